@@ -1,0 +1,117 @@
+import { Injectable } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service.js';
+import { FabricClock } from '../common/clock.js';
+import type { HttpRequestLike } from '../common/request-info.js';
+import { PasswordHasher } from '../passwords/password-hasher.js';
+import type { Principal } from '../principal/principal.js';
+import { SessionsService } from '../sessions/sessions.service.js';
+import { TokenService } from '../tokens/token.service.js';
+import { UsersService } from '../users/users.service.js';
+import { OAuthError } from './oauth-error.js';
+
+export interface TokenPair {
+  accessToken: string;
+  expiresIn: number;
+  refreshToken: string;
+  refreshExpiresIn: number;
+  sessionId: string;
+}
+
+const INVALID_LOGIN = 'Invalid username or password';
+const INVALID_REFRESH = 'Invalid or expired refresh token';
+
+/** The token endpoint's grants and logout. */
+@Injectable()
+export class LocalAuthService {
+  constructor(
+    private readonly users: UsersService,
+    private readonly passwords: PasswordHasher,
+    private readonly sessions: SessionsService,
+    private readonly tokens: TokenService,
+    private readonly audit: AuditService,
+    private readonly clock: FabricClock,
+  ) {}
+
+  /**
+   * One answer, after one bcrypt comparison, whether the account is unknown, inactive,
+   * not yet activated or the password wrong: neither body nor timing tells them apart.
+   */
+  async passwordGrant(login: string, password: string, request: HttpRequestLike): Promise<TokenPair> {
+    const user = await this.users.findForLogin(login);
+    const matches = await this.passwords.verify(password, user?.passwordHash);
+    if (!user || !matches || !user.isActive) {
+      await this.audit.record({
+        action: 'login.failure',
+        outcome: 'failure',
+        actor: user ? { kind: 'user', id: user.id, username: user.username } : null,
+        target: { type: 'user', id: user?.id ?? login.slice(0, 200) },
+        request,
+        details: { reason: !user ? 'unknown_user' : !user.isActive ? 'inactive' : 'bad_password' },
+      });
+      throw new OAuthError('invalid_grant', INVALID_LOGIN);
+    }
+    const { session, refreshToken } = await this.sessions.create(user.id, 'password', request);
+    await this.users.recordLogin(user.id);
+    await this.audit.record({
+      action: 'login.success',
+      outcome: 'success',
+      actor: { kind: 'user', id: user.id, username: user.username },
+      target: { type: 'session', id: session.id },
+      request,
+      details: { method: 'password' },
+    });
+    return this.pair(user.id, session.id, refreshToken, session.expiresAt);
+  }
+
+  async refreshGrant(refreshToken: string, request: HttpRequestLike): Promise<TokenPair> {
+    const result = await this.sessions.rotate(refreshToken);
+    if (result.outcome === 'reused') {
+      await this.audit.record({
+        action: 'token.refresh_reuse',
+        outcome: 'failure',
+        actor: { kind: 'user', id: result.session.userId },
+        target: { type: 'session', id: result.session.id },
+        request,
+        details: { revoked: true },
+      });
+      throw new OAuthError('invalid_grant', INVALID_REFRESH);
+    }
+    if (result.outcome === 'invalid') throw new OAuthError('invalid_grant', INVALID_REFRESH);
+    const user = await this.users.findById(result.session.userId);
+    if (!user || !user.isActive) {
+      await this.sessions.revoke(result.session.id, 'user_inactive');
+      throw new OAuthError('invalid_grant', INVALID_REFRESH);
+    }
+    await this.audit.record({
+      action: 'token.refresh',
+      outcome: 'success',
+      actor: { kind: 'user', id: user.id, username: user.username },
+      target: { type: 'session', id: result.session.id },
+      request,
+    });
+    return this.pair(user.id, result.session.id, result.refreshToken, result.session.expiresAt);
+  }
+
+  async logout(principal: Principal, request: HttpRequestLike): Promise<void> {
+    if (!principal.sessionId) return;
+    await this.sessions.revoke(principal.sessionId, 'logout');
+    await this.audit.record({
+      action: 'logout',
+      outcome: 'success',
+      actor: principal,
+      target: { type: 'session', id: principal.sessionId },
+      request,
+    });
+  }
+
+  private pair(userId: string, sessionId: string, refreshToken: string, refreshExpiresAt: Date): TokenPair {
+    const access = this.tokens.issueAccessToken(userId, sessionId);
+    return {
+      accessToken: access.token,
+      expiresIn: access.expiresIn,
+      refreshToken,
+      refreshExpiresIn: Math.max(0, Math.floor((refreshExpiresAt.getTime() - this.clock.now()) / 1000)),
+      sessionId,
+    };
+  }
+}

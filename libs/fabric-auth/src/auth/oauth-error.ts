@@ -1,0 +1,46 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
+import { setResponseHeader } from '../common/request-info.js';
+
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_grant'
+  | 'unsupported_grant_type'
+  | 'invalid_client'
+  | 'unauthorized_client'
+  | 'temporarily_unavailable';
+
+/** An RFC 6749 §5.2 error of the token endpoint. */
+export class OAuthError extends Error {
+  constructor(
+    readonly code: OAuthErrorCode,
+    readonly description: string,
+    readonly status = 400,
+  ) {
+    super(description);
+  }
+}
+
+interface ReplyLike {
+  status(code: number): ReplyLike;
+  send?(body: unknown): unknown;
+  json?(body: unknown): unknown;
+}
+
+/** Answers the token endpoint's errors in RFC 6749 shape, uncacheable. */
+@Catch()
+export class OAuthErrorFilter implements ExceptionFilter {
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<ReplyLike>();
+    let error: OAuthError;
+    if (exception instanceof OAuthError) error = exception;
+    else if (exception instanceof HttpException && exception.getStatus() < 500) {
+      error = new OAuthError('invalid_request', exception.message, exception.getStatus());
+    } else error = new OAuthError('temporarily_unavailable', 'The server could not process the request', 503);
+    setResponseHeader(response, 'Cache-Control', 'no-store');
+    setResponseHeader(response, 'Pragma', 'no-cache');
+    const body = { error: error.code, error_description: error.description };
+    const replied = response.status(error.status);
+    if (typeof replied.json === 'function') replied.json(body);
+    else replied.send?.(body);
+  }
+}

@@ -1,0 +1,81 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { PASSWORD_INPUT_MAX_LENGTH } from '../passwords/password-hasher.js';
+import { OAuthError } from './oauth-error.js';
+
+/** Body of `POST /auth/token`, form-encoded or JSON (documentation; parsed by `parseTokenRequest`). */
+export class TokenRequestDto {
+  @ApiProperty({ enum: ['password', 'refresh_token'] })
+  grant_type!: string;
+  @ApiPropertyOptional({ description: 'grant_type=password' })
+  username?: string;
+  @ApiPropertyOptional({ description: 'grant_type=password', format: 'password' })
+  password?: string;
+  @ApiPropertyOptional({ description: 'grant_type=refresh_token; may come from the refresh_token cookie instead' })
+  refresh_token?: string;
+  @ApiPropertyOptional({ description: 'Also set the access_token, refresh_token and csrf_token cookies' })
+  set_cookies?: boolean;
+  @ApiPropertyOptional({ description: 'Accepted and ignored (OAuth clients send it)' })
+  scope?: string;
+}
+
+export type TokenRequest =
+  | { grantType: 'password'; username: string; password: string; setCookies: boolean }
+  | { grantType: 'refresh_token'; refreshToken: string | undefined; setCookies: boolean };
+
+/** Parameters OAuth clients (Swagger UI among them) send that the server accepts and ignores. */
+const IGNORED_PARAMETERS = new Set(['scope', 'client_id', 'client_secret']);
+const KNOWN_PARAMETERS = new Set(['grant_type', 'username', 'password', 'refresh_token', 'set_cookies', ...IGNORED_PARAMETERS]);
+const MAX_LENGTH: Record<string, number> = {
+  grant_type: 32,
+  username: 320,
+  password: PASSWORD_INPUT_MAX_LENGTH,
+  refresh_token: 512,
+  set_cookies: 5,
+  scope: 1024,
+  client_id: 256,
+  client_secret: 1024,
+};
+
+function stringParam(body: Record<string, unknown>, name: string, required: boolean): string | undefined {
+  const value = body[name];
+  if (value === undefined || value === '') {
+    if (required) throw new OAuthError('invalid_request', `${name} is required`);
+    return undefined;
+  }
+  if (typeof value !== 'string') throw new OAuthError('invalid_request', `${name} must be a string`);
+  return value;
+}
+
+export function parseTokenRequest(body: unknown): TokenRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new OAuthError('invalid_request', 'expected a form-encoded or JSON body');
+  }
+  const params = body as Record<string, unknown>;
+  for (const [name, value] of Object.entries(params)) {
+    if (!KNOWN_PARAMETERS.has(name)) throw new OAuthError('invalid_request', `unknown parameter: ${name.slice(0, 40)}`);
+    if (typeof value === 'string' && value.length > MAX_LENGTH[name]!) {
+      throw new OAuthError('invalid_request', `${name} is too long`);
+    }
+  }
+  const grantType = stringParam(params, 'grant_type', true)!;
+  const rawSetCookies = params.set_cookies;
+  let setCookies = false;
+  if (rawSetCookies === true || rawSetCookies === 'true') setCookies = true;
+  else if (rawSetCookies !== undefined && rawSetCookies !== false && rawSetCookies !== 'false') {
+    throw new OAuthError('invalid_request', 'set_cookies must be true or false');
+  }
+  for (const name of IGNORED_PARAMETERS) stringParam(params, name, false);
+  switch (grantType) {
+    case 'password':
+      return {
+        grantType,
+        username: stringParam(params, 'username', true)!,
+        password: stringParam(params, 'password', true)!,
+        setCookies,
+      };
+    case 'refresh_token':
+      return { grantType, refreshToken: stringParam(params, 'refresh_token', false), setCookies };
+    default:
+      throw new OAuthError('unsupported_grant_type', 'grant_type must be password or refresh_token');
+  }
+}

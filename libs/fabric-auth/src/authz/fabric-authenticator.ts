@@ -1,0 +1,42 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { cookieValue, type HttpRequestLike } from '../common/request-info.js';
+import { ACCESS_TOKEN_COOKIE, API_KEY_HEADER, FABRIC_API_KEY_AUTHENTICATOR } from '../fabric-auth.constants.js';
+import type { Principal } from '../principal/principal.js';
+import type { FabricApiKeyAuthenticator } from '../strategies/api-key-authenticator.js';
+import { FabricCookieStrategy } from '../strategies/cookie.strategy.js';
+import { FabricJwtStrategy } from '../strategies/jwt.strategy.js';
+import { FabricAuthError } from '../tokens/fabric-auth.error.js';
+
+const BEARER = /^Bearer +([A-Za-z0-9._~+/=-]+) *$/i;
+
+/**
+ * Picks the one strategy whose credential is present (Bearer, then X-API-Key, then the
+ * access cookie) and lets it decide: a present but invalid credential never falls
+ * through to the next kind, unlike Passport's multi-strategy chain.
+ */
+@Injectable()
+export class FabricAuthenticator {
+  constructor(
+    private readonly jwt: FabricJwtStrategy,
+    private readonly cookie: FabricCookieStrategy,
+    @Optional() @Inject(FABRIC_API_KEY_AUTHENTICATOR) private readonly apiKeys?: FabricApiKeyAuthenticator,
+  ) {}
+
+  authenticate(request: HttpRequestLike): Principal | Promise<Principal> {
+    const authorization = request.headers.authorization;
+    if (authorization !== undefined) {
+      const match = typeof authorization === 'string' ? BEARER.exec(authorization) : null;
+      if (!match) throw new FabricAuthError('malformed', 'Authorization is not a Bearer token');
+      return this.jwt.authenticateBearer(match[1]!);
+    }
+    const apiKey = request.headers[API_KEY_HEADER];
+    if (apiKey !== undefined) {
+      if (!this.apiKeys) throw new FabricAuthError('api_keys_disabled');
+      if (typeof apiKey !== 'string') throw new FabricAuthError('malformed', 'several X-API-Key headers');
+      return this.apiKeys.authenticate(apiKey, request);
+    }
+    const token = cookieValue(request, ACCESS_TOKEN_COOKIE);
+    if (token !== undefined) return this.cookie.authenticateCookie(request, token);
+    throw new FabricAuthError('missing');
+  }
+}

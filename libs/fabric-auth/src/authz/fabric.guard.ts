@@ -1,0 +1,118 @@
+import {
+  type CanActivate,
+  type ExecutionContext,
+  ForbiddenException,
+  HttpException,
+  Injectable,
+  Logger,
+  ServiceUnavailableException,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { type HttpRequestLike, setResponseHeader } from '../common/request-info.js';
+import { FABRIC_PERMISSIONS_KEY, FABRIC_PUBLIC_KEY } from '../fabric-auth.constants.js';
+import { REQUEST_PRINCIPAL } from '../fabric-auth.internal-constants.js';
+import { principalOf } from '../principal/current-principal.decorator.js';
+import { type Principal, principalHasPermission } from '../principal/principal.js';
+import { FabricAuthError } from '../tokens/fabric-auth.error.js';
+import { FabricAuthenticator } from './fabric-authenticator.js';
+
+interface RouteRules {
+  readonly isPublic: boolean;
+  readonly permissions: readonly string[];
+}
+
+/**
+ * Authenticates the request (Bearer JWT, X-API-Key or the access cookie with CSRF) and
+ * enforces `@RequirePermission()`. Works per controller and as APP_GUARD; `@Public()`
+ * opts out. Subclass and override `getRequest`/`getResponse` for other transports.
+ */
+@Injectable()
+export class FabricGuard implements CanActivate {
+  private readonly logger = new Logger('FabricGuard');
+  /** Route metadata read once per (controller, handler) instead of on every request. */
+  private readonly rules = new WeakMap<object, WeakMap<object, RouteRules>>();
+
+  constructor(
+    protected readonly reflector: Reflector,
+    protected readonly authenticator: FabricAuthenticator,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const rules = this.rulesFor(context);
+    if (rules.isPublic) return true;
+    const request = this.getRequest(context);
+    const known = principalOf(request);
+    if (known) return this.authorize(known, rules.permissions);
+    let result: Principal | Promise<Principal>;
+    try {
+      result = this.authenticator.authenticate(request);
+    } catch (error) {
+      throw this.rejection(context, error);
+    }
+    if (result instanceof Promise) {
+      return result.then(
+        (principal) => this.accept(request, principal, rules.permissions),
+        (error: unknown) => {
+          throw this.rejection(context, error);
+        },
+      );
+    }
+    return this.accept(request, result, rules.permissions);
+  }
+
+  protected getRequest(context: ExecutionContext): HttpRequestLike {
+    return context.switchToHttp().getRequest();
+  }
+
+  protected getResponse(context: ExecutionContext): unknown {
+    return context.switchToHttp().getResponse();
+  }
+
+  private rulesFor(context: ExecutionContext): RouteRules {
+    const controller = context.getClass();
+    const handler = context.getHandler();
+    let byHandler = this.rules.get(controller);
+    if (!byHandler) this.rules.set(controller, (byHandler = new WeakMap()));
+    let rules = byHandler.get(handler);
+    if (!rules) {
+      const targets = [handler, controller];
+      rules = {
+        isPublic: this.reflector.getAllAndOverride<boolean | undefined>(FABRIC_PUBLIC_KEY, targets) === true,
+        permissions: this.reflector.getAllAndOverride<string[] | undefined>(FABRIC_PERMISSIONS_KEY, targets) ?? [],
+      };
+      byHandler.set(handler, rules);
+    }
+    return rules;
+  }
+
+  private accept(request: HttpRequestLike, principal: Principal, permissions: readonly string[]): boolean {
+    const slots = request as unknown as Record<symbol | string, unknown>;
+    slots[REQUEST_PRINCIPAL] = principal;
+    slots.user = principal;
+    return this.authorize(principal, permissions);
+  }
+
+  private authorize(principal: Principal, permissions: readonly string[]): boolean {
+    for (const permission of permissions) {
+      if (!principalHasPermission(principal, permission)) {
+        throw new ForbiddenException(`Missing permission: ${permission}`);
+      }
+    }
+    return true;
+  }
+
+  /** One generic answer per status; the reason goes to the debug log only. */
+  private rejection(context: ExecutionContext, error: unknown): HttpException {
+    if (error instanceof FabricAuthError) {
+      this.logger.debug(`credential refused: ${error.message}`);
+      if (error.failure === 'csrf') return new ForbiddenException('Missing or invalid CSRF token');
+      const challenge = error.failure === 'missing' ? 'Bearer' : 'Bearer error="invalid_token"';
+      setResponseHeader(this.getResponse(context), 'WWW-Authenticate', challenge);
+      return new UnauthorizedException(error.failure === 'missing' ? 'Authentication required' : 'Invalid credentials');
+    }
+    if (error instanceof HttpException) return error;
+    this.logger.error(`authentication failed: ${(error as Error)?.message ?? String(error)}`);
+    return new ServiceUnavailableException('Authentication is temporarily unavailable');
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * Every expiry decision reads time from here, so tests (and apps that need it) can
+ * move time instead of sleeping: `overrideProvider(FabricClock).useValue(...)`.
+ */
+export abstract class FabricClock {
+  abstract now(): number;
+}
+
+export class SystemClock extends FabricClock {
+  now(): number {
+    return Date.now();
+  }
+}

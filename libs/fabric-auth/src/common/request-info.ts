@@ -1,0 +1,98 @@
+/** Adapter-neutral access to the parts of a request/response we need (Express and Fastify). */
+export interface HttpRequestLike {
+  method?: string;
+  headers: Record<string, string | string[] | undefined>;
+  ip?: string;
+  socket?: { remoteAddress?: string };
+}
+
+export function headerValue(request: HttpRequestLike, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export function clientIp(request: HttpRequestLike): string | null {
+  return (request.ip ?? request.socket?.remoteAddress ?? null)?.slice(0, 64) ?? null;
+}
+
+export function userAgent(request: HttpRequestLike): string | null {
+  return headerValue(request, 'user-agent')?.slice(0, 512) ?? null;
+}
+
+/** Cookie header → map; malformed pairs are skipped, values percent-decoded when valid. */
+export function parseCookies(header: string | undefined): Map<string, string> {
+  const cookies = new Map<string, string>();
+  if (!header) return cookies;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    const name = part.slice(0, eq).trim();
+    if (!name || cookies.has(name)) continue;
+    let value = part.slice(eq + 1).trim();
+    if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    try {
+      value = decodeURIComponent(value);
+    } catch {
+      continue;
+    }
+    cookies.set(name, value);
+  }
+  return cookies;
+}
+
+export function cookieValue(request: HttpRequestLike, name: string): string | undefined {
+  return parseCookies(headerValue(request, 'cookie')).get(name);
+}
+
+interface ExpressLikeResponse {
+  getHeader(name: string): unknown;
+  setHeader(name: string, value: string | string[]): unknown;
+}
+interface FastifyLikeReply {
+  getHeader(name: string): unknown;
+  header(name: string, value: string | string[]): unknown;
+}
+
+export function setResponseHeader(response: unknown, name: string, value: string): void {
+  const r = response as Partial<ExpressLikeResponse & FastifyLikeReply>;
+  if (typeof r.setHeader === 'function') r.setHeader(name, value);
+  else if (typeof r.header === 'function') r.header(name, value);
+}
+
+export function appendSetCookie(response: unknown, cookies: string[]): void {
+  const r = response as Partial<ExpressLikeResponse & FastifyLikeReply>;
+  const existing = r.getHeader?.('set-cookie');
+  const all = [...(Array.isArray(existing) ? existing : existing ? [String(existing)] : []), ...cookies];
+  if (typeof r.setHeader === 'function') r.setHeader('Set-Cookie', all);
+  else if (typeof r.header === 'function') r.header('set-cookie', all);
+}
+
+export interface CookieAttributes {
+  maxAgeSeconds: number;
+  httpOnly: boolean;
+  secure: boolean;
+}
+
+export function serializeCookie(name: string, value: string, attrs: CookieAttributes): string {
+  const parts = [`${name}=${encodeURIComponent(value)}`, 'Path=/', `Max-Age=${attrs.maxAgeSeconds}`, 'SameSite=Lax'];
+  if (attrs.maxAgeSeconds === 0) parts.push('Expires=Thu, 01 Jan 1970 00:00:00 GMT');
+  if (attrs.httpOnly) parts.push('HttpOnly');
+  if (attrs.secure) parts.push('Secure');
+  return parts.join('; ');
+}
+
+/**
+ * A cookie-carried request is cross-site when the browser says so (Fetch Metadata) or
+ * when its Origin names another host than the one it was sent to.
+ */
+export function isCrossSiteRequest(request: HttpRequestLike): boolean {
+  if (headerValue(request, 'sec-fetch-site') === 'cross-site') return true;
+  const origin = headerValue(request, 'origin');
+  if (!origin || origin === 'null') return origin === 'null';
+  const host = headerValue(request, 'host');
+  try {
+    return new URL(origin).host !== host;
+  } catch {
+    return true;
+  }
+}

@@ -1,0 +1,126 @@
+import { readFileSync } from 'node:fs';
+import yaml from 'js-yaml';
+import {
+  FabricConfigError,
+  type FabricAuthOptions,
+  optionsFromYamlTree,
+  resolveFabricAuthOptions,
+  type ResolvedFabricAuthOptions,
+  yamlKeyKind,
+} from '../fabric-auth.options.js';
+
+export const FABRIC_ENV_PREFIX = 'FABRIC_';
+
+export type FabricConfigTree = Record<string, unknown>;
+
+export interface FabricConfigSource {
+  /** YAML file to read; absent means environment only. */
+  file?: string;
+  /** Defaults to `process.env`. */
+  env?: NodeJS.ProcessEnv;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** `FABRIC_AUTH__SECRET_KEY` → `auth.secret_key`; variables without `__` are not config keys. */
+function envKeyToPath(name: string): string | undefined {
+  if (!name.startsWith(FABRIC_ENV_PREFIX) || !name.includes('__')) return undefined;
+  return name.slice(FABRIC_ENV_PREFIX.length).toLowerCase().split('__').join('.');
+}
+
+function coerceEnvValue(name: string, path: string, raw: string, problems: string[]): unknown {
+  const kind = yamlKeyKind(path);
+  switch (kind) {
+    case 'string':
+      return raw;
+    case 'int':
+      if (!/^-?\d+$/.test(raw.trim())) return void problems.push(`${path} (from ${name}): must be an integer`);
+      return Number(raw.trim());
+    case 'bool': {
+      const v = raw.trim().toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(v)) return true;
+      if (['false', '0', 'no', 'off'].includes(v)) return false;
+      return void problems.push(`${path} (from ${name}): must be true or false`);
+    }
+    default:
+      // Lists and mappings arrive as YAML or JSON text.
+      try {
+        return yaml.load(raw);
+      } catch {
+        return void problems.push(`${path} (from ${name}): is not valid YAML/JSON`);
+      }
+  }
+}
+
+/**
+ * Reads the YAML file (snake_case, as fastapi-fabric-auth's `config.yaml`) and applies
+ * `FABRIC_<SECTION>__<KEY>` environment overrides, without validating. Use it when you
+ * need to look at what was configured before validation (the demo fills in dev secrets).
+ */
+export function readFabricConfigTree(source: FabricConfigSource = {}): FabricConfigTree {
+  const env = source.env ?? process.env;
+  const problems: string[] = [];
+  let tree: FabricConfigTree = {};
+  if (source.file) {
+    let text: string;
+    try {
+      text = readFileSync(source.file, 'utf8');
+    } catch (error) {
+      throw new FabricConfigError([`${source.file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`]);
+    }
+    let parsed: unknown;
+    try {
+      parsed = yaml.load(text);
+    } catch (error) {
+      throw new FabricConfigError([`${source.file}: is not valid YAML (${(error as Error).message.split('\n')[0]})`]);
+    }
+    if (parsed !== undefined && parsed !== null && !isPlainObject(parsed)) {
+      throw new FabricConfigError([`${source.file}: must contain a mapping at the top level`]);
+    }
+    tree = (parsed as FabricConfigTree | null) ?? {};
+  }
+  for (const [name, raw] of Object.entries(env)) {
+    const path = envKeyToPath(name);
+    if (!path || raw === undefined) continue;
+    const parts = path.split('.');
+    if (parts.length !== 2 || !yamlKeyKind(path)) {
+      problems.push(`${name}: does not name a known config key (${path})`);
+      continue;
+    }
+    const value = coerceEnvValue(name, path, raw, problems);
+    if (value === undefined) continue;
+    const [section, key] = parts as [string, string];
+    const body = tree[section];
+    tree[section] = { ...(isPlainObject(body) ? body : {}), [key]: value };
+  }
+  if (problems.length > 0) throw new FabricConfigError(problems);
+  return tree;
+}
+
+/** Validates a config tree and returns resolved module options; problems name YAML keys. */
+export function fabricAuthOptionsFromTree(tree: FabricConfigTree): ResolvedFabricAuthOptions {
+  const { options, problems } = optionsFromYamlTree(tree);
+  let resolved: ResolvedFabricAuthOptions | undefined;
+  try {
+    resolved = resolveFabricAuthOptions(options, 'yaml');
+  } catch (error) {
+    if (!(error instanceof FabricConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  if (problems.length > 0 || !resolved) throw new FabricConfigError(problems);
+  return resolved;
+}
+
+/**
+ * A `load` factory for `@nestjs/config`: `ConfigModule.forRoot({ load: [fabricConfigLoader({ file })] })`.
+ * The loaded value is validated at once (a bad file stops startup) and exposed as
+ * `fabricAuth` (module options, camelCase) next to the raw snake_case sections.
+ */
+export function fabricConfigLoader(source: FabricConfigSource = {}): () => FabricConfigTree & { fabricAuth: FabricAuthOptions } {
+  return () => {
+    const tree = readFabricConfigTree(source);
+    return { ...tree, fabricAuth: fabricAuthOptionsFromTree(tree) };
+  };
+}

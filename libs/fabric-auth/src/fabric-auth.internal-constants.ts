@@ -1,0 +1,4 @@
+/** Resolved (validated, defaulted) options; the raw ones sit under the module's MODULE_OPTIONS_TOKEN. */
+export const FABRIC_RESOLVED_OPTIONS = Symbol('FABRIC_RESOLVED_OPTIONS');
+/** Where FabricGuard leaves the principal on the request. */
+export const REQUEST_PRINCIPAL = Symbol.for('fabric-auth:principal');

@@ -1,0 +1,29 @@
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+import type { FabricAuthOptions } from './fabric-auth.options.js';
+
+/** Options fixed when the module is declared (they shape routes, so they cannot come from an async factory). */
+export interface FabricAuthModuleExtras {
+  /** Register the module globally so `@UseGuards(FabricGuard)` works in every module. Default true. */
+  isGlobal?: boolean;
+  /** Prefix of the library's routes. Default `api/v1`. */
+  routePrefix?: string;
+  /** Which of the library's controllers to mount. Default: all. */
+  controllers?: { auth?: boolean };
+}
+
+export const DEFAULT_EXTRAS: Required<FabricAuthModuleExtras> = {
+  isGlobal: true,
+  routePrefix: 'api/v1',
+  controllers: { auth: true },
+};
+
+export const {
+  ConfigurableModuleClass: FabricAuthConfigurableModule,
+  MODULE_OPTIONS_TOKEN: FABRIC_AUTH_MODULE_OPTIONS,
+  OPTIONS_TYPE: FABRIC_AUTH_OPTIONS_TYPE,
+  ASYNC_OPTIONS_TYPE: FABRIC_AUTH_ASYNC_OPTIONS_TYPE,
+} = new ConfigurableModuleBuilder<FabricAuthOptions>({ moduleName: 'FabricAuth' })
+  .setClassMethodName('forRoot')
+  .setFactoryMethodName('createFabricAuthOptions')
+  .setExtras<FabricAuthModuleExtras>(DEFAULT_EXTRAS, (definition, extras) => ({ ...definition, global: extras.isGlobal ?? true }))
+  .build();

@@ -1,0 +1,110 @@
+import { type DynamicModule, Module, type Type } from '@nestjs/common';
+import { PATH_METADATA } from '@nestjs/common/constants.js';
+import { PassportModule } from '@nestjs/passport';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditService } from './audit/audit.service.js';
+import { AuthController } from './auth/auth.controller.js';
+import { LocalAuthService } from './auth/local-auth.service.js';
+import { SessionCookies } from './auth/session-cookies.js';
+import { FabricAuthenticator } from './authz/fabric-authenticator.js';
+import { FabricGuard } from './authz/fabric.guard.js';
+import { PermissionRegistry } from './authz/permission-registry.js';
+import { FabricClock, SystemClock } from './common/clock.js';
+import { FABRIC_AUTH_ENTITIES } from './entities.js';
+import { FABRIC_REVOCATION_BUS } from './fabric-auth.constants.js';
+import { FABRIC_RESOLVED_OPTIONS } from './fabric-auth.internal-constants.js';
+import {
+  DEFAULT_EXTRAS,
+  FABRIC_AUTH_ASYNC_OPTIONS_TYPE,
+  FABRIC_AUTH_MODULE_OPTIONS,
+  FABRIC_AUTH_OPTIONS_TYPE,
+  FabricAuthConfigurableModule,
+  type FabricAuthModuleExtras,
+} from './fabric-auth.module-definition.js';
+import { type FabricAuthOptions, resolveFabricAuthOptions } from './fabric-auth.options.js';
+import { PasswordHasher } from './passwords/password-hasher.js';
+import { PrincipalService } from './principal/principal.service.js';
+import { RolesService } from './roles/roles.service.js';
+import { FabricSeeder } from './seeding/fabric-seeder.js';
+import { InMemoryRevocationBus } from './sessions/revocation-bus.js';
+import { SessionsService } from './sessions/sessions.service.js';
+import { FabricCookieStrategy } from './strategies/cookie.strategy.js';
+import { FabricJwtStrategy } from './strategies/jwt.strategy.js';
+import { TokenService } from './tokens/token.service.js';
+import { UsersService } from './users/users.service.js';
+
+const EXPORTED = [
+  FabricGuard,
+  FabricAuthenticator,
+  FabricClock,
+  FABRIC_RESOLVED_OPTIONS,
+  FABRIC_REVOCATION_BUS,
+  PermissionRegistry,
+  PrincipalService,
+  TokenService,
+  SessionsService,
+  UsersService,
+  RolesService,
+  AuditService,
+  PasswordHasher,
+  FabricJwtStrategy,
+  FabricCookieStrategy,
+];
+
+/** A subclass mounted under `<prefix>/<path>`, so two apps in one process can use different prefixes. */
+function mountedAt(prefix: string, controller: Type): Type {
+  const path = [prefix, Reflect.getMetadata(PATH_METADATA, controller) as string]
+    .map((p) => p.replace(/^\/+|\/+$/g, ''))
+    .filter(Boolean)
+    .join('/');
+  const mounted = class extends (controller as new (...args: never[]) => object) {};
+  Object.defineProperty(mounted, 'name', { value: controller.name });
+  Reflect.defineMetadata(PATH_METADATA, path, mounted);
+  return mounted;
+}
+
+function controllersFor(extras: FabricAuthModuleExtras): Type[] {
+  const prefix = extras.routePrefix ?? DEFAULT_EXTRAS.routePrefix;
+  const selected = { ...DEFAULT_EXTRAS.controllers, ...extras.controllers };
+  const controllers: Type[] = [];
+  if (selected.auth) controllers.push(AuthController);
+  return controllers.map((c) => mountedAt(prefix, c));
+}
+
+@Module({
+  imports: [TypeOrmModule.forFeature([...FABRIC_AUTH_ENTITIES]), PassportModule],
+  providers: [
+    {
+      provide: FABRIC_RESOLVED_OPTIONS,
+      inject: [FABRIC_AUTH_MODULE_OPTIONS],
+      useFactory: (options: FabricAuthOptions) => resolveFabricAuthOptions(options),
+    },
+    { provide: FabricClock, useClass: SystemClock },
+    { provide: FABRIC_REVOCATION_BUS, useClass: InMemoryRevocationBus },
+    PermissionRegistry,
+    TokenService,
+    PasswordHasher,
+    AuditService,
+    RolesService,
+    SessionsService,
+    PrincipalService,
+    UsersService,
+    LocalAuthService,
+    SessionCookies,
+    FabricJwtStrategy,
+    FabricCookieStrategy,
+    FabricAuthenticator,
+    FabricGuard,
+    FabricSeeder,
+  ],
+  exports: EXPORTED,
+})
+export class FabricAuthModule extends FabricAuthConfigurableModule {
+  static override forRoot(options: typeof FABRIC_AUTH_OPTIONS_TYPE): DynamicModule {
+    return { ...super.forRoot(options), controllers: controllersFor(options) };
+  }
+
+  static override forRootAsync(options: typeof FABRIC_AUTH_ASYNC_OPTIONS_TYPE): DynamicModule {
+    return { ...super.forRootAsync(options), controllers: controllersFor(options) };
+  }
+}

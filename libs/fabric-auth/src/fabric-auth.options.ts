@@ -1,0 +1,326 @@
+/**
+ * The one place where every option of nestjs-fabric-auth is declared: its YAML key,
+ * its TypeScript name, its type, its unit, its default and its bounds. The YAML
+ * loader and `FabricAuthModule` both validate through `resolveFabricAuthOptions`.
+ */
+
+import { isCommonPassword } from './passwords/common-passwords.js';
+
+export interface OidcProviderOptions {
+  /** Issuer URL; discovery is read from `<issuer>/.well-known/openid-configuration`. */
+  issuer: string;
+  clientId: string;
+  clientSecret?: string;
+  /** Absolute callback URL registered at the provider. */
+  redirectUri: string;
+  /** Create unknown users on their first login. Default false. */
+  jitProvisioning?: boolean;
+}
+
+export interface FabricAuthOptions {
+  /** Signs access tokens (HS256) and derives the refresh-token and CSRF keys. At least 32 characters. */
+  secretKey: string;
+  /** Password of the system admin created at startup when it does not exist yet. */
+  systemAdminPassword: string;
+  /** Default `admin`. */
+  systemAdminUsername?: string;
+  /** Default none. */
+  systemAdminEmail?: string;
+  /** Seconds an access token lives. Default 900. */
+  accessTokenExpire?: number;
+  /** Seconds a refresh token lives after its last use. Default 86400. */
+  refreshTokenExpire?: number;
+  /** Seconds a session lives at most, however often it is refreshed. Default 2592000 (30 days). */
+  sessionMaxAge?: number;
+  /** Seconds of clock skew tolerated on `exp`, `nbf` and `iat`. Default 10, at most 60. */
+  clockSkew?: number;
+  /** `iss` of issued access tokens. Default `nestjs-fabric-auth`. */
+  issuer?: string;
+  /** `aud` of issued access tokens. Default `nestjs-fabric-auth`. */
+  audience?: string;
+  /** bcrypt cost factor, 10–15. Default 12. */
+  bcryptCost?: number;
+  /** Minimum password length in characters. Default 8. */
+  passwordMinLength?: number;
+  /** Roles created or updated at startup: name → permissions. */
+  roles?: Record<string, string[]>;
+  /** The host application's own permissions (e.g. `reports:read`), added to the registry. */
+  permissions?: string[];
+  /** Create the system admin at startup when missing. Default true. */
+  seedSystemAdmin?: boolean;
+  /** Seconds a resolved principal stays cached when no invalidation arrives. Default 60. */
+  principalCacheTtl?: number;
+  /** `Secure` attribute on auth cookies. Default true; set false only for local HTTP development. */
+  secureCookies?: boolean;
+  providers?: { oidc?: OidcProviderOptions };
+}
+
+export type ResolvedFabricAuthOptions = Required<Omit<FabricAuthOptions, 'systemAdminEmail' | 'providers'>> &
+  Pick<FabricAuthOptions, 'systemAdminEmail' | 'providers'>;
+
+export class FabricConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid nestjs-fabric-auth configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'FabricConfigError';
+  }
+}
+
+type Check = (value: unknown) => string | undefined;
+
+interface FieldSpec {
+  /** Path in the YAML file, e.g. `auth.secret_key`. */
+  yaml: string;
+  /** Property of `FabricAuthOptions`. */
+  option: keyof FabricAuthOptions;
+  kind: 'string' | 'int' | 'bool' | 'stringList' | 'roleMap' | 'oidc';
+  required?: boolean;
+  default?: unknown;
+  check?: Check;
+}
+
+const PERMISSION_PATTERN = /^[a-z][a-z0-9_-]*:[a-z0-9_*-]+$/;
+const ROLE_NAME_PATTERN = /^[a-z][a-z0-9_.-]{0,63}$/;
+const USERNAME_PATTERN = /^[a-z0-9][a-z0-9_.@-]{0,149}$/;
+/** Values people paste from samples: refused whatever their length. */
+const KNOWN_WEAK_SECRETS = new Set(['32-char-minimum', 'changeme', 'secret', 'your-secret-key']);
+
+const intBetween =
+  (min: number, max: number): Check =>
+  (v) =>
+    (v as number) < min || (v as number) > max ? `must be between ${min} and ${max}` : undefined;
+
+const FIELDS: FieldSpec[] = [
+  {
+    yaml: 'auth.secret_key',
+    option: 'secretKey',
+    kind: 'string',
+    required: true,
+    check: (v) => {
+      const s = v as string;
+      if (s.length < 32) return 'must be at least 32 characters';
+      if (KNOWN_WEAK_SECRETS.has(s.toLowerCase()) || new Set(s).size < 10) {
+        return 'is too predictable; use 32+ random characters (e.g. `openssl rand -base64 48`)';
+      }
+      return undefined;
+    },
+  },
+  {
+    yaml: 'auth.system_admin_password',
+    option: 'systemAdminPassword',
+    kind: 'string',
+    required: true,
+    check: (v) => {
+      const s = v as string;
+      if (s.length < 8) return 'must be at least 8 characters';
+      if (isCommonPassword(s)) return 'is a commonly used password; choose another';
+      return undefined;
+    },
+  },
+  {
+    yaml: 'auth.system_admin_username',
+    option: 'systemAdminUsername',
+    kind: 'string',
+    default: 'admin',
+    check: (v) =>
+      USERNAME_PATTERN.test(v as string) ? undefined : 'must be lowercase letters, digits, and . _ @ - (at most 150)',
+  },
+  { yaml: 'auth.system_admin_email', option: 'systemAdminEmail', kind: 'string' },
+  { yaml: 'auth.access_token_expire', option: 'accessTokenExpire', kind: 'int', default: 900, check: intBetween(30, 86_400) },
+  {
+    yaml: 'auth.refresh_token_expire',
+    option: 'refreshTokenExpire',
+    kind: 'int',
+    default: 86_400,
+    check: intBetween(60, 31_536_000),
+  },
+  {
+    yaml: 'auth.session_max_age',
+    option: 'sessionMaxAge',
+    kind: 'int',
+    default: 2_592_000,
+    check: intBetween(60, 31_536_000),
+  },
+  { yaml: 'auth.clock_skew', option: 'clockSkew', kind: 'int', default: 10, check: intBetween(0, 60) },
+  { yaml: 'auth.issuer', option: 'issuer', kind: 'string', default: 'nestjs-fabric-auth' },
+  { yaml: 'auth.audience', option: 'audience', kind: 'string', default: 'nestjs-fabric-auth' },
+  { yaml: 'auth.bcrypt_cost', option: 'bcryptCost', kind: 'int', default: 12, check: intBetween(10, 15) },
+  { yaml: 'auth.password_min_length', option: 'passwordMinLength', kind: 'int', default: 8, check: intBetween(8, 64) },
+  { yaml: 'auth.roles', option: 'roles', kind: 'roleMap', default: {} },
+  { yaml: 'auth.permissions', option: 'permissions', kind: 'stringList', default: [], check: permissionList },
+  { yaml: 'auth.seed_system_admin', option: 'seedSystemAdmin', kind: 'bool', default: true },
+  {
+    yaml: 'auth.principal_cache_ttl',
+    option: 'principalCacheTtl',
+    kind: 'int',
+    default: 60,
+    check: intBetween(0, 3600),
+  },
+  { yaml: 'auth.providers', option: 'providers', kind: 'oidc' },
+  { yaml: 'server.secure_cookies', option: 'secureCookies', kind: 'bool', default: true },
+];
+
+const OIDC_FIELDS: Record<string, { option: keyof OidcProviderOptions; kind: 'string' | 'bool' | 'url'; required?: boolean }> = {
+  issuer: { option: 'issuer', kind: 'url', required: true },
+  client_id: { option: 'clientId', kind: 'string', required: true },
+  client_secret: { option: 'clientSecret', kind: 'string' },
+  redirect_uri: { option: 'redirectUri', kind: 'url', required: true },
+  jit_provisioning: { option: 'jitProvisioning', kind: 'bool' },
+};
+
+function permissionList(v: unknown): string | undefined {
+  const bad = (v as string[]).find((p) => !PERMISSION_PATTERN.test(p));
+  return bad === undefined ? undefined : `"${bad}" is not a permission name (resource:action, lowercase)`;
+}
+
+/** The YAML sections and keys the loader accepts; anything else is an error. */
+export const FABRIC_CONFIG_KEYS: ReadonlyMap<string, FieldSpec['kind']> = new Map(FIELDS.map((f) => [f.yaml, f.kind]));
+
+type Naming = 'yaml' | 'option';
+
+function label(field: FieldSpec, naming: Naming): string {
+  return naming === 'yaml' ? field.yaml : `${field.yaml} (${field.option})`;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function validateOidc(value: unknown, where: string, naming: Naming, problems: string[]): FabricAuthOptions['providers'] {
+  if (!isPlainObject(value)) {
+    problems.push(`${where}: must be a mapping`);
+    return undefined;
+  }
+  const result: { oidc?: OidcProviderOptions } = {};
+  for (const [name, provider] of Object.entries(value)) {
+    if (name !== 'oidc') {
+      problems.push(`${where}.${name}: unknown provider (supported: oidc)`);
+      continue;
+    }
+    if (!isPlainObject(provider)) {
+      problems.push(`${where}.oidc: must be a mapping`);
+      continue;
+    }
+    const out: Record<string, unknown> = {};
+    for (const [key, raw] of Object.entries(provider)) {
+      const spec = OIDC_FIELDS[key] ?? Object.values(OIDC_FIELDS).find((s) => naming === 'option' && s.option === key);
+      if (!spec) {
+        problems.push(`${where}.oidc.${key}: unknown key`);
+        continue;
+      }
+      if (spec.kind === 'bool' ? typeof raw !== 'boolean' : typeof raw !== 'string' || raw.length === 0) {
+        problems.push(`${where}.oidc.${key}: must be ${spec.kind === 'bool' ? 'a boolean' : 'a non-empty string'}`);
+        continue;
+      }
+      if (spec.kind === 'url' && !URL.canParse(raw as string)) {
+        problems.push(`${where}.oidc.${key}: must be an absolute URL`);
+        continue;
+      }
+      out[spec.option] = raw;
+    }
+    for (const [key, spec] of Object.entries(OIDC_FIELDS)) {
+      if (spec.required && out[spec.option] === undefined && !problems.some((p) => p.startsWith(`${where}.oidc.${key}:`))) {
+        problems.push(`${where}.oidc.${key}: is required`);
+      }
+    }
+    result.oidc = out as unknown as OidcProviderOptions;
+  }
+  return result;
+}
+
+function validateField(field: FieldSpec, value: unknown, naming: Naming, problems: string[]): unknown {
+  const where = label(field, naming);
+  switch (field.kind) {
+    case 'string':
+      if (typeof value !== 'string' || value.length === 0) return void problems.push(`${where}: must be a non-empty string`);
+      break;
+    case 'int':
+      if (typeof value !== 'number' || !Number.isInteger(value)) return void problems.push(`${where}: must be an integer`);
+      break;
+    case 'bool':
+      if (typeof value !== 'boolean') return void problems.push(`${where}: must be true or false`);
+      break;
+    case 'stringList':
+      if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
+        return void problems.push(`${where}: must be a list of strings`);
+      }
+      break;
+    case 'roleMap': {
+      if (!isPlainObject(value)) return void problems.push(`${where}: must be a mapping of role name to permissions`);
+      for (const [role, perms] of Object.entries(value)) {
+        if (!ROLE_NAME_PATTERN.test(role)) problems.push(`${where}.${role}: role names are lowercase letters, digits, . _ -`);
+        if (!Array.isArray(perms) || perms.some((p) => typeof p !== 'string')) {
+          problems.push(`${where}.${role}: must be a list of permission names`);
+        } else {
+          const bad = permissionList(perms);
+          if (bad) problems.push(`${where}.${role}: ${bad}`);
+        }
+      }
+      return value;
+    }
+    case 'oidc':
+      return validateOidc(value, where, naming, problems);
+  }
+  const message = field.check?.(value);
+  if (message) return void problems.push(`${where}: ${message}`);
+  return value;
+}
+
+/**
+ * Applies defaults and validates. Throws `FabricConfigError` listing every problem,
+ * each prefixed with the YAML key it concerns.
+ */
+export function resolveFabricAuthOptions(input: FabricAuthOptions, naming: Naming = 'option'): ResolvedFabricAuthOptions {
+  const problems: string[] = [];
+  if (!isPlainObject(input)) throw new FabricConfigError(['options: must be an object']);
+  const known = new Set<string>(FIELDS.map((f) => f.option));
+  for (const key of Object.keys(input)) {
+    if (!known.has(key)) problems.push(`${key}: unknown option`);
+  }
+  const resolved: Record<string, unknown> = {};
+  for (const field of FIELDS) {
+    const value = (input as unknown as Record<string, unknown>)[field.option];
+    if (value === undefined || value === null) {
+      if (field.required) problems.push(`${label(field, naming)}: is required`);
+      else if (field.default !== undefined) resolved[field.option] = structuredClone(field.default);
+      continue;
+    }
+    resolved[field.option] = validateField(field, value, naming, problems);
+  }
+  if (problems.length > 0) throw new FabricConfigError(problems);
+  return resolved as ResolvedFabricAuthOptions;
+}
+
+/** Turns the YAML view (`{auth: {secret_key}, server: {...}}`) into module options, reporting YAML paths. */
+export function optionsFromYamlTree(tree: Record<string, unknown>): { options: FabricAuthOptions; problems: string[] } {
+  const problems: string[] = [];
+  const options: Record<string, unknown> = {};
+  const bySection = new Map<string, Map<string, FieldSpec>>();
+  for (const field of FIELDS) {
+    const [section, key] = field.yaml.split('.') as [string, string];
+    if (!bySection.has(section)) bySection.set(section, new Map());
+    bySection.get(section)!.set(key, field);
+  }
+  for (const [section, body] of Object.entries(tree)) {
+    const fields = bySection.get(section);
+    if (!fields) {
+      problems.push(`${section}: unknown section (expected ${[...bySection.keys()].join(', ')})`);
+      continue;
+    }
+    if (body === null || body === undefined) continue;
+    if (!isPlainObject(body)) {
+      problems.push(`${section}: must be a mapping`);
+      continue;
+    }
+    for (const [key, value] of Object.entries(body)) {
+      const field = fields.get(key);
+      if (!field) problems.push(`${section}.${key}: unknown key`);
+      else options[field.option] = value;
+    }
+  }
+  return { options: options as unknown as FabricAuthOptions, problems };
+}
+
+/** The kind of a YAML key, used to coerce `FABRIC_…` environment strings. */
+export function yamlKeyKind(path: string): FieldSpec['kind'] | undefined {
+  return FABRIC_CONFIG_KEYS.get(path);
+}

@@ -1,0 +1,71 @@
+// The public API of nestjs-fabric-auth. Everything else is internal.
+export { FabricAuthModule } from './fabric-auth.module.js';
+export type { FabricAuthModuleExtras } from './fabric-auth.module-definition.js';
+export {
+  type FabricAuthOptions,
+  type OidcProviderOptions,
+  type ResolvedFabricAuthOptions,
+  FabricConfigError,
+  resolveFabricAuthOptions,
+} from './fabric-auth.options.js';
+export {
+  API_KEY_HEADER,
+  ACCESS_TOKEN_COOKIE,
+  CSRF_HEADER,
+  CSRF_TOKEN_COOKIE,
+  FABRIC_API_KEY_AUTHENTICATOR,
+  FABRIC_COOKIE_STRATEGY,
+  FABRIC_JWT_STRATEGY,
+  FABRIC_REVOCATION_BUS,
+  REFRESH_TOKEN_COOKIE,
+} from './fabric-auth.constants.js';
+export {
+  type FabricConfigSource,
+  type FabricConfigTree,
+  fabricAuthOptionsFromTree,
+  fabricConfigLoader,
+  readFabricConfigTree,
+} from './config/fabric-config.loader.js';
+
+export { FabricGuard } from './authz/fabric.guard.js';
+export { RequirePermission } from './authz/require-permission.decorator.js';
+export { Public } from './authz/public.decorator.js';
+export { BUILT_IN_PERMISSIONS, PermissionRegistry } from './authz/permission-registry.js';
+export { CurrentPrincipal } from './principal/current-principal.decorator.js';
+export { type AuthMethod, type Principal, type PrincipalKind, principalHasPermission } from './principal/principal.js';
+
+export { FabricClock, SystemClock } from './common/clock.js';
+export { FabricAuthError, type FabricAuthFailure } from './tokens/fabric-auth.error.js';
+export type { FabricApiKeyAuthenticator } from './strategies/api-key-authenticator.js';
+export { FabricJwtStrategy } from './strategies/jwt.strategy.js';
+export { FabricCookieStrategy } from './strategies/cookie.strategy.js';
+export {
+  type FabricRevocationBus,
+  InMemoryRevocationBus,
+  type RevocationEvent,
+  type RevocationListener,
+} from './sessions/revocation-bus.js';
+
+export { TokenService } from './tokens/token.service.js';
+export { SessionsService } from './sessions/sessions.service.js';
+export { UsersService, type CreateUserInput } from './users/users.service.js';
+export { RolesService } from './roles/roles.service.js';
+export { AuditService, type AuditRecord } from './audit/audit.service.js';
+export { PasswordHasher } from './passwords/password-hasher.js';
+export {
+  upsertSystemAdmin,
+  SystemAdminConflictError,
+  type SystemAdminSeed,
+  type SystemAdminSeedResult,
+} from './seeding/upsert-system-admin.js';
+
+export { FABRIC_AUTH_ENTITIES } from './entities.js';
+export { UserEntity } from './users/user.entity.js';
+export { RoleEntity } from './roles/role.entity.js';
+export { RoleAssignmentEntity } from './roles/role-assignment.entity.js';
+export { SessionEntity } from './sessions/session.entity.js';
+export { ApiKeyEntity } from './api-keys/api-key.entity.js';
+export { ServiceAccountEntity } from './service-accounts/service-account.entity.js';
+export { OneTimeTokenEntity, type OneTimeTokenPurpose } from './one-time-tokens/one-time-token.entity.js';
+export { AuditEventEntity } from './audit/audit-event.entity.js';
+export { FABRIC_AUTH_POSTGRES_MIGRATIONS, FABRIC_AUTH_SQLITE_MIGRATIONS, fabricAuthMigrations } from './migrations/index.js';

@@ -1,0 +1,57 @@
+import { Inject, Injectable } from '@nestjs/common';
+import bcrypt from 'bcrypt';
+import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
+import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import { isCommonPassword } from './common-passwords.js';
+
+/** bcrypt reads at most 72 bytes; longer inputs are refused instead of silently truncated. */
+export const BCRYPT_MAX_BYTES = 72;
+/** Longest password input looked at; anything longer is refused before any hashing. */
+export const PASSWORD_INPUT_MAX_LENGTH = 1024;
+
+/**
+ * bcrypt through its async API, so hashing runs on the libuv pool and never blocks the
+ * event loop. Unknown users are compared against a dummy hash of the same cost so that
+ * timing does not tell whether an account exists.
+ */
+@Injectable()
+export class PasswordHasher {
+  private dummyHash: Promise<string> | undefined;
+
+  constructor(@Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions) {}
+
+  /** A reason the password is refused by the policy, or undefined when it is acceptable. */
+  policyViolation(password: string): string | undefined {
+    if (password.length < this.options.passwordMinLength) {
+      return `password must be at least ${this.options.passwordMinLength} characters`;
+    }
+    if (Buffer.byteLength(password, 'utf8') > BCRYPT_MAX_BYTES) {
+      return `password must be at most ${BCRYPT_MAX_BYTES} bytes (UTF-8)`;
+    }
+    if (password.includes('\u0000')) return 'password must not contain NUL characters';
+    if (isCommonPassword(password)) return 'password is too common; choose another';
+    return undefined;
+  }
+
+  hash(password: string): Promise<string> {
+    return bcrypt.hash(password, this.options.bcryptCost);
+  }
+
+  /**
+   * Compares in constant work whatever the input: a missing hash or an over-long password
+   * still pays for one bcrypt comparison, and never matches.
+   */
+  async verify(password: string, hash: string | null | undefined): Promise<boolean> {
+    const usable = typeof hash === 'string' && Buffer.byteLength(password, 'utf8') <= BCRYPT_MAX_BYTES;
+    if (!usable) {
+      await bcrypt.compare(password.slice(0, BCRYPT_MAX_BYTES), await this.dummy());
+      return false;
+    }
+    return bcrypt.compare(password, hash);
+  }
+
+  private dummy(): Promise<string> {
+    this.dummyHash ??= bcrypt.hash('fabric-auth dummy password', this.options.bcryptCost);
+    return this.dummyHash;
+  }
+}

@@ -1,0 +1,27 @@
+export type PrincipalKind = 'user' | 'service_account';
+export type AuthMethod = 'jwt' | 'api_key' | 'cookie';
+
+/** Who is calling, as FabricGuard resolved it for this request. */
+export interface Principal {
+  readonly kind: PrincipalKind;
+  readonly id: string;
+  readonly username: string;
+  readonly email: string | null;
+  readonly roles: readonly string[];
+  /** Effective permissions: roles unioned (and, for an API key, intersected with its scopes). */
+  readonly permissions: ReadonlySet<string>;
+  readonly isSystemAdmin: boolean;
+  /** Session behind a JWT or cookie credential. */
+  readonly sessionId: string | null;
+  /** Key behind an API-key credential. */
+  readonly apiKeyId: string | null;
+  readonly authMethod: AuthMethod;
+}
+
+/**
+ * The system admin passes every check, except through a scoped API key, which stays
+ * bounded by its scopes (SPEC §3): such principals carry `isSystemAdmin` false.
+ */
+export function principalHasPermission(principal: Principal, permission: string): boolean {
+  return principal.isSystemAdmin || principal.permissions.has(permission);
+}

@@ -1,0 +1,11 @@
+import type { HttpRequestLike } from '../common/request-info.js';
+import type { Principal } from '../principal/principal.js';
+
+/**
+ * The API-key slot of FabricGuard (`X-API-Key`), provided under
+ * `FABRIC_API_KEY_AUTHENTICATOR`. Without one, any request carrying a key gets 401.
+ * Throw `FabricAuthError` for a refused key.
+ */
+export interface FabricApiKeyAuthenticator {
+  authenticate(rawKey: string, request: HttpRequestLike): Principal | Promise<Principal>;
+}
