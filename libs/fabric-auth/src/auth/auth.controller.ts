@@ -16,6 +16,7 @@ import {
 import { cookieValue, type HttpRequestLike, isCrossSiteRequest, setResponseHeader } from '../common/request-info.js';
 import { REFRESH_TOKEN_COOKIE } from '../fabric-auth.constants.js';
 import { FabricGuard } from '../authz/fabric.guard.js';
+import { PermissionRegistry } from '../authz/permission-registry.js';
 import { Public } from '../authz/public.decorator.js';
 import { CurrentPrincipal } from '../principal/current-principal.decorator.js';
 import type { Principal } from '../principal/principal.js';
@@ -47,14 +48,15 @@ export class PrincipalDto {
   @ApiProperty({ enum: ['jwt', 'api_key', 'cookie'] }) auth_method!: string;
 }
 
-export function principalToDto(principal: Principal): PrincipalDto {
+/** The system admin passes every check, so it is shown holding every registered permission. */
+export function principalToDto(principal: Principal, registry: PermissionRegistry): PrincipalDto {
   return {
     kind: principal.kind,
     id: principal.id,
     username: principal.username,
     email: principal.email,
     roles: [...principal.roles],
-    permissions: [...principal.permissions].sort(),
+    permissions: principal.isSystemAdmin ? registry.all() : [...principal.permissions].sort(),
     is_system_admin: principal.isSystemAdmin,
     auth_method: principal.authMethod,
   };
@@ -67,6 +69,7 @@ export class AuthController {
   constructor(
     private readonly auth: LocalAuthService,
     private readonly cookies: SessionCookies,
+    private readonly registry: PermissionRegistry,
   ) {}
 
   @Post('token')
@@ -135,6 +138,6 @@ export class AuthController {
   @ApiOkResponse({ type: PrincipalDto })
   @ApiUnauthorizedResponse()
   me(@CurrentPrincipal() principal: Principal): PrincipalDto {
-    return principalToDto(principal);
+    return principalToDto(principal, this.registry);
   }
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import yaml from 'js-yaml';
+import { load as loadYaml } from 'js-yaml';
 import {
   FabricConfigError,
   type FabricAuthOptions,
@@ -47,7 +47,7 @@ function coerceEnvValue(name: string, path: string, raw: string, problems: strin
     default:
       // Lists and mappings arrive as YAML or JSON text.
       try {
-        return yaml.load(raw);
+        return loadYaml(raw);
       } catch {
         return void problems.push(`${path} (from ${name}): is not valid YAML/JSON`);
       }
@@ -72,7 +72,7 @@ export function readFabricConfigTree(source: FabricConfigSource = {}): FabricCon
     }
     let parsed: unknown;
     try {
-      parsed = yaml.load(text);
+      parsed = loadYaml(text);
     } catch (error) {
       throw new FabricConfigError([`${source.file}: is not valid YAML (${(error as Error).message.split('\n')[0]})`]);
     }

@@ -89,7 +89,7 @@ export class TokenService {
       nbf: now,
       exp: now + expiresIn,
     };
-    const token = jwt.sign(payload, this.jwtKey, { algorithm: 'HS256', noTimestamp: true });
+    const token = jwt.sign(payload, this.jwtKey, { algorithm: 'HS256' });
     return { token, expiresIn };
   }
 

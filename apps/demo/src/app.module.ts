@@ -1,0 +1,43 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { APP_GUARD } from '@nestjs/core';
+import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
+import { type FabricAuthOptions, FabricAuthModule, FabricGuard, fabricAuthMigrations } from 'nestjs-fabric-auth';
+import type { DatabaseChoice, DemoConfig } from './demo-config.js';
+import { ReportsController } from './reports.controller.js';
+
+export function typeOrmOptions(database: DatabaseChoice): TypeOrmModuleOptions {
+  const common = {
+    autoLoadEntities: true,
+    migrations: fabricAuthMigrations(database.type),
+    migrationsRun: true,
+    synchronize: false,
+  } as const;
+  return database.type === 'postgres'
+    ? { ...common, type: 'postgres', url: database.url }
+    : { ...common, type: 'better-sqlite3', database: database.database, enableWAL: database.database !== ':memory:', timeout: 5000 };
+}
+
+@Module({})
+export class DemoAppModule {
+  /** `registration: 'sync'` shows `forRoot`; the default shows `forRootAsync` fed by @nestjs/config. */
+  static register(config: DemoConfig, registration: 'sync' | 'async' = 'async'): DynamicModule {
+    const fabric =
+      registration === 'sync'
+        ? FabricAuthModule.forRoot(config.options)
+        : FabricAuthModule.forRootAsync({
+            inject: [ConfigService],
+            useFactory: (settings: ConfigService) => settings.getOrThrow<FabricAuthOptions>('fabricAuth'),
+          });
+    return {
+      module: DemoAppModule,
+      imports: [
+        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ fabricAuth: config.options })] }),
+        TypeOrmModule.forRoot(typeOrmOptions(config.database)),
+        fabric,
+      ],
+      controllers: [ReportsController],
+      providers: [{ provide: APP_GUARD, useClass: FabricGuard }],
+    };
+  }
+}

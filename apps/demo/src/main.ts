@@ -1,0 +1,55 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { FabricConfigError, upsertSystemAdmin } from 'nestjs-fabric-auth';
+import { DataSource } from 'typeorm';
+import { DemoAppModule } from './app.module.js';
+import { type DemoConfig, loadDemoConfig } from './demo-config.js';
+import { configureHttp } from './http-setup.js';
+
+const logger = new Logger('Demo');
+
+function warnDevelopmentSetup(config: DemoConfig): void {
+  if (config.devNotices.length === 0) return;
+  const bar = '!'.repeat(78);
+  console.warn(`\n${bar}\n!! DEVELOPMENT SETUP: do not use this configuration in production.`);
+  for (const notice of config.devNotices) console.warn(`!! - ${notice}`);
+  console.warn(`${bar}\n`);
+}
+
+async function seedGeneratedAdmin(app: NestExpressApplication, config: DemoConfig): Promise<void> {
+  if (!config.generatedAdminPassword) return;
+  const { created, user } = await upsertSystemAdmin(app.get(DataSource), {
+    username: config.options.systemAdminUsername,
+    password: config.generatedAdminPassword,
+    email: config.options.systemAdminEmail,
+    bcryptCost: config.options.bcryptCost,
+  });
+  if (created) {
+    console.warn(`!! System admin "${user.username}" created with the generated password: ${config.generatedAdminPassword}`);
+    console.warn('!! It is shown only this once. Set FABRIC_AUTH__SYSTEM_ADMIN_PASSWORD to choose your own.\n');
+  }
+}
+
+async function bootstrap(): Promise<void> {
+  const config = loadDemoConfig();
+  warnDevelopmentSetup(config);
+  const app = await NestFactory.create<NestExpressApplication>(DemoAppModule.register(config), {
+    bodyParser: false,
+    abortOnError: false,
+  });
+  configureHttp(app);
+  app.enableShutdownHooks();
+  await app.init();
+  await seedGeneratedAdmin(app, config);
+  await app.listen(config.port, '0.0.0.0');
+  const where = config.database.type === 'postgres' ? 'PostgreSQL' : `SQLite ${config.database.database}`;
+  logger.log(`Listening on http://localhost:${config.port} (API under /api/v1, Swagger UI at /docs, ${where})`);
+}
+
+bootstrap().catch((error: unknown) => {
+  if (error instanceof FabricConfigError) console.error(error.message);
+  else console.error(`Startup failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

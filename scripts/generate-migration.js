@@ -1,0 +1,65 @@
+// Writes a TypeORM migration for PostgreSQL and for SQLite holding the difference between
+// the entities and the schema the existing migrations build. Usage:
+//   npm run migration:generate -- <Name> [timestamp]
+// Needs the PostgreSQL of FABRIC_TEST_POSTGRES_URL (a scratch database is created and dropped).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { FABRIC_AUTH_ENTITIES, fabricAuthMigrations } from 'nestjs-fabric-auth';
+
+const [name, stamp = String(Date.now())] = process.argv.slice(2);
+if (!name || !/^[A-Z][A-Za-z0-9]+$/.test(name)) {
+  console.error('usage: npm run migration:generate -- <PascalCaseName> [timestamp]');
+  process.exit(2);
+}
+const postgresUrl = process.env.FABRIC_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+function quote(sql) {
+  return '`' + sql.replace(/\\/g, '\\\\').replace(/`/g, '\\`').replace(/\$\{/g, '\\${') + '`';
+}
+
+async function diff(options) {
+  const dataSource = new DataSource({ ...options, entities: [...FABRIC_AUTH_ENTITIES], migrationsRun: false, logging: false });
+  await dataSource.initialize();
+  try {
+    await dataSource.runMigrations();
+    return await dataSource.driver.createSchemaBuilder().log();
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+function write(driverDir, className, sql) {
+  const up = sql.upQueries.map((q) => `    await queryRunner.query(${quote(q.query)});`).join('\n');
+  const down = [...sql.downQueries].reverse().map((q) => `    await queryRunner.query(${quote(q.query)});`).join('\n');
+  const file = join('libs/fabric-auth/src/migrations', driverDir, `${stamp}-${name}.ts`);
+  writeFileSync(
+    file,
+    `import type { MigrationInterface, QueryRunner } from 'typeorm';\n\n` +
+      `export class ${className} implements MigrationInterface {\n  name = '${className}';\n\n` +
+      `  async up(queryRunner: QueryRunner): Promise<void> {\n${up}\n  }\n\n` +
+      `  async down(queryRunner: QueryRunner): Promise<void> {\n${down}\n  }\n}\n`,
+  );
+  console.log(`wrote ${file} (${sql.upQueries.length} statements)`);
+}
+
+const scratch = `fabric_migration_${process.pid}`;
+const admin = new pg.Client({ connectionString: postgresUrl });
+await admin.connect();
+await admin.query(`CREATE DATABASE ${scratch}`);
+try {
+  const url = new URL(postgresUrl);
+  url.pathname = `/${scratch}`;
+  write('postgres', `${name}Postgres${stamp}`, await diff({ type: 'postgres', url: url.toString(), migrations: fabricAuthMigrations('postgres') }));
+} finally {
+  await admin.query(`DROP DATABASE IF EXISTS ${scratch} WITH (FORCE)`);
+  await admin.end();
+}
+const dir = mkdtempSync(join(tmpdir(), 'fabric-migration-'));
+try {
+  write('sqlite', `${name}Sqlite${stamp}`, await diff({ type: 'better-sqlite3', database: join(dir, 'db.sqlite'), migrations: fabricAuthMigrations('sqlite') }));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
