@@ -1,0 +1,123 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import {
+  type FabricAuthOptions,
+  FabricClock,
+  resolveFabricAuthOptions,
+  RolesService,
+  type UserEntity,
+  UsersService,
+} from 'nestjs-fabric-auth';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { DemoAppModule } from '../../apps/demo/src/app.module.js';
+import type { DatabaseChoice } from '../../apps/demo/src/demo-config.js';
+import { configureHttp } from '../../apps/demo/src/http-setup.js';
+import { createScratchDatabase } from './postgres.js';
+import { TestClock } from './test-clock.js';
+
+export const DATABASES = ['sqlite', 'postgres'] as const;
+export type DatabaseKind = (typeof DATABASES)[number];
+
+export const TEST_SECRET = 'test-secret-5f1c9a7e2b8d4c6f0a3e9b7d1c5f8a2e';
+export const ADMIN_PASSWORD = 'Adm1n-test-password!';
+export const API = '/api/v1';
+
+export const TEST_OPTIONS: FabricAuthOptions = {
+  secretKey: TEST_SECRET,
+  systemAdminPassword: ADMIN_PASSWORD,
+  bcryptCost: 10,
+  secureCookies: false,
+  permissions: ['reports:read'],
+  roles: { viewer: ['reports:read', 'users:list', 'users:read'], auditor: ['audit:read'] },
+};
+
+export interface ScratchDatabase {
+  choice: DatabaseChoice;
+  drop(): Promise<void>;
+}
+
+export async function scratchDatabase(kind: DatabaseKind): Promise<ScratchDatabase> {
+  if (kind === 'postgres') {
+    const db = await createScratchDatabase();
+    return { choice: { type: 'postgres', url: db.url }, drop: db.drop };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'fabric-sqlite-'));
+  return {
+    choice: { type: 'better-sqlite3', database: join(dir, 'test.sqlite') },
+    drop: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export interface TestApp {
+  app: INestApplication;
+  http: ReturnType<typeof request>;
+  clock: TestClock;
+  dataSource: DataSource;
+  users: UsersService;
+  close(): Promise<void>;
+  /** A fresh user with a unique name; `password` defaults to a policy-compliant one. */
+  createUser(spec?: { roles?: string[]; password?: string; prefix?: string }): Promise<{ user: UserEntity; password: string }>;
+  login(username: string, password: string): Promise<TokenAnswer>;
+}
+
+export interface TokenAnswer {
+  access_token: string;
+  refresh_token: string;
+  token_type: string;
+  expires_in: number;
+}
+
+let userCounter = 0;
+
+export async function startTestApp(
+  kind: DatabaseKind,
+  settings: { options?: Partial<FabricAuthOptions>; registration?: 'sync' | 'async' } = {},
+): Promise<TestApp> {
+  const database = await scratchDatabase(kind);
+  const clock = new TestClock();
+  const options = resolveFabricAuthOptions({ ...TEST_OPTIONS, ...settings.options });
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      DemoAppModule.register(
+        { port: 0, configFile: undefined, options, database: database.choice, devNotices: [] },
+        settings.registration ?? 'async',
+      ),
+    ],
+  })
+    .overrideProvider(FabricClock)
+    .useValue(clock)
+    .compile();
+  const app = moduleRef.createNestApplication({ bodyParser: false, logger: ['error'] });
+  configureHttp(app);
+  await app.listen(0, '127.0.0.1');
+  const http = request(app.getHttpServer());
+  const users = app.get(UsersService);
+  return {
+    app,
+    http,
+    clock,
+    dataSource: app.get(DataSource),
+    users,
+    async close() {
+      await app.close();
+      await database.drop();
+    },
+    async createUser(spec = {}) {
+      const password = spec.password ?? 'Corr3ct-horse-battery';
+      const username = `${spec.prefix ?? 'user'}${++userCounter}${process.pid}`;
+      const user = await users.create({ username, email: `${username}@example.test`, password, roles: spec.roles });
+      return { user, password };
+    },
+    async login(username, password) {
+      const answer = await http.post(`${API}/auth/token`).type('form').send({ grant_type: 'password', username, password });
+      if (answer.status !== 200) throw new Error(`login failed: ${answer.status} ${JSON.stringify(answer.body)}`);
+      return answer.body as TokenAnswer;
+    },
+  };
+}
+
+export { RolesService };

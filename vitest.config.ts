@@ -1,0 +1,17 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  resolve: {
+    // Tests run the library from source, exactly as the demo imports it.
+    alias: { 'nestjs-fabric-auth': fileURLToPath(new URL('./libs/fabric-auth/src/index.ts', import.meta.url)) },
+  },
+  test: {
+    include: ['libs/**/*.spec.ts', 'test/**/*.e2e-spec.ts'],
+    globalSetup: ['test/support/global-setup.ts'],
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    restoreMocks: true,
+  },
+});
