@@ -1,0 +1,98 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FabricConfigError, resolveFabricAuthOptions } from '../fabric-auth.options.js';
+import { fabricAuthOptionsFromTree, readFabricConfigTree } from './fabric-config.loader.js';
+
+const SECRET = 'k3J9-x8Qv_2mZr7Lp4Tn6Wb1Yc5Hd0Fs';
+
+function yamlFile(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fabric-config-'));
+  const file = join(dir, 'config.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+function problemsOf(action: () => unknown): string[] {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof FabricConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a FabricConfigError');
+}
+
+describe('YAML config loader', () => {
+  it('reads the reference keys and applies defaults', () => {
+    const file = yamlFile(`auth:\n  secret_key: "${SECRET}"\n  system_admin_password: "Adm1n-passw0rd"\nserver:\n  secure_cookies: false\n`);
+    const options = fabricAuthOptionsFromTree(readFabricConfigTree({ file, env: {} }));
+    expect(options).toMatchObject({
+      secretKey: SECRET,
+      systemAdminPassword: 'Adm1n-passw0rd',
+      systemAdminUsername: 'admin',
+      accessTokenExpire: 900,
+      refreshTokenExpire: 86_400,
+      secureCookies: false,
+      bcryptCost: 12,
+    });
+  });
+
+  it('FABRIC_<SECTION>__<KEY> variables override the file, typed by the key', () => {
+    const file = yamlFile(`auth:\n  secret_key: "${SECRET}"\n  access_token_expire: 900\n`);
+    const options = fabricAuthOptionsFromTree(
+      readFabricConfigTree({
+        file,
+        env: {
+          FABRIC_AUTH__SYSTEM_ADMIN_PASSWORD: 'Env-passw0rd-123',
+          FABRIC_AUTH__ACCESS_TOKEN_EXPIRE: '300',
+          FABRIC_SERVER__SECURE_COOKIES: 'false',
+          FABRIC_AUTH__ROLES: '{"viewer": ["users:list"]}',
+          FABRIC_TEST_POSTGRES_URL: 'postgres://ignored',
+        },
+      }),
+    );
+    expect(options.accessTokenExpire).toBe(300);
+    expect(options.secureCookies).toBe(false);
+    expect(options.systemAdminPassword).toBe('Env-passw0rd-123');
+    expect(options.roles).toEqual({ viewer: ['users:list'] });
+  });
+
+  it.each([
+    ['a short secret', { auth: { secret_key: 'short', system_admin_password: 'Adm1n-passw0rd' } }, 'auth.secret_key: must be at least 32 characters'],
+    ['a missing secret', { auth: { system_admin_password: 'Adm1n-passw0rd' } }, 'auth.secret_key: is required'],
+    ['a predictable secret', { auth: { secret_key: 'changemechangemechangemechangeme', system_admin_password: 'Adm1n-passw0rd' } }, 'auth.secret_key: is too predictable'],
+    ['a missing admin password', { auth: { secret_key: SECRET } }, 'auth.system_admin_password: is required'],
+    ['a common admin password', { auth: { secret_key: SECRET, system_admin_password: 'changeme' } }, 'auth.system_admin_password: is a commonly used password'],
+    ['an unknown key', { auth: { secret_key: SECRET, system_admin_password: 'Adm1n-passw0rd', secret: 'x' } }, 'auth.secret: unknown key'],
+    ['an unknown section', { auth: { secret_key: SECRET, system_admin_password: 'Adm1n-passw0rd' }, database: {} }, 'database: unknown section'],
+    ['a bad type', { auth: { secret_key: SECRET, system_admin_password: 'Adm1n-passw0rd', access_token_expire: 'soon' } }, 'auth.access_token_expire: must be an integer'],
+    ['a bad boolean', { auth: { secret_key: SECRET, system_admin_password: 'Adm1n-passw0rd' }, server: { secure_cookies: 'maybe' } }, 'server.secure_cookies: must be true or false'],
+    ['a role naming a malformed permission', { auth: { secret_key: SECRET, system_admin_password: 'Adm1n-passw0rd', roles: { viewer: ['Users List'] } } }, 'auth.roles.viewer: "Users List" is not a permission name'],
+    ['an OIDC provider without client_id', { auth: { secret_key: SECRET, system_admin_password: 'Adm1n-passw0rd', providers: { oidc: { issuer: 'https://idp.example', redirect_uri: 'https://app.example/cb' } } } }, 'auth.providers.oidc.client_id: is required'],
+  ])('refuses %s, naming the key', (_, tree, message) => {
+    const problems = problemsOf(() => fabricAuthOptionsFromTree(tree));
+    expect(problems.some((p) => p.startsWith(message))).toBe(true);
+  });
+
+  it('names the environment variable that carried a bad value', () => {
+    const problems = problemsOf(() => readFabricConfigTree({ env: { FABRIC_AUTH__ACCESS_TOKEN_EXPIRE: 'soon' } }));
+    expect(problems).toEqual(['auth.access_token_expire (from FABRIC_AUTH__ACCESS_TOKEN_EXPIRE): must be an integer']);
+    expect(problemsOf(() => readFabricConfigTree({ env: { FABRIC_AUTH__SECRETKEY: 'x' } }))[0]).toContain('FABRIC_AUTH__SECRETKEY');
+  });
+
+  it('reports an unreadable or invalid file clearly', () => {
+    expect(problemsOf(() => readFabricConfigTree({ file: '/nonexistent/config.yaml', env: {} }))[0]).toContain('cannot be read');
+    expect(problemsOf(() => readFabricConfigTree({ file: yamlFile('auth: [unclosed'), env: {} }))[0]).toContain('is not valid YAML');
+    expect(problemsOf(() => readFabricConfigTree({ file: yamlFile('- a list'), env: {} }))[0]).toContain('mapping at the top level');
+  });
+
+  it('forRoot options report both the YAML key and the option name', () => {
+    const problems = problemsOf(() => resolveFabricAuthOptions({ secretKey: 'short', systemAdminPassword: 'Adm1n-passw0rd' }));
+    expect(problems).toEqual(['auth.secret_key (secretKey): must be at least 32 characters']);
+    expect(problemsOf(() => resolveFabricAuthOptions({ secretKey: SECRET, systemAdminPassword: 'Adm1n-passw0rd', typo: 1 } as never))).toEqual([
+      'typo: unknown option',
+    ]);
+  });
+});

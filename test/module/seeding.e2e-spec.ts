@@ -1,0 +1,85 @@
+import { RoleEntity, SystemAdminConflictError, upsertSystemAdmin, UserEntity } from 'nestjs-fabric-auth';
+import bcrypt from 'bcrypt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_PASSWORD, API, DATABASES, startTestApp, type TestApp } from '../support/test-app.js';
+
+describe.each(DATABASES)('startup seeding on %s', (kind) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(kind);
+  });
+  afterAll(() => t?.close());
+
+  it('creates the system admin from config, with a bcrypt hash of cost ≥ 10', async () => {
+    const admin = await t.dataSource
+      .getRepository(UserEntity)
+      .findOneOrFail({ where: { username: 'admin' }, select: { id: true, isSystemAdmin: true, passwordHash: true } });
+    expect(admin.isSystemAdmin).toBe(true);
+    expect(admin.passwordHash).toMatch(/^\$2b\$1\d\$/);
+    expect(await bcrypt.compare(ADMIN_PASSWORD, admin.passwordHash!)).toBe(true);
+  });
+
+  it('refuses well-known default admin credentials', async () => {
+    for (const password of ['admin', 'password', 'changeme']) {
+      const res = await t.http.post(`${API}/auth/token`).send({ grant_type: 'password', username: 'admin', password });
+      expect(res.status).toBe(400);
+    }
+  });
+
+  it('never overwrites a changed admin password when run again', async () => {
+    const repo = t.dataSource.getRepository(UserEntity);
+    const admin = await repo.findOneByOrFail({ username: 'admin' });
+    const original = (await repo.findOneOrFail({ where: { id: admin.id }, select: { id: true, passwordHash: true } })).passwordHash;
+    const changed = await bcrypt.hash('Chang3d-by-the-admin', 10);
+    await repo.update({ id: admin.id }, { passwordHash: changed });
+    try {
+      const result = await upsertSystemAdmin(t.dataSource, { username: 'admin', password: ADMIN_PASSWORD, bcryptCost: 10 });
+      expect(result.created).toBe(false);
+      const after = await repo.findOneOrFail({ where: { id: admin.id }, select: { id: true, passwordHash: true } });
+      expect(after.passwordHash).toBe(changed);
+    } finally {
+      await repo.update({ id: admin.id }, { passwordHash: original });
+    }
+  });
+
+  it('refuses to promote an ordinary account that holds the admin username', async () => {
+    const { user } = await t.createUser({ prefix: 'root' });
+    await expect(upsertSystemAdmin(t.dataSource, { username: user.username, password: ADMIN_PASSWORD, bcryptCost: 10 })).rejects.toBeInstanceOf(
+      SystemAdminConflictError,
+    );
+    const again = await t.dataSource.getRepository(UserEntity).findOneByOrFail({ id: user.id });
+    expect(again.isSystemAdmin).toBe(false);
+  });
+
+  it('creates the roles declared in config with their permissions', async () => {
+    const roles = await t.dataSource.getRepository(RoleEntity).find({ order: { name: 'ASC' } });
+    expect(roles.map((r) => [r.name, r.permissions])).toEqual([
+      ['auditor', ['audit:read']],
+      ['viewer', ['reports:read', 'users:list', 'users:read']],
+    ]);
+  });
+});
+
+describe('config roles on restart', () => {
+  it('are updated to what the config says now', async () => {
+    const first = await startTestApp('sqlite', { options: { roles: { viewer: ['users:list'] } } });
+    try {
+      const { user, password } = await first.createUser({ roles: ['viewer'] });
+      const token = (await first.login(user.username, password)).access_token;
+      expect((await first.http.get(`${API}/auth/me`).auth(token, { type: 'bearer' })).body.permissions).toEqual(['users:list']);
+      const repo = first.dataSource.getRepository(RoleEntity);
+      await repo.update({ name: 'viewer' }, { permissions: ['users:list', 'audit:read'] });
+      const { RolesService } = await import('nestjs-fabric-auth');
+      await first.app.get(RolesService).syncConfigRoles();
+      expect((await repo.findOneByOrFail({ name: 'viewer' })).permissions).toEqual(['users:list']);
+    } finally {
+      await first.close();
+    }
+  });
+
+  it('naming an unregistered permission stops startup, naming the role', async () => {
+    await expect(startTestApp('sqlite', { options: { roles: { viewer: ['billing:refund'] } } })).rejects.toThrow(
+      'auth.roles.viewer: "billing:refund" is not a registered permission',
+    );
+  });
+});
