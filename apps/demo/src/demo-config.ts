@@ -47,7 +47,7 @@ function developmentSecret(dataDir: string): string {
  * fresh machine, and says loudly that this is a development setup.
  */
 export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
-  const dataDir = resolve(env.FABRIC_DATA_DIR ?? 'data');
+  const dataDir = resolve(env.DATA_DIR ?? 'data');
   const configFile = env.CONFIG_FILE ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
   const tree = readFabricConfigTree({ file: configFile, env });
   const auth = section(tree, 'auth');
