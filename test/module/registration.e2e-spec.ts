@@ -1,4 +1,5 @@
-import { Controller, Get, Module, UseGuards } from '@nestjs/common';
+import { Controller, Get, Module, type Provider, type Type, UseGuards } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import {
@@ -8,6 +9,7 @@ import {
   FabricGuard,
   fabricAuthMigrations,
   type Principal,
+  Public,
   RequirePermission,
 } from 'nestjs-fabric-auth';
 import request from 'supertest';
@@ -41,6 +43,20 @@ class ReportsController {
   }
 }
 
+@Controller('open')
+class OpenController {
+  @Get()
+  @Public()
+  open() {
+    return { open: true };
+  }
+
+  @Get('closed')
+  closed() {
+    return { open: false };
+  }
+}
+
 @Module({ controllers: [ReportsController] })
 class ReportsModule {}
 
@@ -56,7 +72,13 @@ describe('a host app with its own feature module, a custom prefix and only the a
   });
   afterAll(() => db?.drop());
 
-  async function boot(options: object, extras: object = {}, database = (db.choice as { database: string }).database) {
+  async function boot(
+    options: object,
+    extras: object = {},
+    database = (db.choice as { database: string }).database,
+    providers: Provider[] = [],
+    controllers: Type[] = [],
+  ) {
     const moduleRef = await Test.createTestingModule({
       imports: [
         TypeOrmModule.forRoot({
@@ -70,6 +92,8 @@ describe('a host app with its own feature module, a custom prefix and only the a
         FabricAuthModule.forRoot({ ...TEST_OPTIONS, ...options, ...extras }),
         ReportsModule,
       ],
+      providers,
+      controllers,
     }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
     await app.init();
@@ -86,6 +110,15 @@ describe('a host app with its own feature module, a custom prefix and only the a
     const res = await http.get('/reports').auth(login.body.access_token, { type: 'bearer' });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ by: 'admin' });
+  });
+
+  it('works as a global APP_GUARD, with @Public() opting a route out', async () => {
+    const http = await boot({}, {}, undefined, [{ provide: APP_GUARD, useClass: FabricGuard }], [OpenController]);
+    expect((await http.get('/open/closed')).status).toBe(401);
+    expect((await http.get('/open')).status).toBe(200);
+    const login = await http.post(`${API}/auth/token`).send({ grant_type: 'password', username: 'admin', password: ADMIN_PASSWORD });
+    expect((await http.get('/open/closed').auth(login.body.access_token, { type: 'bearer' })).status).toBe(200);
+    expect((await http.post(`${API}/auth/token`).send({ grant_type: 'nope' })).status).toBe(400);
   });
 
   it('can leave the auth controller out', async () => {

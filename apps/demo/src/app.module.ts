@@ -1,10 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
-import { type FabricAuthOptions, FabricAuthModule, FabricGuard, fabricAuthMigrations } from 'nestjs-fabric-auth';
+import { type FabricAuthOptions, FabricAuthModule, fabricAuthMigrations } from 'nestjs-fabric-auth';
 import type { DatabaseChoice, DemoConfig } from './demo-config.js';
-import { ReportsController } from './reports.controller.js';
+import { PingController, ReportsController } from './reports.controller.js';
 
 export function typeOrmOptions(database: DatabaseChoice): TypeOrmModuleOptions {
   const common = {
@@ -36,8 +35,7 @@ export class DemoAppModule {
         TypeOrmModule.forRoot(typeOrmOptions(config.database)),
         fabric,
       ],
-      controllers: [ReportsController],
-      providers: [{ provide: APP_GUARD, useClass: FabricGuard }],
+      controllers: [PingController, ReportsController],
     };
   }
 }

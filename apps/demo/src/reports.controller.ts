@@ -1,14 +1,26 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, type Principal, Public, RequirePermission } from 'nestjs-fabric-auth';
+import { CurrentPrincipal, FabricGuard, type Principal, Public, RequirePermission } from 'nestjs-fabric-auth';
 
-/** Routes of the host app itself, protected by the global FabricGuard. */
+/** A route with no guard at all: the baseline of `npm run bench`. */
 @ApiTags('demo')
 @Controller('api/v1/demo')
+export class PingController {
+  @Get('ping')
+  @ApiOperation({ summary: 'Unguarded' })
+  ping(): { ok: true } {
+    return { ok: true };
+  }
+}
+
+/** Routes of the host app itself, protected by FabricGuard at controller level. */
+@ApiTags('demo')
+@Controller('api/v1/demo')
+@UseGuards(FabricGuard)
 export class ReportsController {
   @Get('public')
   @Public()
-  @ApiOperation({ summary: 'Open to anyone' })
+  @ApiOperation({ summary: 'Open to anyone, though the controller is guarded' })
   open(): { ok: true } {
     return { ok: true };
   }
