@@ -174,6 +174,17 @@ describe.each(DATABASES)('POST /auth/token on %s', (kind) => {
       expect(res.body.error).toBe('invalid_grant');
     });
 
+    it('of 20 parallel refreshes with one token exactly one succeeds, and the old token is dead (SEC-13)', async () => {
+      const { user, password } = await t.createUser();
+      const r1 = await t.login(user.username, password);
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, () => token().send({ grant_type: 'refresh_token', refresh_token: r1.refresh_token })),
+      );
+      expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
+      expect(answers.filter((a) => a.status === 400)).toHaveLength(19);
+      expect((await token().send({ grant_type: 'refresh_token', refresh_token: r1.refresh_token })).status).toBe(400);
+    });
+
     it('without refresh_token or cookie it is an invalid_request', async () => {
       const res = await token().send({ grant_type: 'refresh_token' });
       expect(res.status).toBe(400);

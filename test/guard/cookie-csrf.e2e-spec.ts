@@ -156,5 +156,18 @@ describe.each(DATABASES)('cookie sessions and CSRF on %s (SEC-51…SEC-54)', (ki
       .send({ grant_type: 'password', username: user.username, password, set_cookies: true });
     expect(login.status).toBe(403);
     expect(login.headers['set-cookie']).toBeUndefined();
+    const bodyRefresh = await t.http
+      .post(`${API}/auth/token`)
+      .set('sec-fetch-site', 'cross-site')
+      .send({ grant_type: 'refresh_token', refresh_token: (await t.login(user.username, password)).refresh_token, set_cookies: true });
+    expect(bodyRefresh.status).toBe(403);
+    expect(bodyRefresh.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('an access cookie sent twice with different values is refused (cookie tossing)', async () => {
+    const mine = await cookieLogin();
+    const theirs = await cookieLogin();
+    const header = `access_token=${theirs.cookies.get('access_token')!.value}; access_token=${mine.cookies.get('access_token')!.value}`;
+    expect((await t.http.get(`${API}/auth/me`).set('cookie', header)).status).toBe(401);
   });
 });

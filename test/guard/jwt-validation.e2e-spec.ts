@@ -102,6 +102,7 @@ describe.each(DATABASES)('Bearer JWT validation on %s (SEC-01…SEC-10)', (kind)
       await expectRejected(forge({ ...HS256, x5u: listenerUrl }, claimsFor(userId, sessionId), attackerKey));
       await expectRejected(forge({ ...HS256, kid: '../../../dev/null' }, claimsFor(userId, sessionId), ''));
       await expectRejected(forge({ ...HS256, kid: "' OR '1'='1" }, claimsFor(userId, sessionId), attackerKey));
+      await expectRejected(forge({ ...HS256, crit: ['exp'] }, claimsFor(userId, sessionId), TEST_SECRET));
       expect(listenerHits).toBe(0);
     });
   });

@@ -23,20 +23,37 @@ describe.each(DATABASES)('bad input and HTTP hygiene on %s', (kind) => {
   afterAll(() => t?.close());
 
   it('malformed JSON is a 400 in Nest shape, without a stack', async () => {
-    const res = await t.http.post(`${API}/auth/token`).set('content-type', 'application/json').send('{"grant_type":');
+    const res = await t.http.post(`${API}/roles`).set('content-type', 'application/json').send('{"name":');
     expect(res.status).toBe(400);
-    expect(res.body.statusCode).toBe(400);
+    expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
     expectNoLeak(res.text);
     expectSecurityHeaders(res.headers);
   });
 
-  it('a body over the limit is a 413', async () => {
+  it('malformed JSON on the token endpoint keeps the RFC 6749 shape', async () => {
+    const res = await t.http.post(`${API}/auth/token`).set('content-type', 'application/json').send('{"grant_type":');
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_request');
+    expect(typeof res.body.error_description).toBe('string');
+    expect(res.headers['cache-control']).toBe('no-store');
+  });
+
+  it('a body over the limit is a 413 in Nest shape', async () => {
     const res = await t.http
-      .post(`${API}/auth/token`)
+      .post(`${API}/roles`)
       .set('content-type', 'application/json')
-      .send(JSON.stringify({ grant_type: 'password', username: 'x'.repeat(200_000), password: 'y' }));
+      .send(JSON.stringify({ name: 'x'.repeat(200_000), permissions: [] }));
     expect(res.status).toBe(413);
+    expect(res.body).toEqual({ statusCode: 413, message: 'request entity too large', error: 'Payload Too Large' });
     expectNoLeak(res.text);
+  });
+
+  it('NUL characters are a 400, never a failed query', async () => {
+    const token = await t.http.post(`${API}/auth/token`).send({ grant_type: 'password', username: 'ad\u0000min', password: 'x' });
+    expect(token.status).toBe(400);
+    expect(token.body).toEqual({ error: 'invalid_request', error_description: 'username must not contain control characters' });
+    const reset = await t.http.post(`${API}/auth/password-reset`).send({ username: 'ad\u0000min' });
+    expect(reset.status).toBe(400);
   });
 
   it('an unknown route is a 404 in Nest shape with security headers', async () => {

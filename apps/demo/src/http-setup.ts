@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
+import { FabricExceptionFilter } from 'nestjs-fabric-auth';
 
 /** Largest JSON or form body accepted; bigger ones get 413 before any handler runs. */
 export const BODY_LIMIT = '64kb';
@@ -26,6 +27,7 @@ export function configureHttp(app: INestApplication): void {
       referrerPolicy: { policy: 'no-referrer' },
     }),
   );
+  app.useGlobalFilters(new FabricExceptionFilter(app.getHttpAdapter()));
   express.useBodyParser('json', { limit: BODY_LIMIT });
   express.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false });
   const document = SwaggerModule.createDocument(

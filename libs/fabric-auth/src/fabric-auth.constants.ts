@@ -15,3 +15,5 @@ export const REFRESH_TOKEN_COOKIE = 'refresh_token';
 export const CSRF_TOKEN_COOKIE = 'csrf_token';
 export const CSRF_HEADER = 'x-csrf-token';
 export const API_KEY_HEADER = 'x-api-key';
+/** Injection token of the notifier port (`FabricNotifier`) delivering activation and reset links. */
+export const FABRIC_NOTIFIER = Symbol('FABRIC_NOTIFIER');

@@ -1,5 +1,6 @@
-import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { ConfigurableModuleBuilder, type Type } from '@nestjs/common';
 import type { FabricAuthOptions } from './fabric-auth.options.js';
+import type { FabricNotifier } from './notifications/notifier.js';
 
 /** Options fixed when the module is declared (they shape routes, so they cannot come from an async factory). */
 export interface FabricAuthModuleExtras {
@@ -8,13 +9,18 @@ export interface FabricAuthModuleExtras {
   /** Prefix of the library's routes. Default `api/v1`. */
   routePrefix?: string;
   /** Which of the library's controllers to mount. Default: all. */
-  controllers?: { auth?: boolean };
+  controllers?: { auth?: boolean; users?: boolean; roles?: boolean; audit?: boolean };
+  /**
+   * Delivers activation and reset links (mail, SMS…). Default: a development notifier that
+   * logs the link. Its dependencies must be resolvable (global, or `imports` of forRootAsync).
+   */
+  notifier?: Type<FabricNotifier>;
 }
 
-export const DEFAULT_EXTRAS: Required<FabricAuthModuleExtras> = {
+export const DEFAULT_EXTRAS: FabricAuthModuleExtras & Required<Pick<FabricAuthModuleExtras, 'isGlobal' | 'routePrefix' | 'controllers'>> = {
   isGlobal: true,
   routePrefix: 'api/v1',
-  controllers: { auth: true },
+  controllers: { auth: true, users: true, roles: true, audit: true },
 };
 
 export const {

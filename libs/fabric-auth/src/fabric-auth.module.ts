@@ -1,8 +1,10 @@
-import { type DynamicModule, Module, type Type } from '@nestjs/common';
+import { type DynamicModule, Module, type Provider, type Type } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditController } from './audit/audit.controller.js';
 import { AuditService } from './audit/audit.service.js';
+import { AccountRecoveryService } from './auth/account-recovery.service.js';
 import { AuthController } from './auth/auth.controller.js';
 import { LocalAuthService } from './auth/local-auth.service.js';
 import { SessionCookies } from './auth/session-cookies.js';
@@ -11,7 +13,7 @@ import { FabricGuard } from './authz/fabric.guard.js';
 import { PermissionRegistry } from './authz/permission-registry.js';
 import { FabricClock, SystemClock } from './common/clock.js';
 import { FABRIC_AUTH_ENTITIES } from './entities.js';
-import { FABRIC_REVOCATION_BUS } from './fabric-auth.constants.js';
+import { FABRIC_NOTIFIER, FABRIC_REVOCATION_BUS } from './fabric-auth.constants.js';
 import { FABRIC_RESOLVED_OPTIONS } from './fabric-auth.internal-constants.js';
 import {
   DEFAULT_EXTRAS,
@@ -22,8 +24,11 @@ import {
   type FabricAuthModuleExtras,
 } from './fabric-auth.module-definition.js';
 import { type FabricAuthOptions, resolveFabricAuthOptions } from './fabric-auth.options.js';
+import { LoggingNotifier } from './notifications/notifier.js';
+import { OneTimeTokensService } from './one-time-tokens/one-time-tokens.service.js';
 import { PasswordHasher } from './passwords/password-hasher.js';
 import { PrincipalService } from './principal/principal.service.js';
+import { RolesController } from './roles/roles.controller.js';
 import { RolesService } from './roles/roles.service.js';
 import { FabricSeeder } from './seeding/fabric-seeder.js';
 import { InMemoryRevocationBus } from './sessions/revocation-bus.js';
@@ -31,6 +36,8 @@ import { SessionsService } from './sessions/sessions.service.js';
 import { FabricCookieStrategy } from './strategies/cookie.strategy.js';
 import { FabricJwtStrategy } from './strategies/jwt.strategy.js';
 import { TokenService } from './tokens/token.service.js';
+import { UserManagementService } from './users/user-management.service.js';
+import { UsersController } from './users/users.controller.js';
 import { UsersService } from './users/users.service.js';
 
 const EXPORTED = [
@@ -47,6 +54,8 @@ const EXPORTED = [
   RolesService,
   AuditService,
   PasswordHasher,
+  OneTimeTokensService,
+  FABRIC_NOTIFIER,
   FabricJwtStrategy,
   FabricCookieStrategy,
 ];
@@ -68,7 +77,16 @@ function controllersFor(extras: FabricAuthModuleExtras): Type[] {
   const selected = { ...DEFAULT_EXTRAS.controllers, ...extras.controllers };
   const controllers: Type[] = [];
   if (selected.auth) controllers.push(AuthController);
+  if (selected.users) controllers.push(UsersController);
+  if (selected.roles) controllers.push(RolesController);
+  if (selected.audit) controllers.push(AuditController);
   return controllers.map((c) => mountedAt(prefix, c));
+}
+
+/** What the module's shape options (extras) add: controllers and the ports' implementations. */
+function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controllers' | 'providers'> {
+  const providers: Provider[] = [{ provide: FABRIC_NOTIFIER, useClass: extras.notifier ?? LoggingNotifier }];
+  return { controllers: controllersFor(extras), providers };
 }
 
 @Module({
@@ -89,6 +107,9 @@ function controllersFor(extras: FabricAuthModuleExtras): Type[] {
     SessionsService,
     PrincipalService,
     UsersService,
+    UserManagementService,
+    OneTimeTokensService,
+    AccountRecoveryService,
     LocalAuthService,
     SessionCookies,
     FabricJwtStrategy,
@@ -101,10 +122,15 @@ function controllersFor(extras: FabricAuthModuleExtras): Type[] {
 })
 export class FabricAuthModule extends FabricAuthConfigurableModule {
   static override forRoot(options: typeof FABRIC_AUTH_OPTIONS_TYPE): DynamicModule {
-    return { ...super.forRoot(options), controllers: controllersFor(options) };
+    return withShape(super.forRoot(options), options);
   }
 
   static override forRootAsync(options: typeof FABRIC_AUTH_ASYNC_OPTIONS_TYPE): DynamicModule {
-    return { ...super.forRootAsync(options), controllers: controllersFor(options) };
+    return withShape(super.forRootAsync(options), options);
   }
+}
+
+function withShape(definition: DynamicModule, extras: FabricAuthModuleExtras): DynamicModule {
+  const shape = shapedBy(extras);
+  return { ...definition, controllers: shape.controllers, providers: [...(definition.providers ?? []), ...shape.providers!] };
 }

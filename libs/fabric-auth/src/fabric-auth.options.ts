@@ -42,6 +42,16 @@ export interface FabricAuthOptions {
   bcryptCost?: number;
   /** Minimum password length in characters. Default 8. */
   passwordMinLength?: number;
+  /** Refuse the built-in list of common passwords. Default true. */
+  refuseCommonPasswords?: boolean;
+  /** Extra passwords the policy refuses (compared case-insensitively), e.g. your product's name. */
+  refusedPasswords?: string[];
+  /** Seconds a password-reset token lives. Default 3600, at most 3600. */
+  passwordResetExpire?: number;
+  /** Seconds an activation token lives. Default 259200 (3 days). */
+  activationExpire?: number;
+  /** Base URL of the links sent for activation and reset; never taken from the request. Default `http://localhost:3000`. */
+  publicBaseUrl?: string;
   /** Roles created or updated at startup: name → permissions. */
   roles?: Record<string, string[]>;
   /** The host application's own permissions (e.g. `reports:read`), added to the registry. */
@@ -145,6 +155,29 @@ const FIELDS: FieldSpec[] = [
   { yaml: 'auth.audience', option: 'audience', kind: 'string', default: 'nestjs-fabric-auth' },
   { yaml: 'auth.bcrypt_cost', option: 'bcryptCost', kind: 'int', default: 12, check: intBetween(10, 15) },
   { yaml: 'auth.password_min_length', option: 'passwordMinLength', kind: 'int', default: 8, check: intBetween(8, 64) },
+  { yaml: 'auth.refuse_common_passwords', option: 'refuseCommonPasswords', kind: 'bool', default: true },
+  { yaml: 'auth.refused_passwords', option: 'refusedPasswords', kind: 'stringList', default: [] },
+  {
+    yaml: 'auth.password_reset_expire',
+    option: 'passwordResetExpire',
+    kind: 'int',
+    default: 3600,
+    check: intBetween(60, 3600),
+  },
+  {
+    yaml: 'auth.activation_expire',
+    option: 'activationExpire',
+    kind: 'int',
+    default: 259_200,
+    check: intBetween(300, 2_592_000),
+  },
+  {
+    yaml: 'auth.public_base_url',
+    option: 'publicBaseUrl',
+    kind: 'string',
+    default: 'http://localhost:3000',
+    check: (v) => (/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(v as string) ? undefined : 'must be an http(s) URL without query or fragment'),
+  },
   { yaml: 'auth.roles', option: 'roles', kind: 'roleMap', default: {} },
   { yaml: 'auth.permissions', option: 'permissions', kind: 'stringList', default: [], check: permissionList },
   { yaml: 'auth.seed_system_admin', option: 'seedSystemAdmin', kind: 'bool', default: true },

@@ -35,6 +35,11 @@ export { CurrentPrincipal } from './principal/current-principal.decorator.js';
 export { type AuthMethod, type Principal, type PrincipalKind, principalHasPermission } from './principal/principal.js';
 
 export { FabricClock, SystemClock } from './common/clock.js';
+export { FabricExceptionFilter } from './common/fabric-exception.filter.js';
+export { type FabricNotification, type FabricNotifier, LoggingNotifier } from './notifications/notifier.js';
+export { FABRIC_NOTIFIER } from './fabric-auth.constants.js';
+export { OneTimeTokensService } from './one-time-tokens/one-time-tokens.service.js';
+export { UserManagementService } from './users/user-management.service.js';
 export { FabricAuthError, type FabricAuthFailure } from './tokens/fabric-auth.error.js';
 export type { FabricApiKeyAuthenticator } from './strategies/api-key-authenticator.js';
 export { FabricJwtStrategy } from './strategies/jwt.strategy.js';
@@ -49,7 +54,7 @@ export {
 export { TokenService } from './tokens/token.service.js';
 export { SessionsService } from './sessions/sessions.service.js';
 export { UsersService, type CreateUserInput } from './users/users.service.js';
-export { RolesService } from './roles/roles.service.js';
+export { RolesService, UnknownRolesError } from './roles/roles.service.js';
 export { AuditService, type AuditRecord } from './audit/audit.service.js';
 export { PasswordHasher } from './passwords/password-hasher.js';
 export {

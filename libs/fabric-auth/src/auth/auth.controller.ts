@@ -1,5 +1,6 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Post, Req, Res, UseFilters, UseGuards, UsePipes } from '@nestjs/common';
 import {
+  ApiAcceptedResponse,
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiBody,
@@ -20,6 +21,9 @@ import { PermissionRegistry } from '../authz/permission-registry.js';
 import { Public } from '../authz/public.decorator.js';
 import { CurrentPrincipal } from '../principal/current-principal.decorator.js';
 import type { Principal } from '../principal/principal.js';
+import { fabricValidationPipe } from '../common/validation.js';
+import { AccountRecoveryService } from './account-recovery.service.js';
+import { AcceptedDto, ActivateDto, PasswordResetConfirmDto, PasswordResetRequestDto } from './dto/recovery.dto.js';
 import { LocalAuthService, type TokenPair } from './local-auth.service.js';
 import { OAuthError, OAuthErrorFilter } from './oauth-error.js';
 import { SessionCookies } from './session-cookies.js';
@@ -70,6 +74,7 @@ export class AuthController {
     private readonly auth: LocalAuthService,
     private readonly cookies: SessionCookies,
     private readonly registry: PermissionRegistry,
+    private readonly recovery: AccountRecoveryService,
   ) {}
 
   @Post('token')
@@ -89,22 +94,19 @@ export class AuthController {
     setResponseHeader(response, 'Cache-Control', 'no-store');
     setResponseHeader(response, 'Pragma', 'no-cache');
     const grant = parseTokenRequest(body);
-    let pair: TokenPair;
     let setCookies = grant.setCookies;
-    if (grant.grantType === 'password') {
-      // Login CSRF: a cookie login must not be triggered from another site.
-      if (setCookies && isCrossSiteRequest(request)) throw new OAuthError('invalid_request', 'cross-site login refused', 403);
-      pair = await this.auth.passwordGrant(grant.username, grant.password, request);
-    } else {
-      let refreshToken = grant.refreshToken;
-      if (refreshToken === undefined) {
-        refreshToken = cookieValue(request, REFRESH_TOKEN_COOKIE);
-        if (refreshToken === undefined) throw new OAuthError('invalid_request', 'refresh_token is required');
-        if (isCrossSiteRequest(request)) throw new OAuthError('invalid_request', 'cross-site refresh refused', 403);
-        setCookies = true;
-      }
-      pair = await this.auth.refreshGrant(refreshToken, request);
+    let refreshToken = grant.grantType === 'refresh_token' ? grant.refreshToken : undefined;
+    if (grant.grantType === 'refresh_token' && refreshToken === undefined) {
+      refreshToken = cookieValue(request, REFRESH_TOKEN_COOKIE);
+      if (refreshToken === undefined) throw new OAuthError('invalid_request', 'refresh_token is required');
+      setCookies = true;
     }
+    // Login CSRF: nothing from another site may plant or renew a cookie session.
+    if (setCookies && isCrossSiteRequest(request)) throw new OAuthError('invalid_request', 'cross-site cookie session refused', 403);
+    const pair: TokenPair =
+      grant.grantType === 'password'
+        ? await this.auth.passwordGrant(grant.username, grant.password, request)
+        : await this.auth.refreshGrant(refreshToken!, request);
     if (setCookies) this.cookies.set(response, pair);
     return {
       access_token: pair.accessToken,
@@ -128,6 +130,39 @@ export class AuthController {
   ): Promise<void> {
     await this.auth.logout(principal, request);
     this.cookies.clear(response);
+  }
+
+  @Post('activate')
+  @Public()
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @UsePipes(fabricValidationPipe())
+  @ApiOperation({ summary: 'Set the first password with the token from the activation link' })
+  @ApiNoContentResponse()
+  @ApiBadRequestResponse({ description: 'Invalid, used or expired token, or a password the policy refuses' })
+  async activate(@Body() dto: ActivateDto, @Req() request: HttpRequestLike): Promise<void> {
+    await this.recovery.activate(dto.token, dto.password, request);
+  }
+
+  @Post('password-reset')
+  @Public()
+  @HttpCode(HttpStatus.ACCEPTED)
+  @UsePipes(fabricValidationPipe())
+  @ApiOperation({ summary: 'Request a reset link; the same answer whether or not the account exists' })
+  @ApiAcceptedResponse({ type: AcceptedDto })
+  async requestPasswordReset(@Body() dto: PasswordResetRequestDto, @Req() request: HttpRequestLike): Promise<AcceptedDto> {
+    await this.recovery.requestReset(dto, request);
+    return { detail: 'If the account exists, a reset link has been sent' };
+  }
+
+  @Post('password-reset/confirm')
+  @Public()
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @UsePipes(fabricValidationPipe())
+  @ApiOperation({ summary: 'Set a new password with the token from the reset link; ends every session' })
+  @ApiNoContentResponse()
+  @ApiBadRequestResponse({ description: 'Invalid, used or expired token, or a password the policy refuses' })
+  async confirmPasswordReset(@Body() dto: PasswordResetConfirmDto, @Req() request: HttpRequestLike): Promise<void> {
+    await this.recovery.confirmReset(dto.token, dto.new_password, request);
   }
 
   @Get('me')

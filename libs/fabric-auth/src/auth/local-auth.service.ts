@@ -44,12 +44,14 @@ export class LocalAuthService {
         action: 'login.failure',
         outcome: 'failure',
         actor: user ? { kind: 'user', id: user.id, username: user.username } : null,
-        target: { type: 'user', id: user?.id ?? login.slice(0, 200) },
+        // An unknown login is not recorded: people type passwords into the username field.
+        target: user ? { type: 'user', id: user.id } : null,
         request,
         details: { reason: !user ? 'unknown_user' : !user.isActive ? 'inactive' : 'bad_password' },
       });
       throw new OAuthError('invalid_grant', INVALID_LOGIN);
     }
+    await this.passwords.upgradeIfNeeded(password, user.passwordHash!, (hash) => this.users.storePasswordHash(user.id, hash));
     const { session, refreshToken } = await this.sessions.create(user.id, 'password', request);
     await this.users.recordLogin(user.id);
     await this.audit.record({

@@ -1,4 +1,4 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { setResponseHeader } from '../common/request-info.js';
 
 export type OAuthErrorCode =
@@ -29,13 +29,18 @@ interface ReplyLike {
 /** Answers the token endpoint's errors in RFC 6749 shape, uncacheable. */
 @Catch()
 export class OAuthErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('FabricAuth');
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<ReplyLike>();
     let error: OAuthError;
     if (exception instanceof OAuthError) error = exception;
     else if (exception instanceof HttpException && exception.getStatus() < 500) {
       error = new OAuthError('invalid_request', exception.message, exception.getStatus());
-    } else error = new OAuthError('temporarily_unavailable', 'The server could not process the request', 503);
+    } else {
+      this.logger.error(`token endpoint failed: ${(exception as Error)?.stack ?? String(exception)}`);
+      error = new OAuthError('temporarily_unavailable', 'The server could not process the request', 503);
+    }
     setResponseHeader(response, 'Cache-Control', 'no-store');
     setResponseHeader(response, 'Pragma', 'no-cache');
     const body = { error: error.code, error_description: error.description };

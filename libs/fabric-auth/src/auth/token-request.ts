@@ -43,6 +43,8 @@ function stringParam(body: Record<string, unknown>, name: string, required: bool
     return undefined;
   }
   if (typeof value !== 'string') throw new OAuthError('invalid_request', `${name} must be a string`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw new OAuthError('invalid_request', `${name} must not contain control characters`);
   return value;
 }
 

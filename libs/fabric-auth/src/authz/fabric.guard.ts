@@ -9,13 +9,16 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { AuditService } from '../audit/audit.service.js';
 import { type HttpRequestLike, setResponseHeader } from '../common/request-info.js';
 import { FABRIC_PERMISSIONS_KEY, FABRIC_PUBLIC_KEY } from '../fabric-auth.constants.js';
 import { REQUEST_PRINCIPAL } from '../fabric-auth.internal-constants.js';
 import { principalOf } from '../principal/current-principal.decorator.js';
-import { type Principal, principalHasPermission } from '../principal/principal.js';
+import type { Principal } from '../principal/principal.js';
 import { FabricAuthError } from '../tokens/fabric-auth.error.js';
 import { FabricAuthenticator } from './fabric-authenticator.js';
+
+const READ_ONLY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 interface RouteRules {
   readonly isPublic: boolean;
@@ -36,6 +39,7 @@ export class FabricGuard implements CanActivate {
   constructor(
     protected readonly reflector: Reflector,
     protected readonly authenticator: FabricAuthenticator,
+    protected readonly audit: AuditService,
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
@@ -43,7 +47,7 @@ export class FabricGuard implements CanActivate {
     if (rules.isPublic) return true;
     const request = this.getRequest(context);
     const known = principalOf(request);
-    if (known) return this.authorize(known, rules.permissions);
+    if (known) return this.authorize(request, known, rules.permissions);
     let result: Principal | Promise<Principal>;
     try {
       result = this.authenticator.authenticate(request);
@@ -90,16 +94,29 @@ export class FabricGuard implements CanActivate {
     const slots = request as unknown as Record<symbol | string, unknown>;
     slots[REQUEST_PRINCIPAL] = principal;
     slots.user = principal;
-    return this.authorize(principal, permissions);
+    return this.authorize(request, principal, permissions);
   }
 
-  private authorize(principal: Principal, permissions: readonly string[]): boolean {
+  private authorize(request: HttpRequestLike, principal: Principal, permissions: readonly string[]): boolean {
     for (const permission of permissions) {
-      if (!principalHasPermission(principal, permission)) {
-        throw new ForbiddenException(`Missing permission: ${permission}`);
-      }
+      if (principal.permissions.has(permission)) continue;
+      if (!principal.isSystemAdmin) throw new ForbiddenException(`Missing permission: ${permission}`);
+      if (!READ_ONLY_METHODS.has(request.method ?? 'GET')) this.auditBypass(request, principal, permission);
     }
     return true;
+  }
+
+  /** The system admin passed a check only through its bypass, on a write: leave a trace. */
+  private auditBypass(request: HttpRequestLike, principal: Principal, permission: string): void {
+    const path = (request as { originalUrl?: string; url?: string }).originalUrl ?? (request as { url?: string }).url ?? '';
+    void this.audit.record({
+      action: 'authz.system_admin_bypass',
+      outcome: 'success',
+      actor: principal,
+      target: { type: 'route', id: `${request.method} ${path.split('?')[0]}`.slice(0, 200) },
+      request,
+      details: { permission },
+    });
   }
 
   /** One generic answer per status; the reason goes to the debug log only. */

@@ -19,7 +19,11 @@ export function userAgent(request: HttpRequestLike): string | null {
   return headerValue(request, 'user-agent')?.slice(0, 512) ?? null;
 }
 
-/** Cookie header → map; malformed pairs are skipped, values percent-decoded when valid. */
+/**
+ * Cookie header → map; malformed pairs are skipped, values percent-decoded when valid. A
+ * name sent twice with different values (cookie tossing from a sibling domain) maps to
+ * '' so that it counts as a present but invalid credential.
+ */
 export function parseCookies(header: string | undefined): Map<string, string> {
   const cookies = new Map<string, string>();
   if (!header) return cookies;
@@ -27,15 +31,16 @@ export function parseCookies(header: string | undefined): Map<string, string> {
     const eq = part.indexOf('=');
     if (eq < 0) continue;
     const name = part.slice(0, eq).trim();
-    if (!name || cookies.has(name)) continue;
+    if (!name) continue;
     let value = part.slice(eq + 1).trim();
     if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
     try {
       value = decodeURIComponent(value);
     } catch {
-      continue;
+      value = '';
     }
-    cookies.set(name, value);
+    const seen = cookies.get(name);
+    cookies.set(name, seen === undefined || seen === value ? value : '');
   }
   return cookies;
 }

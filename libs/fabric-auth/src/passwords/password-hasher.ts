@@ -17,11 +17,17 @@ export const PASSWORD_INPUT_MAX_LENGTH = 1024;
 @Injectable()
 export class PasswordHasher {
   private dummyHash: Promise<string> | undefined;
+  private readonly refused: ReadonlySet<string>;
 
-  constructor(@Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions) {}
+  constructor(@Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions) {
+    this.refused = new Set(options.refusedPasswords.map((p) => p.toLowerCase()));
+  }
 
-  /** A reason the password is refused by the policy, or undefined when it is acceptable. */
-  policyViolation(password: string): string | undefined {
+  /**
+   * A reason the password is refused by the policy, or undefined when it is acceptable.
+   * Length is the only composition rule (NIST 800-63B); common and context passwords are refused.
+   */
+  policyViolation(password: string, context: { username?: string; email?: string | null } = {}): string | undefined {
     if (password.length < this.options.passwordMinLength) {
       return `password must be at least ${this.options.passwordMinLength} characters`;
     }
@@ -29,7 +35,14 @@ export class PasswordHasher {
       return `password must be at most ${BCRYPT_MAX_BYTES} bytes (UTF-8)`;
     }
     if (password.includes('\u0000')) return 'password must not contain NUL characters';
-    if (isCommonPassword(password)) return 'password is too common; choose another';
+    const lower = password.toLowerCase();
+    if ((this.options.refuseCommonPasswords && isCommonPassword(password)) || this.refused.has(lower)) {
+      return 'password is too common; choose another';
+    }
+    const localPart = context.email?.split('@')[0];
+    if (lower === context.username?.toLowerCase() || lower === context.email?.toLowerCase() || lower === localPart?.toLowerCase()) {
+      return 'password must not be the username or email';
+    }
     return undefined;
   }
 
@@ -48,6 +61,11 @@ export class PasswordHasher {
       return false;
     }
     return bcrypt.compare(password, hash);
+  }
+
+  /** After a successful login, re-hashes a password stored at another cost (keeps timing uniform). */
+  async upgradeIfNeeded(password: string, hash: string, store: (hash: string) => Promise<void>): Promise<void> {
+    if (bcrypt.getRounds(hash) !== this.options.bcryptCost) await store(await this.hash(password));
   }
 
   private dummy(): Promise<string> {

@@ -84,7 +84,9 @@ export class PrincipalService implements OnModuleDestroy {
       return principal;
     });
     this.inFlight.set(claims.sid, promise);
-    const forget = () => this.inFlight.delete(claims.sid);
+    const forget = () => {
+      if (this.inFlight.get(claims.sid) === promise) this.inFlight.delete(claims.sid);
+    };
     promise.then(forget, forget);
     return promise;
   }
@@ -124,8 +126,10 @@ export class PrincipalService implements OnModuleDestroy {
     this.sessionsOfPrincipal.clear();
   }
 
+  /** Also detaches in-flight loads: a request arriving after a revocation must read afresh. */
   invalidate(event: RevocationEvent): void {
     this.epoch++;
+    this.inFlight.clear();
     switch (event.type) {
       case 'session':
         this.cache.delete(event.sessionId);

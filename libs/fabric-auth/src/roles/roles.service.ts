@@ -59,21 +59,87 @@ export class RolesService {
     if (changed) await this.bus.publish({ type: 'all' });
   }
 
-  /** Replaces a user's roles with the named ones (which must exist). */
-  async assignToUser(userId: string, roleNames: readonly string[]): Promise<void> {
-    const roles = roleNames.length ? await this.roles.find({ where: { name: In([...roleNames]) } }) : [];
-    const missing = roleNames.filter((n) => !roles.some((r) => r.name === n));
-    if (missing.length > 0) throw new Error(`unknown roles: ${missing.join(', ')}`);
+  /** The named roles, or an `UnknownRolesError` naming the missing ones. */
+  async findByNames(names: readonly string[]): Promise<RoleEntity[]> {
+    const unique = [...new Set(names)];
+    const roles = unique.length ? await this.roles.find({ where: { name: In(unique) } }) : [];
+    const missing = unique.filter((n) => !roles.some((r) => r.name === n));
+    if (missing.length > 0) throw new UnknownRolesError(missing);
+    return roles;
+  }
+
+  /** Replaces a user's (or service account's) roles with the named ones, which must exist. */
+  async assign(holder: { userId: string } | { serviceAccountId: string }, roleNames: readonly string[]): Promise<void> {
+    const roles = await this.findByNames(roleNames);
+    const userId = 'userId' in holder ? holder.userId : null;
+    const serviceAccountId = 'serviceAccountId' in holder ? holder.serviceAccountId : null;
     await this.assignments.manager.transaction(async (tx) => {
-      await tx.delete(RoleAssignmentEntity, { userId });
+      await tx.delete(RoleAssignmentEntity, userId ? { userId } : { serviceAccountId: serviceAccountId! });
       const createdAt = new Date(this.clock.now());
       if (roles.length > 0) {
         await tx.insert(
           RoleAssignmentEntity,
-          roles.map((r) => ({ roleId: r.id, userId, serviceAccountId: null, createdAt })),
+          roles.map((r) => ({ roleId: r.id, userId, serviceAccountId, createdAt })),
         );
       }
     });
-    await this.bus.publish({ type: 'principal', principalId: userId });
+    await this.bus.publish({ type: 'principal', principalId: (userId ?? serviceAccountId)! });
+  }
+
+  assignToUser(userId: string, roleNames: readonly string[]): Promise<void> {
+    return this.assign({ userId }, roleNames);
+  }
+
+  /** Role names per user, for a page of users, in one query. */
+  async roleNamesOfUsers(userIds: readonly string[]): Promise<Map<string, string[]>> {
+    const byUser = new Map<string, string[]>(userIds.map((id) => [id, []]));
+    if (userIds.length === 0) return byUser;
+    const rows = await this.assignments.find({ where: { userId: In([...userIds]) }, relations: { role: true } });
+    for (const row of rows) if (row.role && row.userId) byUser.get(row.userId)?.push(row.role.name);
+    for (const names of byUser.values()) names.sort();
+    return byUser;
+  }
+
+  async list(limit: number, offset: number): Promise<[RoleEntity[], number]> {
+    return this.roles.findAndCount({ order: { name: 'ASC' }, take: limit, skip: offset });
+  }
+
+  findByName(name: string): Promise<RoleEntity | null> {
+    return this.roles.findOne({ where: { name } });
+  }
+
+  async create(input: { name: string; description?: string; permissions: string[] }): Promise<RoleEntity> {
+    const now = new Date(this.clock.now());
+    const role = this.roles.create({
+      name: input.name,
+      description: input.description ?? null,
+      permissions: [...new Set(input.permissions)].sort(),
+      fromConfig: false,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await this.roles.insert(role);
+    return role;
+  }
+
+  /** Changing a role's permissions bites every holder's next request, on every instance. */
+  async update(role: RoleEntity, changes: { description?: string; permissions?: string[] }): Promise<RoleEntity> {
+    const patch: Partial<RoleEntity> = { updatedAt: new Date(this.clock.now()) };
+    if (changes.description !== undefined) patch.description = changes.description;
+    if (changes.permissions !== undefined) patch.permissions = [...new Set(changes.permissions)].sort();
+    await this.roles.update({ id: role.id }, patch);
+    await this.bus.publish({ type: 'all' });
+    return Object.assign(role, patch);
+  }
+
+  async remove(role: RoleEntity): Promise<void> {
+    await this.roles.delete({ id: role.id });
+    await this.bus.publish({ type: 'all' });
+  }
+}
+
+export class UnknownRolesError extends Error {
+  constructor(readonly names: string[]) {
+    super(`unknown roles: ${names.join(', ')}`);
   }
 }

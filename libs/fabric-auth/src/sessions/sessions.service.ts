@@ -23,6 +23,9 @@ export type RotationResult =
 
 @Injectable()
 export class SessionsService {
+  /** Sessions with a refresh being processed by this instance. */
+  private readonly rotating = new Set<string>();
+
   constructor(
     @InjectRepository(SessionEntity) private readonly sessions: Repository<SessionEntity>,
     private readonly tokens: TokenService,
@@ -66,6 +69,18 @@ export class SessionsService {
   async rotate(refreshToken: string): Promise<RotationResult> {
     const presented = this.tokens.authenticRefreshToken(refreshToken);
     if (!presented) return { outcome: 'invalid' };
+    // A second refresh of a session while one is in flight here is a concurrent duplicate
+    // (two tabs, a retry), not a replay: refused, without revoking the winner's tokens.
+    if (this.rotating.has(presented.sessionId)) return { outcome: 'invalid' };
+    this.rotating.add(presented.sessionId);
+    try {
+      return await this.rotateSession(presented);
+    } finally {
+      this.rotating.delete(presented.sessionId);
+    }
+  }
+
+  private async rotateSession(presented: { sessionId: string; hash: string }): Promise<RotationResult> {
     const session = await this.sessions.findOne({ where: { id: presented.sessionId } });
     const now = this.clock.now();
     if (!session || session.revokedAt !== null) return { outcome: 'invalid' };
@@ -80,11 +95,8 @@ export class SessionsService {
       { id: session.id, refreshTokenHash: presented.hash, revokedAt: IsNull() },
       { refreshTokenHash: next.hash, lastUsedAt: new Date(now), expiresAt },
     );
-    if (result.affected !== 1) {
-      // Lost the race to a concurrent use of the same token: that is a reuse too.
-      await this.revoke(session.id, 'refresh_reuse');
-      return { outcome: 'reused', session };
-    }
+    // Lost a compare-and-set to a concurrent use (another instance): refuse, do not revoke.
+    if (result.affected !== 1) return { outcome: 'invalid' };
     Object.assign(session, { refreshTokenHash: next.hash, lastUsedAt: new Date(now), expiresAt });
     return { outcome: 'rotated', session, refreshToken: next.token };
   }

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { ForbiddenException, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { Strategy as PassportJwtStrategy, type StrategyOptionsWithRequest } from 'passport-jwt';
@@ -36,9 +36,12 @@ export class FabricCookieStrategy extends PassportStrategy(PassportJwtStrategy, 
 
   async validate(request: HttpRequestLike, payload: unknown): Promise<Principal | false> {
     try {
-      return await this.resolve(request, this.tokens.accessClaimsFrom(payload));
+      return await this.resolve(request, this.verifiedClaims(payload));
     } catch (error) {
-      if (error instanceof FabricAuthError) return false;
+      if (error instanceof FabricAuthError) {
+        if (error.failure === 'csrf') throw new ForbiddenException('Missing or invalid CSRF token');
+        return false;
+      }
       throw error;
     }
   }
@@ -56,5 +59,12 @@ export class FabricCookieStrategy extends PassportStrategy(PassportJwtStrategy, 
       }
     }
     return this.principals.forAccessClaims(claims, 'cookie');
+  }
+
+  /** What passport-jwt leaves unchecked: our claim rules and the injectable clock. */
+  private verifiedClaims(payload: unknown) {
+    const claims = this.tokens.accessClaimsFrom(payload);
+    this.tokens.checkTimes(claims);
+    return claims;
   }
 }

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { ForbiddenException, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy as PassportJwtStrategy, type StrategyOptionsWithoutRequest } from 'passport-jwt';
 import { FABRIC_JWT_STRATEGY } from '../fabric-auth.constants.js';
@@ -33,14 +33,24 @@ export class FabricJwtStrategy extends PassportStrategy(PassportJwtStrategy, FAB
   /** Passport's verify callback: false (→ 401) for any refused credential. */
   async validate(payload: unknown): Promise<Principal | false> {
     try {
-      return await this.principals.forAccessClaims(this.tokens.accessClaimsFrom(payload), 'jwt');
+      return await this.principals.forAccessClaims(this.verifiedClaims(payload), 'jwt');
     } catch (error) {
-      if (error instanceof FabricAuthError) return false;
+      if (error instanceof FabricAuthError) {
+        if (error.failure === 'csrf') throw new ForbiddenException('Missing or invalid CSRF token');
+        return false;
+      }
       throw error;
     }
   }
 
   authenticateBearer(token: string): Principal | Promise<Principal> {
     return this.principals.forAccessClaims(this.tokens.verifyAccessToken(token), 'jwt');
+  }
+
+  /** What passport-jwt leaves unchecked: our claim rules and the injectable clock. */
+  private verifiedClaims(payload: unknown) {
+    const claims = this.tokens.accessClaimsFrom(payload);
+    this.tokens.checkTimes(claims);
+    return claims;
   }
 }

@@ -102,14 +102,16 @@ export class TokenService {
       return cached;
     }
     if (token.length > MAX_TOKEN_LENGTH) throw new FabricAuthError('malformed', 'token too long');
-    let payload: unknown;
+    let verified: jwt.Jwt;
     try {
-      payload = jwt.verify(token, this.jwtKey, { ...this.jwtVerifyOptions(), clockTimestamp: Math.floor(nowSeconds) });
+      verified = jwt.verify(token, this.jwtKey, { ...this.jwtVerifyOptions(), clockTimestamp: Math.floor(nowSeconds), complete: true });
     } catch (error) {
       const expired = error instanceof jwt.TokenExpiredError || error instanceof jwt.NotBeforeError;
       throw new FabricAuthError(expired ? 'expired' : 'bad_token', (error as Error).message);
     }
-    const claims = this.accessClaimsFrom(payload);
+    // RFC 7515 §4.1.11: we understand no extension, so a token naming critical ones is refused.
+    if ('crit' in verified.header) throw new FabricAuthError('bad_token', 'crit header');
+    const claims = this.accessClaimsFrom(verified.payload);
     this.checkTimes(claims, nowSeconds);
     if (this.verified.size >= VERIFIED_CACHE_SIZE) {
       this.verified.delete(this.verified.keys().next().value!);
@@ -132,7 +134,8 @@ export class TokenService {
     return { sub: p.sub, sid: p.sid, jti: p.jti, iat: p.iat as number, nbf: p.nbf as number, exp: p.exp as number };
   }
 
-  private checkTimes(claims: AccessClaims, nowSeconds: number): void {
+  /** `exp`, `nbf` and `iat` against the injectable clock, with the configured skew. */
+  checkTimes(claims: AccessClaims, nowSeconds = this.clock.now() / 1000): void {
     const skew = this.options.clockSkew;
     if (claims.exp + skew <= nowSeconds) throw new FabricAuthError('expired');
     if (claims.nbf - skew > nowSeconds) throw new FabricAuthError('expired', 'not yet valid');

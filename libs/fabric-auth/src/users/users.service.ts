@@ -81,6 +81,31 @@ export class UsersService {
     await this.bus.publish({ type: 'principal', principalId: userId });
   }
 
+  /** Replaces the stored hash as is (a re-hash at the current cost). */
+  async storePasswordHash(userId: string, passwordHash: string): Promise<void> {
+    await this.users.update({ id: userId }, { passwordHash });
+  }
+
+  /** Sets a (policy-checked) password; the caller decides which sessions to revoke. */
+  async setPassword(userId: string, password: string): Promise<void> {
+    const now = new Date(this.clock.now());
+    await this.users.update({ id: userId }, { passwordHash: await this.passwords.hash(password), passwordChangedAt: now, updatedAt: now });
+  }
+
+  async hasPassword(userId: string): Promise<boolean> {
+    const row = await this.users.findOne({ where: { id: userId }, select: { id: true, passwordHash: true } });
+    return typeof row?.passwordHash === 'string';
+  }
+
+  async markEmailVerified(userId: string): Promise<void> {
+    await this.users.update({ id: userId }, { emailVerified: true });
+  }
+
+  /** Drops cached principals of a user after a change to their identity fields. */
+  async forgetCachedPrincipal(userId: string): Promise<void> {
+    await this.bus.publish({ type: 'principal', principalId: userId });
+  }
+
   async reactivate(userId: string): Promise<void> {
     await this.users.update({ id: userId }, { isActive: true, updatedAt: new Date(this.clock.now()) });
     await this.bus.publish({ type: 'principal', principalId: userId });

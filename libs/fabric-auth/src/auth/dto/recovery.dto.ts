@@ -1,0 +1,49 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsEmail, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { PASSWORD_INPUT_MAX_LENGTH } from '../../passwords/password-hasher.js';
+
+const ONE_TIME_TOKEN = /^[A-Za-z0-9_-]{1,128}$/;
+
+export class ActivateDto {
+  @ApiProperty({ description: 'The token from the activation link' })
+  @IsString()
+  @Matches(ONE_TIME_TOKEN, { message: 'token is malformed' })
+  token!: string;
+
+  @ApiProperty()
+  @IsString()
+  @MaxLength(PASSWORD_INPUT_MAX_LENGTH)
+  password!: string;
+}
+
+export class PasswordResetRequestDto {
+  @ApiPropertyOptional({ description: 'The account’s email (or give username)' })
+  @ValidateIf((dto: PasswordResetRequestDto) => dto.username === undefined)
+  @IsString()
+  @MaxLength(320)
+  @IsEmail({}, { message: 'email must be an email address' })
+  email?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(150)
+  username?: string;
+}
+
+export class PasswordResetConfirmDto {
+  @ApiProperty({ description: 'The token from the reset link' })
+  @IsString()
+  @Matches(ONE_TIME_TOKEN, { message: 'token is malformed' })
+  token!: string;
+
+  @ApiProperty()
+  @IsString()
+  @MaxLength(PASSWORD_INPUT_MAX_LENGTH)
+  new_password!: string;
+}
+
+export class AcceptedDto {
+  @ApiProperty({ example: 'If the account exists, a reset link has been sent' })
+  detail!: string;
+}

@@ -1,0 +1,36 @@
+import { STATUS_CODES } from 'node:http';
+import { type ArgumentsHost, Catch, HttpException } from '@nestjs/common';
+import { BaseExceptionFilter } from '@nestjs/core';
+import { setResponseHeader } from './request-info.js';
+
+const TOKEN_ENDPOINT = /\/auth\/token\/?$/;
+
+/**
+ * Global filter for the host app (`app.useGlobalFilters(new FabricExceptionFilter(app.getHttpAdapter()))`):
+ * every 4xx answers `{statusCode, message, error}` — also the ones raised before a route
+ * runs, such as body-parser's 413 — and errors on the token endpoint keep the RFC 6749
+ * shape, uncacheable. Anything else goes to Nest's handler (generic 500, logged).
+ */
+@Catch()
+export class FabricExceptionFilter extends BaseExceptionFilter {
+  override catch(exception: unknown, host: ArgumentsHost): void {
+    if (!(exception instanceof HttpException) || host.getType() !== 'http') return super.catch(exception, host);
+    const status = exception.getStatus();
+    const raw = exception.getResponse();
+    const message = typeof raw === 'string' ? raw : ((raw as { message?: unknown }).message ?? exception.message);
+    const error = (typeof raw === 'object' && (raw as { error?: string }).error) || STATUS_CODES[status] || 'Error';
+    const http = host.switchToHttp();
+    const request = http.getRequest<{ url?: string; originalUrl?: string }>();
+    const response = http.getResponse<unknown>();
+    const path = (request.originalUrl ?? request.url ?? '').split('?')[0]!;
+    const adapter = this.httpAdapterHost?.httpAdapter ?? this.applicationRef;
+    if (TOKEN_ENDPOINT.test(path) && status < 500) {
+      setResponseHeader(response, 'Cache-Control', 'no-store');
+      setResponseHeader(response, 'Pragma', 'no-cache');
+      const description = Array.isArray(message) ? message.join('; ') : String(message);
+      adapter!.reply(response, { error: 'invalid_request', error_description: description }, status);
+      return;
+    }
+    adapter!.reply(response, { statusCode: status, message, error }, status);
+  }
+}

@@ -1,0 +1,33 @@
+import { Logger } from '@nestjs/common';
+
+export interface FabricNotification {
+  purpose: 'activation' | 'password_reset';
+  user: { id: string; username: string; email: string | null };
+  /** The raw one-time token; only ever in this message, never in an HTTP answer. */
+  token: string;
+  /** Link built from `auth.public_base_url`, never from the request's Host header. */
+  link: string;
+  expiresAt: Date;
+}
+
+/**
+ * Port through which activation and reset tokens reach the user (provide it under
+ * `FABRIC_NOTIFIER`: mail, SMS…). Called after the HTTP answer is decided; a failure
+ * is logged and never changes that answer.
+ */
+export interface FabricNotifier {
+  send(notification: FabricNotification): Promise<void>;
+}
+
+/** Development default: writes the link to the log. Replace it in production. */
+export class LoggingNotifier implements FabricNotifier {
+  private readonly logger = new Logger('FabricNotifier');
+
+  async send(notification: FabricNotification): Promise<void> {
+    const what = notification.purpose === 'activation' ? 'Activation' : 'Password reset';
+    this.logger.warn(
+      `${what} link for "${notification.user.username}" (development notifier; provide FABRIC_NOTIFIER to send mail): ` +
+        `${notification.link} (expires ${notification.expiresAt.toISOString()})`,
+    );
+  }
+}

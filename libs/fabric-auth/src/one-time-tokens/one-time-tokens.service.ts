@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { IsNull, MoreThan, type Repository } from 'typeorm';
+import { FabricClock } from '../common/clock.js';
+import { FABRIC_NOTIFIER } from '../fabric-auth.constants.js';
+import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
+import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import type { FabricNotifier } from '../notifications/notifier.js';
+import { sha256Hex } from '../tokens/token.service.js';
+import type { UserEntity } from '../users/user.entity.js';
+import { OneTimeTokenEntity, type OneTimeTokenPurpose } from './one-time-token.entity.js';
+
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+const LINK_PATHS: Record<OneTimeTokenPurpose, string> = { activation: '/activate', password_reset: '/reset-password' };
+
+/**
+ * Activation and password-reset tokens: 256 random bits, stored as SHA-256, bound to one
+ * user and one purpose, expiring, single use even under concurrent use (an atomic
+ * conditional update), and a new one voids the older ones of the same user and purpose.
+ */
+@Injectable()
+export class OneTimeTokensService {
+  private readonly logger = new Logger('FabricAuth');
+
+  constructor(
+    @InjectRepository(OneTimeTokenEntity) private readonly tokens: Repository<OneTimeTokenEntity>,
+    @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
+    @Inject(FABRIC_NOTIFIER) private readonly notifier: FabricNotifier,
+    private readonly clock: FabricClock,
+  ) {}
+
+  /** Issues a token and hands it to the notifier; the caller never sees it. */
+  async issueAndSend(user: Pick<UserEntity, 'id' | 'username' | 'email'>, purpose: OneTimeTokenPurpose): Promise<void> {
+    const now = this.clock.now();
+    const ttl = purpose === 'activation' ? this.options.activationExpire : this.options.passwordResetExpire;
+    const token = randomBytes(32).toString('base64url');
+    const expiresAt = new Date(now + ttl * 1000);
+    await this.tokens.manager.transaction(async (tx) => {
+      await tx.update(OneTimeTokenEntity, { userId: user.id, purpose, usedAt: IsNull() }, { usedAt: new Date(now) });
+      await tx.insert(OneTimeTokenEntity, { userId: user.id, purpose, tokenHash: sha256Hex(token), createdAt: new Date(now), expiresAt, usedAt: null });
+    });
+    const base = this.options.publicBaseUrl.replace(/\/+$/, '');
+    const link = `${base}${LINK_PATHS[purpose]}?token=${token}`;
+    try {
+      await this.notifier.send({ purpose, user: { id: user.id, username: user.username, email: user.email }, token, link, expiresAt });
+    } catch (error) {
+      this.logger.error(`notifier failed for ${purpose} of user ${user.id}: ${(error as Error).message}`);
+    }
+  }
+
+  /** The user a live token of this purpose belongs to, without spending it. */
+  async peek(rawToken: string, purpose: OneTimeTokenPurpose): Promise<string | undefined> {
+    return (await this.live(rawToken, purpose))?.userId;
+  }
+
+  /** Spends a token: the user id when it was live, of this purpose, and nobody spent it first. */
+  async consume(rawToken: string, purpose: OneTimeTokenPurpose): Promise<string | undefined> {
+    const row = await this.live(rawToken, purpose);
+    if (!row) return undefined;
+    const result = await this.tokens.update({ id: row.id, usedAt: IsNull() }, { usedAt: new Date(this.clock.now()) });
+    return result.affected === 1 ? row.userId : undefined;
+  }
+
+  private async live(rawToken: string, purpose: OneTimeTokenPurpose): Promise<OneTimeTokenEntity | null> {
+    if (!TOKEN_SHAPE.test(rawToken)) return null;
+    const now = new Date(this.clock.now());
+    return this.tokens.findOne({ where: { tokenHash: sha256Hex(rawToken), purpose, usedAt: IsNull(), expiresAt: MoreThan(now) } });
+  }
+
+  /** Voids every pending token of a user (after a reset, all of them; on deactivation, too). */
+  async voidAll(userId: string): Promise<void> {
+    await this.tokens.update({ userId, usedAt: IsNull() }, { usedAt: new Date(this.clock.now()) });
+  }
+}

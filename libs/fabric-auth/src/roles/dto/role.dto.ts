@@ -1,0 +1,58 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, IsArray, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+
+const ROLE_NAME = /^[a-z][a-z0-9_.-]{0,63}$/;
+const PERMISSION = /^[a-z][a-z0-9_-]*:[a-z0-9_*-]+$/;
+
+export class CreateRoleDto {
+  @ApiProperty({ example: 'support' })
+  @IsString()
+  @Matches(ROLE_NAME, { message: 'name must be lowercase letters, digits, . _ - (at most 64)' })
+  name!: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  description?: string;
+
+  @ApiProperty({ type: [String], example: ['users:list', 'users:read'] })
+  @IsArray()
+  @ArrayMaxSize(200)
+  @IsString({ each: true })
+  @Matches(PERMISSION, { each: true, message: 'each permission must look like resource:action' })
+  permissions!: string[];
+}
+
+export class UpdateRoleDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  description?: string;
+
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(200)
+  @IsString({ each: true })
+  @Matches(PERMISSION, { each: true, message: 'each permission must look like resource:action' })
+  permissions?: string[];
+}
+
+export class RoleDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ type: String, nullable: true }) description!: string | null;
+  @ApiProperty({ type: [String] }) permissions!: string[];
+  @ApiProperty({ description: 'Declared in config: rewritten at every start' }) from_config!: boolean;
+  @ApiProperty() created_at!: string;
+  @ApiProperty() updated_at!: string;
+}
+
+export class RoleListDto {
+  @ApiProperty({ type: [RoleDto] }) items!: RoleDto[];
+  @ApiProperty() total!: number;
+  @ApiProperty() limit!: number;
+  @ApiProperty() offset!: number;
+}

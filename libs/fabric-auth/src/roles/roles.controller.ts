@@ -1,0 +1,156 @@
+import {
+  BadRequestException,
+  Body,
+  ConflictException,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  NotFoundException,
+  Param,
+  Patch,
+  Post,
+  Query,
+  Req,
+  UseGuards,
+  UsePipes,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiCookieAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { AuditService } from '../audit/audit.service.js';
+import { requireHoldsAll } from '../authz/access-rules.js';
+import { FabricGuard } from '../authz/fabric.guard.js';
+import { PermissionRegistry } from '../authz/permission-registry.js';
+import { RequirePermission } from '../authz/require-permission.decorator.js';
+import { isUniqueViolation } from '../common/db-errors.js';
+import { DEFAULT_LIMIT, ListQueryDto } from '../common/list-query.js';
+import type { HttpRequestLike } from '../common/request-info.js';
+import { fabricValidationPipe } from '../common/validation.js';
+import { CurrentPrincipal } from '../principal/current-principal.decorator.js';
+import type { Principal } from '../principal/principal.js';
+import { CreateRoleDto, RoleDto, RoleListDto, UpdateRoleDto } from './dto/role.dto.js';
+import type { RoleEntity } from './role.entity.js';
+import { RolesService } from './roles.service.js';
+
+function toRoleDto(role: RoleEntity): RoleDto {
+  return {
+    id: role.id,
+    name: role.name,
+    description: role.description,
+    permissions: role.permissions,
+    from_config: role.fromConfig,
+    created_at: role.createdAt.toISOString(),
+    updated_at: role.updatedAt.toISOString(),
+  };
+}
+
+@ApiTags('roles')
+@ApiBearerAuth()
+@ApiSecurity('api_key')
+@ApiCookieAuth()
+@Controller('roles')
+@UseGuards(FabricGuard)
+@UsePipes(fabricValidationPipe())
+export class RolesController {
+  constructor(
+    private readonly roles: RolesService,
+    private readonly registry: PermissionRegistry,
+    private readonly audit: AuditService,
+  ) {}
+
+  @Get()
+  @RequirePermission('roles:read')
+  @ApiOperation({ summary: 'List roles (roles:read)' })
+  @ApiOkResponse({ type: RoleListDto })
+  async list(@Query() query: ListQueryDto): Promise<RoleListDto> {
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const offset = query.offset ?? 0;
+    const [rows, total] = await this.roles.list(limit, offset);
+    return { items: rows.map(toRoleDto), total, limit, offset };
+  }
+
+  @Get(':name')
+  @RequirePermission('roles:read')
+  @ApiOperation({ summary: 'Read a role (roles:read)' })
+  @ApiOkResponse({ type: RoleDto })
+  async get(@Param('name') name: string): Promise<RoleDto> {
+    return toRoleDto(await this.find(name));
+  }
+
+  @Post()
+  @RequirePermission('roles:manage')
+  @ApiOperation({ summary: 'Create a role (roles:manage); only registered permissions you hold' })
+  @ApiCreatedResponse({ type: RoleDto })
+  async create(@Body() dto: CreateRoleDto, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<RoleDto> {
+    this.checkPermissions(actor, dto.permissions);
+    if (await this.roles.findByName(dto.name)) throw new ConflictException('Role already exists');
+    let role: RoleEntity;
+    try {
+      role = await this.roles.create(dto);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictException('Role already exists');
+      throw error;
+    }
+    await this.audit.record({
+      action: 'role.create',
+      outcome: 'success',
+      actor,
+      target: { type: 'role', id: role.name },
+      request,
+      details: { permissions: role.permissions.join(',') },
+    });
+    return toRoleDto(role);
+  }
+
+  @Patch(':name')
+  @RequirePermission('roles:manage')
+  @ApiOperation({ summary: 'Update a role (roles:manage); takes effect on the next request of every holder' })
+  @ApiOkResponse({ type: RoleDto })
+  async update(
+    @Param('name') name: string,
+    @Body() dto: UpdateRoleDto,
+    @CurrentPrincipal() actor: Principal,
+    @Req() request: HttpRequestLike,
+  ): Promise<RoleDto> {
+    const role = await this.find(name);
+    if (dto.permissions) {
+      this.checkPermissions(actor, dto.permissions);
+      requireHoldsAll(actor, role.permissions, 'change this role');
+    }
+    const before = role.permissions.join(',');
+    const updated = await this.roles.update(role, dto);
+    await this.audit.record({
+      action: 'role.modify',
+      outcome: 'success',
+      actor,
+      target: { type: 'role', id: role.name },
+      request,
+      details: { permissions_before: before, permissions_after: updated.permissions.join(',') },
+    });
+    return toRoleDto(updated);
+  }
+
+  @Delete(':name')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @RequirePermission('roles:manage')
+  @ApiOperation({ summary: 'Delete a role and its assignments (roles:manage)' })
+  @ApiNoContentResponse()
+  async remove(@Param('name') name: string, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<void> {
+    const role = await this.find(name);
+    requireHoldsAll(actor, role.permissions, 'delete this role');
+    await this.roles.remove(role);
+    await this.audit.record({ action: 'role.delete', outcome: 'success', actor, target: { type: 'role', id: role.name }, request });
+  }
+
+  private async find(name: string): Promise<RoleEntity> {
+    const role = name.length <= 64 ? await this.roles.findByName(name) : null;
+    if (!role) throw new NotFoundException('Role not found');
+    return role;
+  }
+
+  private checkPermissions(actor: Principal, permissions: string[]): void {
+    const unknown = this.registry.unknown(permissions);
+    if (unknown.length > 0) throw new BadRequestException(`Unknown permissions: ${unknown.join(', ')}`);
+    requireHoldsAll(actor, permissions, 'grant these permissions');
+  }
+}

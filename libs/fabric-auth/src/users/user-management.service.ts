@@ -1,0 +1,304 @@
+import { BadRequestException, ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { IsNull, Like, MoreThan, type FindOptionsWhere, type Repository } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import { requireHoldsAll, requireInteractive, requireMayManage } from '../authz/access-rules.js';
+import { FabricClock } from '../common/clock.js';
+import { isUniqueViolation } from '../common/db-errors.js';
+import { DEFAULT_LIMIT, type ListEnvelope, orderFrom } from '../common/list-query.js';
+import type { HttpRequestLike } from '../common/request-info.js';
+import { OneTimeTokensService } from '../one-time-tokens/one-time-tokens.service.js';
+import { PasswordHasher } from '../passwords/password-hasher.js';
+import { type Principal, principalHasPermission } from '../principal/principal.js';
+import { type RoleEntity } from '../roles/role.entity.js';
+import { RolesService, UnknownRolesError } from '../roles/roles.service.js';
+import { SessionEntity } from '../sessions/session.entity.js';
+import { SessionsService } from '../sessions/sessions.service.js';
+import type { ChangePasswordDto, CreateUserDto, ListUsersQueryDto, SessionDto, UpdateUserDto, UserDto } from './dto/user.dto.js';
+import { normalizeEmail, normalizeUsername } from './identity-normalization.js';
+import { UserEntity } from './user.entity.js';
+import { UsersService } from './users.service.js';
+
+const USER_SORT_COLUMNS = { created_at: 'createdAt', username: 'username', email: 'email' } as const;
+
+export function toUserDto(user: UserEntity, roles: string[]): UserDto {
+  return {
+    id: user.id,
+    username: user.username,
+    email: user.email,
+    full_name: user.fullName,
+    is_active: user.isActive,
+    roles,
+    created_at: user.createdAt.toISOString(),
+    updated_at: user.updatedAt.toISOString(),
+    last_login_at: user.lastLoginAt?.toISOString() ?? null,
+  };
+}
+
+function permissionsOf(roles: RoleEntity[]): string[] {
+  return roles.flatMap((r) => r.permissions);
+}
+
+/** The rules of the users API: who may see and change whom, and what each change revokes. */
+@Injectable()
+export class UserManagementService {
+  constructor(
+    @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
+    @InjectRepository(SessionEntity) private readonly sessionRows: Repository<SessionEntity>,
+    private readonly accounts: UsersService,
+    private readonly roles: RolesService,
+    private readonly sessions: SessionsService,
+    private readonly passwords: PasswordHasher,
+    private readonly oneTimeTokens: OneTimeTokensService,
+    private readonly audit: AuditService,
+    private readonly clock: FabricClock,
+  ) {}
+
+  async list(query: ListUsersQueryDto): Promise<ListEnvelope<UserDto>> {
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const offset = query.offset ?? 0;
+    const base: FindOptionsWhere<UserEntity> = {};
+    if (query.is_active !== undefined) base.isActive = query.is_active === 'true';
+    let where: FindOptionsWhere<UserEntity> | FindOptionsWhere<UserEntity>[] = base;
+    if (query.q) {
+      // Prefix match on stored (normalised) values; LIKE wildcards in the input are literal.
+      const prefix = `${normalizeUsername(query.q).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      where = [
+        { ...base, username: Like(prefix) },
+        { ...base, email: Like(prefix) },
+      ];
+    }
+    const [rows, total] = await this.users.findAndCount({
+      where,
+      order: { ...orderFrom(query.sort, USER_SORT_COLUMNS, 'created_at'), id: 'ASC' },
+      take: limit,
+      skip: offset,
+    });
+    const roles = await this.roles.roleNamesOfUsers(rows.map((u) => u.id));
+    return { items: rows.map((u) => toUserDto(u, roles.get(u.id) ?? [])), total, limit, offset };
+  }
+
+  async get(actor: Principal, username: string): Promise<UserDto> {
+    const target = await this.target(username, actor, 'users:read');
+    return this.view(target);
+  }
+
+  async create(actor: Principal, dto: CreateUserDto, request: HttpRequestLike): Promise<UserDto> {
+    const roles = await this.rolesNamed(dto.roles ?? []);
+    requireHoldsAll(actor, permissionsOf(roles), 'grant these roles');
+    if (dto.password !== undefined) this.checkPolicy(dto.password, dto.username, dto.email);
+    await this.assertFree(dto.username, dto.email);
+    let user: UserEntity;
+    try {
+      user = await this.accounts.create({
+        username: dto.username,
+        email: dto.email,
+        fullName: dto.full_name ?? null,
+        password: dto.password,
+        roles: roles.map((r) => r.name),
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictException('A user with this username or email already exists');
+      throw error;
+    }
+    if (dto.password === undefined) await this.oneTimeTokens.issueAndSend(user, 'activation');
+    await this.audit.record({
+      action: 'user.create',
+      outcome: 'success',
+      actor,
+      target: { type: 'user', id: user.id },
+      request,
+      details: { username: user.username, roles: roles.map((r) => r.name).join(','), activation_required: dto.password === undefined },
+    });
+    return toUserDto(user, roles.map((r) => r.name).sort());
+  }
+
+  async update(actor: Principal, username: string, dto: UpdateUserDto, request: HttpRequestLike): Promise<UserDto> {
+    const target = await this.target(username);
+    requireMayManage(actor, target);
+    const changes: Partial<UserEntity> = {};
+    if (dto.username !== undefined && dto.username !== target.username) changes.username = normalizeUsername(dto.username);
+    if (dto.email !== undefined && normalizeEmail(dto.email) !== target.email) {
+      changes.email = normalizeEmail(dto.email);
+      changes.emailVerified = false;
+      if (actor.kind === 'user' && actor.id === target.id) await this.requireCurrentPassword(target.id, dto.current_password, 403);
+    }
+    if (dto.full_name !== undefined) changes.fullName = dto.full_name;
+    let newRoles: RoleEntity[] | undefined;
+    if (dto.roles !== undefined) {
+      newRoles = await this.rolesNamed(dto.roles);
+      const current = await this.roles.findByNames((await this.roles.roleNamesOfUsers([target.id])).get(target.id) ?? []);
+      const changed = [...newRoles, ...current].filter(
+        (role) => newRoles!.some((r) => r.id === role.id) !== current.some((r) => r.id === role.id),
+      );
+      requireHoldsAll(actor, permissionsOf(changed), 'change these roles');
+    }
+    await this.assertFree(changes.username, changes.email, target.id);
+    if (Object.keys(changes).length > 0) {
+      try {
+        await this.users.update({ id: target.id }, { ...changes, updatedAt: new Date(this.clock.now()) });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new ConflictException('A user with this username or email already exists');
+        throw error;
+      }
+    }
+    if (newRoles) await this.roles.assign({ userId: target.id }, newRoles.map((r) => r.name));
+    else if (Object.keys(changes).length > 0) await this.accounts.forgetCachedPrincipal(target.id);
+    await this.audit.record({
+      action: 'user.modify',
+      outcome: 'success',
+      actor,
+      target: { type: 'user', id: target.id },
+      request,
+      details: { fields: [...Object.keys(changes), ...(newRoles ? ['roles'] : [])].join(',') },
+    });
+    return this.view((await this.users.findOneBy({ id: target.id }))!);
+  }
+
+  async setActive(actor: Principal, username: string, active: boolean, request: HttpRequestLike): Promise<UserDto> {
+    const target = await this.target(username);
+    requireMayManage(actor, target);
+    if (!active && target.isSystemAdmin && target.isActive) {
+      const activeAdmins = await this.users.countBy({ isSystemAdmin: true, isActive: true });
+      if (activeAdmins <= 1) throw new ConflictException('The last active system admin cannot be deactivated');
+    }
+    if (active) await this.accounts.reactivate(target.id);
+    else {
+      await this.accounts.deactivate(target.id);
+      await this.oneTimeTokens.voidAll(target.id);
+    }
+    await this.audit.record({
+      action: active ? 'user.reactivate' : 'user.deactivate',
+      outcome: 'success',
+      actor,
+      target: { type: 'user', id: target.id },
+      request,
+    });
+    return this.view((await this.users.findOneBy({ id: target.id }))!);
+  }
+
+  /** Self with the current password, or users:modify; every other session of the user ends. */
+  async changePassword(actor: Principal, username: string, dto: ChangePasswordDto, request: HttpRequestLike): Promise<void> {
+    requireInteractive(actor, 'change a password');
+    const target = await this.target(username);
+    const self = actor.kind === 'user' && actor.id === target.id;
+    if (self) {
+      await this.requireCurrentPassword(target.id, dto.current_password, 400);
+    } else {
+      if (!principalHasPermission(actor, 'users:modify')) throw new ForbiddenException('Missing permission: users:modify');
+      requireMayManage(actor, target);
+    }
+    this.checkPolicy(dto.new_password, target.username, target.email);
+    await this.accounts.setPassword(target.id, dto.new_password);
+    const revoked = await this.sessions.revokeAllOfUser(target.id, 'password_change', self ? (actor.sessionId ?? undefined) : undefined);
+    await this.audit.record({
+      action: 'user.password_change',
+      outcome: 'success',
+      actor,
+      target: { type: 'user', id: target.id },
+      request,
+      details: { by: self ? 'self' : 'admin', sessions_revoked: revoked },
+    });
+  }
+
+  async listSessions(actor: Principal, username: string, limit: number, offset: number): Promise<ListEnvelope<SessionDto>> {
+    const target = await this.target(username, actor, 'users:read');
+    const now = new Date(this.clock.now());
+    const [rows, total] = await this.sessionRows.findAndCount({
+      where: { userId: target.id, revokedAt: IsNull(), expiresAt: MoreThan(now), absoluteExpiresAt: MoreThan(now) },
+      order: { createdAt: 'DESC', id: 'ASC' },
+      take: limit,
+      skip: offset,
+    });
+    return {
+      items: rows.map((s) => ({
+        id: s.id,
+        created_at: s.createdAt.toISOString(),
+        last_used_at: s.lastUsedAt.toISOString(),
+        expires_at: s.expiresAt.toISOString(),
+        ip: s.ip,
+        user_agent: s.userAgent,
+        login_method: s.loginMethod,
+        current: s.id === actor.sessionId,
+      })),
+      total,
+      limit,
+      offset,
+    };
+  }
+
+  async revokeSession(actor: Principal, username: string, sessionId: string, request: HttpRequestLike): Promise<void> {
+    const target = await this.target(username, actor, 'users:modify');
+    requireMayManage(actor, target);
+    const live = await this.sessionRows.findOneBy({ id: sessionId, userId: target.id, revokedAt: IsNull() });
+    if (!live) throw new NotFoundException('Session not found');
+    await this.sessions.revoke(sessionId, 'revoked');
+    await this.audit.record({ action: 'session.revoke', outcome: 'success', actor, target: { type: 'session', id: sessionId }, request });
+  }
+
+  async revokeAllSessions(actor: Principal, username: string, request: HttpRequestLike): Promise<number> {
+    const target = await this.target(username, actor, 'users:modify');
+    requireMayManage(actor, target);
+    const revoked = await this.sessions.revokeAllOfUser(target.id, 'revoked');
+    await this.audit.record({
+      action: 'session.revoke_all',
+      outcome: 'success',
+      actor,
+      target: { type: 'user', id: target.id },
+      request,
+      details: { sessions_revoked: revoked },
+    });
+    return revoked;
+  }
+
+  /** The user named in the path, 404 when unknown; with `permission`, self or that permission (403 first). */
+  private async target(username: string, actor?: Principal, permission?: string): Promise<UserEntity> {
+    const normalized = normalizeUsername(username);
+    const self = actor?.kind === 'user' && actor.username === normalized;
+    if (actor && permission && !self && !principalHasPermission(actor, permission)) {
+      throw new ForbiddenException(`Missing permission: ${permission}`);
+    }
+    const user = normalized.length <= 150 ? await this.users.findOneBy({ username: normalized }) : null;
+    if (!user) throw new NotFoundException('User not found');
+    return user;
+  }
+
+  private async view(user: UserEntity): Promise<UserDto> {
+    const roles = await this.roles.roleNamesOfUsers([user.id]);
+    return toUserDto(user, roles.get(user.id) ?? []);
+  }
+
+  private async rolesNamed(names: string[]): Promise<RoleEntity[]> {
+    try {
+      return await this.roles.findByNames(names);
+    } catch (error) {
+      if (error instanceof UnknownRolesError) throw new BadRequestException(`Unknown roles: ${error.names.join(', ')}`);
+      throw error;
+    }
+  }
+
+  private checkPolicy(password: string, username?: string, email?: string | null): void {
+    const problem = this.passwords.policyViolation(password, { username, email });
+    if (problem) throw new BadRequestException(problem);
+  }
+
+  private async requireCurrentPassword(userId: string, currentPassword: string | undefined, status: 400 | 403): Promise<void> {
+    const fail = (message: string) => (status === 400 ? new BadRequestException(message) : new ForbiddenException(message));
+    if (currentPassword === undefined) throw fail('current_password is required');
+    const { passwordHash } = (await this.users.findOne({ where: { id: userId }, select: { id: true, passwordHash: true } }))!;
+    if (!(await this.passwords.verify(currentPassword, passwordHash))) throw fail('current_password is incorrect');
+  }
+
+  private async assertFree(username: string | undefined, email: string | null | undefined, exceptId?: string): Promise<void> {
+    const clashes: FindOptionsWhere<UserEntity>[] = [];
+    if (username) clashes.push({ username: normalizeUsername(username) });
+    if (email) clashes.push({ email: normalizeEmail(email) });
+    if (clashes.length === 0) return;
+    const found = await this.users.find({ where: clashes, select: { id: true, username: true, email: true } });
+    const other = found.find((u) => u.id !== exceptId);
+    if (!other) return;
+    throw new ConflictException(
+      username && other.username === normalizeUsername(username) ? 'Username already exists' : 'Email already in use',
+    );
+  }
+}

@@ -1,0 +1,144 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Patch, Post, Query, Req, UseGuards, UsePipes } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCookieAuth,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiSecurity,
+  ApiTags,
+} from '@nestjs/swagger';
+import { FabricGuard } from '../authz/fabric.guard.js';
+import { RequirePermission } from '../authz/require-permission.decorator.js';
+import { DEFAULT_LIMIT, ListQueryDto } from '../common/list-query.js';
+import type { HttpRequestLike } from '../common/request-info.js';
+import { fabricValidationPipe } from '../common/validation.js';
+import { CurrentPrincipal } from '../principal/current-principal.decorator.js';
+import type { Principal } from '../principal/principal.js';
+import {
+  ChangePasswordDto,
+  CreateUserDto,
+  ListUsersQueryDto,
+  SessionListDto,
+  UpdateUserDto,
+  UserDto,
+  UserListDto,
+} from './dto/user.dto.js';
+import { UserManagementService } from './user-management.service.js';
+
+@ApiTags('users')
+@ApiBearerAuth()
+@ApiSecurity('api_key')
+@ApiCookieAuth()
+@Controller('users')
+@UseGuards(FabricGuard)
+@UsePipes(fabricValidationPipe())
+export class UsersController {
+  constructor(private readonly users: UserManagementService) {}
+
+  @Get()
+  @RequirePermission('users:list')
+  @ApiOperation({ summary: 'List users (users:list)' })
+  @ApiOkResponse({ type: UserListDto })
+  list(@Query() query: ListUsersQueryDto): Promise<UserListDto> {
+    return this.users.list(query);
+  }
+
+  @Post()
+  @RequirePermission('users:create')
+  @ApiOperation({ summary: 'Create a user (users:create); without a password the user gets an activation link' })
+  @ApiCreatedResponse({ type: UserDto })
+  @ApiConflictResponse({ description: 'Username or email taken' })
+  @ApiForbiddenResponse({ description: 'A role grants a permission you do not hold' })
+  create(@Body() dto: CreateUserDto, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<UserDto> {
+    return this.users.create(actor, dto, request);
+  }
+
+  @Get(':username')
+  @ApiOperation({ summary: 'Read a user (self, or users:read)' })
+  @ApiOkResponse({ type: UserDto })
+  @ApiNotFoundResponse()
+  get(@Param('username') username: string, @CurrentPrincipal() actor: Principal): Promise<UserDto> {
+    return this.users.get(actor, username);
+  }
+
+  @Patch(':username')
+  @RequirePermission('users:modify')
+  @ApiOperation({ summary: 'Update a user (users:modify)' })
+  @ApiOkResponse({ type: UserDto })
+  update(
+    @Param('username') username: string,
+    @Body() dto: UpdateUserDto,
+    @CurrentPrincipal() actor: Principal,
+    @Req() request: HttpRequestLike,
+  ): Promise<UserDto> {
+    return this.users.update(actor, username, dto, request);
+  }
+
+  @Post(':username/deactivate')
+  @HttpCode(HttpStatus.OK)
+  @RequirePermission('users:deactivate')
+  @ApiOperation({ summary: 'Deactivate a user and revoke their sessions (users:deactivate)' })
+  @ApiOkResponse({ type: UserDto })
+  deactivate(@Param('username') username: string, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<UserDto> {
+    return this.users.setActive(actor, username, false, request);
+  }
+
+  @Post(':username/reactivate')
+  @HttpCode(HttpStatus.OK)
+  @RequirePermission('users:deactivate')
+  @ApiOperation({ summary: 'Reactivate a user (users:deactivate)' })
+  @ApiOkResponse({ type: UserDto })
+  reactivate(@Param('username') username: string, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<UserDto> {
+    return this.users.setActive(actor, username, true, request);
+  }
+
+  @Post(':username/password')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Change a password (self with current_password, or users:modify); revokes the other sessions' })
+  @ApiNoContentResponse()
+  async changePassword(
+    @Param('username') username: string,
+    @Body() dto: ChangePasswordDto,
+    @CurrentPrincipal() actor: Principal,
+    @Req() request: HttpRequestLike,
+  ): Promise<void> {
+    await this.users.changePassword(actor, username, dto, request);
+  }
+
+  @Get(':username/sessions')
+  @ApiOperation({ summary: 'List live sessions (self, or users:read)' })
+  @ApiOkResponse({ type: SessionListDto })
+  sessions(@Param('username') username: string, @Query() query: ListQueryDto, @CurrentPrincipal() actor: Principal): Promise<SessionListDto> {
+    return this.users.listSessions(actor, username, query.limit ?? DEFAULT_LIMIT, query.offset ?? 0);
+  }
+
+  @Post(':username/sessions/revoke')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Revoke every session of the user (self, or users:modify)' })
+  async revokeAll(
+    @Param('username') username: string,
+    @CurrentPrincipal() actor: Principal,
+    @Req() request: HttpRequestLike,
+  ): Promise<{ revoked: number }> {
+    return { revoked: await this.users.revokeAllSessions(actor, username, request) };
+  }
+
+  @Delete(':username/sessions/:sessionId')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Revoke one session (self, or users:modify)' })
+  @ApiNoContentResponse()
+  @ApiNotFoundResponse()
+  async revokeOne(
+    @Param('username') username: string,
+    @Param('sessionId', new ParseUUIDPipe({ version: '4', errorHttpStatusCode: HttpStatus.NOT_FOUND })) sessionId: string,
+    @CurrentPrincipal() actor: Principal,
+    @Req() request: HttpRequestLike,
+  ): Promise<void> {
+    await this.users.revokeSession(actor, username, sessionId, request);
+  }
+}
