@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import {
+  FABRIC_NOTIFIER,
   type FabricAuthOptions,
   FabricClock,
+  type FabricNotification,
   resolveFabricAuthOptions,
   RolesService,
   type UserEntity,
@@ -32,7 +34,12 @@ export const TEST_OPTIONS: FabricAuthOptions = {
   bcryptCost: 10,
   secureCookies: false,
   permissions: ['reports:read'],
-  roles: { viewer: ['reports:read', 'users:list', 'users:read'], auditor: ['audit:read'] },
+  roles: {
+    viewer: ['reports:read', 'users:list', 'users:read'],
+    auditor: ['audit:read'],
+    user_admin: ['users:list', 'users:read', 'users:create', 'users:modify', 'users:deactivate'],
+    role_admin: ['roles:read', 'roles:manage', 'users:list', 'users:read'],
+  },
 };
 
 export interface ScratchDatabase {
@@ -58,10 +65,16 @@ export interface TestApp {
   clock: TestClock;
   dataSource: DataSource;
   users: UsersService;
+  /** Every activation and reset message the app sent, newest last. */
+  notifications: FabricNotification[];
   close(): Promise<void>;
   /** A fresh user with a unique name; `password` defaults to a policy-compliant one. */
   createUser(spec?: { roles?: string[]; password?: string; prefix?: string }): Promise<{ user: UserEntity; password: string }>;
   login(username: string, password: string): Promise<TokenAnswer>;
+  /** Bearer token of a fresh user holding the given roles. */
+  actor(roles?: string[]): Promise<{ user: UserEntity; password: string; token: string }>;
+  /** Bearer token of the system admin. */
+  adminToken(): Promise<string>;
 }
 
 export interface TokenAnswer {
@@ -79,6 +92,7 @@ export async function startTestApp(
 ): Promise<TestApp> {
   const database = await scratchDatabase(kind);
   const clock = new TestClock();
+  const notifications: FabricNotification[] = [];
   const options = resolveFabricAuthOptions({ ...TEST_OPTIONS, ...settings.options });
   const moduleRef = await Test.createTestingModule({
     imports: [
@@ -90,6 +104,8 @@ export async function startTestApp(
   })
     .overrideProvider(FabricClock)
     .useValue(clock)
+    .overrideProvider(FABRIC_NOTIFIER)
+    .useValue({ send: async (n: FabricNotification) => void notifications.push(n) })
     .compile();
   const app = moduleRef.createNestApplication({ bodyParser: false, logger: ['error'] });
   configureHttp(app);
@@ -102,6 +118,7 @@ export async function startTestApp(
     clock,
     dataSource: app.get(DataSource),
     users,
+    notifications,
     async close() {
       await app.close();
       await database.drop();
@@ -111,6 +128,13 @@ export async function startTestApp(
       const username = `${spec.prefix ?? 'user'}${++userCounter}${process.pid}`;
       const user = await users.create({ username, email: `${username}@example.test`, password, roles: spec.roles });
       return { user, password };
+    },
+    async actor(roles = []) {
+      const { user, password } = await this.createUser({ roles });
+      return { user, password, token: (await this.login(user.username, password)).access_token };
+    },
+    async adminToken() {
+      return (await this.login('admin', ADMIN_PASSWORD)).access_token;
     },
     async login(username, password) {
       const answer = await http.post(`${API}/auth/token`).type('form').send({ grant_type: 'password', username, password });
