@@ -8,11 +8,15 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ADMIN_PASSWORD = 'Bench-admin-passw0rd';
+const LIST_ROWS = Number(process.env.BENCH_LIST_ROWS ?? 100_000);
+const POSTGRES_URL = process.env.FABRIC_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -25,7 +29,7 @@ function freePort() {
   });
 }
 
-async function startDemo(dir) {
+async function startDemo(dir, extraEnv = {}) {
   const port = await freePort();
   const child = spawn(process.execPath, ['dist/apps/demo/main.js'], {
     env: {
@@ -35,6 +39,7 @@ async function startDemo(dir) {
       DATA_DIR: dir,
       FABRIC_AUTH__SECRET_KEY: 'bench-secret-8d2f6a1c9e4b7d3f0a5c2e8b',
       FABRIC_AUTH__SYSTEM_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -77,6 +82,60 @@ function measure(url, headers) {
   });
 }
 
+/** Latency of one route under a light, steady load (one connection): p50 and p99 in ms. */
+function latency(url, headers) {
+  return new Promise((resolve, reject) => {
+    autocannon({ url, connections: 1, duration: SECONDS, headers }, (error, result) => {
+      if (error) return reject(error);
+      if (result.non2xx > 0 || result.errors > 0) return reject(new Error(`${url}: ${result.non2xx} non-2xx answers`));
+      resolve({ p50: result.latency.p50, p99: result.latency.p99, requests: result.requests.total });
+    });
+  });
+}
+
+function seedSqliteUsers(file, count) {
+  const db = new Database(file);
+  db.pragma('busy_timeout = 10000');
+  const insert = db.prepare(
+    'INSERT INTO users (id, username, email, full_name, password_hash, is_active, is_system_admin, email_verified, created_at, updated_at) ' +
+      'VALUES (?, ?, ?, ?, NULL, ?, 0, 0, ?, ?)',
+  );
+  const start = Date.now() - count * 1000;
+  db.transaction(() => {
+    for (let i = 0; i < count; i++) {
+      const at = new Date(start + i * 1000).toISOString().replace('T', ' ').replace('Z', '');
+      insert.run(crypto.randomUUID(), `bench${i}`, `bench${i}@example.test`, `Bench User ${i}`, i % 10 === 0 ? 0 : 1, at, at);
+    }
+  })();
+  db.close();
+}
+
+async function seedPostgresUsers(url, count) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query(
+    `INSERT INTO users (id, username, email, full_name, is_active, is_system_admin, email_verified, created_at, updated_at)
+     SELECT uuid_generate_v4(), 'bench' || g, 'bench' || g || '@example.test', 'Bench User ' || g, g % 10 <> 0, false, false,
+            now() - (g || ' seconds')::interval, now()
+     FROM generate_series(1, $1::int) g`,
+    [count],
+  );
+  await client.query('ANALYZE users');
+  await client.end();
+}
+
+async function listLatencies(label, base) {
+  const { token } = await login(base, false);
+  const headers = { authorization: `Bearer ${token}` };
+  const rows = [];
+  for (const query of ['', '?sort=-created_at', '?offset=50000', '?is_active=false&sort=username', '?q=bench9999']) {
+    await latency(`${base}/api/v1/users${query}`, headers);
+    const result = await latency(`${base}/api/v1/users${query}`, headers);
+    rows.push(`| ${label} | GET /users${query} | ${result.p50} | ${result.p99} |`);
+  }
+  return rows;
+}
+
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -84,7 +143,7 @@ const median = (values) => {
 };
 
 const dir = mkdtempSync(join(tmpdir(), 'fabric-bench-'));
-const { child, base } = await startDemo(dir);
+const { child, base } = await startDemo(join(dir, 'throughput'));
 try {
   const bearer = await login(base, false);
   const browser = await login(base, true);
@@ -109,5 +168,39 @@ try {
   console.log('\nSPEC §10 target: Bearer JWT ≥ 0.90× unguarded.');
 } finally {
   child.kill('SIGTERM');
+}
+
+// Listing at scale: the same demo on SQLite and on PostgreSQL, each with LIST_ROWS users.
+const listRows = [];
+const sqliteDir = join(dir, 'list');
+const sqlite = await startDemo(sqliteDir);
+try {
+  seedSqliteUsers(join(sqliteDir, 'fabric-auth.sqlite'), LIST_ROWS);
+  listRows.push(...(await listLatencies('SQLite', sqlite.base)));
+} finally {
+  sqlite.child.kill('SIGTERM');
+}
+const admin = new pg.Client({ connectionString: POSTGRES_URL });
+await admin.connect();
+const scratch = `fabric_bench_${process.pid}`;
+await admin.query(`CREATE DATABASE ${scratch}`);
+try {
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${scratch}`;
+  const postgres = await startDemo(join(dir, 'pg'), { DATABASE_URL: url.toString() });
+  try {
+    await seedPostgresUsers(url.toString(), LIST_ROWS);
+    listRows.push(...(await listLatencies('PostgreSQL', postgres.base)));
+  } finally {
+    postgres.child.kill('SIGTERM');
+    await new Promise((resolve) => postgres.child.once('exit', resolve));
+  }
+} finally {
+  await admin.query(`DROP DATABASE IF EXISTS ${scratch} WITH (FORCE)`);
+  await admin.end();
   rmSync(dir, { recursive: true, force: true });
 }
+console.log(`\nListing users at ${LIST_ROWS} rows (one connection, ${SECONDS}s each; SPEC §10 target p50 < 20 ms)\n`);
+console.log('| database | request | p50 ms | p99 ms |');
+console.log('|---|---|---|---|');
+for (const row of listRows) console.log(row);
