@@ -112,7 +112,7 @@ export async function startTestApp(
   await app.listen(0, '127.0.0.1');
   const http = request(app.getHttpServer());
   const users = app.get(UsersService);
-  return {
+  const testApp: TestApp = {
     app,
     http,
     clock,
@@ -130,11 +130,11 @@ export async function startTestApp(
       return { user, password };
     },
     async actor(roles = []) {
-      const { user, password } = await this.createUser({ roles });
-      return { user, password, token: (await this.login(user.username, password)).access_token };
+      const { user, password } = await testApp.createUser({ roles });
+      return { user, password, token: (await testApp.login(user.username, password)).access_token };
     },
     async adminToken() {
-      return (await this.login('admin', ADMIN_PASSWORD)).access_token;
+      return (await testApp.login('admin', ADMIN_PASSWORD)).access_token;
     },
     async login(username, password) {
       const answer = await http.post(`${API}/auth/token`).type('form').send({ grant_type: 'password', username, password });
@@ -142,6 +142,7 @@ export async function startTestApp(
       return answer.body as TokenAnswer;
     },
   };
+  return testApp;
 }
 
 export { RolesService };
