@@ -88,7 +88,7 @@ describe.each(DATABASES)('FabricGuard: permissions and immediate revocation on %
     expect((await get('/demo/reports', token)).status).toBe(403);
   });
 
-  it('an X-API-Key is refused with 401 until API keys are configured (no fall-through)', async () => {
+  it('a malformed X-API-Key is a 401 (no fall-through to other credentials)', async () => {
     const res = await t.http.get(`${API}/auth/me`).set('x-api-key', 'fab_something');
     expect(res.status).toBe(401);
   });

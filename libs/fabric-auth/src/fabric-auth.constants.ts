@@ -4,11 +4,12 @@ export const FABRIC_PERMISSIONS_KEY = 'fabric-auth:permissions';
 export const FABRIC_PUBLIC_KEY = 'fabric-auth:public';
 /** Injection token of the revocation bus port (`FabricRevocationBus`). */
 export const FABRIC_REVOCATION_BUS = Symbol('FABRIC_REVOCATION_BUS');
-/** Injection token of an API-key authenticator (`FabricApiKeyAuthenticator`); absent means keys are refused. */
+/** Injection token of the API-key authenticator (`FabricApiKeyAuthenticator`) FabricGuard uses for `X-API-Key`. */
 export const FABRIC_API_KEY_AUTHENTICATOR = Symbol('FABRIC_API_KEY_AUTHENTICATOR');
 /** Passport strategy names, for apps that compose `AuthGuard(...)` themselves. */
 export const FABRIC_JWT_STRATEGY = 'fabric-jwt';
 export const FABRIC_COOKIE_STRATEGY = 'fabric-cookie';
+export const FABRIC_API_KEY_STRATEGY = 'fabric-api-key';
 /** Cookie names of the browser session (SPEC §5). */
 export const ACCESS_TOKEN_COOKIE = 'access_token';
 export const REFRESH_TOKEN_COOKIE = 'refresh_token';

@@ -2,6 +2,9 @@ import { type DynamicModule, Module, type Provider, type Type } from '@nestjs/co
 import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ApiKeyUsage } from './api-keys/api-key-usage.js';
+import { ApiKeysService } from './api-keys/api-keys.service.js';
+import { UserApiKeysController } from './api-keys/user-api-keys.controller.js';
 import { AuditController } from './audit/audit.controller.js';
 import { AuditService } from './audit/audit.service.js';
 import { AccountRecoveryService } from './auth/account-recovery.service.js';
@@ -13,7 +16,7 @@ import { FabricGuard } from './authz/fabric.guard.js';
 import { PermissionRegistry } from './authz/permission-registry.js';
 import { FabricClock, SystemClock } from './common/clock.js';
 import { FABRIC_AUTH_ENTITIES } from './entities.js';
-import { FABRIC_NOTIFIER, FABRIC_REVOCATION_BUS } from './fabric-auth.constants.js';
+import { FABRIC_API_KEY_AUTHENTICATOR, FABRIC_NOTIFIER, FABRIC_REVOCATION_BUS } from './fabric-auth.constants.js';
 import { FABRIC_RESOLVED_OPTIONS } from './fabric-auth.internal-constants.js';
 import {
   DEFAULT_EXTRAS,
@@ -33,6 +36,9 @@ import { RolesService } from './roles/roles.service.js';
 import { FabricSeeder } from './seeding/fabric-seeder.js';
 import { InMemoryRevocationBus } from './sessions/revocation-bus.js';
 import { SessionsService } from './sessions/sessions.service.js';
+import { ServiceAccountsController } from './service-accounts/service-accounts.controller.js';
+import { ServiceAccountsService } from './service-accounts/service-accounts.service.js';
+import { apiKeyAuthenticatorFrom, FabricApiKeyStrategy } from './strategies/api-key.strategy.js';
 import { FabricCookieStrategy } from './strategies/cookie.strategy.js';
 import { FabricJwtStrategy } from './strategies/jwt.strategy.js';
 import { TokenService } from './tokens/token.service.js';
@@ -58,6 +64,9 @@ const EXPORTED = [
   FABRIC_NOTIFIER,
   FabricJwtStrategy,
   FabricCookieStrategy,
+  FabricApiKeyStrategy,
+  ApiKeysService,
+  ServiceAccountsService,
 ];
 
 /** A subclass mounted under `<prefix>/<path>`, so two apps in one process can use different prefixes. */
@@ -80,6 +89,8 @@ function controllersFor(extras: FabricAuthModuleExtras): Type[] {
   if (selected.users) controllers.push(UsersController);
   if (selected.roles) controllers.push(RolesController);
   if (selected.audit) controllers.push(AuditController);
+  if (selected.apiKeys) controllers.push(UserApiKeysController);
+  if (selected.serviceAccounts) controllers.push(ServiceAccountsController);
   return controllers.map((c) => mountedAt(prefix, c));
 }
 
@@ -114,6 +125,11 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
     SessionCookies,
     FabricJwtStrategy,
     FabricCookieStrategy,
+    ApiKeyUsage,
+    ApiKeysService,
+    ServiceAccountsService,
+    FabricApiKeyStrategy,
+    { provide: FABRIC_API_KEY_AUTHENTICATOR, inject: [FabricApiKeyStrategy], useFactory: apiKeyAuthenticatorFrom },
     FabricAuthenticator,
     FabricGuard,
     FabricSeeder,

@@ -7,15 +7,37 @@
 import { isCommonPassword } from './passwords/common-passwords.js';
 
 export interface OidcProviderOptions {
-  /** Issuer URL; discovery is read from `<issuer>/.well-known/openid-configuration`. */
+  /** `oidc`; required on named providers, optional on the default one (`providers.oidc`). */
+  type?: 'oidc';
+  /**
+   * Issuer URL; discovery is read from `<issuer>/.well-known/openid-configuration` and its
+   * `issuer` must equal this value. https, or http on a loopback host (development).
+   */
   issuer: string;
   clientId: string;
+  /** Absent: a public client (PKCE only). */
   clientSecret?: string;
-  /** Absolute callback URL registered at the provider. */
+  /** Absolute callback URL registered at the provider; it must reach this provider's callback route. */
   redirectUri: string;
   /** Create unknown users on their first login. Default false. */
   jitProvisioning?: boolean;
+  /** Scopes requested; must include `openid`. Default `openid email profile`. */
+  scopes?: string[];
+  /** Roles given to users created by JIT provisioning. Default none. */
+  defaultRoles?: string[];
+  /** Link an unknown identity to the local account with the same email when both sides verified it. Default false. */
+  linkVerifiedEmail?: boolean;
+  /** Claim (from the ID token or UserInfo) whose values `roleMapping` maps to roles, e.g. `groups`. */
+  roleClaim?: string;
+  /** Claim value → role names, re-applied at every login. Default none. */
+  roleMapping?: Record<string, string[]>;
 }
+
+export type ResolvedOidcProviderOptions = Required<Omit<OidcProviderOptions, 'clientSecret' | 'roleClaim'>> &
+  Pick<OidcProviderOptions, 'clientSecret' | 'roleClaim'>;
+
+/** Name of the provider configured as `auth.providers.oidc`, served by `/auth/oidc/login`. */
+export const DEFAULT_OIDC_PROVIDER = 'oidc';
 
 export interface FabricAuthOptions {
   /** Signs access tokens (HS256) and derives the refresh-token and CSRF keys. At least 32 characters. */
@@ -52,6 +74,12 @@ export interface FabricAuthOptions {
   activationExpire?: number;
   /** Base URL of the links sent for activation and reset; never taken from the request. Default `http://localhost:3000`. */
   publicBaseUrl?: string;
+  /** Days an API key lives when its creator does not say. Default 90. */
+  apiKeyDefaultDays?: number;
+  /** Longest lifetime a creator may ask for, in days. Default 365. */
+  apiKeyMaxDays?: number;
+  /** Seconds the old secret of a rerolled key keeps working. Default 3600. */
+  apiKeyRerollGrace?: number;
   /** Roles created or updated at startup: name → permissions. */
   roles?: Record<string, string[]>;
   /** The host application's own permissions (e.g. `reports:read`), added to the registry. */
@@ -62,11 +90,15 @@ export interface FabricAuthOptions {
   principalCacheTtl?: number;
   /** `Secure` attribute on auth cookies. Default true; set false only for local HTTP development. */
   secureCookies?: boolean;
-  providers?: { oidc?: OidcProviderOptions };
+  /**
+   * Single sign-on providers by name: `oidc` is the default one (`/auth/oidc/login`), any
+   * other name needs `type: oidc` and is served under `/auth/oidc/<name>/login`.
+   */
+  providers?: Record<string, OidcProviderOptions>;
 }
 
 export type ResolvedFabricAuthOptions = Required<Omit<FabricAuthOptions, 'systemAdminEmail' | 'providers'>> &
-  Pick<FabricAuthOptions, 'systemAdminEmail' | 'providers'>;
+  Pick<FabricAuthOptions, 'systemAdminEmail'> & { providers: Record<string, ResolvedOidcProviderOptions> };
 
 export class FabricConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -178,6 +210,9 @@ const FIELDS: FieldSpec[] = [
     default: 'http://localhost:3000',
     check: (v) => (/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(v as string) ? undefined : 'must be an http(s) URL without query or fragment'),
   },
+  { yaml: 'auth.api_key_default_days', option: 'apiKeyDefaultDays', kind: 'int', default: 90, check: intBetween(1, 3650) },
+  { yaml: 'auth.api_key_max_days', option: 'apiKeyMaxDays', kind: 'int', default: 365, check: intBetween(1, 3650) },
+  { yaml: 'auth.api_key_reroll_grace', option: 'apiKeyRerollGrace', kind: 'int', default: 3600, check: intBetween(0, 604_800) },
   { yaml: 'auth.roles', option: 'roles', kind: 'roleMap', default: {} },
   { yaml: 'auth.permissions', option: 'permissions', kind: 'stringList', default: [], check: permissionList },
   { yaml: 'auth.seed_system_admin', option: 'seedSystemAdmin', kind: 'bool', default: true },
@@ -188,17 +223,9 @@ const FIELDS: FieldSpec[] = [
     default: 60,
     check: intBetween(0, 3600),
   },
-  { yaml: 'auth.providers', option: 'providers', kind: 'oidc' },
+  { yaml: 'auth.providers', option: 'providers', kind: 'oidc', default: {} },
   { yaml: 'server.secure_cookies', option: 'secureCookies', kind: 'bool', default: true },
 ];
-
-const OIDC_FIELDS: Record<string, { option: keyof OidcProviderOptions; kind: 'string' | 'bool' | 'url'; required?: boolean }> = {
-  issuer: { option: 'issuer', kind: 'url', required: true },
-  client_id: { option: 'clientId', kind: 'string', required: true },
-  client_secret: { option: 'clientSecret', kind: 'string' },
-  redirect_uri: { option: 'redirectUri', kind: 'url', required: true },
-  jit_provisioning: { option: 'jitProvisioning', kind: 'bool' },
-};
 
 function permissionList(v: unknown): string | undefined {
   const bad = (v as string[]).find((p) => !PERMISSION_PATTERN.test(p));
@@ -218,44 +245,96 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function validateOidc(value: unknown, where: string, naming: Naming, problems: string[]): FabricAuthOptions['providers'] {
-  if (!isPlainObject(value)) {
-    problems.push(`${where}: must be a mapping`);
-    return undefined;
+type OidcFieldKind = 'string' | 'bool' | 'url' | 'scopes' | 'roleNames' | 'roleMapping' | 'type';
+
+const OIDC_FIELDS: Record<string, { option: keyof OidcProviderOptions; kind: OidcFieldKind; required?: boolean; default?: unknown }> = {
+  type: { option: 'type', kind: 'type', default: 'oidc' },
+  issuer: { option: 'issuer', kind: 'url', required: true },
+  client_id: { option: 'clientId', kind: 'string', required: true },
+  client_secret: { option: 'clientSecret', kind: 'string' },
+  redirect_uri: { option: 'redirectUri', kind: 'url', required: true },
+  jit_provisioning: { option: 'jitProvisioning', kind: 'bool', default: false },
+  scopes: { option: 'scopes', kind: 'scopes', default: ['openid', 'email', 'profile'] },
+  default_roles: { option: 'defaultRoles', kind: 'roleNames', default: [] },
+  link_verified_email: { option: 'linkVerifiedEmail', kind: 'bool', default: false },
+  role_claim: { option: 'roleClaim', kind: 'string' },
+  role_mapping: { option: 'roleMapping', kind: 'roleMapping', default: {} },
+};
+
+const PROVIDER_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
+const SCOPE_PATTERN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function oidcValueProblem(kind: OidcFieldKind, raw: unknown): string | undefined {
+  switch (kind) {
+    case 'type':
+      return raw === 'oidc' ? undefined : 'must be "oidc" (the only provider type)';
+    case 'bool':
+      return typeof raw === 'boolean' ? undefined : 'must be true or false';
+    case 'string':
+      return typeof raw === 'string' && raw.length > 0 ? undefined : 'must be a non-empty string';
+    case 'url': {
+      if (typeof raw !== 'string' || !URL.canParse(raw)) return 'must be an absolute URL';
+      const url = new URL(raw);
+      if (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
+        return url.search || url.hash ? 'must not have a query or fragment' : undefined;
+      }
+      return 'must be an https URL (http only on localhost)';
+    }
+    case 'scopes':
+      if (!Array.isArray(raw) || raw.some((v) => typeof v !== 'string' || !SCOPE_PATTERN.test(v))) return 'must be a list of scope names';
+      return raw.includes('openid') ? undefined : 'must include openid';
+    case 'roleNames': {
+      if (!Array.isArray(raw) || raw.some((v) => typeof v !== 'string')) return 'must be a list of role names';
+      const bad = raw.find((v) => !ROLE_NAME_PATTERN.test(v as string));
+      return bad === undefined ? undefined : `"${bad}" is not a role name`;
+    }
+    case 'roleMapping': {
+      if (!isPlainObject(raw)) return 'must be a mapping of claim value to role names';
+      for (const [value, roles] of Object.entries(raw)) {
+        const problem = oidcValueProblem('roleNames', roles);
+        if (problem) return `${value}: ${problem}`;
+      }
+      return undefined;
+    }
   }
-  const result: { oidc?: OidcProviderOptions } = {};
+}
+
+function validateProvider(name: string, provider: unknown, where: string, naming: Naming, problems: string[]): ResolvedOidcProviderOptions | undefined {
+  if (!isPlainObject(provider)) return void problems.push(`${where}: must be a mapping`);
+  const before = problems.length;
+  const out: Record<string, unknown> = {};
+  for (const [key, raw] of Object.entries(provider)) {
+    const spec = OIDC_FIELDS[key] ?? Object.values(OIDC_FIELDS).find((s) => naming === 'option' && s.option === key);
+    if (!spec) {
+      problems.push(`${where}.${key}: unknown key`);
+      continue;
+    }
+    const problem = oidcValueProblem(spec.kind, raw);
+    if (problem) problems.push(`${where}.${key}: ${problem}`);
+    else out[spec.option] = structuredClone(raw);
+  }
+  for (const [key, spec] of Object.entries(OIDC_FIELDS)) {
+    if (out[spec.option] !== undefined || problems.slice(before).some((p) => p.startsWith(`${where}.${key}:`))) continue;
+    if (spec.required || (key === 'type' && name !== DEFAULT_OIDC_PROVIDER)) problems.push(`${where}.${key}: is required`);
+    else if (spec.default !== undefined) out[spec.option] = structuredClone(spec.default);
+  }
+  if (Object.keys(out.roleMapping ?? {}).length > 0 && out.roleClaim === undefined) {
+    problems.push(`${where}.role_mapping: needs role_claim (the claim whose values it maps)`);
+  }
+  return problems.length === before ? (out as ResolvedOidcProviderOptions) : undefined;
+}
+
+function validateProviders(value: unknown, where: string, naming: Naming, problems: string[]): Record<string, ResolvedOidcProviderOptions> | undefined {
+  if (!isPlainObject(value)) return void problems.push(`${where}: must be a mapping of provider name to settings`);
+  const result: Record<string, ResolvedOidcProviderOptions> = {};
   for (const [name, provider] of Object.entries(value)) {
-    if (name !== 'oidc') {
-      problems.push(`${where}.${name}: unknown provider (supported: oidc)`);
+    if (!PROVIDER_NAME_PATTERN.test(name)) {
+      problems.push(`${where}.${name}: provider names are lowercase letters, digits, _ and - (at most 32)`);
       continue;
     }
-    if (!isPlainObject(provider)) {
-      problems.push(`${where}.oidc: must be a mapping`);
-      continue;
-    }
-    const out: Record<string, unknown> = {};
-    for (const [key, raw] of Object.entries(provider)) {
-      const spec = OIDC_FIELDS[key] ?? Object.values(OIDC_FIELDS).find((s) => naming === 'option' && s.option === key);
-      if (!spec) {
-        problems.push(`${where}.oidc.${key}: unknown key`);
-        continue;
-      }
-      if (spec.kind === 'bool' ? typeof raw !== 'boolean' : typeof raw !== 'string' || raw.length === 0) {
-        problems.push(`${where}.oidc.${key}: must be ${spec.kind === 'bool' ? 'a boolean' : 'a non-empty string'}`);
-        continue;
-      }
-      if (spec.kind === 'url' && !URL.canParse(raw as string)) {
-        problems.push(`${where}.oidc.${key}: must be an absolute URL`);
-        continue;
-      }
-      out[spec.option] = raw;
-    }
-    for (const [key, spec] of Object.entries(OIDC_FIELDS)) {
-      if (spec.required && out[spec.option] === undefined && !problems.some((p) => p.startsWith(`${where}.oidc.${key}:`))) {
-        problems.push(`${where}.oidc.${key}: is required`);
-      }
-    }
-    result.oidc = out as unknown as OidcProviderOptions;
+    const resolved = validateProvider(name, provider, `${where}.${name}`, naming, problems);
+    if (resolved) result[name] = resolved;
   }
   return result;
 }
@@ -291,7 +370,7 @@ function validateField(field: FieldSpec, value: unknown, naming: Naming, problem
       return value;
     }
     case 'oidc':
-      return validateOidc(value, where, naming, problems);
+      return validateProviders(value, field.yaml, naming, problems);
   }
   const message = field.check?.(value);
   if (message) return void problems.push(`${where}: ${message}`);
@@ -318,6 +397,13 @@ export function resolveFabricAuthOptions(input: FabricAuthOptions, naming: Namin
       continue;
     }
     resolved[field.option] = validateField(field, value, naming, problems);
+  }
+  if (
+    typeof resolved.apiKeyDefaultDays === 'number' &&
+    typeof resolved.apiKeyMaxDays === 'number' &&
+    resolved.apiKeyDefaultDays > resolved.apiKeyMaxDays
+  ) {
+    problems.push('auth.api_key_default_days: must not exceed auth.api_key_max_days');
   }
   if (problems.length > 0) throw new FabricConfigError(problems);
   return resolved as ResolvedFabricAuthOptions;

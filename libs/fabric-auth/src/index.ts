@@ -14,6 +14,7 @@ export {
   CSRF_HEADER,
   CSRF_TOKEN_COOKIE,
   FABRIC_API_KEY_AUTHENTICATOR,
+  FABRIC_API_KEY_STRATEGY,
   FABRIC_COOKIE_STRATEGY,
   FABRIC_JWT_STRATEGY,
   FABRIC_REVOCATION_BUS,
@@ -44,6 +45,10 @@ export { FabricAuthError, type FabricAuthFailure } from './tokens/fabric-auth.er
 export type { FabricApiKeyAuthenticator } from './strategies/api-key-authenticator.js';
 export { FabricJwtStrategy } from './strategies/jwt.strategy.js';
 export { FabricCookieStrategy } from './strategies/cookie.strategy.js';
+export { FabricApiKeyStrategy } from './strategies/api-key.strategy.js';
+export { ApiKeysService, type KeyOwner } from './api-keys/api-keys.service.js';
+export { API_KEY_PREFIX } from './api-keys/api-key-format.js';
+export { ServiceAccountsService } from './service-accounts/service-accounts.service.js';
 export {
   type FabricRevocationBus,
   InMemoryRevocationBus,

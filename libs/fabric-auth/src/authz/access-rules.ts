@@ -17,7 +17,9 @@ export function requireMayManage(principal: Principal, target: { isSystemAdmin: 
   }
 }
 
-/** API keys never reach credential changes unless a later scope says so. */
-export function requireInteractive(principal: Principal, what: string): void {
-  if (principal.authMethod === 'api_key') throw new ForbiddenException(`An API key cannot ${what}`);
+/** API keys never reach credential changes unless one of their own scopes names `allowingScope`. */
+export function requireInteractive(principal: Principal, what: string, allowingScope: string): void {
+  if (principal.authMethod === 'api_key' && !principal.scopes?.has(allowingScope)) {
+    throw new ForbiddenException(`An API key cannot ${what} unless its scopes include ${allowingScope}`);
+  }
 }

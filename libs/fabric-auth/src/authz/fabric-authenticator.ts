@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { cookieValue, type HttpRequestLike } from '../common/request-info.js';
 import { ACCESS_TOKEN_COOKIE, API_KEY_HEADER, FABRIC_API_KEY_AUTHENTICATOR } from '../fabric-auth.constants.js';
 import type { Principal } from '../principal/principal.js';
@@ -19,7 +19,7 @@ export class FabricAuthenticator {
   constructor(
     private readonly jwt: FabricJwtStrategy,
     private readonly cookie: FabricCookieStrategy,
-    @Optional() @Inject(FABRIC_API_KEY_AUTHENTICATOR) private readonly apiKeys?: FabricApiKeyAuthenticator,
+    @Inject(FABRIC_API_KEY_AUTHENTICATOR) private readonly apiKeys: FabricApiKeyAuthenticator,
   ) {}
 
   authenticate(request: HttpRequestLike): Principal | Promise<Principal> {
@@ -31,7 +31,6 @@ export class FabricAuthenticator {
     }
     const apiKey = request.headers[API_KEY_HEADER];
     if (apiKey !== undefined) {
-      if (!this.apiKeys) throw new FabricAuthError('api_keys_disabled');
       if (typeof apiKey !== 'string') throw new FabricAuthError('malformed', 'several X-API-Key headers');
       return this.apiKeys.authenticate(apiKey, request);
     }

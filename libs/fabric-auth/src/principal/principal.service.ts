@@ -110,6 +110,7 @@ export class PrincipalService implements OnModuleDestroy {
       isSystemAdmin: user.isSystemAdmin,
       sessionId: session.id,
       apiKeyId: null,
+      scopes: null,
     };
   }
 
@@ -140,6 +141,8 @@ export class PrincipalService implements OnModuleDestroy {
         break;
       case 'all':
         this.clear();
+        break;
+      case 'api_key':
         break;
     }
   }

@@ -15,6 +15,11 @@ export interface Principal {
   readonly sessionId: string | null;
   /** Key behind an API-key credential. */
   readonly apiKeyId: string | null;
+  /**
+   * The key's own scopes, when it has any: what it was explicitly allowed, as opposed to
+   * what it inherits. Minting keys or changing credentials needs an explicit scope.
+   */
+  readonly scopes: ReadonlySet<string> | null;
   readonly authMethod: AuthMethod;
 }
 

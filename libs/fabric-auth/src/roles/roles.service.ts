@@ -91,13 +91,24 @@ export class RolesService {
   }
 
   /** Role names per user, for a page of users, in one query. */
-  async roleNamesOfUsers(userIds: readonly string[]): Promise<Map<string, string[]>> {
-    const byUser = new Map<string, string[]>(userIds.map((id) => [id, []]));
-    if (userIds.length === 0) return byUser;
-    const rows = await this.assignments.find({ where: { userId: In([...userIds]) }, relations: { role: true } });
-    for (const row of rows) if (row.role && row.userId) byUser.get(row.userId)?.push(row.role.name);
-    for (const names of byUser.values()) names.sort();
-    return byUser;
+  roleNamesOfUsers(userIds: readonly string[]): Promise<Map<string, string[]>> {
+    return this.roleNamesOf('userId', userIds);
+  }
+
+  roleNamesOfServiceAccounts(ids: readonly string[]): Promise<Map<string, string[]>> {
+    return this.roleNamesOf('serviceAccountId', ids);
+  }
+
+  private async roleNamesOf(column: 'userId' | 'serviceAccountId', ids: readonly string[]): Promise<Map<string, string[]>> {
+    const byHolder = new Map<string, string[]>(ids.map((id) => [id, []]));
+    if (ids.length === 0) return byHolder;
+    const rows = await this.assignments.find({ where: { [column]: In([...ids]) }, relations: { role: true } });
+    for (const row of rows) {
+      const holder = row[column];
+      if (row.role && holder) byHolder.get(holder)?.push(row.role.name);
+    }
+    for (const names of byHolder.values()) names.sort();
+    return byHolder;
   }
 
   async list(limit: number, offset: number): Promise<[RoleEntity[], number]> {

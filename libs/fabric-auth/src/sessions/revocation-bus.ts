@@ -1,7 +1,8 @@
-/** What a cache must forget: one session, everything of one principal, or everything. */
+/** What a cache must forget: one session, one API key, everything of one principal, or everything. */
 export type RevocationEvent =
   | { readonly type: 'session'; readonly sessionId: string }
   | { readonly type: 'principal'; readonly principalId: string }
+  | { readonly type: 'api_key'; readonly apiKeyId: string }
   | { readonly type: 'all' };
 
 export type RevocationListener = (event: RevocationEvent) => void;

@@ -3,7 +3,7 @@ import type { Principal } from '../principal/principal.js';
 
 /**
  * The API-key slot of FabricGuard (`X-API-Key`), provided under
- * `FABRIC_API_KEY_AUTHENTICATOR`. Without one, any request carrying a key gets 401.
+ * `FABRIC_API_KEY_AUTHENTICATOR` (default: the built-in `fabric-api-key` strategy).
  * Throw `FabricAuthError` for a refused key.
  */
 export interface FabricApiKeyAuthenticator {

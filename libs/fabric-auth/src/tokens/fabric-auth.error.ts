@@ -7,8 +7,7 @@ export type FabricAuthFailure =
   | 'wrong_type'
   | 'revoked'
   | 'inactive'
-  | 'csrf'
-  | 'api_keys_disabled';
+  | 'csrf';
 
 export class FabricAuthError extends Error {
   constructor(

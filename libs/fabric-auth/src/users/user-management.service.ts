@@ -11,7 +11,8 @@ import { OneTimeTokensService } from '../one-time-tokens/one-time-tokens.service
 import { PasswordHasher } from '../passwords/password-hasher.js';
 import { type Principal, principalHasPermission } from '../principal/principal.js';
 import { type RoleEntity } from '../roles/role.entity.js';
-import { RolesService, UnknownRolesError } from '../roles/roles.service.js';
+import { changedRoles, rolesNamedInRequest } from '../roles/role-changes.js';
+import { RolesService } from '../roles/roles.service.js';
 import { SessionEntity } from '../sessions/session.entity.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import type { ChangePasswordDto, CreateUserDto, ListUsersQueryDto, SessionDto, UpdateUserDto, UserDto } from './dto/user.dto.js';
@@ -84,7 +85,7 @@ export class UserManagementService {
   }
 
   async create(actor: Principal, dto: CreateUserDto, request: HttpRequestLike): Promise<UserDto> {
-    const roles = await this.rolesNamed(dto.roles ?? []);
+    const roles = await rolesNamedInRequest(this.roles, dto.roles ?? []);
     requireHoldsAll(actor, permissionsOf(roles), 'grant these roles');
     if (dto.password !== undefined) this.checkPolicy(dto.password, dto.username, dto.email);
     await this.assertFree(dto.username, dto.email);
@@ -126,11 +127,9 @@ export class UserManagementService {
     if (dto.full_name !== undefined) changes.fullName = dto.full_name;
     let newRoles: RoleEntity[] | undefined;
     if (dto.roles !== undefined) {
-      newRoles = await this.rolesNamed(dto.roles);
+      newRoles = await rolesNamedInRequest(this.roles, dto.roles);
       const current = await this.roles.findByNames((await this.roles.roleNamesOfUsers([target.id])).get(target.id) ?? []);
-      const changed = [...newRoles, ...current].filter(
-        (role) => newRoles!.some((r) => r.id === role.id) !== current.some((r) => r.id === role.id),
-      );
+      const changed = changedRoles(newRoles, current);
       requireHoldsAll(actor, permissionsOf(changed), 'change these roles');
     }
     await this.assertFree(changes.username, changes.email, target.id);
@@ -179,7 +178,7 @@ export class UserManagementService {
 
   /** Self with the current password, or users:modify; every other session of the user ends. */
   async changePassword(actor: Principal, username: string, dto: ChangePasswordDto, request: HttpRequestLike): Promise<void> {
-    requireInteractive(actor, 'change a password');
+    requireInteractive(actor, 'change a password', 'users:modify');
     const target = await this.target(username);
     const self = actor.kind === 'user' && actor.id === target.id;
     if (self) {
@@ -252,7 +251,7 @@ export class UserManagementService {
   }
 
   /** The user named in the path, 404 when unknown; with `permission`, self or that permission (403 first). */
-  private async target(username: string, actor?: Principal, permission?: string): Promise<UserEntity> {
+  async target(username: string, actor?: Principal, permission?: string): Promise<UserEntity> {
     const normalized = normalizeUsername(username);
     const self = actor?.kind === 'user' && actor.username === normalized;
     if (actor && permission && !self && !principalHasPermission(actor, permission)) {
@@ -266,15 +265,6 @@ export class UserManagementService {
   private async view(user: UserEntity): Promise<UserDto> {
     const roles = await this.roles.roleNamesOfUsers([user.id]);
     return toUserDto(user, roles.get(user.id) ?? []);
-  }
-
-  private async rolesNamed(names: string[]): Promise<RoleEntity[]> {
-    try {
-      return await this.roles.findByNames(names);
-    } catch (error) {
-      if (error instanceof UnknownRolesError) throw new BadRequestException(`Unknown roles: ${error.names.join(', ')}`);
-      throw error;
-    }
   }
 
   private checkPolicy(password: string, username?: string, email?: string | null): void {

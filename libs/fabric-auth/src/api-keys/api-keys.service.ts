@@ -1,0 +1,271 @@
+import {
+  BadRequestException,
+  ConflictException,
+  ForbiddenException,
+  Inject,
+  Injectable,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { IsNull, MoreThan, type Repository } from 'typeorm';
+import { requireHoldsAll } from '../authz/access-rules.js';
+import { PermissionRegistry } from '../authz/permission-registry.js';
+import { FabricClock } from '../common/clock.js';
+import { FABRIC_REVOCATION_BUS } from '../fabric-auth.constants.js';
+import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
+import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import type { Principal } from '../principal/principal.js';
+import { RolesService } from '../roles/roles.service.js';
+import { ServiceAccountEntity } from '../service-accounts/service-account.entity.js';
+import type { FabricRevocationBus, RevocationEvent } from '../sessions/revocation-bus.js';
+import { FabricAuthError } from '../tokens/fabric-auth.error.js';
+import { UserEntity } from '../users/user.entity.js';
+import { generateApiKey, hashApiKey, isWellFormedApiKey } from './api-key-format.js';
+import { ApiKeyUsage } from './api-key-usage.js';
+import { ApiKeyEntity } from './api-key.entity.js';
+import type { ApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.js';
+
+export type KeyOwner = { kind: 'user'; id: string } | { kind: 'service_account'; id: string };
+
+interface CachedKey {
+  readonly principal: Principal;
+  readonly keyId: string;
+  readonly ownerId: string;
+  readonly validUntil: number;
+}
+
+const MAX_CACHED_KEYS = 100_000;
+const DAY_MS = 86_400_000;
+
+export function toApiKeyDto(key: ApiKeyEntity): ApiKeyDto {
+  return {
+    id: key.id,
+    name: key.name,
+    prefix: key.prefix,
+    scopes: key.scopes,
+    expires_at: key.expiresAt?.toISOString() ?? null,
+    created_at: key.createdAt.toISOString(),
+    last_used_at: key.lastUsedAt?.toISOString() ?? null,
+    use_count: Number(key.useCount),
+    revoked_at: key.revokedAt?.toISOString() ?? null,
+  };
+}
+
+function ownerWhere(owner: KeyOwner) {
+  return owner.kind === 'user' ? { userId: owner.id } : { serviceAccountId: owner.id };
+}
+
+/**
+ * API keys of users and service accounts: issuing (scopes within what the owner holds),
+ * listing, revoking, rerolling, and authenticating `X-API-Key` with a cache that the
+ * revocation bus empties on every change, so a revoked key or a deactivated owner fails
+ * on the very next request without a database read per request.
+ */
+@Injectable()
+export class ApiKeysService implements OnModuleDestroy {
+  private readonly cache = new Map<string, CachedKey>();
+  private epoch = 0;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    @InjectRepository(ApiKeyEntity) private readonly keys: Repository<ApiKeyEntity>,
+    @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
+    @InjectRepository(ServiceAccountEntity) private readonly serviceAccounts: Repository<ServiceAccountEntity>,
+    private readonly roles: RolesService,
+    private readonly registry: PermissionRegistry,
+    private readonly usage: ApiKeyUsage,
+    private readonly clock: FabricClock,
+    @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
+    @Inject(FABRIC_REVOCATION_BUS) private readonly bus: FabricRevocationBus,
+  ) {
+    this.unsubscribe = bus.subscribe((event) => this.invalidate(event));
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe();
+  }
+
+  /** Synchronous on a cache hit; a malformed key is refused before any database read. */
+  authenticate(rawKey: string): Principal | Promise<Principal> {
+    if (!isWellFormedApiKey(rawKey)) throw new FabricAuthError('malformed', 'API key shape or checksum');
+    const hash = hashApiKey(rawKey);
+    const now = this.clock.now();
+    const cached = this.cache.get(hash);
+    if (cached !== undefined && cached.validUntil > now) {
+      this.usage.record(cached.keyId, new Date(now));
+      return cached.principal;
+    }
+    return this.load(hash);
+  }
+
+  private async load(hash: string): Promise<Principal> {
+    const epoch = this.epoch;
+    const now = this.clock.now();
+    const nowDate = new Date(now);
+    const key =
+      (await this.keys.findOneBy({ keyHash: hash })) ??
+      (await this.keys.findOneBy({ previousKeyHash: hash, previousKeyExpiresAt: MoreThan(nowDate) }));
+    if (!key || key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt.getTime() <= now)) {
+      throw new FabricAuthError('revoked', 'API key unknown, revoked or expired');
+    }
+    const principal = await this.principalFor(key);
+    const limits = [now + this.options.principalCacheTtl * 1000];
+    if (key.expiresAt) limits.push(key.expiresAt.getTime());
+    if (key.keyHash !== hash && key.previousKeyExpiresAt) limits.push(key.previousKeyExpiresAt.getTime());
+    if (this.options.principalCacheTtl > 0 && epoch === this.epoch) {
+      if (this.cache.size >= MAX_CACHED_KEYS) this.cache.clear();
+      this.cache.set(hash, { principal, keyId: key.id, ownerId: principal.id, validUntil: Math.min(...limits) });
+    }
+    this.usage.record(key.id, nowDate);
+    return principal;
+  }
+
+  /** Effective permissions: the key's scopes ∩ the owner's current permissions (none: the owner's). */
+  private async principalFor(key: ApiKeyEntity): Promise<Principal> {
+    const scopes = key.scopes ? new Set(key.scopes) : null;
+    const base = { sessionId: null, apiKeyId: key.id, scopes, authMethod: 'api_key' as const };
+    if (key.userId) {
+      const user = await this.users.findOneBy({ id: key.userId });
+      if (!user || !user.isActive) throw new FabricAuthError('inactive');
+      const held = await this.permissionsOf({ kind: 'user', id: user.id }, user);
+      return {
+        ...base,
+        kind: 'user',
+        id: user.id,
+        username: user.username,
+        email: user.email,
+        roles: held.roles,
+        permissions: scopes ? new Set([...scopes].filter((p) => held.permissions.has(p))) : held.permissions,
+        isSystemAdmin: user.isSystemAdmin && scopes === null,
+      };
+    }
+    const account = await this.serviceAccounts.findOneBy({ id: key.serviceAccountId! });
+    if (!account || !account.isActive) throw new FabricAuthError('inactive');
+    const held = await this.permissionsOf({ kind: 'service_account', id: account.id });
+    return {
+      ...base,
+      kind: 'service_account',
+      id: account.id,
+      username: account.name,
+      email: null,
+      roles: held.roles,
+      permissions: scopes ? new Set([...scopes].filter((p) => held.permissions.has(p))) : held.permissions,
+      isSystemAdmin: false,
+    };
+  }
+
+  /** What an owner holds now; the system admin holds every registered permission. */
+  async permissionsOf(owner: KeyOwner, user?: UserEntity): Promise<{ roles: string[]; permissions: Set<string> }> {
+    const grant = await this.roles.grantsOf(owner.kind === 'user' ? { userId: owner.id } : { serviceAccountId: owner.id });
+    const isSystemAdmin = owner.kind === 'user' && (user ?? (await this.users.findOneBy({ id: owner.id })))?.isSystemAdmin === true;
+    return { roles: grant.roles, permissions: isSystemAdmin ? new Set(this.registry.all()) : grant.permissions };
+  }
+
+  private invalidate(event: RevocationEvent): void {
+    this.epoch++;
+    if (event.type === 'session') return;
+    if (event.type === 'all') return this.cache.clear();
+    for (const [hash, entry] of this.cache) {
+      if (event.type === 'api_key' ? entry.keyId === event.apiKeyId : entry.ownerId === event.principalId) this.cache.delete(hash);
+    }
+  }
+
+  /**
+   * Keys cannot mint keys unless one of their own scopes says so explicitly; scopes must be
+   * registered, held by the owner, and within what the creator holds (the system admin aside).
+   */
+  async create(actor: Principal, owner: KeyOwner, input: { name: string; scopes?: string[]; expires_in_days?: number }, mintScope: string): Promise<CreatedApiKeyDto> {
+    this.requireMayMint(actor, mintScope);
+    const held = await this.permissionsOf(owner);
+    let scopes: string[] | null = null;
+    if (input.scopes !== undefined) {
+      scopes = [...new Set(input.scopes)].sort();
+      const unknown = this.registry.unknown(scopes);
+      if (unknown.length > 0) throw new BadRequestException(`Unknown permissions: ${unknown.join(', ')}`);
+      const missing = scopes.filter((s) => !held.permissions.has(s));
+      if (missing.length > 0) throw new ForbiddenException(`The key's owner does not hold ${missing.join(', ')}`);
+    }
+    requireHoldsAll(actor, scopes ?? held.permissions, 'issue a key with these permissions');
+    const days = input.expires_in_days ?? this.options.apiKeyDefaultDays;
+    if (days > this.options.apiKeyMaxDays) throw new BadRequestException(`expires_in_days must not exceed ${this.options.apiKeyMaxDays}`);
+    const now = this.clock.now();
+    const generated = generateApiKey();
+    const key = this.keys.create({
+      name: input.name,
+      prefix: generated.prefix,
+      keyHash: generated.hash,
+      previousKeyHash: null,
+      previousKeyExpiresAt: null,
+      userId: owner.kind === 'user' ? owner.id : null,
+      serviceAccountId: owner.kind === 'service_account' ? owner.id : null,
+      scopes,
+      expiresAt: new Date(now + days * DAY_MS),
+      createdAt: new Date(now),
+      lastUsedAt: null,
+      useCount: 0,
+      revokedAt: null,
+    });
+    await this.keys.insert(key);
+    return this.createdDto(key, generated.key);
+  }
+
+  /** A new secret under the same id, scopes and owner; the old one works for the grace period. */
+  async reroll(actor: Principal, key: ApiKeyEntity, mintScope: string): Promise<CreatedApiKeyDto> {
+    this.requireMayMint(actor, mintScope);
+    const now = this.clock.now();
+    if (key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt.getTime() <= now)) {
+      throw new ConflictException('A revoked or expired key cannot be rerolled');
+    }
+    const generated = generateApiKey();
+    const grace = this.options.apiKeyRerollGrace;
+    const changes = {
+      keyHash: generated.hash,
+      prefix: generated.prefix,
+      previousKeyHash: grace > 0 ? key.keyHash : null,
+      previousKeyExpiresAt: grace > 0 ? new Date(now + grace * 1000) : null,
+    };
+    await this.keys.update({ id: key.id }, changes);
+    await this.bus.publish({ type: 'api_key', apiKeyId: key.id });
+    return this.createdDto(Object.assign(key, changes), generated.key);
+  }
+
+  async revoke(key: ApiKeyEntity): Promise<void> {
+    if (key.revokedAt === null) {
+      await this.keys.update({ id: key.id, revokedAt: IsNull() }, { revokedAt: new Date(this.clock.now()) });
+    }
+    await this.bus.publish({ type: 'api_key', apiKeyId: key.id });
+  }
+
+  async list(owner: KeyOwner, limit: number, offset: number): Promise<[ApiKeyDto[], number]> {
+    await this.usage.flush();
+    const [rows, total] = await this.keys.findAndCount({
+      where: ownerWhere(owner),
+      order: { createdAt: 'DESC', id: 'ASC' },
+      take: limit,
+      skip: offset,
+    });
+    return [rows.map(toApiKeyDto), total];
+  }
+
+  findOwned(owner: KeyOwner, id: string): Promise<ApiKeyEntity | null> {
+    return this.keys.findOneBy({ id, ...ownerWhere(owner) });
+  }
+
+  private requireMayMint(actor: Principal, mintScope: string): void {
+    if (actor.authMethod === 'api_key' && !actor.scopes?.has(mintScope)) {
+      throw new ForbiddenException(`An API key cannot create keys unless its scopes include ${mintScope}`);
+    }
+  }
+
+  private createdDto(key: ApiKeyEntity, raw: string): CreatedApiKeyDto {
+    return {
+      id: key.id,
+      name: key.name,
+      key: raw,
+      prefix: key.prefix,
+      scopes: key.scopes,
+      expires_at: key.expiresAt?.toISOString() ?? null,
+      created_at: key.createdAt.toISOString(),
+    };
+  }
+}

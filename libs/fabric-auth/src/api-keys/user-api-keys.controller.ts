@@ -1,0 +1,124 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  NotFoundException,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Req,
+  UseGuards,
+  UsePipes,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiCookieAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { AuditService } from '../audit/audit.service.js';
+import { requireMayManage } from '../authz/access-rules.js';
+import { FabricGuard } from '../authz/fabric.guard.js';
+import { RequirePermission } from '../authz/require-permission.decorator.js';
+import { DEFAULT_LIMIT, ListQueryDto } from '../common/list-query.js';
+import type { HttpRequestLike } from '../common/request-info.js';
+import { fabricValidationPipe } from '../common/validation.js';
+import { CurrentPrincipal } from '../principal/current-principal.decorator.js';
+import type { Principal } from '../principal/principal.js';
+import { UserManagementService } from '../users/user-management.service.js';
+import type { ApiKeyEntity } from './api-key.entity.js';
+import { ApiKeysService, type KeyOwner } from './api-keys.service.js';
+import { ApiKeyListDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.js';
+
+const KEY_ID = new ParseUUIDPipe({ version: '4', errorHttpStatusCode: HttpStatus.NOT_FOUND });
+
+@ApiTags('api-keys')
+@ApiBearerAuth()
+@ApiSecurity('api_key')
+@ApiCookieAuth()
+@Controller('users')
+@UseGuards(FabricGuard)
+@UsePipes(fabricValidationPipe())
+export class UserApiKeysController {
+  constructor(
+    private readonly apiKeys: ApiKeysService,
+    private readonly audit: AuditService,
+    private readonly userAccounts: UserManagementService,
+  ) {}
+
+  @Get(':username/api-keys')
+  @ApiOperation({ summary: "List a user's API keys (api_keys:list, or the owner)" })
+  @ApiOkResponse({ type: ApiKeyListDto })
+  async list(@Param('username') username: string, @Query() query: ListQueryDto, @CurrentPrincipal() actor: Principal): Promise<ApiKeyListDto> {
+    const owner = await this.userAccounts.target(username, actor, 'api_keys:list');
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const offset = query.offset ?? 0;
+    const [items, total] = await this.apiKeys.list({ kind: 'user', id: owner.id }, limit, offset);
+    return { items, total, limit, offset };
+  }
+
+  @Post(':username/api-keys')
+  @RequirePermission('api_keys:create')
+  @ApiOperation({ summary: 'Create a scoped API key for a user (api_keys:create); the raw key is in this answer only' })
+  @ApiCreatedResponse({ type: CreatedApiKeyDto })
+  async create(
+    @Param('username') username: string,
+    @Body() dto: CreateApiKeyDto,
+    @CurrentPrincipal() actor: Principal,
+    @Req() request: HttpRequestLike,
+  ): Promise<CreatedApiKeyDto> {
+    const owner = await this.userAccounts.target(username);
+    requireMayManage(actor, owner);
+    const created = await this.apiKeys.create(actor, { kind: 'user', id: owner.id }, dto, 'api_keys:create');
+    await this.audit.record({
+      action: 'api_key.create',
+      outcome: 'success',
+      actor,
+      target: { type: 'api_key', id: created.id },
+      request,
+      details: { owner: owner.id, prefix: created.prefix, scopes: created.scopes?.join(',') ?? null },
+    });
+    return created;
+  }
+
+  @Post(':username/api-keys/:id/reroll')
+  @HttpCode(HttpStatus.OK)
+  @RequirePermission('api_keys:create')
+  @ApiOperation({ summary: 'A new secret for the same key; the old one works for auth.api_key_reroll_grace seconds' })
+  @ApiOkResponse({ type: CreatedApiKeyDto })
+  async reroll(
+    @Param('username') username: string,
+    @Param('id', KEY_ID) id: string,
+    @CurrentPrincipal() actor: Principal,
+    @Req() request: HttpRequestLike,
+  ): Promise<CreatedApiKeyDto> {
+    const owner = await this.userAccounts.target(username);
+    requireMayManage(actor, owner);
+    const key = await this.key({ kind: 'user', id: owner.id }, id);
+    const rerolled = await this.apiKeys.reroll(actor, key, 'api_keys:create');
+    await this.audit.record({ action: 'api_key.reroll', outcome: 'success', actor, target: { type: 'api_key', id }, request });
+    return rerolled;
+  }
+
+  @Delete(':username/api-keys/:id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Revoke an API key (api_keys:revoke, or the owner); effective on the next request' })
+  @ApiNoContentResponse()
+  async revoke(
+    @Param('username') username: string,
+    @Param('id', KEY_ID) id: string,
+    @CurrentPrincipal() actor: Principal,
+    @Req() request: HttpRequestLike,
+  ): Promise<void> {
+    const owner = await this.userAccounts.target(username, actor, 'api_keys:revoke');
+    requireMayManage(actor, owner);
+    const key = await this.key({ kind: 'user', id: owner.id }, id);
+    await this.apiKeys.revoke(key);
+    await this.audit.record({ action: 'api_key.revoke', outcome: 'success', actor, target: { type: 'api_key', id }, request });
+  }
+
+  private async key(owner: KeyOwner, id: string): Promise<ApiKeyEntity> {
+    const key = await this.apiKeys.findOwned(owner, id);
+    if (!key) throw new NotFoundException('API key not found');
+    return key;
+  }
+}

@@ -1,0 +1,52 @@
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { ListQueryDto } from '../../common/list-query.js';
+
+const NAME = /^[a-z0-9][a-z0-9_.-]{1,99}$/;
+const ROLE_NAME = /^[a-z][a-z0-9_.-]{0,63}$/;
+
+export class CreateServiceAccountDto {
+  @ApiProperty({ example: 'data-pipeline' })
+  @IsString()
+  @Matches(NAME, { message: 'name must be 2–100 lowercase letters, digits, . _ -' })
+  name!: string;
+
+  @ApiPropertyOptional({ example: 'nightly ETL job' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  description?: string;
+
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  @Matches(ROLE_NAME, { each: true, message: 'each role must be a role name' })
+  roles?: string[];
+}
+
+export class UpdateServiceAccountDto extends PartialType(CreateServiceAccountDto) {}
+
+export class ListServiceAccountsQueryDto extends ListQueryDto {
+  @ApiPropertyOptional({ enum: ['true', 'false'] })
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'is_active must be true or false' })
+  is_active?: 'true' | 'false';
+}
+
+export class ServiceAccountDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ type: String, nullable: true }) description!: string | null;
+  @ApiProperty() is_active!: boolean;
+  @ApiProperty({ type: [String] }) roles!: string[];
+  @ApiProperty() created_at!: string;
+}
+
+export class ServiceAccountListDto {
+  @ApiProperty({ type: [ServiceAccountDto] }) items!: ServiceAccountDto[];
+  @ApiProperty() total!: number;
+  @ApiProperty() limit!: number;
+  @ApiProperty() offset!: number;
+}

@@ -1,0 +1,186 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  NotFoundException,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+  Req,
+  UseGuards,
+  UsePipes,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiCookieAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiKeysService } from '../api-keys/api-keys.service.js';
+import type { ApiKeyEntity } from '../api-keys/api-key.entity.js';
+import { ApiKeyListDto, CreateApiKeyDto, CreatedApiKeyDto } from '../api-keys/dto/api-key.dto.js';
+import { AuditService } from '../audit/audit.service.js';
+import { FabricGuard } from '../authz/fabric.guard.js';
+import { RequirePermission } from '../authz/require-permission.decorator.js';
+import { DEFAULT_LIMIT, ListQueryDto } from '../common/list-query.js';
+import type { HttpRequestLike } from '../common/request-info.js';
+import { fabricValidationPipe } from '../common/validation.js';
+import { CurrentPrincipal } from '../principal/current-principal.decorator.js';
+import type { Principal } from '../principal/principal.js';
+import {
+  CreateServiceAccountDto,
+  ListServiceAccountsQueryDto,
+  ServiceAccountDto,
+  ServiceAccountListDto,
+  UpdateServiceAccountDto,
+} from './dto/service-account.dto.js';
+import { ServiceAccountsService } from './service-accounts.service.js';
+
+const KEY_ID = new ParseUUIDPipe({ version: '4', errorHttpStatusCode: HttpStatus.NOT_FOUND });
+
+@ApiTags('service-accounts')
+@ApiBearerAuth()
+@ApiSecurity('api_key')
+@ApiCookieAuth()
+@Controller('service-accounts')
+@UseGuards(FabricGuard)
+@UsePipes(fabricValidationPipe())
+export class ServiceAccountsController {
+  constructor(
+    private readonly accounts: ServiceAccountsService,
+    private readonly apiKeys: ApiKeysService,
+    private readonly audit: AuditService,
+  ) {}
+
+  @Get()
+  @RequirePermission('service_accounts:read')
+  @ApiOperation({ summary: 'List service accounts (service_accounts:read)' })
+  @ApiOkResponse({ type: ServiceAccountListDto })
+  async list(@Query() query: ListServiceAccountsQueryDto): Promise<ServiceAccountListDto> {
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const offset = query.offset ?? 0;
+    const [items, total] = await this.accounts.list(limit, offset, query.is_active === undefined ? undefined : query.is_active === 'true');
+    return { items, total, limit, offset };
+  }
+
+  @Post()
+  @RequirePermission('service_accounts:create')
+  @ApiOperation({ summary: 'Create a service account (service_accounts:create)' })
+  @ApiCreatedResponse({ type: ServiceAccountDto })
+  create(@Body() dto: CreateServiceAccountDto, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<ServiceAccountDto> {
+    return this.accounts.create(actor, dto, request);
+  }
+
+  @Get(':id')
+  @RequirePermission('service_accounts:read')
+  @ApiOperation({ summary: 'Read a service account (service_accounts:read)' })
+  @ApiOkResponse({ type: ServiceAccountDto })
+  async get(@Param('id') id: string): Promise<ServiceAccountDto> {
+    return this.accounts.view(await this.accounts.find(id));
+  }
+
+  @Patch(':id')
+  @RequirePermission('service_accounts:modify')
+  @ApiOperation({ summary: 'Update a service account, its roles included (service_accounts:modify)' })
+  @ApiOkResponse({ type: ServiceAccountDto })
+  update(
+    @Param('id') id: string,
+    @Body() dto: UpdateServiceAccountDto,
+    @CurrentPrincipal() actor: Principal,
+    @Req() request: HttpRequestLike,
+  ): Promise<ServiceAccountDto> {
+    return this.accounts.update(actor, id, dto, request);
+  }
+
+  @Post(':id/deactivate')
+  @HttpCode(HttpStatus.OK)
+  @RequirePermission('service_accounts:modify')
+  @ApiOperation({ summary: 'Deactivate: every key of the account fails from the next request (service_accounts:modify)' })
+  @ApiOkResponse({ type: ServiceAccountDto })
+  deactivate(@Param('id') id: string, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<ServiceAccountDto> {
+    return this.accounts.setActive(actor, id, false, request);
+  }
+
+  @Post(':id/reactivate')
+  @HttpCode(HttpStatus.OK)
+  @RequirePermission('service_accounts:modify')
+  @ApiOperation({ summary: 'Reactivate (service_accounts:modify)' })
+  @ApiOkResponse({ type: ServiceAccountDto })
+  reactivate(@Param('id') id: string, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<ServiceAccountDto> {
+    return this.accounts.setActive(actor, id, true, request);
+  }
+
+  @Get(':id/api-keys')
+  @RequirePermission('service_accounts:read')
+  @ApiOperation({ summary: "List a service account's keys (service_accounts:read)" })
+  @ApiOkResponse({ type: ApiKeyListDto })
+  async listKeys(@Param('id') id: string, @Query() query: ListQueryDto): Promise<ApiKeyListDto> {
+    const account = await this.accounts.find(id);
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const offset = query.offset ?? 0;
+    const [items, total] = await this.apiKeys.list({ kind: 'service_account', id: account.id }, limit, offset);
+    return { items, total, limit, offset };
+  }
+
+  @Post(':id/api-keys')
+  @RequirePermission('service_accounts:create')
+  @ApiOperation({ summary: 'Issue a key for a service account (service_accounts:create); the raw key is in this answer only' })
+  @ApiCreatedResponse({ type: CreatedApiKeyDto })
+  async createKey(
+    @Param('id') id: string,
+    @Body() dto: CreateApiKeyDto,
+    @CurrentPrincipal() actor: Principal,
+    @Req() request: HttpRequestLike,
+  ): Promise<CreatedApiKeyDto> {
+    const account = await this.accounts.find(id);
+    const created = await this.apiKeys.create(actor, { kind: 'service_account', id: account.id }, dto, 'service_accounts:create');
+    await this.audit.record({
+      action: 'api_key.create',
+      outcome: 'success',
+      actor,
+      target: { type: 'api_key', id: created.id },
+      request,
+      details: { owner: account.id, prefix: created.prefix, scopes: created.scopes?.join(',') ?? null },
+    });
+    return created;
+  }
+
+  @Post(':id/api-keys/:keyId/reroll')
+  @HttpCode(HttpStatus.OK)
+  @RequirePermission('service_accounts:create')
+  @ApiOperation({ summary: 'A new secret for the same key; the old one works for auth.api_key_reroll_grace seconds' })
+  @ApiOkResponse({ type: CreatedApiKeyDto })
+  async rerollKey(
+    @Param('id') id: string,
+    @Param('keyId', KEY_ID) keyId: string,
+    @CurrentPrincipal() actor: Principal,
+    @Req() request: HttpRequestLike,
+  ): Promise<CreatedApiKeyDto> {
+    const key = await this.key(id, keyId);
+    const rerolled = await this.apiKeys.reroll(actor, key, 'service_accounts:create');
+    await this.audit.record({ action: 'api_key.reroll', outcome: 'success', actor, target: { type: 'api_key', id: keyId }, request });
+    return rerolled;
+  }
+
+  @Delete(':id/api-keys/:keyId')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @RequirePermission('service_accounts:modify')
+  @ApiOperation({ summary: 'Revoke a key of a service account (service_accounts:modify)' })
+  @ApiNoContentResponse()
+  async revokeKey(
+    @Param('id') id: string,
+    @Param('keyId', KEY_ID) keyId: string,
+    @CurrentPrincipal() actor: Principal,
+    @Req() request: HttpRequestLike,
+  ): Promise<void> {
+    await this.apiKeys.revoke(await this.key(id, keyId));
+    await this.audit.record({ action: 'api_key.revoke', outcome: 'success', actor, target: { type: 'api_key', id: keyId }, request });
+  }
+
+  private async key(accountId: string, keyId: string): Promise<ApiKeyEntity> {
+    const account = await this.accounts.find(accountId);
+    const key = await this.apiKeys.findOwned({ kind: 'service_account', id: account.id }, keyId);
+    if (!key) throw new NotFoundException('API key not found');
+    return key;
+  }
+}

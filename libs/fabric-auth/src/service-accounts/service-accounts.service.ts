@@ -1,0 +1,134 @@
+import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { FindOptionsWhere, Repository } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import { requireHoldsAll } from '../authz/access-rules.js';
+import { FabricClock } from '../common/clock.js';
+import { isUniqueViolation } from '../common/db-errors.js';
+import type { HttpRequestLike } from '../common/request-info.js';
+import { FABRIC_REVOCATION_BUS } from '../fabric-auth.constants.js';
+import type { Principal } from '../principal/principal.js';
+import type { RoleEntity } from '../roles/role.entity.js';
+import { changedRoles, rolesNamedInRequest } from '../roles/role-changes.js';
+import { RolesService } from '../roles/roles.service.js';
+import type { FabricRevocationBus } from '../sessions/revocation-bus.js';
+import type { CreateServiceAccountDto, ServiceAccountDto, UpdateServiceAccountDto } from './dto/service-account.dto.js';
+import { ServiceAccountEntity } from './service-account.entity.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function toDto(account: ServiceAccountEntity, roles: string[]): ServiceAccountDto {
+  return {
+    id: account.id,
+    name: account.name,
+    description: account.description,
+    is_active: account.isActive,
+    roles,
+    created_at: account.createdAt.toISOString(),
+  };
+}
+
+/** Machine principals: key-only, with roles bounded by what their creator holds. */
+@Injectable()
+export class ServiceAccountsService {
+  constructor(
+    @InjectRepository(ServiceAccountEntity) private readonly accounts: Repository<ServiceAccountEntity>,
+    private readonly roles: RolesService,
+    private readonly audit: AuditService,
+    private readonly clock: FabricClock,
+    @Inject(FABRIC_REVOCATION_BUS) private readonly bus: FabricRevocationBus,
+  ) {}
+
+  async list(limit: number, offset: number, isActive?: boolean): Promise<[ServiceAccountDto[], number]> {
+    const where: FindOptionsWhere<ServiceAccountEntity> = isActive === undefined ? {} : { isActive };
+    const [rows, total] = await this.accounts.findAndCount({ where, order: { createdAt: 'ASC', id: 'ASC' }, take: limit, skip: offset });
+    const roles = await this.roles.roleNamesOfServiceAccounts(rows.map((a) => a.id));
+    return [rows.map((a) => toDto(a, roles.get(a.id) ?? [])), total];
+  }
+
+  /** The account of a path id; malformed and unknown ids are both 404. */
+  async find(id: string): Promise<ServiceAccountEntity> {
+    const account = UUID.test(id) ? await this.accounts.findOneBy({ id }) : null;
+    if (!account) throw new NotFoundException('Service account not found');
+    return account;
+  }
+
+  async view(account: ServiceAccountEntity): Promise<ServiceAccountDto> {
+    return toDto(account, (await this.roles.roleNamesOfServiceAccounts([account.id])).get(account.id) ?? []);
+  }
+
+  async create(actor: Principal, dto: CreateServiceAccountDto, request: HttpRequestLike): Promise<ServiceAccountDto> {
+    const roles = await rolesNamedInRequest(this.roles, dto.roles ?? []);
+    requireHoldsAll(actor, roles.flatMap((r) => r.permissions), 'grant these roles');
+    if (await this.accounts.existsBy({ name: dto.name })) throw new ConflictException('Service account name already exists');
+    const now = new Date(this.clock.now());
+    const account = this.accounts.create({ name: dto.name, description: dto.description ?? null, isActive: true, createdAt: now, updatedAt: now });
+    try {
+      await this.accounts.insert(account);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictException('Service account name already exists');
+      throw error;
+    }
+    if (roles.length > 0) await this.roles.assign({ serviceAccountId: account.id }, roles.map((r) => r.name));
+    await this.audit.record({
+      action: 'service_account.create',
+      outcome: 'success',
+      actor,
+      target: { type: 'service_account', id: account.id },
+      request,
+      details: { name: account.name, roles: roles.map((r) => r.name).join(',') },
+    });
+    return toDto(account, roles.map((r) => r.name).sort());
+  }
+
+  async update(actor: Principal, id: string, dto: UpdateServiceAccountDto, request: HttpRequestLike): Promise<ServiceAccountDto> {
+    const account = await this.find(id);
+    const changes: Partial<ServiceAccountEntity> = {};
+    if (dto.name !== undefined && dto.name !== account.name) {
+      if (await this.accounts.existsBy({ name: dto.name })) throw new ConflictException('Service account name already exists');
+      changes.name = dto.name;
+    }
+    if (dto.description !== undefined) changes.description = dto.description;
+    let newRoles: RoleEntity[] | undefined;
+    if (dto.roles !== undefined) {
+      newRoles = await rolesNamedInRequest(this.roles, dto.roles);
+      const current = await rolesNamedInRequest(this.roles, (await this.roles.roleNamesOfServiceAccounts([account.id])).get(account.id) ?? []);
+      const changed = changedRoles(newRoles, current);
+      requireHoldsAll(actor, changed.flatMap((r) => r.permissions), 'change these roles');
+    }
+    if (Object.keys(changes).length > 0) {
+      try {
+        await this.accounts.update({ id: account.id }, { ...changes, updatedAt: new Date(this.clock.now()) });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new ConflictException('Service account name already exists');
+        throw error;
+      }
+      await this.bus.publish({ type: 'principal', principalId: account.id });
+    }
+    if (newRoles) await this.roles.assign({ serviceAccountId: account.id }, newRoles.map((r) => r.name));
+    await this.audit.record({
+      action: 'service_account.modify',
+      outcome: 'success',
+      actor,
+      target: { type: 'service_account', id: account.id },
+      request,
+      details: { fields: [...Object.keys(changes), ...(newRoles ? ['roles'] : [])].join(',') },
+    });
+    return this.view(await this.find(account.id));
+  }
+
+  /** Deactivation blocks every key of the account on the next request, on every instance. */
+  async setActive(actor: Principal, id: string, active: boolean, request: HttpRequestLike): Promise<ServiceAccountDto> {
+    const account = await this.find(id);
+    await this.accounts.update({ id: account.id }, { isActive: active, updatedAt: new Date(this.clock.now()) });
+    await this.bus.publish({ type: 'principal', principalId: account.id });
+    await this.audit.record({
+      action: active ? 'service_account.reactivate' : 'service_account.deactivate',
+      outcome: 'success',
+      actor,
+      target: { type: 'service_account', id: account.id },
+      request,
+    });
+    return this.view(await this.find(account.id));
+  }
+}
