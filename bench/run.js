@@ -124,6 +124,48 @@ async function seedPostgresUsers(url, count) {
   await client.end();
 }
 
+async function seedPostgresKeys(url, count) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query(
+    `INSERT INTO api_keys (id, name, prefix, key_hash, user_id, scopes, expires_at, created_at, use_count)
+     SELECT uuid_generate_v4(), 'bench-' || g, 'fab_bench', encode(sha256(('bench-key-' || g)::bytea), 'hex'),
+            (SELECT id FROM users WHERE username = 'admin'), NULL, now() + interval '30 days', now(), 0
+     FROM generate_series(1, $1::int) g`,
+    [count],
+  );
+  await client.query('ANALYZE api_keys');
+  await client.end();
+}
+
+/** Requests per second of the JWT route and of the API-key route, alternated, and their ratio. */
+async function apiKeyThroughput(base) {
+  const { token } = await login(base, false);
+  const created = await fetch(`${base}/api/v1/users/admin/api-keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'bench' }),
+  });
+  if (created.status !== 201) throw new Error(`key creation failed: ${created.status}`);
+  const { key } = await created.json();
+  const routes = [
+    { name: 'FabricGuard, Bearer JWT', headers: { authorization: `Bearer ${token}` } },
+    { name: 'FabricGuard, X-API-Key', headers: { 'x-api-key': key } },
+  ];
+  const url = `${base}/api/v1/demo/protected`;
+  for (const route of routes) await measure(url, route.headers);
+  const samples = routes.map(() => []);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, route] of routes.entries()) samples[i].push(await measure(url, route.headers));
+    process.stderr.write(`api-key round ${round + 1}/${ROUNDS}: ${samples.map((s) => Math.round(s.at(-1))).join(' / ')} req/s\n`);
+  }
+  return routes.map((route, i) => ({
+    name: route.name,
+    rps: Math.round(median(samples[i])),
+    ratio: median(samples[i].map((value, round) => value / samples[0][round])),
+  }));
+}
+
 async function listLatencies(label, base) {
   const { token } = await login(base, false);
   const headers = { authorization: `Bearer ${token}` };
@@ -172,6 +214,7 @@ try {
 
 // Listing at scale: the same demo on SQLite and on PostgreSQL, each with LIST_ROWS users.
 const listRows = [];
+const keyRows = [];
 const sqliteDir = join(dir, 'list');
 const sqlite = await startDemo(sqliteDir);
 try {
@@ -191,6 +234,8 @@ try {
   try {
     await seedPostgresUsers(url.toString(), LIST_ROWS);
     listRows.push(...(await listLatencies('PostgreSQL', postgres.base)));
+    await seedPostgresKeys(url.toString(), LIST_ROWS);
+    keyRows.push(...(await apiKeyThroughput(postgres.base)));
   } finally {
     postgres.child.kill('SIGTERM');
     await new Promise((resolve) => postgres.child.once('exit', resolve));
@@ -204,3 +249,7 @@ console.log(`\nListing users at ${LIST_ROWS} rows (one connection, ${SECONDS}s e
 console.log('| database | request | p50 ms | p99 ms |');
 console.log('|---|---|---|---|');
 for (const row of listRows) console.log(row);
+console.log(`\nAPI keys on PostgreSQL with ${LIST_ROWS} keys stored (SPEC §10 target: X-API-Key ≥ 0.80× the JWT route)\n`);
+console.log('| route | median req/s | median ratio to JWT |');
+console.log('|---|---|---|');
+for (const row of keyRows) console.log(`| ${row.name} | ${row.rps} | ${row.ratio.toFixed(3)} |`);
