@@ -7,6 +7,10 @@ const PUBLIC_ROUTES = new Set([
   'post /api/v1/auth/activate',
   'post /api/v1/auth/password-reset',
   'post /api/v1/auth/password-reset/confirm',
+  'get /api/v1/auth/oidc/login',
+  'get /api/v1/auth/oidc/callback',
+  'get /api/v1/auth/oidc/{provider}/login',
+  'get /api/v1/auth/oidc/{provider}/callback',
   'get /api/v1/demo/ping',
   'get /api/v1/demo/public',
 ]);

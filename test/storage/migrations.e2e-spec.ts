@@ -27,7 +27,7 @@ describe.each(DATABASES)('shipped migrations on %s', (kind) => {
     expect(applied.length).toBe(fabricAuthMigrations(db!.choice.type).length);
     const pending = await ds.driver.createSchemaBuilder().log();
     expect(pending.upQueries.map((q) => q.query)).toEqual([]);
-    for (const table of ['users', 'roles', 'role_assignments', 'sessions', 'api_keys', 'service_accounts', 'one_time_tokens', 'audit_events']) {
+    for (const table of ['users', 'roles', 'role_assignments', 'sessions', 'api_keys', 'service_accounts', 'one_time_tokens', 'audit_events', 'user_identities']) {
       expect(await ds.createQueryRunner().hasTable(table)).toBe(true);
     }
   });

@@ -62,6 +62,8 @@ export async function scratchDatabase(kind: DatabaseKind): Promise<ScratchDataba
 export interface TestApp {
   app: INestApplication;
   http: ReturnType<typeof request>;
+  /** `http://127.0.0.1:<port>`, for clients other than supertest (fetch, a browser). */
+  url: string;
   clock: TestClock;
   dataSource: DataSource;
   users: UsersService;
@@ -88,7 +90,7 @@ let userCounter = 0;
 
 export async function startTestApp(
   kind: DatabaseKind,
-  settings: { options?: Partial<FabricAuthOptions>; registration?: 'sync' | 'async' } = {},
+  settings: { options?: Partial<FabricAuthOptions>; registration?: 'sync' | 'async'; port?: number } = {},
 ): Promise<TestApp> {
   const database = await scratchDatabase(kind);
   const clock = new TestClock();
@@ -109,12 +111,13 @@ export async function startTestApp(
     .compile();
   const app = moduleRef.createNestApplication({ bodyParser: false, logger: ['error'] });
   configureHttp(app);
-  await app.listen(0, '127.0.0.1');
+  await app.listen(settings.port ?? 0, '127.0.0.1');
   const http = request(app.getHttpServer());
   const users = app.get(UsersService);
   const testApp: TestApp = {
     app,
     http,
+    url: `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`,
     clock,
     dataSource: app.get(DataSource),
     users,

@@ -1,5 +1,6 @@
 import { ApiKeyEntity } from './api-keys/api-key.entity.js';
 import { AuditEventEntity } from './audit/audit-event.entity.js';
+import { UserIdentityEntity } from './oidc/user-identity.entity.js';
 import { OneTimeTokenEntity } from './one-time-tokens/one-time-token.entity.js';
 import { RoleAssignmentEntity } from './roles/role-assignment.entity.js';
 import { RoleEntity } from './roles/role.entity.js';
@@ -17,4 +18,5 @@ export const FABRIC_AUTH_ENTITIES = [
   ServiceAccountEntity,
   OneTimeTokenEntity,
   AuditEventEntity,
+  UserIdentityEntity,
 ] as const;

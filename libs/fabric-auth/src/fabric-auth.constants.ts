@@ -9,6 +9,8 @@ export const FABRIC_API_KEY_AUTHENTICATOR = Symbol('FABRIC_API_KEY_AUTHENTICATOR
 /** Passport strategy names, for apps that compose `AuthGuard(...)` themselves. */
 export const FABRIC_JWT_STRATEGY = 'fabric-jwt';
 export const FABRIC_COOKIE_STRATEGY = 'fabric-cookie';
+/** Redirects to the provider, or completes the login at its callback; `req.user` is an `OidcLoginResult`. */
+export const FABRIC_OIDC_STRATEGY = 'fabric-oidc';
 export const FABRIC_API_KEY_STRATEGY = 'fabric-api-key';
 /** Cookie names of the browser session (SPEC §5). */
 export const ACCESS_TOKEN_COOKIE = 'access_token';
@@ -18,3 +20,7 @@ export const CSRF_HEADER = 'x-csrf-token';
 export const API_KEY_HEADER = 'x-api-key';
 /** Injection token of the notifier port (`FabricNotifier`) delivering activation and reset links. */
 export const FABRIC_NOTIFIER = Symbol('FABRIC_NOTIFIER');
+/** Injection token of `@nestjs/throttler`'s storage the rate limits count in (memory, or Redis when configured). */
+export const FABRIC_THROTTLER_STORAGE = Symbol('FABRIC_THROTTLER_STORAGE');
+/** Injection token of the lockout store (`FabricLockoutStore`). */
+export const FABRIC_LOCKOUT_STORE = Symbol('FABRIC_LOCKOUT_STORE');

@@ -28,6 +28,11 @@ import {
 } from './fabric-auth.module-definition.js';
 import { type FabricAuthOptions, resolveFabricAuthOptions } from './fabric-auth.options.js';
 import { LoggingNotifier } from './notifications/notifier.js';
+import { OidcAccounts } from './oidc/oidc-accounts.service.js';
+import { OidcClients } from './oidc/oidc-clients.js';
+import { OidcLoginStates } from './oidc/oidc-login-state.js';
+import { OidcLoginService } from './oidc/oidc-login.service.js';
+import { OidcController } from './oidc/oidc.controller.js';
 import { OneTimeTokensService } from './one-time-tokens/one-time-tokens.service.js';
 import { PasswordHasher } from './passwords/password-hasher.js';
 import { PrincipalService } from './principal/principal.service.js';
@@ -41,6 +46,7 @@ import { ServiceAccountsService } from './service-accounts/service-accounts.serv
 import { apiKeyAuthenticatorFrom, FabricApiKeyStrategy } from './strategies/api-key.strategy.js';
 import { FabricCookieStrategy } from './strategies/cookie.strategy.js';
 import { FabricJwtStrategy } from './strategies/jwt.strategy.js';
+import { FabricOidcStrategy } from './strategies/oidc.strategy.js';
 import { TokenService } from './tokens/token.service.js';
 import { UserManagementService } from './users/user-management.service.js';
 import { UsersController } from './users/users.controller.js';
@@ -67,6 +73,8 @@ const EXPORTED = [
   FabricApiKeyStrategy,
   ApiKeysService,
   ServiceAccountsService,
+  OidcLoginService,
+  FabricOidcStrategy,
 ];
 
 /** A subclass mounted under `<prefix>/<path>`, so two apps in one process can use different prefixes. */
@@ -91,6 +99,7 @@ function controllersFor(extras: FabricAuthModuleExtras): Type[] {
   if (selected.audit) controllers.push(AuditController);
   if (selected.apiKeys) controllers.push(UserApiKeysController);
   if (selected.serviceAccounts) controllers.push(ServiceAccountsController);
+  if (selected.oidc) controllers.push(OidcController);
   return controllers.map((c) => mountedAt(prefix, c));
 }
 
@@ -133,6 +142,11 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
     FabricAuthenticator,
     FabricGuard,
     FabricSeeder,
+    OidcClients,
+    OidcLoginStates,
+    OidcAccounts,
+    OidcLoginService,
+    FabricOidcStrategy,
   ],
   exports: EXPORTED,
 })

@@ -3,7 +3,9 @@ export { FabricAuthModule } from './fabric-auth.module.js';
 export type { FabricAuthModuleExtras } from './fabric-auth.module-definition.js';
 export {
   type FabricAuthOptions,
+  DEFAULT_OIDC_PROVIDER,
   type OidcProviderOptions,
+  type ResolvedOidcProviderOptions,
   type ResolvedFabricAuthOptions,
   FabricConfigError,
   resolveFabricAuthOptions,
@@ -17,6 +19,7 @@ export {
   FABRIC_API_KEY_STRATEGY,
   FABRIC_COOKIE_STRATEGY,
   FABRIC_JWT_STRATEGY,
+  FABRIC_OIDC_STRATEGY,
   FABRIC_REVOCATION_BUS,
   REFRESH_TOKEN_COOKIE,
 } from './fabric-auth.constants.js';
@@ -45,6 +48,9 @@ export { FabricAuthError, type FabricAuthFailure } from './tokens/fabric-auth.er
 export type { FabricApiKeyAuthenticator } from './strategies/api-key-authenticator.js';
 export { FabricJwtStrategy } from './strategies/jwt.strategy.js';
 export { FabricCookieStrategy } from './strategies/cookie.strategy.js';
+export { FabricOidcStrategy, type OidcStrategyOptions } from './strategies/oidc.strategy.js';
+export { type OidcLoginResult, OidcLoginService } from './oidc/oidc-login.service.js';
+export type { OidcFailureReason } from './oidc/oidc-login.error.js';
 export { FabricApiKeyStrategy } from './strategies/api-key.strategy.js';
 export { ApiKeysService, type KeyOwner } from './api-keys/api-keys.service.js';
 export { API_KEY_PREFIX } from './api-keys/api-key-format.js';
@@ -78,4 +84,5 @@ export { ApiKeyEntity } from './api-keys/api-key.entity.js';
 export { ServiceAccountEntity } from './service-accounts/service-account.entity.js';
 export { OneTimeTokenEntity, type OneTimeTokenPurpose } from './one-time-tokens/one-time-token.entity.js';
 export { AuditEventEntity } from './audit/audit-event.entity.js';
+export { UserIdentityEntity } from './oidc/user-identity.entity.js';
 export { FABRIC_AUTH_POSTGRES_MIGRATIONS, FABRIC_AUTH_SQLITE_MIGRATIONS, fabricAuthMigrations } from './migrations/index.js';

@@ -1,11 +1,15 @@
 import { Injectable } from '@nestjs/common';
+import type { AuditDetails } from '../audit/audit-event.entity.js';
 import { AuditService } from '../audit/audit.service.js';
 import { FabricClock } from '../common/clock.js';
 import type { HttpRequestLike } from '../common/request-info.js';
+import { LimitsService } from '../limits/limits.service.js';
 import { PasswordHasher } from '../passwords/password-hasher.js';
 import type { Principal } from '../principal/principal.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { TokenService } from '../tokens/token.service.js';
+import type { UserEntity } from '../users/user.entity.js';
+import { normalizeEmail, normalizeUsername } from '../users/identity-normalization.js';
 import { UsersService } from '../users/users.service.js';
 import { OAuthError } from './oauth-error.js';
 
@@ -30,6 +34,7 @@ export class LocalAuthService {
     private readonly tokens: TokenService,
     private readonly audit: AuditService,
     private readonly clock: FabricClock,
+    private readonly limits: LimitsService,
   ) {}
 
   /**
@@ -38,8 +43,14 @@ export class LocalAuthService {
    */
   async passwordGrant(login: string, password: string, request: HttpRequestLike): Promise<TokenPair> {
     const user = await this.users.findForLogin(login);
+    // Unknown names are counted too, so a lock says nothing about whether an account exists.
+    const accountKey = user?.id ?? `name:${login.includes('@') ? normalizeEmail(login) : normalizeUsername(login)}`;
+    const lockedFor = await this.limits.accountLockedFor(accountKey);
     const matches = await this.passwords.verify(password, user?.passwordHash);
-    if (!user || !matches || !user.isActive) {
+    if (!user || !matches || !user.isActive || lockedFor > 0) {
+      const reason = !user ? 'unknown_user' : lockedFor > 0 ? 'locked' : !user.isActive ? 'inactive' : 'bad_password';
+      // The right password during a lock is refused but not counted: it must not lengthen the lock.
+      if (!(lockedFor > 0 && matches)) await this.limits.registerLoginFailure(accountKey, user, request);
       await this.audit.record({
         action: 'login.failure',
         outcome: 'failure',
@@ -47,12 +58,27 @@ export class LocalAuthService {
         // An unknown login is not recorded: people type passwords into the username field.
         target: user ? { type: 'user', id: user.id } : null,
         request,
-        details: { reason: !user ? 'unknown_user' : !user.isActive ? 'inactive' : 'bad_password' },
+        details: { reason },
       });
       throw new OAuthError('invalid_grant', INVALID_LOGIN);
     }
+    await this.limits.clearAccount(accountKey);
     await this.passwords.upgradeIfNeeded(password, user.passwordHash!, (hash) => this.users.storePasswordHash(user.id, hash));
-    const { session, refreshToken } = await this.sessions.create(user.id, 'password', request);
+    return this.openSession(user, 'password', request);
+  }
+
+  /**
+   * Where every successful login ends, whatever proved the user's identity: a new session,
+   * `last_login_at`, a `login.success` audit event and the token pair. The caller has
+   * checked that the user is active.
+   */
+  async openSession(
+    user: Pick<UserEntity, 'id' | 'username'>,
+    method: 'password' | 'oidc',
+    request: HttpRequestLike,
+    details: AuditDetails = {},
+  ): Promise<TokenPair> {
+    const { session, refreshToken } = await this.sessions.create(user.id, method, request);
     await this.users.recordLogin(user.id);
     await this.audit.record({
       action: 'login.success',
@@ -60,7 +86,7 @@ export class LocalAuthService {
       actor: { kind: 'user', id: user.id, username: user.username },
       target: { type: 'session', id: session.id },
       request,
-      details: { method: 'password' },
+      details: { method, ...details },
     });
     return this.pair(user.id, session.id, refreshToken, session.expiresAt);
   }

@@ -1,0 +1,233 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Not, type Repository } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import { FabricClock } from '../common/clock.js';
+import { isUniqueViolation } from '../common/db-errors.js';
+import type { HttpRequestLike } from '../common/request-info.js';
+import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
+import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import { RolesService, UnknownRolesError } from '../roles/roles.service.js';
+import { normalizeEmail, normalizeUsername } from '../users/identity-normalization.js';
+import { UserEntity } from '../users/user.entity.js';
+import { UsersService } from '../users/users.service.js';
+import type { OidcProvider } from './oidc-clients.js';
+import { OidcLoginFailure } from './oidc-login.error.js';
+import { UserIdentityEntity } from './user-identity.entity.js';
+
+/** What a login learnt about the person, from the validated ID token and UserInfo. */
+export interface OidcProfile {
+  issuer: string;
+  subject: string;
+  email: string | null;
+  emailVerified: boolean;
+  name: string | null;
+  preferredUsername: string | null;
+  /** Values of the provider's `role_claim`, if configured. */
+  roleClaimValues: string[];
+}
+
+const USERNAME_BASE_LENGTH = 40;
+const MAX_EMAIL_LENGTH = 320;
+const MAX_NAME_LENGTH = 200;
+
+/** `Élodie.Martin@corp` → `elodie.martin`: ASCII, lower case, the characters usernames allow. */
+function usernameSlug(raw: string): string {
+  const local = raw.includes('@') ? raw.slice(0, raw.indexOf('@')) : raw;
+  return local
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9_.-]+/g, '-')
+    .replace(/^[^a-z0-9]+/, '')
+    .slice(0, USERNAME_BASE_LENGTH)
+    .replace(/[_.-]+$/, '');
+}
+
+/** The first usable of preferred_username, the email's local part and the name; else `user`. */
+export function usernameBase(profile: Pick<OidcProfile, 'preferredUsername' | 'email' | 'name'>): string {
+  for (const candidate of [profile.preferredUsername, profile.email, profile.name]) {
+    const slug = candidate ? usernameSlug(candidate) : '';
+    if (slug.length >= 2) return slug;
+  }
+  return 'user';
+}
+
+/**
+ * Maps an identity at a provider to a local account: the linked one, an existing account
+ * with the same verified email (only when the provider allows it), or a new one (JIT).
+ * Then keeps name, email and claim-mapped roles in step with the provider.
+ */
+@Injectable()
+export class OidcAccounts {
+  private readonly logger = new Logger('FabricOidc');
+
+  constructor(
+    @InjectRepository(UserIdentityEntity) private readonly identities: Repository<UserIdentityEntity>,
+    @InjectRepository(UserEntity) private readonly userRows: Repository<UserEntity>,
+    private readonly users: UsersService,
+    private readonly roles: RolesService,
+    private readonly audit: AuditService,
+    private readonly clock: FabricClock,
+    @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
+  ) {}
+
+  /** The active local user this identity logs in as; throws `OidcLoginFailure` otherwise. */
+  async resolve(provider: OidcProvider, profile: OidcProfile, request: HttpRequestLike): Promise<UserEntity> {
+    const identity = await this.identities.findOne({ where: { issuer: profile.issuer, subject: profile.subject } });
+    let user = identity ? await this.users.findById(identity.userId) : null;
+    let created = false;
+    if (!user) {
+      user = await this.linkableAccount(provider, profile);
+      if (user) {
+        this.requireActive(user);
+        await this.link(provider, profile, user, 'verified_email', request);
+      } else if (provider.options.jitProvisioning) {
+        user = await this.provision(provider, profile, request);
+        created = true;
+      } else {
+        throw new OidcLoginFailure('no_linked_account');
+      }
+    }
+    this.requireActive(user);
+    if (!created) await this.syncProfile(user, profile);
+    await this.syncRoles(provider, user.id, profile, created);
+    await this.identities.update({ issuer: profile.issuer, subject: profile.subject }, { lastLoginAt: new Date(this.clock.now()) });
+    return user;
+  }
+
+  private requireActive(user: UserEntity): void {
+    if (!user.isActive) throw new OidcLoginFailure('account_inactive', `user ${user.id}`, user);
+  }
+
+  /**
+   * Linking by email hands the account to whoever controls that address at the provider,
+   * so both sides must have verified it, the provider must be trusted for it
+   * (`link_verified_email`), and the system admin is never linked.
+   */
+  private async linkableAccount(provider: OidcProvider, profile: OidcProfile): Promise<UserEntity | null> {
+    if (!provider.options.linkVerifiedEmail || !profile.emailVerified || !profile.email) return null;
+    const local = await this.userRows.findOne({ where: { email: normalizeEmail(profile.email) } });
+    if (!local || !local.emailVerified || local.isSystemAdmin) return null;
+    const linkedElsewhere = await this.identities.exists({ where: { userId: local.id, issuer: profile.issuer } });
+    return linkedElsewhere ? null : local;
+  }
+
+  private async link(provider: OidcProvider, profile: OidcProfile, user: UserEntity, how: string, request: HttpRequestLike): Promise<void> {
+    await this.identities.insert({
+      userId: user.id,
+      provider: provider.name,
+      issuer: profile.issuer,
+      subject: profile.subject,
+      email: profile.email?.slice(0, MAX_EMAIL_LENGTH) ?? null,
+      createdAt: new Date(this.clock.now()),
+      lastLoginAt: null,
+    });
+    await this.audit.record({
+      action: 'oidc.identity.link',
+      outcome: 'success',
+      actor: { kind: 'user', id: user.id, username: user.username },
+      target: { type: 'user', id: user.id },
+      request,
+      details: { provider: provider.name, via: how },
+    });
+  }
+
+  private async provision(provider: OidcProvider, profile: OidcProfile, request: HttpRequestLike): Promise<UserEntity> {
+    const email = profile.emailVerified && profile.email ? await this.freeEmail(profile.email) : null;
+    const fullName = profile.name?.slice(0, MAX_NAME_LENGTH) ?? null;
+    let user: UserEntity | undefined;
+    for (let attempt = 0; !user; attempt++) {
+      try {
+        user = await this.users.create({ username: await this.freeUsername(usernameBase(profile)), email, fullName });
+      } catch (error) {
+        // Lost a race for the username (or email) to a concurrent sign-up: pick again.
+        if (!isUniqueViolation(error) || attempt >= 2) throw error;
+      }
+    }
+    if (email) {
+      await this.users.markEmailVerified(user.id);
+      user.emailVerified = true;
+    }
+    await this.audit.record({
+      action: 'user.create',
+      outcome: 'success',
+      actor: null,
+      target: { type: 'user', id: user.id },
+      request,
+      details: { username: user.username, via: 'oidc_jit', provider: provider.name },
+    });
+    await this.link(provider, profile, user, 'jit', request);
+    return user;
+  }
+
+  private async freeUsername(base: string): Promise<string> {
+    const reserved = normalizeUsername(this.options.systemAdminUsername);
+    for (let n = 1; n <= 10; n++) {
+      const candidate = n === 1 ? base : `${base}-${n}`;
+      if (candidate !== reserved && !(await this.users.findByUsername(candidate))) return candidate;
+    }
+    return `${base}-${randomBytes(4).toString('hex')}`;
+  }
+
+  /** The normalised email when no other account has it, else null. */
+  private async freeEmail(raw: string, exceptUserId?: string): Promise<string | null> {
+    const email = normalizeEmail(raw);
+    if (email.length > MAX_EMAIL_LENGTH) return null;
+    const taken = await this.userRows.exists({ where: exceptUserId ? { email, id: Not(exceptUserId) } : { email } });
+    return taken ? null : email;
+  }
+
+  /** Name always; email only when the provider verified it and no other account has it. */
+  private async syncProfile(user: UserEntity, profile: OidcProfile): Promise<void> {
+    const changes: Partial<UserEntity> = {};
+    const fullName = profile.name?.slice(0, MAX_NAME_LENGTH);
+    if (fullName && fullName !== user.fullName) changes.fullName = fullName;
+    if (profile.emailVerified && profile.email && normalizeEmail(profile.email) !== user.email) {
+      const email = await this.freeEmail(profile.email, user.id);
+      if (email) Object.assign(changes, { email, emailVerified: true });
+    }
+    if (Object.keys(changes).length === 0) return;
+    try {
+      await this.userRows.update({ id: user.id }, { ...changes, updatedAt: new Date(this.clock.now()) });
+    } catch (error) {
+      if (!isUniqueViolation(error) || changes.email === undefined) throw error;
+      delete changes.email;
+      delete changes.emailVerified;
+      if (Object.keys(changes).length > 0) await this.userRows.update({ id: user.id }, { ...changes, updatedAt: new Date(this.clock.now()) });
+    }
+    Object.assign(user, changes);
+    await this.users.forgetCachedPrincipal(user.id);
+  }
+
+  /**
+   * A role named in `role_mapping` belongs to the mapping: the user holds it exactly when
+   * the claim maps to it, re-evaluated at every login. Other roles are left alone, except
+   * that a user created by this login also gets `default_roles`.
+   */
+  private async syncRoles(provider: OidcProvider, userId: string, profile: OidcProfile, created: boolean): Promise<void> {
+    const { defaultRoles, roleMapping } = provider.options;
+    const managed = new Set(Object.values(roleMapping).flat());
+    if (managed.size === 0 && (!created || defaultRoles.length === 0)) return;
+    const mapped = profile.roleClaimValues.flatMap((value) => (Object.hasOwn(roleMapping, value) ? roleMapping[value]! : []));
+    const current = (await this.roles.grantsOf({ userId })).roles;
+    const wanted = new Set([...current, ...(created ? defaultRoles : [])].filter((role) => !managed.has(role)));
+    for (const role of mapped) wanted.add(role);
+    const next = await this.existingRoles(provider, [...wanted]);
+    if (next.length === current.length && next.every((role) => current.includes(role))) return;
+    await this.roles.assign({ userId }, next);
+  }
+
+  /** A role named in the provider's config but deleted since is skipped (and logged), not fatal. */
+  private async existingRoles(provider: OidcProvider, names: string[]): Promise<string[]> {
+    try {
+      await this.roles.findByNames(names);
+      return names;
+    } catch (error) {
+      if (!(error instanceof UnknownRolesError)) throw error;
+      this.logger.warn(`auth.providers.${provider.name}: roles ${error.names.join(', ')} do not exist; not granted`);
+      return names.filter((name) => !error.names.includes(name));
+    }
+  }
+}

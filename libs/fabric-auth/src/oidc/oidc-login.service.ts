@@ -1,0 +1,248 @@
+import { timingSafeEqual } from 'node:crypto';
+import { type HttpException, Injectable, Logger } from '@nestjs/common';
+import * as client from 'openid-client';
+import { AuditService } from '../audit/audit.service.js';
+import { LocalAuthService, type TokenPair } from '../auth/local-auth.service.js';
+import { SessionCookies } from '../auth/session-cookies.js';
+import type { HttpRequestLike } from '../common/request-info.js';
+import type { UserEntity } from '../users/user.entity.js';
+import { OidcAccounts, type OidcProfile } from './oidc-accounts.service.js';
+import { causedBy, describe, IdpUnreachableError, type OidcProvider, OidcClients } from './oidc-clients.js';
+import { OidcLoginFailure } from './oidc-login.error.js';
+import { type OidcLoginState, OidcLoginStates } from './oidc-login-state.js';
+import { safeReturnPath } from './return-to.js';
+
+export interface OidcLoginResult {
+  provider: string;
+  user: UserEntity;
+  /** The session's tokens, already set as cookies on the response. */
+  tokens: TokenPair;
+  /** Same-origin path to send the browser to. */
+  returnTo: string;
+}
+
+/** Signature algorithms an ID token may use: asymmetric only, so no client secret or `none` is ever a key. */
+const ID_TOKEN_ALGORITHMS = /^(RS|PS|ES)(256|384|512)$|^(EdDSA|Ed25519)$/;
+const CALLBACK_PARAMETERS = ['code', 'state', 'iss', 'error'] as const;
+/** IdP error codes repeated in the log (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6); anything else is `other`. */
+const KNOWN_IDP_ERRORS = new Set([
+  'access_denied', 'invalid_request', 'unauthorized_client', 'unsupported_response_type', 'invalid_scope', 'server_error',
+  'temporarily_unavailable', 'interaction_required', 'login_required', 'account_selection_required', 'consent_required',
+]);
+
+function requestUrl(request: HttpRequestLike): string {
+  const r = request as { originalUrl?: string; url?: string };
+  return r.originalUrl ?? r.url ?? '/';
+}
+
+function sameString(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+function stringClaim(value: unknown, max: number): string | null {
+  return typeof value === 'string' && value.length > 0 && value.length <= max ? value : null;
+}
+
+/**
+ * The authorization-code flow with PKCE (S256), state and nonce against one configured
+ * provider, ending in the library's own cookie session. The provider's tokens are used
+ * here and dropped: none of them reaches the browser.
+ */
+@Injectable()
+export class OidcLoginService {
+  private readonly logger = new Logger('FabricOidc');
+
+  constructor(
+    private readonly clients: OidcClients,
+    private readonly states: OidcLoginStates,
+    private readonly accounts: OidcAccounts,
+    private readonly localAuth: LocalAuthService,
+    private readonly sessionCookies: SessionCookies,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Starts a login: sets the state cookie on the response and returns the provider's authorization URL. */
+  async begin(providerName: string, returnTo: unknown, request: HttpRequestLike, response: unknown): Promise<URL> {
+    const provider = this.provider(providerName);
+    try {
+      const config = await this.clients.configuration(provider);
+      const login = {
+        provider: provider.name,
+        state: client.randomState(),
+        nonce: client.randomNonce(),
+        codeVerifier: client.randomPKCECodeVerifier(),
+        returnTo: safeReturnPath(returnTo),
+      };
+      const url = client.buildAuthorizationUrl(config, {
+        response_type: 'code',
+        redirect_uri: provider.options.redirectUri,
+        scope: provider.options.scopes.join(' '),
+        state: login.state,
+        nonce: login.nonce,
+        code_challenge: await client.calculatePKCECodeChallenge(login.codeVerifier),
+        code_challenge_method: 'S256',
+      });
+      this.states.issue(response, login);
+      return url;
+    } catch (error) {
+      throw await this.refuse(provider.name, this.classify(error, 'discovery'), request);
+    }
+  }
+
+  /**
+   * Finishes a login at the callback: checks the state cookie, exchanges the code, validates
+   * the ID token and UserInfo, finds (or creates) the user and opens a cookie session.
+   */
+  async complete(providerName: string, request: HttpRequestLike, response: unknown): Promise<OidcLoginResult> {
+    // Whatever happens next, this browser's login attempt is over.
+    this.states.clear(response);
+    const provider = this.provider(providerName);
+    try {
+      const params = this.callbackParameters(request);
+      const login = this.checkedState(provider, params, request);
+      const config = await this.clients.configuration(provider);
+      const profile = await this.authenticate(provider, config, login, params);
+      const user = await this.accounts.resolve(provider, profile, request);
+      const tokens = await this.localAuth.openSession(user, 'oidc', request, { provider: provider.name });
+      this.sessionCookies.set(response, tokens);
+      return { provider: provider.name, user, tokens, returnTo: login.returnTo };
+    } catch (error) {
+      throw await this.refuse(provider.name, this.classify(error, 'login'), request);
+    }
+  }
+
+  private provider(name: string): OidcProvider {
+    const provider = this.clients.provider(name);
+    if (!provider) throw new OidcLoginFailure('unknown_provider').toHttpException();
+    return provider;
+  }
+
+  /** The callback must carry the state of the login this browser started, with this provider, once. */
+  private checkedState(provider: OidcProvider, params: URLSearchParams, request: HttpRequestLike): OidcLoginState {
+    const read = this.states.read(request);
+    if (read.outcome !== 'valid') throw new OidcLoginFailure(`state_${read.outcome}`);
+    const login = read.state;
+    if (login.provider !== provider.name) throw new OidcLoginFailure('provider_mismatch', `started with ${login.provider}`);
+    const state = params.get('state');
+    if (state === null || !sameString(state, login.state)) throw new OidcLoginFailure('state_mismatch');
+    if (!this.states.consume(login)) throw new OidcLoginFailure('state_replayed');
+    return login;
+  }
+
+  private callbackParameters(request: HttpRequestLike): URLSearchParams {
+    const url = requestUrl(request);
+    const query = url.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
+    const params = new URLSearchParams(query);
+    for (const name of CALLBACK_PARAMETERS) {
+      if (params.getAll(name).length > 1) throw new OidcLoginFailure('bad_callback', `${name} repeated`);
+    }
+    return params;
+  }
+
+  private async authenticate(provider: OidcProvider, config: client.Configuration, login: OidcLoginState, params: URLSearchParams): Promise<OidcProfile> {
+    const server = config.serverMetadata();
+    const error = params.get('error');
+    if (error !== null) throw new OidcLoginFailure('idp_error', KNOWN_IDP_ERRORS.has(error) ? error : 'other');
+    // RFC 9207: a response naming another issuer was meant for another provider (mix-up).
+    const iss = params.get('iss');
+    if (iss !== null && iss !== server.issuer) throw new OidcLoginFailure('issuer_mismatch');
+    if (!params.get('code')) throw new OidcLoginFailure('bad_callback', 'no code');
+    // The configured redirect_uri, not the URL this request reached us by (proxies rewrite it).
+    const callbackUrl = new URL(provider.options.redirectUri);
+    for (const [name, value] of params) callbackUrl.searchParams.append(name, value);
+    let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
+    try {
+      tokens = await client.authorizationCodeGrant(config, callbackUrl, {
+        expectedState: login.state,
+        expectedNonce: login.nonce,
+        pkceCodeVerifier: login.codeVerifier,
+        idTokenExpected: true,
+      });
+    } finally {
+      this.clients.rememberKeys(provider, config);
+    }
+    const claims = this.checkedIdToken(provider, tokens);
+    const userInfo = await this.userInfo(config, tokens.access_token, claims.sub);
+    return this.profile(provider, claims, userInfo);
+  }
+
+  /** What OIDC Core §3.1.3.7 asks beyond openid-client's checks (signature, iss, aud, azp, exp, iat, nonce). */
+  private checkedIdToken(provider: OidcProvider, tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers): client.IDToken {
+    const claims = tokens.claims();
+    if (!claims || !tokens.id_token) throw new OidcLoginFailure('invalid_id_token', 'no ID token');
+    const header = JSON.parse(Buffer.from(tokens.id_token.split('.')[0]!, 'base64url').toString('utf8')) as { alg?: unknown };
+    if (typeof header.alg !== 'string' || !ID_TOKEN_ALGORITHMS.test(header.alg)) {
+      throw new OidcLoginFailure('invalid_id_token', `alg ${String(header.alg)}`);
+    }
+    // §3.1.3.7 (3): refuse audiences we do not trust, which is any but our own client.
+    const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+    if (audiences.some((aud) => aud !== provider.options.clientId)) throw new OidcLoginFailure('invalid_id_token', 'untrusted audience');
+    if (stringClaim(claims.sub, 255) === null) throw new OidcLoginFailure('invalid_id_token', 'sub');
+    return claims;
+  }
+
+  private async userInfo(config: client.Configuration, accessToken: string, subject: string): Promise<client.UserInfoResponse | undefined> {
+    if (!config.serverMetadata().userinfo_endpoint) return undefined;
+    try {
+      return await client.fetchUserInfo(config, accessToken, subject);
+    } catch (error) {
+      throw this.classify(error, 'userinfo');
+    }
+  }
+
+  private profile(provider: OidcProvider, claims: client.IDToken, userInfo: client.UserInfoResponse | undefined): OidcProfile {
+    const merged: Record<string, unknown> = { ...claims, ...userInfo };
+    const email = stringClaim(merged.email, 320);
+    const roleClaim = provider.options.roleClaim === undefined ? undefined : merged[provider.options.roleClaim];
+    const roleClaimValues = (Array.isArray(roleClaim) ? roleClaim : [roleClaim]).filter((v): v is string => typeof v === 'string');
+    const given = [stringClaim(merged.given_name, 100), stringClaim(merged.family_name, 100)].filter(Boolean).join(' ');
+    return {
+      issuer: claims.iss,
+      subject: claims.sub,
+      email: email && email.includes('@') ? email : null,
+      // Some providers send the string "true"; an absent claim (Entra ID) is not a verification.
+      emailVerified: merged.email_verified === true || merged.email_verified === 'true',
+      name: stringClaim(merged.name, 200) ?? (given || null),
+      preferredUsername: stringClaim(merged.preferred_username, 200),
+      roleClaimValues,
+    };
+  }
+
+  /**
+   * Sorts a failure into a reason: the provider being down (502) apart from anything the
+   * provider or the browser sent that we refuse (4xx). Never a 500.
+   */
+  private classify(error: unknown, step: 'discovery' | 'login' | 'userinfo'): OidcLoginFailure {
+    if (error instanceof OidcLoginFailure) return error;
+    if (step === 'discovery') return new OidcLoginFailure('discovery_failed', describe(error));
+    const timedOut = error instanceof client.ClientError && (error.code === 'OAUTH_TIMEOUT' || error.code === 'OAUTH_ABORT');
+    if (timedOut || causedBy(error, IdpUnreachableError)) return new OidcLoginFailure('idp_unreachable', describe(error));
+    if (step === 'userinfo') return new OidcLoginFailure('userinfo_invalid', describe(error));
+    if (error instanceof client.AuthorizationResponseError) return new OidcLoginFailure('idp_error', describe(error));
+    if (error instanceof client.ResponseBodyError || error instanceof client.WWWAuthenticateChallengeError) {
+      return new OidcLoginFailure('code_rejected', describe(error));
+    }
+    if (error instanceof client.ClientError) {
+      const badResponse = error.code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || error.code === 'OAUTH_RESPONSE_IS_NOT_JSON';
+      return new OidcLoginFailure(badResponse ? 'code_rejected' : 'invalid_id_token', describe(error));
+    }
+    this.logger.error(`OIDC login failed unexpectedly: ${(error as Error)?.stack ?? String(error)}`);
+    return new OidcLoginFailure('internal_error');
+  }
+
+  private async refuse(provider: string, failure: OidcLoginFailure, request: HttpRequestLike): Promise<HttpException> {
+    this.logger.warn(`OIDC login with ${provider} refused: ${failure.message}`);
+    const user = failure.user;
+    await this.audit.record({
+      action: 'oidc.login.failure',
+      outcome: 'failure',
+      actor: user ? { kind: 'user', id: user.id, username: user.username } : null,
+      target: user ? { type: 'user', id: user.id } : null,
+      request,
+      details: { provider, reason: failure.reason },
+    });
+    return failure.toHttpException();
+  }
+}

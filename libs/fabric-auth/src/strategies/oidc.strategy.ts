@@ -1,0 +1,59 @@
+import { Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import passport from 'passport';
+import type { HttpRequestLike } from '../common/request-info.js';
+import { FABRIC_OIDC_STRATEGY } from '../fabric-auth.constants.js';
+import { DEFAULT_OIDC_PROVIDER } from '../fabric-auth.options.js';
+import { type OidcLoginResult, OidcLoginService } from '../oidc/oidc-login.service.js';
+
+type PassportRequest = HttpRequestLike & { url?: string; originalUrl?: string; params?: Record<string, string | string[]>; res?: unknown };
+type Verified = (error: unknown, user?: unknown) => void;
+
+export interface OidcStrategyOptions {
+  /** Provider name; default: the route's `:provider` parameter, else `oidc`. */
+  provider?: string;
+}
+
+/**
+ * One strategy for both legs of the flow, as Passport's OAuth strategies do: without a
+ * `code` or `error` in the query it redirects to the provider, with one it completes the
+ * login (session cookies set on the response) and hands the result to `validate`.
+ */
+class OidcPassportStrategy extends passport.Strategy {
+  constructor(
+    private readonly logins: OidcLoginService,
+    private readonly verify: (result: OidcLoginResult, done: Verified) => void,
+  ) {
+    super();
+  }
+
+  override authenticate(request: PassportRequest, options?: OidcStrategyOptions): void {
+    const named = request.params?.provider;
+    const provider = options?.provider ?? (typeof named === 'string' ? named : DEFAULT_OIDC_PROVIDER);
+    const url = new URL(request.originalUrl ?? request.url ?? '/', 'http://request.invalid');
+    if (url.searchParams.has('code') || url.searchParams.has('error')) {
+      this.logins.complete(provider, request, request.res).then(
+        (result) => this.verify(result, (error, user) => (error ? this.error(error) : user ? this.success(user) : this.fail(401))),
+        (error: unknown) => this.error(error as Error),
+      );
+    } else {
+      this.logins.begin(provider, url.searchParams.get('return_to'), request, request.res).then(
+        (target) => this.redirect(target.href),
+        (error: unknown) => this.error(error as Error),
+      );
+    }
+  }
+}
+
+/** `AuthGuard('fabric-oidc')` on a host app's own login and callback routes. */
+@Injectable()
+export class FabricOidcStrategy extends PassportStrategy(OidcPassportStrategy, FABRIC_OIDC_STRATEGY) {
+  constructor(logins: OidcLoginService) {
+    super(logins);
+  }
+
+  /** Override to choose what `req.user` becomes; by default the login's result. */
+  validate(result: OidcLoginResult): OidcLoginResult {
+    return result;
+  }
+}

@@ -1,0 +1,46 @@
+import type { FetchBrowser, Hop } from './fetch-browser.js';
+
+export const OIDC_API = '/api/v1/auth/oidc';
+
+export function loginUrl(appUrl: string, provider?: string, returnTo?: string): string {
+  const url = new URL(`${appUrl}${OIDC_API}${provider ? `/${provider}` : ''}/login`);
+  if (returnTo !== undefined) url.searchParams.set('return_to', returnTo);
+  return url.href;
+}
+
+export interface Authorization {
+  /** The app's login answer: 302 to the provider, with the state cookie. */
+  login: Hop;
+  /** The provider's redirect back to the app's callback, not yet followed. */
+  callbackUrl: string;
+}
+
+/**
+ * Drives a login at the test provider up to (not into) the app's callback: the app's login
+ * route, the provider's sign-in page filled with `subject`, the provider's redirects.
+ */
+export async function authorizeAt(browser: FetchBrowser, appUrl: string, subject: string, options: { provider?: string; returnTo?: string } = {}): Promise<Authorization> {
+  const app = new URL(appUrl);
+  const [login, ...toProvider] = await browser.follow(loginUrl(appUrl, options.provider, options.returnTo), (next) => !next.pathname.startsWith('/interaction/'));
+  if (login!.status !== 302) throw new Error(`login answered ${login!.status}: ${login!.body}`);
+  const last = toProvider.at(-1) ?? login!;
+  const interactionUrl = last.location!;
+  const page = await browser.request(interactionUrl);
+  if (page.status !== 200) throw new Error(`interaction page answered ${page.status}: ${page.body}`);
+  const submitted = await browser.request(interactionUrl, {
+    method: 'POST',
+    body: new URLSearchParams({ login: subject }).toString(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  });
+  if (submitted.status !== 303 && submitted.status !== 302) throw new Error(`sign-in answered ${submitted.status}: ${submitted.body}`);
+  const back = await browser.follow(submitted.location!, (next) => next.origin !== app.origin);
+  const callbackUrl = (back.at(-1) ?? submitted).location;
+  if (!callbackUrl || new URL(callbackUrl).origin !== app.origin) throw new Error(`the provider did not redirect back: ${JSON.stringify(back.at(-1))}`);
+  return { login: login!, callbackUrl };
+}
+
+/** A whole login: authorize, then the app's callback. */
+export async function signIn(browser: FetchBrowser, appUrl: string, subject: string, options: { provider?: string; returnTo?: string } = {}): Promise<Hop> {
+  const { callbackUrl } = await authorizeAt(browser, appUrl, subject, options);
+  return browser.request(callbackUrl);
+}
