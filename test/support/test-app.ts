@@ -33,6 +33,8 @@ export const TEST_OPTIONS: FabricAuthOptions = {
   systemAdminPassword: ADMIN_PASSWORD,
   bcryptCost: 10,
   secureCookies: false,
+  // Functional suites send bursts from one address; test/limits turns the limits on.
+  rateLimits: false,
   permissions: ['reports:read'],
   roles: {
     viewer: ['reports:read', 'users:list', 'users:read'],

@@ -2,3 +2,5 @@
 export const FABRIC_RESOLVED_OPTIONS = Symbol('FABRIC_RESOLVED_OPTIONS');
 /** Where FabricGuard leaves the principal on the request. */
 export const REQUEST_PRINCIPAL = Symbol.for('fabric-auth:principal');
+/** The instance's Redis clients, or null when `server.redis_url` is not set. */
+export const FABRIC_REDIS = Symbol('FABRIC_REDIS');

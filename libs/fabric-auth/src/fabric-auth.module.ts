@@ -1,6 +1,7 @@
 import { type DynamicModule, Module, type Provider, type Type } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { PassportModule } from '@nestjs/passport';
+import { ThrottlerStorageService } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiKeyUsage } from './api-keys/api-key-usage.js';
 import { ApiKeysService } from './api-keys/api-keys.service.js';
@@ -16,8 +17,22 @@ import { FabricGuard } from './authz/fabric.guard.js';
 import { PermissionRegistry } from './authz/permission-registry.js';
 import { FabricClock, SystemClock } from './common/clock.js';
 import { FABRIC_AUTH_ENTITIES } from './entities.js';
-import { FABRIC_API_KEY_AUTHENTICATOR, FABRIC_NOTIFIER, FABRIC_REVOCATION_BUS } from './fabric-auth.constants.js';
-import { FABRIC_RESOLVED_OPTIONS } from './fabric-auth.internal-constants.js';
+import {
+  FABRIC_API_KEY_AUTHENTICATOR,
+  FABRIC_LOCKOUT_STORE,
+  FABRIC_NOTIFIER,
+  FABRIC_REVOCATION_BUS,
+  FABRIC_THROTTLER_STORAGE,
+} from './fabric-auth.constants.js';
+import { FABRIC_REDIS, FABRIC_RESOLVED_OPTIONS } from './fabric-auth.internal-constants.js';
+import { TrustedProxies } from './limits/client-ip.js';
+import { InMemoryLockoutStore } from './limits/lockout-store.js';
+import { LimitsService } from './limits/limits.service.js';
+import { FabricRedis } from './redis/redis-connection.js';
+import { RedisLockoutStore } from './redis/redis-lockout-store.js';
+import { RedisRevocationBus } from './redis/redis-revocation-bus.js';
+import { RedisShutdown } from './redis/redis-shutdown.js';
+import { RedisThrottlerStorage } from './redis/redis-throttler-storage.js';
 import {
   DEFAULT_EXTRAS,
   FABRIC_AUTH_ASYNC_OPTIONS_TYPE,
@@ -26,7 +41,7 @@ import {
   FabricAuthConfigurableModule,
   type FabricAuthModuleExtras,
 } from './fabric-auth.module-definition.js';
-import { type FabricAuthOptions, resolveFabricAuthOptions } from './fabric-auth.options.js';
+import { type FabricAuthOptions, resolveFabricAuthOptions, type ResolvedFabricAuthOptions } from './fabric-auth.options.js';
 import { LoggingNotifier } from './notifications/notifier.js';
 import { OidcAccounts } from './oidc/oidc-accounts.service.js';
 import { OidcClients } from './oidc/oidc-clients.js';
@@ -58,6 +73,9 @@ const EXPORTED = [
   FabricClock,
   FABRIC_RESOLVED_OPTIONS,
   FABRIC_REVOCATION_BUS,
+  FABRIC_THROTTLER_STORAGE,
+  FABRIC_LOCKOUT_STORE,
+  LimitsService,
   PermissionRegistry,
   PrincipalService,
   TokenService,
@@ -118,7 +136,34 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
       useFactory: (options: FabricAuthOptions) => resolveFabricAuthOptions(options),
     },
     { provide: FabricClock, useClass: SystemClock },
-    { provide: FABRIC_REVOCATION_BUS, useClass: InMemoryRevocationBus },
+    {
+      provide: FABRIC_REDIS,
+      inject: [FABRIC_RESOLVED_OPTIONS],
+      useFactory: (o: ResolvedFabricAuthOptions) => (o.redisUrl ? new FabricRedis(o.redisUrl, o.redisKeyPrefix) : null),
+    },
+    RedisShutdown,
+    {
+      provide: FABRIC_REVOCATION_BUS,
+      inject: [FABRIC_REDIS],
+      useFactory: (redis: FabricRedis | null) => (redis ? new RedisRevocationBus(redis) : new InMemoryRevocationBus()),
+    },
+    {
+      provide: FABRIC_THROTTLER_STORAGE,
+      inject: [FABRIC_REDIS],
+      useFactory: (redis: FabricRedis | null) => (redis ? new RedisThrottlerStorage(redis) : new ThrottlerStorageService()),
+    },
+    {
+      provide: FABRIC_LOCKOUT_STORE,
+      inject: [FABRIC_REDIS, FabricClock],
+      useFactory: (redis: FabricRedis | null, clock: FabricClock) =>
+        redis ? new RedisLockoutStore(redis, clock) : new InMemoryLockoutStore(() => clock.now()),
+    },
+    {
+      provide: TrustedProxies,
+      inject: [FABRIC_RESOLVED_OPTIONS],
+      useFactory: (o: ResolvedFabricAuthOptions) => new TrustedProxies(o.trustedProxies),
+    },
+    LimitsService,
     PermissionRegistry,
     TokenService,
     PasswordHasher,

@@ -4,6 +4,7 @@
  * loader and `FabricAuthModule` both validate through `resolveFabricAuthOptions`.
  */
 
+import { invalidProxyEntry } from './limits/client-ip.js';
 import { isCommonPassword } from './passwords/common-passwords.js';
 
 export interface OidcProviderOptions {
@@ -90,6 +91,22 @@ export interface FabricAuthOptions {
   principalCacheTtl?: number;
   /** `Secure` attribute on auth cookies. Default true; set false only for local HTTP development. */
   secureCookies?: boolean;
+  /** Failed password logins of one account, within `lockoutWindow`, that lock it. Default 5; 0 disables. */
+  lockoutThreshold?: number;
+  /** Seconds over which failures are counted. Default 900. */
+  lockoutWindow?: number;
+  /** Seconds of the first lock; each further lock doubles it. Default 60. */
+  lockoutDuration?: number;
+  /** Longest lock, in seconds. Default 3600. */
+  lockoutMaxDuration?: number;
+  /** Rate limits on the guessable endpoints (429 + Retry-After). Default true. */
+  rateLimits?: boolean;
+  /** Proxies (IP or CIDR) whose `X-Forwarded-For` is believed. Default none. */
+  trustedProxies?: string[];
+  /** `redis://…`: share counters and broadcast revocations between instances. Default none (one process). */
+  redisUrl?: string;
+  /** Prefix of every Redis key and channel. Default `fabric-auth:`. */
+  redisKeyPrefix?: string;
   /**
    * Single sign-on providers by name: `oidc` is the default one (`/auth/oidc/login`), any
    * other name needs `type: oidc` and is served under `/auth/oidc/<name>/login`.
@@ -224,7 +241,29 @@ const FIELDS: FieldSpec[] = [
     check: intBetween(0, 3600),
   },
   { yaml: 'auth.providers', option: 'providers', kind: 'oidc', default: {} },
+  { yaml: 'auth.lockout_threshold', option: 'lockoutThreshold', kind: 'int', default: 5, check: intBetween(0, 1000) },
+  { yaml: 'auth.lockout_window', option: 'lockoutWindow', kind: 'int', default: 900, check: intBetween(10, 86_400) },
+  { yaml: 'auth.lockout_duration', option: 'lockoutDuration', kind: 'int', default: 60, check: intBetween(1, 86_400) },
+  { yaml: 'auth.lockout_max_duration', option: 'lockoutMaxDuration', kind: 'int', default: 3600, check: intBetween(1, 604_800) },
   { yaml: 'server.secure_cookies', option: 'secureCookies', kind: 'bool', default: true },
+  { yaml: 'server.rate_limits', option: 'rateLimits', kind: 'bool', default: true },
+  {
+    yaml: 'server.trusted_proxies',
+    option: 'trustedProxies',
+    kind: 'stringList',
+    default: [],
+    check: (v) => {
+      const bad = (v as string[]).find(invalidProxyEntry);
+      return bad === undefined ? undefined : `"${bad}" is not an IP address or CIDR block`;
+    },
+  },
+  {
+    yaml: 'server.redis_url',
+    option: 'redisUrl',
+    kind: 'string',
+    check: (v) => (/^rediss?:\/\/\S+$/.test(v as string) ? undefined : 'must be a redis:// or rediss:// URL'),
+  },
+  { yaml: 'server.redis_key_prefix', option: 'redisKeyPrefix', kind: 'string', default: 'fabric-auth:' },
 ];
 
 function permissionList(v: unknown): string | undefined {

@@ -91,7 +91,7 @@ export class ApiKeysService implements OnModuleDestroy {
     const hash = hashApiKey(rawKey);
     const now = this.clock.now();
     const cached = this.cache.get(hash);
-    if (cached !== undefined && cached.validUntil > now) {
+    if (cached !== undefined && cached.validUntil > now && this.bus.reliable?.() !== false) {
       this.usage.record(cached.keyId, new Date(now));
       return cached.principal;
     }

@@ -1,6 +1,7 @@
 import { BadRequestException, Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import type { HttpRequestLike } from '../common/request-info.js';
+import { LimitsService } from '../limits/limits.service.js';
 import { OneTimeTokensService } from '../one-time-tokens/one-time-tokens.service.js';
 import type { OneTimeTokenPurpose } from '../one-time-tokens/one-time-token.entity.js';
 import { PasswordHasher } from '../passwords/password-hasher.js';
@@ -22,6 +23,7 @@ export class AccountRecoveryService {
     private readonly passwords: PasswordHasher,
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
+    private readonly limits: LimitsService,
   ) {}
 
   /**
@@ -44,6 +46,7 @@ export class AccountRecoveryService {
     const user = await this.spend(token, 'password_reset', newPassword, true);
     await this.users.setPassword(user.id, newPassword);
     await this.tokens.voidAll(user.id);
+    await this.limits.clearAccount(user.id);
     const revoked = await this.sessions.revokeAllOfUser(user.id, 'password_reset');
     await this.audit.record({
       action: 'user.password_reset',

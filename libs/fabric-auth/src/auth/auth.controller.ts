@@ -12,6 +12,7 @@ import {
   ApiProperty,
   ApiSecurity,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { cookieValue, type HttpRequestLike, isCrossSiteRequest, setResponseHeader } from '../common/request-info.js';
@@ -22,6 +23,7 @@ import { Public } from '../authz/public.decorator.js';
 import { CurrentPrincipal } from '../principal/current-principal.decorator.js';
 import type { Principal } from '../principal/principal.js';
 import { fabricValidationPipe } from '../common/validation.js';
+import { LimitsService } from '../limits/limits.service.js';
 import { AccountRecoveryService } from './account-recovery.service.js';
 import { AcceptedDto, ActivateDto, PasswordResetConfirmDto, PasswordResetRequestDto } from './dto/recovery.dto.js';
 import { LocalAuthService, type TokenPair } from './local-auth.service.js';
@@ -75,6 +77,7 @@ export class AuthController {
     private readonly cookies: SessionCookies,
     private readonly registry: PermissionRegistry,
     private readonly recovery: AccountRecoveryService,
+    private readonly limits: LimitsService,
   ) {}
 
   @Post('token')
@@ -86,6 +89,7 @@ export class AuthController {
   @ApiBody({ type: TokenRequestDto })
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiBadRequestResponse({ type: OAuthErrorDto, description: 'RFC 6749 §5.2 error' })
+  @ApiTooManyRequestsResponse({ description: 'Rate limited; see Retry-After' })
   async token(
     @Body() body: Record<string, unknown>,
     @Req() request: HttpRequestLike,
@@ -93,6 +97,7 @@ export class AuthController {
   ): Promise<TokenResponseDto> {
     setResponseHeader(response, 'Cache-Control', 'no-store');
     setResponseHeader(response, 'Pragma', 'no-cache');
+    await this.limits.throttle(request, response, 'token');
     const grant = parseTokenRequest(body);
     let setCookies = grant.setCookies;
     let refreshToken = grant.grantType === 'refresh_token' ? grant.refreshToken : undefined;
@@ -139,7 +144,8 @@ export class AuthController {
   @ApiOperation({ summary: 'Set the first password with the token from the activation link' })
   @ApiNoContentResponse()
   @ApiBadRequestResponse({ description: 'Invalid, used or expired token, or a password the policy refuses' })
-  async activate(@Body() dto: ActivateDto, @Req() request: HttpRequestLike): Promise<void> {
+  async activate(@Body() dto: ActivateDto, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown): Promise<void> {
+    await this.limits.throttle(request, response, 'activate');
     await this.recovery.activate(dto.token, dto.password, request);
   }
 
@@ -149,7 +155,13 @@ export class AuthController {
   @UsePipes(fabricValidationPipe())
   @ApiOperation({ summary: 'Request a reset link; the same answer whether or not the account exists' })
   @ApiAcceptedResponse({ type: AcceptedDto })
-  async requestPasswordReset(@Body() dto: PasswordResetRequestDto, @Req() request: HttpRequestLike): Promise<AcceptedDto> {
+  async requestPasswordReset(
+    @Body() dto: PasswordResetRequestDto,
+    @Req() request: HttpRequestLike,
+    @Res({ passthrough: true }) response: unknown,
+  ): Promise<AcceptedDto> {
+    const target = (dto.email ?? dto.username ?? '').normalize('NFKC').trim().toLowerCase();
+    await this.limits.throttle(request, response, 'password_reset', target);
     await this.recovery.requestReset(dto, request);
     return { detail: 'If the account exists, a reset link has been sent' };
   }
@@ -161,7 +173,12 @@ export class AuthController {
   @ApiOperation({ summary: 'Set a new password with the token from the reset link; ends every session' })
   @ApiNoContentResponse()
   @ApiBadRequestResponse({ description: 'Invalid, used or expired token, or a password the policy refuses' })
-  async confirmPasswordReset(@Body() dto: PasswordResetConfirmDto, @Req() request: HttpRequestLike): Promise<void> {
+  async confirmPasswordReset(
+    @Body() dto: PasswordResetConfirmDto,
+    @Req() request: HttpRequestLike,
+    @Res({ passthrough: true }) response: unknown,
+  ): Promise<void> {
+    await this.limits.throttle(request, response, 'password_reset_confirm');
     await this.recovery.confirmReset(dto.token, dto.new_password, request);
   }
 

@@ -35,7 +35,9 @@ export class OAuthErrorFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<ReplyLike>();
     let error: OAuthError;
     if (exception instanceof OAuthError) error = exception;
-    else if (exception instanceof HttpException && exception.getStatus() < 500) {
+    else if (exception instanceof HttpException && exception.getStatus() === 429) {
+      error = new OAuthError('temporarily_unavailable', exception.message, 429);
+    } else if (exception instanceof HttpException && exception.getStatus() < 500) {
       error = new OAuthError('invalid_request', exception.message, exception.getStatus());
     } else {
       this.logger.error(`token endpoint failed: ${(exception as Error)?.stack ?? String(exception)}`);

@@ -16,6 +16,7 @@ import { REQUEST_PRINCIPAL } from '../fabric-auth.internal-constants.js';
 import { principalOf } from '../principal/current-principal.decorator.js';
 import type { Principal } from '../principal/principal.js';
 import { FabricAuthError } from '../tokens/fabric-auth.error.js';
+import { TooManyRequestsException } from '../limits/limits.service.js';
 import { FabricAuthenticator } from './fabric-authenticator.js';
 
 const READ_ONLY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -124,6 +125,10 @@ export class FabricGuard implements CanActivate {
     if (error instanceof FabricAuthError) {
       this.logger.debug(`credential refused: ${error.message}`);
       if (error.failure === 'csrf') return new ForbiddenException('Missing or invalid CSRF token');
+      if (error.failure === 'throttled') {
+        setResponseHeader(this.getResponse(context), 'Retry-After', String(error.retryAfterSeconds));
+        return new TooManyRequestsException(error.retryAfterSeconds);
+      }
       const challenge = error.failure === 'missing' ? 'Bearer' : 'Bearer error="invalid_token"';
       setResponseHeader(this.getResponse(context), 'WWW-Authenticate', challenge);
       return new UnauthorizedException(error.failure === 'missing' ? 'Authentication required' : 'Invalid credentials');

@@ -44,7 +44,7 @@ export class PrincipalService implements OnModuleDestroy {
     private readonly roles: RolesService,
     private readonly clock: FabricClock,
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
-    @Inject(FABRIC_REVOCATION_BUS) bus: FabricRevocationBus,
+    @Inject(FABRIC_REVOCATION_BUS) private readonly bus: FabricRevocationBus,
   ) {
     this.unsubscribe = bus.subscribe((event) => this.invalidate(event));
   }
@@ -56,7 +56,7 @@ export class PrincipalService implements OnModuleDestroy {
   /** Synchronous on a cache hit, so the guard's hot path does not wait on a promise. */
   forAccessClaims(claims: AccessClaims, method: AuthMethod): Principal | Promise<Principal> {
     const entry = this.cache.get(claims.sid);
-    if (entry !== undefined && entry.expiresAt > this.clock.now() && entry.principal.id === claims.sub) {
+    if (entry !== undefined && entry.expiresAt > this.clock.now() && entry.principal.id === claims.sub && this.bus.reliable?.() !== false) {
       return this.withMethod(entry, method);
     }
     return this.load(claims).then((principal) => {

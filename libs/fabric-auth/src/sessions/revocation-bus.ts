@@ -14,6 +14,11 @@ export type RevocationListener = (event: RevocationEvent) => void;
 export interface FabricRevocationBus {
   publish(event: RevocationEvent): Promise<void>;
   subscribe(listener: RevocationListener): () => void;
+  /**
+   * False while events from other instances may be missed (e.g. Redis unreachable):
+   * caches must then be bypassed. Absent means always reliable.
+   */
+  reliable?(): boolean;
 }
 
 export class InMemoryRevocationBus implements FabricRevocationBus {

@@ -7,12 +7,15 @@ export type FabricAuthFailure =
   | 'wrong_type'
   | 'revoked'
   | 'inactive'
-  | 'csrf';
+  | 'csrf'
+  | 'throttled';
 
 export class FabricAuthError extends Error {
   constructor(
     readonly failure: FabricAuthFailure,
     detail?: string,
+    /** For `throttled`: seconds until the client may try again. */
+    readonly retryAfterSeconds = 0,
   ) {
     super(detail ? `${failure}: ${detail}` : failure);
     this.name = 'FabricAuthError';

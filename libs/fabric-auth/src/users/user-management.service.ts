@@ -7,6 +7,7 @@ import { FabricClock } from '../common/clock.js';
 import { isUniqueViolation } from '../common/db-errors.js';
 import { DEFAULT_LIMIT, type ListEnvelope, orderFrom } from '../common/list-query.js';
 import type { HttpRequestLike } from '../common/request-info.js';
+import { LimitsService } from '../limits/limits.service.js';
 import { OneTimeTokensService } from '../one-time-tokens/one-time-tokens.service.js';
 import { PasswordHasher } from '../passwords/password-hasher.js';
 import { type Principal, principalHasPermission } from '../principal/principal.js';
@@ -53,6 +54,7 @@ export class UserManagementService {
     private readonly oneTimeTokens: OneTimeTokensService,
     private readonly audit: AuditService,
     private readonly clock: FabricClock,
+    private readonly limits: LimitsService,
   ) {}
 
   async list(query: ListUsersQueryDto): Promise<ListEnvelope<UserDto>> {
@@ -198,6 +200,13 @@ export class UserManagementService {
       request,
       details: { by: self ? 'self' : 'admin', sessions_revoked: revoked },
     });
+  }
+
+  /** Clears a password-login lock before it expires (audited). */
+  async unlock(actor: Principal, username: string, request: HttpRequestLike): Promise<void> {
+    const target = await this.target(username);
+    requireMayManage(actor, target);
+    await this.limits.unlock(actor, target, request);
   }
 
   async listSessions(actor: Principal, username: string, limit: number, offset: number): Promise<ListEnvelope<SessionDto>> {

@@ -97,6 +97,15 @@ export class UsersController {
     return this.users.setActive(actor, username, true, request);
   }
 
+  @Post(':username/unlock')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @RequirePermission('users:modify')
+  @ApiOperation({ summary: 'Clear a password-login lock (users:modify)' })
+  @ApiNoContentResponse()
+  async unlock(@Param('username') username: string, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<void> {
+    await this.users.unlock(actor, username, request);
+  }
+
   @Post(':username/password')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Change a password (self with current_password, or users:modify); revokes the other sessions' })

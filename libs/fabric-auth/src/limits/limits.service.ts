@@ -1,0 +1,125 @@
+import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
+import type { ThrottlerStorage } from '@nestjs/throttler';
+import { AuditService } from '../audit/audit.service.js';
+import { type HttpRequestLike, setResponseHeader } from '../common/request-info.js';
+import { FABRIC_LOCKOUT_STORE, FABRIC_THROTTLER_STORAGE } from '../fabric-auth.constants.js';
+import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
+import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import type { Principal } from '../principal/principal.js';
+import { TrustedProxies } from './client-ip.js';
+import type { FabricLockoutStore, FailurePolicy } from './lockout-store.js';
+
+/** A request limit: `limit` requests per `ttl` ms, then blocked for `block` ms. */
+interface Rule {
+  limit: number;
+  ttl: number;
+  block: number;
+}
+
+const MINUTE = 60_000;
+
+/**
+ * The documented limits (README "Brute force and rate limits"). Per client address (IPv6
+ * per /64) and, where a request names an account, per target too. Keys come from the
+ * route, not the raw path, so `//`, a trailing `/` or another case count as the same.
+ */
+export const RATE_LIMITS = {
+  token: { limit: 100, ttl: MINUTE, block: MINUTE },
+  activate: { limit: 20, ttl: MINUTE, block: MINUTE },
+  password_reset: { limit: 10, ttl: MINUTE, block: MINUTE },
+  password_reset_target: { limit: 5, ttl: 15 * MINUTE, block: 15 * MINUTE },
+  password_reset_confirm: { limit: 20, ttl: MINUTE, block: MINUTE },
+} satisfies Record<string, Rule>;
+
+/** Failed API keys from one address before it gets 429s instead of 401s. */
+export const API_KEY_FAILURE_POLICY: FailurePolicy = { threshold: 30, windowMs: MINUTE, lockMs: MINUTE, maxLockMs: 15 * MINUTE };
+
+export class TooManyRequestsException extends HttpException {
+  constructor(readonly retryAfterSeconds: number) {
+    super({ statusCode: 429, message: `Too many requests; retry after ${retryAfterSeconds} seconds`, error: 'Too Many Requests' }, HttpStatus.TOO_MANY_REQUESTS);
+  }
+}
+
+/**
+ * Brute-force protection and rate limits, over two ports so that one process counts in
+ * memory and many instances count in Redis: `@nestjs/throttler`'s storage for request
+ * rates and a lockout store for failure counters. A store that fails makes the caller
+ * fail (closed): nothing is granted that would not be granted with it up.
+ */
+@Injectable()
+export class LimitsService {
+  private readonly loginPolicy: FailurePolicy;
+
+  constructor(
+    @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
+    @Inject(FABRIC_THROTTLER_STORAGE) private readonly throttler: ThrottlerStorage,
+    @Inject(FABRIC_LOCKOUT_STORE) private readonly lockouts: FabricLockoutStore,
+    readonly proxies: TrustedProxies,
+    private readonly audit: AuditService,
+  ) {
+    this.loginPolicy = {
+      threshold: options.lockoutThreshold,
+      windowMs: options.lockoutWindow * 1000,
+      lockMs: options.lockoutDuration * 1000,
+      maxLockMs: options.lockoutMaxDuration * 1000,
+    };
+  }
+
+  /** Counts one request against a rule, per client address (and per target when given); 429 + Retry-After beyond it. */
+  async throttle(request: HttpRequestLike, response: unknown, rule: keyof typeof RATE_LIMITS, target?: string): Promise<void> {
+    if (!this.options.rateLimits) return;
+    const counted: Array<[string, Rule]> = [[`${rule}:${this.proxies.clientKey(request)}`, RATE_LIMITS[rule]]];
+    const targetRule = `${rule}_target` as keyof typeof RATE_LIMITS;
+    if (target !== undefined && targetRule in RATE_LIMITS) counted.push([`${targetRule}:${target}`, RATE_LIMITS[targetRule]]);
+    for (const [key, spec] of counted) {
+      const record = await this.throttler.increment(key, spec.ttl, spec.limit, spec.block, 'fabric');
+      if (record.isBlocked) {
+        const retryAfter = Math.max(1, record.timeToBlockExpire);
+        setResponseHeader(response, 'Retry-After', String(retryAfter));
+        throw new TooManyRequestsException(retryAfter);
+      }
+    }
+  }
+
+  private accountKey(accountKey: string): string {
+    return `login:${accountKey}`;
+  }
+
+  /** Milliseconds the account's password login stays locked (0: open). */
+  accountLockedFor(accountKey: string): Promise<number> {
+    return this.options.lockoutThreshold > 0 ? this.lockouts.lockedFor(this.accountKey(accountKey)) : Promise.resolve(0);
+  }
+
+  /** One failed password login; locks the account at the threshold (audited). */
+  async registerLoginFailure(accountKey: string, user: { id: string; username: string } | null, request: HttpRequestLike): Promise<void> {
+    if (this.options.lockoutThreshold === 0) return;
+    const result = await this.lockouts.registerFailure(this.accountKey(accountKey), this.loginPolicy);
+    if (result.lockedNow && user) {
+      await this.audit.record({
+        action: 'user.lock',
+        outcome: 'success',
+        actor: null,
+        target: { type: 'user', id: user.id },
+        request,
+        details: { failures: result.count, locked_seconds: Math.ceil(result.lockedForMs / 1000) },
+      });
+    }
+  }
+
+  /** After a successful login, a confirmed reset or an admin's unlock. */
+  async clearAccount(accountKey: string): Promise<void> {
+    await this.lockouts.clear(this.accountKey(accountKey));
+  }
+
+  async unlock(actor: Principal, user: { id: string }, request: HttpRequestLike): Promise<void> {
+    await this.clearAccount(user.id);
+    await this.audit.record({ action: 'user.unlock', outcome: 'success', actor, target: { type: 'user', id: user.id }, request });
+  }
+
+  /** One refused API key from this address; the seconds to wait when the address is now locked. */
+  async registerApiKeyFailure(request: HttpRequestLike): Promise<number> {
+    if (!this.options.rateLimits) return 0;
+    const result = await this.lockouts.registerFailure(`api-key:${this.proxies.clientKey(request)}`, API_KEY_FAILURE_POLICY);
+    return Math.ceil(result.lockedForMs / 1000);
+  }
+}
