@@ -1,5 +1,7 @@
 import { assertPostgresReachable } from './postgres.js';
+import { assertRedisReachable } from './redis.js';
 
 export default async function setup(): Promise<void> {
   await assertPostgresReachable();
+  await assertRedisReachable();
 }

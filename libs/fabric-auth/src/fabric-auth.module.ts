@@ -31,7 +31,7 @@ import { LimitsService } from './limits/limits.service.js';
 import { FabricRedis } from './redis/redis-connection.js';
 import { RedisLockoutStore } from './redis/redis-lockout-store.js';
 import { RedisRevocationBus } from './redis/redis-revocation-bus.js';
-import { RedisShutdown } from './redis/redis-shutdown.js';
+import { RedisLifecycle } from './redis/redis-lifecycle.js';
 import { RedisThrottlerStorage } from './redis/redis-throttler-storage.js';
 import {
   DEFAULT_EXTRAS,
@@ -141,7 +141,7 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
       inject: [FABRIC_RESOLVED_OPTIONS],
       useFactory: (o: ResolvedFabricAuthOptions) => (o.redisUrl ? new FabricRedis(o.redisUrl, o.redisKeyPrefix) : null),
     },
-    RedisShutdown,
+    RedisLifecycle,
     {
       provide: FABRIC_REVOCATION_BUS,
       inject: [FABRIC_REDIS],

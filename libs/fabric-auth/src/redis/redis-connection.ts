@@ -27,6 +27,23 @@ export class FabricRedis {
     }
   }
 
+  /** Resolves once the command connection is up, or after `timeoutMs` (then commands fail until it is). */
+  async ready(timeoutMs = 5_000): Promise<boolean> {
+    if (this.commands.status === 'ready') return true;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.commands.off('ready', onReady);
+        this.logger.warn(`Redis not reachable yet: logins and rate-limited routes answer 503 until it is`);
+        resolve(false);
+      }, timeoutMs);
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.commands.once('ready', onReady);
+    });
+  }
+
   key(name: string): string {
     return `${this.keyPrefix}${name}`;
   }

@@ -44,6 +44,7 @@ export class RedisRevocationBus implements FabricRevocationBus {
       if (isRevocationEvent(event)) this.dispatch(event);
     });
     redis.subscriber.on('ready', () => void this.listenOnRedis());
+    if (redis.subscriber.status === 'ready') void this.listenOnRedis();
     redis.subscriber.on('close', () => {
       this.subscribed = false;
     });

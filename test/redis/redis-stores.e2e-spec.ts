@@ -1,0 +1,80 @@
+import { ThrottlerStorageService } from '@nestjs/throttler';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SystemClock } from '../../libs/fabric-auth/src/common/clock.js';
+import { InMemoryLockoutStore } from '../../libs/fabric-auth/src/limits/lockout-store.js';
+import { FabricRedis } from '../../libs/fabric-auth/src/redis/redis-connection.js';
+import { RedisLockoutStore } from '../../libs/fabric-auth/src/redis/redis-lockout-store.js';
+import { RedisRevocationBus } from '../../libs/fabric-auth/src/redis/redis-revocation-bus.js';
+import { RedisThrottlerStorage } from '../../libs/fabric-auth/src/redis/redis-throttler-storage.js';
+import type { RevocationEvent } from 'nestjs-fabric-auth';
+import { REDIS_URL, scratchPrefix } from '../support/redis.js';
+
+const policy = { threshold: 5, windowMs: 60_000, lockMs: 1_000, maxLockMs: 10_000 };
+
+describe('counters shared through Redis', () => {
+  const scratch = scratchPrefix();
+  let a: FabricRedis;
+  let b: FabricRedis;
+  beforeAll(async () => {
+    a = new FabricRedis(REDIS_URL, scratch.prefix);
+    b = new FabricRedis(REDIS_URL, scratch.prefix);
+    expect(await a.ready()).toBe(true);
+    expect(await b.ready()).toBe(true);
+  });
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+    await scratch.drop();
+  });
+
+  describe.each([
+    ['in memory', () => new InMemoryLockoutStore()],
+    ['Redis', () => new RedisLockoutStore(a, new SystemClock())],
+  ])('lockout store %s', (_, make) => {
+    it('counts 50 concurrent failures exactly and locks once, at the threshold', async () => {
+      const store = make();
+      const results = await Promise.all(Array.from({ length: 50 }, () => store.registerFailure('acct-50', policy)));
+      expect(results.map((r) => r.count).sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+      expect(results.filter((r) => r.lockedNow)).toHaveLength(1);
+      expect(results.find((r) => r.lockedNow)!.count).toBe(5);
+      expect(await store.lockedFor('acct-50')).toBeGreaterThan(0);
+      await store.clear('acct-50');
+      expect(await store.lockedFor('acct-50')).toBe(0);
+    });
+  });
+
+  it('two instances share one Redis lockout counter', async () => {
+    const one = new RedisLockoutStore(a, new SystemClock());
+    const two = new RedisLockoutStore(b, new SystemClock());
+    for (let i = 0; i < 2; i++) await one.registerFailure('shared', policy);
+    for (let i = 0; i < 2; i++) await two.registerFailure('shared', policy);
+    expect((await one.registerFailure('shared', policy)).lockedNow).toBe(true);
+    expect(await two.lockedFor('shared')).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['in memory', () => new ThrottlerStorageService()],
+    ['Redis', () => new RedisThrottlerStorage(a)],
+  ])('throttler storage %s blocks past the limit', async (_, make) => {
+    const storage = make();
+    const records = [];
+    for (let i = 0; i < 12; i++) records.push(await storage.increment('ip-1', 60_000, 10, 30_000, 'fabric'));
+    expect(records.slice(0, 10).every((r) => !r.isBlocked)).toBe(true);
+    expect(records[10]!.isBlocked).toBe(true);
+    expect(records[10]!.timeToBlockExpire).toBeGreaterThan(0);
+    (storage as { onApplicationShutdown?: () => void }).onApplicationShutdown?.();
+  });
+
+  it('revocations published on one instance reach the other', async () => {
+    const busA = new RedisRevocationBus(a);
+    const busB = new RedisRevocationBus(b);
+    const received: RevocationEvent[] = [];
+    busB.subscribe((event) => received.push(event));
+    for (let i = 0; i < 50 && !(busA.reliable() && busB.reliable()); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(busB.reliable()).toBe(true);
+    received.length = 0;
+    await busA.publish({ type: 'session', sessionId: 's-1' });
+    for (let i = 0; i < 20 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(received).toEqual([{ type: 'session', sessionId: 's-1' }]);
+  });
+});
