@@ -6,7 +6,7 @@ import { startTestOp, type TestOp } from './test-op.js';
 
 export const CLIENT_SECRET = 'test-op-client-secret-7d1f9c3a';
 
-/** Providers of the app, each backed by a client at the test provider (or by its own issuer). */
+/** Providers of the app by name, each backed by a client at a test provider. */
 export type ProviderSpecs = Record<string, Partial<OidcProviderOptions>>;
 
 export function callbackPath(provider: string): string {
@@ -15,33 +15,40 @@ export function callbackPath(provider: string): string {
 
 /**
  * The demo app on `kind` with `providers`, and a real OpenID Provider holding one client per
- * provider that names no `issuer` of its own (client_id = the provider's name).
+ * provider (client_id = the provider's name). Providers listed in `ownProvider` get an
+ * OpenID Provider of their own (another issuer), found under `ops[name]`.
  */
-export async function startAppWithOp(kind: DatabaseKind, providers: ProviderSpecs): Promise<{ t: TestApp; op: TestOp }> {
+export async function startAppWithOp(
+  kind: DatabaseKind,
+  providers: ProviderSpecs,
+  ownProvider: string[] = [],
+): Promise<{ t: TestApp; op: TestOp; ops: Record<string, TestOp> }> {
   const port = await freePort();
   const appUrl = `http://127.0.0.1:${port}`;
-  const own = Object.keys(providers).filter((name) => providers[name]!.issuer === undefined);
-  const op = await startTestOp(() =>
-    own.map((name) => ({ client_id: name, client_secret: CLIENT_SECRET, redirect_uris: [`${appUrl}${callbackPath(name)}`] })),
-  );
-  const configured = Object.fromEntries(
-    Object.entries(providers).map(([name, spec]) => [
-      name,
-      {
-        ...(name === 'oidc' ? {} : { type: 'oidc' as const }),
-        issuer: op.issuer,
-        clientId: name,
-        clientSecret: CLIENT_SECRET,
-        redirectUri: `${appUrl}${callbackPath(name)}`,
-        ...spec,
-      },
-    ]),
-  );
+  const client = (name: string) => ({ client_id: name, client_secret: CLIENT_SECRET, redirect_uris: [`${appUrl}${callbackPath(name)}`] });
+  const started: TestOp[] = [];
   try {
+    const op = await startTestOp(() => Object.keys(providers).filter((name) => !ownProvider.includes(name)).map(client));
+    started.push(op);
+    const ops: Record<string, TestOp> = {};
+    for (const name of ownProvider) started.push((ops[name] = await startTestOp(() => [client(name)])));
+    const configured = Object.fromEntries(
+      Object.entries(providers).map(([name, spec]) => [
+        name,
+        {
+          ...(name === 'oidc' ? {} : { type: 'oidc' as const }),
+          issuer: (ops[name] ?? op).issuer,
+          clientId: name,
+          clientSecret: CLIENT_SECRET,
+          redirectUri: `${appUrl}${callbackPath(name)}`,
+          ...spec,
+        },
+      ]),
+    );
     const t = await startTestApp(kind, { port, options: { providers: configured } });
-    return { t, op };
+    return { t, op, ops };
   } catch (error) {
-    await op.close();
+    for (const op of started) await op.close();
     throw error;
   }
 }

@@ -168,7 +168,7 @@ export class OidcLoginService {
     return this.profile(provider, claims, userInfo);
   }
 
-  /** What OIDC Core §3.1.3.7 asks beyond openid-client's checks (signature, iss, aud, azp, exp, iat, nonce). */
+  /** What OIDC Core §3.1.3.7 asks beyond openid-client's checks (signature, iss, aud, exp, iat, nonce). */
   private checkedIdToken(provider: OidcProvider, tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers): client.IDToken {
     const claims = tokens.claims();
     if (!claims || !tokens.id_token) throw new OidcLoginFailure('invalid_id_token', 'no ID token');
@@ -179,6 +179,8 @@ export class OidcLoginService {
     // §3.1.3.7 (3): refuse audiences we do not trust, which is any but our own client.
     const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
     if (audiences.some((aud) => aud !== provider.options.clientId)) throw new OidcLoginFailure('invalid_id_token', 'untrusted audience');
+    // §3.1.3.7 (5), which openid-client checks only for several audiences.
+    if (claims.azp !== undefined && claims.azp !== provider.options.clientId) throw new OidcLoginFailure('invalid_id_token', 'azp');
     if (stringClaim(claims.sub, 255) === null) throw new OidcLoginFailure('invalid_id_token', 'sub');
     return claims;
   }
