@@ -34,6 +34,14 @@ interface Authorization {
   used: boolean;
 }
 
+const ROUTES = new Map<string, Endpoint | 'authorize'>([
+  ['/.well-known/openid-configuration', 'discovery'],
+  ['/jwks', 'jwks'],
+  ['/token', 'token'],
+  ['/userinfo', 'userinfo'],
+  ['/authorize', 'authorize'],
+]);
+
 const b64 = (value: string | Buffer) => Buffer.from(value).toString('base64url');
 
 function readBody(request: IncomingMessage): Promise<string> {
@@ -114,9 +122,7 @@ export class HostileOp {
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', this.issuer);
-    const endpoint: Endpoint | 'authorize' | undefined = (
-      { '/.well-known/openid-configuration': 'discovery', '/jwks': 'jwks', '/token': 'token', '/userinfo': 'userinfo', '/authorize': 'authorize' } as const
-    )[url.pathname as '/jwks'];
+    const endpoint = ROUTES.get(url.pathname);
     if (!endpoint) return json(response, 404, { error: 'not_found' });
     this.hits[endpoint]++;
     const failure = endpoint === 'authorize' ? undefined : this.failing.get(endpoint);
