@@ -3,6 +3,7 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { type FabricAuthOptions, FabricAuthModule, fabricAuthMigrations } from 'nestjs-fabric-auth';
 import type { DatabaseChoice, DemoConfig } from './demo-config.js';
+import { DemoPageController } from './demo-page.controller.js';
 import { PingController, ReportsController } from './reports.controller.js';
 
 export function typeOrmOptions(database: DatabaseChoice): TypeOrmModuleOptions {
@@ -35,7 +36,7 @@ export class DemoAppModule {
         TypeOrmModule.forRoot(typeOrmOptions(config.database)),
         fabric,
       ],
-      controllers: [PingController, ReportsController],
+      controllers: [PingController, ReportsController, DemoPageController],
     };
   }
 }
