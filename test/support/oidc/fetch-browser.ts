@@ -27,10 +27,6 @@ export class FetchBrowser {
     this.cookies(host).set(name, { value, path: '/' });
   }
 
-  deleteCookie(host: string, name: string): void {
-    this.jar.get(host)?.delete(name);
-  }
-
   /** One request, no redirect followed. */
   async request(url: string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<Hop> {
     const target = new URL(url);

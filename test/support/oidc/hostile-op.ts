@@ -78,6 +78,8 @@ export class HostileOp {
   published: SigningKey[] = [this.rsaKey, this.ecKey];
   idToken: IdTokenPlan = {};
   userinfo: Record<string, unknown> = {};
+  /** Refuse every code_verifier, as if it did not match the challenge. */
+  refuseVerifier = false;
   /** An answer the token endpoint gives instead of tokens. */
   tokenAnswer: { status: number; body: Record<string, unknown> } | undefined;
   /** Endpoints that fail: with a 503, or by dropping the connection. */
@@ -116,6 +118,7 @@ export class HostileOp {
     this.idToken = {};
     this.userinfo = {};
     this.tokenAnswer = undefined;
+    this.refuseVerifier = false;
     this.failing.clear();
     this.discoveryIssuer = undefined;
   }
@@ -189,6 +192,7 @@ export class HostileOp {
       grant.used ||
       form.get('grant_type') !== 'authorization_code' ||
       form.get('redirect_uri') !== grant.redirectUri ||
+      this.refuseVerifier ||
       createHash('sha256').update(verifier).digest('base64url') !== grant.challenge
     ) {
       return json(response, 400, { error: 'invalid_grant', error_description: 'code, redirect_uri or code_verifier mismatch' });

@@ -9,8 +9,6 @@ export function loginUrl(appUrl: string, provider?: string, returnTo?: string): 
 }
 
 export interface Authorization {
-  /** The app's login answer: 302 to the provider, with the state cookie. */
-  login: Hop;
   /** The provider's redirect back to the app's callback, not yet followed. */
   callbackUrl: string;
 }
@@ -36,7 +34,7 @@ export async function authorizeAt(browser: FetchBrowser, appUrl: string, subject
   const back = await browser.follow(submitted.location!, (next) => next.origin !== app.origin);
   const callbackUrl = (back.at(-1) ?? submitted).location;
   if (!callbackUrl || new URL(callbackUrl).origin !== app.origin) throw new Error(`the provider did not redirect back: ${JSON.stringify(back.at(-1))}`);
-  return { login: login!, callbackUrl };
+  return { callbackUrl };
 }
 
 /** A whole login: authorize, then the app's callback. */
