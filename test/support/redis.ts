@@ -41,22 +41,24 @@ export async function startPrivateRedis(): Promise<{ url: string; stop: () => Pr
   let child: ChildProcess | undefined;
   const start = async () => {
     child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    const client = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     for (let i = 0; i < 50; i++) {
+      const client = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 500, retryStrategy: () => null });
+      client.on('error', () => undefined);
       try {
         await client.connect();
         await client.ping();
-        client.disconnect();
         return;
       } catch {
         await new Promise((resolve) => setTimeout(resolve, 100));
+      } finally {
+        client.disconnect();
       }
     }
     throw new Error('private redis-server did not start');
   };
   const stop = () =>
     new Promise<void>((resolve) => {
-      if (!child || child.exitCode !== null) return resolve();
+      if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
       child.kill('SIGKILL');
     });
