@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { type FabricAuthOptions, FabricAuthModule, fabricAuthMigrations } from 'nestjs-fabric-auth';
+import { BenchController } from './bench.controller.js';
 import type { DatabaseChoice, DemoConfig } from './demo-config.js';
 import { DemoPageController } from './demo-page.controller.js';
 import { PingController, ReportsController } from './reports.controller.js';
@@ -36,7 +37,7 @@ export class DemoAppModule {
         TypeOrmModule.forRoot(typeOrmOptions(config.database)),
         fabric,
       ],
-      controllers: [PingController, ReportsController, DemoPageController],
+      controllers: [PingController, ReportsController, DemoPageController, BenchController],
     };
   }
 }

@@ -4,6 +4,7 @@
  * loader and `FabricAuthModule` both validate through `resolveFabricAuthOptions`.
  */
 
+import { availableParallelism } from 'node:os';
 import { invalidProxyEntry } from './limits/client-ip.js';
 import { isCommonPassword } from './passwords/common-passwords.js';
 
@@ -63,6 +64,8 @@ export interface FabricAuthOptions {
   audience?: string;
   /** bcrypt cost factor, 10–15. Default 12. */
   bcryptCost?: number;
+  /** bcrypt hashes run at once; the rest queue so the event loop keeps a core. Default: CPU cores − 1 (at least 1). */
+  bcryptConcurrency?: number;
   /** Minimum password length in characters. Default 8. */
   passwordMinLength?: number;
   /** Refuse the built-in list of common passwords. Default true. */
@@ -203,6 +206,13 @@ const FIELDS: FieldSpec[] = [
   { yaml: 'auth.issuer', option: 'issuer', kind: 'string', default: 'nestjs-fabric-auth' },
   { yaml: 'auth.audience', option: 'audience', kind: 'string', default: 'nestjs-fabric-auth' },
   { yaml: 'auth.bcrypt_cost', option: 'bcryptCost', kind: 'int', default: 12, check: intBetween(10, 15) },
+  {
+    yaml: 'auth.bcrypt_concurrency',
+    option: 'bcryptConcurrency',
+    kind: 'int',
+    default: Math.max(1, availableParallelism() - 1),
+    check: intBetween(1, 64),
+  },
   { yaml: 'auth.password_min_length', option: 'passwordMinLength', kind: 'int', default: 8, check: intBetween(8, 64) },
   { yaml: 'auth.refuse_common_passwords', option: 'refuseCommonPasswords', kind: 'bool', default: true },
   { yaml: 'auth.refused_passwords', option: 'refusedPasswords', kind: 'stringList', default: [] },

@@ -17,6 +17,8 @@ export const PASSWORD_INPUT_MAX_LENGTH = 1024;
 @Injectable()
 export class PasswordHasher {
   private dummyHash: Promise<string> | undefined;
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
   private readonly refused: ReadonlySet<string>;
 
   constructor(@Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions) {
@@ -47,7 +49,25 @@ export class PasswordHasher {
   }
 
   hash(password: string): Promise<string> {
-    return bcrypt.hash(password, this.options.bcryptCost);
+    return this.bounded(() => bcrypt.hash(password, this.options.bcryptCost));
+  }
+
+  /**
+   * At most `bcryptConcurrency` hashes at a time: bcrypt runs on libuv's pool (4 threads),
+   * and on a small machine four of them starve the event loop, so a login storm would slow
+   * every other route. Extra logins queue here instead.
+   */
+  private async bounded<T>(work: () => Promise<T>): Promise<T> {
+    if (this.running >= this.options.bcryptConcurrency) {
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else this.running++;
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
   }
 
   /**
@@ -57,10 +77,11 @@ export class PasswordHasher {
   async verify(password: string, hash: string | null | undefined): Promise<boolean> {
     const usable = typeof hash === 'string' && Buffer.byteLength(password, 'utf8') <= BCRYPT_MAX_BYTES;
     if (!usable) {
-      await bcrypt.compare(password.slice(0, BCRYPT_MAX_BYTES), await this.dummy());
+      const dummy = await this.dummy();
+      await this.bounded(() => bcrypt.compare(password.slice(0, BCRYPT_MAX_BYTES), dummy));
       return false;
     }
-    return bcrypt.compare(password, hash);
+    return this.bounded(() => bcrypt.compare(password, hash));
   }
 
   /** After a successful login, re-hashes a password stored at another cost (keeps timing uniform). */

@@ -1,0 +1,34 @@
+import { type CanActivate, Controller, type ExecutionContext, Get, Injectable, UnauthorizedException, UseGuards } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { TokenService } from 'nestjs-fabric-auth';
+
+/**
+ * FOR THE BENCHMARK ONLY — never protect a real route like this. It checks the JWT's
+ * signature and claims and nothing else: a logged-out session or a deactivated user still
+ * gets through until the token expires. `npm run bench` compares FabricGuard (which does
+ * check, from its cache) against it, to price immediate revocation (SPEC §10).
+ */
+@Injectable()
+class SignatureOnlyGuard implements CanActivate {
+  constructor(private readonly tokens: TokenService) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const header = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>().headers.authorization;
+    try {
+      this.tokens.verifyAccessToken(header?.startsWith('Bearer ') ? header.slice(7) : '');
+      return true;
+    } catch {
+      throw new UnauthorizedException();
+    }
+  }
+}
+
+@ApiExcludeController()
+@Controller('api/v1/demo/bench')
+export class BenchController {
+  @Get('signature-only')
+  @UseGuards(SignatureOnlyGuard)
+  signatureOnly(): { ok: true } {
+    return { ok: true };
+  }
+}
