@@ -120,7 +120,7 @@ export class OidcClients {
       });
       server = found.serverMetadata();
     } catch (error) {
-      throw new OidcLoginFailure('discovery_failed', describe(error));
+      throw new OidcLoginFailure('discovery_failed', describeError(error));
     }
     // openid-client tolerates a few known multi-tenant issuers; we do not: the ID token's
     // `iss` is compared with this value, which must be the one configured.
@@ -155,7 +155,7 @@ export class OidcClients {
     try {
       response = await fetch(url, init as RequestInit);
     } catch (error) {
-      throw new IdpUnreachableError(`${new URL(url).origin}: ${describe(error)}`);
+      throw new IdpUnreachableError(`${new URL(url).origin}: ${describeError(error)}`);
     }
     if (response.status >= 500) {
       await response.body?.cancel();
@@ -166,7 +166,7 @@ export class OidcClients {
 }
 
 /** An error's message and its causes', for the server log (openid-client nests them). */
-export function describe(error: unknown): string {
+export function describeError(error: unknown): string {
   const parts: string[] = [];
   for (let e: unknown = error; e instanceof Error && parts.length < 4; e = e.cause) {
     const code = (e as { code?: unknown }).code;

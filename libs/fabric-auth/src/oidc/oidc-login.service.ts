@@ -7,7 +7,7 @@ import { SessionCookies } from '../auth/session-cookies.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import type { UserEntity } from '../users/user.entity.js';
 import { OidcAccounts, type OidcProfile } from './oidc-accounts.service.js';
-import { causedBy, describe, IdpUnreachableError, type OidcProvider, OidcClients } from './oidc-clients.js';
+import { causedBy, describeError, IdpUnreachableError, type OidcProvider, OidcClients } from './oidc-clients.js';
 import { OidcLoginFailure } from './oidc-login.error.js';
 import { type OidcLoginState, OidcLoginStates } from './oidc-login-state.js';
 import { safeReturnPath } from './return-to.js';
@@ -218,17 +218,17 @@ export class OidcLoginService {
    */
   private classify(error: unknown, step: 'discovery' | 'login' | 'userinfo'): OidcLoginFailure {
     if (error instanceof OidcLoginFailure) return error;
-    if (step === 'discovery') return new OidcLoginFailure('discovery_failed', describe(error));
+    if (step === 'discovery') return new OidcLoginFailure('discovery_failed', describeError(error));
     const timedOut = error instanceof client.ClientError && (error.code === 'OAUTH_TIMEOUT' || error.code === 'OAUTH_ABORT');
-    if (timedOut || causedBy(error, IdpUnreachableError)) return new OidcLoginFailure('idp_unreachable', describe(error));
-    if (step === 'userinfo') return new OidcLoginFailure('userinfo_invalid', describe(error));
-    if (error instanceof client.AuthorizationResponseError) return new OidcLoginFailure('idp_error', describe(error));
+    if (timedOut || causedBy(error, IdpUnreachableError)) return new OidcLoginFailure('idp_unreachable', describeError(error));
+    if (step === 'userinfo') return new OidcLoginFailure('userinfo_invalid', describeError(error));
+    if (error instanceof client.AuthorizationResponseError) return new OidcLoginFailure('idp_error', describeError(error));
     if (error instanceof client.ResponseBodyError || error instanceof client.WWWAuthenticateChallengeError) {
-      return new OidcLoginFailure('code_rejected', describe(error));
+      return new OidcLoginFailure('code_rejected', describeError(error));
     }
     if (error instanceof client.ClientError) {
       const badResponse = error.code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || error.code === 'OAUTH_RESPONSE_IS_NOT_JSON';
-      return new OidcLoginFailure(badResponse ? 'code_rejected' : 'invalid_id_token', describe(error));
+      return new OidcLoginFailure(badResponse ? 'code_rejected' : 'invalid_id_token', describeError(error));
     }
     this.logger.error(`OIDC login failed unexpectedly: ${(error as Error)?.stack ?? String(error)}`);
     return new OidcLoginFailure('internal_error');
