@@ -8,9 +8,11 @@ import {
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, MoreThan, type Repository } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
 import { requireHoldsAll } from '../authz/access-rules.js';
 import { PermissionRegistry } from '../authz/permission-registry.js';
 import { FabricClock } from '../common/clock.js';
+import type { HttpRequestLike } from '../common/request-info.js';
 import { FABRIC_REVOCATION_BUS } from '../fabric-auth.constants.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
@@ -77,6 +79,7 @@ export class ApiKeysService implements OnModuleDestroy {
     private readonly clock: FabricClock,
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
     @Inject(FABRIC_REVOCATION_BUS) private readonly bus: FabricRevocationBus,
+    private readonly audit: AuditService,
   ) {
     this.unsubscribe = bus.subscribe((event) => this.invalidate(event));
   }
@@ -174,7 +177,13 @@ export class ApiKeysService implements OnModuleDestroy {
    * Keys cannot mint keys unless one of their own scopes says so explicitly; scopes must be
    * registered, held by the owner, and within what the creator holds (the system admin aside).
    */
-  async create(actor: Principal, owner: KeyOwner, input: { name: string; scopes?: string[]; expires_in_days?: number }, mintScope: string): Promise<CreatedApiKeyDto> {
+  async create(
+    actor: Principal,
+    owner: KeyOwner,
+    input: { name: string; scopes?: string[]; expires_in_days?: number },
+    mintScope: string,
+    request: HttpRequestLike,
+  ): Promise<CreatedApiKeyDto> {
     this.requireMayMint(actor, mintScope);
     const held = await this.permissionsOf(owner);
     let scopes: string[] | null = null;
@@ -206,11 +215,19 @@ export class ApiKeysService implements OnModuleDestroy {
       revokedAt: null,
     });
     await this.keys.insert(key);
+    await this.audit.record({
+      action: 'api_key.create',
+      outcome: 'success',
+      actor,
+      target: { type: 'api_key', id: key.id },
+      request,
+      details: { owner: owner.id, prefix: key.prefix, scopes: scopes?.join(',') ?? null },
+    });
     return this.createdDto(key, generated.key);
   }
 
   /** A new secret under the same id, scopes and owner; the old one works for the grace period. */
-  async reroll(actor: Principal, key: ApiKeyEntity, mintScope: string): Promise<CreatedApiKeyDto> {
+  async reroll(actor: Principal, key: ApiKeyEntity, mintScope: string, request: HttpRequestLike): Promise<CreatedApiKeyDto> {
     this.requireMayMint(actor, mintScope);
     const now = this.clock.now();
     if (key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt.getTime() <= now)) {
@@ -226,14 +243,16 @@ export class ApiKeysService implements OnModuleDestroy {
     };
     await this.keys.update({ id: key.id }, changes);
     await this.bus.publish({ type: 'api_key', apiKeyId: key.id });
+    await this.audit.record({ action: 'api_key.reroll', outcome: 'success', actor, target: { type: 'api_key', id: key.id }, request });
     return this.createdDto(Object.assign(key, changes), generated.key);
   }
 
-  async revoke(key: ApiKeyEntity): Promise<void> {
+  async revoke(actor: Principal, key: ApiKeyEntity, request: HttpRequestLike): Promise<void> {
     if (key.revokedAt === null) {
       await this.keys.update({ id: key.id, revokedAt: IsNull() }, { revokedAt: new Date(this.clock.now()) });
     }
     await this.bus.publish({ type: 'api_key', apiKeyId: key.id });
+    await this.audit.record({ action: 'api_key.revoke', outcome: 'success', actor, target: { type: 'api_key', id: key.id }, request });
   }
 
   async list(owner: KeyOwner, limit: number, offset: number): Promise<[ApiKeyDto[], number]> {

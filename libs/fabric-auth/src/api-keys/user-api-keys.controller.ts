@@ -15,11 +15,10 @@ import {
   UsePipes,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { AuditService } from '../audit/audit.service.js';
 import { requireMayManage } from '../authz/access-rules.js';
 import { FabricGuard } from '../authz/fabric.guard.js';
 import { RequirePermission } from '../authz/require-permission.decorator.js';
-import { DEFAULT_LIMIT, ListQueryDto } from '../common/list-query.js';
+import { ListQueryDto, pageOf } from '../common/list-query.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { fabricValidationPipe } from '../common/validation.js';
 import { CurrentPrincipal } from '../principal/current-principal.decorator.js';
@@ -41,7 +40,6 @@ const KEY_ID = new ParseUUIDPipe({ version: '4', errorHttpStatusCode: HttpStatus
 export class UserApiKeysController {
   constructor(
     private readonly apiKeys: ApiKeysService,
-    private readonly audit: AuditService,
     private readonly userAccounts: UserManagementService,
   ) {}
 
@@ -50,8 +48,7 @@ export class UserApiKeysController {
   @ApiOkResponse({ type: ApiKeyListDto })
   async list(@Param('username') username: string, @Query() query: ListQueryDto, @CurrentPrincipal() actor: Principal): Promise<ApiKeyListDto> {
     const owner = await this.userAccounts.target(username, actor, 'api_keys:list');
-    const limit = query.limit ?? DEFAULT_LIMIT;
-    const offset = query.offset ?? 0;
+    const { limit, offset } = pageOf(query);
     const [items, total] = await this.apiKeys.list({ kind: 'user', id: owner.id }, limit, offset);
     return { items, total, limit, offset };
   }
@@ -68,16 +65,7 @@ export class UserApiKeysController {
   ): Promise<CreatedApiKeyDto> {
     const owner = await this.userAccounts.target(username);
     requireMayManage(actor, owner);
-    const created = await this.apiKeys.create(actor, { kind: 'user', id: owner.id }, dto, 'api_keys:create');
-    await this.audit.record({
-      action: 'api_key.create',
-      outcome: 'success',
-      actor,
-      target: { type: 'api_key', id: created.id },
-      request,
-      details: { owner: owner.id, prefix: created.prefix, scopes: created.scopes?.join(',') ?? null },
-    });
-    return created;
+    return this.apiKeys.create(actor, { kind: 'user', id: owner.id }, dto, 'api_keys:create', request);
   }
 
   @Post(':username/api-keys/:id/reroll')
@@ -94,9 +82,7 @@ export class UserApiKeysController {
     const owner = await this.userAccounts.target(username);
     requireMayManage(actor, owner);
     const key = await this.key({ kind: 'user', id: owner.id }, id);
-    const rerolled = await this.apiKeys.reroll(actor, key, 'api_keys:create');
-    await this.audit.record({ action: 'api_key.reroll', outcome: 'success', actor, target: { type: 'api_key', id }, request });
-    return rerolled;
+    return this.apiKeys.reroll(actor, key, 'api_keys:create', request);
   }
 
   @Delete(':username/api-keys/:id')
@@ -112,8 +98,7 @@ export class UserApiKeysController {
     const owner = await this.userAccounts.target(username, actor, 'api_keys:revoke');
     requireMayManage(actor, owner);
     const key = await this.key({ kind: 'user', id: owner.id }, id);
-    await this.apiKeys.revoke(key);
-    await this.audit.record({ action: 'api_key.revoke', outcome: 'success', actor, target: { type: 'api_key', id }, request });
+    await this.apiKeys.revoke(actor, key, request);
   }
 
   private async key(owner: KeyOwner, id: string): Promise<ApiKeyEntity> {

@@ -5,7 +5,7 @@ import { IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength } from 'class
 import { And, type FindOptionsWhere, LessThan, MoreThanOrEqual, type Repository } from 'typeorm';
 import { FabricGuard } from '../authz/fabric.guard.js';
 import { RequirePermission } from '../authz/require-permission.decorator.js';
-import { DEFAULT_LIMIT, ListQueryDto } from '../common/list-query.js';
+import { ListQueryDto, pageOf } from '../common/list-query.js';
 import { fabricValidationPipe } from '../common/validation.js';
 import { type AuditDetails, AuditEventEntity } from './audit-event.entity.js';
 
@@ -86,8 +86,7 @@ export class AuditController {
   @ApiOperation({ summary: 'The audit log (audit:read), newest first' })
   @ApiOkResponse({ type: AuditListDto })
   async list(@Query() query: AuditQueryDto): Promise<AuditListDto> {
-    const limit = query.limit ?? DEFAULT_LIMIT;
-    const offset = query.offset ?? 0;
+    const { limit, offset } = pageOf(query);
     const base: FindOptionsWhere<AuditEventEntity> = {};
     if (query.action) base.action = query.action;
     if (query.target) base.targetId = query.target;

@@ -42,3 +42,8 @@ export function orderFrom<K extends string>(sort: string | undefined, allowed: R
 export function sortPattern(fields: readonly string[]): RegExp {
   return new RegExp(`^-?(${fields.join('|')})$`);
 }
+
+/** The page a list query asks for, defaults applied. */
+export function pageOf(query: ListQueryDto): { limit: number; offset: number } {
+  return { limit: query.limit ?? DEFAULT_LIMIT, offset: query.offset ?? 0 };
+}

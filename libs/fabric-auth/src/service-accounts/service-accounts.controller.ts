@@ -19,10 +19,9 @@ import { ApiBearerAuth, ApiCookieAuth, ApiCreatedResponse, ApiNoContentResponse,
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import type { ApiKeyEntity } from '../api-keys/api-key.entity.js';
 import { ApiKeyListDto, CreateApiKeyDto, CreatedApiKeyDto } from '../api-keys/dto/api-key.dto.js';
-import { AuditService } from '../audit/audit.service.js';
 import { FabricGuard } from '../authz/fabric.guard.js';
 import { RequirePermission } from '../authz/require-permission.decorator.js';
-import { DEFAULT_LIMIT, ListQueryDto } from '../common/list-query.js';
+import { ListQueryDto, pageOf } from '../common/list-query.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { fabricValidationPipe } from '../common/validation.js';
 import { CurrentPrincipal } from '../principal/current-principal.decorator.js';
@@ -49,7 +48,6 @@ export class ServiceAccountsController {
   constructor(
     private readonly accounts: ServiceAccountsService,
     private readonly apiKeys: ApiKeysService,
-    private readonly audit: AuditService,
   ) {}
 
   @Get()
@@ -57,8 +55,7 @@ export class ServiceAccountsController {
   @ApiOperation({ summary: 'List service accounts (service_accounts:read)' })
   @ApiOkResponse({ type: ServiceAccountListDto })
   async list(@Query() query: ListServiceAccountsQueryDto): Promise<ServiceAccountListDto> {
-    const limit = query.limit ?? DEFAULT_LIMIT;
-    const offset = query.offset ?? 0;
+    const { limit, offset } = pageOf(query);
     const [items, total] = await this.accounts.list(limit, offset, query.is_active === undefined ? undefined : query.is_active === 'true');
     return { items, total, limit, offset };
   }
@@ -116,8 +113,7 @@ export class ServiceAccountsController {
   @ApiOkResponse({ type: ApiKeyListDto })
   async listKeys(@Param('id') id: string, @Query() query: ListQueryDto): Promise<ApiKeyListDto> {
     const account = await this.accounts.find(id);
-    const limit = query.limit ?? DEFAULT_LIMIT;
-    const offset = query.offset ?? 0;
+    const { limit, offset } = pageOf(query);
     const [items, total] = await this.apiKeys.list({ kind: 'service_account', id: account.id }, limit, offset);
     return { items, total, limit, offset };
   }
@@ -133,16 +129,7 @@ export class ServiceAccountsController {
     @Req() request: HttpRequestLike,
   ): Promise<CreatedApiKeyDto> {
     const account = await this.accounts.find(id);
-    const created = await this.apiKeys.create(actor, { kind: 'service_account', id: account.id }, dto, 'service_accounts:create');
-    await this.audit.record({
-      action: 'api_key.create',
-      outcome: 'success',
-      actor,
-      target: { type: 'api_key', id: created.id },
-      request,
-      details: { owner: account.id, prefix: created.prefix, scopes: created.scopes?.join(',') ?? null },
-    });
-    return created;
+    return this.apiKeys.create(actor, { kind: 'service_account', id: account.id }, dto, 'service_accounts:create', request);
   }
 
   @Post(':id/api-keys/:keyId/reroll')
@@ -157,9 +144,7 @@ export class ServiceAccountsController {
     @Req() request: HttpRequestLike,
   ): Promise<CreatedApiKeyDto> {
     const key = await this.key(id, keyId);
-    const rerolled = await this.apiKeys.reroll(actor, key, 'service_accounts:create');
-    await this.audit.record({ action: 'api_key.reroll', outcome: 'success', actor, target: { type: 'api_key', id: keyId }, request });
-    return rerolled;
+    return this.apiKeys.reroll(actor, key, 'service_accounts:create', request);
   }
 
   @Delete(':id/api-keys/:keyId')
@@ -173,8 +158,7 @@ export class ServiceAccountsController {
     @CurrentPrincipal() actor: Principal,
     @Req() request: HttpRequestLike,
   ): Promise<void> {
-    await this.apiKeys.revoke(await this.key(id, keyId));
-    await this.audit.record({ action: 'api_key.revoke', outcome: 'success', actor, target: { type: 'api_key', id: keyId }, request });
+    await this.apiKeys.revoke(actor, await this.key(id, keyId), request);
   }
 
   private async key(accountId: string, keyId: string): Promise<ApiKeyEntity> {

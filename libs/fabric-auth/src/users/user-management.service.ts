@@ -5,7 +5,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { requireHoldsAll, requireInteractive, requireMayManage } from '../authz/access-rules.js';
 import { FabricClock } from '../common/clock.js';
 import { isUniqueViolation } from '../common/db-errors.js';
-import { DEFAULT_LIMIT, type ListEnvelope, orderFrom } from '../common/list-query.js';
+import { type ListEnvelope, orderFrom, pageOf } from '../common/list-query.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { LimitsService } from '../limits/limits.service.js';
 import { OneTimeTokensService } from '../one-time-tokens/one-time-tokens.service.js';
@@ -58,8 +58,7 @@ export class UserManagementService {
   ) {}
 
   async list(query: ListUsersQueryDto): Promise<ListEnvelope<UserDto>> {
-    const limit = query.limit ?? DEFAULT_LIMIT;
-    const offset = query.offset ?? 0;
+    const { limit, offset } = pageOf(query);
     const base: FindOptionsWhere<UserEntity> = {};
     if (query.is_active !== undefined) base.isActive = query.is_active === 'true';
     let where: FindOptionsWhere<UserEntity> | FindOptionsWhere<UserEntity>[] = base;
@@ -209,7 +208,7 @@ export class UserManagementService {
     await this.limits.unlock(actor, target, request);
   }
 
-  async listSessions(actor: Principal, username: string, limit: number, offset: number): Promise<ListEnvelope<SessionDto>> {
+  async listSessions(actor: Principal, username: string, { limit, offset }: { limit: number; offset: number }): Promise<ListEnvelope<SessionDto>> {
     const target = await this.target(username, actor, 'users:read');
     const now = new Date(this.clock.now());
     const [rows, total] = await this.sessionRows.findAndCount({
