@@ -73,6 +73,20 @@ describe.each(DATABASES)('account lockout on %s (SEC-22, SEC-24, SEC-25)', (kind
     expect((await attempt(user.username, password)).status).toBe(400);
   });
 
+  it('a parallel burst is checked only up to the threshold: the rest are refused unchecked', async () => {
+    const { user, password } = await t.createUser();
+    const answers = await Promise.all([
+      ...Array.from({ length: 29 }, () => attempt(user.username, 'Wrong-password-1')),
+      attempt(user.username, password),
+    ]);
+    const reasons = (await t.dataSource.getRepository(AuditEventEntity).findBy({ action: 'login.failure', targetId: user.id })).map(
+      (e) => e.details!.reason,
+    );
+    const checked = reasons.filter((r) => r === 'bad_password').length + answers.filter((a) => a.status === 200).length;
+    expect(checked).toBeLessThanOrEqual(5);
+    expect(reasons.filter((r) => r === 'locked').length).toBeGreaterThanOrEqual(25);
+  });
+
   it('unknown usernames are counted too, with the same answers', async () => {
     const answers = [];
     for (let i = 0; i < 7; i++) answers.push((await attempt('nobody-by-that-name', 'Wrong-password-1')).body);

@@ -137,6 +137,8 @@ describe('two instances on one PostgreSQL and one Redis', () => {
     const down = await call(b, 'POST', '/auth/token', undefined, { grant_type: 'password', username, password });
     expect(down.status).toBe(503);
     expect(down.body.error).toBe('temporarily_unavailable');
+    const reset = await call(b, 'POST', '/auth/password-reset', undefined, { email: `${username}@example.test` });
+    expect(reset.status).toBe(503);
     expect((await call(b, 'GET', '/auth/me', kept.access_token)).status).toBe(200);
     expect((await call(b, 'POST', '/auth/logout', revoked.access_token)).status).toBe(204);
     // A missed the broadcast: with Redis down it must not trust its cache.

@@ -46,6 +46,13 @@ export class ApiKeyEntity {
   @Column({ type: 'simple-json', nullable: true })
   scopes!: string[] | null;
 
+  /**
+   * The scopes were not chosen but copied from what the owner held when someone else made
+   * the key: they bound it, but grant nothing "explicitly" (minting keys, changing credentials).
+   */
+  @Column({ name: 'scopes_pinned', type: Boolean, default: false })
+  scopesPinned!: boolean;
+
   @Column({ name: 'expires_at', type: Date, nullable: true })
   expiresAt!: Date | null;
 

@@ -126,7 +126,7 @@ export class ApiKeysService implements OnModuleDestroy {
   /** Effective permissions: the key's scopes ∩ the owner's current permissions (none: the owner's). */
   private async principalFor(key: ApiKeyEntity): Promise<Principal> {
     const scopes = key.scopes ? new Set(key.scopes) : null;
-    const base = { sessionId: null, apiKeyId: key.id, scopes, authMethod: 'api_key' as const };
+    const base = { sessionId: null, apiKeyId: key.id, scopes: key.scopesPinned ? null : scopes, authMethod: 'api_key' as const };
     if (key.userId) {
       const user = await this.users.findOneBy({ id: key.userId });
       if (!user || !user.isActive) throw new FabricAuthError('inactive');
@@ -195,6 +195,11 @@ export class ApiKeysService implements OnModuleDestroy {
       if (missing.length > 0) throw new ForbiddenException(`The key's owner does not hold ${missing.join(', ')}`);
     }
     requireHoldsAll(actor, scopes ?? held.permissions, 'issue a key with these permissions');
+    // A key made for someone else is pinned to what its owner holds now: it must not grow
+    // with its owner beyond what its creator could grant.
+    const byOwner = owner.kind === 'user' && actor.kind === 'user' && actor.id === owner.id;
+    const scopesPinned = scopes === null && !byOwner;
+    if (scopesPinned) scopes = [...held.permissions].sort();
     const days = input.expires_in_days ?? this.options.apiKeyDefaultDays;
     if (days > this.options.apiKeyMaxDays) throw new BadRequestException(`expires_in_days must not exceed ${this.options.apiKeyMaxDays}`);
     const now = this.clock.now();
@@ -208,6 +213,7 @@ export class ApiKeysService implements OnModuleDestroy {
       userId: owner.kind === 'user' ? owner.id : null,
       serviceAccountId: owner.kind === 'service_account' ? owner.id : null,
       scopes,
+      scopesPinned,
       expiresAt: new Date(now + days * DAY_MS),
       createdAt: new Date(now),
       lastUsedAt: null,
@@ -229,6 +235,8 @@ export class ApiKeysService implements OnModuleDestroy {
   /** A new secret under the same id, scopes and owner; the old one works for the grace period. */
   async reroll(actor: Principal, key: ApiKeyEntity, mintScope: string, request: HttpRequestLike): Promise<CreatedApiKeyDto> {
     this.requireMayMint(actor, mintScope);
+    const owner: KeyOwner = key.userId ? { kind: 'user', id: key.userId } : { kind: 'service_account', id: key.serviceAccountId! };
+    requireHoldsAll(actor, key.scopes ?? (await this.permissionsOf(owner)).permissions, 'reroll a key with these permissions');
     const now = this.clock.now();
     if (key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt.getTime() <= now)) {
       throw new ConflictException('A revoked or expired key cannot be rerolled');

@@ -96,7 +96,7 @@ export class UserApiKeysController {
     @Req() request: HttpRequestLike,
   ): Promise<void> {
     const owner = await this.userAccounts.target(username, actor, 'api_keys:revoke');
-    requireMayManage(actor, owner);
+    await this.userAccounts.requireMayAdminister(actor, owner);
     const key = await this.key({ kind: 'user', id: owner.id }, id);
     await this.apiKeys.revoke(actor, key, request);
   }

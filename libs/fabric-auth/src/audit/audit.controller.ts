@@ -1,50 +1,63 @@
 import { BadRequestException, Controller, Get, Query, UseGuards, UsePipes } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsString, Matches, MaxLength } from 'class-validator';
 import { And, type FindOptionsWhere, LessThan, MoreThanOrEqual, type Repository } from 'typeorm';
 import { FabricGuard } from '../authz/fabric.guard.js';
 import { RequirePermission } from '../authz/require-permission.decorator.js';
 import { ListQueryDto, pageOf } from '../common/list-query.js';
 import { fabricValidationPipe } from '../common/validation.js';
 import { type AuditDetails, AuditEventEntity } from './audit-event.entity.js';
+import { OptionalField } from '../common/optional-field.decorator.js';
+
+/** The forms `Date` parses the same everywhere; week dates and basic format are refused. */
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+
+function parsedDate(value: string | undefined, name: string): Date | undefined {
+  if (value === undefined) return undefined;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new BadRequestException(`${name} is not a valid date`);
+  return date;
+}
 
 export class AuditQueryDto extends ListQueryDto {
   @ApiPropertyOptional({ description: 'Actor id or name' })
-  @IsOptional()
+  @OptionalField()
   @IsString()
   @MaxLength(150)
   actor?: string;
 
   @ApiPropertyOptional({ example: 'login.failure' })
-  @IsOptional()
+  @OptionalField()
   @IsString()
   @Matches(/^[a-z_.]{1,64}$/, { message: 'action must be an action name such as login.failure' })
   action?: string;
 
   @ApiPropertyOptional({ description: 'Target id (user id, session id, role name…)' })
-  @IsOptional()
+  @OptionalField()
   @IsString()
   @MaxLength(200)
   target?: string;
 
   @ApiPropertyOptional({ enum: ['success', 'failure'] })
-  @IsOptional()
+  @OptionalField()
   @IsIn(['success', 'failure'])
   outcome?: string;
 
-  @ApiPropertyOptional({ description: 'ISO 8601; events at or after' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
+  @ApiPropertyOptional({ description: 'Date or date-time (ISO 8601 extended, e.g. 2026-11-28T12:00:00Z); events at or after' })
+  @OptionalField()
+  @IsString()
+  @Matches(ISO_DATE_TIME, { message: 'since must be an ISO 8601 date or date-time such as 2026-11-28T12:00:00Z' })
   since?: string;
 
-  @ApiPropertyOptional({ description: 'ISO 8601; events before' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
+  @ApiPropertyOptional({ description: 'Date or date-time (ISO 8601 extended); events before' })
+  @OptionalField()
+  @IsString()
+  @Matches(ISO_DATE_TIME, { message: 'until must be an ISO 8601 date or date-time such as 2026-11-28T12:00:00Z' })
   until?: string;
 
   @ApiPropertyOptional({ enum: ['occurred_at', '-occurred_at'], default: '-occurred_at' })
-  @IsOptional()
+  @OptionalField()
   @IsIn(['occurred_at', '-occurred_at'])
   sort?: string;
 }
@@ -91,8 +104,8 @@ export class AuditController {
     if (query.action) base.action = query.action;
     if (query.target) base.targetId = query.target;
     if (query.outcome) base.outcome = query.outcome;
-    const since = query.since ? new Date(query.since) : undefined;
-    const until = query.until ? new Date(query.until) : undefined;
+    const since = parsedDate(query.since, 'since');
+    const until = parsedDate(query.until, 'until');
     if (since && until && since >= until) throw new BadRequestException('since must be before until');
     if (since && until) base.occurredAt = And(MoreThanOrEqual(since), LessThan(until));
     else if (since) base.occurredAt = MoreThanOrEqual(since);

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Post, Req, Res, UseFilters, UseGuards, UsePipes } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpCode, HttpStatus, Post, Req, Res, UseFilters, UseGuards, UsePipes } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -160,7 +160,8 @@ export class AuthController {
     @Req() request: HttpRequestLike,
     @Res({ passthrough: true }) response: unknown,
   ): Promise<AcceptedDto> {
-    const target = (dto.email ?? dto.username ?? '').normalize('NFKC').trim().toLowerCase();
+    if ((dto.email === undefined) === (dto.username === undefined)) throw new BadRequestException('give exactly one of email and username');
+    const target = (dto.email ?? dto.username)!.normalize('NFKC').trim().toLowerCase();
     await this.limits.throttle(request, response, 'password_reset', target);
     await this.recovery.requestReset(dto, request);
     return { detail: 'If the account exists, a reset link has been sent' };

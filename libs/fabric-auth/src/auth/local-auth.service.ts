@@ -45,12 +45,11 @@ export class LocalAuthService {
     const user = await this.users.findForLogin(login);
     // Unknown names are counted too, so a lock says nothing about whether an account exists.
     const accountKey = user?.id ?? `name:${login.includes('@') ? normalizeEmail(login) : normalizeUsername(login)}`;
-    const lockedFor = await this.limits.accountLockedFor(accountKey);
+    const attempt = await this.limits.registerLoginAttempt(accountKey);
     const matches = await this.passwords.verify(password, user?.passwordHash);
-    if (!user || !matches || !user.isActive || lockedFor > 0) {
-      const reason = !user ? 'unknown_user' : lockedFor > 0 ? 'locked' : !user.isActive ? 'inactive' : 'bad_password';
-      // The right password during a lock is refused but not counted: it must not lengthen the lock.
-      if (!(lockedFor > 0 && matches)) await this.limits.registerLoginFailure(accountKey, user, request);
+    if (!user || !matches || !user.isActive || attempt.refused) {
+      const reason = !user ? 'unknown_user' : attempt.refused ? 'locked' : !user.isActive ? 'inactive' : 'bad_password';
+      if (attempt.lockedNow && user) await this.limits.auditLock(user, attempt.count, request);
       await this.audit.record({
         action: 'login.failure',
         outcome: 'failure',

@@ -1,4 +1,4 @@
-import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { HttpException, HttpStatus, Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { AuditService } from '../audit/audit.service.js';
 import { type HttpRequestLike, setResponseHeader } from '../common/request-info.js';
@@ -33,6 +33,11 @@ export const RATE_LIMITS = {
 
 /** Failed API keys from one address before it gets 429s instead of 401s. */
 export const API_KEY_FAILURE_POLICY: FailurePolicy = { threshold: 30, windowMs: MINUTE, lockMs: MINUTE, maxLockMs: 15 * MINUTE };
+
+/** A counter store that cannot answer: refuse the request (fail closed) with a clear 503. */
+function unavailable(error: unknown): never {
+  throw new ServiceUnavailableException('Rate limiting is temporarily unavailable', { cause: error });
+}
 
 export class TooManyRequestsException extends HttpException {
   constructor(readonly retryAfterSeconds: number) {
@@ -72,7 +77,7 @@ export class LimitsService {
     const targetRule = `${rule}_target` as keyof typeof RATE_LIMITS;
     if (target !== undefined && targetRule in RATE_LIMITS) counted.push([`${targetRule}:${target}`, RATE_LIMITS[targetRule]]);
     for (const [key, spec] of counted) {
-      const record = await this.throttler.increment(key, spec.ttl, spec.limit, spec.block, 'fabric');
+      const record = await this.throttler.increment(key, spec.ttl, spec.limit, spec.block, 'fabric').catch(unavailable);
       if (record.isBlocked) {
         const retryAfter = Math.max(1, record.timeToBlockExpire);
         setResponseHeader(response, 'Retry-After', String(retryAfter));
@@ -85,25 +90,26 @@ export class LimitsService {
     return `login:${accountKey}`;
   }
 
-  /** Milliseconds the account's password login stays locked (0: open). */
-  accountLockedFor(accountKey: string): Promise<number> {
-    return this.options.lockoutThreshold > 0 ? this.lockouts.lockedFor(this.accountKey(accountKey)) : Promise.resolve(0);
+  /**
+   * Counts a password attempt before its password is checked, atomically, so a burst of
+   * parallel guesses cannot all be checked before the lock lands: from the threshold on,
+   * attempts are refused whatever the password. A success clears the count.
+   */
+  async registerLoginAttempt(accountKey: string): Promise<{ refused: boolean; lockedNow: boolean; count: number }> {
+    if (this.options.lockoutThreshold === 0) return { refused: false, lockedNow: false, count: 0 };
+    const result = await this.lockouts.registerFailure(this.accountKey(accountKey), this.loginPolicy);
+    return { refused: result.lockedForMs > 0 && !result.lockedNow, lockedNow: result.lockedNow, count: result.count };
   }
 
-  /** One failed password login; locks the account at the threshold (audited). */
-  async registerLoginFailure(accountKey: string, user: { id: string; username: string } | null, request: HttpRequestLike): Promise<void> {
-    if (this.options.lockoutThreshold === 0) return;
-    const result = await this.lockouts.registerFailure(this.accountKey(accountKey), this.loginPolicy);
-    if (result.lockedNow && user) {
-      await this.audit.record({
-        action: 'user.lock',
-        outcome: 'success',
-        actor: null,
-        target: { type: 'user', id: user.id },
-        request,
-        details: { failures: result.count, locked_seconds: Math.ceil(result.lockedForMs / 1000) },
-      });
-    }
+  async auditLock(user: { id: string }, failures: number, request: HttpRequestLike): Promise<void> {
+    await this.audit.record({
+      action: 'user.lock',
+      outcome: 'success',
+      actor: null,
+      target: { type: 'user', id: user.id },
+      request,
+      details: { failures, locked_seconds: this.options.lockoutDuration },
+    });
   }
 
   /** After a successful login, a confirmed reset or an admin's unlock. */

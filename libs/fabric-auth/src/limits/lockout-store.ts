@@ -49,6 +49,7 @@ export function lockDuration(policy: FailurePolicy, nthLock: number): number {
 
 export class InMemoryLockoutStore implements FabricLockoutStore {
   private readonly counters = new Map<string, Counter>();
+  private nextSweepAt = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -80,10 +81,12 @@ export class InMemoryLockoutStore implements FabricLockoutStore {
     this.counters.delete(key);
   }
 
+  /** Forgets counters that no longer lock anything; at most every 10 s, so a flood of names costs O(1) per failure. */
   private sweep(now: number): void {
-    if (this.counters.size < 10_000) return;
+    if (this.counters.size < 10_000 || now < this.nextSweepAt) return;
+    this.nextSweepAt = now + 10_000;
     for (const [key, c] of this.counters) {
-      if (c.windowEndsAt <= now && c.lockedUntil <= now && c.locksResetAt <= now) this.counters.delete(key);
+      if (c.windowEndsAt <= now && c.lockedUntil <= now && (c.locks === 0 || c.locksResetAt <= now)) this.counters.delete(key);
     }
   }
 }

@@ -1,6 +1,6 @@
 import { BadRequestException, ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, Like, MoreThan, type FindOptionsWhere, type Repository } from 'typeorm';
+import { IsNull, MoreThan, Raw, type FindOptionsWhere, type Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { requireHoldsAll, requireInteractive, requireMayManage } from '../authz/access-rules.js';
 import { FabricClock } from '../common/clock.js';
@@ -65,9 +65,10 @@ export class UserManagementService {
     if (query.q) {
       // Prefix match on stored (normalised) values; LIKE wildcards in the input are literal.
       const prefix = `${normalizeUsername(query.q).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const startsWith = Raw((column) => `${column} LIKE :prefix ESCAPE '\\'`, { prefix });
       where = [
-        { ...base, username: Like(prefix) },
-        { ...base, email: Like(prefix) },
+        { ...base, username: startsWith },
+        { ...base, email: startsWith },
       ];
     }
     const [rows, total] = await this.users.findAndCount({
@@ -117,10 +118,12 @@ export class UserManagementService {
 
   async update(actor: Principal, username: string, dto: UpdateUserDto, request: HttpRequestLike): Promise<UserDto> {
     const target = await this.target(username);
-    requireMayManage(actor, target);
+    await this.requireMayAdminister(actor, target);
     const changes: Partial<UserEntity> = {};
     if (dto.username !== undefined && dto.username !== target.username) changes.username = normalizeUsername(dto.username);
     if (dto.email !== undefined && normalizeEmail(dto.email) !== target.email) {
+      // Where reset links go is a credential: API keys may not move it without an explicit scope.
+      requireInteractive(actor, 'change an email', 'users:modify');
       changes.email = normalizeEmail(dto.email);
       changes.emailVerified = false;
       if (actor.kind === 'user' && actor.id === target.id) await this.requireCurrentPassword(target.id, dto.current_password, 403);
@@ -142,6 +145,8 @@ export class UserManagementService {
         throw error;
       }
     }
+    // A link mailed to the old address must not outlive the change.
+    if (changes.email !== undefined) await this.oneTimeTokens.voidAll(target.id);
     if (newRoles) await this.roles.assign({ userId: target.id }, newRoles.map((r) => r.name));
     else if (Object.keys(changes).length > 0) await this.accounts.forgetCachedPrincipal(target.id);
     await this.audit.record({
@@ -157,7 +162,7 @@ export class UserManagementService {
 
   async setActive(actor: Principal, username: string, active: boolean, request: HttpRequestLike): Promise<UserDto> {
     const target = await this.target(username);
-    requireMayManage(actor, target);
+    await this.requireMayAdminister(actor, target);
     if (!active && target.isSystemAdmin && target.isActive) {
       const activeAdmins = await this.users.countBy({ isSystemAdmin: true, isActive: true });
       if (activeAdmins <= 1) throw new ConflictException('The last active system admin cannot be deactivated');
@@ -186,10 +191,11 @@ export class UserManagementService {
       await this.requireCurrentPassword(target.id, dto.current_password, 400);
     } else {
       if (!principalHasPermission(actor, 'users:modify')) throw new ForbiddenException('Missing permission: users:modify');
-      requireMayManage(actor, target);
+      await this.requireMayAdminister(actor, target);
     }
     this.checkPolicy(dto.new_password, target.username, target.email);
     await this.accounts.setPassword(target.id, dto.new_password);
+    await this.oneTimeTokens.voidAll(target.id);
     const revoked = await this.sessions.revokeAllOfUser(target.id, 'password_change', self ? (actor.sessionId ?? undefined) : undefined);
     await this.audit.record({
       action: 'user.password_change',
@@ -204,7 +210,7 @@ export class UserManagementService {
   /** Clears a password-login lock before it expires (audited). */
   async unlock(actor: Principal, username: string, request: HttpRequestLike): Promise<void> {
     const target = await this.target(username);
-    requireMayManage(actor, target);
+    await this.requireMayAdminister(actor, target);
     await this.limits.unlock(actor, target, request);
   }
 
@@ -236,7 +242,7 @@ export class UserManagementService {
 
   async revokeSession(actor: Principal, username: string, sessionId: string, request: HttpRequestLike): Promise<void> {
     const target = await this.target(username, actor, 'users:modify');
-    requireMayManage(actor, target);
+    await this.requireMayAdminister(actor, target);
     const live = await this.sessionRows.findOneBy({ id: sessionId, userId: target.id, revokedAt: IsNull() });
     if (!live) throw new NotFoundException('Session not found');
     await this.sessions.revoke(sessionId, 'revoked');
@@ -245,7 +251,7 @@ export class UserManagementService {
 
   async revokeAllSessions(actor: Principal, username: string, request: HttpRequestLike): Promise<number> {
     const target = await this.target(username, actor, 'users:modify');
-    requireMayManage(actor, target);
+    await this.requireMayAdminister(actor, target);
     const revoked = await this.sessions.revokeAllOfUser(target.id, 'revoked');
     await this.audit.record({
       action: 'session.revoke_all',
@@ -261,13 +267,26 @@ export class UserManagementService {
   /** The user named in the path, 404 when unknown; with `permission`, self or that permission (403 first). */
   async target(username: string, actor?: Principal, permission?: string): Promise<UserEntity> {
     const normalized = normalizeUsername(username);
-    const self = actor?.kind === 'user' && actor.username === normalized;
+    // A scoped key is held to its scopes even on its owner's own account.
+    const self = actor?.kind === 'user' && actor.username === normalized && actor.scopes === null;
     if (actor && permission && !self && !principalHasPermission(actor, permission)) {
       throw new ForbiddenException(`Missing permission: ${permission}`);
     }
     const user = normalized.length <= 150 ? await this.users.findOneBy({ username: normalized }) : null;
     if (!user) throw new NotFoundException('User not found');
     return user;
+  }
+
+  /**
+   * Acting on another account (its password, email, roles, sessions, lock, activity) needs
+   * holding everything that account holds, so users:modify is not a way into a richer
+   * account; only the system admin touches the system admin.
+   */
+  async requireMayAdminister(actor: Principal, target: UserEntity): Promise<void> {
+    requireMayManage(actor, target);
+    if (actor.kind === 'user' && actor.id === target.id) return;
+    const held = await this.roles.grantsOf({ userId: target.id });
+    requireHoldsAll(actor, held.permissions, 'act on an account holding more than you');
   }
 
   private async view(user: UserEntity): Promise<UserDto> {

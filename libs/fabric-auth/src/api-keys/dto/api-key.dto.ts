@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsInt, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { OptionalField } from '../../common/optional-field.decorator.js';
 
 const PERMISSION = /^[a-z][a-z0-9_-]*:[a-z0-9_*-]+$/;
 
@@ -13,7 +14,7 @@ export class CreateApiKeyDto {
   name!: string;
 
   @ApiPropertyOptional({ type: [String], example: ['audit:read', 'users:read'], description: 'Absent: the owner’s permissions' })
-  @IsOptional()
+  @OptionalField()
   @IsArray()
   @ArrayMaxSize(200)
   @IsString({ each: true })
@@ -21,7 +22,7 @@ export class CreateApiKeyDto {
   scopes?: string[];
 
   @ApiPropertyOptional({ example: 90, description: 'Default and maximum set by auth.api_key_default_days / api_key_max_days' })
-  @IsOptional()
+  @OptionalField()
   @Type(() => Number)
   @IsInt()
   @Min(1)

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { IsEmail, IsString, Matches, MaxLength } from 'class-validator';
 import { PASSWORD_INPUT_MAX_LENGTH } from '../../passwords/password-hasher.js';
+import { OptionalField } from '../../common/optional-field.decorator.js';
 
 const ONE_TIME_TOKEN = /^[A-Za-z0-9_-]{1,128}$/;
 
@@ -18,14 +19,14 @@ export class ActivateDto {
 
 export class PasswordResetRequestDto {
   @ApiPropertyOptional({ description: 'The account’s email (or give username)' })
-  @ValidateIf((dto: PasswordResetRequestDto) => dto.username === undefined)
+  @OptionalField()
   @IsString()
   @MaxLength(320)
   @IsEmail({}, { message: 'email must be an email address' })
   email?: string;
 
-  @ApiPropertyOptional()
-  @IsOptional()
+  @ApiPropertyOptional({ description: 'The account’s username (or give email)' })
+  @OptionalField()
   @IsString()
   @MaxLength(150)
   username?: string;

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsString, Matches, MaxLength } from 'class-validator';
 import { ListQueryDto } from '../../common/list-query.js';
+import { OptionalField } from '../../common/optional-field.decorator.js';
 
 const NAME = /^[a-z0-9][a-z0-9_.-]{1,99}$/;
 const ROLE_NAME = /^[a-z][a-z0-9_.-]{0,63}$/;
@@ -12,13 +13,13 @@ export class CreateServiceAccountDto {
   name!: string;
 
   @ApiPropertyOptional({ example: 'nightly ETL job' })
-  @IsOptional()
+  @OptionalField()
   @IsString()
   @MaxLength(500)
   description?: string;
 
   @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
+  @OptionalField()
   @IsArray()
   @ArrayMaxSize(50)
   @IsString({ each: true })
@@ -26,11 +27,11 @@ export class CreateServiceAccountDto {
   roles?: string[];
 }
 
-export class UpdateServiceAccountDto extends PartialType(CreateServiceAccountDto) {}
+export class UpdateServiceAccountDto extends PartialType(CreateServiceAccountDto, { skipNullProperties: false }) {}
 
 export class ListServiceAccountsQueryDto extends ListQueryDto {
   @ApiPropertyOptional({ enum: ['true', 'false'] })
-  @IsOptional()
+  @OptionalField()
   @IsIn(['true', 'false'], { message: 'is_active must be true or false' })
   is_active?: 'true' | 'false';
 }

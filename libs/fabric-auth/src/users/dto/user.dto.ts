@@ -5,7 +5,6 @@ import {
   IsArray,
   IsEmail,
   IsIn,
-  IsOptional,
   IsString,
   Matches,
   MaxLength,
@@ -13,6 +12,7 @@ import {
 } from 'class-validator';
 import { ListQueryDto, sortPattern } from '../../common/list-query.js';
 import { PASSWORD_INPUT_MAX_LENGTH } from '../../passwords/password-hasher.js';
+import { OptionalField } from '../../common/optional-field.decorator.js';
 
 const ROLE_NAME = /^[a-z][a-z0-9_.-]{0,63}$/;
 const USERNAME = /^[a-z0-9][a-z0-9_.-]{1,149}$/;
@@ -36,19 +36,19 @@ export class CreateUserDto {
   email!: string;
 
   @ApiPropertyOptional({ example: 'Alice Liddell' })
-  @IsOptional()
+  @OptionalField()
   @IsString()
   @MaxLength(200)
   full_name?: string;
 
   @ApiPropertyOptional({ description: 'Absent: the user receives an activation link and sets it' })
-  @IsOptional()
+  @OptionalField()
   @IsString()
   @MaxLength(PASSWORD_INPUT_MAX_LENGTH)
   password?: string;
 
   @ApiPropertyOptional({ type: [String], example: ['viewer'] })
-  @IsOptional()
+  @OptionalField()
   @IsArray()
   @ArrayMaxSize(50)
   @IsString({ each: true })
@@ -56,9 +56,9 @@ export class CreateUserDto {
   roles?: string[];
 }
 
-export class UpdateUserDto extends PartialType(OmitType(CreateUserDto, ['password'] as const)) {
+export class UpdateUserDto extends PartialType(OmitType(CreateUserDto, ['password'] as const), { skipNullProperties: false }) {
   @ApiPropertyOptional({ description: 'Required to change one’s own email' })
-  @IsOptional()
+  @OptionalField()
   @IsString()
   @MaxLength(PASSWORD_INPUT_MAX_LENGTH)
   current_password?: string;
@@ -66,7 +66,7 @@ export class UpdateUserDto extends PartialType(OmitType(CreateUserDto, ['passwor
 
 export class ChangePasswordDto {
   @ApiPropertyOptional({ description: 'Required when changing one’s own password' })
-  @IsOptional()
+  @OptionalField()
   @IsString()
   @MaxLength(PASSWORD_INPUT_MAX_LENGTH)
   current_password?: string;
@@ -82,18 +82,18 @@ export const USER_SORT_FIELDS = ['created_at', 'username', 'email'] as const;
 
 export class ListUsersQueryDto extends ListQueryDto {
   @ApiPropertyOptional({ description: 'Prefix of the username or email' })
-  @IsOptional()
+  @OptionalField()
   @IsString()
   @MaxLength(150)
   q?: string;
 
   @ApiPropertyOptional({ enum: ['true', 'false'] })
-  @IsOptional()
+  @OptionalField()
   @IsIn(['true', 'false'], { message: 'is_active must be true or false' })
   is_active?: 'true' | 'false';
 
   @ApiPropertyOptional({ enum: USER_SORT_FIELDS.flatMap((f) => [f, `-${f}`]), default: 'created_at' })
-  @IsOptional()
+  @OptionalField()
   @IsString()
   @Matches(sortPattern(USER_SORT_FIELDS), { message: `sort must be one of ${USER_SORT_FIELDS.join(', ')} (prefix - to descend)` })
   sort?: string;
