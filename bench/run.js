@@ -154,7 +154,7 @@ async function apiKeyThroughput(base) {
     { name: 'FabricGuard, Bearer JWT', headers: { authorization: `Bearer ${token}` } },
     { name: 'FabricGuard, X-API-Key', headers: { 'x-api-key': key } },
   ];
-  const url = `${base}/api/v1/demo/protected`;
+  const url = `${base}/api/v1/demo/bench/guarded`;
   for (const route of routes) await measure(url, route.headers);
   const samples = routes.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
@@ -216,10 +216,10 @@ try {
   const bearer = await login(base, false);
   const browser = await login(base, true);
   const routes = [
-    { name: 'unguarded', url: `${base}/api/v1/demo/ping`, headers: {} },
+    { name: 'unguarded', url: `${base}/api/v1/demo/bench/unguarded`, headers: {} },
     { name: 'JWT signature only (no revocation check)', url: `${base}/api/v1/demo/bench/signature-only`, headers: { authorization: `Bearer ${bearer.token}` } },
-    { name: 'FabricGuard, Bearer JWT', url: `${base}/api/v1/demo/protected`, headers: { authorization: `Bearer ${bearer.token}` } },
-    { name: 'FabricGuard, cookie', url: `${base}/api/v1/demo/protected`, headers: { cookie: browser.cookie } },
+    { name: 'FabricGuard, Bearer JWT', url: `${base}/api/v1/demo/bench/guarded`, headers: { authorization: `Bearer ${bearer.token}` } },
+    { name: 'FabricGuard, cookie', url: `${base}/api/v1/demo/bench/guarded`, headers: { cookie: browser.cookie } },
   ];
   for (const route of routes) await measure(route.url, route.headers); // warm-up: JIT, caches
   const samples = routes.map(() => []);

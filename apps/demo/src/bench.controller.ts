@@ -1,6 +1,6 @@
 import { type CanActivate, Controller, type ExecutionContext, Get, Injectable, UnauthorizedException, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { TokenService } from 'nestjs-fabric-auth';
+import { FabricGuard, TokenService } from 'nestjs-fabric-auth';
 
 /**
  * FOR THE BENCHMARK ONLY — never protect a real route like this. It checks the JWT's
@@ -23,9 +23,21 @@ class SignatureOnlyGuard implements CanActivate {
   }
 }
 
+/** One handler body, three guards: what `npm run bench` compares is the guard alone. */
 @ApiExcludeController()
 @Controller('api/v1/demo/bench')
 export class BenchController {
+  @Get('unguarded')
+  unguarded(): { ok: true } {
+    return { ok: true };
+  }
+
+  @Get('guarded')
+  @UseGuards(FabricGuard)
+  guarded(): { ok: true } {
+    return { ok: true };
+  }
+
   @Get('signature-only')
   @UseGuards(SignatureOnlyGuard)
   signatureOnly(): { ok: true } {
