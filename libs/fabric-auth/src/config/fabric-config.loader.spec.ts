@@ -59,6 +59,24 @@ describe('YAML config loader', () => {
     expect(options.roles).toEqual({ viewer: ['users:list'] });
   });
 
+  it('deeper variables reach into mappings: providers and roles', () => {
+    const tree = readFabricConfigTree({
+      env: {
+        FABRIC_AUTH__SECRET_KEY: SECRET,
+        FABRIC_AUTH__SYSTEM_ADMIN_PASSWORD: 'Env-passw0rd-123',
+        FABRIC_AUTH__PROVIDERS__OIDC__ISSUER: 'https://idp.example.com',
+        FABRIC_AUTH__PROVIDERS__OIDC__CLIENT_ID: '1234567',
+        FABRIC_AUTH__PROVIDERS__OIDC__REDIRECT_URI: 'https://app.example.com/api/v1/auth/oidc/callback',
+        FABRIC_AUTH__PROVIDERS__OIDC__JIT_PROVISIONING: 'true',
+        FABRIC_AUTH__ROLES__VIEWER: '["users:list"]',
+      },
+    });
+    const options = fabricAuthOptionsFromTree(tree);
+    expect(options.providers?.oidc).toMatchObject({ issuer: 'https://idp.example.com', clientId: '1234567', jitProvisioning: true });
+    expect(options.roles).toEqual({ viewer: ['users:list'] });
+    expect(problemsOf(() => readFabricConfigTree({ env: { FABRIC_AUTH__SECRET_KEY__X: 'y' } }))[0]).toContain('FABRIC_AUTH__SECRET_KEY__X');
+  });
+
   it.each([
     ['a short secret', { auth: { secret_key: 'short', system_admin_password: 'Adm1n-passw0rd' } }, 'auth.secret_key: must be at least 32 characters'],
     ['a missing secret', { auth: { system_admin_password: 'Adm1n-passw0rd' } }, 'auth.secret_key: is required'],

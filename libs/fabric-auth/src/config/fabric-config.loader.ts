@@ -30,6 +30,22 @@ function envKeyToPath(name: string): string | undefined {
   return name.slice(FABRIC_ENV_PREFIX.length).toLowerCase().split('__').join('.');
 }
 
+const MAPPING_KINDS = new Set(['roleMap', 'oidc']);
+
+/** A value inside a mapping: booleans and JSON lists/objects are parsed; anything else stays text. */
+function nestedEnvValue(raw: string): unknown {
+  const trimmed = raw.trim();
+  if (trimmed === 'true' || trimmed === 'false') return trimmed === 'true';
+  if (trimmed.startsWith('[') || trimmed.startsWith('{')) {
+    try {
+      return JSON.parse(trimmed);
+    } catch {
+      return raw;
+    }
+  }
+  return raw;
+}
+
 function coerceEnvValue(name: string, path: string, raw: string, problems: string[]): unknown {
   const kind = yamlKeyKind(path);
   switch (kind) {
@@ -85,15 +101,21 @@ export function readFabricConfigTree(source: FabricConfigSource = {}): FabricCon
     const path = envKeyToPath(name);
     if (!path || raw === undefined) continue;
     const parts = path.split('.');
-    if (parts.length !== 2 || !yamlKeyKind(path)) {
+    const keyPath = parts.slice(0, 2).join('.');
+    const kind = yamlKeyKind(keyPath);
+    // Deeper paths reach into mappings: FABRIC_AUTH__PROVIDERS__OIDC__CLIENT_ID, FABRIC_AUTH__ROLES__VIEWER.
+    if (parts.length < 2 || !kind || (parts.length > 2 && !MAPPING_KINDS.has(kind))) {
       problems.push(`${name}: does not name a known config key (${path})`);
       continue;
     }
-    const value = coerceEnvValue(name, path, raw, problems);
+    const value = parts.length === 2 ? coerceEnvValue(name, path, raw, problems) : nestedEnvValue(raw);
     if (value === undefined) continue;
-    const [section, key] = parts as [string, string];
-    const body = tree[section];
-    tree[section] = { ...(isPlainObject(body) ? body : {}), [key]: value };
+    let node = tree as Record<string, unknown>;
+    for (const part of parts.slice(0, -1)) {
+      if (!isPlainObject(node[part])) node[part] = {};
+      node = node[part] as Record<string, unknown>;
+    }
+    node[parts.at(-1)!] = value;
   }
   if (problems.length > 0) throw new FabricConfigError(problems);
   return tree;
