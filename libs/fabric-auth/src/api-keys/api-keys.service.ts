@@ -12,6 +12,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { requireHoldsAll } from '../authz/access-rules.js';
 import { PermissionRegistry } from '../authz/permission-registry.js';
 import { FabricClock } from '../common/clock.js';
+import { type ListEnvelope, type ListQueryDto, pageOf } from '../common/list-query.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { FABRIC_REVOCATION_BUS } from '../fabric-auth.constants.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
@@ -263,15 +264,17 @@ export class ApiKeysService implements OnModuleDestroy {
     await this.audit.record({ action: 'api_key.revoke', outcome: 'success', actor, target: { type: 'api_key', id: key.id }, request });
   }
 
-  async list(owner: KeyOwner, limit: number, offset: number): Promise<[ApiKeyDto[], number]> {
+  /** One page of an owner's keys, newest first, with usage counted up to now. */
+  async list(owner: KeyOwner, query: ListQueryDto): Promise<ListEnvelope<ApiKeyDto>> {
     await this.usage.flush();
+    const { limit, offset } = pageOf(query);
     const [rows, total] = await this.keys.findAndCount({
       where: ownerWhere(owner),
       order: { createdAt: 'DESC', id: 'ASC' },
       take: limit,
       skip: offset,
     });
-    return [rows.map(toApiKeyDto), total];
+    return { items: rows.map(toApiKeyDto), total, limit, offset };
   }
 
   findOwned(owner: KeyOwner, id: string): Promise<ApiKeyEntity | null> {

@@ -18,7 +18,7 @@ import { ApiBearerAuth, ApiCookieAuth, ApiCreatedResponse, ApiNoContentResponse,
 import { requireMayManage } from '../authz/access-rules.js';
 import { FabricGuard } from '../authz/fabric.guard.js';
 import { RequirePermission } from '../authz/require-permission.decorator.js';
-import { ListQueryDto, pageOf } from '../common/list-query.js';
+import { ListQueryDto } from '../common/list-query.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { fabricValidationPipe } from '../common/validation.js';
 import { CurrentPrincipal } from '../principal/current-principal.decorator.js';
@@ -48,9 +48,7 @@ export class UserApiKeysController {
   @ApiOkResponse({ type: ApiKeyListDto })
   async list(@Param('username') username: string, @Query() query: ListQueryDto, @CurrentPrincipal() actor: Principal): Promise<ApiKeyListDto> {
     const owner = await this.userAccounts.target(username, actor, 'api_keys:list');
-    const { limit, offset } = pageOf(query);
-    const [items, total] = await this.apiKeys.list({ kind: 'user', id: owner.id }, limit, offset);
-    return { items, total, limit, offset };
+    return this.apiKeys.list({ kind: 'user', id: owner.id }, query);
   }
 
   @Post(':username/api-keys')

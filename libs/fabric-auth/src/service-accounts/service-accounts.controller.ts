@@ -113,9 +113,7 @@ export class ServiceAccountsController {
   @ApiOkResponse({ type: ApiKeyListDto })
   async listKeys(@Param('id') id: string, @Query() query: ListQueryDto): Promise<ApiKeyListDto> {
     const account = await this.accounts.find(id);
-    const { limit, offset } = pageOf(query);
-    const [items, total] = await this.apiKeys.list({ kind: 'service_account', id: account.id }, limit, offset);
-    return { items, total, limit, offset };
+    return this.apiKeys.list({ kind: 'service_account', id: account.id }, query);
   }
 
   @Post(':id/api-keys')
