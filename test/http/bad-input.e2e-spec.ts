@@ -48,6 +48,17 @@ describe.each(DATABASES)('bad input and HTTP hygiene on %s', (kind) => {
     expectNoLeak(res.text);
   });
 
+  it('prototype keys in a body are refused, not silently dropped', async () => {
+    const admin = await t.adminToken();
+    const res = await t.http
+      .post(`${API}/roles`)
+      .auth(admin, { type: 'bearer' })
+      .set('content-type', 'application/json')
+      .send('{"name":"proto-role","permissions":[],"__proto__":{"is_system_admin":true}}');
+    expect(res.status).toBe(400);
+    expect(res.body.message).toBe('body must not contain the key __proto__');
+  });
+
   it('NUL characters are a 400, never a failed query', async () => {
     const token = await t.http.post(`${API}/auth/token`).send({ grant_type: 'password', username: 'ad\u0000min', password: 'x' });
     expect(token.status).toBe(400);

@@ -1,15 +1,26 @@
 import { type ArgumentMetadata, BadRequestException, ValidationPipe } from '@nestjs/common';
 
-function containsNul(value: unknown, depth = 0): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
-  if (depth > 8 || typeof value !== 'object' || value === null) return false;
-  return Object.entries(value).some(([key, v]) => key.includes('\u0000') || containsNul(v, depth + 1));
+/** Keys that name the prototype chain rather than data: refused rather than silently dropped. */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** What no field may hold: NUL (PostgreSQL refuses it in text) or a prototype key. */
+function refusedContent(value: unknown, depth = 0): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? 'must not contain NUL characters' : undefined;
+  if (depth > 8 || typeof value !== 'object' || value === null) return undefined;
+  for (const key of Object.keys(value)) {
+    if (key.includes('\u0000')) return 'must not contain NUL characters';
+    if (PROTOTYPE_KEYS.has(key)) return `must not contain the key ${key}`;
+    const inner = refusedContent((value as Record<string, unknown>)[key], depth + 1);
+    if (inner) return inner;
+  }
+  return undefined;
 }
 
-/** PostgreSQL refuses NUL in text; refuse it up front with a 400 instead of a failed query. */
+/** Refuses NUL and prototype keys up front with a 400, instead of a failed query or a silent drop. */
 class FabricValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (containsNul(value)) throw new BadRequestException(`${metadata.type} must not contain NUL characters`);
+    const problem = refusedContent(value);
+    if (problem) throw new BadRequestException(`${metadata.type} ${problem}`);
     return super.transform(value, metadata);
   }
 }
