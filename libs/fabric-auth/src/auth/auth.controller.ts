@@ -110,7 +110,7 @@ export class AuthController {
     if (setCookies && isCrossSiteRequest(request)) throw new OAuthError('invalid_request', 'cross-site cookie session refused', 403);
     const pair: TokenPair =
       grant.grantType === 'password'
-        ? await this.auth.passwordGrant(grant.username, grant.password, request)
+        ? await this.passwordGrant(grant.username, grant.password, request, response)
         : await this.auth.refreshGrant(refreshToken!, request);
     if (setCookies) this.cookies.set(response, pair);
     return {
@@ -119,6 +119,17 @@ export class AuthController {
       expires_in: pair.expiresIn,
       refresh_token: pair.refreshToken,
     };
+  }
+
+  /** Failed logins are also counted per client address, against spraying one password over many accounts. */
+  private async passwordGrant(username: string, password: string, request: HttpRequestLike, response: unknown): Promise<TokenPair> {
+    await this.limits.requireLoginAllowedFrom(request, response);
+    try {
+      return await this.auth.passwordGrant(username, password, request);
+    } catch (error) {
+      if (error instanceof OAuthError && error.code === 'invalid_grant') await this.limits.registerLoginFailureFrom(request);
+      throw error;
+    }
   }
 
   @Post('logout')

@@ -24,12 +24,15 @@ const MINUTE = 60_000;
  * route, not the raw path, so `//`, a trailing `/` or another case count as the same.
  */
 export const RATE_LIMITS = {
-  token: { limit: 100, ttl: MINUTE, block: MINUTE },
+  token: { limit: 600, ttl: MINUTE, block: MINUTE },
   activate: { limit: 20, ttl: MINUTE, block: MINUTE },
   password_reset: { limit: 10, ttl: MINUTE, block: MINUTE },
   password_reset_target: { limit: 5, ttl: 15 * MINUTE, block: 15 * MINUTE },
   password_reset_confirm: { limit: 20, ttl: MINUTE, block: MINUTE },
 } satisfies Record<string, Rule>;
+
+/** Failed password logins from one address (any accounts) before its logins get 429s. */
+export const LOGIN_FAILURES_PER_ADDRESS: FailurePolicy = { threshold: 50, windowMs: 10 * MINUTE, lockMs: MINUTE, maxLockMs: 15 * MINUTE };
 
 /** Failed API keys from one address before it gets 429s instead of 401s. */
 export const API_KEY_FAILURE_POLICY: FailurePolicy = { threshold: 30, windowMs: MINUTE, lockMs: MINUTE, maxLockMs: 15 * MINUTE };
@@ -120,6 +123,22 @@ export class LimitsService {
   async unlock(actor: Principal, user: { id: string }, request: HttpRequestLike): Promise<void> {
     await this.clearAccount(user.id);
     await this.audit.record({ action: 'user.unlock', outcome: 'success', actor, target: { type: 'user', id: user.id }, request });
+  }
+
+  /** 429 + Retry-After when this address has failed too many password logins lately (password spraying). */
+  async requireLoginAllowedFrom(request: HttpRequestLike, response: unknown): Promise<void> {
+    if (!this.options.rateLimits) return;
+    const lockedFor = await this.lockouts.lockedFor(`login-ip:${this.proxies.clientKey(request)}`).catch(unavailable);
+    if (lockedFor > 0) {
+      const retryAfter = Math.ceil(lockedFor / 1000);
+      setResponseHeader(response, 'Retry-After', String(retryAfter));
+      throw new TooManyRequestsException(retryAfter);
+    }
+  }
+
+  async registerLoginFailureFrom(request: HttpRequestLike): Promise<void> {
+    if (!this.options.rateLimits) return;
+    await this.lockouts.registerFailure(`login-ip:${this.proxies.clientKey(request)}`, LOGIN_FAILURES_PER_ADDRESS).catch(unavailable);
   }
 
   /** One refused API key from this address; the seconds to wait when the address is now locked. */
