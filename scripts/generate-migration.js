@@ -2,12 +2,18 @@
 // the entities and the schema the existing migrations build. Usage:
 //   npm run migration:generate -- <Name> [timestamp]
 // Needs the PostgreSQL of FABRIC_TEST_POSTGRES_URL (a scratch database is created and dropped).
+//
+// The migrations it writes name every table, index and constraint through
+// `fabricSchema(queryRunner)` (libs/fabric-auth/src/migrations/fabric-schema.ts), so they honour
+// the table prefix; a hand-written migration must do the same (see the migrations README).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { FABRIC_AUTH_ENTITIES, fabricAuthMigrations } from 'nestjs-fabric-auth';
+import { fabricSchema } from '../libs/fabric-auth/dist/migrations/fabric-schema.js';
+import { assertSameWithoutPrefix, migrationFile, namesOf, templateOf } from './migration-names.js';
 
 const [name, stamp = String(Date.now())] = process.argv.slice(2);
 if (!name || !/^[A-Z][A-Za-z0-9]+$/.test(name)) {
@@ -16,33 +22,32 @@ if (!name || !/^[A-Z][A-Za-z0-9]+$/.test(name)) {
 }
 const postgresUrl = process.env.FABRIC_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-function quote(sql) {
-  return '`' + sql.replace(/\\/g, '\\\\').replace(/`/g, '\\`').replace(/\$\{/g, '\\${') + '`';
-}
-
 async function diff(options) {
   const dataSource = new DataSource({ ...options, entities: [...FABRIC_AUTH_ENTITIES], migrationsRun: false, logging: false });
   await dataSource.initialize();
   try {
     await dataSource.runMigrations();
-    return await dataSource.driver.createSchemaBuilder().log();
+    const sql = await dataSource.driver.createSchemaBuilder().log();
+    return { sql, names: await namesOf(dataSource) };
   } finally {
     await dataSource.destroy();
   }
 }
 
-function write(driverDir, className, sql) {
-  const up = sql.upQueries.map((q) => `    await queryRunner.query(${quote(q.query)});`).join('\n');
-  const down = [...sql.downQueries].reverse().map((q) => `    await queryRunner.query(${quote(q.query)});`).join('\n');
+function write(driverDir, className, { sql, names }) {
+  if (sql.upQueries.length === 0) {
+    console.log(`${driverDir}: the entities match the migrations; nothing to write`);
+    return;
+  }
+  const templates = (queries) =>
+    queries.map((q) => {
+      const t = templateOf(q.query, names);
+      assertSameWithoutPrefix(t, fabricSchema);
+      return t.template;
+    });
   const file = join('libs/fabric-auth/src/migrations', driverDir, `${stamp}-${name}.ts`);
-  writeFileSync(
-    file,
-    `import type { MigrationInterface, QueryRunner } from 'typeorm';\n\n` +
-      `export class ${className} implements MigrationInterface {\n  name = '${className}';\n\n` +
-      `  async up(queryRunner: QueryRunner): Promise<void> {\n${up}\n  }\n\n` +
-      `  async down(queryRunner: QueryRunner): Promise<void> {\n${down}\n  }\n}\n`,
-  );
-  console.log(`wrote ${file} (${sql.upQueries.length} statements)`);
+  writeFileSync(file, migrationFile(className, templates(sql.upQueries), templates([...sql.downQueries].reverse())));
+  console.log(`wrote ${file} (${sql.upQueries.length} statements); add it to libs/fabric-auth/src/migrations/index.ts`);
 }
 
 const scratch = `fabric_migration_${process.pid}`;

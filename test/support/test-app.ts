@@ -92,9 +92,16 @@ let userCounter = 0;
 
 export async function startTestApp(
   kind: DatabaseKind,
-  settings: { options?: Partial<FabricAuthOptions>; registration?: 'sync' | 'async'; port?: number } = {},
+  settings: {
+    options?: Partial<FabricAuthOptions>;
+    registration?: 'sync' | 'async';
+    port?: number;
+    /** Runs on the scratch database before the app starts (e.g. to create the host app's own tables). */
+    prepare?: (database: DatabaseChoice) => Promise<void>;
+  } = {},
 ): Promise<TestApp> {
   const database = await scratchDatabase(kind);
+  await settings.prepare?.(database.choice);
   const clock = new TestClock();
   const notifications: FabricNotification[] = [];
   const options = resolveFabricAuthOptions({ ...TEST_OPTIONS, ...settings.options });

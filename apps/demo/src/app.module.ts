@@ -27,6 +27,8 @@ export class DemoAppModule {
       registration === 'sync'
         ? FabricAuthModule.forRoot(config.options)
         : FabricAuthModule.forRootAsync({
+            // Table names are fixed before the factory runs, so the prefix is given here too.
+            tablePrefix: config.options.tablePrefix,
             inject: [ConfigService],
             useFactory: (settings: ConfigService) => settings.getOrThrow<FabricAuthOptions>('fabricAuth'),
           });

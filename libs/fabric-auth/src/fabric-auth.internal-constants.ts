@@ -4,3 +4,7 @@ export const FABRIC_RESOLVED_OPTIONS = Symbol('FABRIC_RESOLVED_OPTIONS');
 export const REQUEST_PRINCIPAL = Symbol.for('fabric-auth:principal');
 /** The instance's Redis clients, or null when `server.redis_url` is not set. */
 export const FABRIC_REDIS = Symbol('FABRIC_REDIS');
+/** The table prefix in force when the module was declared. */
+export const FABRIC_TABLE_PREFIX = Symbol('FABRIC_TABLE_PREFIX');
+/** Evaluated at startup only to refuse a DataSource whose table names disagree with it. */
+export const FABRIC_TABLE_PREFIX_CHECK = Symbol('FABRIC_TABLE_PREFIX_CHECK');

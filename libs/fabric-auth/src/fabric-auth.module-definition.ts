@@ -15,12 +15,21 @@ export interface FabricAuthModuleExtras {
    * logs the link. Its dependencies must be resolvable (global, or `imports` of forRootAsync).
    */
   notifier?: Type<FabricNotifier>;
+  /**
+   * Prefix of the library's table, index and constraint names (`fabric_` → `fabric_users`).
+   * Applied when the module is declared, before any DataSource names its tables; the same as
+   * `auth.table_prefix`. Default: none (or what `setFabricAuthTablePrefix` set).
+   */
+  tablePrefix?: string;
 }
 
 export const DEFAULT_EXTRAS: FabricAuthModuleExtras & Required<Pick<FabricAuthModuleExtras, 'isGlobal' | 'routePrefix' | 'controllers'>> = {
   isGlobal: true,
   routePrefix: 'api/v1',
   controllers: { auth: true, users: true, roles: true, audit: true, apiKeys: true, serviceAccounts: true, oidc: true },
+  // Listed so that ConfigurableModuleBuilder keeps them out of the validated options.
+  notifier: undefined,
+  tablePrefix: undefined,
 };
 
 export const {

@@ -2,7 +2,8 @@ import { type DynamicModule, Module, type Provider, type Type } from '@nestjs/co
 import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { PassportModule } from '@nestjs/passport';
 import { ThrottlerStorageService } from '@nestjs/throttler';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { getRepositoryToken, TypeOrmModule } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
 import { ApiKeyUsage } from './api-keys/api-key-usage.js';
 import { ApiKeysService } from './api-keys/api-keys.service.js';
 import { UserApiKeysController } from './api-keys/user-api-keys.controller.js';
@@ -24,7 +25,7 @@ import {
   FABRIC_REVOCATION_BUS,
   FABRIC_THROTTLER_STORAGE,
 } from './fabric-auth.constants.js';
-import { FABRIC_REDIS, FABRIC_RESOLVED_OPTIONS } from './fabric-auth.internal-constants.js';
+import { FABRIC_REDIS, FABRIC_RESOLVED_OPTIONS, FABRIC_TABLE_PREFIX, FABRIC_TABLE_PREFIX_CHECK } from './fabric-auth.internal-constants.js';
 import { TrustedProxies } from './limits/client-ip.js';
 import { InMemoryLockoutStore } from './limits/lockout-store.js';
 import { LimitsService } from './limits/limits.service.js';
@@ -41,7 +42,12 @@ import {
   FabricAuthConfigurableModule,
   type FabricAuthModuleExtras,
 } from './fabric-auth.module-definition.js';
-import { type FabricAuthOptions, resolveFabricAuthOptions, type ResolvedFabricAuthOptions } from './fabric-auth.options.js';
+import {
+  FabricConfigError,
+  type FabricAuthOptions,
+  resolveFabricAuthOptions,
+  type ResolvedFabricAuthOptions,
+} from './fabric-auth.options.js';
 import { LoggingNotifier } from './notifications/notifier.js';
 import { OidcAccounts } from './oidc/oidc-accounts.service.js';
 import { OidcClients } from './oidc/oidc-clients.js';
@@ -66,6 +72,8 @@ import { TokenService } from './tokens/token.service.js';
 import { UserManagementService } from './users/user-management.service.js';
 import { UsersController } from './users/users.controller.js';
 import { UsersService } from './users/users.service.js';
+import { UserEntity } from './users/user.entity.js';
+import { fabricAuthTablePrefix, setFabricAuthTablePrefix } from './storage/table-prefix.js';
 
 const EXPORTED = [
   FabricGuard,
@@ -121,9 +129,34 @@ function controllersFor(extras: FabricAuthModuleExtras): Type[] {
   return controllers.map((c) => mountedAt(prefix, c));
 }
 
+/**
+ * Stops startup when the DataSource named the tables otherwise than the module was declared
+ * with (a prefix set after the DataSource was built, or one that only an async factory gave).
+ */
+function checkTablePrefix(prefix: string, options: ResolvedFabricAuthOptions, users: Repository<UserEntity>): true {
+  const expected = `${users.manager.connection.options.entityPrefix ?? ''}${prefix}users`;
+  if (users.metadata.tableName !== expected) {
+    throw new FabricConfigError([
+      `auth.table_prefix: the DataSource names the users table "${users.metadata.tableName}", not "${expected}"; ` +
+        'set the prefix (FabricAuthModule.forRoot/forRootAsync({ tablePrefix }) or setFabricAuthTablePrefix) before the DataSource is initialised',
+    ]);
+  }
+  if (options.tablePrefix !== '' && options.tablePrefix !== prefix) {
+    throw new FabricConfigError([
+      `auth.table_prefix: "${options.tablePrefix}" came from the async options factory, after the tables were named with prefix "${prefix}"; ` +
+        `pass tablePrefix: "${options.tablePrefix}" to FabricAuthModule.forRootAsync() itself`,
+    ]);
+  }
+  return true;
+}
+
 /** What the module's shape options (extras) add: controllers and the ports' implementations. */
 function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controllers' | 'providers'> {
-  const providers: Provider[] = [{ provide: FABRIC_NOTIFIER, useClass: extras.notifier ?? LoggingNotifier }];
+  if (extras.tablePrefix !== undefined) setFabricAuthTablePrefix(extras.tablePrefix);
+  const providers: Provider[] = [
+    { provide: FABRIC_NOTIFIER, useClass: extras.notifier ?? LoggingNotifier },
+    { provide: FABRIC_TABLE_PREFIX, useValue: fabricAuthTablePrefix() },
+  ];
   return { controllers: controllersFor(extras), providers };
 }
 
@@ -134,6 +167,11 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
       provide: FABRIC_RESOLVED_OPTIONS,
       inject: [FABRIC_AUTH_MODULE_OPTIONS],
       useFactory: (options: FabricAuthOptions) => resolveFabricAuthOptions(options),
+    },
+    {
+      provide: FABRIC_TABLE_PREFIX_CHECK,
+      inject: [FABRIC_TABLE_PREFIX, FABRIC_RESOLVED_OPTIONS, getRepositoryToken(UserEntity)],
+      useFactory: checkTablePrefix,
     },
     { provide: FabricClock, useClass: SystemClock },
     {

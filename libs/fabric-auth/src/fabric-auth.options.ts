@@ -7,6 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { invalidProxyEntry } from './limits/client-ip.js';
 import { isCommonPassword } from './passwords/common-passwords.js';
+import { tablePrefixProblem } from './storage/table-prefix.js';
 
 export interface OidcProviderOptions {
   /** `oidc`; required on named providers, optional on the default one (`providers.oidc`). */
@@ -111,6 +112,12 @@ export interface FabricAuthOptions {
   /** Prefix of every Redis key and channel. Default `fabric-auth:`. */
   redisKeyPrefix?: string;
   /**
+   * Prefix of the library's tables, indexes and constraints (`fabric_` → `fabric_users`), so it
+   * fits beside an app's own `users` or `sessions`. Fixed when the module is declared: with
+   * `forRootAsync`, pass it to `forRootAsync({ tablePrefix })` itself. Default none.
+   */
+  tablePrefix?: string;
+  /**
    * Single sign-on providers by name: `oidc` is the default one (`/auth/oidc/login`), any
    * other name needs `type: oidc` and is served under `/auth/oidc/<name>/login`.
    */
@@ -136,6 +143,8 @@ interface FieldSpec {
   option: keyof FabricAuthOptions;
   kind: 'string' | 'int' | 'bool' | 'stringList' | 'roleMap' | 'oidc';
   required?: boolean;
+  /** A string field whose empty value means something (e.g. no prefix). */
+  allowEmpty?: boolean;
   default?: unknown;
   check?: Check;
 }
@@ -274,6 +283,7 @@ const FIELDS: FieldSpec[] = [
     check: (v) => (/^rediss?:\/\/\S+$/.test(v as string) ? undefined : 'must be a redis:// or rediss:// URL'),
   },
   { yaml: 'server.redis_key_prefix', option: 'redisKeyPrefix', kind: 'string', default: 'fabric-auth:' },
+  { yaml: 'auth.table_prefix', option: 'tablePrefix', kind: 'string', allowEmpty: true, default: '', check: tablePrefixProblem },
 ];
 
 function permissionList(v: unknown): string | undefined {
@@ -392,7 +402,7 @@ function validateField(field: FieldSpec, value: unknown, naming: Naming, problem
   const where = label(field, naming);
   switch (field.kind) {
     case 'string':
-      if (typeof value !== 'string' || value.length === 0) return void problems.push(`${where}: must be a non-empty string`);
+      if (typeof value !== 'string' || (value.length === 0 && !field.allowEmpty)) return void problems.push(`${where}: must be a non-empty string`);
       break;
     case 'int':
       if (typeof value !== 'number' || !Number.isInteger(value)) return void problems.push(`${where}: must be an integer`);

@@ -86,3 +86,5 @@ export { OneTimeTokenEntity, type OneTimeTokenPurpose } from './one-time-tokens/
 export { AuditEventEntity } from './audit/audit-event.entity.js';
 export { UserIdentityEntity } from './oidc/user-identity.entity.js';
 export { FABRIC_AUTH_POSTGRES_MIGRATIONS, FABRIC_AUTH_SQLITE_MIGRATIONS, fabricAuthMigrations } from './migrations/index.js';
+export { fabricSchema, type FabricSchemaNames } from './migrations/fabric-schema.js';
+export { fabricAuthTablePrefix, setFabricAuthTablePrefix } from './storage/table-prefix.js';
