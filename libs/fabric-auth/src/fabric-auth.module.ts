@@ -16,6 +16,7 @@ import { SessionCookies } from './auth/session-cookies.js';
 import { FabricAuthenticator } from './authz/fabric-authenticator.js';
 import { FabricGuard } from './authz/fabric.guard.js';
 import { PermissionRegistry } from './authz/permission-registry.js';
+import { ListPager } from './common/list-pager.js';
 import { FabricClock, SystemClock } from './common/clock.js';
 import { FABRIC_AUTH_ENTITIES } from './entities.js';
 import {
@@ -202,6 +203,7 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
       useFactory: (o: ResolvedFabricAuthOptions) => new TrustedProxies(o.trustedProxies),
     },
     LimitsService,
+    ListPager,
     PermissionRegistry,
     TokenService,
     PasswordHasher,

@@ -12,7 +12,8 @@ import { AuditService } from '../audit/audit.service.js';
 import { requireHoldsAll } from '../authz/access-rules.js';
 import { PermissionRegistry } from '../authz/permission-registry.js';
 import { FabricClock } from '../common/clock.js';
-import { type ListEnvelope, type ListQueryDto, pageOf } from '../common/list-query.js';
+import { ListPager } from '../common/list-pager.js';
+import type { ListEnvelope, ListQueryDto } from '../common/list-query.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { FABRIC_REVOCATION_BUS } from '../fabric-auth.constants.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
@@ -81,6 +82,7 @@ export class ApiKeysService implements OnModuleDestroy {
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
     @Inject(FABRIC_REVOCATION_BUS) private readonly bus: FabricRevocationBus,
     private readonly audit: AuditService,
+    private readonly pager: ListPager,
   ) {
     this.unsubscribe = bus.subscribe((event) => this.invalidate(event));
   }
@@ -267,14 +269,14 @@ export class ApiKeysService implements OnModuleDestroy {
   /** One page of an owner's keys, newest first, with usage counted up to now. */
   async list(owner: KeyOwner, query: ListQueryDto): Promise<ListEnvelope<ApiKeyDto>> {
     await this.usage.flush();
-    const { limit, offset } = pageOf(query);
-    const [rows, total] = await this.keys.findAndCount({
-      where: ownerWhere(owner),
-      order: { createdAt: 'DESC', id: 'ASC' },
-      take: limit,
-      skip: offset,
-    });
-    return { items: rows.map(toApiKeyDto), total, limit, offset };
+    const base = this.keys
+      .createQueryBuilder('k')
+      .where(owner.kind === 'user' ? 'k.userId = :owner' : 'k.serviceAccountId = :owner', { owner: owner.id });
+    return this.pager.page(
+      base,
+      { list: 'api_keys', sortName: '-created_at', sort: { property: 'createdAt', descending: true }, filters: { [owner.kind]: owner.id }, query },
+      (rows) => rows.map(toApiKeyDto),
+    );
   }
 
   findOwned(owner: KeyOwner, id: string): Promise<ApiKeyEntity | null> {

@@ -2,10 +2,11 @@ import { BadRequestException, Controller, Get, Query, UseGuards, UsePipes } from
 import { ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsIn, IsString, Matches, MaxLength } from 'class-validator';
-import { And, type FindOptionsWhere, LessThan, MoreThanOrEqual, type Repository } from 'typeorm';
+import type { Repository } from 'typeorm';
 import { FabricGuard } from '../authz/fabric.guard.js';
 import { RequirePermission } from '../authz/require-permission.decorator.js';
-import { ListQueryDto, pageOf } from '../common/list-query.js';
+import { ListPager } from '../common/list-pager.js';
+import { ListQueryDto } from '../common/list-query.js';
 import { fabricValidationPipe } from '../common/validation.js';
 import { type AuditDetails, AuditEventEntity } from './audit-event.entity.js';
 import { OptionalField } from '../common/optional-field.decorator.js';
@@ -82,6 +83,8 @@ export class AuditListDto {
   @ApiProperty() total!: number;
   @ApiProperty() limit!: number;
   @ApiProperty() offset!: number;
+  @ApiProperty({ description: 'true when total is an estimate (large lists), false when counted' }) total_is_estimate!: boolean;
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as ?cursor= for the next page; null on the last page' }) next_cursor!: string | null;
 }
 
 @ApiTags('audit')
@@ -92,33 +95,30 @@ export class AuditListDto {
 @UseGuards(FabricGuard)
 @UsePipes(fabricValidationPipe())
 export class AuditController {
-  constructor(@InjectRepository(AuditEventEntity) private readonly events: Repository<AuditEventEntity>) {}
+  constructor(
+    @InjectRepository(AuditEventEntity) private readonly events: Repository<AuditEventEntity>,
+    private readonly pager: ListPager,
+  ) {}
 
   @Get()
   @RequirePermission('audit:read')
   @ApiOperation({ summary: 'The audit log (audit:read), newest first' })
   @ApiOkResponse({ type: AuditListDto })
   async list(@Query() query: AuditQueryDto): Promise<AuditListDto> {
-    const { limit, offset } = pageOf(query);
-    const base: FindOptionsWhere<AuditEventEntity> = {};
-    if (query.action) base.action = query.action;
-    if (query.target) base.targetId = query.target;
-    if (query.outcome) base.outcome = query.outcome;
     const since = parsedDate(query.since, 'since');
     const until = parsedDate(query.until, 'until');
     if (since && until && since >= until) throw new BadRequestException('since must be before until');
-    if (since && until) base.occurredAt = And(MoreThanOrEqual(since), LessThan(until));
-    else if (since) base.occurredAt = MoreThanOrEqual(since);
-    else if (until) base.occurredAt = LessThan(until);
-    const where = query.actor ? [{ ...base, actorId: query.actor }, { ...base, actorName: query.actor }] : base;
-    const [rows, total] = await this.events.findAndCount({
-      where,
-      order: { occurredAt: query.sort === 'occurred_at' ? 'ASC' : 'DESC', id: 'ASC' },
-      take: limit,
-      skip: offset,
-    });
-    return {
-      items: rows.map((e) => ({
+    const base = this.events.createQueryBuilder('e');
+    if (query.action) base.andWhere('e.action = :action', { action: query.action });
+    if (query.target) base.andWhere('e.targetId = :target', { target: query.target });
+    if (query.outcome) base.andWhere('e.outcome = :outcome', { outcome: query.outcome });
+    if (since) base.andWhere('e.occurredAt >= :since', { since });
+    if (until) base.andWhere('e.occurredAt < :until', { until });
+    if (query.actor) base.andWhere('(e.actorId = :actor OR e.actorName = :actor)', { actor: query.actor });
+    const sortName = query.sort ?? '-occurred_at';
+    const filters = { action: query.action, target: query.target, outcome: query.outcome, actor: query.actor, since: since?.toISOString(), until: until?.toISOString() };
+    return this.pager.page(base, { list: 'audit', sortName, sort: { property: 'occurredAt', descending: sortName === '-occurred_at' }, filters, query }, (rows) =>
+      rows.map((e) => ({
         id: e.id,
         occurred_at: e.occurredAt.toISOString(),
         action: e.action,
@@ -132,9 +132,6 @@ export class AuditController {
         user_agent: e.userAgent,
         details: e.details,
       })),
-      total,
-      limit,
-      offset,
-    };
+    );
   }
 }

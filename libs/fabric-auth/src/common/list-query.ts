@@ -1,12 +1,18 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, Max, Min } from 'class-validator';
+import { IsInt, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { OptionalField } from './optional-field.decorator.js';
 
 export const MAX_LIMIT = 500;
 export const DEFAULT_LIMIT = 50;
+/** Longest cursor we ever hand out is well under this; anything longer is not ours. */
+export const MAX_CURSOR_LENGTH = 1024;
 
-/** `?limit=&offset=` of every list: limit 1–500 (default 50), offset ≥ 0. */
+/**
+ * `?limit=&offset=&cursor=` of every list: limit 1–500 (default 50); either `cursor` (the
+ * `next_cursor` of the previous page: constant time however deep) or `offset` (≥ 0, walks
+ * the skipped rows: the slow path kept for compatibility).
+ */
 export class ListQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT })
   @OptionalField()
@@ -16,28 +22,33 @@ export class ListQueryDto {
   @Max(MAX_LIMIT)
   limit?: number;
 
-  @ApiPropertyOptional({ minimum: 0, default: 0 })
+  @ApiPropertyOptional({ minimum: 0, default: 0, description: 'Rows to skip (slow on deep pages: prefer `cursor`)' })
   @OptionalField()
   @Type(() => Number)
   @IsInt()
   @Min(0)
   @Max(10_000_000)
   offset?: number;
+
+  @ApiPropertyOptional({ description: '`next_cursor` of the previous page, with the same sort and filters' })
+  @OptionalField()
+  @IsString()
+  @MaxLength(MAX_CURSOR_LENGTH)
+  @Matches(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, { message: 'cursor must be a next_cursor this list returned' })
+  cursor?: string;
 }
 
+/**
+ * The pinned list envelope (`items`, `total`, `limit`, `offset`) plus `next_cursor` (null on
+ * the last page) and `total_is_estimate` (true when `total` is the planner's estimate).
+ */
 export interface ListEnvelope<T> {
   items: T[];
   total: number;
+  total_is_estimate: boolean;
   limit: number;
   offset: number;
-}
-
-/** `sort=field` or `sort=-field` → TypeORM order, from an allowlist of indexed columns. */
-export function orderFrom<K extends string>(sort: string | undefined, allowed: Record<string, K>, fallback: string): Record<K, 'ASC' | 'DESC'> {
-  const value = sort ?? fallback;
-  const descending = value.startsWith('-');
-  const column = allowed[descending ? value.slice(1) : value]!;
-  return { [column]: descending ? 'DESC' : 'ASC' } as Record<K, 'ASC' | 'DESC'>;
+  next_cursor: string | null;
 }
 
 export function sortPattern(fields: readonly string[]): RegExp {
@@ -45,6 +56,6 @@ export function sortPattern(fields: readonly string[]): RegExp {
 }
 
 /** The page a list query asks for, defaults applied. */
-export function pageOf(query: ListQueryDto): { limit: number; offset: number } {
-  return { limit: query.limit ?? DEFAULT_LIMIT, offset: query.offset ?? 0 };
+export function pageOf(query: ListQueryDto): { limit: number; offset: number; cursor?: string } {
+  return { limit: query.limit ?? DEFAULT_LIMIT, offset: query.offset ?? 0, cursor: query.cursor };
 }

@@ -23,7 +23,7 @@ import { FabricGuard } from '../authz/fabric.guard.js';
 import { PermissionRegistry } from '../authz/permission-registry.js';
 import { RequirePermission } from '../authz/require-permission.decorator.js';
 import { isUniqueViolation } from '../common/db-errors.js';
-import { ListQueryDto, pageOf } from '../common/list-query.js';
+import { ListQueryDto } from '../common/list-query.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { fabricValidationPipe } from '../common/validation.js';
 import { CurrentPrincipal } from '../principal/current-principal.decorator.js';
@@ -63,9 +63,7 @@ export class RolesController {
   @ApiOperation({ summary: 'List roles (roles:read)' })
   @ApiOkResponse({ type: RoleListDto })
   async list(@Query() query: ListQueryDto): Promise<RoleListDto> {
-    const { limit, offset } = pageOf(query);
-    const [rows, total] = await this.roles.list(limit, offset);
-    return { items: rows.map(toRoleDto), total, limit, offset };
+    return this.roles.list(query, (rows) => rows.map(toRoleDto));
   }
 
   @Get(':name')

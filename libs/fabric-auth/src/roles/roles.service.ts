@@ -2,6 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, type Repository } from 'typeorm';
 import { FabricClock } from '../common/clock.js';
+import { ListPager } from '../common/list-pager.js';
+import type { ListEnvelope, ListQueryDto } from '../common/list-query.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
 import { FABRIC_REVOCATION_BUS } from '../fabric-auth.constants.js';
@@ -22,6 +24,7 @@ export class RolesService {
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
     @Inject(FABRIC_REVOCATION_BUS) private readonly bus: FabricRevocationBus,
     private readonly clock: FabricClock,
+    private readonly pager: ListPager,
   ) {}
 
   /** Role names and their permissions, unioned, for a user or a service account. */
@@ -111,8 +114,9 @@ export class RolesService {
     return byHolder;
   }
 
-  async list(limit: number, offset: number): Promise<[RoleEntity[], number]> {
-    return this.roles.findAndCount({ order: { name: 'ASC' }, take: limit, skip: offset });
+  list<T>(query: ListQueryDto, map: (rows: RoleEntity[]) => T[]): Promise<ListEnvelope<T>> {
+    const base = this.roles.createQueryBuilder('r');
+    return this.pager.page(base, { list: 'roles', sortName: 'name', sort: { property: 'name', descending: false, unique: true }, filters: {}, query }, map);
   }
 
   findByName(name: string): Promise<RoleEntity | null> {

@@ -21,7 +21,7 @@ import type { ApiKeyEntity } from '../api-keys/api-key.entity.js';
 import { ApiKeyListDto, CreateApiKeyDto, CreatedApiKeyDto } from '../api-keys/dto/api-key.dto.js';
 import { FabricGuard } from '../authz/fabric.guard.js';
 import { RequirePermission } from '../authz/require-permission.decorator.js';
-import { ListQueryDto, pageOf } from '../common/list-query.js';
+import { ListQueryDto } from '../common/list-query.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { fabricValidationPipe } from '../common/validation.js';
 import { CurrentPrincipal } from '../principal/current-principal.decorator.js';
@@ -55,9 +55,7 @@ export class ServiceAccountsController {
   @ApiOperation({ summary: 'List service accounts (service_accounts:read)' })
   @ApiOkResponse({ type: ServiceAccountListDto })
   async list(@Query() query: ListServiceAccountsQueryDto): Promise<ServiceAccountListDto> {
-    const { limit, offset } = pageOf(query);
-    const [items, total] = await this.accounts.list(limit, offset, query.is_active === undefined ? undefined : query.is_active === 'true');
-    return { items, total, limit, offset };
+    return this.accounts.list(query);
   }
 
   @Post()

@@ -1,10 +1,12 @@
 import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { FindOptionsWhere, Repository } from 'typeorm';
+import type { Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { requireHoldsAll } from '../authz/access-rules.js';
 import { FabricClock } from '../common/clock.js';
 import { isUniqueViolation } from '../common/db-errors.js';
+import { ListPager } from '../common/list-pager.js';
+import type { ListEnvelope } from '../common/list-query.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { FABRIC_REVOCATION_BUS } from '../fabric-auth.constants.js';
 import type { Principal } from '../principal/principal.js';
@@ -12,7 +14,7 @@ import type { RoleEntity } from '../roles/role.entity.js';
 import { changedRoles, rolesNamedInRequest } from '../roles/role-changes.js';
 import { RolesService } from '../roles/roles.service.js';
 import type { FabricRevocationBus } from '../sessions/revocation-bus.js';
-import type { CreateServiceAccountDto, ServiceAccountDto, UpdateServiceAccountDto } from './dto/service-account.dto.js';
+import type { CreateServiceAccountDto, ListServiceAccountsQueryDto, ServiceAccountDto, UpdateServiceAccountDto } from './dto/service-account.dto.js';
 import { ServiceAccountEntity } from './service-account.entity.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -37,13 +39,20 @@ export class ServiceAccountsService {
     private readonly audit: AuditService,
     private readonly clock: FabricClock,
     @Inject(FABRIC_REVOCATION_BUS) private readonly bus: FabricRevocationBus,
+    private readonly pager: ListPager,
   ) {}
 
-  async list(limit: number, offset: number, isActive?: boolean): Promise<[ServiceAccountDto[], number]> {
-    const where: FindOptionsWhere<ServiceAccountEntity> = isActive === undefined ? {} : { isActive };
-    const [rows, total] = await this.accounts.findAndCount({ where, order: { createdAt: 'ASC', id: 'ASC' }, take: limit, skip: offset });
-    const roles = await this.roles.roleNamesOfServiceAccounts(rows.map((a) => a.id));
-    return [rows.map((a) => toDto(a, roles.get(a.id) ?? [])), total];
+  async list(query: ListServiceAccountsQueryDto): Promise<ListEnvelope<ServiceAccountDto>> {
+    const base = this.accounts.createQueryBuilder('a');
+    if (query.is_active !== undefined) base.andWhere('a.isActive = :isActive', { isActive: query.is_active === 'true' });
+    return this.pager.page(
+      base,
+      { list: 'service_accounts', sortName: 'created_at', sort: { property: 'createdAt', descending: false }, filters: { is_active: query.is_active }, query },
+      async (rows) => {
+        const roles = await this.roles.roleNamesOfServiceAccounts(rows.map((a) => a.id));
+        return rows.map((a) => toDto(a, roles.get(a.id) ?? []));
+      },
+    );
   }
 
   /** The account of a path id; malformed and unknown ids are both 404. */

@@ -1,11 +1,12 @@
 import { BadRequestException, ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, MoreThan, Raw, type FindOptionsWhere, type Repository } from 'typeorm';
+import { IsNull, type FindOptionsWhere, type Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { requireHoldsAll, requireInteractive, requireMayManage } from '../authz/access-rules.js';
 import { FabricClock } from '../common/clock.js';
 import { isUniqueViolation } from '../common/db-errors.js';
-import { type ListEnvelope, orderFrom, pageOf } from '../common/list-query.js';
+import { ListPager, whereStartsWith } from '../common/list-pager.js';
+import { type ListEnvelope, type ListQueryDto } from '../common/list-query.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { LimitsService } from '../limits/limits.service.js';
 import { OneTimeTokensService } from '../one-time-tokens/one-time-tokens.service.js';
@@ -21,7 +22,11 @@ import { normalizeEmail, normalizeUsername } from './identity-normalization.js';
 import { UserEntity } from './user.entity.js';
 import { UsersService } from './users.service.js';
 
-const USER_SORT_COLUMNS = { created_at: 'createdAt', username: 'username', email: 'email' } as const;
+const USER_SORTS = {
+  created_at: { property: 'createdAt' },
+  username: { property: 'username', unique: true },
+  email: { property: 'email', unique: true, nullable: true },
+} as const;
 
 export function toUserDto(user: UserEntity, roles: string[]): UserDto {
   return {
@@ -55,30 +60,25 @@ export class UserManagementService {
     private readonly audit: AuditService,
     private readonly clock: FabricClock,
     private readonly limits: LimitsService,
+    private readonly pager: ListPager,
   ) {}
 
   async list(query: ListUsersQueryDto): Promise<ListEnvelope<UserDto>> {
-    const { limit, offset } = pageOf(query);
-    const base: FindOptionsWhere<UserEntity> = {};
-    if (query.is_active !== undefined) base.isActive = query.is_active === 'true';
-    let where: FindOptionsWhere<UserEntity> | FindOptionsWhere<UserEntity>[] = base;
-    if (query.q) {
-      // Prefix match on stored (normalised) values; LIKE wildcards in the input are literal.
-      const prefix = `${normalizeUsername(query.q).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      const startsWith = Raw((column) => `${column} LIKE :prefix ESCAPE '\\'`, { prefix });
-      where = [
-        { ...base, username: startsWith },
-        { ...base, email: startsWith },
-      ];
-    }
-    const [rows, total] = await this.users.findAndCount({
-      where,
-      order: { ...orderFrom(query.sort, USER_SORT_COLUMNS, 'created_at'), id: 'ASC' },
-      take: limit,
-      skip: offset,
-    });
-    const roles = await this.roles.roleNamesOfUsers(rows.map((u) => u.id));
-    return { items: rows.map((u) => toUserDto(u, roles.get(u.id) ?? [])), total, limit, offset };
+    const sortName = query.sort ?? 'created_at';
+    const field = sortName.replace(/^-/, '') as keyof typeof USER_SORTS;
+    const base = this.users.createQueryBuilder('u');
+    if (query.is_active !== undefined) base.andWhere('u.isActive = :isActive', { isActive: query.is_active === 'true' });
+    // Prefix match on the stored (normalised) values.
+    const prefix = query.q === undefined ? undefined : normalizeUsername(query.q);
+    if (prefix !== undefined) whereStartsWith(base, ['username', 'email'], prefix);
+    return this.pager.page(
+      base,
+      { list: 'users', sortName, sort: { ...USER_SORTS[field], descending: sortName.startsWith('-') }, filters: { q: prefix, is_active: query.is_active }, query },
+      async (rows) => {
+        const roles = await this.roles.roleNamesOfUsers(rows.map((u) => u.id));
+        return rows.map((u) => toUserDto(u, roles.get(u.id) ?? []));
+      },
+    );
   }
 
   async get(actor: Principal, username: string): Promise<UserDto> {
@@ -214,17 +214,18 @@ export class UserManagementService {
     await this.limits.unlock(actor, target, request);
   }
 
-  async listSessions(actor: Principal, username: string, { limit, offset }: { limit: number; offset: number }): Promise<ListEnvelope<SessionDto>> {
+  async listSessions(actor: Principal, username: string, query: ListQueryDto): Promise<ListEnvelope<SessionDto>> {
     const target = await this.target(username, actor, 'users:read');
     const now = new Date(this.clock.now());
-    const [rows, total] = await this.sessionRows.findAndCount({
-      where: { userId: target.id, revokedAt: IsNull(), expiresAt: MoreThan(now), absoluteExpiresAt: MoreThan(now) },
-      order: { createdAt: 'DESC', id: 'ASC' },
-      take: limit,
-      skip: offset,
-    });
-    return {
-      items: rows.map((s) => ({
+    const base = this.sessionRows
+      .createQueryBuilder('s')
+      .where('s.userId = :userId', { userId: target.id })
+      .andWhere('s.revokedAt IS NULL')
+      .andWhere('s.expiresAt > :now', { now })
+      .andWhere('s.absoluteExpiresAt > :now', { now });
+    // The live set shrinks with time, so `now` is not part of what a cursor is bound to.
+    return this.pager.page(base, { list: 'sessions', sortName: '-created_at', sort: { property: 'createdAt', descending: true }, filters: { user: target.id }, query }, (rows) =>
+      rows.map((s) => ({
         id: s.id,
         created_at: s.createdAt.toISOString(),
         last_used_at: s.lastUsedAt.toISOString(),
@@ -234,10 +235,7 @@ export class UserManagementService {
         login_method: s.loginMethod,
         current: s.id === actor.sessionId,
       })),
-      total,
-      limit,
-      offset,
-    };
+    );
   }
 
   async revokeSession(actor: Principal, username: string, sessionId: string, request: HttpRequestLike): Promise<void> {

@@ -14,7 +14,7 @@ import {
 } from '@nestjs/swagger';
 import { FabricGuard } from '../authz/fabric.guard.js';
 import { RequirePermission } from '../authz/require-permission.decorator.js';
-import { ListQueryDto, pageOf } from '../common/list-query.js';
+import { ListQueryDto } from '../common/list-query.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { fabricValidationPipe } from '../common/validation.js';
 import { CurrentPrincipal } from '../principal/current-principal.decorator.js';
@@ -123,7 +123,7 @@ export class UsersController {
   @ApiOperation({ summary: 'List live sessions (self, or users:read)' })
   @ApiOkResponse({ type: SessionListDto })
   sessions(@Param('username') username: string, @Query() query: ListQueryDto, @CurrentPrincipal() actor: Principal): Promise<SessionListDto> {
-    return this.users.listSessions(actor, username, pageOf(query));
+    return this.users.listSessions(actor, username, query);
   }
 
   @Post(':username/sessions/revoke')
