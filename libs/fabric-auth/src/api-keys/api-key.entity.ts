@@ -4,8 +4,8 @@ import { UserEntity } from '../users/user.entity.js';
 
 /** A scoped machine credential owned by a user or a service account. */
 @Entity('api_keys')
-@Index('idx_api_keys_user', ['userId'])
-@Index('idx_api_keys_service_account', ['serviceAccountId'])
+@Index('idx_api_keys_user_created_at_id', ['userId', 'createdAt', 'id'])
+@Index('idx_api_keys_service_account_created_at_id', ['serviceAccountId', 'createdAt', 'id'])
 export class ApiKeyEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;

@@ -5,10 +5,12 @@ export type AuditDetails = Record<string, string | number | boolean | null>;
 
 /** One security-relevant event. Never holds a secret: no password, token or key. */
 @Entity('audit_events')
-@Index('idx_audit_events_occurred_at', ['occurredAt'])
-@Index('idx_audit_events_action', ['action'])
-@Index('idx_audit_events_actor', ['actorId'])
-@Index('idx_audit_events_target', ['targetId'])
+// Each filter of GET /audit leads an index that continues in the list's order.
+@Index('idx_audit_events_occurred_at_id', ['occurredAt', 'id'])
+@Index('idx_audit_events_action_occurred_at_id', ['action', 'occurredAt', 'id'])
+@Index('idx_audit_events_actor_id_occurred_at_id', ['actorId', 'occurredAt', 'id'])
+@Index('idx_audit_events_actor_name_occurred_at_id', ['actorName', 'occurredAt', 'id'])
+@Index('idx_audit_events_target_occurred_at_id', ['targetId', 'occurredAt', 'id'])
 export class AuditEventEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;

@@ -2,7 +2,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 /** A machine principal: it authenticates with API keys only, never with a password. */
 @Entity('service_accounts')
-@Index('idx_service_accounts_created_at', ['createdAt'])
+@Index('idx_service_accounts_created_at_id', ['createdAt', 'id'])
 export class ServiceAccountEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;

@@ -3,7 +3,7 @@ import { UserEntity } from '../users/user.entity.js';
 
 /** One login: the family of rotating refresh tokens and the access tokens minted from them (`sid`). */
 @Entity('sessions')
-@Index('idx_sessions_user', ['userId'])
+@Index('idx_sessions_user_created_at_id', ['userId', 'createdAt', 'id'])
 export class SessionEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;

@@ -1,8 +1,13 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 @Entity('users')
-@Index('idx_users_created_at', ['createdAt'])
-@Index('idx_users_is_active', ['isActive'])
+@Index('idx_users_created_at_id', ['createdAt', 'id'])
+@Index('idx_users_is_active_created_at_id', ['isActive', 'createdAt', 'id'])
+// PostgreSQL only (written by hand in its migration: TypeORM cannot declare an operator
+// class): `varchar_pattern_ops` lets `LIKE 'prefix%'` use an index whatever the collation.
+// SQLite's prefix search is a range over the unique indexes instead.
+@Index('idx_users_username_prefix', { synchronize: false })
+@Index('idx_users_email_prefix', { synchronize: false })
 export class UserEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
