@@ -16,6 +16,7 @@ import { SessionCookies } from './auth/session-cookies.js';
 import { FabricAuthenticator } from './authz/fabric-authenticator.js';
 import { FabricGuard } from './authz/fabric.guard.js';
 import { PermissionRegistry } from './authz/permission-registry.js';
+import { CredentialReads } from './principal/credential-reads.js';
 import { ListPager } from './common/list-pager.js';
 import { FabricClock, SystemClock } from './common/clock.js';
 import { FABRIC_AUTH_ENTITIES } from './entities.js';
@@ -210,6 +211,7 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
     AuditService,
     RolesService,
     SessionsService,
+    CredentialReads,
     PrincipalService,
     UsersService,
     UserManagementService,

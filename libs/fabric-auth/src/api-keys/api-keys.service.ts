@@ -7,7 +7,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, MoreThan, type Repository } from 'typeorm';
+import { IsNull, type Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { requireHoldsAll } from '../authz/access-rules.js';
 import { PermissionRegistry } from '../authz/permission-registry.js';
@@ -18,9 +18,9 @@ import type { HttpRequestLike } from '../common/request-info.js';
 import { FABRIC_REVOCATION_BUS } from '../fabric-auth.constants.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import { type ApiKeyGrantRecord, CredentialReads } from '../principal/credential-reads.js';
 import type { Principal } from '../principal/principal.js';
 import { RolesService } from '../roles/roles.service.js';
-import { ServiceAccountEntity } from '../service-accounts/service-account.entity.js';
 import type { FabricRevocationBus, RevocationEvent } from '../sessions/revocation-bus.js';
 import { FabricAuthError } from '../tokens/fabric-auth.error.js';
 import { UserEntity } from '../users/user.entity.js';
@@ -74,7 +74,6 @@ export class ApiKeysService implements OnModuleDestroy {
   constructor(
     @InjectRepository(ApiKeyEntity) private readonly keys: Repository<ApiKeyEntity>,
     @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
-    @InjectRepository(ServiceAccountEntity) private readonly serviceAccounts: Repository<ServiceAccountEntity>,
     private readonly roles: RolesService,
     private readonly registry: PermissionRegistry,
     private readonly usage: ApiKeyUsage,
@@ -83,6 +82,7 @@ export class ApiKeysService implements OnModuleDestroy {
     @Inject(FABRIC_REVOCATION_BUS) private readonly bus: FabricRevocationBus,
     private readonly audit: AuditService,
     private readonly pager: ListPager,
+    private readonly reads: CredentialReads,
   ) {
     this.unsubscribe = bus.subscribe((event) => this.invalidate(event));
   }
@@ -108,56 +108,40 @@ export class ApiKeysService implements OnModuleDestroy {
     const epoch = this.epoch;
     const now = this.clock.now();
     const nowDate = new Date(now);
-    const key =
-      (await this.keys.findOneBy({ keyHash: hash })) ??
-      (await this.keys.findOneBy({ previousKeyHash: hash, previousKeyExpiresAt: MoreThan(nowDate) }));
+    const key = await this.reads.apiKey(hash, nowDate);
     if (!key || key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt.getTime() <= now)) {
       throw new FabricAuthError('revoked', 'API key unknown, revoked or expired');
     }
-    const principal = await this.principalFor(key);
+    const principal = this.principalFor(key);
     const limits = [now + this.options.principalCacheTtl * 1000];
     if (key.expiresAt) limits.push(key.expiresAt.getTime());
-    if (key.keyHash !== hash && key.previousKeyExpiresAt) limits.push(key.previousKeyExpiresAt.getTime());
+    if (!key.current && key.previousKeyExpiresAt) limits.push(key.previousKeyExpiresAt.getTime());
     if (this.options.principalCacheTtl > 0 && epoch === this.epoch) {
       if (this.cache.size >= MAX_CACHED_KEYS) this.cache.clear();
-      this.cache.set(hash, { principal, keyId: key.id, ownerId: principal.id, validUntil: Math.min(...limits) });
+      this.cache.set(hash, { principal, keyId: key.keyId, ownerId: principal.id, validUntil: Math.min(...limits) });
     }
-    this.usage.record(key.id, nowDate);
+    this.usage.record(key.keyId, nowDate);
     return principal;
   }
 
   /** Effective permissions: the key's scopes ∩ the owner's current permissions (none: the owner's). */
-  private async principalFor(key: ApiKeyEntity): Promise<Principal> {
+  private principalFor(key: ApiKeyGrantRecord): Principal {
+    const owner = key.owner;
+    if (!owner || !owner.isActive) throw new FabricAuthError('inactive');
     const scopes = key.scopes ? new Set(key.scopes) : null;
-    const base = { sessionId: null, apiKeyId: key.id, scopes: key.scopesPinned ? null : scopes, authMethod: 'api_key' as const };
-    if (key.userId) {
-      const user = await this.users.findOneBy({ id: key.userId });
-      if (!user || !user.isActive) throw new FabricAuthError('inactive');
-      const held = await this.permissionsOf({ kind: 'user', id: user.id }, user);
-      return {
-        ...base,
-        kind: 'user',
-        id: user.id,
-        username: user.username,
-        email: user.email,
-        roles: held.roles,
-        permissions: scopes ? new Set([...scopes].filter((p) => held.permissions.has(p))) : held.permissions,
-        isSystemAdmin: user.isSystemAdmin && scopes === null,
-      };
-    }
-    const account = await this.serviceAccounts.findOneBy({ id: key.serviceAccountId! });
-    if (!account || !account.isActive) throw new FabricAuthError('inactive');
-    const held = await this.permissionsOf({ kind: 'service_account', id: account.id });
-    return {
-      ...base,
-      kind: 'service_account',
-      id: account.id,
-      username: account.name,
-      email: null,
-      roles: held.roles,
-      permissions: scopes ? new Set([...scopes].filter((p) => held.permissions.has(p))) : held.permissions,
-      isSystemAdmin: false,
+    const held = owner.kind === 'user' && owner.isSystemAdmin ? new Set(this.registry.all()) : key.permissions;
+    const base = {
+      sessionId: null,
+      apiKeyId: key.keyId,
+      scopes: key.scopesPinned ? null : scopes,
+      authMethod: 'api_key' as const,
+      roles: key.roles,
+      permissions: scopes ? new Set([...scopes].filter((p) => held.has(p))) : held,
     };
+    if (owner.kind === 'user') {
+      return { ...base, kind: 'user', id: owner.id, username: owner.username, email: owner.email, isSystemAdmin: owner.isSystemAdmin && scopes === null };
+    }
+    return { ...base, kind: 'service_account', id: owner.id, username: owner.name, email: null, isSystemAdmin: false };
   }
 
   /** What an owner holds now; the system admin holds every registered permission. */

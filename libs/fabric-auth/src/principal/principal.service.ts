@@ -1,16 +1,12 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
 import { FabricClock } from '../common/clock.js';
 import { FABRIC_REVOCATION_BUS } from '../fabric-auth.constants.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
-import { RolesService } from '../roles/roles.service.js';
 import type { FabricRevocationBus, RevocationEvent } from '../sessions/revocation-bus.js';
-import { SessionEntity } from '../sessions/session.entity.js';
 import { FabricAuthError } from '../tokens/fabric-auth.error.js';
 import type { AccessClaims } from '../tokens/token.service.js';
-import { UserEntity } from '../users/user.entity.js';
+import { CredentialReads } from './credential-reads.js';
 import type { AuthMethod, Principal } from './principal.js';
 
 type SessionPrincipal = Omit<Principal, 'authMethod'>;
@@ -39,9 +35,7 @@ export class PrincipalService implements OnModuleDestroy {
   private readonly unsubscribe: () => void;
 
   constructor(
-    @InjectRepository(SessionEntity) private readonly sessions: Repository<SessionEntity>,
-    @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
-    private readonly roles: RolesService,
+    private readonly reads: CredentialReads,
     private readonly clock: FabricClock,
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
     @Inject(FABRIC_REVOCATION_BUS) private readonly bus: FabricRevocationBus,
@@ -92,23 +86,21 @@ export class PrincipalService implements OnModuleDestroy {
   }
 
   private async loadFromDatabase(sessionId: string): Promise<SessionPrincipal> {
-    const session = await this.sessions.findOne({ where: { id: sessionId } });
+    const record = await this.reads.session(sessionId);
     const now = this.clock.now();
-    if (!session || session.revokedAt !== null || session.absoluteExpiresAt.getTime() <= now) {
+    if (!record || record.revokedAt !== null || record.absoluteExpiresAt.getTime() <= now) {
       throw new FabricAuthError('revoked', 'session not live');
     }
-    const user = await this.users.findOne({ where: { id: session.userId } });
-    if (!user || !user.isActive) throw new FabricAuthError('inactive');
-    const grant = await this.roles.grantsOf({ userId: user.id });
+    if (!record.isActive) throw new FabricAuthError('inactive');
     return {
       kind: 'user',
-      id: user.id,
-      username: user.username,
-      email: user.email,
-      roles: Object.freeze(grant.roles),
-      permissions: grant.permissions,
-      isSystemAdmin: user.isSystemAdmin,
-      sessionId: session.id,
+      id: record.userId,
+      username: record.username,
+      email: record.email,
+      roles: Object.freeze(record.roles),
+      permissions: record.permissions,
+      isSystemAdmin: record.isSystemAdmin,
+      sessionId: record.sessionId,
       apiKeyId: null,
       scopes: null,
     };

@@ -1,0 +1,164 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { DataSource, EntityTarget, ObjectLiteral, Repository } from 'typeorm';
+import { ApiKeyEntity } from '../api-keys/api-key.entity.js';
+import { RoleAssignmentEntity } from '../roles/role-assignment.entity.js';
+import { RoleEntity } from '../roles/role.entity.js';
+import { ServiceAccountEntity } from '../service-accounts/service-account.entity.js';
+import { SessionEntity } from '../sessions/session.entity.js';
+import { UserEntity } from '../users/user.entity.js';
+
+/** What a cold Bearer/cookie credential needs: the session, its user and the user's roles. */
+export interface SessionGrantRecord {
+  sessionId: string;
+  revokedAt: Date | null;
+  absoluteExpiresAt: Date;
+  userId: string;
+  username: string;
+  email: string | null;
+  isActive: boolean;
+  isSystemAdmin: boolean;
+  roles: string[];
+  permissions: Set<string>;
+}
+
+/** What a cold API key needs: the key, its owner (user or service account) and the owner's roles. */
+export interface ApiKeyGrantRecord {
+  keyId: string;
+  /** The key matched on its current secret (false: on the previous one, within a reroll's grace). */
+  current: boolean;
+  scopes: string[] | null;
+  scopesPinned: boolean;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  previousKeyExpiresAt: Date | null;
+  owner:
+    | { kind: 'user'; id: string; username: string; email: string | null; isActive: boolean; isSystemAdmin: boolean }
+    | { kind: 'service_account'; id: string; name: string; isActive: boolean }
+    | null;
+  roles: string[];
+  permissions: Set<string>;
+}
+
+type Row = Record<string, unknown>;
+
+/**
+ * The cache-miss reads of the guard's hot path, each ONE indexed query (key or session by
+ * its unique key, joined to the owner and the owner's roles) answered as plain rows: no
+ * chain of TypeORM `findOne`s and no entity hydration, which cost several times the query
+ * itself. On PostgreSQL they run as named prepared statements on TypeORM's own pool.
+ * Table names come from the entity metadata, so they follow any naming the app configured.
+ */
+@Injectable()
+export class CredentialReads {
+  private readonly dataSource: DataSource;
+  private readonly postgres: boolean;
+  private readonly sessionSql: string;
+  private readonly apiKeySql: string;
+
+  constructor(@InjectRepository(SessionEntity) sessions: Repository<SessionEntity>) {
+    this.dataSource = sessions.manager.connection;
+    this.postgres = this.dataSource.driver.options.type === 'postgres';
+    const t = (entity: EntityTarget<ObjectLiteral>) => {
+      const { schema, tableName } = this.dataSource.getMetadata(entity);
+      const escape = (name: string) => this.dataSource.driver.escape(name);
+      return schema ? `${escape(schema)}.${escape(tableName)}` : escape(tableName);
+    };
+    const p = (n: number) => (this.postgres ? `$${n}` : '?');
+    const roleColumns = 'r.name AS role_name, r.permissions AS role_permissions';
+    this.sessionSql =
+      `SELECT s.id AS session_id, s.revoked_at, s.absolute_expires_at, u.id AS user_id, u.username, u.email, u.is_active, u.is_system_admin, ${roleColumns} ` +
+      `FROM ${t(SessionEntity)} s JOIN ${t(UserEntity)} u ON u.id = s.user_id ` +
+      `LEFT JOIN ${t(RoleAssignmentEntity)} ra ON ra.user_id = u.id LEFT JOIN ${t(RoleEntity)} r ON r.id = ra.role_id ` +
+      `WHERE s.id = ${p(1)}`;
+    this.apiKeySql =
+      `SELECT k.id AS key_id, k.key_hash, k.scopes, k.scopes_pinned, k.expires_at, k.revoked_at, k.previous_key_expires_at, ` +
+      `u.id AS user_id, u.username, u.email, u.is_active AS user_active, u.is_system_admin, ` +
+      `sa.id AS service_account_id, sa.name AS service_account_name, sa.is_active AS service_account_active, ${roleColumns} ` +
+      `FROM ${t(ApiKeyEntity)} k ` +
+      `LEFT JOIN ${t(UserEntity)} u ON u.id = k.user_id ` +
+      `LEFT JOIN ${t(ServiceAccountEntity)} sa ON sa.id = k.service_account_id ` +
+      `LEFT JOIN ${t(RoleAssignmentEntity)} ra ON ra.user_id = k.user_id OR ra.service_account_id = k.service_account_id ` +
+      `LEFT JOIN ${t(RoleEntity)} r ON r.id = ra.role_id ` +
+      `WHERE k.key_hash = ${p(1)} OR (k.previous_key_hash = ${p(2)} AND k.previous_key_expires_at > ${p(3)})`;
+  }
+
+  async session(sessionId: string): Promise<SessionGrantRecord | null> {
+    const rows = await this.run('fabric_auth_session_grant', this.sessionSql, [sessionId]);
+    if (rows.length === 0) return null;
+    const first = rows[0]!;
+    return {
+      sessionId: String(first.session_id),
+      revokedAt: this.date(first.revoked_at),
+      absoluteExpiresAt: this.date(first.absolute_expires_at)!,
+      userId: String(first.user_id),
+      username: String(first.username),
+      email: (first.email as string | null) ?? null,
+      isActive: Boolean(first.is_active),
+      isSystemAdmin: Boolean(first.is_system_admin),
+      ...grantOf(rows),
+    };
+  }
+
+  /** The key whose current secret hashes to `hash`, else the one whose previous secret does and is still in its grace. */
+  async apiKey(hash: string, now: Date): Promise<ApiKeyGrantRecord | null> {
+    const all = await this.run('fabric_auth_api_key_grant', this.apiKeySql, [hash, hash, this.postgres ? now : this.sqliteDate(now)]);
+    if (all.length === 0) return null;
+    const current = all.filter((r) => r.key_hash === hash);
+    const rows = current.length > 0 ? current : all.filter((r) => r.key_id === all[0]!.key_id);
+    const first = rows[0]!;
+    const owner: ApiKeyGrantRecord['owner'] =
+      first.user_id != null
+        ? {
+            kind: 'user',
+            id: String(first.user_id),
+            username: String(first.username),
+            email: (first.email as string | null) ?? null,
+            isActive: Boolean(first.user_active),
+            isSystemAdmin: Boolean(first.is_system_admin),
+          }
+        : first.service_account_id != null
+          ? { kind: 'service_account', id: String(first.service_account_id), name: String(first.service_account_name), isActive: Boolean(first.service_account_active) }
+          : null;
+    return {
+      keyId: String(first.key_id),
+      current: current.length > 0,
+      scopes: first.scopes == null ? null : (JSON.parse(String(first.scopes)) as string[]),
+      scopesPinned: Boolean(first.scopes_pinned),
+      expiresAt: this.date(first.expires_at),
+      revokedAt: this.date(first.revoked_at),
+      previousKeyExpiresAt: this.date(first.previous_key_expires_at),
+      owner,
+      ...grantOf(rows),
+    };
+  }
+
+  private async run(name: string, text: string, values: unknown[]): Promise<Row[]> {
+    const pool = this.postgres ? (this.dataSource.driver as { master?: { query(q: object): Promise<{ rows: Row[] }> } }).master : undefined;
+    if (pool) return (await pool.query({ name, text, values })).rows;
+    return (await this.dataSource.query(text, values)) as Row[];
+  }
+
+  /** PostgreSQL hands back `Date`s as TypeORM wrote them; SQLite keeps TypeORM's UTC text. */
+  private date(value: unknown): Date | null {
+    if (value === null || value === undefined) return null;
+    if (value instanceof Date) return value;
+    const text = String(value);
+    return new Date(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?$/.test(text) ? `${text.replace(' ', 'T')}Z` : text);
+  }
+
+  private sqliteDate(date: Date): string {
+    return date.toISOString().replace('T', ' ').replace('Z', '');
+  }
+}
+
+function grantOf(rows: Row[]): { roles: string[]; permissions: Set<string> } {
+  const roles: string[] = [];
+  const permissions = new Set<string>();
+  for (const row of rows) {
+    if (row.role_name == null) continue;
+    roles.push(String(row.role_name));
+    for (const permission of JSON.parse(String(row.role_permissions)) as string[]) permissions.add(permission);
+  }
+  return { roles: roles.sort(), permissions };
+}
