@@ -16,6 +16,7 @@ import { SessionCookies } from './auth/session-cookies.js';
 import { FabricAuthenticator } from './authz/fabric-authenticator.js';
 import { FabricGuard } from './authz/fabric.guard.js';
 import { PermissionRegistry } from './authz/permission-registry.js';
+import { PruningService } from './maintenance/pruning.service.js';
 import { CredentialReads } from './principal/credential-reads.js';
 import { ListPager } from './common/list-pager.js';
 import { FabricClock, SystemClock } from './common/clock.js';
@@ -103,6 +104,7 @@ const EXPORTED = [
   ServiceAccountsService,
   OidcLoginService,
   FabricOidcStrategy,
+  PruningService,
 ];
 
 /** A subclass mounted under `<prefix>/<path>`, so two apps in one process can use different prefixes. */
@@ -212,6 +214,7 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
     RolesService,
     SessionsService,
     CredentialReads,
+    PruningService,
     PrincipalService,
     UsersService,
     UserManagementService,

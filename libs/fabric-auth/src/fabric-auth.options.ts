@@ -93,6 +93,12 @@ export interface FabricAuthOptions {
   seedSystemAdmin?: boolean;
   /** Seconds a resolved principal stays cached when no invalidation arrives. Default 60. */
   principalCacheTtl?: number;
+  /** Seconds between runs of the pruning job (expired sessions and tokens, old revoked keys, old audit events). Default 3600; 0 turns it off. */
+  pruneInterval?: number;
+  /** Days a revoked or expired API key stays listed before pruning deletes it. Default 30. */
+  revokedKeyRetentionDays?: number;
+  /** Days audit events are kept; older ones are pruned. Default 0: kept forever. */
+  auditRetentionDays?: number;
   /** `Secure` attribute on auth cookies. Default true; set false only for local HTTP development. */
   secureCookies?: boolean;
   /** Failed password logins of one account, within `lockoutWindow`, that lock it. Default 5; 0 disables. */
@@ -259,6 +265,9 @@ const FIELDS: FieldSpec[] = [
     default: 60,
     check: intBetween(0, 3600),
   },
+  { yaml: 'auth.prune_interval', option: 'pruneInterval', kind: 'int', default: 3600, check: intBetween(0, 604_800) },
+  { yaml: 'auth.revoked_key_retention_days', option: 'revokedKeyRetentionDays', kind: 'int', default: 30, check: intBetween(0, 3650) },
+  { yaml: 'auth.audit_retention_days', option: 'auditRetentionDays', kind: 'int', default: 0, check: intBetween(0, 36_500) },
   { yaml: 'auth.providers', option: 'providers', kind: 'oidc', default: {} },
   { yaml: 'auth.lockout_threshold', option: 'lockoutThreshold', kind: 'int', default: 5, check: intBetween(0, 1000) },
   { yaml: 'auth.lockout_window', option: 'lockoutWindow', kind: 'int', default: 900, check: intBetween(10, 86_400) },

@@ -64,6 +64,7 @@ export {
 
 export { TokenService } from './tokens/token.service.js';
 export { SessionsService } from './sessions/sessions.service.js';
+export { PruningService, type PruneResult } from './maintenance/pruning.service.js';
 export { UsersService, type CreateUserInput } from './users/users.service.js';
 export { RolesService, UnknownRolesError } from './roles/roles.service.js';
 export { AuditService, type AuditRecord } from './audit/audit.service.js';

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { DataSource, EntityTarget, ObjectLiteral, Repository } from 'typeorm';
 import { ApiKeyEntity } from '../api-keys/api-key.entity.js';
+import { quotedTableName } from '../common/table-name.js';
 import { RoleAssignmentEntity } from '../roles/role-assignment.entity.js';
 import { RoleEntity } from '../roles/role.entity.js';
 import { ServiceAccountEntity } from '../service-accounts/service-account.entity.js';
@@ -59,11 +60,7 @@ export class CredentialReads {
   constructor(@InjectRepository(SessionEntity) sessions: Repository<SessionEntity>) {
     this.dataSource = sessions.manager.connection;
     this.postgres = this.dataSource.driver.options.type === 'postgres';
-    const t = (entity: EntityTarget<ObjectLiteral>) => {
-      const { schema, tableName } = this.dataSource.getMetadata(entity);
-      const escape = (name: string) => this.dataSource.driver.escape(name);
-      return schema ? `${escape(schema)}.${escape(tableName)}` : escape(tableName);
-    };
+    const t = (entity: EntityTarget<ObjectLiteral>) => quotedTableName(this.dataSource, entity);
     const p = (n: number) => (this.postgres ? `$${n}` : '?');
     const roleColumns = 'r.name AS role_name, r.permissions AS role_permissions';
     this.sessionSql =
