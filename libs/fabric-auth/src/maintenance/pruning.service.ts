@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { DataSource, EntityTarget, ObjectLiteral, QueryRunner, Repository } from 'typeorm';
 import { ApiKeyEntity } from '../api-keys/api-key.entity.js';
@@ -32,7 +32,7 @@ export interface PruneResult {
  * session-level advisory lock lets one run at a time; the others skip that round.
  */
 @Injectable()
-export class PruningService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class PruningService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('FabricPruning');
   private readonly dataSource: DataSource;
   private timer: NodeJS.Timeout | undefined;
@@ -55,7 +55,8 @@ export class PruningService implements OnApplicationBootstrap, OnApplicationShut
     this.timer.unref();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before TypeORM closes the connection (it does so at application shutdown). */
+  async onModuleDestroy(): Promise<void> {
     clearInterval(this.timer);
     await this.running?.catch(() => undefined);
   }
@@ -131,8 +132,11 @@ export class PruningService implements OnApplicationBootstrap, OnApplicationShut
     if (this.isPostgres()) await runner.query('SELECT pg_advisory_unlock($1::bigint)', [this.lockKey()]);
   }
 
-  /** One key per set of tables, so apps sharing a database under other table names do not wait on each other. */
-  private lockKey(): string {
+  /**
+   * The PostgreSQL advisory lock a pruning round holds (visible in `pg_locks`); one key per
+   * set of tables, so apps sharing a database under other table names do not wait on each other.
+   */
+  lockKey(): string {
     return createHash('sha256').update(`fabric-auth prune ${this.table(SessionEntity)}`).digest().readBigInt64BE(0).toString();
   }
 
