@@ -1,0 +1,94 @@
+// Helpers shared by the bench sections: the demo app in a child process, logins, autocannon runs.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import autocannon from 'autocannon';
+
+export const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+export const ADMIN_PASSWORD = 'Bench-admin-passw0rd';
+export const POSTGRES_URL = process.env.FABRIC_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startDemo(dir, extraEnv = {}) {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['dist/apps/demo/main.js'], {
+    env: {
+      PATH: process.env.PATH,
+      NO_COLOR: '1',
+      PORT: String(port),
+      DATA_DIR: dir,
+      FABRIC_AUTH__SECRET_KEY: 'bench-secret-8d2f6a1c9e4b7d3f0a5c2e8b',
+      FABRIC_AUTH__SYSTEM_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      // The login storm below is the point, not something to throttle.
+      FABRIC_SERVER__RATE_LIMITS: 'false',
+      ...extraEnv,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      if (out.includes('Listening on')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`demo exited (${code}):\n${out}`)));
+  });
+  child.stdout.resume();
+  return { child, base: `http://127.0.0.1:${port}` };
+}
+
+export async function login(base, setCookies) {
+  const res = await fetch(`${base}/api/v1/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ grant_type: 'password', username: 'admin', password: ADMIN_PASSWORD, set_cookies: setCookies }),
+  });
+  if (res.status !== 200) throw new Error(`login failed: ${res.status}`);
+  const body = await res.json();
+  const cookie = res.headers
+    .getSetCookie()
+    .map((line) => line.split(';')[0])
+    .join('; ');
+  return { token: body.access_token, cookie };
+}
+
+export function measure(url, headers) {
+  return new Promise((resolve, reject) => {
+    autocannon({ url, connections: CONNECTIONS, duration: SECONDS, headers }, (error, result) => {
+      if (error) return reject(error);
+      if (result.non2xx > 0 || result.errors > 0) {
+        return reject(new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors`));
+      }
+      resolve(result['2xx'] / SECONDS);
+    });
+  });
+}
+
+/** Latency of one route under a light, steady load: p50 and p99 in ms. */
+export function latency(url, headers, connections = 1) {
+  return new Promise((resolve, reject) => {
+    autocannon({ url, connections, duration: SECONDS, headers }, (error, result) => {
+      if (error) return reject(error);
+      if (result.non2xx > 0 || result.errors > 0) return reject(new Error(`${url}: ${result.non2xx} non-2xx answers`));
+      resolve({ p50: result.latency.p50, p99: result.latency.p99, requests: result.requests.total });
+    });
+  });
+}
+
+export const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
