@@ -1,58 +1,61 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { fabricSchema } from '../fabric-schema.js';
 
 export class ListIndexesPostgres1764370000000 implements MigrationInterface {
   name = 'ListIndexesPostgres1764370000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`DROP INDEX "public"."idx_service_accounts_created_at"`);
-    await queryRunner.query(`DROP INDEX "public"."idx_users_is_active"`);
-    await queryRunner.query(`DROP INDEX "public"."idx_users_created_at"`);
-    await queryRunner.query(`DROP INDEX "public"."idx_api_keys_service_account"`);
-    await queryRunner.query(`DROP INDEX "public"."idx_api_keys_user"`);
-    await queryRunner.query(`DROP INDEX "public"."idx_audit_events_target"`);
-    await queryRunner.query(`DROP INDEX "public"."idx_audit_events_actor"`);
-    await queryRunner.query(`DROP INDEX "public"."idx_audit_events_action"`);
-    await queryRunner.query(`DROP INDEX "public"."idx_audit_events_occurred_at"`);
-    await queryRunner.query(`DROP INDEX "public"."idx_sessions_user"`);
-    await queryRunner.query(`CREATE INDEX "idx_service_accounts_created_at_id" ON "service_accounts"  ("created_at", "id") `);
-    await queryRunner.query(`CREATE INDEX "idx_users_is_active_created_at_id" ON "users"  ("is_active", "created_at", "id") `);
-    await queryRunner.query(`CREATE INDEX "idx_users_created_at_id" ON "users"  ("created_at", "id") `);
-    await queryRunner.query(`CREATE INDEX "idx_api_keys_service_account_created_at_id" ON "api_keys"  ("service_account_id", "created_at", "id") `);
-    await queryRunner.query(`CREATE INDEX "idx_api_keys_user_created_at_id" ON "api_keys"  ("user_id", "created_at", "id") `);
-    await queryRunner.query(`CREATE INDEX "idx_audit_events_target_occurred_at_id" ON "audit_events"  ("target_id", "occurred_at", "id") `);
-    await queryRunner.query(`CREATE INDEX "idx_audit_events_actor_name_occurred_at_id" ON "audit_events"  ("actor_name", "occurred_at", "id") `);
-    await queryRunner.query(`CREATE INDEX "idx_audit_events_actor_id_occurred_at_id" ON "audit_events"  ("actor_id", "occurred_at", "id") `);
-    await queryRunner.query(`CREATE INDEX "idx_audit_events_action_occurred_at_id" ON "audit_events"  ("action", "occurred_at", "id") `);
-    await queryRunner.query(`CREATE INDEX "idx_audit_events_occurred_at_id" ON "audit_events"  ("occurred_at", "id") `);
-    await queryRunner.query(`CREATE INDEX "idx_sessions_user_created_at_id" ON "sessions"  ("user_id", "created_at", "id") `);
-    // By hand (declared with synchronize: false): prefix search with LIKE whatever the collation.
-    await queryRunner.query(`CREATE INDEX "idx_users_username_prefix" ON "users" ("username" varchar_pattern_ops)`);
-    await queryRunner.query(`CREATE INDEX "idx_users_email_prefix" ON "users" ("email" varchar_pattern_ops)`);
+    const s = fabricSchema(queryRunner);
+    await queryRunner.query(`DROP INDEX ${s.name('idx_service_accounts_created_at')}`);
+    await queryRunner.query(`DROP INDEX ${s.name('idx_users_is_active')}`);
+    await queryRunner.query(`DROP INDEX ${s.name('idx_users_created_at')}`);
+    await queryRunner.query(`DROP INDEX ${s.name('idx_api_keys_service_account')}`);
+    await queryRunner.query(`DROP INDEX ${s.name('idx_api_keys_user')}`);
+    await queryRunner.query(`DROP INDEX ${s.name('idx_audit_events_target')}`);
+    await queryRunner.query(`DROP INDEX ${s.name('idx_audit_events_actor')}`);
+    await queryRunner.query(`DROP INDEX ${s.name('idx_audit_events_action')}`);
+    await queryRunner.query(`DROP INDEX ${s.name('idx_audit_events_occurred_at')}`);
+    await queryRunner.query(`DROP INDEX ${s.name('idx_sessions_user')}`);
+    await queryRunner.query(`CREATE INDEX ${s.name('idx_service_accounts_created_at_id')} ON ${s.table('service_accounts')}  ("created_at", "id") `);
+    await queryRunner.query(`CREATE INDEX ${s.name('idx_users_is_active_created_at_id')} ON ${s.table('users')}  ("is_active", "created_at", "id") `);
+    await queryRunner.query(`CREATE INDEX ${s.name('idx_users_created_at_id')} ON ${s.table('users')}  ("created_at", "id") `);
+    await queryRunner.query(`CREATE INDEX ${s.name('idx_api_keys_service_account_created_at_id')} ON ${s.table('api_keys')}  ("service_account_id", "created_at", "id") `);
+    await queryRunner.query(`CREATE INDEX ${s.name('idx_api_keys_user_created_at_id')} ON ${s.table('api_keys')}  ("user_id", "created_at", "id") `);
+    await queryRunner.query(`CREATE INDEX ${s.name('idx_audit_events_target_occurred_at_id')} ON ${s.table('audit_events')}  ("target_id", "occurred_at", "id") `);
+    await queryRunner.query(`CREATE INDEX ${s.name('idx_audit_events_actor_name_occurred_at_id')} ON ${s.table('audit_events')}  ("actor_name", "occurred_at", "id") `);
+    await queryRunner.query(`CREATE INDEX ${s.name('idx_audit_events_actor_id_occurred_at_id')} ON ${s.table('audit_events')}  ("actor_id", "occurred_at", "id") `);
+    await queryRunner.query(`CREATE INDEX ${s.name('idx_audit_events_action_occurred_at_id')} ON ${s.table('audit_events')}  ("action", "occurred_at", "id") `);
+    await queryRunner.query(`CREATE INDEX ${s.name('idx_audit_events_occurred_at_id')} ON ${s.table('audit_events')}  ("occurred_at", "id") `);
+    await queryRunner.query(`CREATE INDEX ${s.name('idx_sessions_user_created_at_id')} ON ${s.table('sessions')}  ("user_id", "created_at", "id") `);
+    // By hand (the entity declares them with synchronize: false): prefix search with LIKE whatever the collation.
+    await queryRunner.query(`CREATE INDEX ${s.name('idx_users_username_prefix')} ON ${s.table('users')} ("username" varchar_pattern_ops)`);
+    await queryRunner.query(`CREATE INDEX ${s.name('idx_users_email_prefix')} ON ${s.table('users')} ("email" varchar_pattern_ops)`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`DROP INDEX "idx_users_email_prefix"`);
-    await queryRunner.query(`DROP INDEX "idx_users_username_prefix"`);
-    await queryRunner.query(`DROP INDEX "public"."idx_sessions_user_created_at_id"`);
-    await queryRunner.query(`DROP INDEX "public"."idx_audit_events_occurred_at_id"`);
-    await queryRunner.query(`DROP INDEX "public"."idx_audit_events_action_occurred_at_id"`);
-    await queryRunner.query(`DROP INDEX "public"."idx_audit_events_actor_id_occurred_at_id"`);
-    await queryRunner.query(`DROP INDEX "public"."idx_audit_events_actor_name_occurred_at_id"`);
-    await queryRunner.query(`DROP INDEX "public"."idx_audit_events_target_occurred_at_id"`);
-    await queryRunner.query(`DROP INDEX "public"."idx_api_keys_user_created_at_id"`);
-    await queryRunner.query(`DROP INDEX "public"."idx_api_keys_service_account_created_at_id"`);
-    await queryRunner.query(`DROP INDEX "public"."idx_users_created_at_id"`);
-    await queryRunner.query(`DROP INDEX "public"."idx_users_is_active_created_at_id"`);
-    await queryRunner.query(`DROP INDEX "public"."idx_service_accounts_created_at_id"`);
-    await queryRunner.query(`CREATE INDEX "idx_sessions_user" ON "sessions" USING btree ("user_id") `);
-    await queryRunner.query(`CREATE INDEX "idx_audit_events_occurred_at" ON "audit_events" USING btree ("occurred_at") `);
-    await queryRunner.query(`CREATE INDEX "idx_audit_events_action" ON "audit_events" USING btree ("action") `);
-    await queryRunner.query(`CREATE INDEX "idx_audit_events_actor" ON "audit_events" USING btree ("actor_id") `);
-    await queryRunner.query(`CREATE INDEX "idx_audit_events_target" ON "audit_events" USING btree ("target_id") `);
-    await queryRunner.query(`CREATE INDEX "idx_api_keys_user" ON "api_keys" USING btree ("user_id") `);
-    await queryRunner.query(`CREATE INDEX "idx_api_keys_service_account" ON "api_keys" USING btree ("service_account_id") `);
-    await queryRunner.query(`CREATE INDEX "idx_users_created_at" ON "users" USING btree ("created_at") `);
-    await queryRunner.query(`CREATE INDEX "idx_users_is_active" ON "users" USING btree ("is_active") `);
-    await queryRunner.query(`CREATE INDEX "idx_service_accounts_created_at" ON "service_accounts" USING btree ("created_at") `);
+    const s = fabricSchema(queryRunner);
+    await queryRunner.query(`DROP INDEX ${s.name('idx_users_email_prefix')}`);
+    await queryRunner.query(`DROP INDEX ${s.name('idx_users_username_prefix')}`);
+    await queryRunner.query(`DROP INDEX ${s.name('idx_sessions_user_created_at_id')}`);
+    await queryRunner.query(`DROP INDEX ${s.name('idx_audit_events_occurred_at_id')}`);
+    await queryRunner.query(`DROP INDEX ${s.name('idx_audit_events_action_occurred_at_id')}`);
+    await queryRunner.query(`DROP INDEX ${s.name('idx_audit_events_actor_id_occurred_at_id')}`);
+    await queryRunner.query(`DROP INDEX ${s.name('idx_audit_events_actor_name_occurred_at_id')}`);
+    await queryRunner.query(`DROP INDEX ${s.name('idx_audit_events_target_occurred_at_id')}`);
+    await queryRunner.query(`DROP INDEX ${s.name('idx_api_keys_user_created_at_id')}`);
+    await queryRunner.query(`DROP INDEX ${s.name('idx_api_keys_service_account_created_at_id')}`);
+    await queryRunner.query(`DROP INDEX ${s.name('idx_users_created_at_id')}`);
+    await queryRunner.query(`DROP INDEX ${s.name('idx_users_is_active_created_at_id')}`);
+    await queryRunner.query(`DROP INDEX ${s.name('idx_service_accounts_created_at_id')}`);
+    await queryRunner.query(`CREATE INDEX ${s.name('idx_sessions_user')} ON ${s.table('sessions')} USING btree ("user_id") `);
+    await queryRunner.query(`CREATE INDEX ${s.name('idx_audit_events_occurred_at')} ON ${s.table('audit_events')} USING btree ("occurred_at") `);
+    await queryRunner.query(`CREATE INDEX ${s.name('idx_audit_events_action')} ON ${s.table('audit_events')} USING btree ("action") `);
+    await queryRunner.query(`CREATE INDEX ${s.name('idx_audit_events_actor')} ON ${s.table('audit_events')} USING btree ("actor_id") `);
+    await queryRunner.query(`CREATE INDEX ${s.name('idx_audit_events_target')} ON ${s.table('audit_events')} USING btree ("target_id") `);
+    await queryRunner.query(`CREATE INDEX ${s.name('idx_api_keys_user')} ON ${s.table('api_keys')} USING btree ("user_id") `);
+    await queryRunner.query(`CREATE INDEX ${s.name('idx_api_keys_service_account')} ON ${s.table('api_keys')} USING btree ("service_account_id") `);
+    await queryRunner.query(`CREATE INDEX ${s.name('idx_users_created_at')} ON ${s.table('users')} USING btree ("created_at") `);
+    await queryRunner.query(`CREATE INDEX ${s.name('idx_users_is_active')} ON ${s.table('users')} USING btree ("is_active") `);
+    await queryRunner.query(`CREATE INDEX ${s.name('idx_service_accounts_created_at')} ON ${s.table('service_accounts')} USING btree ("created_at") `);
   }
 }
