@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { runKeyListing } from './key-listing.js';
 import { runScale } from './scale.js';
 import { ADMIN_PASSWORD, latency, login, measure, median, ROUNDS, SECONDS, CONNECTIONS, startDemo } from './support.js';
 
@@ -59,8 +60,8 @@ try {
     console.log(`| ${route.name} | ${Math.round(median(samples[i]))} | ${ratio.toFixed(3)} |`);
   }
   const revocationCost = median(samples[2].map((value, round) => value / samples[1][round]));
-  console.log(`\nFabricGuard (revocation checked, cache hit) / signature-only guard: ${revocationCost.toFixed(3)}`);
-  console.log('SPEC §10 targets: Bearer JWT ≥ 0.90× unguarded; immediate revocation costs ≤ 10% (ratio ≥ 0.90).');
+  console.log(`\nCost of the revocation guarantee — FabricGuard (cache hit, revocation log read every second) / signature-only guard: ${revocationCost.toFixed(3)}`);
+  console.log('SPEC §10 targets: Bearer JWT ≥ 0.90× unguarded; immediate revocation costs ≤ 5% (ratio ≥ 0.95).');
   const storm = await loginStorm(base, bearer.token);
   console.log(`\nGET /auth/me p99 latency, 4 connections: idle ${storm.idle.p99} ms, during a login storm ${storm.busy.p99} ms ` +
     `(${storm.logins} logins in ${SECONDS}s) → ${(storm.busy.p99 / Math.max(1, storm.idle.p99)).toFixed(2)}× (SPEC §10 target ≤ 2×)`);
@@ -71,3 +72,6 @@ try {
 
 // Listing, credentials and logins with BENCH_SCALE rows (bench/scale.js).
 await runScale();
+
+// Listing a user's keys while many distinct keys are in use (bench/key-listing.js).
+await runKeyListing();

@@ -53,7 +53,8 @@ describe('the demo app as `npm start` runs it', () => {
     } finally {
       await second.stop();
     }
-  });
+    // Two cold starts of the demo: generous, the box may be busy.
+  }, 120_000);
 
   it('honours PORT, DATABASE_URL (PostgreSQL) and FABRIC_ overrides', async () => {
     const db = await createScratchDatabase();

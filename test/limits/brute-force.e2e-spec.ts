@@ -46,9 +46,9 @@ describe.each(DATABASES)('account lockout on %s (SEC-22, SEC-24, SEC-25)', (kind
     const session = await t.login(user.username, password);
     for (let i = 0; i < 6; i++) await attempt(user.username, 'Wrong-password-1');
     expect((await t.http.get(`${API}/auth/me`).auth(session.access_token, { type: 'bearer' })).status).toBe(200);
+    const link = t.nextNotification(user.id, 'password_reset');
     expect((await t.http.post(`${API}/auth/password-reset`).send({ email: user.email })).status).toBe(202);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const token = t.notifications.findLast((n) => n.user.id === user.id && n.purpose === 'password_reset')!.token;
+    const { token } = await link;
     expect((await t.http.post(`${API}/auth/password-reset/confirm`).send({ token, new_password: 'After-reset-pass-1' })).status).toBe(204);
     expect((await attempt(user.username, 'After-reset-pass-1')).status).toBe(200);
   });

@@ -36,7 +36,7 @@ export function scratchPrefix(): { prefix: string; drop: () => Promise<void> } {
 }
 
 /** A private redis-server on a free port, so a suite can stop and restart it without disturbing others. */
-export async function startPrivateRedis(): Promise<{ url: string; stop: () => Promise<void>; restart: () => Promise<void> }> {
+export async function startPrivateRedis(): Promise<{ url: string; readonly pid: number | undefined; stop: () => Promise<void>; restart: () => Promise<void> }> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const start = async () => {
@@ -63,5 +63,13 @@ export async function startPrivateRedis(): Promise<{ url: string; stop: () => Pr
       child.kill('SIGKILL');
     });
   await start();
-  return { url: `redis://127.0.0.1:${port}`, stop, restart: async () => (await stop(), await start()) };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    /** Of the running server, for SIGSTOP/SIGCONT. */
+    get pid() {
+      return child?.pid;
+    },
+    stop,
+    restart: async () => (await stop(), await start()),
+  };
 }

@@ -71,6 +71,11 @@ export interface TestApp {
   users: UsersService;
   /** Every activation and reset message the app sent, newest last. */
   notifications: FabricNotification[];
+  /**
+   * The next message to `userId` sent after this call (a reset link leaves after the 202, once
+   * its transaction commits): waits for it, generously, as the box may be slow.
+   */
+  nextNotification(userId: string, purpose?: FabricNotification['purpose']): Promise<FabricNotification>;
   close(): Promise<void>;
   /** A fresh user with a unique name; `password` defaults to a policy-compliant one. */
   createUser(spec?: { roles?: string[]; password?: string; prefix?: string }): Promise<{ user: UserEntity; password: string }>;
@@ -131,6 +136,20 @@ export async function startTestApp(
     dataSource: app.get(DataSource),
     users,
     notifications,
+    nextNotification(userId, purpose) {
+      const matches = (n: FabricNotification) => n.user.id === userId && (purpose === undefined || n.purpose === purpose);
+      const seen = notifications.filter(matches).length;
+      return new Promise((resolve, reject) => {
+        const started = Date.now();
+        const check = () => {
+          const found = notifications.filter(matches);
+          if (found.length > seen) return resolve(found.at(-1)!);
+          if (Date.now() - started > 15_000) return reject(new Error(`no notification for ${userId}`));
+          setTimeout(check, 20);
+        };
+        check();
+      });
+    },
     async close() {
       await app.close();
       await database.drop();

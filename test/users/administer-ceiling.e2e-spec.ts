@@ -51,9 +51,9 @@ describe.each(DATABASES)('acting on another account on %s (review findings)', (k
   it('a reset link dies when an admin sets a new password or moves the email', async () => {
     for (const change of ['password', 'email'] as const) {
       const { user } = await t.createUser();
+      const link = t.nextNotification(user.id);
       await t.http.post(`${API}/auth/password-reset`).send({ email: user.email });
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      const token = t.notifications.findLast((n) => n.user.id === user.id)!.token;
+      const { token } = await link;
       if (change === 'password') await t.http.post(`${API}/users/${user.username}/password`).set(bearer(admin)).send({ new_password: 'Admin-set-pass-1' });
       else await t.http.patch(`${API}/users/${user.username}`).set(bearer(admin)).send({ email: `moved-${user.email}` });
       expect((await t.http.post(`${API}/auth/password-reset/confirm`).send({ token, new_password: 'Holder-pass-123' })).status, change).toBe(400);

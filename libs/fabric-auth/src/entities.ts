@@ -5,6 +5,7 @@ import { OneTimeTokenEntity } from './one-time-tokens/one-time-token.entity.js';
 import { RoleAssignmentEntity } from './roles/role-assignment.entity.js';
 import { RoleEntity } from './roles/role.entity.js';
 import { ServiceAccountEntity } from './service-accounts/service-account.entity.js';
+import { RevocationEntity } from './sessions/revocation.entity.js';
 import { SessionEntity } from './sessions/session.entity.js';
 import { UserEntity } from './users/user.entity.js';
 
@@ -19,4 +20,5 @@ export const FABRIC_AUTH_ENTITIES = [
   OneTimeTokenEntity,
   AuditEventEntity,
   UserIdentityEntity,
+  RevocationEntity,
 ] as const;

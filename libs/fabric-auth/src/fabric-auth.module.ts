@@ -20,6 +20,7 @@ import { PruningService } from './maintenance/pruning.service.js';
 import { CredentialReads } from './principal/credential-reads.js';
 import { ListPager } from './common/list-pager.js';
 import { FabricClock, SystemClock } from './common/clock.js';
+import { FabricTransactions } from './common/transactions.js';
 import { FABRIC_AUTH_ENTITIES } from './entities.js';
 import {
   FABRIC_API_KEY_AUTHENTICATOR,
@@ -64,6 +65,7 @@ import { RolesController } from './roles/roles.controller.js';
 import { RolesService } from './roles/roles.service.js';
 import { FabricSeeder } from './seeding/fabric-seeder.js';
 import { InMemoryRevocationBus } from './sessions/revocation-bus.js';
+import { Revocations } from './sessions/revocations.js';
 import { SessionsService } from './sessions/sessions.service.js';
 import { ServiceAccountsController } from './service-accounts/service-accounts.controller.js';
 import { ServiceAccountsService } from './service-accounts/service-accounts.service.js';
@@ -80,6 +82,8 @@ import { fabricAuthTablePrefix, setFabricAuthTablePrefix } from './storage/table
 
 const EXPORTED = [
   FabricGuard,
+  FabricTransactions,
+  Revocations,
   FabricAuthenticator,
   FabricClock,
   FABRIC_RESOLVED_OPTIONS,
@@ -205,6 +209,8 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
       inject: [FABRIC_RESOLVED_OPTIONS],
       useFactory: (o: ResolvedFabricAuthOptions) => new TrustedProxies(o.trustedProxies),
     },
+    FabricTransactions,
+    Revocations,
     LimitsService,
     ListPager,
     PermissionRegistry,

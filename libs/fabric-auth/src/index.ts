@@ -62,6 +62,9 @@ export {
   type RevocationListener,
 } from './sessions/revocation-bus.js';
 
+export { Revocations } from './sessions/revocations.js';
+export { type FabricTransaction, FabricTransactions } from './common/transactions.js';
+
 export { TokenService } from './tokens/token.service.js';
 export { SessionsService } from './sessions/sessions.service.js';
 export { PruningService, type PruneResult } from './maintenance/pruning.service.js';
@@ -81,6 +84,7 @@ export { UserEntity } from './users/user.entity.js';
 export { RoleEntity } from './roles/role.entity.js';
 export { RoleAssignmentEntity } from './roles/role-assignment.entity.js';
 export { SessionEntity } from './sessions/session.entity.js';
+export { RevocationEntity } from './sessions/revocation.entity.js';
 export { ApiKeyEntity } from './api-keys/api-key.entity.js';
 export { ServiceAccountEntity } from './service-accounts/service-account.entity.js';
 export { OneTimeTokenEntity, type OneTimeTokenPurpose } from './one-time-tokens/one-time-token.entity.js';

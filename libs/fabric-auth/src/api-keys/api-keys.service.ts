@@ -7,6 +7,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
+import { LRUCache } from 'lru-cache';
 import { IsNull, type Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { requireHoldsAll } from '../authz/access-rules.js';
@@ -15,13 +16,14 @@ import { FabricClock } from '../common/clock.js';
 import { ListPager } from '../common/list-pager.js';
 import type { ListEnvelope, ListQueryDto } from '../common/list-query.js';
 import type { HttpRequestLike } from '../common/request-info.js';
-import { FABRIC_REVOCATION_BUS } from '../fabric-auth.constants.js';
+import { FabricTransactions } from '../common/transactions.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
 import { type ApiKeyGrantRecord, CredentialReads } from '../principal/credential-reads.js';
 import type { Principal } from '../principal/principal.js';
 import { RolesService } from '../roles/roles.service.js';
-import type { FabricRevocationBus, RevocationEvent } from '../sessions/revocation-bus.js';
+import type { RevocationEvent } from '../sessions/revocation-bus.js';
+import { Revocations } from '../sessions/revocations.js';
 import { FabricAuthError } from '../tokens/fabric-auth.error.js';
 import { UserEntity } from '../users/user.entity.js';
 import { generateApiKey, hashApiKey, isWellFormedApiKey } from './api-key-format.js';
@@ -35,11 +37,24 @@ interface CachedKey {
   readonly principal: Principal;
   readonly keyId: string;
   readonly ownerId: string;
-  readonly validUntil: number;
 }
 
-const MAX_CACHED_KEYS = 100_000;
+/** Keys whose principal is kept in memory; the least recently used go first. */
+export const MAX_CACHED_KEYS = 100_000;
 const DAY_MS = 86_400_000;
+
+function index(map: Map<string, Set<string>>, id: string, hash: string): void {
+  let hashes = map.get(id);
+  if (!hashes) map.set(id, (hashes = new Set()));
+  hashes.add(hash);
+}
+
+function unindex(map: Map<string, Set<string>>, id: string, hash: string): void {
+  const hashes = map.get(id);
+  if (!hashes) return;
+  hashes.delete(hash);
+  if (hashes.size === 0) map.delete(id);
+}
 
 export function toApiKeyDto(key: ApiKeyEntity): ApiKeyDto {
   return {
@@ -67,7 +82,10 @@ function ownerWhere(owner: KeyOwner) {
  */
 @Injectable()
 export class ApiKeysService implements OnModuleDestroy {
-  private readonly cache = new Map<string, CachedKey>();
+  private readonly cache: LRUCache<string, CachedKey> | undefined;
+  /** Cached key hashes per key id and per owner (a rerolled key has two), in step with the cache. */
+  private readonly hashesOfKey = new Map<string, Set<string>>();
+  private readonly hashesOfOwner = new Map<string, Set<string>>();
   private epoch = 0;
   private readonly unsubscribe: () => void;
 
@@ -79,12 +97,32 @@ export class ApiKeysService implements OnModuleDestroy {
     private readonly usage: ApiKeyUsage,
     private readonly clock: FabricClock,
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
-    @Inject(FABRIC_REVOCATION_BUS) private readonly bus: FabricRevocationBus,
+    private readonly revocations: Revocations,
+    private readonly transactions: FabricTransactions,
     private readonly audit: AuditService,
     private readonly pager: ListPager,
     private readonly reads: CredentialReads,
   ) {
-    this.unsubscribe = bus.subscribe((event) => this.invalidate(event));
+    const ttl = options.principalCacheTtl * 1000;
+    if (ttl > 0) {
+      this.cache = new LRUCache<string, CachedKey>({
+        max: MAX_CACHED_KEYS,
+        ttl,
+        ttlResolution: 0,
+        perf: { now: () => clock.now() },
+        dispose: (entry, hash) => {
+          unindex(this.hashesOfKey, entry.keyId, hash);
+          unindex(this.hashesOfOwner, entry.ownerId, hash);
+        },
+      });
+    }
+    this.unsubscribe = revocations.subscribe((event) => this.invalidate(event));
+  }
+
+  /** Cached keys, and the key ids and owners they index: all bounded by `MAX_CACHED_KEYS`. */
+  get cachedCounts(): { keys: number; keyIds: number; owners: number } {
+    this.cache?.purgeStale();
+    return { keys: this.cache?.size ?? 0, keyIds: this.hashesOfKey.size, owners: this.hashesOfOwner.size };
   }
 
   onModuleDestroy(): void {
@@ -96,8 +134,8 @@ export class ApiKeysService implements OnModuleDestroy {
     if (!isWellFormedApiKey(rawKey)) throw new FabricAuthError('malformed', 'API key shape or checksum');
     const hash = hashApiKey(rawKey);
     const now = this.clock.now();
-    const cached = this.cache.get(hash);
-    if (cached !== undefined && cached.validUntil > now && this.bus.reliable?.() !== false) {
+    const cached = this.cache?.get(hash);
+    if (cached !== undefined && this.revocations.cachesTrusted()) {
       this.usage.record(cached.keyId, new Date(now));
       return cached.principal;
     }
@@ -116,9 +154,11 @@ export class ApiKeysService implements OnModuleDestroy {
     const limits = [now + this.options.principalCacheTtl * 1000];
     if (key.expiresAt) limits.push(key.expiresAt.getTime());
     if (!key.current && key.previousKeyExpiresAt) limits.push(key.previousKeyExpiresAt.getTime());
-    if (this.options.principalCacheTtl > 0 && epoch === this.epoch) {
-      if (this.cache.size >= MAX_CACHED_KEYS) this.cache.clear();
-      this.cache.set(hash, { principal, keyId: key.keyId, ownerId: principal.id, validUntil: Math.min(...limits) });
+    const ttl = Math.min(...limits) - now;
+    if (this.cache && ttl > 0 && epoch === this.epoch) {
+      this.cache.set(hash, { principal, keyId: key.keyId, ownerId: principal.id }, { ttl });
+      index(this.hashesOfKey, key.keyId, hash);
+      index(this.hashesOfOwner, principal.id, hash);
     }
     this.usage.record(key.keyId, nowDate);
     return principal;
@@ -153,11 +193,10 @@ export class ApiKeysService implements OnModuleDestroy {
 
   private invalidate(event: RevocationEvent): void {
     this.epoch++;
-    if (event.type === 'session') return;
+    if (!this.cache || event.type === 'session') return;
     if (event.type === 'all') return this.cache.clear();
-    for (const [hash, entry] of this.cache) {
-      if (event.type === 'api_key' ? entry.keyId === event.apiKeyId : entry.ownerId === event.principalId) this.cache.delete(hash);
-    }
+    const hashes = event.type === 'api_key' ? this.hashesOfKey.get(event.apiKeyId) : this.hashesOfOwner.get(event.principalId);
+    for (const hash of [...(hashes ?? [])]) this.cache.delete(hash);
   }
 
   /**
@@ -207,14 +246,16 @@ export class ApiKeysService implements OnModuleDestroy {
       useCount: 0,
       revokedAt: null,
     });
-    await this.keys.insert(key);
-    await this.audit.record({
-      action: 'api_key.create',
-      outcome: 'success',
-      actor,
-      target: { type: 'api_key', id: key.id },
-      request,
-      details: { owner: owner.id, prefix: key.prefix, scopes: scopes?.join(',') ?? null },
+    await this.transactions.run(async (tx) => {
+      await tx.manager.insert(ApiKeyEntity, key);
+      await this.audit.recordIn(tx, {
+        action: 'api_key.create',
+        outcome: 'success',
+        actor,
+        target: { type: 'api_key', id: key.id },
+        request,
+        details: { owner: owner.id, prefix: key.prefix, scopes: scopes?.join(',') ?? null },
+      });
     });
     return this.createdDto(key, generated.key);
   }
@@ -236,30 +277,33 @@ export class ApiKeysService implements OnModuleDestroy {
       previousKeyHash: grace > 0 ? key.keyHash : null,
       previousKeyExpiresAt: grace > 0 ? new Date(now + grace * 1000) : null,
     };
-    await this.keys.update({ id: key.id }, changes);
-    await this.bus.publish({ type: 'api_key', apiKeyId: key.id });
-    await this.audit.record({ action: 'api_key.reroll', outcome: 'success', actor, target: { type: 'api_key', id: key.id }, request });
+    await this.transactions.run(async (tx) => {
+      // Compare-and-set on the hash: of two concurrent rerolls one wins, the other is a 409.
+      const result = await tx.manager.update(ApiKeyEntity, { id: key.id, keyHash: key.keyHash, revokedAt: IsNull() }, changes);
+      if (result.affected !== 1) throw new ConflictException('The key changed meanwhile; list it again');
+      await this.revocations.revoke(tx, { type: 'api_key', apiKeyId: key.id });
+      await this.audit.recordIn(tx, { action: 'api_key.reroll', outcome: 'success', actor, target: { type: 'api_key', id: key.id }, request });
+    });
     return this.createdDto(Object.assign(key, changes), generated.key);
   }
 
   async revoke(actor: Principal, key: ApiKeyEntity, request: HttpRequestLike): Promise<void> {
-    if (key.revokedAt === null) {
-      await this.keys.update({ id: key.id, revokedAt: IsNull() }, { revokedAt: new Date(this.clock.now()) });
-    }
-    await this.bus.publish({ type: 'api_key', apiKeyId: key.id });
-    await this.audit.record({ action: 'api_key.revoke', outcome: 'success', actor, target: { type: 'api_key', id: key.id }, request });
+    await this.transactions.run(async (tx) => {
+      await tx.manager.update(ApiKeyEntity, { id: key.id, revokedAt: IsNull() }, { revokedAt: new Date(this.clock.now()) });
+      await this.revocations.revoke(tx, { type: 'api_key', apiKeyId: key.id });
+      await this.audit.recordIn(tx, { action: 'api_key.revoke', outcome: 'success', actor, target: { type: 'api_key', id: key.id }, request });
+    });
   }
 
-  /** One page of an owner's keys, newest first, with usage counted up to now. */
+  /** One page of an owner's keys, newest first, with this instance's uses not yet written counted in (no wait for a flush). */
   async list(owner: KeyOwner, query: ListQueryDto): Promise<ListEnvelope<ApiKeyDto>> {
-    await this.usage.flush();
     const base = this.keys
       .createQueryBuilder('k')
       .where(owner.kind === 'user' ? 'k.userId = :owner' : 'k.serviceAccountId = :owner', { owner: owner.id });
     return this.pager.page(
       base,
       { list: 'api_keys', sortName: '-created_at', sort: { property: 'createdAt', descending: true }, filters: { [owner.kind]: owner.id }, query },
-      (rows) => rows.map(toApiKeyDto),
+      (rows) => rows.map((row) => toApiKeyDto(this.usage.withPending(row))),
     );
   }
 

@@ -13,6 +13,7 @@ import {
   Req,
   UseGuards,
   UsePipes,
+  UseInterceptors,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { requireMayManage } from '../authz/access-rules.js';
@@ -27,6 +28,7 @@ import { UserManagementService } from '../users/user-management.service.js';
 import type { ApiKeyEntity } from './api-key.entity.js';
 import { ApiKeysService, type KeyOwner } from './api-keys.service.js';
 import { ApiKeyListDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.js';
+import { StorageErrorsInterceptor } from '../common/storage-errors.interceptor.js';
 
 const KEY_ID = new ParseUUIDPipe({ version: '4', errorHttpStatusCode: HttpStatus.NOT_FOUND });
 
@@ -35,6 +37,7 @@ const KEY_ID = new ParseUUIDPipe({ version: '4', errorHttpStatusCode: HttpStatus
 @ApiSecurity('api_key')
 @ApiCookieAuth()
 @Controller('users')
+@UseInterceptors(StorageErrorsInterceptor)
 @UseGuards(FabricGuard)
 @UsePipes(fabricValidationPipe())
 export class UserApiKeysController {

@@ -1,4 +1,4 @@
-import { BadRequestException, Controller, Get, Query, UseGuards, UsePipes } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Query, UseGuards, UsePipes, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsIn, IsString, Matches, MaxLength } from 'class-validator';
@@ -10,6 +10,7 @@ import { ListQueryDto } from '../common/list-query.js';
 import { fabricValidationPipe } from '../common/validation.js';
 import { type AuditDetails, AuditEventEntity } from './audit-event.entity.js';
 import { OptionalField } from '../common/optional-field.decorator.js';
+import { StorageErrorsInterceptor } from '../common/storage-errors.interceptor.js';
 
 /** The forms `Date` parses the same everywhere; week dates and basic format are refused. */
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
@@ -92,6 +93,7 @@ export class AuditListDto {
 @ApiSecurity('api_key')
 @ApiCookieAuth()
 @Controller('audit')
+@UseInterceptors(StorageErrorsInterceptor)
 @UseGuards(FabricGuard)
 @UsePipes(fabricValidationPipe())
 export class AuditController {

@@ -1,6 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
+import type { FabricTransaction } from '../common/transactions.js';
 import { FabricClock } from '../common/clock.js';
 import { clientIp, type HttpRequestLike, userAgent } from '../common/request-info.js';
 import type { Principal } from '../principal/principal.js';
@@ -16,7 +18,12 @@ export interface AuditRecord {
   details?: AuditDetails;
 }
 
-/** Writes `audit_events` rows. A failed write is logged, never turned into a failed request. */
+/**
+ * Writes `audit_events` rows. The event of a change is written in the change's
+ * transaction (`recordIn`): both commit or neither. An event that stands alone (a refused
+ * login, a bypass) is written by `record`, whose failure is logged, never turned into a
+ * failed request.
+ */
 @Injectable()
 export class AuditService {
   private readonly logger = new Logger('FabricAudit');
@@ -28,21 +35,30 @@ export class AuditService {
 
   async record(entry: AuditRecord): Promise<void> {
     try {
-      await this.events.insert({
-        occurredAt: new Date(this.clock.now()),
-        action: entry.action,
-        outcome: entry.outcome,
-        actorKind: entry.actor?.kind ?? null,
-        actorId: entry.actor?.id ?? null,
-        actorName: entry.actor?.username ?? null,
-        targetType: entry.target?.type ?? null,
-        targetId: entry.target?.id ?? null,
-        ip: entry.request ? clientIp(entry.request) : null,
-        userAgent: entry.request ? userAgent(entry.request) : null,
-        details: entry.details ?? null,
-      });
+      await this.events.insert(this.row(entry));
     } catch (error) {
       this.logger.error(`audit write failed for ${entry.action}: ${(error as Error).message}`);
     }
+  }
+
+  /** Part of `tx`: a failure to write it fails (and rolls back) the whole operation. */
+  async recordIn(tx: FabricTransaction, entry: AuditRecord): Promise<void> {
+    await tx.manager.insert(AuditEventEntity, this.row(entry));
+  }
+
+  private row(entry: AuditRecord): QueryDeepPartialEntity<AuditEventEntity> {
+    return {
+      occurredAt: new Date(this.clock.now()),
+      action: entry.action,
+      outcome: entry.outcome,
+      actorKind: entry.actor?.kind ?? null,
+      actorId: entry.actor?.id ?? null,
+      actorName: entry.actor?.username ?? null,
+      targetType: entry.target?.type ?? null,
+      targetId: entry.target?.id ?? null,
+      ip: entry.request ? clientIp(entry.request) : null,
+      userAgent: entry.request ? userAgent(entry.request) : null,
+      details: entry.details ?? null,
+    };
   }
 }

@@ -1,6 +1,7 @@
 import { BadRequestException, Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import type { HttpRequestLike } from '../common/request-info.js';
+import { type FabricTransaction, FabricTransactions } from '../common/transactions.js';
 import { LimitsService } from '../limits/limits.service.js';
 import { OneTimeTokensService } from '../one-time-tokens/one-time-tokens.service.js';
 import type { OneTimeTokenPurpose } from '../one-time-tokens/one-time-token.entity.js';
@@ -24,6 +25,7 @@ export class AccountRecoveryService {
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
     private readonly limits: LimitsService,
+    private readonly transactions: FabricTransactions,
   ) {}
 
   /**
@@ -42,47 +44,64 @@ export class AccountRecoveryService {
       .catch((error: unknown) => this.logger.error(`password reset request failed: ${(error as Error).message}`));
   }
 
+  /** The token spent, the password set, every link voided and every session ended: one transaction. */
   async confirmReset(token: string, newPassword: string, request: HttpRequestLike): Promise<void> {
-    const user = await this.spend(token, 'password_reset', newPassword, true);
-    await this.users.setPassword(user.id, newPassword);
-    await this.tokens.voidAll(user.id);
-    await this.limits.clearAccount(user.id);
-    const revoked = await this.sessions.revokeAllOfUser(user.id, 'password_reset');
-    await this.audit.record({
-      action: 'user.password_reset',
-      outcome: 'success',
-      actor: { kind: 'user', id: user.id, username: user.username },
-      target: { type: 'user', id: user.id },
-      request,
-      details: { sessions_revoked: revoked },
+    const { user, passwordHash } = await this.eligible(token, 'password_reset', newPassword, true);
+    await this.transactions.run(async (tx) => {
+      await this.spend(token, 'password_reset', user, tx);
+      await this.users.setPasswordHash(user.id, passwordHash, tx);
+      await this.tokens.voidAll(user.id, tx);
+      const revoked = await this.sessions.revokeAllOfUser(user.id, 'password_reset', undefined, tx);
+      await this.audit.recordIn(tx, {
+        action: 'user.password_reset',
+        outcome: 'success',
+        actor: { kind: 'user', id: user.id, username: user.username },
+        target: { type: 'user', id: user.id },
+        request,
+        details: { sessions_revoked: revoked },
+      });
     });
+    await this.limits.clearAccount(user.id).catch((error: unknown) => this.logger.warn(`lock not cleared after a reset: ${(error as Error).message}`));
   }
 
   async activate(token: string, password: string, request: HttpRequestLike): Promise<void> {
-    const user = await this.spend(token, 'activation', password, false);
-    await this.users.setPassword(user.id, password);
-    await this.users.markEmailVerified(user.id);
-    await this.audit.record({
-      action: 'user.activate',
-      outcome: 'success',
-      actor: { kind: 'user', id: user.id, username: user.username },
-      target: { type: 'user', id: user.id },
-      request,
+    const { user, passwordHash } = await this.eligible(token, 'activation', password, false);
+    await this.transactions.run(async (tx) => {
+      await this.spend(token, 'activation', user, tx);
+      await this.users.setPasswordHash(user.id, passwordHash, tx);
+      await this.users.markEmailVerified(user.id, tx);
+      await this.audit.recordIn(tx, {
+        action: 'user.activate',
+        outcome: 'success',
+        actor: { kind: 'user', id: user.id, username: user.username },
+        target: { type: 'user', id: user.id },
+        request,
+      });
     });
   }
 
   /**
    * Checks the token names a live, eligible account and that the password passes the
-   * policy before spending the token, so a refused password does not burn it.
+   * policy before spending the token, so a refused password does not burn it; hashes the
+   * password before any transaction opens.
    */
-  private async spend(token: string, purpose: OneTimeTokenPurpose, password: string, mustHavePassword: boolean): Promise<UserEntity> {
+  private async eligible(
+    token: string,
+    purpose: OneTimeTokenPurpose,
+    password: string,
+    mustHavePassword: boolean,
+  ): Promise<{ user: UserEntity; passwordHash: string }> {
     const userId = await this.tokens.peek(token, purpose);
     const user = userId ? await this.users.findById(userId) : null;
     const hasPassword = user ? await this.users.hasPassword(user.id) : false;
     if (!user || !user.isActive || hasPassword !== mustHavePassword) throw new BadRequestException(INVALID_TOKEN);
     const problem = this.passwords.policyViolation(password, { username: user.username, email: user.email });
     if (problem) throw new BadRequestException(problem);
-    if ((await this.tokens.consume(token, purpose)) !== user.id) throw new BadRequestException(INVALID_TOKEN);
-    return user;
+    return { user, passwordHash: await this.passwords.hash(password) };
+  }
+
+  /** Of concurrent uses of one token, one spends it; the others are refused. */
+  private async spend(token: string, purpose: OneTimeTokenPurpose, user: UserEntity, tx: FabricTransaction): Promise<void> {
+    if ((await this.tokens.consume(token, purpose, tx)) !== user.id) throw new BadRequestException(INVALID_TOKEN);
   }
 }

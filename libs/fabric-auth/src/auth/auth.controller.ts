@@ -1,4 +1,4 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, HttpStatus, Post, Req, Res, UseFilters, UseGuards, UsePipes } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpCode, HttpStatus, Post, Req, Res, UseFilters, UseGuards, UsePipes, UseInterceptors } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -30,6 +30,7 @@ import { LocalAuthService, type TokenPair } from './local-auth.service.js';
 import { OAuthError, OAuthErrorFilter } from './oauth-error.js';
 import { SessionCookies } from './session-cookies.js';
 import { parseTokenRequest, TokenRequestDto } from './token-request.js';
+import { StorageErrorsInterceptor } from '../common/storage-errors.interceptor.js';
 
 export class TokenResponseDto {
   @ApiProperty() access_token!: string;
@@ -70,6 +71,7 @@ export function principalToDto(principal: Principal, registry: PermissionRegistr
 
 @ApiTags('auth')
 @Controller('auth')
+@UseInterceptors(StorageErrorsInterceptor)
 @UseGuards(FabricGuard)
 export class AuthController {
   constructor(

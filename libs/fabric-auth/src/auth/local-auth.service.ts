@@ -3,6 +3,7 @@ import type { AuditDetails } from '../audit/audit-event.entity.js';
 import { AuditService } from '../audit/audit.service.js';
 import { FabricClock } from '../common/clock.js';
 import type { HttpRequestLike } from '../common/request-info.js';
+import { FabricTransactions } from '../common/transactions.js';
 import { LimitsService } from '../limits/limits.service.js';
 import { PasswordHasher } from '../passwords/password-hasher.js';
 import type { Principal } from '../principal/principal.js';
@@ -35,6 +36,7 @@ export class LocalAuthService {
     private readonly audit: AuditService,
     private readonly clock: FabricClock,
     private readonly limits: LimitsService,
+    private readonly transactions: FabricTransactions,
   ) {}
 
   /**
@@ -77,15 +79,18 @@ export class LocalAuthService {
     request: HttpRequestLike,
     details: AuditDetails = {},
   ): Promise<TokenPair> {
-    const { session, refreshToken } = await this.sessions.create(user.id, method, request);
-    await this.users.recordLogin(user.id);
-    await this.audit.record({
-      action: 'login.success',
-      outcome: 'success',
-      actor: { kind: 'user', id: user.id, username: user.username },
-      target: { type: 'session', id: session.id },
-      request,
-      details: { method, ...details },
+    const { session, refreshToken } = await this.transactions.run(async (tx) => {
+      const opened = await this.sessions.create(user.id, method, request, tx);
+      await this.users.recordLogin(user.id, tx);
+      await this.audit.recordIn(tx, {
+        action: 'login.success',
+        outcome: 'success',
+        actor: { kind: 'user', id: user.id, username: user.username },
+        target: { type: 'session', id: opened.session.id },
+        request,
+        details: { method, ...details },
+      });
+      return opened;
     });
     return this.pair(user.id, session.id, refreshToken, session.expiresAt);
   }
@@ -120,14 +125,11 @@ export class LocalAuthService {
   }
 
   async logout(principal: Principal, request: HttpRequestLike): Promise<void> {
-    if (!principal.sessionId) return;
-    await this.sessions.revoke(principal.sessionId, 'logout');
-    await this.audit.record({
-      action: 'logout',
-      outcome: 'success',
-      actor: principal,
-      target: { type: 'session', id: principal.sessionId },
-      request,
+    const sessionId = principal.sessionId;
+    if (!sessionId) return;
+    await this.transactions.run(async (tx) => {
+      await this.sessions.revoke(sessionId, 'logout', tx);
+      await this.audit.recordIn(tx, { action: 'logout', outcome: 'success', actor: principal, target: { type: 'session', id: sessionId }, request });
     });
   }
 

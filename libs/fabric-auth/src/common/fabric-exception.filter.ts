@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { type ArgumentsHost, Catch, HttpException } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
+import { httpErrorForDatabase } from './db-errors.js';
 import { setResponseHeader } from './request-info.js';
 
 const TOKEN_ENDPOINT = /\/auth\/token\/?$/;
@@ -9,11 +10,14 @@ const TOKEN_ENDPOINT = /\/auth\/token\/?$/;
  * Global filter for the host app (`app.useGlobalFilters(new FabricExceptionFilter(app.getHttpAdapter()))`):
  * every 4xx answers `{statusCode, message, error}` — also the ones raised before a route
  * runs, such as body-parser's 413 — and errors on the token endpoint keep the RFC 6749
- * shape, uncacheable. Anything else goes to Nest's handler (generic 500, logged).
+ * shape, uncacheable. Storage errors of the host's own routes are mapped as on the library's
+ * (database or Redis away → 503, unique key taken → 409). Anything else goes to Nest's
+ * handler (generic 500, logged).
  */
 @Catch()
 export class FabricExceptionFilter extends BaseExceptionFilter {
-  override catch(exception: unknown, host: ArgumentsHost): void {
+  override catch(caught: unknown, host: ArgumentsHost): void {
+    const exception = httpErrorForDatabase(caught) ?? caught;
     if (!(exception instanceof HttpException) || host.getType() !== 'http') return super.catch(exception, host);
     const status = exception.getStatus();
     const raw = exception.getResponse();

@@ -2,6 +2,7 @@ import { HttpException, HttpStatus, Inject, Injectable, ServiceUnavailableExcept
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { AuditService } from '../audit/audit.service.js';
 import { type HttpRequestLike, setResponseHeader } from '../common/request-info.js';
+import { FabricTransactions } from '../common/transactions.js';
 import { FABRIC_LOCKOUT_STORE, FABRIC_THROTTLER_STORAGE } from '../fabric-auth.constants.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
@@ -64,6 +65,7 @@ export class LimitsService {
     @Inject(FABRIC_LOCKOUT_STORE) private readonly lockouts: FabricLockoutStore,
     readonly proxies: TrustedProxies,
     private readonly audit: AuditService,
+    private readonly transactions: FabricTransactions,
   ) {
     this.loginPolicy = {
       threshold: options.lockoutThreshold,
@@ -120,9 +122,12 @@ export class LimitsService {
     await this.lockouts.clear(this.accountKey(accountKey));
   }
 
+  /** The audit event is written first and commits only once the lock is gone: no unlock without its trace, no trace without the unlock. */
   async unlock(actor: Principal, user: { id: string }, request: HttpRequestLike): Promise<void> {
-    await this.clearAccount(user.id);
-    await this.audit.record({ action: 'user.unlock', outcome: 'success', actor, target: { type: 'user', id: user.id }, request });
+    await this.transactions.run(async (tx) => {
+      await this.audit.recordIn(tx, { action: 'user.unlock', outcome: 'success', actor, target: { type: 'user', id: user.id }, request });
+      await this.clearAccount(user.id).catch(unavailable);
+    });
   }
 
   /** 429 + Retry-After when this address has failed too many password logins lately (password spraying). */

@@ -2,10 +2,12 @@ import { FabricAuthInitPostgres1764340000000 } from './postgres/1764340000000-Fa
 import { OidcIdentitiesPostgres1764350000000 } from './postgres/1764350000000-OidcIdentities.js';
 import { ApiKeyPinnedScopesPostgres1764360000000 } from './postgres/1764360000000-ApiKeyPinnedScopes.js';
 import { ListIndexesPostgres1764370000000 } from './postgres/1764370000000-ListIndexes.js';
+import { RevocationLogPostgres1764380000000 } from './postgres/1764380000000-RevocationLog.js';
 import { FabricAuthInitSqlite1764340000000 } from './sqlite/1764340000000-FabricAuthInit.js';
 import { OidcIdentitiesSqlite1764350000000 } from './sqlite/1764350000000-OidcIdentities.js';
 import { ApiKeyPinnedScopesSqlite1764360000000 } from './sqlite/1764360000000-ApiKeyPinnedScopes.js';
 import { ListIndexesSqlite1764370000000 } from './sqlite/1764370000000-ListIndexes.js';
+import { RevocationLogSqlite1764380000000 } from './sqlite/1764380000000-RevocationLog.js';
 
 /** Migrations for `TypeOrmModule.forRoot({ migrations, migrationsRun: true })`, per driver. */
 export const FABRIC_AUTH_POSTGRES_MIGRATIONS = [
@@ -13,12 +15,14 @@ export const FABRIC_AUTH_POSTGRES_MIGRATIONS = [
   OidcIdentitiesPostgres1764350000000,
   ApiKeyPinnedScopesPostgres1764360000000,
   ListIndexesPostgres1764370000000,
+  RevocationLogPostgres1764380000000,
 ];
 export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
   FabricAuthInitSqlite1764340000000,
   OidcIdentitiesSqlite1764350000000,
   ApiKeyPinnedScopesSqlite1764360000000,
   ListIndexesSqlite1764370000000,
+  RevocationLogSqlite1764380000000,
 ];
 
 export function fabricAuthMigrations(driver: 'postgres' | 'better-sqlite3' | 'sqlite') {

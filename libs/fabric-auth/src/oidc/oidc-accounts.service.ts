@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Not, type Repository } from 'typeorm';
+import { Not } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { FabricClock } from '../common/clock.js';
 import { isUniqueViolation } from '../common/db-errors.js';
 import type { HttpRequestLike } from '../common/request-info.js';
+import { type FabricTransaction, FabricTransactions } from '../common/transactions.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
 import { RolesService, UnknownRolesError } from '../roles/roles.service.js';
@@ -64,36 +64,50 @@ export class OidcAccounts {
   private readonly logger = new Logger('FabricOidc');
 
   constructor(
-    @InjectRepository(UserIdentityEntity) private readonly identities: Repository<UserIdentityEntity>,
-    @InjectRepository(UserEntity) private readonly userRows: Repository<UserEntity>,
     private readonly users: UsersService,
     private readonly roles: RolesService,
     private readonly audit: AuditService,
     private readonly clock: FabricClock,
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
+    private readonly transactions: FabricTransactions,
   ) {}
 
-  /** The active local user this identity logs in as; throws `OidcLoginFailure` otherwise. */
+  /**
+   * The active local user this identity logs in as; throws `OidcLoginFailure` otherwise.
+   * Everything a login writes (the account, its link, its roles, the profile sync and
+   * their audit events) is one transaction; losing a race to a concurrent first login
+   * of the same person (a unique key taken) starts over and finds what it created.
+   */
   async resolve(provider: OidcProvider, profile: OidcProfile, request: HttpRequestLike): Promise<UserEntity> {
-    const identity = await this.identities.findOne({ where: { issuer: profile.issuer, subject: profile.subject } });
-    let user = identity ? await this.users.findById(identity.userId) : null;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.transactions.run((tx) => this.resolveIn(tx, provider, profile, request));
+      } catch (error) {
+        if (!isUniqueViolation(error) || attempt >= 2) throw error;
+      }
+    }
+  }
+
+  private async resolveIn(tx: FabricTransaction, provider: OidcProvider, profile: OidcProfile, request: HttpRequestLike): Promise<UserEntity> {
+    const identity = await tx.manager.findOne(UserIdentityEntity, { where: { issuer: profile.issuer, subject: profile.subject } });
+    let user = identity ? await tx.manager.findOne(UserEntity, { where: { id: identity.userId } }) : null;
     let created = false;
     if (!user) {
-      user = await this.linkableAccount(provider, profile);
+      user = await this.linkableAccount(tx, provider, profile);
       if (user) {
         this.requireActive(user);
-        await this.link(provider, profile, user, 'verified_email', request);
+        await this.link(tx, provider, profile, user, 'verified_email', request);
       } else if (provider.options.jitProvisioning) {
-        user = await this.provision(provider, profile, request);
+        user = await this.provision(tx, provider, profile, request);
         created = true;
       } else {
         throw new OidcLoginFailure('no_linked_account');
       }
     }
     this.requireActive(user);
-    if (!created) await this.syncProfile(user, profile);
-    await this.syncRoles(provider, user.id, profile, created);
-    await this.identities.update({ issuer: profile.issuer, subject: profile.subject }, { lastLoginAt: new Date(this.clock.now()) });
+    if (!created) await this.syncProfile(tx, user, profile);
+    await this.syncRoles(tx, provider, user.id, profile, created);
+    await tx.manager.update(UserIdentityEntity, { issuer: profile.issuer, subject: profile.subject }, { lastLoginAt: new Date(this.clock.now()) });
     return user;
   }
 
@@ -106,16 +120,16 @@ export class OidcAccounts {
    * so both sides must have verified it, the provider must be trusted for it
    * (`link_verified_email`), and the system admin is never linked.
    */
-  private async linkableAccount(provider: OidcProvider, profile: OidcProfile): Promise<UserEntity | null> {
+  private async linkableAccount(tx: FabricTransaction, provider: OidcProvider, profile: OidcProfile): Promise<UserEntity | null> {
     if (!provider.options.linkVerifiedEmail || !profile.emailVerified || !profile.email) return null;
-    const local = await this.userRows.findOne({ where: { email: normalizeEmail(profile.email) } });
+    const local = await tx.manager.findOne(UserEntity, { where: { email: normalizeEmail(profile.email) } });
     if (!local || !local.emailVerified || local.isSystemAdmin) return null;
-    const linkedElsewhere = await this.identities.exists({ where: { userId: local.id, issuer: profile.issuer } });
+    const linkedElsewhere = await tx.manager.exists(UserIdentityEntity, { where: { userId: local.id, issuer: profile.issuer } });
     return linkedElsewhere ? null : local;
   }
 
-  private async link(provider: OidcProvider, profile: OidcProfile, user: UserEntity, how: string, request: HttpRequestLike): Promise<void> {
-    await this.identities.insert({
+  private async link(tx: FabricTransaction, provider: OidcProvider, profile: OidcProfile, user: UserEntity, how: string, request: HttpRequestLike): Promise<void> {
+    await tx.manager.insert(UserIdentityEntity, {
       userId: user.id,
       provider: provider.name,
       issuer: profile.issuer,
@@ -124,7 +138,7 @@ export class OidcAccounts {
       createdAt: new Date(this.clock.now()),
       lastLoginAt: null,
     });
-    await this.audit.record({
+    await this.audit.recordIn(tx, {
       action: 'oidc.identity.link',
       outcome: 'success',
       actor: { kind: 'user', id: user.id, username: user.username },
@@ -134,23 +148,11 @@ export class OidcAccounts {
     });
   }
 
-  private async provision(provider: OidcProvider, profile: OidcProfile, request: HttpRequestLike): Promise<UserEntity> {
-    const email = profile.emailVerified && profile.email ? await this.freeEmail(profile.email) : null;
+  private async provision(tx: FabricTransaction, provider: OidcProvider, profile: OidcProfile, request: HttpRequestLike): Promise<UserEntity> {
+    const email = profile.emailVerified && profile.email ? await this.freeEmail(tx, profile.email) : null;
     const fullName = profile.name?.slice(0, MAX_NAME_LENGTH) ?? null;
-    let user: UserEntity | undefined;
-    for (let attempt = 0; !user; attempt++) {
-      try {
-        user = await this.users.create({ username: await this.freeUsername(usernameBase(profile)), email, fullName });
-      } catch (error) {
-        // Lost a race for the username (or email) to a concurrent sign-up: pick again.
-        if (!isUniqueViolation(error) || attempt >= 2) throw error;
-      }
-    }
-    if (email) {
-      await this.users.markEmailVerified(user.id);
-      user.emailVerified = true;
-    }
-    await this.audit.record({
+    const user = await this.users.create({ username: await this.freeUsername(tx, usernameBase(profile)), email, fullName, emailVerified: email !== null }, tx);
+    await this.audit.recordIn(tx, {
       action: 'user.create',
       outcome: 'success',
       actor: null,
@@ -158,47 +160,41 @@ export class OidcAccounts {
       request,
       details: { username: user.username, via: 'oidc_jit', provider: provider.name },
     });
-    await this.link(provider, profile, user, 'jit', request);
+    await this.link(tx, provider, profile, user, 'jit', request);
     return user;
   }
 
-  private async freeUsername(base: string): Promise<string> {
+  private async freeUsername(tx: FabricTransaction, base: string): Promise<string> {
     const reserved = normalizeUsername(this.options.systemAdminUsername);
     for (let n = 1; n <= 10; n++) {
       const candidate = n === 1 ? base : `${base}-${n}`;
-      if (candidate !== reserved && !(await this.users.findByUsername(candidate))) return candidate;
+      if (candidate !== reserved && !(await tx.manager.exists(UserEntity, { where: { username: normalizeUsername(candidate) } }))) return candidate;
     }
     return `${base}-${randomBytes(4).toString('hex')}`;
   }
 
   /** The normalised email when no other account has it, else null. */
-  private async freeEmail(raw: string, exceptUserId?: string): Promise<string | null> {
+  private async freeEmail(tx: FabricTransaction, raw: string, exceptUserId?: string): Promise<string | null> {
     const email = normalizeEmail(raw);
     if (email.length > MAX_EMAIL_LENGTH) return null;
-    const taken = await this.userRows.exists({ where: exceptUserId ? { email, id: Not(exceptUserId) } : { email } });
+    const taken = await tx.manager.exists(UserEntity, { where: exceptUserId ? { email, id: Not(exceptUserId) } : { email } });
     return taken ? null : email;
   }
 
   /** Name always; email only when the provider verified it and no other account has it. */
-  private async syncProfile(user: UserEntity, profile: OidcProfile): Promise<void> {
+  private async syncProfile(tx: FabricTransaction, user: UserEntity, profile: OidcProfile): Promise<void> {
     const changes: Partial<UserEntity> = {};
     const fullName = profile.name?.slice(0, MAX_NAME_LENGTH);
     if (fullName && fullName !== user.fullName) changes.fullName = fullName;
     if (profile.emailVerified && profile.email && normalizeEmail(profile.email) !== user.email) {
-      const email = await this.freeEmail(profile.email, user.id);
+      const email = await this.freeEmail(tx, profile.email, user.id);
       if (email) Object.assign(changes, { email, emailVerified: true });
     }
     if (Object.keys(changes).length === 0) return;
-    try {
-      await this.userRows.update({ id: user.id }, { ...changes, updatedAt: new Date(this.clock.now()) });
-    } catch (error) {
-      if (!isUniqueViolation(error) || changes.email === undefined) throw error;
-      delete changes.email;
-      delete changes.emailVerified;
-      if (Object.keys(changes).length > 0) await this.userRows.update({ id: user.id }, { ...changes, updatedAt: new Date(this.clock.now()) });
-    }
+    // An email another account took meanwhile is a unique violation: the login starts over and skips it.
+    await tx.manager.update(UserEntity, { id: user.id }, { ...changes, updatedAt: new Date(this.clock.now()) });
     Object.assign(user, changes);
-    await this.users.forgetCachedPrincipal(user.id);
+    await this.users.forgetCachedPrincipal(user.id, tx);
   }
 
   /**
@@ -206,23 +202,23 @@ export class OidcAccounts {
    * the claim maps to it, re-evaluated at every login. Other roles are left alone, except
    * that a user created by this login also gets `default_roles`.
    */
-  private async syncRoles(provider: OidcProvider, userId: string, profile: OidcProfile, created: boolean): Promise<void> {
+  private async syncRoles(tx: FabricTransaction, provider: OidcProvider, userId: string, profile: OidcProfile, created: boolean): Promise<void> {
     const { defaultRoles, roleMapping } = provider.options;
     const managed = new Set(Object.values(roleMapping).flat());
     if (managed.size === 0 && (!created || defaultRoles.length === 0)) return;
     const mapped = profile.roleClaimValues.flatMap((value) => (Object.hasOwn(roleMapping, value) ? roleMapping[value]! : []));
-    const current = (await this.roles.grantsOf({ userId })).roles;
+    const current = (await this.roles.grantsOf({ userId }, tx)).roles;
     const wanted = new Set([...current, ...(created ? defaultRoles : [])].filter((role) => !managed.has(role)));
     for (const role of mapped) wanted.add(role);
-    const next = await this.existingRoles(provider, [...wanted]);
+    const next = await this.existingRoles(tx, provider, [...wanted]);
     if (next.length === current.length && next.every((role) => current.includes(role))) return;
-    await this.roles.assign({ userId }, next);
+    await this.roles.assign({ userId }, next, tx);
   }
 
   /** A role named in the provider's config but deleted since is skipped (and logged), not fatal. */
-  private async existingRoles(provider: OidcProvider, names: string[]): Promise<string[]> {
+  private async existingRoles(tx: FabricTransaction, provider: OidcProvider, names: string[]): Promise<string[]> {
     try {
-      await this.roles.findByNames(names);
+      await this.roles.findByNames(names, tx);
       return names;
     } catch (error) {
       if (!(error instanceof UnknownRolesError)) throw error;

@@ -1,4 +1,4 @@
-import { Controller, Get, HttpStatus, Param, Query, Redirect, Req, Res } from '@nestjs/common';
+import { Controller, Get, HttpStatus, Param, Query, Redirect, Req, Res, UseInterceptors } from '@nestjs/common';
 import {
   ApiBadGatewayResponse,
   ApiBadRequestResponse,
@@ -14,6 +14,7 @@ import { Public } from '../authz/public.decorator.js';
 import { type HttpRequestLike, setResponseHeader } from '../common/request-info.js';
 import { DEFAULT_OIDC_PROVIDER } from '../fabric-auth.options.js';
 import { OidcLoginService } from './oidc-login.service.js';
+import { StorageErrorsInterceptor } from '../common/storage-errors.interceptor.js';
 
 interface RedirectAnswer {
   url: string;
@@ -34,6 +35,7 @@ const RETURN_TO_QUERY = {
  */
 @ApiTags('auth')
 @Controller('auth/oidc')
+@UseInterceptors(StorageErrorsInterceptor)
 @Public()
 export class OidcController {
   constructor(private readonly logins: OidcLoginService) {}

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, MoreThan, type Repository } from 'typeorm';
 import { FabricClock } from '../common/clock.js';
+import { type FabricTransaction, FabricTransactions } from '../common/transactions.js';
 import { FABRIC_NOTIFIER } from '../fabric-auth.constants.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
@@ -28,25 +29,32 @@ export class OneTimeTokensService {
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
     @Inject(FABRIC_NOTIFIER) private readonly notifier: FabricNotifier,
     private readonly clock: FabricClock,
+    private readonly transactions: FabricTransactions,
   ) {}
 
-  /** Issues a token and hands it to the notifier; the caller never sees it. */
-  async issueAndSend(user: Pick<UserEntity, 'id' | 'username' | 'email'>, purpose: OneTimeTokenPurpose): Promise<void> {
+  /**
+   * Issues a token and hands it to the notifier; the caller never sees it. With `tx`, the
+   * token is part of it and the message leaves only once it commits.
+   */
+  async issueAndSend(user: Pick<UserEntity, 'id' | 'username' | 'email'>, purpose: OneTimeTokenPurpose, tx?: FabricTransaction): Promise<void> {
     const now = this.clock.now();
     const ttl = purpose === 'activation' ? this.options.activationExpire : this.options.passwordResetExpire;
     const token = randomBytes(32).toString('base64url');
     const expiresAt = new Date(now + ttl * 1000);
-    await this.tokens.manager.transaction(async (tx) => {
-      await tx.update(OneTimeTokenEntity, { userId: user.id, purpose, usedAt: IsNull() }, { usedAt: new Date(now) });
-      await tx.insert(OneTimeTokenEntity, { userId: user.id, purpose, tokenHash: sha256Hex(token), createdAt: new Date(now), expiresAt, usedAt: null });
-    });
-    const base = this.options.publicBaseUrl.replace(/\/+$/, '');
-    const link = `${base}${LINK_PATHS[purpose]}?token=${token}`;
-    try {
-      await this.notifier.send({ purpose, user: { id: user.id, username: user.username, email: user.email }, token, link, expiresAt });
-    } catch (error) {
-      this.logger.error(`notifier failed for ${purpose} of user ${user.id}: ${(error as Error).message}`);
-    }
+    const send = async () => {
+      const base = this.options.publicBaseUrl.replace(/\/+$/, '');
+      const link = `${base}${LINK_PATHS[purpose]}?token=${token}`;
+      try {
+        await this.notifier.send({ purpose, user: { id: user.id, username: user.username, email: user.email }, token, link, expiresAt });
+      } catch (error) {
+        this.logger.error(`notifier failed for ${purpose} of user ${user.id}: ${(error as Error).message}`);
+      }
+    };
+    await this.transactions.run(async (inner) => {
+      await inner.manager.update(OneTimeTokenEntity, { userId: user.id, purpose, usedAt: IsNull() }, { usedAt: new Date(now) });
+      await inner.manager.insert(OneTimeTokenEntity, { userId: user.id, purpose, tokenHash: sha256Hex(token), createdAt: new Date(now), expiresAt, usedAt: null });
+      inner.afterCommit(send);
+    }, tx);
   }
 
   /** The user a live token of this purpose belongs to, without spending it. */
@@ -55,21 +63,22 @@ export class OneTimeTokensService {
   }
 
   /** Spends a token: the user id when it was live, of this purpose, and nobody spent it first. */
-  async consume(rawToken: string, purpose: OneTimeTokenPurpose): Promise<string | undefined> {
-    const row = await this.live(rawToken, purpose);
+  async consume(rawToken: string, purpose: OneTimeTokenPurpose, tx?: FabricTransaction): Promise<string | undefined> {
+    const manager = tx?.manager ?? this.tokens.manager;
+    const row = await this.live(rawToken, purpose, manager);
     if (!row) return undefined;
-    const result = await this.tokens.update({ id: row.id, usedAt: IsNull() }, { usedAt: new Date(this.clock.now()) });
+    const result = await manager.update(OneTimeTokenEntity, { id: row.id, usedAt: IsNull() }, { usedAt: new Date(this.clock.now()) });
     return result.affected === 1 ? row.userId : undefined;
   }
 
-  private async live(rawToken: string, purpose: OneTimeTokenPurpose): Promise<OneTimeTokenEntity | null> {
+  private async live(rawToken: string, purpose: OneTimeTokenPurpose, manager = this.tokens.manager): Promise<OneTimeTokenEntity | null> {
     if (!TOKEN_SHAPE.test(rawToken)) return null;
     const now = new Date(this.clock.now());
-    return this.tokens.findOne({ where: { tokenHash: sha256Hex(rawToken), purpose, usedAt: IsNull(), expiresAt: MoreThan(now) } });
+    return manager.findOne(OneTimeTokenEntity, { where: { tokenHash: sha256Hex(rawToken), purpose, usedAt: IsNull(), expiresAt: MoreThan(now) } });
   }
 
   /** Voids every pending token of a user (after a reset, all of them; on deactivation, too). */
-  async voidAll(userId: string): Promise<void> {
-    await this.tokens.update({ userId, usedAt: IsNull() }, { usedAt: new Date(this.clock.now()) });
+  async voidAll(userId: string, tx?: FabricTransaction): Promise<void> {
+    await (tx?.manager ?? this.tokens.manager).update(OneTimeTokenEntity, { userId, usedAt: IsNull() }, { usedAt: new Date(this.clock.now()) });
   }
 }

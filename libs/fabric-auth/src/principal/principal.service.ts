@@ -1,9 +1,10 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { FabricClock } from '../common/clock.js';
-import { FABRIC_REVOCATION_BUS } from '../fabric-auth.constants.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
-import type { FabricRevocationBus, RevocationEvent } from '../sessions/revocation-bus.js';
+import type { RevocationEvent } from '../sessions/revocation-bus.js';
+import { Revocations } from '../sessions/revocations.js';
 import { FabricAuthError } from '../tokens/fabric-auth.error.js';
 import type { AccessClaims } from '../tokens/token.service.js';
 import { CredentialReads } from './credential-reads.js';
@@ -14,20 +15,23 @@ type SessionPrincipal = Omit<Principal, 'authMethod'>;
 interface CacheEntry {
   readonly principal: SessionPrincipal;
   readonly byMethod: Map<AuthMethod, Principal>;
-  readonly expiresAt: number;
 }
 
-const MAX_CACHED_SESSIONS = 100_000;
+/** Sessions whose principal is kept in memory; the least recently used go first. */
+export const MAX_CACHED_SESSIONS = 100_000;
 
 /**
  * Turns a verified session credential into a Principal, checking on every request that
- * the session is live and the user active. Results are cached per session and dropped
- * when the revocation bus says so (logout, deactivation, role change), so revocation
- * is immediate while a cache hit costs no database read.
+ * the session is live and the user active. Results are cached per session (LRU-bounded,
+ * expiring after `principal_cache_ttl`) and dropped on every revocation this instance
+ * hears of (`Revocations`: the bus at once, the database log within a second), so
+ * revocation is immediate while a cache hit costs no database read. While the log cannot
+ * be read or the bus is unreliable, the cache is bypassed.
  */
 @Injectable()
 export class PrincipalService implements OnModuleDestroy {
-  private readonly cache = new Map<string, CacheEntry>();
+  private readonly cache: LRUCache<string, CacheEntry> | undefined;
+  /** Cached session ids per principal, kept in step with the cache by its dispose hook. */
   private readonly sessionsOfPrincipal = new Map<string, Set<string>>();
   private readonly inFlight = new Map<string, Promise<SessionPrincipal>>();
   /** Bumped by every invalidation, so a load that raced one is not cached. */
@@ -37,20 +41,36 @@ export class PrincipalService implements OnModuleDestroy {
   constructor(
     private readonly reads: CredentialReads,
     private readonly clock: FabricClock,
-    @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
-    @Inject(FABRIC_REVOCATION_BUS) private readonly bus: FabricRevocationBus,
+    @Inject(FABRIC_RESOLVED_OPTIONS) options: ResolvedFabricAuthOptions,
+    private readonly revocations: Revocations,
   ) {
-    this.unsubscribe = bus.subscribe((event) => this.invalidate(event));
+    const ttl = options.principalCacheTtl * 1000;
+    if (ttl > 0) {
+      this.cache = new LRUCache<string, CacheEntry>({
+        max: MAX_CACHED_SESSIONS,
+        ttl,
+        ttlResolution: 0,
+        perf: { now: () => clock.now() },
+        dispose: (entry, sessionId) => this.unindex(entry.principal.id, sessionId),
+      });
+    }
+    this.unsubscribe = revocations.subscribe((event) => this.invalidate(event));
   }
 
   onModuleDestroy(): void {
     this.unsubscribe();
   }
 
+  /** Cached sessions, and principals they index: both bounded by `MAX_CACHED_SESSIONS`. */
+  get cachedCounts(): { sessions: number; principals: number } {
+    this.cache?.purgeStale();
+    return { sessions: this.cache?.size ?? 0, principals: this.sessionsOfPrincipal.size };
+  }
+
   /** Synchronous on a cache hit, so the guard's hot path does not wait on a promise. */
   forAccessClaims(claims: AccessClaims, method: AuthMethod): Principal | Promise<Principal> {
-    const entry = this.cache.get(claims.sid);
-    if (entry !== undefined && entry.expiresAt > this.clock.now() && entry.principal.id === claims.sub && this.bus.reliable?.() !== false) {
+    const entry = this.cache?.get(claims.sid);
+    if (entry !== undefined && entry.principal.id === claims.sub && this.revocations.cachesTrusted()) {
       return this.withMethod(entry, method);
     }
     return this.load(claims).then((principal) => {
@@ -73,8 +93,7 @@ export class PrincipalService implements OnModuleDestroy {
     if (pending) return pending;
     const epoch = this.epoch;
     const promise = this.loadFromDatabase(claims.sid).then((principal) => {
-      const ttl = this.options.principalCacheTtl * 1000;
-      if (ttl > 0 && epoch === this.epoch) this.remember(claims.sid, principal, ttl);
+      if (this.cache && epoch === this.epoch) this.remember(claims.sid, principal);
       return principal;
     });
     this.inFlight.set(claims.sid, promise);
@@ -85,6 +104,7 @@ export class PrincipalService implements OnModuleDestroy {
     return promise;
   }
 
+  /** The cold path: one session's principal as the database has it now. */
   private async loadFromDatabase(sessionId: string): Promise<SessionPrincipal> {
     const record = await this.reads.session(sessionId);
     const now = this.clock.now();
@@ -106,33 +126,34 @@ export class PrincipalService implements OnModuleDestroy {
     };
   }
 
-  private remember(sessionId: string, principal: SessionPrincipal, ttl: number): void {
-    if (this.cache.size >= MAX_CACHED_SESSIONS) this.clear();
-    this.cache.set(sessionId, { principal, byMethod: new Map(), expiresAt: this.clock.now() + ttl });
+  private remember(sessionId: string, principal: SessionPrincipal): void {
+    this.cache!.set(sessionId, { principal, byMethod: new Map() });
     let sessions = this.sessionsOfPrincipal.get(principal.id);
     if (!sessions) this.sessionsOfPrincipal.set(principal.id, (sessions = new Set()));
     sessions.add(sessionId);
   }
 
-  private clear(): void {
-    this.cache.clear();
-    this.sessionsOfPrincipal.clear();
+  private unindex(principalId: string, sessionId: string): void {
+    const sessions = this.sessionsOfPrincipal.get(principalId);
+    if (!sessions) return;
+    sessions.delete(sessionId);
+    if (sessions.size === 0) this.sessionsOfPrincipal.delete(principalId);
   }
 
   /** Also detaches in-flight loads: a request arriving after a revocation must read afresh. */
   invalidate(event: RevocationEvent): void {
     this.epoch++;
     this.inFlight.clear();
+    if (!this.cache) return;
     switch (event.type) {
       case 'session':
         this.cache.delete(event.sessionId);
         break;
       case 'principal':
-        for (const sessionId of this.sessionsOfPrincipal.get(event.principalId) ?? []) this.cache.delete(sessionId);
-        this.sessionsOfPrincipal.delete(event.principalId);
+        for (const sessionId of [...(this.sessionsOfPrincipal.get(event.principalId) ?? [])]) this.cache.delete(sessionId);
         break;
       case 'all':
-        this.clear();
+        this.cache.clear();
         break;
       case 'api_key':
         break;

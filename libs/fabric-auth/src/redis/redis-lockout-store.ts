@@ -22,7 +22,11 @@ if lockedUntil <= now and failures >= threshold then
 end
 local f = function(x) return string.format('%.0f', x) end
 redis.call('HSET', KEYS[1], 'failures', f(failures), 'windowEndsAt', f(windowEndsAt), 'lockedUntil', f(lockedUntil), 'locks', f(locks), 'locksResetAt', f(locksResetAt))
-redis.call('PEXPIREAT', KEYS[1], f(math.max(windowEndsAt, lockedUntil, locksResetAt)))
+-- The escalation memory (locks, for a day) is kept only once something was locked:
+-- a failure that locks nothing costs its window and no more.
+local keepUntil = math.max(windowEndsAt, lockedUntil)
+if locks > 0 then keepUntil = math.max(keepUntil, locksResetAt) end
+redis.call('PEXPIREAT', KEYS[1], f(keepUntil))
 local left = lockedUntil - now
 if left < 0 then left = 0 end
 return {failures, f(left), lockedNow}
@@ -35,6 +39,7 @@ export class RedisLockoutStore implements FabricLockoutStore {
   ) {}
 
   async registerFailure(key: string, policy: FailurePolicy): Promise<FailureCount> {
+    this.redis.requireAvailable();
     const [count, left, lockedNow] = (await this.redis.commands.eval(
       REGISTER_FAILURE,
       1,
@@ -49,11 +54,13 @@ export class RedisLockoutStore implements FabricLockoutStore {
   }
 
   async lockedFor(key: string): Promise<number> {
+    this.redis.requireAvailable();
     const until = await this.redis.commands.hget(this.redis.key(`lockout:${key}`), 'lockedUntil');
     return Math.max(0, Number(until ?? 0) - this.clock.now());
   }
 
   async clear(key: string): Promise<void> {
+    this.redis.requireAvailable();
     await this.redis.commands.del(this.redis.key(`lockout:${key}`));
   }
 }

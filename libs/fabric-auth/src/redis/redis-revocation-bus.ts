@@ -48,6 +48,10 @@ export class RedisRevocationBus implements FabricRevocationBus {
     redis.subscriber.on('close', () => {
       this.subscribed = false;
     });
+    // Back from a freeze or an outage: messages may have been lost meanwhile.
+    redis.onHealthChange((healthy) => {
+      if (healthy) this.dispatch({ type: 'all' });
+    });
   }
 
   private async listenOnRedis(): Promise<void> {
@@ -60,17 +64,22 @@ export class RedisRevocationBus implements FabricRevocationBus {
     }
   }
 
+  /** Subscribed, and Redis answering: a frozen server keeps its sockets open but delivers nothing. */
   reliable(): boolean {
-    return this.subscribed;
+    return this.subscribed && this.redis.available;
   }
 
-  /** Local listeners hear it at once; other instances through Redis. */
+  /**
+   * Local listeners hear it at once; other instances through Redis. A lost broadcast only
+   * delays the others until they read the revocation log (about a second).
+   */
   async publish(event: RevocationEvent): Promise<void> {
     this.dispatch(event);
     try {
+      this.redis.requireAvailable();
       await this.redis.commands.publish(this.channel, JSON.stringify(event));
     } catch (error) {
-      this.logger.warn(`revocation not broadcast (${(error as Error).message}); other instances bypass caches while Redis is down`);
+      this.logger.warn(`revocation not broadcast (${(error as Error).message}); other instances learn it from the revocation log`);
     }
   }
 

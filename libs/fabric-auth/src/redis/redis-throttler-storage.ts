@@ -22,6 +22,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
   constructor(private readonly redis: FabricRedis) {}
 
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
+    this.redis.requireAvailable();
     const base = this.redis.key(`throttle:${throttlerName}:${key}`);
     const [hits, left, blocked, blockLeft] = (await this.redis.commands.eval(INCREMENT, 2, `${base}:hits`, `${base}:block`, ttl, limit, blockDuration)) as number[];
     return {

@@ -15,6 +15,7 @@ import {
   Req,
   UseGuards,
   UsePipes,
+  UseInterceptors,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { AuditService } from '../audit/audit.service.js';
@@ -24,6 +25,7 @@ import { PermissionRegistry } from '../authz/permission-registry.js';
 import { RequirePermission } from '../authz/require-permission.decorator.js';
 import { isUniqueViolation } from '../common/db-errors.js';
 import { ListQueryDto } from '../common/list-query.js';
+import { FabricTransactions } from '../common/transactions.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { fabricValidationPipe } from '../common/validation.js';
 import { CurrentPrincipal } from '../principal/current-principal.decorator.js';
@@ -31,6 +33,7 @@ import type { Principal } from '../principal/principal.js';
 import { CreateRoleDto, RoleDto, RoleListDto, UpdateRoleDto } from './dto/role.dto.js';
 import type { RoleEntity } from './role.entity.js';
 import { RolesService } from './roles.service.js';
+import { StorageErrorsInterceptor } from '../common/storage-errors.interceptor.js';
 
 function toRoleDto(role: RoleEntity): RoleDto {
   return {
@@ -49,6 +52,7 @@ function toRoleDto(role: RoleEntity): RoleDto {
 @ApiSecurity('api_key')
 @ApiCookieAuth()
 @Controller('roles')
+@UseInterceptors(StorageErrorsInterceptor)
 @UseGuards(FabricGuard)
 @UsePipes(fabricValidationPipe())
 export class RolesController {
@@ -56,6 +60,7 @@ export class RolesController {
     private readonly roles: RolesService,
     private readonly registry: PermissionRegistry,
     private readonly audit: AuditService,
+    private readonly transactions: FabricTransactions,
   ) {}
 
   @Get()
@@ -81,22 +86,25 @@ export class RolesController {
   async create(@Body() dto: CreateRoleDto, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<RoleDto> {
     this.checkPermissions(actor, dto.permissions);
     if (await this.roles.findByName(dto.name)) throw new ConflictException('Role already exists');
-    let role: RoleEntity;
     try {
-      role = await this.roles.create(dto);
+      return toRoleDto(
+        await this.transactions.run(async (tx) => {
+          const role = await this.roles.create(dto, tx);
+          await this.audit.recordIn(tx, {
+            action: 'role.create',
+            outcome: 'success',
+            actor,
+            target: { type: 'role', id: role.name },
+            request,
+            details: { permissions: role.permissions.join(',') },
+          });
+          return role;
+        }),
+      );
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictException('Role already exists');
       throw error;
     }
-    await this.audit.record({
-      action: 'role.create',
-      outcome: 'success',
-      actor,
-      target: { type: 'role', id: role.name },
-      request,
-      details: { permissions: role.permissions.join(',') },
-    });
-    return toRoleDto(role);
   }
 
   @Patch(':name')
@@ -115,14 +123,17 @@ export class RolesController {
       requireHoldsAll(actor, role.permissions, 'change this role');
     }
     const before = role.permissions.join(',');
-    const updated = await this.roles.update(role, dto);
-    await this.audit.record({
-      action: 'role.modify',
-      outcome: 'success',
-      actor,
-      target: { type: 'role', id: role.name },
-      request,
-      details: { permissions_before: before, permissions_after: updated.permissions.join(',') },
+    const updated = await this.transactions.run(async (tx) => {
+      const changed = await this.roles.update(role, dto, tx);
+      await this.audit.recordIn(tx, {
+        action: 'role.modify',
+        outcome: 'success',
+        actor,
+        target: { type: 'role', id: role.name },
+        request,
+        details: { permissions_before: before, permissions_after: changed.permissions.join(',') },
+      });
+      return changed;
     });
     return toRoleDto(updated);
   }
@@ -135,8 +146,10 @@ export class RolesController {
   async remove(@Param('name') name: string, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<void> {
     const role = await this.find(name);
     requireHoldsAll(actor, role.permissions, 'delete this role');
-    await this.roles.remove(role);
-    await this.audit.record({ action: 'role.delete', outcome: 'success', actor, target: { type: 'role', id: role.name }, request });
+    await this.transactions.run(async (tx) => {
+      await this.roles.remove(role, tx);
+      await this.audit.recordIn(tx, { action: 'role.delete', outcome: 'success', actor, target: { type: 'role', id: role.name }, request });
+    });
   }
 
   private async find(name: string): Promise<RoleEntity> {

@@ -6,8 +6,10 @@ import { ListPager } from '../common/list-pager.js';
 import type { ListEnvelope, ListQueryDto } from '../common/list-query.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
-import { FABRIC_REVOCATION_BUS } from '../fabric-auth.constants.js';
-import type { FabricRevocationBus } from '../sessions/revocation-bus.js';
+import { type FabricTransaction, FabricTransactions } from '../common/transactions.js';
+import { ServiceAccountEntity } from '../service-accounts/service-account.entity.js';
+import { Revocations } from '../sessions/revocations.js';
+import { UserEntity } from '../users/user.entity.js';
 import { RoleAssignmentEntity } from './role-assignment.entity.js';
 import { RoleEntity } from './role.entity.js';
 
@@ -22,15 +24,16 @@ export class RolesService {
     @InjectRepository(RoleEntity) private readonly roles: Repository<RoleEntity>,
     @InjectRepository(RoleAssignmentEntity) private readonly assignments: Repository<RoleAssignmentEntity>,
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
-    @Inject(FABRIC_REVOCATION_BUS) private readonly bus: FabricRevocationBus,
     private readonly clock: FabricClock,
     private readonly pager: ListPager,
+    private readonly transactions: FabricTransactions,
+    private readonly revocations: Revocations,
   ) {}
 
   /** Role names and their permissions, unioned, for a user or a service account. */
-  async grantsOf(principal: { userId: string } | { serviceAccountId: string }): Promise<RoleGrant> {
+  async grantsOf(principal: { userId: string } | { serviceAccountId: string }, tx?: FabricTransaction): Promise<RoleGrant> {
     const where = 'userId' in principal ? { userId: principal.userId } : { serviceAccountId: principal.serviceAccountId };
-    const rows = await this.assignments.find({ where, relations: { role: true } });
+    const rows = await (tx?.manager ?? this.assignments.manager).find(RoleAssignmentEntity, { where, relations: { role: true } });
     const roles: string[] = [];
     const permissions = new Set<string>();
     for (const row of rows) {
@@ -48,49 +51,56 @@ export class RolesService {
     const existing = await this.roles.find({ where: { name: In(declared.map(([name]) => name)) } });
     const byName = new Map(existing.map((r) => [r.name, r]));
     const now = new Date(this.clock.now());
-    let changed = false;
-    for (const [name, permissions] of declared) {
-      const wanted = [...new Set(permissions)].sort();
-      const current = byName.get(name);
-      if (!current) {
-        await this.roles.insert({ name, permissions: wanted, fromConfig: true, description: null, createdAt: now, updatedAt: now });
-      } else if (JSON.stringify(current.permissions) !== JSON.stringify(wanted) || !current.fromConfig) {
-        await this.roles.update({ id: current.id }, { permissions: wanted, fromConfig: true, updatedAt: now });
-        changed = true;
+    await this.transactions.run(async (tx) => {
+      let changed = false;
+      for (const [name, permissions] of declared) {
+        const wanted = [...new Set(permissions)].sort();
+        const current = byName.get(name);
+        if (!current) {
+          await tx.manager.insert(RoleEntity, { name, permissions: wanted, fromConfig: true, description: null, createdAt: now, updatedAt: now });
+        } else if (JSON.stringify(current.permissions) !== JSON.stringify(wanted) || !current.fromConfig) {
+          await tx.manager.update(RoleEntity, { id: current.id }, { permissions: wanted, fromConfig: true, updatedAt: now });
+          changed = true;
+        }
       }
-    }
-    if (changed) await this.bus.publish({ type: 'all' });
+      if (changed) await this.revocations.revoke(tx, { type: 'all' });
+    });
   }
 
   /** The named roles, or an `UnknownRolesError` naming the missing ones. */
-  async findByNames(names: readonly string[]): Promise<RoleEntity[]> {
+  async findByNames(names: readonly string[], tx?: FabricTransaction): Promise<RoleEntity[]> {
     const unique = [...new Set(names)];
-    const roles = unique.length ? await this.roles.find({ where: { name: In(unique) } }) : [];
+    const roles = unique.length ? await (tx?.manager ?? this.roles.manager).find(RoleEntity, { where: { name: In(unique) } }) : [];
     const missing = unique.filter((n) => !roles.some((r) => r.name === n));
     if (missing.length > 0) throw new UnknownRolesError(missing);
     return roles;
   }
 
-  /** Replaces a user's (or service account's) roles with the named ones, which must exist. */
-  async assign(holder: { userId: string } | { serviceAccountId: string }, roleNames: readonly string[]): Promise<void> {
-    const roles = await this.findByNames(roleNames);
+  /**
+   * Replaces a user's (or service account's) roles with the named ones, which must exist.
+   * The holder's row is locked first (PostgreSQL), so concurrent replacements run one after
+   * the other and the last one's set is what stays — never a union, never a duplicate key.
+   */
+  async assign(holder: { userId: string } | { serviceAccountId: string }, roleNames: readonly string[], tx?: FabricTransaction): Promise<void> {
     const userId = 'userId' in holder ? holder.userId : null;
     const serviceAccountId = 'serviceAccountId' in holder ? holder.serviceAccountId : null;
-    await this.assignments.manager.transaction(async (tx) => {
-      await tx.delete(RoleAssignmentEntity, userId ? { userId } : { serviceAccountId: serviceAccountId! });
+    await this.transactions.run(async (inner) => {
+      await this.transactions.lock(inner, userId ? UserEntity : ServiceAccountEntity, (userId ?? serviceAccountId)!);
+      const roles = await this.findByNames(roleNames, inner);
+      await inner.manager.delete(RoleAssignmentEntity, userId ? { userId } : { serviceAccountId: serviceAccountId! });
       const createdAt = new Date(this.clock.now());
       if (roles.length > 0) {
-        await tx.insert(
+        await inner.manager.insert(
           RoleAssignmentEntity,
           roles.map((r) => ({ roleId: r.id, userId, serviceAccountId, createdAt })),
         );
       }
-    });
-    await this.bus.publish({ type: 'principal', principalId: (userId ?? serviceAccountId)! });
+      await this.revocations.revoke(inner, { type: 'principal', principalId: (userId ?? serviceAccountId)! });
+    }, tx);
   }
 
-  assignToUser(userId: string, roleNames: readonly string[]): Promise<void> {
-    return this.assign({ userId }, roleNames);
+  assignToUser(userId: string, roleNames: readonly string[], tx?: FabricTransaction): Promise<void> {
+    return this.assign({ userId }, roleNames, tx);
   }
 
   /** Role names per user, for a page of users, in one query. */
@@ -123,7 +133,7 @@ export class RolesService {
     return this.roles.findOne({ where: { name } });
   }
 
-  async create(input: { name: string; description?: string; permissions: string[] }): Promise<RoleEntity> {
+  async create(input: { name: string; description?: string; permissions: string[] }, tx?: FabricTransaction): Promise<RoleEntity> {
     const now = new Date(this.clock.now());
     const role = this.roles.create({
       name: input.name,
@@ -133,23 +143,27 @@ export class RolesService {
       createdAt: now,
       updatedAt: now,
     });
-    await this.roles.insert(role);
+    await (tx?.manager ?? this.roles.manager).insert(RoleEntity, role);
     return role;
   }
 
   /** Changing a role's permissions bites every holder's next request, on every instance. */
-  async update(role: RoleEntity, changes: { description?: string; permissions?: string[] }): Promise<RoleEntity> {
+  async update(role: RoleEntity, changes: { description?: string; permissions?: string[] }, tx?: FabricTransaction): Promise<RoleEntity> {
     const patch: Partial<RoleEntity> = { updatedAt: new Date(this.clock.now()) };
     if (changes.description !== undefined) patch.description = changes.description;
     if (changes.permissions !== undefined) patch.permissions = [...new Set(changes.permissions)].sort();
-    await this.roles.update({ id: role.id }, patch);
-    await this.bus.publish({ type: 'all' });
+    await this.transactions.run(async (inner) => {
+      await inner.manager.update(RoleEntity, { id: role.id }, patch);
+      await this.revocations.revoke(inner, { type: 'all' });
+    }, tx);
     return Object.assign(role, patch);
   }
 
-  async remove(role: RoleEntity): Promise<void> {
-    await this.roles.delete({ id: role.id });
-    await this.bus.publish({ type: 'all' });
+  async remove(role: RoleEntity, tx?: FabricTransaction): Promise<void> {
+    await this.transactions.run(async (inner) => {
+      await inner.manager.delete(RoleEntity, { id: role.id });
+      await this.revocations.revoke(inner, { type: 'all' });
+    }, tx);
   }
 }
 

@@ -14,6 +14,7 @@ import {
   Req,
   UseGuards,
   UsePipes,
+  UseInterceptors,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
@@ -34,6 +35,7 @@ import {
   UpdateServiceAccountDto,
 } from './dto/service-account.dto.js';
 import { ServiceAccountsService } from './service-accounts.service.js';
+import { StorageErrorsInterceptor } from '../common/storage-errors.interceptor.js';
 
 const KEY_ID = new ParseUUIDPipe({ version: '4', errorHttpStatusCode: HttpStatus.NOT_FOUND });
 
@@ -42,6 +44,7 @@ const KEY_ID = new ParseUUIDPipe({ version: '4', errorHttpStatusCode: HttpStatus
 @ApiSecurity('api_key')
 @ApiCookieAuth()
 @Controller('service-accounts')
+@UseInterceptors(StorageErrorsInterceptor)
 @UseGuards(FabricGuard)
 @UsePipes(fabricValidationPipe())
 export class ServiceAccountsController {

@@ -1,4 +1,4 @@
-import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
@@ -8,12 +8,12 @@ import { isUniqueViolation } from '../common/db-errors.js';
 import { ListPager } from '../common/list-pager.js';
 import type { ListEnvelope } from '../common/list-query.js';
 import type { HttpRequestLike } from '../common/request-info.js';
-import { FABRIC_REVOCATION_BUS } from '../fabric-auth.constants.js';
+import { FabricTransactions } from '../common/transactions.js';
 import type { Principal } from '../principal/principal.js';
 import type { RoleEntity } from '../roles/role.entity.js';
 import { changedRoles, rolesNamedInRequest } from '../roles/role-changes.js';
 import { RolesService } from '../roles/roles.service.js';
-import type { FabricRevocationBus } from '../sessions/revocation-bus.js';
+import { Revocations } from '../sessions/revocations.js';
 import type { CreateServiceAccountDto, ListServiceAccountsQueryDto, ServiceAccountDto, UpdateServiceAccountDto } from './dto/service-account.dto.js';
 import { ServiceAccountEntity } from './service-account.entity.js';
 
@@ -38,8 +38,9 @@ export class ServiceAccountsService {
     private readonly roles: RolesService,
     private readonly audit: AuditService,
     private readonly clock: FabricClock,
-    @Inject(FABRIC_REVOCATION_BUS) private readonly bus: FabricRevocationBus,
     private readonly pager: ListPager,
+    private readonly transactions: FabricTransactions,
+    private readonly revocations: Revocations,
   ) {}
 
   async list(query: ListServiceAccountsQueryDto): Promise<ListEnvelope<ServiceAccountDto>> {
@@ -73,20 +74,22 @@ export class ServiceAccountsService {
     const now = new Date(this.clock.now());
     const account = this.accounts.create({ name: dto.name, description: dto.description ?? null, isActive: true, createdAt: now, updatedAt: now });
     try {
-      await this.accounts.insert(account);
+      await this.transactions.run(async (tx) => {
+        await tx.manager.insert(ServiceAccountEntity, account);
+        if (roles.length > 0) await this.roles.assign({ serviceAccountId: account.id }, roles.map((r) => r.name), tx);
+        await this.audit.recordIn(tx, {
+          action: 'service_account.create',
+          outcome: 'success',
+          actor,
+          target: { type: 'service_account', id: account.id },
+          request,
+          details: { name: account.name, roles: roles.map((r) => r.name).join(',') },
+        });
+      });
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictException('Service account name already exists');
       throw error;
     }
-    if (roles.length > 0) await this.roles.assign({ serviceAccountId: account.id }, roles.map((r) => r.name));
-    await this.audit.record({
-      action: 'service_account.create',
-      outcome: 'success',
-      actor,
-      target: { type: 'service_account', id: account.id },
-      request,
-      details: { name: account.name, roles: roles.map((r) => r.name).join(',') },
-    });
     return toDto(account, roles.map((r) => r.name).sort());
   }
 
@@ -105,38 +108,42 @@ export class ServiceAccountsService {
       const changed = changedRoles(newRoles, current);
       requireHoldsAll(actor, changed.flatMap((r) => r.permissions), 'change these roles');
     }
-    if (Object.keys(changes).length > 0) {
-      try {
-        await this.accounts.update({ id: account.id }, { ...changes, updatedAt: new Date(this.clock.now()) });
-      } catch (error) {
-        if (isUniqueViolation(error)) throw new ConflictException('Service account name already exists');
-        throw error;
-      }
-      await this.bus.publish({ type: 'principal', principalId: account.id });
+    try {
+      await this.transactions.run(async (tx) => {
+        if (Object.keys(changes).length > 0) {
+          await tx.manager.update(ServiceAccountEntity, { id: account.id }, { ...changes, updatedAt: new Date(this.clock.now()) });
+          await this.revocations.revoke(tx, { type: 'principal', principalId: account.id });
+        }
+        if (newRoles) await this.roles.assign({ serviceAccountId: account.id }, newRoles.map((r) => r.name), tx);
+        await this.audit.recordIn(tx, {
+          action: 'service_account.modify',
+          outcome: 'success',
+          actor,
+          target: { type: 'service_account', id: account.id },
+          request,
+          details: { fields: [...Object.keys(changes), ...(newRoles ? ['roles'] : [])].join(',') },
+        });
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictException('Service account name already exists');
+      throw error;
     }
-    if (newRoles) await this.roles.assign({ serviceAccountId: account.id }, newRoles.map((r) => r.name));
-    await this.audit.record({
-      action: 'service_account.modify',
-      outcome: 'success',
-      actor,
-      target: { type: 'service_account', id: account.id },
-      request,
-      details: { fields: [...Object.keys(changes), ...(newRoles ? ['roles'] : [])].join(',') },
-    });
     return this.view(await this.find(account.id));
   }
 
   /** Deactivation blocks every key of the account on the next request, on every instance. */
   async setActive(actor: Principal, id: string, active: boolean, request: HttpRequestLike): Promise<ServiceAccountDto> {
     const account = await this.find(id);
-    await this.accounts.update({ id: account.id }, { isActive: active, updatedAt: new Date(this.clock.now()) });
-    await this.bus.publish({ type: 'principal', principalId: account.id });
-    await this.audit.record({
-      action: active ? 'service_account.reactivate' : 'service_account.deactivate',
-      outcome: 'success',
-      actor,
-      target: { type: 'service_account', id: account.id },
-      request,
+    await this.transactions.run(async (tx) => {
+      await tx.manager.update(ServiceAccountEntity, { id: account.id }, { isActive: active, updatedAt: new Date(this.clock.now()) });
+      await this.revocations.revoke(tx, { type: 'principal', principalId: account.id });
+      await this.audit.recordIn(tx, {
+        action: active ? 'service_account.reactivate' : 'service_account.deactivate',
+        outcome: 'success',
+        actor,
+        target: { type: 'service_account', id: account.id },
+        request,
+      });
     });
     return this.view(await this.find(account.id));
   }

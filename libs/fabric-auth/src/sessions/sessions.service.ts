@@ -4,11 +4,11 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, type Repository } from 'typeorm';
 import { FabricClock } from '../common/clock.js';
 import { clientIp, type HttpRequestLike, userAgent } from '../common/request-info.js';
-import { FABRIC_REVOCATION_BUS } from '../fabric-auth.constants.js';
+import { type FabricTransaction, FabricTransactions } from '../common/transactions.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
 import { TokenService } from '../tokens/token.service.js';
-import type { FabricRevocationBus } from './revocation-bus.js';
+import { Revocations } from './revocations.js';
 import { SessionEntity } from './session.entity.js';
 
 export interface NewSession {
@@ -31,10 +31,11 @@ export class SessionsService {
     private readonly tokens: TokenService,
     private readonly clock: FabricClock,
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
-    @Inject(FABRIC_REVOCATION_BUS) private readonly bus: FabricRevocationBus,
+    private readonly transactions: FabricTransactions,
+    private readonly revocations: Revocations,
   ) {}
 
-  async create(userId: string, loginMethod: string, request?: HttpRequestLike): Promise<NewSession> {
+  async create(userId: string, loginMethod: string, request?: HttpRequestLike, tx?: FabricTransaction): Promise<NewSession> {
     const id = randomUUID();
     const now = this.clock.now();
     const refresh = this.tokens.issueRefreshToken(id);
@@ -53,7 +54,7 @@ export class SessionsService {
       userAgent: request ? userAgent(request) : null,
       loginMethod,
     });
-    await this.sessions.insert(session);
+    await (tx?.manager ?? this.sessions.manager).insert(SessionEntity, session);
     return { session, refreshToken: refresh.token };
   }
 
@@ -101,30 +102,45 @@ export class SessionsService {
     return { outcome: 'rotated', session, refreshToken: next.token };
   }
 
-  /** Revokes one session; true when it was live. Every instance forgets it at once. */
-  async revoke(sessionId: string, reason: string): Promise<boolean> {
-    const result = await this.sessions.update(
-      { id: sessionId, revokedAt: IsNull() },
-      { revokedAt: new Date(this.clock.now()), revokedReason: reason },
-    );
-    await this.bus.publish({ type: 'session', sessionId });
-    return (result.affected ?? 0) > 0;
+  /**
+   * Revokes one session; true when it was live. With `tx`, as part of it; the revocation
+   * is logged with it (`Revocations`), so every instance refuses the session within 2 s of
+   * the commit, and at once when the broadcast arrives.
+   */
+  async revoke(sessionId: string, reason: string, tx?: FabricTransaction): Promise<boolean> {
+    return this.transactions.run(async (inner) => {
+      const result = await inner.manager.update(
+        SessionEntity,
+        { id: sessionId, revokedAt: IsNull() },
+        { revokedAt: new Date(this.clock.now()), revokedReason: reason },
+      );
+      await this.revocations.revoke(inner, { type: 'session', sessionId });
+      return (result.affected ?? 0) > 0;
+    }, tx);
   }
 
-  /** Revokes every live session of a user, optionally sparing one (the caller's own). */
-  async revokeAllOfUser(userId: string, reason: string, exceptSessionId?: string): Promise<number> {
-    const live = await this.sessions.find({ where: { userId, revokedAt: IsNull() }, select: { id: true } });
-    const targets = live.filter((s) => s.id !== exceptSessionId);
-    if (targets.length > 0) {
-      await this.sessions
-        .createQueryBuilder()
-        .update()
-        .set({ revokedAt: new Date(this.clock.now()), revokedReason: reason })
-        .whereInIds(targets.map((s) => s.id))
-        .andWhere('revoked_at IS NULL')
-        .execute();
-    }
-    for (const s of targets) await this.bus.publish({ type: 'session', sessionId: s.id });
-    return targets.length;
+  /** Revokes every live session of a user, optionally sparing one (the caller's own); the count revoked. */
+  async revokeAllOfUser(userId: string, reason: string, exceptSessionId?: string, tx?: FabricTransaction): Promise<number> {
+    return this.transactions.run(async (inner) => {
+      const live = await inner.manager.find(SessionEntity, { where: { userId, revokedAt: IsNull() }, select: { id: true } });
+      const targets = live.filter((s) => s.id !== exceptSessionId);
+      if (targets.length === 0) return 0;
+      const now = new Date(this.clock.now());
+      for (let i = 0; i < targets.length; i += 500) {
+        await inner.manager
+          .createQueryBuilder()
+          .update(SessionEntity)
+          .set({ revokedAt: now, revokedReason: reason })
+          .whereInIds(targets.slice(i, i + 500).map((s) => s.id))
+          .andWhere('revoked_at IS NULL')
+          .execute();
+      }
+      // One principal-wide entry: every session of the user goes, on every instance.
+      await this.revocations.revoke(
+        inner,
+        ...(exceptSessionId ? targets.map((s) => ({ type: 'session', sessionId: s.id }) as const) : [{ type: 'principal', principalId: userId } as const]),
+      );
+      return targets.length;
+    }, tx);
   }
 }

@@ -7,6 +7,7 @@ import { FabricClock } from '../common/clock.js';
 import { isUniqueViolation } from '../common/db-errors.js';
 import { ListPager, whereStartsWith } from '../common/list-pager.js';
 import { type ListEnvelope, type ListQueryDto } from '../common/list-query.js';
+import { FabricTransactions } from '../common/transactions.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { LimitsService } from '../limits/limits.service.js';
 import { OneTimeTokensService } from '../one-time-tokens/one-time-tokens.service.js';
@@ -61,6 +62,7 @@ export class UserManagementService {
     private readonly clock: FabricClock,
     private readonly limits: LimitsService,
     private readonly pager: ListPager,
+    private readonly transactions: FabricTransactions,
   ) {}
 
   async list(query: ListUsersQueryDto): Promise<ListEnvelope<UserDto>> {
@@ -91,28 +93,33 @@ export class UserManagementService {
     requireHoldsAll(actor, permissionsOf(roles), 'grant these roles');
     if (dto.password !== undefined) this.checkPolicy(dto.password, dto.username, dto.email);
     await this.assertFree(dto.username, dto.email);
+    const passwordHash = dto.password !== undefined ? await this.passwords.hash(dto.password) : undefined;
     let user: UserEntity;
     try {
-      user = await this.accounts.create({
-        username: dto.username,
-        email: dto.email,
-        fullName: dto.full_name ?? null,
-        password: dto.password,
-        roles: roles.map((r) => r.name),
+      // The row, its roles, its activation token and its audit event: all or nothing.
+      user = await this.transactions.run(async (tx) => {
+        const created = await this.accounts.create(
+          { username: dto.username, email: dto.email, fullName: dto.full_name ?? null, roles: roles.map((r) => r.name) },
+          tx,
+        );
+        if (passwordHash !== undefined) {
+          await this.accounts.setPasswordHash(created.id, passwordHash, tx);
+          created.passwordHash = passwordHash;
+        } else await this.oneTimeTokens.issueAndSend(created, 'activation', tx);
+        await this.audit.recordIn(tx, {
+          action: 'user.create',
+          outcome: 'success',
+          actor,
+          target: { type: 'user', id: created.id },
+          request,
+          details: { username: created.username, roles: roles.map((r) => r.name).join(','), activation_required: dto.password === undefined },
+        });
+        return created;
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictException('A user with this username or email already exists');
       throw error;
     }
-    if (dto.password === undefined) await this.oneTimeTokens.issueAndSend(user, 'activation');
-    await this.audit.record({
-      action: 'user.create',
-      outcome: 'success',
-      actor,
-      target: { type: 'user', id: user.id },
-      request,
-      details: { username: user.username, roles: roles.map((r) => r.name).join(','), activation_required: dto.password === undefined },
-    });
     return toUserDto(user, roles.map((r) => r.name).sort());
   }
 
@@ -137,26 +144,28 @@ export class UserManagementService {
       requireHoldsAll(actor, permissionsOf(changed), 'change these roles');
     }
     await this.assertFree(changes.username, changes.email, target.id);
-    if (Object.keys(changes).length > 0) {
-      try {
-        await this.users.update({ id: target.id }, { ...changes, updatedAt: new Date(this.clock.now()) });
-      } catch (error) {
-        if (isUniqueViolation(error)) throw new ConflictException('A user with this username or email already exists');
-        throw error;
-      }
+    try {
+      await this.transactions.run(async (tx) => {
+        if (Object.keys(changes).length > 0) {
+          await tx.manager.update(UserEntity, { id: target.id }, { ...changes, updatedAt: new Date(this.clock.now()) });
+        }
+        // A link mailed to the old address must not outlive the change.
+        if (changes.email !== undefined) await this.oneTimeTokens.voidAll(target.id, tx);
+        if (newRoles) await this.roles.assign({ userId: target.id }, newRoles.map((r) => r.name), tx);
+        else if (Object.keys(changes).length > 0) await this.accounts.forgetCachedPrincipal(target.id, tx);
+        await this.audit.recordIn(tx, {
+          action: 'user.modify',
+          outcome: 'success',
+          actor,
+          target: { type: 'user', id: target.id },
+          request,
+          details: { fields: [...Object.keys(changes), ...(newRoles ? ['roles'] : [])].join(',') },
+        });
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictException('A user with this username or email already exists');
+      throw error;
     }
-    // A link mailed to the old address must not outlive the change.
-    if (changes.email !== undefined) await this.oneTimeTokens.voidAll(target.id);
-    if (newRoles) await this.roles.assign({ userId: target.id }, newRoles.map((r) => r.name));
-    else if (Object.keys(changes).length > 0) await this.accounts.forgetCachedPrincipal(target.id);
-    await this.audit.record({
-      action: 'user.modify',
-      outcome: 'success',
-      actor,
-      target: { type: 'user', id: target.id },
-      request,
-      details: { fields: [...Object.keys(changes), ...(newRoles ? ['roles'] : [])].join(',') },
-    });
     return this.view((await this.users.findOneBy({ id: target.id }))!);
   }
 
@@ -167,17 +176,19 @@ export class UserManagementService {
       const activeAdmins = await this.users.countBy({ isSystemAdmin: true, isActive: true });
       if (activeAdmins <= 1) throw new ConflictException('The last active system admin cannot be deactivated');
     }
-    if (active) await this.accounts.reactivate(target.id);
-    else {
-      await this.accounts.deactivate(target.id);
-      await this.oneTimeTokens.voidAll(target.id);
-    }
-    await this.audit.record({
-      action: active ? 'user.reactivate' : 'user.deactivate',
-      outcome: 'success',
-      actor,
-      target: { type: 'user', id: target.id },
-      request,
+    await this.transactions.run(async (tx) => {
+      if (active) await this.accounts.reactivate(target.id, tx);
+      else {
+        await this.accounts.deactivate(target.id, tx);
+        await this.oneTimeTokens.voidAll(target.id, tx);
+      }
+      await this.audit.recordIn(tx, {
+        action: active ? 'user.reactivate' : 'user.deactivate',
+        outcome: 'success',
+        actor,
+        target: { type: 'user', id: target.id },
+        request,
+      });
     });
     return this.view((await this.users.findOneBy({ id: target.id }))!);
   }
@@ -194,16 +205,20 @@ export class UserManagementService {
       await this.requireMayAdminister(actor, target);
     }
     this.checkPolicy(dto.new_password, target.username, target.email);
-    await this.accounts.setPassword(target.id, dto.new_password);
-    await this.oneTimeTokens.voidAll(target.id);
-    const revoked = await this.sessions.revokeAllOfUser(target.id, 'password_change', self ? (actor.sessionId ?? undefined) : undefined);
-    await this.audit.record({
-      action: 'user.password_change',
-      outcome: 'success',
-      actor,
-      target: { type: 'user', id: target.id },
-      request,
-      details: { by: self ? 'self' : 'admin', sessions_revoked: revoked },
+    const passwordHash = await this.passwords.hash(dto.new_password);
+    // The new hash, the sessions it ends and the links it voids commit together.
+    await this.transactions.run(async (tx) => {
+      await this.accounts.setPasswordHash(target.id, passwordHash, tx);
+      await this.oneTimeTokens.voidAll(target.id, tx);
+      const revoked = await this.sessions.revokeAllOfUser(target.id, 'password_change', self ? (actor.sessionId ?? undefined) : undefined, tx);
+      await this.audit.recordIn(tx, {
+        action: 'user.password_change',
+        outcome: 'success',
+        actor,
+        target: { type: 'user', id: target.id },
+        request,
+        details: { by: self ? 'self' : 'admin', sessions_revoked: revoked },
+      });
     });
   }
 
@@ -243,23 +258,27 @@ export class UserManagementService {
     await this.requireMayAdminister(actor, target);
     const live = await this.sessionRows.findOneBy({ id: sessionId, userId: target.id, revokedAt: IsNull() });
     if (!live) throw new NotFoundException('Session not found');
-    await this.sessions.revoke(sessionId, 'revoked');
-    await this.audit.record({ action: 'session.revoke', outcome: 'success', actor, target: { type: 'session', id: sessionId }, request });
+    await this.transactions.run(async (tx) => {
+      await this.sessions.revoke(sessionId, 'revoked', tx);
+      await this.audit.recordIn(tx, { action: 'session.revoke', outcome: 'success', actor, target: { type: 'session', id: sessionId }, request });
+    });
   }
 
   async revokeAllSessions(actor: Principal, username: string, request: HttpRequestLike): Promise<number> {
     const target = await this.target(username, actor, 'users:modify');
     await this.requireMayAdminister(actor, target);
-    const revoked = await this.sessions.revokeAllOfUser(target.id, 'revoked');
-    await this.audit.record({
-      action: 'session.revoke_all',
-      outcome: 'success',
-      actor,
-      target: { type: 'user', id: target.id },
-      request,
-      details: { sessions_revoked: revoked },
+    return this.transactions.run(async (tx) => {
+      const revoked = await this.sessions.revokeAllOfUser(target.id, 'revoked', undefined, tx);
+      await this.audit.recordIn(tx, {
+        action: 'session.revoke_all',
+        outcome: 'success',
+        actor,
+        target: { type: 'user', id: target.id },
+        request,
+        details: { sessions_revoked: revoked },
+      });
+      return revoked;
     });
-    return revoked;
   }
 
   /** The user named in the path, 404 when unknown; with `permission`, self or that permission (403 first). */

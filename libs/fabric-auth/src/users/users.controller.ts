@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Patch, Post, Query, Req, UseGuards, UsePipes } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Patch, Post, Query, Req, UseGuards, UsePipes, UseInterceptors } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiConflictResponse,
@@ -29,12 +29,14 @@ import {
   UserListDto,
 } from './dto/user.dto.js';
 import { UserManagementService } from './user-management.service.js';
+import { StorageErrorsInterceptor } from '../common/storage-errors.interceptor.js';
 
 @ApiTags('users')
 @ApiBearerAuth()
 @ApiSecurity('api_key')
 @ApiCookieAuth()
 @Controller('users')
+@UseInterceptors(StorageErrorsInterceptor)
 @UseGuards(FabricGuard)
 @UsePipes(fabricValidationPipe())
 export class UsersController {

@@ -1,11 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { FabricClock } from '../common/clock.js';
-import { FABRIC_REVOCATION_BUS } from '../fabric-auth.constants.js';
+import { type FabricTransaction, FabricTransactions } from '../common/transactions.js';
 import { PasswordHasher } from '../passwords/password-hasher.js';
 import { RolesService } from '../roles/roles.service.js';
-import type { FabricRevocationBus } from '../sessions/revocation-bus.js';
+import { Revocations } from '../sessions/revocations.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { normalizeEmail, normalizeUsername } from './identity-normalization.js';
 import { UserEntity } from './user.entity.js';
@@ -17,6 +17,8 @@ export interface CreateUserInput {
   /** Absent: the account stays unusable until activated. */
   password?: string;
   roles?: readonly string[];
+  /** The email is known to belong to the user (an identity provider verified it). */
+  emailVerified?: boolean;
 }
 
 /** User accounts, for the library's controllers and for host apps. */
@@ -28,7 +30,8 @@ export class UsersService {
     private readonly roles: RolesService,
     private readonly sessions: SessionsService,
     private readonly clock: FabricClock,
-    @Inject(FABRIC_REVOCATION_BUS) private readonly bus: FabricRevocationBus,
+    private readonly transactions: FabricTransactions,
+    private readonly revocations: Revocations,
   ) {}
 
   findByUsername(username: string): Promise<UserEntity | null> {
@@ -45,40 +48,49 @@ export class UsersService {
     return this.users.findOne({ where, select: { id: true, username: true, email: true, isActive: true, isSystemAdmin: true, passwordHash: true } });
   }
 
-  /** Creates a user; the password, when given, must pass the policy (else throws). */
-  async create(input: CreateUserInput): Promise<UserEntity> {
+  /**
+   * Creates a user with its roles, in `tx` when given (with what else the caller writes),
+   * else in a transaction of its own; the password, when given, must pass the policy (else
+   * throws) and is hashed before any transaction opens.
+   */
+  async create(input: CreateUserInput, tx?: FabricTransaction): Promise<UserEntity> {
     if (input.password !== undefined) {
       const problem = this.passwords.policyViolation(input.password);
       if (problem) throw new Error(problem);
     }
+    const passwordHash = input.password !== undefined ? await this.passwords.hash(input.password) : null;
     const now = new Date(this.clock.now());
     const user = this.users.create({
       username: normalizeUsername(input.username),
       email: input.email ? normalizeEmail(input.email) : null,
       fullName: input.fullName ?? null,
-      passwordHash: input.password !== undefined ? await this.passwords.hash(input.password) : null,
+      passwordHash,
       isActive: true,
       isSystemAdmin: false,
-      emailVerified: false,
+      emailVerified: input.emailVerified ?? false,
       createdAt: now,
       updatedAt: now,
       lastLoginAt: null,
       passwordChangedAt: input.password !== undefined ? now : null,
     });
-    await this.users.insert(user);
-    if (input.roles?.length) await this.roles.assignToUser(user.id, input.roles);
+    await this.transactions.run(async (inner) => {
+      await inner.manager.insert(UserEntity, user);
+      if (input.roles?.length) await this.roles.assignToUser(user.id, input.roles, inner);
+    }, tx);
     return user;
   }
 
-  async recordLogin(userId: string): Promise<void> {
-    await this.users.update({ id: userId }, { lastLoginAt: new Date(this.clock.now()) });
+  async recordLogin(userId: string, tx?: FabricTransaction): Promise<void> {
+    await (tx?.manager ?? this.users.manager).update(UserEntity, { id: userId }, { lastLoginAt: new Date(this.clock.now()) });
   }
 
-  /** Deactivates and revokes every session; the next request of any of them fails. */
-  async deactivate(userId: string): Promise<void> {
-    await this.users.update({ id: userId }, { isActive: false, updatedAt: new Date(this.clock.now()) });
-    await this.sessions.revokeAllOfUser(userId, 'user_deactivated');
-    await this.bus.publish({ type: 'principal', principalId: userId });
+  /** Deactivates and revokes every session, in one transaction; the next request of any of them fails. */
+  async deactivate(userId: string, tx?: FabricTransaction): Promise<void> {
+    await this.transactions.run(async (inner) => {
+      await inner.manager.update(UserEntity, { id: userId }, { isActive: false, updatedAt: new Date(this.clock.now()) });
+      await this.sessions.revokeAllOfUser(userId, 'user_deactivated', undefined, inner);
+      await this.revocations.revoke(inner, { type: 'principal', principalId: userId });
+    }, tx);
   }
 
   /** Replaces the stored hash as is (a re-hash at the current cost). */
@@ -87,9 +99,14 @@ export class UsersService {
   }
 
   /** Sets a (policy-checked) password; the caller decides which sessions to revoke. */
-  async setPassword(userId: string, password: string): Promise<void> {
+  async setPassword(userId: string, password: string, tx?: FabricTransaction): Promise<void> {
+    await this.setPasswordHash(userId, await this.passwords.hash(password), tx);
+  }
+
+  /** Stores a hash from `PasswordHasher.hash` (computed before the transaction, so bcrypt never holds one open). */
+  async setPasswordHash(userId: string, passwordHash: string, tx?: FabricTransaction): Promise<void> {
     const now = new Date(this.clock.now());
-    await this.users.update({ id: userId }, { passwordHash: await this.passwords.hash(password), passwordChangedAt: now, updatedAt: now });
+    await (tx?.manager ?? this.users.manager).update(UserEntity, { id: userId }, { passwordHash, passwordChangedAt: now, updatedAt: now });
   }
 
   async hasPassword(userId: string): Promise<boolean> {
@@ -97,17 +114,19 @@ export class UsersService {
     return typeof row?.passwordHash === 'string';
   }
 
-  async markEmailVerified(userId: string): Promise<void> {
-    await this.users.update({ id: userId }, { emailVerified: true });
+  async markEmailVerified(userId: string, tx?: FabricTransaction): Promise<void> {
+    await (tx?.manager ?? this.users.manager).update(UserEntity, { id: userId }, { emailVerified: true });
   }
 
-  /** Drops cached principals of a user after a change to their identity fields. */
-  async forgetCachedPrincipal(userId: string): Promise<void> {
-    await this.bus.publish({ type: 'principal', principalId: userId });
+  /** Drops cached principals of a user after a change to their identity fields (with `tx`, once it commits). */
+  async forgetCachedPrincipal(userId: string, tx?: FabricTransaction): Promise<void> {
+    await this.transactions.run((inner) => this.revocations.revoke(inner, { type: 'principal', principalId: userId }), tx);
   }
 
-  async reactivate(userId: string): Promise<void> {
-    await this.users.update({ id: userId }, { isActive: true, updatedAt: new Date(this.clock.now()) });
-    await this.bus.publish({ type: 'principal', principalId: userId });
+  async reactivate(userId: string, tx?: FabricTransaction): Promise<void> {
+    await this.transactions.run(async (inner) => {
+      await inner.manager.update(UserEntity, { id: userId }, { isActive: true, updatedAt: new Date(this.clock.now()) });
+      await this.revocations.revoke(inner, { type: 'principal', principalId: userId });
+    }, tx);
   }
 }
