@@ -4,6 +4,10 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
 /** Routes anyone may call (SEC-36 allowlist). */
 const PUBLIC_ROUTES = new Set([
   'post /api/v1/auth/token',
+  'post /api/v1/auth/revoke',
+  'get /.well-known/jwks.json',
+  'get /.well-known/openid-configuration',
+  'get /.well-known/oauth-authorization-server',
   'post /api/v1/auth/activate',
   'post /api/v1/auth/password-reset',
   'post /api/v1/auth/password-reset/confirm',

@@ -76,6 +76,7 @@ export interface TestApp {
    * its transaction commits): waits for it, generously, as the box may be slow.
    */
   nextNotification(userId: string, purpose?: FabricNotification['purpose']): Promise<FabricNotification>;
+  database: ScratchDatabase;
   close(): Promise<void>;
   /** A fresh user with a unique name; `password` defaults to a policy-compliant one. */
   createUser(spec?: { roles?: string[]; password?: string; prefix?: string }): Promise<{ user: UserEntity; password: string }>;
@@ -103,10 +104,12 @@ export async function startTestApp(
     port?: number;
     /** Runs on the scratch database before the app starts (e.g. to create the host app's own tables). */
     prepare?: (database: DatabaseChoice) => Promise<void>;
+    /** A database another test app already uses (a second instance); the caller drops it. */
+    sharedDatabase?: ScratchDatabase;
   } = {},
 ): Promise<TestApp> {
-  const database = await scratchDatabase(kind);
-  await settings.prepare?.(database.choice);
+  const database = settings.sharedDatabase ?? (await scratchDatabase(kind));
+  if (!settings.sharedDatabase) await settings.prepare?.(database.choice);
   const clock = new TestClock();
   const notifications: FabricNotification[] = [];
   const options = resolveFabricAuthOptions({ ...TEST_OPTIONS, ...settings.options });
@@ -150,9 +153,10 @@ export async function startTestApp(
         check();
       });
     },
+    database,
     async close() {
       await app.close();
-      await database.drop();
+      if (!settings.sharedDatabase) await database.drop();
     },
     async createUser(spec = {}) {
       const password = spec.password ?? 'Corr3ct-horse-battery';

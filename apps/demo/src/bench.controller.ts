@@ -12,13 +12,16 @@ import { FabricGuard, TokenService } from 'nestjs-fabric-auth';
 class SignatureOnlyGuard implements CanActivate {
   constructor(private readonly tokens: TokenService) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const header = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>().headers.authorization;
-    try {
-      this.tokens.verifyAccessToken(header?.startsWith('Bearer ') ? header.slice(7) : '');
-      return true;
-    } catch {
+    const refuse = (): never => {
       throw new UnauthorizedException();
+    };
+    try {
+      const claims = this.tokens.verifyAccessToken(header?.startsWith('Bearer ') ? header.slice(7) : '');
+      return claims instanceof Promise ? claims.then(() => true, refuse) : true;
+    } catch {
+      return refuse();
     }
   }
 }

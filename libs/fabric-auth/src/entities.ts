@@ -6,6 +6,7 @@ import { RoleAssignmentEntity } from './roles/role-assignment.entity.js';
 import { RoleEntity } from './roles/role.entity.js';
 import { ServiceAccountEntity } from './service-accounts/service-account.entity.js';
 import { RevocationEntity } from './sessions/revocation.entity.js';
+import { SigningKeyEntity } from './signing/signing-key.entity.js';
 import { SessionEntity } from './sessions/session.entity.js';
 import { UserEntity } from './users/user.entity.js';
 
@@ -21,4 +22,5 @@ export const FABRIC_AUTH_ENTITIES = [
   AuditEventEntity,
   UserIdentityEntity,
   RevocationEntity,
+  SigningKeyEntity,
 ] as const;

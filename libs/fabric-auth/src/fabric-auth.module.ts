@@ -11,6 +11,8 @@ import { AuditController } from './audit/audit.controller.js';
 import { AuditService } from './audit/audit.service.js';
 import { AccountRecoveryService } from './auth/account-recovery.service.js';
 import { AuthController } from './auth/auth.controller.js';
+import { ClientCredentialsService } from './auth/client-credentials.service.js';
+import { IssuedTokensService } from './auth/issued-tokens.service.js';
 import { LocalAuthService } from './auth/local-auth.service.js';
 import { SessionCookies } from './auth/session-cookies.js';
 import { FabricAuthenticator } from './authz/fabric-authenticator.js';
@@ -29,7 +31,7 @@ import {
   FABRIC_REVOCATION_BUS,
   FABRIC_THROTTLER_STORAGE,
 } from './fabric-auth.constants.js';
-import { FABRIC_REDIS, FABRIC_RESOLVED_OPTIONS, FABRIC_TABLE_PREFIX, FABRIC_TABLE_PREFIX_CHECK } from './fabric-auth.internal-constants.js';
+import { FABRIC_REDIS, FABRIC_RESOLVED_OPTIONS, FABRIC_ROUTE_PREFIX, FABRIC_TABLE_PREFIX, FABRIC_TABLE_PREFIX_CHECK } from './fabric-auth.internal-constants.js';
 import { TrustedProxies } from './limits/client-ip.js';
 import { InMemoryLockoutStore } from './limits/lockout-store.js';
 import { LimitsService } from './limits/limits.service.js';
@@ -60,10 +62,15 @@ import { OidcLoginService } from './oidc/oidc-login.service.js';
 import { OidcController } from './oidc/oidc.controller.js';
 import { OneTimeTokensService } from './one-time-tokens/one-time-tokens.service.js';
 import { PasswordHasher } from './passwords/password-hasher.js';
+import { AccessTokenPrincipals } from './principal/access-token-principals.js';
 import { PrincipalService } from './principal/principal.service.js';
 import { RolesController } from './roles/roles.controller.js';
 import { RolesService } from './roles/roles.service.js';
 import { FabricSeeder } from './seeding/fabric-seeder.js';
+import { IssuerMetadataService } from './signing/issuer-metadata.js';
+import { SigningKeysController } from './signing/signing-keys.controller.js';
+import { SigningKeysService } from './signing/signing-keys.service.js';
+import { WellKnownController } from './signing/well-known.controller.js';
 import { InMemoryRevocationBus } from './sessions/revocation-bus.js';
 import { Revocations } from './sessions/revocations.js';
 import { SessionsService } from './sessions/sessions.service.js';
@@ -74,6 +81,7 @@ import { FabricCookieStrategy } from './strategies/cookie.strategy.js';
 import { FabricJwtStrategy } from './strategies/jwt.strategy.js';
 import { FabricOidcStrategy } from './strategies/oidc.strategy.js';
 import { TokenService } from './tokens/token.service.js';
+import { TrustedIssuersService } from './trusted-issuers/trusted-issuers.service.js';
 import { UserManagementService } from './users/user-management.service.js';
 import { UsersController } from './users/users.controller.js';
 import { UsersService } from './users/users.service.js';
@@ -94,6 +102,7 @@ const EXPORTED = [
   PermissionRegistry,
   PrincipalService,
   TokenService,
+  SigningKeysService,
   SessionsService,
   UsersService,
   RolesService,
@@ -134,7 +143,10 @@ function controllersFor(extras: FabricAuthModuleExtras): Type[] {
   if (selected.apiKeys) controllers.push(UserApiKeysController);
   if (selected.serviceAccounts) controllers.push(ServiceAccountsController);
   if (selected.oidc) controllers.push(OidcController);
-  return controllers.map((c) => mountedAt(prefix, c));
+  if (selected.signingKeys) controllers.push(SigningKeysController);
+  const mounted = controllers.map((c) => mountedAt(prefix, c));
+  if (selected.wellKnown) mounted.push(WellKnownController);
+  return mounted;
 }
 
 /**
@@ -164,6 +176,7 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
   const providers: Provider[] = [
     { provide: FABRIC_NOTIFIER, useClass: extras.notifier ?? LoggingNotifier },
     { provide: FABRIC_TABLE_PREFIX, useValue: fabricAuthTablePrefix() },
+    { provide: FABRIC_ROUTE_PREFIX, useValue: extras.routePrefix ?? DEFAULT_EXTRAS.routePrefix },
   ];
   return { controllers: controllersFor(extras), providers };
 }
@@ -214,6 +227,8 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
     LimitsService,
     ListPager,
     PermissionRegistry,
+    SigningKeysService,
+    IssuerMetadataService,
     TokenService,
     PasswordHasher,
     AuditService,
@@ -222,11 +237,14 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
     CredentialReads,
     PruningService,
     PrincipalService,
+    AccessTokenPrincipals,
     UsersService,
     UserManagementService,
     OneTimeTokensService,
     AccountRecoveryService,
     LocalAuthService,
+    IssuedTokensService,
+    ClientCredentialsService,
     SessionCookies,
     FabricJwtStrategy,
     FabricCookieStrategy,
@@ -235,6 +253,7 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
     ServiceAccountsService,
     FabricApiKeyStrategy,
     { provide: FABRIC_API_KEY_AUTHENTICATOR, inject: [FabricApiKeyStrategy], useFactory: apiKeyAuthenticatorFrom },
+    TrustedIssuersService,
     FabricAuthenticator,
     FabricGuard,
     FabricSeeder,

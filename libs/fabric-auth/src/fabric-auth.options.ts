@@ -4,9 +4,11 @@
  * loader and `FabricAuthModule` both validate through `resolveFabricAuthOptions`.
  */
 
+import type { JsonWebKey } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { invalidProxyEntry } from './limits/client-ip.js';
 import { isCommonPassword } from './passwords/common-passwords.js';
+import { ASYMMETRIC_ALGORITHMS, type AsymmetricAlgorithm, keyProblem, privateKeyFrom, type SigningAlgorithm, thumbprintOf } from './signing/jws.js';
 import { tablePrefixProblem } from './storage/table-prefix.js';
 
 export interface OidcProviderOptions {
@@ -41,6 +43,65 @@ export type ResolvedOidcProviderOptions = Required<Omit<OidcProviderOptions, 'cl
 
 /** Name of the provider configured as `auth.providers.oidc`, served by `/auth/oidc/login`. */
 export const DEFAULT_OIDC_PROVIDER = 'oidc';
+
+export interface SigningKeyOptions {
+  /** Default: the key's RFC 7638 thumbprint. */
+  kid?: string;
+  /** PEM (PKCS#8, PKCS#1 or SEC1) or a private JWK (object or JSON text). */
+  privateKey: string | JsonWebKey;
+}
+
+export interface SigningOptions {
+  /** `HS256` (default: `secret_key` signs), or `EdDSA` (Ed25519), `ES256` (P-256), `RS256` (RSA ≥ 2048). */
+  algorithm?: SigningAlgorithm;
+  /**
+   * Asymmetric keys from configuration: the first signs, every one verifies (rotate by
+   * putting the new key first and removing the old one after `access_token_expire`).
+   * Absent: keys are generated and kept in the database, and rotated with
+   * `POST /signing-keys/rotate`.
+   */
+  keys?: SigningKeyOptions[];
+  /** Seconds between re-reads of the database key set (how soon another instance's rotation is seen). Default 30. */
+  refreshInterval?: number;
+}
+
+export interface ResolvedSigningOptions {
+  algorithm: SigningAlgorithm;
+  keys: Array<{ kid: string; privateKey: string | JsonWebKey }>;
+  refreshInterval: number;
+}
+
+export const TRUSTED_ISSUER_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+export type TrustedIssuerAlgorithm = (typeof TRUSTED_ISSUER_ALGORITHMS)[number];
+
+/** An external issuer (Keycloak, Entra ID, Auth0, another instance) whose JWT access tokens FabricGuard accepts. */
+export interface TrustedIssuerOptions {
+  /** Exactly the tokens' `iss`; discovery is read from `<issuer>/.well-known/openid-configuration` unless `jwksUri` is given. */
+  issuer: string;
+  /** The `aud` this app's tokens must carry (one of them). */
+  audience: string;
+  /** Signature algorithms accepted from this issuer (asymmetric only); a token's `alg` outside the list is refused. */
+  algorithms: TrustedIssuerAlgorithm[];
+  /** JWKS URL; default: the `jwks_uri` of the issuer's discovery document. */
+  jwksUri?: string;
+  /** Claim naming the subject. Default `sub`. */
+  subjectClaim?: string;
+  /** Claim (dotted path, e.g. `realm_access.roles`) whose values `roleMapping` maps to local roles. */
+  rolesClaim?: string;
+  /** Claim value → local role names (their permissions become the principal's). Default none. */
+  roleMapping?: Record<string, string[]>;
+  /**
+   * `none` (default): an `external` principal whose permissions come from `roleMapping`;
+   * `by_subject`: the local user linked to (issuer, subject) by single sign-on;
+   * `by_verified_email`: the local user with the token's `email` when `email_verified` is true.
+   */
+  link?: 'none' | 'by_subject' | 'by_verified_email';
+  /** Fewest seconds between two JWKS fetches caused by an unknown `kid`. Default 30. */
+  jwksCooldown?: number;
+}
+
+export type ResolvedTrustedIssuerOptions = Required<Omit<TrustedIssuerOptions, 'jwksUri' | 'rolesClaim'>> &
+  Pick<TrustedIssuerOptions, 'jwksUri' | 'rolesClaim'>;
 
 export interface FabricAuthOptions {
   /** Signs access tokens (HS256) and derives the refresh-token and CSRF keys. At least 32 characters. */
@@ -128,10 +189,20 @@ export interface FabricAuthOptions {
    * other name needs `type: oidc` and is served under `/auth/oidc/<name>/login`.
    */
   providers?: Record<string, OidcProviderOptions>;
+  /** How access tokens are signed. Default HS256 with `secret_key`. */
+  signing?: SigningOptions;
+  /** Encrypts private signing keys kept in the database (at least 32 characters). Default: derived from `secret_key`. */
+  encryptionKey?: string;
+  /** External issuers whose access tokens FabricGuard accepts (resource-server mode). Default none. */
+  trustedIssuers?: TrustedIssuerOptions[];
 }
 
-export type ResolvedFabricAuthOptions = Required<Omit<FabricAuthOptions, 'systemAdminEmail' | 'providers'>> &
-  Pick<FabricAuthOptions, 'systemAdminEmail'> & { providers: Record<string, ResolvedOidcProviderOptions> };
+export type ResolvedFabricAuthOptions = Required<Omit<FabricAuthOptions, 'systemAdminEmail' | 'providers' | 'signing' | 'encryptionKey' | 'trustedIssuers'>> &
+  Pick<FabricAuthOptions, 'systemAdminEmail' | 'encryptionKey'> & {
+    providers: Record<string, ResolvedOidcProviderOptions>;
+    signing: ResolvedSigningOptions;
+    trustedIssuers: ResolvedTrustedIssuerOptions[];
+  };
 
 export class FabricConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -147,7 +218,7 @@ interface FieldSpec {
   yaml: string;
   /** Property of `FabricAuthOptions`. */
   option: keyof FabricAuthOptions;
-  kind: 'string' | 'int' | 'bool' | 'stringList' | 'roleMap' | 'oidc';
+  kind: 'string' | 'int' | 'bool' | 'stringList' | 'roleMap' | 'oidc' | 'signing' | 'trustedIssuers';
   required?: boolean;
   /** A string field whose empty value means something (e.g. no prefix). */
   allowEmpty?: boolean;
@@ -269,6 +340,14 @@ const FIELDS: FieldSpec[] = [
   { yaml: 'auth.revoked_key_retention_days', option: 'revokedKeyRetentionDays', kind: 'int', default: 30, check: intBetween(0, 3650) },
   { yaml: 'auth.audit_retention_days', option: 'auditRetentionDays', kind: 'int', default: 0, check: intBetween(0, 36_500) },
   { yaml: 'auth.providers', option: 'providers', kind: 'oidc', default: {} },
+  { yaml: 'auth.signing', option: 'signing', kind: 'signing', default: {} },
+  { yaml: 'auth.trusted_issuers', option: 'trustedIssuers', kind: 'trustedIssuers', default: [] },
+  {
+    yaml: 'auth.encryption_key',
+    option: 'encryptionKey',
+    kind: 'string',
+    check: (v) => ((v as string).length < 32 || new Set(v as string).size < 10 ? 'must be at least 32 random characters' : undefined),
+  },
   { yaml: 'auth.lockout_threshold', option: 'lockoutThreshold', kind: 'int', default: 5, check: intBetween(0, 1000) },
   { yaml: 'auth.lockout_window', option: 'lockoutWindow', kind: 'int', default: 900, check: intBetween(10, 86_400) },
   { yaml: 'auth.lockout_duration', option: 'lockoutDuration', kind: 'int', default: 60, check: intBetween(1, 86_400) },
@@ -407,6 +486,135 @@ function validateProviders(value: unknown, where: string, naming: Naming, proble
   return result;
 }
 
+const TRUSTED_ISSUER_KEYS: Record<string, keyof TrustedIssuerOptions> = {
+  issuer: 'issuer',
+  audience: 'audience',
+  algorithms: 'algorithms',
+  jwks_uri: 'jwksUri',
+  subject_claim: 'subjectClaim',
+  roles_claim: 'rolesClaim',
+  role_mapping: 'roleMapping',
+  link: 'link',
+  jwks_cooldown: 'jwksCooldown',
+};
+const CLAIM_PATH = /^[A-Za-z0-9_:$-]+(\.[A-Za-z0-9_:$-]+)*$/;
+
+function validateTrustedIssuers(value: unknown, where: string, naming: Naming, problems: string[]): ResolvedTrustedIssuerOptions[] | undefined {
+  if (!Array.isArray(value)) return void problems.push(`${where}: must be a list of {issuer, audience, algorithms, …}`);
+  const before = problems.length;
+  const resolved: ResolvedTrustedIssuerOptions[] = [];
+  value.forEach((entry: unknown, index) => {
+    const at = `${where}[${index}]`;
+    if (!isPlainObject(entry)) return void problems.push(`${at}: must be a mapping`);
+    const input: Partial<Record<keyof TrustedIssuerOptions, unknown>> = {};
+    for (const [key, raw] of Object.entries(entry)) {
+      const option = TRUSTED_ISSUER_KEYS[key] ?? (naming === 'option' ? Object.values(TRUSTED_ISSUER_KEYS).find((o) => o === key) : undefined);
+      if (!option) problems.push(`${at}.${key}: unknown key`);
+      else input[option] = raw;
+    }
+    const url = (key: 'issuer' | 'jwks_uri', raw: unknown, required: boolean) => {
+      if (raw === undefined) return required ? void problems.push(`${at}.${key}: is required`) : undefined;
+      const problem = oidcValueProblem('url', raw);
+      return problem ? void problems.push(`${at}.${key}: ${problem}`) : (raw as string);
+    };
+    const issuer = url('issuer', input.issuer, true);
+    const jwksUri = url('jwks_uri', input.jwksUri, false);
+    if (typeof input.audience !== 'string' || input.audience.length === 0) problems.push(`${at}.audience: is required (the aud your tokens carry)`);
+    const algorithms = input.algorithms;
+    if (!Array.isArray(algorithms) || algorithms.length === 0 || algorithms.some((a) => !TRUSTED_ISSUER_ALGORITHMS.includes(a))) {
+      problems.push(`${at}.algorithms: must be a non-empty list of ${TRUSTED_ISSUER_ALGORITHMS.join(', ')}`);
+    }
+    for (const key of ['subjectClaim', 'rolesClaim'] as const) {
+      const raw = input[key];
+      if (raw !== undefined && (typeof raw !== 'string' || !CLAIM_PATH.test(raw))) problems.push(`${at}.${key === 'subjectClaim' ? 'subject_claim' : 'roles_claim'}: must be a claim name (dots for nesting)`);
+    }
+    const link = input.link ?? 'none';
+    if (!['none', 'by_subject', 'by_verified_email'].includes(link as string)) problems.push(`${at}.link: must be none, by_subject or by_verified_email`);
+    let roleMapping: Record<string, string[]> = {};
+    if (input.roleMapping !== undefined) {
+      const problem = oidcValueProblem('roleMapping', input.roleMapping);
+      if (problem) problems.push(`${at}.role_mapping: ${problem}`);
+      else roleMapping = structuredClone(input.roleMapping as Record<string, string[]>);
+      if (input.rolesClaim === undefined && Object.keys(roleMapping).length > 0) {
+        problems.push(`${at}.role_mapping: needs roles_claim (the claim whose values it maps)`);
+      }
+    }
+    const cooldown = input.jwksCooldown ?? 30;
+    if (typeof cooldown !== 'number' || !Number.isInteger(cooldown) || cooldown < 1 || cooldown > 3600) problems.push(`${at}.jwks_cooldown: must be an integer between 1 and 3600`);
+    if (issuer && resolved.some((r) => r.issuer === issuer)) problems.push(`${at}.issuer: "${issuer}" is listed twice`);
+    if (problems.length > before) return;
+    resolved.push({
+      issuer: issuer!,
+      audience: input.audience as string,
+      algorithms: [...(algorithms as TrustedIssuerAlgorithm[])],
+      ...(jwksUri !== undefined && { jwksUri }),
+      subjectClaim: (input.subjectClaim as string | undefined) ?? 'sub',
+      ...(input.rolesClaim !== undefined && { rolesClaim: input.rolesClaim as string }),
+      roleMapping,
+      link: link as ResolvedTrustedIssuerOptions['link'],
+      jwksCooldown: cooldown as number,
+    });
+  });
+  return problems.length === before ? resolved : undefined;
+}
+
+const SIGNING_KEYS: Record<string, keyof SigningOptions> = { algorithm: 'algorithm', keys: 'keys', refresh_interval: 'refreshInterval' };
+const KID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+function validateSigning(value: unknown, where: string, naming: Naming, problems: string[]): ResolvedSigningOptions | undefined {
+  if (!isPlainObject(value)) return void problems.push(`${where}: must be a mapping (algorithm, keys, refresh_interval)`);
+  const before = problems.length;
+  const input: Partial<Record<keyof SigningOptions, unknown>> = {};
+  for (const [key, raw] of Object.entries(value)) {
+    const option = SIGNING_KEYS[key] ?? (naming === 'option' ? Object.values(SIGNING_KEYS).find((o) => o === key) : undefined);
+    if (!option) problems.push(`${where}.${key}: unknown key`);
+    else input[option] = raw;
+  }
+  const algorithm = (input.algorithm ?? 'HS256') as SigningAlgorithm;
+  if (algorithm !== 'HS256' && !ASYMMETRIC_ALGORITHMS.includes(algorithm as AsymmetricAlgorithm)) {
+    problems.push(`${where}.algorithm: must be one of HS256, ${ASYMMETRIC_ALGORITHMS.join(', ')}`);
+  }
+  let refreshInterval = 30;
+  if (input.refreshInterval !== undefined) {
+    const n = typeof input.refreshInterval === 'string' && /^\d+$/.test(input.refreshInterval) ? Number(input.refreshInterval) : input.refreshInterval;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 3600) problems.push(`${where}.refresh_interval: must be an integer between 1 and 3600`);
+    else refreshInterval = n;
+  }
+  const keys: ResolvedSigningOptions['keys'] = [];
+  if (input.keys !== undefined) {
+    if (!Array.isArray(input.keys)) problems.push(`${where}.keys: must be a list of {kid, private_key}`);
+    else if (algorithm === 'HS256' && input.keys.length > 0) problems.push(`${where}.keys: only for EdDSA, ES256 or RS256 (HS256 signs with secret_key)`);
+    else {
+      input.keys.forEach((entry: unknown, index) => {
+        const at = `${where}.keys[${index}]`;
+        if (!isPlainObject(entry)) return void problems.push(`${at}: must be a mapping with private_key`);
+        for (const key of Object.keys(entry)) {
+          if (!['kid', 'private_key', ...(naming === 'option' ? ['privateKey'] : [])].includes(key)) problems.push(`${at}.${key}: unknown key`);
+        }
+        const material = (entry.private_key ?? entry.privateKey) as unknown;
+        if (typeof material !== 'string' && !isPlainObject(material)) return void problems.push(`${at}.private_key: is required (PEM or JWK)`);
+        let problem: string | undefined;
+        let kid: string | undefined;
+        try {
+          const key = privateKeyFrom(material as string | JsonWebKey);
+          problem = keyProblem(key, algorithm as AsymmetricAlgorithm);
+          kid = thumbprintOf(key);
+        } catch {
+          problem = 'is not a private key (PEM or JWK)';
+        }
+        if (problem) return void problems.push(`${at}.private_key: ${problem}`);
+        if (entry.kid !== undefined) {
+          if (typeof entry.kid !== 'string' || !KID_PATTERN.test(entry.kid)) return void problems.push(`${at}.kid: 1–64 letters, digits, . _ -`);
+          kid = entry.kid;
+        }
+        if (keys.some((k) => k.kid === kid)) return void problems.push(`${at}.kid: "${kid}" is used twice`);
+        keys.push({ kid: kid!, privateKey: structuredClone(material) as string | JsonWebKey });
+      });
+    }
+  }
+  return problems.length === before ? { algorithm, keys, refreshInterval } : undefined;
+}
+
 function validateField(field: FieldSpec, value: unknown, naming: Naming, problems: string[]): unknown {
   const where = label(field, naming);
   switch (field.kind) {
@@ -439,6 +647,10 @@ function validateField(field: FieldSpec, value: unknown, naming: Naming, problem
     }
     case 'oidc':
       return validateProviders(value, field.yaml, naming, problems);
+    case 'signing':
+      return validateSigning(value, field.yaml, naming, problems);
+    case 'trustedIssuers':
+      return validateTrustedIssuers(value, field.yaml, naming, problems);
   }
   const message = field.check?.(value);
   if (message) return void problems.push(`${where}: ${message}`);
@@ -461,6 +673,7 @@ export function resolveFabricAuthOptions(input: FabricAuthOptions, naming: Namin
     const value = (input as unknown as Record<string, unknown>)[field.option];
     if (value === undefined || value === null) {
       if (field.required) problems.push(`${label(field, naming)}: is required`);
+      else if (field.kind === 'signing') resolved[field.option] = validateSigning({}, field.yaml, naming, problems);
       else if (field.default !== undefined) resolved[field.option] = structuredClone(field.default);
       continue;
     }
@@ -472,6 +685,10 @@ export function resolveFabricAuthOptions(input: FabricAuthOptions, naming: Namin
     resolved.apiKeyDefaultDays > resolved.apiKeyMaxDays
   ) {
     problems.push('auth.api_key_default_days: must not exceed auth.api_key_max_days');
+  }
+  const trusted = resolved.trustedIssuers as ResolvedTrustedIssuerOptions[] | undefined;
+  if (trusted?.some((t) => t.issuer === resolved.issuer)) {
+    problems.push('auth.trusted_issuers: must not list auth.issuer (our own tokens are verified with our own keys)');
   }
   if (problems.length > 0) throw new FabricConfigError(problems);
   return resolved as ResolvedFabricAuthOptions;

@@ -5,6 +5,9 @@ export {
   type FabricAuthOptions,
   DEFAULT_OIDC_PROVIDER,
   type OidcProviderOptions,
+  type SigningOptions,
+  type TrustedIssuerOptions,
+  type SigningKeyOptions,
   type ResolvedOidcProviderOptions,
   type ResolvedFabricAuthOptions,
   FabricConfigError,
@@ -66,6 +69,9 @@ export { Revocations } from './sessions/revocations.js';
 export { type FabricTransaction, FabricTransactions } from './common/transactions.js';
 
 export { TokenService } from './tokens/token.service.js';
+export { SigningKeysService, type SigningKeyInfo } from './signing/signing-keys.service.js';
+export type { AsymmetricAlgorithm, PublicJwk, SigningAlgorithm } from './signing/jws.js';
+export { SigningKeyEntity } from './signing/signing-key.entity.js';
 export { SessionsService } from './sessions/sessions.service.js';
 export { PruningService, type PruneResult } from './maintenance/pruning.service.js';
 export { UsersService, type CreateUserInput } from './users/users.service.js';

@@ -10,6 +10,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiProperty,
+  ApiPropertyOptional,
   ApiSecurity,
   ApiTags,
   ApiTooManyRequestsResponse,
@@ -29,14 +30,25 @@ import { AcceptedDto, ActivateDto, PasswordResetConfirmDto, PasswordResetRequest
 import { LocalAuthService, type TokenPair } from './local-auth.service.js';
 import { OAuthError, OAuthErrorFilter } from './oauth-error.js';
 import { SessionCookies } from './session-cookies.js';
-import { parseTokenRequest, TokenRequestDto } from './token-request.js';
+import { basicCredentials, parseTokenRequest, type TokenRequest, TokenRequestDto } from './token-request.js';
+import { ClientCredentialsService } from './client-credentials.service.js';
+import { type IntrospectionAnswer, IssuedTokensService, parseTokenManagementRequest } from './issued-tokens.service.js';
+import { FabricAuthenticator } from '../authz/fabric-authenticator.js';
+import { RequirePermission } from '../authz/require-permission.decorator.js';
+import { FabricAuthError } from '../tokens/fabric-auth.error.js';
 import { StorageErrorsInterceptor } from '../common/storage-errors.interceptor.js';
 
 export class TokenResponseDto {
   @ApiProperty() access_token!: string;
   @ApiProperty({ example: 'bearer' }) token_type!: 'bearer';
   @ApiProperty({ description: 'Seconds until the access token expires' }) expires_in!: number;
-  @ApiProperty() refresh_token!: string;
+  @ApiPropertyOptional({ description: 'Absent for client credentials' }) refresh_token?: string;
+  @ApiPropertyOptional({ description: 'Client credentials: the permissions granted, space-separated' }) scope?: string;
+}
+
+export class TokenManagementRequestDto {
+  @ApiProperty({ description: 'An access token or a refresh token' }) token!: string;
+  @ApiPropertyOptional({ enum: ['access_token', 'refresh_token'], description: 'Where to look first' }) token_type_hint?: string;
 }
 
 export class OAuthErrorDto {
@@ -45,7 +57,7 @@ export class OAuthErrorDto {
 }
 
 export class PrincipalDto {
-  @ApiProperty({ enum: ['user', 'service_account'] }) kind!: string;
+  @ApiProperty({ enum: ['user', 'service_account', 'external'] }) kind!: string;
   @ApiProperty() id!: string;
   @ApiProperty() username!: string;
   @ApiProperty({ nullable: true, type: String }) email!: string | null;
@@ -80,27 +92,34 @@ export class AuthController {
     private readonly registry: PermissionRegistry,
     private readonly recovery: AccountRecoveryService,
     private readonly limits: LimitsService,
+    private readonly issuedTokens: IssuedTokensService,
+    private readonly authenticator: FabricAuthenticator,
+    private readonly clientCredentials: ClientCredentialsService,
   ) {}
 
   @Post('token')
   @Public()
   @HttpCode(HttpStatus.OK)
   @UseFilters(OAuthErrorFilter)
-  @ApiOperation({ summary: 'Log in (grant_type=password) or refresh (grant_type=refresh_token)' })
+  @ApiOperation({
+    summary: 'Log in (grant_type=password), refresh (grant_type=refresh_token), or a service account token (grant_type=client_credentials)',
+  })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiBody({ type: TokenRequestDto })
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiBadRequestResponse({ type: OAuthErrorDto, description: 'RFC 6749 §5.2 error' })
   @ApiTooManyRequestsResponse({ description: 'Rate limited; see Retry-After' })
   async token(
-    @Body() body: Record<string, unknown>,
+    @Body() body: Record<string, unknown> | undefined,
     @Req() request: HttpRequestLike,
     @Res({ passthrough: true }) response: unknown,
   ): Promise<TokenResponseDto> {
     setResponseHeader(response, 'Cache-Control', 'no-store');
     setResponseHeader(response, 'Pragma', 'no-cache');
     await this.limits.throttle(request, response, 'token');
-    const grant = parseTokenRequest(body);
+    const basic = body?.grant_type === 'client_credentials' ? basicCredentials(request.headers.authorization) : undefined;
+    const grant = parseTokenRequest(body, basic);
+    if (grant.grantType === 'client_credentials') return this.clientCredentialsGrant(grant, request, response);
     let setCookies = grant.setCookies;
     let refreshToken = grant.grantType === 'refresh_token' ? grant.refreshToken : undefined;
     if (grant.grantType === 'refresh_token' && refreshToken === undefined) {
@@ -123,6 +142,22 @@ export class AuthController {
     };
   }
 
+  /** A service account's key is a secret like a password: the same per-address failure limits apply. */
+  private async clientCredentialsGrant(
+    grant: Extract<TokenRequest, { grantType: 'client_credentials' }>,
+    request: HttpRequestLike,
+    response: unknown,
+  ): Promise<TokenResponseDto> {
+    await this.limits.requireLoginAllowedFrom(request, response);
+    try {
+      const issued = await this.clientCredentials.grant(grant.clientId, grant.clientSecret, grant.scope, request);
+      return { access_token: issued.accessToken, token_type: 'bearer', expires_in: issued.expiresIn, scope: issued.scope.join(' ') };
+    } catch (error) {
+      if (error instanceof OAuthError && error.code === 'invalid_client') await this.limits.registerLoginFailureFrom(request);
+      throw error;
+    }
+  }
+
   /** Failed logins are also counted per client address, against spraying one password over many accounts. */
   private async passwordGrant(username: string, password: string, request: HttpRequestLike, response: unknown): Promise<TokenPair> {
     await this.limits.requireLoginAllowedFrom(request, response);
@@ -131,6 +166,60 @@ export class AuthController {
     } catch (error) {
       if (error instanceof OAuthError && error.code === 'invalid_grant') await this.limits.registerLoginFailureFrom(request);
       throw error;
+    }
+  }
+
+  @Post('revoke')
+  @Public()
+  @HttpCode(HttpStatus.OK)
+  @UseFilters(OAuthErrorFilter)
+  @ApiOperation({
+    summary: 'RFC 7009: revoke an access or refresh token (its whole session)',
+    description:
+      'Revokes only a token of the caller (the credential on the request), or, with no credential, of whoever holds the token. 200 whatever the token was.',
+  })
+  @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
+  @ApiBody({ type: TokenManagementRequestDto })
+  @ApiOkResponse({ description: 'Empty body' })
+  @ApiBadRequestResponse({ type: OAuthErrorDto })
+  async revoke(@Body() body: unknown, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown): Promise<Record<string, never>> {
+    setResponseHeader(response, 'Cache-Control', 'no-store');
+    await this.limits.throttle(request, response, 'token');
+    const parsed = parseTokenManagementRequest(body);
+    await this.issuedTokens.revoke(parsed, await this.callerOf(request), request);
+    return {};
+  }
+
+  @Post('introspect')
+  @HttpCode(HttpStatus.OK)
+  @RequirePermission('tokens:introspect')
+  @ApiOperation({ summary: 'RFC 7662: is this token active, and whose is it (needs tokens:introspect)' })
+  @ApiBearerAuth()
+  @ApiSecurity('api_key')
+  @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
+  @ApiBody({ type: TokenManagementRequestDto })
+  @ApiOkResponse({ description: '`{active: false}` for anything revoked, expired or unknown; else active, sub, scope, exp, iat, token_type, …' })
+  @ApiUnauthorizedResponse()
+  async introspect(@Body() body: unknown, @Res({ passthrough: true }) response: unknown): Promise<IntrospectionAnswer> {
+    setResponseHeader(response, 'Cache-Control', 'no-store');
+    let parsed;
+    try {
+      parsed = parseTokenManagementRequest(body);
+    } catch (error) {
+      throw error instanceof OAuthError ? new BadRequestException(error.description) : error;
+    }
+    return this.issuedTokens.introspect(parsed);
+  }
+
+  /** The principal of the request's own credential, if it carries one; an invalid one is a 401 `invalid_client`. */
+  private async callerOf(request: HttpRequestLike): Promise<Principal | undefined> {
+    try {
+      return await this.authenticator.authenticate(request);
+    } catch (error) {
+      if (!(error instanceof FabricAuthError)) throw error;
+      if (error.failure === 'missing') return undefined;
+      if (error.failure === 'throttled') throw new OAuthError('temporarily_unavailable', 'too many failures', 429);
+      throw new OAuthError('invalid_client', 'the credential on the request is not valid', 401);
     }
   }
 

@@ -6,6 +6,7 @@ export type OAuthErrorCode =
   | 'invalid_grant'
   | 'unsupported_grant_type'
   | 'invalid_client'
+  | 'invalid_scope'
   | 'unauthorized_client'
   | 'temporarily_unavailable';
 
@@ -45,6 +46,8 @@ export class OAuthErrorFilter implements ExceptionFilter {
     }
     setResponseHeader(response, 'Cache-Control', 'no-store');
     setResponseHeader(response, 'Pragma', 'no-cache');
+    // RFC 6749 §5.2: a failed client authentication names the scheme to use.
+    if (error.code === 'invalid_client' && error.status === 401) setResponseHeader(response, 'WWW-Authenticate', 'Basic realm="nestjs-fabric-auth"');
     const body = { error: error.code, error_description: error.description };
     const replied = response.status(error.status);
     if (typeof replied.json === 'function') replied.json(body);

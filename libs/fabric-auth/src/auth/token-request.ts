@@ -4,7 +4,7 @@ import { OAuthError } from './oauth-error.js';
 
 /** Body of `POST /auth/token`, form-encoded or JSON (documentation; parsed by `parseTokenRequest`). */
 export class TokenRequestDto {
-  @ApiProperty({ enum: ['password', 'refresh_token'] })
+  @ApiProperty({ enum: ['password', 'refresh_token', 'client_credentials'] })
   grant_type!: string;
   @ApiPropertyOptional({ description: 'grant_type=password' })
   username?: string;
@@ -14,13 +14,36 @@ export class TokenRequestDto {
   refresh_token?: string;
   @ApiPropertyOptional({ description: 'Also set the access_token, refresh_token and csrf_token cookies' })
   set_cookies?: boolean;
-  @ApiPropertyOptional({ description: 'Accepted and ignored (OAuth clients send it)' })
+  @ApiPropertyOptional({ description: 'grant_type=client_credentials: permissions to narrow the token to (space-separated); ignored otherwise' })
   scope?: string;
+  @ApiPropertyOptional({ description: 'grant_type=client_credentials: the service account id or name (or HTTP Basic); ignored otherwise' })
+  client_id?: string;
+  @ApiPropertyOptional({ description: 'grant_type=client_credentials: one of its API keys (or HTTP Basic)', format: 'password' })
+  client_secret?: string;
 }
 
 export type TokenRequest =
   | { grantType: 'password'; username: string; password: string; setCookies: boolean }
-  | { grantType: 'refresh_token'; refreshToken: string | undefined; setCookies: boolean };
+  | { grantType: 'refresh_token'; refreshToken: string | undefined; setCookies: boolean }
+  | { grantType: 'client_credentials'; clientId: string; clientSecret: string; scope: string[] | undefined; setCookies: false };
+
+const BASIC = /^Basic +([A-Za-z0-9+/]+={0,2}) *$/i;
+
+/** RFC 6749 §2.3.1: `Basic base64(urlencode(id) ":" urlencode(secret))`; undefined without one. */
+export function basicCredentials(authorization: unknown): { clientId: string; clientSecret: string } | undefined {
+  if (authorization === undefined) return undefined;
+  const match = typeof authorization === 'string' ? BASIC.exec(authorization) : null;
+  if (!match) throw new OAuthError('invalid_client', 'Authorization must be HTTP Basic client credentials', 401);
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) throw new OAuthError('invalid_client', 'malformed Basic credentials', 401);
+  try {
+    const plus = (v: string) => decodeURIComponent(v.replace(/\+/g, ' '));
+    return { clientId: plus(decoded.slice(0, colon)), clientSecret: plus(decoded.slice(colon + 1)) };
+  } catch {
+    throw new OAuthError('invalid_client', 'malformed Basic credentials', 401);
+  }
+}
 
 /** Parameters OAuth clients (Swagger UI among them) send that the server accepts and ignores. */
 const IGNORED_PARAMETERS = new Set(['scope', 'client_id', 'client_secret']);
@@ -48,7 +71,7 @@ function stringParam(body: Record<string, unknown>, name: string, required: bool
   return value;
 }
 
-export function parseTokenRequest(body: unknown): TokenRequest {
+export function parseTokenRequest(body: unknown, basic?: { clientId: string; clientSecret: string }): TokenRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new OAuthError('invalid_request', 'expected a form-encoded or JSON body');
   }
@@ -77,7 +100,22 @@ export function parseTokenRequest(body: unknown): TokenRequest {
       };
     case 'refresh_token':
       return { grantType, refreshToken: stringParam(params, 'refresh_token', false), setCookies };
+    case 'client_credentials': {
+      if (setCookies) throw new OAuthError('invalid_request', 'set_cookies is not for client credentials');
+      const formId = stringParam(params, 'client_id', false);
+      const formSecret = stringParam(params, 'client_secret', false);
+      // §2.3.1: one authentication method per request.
+      if (basic && (formId !== undefined || formSecret !== undefined)) {
+        throw new OAuthError('invalid_request', 'client credentials both in Authorization and in the body');
+      }
+      const clientId = basic?.clientId ?? formId;
+      const clientSecret = basic?.clientSecret ?? formSecret;
+      if (!clientId || !clientSecret) throw new OAuthError('invalid_client', 'client_id and client_secret are required', 401);
+      const rawScope = stringParam(params, 'scope', false);
+      const scope = rawScope === undefined ? undefined : rawScope.split(' ').filter(Boolean);
+      return { grantType, clientId, clientSecret, scope, setCookies: false };
+    }
     default:
-      throw new OAuthError('unsupported_grant_type', 'grant_type must be password or refresh_token');
+      throw new OAuthError('unsupported_grant_type', 'grant_type must be password, refresh_token or client_credentials');
   }
 }

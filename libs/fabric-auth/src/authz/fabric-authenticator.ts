@@ -7,12 +7,13 @@ import type { FabricApiKeyAuthenticator } from '../strategies/api-key-authentica
 import { FabricCookieStrategy } from '../strategies/cookie.strategy.js';
 import { FabricJwtStrategy } from '../strategies/jwt.strategy.js';
 import { FabricAuthError } from '../tokens/fabric-auth.error.js';
+import { TrustedIssuersService } from '../trusted-issuers/trusted-issuers.service.js';
 
 const BEARER = /^Bearer +([A-Za-z0-9._~+/=-]+) *$/i;
 
 /**
- * Picks the one strategy whose credential is present (Bearer, then X-API-Key, then the
- * access cookie) and lets it decide: a present but invalid credential never falls
+ * Picks the one strategy whose credential is present (Bearer — ours, or a trusted
+ * issuer's by its `iss` — then X-API-Key, then the access cookie) and lets it decide: a present but invalid credential never falls
  * through to the next kind, unlike Passport's multi-strategy chain.
  */
 @Injectable()
@@ -22,6 +23,7 @@ export class FabricAuthenticator {
     private readonly cookie: FabricCookieStrategy,
     @Inject(FABRIC_API_KEY_AUTHENTICATOR) private readonly apiKeys: FabricApiKeyAuthenticator,
     private readonly limits: LimitsService,
+    private readonly trustedIssuers: TrustedIssuersService,
   ) {}
 
   authenticate(request: HttpRequestLike): Principal | Promise<Principal> {
@@ -29,7 +31,8 @@ export class FabricAuthenticator {
     if (authorization !== undefined) {
       const match = typeof authorization === 'string' ? BEARER.exec(authorization) : null;
       if (!match) throw new FabricAuthError('malformed', 'Authorization is not a Bearer token');
-      return this.jwt.authenticateBearer(match[1]!);
+      const trusted = this.trustedIssuers.issuerFor(match[1]!);
+      return trusted ? this.trustedIssuers.authenticate(match[1]!, trusted) : this.jwt.authenticateBearer(match[1]!);
     }
     const apiKey = request.headers[API_KEY_HEADER];
     if (apiKey !== undefined) return this.authenticateApiKey(apiKey, request);

@@ -18,6 +18,8 @@ export const BUILT_IN_PERMISSIONS = [
   'service_accounts:create',
   'service_accounts:modify',
   'audit:read',
+  'signing_keys:manage',
+  'tokens:introspect',
 ] as const;
 
 /** Every permission a role or API-key scope may name: the built-in ones plus the host app's. */

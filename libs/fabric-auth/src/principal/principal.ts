@@ -1,4 +1,5 @@
-export type PrincipalKind = 'user' | 'service_account';
+/** `external`: a token of a trusted issuer not linked to a local account (resource-server mode). */
+export type PrincipalKind = 'user' | 'service_account' | 'external';
 export type AuthMethod = 'jwt' | 'api_key' | 'cookie';
 
 /** Who is calling, as FabricGuard resolved it for this request. */

@@ -1,14 +1,16 @@
-import { ForbiddenException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { Strategy as PassportJwtStrategy, type StrategyOptionsWithRequest } from 'passport-jwt';
 import { cookieValue, headerValue, type HttpRequestLike, isCrossSiteRequest } from '../common/request-info.js';
 import { ACCESS_TOKEN_COOKIE, CSRF_HEADER, CSRF_TOKEN_COOKIE, FABRIC_COOKIE_STRATEGY } from '../fabric-auth.constants.js';
 import type { Principal } from '../principal/principal.js';
-import { PrincipalService } from '../principal/principal.service.js';
+import { AccessTokenPrincipals } from '../principal/access-token-principals.js';
 import { FabricAuthError } from '../tokens/fabric-auth.error.js';
 import { type AccessClaims, TokenService } from '../tokens/token.service.js';
+import { settlePassport } from './passport-settle.js';
 
+const cookieToken = (request: Request) => cookieValue(request as HttpRequestLike, ACCESS_TOKEN_COOKIE) ?? null;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
@@ -20,34 +22,26 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export class FabricCookieStrategy extends PassportStrategy(PassportJwtStrategy, FABRIC_COOKIE_STRATEGY) {
   constructor(
     private readonly tokens: TokenService,
-    private readonly principals: PrincipalService,
+    private readonly principals: AccessTokenPrincipals,
   ) {
-    const verify = tokens.jwtVerifyOptions();
-    super({
-      jwtFromRequest: (request: Request) => cookieValue(request as HttpRequestLike, ACCESS_TOKEN_COOKIE) ?? null,
-      secretOrKey: tokens.jwtKey as unknown as string,
-      algorithms: verify.algorithms,
-      issuer: verify.issuer as string,
-      audience: verify.audience as string,
-      jsonWebTokenOptions: { clockTolerance: verify.clockTolerance },
-      passReqToCallback: true,
-    } satisfies StrategyOptionsWithRequest);
+    super({ jwtFromRequest: cookieToken, secretOrKey: tokens.jwtKey as unknown as string, passReqToCallback: true } satisfies StrategyOptionsWithRequest);
   }
 
-  async validate(request: HttpRequestLike, payload: unknown): Promise<Principal | false> {
-    try {
-      return await this.resolve(request, this.verifiedClaims(payload));
-    } catch (error) {
-      if (error instanceof FabricAuthError) {
-        if (error.failure === 'csrf') throw new ForbiddenException('Missing or invalid CSRF token');
-        return false;
-      }
-      throw error;
-    }
+  /** Verifies through `TokenService`, as FabricGuard does (see FabricJwtStrategy). */
+  override authenticate(request: Request): void {
+    const token = cookieToken(request);
+    if (!token) return this.fail('Bearer', 401);
+    settlePassport(this, () => this.authenticateCookie(request as HttpRequestLike, token));
+  }
+
+  /** Passport-jwt's verify callback; unused, since `authenticate` verifies the token itself. */
+  validate(): false {
+    return false;
   }
 
   authenticateCookie(request: HttpRequestLike, token: string): Principal | Promise<Principal> {
-    return this.resolve(request, this.tokens.verifyAccessToken(token));
+    const claims = this.tokens.verifyAccessToken(token);
+    return claims instanceof Promise ? claims.then((c) => this.resolve(request, c)) : this.resolve(request, claims);
   }
 
   private resolve(request: HttpRequestLike, claims: AccessClaims): Principal | Promise<Principal> {
@@ -58,13 +52,6 @@ export class FabricCookieStrategy extends PassportStrategy(PassportJwtStrategy, 
         throw new FabricAuthError('csrf');
       }
     }
-    return this.principals.forAccessClaims(claims, 'cookie');
-  }
-
-  /** What passport-jwt leaves unchecked: our claim rules and the injectable clock. */
-  private verifiedClaims(payload: unknown) {
-    const claims = this.tokens.accessClaimsFrom(payload);
-    this.tokens.checkTimes(claims);
-    return claims;
+    return this.principals.forClaims(claims, 'cookie');
   }
 }

@@ -4,11 +4,18 @@ import jwt from 'jsonwebtoken';
 import { FabricClock } from '../common/clock.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import { parseCompact, signCompact, verifyParsed } from '../signing/jws.js';
+import { SigningKeysService } from '../signing/signing-keys.service.js';
 import { FabricAuthError } from './fabric-auth.error.js';
 
 export interface AccessClaims {
   readonly sub: string;
+  /** The session; for a client-credentials token, the API key it was minted with. */
   readonly sid: string;
+  /** `client_credentials` on tokens a service account obtained with an API key (no session). */
+  readonly gty?: 'client_credentials';
+  /** Space-separated permissions a client-credentials token is narrowed to. */
+  readonly scope?: string;
   readonly jti: string;
   readonly iat: number;
   readonly nbf: number;
@@ -43,7 +50,8 @@ function safeEqual(a: string, b: string): boolean {
 }
 
 /**
- * Access tokens (HS256 JWT, verified with the algorithm, issuer and audience pinned),
+ * Access tokens (JWT, HS256 with `secret_key` or EdDSA/ES256/RS256 with a `kid` from the
+ * signing key set, verified with the algorithm, issuer and audience pinned),
  * refresh tokens (opaque, MAC-authenticated, stored hashed) and session-bound CSRF tokens.
  */
 @Injectable()
@@ -52,12 +60,16 @@ export class TokenService {
   readonly jwtKey: KeyObject;
   private readonly refreshMacKey: Buffer;
   private readonly csrfKey: Buffer;
-  /** Tokens whose signature and claims were verified; expiry is re-checked on every hit. */
-  private readonly verified = new Map<string, AccessClaims>();
+  /**
+   * Tokens whose signature and claims were verified; expiry is re-checked on every hit, and
+   * so is the signing key (`kid`), so a cached token dies with its retired key.
+   */
+  private readonly verified = new Map<string, { claims: AccessClaims; kid: string | undefined }>();
 
   constructor(
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
     private readonly clock: FabricClock,
+    private readonly signingKeys: SigningKeysService,
   ) {
     const secret = Buffer.from(options.secretKey, 'utf8');
     this.jwtKey = createSecretKey(secret);
@@ -65,8 +77,7 @@ export class TokenService {
     this.csrfKey = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'fabric-auth csrf token', 32));
   }
 
-  /** Options shared with the passport-jwt strategies, so both paths verify the same way. */
-  jwtVerifyOptions(): jwt.VerifyOptions & { algorithms: jwt.Algorithm[] } {
+  private jwtVerifyOptions(): jwt.VerifyOptions & { algorithms: jwt.Algorithm[] } {
     return {
       algorithms: ['HS256'],
       issuer: this.options.issuer,
@@ -76,32 +87,64 @@ export class TokenService {
   }
 
   issueAccessToken(userId: string, sessionId: string): IssuedAccessToken {
+    return this.signAccessToken({ sub: userId, sid: sessionId });
+  }
+
+  /**
+   * RFC 6749 §4.4: a service account's token, bound to the API key it authenticated with
+   * (`sid`), so revoking the key or deactivating the account ends it on the next request.
+   */
+  issueClientAccessToken(serviceAccountId: string, apiKeyId: string, scope: readonly string[]): IssuedAccessToken {
+    return this.signAccessToken({
+      sub: serviceAccountId,
+      sid: apiKeyId,
+      gty: 'client_credentials',
+      scope: scope.join(' '),
+      client_id: serviceAccountId,
+    });
+  }
+
+  private signAccessToken(subject: Record<string, string>): IssuedAccessToken {
     const now = Math.floor(this.clock.now() / 1000);
     const expiresIn = this.options.accessTokenExpire;
     const payload = {
       iss: this.options.issuer,
       aud: this.options.audience,
-      sub: userId,
-      sid: sessionId,
+      ...subject,
       typ: ACCESS_TOKEN_TYPE,
       jti: randomUUID(),
       iat: now,
       nbf: now,
       exp: now + expiresIn,
     };
-    const token = jwt.sign(payload, this.jwtKey, { algorithm: 'HS256' });
+    const algorithm = this.signingKeys.algorithm;
+    let token: string;
+    if (algorithm === undefined) token = jwt.sign(payload, this.jwtKey, { algorithm: 'HS256' });
+    else {
+      const signer = this.signingKeys.currentSigner();
+      token = signCompact(algorithm, signer.kid, signer.key, payload);
+    }
     return { token, expiresIn };
   }
 
-  /** Verifies a Bearer/cookie access token; throws `FabricAuthError` with the reason. */
-  verifyAccessToken(token: string): AccessClaims {
+  /**
+   * Verifies a Bearer/cookie access token; throws (or rejects with) `FabricAuthError`
+   * naming the reason. Synchronous on the hot path; a promise only when an asymmetric
+   * token names a `kid` this instance has not loaded yet (another instance rotated).
+   */
+  verifyAccessToken(token: string): AccessClaims | Promise<AccessClaims> {
     const nowSeconds = this.clock.now() / 1000;
     const cached = this.verified.get(token);
     if (cached !== undefined) {
-      this.checkTimes(cached, nowSeconds);
-      return cached;
+      if (cached.kid !== undefined && this.signingKeys.verifierFor(cached.kid, nowSeconds * 1000) === undefined) {
+        this.verified.delete(token);
+        throw new FabricAuthError('bad_token', 'signing key retired');
+      }
+      this.checkTimes(cached.claims, nowSeconds);
+      return cached.claims;
     }
     if (token.length > MAX_TOKEN_LENGTH) throw new FabricAuthError('malformed', 'token too long');
+    if (this.signingKeys.algorithm !== undefined) return this.verifyAsymmetric(token, nowSeconds);
     let verified: jwt.Jwt;
     try {
       verified = jwt.verify(token, this.jwtKey, { ...this.jwtVerifyOptions(), clockTimestamp: Math.floor(nowSeconds), complete: true });
@@ -111,16 +154,41 @@ export class TokenService {
     }
     // RFC 7515 §4.1.11: we understand no extension, so a token naming critical ones is refused.
     if ('crit' in verified.header) throw new FabricAuthError('bad_token', 'crit header');
-    const claims = this.accessClaimsFrom(verified.payload);
+    return this.remember(token, undefined, this.accessClaimsFrom(verified.payload), nowSeconds);
+  }
+
+  private verifyAsymmetric(token: string, nowSeconds: number): AccessClaims | Promise<AccessClaims> {
+    const algorithm = this.signingKeys.algorithm!;
+    const parsed = parseCompact(token, algorithm);
+    const key = this.signingKeys.verifierFor(parsed.kid, nowSeconds * 1000);
+    if (key !== undefined) return this.remember(token, parsed.kid, this.checkedPayload(verifyParsed(parsed, algorithm, key)), nowSeconds);
+    return this.signingKeys.reloadForUnknownKid().then((reloaded) => {
+      const fresh = reloaded ? this.signingKeys.verifierFor(parsed.kid, this.clock.now()) : undefined;
+      if (fresh === undefined) throw new FabricAuthError('bad_token', 'unknown kid');
+      return this.remember(token, parsed.kid, this.checkedPayload(verifyParsed(parsed, algorithm, fresh)), this.clock.now() / 1000);
+    });
+  }
+
+  /** What jsonwebtoken checks on the HS256 path, for payloads verified by `jws.ts`. */
+  private checkedPayload(payload: unknown): AccessClaims {
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new FabricAuthError('malformed', 'payload');
+    const p = payload as Record<string, unknown>;
+    if (p.iss !== this.options.issuer) throw new FabricAuthError('bad_token', 'iss');
+    const audiences = Array.isArray(p.aud) ? p.aud : [p.aud];
+    if (!audiences.includes(this.options.audience)) throw new FabricAuthError('bad_token', 'aud');
+    return this.accessClaimsFrom(p);
+  }
+
+  private remember(token: string, kid: string | undefined, claims: AccessClaims, nowSeconds: number): AccessClaims {
     this.checkTimes(claims, nowSeconds);
     if (this.verified.size >= VERIFIED_CACHE_SIZE) {
       this.verified.delete(this.verified.keys().next().value!);
     }
-    this.verified.set(token, claims);
+    this.verified.set(token, { claims, kid });
     return claims;
   }
 
-  /** Checks the claims jsonwebtoken leaves to us; shared with the passport-jwt strategies. */
+  /** Checks the claims the signature verifiers leave to us. */
   accessClaimsFrom(payload: unknown): AccessClaims {
     if (typeof payload !== 'object' || payload === null) throw new FabricAuthError('malformed', 'payload');
     const p = payload as Record<string, unknown>;
@@ -131,7 +199,11 @@ export class TokenService {
     for (const claim of ['exp', 'iat', 'nbf'] as const) {
       if (typeof p[claim] !== 'number' || !Number.isFinite(p[claim])) throw new FabricAuthError('malformed', claim);
     }
-    return { sub: p.sub, sid: p.sid, jti: p.jti, iat: p.iat as number, nbf: p.nbf as number, exp: p.exp as number };
+    const claims = { sub: p.sub, sid: p.sid, jti: p.jti, iat: p.iat as number, nbf: p.nbf as number, exp: p.exp as number };
+    if (p.gty === undefined) return claims;
+    if (p.gty !== 'client_credentials') throw new FabricAuthError('malformed', 'gty');
+    if (typeof p.scope !== 'string' || p.scope.length > MAX_TOKEN_LENGTH) throw new FabricAuthError('malformed', 'scope');
+    return { ...claims, gty: p.gty, scope: p.scope };
   }
 
   /** `exp`, `nbf` and `iat` against the injectable clock, with the configured skew. */

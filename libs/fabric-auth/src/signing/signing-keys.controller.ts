@@ -1,0 +1,33 @@
+import { Controller, Get, HttpCode, HttpStatus, Post, Req, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { FabricGuard } from '../authz/fabric.guard.js';
+import { RequirePermission } from '../authz/require-permission.decorator.js';
+import type { HttpRequestLike } from '../common/request-info.js';
+import { CurrentPrincipal } from '../principal/current-principal.decorator.js';
+import type { Principal } from '../principal/principal.js';
+import { type SigningKeyInfo, SigningKeysService } from './signing-keys.service.js';
+
+@ApiTags('signing-keys')
+@ApiBearerAuth()
+@Controller('signing-keys')
+@UseGuards(FabricGuard)
+export class SigningKeysController {
+  constructor(private readonly signingKeys: SigningKeysService) {}
+
+  @Get()
+  @RequirePermission('signing_keys:manage')
+  @ApiOperation({ summary: 'Keys that sign or still verify access tokens (no private parts)' })
+  async list(): Promise<{ items: SigningKeyInfo[] }> {
+    return { items: await this.signingKeys.list() };
+  }
+
+  @Post('rotate')
+  @HttpCode(HttpStatus.OK)
+  @RequirePermission('signing_keys:manage')
+  @ApiOperation({ summary: 'A new key signs from now on; the old ones verify until their tokens have expired' })
+  @ApiOkResponse({ description: 'The new signing key' })
+  @ApiConflictResponse({ description: 'HS256, or keys from configuration: nothing to rotate here' })
+  rotate(@CurrentPrincipal() principal: Principal, @Req() request: HttpRequestLike): Promise<SigningKeyInfo> {
+    return this.signingKeys.rotate(principal, request);
+  }
+}

@@ -1,0 +1,39 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Public } from '../authz/public.decorator.js';
+import { type IssuerMetadata, IssuerMetadataService } from './issuer-metadata.js';
+import type { PublicJwk } from './jws.js';
+import { SigningKeysService } from './signing-keys.service.js';
+
+/** Served at the host's root (`/.well-known/…`, RFC 8615), whatever the route prefix. */
+@ApiTags('issuer')
+@Controller('.well-known')
+@Public()
+export class WellKnownController {
+  constructor(
+    private readonly signingKeys: SigningKeysService,
+    private readonly issuer: IssuerMetadataService,
+  ) {}
+
+  @Get('jwks.json')
+  @Header('Cache-Control', 'public, max-age=60')
+  @ApiOperation({ summary: 'Public keys that verify our access tokens (empty with HS256)' })
+  @ApiOkResponse({ description: 'RFC 7517 JWK Set' })
+  jwks(): { keys: PublicJwk[] } {
+    return this.signingKeys.jwks();
+  }
+
+  @Get('openid-configuration')
+  @Header('Cache-Control', 'public, max-age=300')
+  @ApiOperation({ summary: 'Issuer metadata (same document as oauth-authorization-server)' })
+  openidConfiguration(): IssuerMetadata {
+    return this.issuer.metadata();
+  }
+
+  @Get('oauth-authorization-server')
+  @Header('Cache-Control', 'public, max-age=300')
+  @ApiOperation({ summary: 'RFC 8414 authorization server metadata' })
+  authorizationServer(): IssuerMetadata {
+    return this.issuer.metadata();
+  }
+}

@@ -1,0 +1,26 @@
+import { ForbiddenException } from '@nestjs/common';
+import type { Principal } from '../principal/principal.js';
+import { FabricAuthError } from '../tokens/fabric-auth.error.js';
+
+interface PassportOutcomes {
+  success(user: unknown): void;
+  fail(challenge: unknown, status: number): void;
+  error(error: Error): void;
+}
+
+/**
+ * Ends a Passport `authenticate` call with what FabricGuard would have answered: a refused
+ * credential fails (401), a CSRF failure is a 403, anything else is an error.
+ */
+export function settlePassport(strategy: PassportOutcomes, resolve: () => Principal | Promise<Principal>): void {
+  Promise.resolve()
+    .then(resolve)
+    .then(
+      (principal) => strategy.success(principal),
+      (error: unknown) => {
+        if (!(error instanceof FabricAuthError)) return strategy.error(error as Error);
+        if (error.failure === 'csrf') return strategy.error(new ForbiddenException('Missing or invalid CSRF token'));
+        strategy.fail('Bearer error="invalid_token"', 401);
+      },
+    );
+}
