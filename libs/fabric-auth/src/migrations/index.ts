@@ -8,8 +8,8 @@ import { OidcIdentitiesSqlite1764350000000 } from './sqlite/1764350000000-OidcId
 import { ApiKeyPinnedScopesSqlite1764360000000 } from './sqlite/1764360000000-ApiKeyPinnedScopes.js';
 import { ListIndexesSqlite1764370000000 } from './sqlite/1764370000000-ListIndexes.js';
 import { RevocationLogSqlite1764380000000 } from './sqlite/1764380000000-RevocationLog.js';
-import { SigningKeysPostgres1796159709673 } from './postgres/1796159709673-SigningKeys.js';
-import { SigningKeysSqlite1796159709673 } from './sqlite/1796159709673-SigningKeys.js';
+import { SigningKeysPostgres1796163386679 } from './postgres/1796163386679-SigningKeys.js';
+import { SigningKeysSqlite1796163386679 } from './sqlite/1796163386679-SigningKeys.js';
 
 /** Migrations for `TypeOrmModule.forRoot({ migrations, migrationsRun: true })`, per driver. */
 export const FABRIC_AUTH_POSTGRES_MIGRATIONS = [
@@ -18,7 +18,7 @@ export const FABRIC_AUTH_POSTGRES_MIGRATIONS = [
   ApiKeyPinnedScopesPostgres1764360000000,
   ListIndexesPostgres1764370000000,
   RevocationLogPostgres1764380000000,
-  SigningKeysPostgres1796159709673,
+  SigningKeysPostgres1796163386679,
 ];
 export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
   FabricAuthInitSqlite1764340000000,
@@ -26,7 +26,7 @@ export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
   ApiKeyPinnedScopesSqlite1764360000000,
   ListIndexesSqlite1764370000000,
   RevocationLogSqlite1764380000000,
-  SigningKeysSqlite1796159709673,
+  SigningKeysSqlite1796163386679,
 ];
 
 export function fabricAuthMigrations(driver: 'postgres' | 'better-sqlite3' | 'sqlite') {
