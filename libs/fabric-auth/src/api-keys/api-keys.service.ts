@@ -163,16 +163,18 @@ export class ApiKeysService implements OnModuleDestroy {
   private async loadById(apiKeyId: string, cacheKey: string): Promise<Principal> {
     const epoch = this.epoch;
     const now = this.clock.now();
-    const key = await this.keys.findOneBy({ id: apiKeyId });
+    // The token names the key by id; its grant is then read as for X-API-Key (current hash).
+    const entity = await this.keys.findOne({ where: { id: apiKeyId }, select: { id: true, keyHash: true } });
+    const key = entity ? await this.reads.apiKey(entity.keyHash, new Date(now)) : null;
     if (!key || key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt.getTime() <= now)) {
       throw new FabricAuthError('revoked', 'API key unknown, revoked or expired');
     }
-    const principal = await this.principalFor(key);
+    const principal = this.principalFor(key);
     const limits = [now + this.options.principalCacheTtl * 1000];
     if (key.expiresAt) limits.push(key.expiresAt.getTime());
     if (this.options.principalCacheTtl > 0 && epoch === this.epoch) {
       if (this.cache.size >= MAX_CACHED_KEYS) this.cache.clear();
-      this.cache.set(cacheKey, { principal, keyId: key.id, ownerId: principal.id, validUntil: Math.min(...limits) });
+      this.cache.set(cacheKey, { principal, keyId: key.keyId, ownerId: principal.id, validUntil: Math.min(...limits) });
     }
     return principal;
   }
