@@ -148,15 +148,14 @@ export class ApiKeysService implements OnModuleDestroy {
    * invalidations as `X-API-Key`), narrowed to the token's scope.
    */
   forClientToken(apiKeyId: string, serviceAccountId: string, scope: string): Principal | Promise<Principal> {
-    const now = this.clock.now();
     const cacheKey = `token:${apiKeyId}`;
-    const cached = this.cache.get(cacheKey);
+    const cached = this.cache?.get(cacheKey);
     const narrow = (keyPrincipal: Principal): Principal => {
       if (keyPrincipal.kind !== 'service_account' || keyPrincipal.id !== serviceAccountId) throw new FabricAuthError('revoked', 'key of another owner');
       const granted = new Set(scope.split(' ').filter(Boolean));
       return { ...keyPrincipal, permissions: new Set([...keyPrincipal.permissions].filter((p) => granted.has(p))), authMethod: 'jwt' };
     };
-    if (cached !== undefined && cached.validUntil > now && this.bus.reliable?.() !== false) return narrow(cached.principal);
+    if (cached !== undefined && this.revocations.cachesTrusted()) return narrow(cached.principal);
     return this.loadById(apiKeyId, cacheKey).then(narrow);
   }
 
@@ -172,9 +171,11 @@ export class ApiKeysService implements OnModuleDestroy {
     const principal = this.principalFor(key);
     const limits = [now + this.options.principalCacheTtl * 1000];
     if (key.expiresAt) limits.push(key.expiresAt.getTime());
-    if (this.options.principalCacheTtl > 0 && epoch === this.epoch) {
-      if (this.cache.size >= MAX_CACHED_KEYS) this.cache.clear();
-      this.cache.set(cacheKey, { principal, keyId: key.keyId, ownerId: principal.id, validUntil: Math.min(...limits) });
+    const ttl = Math.min(...limits) - now;
+    if (this.cache && ttl > 0 && epoch === this.epoch) {
+      this.cache.set(cacheKey, { principal, keyId: key.keyId, ownerId: principal.id }, { ttl });
+      index(this.hashesOfKey, key.keyId, cacheKey);
+      index(this.hashesOfOwner, principal.id, cacheKey);
     }
     return principal;
   }
