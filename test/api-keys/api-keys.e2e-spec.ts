@@ -102,7 +102,11 @@ describe.each(DATABASES)('user API keys on %s (SEC-43…SEC-49)', (kind) => {
     const richOwner = await t.actor(['viewer', 'auditor']);
     const res = await t.http.post(`${API}/users/${richOwner.user.username}/api-keys`).set(bearer(maker.token)).send({ name: 'x' });
     expect(res.status).toBe(403);
-    const ok = await t.http.post(`${API}/users/${richOwner.user.username}/api-keys`).set(bearer(maker.token)).send({ name: 'x', scopes: ['users:list'] });
+    // Even a narrow key is a way into a richer account (SEC-79): the account ceiling refuses it.
+    const narrow = await t.http.post(`${API}/users/${richOwner.user.username}/api-keys`).set(bearer(maker.token)).send({ name: 'x', scopes: ['users:list'] });
+    expect(narrow.status).toBe(403);
+    const poorOwner = await t.actor(['viewer']);
+    const ok = await t.http.post(`${API}/users/${poorOwner.user.username}/api-keys`).set(bearer(maker.token)).send({ name: 'x', scopes: ['users:list'] });
     expect(ok.status).toBe(201);
     expect((await t.http.post(`${API}/users/admin/api-keys`).set(bearer(maker.token)).send({ name: 'x', scopes: ['users:list'] })).status).toBe(403);
   });
@@ -123,7 +127,8 @@ describe.each(DATABASES)('user API keys on %s (SEC-43…SEC-49)', (kind) => {
       .set(withKey(inherited.key))
       .send({ current_password: maker.password, new_password: 'Changed-by-key-1' });
     expect(password.status).toBe(403);
-    const explicit = await keyFor(maker.user.username, { name: 'minter', scopes: ['api_keys:create', 'users:list'] }, admin);
+    // A key is never "self" on its owner's account (SEC-79): it mints there only when it carries all the owner holds.
+    const explicit = await keyFor(maker.user.username, { name: 'minter', scopes: ['api_keys:create', 'users:list', 'users:read', 'reports:read'] }, admin);
     const child = await t.http.post(`${API}/users/${maker.user.username}/api-keys`).set(withKey(explicit.key)).send({ name: 'child', scopes: ['users:list'] });
     expect(child.status).toBe(201);
   });

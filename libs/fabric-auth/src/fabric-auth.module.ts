@@ -6,6 +6,7 @@ import { getRepositoryToken, TypeOrmModule } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { ApiKeyUsage } from './api-keys/api-key-usage.js';
 import { ApiKeysService } from './api-keys/api-keys.service.js';
+import { AccountCeiling } from './authz/account-ceiling.service.js';
 import { UserApiKeysController } from './api-keys/user-api-keys.controller.js';
 import { AuditController } from './audit/audit.controller.js';
 import { AuditService } from './audit/audit.service.js';
@@ -115,6 +116,7 @@ const EXPORTED = [
   FabricApiKeyStrategy,
   ApiKeysService,
   ServiceAccountsService,
+  AccountCeiling,
   OidcLoginService,
   FabricOidcStrategy,
   PruningService,
@@ -240,6 +242,7 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
     AccessTokenPrincipals,
     UsersService,
     UserManagementService,
+    AccountCeiling,
     OneTimeTokensService,
     AccountRecoveryService,
     LocalAuthService,

@@ -37,6 +37,7 @@ export {
 export { FabricGuard } from './authz/fabric.guard.js';
 export { RequirePermission } from './authz/require-permission.decorator.js';
 export { Public } from './authz/public.decorator.js';
+export { AccountCeiling, type AccountRef, isSelf } from './authz/account-ceiling.service.js';
 export { BUILT_IN_PERMISSIONS, PermissionRegistry } from './authz/permission-registry.js';
 export { CurrentPrincipal } from './principal/current-principal.decorator.js';
 export { type AuthMethod, type Principal, type PrincipalKind, principalHasPermission } from './principal/principal.js';

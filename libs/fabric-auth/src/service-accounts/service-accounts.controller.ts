@@ -7,7 +7,6 @@ import {
   HttpStatus,
   NotFoundException,
   Param,
-  ParseUUIDPipe,
   Patch,
   Post,
   Query,
@@ -36,8 +35,6 @@ import {
 } from './dto/service-account.dto.js';
 import { ServiceAccountsService } from './service-accounts.service.js';
 import { StorageErrorsInterceptor } from '../common/storage-errors.interceptor.js';
-
-const KEY_ID = new ParseUUIDPipe({ version: '4', errorHttpStatusCode: HttpStatus.NOT_FOUND });
 
 @ApiTags('service-accounts')
 @ApiBearerAuth()
@@ -138,7 +135,7 @@ export class ServiceAccountsController {
   @ApiOkResponse({ type: CreatedApiKeyDto })
   async rerollKey(
     @Param('id') id: string,
-    @Param('keyId', KEY_ID) keyId: string,
+    @Param('keyId') keyId: string,
     @CurrentPrincipal() actor: Principal,
     @Req() request: HttpRequestLike,
   ): Promise<CreatedApiKeyDto> {
@@ -153,7 +150,7 @@ export class ServiceAccountsController {
   @ApiNoContentResponse()
   async revokeKey(
     @Param('id') id: string,
-    @Param('keyId', KEY_ID) keyId: string,
+    @Param('keyId') keyId: string,
     @CurrentPrincipal() actor: Principal,
     @Req() request: HttpRequestLike,
   ): Promise<void> {

@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { requireHoldsAll } from '../authz/access-rules.js';
+import { AccountCeiling } from '../authz/account-ceiling.service.js';
 import { FabricClock } from '../common/clock.js';
 import { isUniqueViolation } from '../common/db-errors.js';
 import { ListPager } from '../common/list-pager.js';
@@ -41,6 +42,7 @@ export class ServiceAccountsService {
     private readonly pager: ListPager,
     private readonly transactions: FabricTransactions,
     private readonly revocations: Revocations,
+    private readonly ceiling: AccountCeiling,
   ) {}
 
   async list(query: ListServiceAccountsQueryDto): Promise<ListEnvelope<ServiceAccountDto>> {
@@ -95,6 +97,7 @@ export class ServiceAccountsService {
 
   async update(actor: Principal, id: string, dto: UpdateServiceAccountDto, request: HttpRequestLike): Promise<ServiceAccountDto> {
     const account = await this.find(id);
+    await this.ceiling.assertMayActOn(actor, { kind: 'service_account', id: account.id });
     const changes: Partial<ServiceAccountEntity> = {};
     if (dto.name !== undefined && dto.name !== account.name) {
       if (await this.accounts.existsBy({ name: dto.name })) throw new ConflictException('Service account name already exists');
@@ -134,6 +137,7 @@ export class ServiceAccountsService {
   /** Deactivation blocks every key of the account on the next request, on every instance. */
   async setActive(actor: Principal, id: string, active: boolean, request: HttpRequestLike): Promise<ServiceAccountDto> {
     const account = await this.find(id);
+    await this.ceiling.assertMayActOn(actor, { kind: 'service_account', id: account.id });
     await this.transactions.run(async (tx) => {
       await tx.manager.update(ServiceAccountEntity, { id: account.id }, { isActive: active, updatedAt: new Date(this.clock.now()) });
       await this.revocations.revoke(tx, { type: 'principal', principalId: account.id });

@@ -2,7 +2,8 @@ import { BadRequestException, ConflictException, ForbiddenException, Injectable,
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, type FindOptionsWhere, type Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
-import { requireHoldsAll, requireInteractive, requireMayManage } from '../authz/access-rules.js';
+import { AccountCeiling, isSelf } from '../authz/account-ceiling.service.js';
+import { requireHoldsAll, requireInteractive } from '../authz/access-rules.js';
 import { FabricClock } from '../common/clock.js';
 import { isUniqueViolation } from '../common/db-errors.js';
 import { ListPager, whereStartsWith } from '../common/list-pager.js';
@@ -23,6 +24,7 @@ import { normalizeEmail, normalizeUsername } from './identity-normalization.js';
 import { UserEntity } from './user.entity.js';
 import { UsersService } from './users.service.js';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const USER_SORTS = {
   created_at: { property: 'createdAt' },
   username: { property: 'username', unique: true },
@@ -61,6 +63,7 @@ export class UserManagementService {
     private readonly audit: AuditService,
     private readonly clock: FabricClock,
     private readonly limits: LimitsService,
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
     private readonly pager: ListPager,
     private readonly transactions: FabricTransactions,
   ) {}
@@ -196,14 +199,11 @@ export class UserManagementService {
   /** Self with the current password, or users:modify; every other session of the user ends. */
   async changePassword(actor: Principal, username: string, dto: ChangePasswordDto, request: HttpRequestLike): Promise<void> {
     requireInteractive(actor, 'change a password', 'users:modify');
-    const target = await this.target(username);
-    const self = actor.kind === 'user' && actor.id === target.id;
-    if (self) {
-      await this.requireCurrentPassword(target.id, dto.current_password, 400);
-    } else {
-      if (!principalHasPermission(actor, 'users:modify')) throw new ForbiddenException('Missing permission: users:modify');
-      await this.requireMayAdminister(actor, target);
-    }
+    // Permission before lookup: without it, an unknown and an existing name answer alike.
+    const target = await this.target(username, actor, 'users:modify');
+    const self = isSelf(actor, { kind: 'user', id: target.id });
+    if (self) await this.requireCurrentPassword(target.id, dto.current_password, 400);
+    else await this.requireMayAdminister(actor, target);
     this.checkPolicy(dto.new_password, target.username, target.email);
     const passwordHash = await this.passwords.hash(dto.new_password);
     // The new hash, the sessions it ends and the links it voids commit together.
@@ -220,6 +220,16 @@ export class UserManagementService {
         details: { by: self ? 'self' : 'admin', sessions_revoked: revoked },
       });
     });
+  }
+
+  /** A new activation link for an account that has never set a password; older links die. */
+  async resendActivation(actor: Principal, username: string, request: HttpRequestLike): Promise<void> {
+    const target = await this.target(username);
+    await this.requireMayAdminister(actor, target);
+    if (!target.isActive) throw new ConflictException('The account is deactivated');
+    if (await this.accounts.hasPassword(target.id)) throw new ConflictException('The account is already activated');
+    await this.oneTimeTokens.issueAndSend(target, 'activation');
+    await this.audit.record({ action: 'user.activation_resend', outcome: 'success', actor, target: { type: 'user', id: target.id }, request });
   }
 
   /** Clears a password-login lock before it expires (audited). */
@@ -256,7 +266,7 @@ export class UserManagementService {
   async revokeSession(actor: Principal, username: string, sessionId: string, request: HttpRequestLike): Promise<void> {
     const target = await this.target(username, actor, 'users:modify');
     await this.requireMayAdminister(actor, target);
-    const live = await this.sessionRows.findOneBy({ id: sessionId, userId: target.id, revokedAt: IsNull() });
+    const live = UUID.test(sessionId) ? await this.sessionRows.findOneBy({ id: sessionId, userId: target.id, revokedAt: IsNull() }) : null;
     if (!live) throw new NotFoundException('Session not found');
     await this.transactions.run(async (tx) => {
       await this.sessions.revoke(sessionId, 'revoked', tx);
@@ -284,7 +294,8 @@ export class UserManagementService {
   /** The user named in the path, 404 when unknown; with `permission`, self or that permission (403 first). */
   async target(username: string, actor?: Principal, permission?: string): Promise<UserEntity> {
     const normalized = normalizeUsername(username);
-    // A scoped key is held to its scopes even on its owner's own account.
+    // A scoped key is held to its scopes even on its owner's own account; writes on it also
+    // pass the ceiling (`requireMayAdminister`), where no key counts as self.
     const self = actor?.kind === 'user' && actor.username === normalized && actor.scopes === null;
     if (actor && permission && !self && !principalHasPermission(actor, permission)) {
       throw new ForbiddenException(`Missing permission: ${permission}`);
@@ -294,16 +305,9 @@ export class UserManagementService {
     return user;
   }
 
-  /**
-   * Acting on another account (its password, email, roles, sessions, lock, activity) needs
-   * holding everything that account holds, so users:modify is not a way into a richer
-   * account; only the system admin touches the system admin.
-   */
-  async requireMayAdminister(actor: Principal, target: UserEntity): Promise<void> {
-    requireMayManage(actor, target);
-    if (actor.kind === 'user' && actor.id === target.id) return;
-    const held = await this.roles.grantsOf({ userId: target.id });
-    requireHoldsAll(actor, held.permissions, 'act on an account holding more than you');
+  /** The account ceiling (`AccountCeiling`) on a user named in the path. */
+  requireMayAdminister(actor: Principal, target: UserEntity): Promise<void> {
+    return this.ceiling.assertMayActOn(actor, { kind: 'user', id: target.id, isSystemAdmin: target.isSystemAdmin });
   }
 
   private async view(user: UserEntity): Promise<UserDto> {

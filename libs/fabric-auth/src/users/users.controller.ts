@@ -1,5 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Patch, Post, Query, Req, UseGuards, UsePipes, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Query, Req, UseGuards, UsePipes, UseInterceptors } from '@nestjs/common';
 import {
+  ApiAcceptedResponse,
   ApiBearerAuth,
   ApiConflictResponse,
   ApiCookieAuth,
@@ -108,6 +109,16 @@ export class UsersController {
     await this.users.unlock(actor, username, request);
   }
 
+  @Post(':username/activation')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @RequirePermission('users:modify')
+  @ApiOperation({ summary: 'Send a new activation link to an account that has no password yet (users:modify)' })
+  @ApiAcceptedResponse()
+  @ApiConflictResponse({ description: 'Already activated, or deactivated' })
+  async resendActivation(@Param('username') username: string, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<void> {
+    await this.users.resendActivation(actor, username, request);
+  }
+
   @Post(':username/password')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Change a password (self with current_password, or users:modify); revokes the other sessions' })
@@ -146,7 +157,7 @@ export class UsersController {
   @ApiNotFoundResponse()
   async revokeOne(
     @Param('username') username: string,
-    @Param('sessionId', new ParseUUIDPipe({ version: '4', errorHttpStatusCode: HttpStatus.NOT_FOUND })) sessionId: string,
+    @Param('sessionId') sessionId: string,
     @CurrentPrincipal() actor: Principal,
     @Req() request: HttpRequestLike,
   ): Promise<void> {
