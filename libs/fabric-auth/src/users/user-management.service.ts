@@ -63,9 +63,9 @@ export class UserManagementService {
     private readonly audit: AuditService,
     private readonly clock: FabricClock,
     private readonly limits: LimitsService,
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
     private readonly pager: ListPager,
     private readonly transactions: FabricTransactions,
+    private readonly ceiling: AccountCeiling,
   ) {}
 
   async list(query: ListUsersQueryDto): Promise<ListEnvelope<UserDto>> {
