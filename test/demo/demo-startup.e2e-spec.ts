@@ -77,6 +77,36 @@ describe('the demo app as `npm start` runs it', () => {
     }
   });
 
+  it('serves the same app on Fastify with HTTP_ADAPTER=fastify: hardening, login, Swagger UI', async () => {
+    const demo = await startDemo({
+      DATA_DIR: join(dir, 'fastify'),
+      HTTP_ADAPTER: 'fastify',
+      FABRIC_AUTH__SECRET_KEY: SECRET,
+      FABRIC_AUTH__SYSTEM_ADMIN_PASSWORD: 'Fastify-admin-passw0rd',
+    });
+    try {
+      expect(demo.output()).toContain('fastify');
+      const res = await login(demo.url, 'admin', 'Fastify-admin-passw0rd');
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      const big = await fetch(`${demo.url}/api/v1/auth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ grant_type: 'password', username: 'x'.repeat(70_000), password: 'x' }),
+      });
+      expect(big.status).toBe(413);
+      expect((await fetch(`${demo.url}/docs/`)).status).toBe(200);
+    } finally {
+      await demo.stop();
+    }
+  });
+
+  it('refuses an unknown HTTP_ADAPTER', async () => {
+    const { code, output } = await runDemoExpectingFailure({ DATA_DIR: join(dir, 'refused'), HTTP_ADAPTER: 'koa' });
+    expect(code).not.toBe(0);
+    expect(output).toContain('HTTP_ADAPTER: "koa" is not express or fastify');
+  });
+
   it.each([
     ['a short secret', { FABRIC_AUTH__SECRET_KEY: 'short' }, 'auth.secret_key: must be at least 32 characters'],
     ['a common admin password', { FABRIC_AUTH__SYSTEM_ADMIN_PASSWORD: 'changeme' }, 'auth.system_admin_password: is a commonly used password'],

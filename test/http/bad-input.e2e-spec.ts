@@ -59,6 +59,32 @@ describe.each(DATABASES)('bad input and HTTP hygiene on %s', (kind) => {
     expect(res.body.message).toBe('body must not contain the key __proto__');
   });
 
+  const deepJson = (depth: number) => `{"a":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+
+  it('JSON nested 10,000 deep is a 400 on the token endpoint, in RFC 6749 shape (SEC-81)', async () => {
+    const res = await t.http.post(`${API}/auth/token`).set('content-type', 'application/json').send(deepJson(10_000));
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'invalid_request', error_description: 'body must not be nested deeper than 32 levels' });
+  });
+
+  it.each([
+    ['a library route', `${API}/roles`],
+    ['a host app route', `${API}/demo/reports`],
+    ['an unknown route', `${API}/nowhere`],
+  ])('JSON nested 10,000 deep is a 400 on %s (SEC-81)', async (_, path) => {
+    const res = await t.http.post(path).set('content-type', 'application/json').send(deepJson(10_000));
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ statusCode: 400, message: 'body must not be nested deeper than 32 levels', error: 'Bad Request' });
+    expectNoLeak(res.text);
+  });
+
+  it('JSON nested within the limit reaches validation', async () => {
+    const admin = await t.adminToken();
+    const res = await t.http.post(`${API}/roles`).auth(admin, { type: 'bearer' }).send({ name: 'deep-ok', permissions: [], extra: [[[[]]]] });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toEqual(['property extra should not exist']);
+  });
+
   it('NUL characters are a 400, never a failed query', async () => {
     const token = await t.http.post(`${API}/auth/token`).send({ grant_type: 'password', username: 'ad\u0000min', password: 'x' });
     expect(token.status).toBe(400);

@@ -48,6 +48,9 @@ describe.each(DATABASES)('OIDC single sign-on against a real OpenID Provider on 
     expect(callback.location).toBe(`${t.url}/`);
     const cookies = parseSetCookies(callback.setCookie);
     expect(cookies.get('fabric_oidc_state')?.attributes).toContain('Max-Age=0');
+    // Each cookie once: Fastify appends to set-cookie where Express replaces it.
+    const names = callback.setCookie.map((line) => line.slice(0, line.indexOf('=')));
+    expect(names.sort()).toEqual(['access_token', 'csrf_token', 'fabric_oidc_state', 'refresh_token']);
 
     // Exactly the cookies of POST /auth/token with set_cookies=true.
     const { user, password } = await t.createUser();

@@ -1,5 +1,6 @@
 import { Controller, Get, Req, UseGuards } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { FABRIC_OIDC_STRATEGY, FabricAuthModule, fabricAuthMigrations, type OidcLoginResult } from 'nestjs-fabric-auth';
@@ -8,7 +9,7 @@ import { freePort } from '../support/demo-process.js';
 import { FetchBrowser } from '../support/oidc/fetch-browser.js';
 import { CLIENT_SECRET } from '../support/oidc/fixtures.js';
 import { startTestOp, type TestOp } from '../support/oidc/test-op.js';
-import { API, scratchDatabase, type ScratchDatabase, TEST_OPTIONS } from '../support/test-app.js';
+import { ADAPTERS, API, scratchDatabase, type ScratchDatabase, TEST_OPTIONS } from '../support/test-app.js';
 
 /** A host app's own SSO routes, composed with AuthGuard('fabric-oidc') instead of the library's controller. */
 @Controller('sso')
@@ -24,7 +25,7 @@ class HostSsoController {
   }
 }
 
-describe('the fabric-oidc Passport strategy in a host app', () => {
+describe.each(ADAPTERS)('the fabric-oidc Passport strategy in a host app on %s', (adapter) => {
   let op: TestOp;
   let db: ScratchDatabase;
   let close: () => Promise<void>;
@@ -52,7 +53,7 @@ describe('the fabric-oidc Passport strategy in a host app', () => {
       ],
       controllers: [HostSsoController],
     }).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
+    const app = adapter === 'fastify' ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false }) : moduleRef.createNestApplication({ logger: false });
     await app.listen(port, '127.0.0.1');
     close = () => app.close();
   });
@@ -68,6 +69,7 @@ describe('the fabric-oidc Passport strategy in a host app', () => {
     const toProvider = await browser.follow(`${appUrl}/sso/login?return_to=/home`, (next) => !next.pathname.startsWith('/interaction/'));
     expect(toProvider[0]!.status).toBe(302);
     expect(toProvider[0]!.location).toMatch(new RegExp(`^${op.issuer}/auth\\?`));
+    expect(toProvider[0]!.setCookie.map((line) => line.split('=')[0])).toEqual(['fabric_oidc_state']);
     const interaction = toProvider.at(-1)!.location!;
     const submitted = await browser.request(interaction, {
       method: 'POST',
@@ -77,6 +79,7 @@ describe('the fabric-oidc Passport strategy in a host app', () => {
     const back = await browser.follow(submitted.location!, (next) => next.origin !== appUrl);
     const callback = await browser.request(back.at(-1)!.location!);
     expect(callback.status, callback.body).toBe(200);
+    expect(callback.setCookie.map((line) => line.split('=')[0]).sort()).toEqual(['access_token', 'csrf_token', 'fabric_oidc_state', 'refresh_token']);
     expect(JSON.parse(callback.body)).toEqual({ username: 'host.user', provider: 'oidc', return_to: '/home' });
     expect(browser.cookie('127.0.0.1', 'access_token')).toBeTruthy();
     expect(browser.cookie('127.0.0.1', 'csrf_token')).toBeTruthy();

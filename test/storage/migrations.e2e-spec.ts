@@ -1,9 +1,9 @@
 import { FABRIC_AUTH_ENTITIES, fabricAuthMigrations } from 'nestjs-fabric-auth';
 import { DataSource } from 'typeorm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DATABASES, scratchDatabase, type ScratchDatabase } from '../support/test-app.js';
+import { DATABASE_KINDS, scratchDatabase, type ScratchDatabase } from '../support/test-app.js';
 
-describe.each(DATABASES)('shipped migrations on %s', (kind) => {
+describe.each(DATABASE_KINDS)('shipped migrations on %s', (kind) => {
   let db: ScratchDatabase | undefined;
   let dataSource: DataSource | undefined;
   afterEach(async () => {

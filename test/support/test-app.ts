@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import {
   FABRIC_NOTIFIER,
@@ -21,8 +22,35 @@ import { configureHttp } from '../../apps/demo/src/http-setup.js';
 import { createScratchDatabase } from './postgres.js';
 import { TestClock } from './test-clock.js';
 
-export const DATABASES = ['sqlite', 'postgres'] as const;
-export type DatabaseKind = (typeof DATABASES)[number];
+export const DATABASE_KINDS = ['sqlite', 'postgres'] as const;
+export type DatabaseKind = (typeof DATABASE_KINDS)[number];
+export const ADAPTERS = ['express', 'fastify'] as const;
+export type AdapterKind = (typeof ADAPTERS)[number];
+/** One cell of the e2e matrix: `sqlite/express`, `postgres/fastify`, … */
+export type TestTarget = `${DatabaseKind}/${AdapterKind}`;
+
+/** `FABRIC_TEST_ADAPTERS=express` (or `fastify`) narrows the matrix for a quick local run; CI runs both. */
+function selectedAdapters(): readonly AdapterKind[] {
+  const wanted = process.env.FABRIC_TEST_ADAPTERS?.split(',').map((a) => a.trim());
+  return wanted ? ADAPTERS.filter((a) => wanted.includes(a)) : ADAPTERS;
+}
+
+/**
+ * The matrix every e2e suite runs on with `describe.each(DATABASES)`: each database on each
+ * HTTP adapter. Pass the cell to `startTestApp`/`scratchDatabase`; `databaseOf(target)` and
+ * `adapterOf(target)` name its parts. Suites that never serve HTTP use `DATABASE_KINDS`.
+ */
+export const DATABASES: readonly TestTarget[] = selectedAdapters().flatMap((adapter) =>
+  DATABASE_KINDS.map((db): TestTarget => `${db}/${adapter}`),
+);
+
+export function databaseOf(target: TestTarget | DatabaseKind): DatabaseKind {
+  return target.split('/')[0] as DatabaseKind;
+}
+
+export function adapterOf(target: TestTarget | DatabaseKind): AdapterKind {
+  return (target.split('/')[1] as AdapterKind | undefined) ?? 'express';
+}
 
 export const TEST_SECRET = 'test-secret-5f1c9a7e2b8d4c6f0a3e9b7d1c5f8a2e';
 export const ADMIN_PASSWORD = 'Adm1n-test-password!';
@@ -49,8 +77,8 @@ export interface ScratchDatabase {
   drop(): Promise<void>;
 }
 
-export async function scratchDatabase(kind: DatabaseKind): Promise<ScratchDatabase> {
-  if (kind === 'postgres') {
+export async function scratchDatabase(target: TestTarget | DatabaseKind): Promise<ScratchDatabase> {
+  if (databaseOf(target) === 'postgres') {
     const db = await createScratchDatabase();
     return { choice: { type: 'postgres', url: db.url }, drop: db.drop };
   }
@@ -97,7 +125,7 @@ export interface TokenAnswer {
 let userCounter = 0;
 
 export async function startTestApp(
-  kind: DatabaseKind,
+  target: TestTarget | DatabaseKind,
   settings: {
     options?: Partial<FabricAuthOptions>;
     registration?: 'sync' | 'async';
@@ -108,7 +136,7 @@ export async function startTestApp(
     sharedDatabase?: ScratchDatabase;
   } = {},
 ): Promise<TestApp> {
-  const database = settings.sharedDatabase ?? (await scratchDatabase(kind));
+  const database = settings.sharedDatabase ?? (await scratchDatabase(target));
   if (!settings.sharedDatabase) await settings.prepare?.(database.choice);
   const clock = new TestClock();
   const notifications: FabricNotification[] = [];
@@ -126,7 +154,10 @@ export async function startTestApp(
     .overrideProvider(FABRIC_NOTIFIER)
     .useValue({ send: async (n: FabricNotification) => void notifications.push(n) })
     .compile();
-  const app = moduleRef.createNestApplication({ bodyParser: false, logger: ['error'] });
+  const app: INestApplication =
+    adapterOf(target) === 'fastify'
+      ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: ['error'] })
+      : moduleRef.createNestApplication({ bodyParser: false, logger: ['error'] });
   configureHttp(app);
   await app.listen(settings.port ?? 0, '127.0.0.1');
   const http = request(app.getHttpServer());

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
+import { type INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { FabricConfigError, upsertSystemAdmin } from 'nestjs-fabric-auth';
 import { DataSource } from 'typeorm';
 import { DemoAppModule } from './app.module.js';
@@ -18,7 +18,7 @@ function warnDevelopmentSetup(config: DemoConfig): void {
   console.warn(`${bar}\n`);
 }
 
-async function seedGeneratedAdmin(app: NestExpressApplication, config: DemoConfig): Promise<void> {
+async function seedGeneratedAdmin(app: INestApplication, config: DemoConfig): Promise<void> {
   if (!config.generatedAdminPassword) return;
   const { created, user } = await upsertSystemAdmin(app.get(DataSource), {
     username: config.options.systemAdminUsername,
@@ -32,20 +32,28 @@ async function seedGeneratedAdmin(app: NestExpressApplication, config: DemoConfi
   }
 }
 
+/** `HTTP_ADAPTER=fastify` serves the same app on Fastify; Express is the default. */
+function httpAdapter(env: NodeJS.ProcessEnv): 'express' | 'fastify' {
+  const name = env.HTTP_ADAPTER ?? 'express';
+  if (name !== 'express' && name !== 'fastify') throw new Error(`HTTP_ADAPTER: "${name}" is not express or fastify`);
+  return name;
+}
+
 async function bootstrap(): Promise<void> {
+  const adapter = httpAdapter(process.env);
   const config = loadDemoConfig();
   warnDevelopmentSetup(config);
-  const app = await NestFactory.create<NestExpressApplication>(DemoAppModule.register(config), {
-    bodyParser: false,
-    abortOnError: false,
-  });
+  const module = DemoAppModule.register(config);
+  const options = { bodyParser: false, abortOnError: false } as const;
+  const app =
+    adapter === 'fastify' ? await NestFactory.create(module, new FastifyAdapter(), options) : await NestFactory.create(module, options);
   configureHttp(app);
   app.enableShutdownHooks();
   await app.init();
   await seedGeneratedAdmin(app, config);
   await app.listen(config.port, '0.0.0.0');
   const where = config.database.type === 'postgres' ? 'PostgreSQL' : `SQLite ${config.database.database}`;
-  logger.log(`Listening on http://localhost:${config.port} (API under /api/v1, Swagger UI at /docs, ${where})`);
+  logger.log(`Listening on http://localhost:${config.port} (API under /api/v1, Swagger UI at /docs, ${where}, ${adapter})`);
 }
 
 bootstrap().catch((error: unknown) => {

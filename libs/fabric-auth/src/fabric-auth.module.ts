@@ -33,6 +33,7 @@ import {
   FABRIC_THROTTLER_STORAGE,
 } from './fabric-auth.constants.js';
 import { FABRIC_REDIS, FABRIC_RESOLVED_OPTIONS, FABRIC_ROUTE_PREFIX, FABRIC_TABLE_PREFIX, FABRIC_TABLE_PREFIX_CHECK } from './fabric-auth.internal-constants.js';
+import { FastifyReplyLink } from './http/request-response.js';
 import { TrustedProxies } from './limits/client-ip.js';
 import { InMemoryLockoutStore } from './limits/lockout-store.js';
 import { LimitsService } from './limits/limits.service.js';
@@ -265,6 +266,7 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
     OidcAccounts,
     OidcLoginService,
     FabricOidcStrategy,
+    FastifyReplyLink,
   ],
   exports: EXPORTED,
 })

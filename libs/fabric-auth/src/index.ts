@@ -44,6 +44,13 @@ export { type AuthMethod, type Principal, type PrincipalKind, principalHasPermis
 
 export { FabricClock, SystemClock } from './common/clock.js';
 export { FabricExceptionFilter } from './common/fabric-exception.filter.js';
+export {
+  applyFabricHttpHardening,
+  DEFAULT_BODY_LIMIT,
+  DEFAULT_SECURITY_HEADERS,
+  type FabricHttpHardeningOptions,
+} from './http/fabric-http-hardening.js';
+export { DEFAULT_MAX_JSON_DEPTH, exceedsJsonDepth } from './http/json-depth.js';
 export { type FabricNotification, type FabricNotifier, LoggingNotifier } from './notifications/notifier.js';
 export { FABRIC_NOTIFIER } from './fabric-auth.constants.js';
 export { OneTimeTokensService } from './one-time-tokens/one-time-tokens.service.js';

@@ -1,6 +1,6 @@
 import type { OidcProviderOptions } from 'nestjs-fabric-auth';
 import { freePort } from '../demo-process.js';
-import { type DatabaseKind, startTestApp, type TestApp } from '../test-app.js';
+import { startTestApp, type TestApp, type TestTarget } from '../test-app.js';
 import { OIDC_API } from './sign-in.js';
 import { startTestOp, type TestOp } from './test-op.js';
 
@@ -19,7 +19,7 @@ export function callbackPath(provider: string): string {
  * OpenID Provider of their own (another issuer), found under `ops[name]`.
  */
 export async function startAppWithOp(
-  kind: DatabaseKind,
+  kind: TestTarget,
   providers: ProviderSpecs,
   ownProvider: string[] = [],
 ): Promise<{ t: TestApp; op: TestOp; ops: Record<string, TestOp> }> {

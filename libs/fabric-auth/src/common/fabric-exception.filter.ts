@@ -5,6 +5,13 @@ import { httpErrorForDatabase } from './db-errors.js';
 import { setResponseHeader } from './request-info.js';
 
 const TOKEN_ENDPOINT = /\/auth\/token\/?$/;
+/** Fastify words its body-limit refusal otherwise than Express's body-parser: one wording for clients. */
+const ADAPTER_MESSAGES: Readonly<Record<string, string>> = { FST_ERR_CTP_BODY_TOO_LARGE: 'request entity too large' };
+
+function adapterMessage(exception: HttpException): string | undefined {
+  const code = (exception.cause as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? ADAPTER_MESSAGES[code] : undefined;
+}
 
 /**
  * Global filter for the host app (`app.useGlobalFilters(new FabricExceptionFilter(app.getHttpAdapter()))`):
@@ -21,7 +28,7 @@ export class FabricExceptionFilter extends BaseExceptionFilter {
     if (!(exception instanceof HttpException) || host.getType() !== 'http') return super.catch(exception, host);
     const status = exception.getStatus();
     const raw = exception.getResponse();
-    const message = typeof raw === 'string' ? raw : ((raw as { message?: unknown }).message ?? exception.message);
+    const message = adapterMessage(exception) ?? (typeof raw === 'string' ? raw : ((raw as { message?: unknown }).message ?? exception.message));
     const error = (typeof raw === 'object' && (raw as { error?: string }).error) || STATUS_CODES[status] || 'Error';
     const http = host.switchToHttp();
     const request = http.getRequest<{ url?: string; originalUrl?: string }>();

@@ -50,26 +50,57 @@ export function cookieValue(request: HttpRequestLike, name: string): string | un
 }
 
 interface ExpressLikeResponse {
+  statusCode: number;
   getHeader(name: string): unknown;
   setHeader(name: string, value: string | string[]): unknown;
+  end(): unknown;
 }
 interface FastifyLikeReply {
   getHeader(name: string): unknown;
   header(name: string, value: string | string[]): unknown;
+  code(status: number): FastifyLikeReply;
+  send(): unknown;
+}
+
+function isExpressLike(response: unknown): response is ExpressLikeResponse {
+  return typeof (response as Partial<ExpressLikeResponse>).setHeader === 'function';
+}
+
+function isFastifyLike(response: unknown): response is FastifyLikeReply {
+  return typeof (response as Partial<FastifyLikeReply>).header === 'function';
 }
 
 export function setResponseHeader(response: unknown, name: string, value: string): void {
-  const r = response as Partial<ExpressLikeResponse & FastifyLikeReply>;
-  if (typeof r.setHeader === 'function') r.setHeader(name, value);
-  else if (typeof r.header === 'function') r.header(name, value);
+  if (isExpressLike(response)) response.setHeader(name, value);
+  else if (isFastifyLike(response)) response.header(name, value);
 }
 
+/** Adds cookies to the ones the response already sets (a second write never repeats the first). */
 export function appendSetCookie(response: unknown, cookies: string[]): void {
-  const r = response as Partial<ExpressLikeResponse & FastifyLikeReply>;
-  const existing = r.getHeader?.('set-cookie');
-  const all = [...(Array.isArray(existing) ? existing : existing ? [String(existing)] : []), ...cookies];
-  if (typeof r.setHeader === 'function') r.setHeader('Set-Cookie', all);
-  else if (typeof r.header === 'function') r.header('set-cookie', all);
+  if (isExpressLike(response)) {
+    const existing = response.getHeader('set-cookie');
+    response.setHeader('Set-Cookie', [...(Array.isArray(existing) ? existing : existing ? [String(existing)] : []), ...cookies]);
+  } else if (isFastifyLike(response)) {
+    // Fastify's reply.header() appends to set-cookie rather than replacing it.
+    response.header('set-cookie', cookies);
+  } else {
+    throw new TypeError('appendSetCookie: not an Express response or a Fastify reply');
+  }
+}
+
+/** Ends the exchange with a 302 to `location`, without a body. */
+export function sendRedirect(response: unknown, location: string): void {
+  if (isExpressLike(response)) {
+    response.statusCode = 302;
+    response.setHeader('Location', location);
+    response.setHeader('Content-Length', '0');
+    response.end();
+  } else if (isFastifyLike(response)) {
+    response.code(302).header('location', location);
+    response.send();
+  } else {
+    throw new TypeError('sendRedirect: not an Express response or a Fastify reply');
+  }
 }
 
 export interface CookieAttributes {

@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import passport from 'passport';
-import type { HttpRequestLike } from '../common/request-info.js';
+import { type HttpRequestLike, sendRedirect } from '../common/request-info.js';
 import { FABRIC_OIDC_STRATEGY } from '../fabric-auth.constants.js';
 import { DEFAULT_OIDC_PROVIDER } from '../fabric-auth.options.js';
+import { responseOf } from '../http/request-response.js';
 import { type OidcLoginResult, OidcLoginService } from '../oidc/oidc-login.service.js';
 
-type PassportRequest = HttpRequestLike & { url?: string; originalUrl?: string; params?: Record<string, string | string[]>; res?: unknown };
+type PassportRequest = HttpRequestLike & { url?: string; originalUrl?: string; params?: Record<string, string | string[]> };
 type Verified = (error: unknown, user?: unknown) => void;
 
 export interface OidcStrategyOptions {
@@ -31,14 +32,21 @@ class OidcPassportStrategy extends passport.Strategy {
     const named = request.params?.provider;
     const provider = options?.provider ?? (typeof named === 'string' ? named : DEFAULT_OIDC_PROVIDER);
     const url = new URL(request.originalUrl ?? request.url ?? '/', 'http://request.invalid');
+    // Passport hands a strategy the request only; cookies and the redirect need the response.
+    const response = responseOf(request);
+    if (!response) {
+      this.error(new Error('fabric-oidc: no response is linked to this request (not an Express or Fastify request?)'));
+      return;
+    }
     if (url.searchParams.has('code') || url.searchParams.has('error')) {
-      this.logins.complete(provider, request, request.res).then(
+      this.logins.complete(provider, request, response).then(
         (result) => this.verify(result, (error, user) => (error ? this.error(error) : user ? this.success(user) : this.fail(401))),
         (error: unknown) => this.error(error as Error),
       );
     } else {
-      this.logins.begin(provider, url.searchParams.get('return_to'), request, request.res).then(
-        (target) => this.redirect(target.href),
+      this.logins.begin(provider, url.searchParams.get('return_to'), request, response).then(
+        // Not Passport's redirect: it writes to the response as Express's, which a Fastify reply is not.
+        (target) => sendRedirect(response, target.href),
         (error: unknown) => this.error(error as Error),
       );
     }
