@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, Type } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import {
@@ -132,12 +132,34 @@ export async function startTestApp(
     port?: number;
     /** Runs on the scratch database before the app starts (e.g. to create the host app's own tables). */
     prepare?: (database: DatabaseChoice) => Promise<void>;
+<<<<<<< HEAD
     /** A database another test app already uses (a second instance); the caller drops it. */
     sharedDatabase?: ScratchDatabase;
   } = {},
 ): Promise<TestApp> {
   const database = settings.sharedDatabase ?? (await scratchDatabase(target));
   if (!settings.sharedDatabase) await settings.prepare?.(database.choice);
+=======
+    /** Host-app controllers served beside the demo's. */
+    controllers?: Type[];
+  } = {},
+): Promise<TestApp> {
+  const database = await scratchDatabase(target);
+  try {
+    await settings.prepare?.(database.choice);
+    return await startOn(database, target, settings);
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
+}
+
+async function startOn(
+  database: ScratchDatabase,
+  target: TestTarget | DatabaseKind,
+  settings: Parameters<typeof startTestApp>[1] & object,
+): Promise<TestApp> {
+>>>>>>> Composition: AuthGuard('fabric-jwt'|'fabric-api-key'|'fabric-cookie'|'fabric-oidc') feeds @CurrentPrincipal(), @RequirePermission() brings FabricGuard so it is enforced on any guard path (or none), and a route naming an unregistered permission stops startup
   const clock = new TestClock();
   const notifications: FabricNotification[] = [];
   const options = resolveFabricAuthOptions({ ...TEST_OPTIONS, ...settings.options });
@@ -148,6 +170,7 @@ export async function startTestApp(
         settings.registration ?? 'async',
       ),
     ],
+    controllers: settings.controllers ?? [],
   })
     .overrideProvider(FabricClock)
     .useValue(clock)
@@ -159,7 +182,12 @@ export async function startTestApp(
       ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: ['error'] })
       : moduleRef.createNestApplication({ bodyParser: false, logger: ['error'] });
   configureHttp(app);
-  await app.listen(settings.port ?? 0, '127.0.0.1');
+  try {
+    await app.listen(settings.port ?? 0, '127.0.0.1');
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   const http = request(app.getHttpServer());
   const users = app.get(UsersService);
   const testApp: TestApp = {

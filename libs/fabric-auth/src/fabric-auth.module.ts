@@ -1,5 +1,6 @@
 import { type DynamicModule, Module, type Provider, type Type } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
+import { DiscoveryModule } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { ThrottlerStorageService } from '@nestjs/throttler';
 import { getRepositoryToken, TypeOrmModule } from '@nestjs/typeorm';
@@ -22,6 +23,7 @@ import { PermissionRegistry } from './authz/permission-registry.js';
 import { PruningService } from './maintenance/pruning.service.js';
 import { CredentialReads } from './principal/credential-reads.js';
 import { ListPager } from './common/list-pager.js';
+import { RoutePermissionsCheck } from './authz/route-permissions.check.js';
 import { FabricClock, SystemClock } from './common/clock.js';
 import { FabricTransactions } from './common/transactions.js';
 import { FABRIC_AUTH_ENTITIES } from './entities.js';
@@ -185,7 +187,7 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
 }
 
 @Module({
-  imports: [TypeOrmModule.forFeature([...FABRIC_AUTH_ENTITIES]), PassportModule],
+  imports: [TypeOrmModule.forFeature([...FABRIC_AUTH_ENTITIES]), PassportModule, DiscoveryModule],
   providers: [
     {
       provide: FABRIC_RESOLVED_OPTIONS,
@@ -232,6 +234,7 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
     PermissionRegistry,
     SigningKeysService,
     IssuerMetadataService,
+    RoutePermissionsCheck,
     TokenService,
     PasswordHasher,
     AuditService,

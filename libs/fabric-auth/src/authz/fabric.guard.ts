@@ -12,8 +12,7 @@ import { Reflector } from '@nestjs/core';
 import { AuditService } from '../audit/audit.service.js';
 import { type HttpRequestLike, setResponseHeader } from '../common/request-info.js';
 import { FABRIC_PERMISSIONS_KEY, FABRIC_PUBLIC_KEY } from '../fabric-auth.constants.js';
-import { REQUEST_PRINCIPAL } from '../fabric-auth.internal-constants.js';
-import { principalOf } from '../principal/current-principal.decorator.js';
+import { attachPrincipal, principalOf } from '../principal/current-principal.decorator.js';
 import type { Principal } from '../principal/principal.js';
 import { FabricAuthError } from '../tokens/fabric-auth.error.js';
 import { TooManyRequestsException } from '../limits/limits.service.js';
@@ -92,9 +91,8 @@ export class FabricGuard implements CanActivate {
   }
 
   private accept(request: HttpRequestLike, principal: Principal, permissions: readonly string[]): boolean {
-    const slots = request as unknown as Record<symbol | string, unknown>;
-    slots[REQUEST_PRINCIPAL] = principal;
-    slots.user = principal;
+    attachPrincipal(request, principal);
+    (request as { user?: unknown }).user = principal;
     return this.authorize(request, principal, permissions);
   }
 

@@ -4,6 +4,7 @@ import { HeaderAPIKeyStrategy } from 'passport-headerapikey';
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { FABRIC_API_KEY_STRATEGY } from '../fabric-auth.constants.js';
+import { issuedByStrategy } from '../principal/current-principal.decorator.js';
 import type { Principal } from '../principal/principal.js';
 import { FabricAuthError } from '../tokens/fabric-auth.error.js';
 import type { FabricApiKeyAuthenticator } from './api-key-authenticator.js';
@@ -22,7 +23,7 @@ export class FabricApiKeyStrategy extends PassportStrategy(HeaderAPIKeyStrategy,
 
   async validate(rawKey: string): Promise<Principal | false> {
     try {
-      return await this.apiKeys.authenticate(rawKey);
+      return issuedByStrategy(await this.apiKeys.authenticate(rawKey));
     } catch (error) {
       if (error instanceof FabricAuthError) return false;
       throw error;

@@ -6,6 +6,10 @@ import { FABRIC_OIDC_STRATEGY } from '../fabric-auth.constants.js';
 import { DEFAULT_OIDC_PROVIDER } from '../fabric-auth.options.js';
 import { responseOf } from '../http/request-response.js';
 import { type OidcLoginResult, OidcLoginService } from '../oidc/oidc-login.service.js';
+import { attachPrincipal } from '../principal/current-principal.decorator.js';
+import type { Principal } from '../principal/principal.js';
+import { PrincipalService } from '../principal/principal.service.js';
+import { TokenService } from '../tokens/token.service.js';
 
 type PassportRequest = HttpRequestLike & { url?: string; originalUrl?: string; params?: Record<string, string | string[]> };
 type Verified = (error: unknown, user?: unknown) => void;
@@ -23,6 +27,7 @@ export interface OidcStrategyOptions {
 class OidcPassportStrategy extends passport.Strategy {
   constructor(
     private readonly logins: OidcLoginService,
+    private readonly principalOf: (result: OidcLoginResult) => Principal | Promise<Principal>,
     private readonly verify: (result: OidcLoginResult, done: Verified) => void,
   ) {
     super();
@@ -39,10 +44,17 @@ class OidcPassportStrategy extends passport.Strategy {
       return;
     }
     if (url.searchParams.has('code') || url.searchParams.has('error')) {
-      this.logins.complete(provider, request, response).then(
-        (result) => this.verify(result, (error, user) => (error ? this.error(error) : user ? this.success(user) : this.fail(401))),
-        (error: unknown) => this.error(error as Error),
-      );
+      this.logins
+        .complete(provider, request, response)
+        .then(async (result) => {
+          // The new cookie session's principal, as FabricGuard would resolve it on the next request.
+          attachPrincipal(request, await this.principalOf(result));
+          return result;
+        })
+        .then(
+          (result) => this.verify(result, (error, user) => (error ? this.error(error) : user ? this.success(user) : this.fail(401))),
+          (error: unknown) => this.error(error as Error),
+        );
     } else {
       this.logins.begin(provider, url.searchParams.get('return_to'), request, response).then(
         // Not Passport's redirect: it writes to the response as Express's, which a Fastify reply is not.
@@ -53,11 +65,14 @@ class OidcPassportStrategy extends passport.Strategy {
   }
 }
 
-/** `AuthGuard('fabric-oidc')` on a host app's own login and callback routes. */
+/**
+ * `AuthGuard('fabric-oidc')` on a host app's own login and callback routes. On the callback,
+ * `request.user` is the `OidcLoginResult` and `@CurrentPrincipal()` the new session's principal.
+ */
 @Injectable()
 export class FabricOidcStrategy extends PassportStrategy(OidcPassportStrategy, FABRIC_OIDC_STRATEGY) {
-  constructor(logins: OidcLoginService) {
-    super(logins);
+  constructor(logins: OidcLoginService, tokens: TokenService, principals: PrincipalService) {
+    super(logins, (result: OidcLoginResult) => principals.forAccessClaims(tokens.verifyAccessToken(result.tokens.accessToken), 'cookie'));
   }
 
   /** Override to choose what `req.user` becomes; by default the login's result. */
