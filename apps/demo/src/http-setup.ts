@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { applyFabricHttpHardening } from 'nestjs-fabric-auth';
+import { applyFabricHttpHardening, withFabricAuthSecurity } from 'nestjs-fabric-auth';
 
 /** HTTP hardening and docs, shared by `main.ts` and the e2e tests so both serve the same app. */
 export function configureHttp(app: INestApplication): void {
@@ -9,13 +9,13 @@ export function configureHttp(app: INestApplication): void {
     app,
     new DocumentBuilder()
       .setTitle('nestjs-fabric-auth demo')
-      .setDescription('JWT, cookie and API-key authentication, users and roles')
+      .setDescription(
+        'JWT, API-key and cookie authentication, users and roles. Authorize with the OAuth2 password flow ' +
+          '(username and password), a pasted Bearer token or an API key; browsers also use the session cookies ' +
+          'set by `POST /auth/token` with `set_cookies=true`, which Swagger UI cannot send.',
+      )
       .setVersion('0.1.0')
-      .addBearerAuth()
-      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api_key')
-      .addCookieAuth('access_token')
-      .addOAuth2({ type: 'oauth2', flows: { password: { tokenUrl: '/api/v1/auth/token', scopes: {} } } })
       .build(),
   );
-  SwaggerModule.setup('docs', app, document);
+  SwaggerModule.setup('docs', app, withFabricAuthSecurity(document));
 }

@@ -1,6 +1,6 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, FabricGuard, type Principal, Public, RequirePermission } from 'nestjs-fabric-auth';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiFabricAuth, CurrentPrincipal, FabricGuard, type Principal, Public, RequirePermission } from 'nestjs-fabric-auth';
 
 /** A route with no guard at all: the baseline of `npm run bench`. */
 @ApiTags('demo')
@@ -26,7 +26,7 @@ export class ReportsController {
   }
 
   @Get('protected')
-  @ApiBearerAuth()
+  @ApiFabricAuth()
   @ApiOperation({ summary: 'Any authenticated principal' })
   whoami(@CurrentPrincipal() principal: Principal): { ok: true; username: string } {
     return { ok: true, username: principal.username };
@@ -34,7 +34,7 @@ export class ReportsController {
 
   @Get('reports')
   @RequirePermission('reports:read')
-  @ApiBearerAuth()
+  @ApiFabricAuth()
   @ApiOperation({ summary: 'Needs reports:read' })
   reports(): { items: string[] } {
     return { items: ['q3-revenue', 'q3-churn'] };

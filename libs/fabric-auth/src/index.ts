@@ -51,6 +51,8 @@ export {
   type FabricHttpHardeningOptions,
 } from './http/fabric-http-hardening.js';
 export { DEFAULT_MAX_JSON_DEPTH, exceedsJsonDepth } from './http/json-depth.js';
+export { ApiFabricAuth, ErrorResponseDto, SWAGGER_SCHEMES } from './common/api-docs.js';
+export { withFabricAuthSecurity } from './http/swagger-security.js';
 export { type FabricNotification, type FabricNotifier, LoggingNotifier } from './notifications/notifier.js';
 export { FABRIC_NOTIFIER } from './fabric-auth.constants.js';
 export { OneTimeTokensService } from './one-time-tokens/one-time-tokens.service.js';

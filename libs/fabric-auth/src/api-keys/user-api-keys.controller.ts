@@ -14,7 +14,8 @@ import {
   UsePipes,
   UseInterceptors,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiFabricAuth } from '../common/api-docs.js';
 import { FabricGuard } from '../authz/fabric.guard.js';
 import { RequirePermission } from '../authz/require-permission.decorator.js';
 import { ListQueryDto } from '../common/list-query.js';
@@ -29,9 +30,7 @@ import { ApiKeyListDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.
 import { StorageErrorsInterceptor } from '../common/storage-errors.interceptor.js';
 
 @ApiTags('api-keys')
-@ApiBearerAuth()
-@ApiSecurity('api_key')
-@ApiCookieAuth()
+@ApiFabricAuth()
 @Controller('users')
 @UseInterceptors(StorageErrorsInterceptor)
 @UseGuards(FabricGuard)

@@ -1,5 +1,6 @@
 import { BadRequestException, Controller, Get, Query, UseGuards, UsePipes, UseInterceptors } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiFabricAuth } from '../common/api-docs.js';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsIn, IsString, Matches, MaxLength } from 'class-validator';
 import type { Repository } from 'typeorm';
@@ -89,9 +90,7 @@ export class AuditListDto {
 }
 
 @ApiTags('audit')
-@ApiBearerAuth()
-@ApiSecurity('api_key')
-@ApiCookieAuth()
+@ApiFabricAuth()
 @Controller('audit')
 @UseInterceptors(StorageErrorsInterceptor)
 @UseGuards(FabricGuard)

@@ -2,20 +2,18 @@ import { BadRequestException, Body, Controller, Get, HttpCode, HttpStatus, Post,
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
-  ApiBearerAuth,
   ApiBody,
   ApiConsumes,
-  ApiCookieAuth,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiProperty,
   ApiPropertyOptional,
-  ApiSecurity,
   ApiTags,
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { ApiFabricAuth } from '../common/api-docs.js';
 import { cookieValue, type HttpRequestLike, isCrossSiteRequest, setResponseHeader } from '../common/request-info.js';
 import { REFRESH_TOKEN_COOKIE } from '../fabric-auth.constants.js';
 import { FabricGuard } from '../authz/fabric.guard.js';
@@ -194,8 +192,7 @@ export class AuthController {
   @HttpCode(HttpStatus.OK)
   @RequirePermission('tokens:introspect')
   @ApiOperation({ summary: 'RFC 7662: is this token active, and whose is it (needs tokens:introspect)' })
-  @ApiBearerAuth()
-  @ApiSecurity('api_key')
+  @ApiFabricAuth()
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiBody({ type: TokenManagementRequestDto })
   @ApiOkResponse({ description: '`{active: false}` for anything revoked, expired or unknown; else active, sub, scope, exp, iat, token_type, …' })
@@ -226,8 +223,7 @@ export class AuthController {
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Revoke the current session and clear the session cookies' })
-  @ApiBearerAuth()
-  @ApiCookieAuth()
+  @ApiFabricAuth({ apiKey: false })
   @ApiNoContentResponse()
   @ApiUnauthorizedResponse()
   async logout(
@@ -287,9 +283,7 @@ export class AuthController {
 
   @Get('me')
   @ApiOperation({ summary: 'The calling principal' })
-  @ApiBearerAuth()
-  @ApiSecurity('api_key')
-  @ApiCookieAuth()
+  @ApiFabricAuth()
   @ApiOkResponse({ type: PrincipalDto })
   @ApiUnauthorizedResponse()
   me(@CurrentPrincipal() principal: Principal): PrincipalDto {

@@ -17,7 +17,8 @@ import {
   UsePipes,
   UseInterceptors,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiFabricAuth } from '../common/api-docs.js';
 import { AuditService } from '../audit/audit.service.js';
 import { requireHoldsAll } from '../authz/access-rules.js';
 import { FabricGuard } from '../authz/fabric.guard.js';
@@ -48,9 +49,7 @@ function toRoleDto(role: RoleEntity): RoleDto {
 }
 
 @ApiTags('roles')
-@ApiBearerAuth()
-@ApiSecurity('api_key')
-@ApiCookieAuth()
+@ApiFabricAuth()
 @Controller('roles')
 @UseInterceptors(StorageErrorsInterceptor)
 @UseGuards(FabricGuard)

@@ -15,7 +15,8 @@ import {
   UsePipes,
   UseInterceptors,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiFabricAuth } from '../common/api-docs.js';
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import type { ApiKeyEntity } from '../api-keys/api-key.entity.js';
 import { ApiKeyListDto, CreateApiKeyDto, CreatedApiKeyDto } from '../api-keys/dto/api-key.dto.js';
@@ -37,9 +38,7 @@ import { ServiceAccountsService } from './service-accounts.service.js';
 import { StorageErrorsInterceptor } from '../common/storage-errors.interceptor.js';
 
 @ApiTags('service-accounts')
-@ApiBearerAuth()
-@ApiSecurity('api_key')
-@ApiCookieAuth()
+@ApiFabricAuth()
 @Controller('service-accounts')
 @UseInterceptors(StorageErrorsInterceptor)
 @UseGuards(FabricGuard)

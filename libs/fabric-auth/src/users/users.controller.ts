@@ -1,18 +1,16 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Query, Req, UseGuards, UsePipes, UseInterceptors } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
-  ApiBearerAuth,
   ApiConflictResponse,
-  ApiCookieAuth,
   ApiCreatedResponse,
   ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
+import { ApiFabricAuth } from '../common/api-docs.js';
 import { FabricGuard } from '../authz/fabric.guard.js';
 import { RequirePermission } from '../authz/require-permission.decorator.js';
 import { ListQueryDto } from '../common/list-query.js';
@@ -33,9 +31,7 @@ import { UserManagementService } from './user-management.service.js';
 import { StorageErrorsInterceptor } from '../common/storage-errors.interceptor.js';
 
 @ApiTags('users')
-@ApiBearerAuth()
-@ApiSecurity('api_key')
-@ApiCookieAuth()
+@ApiFabricAuth()
 @Controller('users')
 @UseInterceptors(StorageErrorsInterceptor)
 @UseGuards(FabricGuard)
