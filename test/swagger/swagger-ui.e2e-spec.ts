@@ -8,7 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, launchChromium } from '../support/oidc/chromium.js';
 import { ADAPTERS, API, scratchDatabase, startTestApp, TEST_OPTIONS, type TestApp } from '../support/test-app.js';
 
-type Operation = { security?: Array<Record<string, string[]>>; responses: Record<string, { content?: unknown }> };
+type Operation = {
+  summary?: string;
+  description?: string;
+  security?: Array<Record<string, string[]>>;
+  responses: Record<string, { content?: unknown }>;
+};
 
 describe.each(ADAPTERS)('the OpenAPI document and Swagger UI on %s', (adapter) => {
   let t: TestApp;
@@ -40,6 +45,16 @@ describe.each(ADAPTERS)('the OpenAPI document and Swagger UI on %s', (adapter) =
       expect(schemes, at).toContain('oauth2');
       expect(schemes, at).toContain('bearer');
       expect(schemes, at).not.toContain('cookie');
+    }
+  });
+
+  it('every operation has a summary and a description', () => {
+    const operations = Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ at: `${method} ${path}`, op })));
+    expect(operations.length).toBeGreaterThan(40);
+    for (const { at, op } of operations) {
+      expect(op.summary, at).toMatch(/\w{3}/);
+      expect(op.description, at).toMatch(/\w{3}/);
+      expect(op.description, at).not.toBe(op.summary);
     }
   });
 

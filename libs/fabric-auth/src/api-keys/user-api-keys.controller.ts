@@ -42,7 +42,7 @@ export class UserApiKeysController {
   ) {}
 
   @Get(':username/api-keys')
-  @ApiOperation({ summary: "List a user's API keys (api_keys:list, or the owner)" })
+  @ApiOperation({ summary: "List a user's API keys (api_keys:list, or the owner)", description: 'Prefix, name, scopes, expiry and last use of each key; never the key itself.' })
   @ApiOkResponse({ type: ApiKeyListDto })
   async list(@Param('username') username: string, @Query() query: ListQueryDto, @CurrentPrincipal() actor: Principal): Promise<ApiKeyListDto> {
     const owner = await this.userAccounts.target(username, actor, 'api_keys:list');
@@ -51,7 +51,7 @@ export class UserApiKeysController {
 
   @Post(':username/api-keys')
   @RequirePermission('api_keys:create')
-  @ApiOperation({ summary: 'Create a scoped API key for a user (api_keys:create); the raw key is in this answer only' })
+  @ApiOperation({ summary: 'Create a scoped API key for a user (api_keys:create); the raw key is in this answer only', description: 'Scopes must be registered permissions held by the owner and by you. The key (`fab_…`) is shown once and stored only as a SHA-256 digest.' })
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
   async create(
     @Param('username') username: string,
@@ -66,7 +66,7 @@ export class UserApiKeysController {
   @Post(':username/api-keys/:id/reroll')
   @HttpCode(HttpStatus.OK)
   @RequirePermission('api_keys:create')
-  @ApiOperation({ summary: 'A new secret for the same key; the old one works for auth.api_key_reroll_grace seconds' })
+  @ApiOperation({ summary: 'A new secret for the same key; the old one works for auth.api_key_reroll_grace seconds', description: 'Same id, name and scopes with a new secret, shown once; lets clients rotate without downtime.' })
   @ApiOkResponse({ type: CreatedApiKeyDto })
   async reroll(
     @Param('username') username: string,
@@ -81,7 +81,7 @@ export class UserApiKeysController {
 
   @Delete(':username/api-keys/:id')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Revoke an API key (api_keys:revoke, or the owner); effective on the next request' })
+  @ApiOperation({ summary: 'Revoke an API key (api_keys:revoke, or the owner); effective on the next request', description: 'The key is refused on every instance from its next use.' })
   @ApiNoContentResponse()
   async revoke(
     @Param('username') username: string,

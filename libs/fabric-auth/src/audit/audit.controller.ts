@@ -103,7 +103,7 @@ export class AuditController {
 
   @Get()
   @RequirePermission('audit:read')
-  @ApiOperation({ summary: 'The audit log (audit:read), newest first' })
+  @ApiOperation({ summary: 'The audit log (audit:read), newest first', description: 'Security events (logins, lockouts, user, role, key and session changes), filterable by actor, action, target, outcome and time. No secret is ever recorded.' })
   @ApiOkResponse({ type: AuditListDto })
   async list(@Query() query: AuditQueryDto): Promise<AuditListDto> {
     const since = parsedDate(query.since, 'since');

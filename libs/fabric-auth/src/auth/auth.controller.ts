@@ -101,6 +101,7 @@ export class AuthController {
   @UseFilters(OAuthErrorFilter)
   @ApiOperation({
     summary: 'Log in (grant_type=password), refresh (grant_type=refresh_token), or a service account token (grant_type=client_credentials)',
+    description: 'OAuth 2.0 token endpoint (RFC 6749), form-encoded or JSON. Answers an access token (JWT) and a rotating refresh token; with `set_cookies=true` also sets the HttpOnly session cookies and the CSRF cookie for browsers. A service account exchanges its client id and secret (client_credentials) for an access token. Errors use the RFC 6749 §5.2 shape; failed logins count towards the lockout and the per-address limit.',
   })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiBody({ type: TokenRequestDto })
@@ -191,7 +192,10 @@ export class AuthController {
   @Post('introspect')
   @HttpCode(HttpStatus.OK)
   @RequirePermission('tokens:introspect')
-  @ApiOperation({ summary: 'RFC 7662: is this token active, and whose is it (needs tokens:introspect)' })
+  @ApiOperation({
+    summary: 'RFC 7662: is this token active, and whose is it (needs tokens:introspect)',
+    description: 'For resource servers holding tokens:introspect. Answers `{active: false}` for a token that is revoked, expired, unknown or malformed, without saying which.',
+  })
   @ApiFabricAuth()
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiBody({ type: TokenManagementRequestDto })
@@ -222,7 +226,7 @@ export class AuthController {
 
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Revoke the current session and clear the session cookies' })
+  @ApiOperation({ summary: 'Revoke the current session and clear the session cookies', description: 'The access and refresh tokens of this session stop working on their next request. With the session cookie, the X-CSRF-Token header is required.' })
   @ApiFabricAuth({ apiKey: false })
   @ApiNoContentResponse()
   @ApiUnauthorizedResponse()
@@ -239,7 +243,7 @@ export class AuthController {
   @Public()
   @HttpCode(HttpStatus.NO_CONTENT)
   @UsePipes(fabricValidationPipe())
-  @ApiOperation({ summary: 'Set the first password with the token from the activation link' })
+  @ApiOperation({ summary: 'Set the first password with the token from the activation link', description: 'The token is single use and expires; the password must satisfy the password policy.' })
   @ApiNoContentResponse()
   @ApiBadRequestResponse({ description: 'Invalid, used or expired token, or a password the policy refuses' })
   async activate(@Body() dto: ActivateDto, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown): Promise<void> {
@@ -251,7 +255,7 @@ export class AuthController {
   @Public()
   @HttpCode(HttpStatus.ACCEPTED)
   @UsePipes(fabricValidationPipe())
-  @ApiOperation({ summary: 'Request a reset link; the same answer whether or not the account exists' })
+  @ApiOperation({ summary: 'Request a reset link; the same answer whether or not the account exists', description: 'Give a username or an email. The link goes through the configured notifier; the answer never tells whether an account was found. Rate limited per address and per target.' })
   @ApiAcceptedResponse({ type: AcceptedDto })
   async requestPasswordReset(
     @Body() dto: PasswordResetRequestDto,
@@ -269,7 +273,7 @@ export class AuthController {
   @Public()
   @HttpCode(HttpStatus.NO_CONTENT)
   @UsePipes(fabricValidationPipe())
-  @ApiOperation({ summary: 'Set a new password with the token from the reset link; ends every session' })
+  @ApiOperation({ summary: 'Set a new password with the token from the reset link; ends every session', description: 'The token is single use and expires; the password must satisfy the password policy. Every session of the user is revoked and any login lock cleared.' })
   @ApiNoContentResponse()
   @ApiBadRequestResponse({ description: 'Invalid, used or expired token, or a password the policy refuses' })
   async confirmPasswordReset(
@@ -282,7 +286,7 @@ export class AuthController {
   }
 
   @Get('me')
-  @ApiOperation({ summary: 'The calling principal' })
+  @ApiOperation({ summary: 'The calling principal', description: 'Who the credential belongs to: user or service account, roles, effective permissions (for an API key, its scopes intersected with the owner\'s permissions) and how it authenticated.' })
   @ApiFabricAuth()
   @ApiOkResponse({ type: PrincipalDto })
   @ApiUnauthorizedResponse()

@@ -42,7 +42,7 @@ export class OidcController {
 
   @Get('login')
   @Redirect()
-  @ApiOperation({ summary: 'Start single sign-on with the default OpenID Provider (redirects to it)' })
+  @ApiOperation({ summary: 'Start single sign-on with the default OpenID Provider (redirects to it)', description: 'Browser route. Sets a signed, HttpOnly login-state cookie (state, nonce, PKCE verifier, 10 minutes) and answers 302 to the provider\'s authorization endpoint. `return_to` is kept only when it is a path on this site.' })
   @ApiQuery(RETURN_TO_QUERY)
   @ApiFoundResponse({ description: 'Redirect to the provider; sets the short-lived login-state cookie' })
   @ApiNotFoundResponse({ description: 'No default provider is configured' })
@@ -53,7 +53,7 @@ export class OidcController {
 
   @Get('callback')
   @Redirect()
-  @ApiOperation({ summary: "The default provider's redirect_uri: completes the login and sets the session cookies" })
+  @ApiOperation({ summary: "The default provider's redirect_uri: completes the login and sets the session cookies", description: 'Checks the login-state cookie and `state`, exchanges the code (PKCE), validates the ID token, finds or provisions the user, then sets the same session cookies as `POST /auth/token` with `set_cookies=true` and redirects to `return_to`. The state is single use.' })
   @ApiFoundResponse({ description: 'Signed in (access_token, refresh_token and csrf_token cookies); redirect to return_to' })
   @ApiBadRequestResponse({ description: 'Bad, expired or replayed login state; code or ID token refused' })
   @ApiForbiddenResponse({ description: 'No account for this identity, or the account is deactivated' })
@@ -65,7 +65,7 @@ export class OidcController {
 
   @Get(':provider/login')
   @Redirect()
-  @ApiOperation({ summary: 'Start single sign-on with a named OpenID Provider (redirects to it)' })
+  @ApiOperation({ summary: 'Start single sign-on with a named OpenID Provider (redirects to it)', description: 'As `/auth/oidc/login`, for the provider configured under `auth.providers.<provider>`.' })
   @ApiParam(PROVIDER_PARAM)
   @ApiQuery(RETURN_TO_QUERY)
   @ApiFoundResponse({ description: 'Redirect to the provider; sets the short-lived login-state cookie' })
@@ -82,7 +82,7 @@ export class OidcController {
 
   @Get(':provider/callback')
   @Redirect()
-  @ApiOperation({ summary: "A named provider's redirect_uri: completes the login and sets the session cookies" })
+  @ApiOperation({ summary: "A named provider's redirect_uri: completes the login and sets the session cookies", description: 'As `/auth/oidc/callback`, for the provider configured under `auth.providers.<provider>`; a login started with another provider is refused.' })
   @ApiParam(PROVIDER_PARAM)
   @ApiFoundResponse({ description: 'Signed in (access_token, refresh_token and csrf_token cookies); redirect to return_to' })
   @ApiBadRequestResponse({ description: 'Bad, expired or replayed login state, login started with another provider; code or ID token refused' })

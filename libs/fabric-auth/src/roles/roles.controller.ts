@@ -64,7 +64,7 @@ export class RolesController {
 
   @Get()
   @RequirePermission('roles:read')
-  @ApiOperation({ summary: 'List roles (roles:read)' })
+  @ApiOperation({ summary: 'List roles (roles:read)', description: 'Every role with its permissions.' })
   @ApiOkResponse({ type: RoleListDto })
   async list(@Query() query: ListQueryDto): Promise<RoleListDto> {
     return this.roles.list(query, (rows) => rows.map(toRoleDto));
@@ -72,7 +72,7 @@ export class RolesController {
 
   @Get(':name')
   @RequirePermission('roles:read')
-  @ApiOperation({ summary: 'Read a role (roles:read)' })
+  @ApiOperation({ summary: 'Read a role (roles:read)', description: 'The role\'s permissions.' })
   @ApiOkResponse({ type: RoleDto })
   async get(@Param('name') name: string): Promise<RoleDto> {
     return toRoleDto(await this.find(name));
@@ -80,7 +80,7 @@ export class RolesController {
 
   @Post()
   @RequirePermission('roles:manage')
-  @ApiOperation({ summary: 'Create a role (roles:manage); only registered permissions you hold' })
+  @ApiOperation({ summary: 'Create a role (roles:manage); only registered permissions you hold', description: 'Permissions must be registered (built in or declared in `auth.permissions`) and held by you (grant ceiling).' })
   @ApiCreatedResponse({ type: RoleDto })
   async create(@Body() dto: CreateRoleDto, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<RoleDto> {
     this.checkPermissions(actor, dto.permissions);
@@ -108,7 +108,7 @@ export class RolesController {
 
   @Patch(':name')
   @RequirePermission('roles:manage')
-  @ApiOperation({ summary: 'Update a role (roles:manage); takes effect on the next request of every holder' })
+  @ApiOperation({ summary: 'Update a role (roles:manage); takes effect on the next request of every holder', description: 'Replaces the role\'s permissions, within the same grant ceiling as creation.' })
   @ApiOkResponse({ type: RoleDto })
   async update(
     @Param('name') name: string,
@@ -140,7 +140,7 @@ export class RolesController {
   @Delete(':name')
   @HttpCode(HttpStatus.NO_CONTENT)
   @RequirePermission('roles:manage')
-  @ApiOperation({ summary: 'Delete a role and its assignments (roles:manage)' })
+  @ApiOperation({ summary: 'Delete a role and its assignments (roles:manage)', description: 'Holders lose its permissions on their next request.' })
   @ApiNoContentResponse()
   async remove(@Param('name') name: string, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<void> {
     const role = await this.find(name);

@@ -51,7 +51,7 @@ export class ServiceAccountsController {
 
   @Get()
   @RequirePermission('service_accounts:read')
-  @ApiOperation({ summary: 'List service accounts (service_accounts:read)' })
+  @ApiOperation({ summary: 'List service accounts (service_accounts:read)', description: 'One page of service accounts (non-human principals that authenticate with API keys).' })
   @ApiOkResponse({ type: ServiceAccountListDto })
   async list(@Query() query: ListServiceAccountsQueryDto): Promise<ServiceAccountListDto> {
     return this.accounts.list(query);
@@ -59,7 +59,7 @@ export class ServiceAccountsController {
 
   @Post()
   @RequirePermission('service_accounts:create')
-  @ApiOperation({ summary: 'Create a service account (service_accounts:create)' })
+  @ApiOperation({ summary: 'Create a service account (service_accounts:create)', description: 'Roles are checked against the grant ceiling: only roles whose permissions you hold.' })
   @ApiCreatedResponse({ type: ServiceAccountDto })
   create(@Body() dto: CreateServiceAccountDto, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<ServiceAccountDto> {
     return this.accounts.create(actor, dto, request);
@@ -67,7 +67,7 @@ export class ServiceAccountsController {
 
   @Get(':id')
   @RequirePermission('service_accounts:read')
-  @ApiOperation({ summary: 'Read a service account (service_accounts:read)' })
+  @ApiOperation({ summary: 'Read a service account (service_accounts:read)', description: 'The account, its roles and whether it is active.' })
   @ApiOkResponse({ type: ServiceAccountDto })
   async get(@Param('id') id: string): Promise<ServiceAccountDto> {
     return this.accounts.view(await this.accounts.find(id));
@@ -75,7 +75,7 @@ export class ServiceAccountsController {
 
   @Patch(':id')
   @RequirePermission('service_accounts:modify')
-  @ApiOperation({ summary: 'Update a service account, its roles included (service_accounts:modify)' })
+  @ApiOperation({ summary: 'Update a service account, its roles included (service_accounts:modify)', description: 'Role changes take effect on the next request of its keys.' })
   @ApiOkResponse({ type: ServiceAccountDto })
   update(
     @Param('id') id: string,
@@ -89,7 +89,7 @@ export class ServiceAccountsController {
   @Post(':id/deactivate')
   @HttpCode(HttpStatus.OK)
   @RequirePermission('service_accounts:modify')
-  @ApiOperation({ summary: 'Deactivate: every key of the account fails from the next request (service_accounts:modify)' })
+  @ApiOperation({ summary: 'Deactivate: every key of the account fails from the next request (service_accounts:modify)', description: 'The account and its keys stay on record and can be reactivated.' })
   @ApiOkResponse({ type: ServiceAccountDto })
   deactivate(@Param('id') id: string, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<ServiceAccountDto> {
     return this.accounts.setActive(actor, id, false, request);
@@ -98,7 +98,7 @@ export class ServiceAccountsController {
   @Post(':id/reactivate')
   @HttpCode(HttpStatus.OK)
   @RequirePermission('service_accounts:modify')
-  @ApiOperation({ summary: 'Reactivate (service_accounts:modify)' })
+  @ApiOperation({ summary: 'Reactivate (service_accounts:modify)', description: 'Its keys that are not revoked or expired work again.' })
   @ApiOkResponse({ type: ServiceAccountDto })
   reactivate(@Param('id') id: string, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<ServiceAccountDto> {
     return this.accounts.setActive(actor, id, true, request);
@@ -106,7 +106,7 @@ export class ServiceAccountsController {
 
   @Get(':id/api-keys')
   @RequirePermission('service_accounts:read')
-  @ApiOperation({ summary: "List a service account's keys (service_accounts:read)" })
+  @ApiOperation({ summary: "List a service account's keys (service_accounts:read)", description: 'Prefix, name, scopes, expiry and last use of each key; never the key itself.' })
   @ApiOkResponse({ type: ApiKeyListDto })
   async listKeys(@Param('id') id: string, @Query() query: ListQueryDto): Promise<ApiKeyListDto> {
     const account = await this.accounts.find(id);
@@ -115,7 +115,7 @@ export class ServiceAccountsController {
 
   @Post(':id/api-keys')
   @RequirePermission('service_accounts:create')
-  @ApiOperation({ summary: 'Issue a key for a service account (service_accounts:create); the raw key is in this answer only' })
+  @ApiOperation({ summary: 'Issue a key for a service account (service_accounts:create); the raw key is in this answer only', description: 'The key (`fab_…`) is shown once and stored only as a SHA-256 digest; scopes must be held by the account and by you.' })
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
   async createKey(
     @Param('id') id: string,
@@ -130,7 +130,7 @@ export class ServiceAccountsController {
   @Post(':id/api-keys/:keyId/reroll')
   @HttpCode(HttpStatus.OK)
   @RequirePermission('service_accounts:create')
-  @ApiOperation({ summary: 'A new secret for the same key; the old one works for auth.api_key_reroll_grace seconds' })
+  @ApiOperation({ summary: 'A new secret for the same key; the old one works for auth.api_key_reroll_grace seconds', description: 'Same id, name and scopes with a new secret, shown once; lets clients rotate without downtime.' })
   @ApiOkResponse({ type: CreatedApiKeyDto })
   async rerollKey(
     @Param('id') id: string,
@@ -145,7 +145,7 @@ export class ServiceAccountsController {
   @Delete(':id/api-keys/:keyId')
   @HttpCode(HttpStatus.NO_CONTENT)
   @RequirePermission('service_accounts:modify')
-  @ApiOperation({ summary: 'Revoke a key of a service account (service_accounts:modify)' })
+  @ApiOperation({ summary: 'Revoke a key of a service account (service_accounts:modify)', description: 'The key is refused on every instance from its next use.' })
   @ApiNoContentResponse()
   async revokeKey(
     @Param('id') id: string,

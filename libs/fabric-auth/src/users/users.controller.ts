@@ -41,7 +41,7 @@ export class UsersController {
 
   @Get()
   @RequirePermission('users:list')
-  @ApiOperation({ summary: 'List users (users:list)' })
+  @ApiOperation({ summary: 'List users (users:list)', description: 'One page of users, filterable by a username/email prefix (`q`) and `is_active`, sorted by an allowlisted field. Never returns password hashes.' })
   @ApiOkResponse({ type: UserListDto })
   list(@Query() query: ListUsersQueryDto): Promise<UserListDto> {
     return this.users.list(query);
@@ -49,7 +49,7 @@ export class UsersController {
 
   @Post()
   @RequirePermission('users:create')
-  @ApiOperation({ summary: 'Create a user (users:create); without a password the user gets an activation link' })
+  @ApiOperation({ summary: 'Create a user (users:create); without a password the user gets an activation link', description: 'Roles are checked against the grant ceiling: you can only give roles whose permissions you hold. The username and email are normalised (NFKC, lower case) and must be unused (409 otherwise).' })
   @ApiCreatedResponse({ type: UserDto })
   @ApiConflictResponse({ description: 'Username or email taken' })
   @ApiForbiddenResponse({ description: 'A role grants a permission you do not hold' })
@@ -58,7 +58,7 @@ export class UsersController {
   }
 
   @Get(':username')
-  @ApiOperation({ summary: 'Read a user (self, or users:read)' })
+  @ApiOperation({ summary: 'Read a user (self, or users:read)', description: 'Any principal may read its own account; reading another one needs `users:read`.' })
   @ApiOkResponse({ type: UserDto })
   @ApiNotFoundResponse()
   get(@Param('username') username: string, @CurrentPrincipal() actor: Principal): Promise<UserDto> {
@@ -67,7 +67,7 @@ export class UsersController {
 
   @Patch(':username')
   @RequirePermission('users:modify')
-  @ApiOperation({ summary: 'Update a user (users:modify)' })
+  @ApiOperation({ summary: 'Update a user (users:modify)', description: 'Changes email, full name or roles. Acting on another account needs every permission that account holds; role changes take effect on that user\'s next request.' })
   @ApiOkResponse({ type: UserDto })
   update(
     @Param('username') username: string,
@@ -81,7 +81,7 @@ export class UsersController {
   @Post(':username/deactivate')
   @HttpCode(HttpStatus.OK)
   @RequirePermission('users:deactivate')
-  @ApiOperation({ summary: 'Deactivate a user and revoke their sessions (users:deactivate)' })
+  @ApiOperation({ summary: 'Deactivate a user and revoke their sessions (users:deactivate)', description: 'The user\'s tokens, cookies and API keys are refused from the next request. The last active system admin cannot be deactivated (409).' })
   @ApiOkResponse({ type: UserDto })
   deactivate(@Param('username') username: string, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<UserDto> {
     return this.users.setActive(actor, username, false, request);
@@ -90,7 +90,7 @@ export class UsersController {
   @Post(':username/reactivate')
   @HttpCode(HttpStatus.OK)
   @RequirePermission('users:deactivate')
-  @ApiOperation({ summary: 'Reactivate a user (users:deactivate)' })
+  @ApiOperation({ summary: 'Reactivate a user (users:deactivate)', description: 'The user may log in again; revoked sessions stay revoked.' })
   @ApiOkResponse({ type: UserDto })
   reactivate(@Param('username') username: string, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<UserDto> {
     return this.users.setActive(actor, username, true, request);
@@ -99,7 +99,7 @@ export class UsersController {
   @Post(':username/unlock')
   @HttpCode(HttpStatus.NO_CONTENT)
   @RequirePermission('users:modify')
-  @ApiOperation({ summary: 'Clear a password-login lock (users:modify)' })
+  @ApiOperation({ summary: 'Clear a password-login lock (users:modify)', description: 'Ends the lockout counted after repeated wrong passwords for this account; audited.' })
   @ApiNoContentResponse()
   async unlock(@Param('username') username: string, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<void> {
     await this.users.unlock(actor, username, request);
@@ -117,7 +117,7 @@ export class UsersController {
 
   @Post(':username/password')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Change a password (self with current_password, or users:modify); revokes the other sessions' })
+  @ApiOperation({ summary: 'Change a password (self with current_password, or users:modify); revokes the other sessions', description: 'The new password must satisfy the password policy (length, 72-byte bcrypt limit, not a common or context password). The calling session is kept, every other one is revoked.' })
   @ApiNoContentResponse()
   async changePassword(
     @Param('username') username: string,
@@ -129,7 +129,7 @@ export class UsersController {
   }
 
   @Get(':username/sessions')
-  @ApiOperation({ summary: 'List live sessions (self, or users:read)' })
+  @ApiOperation({ summary: 'List live sessions (self, or users:read)', description: 'Sessions neither revoked nor expired, with how each was opened (password or OIDC) and which one the calling credential uses.' })
   @ApiOkResponse({ type: SessionListDto })
   sessions(@Param('username') username: string, @Query() query: ListQueryDto, @CurrentPrincipal() actor: Principal): Promise<SessionListDto> {
     return this.users.listSessions(actor, username, query);
@@ -137,7 +137,7 @@ export class UsersController {
 
   @Post(':username/sessions/revoke')
   @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: 'Revoke every session of the user (self, or users:modify)' })
+  @ApiOperation({ summary: 'Revoke every session of the user (self, or users:modify)', description: 'Every access and refresh token of the user stops working on its next request.' })
   async revokeAll(
     @Param('username') username: string,
     @CurrentPrincipal() actor: Principal,
@@ -148,7 +148,7 @@ export class UsersController {
 
   @Delete(':username/sessions/:sessionId')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Revoke one session (self, or users:modify)' })
+  @ApiOperation({ summary: 'Revoke one session (self, or users:modify)', description: 'That session\'s access and refresh tokens stop working on their next request.' })
   @ApiNoContentResponse()
   @ApiNotFoundResponse()
   async revokeOne(
