@@ -24,36 +24,36 @@ function parsedDate(value: string | undefined, name: string): Date | undefined {
 }
 
 export class AuditQueryDto extends ListQueryDto {
-  @ApiPropertyOptional({ description: 'Actor id or name' })
+  @ApiPropertyOptional({ description: 'Actor id or name', example: 'alice' })
   @OptionalField()
   @IsString()
   @MaxLength(150)
   actor?: string;
 
-  @ApiPropertyOptional({ example: 'login.failure' })
+  @ApiPropertyOptional({ example: 'login.failure', description: 'Event name' })
   @OptionalField()
   @IsString()
   @Matches(/^[a-z_.]{1,64}$/, { message: 'action must be an action name such as login.failure' })
   action?: string;
 
-  @ApiPropertyOptional({ description: 'Target id (user id, session id, role name…)' })
+  @ApiPropertyOptional({ description: 'Target id (user id, session id, role name…)', example: '3f1c2a9e-7b4d-4e8a-9c61-2d5b8f0a4e17' })
   @OptionalField()
   @IsString()
   @MaxLength(200)
   target?: string;
 
-  @ApiPropertyOptional({ enum: ['success', 'failure'] })
+  @ApiPropertyOptional({ enum: ['success', 'failure'], description: 'Only successes or only failures', example: 'failure' })
   @OptionalField()
   @IsIn(['success', 'failure'])
   outcome?: string;
 
-  @ApiPropertyOptional({ description: 'Date or date-time (ISO 8601 extended, e.g. 2026-11-28T12:00:00Z); events at or after' })
+  @ApiPropertyOptional({ description: 'Date or date-time (ISO 8601 extended, e.g. 2026-11-28T12:00:00Z); events at or after', example: '2026-11-28T00:00:00Z' })
   @OptionalField()
   @IsString()
   @Matches(ISO_DATE_TIME, { message: 'since must be an ISO 8601 date or date-time such as 2026-11-28T12:00:00Z' })
   since?: string;
 
-  @ApiPropertyOptional({ description: 'Date or date-time (ISO 8601 extended); events before' })
+  @ApiPropertyOptional({ description: 'Date or date-time (ISO 8601 extended); events before', example: '2026-11-29' })
   @OptionalField()
   @IsString()
   @Matches(ISO_DATE_TIME, { message: 'until must be an ISO 8601 date or date-time such as 2026-11-28T12:00:00Z' })
@@ -66,18 +66,18 @@ export class AuditQueryDto extends ListQueryDto {
 }
 
 export class AuditEventDto {
-  @ApiProperty() id!: string;
-  @ApiProperty() occurred_at!: string;
-  @ApiProperty() action!: string;
-  @ApiProperty() outcome!: string;
-  @ApiProperty({ type: String, nullable: true }) actor_kind!: string | null;
-  @ApiProperty({ type: String, nullable: true }) actor_id!: string | null;
-  @ApiProperty({ type: String, nullable: true }) actor_name!: string | null;
-  @ApiProperty({ type: String, nullable: true }) target_type!: string | null;
-  @ApiProperty({ type: String, nullable: true }) target_id!: string | null;
-  @ApiProperty({ type: String, nullable: true }) ip!: string | null;
-  @ApiProperty({ type: String, nullable: true }) user_agent!: string | null;
-  @ApiProperty({ type: Object, nullable: true }) details!: AuditDetails | null;
+  @ApiProperty({ description: 'Event id (UUID)', example: '3f1c2a9e-7b4d-4e8a-9c61-2d5b8f0a4e17' }) id!: string;
+  @ApiProperty({ description: 'When it happened (ISO 8601)', example: '2026-11-28T12:00:00.000Z' }) occurred_at!: string;
+  @ApiProperty({ description: 'Event name', example: 'login.failure' }) action!: string;
+  @ApiProperty({ description: 'success or failure', example: 'failure' }) outcome!: string;
+  @ApiProperty({ type: String, nullable: true, description: 'user or service_account; null when nobody was authenticated', example: 'user' }) actor_kind!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Id of the principal that acted', example: '3f1c2a9e-7b4d-4e8a-9c61-2d5b8f0a4e17' }) actor_id!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Its username or name at the time', example: 'alice' }) actor_name!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'What was acted on', example: 'user' }) target_type!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Id of what was acted on', example: '3f1c2a9e-7b4d-4e8a-9c61-2d5b8f0a4e17' }) target_id!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Client address', example: '203.0.113.7' }) ip!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Client user agent', example: 'curl/8.5.0' }) user_agent!: string | null;
+  @ApiProperty({ type: Object, nullable: true, description: 'Event-specific facts; never a secret', example: { method: 'password' } }) details!: AuditDetails | null;
 }
 
 export class AuditListDto {

@@ -37,32 +37,32 @@ import { FabricAuthError } from '../tokens/fabric-auth.error.js';
 import { StorageErrorsInterceptor } from '../common/storage-errors.interceptor.js';
 
 export class TokenResponseDto {
-  @ApiProperty() access_token!: string;
-  @ApiProperty({ example: 'bearer' }) token_type!: 'bearer';
-  @ApiProperty({ description: 'Seconds until the access token expires' }) expires_in!: number;
-  @ApiPropertyOptional({ description: 'Absent for client credentials' }) refresh_token?: string;
-  @ApiPropertyOptional({ description: 'Client credentials: the permissions granted, space-separated' }) scope?: string;
+  @ApiProperty({ description: 'Signed JWT to send as Authorization: Bearer', example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIzZjFjIn0.c2lnbmF0dXJl' }) access_token!: string;
+  @ApiProperty({ example: 'bearer', description: 'Always bearer' }) token_type!: 'bearer';
+  @ApiProperty({ description: 'Seconds until the access token expires', example: 900 }) expires_in!: number;
+  @ApiPropertyOptional({ description: 'Single use: each refresh returns a new one, and reusing an old one revokes the session. Absent for client credentials', example: '7d4c2f0e-1b9a-4c3e-8f21-6a5d0b7e9c13.kQ3vN8xZ2mR5tW9yB1cF4hJ7lP0sD6gA.Xb2Yc4Zd' }) refresh_token?: string;
+  @ApiPropertyOptional({ description: 'Client credentials: the permissions granted, space-separated', example: 'reports:read' }) scope?: string;
 }
 
 export class TokenManagementRequestDto {
-  @ApiProperty({ description: 'An access token or a refresh token' }) token!: string;
-  @ApiPropertyOptional({ enum: ['access_token', 'refresh_token'], description: 'Where to look first' }) token_type_hint?: string;
+  @ApiProperty({ description: 'An access token or a refresh token', example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIzZjFjIn0.c2lnbmF0dXJl' }) token!: string;
+  @ApiPropertyOptional({ enum: ['access_token', 'refresh_token'], description: 'Where to look first', example: 'access_token' }) token_type_hint?: string;
 }
 
 export class OAuthErrorDto {
-  @ApiProperty({ enum: ['invalid_request', 'invalid_grant', 'unsupported_grant_type'] }) error!: string;
-  @ApiProperty() error_description!: string;
+  @ApiProperty({ enum: ['invalid_request', 'invalid_grant', 'unsupported_grant_type'], description: 'RFC 6749 §5.2 error code', example: 'invalid_grant' }) error!: string;
+  @ApiProperty({ description: 'What was wrong, for a developer', example: 'Invalid username or password' }) error_description!: string;
 }
 
 export class PrincipalDto {
-  @ApiProperty({ enum: ['user', 'service_account', 'external'] }) kind!: string;
-  @ApiProperty() id!: string;
-  @ApiProperty() username!: string;
-  @ApiProperty({ nullable: true, type: String }) email!: string | null;
-  @ApiProperty({ type: [String] }) roles!: string[];
-  @ApiProperty({ type: [String] }) permissions!: string[];
-  @ApiProperty() is_system_admin!: boolean;
-  @ApiProperty({ enum: ['jwt', 'api_key', 'cookie'] }) auth_method!: string;
+  @ApiProperty({ enum: ['user', 'service_account', 'external'], description: 'A person, a service account, or a principal of a trusted external issuer', example: 'user' }) kind!: string;
+  @ApiProperty({ description: 'User or service-account id (UUID)', example: '3f1c2a9e-7b4d-4e8a-9c61-2d5b8f0a4e17' }) id!: string;
+  @ApiProperty({ description: 'Username, or the service account\'s name', example: 'alice' }) username!: string;
+  @ApiProperty({ nullable: true, type: String, description: 'Email address; null for a service account', example: 'alice@example.com' }) email!: string | null;
+  @ApiProperty({ type: [String], description: 'Names of the roles held', example: ['viewer'] }) roles!: string[];
+  @ApiProperty({ type: [String], description: 'Effective permissions, sorted (for an API key: its scopes within the owner\'s)', example: ['reports:read', 'users:list', 'users:read'] }) permissions!: string[];
+  @ApiProperty({ description: 'The system admin passes every permission check', example: false }) is_system_admin!: boolean;
+  @ApiProperty({ enum: ['jwt', 'api_key', 'cookie'], description: 'The credential of this request', example: 'jwt' }) auth_method!: string;
 }
 
 /** The system admin passes every check, so it is shown holding every registered permission. */

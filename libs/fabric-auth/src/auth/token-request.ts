@@ -4,21 +4,21 @@ import { OAuthError } from './oauth-error.js';
 
 /** Body of `POST /auth/token`, form-encoded or JSON (documentation; parsed by `parseTokenRequest`). */
 export class TokenRequestDto {
-  @ApiProperty({ enum: ['password', 'refresh_token', 'client_credentials'] })
+  @ApiProperty({ enum: ['password', 'refresh_token', 'client_credentials'], description: 'password to log in, refresh_token to renew a session, client_credentials for a service account', example: 'password' })
   grant_type!: string;
-  @ApiPropertyOptional({ description: 'grant_type=password' })
+  @ApiPropertyOptional({ description: 'grant_type=password', example: 'alice' })
   username?: string;
-  @ApiPropertyOptional({ description: 'grant_type=password', format: 'password' })
+  @ApiPropertyOptional({ description: 'grant_type=password', format: 'password', example: 'Corr3ct-horse-battery' })
   password?: string;
-  @ApiPropertyOptional({ description: 'grant_type=refresh_token; may come from the refresh_token cookie instead' })
+  @ApiPropertyOptional({ description: 'grant_type=refresh_token; may come from the refresh_token cookie instead', example: '7d4c2f0e-1b9a-4c3e-8f21-6a5d0b7e9c13.kQ3vN8xZ2mR5tW9yB1cF4hJ7lP0sD6gA.Xb2Yc4Zd' })
   refresh_token?: string;
-  @ApiPropertyOptional({ description: 'Also set the access_token, refresh_token and csrf_token cookies' })
+  @ApiPropertyOptional({ description: 'Also set the access_token, refresh_token and csrf_token cookies', example: false })
   set_cookies?: boolean;
-  @ApiPropertyOptional({ description: 'grant_type=client_credentials: permissions to narrow the token to (space-separated); ignored otherwise' })
+  @ApiPropertyOptional({ description: 'grant_type=client_credentials: permissions to narrow the token to (space-separated); ignored otherwise', example: '' })
   scope?: string;
-  @ApiPropertyOptional({ description: 'grant_type=client_credentials: the service account id or name (or HTTP Basic); ignored otherwise' })
+  @ApiPropertyOptional({ description: 'grant_type=client_credentials: the service account id or name (or HTTP Basic); ignored otherwise', example: 'reporting-bot' })
   client_id?: string;
-  @ApiPropertyOptional({ description: 'grant_type=client_credentials: one of its API keys (or HTTP Basic)', format: 'password' })
+  @ApiPropertyOptional({ description: 'grant_type=client_credentials: one of its API keys (or HTTP Basic)', format: 'password', example: 'fab_live_3f1c2a9e' })
   client_secret?: string;
 }
 

@@ -7,18 +7,18 @@ const NAME = /^[a-z0-9][a-z0-9_.-]{1,99}$/;
 const ROLE_NAME = /^[a-z][a-z0-9_.-]{0,63}$/;
 
 export class CreateServiceAccountDto {
-  @ApiProperty({ example: 'data-pipeline' })
+  @ApiProperty({ example: 'data-pipeline', description: 'Unique name of the account' })
   @IsString()
   @Matches(NAME, { message: 'name must be 2–100 lowercase letters, digits, . _ -' })
   name!: string;
 
-  @ApiPropertyOptional({ example: 'nightly ETL job' })
+  @ApiPropertyOptional({ example: 'nightly ETL job', description: 'What the account is for' })
   @OptionalField()
   @IsString()
   @MaxLength(500)
   description?: string;
 
-  @ApiPropertyOptional({ type: [String] })
+  @ApiPropertyOptional({ type: [String], description: 'Role names; only roles whose permissions you hold', example: ['auditor'] })
   @OptionalField()
   @IsArray()
   @ArrayMaxSize(50)
@@ -30,19 +30,19 @@ export class CreateServiceAccountDto {
 export class UpdateServiceAccountDto extends PartialType(CreateServiceAccountDto, { skipNullProperties: false }) {}
 
 export class ListServiceAccountsQueryDto extends ListQueryDto {
-  @ApiPropertyOptional({ enum: ['true', 'false'] })
+  @ApiPropertyOptional({ enum: ['true', 'false'], description: 'Only active (true) or deactivated (false) accounts', example: 'true' })
   @OptionalField()
   @IsIn(['true', 'false'], { message: 'is_active must be true or false' })
   is_active?: 'true' | 'false';
 }
 
 export class ServiceAccountDto {
-  @ApiProperty() id!: string;
-  @ApiProperty() name!: string;
-  @ApiProperty({ type: String, nullable: true }) description!: string | null;
-  @ApiProperty() is_active!: boolean;
-  @ApiProperty({ type: [String] }) roles!: string[];
-  @ApiProperty() created_at!: string;
+  @ApiProperty({ description: 'Service account id (UUID)', example: '3f1c2a9e-7b4d-4e8a-9c61-2d5b8f0a4e17' }) id!: string;
+  @ApiProperty({ description: 'Unique name', example: 'data-pipeline' }) name!: string;
+  @ApiProperty({ type: String, nullable: true, description: 'What the account is for', example: 'nightly ETL job' }) description!: string | null;
+  @ApiProperty({ description: 'false once deactivated: its keys are refused', example: true }) is_active!: boolean;
+  @ApiProperty({ type: [String], description: 'Names of the roles assigned', example: ['auditor'] }) roles!: string[];
+  @ApiProperty({ description: 'When the account was created (ISO 8601)', example: '2026-11-28T12:00:00.000Z' }) created_at!: string;
 }
 
 export class ServiceAccountListDto {
