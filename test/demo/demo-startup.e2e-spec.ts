@@ -99,13 +99,13 @@ describe('the demo app as `npm start` runs it', () => {
     } finally {
       await demo.stop();
     }
-  });
+  }, 90_000);
 
   it('refuses an unknown HTTP_ADAPTER', async () => {
     const { code, output } = await runDemoExpectingFailure({ DATA_DIR: join(dir, 'refused'), HTTP_ADAPTER: 'koa' });
     expect(code).not.toBe(0);
     expect(output).toContain('HTTP_ADAPTER: "koa" is not express or fastify');
-  });
+  }, 90_000);
 
   it.each([
     ['a short secret', { FABRIC_AUTH__SECRET_KEY: 'short' }, 'auth.secret_key: must be at least 32 characters'],
