@@ -5,7 +5,7 @@ import { FABRIC_AUTH_ENTITIES, FabricAuthModule, fabricAuthMigrations, setFabric
 import { Column, DataSource, type DataSourceOptions, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DatabaseChoice } from '../../apps/demo/src/demo-config.js';
-import { DATABASES, scratchDatabase, type ScratchDatabase, startTestApp, type TestApp, TEST_OPTIONS } from '../support/test-app.js';
+import { DATABASE_KINDS, scratchDatabase, type ScratchDatabase, startTestApp, type TestApp, TEST_OPTIONS } from '../support/test-app.js';
 
 // A host app that already owns the names the library uses unprefixed, down to an index name.
 @Entity('users')
@@ -48,7 +48,8 @@ async function createAppSchema(choice: DatabaseChoice): Promise<void> {
   await ds.destroy();
 }
 
-describe.each(DATABASES)('table prefix on %s, beside an app that has users, sessions, roles and audit_events', (kind) => {
+// Storage only: the HTTP adapter changes nothing here, so this suite runs per database, not per adapter.
+describe.each(DATABASE_KINDS)('table prefix on %s, beside an app that has users, sessions, roles and audit_events', (kind) => {
   let db: ScratchDatabase | undefined;
   let dataSource: DataSource | undefined;
   let app: TestApp | undefined;
