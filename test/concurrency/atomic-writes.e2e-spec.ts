@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OidcAccounts } from '../../libs/fabric-auth/src/oidc/oidc-accounts.service.js';
 import type { OidcProvider } from '../../libs/fabric-auth/src/oidc/oidc-clients.js';
-import { API, DATABASES, type DatabaseKind, startTestApp, type TestApp } from '../support/test-app.js';
+import { API, DATABASES, type DatabaseKind, databaseOf, startTestApp, type TestApp } from '../support/test-app.js';
 
 /**
  * A trigger, created by the test, that makes one INSERT of the operation fail: the writes
@@ -27,7 +27,7 @@ describe.each(DATABASES)('multi-row operations are atomic on %s', (kind) => {
   let t: TestApp;
   let admin: string;
   let drop: string | undefined;
-  const p = (n: number) => (kind === 'postgres' ? `$${n}` : '?');
+  const p = (n: number) => (databaseOf(kind) === 'postgres' ? `$${n}` : '?');
 
   beforeAll(async () => {
     t = await startTestApp(kind);
@@ -42,7 +42,7 @@ describe.each(DATABASES)('multi-row operations are atomic on %s', (kind) => {
   });
 
   async function inject(table: string, condition?: string): Promise<void> {
-    const trigger = failingInsert(kind, table, condition);
+    const trigger = failingInsert(databaseOf(kind), table, condition);
     for (const statement of trigger.create) await t.dataSource.query(statement);
     drop = trigger.drop;
   }
@@ -178,7 +178,7 @@ describe.each(DATABASES)('multi-row operations are atomic on %s', (kind) => {
       }
       const refused = await locked.http.post(`${API}/auth/token`).send({ grant_type: 'password', username: user.username, password });
       expect(refused.status).toBe(400);
-      const trigger = failingInsert(kind, 'audit_events', `NEW.action = 'user.unlock'`);
+      const trigger = failingInsert(databaseOf(kind), 'audit_events', `NEW.action = 'user.unlock'`);
       for (const statement of trigger.create) await locked.dataSource.query(statement);
       const lockedAdmin = await locked.adminToken();
       expect((await locked.http.post(`${API}/users/${user.username}/unlock`).set(bearer(lockedAdmin))).status).toBeGreaterThanOrEqual(500);

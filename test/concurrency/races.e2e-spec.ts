@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API, DATABASES, startTestApp, type TestApp } from '../support/test-app.js';
+import { API, DATABASES, databaseOf, startTestApp, type TestApp } from '../support/test-app.js';
 
 const SETS = [['viewer'], ['auditor'], ['viewer', 'auditor'], ['user_admin'], ['role_admin', 'auditor']];
 const asKey = (roles: readonly string[]) => [...roles].sort().join(',');
@@ -19,7 +19,7 @@ describe.each(DATABASES)('races on %s', (kind) => {
 
   async function storedRolesOfUser(userId: string): Promise<string[]> {
     const rows: Array<{ name: string }> = await t.dataSource.query(
-      `SELECT r.name FROM role_assignments ra JOIN roles r ON r.id = ra.role_id WHERE ra.user_id = ${kind === 'postgres' ? '$1' : '?'}`,
+      `SELECT r.name FROM role_assignments ra JOIN roles r ON r.id = ra.role_id WHERE ra.user_id = ${databaseOf(kind) === 'postgres' ? '$1' : '?'}`,
       [userId],
     );
     return rows.map((r) => r.name).sort();
@@ -62,7 +62,7 @@ describe.each(DATABASES)('races on %s', (kind) => {
       const shown = await t.http.get(`${API}/service-accounts/${created.body.id}`).auth(admin, { type: 'bearer' });
       expect(sets.map(asKey)).toContain(asKey(shown.body.roles));
       const rows: Array<{ n: number | string }> = await t.dataSource.query(
-        `SELECT count(*) AS n FROM role_assignments WHERE service_account_id = ${kind === 'postgres' ? '$1' : '?'}`,
+        `SELECT count(*) AS n FROM role_assignments WHERE service_account_id = ${databaseOf(kind) === 'postgres' ? '$1' : '?'}`,
         [created.body.id],
       );
       expect(Number(rows[0]!.n)).toBe(shown.body.roles.length);
