@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API, DATABASES, startTestApp, type TestApp } from '../support/test-app.js';
+import { API, DATABASES, databaseOf, startTestApp, type TestApp } from '../support/test-app.js';
 
 interface SqliteConnection {
   pragma(source: string): unknown;
@@ -35,7 +35,7 @@ describe.each(DATABASES)('the revocation log on %s', (kind) => {
     const { user, password } = await t.createUser();
     const tokens = await t.login(user.username, password);
     expect((await me(tokens.access_token)).status).toBe(200);
-    const [row] = await t.dataSource.query(`SELECT id FROM sessions WHERE user_id = ${kind === 'postgres' ? '$1' : '?'} ORDER BY created_at DESC`, [user.id]);
+    const [row] = await t.dataSource.query(`SELECT id FROM sessions WHERE user_id = ${databaseOf(kind) === 'postgres' ? '$1' : '?'} ORDER BY created_at DESC`, [user.id]);
     return { token: tokens.access_token, sessionId: row.id as string };
   }
 
@@ -52,7 +52,7 @@ describe.each(DATABASES)('the revocation log on %s', (kind) => {
 
   it('a session revoked and logged elsewhere, with no broadcast, is refused within 2 s', async () => {
     const { token, sessionId } = await cachedSession();
-    if (kind === 'postgres') {
+    if (databaseOf(kind) === 'postgres') {
       const client = new pg.Client({ connectionString: options().url });
       await client.connect();
       try {
@@ -79,7 +79,7 @@ describe.each(DATABASES)('the revocation log on %s', (kind) => {
   it('a logout writes its log row in the same transaction as the session change', async () => {
     const { token, sessionId } = await cachedSession();
     expect((await t.http.post(`${API}/auth/logout`).auth(token, { type: 'bearer' })).status).toBe(204);
-    const rows = await t.dataSource.query(`SELECT kind FROM revocations WHERE subject = ${kind === 'postgres' ? '$1' : '?'}`, [sessionId]);
+    const rows = await t.dataSource.query(`SELECT kind FROM revocations WHERE subject = ${databaseOf(kind) === 'postgres' ? '$1' : '?'}`, [sessionId]);
     expect(rows).toEqual([{ kind: 'session' }]);
     expect((await me(token)).status).toBe(401);
   });
