@@ -132,18 +132,13 @@ export async function startTestApp(
     port?: number;
     /** Runs on the scratch database before the app starts (e.g. to create the host app's own tables). */
     prepare?: (database: DatabaseChoice) => Promise<void>;
-<<<<<<< HEAD
     /** A database another test app already uses (a second instance); the caller drops it. */
     sharedDatabase?: ScratchDatabase;
-  } = {},
-): Promise<TestApp> {
-  const database = settings.sharedDatabase ?? (await scratchDatabase(target));
-  if (!settings.sharedDatabase) await settings.prepare?.(database.choice);
-=======
     /** Host-app controllers served beside the demo's. */
     controllers?: Type[];
   } = {},
 ): Promise<TestApp> {
+  if (settings.sharedDatabase) return startOn(settings.sharedDatabase, target, settings);
   const database = await scratchDatabase(target);
   try {
     await settings.prepare?.(database.choice);
@@ -159,7 +154,6 @@ async function startOn(
   target: TestTarget | DatabaseKind,
   settings: Parameters<typeof startTestApp>[1] & object,
 ): Promise<TestApp> {
->>>>>>> Composition: AuthGuard('fabric-jwt'|'fabric-api-key'|'fabric-cookie'|'fabric-oidc') feeds @CurrentPrincipal(), @RequirePermission() brings FabricGuard so it is enforced on any guard path (or none), and a route naming an unregistered permission stops startup
   const clock = new TestClock();
   const notifications: FabricNotification[] = [];
   const options = resolveFabricAuthOptions({ ...TEST_OPTIONS, ...settings.options });

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startResourceOp, type ResourceOp } from '../support/oidc/resource-op.js';
-import { API, DATABASES, startTestApp, TEST_OPTIONS, type TestApp } from '../support/test-app.js';
+import { API, DATABASES, databaseOf, startTestApp, TEST_OPTIONS, type TestApp } from '../support/test-app.js';
 
 const b64 = (v: string | Buffer) => Buffer.from(v).toString('base64url');
 const AUDIENCE = 'https://reports.api.test';
@@ -136,7 +136,7 @@ describe.each(DATABASES)('resource-server mode against a real oidc-provider on %
     expect((await me(unlinked)).status).toBe(401);
     const { user } = await t.createUser({ roles: ['auditor'] });
     await t.dataSource.query(
-      kind === 'postgres'
+      databaseOf(kind) === 'postgres'
         ? 'INSERT INTO user_identities (id, user_id, provider, issuer, subject, email, created_at) VALUES ($1, $2, $3, $4, $5, NULL, now())'
         : "INSERT INTO user_identities (id, user_id, provider, issuer, subject, email, created_at) VALUES (?, ?, ?, ?, ?, NULL, datetime('now'))",
       [randomUUID(), user.id, 'corp', linkedOp.issuer, 'linked-job'],

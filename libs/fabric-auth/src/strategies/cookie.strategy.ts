@@ -4,7 +4,6 @@ import type { Request } from 'express';
 import { Strategy as PassportJwtStrategy, type StrategyOptionsWithRequest } from 'passport-jwt';
 import { cookieValue, headerValue, type HttpRequestLike, isCrossSiteRequest } from '../common/request-info.js';
 import { ACCESS_TOKEN_COOKIE, CSRF_HEADER, CSRF_TOKEN_COOKIE, FABRIC_COOKIE_STRATEGY } from '../fabric-auth.constants.js';
-import { issuedByStrategy } from '../principal/current-principal.decorator.js';
 import type { Principal } from '../principal/principal.js';
 import { AccessTokenPrincipals } from '../principal/access-token-principals.js';
 import { FabricAuthError } from '../tokens/fabric-auth.error.js';
@@ -28,7 +27,6 @@ export class FabricCookieStrategy extends PassportStrategy(PassportJwtStrategy, 
     super({ jwtFromRequest: cookieToken, secretOrKey: tokens.jwtKey as unknown as string, passReqToCallback: true } satisfies StrategyOptionsWithRequest);
   }
 
-<<<<<<< HEAD
   /** Verifies through `TokenService`, as FabricGuard does (see FabricJwtStrategy). */
   override authenticate(request: Request): void {
     const token = cookieToken(request);
@@ -39,18 +37,6 @@ export class FabricCookieStrategy extends PassportStrategy(PassportJwtStrategy, 
   /** Passport-jwt's verify callback; unused, since `authenticate` verifies the token itself. */
   validate(): false {
     return false;
-=======
-  async validate(request: HttpRequestLike, payload: unknown): Promise<Principal | false> {
-    try {
-      return issuedByStrategy(await this.resolve(request, this.verifiedClaims(payload)));
-    } catch (error) {
-      if (error instanceof FabricAuthError) {
-        if (error.failure === 'csrf') throw new ForbiddenException('Missing or invalid CSRF token');
-        return false;
-      }
-      throw error;
-    }
->>>>>>> Composition: AuthGuard('fabric-jwt'|'fabric-api-key'|'fabric-cookie'|'fabric-oidc') feeds @CurrentPrincipal(), @RequirePermission() brings FabricGuard so it is enforced on any guard path (or none), and a route naming an unregistered permission stops startup
   }
 
   authenticateCookie(request: HttpRequestLike, token: string): Principal | Promise<Principal> {

@@ -3,7 +3,6 @@ import type { Request } from 'express';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy as PassportJwtStrategy, type StrategyOptionsWithoutRequest } from 'passport-jwt';
 import { FABRIC_JWT_STRATEGY } from '../fabric-auth.constants.js';
-import { issuedByStrategy } from '../principal/current-principal.decorator.js';
 import type { Principal } from '../principal/principal.js';
 import { AccessTokenPrincipals } from '../principal/access-token-principals.js';
 import { TokenService } from '../tokens/token.service.js';
@@ -27,24 +26,10 @@ export class FabricJwtStrategy extends PassportStrategy(PassportJwtStrategy, FAB
     super({ jwtFromRequest: FabricJwtStrategy.fromHeader, secretOrKey: tokens.jwtKey as unknown as string } satisfies StrategyOptionsWithoutRequest);
   }
 
-<<<<<<< HEAD
   override authenticate(request: Request): void {
     const token = FabricJwtStrategy.fromHeader(request);
     if (!token) return this.fail('Bearer', 401);
     settlePassport(this, () => this.authenticateBearer(token));
-=======
-  /** Passport's verify callback: false (→ 401) for any refused credential. */
-  async validate(payload: unknown): Promise<Principal | false> {
-    try {
-      return issuedByStrategy(await this.principals.forAccessClaims(this.verifiedClaims(payload), 'jwt'));
-    } catch (error) {
-      if (error instanceof FabricAuthError) {
-        if (error.failure === 'csrf') throw new ForbiddenException('Missing or invalid CSRF token');
-        return false;
-      }
-      throw error;
-    }
->>>>>>> Composition: AuthGuard('fabric-jwt'|'fabric-api-key'|'fabric-cookie'|'fabric-oidc') feeds @CurrentPrincipal(), @RequirePermission() brings FabricGuard so it is enforced on any guard path (or none), and a route naming an unregistered permission stops startup
   }
 
   /** Passport-jwt's verify callback; unused, since `authenticate` verifies the token itself. */

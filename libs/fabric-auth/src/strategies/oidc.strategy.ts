@@ -72,7 +72,7 @@ class OidcPassportStrategy extends passport.Strategy {
 @Injectable()
 export class FabricOidcStrategy extends PassportStrategy(OidcPassportStrategy, FABRIC_OIDC_STRATEGY) {
   constructor(logins: OidcLoginService, tokens: TokenService, principals: PrincipalService) {
-    super(logins, (result: OidcLoginResult) => principals.forAccessClaims(tokens.verifyAccessToken(result.tokens.accessToken), 'cookie'));
+    super(logins, async (result: OidcLoginResult) => principals.forAccessClaims(await tokens.verifyAccessToken(result.tokens.accessToken), 'cookie'));
   }
 
   /** Override to choose what `req.user` becomes; by default the login's result. */

@@ -1,4 +1,5 @@
 import { ForbiddenException } from '@nestjs/common';
+import { issuedByStrategy } from '../principal/current-principal.decorator.js';
 import type { Principal } from '../principal/principal.js';
 import { FabricAuthError } from '../tokens/fabric-auth.error.js';
 
@@ -10,13 +11,14 @@ interface PassportOutcomes {
 
 /**
  * Ends a Passport `authenticate` call with what FabricGuard would have answered: a refused
- * credential fails (401), a CSRF failure is a 403, anything else is an error.
+ * credential fails (401), a CSRF failure is a 403, anything else is an error. The principal is
+ * marked as ours so `@CurrentPrincipal()` takes it from `request.user`.
  */
 export function settlePassport(strategy: PassportOutcomes, resolve: () => Principal | Promise<Principal>): void {
   Promise.resolve()
     .then(resolve)
     .then(
-      (principal) => strategy.success(principal),
+      (principal) => strategy.success(issuedByStrategy(principal)),
       (error: unknown) => {
         if (!(error instanceof FabricAuthError)) return strategy.error(error as Error);
         if (error.failure === 'csrf') return strategy.error(new ForbiddenException('Missing or invalid CSRF token'));
