@@ -1,14 +1,15 @@
 import { Controller, Get, HttpCode, HttpStatus, Post, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FabricGuard } from '../authz/fabric.guard.js';
 import { RequirePermission } from '../authz/require-permission.decorator.js';
+import { ApiFabricAuth } from '../common/api-docs.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { CurrentPrincipal } from '../principal/current-principal.decorator.js';
 import type { Principal } from '../principal/principal.js';
 import { type SigningKeyInfo, SigningKeysService } from './signing-keys.service.js';
 
 @ApiTags('signing-keys')
-@ApiBearerAuth()
+@ApiFabricAuth()
 @Controller('signing-keys')
 @UseGuards(FabricGuard)
 export class SigningKeysController {
@@ -16,7 +17,7 @@ export class SigningKeysController {
 
   @Get()
   @RequirePermission('signing_keys:manage')
-  @ApiOperation({ summary: 'Keys that sign or still verify access tokens (no private parts)' })
+  @ApiOperation({ summary: 'Keys that sign or still verify access tokens (no private parts)', description: 'Each key with its kid, algorithm, whether it signs now, and when it retires. Needs signing_keys:manage.' })
   async list(): Promise<{ items: SigningKeyInfo[] }> {
     return { items: await this.signingKeys.list() };
   }
@@ -24,7 +25,7 @@ export class SigningKeysController {
   @Post('rotate')
   @HttpCode(HttpStatus.OK)
   @RequirePermission('signing_keys:manage')
-  @ApiOperation({ summary: 'A new key signs from now on; the old ones verify until their tokens have expired' })
+  @ApiOperation({ summary: 'A new key signs from now on; the old ones verify until their tokens have expired', description: 'Generates a key kept in the database (private part encrypted), makes it the signing key on every instance, and schedules the previous ones to retire once the tokens they signed have expired. Needs signing_keys:manage.' })
   @ApiOkResponse({ description: 'The new signing key' })
   @ApiConflictResponse({ description: 'HS256, or keys from configuration: nothing to rotate here' })
   rotate(@CurrentPrincipal() principal: Principal, @Req() request: HttpRequestLike): Promise<SigningKeyInfo> {

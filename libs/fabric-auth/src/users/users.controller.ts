@@ -108,7 +108,7 @@ export class UsersController {
   @Post(':username/activation')
   @HttpCode(HttpStatus.ACCEPTED)
   @RequirePermission('users:modify')
-  @ApiOperation({ summary: 'Send a new activation link to an account that has no password yet (users:modify)' })
+  @ApiOperation({ summary: 'Send a new activation link to an account that has no password yet (users:modify)', description: 'Ends any earlier activation link and sends a new one through the notifier. 409 when the account already has a password or is deactivated; the account ceiling applies.' })
   @ApiAcceptedResponse()
   @ApiConflictResponse({ description: 'Already activated, or deactivated' })
   async resendActivation(@Param('username') username: string, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<void> {
