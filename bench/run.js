@@ -11,6 +11,50 @@ import { runKeyListing } from './key-listing.js';
 import { runScale } from './scale.js';
 import { ADMIN_PASSWORD, latency, login, measure, median, ROUNDS, SECONDS, CONNECTIONS, startDemo } from './support.js';
 
+/**
+ * SEC-80: latency of one user's password login, idle and while another user fires 24
+ * parallel wrong `current_password` guesses without pause (lockout raised out of the way,
+ * so only the per-account bcrypt lane bounds them). Target: ≤ 2× idle.
+ */
+async function secretCheckStorm(base) {
+  const { token } = await login(base, false);
+  const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const other = { username: 'bench-other', password: 'Bench-other-passw0rd' };
+  const created = await fetch(`${base}/api/v1/users`, { method: 'POST', headers: auth, body: JSON.stringify({ ...other, email: 'bench-other@example.test' }) });
+  if (created.status !== 201) throw new Error(`user creation failed: ${created.status}`);
+  const timedLogin = async () => {
+    const started = performance.now();
+    const res = await fetch(`${base}/api/v1/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ grant_type: 'password', ...other }),
+    });
+    if (res.status !== 200) throw new Error(`login failed: ${res.status}`);
+    return performance.now() - started;
+  };
+  const sample = async (n) => {
+    const times = [];
+    for (let i = 0; i < n; i++) times.push(await timedLogin());
+    return median(times);
+  };
+  await sample(3);
+  const idle = await sample(15);
+  let running = true;
+  let guesses = 0;
+  const guesser = async () => {
+    while (running) {
+      await fetch(`${base}/api/v1/users/admin/password`, { method: 'POST', headers: auth, body: JSON.stringify({ current_password: 'Wrong-guess-123', new_password: 'Never-set-pass-1' }) });
+      guesses++;
+    }
+  };
+  const storm = Array.from({ length: 24 }, guesser);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const busy = await sample(15);
+  running = false;
+  await Promise.all(storm);
+  return { idle, busy, guesses };
+}
+
 /** p99 of /auth/me alone, then while 16 connections log in as fast as they can. */
 async function loginStorm(base, token) {
   const me = `${base}/api/v1/auth/me`;
@@ -68,6 +112,17 @@ try {
 } finally {
   child.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
+}
+
+const secretDir = mkdtempSync(join(tmpdir(), 'fabric-bench-secret-'));
+const secretChecks = await startDemo(secretDir, { FABRIC_AUTH__LOCKOUT_THRESHOLD: '1000', FABRIC_AUTH__LOCKOUT_ACCOUNT_THRESHOLD: '0' });
+try {
+  const { idle, busy, guesses } = await secretCheckStorm(secretChecks.base);
+  console.log(`\nAnother user's password login, median of 15: idle ${idle.toFixed(0)} ms, while one user sends 24 parallel wrong current_password ` +
+    `guesses ${busy.toFixed(0)} ms (${guesses} guesses) → ${(busy / idle).toFixed(2)}× (SEC-80 target ≤ 2×)`);
+} finally {
+  secretChecks.child.kill('SIGTERM');
+  rmSync(secretDir, { recursive: true, force: true });
 }
 
 // Listing, credentials and logins with BENCH_SCALE rows (bench/scale.js).

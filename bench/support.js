@@ -32,6 +32,8 @@ export async function startDemo(dir, extraEnv = {}) {
       FABRIC_AUTH__SYSTEM_ADMIN_PASSWORD: ADMIN_PASSWORD,
       // The login storm below is the point, not something to throttle.
       FABRIC_SERVER__RATE_LIMITS: 'false',
+      // The routes compared, among them a guard that skips revocation: the demo mounts them only on request (SEC-89).
+      DEMO_BENCH_ROUTES: '1',
       ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'inherit'],

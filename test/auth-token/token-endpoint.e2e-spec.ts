@@ -19,7 +19,7 @@ describe.each(DATABASES)('POST /auth/token on %s', (kind) => {
       expect(res.status).toBe(200);
       expect(res.headers['cache-control']).toBe('no-store');
       expect(res.headers.pragma).toBe('no-cache');
-      expect(Object.keys(res.body).sort()).toEqual(['access_token', 'expires_in', 'refresh_token', 'token_type']);
+      expect(Object.keys(res.body).sort()).toEqual(['access_token', 'device_token', 'expires_in', 'refresh_token', 'token_type']);
       expect(res.body.token_type).toBe('bearer');
       expect(res.body.expires_in).toBe(900);
       const claims = decodePayload(res.body.access_token);

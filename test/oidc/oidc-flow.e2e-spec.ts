@@ -23,6 +23,11 @@ const OPEN_REDIRECTS = [
   '/\t/evil.example',
   'http://[',
   '',
+  // Collapsed by the URL parser into `//evil.example` (SEC-90).
+  '/.//evil.example/',
+  '/x/..//evil.example/',
+  '/%2e//evil.example/',
+  '/%2E%2E//evil.example/',
 ];
 
 describe.each(DATABASES)('OIDC single sign-on against a real OpenID Provider on %s', (kind) => {

@@ -39,7 +39,7 @@ export class DemoAppModule {
         TypeOrmModule.forRoot(typeOrmOptions(config.database)),
         fabric,
       ],
-      controllers: [PingController, ReportsController, DemoPageController, BenchController],
+      controllers: [PingController, ReportsController, DemoPageController, ...(config.benchRoutes ? [BenchController] : [])],
     };
   }
 }

@@ -14,6 +14,11 @@ export interface DemoConfig {
   generatedAdminPassword?: string;
   /** Loud notes about development-only defaults that were filled in. */
   devNotices: string[];
+  /**
+   * Mount the benchmark's routes (`DEMO_BENCH_ROUTES=1`, set by `npm run bench` only): one
+   * of them skips revocation checks, so a normal start never serves it (SEC-89).
+   */
+  benchRoutes?: boolean;
 }
 
 const DEFAULT_CONFIG_FILE = 'apps/demo/config.yaml';
@@ -73,5 +78,6 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
     database: databaseFrom(env.DATABASE_URL, dataDir),
     generatedAdminPassword,
     devNotices,
+    benchRoutes: env.DEMO_BENCH_ROUTES === '1',
   };
 }

@@ -87,6 +87,9 @@ import { FabricOidcStrategy } from './strategies/oidc.strategy.js';
 import { TokenService } from './tokens/token.service.js';
 import { TrustedIssuersService } from './trusted-issuers/trusted-issuers.service.js';
 import { UserManagementService } from './users/user-management.service.js';
+import { DeviceTokens } from './limits/device-tokens.js';
+import { PasswordAttempts } from './limits/password-attempts.service.js';
+import { PrincipalNames } from './users/principal-names.js';
 import { UsersController } from './users/users.controller.js';
 import { UsersService } from './users/users.service.js';
 import { UserEntity } from './users/user.entity.js';
@@ -231,6 +234,8 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
     Revocations,
     LimitsService,
     ListPager,
+    DeviceTokens,
+    PasswordAttempts,
     PermissionRegistry,
     SigningKeysService,
     IssuerMetadataService,
@@ -247,6 +252,7 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
     UsersService,
     UserManagementService,
     AccountCeiling,
+    PrincipalNames,
     OneTimeTokensService,
     AccountRecoveryService,
     LocalAuthService,

@@ -162,8 +162,18 @@ export interface FabricAuthOptions {
   auditRetentionDays?: number;
   /** `Secure` attribute on auth cookies. Default true; set false only for local HTTP development. */
   secureCookies?: boolean;
-  /** Failed password logins of one account, within `lockoutWindow`, that lock it. Default 5; 0 disables. */
+  /**
+   * Failed password checks of one account from one client address (or one device), within
+   * `lockoutWindow`, that lock that pair. Default 5; 0 disables.
+   */
   lockoutThreshold?: number;
+  /**
+   * Failed password checks of one account from all addresses, within `lockoutWindow`, after
+   * which only clients presenting the account's device token may try its password. Default 100; 0 disables.
+   */
+  lockoutAccountThreshold?: number;
+  /** Seconds a device token (cookie `fabric_device`, or `device_token`) stays valid. Default 7776000 (90 days); 0 issues none. */
+  deviceTokenExpire?: number;
   /** Seconds over which failures are counted. Default 900. */
   lockoutWindow?: number;
   /** Seconds of the first lock; each further lock doubles it. Default 60. */
@@ -349,6 +359,8 @@ const FIELDS: FieldSpec[] = [
     check: (v) => ((v as string).length < 32 || new Set(v as string).size < 10 ? 'must be at least 32 random characters' : undefined),
   },
   { yaml: 'auth.lockout_threshold', option: 'lockoutThreshold', kind: 'int', default: 5, check: intBetween(0, 1000) },
+  { yaml: 'auth.lockout_account_threshold', option: 'lockoutAccountThreshold', kind: 'int', default: 100, check: intBetween(0, 1_000_000) },
+  { yaml: 'auth.device_token_expire', option: 'deviceTokenExpire', kind: 'int', default: 7_776_000, check: intBetween(0, 31_536_000) },
   { yaml: 'auth.lockout_window', option: 'lockoutWindow', kind: 'int', default: 900, check: intBetween(10, 86_400) },
   { yaml: 'auth.lockout_duration', option: 'lockoutDuration', kind: 'int', default: 60, check: intBetween(1, 86_400) },
   { yaml: 'auth.lockout_max_duration', option: 'lockoutMaxDuration', kind: 'int', default: 3600, check: intBetween(1, 604_800) },

@@ -53,6 +53,17 @@ export {
 export { DEFAULT_MAX_JSON_DEPTH, exceedsJsonDepth } from './http/json-depth.js';
 export { ApiFabricAuth, ErrorResponseDto, SWAGGER_SCHEMES } from './common/api-docs.js';
 export { withFabricAuthSecurity } from './http/swagger-security.js';
+export { NoStore } from './common/no-store.decorator.js';
+export {
+  DisplayName,
+  IdentityEmail,
+  IntegerField,
+  INVISIBLE_CHARACTERS,
+  MaxStoredLength,
+  NoInvisibleCharacters,
+  StoredText,
+  storedLength,
+} from './common/field-rules.js';
 export { type FabricNotification, type FabricNotifier, LoggingNotifier } from './notifications/notifier.js';
 export { FABRIC_NOTIFIER } from './fabric-auth.constants.js';
 export { OneTimeTokensService } from './one-time-tokens/one-time-tokens.service.js';

@@ -20,6 +20,7 @@ import { FabricGuard } from '../authz/fabric.guard.js';
 import { RequirePermission } from '../authz/require-permission.decorator.js';
 import { ListQueryDto } from '../common/list-query.js';
 import type { HttpRequestLike } from '../common/request-info.js';
+import { NoStore } from '../common/no-store.decorator.js';
 import { fabricValidationPipe } from '../common/validation.js';
 import { CurrentPrincipal } from '../principal/current-principal.decorator.js';
 import type { Principal } from '../principal/principal.js';
@@ -53,6 +54,7 @@ export class UserApiKeysController {
   @RequirePermission('api_keys:create')
   @ApiOperation({ summary: 'Create a scoped API key for a user (api_keys:create); the raw key is in this answer only', description: 'Scopes must be registered permissions held by the owner and by you. The key (`fab_…`) is shown once and stored only as a SHA-256 digest.' })
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
+  @NoStore()
   async create(
     @Param('username') username: string,
     @Body() dto: CreateApiKeyDto,
@@ -68,6 +70,7 @@ export class UserApiKeysController {
   @RequirePermission('api_keys:create')
   @ApiOperation({ summary: 'A new secret for the same key; the old one works for auth.api_key_reroll_grace seconds', description: 'Same id, name and scopes with a new secret, shown once; lets clients rotate without downtime.' })
   @ApiOkResponse({ type: CreatedApiKeyDto })
+  @NoStore()
   async reroll(
     @Param('username') username: string,
     @Param('id') id: string,

@@ -2,7 +2,7 @@ import { BadRequestException, Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { type FabricTransaction, FabricTransactions } from '../common/transactions.js';
-import { LimitsService } from '../limits/limits.service.js';
+import { PasswordAttempts } from '../limits/password-attempts.service.js';
 import { OneTimeTokensService } from '../one-time-tokens/one-time-tokens.service.js';
 import type { OneTimeTokenPurpose } from '../one-time-tokens/one-time-token.entity.js';
 import { PasswordHasher } from '../passwords/password-hasher.js';
@@ -24,7 +24,7 @@ export class AccountRecoveryService {
     private readonly passwords: PasswordHasher,
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
-    private readonly limits: LimitsService,
+    private readonly attempts: PasswordAttempts,
     private readonly transactions: FabricTransactions,
   ) {}
 
@@ -61,7 +61,7 @@ export class AccountRecoveryService {
         details: { sessions_revoked: revoked },
       });
     });
-    await this.limits.clearAccount(user.id).catch((error: unknown) => this.logger.warn(`lock not cleared after a reset: ${(error as Error).message}`));
+    await this.attempts.clear(user.id).catch((error: unknown) => this.logger.warn(`lock not cleared after a reset: ${(error as Error).message}`));
   }
 
   async activate(token: string, password: string, request: HttpRequestLike): Promise<void> {

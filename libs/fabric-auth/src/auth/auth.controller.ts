@@ -22,6 +22,7 @@ import { Public } from '../authz/public.decorator.js';
 import { CurrentPrincipal } from '../principal/current-principal.decorator.js';
 import type { Principal } from '../principal/principal.js';
 import { fabricValidationPipe } from '../common/validation.js';
+import { DeviceTokens } from '../limits/device-tokens.js';
 import { LimitsService } from '../limits/limits.service.js';
 import { AccountRecoveryService } from './account-recovery.service.js';
 import { AcceptedDto, ActivateDto, PasswordResetConfirmDto, PasswordResetRequestDto } from './dto/recovery.dto.js';
@@ -42,6 +43,11 @@ export class TokenResponseDto {
   @ApiProperty({ description: 'Seconds until the access token expires', example: 900 }) expires_in!: number;
   @ApiPropertyOptional({ description: 'Single use: each refresh returns a new one, and reusing an old one revokes the session. Absent for client credentials', example: '7d4c2f0e-1b9a-4c3e-8f21-6a5d0b7e9c13.kQ3vN8xZ2mR5tW9yB1cF4hJ7lP0sD6gA.Xb2Yc4Zd' }) refresh_token?: string;
   @ApiPropertyOptional({ description: 'Client credentials: the permissions granted, space-separated', example: 'reports:read' }) scope?: string;
+  @ApiPropertyOptional({
+    description: 'After a password login: send it back as `device_token` on later logins (browsers get the fabric_device cookie) to stay clear of locks set by attacks on the account',
+    example: 'd1.3f1c2a9e.7b4d.1798000000.Xb2Yc4Zd',
+  })
+  device_token?: string;
 }
 
 export class TokenManagementRequestDto {
@@ -93,6 +99,7 @@ export class AuthController {
     private readonly issuedTokens: IssuedTokensService,
     private readonly authenticator: FabricAuthenticator,
     private readonly clientCredentials: ClientCredentialsService,
+    private readonly devices: DeviceTokens,
   ) {}
 
   @Post('token')
@@ -130,14 +137,16 @@ export class AuthController {
     if (setCookies && isCrossSiteRequest(request)) throw new OAuthError('invalid_request', 'cross-site cookie session refused', 403);
     const pair: TokenPair =
       grant.grantType === 'password'
-        ? await this.passwordGrant(grant.username, grant.password, request, response)
+        ? await this.auth.passwordGrant(grant.username, grant.password, request, response, grant.deviceToken)
         : await this.auth.refreshGrant(refreshToken!, request);
     if (setCookies) this.cookies.set(response, pair);
+    if (setCookies && pair.deviceToken) this.devices.setCookie(response, pair.deviceToken);
     return {
       access_token: pair.accessToken,
       token_type: 'bearer',
       expires_in: pair.expiresIn,
       refresh_token: pair.refreshToken,
+      ...(pair.deviceToken ? { device_token: pair.deviceToken } : {}),
     };
   }
 
@@ -153,17 +162,6 @@ export class AuthController {
       return { access_token: issued.accessToken, token_type: 'bearer', expires_in: issued.expiresIn, scope: issued.scope.join(' ') };
     } catch (error) {
       if (error instanceof OAuthError && error.code === 'invalid_client') await this.limits.registerLoginFailureFrom(request);
-      throw error;
-    }
-  }
-
-  /** Failed logins are also counted per client address, against spraying one password over many accounts. */
-  private async passwordGrant(username: string, password: string, request: HttpRequestLike, response: unknown): Promise<TokenPair> {
-    await this.limits.requireLoginAllowedFrom(request, response);
-    try {
-      return await this.auth.passwordGrant(username, password, request);
-    } catch (error) {
-      if (error instanceof OAuthError && error.code === 'invalid_grant') await this.limits.registerLoginFailureFrom(request);
       throw error;
     }
   }

@@ -4,7 +4,8 @@ import { AuditService } from '../audit/audit.service.js';
 import { FabricClock } from '../common/clock.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { FabricTransactions } from '../common/transactions.js';
-import { LimitsService } from '../limits/limits.service.js';
+import { DeviceTokens } from '../limits/device-tokens.js';
+import { PasswordAttempts } from '../limits/password-attempts.service.js';
 import { PasswordHasher } from '../passwords/password-hasher.js';
 import type { Principal } from '../principal/principal.js';
 import { SessionsService } from '../sessions/sessions.service.js';
@@ -20,6 +21,8 @@ export interface TokenPair {
   refreshToken: string;
   refreshExpiresIn: number;
   sessionId: string;
+  /** Issued after a password login: lets this client past the locks an attack on the account sets. */
+  deviceToken?: string;
 }
 
 const INVALID_LOGIN = 'Invalid username or password';
@@ -35,23 +38,30 @@ export class LocalAuthService {
     private readonly tokens: TokenService,
     private readonly audit: AuditService,
     private readonly clock: FabricClock,
-    private readonly limits: LimitsService,
+    private readonly attempts: PasswordAttempts,
+    private readonly devices: DeviceTokens,
     private readonly transactions: FabricTransactions,
   ) {}
 
   /**
-   * One answer, after one bcrypt comparison, whether the account is unknown, inactive,
-   * not yet activated or the password wrong: neither body nor timing tells them apart.
+   * One answer whether the account is unknown, inactive, not yet activated, locked or the
+   * password wrong: the body never tells them apart. The check itself, with its lockout and
+   * limits, is `PasswordAttempts`'; a success also issues a device token (SEC-87).
    */
-  async passwordGrant(login: string, password: string, request: HttpRequestLike): Promise<TokenPair> {
+  async passwordGrant(login: string, password: string, request: HttpRequestLike, response: unknown, deviceToken?: string): Promise<TokenPair> {
     const user = await this.users.findForLogin(login);
     // Unknown names are counted too, so a lock says nothing about whether an account exists.
     const accountKey = user?.id ?? `name:${login.includes('@') ? normalizeEmail(login) : normalizeUsername(login)}`;
-    const attempt = await this.limits.registerLoginAttempt(accountKey);
-    const matches = await this.passwords.verify(password, user?.passwordHash);
-    if (!user || !matches || !user.isActive || attempt.refused) {
-      const reason = !user ? 'unknown_user' : attempt.refused ? 'locked' : !user.isActive ? 'inactive' : 'bad_password';
-      if (attempt.lockedNow && user) await this.limits.auditLock(user, attempt.count, request);
+    const check = await this.attempts.check({
+      user: user ? { id: user.id, username: user.username, passwordHash: user.passwordHash } : null,
+      accountKey,
+      password,
+      request,
+      response,
+      deviceToken: this.attempts.presentedDevice(request, deviceToken),
+    });
+    if (!user || !check.matches || !user.isActive || check.refused) {
+      const reason = !user ? 'unknown_user' : check.refused ? 'locked' : !user.isActive ? 'inactive' : 'bad_password';
       await this.audit.record({
         action: 'login.failure',
         outcome: 'failure',
@@ -59,13 +69,13 @@ export class LocalAuthService {
         // An unknown login is not recorded: people type passwords into the username field.
         target: user ? { type: 'user', id: user.id } : null,
         request,
-        details: { reason },
+        details: { reason, known_device: check.knownDevice },
       });
       throw new OAuthError('invalid_grant', INVALID_LOGIN);
     }
-    await this.limits.clearAccount(accountKey);
     await this.passwords.upgradeIfNeeded(password, user.passwordHash!, (hash) => this.users.storePasswordHash(user.id, hash));
-    return this.openSession(user, 'password', request);
+    const pair = await this.openSession(user, 'password', request, { known_device: check.knownDevice });
+    return { ...pair, deviceToken: this.devices.issue(user.id) };
   }
 
   /**

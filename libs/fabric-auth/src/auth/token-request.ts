@@ -20,10 +20,12 @@ export class TokenRequestDto {
   client_id?: string;
   @ApiPropertyOptional({ description: 'grant_type=client_credentials: one of its API keys (or HTTP Basic)', format: 'password', example: 'fab_live_3f1c2a9e' })
   client_secret?: string;
+  @ApiPropertyOptional({ description: 'grant_type=password: the device_token of an earlier login of this account (non-browser clients)', example: 'd1.3f1c2a9e.7b4d.1798000000.Xb2Yc4Zd' })
+  device_token?: string;
 }
 
 export type TokenRequest =
-  | { grantType: 'password'; username: string; password: string; setCookies: boolean }
+  | { grantType: 'password'; username: string; password: string; setCookies: boolean; deviceToken: string | undefined }
   | { grantType: 'refresh_token'; refreshToken: string | undefined; setCookies: boolean }
   | { grantType: 'client_credentials'; clientId: string; clientSecret: string; scope: string[] | undefined; setCookies: false };
 
@@ -47,7 +49,7 @@ export function basicCredentials(authorization: unknown): { clientId: string; cl
 
 /** Parameters OAuth clients (Swagger UI among them) send that the server accepts and ignores. */
 const IGNORED_PARAMETERS = new Set(['scope', 'client_id', 'client_secret']);
-const KNOWN_PARAMETERS = new Set(['grant_type', 'username', 'password', 'refresh_token', 'set_cookies', ...IGNORED_PARAMETERS]);
+const KNOWN_PARAMETERS = new Set(['grant_type', 'username', 'password', 'refresh_token', 'set_cookies', 'device_token', ...IGNORED_PARAMETERS]);
 const MAX_LENGTH: Record<string, number> = {
   grant_type: 32,
   username: 320,
@@ -57,6 +59,7 @@ const MAX_LENGTH: Record<string, number> = {
   scope: 1024,
   client_id: 256,
   client_secret: 1024,
+  device_token: 200,
 };
 
 function stringParam(body: Record<string, unknown>, name: string, required: boolean): string | undefined {
@@ -97,6 +100,7 @@ export function parseTokenRequest(body: unknown, basic?: { clientId: string; cli
         username: stringParam(params, 'username', true)!,
         password: stringParam(params, 'password', true)!,
         setCookies,
+        deviceToken: stringParam(params, 'device_token', false),
       };
     case 'refresh_token':
       return { grantType, refreshToken: stringParam(params, 'refresh_token', false), setCookies };

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsString, Matches, MaxLength } from 'class-validator';
+import { IntegerField } from './field-rules.js';
 import { OptionalField } from './optional-field.decorator.js';
 
 export const MAX_LIMIT = 500;
@@ -16,18 +16,12 @@ export const MAX_CURSOR_LENGTH = 1024;
 export class ListQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT })
   @OptionalField()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_LIMIT)
+  @IntegerField(1, MAX_LIMIT, { inQuery: true })
   limit?: number;
 
   @ApiPropertyOptional({ minimum: 0, default: 0, description: 'Rows to skip (slow on deep pages: prefer `cursor`)' })
   @OptionalField()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(10_000_000)
+  @IntegerField(0, 10_000_000, { inQuery: true })
   offset?: number;
 
   @ApiPropertyOptional({ description: '`next_cursor` of the previous page, with the same sort and filters' })

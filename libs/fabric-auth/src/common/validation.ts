@@ -1,24 +1,30 @@
 import { type ArgumentMetadata, BadRequestException, ValidationPipe } from '@nestjs/common';
+import { DEFAULT_MAX_JSON_DEPTH, exceedsJsonDepth } from '../http/json-depth.js';
 
 /** Keys that name the prototype chain rather than data: refused rather than silently dropped. */
 const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** What no field may hold: NUL (PostgreSQL refuses it in text) or a prototype key. */
-function refusedContent(value: unknown, depth = 0): string | undefined {
+function refusedContent(value: unknown): string | undefined {
   if (typeof value === 'string') return value.includes('\u0000') ? 'must not contain NUL characters' : undefined;
-  if (depth > 8 || typeof value !== 'object' || value === null) return undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
   for (const key of Object.keys(value)) {
     if (key.includes('\u0000')) return 'must not contain NUL characters';
     if (PROTOTYPE_KEYS.has(key)) return `must not contain the key ${key}`;
-    const inner = refusedContent((value as Record<string, unknown>)[key], depth + 1);
+    const inner = refusedContent((value as Record<string, unknown>)[key]);
     if (inner) return inner;
   }
   return undefined;
 }
 
-/** Refuses NUL and prototype keys up front with a 400, instead of a failed query or a silent drop. */
+/**
+ * Refuses, with a 400 and before class-transformer sees the value: nesting deeper than
+ * DEFAULT_MAX_JSON_DEPTH (whatever body limits the host app set up), NUL and prototype keys
+ * (instead of a failed query or a silent drop).
+ */
 class FabricValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (exceedsJsonDepth(value)) throw new BadRequestException(`body must not be nested deeper than ${DEFAULT_MAX_JSON_DEPTH} levels`);
     const problem = refusedContent(value);
     if (problem) throw new BadRequestException(`${metadata.type} ${problem}`);
     return super.transform(value, metadata);

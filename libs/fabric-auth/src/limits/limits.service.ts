@@ -1,12 +1,9 @@
 import { HttpException, HttpStatus, Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import { AuditService } from '../audit/audit.service.js';
 import { type HttpRequestLike, setResponseHeader } from '../common/request-info.js';
-import { FabricTransactions } from '../common/transactions.js';
 import { FABRIC_LOCKOUT_STORE, FABRIC_THROTTLER_STORAGE } from '../fabric-auth.constants.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
-import type { Principal } from '../principal/principal.js';
 import { TrustedProxies } from './client-ip.js';
 import type { FabricLockoutStore, FailurePolicy } from './lockout-store.js';
 
@@ -39,7 +36,7 @@ export const LOGIN_FAILURES_PER_ADDRESS: FailurePolicy = { threshold: 50, window
 export const API_KEY_FAILURE_POLICY: FailurePolicy = { threshold: 30, windowMs: MINUTE, lockMs: MINUTE, maxLockMs: 15 * MINUTE };
 
 /** A counter store that cannot answer: refuse the request (fail closed) with a clear 503. */
-function unavailable(error: unknown): never {
+export function unavailable(error: unknown): never {
   throw new ServiceUnavailableException('Rate limiting is temporarily unavailable', { cause: error });
 }
 
@@ -57,23 +54,12 @@ export class TooManyRequestsException extends HttpException {
  */
 @Injectable()
 export class LimitsService {
-  private readonly loginPolicy: FailurePolicy;
-
   constructor(
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
     @Inject(FABRIC_THROTTLER_STORAGE) private readonly throttler: ThrottlerStorage,
     @Inject(FABRIC_LOCKOUT_STORE) private readonly lockouts: FabricLockoutStore,
     readonly proxies: TrustedProxies,
-    private readonly audit: AuditService,
-    private readonly transactions: FabricTransactions,
-  ) {
-    this.loginPolicy = {
-      threshold: options.lockoutThreshold,
-      windowMs: options.lockoutWindow * 1000,
-      lockMs: options.lockoutDuration * 1000,
-      maxLockMs: options.lockoutMaxDuration * 1000,
-    };
-  }
+  ) {}
 
   /** Counts one request against a rule, per client address (and per target when given); 429 + Retry-After beyond it. */
   async throttle(request: HttpRequestLike, response: unknown, rule: keyof typeof RATE_LIMITS, target?: string): Promise<void> {
@@ -89,45 +75,6 @@ export class LimitsService {
         throw new TooManyRequestsException(retryAfter);
       }
     }
-  }
-
-  private accountKey(accountKey: string): string {
-    return `login:${accountKey}`;
-  }
-
-  /**
-   * Counts a password attempt before its password is checked, atomically, so a burst of
-   * parallel guesses cannot all be checked before the lock lands: from the threshold on,
-   * attempts are refused whatever the password. A success clears the count.
-   */
-  async registerLoginAttempt(accountKey: string): Promise<{ refused: boolean; lockedNow: boolean; count: number }> {
-    if (this.options.lockoutThreshold === 0) return { refused: false, lockedNow: false, count: 0 };
-    const result = await this.lockouts.registerFailure(this.accountKey(accountKey), this.loginPolicy);
-    return { refused: result.lockedForMs > 0 && !result.lockedNow, lockedNow: result.lockedNow, count: result.count };
-  }
-
-  async auditLock(user: { id: string }, failures: number, request: HttpRequestLike): Promise<void> {
-    await this.audit.record({
-      action: 'user.lock',
-      outcome: 'success',
-      actor: null,
-      target: { type: 'user', id: user.id },
-      request,
-      details: { failures, locked_seconds: this.options.lockoutDuration },
-    });
-  }
-
-  /** After a successful login, a confirmed reset or an admin's unlock. */
-  async clearAccount(accountKey: string): Promise<void> {
-    await this.lockouts.clear(this.accountKey(accountKey));
-  }
-
-  /** The audit event is written first and commits only once the lock is gone: no unlock without its trace, no trace without the unlock. */
-  async unlock(actor: Principal, user: { id: string }, request: HttpRequestLike): Promise<void> {
-    await this.transactions.run(async (tx) => {
-      await this.audit.recordIn(tx, { action: 'user.unlock', outcome: 'success', actor, target: { type: 'user', id: user.id }, request });
-      await this.clearAccount(user.id).catch(unavailable);
-    });
   }
 
   /** 429 + Retry-After when this address has failed too many password logins lately (password spraying). */

@@ -21,6 +21,19 @@ describe('safeReturnPath (SEC-70)', () => {
     'evil.example',
     '',
     `/${'a'.repeat(3000)}`,
+    // Dot segments that the URL parser collapses into `//host` (SEC-90).
+    '/.//evil.example/',
+    '/x/..//evil.example/',
+    '/%2e//evil.example/',
+    '/%2E%2E//evil.example/',
+    '/.%2e//evil.example/',
+    '/%2e%2E//evil.example/x?y#z',
+    '/a/b/../..//evil.example',
+    '/a/%2e%2e/%2E%2E//evil.example',
+    '/././/evil.example',
+    '/x/.././/evil.example',
+    '/./%2F/evil.example',
+    '/x/../%5Cevil.example',
   ])('%j falls back to /', (value) => {
     expect(safeReturnPath(value)).toBe('/');
   });

@@ -24,6 +24,15 @@ export function safeReturnPath(raw: unknown): string {
   if (!isLocalPath(decoded)) return FALLBACK;
   const url = new URL(raw, PROBE_ORIGIN);
   if (url.origin !== PROBE_ORIGIN) return FALLBACK;
-  // Serialised by the URL parser: dot segments resolved, anything outside ASCII percent-encoded.
-  return `${url.pathname}${url.search}${url.hash}`;
+  // Serialised by the URL parser: dot segments resolved (`%2e` counts as a dot), anything
+  // outside ASCII percent-encoded. Resolving `/.//host` or `/x/..//host` yields `//host`, so
+  // what the browser will be sent is checked again, as is and decoded once.
+  const normalized = `${url.pathname}${url.search}${url.hash}`;
+  if (!isLocalPath(normalized)) return FALLBACK;
+  try {
+    if (!isLocalPath(decodeURIComponent(normalized))) return FALLBACK;
+  } catch {
+    return FALLBACK;
+  }
+  return normalized;
 }

@@ -19,6 +19,7 @@ export class PasswordHasher {
   private dummyHash: Promise<string> | undefined;
   private running = 0;
   private readonly waiting: Array<() => void> = [];
+  private readonly lanes = new Map<string, { tail: Promise<void>; depth: number }>();
   private readonly refused: ReadonlySet<string>;
 
   constructor(@Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions) {
@@ -72,16 +73,36 @@ export class PasswordHasher {
 
   /**
    * Compares in constant work whatever the input: a missing hash or an over-long password
-   * still pays for one bcrypt comparison, and never matches.
+   * still pays for one bcrypt comparison, and never matches. Compares that share a `lane`
+   * (one account's counter) run one after another, so a burst against one account holds at
+   * most one place in the shared queue and other users' logins are not starved (SEC-80).
    */
-  async verify(password: string, hash: string | null | undefined): Promise<boolean> {
+  async verify(password: string, hash: string | null | undefined, lane?: string): Promise<boolean> {
     const usable = typeof hash === 'string' && Buffer.byteLength(password, 'utf8') <= BCRYPT_MAX_BYTES;
     if (!usable) {
       const dummy = await this.dummy();
-      await this.bounded(() => bcrypt.compare(password.slice(0, BCRYPT_MAX_BYTES), dummy));
+      await this.inLane(lane, () => this.bounded(() => bcrypt.compare(password.slice(0, BCRYPT_MAX_BYTES), dummy)));
       return false;
     }
-    return this.bounded(() => bcrypt.compare(password, hash));
+    return this.inLane(lane, () => this.bounded(() => bcrypt.compare(password, hash)));
+  }
+
+  /** Runs `work` after the lane's earlier work; a lane exists only while it has work. */
+  private async inLane<T>(lane: string | undefined, work: () => Promise<T>): Promise<T> {
+    if (lane === undefined) return work();
+    const entry = this.lanes.get(lane) ?? { tail: Promise.resolve(), depth: 0 };
+    this.lanes.set(lane, entry);
+    entry.depth++;
+    const run = entry.tail.then(work);
+    entry.tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    try {
+      return await run;
+    } finally {
+      if (--entry.depth === 0 && this.lanes.get(lane) === entry) this.lanes.delete(lane);
+    }
   }
 
   /** After a successful login, re-hashes a password stored at another cost (keeps timing uniform). */

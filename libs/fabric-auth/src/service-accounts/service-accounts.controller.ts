@@ -24,6 +24,7 @@ import { FabricGuard } from '../authz/fabric.guard.js';
 import { RequirePermission } from '../authz/require-permission.decorator.js';
 import { ListQueryDto } from '../common/list-query.js';
 import type { HttpRequestLike } from '../common/request-info.js';
+import { NoStore } from '../common/no-store.decorator.js';
 import { fabricValidationPipe } from '../common/validation.js';
 import { CurrentPrincipal } from '../principal/current-principal.decorator.js';
 import type { Principal } from '../principal/principal.js';
@@ -117,6 +118,7 @@ export class ServiceAccountsController {
   @RequirePermission('service_accounts:create')
   @ApiOperation({ summary: 'Issue a key for a service account (service_accounts:create); the raw key is in this answer only', description: 'The key (`fab_…`) is shown once and stored only as a SHA-256 digest; scopes must be held by the account and by you.' })
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
+  @NoStore()
   async createKey(
     @Param('id') id: string,
     @Body() dto: CreateApiKeyDto,
@@ -132,6 +134,7 @@ export class ServiceAccountsController {
   @RequirePermission('service_accounts:create')
   @ApiOperation({ summary: 'A new secret for the same key; the old one works for auth.api_key_reroll_grace seconds', description: 'Same id, name and scopes with a new secret, shown once; lets clients rotate without downtime.' })
   @ApiOkResponse({ type: CreatedApiKeyDto })
+  @NoStore()
   async rerollKey(
     @Param('id') id: string,
     @Param('keyId') keyId: string,

@@ -16,6 +16,7 @@ import { changedRoles, rolesNamedInRequest } from '../roles/role-changes.js';
 import { RolesService } from '../roles/roles.service.js';
 import { Revocations } from '../sessions/revocations.js';
 import type { CreateServiceAccountDto, ListServiceAccountsQueryDto, ServiceAccountDto, UpdateServiceAccountDto } from './dto/service-account.dto.js';
+import { PrincipalNames } from '../users/principal-names.js';
 import { ServiceAccountEntity } from './service-account.entity.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -43,6 +44,7 @@ export class ServiceAccountsService {
     private readonly transactions: FabricTransactions,
     private readonly revocations: Revocations,
     private readonly ceiling: AccountCeiling,
+    private readonly names: PrincipalNames,
   ) {}
 
   async list(query: ListServiceAccountsQueryDto): Promise<ListEnvelope<ServiceAccountDto>> {
@@ -72,11 +74,11 @@ export class ServiceAccountsService {
   async create(actor: Principal, dto: CreateServiceAccountDto, request: HttpRequestLike): Promise<ServiceAccountDto> {
     const roles = await rolesNamedInRequest(this.roles, dto.roles ?? []);
     requireHoldsAll(actor, roles.flatMap((r) => r.permissions), 'grant these roles');
-    if (await this.accounts.existsBy({ name: dto.name })) throw new ConflictException('Service account name already exists');
     const now = new Date(this.clock.now());
     const account = this.accounts.create({ name: dto.name, description: dto.description ?? null, isActive: true, createdAt: now, updatedAt: now });
     try {
       await this.transactions.run(async (tx) => {
+        await this.names.claim(tx, account.name);
         await tx.manager.insert(ServiceAccountEntity, account);
         if (roles.length > 0) await this.roles.assign({ serviceAccountId: account.id }, roles.map((r) => r.name), tx);
         await this.audit.recordIn(tx, {
@@ -99,10 +101,7 @@ export class ServiceAccountsService {
     const account = await this.find(id);
     await this.ceiling.assertMayActOn(actor, { kind: 'service_account', id: account.id });
     const changes: Partial<ServiceAccountEntity> = {};
-    if (dto.name !== undefined && dto.name !== account.name) {
-      if (await this.accounts.existsBy({ name: dto.name })) throw new ConflictException('Service account name already exists');
-      changes.name = dto.name;
-    }
+    if (dto.name !== undefined && dto.name !== account.name) changes.name = dto.name;
     if (dto.description !== undefined) changes.description = dto.description;
     let newRoles: RoleEntity[] | undefined;
     if (dto.roles !== undefined) {
@@ -114,6 +113,7 @@ export class ServiceAccountsService {
     try {
       await this.transactions.run(async (tx) => {
         if (Object.keys(changes).length > 0) {
+          if (changes.name !== undefined) await this.names.claim(tx, changes.name, { kind: 'service_account', id: account.id });
           await tx.manager.update(ServiceAccountEntity, { id: account.id }, { ...changes, updatedAt: new Date(this.clock.now()) });
           await this.revocations.revoke(tx, { type: 'principal', principalId: account.id });
         }

@@ -10,7 +10,8 @@ import { ListPager, whereStartsWith } from '../common/list-pager.js';
 import { type ListEnvelope, type ListQueryDto } from '../common/list-query.js';
 import { FabricTransactions } from '../common/transactions.js';
 import type { HttpRequestLike } from '../common/request-info.js';
-import { LimitsService } from '../limits/limits.service.js';
+import { responseOf } from '../http/request-response.js';
+import { PasswordAttempts } from '../limits/password-attempts.service.js';
 import { OneTimeTokensService } from '../one-time-tokens/one-time-tokens.service.js';
 import { PasswordHasher } from '../passwords/password-hasher.js';
 import { type Principal, principalHasPermission } from '../principal/principal.js';
@@ -21,6 +22,7 @@ import { SessionEntity } from '../sessions/session.entity.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import type { ChangePasswordDto, CreateUserDto, ListUsersQueryDto, SessionDto, UpdateUserDto, UserDto } from './dto/user.dto.js';
 import { normalizeEmail, normalizeUsername } from './identity-normalization.js';
+import { PrincipalNames } from './principal-names.js';
 import { UserEntity } from './user.entity.js';
 import { UsersService } from './users.service.js';
 
@@ -62,10 +64,11 @@ export class UserManagementService {
     private readonly oneTimeTokens: OneTimeTokensService,
     private readonly audit: AuditService,
     private readonly clock: FabricClock,
-    private readonly limits: LimitsService,
     private readonly pager: ListPager,
     private readonly transactions: FabricTransactions,
+    private readonly attempts: PasswordAttempts,
     private readonly ceiling: AccountCeiling,
+    private readonly names: PrincipalNames,
   ) {}
 
   async list(query: ListUsersQueryDto): Promise<ListEnvelope<UserDto>> {
@@ -136,7 +139,7 @@ export class UserManagementService {
       requireInteractive(actor, 'change an email', 'users:modify');
       changes.email = normalizeEmail(dto.email);
       changes.emailVerified = false;
-      if (actor.kind === 'user' && actor.id === target.id) await this.requireCurrentPassword(target.id, dto.current_password, 403);
+      if (actor.kind === 'user' && actor.id === target.id) await this.requireCurrentPassword(target, dto.current_password, 403, request);
     }
     if (dto.full_name !== undefined) changes.fullName = dto.full_name;
     let newRoles: RoleEntity[] | undefined;
@@ -150,6 +153,7 @@ export class UserManagementService {
     try {
       await this.transactions.run(async (tx) => {
         if (Object.keys(changes).length > 0) {
+          if (changes.username !== undefined) await this.names.claim(tx, changes.username, { kind: 'user', id: target.id });
           await tx.manager.update(UserEntity, { id: target.id }, { ...changes, updatedAt: new Date(this.clock.now()) });
         }
         // A link mailed to the old address must not outlive the change.
@@ -202,7 +206,7 @@ export class UserManagementService {
     // Permission before lookup: without it, an unknown and an existing name answer alike.
     const target = await this.target(username, actor, 'users:modify');
     const self = isSelf(actor, { kind: 'user', id: target.id });
-    if (self) await this.requireCurrentPassword(target.id, dto.current_password, 400);
+    if (self) await this.requireCurrentPassword(target, dto.current_password, 400, request);
     else await this.requireMayAdminister(actor, target);
     this.checkPolicy(dto.new_password, target.username, target.email);
     const passwordHash = await this.passwords.hash(dto.new_password);
@@ -236,7 +240,7 @@ export class UserManagementService {
   async unlock(actor: Principal, username: string, request: HttpRequestLike): Promise<void> {
     const target = await this.target(username);
     await this.requireMayAdminister(actor, target);
-    await this.limits.unlock(actor, target, request);
+    await this.attempts.unlock(actor, target, request);
   }
 
   async listSessions(actor: Principal, username: string, query: ListQueryDto): Promise<ListEnvelope<SessionDto>> {
@@ -320,11 +324,32 @@ export class UserManagementService {
     if (problem) throw new BadRequestException(problem);
   }
 
-  private async requireCurrentPassword(userId: string, currentPassword: string | undefined, status: 400 | 403): Promise<void> {
+  /**
+   * A current password is checked like a login (SEC-80): the same lockout and per-address
+   * limit, bcrypt bounded per account, each failure audited as a `login.failure`.
+   */
+  private async requireCurrentPassword(target: UserEntity, currentPassword: string | undefined, status: 400 | 403, request: HttpRequestLike): Promise<void> {
     const fail = (message: string) => (status === 400 ? new BadRequestException(message) : new ForbiddenException(message));
     if (currentPassword === undefined) throw fail('current_password is required');
-    const { passwordHash } = (await this.users.findOne({ where: { id: userId }, select: { id: true, passwordHash: true } }))!;
-    if (!(await this.passwords.verify(currentPassword, passwordHash))) throw fail('current_password is incorrect');
+    const { passwordHash } = (await this.users.findOne({ where: { id: target.id }, select: { id: true, passwordHash: true } }))!;
+    const check = await this.attempts.check({
+      user: { id: target.id, username: target.username, passwordHash },
+      accountKey: target.id,
+      password: currentPassword,
+      request,
+      response: responseOf(request),
+      deviceToken: this.attempts.presentedDevice(request),
+    });
+    if (check.matches && !check.refused) return;
+    await this.audit.record({
+      action: 'login.failure',
+      outcome: 'failure',
+      actor: { kind: 'user', id: target.id, username: target.username },
+      target: { type: 'user', id: target.id },
+      request,
+      details: { reason: check.refused ? 'locked' : 'bad_password', check: 'current_password' },
+    });
+    throw fail('current_password is incorrect');
   }
 
   private async assertFree(username: string | undefined, email: string | null | undefined, exceptId?: string): Promise<void> {

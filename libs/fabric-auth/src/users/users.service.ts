@@ -8,6 +8,7 @@ import { RolesService } from '../roles/roles.service.js';
 import { Revocations } from '../sessions/revocations.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { normalizeEmail, normalizeUsername } from './identity-normalization.js';
+import { PrincipalNames } from './principal-names.js';
 import { UserEntity } from './user.entity.js';
 
 export interface CreateUserInput {
@@ -32,6 +33,7 @@ export class UsersService {
     private readonly clock: FabricClock,
     private readonly transactions: FabricTransactions,
     private readonly revocations: Revocations,
+    private readonly names: PrincipalNames,
   ) {}
 
   findByUsername(username: string): Promise<UserEntity | null> {
@@ -51,7 +53,8 @@ export class UsersService {
   /**
    * Creates a user with its roles, in `tx` when given (with what else the caller writes),
    * else in a transaction of its own; the password, when given, must pass the policy (else
-   * throws) and is hashed before any transaction opens.
+   * throws) and is hashed before any transaction opens. A name held by a service account is
+   * a ConflictException: principals share one namespace.
    */
   async create(input: CreateUserInput, tx?: FabricTransaction): Promise<UserEntity> {
     if (input.password !== undefined) {
@@ -60,8 +63,9 @@ export class UsersService {
     }
     const passwordHash = input.password !== undefined ? await this.passwords.hash(input.password) : null;
     const now = new Date(this.clock.now());
+    const username = normalizeUsername(input.username);
     const user = this.users.create({
-      username: normalizeUsername(input.username),
+      username,
       email: input.email ? normalizeEmail(input.email) : null,
       fullName: input.fullName ?? null,
       passwordHash,
@@ -74,6 +78,7 @@ export class UsersService {
       passwordChangedAt: input.password !== undefined ? now : null,
     });
     await this.transactions.run(async (inner) => {
+      await this.names.claim(inner, username);
       await inner.manager.insert(UserEntity, user);
       if (input.roles?.length) await this.roles.assignToUser(user.id, input.roles, inner);
     }, tx);

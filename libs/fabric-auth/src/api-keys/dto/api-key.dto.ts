@@ -1,16 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsInt, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsString, Matches, MinLength } from 'class-validator';
+import { DisplayName, IntegerField } from '../../common/field-rules.js';
 import { OptionalField } from '../../common/optional-field.decorator.js';
 
 const PERMISSION = /^[a-z][a-z0-9_-]*:[a-z0-9_*-]+$/;
 
 export class CreateApiKeyDto {
   @ApiProperty({ example: 'ci-deploy', description: 'A label for the key, shown in listings' })
-  @IsString()
+  @DisplayName(100)
   @MinLength(1)
-  @MaxLength(100)
-  @Matches(/^[^\u0000-\u001f\u007f]+$/, { message: 'name must not contain control characters' })
   name!: string;
 
   @ApiPropertyOptional({ type: [String], example: ['audit:read', 'users:read'], description: 'Absent: the owner’s permissions' })
@@ -23,10 +21,7 @@ export class CreateApiKeyDto {
 
   @ApiPropertyOptional({ example: 90, description: 'Default and maximum set by auth.api_key_default_days / api_key_max_days' })
   @OptionalField()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(3650)
+  @IntegerField(1, 3650)
   expires_in_days?: number;
 }
 

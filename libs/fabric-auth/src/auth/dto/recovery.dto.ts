@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsString, Matches, MaxLength } from 'class-validator';
+import { IsString, Matches, MaxLength } from 'class-validator';
+import { IdentityEmail } from '../../common/field-rules.js';
 import { PASSWORD_INPUT_MAX_LENGTH } from '../../passwords/password-hasher.js';
 import { OptionalField } from '../../common/optional-field.decorator.js';
 
@@ -20,9 +21,7 @@ export class ActivateDto {
 export class PasswordResetRequestDto {
   @ApiPropertyOptional({ description: 'The account’s email (or give username)', example: 'alice@example.com' })
   @OptionalField()
-  @IsString()
-  @MaxLength(320)
-  @IsEmail({}, { message: 'email must be an email address' })
+  @IdentityEmail()
   email?: string;
 
   @ApiPropertyOptional({ description: 'The account’s username (or give email)', example: 'alice' })

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsString, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsString, Matches } from 'class-validator';
+import { StoredText } from '../../common/field-rules.js';
 import { OptionalField } from '../../common/optional-field.decorator.js';
 
 const ROLE_NAME = /^[a-z][a-z0-9_.-]{0,63}$/;
@@ -13,8 +14,7 @@ export class CreateRoleDto {
 
   @ApiPropertyOptional({ description: 'What the role is for', example: 'Answers support tickets' })
   @OptionalField()
-  @IsString()
-  @MaxLength(500)
+  @StoredText(500)
   description?: string;
 
   @ApiProperty({ type: [String], example: ['users:list', 'users:read'], description: 'Registered permissions, each held by you' })
@@ -28,8 +28,7 @@ export class CreateRoleDto {
 export class UpdateRoleDto {
   @ApiPropertyOptional({ description: 'What the role is for', example: 'Answers support tickets' })
   @OptionalField()
-  @IsString()
-  @MaxLength(500)
+  @StoredText(500)
   description?: string;
 
   @ApiPropertyOptional({ type: [String], description: 'Replaces the role\'s permissions; each registered and held by you', example: ['users:list', 'users:read'] })

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsIn, IsString, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsString, Matches } from 'class-validator';
+import { StoredText } from '../../common/field-rules.js';
 import { ListQueryDto } from '../../common/list-query.js';
 import { OptionalField } from '../../common/optional-field.decorator.js';
 
@@ -14,8 +15,7 @@ export class CreateServiceAccountDto {
 
   @ApiPropertyOptional({ example: 'nightly ETL job', description: 'What the account is for' })
   @OptionalField()
-  @IsString()
-  @MaxLength(500)
+  @StoredText(500)
   description?: string;
 
   @ApiPropertyOptional({ type: [String], description: 'Role names; only roles whose permissions you hold', example: ['auditor'] })

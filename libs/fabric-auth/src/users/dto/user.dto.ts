@@ -1,15 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, PartialType, OmitType } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsEmail,
-  IsIn,
-  IsString,
-  Matches,
-  MaxLength,
-  MinLength,
-} from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { DisplayName, IdentityEmail, IdentityNormalized } from '../../common/field-rules.js';
 import { ListQueryDto, sortPattern } from '../../common/list-query.js';
 import { PASSWORD_INPUT_MAX_LENGTH } from '../../passwords/password-hasher.js';
 import { OptionalField } from '../../common/optional-field.decorator.js';
@@ -17,28 +8,20 @@ import { OptionalField } from '../../common/optional-field.decorator.js';
 const ROLE_NAME = /^[a-z][a-z0-9_.-]{0,63}$/;
 const USERNAME = /^[a-z0-9][a-z0-9_.-]{1,149}$/;
 
-/** NFKC + lower case before validation, so lookalike input cannot pass as another value. */
-const normalized = () =>
-  Transform(({ value }) => (typeof value === 'string' ? value.normalize('NFKC').trim().toLowerCase() : value));
-
 export class CreateUserDto {
   @ApiProperty({ example: 'alice', description: 'Lowercase letters, digits and . _ -; 2–150 characters' })
-  @normalized()
+  @IdentityNormalized()
   @IsString()
   @Matches(USERNAME, { message: 'username must be 2–150 lowercase letters, digits, . _ - and start with a letter or digit' })
   username!: string;
 
   @ApiProperty({ example: 'alice@example.com', description: 'Unique after NFKC and lower-casing' })
-  @normalized()
-  @IsString()
-  @MaxLength(320)
-  @IsEmail({}, { message: 'email must be an email address' })
+  @IdentityEmail()
   email!: string;
 
   @ApiPropertyOptional({ example: 'Alice Liddell', description: 'Display name, up to 200 characters' })
   @OptionalField()
-  @IsString()
-  @MaxLength(200)
+  @DisplayName(200)
   full_name?: string;
 
   @ApiPropertyOptional({ description: 'Absent: the user receives an activation link and sets it', example: 'Corr3ct-horse-battery' })

@@ -1,0 +1,73 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { FabricClock } from '../common/clock.js';
+import { type HttpRequestLike, cookieValue, serializeCookie, appendSetCookie } from '../common/request-info.js';
+import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
+import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+
+/** Cookie that carries a browser's device token. */
+export const DEVICE_TOKEN_COOKIE = 'fabric_device';
+
+const VERSION = 'd1';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Device tokens (SEC-87): proof that this client has signed in to this account before,
+ * issued at every successful password login — as the HttpOnly cookie `fabric_device` for
+ * browsers and as `device_token` in the token response for other clients. They grant
+ * nothing by themselves; a login presenting one for the account it names is counted on
+ * its own (account, device) counter instead of the (account, address) pair and the
+ * account-wide one, so an attack on the account from anywhere else never locks its owner
+ * out of a known client. `d1.<user id>.<device id>.<expiry>.<HMAC>`, signed with a key
+ * derived from `secret_key`; nothing is stored.
+ */
+@Injectable()
+export class DeviceTokens {
+  private readonly key: Buffer;
+
+  constructor(
+    @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
+    private readonly clock: FabricClock,
+  ) {
+    this.key = createHmac('sha256', options.secretKey).update('nestjs-fabric-auth device token v1').digest();
+  }
+
+  get enabled(): boolean {
+    return this.options.deviceTokenExpire > 0;
+  }
+
+  issue(userId: string): string | undefined {
+    if (!this.enabled) return undefined;
+    const expires = Math.floor(this.clock.now() / 1000) + this.options.deviceTokenExpire;
+    const body = `${VERSION}.${userId}.${randomBytes(16).toString('base64url')}.${expires}`;
+    return `${body}.${this.mac(body)}`;
+  }
+
+  /** The device id when `token` is a valid, unexpired device token of `userId`. */
+  deviceOf(token: string | undefined, userId: string | undefined): string | undefined {
+    if (!this.enabled || !token || !userId || token.length > 200) return undefined;
+    const parts = token.split('.');
+    if (parts.length !== 5 || parts[0] !== VERSION || !UUID.test(parts[1]!)) return undefined;
+    const [, owner, device, expires, mac] = parts as [string, string, string, string, string];
+    const expected = Buffer.from(this.mac(parts.slice(0, 4).join('.')));
+    const given = Buffer.from(mac);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    if (owner !== userId || !/^\d{1,12}$/.test(expires) || Number(expires) * 1000 <= this.clock.now()) return undefined;
+    return device;
+  }
+
+  /** The token a request presents: the `device_token` field it sent, else the cookie. */
+  presented(request: HttpRequestLike, field?: string): string | undefined {
+    return field ?? cookieValue(request, DEVICE_TOKEN_COOKIE);
+  }
+
+  setCookie(response: unknown, token: string): void {
+    appendSetCookie(response, [
+      serializeCookie(DEVICE_TOKEN_COOKIE, token, { maxAgeSeconds: this.options.deviceTokenExpire, httpOnly: true, secure: this.options.secureCookies }),
+    ]);
+  }
+
+  private mac(body: string): string {
+    return createHmac('sha256', this.key).update(body).digest('base64url');
+  }
+}

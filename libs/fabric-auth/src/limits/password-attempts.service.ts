@@ -1,0 +1,167 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service.js';
+import type { HttpRequestLike } from '../common/request-info.js';
+import { FabricTransactions } from '../common/transactions.js';
+import type { Principal } from '../principal/principal.js';
+import { FABRIC_LOCKOUT_STORE } from '../fabric-auth.constants.js';
+import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
+import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import { PasswordHasher } from '../passwords/password-hasher.js';
+import { DeviceTokens } from './device-tokens.js';
+import { LimitsService, unavailable } from './limits.service.js';
+import type { FabricLockoutStore, FailureCount, FailurePolicy } from './lockout-store.js';
+
+/** How long a reserved check may take before its slot lapses (a crashed instance frees it). */
+const SLOT_HOLD_MS = 15_000;
+/** How often, and how long at most, a check waits for the outcome of the ones in flight. */
+const WAIT_STEP_MS = 20;
+const WAIT_LIMIT_MS = 15_000;
+
+export interface PasswordCheck {
+  /** The account named; null for a login naming nobody (counted all the same). */
+  user: { id: string; username: string; passwordHash: string | null | undefined } | null;
+  /** Stable key of the account for counters: its id, or `name:<normalised login>` when unknown. */
+  accountKey: string;
+  password: string;
+  request: HttpRequestLike;
+  response: unknown;
+  /** A device token the client presented (field or cookie); checked against `user`. */
+  deviceToken?: string;
+}
+
+export interface PasswordCheckResult {
+  /** The password matches (the caller still decides about inactive accounts). */
+  matches: boolean;
+  /** Not checked at all: the pair, the device or the account is locked. */
+  refused: boolean;
+  /** The check came from a client holding this account's device token. */
+  knownDevice: boolean;
+}
+
+/**
+ * Every check of an account's password — the token endpoint's password grant, a
+ * `current_password` on a password or email change — goes through here, so they all count
+ * against the same limits (SPEC §9, SEC-80, SEC-86, SEC-87):
+ *
+ * - failures lock the (account, client address) pair, `lockout_threshold` (5) per window,
+ *   doubling; a client with the account's device token is counted on (account, device)
+ *   instead, and skips the two counters below;
+ * - the address is throttled across accounts (50 failures / 10 min → 429, `LimitsService`);
+ * - failures from all addresses together past `lockout_account_threshold` (100) close the
+ *   password to every client without a device token until the lock ends;
+ * - a check reserves a slot before bcrypt runs: failures plus checks in flight never pass
+ *   the threshold, so a burst is checked at most up to it while parallel correct logins all
+ *   succeed (checks beyond it wait for the outcome of those in flight);
+ * - bcrypt runs one compare at a time per counter (`PasswordHasher` lanes), so a burst
+ *   against one account cannot crowd other users' logins out of the shared bcrypt pool.
+ *
+ * Each lock is audited (`user.lock`) with its scope and real duration.
+ */
+@Injectable()
+export class PasswordAttempts {
+  private readonly pairPolicy: FailurePolicy;
+  private readonly accountPolicy: FailurePolicy;
+
+  constructor(
+    @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
+    @Inject(FABRIC_LOCKOUT_STORE) private readonly lockouts: FabricLockoutStore,
+    private readonly limits: LimitsService,
+    private readonly devices: DeviceTokens,
+    private readonly passwords: PasswordHasher,
+    private readonly audit: AuditService,
+    private readonly transactions: FabricTransactions,
+  ) {
+    const durations = { windowMs: options.lockoutWindow * 1000, lockMs: options.lockoutDuration * 1000, maxLockMs: options.lockoutMaxDuration * 1000 };
+    this.pairPolicy = { threshold: options.lockoutThreshold, ...durations };
+    this.accountPolicy = { threshold: options.lockoutAccountThreshold, ...durations };
+  }
+
+  async check(input: PasswordCheck): Promise<PasswordCheckResult> {
+    const device = this.devices.deviceOf(input.deviceToken, input.user?.id);
+    const knownDevice = device !== undefined;
+    if (!knownDevice) await this.limits.requireLoginAllowedFrom(input.request, input.response);
+    if (this.options.lockoutThreshold === 0) {
+      const matches = await this.passwords.verify(input.password, input.user?.passwordHash, `login:${input.accountKey}`);
+      if (!matches && !knownDevice) await this.limits.registerLoginFailureFrom(input.request);
+      return { matches, refused: false, knownDevice };
+    }
+    const key = knownDevice ? `login-device:${input.accountKey}:${device}` : `login-pair:${input.accountKey}|${this.limits.proxies.clientKey(input.request)}`;
+    const closed = !knownDevice && this.accountWide() && (await this.lockouts.lockedFor(this.accountKey(input.accountKey)).catch(unavailable)) > 0;
+    const ticket = closed ? undefined : await this.slot(key);
+    if (ticket === undefined) {
+      // Unchecked, but still a failed attempt from this address (it keeps the spray throttle honest).
+      if (!knownDevice) await this.limits.registerLoginFailureFrom(input.request);
+      return { matches: false, refused: true, knownDevice };
+    }
+    let matches = false;
+    try {
+      matches = await this.passwords.verify(input.password, input.user?.passwordHash, key);
+    } finally {
+      const result = await this.lockouts.settle(key, this.pairPolicy, ticket, !matches).catch(unavailable);
+      if (result.lockedNow) await this.auditLock(input, knownDevice ? 'device' : 'address', result);
+    }
+    if (!matches && !knownDevice) {
+      await this.limits.registerLoginFailureFrom(input.request);
+      if (this.accountWide()) {
+        const result = await this.lockouts.registerFailure(this.accountKey(input.accountKey), this.accountPolicy).catch(unavailable);
+        if (result.lockedNow) await this.auditLock(input, 'account', result);
+      }
+    }
+    return { matches, refused: false, knownDevice };
+  }
+
+  /** The device token a request carries in its cookie (browsers). */
+  presentedDevice(request: HttpRequestLike, field?: string): string | undefined {
+    return this.devices.presented(request, field);
+  }
+
+  /** After a confirmed reset or an admin's unlock: every counter of the account. */
+  async clear(accountKey: string): Promise<void> {
+    await this.lockouts.clear(this.accountKey(accountKey));
+    await this.lockouts.clearPrefix(`login-pair:${accountKey}|`);
+    await this.lockouts.clearPrefix(`login-device:${accountKey}:`);
+  }
+
+  /**
+   * An admin clears every lock of an account before it expires. The audit event is written
+   * first and commits only once the locks are gone: no unlock without its trace, no trace
+   * without the unlock.
+   */
+  async unlock(actor: Principal, user: { id: string }, request: HttpRequestLike): Promise<void> {
+    await this.transactions.run(async (tx) => {
+      await this.audit.recordIn(tx, { action: 'user.unlock', outcome: 'success', actor, target: { type: 'user', id: user.id }, request });
+      await this.clear(user.id).catch(unavailable);
+    });
+  }
+
+  private accountWide(): boolean {
+    return this.options.lockoutAccountThreshold > 0;
+  }
+
+  private accountKey(accountKey: string): string {
+    return `login-account:${accountKey}`;
+  }
+
+  /** A reserved slot's ticket, waiting while the checks in flight may still lock the key; undefined when locked. */
+  private async slot(key: string): Promise<string | undefined> {
+    for (let waited = 0; waited <= WAIT_LIMIT_MS; waited += WAIT_STEP_MS) {
+      const reservation = await this.lockouts.reserve(key, this.pairPolicy, SLOT_HOLD_MS).catch(unavailable);
+      if (reservation.outcome === 'go') return reservation.ticket;
+      if (reservation.outcome === 'locked') return undefined;
+      await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
+    }
+    return undefined;
+  }
+
+  private async auditLock(input: PasswordCheck, scope: 'address' | 'device' | 'account', result: FailureCount): Promise<void> {
+    if (!input.user) return;
+    await this.audit.record({
+      action: 'user.lock',
+      outcome: 'success',
+      actor: null,
+      target: { type: 'user', id: input.user.id },
+      request: input.request,
+      details: { scope, failures: result.count, locked_seconds: Math.ceil(result.lockedForMs / 1000) },
+    });
+  }
+}
