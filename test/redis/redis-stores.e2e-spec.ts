@@ -41,6 +41,37 @@ describe('counters shared through Redis', () => {
       await store.clear('acct-50');
       expect(await store.lockedFor('acct-50')).toBe(0);
     });
+
+    it('reserves at most the threshold of checks in flight, counts failures only, and a success clears when alone', async () => {
+      const store = make();
+      const key = `slots-${Math.random()}`;
+      const slots = await Promise.all(Array.from({ length: 8 }, () => store.reserve(key, policy, 10_000)));
+      const granted = slots.filter((r) => r.outcome === 'go') as Array<{ outcome: 'go'; ticket: string }>;
+      expect(granted).toHaveLength(5);
+      expect(slots.filter((r) => r.outcome === 'wait')).toHaveLength(3);
+      // Four successes while others are in flight leave the count alone; failures are counted.
+      for (const slot of granted.slice(0, 4)) expect((await store.settle(key, policy, slot.ticket, false)).count).toBe(0);
+      expect((await store.settle(key, policy, granted[4]!.ticket, true)).count).toBe(1);
+      expect((await store.reserve(key, policy, 10_000)).outcome).toBe('go');
+      const burst = [];
+      for (let i = 0; i < 4; i++) burst.push(await store.reserve(key, policy, 10_000));
+      expect(burst.map((r) => r.outcome)).toEqual(['go', 'go', 'go', 'wait']);
+      const results = [];
+      for (const slot of [...burst.slice(0, 3)] as Array<{ ticket: string }>) results.push(await store.settle(key, policy, slot.ticket, true));
+      expect(results.at(-1)).toMatchObject({ count: 4, lockedNow: false });
+      await store.clearPrefix(key.slice(0, 6));
+      expect((await store.reserve(key, policy, 10_000)).outcome).toBe('go');
+    });
+
+    it('a lapsed slot is freed; a locked key refuses reservations', async () => {
+      const store = make();
+      const key = `lapse-${Math.random()}`;
+      for (let i = 0; i < 5; i++) await store.reserve(key, policy, 1);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect((await store.reserve(key, policy, 10_000)).outcome).toBe('go');
+      for (let i = 0; i < 5; i++) await store.registerFailure(key, policy);
+      expect((await store.reserve(key, policy, 10_000)).outcome).toBe('locked');
+    });
   });
 
   it('two instances share one Redis lockout counter', async () => {
