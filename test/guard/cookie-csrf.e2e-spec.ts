@@ -37,8 +37,8 @@ describe.each(DATABASES)('cookie sessions and CSRF on %s (SEC-51…SEC-54)', (ki
 
   it('set_cookies=true sets HttpOnly token cookies and a readable CSRF cookie', async () => {
     const session = await cookieLogin();
-    expect([...session.cookies.keys()].sort()).toEqual(['access_token', 'csrf_token', 'refresh_token']);
-    for (const name of ['access_token', 'refresh_token']) {
+    expect([...session.cookies.keys()].sort()).toEqual(['access_token', 'csrf_token', 'fabric_device', 'refresh_token']);
+    for (const name of ['access_token', 'refresh_token', 'fabric_device']) {
       const attrs = session.cookies.get(name)!.attributes;
       expect(attrs).toContain('HttpOnly');
       expect(attrs).toContain('SameSite=Lax');

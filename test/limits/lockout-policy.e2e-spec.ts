@@ -88,7 +88,7 @@ describe.each([
     expect(first.status).toBe(200);
     const deviceToken = first.body.device_token as string;
     expect(deviceToken).toMatch(/^d1\./);
-    const cookie = first.headers['set-cookie'].find((c: string) => c.startsWith('fabric_device='));
+    const cookie = ([] as string[]).concat(first.headers['set-cookie'] ?? []).find((c) => c.startsWith('fabric_device='))!;
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Lax/);
     // An attacker behind the same address (a shared NAT): pair locked, address throttled (50 failures → 429).
