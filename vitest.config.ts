@@ -4,7 +4,10 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   resolve: {
     // Tests run the library from source, exactly as the demo imports it.
-    alias: { 'nestjs-fabric-auth': fileURLToPath(new URL('./libs/fabric-auth/src/index.ts', import.meta.url)) },
+    alias: [
+      { find: /^nestjs-fabric-auth$/, replacement: fileURLToPath(new URL('./libs/fabric-auth/src/index.ts', import.meta.url)) },
+      { find: /^nestjs-fabric-auth\/testing$/, replacement: fileURLToPath(new URL('./libs/fabric-auth/src/testing/index.ts', import.meta.url)) },
+    ],
   },
   test: {
     include: ['libs/**/*.spec.ts', 'test/**/*.e2e-spec.ts'],

@@ -1,4 +1,5 @@
 import { ThrottlerStorageService } from '@nestjs/throttler';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../libs/fabric-auth/src/common/clock.js';
 import { InMemoryLockoutStore } from '../../libs/fabric-auth/src/limits/lockout-store.js';
@@ -16,8 +17,8 @@ describe('counters shared through Redis', () => {
   let a: FabricRedis;
   let b: FabricRedis;
   beforeAll(async () => {
-    a = new FabricRedis(REDIS_URL, scratch.prefix);
-    b = new FabricRedis(REDIS_URL, scratch.prefix);
+    a = new FabricRedis(Redis, REDIS_URL, scratch.prefix);
+    b = new FabricRedis(Redis, REDIS_URL, scratch.prefix);
     expect(await a.ready()).toBe(true);
     expect(await b.ready()).toBe(true);
   });

@@ -40,6 +40,7 @@ import { TrustedProxies } from './limits/client-ip.js';
 import { InMemoryLockoutStore } from './limits/lockout-store.js';
 import { LimitsService } from './limits/limits.service.js';
 import { FabricRedis } from './redis/redis-connection.js';
+import { loadIoredis } from './redis/load-ioredis.js';
 import { RedisLockoutStore } from './redis/redis-lockout-store.js';
 import { RedisRevocationBus } from './redis/redis-revocation-bus.js';
 import { RedisLifecycle } from './redis/redis-lifecycle.js';
@@ -206,7 +207,7 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
     {
       provide: FABRIC_REDIS,
       inject: [FABRIC_RESOLVED_OPTIONS],
-      useFactory: (o: ResolvedFabricAuthOptions) => (o.redisUrl ? new FabricRedis(o.redisUrl, o.redisKeyPrefix) : null),
+      useFactory: async (o: ResolvedFabricAuthOptions) => (o.redisUrl ? new FabricRedis(await loadIoredis(), o.redisUrl, o.redisKeyPrefix) : null),
     },
     RedisLifecycle,
     {

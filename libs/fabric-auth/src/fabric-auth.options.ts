@@ -106,8 +106,8 @@ export type ResolvedTrustedIssuerOptions = Required<Omit<TrustedIssuerOptions, '
 export interface FabricAuthOptions {
   /** Signs access tokens (HS256) and derives the refresh-token and CSRF keys. At least 32 characters. */
   secretKey: string;
-  /** Password of the system admin created at startup when it does not exist yet. */
-  systemAdminPassword: string;
+  /** Password of the system admin created at startup when it does not exist yet; required unless `seedSystemAdmin` is false. */
+  systemAdminPassword?: string;
   /** Default `admin`. */
   systemAdminUsername?: string;
   /** Default none. */
@@ -207,8 +207,12 @@ export interface FabricAuthOptions {
   trustedIssuers?: TrustedIssuerOptions[];
 }
 
-export type ResolvedFabricAuthOptions = Required<Omit<FabricAuthOptions, 'systemAdminEmail' | 'providers' | 'signing' | 'encryptionKey' | 'trustedIssuers'>> &
+export type ResolvedFabricAuthOptions = Required<
+  Omit<FabricAuthOptions, 'systemAdminEmail' | 'systemAdminPassword' | 'providers' | 'signing' | 'encryptionKey' | 'trustedIssuers'>
+> &
   Pick<FabricAuthOptions, 'systemAdminEmail' | 'encryptionKey'> & {
+    /** Present whenever `seedSystemAdmin` is true (required then). */
+    systemAdminPassword?: string;
     providers: Record<string, ResolvedOidcProviderOptions>;
     signing: ResolvedSigningOptions;
     trustedIssuers: ResolvedTrustedIssuerOptions[];
@@ -229,7 +233,7 @@ interface FieldSpec {
   /** Property of `FabricAuthOptions`. */
   option: keyof FabricAuthOptions;
   kind: 'string' | 'int' | 'bool' | 'stringList' | 'roleMap' | 'oidc' | 'signing' | 'trustedIssuers';
-  required?: boolean;
+  required?: boolean | ((input: Partial<FabricAuthOptions>) => boolean);
   /** A string field whose empty value means something (e.g. no prefix). */
   allowEmpty?: boolean;
   default?: unknown;
@@ -266,7 +270,8 @@ const FIELDS: FieldSpec[] = [
     yaml: 'auth.system_admin_password',
     option: 'systemAdminPassword',
     kind: 'string',
-    required: true,
+    // Only the seeding of the system admin uses it.
+    required: (input) => input.seedSystemAdmin !== false,
     check: (v) => {
       const s = v as string;
       if (s.length < 8) return 'must be at least 8 characters';
@@ -684,7 +689,8 @@ export function resolveFabricAuthOptions(input: FabricAuthOptions, naming: Namin
   for (const field of FIELDS) {
     const value = (input as unknown as Record<string, unknown>)[field.option];
     if (value === undefined || value === null) {
-      if (field.required) problems.push(`${label(field, naming)}: is required`);
+      const required = typeof field.required === 'function' ? field.required(input) : field.required;
+      if (required) problems.push(`${label(field, naming)}: is required`);
       else if (field.kind === 'signing') resolved[field.option] = validateSigning({}, field.yaml, naming, problems);
       else if (field.default !== undefined) resolved[field.option] = structuredClone(field.default);
       continue;
@@ -718,10 +724,8 @@ export function optionsFromYamlTree(tree: Record<string, unknown>): { options: F
   }
   for (const [section, body] of Object.entries(tree)) {
     const fields = bySection.get(section);
-    if (!fields) {
-      problems.push(`${section}: unknown section (expected ${[...bySection.keys()].join(', ')})`);
-      continue;
-    }
+    // The file is the app's own: sections other than auth and server belong to it.
+    if (!fields) continue;
     if (body === null || body === undefined) continue;
     if (!isPlainObject(body)) {
       problems.push(`${section}: must be a mapping`);

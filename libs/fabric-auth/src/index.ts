@@ -41,6 +41,29 @@ export { AccountCeiling, type AccountRef, isSelf } from './authz/account-ceiling
 export { BUILT_IN_PERMISSIONS, PermissionRegistry } from './authz/permission-registry.js';
 export { CurrentPrincipal } from './principal/current-principal.decorator.js';
 export { type AuthMethod, type Principal, type PrincipalKind, principalHasPermission } from './principal/principal.js';
+export { systemActor } from './principal/system-actor.js';
+export type { HttpRequestLike } from './common/request-info.js';
+export { type ListEnvelope, ListQueryDto } from './common/list-query.js';
+export {
+  ChangePasswordDto,
+  CreateUserDto,
+  ListUsersQueryDto,
+  SessionDto,
+  SessionListDto,
+  UpdateUserDto,
+  UserDto,
+  UserListDto,
+} from './users/dto/user.dto.js';
+export { ApiKeyDto, ApiKeyListDto, CreateApiKeyDto, CreatedApiKeyDto } from './api-keys/dto/api-key.dto.js';
+export { CreateRoleDto, RoleDto, RoleListDto, UpdateRoleDto } from './roles/dto/role.dto.js';
+export {
+  CreateServiceAccountDto,
+  ListServiceAccountsQueryDto,
+  ServiceAccountDto,
+  ServiceAccountListDto,
+  UpdateServiceAccountDto,
+} from './service-accounts/dto/service-account.dto.js';
+export { ActivateDto, PasswordResetConfirmDto, PasswordResetRequestDto } from './auth/dto/recovery.dto.js';
 
 export { FabricClock, SystemClock } from './common/clock.js';
 export { FabricExceptionFilter } from './common/fabric-exception.filter.js';
@@ -95,7 +118,7 @@ export type { AsymmetricAlgorithm, PublicJwk, SigningAlgorithm } from './signing
 export { SigningKeyEntity } from './signing/signing-key.entity.js';
 export { SessionsService } from './sessions/sessions.service.js';
 export { PruningService, type PruneResult } from './maintenance/pruning.service.js';
-export { UsersService, type CreateUserInput } from './users/users.service.js';
+export { UsersService, type CreateUserInput, PasswordPolicyError } from './users/users.service.js';
 export { RolesService, UnknownRolesError } from './roles/roles.service.js';
 export { AuditService, type AuditRecord } from './audit/audit.service.js';
 export { PasswordHasher } from './passwords/password-hasher.js';

@@ -253,7 +253,7 @@ export class ApiKeysService implements OnModuleDestroy {
     owner: KeyOwner,
     input: { name: string; scopes?: string[]; expires_in_days?: number },
     mintScope: string,
-    request: HttpRequestLike,
+    request?: HttpRequestLike,
   ): Promise<CreatedApiKeyDto> {
     this.requireMayMint(actor, mintScope);
     await this.ceiling.assertMayActOn(actor, owner);
@@ -307,7 +307,7 @@ export class ApiKeysService implements OnModuleDestroy {
   }
 
   /** A new secret under the same id, scopes and owner; the old one works for the grace period. */
-  async reroll(actor: Principal, key: ApiKeyEntity, mintScope: string, request: HttpRequestLike): Promise<CreatedApiKeyDto> {
+  async reroll(actor: Principal, key: ApiKeyEntity, mintScope: string, request?: HttpRequestLike): Promise<CreatedApiKeyDto> {
     this.requireMayMint(actor, mintScope);
     const owner = ownerOf(key);
     await this.ceiling.assertMayActOn(actor, owner);
@@ -334,7 +334,7 @@ export class ApiKeysService implements OnModuleDestroy {
     return this.createdDto(Object.assign(key, changes), generated.key);
   }
 
-  async revoke(actor: Principal, key: ApiKeyEntity, request: HttpRequestLike): Promise<void> {
+  async revoke(actor: Principal, key: ApiKeyEntity, request?: HttpRequestLike): Promise<void> {
     await this.ceiling.assertMayActOn(actor, ownerOf(key));
     await this.transactions.run(async (tx) => {
       await tx.manager.update(ApiKeyEntity, { id: key.id, revokedAt: IsNull() }, { revokedAt: new Date(this.clock.now()) });

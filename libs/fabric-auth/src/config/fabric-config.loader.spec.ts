@@ -84,7 +84,6 @@ describe('YAML config loader', () => {
     ['a missing admin password', { auth: { secret_key: SECRET } }, 'auth.system_admin_password: is required'],
     ['a common admin password', { auth: { secret_key: SECRET, system_admin_password: 'changeme' } }, 'auth.system_admin_password: is a commonly used password'],
     ['an unknown key', { auth: { secret_key: SECRET, system_admin_password: 'Adm1n-passw0rd', secret: 'x' } }, 'auth.secret: unknown key'],
-    ['an unknown section', { auth: { secret_key: SECRET, system_admin_password: 'Adm1n-passw0rd' }, database: {} }, 'database: unknown section'],
     ['a bad type', { auth: { secret_key: SECRET, system_admin_password: 'Adm1n-passw0rd', access_token_expire: 'soon' } }, 'auth.access_token_expire: must be an integer'],
     ['a bad boolean', { auth: { secret_key: SECRET, system_admin_password: 'Adm1n-passw0rd' }, server: { secure_cookies: 'maybe' } }, 'server.secure_cookies: must be true or false'],
     ['a role naming a malformed permission', { auth: { secret_key: SECRET, system_admin_password: 'Adm1n-passw0rd', roles: { viewer: ['Users List'] } } }, 'auth.roles.viewer: "Users List" is not a permission name'],
@@ -92,6 +91,26 @@ describe('YAML config loader', () => {
   ])('refuses %s, naming the key', (_, tree, message) => {
     const problems = problemsOf(() => fabricAuthOptionsFromTree(tree));
     expect(problems.some((p) => p.startsWith(message))).toBe(true);
+  });
+
+  it("reads the app's own file: only auth and server, only FABRIC_AUTH__/FABRIC_SERVER__ variables", () => {
+    const file = yamlFile(
+      ['app:', '  name: reports', 'database:', '  url: postgres://x', 'auth:', `  secret_key: ${SECRET}`, '  system_admin_password: Adm1n-passw0rd', 'server:', '  secure_cookies: false'].join('\n'),
+    );
+    const tree = readFabricConfigTree({ file, env: { FABRIC_APP__NAME: 'x', FABRIC_DATABASE__URL: 'y', FABRIC_ENV: 'prod', FABRIC_AUTH__ACCESS_TOKEN_EXPIRE: '300' } });
+    const options = fabricAuthOptionsFromTree(tree);
+    expect(options.accessTokenExpire).toBe(300);
+    expect(options.secureCookies).toBe(false);
+    // A typo inside the library's own sections is still an error.
+    expect(problemsOf(() => fabricAuthOptionsFromTree({ ...tree, server: { secure_cookie: false } }))).toEqual(['server.secure_cookie: unknown key']);
+  });
+
+  it('needs no system admin password when seeding is off', () => {
+    const options = fabricAuthOptionsFromTree({ auth: { secret_key: SECRET, seed_system_admin: false } });
+    expect(options.systemAdminPassword).toBeUndefined();
+    expect(problemsOf(() => fabricAuthOptionsFromTree({ auth: { secret_key: SECRET, seed_system_admin: true } }))).toEqual([
+      'auth.system_admin_password: is required',
+    ]);
   });
 
   it('names the environment variable that carried a bad value', () => {

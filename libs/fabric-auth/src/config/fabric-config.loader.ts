@@ -24,9 +24,12 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** `FABRIC_AUTH__SECRET_KEY` → `auth.secret_key`; variables without `__` are not config keys. */
+/** The sections the library owns; other `FABRIC_…` variables are the app's. */
+const OWN_ENV_PREFIXES = [`${FABRIC_ENV_PREFIX}AUTH__`, `${FABRIC_ENV_PREFIX}SERVER__`];
+
+/** `FABRIC_AUTH__SECRET_KEY` → `auth.secret_key`; only `FABRIC_AUTH__…` and `FABRIC_SERVER__…` are read. */
 function envKeyToPath(name: string): string | undefined {
-  if (!name.startsWith(FABRIC_ENV_PREFIX) || !name.includes('__')) return undefined;
+  if (!OWN_ENV_PREFIXES.some((prefix) => name.startsWith(prefix))) return undefined;
   return name.slice(FABRIC_ENV_PREFIX.length).toLowerCase().split('__').join('.');
 }
 

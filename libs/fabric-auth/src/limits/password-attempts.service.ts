@@ -127,7 +127,7 @@ export class PasswordAttempts {
    * first and commits only once the locks are gone: no unlock without its trace, no trace
    * without the unlock.
    */
-  async unlock(actor: Principal, user: { id: string }, request: HttpRequestLike): Promise<void> {
+  async unlock(actor: Principal, user: { id: string }, request?: HttpRequestLike): Promise<void> {
     await this.transactions.run(async (tx) => {
       await this.audit.recordIn(tx, { action: 'user.unlock', outcome: 'success', actor, target: { type: 'user', id: user.id }, request });
       await this.clear(user.id).catch(unavailable);

@@ -1,6 +1,9 @@
-/** `external`: a token of a trusted issuer not linked to a local account (resource-server mode). */
-export type PrincipalKind = 'user' | 'service_account' | 'external';
-export type AuthMethod = 'jwt' | 'api_key' | 'cookie';
+/**
+ * `external`: a token of a trusted issuer not linked to a local account (resource-server mode).
+ * `system`: app code acting without a request (see `systemActor`); FabricGuard never yields it.
+ */
+export type PrincipalKind = 'user' | 'service_account' | 'external' | 'system';
+export type AuthMethod = 'jwt' | 'api_key' | 'cookie' | 'system';
 
 /** Who is calling, as FabricGuard resolved it for this request. */
 export interface Principal {

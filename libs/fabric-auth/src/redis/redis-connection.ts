@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import type { RedisClass } from './load-ioredis.js';
 
 /** A command Redis has not answered within this long has failed (a frozen server is a down one). */
 export const REDIS_COMMAND_TIMEOUT_MS = 1_000;
@@ -28,6 +29,7 @@ export class FabricRedis {
   private checking = false;
 
   constructor(
+    RedisClient: RedisClass,
     url: string,
     readonly keyPrefix: string,
   ) {
@@ -40,8 +42,8 @@ export class FabricRedis {
     };
     // Named per process, so an operator (or a fault test) can tell the connections apart in CLIENT LIST.
     const name = `${keyPrefix.replace(/[^\w:.-]/g, '_')}${process.pid}`;
-    this.commands = new Redis(url, { ...options, connectionName: `${name}:commands` });
-    this.subscriber = new Redis(url, { ...options, enableOfflineQueue: true, connectionName: `${name}:subscriber` });
+    this.commands = new RedisClient(url, { ...options, connectionName: `${name}:commands` });
+    this.subscriber = new RedisClient(url, { ...options, enableOfflineQueue: true, connectionName: `${name}:subscriber` });
     for (const client of [this.commands, this.subscriber]) {
       client.on('error', (error: Error) => this.logger.warn(`redis: ${error.message}`));
     }

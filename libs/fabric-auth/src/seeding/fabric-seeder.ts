@@ -23,7 +23,7 @@ export class FabricSeeder implements OnApplicationBootstrap {
     if (!this.options.seedSystemAdmin) return;
     const { created, user } = await upsertSystemAdmin(this.dataSource, {
       username: this.options.systemAdminUsername,
-      password: this.options.systemAdminPassword,
+      password: this.options.systemAdminPassword!,
       email: this.options.systemAdminEmail,
       bcryptCost: this.options.bcryptCost,
       now: new Date(this.clock.now()),

@@ -71,7 +71,7 @@ export class ServiceAccountsService {
     return toDto(account, (await this.roles.roleNamesOfServiceAccounts([account.id])).get(account.id) ?? []);
   }
 
-  async create(actor: Principal, dto: CreateServiceAccountDto, request: HttpRequestLike): Promise<ServiceAccountDto> {
+  async create(actor: Principal, dto: CreateServiceAccountDto, request?: HttpRequestLike): Promise<ServiceAccountDto> {
     const roles = await rolesNamedInRequest(this.roles, dto.roles ?? []);
     requireHoldsAll(actor, roles.flatMap((r) => r.permissions), 'grant these roles');
     const now = new Date(this.clock.now());
@@ -97,7 +97,7 @@ export class ServiceAccountsService {
     return toDto(account, roles.map((r) => r.name).sort());
   }
 
-  async update(actor: Principal, id: string, dto: UpdateServiceAccountDto, request: HttpRequestLike): Promise<ServiceAccountDto> {
+  async update(actor: Principal, id: string, dto: UpdateServiceAccountDto, request?: HttpRequestLike): Promise<ServiceAccountDto> {
     const account = await this.find(id);
     await this.ceiling.assertMayActOn(actor, { kind: 'service_account', id: account.id });
     const changes: Partial<ServiceAccountEntity> = {};
@@ -135,7 +135,7 @@ export class ServiceAccountsService {
   }
 
   /** Deactivation blocks every key of the account on the next request, on every instance. */
-  async setActive(actor: Principal, id: string, active: boolean, request: HttpRequestLike): Promise<ServiceAccountDto> {
+  async setActive(actor: Principal, id: string, active: boolean, request?: HttpRequestLike): Promise<ServiceAccountDto> {
     const account = await this.find(id);
     await this.ceiling.assertMayActOn(actor, { kind: 'service_account', id: account.id });
     await this.transactions.run(async (tx) => {

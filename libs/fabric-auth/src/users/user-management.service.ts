@@ -94,7 +94,7 @@ export class UserManagementService {
     return this.view(target);
   }
 
-  async create(actor: Principal, dto: CreateUserDto, request: HttpRequestLike): Promise<UserDto> {
+  async create(actor: Principal, dto: CreateUserDto, request?: HttpRequestLike): Promise<UserDto> {
     const roles = await rolesNamedInRequest(this.roles, dto.roles ?? []);
     requireHoldsAll(actor, permissionsOf(roles), 'grant these roles');
     if (dto.password !== undefined) this.checkPolicy(dto.password, dto.username, dto.email);
@@ -129,7 +129,7 @@ export class UserManagementService {
     return toUserDto(user, roles.map((r) => r.name).sort());
   }
 
-  async update(actor: Principal, username: string, dto: UpdateUserDto, request: HttpRequestLike): Promise<UserDto> {
+  async update(actor: Principal, username: string, dto: UpdateUserDto, request?: HttpRequestLike): Promise<UserDto> {
     const target = await this.target(username);
     await this.requireMayAdminister(actor, target);
     const changes: Partial<UserEntity> = {};
@@ -176,7 +176,7 @@ export class UserManagementService {
     return this.view((await this.users.findOneBy({ id: target.id }))!);
   }
 
-  async setActive(actor: Principal, username: string, active: boolean, request: HttpRequestLike): Promise<UserDto> {
+  async setActive(actor: Principal, username: string, active: boolean, request?: HttpRequestLike): Promise<UserDto> {
     const target = await this.target(username);
     await this.requireMayAdminister(actor, target);
     if (!active && target.isSystemAdmin && target.isActive) {
@@ -201,7 +201,7 @@ export class UserManagementService {
   }
 
   /** Self with the current password, or users:modify; every other session of the user ends. */
-  async changePassword(actor: Principal, username: string, dto: ChangePasswordDto, request: HttpRequestLike): Promise<void> {
+  async changePassword(actor: Principal, username: string, dto: ChangePasswordDto, request?: HttpRequestLike): Promise<void> {
     requireInteractive(actor, 'change a password', 'users:modify');
     // Permission before lookup: without it, an unknown and an existing name answer alike.
     const target = await this.target(username, actor, 'users:modify');
@@ -237,7 +237,7 @@ export class UserManagementService {
   }
 
   /** Clears a password-login lock before it expires (audited). */
-  async unlock(actor: Principal, username: string, request: HttpRequestLike): Promise<void> {
+  async unlock(actor: Principal, username: string, request?: HttpRequestLike): Promise<void> {
     const target = await this.target(username);
     await this.requireMayAdminister(actor, target);
     await this.attempts.unlock(actor, target, request);
@@ -267,7 +267,7 @@ export class UserManagementService {
     );
   }
 
-  async revokeSession(actor: Principal, username: string, sessionId: string, request: HttpRequestLike): Promise<void> {
+  async revokeSession(actor: Principal, username: string, sessionId: string, request?: HttpRequestLike): Promise<void> {
     const target = await this.target(username, actor, 'users:modify');
     await this.requireMayAdminister(actor, target);
     const live = UUID.test(sessionId) ? await this.sessionRows.findOneBy({ id: sessionId, userId: target.id, revokedAt: IsNull() }) : null;
@@ -328,7 +328,13 @@ export class UserManagementService {
    * A current password is checked like a login (SEC-80): the same lockout and per-address
    * limit, bcrypt bounded per account, each failure audited as a `login.failure`.
    */
-  private async requireCurrentPassword(target: UserEntity, currentPassword: string | undefined, status: 400 | 403, request: HttpRequestLike): Promise<void> {
+  private async requireCurrentPassword(
+    target: UserEntity,
+    currentPassword: string | undefined,
+    status: 400 | 403,
+    // App code calling without a request: its checks count as coming from one in-process client.
+    request: HttpRequestLike = { headers: {} },
+  ): Promise<void> {
     const fail = (message: string) => (status === 400 ? new BadRequestException(message) : new ForbiddenException(message));
     if (currentPassword === undefined) throw fail('current_password is required');
     const { passwordHash } = (await this.users.findOne({ where: { id: target.id }, select: { id: true, passwordHash: true } }))!;

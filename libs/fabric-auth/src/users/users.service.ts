@@ -11,6 +11,11 @@ import { normalizeEmail, normalizeUsername } from './identity-normalization.js';
 import { PrincipalNames } from './principal-names.js';
 import { UserEntity } from './user.entity.js';
 
+/** A password the policy refuses (too short, common, over 72 bytes…); the message says why. */
+export class PasswordPolicyError extends Error {
+  override readonly name = 'PasswordPolicyError';
+}
+
 export interface CreateUserInput {
   username: string;
   email?: string | null;
@@ -52,21 +57,20 @@ export class UsersService {
 
   /**
    * Creates a user with its roles, in `tx` when given (with what else the caller writes),
-   * else in a transaction of its own; the password, when given, must pass the policy (else
-   * throws) and is hashed before any transaction opens. A name held by a service account is
-   * a ConflictException: principals share one namespace.
+   * else in a transaction of its own. The password, when given, must pass the policy
+   * (`PasswordPolicyError`) and is hashed before any transaction opens; an unknown role
+   * (`UnknownRolesError`) writes nothing. A name held by a service account is a
+   * ConflictException: principals share one namespace.
    */
   async create(input: CreateUserInput, tx?: FabricTransaction): Promise<UserEntity> {
-    if (input.password !== undefined) {
-      const problem = this.passwords.policyViolation(input.password);
-      if (problem) throw new Error(problem);
-    }
+    const username = normalizeUsername(input.username);
+    const email = input.email ? normalizeEmail(input.email) : null;
+    if (input.password !== undefined) this.requireAllowedPassword(input.password, { username, email });
     const passwordHash = input.password !== undefined ? await this.passwords.hash(input.password) : null;
     const now = new Date(this.clock.now());
-    const username = normalizeUsername(input.username);
     const user = this.users.create({
       username,
-      email: input.email ? normalizeEmail(input.email) : null,
+      email,
       fullName: input.fullName ?? null,
       passwordHash,
       isActive: true,
@@ -83,6 +87,11 @@ export class UsersService {
       if (input.roles?.length) await this.roles.assignToUser(user.id, input.roles, inner);
     }, tx);
     return user;
+  }
+
+  private requireAllowedPassword(password: string, context: { username?: string; email?: string | null }): void {
+    const problem = this.passwords.policyViolation(password, context);
+    if (problem) throw new PasswordPolicyError(problem);
   }
 
   async recordLogin(userId: string, tx?: FabricTransaction): Promise<void> {
@@ -103,8 +112,14 @@ export class UsersService {
     await this.users.update({ id: userId }, { passwordHash });
   }
 
-  /** Sets a (policy-checked) password; the caller decides which sessions to revoke. */
+  /**
+   * Sets a password after checking it against the policy (`PasswordPolicyError`); the caller
+   * decides which sessions to revoke.
+   */
   async setPassword(userId: string, password: string, tx?: FabricTransaction): Promise<void> {
+    const account = await (tx?.manager ?? this.users.manager).findOne(UserEntity, { where: { id: userId }, select: { id: true, username: true, email: true } });
+    if (!account) throw new Error(`no user with id ${userId}`);
+    this.requireAllowedPassword(password, account);
     await this.setPasswordHash(userId, await this.passwords.hash(password), tx);
   }
 

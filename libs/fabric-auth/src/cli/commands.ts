@@ -1,0 +1,212 @@
+import { randomBytes } from 'node:crypto';
+import type { INestApplicationContext, Type } from '@nestjs/common';
+import { getRepositoryToken } from '@nestjs/typeorm';
+import type { Command } from 'commander';
+import type { Repository } from 'typeorm';
+import { ApiKeysService } from '../api-keys/api-keys.service.js';
+import { CreateApiKeyDto } from '../api-keys/dto/api-key.dto.js';
+import { fabricValidationPipe } from '../common/validation.js';
+import { systemActor } from '../principal/system-actor.js';
+import { upsertSystemAdmin } from '../seeding/upsert-system-admin.js';
+import { ServiceAccountEntity } from '../service-accounts/service-account.entity.js';
+import { ChangePasswordDto, CreateUserDto, ListUsersQueryDto } from '../users/dto/user.dto.js';
+import { UserManagementService } from '../users/user-management.service.js';
+import { UserEntity } from '../users/user.entity.js';
+import { CliError, type CliEnvironment, cliEnvironment, type CliGlobals, openDataSource, openFabric } from './cli-context.js';
+
+const ACTOR = systemActor('cli');
+
+/** Output: results on stdout (a raw key alone on its line), notices on stderr. */
+export interface CliOutput {
+  out(line: string): void;
+  note(line: string): void;
+}
+
+/**
+ * One subcommand. Adding one (e.g. rotate-signing-key) is one entry in COMMANDS: declare its
+ * arguments and options on `define`, do the work in `run` through the library's services.
+ */
+export interface CliCommand {
+  name: string;
+  summary: string;
+  define(command: Command): Command;
+  run(context: { environment: CliEnvironment; args: string[]; options: Record<string, unknown>; output: CliOutput }): Promise<void>;
+}
+
+/** The library's own validation of a request body, so bad input is refused as over HTTP. */
+async function validated<T extends object>(type: Type<T>, input: Record<string, unknown>): Promise<T> {
+  const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+  return (await fabricValidationPipe().transform(defined, { type: 'body', metatype: type })) as T;
+}
+
+async function withFabric(environment: CliEnvironment, work: (app: INestApplicationContext) => Promise<void>): Promise<void> {
+  const app = await openFabric(environment);
+  try {
+    await work(app);
+  } finally {
+    await app.close();
+  }
+}
+
+/** The password to set: from stdin with --password-stdin, else a generated one printed once. */
+async function passwordFrom(options: Record<string, unknown>, output: CliOutput): Promise<string> {
+  if (!options.passwordStdin) {
+    const generated = randomBytes(18).toString('base64url');
+    output.note('generated password (shown once):');
+    output.out(generated);
+    return generated;
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  if (password.length === 0) throw new CliError('--password-stdin: no password on standard input');
+  return password;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export const COMMANDS: CliCommand[] = [
+  {
+    name: 'migrate',
+    summary: "apply the library's pending migrations (tables named with auth.table_prefix)",
+    define: (c) => c,
+    async run({ environment, output }) {
+      const dataSource = await openDataSource(environment);
+      try {
+        const applied = await dataSource.runMigrations({ transaction: 'each' });
+        output.out(applied.length === 0 ? 'up to date' : `applied ${applied.length}: ${applied.map((m) => m.name).join(', ')}`);
+      } finally {
+        await dataSource.destroy();
+      }
+    },
+  },
+  {
+    name: 'create-admin',
+    summary: 'create the system admin (auth.system_admin_username) if it does not exist',
+    define: (c) =>
+      c
+        .option('--username <name>', 'default: auth.system_admin_username')
+        .option('--email <email>', 'default: auth.system_admin_email')
+        .option('--password-stdin', 'read the password from standard input (default: auth.system_admin_password, else generated)'),
+    async run({ environment, options, output }) {
+      const { options: config } = environment;
+      const password = options.passwordStdin || !config.systemAdminPassword ? await passwordFrom(options, output) : config.systemAdminPassword;
+      await withFabric(environment, async (app) => {
+        const { created, user } = await upsertSystemAdmin(app.get(getRepositoryToken(UserEntity), { strict: false }).manager.connection, {
+          username: (options.username as string | undefined) ?? config.systemAdminUsername,
+          email: (options.email as string | undefined) ?? config.systemAdminEmail,
+          password,
+          bcryptCost: config.bcryptCost,
+        });
+        output.out(created ? `system admin "${user.username}" created` : `system admin "${user.username}" already exists (unchanged)`);
+      });
+    },
+  },
+  {
+    name: 'create-user',
+    summary: 'create a user (an activation link is printed when no password is given)',
+    define: (c) =>
+      c
+        .argument('<username>')
+        .requiredOption('--email <email>')
+        .option('--full-name <name>')
+        .option('--role <role>', 'a role to grant (repeatable)', collect)
+        .option('--password-stdin', 'read the password from standard input'),
+    async run({ environment, args, options, output }) {
+      const password = options.passwordStdin ? await passwordFrom(options, output) : undefined;
+      const dto = await validated(CreateUserDto, {
+        username: args[0],
+        email: options.email,
+        full_name: options.fullName,
+        roles: options.role,
+        password,
+      });
+      await withFabric(environment, async (app) => {
+        const user = await app.get(UserManagementService, { strict: false }).create(ACTOR, dto);
+        output.out(`created user "${user.username}" (${user.id})${user.roles.length ? ` with roles ${user.roles.join(', ')}` : ''}`);
+      });
+    },
+  },
+  {
+    name: 'reset-password',
+    summary: "set a user's password and end their sessions",
+    define: (c) => c.argument('<username>').option('--password-stdin', 'read the password from standard input (default: generated, printed once)'),
+    async run({ environment, args, options, output }) {
+      await withFabric(environment, async (app) => {
+        const users = app.get(UserManagementService, { strict: false });
+        await users.get(ACTOR, args[0]!);
+        const dto = await validated(ChangePasswordDto, { new_password: await passwordFrom(options, output) });
+        await users.changePassword(ACTOR, args[0]!, dto);
+        output.note(`password of "${args[0]}" set; their sessions are revoked`);
+      });
+    },
+  },
+  {
+    name: 'create-api-key',
+    summary: "create an API key for a user or a service account; the raw key is printed once",
+    define: (c) =>
+      c
+        .requiredOption('--name <name>', 'what the key is for')
+        .option('--user <username>')
+        .option('--service-account <name>')
+        .option('--scope <permission>', 'a permission the key is limited to (repeatable; default: its owner’s)', collect)
+        .option('--days <n>', 'lifetime in days (default: auth.api_key_default_days)'),
+    async run({ environment, options, output }) {
+      if (Boolean(options.user) === Boolean(options.serviceAccount)) throw new CliError('create-api-key: give exactly one of --user or --service-account');
+      const days = options.days === undefined ? undefined : Number(options.days);
+      if (days !== undefined && !Number.isInteger(days)) throw new CliError('--days: must be a whole number of days');
+      const dto = await validated(CreateApiKeyDto, { name: options.name, scopes: options.scope, expires_in_days: days });
+      await withFabric(environment, async (app) => {
+        let owner: { kind: 'user' | 'service_account'; id: string };
+        if (options.user) {
+          owner = { kind: 'user', id: (await app.get(UserManagementService, { strict: false }).get(ACTOR, options.user as string)).id };
+        } else {
+          const accounts = app.get<Repository<ServiceAccountEntity>>(getRepositoryToken(ServiceAccountEntity), { strict: false });
+          const account = await accounts.findOneBy({ name: options.serviceAccount as string });
+          if (!account) throw new CliError(`no service account named "${options.serviceAccount}"`);
+          owner = { kind: 'service_account', id: account.id };
+        }
+        const mintScope = owner.kind === 'user' ? 'api_keys:create' : 'service_accounts:create';
+        const created = await app.get(ApiKeysService, { strict: false }).create(ACTOR, owner as never, dto, mintScope);
+        output.note(`API key "${created.name}" (${created.id}) expires ${created.expires_at ?? 'never'}; it is shown once:`);
+        output.out(created.key);
+      });
+    },
+  },
+  {
+    name: 'unlock',
+    summary: 'clear the password-login lock of a user (needs server.redis_url: locks live there)',
+    define: (c) => c.argument('<username>'),
+    async run({ environment, args, output }) {
+      if (!environment.options.redisUrl) {
+        throw new CliError(
+          "unlock: without server.redis_url, locks live in the running app's memory; use POST /users/{username}/unlock on the app",
+        );
+      }
+      await withFabric(environment, async (app) => {
+        await app.get(UserManagementService, { strict: false }).unlock(ACTOR, args[0]!);
+        output.out(`unlocked "${args[0]}"`);
+      });
+    },
+  },
+  {
+    name: 'list-users',
+    summary: 'list users (username, email, active, roles)',
+    define: (c) =>
+      c.option('--limit <n>', 'at most this many (default 50, at most 500)').option('--q <prefix>', 'username or email prefix').option('--json', 'one JSON object per line'),
+    async run({ environment, options, output }) {
+      const query = await validated(ListUsersQueryDto, { limit: options.limit, q: options.q });
+      await withFabric(environment, async (app) => {
+        const page = await app.get(UserManagementService, { strict: false }).list(query);
+        for (const u of page.items) {
+          output.out(options.json ? JSON.stringify(u) : `${u.username}\t${u.email ?? '-'}\t${u.is_active ? 'active' : 'inactive'}\t${u.roles.join(',') || '-'}`);
+        }
+        output.note(`${page.items.length} of ${page.total}`);
+      });
+    },
+  },
+];
+
+export function environmentFor(globals: CliGlobals): CliEnvironment {
+  return cliEnvironment(globals);
+}
