@@ -1,0 +1,229 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createScratchDatabase } from '../support/postgres.js';
+import { BETTER_SQLITE3, CONSUMER_APPS, type ConsumerApp, packageJsonOf, sourcesOf } from './consumer-apps.js';
+
+// The tarball is the product: pack it, install it into fresh apps outside the workspace (from
+// the npm registry, one shared npm cache, all apps at once), build them and drive the flow a
+// team relies on over HTTP.
+const run = promisify(execFile);
+const LIB = resolve('libs/fabric-auth');
+const SECRET = 'consumer-secret-6f2a9c1e7b3d5f8a0c4e2b9d7f1a3c5e';
+const ADMIN_PASSWORD = 'Consumer-admin-pass-1';
+const INSTALL_TIMEOUT = 15 * 60_000;
+
+let root: string;
+let tarball: string;
+const installed = new Map<string, Promise<string>>();
+
+async function sh(cwd: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
+  try {
+    const { stdout } = await run(command, args, { cwd, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024, timeout: INSTALL_TIMEOUT });
+    return stdout;
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`${command} ${args.join(' ')} in ${cwd} failed:\n${e.stderr?.slice(-4000) ?? ''}\n${e.stdout?.slice(-2000) ?? ''}\n${e.message}`);
+  }
+}
+
+/**
+ * better-sqlite3 has no reachable prebuilt binary here, and compiling it takes minutes per app:
+ * hand prebuild-install the binary the workspace already built for this Node (same version).
+ */
+async function localSqlitePrebuild(): Promise<NodeJS.ProcessEnv> {
+  const workspace = resolve('node_modules/better-sqlite3');
+  const version = (JSON.parse(readFileSync(join(workspace, 'package.json'), 'utf8')) as { version: string }).version;
+  const binary = join(workspace, 'build/Release/better_sqlite3.node');
+  if (version !== BETTER_SQLITE3 || !existsSync(binary)) return {};
+  const dir = join(root, 'prebuilds');
+  mkdirSync(join(dir, 'stage/build/Release'), { recursive: true });
+  writeFileSync(join(dir, 'stage/build/Release/better_sqlite3.node'), readFileSync(binary));
+  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
+  await sh(join(dir, 'stage'), 'tar', ['czf', join(dir, name), 'build']);
+  return { npm_config_better_sqlite3_local_prebuilds: dir };
+}
+
+async function install(app: ConsumerApp, env: NodeJS.ProcessEnv): Promise<string> {
+  const dir = join(root, app.name);
+  for (const [file, text] of Object.entries({ 'package.json': packageJsonOf(app, tarball), ...sourcesOf(app) })) {
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    writeFileSync(join(dir, file), text);
+  }
+  await sh(dir, 'npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], env);
+  await sh(dir, 'npx', ['tsc', '-p', 'tsconfig.json']);
+  return dir;
+}
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'fabric-consumer-'));
+  const packed = JSON.parse(await sh(LIB, 'npm', ['pack', '--json', '--pack-destination', root])) as Array<{ filename: string }>;
+  tarball = join(root, packed[0]!.filename);
+  const env = await localSqlitePrebuild();
+  for (const app of CONSUMER_APPS) {
+    const promise = install(app, env);
+    promise.catch(() => undefined);
+    installed.set(app.name, promise);
+  }
+  await Promise.allSettled(installed.values());
+}, INSTALL_TIMEOUT);
+
+afterAll(() => {
+  if (root) rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 500 });
+});
+
+interface Running {
+  url: string;
+  process: ChildProcess;
+}
+
+function startNode(dir: string, script: string, env: NodeJS.ProcessEnv, marker: string): Promise<{ line: string; process: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, [script], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} did not print ${marker} in 120 s:\n${output}`)), 120_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const line = output.split('\n').find((l) => l.startsWith(marker));
+      if (line) {
+        clearTimeout(timer);
+        resolvePromise({ line: line.slice(marker.length).trim(), process: child, output: () => output });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited with ${code} before ${marker}:\n${output}`));
+    });
+  });
+}
+
+function cookiesOf(response: Response): Map<string, string> {
+  return new Map(response.headers.getSetCookie().map((c) => c.split(';')[0]!.split('=') as [string, string]));
+}
+
+// Each step spawns a process (the app, the CLI, tsc) in an app that installed from scratch.
+describe.each(CONSUMER_APPS)('the packed library in a fresh $name app', { timeout: 300_000 }, (app) => {
+  let dir: string;
+  let running: Running | undefined;
+  let env: NodeJS.ProcessEnv;
+  let dropDatabase: (() => Promise<void>) | undefined;
+
+  beforeAll(async () => {
+    dir = await installed.get(app.name)!;
+    let databaseUrl: string;
+    if (app.database === 'postgres') {
+      const db = await createScratchDatabase();
+      databaseUrl = db.url;
+      dropDatabase = db.drop;
+    } else {
+      databaseUrl = join(dir, 'app.sqlite');
+    }
+    env = { DATABASE_URL: databaseUrl, FABRIC_SECRET: SECRET, FABRIC_ADMIN_PASSWORD: ADMIN_PASSWORD };
+    const started = await startNode(dir, 'dist/main.js', env, 'LISTENING');
+    running = { url: started.line, process: started.process };
+  }, INSTALL_TIMEOUT);
+
+  afterAll(async () => {
+    if (running && running.process.exitCode === null) {
+      const exited = new Promise((done) => running!.process.once('exit', done));
+      running.process.kill();
+      await exited;
+    }
+    await dropDatabase?.();
+  });
+
+  it('declares nothing extra: the app lists only its framework, its driver and the tarball', () => {
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(Object.keys(manifest.dependencies).filter((d) => /throttler|jsonwebtoken|bcrypt|ioredis|passport-|^passport$/.test(d))).toEqual([]);
+    const installedVersion = (pkg: string) => (JSON.parse(readFileSync(join(dir, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+    expect(installedVersion('@nestjs/core').split('.')[0]).toBe(String(app.nest));
+    expect(existsSync(join(dir, 'node_modules/ioredis'))).toBe(false);
+  });
+
+  it('serves the whole flow: login, Bearer, permissions, API key, cookie + CSRF, logout, @Public(), APP_GUARD', async () => {
+    const url = running!.url;
+    const api = `${url}/api/v1`;
+    const json = (token?: string) => ({ 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) });
+
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    expect((await fetch(`${url}/reports`)).status).toBe(401);
+
+    const formLogin = async (username: string, password: string, extra: Record<string, string> = {}) =>
+      fetch(`${api}/auth/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'password', username, password, ...extra }) });
+    const form = await formLogin('admin', ADMIN_PASSWORD);
+    expect(form.status).toBe(200);
+    const viaJson = await fetch(`${api}/auth/token`, {
+      method: 'POST',
+      headers: json(),
+      body: JSON.stringify({ grant_type: 'password', username: 'admin', password: ADMIN_PASSWORD }),
+    });
+    expect(viaJson.status).toBe(200);
+    const admin = ((await form.json()) as { access_token: string }).access_token;
+
+    for (const [username, roles] of [['alice', ['reader']], ['bob', []]] as const) {
+      const created = await fetch(`${api}/users`, {
+        method: 'POST',
+        headers: json(admin),
+        body: JSON.stringify({ username, email: `${username}@example.test`, password: `${username}-Pass-12345`, roles }),
+      });
+      expect(created.status, await created.clone().text()).toBe(201);
+    }
+    const alice = ((await (await formLogin('alice', 'alice-Pass-12345')).json()) as { access_token: string }).access_token;
+    const bob = ((await (await formLogin('bob', 'bob-Pass-12345')).json()) as { access_token: string }).access_token;
+    const aliceReports = await fetch(`${url}/reports`, { headers: json(alice) });
+    expect(aliceReports.status).toBe(200);
+    expect(await aliceReports.json()).toEqual({ for: 'alice', via: 'jwt' });
+    expect((await fetch(`${url}/reports`, { headers: json(bob) })).status).toBe(403);
+
+    const key = await fetch(`${api}/users/alice/api-keys`, { method: 'POST', headers: json(admin), body: JSON.stringify({ name: 'ci' }) });
+    expect(key.status).toBe(201);
+    const rawKey = ((await key.json()) as { key: string }).key;
+    const byKey = await fetch(`${url}/reports`, { headers: { 'x-api-key': rawKey } });
+    expect(byKey.status).toBe(200);
+    expect(await byKey.json()).toEqual({ for: 'alice', via: 'api_key' });
+
+    const cookies = cookiesOf(await formLogin('alice', 'alice-Pass-12345', { set_cookies: 'true' }));
+    const cookieHeader = [...cookies].map(([n, v]) => `${n}=${v}`).join('; ');
+    expect((await fetch(`${url}/reports`, { headers: { cookie: cookieHeader } })).status).toBe(200);
+    expect((await fetch(`${url}/reports`, { method: 'POST', headers: { cookie: cookieHeader } })).status).toBe(403);
+    const withCsrf = await fetch(`${url}/reports`, { method: 'POST', headers: { cookie: cookieHeader, 'x-csrf-token': cookies.get('csrf_token')! } });
+    expect(withCsrf.status).toBe(201);
+
+    expect((await fetch(`${api}/auth/me`, { headers: json(alice) })).status).toBe(200);
+    expect((await fetch(`${api}/auth/logout`, { method: 'POST', headers: json(alice) })).status).toBe(204);
+    expect((await fetch(`${url}/reports`, { headers: json(alice) })).status).toBe(401);
+  });
+
+  it('nestjs-fabric-auth/testing gives credentials with chosen permissions in one call', async () => {
+    const check = await startNode(dir, 'dist/credential-check.js', env, 'STATUSES');
+    if (check.process.exitCode === null) await new Promise((done) => check.process.once('exit', done));
+    expect(JSON.parse(check.line)).toEqual({ statuses: [200, 403], permissions: ['reports:read'] });
+  });
+
+  it('ships the admin CLI: npx nestjs-fabric-auth reads DATABASE_URL and the FABRIC_ variables', async () => {
+    const listed = await sh(dir, 'npx', ['--no-install', 'nestjs-fabric-auth', 'list-users'], {
+      ...env,
+      FABRIC_AUTH__SECRET_KEY: SECRET,
+    });
+    expect(listed.split('\n').map((l) => l.split('\t')[0])).toEqual(expect.arrayContaining(['admin', 'alice', 'bob']));
+  });
+
+  it('its public types check with skipLibCheck: false', async () => {
+    writeFileSync(
+      join(dir, 'tsconfig.strict.json'),
+      JSON.stringify({ extends: './tsconfig.json', compilerOptions: { skipLibCheck: false, noEmit: true } }),
+    );
+    const result = await run('npx', ['tsc', '-p', 'tsconfig.strict.json'], { cwd: dir, maxBuffer: 64 * 1024 * 1024 }).then(
+      (r) => r.stdout,
+      (e: { stdout?: string }) => e.stdout ?? '',
+    );
+    // Other packages' own declarations are theirs to fix; ours, and the app's use of them, must be clean.
+    const ours = result.split('\n').filter((l) => l.includes('nestjs-fabric-auth') || l.startsWith('src/'));
+    expect(ours).toEqual([]);
+  });
+});
