@@ -161,7 +161,7 @@ export class AppModule {}
 `,
     'src/server.ts': `import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-${fastify ? `import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';\n` : ''}import { FabricExceptionFilter } from 'nestjs-fabric-auth';
+${fastify ? `import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';\n` : ''}import { applyFabricHttpHardening } from 'nestjs-fabric-auth';
 import { AppModule } from './app.module.js';
 
 export async function start() {
@@ -170,7 +170,7 @@ export async function start() {
       ? `const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(), { logger: ['error', 'warn'] });`
       : `const app = await NestFactory.create(AppModule, { logger: ['error', 'warn'] });`
   }
-  app.useGlobalFilters(new FabricExceptionFilter(app.getHttpAdapter()));
+  applyFabricHttpHardening(app);
   await app.listen(0, '127.0.0.1');
   return { app, url: await app.getUrl() };
 }

@@ -71,9 +71,10 @@ beforeAll(async () => {
   await Promise.allSettled(installed.values());
 }, INSTALL_TIMEOUT);
 
+// Four apps' node_modules take a while to remove on a busy machine.
 afterAll(() => {
   if (root) rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 500 });
-});
+}, INSTALL_TIMEOUT);
 
 interface Running {
   url: string;

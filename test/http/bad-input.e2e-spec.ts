@@ -30,6 +30,14 @@ describe.each(DATABASES)('bad input and HTTP hygiene on %s', (kind) => {
     expectSecurityHeaders(res.headers);
   });
 
+  it('a bodiless POST sent with a JSON content type is an empty body, as on Express (logout → 204)', async () => {
+    const { user, password } = await t.createUser();
+    const session = await t.login(user.username, password);
+    const res = await t.http.post(`${API}/auth/logout`).set('content-type', 'application/json').auth(session.access_token, { type: 'bearer' });
+    expect(res.status).toBe(204);
+    expect((await t.http.get(`${API}/auth/me`).auth(session.access_token, { type: 'bearer' })).status).toBe(401);
+  });
+
   it('malformed JSON on the token endpoint keeps the RFC 6749 shape', async () => {
     const res = await t.http.post(`${API}/auth/token`).set('content-type', 'application/json').send('{"grant_type":');
     expect(res.status).toBe(400);

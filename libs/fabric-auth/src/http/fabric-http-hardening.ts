@@ -87,9 +87,11 @@ export function applyFabricHttpHardening(app: INestApplication, options: FabricH
     if (headers) fastify.addHook('onRequest', (request, reply, done) => headers(request.raw, reply.raw, done));
     // Prototype keys are refused by the same check as on Express, so both answer alike.
     const json = fastify.getDefaultJsonParser('ignore', 'ignore');
-    parsers.useBodyParser('application/json', { bodyLimit }, (request, body, done) =>
-      json(request, body, (error, value) => done(error ?? refusal(value, maxDepth), value)),
-    );
+    parsers.useBodyParser('application/json', { bodyLimit }, (request, body, done) => {
+      // An empty JSON body (a bodiless POST sent with the header) is `{}`, as on Express; Fastify's own parser answers 400.
+      if (body.length === 0) return done(null, {});
+      json(request, body, (error, value) => done(error ?? refusal(value, maxDepth), value));
+    });
     parsers.useBodyParser('application/x-www-form-urlencoded', { bodyLimit });
     // Fastify parses text bodies itself (Express leaves them unread): same limit.
     parsers.useBodyParser('text/plain', { bodyLimit }, (_request, body, done) => done(null, body.toString('utf8')));

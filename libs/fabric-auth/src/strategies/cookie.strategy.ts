@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import type { Request } from 'express';
 import { Strategy as PassportJwtStrategy, type StrategyOptionsWithRequest } from 'passport-jwt';
 import { cookieValue, headerValue, type HttpRequestLike, isCrossSiteRequest } from '../common/request-info.js';
 import { ACCESS_TOKEN_COOKIE, CSRF_HEADER, CSRF_TOKEN_COOKIE, FABRIC_COOKIE_STRATEGY } from '../fabric-auth.constants.js';
@@ -9,6 +8,9 @@ import { AccessTokenPrincipals } from '../principal/access-token-principals.js';
 import { FabricAuthError } from '../tokens/fabric-auth.error.js';
 import { type AccessClaims, TokenService } from '../tokens/token.service.js';
 import { settlePassport } from './passport-settle.js';
+
+/** The request Passport hands a strategy (Express's type, named through passport-jwt so our declarations need no @types/express). */
+type Request = Parameters<PassportJwtStrategy['authenticate']>[0];
 
 const cookieToken = (request: Request) => cookieValue(request as HttpRequestLike, ACCESS_TOKEN_COOKIE) ?? null;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import type { Request } from 'express';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy as PassportJwtStrategy, type StrategyOptionsWithoutRequest } from 'passport-jwt';
 import { FABRIC_JWT_STRATEGY } from '../fabric-auth.constants.js';
@@ -7,6 +6,9 @@ import type { Principal } from '../principal/principal.js';
 import { AccessTokenPrincipals } from '../principal/access-token-principals.js';
 import { TokenService } from '../tokens/token.service.js';
 import { settlePassport } from './passport-settle.js';
+
+/** The request Passport hands a strategy (Express's type, named through passport-jwt so our declarations need no @types/express). */
+type Request = Parameters<PassportJwtStrategy['authenticate']>[0];
 
 /**
  * `Authorization: Bearer <jwt>`. Registered with Passport as `fabric-jwt` for apps that
