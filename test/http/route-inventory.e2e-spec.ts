@@ -15,6 +15,7 @@ const PUBLIC_ROUTES = new Set([
   'get /api/v1/auth/oidc/callback',
   'get /api/v1/auth/oidc/{provider}/login',
   'get /api/v1/auth/oidc/{provider}/callback',
+  'get /api/v1/auth/oidc/error',
   'get /api/v1/demo/ping',
   'get /api/v1/demo/public',
 ]);

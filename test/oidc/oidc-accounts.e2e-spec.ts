@@ -1,6 +1,6 @@
 import { RolesService, UserEntity, UserIdentityEntity } from 'nestjs-fabric-auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FetchBrowser, type Hop } from '../support/oidc/fetch-browser.js';
+import { type Hop, jsonClient } from '../support/oidc/fetch-browser.js';
 import { startAppWithOp } from '../support/oidc/fixtures.js';
 import { counts, expectRefused } from '../support/oidc/refusals.js';
 import { signIn } from '../support/oidc/sign-in.js';
@@ -55,7 +55,7 @@ describe.each(DATABASES)('OIDC accounts: identities, JIT provisioning, linking, 
   }
 
   async function login(subject: string, provider?: string): Promise<{ callback: Hop; me?: Me }> {
-    const browser = new FetchBrowser();
+    const browser = jsonClient();
     const callback = await signIn(browser, t.url, subject, { provider });
     if (callback.status !== 302) return { callback };
     const me = await t.http.get(`${API}/auth/me`).set('cookie', `access_token=${browser.cookie('127.0.0.1', 'access_token')}`);
@@ -99,10 +99,7 @@ describe.each(DATABASES)('OIDC accounts: identities, JIT provisioning, linking, 
       expect(admin.me).toMatchObject({ username: 'admin-2', is_system_admin: false, roles: ['viewer'] });
     });
 
-    it('stores the email only when verified and not already taken', async () => {
-      await localUser('email-owner', 'owned@example.test', true);
-      const taken = await login(account({ preferred_username: 'taker', email: 'owned@example.test', email_verified: true }));
-      expect(taken.me).toMatchObject({ username: 'taker', email: null });
+    it('stores the email only when verified', async () => {
       const unverified = await login(account({ preferred_username: 'unverified', email: 'unverified@example.test', email_verified: false }));
       expect(unverified.me!.email).toBeNull();
     });
@@ -167,22 +164,43 @@ describe.each(DATABASES)('OIDC accounts: identities, JIT provisioning, linking, 
     });
 
     it.each([
-      ['the provider did not verify the email', { email_verified: false }, true, 'linking'],
-      ['the local email is not verified', { email_verified: true }, false, 'linking'],
-      ['the provider does not allow linking', { email_verified: true }, true, 'nojit'],
-    ] as Array<[string, OpAccount, boolean, string]>)('does not link when %s', async (_, claims, localVerified, provider) => {
+      ['the provider did not verify the email', { email_verified: false }, true, 'linking', 403, 'no_linked_account'],
+      // The provider vouches for the address, so the person learns that an account holds it.
+      ['the local email is not verified', { email_verified: true }, false, 'linking', 409, 'account_exists'],
+      ['the provider does not allow linking', { email_verified: true }, true, 'nojit', 409, 'account_exists'],
+    ] as Array<[string, OpAccount, boolean, string, number, string]>)('does not link when %s', async (_, claims, localVerified, provider, status, reason) => {
       const name = `victim${++subjects}`;
-      await localUser(name, `${name}@example.test`, localVerified);
+      const victim = await localUser(name, `${name}@example.test`, localVerified);
       const before = await counts(t);
       const { callback } = await login(account({ email: `${name}@example.test`, ...claims }), provider);
-      await expectRefused(t, before, callback, 403, 'no_linked_account');
+      await expectRefused(t, before, callback, status, reason);
+      expect(await t.dataSource.getRepository(UserIdentityEntity).countBy({ userId: victim.id })).toBe(0);
     });
 
     it('never links the system admin', async () => {
       await t.dataSource.getRepository(UserEntity).update({ username: 'admin' }, { email: 'root@example.test', emailVerified: true });
       const before = await counts(t);
       const { callback } = await login(account({ email: 'root@example.test', email_verified: true }), 'linking');
-      await expectRefused(t, before, callback, 403, 'no_linked_account');
+      await expectRefused(t, before, callback, 409, 'account_exists');
+      const admin = await t.dataSource.getRepository(UserEntity).findOneByOrFail({ username: 'admin' });
+      expect(await t.dataSource.getRepository(UserIdentityEntity).countBy({ userId: admin.id })).toBe(0);
+    });
+  });
+
+  describe('no second account for a known email (JIT on)', () => {
+    it("a verified IdP email equal to a local account's unverified one answers account_exists and creates nothing", async () => {
+      const erin = await localUser(`erin${++subjects}`, `erin${subjects}@example.test`, false);
+      const before = await counts(t);
+      const { callback } = await login(account({ preferred_username: erin.username, email: erin.email!, email_verified: true }));
+      await expectRefused(t, before, callback, 409, 'account_exists');
+      expect(await t.dataSource.getRepository(UserEntity).countBy({ username: `${erin.username}-2` })).toBe(0);
+    });
+
+    it('the same email unverified at the provider is no claim on the account: a new user without that email', async () => {
+      const frank = await localUser(`frank${++subjects}`, `frank${subjects}@example.test`, false);
+      const { me } = await login(account({ preferred_username: `sso-${frank.username}`, email: frank.email!, email_verified: false }));
+      expect(me).toMatchObject({ username: `sso-${frank.username}`, email: null });
+      expect(me!.id).not.toBe(frank.id);
     });
   });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../support/demo-process.js';
-import { FetchBrowser, type Hop } from '../support/oidc/fetch-browser.js';
+import { type Hop, jsonClient } from '../support/oidc/fetch-browser.js';
 import { callbackPath } from '../support/oidc/fixtures.js';
 import { HostileOp, type IdTokenPlan, newSigningKey } from '../support/oidc/hostile-op.js';
 import { counts, expectRefused } from '../support/oidc/refusals.js';
@@ -49,7 +49,7 @@ describe.each(DATABASES)('ID token, UserInfo and provider failures against a hos
 
   /** A whole login with a fresh browser; the provider signs in at once. */
   async function attempt(provider: string = 'hostile', tamper?: (callback: URL) => void): Promise<{ hops: Hop[]; callback: Hop }> {
-    const browser = new FetchBrowser();
+    const browser = jsonClient();
     const hops = await browser.follow(loginUrl(t.url, provider), (next) => next.origin !== new URL(t.url).origin);
     const callbackUrl = new URL(hops.at(-1)!.location!);
     tamper?.(callbackUrl);
@@ -192,13 +192,13 @@ describe.each(DATABASES)('ID token, UserInfo and provider failures against a hos
   it('discovery naming another issuer refuses the provider with a 502 (SEC-67)', async () => {
     ops.liar.discoveryIssuer = 'https://evil.example';
     const before = await counts(t);
-    const login = await new FetchBrowser().request(loginUrl(t.url, 'liar'));
+    const login = await jsonClient().request(loginUrl(t.url, 'liar'));
     await expectRefused(t, before, login, 502, 'discovery_failed');
   });
 
   it('an unreachable provider is a 502 at login', async () => {
     const before = await counts(t);
-    const login = await new FetchBrowser().request(loginUrl(t.url, 'down'));
+    const login = await jsonClient().request(loginUrl(t.url, 'down'));
     await expectRefused(t, before, login, 502, 'discovery_failed');
   });
 

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FetchBrowser, parseSetCookies } from '../support/oidc/fetch-browser.js';
+import { FetchBrowser, parseSetCookies, jsonClient } from '../support/oidc/fetch-browser.js';
 import { startAppWithOp } from '../support/oidc/fixtures.js';
 import { counts, expectRefused } from '../support/oidc/refusals.js';
 import { authorizeAt, loginUrl, OIDC_API } from '../support/oidc/sign-in.js';
@@ -7,7 +7,14 @@ import type { TestOp } from '../support/oidc/test-op.js';
 import { API, DATABASES, startTestApp, type TestApp } from '../support/test-app.js';
 
 const HOST = '127.0.0.1';
-const STATE_COOKIE = 'fabric_oidc_state';
+const STATE_COOKIE = 'fabric_oidc_state_';
+
+/** The one login attempt's state cookie this browser holds: its name and value. */
+function attemptCookie(browser: FetchBrowser): [string, string] {
+  const names = browser.cookieNames(HOST, STATE_COOKIE);
+  expect(names).toHaveLength(1);
+  return [names[0]!, browser.cookie(HOST, names[0]!)!];
+}
 
 describe.each(DATABASES)('OIDC login state: bound to the browser, single use, bound to the provider on %s (SEC-63, SEC-64, SEC-71)', (kind) => {
   let t: TestApp;
@@ -23,7 +30,7 @@ describe.each(DATABASES)('OIDC login state: bound to the browser, single use, bo
   afterEach(() => t.clock.reset());
 
   it('the login redirect asks for code with PKCE S256, state and nonce, and sets a signed HttpOnly SameSite=Lax cookie for 10 minutes', async () => {
-    const browser = new FetchBrowser();
+    const browser = jsonClient();
     const login = await browser.request(loginUrl(t.url));
     expect(login.status).toBe(302);
     const target = new URL(login.location!);
@@ -38,33 +45,37 @@ describe.each(DATABASES)('OIDC login state: bound to the browser, single use, bo
     expect(target.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(target.searchParams.get('state')!.length).toBeGreaterThanOrEqual(43);
     expect(target.searchParams.get('nonce')!.length).toBeGreaterThanOrEqual(43);
-    const cookie = parseSetCookies(login.setCookie).get(STATE_COOKIE)!;
+    const [name] = attemptCookie(browser);
+    expect(name).toMatch(/^fabric_oidc_state_[A-Za-z0-9_-]{16}$/);
+    const cookie = parseSetCookies(login.setCookie).get(name)!;
     for (const attribute of ['HttpOnly', 'SameSite=Lax', 'Max-Age=600', 'Path=/']) expect(cookie.attributes).toContain(attribute);
     // The state, nonce and verifier sit in the cookie under a MAC, not in plain sight of the provider.
     expect(cookie.value).not.toContain(target.searchParams.get('code_challenge')!);
   });
 
   it('completes with the cookie of the browser that started the login', async () => {
-    const browser = new FetchBrowser();
+    const browser = jsonClient();
     const { callbackUrl } = await authorizeAt(browser, t.url, 'state-user');
+    const [name] = attemptCookie(browser);
     const callback = await browser.request(callbackUrl);
     expect(callback.status, callback.body).toBe(302);
-    expect(parseSetCookies(callback.setCookie).get(STATE_COOKIE)?.attributes).toContain('Max-Age=0');
+    expect(parseSetCookies(callback.setCookie).get(name)?.attributes).toContain('Max-Age=0');
+    expect(browser.cookieNames(HOST, STATE_COOKIE)).toEqual([]);
   });
 
   it('a callback in another browser (no state cookie) is refused without asking the provider for tokens', async () => {
-    const { callbackUrl } = await authorizeAt(new FetchBrowser(), t.url, 'state-user');
+    const { callbackUrl } = await authorizeAt(jsonClient(), t.url, 'state-user');
     const before = await counts(t);
     const tokenHits = op.hits('/token');
-    await expectRefused(t, before, await new FetchBrowser().request(callbackUrl), 400, 'state_missing');
+    await expectRefused(t, before, await jsonClient().request(callbackUrl), 400, 'state_missing');
     expect(op.hits('/token')).toBe(tokenHits);
   });
 
   it("a callback carrying another login's state is refused (login CSRF)", async () => {
-    const victim = new FetchBrowser();
+    const victim = jsonClient();
     await victim.request(loginUrl(t.url));
     // The attacker's own, genuine callback, delivered to the victim's browser.
-    const { callbackUrl } = await authorizeAt(new FetchBrowser(), t.url, 'state-user');
+    const { callbackUrl } = await authorizeAt(jsonClient(), t.url, 'state-user');
     const before = await counts(t);
     const tokenHits = op.hits('/token');
     await expectRefused(t, before, await victim.request(callbackUrl), 400, 'state_mismatch');
@@ -73,7 +84,7 @@ describe.each(DATABASES)('OIDC login state: bound to the browser, single use, bo
 
   it('a callback without state, or with a state parameter changed, is refused', async () => {
     for (const change of [(url: URL) => url.searchParams.delete('state'), (url: URL) => url.searchParams.set('state', 'x'.repeat(43))]) {
-      const browser = new FetchBrowser();
+      const browser = jsonClient();
       const { callbackUrl } = await authorizeAt(browser, t.url, 'state-user');
       const url = new URL(callbackUrl);
       change(url);
@@ -83,21 +94,21 @@ describe.each(DATABASES)('OIDC login state: bound to the browser, single use, bo
   });
 
   it('a replayed callback fails, even with a copy of the state cookie', async () => {
-    const browser = new FetchBrowser();
+    const browser = jsonClient();
     const { callbackUrl } = await authorizeAt(browser, t.url, 'state-user');
-    const stateCookie = browser.cookie(HOST, STATE_COOKIE)!;
+    const [name, stateCookie] = attemptCookie(browser);
     expect((await browser.request(callbackUrl)).status).toBe(302);
     const tokenHits = op.hits('/token');
     let before = await counts(t);
     await expectRefused(t, before, await browser.request(callbackUrl), 400, 'state_missing');
-    browser.setCookie(HOST, STATE_COOKIE, stateCookie);
+    browser.setCookie(HOST, name, stateCookie);
     before = await counts(t);
     await expectRefused(t, before, await browser.request(callbackUrl), 400, 'state_replayed');
     expect(op.hits('/token')).toBe(tokenHits);
   });
 
   it('a login older than 10 minutes is refused', async () => {
-    const browser = new FetchBrowser();
+    const browser = jsonClient();
     const { callbackUrl } = await authorizeAt(browser, t.url, 'state-user');
     t.clock.advance(601);
     const before = await counts(t);
@@ -105,21 +116,21 @@ describe.each(DATABASES)('OIDC login state: bound to the browser, single use, bo
   });
 
   it('a state cookie altered in any byte is refused', async () => {
-    const browser = new FetchBrowser();
+    const browser = jsonClient();
     const { callbackUrl } = await authorizeAt(browser, t.url, 'state-user');
-    const value = browser.cookie(HOST, STATE_COOKIE)!;
+    const [name, value] = attemptCookie(browser);
     const [version, body, mac] = value.split('.');
     const payload = JSON.parse(Buffer.from(body!, 'base64url').toString()) as Record<string, unknown>;
     const forged = `${version}.${Buffer.from(JSON.stringify({ ...payload, returnTo: '/elsewhere' })).toString('base64url')}.${mac}`;
     for (const tampered of [forged, `${value.slice(0, -1)}${value.endsWith('A') ? 'B' : 'A'}`, 'v1.e30.AAAA', 'garbage']) {
-      browser.setCookie(HOST, STATE_COOKIE, tampered);
+      browser.setCookie(HOST, name, tampered);
       const before = await counts(t);
       await expectRefused(t, before, await browser.request(callbackUrl), 400, 'state_invalid');
     }
   });
 
   it('a callback for one provider carrying the state of a login with another is refused (mix-up)', async () => {
-    const browser = new FetchBrowser();
+    const browser = jsonClient();
     const { callbackUrl } = await authorizeAt(browser, t.url, 'state-user', { provider: 'second' });
     const mixedUp = new URL(callbackUrl);
     expect(mixedUp.pathname).toBe(`${OIDC_API}/second/callback`);
@@ -131,7 +142,7 @@ describe.each(DATABASES)('OIDC login state: bound to the browser, single use, bo
   });
 
   it('a callback repeating a parameter is refused', async () => {
-    const browser = new FetchBrowser();
+    const browser = jsonClient();
     const { callbackUrl } = await authorizeAt(browser, t.url, 'state-user');
     const url = new URL(callbackUrl);
     url.searchParams.append('code', 'second-code');
@@ -140,9 +151,9 @@ describe.each(DATABASES)('OIDC login state: bound to the browser, single use, bo
   });
 
   it('the state cookie is no credential: as Bearer or as access cookie it is a 401 (SEC-09)', async () => {
-    const browser = new FetchBrowser();
+    const browser = jsonClient();
     await browser.request(loginUrl(t.url));
-    const value = browser.cookie(HOST, STATE_COOKIE)!;
+    const [, value] = attemptCookie(browser);
     expect((await t.http.get(`${API}/auth/me`).auth(value, { type: 'bearer' })).status).toBe(401);
     expect((await t.http.get(`${API}/auth/me`).set('cookie', `access_token=${encodeURIComponent(value)}`)).status).toBe(401);
   });

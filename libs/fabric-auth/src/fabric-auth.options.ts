@@ -12,7 +12,7 @@ import { ASYMMETRIC_ALGORITHMS, type AsymmetricAlgorithm, keyProblem, privateKey
 import { tablePrefixProblem } from './storage/table-prefix.js';
 
 export interface OidcProviderOptions {
-  /** `oidc`; required on named providers, optional on the default one (`providers.oidc`). */
+  /** `oidc`, the only provider type (and the default). */
   type?: 'oidc';
   /**
    * Issuer URL; discovery is read from `<issuer>/.well-known/openid-configuration` and its
@@ -36,10 +36,25 @@ export interface OidcProviderOptions {
   roleClaim?: string;
   /** Claim value → role names, re-applied at every login. Default none. */
   roleMapping?: Record<string, string[]>;
+  /**
+   * Absolute URL the provider sends the browser to after an RP-initiated logout; it must be
+   * registered at the provider. Default none (the provider shows its own page).
+   */
+  postLogoutRedirectUri?: string;
 }
 
-export type ResolvedOidcProviderOptions = Required<Omit<OidcProviderOptions, 'clientSecret' | 'roleClaim'>> &
-  Pick<OidcProviderOptions, 'clientSecret' | 'roleClaim'>;
+export type ResolvedOidcProviderOptions = Required<Omit<OidcProviderOptions, 'clientSecret' | 'roleClaim' | 'postLogoutRedirectUri'>> &
+  Pick<OidcProviderOptions, 'clientSecret' | 'roleClaim' | 'postLogoutRedirectUri'>;
+
+/** How single sign-on meets people (`auth.sso`). */
+export interface SsoOptions {
+  /**
+   * Where a failed SSO login sends the browser, with `?error=<code>` added: a path on this
+   * site or an absolute http(s) URL. Default: the small page the module serves at
+   * `<prefix>/auth/oidc/error`.
+   */
+  errorUrl?: string;
+}
 
 /** Name of the provider configured as `auth.providers.oidc`, served by `/auth/oidc/login`. */
 export const DEFAULT_OIDC_PROVIDER = 'oidc';
@@ -205,10 +220,12 @@ export interface FabricAuthOptions {
   encryptionKey?: string;
   /** External issuers whose access tokens FabricGuard accepts (resource-server mode). Default none. */
   trustedIssuers?: TrustedIssuerOptions[];
+  /** Pages and links around single sign-on. */
+  sso?: SsoOptions;
 }
 
 export type ResolvedFabricAuthOptions = Required<
-  Omit<FabricAuthOptions, 'systemAdminEmail' | 'systemAdminPassword' | 'providers' | 'signing' | 'encryptionKey' | 'trustedIssuers'>
+  Omit<FabricAuthOptions, 'systemAdminEmail' | 'systemAdminPassword' | 'providers' | 'signing' | 'encryptionKey' | 'trustedIssuers' | 'sso'>
 > &
   Pick<FabricAuthOptions, 'systemAdminEmail' | 'encryptionKey'> & {
     /** Present whenever `seedSystemAdmin` is true (required then). */
@@ -216,6 +233,7 @@ export type ResolvedFabricAuthOptions = Required<
     providers: Record<string, ResolvedOidcProviderOptions>;
     signing: ResolvedSigningOptions;
     trustedIssuers: ResolvedTrustedIssuerOptions[];
+    sso: SsoOptions;
   };
 
 export class FabricConfigError extends Error {
@@ -232,7 +250,7 @@ interface FieldSpec {
   yaml: string;
   /** Property of `FabricAuthOptions`. */
   option: keyof FabricAuthOptions;
-  kind: 'string' | 'int' | 'bool' | 'stringList' | 'roleMap' | 'oidc' | 'signing' | 'trustedIssuers';
+  kind: 'string' | 'int' | 'bool' | 'stringList' | 'roleMap' | 'oidc' | 'signing' | 'trustedIssuers' | 'sso';
   required?: boolean | ((input: Partial<FabricAuthOptions>) => boolean);
   /** A string field whose empty value means something (e.g. no prefix). */
   allowEmpty?: boolean;
@@ -363,6 +381,7 @@ const FIELDS: FieldSpec[] = [
     kind: 'string',
     check: (v) => ((v as string).length < 32 || new Set(v as string).size < 10 ? 'must be at least 32 random characters' : undefined),
   },
+  { yaml: 'auth.sso', option: 'sso', kind: 'sso', default: {} },
   { yaml: 'auth.lockout_threshold', option: 'lockoutThreshold', kind: 'int', default: 5, check: intBetween(0, 1000) },
   { yaml: 'auth.lockout_account_threshold', option: 'lockoutAccountThreshold', kind: 'int', default: 100, check: intBetween(0, 1_000_000) },
   { yaml: 'auth.device_token_expire', option: 'deviceTokenExpire', kind: 'int', default: 7_776_000, check: intBetween(0, 31_536_000) },
@@ -423,6 +442,7 @@ const OIDC_FIELDS: Record<string, { option: keyof OidcProviderOptions; kind: Oid
   link_verified_email: { option: 'linkVerifiedEmail', kind: 'bool', default: false },
   role_claim: { option: 'roleClaim', kind: 'string' },
   role_mapping: { option: 'roleMapping', kind: 'roleMapping', default: {} },
+  post_logout_redirect_uri: { option: 'postLogoutRedirectUri', kind: 'url' },
 };
 
 const PROVIDER_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
@@ -464,7 +484,7 @@ function oidcValueProblem(kind: OidcFieldKind, raw: unknown): string | undefined
   }
 }
 
-function validateProvider(name: string, provider: unknown, where: string, naming: Naming, problems: string[]): ResolvedOidcProviderOptions | undefined {
+function validateProvider(provider: unknown, where: string, naming: Naming, problems: string[]): ResolvedOidcProviderOptions | undefined {
   if (!isPlainObject(provider)) return void problems.push(`${where}: must be a mapping`);
   const before = problems.length;
   const out: Record<string, unknown> = {};
@@ -480,7 +500,7 @@ function validateProvider(name: string, provider: unknown, where: string, naming
   }
   for (const [key, spec] of Object.entries(OIDC_FIELDS)) {
     if (out[spec.option] !== undefined || problems.slice(before).some((p) => p.startsWith(`${where}.${key}:`))) continue;
-    if (spec.required || (key === 'type' && name !== DEFAULT_OIDC_PROVIDER)) problems.push(`${where}.${key}: is required`);
+    if (spec.required) problems.push(`${where}.${key}: is required`);
     else if (spec.default !== undefined) out[spec.option] = structuredClone(spec.default);
   }
   if (Object.keys(out.roleMapping ?? {}).length > 0 && out.roleClaim === undefined) {
@@ -497,7 +517,7 @@ function validateProviders(value: unknown, where: string, naming: Naming, proble
       problems.push(`${where}.${name}: provider names are lowercase letters, digits, _ and - (at most 32)`);
       continue;
     }
-    const resolved = validateProvider(name, provider, `${where}.${name}`, naming, problems);
+    const resolved = validateProvider(provider, `${where}.${name}`, naming, problems);
     if (resolved) result[name] = resolved;
   }
   return result;
@@ -632,6 +652,28 @@ function validateSigning(value: unknown, where: string, naming: Naming, problems
   return problems.length === before ? { algorithm, keys, refreshInterval } : undefined;
 }
 
+/** A same-site path (`/…`, not `//…`) or an absolute http(s) URL, without a fragment. */
+function errorUrlProblem(raw: unknown): string | undefined {
+  if (typeof raw !== 'string' || raw.length === 0 || raw.length > 2048) return 'must be a path (/…) or an http(s) URL';
+  if (/[\\\u0000-\u0020\u007f#]/.test(raw)) return 'must not contain spaces, backslashes, control characters or a fragment';
+  if (raw.startsWith('/')) return raw.startsWith('//') ? 'must be a path (/…) or an http(s) URL' : undefined;
+  if (!URL.canParse(raw) || !['http:', 'https:'].includes(new URL(raw).protocol)) return 'must be a path (/…) or an http(s) URL';
+  return undefined;
+}
+
+function validateSso(value: unknown, where: string, naming: Naming, problems: string[]): SsoOptions | undefined {
+  if (!isPlainObject(value)) return void problems.push(`${where}: must be a mapping`);
+  const out: SsoOptions = {};
+  for (const [key, raw] of Object.entries(value)) {
+    if (key === 'error_url' || (naming === 'option' && key === 'errorUrl')) {
+      const problem = errorUrlProblem(raw);
+      if (problem) problems.push(`${where}.${key}: ${problem}`);
+      else out.errorUrl = raw as string;
+    } else problems.push(`${where}.${key}: unknown key`);
+  }
+  return out;
+}
+
 function validateField(field: FieldSpec, value: unknown, naming: Naming, problems: string[]): unknown {
   const where = label(field, naming);
   switch (field.kind) {
@@ -668,6 +710,8 @@ function validateField(field: FieldSpec, value: unknown, naming: Naming, problem
       return validateSigning(value, field.yaml, naming, problems);
     case 'trustedIssuers':
       return validateTrustedIssuers(value, field.yaml, naming, problems);
+    case 'sso':
+      return validateSso(value, field.yaml, naming, problems);
   }
   const message = field.check?.(value);
   if (message) return void problems.push(`${where}: ${message}`);

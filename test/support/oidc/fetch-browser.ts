@@ -1,4 +1,5 @@
 interface StoredCookie {
+  name: string;
   value: string;
   path: string;
 }
@@ -14,31 +15,39 @@ export interface Hop {
 /**
  * A cookie-keeping client driven by `fetch` with `redirect: 'manual'`, so tests see and can
  * tamper with every hop of a login. Cookies are kept per host (ports share them, as in
- * browsers) and honour Path and Max-Age=0.
+ * browsers) and per (name, path), and honour Path and Max-Age=0.
  */
 export class FetchBrowser {
   private readonly jar = new Map<string, Map<string, StoredCookie>>();
 
+  /** `headers` go with every request (e.g. `accept: application/json` for an API client's view). */
+  constructor(private readonly headers: Record<string, string> = {}) {}
+
   cookie(host: string, name: string): string | undefined {
-    return this.jar.get(host)?.get(name)?.value;
+    return this.jar.get(host)?.get(`${name};/`)?.value ?? [...(this.jar.get(host)?.values() ?? [])].find((c) => c.name === name)?.value;
+  }
+
+  /** Names of the cookies held for `host` that start with `prefix`. */
+  cookieNames(host: string, prefix = ''): string[] {
+    return [...(this.jar.get(host)?.values() ?? [])].map((c) => c.name).filter((name) => name.startsWith(prefix));
   }
 
   setCookie(host: string, name: string, value: string): void {
-    this.cookies(host).set(name, { value, path: '/' });
+    this.cookies(host).set(`${name};/`, { name, value, path: '/' });
   }
 
   /** One request, no redirect followed. */
   async request(url: string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<Hop> {
     const target = new URL(url);
-    const cookies = [...(this.jar.get(target.hostname) ?? new Map<string, StoredCookie>())]
-      .filter(([, c]) => target.pathname.startsWith(c.path))
-      .map(([name, c]) => `${name}=${c.value}`)
+    const cookies = [...(this.jar.get(target.hostname)?.values() ?? [])]
+      .filter((c) => target.pathname.startsWith(c.path))
+      .map((c) => `${c.name}=${c.value}`)
       .join('; ');
     const response = await fetch(target, {
       method: init.method ?? 'GET',
       body: init.body,
       redirect: 'manual',
-      headers: { ...(cookies ? { cookie: cookies } : {}), ...init.headers },
+      headers: { ...this.headers, ...(cookies ? { cookie: cookies } : {}), ...init.headers },
     });
     const setCookie = response.headers.getSetCookie();
     for (const line of setCookie) this.store(target.hostname, line);
@@ -77,8 +86,9 @@ export class FetchBrowser {
     const value = pair!.slice(eq + 1);
     const attr = (key: string) => attributes.find((a) => a.toLowerCase().startsWith(`${key}=`))?.slice(key.length + 1);
     const expired = attr('max-age') === '0' || (attr('expires') !== undefined && Date.parse(attr('expires')!) < Date.now());
-    if (expired) this.cookies(host).delete(name);
-    else this.cookies(host).set(name, { value, path: attr('path') ?? '/' });
+    const path = attr('path') ?? '/';
+    if (expired) this.cookies(host).delete(`${name};${path}`);
+    else this.cookies(host).set(`${name};${path}`, { name, value, path });
   }
 }
 
@@ -91,4 +101,9 @@ export function parseSetCookies(lines: string[]): Map<string, { value: string; a
     cookies.set(pair!.slice(0, eq).trim(), { value: decodeURIComponent(pair!.slice(eq + 1)), attributes: attributes.join(';').trim() });
   }
   return cookies;
+}
+
+/** A client that asks for JSON, as an API client does: refused logins answer Nest's JSON errors. */
+export function jsonClient(): FetchBrowser {
+  return new FetchBrowser({ accept: 'application/json' });
 }

@@ -1,4 +1,4 @@
-import type { OidcProviderOptions } from 'nestjs-fabric-auth';
+import type { FabricAuthOptions, OidcProviderOptions } from 'nestjs-fabric-auth';
 import { freePort } from '../demo-process.js';
 import { startTestApp, type TestApp, type TestTarget } from '../test-app.js';
 import { OIDC_API } from './sign-in.js';
@@ -22,6 +22,7 @@ export async function startAppWithOp(
   kind: TestTarget,
   providers: ProviderSpecs,
   ownProvider: string[] = [],
+  options: Partial<FabricAuthOptions> = {},
 ): Promise<{ t: TestApp; op: TestOp; ops: Record<string, TestOp> }> {
   const port = await freePort();
   const appUrl = `http://127.0.0.1:${port}`;
@@ -45,7 +46,7 @@ export async function startAppWithOp(
         },
       ]),
     );
-    const t = await startTestApp(kind, { port, options: { providers: configured } });
+    const t = await startTestApp(kind, { port, options: { ...options, providers: configured } });
     return { t, op, ops };
   } catch (error) {
     for (const op of started) await op.close();

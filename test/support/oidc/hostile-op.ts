@@ -110,9 +110,13 @@ export class HostileOp {
     });
   }
 
-  /** Back to a well-behaved provider, with a new subject (so a wrongly accepted login would create a user). */
+  /**
+   * Back to a well-behaved provider, with a new subject and its own email (so a wrongly
+   * accepted login would create a user, and no login meets another's account).
+   */
   reset(subject = `hostile-${randomBytes(4).toString('hex')}`): void {
     this.subject = subject;
+    this.profile = { ...this.profile, email: `${subject}@example.test` };
     this.signingKey = this.rsaKey;
     this.published = [this.rsaKey, this.ecKey];
     this.idToken = {};

@@ -12,6 +12,7 @@ import { RolesService, UnknownRolesError } from '../roles/roles.service.js';
 import { normalizeEmail, normalizeUsername } from '../users/identity-normalization.js';
 import { UserEntity } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
+import { SessionsService } from '../sessions/sessions.service.js';
 import type { OidcProvider } from './oidc-clients.js';
 import { OidcLoginFailure } from './oidc-login.error.js';
 import { UserIdentityEntity } from './user-identity.entity.js';
@@ -65,6 +66,7 @@ export class OidcAccounts {
 
   constructor(
     private readonly users: UsersService,
+    private readonly sessions: SessionsService,
     private readonly roles: RolesService,
     private readonly audit: AuditService,
     private readonly clock: FabricClock,
@@ -97,11 +99,11 @@ export class OidcAccounts {
       if (user) {
         this.requireActive(user);
         await this.link(tx, provider, profile, user, 'verified_email', request);
-      } else if (provider.options.jitProvisioning) {
+      } else {
+        await this.refuseSecondAccount(tx, profile);
+        if (!provider.options.jitProvisioning) throw new OidcLoginFailure('no_linked_account');
         user = await this.provision(tx, provider, profile, request);
         created = true;
-      } else {
-        throw new OidcLoginFailure('no_linked_account');
       }
     }
     this.requireActive(user);
@@ -109,6 +111,47 @@ export class OidcAccounts {
     await this.syncRoles(tx, provider, user.id, profile, created);
     await tx.manager.update(UserIdentityEntity, { issuer: profile.issuer, subject: profile.subject }, { lastLoginAt: new Date(this.clock.now()) });
     return user;
+  }
+
+  /**
+   * Adds the identity of a fresh login at the provider to the signed-in user who asked for
+   * it, as long as that user's session is still live and no other account has the identity.
+   */
+  async linkToSignedInUser(
+    provider: OidcProvider,
+    profile: OidcProfile,
+    link: { userId: string; sessionId: string },
+    request: HttpRequestLike,
+  ): Promise<UserEntity> {
+    const user = await this.users.findById(link.userId);
+    if (!user || !(await this.sessions.isLive(link.sessionId, link.userId))) throw new OidcLoginFailure('link_session_ended');
+    this.requireActive(user);
+    try {
+      await this.transactions.run(async (tx) => {
+        const identity = await tx.manager.findOne(UserIdentityEntity, { where: { issuer: profile.issuer, subject: profile.subject } });
+        if (identity) {
+          if (identity.userId === user.id) return;
+          throw new OidcLoginFailure('identity_in_use', `linked to user ${identity.userId}`, user);
+        }
+        await this.link(tx, provider, profile, user, 'signed_in', request);
+      });
+    } catch (error) {
+      // A concurrent login or link took the identity first.
+      if (isUniqueViolation(error)) throw new OidcLoginFailure('identity_in_use', 'lost a race', user);
+      throw error;
+    }
+    return user;
+  }
+
+  /**
+   * A person whose provider vouches for an email that a local account already holds gets
+   * `account_exists` instead of a second account: they sign in to that account and link
+   * the identity there (an unverified local email is never linked automatically).
+   */
+  private async refuseSecondAccount(tx: FabricTransaction, profile: OidcProfile): Promise<void> {
+    if (!profile.emailVerified || !profile.email) return;
+    const holder = await tx.manager.findOne(UserEntity, { where: { email: normalizeEmail(profile.email) }, select: { id: true } });
+    if (holder) throw new OidcLoginFailure('account_exists', `email held by user ${holder.id}`);
   }
 
   private requireActive(user: UserEntity): void {

@@ -1,11 +1,4 @@
-import {
-  BadGatewayException,
-  BadRequestException,
-  ForbiddenException,
-  type HttpException,
-  NotFoundException,
-  ServiceUnavailableException,
-} from '@nestjs/common';
+import { HttpException } from '@nestjs/common';
 
 /** Why an OIDC login failed: the `reason` of its `oidc.login.failure` audit event. */
 export type OidcFailureReason =
@@ -26,27 +19,94 @@ export type OidcFailureReason =
   | 'userinfo_invalid'
   | 'no_linked_account'
   | 'account_inactive'
+  | 'account_exists'
+  | 'identity_in_use'
+  | 'link_session_ended'
+  | 'bad_parameter'
   | 'internal_error';
 
-const ANSWERS: Record<OidcFailureReason, { status: 400 | 403 | 404 | 502 | 503; message: string }> = {
-  unknown_provider: { status: 404, message: 'Unknown identity provider' },
-  state_missing: { status: 400, message: 'No login in progress in this browser; start the login again' },
-  state_invalid: { status: 400, message: 'Invalid login state; start the login again' },
-  state_expired: { status: 400, message: 'The login took too long; start it again' },
-  state_mismatch: { status: 400, message: 'The callback does not belong to the login in progress in this browser' },
-  state_replayed: { status: 400, message: 'This login callback was already used' },
-  provider_mismatch: { status: 400, message: 'The login in progress was started with another identity provider' },
-  issuer_mismatch: { status: 400, message: 'The callback comes from another issuer than the identity provider' },
-  bad_callback: { status: 400, message: 'Malformed login callback' },
-  idp_error: { status: 400, message: 'The identity provider did not authorise the login' },
-  discovery_failed: { status: 502, message: "The identity provider's configuration could not be loaded" },
-  idp_unreachable: { status: 502, message: 'The identity provider could not be reached' },
-  code_rejected: { status: 400, message: 'The identity provider rejected the authorization code' },
-  invalid_id_token: { status: 400, message: 'The identity provider returned an invalid ID token' },
-  userinfo_invalid: { status: 400, message: 'The identity provider returned inconsistent user information' },
-  no_linked_account: { status: 403, message: 'No account is linked to this identity' },
-  account_inactive: { status: 403, message: 'This account is deactivated' },
-  internal_error: { status: 503, message: 'Single sign-on is temporarily unavailable' },
+/**
+ * What a person's browser is told, in the error page's `?error=`: a few stable codes, one
+ * per thing the person can act on, never the provider's own words.
+ */
+export type SsoErrorCode =
+  | 'access_denied'
+  | 'login_required'
+  | 'no_account'
+  | 'account_disabled'
+  | 'account_exists'
+  | 'identity_in_use'
+  | 'not_signed_in'
+  | 'invalid_state'
+  | 'invalid_request'
+  | 'login_failed'
+  | 'provider_unavailable';
+
+export const SSO_ERROR_CODES: readonly SsoErrorCode[] = [
+  'access_denied',
+  'login_required',
+  'no_account',
+  'account_disabled',
+  'account_exists',
+  'identity_in_use',
+  'not_signed_in',
+  'invalid_state',
+  'invalid_request',
+  'login_failed',
+  'provider_unavailable',
+];
+
+/** IdP errors (OIDC Core §3.1.2.6) that mean "sign in at the provider first", as `prompt=none` answers. */
+const LOGIN_REQUIRED_IDP_ERRORS = new Set(['login_required', 'interaction_required', 'consent_required', 'account_selection_required']);
+
+const ANSWERS: Record<OidcFailureReason, { status: 400 | 401 | 403 | 404 | 409 | 502 | 503; message: string; code: SsoErrorCode | null }> = {
+  unknown_provider: { status: 404, message: 'Unknown identity provider', code: null },
+  state_missing: { status: 400, message: 'No login in progress in this browser; start the login again', code: 'invalid_state' },
+  state_invalid: { status: 400, message: 'Invalid login state; start the login again', code: 'invalid_state' },
+  state_expired: { status: 400, message: 'The login took too long; start it again', code: 'invalid_state' },
+  state_mismatch: { status: 400, message: 'The callback does not belong to the login in progress in this browser', code: 'invalid_state' },
+  state_replayed: { status: 400, message: 'This login callback was already used', code: 'invalid_state' },
+  provider_mismatch: { status: 400, message: 'The login in progress was started with another identity provider', code: 'invalid_state' },
+  issuer_mismatch: { status: 400, message: 'The callback comes from another issuer than the identity provider', code: 'invalid_state' },
+  bad_callback: { status: 400, message: 'Malformed login callback', code: 'invalid_state' },
+  idp_error: { status: 400, message: 'The identity provider did not authorise the login', code: 'access_denied' },
+  discovery_failed: { status: 502, message: "The identity provider's configuration could not be loaded", code: 'provider_unavailable' },
+  idp_unreachable: { status: 502, message: 'The identity provider could not be reached', code: 'provider_unavailable' },
+  code_rejected: { status: 400, message: 'The identity provider rejected the authorization code', code: 'login_failed' },
+  invalid_id_token: { status: 400, message: 'The identity provider returned an invalid ID token', code: 'login_failed' },
+  userinfo_invalid: { status: 400, message: 'The identity provider returned inconsistent user information', code: 'login_failed' },
+  no_linked_account: { status: 403, message: 'No account is linked to this identity', code: 'no_account' },
+  account_inactive: { status: 403, message: 'This account is deactivated', code: 'account_disabled' },
+  account_exists: { status: 409, message: 'An account with this email already exists; sign in to it and link this identity', code: 'account_exists' },
+  identity_in_use: { status: 409, message: 'This identity is already linked to another account', code: 'identity_in_use' },
+  link_session_ended: { status: 401, message: 'Sign in again before linking an identity', code: 'not_signed_in' },
+  bad_parameter: { status: 400, message: 'Invalid login parameter', code: 'invalid_request' },
+  internal_error: { status: 503, message: 'Single sign-on is temporarily unavailable', code: 'provider_unavailable' },
+};
+
+/**
+ * The HTTP answer to a refused login: Nest's error shape with one fixed message per reason
+ * (nothing the provider said is reflected), carrying the code a browser is redirected with.
+ */
+export class OidcLoginRefusal extends HttpException {
+  constructor(
+    status: number,
+    message: string,
+    /** Null when there is no login to speak of (an unknown provider): the answer stays JSON. */
+    readonly ssoError: SsoErrorCode | null,
+  ) {
+    super({ statusCode: status, message, error: ERROR_NAMES[status] ?? 'Error' }, status);
+  }
+}
+
+const ERROR_NAMES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
 };
 
 /**
@@ -68,20 +128,16 @@ export class OidcLoginFailure extends Error {
     return ANSWERS[this.reason].status;
   }
 
-  /** The client's answer: Nest's error shape, one fixed message per reason (nothing reflected). */
-  toHttpException(): HttpException {
-    const { status, message } = ANSWERS[this.reason];
-    switch (status) {
-      case 400:
-        return new BadRequestException(message);
-      case 403:
-        return new ForbiddenException(message);
-      case 404:
-        return new NotFoundException(message);
-      case 502:
-        return new BadGatewayException(message);
-      case 503:
-        return new ServiceUnavailableException(message);
+  /** The code for the person's error page. */
+  get ssoError(): SsoErrorCode | null {
+    if (this.reason === 'idp_error' && this.detail !== 'access_denied') {
+      return this.detail !== undefined && LOGIN_REQUIRED_IDP_ERRORS.has(this.detail) ? 'login_required' : 'login_failed';
     }
+    return ANSWERS[this.reason].code;
+  }
+
+  toHttpException(): OidcLoginRefusal {
+    const { status, message } = ANSWERS[this.reason];
+    return new OidcLoginRefusal(status, message, this.ssoError);
   }
 }

@@ -1,24 +1,58 @@
 import { timingSafeEqual } from 'node:crypto';
-import { type HttpException, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import * as client from 'openid-client';
 import { AuditService } from '../audit/audit.service.js';
 import { LocalAuthService, type TokenPair } from '../auth/local-auth.service.js';
 import { SessionCookies } from '../auth/session-cookies.js';
+import { FabricClock } from '../common/clock.js';
 import type { HttpRequestLike } from '../common/request-info.js';
+import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
+import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
 import type { UserEntity } from '../users/user.entity.js';
 import { OidcAccounts, type OidcProfile } from './oidc-accounts.service.js';
 import { causedBy, describeError, IdpUnreachableError, type OidcProvider, OidcClients } from './oidc-clients.js';
-import { OidcLoginFailure } from './oidc-login.error.js';
+import { OidcLoginFailure, type OidcLoginRefusal } from './oidc-login.error.js';
 import { type OidcLoginState, OidcLoginStates } from './oidc-login-state.js';
 import { safeReturnPath } from './return-to.js';
 
 export interface OidcLoginResult {
   provider: string;
+  /** `login` opened a session; `link` added the identity to the signed-in user (no new session). */
+  kind: 'login' | 'link';
   user: UserEntity;
-  /** The session's tokens, already set as cookies on the response. */
-  tokens: TokenPair;
+  /** The new session's tokens, already set as cookies on the response; absent after a link. */
+  tokens?: TokenPair;
   /** Same-origin path to send the browser to. */
   returnTo: string;
+}
+
+/** What may shape the provider's login page (OIDC Core §3.1.2.1); checked, then passed on. */
+export interface OidcLoginRequest {
+  returnTo?: unknown;
+  /** Space-separated `login`, `consent`, `select_account`, or `none` alone. */
+  prompt?: unknown;
+  /** The login the provider should suggest (an email or username), at most 256 characters. */
+  loginHint?: unknown;
+}
+
+const PROMPT_VALUES = new Set(['none', 'login', 'consent', 'select_account']);
+const MAX_LOGIN_HINT = 256;
+
+function checkedPrompt(raw: unknown): string | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const values = typeof raw === 'string' ? raw.split(' ') : [];
+  const valid =
+    values.length > 0 && values.every((v) => PROMPT_VALUES.has(v)) && new Set(values).size === values.length && (!values.includes('none') || values.length === 1);
+  if (!valid) throw new OidcLoginFailure('bad_parameter', 'prompt');
+  return values.join(' ');
+}
+
+function checkedLoginHint(raw: unknown): string | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw !== 'string' || raw.length === 0 || raw.length > MAX_LOGIN_HINT || /[\u0000-\u001f\u007f]/.test(raw)) {
+    throw new OidcLoginFailure('bad_parameter', 'login_hint');
+  }
+  return raw;
 }
 
 /** Signature algorithms an ID token may use: asymmetric only, so no client secret or `none` is ever a key. */
@@ -61,30 +95,57 @@ export class OidcLoginService {
     private readonly localAuth: LocalAuthService,
     private readonly sessionCookies: SessionCookies,
     private readonly audit: AuditService,
+    private readonly clock: FabricClock,
+    @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
   ) {}
 
-  /** Starts a login: sets the state cookie on the response and returns the provider's authorization URL. */
-  async begin(providerName: string, returnTo: unknown, request: HttpRequestLike, response: unknown): Promise<URL> {
+  /** Starts a login: sets the attempt's state cookie on the response and returns the provider's authorization URL. */
+  async begin(providerName: string, login: OidcLoginRequest, request: HttpRequestLike, response: unknown): Promise<URL> {
+    return this.start(providerName, login, undefined, request, response);
+  }
+
+  /**
+   * Starts linking another identity to the signed-in user: the provider is asked for a
+   * fresh login (`prompt=login`, `max_age=0`), and the callback adds the identity to this
+   * user instead of opening a session.
+   */
+  async beginLink(providerName: string, returnTo: unknown, user: { userId: string; sessionId: string }, request: HttpRequestLike, response: unknown): Promise<URL> {
+    return this.start(providerName, { returnTo }, { ...user, startedAt: this.clock.now() }, request, response);
+  }
+
+  private async start(
+    providerName: string,
+    login: OidcLoginRequest,
+    link: OidcLoginState['link'],
+    request: HttpRequestLike,
+    response: unknown,
+  ): Promise<URL> {
     const provider = this.provider(providerName);
     try {
+      const prompt = link ? 'login' : checkedPrompt(login.prompt);
+      const loginHint = checkedLoginHint(login.loginHint);
       const config = await this.clients.configuration(provider);
-      const login = {
+      const attempt = {
         provider: provider.name,
         state: client.randomState(),
         nonce: client.randomNonce(),
         codeVerifier: client.randomPKCECodeVerifier(),
-        returnTo: safeReturnPath(returnTo),
+        returnTo: safeReturnPath(login.returnTo),
+        ...(link ? { link } : {}),
       };
       const url = client.buildAuthorizationUrl(config, {
         response_type: 'code',
         redirect_uri: provider.options.redirectUri,
         scope: provider.options.scopes.join(' '),
-        state: login.state,
-        nonce: login.nonce,
-        code_challenge: await client.calculatePKCECodeChallenge(login.codeVerifier),
+        state: attempt.state,
+        nonce: attempt.nonce,
+        code_challenge: await client.calculatePKCECodeChallenge(attempt.codeVerifier),
         code_challenge_method: 'S256',
+        ...(prompt ? { prompt } : {}),
+        ...(loginHint ? { login_hint: loginHint } : {}),
+        ...(link ? { max_age: '0' } : {}),
       });
-      this.states.issue(response, login);
+      this.states.issue(request, response, attempt);
       return url;
     } catch (error) {
       throw await this.refuse(provider.name, this.classify(error, 'discovery'), request);
@@ -96,18 +157,24 @@ export class OidcLoginService {
    * the ID token and UserInfo, finds (or creates) the user and opens a cookie session.
    */
   async complete(providerName: string, request: HttpRequestLike, response: unknown): Promise<OidcLoginResult> {
-    // Whatever happens next, this browser's login attempt is over.
-    this.states.clear(response);
+    const query = requestUrl(request);
+    const state = new URLSearchParams(query.includes('?') ? query.slice(query.indexOf('?') + 1) : '').getAll('state');
+    // Whatever happens next, this login attempt is over.
+    this.states.clear(response, state.length === 1 ? state[0]! : null);
     const provider = this.provider(providerName);
     try {
       const params = this.callbackParameters(request);
       const login = this.checkedState(provider, params, request);
       const config = await this.clients.configuration(provider);
       const profile = await this.authenticate(provider, config, login, params);
+      if (login.link) {
+        const user = await this.accounts.linkToSignedInUser(provider, profile, login.link, request);
+        return { provider: provider.name, kind: 'link', user, returnTo: login.returnTo };
+      }
       const user = await this.accounts.resolve(provider, profile, request);
       const tokens = await this.localAuth.openSession(user, 'oidc', request, { provider: provider.name });
       this.sessionCookies.set(response, tokens);
-      return { provider: provider.name, user, tokens, returnTo: login.returnTo };
+      return { provider: provider.name, kind: 'login', user, tokens, returnTo: login.returnTo };
     } catch (error) {
       throw await this.refuse(provider.name, this.classify(error, 'login'), request);
     }
@@ -121,7 +188,7 @@ export class OidcLoginService {
 
   /** The callback must carry the state of the login this browser started, with this provider, once. */
   private checkedState(provider: OidcProvider, params: URLSearchParams, request: HttpRequestLike): OidcLoginState {
-    const read = this.states.read(request);
+    const read = this.states.read(request, params.get('state'));
     if (read.outcome !== 'valid') throw new OidcLoginFailure(`state_${read.outcome}`);
     const login = read.state;
     if (login.provider !== provider.name) throw new OidcLoginFailure('provider_mismatch', `started with ${login.provider}`);
@@ -164,6 +231,7 @@ export class OidcLoginService {
       this.clients.rememberKeys(provider, config);
     }
     const claims = this.checkedIdToken(provider, tokens);
+    if (login.link) this.requireFreshLogin(claims, login.link.startedAt);
     const userInfo = await this.userInfo(config, tokens.access_token, claims.sub);
     return this.profile(provider, claims, userInfo);
   }
@@ -183,6 +251,14 @@ export class OidcLoginService {
     if (claims.azp !== undefined && claims.azp !== provider.options.clientId) throw new OidcLoginFailure('invalid_id_token', 'azp');
     if (stringClaim(claims.sub, 255) === null) throw new OidcLoginFailure('invalid_id_token', 'sub');
     return claims;
+  }
+
+  /** A link proves control of the identity now: the provider must have authenticated the person after the link started. */
+  private requireFreshLogin(claims: client.IDToken, startedAt: number): void {
+    const authTime = claims.auth_time;
+    if (typeof authTime !== 'number' || authTime * 1000 < startedAt - this.options.clockSkew * 1000) {
+      throw new OidcLoginFailure('invalid_id_token', 'auth_time before the link started');
+    }
   }
 
   private async userInfo(config: client.Configuration, accessToken: string, subject: string): Promise<client.UserInfoResponse | undefined> {
@@ -234,7 +310,7 @@ export class OidcLoginService {
     return new OidcLoginFailure('internal_error');
   }
 
-  private async refuse(provider: string, failure: OidcLoginFailure, request: HttpRequestLike): Promise<HttpException> {
+  private async refuse(provider: string, failure: OidcLoginFailure, request: HttpRequestLike): Promise<OidcLoginRefusal> {
     this.logger.warn(`OIDC login with ${provider} refused: ${failure.message}`);
     const user = failure.user;
     await this.audit.record({

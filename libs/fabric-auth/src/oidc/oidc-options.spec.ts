@@ -63,12 +63,27 @@ describe('auth.providers (OIDC single sign-on options)', () => {
     });
   });
 
+  it('a named provider without type is an oidc one', () => {
+    expect(fromYaml(`    google:${GOOD}`).providers.google?.type).toBe('oidc');
+  });
+
+  it('reads auth.sso.error_url: a path or an http(s) URL', () => {
+    const tree = (errorUrl: string) => loadYaml(`${BASE}  sso:\n    error_url: "${errorUrl}"\n`) as Record<string, unknown>;
+    expect(fabricAuthOptionsFromTree(tree('/sign-in/problem')).sso).toEqual({ errorUrl: '/sign-in/problem' });
+    expect(fabricAuthOptionsFromTree(tree('https://app.example/sso-error?from=sso')).sso).toEqual({ errorUrl: 'https://app.example/sso-error?from=sso' });
+    for (const bad of ['//evil.example/x', 'javascript:alert(1)', 'sign-in', '/x#frag', '/a b']) {
+      expect(() => fabricAuthOptionsFromTree(tree(bad)), bad).toThrow(/auth\.sso\.error_url: must/);
+    }
+    expect(() => fabricAuthOptionsFromTree(loadYaml(`${BASE}  sso:\n    eror_url: "/x"\n`) as Record<string, unknown>)).toThrow(
+      /auth\.sso\.eror_url: unknown key/,
+    );
+  });
+
   it('defaults to no provider', () => {
     expect(fabricAuthOptionsFromTree(loadYaml(BASE) as Record<string, unknown>).providers).toEqual({});
   });
 
   it.each([
-    ['a named provider without type', `    google:${GOOD}`, 'auth.providers.google.type: is required'],
     ['another provider type', `    corp:${GOOD}\n      type: saml`, 'auth.providers.corp.type: must be "oidc"'],
     ['a malformed provider name', `    My_IdP!:${GOOD}\n      type: oidc`, 'auth.providers.My_IdP!: provider names are lowercase'],
     ['a misspelt key', `    oidc:${GOOD}\n      client_secrte: x`, 'auth.providers.oidc.client_secrte: unknown key'],

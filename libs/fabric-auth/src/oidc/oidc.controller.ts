@@ -1,19 +1,29 @@
-import { Controller, Get, HttpStatus, Param, Query, Redirect, Req, Res, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, Header, HttpStatus, Inject, Param, Query, Redirect, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
 import {
   ApiBadGatewayResponse,
   ApiBadRequestResponse,
+  ApiConflictResponse,
   ApiForbiddenResponse,
   ApiFoundResponse,
   ApiNotFoundResponse,
+  ApiOkResponse,
   ApiOperation,
   ApiParam,
   ApiQuery,
   ApiTags,
+  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { FabricGuard } from '../authz/fabric.guard.js';
 import { Public } from '../authz/public.decorator.js';
-import { type HttpRequestLike, setResponseHeader } from '../common/request-info.js';
-import { DEFAULT_OIDC_PROVIDER } from '../fabric-auth.options.js';
+import { headerValue, type HttpRequestLike, isCrossSiteRequest, setResponseHeader } from '../common/request-info.js';
+import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
+import { DEFAULT_OIDC_PROVIDER, type ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import { CurrentPrincipal } from '../principal/current-principal.decorator.js';
+import type { Principal } from '../principal/principal.js';
+import { OidcLoginFailure, OidcLoginRefusal } from './oidc-login.error.js';
 import { OidcLoginService } from './oidc-login.service.js';
+import { ssoErrorLocation, ssoErrorPage } from './sso-error-page.js';
+import { ApiFabricAuth } from '../common/api-docs.js';
 import { StorageErrorsInterceptor } from '../common/storage-errors.interceptor.js';
 
 interface RedirectAnswer {
@@ -27,81 +37,185 @@ const RETURN_TO_QUERY = {
   required: false,
   description: 'Path on this site to land on after the login; anything else (another origin, `//host`, …) lands on `/`',
 } as const;
+const PROMPT_QUERY = {
+  name: 'prompt',
+  required: false,
+  description: 'Passed to the provider: `login`, `consent`, `select_account` (space-separated), or `none` alone',
+} as const;
+const LOGIN_HINT_QUERY = { name: 'login_hint', required: false, description: 'Passed to the provider: the login it should suggest' } as const;
+const FAILURE_REDIRECT =
+  'A browser is sent to `auth.sso.error_url` (default `…/auth/oidc/error`) with `?error=<code>`; a request with `Accept: application/json` gets the JSON error instead';
+
+/** `Accept: application/json` (and not HTML): an API client, which gets the JSON error instead of the error page. */
+function wantsJson(request: HttpRequestLike): boolean {
+  const accept = headerValue(request, 'accept')?.toLowerCase() ?? '';
+  return /\bapplication\/(?:[\w.+-]+\+)?json\b/.test(accept) && !accept.includes('text/html');
+}
 
 /**
  * Browser routes of OIDC single sign-on. `/auth/oidc/login` serves the default provider
  * (`auth.providers.oidc`), `/auth/oidc/{provider}/login` any named one; an unconfigured
- * provider is a 404. Errors answer in Nest's JSON shape, never with the provider's text.
+ * provider is a 404. A refused login sends the browser to the error page with a stable
+ * code (never the provider's text); API clients asking for JSON get Nest's JSON errors.
  */
 @ApiTags('auth')
 @Controller('auth/oidc')
 @UseInterceptors(StorageErrorsInterceptor)
-@Public()
+@UseGuards(FabricGuard)
 export class OidcController {
-  constructor(private readonly logins: OidcLoginService) {}
+  constructor(
+    private readonly logins: OidcLoginService,
+    @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
+  ) {}
 
   @Get('login')
+  @Public()
   @Redirect()
-  @ApiOperation({ summary: 'Start single sign-on with the default OpenID Provider (redirects to it)', description: 'Browser route. Sets a signed, HttpOnly login-state cookie (state, nonce, PKCE verifier, 10 minutes) and answers 302 to the provider\'s authorization endpoint. `return_to` is kept only when it is a path on this site.' })
+  @ApiOperation({ summary: 'Start single sign-on with the default OpenID Provider (redirects to it)', description: 'Browser route. Sets a signed, HttpOnly login-state cookie for this attempt (state, nonce, PKCE verifier, 10 minutes) and answers 302 to the provider\'s authorization endpoint. `return_to` is kept only when it is a path on this site; `prompt` and `login_hint` are passed to the provider.' })
   @ApiQuery(RETURN_TO_QUERY)
-  @ApiFoundResponse({ description: 'Redirect to the provider; sets the short-lived login-state cookie' })
+  @ApiQuery(PROMPT_QUERY)
+  @ApiQuery(LOGIN_HINT_QUERY)
+  @ApiFoundResponse({ description: `Redirect to the provider; sets the short-lived login-state cookie. ${FAILURE_REDIRECT}` })
+  @ApiBadRequestResponse({ description: 'Invalid prompt or login_hint' })
   @ApiNotFoundResponse({ description: 'No default provider is configured' })
   @ApiBadGatewayResponse({ description: 'The provider could not be reached or its discovery document is invalid' })
-  login(@Query('return_to') returnTo: unknown, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown) {
-    return this.start(DEFAULT_OIDC_PROVIDER, returnTo, request, response);
+  login(
+    @Query('return_to') returnTo: unknown,
+    @Query('prompt') prompt: unknown,
+    @Query('login_hint') loginHint: unknown,
+    @Req() request: HttpRequestLike,
+    @Res({ passthrough: true }) response: unknown,
+  ) {
+    return this.start(DEFAULT_OIDC_PROVIDER, { returnTo, prompt, loginHint }, request, response);
   }
 
   @Get('callback')
+  @Public()
   @Redirect()
-  @ApiOperation({ summary: "The default provider's redirect_uri: completes the login and sets the session cookies", description: 'Checks the login-state cookie and `state`, exchanges the code (PKCE), validates the ID token, finds or provisions the user, then sets the same session cookies as `POST /auth/token` with `set_cookies=true` and redirects to `return_to`. The state is single use.' })
-  @ApiFoundResponse({ description: 'Signed in (access_token, refresh_token and csrf_token cookies); redirect to return_to' })
+  @ApiOperation({ summary: "The default provider's redirect_uri: completes the login and sets the session cookies", description: 'Checks the login-state cookie and `state`, exchanges the code (PKCE), validates the ID token, finds or provisions the user, then sets the same session cookies as `POST /auth/token` with `set_cookies=true` and redirects to `return_to`. The state is single use. A refused login redirects to `auth.sso.error_url` with a stable code, or answers JSON to `Accept: application/json`.' })
+  @ApiFoundResponse({ description: `Signed in (access_token, refresh_token and csrf_token cookies); redirect to return_to. ${FAILURE_REDIRECT}` })
   @ApiBadRequestResponse({ description: 'Bad, expired or replayed login state; code or ID token refused' })
   @ApiForbiddenResponse({ description: 'No account for this identity, or the account is deactivated' })
+  @ApiConflictResponse({ description: 'A local account holds the verified email (account_exists), or the identity is linked elsewhere' })
   @ApiNotFoundResponse({ description: 'No default provider is configured' })
   @ApiBadGatewayResponse({ description: 'The provider could not be reached' })
   callback(@Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown) {
     return this.finish(DEFAULT_OIDC_PROVIDER, request, response);
   }
 
+  @Get('link')
+  @Redirect()
+  @ApiFabricAuth({ apiKey: false })
+  @ApiOperation({ summary: 'Link an identity at the default provider to the signed-in user (fresh login at the provider)', description: 'Browser route for a signed-in user (cookie session): redirects to the provider for a fresh login; its callback adds that identity to this user, unless another account holds it.' })
+  @ApiQuery(RETURN_TO_QUERY)
+  @ApiFoundResponse({ description: `Redirect to the provider; its callback links the identity. ${FAILURE_REDIRECT}` })
+  @ApiUnauthorizedResponse({ description: 'Not signed in' })
+  @ApiForbiddenResponse({ description: 'Not a browser session of a user, or a cross-site request' })
+  link(
+    @Query('return_to') returnTo: unknown,
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: HttpRequestLike,
+    @Res({ passthrough: true }) response: unknown,
+  ) {
+    return this.startLink(DEFAULT_OIDC_PROVIDER, returnTo, principal, request, response);
+  }
+
+  @Get('error')
+  @Public()
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'The default page a failed SSO login lands on (`?error=<code>`)', description: 'A small HTML page naming what went wrong in words for people (access_denied, no_account, account_disabled, invalid_state, provider_unavailable, …); never the provider\'s own text.' })
+  @ApiQuery({ name: 'error', required: false, description: 'The stable error code' })
+  @ApiOkResponse({ description: 'An HTML page explaining the error' })
+  errorPage(@Query('error') code: unknown): string {
+    return ssoErrorPage(code);
+  }
+
   @Get(':provider/login')
+  @Public()
   @Redirect()
   @ApiOperation({ summary: 'Start single sign-on with a named OpenID Provider (redirects to it)', description: 'As `/auth/oidc/login`, for the provider configured under `auth.providers.<provider>`.' })
   @ApiParam(PROVIDER_PARAM)
   @ApiQuery(RETURN_TO_QUERY)
-  @ApiFoundResponse({ description: 'Redirect to the provider; sets the short-lived login-state cookie' })
+  @ApiQuery(PROMPT_QUERY)
+  @ApiQuery(LOGIN_HINT_QUERY)
+  @ApiFoundResponse({ description: `Redirect to the provider; sets the short-lived login-state cookie. ${FAILURE_REDIRECT}` })
+  @ApiBadRequestResponse({ description: 'Invalid prompt or login_hint' })
   @ApiNotFoundResponse({ description: 'No provider of that name is configured' })
   @ApiBadGatewayResponse({ description: 'The provider could not be reached or its discovery document is invalid' })
   namedLogin(
     @Param('provider') provider: string,
     @Query('return_to') returnTo: unknown,
+    @Query('prompt') prompt: unknown,
+    @Query('login_hint') loginHint: unknown,
     @Req() request: HttpRequestLike,
     @Res({ passthrough: true }) response: unknown,
   ) {
-    return this.start(provider, returnTo, request, response);
+    return this.start(provider, { returnTo, prompt, loginHint }, request, response);
   }
 
   @Get(':provider/callback')
+  @Public()
   @Redirect()
   @ApiOperation({ summary: "A named provider's redirect_uri: completes the login and sets the session cookies", description: 'As `/auth/oidc/callback`, for the provider configured under `auth.providers.<provider>`; a login started with another provider is refused.' })
   @ApiParam(PROVIDER_PARAM)
-  @ApiFoundResponse({ description: 'Signed in (access_token, refresh_token and csrf_token cookies); redirect to return_to' })
+  @ApiFoundResponse({ description: `Signed in (access_token, refresh_token and csrf_token cookies); redirect to return_to. ${FAILURE_REDIRECT}` })
   @ApiBadRequestResponse({ description: 'Bad, expired or replayed login state, login started with another provider; code or ID token refused' })
   @ApiForbiddenResponse({ description: 'No account for this identity, or the account is deactivated' })
+  @ApiConflictResponse({ description: 'A local account holds the verified email (account_exists), or the identity is linked elsewhere' })
   @ApiNotFoundResponse({ description: 'No provider of that name is configured' })
   @ApiBadGatewayResponse({ description: 'The provider could not be reached' })
   namedCallback(@Param('provider') provider: string, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown) {
     return this.finish(provider, request, response);
   }
 
-  private async start(provider: string, returnTo: unknown, request: HttpRequestLike, response: unknown): Promise<RedirectAnswer> {
-    setResponseHeader(response, 'Cache-Control', 'no-store');
-    const url = await this.logins.begin(provider, returnTo, request, response);
-    return { url: url.href, statusCode: HttpStatus.FOUND };
+  @Get(':provider/link')
+  @Redirect()
+  @ApiFabricAuth({ apiKey: false })
+  @ApiOperation({ summary: 'Link an identity at a named provider to the signed-in user (fresh login at the provider)', description: 'As `/auth/oidc/link`, for the provider configured under `auth.providers.<provider>`.' })
+  @ApiParam(PROVIDER_PARAM)
+  @ApiQuery(RETURN_TO_QUERY)
+  @ApiFoundResponse({ description: `Redirect to the provider; its callback links the identity. ${FAILURE_REDIRECT}` })
+  @ApiUnauthorizedResponse({ description: 'Not signed in' })
+  @ApiForbiddenResponse({ description: 'Not a browser session of a user, or a cross-site request' })
+  @ApiNotFoundResponse({ description: 'No provider of that name is configured' })
+  namedLink(
+    @Param('provider') provider: string,
+    @Query('return_to') returnTo: unknown,
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: HttpRequestLike,
+    @Res({ passthrough: true }) response: unknown,
+  ) {
+    return this.startLink(provider, returnTo, principal, request, response);
   }
 
-  private async finish(provider: string, request: HttpRequestLike, response: unknown): Promise<RedirectAnswer> {
+  private start(provider: string, login: Parameters<OidcLoginService['begin']>[1], request: HttpRequestLike, response: unknown) {
+    return this.answer(request, response, async () => (await this.logins.begin(provider, login, request, response)).href);
+  }
+
+  private startLink(provider: string, returnTo: unknown, principal: Principal, request: HttpRequestLike, response: unknown) {
+    return this.answer(request, response, async () => {
+      // Only a person's browser session links, and only from this site: a link started by
+      // another site's page would attach whatever identity that browser signs in with.
+      if (principal.kind !== 'user' || principal.authMethod !== 'cookie' || !principal.sessionId || isCrossSiteRequest(request)) {
+        throw new OidcLoginFailure('link_session_ended').toHttpException();
+      }
+      const user = { userId: principal.id, sessionId: principal.sessionId };
+      return (await this.logins.beginLink(provider, returnTo, user, request, response)).href;
+    });
+  }
+
+  private finish(provider: string, request: HttpRequestLike, response: unknown) {
+    return this.answer(request, response, async () => (await this.logins.complete(provider, request, response)).returnTo);
+  }
+
+  private async answer(request: HttpRequestLike, response: unknown, redirectTo: () => Promise<string>): Promise<RedirectAnswer> {
     setResponseHeader(response, 'Cache-Control', 'no-store');
-    const { returnTo } = await this.logins.complete(provider, request, response);
-    return { url: returnTo, statusCode: HttpStatus.FOUND };
+    try {
+      return { url: await redirectTo(), statusCode: HttpStatus.FOUND };
+    } catch (error) {
+      if (!(error instanceof OidcLoginRefusal) || error.ssoError === null || wantsJson(request)) throw error;
+      return { url: ssoErrorLocation(this.options.sso.errorUrl, request, error.ssoError), statusCode: HttpStatus.FOUND };
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { ConflictException, Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, type Repository } from 'typeorm';
 import { FabricClock } from '../common/clock.js';
@@ -10,6 +10,7 @@ import { type FabricTransaction, FabricTransactions } from '../common/transactio
 import { ServiceAccountEntity } from '../service-accounts/service-account.entity.js';
 import { Revocations } from '../sessions/revocations.js';
 import { UserEntity } from '../users/user.entity.js';
+import { providerRoleReferences } from '../oidc/provider-roles.js';
 import { RoleAssignmentEntity } from './role-assignment.entity.js';
 import { RoleEntity } from './role.entity.js';
 
@@ -159,7 +160,10 @@ export class RolesService {
     return Object.assign(role, patch);
   }
 
+  /** A role an SSO provider grants stays: deleting it would break that provider's logins. */
   async remove(role: RoleEntity, tx?: FabricTransaction): Promise<void> {
+    const usedBy = providerRoleReferences(this.options.providers).find((r) => r.role === role.name);
+    if (usedBy) throw new ConflictException(`Role ${role.name} is granted by ${usedBy.path}; change the configuration first`);
     await this.transactions.run(async (inner) => {
       await inner.manager.delete(RoleEntity, { id: role.id });
       await this.revocations.revoke(inner, { type: 'all' });

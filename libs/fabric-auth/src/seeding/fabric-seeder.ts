@@ -2,11 +2,16 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import { DataSource } from 'typeorm';
 import { FabricClock } from '../common/clock.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
-import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
-import { RolesService } from '../roles/roles.service.js';
+import { FabricConfigError, type ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import { providerRoleReferences } from '../oidc/provider-roles.js';
+import { RolesService, UnknownRolesError } from '../roles/roles.service.js';
 import { upsertSystemAdmin } from './upsert-system-admin.js';
 
-/** At startup: roles declared in config, then the system admin (unless disabled). */
+/**
+ * At startup: roles declared in config, then a check that every role the SSO providers
+ * grant exists (a typo would otherwise only show at someone's login), then the system
+ * admin (unless disabled).
+ */
 @Injectable()
 export class FabricSeeder implements OnApplicationBootstrap {
   private readonly logger = new Logger('FabricAuth');
@@ -20,6 +25,7 @@ export class FabricSeeder implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     await this.roles.syncConfigRoles();
+    await this.requireProviderRoles();
     if (!this.options.seedSystemAdmin) return;
     const { created, user } = await upsertSystemAdmin(this.dataSource, {
       username: this.options.systemAdminUsername,
@@ -29,5 +35,21 @@ export class FabricSeeder implements OnApplicationBootstrap {
       now: new Date(this.clock.now()),
     });
     if (created) this.logger.log(`System admin "${user.username}" created`);
+  }
+
+  private async requireProviderRoles(): Promise<void> {
+    const references = providerRoleReferences(this.options.providers);
+    if (references.length === 0) return;
+    let missing: string[] = [];
+    try {
+      await this.roles.findByNames(references.map((r) => r.role));
+    } catch (error) {
+      if (!(error instanceof UnknownRolesError)) throw error;
+      missing = error.names;
+    }
+    const problems = references
+      .filter((r) => missing.includes(r.role))
+      .map((r) => `${r.path}: role "${r.role}" does not exist (declare it under auth.roles or create it through the roles API)`);
+    if (problems.length > 0) throw new FabricConfigError(problems);
   }
 }

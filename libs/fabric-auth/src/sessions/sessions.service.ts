@@ -102,6 +102,13 @@ export class SessionsService {
     return { outcome: 'rotated', session, refreshToken: next.token };
   }
 
+  /** True while the session is neither revoked nor expired. */
+  async isLive(sessionId: string, userId: string): Promise<boolean> {
+    const session = await this.sessions.findOne({ where: { id: sessionId, userId, revokedAt: IsNull() }, select: { id: true, expiresAt: true, absoluteExpiresAt: true } });
+    const now = this.clock.now();
+    return session !== null && session.expiresAt.getTime() > now && session.absoluteExpiresAt.getTime() > now;
+  }
+
   /**
    * Revokes one session; true when it was live. With `tx`, as part of it; the revocation
    * is logged with it (`Revocations`), so every instance refuses the session within 2 s of

@@ -27,7 +27,8 @@ export interface OidcStrategyOptions {
 class OidcPassportStrategy extends passport.Strategy {
   constructor(
     private readonly logins: OidcLoginService,
-    private readonly principalOf: (result: OidcLoginResult) => Principal | Promise<Principal>,
+    /** The new session's principal; undefined after a link, which opens no session. */
+    private readonly principalOf: (result: OidcLoginResult) => Promise<Principal | undefined>,
     private readonly verify: (result: OidcLoginResult, done: Verified) => void,
   ) {
     super();
@@ -48,7 +49,8 @@ class OidcPassportStrategy extends passport.Strategy {
         .complete(provider, request, response)
         .then(async (result) => {
           // The new cookie session's principal, as FabricGuard would resolve it on the next request.
-          attachPrincipal(request, await this.principalOf(result));
+          const principal = await this.principalOf(result);
+          if (principal) attachPrincipal(request, principal);
           return result;
         })
         .then(
@@ -56,11 +58,18 @@ class OidcPassportStrategy extends passport.Strategy {
           (error: unknown) => this.error(error as Error),
         );
     } else {
-      this.logins.begin(provider, url.searchParams.get('return_to'), request, response).then(
-        // Not Passport's redirect: it writes to the response as Express's, which a Fastify reply is not.
-        (target) => sendRedirect(response, target.href),
-        (error: unknown) => this.error(error as Error),
-      );
+      this.logins
+        .begin(
+          provider,
+          { returnTo: url.searchParams.get('return_to'), prompt: url.searchParams.get('prompt'), loginHint: url.searchParams.get('login_hint') },
+          request,
+          response,
+        )
+        .then(
+          // Not Passport's redirect: it writes to the response as Express's, which a Fastify reply is not.
+          (target) => sendRedirect(response, target.href),
+          (error: unknown) => this.error(error as Error),
+        );
     }
   }
 }
@@ -72,7 +81,9 @@ class OidcPassportStrategy extends passport.Strategy {
 @Injectable()
 export class FabricOidcStrategy extends PassportStrategy(OidcPassportStrategy, FABRIC_OIDC_STRATEGY) {
   constructor(logins: OidcLoginService, tokens: TokenService, principals: PrincipalService) {
-    super(logins, async (result: OidcLoginResult) => principals.forAccessClaims(await tokens.verifyAccessToken(result.tokens.accessToken), 'cookie'));
+    super(logins, async (result: OidcLoginResult) =>
+      result.tokens ? principals.forAccessClaims(await tokens.verifyAccessToken(result.tokens.accessToken), 'cookie') : undefined,
+    );
   }
 
   /** Override to choose what `req.user` becomes; by default the login's result. */
