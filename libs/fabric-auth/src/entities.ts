@@ -1,5 +1,6 @@
 import { ApiKeyEntity } from './api-keys/api-key.entity.js';
 import { AuditEventEntity } from './audit/audit-event.entity.js';
+import { OidcLogoutTokenEntity } from './oidc/oidc-logout-token.entity.js';
 import { UserIdentityEntity } from './oidc/user-identity.entity.js';
 import { OneTimeTokenEntity } from './one-time-tokens/one-time-token.entity.js';
 import { RoleAssignmentEntity } from './roles/role-assignment.entity.js';
@@ -23,4 +24,5 @@ export const FABRIC_AUTH_ENTITIES = [
   UserIdentityEntity,
   RevocationEntity,
   SigningKeyEntity,
+  OidcLogoutTokenEntity,
 ] as const;

@@ -65,6 +65,9 @@ import { OidcClients } from './oidc/oidc-clients.js';
 import { OidcLoginStates } from './oidc/oidc-login-state.js';
 import { OidcLoginService } from './oidc/oidc-login.service.js';
 import { OidcController } from './oidc/oidc.controller.js';
+import { OidcLogoutService } from './oidc/oidc-logout.service.js';
+import { UserIdentitiesController } from './oidc/user-identities.controller.js';
+import { UserIdentitiesService } from './oidc/user-identities.service.js';
 import { OneTimeTokensService } from './one-time-tokens/one-time-tokens.service.js';
 import { PasswordHasher } from './passwords/password-hasher.js';
 import { AccessTokenPrincipals } from './principal/access-token-principals.js';
@@ -146,7 +149,7 @@ function controllersFor(extras: FabricAuthModuleExtras): Type[] {
   const selected = { ...DEFAULT_EXTRAS.controllers, ...extras.controllers };
   const controllers: Type[] = [];
   if (selected.auth) controllers.push(AuthController);
-  if (selected.users) controllers.push(UsersController);
+  if (selected.users) controllers.push(UsersController, UserIdentitiesController);
   if (selected.roles) controllers.push(RolesController);
   if (selected.audit) controllers.push(AuditController);
   if (selected.apiKeys) controllers.push(UserApiKeysController);
@@ -275,6 +278,8 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
     OidcLoginStates,
     OidcAccounts,
     OidcLoginService,
+    OidcLogoutService,
+    UserIdentitiesService,
     FabricOidcStrategy,
     FastifyReplyLink,
   ],

@@ -97,7 +97,8 @@ export { FabricJwtStrategy } from './strategies/jwt.strategy.js';
 export { FabricCookieStrategy } from './strategies/cookie.strategy.js';
 export { FabricOidcStrategy, type OidcStrategyOptions } from './strategies/oidc.strategy.js';
 export { type OidcLoginResult, OidcLoginService } from './oidc/oidc-login.service.js';
-export type { OidcFailureReason } from './oidc/oidc-login.error.js';
+export type { OidcFailureReason, SsoErrorCode } from './oidc/oidc-login.error.js';
+export { OidcLogoutService } from './oidc/oidc-logout.service.js';
 export { FabricApiKeyStrategy } from './strategies/api-key.strategy.js';
 export { ApiKeysService, type KeyOwner } from './api-keys/api-keys.service.js';
 export { API_KEY_PREFIX } from './api-keys/api-key-format.js';
@@ -140,6 +141,7 @@ export { ServiceAccountEntity } from './service-accounts/service-account.entity.
 export { OneTimeTokenEntity, type OneTimeTokenPurpose } from './one-time-tokens/one-time-token.entity.js';
 export { AuditEventEntity } from './audit/audit-event.entity.js';
 export { UserIdentityEntity } from './oidc/user-identity.entity.js';
+export { OidcLogoutTokenEntity } from './oidc/oidc-logout-token.entity.js';
 export { FABRIC_AUTH_POSTGRES_MIGRATIONS, FABRIC_AUTH_SQLITE_MIGRATIONS, fabricAuthMigrations } from './migrations/index.js';
 export { fabricSchema, type FabricSchemaNames } from './migrations/fabric-schema.js';
 export { fabricAuthTablePrefix, setFabricAuthTablePrefix } from './storage/table-prefix.js';

@@ -13,6 +13,10 @@ export function callbackPath(provider: string): string {
   return provider === 'oidc' ? `${OIDC_API}/callback` : `${OIDC_API}/${provider}/callback`;
 }
 
+export function backchannelPath(provider: string): string {
+  return provider === 'oidc' ? `${OIDC_API}/backchannel-logout` : `${OIDC_API}/${provider}/backchannel-logout`;
+}
+
 /**
  * The demo app on `kind` with `providers`, and a real OpenID Provider holding one client per
  * provider (client_id = the provider's name). Providers listed in `ownProvider` get an
@@ -26,7 +30,13 @@ export async function startAppWithOp(
 ): Promise<{ t: TestApp; op: TestOp; ops: Record<string, TestOp> }> {
   const port = await freePort();
   const appUrl = `http://127.0.0.1:${port}`;
-  const client = (name: string) => ({ client_id: name, client_secret: CLIENT_SECRET, redirect_uris: [`${appUrl}${callbackPath(name)}`] });
+  const client = (name: string) => ({
+    client_id: name,
+    client_secret: CLIENT_SECRET,
+    redirect_uris: [`${appUrl}${callbackPath(name)}`],
+    post_logout_redirect_uris: [`${appUrl}/`],
+    backchannel_logout_uri: `${appUrl}${backchannelPath(name)}`,
+  });
   const started: TestOp[] = [];
   try {
     const op = await startTestOp(() => Object.keys(providers).filter((name) => !ownProvider.includes(name)).map(client));
@@ -42,6 +52,7 @@ export async function startAppWithOp(
           clientId: name,
           clientSecret: CLIENT_SECRET,
           redirectUri: `${appUrl}${callbackPath(name)}`,
+          postLogoutRedirectUri: `${appUrl}/`,
           ...spec,
         },
       ]),

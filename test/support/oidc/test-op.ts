@@ -1,6 +1,7 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { importJWK, type JWK, SignJWT } from 'jose';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 
 /** Claims of an account at the test provider. */
@@ -16,6 +17,17 @@ export interface OpClient {
   client_id: string;
   client_secret: string;
   redirect_uris: string[];
+  post_logout_redirect_uris?: string[];
+  /** Where the provider POSTs logout tokens when a session ends (Back-Channel Logout 1.0). */
+  backchannel_logout_uri?: string;
+}
+
+/** One back-channel logout the provider delivered (or failed to). */
+export interface BackchannelDelivery {
+  clientId: string;
+  sid: string;
+  ok: boolean;
+  error?: string;
 }
 
 /** A real OpenID Provider (oidc-provider) on 127.0.0.1, with a one-field login page. */
@@ -26,6 +38,10 @@ export interface TestOp {
   /** `METHOD path` of every request the provider received, oldest first. */
   requests: string[];
   hits(path: string): number;
+  /** Back-channel logouts the provider sent, oldest first. */
+  backchannel: BackchannelDelivery[];
+  /** A logout token signed with the provider's own key: `claims` override the valid defaults (undefined drops one). */
+  signLogoutToken(clientId: string, claims?: Record<string, unknown>, header?: Record<string, unknown>): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -61,6 +77,7 @@ export async function startTestOp(clients: (issuer: string) => OpClient[]): Prom
       response_types: ['code'],
       grant_types: ['authorization_code'],
       token_endpoint_auth_method: 'client_secret_basic',
+      ...(c.backchannel_logout_uri ? { backchannel_logout_session_required: true } : {}),
     })),
     jwks: { keys: [{ ...signingKey, kid: 'test-op-key', use: 'sig', alg: 'RS256' }] },
     cookies: { keys: ['test-op-cookie-signing-key-0123456789'] },
@@ -70,7 +87,21 @@ export async function startTestOp(clients: (issuer: string) => OpClient[]): Prom
       profile: ['name', 'preferred_username'],
       groups: ['groups'],
     },
-    features: { devInteractions: { enabled: false } },
+    features: {
+      devInteractions: { enabled: false },
+      // RP-Initiated Logout: a one-button confirmation page, then post_logout_redirect_uri.
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          ctx.body = `<!doctype html><html><head><title>Test OP sign-out</title></head><body>${form}
+<button id="logout-yes" type="submit" form="op.logoutForm" name="logout" value="yes">Yes, sign me out</button></body></html>`;
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.body = '<!doctype html><html><body><p id="op-signed-out">Signed out at the test OP</p></body></html>';
+        },
+      },
+      backchannelLogout: { enabled: true },
+    },
     ttl: { AccessToken: 300, AuthorizationCode: 60, Grant: 600, IdToken: 300, Interaction: 600, Session: 600 },
     pkce: { required: () => true },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
@@ -90,6 +121,14 @@ export async function startTestOp(clients: (issuer: string) => OpClient[]): Prom
   };
   const provider = new Provider(issuer, configuration);
   const handle = provider.callback();
+  const backchannel: BackchannelDelivery[] = [];
+  // Emitted by oidc-provider 9 (not in its type definitions).
+  const events = provider as unknown as NodeJS.EventEmitter;
+  events.on('backchannel.success', (client: { clientId: string }, _accountId: string, sid: string) => backchannel.push({ clientId: client.clientId, sid, ok: true }));
+  events.on('backchannel.error', (_ctx: unknown, error: Error, client: { clientId: string }, _accountId: string, sid: string) =>
+    backchannel.push({ clientId: client.clientId, sid, ok: false, error: error.message }),
+  );
+  const privateKey = await importJWK({ ...(signingKey as JWK), alg: 'RS256' }, 'RS256');
 
   server.on('request', (request, response) => {
     const path = (request.url ?? '/').split('?')[0]!;
@@ -120,6 +159,21 @@ export async function startTestOp(clients: (issuer: string) => OpClient[]): Prom
     accounts,
     requests,
     hits: (path) => requests.filter((r) => r.endsWith(` ${path}`)).length,
+    backchannel,
+    async signLogoutToken(clientId, claims = {}, header = {}) {
+      const now = Math.floor(Date.now() / 1000);
+      const payload: Record<string, unknown> = {
+        iss: issuer,
+        aud: clientId,
+        iat: now,
+        exp: now + 120,
+        jti: randomUUID(),
+        events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+        ...claims,
+      };
+      for (const [name, value] of Object.entries(payload)) if (value === undefined) delete payload[name];
+      return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid: 'test-op-key', typ: 'logout+jwt', ...header }).sign(privateKey);
+    },
     close: () =>
       new Promise<void>((done) => {
         server.close(() => done());

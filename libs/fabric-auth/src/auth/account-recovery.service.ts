@@ -80,6 +80,22 @@ export class AccountRecoveryService {
     });
   }
 
+  /** Marks the email verified with the token from a verification link; the token is spent. */
+  async verifyEmail(token: string, request: HttpRequestLike): Promise<void> {
+    const userId = await this.tokens.consume(token, 'email_verification');
+    const user = userId ? await this.users.findById(userId) : null;
+    if (!user || !user.isActive || !user.email) throw new BadRequestException(INVALID_TOKEN);
+    await this.users.markEmailVerified(user.id);
+    await this.audit.record({
+      action: 'user.email_verified',
+      outcome: 'success',
+      actor: { kind: 'user', id: user.id, username: user.username },
+      target: { type: 'user', id: user.id },
+      request,
+      details: { via: 'link' },
+    });
+  }
+
   /**
    * Checks the token names a live, eligible account and that the password passes the
    * policy before spending the token, so a refused password does not burn it; hashes the

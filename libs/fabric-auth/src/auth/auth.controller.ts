@@ -24,8 +24,9 @@ import type { Principal } from '../principal/principal.js';
 import { fabricValidationPipe } from '../common/validation.js';
 import { DeviceTokens } from '../limits/device-tokens.js';
 import { LimitsService } from '../limits/limits.service.js';
+import { OidcLogoutService } from '../oidc/oidc-logout.service.js';
 import { AccountRecoveryService } from './account-recovery.service.js';
-import { AcceptedDto, ActivateDto, PasswordResetConfirmDto, PasswordResetRequestDto } from './dto/recovery.dto.js';
+import { AcceptedDto, ActivateDto, PasswordResetConfirmDto, PasswordResetRequestDto, VerifyEmailDto } from './dto/recovery.dto.js';
 import { LocalAuthService, type TokenPair } from './local-auth.service.js';
 import { OAuthError, OAuthErrorFilter } from './oauth-error.js';
 import { SessionCookies } from './session-cookies.js';
@@ -100,6 +101,7 @@ export class AuthController {
     private readonly authenticator: FabricAuthenticator,
     private readonly clientCredentials: ClientCredentialsService,
     private readonly devices: DeviceTokens,
+    private readonly oidcLogout: OidcLogoutService,
   ) {}
 
   @Post('token')
@@ -235,6 +237,8 @@ export class AuthController {
   ): Promise<void> {
     await this.auth.logout(principal, request);
     this.cookies.clear(response);
+    // A browser session from a provider: GET /auth/oidc/logout can now end the provider's session too.
+    if (principal.sessionId && principal.authMethod === 'cookie') await this.oidcLogout.markEnded(response, principal.sessionId);
   }
 
   @Post('activate')
@@ -247,6 +251,18 @@ export class AuthController {
   async activate(@Body() dto: ActivateDto, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown): Promise<void> {
     await this.limits.throttle(request, response, 'activate');
     await this.recovery.activate(dto.token, dto.password, request);
+  }
+
+  @Post('email/verify')
+  @Public()
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @UsePipes(fabricValidationPipe())
+  @ApiOperation({ summary: 'Mark an email verified with the token from the verification link' })
+  @ApiNoContentResponse()
+  @ApiBadRequestResponse({ description: 'Invalid, used or expired token (an email change voids it)' })
+  async verifyEmail(@Body() dto: VerifyEmailDto, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown): Promise<void> {
+    await this.limits.throttle(request, response, 'email_verify_confirm');
+    await this.recovery.verifyEmail(dto.token, request);
   }
 
   @Post('password-reset')

@@ -8,7 +8,7 @@ import { DeviceTokens } from '../limits/device-tokens.js';
 import { PasswordAttempts } from '../limits/password-attempts.service.js';
 import { PasswordHasher } from '../passwords/password-hasher.js';
 import type { Principal } from '../principal/principal.js';
-import { SessionsService } from '../sessions/sessions.service.js';
+import { type ProviderSessionLink, SessionsService } from '../sessions/sessions.service.js';
 import { TokenService } from '../tokens/token.service.js';
 import type { UserEntity } from '../users/user.entity.js';
 import { normalizeEmail, normalizeUsername } from '../users/identity-normalization.js';
@@ -88,9 +88,10 @@ export class LocalAuthService {
     method: 'password' | 'oidc',
     request: HttpRequestLike,
     details: AuditDetails = {},
+    provider?: ProviderSessionLink,
   ): Promise<TokenPair> {
     const { session, refreshToken } = await this.transactions.run(async (tx) => {
-      const opened = await this.sessions.create(user.id, method, request, tx);
+      const opened = await this.sessions.create(user.id, method, request, tx, provider);
       await this.users.recordLogin(user.id, tx);
       await this.audit.recordIn(tx, {
         action: 'login.success',

@@ -27,6 +27,9 @@ export const RATE_LIMITS = {
   password_reset: { limit: 10, ttl: MINUTE, block: MINUTE },
   password_reset_target: { limit: 5, ttl: 15 * MINUTE, block: 15 * MINUTE },
   password_reset_confirm: { limit: 20, ttl: MINUTE, block: MINUTE },
+  email_verify: { limit: 20, ttl: MINUTE, block: MINUTE },
+  email_verify_target: { limit: 5, ttl: 15 * MINUTE, block: 15 * MINUTE },
+  email_verify_confirm: { limit: 20, ttl: MINUTE, block: MINUTE },
 } satisfies Record<string, Rule>;
 
 /** Failed password logins from one address (any accounts) before its logins get 429s. */

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 
 export interface FabricNotification {
-  purpose: 'activation' | 'password_reset';
+  purpose: 'activation' | 'password_reset' | 'email_verification';
   user: { id: string; username: string; email: string | null };
   /** The raw one-time token; only ever in this message, never in an HTTP answer. */
   token: string;
@@ -11,7 +11,7 @@ export interface FabricNotification {
 }
 
 /**
- * Port through which activation and reset tokens reach the user (provide it under
+ * Port through which activation, reset and email-verification tokens reach the user (provide it under
  * `FABRIC_NOTIFIER`: mail, SMS…). Called after the HTTP answer is decided; a failure
  * is logged and never changes that answer.
  */
@@ -24,7 +24,7 @@ export class LoggingNotifier implements FabricNotifier {
   private readonly logger = new Logger('FabricNotifier');
 
   async send(notification: FabricNotification): Promise<void> {
-    const what = notification.purpose === 'activation' ? 'Activation' : 'Password reset';
+    const what = { activation: 'Activation', password_reset: 'Password reset', email_verification: 'Email verification' }[notification.purpose];
     this.logger.warn(
       `${what} link for "${notification.user.username}" (development notifier; provide FABRIC_NOTIFIER to send mail): ` +
         `${notification.link} (expires ${notification.expiresAt.toISOString()})`,

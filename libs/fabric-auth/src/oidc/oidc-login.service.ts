@@ -166,13 +166,18 @@ export class OidcLoginService {
       const params = this.callbackParameters(request);
       const login = this.checkedState(provider, params, request);
       const config = await this.clients.configuration(provider);
-      const profile = await this.authenticate(provider, config, login, params);
+      const { profile, idToken, sid } = await this.authenticate(provider, config, login, params);
       if (login.link) {
         const user = await this.accounts.linkToSignedInUser(provider, profile, login.link, request);
         return { provider: provider.name, kind: 'link', user, returnTo: login.returnTo };
       }
       const user = await this.accounts.resolve(provider, profile, request);
-      const tokens = await this.localAuth.openSession(user, 'oidc', request, { provider: provider.name });
+      const tokens = await this.localAuth.openSession(user, 'oidc', request, { provider: provider.name }, {
+        provider: provider.name,
+        subject: profile.subject,
+        sid,
+        idToken,
+      });
       this.sessionCookies.set(response, tokens);
       return { provider: provider.name, kind: 'login', user, tokens, returnTo: login.returnTo };
     } catch (error) {
@@ -208,7 +213,12 @@ export class OidcLoginService {
     return params;
   }
 
-  private async authenticate(provider: OidcProvider, config: client.Configuration, login: OidcLoginState, params: URLSearchParams): Promise<OidcProfile> {
+  private async authenticate(
+    provider: OidcProvider,
+    config: client.Configuration,
+    login: OidcLoginState,
+    params: URLSearchParams,
+  ): Promise<{ profile: OidcProfile; idToken: string; sid: string | null }> {
     const server = config.serverMetadata();
     const error = params.get('error');
     if (error !== null) throw new OidcLoginFailure('idp_error', KNOWN_IDP_ERRORS.has(error) ? error : 'other');
@@ -233,7 +243,7 @@ export class OidcLoginService {
     const claims = this.checkedIdToken(provider, tokens);
     if (login.link) this.requireFreshLogin(claims, login.link.startedAt);
     const userInfo = await this.userInfo(config, tokens.access_token, claims.sub);
-    return this.profile(provider, claims, userInfo);
+    return { profile: this.profile(provider, claims, userInfo), idToken: tokens.id_token!, sid: stringClaim(claims.sid, 255) };
   }
 
   /** What OIDC Core §3.1.3.7 asks beyond openid-client's checks (signature, iss, aud, exp, iat, nonce). */

@@ -1,4 +1,4 @@
-import { Controller, Get, Header, HttpStatus, Inject, Param, Query, Redirect, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, HttpStatus, Inject, Param, Post, Query, Redirect, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
 import {
   ApiBadGatewayResponse,
   ApiBadRequestResponse,
@@ -22,6 +22,7 @@ import { CurrentPrincipal } from '../principal/current-principal.decorator.js';
 import type { Principal } from '../principal/principal.js';
 import { OidcLoginFailure, OidcLoginRefusal } from './oidc-login.error.js';
 import { OidcLoginService } from './oidc-login.service.js';
+import { OidcLogoutService } from './oidc-logout.service.js';
 import { ssoErrorLocation, ssoErrorPage } from './sso-error-page.js';
 import { ApiFabricAuth } from '../common/api-docs.js';
 import { StorageErrorsInterceptor } from '../common/storage-errors.interceptor.js';
@@ -65,6 +66,7 @@ function wantsJson(request: HttpRequestLike): boolean {
 export class OidcController {
   constructor(
     private readonly logins: OidcLoginService,
+    private readonly logouts: OidcLogoutService,
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
   ) {}
 
@@ -131,6 +133,48 @@ export class OidcController {
     return ssoErrorPage(code);
   }
 
+  @Get('logout')
+  @Public()
+  @Redirect()
+  @ApiOperation({
+    summary: "After POST /auth/logout of a session from a provider: end the provider's session too (RP-Initiated Logout)",
+  })
+  @ApiQuery({ name: 'return_to', required: false, description: 'Path on this site to land on when there is no provider session to end' })
+  @ApiFoundResponse({
+    description: "To the provider's end_session_endpoint (id_token_hint, post_logout_redirect_uri), or to return_to (default /)",
+  })
+  async logout(@Query('return_to') returnTo: unknown, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown) {
+    setResponseHeader(response, 'Cache-Control', 'no-store');
+    return { url: await this.logouts.endSessionUrl(request, response, returnTo), statusCode: HttpStatus.FOUND };
+  }
+
+  @Post('backchannel-logout')
+  @Public()
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: "The default provider's back-channel logout endpoint (OIDC Back-Channel Logout 1.0): logout_token, form-encoded" })
+  @ApiOkResponse({ description: 'The sessions the token names have ended' })
+  @ApiBadRequestResponse({ description: 'Invalid, expired or replayed logout token' })
+  backChannelLogout(@Body() body: Record<string, unknown>, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown) {
+    return this.endSessions(DEFAULT_OIDC_PROVIDER, body, request, response);
+  }
+
+  @Post(':provider/backchannel-logout')
+  @Public()
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: "A named provider's back-channel logout endpoint (OIDC Back-Channel Logout 1.0): logout_token, form-encoded" })
+  @ApiParam(PROVIDER_PARAM)
+  @ApiOkResponse({ description: 'The sessions the token names have ended' })
+  @ApiBadRequestResponse({ description: 'Invalid, expired or replayed logout token' })
+  @ApiNotFoundResponse({ description: 'No provider of that name is configured' })
+  namedBackChannelLogout(
+    @Param('provider') provider: string,
+    @Body() body: Record<string, unknown>,
+    @Req() request: HttpRequestLike,
+    @Res({ passthrough: true }) response: unknown,
+  ) {
+    return this.endSessions(provider, body, request, response);
+  }
+
   @Get(':provider/login')
   @Public()
   @Redirect()
@@ -187,6 +231,11 @@ export class OidcController {
     @Res({ passthrough: true }) response: unknown,
   ) {
     return this.startLink(provider, returnTo, principal, request, response);
+  }
+
+  private async endSessions(provider: string, body: Record<string, unknown>, request: HttpRequestLike, response: unknown): Promise<void> {
+    setResponseHeader(response, 'Cache-Control', 'no-store');
+    await this.logouts.backChannelLogout(provider, typeof body === 'object' && body !== null ? body.logout_token : undefined, request);
   }
 
   private start(provider: string, login: Parameters<OidcLoginService['begin']>[1], request: HttpRequestLike, response: unknown) {

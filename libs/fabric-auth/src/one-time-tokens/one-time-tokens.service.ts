@@ -13,7 +13,7 @@ import type { UserEntity } from '../users/user.entity.js';
 import { OneTimeTokenEntity, type OneTimeTokenPurpose } from './one-time-token.entity.js';
 
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
-const LINK_PATHS: Record<OneTimeTokenPurpose, string> = { activation: '/activate', password_reset: '/reset-password' };
+const LINK_PATHS: Record<OneTimeTokenPurpose, string> = { activation: '/activate', password_reset: '/reset-password', email_verification: '/verify-email' };
 
 /**
  * Activation and password-reset tokens: 256 random bits, stored as SHA-256, bound to one
@@ -38,7 +38,8 @@ export class OneTimeTokensService {
    */
   async issueAndSend(user: Pick<UserEntity, 'id' | 'username' | 'email'>, purpose: OneTimeTokenPurpose, tx?: FabricTransaction): Promise<void> {
     const now = this.clock.now();
-    const ttl = purpose === 'activation' ? this.options.activationExpire : this.options.passwordResetExpire;
+    // An email check is as patient as an activation: both wait for someone to open their mail.
+    const ttl = purpose === 'password_reset' ? this.options.passwordResetExpire : this.options.activationExpire;
     const token = randomBytes(32).toString('base64url');
     const expiresAt = new Date(now + ttl * 1000);
     const send = async () => {
@@ -77,7 +78,7 @@ export class OneTimeTokensService {
     return manager.findOne(OneTimeTokenEntity, { where: { tokenHash: sha256Hex(rawToken), purpose, usedAt: IsNull(), expiresAt: MoreThan(now) } });
   }
 
-  /** Voids every pending token of a user (after a reset, all of them; on deactivation, too). */
+  /** Voids every pending token of a user (after a reset, an email change, a deactivation). */
   async voidAll(userId: string, tx?: FabricTransaction): Promise<void> {
     await (tx?.manager ?? this.tokens.manager).update(OneTimeTokenEntity, { userId, usedAt: IsNull() }, { usedAt: new Date(this.clock.now()) });
   }

@@ -4,6 +4,8 @@ import { UserEntity } from '../users/user.entity.js';
 /** One login: the family of rotating refresh tokens and the access tokens minted from them (`sid`). */
 @Entity('sessions')
 @Index('idx_sessions_user_created_at_id', ['userId', 'createdAt', 'id'])
+@Index('idx_sessions_oidc_sid', ['oidcProvider', 'oidcSid'])
+@Index('idx_sessions_oidc_subject', ['oidcProvider', 'oidcSubject'])
 export class SessionEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
@@ -48,4 +50,20 @@ export class SessionEntity {
   /** `password` or `oidc`. */
   @Column({ name: 'login_method', type: 'varchar', length: 20 })
   loginMethod!: string;
+
+  /** The provider an `oidc` session was opened through: logout reaches it, and it may end the session. */
+  @Column({ name: 'oidc_provider', type: 'varchar', length: 32, nullable: true })
+  oidcProvider!: string | null;
+
+  /** The person's `sub` at that provider (back-channel logout may name it). */
+  @Column({ name: 'oidc_subject', type: 'varchar', length: 255, nullable: true })
+  oidcSubject!: string | null;
+
+  /** The provider's session id, the ID token's `sid` (back-channel logout names it). */
+  @Column({ name: 'oidc_sid', type: 'varchar', length: 255, nullable: true })
+  oidcSid!: string | null;
+
+  /** The login's ID token, kept server-side as the `id_token_hint` of the logout at the provider; dropped once used. */
+  @Column({ name: 'oidc_id_token', type: 'text', nullable: true, select: false })
+  oidcIdToken!: string | null;
 }

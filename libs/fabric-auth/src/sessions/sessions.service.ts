@@ -11,6 +11,14 @@ import { TokenService } from '../tokens/token.service.js';
 import { Revocations } from './revocations.js';
 import { SessionEntity } from './session.entity.js';
 
+/** What a session opened through an OpenID Provider keeps of that login. */
+export interface ProviderSessionLink {
+  provider: string;
+  subject: string;
+  sid: string | null;
+  idToken: string | null;
+}
+
 export interface NewSession {
   session: SessionEntity;
   refreshToken: string;
@@ -35,7 +43,7 @@ export class SessionsService {
     private readonly revocations: Revocations,
   ) {}
 
-  async create(userId: string, loginMethod: string, request?: HttpRequestLike, tx?: FabricTransaction): Promise<NewSession> {
+  async create(userId: string, loginMethod: string, request?: HttpRequestLike, tx?: FabricTransaction, provider?: ProviderSessionLink): Promise<NewSession> {
     const id = randomUUID();
     const now = this.clock.now();
     const refresh = this.tokens.issueRefreshToken(id);
@@ -53,6 +61,10 @@ export class SessionsService {
       ip: request ? clientIp(request) : null,
       userAgent: request ? userAgent(request) : null,
       loginMethod,
+      oidcProvider: provider?.provider ?? null,
+      oidcSubject: provider?.subject ?? null,
+      oidcSid: provider?.sid ?? null,
+      oidcIdToken: provider?.idToken ?? null,
     });
     await (tx?.manager ?? this.sessions.manager).insert(SessionEntity, session);
     return { session, refreshToken: refresh.token };

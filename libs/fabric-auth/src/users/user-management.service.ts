@@ -40,6 +40,7 @@ export function toUserDto(user: UserEntity, roles: string[]): UserDto {
     email: user.email,
     full_name: user.fullName,
     is_active: user.isActive,
+    email_verified: user.emailVerified,
     roles,
     created_at: user.createdAt.toISOString(),
     updated_at: user.updatedAt.toISOString(),
@@ -174,6 +175,22 @@ export class UserManagementService {
       throw error;
     }
     return this.view((await this.users.findOneBy({ id: target.id }))!);
+  }
+
+  /**
+   * Sends a link that proves the account's owner reads its email (self, or users:modify
+   * holding all the account holds). An email change voids any link sent before it.
+   */
+  async requestEmailVerification(actor: Principal, username: string, request?: HttpRequestLike): Promise<void> {
+    const target = await this.target(username, actor, 'users:modify');
+    await this.requireMayAdminister(actor, target);
+    if (!target.isActive) throw new ConflictException('The account is deactivated');
+    if (!target.email) throw new ConflictException('The account has no email');
+    if (target.emailVerified) throw new ConflictException('The email is already verified');
+    await this.transactions.run(async (tx) => {
+      await this.oneTimeTokens.issueAndSend(target, 'email_verification', tx);
+      await this.audit.recordIn(tx, { action: 'user.email_verification.request', outcome: 'success', actor, target: { type: 'user', id: target.id }, request });
+    });
   }
 
   async setActive(actor: Principal, username: string, active: boolean, request?: HttpRequestLike): Promise<UserDto> {

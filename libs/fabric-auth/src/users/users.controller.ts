@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Query, Req, UseGuards, UsePipes, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Query, Req, Res, UseGuards, UsePipes, UseInterceptors } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiConflictResponse,
@@ -27,6 +27,8 @@ import {
   UserDto,
   UserListDto,
 } from './dto/user.dto.js';
+import { LimitsService } from '../limits/limits.service.js';
+import { normalizeUsername } from './identity-normalization.js';
 import { UserManagementService } from './user-management.service.js';
 import { StorageErrorsInterceptor } from '../common/storage-errors.interceptor.js';
 
@@ -37,7 +39,10 @@ import { StorageErrorsInterceptor } from '../common/storage-errors.interceptor.j
 @UseGuards(FabricGuard)
 @UsePipes(fabricValidationPipe())
 export class UsersController {
-  constructor(private readonly users: UserManagementService) {}
+  constructor(
+    private readonly users: UserManagementService,
+    private readonly limits: LimitsService,
+  ) {}
 
   @Get()
   @RequirePermission('users:list')
@@ -94,6 +99,22 @@ export class UsersController {
   @ApiOkResponse({ type: UserDto })
   reactivate(@Param('username') username: string, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<UserDto> {
     return this.users.setActive(actor, username, true, request);
+  }
+
+  @Post(':username/email/verify')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({ summary: 'Send an email-verification link through the notifier (self, or users:modify)', description: 'The link proves the owner reads the address; confirming it (`POST /auth/email/verify`) sets `email_verified`. Earlier links die. Rate limited per account; the account ceiling applies.' })
+  @ApiAcceptedResponse({ description: 'The link was handed to the notifier' })
+  @ApiConflictResponse({ description: 'No email, already verified, or the account is deactivated' })
+  async requestEmailVerification(
+    @Param('username') username: string,
+    @CurrentPrincipal() actor: Principal,
+    @Req() request: HttpRequestLike,
+    @Res({ passthrough: true }) response: unknown,
+  ): Promise<{ detail: string }> {
+    await this.limits.throttle(request, response, 'email_verify', normalizeUsername(username));
+    await this.users.requestEmailVerification(actor, username, request);
+    return { detail: 'A verification link has been sent' };
   }
 
   @Post(':username/unlock')

@@ -18,6 +18,13 @@ export class ActivateDto {
   password!: string;
 }
 
+export class VerifyEmailDto {
+  @ApiProperty({ description: 'The token from the email-verification link' })
+  @IsString()
+  @Matches(ONE_TIME_TOKEN, { message: 'token is malformed' })
+  token!: string;
+}
+
 export class PasswordResetRequestDto {
   @ApiPropertyOptional({ description: 'The account’s email (or give username)', example: 'alice@example.com' })
   @OptionalField()

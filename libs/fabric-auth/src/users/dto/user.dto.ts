@@ -88,6 +88,8 @@ export class UserDto {
   @ApiProperty({ type: String, nullable: true, description: 'Email address, lower case', example: 'alice@example.com' }) email!: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'Display name', example: 'Alice Liddell' }) full_name!: string | null;
   @ApiProperty({ description: 'false once deactivated: every credential of the user is refused', example: true }) is_active!: boolean;
+  @ApiProperty({ description: 'Set by activation, an email-verification link or a provider that verified it; cleared when the email changes', example: true })
+  email_verified!: boolean;
   @ApiProperty({ type: [String], description: 'Names of the roles assigned', example: ['viewer'] }) roles!: string[];
   @ApiProperty({ description: 'When the user was created (ISO 8601)', example: '2026-11-28T12:00:00.000Z' }) created_at!: string;
   @ApiProperty({ description: 'Last change to the account (ISO 8601)', example: '2026-11-28T12:00:00.000Z' }) updated_at!: string;

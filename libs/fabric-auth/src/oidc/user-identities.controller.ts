@@ -1,0 +1,57 @@
+import { Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Query, Req, UseGuards, UsePipes } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCookieAuth,
+  ApiForbiddenResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiSecurity,
+  ApiTags,
+} from '@nestjs/swagger';
+import { FabricGuard } from '../authz/fabric.guard.js';
+import { ListQueryDto, pageOf } from '../common/list-query.js';
+import type { HttpRequestLike } from '../common/request-info.js';
+import { fabricValidationPipe } from '../common/validation.js';
+import { CurrentPrincipal } from '../principal/current-principal.decorator.js';
+import type { Principal } from '../principal/principal.js';
+import { IdentityListDto } from './dto/identity.dto.js';
+import { UserIdentitiesService } from './user-identities.service.js';
+
+/** A user's linked identities at OpenID Providers. Linking happens in the browser: `GET /auth/oidc/{provider}/link`. */
+@ApiTags('users')
+@ApiBearerAuth()
+@ApiSecurity('api_key')
+@ApiCookieAuth()
+@Controller('users')
+@UseGuards(FabricGuard)
+@UsePipes(fabricValidationPipe())
+export class UserIdentitiesController {
+  constructor(private readonly identities: UserIdentitiesService) {}
+
+  @Get(':username/identities')
+  @ApiOperation({ summary: 'List the identities at OpenID Providers linked to a user (self, or users:read)' })
+  @ApiOkResponse({ type: IdentityListDto })
+  @ApiNotFoundResponse()
+  list(@Param('username') username: string, @Query() query: ListQueryDto, @CurrentPrincipal() actor: Principal): Promise<IdentityListDto> {
+    return this.identities.list(actor, username, pageOf(query));
+  }
+
+  @Delete(':username/identities/:identityId')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Unlink an identity (self, or users:modify holding all the account holds)' })
+  @ApiNoContentResponse()
+  @ApiNotFoundResponse()
+  @ApiForbiddenResponse({ description: 'The account holds more than you, or an API key without users:modify' })
+  @ApiConflictResponse({ description: 'It is the last way into the account (no password, no other usable identity)' })
+  async unlink(
+    @Param('username') username: string,
+    @Param('identityId', new ParseUUIDPipe({ errorHttpStatusCode: HttpStatus.NOT_FOUND })) identityId: string,
+    @CurrentPrincipal() actor: Principal,
+    @Req() request: HttpRequestLike,
+  ): Promise<void> {
+    await this.identities.unlink(actor, username, identityId, request);
+  }
+}

@@ -1,0 +1,88 @@
+import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { DataSource, type Repository } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import { requireInteractive } from '../authz/access-rules.js';
+import type { ListEnvelope } from '../common/list-query.js';
+import type { HttpRequestLike } from '../common/request-info.js';
+import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
+import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import type { Principal } from '../principal/principal.js';
+import { UserManagementService } from '../users/user-management.service.js';
+import { UserEntity } from '../users/user.entity.js';
+import type { IdentityDto } from './dto/identity.dto.js';
+import { UserIdentityEntity } from './user-identity.entity.js';
+
+function toIdentityDto(identity: UserIdentityEntity): IdentityDto {
+  return {
+    id: identity.id,
+    provider: identity.provider,
+    issuer: identity.issuer,
+    subject: identity.subject,
+    email: identity.email,
+    created_at: identity.createdAt.toISOString(),
+    last_login_at: identity.lastLoginAt?.toISOString() ?? null,
+  };
+}
+
+/** The identities at OpenID Providers linked to a user: seen by the user and user readers, removed under the account ceiling. */
+@Injectable()
+export class UserIdentitiesService {
+  constructor(
+    @InjectRepository(UserIdentityEntity) private readonly identities: Repository<UserIdentityEntity>,
+    private readonly dataSource: DataSource,
+    private readonly users: UserManagementService,
+    private readonly audit: AuditService,
+    @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
+  ) {}
+
+  async list(actor: Principal, username: string, { limit, offset }: { limit: number; offset: number }): Promise<ListEnvelope<IdentityDto>> {
+    const target = await this.users.target(username, actor, 'users:read');
+    const [rows, total] = await this.identities.findAndCount({
+      where: { userId: target.id },
+      order: { createdAt: 'ASC', id: 'ASC' },
+      take: limit,
+      skip: offset,
+    });
+    return { items: rows.map(toIdentityDto), total, limit, offset };
+  }
+
+  /**
+   * Unlinks one identity (self, or users:modify holding all the account holds). Refused
+   * when the account would be left with no way in: no password and no other identity at a
+   * provider still configured. The account's row is locked meanwhile, so two parallel
+   * unlinks cannot each leave the other as the last way in.
+   */
+  async unlink(actor: Principal, username: string, identityId: string, request: HttpRequestLike): Promise<void> {
+    const target = await this.users.target(username, actor, 'users:modify');
+    await this.users.requireMayAdminister(actor, target);
+    requireInteractive(actor, 'unlink an identity', 'users:modify');
+    const removed = await this.dataSource.transaction(async (tx) => {
+      const lock = tx.connection.options.type === 'postgres' ? { lock: { mode: 'pessimistic_write' as const } } : {};
+      const owner = await tx.findOne(UserEntity, { where: { id: target.id }, select: { id: true, passwordHash: true }, ...lock });
+      const linked = await tx.find(UserIdentityEntity, { where: { userId: target.id } });
+      const identity = linked.find((i) => i.id === identityId);
+      if (!owner || !identity) throw new NotFoundException('Identity not found');
+      const otherWaysIn = linked.filter((i) => i.id !== identity.id && this.isUsable(i)).length;
+      if (owner.passwordHash === null && otherWaysIn === 0) {
+        throw new ConflictException('This identity is the only way into the account; set a password or link another identity first');
+      }
+      await tx.delete(UserIdentityEntity, { id: identity.id });
+      return identity;
+    });
+    await this.audit.record({
+      action: 'oidc.identity.unlink',
+      outcome: 'success',
+      actor,
+      target: { type: 'user', id: target.id },
+      request,
+      details: { provider: removed.provider, identity: removed.id },
+    });
+  }
+
+  /** An identity someone can still sign in with: its provider is configured, for the same issuer. */
+  private isUsable(identity: UserIdentityEntity): boolean {
+    const provider = Object.hasOwn(this.options.providers, identity.provider) ? this.options.providers[identity.provider] : undefined;
+    return provider !== undefined && new URL(provider.issuer).href === new URL(identity.issuer).href;
+  }
+}
