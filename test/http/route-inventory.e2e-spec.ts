@@ -16,6 +16,10 @@ const PUBLIC_ROUTES = new Set([
   'get /api/v1/auth/oidc/{provider}/login',
   'get /api/v1/auth/oidc/{provider}/callback',
   'get /api/v1/auth/oidc/error',
+  'get /api/v1/auth/oidc/logout',
+  'post /api/v1/auth/oidc/backchannel-logout',
+  'post /api/v1/auth/oidc/{provider}/backchannel-logout',
+  'post /api/v1/auth/email/verify',
   'get /api/v1/demo/ping',
   'get /api/v1/demo/public',
 ]);

@@ -105,6 +105,11 @@ export async function startTestOp(clients: (issuer: string) => OpClient[]): Prom
     ttl: { AccessToken: 300, AuthorizationCode: 60, Grant: 600, IdToken: 300, Interaction: 600, Session: 600 },
     pkce: { required: () => true },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    // The app under test is on loopback, which oidc-provider's SSRF guard refuses; and this box can be slow.
+    fetch: (url: Parameters<typeof fetch>[0], options: RequestInit & { dispatcher?: unknown } = {}) => {
+      delete options.dispatcher;
+      return fetch(url, { ...options, signal: AbortSignal.timeout(20_000) });
+    },
     findAccount: (_ctx, sub) => {
       const account = accounts.get(sub);
       return account && { accountId: sub, claims: () => ({ sub, ...account }) };
@@ -124,9 +129,11 @@ export async function startTestOp(clients: (issuer: string) => OpClient[]): Prom
   const backchannel: BackchannelDelivery[] = [];
   // Emitted by oidc-provider 9 (not in its type definitions).
   const events = provider as unknown as NodeJS.EventEmitter;
-  events.on('backchannel.success', (client: { clientId: string }, _accountId: string, sid: string) => backchannel.push({ clientId: client.clientId, sid, ok: true }));
-  events.on('backchannel.error', (_ctx: unknown, error: Error, client: { clientId: string }, _accountId: string, sid: string) =>
-    backchannel.push({ clientId: client.clientId, sid, ok: false, error: error.message }),
+  // (ctx, client, accountId, sid) on success, (ctx, error, client, accountId, sid) on error.
+  const clientOf = (args: unknown[]) => (args.find((a) => typeof (a as { clientId?: unknown })?.clientId === 'string') as { clientId: string }).clientId;
+  events.on('backchannel.success', (...args: unknown[]) => backchannel.push({ clientId: clientOf(args), sid: String(args.at(-1)), ok: true }));
+  events.on('backchannel.error', (...args: unknown[]) =>
+    backchannel.push({ clientId: clientOf(args), sid: String(args.at(-1)), ok: false, error: (args.find((a) => a instanceof Error) as Error)?.message }),
   );
   const privateKey = await importJWK({ ...(signingKey as JWK), alg: 'RS256' }, 'RS256');
 

@@ -1,10 +1,11 @@
 import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
-import { BadRequestException, Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { createRemoteJWKSet, errors as joseErrors, type JWTPayload, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { type FindOptionsWhere, IsNull, LessThan, type Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
+import { OAuthError } from '../auth/oauth-error.js';
 import { FabricClock } from '../common/clock.js';
 import { isUniqueViolation } from '../common/db-errors.js';
 import { appendSetCookie, cookieValue, type HttpRequestLike, serializeCookie } from '../common/request-info.js';
@@ -130,7 +131,7 @@ export class OidcLogoutService {
         request,
         details: { provider: provider.name, reason: reason.slice(0, 200) },
       });
-      throw new BadRequestException({ error: 'invalid_request', error_description: 'Invalid logout token' });
+      throw new OAuthError('invalid_request', 'Invalid logout token');
     }
     const where: FindOptionsWhere<SessionEntity> = { oidcProvider: provider.name, revokedAt: IsNull() };
     if (claims.sid) where.oidcSid = claims.sid;

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Header, HttpCode, HttpStatus, Inject, Param, Post, Query, Redirect, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, HttpStatus, Inject, Param, Post, Query, Redirect, Req, Res, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
 import {
   ApiBadGatewayResponse,
   ApiBadRequestResponse,
@@ -13,6 +13,7 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { OAuthErrorFilter } from '../auth/oauth-error.js';
 import { FabricGuard } from '../authz/fabric.guard.js';
 import { Public } from '../authz/public.decorator.js';
 import { headerValue, type HttpRequestLike, isCrossSiteRequest, setResponseHeader } from '../common/request-info.js';
@@ -151,6 +152,7 @@ export class OidcController {
   @Post('backchannel-logout')
   @Public()
   @HttpCode(HttpStatus.OK)
+  @UseFilters(OAuthErrorFilter)
   @ApiOperation({ summary: "The default provider's back-channel logout endpoint (OIDC Back-Channel Logout 1.0): logout_token, form-encoded" })
   @ApiOkResponse({ description: 'The sessions the token names have ended' })
   @ApiBadRequestResponse({ description: 'Invalid, expired or replayed logout token' })
@@ -161,6 +163,7 @@ export class OidcController {
   @Post(':provider/backchannel-logout')
   @Public()
   @HttpCode(HttpStatus.OK)
+  @UseFilters(OAuthErrorFilter)
   @ApiOperation({ summary: "A named provider's back-channel logout endpoint (OIDC Back-Channel Logout 1.0): logout_token, form-encoded" })
   @ApiParam(PROVIDER_PARAM)
   @ApiOkResponse({ description: 'The sessions the token names have ended' })

@@ -12,7 +12,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { FabricGuard } from '../authz/fabric.guard.js';
-import { ListQueryDto, pageOf } from '../common/list-query.js';
+import { ListQueryDto } from '../common/list-query.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { fabricValidationPipe } from '../common/validation.js';
 import { CurrentPrincipal } from '../principal/current-principal.decorator.js';
@@ -36,7 +36,7 @@ export class UserIdentitiesController {
   @ApiOkResponse({ type: IdentityListDto })
   @ApiNotFoundResponse()
   list(@Param('username') username: string, @Query() query: ListQueryDto, @CurrentPrincipal() actor: Principal): Promise<IdentityListDto> {
-    return this.identities.list(actor, username, pageOf(query));
+    return this.identities.list(actor, username, query);
   }
 
   @Delete(':username/identities/:identityId')

@@ -3,7 +3,8 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, type Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { requireInteractive } from '../authz/access-rules.js';
-import type { ListEnvelope } from '../common/list-query.js';
+import { ListPager } from '../common/list-pager.js';
+import type { ListEnvelope, ListQueryDto } from '../common/list-query.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
@@ -33,18 +34,18 @@ export class UserIdentitiesService {
     private readonly dataSource: DataSource,
     private readonly users: UserManagementService,
     private readonly audit: AuditService,
+    private readonly pager: ListPager,
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
   ) {}
 
-  async list(actor: Principal, username: string, { limit, offset }: { limit: number; offset: number }): Promise<ListEnvelope<IdentityDto>> {
+  async list(actor: Principal, username: string, query: ListQueryDto): Promise<ListEnvelope<IdentityDto>> {
     const target = await this.users.target(username, actor, 'users:read');
-    const [rows, total] = await this.identities.findAndCount({
-      where: { userId: target.id },
-      order: { createdAt: 'ASC', id: 'ASC' },
-      take: limit,
-      skip: offset,
-    });
-    return { items: rows.map(toIdentityDto), total, limit, offset };
+    const base = this.identities.createQueryBuilder('i').where('i.userId = :userId', { userId: target.id });
+    return this.pager.page(
+      base,
+      { list: 'identities', sortName: 'created_at', sort: { property: 'createdAt', descending: false }, filters: { user: target.id }, query },
+      (rows) => rows.map(toIdentityDto),
+    );
   }
 
   /**

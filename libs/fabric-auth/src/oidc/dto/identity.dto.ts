@@ -15,4 +15,6 @@ export class IdentityListDto {
   @ApiProperty() total!: number;
   @ApiProperty() limit!: number;
   @ApiProperty() offset!: number;
+  @ApiProperty({ description: 'True when total is an estimate' }) total_is_estimate!: boolean;
+  @ApiProperty({ type: String, nullable: true, description: 'Cursor of the next page; null on the last' }) next_cursor!: string | null;
 }
