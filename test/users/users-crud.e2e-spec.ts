@@ -25,7 +25,7 @@ describe.each(DATABASES)('users API on %s', (kind) => {
       const username = unique('carol');
       const res = await as(admin).post('/users', { username, email: `${username}@Example.TEST`, full_name: 'Carol', password: 'Sunny-meadow-42', roles: ['viewer'] });
       expect(res.status).toBe(201);
-      expect(Object.keys(res.body).sort()).toEqual(['created_at', 'email', 'full_name', 'id', 'is_active', 'last_login_at', 'roles', 'updated_at', 'username']);
+      expect(Object.keys(res.body).sort()).toEqual(['created_at', 'email', 'email_verified', 'full_name', 'id', 'is_active', 'last_login_at', 'roles', 'updated_at', 'username']);
       expect(res.body).toMatchObject({ username, email: `${username}@example.test`, full_name: 'Carol', is_active: true, roles: ['viewer'], last_login_at: null });
       expect(res.text).not.toMatch(/\$2[aby]\$|password/i);
       expect((await t.login(username, 'Sunny-meadow-42')).access_token).toBeTruthy();
