@@ -24,6 +24,8 @@ function failingInsert(kind: DatabaseKind, table: string, condition = 'true') {
 
 /** SEC-93: every multi-row operation commits whole or not at all, its audit event with it. */
 describe.each(DATABASES)('multi-row operations are atomic on %s', (kind) => {
+  // Names cannot hold the '/' of 'sqlite/express'.
+  const tag = kind.replace('/', '-');
   let t: TestApp;
   let admin: string;
   let drop: string | undefined;
@@ -61,7 +63,7 @@ describe.each(DATABASES)('multi-row operations are atomic on %s', (kind) => {
   it('user creation: a failed audit write leaves no user, no roles, no activation token, no mail; the retry is a 201', async () => {
     await inject('audit_events', `NEW.action = 'user.create'`);
     const sent = t.notifications.length;
-    const body = { username: `atomic-${kind}`, email: `atomic-${kind}@example.test`, roles: ['viewer', 'auditor'] };
+    const body = { username: `atomic-${tag}`, email: `atomic-${tag}@example.test`, roles: ['viewer', 'auditor'] };
     const failed = await t.http.post(`${API}/users`).set(bearer(admin)).send(body);
     expect(failed.status).toBeGreaterThanOrEqual(500);
     expect(failed.text).not.toMatch(/injected|QueryFailed|at /);
@@ -79,9 +81,9 @@ describe.each(DATABASES)('multi-row operations are atomic on %s', (kind) => {
 
   it('user creation: a failed activation token leaves nothing either', async () => {
     await inject('one_time_tokens');
-    const failed = await t.http.post(`${API}/users`).set(bearer(admin)).send({ username: `atomic-token-${kind}`, email: `atomic-token-${kind}@example.test`, roles: ['viewer'] });
+    const failed = await t.http.post(`${API}/users`).set(bearer(admin)).send({ username: `atomic-token-${tag}`, email: `atomic-token-${tag}@example.test`, roles: ['viewer'] });
     expect(failed.status).toBeGreaterThanOrEqual(500);
-    expect(await count(`SELECT count(*) AS n FROM users WHERE username = ${p(1)}`, `atomic-token-${kind}`)).toBe(0);
+    expect(await count(`SELECT count(*) AS n FROM users WHERE username = ${p(1)}`, `atomic-token-${tag}`)).toBe(0);
   });
 
   it('role replacement: a failed audit write keeps the old roles', async () => {
@@ -136,11 +138,11 @@ describe.each(DATABASES)('multi-row operations are atomic on %s', (kind) => {
 
   it('service-account creation with roles: a failed role assignment leaves no account', async () => {
     await inject('role_assignments');
-    const failed = await t.http.post(`${API}/service-accounts`).set(bearer(admin)).send({ name: `atomic-sa-${kind}`, roles: ['viewer'] });
+    const failed = await t.http.post(`${API}/service-accounts`).set(bearer(admin)).send({ name: `atomic-sa-${tag}`, roles: ['viewer'] });
     expect(failed.status).toBeGreaterThanOrEqual(500);
     await heal();
-    expect(await count(`SELECT count(*) AS n FROM service_accounts WHERE name = ${p(1)}`, `atomic-sa-${kind}`)).toBe(0);
-    expect((await t.http.post(`${API}/service-accounts`).set(bearer(admin)).send({ name: `atomic-sa-${kind}`, roles: ['viewer'] })).status).toBe(201);
+    expect(await count(`SELECT count(*) AS n FROM service_accounts WHERE name = ${p(1)}`, `atomic-sa-${tag}`)).toBe(0);
+    expect((await t.http.post(`${API}/service-accounts`).set(bearer(admin)).send({ name: `atomic-sa-${tag}`, roles: ['viewer'] })).status).toBe(201);
   });
 
   it('SSO first login: a failed identity link leaves no user, no roles, no audit event', async () => {
@@ -151,20 +153,20 @@ describe.each(DATABASES)('multi-row operations are atomic on %s', (kind) => {
     } as unknown as OidcProvider;
     const profile = {
       issuer: 'https://idp.example.test',
-      subject: `atomic-${kind}`,
-      email: `sso-atomic-${kind}@example.test`,
+      subject: `atomic-${tag}`,
+      email: `sso-atomic-${tag}@example.test`,
       emailVerified: true,
       name: 'Atomic Person',
-      preferredUsername: `sso-atomic-${kind}`,
+      preferredUsername: `sso-atomic-${tag}`,
       roleClaimValues: [],
     };
     const request = { headers: {}, socket: { remoteAddress: '127.0.0.1' } } as never;
     await inject('user_identities');
     await expect(accounts.resolve(provider, profile, request)).rejects.toThrow();
     await heal();
-    expect(await count(`SELECT count(*) AS n FROM users WHERE username = ${p(1)}`, `sso-atomic-${kind}`)).toBe(0);
+    expect(await count(`SELECT count(*) AS n FROM users WHERE username = ${p(1)}`, `sso-atomic-${tag}`)).toBe(0);
     const user = await accounts.resolve(provider, profile, request);
-    expect(user.username).toBe(`sso-atomic-${kind}`);
+    expect(user.username).toBe(`sso-atomic-${tag}`);
     expect(await count(`SELECT count(*) AS n FROM role_assignments WHERE user_id = ${p(1)}`, user.id)).toBe(1);
     expect(await auditCount('user.create', user.id)).toBe(1);
   });

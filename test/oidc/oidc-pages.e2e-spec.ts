@@ -215,7 +215,7 @@ describe('auth.sso.error_url', () => {
   let t: TestApp;
   let op: TestOp;
   beforeAll(async () => {
-    ({ t, op } = await startAppWithOp('sqlite', { nojit: {} }, [], { sso: { errorUrl: 'https://app.example/sign-in/problem?from=sso' } }));
+    ({ t, op } = await startAppWithOp('sqlite/express', { nojit: {} }, [], { sso: { errorUrl: 'https://app.example/sign-in/problem?from=sso' } }));
   });
   afterAll(async () => {
     await t?.close();
