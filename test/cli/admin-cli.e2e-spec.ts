@@ -164,6 +164,27 @@ describe.each(DATABASE_KINDS)('npx nestjs-fabric-auth on %s', { timeout: 300_000
     expect(JSON.parse(json.stdout.trim()).roles).toEqual(['viewer']);
     if (kind === 'sqlite') expectRefused(await cli(['list-users', '--limit', '100000']), 'limit');
   });
+
+  it('rotate-signing-key makes a new key sign while the old one verifies until its tokens expire', async () => {
+    const signing = { FABRIC_AUTH__SIGNING__ALGORITHM: 'EdDSA' };
+    expectRefused(await cli(['rotate-signing-key']), 'HS256');
+    const first = await cli(['rotate-signing-key', '--reason', 'key ceremony'], { env: signing });
+    expect(first.code, first.stderr).toBe(0);
+    const second = await cli(['rotate-signing-key'], { env: signing });
+    expect(second.code, second.stderr).toBe(0);
+    const kidOf = (r: Result) => /signing with (\S+) \(EdDSA\)/.exec(r.stdout)?.[1];
+    expect(kidOf(first)).toBeTruthy();
+    expect(kidOf(second)).not.toBe(kidOf(first));
+    const keys = await query<{ kid: string; retires_at: unknown; private_key: string }>(`SELECT kid, retires_at, private_key FROM fab_signing_keys`);
+    expect(keys.find((k) => k.kid === kidOf(second))?.retires_at).toBeNull();
+    expect(keys.find((k) => k.kid === kidOf(first))?.retires_at).not.toBeNull();
+    // The private part is sealed: no PEM or JWK in the row.
+    for (const key of keys) expect(key.private_key).not.toMatch(/PRIVATE KEY|"d":/);
+    const audits = await query<{ actor_name: string; details: unknown }>(`SELECT actor_name, details FROM fab_audit_events WHERE action = 'signing_key.rotate' ORDER BY occurred_at`);
+    // The first start generated the first key (no actor); then the two rotations, by the CLI.
+    expect(audits.map((a) => a.actor_name)).toEqual([null, 'cli', 'cli']);
+    expect(JSON.stringify(audits[1]!.details)).toContain('key ceremony');
+  });
 });
 
 // Refusals that happen before any database work: once, on SQLite.
