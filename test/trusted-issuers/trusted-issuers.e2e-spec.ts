@@ -68,17 +68,20 @@ function signed(header: Record<string, unknown>, claims: Record<string, unknown>
 describe.each(DATABASES)('resource-server mode against a real oidc-provider on %s (SPEC §13)', (kind) => {
   let op: ResourceOp;
   let linkedOp: ResourceOp;
+  let mailOp: ResourceOp;
   let t: TestApp;
 
   beforeAll(async () => {
     op = await startResourceOp(['reports-job', 'plain-job'], [AUDIENCE, 'https://other.api.test']);
     linkedOp = await startResourceOp(['linked-job'], [AUDIENCE]);
+    mailOp = await startResourceOp(['mail-job'], [AUDIENCE]);
     op.claims.set('reports-job', { roles: ['reporter', 'unmapped'] });
     t = await startTestApp(kind, {
       options: {
         trustedIssuers: [
           { issuer: op.issuer, audience: AUDIENCE, algorithms: ['RS256'], rolesClaim: 'roles', roleMapping: { reporter: ['viewer'] }, jwksCooldown: 1 },
           { issuer: linkedOp.issuer, audience: AUDIENCE, algorithms: ['RS256'], link: 'by_subject' },
+          { issuer: mailOp.issuer, audience: AUDIENCE, algorithms: ['RS256'], link: 'by_verified_email' },
         ],
       },
     });
@@ -87,6 +90,7 @@ describe.each(DATABASES)('resource-server mode against a real oidc-provider on %
     await t?.close();
     await op?.close();
     await linkedOp?.close();
+    await mailOp?.close();
   });
 
   const me = (token: string) => t.http.get(`${API}/auth/me`).set('authorization', `Bearer ${token}`);
@@ -146,6 +150,26 @@ describe.each(DATABASES)('resource-server mode against a real oidc-provider on %
     const admin = await t.adminToken();
     await t.http.post(`${API}/users/${user.username}/deactivate`).set('authorization', `Bearer ${admin}`).expect(200);
     expect((await me(token)).status).toBe(401);
+  });
+
+  it('link by_verified_email: only when both the issuer and the local account verified the email, never the system admin', async () => {
+    const { user } = await t.createUser({ roles: ['auditor'] });
+    const p = (n: number) => (databaseOf(kind) === 'postgres' ? `$${n}` : '?');
+    const verify = (id: string, verified: boolean) => t.dataSource.query(`UPDATE users SET email_verified = ${p(1)} WHERE id = ${p(2)}`, [verified, id]);
+    mailOp.claims.set('mail-job', { email: user.email, email_verified: true });
+    await verify(user.id, false);
+    expect((await me(await mailOp.token('mail-job'))).status).toBe(401);
+    await verify(user.id, true);
+    expect((await me(await mailOp.token('mail-job')).expect(200)).body).toMatchObject({ kind: 'user', id: user.id, permissions: ['audit:read'] });
+    mailOp.claims.set('mail-job', { email: user.email, email_verified: false });
+    expect((await me(await mailOp.token('mail-job'))).status).toBe(401);
+    mailOp.claims.set('mail-job', { email: user.email });
+    expect((await me(await mailOp.token('mail-job'))).status).toBe(401);
+    const [admin] = (await t.dataSource.query(`SELECT id, email FROM users WHERE is_system_admin = ${databaseOf(kind) === 'postgres' ? 'true' : '1'}`)) as Array<{ id: string; email: string | null }>;
+    await t.dataSource.query(`UPDATE users SET email = ${p(1)} WHERE id = ${p(2)}`, ['root@example.test', admin!.id]);
+    await verify(admin!.id, true);
+    mailOp.claims.set('mail-job', { email: 'root@example.test', email_verified: true });
+    expect((await me(await mailOp.token('mail-job'))).status).toBe(401);
   });
 });
 

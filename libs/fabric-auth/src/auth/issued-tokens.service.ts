@@ -5,6 +5,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { PermissionRegistry } from '../authz/permission-registry.js';
 import { FabricClock } from '../common/clock.js';
 import type { HttpRequestLike } from '../common/request-info.js';
+import { FabricTransactions } from '../common/transactions.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
 import type { Principal } from '../principal/principal.js';
@@ -84,6 +85,7 @@ export class IssuedTokensService {
     private readonly audit: AuditService,
     private readonly clock: FabricClock,
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
+    private readonly transactions: FabricTransactions,
   ) {}
 
   async introspect(request: TokenManagementRequest): Promise<IntrospectionAnswer> {
@@ -143,14 +145,17 @@ export class IssuedTokensService {
       return;
     }
     const sessionId = this.sessionOf(found);
-    await this.sessionsService.revoke(sessionId, 'token_revoked');
-    await this.audit.record({
-      action: 'token.revoke',
-      outcome: 'success',
-      actor: caller ?? owner,
-      target: { type: 'session', id: sessionId },
-      request: http,
-      details: { token_type: found.type },
+    // The revocation and its audit event commit together.
+    await this.transactions.run(async (tx) => {
+      await this.sessionsService.revoke(sessionId, 'token_revoked', tx);
+      await this.audit.recordIn(tx, {
+        action: 'token.revoke',
+        outcome: 'success',
+        actor: caller ?? owner,
+        target: { type: 'session', id: sessionId },
+        request: http,
+        details: { token_type: found.type },
+      });
     });
   }
 

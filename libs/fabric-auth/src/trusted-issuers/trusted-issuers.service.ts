@@ -227,7 +227,7 @@ export class TrustedIssuersService implements OnModuleDestroy {
   private async userByVerifiedEmail(payload: JWTPayload): Promise<UserEntity | null> {
     if (payload.email_verified !== true || typeof payload.email !== 'string' || payload.email.length > 320) return null;
     const user = await this.users.findOneBy({ email: normalizeEmail(payload.email) });
-    // Both sides must have verified it, as for SSO account linking.
-    return user?.emailVerified ? user : null;
+    // Both sides must have verified it, and the system admin is never linked by email: as for SSO account linking.
+    return user?.emailVerified && !user.isSystemAdmin ? user : null;
   }
 }
