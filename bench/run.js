@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { runForeignTokens } from './foreign-tokens.js';
 import { runKeyListing } from './key-listing.js';
 import { runScale } from './scale.js';
 import { ADMIN_PASSWORD, latency, login, measure, median, ROUNDS, SECONDS, CONNECTIONS, startDemo } from './support.js';
@@ -124,6 +125,9 @@ try {
   secretChecks.child.kill('SIGTERM');
   rmSync(secretDir, { recursive: true, force: true });
 }
+
+// EdDSA and trusted-issuer tokens (bench/foreign-tokens.js).
+await runForeignTokens();
 
 // Listing, credentials and logins with BENCH_SCALE rows (bench/scale.js).
 await runScale();
