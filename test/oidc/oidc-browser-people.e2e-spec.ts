@@ -88,4 +88,31 @@ describe.each(DATABASES)('SSO for people in a real browser on %s', (kind) => {
     await page.waitForURL(`${t.url}/`);
     await expect.poll(() => page.textContent('#status')).toBe(`Signed in as ${subject}`);
   }, 90_000);
+
+  // Linking from a session opened through the same provider with another person would end
+  // that session: the provider's sign-in of the second person logs the first one out there,
+  // and its back-channel logout reaches us. So the realistic case: a local account links SSO.
+  it('a signed-in local user links an SSO identity from the demo page, then unlinks it', async () => {
+    const { user, password } = await t.createUser();
+    await page.goto(`${t.url}/`);
+    const signedIn = await page.evaluate(
+      async ([username, secret]) =>
+        (await fetch('/api/v1/auth/token', { method: 'POST', credentials: 'same-origin', body: new URLSearchParams({ grant_type: 'password', username: username!, password: secret!, set_cookies: 'true' }) })).status,
+      [user.username, password],
+    );
+    expect(signedIn).toBe(200);
+    await page.reload();
+    await expect.poll(() => page.textContent('#status')).toBe(`Signed in as ${user.username}`);
+    const subjects = () => page.locator('#identities li').evaluateAll((items) => items.map((i) => (i as HTMLElement).dataset.subject));
+    await expect.poll(subjects).toEqual([]);
+    const identity = account();
+    await page.click('#sso-link');
+    await atProviderSignIn(page, identity);
+    await page.waitForURL(`${t.url}/`);
+    // Still the same account and session, now with the identity linked.
+    await expect.poll(() => page.textContent('#status')).toBe(`Signed in as ${user.username}`);
+    await expect.poll(subjects).toEqual([identity]);
+    await page.click(`#identities li[data-subject="${identity}"] button.unlink`);
+    await expect.poll(subjects).toEqual([]);
+  }, 90_000);
 });
