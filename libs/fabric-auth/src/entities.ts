@@ -9,6 +9,9 @@ import { RevocationEntity } from './sessions/revocation.entity.js';
 import { SigningKeyEntity } from './signing/signing-key.entity.js';
 import { SessionEntity } from './sessions/session.entity.js';
 import { UserEntity } from './users/user.entity.js';
+import { MfaChallengeEntity } from './mfa/mfa-challenge.entity.js';
+import { MfaFactorEntity } from './mfa/mfa-factor.entity.js';
+import { RecoveryCodeEntity } from './mfa/recovery-code.entity.js';
 
 /** Every entity of the library, for `TypeOrmModule.forRoot({ entities })` or a CLI DataSource. */
 export const FABRIC_AUTH_ENTITIES = [
@@ -23,4 +26,7 @@ export const FABRIC_AUTH_ENTITIES = [
   UserIdentityEntity,
   RevocationEntity,
   SigningKeyEntity,
+  MfaFactorEntity,
+  RecoveryCodeEntity,
+  MfaChallengeEntity,
 ] as const;

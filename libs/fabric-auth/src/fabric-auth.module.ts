@@ -87,6 +87,11 @@ import { UserManagementService } from './users/user-management.service.js';
 import { UsersController } from './users/users.controller.js';
 import { UsersService } from './users/users.service.js';
 import { UserEntity } from './users/user.entity.js';
+import { MfaController } from './mfa/mfa.controller.js';
+import { MfaLoginService } from './mfa/mfa-login.service.js';
+import { MfaChallenges } from './mfa/mfa-tokens.service.js';
+import { MfaService } from './mfa/mfa.service.js';
+import { PasskeysService } from './mfa/passkeys.service.js';
 import { fabricAuthTablePrefix, setFabricAuthTablePrefix } from './storage/table-prefix.js';
 
 const EXPORTED = [
@@ -120,6 +125,7 @@ const EXPORTED = [
   OidcLoginService,
   FabricOidcStrategy,
   PruningService,
+  MfaService,
 ];
 
 /** A subclass mounted under `<prefix>/<path>`, so two apps in one process can use different prefixes. */
@@ -140,6 +146,7 @@ function controllersFor(extras: FabricAuthModuleExtras): Type[] {
   const controllers: Type[] = [];
   if (selected.auth) controllers.push(AuthController);
   if (selected.users) controllers.push(UsersController);
+  if (selected.mfa) controllers.push(MfaController);
   if (selected.roles) controllers.push(RolesController);
   if (selected.audit) controllers.push(AuditController);
   if (selected.apiKeys) controllers.push(UserApiKeysController);
@@ -245,7 +252,11 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
     AccountCeiling,
     OneTimeTokensService,
     AccountRecoveryService,
+    MfaChallenges,
+    MfaService,
+    PasskeysService,
     LocalAuthService,
+    MfaLoginService,
     IssuedTokensService,
     ClientCredentialsService,
     SessionCookies,

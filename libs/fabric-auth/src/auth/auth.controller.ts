@@ -37,9 +37,13 @@ import { FabricAuthenticator } from '../authz/fabric-authenticator.js';
 import { RequirePermission } from '../authz/require-permission.decorator.js';
 import { FabricAuthError } from '../tokens/fabric-auth.error.js';
 import { StorageErrorsInterceptor } from '../common/storage-errors.interceptor.js';
+import { MfaLoginService } from '../mfa/mfa-login.service.js';
+import { AllowDuringMfaEnrolment } from '../authz/require-mfa.decorator.js';
 
 export class TokenResponseDto {
   @ApiProperty() access_token!: string;
+  @ApiPropertyOptional({ description: 'The policy (auth.mfa.required_for) demands a second factor: this session may only enrol one' })
+  mfa_enrollment_required?: boolean;
   @ApiProperty({ example: 'bearer' }) token_type!: 'bearer';
   @ApiProperty({ description: 'Seconds until the access token expires' }) expires_in!: number;
   @ApiPropertyOptional({ description: 'Absent for client credentials' }) refresh_token?: string;
@@ -81,6 +85,15 @@ export function principalToDto(principal: Principal, registry: PermissionRegistr
   };
 }
 
+/** A JSON body of known fields only. */
+function passkeyBody(body: unknown, known: string[]): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new OAuthError('invalid_request', 'expected a JSON body');
+  for (const name of Object.keys(body)) {
+    if (!known.includes(name)) throw new OAuthError('invalid_request', `unknown parameter: ${name.slice(0, 40)}`);
+  }
+  return body as Record<string, unknown>;
+}
+
 @ApiTags('auth')
 @Controller('auth')
 @UseInterceptors(StorageErrorsInterceptor)
@@ -95,6 +108,7 @@ export class AuthController {
     private readonly issuedTokens: IssuedTokensService,
     private readonly authenticator: FabricAuthenticator,
     private readonly clientCredentials: ClientCredentialsService,
+    private readonly mfaLogin: MfaLoginService,
   ) {}
 
   @Post('token')
@@ -129,17 +143,44 @@ export class AuthController {
     }
     // Login CSRF: nothing from another site may plant or renew a cookie session.
     if (setCookies && isCrossSiteRequest(request)) throw new OAuthError('invalid_request', 'cross-site cookie session refused', 403);
-    const pair: TokenPair =
-      grant.grantType === 'password'
-        ? await this.passwordGrant(grant.username, grant.password, request, response)
-        : await this.auth.refreshGrant(refreshToken!, request);
+    let pair: TokenPair;
+    switch (grant.grantType) {
+      case 'password':
+        pair = await this.passwordGrant(grant.username, grant.password, request, response);
+        break;
+      case 'mfa_otp':
+        pair = await this.countedAtAddress(request, response, () => this.mfaLogin.codeGrant('totp', grant.mfaToken, grant.otp, request));
+        break;
+      case 'mfa_recovery_code':
+        pair = await this.countedAtAddress(request, response, () => this.mfaLogin.codeGrant('recovery_code', grant.mfaToken, grant.recoveryCode, request));
+        break;
+      default:
+        pair = await this.auth.refreshGrant(refreshToken!, request);
+    }
+    return this.tokenResponse(pair, setCookies, response);
+  }
+
+  /** The answer of every grant that ends in a session (password, MFA step, refresh, passkey). */
+  tokenResponse(pair: TokenPair, setCookies: boolean, response: unknown): TokenResponseDto {
     if (setCookies) this.cookies.set(response, pair);
     return {
       access_token: pair.accessToken,
       token_type: 'bearer',
       expires_in: pair.expiresIn,
       refresh_token: pair.refreshToken,
+      ...(pair.mfaEnrollmentRequired && { mfa_enrollment_required: true }),
     };
+  }
+
+  /** A secret checked at the token endpoint: the address's failure limit applies before, and a refusal counts after. */
+  async countedAtAddress(request: HttpRequestLike, response: unknown, grant: () => Promise<TokenPair>): Promise<TokenPair> {
+    await this.limits.requireLoginAllowedFrom(request, response);
+    try {
+      return await grant();
+    } catch (error) {
+      if (error instanceof OAuthError && error.code === 'invalid_grant') await this.limits.registerLoginFailureFrom(request);
+      throw error;
+    }
   }
 
   /** A service account's key is a secret like a password: the same per-address failure limits apply. */
@@ -159,14 +200,59 @@ export class AuthController {
   }
 
   /** Failed logins are also counted per client address, against spraying one password over many accounts. */
-  private async passwordGrant(username: string, password: string, request: HttpRequestLike, response: unknown): Promise<TokenPair> {
-    await this.limits.requireLoginAllowedFrom(request, response);
+  private passwordGrant(username: string, password: string, request: HttpRequestLike, response: unknown): Promise<TokenPair> {
+    return this.countedAtAddress(request, response, () => this.auth.passwordGrant(username, password, request));
+  }
+
+  @Post('passkey/begin')
+  @Public()
+  @HttpCode(HttpStatus.OK)
+  @UseFilters(OAuthErrorFilter)
+  @ApiOperation({
+    summary: 'Start a passkey sign-in: with mfa_token, the second step of a password login; without, a passwordless sign-in',
+    description: 'Answers `{options}` (PublicKeyCredentialRequestOptionsJSON) for `navigator.credentials.get()`; the challenge is single-use and lives 300 s.',
+  })
+  @ApiBody({ schema: { type: 'object', properties: { mfa_token: { type: 'string' } } } })
+  @ApiOkResponse({ description: '`{options}`' })
+  @ApiBadRequestResponse({ type: OAuthErrorDto })
+  async passkeyBegin(@Body() body: unknown, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown): Promise<{ options: unknown }> {
+    setResponseHeader(response, 'Cache-Control', 'no-store');
+    await this.limits.throttle(request, response, 'token');
+    const params = passkeyBody(body, ['mfa_token']);
+    if (params.mfa_token !== undefined && typeof params.mfa_token !== 'string') throw new OAuthError('invalid_request', 'mfa_token must be a string');
+    return { options: await this.mfaLogin.passkeyBegin(params.mfa_token as string | undefined) };
+  }
+
+  @Post('passkey/finish')
+  @Public()
+  @HttpCode(HttpStatus.OK)
+  @UseFilters(OAuthErrorFilter)
+  @ApiOperation({
+    summary: 'Finish a passkey sign-in with the assertion (`navigator.credentials.get()` as JSON); answers like the token endpoint',
+  })
+  @ApiBody({ schema: { type: 'object', required: ['credential'], properties: { credential: { type: 'object' }, set_cookies: { type: 'boolean' } } } })
+  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiBadRequestResponse({ type: OAuthErrorDto })
+  async passkeyFinish(@Body() body: unknown, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown): Promise<TokenResponseDto> {
+    setResponseHeader(response, 'Cache-Control', 'no-store');
+    setResponseHeader(response, 'Pragma', 'no-cache');
+    await this.limits.throttle(request, response, 'token');
+    const params = passkeyBody(body, ['credential', 'set_cookies']);
+    if (params.credential === undefined) throw new OAuthError('invalid_request', 'credential is required');
+    const setCookies = params.set_cookies === true || params.set_cookies === 'true';
+    if (params.set_cookies !== undefined && !setCookies && params.set_cookies !== false && params.set_cookies !== 'false') {
+      throw new OAuthError('invalid_request', 'set_cookies must be true or false');
+    }
+    if (setCookies && isCrossSiteRequest(request)) throw new OAuthError('invalid_request', 'cross-site cookie session refused', 403);
+    let pair: TokenPair;
     try {
-      return await this.auth.passwordGrant(username, password, request);
+      pair = await this.countedAtAddress(request, response, () => this.mfaLogin.passkeyFinish(params.credential, request));
     } catch (error) {
-      if (error instanceof OAuthError && error.code === 'invalid_grant') await this.limits.registerLoginFailureFrom(request);
+      // A malformed credential is the client's mistake, answered in the endpoint's own shape.
+      if (error instanceof BadRequestException) throw new OAuthError('invalid_request', error.message);
       throw error;
     }
+    return this.tokenResponse(pair, setCookies, response);
   }
 
   @Post('revoke')
@@ -225,6 +311,7 @@ export class AuthController {
 
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
+  @AllowDuringMfaEnrolment()
   @ApiOperation({ summary: 'Revoke the current session and clear the session cookies' })
   @ApiBearerAuth()
   @ApiCookieAuth()
@@ -286,6 +373,7 @@ export class AuthController {
   }
 
   @Get('me')
+  @AllowDuringMfaEnrolment()
   @ApiOperation({ summary: 'The calling principal' })
   @ApiBearerAuth()
   @ApiSecurity('api_key')

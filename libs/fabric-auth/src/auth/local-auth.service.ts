@@ -8,14 +8,21 @@ import { LimitsService } from '../limits/limits.service.js';
 import { PasswordHasher } from '../passwords/password-hasher.js';
 import type { Principal } from '../principal/principal.js';
 import { SessionsService } from '../sessions/sessions.service.js';
+import type { SessionEntity } from '../sessions/session.entity.js';
 import { TokenService } from '../tokens/token.service.js';
 import type { UserEntity } from '../users/user.entity.js';
 import { normalizeEmail, normalizeUsername } from '../users/identity-normalization.js';
 import { UsersService } from '../users/users.service.js';
+import { MfaService } from '../mfa/mfa.service.js';
+import { MfaChallenges, MFA_TOKEN_TTL_SECONDS } from '../mfa/mfa-tokens.service.js';
+import { sessionAmr } from '../principal/principal.service.js';
+import { type FabricTransaction } from '../common/transactions.js';
 import { OAuthError } from './oauth-error.js';
 
 export interface TokenPair {
   accessToken: string;
+  /** Set when the policy demands a second factor the user has not enrolled: the session may only enrol one. */
+  mfaEnrollmentRequired?: boolean;
   expiresIn: number;
   refreshToken: string;
   refreshExpiresIn: number;
@@ -37,6 +44,8 @@ export class LocalAuthService {
     private readonly clock: FabricClock,
     private readonly limits: LimitsService,
     private readonly transactions: FabricTransactions,
+    private readonly mfa: MfaService,
+    private readonly mfaChallenges: MfaChallenges,
   ) {}
 
   /**
@@ -63,9 +72,27 @@ export class LocalAuthService {
       });
       throw new OAuthError('invalid_grant', INVALID_LOGIN);
     }
-    await this.limits.clearAccount(accountKey);
     await this.passwords.upgradeIfNeeded(password, user.passwordHash!, (hash) => this.users.storePasswordHash(user.id, hash));
-    return this.openSession(user, 'password', request);
+    const factors = await this.mfa.loginFactors(user.id);
+    if (factors.length > 0) {
+      // The password's count stays: it is cleared only once the second step succeeds, so
+      // re-entering a known password never buys more guesses at the code.
+      const mfaToken = await this.mfaChallenges.issueMfaToken(user.id, 'pwd');
+      await this.audit.record({
+        action: 'login.mfa_required',
+        outcome: 'success',
+        actor: { kind: 'user', id: user.id, username: user.username },
+        target: { type: 'user', id: user.id },
+        request,
+        details: { factors: factors.join(',') },
+      });
+      throw new OAuthError('mfa_required', 'A second factor is required', 400, { mfa_token: mfaToken, factors, expires_in: MFA_TOKEN_TTL_SECONDS });
+    }
+    await this.limits.clearAccount(accountKey);
+    if (await this.mfa.policyRequires(user)) {
+      return this.openSession(user, 'password', request, { mfa_enrollment_required: true }, { amr: ['pwd'], restriction: 'mfa_enrollment' });
+    }
+    return this.openSession(user, 'password', request, {}, { amr: ['pwd'] });
   }
 
   /**
@@ -75,12 +102,14 @@ export class LocalAuthService {
    */
   async openSession(
     user: Pick<UserEntity, 'id' | 'username'>,
-    method: 'password' | 'oidc',
+    method: 'password' | 'oidc' | 'passkey',
     request: HttpRequestLike,
     details: AuditDetails = {},
+    proof: { amr?: readonly string[]; restriction?: string | null } = {},
+    outer?: FabricTransaction,
   ): Promise<TokenPair> {
     const { session, refreshToken } = await this.transactions.run(async (tx) => {
-      const opened = await this.sessions.create(user.id, method, request, tx);
+      const opened = await this.sessions.create(user.id, method, request, tx, proof);
       await this.users.recordLogin(user.id, tx);
       await this.audit.recordIn(tx, {
         action: 'login.success',
@@ -88,11 +117,12 @@ export class LocalAuthService {
         actor: { kind: 'user', id: user.id, username: user.username },
         target: { type: 'session', id: opened.session.id },
         request,
-        details: { method, ...details },
+        details: { method, ...(proof.amr && { amr: proof.amr.join(' ') }), ...details },
       });
       return opened;
-    });
-    return this.pair(user.id, session.id, refreshToken, session.expiresAt);
+    }, outer);
+    const pair = this.pair(user.id, session, refreshToken);
+    return proof.restriction === 'mfa_enrollment' ? { ...pair, mfaEnrollmentRequired: true } : pair;
   }
 
   async refreshGrant(refreshToken: string, request: HttpRequestLike): Promise<TokenPair> {
@@ -121,7 +151,8 @@ export class LocalAuthService {
       target: { type: 'session', id: result.session.id },
       request,
     });
-    return this.pair(user.id, result.session.id, result.refreshToken, result.session.expiresAt);
+    const pair = this.pair(user.id, result.session, result.refreshToken);
+    return result.session.restriction === 'mfa_enrollment' ? { ...pair, mfaEnrollmentRequired: true } : pair;
   }
 
   async logout(principal: Principal, request: HttpRequestLike): Promise<void> {
@@ -133,14 +164,15 @@ export class LocalAuthService {
     });
   }
 
-  private pair(userId: string, sessionId: string, refreshToken: string, refreshExpiresAt: Date): TokenPair {
-    const access = this.tokens.issueAccessToken(userId, sessionId);
+  /** The session's `amr` rides on every access token minted from it, refreshes included. */
+  private pair(userId: string, session: Pick<SessionEntity, 'id' | 'expiresAt' | 'amr' | 'loginMethod'>, refreshToken: string): TokenPair {
+    const access = this.tokens.issueAccessToken(userId, session.id, sessionAmr(session));
     return {
       accessToken: access.token,
       expiresIn: access.expiresIn,
       refreshToken,
-      refreshExpiresIn: Math.max(0, Math.floor((refreshExpiresAt.getTime() - this.clock.now()) / 1000)),
-      sessionId,
+      refreshExpiresIn: Math.max(0, Math.floor((session.expiresAt.getTime() - this.clock.now()) / 1000)),
+      sessionId: session.id,
     };
   }
 }

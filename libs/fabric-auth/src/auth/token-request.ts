@@ -4,7 +4,7 @@ import { OAuthError } from './oauth-error.js';
 
 /** Body of `POST /auth/token`, form-encoded or JSON (documentation; parsed by `parseTokenRequest`). */
 export class TokenRequestDto {
-  @ApiProperty({ enum: ['password', 'refresh_token', 'client_credentials'] })
+  @ApiProperty({ enum: ['password', 'refresh_token', 'client_credentials', 'mfa_otp', 'mfa_recovery_code'] })
   grant_type!: string;
   @ApiPropertyOptional({ description: 'grant_type=password' })
   username?: string;
@@ -20,12 +20,20 @@ export class TokenRequestDto {
   client_id?: string;
   @ApiPropertyOptional({ description: 'grant_type=client_credentials: one of its API keys (or HTTP Basic)', format: 'password' })
   client_secret?: string;
+  @ApiPropertyOptional({ description: 'grant_type=mfa_otp or mfa_recovery_code: the mfa_token of the `mfa_required` answer' })
+  mfa_token?: string;
+  @ApiPropertyOptional({ description: 'grant_type=mfa_otp: the 6-digit code of the authenticator app' })
+  otp?: string;
+  @ApiPropertyOptional({ description: 'grant_type=mfa_recovery_code: one unused recovery code' })
+  recovery_code?: string;
 }
 
 export type TokenRequest =
   | { grantType: 'password'; username: string; password: string; setCookies: boolean }
   | { grantType: 'refresh_token'; refreshToken: string | undefined; setCookies: boolean }
-  | { grantType: 'client_credentials'; clientId: string; clientSecret: string; scope: string[] | undefined; setCookies: false };
+  | { grantType: 'client_credentials'; clientId: string; clientSecret: string; scope: string[] | undefined; setCookies: false }
+  | { grantType: 'mfa_otp'; mfaToken: string; otp: string; setCookies: boolean }
+  | { grantType: 'mfa_recovery_code'; mfaToken: string; recoveryCode: string; setCookies: boolean };
 
 const BASIC = /^Basic +([A-Za-z0-9+/]+={0,2}) *$/i;
 
@@ -47,7 +55,7 @@ export function basicCredentials(authorization: unknown): { clientId: string; cl
 
 /** Parameters OAuth clients (Swagger UI among them) send that the server accepts and ignores. */
 const IGNORED_PARAMETERS = new Set(['scope', 'client_id', 'client_secret']);
-const KNOWN_PARAMETERS = new Set(['grant_type', 'username', 'password', 'refresh_token', 'set_cookies', ...IGNORED_PARAMETERS]);
+const KNOWN_PARAMETERS = new Set(['grant_type', 'username', 'password', 'refresh_token', 'set_cookies', 'mfa_token', 'otp', 'recovery_code', ...IGNORED_PARAMETERS]);
 const MAX_LENGTH: Record<string, number> = {
   grant_type: 32,
   username: 320,
@@ -57,6 +65,9 @@ const MAX_LENGTH: Record<string, number> = {
   scope: 1024,
   client_id: 256,
   client_secret: 1024,
+  mfa_token: 128,
+  otp: 16,
+  recovery_code: 64,
 };
 
 function stringParam(body: Record<string, unknown>, name: string, required: boolean): string | undefined {
@@ -115,7 +126,11 @@ export function parseTokenRequest(body: unknown, basic?: { clientId: string; cli
       const scope = rawScope === undefined ? undefined : rawScope.split(' ').filter(Boolean);
       return { grantType, clientId, clientSecret, scope, setCookies: false };
     }
+    case 'mfa_otp':
+      return { grantType, mfaToken: stringParam(params, 'mfa_token', true)!, otp: stringParam(params, 'otp', true)!, setCookies };
+    case 'mfa_recovery_code':
+      return { grantType, mfaToken: stringParam(params, 'mfa_token', true)!, recoveryCode: stringParam(params, 'recovery_code', true)!, setCookies };
     default:
-      throw new OAuthError('unsupported_grant_type', 'grant_type must be password, refresh_token or client_credentials');
+      throw new OAuthError('unsupported_grant_type', 'grant_type must be password, refresh_token, client_credentials, mfa_otp or mfa_recovery_code');
   }
 }

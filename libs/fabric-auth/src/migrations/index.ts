@@ -10,6 +10,8 @@ import { ListIndexesSqlite1764370000000 } from './sqlite/1764370000000-ListIndex
 import { RevocationLogSqlite1764380000000 } from './sqlite/1764380000000-RevocationLog.js';
 import { SigningKeysPostgres1796163386679 } from './postgres/1796163386679-SigningKeys.js';
 import { SigningKeysSqlite1796163386679 } from './sqlite/1796163386679-SigningKeys.js';
+import { MultiFactorPostgres1796171724660 } from './postgres/1796171724660-MultiFactor.js';
+import { MultiFactorSqlite1796171724660 } from './sqlite/1796171724660-MultiFactor.js';
 
 /** Migrations for `TypeOrmModule.forRoot({ migrations, migrationsRun: true })`, per driver. */
 export const FABRIC_AUTH_POSTGRES_MIGRATIONS = [
@@ -19,6 +21,7 @@ export const FABRIC_AUTH_POSTGRES_MIGRATIONS = [
   ListIndexesPostgres1764370000000,
   RevocationLogPostgres1764380000000,
   SigningKeysPostgres1796163386679,
+  MultiFactorPostgres1796171724660,
 ];
 export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
   FabricAuthInitSqlite1764340000000,
@@ -27,6 +30,7 @@ export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
   ListIndexesSqlite1764370000000,
   RevocationLogSqlite1764380000000,
   SigningKeysSqlite1796163386679,
+  MultiFactorSqlite1796171724660,
 ];
 
 export function fabricAuthMigrations(driver: 'postgres' | 'better-sqlite3' | 'sqlite') {

@@ -35,7 +35,13 @@ export class SessionsService {
     private readonly revocations: Revocations,
   ) {}
 
-  async create(userId: string, loginMethod: string, request?: HttpRequestLike, tx?: FabricTransaction): Promise<NewSession> {
+  async create(
+    userId: string,
+    loginMethod: string,
+    request?: HttpRequestLike,
+    tx?: FabricTransaction,
+    proof: { amr?: readonly string[]; restriction?: string | null } = {},
+  ): Promise<NewSession> {
     const id = randomUUID();
     const now = this.clock.now();
     const refresh = this.tokens.issueRefreshToken(id);
@@ -53,6 +59,8 @@ export class SessionsService {
       ip: request ? clientIp(request) : null,
       userAgent: request ? userAgent(request) : null,
       loginMethod,
+      amr: proof.amr && proof.amr.length > 0 ? proof.amr.join(' ') : null,
+      restriction: proof.restriction ?? null,
     });
     await (tx?.manager ?? this.sessions.manager).insert(SessionEntity, session);
     return { session, refreshToken: refresh.token };

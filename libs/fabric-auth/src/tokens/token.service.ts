@@ -16,6 +16,8 @@ export interface AccessClaims {
   readonly gty?: 'client_credentials';
   /** Space-separated permissions a client-credentials token is narrowed to. */
   readonly scope?: string;
+  /** RFC 8176 methods the session's login proved (`pwd`, `otp`, `hwk`, `mfa`). */
+  readonly amr?: readonly string[];
   readonly jti: string;
   readonly iat: number;
   readonly nbf: number;
@@ -86,8 +88,8 @@ export class TokenService {
     };
   }
 
-  issueAccessToken(userId: string, sessionId: string): IssuedAccessToken {
-    return this.signAccessToken({ sub: userId, sid: sessionId });
+  issueAccessToken(userId: string, sessionId: string, amr?: readonly string[]): IssuedAccessToken {
+    return this.signAccessToken({ sub: userId, sid: sessionId, ...(amr && amr.length > 0 && { amr: [...amr] }) });
   }
 
   /**
@@ -104,7 +106,7 @@ export class TokenService {
     });
   }
 
-  private signAccessToken(subject: Record<string, string>): IssuedAccessToken {
+  private signAccessToken(subject: Record<string, string | string[]>): IssuedAccessToken {
     const now = Math.floor(this.clock.now() / 1000);
     const expiresIn = this.options.accessTokenExpire;
     const payload = {
@@ -199,7 +201,12 @@ export class TokenService {
     for (const claim of ['exp', 'iat', 'nbf'] as const) {
       if (typeof p[claim] !== 'number' || !Number.isFinite(p[claim])) throw new FabricAuthError('malformed', claim);
     }
-    const claims = { sub: p.sub, sid: p.sid, jti: p.jti, iat: p.iat as number, nbf: p.nbf as number, exp: p.exp as number };
+    let amr: string[] | undefined;
+    if (p.amr !== undefined) {
+      if (!Array.isArray(p.amr) || p.amr.length > 8 || p.amr.some((m) => typeof m !== 'string' || !/^[a-z]{2,16}$/.test(m))) throw new FabricAuthError('malformed', 'amr');
+      amr = p.amr as string[];
+    }
+    const claims = { sub: p.sub, sid: p.sid, jti: p.jti, iat: p.iat as number, nbf: p.nbf as number, exp: p.exp as number, ...(amr && { amr }) };
     if (p.gty === undefined) return claims;
     if (p.gty !== 'client_credentials') throw new FabricAuthError('malformed', 'gty');
     if (typeof p.scope !== 'string' || p.scope.length > MAX_TOKEN_LENGTH) throw new FabricAuthError('malformed', 'scope');
