@@ -1,6 +1,6 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, FabricGuard, type Principal, Public, RequirePermission } from 'nestjs-fabric-auth';
+import { CurrentPrincipal, FabricGuard, type Principal, Public, RequireMfa, RequirePermission } from 'nestjs-fabric-auth';
 
 /** A route with no guard at all: the baseline of `npm run bench`. */
 @ApiTags('demo')
@@ -38,5 +38,13 @@ export class ReportsController {
   @ApiOperation({ summary: 'Needs reports:read' })
   reports(): { items: string[] } {
     return { items: ['q3-revenue', 'q3-churn'] };
+  }
+
+  @Get('sensitive')
+  @RequireMfa()
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Needs a session signed in with a second factor (@RequireMfa)' })
+  sensitive(@CurrentPrincipal() principal: Principal): { ok: true; amr: readonly string[] } {
+    return { ok: true, amr: principal.amr ?? [] };
   }
 }
