@@ -84,7 +84,7 @@ describe.each(DATABASES)('POST /auth/token on %s', (kind) => {
   describe('malformed requests', () => {
     const cases: Array<[string, Record<string, unknown>, string, string]> = [
       ['no grant_type', { username: 'a', password: 'b' }, 'invalid_request', 'grant_type is required'],
-      ['unknown grant_type', { grant_type: 'authorization_code' }, 'unsupported_grant_type', 'grant_type must be password, refresh_token or client_credentials'],
+      ['unknown grant_type', { grant_type: 'authorization_code' }, 'unsupported_grant_type', 'grant_type must be password, refresh_token, client_credentials, mfa_otp or mfa_recovery_code'],
       ['missing password', { grant_type: 'password', username: 'admin' }, 'invalid_request', 'password is required'],
       ['username of the wrong type', { grant_type: 'password', username: 12, password: 'x' }, 'invalid_request', 'username must be a string'],
       ['object injection', { grant_type: 'password', username: { $ne: null }, password: 'x' }, 'invalid_request', 'username must be a string'],

@@ -10,6 +10,9 @@ const BODIES: Record<string, object> = {
   'patch /api/v1/roles/{name}': { description: 'x' },
   'patch /api/v1/service-accounts/{id}': { description: 'x' },
   'post /api/v1/service-accounts/{id}/api-keys': { name: 'x' },
+  'post /api/v1/users/{username}/mfa/totp/confirm': { code: '123456' },
+  'post /api/v1/users/{username}/mfa/passkeys': { name: 'x', credential: {} },
+  'patch /api/v1/users/{username}/mfa/passkeys/{passkeyId}': { name: 'x' },
 };
 
 /**
@@ -32,7 +35,7 @@ describe.each(DATABASES)('no existence oracle for the unprivileged on %s (SEC-85
     const key = await t.http.post(`${API}/users/${user.username}/api-keys`).set('authorization', `Bearer ${admin}`).send({ name: 'k' });
     const sa = await t.http.post(`${API}/service-accounts`).set('authorization', `Bearer ${admin}`).send({ name: `svc-oracle-${process.pid}` });
     const saKey = await t.http.post(`${API}/service-accounts/${sa.body.id}/api-keys`).set('authorization', `Bearer ${admin}`).send({ name: 'k' });
-    existing = { username: user.username, sessionId: sid, name: 'viewer', users_id: key.body.id, 'service-accounts_id': sa.body.id, keyId: saKey.body.id };
+    existing = { username: user.username, passkeyId: randomUUID(), sessionId: sid, name: 'viewer', users_id: key.body.id, 'service-accounts_id': sa.body.id, keyId: saKey.body.id };
   });
   afterAll(() => t?.close());
 

@@ -5,6 +5,8 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
 const PUBLIC_ROUTES = new Set([
   'post /api/v1/auth/token',
   'post /api/v1/auth/revoke',
+  'post /api/v1/auth/passkey/begin',
+  'post /api/v1/auth/passkey/finish',
   'get /.well-known/jwks.json',
   'get /.well-known/openid-configuration',
   'get /.well-known/oauth-authorization-server',

@@ -103,7 +103,7 @@ describe.each(DATABASES)('SSO for people in a real browser on %s', (kind) => {
     expect(signedIn).toBe(200);
     await page.reload();
     await expect.poll(() => page.textContent('#status')).toBe(`Signed in as ${user.username}`);
-    const subjects = () => page.locator('#identities li').evaluateAll((items) => items.map((i) => (i as HTMLElement).dataset.subject));
+    const subjects = () => page.locator('#identities li').evaluateAll((items) => items.map((i) => (i as unknown as { dataset: { subject?: string } }).dataset.subject));
     await expect.poll(subjects).toEqual([]);
     const identity = account();
     await page.click('#sso-link');

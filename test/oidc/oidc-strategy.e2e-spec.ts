@@ -69,7 +69,10 @@ describe.each(ADAPTERS)('the fabric-oidc Passport strategy in a host app on %s',
     const toProvider = await browser.follow(`${appUrl}/sso/login?return_to=/home`, (next) => !next.pathname.startsWith('/interaction/'));
     expect(toProvider[0]!.status).toBe(302);
     expect(toProvider[0]!.location).toMatch(new RegExp(`^${op.issuer}/auth\\?`));
-    expect(toProvider[0]!.setCookie.map((line) => line.split('=')[0])).toEqual(['fabric_oidc_state']);
+    // One state cookie per login attempt, named after its state.
+    const stateCookie = toProvider[0]!.setCookie.map((line) => line.split('=')[0]!);
+    expect(stateCookie).toHaveLength(1);
+    expect(stateCookie[0]).toMatch(/^fabric_oidc_state_[\w-]{16}$/);
     const interaction = toProvider.at(-1)!.location!;
     const submitted = await browser.request(interaction, {
       method: 'POST',
@@ -79,7 +82,7 @@ describe.each(ADAPTERS)('the fabric-oidc Passport strategy in a host app on %s',
     const back = await browser.follow(submitted.location!, (next) => next.origin !== appUrl);
     const callback = await browser.request(back.at(-1)!.location!);
     expect(callback.status, callback.body).toBe(200);
-    expect(callback.setCookie.map((line) => line.split('=')[0]).sort()).toEqual(['access_token', 'csrf_token', 'fabric_oidc_state', 'refresh_token']);
+    expect(callback.setCookie.map((line) => line.split('=')[0]).sort()).toEqual(['access_token', 'csrf_token', stateCookie[0], 'refresh_token'].sort());
     expect(JSON.parse(callback.body)).toEqual({ username: 'host.user', provider: 'oidc', return_to: '/home' });
     expect(browser.cookie('127.0.0.1', 'access_token')).toBeTruthy();
     expect(browser.cookie('127.0.0.1', 'csrf_token')).toBeTruthy();

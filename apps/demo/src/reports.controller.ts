@@ -1,6 +1,6 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiFabricAuth, CurrentPrincipal, FabricGuard, type Principal, Public, RequirePermission } from 'nestjs-fabric-auth';
+import { ApiFabricAuth, CurrentPrincipal, FabricGuard, type Principal, Public, RequireMfa, RequirePermission } from 'nestjs-fabric-auth';
 
 /** A route with no guard at all: the baseline of `npm run bench`. */
 @ApiTags('demo')
@@ -38,5 +38,13 @@ export class ReportsController {
   @ApiOperation({ summary: 'Needs reports:read', description: 'Shows `@RequirePermission(\'reports:read\')` with a permission declared by the host app.' })
   reports(): { items: string[] } {
     return { items: ['q3-revenue', 'q3-churn'] };
+  }
+
+  @Get('sensitive')
+  @RequireMfa()
+  @ApiFabricAuth()
+  @ApiOperation({ summary: 'Needs a session signed in with a second factor (@RequireMfa)', description: 'Shows `@RequireMfa()`: any other session gets 403 `{"error": "mfa_required"}`; the answer lists the session\'s `amr`.' })
+  sensitive(@CurrentPrincipal() principal: Principal): { ok: true; amr: readonly string[] } {
+    return { ok: true, amr: principal.amr ?? [] };
   }
 }

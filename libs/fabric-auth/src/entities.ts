@@ -10,6 +10,9 @@ import { RevocationEntity } from './sessions/revocation.entity.js';
 import { SigningKeyEntity } from './signing/signing-key.entity.js';
 import { SessionEntity } from './sessions/session.entity.js';
 import { UserEntity } from './users/user.entity.js';
+import { MfaChallengeEntity } from './mfa/mfa-challenge.entity.js';
+import { MfaFactorEntity } from './mfa/mfa-factor.entity.js';
+import { RecoveryCodeEntity } from './mfa/recovery-code.entity.js';
 
 /** Every entity of the library, for `TypeOrmModule.forRoot({ entities })` or a CLI DataSource. */
 export const FABRIC_AUTH_ENTITIES = [
@@ -25,4 +28,7 @@ export const FABRIC_AUTH_ENTITIES = [
   RevocationEntity,
   SigningKeyEntity,
   OidcLogoutTokenEntity,
+  MfaFactorEntity,
+  RecoveryCodeEntity,
+  MfaChallengeEntity,
 ] as const;

@@ -24,3 +24,7 @@ export const FABRIC_NOTIFIER = Symbol('FABRIC_NOTIFIER');
 export const FABRIC_THROTTLER_STORAGE = Symbol('FABRIC_THROTTLER_STORAGE');
 /** Injection token of the lockout store (`FabricLockoutStore`). */
 export const FABRIC_LOCKOUT_STORE = Symbol('FABRIC_LOCKOUT_STORE');
+/** Metadata key of `@RequireMfa()`. */
+export const FABRIC_REQUIRE_MFA_KEY = 'fabric-auth:require-mfa';
+/** Metadata key of the routes a session limited to MFA enrolment may still call. */
+export const FABRIC_ENROLMENT_ROUTE_KEY = 'fabric-auth:mfa-enrolment-route';

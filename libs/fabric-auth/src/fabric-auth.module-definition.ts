@@ -9,7 +9,7 @@ export interface FabricAuthModuleExtras {
   /** Prefix of the library's routes. Default `api/v1`. */
   routePrefix?: string;
   /** Which of the library's controllers to mount. Default: all. `wellKnown` is served at the root (`/.well-known/…`). */
-  controllers?: { auth?: boolean; users?: boolean; roles?: boolean; audit?: boolean; apiKeys?: boolean; serviceAccounts?: boolean; oidc?: boolean; signingKeys?: boolean; wellKnown?: boolean };
+  controllers?: { auth?: boolean; users?: boolean; mfa?: boolean; roles?: boolean; audit?: boolean; apiKeys?: boolean; serviceAccounts?: boolean; oidc?: boolean; signingKeys?: boolean; wellKnown?: boolean };
   /**
    * Delivers activation and reset links (mail, SMS…). Default: a development notifier that
    * logs the link. Its dependencies must be resolvable (global, or `imports` of forRootAsync).
@@ -26,7 +26,7 @@ export interface FabricAuthModuleExtras {
 export const DEFAULT_EXTRAS: FabricAuthModuleExtras & Required<Pick<FabricAuthModuleExtras, 'isGlobal' | 'routePrefix' | 'controllers'>> = {
   isGlobal: true,
   routePrefix: 'api/v1',
-  controllers: { auth: true, users: true, roles: true, audit: true, apiKeys: true, serviceAccounts: true, oidc: true, signingKeys: true, wellKnown: true },
+  controllers: { auth: true, users: true, mfa: true, roles: true, audit: true, apiKeys: true, serviceAccounts: true, oidc: true, signingKeys: true, wellKnown: true },
   // Listed so that ConfigurableModuleBuilder keeps them out of the validated options.
   notifier: undefined,
   tablePrefix: undefined,

@@ -97,6 +97,11 @@ import { PrincipalNames } from './users/principal-names.js';
 import { UsersController } from './users/users.controller.js';
 import { UsersService } from './users/users.service.js';
 import { UserEntity } from './users/user.entity.js';
+import { MfaController } from './mfa/mfa.controller.js';
+import { MfaLoginService } from './mfa/mfa-login.service.js';
+import { MfaChallenges } from './mfa/mfa-tokens.service.js';
+import { MfaService } from './mfa/mfa.service.js';
+import { PasskeysService } from './mfa/passkeys.service.js';
 import { fabricAuthTablePrefix, setFabricAuthTablePrefix } from './storage/table-prefix.js';
 
 const EXPORTED = [
@@ -130,6 +135,7 @@ const EXPORTED = [
   OidcLoginService,
   FabricOidcStrategy,
   PruningService,
+  MfaService,
 ];
 
 /** A subclass mounted under `<prefix>/<path>`, so two apps in one process can use different prefixes. */
@@ -150,6 +156,7 @@ function controllersFor(extras: FabricAuthModuleExtras): Type[] {
   const controllers: Type[] = [];
   if (selected.auth) controllers.push(AuthController);
   if (selected.users) controllers.push(UsersController, UserIdentitiesController);
+  if (selected.mfa) controllers.push(MfaController);
   if (selected.roles) controllers.push(RolesController);
   if (selected.audit) controllers.push(AuditController);
   if (selected.apiKeys) controllers.push(UserApiKeysController);
@@ -259,7 +266,11 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
     PrincipalNames,
     OneTimeTokensService,
     AccountRecoveryService,
+    MfaChallenges,
+    MfaService,
+    PasskeysService,
     LocalAuthService,
+    MfaLoginService,
     IssuedTokensService,
     ClientCredentialsService,
     SessionCookies,

@@ -118,6 +118,40 @@ export interface TrustedIssuerOptions {
 export type ResolvedTrustedIssuerOptions = Required<Omit<TrustedIssuerOptions, 'jwksUri' | 'rolesClaim'>> &
   Pick<TrustedIssuerOptions, 'jwksUri' | 'rolesClaim'>;
 
+export interface MfaOptions {
+  /**
+   * Permission or role names whose holders must have a second factor: without one, a
+   * password login opens a session limited to enrolling one (`mfa_enrollment_required`).
+   * `system_admin` names the system admin. Default none.
+   */
+  requiredFor?: string[];
+  /** Permissions whose routes also demand a session that used a second factor (as `@RequireMfa()`). Default none. */
+  requireMfa?: string[];
+  /** Issuer shown by authenticator apps (`otpauth://totp/<label>:<user>`). Default `auth.issuer`. */
+  issuerLabel?: string;
+}
+
+export interface WebAuthnOptions {
+  /** Relying-party id: the site's registrable domain (`example.com`). Default: the host of `public_base_url`. */
+  rpId?: string;
+  /** Name browsers show when registering. Default `auth.mfa.issuer_label`. */
+  rpName?: string;
+  /** Origins a ceremony may come from (`https://app.example.com`). Default: the origin of `public_base_url`. */
+  origins?: string[];
+}
+
+export interface ResolvedMfaOptions {
+  requiredFor: string[];
+  requireMfa: string[];
+  issuerLabel: string;
+}
+
+export interface ResolvedWebAuthnOptions {
+  rpId: string;
+  rpName: string;
+  origins: string[];
+}
+
 export interface FabricAuthOptions {
   /** Signs access tokens (HS256) and derives the refresh-token and CSRF keys. At least 32 characters. */
   secretKey: string;
@@ -222,10 +256,14 @@ export interface FabricAuthOptions {
   trustedIssuers?: TrustedIssuerOptions[];
   /** Pages and links around single sign-on. */
   sso?: SsoOptions;
+  /** Multi-factor policy (`auth.mfa`). */
+  mfa?: MfaOptions;
+  /** Passkeys (`auth.webauthn`). */
+  webauthn?: WebAuthnOptions;
 }
 
 export type ResolvedFabricAuthOptions = Required<
-  Omit<FabricAuthOptions, 'systemAdminEmail' | 'systemAdminPassword' | 'providers' | 'signing' | 'encryptionKey' | 'trustedIssuers' | 'sso'>
+  Omit<FabricAuthOptions, 'systemAdminEmail' | 'systemAdminPassword' | 'providers' | 'signing' | 'encryptionKey' | 'trustedIssuers' | 'sso' | 'mfa' | 'webauthn'>
 > &
   Pick<FabricAuthOptions, 'systemAdminEmail' | 'encryptionKey'> & {
     /** Present whenever `seedSystemAdmin` is true (required then). */
@@ -234,6 +272,8 @@ export type ResolvedFabricAuthOptions = Required<
     signing: ResolvedSigningOptions;
     trustedIssuers: ResolvedTrustedIssuerOptions[];
     sso: SsoOptions;
+    mfa: ResolvedMfaOptions;
+    webauthn: ResolvedWebAuthnOptions;
   };
 
 export class FabricConfigError extends Error {
@@ -250,7 +290,7 @@ interface FieldSpec {
   yaml: string;
   /** Property of `FabricAuthOptions`. */
   option: keyof FabricAuthOptions;
-  kind: 'string' | 'int' | 'bool' | 'stringList' | 'roleMap' | 'oidc' | 'signing' | 'trustedIssuers' | 'sso';
+  kind: 'string' | 'int' | 'bool' | 'stringList' | 'roleMap' | 'oidc' | 'signing' | 'trustedIssuers' | 'sso' | 'mfa' | 'webauthn';
   required?: boolean | ((input: Partial<FabricAuthOptions>) => boolean);
   /** A string field whose empty value means something (e.g. no prefix). */
   allowEmpty?: boolean;
@@ -375,6 +415,9 @@ const FIELDS: FieldSpec[] = [
   { yaml: 'auth.providers', option: 'providers', kind: 'oidc', default: {} },
   { yaml: 'auth.signing', option: 'signing', kind: 'signing', default: {} },
   { yaml: 'auth.trusted_issuers', option: 'trustedIssuers', kind: 'trustedIssuers', default: [] },
+  // Resolved after the other fields (their defaults come from `issuer` and `public_base_url`).
+  { yaml: 'auth.mfa', option: 'mfa', kind: 'mfa' },
+  { yaml: 'auth.webauthn', option: 'webauthn', kind: 'webauthn' },
   {
     yaml: 'auth.encryption_key',
     option: 'encryptionKey',
@@ -712,6 +755,10 @@ function validateField(field: FieldSpec, value: unknown, naming: Naming, problem
       return validateTrustedIssuers(value, field.yaml, naming, problems);
     case 'sso':
       return validateSso(value, field.yaml, naming, problems);
+    case 'mfa':
+    case 'webauthn':
+      // Needs other fields' values: resolved at the end of `resolveFabricAuthOptions`.
+      return value;
   }
   const message = field.check?.(value);
   if (message) return void problems.push(`${where}: ${message}`);
@@ -736,6 +783,7 @@ export function resolveFabricAuthOptions(input: FabricAuthOptions, naming: Namin
       const required = typeof field.required === 'function' ? field.required(input) : field.required;
       if (required) problems.push(`${label(field, naming)}: is required`);
       else if (field.kind === 'signing') resolved[field.option] = validateSigning({}, field.yaml, naming, problems);
+      else if (field.kind === 'mfa' || field.kind === 'webauthn') resolved[field.option] = {};
       else if (field.default !== undefined) resolved[field.option] = structuredClone(field.default);
       continue;
     }
@@ -752,8 +800,77 @@ export function resolveFabricAuthOptions(input: FabricAuthOptions, naming: Namin
   if (trusted?.some((t) => t.issuer === resolved.issuer)) {
     problems.push('auth.trusted_issuers: must not list auth.issuer (our own tokens are verified with our own keys)');
   }
+  resolved.mfa = validateMfa(resolved.mfa, naming, String(resolved.issuer ?? 'nestjs-fabric-auth'), problems);
+  resolved.webauthn = validateWebAuthn(resolved.webauthn, naming, resolved.publicBaseUrl as string | undefined, (resolved.mfa as ResolvedMfaOptions | undefined)?.issuerLabel, problems);
   if (problems.length > 0) throw new FabricConfigError(problems);
   return resolved as ResolvedFabricAuthOptions;
+}
+
+/** Reads a section whose keys are snake_case in YAML and camelCase in the TypeScript options. */
+function sectionInput<K extends string>(value: unknown, where: string, keys: Record<string, K>, naming: Naming, problems: string[]): Partial<Record<K, unknown>> | undefined {
+  if (!isPlainObject(value)) return void problems.push(`${where}: must be a mapping`);
+  const input: Partial<Record<K, unknown>> = {};
+  for (const [key, raw] of Object.entries(value)) {
+    const option = keys[key] ?? (naming === 'option' ? Object.values(keys).find((o) => o === key) : undefined);
+    if (!option) problems.push(`${where}.${key}: unknown key`);
+    else input[option] = raw;
+  }
+  return input;
+}
+
+const MFA_KEYS: Record<string, keyof MfaOptions> = { required_for: 'requiredFor', require_mfa: 'requireMfa', issuer_label: 'issuerLabel' };
+
+function validateMfa(value: unknown, naming: Naming, issuer: string, problems: string[]): ResolvedMfaOptions | undefined {
+  const input = sectionInput(value ?? {}, 'auth.mfa', MFA_KEYS, naming, problems);
+  if (!input) return undefined;
+  const names = (key: string, raw: unknown, pattern: (v: string) => boolean, what: string): string[] => {
+    if (raw === undefined) return [];
+    if (!Array.isArray(raw) || raw.some((v) => typeof v !== 'string' || !pattern(v))) {
+      problems.push(`auth.mfa.${key}: must be a list of ${what}`);
+      return [];
+    }
+    return [...new Set(raw as string[])];
+  };
+  const requiredFor = names('required_for', input.requiredFor, (v) => PERMISSION_PATTERN.test(v) || ROLE_NAME_PATTERN.test(v), 'permission or role names');
+  const requireMfa = names('require_mfa', input.requireMfa, (v) => PERMISSION_PATTERN.test(v), 'permission names');
+  let issuerLabel = issuer;
+  if (input.issuerLabel !== undefined) {
+    // The label goes into an otpauth URI before a colon: keep it printable and colon-free.
+    if (typeof input.issuerLabel !== 'string' || !/^[^:\p{Cc}]{1,64}$/u.test(input.issuerLabel)) problems.push('auth.mfa.issuer_label: 1–64 printable characters, no colon');
+    else issuerLabel = input.issuerLabel;
+  }
+  return { requiredFor, requireMfa, issuerLabel };
+}
+
+const WEBAUTHN_KEYS: Record<string, keyof WebAuthnOptions> = { rp_id: 'rpId', rp_name: 'rpName', origins: 'origins' };
+
+function validateWebAuthn(value: unknown, naming: Naming, publicBaseUrl: string | undefined, issuerLabel: string | undefined, problems: string[]): ResolvedWebAuthnOptions | undefined {
+  const input = sectionInput(value ?? {}, 'auth.webauthn', WEBAUTHN_KEYS, naming, problems);
+  if (!input) return undefined;
+  const base = publicBaseUrl && URL.canParse(publicBaseUrl) ? new URL(publicBaseUrl) : new URL('http://localhost:3000');
+  let rpId = base.hostname;
+  if (input.rpId !== undefined) {
+    if (typeof input.rpId !== 'string' || !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(input.rpId)) {
+      problems.push('auth.webauthn.rp_id: must be a lowercase host name (no scheme, no port)');
+    } else rpId = input.rpId;
+  }
+  let origins = [base.origin];
+  if (input.origins !== undefined) {
+    const ok = (o: unknown) => typeof o === 'string' && URL.canParse(o) && new URL(o).origin === o && (new URL(o).protocol === 'https:' || LOOPBACK_HOSTS.has(new URL(o).hostname));
+    if (!Array.isArray(input.origins) || input.origins.length === 0 || !input.origins.every(ok)) {
+      problems.push('auth.webauthn.origins: must be a non-empty list of origins (https://host[:port]; http only on localhost)');
+    } else origins = [...(input.origins as string[])];
+  }
+  for (const origin of origins) {
+    const host = URL.canParse(origin) ? new URL(origin).hostname : '';
+    if (host !== rpId && !host.endsWith(`.${rpId}`)) problems.push(`auth.webauthn.origins: ${origin} is not on rp_id ${rpId} (or a subdomain of it)`);
+  }
+  let rpName = issuerLabel ?? 'nestjs-fabric-auth';
+  if (input.rpName !== undefined) {
+    if (typeof input.rpName !== 'string' || input.rpName.length === 0 || input.rpName.length > 64) problems.push('auth.webauthn.rp_name: 1–64 characters');
+    else rpName = input.rpName;
+  }
+  return { rpId, rpName, origins };
 }
 
 /** Turns the YAML view (`{auth: {secret_key}, server: {...}}`) into module options, reporting YAML paths. */

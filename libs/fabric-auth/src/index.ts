@@ -7,6 +7,8 @@ export {
   type OidcProviderOptions,
   type SigningOptions,
   type TrustedIssuerOptions,
+  type MfaOptions,
+  type WebAuthnOptions,
   type SigningKeyOptions,
   type ResolvedOidcProviderOptions,
   type ResolvedFabricAuthOptions,
@@ -37,6 +39,8 @@ export {
 export { FabricGuard } from './authz/fabric.guard.js';
 export { RequirePermission } from './authz/require-permission.decorator.js';
 export { Public } from './authz/public.decorator.js';
+export { AllowDuringMfaEnrolment, RequireMfa } from './authz/require-mfa.decorator.js';
+export { MfaService, type LoginFactor, type MfaStateDto } from './mfa/mfa.service.js';
 export { AccountCeiling, type AccountRef, isSelf } from './authz/account-ceiling.service.js';
 export { BUILT_IN_PERMISSIONS, PermissionRegistry } from './authz/permission-registry.js';
 export { CurrentPrincipal } from './principal/current-principal.decorator.js';
@@ -117,6 +121,9 @@ export { TokenService } from './tokens/token.service.js';
 export { SigningKeysService, type SigningKeyInfo } from './signing/signing-keys.service.js';
 export type { AsymmetricAlgorithm, PublicJwk, SigningAlgorithm } from './signing/jws.js';
 export { SigningKeyEntity } from './signing/signing-key.entity.js';
+export { MfaFactorEntity } from './mfa/mfa-factor.entity.js';
+export { RecoveryCodeEntity } from './mfa/recovery-code.entity.js';
+export { MfaChallengeEntity } from './mfa/mfa-challenge.entity.js';
 export { SessionsService } from './sessions/sessions.service.js';
 export { PruningService, type PruneResult } from './maintenance/pruning.service.js';
 export { UsersService, type CreateUserInput, PasswordPolicyError } from './users/users.service.js';

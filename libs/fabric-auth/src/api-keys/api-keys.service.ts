@@ -31,6 +31,7 @@ import { generateApiKey, hashApiKey, isWellFormedApiKey } from './api-key-format
 import { ApiKeyUsage } from './api-key-usage.js';
 import { ApiKeyEntity } from './api-key.entity.js';
 import type { ApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.js';
+import { isUuid } from '../common/ids.js';
 
 export type KeyOwner = { kind: 'user'; id: string } | { kind: 'service_account'; id: string };
 
@@ -43,7 +44,6 @@ interface CachedKey {
 /** Keys whose principal is kept in memory; the least recently used go first. */
 export const MAX_CACHED_KEYS = 100_000;
 const DAY_MS = 86_400_000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function index(map: Map<string, Set<string>>, id: string, hash: string): void {
   let hashes = map.get(id);
@@ -357,7 +357,7 @@ export class ApiKeysService implements OnModuleDestroy {
 
   /** The owner's key of a path id; a malformed id is simply not found. */
   async findOwned(owner: KeyOwner, id: string): Promise<ApiKeyEntity | null> {
-    if (!UUID.test(id)) return null;
+    if (!isUuid(id)) return null;
     return this.keys.findOneBy({ id, ...ownerWhere(owner) });
   }
 

@@ -37,9 +37,13 @@ import { FabricAuthenticator } from '../authz/fabric-authenticator.js';
 import { RequirePermission } from '../authz/require-permission.decorator.js';
 import { FabricAuthError } from '../tokens/fabric-auth.error.js';
 import { StorageErrorsInterceptor } from '../common/storage-errors.interceptor.js';
+import { MfaLoginService } from '../mfa/mfa-login.service.js';
+import { AllowDuringMfaEnrolment } from '../authz/require-mfa.decorator.js';
 
 export class TokenResponseDto {
   @ApiProperty({ description: 'Signed JWT to send as Authorization: Bearer', example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIzZjFjIn0.c2lnbmF0dXJl' }) access_token!: string;
+  @ApiPropertyOptional({ description: 'The policy (auth.mfa.required_for) demands a second factor: this session may only enrol one', example: true })
+  mfa_enrollment_required?: boolean;
   @ApiProperty({ example: 'bearer', description: 'Always bearer' }) token_type!: 'bearer';
   @ApiProperty({ description: 'Seconds until the access token expires', example: 900 }) expires_in!: number;
   @ApiPropertyOptional({ description: 'Single use: each refresh returns a new one, and reusing an old one revokes the session. Absent for client credentials', example: '7d4c2f0e-1b9a-4c3e-8f21-6a5d0b7e9c13.kQ3vN8xZ2mR5tW9yB1cF4hJ7lP0sD6gA.Xb2Yc4Zd' }) refresh_token?: string;
@@ -86,6 +90,15 @@ export function principalToDto(principal: Principal, registry: PermissionRegistr
   };
 }
 
+/** A JSON body of known fields only. */
+function passkeyBody(body: unknown, known: string[]): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new OAuthError('invalid_request', 'expected a JSON body');
+  for (const name of Object.keys(body)) {
+    if (!known.includes(name)) throw new OAuthError('invalid_request', `unknown parameter: ${name.slice(0, 40)}`);
+  }
+  return body as Record<string, unknown>;
+}
+
 @ApiTags('auth')
 @Controller('auth')
 @UseInterceptors(StorageErrorsInterceptor)
@@ -102,6 +115,7 @@ export class AuthController {
     private readonly clientCredentials: ClientCredentialsService,
     private readonly devices: DeviceTokens,
     private readonly oidcLogout: OidcLogoutService,
+    private readonly mfaLogin: MfaLoginService,
   ) {}
 
   @Post('token')
@@ -137,10 +151,26 @@ export class AuthController {
     }
     // Login CSRF: nothing from another site may plant or renew a cookie session.
     if (setCookies && isCrossSiteRequest(request)) throw new OAuthError('invalid_request', 'cross-site cookie session refused', 403);
-    const pair: TokenPair =
-      grant.grantType === 'password'
-        ? await this.auth.passwordGrant(grant.username, grant.password, request, response, grant.deviceToken)
-        : await this.auth.refreshGrant(refreshToken!, request);
+    let pair: TokenPair;
+    switch (grant.grantType) {
+      case 'password':
+        // The password check counts failures per account, client address and device itself (PasswordAttempts).
+        pair = await this.auth.passwordGrant(grant.username, grant.password, request, response, grant.deviceToken);
+        break;
+      case 'mfa_otp':
+        pair = await this.countedAtAddress(request, response, () => this.mfaLogin.codeGrant('totp', grant.mfaToken, grant.otp, request));
+        break;
+      case 'mfa_recovery_code':
+        pair = await this.countedAtAddress(request, response, () => this.mfaLogin.codeGrant('recovery_code', grant.mfaToken, grant.recoveryCode, request));
+        break;
+      default:
+        pair = await this.auth.refreshGrant(refreshToken!, request);
+    }
+    return this.tokenResponse(pair, setCookies, response);
+  }
+
+  /** The answer of every grant that ends in a session (password, MFA step, refresh, passkey). */
+  tokenResponse(pair: TokenPair, setCookies: boolean, response: unknown): TokenResponseDto {
     if (setCookies) this.cookies.set(response, pair);
     if (setCookies && pair.deviceToken) this.devices.setCookie(response, pair.deviceToken);
     return {
@@ -149,7 +179,19 @@ export class AuthController {
       expires_in: pair.expiresIn,
       refresh_token: pair.refreshToken,
       ...(pair.deviceToken ? { device_token: pair.deviceToken } : {}),
+      ...(pair.mfaEnrollmentRequired && { mfa_enrollment_required: true }),
     };
+  }
+
+  /** A secret checked at the token endpoint: the address's failure limit applies before, and a refusal counts after. */
+  async countedAtAddress(request: HttpRequestLike, response: unknown, grant: () => Promise<TokenPair>): Promise<TokenPair> {
+    await this.limits.requireLoginAllowedFrom(request, response);
+    try {
+      return await grant();
+    } catch (error) {
+      if (error instanceof OAuthError && error.code === 'invalid_grant') await this.limits.registerLoginFailureFrom(request);
+      throw error;
+    }
   }
 
   /** A service account's key is a secret like a password: the same per-address failure limits apply. */
@@ -166,6 +208,58 @@ export class AuthController {
       if (error instanceof OAuthError && error.code === 'invalid_client') await this.limits.registerLoginFailureFrom(request);
       throw error;
     }
+  }
+
+  @Post('passkey/begin')
+  @Public()
+  @HttpCode(HttpStatus.OK)
+  @UseFilters(OAuthErrorFilter)
+  @ApiOperation({
+    summary: 'Start a passkey sign-in: with mfa_token, the second step of a password login; without, a passwordless sign-in',
+    description: 'Answers `{options}` (PublicKeyCredentialRequestOptionsJSON) for `navigator.credentials.get()`; the challenge is single-use and lives 300 s.',
+  })
+  @ApiBody({ schema: { type: 'object', properties: { mfa_token: { type: 'string' } } } })
+  @ApiOkResponse({ description: '`{options}`' })
+  @ApiBadRequestResponse({ type: OAuthErrorDto })
+  async passkeyBegin(@Body() body: unknown, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown): Promise<{ options: unknown }> {
+    setResponseHeader(response, 'Cache-Control', 'no-store');
+    await this.limits.throttle(request, response, 'token');
+    const params = passkeyBody(body, ['mfa_token']);
+    if (params.mfa_token !== undefined && typeof params.mfa_token !== 'string') throw new OAuthError('invalid_request', 'mfa_token must be a string');
+    return { options: await this.mfaLogin.passkeyBegin(params.mfa_token as string | undefined) };
+  }
+
+  @Post('passkey/finish')
+  @Public()
+  @HttpCode(HttpStatus.OK)
+  @UseFilters(OAuthErrorFilter)
+  @ApiOperation({
+    summary: 'Finish a passkey sign-in with the assertion (`navigator.credentials.get()` as JSON); answers like the token endpoint',
+    description: 'Verifies the assertion against the single-use challenge (origin, RP ID, user verification for passwordless, signature counter) and answers the token pair; `set_cookies=true` sets the session cookies. A refused assertion counts against the account\'s second-factor limit.',
+  })
+  @ApiBody({ schema: { type: 'object', required: ['credential'], properties: { credential: { type: 'object' }, set_cookies: { type: 'boolean' } } } })
+  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiBadRequestResponse({ type: OAuthErrorDto })
+  async passkeyFinish(@Body() body: unknown, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown): Promise<TokenResponseDto> {
+    setResponseHeader(response, 'Cache-Control', 'no-store');
+    setResponseHeader(response, 'Pragma', 'no-cache');
+    await this.limits.throttle(request, response, 'token');
+    const params = passkeyBody(body, ['credential', 'set_cookies']);
+    if (params.credential === undefined) throw new OAuthError('invalid_request', 'credential is required');
+    const setCookies = params.set_cookies === true || params.set_cookies === 'true';
+    if (params.set_cookies !== undefined && !setCookies && params.set_cookies !== false && params.set_cookies !== 'false') {
+      throw new OAuthError('invalid_request', 'set_cookies must be true or false');
+    }
+    if (setCookies && isCrossSiteRequest(request)) throw new OAuthError('invalid_request', 'cross-site cookie session refused', 403);
+    let pair: TokenPair;
+    try {
+      pair = await this.countedAtAddress(request, response, () => this.mfaLogin.passkeyFinish(params.credential, request));
+    } catch (error) {
+      // A malformed credential is the client's mistake, answered in the endpoint's own shape.
+      if (error instanceof BadRequestException) throw new OAuthError('invalid_request', error.message);
+      throw error;
+    }
+    return this.tokenResponse(pair, setCookies, response);
   }
 
   @Post('revoke')
@@ -226,6 +320,7 @@ export class AuthController {
 
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
+  @AllowDuringMfaEnrolment()
   @ApiOperation({ summary: 'Revoke the current session and clear the session cookies', description: 'The access and refresh tokens of this session stop working on their next request. With the session cookie, the X-CSRF-Token header is required.' })
   @ApiFabricAuth({ apiKey: false })
   @ApiNoContentResponse()
@@ -257,7 +352,7 @@ export class AuthController {
   @Public()
   @HttpCode(HttpStatus.NO_CONTENT)
   @UsePipes(fabricValidationPipe())
-  @ApiOperation({ summary: 'Mark an email verified with the token from the verification link' })
+  @ApiOperation({ summary: 'Mark an email verified with the token from the verification link', description: 'The token is single use and lives `activation_expire`; it dies when the email changes. 204; 400 for an unknown, used or expired token.' })
   @ApiNoContentResponse()
   @ApiBadRequestResponse({ description: 'Invalid, used or expired token (an email change voids it)' })
   async verifyEmail(@Body() dto: VerifyEmailDto, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown): Promise<void> {
@@ -300,6 +395,7 @@ export class AuthController {
   }
 
   @Get('me')
+  @AllowDuringMfaEnrolment()
   @ApiOperation({ summary: 'The calling principal', description: 'Who the credential belongs to: user or service account, roles, effective permissions (for an API key, its scopes intersected with the owner\'s permissions) and how it authenticated.' })
   @ApiFabricAuth()
   @ApiOkResponse({ type: PrincipalDto })

@@ -9,8 +9,8 @@ import { ServiceAccountEntity } from '../service-accounts/service-account.entity
 import { FabricAuthError } from '../tokens/fabric-auth.error.js';
 import { TokenService } from '../tokens/token.service.js';
 import { OAuthError } from './oauth-error.js';
+import { isUuid } from '../common/ids.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const INVALID_CLIENT = 'Invalid client credentials';
 
 export interface ClientCredentialsGrant {
@@ -69,7 +69,7 @@ export class ClientCredentialsService {
     }
     const account =
       principal.kind === 'service_account'
-        ? await this.accounts.findOneBy(UUID.test(clientId) ? { id: clientId.toLowerCase() } : { name: clientId })
+        ? await this.accounts.findOneBy(isUuid(clientId) ? { id: clientId.toLowerCase() } : { name: clientId })
         : null;
     if (!account || account.id !== principal.id || !account.isActive) {
       await this.recordFailure(null, request, 'key does not belong to the client');

@@ -3,20 +3,26 @@ import type { AuditDetails } from '../audit/audit-event.entity.js';
 import { AuditService } from '../audit/audit.service.js';
 import { FabricClock } from '../common/clock.js';
 import type { HttpRequestLike } from '../common/request-info.js';
-import { FabricTransactions } from '../common/transactions.js';
+import { type FabricTransaction, FabricTransactions } from '../common/transactions.js';
 import { DeviceTokens } from '../limits/device-tokens.js';
 import { PasswordAttempts } from '../limits/password-attempts.service.js';
 import { PasswordHasher } from '../passwords/password-hasher.js';
 import type { Principal } from '../principal/principal.js';
 import { type ProviderSessionLink, SessionsService } from '../sessions/sessions.service.js';
+import type { SessionEntity } from '../sessions/session.entity.js';
 import { TokenService } from '../tokens/token.service.js';
 import type { UserEntity } from '../users/user.entity.js';
 import { normalizeEmail, normalizeUsername } from '../users/identity-normalization.js';
 import { UsersService } from '../users/users.service.js';
+import { MfaService } from '../mfa/mfa.service.js';
+import { MfaChallenges, MFA_TOKEN_TTL_SECONDS } from '../mfa/mfa-tokens.service.js';
+import { sessionAmr } from '../principal/principal.service.js';
 import { OAuthError } from './oauth-error.js';
 
 export interface TokenPair {
   accessToken: string;
+  /** Set when the policy demands a second factor the user has not enrolled: the session may only enrol one. */
+  mfaEnrollmentRequired?: boolean;
   expiresIn: number;
   refreshToken: string;
   refreshExpiresIn: number;
@@ -41,6 +47,8 @@ export class LocalAuthService {
     private readonly attempts: PasswordAttempts,
     private readonly devices: DeviceTokens,
     private readonly transactions: FabricTransactions,
+    private readonly mfa: MfaService,
+    private readonly mfaChallenges: MfaChallenges,
   ) {}
 
   /**
@@ -74,7 +82,25 @@ export class LocalAuthService {
       throw new OAuthError('invalid_grant', INVALID_LOGIN);
     }
     await this.passwords.upgradeIfNeeded(password, user.passwordHash!, (hash) => this.users.storePasswordHash(user.id, hash));
-    const pair = await this.openSession(user, 'password', request, { known_device: check.knownDevice });
+    const factors = await this.mfa.loginFactors(user.id);
+    if (factors.length > 0) {
+      // The second step has its own counter per account (`LimitsService.registerFactorAttempt`),
+      // cleared only once a login completes, so re-entering a known password never buys more
+      // guesses at the code. No device token yet: that comes with the completed login.
+      const mfaToken = await this.mfaChallenges.issueMfaToken(user.id, 'pwd');
+      await this.audit.record({
+        action: 'login.mfa_required',
+        outcome: 'success',
+        actor: { kind: 'user', id: user.id, username: user.username },
+        target: { type: 'user', id: user.id },
+        request,
+        details: { factors: factors.join(','), known_device: check.knownDevice },
+      });
+      throw new OAuthError('mfa_required', 'A second factor is required', 400, { mfa_token: mfaToken, factors, expires_in: MFA_TOKEN_TTL_SECONDS });
+    }
+    const pair = (await this.mfa.policyRequires(user))
+      ? await this.openSession(user, 'password', request, { known_device: check.knownDevice, mfa_enrollment_required: true }, { amr: ['pwd'], restriction: 'mfa_enrollment' })
+      : await this.openSession(user, 'password', request, { known_device: check.knownDevice }, { amr: ['pwd'] });
     return { ...pair, deviceToken: this.devices.issue(user.id) };
   }
 
@@ -85,13 +111,14 @@ export class LocalAuthService {
    */
   async openSession(
     user: Pick<UserEntity, 'id' | 'username'>,
-    method: 'password' | 'oidc',
+    method: 'password' | 'oidc' | 'passkey',
     request: HttpRequestLike,
     details: AuditDetails = {},
-    provider?: ProviderSessionLink,
+    proof: { amr?: readonly string[]; restriction?: string | null; provider?: ProviderSessionLink } = {},
+    outer?: FabricTransaction,
   ): Promise<TokenPair> {
     const { session, refreshToken } = await this.transactions.run(async (tx) => {
-      const opened = await this.sessions.create(user.id, method, request, tx, provider);
+      const opened = await this.sessions.create(user.id, method, request, tx, proof);
       await this.users.recordLogin(user.id, tx);
       await this.audit.recordIn(tx, {
         action: 'login.success',
@@ -99,11 +126,12 @@ export class LocalAuthService {
         actor: { kind: 'user', id: user.id, username: user.username },
         target: { type: 'session', id: opened.session.id },
         request,
-        details: { method, ...details },
+        details: { method, ...(proof.amr && { amr: proof.amr.join(' ') }), ...details },
       });
       return opened;
-    });
-    return this.pair(user.id, session.id, refreshToken, session.expiresAt);
+    }, outer);
+    const pair = this.pair(user.id, session, refreshToken);
+    return proof.restriction === 'mfa_enrollment' ? { ...pair, mfaEnrollmentRequired: true } : pair;
   }
 
   async refreshGrant(refreshToken: string, request: HttpRequestLike): Promise<TokenPair> {
@@ -132,7 +160,8 @@ export class LocalAuthService {
       target: { type: 'session', id: result.session.id },
       request,
     });
-    return this.pair(user.id, result.session.id, result.refreshToken, result.session.expiresAt);
+    const pair = this.pair(user.id, result.session, result.refreshToken);
+    return result.session.restriction === 'mfa_enrollment' ? { ...pair, mfaEnrollmentRequired: true } : pair;
   }
 
   async logout(principal: Principal, request: HttpRequestLike): Promise<void> {
@@ -144,14 +173,15 @@ export class LocalAuthService {
     });
   }
 
-  private pair(userId: string, sessionId: string, refreshToken: string, refreshExpiresAt: Date): TokenPair {
-    const access = this.tokens.issueAccessToken(userId, sessionId);
+  /** The session's `amr` rides on every access token minted from it, refreshes included. */
+  private pair(userId: string, session: Pick<SessionEntity, 'id' | 'expiresAt' | 'amr' | 'loginMethod'>, refreshToken: string): TokenPair {
+    const access = this.tokens.issueAccessToken(userId, session.id, sessionAmr(session));
     return {
       accessToken: access.token,
       expiresIn: access.expiresIn,
       refreshToken,
-      refreshExpiresIn: Math.max(0, Math.floor((refreshExpiresAt.getTime() - this.clock.now()) / 1000)),
-      sessionId,
+      refreshExpiresIn: Math.max(0, Math.floor((session.expiresAt.getTime() - this.clock.now()) / 1000)),
+      sessionId: session.id,
     };
   }
 }

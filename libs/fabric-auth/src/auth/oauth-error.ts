@@ -8,7 +8,8 @@ export type OAuthErrorCode =
   | 'invalid_client'
   | 'invalid_scope'
   | 'unauthorized_client'
-  | 'temporarily_unavailable';
+  | 'temporarily_unavailable'
+  | 'mfa_required';
 
 /** An RFC 6749 §5.2 error of the token endpoint. */
 export class OAuthError extends Error {
@@ -16,6 +17,8 @@ export class OAuthError extends Error {
     readonly code: OAuthErrorCode,
     readonly description: string,
     readonly status = 400,
+    /** Fields answered beside `error` (the MFA step's `mfa_token` and `factors`); never for client errors that echo input. */
+    readonly extra: Record<string, unknown> = {},
   ) {
     super(description);
   }
@@ -48,7 +51,7 @@ export class OAuthErrorFilter implements ExceptionFilter {
     setResponseHeader(response, 'Pragma', 'no-cache');
     // RFC 6749 §5.2: a failed client authentication names the scheme to use.
     if (error.code === 'invalid_client' && error.status === 401) setResponseHeader(response, 'WWW-Authenticate', 'Basic realm="nestjs-fabric-auth"');
-    const body = { error: error.code, error_description: error.description };
+    const body = { error: error.code, error_description: error.description, ...error.extra };
     const replied = response.status(error.status);
     if (typeof replied.json === 'function') replied.json(body);
     else replied.send?.(body);

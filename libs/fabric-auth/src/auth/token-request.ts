@@ -4,7 +4,7 @@ import { OAuthError } from './oauth-error.js';
 
 /** Body of `POST /auth/token`, form-encoded or JSON (documentation; parsed by `parseTokenRequest`). */
 export class TokenRequestDto {
-  @ApiProperty({ enum: ['password', 'refresh_token', 'client_credentials'], description: 'password to log in, refresh_token to renew a session, client_credentials for a service account', example: 'password' })
+  @ApiProperty({ enum: ['password', 'refresh_token', 'client_credentials', 'mfa_otp', 'mfa_recovery_code'], description: 'password to log in, refresh_token to renew a session, client_credentials for a service account, mfa_otp or mfa_recovery_code for the second step of a login', example: 'password' })
   grant_type!: string;
   @ApiPropertyOptional({ description: 'grant_type=password', example: 'alice' })
   username?: string;
@@ -22,12 +22,20 @@ export class TokenRequestDto {
   client_secret?: string;
   @ApiPropertyOptional({ description: 'grant_type=password: the device_token of an earlier login of this account (non-browser clients)', example: 'd1.3f1c2a9e.7b4d.1798000000.Xb2Yc4Zd' })
   device_token?: string;
+  @ApiPropertyOptional({ description: 'grant_type=mfa_otp or mfa_recovery_code: the mfa_token of the `mfa_required` answer', example: 'mfa.3f1c2a9e.kQ3vN8xZ2mR5tW9y' })
+  mfa_token?: string;
+  @ApiPropertyOptional({ description: 'grant_type=mfa_otp: the 6-digit code of the authenticator app', example: '492039' })
+  otp?: string;
+  @ApiPropertyOptional({ description: 'grant_type=mfa_recovery_code: one unused recovery code', example: 'k3v9-x2mq-7b4d' })
+  recovery_code?: string;
 }
 
 export type TokenRequest =
   | { grantType: 'password'; username: string; password: string; setCookies: boolean; deviceToken: string | undefined }
   | { grantType: 'refresh_token'; refreshToken: string | undefined; setCookies: boolean }
-  | { grantType: 'client_credentials'; clientId: string; clientSecret: string; scope: string[] | undefined; setCookies: false };
+  | { grantType: 'client_credentials'; clientId: string; clientSecret: string; scope: string[] | undefined; setCookies: false }
+  | { grantType: 'mfa_otp'; mfaToken: string; otp: string; setCookies: boolean }
+  | { grantType: 'mfa_recovery_code'; mfaToken: string; recoveryCode: string; setCookies: boolean };
 
 const BASIC = /^Basic +([A-Za-z0-9+/]+={0,2}) *$/i;
 
@@ -49,7 +57,7 @@ export function basicCredentials(authorization: unknown): { clientId: string; cl
 
 /** Parameters OAuth clients (Swagger UI among them) send that the server accepts and ignores. */
 const IGNORED_PARAMETERS = new Set(['scope', 'client_id', 'client_secret']);
-const KNOWN_PARAMETERS = new Set(['grant_type', 'username', 'password', 'refresh_token', 'set_cookies', 'device_token', ...IGNORED_PARAMETERS]);
+const KNOWN_PARAMETERS = new Set(['grant_type', 'username', 'password', 'refresh_token', 'set_cookies', 'device_token', 'mfa_token', 'otp', 'recovery_code', ...IGNORED_PARAMETERS]);
 const MAX_LENGTH: Record<string, number> = {
   grant_type: 32,
   username: 320,
@@ -60,6 +68,9 @@ const MAX_LENGTH: Record<string, number> = {
   client_id: 256,
   client_secret: 1024,
   device_token: 200,
+  mfa_token: 128,
+  otp: 16,
+  recovery_code: 64,
 };
 
 function stringParam(body: Record<string, unknown>, name: string, required: boolean): string | undefined {
@@ -119,7 +130,11 @@ export function parseTokenRequest(body: unknown, basic?: { clientId: string; cli
       const scope = rawScope === undefined ? undefined : rawScope.split(' ').filter(Boolean);
       return { grantType, clientId, clientSecret, scope, setCookies: false };
     }
+    case 'mfa_otp':
+      return { grantType, mfaToken: stringParam(params, 'mfa_token', true)!, otp: stringParam(params, 'otp', true)!, setCookies };
+    case 'mfa_recovery_code':
+      return { grantType, mfaToken: stringParam(params, 'mfa_token', true)!, recoveryCode: stringParam(params, 'recovery_code', true)!, setCookies };
     default:
-      throw new OAuthError('unsupported_grant_type', 'grant_type must be password, refresh_token or client_credentials');
+      throw new OAuthError('unsupported_grant_type', 'grant_type must be password, refresh_token, client_credentials, mfa_otp or mfa_recovery_code');
   }
 }

@@ -3,15 +3,19 @@ import {
   type ExecutionContext,
   ForbiddenException,
   HttpException,
+  Inject,
   Injectable,
   Logger,
+  Optional,
   ServiceUnavailableException,
   UnauthorizedException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuditService } from '../audit/audit.service.js';
 import { type HttpRequestLike, setResponseHeader } from '../common/request-info.js';
-import { FABRIC_PERMISSIONS_KEY, FABRIC_PUBLIC_KEY } from '../fabric-auth.constants.js';
+import { FABRIC_ENROLMENT_ROUTE_KEY, FABRIC_PERMISSIONS_KEY, FABRIC_PUBLIC_KEY, FABRIC_REQUIRE_MFA_KEY } from '../fabric-auth.constants.js';
+import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
+import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
 import { attachPrincipal, principalOf } from '../principal/current-principal.decorator.js';
 import type { Principal } from '../principal/principal.js';
 import { FabricAuthError } from '../tokens/fabric-auth.error.js';
@@ -23,6 +27,9 @@ const READ_ONLY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 interface RouteRules {
   readonly isPublic: boolean;
   readonly permissions: readonly string[];
+  /** `@RequireMfa()`, or a permission listed in `auth.mfa.require_mfa`. */
+  readonly requiresMfa: boolean;
+  readonly allowedDuringEnrolment: boolean;
 }
 
 /**
@@ -40,6 +47,7 @@ export class FabricGuard implements CanActivate {
     protected readonly reflector: Reflector,
     protected readonly authenticator: FabricAuthenticator,
     protected readonly audit: AuditService,
+    @Optional() @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options?: ResolvedFabricAuthOptions,
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
@@ -47,7 +55,7 @@ export class FabricGuard implements CanActivate {
     if (rules.isPublic) return true;
     const request = this.getRequest(context);
     const known = principalOf(request);
-    if (known) return this.authorize(request, known, rules.permissions);
+    if (known) return this.authorize(request, known, rules);
     let result: Principal | Promise<Principal>;
     try {
       result = this.authenticator.authenticate(request);
@@ -56,13 +64,13 @@ export class FabricGuard implements CanActivate {
     }
     if (result instanceof Promise) {
       return result.then(
-        (principal) => this.accept(request, principal, rules.permissions),
+        (principal) => this.accept(request, principal, rules),
         (error: unknown) => {
           throw this.rejection(context, error);
         },
       );
     }
-    return this.accept(request, result, rules.permissions);
+    return this.accept(request, result, rules);
   }
 
   protected getRequest(context: ExecutionContext): HttpRequestLike {
@@ -81,23 +89,34 @@ export class FabricGuard implements CanActivate {
     let rules = byHandler.get(handler);
     if (!rules) {
       const targets = [handler, controller];
+      const permissions = this.reflector.getAllAndOverride<string[] | undefined>(FABRIC_PERMISSIONS_KEY, targets) ?? [];
+      const stepUp = this.options?.mfa.requireMfa ?? [];
       rules = {
         isPublic: this.reflector.getAllAndOverride<boolean | undefined>(FABRIC_PUBLIC_KEY, targets) === true,
-        permissions: this.reflector.getAllAndOverride<string[] | undefined>(FABRIC_PERMISSIONS_KEY, targets) ?? [],
+        permissions,
+        requiresMfa: this.reflector.getAllAndOverride<boolean | undefined>(FABRIC_REQUIRE_MFA_KEY, targets) === true || permissions.some((p) => stepUp.includes(p)),
+        allowedDuringEnrolment: this.reflector.getAllAndOverride<boolean | undefined>(FABRIC_ENROLMENT_ROUTE_KEY, targets) === true,
       };
       byHandler.set(handler, rules);
     }
     return rules;
   }
 
-  private accept(request: HttpRequestLike, principal: Principal, permissions: readonly string[]): boolean {
+  private accept(request: HttpRequestLike, principal: Principal, rules: RouteRules): boolean {
     attachPrincipal(request, principal);
     (request as { user?: unknown }).user = principal;
-    return this.authorize(request, principal, permissions);
+    return this.authorize(request, principal, rules);
   }
 
-  private authorize(request: HttpRequestLike, principal: Principal, permissions: readonly string[]): boolean {
-    for (const permission of permissions) {
+  private authorize(request: HttpRequestLike, principal: Principal, rules: RouteRules): boolean {
+    // A session the MFA policy limited to enrolment reaches the enrolment routes only.
+    if (principal.restriction === 'mfa_enrollment' && !rules.allowedDuringEnrolment) {
+      throw new ForbiddenException({ statusCode: 403, error: 'mfa_enrollment_required', message: 'Enrol a second factor before using this session for anything else' });
+    }
+    if (rules.requiresMfa && !principal.amr?.includes('mfa')) {
+      throw new ForbiddenException({ statusCode: 403, error: 'mfa_required', message: 'This route needs a session signed in with a second factor' });
+    }
+    for (const permission of rules.permissions) {
       if (principal.permissions.has(permission)) continue;
       if (!principal.isSystemAdmin) throw new ForbiddenException(`Missing permission: ${permission}`);
       if (!READ_ONLY_METHODS.has(request.method ?? 'GET')) this.auditBypass(request, principal, permission);

@@ -33,7 +33,7 @@ function envKeyToPath(name: string): string | undefined {
   return name.slice(FABRIC_ENV_PREFIX.length).toLowerCase().split('__').join('.');
 }
 
-const MAPPING_KINDS = new Set(['roleMap', 'oidc', 'signing', 'sso']);
+const MAPPING_KINDS = new Set(['roleMap', 'oidc', 'signing', 'sso', 'mfa', 'webauthn']);
 
 /** A value inside a mapping: booleans and JSON lists/objects are parsed; anything else stays text. */
 function nestedEnvValue(raw: string): unknown {

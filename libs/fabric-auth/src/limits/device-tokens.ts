@@ -4,12 +4,12 @@ import { FabricClock } from '../common/clock.js';
 import { type HttpRequestLike, cookieValue, serializeCookie, appendSetCookie } from '../common/request-info.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import { isUuid } from '../common/ids.js';
 
 /** Cookie that carries a browser's device token. */
 export const DEVICE_TOKEN_COOKIE = 'fabric_device';
 
 const VERSION = 'd1';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * Device tokens (SEC-87): proof that this client has signed in to this account before,
@@ -47,7 +47,7 @@ export class DeviceTokens {
   deviceOf(token: string | undefined, userId: string | undefined): string | undefined {
     if (!this.enabled || !token || !userId || token.length > 200) return undefined;
     const parts = token.split('.');
-    if (parts.length !== 5 || parts[0] !== VERSION || !UUID.test(parts[1]!)) return undefined;
+    if (parts.length !== 5 || parts[0] !== VERSION || !isUuid(parts[1]!)) return undefined;
     const [, owner, device, expires, mac] = parts as [string, string, string, string, string];
     const expected = Buffer.from(this.mac(parts.slice(0, 4).join('.')));
     const given = Buffer.from(mac);

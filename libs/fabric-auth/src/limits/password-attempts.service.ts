@@ -115,8 +115,37 @@ export class PasswordAttempts {
     return this.devices.presented(request, field);
   }
 
+  /**
+   * Second-factor checks (TOTP and recovery codes, passkey assertions): one counter per
+   * account, whatever the address, counted before the check runs (parallel guesses cannot
+   * outrun the lock) and refused from the threshold on. It is cleared only once a login or
+   * a factor change completes, never by the password step, so re-entering a known password
+   * buys no more guesses at the code (SEC-99).
+   */
+  async registerFactorAttempt(userId: string): Promise<{ refused: boolean; lockedNow: boolean; count: number }> {
+    if (this.options.lockoutThreshold === 0) return { refused: false, lockedNow: false, count: 0 };
+    const result = await this.lockouts.registerFailure(this.factorKey(userId), this.pairPolicy).catch(unavailable);
+    return { refused: result.lockedForMs > 0 && !result.lockedNow, lockedNow: result.lockedNow, count: result.count };
+  }
+
+  async auditFactorLock(user: { id: string }, failures: number, request: HttpRequestLike): Promise<void> {
+    await this.audit.record({
+      action: 'user.lock',
+      outcome: 'success',
+      actor: null,
+      target: { type: 'user', id: user.id },
+      request,
+      details: { scope: 'second_factor', failures, locked_seconds: this.options.lockoutDuration },
+    });
+  }
+
+  async clearFactorAttempts(userId: string): Promise<void> {
+    await this.lockouts.clear(this.factorKey(userId)).catch(unavailable);
+  }
+
   /** After a confirmed reset or an admin's unlock: every counter of the account. */
   async clear(accountKey: string): Promise<void> {
+    await this.lockouts.clear(this.factorKey(accountKey));
     await this.lockouts.clear(this.accountKey(accountKey));
     await this.lockouts.clearPrefix(`login-pair:${accountKey}|`);
     await this.lockouts.clearPrefix(`login-device:${accountKey}:`);
@@ -140,6 +169,10 @@ export class PasswordAttempts {
 
   private accountKey(accountKey: string): string {
     return `login-account:${accountKey}`;
+  }
+
+  private factorKey(userId: string): string {
+    return `login-factor:${userId}`;
   }
 
   /** A reserved slot's ticket, waiting while the checks in flight may still lock the key; undefined when locked. */

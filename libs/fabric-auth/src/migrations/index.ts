@@ -3,7 +3,6 @@ import { OidcIdentitiesPostgres1764350000000 } from './postgres/1764350000000-Oi
 import { ApiKeyPinnedScopesPostgres1764360000000 } from './postgres/1764360000000-ApiKeyPinnedScopes.js';
 import { ListIndexesPostgres1764370000000 } from './postgres/1764370000000-ListIndexes.js';
 import { RevocationLogPostgres1764380000000 } from './postgres/1764380000000-RevocationLog.js';
-import { OidcLogoutPostgres1796170000000 } from './postgres/1796170000000-OidcLogout.js';
 import { FabricAuthInitSqlite1764340000000 } from './sqlite/1764340000000-FabricAuthInit.js';
 import { OidcIdentitiesSqlite1764350000000 } from './sqlite/1764350000000-OidcIdentities.js';
 import { ApiKeyPinnedScopesSqlite1764360000000 } from './sqlite/1764360000000-ApiKeyPinnedScopes.js';
@@ -11,7 +10,10 @@ import { ListIndexesSqlite1764370000000 } from './sqlite/1764370000000-ListIndex
 import { RevocationLogSqlite1764380000000 } from './sqlite/1764380000000-RevocationLog.js';
 import { SigningKeysPostgres1796163386679 } from './postgres/1796163386679-SigningKeys.js';
 import { SigningKeysSqlite1796163386679 } from './sqlite/1796163386679-SigningKeys.js';
-import { OidcLogoutSqlite1796170000000 } from './sqlite/1796170000000-OidcLogout.js';
+import { MultiFactorPostgres1796171724660 } from './postgres/1796171724660-MultiFactor.js';
+import { OidcLogoutPostgres1796174136880 } from './postgres/1796174136880-OidcLogout.js';
+import { MultiFactorSqlite1796171724660 } from './sqlite/1796171724660-MultiFactor.js';
+import { OidcLogoutSqlite1796174136880 } from './sqlite/1796174136880-OidcLogout.js';
 
 /** Migrations for `TypeOrmModule.forRoot({ migrations, migrationsRun: true })`, per driver. */
 export const FABRIC_AUTH_POSTGRES_MIGRATIONS = [
@@ -21,7 +23,8 @@ export const FABRIC_AUTH_POSTGRES_MIGRATIONS = [
   ListIndexesPostgres1764370000000,
   RevocationLogPostgres1764380000000,
   SigningKeysPostgres1796163386679,
-  OidcLogoutPostgres1796170000000,
+  MultiFactorPostgres1796171724660,
+  OidcLogoutPostgres1796174136880,
 ];
 export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
   FabricAuthInitSqlite1764340000000,
@@ -30,7 +33,8 @@ export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
   ListIndexesSqlite1764370000000,
   RevocationLogSqlite1764380000000,
   SigningKeysSqlite1796163386679,
-  OidcLogoutSqlite1796170000000,
+  MultiFactorSqlite1796171724660,
+  OidcLogoutSqlite1796174136880,
 ];
 
 export function fabricAuthMigrations(driver: 'postgres' | 'better-sqlite3' | 'sqlite') {

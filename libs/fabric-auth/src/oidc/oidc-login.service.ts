@@ -173,10 +173,7 @@ export class OidcLoginService {
       }
       const user = await this.accounts.resolve(provider, profile, request);
       const tokens = await this.localAuth.openSession(user, 'oidc', request, { provider: provider.name }, {
-        provider: provider.name,
-        subject: profile.subject,
-        sid,
-        idToken,
+        provider: { provider: provider.name, subject: profile.subject, sid, idToken },
       });
       this.sessionCookies.set(response, tokens);
       return { provider: provider.name, kind: 'login', user, tokens, returnTo: login.returnTo };

@@ -139,6 +139,7 @@ export class OidcController {
   @Redirect()
   @ApiOperation({
     summary: "After POST /auth/logout of a session from a provider: end the provider's session too (RP-Initiated Logout)",
+    description: 'Browser route, the second step of an SSO logout: sends the browser to the provider\'s end_session_endpoint with the session\'s ID token as id_token_hint and post_logout_redirect_uri, once; without a provider session to end, back to return_to.',
   })
   @ApiQuery({ name: 'return_to', required: false, description: 'Path on this site to land on when there is no provider session to end' })
   @ApiFoundResponse({
@@ -153,7 +154,7 @@ export class OidcController {
   @Public()
   @HttpCode(HttpStatus.OK)
   @UseFilters(OAuthErrorFilter)
-  @ApiOperation({ summary: "The default provider's back-channel logout endpoint (OIDC Back-Channel Logout 1.0): logout_token, form-encoded" })
+  @ApiOperation({ summary: "The default provider's back-channel logout endpoint (OIDC Back-Channel Logout 1.0): logout_token, form-encoded", description: 'Called by the provider, not by browsers. The logout_token is validated like an ID token (signature from the provider\'s JWKS, iss, aud, iat, the back-channel event, sid or sub, no nonce) and its jti is single use; our sessions of that sid or subject end on every instance. 200, or 400 invalid_request.' })
   @ApiOkResponse({ description: 'The sessions the token names have ended' })
   @ApiBadRequestResponse({ description: 'Invalid, expired or replayed logout token' })
   backChannelLogout(@Body() body: Record<string, unknown>, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown) {
@@ -164,7 +165,7 @@ export class OidcController {
   @Public()
   @HttpCode(HttpStatus.OK)
   @UseFilters(OAuthErrorFilter)
-  @ApiOperation({ summary: "A named provider's back-channel logout endpoint (OIDC Back-Channel Logout 1.0): logout_token, form-encoded" })
+  @ApiOperation({ summary: "A named provider's back-channel logout endpoint (OIDC Back-Channel Logout 1.0): logout_token, form-encoded", description: 'As `/auth/oidc/backchannel-logout`, for the provider configured under `auth.providers.<provider>`.' })
   @ApiParam(PROVIDER_PARAM)
   @ApiOkResponse({ description: 'The sessions the token names have ended' })
   @ApiBadRequestResponse({ description: 'Invalid, expired or replayed logout token' })

@@ -1,14 +1,11 @@
-import { Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Query, Req, UseGuards, UsePipes } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, HttpStatus, Param, Query, Req, UseGuards, UsePipes } from '@nestjs/common';
 import {
-  ApiBearerAuth,
   ApiConflictResponse,
-  ApiCookieAuth,
   ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
 import { FabricGuard } from '../authz/fabric.guard.js';
@@ -19,12 +16,11 @@ import { CurrentPrincipal } from '../principal/current-principal.decorator.js';
 import type { Principal } from '../principal/principal.js';
 import { IdentityListDto } from './dto/identity.dto.js';
 import { UserIdentitiesService } from './user-identities.service.js';
+import { ApiFabricAuth } from '../common/api-docs.js';
 
 /** A user's linked identities at OpenID Providers. Linking happens in the browser: `GET /auth/oidc/{provider}/link`. */
 @ApiTags('users')
-@ApiBearerAuth()
-@ApiSecurity('api_key')
-@ApiCookieAuth()
+@ApiFabricAuth()
 @Controller('users')
 @UseGuards(FabricGuard)
 @UsePipes(fabricValidationPipe())
@@ -32,7 +28,7 @@ export class UserIdentitiesController {
   constructor(private readonly identities: UserIdentitiesService) {}
 
   @Get(':username/identities')
-  @ApiOperation({ summary: 'List the identities at OpenID Providers linked to a user (self, or users:read)' })
+  @ApiOperation({ summary: 'List the identities at OpenID Providers linked to a user (self, or users:read)', description: 'Each link: provider, issuer, subject, the email the provider gave, when it was linked and last used. Never a token.' })
   @ApiOkResponse({ type: IdentityListDto })
   @ApiNotFoundResponse()
   list(@Param('username') username: string, @Query() query: ListQueryDto, @CurrentPrincipal() actor: Principal): Promise<IdentityListDto> {
@@ -41,14 +37,14 @@ export class UserIdentitiesController {
 
   @Delete(':username/identities/:identityId')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Unlink an identity (self, or users:modify holding all the account holds)' })
+  @ApiOperation({ summary: 'Unlink an identity (self, or users:modify holding all the account holds)', description: 'Removes one link; sessions already opened through it stay. Refused with 409 when it is the last way into the account (no password and no other identity at a configured provider). Audited.' })
   @ApiNoContentResponse()
   @ApiNotFoundResponse()
   @ApiForbiddenResponse({ description: 'The account holds more than you, or an API key without users:modify' })
   @ApiConflictResponse({ description: 'It is the last way into the account (no password, no other usable identity)' })
   async unlink(
     @Param('username') username: string,
-    @Param('identityId', new ParseUUIDPipe({ errorHttpStatusCode: HttpStatus.NOT_FOUND })) identityId: string,
+    @Param('identityId') identityId: string,
     @CurrentPrincipal() actor: Principal,
     @Req() request: HttpRequestLike,
   ): Promise<void> {

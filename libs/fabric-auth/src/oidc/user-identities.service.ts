@@ -13,6 +13,7 @@ import { UserManagementService } from '../users/user-management.service.js';
 import { UserEntity } from '../users/user.entity.js';
 import type { IdentityDto } from './dto/identity.dto.js';
 import { UserIdentityEntity } from './user-identity.entity.js';
+import { isUuid } from '../common/ids.js';
 
 function toIdentityDto(identity: UserIdentityEntity): IdentityDto {
   return {
@@ -57,6 +58,8 @@ export class UserIdentitiesService {
   async unlink(actor: Principal, username: string, identityId: string, request: HttpRequestLike): Promise<void> {
     const target = await this.users.target(username, actor, 'users:modify');
     await this.users.requireMayAdminister(actor, target);
+    // Checked after the permission, so a malformed id tells an outsider nothing more than a 403.
+    if (!isUuid(identityId)) throw new NotFoundException('Identity not found');
     requireInteractive(actor, 'unlink an identity', 'users:modify');
     const removed = await this.dataSource.transaction(async (tx) => {
       const lock = tx.connection.options.type === 'postgres' ? { lock: { mode: 'pessimistic_write' as const } } : {};

@@ -12,6 +12,9 @@ import { UserEntity } from '../users/user.entity.js';
 /** What a cold Bearer/cookie credential needs: the session, its user and the user's roles. */
 export interface SessionGrantRecord {
   sessionId: string;
+  loginMethod: string;
+  amr: string | null;
+  restriction: string | null;
   revokedAt: Date | null;
   absoluteExpiresAt: Date;
   userId: string;
@@ -64,7 +67,7 @@ export class CredentialReads {
     const p = (n: number) => (this.postgres ? `$${n}` : '?');
     const roleColumns = 'r.name AS role_name, r.permissions AS role_permissions';
     this.sessionSql =
-      `SELECT s.id AS session_id, s.revoked_at, s.absolute_expires_at, u.id AS user_id, u.username, u.email, u.is_active, u.is_system_admin, ${roleColumns} ` +
+      `SELECT s.id AS session_id, s.login_method, s.amr, s.restriction, s.revoked_at, s.absolute_expires_at, u.id AS user_id, u.username, u.email, u.is_active, u.is_system_admin, ${roleColumns} ` +
       `FROM ${t(SessionEntity)} s JOIN ${t(UserEntity)} u ON u.id = s.user_id ` +
       `LEFT JOIN ${t(RoleAssignmentEntity)} ra ON ra.user_id = u.id LEFT JOIN ${t(RoleEntity)} r ON r.id = ra.role_id ` +
       `WHERE s.id = ${p(1)}`;
@@ -86,6 +89,9 @@ export class CredentialReads {
     const first = rows[0]!;
     return {
       sessionId: String(first.session_id),
+      loginMethod: String(first.login_method),
+      amr: (first.amr as string | null) ?? null,
+      restriction: (first.restriction as string | null) ?? null,
       revokedAt: this.date(first.revoked_at),
       absoluteExpiresAt: this.date(first.absolute_expires_at)!,
       userId: String(first.user_id),

@@ -12,6 +12,12 @@ import type { AuthMethod, Principal } from './principal.js';
 
 type SessionPrincipal = Omit<Principal, 'authMethod'>;
 
+/** The methods a session's login proved; sessions from before MFA existed carry none stored. */
+export function sessionAmr(session: { amr: string | null; loginMethod: string }): string[] {
+  if (session.amr !== null) return session.amr.split(' ').filter(Boolean);
+  return session.loginMethod === 'password' ? ['pwd'] : [];
+}
+
 interface CacheEntry {
   readonly principal: SessionPrincipal;
   readonly byMethod: Map<AuthMethod, Principal>;
@@ -123,6 +129,8 @@ export class PrincipalService implements OnModuleDestroy {
       sessionId: record.sessionId,
       apiKeyId: null,
       scopes: null,
+      amr: Object.freeze(sessionAmr(record)),
+      restriction: record.restriction,
     };
   }
 

@@ -25,6 +25,13 @@ export interface Principal {
    */
   readonly scopes: ReadonlySet<string> | null;
   readonly authMethod: AuthMethod;
+  /**
+   * RFC 8176 methods the session's login proved (`pwd`, `otp`, `hwk`, `mfa`); absent for API
+   * keys and external tokens. `mfa` means a second factor was used (`@RequireMfa()`).
+   */
+  readonly amr?: readonly string[];
+  /** `mfa_enrollment`: a session that may only enrol a second factor (policy `auth.mfa.required_for`). */
+  readonly restriction?: string | null;
 }
 
 /**

@@ -18,8 +18,8 @@ import { Revocations } from '../sessions/revocations.js';
 import type { CreateServiceAccountDto, ListServiceAccountsQueryDto, ServiceAccountDto, UpdateServiceAccountDto } from './dto/service-account.dto.js';
 import { PrincipalNames } from '../users/principal-names.js';
 import { ServiceAccountEntity } from './service-account.entity.js';
+import { isUuid } from '../common/ids.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function toDto(account: ServiceAccountEntity, roles: string[]): ServiceAccountDto {
   return {
@@ -62,7 +62,7 @@ export class ServiceAccountsService {
 
   /** The account of a path id; malformed and unknown ids are both 404. */
   async find(id: string): Promise<ServiceAccountEntity> {
-    const account = UUID.test(id) ? await this.accounts.findOneBy({ id }) : null;
+    const account = isUuid(id) ? await this.accounts.findOneBy({ id }) : null;
     if (!account) throw new NotFoundException('Service account not found');
     return account;
   }

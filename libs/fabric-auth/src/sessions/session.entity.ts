@@ -47,9 +47,21 @@ export class SessionEntity {
   @Column({ name: 'user_agent', type: 'varchar', length: 512, nullable: true })
   userAgent!: string | null;
 
-  /** `password` or `oidc`. */
+  /** `password`, `oidc` or `passkey`. */
   @Column({ name: 'login_method', type: 'varchar', length: 20 })
   loginMethod!: string;
+
+  /**
+   * RFC 8176 authentication methods the login proved, space-separated (`pwd otp mfa`), carried
+   * by every access token of the session, refreshes included. Null on sessions opened before
+   * MFA existed: read as `pwd` for password logins.
+   */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  amr!: string | null;
+
+  /** `mfa_enrollment`: the user must enrol a second factor and may do nothing else (policy `auth.mfa.required_for`). */
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  restriction!: string | null;
 
   /** The provider an `oidc` session was opened through: logout reaches it, and it may end the session. */
   @Column({ name: 'oidc_provider', type: 'varchar', length: 32, nullable: true })

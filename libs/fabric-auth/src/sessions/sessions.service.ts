@@ -43,7 +43,14 @@ export class SessionsService {
     private readonly revocations: Revocations,
   ) {}
 
-  async create(userId: string, loginMethod: string, request?: HttpRequestLike, tx?: FabricTransaction, provider?: ProviderSessionLink): Promise<NewSession> {
+  async create(
+    userId: string,
+    loginMethod: string,
+    request?: HttpRequestLike,
+    tx?: FabricTransaction,
+    /** What the login proved (`amr`, an enrolment-only restriction) and, for SSO, the provider's session. */
+    proof: { amr?: readonly string[]; restriction?: string | null; provider?: ProviderSessionLink } = {},
+  ): Promise<NewSession> {
     const id = randomUUID();
     const now = this.clock.now();
     const refresh = this.tokens.issueRefreshToken(id);
@@ -61,10 +68,12 @@ export class SessionsService {
       ip: request ? clientIp(request) : null,
       userAgent: request ? userAgent(request) : null,
       loginMethod,
-      oidcProvider: provider?.provider ?? null,
-      oidcSubject: provider?.subject ?? null,
-      oidcSid: provider?.sid ?? null,
-      oidcIdToken: provider?.idToken ?? null,
+      amr: proof.amr && proof.amr.length > 0 ? proof.amr.join(' ') : null,
+      restriction: proof.restriction ?? null,
+      oidcProvider: proof.provider?.provider ?? null,
+      oidcSubject: proof.provider?.subject ?? null,
+      oidcSid: proof.provider?.sid ?? null,
+      oidcIdToken: proof.provider?.idToken ?? null,
     });
     await (tx?.manager ?? this.sessions.manager).insert(SessionEntity, session);
     return { session, refreshToken: refresh.token };

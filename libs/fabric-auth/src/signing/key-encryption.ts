@@ -5,15 +5,17 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 /**
- * AES-256-GCM for private signing keys at rest. The key is derived (HKDF) from
- * `auth.encryption_key`, or from `auth.secret_key` when that is not set; the `kid` is
- * authenticated data, so a ciphertext moved to another row does not decrypt.
+ * AES-256-GCM for secrets at rest: private signing keys, TOTP secrets. The key is derived
+ * (HKDF) from `auth.encryption_key`, or from `auth.secret_key` when that is not set, with
+ * one derivation per purpose, so a ciphertext of one kind never opens as another; the row's
+ * id (`kid`, factor id) is authenticated data, so a ciphertext moved to another row does
+ * not decrypt.
  */
 export class KeyEncryption {
   private readonly key: Buffer;
 
-  constructor(material: string) {
-    this.key = Buffer.from(hkdfSync('sha256', Buffer.from(material, 'utf8'), Buffer.alloc(0), 'fabric-auth signing-key encryption', 32));
+  constructor(material: string, purpose: 'signing-key' | 'totp-secret' = 'signing-key') {
+    this.key = Buffer.from(hkdfSync('sha256', Buffer.from(material, 'utf8'), Buffer.alloc(0), `fabric-auth ${purpose} encryption`, 32));
   }
 
   seal(plaintext: Buffer, kid: string): string {

@@ -7,6 +7,7 @@ import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
 import { parseCompact, signCompact, verifyParsed } from '../signing/jws.js';
 import { SigningKeysService } from '../signing/signing-keys.service.js';
 import { FabricAuthError } from './fabric-auth.error.js';
+import { isUuid } from '../common/ids.js';
 
 export interface AccessClaims {
   readonly sub: string;
@@ -16,6 +17,8 @@ export interface AccessClaims {
   readonly gty?: 'client_credentials';
   /** Space-separated permissions a client-credentials token is narrowed to. */
   readonly scope?: string;
+  /** RFC 8176 methods the session's login proved (`pwd`, `otp`, `hwk`, `mfa`). */
+  readonly amr?: readonly string[];
   readonly jti: string;
   readonly iat: number;
   readonly nbf: number;
@@ -32,7 +35,6 @@ export interface IssuedRefreshToken {
   hash: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const BASE64URL_43 = /^[A-Za-z0-9_-]{43}$/;
 const ACCESS_TOKEN_TYPE = 'access';
 /** Longest token looked at; ours are well under 1 KB. */
@@ -86,8 +88,8 @@ export class TokenService {
     };
   }
 
-  issueAccessToken(userId: string, sessionId: string): IssuedAccessToken {
-    return this.signAccessToken({ sub: userId, sid: sessionId });
+  issueAccessToken(userId: string, sessionId: string, amr?: readonly string[]): IssuedAccessToken {
+    return this.signAccessToken({ sub: userId, sid: sessionId, ...(amr && amr.length > 0 && { amr: [...amr] }) });
   }
 
   /**
@@ -104,7 +106,7 @@ export class TokenService {
     });
   }
 
-  private signAccessToken(subject: Record<string, string>): IssuedAccessToken {
+  private signAccessToken(subject: Record<string, string | string[]>): IssuedAccessToken {
     const now = Math.floor(this.clock.now() / 1000);
     const expiresIn = this.options.accessTokenExpire;
     const payload = {
@@ -193,13 +195,18 @@ export class TokenService {
     if (typeof payload !== 'object' || payload === null) throw new FabricAuthError('malformed', 'payload');
     const p = payload as Record<string, unknown>;
     if (p.typ !== ACCESS_TOKEN_TYPE) throw new FabricAuthError('wrong_type', String(p.typ));
-    if (typeof p.sub !== 'string' || !UUID.test(p.sub)) throw new FabricAuthError('malformed', 'sub');
-    if (typeof p.sid !== 'string' || !UUID.test(p.sid)) throw new FabricAuthError('malformed', 'sid');
+    if (typeof p.sub !== 'string' || !isUuid(p.sub)) throw new FabricAuthError('malformed', 'sub');
+    if (typeof p.sid !== 'string' || !isUuid(p.sid)) throw new FabricAuthError('malformed', 'sid');
     if (typeof p.jti !== 'string') throw new FabricAuthError('malformed', 'jti');
     for (const claim of ['exp', 'iat', 'nbf'] as const) {
       if (typeof p[claim] !== 'number' || !Number.isFinite(p[claim])) throw new FabricAuthError('malformed', claim);
     }
-    const claims = { sub: p.sub, sid: p.sid, jti: p.jti, iat: p.iat as number, nbf: p.nbf as number, exp: p.exp as number };
+    let amr: string[] | undefined;
+    if (p.amr !== undefined) {
+      if (!Array.isArray(p.amr) || p.amr.length > 8 || p.amr.some((m) => typeof m !== 'string' || !/^[a-z]{2,16}$/.test(m))) throw new FabricAuthError('malformed', 'amr');
+      amr = p.amr as string[];
+    }
+    const claims = { sub: p.sub, sid: p.sid, jti: p.jti, iat: p.iat as number, nbf: p.nbf as number, exp: p.exp as number, ...(amr && { amr }) };
     if (p.gty === undefined) return claims;
     if (p.gty !== 'client_credentials') throw new FabricAuthError('malformed', 'gty');
     if (typeof p.scope !== 'string' || p.scope.length > MAX_TOKEN_LENGTH) throw new FabricAuthError('malformed', 'scope');
@@ -230,7 +237,7 @@ export class TokenService {
     const parts = token.split('.');
     if (parts.length !== 3) return undefined;
     const [sessionId, random, mac] = parts as [string, string, string];
-    if (!UUID.test(sessionId) || !BASE64URL_43.test(random) || !BASE64URL_43.test(mac)) return undefined;
+    if (!isUuid(sessionId) || !BASE64URL_43.test(random) || !BASE64URL_43.test(mac)) return undefined;
     if (!safeEqual(mac, this.refreshMac(`${sessionId}.${random}`))) return undefined;
     return { sessionId, hash: sha256Hex(token) };
   }

@@ -25,8 +25,8 @@ import { normalizeEmail, normalizeUsername } from './identity-normalization.js';
 import { PrincipalNames } from './principal-names.js';
 import { UserEntity } from './user.entity.js';
 import { UsersService } from './users.service.js';
+import { isUuid } from '../common/ids.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const USER_SORTS = {
   created_at: { property: 'createdAt' },
   username: { property: 'username', unique: true },
@@ -287,7 +287,7 @@ export class UserManagementService {
   async revokeSession(actor: Principal, username: string, sessionId: string, request?: HttpRequestLike): Promise<void> {
     const target = await this.target(username, actor, 'users:modify');
     await this.requireMayAdminister(actor, target);
-    const live = UUID.test(sessionId) ? await this.sessionRows.findOneBy({ id: sessionId, userId: target.id, revokedAt: IsNull() }) : null;
+    const live = isUuid(sessionId) ? await this.sessionRows.findOneBy({ id: sessionId, userId: target.id, revokedAt: IsNull() }) : null;
     if (!live) throw new NotFoundException('Session not found');
     await this.transactions.run(async (tx) => {
       await this.sessions.revoke(sessionId, 'revoked', tx);

@@ -19,7 +19,7 @@ export class ActivateDto {
 }
 
 export class VerifyEmailDto {
-  @ApiProperty({ description: 'The token from the email-verification link' })
+  @ApiProperty({ description: 'The token from the email-verification link', example: 'kQ3vN8xZ2mR5tW9yB1cF4hJ7lP0sD6gAXb2Yc4Zd5eF' })
   @IsString()
   @Matches(ONE_TIME_TOKEN, { message: 'token is malformed' })
   token!: string;

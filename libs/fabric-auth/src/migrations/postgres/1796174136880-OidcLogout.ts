@@ -1,8 +1,8 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { fabricSchema } from '../fabric-schema.js';
 
-export class OidcLogoutPostgres1796170000000 implements MigrationInterface {
-  name = 'OidcLogoutPostgres1796170000000';
+export class OidcLogoutPostgres1796174136880 implements MigrationInterface {
+  name = 'OidcLogoutPostgres1796174136880';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     const s = fabricSchema(queryRunner);

@@ -1,0 +1,121 @@
+import { Injectable } from '@nestjs/common';
+import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import { AuditService } from '../audit/audit.service.js';
+import type { HttpRequestLike } from '../common/request-info.js';
+import { FabricTransactions } from '../common/transactions.js';
+import { PasswordAttempts } from '../limits/password-attempts.service.js';
+import { LocalAuthService, type TokenPair } from '../auth/local-auth.service.js';
+import { OAuthError } from '../auth/oauth-error.js';
+import type { UserEntity } from '../users/user.entity.js';
+import { UsersService } from '../users/users.service.js';
+import type { MfaChallengeEntity } from './mfa-challenge.entity.js';
+import { MfaChallenges } from './mfa-tokens.service.js';
+import { MfaService } from './mfa.service.js';
+import { PasskeysService } from './passkeys.service.js';
+
+const INVALID_MFA_TOKEN = 'Invalid or expired mfa_token';
+const INVALID_CODE = 'Invalid code';
+const INVALID_PASSKEY = 'The passkey was not accepted';
+
+/**
+ * The second step of a login (`grant_type=mfa_otp`, `mfa_recovery_code`, a passkey
+ * assertion) and passwordless passkey sign-in. An `mfa_token` is bound to its user and to
+ * the first factor it records; it dies on use, after a few wrong codes, at its expiry, or
+ * when the password changes or the account is deactivated meanwhile.
+ */
+@Injectable()
+export class MfaLoginService {
+  constructor(
+    private readonly challenges: MfaChallenges,
+    private readonly mfa: MfaService,
+    private readonly passkeys: PasskeysService,
+    private readonly users: UsersService,
+    private readonly localAuth: LocalAuthService,
+    private readonly attempts: PasswordAttempts,
+    private readonly audit: AuditService,
+    private readonly transactions: FabricTransactions,
+  ) {}
+
+  /** The live token and its user, or `invalid_grant`. */
+  private async pending(mfaToken: string): Promise<{ row: MfaChallengeEntity; user: UserEntity }> {
+    const row = await this.challenges.liveMfaToken(mfaToken);
+    const user = row?.userId ? await this.users.findById(row.userId) : null;
+    // A password changed after the first step proved the old one: the token proves nothing now.
+    const stale = user && row && user.passwordChangedAt !== null && user.passwordChangedAt.getTime() > row.createdAt.getTime();
+    if (!row || !user || !user.isActive || stale) throw new OAuthError('invalid_grant', INVALID_MFA_TOKEN);
+    return { row, user };
+  }
+
+  async codeGrant(factor: 'totp' | 'recovery_code', mfaToken: string, code: string, request: HttpRequestLike): Promise<TokenPair> {
+    const { row, user } = await this.pending(mfaToken);
+    const check = await this.mfa.checkSecondFactor(user, factor, code, request);
+    if (!check.ok) {
+      await this.challenges.registerFailure(row.id);
+      await this.auditFailure(user, factor, check.reason, request);
+      throw new OAuthError('invalid_grant', INVALID_CODE);
+    }
+    // RFC 8176 `otp` for both: a recovery code is a one-time password; the audit names which.
+    return this.complete(row, user, ['otp', 'mfa'], factor, request);
+  }
+
+  /** Options for a passkey assertion: the second step of the login behind `mfaToken`, or (without one) a passwordless sign-in. */
+  async passkeyBegin(mfaToken: string | undefined): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    if (mfaToken === undefined) return this.passkeys.authenticationOptions(undefined);
+    const { row, user } = await this.pending(mfaToken);
+    return this.passkeys.authenticationOptions({ userId: user.id, mfaTokenId: row.id });
+  }
+
+  async passkeyFinish(credential: unknown, request: HttpRequestLike): Promise<TokenPair> {
+    const assertion = await this.passkeys.verifyAssertion(credential);
+    const parentId = assertion.challenge?.parentId ?? null;
+    if (!assertion.ok) {
+      const userId = assertion.userId;
+      if (userId) {
+        // A refused assertion for a known account counts against it, like a wrong code.
+        const attempt = await this.attempts.registerFactorAttempt(userId);
+        const user = await this.users.findById(userId);
+        if (user && attempt.lockedNow) await this.attempts.auditFactorLock(user, attempt.count, request);
+        if (user) await this.auditFailure(user, 'passkey', assertion.reason, request);
+      }
+      if (parentId) await this.challenges.registerFailure(parentId);
+      throw new OAuthError('invalid_grant', INVALID_PASSKEY);
+    }
+    const user = await this.users.findById(assertion.user.id);
+    if (!user || !user.isActive) throw new OAuthError('invalid_grant', INVALID_PASSKEY);
+    // A locked account stays locked for passkeys too: the lock is the account's, not the password's.
+    const attempt = await this.attempts.registerFactorAttempt(user.id);
+    if (attempt.refused) {
+      await this.auditFailure(user, 'passkey', 'locked', request);
+      throw new OAuthError('invalid_grant', INVALID_PASSKEY);
+    }
+    if (parentId) {
+      const parent = await this.challenges.byId(parentId);
+      if (!parent || parent.userId !== user.id || !this.challenges.isLive(parent)) throw new OAuthError('invalid_grant', INVALID_MFA_TOKEN);
+      return this.complete(parent, user, ['hwk', 'mfa'], 'passkey', request);
+    }
+    await this.attempts.clearFactorAttempts(user.id);
+    return this.localAuth.openSession(user, 'passkey', request, { factor: 'passkey' }, { amr: ['hwk', 'mfa'] });
+  }
+
+  /** Spends the token and opens the session in one transaction: of two completions racing, one gets tokens. */
+  private async complete(row: MfaChallengeEntity, user: UserEntity, methods: string[], factor: string, request: HttpRequestLike): Promise<TokenPair> {
+    const amr = [row.firstFactor ?? 'pwd', ...methods];
+    const pair = await this.transactions.run(async (tx) => {
+      if (!(await this.challenges.consume(row.id, tx))) throw new OAuthError('invalid_grant', INVALID_MFA_TOKEN);
+      return this.localAuth.openSession(user, 'password', request, { factor }, { amr }, tx);
+    });
+    await this.attempts.clearFactorAttempts(user.id);
+    return pair;
+  }
+
+  private async auditFailure(user: Pick<UserEntity, 'id' | 'username'>, factor: string, reason: string, request: HttpRequestLike): Promise<void> {
+    await this.audit.record({
+      action: 'login.mfa_failure',
+      outcome: 'failure',
+      actor: { kind: 'user', id: user.id, username: user.username },
+      target: { type: 'user', id: user.id },
+      request,
+      details: { factor, reason },
+    });
+  }
+}

@@ -1,0 +1,106 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { IsNull, MoreThan, type Repository } from 'typeorm';
+import { FabricClock } from '../common/clock.js';
+import type { FabricTransaction } from '../common/transactions.js';
+import { MfaChallengeEntity, type MfaChallengeKind } from './mfa-challenge.entity.js';
+
+/** Seconds an `mfa_token` (and a passkey challenge) lives. */
+export const MFA_TOKEN_TTL_SECONDS = 300;
+/** Wrong second factors one `mfa_token` survives; the account lockout counts them too. */
+export const MFA_TOKEN_MAX_FAILURES = 5;
+const TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
+export function sha256Hex(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+/**
+ * The single-use secrets of the MFA flows, kept in the database (never only in memory) so
+ * that a token or challenge consumed on one instance is dead on every other: consumption
+ * is one conditional UPDATE, and of two concurrent uses exactly one wins.
+ */
+@Injectable()
+export class MfaChallenges {
+  constructor(
+    @InjectRepository(MfaChallengeEntity) private readonly rows: Repository<MfaChallengeEntity>,
+    private readonly clock: FabricClock,
+  ) {}
+
+  /** A new `mfa_token` for a user who proved `firstFactor`; the raw token leaves in the 400 answer only. */
+  async issueMfaToken(userId: string, firstFactor: string): Promise<string> {
+    const token = randomBytes(32).toString('base64url');
+    await this.insert('mfa_token', sha256Hex(token), { userId, firstFactor });
+    return token;
+  }
+
+  /** Stores a WebAuthn challenge (its hash) for one ceremony. */
+  async storeChallenge(kind: Exclude<MfaChallengeKind, 'mfa_token'>, challenge: string, binding: { userId: string | null; parentId?: string | null }): Promise<void> {
+    await this.insert(kind, sha256Hex(challenge), { userId: binding.userId, parentId: binding.parentId ?? null });
+  }
+
+  private async insert(kind: MfaChallengeKind, secretHash: string, fields: Partial<MfaChallengeEntity>): Promise<void> {
+    const now = this.clock.now();
+    await this.rows.insert({
+      kind,
+      secretHash,
+      userId: null,
+      parentId: null,
+      firstFactor: null,
+      failures: 0,
+      ...fields,
+      createdAt: new Date(now),
+      expiresAt: new Date(now + MFA_TOKEN_TTL_SECONDS * 1000),
+      consumedAt: null,
+    });
+  }
+
+  /** The live `mfa_token` row, or undefined (unknown, used, expired, or spent on failures). */
+  async liveMfaToken(token: string): Promise<MfaChallengeEntity | undefined> {
+    if (!TOKEN.test(token)) return undefined;
+    const row = await this.rows.findOneBy({ secretHash: sha256Hex(token), kind: 'mfa_token' });
+    return row && this.isLive(row) ? row : undefined;
+  }
+
+  isLive(row: MfaChallengeEntity): boolean {
+    return row.consumedAt === null && row.expiresAt.getTime() > this.clock.now() && row.failures < MFA_TOKEN_MAX_FAILURES;
+  }
+
+  async registerFailure(id: string): Promise<void> {
+    await this.rows.increment({ id }, 'failures', 1);
+  }
+
+  /** Marks a live row used; false when another request (on any instance) used it first, or it died meanwhile. */
+  async consume(id: string, tx?: FabricTransaction): Promise<boolean> {
+    const now = new Date(this.clock.now());
+    const result = await (tx?.manager ?? this.rows.manager)
+      .createQueryBuilder()
+      .update(MfaChallengeEntity)
+      .set({ consumedAt: now })
+      .where({ id, consumedAt: IsNull(), expiresAt: MoreThan(now) })
+      .andWhere('failures < :max', { max: MFA_TOKEN_MAX_FAILURES })
+      .execute();
+    return result.affected === 1;
+  }
+
+  /**
+   * Takes the challenge of a ceremony out of circulation before its response is checked,
+   * so a replay is refused whatever the first attempt's outcome. The row, when it was live.
+   */
+  async takeChallenge(kind: Exclude<MfaChallengeKind, 'mfa_token'>, challenge: string): Promise<MfaChallengeEntity | undefined> {
+    if (typeof challenge !== 'string' || !/^[A-Za-z0-9_-]{16,128}$/.test(challenge)) return undefined;
+    const row = await this.rows.findOneBy({ secretHash: sha256Hex(challenge), kind });
+    if (!row || !this.isLive(row)) return undefined;
+    return (await this.consume(row.id)) ? row : undefined;
+  }
+
+  async byId(id: string): Promise<MfaChallengeEntity | null> {
+    return this.rows.findOneBy({ id });
+  }
+
+  /** Every pending token and challenge of a user dies (factors reset, password changed). */
+  async voidAllOf(userId: string, tx: FabricTransaction): Promise<void> {
+    await tx.manager.update(MfaChallengeEntity, { userId, consumedAt: IsNull() }, { consumedAt: new Date(this.clock.now()) });
+  }
+}
