@@ -83,6 +83,17 @@ export class LocalAuthService {
     }
     await this.passwords.upgradeIfNeeded(password, user.passwordHash!, (hash) => this.users.storePasswordHash(user.id, hash));
     const factors = await this.mfa.loginFactors(user.id);
+    if (factors.length > 0 && (await this.attempts.factorLocked(user.id))) {
+      await this.audit.record({
+        action: 'login.failure',
+        outcome: 'failure',
+        actor: { kind: 'user', id: user.id, username: user.username },
+        target: { type: 'user', id: user.id },
+        request,
+        details: { reason: 'locked', check: 'second_factor', known_device: check.knownDevice },
+      });
+      throw new OAuthError('invalid_grant', INVALID_LOGIN);
+    }
     if (factors.length > 0) {
       // The second step has its own counter per account (`LimitsService.registerFactorAttempt`),
       // cleared only once a login completes, so re-entering a known password never buys more

@@ -139,6 +139,12 @@ export class PasswordAttempts {
     });
   }
 
+  /** While the second step is locked, a login does not get as far as asking for it. */
+  async factorLocked(userId: string): Promise<boolean> {
+    if (this.options.lockoutThreshold === 0) return false;
+    return (await this.lockouts.lockedFor(this.factorKey(userId)).catch(unavailable)) > 0;
+  }
+
   async clearFactorAttempts(userId: string): Promise<void> {
     await this.lockouts.clear(this.factorKey(userId)).catch(unavailable);
   }
