@@ -132,7 +132,7 @@ export class ListPager {
     // matches first (capped), then read them by the cheapest bounded way that count allows.
     const searched = request.search ? await this.countParts(base, 0, request.search) : undefined;
     const read: PageRead<E> = request.search
-      ? await this.readSearch(base, request.sort, request.search, searched!.estimate, cursor, offset, limit + 1)
+      ? await this.readSearch(base, request.sort, request.search, searched!.estimate || searched!.total > EXACT_COUNT_CAP, cursor, offset, limit + 1)
       : request.sections
         ? await this.readSections(base, request.sections, cursor, offset, limit + 1)
         : request.branches
