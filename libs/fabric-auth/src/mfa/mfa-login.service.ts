@@ -102,7 +102,7 @@ export class MfaLoginService {
     const amr = [row.firstFactor ?? 'pwd', ...methods];
     const pair = await this.transactions.run(async (tx) => {
       if (!(await this.challenges.consume(row.id, tx))) throw new OAuthError('invalid_grant', INVALID_MFA_TOKEN);
-      return this.localAuth.openSession(user, 'password', request, { factor }, { amr }, tx);
+      return this.localAuth.openSession(user, row.firstFactor === 'fed' ? 'oidc' : 'password', request, { factor }, { amr }, tx);
     });
     await this.limits.clearAccount(user.id);
     return pair;

@@ -11,12 +11,16 @@ import { causedBy, describeError, IdpUnreachableError, type OidcProvider, OidcCl
 import { OidcLoginFailure } from './oidc-login.error.js';
 import { type OidcLoginState, OidcLoginStates } from './oidc-login-state.js';
 import { safeReturnPath } from './return-to.js';
+import { MfaService } from '../mfa/mfa.service.js';
+import { MfaChallenges } from '../mfa/mfa-tokens.service.js';
 
 export interface OidcLoginResult {
   provider: string;
   user: UserEntity;
-  /** The session's tokens, already set as cookies on the response. */
-  tokens: TokenPair;
+  /** The session's tokens, already set as cookies on the response; absent when a local second factor is still due (`mfa`). */
+  tokens?: TokenPair;
+  /** Provider option `mfa: local` and a user with a local factor: the login completes at the token endpoint with this. */
+  mfa?: { mfaToken: string; factors: string[] };
   /** Same-origin path to send the browser to. */
   returnTo: string;
 }
@@ -61,6 +65,8 @@ export class OidcLoginService {
     private readonly localAuth: LocalAuthService,
     private readonly sessionCookies: SessionCookies,
     private readonly audit: AuditService,
+    private readonly mfa: MfaService,
+    private readonly mfaChallenges: MfaChallenges,
   ) {}
 
   /** Starts a login: sets the state cookie on the response and returns the provider's authorization URL. */
@@ -105,12 +111,38 @@ export class OidcLoginService {
       const config = await this.clients.configuration(provider);
       const profile = await this.authenticate(provider, config, login, params);
       const user = await this.accounts.resolve(provider, profile, request);
-      const tokens = await this.localAuth.openSession(user, 'oidc', request, { provider: provider.name });
+      if (provider.options.mfa === 'local') {
+        const factors = await this.mfa.loginFactors(user.id);
+        if (factors.length > 0) {
+          const mfaToken = await this.mfaChallenges.issueMfaToken(user.id, 'fed');
+          await this.audit.record({
+            action: 'login.mfa_required',
+            outcome: 'success',
+            actor: { kind: 'user', id: user.id, username: user.username },
+            target: { type: 'user', id: user.id },
+            request,
+            details: { provider: provider.name, factors: factors.join(',') },
+          });
+          return { provider: provider.name, user, mfa: { mfaToken, factors }, returnTo: login.returnTo };
+        }
+      }
+      const tokens = await this.localAuth.openSession(user, 'oidc', request, { provider: provider.name }, { amr: this.amrOf(provider, profile) });
       this.sessionCookies.set(response, tokens);
       return { provider: provider.name, user, tokens, returnTo: login.returnTo };
     } catch (error) {
       throw await this.refuse(provider.name, this.classify(error, 'login'), request);
     }
+  }
+
+  /**
+   * `fed` plus, when the provider's `amr` counts, its methods; `mfa` when it says so or
+   * names two methods (a password and a code, say).
+   */
+  private amrOf(provider: OidcProvider, profile: OidcProfile): string[] {
+    if (provider.options.mfa !== 'idp_amr') return ['fed'];
+    const methods = [...new Set(profile.amr)];
+    const multi = methods.includes('mfa') || methods.filter((m) => m !== 'mfa').length >= 2;
+    return ['fed', ...methods.filter((m) => m !== 'mfa'), ...(multi ? ['mfa'] : [])];
   }
 
   private provider(name: string): OidcProvider {
@@ -209,6 +241,7 @@ export class OidcLoginService {
       name: stringClaim(merged.name, 200) ?? (given || null),
       preferredUsername: stringClaim(merged.preferred_username, 200),
       roleClaimValues,
+      amr: Array.isArray(claims.amr) ? claims.amr.filter((m): m is string => typeof m === 'string' && /^[a-z]{2,16}$/.test(m) && m !== 'fed').slice(0, 6) : [],
     };
   }
 

@@ -101,7 +101,13 @@ export class OidcController {
 
   private async finish(provider: string, request: HttpRequestLike, response: unknown): Promise<RedirectAnswer> {
     setResponseHeader(response, 'Cache-Control', 'no-store');
-    const { returnTo } = await this.logins.complete(provider, request, response);
+    const { returnTo, mfa } = await this.logins.complete(provider, request, response);
+    // A local second factor is due: the page completes the login at the token endpoint. In
+    // the fragment, the token never reaches a server log or a Referer.
+    if (mfa) {
+      const fragment = new URLSearchParams({ mfa_token: mfa.mfaToken, factors: mfa.factors.join(',') });
+      return { url: `${returnTo.split('#')[0]}#${fragment}`, statusCode: HttpStatus.FOUND };
+    }
     return { url: returnTo, statusCode: HttpStatus.FOUND };
   }
 }
