@@ -140,7 +140,7 @@ export class OidcLoginService {
    */
   private amrOf(provider: OidcProvider, profile: OidcProfile): string[] {
     if (provider.options.mfa !== 'idp_amr') return ['fed'];
-    const methods = [...new Set(profile.amr)];
+    const methods = [...new Set(profile.amr ?? [])];
     const multi = methods.includes('mfa') || methods.filter((m) => m !== 'mfa').length >= 2;
     return ['fed', ...methods.filter((m) => m !== 'mfa'), ...(multi ? ['mfa'] : [])];
   }
