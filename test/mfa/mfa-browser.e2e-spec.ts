@@ -71,7 +71,16 @@ describe.each(DATABASES)('MFA on the demo page in a real browser on %s', (kind) 
     expect(stored).toHaveLength(1);
     expect(stored[0]!.isResidentCredential).toBe(true);
 
-    // TOTP: the QR code is an image the page shows; the key is typed into "the app" (the test).
+    await logOut();
+
+    // Passwordless: the discoverable passkey names its user; user verification is required.
+    await page.click('#passkey-signin');
+    await page.waitForSelector('#status[data-username]');
+    expect(await page.textContent('#status')).toBe(`Signed in as ${user.username}`);
+    expect((await accessClaims()).amr).toEqual(['hwk', 'mfa']);
+
+    // TOTP, from that session: adding a factor to an account that has one needs a recent second factor.
+    // The QR code is an image the page shows; the key is typed into "the app" (the test).
     await page.click('#totp-start');
     await page.waitForSelector('#totp-enrol:not([hidden])');
     expect(await page.getAttribute('#totp-qr', 'src')).toMatch(/^data:image\/svg\+xml;base64,/);
@@ -82,13 +91,6 @@ describe.each(DATABASES)('MFA on the demo page in a real browser on %s', (kind) 
     await page.click('#totp-confirm');
     await expect.poll(() => page.textContent('#message')).toBe('Authenticator app enabled');
     await expect.poll(() => page.getAttribute('#mfa-summary', 'data-factors')).toBe('totp,passkey,recovery_code');
-    await logOut();
-
-    // Passwordless: the discoverable passkey names its user; user verification is required.
-    await page.click('#passkey-signin');
-    await page.waitForSelector('#status[data-username]');
-    expect(await page.textContent('#status')).toBe(`Signed in as ${user.username}`);
-    expect((await accessClaims()).amr).toEqual(['hwk', 'mfa']);
     await logOut();
 
     // The password, then the passkey as the second factor.
