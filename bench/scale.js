@@ -11,7 +11,7 @@ import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { generateApiKey } from '../libs/fabric-auth/dist/api-keys/api-key-format.js';
-import { ADMIN_PASSWORD, CONNECTIONS, latency, login, measure, median, POSTGRES_URL, ROUNDS, SECONDS, startDemo } from './support.js';
+import { ADMIN_PASSWORD, CONNECTIONS, login, measure, median, POSTGRES_URL, ROUNDS, SECONDS, sequentialLatency, startDemo } from './support.js';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 10_000);
 /** Keys whose raw value the bench knows (the rest are loaded by SQL): enough that no cold request repeats one. */
@@ -27,13 +27,16 @@ async function json(base, path, token) {
   return res.json();
 }
 
-/** p50/p99 of one connection on each list request (after a warm-up run of the same request). */
+/**
+ * p50/p99 of one connection on each list request (after a warm-up of the same request), each
+ * request timed however long it takes (at least one per case, and 3 past the warm-up).
+ */
 async function listCases(label, base, token, cases) {
   const headers = { authorization: `Bearer ${token}` };
   const rows = [];
   for (const [name, path] of cases) {
-    await latency(api(base, path), headers);
-    const result = await latency(api(base, path), headers);
+    await sequentialLatency(api(base, path), headers, Math.min(1, SECONDS));
+    const result = await sequentialLatency(api(base, path), headers, SECONDS, 3);
     rows.push({ database: label, name, path: path.length > 70 ? `${path.slice(0, 67)}…` : path, ...result });
     process.stderr.write(`${label} ${name}: p50 ${result.p50} ms\n`);
   }
@@ -185,13 +188,18 @@ function loadSqlite(file) {
   process.stderr.write(`SQLite loaded in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 }
 
-function userListCases(deep) {
+/** bench1, bench10–19, … : about 11% of the bench users start with "bench1". */
+const BROAD_MATCHES = Math.floor(SCALE * 0.111);
+
+function userListCases(deep, deepBroad) {
   return [
     ['users, first page', '/users'],
     ['users, cursor page ~90% deep', `/users?cursor=${deep}`],
     ['users, offset page ~90% deep', `/users?offset=${Math.floor(SCALE * 0.9)}`],
     ['users, ?q= prefix hit (few rows)', '/users?q=bench12345'],
     ['users, ?q= prefix hit (~11% of rows)', '/users?q=bench1'],
+    ['users, ?q= prefix hit (~11%), cursor ~90% deep', `/users?q=bench1&cursor=${deepBroad}`],
+    ['users, ?q= prefix hit (~11%), sort=-created_at (bounded search)', '/users?q=bench1&sort=-created_at'],
     ['users, ?q= prefix miss', '/users?q=nobody-here'],
     ['users, sort=-username', '/users?sort=-username'],
   ];
@@ -200,14 +208,15 @@ function userListCases(deep) {
 const auditCases = [
   ['audit, newest first', '/audit'],
   ['audit, action filter', '/audit?action=login.failure'],
-  ['audit, actor filter', '/audit?actor=actor-42'],
+  ['audit, actor filter (by id)', '/audit?actor=actor-42'],
+  ['audit, actor filter (by name)', '/audit?actor=bench42'],
   ['audit, target + time range', `/audit?target=target-4242&since=2000-01-01T00:00:00Z`],
 ];
 
 function printLatencies(rows) {
-  console.log('| database | request | p50 ms | p99 ms |');
-  console.log('|---|---|---|---|');
-  for (const row of rows) console.log(`| ${row.database} | ${row.name} (\`${row.path}\`) | ${row.p50} | ${row.p99} |`);
+  console.log('| database | request | p50 ms | p99 ms | requests |');
+  console.log('|---|---|---|---|---|');
+  for (const row of rows) console.log(`| ${row.database} | ${row.name} (\`${row.path}\`) | ${row.p50} | ${row.p99} | ${row.requests} |`);
 }
 
 async function postgresSection(dir) {
@@ -227,8 +236,9 @@ async function postgresSection(dir) {
     const fresh = (await login(demo.base, false)).token;
     const loginFull = await loginLatency(demo.base);
     const deep = await deepCursor(demo.base, fresh, '/users', SCALE);
+    const deepBroad = await deepCursor(demo.base, fresh, '/users?q=bench1', BROAD_MATCHES);
     const lists = await listCases('PostgreSQL', demo.base, fresh, [
-      ...userListCases(deep),
+      ...userListCases(deep, deepBroad),
       ['a user’s keys (1 key)', `/users/bench${Math.floor(SCALE / 2)}/api-keys`],
       [`a user’s keys (${KNOWN_KEYS} keys), first page`, '/users/admin/api-keys'],
       [`a user’s keys (${KNOWN_KEYS} keys), cursor ~90% deep`, `/users/admin/api-keys?cursor=${await deepCursor(demo.base, fresh, '/users/admin/api-keys', KNOWN_KEYS)}`],
@@ -277,7 +287,8 @@ async function sqliteSection(dir) {
     loadSqlite(join(demoDir, 'fabric-auth.sqlite'));
     const { token } = await login(demo.base, false);
     const deep = await deepCursor(demo.base, token, '/users', SCALE);
-    return await listCases('SQLite', demo.base, token, [...userListCases(deep), ...auditCases]);
+    const deepBroad = await deepCursor(demo.base, token, '/users?q=bench1', BROAD_MATCHES);
+    return await listCases('SQLite', demo.base, token, [...userListCases(deep, deepBroad), ...auditCases]);
   } finally {
     demo.child.kill('SIGTERM');
     await new Promise((resolve) => demo.child.once('exit', resolve));
@@ -289,7 +300,7 @@ export async function runScale() {
   try {
     const postgres = await postgresSection(dir);
     const sqlite = await sqliteSection(dir);
-    console.log(`\nScale: ${SCALE} users, ${SCALE + KNOWN_KEYS} API keys, ${SCALE} sessions, ${SCALE} audit events (one connection, ${SECONDS}s per request; SPEC §10: p50 < 10 ms on PostgreSQL at 1,000,000)\n`);
+    console.log(`\nScale: ${SCALE} users, ${SCALE + KNOWN_KEYS} API keys, ${SCALE} sessions, ${SCALE} audit events (one connection, ${SECONDS}s per request and at least 3 requests; SPEC §10: p50 < 10 ms on PostgreSQL at 1,000,000)\n`);
     printLatencies([...postgres.lists, ...sqlite]);
     console.log(`\nPassword login (bcrypt included), one connection: p50 ${postgres.loginEmpty.p50} ms / p99 ${postgres.loginEmpty.p99} ms with 2 users, ` +
       `p50 ${postgres.loginFull.p50} ms / p99 ${postgres.loginFull.p99} ms with ${SCALE} more (SPEC §10: no slower at 1M)`);

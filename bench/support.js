@@ -88,6 +88,26 @@ export function latency(url, headers, connections = 1) {
   });
 }
 
+/**
+ * p50/p99 of one connection sending `url` back to back for `seconds`, and always at least
+ * `minimum` requests, each timed to its last byte: a request slower than the window is
+ * reported as it is (autocannon's fixed window answered 0/0 for it).
+ */
+export async function sequentialLatency(url, headers, seconds = SECONDS, minimum = 1) {
+  const samples = [];
+  const started = performance.now();
+  while (samples.length < minimum || performance.now() - started < seconds * 1000) {
+    const t0 = performance.now();
+    const res = await fetch(url, { headers });
+    await res.arrayBuffer();
+    samples.push(performance.now() - t0);
+    if (res.status !== 200) throw new Error(`${url}: ${res.status}`);
+  }
+  samples.sort((a, b) => a - b);
+  const at = (q) => samples[Math.min(samples.length - 1, Math.ceil(q * samples.length) - 1)];
+  return { p50: Math.round(at(0.5) * 10) / 10, p99: Math.round(at(0.99) * 10) / 10, requests: samples.length };
+}
+
 export const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;

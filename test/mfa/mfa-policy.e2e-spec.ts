@@ -58,6 +58,16 @@ describe.each(DATABASES)('MFA policy (auth.mfa) and @RequireMfa() on %s', (kind)
     expect((await t.http.get(`${API}/audit`).set(bearer(full.body.access_token))).status).toBe(200);
   });
 
+  it('a session limited to enrolment reads its own factors only, whatever its permissions', async () => {
+    const { user, password: secret } = await t.createUser({ roles: ['auditor', 'viewer'] });
+    const limited = (await password(user.username, secret)).body.access_token as string;
+    const other = await t.createUser();
+    const res = await t.http.get(`${API}/users/${other.user.username}/mfa`).set(bearer(limited));
+    expect(res.status).toBe(403);
+    expect(res.body.error).toBe('mfa_enrollment_required');
+    expect((await t.http.get(`${API}/users/${user.username}/mfa`).set(bearer(limited))).status).toBe(200);
+  });
+
   it('require_mfa on a permission: its routes refuse a session without a second factor, even the system admin’s', async () => {
     const admin = (await password('admin', ADMIN_PASSWORD)).body;
     expect(admin.mfa_enrollment_required).toBeUndefined();

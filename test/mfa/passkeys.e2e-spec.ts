@@ -1,7 +1,7 @@
 import { AuditEventEntity, MfaFactorEntity } from 'nestjs-fabric-auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePayload } from '../support/jwt-forge.js';
-import { firstStep } from '../support/mfa.js';
+import { firstStep, nextStep, totpCode, userWithTotp } from '../support/mfa.js';
 import { SoftwareAuthenticator } from '../support/software-authenticator.js';
 import { API, DATABASES, startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -33,12 +33,14 @@ describe.each(DATABASES)('passkeys (WebAuthn) on %s', (kind) => {
   it('registers a passkey: options bound to the user, verified, listed without key material; the first factor brings recovery codes', async () => {
     const u = await userWithPasskey();
     expect(u.recoveryCodes).toHaveLength(10);
-    const options = await t.http.post(`${API}/users/${u.user.username}/mfa/passkeys/options`).set(bearer(u.token));
+    // Another passkey on an account that has one: from a session that used a second factor.
+    const fresh = (await finish(u.authenticator.get((await begin()).body.options))).body.access_token as string;
+    const options = await t.http.post(`${API}/users/${u.user.username}/mfa/passkeys/options`).set(bearer(fresh));
     expect(options.headers['cache-control']).toBe('no-store');
     expect(options.body).toMatchObject({ rp: { id: 'localhost', name: 'nestjs-fabric-auth' }, user: { name: u.user.username }, attestation: 'none' });
     expect(options.body.excludeCredentials).toHaveLength(1);
     const list = await t.http.get(`${API}/users/${u.user.username}/mfa/passkeys`).set(bearer(u.token));
-    expect(list.body.items).toEqual([expect.objectContaining({ id: u.passkeyId, name: 'Laptop', last_used_at: null })]);
+    expect(list.body.items).toEqual([expect.objectContaining({ id: u.passkeyId, name: 'Laptop', last_used_at: expect.any(String) })]);
     expect(JSON.stringify(list.body)).not.toMatch(/public_?key/i);
     const state = await t.http.get(`${API}/users/${u.user.username}/mfa`).set(bearer(u.token));
     expect(state.body.factors).toEqual(['passkey', 'recovery_code']);
@@ -138,6 +140,25 @@ describe.each(DATABASES)('passkeys (WebAuthn) on %s', (kind) => {
     expect((await t.http.post(`${API}/auth/passkey/begin`).send({ other: 1 })).body.error).toBe('invalid_request');
     const failures = await t.dataSource.getRepository(AuditEventEntity).findBy({ action: 'login.mfa_failure', targetId: alice.user.id });
     expect(failures.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('adding a factor to an account that has one needs a current factor: a password-only session cannot add its own', async () => {
+    const u = await userWithTotp(t);
+    const options = (body?: object) => t.http.post(`${API}/users/${u.username}/mfa/passkeys/options`).set(bearer(u.token)).send(body);
+    const refused = await options();
+    expect(refused.status).toBe(403);
+    expect(refused.body.error).toBe('mfa_required');
+    expect((await options({ otp: '000000' === totpCode(u.secret, t.clock.now()) ? '111111' : '000000' })).status).toBe(400);
+    nextStep(t);
+    const proved = await options({ otp: totpCode(u.secret, t.clock.now()) });
+    expect(proved.status).toBe(200);
+    const registered = await t.http
+      .post(`${API}/users/${u.username}/mfa/passkeys`)
+      .set(bearer(u.token))
+      .send({ name: 'Second', credential: new SoftwareAuthenticator().create(proved.body) });
+    expect(registered.status).toBe(201);
+    // Not the first factor: no new recovery codes.
+    expect(registered.body.recovery_codes).toBeUndefined();
   });
 
   it('renames and removes a passkey (removal needs a current factor); a removed passkey signs nobody in', async () => {

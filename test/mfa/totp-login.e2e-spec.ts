@@ -1,4 +1,4 @@
-import { AuditEventEntity, MfaFactorEntity } from 'nestjs-fabric-auth';
+import { AuditEventEntity, MfaChallengeEntity, MfaFactorEntity, PruningService } from 'nestjs-fabric-auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePayload } from '../support/jwt-forge.js';
 import { firstStep, nextStep, totpCode, userWithTotp } from '../support/mfa.js';
@@ -253,6 +253,19 @@ describe.each(DATABASES)('TOTP, recovery codes and the mfa_required login on %s'
     // Nobody but the system admin touches the system admin's factors.
     expect((await t.http.delete(`${API}/users/admin/mfa`).set(bearer(userAdmin.token))).status).toBe(403);
     expect(ADMIN_PASSWORD).toBeTruthy();
+  });
+
+  it('pruning deletes used and expired mfa_tokens', async () => {
+    const u = await userWithTotp(t);
+    const used = await firstStep(t, u.username, u.password);
+    await token().send({ grant_type: 'mfa_otp', mfa_token: used, otp: totpCode(u.secret, t.clock.now()) });
+    await firstStep(t, u.username, u.password);
+    const rows = () => t.dataSource.getRepository(MfaChallengeEntity).countBy({ userId: u.userId });
+    expect(await rows()).toBe(2);
+    t.clock.advance(301);
+    const result = await t.app.get(PruningService).prune();
+    expect(result?.mfaChallenges).toBeGreaterThanOrEqual(2);
+    expect(await rows()).toBe(0);
   });
 
   it('a code accepted by one instance is refused by another sharing the database', async () => {

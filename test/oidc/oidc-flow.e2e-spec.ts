@@ -75,7 +75,7 @@ describe.each(DATABASES)('OIDC single sign-on against a real OpenID Provider on 
     const success = await t.dataSource
       .getRepository(AuditEventEntity)
       .findOneByOrFail({ action: 'login.success', actorId: me.body.id });
-    expect(success.details).toEqual({ method: 'oidc', provider: 'oidc' });
+    expect(success.details).toEqual({ method: 'oidc', amr: 'fed', provider: 'oidc' });
   });
 
   it('the session works like any cookie session: CSRF on unsafe methods, refresh from the cookie, logout', async () => {

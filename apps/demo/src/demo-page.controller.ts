@@ -11,11 +11,58 @@ const PAGE = `<!doctype html>
 <body>
   <h1>nestjs-fabric-auth demo</h1>
   <p id="status">Checking your session…</p>
-  <p><a id="sso-login" href="/api/v1/auth/oidc/login?return_to=/">Sign in with SSO</a> (needs <code>auth.providers.oidc</code>)</p>
-  <p><button id="logout" type="button" hidden>Log out</button>
-     <button id="sso-logout" type="button" hidden>Log out of SSO too</button></p>
-  <p><a id="sso-link" href="/api/v1/auth/oidc/link?return_to=/" hidden>Link an SSO identity</a></p>
-  <ul id="identities"></ul>
+
+  <section id="signin" hidden>
+    <h2>Sign in</h2>
+    <form id="password-form">
+      <label>Username <input id="username" name="username" autocomplete="username webauthn"></label>
+      <label>Password <input id="password" name="password" type="password" autocomplete="current-password"></label>
+      <button id="password-submit" type="submit">Sign in</button>
+    </form>
+    <p><button id="passkey-signin" type="button">Sign in with a passkey</button></p>
+    <p><a id="sso-login" href="/api/v1/auth/oidc/login?return_to=/">Sign in with SSO</a> (needs <code>auth.providers.oidc</code>)</p>
+  </section>
+
+  <section id="second-factor" hidden>
+    <h2>Second factor</h2>
+    <p>Your account has a second factor: <span id="factors"></span>.</p>
+    <form id="otp-form">
+      <label>Code from your authenticator app <input id="otp" inputmode="numeric" autocomplete="one-time-code"></label>
+      <button id="otp-submit" type="submit">Verify</button>
+    </form>
+    <form id="recovery-form">
+      <label>Or a recovery code <input id="recovery-code" autocomplete="off"></label>
+      <button id="recovery-submit" type="submit">Use recovery code</button>
+    </form>
+    <p><button id="passkey-second" type="button">Use a passkey</button></p>
+  </section>
+
+  <section id="account" hidden>
+    <h2>Your second factors</h2>
+    <p id="mfa-summary"></p>
+    <p><button id="totp-start" type="button">Set up an authenticator app</button></p>
+    <div id="totp-enrol" hidden>
+      <p>Scan this QR code with your authenticator app, or type the key <code id="totp-secret"></code>.</p>
+      <img id="totp-qr" alt="QR code of the authenticator key" width="200" height="200">
+      <form id="totp-confirm-form">
+        <label>Code it shows <input id="totp-code" inputmode="numeric" autocomplete="one-time-code"></label>
+        <button id="totp-confirm" type="submit">Confirm</button>
+      </form>
+    </div>
+    <div id="recovery" hidden>
+      <p>Save these recovery codes somewhere safe. Each works once; they are shown only now.</p>
+      <ol id="recovery-codes"></ol>
+    </div>
+    <p><label>Passkey name <input id="passkey-name" value="This device"></label>
+       <button id="passkey-register" type="button">Register a passkey</button></p>
+    <p><button id="logout" type="button">Log out</button>
+       <button id="sso-logout" type="button">Log out of SSO too</button></p>
+    <h2>Linked SSO identities</h2>
+    <p><a id="sso-link" href="/api/v1/auth/oidc/link?return_to=/">Link an SSO identity</a></p>
+    <ul id="identities"></ul>
+  </section>
+
+  <p id="message" role="status"></p>
   <p>API: <a href="/docs">/docs</a></p>
 </body>
 </html>
@@ -23,11 +70,17 @@ const PAGE = `<!doctype html>
 
 // Served from its own URL: the CSP (script-src 'self') refuses inline scripts.
 const SCRIPT = `'use strict';
-const status = document.getElementById('status');
-const logout = document.getElementById('logout');
-const ssoLogout = document.getElementById('sso-logout');
-const ssoLink = document.getElementById('sso-link');
-const identities = document.getElementById('identities');
+const $ = (id) => document.getElementById(id);
+const API = '/api/v1';
+let me = null;
+let mfaToken = null;
+
+function show(section) {
+  for (const id of ['signin', 'second-factor', 'account']) $(id).hidden = id !== section;
+}
+function say(text) {
+  $('message').textContent = text;
+}
 
 /** The readable half of the signed double submit: echoed in X-CSRF-Token on unsafe requests. */
 function csrfToken() {
@@ -35,29 +88,66 @@ function csrfToken() {
   return cookie ? decodeURIComponent(cookie.slice('csrf_token='.length)) : '';
 }
 
+async function call(method, path, body) {
+  const res = await fetch(API + path, {
+    method,
+    credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrfToken() },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : {} };
+}
+
+// WebAuthn speaks ArrayBuffers; the server speaks base64url JSON.
+const toBytes = (s) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((s.length + 3) % 4)), (c) => c.charCodeAt(0));
+const toB64url = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
+function creationOptions(o) {
+  return { ...o, challenge: toBytes(o.challenge), user: { ...o.user, id: toBytes(o.user.id) },
+    excludeCredentials: (o.excludeCredentials || []).map((c) => ({ ...c, id: toBytes(c.id) })) };
+}
+function requestOptions(o) {
+  return { ...o, challenge: toBytes(o.challenge), allowCredentials: (o.allowCredentials || []).map((c) => ({ ...c, id: toBytes(c.id) })) };
+}
+function credentialJSON(c) {
+  const r = c.response;
+  const response = r.attestationObject
+    ? { clientDataJSON: toB64url(r.clientDataJSON), attestationObject: toB64url(r.attestationObject), transports: r.getTransports ? r.getTransports() : [] }
+    : { clientDataJSON: toB64url(r.clientDataJSON), authenticatorData: toB64url(r.authenticatorData), signature: toB64url(r.signature),
+        userHandle: r.userHandle ? toB64url(r.userHandle) : undefined };
+  return { id: c.id, rawId: toB64url(c.rawId), type: c.type, response, clientExtensionResults: {} };
+}
+
 async function showSession() {
-  const res = await fetch('/api/v1/auth/me', { credentials: 'same-origin' });
-  if (res.ok) {
-    const me = await res.json();
-    status.textContent = 'Signed in as ' + me.username;
-    status.dataset.username = me.username;
-    logout.hidden = false;
-    ssoLogout.hidden = false;
-    ssoLink.hidden = false;
-    await showIdentities(me.username);
-  } else {
-    status.textContent = 'Not signed in';
-    logout.hidden = true;
-    ssoLogout.hidden = true;
-    ssoLink.hidden = true;
+  const res = await call('GET', '/auth/me');
+  if (res.status !== 200) {
+    me = null;
+    $('status').textContent = 'Not signed in';
+    delete $('status').dataset.username;
+    show('signin');
+    return;
   }
+  me = res.body;
+  $('status').textContent = 'Signed in as ' + me.username;
+  $('status').dataset.username = me.username;
+  show('account');
+  const mfa = await call('GET', '/users/' + encodeURIComponent(me.username) + '/mfa');
+  if (mfa.status === 200) {
+    const f = mfa.body;
+    $('mfa-summary').textContent = 'Authenticator app: ' + (f.totp.enabled ? 'on' : 'off') + '; passkeys: ' + f.passkeys.length +
+      '; recovery codes left: ' + f.recovery_codes.remaining + (f.required ? ' (your role requires a second factor)' : '');
+    $('mfa-summary').dataset.factors = f.factors.join(',');
+    $('totp-start').hidden = f.totp.enabled;
+  }
+  await showIdentities(me.username);
 }
 
 async function showIdentities(username) {
-  const res = await fetch('/api/v1/users/' + encodeURIComponent(username) + '/identities', { credentials: 'same-origin' });
-  identities.replaceChildren();
-  if (!res.ok) return;
-  for (const identity of (await res.json()).items) {
+  const path = '/users/' + encodeURIComponent(username) + '/identities';
+  const res = await call('GET', path);
+  $('identities').replaceChildren();
+  if (res.status !== 200) return;
+  for (const identity of res.body.items) {
     const item = document.createElement('li');
     item.dataset.subject = identity.subject;
     item.textContent = identity.provider + ': ' + identity.subject + ' ';
@@ -66,40 +156,125 @@ async function showIdentities(username) {
     unlink.className = 'unlink';
     unlink.textContent = 'Unlink';
     unlink.addEventListener('click', async () => {
-      const answer = await fetch('/api/v1/users/' + encodeURIComponent(username) + '/identities/' + identity.id, {
-        method: 'DELETE',
-        credentials: 'same-origin',
-        headers: { 'X-CSRF-Token': csrfToken() },
-      });
+      const answer = await call('DELETE', path + '/' + identity.id);
       item.dataset.unlink = String(answer.status);
       if (answer.status === 204) await showIdentities(username);
     });
     item.append(unlink);
-    identities.append(item);
+    $('identities').append(item);
   }
 }
 
-logout.addEventListener('click', async () => {
-  const res = await fetch('/api/v1/auth/logout', {
-    method: 'POST',
-    credentials: 'same-origin',
-    headers: { 'X-CSRF-Token': csrfToken() },
-  });
-  status.textContent = res.status === 204 ? 'Signed out' : 'Logout failed (' + res.status + ')';
-  delete status.dataset.username;
-  logout.hidden = res.status === 204;
+/** Where every sign-in ends: the token endpoint's answer (cookies set), or the second step. */
+async function signedIn(res) {
+  if (res.status === 200) {
+    mfaToken = null;
+    say(res.body.mfa_enrollment_required ? 'Set up a second factor to continue.' : '');
+    return showSession();
+  }
+  if (res.body.error === 'mfa_required') {
+    mfaToken = res.body.mfa_token;
+    $('factors').textContent = res.body.factors.join(', ');
+    $('passkey-second').hidden = !res.body.factors.includes('passkey');
+    $('otp-form').hidden = !res.body.factors.includes('totp');
+    show('second-factor');
+    return say('');
+  }
+  say(res.body.error_description || res.body.message || 'Refused (' + res.status + ')');
+}
+
+$('password-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  signedIn(await call('POST', '/auth/token', { grant_type: 'password', username: $('username').value, password: $('password').value, set_cookies: true }));
+});
+$('otp-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  signedIn(await call('POST', '/auth/token', { grant_type: 'mfa_otp', mfa_token: mfaToken, otp: $('otp').value.trim(), set_cookies: true }));
+});
+$('recovery-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  signedIn(await call('POST', '/auth/token', { grant_type: 'mfa_recovery_code', mfa_token: mfaToken, recovery_code: $('recovery-code').value, set_cookies: true }));
+});
+
+async function passkeySignIn(withToken) {
+  const begun = await call('POST', '/auth/passkey/begin', withToken ? { mfa_token: mfaToken } : {});
+  if (begun.status !== 200) return signedIn(begun);
+  let credential;
+  try {
+    credential = await navigator.credentials.get({ publicKey: requestOptions(begun.body.options) });
+  } catch (error) {
+    return say('Passkey cancelled: ' + error.message);
+  }
+  signedIn(await call('POST', '/auth/passkey/finish', { credential: credentialJSON(credential), set_cookies: true }));
+}
+$('passkey-signin').addEventListener('click', () => passkeySignIn(false));
+$('passkey-second').addEventListener('click', () => passkeySignIn(true));
+
+$('totp-start').addEventListener('click', async () => {
+  const res = await call('POST', '/users/' + encodeURIComponent(me.username) + '/mfa/totp');
+  if (res.status !== 201) return say(res.body.message || 'Refused');
+  $('totp-secret').textContent = res.body.secret;
+  $('totp-qr').src = res.body.qr_code;
+  $('totp-enrol').hidden = false;
+});
+function showRecoveryCodes(codes) {
+  if (!codes) return;
+  $('recovery-codes').replaceChildren(...codes.map((code) => Object.assign(document.createElement('li'), { textContent: code })));
+  $('recovery').hidden = false;
+}
+$('totp-confirm-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const res = await call('POST', '/users/' + encodeURIComponent(me.username) + '/mfa/totp/confirm', { code: $('totp-code').value.trim() });
+  if (res.status !== 200) return say(res.body.message || 'Refused');
+  $('totp-enrol').hidden = true;
+  showRecoveryCodes(res.body.recovery_codes);
+  say('Authenticator app enabled');
+  await showSession();
+});
+$('passkey-register').addEventListener('click', async () => {
+  const base = '/users/' + encodeURIComponent(me.username) + '/mfa/passkeys';
+  const options = await call('POST', base + '/options');
+  if (options.status !== 200) return say(options.body.message || 'Refused');
+  let credential;
+  try {
+    credential = await navigator.credentials.create({ publicKey: creationOptions(options.body) });
+  } catch (error) {
+    return say('Passkey cancelled: ' + error.message);
+  }
+  const res = await call('POST', base, { name: $('passkey-name').value, credential: credentialJSON(credential) });
+  if (res.status !== 201) return say(res.body.message || 'Refused');
+  showRecoveryCodes(res.body.recovery_codes);
+  say('Passkey registered');
+  await showSession();
+});
+
+$('logout').addEventListener('click', async () => {
+  const res = await call('POST', '/auth/logout');
+  await showSession();
+  if (res.status === 204) $('status').textContent = 'Signed out';
+  else say('Logout failed (' + res.status + ')');
 });
 
 // Ends this session, then lets the identity provider end its own (RP-initiated logout).
-ssoLogout.addEventListener('click', async () => {
-  await fetch('/api/v1/auth/logout', { method: 'POST', credentials: 'same-origin', headers: { 'X-CSRF-Token': csrfToken() } });
-  location.assign('/api/v1/auth/oidc/logout?return_to=/');
+$('sso-logout').addEventListener('click', async () => {
+  await call('POST', '/auth/logout');
+  location.assign(API + '/auth/oidc/logout?return_to=/');
 });
 
-showSession();
+// After SSO with a provider that wants a local factor, the callback hands the token in the fragment.
+const fragment = new URLSearchParams(location.hash.slice(1));
+if (fragment.get('mfa_token')) {
+  history.replaceState(null, '', location.pathname + location.search);
+  signedIn({ status: 400, body: { error: 'mfa_required', mfa_token: fragment.get('mfa_token'), factors: (fragment.get('factors') || '').split(',') } });
+} else {
+  showSession();
+}
 `;
 
-/** A one-page browser client: shows who is signed in and their linked identities, links to SSO, logs out (here, or at the provider too). */
+/**
+ * A one-page browser client: password, passkey and SSO sign-in with the second step, TOTP
+ * enrolment with its QR code, recovery codes, passkey registration, logout with the CSRF token.
+ */
 @ApiExcludeController()
 @Controller()
 export class DemoPageController {

@@ -41,6 +41,13 @@ export interface OidcProviderOptions {
    * registered at the provider. Default none (the provider shows its own page).
    */
   postLogoutRedirectUri?: string;
+  /**
+   * What a second factor means for this provider's logins. `idp_amr` (default): the ID
+   * token's `amr` counts (an IdP login with `mfa`, or two methods, is a second-factor
+   * session); `local`: the IdP's `amr` is ignored and a user with a local factor completes
+   * the login with it (the callback redirects with `#mfa_token=…` instead of a session).
+   */
+  mfa?: 'idp_amr' | 'local';
 }
 
 export type ResolvedOidcProviderOptions = Required<Omit<OidcProviderOptions, 'clientSecret' | 'roleClaim' | 'postLogoutRedirectUri'>> &
@@ -471,7 +478,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-type OidcFieldKind = 'string' | 'bool' | 'url' | 'scopes' | 'roleNames' | 'roleMapping' | 'type';
+type OidcFieldKind = 'string' | 'bool' | 'url' | 'scopes' | 'roleNames' | 'roleMapping' | 'type' | 'mfaMode';
 
 const OIDC_FIELDS: Record<string, { option: keyof OidcProviderOptions; kind: OidcFieldKind; required?: boolean; default?: unknown }> = {
   type: { option: 'type', kind: 'type', default: 'oidc' },
@@ -486,6 +493,7 @@ const OIDC_FIELDS: Record<string, { option: keyof OidcProviderOptions; kind: Oid
   role_claim: { option: 'roleClaim', kind: 'string' },
   role_mapping: { option: 'roleMapping', kind: 'roleMapping', default: {} },
   post_logout_redirect_uri: { option: 'postLogoutRedirectUri', kind: 'url' },
+  mfa: { option: 'mfa', kind: 'mfaMode', default: 'idp_amr' },
 };
 
 const PROVIDER_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
@@ -496,6 +504,8 @@ function oidcValueProblem(kind: OidcFieldKind, raw: unknown): string | undefined
   switch (kind) {
     case 'type':
       return raw === 'oidc' ? undefined : 'must be "oidc" (the only provider type)';
+    case 'mfaMode':
+      return raw === 'idp_amr' || raw === 'local' ? undefined : 'must be idp_amr or local';
     case 'bool':
       return typeof raw === 'boolean' ? undefined : 'must be true or false';
     case 'string':

@@ -214,7 +214,7 @@ export class ApiKeysService implements OnModuleDestroy {
     const owner = key.owner;
     if (!owner || !owner.isActive) throw new FabricAuthError('inactive');
     const scopes = key.scopes ? new Set(key.scopes) : null;
-    const held = owner.kind === 'user' && owner.isSystemAdmin ? new Set(this.registry.all()) : key.permissions;
+    const held = owner.kind === 'user' && owner.isSystemAdmin ? this.registry.allAsSet() : key.permissions;
     const base = {
       sessionId: null,
       apiKeyId: key.keyId,

@@ -115,10 +115,19 @@ export class AuditController {
     if (query.outcome) base.andWhere('e.outcome = :outcome', { outcome: query.outcome });
     if (since) base.andWhere('e.occurredAt >= :since', { since });
     if (until) base.andWhere('e.occurredAt < :until', { until });
-    if (query.actor) base.andWhere('(e.actorId = :actor OR e.actorName = :actor)', { actor: query.actor });
+    // actor is an id or a name: two index ranges ((actor_id|actor_name, occurred_at, id)), each
+    // read in time order and merged, rather than an OR the planner may answer by walking the
+    // time index and filtering.
+    const branches = query.actor
+      ? [
+          { where: 'e.actorId = :actor', parameters: { actor: query.actor } },
+          { where: 'e.actorName = :actor', parameters: { actor: query.actor } },
+        ]
+      : undefined;
     const sortName = query.sort ?? '-occurred_at';
     const filters = { action: query.action, target: query.target, outcome: query.outcome, actor: query.actor, since: since?.toISOString(), until: until?.toISOString() };
-    return this.pager.page(base, { list: 'audit', sortName, sort: { property: 'occurredAt', descending: sortName === '-occurred_at' }, filters, query }, (rows) =>
+    const sort = { property: 'occurredAt', descending: sortName === '-occurred_at' };
+    return this.pager.page(base, { list: 'audit', sortName, sort, branches, filters, query }, (rows) =>
       rows.map((e) => ({
         id: e.id,
         occurred_at: e.occurredAt.toISOString(),

@@ -48,4 +48,9 @@ export class PermissionRegistry {
   all(): string[] {
     return [...this.known].sort();
   }
+
+  /** Every permission as a new set (what the system admin holds), without sorting: the cold-credential path builds one per principal. */
+  allAsSet(): Set<string> {
+    return new Set(this.known);
+  }
 }

@@ -10,6 +10,7 @@ import { quotedTableName } from '../common/table-name.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
 import { OneTimeTokenEntity } from '../one-time-tokens/one-time-token.entity.js';
+import { MfaChallengeEntity } from '../mfa/mfa-challenge.entity.js';
 import { SessionEntity } from '../sessions/session.entity.js';
 
 const DAY_MS = 86_400_000;
@@ -19,6 +20,8 @@ const BATCH = 5_000;
 export interface PruneResult {
   sessions: number;
   oneTimeTokens: number;
+  /** Used or expired `mfa_token`s and passkey challenges. */
+  mfaChallenges: number;
   apiKeys: number;
   auditEvents: number;
 }
@@ -26,7 +29,7 @@ export interface PruneResult {
 /**
  * Keeps the tables from growing without bound: every `auth.prune_interval` seconds it deletes
  * sessions that can no longer be used (expired or revoked, once no access token minted from
- * them can still be valid), used or expired one-time tokens, API keys revoked or expired more
+ * them can still be valid), used or expired one-time tokens and MFA challenges, API keys revoked or expired more
  * than `auth.revoked_key_retention_days` ago, and audit events older than
  * `auth.audit_retention_days` (0: kept). With several instances on one PostgreSQL, a
  * session-level advisory lock lets one run at a time; the others skip that round.
@@ -95,6 +98,7 @@ export class PruningService implements OnApplicationBootstrap, OnModuleDestroy {
     const result: PruneResult = {
       sessions: await this.deleteWhere(runner, SessionEntity, 'expires_at <= :1 OR absolute_expires_at <= :1 OR revoked_at <= :1', [sessionCutoff]),
       oneTimeTokens: await this.deleteWhere(runner, OneTimeTokenEntity, 'used_at IS NOT NULL OR expires_at <= :1', [this.date(now)]),
+      mfaChallenges: await this.deleteWhere(runner, MfaChallengeEntity, 'consumed_at IS NOT NULL OR expires_at <= :1', [this.date(now)]),
       apiKeys: await this.deleteWhere(runner, ApiKeyEntity, 'revoked_at <= :1 OR expires_at <= :1', [keyCutoff]),
       auditEvents: 0,
     };

@@ -40,10 +40,14 @@ export class MfaLoginService {
   private async pending(mfaToken: string): Promise<{ row: MfaChallengeEntity; user: UserEntity }> {
     const row = await this.challenges.liveMfaToken(mfaToken);
     const user = row?.userId ? await this.users.findById(row.userId) : null;
-    // A password changed after the first step proved the old one: the token proves nothing now.
-    const stale = user && row && user.passwordChangedAt !== null && user.passwordChangedAt.getTime() > row.createdAt.getTime();
-    if (!row || !user || !user.isActive || stale) throw new OAuthError('invalid_grant', INVALID_MFA_TOKEN);
+    if (!row || !user || !this.stillProves(row, user)) throw new OAuthError('invalid_grant', INVALID_MFA_TOKEN);
     return { row, user };
+  }
+
+  /** A password changed after the first step proved the old one, and a deactivated account proves nothing. */
+  private stillProves(row: MfaChallengeEntity, user: UserEntity): boolean {
+    if (!user.isActive || row.userId !== user.id || !this.challenges.isLive(row)) return false;
+    return user.passwordChangedAt === null || user.passwordChangedAt.getTime() <= row.createdAt.getTime();
   }
 
   async codeGrant(factor: 'totp' | 'recovery_code', mfaToken: string, code: string, request: HttpRequestLike): Promise<TokenPair> {
@@ -90,7 +94,7 @@ export class MfaLoginService {
     }
     if (parentId) {
       const parent = await this.challenges.byId(parentId);
-      if (!parent || parent.userId !== user.id || !this.challenges.isLive(parent)) throw new OAuthError('invalid_grant', INVALID_MFA_TOKEN);
+      if (!parent || !this.stillProves(parent, user)) throw new OAuthError('invalid_grant', INVALID_MFA_TOKEN);
       return this.complete(parent, user, ['hwk', 'mfa'], 'passkey', request);
     }
     await this.attempts.clearFactorAttempts(user.id);
@@ -102,7 +106,7 @@ export class MfaLoginService {
     const amr = [row.firstFactor ?? 'pwd', ...methods];
     const pair = await this.transactions.run(async (tx) => {
       if (!(await this.challenges.consume(row.id, tx))) throw new OAuthError('invalid_grant', INVALID_MFA_TOKEN);
-      return this.localAuth.openSession(user, 'password', request, { factor }, { amr }, tx);
+      return this.localAuth.openSession(user, row.firstFactor === 'fed' ? 'oidc' : 'password', request, { factor }, { amr }, tx);
     });
     await this.attempts.clearFactorAttempts(user.id);
     return pair;

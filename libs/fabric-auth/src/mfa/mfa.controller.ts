@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, ForbiddenException, Get, HttpCode, HttpStatus, Param, Patch, Post, Req, Res, UseGuards, UseInterceptors, UsePipes } from '@nestjs/common';
+import { Body, ConflictException, Controller, Delete, ForbiddenException, Get, HttpCode, HttpStatus, Param, Patch, Post, Req, Res, UseGuards, UseInterceptors, UsePipes } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -55,23 +55,38 @@ export class MfaController {
   @ApiOperation({ summary: 'Second factors of a user (self, or users:read): what is enrolled, never a secret', description: 'TOTP (confirmed or pending), passkeys (name, created, last used) and the number of unused recovery codes.' })
   @ApiOkResponse({ description: '{factors, totp, passkeys, recovery_codes: {remaining}, required}' })
   async state(@Param('username') username: string, @CurrentPrincipal() actor: Principal): Promise<MfaStateDto> {
+    return this.mfa.state(await this.readable(actor, username));
+  }
+
+  /** Self, or users:read; a session limited to enrolment sees its own account only. */
+  private async readable(actor: Principal, username: string): Promise<UserEntity> {
     const user = await this.users.target(username, actor, 'users:read');
-    return this.mfa.state(user);
+    if (actor.restriction && !isSelf(actor, { kind: 'user', id: user.id })) {
+      throw new ForbiddenException({ statusCode: 403, error: 'mfa_enrollment_required', message: 'Enrol a second factor before using this session for anything else' });
+    }
+    return user;
   }
 
   @Post(':username/mfa/totp')
   @AllowDuringMfaEnrolment()
-  @ApiOperation({ summary: 'Start a TOTP enrolment (self): a secret, its otpauth:// URI and a QR code, shown once', description: 'The secret is stored sealed (AES-256-GCM) and shown only in this answer; the enrolment is pending until confirmed with a code. With a factor already enrolled, a current factor is required.' })
+  @ApiOperation({
+    summary: 'Start a TOTP enrolment (self): a secret, its otpauth:// URI and a QR code, shown once',
+    description: 'The secret is stored sealed (AES-256-GCM) and shown only in this answer; the enrolment is pending until confirmed with a code. An account that already has a factor must prove one (otp, recovery_code, or a recent second-factor session): a stolen password-only session cannot add its own.',
+  })
   @ApiCreatedResponse({ type: TotpEnrolmentDto })
   @ApiConflictResponse({ description: 'TOTP already enabled' })
   async startTotp(
     @Param('username') username: string,
+    @Body() dto: FactorProofDto,
     @CurrentPrincipal() actor: Principal,
     @Req() request: HttpRequestLike,
     @Res({ passthrough: true }) response: unknown,
   ): Promise<TotpEnrolmentDto> {
     setResponseHeader(response, 'Cache-Control', 'no-store');
-    return this.mfa.startTotp(actor, await this.own(actor, username), request);
+    const user = await this.own(actor, username);
+    if ((await this.mfa.loginFactors(user.id)).includes('totp')) throw new ConflictException('TOTP is already enabled; remove it before enrolling a new secret');
+    await this.mfa.requireCurrentFactor(actor, user, dto, request);
+    return this.mfa.startTotp(actor, user, request);
   }
 
   @Post(':username/mfa/totp/confirm')
@@ -117,11 +132,22 @@ export class MfaController {
   @Post(':username/mfa/passkeys/options')
   @HttpCode(HttpStatus.OK)
   @AllowDuringMfaEnrolment()
-  @ApiOperation({ summary: 'Options for `navigator.credentials.create()` (self); the challenge is single-use and lives 300 s', description: 'Relying party from `auth.webauthn` (rp_id, rp_name); user verification preferred; the user\'s existing passkeys are excluded.' })
+  @ApiOperation({
+    summary: 'Options for `navigator.credentials.create()` (self); the challenge is single-use and lives 300 s',
+    description: "Relying party from `auth.webauthn` (rp_id, rp_name); the user's existing passkeys are excluded. An account that already has a factor must prove one first (otp, recovery_code, or a recent second-factor session).",
+  })
   @ApiOkResponse({ description: 'PublicKeyCredentialCreationOptionsJSON' })
-  async passkeyOptions(@Param('username') username: string, @CurrentPrincipal() actor: Principal, @Res({ passthrough: true }) response: unknown): Promise<unknown> {
+  async passkeyOptions(
+    @Param('username') username: string,
+    @Body() dto: FactorProofDto,
+    @CurrentPrincipal() actor: Principal,
+    @Req() request: HttpRequestLike,
+    @Res({ passthrough: true }) response: unknown,
+  ): Promise<unknown> {
     setResponseHeader(response, 'Cache-Control', 'no-store');
-    return this.passkeys.registrationOptions(await this.own(actor, username));
+    const user = await this.own(actor, username);
+    await this.mfa.requireCurrentFactor(actor, user, dto, request);
+    return this.passkeys.registrationOptions(user);
   }
 
   @Post(':username/mfa/passkeys')
@@ -143,8 +169,7 @@ export class MfaController {
   @Get(':username/mfa/passkeys')
   @ApiOperation({ summary: 'A user’s passkeys (self, or users:read)', description: 'Name, creation and last use of each passkey; never key material.' })
   async listPasskeys(@Param('username') username: string, @CurrentPrincipal() actor: Principal): Promise<{ items: MfaStateDto['passkeys'] }> {
-    const user = await this.users.target(username, actor, 'users:read');
-    return { items: (await this.mfa.state(user)).passkeys };
+    return { items: (await this.mfa.state(await this.readable(actor, username))).passkeys };
   }
 
   @Patch(':username/mfa/passkeys/:passkeyId')

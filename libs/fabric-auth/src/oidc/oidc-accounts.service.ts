@@ -27,6 +27,8 @@ export interface OidcProfile {
   preferredUsername: string | null;
   /** Values of the provider's `role_claim`, if configured. */
   roleClaimValues: string[];
+  /** The ID token's `amr` (RFC 8176 method names only); absent when the provider sent none. */
+  amr?: string[];
 }
 
 const USERNAME_BASE_LENGTH = 40;

@@ -14,14 +14,18 @@ import { causedBy, describeError, IdpUnreachableError, type OidcProvider, OidcCl
 import { OidcLoginFailure, type OidcLoginRefusal } from './oidc-login.error.js';
 import { type OidcLoginState, OidcLoginStates } from './oidc-login-state.js';
 import { safeReturnPath } from './return-to.js';
+import { MfaService } from '../mfa/mfa.service.js';
+import { MfaChallenges } from '../mfa/mfa-tokens.service.js';
 
 export interface OidcLoginResult {
   provider: string;
   /** `login` opened a session; `link` added the identity to the signed-in user (no new session). */
   kind: 'login' | 'link';
   user: UserEntity;
-  /** The new session's tokens, already set as cookies on the response; absent after a link. */
+  /** The session's tokens, already set as cookies on the response; absent after a link, or when a local second factor is still due (`mfa`). */
   tokens?: TokenPair;
+  /** Provider option `mfa: local` and a user with a local factor: the login completes at the token endpoint with this. */
+  mfa?: { mfaToken: string; factors: string[] };
   /** Same-origin path to send the browser to. */
   returnTo: string;
 }
@@ -97,6 +101,8 @@ export class OidcLoginService {
     private readonly audit: AuditService,
     private readonly clock: FabricClock,
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
+    private readonly mfa: MfaService,
+    private readonly mfaChallenges: MfaChallenges,
   ) {}
 
   /** Starts a login: sets the attempt's state cookie on the response and returns the provider's authorization URL. */
@@ -172,7 +178,23 @@ export class OidcLoginService {
         return { provider: provider.name, kind: 'link', user, returnTo: login.returnTo };
       }
       const user = await this.accounts.resolve(provider, profile, request);
+      if (provider.options.mfa === 'local') {
+        const factors = await this.mfa.loginFactors(user.id);
+        if (factors.length > 0) {
+          const mfaToken = await this.mfaChallenges.issueMfaToken(user.id, 'fed');
+          await this.audit.record({
+            action: 'login.mfa_required',
+            outcome: 'success',
+            actor: { kind: 'user', id: user.id, username: user.username },
+            target: { type: 'user', id: user.id },
+            request,
+            details: { provider: provider.name, factors: factors.join(',') },
+          });
+          return { provider: provider.name, kind: 'login', user, mfa: { mfaToken, factors }, returnTo: login.returnTo };
+        }
+      }
       const tokens = await this.localAuth.openSession(user, 'oidc', request, { provider: provider.name }, {
+        amr: this.amrOf(provider, profile),
         provider: { provider: provider.name, subject: profile.subject, sid, idToken },
       });
       this.sessionCookies.set(response, tokens);
@@ -180,6 +202,17 @@ export class OidcLoginService {
     } catch (error) {
       throw await this.refuse(provider.name, this.classify(error, 'login'), request);
     }
+  }
+
+  /**
+   * `fed` plus, when the provider's `amr` counts, its methods; `mfa` when it says so or
+   * names two methods (a password and a code, say).
+   */
+  private amrOf(provider: OidcProvider, profile: OidcProfile): string[] {
+    if (provider.options.mfa !== 'idp_amr') return ['fed'];
+    const methods = [...new Set(profile.amr ?? [])];
+    const multi = methods.includes('mfa') || methods.filter((m) => m !== 'mfa').length >= 2;
+    return ['fed', ...methods.filter((m) => m !== 'mfa'), ...(multi ? ['mfa'] : [])];
   }
 
   private provider(name: string): OidcProvider {
@@ -292,6 +325,7 @@ export class OidcLoginService {
       name: stringClaim(merged.name, 200) ?? (given || null),
       preferredUsername: stringClaim(merged.preferred_username, 200),
       roleClaimValues,
+      amr: Array.isArray(claims.amr) ? claims.amr.filter((m): m is string => typeof m === 'string' && /^[a-z]{2,16}$/.test(m) && m !== 'fed').slice(0, 6) : [],
     };
   }
 

@@ -51,6 +51,7 @@ describe('auth.providers (OIDC single sign-on options)', () => {
       defaultRoles: [],
       linkVerifiedEmail: false,
       roleMapping: {},
+      mfa: 'idp_amr',
     });
     expect(options.providers.keycloak).toMatchObject({
       type: 'oidc',

@@ -259,7 +259,14 @@ export class OidcController {
   }
 
   private finish(provider: string, request: HttpRequestLike, response: unknown) {
-    return this.answer(request, response, async () => (await this.logins.complete(provider, request, response)).returnTo);
+    return this.answer(request, response, async () => {
+      const { returnTo, mfa } = await this.logins.complete(provider, request, response);
+      if (!mfa) return returnTo;
+      // A local second factor is due: the page completes the login at the token endpoint. In
+      // the fragment, the token never reaches a server log or a Referer.
+      const fragment = new URLSearchParams({ mfa_token: mfa.mfaToken, factors: mfa.factors.join(',') });
+      return `${returnTo.split('#')[0]}#${fragment}`;
+    });
   }
 
   private async answer(request: HttpRequestLike, response: unknown, redirectTo: () => Promise<string>): Promise<RedirectAnswer> {

@@ -46,6 +46,16 @@ export interface ApiKeyGrantRecord {
 
 type Row = Record<string, unknown>;
 
+/** Hashes looked up in one statement at most (the batch waits for no one: see `apiKey`). */
+const MAX_KEY_BATCH = 64;
+
+interface KeyLookup {
+  hash: string;
+  now: Date;
+  resolve(record: ApiKeyGrantRecord | null): void;
+  reject(error: unknown): void;
+}
+
 /**
  * The cache-miss reads of the guard's hot path, each ONE indexed query (key or session by
  * its unique key, joined to the owner and the owner's roles) answered as plain rows: no
@@ -59,6 +69,9 @@ export class CredentialReads {
   private readonly postgres: boolean;
   private readonly sessionSql: string;
   private readonly apiKeySql: string;
+  private readonly apiKeyBatchSql: string;
+  /** Cold keys asked for during this turn of the event loop, read together at its end. */
+  private batch: KeyLookup[] | undefined;
 
   constructor(@InjectRepository(SessionEntity) sessions: Repository<SessionEntity>) {
     this.dataSource = sessions.manager.connection;
@@ -71,16 +84,17 @@ export class CredentialReads {
       `FROM ${t(SessionEntity)} s JOIN ${t(UserEntity)} u ON u.id = s.user_id ` +
       `LEFT JOIN ${t(RoleAssignmentEntity)} ra ON ra.user_id = u.id LEFT JOIN ${t(RoleEntity)} r ON r.id = ra.role_id ` +
       `WHERE s.id = ${p(1)}`;
-    this.apiKeySql =
-      `SELECT k.id AS key_id, k.key_hash, k.scopes, k.scopes_pinned, k.expires_at, k.revoked_at, k.previous_key_expires_at, ` +
+    const keyColumns =
+      `SELECT k.id AS key_id, k.key_hash, k.previous_key_hash, k.scopes, k.scopes_pinned, k.expires_at, k.revoked_at, k.previous_key_expires_at, ` +
       `u.id AS user_id, u.username, u.email, u.is_active AS user_active, u.is_system_admin, ` +
       `sa.id AS service_account_id, sa.name AS service_account_name, sa.is_active AS service_account_active, ${roleColumns} ` +
       `FROM ${t(ApiKeyEntity)} k ` +
       `LEFT JOIN ${t(UserEntity)} u ON u.id = k.user_id ` +
       `LEFT JOIN ${t(ServiceAccountEntity)} sa ON sa.id = k.service_account_id ` +
       `LEFT JOIN ${t(RoleAssignmentEntity)} ra ON ra.user_id = k.user_id OR ra.service_account_id = k.service_account_id ` +
-      `LEFT JOIN ${t(RoleEntity)} r ON r.id = ra.role_id ` +
-      `WHERE k.key_hash = ${p(1)} OR (k.previous_key_hash = ${p(2)} AND k.previous_key_expires_at > ${p(3)})`;
+      `LEFT JOIN ${t(RoleEntity)} r ON r.id = ra.role_id `;
+    this.apiKeySql = `${keyColumns}WHERE k.key_hash = ${p(1)} OR (k.previous_key_hash = ${p(2)} AND k.previous_key_expires_at > ${p(3)})`;
+    this.apiKeyBatchSql = `${keyColumns}WHERE k.key_hash = ANY($1::text[]) OR (k.previous_key_hash = ANY($1::text[]) AND k.previous_key_expires_at > $2)`;
   }
 
   async session(sessionId: string): Promise<SessionGrantRecord | null> {
@@ -103,12 +117,55 @@ export class CredentialReads {
     };
   }
 
-  /** The key whose current secret hashes to `hash`, else the one whose previous secret does and is still in its grace. */
-  async apiKey(hash: string, now: Date): Promise<ApiKeyGrantRecord | null> {
-    const all = await this.run('fabric_auth_api_key_grant', this.apiKeySql, [hash, hash, this.postgres ? now : this.sqliteDate(now)]);
-    if (all.length === 0) return null;
+  /**
+   * The key whose current secret hashes to `hash`, else the one whose previous secret does and
+   * is still in its grace. On PostgreSQL, the cold keys of one turn of the event loop (under
+   * load, the requests one poll of the sockets delivered) are read in ONE statement: the round
+   * trip to the database — a socket write and a wake-up of its backend, on the same cores —
+   * was the largest cost of a cold key, and a batch shares it. Alone, a key waits only for the
+   * end of the current turn (setImmediate).
+   */
+  apiKey(hash: string, now: Date): Promise<ApiKeyGrantRecord | null> {
+    if (!this.postgres) return this.run('', this.apiKeySql, [hash, hash, this.sqliteDate(now)]).then((rows) => this.keyRecord(rows, hash, now));
+    return new Promise((resolve, reject) => {
+      if (!this.batch) {
+        this.batch = [];
+        setImmediate(() => this.readBatch());
+      }
+      this.batch.push({ hash, now, resolve, reject });
+    });
+  }
+
+  private readBatch(): void {
+    const lookups = this.batch ?? [];
+    this.batch = undefined;
+    for (let i = 0; i < lookups.length; i += MAX_KEY_BATCH) {
+      const part = lookups.slice(i, i + MAX_KEY_BATCH);
+      const hashes = [...new Set(part.map((l) => l.hash))];
+      // The earliest `now` of the batch reads a superset of the grace matches; each lookup then
+      // keeps those still in grace at its own `now` (keyRecord).
+      const earliest = new Date(Math.min(...part.map((l) => l.now.getTime())));
+      this.run('fabric_auth_api_key_grants', this.apiKeyBatchSql, [hashes, earliest]).then(
+        (rows) => {
+          for (const lookup of part) {
+            try {
+              lookup.resolve(this.keyRecord(rows, lookup.hash, lookup.now));
+            } catch (error) {
+              lookup.reject(error);
+            }
+          }
+        },
+        (error: unknown) => part.forEach((lookup) => lookup.reject(error)),
+      );
+    }
+  }
+
+  /** The record for `hash` among rows read for one or more hashes (one row per role of each key). */
+  private keyRecord(all: Row[], hash: string, now: Date): ApiKeyGrantRecord | null {
     const current = all.filter((r) => r.key_hash === hash);
-    const rows = current.length > 0 ? current : all.filter((r) => r.key_id === all[0]!.key_id);
+    const previous = current.length > 0 ? [] : all.filter((r) => r.previous_key_hash === hash && (this.date(r.previous_key_expires_at)?.getTime() ?? 0) > now.getTime());
+    const rows = current.length > 0 ? current : previous.filter((r) => r.key_id === previous[0]?.key_id);
+    if (rows.length === 0) return null;
     const first = rows[0]!;
     const owner: ApiKeyGrantRecord['owner'] =
       first.user_id != null
@@ -138,7 +195,7 @@ export class CredentialReads {
 
   private async run(name: string, text: string, values: unknown[]): Promise<Row[]> {
     const pool = this.postgres ? (this.dataSource.driver as { master?: { query(q: object): Promise<{ rows: Row[] }> } }).master : undefined;
-    if (pool) return (await pool.query({ name, text, values })).rows;
+    if (pool && name) return (await pool.query({ name, text, values })).rows;
     return (await this.dataSource.query(text, values)) as Row[];
   }
 
