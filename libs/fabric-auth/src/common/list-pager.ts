@@ -131,6 +131,12 @@ export class ListPager {
     // A search (a filter made of index ranges, in an order no range index serves): count the
     // matches first (capped), then read them by the cheapest bounded way that count allows.
     const searched = request.search ? await this.countParts(base, 0, request.search) : undefined;
+    // A cursor page always reports a count: it starts with the read (start is a lower bound
+    // for an estimate; the page's rows raise it below).
+    const parts = request.sections ?? (request.branches ? disjoint(request.branches) : undefined);
+    const early = cursor && !request.search ? this.count(base, start, parts) : undefined;
+    // Handled below once the read is done; should the read fail first, not an unhandled rejection.
+    early?.catch(() => undefined);
     const read: PageRead<E> = request.search
       ? await this.readSearch(base, request.sort, request.search, searched!.estimate || searched!.total > EXACT_COUNT_CAP, cursor, offset, limit + 1)
       : request.sections
@@ -155,13 +161,18 @@ export class ListPager {
           ...(sections ? { c: sections[last]! } : {}),
         })
       : null;
-    const parts = request.sections ?? (request.branches ? disjoint(request.branches) : undefined);
-    const { total, estimate } = searched
-      ? { total: Math.max(searched.total, start + pageRows.length), estimate: searched.estimate }
-      : !more && !cursor && (pageRows.length > 0 || offset === 0)
-        ? { total: offset + pageRows.length, estimate: false }
-        : await this.count(base, start + pageRows.length, parts);
-    return { items: await map(pageRows), total, total_is_estimate: estimate, limit, offset: start, next_cursor: nextCursor };
+    // The count and the page's own reads (e.g. role names) go to the database side by side.
+    const [items, { total, estimate }] = await Promise.all([
+      map(pageRows),
+      searched
+        ? { total: Math.max(searched.total, start + pageRows.length), estimate: searched.estimate }
+        : !more && !cursor && (pageRows.length > 0 || offset === 0)
+          ? { total: offset + pageRows.length, estimate: false }
+          : early
+            ? early.then((c) => (c.estimate ? { total: Math.max(c.total, start + pageRows.length), estimate: true } : c))
+            : this.count(base, start + pageRows.length, parts),
+    ]);
+    return { items, total, total_is_estimate: estimate, limit, offset: start, next_cursor: nextCursor };
   }
 
   private async atOffset<E extends ObjectLiteral>(base: SelectQueryBuilder<E>, sort: ListSort, offset: number, take: number) {
@@ -256,30 +267,39 @@ export class ListPager {
   private async countParts<E extends ObjectLiteral>(base: SelectQueryBuilder<E>, atLeast: number, parts: readonly (ListCondition | ListSection)[]) {
     const connection = base.dataSource;
     const postgres = connection.driver.options.type === 'postgres';
-    let counted = 0;
-    for (const part of parts) {
-      const query = base.clone().andWhere(part.where, part.parameters).select('1', 'one').orderBy();
-      if (!postgres) {
-        const [sql, parameters] = query.getQueryAndParameters();
-        const [{ n }] = await connection.query(`SELECT COUNT(*) AS n FROM (${sql}) AS part`, parameters);
-        counted += Number(n);
-        continue;
-      }
-      if ('property' in part) orderBySection(query, part);
-      const [sql, parameters] = query.limit(EXACT_COUNT_CAP + 1 - counted).getQueryAndParameters();
-      const [{ n }] = await connection.query(`SELECT COUNT(*)::int AS n FROM (${sql}) AS capped`, parameters);
-      counted += n;
-      if (counted > EXACT_COUNT_CAP) break;
+    const estimate = async () => {
+      const union = base.clone().andWhere(
+        `(${parts.map((p) => `(${p.where})`).join(' OR ')})`,
+        Object.assign({}, ...parts.map((p) => p.parameters ?? {})),
+      );
+      const [sql, parameters] = union.select('1', 'one').orderBy().getQueryAndParameters();
+      const [{ 'QUERY PLAN': plan }] = await connection.query(`EXPLAIN (FORMAT JSON) ${sql}`, parameters);
+      return Math.round(Number((typeof plan === 'string' ? JSON.parse(plan) : plan)[0].Plan['Plan Rows']));
+    };
+    // The parts are index ranges and equalities on one column each, which the planner's
+    // statistics estimate well: far past the cap, counting up to it would only confirm it.
+    if (postgres) {
+      const planned = await estimate();
+      if (planned > 10 * EXACT_COUNT_CAP) return { total: Math.max(planned, atLeast), estimate: true };
     }
-    if (counted <= EXACT_COUNT_CAP || !postgres) return { total: counted, estimate: false };
-    const union = base.clone().andWhere(
-      `(${parts.map((p) => `(${p.where})`).join(' OR ')})`,
-      Object.assign({}, ...parts.map((p) => p.parameters ?? {})),
+    // Each part capped on its own, side by side (at most parts × (cap + 1) entries in all).
+    const counts = await Promise.all(
+      parts.map(async (part) => {
+        const query = base.clone().andWhere(part.where, part.parameters).select('1', 'one').orderBy();
+        if (!postgres) {
+          const [sql, parameters] = query.getQueryAndParameters();
+          const [{ n }] = await connection.query(`SELECT COUNT(*) AS n FROM (${sql}) AS part`, parameters);
+          return Number(n);
+        }
+        if ('property' in part) orderBySection(query, part);
+        const [sql, parameters] = query.limit(EXACT_COUNT_CAP + 1).getQueryAndParameters();
+        const [{ n }] = await connection.query(`SELECT COUNT(*)::int AS n FROM (${sql}) AS capped`, parameters);
+        return Number(n);
+      }),
     );
-    const [sql, parameters] = union.select('1', 'one').orderBy().getQueryAndParameters();
-    const [{ 'QUERY PLAN': plan }] = await connection.query(`EXPLAIN (FORMAT JSON) ${sql}`, parameters);
-    const planned = Math.round(Number((typeof plan === 'string' ? JSON.parse(plan) : plan)[0].Plan['Plan Rows']));
-    return { total: Math.max(planned, counted, atLeast), estimate: true };
+    const counted = counts.reduce((a, b) => a + b, 0);
+    if (counted <= EXACT_COUNT_CAP || !postgres) return { total: counted, estimate: false };
+    return { total: Math.max(await estimate(), counted, atLeast), estimate: true };
   }
 
   /**

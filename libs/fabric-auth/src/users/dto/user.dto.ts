@@ -64,7 +64,12 @@ export class ChangePasswordDto {
 export const USER_SORT_FIELDS = ['created_at', 'username', 'email'] as const;
 
 export class ListUsersQueryDto extends ListQueryDto {
-  @ApiPropertyOptional({ description: 'Prefix of the username or email', example: 'ali' })
+  @ApiPropertyOptional({
+    description:
+      'Prefix of the username or email. Without `sort`: username matches by username, then email-only matches by email. ' +
+      'With `sort`, past 10,000 matches a page may hold fewer than `limit` items: follow `next_cursor` until it is null.',
+    example: 'ali',
+  })
   @OptionalField()
   @IsString()
   @MaxLength(150)
@@ -75,7 +80,7 @@ export class ListUsersQueryDto extends ListQueryDto {
   @IsIn(['true', 'false'], { message: 'is_active must be true or false' })
   is_active?: 'true' | 'false';
 
-  @ApiPropertyOptional({ enum: USER_SORT_FIELDS.flatMap((f) => [f, `-${f}`]), default: 'created_at' })
+  @ApiPropertyOptional({ enum: USER_SORT_FIELDS.flatMap((f) => [f, `-${f}`]), description: 'Default `created_at`; with `q`, match order (see `q`)' })
   @OptionalField()
   @IsString()
   @Matches(sortPattern(USER_SORT_FIELDS), { message: `sort must be one of ${USER_SORT_FIELDS.join(', ')} (prefix - to descend)` })
