@@ -19,7 +19,7 @@ describe.each(ADAPTERS)('the OpenAPI document and Swagger UI on %s', (adapter) =
   let t: TestApp;
   let doc: {
     paths: Record<string, Record<string, Operation>>;
-    components: { securitySchemes: Record<string, unknown>; schemas: Record<string, { properties?: Record<string, { description?: string; example?: unknown }> }> };
+    components: { securitySchemes: Record<string, unknown>; schemas: Record<string, { properties?: Record<string, { description?: string; example?: unknown; items?: object }> }> };
   };
   beforeAll(async () => {
     t = await startTestApp(`sqlite/${adapter}`);
@@ -62,13 +62,14 @@ describe.each(ADAPTERS)('the OpenAPI document and Swagger UI on %s', (adapter) =
   });
 
   it('every field of a request or answer body has a description and an example', () => {
-    // List envelopes (items/total/limit/offset) are being reshaped for cursor pagination; their own fields are left to that change.
-    const schemas = Object.entries(doc.components.schemas).filter(([name]) => !name.endsWith('ListDto'));
-    expect(schemas.length).toBeGreaterThan(20);
+    const schemas = Object.entries(doc.components.schemas);
+    expect(schemas.filter(([name]) => name.endsWith('ListDto')).length).toBeGreaterThanOrEqual(7);
     for (const [name, schema] of schemas) {
       for (const [field, property] of Object.entries(schema.properties ?? {})) {
         expect(property.description, `${name}.${field}`).toMatch(/\w{3}/);
-        expect(property, `${name}.${field}`).toHaveProperty('example');
+        // A field holding other schemas (a list's items) shows their examples.
+        const holdsSchemas = '$ref' in property || (property.items !== undefined && '$ref' in property.items);
+        if (!holdsSchemas) expect(property, `${name}.${field}`).toHaveProperty('example');
       }
     }
   });

@@ -12,6 +12,7 @@ import { fabricValidationPipe } from '../common/validation.js';
 import { type AuditDetails, AuditEventEntity } from './audit-event.entity.js';
 import { OptionalField } from '../common/optional-field.decorator.js';
 import { StorageErrorsInterceptor } from '../common/storage-errors.interceptor.js';
+import { ListEnvelopeDto } from '../common/list-envelope.dto.js';
 
 /** The forms `Date` parses the same everywhere; week dates and basic format are refused. */
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
@@ -80,14 +81,7 @@ export class AuditEventDto {
   @ApiProperty({ type: Object, nullable: true, description: 'Event-specific facts; never a secret', example: { method: 'password' } }) details!: AuditDetails | null;
 }
 
-export class AuditListDto {
-  @ApiProperty({ type: [AuditEventDto] }) items!: AuditEventDto[];
-  @ApiProperty() total!: number;
-  @ApiProperty() limit!: number;
-  @ApiProperty() offset!: number;
-  @ApiProperty({ description: 'true when total is an estimate (large lists), false when counted' }) total_is_estimate!: boolean;
-  @ApiProperty({ type: String, nullable: true, description: 'Pass as ?cursor= for the next page; null on the last page' }) next_cursor!: string | null;
-}
+export class AuditListDto extends ListEnvelopeDto(AuditEventDto, 'audit events') {}
 
 @ApiTags('audit')
 @ApiFabricAuth()

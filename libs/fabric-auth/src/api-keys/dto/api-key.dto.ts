@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsString, Matches, MinLength } from 'class-validator';
 import { DisplayName, IntegerField } from '../../common/field-rules.js';
 import { OptionalField } from '../../common/optional-field.decorator.js';
+import { ListEnvelopeDto } from '../../common/list-envelope.dto.js';
 
 const PERMISSION = /^[a-z][a-z0-9_-]*:[a-z0-9_*-]+$/;
 
@@ -47,11 +48,4 @@ export class CreatedApiKeyDto {
   @ApiProperty({ description: 'When the key was created (ISO 8601)', example: '2026-11-28T12:00:00.000Z' }) created_at!: string;
 }
 
-export class ApiKeyListDto {
-  @ApiProperty({ type: [ApiKeyDto] }) items!: ApiKeyDto[];
-  @ApiProperty() total!: number;
-  @ApiProperty() limit!: number;
-  @ApiProperty() offset!: number;
-  @ApiProperty({ description: 'true when total is an estimate (large lists), false when counted' }) total_is_estimate!: boolean;
-  @ApiProperty({ type: String, nullable: true, description: 'Pass as ?cursor= for the next page; null on the last page' }) next_cursor!: string | null;
-}
+export class ApiKeyListDto extends ListEnvelopeDto(ApiKeyDto, 'API keys') {}

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { ListEnvelopeDto } from '../../common/list-envelope.dto.js';
 
 export class IdentityDto {
   @ApiProperty({ description: 'Id of the link (UUID), for unlinking', example: '5b2e1f7a-3c4d-4e8a-9c61-2d5b8f0a4e17' }) id!: string;
@@ -10,11 +11,4 @@ export class IdentityDto {
   @ApiProperty({ type: String, nullable: true, description: 'Last sign-in through it (ISO 8601), null if never', example: '2026-11-28T12:00:00.000Z' }) last_login_at!: string | null;
 }
 
-export class IdentityListDto {
-  @ApiProperty({ type: [IdentityDto] }) items!: IdentityDto[];
-  @ApiProperty() total!: number;
-  @ApiProperty() limit!: number;
-  @ApiProperty() offset!: number;
-  @ApiProperty({ description: 'True when total is an estimate' }) total_is_estimate!: boolean;
-  @ApiProperty({ type: String, nullable: true, description: 'Cursor of the next page; null on the last' }) next_cursor!: string | null;
-}
+export class IdentityListDto extends ListEnvelopeDto(IdentityDto, 'identities') {}

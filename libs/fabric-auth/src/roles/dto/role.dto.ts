@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsString, Matches } from 'class-validator';
 import { StoredText } from '../../common/field-rules.js';
 import { OptionalField } from '../../common/optional-field.decorator.js';
+import { ListEnvelopeDto } from '../../common/list-envelope.dto.js';
 
 const ROLE_NAME = /^[a-z][a-z0-9_.-]{0,63}$/;
 const PERMISSION = /^[a-z][a-z0-9_-]*:[a-z0-9_*-]+$/;
@@ -50,11 +51,4 @@ export class RoleDto {
   @ApiProperty({ description: 'Last change (ISO 8601)', example: '2026-11-28T12:00:00.000Z' }) updated_at!: string;
 }
 
-export class RoleListDto {
-  @ApiProperty({ type: [RoleDto] }) items!: RoleDto[];
-  @ApiProperty() total!: number;
-  @ApiProperty() limit!: number;
-  @ApiProperty() offset!: number;
-  @ApiProperty({ description: 'true when total is an estimate (large lists), false when counted' }) total_is_estimate!: boolean;
-  @ApiProperty({ type: String, nullable: true, description: 'Pass as ?cursor= for the next page; null on the last page' }) next_cursor!: string | null;
-}
+export class RoleListDto extends ListEnvelopeDto(RoleDto, 'roles') {}

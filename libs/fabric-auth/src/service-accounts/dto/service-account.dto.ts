@@ -3,6 +3,7 @@ import { ArrayMaxSize, IsArray, IsIn, IsString, Matches } from 'class-validator'
 import { StoredText } from '../../common/field-rules.js';
 import { ListQueryDto } from '../../common/list-query.js';
 import { OptionalField } from '../../common/optional-field.decorator.js';
+import { ListEnvelopeDto } from '../../common/list-envelope.dto.js';
 
 const NAME = /^[a-z0-9][a-z0-9_.-]{1,99}$/;
 const ROLE_NAME = /^[a-z][a-z0-9_.-]{0,63}$/;
@@ -45,11 +46,4 @@ export class ServiceAccountDto {
   @ApiProperty({ description: 'When the account was created (ISO 8601)', example: '2026-11-28T12:00:00.000Z' }) created_at!: string;
 }
 
-export class ServiceAccountListDto {
-  @ApiProperty({ type: [ServiceAccountDto] }) items!: ServiceAccountDto[];
-  @ApiProperty() total!: number;
-  @ApiProperty() limit!: number;
-  @ApiProperty() offset!: number;
-  @ApiProperty({ description: 'true when total is an estimate (large lists), false when counted' }) total_is_estimate!: boolean;
-  @ApiProperty({ type: String, nullable: true, description: 'Pass as ?cursor= for the next page; null on the last page' }) next_cursor!: string | null;
-}
+export class ServiceAccountListDto extends ListEnvelopeDto(ServiceAccountDto, 'service accounts') {}

@@ -4,6 +4,7 @@ import { DisplayName, IdentityEmail, IdentityNormalized } from '../../common/fie
 import { ListQueryDto, sortPattern } from '../../common/list-query.js';
 import { PASSWORD_INPUT_MAX_LENGTH } from '../../passwords/password-hasher.js';
 import { OptionalField } from '../../common/optional-field.decorator.js';
+import { ListEnvelopeDto } from '../../common/list-envelope.dto.js';
 
 const ROLE_NAME = /^[a-z][a-z0-9_.-]{0,63}$/;
 const USERNAME = /^[a-z0-9][a-z0-9_.-]{1,149}$/;
@@ -101,14 +102,7 @@ export class UserDto {
   @ApiProperty({ type: String, nullable: true, description: 'Last successful login (ISO 8601), null if never', example: '2026-11-28T12:00:00.000Z' }) last_login_at!: string | null;
 }
 
-export class UserListDto {
-  @ApiProperty({ type: [UserDto] }) items!: UserDto[];
-  @ApiProperty() total!: number;
-  @ApiProperty() limit!: number;
-  @ApiProperty() offset!: number;
-  @ApiProperty({ description: 'true when total is an estimate (large lists), false when counted' }) total_is_estimate!: boolean;
-  @ApiProperty({ type: String, nullable: true, description: 'Pass as ?cursor= for the next page; null on the last page' }) next_cursor!: string | null;
-}
+export class UserListDto extends ListEnvelopeDto(UserDto, 'users') {}
 
 export class SessionDto {
   @ApiProperty({ description: 'Session id (UUID), as in the access token\'s sid claim', example: '3f1c2a9e-7b4d-4e8a-9c61-2d5b8f0a4e17' }) id!: string;
@@ -121,11 +115,4 @@ export class SessionDto {
   @ApiProperty({ description: 'The session of the calling credential', example: true }) current!: boolean;
 }
 
-export class SessionListDto {
-  @ApiProperty({ type: [SessionDto] }) items!: SessionDto[];
-  @ApiProperty() total!: number;
-  @ApiProperty() limit!: number;
-  @ApiProperty() offset!: number;
-  @ApiProperty({ description: 'true when total is an estimate (large lists), false when counted' }) total_is_estimate!: boolean;
-  @ApiProperty({ type: String, nullable: true, description: 'Pass as ?cursor= for the next page; null on the last page' }) next_cursor!: string | null;
-}
+export class SessionListDto extends ListEnvelopeDto(SessionDto, 'sessions') {}
