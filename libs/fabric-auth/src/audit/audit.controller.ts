@@ -60,7 +60,7 @@ export class AuditQueryDto extends ListQueryDto {
   @Matches(ISO_DATE_TIME, { message: 'until must be an ISO 8601 date or date-time such as 2026-11-28T12:00:00Z' })
   until?: string;
 
-  @ApiPropertyOptional({ enum: ['occurred_at', '-occurred_at'], default: '-occurred_at' })
+  @ApiPropertyOptional({ enum: ['occurred_at', '-occurred_at'], default: '-occurred_at', description: 'Oldest first (occurred_at) or newest first (-occurred_at)', example: '-occurred_at' })
   @OptionalField()
   @IsIn(['occurred_at', '-occurred_at'])
   sort?: string;

@@ -14,17 +14,17 @@ export const MAX_CURSOR_LENGTH = 1024;
  * the skipped rows: the slow path kept for compatibility).
  */
 export class ListQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT })
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT, description: 'Items per page', example: 50 })
   @OptionalField()
   @IntegerField(1, MAX_LIMIT, { inQuery: true })
   limit?: number;
 
-  @ApiPropertyOptional({ minimum: 0, default: 0, description: 'Rows to skip (slow on deep pages: prefer `cursor`)' })
+  @ApiPropertyOptional({ minimum: 0, default: 0, description: 'Rows to skip (slow on deep pages: prefer `cursor`)', example: 0 })
   @OptionalField()
   @IntegerField(0, 10_000_000, { inQuery: true })
   offset?: number;
 
-  @ApiPropertyOptional({ description: '`next_cursor` of the previous page, with the same sort and filters' })
+  @ApiPropertyOptional({ description: '`next_cursor` of the previous page, with the same sort and filters', example: 'eyJsIjoidXNlcnMiLCJzIjoiY3JlYXRlZF9hdCJ9.c2lnbmF0dXJl' })
   @OptionalField()
   @IsString()
   @MaxLength(MAX_CURSOR_LENGTH)

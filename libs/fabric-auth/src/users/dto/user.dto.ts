@@ -81,7 +81,7 @@ export class ListUsersQueryDto extends ListQueryDto {
   @IsIn(['true', 'false'], { message: 'is_active must be true or false' })
   is_active?: 'true' | 'false';
 
-  @ApiPropertyOptional({ enum: USER_SORT_FIELDS.flatMap((f) => [f, `-${f}`]), description: 'Default `created_at`; with `q`, match order (see `q`)' })
+  @ApiPropertyOptional({ enum: USER_SORT_FIELDS.flatMap((f) => [f, `-${f}`]), description: 'Default `created_at`; with `q`, match order (see `q`)', example: 'username' })
   @OptionalField()
   @IsString()
   @Matches(sortPattern(USER_SORT_FIELDS), { message: `sort must be one of ${USER_SORT_FIELDS.join(', ')} (prefix - to descend)` })
