@@ -52,6 +52,8 @@ describe.each(DATABASES)('token revocation (RFC 7009) and introspection (RFC 766
       iat: claims.iat,
       sid: claims.sid,
       jti: claims.jti,
+      // How the session signed in (RFC 8176): a password login.
+      amr: ['pwd'],
     });
     const refresh = await introspect(alice.tokens.refresh_token, introspector, { token_type_hint: 'refresh_token' }).expect(200);
     expect(refresh.body).toMatchObject({ active: true, token_type: 'refresh_token', sub: alice.id, sid: claims.sid, exp: expect.any(Number) });

@@ -36,6 +36,8 @@ export type IntrospectionAnswer =
       iat: number;
       /** The session (a user's token). */
       sid?: string;
+      /** RFC 8176 methods the session's login proved (`pwd`, `otp`, `hwk`, `mfa`, `fed`), when known. */
+      amr?: string[];
       jti?: string;
       /** The service account (a client-credentials token). */
       client_id?: string;
@@ -102,6 +104,7 @@ export class IssuedTokensService {
       permissions,
       iss: this.options.issuer,
       aud: this.options.audience,
+      ...(principal.amr && principal.amr.length > 0 && { amr: [...principal.amr] }),
     };
     if (found.type === 'access_token') {
       const { claims } = found;
