@@ -90,7 +90,9 @@ describe.each(DATABASES)('TOTP, recovery codes and the mfa_required login on %s'
     const code = totpCode(u.secret, t.clock.now());
     const res = await token().send({ grant_type: 'mfa_otp', mfa_token: mfaToken, otp: code });
     expect(res.status).toBe(200);
-    expect(Object.keys(res.body).sort()).toEqual(['access_token', 'expires_in', 'refresh_token', 'token_type']);
+    // The completed password login earns a device token (SEC-87), as a password-only login does.
+    expect(Object.keys(res.body).sort()).toEqual(['access_token', 'device_token', 'expires_in', 'refresh_token', 'token_type']);
+    expect(res.body.device_token).toMatch(/^d1\./);
     expect(decodePayload(res.body.access_token).amr).toEqual(['pwd', 'otp', 'mfa']);
     const refreshed = await token().send({ grant_type: 'refresh_token', refresh_token: res.body.refresh_token });
     expect(refreshed.status).toBe(200);
@@ -200,7 +202,7 @@ describe.each(DATABASES)('TOTP, recovery codes and the mfa_required login on %s'
     const res = await token().send({ grant_type: 'mfa_otp', mfa_token: mfaToken, otp: totpCode(u.secret, t.clock.now()), set_cookies: 'true' });
     expect(res.status).toBe(200);
     const cookies = (res.headers['set-cookie'] as unknown as string[]).map((c) => c.split('=')[0]);
-    expect(cookies).toEqual(expect.arrayContaining(['access_token', 'refresh_token', 'csrf_token']));
+    expect(cookies).toEqual(expect.arrayContaining(['access_token', 'refresh_token', 'csrf_token', 'fabric_device']));
   });
 
   it('removing TOTP needs a current factor; regenerating recovery codes too', async () => {
