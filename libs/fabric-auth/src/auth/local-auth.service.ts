@@ -15,7 +15,7 @@ import type { UserEntity } from '../users/user.entity.js';
 import { normalizeEmail, normalizeUsername } from '../users/identity-normalization.js';
 import { UsersService } from '../users/users.service.js';
 import { MfaService } from '../mfa/mfa.service.js';
-import { MfaChallenges, MFA_TOKEN_TTL_SECONDS } from '../mfa/mfa-tokens.service.js';
+import { MFA_TOKEN_TTL_SECONDS } from '../mfa/mfa-tokens.service.js';
 import { sessionAmr } from '../principal/principal.service.js';
 import { OAuthError } from './oauth-error.js';
 
@@ -48,7 +48,6 @@ export class LocalAuthService {
     private readonly devices: DeviceTokens,
     private readonly transactions: FabricTransactions,
     private readonly mfa: MfaService,
-    private readonly mfaChallenges: MfaChallenges,
   ) {}
 
   /**
@@ -98,15 +97,7 @@ export class LocalAuthService {
       // The second step has its own counter per account (`LimitsService.registerFactorAttempt`),
       // cleared only once a login completes, so re-entering a known password never buys more
       // guesses at the code. No device token yet: that comes with the completed login.
-      const mfaToken = await this.mfaChallenges.issueMfaToken(user.id, 'pwd');
-      await this.audit.record({
-        action: 'login.mfa_required',
-        outcome: 'success',
-        actor: { kind: 'user', id: user.id, username: user.username },
-        target: { type: 'user', id: user.id },
-        request,
-        details: { factors: factors.join(','), known_device: check.knownDevice },
-      });
+      const mfaToken = await this.mfa.beginSecondStep(user, 'pwd', factors, request, { known_device: check.knownDevice });
       throw new OAuthError('mfa_required', 'A second factor is required', 400, { mfa_token: mfaToken, factors, expires_in: MFA_TOKEN_TTL_SECONDS });
     }
     const pair = (await this.mfa.policyRequires(user))

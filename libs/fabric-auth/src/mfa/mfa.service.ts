@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { BadRequestException, ConflictException, ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Not, type Repository } from 'typeorm';
+import type { AuditDetails } from '../audit/audit-event.entity.js';
 import { AuditService } from '../audit/audit.service.js';
 import { FabricClock } from '../common/clock.js';
 import type { HttpRequestLike } from '../common/request-info.js';
@@ -69,6 +70,29 @@ export class MfaService {
     const material = options.encryptionKey ?? options.secretKey;
     this.secrets = new KeyEncryption(material, 'totp-secret');
     this.recoveryHasher = new RecoveryCodeHasher(material);
+  }
+
+  /**
+   * The first step of a login is done and a second one is due: a new `mfa_token` bound to the
+   * user and to what they proved (`pwd`, or `fed` for SSO), and the `login.mfa_required` event.
+   */
+  async beginSecondStep(
+    user: Pick<UserEntity, 'id' | 'username'>,
+    firstFactor: 'pwd' | 'fed',
+    factors: readonly LoginFactor[],
+    request: HttpRequestLike,
+    details: AuditDetails,
+  ): Promise<string> {
+    const mfaToken = await this.challenges.issueMfaToken(user.id, firstFactor);
+    await this.audit.record({
+      action: 'login.mfa_required',
+      outcome: 'success',
+      actor: { kind: 'user', id: user.id, username: user.username },
+      target: { type: 'user', id: user.id },
+      request,
+      details: { ...details, factors: factors.join(',') },
+    });
+    return mfaToken;
   }
 
   /** The factors a login may complete with (confirmed TOTP, passkeys, unused recovery codes). */

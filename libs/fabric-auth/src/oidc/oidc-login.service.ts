@@ -15,7 +15,6 @@ import { OidcLoginFailure, type OidcLoginRefusal } from './oidc-login.error.js';
 import { type OidcLoginState, OidcLoginStates } from './oidc-login-state.js';
 import { safeReturnPath } from './return-to.js';
 import { MfaService } from '../mfa/mfa.service.js';
-import { MfaChallenges } from '../mfa/mfa-tokens.service.js';
 
 export interface OidcLoginResult {
   provider: string;
@@ -102,7 +101,6 @@ export class OidcLoginService {
     private readonly clock: FabricClock,
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
     private readonly mfa: MfaService,
-    private readonly mfaChallenges: MfaChallenges,
   ) {}
 
   /** Starts a login: sets the attempt's state cookie on the response and returns the provider's authorization URL. */
@@ -181,15 +179,7 @@ export class OidcLoginService {
       if (provider.options.mfa === 'local') {
         const factors = await this.mfa.loginFactors(user.id);
         if (factors.length > 0) {
-          const mfaToken = await this.mfaChallenges.issueMfaToken(user.id, 'fed');
-          await this.audit.record({
-            action: 'login.mfa_required',
-            outcome: 'success',
-            actor: { kind: 'user', id: user.id, username: user.username },
-            target: { type: 'user', id: user.id },
-            request,
-            details: { provider: provider.name, factors: factors.join(',') },
-          });
+          const mfaToken = await this.mfa.beginSecondStep(user, 'fed', factors, request, { provider: provider.name });
           return { provider: provider.name, kind: 'login', user, mfa: { mfaToken, factors }, returnTo: login.returnTo };
         }
       }
