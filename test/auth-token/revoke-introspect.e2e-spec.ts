@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePayload } from '../support/jwt-forge.js';
 import { API, DATABASES, startTestApp, TEST_OPTIONS, type TestApp, type TokenAnswer } from '../support/test-app.js';
+import { withLastCharacterChanged } from '../support/tamper.js';
 
-/** The token with its last character changed (never the same token, whatever that character was). */
-const alteredLastCharacter = (token: string) => `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
 
 describe.each(DATABASES)('token revocation (RFC 7009) and introspection (RFC 7662) on %s (SEC-98)', (kind) => {
   let t: TestApp;
@@ -61,7 +60,7 @@ describe.each(DATABASES)('token revocation (RFC 7009) and introspection (RFC 766
 
   it('answers {"active": false} and nothing else for unknown, expired, rotated and revoked tokens', async () => {
     const alice = await session();
-    for (const garbage of ['x', 'a.b.c', alice.tokens.access_token.slice(0, -2), alteredLastCharacter(alice.tokens.refresh_token)]) {
+    for (const garbage of ['x', 'a.b.c', alice.tokens.access_token.slice(0, -2), withLastCharacterChanged(alice.tokens.refresh_token)]) {
       expect((await introspect(garbage).expect(200)).body).toEqual({ active: false });
     }
     const refreshed = await t.http.post(`${API}/auth/token`).type('form').send({ grant_type: 'refresh_token', refresh_token: alice.tokens.refresh_token }).expect(200);

@@ -5,6 +5,7 @@ import { counts, expectRefused } from '../support/oidc/refusals.js';
 import { authorizeAt, loginUrl, OIDC_API } from '../support/oidc/sign-in.js';
 import type { TestOp } from '../support/oidc/test-op.js';
 import { API, DATABASES, startTestApp, type TestApp } from '../support/test-app.js';
+import { withLastCharacterChanged } from '../support/tamper.js';
 
 const HOST = '127.0.0.1';
 const STATE_COOKIE = 'fabric_oidc_state_';
@@ -122,7 +123,7 @@ describe.each(DATABASES)('OIDC login state: bound to the browser, single use, bo
     const [version, body, mac] = value.split('.');
     const payload = JSON.parse(Buffer.from(body!, 'base64url').toString()) as Record<string, unknown>;
     const forged = `${version}.${Buffer.from(JSON.stringify({ ...payload, returnTo: '/elsewhere' })).toString('base64url')}.${mac}`;
-    for (const tampered of [forged, `${value.slice(0, -1)}${value.endsWith('A') ? 'B' : 'A'}`, 'v1.e30.AAAA', 'garbage']) {
+    for (const tampered of [forged, withLastCharacterChanged(value), 'v1.e30.AAAA', 'garbage']) {
       browser.setCookie(HOST, name, tampered);
       const before = await counts(t);
       await expectRefused(t, before, await browser.request(callbackUrl), 400, 'state_invalid');
