@@ -4,12 +4,11 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DemoProcess, startDemo } from '../support/demo-process.js';
+import { callDemo, type DemoProcess, loginToDemo, startDemo } from '../support/demo-process.js';
 import { createScratchDatabase } from '../support/postgres.js';
 import { startPrivateRedis } from '../support/redis.js';
 
 const ADMIN_PASSWORD = 'Redis-faults-admin-1';
-const API = '/api/v1';
 /** SPEC §11: a revocation committed on one instance is refused on every instance within 2 s, whatever Redis does. */
 const REVOCATION_BOUND_MS = 2_000;
 
@@ -38,10 +37,10 @@ describe('revocation and writes under Redis faults and crashes (two instances)',
     admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
     a = await startDemo(env('a'));
     b = await startDemo(env('b'));
-    adminToken = (await login(a, 'admin', ADMIN_PASSWORD)).access_token;
+    adminToken = (await loginToDemo(a, 'admin', ADMIN_PASSWORD)).access_token;
     // The demo declares `viewer` only: the tests need a few more roles.
     for (const name of ['auditor', 'user_admin', 'role_admin']) {
-      expect((await call(a, 'POST', '/roles', adminToken, { name, permissions: ['users:list'] })).status).toBe(201);
+      expect((await callDemo(a, 'POST', '/roles', adminToken, { name, permissions: ['users:list'] })).status).toBe(201);
     }
   }, 120_000);
 
@@ -55,28 +54,11 @@ describe('revocation and writes under Redis faults and crashes (two instances)',
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function call(instance: DemoProcess, method: string, path: string, token?: string, body?: object, headers: Record<string, string> = {}) {
-    const res = await fetch(`${instance.url}${API}${path}`, {
-      method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
-      body: body ? JSON.stringify(body) : undefined,
-      signal: AbortSignal.timeout(20_000),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  }
-
-  async function login(instance: DemoProcess, username: string, password: string) {
-    const res = await call(instance, 'POST', '/auth/token', undefined, { grant_type: 'password', username, password });
-    if (res.status !== 200) throw new Error(`login ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body as { access_token: string; refresh_token: string };
-  }
-
   let seq = 0;
   async function newUser(roles: string[] = ['viewer']) {
     const username = `fault${++seq}`;
     const password = 'Fault-instance-pass-1';
-    const res = await call(a, 'POST', '/users', adminToken, { username, email: `${username}@example.test`, password, roles });
+    const res = await callDemo(a, 'POST', '/users', adminToken, { username, email: `${username}@example.test`, password, roles });
     expect(res.status).toBe(201);
     return { username, password };
   }
@@ -118,82 +100,82 @@ describe('revocation and writes under Redis faults and crashes (two instances)',
 
   it('(a) with A’s command connection reset, a logout and a key revocation on A are refused on B within 2 s', async () => {
     const { username, password } = await newUser();
-    const tokens = await login(a, username, password);
-    const key = await call(a, 'POST', `/users/${username}/api-keys`, adminToken, { name: 'fault' });
+    const tokens = await loginToDemo(a, username, password);
+    const key = await callDemo(a, 'POST', `/users/${username}/api-keys`, adminToken, { name: 'fault' });
     expect(key.status).toBe(201);
     // Both are now cached on B.
-    expect((await call(b, 'GET', '/auth/me', tokens.access_token)).status).toBe(200);
-    expect((await call(b, 'GET', '/auth/me', undefined, undefined, { 'x-api-key': key.body.key })).status).toBe(200);
+    expect((await callDemo(b, 'GET', '/auth/me', tokens.access_token)).status).toBe(200);
+    expect((await callDemo(b, 'GET', '/auth/me', undefined, undefined, { 'x-api-key': key.body.key })).status).toBe(200);
     const before = a.output().split('not broadcast').length;
     await withCommandConnectionOfAKilled(async () => {
-      expect((await call(a, 'POST', '/auth/logout', tokens.access_token)).status).toBe(204);
-      expect((await call(a, 'DELETE', `/users/${username}/api-keys/${key.body.id}`, adminToken)).status).toBe(204);
+      expect((await callDemo(a, 'POST', '/auth/logout', tokens.access_token)).status).toBe(204);
+      expect((await callDemo(a, 'DELETE', `/users/${username}/api-keys/${key.body.id}`, adminToken)).status).toBe(204);
     });
     // The broadcasts were really lost: only the revocation log can tell B.
     expect(a.output().split('not broadcast').length - before).toBeGreaterThanOrEqual(2);
-    expect(await timeUntil(async () => (await call(b, 'GET', '/auth/me', tokens.access_token)).status, 401, REVOCATION_BOUND_MS)).toBeLessThanOrEqual(
+    expect(await timeUntil(async () => (await callDemo(b, 'GET', '/auth/me', tokens.access_token)).status, 401, REVOCATION_BOUND_MS)).toBeLessThanOrEqual(
       REVOCATION_BOUND_MS,
     );
-    await timeUntil(async () => (await call(b, 'GET', '/auth/me', undefined, undefined, { 'x-api-key': key.body.key })).status, 401, REVOCATION_BOUND_MS);
+    await timeUntil(async () => (await callDemo(b, 'GET', '/auth/me', undefined, undefined, { 'x-api-key': key.body.key })).status, 401, REVOCATION_BOUND_MS);
   });
 
   it('(a) a deactivation and a role change on A, their broadcasts lost, bite on B within 2 s', async () => {
     const role = `fault-role-${seq}`;
-    expect((await call(a, 'POST', '/roles', adminToken, { name: role, permissions: ['users:list'] })).status).toBe(201);
+    expect((await callDemo(a, 'POST', '/roles', adminToken, { name: role, permissions: ['users:list'] })).status).toBe(201);
     const holder = await newUser([role]);
-    const holderTokens = await login(b, holder.username, holder.password);
+    const holderTokens = await loginToDemo(b, holder.username, holder.password);
     const victim = await newUser();
-    const victimTokens = await login(b, victim.username, victim.password);
-    expect((await call(b, 'GET', '/users', holderTokens.access_token)).status).toBe(200);
-    expect((await call(b, 'GET', '/auth/me', victimTokens.access_token)).status).toBe(200);
+    const victimTokens = await loginToDemo(b, victim.username, victim.password);
+    expect((await callDemo(b, 'GET', '/users', holderTokens.access_token)).status).toBe(200);
+    expect((await callDemo(b, 'GET', '/auth/me', victimTokens.access_token)).status).toBe(200);
     await withCommandConnectionOfAKilled(async () => {
-      expect((await call(a, 'PATCH', `/roles/${role}`, adminToken, { permissions: [] })).status).toBe(200);
-      expect((await call(a, 'POST', `/users/${victim.username}/deactivate`, adminToken)).status).toBe(200);
+      expect((await callDemo(a, 'PATCH', `/roles/${role}`, adminToken, { permissions: [] })).status).toBe(200);
+      expect((await callDemo(a, 'POST', `/users/${victim.username}/deactivate`, adminToken)).status).toBe(200);
     });
-    await timeUntil(async () => (await call(b, 'GET', '/users', holderTokens.access_token)).status, 403, REVOCATION_BOUND_MS);
-    await timeUntil(async () => (await call(b, 'GET', '/auth/me', victimTokens.access_token)).status, 401, REVOCATION_BOUND_MS);
+    await timeUntil(async () => (await callDemo(b, 'GET', '/users', holderTokens.access_token)).status, 403, REVOCATION_BOUND_MS);
+    await timeUntil(async () => (await callDemo(b, 'GET', '/auth/me', victimTokens.access_token)).status, 401, REVOCATION_BOUND_MS);
   });
 
   it('(b) Redis frozen for 10 s: revocations still reach B within 2 s, logins answer 503 at once, nothing hangs', async () => {
     const { username, password } = await newUser();
-    const tokens = await login(a, username, password);
-    const kept = await login(a, username, password);
-    expect((await call(b, 'GET', '/auth/me', tokens.access_token)).status).toBe(200);
+    const tokens = await loginToDemo(a, username, password);
+    const kept = await loginToDemo(a, username, password);
+    expect((await callDemo(b, 'GET', '/auth/me', tokens.access_token)).status).toBe(200);
     const frozenAt = Date.now();
     process.kill(redis.pid!, 'SIGSTOP');
     try {
-      expect((await call(a, 'POST', '/auth/logout', tokens.access_token)).status).toBe(204);
-      await timeUntil(async () => (await call(b, 'GET', '/auth/me', tokens.access_token)).status, 401, REVOCATION_BOUND_MS);
+      expect((await callDemo(a, 'POST', '/auth/logout', tokens.access_token)).status).toBe(204);
+      await timeUntil(async () => (await callDemo(b, 'GET', '/auth/me', tokens.access_token)).status, 401, REVOCATION_BOUND_MS);
       // Logins need the shared counters: refused (fail closed) in about a second, not after the freeze.
       for (const instance of [a, b, a]) {
         const started = Date.now();
-        const refused = await call(instance, 'POST', '/auth/token', undefined, { grant_type: 'password', username, password });
+        const refused = await callDemo(instance, 'POST', '/auth/token', undefined, { grant_type: 'password', username, password });
         expect(refused.status).toBe(503);
         expect(refused.body.error).toBe('temporarily_unavailable');
         expect(Date.now() - started).toBeLessThan(5_000);
       }
       // What does not need Redis keeps working, from the database.
       const started = Date.now();
-      expect((await call(b, 'GET', '/auth/me', kept.access_token)).status).toBe(200);
+      expect((await callDemo(b, 'GET', '/auth/me', kept.access_token)).status).toBe(200);
       expect(Date.now() - started).toBeLessThan(5_000);
       expect(Date.now() - frozenAt).toBeLessThan(10_000);
       await new Promise((r) => setTimeout(r, Math.max(0, 10_000 - (Date.now() - frozenAt))));
     } finally {
       process.kill(redis.pid!, 'SIGCONT');
     }
-    await timeUntil(async () => (await call(b, 'POST', '/auth/token', undefined, { grant_type: 'password', username, password })).status, 200, 10_000);
-    expect((await call(a, 'GET', '/auth/me', tokens.access_token)).status).toBe(401);
-    expect((await call(b, 'GET', '/auth/me', kept.access_token)).status).toBe(200);
+    await timeUntil(async () => (await callDemo(b, 'POST', '/auth/token', undefined, { grant_type: 'password', username, password })).status, 200, 10_000);
+    expect((await callDemo(a, 'GET', '/auth/me', tokens.access_token)).status).toBe(401);
+    expect((await callDemo(b, 'GET', '/auth/me', kept.access_token)).status).toBe(200);
   }, 60_000);
 
   it('(c) 20 parallel role replacements on one user, split over both instances, end in one requested set', async () => {
     const { username } = await newUser([]);
     const sets = [['viewer'], ['auditor'], ['viewer', 'auditor'], ['user_admin'], []];
     const answers = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => call(i % 2 ? a : b, 'PATCH', `/users/${username}`, adminToken, { roles: sets[i % sets.length] })),
+      Array.from({ length: 20 }, (_, i) => callDemo(i % 2 ? a : b, 'PATCH', `/users/${username}`, adminToken, { roles: sets[i % sets.length] })),
     );
     for (const answer of answers) expect([200, 409]).toContain(answer.status);
-    const roles = (await call(b, 'GET', `/users/${username}`, adminToken)).body.roles as string[];
+    const roles = (await callDemo(b, 'GET', `/users/${username}`, adminToken)).body.roles as string[];
     expect(sets.map((set) => [...set].sort().join(','))).toContain(roles.join(','));
   });
 
@@ -203,7 +185,7 @@ describe('revocation and writes under Redis faults and crashes (two instances)',
     const victimToken = adminToken;
     const names = Array.from({ length: 16 }, (_, i) => `crash${i}`);
     const create = (instance: DemoProcess, token: string, username: string) =>
-      call(instance, 'POST', '/users', token, { username, email: `${username}@example.test`, roles: ['viewer', 'auditor'] }).catch(() => ({ status: 0, body: null }));
+      callDemo(instance, 'POST', '/users', token, { username, email: `${username}@example.test`, roles: ['viewer', 'auditor'] }).catch(() => ({ status: 0, body: null }));
     const inFlight = names.map((username) => create(victim, victimToken, username));
     await new Promise((r) => setTimeout(r, 40));
     victim.child.kill('SIGKILL');
@@ -227,7 +209,7 @@ describe('revocation and writes under Redis faults and crashes (two instances)',
     const retried = await Promise.all(names.map((username) => create(b, adminToken, username)));
     for (const answer of retried) expect([201, 409]).toContain(answer.status);
     for (const username of names) {
-      const user = await call(b, 'GET', `/users/${username}`, adminToken);
+      const user = await callDemo(b, 'GET', `/users/${username}`, adminToken);
       expect(user.status).toBe(200);
       expect(user.body.roles).toEqual(['auditor', 'viewer']);
     }

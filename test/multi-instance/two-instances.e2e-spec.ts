@@ -2,12 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DemoProcess, startDemo } from '../support/demo-process.js';
+import { callDemo, type DemoProcess, loginToDemo, startDemo } from '../support/demo-process.js';
 import { createScratchDatabase } from '../support/postgres.js';
 import { startPrivateRedis } from '../support/redis.js';
 
 const ADMIN_PASSWORD = 'Two-instances-admin-1';
-const API = '/api/v1';
 
 /** SPEC §11: two demo instances on one PostgreSQL and one Redis. */
 describe('two instances on one PostgreSQL and one Redis', () => {
@@ -32,7 +31,7 @@ describe('two instances on one PostgreSQL and one Redis', () => {
     redis = await startPrivateRedis();
     a = await startDemo(env('a'));
     b = await startDemo(env('b'));
-    adminToken = (await login(a, 'admin', ADMIN_PASSWORD)).access_token;
+    adminToken = (await loginToDemo(a, 'admin', ADMIN_PASSWORD)).access_token;
   }, 90_000);
 
   afterAll(async () => {
@@ -43,27 +42,11 @@ describe('two instances on one PostgreSQL and one Redis', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function call(instance: DemoProcess, method: string, path: string, token?: string, body?: object, headers: Record<string, string> = {}) {
-    const res = await fetch(`${instance.url}${API}${path}`, {
-      method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  }
-
-  async function login(instance: DemoProcess, username: string, password: string) {
-    const res = await call(instance, 'POST', '/auth/token', undefined, { grant_type: 'password', username, password });
-    if (res.status !== 200) throw new Error(`login ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body as { access_token: string; refresh_token: string };
-  }
-
   let seq = 0;
   async function newUser(roles: string[] = []) {
     const username = `multi${++seq}`;
     const password = 'Multi-instance-pass-1';
-    const res = await call(a, 'POST', '/users', adminToken, { username, email: `${username}@example.test`, password, roles });
+    const res = await callDemo(a, 'POST', '/users', adminToken, { username, email: `${username}@example.test`, password, roles });
     expect(res.status).toBe(201);
     return { username, password };
   }
@@ -82,82 +65,82 @@ describe('two instances on one PostgreSQL and one Redis', () => {
 
   it('a logout on A is honoured by B within one second', async () => {
     const { username, password } = await newUser();
-    const tokens = await login(a, username, password);
-    expect((await call(b, 'GET', '/auth/me', tokens.access_token)).status).toBe(200);
-    expect((await call(a, 'POST', '/auth/logout', tokens.access_token)).status).toBe(204);
-    expect(await within(1000, async () => (await call(b, 'GET', '/auth/me', tokens.access_token)).status, 401)).toBeLessThan(1000);
+    const tokens = await loginToDemo(a, username, password);
+    expect((await callDemo(b, 'GET', '/auth/me', tokens.access_token)).status).toBe(200);
+    expect((await callDemo(a, 'POST', '/auth/logout', tokens.access_token)).status).toBe(204);
+    expect(await within(1000, async () => (await callDemo(b, 'GET', '/auth/me', tokens.access_token)).status, 401)).toBeLessThan(1000);
   });
 
   it('a deactivation on A is honoured by B within one second', async () => {
     const { username, password } = await newUser();
-    const tokens = await login(b, username, password);
-    expect((await call(b, 'GET', '/auth/me', tokens.access_token)).status).toBe(200);
-    expect((await call(a, 'POST', `/users/${username}/deactivate`, adminToken)).status).toBe(200);
-    await within(1000, async () => (await call(b, 'GET', '/auth/me', tokens.access_token)).status, 401);
+    const tokens = await loginToDemo(b, username, password);
+    expect((await callDemo(b, 'GET', '/auth/me', tokens.access_token)).status).toBe(200);
+    expect((await callDemo(a, 'POST', `/users/${username}/deactivate`, adminToken)).status).toBe(200);
+    await within(1000, async () => (await callDemo(b, 'GET', '/auth/me', tokens.access_token)).status, 401);
   });
 
   it('a role change on A is honoured by B within one second', async () => {
     const role = `multi-role-${seq}`;
-    expect((await call(a, 'POST', '/roles', adminToken, { name: role, permissions: ['users:list'] })).status).toBe(201);
+    expect((await callDemo(a, 'POST', '/roles', adminToken, { name: role, permissions: ['users:list'] })).status).toBe(201);
     const { username, password } = await newUser([role]);
-    const tokens = await login(a, username, password);
-    expect((await call(b, 'GET', '/users', tokens.access_token)).status).toBe(200);
-    expect((await call(a, 'PATCH', `/roles/${role}`, adminToken, { permissions: [] })).status).toBe(200);
-    await within(1000, async () => (await call(b, 'GET', '/users', tokens.access_token)).status, 403);
+    const tokens = await loginToDemo(a, username, password);
+    expect((await callDemo(b, 'GET', '/users', tokens.access_token)).status).toBe(200);
+    expect((await callDemo(a, 'PATCH', `/roles/${role}`, adminToken, { permissions: [] })).status).toBe(200);
+    await within(1000, async () => (await callDemo(b, 'GET', '/users', tokens.access_token)).status, 403);
   });
 
   it('a key revocation on A is honoured by B within one second', async () => {
     const { username } = await newUser(['viewer']);
-    const created = await call(a, 'POST', `/users/${username}/api-keys`, adminToken, { name: 'multi' });
+    const created = await callDemo(a, 'POST', `/users/${username}/api-keys`, adminToken, { name: 'multi' });
     expect(created.status).toBe(201);
     const key = created.body.key as string;
-    expect((await call(b, 'GET', '/auth/me', undefined, undefined, { 'x-api-key': key })).status).toBe(200);
-    expect((await call(a, 'DELETE', `/users/${username}/api-keys/${created.body.id}`, adminToken)).status).toBe(204);
-    await within(1000, async () => (await call(b, 'GET', '/auth/me', undefined, undefined, { 'x-api-key': key })).status, 401);
+    expect((await callDemo(b, 'GET', '/auth/me', undefined, undefined, { 'x-api-key': key })).status).toBe(200);
+    expect((await callDemo(a, 'DELETE', `/users/${username}/api-keys/${created.body.id}`, adminToken)).status).toBe(204);
+    await within(1000, async () => (await callDemo(b, 'GET', '/auth/me', undefined, undefined, { 'x-api-key': key })).status, 401);
   });
 
   it('lockout is counted across both instances', async () => {
     const { username, password } = await newUser();
     for (let i = 0; i < 5; i++) {
       const target = i % 2 === 0 ? a : b;
-      expect((await call(target, 'POST', '/auth/token', undefined, { grant_type: 'password', username, password: 'Wrong-password-1' })).status).toBe(400);
+      expect((await callDemo(target, 'POST', '/auth/token', undefined, { grant_type: 'password', username, password: 'Wrong-password-1' })).status).toBe(400);
     }
-    expect((await call(a, 'POST', '/auth/token', undefined, { grant_type: 'password', username, password })).status).toBe(400);
-    expect((await call(b, 'POST', '/auth/token', undefined, { grant_type: 'password', username, password })).status).toBe(400);
-    expect((await call(a, 'POST', `/users/${username}/unlock`, adminToken)).status).toBe(204);
-    expect((await call(b, 'POST', '/auth/token', undefined, { grant_type: 'password', username, password })).status).toBe(200);
+    expect((await callDemo(a, 'POST', '/auth/token', undefined, { grant_type: 'password', username, password })).status).toBe(400);
+    expect((await callDemo(b, 'POST', '/auth/token', undefined, { grant_type: 'password', username, password })).status).toBe(400);
+    expect((await callDemo(a, 'POST', `/users/${username}/unlock`, adminToken)).status).toBe(204);
+    expect((await callDemo(b, 'POST', '/auth/token', undefined, { grant_type: 'password', username, password })).status).toBe(200);
   });
 
   it('restarting Redis loses no session and grants nothing extra; logins fail closed while it is down', async () => {
     const { username, password } = await newUser();
-    const kept = await login(b, username, password);
-    const revoked = await login(b, username, password);
-    expect((await call(a, 'GET', '/auth/me', revoked.access_token)).status).toBe(200);
+    const kept = await loginToDemo(b, username, password);
+    const revoked = await loginToDemo(b, username, password);
+    expect((await callDemo(a, 'GET', '/auth/me', revoked.access_token)).status).toBe(200);
     await redis.stop();
-    const down = await call(b, 'POST', '/auth/token', undefined, { grant_type: 'password', username, password });
+    const down = await callDemo(b, 'POST', '/auth/token', undefined, { grant_type: 'password', username, password });
     expect(down.status).toBe(503);
     expect(down.body.error).toBe('temporarily_unavailable');
-    const reset = await call(b, 'POST', '/auth/password-reset', undefined, { email: `${username}@example.test` });
+    const reset = await callDemo(b, 'POST', '/auth/password-reset', undefined, { email: `${username}@example.test` });
     expect(reset.status).toBe(503);
-    expect((await call(b, 'GET', '/auth/me', kept.access_token)).status).toBe(200);
-    expect((await call(b, 'POST', '/auth/logout', revoked.access_token)).status).toBe(204);
+    expect((await callDemo(b, 'GET', '/auth/me', kept.access_token)).status).toBe(200);
+    expect((await callDemo(b, 'POST', '/auth/logout', revoked.access_token)).status).toBe(204);
     // A missed the broadcast: with Redis down it must not trust its cache.
-    expect((await call(a, 'GET', '/auth/me', revoked.access_token)).status).toBe(401);
+    expect((await callDemo(a, 'GET', '/auth/me', revoked.access_token)).status).toBe(401);
     await redis.restart();
-    await within(5000, async () => (await call(b, 'POST', '/auth/token', undefined, { grant_type: 'password', username, password })).status, 200);
-    expect((await call(a, 'GET', '/auth/me', kept.access_token)).status).toBe(200);
-    expect((await call(a, 'GET', '/auth/me', revoked.access_token)).status).toBe(401);
-    expect((await call(b, 'GET', '/auth/me', revoked.access_token)).status).toBe(401);
+    await within(5000, async () => (await callDemo(b, 'POST', '/auth/token', undefined, { grant_type: 'password', username, password })).status, 200);
+    expect((await callDemo(a, 'GET', '/auth/me', kept.access_token)).status).toBe(200);
+    expect((await callDemo(a, 'GET', '/auth/me', revoked.access_token)).status).toBe(401);
+    expect((await callDemo(b, 'GET', '/auth/me', revoked.access_token)).status).toBe(401);
   });
 
   it('killing A loses no session for B', async () => {
     const { username, password } = await newUser();
-    const tokens = await login(a, username, password);
+    const tokens = await loginToDemo(a, username, password);
     a.child.kill('SIGKILL');
     await new Promise((resolve) => a.child.once('exit', resolve));
-    expect((await call(b, 'GET', '/auth/me', tokens.access_token)).status).toBe(200);
-    const refreshed = await call(b, 'POST', '/auth/token', undefined, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
+    expect((await callDemo(b, 'GET', '/auth/me', tokens.access_token)).status).toBe(200);
+    const refreshed = await callDemo(b, 'POST', '/auth/token', undefined, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
     expect(refreshed.status).toBe(200);
-    expect((await call(b, 'GET', '/auth/me', refreshed.body.access_token)).status).toBe(200);
+    expect((await callDemo(b, 'GET', '/auth/me', refreshed.body.access_token)).status).toBe(200);
   });
 });

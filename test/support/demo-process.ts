@@ -73,3 +73,23 @@ export function runDemoExpectingFailure(env: Record<string, string>): Promise<{ 
     });
   });
 }
+
+/** One JSON request to a running demo under `/api/v1` (a Bearer token and a JSON body when given). */
+export async function callDemo(instance: DemoProcess, method: string, path: string, token?: string, body?: object, headers: Record<string, string> = {}) {
+  const res = await fetch(`${instance.url}/api/v1${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body ? JSON.stringify(body) : undefined,
+    // A frozen dependency must fail the test, not hang it.
+    signal: AbortSignal.timeout(20_000),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+/** A password login on a running demo; throws unless it answers 200. */
+export async function loginToDemo(instance: DemoProcess, username: string, password: string): Promise<{ access_token: string; refresh_token: string }> {
+  const res = await callDemo(instance, 'POST', '/auth/token', undefined, { grant_type: 'password', username, password });
+  if (res.status !== 200) throw new Error(`login ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body as { access_token: string; refresh_token: string };
+}
