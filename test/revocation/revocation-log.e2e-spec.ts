@@ -12,6 +12,31 @@ interface SqliteConnection {
 /** A second, plain connection to the app's SQLite file (better-sqlite3 ships no types). */
 const Database = createRequire(import.meta.url)('better-sqlite3') as new (file: string) => SqliteConnection;
 
+/** What both describes ask of their app: its database options, `/auth/me` with a token, a user's cached session, and how long until a token is refused. */
+function sessionProbes(app: () => TestApp) {
+  const options = () => app().dataSource.options as { url?: string; database?: string };
+  const me = (token: string) => app().http.get(`${API}/auth/me`).auth(token, { type: 'bearer' });
+  async function cachedSession() {
+    const t = app();
+    const { user, password } = await t.createUser();
+    const tokens = await t.login(user.username, password);
+    expect((await me(tokens.access_token)).status).toBe(200);
+    const [row] = await t.dataSource.query(`SELECT id FROM sessions WHERE user_id = ${t.dataSource.options.type === 'postgres' ? '$1' : '?'} ORDER BY created_at DESC`, [user.id]);
+    return { token: tokens.access_token, sessionId: row.id as string };
+  }
+  async function refusedWithin(token: string, ms: number): Promise<number> {
+    const started = Date.now();
+    let status = (await me(token)).status;
+    while (status !== 401 && Date.now() - started < ms) {
+      await new Promise((r) => setTimeout(r, 50));
+      status = (await me(token)).status;
+    }
+    expect(status).toBe(401);
+    return Date.now() - started;
+  }
+  return { options, me, cachedSession, refusedWithin };
+}
+
 /**
  * SEC-92, from the database side: a revocation another instance committed, whose
  * broadcast never arrived, is honoured within 2 s — the revocation log is the guarantee.
@@ -28,27 +53,7 @@ describe.each(DATABASES)('the revocation log on %s', (kind) => {
     await t?.close();
   });
 
-  const options = () => t.dataSource.options as { url?: string; database?: string };
-  const me = (token: string) => t.http.get(`${API}/auth/me`).auth(token, { type: 'bearer' });
-
-  async function cachedSession() {
-    const { user, password } = await t.createUser();
-    const tokens = await t.login(user.username, password);
-    expect((await me(tokens.access_token)).status).toBe(200);
-    const [row] = await t.dataSource.query(`SELECT id FROM sessions WHERE user_id = ${databaseOf(kind) === 'postgres' ? '$1' : '?'} ORDER BY created_at DESC`, [user.id]);
-    return { token: tokens.access_token, sessionId: row.id as string };
-  }
-
-  async function refusedWithin(token: string, ms: number): Promise<number> {
-    const started = Date.now();
-    let status = (await me(token)).status;
-    while (status !== 401 && Date.now() - started < ms) {
-      await new Promise((r) => setTimeout(r, 50));
-      status = (await me(token)).status;
-    }
-    expect(status).toBe(401);
-    return Date.now() - started;
-  }
+  const { options, me, cachedSession, refusedWithin } = sessionProbes(() => t);
 
   it('a session revoked and logged elsewhere, with no broadcast, is refused within 2 s', async () => {
     const { token, sessionId } = await cachedSession();
@@ -95,27 +100,7 @@ describe.each(['postgres'] as const)('the revocation log on %s: commits out of i
     await t?.close();
   });
 
-  const options = () => t.dataSource.options as { url?: string; database?: string };
-  const me = (token: string) => t.http.get(`${API}/auth/me`).auth(token, { type: 'bearer' });
-
-  async function cachedSession() {
-    const { user, password } = await t.createUser();
-    const tokens = await t.login(user.username, password);
-    expect((await me(tokens.access_token)).status).toBe(200);
-    const [row] = await t.dataSource.query(`SELECT id FROM sessions WHERE user_id = ${kind === 'postgres' ? '$1' : '?'} ORDER BY created_at DESC`, [user.id]);
-    return { token: tokens.access_token, sessionId: row.id as string };
-  }
-
-  async function refusedWithin(token: string, ms: number): Promise<number> {
-    const started = Date.now();
-    let status = (await me(token)).status;
-    while (status !== 401 && Date.now() - started < ms) {
-      await new Promise((r) => setTimeout(r, 50));
-      status = (await me(token)).status;
-    }
-    expect(status).toBe(401);
-    return Date.now() - started;
-  }
+  const { options, me, cachedSession, refusedWithin } = sessionProbes(() => t);
 
   it('a revocation whose transaction commits after a later one (ids out of commit order) is not skipped', async () => {
     const early = await cachedSession();
