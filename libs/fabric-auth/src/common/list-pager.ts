@@ -198,22 +198,7 @@ export class ListPager {
     const keys: (string | null)[] = [];
     for (const section of sections.slice(sections.indexOf(from))) {
       const query = base.clone();
-      const column = columnOf(query, sort.property);
-      const id = columnOf(query, 'id');
-      const direction = sort.descending ? 'DESC' : 'ASC';
-      const after = sort.descending ? '<' : '>';
-      const resume = section === from;
-      if (section === 'nulls') {
-        query.andWhere(`${column} IS NULL`);
-        if (resume) query.andWhere(`${id} ${after} :fabricCursorId`, { fabricCursorId: cursor.i });
-        query.orderBy(id, direction);
-      } else {
-        if (sort.nullable) query.andWhere(`${column} IS NOT NULL`);
-        if (resume && sort.unique) query.andWhere(`${column} ${after} :fabricCursorKey`, { fabricCursorKey: cursor.k });
-        else if (resume) query.andWhere(`(${column}, ${id}) ${after} (:fabricCursorKey, :fabricCursorId)`, { fabricCursorKey: cursor.k, fabricCursorId: cursor.i });
-        query.orderBy(column, direction);
-        if (!sort.unique) query.addOrderBy(id, direction);
-      }
+      const column = sectionInOrder(query, sort, section, section === from ? cursor : undefined);
       const page = await this.read(query.limit(take - rows.length), column);
       rows.push(...page.rows);
       keys.push(...page.keys);
@@ -417,22 +402,8 @@ export class ListPager {
     let lastSeen: { k: string | null; i: string } | undefined;
     for (const section of sections.slice(sections.indexOf(from))) {
       const query = base.clone();
-      const column = columnOf(query, sort.property);
+      const column = sectionInOrder(query, sort, section, section === from ? cursor : undefined);
       const id = columnOf(query, 'id');
-      const direction = sort.descending ? 'DESC' : 'ASC';
-      const after = sort.descending ? '<' : '>';
-      const resume = cursor !== undefined && section === from;
-      if (section === 'nulls') {
-        query.andWhere(`${column} IS NULL`);
-        if (resume) query.andWhere(`${id} ${after} :fabricCursorId`, { fabricCursorId: cursor.i });
-        query.orderBy(id, direction);
-      } else {
-        if (sort.nullable) query.andWhere(`${column} IS NOT NULL`);
-        if (resume && sort.unique) query.andWhere(`${column} ${after} :fabricCursorKey`, { fabricCursorKey: cursor.k });
-        else if (resume) query.andWhere(`(${column}, ${id}) ${after} (:fabricCursorKey, :fabricCursorId)`, { fabricCursorKey: cursor.k, fabricCursorId: cursor.i });
-        query.orderBy(column, direction);
-        if (!sort.unique) query.addOrderBy(id, direction);
-      }
       query
         .select(id, 'fabric_id')
         .addSelect(`CAST(${column} AS TEXT)`, 'fabric_key')
@@ -557,6 +528,29 @@ function disjoint(branches: readonly ListCondition[]): ListCondition[] {
 /** Plain code unit order is enough for keys and ids: timestamps' text and lowercase hex. */
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Restricts `query` to one section of the sort column (its values, or its nulls) in index
+ * order, after `from` when the walk resumes there; answers the column's SQL name.
+ */
+function sectionInOrder(query: SelectQueryBuilder<ObjectLiteral>, sort: ListSort, section: Section, from: CursorPayload | undefined): string {
+  const column = columnOf(query, sort.property);
+  const id = columnOf(query, 'id');
+  const direction = sort.descending ? 'DESC' : 'ASC';
+  const after = sort.descending ? '<' : '>';
+  if (section === 'nulls') {
+    query.andWhere(`${column} IS NULL`);
+    if (from) query.andWhere(`${id} ${after} :fabricCursorId`, { fabricCursorId: from.i });
+    query.orderBy(id, direction);
+  } else {
+    if (sort.nullable) query.andWhere(`${column} IS NOT NULL`);
+    if (from && sort.unique) query.andWhere(`${column} ${after} :fabricCursorKey`, { fabricCursorKey: from.k });
+    else if (from) query.andWhere(`(${column}, ${id}) ${after} (:fabricCursorKey, :fabricCursorId)`, { fabricCursorKey: from.k, fabricCursorId: from.i });
+    query.orderBy(column, direction);
+    if (!sort.unique) query.addOrderBy(id, direction);
+  }
+  return column;
 }
 
 function columnOf(query: SelectQueryBuilder<ObjectLiteral>, property: string): string {
