@@ -82,12 +82,14 @@ describe.each(DATABASES)('MFA policy (auth.mfa) and @RequireMfa() on %s', (kind)
     expect(bad({ mfa: { requiredFor: 'auditor' } })).toThrow(/auth\.mfa\.required_for: must be a list/);
     expect(bad({ mfa: { nope: 1 } })).toThrow(/auth\.mfa\.nope: unknown key/);
     expect(bad({ mfa: { issuerLabel: 'a:b' } })).toThrow(/auth\.mfa\.issuer_label/);
+    for (const stepUpSeconds of [59, 86_401, 1.5, 'soon']) expect(bad({ mfa: { stepUpSeconds } })).toThrow(/auth\.mfa\.step_up_seconds: an integer from 60 to 86400/);
+    expect(resolveFabricAuthOptions({ ...TEST_OPTIONS, mfa: { stepUpSeconds: 300 } }).mfa.stepUpSeconds).toBe(300);
     expect(bad({ webauthn: { rpId: 'https://x' } })).toThrow(/auth\.webauthn\.rp_id/);
     expect(bad({ webauthn: { rpId: 'example.com', origins: ['https://evil.example'] } })).toThrow(/not on rp_id example\.com/);
     expect(bad({ webauthn: { origins: ['http://example.com'] } })).toThrow(/auth\.webauthn\.origins/);
     const ok = resolveFabricAuthOptions({ ...TEST_OPTIONS, publicBaseUrl: 'https://app.example.com', webauthn: { rpId: 'example.com' } });
     expect(ok.webauthn).toEqual({ rpId: 'example.com', rpName: 'nestjs-fabric-auth', origins: ['https://app.example.com'] });
-    expect(ok.mfa).toEqual({ requiredFor: [], requireMfa: [], issuerLabel: 'nestjs-fabric-auth' });
+    expect(ok.mfa).toEqual({ requiredFor: [], requireMfa: [], issuerLabel: 'nestjs-fabric-auth', stepUpSeconds: 900 });
   });
 
   it('the system admin can be required to use MFA (required_for: system_admin)', async () => {

@@ -1,7 +1,7 @@
 import { AuditEventEntity, MfaChallengeEntity, MfaFactorEntity, PruningService } from 'nestjs-fabric-auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePayload } from '../support/jwt-forge.js';
-import { firstStep, nextStep, totpCode, userWithTotp } from '../support/mfa.js';
+import { firstStep, nextStep, steppedUpSession, totpCode, userWithTotp } from '../support/mfa.js';
 import { ADMIN_PASSWORD, API, DATABASES, startTestApp, type TestApp } from '../support/test-app.js';
 
 describe.each(DATABASES)('TOTP, recovery codes and the mfa_required login on %s', (kind) => {
@@ -239,21 +239,22 @@ describe.each(DATABASES)('TOTP, recovery codes and the mfa_required login on %s'
   it('an admin resets a user’s factors under the account ceiling (SEC-79), audited', async () => {
     const richer = await userWithTotp(t, ['auditor']);
     const plain = await userWithTotp(t);
-    const userAdmin = await t.actor(['user_admin']);
-    const over = await t.http.delete(`${API}/users/${richer.username}/mfa`).set(bearer(userAdmin.token));
+    // Admins whose sessions used their own second factor (SEC-112).
+    const userAdmin = (await steppedUpSession(t, await userWithTotp(t, ['user_admin']))).access_token;
+    const over = await t.http.delete(`${API}/users/${richer.username}/mfa`).set(bearer(userAdmin));
     expect(over.status).toBe(403);
     const nobody = await t.actor();
     expect((await t.http.delete(`${API}/users/${plain.username}/mfa`).set(bearer(nobody.token))).status).toBe(403);
-    const ok = await t.http.delete(`${API}/users/${plain.username}/mfa`).set(bearer(userAdmin.token));
+    const ok = await t.http.delete(`${API}/users/${plain.username}/mfa`).set(bearer(userAdmin));
     expect(ok.status).toBe(200);
     expect(ok.body).toEqual({ removed: 1 });
     expect((await token().send({ grant_type: 'password', username: plain.username, password: plain.password })).status).toBe(200);
-    const admin = await t.adminToken();
-    expect((await t.http.delete(`${API}/users/${richer.username}/mfa`).set(bearer(admin))).status).toBe(200);
+    const auditingAdmin = (await steppedUpSession(t, await userWithTotp(t, ['user_admin', 'auditor']))).access_token;
+    expect((await t.http.delete(`${API}/users/${richer.username}/mfa`).set(bearer(auditingAdmin))).status).toBe(200);
     const reset = await t.dataSource.getRepository(AuditEventEntity).findOneBy({ action: 'mfa.reset', targetId: plain.userId });
-    expect(reset).toMatchObject({ actorId: userAdmin.user.id, details: { by: 'admin', factors_removed: 1 } });
+    expect(reset).toMatchObject({ actorId: decodePayload(userAdmin).sub, details: { by: 'admin', factors_removed: 1 } });
     // Nobody but the system admin touches the system admin's factors.
-    expect((await t.http.delete(`${API}/users/admin/mfa`).set(bearer(userAdmin.token))).status).toBe(403);
+    expect((await t.http.delete(`${API}/users/admin/mfa`).set(bearer(userAdmin))).status).toBe(403);
     expect(ADMIN_PASSWORD).toBeTruthy();
   });
 

@@ -43,3 +43,12 @@ export async function firstStep(t: TestApp, username: string, password: string):
   if (res.status !== 400 || res.body.error !== 'mfa_required') throw new Error(`first step: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.mfa_token as string;
 }
+
+/** A session of `u` whose login has just used TOTP: stepped up (`auth.mfa.step_up_seconds`). */
+export async function steppedUpSession(t: TestApp, u: Pick<EnrolledUser, 'username' | 'password' | 'secret'>): Promise<{ access_token: string; refresh_token: string }> {
+  nextStep(t);
+  const mfaToken = await firstStep(t, u.username, u.password);
+  const res = await t.http.post(`${API}/auth/token`).type('form').send({ grant_type: 'mfa_otp', mfa_token: mfaToken, otp: totpCode(u.secret, t.clock.now()) });
+  if (res.status !== 200) throw new Error(`second step: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}

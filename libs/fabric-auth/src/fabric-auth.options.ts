@@ -136,6 +136,12 @@ export interface MfaOptions {
   requireMfa?: string[];
   /** Issuer shown by authenticator apps (`otpauth://totp/<label>:<user>`). Default `auth.issuer`. */
   issuerLabel?: string;
+  /**
+   * Seconds after a login that used a second factor during which its session counts as
+   * stepped up: removing or resetting factors (one's own or, as an admin, another user's)
+   * needs such a session. 60–86400. Default 900.
+   */
+  stepUpSeconds?: number;
 }
 
 export interface WebAuthnOptions {
@@ -151,6 +157,7 @@ export interface ResolvedMfaOptions {
   requiredFor: string[];
   requireMfa: string[];
   issuerLabel: string;
+  stepUpSeconds: number;
 }
 
 export interface ResolvedWebAuthnOptions {
@@ -828,7 +835,7 @@ function sectionInput<K extends string>(value: unknown, where: string, keys: Rec
   return input;
 }
 
-const MFA_KEYS: Record<string, keyof MfaOptions> = { required_for: 'requiredFor', require_mfa: 'requireMfa', issuer_label: 'issuerLabel' };
+const MFA_KEYS: Record<string, keyof MfaOptions> = { required_for: 'requiredFor', require_mfa: 'requireMfa', issuer_label: 'issuerLabel', step_up_seconds: 'stepUpSeconds' };
 
 function validateMfa(value: unknown, naming: Naming, issuer: string, problems: string[]): ResolvedMfaOptions | undefined {
   const input = sectionInput(value ?? {}, 'auth.mfa', MFA_KEYS, naming, problems);
@@ -849,7 +856,13 @@ function validateMfa(value: unknown, naming: Naming, issuer: string, problems: s
     if (typeof input.issuerLabel !== 'string' || !/^[^:\p{Cc}]{1,64}$/u.test(input.issuerLabel)) problems.push('auth.mfa.issuer_label: 1–64 printable characters, no colon');
     else issuerLabel = input.issuerLabel;
   }
-  return { requiredFor, requireMfa, issuerLabel };
+  let stepUpSeconds = 900;
+  if (input.stepUpSeconds !== undefined) {
+    const raw = typeof input.stepUpSeconds === 'string' && /^\d{1,6}$/.test(input.stepUpSeconds) ? Number(input.stepUpSeconds) : input.stepUpSeconds;
+    if (!Number.isInteger(raw) || (raw as number) < 60 || (raw as number) > 86_400) problems.push('auth.mfa.step_up_seconds: an integer from 60 to 86400');
+    else stepUpSeconds = raw as number;
+  }
+  return { requiredFor, requireMfa, issuerLabel, stepUpSeconds };
 }
 
 const WEBAUTHN_KEYS: Record<string, keyof WebAuthnOptions> = { rp_id: 'rpId', rp_name: 'rpName', origins: 'origins' };

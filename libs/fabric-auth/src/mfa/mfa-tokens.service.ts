@@ -1,10 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, MoreThan, type Repository } from 'typeorm';
+import { type EntityManager, IsNull, MoreThan, type Repository } from 'typeorm';
+import { OAuthError } from '../auth/oauth-error.js';
 import { FabricClock } from '../common/clock.js';
-import type { FabricTransaction } from '../common/transactions.js';
+import { type FabricTransaction, FabricTransactions } from '../common/transactions.js';
+import { UserEntity } from '../users/user.entity.js';
 import { MfaChallengeEntity, type MfaChallengeKind } from './mfa-challenge.entity.js';
+import { MfaFactorEntity } from './mfa-factor.entity.js';
 
 /** Seconds an `mfa_token` (and a passkey challenge) lives. */
 export const MFA_TOKEN_TTL_SECONDS = 300;
@@ -17,6 +20,17 @@ export function sha256Hex(value: string): string {
 }
 
 /**
+ * Ends every second-factor flow of a user that is still in progress — `mfa_token`s, passkey
+ * challenges, an unconfirmed TOTP enrolment — in the transaction of a change to the account's
+ * state (deactivation, password change, factor added or removed): what was started under the
+ * old state completes nothing under the new one (SEC-111), as the user's sessions are revoked.
+ */
+export async function voidPendingSecondFactor(manager: EntityManager, userId: string, now: Date): Promise<void> {
+  await manager.update(MfaChallengeEntity, { userId, consumedAt: IsNull() }, { consumedAt: now });
+  await manager.delete(MfaFactorEntity, { userId, type: 'totp', confirmedAt: IsNull() });
+}
+
+/**
  * The single-use secrets of the MFA flows, kept in the database (never only in memory) so
  * that a token or challenge consumed on one instance is dead on every other: consumption
  * is one conditional UPDATE, and of two concurrent uses exactly one wins.
@@ -26,12 +40,22 @@ export class MfaChallenges {
   constructor(
     @InjectRepository(MfaChallengeEntity) private readonly rows: Repository<MfaChallengeEntity>,
     private readonly clock: FabricClock,
+    private readonly transactions: FabricTransactions,
   ) {}
 
-  /** A new `mfa_token` for a user who proved `firstFactor`; the raw token leaves in the 400 answer only. */
+  /**
+   * A new `mfa_token` for a user who proved `firstFactor`; the raw token leaves in the 400
+   * answer only. Written under the user's row lock after re-reading it: a deactivation
+   * committing meanwhile either voids the new token or is seen here, never neither.
+   */
   async issueMfaToken(userId: string, firstFactor: string): Promise<string> {
     const token = randomBytes(32).toString('base64url');
-    await this.insert('mfa_token', sha256Hex(token), { userId, firstFactor });
+    await this.transactions.run(async (tx) => {
+      await this.transactions.lock(tx, UserEntity, userId);
+      const user = await tx.manager.findOne(UserEntity, { where: { id: userId }, select: { id: true, isActive: true } });
+      if (!user?.isActive) throw new OAuthError('invalid_grant', 'Invalid username or password');
+      await this.insert('mfa_token', sha256Hex(token), { userId, firstFactor }, tx.manager);
+    });
     return token;
   }
 
@@ -40,9 +64,9 @@ export class MfaChallenges {
     await this.insert(kind, sha256Hex(challenge), { userId: binding.userId, parentId: binding.parentId ?? null });
   }
 
-  private async insert(kind: MfaChallengeKind, secretHash: string, fields: Partial<MfaChallengeEntity>): Promise<void> {
+  private async insert(kind: MfaChallengeKind, secretHash: string, fields: Partial<MfaChallengeEntity>, manager: EntityManager = this.rows.manager): Promise<void> {
     const now = this.clock.now();
-    await this.rows.insert({
+    await manager.insert(MfaChallengeEntity, {
       kind,
       secretHash,
       userId: null,
@@ -99,8 +123,8 @@ export class MfaChallenges {
     return this.rows.findOneBy({ id });
   }
 
-  /** Every pending token and challenge of a user dies (factors reset, password changed). */
+  /** Every pending token, challenge and TOTP enrolment of a user dies (see `voidPendingSecondFactor`). */
   async voidAllOf(userId: string, tx: FabricTransaction): Promise<void> {
-    await tx.manager.update(MfaChallengeEntity, { userId, consumedAt: IsNull() }, { consumedAt: new Date(this.clock.now()) });
+    await voidPendingSecondFactor(tx.manager, userId, new Date(this.clock.now()));
   }
 }

@@ -108,7 +108,7 @@ export class MfaController {
 
   @Delete(':username/mfa/totp')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Remove TOTP (self, with a current factor: otp, recovery_code, or a session that used a second factor in the last 15 minutes)', description: 'Audited; with no factor left, password logins no longer ask for a second step.' })
+  @ApiOperation({ summary: 'Remove TOTP (self, with a current factor: otp, recovery_code, or a session that used a second factor in the last `auth.mfa.step_up_seconds`, 15 minutes by default)', description: 'Audited; with no factor left, password logins no longer ask for a second step.' })
   @ApiNoContentResponse()
   @ApiForbiddenResponse({ description: '`mfa_required`: no current factor given' })
   async removeTotp(@Param('username') username: string, @Body() dto: FactorProofDto, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<void> {
@@ -203,10 +203,11 @@ export class MfaController {
   @Delete(':username/mfa')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
-    summary: 'Reset every factor of a user: an admin (users:modify, under the account ceiling) for a user who lost them, or the user with a current factor',
-    description: 'Removes TOTP, passkeys and recovery codes; the user signs in with the password alone and may enrol again. Audited.',
+    summary: 'Reset every factor of a user: an admin (users:modify, under the account ceiling, from a session that used their own second factor in the last `auth.mfa.step_up_seconds`) for a user who lost them, or the user with a current factor',
+    description: 'Removes TOTP, passkeys and recovery codes; the user signs in with the password alone and may enrol again. Never with an API key (403); a session that has not used a second factor recently gets 403 `mfa_required`. Audited.',
   })
   @ApiOkResponse({ description: '{removed: N}' })
+  @ApiForbiddenResponse({ description: 'An API key; or `mfa_required`: no recent second factor of the caller' })
   async reset(@Param('username') username: string, @Body() dto: FactorProofDto, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<{ removed: number }> {
     // Permission before lookup: without it, an unknown and an existing name answer alike.
     const user = await this.users.target(username, actor, 'users:modify');
@@ -216,6 +217,8 @@ export class MfaController {
     }
     if (!principalHasPermission(actor, 'users:modify')) throw new ForbiddenException('Missing permission: users:modify');
     await this.ceiling.assertMayActOn(actor, { kind: 'user', id: user.id, isSystemAdmin: user.isSystemAdmin });
+    // An API key — the admin's, or the user's own, which is never "self" — strips nobody's factors.
+    await this.mfa.requireSteppedUp(actor);
     return this.mfa.reset(actor, user, 'admin', request);
   }
 }

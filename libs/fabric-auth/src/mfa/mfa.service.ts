@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException, ConflictException, ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, Not, type Repository } from 'typeorm';
+import { IsNull, MoreThanOrEqual, Not, type Repository } from 'typeorm';
 import type { AuditDetails } from '../audit/audit-event.entity.js';
 import { AuditService } from '../audit/audit.service.js';
 import { FabricClock } from '../common/clock.js';
@@ -25,8 +25,6 @@ export type LoginFactor = 'totp' | 'passkey' | 'recovery_code';
 
 /** Seconds a started TOTP enrolment waits for its confirming code. */
 export const TOTP_ENROLMENT_TTL_SECONDS = 600;
-/** A session that used a second factor this recently counts as a current factor for sensitive changes. */
-export const FRESH_MFA_SECONDS = 900;
 
 export interface FactorProof {
   otp?: string;
@@ -40,6 +38,17 @@ export interface MfaStateDto {
   recovery_codes: { remaining: number; generated_at: string | null };
   /** The policy (`auth.mfa.required_for`) demands a factor of this user. */
   required: boolean;
+}
+
+function mfaRequired(message: string): ForbiddenException {
+  return new ForbiddenException({ statusCode: 403, error: 'mfa_required', message });
+}
+
+/** Factor changes come from a person at a login, never from an API key or another issuer's token (SEC-112). */
+function requireInteractive(actor: Principal): void {
+  if (actor.kind !== 'user' || actor.authMethod === 'api_key' || actor.apiKeyId !== null || actor.sessionId === null) {
+    throw new ForbiddenException('Second factors are changed only from a signed-in session, never with an API key');
+  }
 }
 
 export type SecondFactorCheck = { ok: true } | { ok: false; reason: 'locked' | 'bad_code' | 'replayed' | 'no_factor' };
@@ -188,9 +197,11 @@ export class MfaService {
     });
     if (step === undefined) throw new BadRequestException('The code is incorrect');
     return this.transactions.run(async (tx) => {
+      await this.assertMayStillAdd(tx, actor, user.id, pending.createdAt, pending.id);
       const now = new Date(this.clock.now());
       const updated = await tx.manager.update(MfaFactorEntity, { id: pending.id, confirmedAt: IsNull() }, { confirmedAt: now, lastUsedStep: step, lastUsedAt: now });
-      if (updated.affected !== 1) throw new ConflictException('This enrolment was already confirmed');
+      if (updated.affected !== 1) throw new ConflictException('This enrolment was already confirmed or has ended');
+      await this.challenges.voidAllOf(user.id, tx);
       const recoveryCodes = await this.ensureRecoveryCodes(user.id, tx);
       await this.audit.recordIn(tx, {
         action: 'mfa.enrol',
@@ -202,6 +213,20 @@ export class MfaService {
       });
       return { enabled: true as const, ...(recoveryCodes && { recovery_codes: recoveryCodes }) };
     });
+  }
+
+  /**
+   * The completion of an enrolment begun at `startedAt`, under the user's row lock: when a
+   * factor was confirmed since, the rule "adding a factor to an account that has one needs a
+   * current factor" was checked at the start against a state that no longer holds, so it is
+   * checked again here — only a session that used a factor recently passes (SEC-111).
+   */
+  async assertMayStillAdd(tx: FabricTransaction, actor: Principal, userId: string, startedAt: Date, enrolmentId?: string): Promise<void> {
+    await this.transactions.lock(tx, UserEntity, userId);
+    const since = await tx.manager.find(MfaFactorEntity, { where: { userId, confirmedAt: MoreThanOrEqual(startedAt) }, select: { id: true } });
+    if (since.every((f) => f.id === enrolmentId)) return;
+    if (await this.steppedUp(actor)) return;
+    throw mfaRequired('A factor was added to this account after this enrolment began: sign in again with a second factor and start over');
   }
 
   private openSecret(row: Pick<MfaFactorEntity, 'id' | 'secretSealed'>): string | undefined {
@@ -290,6 +315,7 @@ export class MfaService {
    * in the last 15 minutes. Without any factor left to prove, nothing is asked.
    */
   async requireCurrentFactor(actor: Principal, user: UserEntity, proof: FactorProof, request: HttpRequestLike): Promise<void> {
+    requireInteractive(actor);
     if (proof.otp !== undefined || proof.recovery_code !== undefined) {
       const factor = proof.otp !== undefined ? 'totp' : 'recovery_code';
       const ok = await this.countedCheck(user, request, 'current_factor', async () =>
@@ -300,15 +326,33 @@ export class MfaService {
       return;
     }
     if ((await this.loginFactors(user.id)).length === 0) return;
-    if (actor.amr?.includes('mfa') && actor.sessionId) {
-      const session = await this.sessions.findOne({ where: { id: actor.sessionId }, select: { id: true, createdAt: true } });
-      if (session && session.createdAt.getTime() + FRESH_MFA_SECONDS * 1000 > this.clock.now()) return;
+    if (await this.steppedUp(actor)) return;
+    throw mfaRequired('Prove a current factor: give otp or recovery_code, or sign in again with a second factor');
+  }
+
+  /**
+   * An admin about to remove another user's factors (SEC-112): an interactive session whose
+   * login used the admin's own second factor within `auth.mfa.step_up_seconds`. An admin
+   * with no factor of their own cannot step up, so is refused until they enrol one: the way
+   * past another user's second factor is itself behind a second factor.
+   */
+  async requireSteppedUp(actor: Principal): Promise<void> {
+    requireInteractive(actor);
+    if (await this.steppedUp(actor)) return;
+    if ((await this.loginFactors(actor.id)).length === 0) {
+      throw mfaRequired("Enrol a second factor of your own before removing another user's factors");
     }
-    throw new ForbiddenException({
-      statusCode: 403,
-      error: 'mfa_required',
-      message: 'Prove a current factor: give otp or recovery_code, or sign in again with a second factor',
-    });
+    throw mfaRequired(`Sign in again with your second factor: this needs a login that used it in the last ${this.options.mfa.stepUpSeconds} seconds`);
+  }
+
+  /**
+   * The caller is a session whose login used a second factor within `auth.mfa.step_up_seconds`
+   * (its start is that login: a refresh keeps the session's amr, not its freshness).
+   */
+  private async steppedUp(actor: Principal): Promise<boolean> {
+    if (!actor.amr?.includes('mfa') || !actor.sessionId || actor.apiKeyId) return false;
+    const session = await this.sessions.findOne({ where: { id: actor.sessionId }, select: { id: true, createdAt: true } });
+    return session !== null && session.createdAt.getTime() + this.options.mfa.stepUpSeconds * 1000 > this.clock.now();
   }
 
   async removeTotp(actor: Principal, user: UserEntity, proof: FactorProof, request: HttpRequestLike): Promise<void> {
@@ -316,6 +360,7 @@ export class MfaService {
     await this.transactions.run(async (tx) => {
       const removed = await tx.manager.delete(MfaFactorEntity, { userId: user.id, type: 'totp' });
       if (!removed.affected) throw new NotFoundException('TOTP is not enabled');
+      await this.challenges.voidAllOf(user.id, tx);
       const codesRemoved = await this.dropRecoveryCodesIfNoFactor(user.id, tx);
       await this.audit.recordIn(tx, {
         action: 'mfa.remove',

@@ -167,6 +167,7 @@ export class PasskeysService {
     const id = randomUUID();
     try {
       return await this.transactions.run(async (tx) => {
+        await this.mfa.assertMayStillAdd(tx, actor, user.id, row.createdAt);
         const now = new Date(this.clock.now());
         await tx.manager.insert(MfaFactorEntity, {
           id,
@@ -184,6 +185,7 @@ export class PasskeysService {
           transports: info.credential.transports ?? null,
           backedUp: info.credentialBackedUp,
         });
+        await this.challenges.voidAllOf(user.id, tx);
         const recoveryCodes = await this.mfa.ensureRecoveryCodes(user.id, tx);
         await this.audit.recordIn(tx, {
           action: 'mfa.enrol',
@@ -214,6 +216,7 @@ export class PasskeysService {
     await this.mfa.requireCurrentFactor(actor, user, proof, request);
     await this.transactions.run(async (tx) => {
       await tx.manager.delete(MfaFactorEntity, { id: passkey.id });
+      await this.challenges.voidAllOf(user.id, tx);
       const codesRemoved = await this.mfa.dropRecoveryCodesIfNoFactor(user.id, tx);
       await this.audit.recordIn(tx, {
         action: 'mfa.remove',

@@ -7,6 +7,7 @@ import { PasswordHasher } from '../passwords/password-hasher.js';
 import { RolesService } from '../roles/roles.service.js';
 import { Revocations } from '../sessions/revocations.js';
 import { SessionsService } from '../sessions/sessions.service.js';
+import { voidPendingSecondFactor } from '../mfa/mfa-tokens.service.js';
 import { normalizeEmail, normalizeUsername } from './identity-normalization.js';
 import { PrincipalNames } from './principal-names.js';
 import { UserEntity } from './user.entity.js';
@@ -101,8 +102,10 @@ export class UsersService {
   /** Deactivates and revokes every session, in one transaction; the next request of any of them fails. */
   async deactivate(userId: string, tx?: FabricTransaction): Promise<void> {
     await this.transactions.run(async (inner) => {
-      await inner.manager.update(UserEntity, { id: userId }, { isActive: false, updatedAt: new Date(this.clock.now()) });
+      const now = new Date(this.clock.now());
+      await inner.manager.update(UserEntity, { id: userId }, { isActive: false, updatedAt: now });
       await this.sessions.revokeAllOfUser(userId, 'user_deactivated', undefined, inner);
+      await voidPendingSecondFactor(inner.manager, userId, now);
       await this.revocations.revoke(inner, { type: 'principal', principalId: userId });
     }, tx);
   }
@@ -125,8 +128,11 @@ export class UsersService {
 
   /** Stores a hash from `PasswordHasher.hash` (computed before the transaction, so bcrypt never holds one open). */
   async setPasswordHash(userId: string, passwordHash: string, tx?: FabricTransaction): Promise<void> {
-    const now = new Date(this.clock.now());
-    await (tx?.manager ?? this.users.manager).update(UserEntity, { id: userId }, { passwordHash, passwordChangedAt: now, updatedAt: now });
+    await this.transactions.run(async (inner) => {
+      const now = new Date(this.clock.now());
+      await inner.manager.update(UserEntity, { id: userId }, { passwordHash, passwordChangedAt: now, updatedAt: now });
+      await voidPendingSecondFactor(inner.manager, userId, now);
+    }, tx);
   }
 
   async hasPassword(userId: string): Promise<boolean> {
