@@ -10,6 +10,7 @@ import { invalidProxyEntry } from './limits/client-ip.js';
 import { isCommonPassword } from './passwords/common-passwords.js';
 import { ASYMMETRIC_ALGORITHMS, type AsymmetricAlgorithm, keyProblem, privateKeyFrom, type SigningAlgorithm, thumbprintOf } from './signing/jws.js';
 import { tablePrefixProblem } from './storage/table-prefix.js';
+import { type ClaimPath, parseClaimPath } from './common/claim-path.js';
 
 export interface OidcProviderOptions {
   /** `oidc`, the only provider type (and the default). */
@@ -32,8 +33,12 @@ export interface OidcProviderOptions {
   defaultRoles?: string[];
   /** Link an unknown identity to the local account with the same email when both sides verified it. Default false. */
   linkVerifiedEmail?: boolean;
-  /** Claim (from the ID token or UserInfo) whose values `roleMapping` maps to roles, e.g. `groups`. */
-  roleClaim?: string;
+  /**
+   * Claim (from the ID token or UserInfo) whose values `roleMapping` maps to roles: `groups`,
+   * a dotted path (`realm_access.roles`), or a list of segments taken literally
+   * (`['resource_access', 'my.client', 'roles']`, `['https://example.com/roles']`).
+   */
+  roleClaim?: ClaimPath;
   /** Claim value → role names, re-applied at every login. Default none. */
   roleMapping?: Record<string, string[]>;
   /**
@@ -48,6 +53,11 @@ export interface OidcProviderOptions {
    * the login with it (the callback redirects with `#mfa_token=…` instead of a session).
    */
   mfa?: 'idp_amr' | 'local';
+  /**
+   * Fewest seconds between two reads of the provider's JWKS caused by an ID token signed
+   * with a key we do not hold (the provider rotated its keys). Default 30.
+   */
+  jwksCooldown?: number;
 }
 
 export type ResolvedOidcProviderOptions = Required<Omit<OidcProviderOptions, 'clientSecret' | 'roleClaim' | 'postLogoutRedirectUri'>> &
@@ -100,16 +110,20 @@ export type TrustedIssuerAlgorithm = (typeof TRUSTED_ISSUER_ALGORITHMS)[number];
 export interface TrustedIssuerOptions {
   /** Exactly the tokens' `iss`; discovery is read from `<issuer>/.well-known/openid-configuration` unless `jwksUri` is given. */
   issuer: string;
-  /** The `aud` this app's tokens must carry (one of them). */
-  audience: string;
+  /** The `aud` this app's tokens must carry, or several (Entra ID: `api://…` and the client id); a token must carry one of them. */
+  audience: string | string[];
   /** Signature algorithms accepted from this issuer (asymmetric only); a token's `alg` outside the list is refused. */
   algorithms: TrustedIssuerAlgorithm[];
   /** JWKS URL; default: the `jwks_uri` of the issuer's discovery document. */
   jwksUri?: string;
-  /** Claim naming the subject. Default `sub`. */
-  subjectClaim?: string;
-  /** Claim (dotted path, e.g. `realm_access.roles`) whose values `roleMapping` maps to local roles. */
-  rolesClaim?: string;
+  /** Claim naming the subject (a claim path, see `rolesClaim`). Default `sub`. */
+  subjectClaim?: ClaimPath;
+  /**
+   * Claim whose values `roleMapping` maps to local roles: a dotted path (`realm_access.roles`)
+   * or a list of segments taken literally (`['resource_access', 'my.client', 'roles']`,
+   * `['https://example.com/roles']`; an absolute URL string is one claim too).
+   */
+  rolesClaim?: ClaimPath;
   /** Claim value → local role names (their permissions become the principal's). Default none. */
   roleMapping?: Record<string, string[]>;
   /**
@@ -118,12 +132,23 @@ export interface TrustedIssuerOptions {
    * `by_verified_email`: the local user with the token's `email` when `email_verified` is true.
    */
   link?: 'none' | 'by_subject' | 'by_verified_email';
-  /** Fewest seconds between two JWKS fetches caused by an unknown `kid`. Default 30. */
+  /** Fewest seconds between two JWKS fetches caused by an unknown `kid` (and between retries after a failed fetch). Default 30. */
   jwksCooldown?: number;
+  /**
+   * The token types this issuer's access tokens declare, in the JOSE header `typ` or a `typ`
+   * claim: a token declaring any other type (`ID`, `Refresh`, `logout+jwt`, …) is refused.
+   * `JWT` admits tokens that declare no type (Entra ID, Auth0), unless they carry an ID
+   * token's `nonce`, `at_hash` or `c_hash`. Default `['at+jwt', 'Bearer', 'JWT']`.
+   */
+  tokenTypes?: string[];
+  /** When set, the token's `azp` (or `client_id`) must be one of these clients. Default: any. */
+  authorizedParties?: string[];
 }
 
-export type ResolvedTrustedIssuerOptions = Required<Omit<TrustedIssuerOptions, 'jwksUri' | 'rolesClaim'>> &
-  Pick<TrustedIssuerOptions, 'jwksUri' | 'rolesClaim'>;
+export const DEFAULT_TRUSTED_TOKEN_TYPES = ['at+jwt', 'Bearer', 'JWT'];
+
+export type ResolvedTrustedIssuerOptions = Required<Omit<TrustedIssuerOptions, 'jwksUri' | 'rolesClaim' | 'authorizedParties' | 'audience'>> &
+  Pick<TrustedIssuerOptions, 'jwksUri' | 'rolesClaim' | 'authorizedParties'> & { audience: string[] };
 
 export interface MfaOptions {
   /**
@@ -485,7 +510,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-type OidcFieldKind = 'string' | 'bool' | 'url' | 'scopes' | 'roleNames' | 'roleMapping' | 'type' | 'mfaMode';
+type OidcFieldKind = 'string' | 'bool' | 'url' | 'scopes' | 'roleNames' | 'roleMapping' | 'type' | 'mfaMode' | 'claimPath' | 'cooldown';
 
 const OIDC_FIELDS: Record<string, { option: keyof OidcProviderOptions; kind: OidcFieldKind; required?: boolean; default?: unknown }> = {
   type: { option: 'type', kind: 'type', default: 'oidc' },
@@ -497,10 +522,11 @@ const OIDC_FIELDS: Record<string, { option: keyof OidcProviderOptions; kind: Oid
   scopes: { option: 'scopes', kind: 'scopes', default: ['openid', 'email', 'profile'] },
   default_roles: { option: 'defaultRoles', kind: 'roleNames', default: [] },
   link_verified_email: { option: 'linkVerifiedEmail', kind: 'bool', default: false },
-  role_claim: { option: 'roleClaim', kind: 'string' },
+  role_claim: { option: 'roleClaim', kind: 'claimPath' },
   role_mapping: { option: 'roleMapping', kind: 'roleMapping', default: {} },
   post_logout_redirect_uri: { option: 'postLogoutRedirectUri', kind: 'url' },
   mfa: { option: 'mfa', kind: 'mfaMode', default: 'idp_amr' },
+  jwks_cooldown: { option: 'jwksCooldown', kind: 'cooldown', default: 30 },
 };
 
 const PROVIDER_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
@@ -515,6 +541,12 @@ function oidcValueProblem(kind: OidcFieldKind, raw: unknown): string | undefined
       return raw === 'idp_amr' || raw === 'local' ? undefined : 'must be idp_amr or local';
     case 'bool':
       return typeof raw === 'boolean' ? undefined : 'must be true or false';
+    case 'claimPath': {
+      const path = parseClaimPath(raw);
+      return Array.isArray(path) ? undefined : path.problem;
+    }
+    case 'cooldown':
+      return typeof raw === 'number' && Number.isInteger(raw) && raw >= 1 && raw <= 3600 ? undefined : 'must be an integer between 1 and 3600 (seconds)';
     case 'string':
       return typeof raw === 'string' && raw.length > 0 ? undefined : 'must be a non-empty string';
     case 'url': {
@@ -593,8 +625,16 @@ const TRUSTED_ISSUER_KEYS: Record<string, keyof TrustedIssuerOptions> = {
   role_mapping: 'roleMapping',
   link: 'link',
   jwks_cooldown: 'jwksCooldown',
+  token_types: 'tokenTypes',
+  authorized_parties: 'authorizedParties',
 };
-const CLAIM_PATH = /^[A-Za-z0-9_:$-]+(\.[A-Za-z0-9_:$-]+)*$/;
+const TOKEN_TYPE_PATTERN = /^[A-Za-z0-9!#$&^_.+-]{1,64}$/;
+
+function stringListProblem(raw: unknown, pattern: RegExp): string | undefined {
+  if (!Array.isArray(raw) || raw.length === 0) return 'must be a non-empty list';
+  const bad = raw.find((v) => typeof v !== 'string' || !pattern.test(v));
+  return bad === undefined ? undefined : `${JSON.stringify(bad)} is not allowed here`;
+}
 
 function validateTrustedIssuers(value: unknown, where: string, naming: Naming, problems: string[]): ResolvedTrustedIssuerOptions[] | undefined {
   if (!Array.isArray(value)) return void problems.push(`${where}: must be a list of {issuer, audience, algorithms, …}`);
@@ -616,15 +656,28 @@ function validateTrustedIssuers(value: unknown, where: string, naming: Naming, p
     };
     const issuer = url('issuer', input.issuer, true);
     const jwksUri = url('jwks_uri', input.jwksUri, false);
-    if (typeof input.audience !== 'string' || input.audience.length === 0) problems.push(`${at}.audience: is required (the aud your tokens carry)`);
+    const audiences = typeof input.audience === 'string' ? [input.audience] : input.audience;
+    if (!Array.isArray(audiences) || audiences.length === 0 || audiences.some((a) => typeof a !== 'string' || a.length === 0 || a.length > 512)) {
+      problems.push(`${at}.audience: is required (the aud your tokens carry, or a list of them)`);
+    }
     const algorithms = input.algorithms;
     if (!Array.isArray(algorithms) || algorithms.length === 0 || algorithms.some((a) => !TRUSTED_ISSUER_ALGORITHMS.includes(a))) {
       problems.push(`${at}.algorithms: must be a non-empty list of ${TRUSTED_ISSUER_ALGORITHMS.join(', ')}`);
     }
     for (const key of ['subjectClaim', 'rolesClaim'] as const) {
       const raw = input[key];
-      if (raw !== undefined && (typeof raw !== 'string' || !CLAIM_PATH.test(raw))) problems.push(`${at}.${key === 'subjectClaim' ? 'subject_claim' : 'roles_claim'}: must be a claim name (dots for nesting)`);
+      const path = raw === undefined ? [] : parseClaimPath(raw);
+      if (!Array.isArray(path)) problems.push(`${at}.${key === 'subjectClaim' ? 'subject_claim' : 'roles_claim'}: ${path.problem}`);
     }
+    const tokenTypes = input.tokenTypes ?? DEFAULT_TRUSTED_TOKEN_TYPES;
+    const typesProblem = stringListProblem(tokenTypes, TOKEN_TYPE_PATTERN);
+    if (typesProblem) problems.push(`${at}.token_types: ${typesProblem}`);
+    else if ((tokenTypes as string[]).some((t) => ['id', 'id_token', 'id_token+jwt', 'refresh', 'logout+jwt'].includes(t.toLowerCase()))) {
+      problems.push(`${at}.token_types: ID, refresh and logout tokens are never access tokens`);
+    }
+    const parties = input.authorizedParties;
+    const partiesProblem = parties === undefined ? undefined : stringListProblem(parties, /^[^\u0000-\u001f\u007f]{1,512}$/);
+    if (partiesProblem) problems.push(`${at}.authorized_parties: ${partiesProblem}`);
     const link = input.link ?? 'none';
     if (!['none', 'by_subject', 'by_verified_email'].includes(link as string)) problems.push(`${at}.link: must be none, by_subject or by_verified_email`);
     let roleMapping: Record<string, string[]> = {};
@@ -642,14 +695,16 @@ function validateTrustedIssuers(value: unknown, where: string, naming: Naming, p
     if (problems.length > before) return;
     resolved.push({
       issuer: issuer!,
-      audience: input.audience as string,
+      audience: [...(audiences as string[])],
       algorithms: [...(algorithms as TrustedIssuerAlgorithm[])],
       ...(jwksUri !== undefined && { jwksUri }),
-      subjectClaim: (input.subjectClaim as string | undefined) ?? 'sub',
-      ...(input.rolesClaim !== undefined && { rolesClaim: input.rolesClaim as string }),
+      subjectClaim: structuredClone((input.subjectClaim as ClaimPath | undefined) ?? 'sub'),
+      ...(input.rolesClaim !== undefined && { rolesClaim: structuredClone(input.rolesClaim as ClaimPath) }),
       roleMapping,
       link: link as ResolvedTrustedIssuerOptions['link'],
       jwksCooldown: cooldown as number,
+      tokenTypes: [...(tokenTypes as string[])],
+      ...(parties !== undefined && { authorizedParties: [...(parties as string[])] }),
     });
   });
   return problems.length === before ? resolved : undefined;

@@ -11,6 +11,8 @@ export interface OpAccount {
   name?: string;
   preferred_username?: string;
   groups?: string[];
+  /** Any other claim, released under the `roles` scope (Keycloak's realm_access, Auth0's namespaced claims, Entra's _claim_names). */
+  [claim: string]: unknown;
 }
 
 export interface OpClient {
@@ -42,6 +44,8 @@ export interface TestOp {
   backchannel: BackchannelDelivery[];
   /** A logout token signed with the provider's own key: `claims` override the valid defaults (undefined drops one). */
   signLogoutToken(clientId: string, claims?: Record<string, unknown>, header?: Record<string, unknown>): Promise<string>;
+  /** A new key signs from now on and the old one is no longer published (a rotation at the provider); returns the new kid. */
+  rotateKeys(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -69,9 +73,10 @@ export async function startTestOp(clients: (issuer: string) => OpClient[]): Prom
   const server: Server = createServer();
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+  let signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+  let kid = 'test-op-key';
 
-  const configuration: Configuration = {
+  const configuration = (): Configuration => ({
     clients: clients(issuer).map((c) => ({
       ...c,
       response_types: ['code'],
@@ -79,13 +84,14 @@ export async function startTestOp(clients: (issuer: string) => OpClient[]): Prom
       token_endpoint_auth_method: 'client_secret_basic',
       ...(c.backchannel_logout_uri ? { backchannel_logout_session_required: true } : {}),
     })),
-    jwks: { keys: [{ ...signingKey, kid: 'test-op-key', use: 'sig', alg: 'RS256' }] },
+    jwks: { keys: [{ ...signingKey, kid, use: 'sig', alg: 'RS256' }] },
     cookies: { keys: ['test-op-cookie-signing-key-0123456789'] },
     claims: {
       openid: ['sub'],
       email: ['email', 'email_verified'],
       profile: ['name', 'preferred_username'],
       groups: ['groups'],
+      roles: ['realm_access', 'resource_access', 'https://example.com/roles', '_claim_names', '_claim_sources', 'hasgroups'],
     },
     features: {
       devInteractions: { enabled: false },
@@ -123,19 +129,23 @@ export async function startTestOp(clients: (issuer: string) => OpClient[]): Prom
       await grant.save();
       return grant;
     },
-  };
-  const provider = new Provider(issuer, configuration);
-  const handle = provider.callback();
+  });
   const backchannel: BackchannelDelivery[] = [];
-  // Emitted by oidc-provider 9 (not in its type definitions).
-  const events = provider as unknown as NodeJS.EventEmitter;
   // (ctx, client, accountId, sid) on success, (ctx, error, client, accountId, sid) on error.
   const clientOf = (args: unknown[]) => (args.find((a) => typeof (a as { clientId?: unknown })?.clientId === 'string') as { clientId: string }).clientId;
-  events.on('backchannel.success', (...args: unknown[]) => backchannel.push({ clientId: clientOf(args), sid: String(args.at(-1)), ok: true }));
-  events.on('backchannel.error', (...args: unknown[]) =>
-    backchannel.push({ clientId: clientOf(args), sid: String(args.at(-1)), ok: false, error: (args.find((a) => a instanceof Error) as Error)?.message }),
-  );
-  const privateKey = await importJWK({ ...(signingKey as JWK), alg: 'RS256' }, 'RS256');
+  const build = () => {
+    const built = new Provider(issuer, configuration());
+    // Emitted by oidc-provider 9 (not in its type definitions).
+    const events = built as unknown as NodeJS.EventEmitter;
+    events.on('backchannel.success', (...args: unknown[]) => backchannel.push({ clientId: clientOf(args), sid: String(args.at(-1)), ok: true }));
+    events.on('backchannel.error', (...args: unknown[]) =>
+      backchannel.push({ clientId: clientOf(args), sid: String(args.at(-1)), ok: false, error: (args.find((a) => a instanceof Error) as Error)?.message }),
+    );
+    return built;
+  };
+  let provider = build();
+  let handle = provider.callback();
+  let privateKey = await importJWK({ ...(signingKey as JWK), alg: 'RS256' }, 'RS256');
 
   server.on('request', (request, response) => {
     const path = (request.url ?? '/').split('?')[0]!;
@@ -179,7 +189,15 @@ export async function startTestOp(clients: (issuer: string) => OpClient[]): Prom
         ...claims,
       };
       for (const [name, value] of Object.entries(payload)) if (value === undefined) delete payload[name];
-      return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid: 'test-op-key', typ: 'logout+jwt', ...header }).sign(privateKey);
+      return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid, typ: 'logout+jwt', ...header }).sign(privateKey);
+    },
+    async rotateKeys() {
+      signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+      kid = `test-op-key-${randomUUID().slice(0, 8)}`;
+      privateKey = await importJWK({ ...(signingKey as JWK), alg: 'RS256' }, 'RS256');
+      provider = build();
+      handle = provider.callback();
+      return kid;
     },
     close: () =>
       new Promise<void>((done) => {

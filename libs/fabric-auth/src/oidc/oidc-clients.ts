@@ -1,6 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import * as client from 'openid-client';
 import { FabricClock } from '../common/clock.js';
+import { KeySetUnavailableError, RemoteKeySet } from '../common/remote-key-set.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions, ResolvedOidcProviderOptions } from '../fabric-auth.options.js';
 import { OidcLoginFailure } from './oidc-login.error.js';
@@ -9,6 +10,15 @@ import { OidcLoginFailure } from './oidc-login.error.js';
 const IDP_TIMEOUT = 10;
 /** Milliseconds a discovery document is reused before it is read again. */
 const DISCOVERY_TTL = 3_600_000;
+/**
+ * Seconds of age below which openid-client never reads the JWKS again for an unknown `kid`,
+ * and at which it drops its copy (oauth4webapi 3). The keys it is handed are made to look
+ * at least this old, so every unknown `kid` asks us, and RemoteKeySet decides.
+ */
+const OPENID_CLIENT_UNKNOWN_KID_AGE = 60;
+const OPENID_CLIENT_MAX_AGE = 300;
+/** Milliseconds a JWKS is used before it is read again (kept when that read fails): openid-client's own limit. */
+const JWKS_MAX_AGE = OPENID_CLIENT_MAX_AGE * 1000;
 
 /** A network failure or a 5xx of the provider: the provider is down, not the login bad. */
 export class IdpUnreachableError extends Error {
@@ -20,12 +30,6 @@ export class IdpUnreachableError extends Error {
 
 interface Discovered {
   server: client.ServerMetadata;
-  fetchedAt: number;
-}
-
-/** The provider's signing keys, with when they were fetched on FabricClock. */
-interface KnownKeys {
-  jwks: client.ExportedJWKSCache['jwks'];
   fetchedAt: number;
 }
 
@@ -49,7 +53,8 @@ function realNowSeconds(): number {
 export class OidcClients {
   private readonly discovered = new Map<string, Discovered>();
   private readonly discovering = new Map<string, Promise<Discovered>>();
-  private readonly keys = new Map<string, KnownKeys>();
+  private readonly keySets = new Map<string, RemoteKeySet>();
+  private readonly logger = new Logger('FabricOidc');
 
   constructor(
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
@@ -78,25 +83,49 @@ export class OidcClients {
     if (this.isLoopbackHttp(provider)) client.allowInsecureRequests(config);
     // Without it openid-client trusts the TLS channel and never checks the ID token's signature.
     client.enableNonRepudiationChecks(config);
-    config[client.customFetch] = this.fetch;
     config.timeout = IDP_TIMEOUT;
-    const known = this.keys.get(provider.name);
-    if (known) {
-      const age = Math.floor((this.clock.now() - known.fetchedAt) / 1000);
-      client.setJwksCache(config, { jwks: known.jwks, uat: realNowSeconds() - age });
+    const keySet = this.keySetFor(provider, server.jwks_uri!);
+    const held = keySet.peek();
+    const handedOver = held !== undefined && held.ageMs < OPENID_CLIENT_MAX_AGE * 1000;
+    if (handedOver) {
+      const age = Math.max(OPENID_CLIENT_UNKNOWN_KID_AGE, Math.floor(held.ageMs / 1000));
+      client.setJwksCache(config, { jwks: held.jwks as client.ExportedJWKSCache['jwks'], uat: realNowSeconds() - age });
     }
+    const jwksUri = new URL(server.jwks_uri!).href;
+    config[client.customFetch] = (url, init) => (url === jwksUri ? this.keysResponse(keySet, handedOver) : this.fetch(url, init));
     return config;
   }
 
   /**
-   * Keeps the keys a login's Configuration fetched, for the next logins. openid-client
-   * refetches the JWKS for an unknown `kid` only when its copy is a minute old, which
-   * bounds what a flood of made-up `kid`s can cost the provider and us.
+   * The provider's keys as openid-client asks for them. When it already had our keys, it
+   * asks because an ID token names a `kid` they lack (a rotation at the provider): the keys
+   * are read again at once, at most once per `jwks_cooldown`.
    */
-  rememberKeys(provider: OidcProvider, config: client.Configuration): void {
-    const cache = client.getJwksCache(config);
-    if (!cache) return;
-    this.keys.set(provider.name, { jwks: cache.jwks, fetchedAt: this.clock.now() - (realNowSeconds() - cache.uat) * 1000 });
+  private async keysResponse(keySet: RemoteKeySet, handedOver: boolean): Promise<Response> {
+    let jwks;
+    try {
+      jwks = handedOver ? ((await keySet.afterUnknownKid()) ?? keySet.peek())!.jwks : (await keySet.current()).jwks;
+    } catch (error) {
+      if (error instanceof KeySetUnavailableError) throw new IdpUnreachableError(error.message);
+      throw error;
+    }
+    return new Response(JSON.stringify(jwks), { status: 200, headers: { 'content-type': 'application/json' } });
+  }
+
+  private keySetFor(provider: OidcProvider, uri: string): RemoteKeySet {
+    let keySet = this.keySets.get(provider.name);
+    if (keySet?.uri !== uri) {
+      keySet = new RemoteKeySet({
+        uri,
+        cooldownMs: provider.options.jwksCooldown * 1000,
+        maxAgeMs: JWKS_MAX_AGE,
+        timeoutMs: IDP_TIMEOUT * 1000,
+        clock: this.clock,
+        onStaleKeys: (detail) => this.logger.warn(`keys of provider ${provider.name}: ${detail}`),
+      });
+      this.keySets.set(provider.name, keySet);
+    }
+    return keySet;
   }
 
   private async metadata(provider: OidcProvider): Promise<Discovered> {

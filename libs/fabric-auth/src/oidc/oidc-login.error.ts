@@ -17,6 +17,7 @@ export type OidcFailureReason =
   | 'code_rejected'
   | 'invalid_id_token'
   | 'userinfo_invalid'
+  | 'groups_overage'
   | 'no_linked_account'
   | 'account_inactive'
   | 'account_exists'
@@ -40,7 +41,8 @@ export type SsoErrorCode =
   | 'invalid_state'
   | 'invalid_request'
   | 'login_failed'
-  | 'provider_unavailable';
+  | 'provider_unavailable'
+  | 'groups_overage';
 
 export const SSO_ERROR_CODES: readonly SsoErrorCode[] = [
   'access_denied',
@@ -54,6 +56,7 @@ export const SSO_ERROR_CODES: readonly SsoErrorCode[] = [
   'invalid_request',
   'login_failed',
   'provider_unavailable',
+  'groups_overage',
 ];
 
 /** IdP errors (OIDC Core §3.1.2.6) that mean "sign in at the provider first", as `prompt=none` answers. */
@@ -75,6 +78,11 @@ const ANSWERS: Record<OidcFailureReason, { status: 400 | 401 | 403 | 404 | 409 |
   code_rejected: { status: 400, message: 'The identity provider rejected the authorization code', code: 'login_failed' },
   invalid_id_token: { status: 400, message: 'The identity provider returned an invalid ID token', code: 'login_failed' },
   userinfo_invalid: { status: 400, message: 'The identity provider returned inconsistent user information', code: 'login_failed' },
+  groups_overage: {
+    status: 403,
+    message: 'The identity provider left the group claim out of the login (groups overage); roles cannot be mapped',
+    code: 'groups_overage',
+  },
   no_linked_account: { status: 403, message: 'No account is linked to this identity', code: 'no_account' },
   account_inactive: { status: 403, message: 'This account is deactivated', code: 'account_disabled' },
   account_exists: { status: 409, message: 'An account with this email already exists; sign in to it and link this identity', code: 'account_exists' },

@@ -14,6 +14,7 @@ import { causedBy, describeError, IdpUnreachableError, type OidcProvider, OidcCl
 import { OidcLoginFailure, type OidcLoginRefusal } from './oidc-login.error.js';
 import { type OidcLoginState, OidcLoginStates } from './oidc-login-state.js';
 import { safeReturnPath } from './return-to.js';
+import { claimAt, claimMovedElsewhere, claimValues, parseClaimPath } from '../common/claim-path.js';
 import { MfaService } from '../mfa/mfa.service.js';
 
 export interface OidcLoginResult {
@@ -249,17 +250,12 @@ export class OidcLoginService {
     // The configured redirect_uri, not the URL this request reached us by (proxies rewrite it).
     const callbackUrl = new URL(provider.options.redirectUri);
     for (const [name, value] of params) callbackUrl.searchParams.append(name, value);
-    let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
-    try {
-      tokens = await client.authorizationCodeGrant(config, callbackUrl, {
-        expectedState: login.state,
-        expectedNonce: login.nonce,
-        pkceCodeVerifier: login.codeVerifier,
-        idTokenExpected: true,
-      });
-    } finally {
-      this.clients.rememberKeys(provider, config);
-    }
+    const tokens = await client.authorizationCodeGrant(config, callbackUrl, {
+      expectedState: login.state,
+      expectedNonce: login.nonce,
+      pkceCodeVerifier: login.codeVerifier,
+      idTokenExpected: true,
+    });
     const claims = this.checkedIdToken(provider, tokens);
     if (login.link) this.requireFreshLogin(claims, login.link.startedAt);
     const userInfo = await this.userInfo(config, tokens.access_token, claims.sub);
@@ -303,8 +299,12 @@ export class OidcLoginService {
   private profile(provider: OidcProvider, claims: client.IDToken, userInfo: client.UserInfoResponse | undefined): OidcProfile {
     const merged: Record<string, unknown> = { ...claims, ...userInfo };
     const email = stringClaim(merged.email, 320);
-    const roleClaim = provider.options.roleClaim === undefined ? undefined : merged[provider.options.roleClaim];
-    const roleClaimValues = (Array.isArray(roleClaim) ? roleClaim : [roleClaim]).filter((v): v is string => typeof v === 'string');
+    const rolePath = provider.options.roleClaim === undefined ? undefined : parseClaimPath(provider.options.roleClaim);
+    if (rolePath !== undefined && !Array.isArray(rolePath)) throw new Error(`role_claim: ${rolePath.problem}`); // validated at startup
+    // Entra ID sends `_claim_names.groups` instead of the groups of a member of more than
+    // 200: mapping the rest would sign the person in with fewer roles and no word of why.
+    if (rolePath !== undefined && claimMovedElsewhere(merged, rolePath)) throw new OidcLoginFailure('groups_overage', rolePath.join('.'));
+    const roleClaimValues = rolePath === undefined ? [] : claimValues(claimAt(merged, rolePath), false);
     const given = [stringClaim(merged.given_name, 100), stringClaim(merged.family_name, 100)].filter(Boolean).join(' ');
     return {
       issuer: claims.iss,

@@ -52,6 +52,7 @@ describe('auth.providers (OIDC single sign-on options)', () => {
       linkVerifiedEmail: false,
       roleMapping: {},
       mfa: 'idp_amr',
+      jwksCooldown: 30,
     });
     expect(options.providers.keycloak).toMatchObject({
       type: 'oidc',

@@ -16,6 +16,8 @@ const MESSAGES: Record<SsoErrorCode, string> = {
   invalid_request: 'The sign-in request was malformed. Please start again.',
   login_failed: 'The sign-in could not be completed. Please try again.',
   provider_unavailable: 'Your identity provider cannot be reached right now. Please try again later.',
+  groups_overage:
+    'Your identity provider left your group memberships out of the sign-in (you are in too many groups), so your access cannot be determined. Ask an administrator.',
 };
 
 function requestPath(request: HttpRequestLike): string {

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy, ServiceUnavailableException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { createRemoteJWKSet, errors as joseErrors, type JWTPayload, jwtVerify } from 'jose';
+import { errors as joseErrors, type JWTPayload, jwtVerify } from 'jose';
 import type { Repository } from 'typeorm';
+import { claimAt, claimMovedElsewhere, claimValues, parseClaimPath } from '../common/claim-path.js';
 import { FabricClock } from '../common/clock.js';
+import { type KeyResolver, KeySetUnavailableError, RemoteKeySet } from '../common/remote-key-set.js';
 import { FABRIC_REVOCATION_BUS } from '../fabric-auth.constants.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions, ResolvedTrustedIssuerOptions } from '../fabric-auth.options.js';
@@ -15,7 +17,14 @@ import { FabricAuthError } from '../tokens/fabric-auth.error.js';
 import { normalizeEmail } from '../users/identity-normalization.js';
 import { UserEntity } from '../users/user.entity.js';
 
-type KeyResolver = ReturnType<typeof createRemoteJWKSet>;
+/** A trusted issuer's options with its claim paths read once. */
+export interface TrustedIssuer {
+  readonly options: ResolvedTrustedIssuerOptions;
+  readonly subjectPath: string[];
+  readonly rolesPath: string[] | undefined;
+  /** Lower-cased; `jwt` admits tokens that declare no type. */
+  readonly tokenTypes: ReadonlySet<string>;
+}
 
 interface Verified {
   readonly principal: Principal;
@@ -27,14 +36,27 @@ const MAX_TOKEN_LENGTH = 16_384;
 const MAX_CACHED_TOKENS = 10_000;
 const DISCOVERY_TIMEOUT_MS = 5000;
 const MAX_SUBJECT_LENGTH = 255;
+/** A key set read this long ago is read again before use (and kept if that read fails). */
+const JWKS_MAX_AGE_MS = 600_000;
+/** Claims only an ID token carries (OIDC Core §2, §3.1.3.6, §3.3.2.11). */
+const ID_TOKEN_CLAIMS = ['nonce', 'at_hash', 'c_hash'] as const;
 
-function claimAt(payload: JWTPayload, path: string): unknown {
-  let node: unknown = payload;
-  for (const part of path.split('.')) {
-    if (typeof node !== 'object' || node === null || Array.isArray(node)) return undefined;
-    node = (node as Record<string, unknown>)[part];
-  }
-  return node;
+function pathOf(raw: ResolvedTrustedIssuerOptions['rolesClaim']): string[] {
+  const path = parseClaimPath(raw);
+  // Validated at startup; a failure here is a bug in the options resolution.
+  if (!Array.isArray(path)) throw new Error(`claim path: ${path.problem}`);
+  return path;
+}
+
+/** A declared type, compared the way RFC 8725 §3.11 and RFC 9068 §2.1 write them (`application/` optional, any case). */
+function typeName(value: string): string {
+  const lower = value.toLowerCase();
+  return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
+}
+
+function unavailable(issuer: string, error: unknown): ServiceUnavailableException {
+  new Logger('FabricTrustedIssuers').warn(`keys of ${issuer} unavailable: ${(error as Error).message}`);
+  return new ServiceUnavailableException('The token issuer cannot be reached');
 }
 
 /** Our issuer's name in a token, read without trusting it: it only picks which issuer's rules verify it. */
@@ -63,8 +85,8 @@ function peekIssuer(token: string): string | undefined {
 @Injectable()
 export class TrustedIssuersService implements OnModuleDestroy {
   private readonly logger = new Logger('FabricTrustedIssuers');
-  private readonly byIssuer: ReadonlyMap<string, ResolvedTrustedIssuerOptions>;
-  private readonly resolvers = new Map<string, Promise<KeyResolver>>();
+  private readonly byIssuer: ReadonlyMap<string, TrustedIssuer>;
+  private readonly keySets = new Map<string, Promise<RemoteKeySet>>();
   private readonly verified = new Map<string, Verified>();
   private readonly unsubscribe: () => void;
 
@@ -76,7 +98,17 @@ export class TrustedIssuersService implements OnModuleDestroy {
     private readonly clock: FabricClock,
     @Inject(FABRIC_REVOCATION_BUS) bus: FabricRevocationBus,
   ) {
-    this.byIssuer = new Map(options.trustedIssuers.map((t) => [t.issuer, t]));
+    this.byIssuer = new Map(
+      options.trustedIssuers.map((t) => [
+        t.issuer,
+        {
+          options: t,
+          subjectPath: pathOf(t.subjectClaim),
+          rolesPath: t.rolesClaim === undefined ? undefined : pathOf(t.rolesClaim),
+          tokenTypes: new Set(t.tokenTypes.map(typeName)),
+        },
+      ]),
+    );
     // Linked users' principals follow deactivation and role changes like sessions do.
     this.unsubscribe = bus.subscribe(() => this.verified.clear());
   }
@@ -86,13 +118,13 @@ export class TrustedIssuersService implements OnModuleDestroy {
   }
 
   /** The trusted issuer a Bearer token names, if any (FabricAuthenticator routes on it). */
-  issuerFor(token: string): ResolvedTrustedIssuerOptions | undefined {
+  issuerFor(token: string): TrustedIssuer | undefined {
     if (this.byIssuer.size === 0) return undefined;
     const iss = peekIssuer(token);
     return iss === undefined ? undefined : this.byIssuer.get(iss);
   }
 
-  authenticate(token: string, issuer: ResolvedTrustedIssuerOptions): Principal | Promise<Principal> {
+  authenticate(token: string, issuer: TrustedIssuer): Principal | Promise<Principal> {
     const nowSeconds = this.clock.now() / 1000;
     const cached = this.verified.get(token);
     if (cached !== undefined) {
@@ -107,42 +139,109 @@ export class TrustedIssuersService implements OnModuleDestroy {
     return this.verify(token, issuer);
   }
 
-  private async verify(token: string, issuer: ResolvedTrustedIssuerOptions): Promise<Principal> {
-    const keys = await this.resolverFor(issuer);
-    let payload: JWTPayload;
+  private async verify(token: string, issuer: TrustedIssuer): Promise<Principal> {
+    const options = issuer.options;
+    const keySet = await this.keySetFor(options);
+    let keys;
     try {
-      ({ payload } = await jwtVerify(token, keys, {
-        issuer: issuer.issuer,
-        audience: issuer.audience,
-        algorithms: issuer.algorithms,
-        clockTolerance: this.options.clockSkew,
-        currentDate: new Date(this.clock.now()),
-        requiredClaims: ['exp'],
-      }));
+      keys = await keySet.current();
     } catch (error) {
-      if (error instanceof joseErrors.JWKSTimeout || (error instanceof joseErrors.JOSEError && error.code === 'ERR_JOSE_GENERIC' && /fetch/i.test(error.message))) {
-        throw new ServiceUnavailableException('The token issuer cannot be reached');
-      }
-      const expired = error instanceof joseErrors.JWTExpired;
-      throw new FabricAuthError(expired ? 'expired' : 'bad_token', `${issuer.issuer}: ${(error as Error).message}`);
+      throw unavailable(options.issuer, error);
     }
+    let payload: JWTPayload;
+    let header: Record<string, unknown>;
+    try {
+      ({ payload, protectedHeader: header } = await this.verifyWith(token, options, keys.resolver));
+    } catch (error) {
+      if (!(error instanceof joseErrors.JWKSNoMatchingKey)) throw this.refusal(options, error);
+      let reread;
+      try {
+        reread = await keySet.afterUnknownKid();
+      } catch (failure) {
+        if (failure instanceof KeySetUnavailableError) throw unavailable(options.issuer, failure);
+        throw failure;
+      }
+      if (reread === undefined) throw this.refusal(options, error);
+      try {
+        ({ payload, protectedHeader: header } = await this.verifyWith(token, options, reread.resolver));
+      } catch (again) {
+        throw this.refusal(options, again);
+      }
+    }
+    this.checkAccessToken(issuer, header, payload);
     const principal = await this.principalFor(payload, issuer);
     if (this.verified.size >= MAX_CACHED_TOKENS) this.verified.delete(this.verified.keys().next().value!);
     this.verified.set(token, { principal, exp: payload.exp!, nbf: payload.nbf });
     return principal;
   }
 
-  private resolverFor(issuer: ResolvedTrustedIssuerOptions): Promise<KeyResolver> {
-    let resolver = this.resolvers.get(issuer.issuer);
-    if (resolver === undefined) {
-      resolver = this.discoverJwksUri(issuer).then((uri) =>
-        createRemoteJWKSet(new URL(uri), { cooldownDuration: issuer.jwksCooldown * 1000, timeoutDuration: DISCOVERY_TIMEOUT_MS }),
+  private verifyWith(token: string, options: ResolvedTrustedIssuerOptions, keys: KeyResolver) {
+    return jwtVerify(token, keys, {
+      issuer: options.issuer,
+      audience: options.audience,
+      algorithms: options.algorithms,
+      clockTolerance: this.options.clockSkew,
+      currentDate: new Date(this.clock.now()),
+      requiredClaims: ['exp'],
+    });
+  }
+
+  private refusal(options: ResolvedTrustedIssuerOptions, error: unknown): FabricAuthError {
+    const expired = error instanceof joseErrors.JWTExpired;
+    return new FabricAuthError(expired ? 'expired' : 'bad_token', `${options.issuer}: ${(error as Error).message}`);
+  }
+
+  /**
+   * An access token, for one of the clients allowed: not an ID, refresh or logout token of
+   * the same issuer (RFC 8725 §3.11), whose audience may well be ours too (SEC-107).
+   */
+  private checkAccessToken(issuer: TrustedIssuer, header: Record<string, unknown>, payload: JWTPayload): void {
+    const options = issuer.options;
+    const declared: string[] = [];
+    for (const typ of [header.typ, payload.typ]) {
+      if (typ === undefined) continue;
+      if (typeof typ !== 'string') throw new FabricAuthError('bad_token', `${options.issuer}: typ is not a string`);
+      // `JWT` says only "this is a JWT" (RFC 7519 §5.1), not which kind of token.
+      if (typeName(typ) !== 'jwt') declared.push(typeName(typ));
+    }
+    // Every type the token declares must be an access token type: a header saying at+jwt does not excuse a `typ: ID` claim.
+    const refused = declared.find((typ) => !issuer.tokenTypes.has(typ));
+    if (refused !== undefined) throw new FabricAuthError('bad_token', `${options.issuer}: token type ${refused} is not an access token type`);
+    if (declared.length === 0) {
+      if (!issuer.tokenTypes.has('jwt')) throw new FabricAuthError('bad_token', `${options.issuer}: the token declares no access token type`);
+      const idClaim = ID_TOKEN_CLAIMS.find((claim) => payload[claim] !== undefined);
+      if (idClaim !== undefined) throw new FabricAuthError('bad_token', `${options.issuer}: an ID token (${idClaim}, no access token type)`);
+    }
+    if (typeof payload.iat === 'number' && payload.iat - this.options.clockSkew > this.clock.now() / 1000) {
+      throw new FabricAuthError('bad_token', `${options.issuer}: iat in the future`);
+    }
+    if (options.authorizedParties !== undefined) {
+      const party = payload.azp ?? payload.client_id;
+      if (typeof party !== 'string' || !options.authorizedParties.includes(party)) {
+        throw new FabricAuthError('bad_token', `${options.issuer}: azp ${typeof party === 'string' ? party : '(none)'} is not an authorized party`);
+      }
+    }
+  }
+
+  private keySetFor(options: ResolvedTrustedIssuerOptions): Promise<RemoteKeySet> {
+    let keySet = this.keySets.get(options.issuer);
+    if (keySet === undefined) {
+      keySet = this.discoverJwksUri(options).then(
+        (uri) =>
+          new RemoteKeySet({
+            uri,
+            cooldownMs: options.jwksCooldown * 1000,
+            maxAgeMs: JWKS_MAX_AGE_MS,
+            timeoutMs: DISCOVERY_TIMEOUT_MS,
+            clock: this.clock,
+            onStaleKeys: (detail) => this.logger.warn(`keys of ${options.issuer}: ${detail}`),
+          }),
       );
       // A failed discovery is retried by the next request, not remembered.
-      resolver.catch(() => this.resolvers.delete(issuer.issuer));
-      this.resolvers.set(issuer.issuer, resolver);
+      keySet.catch(() => this.keySets.delete(options.issuer));
+      this.keySets.set(options.issuer, keySet);
     }
-    return resolver;
+    return keySet;
   }
 
   private async discoverJwksUri(issuer: ResolvedTrustedIssuerOptions): Promise<string> {
@@ -170,14 +269,15 @@ export class TrustedIssuersService implements OnModuleDestroy {
     return jwks.href;
   }
 
-  private async principalFor(payload: JWTPayload, issuer: ResolvedTrustedIssuerOptions): Promise<Principal> {
-    const subject = claimAt(payload, issuer.subjectClaim);
+  private async principalFor(payload: JWTPayload, issuer: TrustedIssuer): Promise<Principal> {
+    const options = issuer.options;
+    const subject = claimAt(payload, issuer.subjectPath);
     if (typeof subject !== 'string' || subject.length === 0 || subject.length > MAX_SUBJECT_LENGTH) {
-      throw new FabricAuthError('malformed', `${issuer.subjectClaim} claim`);
+      throw new FabricAuthError('malformed', `${issuer.subjectPath.join('.')} claim`);
     }
-    if (issuer.link === 'none') return this.externalPrincipal(payload, issuer, subject);
-    const user = issuer.link === 'by_subject' ? await this.userBySubject(issuer.issuer, subject) : await this.userByVerifiedEmail(payload);
-    if (!user || !user.isActive) throw new FabricAuthError('inactive', `no active local user for ${issuer.issuer} ${subject}`);
+    if (options.link === 'none') return this.externalPrincipal(payload, issuer, subject);
+    const user = options.link === 'by_subject' ? await this.userBySubject(options.issuer, subject) : await this.userByVerifiedEmail(payload);
+    if (!user || !user.isActive) throw new FabricAuthError('inactive', `no active local user for ${options.issuer} ${subject}`);
     const grant = await this.roles.grantsOf({ userId: user.id });
     return {
       kind: 'user',
@@ -198,15 +298,20 @@ export class TrustedIssuersService implements OnModuleDestroy {
    * Never a local account: its id (`external:` + a digest of issuer and subject, fit for
    * audit columns) cannot collide with one, and its permissions come from the role mapping only.
    */
-  private async externalPrincipal(payload: JWTPayload, issuer: ResolvedTrustedIssuerOptions, subject: string): Promise<Principal> {
-    const values = issuer.rolesClaim === undefined ? [] : claimAt(payload, issuer.rolesClaim);
-    const claimed = Array.isArray(values) ? values : typeof values === 'string' ? values.split(' ') : [];
-    const roleNames = [...new Set(claimed.filter((v): v is string => typeof v === 'string').flatMap((v) => issuer.roleMapping[v] ?? []))].sort();
+  private async externalPrincipal(payload: JWTPayload, issuer: TrustedIssuer, subject: string): Promise<Principal> {
+    const { options, rolesPath } = issuer;
+    // Entra ID leaves `groups` out for a member of more than 200 groups: mapping what is left would silently grant less.
+    if (rolesPath !== undefined && claimMovedElsewhere(payload, rolesPath)) {
+      this.logger.warn(`token of ${options.issuer} for ${subject}: ${rolesPath.join('.')} is not in the token (groups overage); refused`);
+      throw new FabricAuthError('bad_token', `${options.issuer}: ${rolesPath.join('.')} left out of the token (overage)`);
+    }
+    const claimed = rolesPath === undefined ? [] : claimValues(claimAt(payload, rolesPath), true);
+    const roleNames = [...new Set(claimed.flatMap((v) => (Object.hasOwn(options.roleMapping, v) ? options.roleMapping[v]! : [])))].sort();
     const roles = roleNames.length > 0 ? await this.roles.findByNames(roleNames) : [];
     const username = (typeof payload.preferred_username === 'string' ? payload.preferred_username : subject).slice(0, 150);
     return {
       kind: 'external',
-      id: `external:${createHash('sha256').update(`${issuer.issuer}#${subject}`).digest('base64url')}`,
+      id: `external:${createHash('sha256').update(`${options.issuer}#${subject}`).digest('base64url')}`,
       username,
       email: null,
       roles: Object.freeze(roles.map((r) => r.name).sort()),

@@ -1,0 +1,166 @@
+import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
+import type { FabricClock } from './clock.js';
+
+/** The issuer's key set could not be read (network error, non-200, not a JWKS): the issuer is down, not the token bad. */
+export class KeySetUnavailableError extends Error {
+  constructor(detail: string) {
+    super(detail);
+    this.name = 'KeySetUnavailableError';
+  }
+}
+
+export interface RemoteKeySetOptions {
+  uri: string;
+  /** Fewest milliseconds between two reads caused by an unknown `kid`, and between retries after a failed read. */
+  cooldownMs: number;
+  /** A key set this old is read again before use; when that read fails the old keys keep working. */
+  maxAgeMs: number;
+  timeoutMs: number;
+  clock: FabricClock;
+  /** Told when a read fails while older keys are kept (the caller logs it). */
+  onStaleKeys?: (detail: string) => void;
+}
+
+export type KeyResolver = ReturnType<typeof createLocalJWKSet>;
+
+export interface Loaded {
+  jwks: JSONWebKeySet;
+  resolver: KeyResolver;
+  fetchedAt: number;
+}
+
+/** A JWKS document larger than this is not a key set (a few dozen keys are ~30 KB). */
+const MAX_JWKS_BYTES = 512 * 1024;
+
+async function boundedText(response: Response): Promise<string> {
+  const declared = Number(response.headers.get('content-length') ?? 0);
+  if (declared > MAX_JWKS_BYTES) {
+    await response.body?.cancel();
+    throw new KeySetUnavailableError(`JWKS of ${declared} bytes`);
+  }
+  const reader = response.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_JWKS_BYTES) {
+      await reader.cancel();
+      throw new KeySetUnavailableError(`JWKS over ${MAX_JWKS_BYTES} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * An issuer's signing keys, read from its `jwks_uri` and kept. One read at a time; a key
+ * set past its age is read again, and if that fails the old keys keep verifying (an outage
+ * of the issuer's key endpoint must not log everybody out). An unknown `kid` causes a read
+ * at most once per cooldown, counted from the last read it caused, so a rotation at the
+ * issuer is seen at once while made-up `kid`s cost the issuer one request per cooldown.
+ */
+export class RemoteKeySet {
+  private loaded: Loaded | undefined;
+  private pending: Promise<Loaded> | undefined;
+  private lastUnknownKidRead = Number.NEGATIVE_INFINITY;
+  private lastFailure: { at: number; detail: string } | undefined;
+
+  constructor(private readonly options: RemoteKeySetOptions) {}
+
+  get uri(): string {
+    return this.options.uri;
+  }
+
+  /** The keys held now, without reading: for callers that keep their own copy. */
+  peek(): { jwks: JSONWebKeySet; ageMs: number } | undefined {
+    return this.loaded && { jwks: this.loaded.jwks, ageMs: this.options.clock.now() - this.loaded.fetchedAt };
+  }
+
+  /** The keys to verify with; throws KeySetUnavailableError when there are none. */
+  async current(): Promise<Loaded> {
+    const now = this.options.clock.now();
+    const loaded = this.loaded;
+    if (loaded && now - loaded.fetchedAt < this.options.maxAgeMs) return loaded;
+    if (this.recentlyFailed(now)) {
+      if (loaded) return loaded;
+      throw new KeySetUnavailableError(`${this.options.uri}: ${this.lastFailure!.detail} (retried after the cooldown)`);
+    }
+    try {
+      return await this.read();
+    } catch (error) {
+      if (!loaded) throw error;
+      this.options.onStaleKeys?.(`${(error as Error).message}; keeping the keys read ${Math.round((now - loaded.fetchedAt) / 1000)} s ago`);
+      return loaded;
+    }
+  }
+
+  /**
+   * After a token named a `kid` the held keys lack: the keys read again, or undefined when a
+   * read for an unknown `kid` happened within the cooldown (the `kid` is unknown). Throws
+   * KeySetUnavailableError when the read fails, or failed within the cooldown: the key may
+   * well exist, we cannot tell.
+   */
+  async afterUnknownKid(): Promise<Loaded | undefined> {
+    const now = this.options.clock.now();
+    if (this.recentlyFailed(now)) throw new KeySetUnavailableError(`${this.options.uri}: ${this.lastFailure!.detail}`);
+    if (this.pending) return this.pending;
+    if (now - this.lastUnknownKidRead < this.options.cooldownMs) return undefined;
+    this.lastUnknownKidRead = now;
+    return this.read();
+  }
+
+  private recentlyFailed(now: number): boolean {
+    return this.lastFailure !== undefined && now - this.lastFailure.at < this.options.cooldownMs;
+  }
+
+  private read(): Promise<Loaded> {
+    this.pending ??= this.fetchKeys()
+      .then(
+        (loaded) => {
+          this.loaded = loaded;
+          this.lastFailure = undefined;
+          return loaded;
+        },
+        (error: unknown) => {
+          const detail = error instanceof KeySetUnavailableError ? error.message : `${this.options.uri}: ${describe(error)}`;
+          this.lastFailure = { at: this.options.clock.now(), detail };
+          throw new KeySetUnavailableError(detail);
+        },
+      )
+      .finally(() => (this.pending = undefined));
+    return this.pending;
+  }
+
+  private async fetchKeys(): Promise<Loaded> {
+    const response = await fetch(this.options.uri, {
+      headers: { accept: 'application/jwk-set+json, application/json' },
+      redirect: 'error',
+      signal: AbortSignal.timeout(this.options.timeoutMs),
+    });
+    if (response.status !== 200) {
+      await response.body?.cancel();
+      throw new KeySetUnavailableError(`${this.options.uri}: HTTP ${response.status}`);
+    }
+    let jwks: unknown;
+    try {
+      jwks = JSON.parse(await boundedText(response));
+    } catch (error) {
+      if (error instanceof KeySetUnavailableError) throw error;
+      throw new KeySetUnavailableError(`${this.options.uri}: not JSON`);
+    }
+    const keys = (jwks as { keys?: unknown } | null)?.keys;
+    if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'object' || k === null || Array.isArray(k))) {
+      throw new KeySetUnavailableError(`${this.options.uri}: not a JSON Web Key Set`);
+    }
+    return { jwks: jwks as JSONWebKeySet, resolver: createLocalJWKSet(jwks as JSONWebKeySet), fetchedAt: this.options.clock.now() };
+  }
+}
+
+function describe(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error; e instanceof Error && parts.length < 3; e = e.cause) parts.push(e.message);
+  return parts.join(' <- ') || String(error);
+}
