@@ -303,7 +303,8 @@ export class OidcLoginService {
     if (rolePath !== undefined && !Array.isArray(rolePath)) throw new Error(`role_claim: ${rolePath.problem}`); // validated at startup
     // Entra ID sends `_claim_names.groups` instead of the groups of a member of more than
     // 200: mapping the rest would sign the person in with fewer roles and no word of why.
-    if (rolePath !== undefined && claimMovedElsewhere(merged, rolePath)) throw new OidcLoginFailure('groups_overage', rolePath.join('.'));
+    const mapsRoles = Object.keys(provider.options.roleMapping).length > 0;
+    if (rolePath !== undefined && mapsRoles && claimMovedElsewhere(merged, rolePath)) throw new OidcLoginFailure('groups_overage', rolePath.join('.'));
     const roleClaimValues = rolePath === undefined ? [] : claimValues(claimAt(merged, rolePath), false);
     const given = [stringClaim(merged.given_name, 100), stringClaim(merged.family_name, 100)].filter(Boolean).join(' ');
     return {

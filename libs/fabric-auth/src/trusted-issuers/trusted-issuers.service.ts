@@ -301,7 +301,7 @@ export class TrustedIssuersService implements OnModuleDestroy {
   private async externalPrincipal(payload: JWTPayload, issuer: TrustedIssuer, subject: string): Promise<Principal> {
     const { options, rolesPath } = issuer;
     // Entra ID leaves `groups` out for a member of more than 200 groups: mapping what is left would silently grant less.
-    if (rolesPath !== undefined && claimMovedElsewhere(payload, rolesPath)) {
+    if (rolesPath !== undefined && Object.keys(options.roleMapping).length > 0 && claimMovedElsewhere(payload, rolesPath)) {
       this.logger.warn(`token of ${options.issuer} for ${subject}: ${rolesPath.join('.')} is not in the token (groups overage); refused`);
       throw new FabricAuthError('bad_token', `${options.issuer}: ${rolesPath.join('.')} left out of the token (overage)`);
     }
