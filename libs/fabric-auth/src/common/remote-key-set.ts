@@ -17,8 +17,8 @@ export interface RemoteKeySetOptions {
   maxAgeMs: number;
   timeoutMs: number;
   clock: FabricClock;
-  /** Told when a read fails while older keys are kept (the caller logs it). */
-  onStaleKeys?: (detail: string) => void;
+  /** Told of each failed read (at most one per cooldown), and whether older keys are kept: the caller logs it. */
+  onReadFailure?: (detail: string, keptKeysAgeMs: number | undefined) => void;
 }
 
 export type KeyResolver = ReturnType<typeof createLocalJWKSet>;
@@ -92,7 +92,6 @@ export class RemoteKeySet {
       return await this.read();
     } catch (error) {
       if (!loaded) throw error;
-      this.options.onStaleKeys?.(`${(error as Error).message}; keeping the keys read ${Math.round((now - loaded.fetchedAt) / 1000)} s ago`);
       return loaded;
     }
   }
@@ -126,7 +125,9 @@ export class RemoteKeySet {
         },
         (error: unknown) => {
           const detail = error instanceof KeySetUnavailableError ? error.message : `${this.options.uri}: ${describe(error)}`;
-          this.lastFailure = { at: this.options.clock.now(), detail };
+          const at = this.options.clock.now();
+          this.lastFailure = { at, detail };
+          this.options.onReadFailure?.(detail, this.loaded && at - this.loaded.fetchedAt);
           throw new KeySetUnavailableError(detail);
         },
       )

@@ -121,7 +121,8 @@ export class OidcClients {
         maxAgeMs: JWKS_MAX_AGE,
         timeoutMs: IDP_TIMEOUT * 1000,
         clock: this.clock,
-        onStaleKeys: (detail) => this.logger.warn(`keys of provider ${provider.name}: ${detail}`),
+        onReadFailure: (detail, keptAgeMs) =>
+          this.logger.warn(`JWKS of provider ${provider.name} unreadable: ${detail}${keptAgeMs === undefined ? '' : `; the keys read ${Math.round(keptAgeMs / 1000)} s ago keep verifying`}`),
       });
       this.keySets.set(provider.name, keySet);
     }

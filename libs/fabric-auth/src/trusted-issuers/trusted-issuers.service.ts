@@ -54,8 +54,7 @@ function typeName(value: string): string {
   return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
 }
 
-function unavailable(issuer: string, error: unknown): ServiceUnavailableException {
-  new Logger('FabricTrustedIssuers').warn(`keys of ${issuer} unavailable: ${(error as Error).message}`);
+function unavailable(): ServiceUnavailableException {
   return new ServiceUnavailableException('The token issuer cannot be reached');
 }
 
@@ -146,7 +145,8 @@ export class TrustedIssuersService implements OnModuleDestroy {
     try {
       keys = await keySet.current();
     } catch (error) {
-      throw unavailable(options.issuer, error);
+      if (error instanceof KeySetUnavailableError) throw unavailable();
+      throw error;
     }
     let payload: JWTPayload;
     let header: Record<string, unknown>;
@@ -158,7 +158,7 @@ export class TrustedIssuersService implements OnModuleDestroy {
       try {
         reread = await keySet.afterUnknownKid();
       } catch (failure) {
-        if (failure instanceof KeySetUnavailableError) throw unavailable(options.issuer, failure);
+        if (failure instanceof KeySetUnavailableError) throw unavailable();
         throw failure;
       }
       if (reread === undefined) throw this.refusal(options, error);
@@ -234,7 +234,8 @@ export class TrustedIssuersService implements OnModuleDestroy {
             maxAgeMs: JWKS_MAX_AGE_MS,
             timeoutMs: DISCOVERY_TIMEOUT_MS,
             clock: this.clock,
-            onStaleKeys: (detail) => this.logger.warn(`keys of ${options.issuer}: ${detail}`),
+            onReadFailure: (detail, keptAgeMs) =>
+              this.logger.warn(`JWKS of ${options.issuer} unreadable: ${detail}${keptAgeMs === undefined ? '' : `; the keys read ${Math.round(keptAgeMs / 1000)} s ago keep verifying`}`),
           }),
       );
       // A failed discovery is retried by the next request, not remembered.
