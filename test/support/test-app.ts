@@ -7,6 +7,7 @@ import { Test } from '@nestjs/testing';
 import {
   FABRIC_NOTIFIER,
   type FabricAuthOptions,
+  type FabricHttpHardeningOptions,
   FabricClock,
   type FabricNotification,
   resolveFabricAuthOptions,
@@ -136,6 +137,8 @@ export async function startTestApp(
     sharedDatabase?: ScratchDatabase;
     /** Host-app controllers served beside the demo's. */
     controllers?: Type[];
+    /** Options of `applyFabricHttpHardening` (short server timeouts, a short drain). */
+    http?: FabricHttpHardeningOptions;
   } = {},
 ): Promise<TestApp> {
   if (settings.sharedDatabase) return startOn(settings.sharedDatabase, target, settings);
@@ -175,7 +178,7 @@ async function startOn(
     adapterOf(target) === 'fastify'
       ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: ['error'] })
       : moduleRef.createNestApplication({ bodyParser: false, logger: ['error'] });
-  configureHttp(app);
+  configureHttp(app, settings.http);
   try {
     await app.listen(settings.port ?? 0, '127.0.0.1');
   } catch (error) {

@@ -1,10 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { applyFabricHttpHardening, withFabricAuthSecurity } from 'nestjs-fabric-auth';
+import { applyFabricHttpHardening, type FabricHttpHardeningOptions, withFabricAuthSecurity } from 'nestjs-fabric-auth';
 
 /** HTTP hardening and docs, shared by `main.ts` and the e2e tests so both serve the same app. */
-export function configureHttp(app: INestApplication): void {
-  applyFabricHttpHardening(app);
+export function configureHttp(app: INestApplication, hardening: FabricHttpHardeningOptions = {}): void {
+  applyFabricHttpHardening(app, hardening);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

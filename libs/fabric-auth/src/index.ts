@@ -78,6 +78,7 @@ export {
   type FabricHttpHardeningOptions,
 } from './http/fabric-http-hardening.js';
 export { DEFAULT_MAX_JSON_DEPTH, exceedsJsonDepth } from './http/json-depth.js';
+export { DEFAULT_SERVER_TIMEOUTS, type FabricServerTimeouts } from './http/server-lifecycle.js';
 export { ApiFabricAuth, ErrorResponseDto, SWAGGER_SCHEMES } from './common/api-docs.js';
 export { withFabricAuthSecurity } from './http/swagger-security.js';
 export { NoStore } from './common/no-store.decorator.js';

@@ -1,8 +1,9 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { BadRequestException, type INestApplication } from '@nestjs/common';
 import helmet, { type HelmetOptions } from 'helmet';
 import { FabricExceptionFilter } from '../common/fabric-exception.filter.js';
 import { DEFAULT_MAX_JSON_DEPTH, jsonBodyProblem } from './json-depth.js';
+import { applyServerTimeouts, type FabricServerTimeouts, resolveServerTimeouts, trackConnectionsForDrain } from './server-lifecycle.js';
 
 /** Largest JSON or form body accepted by default, in bytes; larger ones get 413. */
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -25,7 +26,7 @@ export const DEFAULT_SECURITY_HEADERS: Readonly<HelmetOptions> = {
   referrerPolicy: { policy: 'no-referrer' },
 };
 
-export interface FabricHttpHardeningOptions {
+export interface FabricHttpHardeningOptions extends Partial<FabricServerTimeouts> {
   /** Largest JSON or form body (and text body on Fastify), in bytes (default 65536); larger → 413. */
   bodyLimit?: number;
   /** Deepest JSON nesting of objects and arrays (default 32); deeper → 400 before any handler or pipe. */
@@ -60,7 +61,9 @@ function refusal(body: unknown, maxDepth: number): BadRequestException | null {
  * The HTTP hardening the demo runs with, for a host app in one call, on Express or Fastify:
  * security headers (helmet) on every answer, a body limit on JSON and form bodies,
  * a JSON nesting limit and no `__proto__` keys (400), `FabricExceptionFilter`, and Express's `x-powered-by` off and
- * flat query strings (`a[b]=c` stays a string, as Fastify parses it). Call it after
+ * flat query strings (`a[b]=c` stays a string, as Fastify parses it); server timeouts
+ * (`DEFAULT_SERVER_TIMEOUTS`) and a bounded drain of keep-alive connections when the app
+ * shuts down (`app.close()`, or a signal with `enableShutdownHooks()`). Call it after
  * `NestFactory.create` and before `app.init()`/`app.listen()`; the body parsers it
  * installs replace Nest's default ones, whatever `bodyParser` was given.
  */
@@ -68,6 +71,7 @@ export function applyFabricHttpHardening(app: INestApplication, options: FabricH
   if ((app as unknown as { isInitialized?: boolean }).isInitialized) {
     throw new Error('applyFabricHttpHardening(app) must run before app.init() or app.listen()');
   }
+  const timeouts = resolveServerTimeouts(options);
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const maxDepth = options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
   const headers = options.securityHeaders === false ? null : helmet(options.securityHeaders ?? DEFAULT_SECURITY_HEADERS);
@@ -99,4 +103,15 @@ export function applyFabricHttpHardening(app: INestApplication, options: FabricH
     throw new Error(`applyFabricHttpHardening: unsupported HTTP adapter "${type}" (Express and Fastify are supported)`);
   }
   if (options.exceptionFilter !== false) app.useGlobalFilters(new FabricExceptionFilter(adapter));
+  const server = adapter.getHttpServer() as Server;
+  applyServerTimeouts(server, timeouts);
+  // Nest calls the adapter's `beforeClose` first thing in `app.close()`, before any module is
+  // destroyed: the connections are drained while the pools the requests use are still open.
+  const drain = trackConnectionsForDrain(server, timeouts.shutdownDrainMs);
+  const closing = adapter as unknown as { beforeClose?: () => unknown };
+  const beforeClose = closing.beforeClose?.bind(adapter);
+  closing.beforeClose = async () => {
+    await beforeClose?.();
+    await drain();
+  };
 }
