@@ -1,7 +1,6 @@
 import { ThrottlerStorageService } from '@nestjs/throttler';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SystemClock } from '../../libs/fabric-auth/src/common/clock.js';
 import { InMemoryLockoutStore } from '../../libs/fabric-auth/src/limits/lockout-store.js';
 import { FabricRedis } from '../../libs/fabric-auth/src/redis/redis-connection.js';
 import { RedisLockoutStore } from '../../libs/fabric-auth/src/redis/redis-lockout-store.js';
@@ -30,7 +29,7 @@ describe('counters shared through Redis', () => {
 
   describe.each([
     ['in memory', () => new InMemoryLockoutStore()],
-    ['Redis', () => new RedisLockoutStore(a, new SystemClock())],
+    ['Redis', () => new RedisLockoutStore(a)],
   ])('lockout store %s', (_, make) => {
     it('counts 50 concurrent failures exactly and locks once, at the threshold', async () => {
       const store = make();
@@ -76,12 +75,28 @@ describe('counters shared through Redis', () => {
   });
 
   it('two instances share one Redis lockout counter', async () => {
-    const one = new RedisLockoutStore(a, new SystemClock());
-    const two = new RedisLockoutStore(b, new SystemClock());
+    const one = new RedisLockoutStore(a);
+    const two = new RedisLockoutStore(b);
     for (let i = 0; i < 2; i++) await one.registerFailure('shared', policy);
     for (let i = 0; i < 2; i++) await two.registerFailure('shared', policy);
     expect((await one.registerFailure('shared', policy)).lockedNow).toBe(true);
     expect(await two.lockedFor('shared')).toBeGreaterThan(0);
+  });
+
+  it('locks on Redis time: the first lock lasts lockMs, the next twice as long, whatever the caller’s clock', async () => {
+    const store = new RedisLockoutStore(a);
+    const key = `escalate-${Math.random()}`;
+    const results = [];
+    for (let i = 0; i < 5; i++) results.push(await store.registerFailure(key, policy));
+    expect(results.at(-1)).toMatchObject({ count: 5, lockedNow: true });
+    expect(results.at(-1)!.lockedForMs).toBeGreaterThan(900);
+    expect(results.at(-1)!.lockedForMs).toBeLessThanOrEqual(1_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await store.lockedFor(key)).toBe(0);
+    const again = await store.registerFailure(key, policy);
+    expect(again).toMatchObject({ count: 6, lockedNow: true });
+    expect(again.lockedForMs).toBeGreaterThan(1_900);
+    expect(again.lockedForMs).toBeLessThanOrEqual(2_000);
   });
 
   it.each([

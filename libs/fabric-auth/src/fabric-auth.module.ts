@@ -20,6 +20,7 @@ import { SessionCookies } from './auth/session-cookies.js';
 import { FabricAuthenticator } from './authz/fabric-authenticator.js';
 import { FabricGuard } from './authz/fabric.guard.js';
 import { PermissionRegistry } from './authz/permission-registry.js';
+import { ClockCheck } from './maintenance/clock-check.service.js';
 import { PruningService } from './maintenance/pruning.service.js';
 import { CredentialReads } from './principal/credential-reads.js';
 import { ListPager } from './common/list-pager.js';
@@ -135,6 +136,7 @@ const EXPORTED = [
   OidcLoginService,
   FabricOidcStrategy,
   PruningService,
+  ClockCheck,
   MfaService,
 ];
 
@@ -234,7 +236,7 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
       provide: FABRIC_LOCKOUT_STORE,
       inject: [FABRIC_REDIS, FabricClock],
       useFactory: (redis: FabricRedis | null, clock: FabricClock) =>
-        redis ? new RedisLockoutStore(redis, clock) : new InMemoryLockoutStore(() => clock.now()),
+        redis ? new RedisLockoutStore(redis) : new InMemoryLockoutStore(() => clock.now()),
     },
     {
       provide: TrustedProxies,
@@ -258,6 +260,7 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
     SessionsService,
     CredentialReads,
     PruningService,
+    ClockCheck,
     PrincipalService,
     AccessTokenPrincipals,
     UsersService,

@@ -127,6 +127,7 @@ export { RecoveryCodeEntity } from './mfa/recovery-code.entity.js';
 export { MfaChallengeEntity } from './mfa/mfa-challenge.entity.js';
 export { SessionsService } from './sessions/sessions.service.js';
 export { PruningService, type PruneResult } from './maintenance/pruning.service.js';
+export { CLOCK_DIFFERENCE_WARNING_MS, ClockCheck, type ClockDifference } from './maintenance/clock-check.service.js';
 export { UsersService, type CreateUserInput, PasswordPolicyError } from './users/users.service.js';
 export { RolesService, UnknownRolesError } from './roles/roles.service.js';
 export { AuditService, type AuditRecord } from './audit/audit.service.js';

@@ -1,10 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import type { FabricClock } from '../common/clock.js';
 import type { FabricLockoutStore, FailureCount, FailurePolicy, Reservation } from '../limits/lockout-store.js';
 import type { FabricRedis } from './redis-connection.js';
 
+/**
+ * Redis's own clock, in milliseconds: every instance reads the same one, so a lock set by an
+ * instance whose clock is off is honoured (and runs out) alike everywhere (SEC-105).
+ */
+const REDIS_NOW = `
+local function redis_now()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`;
+
 /** The same algorithm as InMemoryLockoutStore, in Lua scripts so that each update is atomic across instances. */
-const COUNT_FAILURE = `
+const COUNT_FAILURE = `${REDIS_NOW}
 local function count_failure(key, now, window, threshold, lockMs, maxLock)
   local h = redis.call('HMGET', key, 'failures', 'windowEndsAt', 'lockedUntil', 'locks', 'locksResetAt')
   local failures, windowEndsAt = tonumber(h[1]) or 0, tonumber(h[2]) or 0
@@ -33,13 +43,14 @@ local function count_failure(key, now, window, threshold, lockMs, maxLock)
 end
 `;
 
+/** KEYS: counter. ARGV: window, threshold, lockMs, maxLock. */
 const REGISTER_FAILURE = `${COUNT_FAILURE}
-return count_failure(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))
+return count_failure(KEYS[1], redis_now(), tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
 `;
 
-/** KEYS: counter, its in-flight set (ticket → lapse time). ARGV: now, window, threshold, holdMs, ticket. */
-const RESERVE = `
-local now, window, threshold, hold = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+/** KEYS: counter, its in-flight set (ticket → lapse time). ARGV: window, threshold, holdMs, ticket. */
+const RESERVE = `${REDIS_NOW}
+local now, window, threshold, hold = redis_now(), tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local h = redis.call('HMGET', KEYS[1], 'failures', 'windowEndsAt', 'lockedUntil')
 local failures, windowEndsAt, lockedUntil = tonumber(h[1]) or 0, tonumber(h[2]) or 0, tonumber(h[3]) or 0
 if windowEndsAt <= now then failures = 0 end
@@ -48,31 +59,36 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 local room = threshold - failures
 if room < 1 then room = 1 end
 if redis.call('ZCARD', KEYS[2]) >= room then return {'wait', '0'} end
-redis.call('ZADD', KEYS[2], now + hold, ARGV[5])
+redis.call('ZADD', KEYS[2], now + hold, ARGV[4])
 redis.call('PEXPIRE', KEYS[2], hold)
 return {'go', '0'}
 `;
 
-/** KEYS: counter, in-flight set. ARGV: now, window, threshold, lockMs, maxLock, ticket, failed (1/0). */
+/** KEYS: counter, in-flight set. ARGV: window, threshold, lockMs, maxLock, ticket, failed (1/0). */
 const SETTLE = `${COUNT_FAILURE}
-local now = tonumber(ARGV[1])
-redis.call('ZREM', KEYS[2], ARGV[6])
-if ARGV[7] == '1' then
-  return count_failure(KEYS[1], now, tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))
+local now = redis_now()
+redis.call('ZREM', KEYS[2], ARGV[5])
+if ARGV[6] == '1' then
+  return count_failure(KEYS[1], now, tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 if redis.call('ZCARD', KEYS[2]) == 0 then redis.call('DEL', KEYS[1]) end
 return {0, '0', 0}
 `;
 
+/** KEYS: counter. The milliseconds it stays locked, by Redis's clock. */
+const LOCKED_FOR = `${REDIS_NOW}
+local left = (tonumber(redis.call('HGET', KEYS[1], 'lockedUntil')) or 0) - redis_now()
+if left < 0 then left = 0 end
+return string.format('%.0f', left)
+`;
+
 /** Glob characters of SCAN's MATCH, escaped so that a prefix matches literally. */
 const escapeGlob = (text: string) => text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 
+/** Every time it compares comes from Redis (`TIME` inside each script), never from the calling instance. */
 export class RedisLockoutStore implements FabricLockoutStore {
-  constructor(
-    private readonly redis: FabricRedis,
-    private readonly clock: FabricClock,
-  ) {}
+  constructor(private readonly redis: FabricRedis) {}
 
   async registerFailure(key: string, policy: FailurePolicy): Promise<FailureCount> {
     this.redis.requireAvailable();
@@ -80,7 +96,6 @@ export class RedisLockoutStore implements FabricLockoutStore {
       REGISTER_FAILURE,
       1,
       this.redis.key(`lockout:${key}`),
-      this.clock.now(),
       policy.windowMs,
       policy.threshold,
       policy.lockMs,
@@ -97,7 +112,6 @@ export class RedisLockoutStore implements FabricLockoutStore {
       2,
       this.counterKey(key),
       this.counterKey(`${key}:in-flight`),
-      this.clock.now(),
       policy.windowMs,
       policy.threshold,
       holdMs,
@@ -115,7 +129,6 @@ export class RedisLockoutStore implements FabricLockoutStore {
       2,
       this.counterKey(key),
       this.counterKey(`${key}:in-flight`),
-      this.clock.now(),
       policy.windowMs,
       policy.threshold,
       policy.lockMs,
@@ -144,8 +157,7 @@ export class RedisLockoutStore implements FabricLockoutStore {
 
   async lockedFor(key: string): Promise<number> {
     this.redis.requireAvailable();
-    const until = await this.redis.commands.hget(this.redis.key(`lockout:${key}`), 'lockedUntil');
-    return Math.max(0, Number(until ?? 0) - this.clock.now());
+    return Number(await this.redis.commands.eval(LOCKED_FOR, 1, this.counterKey(key)));
   }
 
   async clear(key: string): Promise<void> {
