@@ -214,6 +214,27 @@ describe.each(DATABASES)('ID token, UserInfo and provider failures against a hos
   });
 
   describe('signing-key rotation', () => {
+    it('keys held keep verifying while the JWKS is down, past their age; a key the outage hides is provider_unavailable (SEC-106)', async () => {
+      const flaky = ops.flaky;
+      try {
+        t.clock.advance(31); // past any earlier failed read's cooldown
+        expect((await attempt('flaky')).callback.status).toBe(302);
+        for (const how of ['status', 'drop'] as const) {
+          flaky.failing.set('jwks', how);
+          t.clock.advance(301); // past the key set's age: read again, and the read fails
+          const reads = flaky.hits.jwks;
+          expect((await attempt('flaky')).callback.status, how).toBe(302);
+          expect(flaky.hits.jwks, how).toBe(reads + 1);
+          flaky.signingKey = newSigningKey('RS256', `key-hidden-${how}`);
+          const before = await counts(t);
+          await expectRefused(t, before, (await attempt('flaky')).callback, 502, 'idp_unreachable');
+          flaky.signingKey = flaky.rsaKey;
+        }
+      } finally {
+        t.clock.reset();
+      }
+    });
+
     it('reads the JWKS at once for a new kid and logs in; unknown kids within jwks_cooldown cost no fetch (SEC-67)', async () => {
       const rotating = ops.rotating;
       expect((await attempt('rotating')).callback.status).toBe(302);

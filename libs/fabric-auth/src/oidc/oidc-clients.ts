@@ -12,13 +12,14 @@ const IDP_TIMEOUT = 10;
 const DISCOVERY_TTL = 3_600_000;
 /**
  * Seconds of age below which openid-client never reads the JWKS again for an unknown `kid`,
- * and at which it drops its copy (oauth4webapi 3). The keys it is handed are made to look
- * at least this old, so every unknown `kid` asks us, and RemoteKeySet decides.
+ * and from which it drops its copy (oauth4webapi 3). The keys it is handed are made to look
+ * between the two, so it keeps them for known `kid`s and asks us for every unknown one:
+ * RemoteKeySet decides whether the provider is asked.
  */
 const OPENID_CLIENT_UNKNOWN_KID_AGE = 60;
 const OPENID_CLIENT_MAX_AGE = 300;
-/** Milliseconds a JWKS is used before it is read again (kept when that read fails): openid-client's own limit. */
-const JWKS_MAX_AGE = OPENID_CLIENT_MAX_AGE * 1000;
+/** Milliseconds a JWKS is used before it is read again (kept when that read fails). */
+const JWKS_MAX_AGE = 300_000;
 
 /** A network failure or a 5xx of the provider: the provider is down, not the login bad. */
 export class IdpUnreachableError extends Error {
@@ -85,10 +86,12 @@ export class OidcClients {
     client.enableNonRepudiationChecks(config);
     config.timeout = IDP_TIMEOUT;
     const keySet = this.keySetFor(provider, server.jwks_uri!);
+    // Keys past their age are read again here; when that read fails the old ones are kept.
+    if ((keySet.peek()?.ageMs ?? 0) >= JWKS_MAX_AGE) await keySet.current();
     const held = keySet.peek();
-    const handedOver = held !== undefined && held.ageMs < OPENID_CLIENT_MAX_AGE * 1000;
+    const handedOver = held !== undefined;
     if (handedOver) {
-      const age = Math.max(OPENID_CLIENT_UNKNOWN_KID_AGE, Math.floor(held.ageMs / 1000));
+      const age = Math.min(OPENID_CLIENT_MAX_AGE - 1, Math.max(OPENID_CLIENT_UNKNOWN_KID_AGE, Math.floor(held.ageMs / 1000)));
       client.setJwksCache(config, { jwks: held.jwks as client.ExportedJWKSCache['jwks'], uat: realNowSeconds() - age });
     }
     const jwksUri = new URL(server.jwks_uri!).href;
