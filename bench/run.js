@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { runForeignTokens } from './foreign-tokens.js';
 import { runKeyListing } from './key-listing.js';
+import { runPasswords } from './passwords.js';
 import { runScale } from './scale.js';
 import { ADMIN_PASSWORD, latency, login, measure, median, ROUNDS, SECONDS, CONNECTIONS, startDemo } from './support.js';
 
@@ -125,6 +126,9 @@ try {
   secretChecks.child.kill('SIGTERM');
   rmSync(secretDir, { recursive: true, force: true });
 }
+
+// Password logins per second against the old default and a peer's hash, and the SEC-102 flood (bench/passwords.js).
+await runPasswords();
 
 // EdDSA and trusted-issuer tokens (bench/foreign-tokens.js).
 await runForeignTokens();

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import bcrypt from 'bcrypt';
+import { verifyPassword } from 'nestjs-fabric-auth';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_KINDS, type DatabaseKind, scratchDatabase, type ScratchDatabase, TEST_SECRET } from '../support/test-app.js';
@@ -102,7 +102,7 @@ describe.each(DATABASE_KINDS)('npx nestjs-fabric-auth on %s', { timeout: 300_000
       expect((await cli(['create-admin', '--password-stdin'], { stdin: 'Other-admin-pass-9' })).stdout.trim()).toBe('system admin "admin" already exists (unchanged)');
     }
     const [row] = await query<{ password_hash: string }>(`SELECT password_hash FROM fab_users WHERE username = 'admin'`);
-    expect(await bcrypt.compare('Cli-admin-pass-9', row!.password_hash)).toBe(true);
+    expect(await verifyPassword('Cli-admin-pass-9', row!.password_hash)).toBe(true);
   });
 
   it('create-user applies the same validation and rules as the API, and an unknown role writes nothing', async () => {
@@ -131,13 +131,13 @@ describe.each(DATABASE_KINDS)('npx nestjs-fabric-auth on %s', { timeout: 300_000
     const done = await cli(['reset-password', 'alice', '--password-stdin'], { stdin: 'New-alice-pass-678\n' });
     expect(done.code, done.stderr).toBe(0);
     const [row] = await query<{ password_hash: string }>(`SELECT password_hash FROM fab_users WHERE username = 'alice'`);
-    expect(await bcrypt.compare('New-alice-pass-678', row!.password_hash)).toBe(true);
+    expect(await verifyPassword('New-alice-pass-678', row!.password_hash)).toBe(true);
     const generated = await cli(['reset-password', 'alice']);
     expect(generated.code, generated.stderr).toBe(0);
     const password = generated.stdout.trim();
     expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/);
     const [after] = await query<{ password_hash: string }>(`SELECT password_hash FROM fab_users WHERE username = 'alice'`);
-    expect(await bcrypt.compare(password, after!.password_hash)).toBe(true);
+    expect(await verifyPassword(password, after!.password_hash)).toBe(true);
   });
 
   it('create-api-key prints the raw key once, alone on stdout; only its hash is stored', async () => {

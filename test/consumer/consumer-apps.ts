@@ -151,7 +151,6 @@ import { ReportsController } from './reports.controller.js';
       permissions: ${JSON.stringify(PERMISSIONS)},
       roles: { reader: ['reports:read'] },
       secureCookies: false,
-      bcryptCost: 10,
     }),
   ],
   controllers: [ReportsController],

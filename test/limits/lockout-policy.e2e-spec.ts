@@ -1,4 +1,4 @@
-import bcrypt from 'bcrypt';
+import crypto from 'node:crypto';
 import { AuditEventEntity } from 'nestjs-fabric-auth';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { REDIS_URL, scratchPrefix } from '../support/redis.js';
@@ -28,7 +28,7 @@ describe.each([
         lockoutDuration: 60,
         lockoutMaxDuration: 600,
         // Room for 4 compares at once, so that only the per-account lane keeps one account to one.
-        bcryptConcurrency: 4,
+        passwordHashConcurrency: 4,
         rateLimits: true,
         trustedProxies: ['127.0.0.1'],
         ...(redis ? { redisUrl: REDIS_URL, redisKeyPrefix: redis.prefix } : {}),
@@ -177,24 +177,25 @@ describe.each([
       expect((await login(user.username, password, address())).status).toBe(200);
     });
 
-    it('24 parallel wrong guesses: one bcrypt compare at a time for that account, at most the threshold in all', async () => {
+    it('24 parallel wrong guesses: one hash compare at a time for that account, at most the threshold in all', async () => {
       const { user, password } = await t.createUser();
       const from = address();
       const token = (await login(user.username, password, from)).body.access_token as string;
       const hash = (await t.dataSource.query(`SELECT password_hash FROM users WHERE id = '${user.id}'`))[0].password_hash as string;
-      const compare = bcrypt.compare.bind(bcrypt) as (data: string, encrypted: string) => Promise<boolean>;
+      // `$scrypt$ln=…$<salt>$<key>`: the compares of this account's hash are the scrypt runs with its salt.
+      const salt = Buffer.from(hash.split('$')[3]!, 'base64');
+      const scrypt = crypto.scrypt.bind(crypto) as (...args: unknown[]) => void;
       let running = 0;
       let peak = 0;
       let total = 0;
-      vi.spyOn(bcrypt, 'compare').mockImplementation((async (data: string, encrypted: string) => {
-        if (encrypted !== hash) return compare(data, encrypted);
+      vi.spyOn(crypto, 'scrypt').mockImplementation(((password: unknown, saltUsed: unknown, length: unknown, options: unknown, done: (error: Error | null, key: Buffer) => void) => {
+        if (!Buffer.isBuffer(saltUsed) || !saltUsed.equals(salt)) return scrypt(password, saltUsed, length, options, done);
         total++;
         peak = Math.max(peak, ++running);
-        try {
-          return await compare(data, encrypted);
-        } finally {
+        scrypt(password, saltUsed, length, options, (error: Error | null, key: Buffer) => {
           running--;
-        }
+          done(error, key);
+        });
       }) as never);
       const answers = await Promise.all(
         Array.from({ length: 24 }, () =>

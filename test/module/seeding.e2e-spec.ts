@@ -1,7 +1,9 @@
-import { RoleEntity, SystemAdminConflictError, upsertSystemAdmin, UserEntity } from 'nestjs-fabric-auth';
-import bcrypt from 'bcrypt';
+import { hashPassword, type PasswordHashSettings, RoleEntity, SystemAdminConflictError, upsertSystemAdmin, UserEntity, verifyPassword } from 'nestjs-fabric-auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, API, DATABASES, startTestApp, type TestApp } from '../support/test-app.js';
+
+/** The defaults (README: `auth.password_hash` and its costs). */
+const hashing: PasswordHashSettings = { algorithm: 'scrypt', scryptCost: 13, scryptBlockSize: 8, scryptParallelism: 10, bcryptCost: 12 };
 
 describe.each(DATABASES)('startup seeding on %s', (kind) => {
   let t: TestApp;
@@ -10,13 +12,17 @@ describe.each(DATABASES)('startup seeding on %s', (kind) => {
   });
   afterAll(() => t?.close());
 
-  it('creates the system admin from config, with a bcrypt hash of cost ≥ 10', async () => {
+  it('creates the system admin from config, with a scrypt hash at OWASP\'s setting (N=2^13, r=8, p=10) and a salt of its own', async () => {
     const admin = await t.dataSource
       .getRepository(UserEntity)
       .findOneOrFail({ where: { username: 'admin' }, select: { id: true, isSystemAdmin: true, passwordHash: true } });
     expect(admin.isSystemAdmin).toBe(true);
-    expect(admin.passwordHash).toMatch(/^\$2b\$1\d\$/);
-    expect(await bcrypt.compare(ADMIN_PASSWORD, admin.passwordHash!)).toBe(true);
+    expect(admin.passwordHash).toMatch(/^\$scrypt\$ln=13,r=8,p=10\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
+    expect(await verifyPassword(ADMIN_PASSWORD, admin.passwordHash!)).toBe(true);
+    expect(await verifyPassword(`${ADMIN_PASSWORD}x`, admin.passwordHash!)).toBe(false);
+    const again = await hashPassword(ADMIN_PASSWORD, hashing);
+    expect(again).not.toBe(admin.passwordHash);
+    expect(again.split('$')[3]).not.toBe(admin.passwordHash!.split('$')[3]);
   });
 
   it('refuses well-known default admin credentials', async () => {
@@ -30,10 +36,10 @@ describe.each(DATABASES)('startup seeding on %s', (kind) => {
     const repo = t.dataSource.getRepository(UserEntity);
     const admin = await repo.findOneByOrFail({ username: 'admin' });
     const original = (await repo.findOneOrFail({ where: { id: admin.id }, select: { id: true, passwordHash: true } })).passwordHash;
-    const changed = await bcrypt.hash('Chang3d-by-the-admin', 10);
+    const changed = await hashPassword('Chang3d-by-the-admin', hashing);
     await repo.update({ id: admin.id }, { passwordHash: changed });
     try {
-      const result = await upsertSystemAdmin(t.dataSource, { username: 'admin', password: ADMIN_PASSWORD, bcryptCost: 10 });
+      const result = await upsertSystemAdmin(t.dataSource, { username: 'admin', password: ADMIN_PASSWORD, hashing });
       expect(result.created).toBe(false);
       const after = await repo.findOneOrFail({ where: { id: admin.id }, select: { id: true, passwordHash: true } });
       expect(after.passwordHash).toBe(changed);
@@ -44,7 +50,7 @@ describe.each(DATABASES)('startup seeding on %s', (kind) => {
 
   it('refuses to promote an ordinary account that holds the admin username', async () => {
     const { user } = await t.createUser({ prefix: 'root' });
-    await expect(upsertSystemAdmin(t.dataSource, { username: user.username, password: ADMIN_PASSWORD, bcryptCost: 10 })).rejects.toBeInstanceOf(
+    await expect(upsertSystemAdmin(t.dataSource, { username: user.username, password: ADMIN_PASSWORD, hashing })).rejects.toBeInstanceOf(
       SystemAdminConflictError,
     );
     const again = await t.dataSource.getRepository(UserEntity).findOneByOrFail({ id: user.id });

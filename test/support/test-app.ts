@@ -60,7 +60,6 @@ export const API = '/api/v1';
 export const TEST_OPTIONS: FabricAuthOptions = {
   secretKey: TEST_SECRET,
   systemAdminPassword: ADMIN_PASSWORD,
-  bcryptCost: 10,
   secureCookies: false,
   // Functional suites send bursts from one address; test/limits turns the limits on.
   rateLimits: false,

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { type INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { FabricConfigError, upsertSystemAdmin } from 'nestjs-fabric-auth';
+import { FabricConfigError, passwordHashSettings, upsertSystemAdmin } from 'nestjs-fabric-auth';
 import { DataSource } from 'typeorm';
 import { DemoAppModule } from './app.module.js';
 import { type DemoConfig, loadDemoConfig } from './demo-config.js';
@@ -24,7 +24,7 @@ async function seedGeneratedAdmin(app: INestApplication, config: DemoConfig): Pr
     username: config.options.systemAdminUsername,
     password: config.generatedAdminPassword,
     email: config.options.systemAdminEmail,
-    bcryptCost: config.options.bcryptCost,
+    hashing: passwordHashSettings(config.options),
   });
   if (created) {
     console.warn(`!! System admin "${user.username}" created with the generated password: ${config.generatedAdminPassword}`);

@@ -8,6 +8,7 @@ import type { JsonWebKey } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { invalidProxyEntry } from './limits/client-ip.js';
 import { isCommonPassword } from './passwords/common-passwords.js';
+import { SCRYPT_LIMITS, scryptWorkProblem } from './passwords/password-hashes.js';
 import { ASYMMETRIC_ALGORITHMS, type AsymmetricAlgorithm, keyProblem, privateKeyFrom, type SigningAlgorithm, thumbprintOf } from './signing/jws.js';
 import { tablePrefixProblem } from './storage/table-prefix.js';
 import { type ClaimPath, parseClaimPath } from './common/claim-path.js';
@@ -212,10 +213,31 @@ export interface FabricAuthOptions {
   issuer?: string;
   /** `aud` of issued access tokens. Default `nestjs-fabric-auth`. */
   audience?: string;
-  /** bcrypt cost factor, 10–15. Default 12. */
+  /**
+   * Algorithm of new password hashes: `scrypt` (node:crypto, off the event loop) or `bcrypt`
+   * (pure JavaScript, for user tables shared with systems that read only bcrypt). Hashes of
+   * the other algorithm or another setting still verify and are re-hashed at the next login.
+   * Default `scrypt`.
+   */
+  passwordHash?: 'scrypt' | 'bcrypt';
+  /** log2 of scrypt's N, 13–20. Default 13 (N = 8192; with the defaults below, OWASP's N=2^13, r=8, p=10). */
+  scryptCost?: number;
+  /** scrypt's r (block size), 8–32. Default 8. */
+  scryptBlockSize?: number;
+  /** scrypt's p (parallelisation), 1–16. Default 10. 2^cost × r × p must be at least 2^13 × 8 × 10 (OWASP's minimum), 128 × 2^cost × r bytes at most 256 MiB. */
+  scryptParallelism?: number;
+  /** bcrypt cost factor of new hashes when `passwordHash` is `bcrypt`, 10–15. Default 12. */
   bcryptCost?: number;
-  /** bcrypt hashes run at once; the rest queue so the event loop keeps a core. Default: CPU cores − 1 (at least 1). */
-  bcryptConcurrency?: number;
+  /**
+   * Password hashes run at once; the rest queue. Default: CPU cores, at most one less than
+   * libuv's thread pool (`UV_THREADPOOL_SIZE`, 4 unless set), so file and DNS work keep a thread.
+   */
+  passwordHashConcurrency?: number;
+  /**
+   * Password checks that may wait for a hashing slot (and, times four, checks of one account
+   * from one address under way); past that a check is refused with 503 and `Retry-After`. Default 16.
+   */
+  passwordQueueDepth?: number;
   /** Minimum password length in characters. Default 8. */
   passwordMinLength?: number;
   /** Refuse the built-in list of common passwords. Default true. */
@@ -403,14 +425,25 @@ const FIELDS: FieldSpec[] = [
   { yaml: 'auth.clock_skew', option: 'clockSkew', kind: 'int', default: 10, check: intBetween(0, 60) },
   { yaml: 'auth.issuer', option: 'issuer', kind: 'string', default: 'nestjs-fabric-auth' },
   { yaml: 'auth.audience', option: 'audience', kind: 'string', default: 'nestjs-fabric-auth' },
+  {
+    yaml: 'auth.password_hash',
+    option: 'passwordHash',
+    kind: 'string',
+    default: 'scrypt',
+    check: (v) => (v === 'scrypt' || v === 'bcrypt' ? undefined : 'must be scrypt or bcrypt'),
+  },
+  { yaml: 'auth.scrypt_cost', option: 'scryptCost', kind: 'int', default: 13, check: intBetween(...SCRYPT_LIMITS.cost) },
+  { yaml: 'auth.scrypt_block_size', option: 'scryptBlockSize', kind: 'int', default: 8, check: intBetween(...SCRYPT_LIMITS.blockSize) },
+  { yaml: 'auth.scrypt_parallelism', option: 'scryptParallelism', kind: 'int', default: 10, check: intBetween(...SCRYPT_LIMITS.parallelism) },
   { yaml: 'auth.bcrypt_cost', option: 'bcryptCost', kind: 'int', default: 12, check: intBetween(10, 15) },
   {
-    yaml: 'auth.bcrypt_concurrency',
-    option: 'bcryptConcurrency',
+    yaml: 'auth.password_hash_concurrency',
+    option: 'passwordHashConcurrency',
     kind: 'int',
-    default: Math.max(1, availableParallelism() - 1),
+    default: Math.max(1, Math.min(availableParallelism(), (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 1)),
     check: intBetween(1, 64),
   },
+  { yaml: 'auth.password_queue_depth', option: 'passwordQueueDepth', kind: 'int', default: 16, check: intBetween(1, 10_000) },
   { yaml: 'auth.password_min_length', option: 'passwordMinLength', kind: 'int', default: 8, check: intBetween(8, 64) },
   { yaml: 'auth.refuse_common_passwords', option: 'refuseCommonPasswords', kind: 'bool', default: true },
   { yaml: 'auth.refused_passwords', option: 'refusedPasswords', kind: 'stringList', default: [] },
@@ -867,6 +900,10 @@ export function resolveFabricAuthOptions(input: FabricAuthOptions, naming: Namin
     resolved.apiKeyDefaultDays > resolved.apiKeyMaxDays
   ) {
     problems.push('auth.api_key_default_days: must not exceed auth.api_key_max_days');
+  }
+  if (typeof resolved.scryptCost === 'number' && typeof resolved.scryptBlockSize === 'number' && typeof resolved.scryptParallelism === 'number') {
+    const problem = scryptWorkProblem({ cost: resolved.scryptCost, blockSize: resolved.scryptBlockSize, parallelism: resolved.scryptParallelism });
+    if (problem) problems.push(`auth.scrypt_cost, auth.scrypt_block_size, auth.scrypt_parallelism: ${problem}`);
   }
   const trusted = resolved.trustedIssuers as ResolvedTrustedIssuerOptions[] | undefined;
   if (trusted?.some((t) => t.issuer === resolved.issuer)) {

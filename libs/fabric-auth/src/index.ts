@@ -131,7 +131,8 @@ export { CLOCK_DIFFERENCE_WARNING_MS, ClockCheck, type ClockDifference } from '.
 export { UsersService, type CreateUserInput, PasswordPolicyError } from './users/users.service.js';
 export { RolesService, UnknownRolesError } from './roles/roles.service.js';
 export { AuditService, type AuditRecord } from './audit/audit.service.js';
-export { PasswordHasher } from './passwords/password-hasher.js';
+export { PasswordHasher, PasswordChecksBusyException } from './passwords/password-hasher.js';
+export { hashPassword, passwordHashSettings, type PasswordHashSettings, verifyPassword } from './passwords/password-hashes.js';
 export {
   upsertSystemAdmin,
   SystemAdminConflictError,

@@ -2,11 +2,11 @@ import { Injectable } from '@nestjs/common';
 import type { AuditDetails } from '../audit/audit-event.entity.js';
 import { AuditService } from '../audit/audit.service.js';
 import { FabricClock } from '../common/clock.js';
-import type { HttpRequestLike } from '../common/request-info.js';
+import { clientConnected, type HttpRequestLike } from '../common/request-info.js';
 import { type FabricTransaction, FabricTransactions } from '../common/transactions.js';
 import { DeviceTokens } from '../limits/device-tokens.js';
 import { PasswordAttempts } from '../limits/password-attempts.service.js';
-import { PasswordHasher } from '../passwords/password-hasher.js';
+import { ClientGoneException, PasswordHasher } from '../passwords/password-hasher.js';
 import type { Principal } from '../principal/principal.js';
 import { type ProviderSessionLink, SessionsService } from '../sessions/sessions.service.js';
 import type { SessionEntity } from '../sessions/session.entity.js';
@@ -80,7 +80,11 @@ export class LocalAuthService {
       });
       throw new OAuthError('invalid_grant', INVALID_LOGIN);
     }
-    await this.passwords.upgradeIfNeeded(password, user.passwordHash!, (hash) => this.users.storePasswordHash(user.id, hash));
+    // A client that has gone while its check ran gets no session (SEC-102): nobody would receive it.
+    const wanted = () => clientConnected(request);
+    if (!wanted()) throw new ClientGoneException();
+    await this.passwords.upgradeIfNeeded(password, user.passwordHash!, (hash) => this.users.replacePasswordHash(user.id, user.passwordHash!, hash), wanted);
+    if (!wanted()) throw new ClientGoneException();
     const factors = await this.mfa.loginFactors(user.id);
     if (factors.length > 0 && (await this.attempts.factorLocked(user.id))) {
       await this.audit.record({

@@ -1,5 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { setResponseHeader } from '../common/request-info.js';
+import { ClientGoneException, PasswordChecksBusyException } from '../passwords/password-hasher.js';
 
 export type OAuthErrorCode =
   | 'invalid_request'
@@ -43,12 +44,16 @@ export class OAuthErrorFilter implements ExceptionFilter {
       error = new OAuthError('temporarily_unavailable', exception.message, 429);
     } else if (exception instanceof HttpException && exception.getStatus() < 500) {
       error = new OAuthError('invalid_request', exception.message, exception.getStatus());
+    } else if (exception instanceof PasswordChecksBusyException || exception instanceof ClientGoneException) {
+      // Load shed on purpose (SEC-102): an answer, not a failure to log.
+      error = new OAuthError('temporarily_unavailable', exception.message, 503);
     } else {
       this.logger.error(`token endpoint failed: ${(exception as Error)?.stack ?? String(exception)}`);
       error = new OAuthError('temporarily_unavailable', 'The server could not process the request', 503);
     }
     setResponseHeader(response, 'Cache-Control', 'no-store');
     setResponseHeader(response, 'Pragma', 'no-cache');
+    if (exception instanceof PasswordChecksBusyException) setResponseHeader(response, 'Retry-After', String(exception.retryAfterSeconds));
     // RFC 6749 §5.2: a failed client authentication names the scheme to use.
     if (error.code === 'invalid_client' && error.status === 401) setResponseHeader(response, 'WWW-Authenticate', 'Basic realm="nestjs-fabric-auth"');
     const body = { error: error.code, error_description: error.description, ...error.extra };

@@ -7,6 +7,7 @@ import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { CreateApiKeyDto } from '../api-keys/dto/api-key.dto.js';
 import { fabricValidationPipe } from '../common/validation.js';
 import { systemActor } from '../principal/system-actor.js';
+import { passwordHashSettings } from '../passwords/password-hashes.js';
 import { upsertSystemAdmin } from '../seeding/upsert-system-admin.js';
 import { ServiceAccountEntity } from '../service-accounts/service-account.entity.js';
 import { SigningKeysService } from '../signing/signing-keys.service.js';
@@ -97,7 +98,7 @@ export const COMMANDS: CliCommand[] = [
           username: (options.username as string | undefined) ?? config.systemAdminUsername,
           email: (options.email as string | undefined) ?? config.systemAdminEmail,
           password,
-          bcryptCost: config.bcryptCost,
+          hashing: passwordHashSettings(config),
         });
         output.out(created ? `system admin "${user.username}" created` : `system admin "${user.username}" already exists (unchanged)`);
       });

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { type ArgumentsHost, Catch, HttpException } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import { httpErrorForDatabase } from './db-errors.js';
+import { PasswordChecksBusyException } from '../passwords/password-hasher.js';
 import { setResponseHeader } from './request-info.js';
 
 const TOKEN_ENDPOINT = /\/auth\/token\/?$/;
@@ -35,6 +36,7 @@ export class FabricExceptionFilter extends BaseExceptionFilter {
     const response = http.getResponse<unknown>();
     const path = (request.originalUrl ?? request.url ?? '').split('?')[0]!;
     const adapter = this.httpAdapterHost?.httpAdapter ?? this.applicationRef;
+    if (exception instanceof PasswordChecksBusyException) setResponseHeader(response, 'Retry-After', String(exception.retryAfterSeconds));
     if (TOKEN_ENDPOINT.test(path) && status < 500) {
       setResponseHeader(response, 'Cache-Control', 'no-store');
       setResponseHeader(response, 'Pragma', 'no-cache');

@@ -3,7 +3,16 @@ export interface HttpRequestLike {
   method?: string;
   headers: Record<string, string | string[] | undefined>;
   ip?: string;
-  socket?: { remoteAddress?: string };
+  socket?: { remoteAddress?: string; destroyed?: boolean };
+}
+
+/**
+ * Whether the client that sent the request still waits for the answer (its connection is
+ * open). Express's request and Fastify's both expose the socket; a request built by app code
+ * without one counts as connected.
+ */
+export function clientConnected(request: HttpRequestLike): boolean {
+  return request.socket?.destroyed !== true;
 }
 
 export function headerValue(request: HttpRequestLike, name: string): string | undefined {

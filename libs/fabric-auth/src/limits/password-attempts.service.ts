@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
-import type { HttpRequestLike } from '../common/request-info.js';
+import { clientConnected, type HttpRequestLike } from '../common/request-info.js';
 import { FabricTransactions } from '../common/transactions.js';
 import type { Principal } from '../principal/principal.js';
 import { FABRIC_LOCKOUT_STORE } from '../fabric-auth.constants.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
-import { PasswordHasher } from '../passwords/password-hasher.js';
+import { ClientGoneException, PasswordHasher } from '../passwords/password-hasher.js';
 import { DeviceTokens } from './device-tokens.js';
 import { LimitsService, unavailable } from './limits.service.js';
 import type { FabricLockoutStore, FailureCount, FailurePolicy } from './lockout-store.js';
@@ -16,6 +16,8 @@ const SLOT_HOLD_MS = 15_000;
 /** How often, and how long at most, a check waits for the outcome of the ones in flight. */
 const WAIT_STEP_MS = 20;
 const WAIT_LIMIT_MS = 15_000;
+/** Checks of one counter under way on one instance, in `passwordQueueDepth`s. */
+const PER_COUNTER_DEPTHS = 4;
 
 export interface PasswordCheck {
   /** The account named; null for a login naming nobody (counted all the same). */
@@ -49,11 +51,16 @@ export interface PasswordCheckResult {
  * - the address is throttled across accounts (50 failures / 10 min → 429, `LimitsService`);
  * - failures from all addresses together past `lockout_account_threshold` (100) close the
  *   password to every client without a device token until the lock ends;
- * - a check reserves a slot before bcrypt runs: failures plus checks in flight never pass
+ * - a check reserves a slot before the hash runs: failures plus checks in flight never pass
  *   the threshold, so a burst is checked at most up to it while parallel correct logins all
  *   succeed (checks beyond it wait for the outcome of those in flight);
- * - bcrypt runs one compare at a time per counter (`PasswordHasher` lanes), so a burst
- *   against one account cannot crowd other users' logins out of the shared bcrypt pool.
+ * - the hash runs one compare at a time per counter (`PasswordHasher` lanes), so a burst
+ *   against one account cannot crowd other users' logins out of the shared hashing pool;
+ * - the pool's queue is bounded (`passwordQueueDepth`), and so are one counter's checks on
+ *   this instance (four times that; 503 + `Retry-After` past either, SEC-102); a check whose
+ *   client has gone is dropped before it runs. A check that never ran is neither a failure
+ *   nor a success: its slot is left to lapse (settling it as a success would clear the
+ *   failures counted so far, so an aborted request would buy a guesser more guesses).
  *
  * Each lock is audited (`user.lock`) with its scope and real duration.
  */
@@ -61,6 +68,8 @@ export interface PasswordCheckResult {
 export class PasswordAttempts {
   private readonly pairPolicy: FailurePolicy;
   private readonly accountPolicy: FailurePolicy;
+  /** Checks under way on this instance per counter key (waiting for a slot, in the lane, hashing). */
+  private readonly pending = new Map<string, number>();
 
   constructor(
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
@@ -80,26 +89,45 @@ export class PasswordAttempts {
     const device = this.devices.deviceOf(input.deviceToken, input.user?.id);
     const knownDevice = device !== undefined;
     if (!knownDevice) await this.limits.requireLoginAllowedFrom(input.request, input.response);
+    this.passwords.requireRoom();
+    const key =
+      this.options.lockoutThreshold === 0
+        ? `login:${input.accountKey}`
+        : knownDevice
+          ? `login-device:${input.accountKey}:${device}`
+          : `login-pair:${input.accountKey}|${this.limits.proxies.clientKey(input.request)}`;
+    const pending = this.pending.get(key) ?? 0;
+    // One counter's checks hash one at a time (the lane), and most of a burst only waits for the
+    // outcome of the ones in flight (a lock), which costs no hash: room for four queues' worth.
+    if (pending >= PER_COUNTER_DEPTHS * this.options.passwordQueueDepth) throw this.passwords.busy(pending, 1);
+    this.pending.set(key, pending + 1);
+    try {
+      return await this.counted(input, key, knownDevice);
+    } finally {
+      const left = this.pending.get(key)! - 1;
+      if (left === 0) this.pending.delete(key);
+      else this.pending.set(key, left);
+    }
+  }
+
+  private async counted(input: PasswordCheck, key: string, knownDevice: boolean): Promise<PasswordCheckResult> {
+    const wanted = () => clientConnected(input.request);
     if (this.options.lockoutThreshold === 0) {
-      const matches = await this.passwords.verify(input.password, input.user?.passwordHash, `login:${input.accountKey}`);
+      const matches = await this.passwords.verify(input.password, input.user?.passwordHash, key, wanted);
       if (!matches && !knownDevice) await this.limits.registerLoginFailureFrom(input.request);
       return { matches, refused: false, knownDevice };
     }
-    const key = knownDevice ? `login-device:${input.accountKey}:${device}` : `login-pair:${input.accountKey}|${this.limits.proxies.clientKey(input.request)}`;
     const closed = !knownDevice && this.accountWide() && (await this.lockouts.lockedFor(this.accountKey(input.accountKey)).catch(unavailable)) > 0;
-    const ticket = closed ? undefined : await this.slot(key);
+    const ticket = closed ? undefined : await this.slot(key, wanted);
     if (ticket === undefined) {
       // Unchecked, but still a failed attempt from this address (it keeps the spray throttle honest).
       if (!knownDevice) await this.limits.registerLoginFailureFrom(input.request);
       return { matches: false, refused: true, knownDevice };
     }
-    let matches = false;
-    try {
-      matches = await this.passwords.verify(input.password, input.user?.passwordHash, key);
-    } finally {
-      const result = await this.lockouts.settle(key, this.pairPolicy, ticket, !matches).catch(unavailable);
-      if (result.lockedNow) await this.auditLock(input, knownDevice ? 'device' : 'address', result);
-    }
+    // Thrown (busy, client gone, a failing hash): the check did not run, the slot lapses.
+    const matches = await this.passwords.verify(input.password, input.user?.passwordHash, key, wanted);
+    const result = await this.lockouts.settle(key, this.pairPolicy, ticket, !matches).catch(unavailable);
+    if (result.lockedNow) await this.auditLock(input, knownDevice ? 'device' : 'address', result);
     if (!matches && !knownDevice) {
       await this.limits.registerLoginFailureFrom(input.request);
       if (this.accountWide()) {
@@ -182,8 +210,9 @@ export class PasswordAttempts {
   }
 
   /** A reserved slot's ticket, waiting while the checks in flight may still lock the key; undefined when locked. */
-  private async slot(key: string): Promise<string | undefined> {
+  private async slot(key: string, wanted: () => boolean): Promise<string | undefined> {
     for (let waited = 0; waited <= WAIT_LIMIT_MS; waited += WAIT_STEP_MS) {
+      if (!wanted()) throw new ClientGoneException();
       const reservation = await this.lockouts.reserve(key, this.pairPolicy, SLOT_HOLD_MS).catch(unavailable);
       if (reservation.outcome === 'go') return reservation.ticket;
       if (reservation.outcome === 'locked') return undefined;

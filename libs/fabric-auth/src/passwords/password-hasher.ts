@@ -1,34 +1,65 @@
-import { Inject, Injectable } from '@nestjs/common';
-import bcrypt from 'bcrypt';
+import { Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
 import { isCommonPassword } from './common-passwords.js';
+import { BCRYPT_MAX_BYTES, describeHash, hashPassword, isCurrentHash, type PasswordHashSettings, passwordHashSettings, verifyPassword } from './password-hashes.js';
 
-/** bcrypt reads at most 72 bytes; longer inputs are refused instead of silently truncated. */
-export const BCRYPT_MAX_BYTES = 72;
+export { BCRYPT_MAX_BYTES } from './password-hashes.js';
 /** Longest password input looked at; anything longer is refused before any hashing. */
 export const PASSWORD_INPUT_MAX_LENGTH = 1024;
 
+/** Every hashing slot is taken and the queue is full: 503 with `Retry-After` (SEC-102). */
+export class PasswordChecksBusyException extends ServiceUnavailableException {
+  constructor(readonly retryAfterSeconds: number) {
+    super('Too many password checks at once; retry later');
+  }
+}
+
+/** The client of a queued check closed its request: the check is dropped unrun. */
+export class ClientGoneException extends ServiceUnavailableException {
+  constructor() {
+    super('The client closed the request');
+  }
+}
+
+/** Tells whether the client that asked for a check is still there. */
+export type StillWanted = () => boolean;
+
+interface Waiter {
+  resolve: () => void;
+  reject: (error: Error) => void;
+  wanted: StillWanted;
+}
+
 /**
- * bcrypt through its async API, so hashing runs on the libuv pool and never blocks the
- * event loop. Unknown users are compared against a dummy hash of the same cost so that
- * timing does not tell whether an account exists.
+ * Password hashes on a bounded pool: at most `passwordHashConcurrency` run at once (scrypt on
+ * libuv's threads, never on the event loop), at most `passwordQueueDepth` wait for a slot, and
+ * past that a check is refused at once with 503 + `Retry-After` instead of queueing without
+ * end (SEC-102). A waiting check whose client has gone is dropped when its turn comes.
+ * Unknown users are compared against a dummy hash at the current setting so that timing does
+ * not tell whether an account exists.
  */
 @Injectable()
 export class PasswordHasher {
   private dummyHash: Promise<string> | undefined;
   private running = 0;
-  private readonly waiting: Array<() => void> = [];
+  private readonly waiting: Waiter[] = [];
   private readonly lanes = new Map<string, { tail: Promise<void>; depth: number }>();
   private readonly refused: ReadonlySet<string>;
+  private readonly settings: PasswordHashSettings;
+  /** Running average of one hash's duration, for `Retry-After`. */
+  private averageMs = 100;
 
   constructor(@Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions) {
     this.refused = new Set(options.refusedPasswords.map((p) => p.toLowerCase()));
+    this.settings = passwordHashSettings(options);
   }
 
   /**
    * A reason the password is refused by the policy, or undefined when it is acceptable.
    * Length is the only composition rule (NIST 800-63B); common and context passwords are refused.
+   * The 72-byte limit holds whatever the hash, so switching `password_hash` to bcrypt never
+   * meets a password that bcrypt would truncate (SEC-31).
    */
   policyViolation(password: string, context: { username?: string; email?: string | null } = {}): string | undefined {
     if (password.length < this.options.passwordMinLength) {
@@ -49,42 +80,62 @@ export class PasswordHasher {
     return undefined;
   }
 
-  hash(password: string): Promise<string> {
-    return this.bounded(() => bcrypt.hash(password, this.options.bcryptCost));
+  hash(password: string, wanted: StillWanted = () => true): Promise<string> {
+    return this.bounded(wanted, () => hashPassword(password, this.settings));
   }
 
-  /**
-   * At most `bcryptConcurrency` hashes at a time: bcrypt runs on libuv's pool (4 threads),
-   * and on a small machine four of them starve the event loop, so a login storm would slow
-   * every other route. Extra logins queue here instead.
-   */
-  private async bounded<T>(work: () => Promise<T>): Promise<T> {
-    if (this.running >= this.options.bcryptConcurrency) {
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+  /** 503 + `Retry-After` now, before anything is reserved, when the queue is already full. */
+  requireRoom(): void {
+    if (this.running >= this.options.passwordHashConcurrency && this.waiting.length >= this.options.passwordQueueDepth) throw this.busy();
+  }
+
+  /** The refusal of a check that would wait behind `ahead` others, run `parallel` at a time; `Retry-After` is that wait. */
+  busy(ahead = this.waiting.length + this.running, parallel = this.options.passwordHashConcurrency): PasswordChecksBusyException {
+    return new PasswordChecksBusyException(Math.max(1, Math.ceil(((ahead / parallel) * this.averageMs) / 1000)));
+  }
+
+  /** Runs `work` in a hashing slot, after waiting for one if need be (bounded: see the class). */
+  private async bounded<T>(wanted: StillWanted, work: () => Promise<T>): Promise<T> {
+    if (!wanted()) throw new ClientGoneException();
+    if (this.running >= this.options.passwordHashConcurrency) {
+      if (this.waiting.length >= this.options.passwordQueueDepth) throw this.busy();
+      // The slot is handed over by the check that frees it (`running` stays counted).
+      await new Promise<void>((resolve, reject) => this.waiting.push({ resolve, reject, wanted }));
     } else this.running++;
+    const started = performance.now();
     try {
       return await work();
     } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.running--;
+      this.averageMs = 0.8 * this.averageMs + 0.2 * (performance.now() - started);
+      this.handOver();
     }
   }
 
+  /** Gives the freed slot to the next waiting check whose client is still there; the others are dropped unrun. */
+  private handOver(): void {
+    for (let next = this.waiting.shift(); next; next = this.waiting.shift()) {
+      if (next.wanted()) return next.resolve();
+      next.reject(new ClientGoneException());
+    }
+    this.running--;
+  }
+
   /**
-   * Compares in constant work whatever the input: a missing hash or an over-long password
-   * still pays for one bcrypt comparison, and never matches. Compares that share a `lane`
-   * (one account's counter) run one after another, so a burst against one account holds at
-   * most one place in the shared queue and other users' logins are not starved (SEC-80).
+   * Compares in constant work whatever the input: a missing or unusable hash or an over-long
+   * password still pays for one comparison at the current setting, and never matches.
+   * Compares that share a `lane` (one account's counter) run one after another, so a burst
+   * against one account holds at most one place in the shared queue and other users' logins
+   * are not starved (SEC-80). The caller bounds a lane (`PasswordAttempts`: `passwordQueueDepth`
+   * checks per counter).
    */
-  async verify(password: string, hash: string | null | undefined, lane?: string): Promise<boolean> {
-    const usable = typeof hash === 'string' && Buffer.byteLength(password, 'utf8') <= BCRYPT_MAX_BYTES;
+  async verify(password: string, hash: string | null | undefined, lane?: string, wanted: StillWanted = () => true): Promise<boolean> {
+    const usable = typeof hash === 'string' && describeHash(hash) !== undefined && Buffer.byteLength(password, 'utf8') <= BCRYPT_MAX_BYTES;
     if (!usable) {
       const dummy = await this.dummy();
-      await this.inLane(lane, () => this.bounded(() => bcrypt.compare(password.slice(0, BCRYPT_MAX_BYTES), dummy)));
+      await this.inLane(lane, () => this.bounded(wanted, () => verifyPassword(password.slice(0, BCRYPT_MAX_BYTES), dummy)));
       return false;
     }
-    return this.inLane(lane, () => this.bounded(() => bcrypt.compare(password, hash)));
+    return this.inLane(lane, () => this.bounded(wanted, () => verifyPassword(password, hash)));
   }
 
   /** Runs `work` after the lane's earlier work; a lane exists only while it has work. */
@@ -105,13 +156,25 @@ export class PasswordHasher {
     }
   }
 
-  /** After a successful login, re-hashes a password stored at another cost (keeps timing uniform). */
-  async upgradeIfNeeded(password: string, hash: string, store: (hash: string) => Promise<void>): Promise<void> {
-    if (bcrypt.getRounds(hash) !== this.options.bcryptCost) await store(await this.hash(password));
+  /**
+   * After a successful login, re-hashes a password stored with another algorithm or setting
+   * (a bcrypt hash becomes scrypt). `store` must replace the hash only if it is still the one
+   * verified. Skipped when the pool is busy: the next login tries again.
+   */
+  async upgradeIfNeeded(password: string, hash: string, store: (hash: string) => Promise<void>, wanted: StillWanted = () => true): Promise<void> {
+    if (isCurrentHash(hash, this.settings)) return;
+    let upgraded: string;
+    try {
+      upgraded = await this.hash(password, wanted);
+    } catch (error) {
+      if (error instanceof PasswordChecksBusyException) return;
+      throw error;
+    }
+    await store(upgraded);
   }
 
   private dummy(): Promise<string> {
-    this.dummyHash ??= bcrypt.hash('fabric-auth dummy password', this.options.bcryptCost);
+    this.dummyHash ??= hashPassword('fabric-auth dummy password', this.settings);
     return this.dummyHash;
   }
 }

@@ -5,6 +5,7 @@ import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
 import { FabricConfigError, type ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
 import { providerRoleReferences } from '../oidc/provider-roles.js';
 import { RolesService, UnknownRolesError } from '../roles/roles.service.js';
+import { passwordHashSettings } from '../passwords/password-hashes.js';
 import { upsertSystemAdmin } from './upsert-system-admin.js';
 
 /**
@@ -31,7 +32,7 @@ export class FabricSeeder implements OnApplicationBootstrap {
       username: this.options.systemAdminUsername,
       password: this.options.systemAdminPassword!,
       email: this.options.systemAdminEmail,
-      bcryptCost: this.options.bcryptCost,
+      hashing: passwordHashSettings(this.options),
       now: new Date(this.clock.now()),
     });
     if (created) this.logger.log(`System admin "${user.username}" created`);

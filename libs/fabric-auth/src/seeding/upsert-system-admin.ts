@@ -1,5 +1,5 @@
-import bcrypt from 'bcrypt';
 import type { DataSource } from 'typeorm';
+import { hashPassword, type PasswordHashSettings } from '../passwords/password-hashes.js';
 import { normalizeEmail, normalizeUsername } from '../users/identity-normalization.js';
 import { UserEntity } from '../users/user.entity.js';
 
@@ -7,7 +7,8 @@ export interface SystemAdminSeed {
   username: string;
   password: string;
   email?: string;
-  bcryptCost: number;
+  /** How the password is hashed: `passwordHashSettings(options)` of the resolved options. */
+  hashing: PasswordHashSettings;
   now?: Date;
 }
 
@@ -40,7 +41,7 @@ export async function upsertSystemAdmin(dataSource: DataSource, seed: SystemAdmi
     username,
     email: seed.email ? normalizeEmail(seed.email) : null,
     fullName: 'System administrator',
-    passwordHash: await bcrypt.hash(seed.password, seed.bcryptCost),
+    passwordHash: await hashPassword(seed.password, seed.hashing),
     isActive: true,
     isSystemAdmin: true,
     emailVerified: false,

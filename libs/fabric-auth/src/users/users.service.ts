@@ -110,9 +110,12 @@ export class UsersService {
     }, tx);
   }
 
-  /** Replaces the stored hash as is (a re-hash at the current cost). */
-  async storePasswordHash(userId: string, passwordHash: string): Promise<void> {
-    await this.users.update({ id: userId }, { passwordHash });
+  /**
+   * Replaces a hash by a re-hash of the same password (another algorithm or cost), only if
+   * the stored hash is still `verified`: a password changed meanwhile is never overwritten.
+   */
+  async replacePasswordHash(userId: string, verified: string, passwordHash: string): Promise<void> {
+    await this.users.update({ id: userId, passwordHash: verified }, { passwordHash });
   }
 
   /**

@@ -1,0 +1,156 @@
+// Password logins: logins per second with the default hash (scrypt, OWASP's N=2^13, r=8, p=10)
+// beside the old default (bcrypt cost 12) and beside Better Auth's default hash (scrypt
+// N=2^14, r=16, p=1, dkLen=64) run through node:crypto on the same number of threads, measured
+// alternately; then SEC-102, a flood of 256 connections against one instance.
+import { scrypt, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { ADMIN_PASSWORD, login, median, ROUNDS, SECONDS, startDemo } from './support.js';
+
+const USERS = 32;
+const PASSWORD = 'Bench-user-passw0rd';
+const LOGIN_CONNECTIONS = 8;
+/** The library's default pool size (README `auth.password_hash_concurrency`). */
+const POOL = Math.max(1, Math.min(availableParallelism(), (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 1));
+
+async function createUsers(base) {
+  const { token } = await login(base, false);
+  const names = [];
+  for (let i = 0; i < USERS; i++) {
+    const username = `bench-login-${i}`;
+    const res = await fetch(`${base}/api/v1/users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ username, email: `${username}@example.test`, password: PASSWORD }),
+    });
+    if (res.status !== 201) throw new Error(`user creation failed: ${res.status}`);
+    names.push(username);
+  }
+  return names;
+}
+
+/** Password logins of distinct users, `connections` at a time, for `seconds`: the autocannon result. */
+function logins(base, names, connections, seconds) {
+  let next = 0;
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url: `${base}/api/v1/auth/token`,
+        method: 'POST',
+        connections,
+        duration: seconds,
+        headers: { 'content-type': 'application/json' },
+        requests: [
+          {
+            setupRequest: (request) => ({
+              ...request,
+              body: JSON.stringify({ grant_type: 'password', username: names[next++ % names.length], password: PASSWORD }),
+            }),
+          },
+        ],
+      },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
+  });
+}
+
+/** Hashes per second of Better Auth's default scrypt setting through node:crypto, POOL at a time: no HTTP, no database. */
+async function peerHashesPerSecond(seconds) {
+  let done = 0;
+  const until = performance.now() + seconds * 1000;
+  const worker = async () => {
+    while (performance.now() < until) {
+      await new Promise((resolve, reject) =>
+        scrypt('Bench-user-passw0rd', randomBytes(16), 64, { N: 16384, r: 16, p: 1, maxmem: 64 * 1024 * 1024 }, (e) => (e ? reject(e) : resolve())),
+      );
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: POOL }, worker));
+  return done / seconds;
+}
+
+async function loginsPerSecond() {
+  const dirs = [mkdtempSync(join(tmpdir(), 'fabric-bench-scrypt-')), mkdtempSync(join(tmpdir(), 'fabric-bench-bcrypt-'))];
+  const scryptDemo = await startDemo(dirs[0]);
+  const bcryptDemo = await startDemo(dirs[1], { FABRIC_AUTH__PASSWORD_HASH: 'bcrypt', FABRIC_AUTH__BCRYPT_COST: '12' });
+  try {
+    const sides = [
+      { name: 'scrypt N=2^13, r=8, p=10 (default, OWASP)', base: scryptDemo.base },
+      { name: 'bcrypt cost 12 (the old default; now bcryptjs)', base: bcryptDemo.base },
+    ];
+    for (const side of sides) side.names = await createUsers(side.base);
+    const seconds = SECONDS + 1;
+    const samples = [[], [], []];
+    const rounds = Math.max(3, Math.ceil(ROUNDS / 2));
+    for (let round = 0; round < rounds; round++) {
+      for (const [i, side] of sides.entries()) {
+        const result = await logins(side.base, side.names, LOGIN_CONNECTIONS, seconds);
+        if (result.non2xx > 0 || result.errors > 0) throw new Error(`${side.name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+        samples[i].push(result['2xx'] / seconds);
+      }
+      samples[2].push(await peerHashesPerSecond(seconds));
+      process.stderr.write(`logins round ${round + 1}/${rounds}: ${samples.map((s) => s.at(-1).toFixed(1)).join(' / ')} per second\n`);
+    }
+    console.log(`\nPassword logins per second, ${LOGIN_CONNECTIONS} connections, ${USERS} users, ${rounds} rounds alternated (pool of ${POOL} hashes at once)\n`);
+    console.log('| hash of the stored passwords | median logins/s | × bcrypt 12 |');
+    console.log('|---|---|---|');
+    for (const [i, side] of sides.entries()) {
+      console.log(`| ${side.name} | ${median(samples[i]).toFixed(1)} | ${median(samples[i].map((v, r) => v / samples[1][r])).toFixed(2)} |`);
+    }
+    const peerRatio = median(samples[0].map((v, r) => v / samples[2][r]));
+    console.log(`| peer: Better Auth's default hash (scrypt N=2^14, r=16, p=1, dkLen=64) in node:crypto, hashes alone (no HTTP, no database), ${POOL} at a time | ${median(samples[2]).toFixed(1)} | ${median(samples[2].map((v, r) => v / samples[1][r])).toFixed(2)} |`);
+    console.log(`\nLogins/s with the default hash / the peer's hashes/s: ${peerRatio.toFixed(2)} (item 14 target ≥ 1)`);
+  } finally {
+    scryptDemo.child.kill('SIGTERM');
+    bcryptDemo.child.kill('SIGTERM');
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** p99 of GET /auth/me, 4 connections, for `seconds`. */
+function meDuring(base, token, seconds) {
+  return new Promise((resolve, reject) => {
+    autocannon({ url: `${base}/api/v1/auth/me`, connections: 4, duration: seconds, headers: { authorization: `Bearer ${token}` } }, (error, result) => {
+      if (error) return reject(error);
+      if (result.non2xx > 0 || result.errors > 0) return reject(new Error(`/auth/me: ${result.non2xx} non-2xx answers, ${result.errors} errors`));
+      resolve(result.latency.p99);
+    });
+  });
+}
+
+/** SEC-102: 256 connections logging in at once on one instance with the default queue. */
+async function flood() {
+  const dir = mkdtempSync(join(tmpdir(), 'fabric-bench-flood-'));
+  const demo = await startDemo(dir);
+  try {
+    const names = await createUsers(demo.base);
+    const { token } = await login(demo.base, false);
+    const seconds = SECONDS + 2;
+    const [result, meP99] = await Promise.all([logins(demo.base, names, 256, seconds), new Promise((r) => setTimeout(r, 500)).then(() => meDuring(demo.base, token, seconds - 1))]);
+    const answered = result['2xx'] + result.non2xx;
+    const shed = result.statusCodeStats?.['503']?.count ?? 0;
+    const started = performance.now();
+    const after = await fetch(`${demo.base}/api/v1/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ grant_type: 'password', username: 'admin', password: ADMIN_PASSWORD }),
+    });
+    const afterMs = performance.now() - started;
+    console.log(
+      `\nSEC-102 login flood, 256 connections for ${seconds}s: ${answered} answers (${result['2xx']} logins, ${(shed / Math.max(1, answered) * 100).toFixed(0)}% 503 with Retry-After, ` +
+        `${answered - result['2xx'] - shed} other, ${result.timeouts} time-outs); login p99 ${result.latency.p99} ms; GET /auth/me p99 during it ${meP99} ms; ` +
+        `a fresh login after it: ${after.status} in ${afterMs.toFixed(0)} ms`,
+    );
+  } finally {
+    demo.child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function runPasswords() {
+  await loginsPerSecond();
+  await flood();
+}
