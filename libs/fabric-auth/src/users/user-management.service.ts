@@ -356,7 +356,7 @@ export class UserManagementService {
 
   /**
    * A current password is checked like a login (SEC-80): the same lockout and per-address
-   * limit, bcrypt bounded per account, each failure audited as a `login.failure`.
+   * limit, the hash bounded per account, each failure audited as a `login.failure`.
    */
   private async requireCurrentPassword(
     target: UserEntity,

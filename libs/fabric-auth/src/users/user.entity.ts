@@ -22,7 +22,7 @@ export class UserEntity {
   @Column({ name: 'full_name', type: 'varchar', length: 200, nullable: true })
   fullName!: string | null;
 
-  /** bcrypt hash; null until the account is activated. Never selected unless asked for. */
+  /** Password hash (scrypt, or bcrypt until the next login upgrades it); null until the account is activated. Never selected unless asked for. */
   @Column({ name: 'password_hash', type: 'varchar', length: 100, nullable: true, select: false })
   passwordHash!: string | null;
 

@@ -138,7 +138,7 @@ export class UsersController {
 
   @Post(':username/password')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Change a password (self with current_password, or users:modify); revokes the other sessions', description: 'The new password must satisfy the password policy (length, 72-byte bcrypt limit, not a common or context password). The calling session is kept, every other one is revoked.' })
+  @ApiOperation({ summary: 'Change a password (self with current_password, or users:modify); revokes the other sessions', description: 'The new password must satisfy the password policy (length, at most 72 bytes, not a common or context password). The calling session is kept, every other one is revoked.' })
   @ApiNoContentResponse()
   async changePassword(
     @Param('username') username: string,

@@ -129,7 +129,7 @@ export class UsersService {
     await this.setPasswordHash(userId, await this.passwords.hash(password), tx);
   }
 
-  /** Stores a hash from `PasswordHasher.hash` (computed before the transaction, so bcrypt never holds one open). */
+  /** Stores a hash from `PasswordHasher.hash` (computed before the transaction, so hashing never holds one open). */
   async setPasswordHash(userId: string, passwordHash: string, tx?: FabricTransaction): Promise<void> {
     await this.transactions.run(async (inner) => {
       const now = new Date(this.clock.now());
