@@ -41,21 +41,48 @@ export function parseCookies(header: string | undefined): Map<string, string> {
     if (eq < 0) continue;
     const name = part.slice(0, eq).trim();
     if (!name) continue;
-    let value = part.slice(eq + 1).trim();
-    if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-    try {
-      value = decodeURIComponent(value);
-    } catch {
-      value = '';
-    }
+    const value = cookieText(part.slice(eq + 1));
     const seen = cookies.get(name);
     cookies.set(name, seen === undefined || seen === value ? value : '');
   }
   return cookies;
 }
 
+/** One raw cookie value as `parseCookies` reads it: unquoted, then percent-decoded ('' when invalid). */
+function cookieText(raw: string): string {
+  let value = raw.trim();
+  if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+  // Only a '%' can change or break the value; tokens hold none, so they skip the decoder's scan.
+  if (!value.includes('%')) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * `parseCookies(header).get(name)` without building the map: the guard reads one cookie of
+ * a header that also carries the refresh token and the CSRF token, on every request.
+ */
 export function cookieValue(request: HttpRequestLike, name: string): string | undefined {
-  return parseCookies(headerValue(request, 'cookie')).get(name);
+  const header = headerValue(request, 'cookie');
+  if (!header) return undefined;
+  let found: string | undefined;
+  // The next '=' is searched for once and kept until passed: a header of many pairs without one stays linear.
+  let eq = -1;
+  for (let start = 0; start < header.length; ) {
+    let end = header.indexOf(';', start);
+    if (end < 0) end = header.length;
+    if (eq < start) eq = header.indexOf('=', start);
+    if (eq < 0) break;
+    if (eq < end && eq - start >= name.length && header.slice(start, eq).trim() === name) {
+      const value = cookieText(header.slice(eq + 1, end));
+      found = found === undefined || found === value ? value : '';
+    }
+    start = end + 1;
+  }
+  return found;
 }
 
 interface ExpressLikeResponse {
