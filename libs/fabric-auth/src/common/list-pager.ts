@@ -99,6 +99,11 @@ interface PageRead<E> {
   resume?: { k: string | null; i: string };
 }
 
+/** How long a row estimate far past EXACT_COUNT_CAP is reused, in ms (see ListPager.plannedRows). */
+export const ESTIMATE_REUSE_MS = 5_000;
+/** Reused estimates kept at most: one per list and filter set in recent use. */
+const MAX_REUSED_ESTIMATES = 256;
+
 /** A search past EXACT_COUNT_CAP matches examines at most this many rows (in sort order) per page. */
 export const SEARCH_SCAN_BUDGET = 2_000;
 
@@ -113,6 +118,8 @@ export const SEARCH_SCAN_BUDGET = 2_000;
 @Injectable()
 export class ListPager {
   private readonly key: Buffer;
+  /** Estimates past 10 × EXACT_COUNT_CAP by query text and parameters, oldest first (see plannedRows). */
+  private readonly estimates = new Map<string, { rows: number; until: number }>();
 
   constructor(@Inject(FABRIC_RESOLVED_OPTIONS) options: ResolvedFabricAuthOptions) {
     this.key = Buffer.from(hkdfSync('sha256', Buffer.from(options.secretKey, 'utf8'), Buffer.alloc(0), 'fabric-auth list cursor', 32));
@@ -226,11 +233,7 @@ export class ListPager {
       const counted = await base.clone().select('COUNT(*)', 'n').orderBy().getRawOne<{ n: number | string }>();
       return { total: Number(counted?.n ?? 0), estimate: false };
     }
-    const estimate = async () => {
-      const [sql, parameters] = base.clone().select('1', 'one').orderBy().getQueryAndParameters();
-      const [{ 'QUERY PLAN': plan }] = await connection.query(`EXPLAIN (FORMAT JSON) ${sql}`, parameters);
-      return Math.round(Number((typeof plan === 'string' ? JSON.parse(plan) : plan)[0].Plan['Plan Rows']));
-    };
+    const estimate = () => this.plannedRows(base.clone().select('1', 'one').orderBy());
     // Without a filter the planner's figure is the table's own statistics: when it is far past
     // the cap, counting up to the cap would only confirm it.
     if (base.expressionMap.wheres.length === 0) {
@@ -249,17 +252,36 @@ export class ListPager {
    * reads at most EXACT_COUNT_CAP + 1 entries past what the parts' filters skip. Past the
    * cap, PostgreSQL's estimate for the parts' union.
    */
+  /**
+   * PostgreSQL's row estimate for `query`. One far past the cap (the answer's `total` as it
+   * is) is reused for ESTIMATE_REUSE_MS: it moves only when the table's statistics do, and
+   * every first or cursor page of a large list would otherwise plan the same query again.
+   */
+  private async plannedRows<E extends ObjectLiteral>(query: SelectQueryBuilder<E>): Promise<number> {
+    const [sql, parameters] = query.getQueryAndParameters();
+    const key = `${sql}\n${JSON.stringify(parameters)}`;
+    const now = performance.now();
+    const reused = this.estimates.get(key);
+    if (reused !== undefined && reused.until > now) return reused.rows;
+    const [{ 'QUERY PLAN': plan }] = await query.connection.query(`EXPLAIN (FORMAT JSON) ${sql}`, parameters);
+    const rows = Math.round(Number((typeof plan === 'string' ? JSON.parse(plan) : plan)[0].Plan['Plan Rows']));
+    this.estimates.delete(key);
+    if (rows > 10 * EXACT_COUNT_CAP) {
+      if (this.estimates.size >= MAX_REUSED_ESTIMATES) this.estimates.delete(this.estimates.keys().next().value!);
+      this.estimates.set(key, { rows, until: now + ESTIMATE_REUSE_MS });
+    }
+    return rows;
+  }
+
   private async countParts<E extends ObjectLiteral>(base: SelectQueryBuilder<E>, atLeast: number, parts: readonly (ListCondition | ListSection)[]) {
     const connection = base.dataSource;
     const postgres = connection.driver.options.type === 'postgres';
-    const estimate = async () => {
+    const estimate = () => {
       const union = base.clone().andWhere(
         `(${parts.map((p) => `(${p.where})`).join(' OR ')})`,
         Object.assign({}, ...parts.map((p) => p.parameters ?? {})),
       );
-      const [sql, parameters] = union.select('1', 'one').orderBy().getQueryAndParameters();
-      const [{ 'QUERY PLAN': plan }] = await connection.query(`EXPLAIN (FORMAT JSON) ${sql}`, parameters);
-      return Math.round(Number((typeof plan === 'string' ? JSON.parse(plan) : plan)[0].Plan['Plan Rows']));
+      return this.plannedRows(union.select('1', 'one').orderBy());
     };
     // The parts are index ranges and equalities on one column each, which the planner's
     // statistics estimate well: far past the cap, counting up to it would only confirm it.
