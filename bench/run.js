@@ -1,8 +1,10 @@
 // npm run bench — requests per second of the same demo app, routes measured alternately
-// (A B C A B C …) in one run, so machine noise hits every side alike. Prints the medians
-// of the per-round ratios against the unguarded route, then the scale section (bench/scale.js).
+// (A B C A B C …) in one run, so machine noise hits every side alike, on Express and on Fastify.
+// Prints the medians of the per-round ratios against each adapter's unguarded route, then the
+// other sections (bench/foreign-tokens.js, bench/scale.js, bench/key-listing.js).
 //   BENCH_ROUNDS (default 7), BENCH_SECONDS per measurement (default 3), BENCH_CONNECTIONS (32),
-//   BENCH_SCALE rows per table for the scale section (default 10000; 1000000 for SPEC §10)
+//   BENCH_SCALE rows per table for the scale section (default 10000; 1000000 for SPEC §10),
+//   BENCH_SECTIONS to run some sections only (default all: throughput,secret,passwords,foreign,scale,keys)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +13,7 @@ import { runForeignTokens } from './foreign-tokens.js';
 import { runKeyListing } from './key-listing.js';
 import { runPasswords } from './passwords.js';
 import { runScale } from './scale.js';
-import { ADMIN_PASSWORD, latency, login, measure, median, ROUNDS, SECONDS, CONNECTIONS, startDemo } from './support.js';
+import { ADMIN_PASSWORD, createApiKey, latency, login, measure, median, ROUNDS, SECONDS, CONNECTIONS, startDemo } from './support.js';
 
 /**
  * SEC-80: latency of one user's password login, idle and while another user fires 24
@@ -81,60 +83,86 @@ async function loginStorm(base, token) {
   return { idle, busy, logins: await storm };
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'fabric-bench-'));
-const { child, base } = await startDemo(join(dir, 'throughput'));
-try {
-  const bearer = await login(base, false);
-  const browser = await login(base, true);
-  const routes = [
-    { name: 'unguarded', url: `${base}/api/v1/demo/bench/unguarded`, headers: {} },
-    { name: 'JWT signature only (no revocation check)', url: `${base}/api/v1/demo/bench/signature-only`, headers: { authorization: `Bearer ${bearer.token}` } },
-    { name: 'FabricGuard, Bearer JWT', url: `${base}/api/v1/demo/bench/guarded`, headers: { authorization: `Bearer ${bearer.token}` } },
-    { name: 'FabricGuard, cookie', url: `${base}/api/v1/demo/bench/guarded`, headers: { cookie: browser.cookie } },
-  ];
-  for (const route of routes) await measure(route.url, route.headers); // warm-up: JIT, caches
-  const samples = routes.map(() => []);
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [i, route] of routes.entries()) samples[i].push(await measure(route.url, route.headers));
-    process.stderr.write(`round ${round + 1}/${ROUNDS}: ${samples.map((s) => Math.round(s.at(-1))).join(' / ')} req/s\n`);
+/**
+ * The same demo on Express and on Fastify, both running, every route of both measured in
+ * turn in each round: a ratio compares two routes of one adapter within one round.
+ */
+const ADAPTERS = ['express', 'fastify'];
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'throughput,secret,passwords,foreign,scale,keys').split(','));
+if (SECTIONS.has('throughput')) {
+  const dir = mkdtempSync(join(tmpdir(), 'fabric-bench-'));
+  const demos = [];
+  try {
+    for (const adapter of ADAPTERS) demos.push({ adapter, ...(await startDemo(join(dir, adapter), { HTTP_ADAPTER: adapter })) });
+    const routes = [];
+    for (const { adapter, base } of demos) {
+      const bearer = await login(base, false);
+      const browser = await login(base, true);
+      const apiKey = await createApiKey(base, bearer.token);
+      const of = (name, path, headers) => ({ adapter, name, url: `${base}/api/v1/demo/bench/${path}`, headers });
+      routes.push(
+        of('unguarded', 'unguarded', {}),
+      // The same baseline reading the browser's 3-cookie header: what parsing a larger request costs before any guard runs.
+      of('unguarded, with the cookie header sent', 'unguarded', { cookie: browser.cookie }),
+        of('JWT signature only (no revocation check)', 'signature-only', { authorization: `Bearer ${bearer.token}` }),
+        of('FabricGuard, Bearer JWT', 'guarded', { authorization: `Bearer ${bearer.token}` }),
+        of('FabricGuard, cookie', 'guarded', { cookie: browser.cookie }),
+        of('FabricGuard, X-API-Key', 'guarded', { 'x-api-key': apiKey }),
+      );
+    }
+    for (const route of routes) await measure(route.url, route.headers); // warm-up: JIT, caches
+    const samples = routes.map(() => []);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [i, route] of routes.entries()) samples[i].push(await measure(route.url, route.headers));
+      process.stderr.write(`round ${round + 1}/${ROUNDS}: ${samples.map((s) => Math.round(s.at(-1))).join(' / ')} req/s\n`);
+    }
+    const indexOf = (adapter, name) => routes.findIndex((r) => r.adapter === adapter && r.name === name);
+    const ratio = (i, j) => median(samples[i].map((value, round) => value / samples[j][round]));
+    console.log(`\nnestjs-fabric-auth bench — ${ROUNDS} rounds × ${SECONDS}s, ${CONNECTIONS} connections, all routes of both adapters alternated\n`);
+    console.log('| adapter | route | median req/s | median ratio to the adapter\'s unguarded |');
+    console.log('|---|---|---|---|');
+    for (const [i, route] of routes.entries()) {
+      console.log(`| ${route.adapter} | ${route.name} | ${Math.round(median(samples[i]))} | ${ratio(i, indexOf(route.adapter, 'unguarded')).toFixed(3)} |`);
+    }
+    console.log(`\nFastify unguarded / Express unguarded: ${ratio(indexOf('fastify', 'unguarded'), indexOf('express', 'unguarded')).toFixed(3)}`);
+    for (const { adapter } of demos) {
+      const own = ratio(indexOf(adapter, 'FabricGuard, cookie'), indexOf(adapter, 'unguarded, with the cookie header sent'));
+      console.log(`FabricGuard's own work on the cookie path on ${adapter} — FabricGuard, cookie / unguarded with the same cookie header: ${own.toFixed(3)}`);
+      const cost = ratio(indexOf(adapter, 'FabricGuard, Bearer JWT'), indexOf(adapter, 'JWT signature only (no revocation check)'));
+      console.log(`Cost of the revocation guarantee on ${adapter} — FabricGuard (cache hit, revocation log read every second) / signature-only guard: ${cost.toFixed(3)}`);
+    }
+    console.log('SPEC §10 targets: every credential (Bearer JWT, cookie, X-API-Key) ≥ 0.90× unguarded on both adapters; immediate revocation costs ≤ 5% (ratio ≥ 0.95).');
+    const express = demos[0];
+    const storm = await loginStorm(express.base, (await login(express.base, false)).token);
+    console.log(`\nGET /auth/me p99 latency (Express), 4 connections: idle ${storm.idle.p99} ms, during a login storm ${storm.busy.p99} ms ` +
+      `(${storm.logins} logins in ${SECONDS}s) → ${(storm.busy.p99 / Math.max(1, storm.idle.p99)).toFixed(2)}× (SPEC §10 target ≤ 2×)`);
+  } finally {
+    for (const demo of demos) demo.child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`\nnestjs-fabric-auth bench — ${ROUNDS} rounds × ${SECONDS}s, ${CONNECTIONS} connections, routes alternated\n`);
-  console.log('| route | median req/s | median ratio to unguarded |');
-  console.log('|---|---|---|');
-  for (const [i, route] of routes.entries()) {
-    const ratio = median(samples[i].map((value, round) => value / samples[0][round]));
-    console.log(`| ${route.name} | ${Math.round(median(samples[i]))} | ${ratio.toFixed(3)} |`);
-  }
-  const revocationCost = median(samples[2].map((value, round) => value / samples[1][round]));
-  console.log(`\nCost of the revocation guarantee — FabricGuard (cache hit, revocation log read every second) / signature-only guard: ${revocationCost.toFixed(3)}`);
-  console.log('SPEC §10 targets: Bearer JWT ≥ 0.90× unguarded; immediate revocation costs ≤ 5% (ratio ≥ 0.95).');
-  const storm = await loginStorm(base, bearer.token);
-  console.log(`\nGET /auth/me p99 latency, 4 connections: idle ${storm.idle.p99} ms, during a login storm ${storm.busy.p99} ms ` +
-    `(${storm.logins} logins in ${SECONDS}s) → ${(storm.busy.p99 / Math.max(1, storm.idle.p99)).toFixed(2)}× (SPEC §10 target ≤ 2×)`);
-} finally {
-  child.kill('SIGTERM');
-  rmSync(dir, { recursive: true, force: true });
 }
 
-const secretDir = mkdtempSync(join(tmpdir(), 'fabric-bench-secret-'));
-const secretChecks = await startDemo(secretDir, { FABRIC_AUTH__LOCKOUT_THRESHOLD: '1000', FABRIC_AUTH__LOCKOUT_ACCOUNT_THRESHOLD: '0' });
-try {
-  const { idle, busy, guesses } = await secretCheckStorm(secretChecks.base);
-  console.log(`\nAnother user's password login, median of 15: idle ${idle.toFixed(0)} ms, while one user sends 24 parallel wrong current_password ` +
-    `guesses ${busy.toFixed(0)} ms (${guesses} guesses) → ${(busy / idle).toFixed(2)}× (SEC-80 target ≤ 2×)`);
-} finally {
-  secretChecks.child.kill('SIGTERM');
-  rmSync(secretDir, { recursive: true, force: true });
+if (SECTIONS.has('secret')) {
+  const secretDir = mkdtempSync(join(tmpdir(), 'fabric-bench-secret-'));
+  const secretChecks = await startDemo(secretDir, { FABRIC_AUTH__LOCKOUT_THRESHOLD: '1000', FABRIC_AUTH__LOCKOUT_ACCOUNT_THRESHOLD: '0' });
+  try {
+    const { idle, busy, guesses } = await secretCheckStorm(secretChecks.base);
+    console.log(`\nAnother user's password login, median of 15: idle ${idle.toFixed(0)} ms, while one user sends 24 parallel wrong current_password ` +
+      `guesses ${busy.toFixed(0)} ms (${guesses} guesses) → ${(busy / idle).toFixed(2)}× (SEC-80 target ≤ 2×)`);
+  } finally {
+    secretChecks.child.kill('SIGTERM');
+    rmSync(secretDir, { recursive: true, force: true });
+  }
 }
 
 // Password logins per second against the old default and a peer's hash, and the SEC-102 flood (bench/passwords.js).
-await runPasswords();
+if (SECTIONS.has('passwords')) await runPasswords();
 
 // EdDSA and trusted-issuer tokens (bench/foreign-tokens.js).
-await runForeignTokens();
+if (SECTIONS.has('foreign')) await runForeignTokens();
 
 // Listing, credentials and logins with BENCH_SCALE rows (bench/scale.js).
-await runScale();
+if (SECTIONS.has('scale')) await runScale();
 
 // Listing a user's keys while many distinct keys are in use (bench/key-listing.js).
-await runKeyListing();
+if (SECTIONS.has('keys')) await runKeyListing();

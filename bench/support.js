@@ -65,6 +65,17 @@ export async function login(base, setCookies) {
   return { token: body.access_token, cookie };
 }
 
+/** An API key of the admin's (no scopes: the admin's permissions), made through the API. */
+export async function createApiKey(base, token) {
+  const res = await fetch(`${base}/api/v1/users/admin/api-keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: `bench-${Date.now()}` }),
+  });
+  if (res.status !== 201) throw new Error(`API key creation failed: ${res.status} ${await res.text()}`);
+  return (await res.json()).key;
+}
+
 export function measure(url, headers) {
   return new Promise((resolve, reject) => {
     autocannon({ url, connections: CONNECTIONS, duration: SECONDS, headers }, (error, result) => {
