@@ -12,7 +12,7 @@ import { startPrivateRedis } from '../support/redis.js';
 import { adapterOf, DATABASES, databaseOf } from '../support/test-app.js';
 
 const ADMIN_PASSWORD = 'Shutdown-admin-pass-1';
-const LOGINS = 16;
+const LOGINS = 8;
 
 interface Answer {
   status: number;
