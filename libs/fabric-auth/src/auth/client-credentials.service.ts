@@ -69,7 +69,7 @@ export class ClientCredentialsService {
     }
     const account =
       principal.kind === 'service_account'
-        ? await this.accounts.findOneBy(isUuid(clientId) ? { id: clientId.toLowerCase() } : { name: clientId })
+        ? await this.accounts.findOneBy(isUuid(clientId) ? { id: clientId } : { name: clientId })
         : null;
     if (!account || account.id !== principal.id || !account.isActive) {
       await this.recordFailure(null, request, 'key does not belong to the client');

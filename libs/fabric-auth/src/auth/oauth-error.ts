@@ -1,4 +1,5 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { httpErrorForDatabase } from '../common/db-errors.js';
 import { setResponseHeader } from '../common/request-info.js';
 import { ClientGoneException, PasswordChecksBusyException } from '../passwords/password-hasher.js';
 
@@ -10,6 +11,7 @@ export type OAuthErrorCode =
   | 'invalid_scope'
   | 'unauthorized_client'
   | 'temporarily_unavailable'
+  | 'server_error'
   | 'mfa_required';
 
 /** An RFC 6749 §5.2 error of the token endpoint. */
@@ -36,8 +38,9 @@ interface ReplyLike {
 export class OAuthErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('FabricAuth');
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  catch(caught: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<ReplyLike>();
+    const exception = httpErrorForDatabase(caught) ?? caught;
     let error: OAuthError;
     if (exception instanceof OAuthError) error = exception;
     else if (exception instanceof HttpException && exception.getStatus() === 429) {
@@ -47,9 +50,12 @@ export class OAuthErrorFilter implements ExceptionFilter {
     } else if (exception instanceof PasswordChecksBusyException || exception instanceof ClientGoneException) {
       // Load shed on purpose (SEC-102): an answer, not a failure to log.
       error = new OAuthError('temporarily_unavailable', exception.message, 503);
+    } else if (exception instanceof HttpException && exception.getStatus() === 503) {
+      error = new OAuthError('temporarily_unavailable', exception.message, 503);
     } else {
+      // Only an outage is a 503 (SEC-116): anything else unexpected is our bug, logged and answered as one.
       this.logger.error(`token endpoint failed: ${(exception as Error)?.stack ?? String(exception)}`);
-      error = new OAuthError('temporarily_unavailable', 'The server could not process the request', 503);
+      error = new OAuthError('server_error', 'The server could not process the request', 500);
     }
     setResponseHeader(response, 'Cache-Control', 'no-store');
     setResponseHeader(response, 'Pragma', 'no-cache');

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { textProblem } from '../common/validation.js';
 import { PASSWORD_INPUT_MAX_LENGTH } from '../passwords/password-hasher.js';
 import { OAuthError } from './oauth-error.js';
 
@@ -37,6 +38,8 @@ export type TokenRequest =
   | { grantType: 'mfa_otp'; mfaToken: string; otp: string; setCookies: boolean }
   | { grantType: 'mfa_recovery_code'; mfaToken: string; recoveryCode: string; setCookies: boolean };
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
 const BASIC = /^Basic +([A-Za-z0-9+/]+={0,2}) *$/i;
 
 /** RFC 6749 §2.3.1: `Basic base64(urlencode(id) ":" urlencode(secret))`; undefined without one. */
@@ -47,12 +50,18 @@ export function basicCredentials(authorization: unknown): { clientId: string; cl
   const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0) throw new OAuthError('invalid_client', 'malformed Basic credentials', 401);
+  let credentials: { clientId: string; clientSecret: string };
   try {
     const plus = (v: string) => decodeURIComponent(v.replace(/\+/g, ' '));
-    return { clientId: plus(decoded.slice(0, colon)), clientSecret: plus(decoded.slice(colon + 1)) };
+    credentials = { clientId: plus(decoded.slice(0, colon)), clientSecret: plus(decoded.slice(colon + 1)) };
   } catch {
     throw new OAuthError('invalid_client', 'malformed Basic credentials', 401);
   }
+  // The same limits as the form fields, so nothing the database would refuse gets that far (SEC-116).
+  for (const [name, value] of [['client_id', credentials.clientId], ['client_secret', credentials.clientSecret]] as const) {
+    if (value.length > MAX_LENGTH[name]! || CONTROL.test(value) || textProblem(value)) throw new OAuthError('invalid_client', 'malformed Basic credentials', 401);
+  }
+  return credentials;
 }
 
 /** Parameters OAuth clients (Swagger UI among them) send that the server accepts and ignores. */
@@ -80,8 +89,9 @@ function stringParam(body: Record<string, unknown>, name: string, required: bool
     return undefined;
   }
   if (typeof value !== 'string') throw new OAuthError('invalid_request', `${name} must be a string`);
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(value)) throw new OAuthError('invalid_request', `${name} must not contain control characters`);
+  if (CONTROL.test(value)) throw new OAuthError('invalid_request', `${name} must not contain control characters`);
+  const problem = textProblem(value);
+  if (problem) throw new OAuthError('invalid_request', `${name} ${problem}`);
   return value;
 }
 

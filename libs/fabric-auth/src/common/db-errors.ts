@@ -1,4 +1,4 @@
-import { ConflictException, HttpException, ServiceUnavailableException } from '@nestjs/common';
+import { BadRequestException, ConflictException, HttpException, ServiceUnavailableException } from '@nestjs/common';
 import { QueryFailedError, TypeORMError } from 'typeorm';
 
 function driverCode(error: unknown): string | undefined {
@@ -11,6 +11,28 @@ export function isUniqueViolation(error: unknown): boolean {
   if (!(error instanceof QueryFailedError)) return false;
   const code = driverCode(error);
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || /UNIQUE constraint failed/.test(error.message);
+}
+
+/**
+ * A row this write refers to is gone (PostgreSQL 23503, SQLite's foreign-key check): it was
+ * deleted by a concurrent request between the read and the write (SEC-110).
+ */
+export function isForeignKeyViolation(error: unknown): boolean {
+  if (!(error instanceof QueryFailedError)) return false;
+  const code = driverCode(error);
+  return code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || /FOREIGN KEY constraint failed/.test(error.message);
+}
+
+/**
+ * Input the database refuses as data (SEC-116): PostgreSQL's class 22 — a NUL or a character
+ * the encoding cannot hold (22021, 22P05), a value too long for its column (22001), text that
+ * is not a valid uuid or number (22P02), a number or date out of range (22003, 22008) — and
+ * SQLite's "string or blob too big". The client's mistake (400), never an outage (503).
+ */
+export function isRefusedInput(error: unknown): boolean {
+  if (!(error instanceof QueryFailedError)) return false;
+  const code = driverCode(error);
+  return (code !== undefined && code.startsWith('22')) || code === 'SQLITE_TOOBIG';
 }
 
 /** PostgreSQL gave up on a transaction because of a concurrent one (serialization failure, deadlock): retrying may succeed. */
@@ -52,12 +74,15 @@ function isRedisUnavailable(error: unknown): boolean {
 
 /**
  * The HTTP answer a storage error deserves, or undefined when it is a genuine bug (500):
- * the database away → 503; a unique key taken, or a write that lost to a concurrent one → 409.
+ * the database away → 503 (and nothing else is); input it refuses as data → 400; a unique key
+ * taken, a row referred to deleted meanwhile, or a write that lost to a concurrent one → 409.
  */
 export function httpErrorForDatabase(error: unknown): HttpException | undefined {
   if (error instanceof HttpException) return undefined;
   if (isDatabaseUnavailable(error) || isRedisUnavailable(error)) return new ServiceUnavailableException('The service is temporarily unavailable', { cause: error });
+  if (isRefusedInput(error)) return new BadRequestException('A value is not valid for storage (a NUL, an unencodable character or too long)', { cause: error });
   if (isUniqueViolation(error)) return new ConflictException('This conflicts with an existing record', { cause: error });
+  if (isForeignKeyViolation(error)) return new ConflictException('Something this refers to was removed meanwhile; retry', { cause: error });
   if (isTransientConflict(error)) return new ConflictException('A concurrent change conflicted with this one; retry', { cause: error });
   return undefined;
 }

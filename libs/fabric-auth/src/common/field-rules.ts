@@ -18,8 +18,14 @@ export function storedLength(value: string): number {
   return count;
 }
 
-/** Characters that render as nothing or reorder text: format (Cf, e.g. U+200B, U+202E, U+FEFF, U+00AD), control, separators, lone surrogates. */
-export const INVISIBLE_CHARACTERS = /[\p{Cf}\p{Cc}\p{Zl}\p{Zp}\p{Cs}]/u;
+/**
+ * Characters that render as nothing or reorder text: format (Cf, e.g. U+200B, U+202E, U+FEFF,
+ * U+00AD), control, separators, lone surrogates, and every other Default_Ignorable_Code_Point —
+ * variation selectors (U+FE00–FE0F, U+E0100–E01EF), tag characters (U+E0000–E007F), Hangul
+ * fillers, the combining grapheme joiner — which NFKC keeps, so `victim\uFE0F@example.com`
+ * would otherwise be a second account that reads as the first (SEC-83, SEC-108).
+ */
+export const INVISIBLE_CHARACTERS = /[\p{Cf}\p{Cc}\p{Zl}\p{Zp}\p{Cs}\p{Default_Ignorable_Code_Point}]/u;
 
 const toNfc = () => Transform(({ value }) => (typeof value === 'string' ? value.normalize('NFC') : value));
 
@@ -45,13 +51,13 @@ export function MaxStoredLength(max: number) {
 /** A free text stored as is: a string, NFC-normalised, at most `max` code points. */
 export const StoredText = (max: number) => applyDecorators(toNfc(), IsString(), MaxStoredLength(max));
 
-/** Refuses invisible and bidirectional characters (SEC-83). */
+/** Refuses invisible, default-ignorable and bidirectional characters (SEC-83, SEC-108). */
 export function NoInvisibleCharacters() {
   return ValidateBy({
     name: 'noInvisibleCharacters',
     validator: {
       validate: (value: unknown) => typeof value === 'string' && !INVISIBLE_CHARACTERS.test(value),
-      defaultMessage: (args) => `${args?.property} must not contain invisible, control or bidirectional characters`,
+      defaultMessage: (args) => `${args?.property} must not contain invisible, default-ignorable, control or bidirectional characters`,
     },
   });
 }

@@ -3,15 +3,34 @@ import { DEFAULT_MAX_JSON_DEPTH, exceedsJsonDepth } from '../http/json-depth.js'
 
 /** Keys that name the prototype chain rather than data: refused rather than silently dropped. */
 const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const LONE_SURROGATE = /\p{Cs}/u;
 
-/** What no field may hold: NUL (PostgreSQL refuses it in text) or a prototype key. */
-function refusedContent(value: unknown): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? 'must not contain NUL characters' : undefined;
+/**
+ * What no text from a client may hold (SEC-116): NUL, which PostgreSQL refuses in text, and a
+ * lone surrogate, which is no character at all (UTF-8 cannot encode it; the driver would store
+ * U+FFFD instead of what was sent).
+ */
+export function textProblem(value: string): string | undefined {
+  if (value.includes('\u0000')) return 'must not contain control characters';
+  if (LONE_SURROGATE.test(value)) return 'must not contain lone surrogates';
+  return undefined;
+}
+
+/**
+ * What no field, key or value, may hold: text refused by `textProblem`, or a prototype key;
+ * the message names the field (`name` for the value itself, `a.b` for one inside it).
+ */
+export function refusedContent(value: unknown, name: string, prototypeKeys = true, path = ''): string | undefined {
+  if (typeof value === 'string') {
+    const problem = textProblem(value);
+    return problem && `${path || name} ${problem}`;
+  }
   if (typeof value !== 'object' || value === null) return undefined;
   for (const key of Object.keys(value)) {
-    if (key.includes('\u0000')) return 'must not contain NUL characters';
-    if (PROTOTYPE_KEYS.has(key)) return `must not contain the key ${key}`;
-    const inner = refusedContent((value as Record<string, unknown>)[key]);
+    const inKey = textProblem(key);
+    if (inKey) return `${path || name} keys ${inKey}`;
+    if (prototypeKeys && PROTOTYPE_KEYS.has(key)) return `${path || name} must not contain the key ${key}`;
+    const inner = refusedContent((value as Record<string, unknown>)[key], name, prototypeKeys, path ? `${path}.${key}` : key);
     if (inner) return inner;
   }
   return undefined;
@@ -19,14 +38,14 @@ function refusedContent(value: unknown): string | undefined {
 
 /**
  * Refuses, with a 400 and before class-transformer sees the value: nesting deeper than
- * DEFAULT_MAX_JSON_DEPTH (whatever body limits the host app set up), NUL and prototype keys
- * (instead of a failed query or a silent drop).
+ * DEFAULT_MAX_JSON_DEPTH (whatever body limits the host app set up), NUL, lone surrogates and
+ * prototype keys (instead of a failed query, a silently altered value or a silent drop).
  */
 class FabricValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (exceedsJsonDepth(value)) throw new BadRequestException(`body must not be nested deeper than ${DEFAULT_MAX_JSON_DEPTH} levels`);
-    const problem = refusedContent(value);
-    if (problem) throw new BadRequestException(`${metadata.type} ${problem}`);
+    const problem = refusedContent(value, metadata.data ?? metadata.type);
+    if (problem) throw new BadRequestException(problem);
     return super.transform(value, metadata);
   }
 }

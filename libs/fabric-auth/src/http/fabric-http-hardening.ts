@@ -1,7 +1,8 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { BadRequestException, type INestApplication } from '@nestjs/common';
+import { BadRequestException, type INestApplication, UnsupportedMediaTypeException } from '@nestjs/common';
 import helmet, { type HelmetOptions } from 'helmet';
 import { FabricExceptionFilter } from '../common/fabric-exception.filter.js';
+import { refusedContent, textProblem } from '../common/validation.js';
 import { DEFAULT_MAX_JSON_DEPTH, jsonBodyProblem } from './json-depth.js';
 import { applyServerTimeouts, type FabricServerTimeouts, resolveServerTimeouts, trackConnectionsForDrain } from './server-lifecycle.js';
 
@@ -43,24 +44,81 @@ interface ExpressLike {
   set(setting: string, value: unknown): unknown;
   use(handler: (request: IncomingMessage & { body?: unknown }, response: ServerResponse, next: Next) => void): unknown;
 }
+interface FastifyRequestLike {
+  raw: IncomingMessage;
+  url: string;
+  query: unknown;
+  headers: IncomingMessage['headers'];
+}
 interface FastifyLike {
-  addHook(name: 'onRequest', hook: (request: { raw: IncomingMessage }, reply: { raw: ServerResponse }, done: Next) => void): unknown;
+  addHook(name: 'onRequest' | 'preValidation', hook: (request: FastifyRequestLike, reply: { raw: ServerResponse }, done: Next) => void): unknown;
   getDefaultJsonParser(onProto: 'ignore', onConstructor: 'ignore'): (request: unknown, body: Buffer, done: ParserDone) => void;
 }
 type ParserDone = (error: Error | null, body?: unknown) => void;
 interface BodyParserApp {
-  useBodyParser(type: string, options: object, parser?: (request: unknown, body: Buffer, done: ParserDone) => void): unknown;
+  useBodyParser(type: string, options: object, parser?: (request: FastifyRequestLike, body: Buffer, done: ParserDone) => void): unknown;
 }
 
 function refusal(body: unknown, maxDepth: number): BadRequestException | null {
   const problem = jsonBodyProblem(body, maxDepth);
-  return problem ? new BadRequestException(problem) : null;
+  if (problem) return new BadRequestException(problem);
+  const inText = refusedContent(body, 'body', false);
+  return inText ? new BadRequestException(inText) : null;
+}
+
+/**
+ * NUL or lone surrogates in the path or the query string (SEC-116): refused before any route
+ * runs, whichever handler or pipe it has, instead of reaching a query the database refuses.
+ */
+function urlRefusal(url: string | undefined, query: unknown): BadRequestException | null {
+  const [path = '', rawQuery = ''] = (url ?? '').split('?', 2);
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    return new BadRequestException('path is not valid percent-encoded UTF-8');
+  }
+  const inPath = textProblem(decoded);
+  if (inPath) return new BadRequestException(`path ${inPath}`);
+  // Query parsers turn an encoded surrogate (%ED%A0%80) into U+FFFD without a word: refuse it instead.
+  if (!percentEncodedUtf8(rawQuery)) return new BadRequestException('query is not valid percent-encoded UTF-8');
+  const inQuery = refusedContent(query, 'query', false);
+  return inQuery ? new BadRequestException(inQuery) : null;
+}
+
+const ESCAPE_RUN = /(?:%[0-9a-f]{2})+/gi;
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Whether every run of percent escapes in `raw` spells valid UTF-8 (stray `%` signs are the parser's business). */
+function percentEncodedUtf8(raw: string): boolean {
+  for (const run of raw.match(ESCAPE_RUN) ?? []) {
+    const bytes = Uint8Array.from(run.slice(1).split('%'), (hex) => Number.parseInt(hex, 16));
+    try {
+      STRICT_UTF8.decode(bytes);
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/i;
+
+/**
+ * Fastify parses every JSON body as UTF-8 whatever charset it names: a body in another one (or
+ * a made-up one) is refused with 415, as Express's body-parser refuses one it cannot decode.
+ */
+function charsetRefusal(contentType: unknown): UnsupportedMediaTypeException | null {
+  const charset = typeof contentType === 'string' ? CHARSET.exec(contentType)?.[1]?.toLowerCase() : undefined;
+  return charset === undefined || charset === 'utf-8' || charset === 'utf8' ? null : new UnsupportedMediaTypeException(`unsupported charset "${charset.toUpperCase()}"`);
 }
 
 /**
  * The HTTP hardening the demo runs with, for a host app in one call, on Express or Fastify:
  * security headers (helmet) on every answer, a body limit on JSON and form bodies,
- * a JSON nesting limit and no `__proto__` keys (400), `FabricExceptionFilter`, and Express's `x-powered-by` off and
+ * a JSON nesting limit and no `__proto__` keys (400), no NUL or lone surrogate in the path, query
+ * or body (400), JSON bodies in UTF-8 only and only objects or arrays (Fastify as Express),
+ * `FabricExceptionFilter`, and Express's `x-powered-by` off and
  * flat query strings (`a[b]=c` stays a string, as Fastify parses it); server timeouts
  * (`DEFAULT_SERVER_TIMEOUTS`) and a bounded drain of keep-alive connections when the app
  * shuts down (`app.close()`, or a signal with `enableShutdownHooks()`). Call it after
@@ -85,16 +143,25 @@ export function applyFabricHttpHardening(app: INestApplication, options: FabricH
     if (headers) express.use(headers);
     parsers.useBodyParser('json', { limit: bodyLimit });
     parsers.useBodyParser('urlencoded', { limit: bodyLimit, extended: false });
-    express.use((request, _response, next) => next(refusal(request.body, maxDepth) ?? undefined));
+    express.use((request, _response, next) =>
+      next(urlRefusal(request.url, (request as { query?: unknown }).query) ?? refusal(request.body, maxDepth) ?? undefined),
+    );
   } else if (type === 'fastify') {
     const fastify = adapter.getInstance() as FastifyLike;
     if (headers) fastify.addHook('onRequest', (request, reply, done) => headers(request.raw, reply.raw, done));
     // Prototype keys are refused by the same check as on Express, so both answer alike.
     const json = fastify.getDefaultJsonParser('ignore', 'ignore');
+    fastify.addHook('preValidation', (request, _reply, done) => done(urlRefusal(request.url, request.query) ?? undefined));
     parsers.useBodyParser('application/json', { bodyLimit }, (request, body, done) => {
+      const badCharset = charsetRefusal(request.headers['content-type']);
+      if (badCharset) return done(badCharset);
       // An empty JSON body (a bodiless POST sent with the header) is `{}`, as on Express; Fastify's own parser answers 400.
       if (body.length === 0) return done(null, {});
-      json(request, body, (error, value) => done(error ?? refusal(value, maxDepth), value));
+      json(request, body, (error, value) => {
+        // Express's parser is strict: a bare `null`, number or string is no body to apply (400).
+        if (!error && (typeof value !== 'object' || value === null)) return done(new BadRequestException('body must be a JSON object or array'));
+        done(error ?? refusal(value, maxDepth), value);
+      });
     });
     parsers.useBodyParser('application/x-www-form-urlencoded', { bodyLimit });
     // Fastify parses text bodies itself (Express leaves them unread): same limit.

@@ -4,6 +4,7 @@ import { Not } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { FabricClock } from '../common/clock.js';
 import { isUniqueViolation } from '../common/db-errors.js';
+import { INVISIBLE_CHARACTERS } from '../common/field-rules.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { type FabricTransaction, FabricTransactions } from '../common/transactions.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
@@ -218,10 +219,11 @@ export class OidcAccounts {
     return `${base}-${randomBytes(4).toString('hex')}`;
   }
 
-  /** The normalised email when no other account has it, else null. */
+  /** The normalised email when it has nothing invisible, fits, and no other account has it; else null. */
   private async freeEmail(tx: FabricTransaction, raw: string, exceptUserId?: string): Promise<string | null> {
     const email = normalizeEmail(raw);
-    if (email.length > MAX_EMAIL_LENGTH) return null;
+    // A provider's address is held to the rules of one typed here: a twin that reads as another account's is not kept.
+    if (email.length > MAX_EMAIL_LENGTH || INVISIBLE_CHARACTERS.test(email)) return null;
     const taken = await tx.manager.exists(UserEntity, { where: exceptUserId ? { email, id: Not(exceptUserId) } : { email } });
     return taken ? null : email;
   }
