@@ -8,7 +8,7 @@ import type { OneTimeTokenPurpose } from '../one-time-tokens/one-time-token.enti
 import { PasswordHasher } from '../passwords/password-hasher.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { normalizeEmail, normalizeUsername } from '../users/identity-normalization.js';
-import type { UserEntity } from '../users/user.entity.js';
+import { UserEntity } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 
 const INVALID_TOKEN = 'Invalid or expired token';
@@ -80,19 +80,30 @@ export class AccountRecoveryService {
     });
   }
 
-  /** Marks the email verified with the token from a verification link; the token is spent. */
+  /**
+   * Marks the email verified with the token from a verification link; the token is spent.
+   * The account row is locked before the token is spent, as an email change locks it before
+   * voiding the links: a link confirmed while the address changes either verifies the address
+   * it was mailed to (and the change then clears it) or finds itself voided — never does it
+   * verify the new, unconfirmed address.
+   */
   async verifyEmail(token: string, request: HttpRequestLike): Promise<void> {
-    const userId = await this.tokens.consume(token, 'email_verification');
-    const user = userId ? await this.users.findById(userId) : null;
-    if (!user || !user.isActive || !user.email) throw new BadRequestException(INVALID_TOKEN);
-    await this.users.markEmailVerified(user.id);
-    await this.audit.record({
-      action: 'user.email_verified',
-      outcome: 'success',
-      actor: { kind: 'user', id: user.id, username: user.username },
-      target: { type: 'user', id: user.id },
-      request,
-      details: { via: 'link' },
+    const userId = await this.tokens.peek(token, 'email_verification');
+    if (!userId) throw new BadRequestException(INVALID_TOKEN);
+    await this.transactions.run(async (tx) => {
+      await this.transactions.lock(tx, UserEntity, userId);
+      if ((await this.tokens.consume(token, 'email_verification', tx)) !== userId) throw new BadRequestException(INVALID_TOKEN);
+      const user = await tx.manager.findOneBy(UserEntity, { id: userId });
+      if (!user || !user.isActive || !user.email) throw new BadRequestException(INVALID_TOKEN);
+      await this.users.markEmailVerified(user.id, tx);
+      await this.audit.recordIn(tx, {
+        action: 'user.email_verified',
+        outcome: 'success',
+        actor: { kind: 'user', id: user.id, username: user.username },
+        target: { type: 'user', id: user.id },
+        request,
+        details: { via: 'link' },
+      });
     });
   }
 

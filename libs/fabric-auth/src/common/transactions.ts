@@ -66,6 +66,16 @@ export class FabricTransactions {
   }
 
   /**
+   * Holds the lock `key` until the transaction ends (a PostgreSQL transaction-level advisory
+   * lock, shared by every instance), for writers that must see each other's inserts, which no
+   * row lock covers (two name claims, two key rotations each retiring "every current key");
+   * SQLite serialises writers by itself.
+   */
+  async exclusive(tx: FabricTransaction, key: number): Promise<void> {
+    if (!this.serialised) await tx.manager.query('SELECT pg_advisory_xact_lock($1)', [key]);
+  }
+
+  /**
    * Locks a row until the transaction ends (PostgreSQL `SELECT … FOR UPDATE`), so that
    * concurrent writers of one aggregate (a user's roles) run one after the other; SQLite
    * serialises writers by itself. False when the row does not exist.

@@ -1,14 +1,19 @@
-import { BadRequestException } from '@nestjs/common';
+import { BadRequestException, ConflictException, NotFoundException } from '@nestjs/common';
 import type { RoleEntity } from './role.entity.js';
 import { type RolesService, UnknownRolesError } from './roles.service.js';
 
-/** The roles a request names; an unknown name is the client's mistake (400). */
-export async function rolesNamedInRequest(roles: RolesService, names: readonly string[]): Promise<RoleEntity[]> {
+/**
+ * The roles a request names. An unknown name in a new account is bad input (400); in a change
+ * of an existing account's roles it is a 404, the answer an assignment gets when the role was
+ * deleted just before it (SEC-110: a race with a delete ends in 200, 404 or 409).
+ */
+export async function rolesNamedInRequest(roles: RolesService, names: readonly string[], { change = false }: { change?: boolean } = {}): Promise<RoleEntity[]> {
   try {
     return await roles.findByNames(names);
   } catch (error) {
-    if (error instanceof UnknownRolesError) throw new BadRequestException(`Unknown roles: ${error.names.join(', ')}`);
-    throw error;
+    if (!(error instanceof UnknownRolesError)) throw error;
+    const message = `Unknown roles: ${error.names.join(', ')}`;
+    throw change ? new NotFoundException(message) : new BadRequestException(message);
   }
 }
 
@@ -17,4 +22,12 @@ export function changedRoles(next: readonly RoleEntity[], current: readonly Role
   const inNext = new Set(next.map((r) => r.id));
   const inCurrent = new Set(current.map((r) => r.id));
   return [...next.filter((r) => !inCurrent.has(r.id)), ...current.filter((r) => !inNext.has(r.id))];
+}
+
+/**
+ * A role the request named existed when it was checked and was deleted before the assignment
+ * committed (SEC-110): the request lost a race, which is a 409, never a 500.
+ */
+export function roleRemovedMeanwhile(error: unknown): ConflictException | undefined {
+  return error instanceof UnknownRolesError ? new ConflictException(`Roles deleted meanwhile: ${error.names.join(', ')}`, { cause: error }) : undefined;
 }

@@ -68,10 +68,18 @@ export class RolesService {
     });
   }
 
-  /** The named roles, or an `UnknownRolesError` naming the missing ones. */
-  async findByNames(names: readonly string[], tx?: FabricTransaction): Promise<RoleEntity[]> {
+  /**
+   * The named roles, or an `UnknownRolesError` naming the missing ones. With `lock` (inside
+   * `tx`, PostgreSQL), the rows are key-share locked until it ends: a concurrent delete of one
+   * waits for the assignment to commit (and then removes it with the role), or has committed
+   * and the role is reported missing — never an assignment to a role that is gone (SEC-110).
+   */
+  async findByNames(names: readonly string[], tx?: FabricTransaction, { lock = false }: { lock?: boolean } = {}): Promise<RoleEntity[]> {
     const unique = [...new Set(names)];
-    const roles = unique.length ? await (tx?.manager ?? this.roles.manager).find(RoleEntity, { where: { name: In(unique) } }) : [];
+    const keyShare = lock && tx !== undefined && this.transactions.isPostgres;
+    const roles = unique.length
+      ? await (tx?.manager ?? this.roles.manager).find(RoleEntity, { where: { name: In(unique) }, ...(keyShare ? { lock: { mode: 'for_key_share' as const } } : {}) })
+      : [];
     const missing = unique.filter((n) => !roles.some((r) => r.name === n));
     if (missing.length > 0) throw new UnknownRolesError(missing);
     return roles;
@@ -87,7 +95,7 @@ export class RolesService {
     const serviceAccountId = 'serviceAccountId' in holder ? holder.serviceAccountId : null;
     await this.transactions.run(async (inner) => {
       await this.transactions.lock(inner, userId ? UserEntity : ServiceAccountEntity, (userId ?? serviceAccountId)!);
-      const roles = await this.findByNames(roleNames, inner);
+      const roles = await this.findByNames(roleNames, inner, { lock: true });
       await inner.manager.delete(RoleAssignmentEntity, userId ? { userId } : { serviceAccountId: serviceAccountId! });
       const createdAt = new Date(this.clock.now());
       if (roles.length > 0) {
@@ -102,6 +110,12 @@ export class RolesService {
 
   assignToUser(userId: string, roleNames: readonly string[], tx?: FabricTransaction): Promise<void> {
     return this.assign({ userId }, roleNames, tx);
+  }
+
+  /** The roles a user or service account holds now (a role deleted meanwhile is simply not among them). */
+  async heldBy(holder: { userId: string } | { serviceAccountId: string }): Promise<RoleEntity[]> {
+    const rows = await this.assignments.find({ where: holder, relations: { role: true } });
+    return rows.flatMap((row) => (row.role ? [row.role] : []));
   }
 
   /** Role names per user, for a page of users, in one query. */

@@ -12,7 +12,7 @@ import type { HttpRequestLike } from '../common/request-info.js';
 import { FabricTransactions } from '../common/transactions.js';
 import type { Principal } from '../principal/principal.js';
 import type { RoleEntity } from '../roles/role.entity.js';
-import { changedRoles, rolesNamedInRequest } from '../roles/role-changes.js';
+import { changedRoles, roleRemovedMeanwhile, rolesNamedInRequest } from '../roles/role-changes.js';
 import { RolesService } from '../roles/roles.service.js';
 import { Revocations } from '../sessions/revocations.js';
 import type { CreateServiceAccountDto, ListServiceAccountsQueryDto, ServiceAccountDto, UpdateServiceAccountDto } from './dto/service-account.dto.js';
@@ -92,7 +92,7 @@ export class ServiceAccountsService {
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictException('Service account name already exists');
-      throw error;
+      throw roleRemovedMeanwhile(error) ?? error;
     }
     return toDto(account, roles.map((r) => r.name).sort());
   }
@@ -105,8 +105,8 @@ export class ServiceAccountsService {
     if (dto.description !== undefined) changes.description = dto.description;
     let newRoles: RoleEntity[] | undefined;
     if (dto.roles !== undefined) {
-      newRoles = await rolesNamedInRequest(this.roles, dto.roles);
-      const current = await rolesNamedInRequest(this.roles, (await this.roles.roleNamesOfServiceAccounts([account.id])).get(account.id) ?? []);
+      newRoles = await rolesNamedInRequest(this.roles, dto.roles, { change: true });
+      const current = await this.roles.heldBy({ serviceAccountId: account.id });
       const changed = changedRoles(newRoles, current);
       requireHoldsAll(actor, changed.flatMap((r) => r.permissions), 'change these roles');
     }
@@ -129,7 +129,7 @@ export class ServiceAccountsService {
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictException('Service account name already exists');
-      throw error;
+      throw roleRemovedMeanwhile(error) ?? error;
     }
     return this.view(await this.find(account.id));
   }

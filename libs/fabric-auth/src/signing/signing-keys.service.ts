@@ -29,6 +29,9 @@ export interface SigningKeyInfo {
   status: 'signing' | 'verifying';
 }
 
+/** Key of the PostgreSQL advisory lock that serialises rotations across instances. */
+const ROTATION_LOCK_KEY = 0x6661_726b; // "fark"
+
 /** Fewest milliseconds between two reloads caused by an unknown `kid` (a flood of made-up kids costs one query a second). */
 const UNKNOWN_KID_RELOAD_GAP_MS = 1000;
 
@@ -174,6 +177,9 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
     };
     let retired: string[] = [];
     await this.transactions.run(async (tx) => {
+      // Concurrent rotations (two admins, instances starting together) one at a time: each
+      // retires the key the previous one inserted, so no key but the newest lacks `retires_at`.
+      await this.transactions.exclusive(tx, ROTATION_LOCK_KEY);
       const repository = tx.manager.getRepository(SigningKeyEntity);
       await repository.delete({ retiresAt: LessThan(now) });
       retired = (await repository.find({ where: { retiresAt: IsNull() }, select: { kid: true } })).map((k) => k.kid);

@@ -1,6 +1,6 @@
 import { ConflictException, Injectable } from '@nestjs/common';
 import { Not } from 'typeorm';
-import type { FabricTransaction } from '../common/transactions.js';
+import { type FabricTransaction, FabricTransactions } from '../common/transactions.js';
 import { ServiceAccountEntity } from '../service-accounts/service-account.entity.js';
 import { UserEntity } from './user.entity.js';
 
@@ -18,9 +18,11 @@ const NAME_LOCK_KEY = 0x6661_6e6d; // "famn"
  */
 @Injectable()
 export class PrincipalNames {
+  constructor(private readonly transactions: FabricTransactions) {}
+
   /** 409 when another principal holds `name`; `self` is the account being renamed. Call before the write, in its transaction. */
   async claim(tx: FabricTransaction, name: string, self?: { kind: 'user' | 'service_account'; id: string }): Promise<void> {
-    if (tx.manager.connection.options.type === 'postgres') await tx.manager.query('SELECT pg_advisory_xact_lock($1)', [NAME_LOCK_KEY]);
+    await this.transactions.exclusive(tx, NAME_LOCK_KEY);
     const userWhere = self?.kind === 'user' ? { username: name, id: Not(self.id) } : { username: name };
     const accountWhere = self?.kind === 'service_account' ? { name, id: Not(self.id) } : { name };
     if (await tx.manager.existsBy(UserEntity, userWhere)) throw new ConflictException('A user already has this name');

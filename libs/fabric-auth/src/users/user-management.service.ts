@@ -16,7 +16,7 @@ import { OneTimeTokensService } from '../one-time-tokens/one-time-tokens.service
 import { PasswordHasher } from '../passwords/password-hasher.js';
 import { type Principal, principalHasPermission } from '../principal/principal.js';
 import { type RoleEntity } from '../roles/role.entity.js';
-import { changedRoles, rolesNamedInRequest } from '../roles/role-changes.js';
+import { changedRoles, roleRemovedMeanwhile, rolesNamedInRequest } from '../roles/role-changes.js';
 import { RolesService } from '../roles/roles.service.js';
 import { SessionEntity } from '../sessions/session.entity.js';
 import { SessionsService } from '../sessions/sessions.service.js';
@@ -138,7 +138,7 @@ export class UserManagementService {
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictException('A user with this username or email already exists');
-      throw error;
+      throw roleRemovedMeanwhile(error) ?? error;
     }
     return toUserDto(user, roles.map((r) => r.name).sort());
   }
@@ -158,8 +158,8 @@ export class UserManagementService {
     if (dto.full_name !== undefined) changes.fullName = dto.full_name;
     let newRoles: RoleEntity[] | undefined;
     if (dto.roles !== undefined) {
-      newRoles = await rolesNamedInRequest(this.roles, dto.roles);
-      const current = await this.roles.findByNames((await this.roles.roleNamesOfUsers([target.id])).get(target.id) ?? []);
+      newRoles = await rolesNamedInRequest(this.roles, dto.roles, { change: true });
+      const current = await this.roles.heldBy({ userId: target.id });
       const changed = changedRoles(newRoles, current);
       requireHoldsAll(actor, permissionsOf(changed), 'change these roles');
     }
@@ -185,7 +185,7 @@ export class UserManagementService {
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictException('A user with this username or email already exists');
-      throw error;
+      throw roleRemovedMeanwhile(error) ?? error;
     }
     return this.view((await this.users.findOneBy({ id: target.id }))!);
   }
@@ -201,7 +201,12 @@ export class UserManagementService {
     if (!target.email) throw new ConflictException('The account has no email');
     if (target.emailVerified) throw new ConflictException('The email is already verified');
     await this.transactions.run(async (tx) => {
-      await this.oneTimeTokens.issueAndSend(target, 'email_verification', tx);
+      // The link goes to the address the row holds once locked: an email changed since the read
+      // above would otherwise get a live link mailed to the old address (SEC-116).
+      await this.transactions.lock(tx, UserEntity, target.id);
+      const current = await tx.manager.findOneBy(UserEntity, { id: target.id });
+      if (!current || current.email !== target.email || current.emailVerified) throw new ConflictException('The email changed meanwhile; ask again');
+      await this.oneTimeTokens.issueAndSend(current, 'email_verification', tx);
       await this.audit.recordIn(tx, { action: 'user.email_verification.request', outcome: 'success', actor, target: { type: 'user', id: target.id }, request });
     });
   }
