@@ -1,86 +1,93 @@
-// Throwaway Nest apps that install the packed library the way a team would: each lists only
-// what an ordinary Nest + TypeORM app has (its framework, its database driver, TypeScript)
-// plus the tarball; the library's peers come with it (npm ≥ 7).
+// Throwaway Nest apps that install the packed library the way a team would: an app as
+// `nest new` leaves it, then the install commands of the library README, as written, with
+// npm, pnpm or Yarn.
+
+import { readFileSync } from 'node:fs';
+
+export type PackageManager = 'npm' | 'pnpm' | 'yarn';
+type Setup = 'NestJS 12' | 'NestJS 11' | 'PostgreSQL' | 'SQLite' | 'Redis';
 
 export interface ConsumerApp {
   name: string;
+  packageManager: PackageManager;
   nest: 11 | 12;
   format: 'esm' | 'cjs';
   adapter: 'express' | 'fastify';
   database: 'postgres' | 'sqlite';
-  dependencies: Record<string, string>;
-  devDependencies: Record<string, string>;
+  /** Runs the README's Redis line and starts with `redisUrl`. */
+  redis: boolean;
 }
 
 /** The workspace's better-sqlite3, so its compiled binary can be reused (see the suite). */
 export const BETTER_SQLITE3 = '12.11.1';
 
-const NEST_12 = {
-  '@nestjs/common': '^12.5.0',
-  '@nestjs/core': '^12.5.0',
-  'reflect-metadata': '^0.2.2',
-  rxjs: '^7.8.1',
-  '@nestjs/typeorm': '^12.0.0',
-  typeorm: '^1.1.1',
-  'class-validator': '^0.15.1',
-  'class-transformer': '^0.5.1',
-};
-const DEV_12 = { typescript: '~6.0.3', '@types/node': '^20.19.0', '@types/express': '^5.0.0' };
-
+// Between them the apps run every command of the README's install table: each package
+// manager's NestJS 12, NestJS 11, PostgreSQL, SQLite and Redis line.
 export const CONSUMER_APPS: ConsumerApp[] = [
-  {
-    name: 'nest12-esm-express-postgres',
-    nest: 12,
-    format: 'esm',
-    adapter: 'express',
-    database: 'postgres',
-    dependencies: { ...NEST_12, '@nestjs/platform-express': '^12.5.0', pg: '^8.13.0' },
-    devDependencies: DEV_12,
-  },
-  {
-    name: 'nest12-esm-fastify-sqlite',
-    nest: 12,
-    format: 'esm',
-    adapter: 'fastify',
-    database: 'sqlite',
-    // Nest's FastifyAdapter parses form bodies itself: no @fastify/formbody.
-    dependencies: { ...NEST_12, '@nestjs/platform-fastify': '^12.5.0', 'better-sqlite3': BETTER_SQLITE3 },
-    devDependencies: DEV_12,
-  },
-  {
-    name: 'nest12-cjs-express-sqlite',
-    nest: 12,
-    format: 'cjs',
-    adapter: 'express',
-    database: 'sqlite',
-    dependencies: { ...NEST_12, '@nestjs/platform-express': '^12.5.0', 'better-sqlite3': BETTER_SQLITE3 },
-    devDependencies: DEV_12,
-  },
-  {
-    // As `nest new` made apps until this year: Nest 11, TypeORM 0.3, class-validator 0.14, CommonJS.
-    name: 'nest11-cjs-express-sqlite',
-    nest: 11,
-    format: 'cjs',
-    adapter: 'express',
-    database: 'sqlite',
-    dependencies: {
-      '@nestjs/common': '^11.1.0',
-      '@nestjs/core': '^11.1.0',
-      '@nestjs/platform-express': '^11.1.0',
-      'reflect-metadata': '^0.2.2',
-      rxjs: '^7.8.1',
-      '@nestjs/typeorm': '^11.0.0',
-      typeorm: '^0.3.20',
-      'class-validator': '^0.14.1',
-      'class-transformer': '^0.5.1',
-      'better-sqlite3': BETTER_SQLITE3,
-      // npm picks the newest release of a peer; on Nest 11 the README has users install these two.
-      '@nestjs/passport': '^11.0.0',
-      '@nestjs/swagger': '^11.0.0',
-    },
-    devDependencies: { typescript: '~5.9.2', '@types/node': '^20.19.0', '@types/express': '^5.0.0' },
-  },
+  { name: 'npm-nest12-esm-express-postgres', packageManager: 'npm', nest: 12, format: 'esm', adapter: 'express', database: 'postgres', redis: true },
+  { name: 'npm-nest12-esm-fastify-sqlite', packageManager: 'npm', nest: 12, format: 'esm', adapter: 'fastify', database: 'sqlite', redis: false },
+  // As `nest new` made apps until this year: Nest 11, CommonJS.
+  { name: 'npm-nest11-cjs-express-sqlite', packageManager: 'npm', nest: 11, format: 'cjs', adapter: 'express', database: 'sqlite', redis: false },
+  { name: 'pnpm-nest12-esm-express-sqlite', packageManager: 'pnpm', nest: 12, format: 'esm', adapter: 'express', database: 'sqlite', redis: false },
+  { name: 'pnpm-nest11-cjs-express-postgres', packageManager: 'pnpm', nest: 11, format: 'cjs', adapter: 'express', database: 'postgres', redis: true },
+  { name: 'yarn-nest12-cjs-express-postgres', packageManager: 'yarn', nest: 12, format: 'cjs', adapter: 'express', database: 'postgres', redis: true },
+  { name: 'yarn-nest11-esm-express-sqlite', packageManager: 'yarn', nest: 11, format: 'esm', adapter: 'express', database: 'sqlite', redis: false },
 ];
+
+/**
+ * The install table of the library README (between `<!-- install-lines -->` markers):
+ * setup → package manager → command, exactly as a reader copies it.
+ */
+export function readmeInstallLines(readmePath: string): Map<Setup, Record<PackageManager, string>> {
+  const readme = readFileSync(readmePath, 'utf8');
+  const table = /<!-- install-lines -->\n([\s\S]*?)<!-- \/install-lines -->/.exec(readme)?.[1];
+  if (!table) throw new Error(`${readmePath} has no <!-- install-lines --> table`);
+  const rows = table.trim().split('\n').slice(2);
+  const lines = new Map<Setup, Record<PackageManager, string>>();
+  for (const row of rows) {
+    const cells = row.split('|').slice(1, -1).map((c) => c.trim());
+    const commands = cells.slice(1).map((c) => /^`([^`]+)`$/.exec(c)?.[1]);
+    if (cells.length !== 4 || commands.some((c) => c === undefined)) throw new Error(`install table row is not "setup | \`npm\` | \`pnpm\` | \`yarn\`": ${row}`);
+    lines.set(cells[0] as Setup, { npm: commands[0]!, pnpm: commands[1]!, yarn: commands[2]! });
+  }
+  return lines;
+}
+
+/** The README commands an app runs, in order: its NestJS line, its database line, the Redis line. */
+export function installCommandsOf(app: ConsumerApp, lines: Map<Setup, Record<PackageManager, string>>): string[] {
+  const setups: Setup[] = [app.nest === 12 ? 'NestJS 12' : 'NestJS 11', app.database === 'postgres' ? 'PostgreSQL' : 'SQLite', ...(app.redis ? (['Redis'] as const) : [])];
+  return setups.map((setup) => {
+    const command = lines.get(setup)?.[app.packageManager];
+    if (!command) throw new Error(`the README's install table has no ${app.packageManager} line for ${setup}`);
+    return command;
+  });
+}
+
+/**
+ * What `nest new` leaves in package.json (framework, TypeScript), before the README's lines
+ * run; a Fastify app swaps the Express platform for Fastify's.
+ */
+export function packageJsonOf(app: ConsumerApp): string {
+  const nest = app.nest === 12 ? '^12.5.0' : '^11.1.0';
+  return JSON.stringify(
+    {
+      name: app.name,
+      private: true,
+      version: '0.0.0',
+      ...(app.format === 'esm' ? { type: 'module' } : {}),
+      dependencies: {
+        '@nestjs/common': nest,
+        '@nestjs/core': nest,
+        [`@nestjs/platform-${app.adapter}`]: nest,
+        'reflect-metadata': '^0.2.2',
+        rxjs: '^7.8.1',
+      },
+      devDependencies: { typescript: app.nest === 12 ? '~6.0.3' : '~5.9.2', '@types/node': '^20.19.0', '@types/express': '^5.0.0' },
+    },
+    null,
+    2,
+  );
+}
 
 export const PERMISSIONS = ['reports:read'];
 
@@ -137,6 +144,7 @@ export class ReportsController {
 }
 `,
     'src/app.module.ts': `import { Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { FabricAuthModule, FabricGuard, fabricAuthMigrations } from 'nestjs-fabric-auth';
@@ -144,13 +152,14 @@ import { ReportsController } from './reports.controller.js';
 
 @Module({
   imports: [
+    ConfigModule.forRoot({ isGlobal: true }),
     TypeOrmModule.forRoot({ ...${database}, autoLoadEntities: true, migrationsRun: true }),
     FabricAuthModule.forRoot({
       secretKey: process.env.FABRIC_SECRET!,
       systemAdminPassword: process.env.FABRIC_ADMIN_PASSWORD!,
       permissions: ${JSON.stringify(PERMISSIONS)},
       roles: { reader: ['reports:read'] },
-      secureCookies: false,
+      secureCookies: false,${app.redis ? `\n      redisUrl: process.env.REDIS_URL!,\n      redisKeyPrefix: process.env.REDIS_KEY_PREFIX!,` : ''}
     }),
   ],
   controllers: [ReportsController],
@@ -194,19 +203,4 @@ async function main() {
 main();
 `,
   };
-}
-
-export function packageJsonOf(app: ConsumerApp, tarball: string): string {
-  return JSON.stringify(
-    {
-      name: app.name,
-      private: true,
-      version: '0.0.0',
-      ...(app.format === 'esm' ? { type: 'module' } : {}),
-      dependencies: { ...app.dependencies, 'nestjs-fabric-auth': `file:${tarball}` },
-      devDependencies: app.devDependencies,
-    },
-    null,
-    2,
-  );
 }

@@ -1,32 +1,39 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScratchDatabase } from '../support/postgres.js';
-import { BETTER_SQLITE3, CONSUMER_APPS, type ConsumerApp, packageJsonOf, sourcesOf } from './consumer-apps.js';
+import { REDIS_URL, scratchPrefix } from '../support/redis.js';
+import { BETTER_SQLITE3, CONSUMER_APPS, type ConsumerApp, installCommandsOf, packageJsonOf, readmeInstallLines, sourcesOf } from './consumer-apps.js';
 
-// The tarball is the product: pack it, install it into fresh apps outside the workspace (from
-// the npm registry, one shared npm cache, all apps at once), build them and drive the flow a
-// team relies on over HTTP.
+// The tarball is the product: pack it from a clean clone of the repository's HEAD (no dist/,
+// nothing uncommitted), install it into fresh apps outside the workspace with the README's
+// own install commands (npm, pnpm, Yarn; one app at a time, each package manager with its
+// cache), build them and drive the flow a team relies on over HTTP.
 const run = promisify(execFile);
-const LIB = resolve('libs/fabric-auth');
+const WORKSPACE = resolve('.');
+const README = resolve('libs/fabric-auth/README.md');
 const SECRET = 'consumer-secret-6f2a9c1e7b3d5f8a0c4e2b9d7f1a3c5e';
 const ADMIN_PASSWORD = 'Consumer-admin-pass-1';
 const INSTALL_TIMEOUT = 15 * 60_000;
+// pnpm and Yarn are the workspace's own devDependencies, so CI needs nothing but `npm ci`.
+const TOOLS_PATH = `${join(WORKSPACE, 'node_modules/.bin')}${delimiter}${process.env.PATH ?? ''}`;
 
 let root: string;
+let clone: string;
 let tarball: string;
-const installed = new Map<string, Promise<string>>();
+let packWithoutDependencies: { code: number | string; output: string };
+let installEnv: NodeJS.ProcessEnv = {};
 
 async function sh(cwd: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
   try {
-    const { stdout } = await run(command, args, { cwd, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024, timeout: INSTALL_TIMEOUT });
+    const { stdout } = await run(command, args, { cwd, env: { ...process.env, PATH: TOOLS_PATH, ...env }, maxBuffer: 64 * 1024 * 1024, timeout: INSTALL_TIMEOUT });
     return stdout;
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`${command} ${args.join(' ')} in ${cwd} failed:\n${e.stderr?.slice(-4000) ?? ''}\n${e.stdout?.slice(-2000) ?? ''}\n${e.message}`);
+    throw new Error(`${command} ${args.join(' ')} in ${cwd} failed:\n${e.stderr?.slice(-4000) ?? ''}\n${e.stdout?.slice(-4000) ?? ''}\n${e.message}`);
   }
 }
 
@@ -47,34 +54,61 @@ async function localSqlitePrebuild(): Promise<NodeJS.ProcessEnv> {
   return { npm_config_better_sqlite3_local_prebuilds: dir };
 }
 
-async function install(app: ConsumerApp, env: NodeJS.ProcessEnv): Promise<string> {
+/** A README command with the package name pointing at the tarball (the one change a reader of an unpublished version makes). */
+function withTarball(command: string): string {
+  return command.replace(/(^|\s)nestjs-fabric-auth(?=\s|$)/g, `$1nestjs-fabric-auth@file:${tarball}`);
+}
+
+async function install(app: ConsumerApp): Promise<{ dir: string; commands: string[] }> {
   const dir = join(root, app.name);
-  for (const [file, text] of Object.entries({ 'package.json': packageJsonOf(app, tarball), ...sourcesOf(app) })) {
+  for (const [file, text] of Object.entries({ 'package.json': packageJsonOf(app), ...sourcesOf(app) })) {
     mkdirSync(dirname(join(dir, file)), { recursive: true });
     writeFileSync(join(dir, file), text);
   }
-  await sh(dir, 'npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], env);
-  await sh(dir, 'npx', ['tsc', '-p', 'tsconfig.json']);
-  return dir;
+  const commands = installCommandsOf(app, readmeInstallLines(README));
+  for (const command of commands) await sh(dir, 'sh', ['-c', withTarball(command)], installEnv);
+  await sh(dir, 'node', ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json']);
+  return { dir, commands };
 }
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'fabric-consumer-'));
-  const packed = JSON.parse(await sh(LIB, 'npm', ['pack', '--json', '--pack-destination', root])) as Array<{ filename: string }>;
+  clone = join(root, 'clone');
+  await sh(root, 'git', ['clone', '--quiet', WORKSPACE, clone]);
+  const library = join(clone, 'libs/fabric-auth');
+  mkdirSync(join(root, 'failed-pack'));
+  packWithoutDependencies = await run('npm', ['pack', '--pack-destination', join(root, 'failed-pack')], { cwd: library, env: { ...process.env, PATH: TOOLS_PATH } }).then(
+    (r) => ({ code: 0, output: r.stdout + r.stderr }),
+    (e: { code: number | string; stdout?: string; stderr?: string }) => ({ code: e.code, output: `${e.stdout ?? ''}${e.stderr ?? ''}` }),
+  );
+  // The clone's dependencies are the workspace's (the build needs only TypeScript and types).
+  symlinkSync(join(WORKSPACE, 'node_modules'), join(clone, 'node_modules'));
+  const packed = JSON.parse(await sh(library, 'npm', ['pack', '--json', '--pack-destination', root])) as Array<{ filename: string }>;
   tarball = join(root, packed[0]!.filename);
-  const env = await localSqlitePrebuild();
-  for (const app of CONSUMER_APPS) {
-    const promise = install(app, env);
-    promise.catch(() => undefined);
-    installed.set(app.name, promise);
-  }
-  await Promise.allSettled(installed.values());
+  const prebuild = await localSqlitePrebuild();
+  installEnv = { ...prebuild, npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', YARN_ENABLE_TELEMETRY: '0' };
 }, INSTALL_TIMEOUT);
 
-// Four apps' node_modules take a while to remove on a busy machine.
+// Seven apps' node_modules take a while to remove on a busy machine.
 afterAll(() => {
   if (root) rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 500 });
 }, INSTALL_TIMEOUT);
+
+describe('npm pack of the library in a fresh clone', () => {
+  it('fails loudly, writing no tarball, when the build cannot run (no dependencies installed)', () => {
+    expect(packWithoutDependencies.code).not.toBe(0);
+    expect(packWithoutDependencies.output).toMatch(/prepack/);
+    expect(readdirSync(join(root, 'failed-pack'))).toEqual([]);
+  });
+
+  it('builds dist/ first: the tarball holds the entry points, the CLI and the typings', async () => {
+    const listed = (await sh(root, 'tar', ['tzf', tarball])).split('\n');
+    for (const file of ['package/dist/index.js', 'package/dist/index.d.ts', 'package/dist/testing/index.js', 'package/dist/cli/main.js', 'package/README.md']) {
+      expect(listed, file).toContain(file);
+    }
+    expect(listed.length).toBeGreaterThan(100);
+  });
+});
 
 interface Running {
   url: string;
@@ -112,19 +146,26 @@ describe.each(CONSUMER_APPS)('the packed library in a fresh $name app', { timeou
   let dir: string;
   let running: Running | undefined;
   let env: NodeJS.ProcessEnv;
-  let dropDatabase: (() => Promise<void>) | undefined;
+  let commands: string[];
+  const drops: Array<() => Promise<void>> = [];
 
   beforeAll(async () => {
-    dir = await installed.get(app.name)!;
+    // One app at a time: installs are CPU- and disk-bound.
+    ({ dir, commands } = await install(app));
     let databaseUrl: string;
     if (app.database === 'postgres') {
       const db = await createScratchDatabase();
       databaseUrl = db.url;
-      dropDatabase = db.drop;
+      drops.push(db.drop);
     } else {
       databaseUrl = join(dir, 'app.sqlite');
     }
     env = { DATABASE_URL: databaseUrl, FABRIC_SECRET: SECRET, FABRIC_ADMIN_PASSWORD: ADMIN_PASSWORD };
+    if (app.redis) {
+      const redis = scratchPrefix();
+      drops.push(redis.drop);
+      env = { ...env, REDIS_URL, REDIS_KEY_PREFIX: redis.prefix };
+    }
     const started = await startNode(dir, 'dist/main.js', env, 'LISTENING');
     running = { url: started.line, process: started.process };
   }, INSTALL_TIMEOUT);
@@ -135,15 +176,20 @@ describe.each(CONSUMER_APPS)('the packed library in a fresh $name app', { timeou
       running.process.kill();
       await exited;
     }
-    await dropDatabase?.();
+    for (const drop of drops) await drop();
   });
 
-  it('declares nothing extra: the app lists only its framework, its driver and the tarball', () => {
+  it(`installs with the README's ${app.packageManager} lines as written, and the app needs none of the library's own dependencies`, () => {
+    expect(commands.length).toBe(app.redis ? 3 : 2);
+    expect(commands.every((c) => c.includes(app.packageManager === 'npm' ? 'npm install ' : `${app.packageManager} add `))).toBe(true);
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-    expect(Object.keys(manifest.dependencies).filter((d) => /throttler|jsonwebtoken|bcrypt|ioredis|passport-|^passport$/.test(d))).toEqual([]);
+    const own = Object.keys((JSON.parse(readFileSync(resolve('libs/fabric-auth/package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies);
+    expect(Object.keys(manifest.dependencies).filter((d) => own.includes(d))).toEqual([]);
     const installedVersion = (pkg: string) => (JSON.parse(readFileSync(join(dir, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
     expect(installedVersion('@nestjs/core').split('.')[0]).toBe(String(app.nest));
-    expect(existsSync(join(dir, 'node_modules/ioredis'))).toBe(false);
+    expect(installedVersion('@nestjs/passport').split('.')[0]).toBe(String(app.nest));
+    expect(existsSync(join(dir, 'node_modules/ioredis'))).toBe(app.redis);
+    if (app.redis) expect(installedVersion('ioredis').split('.')[0]).toBe('5');
   });
 
   it('serves the whole flow: login, Bearer, permissions, API key, cookie + CSRF, logout, @Public(), APP_GUARD', async () => {
@@ -206,8 +252,9 @@ describe.each(CONSUMER_APPS)('the packed library in a fresh $name app', { timeou
     expect(JSON.parse(check.line)).toEqual({ statuses: [200, 403], permissions: ['reports:read'] });
   });
 
-  it('ships the admin CLI: npx nestjs-fabric-auth reads DATABASE_URL and the FABRIC_ variables', async () => {
-    const listed = await sh(dir, 'npx', ['--no-install', 'nestjs-fabric-auth', 'list-users'], {
+  it(`ships the admin CLI: ${app.packageManager === 'npm' ? 'npx' : `${app.packageManager} exec`} nestjs-fabric-auth reads DATABASE_URL and the FABRIC_ variables`, async () => {
+    const [command, ...args] = { npm: ['npx', '--no-install'], pnpm: ['pnpm', 'exec'], yarn: ['yarn', 'exec'] }[app.packageManager];
+    const listed = await sh(dir, command!, [...args, 'nestjs-fabric-auth', 'list-users'], {
       ...env,
       FABRIC_AUTH__SECRET_KEY: SECRET,
     });
@@ -219,7 +266,7 @@ describe.each(CONSUMER_APPS)('the packed library in a fresh $name app', { timeou
       join(dir, 'tsconfig.strict.json'),
       JSON.stringify({ extends: './tsconfig.json', compilerOptions: { skipLibCheck: false, noEmit: true } }),
     );
-    const result = await run('npx', ['tsc', '-p', 'tsconfig.strict.json'], { cwd: dir, maxBuffer: 64 * 1024 * 1024 }).then(
+    const result = await run('node', ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.strict.json'], { cwd: dir, maxBuffer: 64 * 1024 * 1024 }).then(
       (r) => r.stdout,
       (e: { stdout?: string }) => e.stdout ?? '',
     );

@@ -1020,3 +1020,20 @@ export function optionsFromYamlTree(tree: Record<string, unknown>): { options: F
 export function yamlKeyKind(path: string): FieldSpec['kind'] | undefined {
   return FABRIC_CONFIG_KEYS.get(path);
 }
+
+/**
+ * Every key the YAML file accepts, nested ones included: `<name>` stands for a provider's
+ * name, `[]` for each entry of a list (`auth.trusted_issuers[].issuer`). The README's
+ * configuration table documents exactly these (test/package/readme.e2e-spec.ts).
+ */
+export function fabricConfigKeyPaths(): string[] {
+  const nested: Record<string, string[]> = {
+    'auth.providers': Object.keys(OIDC_FIELDS).map((key) => `.<name>.${key}`),
+    'auth.trusted_issuers': Object.keys(TRUSTED_ISSUER_KEYS).map((key) => `[].${key}`),
+    'auth.signing': Object.keys(SIGNING_KEYS).map((key) => `.${key}`),
+    'auth.sso': ['.error_url'],
+    'auth.mfa': Object.keys(MFA_KEYS).map((key) => `.${key}`),
+    'auth.webauthn': Object.keys(WEBAUTHN_KEYS).map((key) => `.${key}`),
+  };
+  return FIELDS.flatMap((field) => nested[field.yaml]?.map((key) => field.yaml + key) ?? [field.yaml]);
+}

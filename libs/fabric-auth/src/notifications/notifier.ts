@@ -11,9 +11,9 @@ export interface FabricNotification {
 }
 
 /**
- * Port through which activation, reset and email-verification tokens reach the user (provide it under
- * `FABRIC_NOTIFIER`: mail, SMS…). Called after the HTTP answer is decided; a failure
- * is logged and never changes that answer.
+ * Port through which activation, reset and email-verification tokens reach the user (mail,
+ * SMS…): a class given as the module's `notifier` option, injectable under `FABRIC_NOTIFIER`.
+ * Called after the HTTP answer is decided; a failure is logged and never changes that answer.
  */
 export interface FabricNotifier {
   send(notification: FabricNotification): Promise<void>;
@@ -26,7 +26,7 @@ export class LoggingNotifier implements FabricNotifier {
   async send(notification: FabricNotification): Promise<void> {
     const what = { activation: 'Activation', password_reset: 'Password reset', email_verification: 'Email verification' }[notification.purpose];
     this.logger.warn(
-      `${what} link for "${notification.user.username}" (development notifier; provide FABRIC_NOTIFIER to send mail): ` +
+      `${what} link for "${notification.user.username}" (development notifier; give FabricAuthModule a notifier class to send mail): ` +
         `${notification.link} (expires ${notification.expiresAt.toISOString()})`,
     );
   }
