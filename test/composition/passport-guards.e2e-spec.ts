@@ -161,7 +161,7 @@ describe.each(DATABASES)('AuthGuard(fabric-*) composed with @RequirePermission a
 describe('a route naming an undeclared permission', () => {
   it('stops startup, naming the route and the permission', async () => {
     await expect(startTestApp('sqlite', { controllers: [TypoController] })).rejects.toThrow(
-      'TypoController.list: @RequirePermission("reports:raed") names a permission that is not registered (declare it in auth.permissions)',
+      'TypoController.list: @RequirePermission("reports:raed") names a permission that is not registered (register it in code with appPermissions of FabricAuthModule.forRoot/forRootAsync, or in auth.permissions)',
     );
   });
 });

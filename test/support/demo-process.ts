@@ -22,10 +22,16 @@ export interface DemoProcess {
   stop(): Promise<void>;
 }
 
+/** Where the process runs: the repository (as `npm start`) unless a test gives a clean directory. */
+export interface DemoRun {
+  cwd?: string;
+}
+
 /** Runs the built demo as `npm start` does, with only the given environment added. */
-export async function startDemo(env: Record<string, string>): Promise<DemoProcess> {
+export async function startDemo(env: Record<string, string>, run: DemoRun = {}): Promise<DemoProcess> {
   const port = env.PORT ?? String(await freePort());
   const child = spawn(process.execPath, [DEMO_MAIN], {
+    cwd: run.cwd,
     env: { PATH: process.env.PATH, NO_COLOR: '1', ...env, PORT: port },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -60,9 +66,9 @@ export async function startDemo(env: Record<string, string>): Promise<DemoProces
 }
 
 /** Runs the demo expecting it to refuse to start; resolves with its exit code and output. */
-export function runDemoExpectingFailure(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+export function runDemoExpectingFailure(env: Record<string, string>, run: DemoRun = {}): Promise<{ code: number | null; output: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, [DEMO_MAIN], { env: { PATH: process.env.PATH, NO_COLOR: '1', PORT: '0', ...env } });
+    const child = spawn(process.execPath, [DEMO_MAIN], { cwd: run.cwd, env: { PATH: process.env.PATH, NO_COLOR: '1', PORT: '0', ...env } });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));

@@ -1,11 +1,11 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
-import { type FabricAuthOptions, FabricAuthModule, fabricAuthMigrations } from 'nestjs-fabric-auth';
+import { type FabricAuthOptions, FabricAuthModule, fabricAuthMigrations, withFabricDatabaseRetry } from 'nestjs-fabric-auth';
 import { BenchController } from './bench.controller.js';
 import type { DatabaseChoice, DemoConfig } from './demo-config.js';
 import { DemoPageController } from './demo-page.controller.js';
-import { PingController, ReportsController } from './reports.controller.js';
+import { DEMO_PERMISSIONS, PingController, ReportsController } from './reports.controller.js';
 
 export function typeOrmOptions(database: DatabaseChoice): TypeOrmModuleOptions {
   const common = {
@@ -25,8 +25,9 @@ export class DemoAppModule {
   static register(config: DemoConfig, registration: 'sync' | 'async' = 'async'): DynamicModule {
     const fabric =
       registration === 'sync'
-        ? FabricAuthModule.forRoot(config.options)
+        ? FabricAuthModule.forRoot({ ...config.options, appPermissions: DEMO_PERMISSIONS })
         : FabricAuthModule.forRootAsync({
+            appPermissions: DEMO_PERMISSIONS,
             // Table names are fixed before the factory runs, so the prefix is given here too.
             tablePrefix: config.options.tablePrefix,
             inject: [ConfigService],
@@ -36,7 +37,7 @@ export class DemoAppModule {
       module: DemoAppModule,
       imports: [
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ fabricAuth: config.options })] }),
-        TypeOrmModule.forRoot(typeOrmOptions(config.database)),
+        TypeOrmModule.forRootAsync(withFabricDatabaseRetry({ useFactory: () => typeOrmOptions(config.database) }, { attempts: config.databaseConnectAttempts })),
         fabric,
       ],
       controllers: [PingController, ReportsController, DemoPageController, ...(config.benchRoutes ? [BenchController] : [])],

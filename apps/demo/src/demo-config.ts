@@ -1,15 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { fabricAuthOptionsFromTree, readFabricConfigTree, type ResolvedFabricAuthOptions } from 'nestjs-fabric-auth';
+import {
+  fabricAuthOptionsFromTree,
+  type FabricDatabaseChoice,
+  parseDatabaseUrl,
+  readFabricConfigTree,
+  type ResolvedFabricAuthOptions,
+} from 'nestjs-fabric-auth';
 
-export type DatabaseChoice = { type: 'postgres'; url: string } | { type: 'better-sqlite3'; database: string };
+export type DatabaseChoice = FabricDatabaseChoice;
 
 export interface DemoConfig {
   port: number;
   configFile: string | undefined;
   options: ResolvedFabricAuthOptions;
   database: DatabaseChoice;
+  /** `DATABASE_CONNECT_ATTEMPTS`, 3 s apart, before startup stops on a database that does not answer. Default 10. */
+  databaseConnectAttempts?: number;
   /** Set when no admin password was configured: printed once if the admin gets created. */
   generatedAdminPassword?: string;
   /** Loud notes about development-only defaults that were filled in. */
@@ -29,11 +37,11 @@ function section(tree: Record<string, unknown>, name: string): Record<string, un
   return value as Record<string, unknown>;
 }
 
+/** `DATABASE_URL` as the library reads it (never guessed); unset means `<DATA_DIR>/fabric-auth.sqlite`. */
 export function databaseFrom(url: string | undefined, dataDir: string): DatabaseChoice {
-  if (url && /^postgres(ql)?:\/\//i.test(url)) return { type: 'postgres', url };
-  const database = url && url.length > 0 ? url : resolve(dataDir, 'fabric-auth.sqlite');
-  if (database !== ':memory:') mkdirSync(dirname(resolve(database)), { recursive: true });
-  return { type: 'better-sqlite3', database };
+  const choice: DatabaseChoice = url === undefined || url === '' ? { type: 'better-sqlite3', database: resolve(dataDir, 'fabric-auth.sqlite') } : parseDatabaseUrl(url);
+  if (choice.type === 'better-sqlite3' && choice.database !== ':memory:') mkdirSync(dirname(resolve(choice.database)), { recursive: true });
+  return choice;
 }
 
 /** The dev secret survives restarts (tokens stay valid); it lives next to the SQLite file, never in git. */
@@ -53,6 +61,8 @@ function developmentSecret(dataDir: string): string {
  */
 export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
   const dataDir = resolve(env.DATA_DIR ?? 'data');
+  // First: a DATABASE_URL that is refused must leave nothing behind (no data directory, no secret).
+  const database = databaseFrom(env.DATABASE_URL, dataDir);
   const configFile = env.CONFIG_FILE ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
   const tree = readFabricConfigTree({ file: configFile, env });
   const auth = section(tree, 'auth');
@@ -71,11 +81,14 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
   tree.auth = auth;
   const portText = env.PORT ?? '3000';
   if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw new Error(`PORT: "${portText}" is not a TCP port`);
+  const attemptsText = env.DATABASE_CONNECT_ATTEMPTS ?? '10';
+  if (!/^\d{1,4}$/.test(attemptsText) || Number(attemptsText) < 1) throw new Error(`DATABASE_CONNECT_ATTEMPTS: "${attemptsText}" is not a whole number ≥ 1`);
   return {
     port: Number(portText),
+    databaseConnectAttempts: Number(attemptsText),
     configFile,
     options: fabricAuthOptionsFromTree(tree),
-    database: databaseFrom(env.DATABASE_URL, dataDir),
+    database,
     generatedAdminPassword,
     devNotices,
     benchRoutes: env.DEMO_BENCH_ROUTES === '1',

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { type INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { FabricConfigError, passwordHashSettings, upsertSystemAdmin } from 'nestjs-fabric-auth';
+import { FabricStartupError, passwordHashSettings, upsertSystemAdmin } from 'nestjs-fabric-auth';
 import { DataSource } from 'typeorm';
 import { DemoAppModule } from './app.module.js';
 import { type DemoConfig, loadDemoConfig } from './demo-config.js';
@@ -44,7 +44,8 @@ async function bootstrap(): Promise<void> {
   const config = loadDemoConfig();
   warnDevelopmentSetup(config);
   const module = DemoAppModule.register(config);
-  const options = { bodyParser: false, abortOnError: false } as const;
+  // Nest's default abortOnError: a refusal inside create() is printed once by its ExceptionHandler, as in any host app.
+  const options = { bodyParser: false } as const;
   const app =
     adapter === 'fastify' ? await NestFactory.create(module, new FastifyAdapter(), options) : await NestFactory.create(module, options);
   configureHttp(app);
@@ -57,7 +58,7 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
-  if (error instanceof FabricConfigError) console.error(error.message);
+  if (error instanceof FabricStartupError) console.error(error.message);
   else console.error(`Startup failed: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });

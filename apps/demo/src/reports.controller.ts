@@ -2,6 +2,12 @@ import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiFabricAuth, CurrentPrincipal, FabricGuard, type Principal, Public, RequireMfa, RequirePermission } from 'nestjs-fabric-auth';
 
+/**
+ * The permissions this app's code checks. They are registered in code (`appPermissions`), so
+ * the demo starts with any config file; the config's roles grant them.
+ */
+export const DEMO_PERMISSIONS = ['reports:read'] as const;
+
 /** A route with no guard at all: the baseline of `npm run bench`. */
 @ApiTags('demo')
 @Controller('api/v1/demo')

@@ -10,3 +10,5 @@ export const FABRIC_TABLE_PREFIX = Symbol('FABRIC_TABLE_PREFIX');
 export const FABRIC_TABLE_PREFIX_CHECK = Symbol('FABRIC_TABLE_PREFIX_CHECK');
 /** The library's route prefix (`api/v1` by default), for URLs in issuer metadata. */
 export const FABRIC_ROUTE_PREFIX = Symbol('FABRIC_ROUTE_PREFIX');
+/** The permissions the app's code registers (`appPermissions` of forRoot/forRootAsync). */
+export const FABRIC_APP_PERMISSIONS = Symbol('FABRIC_APP_PERMISSIONS');

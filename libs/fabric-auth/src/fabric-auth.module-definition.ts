@@ -21,6 +21,12 @@ export interface FabricAuthModuleExtras {
    * `auth.table_prefix`. Default: none (or what `setFabricAuthTablePrefix` set).
    */
   tablePrefix?: string;
+  /**
+   * The permissions the app's own code checks (`@RequirePermission('reports:read')`), registered
+   * whatever config file the operator runs with and merged with `auth.permissions`. Roles that
+   * name a permission declared nowhere still stop startup.
+   */
+  appPermissions?: readonly string[];
 }
 
 export const DEFAULT_EXTRAS: FabricAuthModuleExtras & Required<Pick<FabricAuthModuleExtras, 'isGlobal' | 'routePrefix' | 'controllers'>> = {
@@ -30,6 +36,7 @@ export const DEFAULT_EXTRAS: FabricAuthModuleExtras & Required<Pick<FabricAuthMo
   // Listed so that ConfigurableModuleBuilder keeps them out of the validated options.
   notifier: undefined,
   tablePrefix: undefined,
+  appPermissions: undefined,
 };
 
 export const {

@@ -35,7 +35,7 @@ import {
   FABRIC_REVOCATION_BUS,
   FABRIC_THROTTLER_STORAGE,
 } from './fabric-auth.constants.js';
-import { FABRIC_REDIS, FABRIC_RESOLVED_OPTIONS, FABRIC_ROUTE_PREFIX, FABRIC_TABLE_PREFIX, FABRIC_TABLE_PREFIX_CHECK } from './fabric-auth.internal-constants.js';
+import { FABRIC_APP_PERMISSIONS, FABRIC_REDIS, FABRIC_RESOLVED_OPTIONS, FABRIC_ROUTE_PREFIX, FABRIC_TABLE_PREFIX, FABRIC_TABLE_PREFIX_CHECK } from './fabric-auth.internal-constants.js';
 import { FastifyReplyLink } from './http/request-response.js';
 import { TrustedProxies } from './limits/client-ip.js';
 import { InMemoryLockoutStore } from './limits/lockout-store.js';
@@ -198,6 +198,7 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
     { provide: FABRIC_NOTIFIER, useClass: extras.notifier ?? LoggingNotifier },
     { provide: FABRIC_TABLE_PREFIX, useValue: fabricAuthTablePrefix() },
     { provide: FABRIC_ROUTE_PREFIX, useValue: extras.routePrefix ?? DEFAULT_EXTRAS.routePrefix },
+    { provide: FABRIC_APP_PERMISSIONS, useValue: [...(extras.appPermissions ?? [])] },
   ];
   return { controllers: controllersFor(extras), providers };
 }
@@ -207,8 +208,13 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
   providers: [
     {
       provide: FABRIC_RESOLVED_OPTIONS,
-      inject: [FABRIC_AUTH_MODULE_OPTIONS],
-      useFactory: (options: FabricAuthOptions) => resolveFabricAuthOptions(options),
+      inject: [FABRIC_AUTH_MODULE_OPTIONS, FABRIC_APP_PERMISSIONS],
+      useFactory: (options: FabricAuthOptions, appPermissions: readonly string[]) =>
+        resolveFabricAuthOptions(
+          appPermissions.length === 0 || !Array.isArray(options.permissions ?? [])
+            ? options
+            : { ...options, permissions: [...new Set([...(options.permissions ?? []), ...appPermissions])] },
+        ),
     },
     {
       provide: FABRIC_TABLE_PREFIX_CHECK,

@@ -13,6 +13,7 @@ export {
   type ResolvedOidcProviderOptions,
   type ResolvedFabricAuthOptions,
   FabricConfigError,
+  FabricStartupError,
   resolveFabricAuthOptions,
 } from './fabric-auth.options.js';
 export {
@@ -35,6 +36,8 @@ export {
   fabricConfigLoader,
   readFabricConfigTree,
 } from './config/fabric-config.loader.js';
+export { DATABASE_URL_FORMS, type FabricDatabaseChoice, parseDatabaseUrl } from './storage/database-url.js';
+export { type FabricDatabaseRetry, withFabricDatabaseRetry } from './storage/database-connect.js';
 
 export { FabricGuard } from './authz/fabric.guard.js';
 export { RequirePermission } from './authz/require-permission.decorator.js';

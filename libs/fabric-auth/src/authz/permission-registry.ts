@@ -32,7 +32,7 @@ export class PermissionRegistry {
     const problems = Object.entries(options.roles).flatMap(([role, permissions]) =>
       permissions
         .filter((p) => !this.known.has(p))
-        .map((p) => `auth.roles.${role}: "${p}" is not a registered permission (declare it in auth.permissions)`),
+        .map((p) => `auth.roles.${role}: "${p}" is not a registered permission (declare it in auth.permissions, or in code with appPermissions)`),
     );
     if (problems.length > 0) throw new FabricConfigError(problems);
   }

@@ -3,12 +3,14 @@ import { type INestApplicationContext, Logger, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, type DataSourceOptions } from 'typeorm';
+import { BUILT_IN_PERMISSIONS } from '../authz/permission-registry.js';
 import { fabricAuthOptionsFromTree, readFabricConfigTree } from '../config/fabric-config.loader.js';
 import { FABRIC_AUTH_ENTITIES } from '../entities.js';
 import { FabricAuthModule } from '../fabric-auth.module.js';
 import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
 import { fabricAuthMigrations } from '../migrations/index.js';
 import type { FabricNotification, FabricNotifier } from '../notifications/notifier.js';
+import { DATABASE_URL_FORMS, parseDatabaseUrl } from '../storage/database-url.js';
 import { setFabricAuthTablePrefix } from '../storage/table-prefix.js';
 
 /** A refusal the CLI prints as one line and exits non-zero for. */
@@ -24,12 +26,13 @@ export interface CliEnvironment {
   database: DataSourceOptions;
 }
 
-/** `postgres://…` (or `postgresql://`), else a SQLite file path — as the demo reads `DATABASE_URL`. */
-function databaseFrom(url: string | undefined): DataSourceOptions {
-  if (!url) throw new CliError('no database: set DATABASE_URL (postgres://… or a SQLite file path) or pass --database');
+/** `DATABASE_URL` (or `--database`) read as the demo reads it: never guessed. */
+function databaseFrom(url: string | undefined, name: string): DataSourceOptions {
+  if (!url) throw new CliError(`no database: set DATABASE_URL (${DATABASE_URL_FORMS}) or pass --database`);
+  const choice = parseDatabaseUrl(url, name);
   const common = { entities: [...FABRIC_AUTH_ENTITIES] as Function[], logging: false };
-  if (/^postgres(ql)?:\/\//i.test(url)) return { ...common, type: 'postgres', url, migrations: fabricAuthMigrations('postgres') };
-  return { ...common, type: 'better-sqlite3', database: url, migrations: fabricAuthMigrations('better-sqlite3'), timeout: 5000 };
+  if (choice.type === 'postgres') return { ...common, type: 'postgres', url: choice.url, migrations: fabricAuthMigrations('postgres') };
+  return { ...common, type: 'better-sqlite3', database: choice.database, migrations: fabricAuthMigrations('better-sqlite3'), timeout: 5000 };
 }
 
 /**
@@ -41,10 +44,19 @@ export function cliEnvironment(globals: CliGlobals, env: NodeJS.ProcessEnv = pro
   const file = globals.config ?? env.CONFIG_FILE;
   if (file && !existsSync(file)) throw new CliError(`config file ${file} does not exist`);
   const tree = readFabricConfigTree({ file, env });
-  const auth = { ...((tree.auth as Record<string, unknown> | undefined) ?? {}), seed_system_admin: false };
+  const auth: Record<string, unknown> = { ...((tree.auth as Record<string, unknown> | undefined) ?? {}), seed_system_admin: false };
+  // The app registers its own permissions in code (appPermissions), which the CLI does not load:
+  // what the roles grant is taken as registered here; the app's startup checks the names.
+  const roles = auth.roles;
+  if (roles && typeof roles === 'object' && !Array.isArray(roles)) {
+    const granted = Object.values(roles).flatMap((p) => (Array.isArray(p) ? p.filter((x): x is string => typeof x === 'string') : []));
+    const declared = Array.isArray(auth.permissions) ? (auth.permissions as unknown[]) : [];
+    auth.permissions = [...new Set([...declared, ...granted.filter((p) => !(BUILT_IN_PERMISSIONS as readonly string[]).includes(p))])];
+  }
   const options = fabricAuthOptionsFromTree({ ...tree, auth });
   setFabricAuthTablePrefix(options.tablePrefix);
-  return { options, database: databaseFrom(globals.database ?? env.DATABASE_URL) };
+  const database = globals.database !== undefined ? databaseFrom(globals.database, '--database') : databaseFrom(env.DATABASE_URL, 'DATABASE_URL');
+  return { options, database };
 }
 
 /** Opens the database alone (for `migrate`). */

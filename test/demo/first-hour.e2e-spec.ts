@@ -1,0 +1,113 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callDemo, DEMO_MAIN, freePort, loginToDemo, runDemoExpectingFailure, startDemo } from '../support/demo-process.js';
+import { createScratchDatabase, postgresUrlFor } from '../support/postgres.js';
+
+// What a new user does in their first hour, as processes started from a clean directory.
+const SECRET = 'first-hour-secret-5d1c9a7e3b2f4a6c8e0d';
+const ADMIN_PASSWORD = 'First-hour-adm1n';
+const NO_STACK = /\n\s+at |problems:/;
+
+describe('the demo started from a clean directory', () => {
+  let root: string;
+  let n = 0;
+  const cleanDir = () => {
+    const dir = join(root, `run-${++n}`);
+    mkdirSync(dir);
+    return dir;
+  };
+  beforeAll(() => {
+    if (!existsSync(DEMO_MAIN)) throw new Error(`${DEMO_MAIN} is missing: run \`npm run build\` first`);
+    root = mkdtempSync(join(tmpdir(), 'fabric-first-hour-'));
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it.each([
+    ['another database scheme', 'mysql://fabric:secret@127.0.0.1:3306/fabric', 'the scheme "mysql:" is not supported'],
+    ['a PostgreSQL URL missing a slash', 'postgres:/127.0.0.1/fabric', '"postgres:/127.0.0.1/fabric" is not a valid PostgreSQL URL'],
+    ['a PostgreSQL URL without a host', 'postgresql:///fabric', 'is not a valid PostgreSQL URL'],
+    ['sqlite: without a file', 'sqlite:', '"sqlite:" names no file'],
+  ])('refuses DATABASE_URL with %s in one line naming the supported forms, leaving nothing behind', async (_, url, reason) => {
+    const cwd = cleanDir();
+    const { code, output } = await runDemoExpectingFailure({ DATABASE_URL: url }, { cwd });
+    expect(code).toBe(1);
+    const line = output.split('\n').find((l) => l.includes('DATABASE_URL:'));
+    expect(line).toContain(reason);
+    expect(line).toContain('use `postgres://user:password@host:5432/name`, `sqlite:path/to/file.sqlite` or a plain file path');
+    expect(output).not.toMatch(NO_STACK);
+    expect(output).not.toContain('secret@');
+    // No SQLite file named after the URL, no data directory, no seeded admin.
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('stores SQLite where DATABASE_URL=sqlite:path says, relative to the directory it runs in', async () => {
+    const cwd = cleanDir();
+    const demo = await startDemo({ DATABASE_URL: 'sqlite:db/auth.sqlite', FABRIC_AUTH__SECRET_KEY: SECRET, FABRIC_AUTH__SYSTEM_ADMIN_PASSWORD: ADMIN_PASSWORD }, { cwd });
+    try {
+      expect(existsSync(join(cwd, 'db', 'auth.sqlite'))).toBe(true);
+      await loginToDemo(demo, 'admin', ADMIN_PASSWORD);
+    } finally {
+      await demo.stop();
+    }
+  });
+
+  it('says once that PostgreSQL is down, with the retry policy, then stops', async () => {
+    const cwd = cleanDir();
+    const url = `postgres://postgres@127.0.0.1:${await freePort()}/fabric`;
+    const { code, output } = await runDemoExpectingFailure({ DATABASE_URL: url, DATABASE_CONNECT_ATTEMPTS: '2', FABRIC_AUTH__SECRET_KEY: SECRET }, { cwd });
+    expect(code).toBe(1);
+    const mentions = output.split('\n').filter((l) => l.includes('is unreachable'));
+    expect(mentions).toHaveLength(2);
+    expect(mentions[0]).toMatch(/Retrying quietly \(2 attempts, one every 3 s\), then startup stops/);
+    expect(mentions[1]).toMatch(/Gave up after 2 attempts, one every 3 s/);
+    expect(output).not.toContain('Unable to connect to the database');
+    expect(output).not.toMatch(NO_STACK);
+  });
+
+  it('says at once that the PostgreSQL database does not exist', async () => {
+    const cwd = cleanDir();
+    const url = postgresUrlFor(`fabric_missing_${process.pid}`);
+    const { code, output } = await runDemoExpectingFailure({ DATABASE_URL: url, FABRIC_AUTH__SECRET_KEY: SECRET }, { cwd });
+    expect(code).toBe(1);
+    expect(output).toMatch(/Cannot open the database \(PostgreSQL 127\.0\.0\.1:5432\/fabric_missing_\d+\): database "fabric_missing_\d+" does not exist — create the database/);
+    expect(output).not.toContain('is unreachable');
+    expect(output).not.toMatch(NO_STACK);
+  });
+
+  describe.each(['sqlite', 'postgres'] as const)('with an operator’s own config file (%s)', (kind) => {
+    it('starts: the demo registers reports:read in code, and the file’s roles grant it', async () => {
+      const cwd = cleanDir();
+      const config = join(cwd, 'operator.yaml');
+      writeFileSync(config, `auth:\n  secret_key: "${SECRET}"\n  system_admin_password: "${ADMIN_PASSWORD}"\n  bcrypt_cost: 10\n  roles:\n    analyst: [reports:read]\n`);
+      const db = kind === 'postgres' ? await createScratchDatabase() : undefined;
+      const demo = await startDemo({ CONFIG_FILE: config, DATABASE_URL: db?.url ?? 'sqlite:auth.sqlite' }, { cwd });
+      try {
+        const admin = await loginToDemo(demo, 'admin', ADMIN_PASSWORD);
+        const created = await callDemo(demo, 'POST', '/users', admin.access_token, { username: 'ana', email: 'ana@example.com', password: 'Ana-passw0rd-1', roles: ['analyst'] });
+        expect(created.status).toBe(201);
+        const ana = await loginToDemo(demo, 'ana', 'Ana-passw0rd-1');
+        expect((await callDemo(demo, 'GET', '/demo/reports', ana.access_token)).status).toBe(200);
+      } finally {
+        await demo.stop();
+        await db?.drop();
+      }
+    }, 60_000);
+
+    it('still refuses a role naming a permission nobody registered, in one block', async () => {
+      const cwd = cleanDir();
+      const config = join(cwd, 'operator.yaml');
+      writeFileSync(config, `auth:\n  secret_key: "${SECRET}"\n  system_admin_password: "${ADMIN_PASSWORD}"\n  roles:\n    analyst: [reports:raed]\n`);
+      const db = kind === 'postgres' ? await createScratchDatabase() : undefined;
+      try {
+        const { code, output } = await runDemoExpectingFailure({ CONFIG_FILE: config, DATABASE_URL: db?.url ?? 'sqlite:auth.sqlite' }, { cwd });
+        expect(code).toBe(1);
+        expect(output).toContain('Invalid nestjs-fabric-auth configuration:\n  - auth.roles.analyst: "reports:raed" is not a registered permission');
+        expect(output).not.toMatch(NO_STACK);
+      } finally {
+        await db?.drop();
+      }
+    }, 60_000);
+  });
+});
