@@ -7,14 +7,14 @@ import { BUILT_IN_PERMISSIONS } from '../authz/permission-registry.js';
 import { fabricAuthOptionsFromTree, readFabricConfigTree } from '../config/fabric-config.loader.js';
 import { FABRIC_AUTH_ENTITIES } from '../entities.js';
 import { FabricAuthModule } from '../fabric-auth.module.js';
-import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import { FabricConfigError, type ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
 import { fabricAuthMigrations } from '../migrations/index.js';
 import type { FabricNotification, FabricNotifier } from '../notifications/notifier.js';
 import { DATABASE_URL_FORMS, parseDatabaseUrl } from '../storage/database-url.js';
 import { setFabricAuthTablePrefix } from '../storage/table-prefix.js';
+import { CliError } from './cli-error.js';
 
-/** A refusal the CLI prints as one line and exits non-zero for. */
-export class CliError extends Error {}
+export { CliError };
 
 export interface CliGlobals {
   config?: string;
@@ -35,14 +35,33 @@ function databaseFrom(url: string | undefined, name: string): DataSourceOptions 
   return { ...common, type: 'better-sqlite3', database: choice.database, migrations: fabricAuthMigrations('better-sqlite3'), timeout: 5000 };
 }
 
+/** Read when neither `--config` nor `CONFIG_FILE` names a file, as an app reads `config.yaml` from its folder. */
+export const DEFAULT_CLI_CONFIG_FILE = 'config.yaml';
+
 /**
- * The app's config file (`--config`, else `CONFIG_FILE`) with `FABRIC_AUTH__…`/`FABRIC_SERVER__…`
- * overrides, and `DATABASE_URL`. Seeding is off in the CLI, so no admin password is needed
- * unless a command creates the admin.
+ * The app's config file (`--config`, else `CONFIG_FILE`, else `./config.yaml` when there is one)
+ * with `FABRIC_AUTH__…`/`FABRIC_SERVER__…` overrides, and `DATABASE_URL`. Seeding is off in the
+ * CLI, so no admin password is needed unless a command creates the admin. A configuration
+ * problem says which file was read, or that none was.
  */
 export function cliEnvironment(globals: CliGlobals, env: NodeJS.ProcessEnv = process.env): CliEnvironment {
-  const file = globals.config ?? env.CONFIG_FILE;
+  const file = globals.config ?? env.CONFIG_FILE ?? (existsSync(DEFAULT_CLI_CONFIG_FILE) ? DEFAULT_CLI_CONFIG_FILE : undefined);
   if (file && !existsSync(file)) throw new CliError(`config file ${file} does not exist`);
+  const source = file
+    ? `config file read: ${file}`
+    : `no config file read: none given with --config or CONFIG_FILE, and no ./${DEFAULT_CLI_CONFIG_FILE} in ${process.cwd()}`;
+  let options: ResolvedFabricAuthOptions;
+  try {
+    options = optionsFrom(file, env);
+  } catch (error) {
+    if (error instanceof FabricConfigError) throw new CliError(`invalid configuration: ${error.problems.join('; ')} (${source})`);
+    throw error;
+  }
+  const database = globals.database !== undefined ? databaseFrom(globals.database, '--database') : databaseFrom(env.DATABASE_URL, 'DATABASE_URL');
+  return { options, database };
+}
+
+function optionsFrom(file: string | undefined, env: NodeJS.ProcessEnv): ResolvedFabricAuthOptions {
   const tree = readFabricConfigTree({ file, env });
   const auth: Record<string, unknown> = { ...((tree.auth as Record<string, unknown> | undefined) ?? {}), seed_system_admin: false };
   // The app registers its own permissions in code (appPermissions), which the CLI does not load:
@@ -55,8 +74,7 @@ export function cliEnvironment(globals: CliGlobals, env: NodeJS.ProcessEnv = pro
   }
   const options = fabricAuthOptionsFromTree({ ...tree, auth });
   setFabricAuthTablePrefix(options.tablePrefix);
-  const database = globals.database !== undefined ? databaseFrom(globals.database, '--database') : databaseFrom(env.DATABASE_URL, 'DATABASE_URL');
-  return { options, database };
+  return options;
 }
 
 /** Opens the database alone (for `migrate`). */

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { INestApplicationContext, Type } from '@nestjs/common';
 import { getRepositoryToken } from '@nestjs/typeorm';
-import type { Command } from 'commander';
 import type { Repository } from 'typeorm';
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { CreateApiKeyDto } from '../api-keys/dto/api-key.dto.js';
@@ -25,15 +24,10 @@ export interface CliOutput {
 }
 
 /**
- * One subcommand. Adding one is one entry in COMMANDS: declare its
- * arguments and options on `define`, do the work in `run` through the library's services.
+ * The work of one subcommand (its arguments and options are declared in command-specs.ts),
+ * done through the library's services.
  */
-export interface CliCommand {
-  name: string;
-  summary: string;
-  define(command: Command): Command;
-  run(context: { environment: CliEnvironment; args: string[]; options: Record<string, unknown>; output: CliOutput }): Promise<void>;
-}
+export type CliCommandRun = (context: { environment: CliEnvironment; args: string[]; options: Record<string, unknown>; output: CliOutput }) => Promise<void>;
 
 /** The library's own validation of a request body, so bad input is refused as over HTTP. */
 async function validated<T extends object>(type: Type<T>, input: Record<string, unknown>): Promise<T> {
@@ -65,101 +59,59 @@ async function passwordFrom(options: Record<string, unknown>, output: CliOutput)
   return password;
 }
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-export const COMMANDS: CliCommand[] = [
-  {
-    name: 'migrate',
-    summary: "apply the library's pending migrations (tables named with auth.table_prefix)",
-    define: (c) => c,
-    async run({ environment, output }) {
-      const dataSource = await openDataSource(environment);
-      try {
-        const applied = await dataSource.runMigrations({ transaction: 'each' });
-        output.out(applied.length === 0 ? 'up to date' : `applied ${applied.length}: ${applied.map((m) => m.name).join(', ')}`);
-      } finally {
-        await dataSource.destroy();
-      }
-    },
+export const COMMAND_RUNS: Record<string, CliCommandRun> = {
+  async migrate({ environment, output }) {
+    const dataSource = await openDataSource(environment);
+    try {
+      const applied = await dataSource.runMigrations({ transaction: 'each' });
+      output.out(applied.length === 0 ? 'up to date' : `applied ${applied.length}: ${applied.map((m) => m.name).join(', ')}`);
+    } finally {
+      await dataSource.destroy();
+    }
   },
-  {
-    name: 'create-admin',
-    summary: 'create the system admin (auth.system_admin_username) if it does not exist',
-    define: (c) =>
-      c
-        .option('--username <name>', 'default: auth.system_admin_username')
-        .option('--email <email>', 'default: auth.system_admin_email')
-        .option('--password-stdin', 'read the password from standard input (default: auth.system_admin_password, else generated)'),
-    async run({ environment, options, output }) {
-      const { options: config } = environment;
-      const password = options.passwordStdin || !config.systemAdminPassword ? await passwordFrom(options, output) : config.systemAdminPassword;
-      await withFabric(environment, async (app) => {
-        const { created, user } = await upsertSystemAdmin(app.get(getRepositoryToken(UserEntity), { strict: false }).manager.connection, {
-          username: (options.username as string | undefined) ?? config.systemAdminUsername,
-          email: (options.email as string | undefined) ?? config.systemAdminEmail,
-          password,
-          hashing: passwordHashSettings(config),
-        });
-        output.out(created ? `system admin "${user.username}" created` : `system admin "${user.username}" already exists (unchanged)`);
-      });
-    },
-  },
-  {
-    name: 'create-user',
-    summary: 'create a user (an activation link is printed when no password is given)',
-    define: (c) =>
-      c
-        .argument('<username>')
-        .requiredOption('--email <email>')
-        .option('--full-name <name>')
-        .option('--role <role>', 'a role to grant (repeatable)', collect)
-        .option('--password-stdin', 'read the password from standard input'),
-    async run({ environment, args, options, output }) {
-      const password = options.passwordStdin ? await passwordFrom(options, output) : undefined;
-      const dto = await validated(CreateUserDto, {
-        username: args[0],
-        email: options.email,
-        full_name: options.fullName,
-        roles: options.role,
+  async 'create-admin'({ environment, options, output }) {
+    const { options: config } = environment;
+    const password = options.passwordStdin || !config.systemAdminPassword ? await passwordFrom(options, output) : config.systemAdminPassword;
+    await withFabric(environment, async (app) => {
+      const { created, user } = await upsertSystemAdmin(app.get(getRepositoryToken(UserEntity), { strict: false }).manager.connection, {
+        username: (options.username as string | undefined) ?? config.systemAdminUsername,
+        email: (options.email as string | undefined) ?? config.systemAdminEmail,
         password,
+        bcryptCost: config.bcryptCost,
       });
-      await withFabric(environment, async (app) => {
-        const user = await app.get(UserManagementService, { strict: false }).create(ACTOR, dto);
-        output.out(`created user "${user.username}" (${user.id})${user.roles.length ? ` with roles ${user.roles.join(', ')}` : ''}`);
-      });
-    },
+      output.out(created ? `system admin "${user.username}" created` : `system admin "${user.username}" already exists (unchanged)`);
+    });
   },
-  {
-    name: 'reset-password',
-    summary: "set a user's password and end their sessions",
-    define: (c) => c.argument('<username>').option('--password-stdin', 'read the password from standard input (default: generated, printed once)'),
-    async run({ environment, args, options, output }) {
-      await withFabric(environment, async (app) => {
-        const users = app.get(UserManagementService, { strict: false });
-        await users.get(ACTOR, args[0]!);
-        const dto = await validated(ChangePasswordDto, { new_password: await passwordFrom(options, output) });
-        await users.changePassword(ACTOR, args[0]!, dto);
-        output.note(`password of "${args[0]}" set; their sessions are revoked`);
-      });
-    },
+  async 'create-user'({ environment, args, options, output }) {
+    const password = options.passwordStdin ? await passwordFrom(options, output) : undefined;
+    const dto = await validated(CreateUserDto, {
+      username: args[0],
+      email: options.email,
+      full_name: options.fullName,
+      roles: options.role,
+      password,
+    });
+    await withFabric(environment, async (app) => {
+      const user = await app.get(UserManagementService, { strict: false }).create(ACTOR, dto);
+      output.out(`created user "${user.username}" (${user.id})${user.roles.length ? ` with roles ${user.roles.join(', ')}` : ''}`);
+    });
   },
-  {
-    name: 'create-api-key',
-    summary: "create an API key for a user or a service account; the raw key is printed once",
-    define: (c) =>
-      c
-        .requiredOption('--name <name>', 'what the key is for')
-        .option('--user <username>')
-        .option('--service-account <name>')
-        .option('--scope <permission>', 'a permission the key is limited to (repeatable; default: its owner’s)', collect)
-        .option('--days <n>', 'lifetime in days (default: auth.api_key_default_days)'),
-    async run({ environment, options, output }) {
-      if (Boolean(options.user) === Boolean(options.serviceAccount)) throw new CliError('create-api-key: give exactly one of --user or --service-account');
-      const days = options.days === undefined ? undefined : Number(options.days);
-      if (days !== undefined && !Number.isInteger(days)) throw new CliError('--days: must be a whole number of days');
-      const dto = await validated(CreateApiKeyDto, { name: options.name, scopes: options.scope, expires_in_days: days });
-      await withFabric(environment, async (app) => {
-        let owner: { kind: 'user' | 'service_account'; id: string };
+  async 'reset-password'({ environment, args, options, output }) {
+    await withFabric(environment, async (app) => {
+      const users = app.get(UserManagementService, { strict: false });
+      await users.get(ACTOR, args[0]!);
+      const dto = await validated(ChangePasswordDto, { new_password: await passwordFrom(options, output) });
+      await users.changePassword(ACTOR, args[0]!, dto);
+      output.note(`password of "${args[0]}" set; their sessions are revoked`);
+    });
+  },
+  async 'create-api-key'({ environment, options, output }) {
+    if (Boolean(options.user) === Boolean(options.serviceAccount)) throw new CliError('create-api-key: give exactly one of --user or --service-account');
+    const days = options.days === undefined ? undefined : Number(options.days);
+    if (days !== undefined && !Number.isInteger(days)) throw new CliError('--days: must be a whole number of days');
+    const dto = await validated(CreateApiKeyDto, { name: options.name, scopes: options.scope, expires_in_days: days });
+    await withFabric(environment, async (app) => {
+      let owner: { kind: 'user' | 'service_account'; id: string };
         if (options.user) {
           owner = { kind: 'user', id: (await app.get(UserManagementService, { strict: false }).get(ACTOR, options.user as string)).id };
         } else {
@@ -174,12 +126,7 @@ export const COMMANDS: CliCommand[] = [
         output.out(created.key);
       });
     },
-  },
-  {
-    name: 'unlock',
-    summary: 'clear the password-login lock of a user (needs server.redis_url: locks live there)',
-    define: (c) => c.argument('<username>'),
-    async run({ environment, args, output }) {
+  async unlock({ environment, args, output }) {
       if (!environment.options.redisUrl) {
         throw new CliError(
           "unlock: without server.redis_url, locks live in the running app's memory; use POST /users/{username}/unlock on the app",
@@ -190,25 +137,14 @@ export const COMMANDS: CliCommand[] = [
         output.out(`unlocked "${args[0]}"`);
       });
     },
-  },
-  {
-    name: 'rotate-signing-key',
-    summary: 'make a new database-kept key sign access tokens; the old ones verify until their tokens expire (auth.signing)',
-    define: (c) => c.option('--reason <text>', 'recorded in the audit event', 'rotated from the CLI'),
-    async run({ environment, options, output }) {
+  async 'rotate-signing-key'({ environment, options, output }) {
       await withFabric(environment, async (app) => {
         const rotated = await app.get(SigningKeysService, { strict: false }).rotate(ACTOR, undefined, options.reason as string);
         // Running instances pick the new key up within auth.signing.refresh_interval, or at once on its kid.
         output.out(`signing with ${rotated.kid} (${rotated.algorithm}); earlier keys verify until their tokens have expired`);
       });
     },
-  },
-  {
-    name: 'list-users',
-    summary: 'list users (username, email, active, roles)',
-    define: (c) =>
-      c.option('--limit <n>', 'at most this many (default 50, at most 500)').option('--q <prefix>', 'username or email prefix').option('--json', 'one JSON object per line'),
-    async run({ environment, options, output }) {
+  async 'list-users'({ environment, options, output }) {
       const query = await validated(ListUsersQueryDto, { limit: options.limit, q: options.q });
       await withFabric(environment, async (app) => {
         const page = await app.get(UserManagementService, { strict: false }).list(query);
@@ -218,8 +154,7 @@ export const COMMANDS: CliCommand[] = [
         output.note(`${page.items.length} of ${page.total}`);
       });
     },
-  },
-];
+};
 
 export function environmentFor(globals: CliGlobals): CliEnvironment {
   return cliEnvironment(globals);

@@ -1,27 +1,36 @@
 #!/usr/bin/env node
 // `npx nestjs-fabric-auth <command>`: administers the library's tables with the app's config.
-import 'reflect-metadata';
-import { HttpException } from '@nestjs/common';
+// Only commander and the command list load up front: help, usage errors and --version answer
+// at once; Nest, TypeORM and the library load when a command runs.
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { FabricConfigError } from '../fabric-auth.options.js';
-import { SystemAdminConflictError } from '../seeding/upsert-system-admin.js';
-import { CliError, type CliGlobals } from './cli-context.js';
-import { COMMANDS, type CliOutput, environmentFor } from './commands.js';
+import { CliError } from './cli-error.js';
+import { COMMAND_SPECS } from './command-specs.js';
+import type { CliGlobals } from './cli-context.js';
+import type { CliOutput } from './commands.js';
 
 const output: CliOutput = {
   out: (line) => void process.stdout.write(`${line}\n`),
   note: (line) => void process.stderr.write(`${line}\n`),
 };
 
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
 /** One line a person can act on, whatever failed. */
-function oneLine(error: unknown): string {
+async function oneLine(error: unknown): Promise<string> {
+  if (error instanceof CliError) return error.message;
+  const [{ HttpException }, { FabricConfigError }, { SystemAdminConflictError }] = await Promise.all([
+    import('@nestjs/common'),
+    import('../fabric-auth.options.js'),
+    import('../seeding/upsert-system-admin.js'),
+  ]);
   if (error instanceof FabricConfigError) return `invalid configuration: ${error.problems.join('; ')}`;
   if (error instanceof HttpException) {
     const body = error.getResponse();
     const message = typeof body === 'object' && body !== null && 'message' in body ? (body as { message: unknown }).message : body;
     return Array.isArray(message) ? message.join('; ') : String(message);
   }
-  if (error instanceof CliError || error instanceof SystemAdminConflictError) return error.message;
+  if (error instanceof SystemAdminConflictError) return error.message;
   const message = error instanceof Error ? error.message : String(error);
   if (/ECONNREFUSED|ENOTFOUND|getaddrinfo|password authentication|does not exist|SQLITE_CANTOPEN|unable to open/i.test(message)) {
     return `cannot open the database: ${message.split('\n')[0]}`;
@@ -30,19 +39,23 @@ function oneLine(error: unknown): string {
 }
 
 const program = new Command('nestjs-fabric-auth')
-  .description('Administer nestjs-fabric-auth: reads the config file (--config or CONFIG_FILE), FABRIC_AUTH__…/FABRIC_SERVER__… and DATABASE_URL')
-  .option('--config <file>', 'YAML config file (default: CONFIG_FILE)')
-  .option('--database <url>', 'postgres://… or a SQLite file (default: DATABASE_URL)')
+  .description(
+    'Administer nestjs-fabric-auth: reads the config file (--config, else CONFIG_FILE, else ./config.yaml), FABRIC_AUTH__…/FABRIC_SERVER__… and DATABASE_URL',
+  )
+  .version(version, '-V, --version', 'print the version')
+  .option('--config <file>', 'YAML config file (default: CONFIG_FILE, else ./config.yaml if present)')
+  .option('--database <url>', 'postgres://…, sqlite:path or a SQLite file path (default: DATABASE_URL)')
   .showHelpAfterError(false)
   .exitOverride()
   .configureOutput({ writeErr: (text) => process.stderr.write(text.split('\n')[0] ? `${text.split('\n')[0]}\n` : text) });
 
-for (const spec of COMMANDS) {
+for (const spec of COMMAND_SPECS) {
   const command = spec.define(program.command(spec.name).description(spec.summary)).exitOverride();
   command.action(async (...received: unknown[]) => {
     const self = received.at(-1) as Command;
-    const args = self.args;
-    await spec.run({ environment: environmentFor(program.opts<CliGlobals>()), args, options: self.opts(), output });
+    await import('reflect-metadata');
+    const { COMMAND_RUNS, environmentFor } = await import('./commands.js');
+    await COMMAND_RUNS[spec.name]!({ environment: environmentFor(program.opts<CliGlobals>()), args: self.args, options: self.opts(), output });
   });
 }
 
@@ -55,10 +68,10 @@ try {
   }
 } catch (error) {
   if (error instanceof CommanderError) {
-    // Commander already printed its one line (unknown command, missing argument…); help exits 0.
+    // Commander already printed its one line (unknown command, missing argument…); help and --version exit 0.
     process.exitCode = error.exitCode === 0 ? 0 : 2;
   } else {
-    output.note(`nestjs-fabric-auth: ${oneLine(error)}`);
+    output.note(`nestjs-fabric-auth: ${await oneLine(error)}`);
     process.exitCode = 1;
   }
 }

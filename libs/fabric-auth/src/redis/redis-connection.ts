@@ -5,6 +5,8 @@ import type { RedisClass } from './load-ioredis.js';
 /** A command Redis has not answered within this long has failed (a frozen server is a down one). */
 export const REDIS_COMMAND_TIMEOUT_MS = 1_000;
 const HEALTH_CHECK_MS = 500;
+/** While Redis stays away, a reminder at most this often (the clients retry every ≤ 2 s, silently). */
+export const REDIS_OUTAGE_REMINDER_MS = 60_000;
 
 export class RedisUnavailableError extends Error {
   constructor() {
@@ -27,12 +29,17 @@ export class FabricRedis {
   private readonly healthListeners = new Set<(healthy: boolean) => void>();
   private readonly timer: NodeJS.Timeout;
   private checking = false;
+  /** The outage being reported: when it began, when it was last mentioned, what failed since. */
+  private outage: { since: number; reported: number; failures: number } | undefined;
+  private readonly where: string;
 
   constructor(
     RedisClient: RedisClass,
     url: string,
     readonly keyPrefix: string,
+    private readonly reminderMs = REDIS_OUTAGE_REMINDER_MS,
   ) {
+    this.where = URL.canParse(url) ? `${new URL(url).hostname}:${new URL(url).port || 6379}` : 'the configured URL';
     const options = {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
@@ -45,7 +52,7 @@ export class FabricRedis {
     this.commands = new RedisClient(url, { ...options, connectionName: `${name}:commands` });
     this.subscriber = new RedisClient(url, { ...options, enableOfflineQueue: true, connectionName: `${name}:subscriber` });
     for (const client of [this.commands, this.subscriber]) {
-      client.on('error', (error: Error) => this.logger.warn(`redis: ${error.message}`));
+      client.on('error', (error: Error) => this.outageSeen(error.message || (error as { code?: string }).code || 'connection error'));
     }
     this.commands.on('ready', () => this.setHealthy(true));
     this.commands.on('close', () => this.setHealthy(false));
@@ -84,8 +91,35 @@ export class FabricRedis {
   private setHealthy(healthy: boolean): void {
     if (healthy === this.healthy) return;
     this.healthy = healthy;
-    if (!healthy) this.logger.warn('Redis is not answering: logins and rate-limited routes answer 503, caches are bypassed');
+    if (!healthy) this.outageSeen('not answering');
+    else this.outageOver();
     for (const listener of this.healthListeners) listener(healthy);
+  }
+
+  /**
+   * Both clients retry every ≤ 2 s and fail each time: one warning when the outage begins, then
+   * a reminder at most every `reminderMs`, then one line when Redis answers again.
+   */
+  private outageSeen(reason: string): void {
+    const now = Date.now();
+    if (!this.outage) {
+      this.outage = { since: now, reported: now, failures: 1 };
+      this.logger.warn(
+        `Redis at ${this.where} is unreachable (${reason}): logins and rate-limited routes answer 503 and caches are bypassed until it answers; ` +
+          `reconnecting every ≤ 2 s, reminder every ${Math.round(this.reminderMs / 1000)} s`,
+      );
+      return;
+    }
+    this.outage.failures++;
+    if (now - this.outage.reported < this.reminderMs) return;
+    this.outage.reported = now;
+    this.logger.warn(`Redis at ${this.where} still unreachable after ${Math.round((now - this.outage.since) / 1000)} s (${this.outage.failures} failed attempts; last: ${reason})`);
+  }
+
+  private outageOver(): void {
+    if (!this.outage) return;
+    this.logger.log(`Redis at ${this.where} answers again, after ${Math.round((Date.now() - this.outage.since) / 1000)} s`);
+    this.outage = undefined;
   }
 
   /** Resolves once the command connection is up, or after `timeoutMs` (then commands fail until it is). */
@@ -94,7 +128,7 @@ export class FabricRedis {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.commands.off('ready', onReady);
-        this.logger.warn(`Redis not reachable yet: logins and rate-limited routes answer 503 until it is`);
+        this.outageSeen(`no connection after ${timeoutMs / 1000} s`);
         resolve(false);
       }, timeoutMs);
       const onReady = () => {
