@@ -61,6 +61,9 @@ function runHost(dir: string, env: Record<string, string>): Promise<{ code: numb
   });
 }
 
+// Each case starts a Nest app as a process: as generous as the demo's process suites on a busy box.
+const PROCESS_TIMEOUT = 90_000;
+
 describe('a host app that cannot start', () => {
   let dir: string;
   beforeAll(() => {
@@ -75,7 +78,7 @@ describe('a host app that cannot start', () => {
     const { code, output } = await runHost(dir, { SCENARIO: 'ok' });
     expect(output).toContain('host app listening');
     expect(code).toBe(0);
-  });
+  }, PROCESS_TIMEOUT);
 
   it.each([
     ['an invalid option', 'bad-config', '  - auth.secret_key (secretKey): must be at least 32 characters'],
@@ -90,14 +93,14 @@ describe('a host app that cannot start', () => {
     expect(output).toContain(`ERROR [ExceptionHandler] Invalid nestjs-fabric-auth configuration:\n${problem}`);
     expect(output).not.toMatch(/\n\s+at |problems:|\^\n/);
     expect(output.trim().split('\n').length).toBeLessThanOrEqual(3);
-  });
+  }, PROCESS_TIMEOUT);
 
   it('keeps the stack trace of a real bug', async () => {
     const { code, output } = await runHost(dir, { SCENARIO: 'bug' });
     expect(code).toBe(1);
     expect(output).toContain('TypeError: a bug in the host app');
     expect(output).toMatch(/\n\s+at new Broken/);
-  });
+  }, PROCESS_TIMEOUT);
 
   it('says once that PostgreSQL is down, with the retry policy, then stops in one line', async () => {
     const { code, output } = await runHost(dir, { SCENARIO: 'ok', DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/host` });
@@ -106,7 +109,7 @@ describe('a host app that cannot start', () => {
     expect(output).toContain('Retrying quietly (2 attempts, one every 0.2 s), then startup stops.');
     expect(output).toContain('Gave up after 2 attempts, one every 0.2 s.');
     expect(output).not.toMatch(/\n\s+at |Unable to connect to the database/);
-  });
+  }, PROCESS_TIMEOUT);
 
   it('starts on PostgreSQL through the same retry wrapper', async () => {
     const db = await createScratchDatabase();
@@ -117,5 +120,5 @@ describe('a host app that cannot start', () => {
     } finally {
       await db.drop();
     }
-  });
+  }, PROCESS_TIMEOUT);
 });
