@@ -77,7 +77,7 @@ export const COMMAND_RUNS: Record<string, CliCommandRun> = {
         username: (options.username as string | undefined) ?? config.systemAdminUsername,
         email: (options.email as string | undefined) ?? config.systemAdminEmail,
         password,
-        bcryptCost: config.bcryptCost,
+        hashing: passwordHashSettings(config),
       });
       output.out(created ? `system admin "${user.username}" created` : `system admin "${user.username}" already exists (unchanged)`);
     });
