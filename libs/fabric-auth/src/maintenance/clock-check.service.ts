@@ -3,13 +3,21 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { DataSource, Repository } from 'typeorm';
 import { FabricClock } from '../common/clock.js';
 import { FABRIC_REDIS } from '../fabric-auth.internal-constants.js';
-import type { FabricRedis } from '../redis/redis-connection.js';
 import { SessionEntity } from '../sessions/session.entity.js';
 
 /** Beyond this difference from the database's (or Redis's) clock, the instance's clock is reported. */
 export const CLOCK_DIFFERENCE_WARNING_MS = 5_000;
 /** Clocks drift and get stepped: the check runs again this often. */
 const CHECK_EVERY_MS = 10 * 60_000;
+
+/**
+ * The part of the Redis connection the check reads. Structural on purpose: this class is public,
+ * and its declaration must not name the optional `ioredis` peer through `FabricRedis`.
+ */
+interface RedisTimeSource {
+  readonly available: boolean;
+  readonly commands: { time(): Promise<ReadonlyArray<string | number>> };
+}
 
 export interface ClockDifference {
   /** `database` or `redis`. */
@@ -35,7 +43,7 @@ export class ClockCheck implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     @InjectRepository(SessionEntity) sessions: Repository<SessionEntity>,
     private readonly clock: FabricClock,
-    @Inject(FABRIC_REDIS) private readonly redis: FabricRedis | null,
+    @Inject(FABRIC_REDIS) private readonly redis: RedisTimeSource | null,
   ) {
     this.dataSource = sessions.manager.connection;
   }
