@@ -4,7 +4,7 @@ import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { type FabricAuthOptions, FabricAuthModule, fabricAuthMigrations, withFabricDatabaseRetry } from 'nestjs-fabric-auth';
 import { BenchController } from './bench.controller.js';
 import type { DatabaseChoice, DemoConfig } from './demo-config.js';
-import { DemoPageController } from './demo-page.controller.js';
+import { DEMO_PAGE_FACTS, DemoPageController, type DemoPageFacts } from './demo-page.controller.js';
 import { DEMO_PERMISSIONS, PingController, ReportsController } from './reports.controller.js';
 
 export function typeOrmOptions(database: DatabaseChoice): TypeOrmModuleOptions {
@@ -33,8 +33,14 @@ export class DemoAppModule {
             inject: [ConfigService],
             useFactory: (settings: ConfigService) => settings.getOrThrow<FabricAuthOptions>('fabricAuth'),
           });
+    const pageFacts: DemoPageFacts = {
+      adminUsername: config.options.systemAdminUsername,
+      adminPasswordGenerated: config.generatedAdminPassword !== undefined,
+      ssoConfigured: config.options.providers.oidc !== undefined,
+    };
     return {
       module: DemoAppModule,
+      providers: [{ provide: DEMO_PAGE_FACTS, useValue: pageFacts }],
       imports: [
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ fabricAuth: config.options })] }),
         TypeOrmModule.forRootAsync(withFabricDatabaseRetry({ useFactory: () => typeOrmOptions(config.database) }, { attempts: config.databaseConnectAttempts })),

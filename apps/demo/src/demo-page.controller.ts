@@ -1,26 +1,60 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 
-const PAGE = `<!doctype html>
+/** What the page tells a visitor about this running demo, fixed at startup from its config. */
+export interface DemoPageFacts {
+  adminUsername: string;
+  /** True when the demo generated the admin password (none configured): it printed it once, at the start that created the admin. */
+  adminPasswordGenerated: boolean;
+  /** True when `auth.providers.oidc` is configured, the provider behind `/auth/oidc/login`. */
+  ssoConfigured: boolean;
+}
+
+export const DEMO_PAGE_FACTS = Symbol('DEMO_PAGE_FACTS');
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+function adminHint(facts: DemoPageFacts): string {
+  const name = `<code id="admin-username">${escapeHtml(facts.adminUsername)}</code>`;
+  const where = facts.adminPasswordGenerated
+    ? `Its password was generated and printed once in the server's output when the account was created
+      (the line <code>System admin "${escapeHtml(facts.adminUsername)}" created with the generated password: …</code>);
+      set <code>FABRIC_AUTH__SYSTEM_ADMIN_PASSWORD</code> to choose your own.`
+    : `Its password is the one configured as <code>auth.system_admin_password</code>
+      (the config file or <code>FABRIC_AUTH__SYSTEM_ADMIN_PASSWORD</code>).`;
+  return `<p id="admin-hint">The administrator account is ${name}. ${where}</p>`;
+}
+
+function renderPage(facts: DemoPageFacts): string {
+  const sso = facts.ssoConfigured;
+  return `<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>nestjs-fabric-auth demo</title>
+  <link rel="icon" href="data:,">
+  <link rel="stylesheet" href="/demo/app.css">
   <script src="/demo/app.js" defer></script>
 </head>
 <body>
+  <main>
   <h1>nestjs-fabric-auth demo</h1>
   <p id="status">Checking your session…</p>
 
   <section id="signin" hidden>
     <h2>Sign in</h2>
+    ${adminHint(facts)}
     <form id="password-form">
       <label>Username <input id="username" name="username" autocomplete="username webauthn"></label>
       <label>Password <input id="password" name="password" type="password" autocomplete="current-password"></label>
       <button id="password-submit" type="submit">Sign in</button>
     </form>
-    <p><button id="passkey-signin" type="button">Sign in with a passkey</button></p>
-    <p><a id="sso-login" href="/api/v1/auth/oidc/login?return_to=/">Sign in with SSO</a> (needs <code>auth.providers.oidc</code>)</p>
+    <p><button id="passkey-signin" type="button">Sign in with a passkey</button></p>${
+      sso ? `
+    <p><a id="sso-login" href="/api/v1/auth/oidc/login?return_to=/">Sign in with SSO</a></p>` : ''
+    }
   </section>
 
   <section id="second-factor" hidden>
@@ -38,6 +72,17 @@ const PAGE = `<!doctype html>
   </section>
 
   <section id="account" hidden>
+    <h2>What this module offers</h2>
+    <p>Each link answers JSON for your session (the browser sends its session cookie).</p>
+    <ul id="links">
+      <li><a href="/api/v1/demo/protected">Protected demo route</a>: any signed-in principal (<code>FabricGuard</code>)</li>
+      <li><a href="/api/v1/demo/reports">Reports demo route</a>: needs the <code>reports:read</code> permission</li>
+      <li><a href="/api/v1/demo/sensitive">Sensitive demo route</a>: needs a session signed in with a second factor (<code>@RequireMfa</code>)</li>
+      <li><a href="/api/v1/users">Users</a>: needs <code>users:list</code></li>
+      <li><a id="api-keys-link" href="/api/v1/users">Your API keys</a>: yours, or anyone's with <code>api_keys:list</code></li>
+      <li><a href="/api/v1/signing-keys">Signing keys</a>: needs <code>signing_keys:manage</code></li>
+      <li><a href="/docs">Swagger UI</a>: every route, with its permissions</li>
+    </ul>
     <h2>Your second factors</h2>
     <p id="mfa-summary"></p>
     <p><button id="totp-start" type="button">Set up an authenticator app</button></p>
@@ -55,17 +100,42 @@ const PAGE = `<!doctype html>
     </div>
     <p><label>Passkey name <input id="passkey-name" value="This device"></label>
        <button id="passkey-register" type="button">Register a passkey</button></p>
-    <p><button id="logout" type="button">Log out</button>
-       <button id="sso-logout" type="button">Log out of SSO too</button></p>
+    <p><button id="logout" type="button">Log out</button>${sso ? `
+       <button id="sso-logout" type="button">Log out of SSO too</button>` : ''}</p>${
+      sso
+        ? `
     <h2>Linked SSO identities</h2>
     <p><a id="sso-link" href="/api/v1/auth/oidc/link?return_to=/">Link an SSO identity</a></p>
-    <ul id="identities"></ul>
+    <ul id="identities"></ul>`
+        : ''
+    }
   </section>
 
   <p id="message" role="status"></p>
   <p>API: <a href="/docs">/docs</a></p>
+  </main>
 </body>
 </html>
+`;
+}
+
+/** Small and same-origin: the CSP (style-src 'self') allows it, and the demo needs no CDN. */
+const STYLESHEET = `:root { color-scheme: light dark; --accent: #2457c5; --muted: #6b7280; --line: #d1d5db; }
+body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+main { max-width: 42rem; margin: 2rem auto; padding: 0 1rem; }
+h1 { font-size: 1.6rem; margin-bottom: .25rem; }
+h2 { font-size: 1.15rem; margin-top: 1.75rem; border-bottom: 1px solid var(--line); padding-bottom: .25rem; }
+#status { color: var(--muted); margin-top: 0; }
+form { display: grid; gap: .6rem; margin: 1rem 0; }
+label { display: grid; gap: .2rem; font-weight: 500; }
+input { font: inherit; padding: .45rem .6rem; border: 1px solid var(--line); border-radius: .35rem; }
+button { font: inherit; padding: .45rem .9rem; border: 1px solid var(--accent); border-radius: .35rem; background: var(--accent); color: #fff; cursor: pointer; justify-self: start; }
+button[type=button] { background: transparent; color: var(--accent); }
+a { color: var(--accent); }
+code { font-size: .9em; background: rgba(127, 127, 127, .15); padding: 0 .25rem; border-radius: .2rem; }
+#admin-hint { background: rgba(36, 87, 197, .08); border-left: 3px solid var(--accent); padding: .5rem .75rem; }
+#links li { margin: .25rem 0; }
+#message:not(:empty) { padding: .5rem .75rem; border-left: 3px solid #b45309; background: rgba(180, 83, 9, .08); }
 `;
 
 // Served from its own URL: the CSP (script-src 'self') refuses inline scripts.
@@ -139,7 +209,8 @@ async function showSession() {
     $('mfa-summary').dataset.factors = f.factors.join(',');
     $('totp-start').hidden = f.totp.enabled;
   }
-  await showIdentities(me.username);
+  $('api-keys-link').href = API + '/users/' + encodeURIComponent(me.username) + '/api-keys';
+  if ($('identities')) await showIdentities(me.username);
 }
 
 async function showIdentities(username) {
@@ -255,8 +326,8 @@ $('logout').addEventListener('click', async () => {
   else say('Logout failed (' + res.status + ')');
 });
 
-// Ends this session, then lets the identity provider end its own (RP-initiated logout).
-$('sso-logout').addEventListener('click', async () => {
+// Ends this session, then lets the identity provider end its own (RP-initiated logout); only with a provider.
+$('sso-logout')?.addEventListener('click', async () => {
   await call('POST', '/auth/logout');
   location.assign(API + '/auth/oidc/logout?return_to=/');
 });
@@ -278,15 +349,27 @@ if (fragment.get('mfa_token')) {
 @ApiExcludeController()
 @Controller()
 export class DemoPageController {
+  private readonly html: string;
+
+  constructor(@Inject(DEMO_PAGE_FACTS) facts: DemoPageFacts) {
+    this.html = renderPage(facts);
+  }
+
   @Get()
   @Header('Content-Type', 'text/html; charset=utf-8')
   page(): string {
-    return PAGE;
+    return this.html;
   }
 
   @Get('demo/app.js')
   @Header('Content-Type', 'text/javascript; charset=utf-8')
   script(): string {
     return SCRIPT;
+  }
+
+  @Get('demo/app.css')
+  @Header('Content-Type', 'text/css; charset=utf-8')
+  stylesheet(): string {
+    return STYLESHEET;
   }
 }
