@@ -1,8 +1,8 @@
-import { MfaFactorEntity } from 'nestjs-fabric-auth';
+import { AuditEventEntity, MfaFactorEntity } from 'nestjs-fabric-auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { firstStep, nextStep, steppedUpSession, totpCode, userWithTotp } from '../support/mfa.js';
 import { SoftwareAuthenticator } from '../support/software-authenticator.js';
-import { API, DATABASES, startTestApp, type TestApp } from '../support/test-app.js';
+import { API, DATABASES, startTestApp, TEST_OPTIONS, type TestApp } from '../support/test-app.js';
 
 /** Issue 19 item 12: the MFA, passkey and token surface attacked (SEC-111 … SEC-115). */
 describe.each(DATABASES)('the second factor, attacked, on %s', (kind) => {
@@ -155,5 +155,100 @@ describe.each(DATABASES)('the second factor, attacked, on %s', (kind) => {
       expect(res.body.error).toBe('mfa_required');
       expect((await t.http.delete(`${API}/users/${u.username}/mfa`).set(bearer(await steppedUp(u)))).status).toBe(200);
     });
+  });
+
+  it('10 parallel completions of one mfa_token with the right code: exactly one signs in, and nothing is locked', async () => {
+    const u = await userWithTotp(t);
+    const mfaToken = await firstStep(t, u.username, u.password);
+    const code = totpCode(u.secret, t.clock.now());
+    const answers = await Promise.all(Array.from({ length: 10 }, () => token().send({ grant_type: 'mfa_otp', mfa_token: mfaToken, otp: code })));
+    const statuses = answers.map((a) => a.status);
+    expect(statuses.filter((s) => s === 200), JSON.stringify(answers.map((a) => a.body))).toHaveLength(1);
+    for (const a of answers.filter((x) => x.status !== 200)) expect(a.body).toEqual({ error: 'invalid_grant', error_description: 'Invalid or expired mfa_token' });
+    // The double submit cost the user nothing: the next login completes.
+    expect((await steppedUpSession(t, u)).access_token).toBeTruthy();
+    expect(await t.dataSource.getRepository(AuditEventEntity).countBy({ action: 'user.lock', targetId: u.userId })).toBe(0);
+  });
+});
+
+/** SEC-113 … SEC-115 need the lockout across addresses and the enrolment policy. */
+describe.each(DATABASES)('the second factor, attacked, with lockout and policy on %s', (kind) => {
+  let t: TestApp;
+  let introspector: string;
+  beforeAll(async () => {
+    t = await startTestApp(kind, {
+      options: {
+        lockoutThreshold: 5,
+        lockoutAccountThreshold: 20,
+        trustedProxies: ['127.0.0.1'],
+        mfa: { requiredFor: ['auditor'] },
+        roles: { ...TEST_OPTIONS.roles, introspector: ['tokens:introspect'] },
+      },
+    });
+    introspector = (await t.actor(['introspector'])).token;
+  });
+  afterAll(() => t?.close());
+
+  let net = 0;
+  const address = () => `198.51.${Math.floor(++net / 250)}.${(net % 250) + 1}`;
+  const login = (username: string, password: string, from: string, extra: Record<string, unknown> = {}) =>
+    t.http.post(`${API}/auth/token`).set('x-forwarded-for', from).send({ grant_type: 'password', username, password, ...extra });
+  const introspect = (token: string) => t.http.post(`${API}/auth/introspect`).set('authorization', `Bearer ${introspector}`).type('form').send({ token });
+
+  it('SEC-113: introspection of an enrolment-only session, its access or its refresh token, shows no permission', async () => {
+    const { user, password } = await t.createUser({ roles: ['auditor', 'viewer'] });
+    const limited = await login(user.username, password, address());
+    expect(limited.body.mfa_enrollment_required).toBe(true);
+    for (const presented of [limited.body.access_token, limited.body.refresh_token]) {
+      const answer = await introspect(presented);
+      expect(answer.body).toMatchObject({ active: true, sub: user.id, permissions: [], scope: '' });
+    }
+    // The refreshed session is the same limited session.
+    const refreshed = await t.http.post(`${API}/auth/token`).type('form').send({ grant_type: 'refresh_token', refresh_token: limited.body.refresh_token });
+    expect((await introspect(refreshed.body.access_token)).body.permissions).toEqual([]);
+    expect((await t.http.get(`${API}/audit`).set('authorization', `Bearer ${refreshed.body.access_token}`)).status).toBe(403);
+  });
+
+  it('SEC-114: six bogus assertions naming the owner’s passkey lock neither the owner’s password login nor the passkey elsewhere', async () => {
+    const owner = await t.actor();
+    const authenticator = new SoftwareAuthenticator();
+    const options = await t.http.post(`${API}/users/${owner.user.username}/mfa/passkeys/options`).set({ Authorization: `Bearer ${owner.token}` });
+    expect((await t.http.post(`${API}/users/${owner.user.username}/mfa/passkeys`).set({ Authorization: `Bearer ${owner.token}` }).send({ name: 'Key', credential: authenticator.create(options.body) })).status).toBe(201);
+    const begin = (from: string, body: object = {}) => t.http.post(`${API}/auth/passkey/begin`).set('x-forwarded-for', from).send(body);
+    const finish = (from: string, credential: unknown) => t.http.post(`${API}/auth/passkey/finish`).set('x-forwarded-for', from).send({ credential });
+    // The stranger knows the credential id (public) but not the key: every assertion is refused.
+    const stranger = address();
+    for (let i = 0; i < 6; i++) {
+      const bogus = authenticator.get((await begin(stranger)).body.options, { origin: 'https://evil.example' });
+      expect((await finish(stranger, bogus)).status).toBe(400);
+    }
+    // From the stranger's address the passkey is locked, even for a good assertion.
+    expect((await finish(stranger, authenticator.get((await begin(stranger)).body.options))).status).toBe(400);
+    // The owner, elsewhere: the password still reaches the second step, and the passkey completes it.
+    const home = address();
+    const first = await login(owner.user.username, owner.password, home);
+    expect(first.body.error, JSON.stringify(first.body)).toBe('mfa_required');
+    const second = await finish(home, authenticator.get((await begin(home, { mfa_token: first.body.mfa_token })).body.options, { userVerified: false }));
+    expect(second.status, JSON.stringify(second.body)).toBe(200);
+    expect((await finish(home, authenticator.get((await begin(home)).body.options))).status).toBe(200);
+    const locks = await t.dataSource.getRepository(AuditEventEntity).findBy({ action: 'user.lock', targetId: owner.user.id });
+    expect(locks.map((l) => l.details!.scope)).toEqual(['passkey']);
+  });
+
+  it('SEC-115: a device token issued before a password change opens nothing after it', async () => {
+    const { user, password } = await t.createUser();
+    const stale = (await login(user.username, password, address())).body.device_token as string;
+    const newPassword = 'An0ther-horse-battery';
+    expect((await t.http.post(`${API}/users/${user.username}/password`).set({ Authorization: `Bearer ${await t.adminToken()}` }).send({ new_password: newPassword })).status).toBe(204);
+    const fresh = (await login(user.username, newPassword, address())).body.device_token as string;
+    expect(fresh).toMatch(/^d1\./);
+    // A spread attack closes the password to clients without a (live) device token.
+    for (let a = 0; a < 5; a++) {
+      const from = address();
+      for (let i = 0; i < 5; i++) await login(user.username, 'Wrong-password-1', from);
+    }
+    const through = (device: string) => login(user.username, newPassword, address(), { device_token: device });
+    expect((await through(stale)).body).toEqual({ error: 'invalid_grant', error_description: 'Invalid username or password' });
+    expect((await through(fresh)).status).toBe(200);
   });
 });

@@ -10,13 +10,14 @@ import { API, DATABASES, startTestApp, type TestApp } from '../support/test-app.
 
 describe.each(DATABASES)('second factors of SSO logins (provider option mfa) on %s', (kind) => {
   let t: TestApp;
-  const ops = {} as Record<'trusting' | 'strict', HostileOp>;
+  const ops = {} as Record<'trusting' | 'strict' | 'auditors', HostileOp>;
 
   beforeAll(async () => {
     ops.trusting = await new HostileOp().start();
     ops.strict = await new HostileOp().start();
+    ops.auditors = await new HostileOp().start();
     const port = await freePort();
-    const provider = (name: 'trusting' | 'strict', mfa: 'idp_amr' | 'local') => ({
+    const provider = (name: 'trusting' | 'strict' | 'auditors', mfa: 'idp_amr' | 'local', defaultRoles: string[] = []) => ({
       type: 'oidc' as const,
       issuer: ops[name].issuer,
       clientId: ops[name].clientId,
@@ -24,8 +25,15 @@ describe.each(DATABASES)('second factors of SSO logins (provider option mfa) on 
       redirectUri: `http://127.0.0.1:${port}${callbackPath(name)}`,
       jitProvisioning: true,
       mfa,
+      defaultRoles,
     });
-    t = await startTestApp(kind, { port, options: { providers: { trusting: provider('trusting', 'idp_amr'), strict: provider('strict', 'local') } } });
+    t = await startTestApp(kind, {
+      port,
+      options: {
+        providers: { trusting: provider('trusting', 'idp_amr'), strict: provider('strict', 'local'), auditors: provider('auditors', 'idp_amr', ['auditor']) },
+        mfa: { requiredFor: ['auditor'] },
+      },
+    });
     for (const op of Object.values(ops)) op.now = () => t.clock.now();
   });
   afterAll(async () => {
@@ -33,7 +41,7 @@ describe.each(DATABASES)('second factors of SSO logins (provider option mfa) on 
     for (const op of Object.values(ops)) await op?.close();
   });
 
-  async function login(provider: 'trusting' | 'strict') {
+  async function login(provider: 'trusting' | 'strict' | 'auditors') {
     const browser = new FetchBrowser();
     const hops = await browser.follow(loginUrl(t.url, provider), (next) => next.origin !== new URL(t.url).origin);
     const callback = await browser.request(new URL(hops.at(-1)!.location!).href);
@@ -80,5 +88,27 @@ describe.each(DATABASES)('second factors of SSO logins (provider option mfa) on 
       .send({ grant_type: 'mfa_otp', mfa_token: fragment.get('mfa_token'), otp: totpCode(secret, t.clock.now()) });
     expect(done.status).toBe(200);
     expect(decodePayload(done.body.access_token).amr).toEqual(['fed', 'otp', 'mfa']);
+  });
+
+  it('SEC-113: a required_for holder whose IdP login was single-factor gets an enrolment-only session, on every path', async () => {
+    const host = new URL(t.url).hostname;
+    ops.auditors.reset();
+    ops.auditors.idToken = { claims: () => ({ amr: ['pwd'] }) };
+    const single = await login('auditors');
+    expect(single.callback.status).toBe(302);
+    const access = single.browser.cookie(host, 'access_token')!;
+    const refresh = single.browser.cookie(host, 'refresh_token')!;
+    const audit = await t.http.get(`${API}/audit`).set('Authorization', `Bearer ${access}`);
+    expect(audit.status).toBe(403);
+    expect(audit.body.error).toBe('mfa_enrollment_required');
+    expect((await t.http.get(`${API}/auth/me`).set('Authorization', `Bearer ${access}`)).status).toBe(200);
+    const refreshed = await t.http.post(`${API}/auth/token`).type('form').send({ grant_type: 'refresh_token', refresh_token: refresh });
+    expect(refreshed.body.mfa_enrollment_required).toBe(true);
+    expect((await t.http.get(`${API}/audit`).set('Authorization', `Bearer ${refreshed.body.access_token}`)).body.error).toBe('mfa_enrollment_required');
+    // The provider vouching for two factors: a full session.
+    ops.auditors.reset();
+    ops.auditors.idToken = { claims: () => ({ amr: ['pwd', 'otp'] }) };
+    const multi = await login('auditors');
+    expect((await t.http.get(`${API}/audit`).set('Authorization', `Bearer ${multi.browser.cookie(host, 'access_token')!}`)).status).toBe(200);
   });
 });

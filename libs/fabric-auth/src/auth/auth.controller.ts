@@ -235,7 +235,7 @@ export class AuthController {
   @UseFilters(OAuthErrorFilter)
   @ApiOperation({
     summary: 'Finish a passkey sign-in with the assertion (`navigator.credentials.get()` as JSON); answers like the token endpoint',
-    description: 'Verifies the assertion against the single-use challenge (origin, RP ID, user verification for passwordless, signature counter) and answers the token pair; `set_cookies=true` sets the session cookies. A refused assertion counts against the account\'s second-factor limit.',
+    description: 'Verifies the assertion against the single-use challenge (origin, RP ID, user verification for passwordless, signature counter) and answers the token pair; `set_cookies=true` sets the session cookies. A refused assertion counts against that passkey from this client address only (never the account).',
   })
   @ApiBody({ schema: { type: 'object', required: ['credential'], properties: { credential: { type: 'object' }, set_cookies: { type: 'boolean' } } } })
   @ApiOkResponse({ type: TokenResponseDto })

@@ -60,7 +60,7 @@ export class LocalAuthService {
     // Unknown names are counted too, so a lock says nothing about whether an account exists.
     const accountKey = user?.id ?? `name:${login.includes('@') ? normalizeEmail(login) : normalizeUsername(login)}`;
     const check = await this.attempts.check({
-      user: user ? { id: user.id, username: user.username, passwordHash: user.passwordHash } : null,
+      user: user ? { id: user.id, username: user.username, passwordHash: user.passwordHash, passwordChangedAt: user.passwordChangedAt } : null,
       accountKey,
       password,
       request,
@@ -107,7 +107,7 @@ export class LocalAuthService {
     const pair = (await this.mfa.policyRequires(user))
       ? await this.openSession(user, 'password', request, { known_device: check.knownDevice, mfa_enrollment_required: true }, { amr: ['pwd'], restriction: 'mfa_enrollment' })
       : await this.openSession(user, 'password', request, { known_device: check.knownDevice }, { amr: ['pwd'] });
-    return { ...pair, deviceToken: this.devices.issue(user.id) };
+    return { ...pair, deviceToken: this.devices.issue(user) };
   }
 
   /**

@@ -11,6 +11,12 @@ export const DEVICE_TOKEN_COOKIE = 'fabric_device';
 
 const VERSION = 'd1';
 
+/** The account a device token names, with what binds the token to its current password. */
+export interface DeviceTokenOwner {
+  id: string;
+  passwordChangedAt: Date | null;
+}
+
 /**
  * Device tokens (SEC-87): proof that this client has signed in to this account before,
  * issued at every successful password login — as the HttpOnly cookie `fabric_device` for
@@ -19,7 +25,7 @@ const VERSION = 'd1';
  * its own (account, device) counter instead of the (account, address) pair and the
  * account-wide one, so an attack on the account from anywhere else never locks its owner
  * out of a known client. `d1.<user id>.<device id>.<expiry>.<HMAC>`, signed with a key
- * derived from `secret_key`; nothing is stored.
+ * derived from `secret_key` over the body and the owner's password epoch; nothing is stored.
  */
 @Injectable()
 export class DeviceTokens {
@@ -36,20 +42,21 @@ export class DeviceTokens {
     return this.options.deviceTokenExpire > 0;
   }
 
-  issue(userId: string): string | undefined {
+  issue(user: DeviceTokenOwner): string | undefined {
     if (!this.enabled) return undefined;
     const expires = Math.floor(this.clock.now() / 1000) + this.options.deviceTokenExpire;
-    const body = `${VERSION}.${userId}.${randomBytes(16).toString('base64url')}.${expires}`;
-    return `${body}.${this.mac(body)}`;
+    const body = `${VERSION}.${user.id}.${randomBytes(16).toString('base64url')}.${expires}`;
+    return `${body}.${this.mac(body, user)}`;
   }
 
-  /** The device id when `token` is a valid, unexpired device token of `userId`. */
-  deviceOf(token: string | undefined, userId: string | undefined): string | undefined {
-    if (!this.enabled || !token || !userId || token.length > 200) return undefined;
+  /** The device id when `token` is a valid, unexpired device token of `user` under its current password. */
+  deviceOf(token: string | undefined, user: DeviceTokenOwner | undefined): string | undefined {
+    if (!this.enabled || !token || !user || token.length > 200) return undefined;
+    const userId = user.id;
     const parts = token.split('.');
     if (parts.length !== 5 || parts[0] !== VERSION || !isUuid(parts[1]!)) return undefined;
     const [, owner, device, expires, mac] = parts as [string, string, string, string, string];
-    const expected = Buffer.from(this.mac(parts.slice(0, 4).join('.')));
+    const expected = Buffer.from(this.mac(parts.slice(0, 4).join('.'), user));
     const given = Buffer.from(mac);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
     if (owner !== userId || !/^\d{1,12}$/.test(expires) || Number(expires) * 1000 <= this.clock.now()) return undefined;
@@ -67,7 +74,12 @@ export class DeviceTokens {
     ]);
   }
 
-  private mac(body: string): string {
-    return createHmac('sha256', this.key).update(body).digest('base64url');
+  /**
+   * Signed with the owner's password epoch (when it was last set), not stored in the token:
+   * a password change ends every device token issued before it (SEC-115), so a client that
+   * knew the old password is no longer a known device for the new one.
+   */
+  private mac(body: string, owner: DeviceTokenOwner): string {
+    return createHmac('sha256', this.key).update(`${body}|${owner.passwordChangedAt?.getTime() ?? 'never'}`).digest('base64url');
   }
 }

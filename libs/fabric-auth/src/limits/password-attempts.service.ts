@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import { clientConnected, type HttpRequestLike } from '../common/request-info.js';
@@ -21,7 +22,7 @@ const PER_COUNTER_DEPTHS = 4;
 
 export interface PasswordCheck {
   /** The account named; null for a login naming nobody (counted all the same). */
-  user: { id: string; username: string; passwordHash: string | null | undefined } | null;
+  user: { id: string; username: string; passwordHash: string | null | undefined; passwordChangedAt: Date | null } | null;
   /** Stable key of the account for counters: its id, or `name:<normalised login>` when unknown. */
   accountKey: string;
   password: string;
@@ -86,7 +87,7 @@ export class PasswordAttempts {
   }
 
   async check(input: PasswordCheck): Promise<PasswordCheckResult> {
-    const device = this.devices.deviceOf(input.deviceToken, input.user?.id);
+    const device = this.devices.deviceOf(input.deviceToken, input.user ?? undefined);
     const knownDevice = device !== undefined;
     if (!knownDevice) await this.limits.requireLoginAllowedFrom(input.request, input.response);
     this.passwords.requireRoom();
@@ -144,7 +145,7 @@ export class PasswordAttempts {
   }
 
   /**
-   * Second-factor checks (TOTP and recovery codes, passkey assertions): one counter per
+   * Second-factor checks (TOTP and recovery codes; passkeys count apart, see `registerPasskeyFailure`): one counter per
    * account, whatever the address, counted before the check runs (parallel guesses cannot
    * outrun the lock) and refused from the threshold on. It is cleared only once a login or
    * a factor change completes, never by the password step, so re-entering a known password
@@ -156,14 +157,36 @@ export class PasswordAttempts {
     return { refused: result.lockedForMs > 0 && !result.lockedNow, lockedNow: result.lockedNow, count: result.count };
   }
 
-  async auditFactorLock(user: { id: string }, failures: number, request: HttpRequestLike): Promise<void> {
+  /**
+   * A passkey's refused assertions are counted per (credential, client address), never on the
+   * account: a credential id is public (any site the user signed in to may have seen it), so a
+   * stranger presenting it locks only their own address out of that passkey, never the owner's
+   * password, other factors or the passkey from anywhere else (SEC-87, SEC-114).
+   */
+  async passkeyLocked(credentialId: string, request: HttpRequestLike): Promise<boolean> {
+    if (this.options.lockoutThreshold === 0) return false;
+    return (await this.lockouts.lockedFor(this.passkeyKey(credentialId, request)).catch(unavailable)) > 0;
+  }
+
+  /** Counts a refused assertion naming `credentialId`; true when it locked the pair just now. */
+  async registerPasskeyFailure(credentialId: string, request: HttpRequestLike): Promise<{ lockedNow: boolean; count: number }> {
+    if (this.options.lockoutThreshold === 0) return { lockedNow: false, count: 0 };
+    const result = await this.lockouts.registerFailure(this.passkeyKey(credentialId, request), this.pairPolicy).catch(unavailable);
+    return { lockedNow: result.lockedNow, count: result.count };
+  }
+
+  private passkeyKey(credentialId: string, request: HttpRequestLike): string {
+    return `passkey:${hash('sha256', credentialId)}|${this.limits.proxies.clientKey(request)}`;
+  }
+
+  async auditFactorLock(user: { id: string }, failures: number, request: HttpRequestLike, scope: 'second_factor' | 'passkey' = 'second_factor'): Promise<void> {
     await this.audit.record({
       action: 'user.lock',
       outcome: 'success',
       actor: null,
       target: { type: 'user', id: user.id },
       request,
-      details: { scope: 'second_factor', failures, locked_seconds: this.options.lockoutDuration },
+      details: { scope, failures, locked_seconds: this.options.lockoutDuration },
     });
   }
 

@@ -12,7 +12,7 @@ import { UsersService } from '../users/users.service.js';
 import type { MfaChallengeEntity } from './mfa-challenge.entity.js';
 import { MfaChallenges } from './mfa-tokens.service.js';
 import { MfaService } from './mfa.service.js';
-import { PasskeysService } from './passkeys.service.js';
+import { PasskeysService, parseAuthenticationCredential } from './passkeys.service.js';
 
 const INVALID_MFA_TOKEN = 'Invalid or expired mfa_token';
 const INVALID_CODE = 'Invalid code';
@@ -54,14 +54,28 @@ export class MfaLoginService {
 
   async codeGrant(factor: 'totp' | 'recovery_code', mfaToken: string, code: string, request: HttpRequestLike): Promise<TokenPair> {
     const { row, user } = await this.pending(mfaToken);
-    const check = await this.mfa.checkSecondFactor(user, factor, code, request);
+    // A double submit is not a guess: while one attempt holds the token the others are
+    // refused uncounted, so the right code sent ten times at once signs in exactly once.
+    if (!(await this.challenges.claim(row.id))) throw new OAuthError('invalid_grant', INVALID_MFA_TOKEN);
+    let check: Awaited<ReturnType<MfaService['checkSecondFactor']>>;
+    try {
+      check = await this.mfa.checkSecondFactor(user, factor, code, request);
+    } catch (error) {
+      await this.challenges.release(row.id, false);
+      throw error;
+    }
     if (!check.ok) {
-      await this.challenges.registerFailure(row.id);
+      await this.challenges.release(row.id, true);
       await this.auditFailure(user, factor, check.reason, request);
       throw new OAuthError('invalid_grant', INVALID_CODE);
     }
-    // RFC 8176 `otp` for both: a recovery code is a one-time password; the audit names which.
-    return this.complete(row, user, ['otp', 'mfa'], factor, request);
+    try {
+      // RFC 8176 `otp` for both: a recovery code is a one-time password; the audit names which.
+      return await this.complete(row, user, ['otp', 'mfa'], factor, request, true);
+    } catch (error) {
+      await this.challenges.release(row.id, false);
+      throw error;
+    }
   }
 
   /** Options for a passkey assertion: the second step of the login behind `mfaToken`, or (without one) a passwordless sign-in. */
@@ -72,25 +86,26 @@ export class MfaLoginService {
   }
 
   async passkeyFinish(credential: unknown, request: HttpRequestLike): Promise<TokenPair> {
+    const credentialId = parseAuthenticationCredential(credential).id;
+    // Refused assertions count per (credential, address) only (SEC-114): locked here, this
+    // address may not try the passkey, and nothing else of the account is touched.
+    if (await this.attempts.passkeyLocked(credentialId, request)) throw new OAuthError('invalid_grant', INVALID_PASSKEY);
     const assertion = await this.passkeys.verifyAssertion(credential);
     const parentId = assertion.challenge?.parentId ?? null;
     if (!assertion.ok) {
-      const userId = assertion.userId;
-      if (userId) {
-        // A refused assertion for a known account counts against it, like a wrong code.
-        const attempt = await this.attempts.registerFactorAttempt(userId);
-        const user = await this.users.findById(userId);
-        if (user && attempt.lockedNow) await this.attempts.auditFactorLock(user, attempt.count, request);
-        if (user) await this.auditFailure(user, 'passkey', assertion.reason, request);
+      const counted = await this.attempts.registerPasskeyFailure(credentialId, request);
+      const user = assertion.userId ? await this.users.findById(assertion.userId) : null;
+      if (user) {
+        if (counted.lockedNow) await this.attempts.auditFactorLock(user, counted.count, request, 'passkey');
+        await this.auditFailure(user, 'passkey', assertion.reason, request);
       }
       if (parentId) await this.challenges.registerFailure(parentId);
       throw new OAuthError('invalid_grant', INVALID_PASSKEY);
     }
     const user = await this.users.findById(assertion.user.id);
     if (!user || !user.isActive) throw new OAuthError('invalid_grant', INVALID_PASSKEY);
-    // A locked account stays locked for passkeys too: the lock is the account's, not the password's.
-    const attempt = await this.attempts.registerFactorAttempt(user.id);
-    if (attempt.refused) {
+    // Codes guessed after the right password lock the second step; a passkey does not open it meanwhile.
+    if (await this.attempts.factorLocked(user.id)) {
       await this.auditFailure(user, 'passkey', 'locked', request);
       throw new OAuthError('invalid_grant', INVALID_PASSKEY);
     }
@@ -99,20 +114,22 @@ export class MfaLoginService {
       if (!parent || !this.stillProves(parent, user)) throw new OAuthError('invalid_grant', INVALID_MFA_TOKEN);
       return this.complete(parent, user, ['hwk', 'mfa'], 'passkey', request);
     }
-    await this.attempts.clearFactorAttempts(user.id);
     return this.localAuth.openSession(user, 'passkey', request, { factor: 'passkey' }, { amr: ['hwk', 'mfa'] });
   }
 
-  /** Spends the token and opens the session in one transaction: of two completions racing, one gets tokens. */
-  private async complete(row: MfaChallengeEntity, user: UserEntity, methods: string[], factor: string, request: HttpRequestLike): Promise<TokenPair> {
+  /**
+   * Spends the token (unless this attempt `claimed` it already) and opens the session in one
+   * transaction: of two completions racing, one gets tokens.
+   */
+  private async complete(row: MfaChallengeEntity, user: UserEntity, methods: string[], factor: string, request: HttpRequestLike, claimed = false): Promise<TokenPair> {
     const amr = [row.firstFactor ?? 'pwd', ...methods];
     const pair = await this.transactions.run(async (tx) => {
-      if (!(await this.challenges.consume(row.id, tx))) throw new OAuthError('invalid_grant', INVALID_MFA_TOKEN);
+      if (!claimed && !(await this.challenges.consume(row.id, tx))) throw new OAuthError('invalid_grant', INVALID_MFA_TOKEN);
       return this.localAuth.openSession(user, row.firstFactor === 'fed' ? 'oidc' : 'password', request, { factor }, { amr }, tx);
     });
     await this.attempts.clearFactorAttempts(user.id);
     // A completed password login earns the device token a password-only one gets (SEC-87).
-    return row.firstFactor === 'pwd' ? { ...pair, deviceToken: this.devices.issue(user.id) } : pair;
+    return row.firstFactor === 'pwd' ? { ...pair, deviceToken: this.devices.issue(user) } : pair;
   }
 
   private async auditFailure(user: Pick<UserEntity, 'id' | 'username'>, factor: string, reason: string, request: HttpRequestLike): Promise<void> {

@@ -27,6 +27,8 @@ export function sha256Hex(value: string): string {
  */
 export async function voidPendingSecondFactor(manager: EntityManager, userId: string, now: Date): Promise<void> {
   await manager.update(MfaChallengeEntity, { userId, consumedAt: IsNull() }, { consumedAt: now });
+  // Expired too, so that a token claimed by a completion in flight (`claim`) is not live again when released.
+  await manager.update(MfaChallengeEntity, { userId, expiresAt: MoreThan(now) }, { expiresAt: now });
   await manager.delete(MfaFactorEntity, { userId, type: 'totp', confirmedAt: IsNull() });
 }
 
@@ -106,6 +108,27 @@ export class MfaChallenges {
       .andWhere('failures < :max', { max: MFA_TOKEN_MAX_FAILURES })
       .execute();
     return result.affected === 1;
+  }
+
+  /**
+   * Takes a live `mfa_token` for one completion attempt, so that the attempts on one token run
+   * one at a time on every instance: of ten parallel submits of the right code exactly one is
+   * checked and wins, the others are refused without counting as failures. False when another
+   * attempt holds it, or it is dead. The holder ends it with `complete`, or hands it back
+   * with `release`.
+   */
+  async claim(id: string): Promise<boolean> {
+    return this.consume(id);
+  }
+
+  /** Hands a claimed token back after a wrong code (counted, so it dies after a few) or an error. */
+  async release(id: string, failed: boolean): Promise<void> {
+    await this.rows
+      .createQueryBuilder()
+      .update(MfaChallengeEntity)
+      .set({ consumedAt: null, ...(failed && { failures: () => 'failures + 1' }) })
+      .where({ id })
+      .execute();
   }
 
   /**

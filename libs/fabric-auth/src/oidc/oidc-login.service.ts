@@ -177,15 +177,22 @@ export class OidcLoginService {
         return { provider: provider.name, kind: 'link', user, returnTo: login.returnTo };
       }
       const user = await this.accounts.resolve(provider, profile, request);
-      if (provider.options.mfa === 'local') {
+      const amr = this.amrOf(provider, profile);
+      // A login the provider did not vouch for as multi-factor is a single factor: the user's
+      // local factor completes it when the provider's amr does not count, or when the policy
+      // demands a second factor of this user; a `required_for` holder without one gets the
+      // enrolment-only session a password login would (SEC-113).
+      const required = !amr.includes('mfa') && (await this.mfa.policyRequires(user));
+      if (provider.options.mfa === 'local' || required) {
         const factors = await this.mfa.loginFactors(user.id);
         if (factors.length > 0) {
           const mfaToken = await this.mfa.beginSecondStep(user, 'fed', factors, request, { provider: provider.name });
           return { provider: provider.name, kind: 'login', user, mfa: { mfaToken, factors }, returnTo: login.returnTo };
         }
       }
-      const tokens = await this.localAuth.openSession(user, 'oidc', request, { provider: provider.name }, {
-        amr: this.amrOf(provider, profile),
+      const tokens = await this.localAuth.openSession(user, 'oidc', request, { provider: provider.name, ...(required && { mfa_enrollment_required: true }) }, {
+        amr,
+        ...(required && { restriction: 'mfa_enrollment' }),
         provider: { provider: provider.name, subject: profile.subject, sid, idToken },
       });
       this.sessionCookies.set(response, tokens);

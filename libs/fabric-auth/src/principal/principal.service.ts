@@ -118,14 +118,17 @@ export class PrincipalService implements OnModuleDestroy {
       throw new FabricAuthError('revoked', 'session not live');
     }
     if (!record.isActive) throw new FabricAuthError('inactive');
+    // An enrolment-only session holds none of the account's permissions, wherever its
+    // principal is read: the guard, introspection of its access or refresh token (SEC-113).
+    const enrolmentOnly = record.restriction === 'mfa_enrollment';
     return {
       kind: 'user',
       id: record.userId,
       username: record.username,
       email: record.email,
       roles: Object.freeze(record.roles),
-      permissions: record.permissions,
-      isSystemAdmin: record.isSystemAdmin,
+      permissions: enrolmentOnly ? new Set<string>() : record.permissions,
+      isSystemAdmin: enrolmentOnly ? false : record.isSystemAdmin,
       sessionId: record.sessionId,
       apiKeyId: null,
       scopes: null,

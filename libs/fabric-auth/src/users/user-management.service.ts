@@ -372,9 +372,9 @@ export class UserManagementService {
   ): Promise<void> {
     const fail = (message: string) => (status === 400 ? new BadRequestException(message) : new ForbiddenException(message));
     if (currentPassword === undefined) throw fail('current_password is required');
-    const { passwordHash } = (await this.users.findOne({ where: { id: target.id }, select: { id: true, passwordHash: true } }))!;
+    const { passwordHash, passwordChangedAt } = (await this.users.findOne({ where: { id: target.id }, select: { id: true, passwordHash: true, passwordChangedAt: true } }))!;
     const check = await this.attempts.check({
-      user: { id: target.id, username: target.username, passwordHash },
+      user: { id: target.id, username: target.username, passwordHash, passwordChangedAt },
       accountKey: target.id,
       password: currentPassword,
       request,

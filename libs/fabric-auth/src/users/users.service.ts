@@ -53,7 +53,7 @@ export class UsersService {
   /** The account a login names (username, or email when it contains `@`), with its hash. */
   findForLogin(login: string): Promise<UserEntity | null> {
     const where = login.includes('@') ? { email: normalizeEmail(login) } : { username: normalizeUsername(login) };
-    return this.users.findOne({ where, select: { id: true, username: true, email: true, isActive: true, isSystemAdmin: true, passwordHash: true } });
+    return this.users.findOne({ where, select: { id: true, username: true, email: true, isActive: true, isSystemAdmin: true, passwordHash: true, passwordChangedAt: true } });
   }
 
   /**
