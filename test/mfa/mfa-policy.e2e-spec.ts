@@ -65,6 +65,10 @@ describe.each(DATABASES)('MFA policy (auth.mfa) and @RequireMfa() on %s', (kind)
     const res = await t.http.get(`${API}/users/${other.user.username}/mfa`).set(bearer(limited));
     expect(res.status).toBe(403);
     expect(res.body.error).toBe('mfa_enrollment_required');
+    // An account that does not exist gets the same answer: a limited session learns no names.
+    const missing = await t.http.get(`${API}/users/no-such-user-${Date.now()}/mfa`).set(bearer(limited));
+    expect(missing.status).toBe(403);
+    expect(missing.body.error).toBe('mfa_enrollment_required');
     expect((await t.http.get(`${API}/users/${user.username}/mfa`).set(bearer(limited))).status).toBe(200);
   });
 

@@ -8,13 +8,17 @@ import { API, DATABASES, startTestApp, type TestApp } from '../support/test-app.
 describe.each(DATABASES)('passkeys (WebAuthn) on %s', (kind) => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp(kind);
+    // Passkey failures lock per (credential, client address) (SEC-114): tests pick their address.
+    t = await startTestApp(kind, { options: { trustedProxies: ['127.0.0.1'] } });
   });
   afterAll(() => t?.close());
 
   const bearer = (access: string) => ({ Authorization: `Bearer ${access}` });
+  let net = 0;
+  const address = () => `198.51.100.${++net}`;
   const begin = (body: object = {}) => t.http.post(`${API}/auth/passkey/begin`).send(body);
-  const finish = (credential: unknown, extra: object = {}) => t.http.post(`${API}/auth/passkey/finish`).send({ credential, ...extra });
+  const finish = (credential: unknown, extra: object = {}, from = '127.0.0.1') =>
+    t.http.post(`${API}/auth/passkey/finish`).set('x-forwarded-for', from).send({ credential, ...extra });
 
   /** A fresh user with one passkey on a fresh software authenticator. */
   async function userWithPasskey() {
@@ -105,8 +109,10 @@ describe.each(DATABASES)('passkeys (WebAuthn) on %s', (kind) => {
   it('refuses wrong origin, wrong RP ID, a replayed challenge, another user’s challenge, a counter regression, no user verification when passwordless (SEC-101)', async () => {
     const alice = await userWithPasskey();
     const bob = await userWithPasskey();
-    const refused = async (credential: unknown, why: string) => {
-      const res = await finish(credential);
+    // Each refusal from its own address, so each is refused for its own reason, never for the
+    // lock that the failures before it set on their address (SEC-114, asserted below).
+    const refused = async (credential: unknown, why: string, from = address()) => {
+      const res = await finish(credential, {}, from);
       expect(res.status, why).toBe(400);
       expect(res.body, why).toEqual({ error: 'invalid_grant', error_description: 'The passkey was not accepted' });
     };
@@ -126,7 +132,13 @@ describe.each(DATABASES)('passkeys (WebAuthn) on %s', (kind) => {
     expect(seen).toBeGreaterThan(1);
     await refused(alice.authenticator.get((await begin()).body.options, { counter: seen }), 'counter regression');
     await refused(alice.authenticator.get((await begin()).body.options, { counter: 1 }), 'counter regression');
-    expect((await finish(alice.authenticator.get((await begin()).body.options, { counter: seen + 5 }))).status).toBe(200);
+    expect((await finish(alice.authenticator.get((await begin()).body.options, { counter: seen + 5 }), {}, address())).status).toBe(200);
+    // Refusals from one address lock the passkey there (threshold 5), a good assertion included,
+    // while the owner elsewhere still signs in with it.
+    const attacker = address();
+    for (let i = 0; i < 5; i++) await refused(alice.authenticator.get((await begin()).body.options, { origin: 'https://evil.example' }), `bogus ${i}`, attacker);
+    await refused(alice.authenticator.get((await begin()).body.options), 'locked address', attacker);
+    expect((await finish(alice.authenticator.get((await begin()).body.options), {}, address())).status).toBe(200);
     // A challenge that expired.
     const late = (await begin()).body.options;
     t.clock.advance(301);
@@ -140,6 +152,19 @@ describe.each(DATABASES)('passkeys (WebAuthn) on %s', (kind) => {
     expect((await t.http.post(`${API}/auth/passkey/begin`).send({ other: 1 })).body.error).toBe('invalid_request');
     const failures = await t.dataSource.getRepository(AuditEventEntity).findBy({ action: 'login.mfa_failure', targetId: alice.user.id });
     expect(failures.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('an admin unlock clears the passkey locks of the account, from every address', async () => {
+    const u = await userWithPasskey();
+    const [one, two] = [address(), address()];
+    for (const from of [one, two]) {
+      for (let i = 0; i < 5; i++) expect((await finish(u.authenticator.get((await begin()).body.options, { rpId: 'evil.example' }), {}, from)).status).toBe(400);
+      expect((await finish(u.authenticator.get((await begin()).body.options), {}, from)).status).toBe(400);
+    }
+    const locks = await t.dataSource.getRepository(AuditEventEntity).findBy({ action: 'user.lock', targetId: u.user.id });
+    expect(locks.map((l) => l.details!.scope)).toEqual(['passkey', 'passkey']);
+    expect((await t.http.post(`${API}/users/${u.user.username}/unlock`).set(bearer(await t.adminToken()))).status).toBe(204);
+    for (const from of [one, two]) expect((await finish(u.authenticator.get((await begin()).body.options), {}, from)).status).toBe(200);
   });
 
   it('adding a factor to an account that has one needs a current factor: a password-only session cannot add its own', async () => {

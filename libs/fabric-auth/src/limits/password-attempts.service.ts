@@ -1,5 +1,7 @@
 import { hash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { clientConnected, type HttpRequestLike } from '../common/request-info.js';
 import { FabricTransactions } from '../common/transactions.js';
@@ -7,6 +9,7 @@ import type { Principal } from '../principal/principal.js';
 import { FABRIC_LOCKOUT_STORE } from '../fabric-auth.constants.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import { MfaFactorEntity } from '../mfa/mfa-factor.entity.js';
 import { ClientGoneException, PasswordHasher } from '../passwords/password-hasher.js';
 import { DeviceTokens } from './device-tokens.js';
 import { LimitsService, unavailable } from './limits.service.js';
@@ -80,6 +83,7 @@ export class PasswordAttempts {
     private readonly passwords: PasswordHasher,
     private readonly audit: AuditService,
     private readonly transactions: FabricTransactions,
+    @InjectRepository(MfaFactorEntity) private readonly factors: Repository<MfaFactorEntity>,
   ) {
     const durations = { windowMs: options.lockoutWindow * 1000, lockMs: options.lockoutDuration * 1000, maxLockMs: options.lockoutMaxDuration * 1000 };
     this.pairPolicy = { threshold: options.lockoutThreshold, ...durations };
@@ -176,7 +180,11 @@ export class PasswordAttempts {
   }
 
   private passkeyKey(credentialId: string, request: HttpRequestLike): string {
-    return `passkey:${hash('sha256', credentialId)}|${this.limits.proxies.clientKey(request)}`;
+    return `${this.passkeyPrefix(credentialId)}${this.limits.proxies.clientKey(request)}`;
+  }
+
+  private passkeyPrefix(credentialId: string): string {
+    return `passkey:${hash('sha256', credentialId)}|`;
   }
 
   async auditFactorLock(user: { id: string }, failures: number, request: HttpRequestLike, scope: 'second_factor' | 'passkey' = 'second_factor'): Promise<void> {
@@ -200,12 +208,14 @@ export class PasswordAttempts {
     await this.lockouts.clear(this.factorKey(userId)).catch(unavailable);
   }
 
-  /** After a confirmed reset or an admin's unlock: every counter of the account. */
-  async clear(accountKey: string): Promise<void> {
-    await this.lockouts.clear(this.factorKey(accountKey));
-    await this.lockouts.clear(this.accountKey(accountKey));
-    await this.lockouts.clearPrefix(`login-pair:${accountKey}|`);
-    await this.lockouts.clearPrefix(`login-device:${accountKey}:`);
+  /** After a confirmed reset or an admin's unlock: every counter of the account, its passkeys' from every address too. */
+  async clear(userId: string): Promise<void> {
+    await this.lockouts.clear(this.factorKey(userId));
+    await this.lockouts.clear(this.accountKey(userId));
+    await this.lockouts.clearPrefix(`login-pair:${userId}|`);
+    await this.lockouts.clearPrefix(`login-device:${userId}:`);
+    const passkeys = await this.factors.find({ where: { userId, type: 'passkey' }, select: { id: true, credentialId: true } });
+    for (const { credentialId } of passkeys) if (credentialId) await this.lockouts.clearPrefix(this.passkeyPrefix(credentialId));
   }
 
   /**

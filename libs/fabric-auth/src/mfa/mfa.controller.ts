@@ -1,4 +1,4 @@
-import { Body, ConflictException, Controller, Delete, ForbiddenException, Get, HttpCode, HttpStatus, Param, Patch, Post, Req, Res, UseGuards, UseInterceptors, UsePipes } from '@nestjs/common';
+import { Body, ConflictException, Controller, Delete, ForbiddenException, Get, HttpCode, HttpStatus, NotFoundException, Param, Patch, Post, Req, Res, UseGuards, UseInterceptors, UsePipes } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -60,8 +60,14 @@ export class MfaController {
 
   /** Self, or users:read; a session limited to enrolment sees its own account only. */
   private async readable(actor: Principal, username: string): Promise<UserEntity> {
-    const user = await this.users.target(username, actor, 'users:read');
-    if (actor.restriction && !isSelf(actor, { kind: 'user', id: user.id })) {
+    if (!actor.restriction) return this.users.target(username, actor, 'users:read');
+    // A limited session holds no permission, so any other account is refused the same way
+    // (missing or not): the answer tells the client what to do and tells it nothing else.
+    const user = await this.users.target(username, actor, 'users:read').catch((error: unknown) => {
+      if (error instanceof ForbiddenException || error instanceof NotFoundException) return null;
+      throw error;
+    });
+    if (!user || !isSelf(actor, { kind: 'user', id: user.id })) {
       throw new ForbiddenException({ statusCode: 403, error: 'mfa_enrollment_required', message: 'Enrol a second factor before using this session for anything else' });
     }
     return user;

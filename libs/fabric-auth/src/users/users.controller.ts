@@ -120,7 +120,7 @@ export class UsersController {
   @Post(':username/unlock')
   @HttpCode(HttpStatus.NO_CONTENT)
   @RequirePermission('users:modify')
-  @ApiOperation({ summary: 'Clear a password-login lock (users:modify)', description: 'Ends the lockout counted after repeated wrong passwords for this account; audited.' })
+  @ApiOperation({ summary: 'Clear a password-login lock (users:modify)', description: 'Ends the lockouts counted for this account after repeated wrong passwords or second-factor codes, and its passkeys\' locks from every address; audited.' })
   @ApiNoContentResponse()
   async unlock(@Param('username') username: string, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<void> {
     await this.users.unlock(actor, username, request);
