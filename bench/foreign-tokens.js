@@ -33,6 +33,7 @@ export async function runForeignTokens() {
   const dir = mkdtempSync(join(tmpdir(), 'fabric-bench-eddsa-'));
   const demo = await startDemo(dir, {
     FABRIC_AUTH__SIGNING__ALGORITHM: 'EdDSA',
+    FABRIC_AUTH__ISSUER: 'https://bench.example.test',
     FABRIC_AUTH__TRUSTED_ISSUERS: JSON.stringify([
       { issuer: jwksIssuer.issuer, audience: 'bench-api', algorithms: ['RS256'], roles_claim: 'roles', role_mapping: { reader: ['viewer'] } },
     ]),

@@ -166,7 +166,7 @@ describe.each(DATABASE_KINDS)('npx nestjs-fabric-auth on %s', { timeout: 300_000
   });
 
   it('rotate-signing-key makes a new key sign while the old one verifies until its tokens expire', async () => {
-    const signing = { FABRIC_AUTH__SIGNING__ALGORITHM: 'EdDSA' };
+    const signing = { FABRIC_AUTH__SIGNING__ALGORITHM: 'EdDSA', FABRIC_AUTH__ISSUER: 'https://auth.example.test' };
     expectRefused(await cli(['rotate-signing-key']), 'HS256');
     const first = await cli(['rotate-signing-key', '--reason', 'key ceremony'], { env: signing });
     expect(first.code, first.stderr).toBe(0);

@@ -76,6 +76,39 @@ describe('the demo started from a clean directory', () => {
     expect(output).not.toMatch(NO_STACK);
   });
 
+  it('describes itself at the port it listens on, and starts with an issuer URL as the README recommends', async () => {
+    const cwd = cleanDir();
+    const demo = await startDemo({ DATABASE_URL: 'sqlite:auth.sqlite', FABRIC_AUTH__SECRET_KEY: SECRET, FABRIC_AUTH__SYSTEM_ADMIN_PASSWORD: ADMIN_PASSWORD }, { cwd });
+    try {
+      const base = `http://localhost:${new URL(demo.url).port}`;
+      const metadata = (await (await fetch(`${demo.url}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+      expect(metadata).toMatchObject({ jwks_uri: `${base}/.well-known/jwks.json`, token_endpoint: `${base}/api/v1/auth/token` });
+    } finally {
+      await demo.stop();
+    }
+    const withIssuer = await startDemo(
+      { DATABASE_URL: 'sqlite:auth.sqlite', FABRIC_AUTH__SECRET_KEY: SECRET, FABRIC_AUTH__SYSTEM_ADMIN_PASSWORD: ADMIN_PASSWORD, FABRIC_AUTH__ISSUER: 'https://auth.example.com' },
+      { cwd },
+    );
+    try {
+      const admin = await loginToDemo(withIssuer, 'admin', ADMIN_PASSWORD);
+      expect(JSON.parse(Buffer.from(admin.access_token.split('.')[1]!, 'base64url').toString('utf8')).iss).toBe('https://auth.example.com');
+      const enrol = await callDemo(withIssuer, 'POST', '/users/admin/mfa/totp', admin.access_token, {});
+      expect(enrol.status).toBe(201);
+      expect((enrol.body as { otpauth_uri: string }).otpauth_uri).toMatch(/^otpauth:\/\/totp\/auth\.example\.com:admin\?/);
+    } finally {
+      await withIssuer.stop();
+    }
+  }, 90_000);
+
+  it('refuses asymmetric signing without a URL issuer, naming the fix', async () => {
+    const { code, output } = await runDemoExpectingFailure({ DATABASE_URL: 'sqlite:auth.sqlite', FABRIC_AUTH__SECRET_KEY: SECRET, FABRIC_AUTH__SIGNING__ALGORITHM: 'EdDSA' }, { cwd: cleanDir() });
+    expect(code).toBe(1);
+    expect(output).toContain('auth.issuer: "nestjs-fabric-auth" is not a URL, which EdDSA signing needs');
+    expect(output).toContain('set auth.issuer (https://auth.example.com) or auth.public_base_url');
+    expect(output).not.toMatch(NO_STACK);
+  });
+
   describe.each(['sqlite', 'postgres'] as const)('with an operator’s own config file (%s)', (kind) => {
     it('starts: the demo registers reports:read in code, and the file’s roles grant it', async () => {
       const cwd = cleanDir();

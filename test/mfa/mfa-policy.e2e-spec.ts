@@ -91,9 +91,18 @@ describe.each(DATABASES)('MFA policy (auth.mfa) and @RequireMfa() on %s', (kind)
     expect(bad({ webauthn: { rpId: 'https://x' } })).toThrow(/auth\.webauthn\.rp_id/);
     expect(bad({ webauthn: { rpId: 'example.com', origins: ['https://evil.example'] } })).toThrow(/not on rp_id example\.com/);
     expect(bad({ webauthn: { origins: ['http://example.com'] } })).toThrow(/auth\.webauthn\.origins/);
+    // The issuer defaults to the public base URL; the label and the passkey name derive from it in a form they accept.
     const ok = resolveFabricAuthOptions({ ...TEST_OPTIONS, publicBaseUrl: 'https://app.example.com', webauthn: { rpId: 'example.com' } });
-    expect(ok.webauthn).toEqual({ rpId: 'example.com', rpName: 'nestjs-fabric-auth', origins: ['https://app.example.com'] });
-    expect(ok.mfa).toEqual({ requiredFor: [], requireMfa: [], issuerLabel: 'nestjs-fabric-auth', stepUpSeconds: 900 });
+    expect(ok.issuer).toBe('https://app.example.com');
+    expect(ok.webauthn).toEqual({ rpId: 'example.com', rpName: 'app.example.com', origins: ['https://app.example.com'] });
+    expect(ok.mfa).toEqual({ requiredFor: [], requireMfa: [], issuerLabel: 'app.example.com', stepUpSeconds: 900 });
+    const plain = resolveFabricAuthOptions(TEST_OPTIONS);
+    expect([plain.issuer, plain.mfa.issuerLabel, plain.publicBaseUrl]).toEqual(['nestjs-fabric-auth', 'nestjs-fabric-auth', undefined]);
+    // An issuer URL with a port, as the README recommends, starts: the label is its host name.
+    expect(resolveFabricAuthOptions({ ...TEST_OPTIONS, issuer: 'http://localhost:8080/' }).mfa.issuerLabel).toBe('localhost');
+    expect(resolveFabricAuthOptions({ ...TEST_OPTIONS, issuer: 'urn:example:auth' }).mfa.issuerLabel).toBe('urnexampleauth');
+    expect(bad({ signing: { algorithm: 'EdDSA' } })).toThrow(/issuer: "nestjs-fabric-auth" is not a URL, which EdDSA signing needs .*set auth\.issuer \(https:\/\/auth\.example\.com\) or auth\.public_base_url/);
+    expect(resolveFabricAuthOptions({ ...TEST_OPTIONS, signing: { algorithm: 'EdDSA' }, publicBaseUrl: 'https://auth.example.com' }).issuer).toBe('https://auth.example.com');
   });
 
   it('the system admin can be required to use MFA (required_for: system_admin)', async () => {

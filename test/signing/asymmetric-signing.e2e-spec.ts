@@ -6,6 +6,9 @@ import { claimsFor, decodePayload, forge } from '../support/jwt-forge.js';
 import { API, DATABASES, startTestApp, TEST_SECRET, type TestApp } from '../support/test-app.js';
 
 const run = promisify(execFile);
+/** Asymmetric signing needs a URL issuer (RFC 8414 §2). */
+const ISSUER = 'https://auth.example.test';
+const claimsAt = (userId: string, sessionId: string, overrides: Record<string, unknown> = {}) => claimsFor(userId, sessionId, { iss: ISSUER, ...overrides });
 const b64 = (v: string | Buffer) => Buffer.from(v).toString('base64url');
 const headerOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')) as Record<string, unknown>;
 
@@ -35,10 +38,10 @@ function openStoredKey(sealed: string, kid: string, secret = TEST_SECRET): KeyOb
 async function verifyElsewhere(jwksUrl: string, token: string): Promise<{ ok: boolean; out: string }> {
   const script = `
     import { createRemoteJWKSet, jwtVerify } from 'jose';
-    const [jwksUrl, token] = process.argv.slice(1);
+    const [jwksUrl, token, issuer] = process.argv.slice(1);
     try {
       const { payload, protectedHeader } = await jwtVerify(token, createRemoteJWKSet(new URL(jwksUrl)), {
-        issuer: 'nestjs-fabric-auth', audience: 'nestjs-fabric-auth',
+        issuer, audience: 'nestjs-fabric-auth',
       });
       console.log(JSON.stringify({ sub: payload.sub, alg: protectedHeader.alg, kid: protectedHeader.kid }));
     } catch (error) {
@@ -46,7 +49,7 @@ async function verifyElsewhere(jwksUrl: string, token: string): Promise<{ ok: bo
       process.exitCode = 3;
     }`;
   try {
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script, jwksUrl, token], { cwd: process.cwd(), timeout: 30_000 });
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script, jwksUrl, token, ISSUER], { cwd: process.cwd(), timeout: 30_000 });
     return { ok: true, out: stdout.trim() };
   } catch (error) {
     return { ok: false, out: String((error as { stdout?: string }).stdout ?? error).trim() };
@@ -59,7 +62,7 @@ describe.each(DATABASES)('EdDSA signing with keys kept in the database, on %s (S
   let token: string;
 
   beforeAll(async () => {
-    t = await startTestApp(kind, { options: { signing: { algorithm: 'EdDSA' } } });
+    t = await startTestApp(kind, { options: { issuer: ISSUER, signing: { algorithm: 'EdDSA' } } });
     const { user, password } = await t.createUser();
     userId = user.id;
     token = (await t.login(user.username, password)).access_token;
@@ -88,20 +91,22 @@ describe.each(DATABASES)('EdDSA signing with keys kept in the database, on %s (S
     expect(row!.private_key).toMatch(/^v1\.[A-Za-z0-9_-]+$/);
     expect(row!.private_key).not.toContain('PRIVATE KEY');
     // Whoever holds the stored key (and the secret) signs tokens the app accepts: the key is the real one.
-    const forged = signEd25519({ alg: 'EdDSA', kid: row!.kid, typ: 'JWT' }, claimsFor(userId, decodePayload(token).sid as string), openStoredKey(row!.private_key, row!.kid));
+    const forged = signEd25519({ alg: 'EdDSA', kid: row!.kid, typ: 'JWT' }, claimsAt(userId, decodePayload(token).sid as string), openStoredKey(row!.private_key, row!.kid));
     expect((await me(forged)).status).toBe(200);
     expect(() => openStoredKey(row!.private_key, row!.kid, `${TEST_SECRET}x`)).toThrow();
   });
 
-  it('describes the issuer at openid-configuration and oauth-authorization-server', async () => {
+  it('describes the issuer at openid-configuration and oauth-authorization-server, with the port it listens on', async () => {
+    // No public_base_url: the URLs come from the port the server listens on, not a constant.
+    const base = `http://localhost:${new URL(t.url).port}`;
     for (const path of ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']) {
       const res = await t.http.get(path).expect(200);
       expect(res.body).toMatchObject({
-        issuer: 'nestjs-fabric-auth',
-        jwks_uri: 'http://localhost:3000/.well-known/jwks.json',
-        token_endpoint: 'http://localhost:3000/api/v1/auth/token',
-        revocation_endpoint: 'http://localhost:3000/api/v1/auth/revoke',
-        introspection_endpoint: 'http://localhost:3000/api/v1/auth/introspect',
+        issuer: ISSUER,
+        jwks_uri: `${base}/.well-known/jwks.json`,
+        token_endpoint: `${base}/api/v1/auth/token`,
+        revocation_endpoint: `${base}/api/v1/auth/revoke`,
+        introspection_endpoint: `${base}/api/v1/auth/introspect`,
         grant_types_supported: expect.arrayContaining(['password', 'refresh_token']),
         token_signing_alg_values_supported: ['EdDSA'],
       });
@@ -151,7 +156,7 @@ describe.each(DATABASES)('EdDSA signing with keys kept in the database, on %s (S
     expect(oldRow.retires_at).not.toBeNull();
     const longLived = signEd25519(
       { alg: 'EdDSA', kid: oldKid, typ: 'JWT' },
-      claimsFor(user.id, decodePayload(fresh).sid as string, { exp: Math.floor(Date.now() / 1000) + 7 * 86_400 }),
+      claimsAt(user.id, decodePayload(fresh).sid as string, { exp: Math.floor(Date.now() / 1000) + 7 * 86_400 }),
       openStoredKey(oldRow.private_key, oldKid),
     );
     expect((await me(longLived)).status).toBe(200);
@@ -180,7 +185,7 @@ describe('asymmetric token corpus (SEC-01…SEC-04, SEC-07 with EdDSA)', () => {
     privateKey = pair.privateKey;
     publicPem = pair.publicKey.export({ format: 'pem', type: 'spki' }) as string;
     t = await startTestApp('sqlite', {
-      options: { signing: { algorithm: 'EdDSA', keys: [{ kid: 'config-key-1', privateKey: pair.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string }] } },
+      options: { issuer: ISSUER, signing: { algorithm: 'EdDSA', keys: [{ kid: 'config-key-1', privateKey: pair.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string }] } },
     });
     const { user, password } = await t.createUser();
     const token = (await t.login(user.username, password)).access_token;
@@ -198,7 +203,7 @@ describe('asymmetric token corpus (SEC-01…SEC-04, SEC-07 with EdDSA)', () => {
 
   it('uses the configured key and kid, and refuses to rotate a key it does not own', async () => {
     expect(kid).toBe('config-key-1');
-    const good = signEd25519({ alg: 'EdDSA', kid, typ: 'JWT' }, claimsFor(userId, sessionId), privateKey);
+    const good = signEd25519({ alg: 'EdDSA', kid, typ: 'JWT' }, claimsAt(userId, sessionId), privateKey);
     expect((await t.http.get(`${API}/auth/me`).set('authorization', `Bearer ${good}`)).status).toBe(200);
     const admin = await t.adminToken();
     const res = await t.http.post(`${API}/signing-keys/rotate`).set('authorization', `Bearer ${admin}`);
@@ -206,42 +211,42 @@ describe('asymmetric token corpus (SEC-01…SEC-04, SEC-07 with EdDSA)', () => {
   });
 
   it('alg none, HS256 with the secret, and HS256 with the public key as HMAC secret', async () => {
-    for (const alg of ['none', 'None', 'NONE']) await expectRejected(forge({ alg, kid, typ: 'JWT' }, claimsFor(userId, sessionId), ''));
-    await expectRejected(forge({ alg: 'HS256', typ: 'JWT' }, claimsFor(userId, sessionId), TEST_SECRET));
+    for (const alg of ['none', 'None', 'NONE']) await expectRejected(forge({ alg, kid, typ: 'JWT' }, claimsAt(userId, sessionId), ''));
+    await expectRejected(forge({ alg: 'HS256', typ: 'JWT' }, claimsAt(userId, sessionId), TEST_SECRET));
     for (const secret of [publicPem, `\n${publicPem}`, ` ${publicPem}`]) {
-      await expectRejected(forge({ alg: 'HS256', kid, typ: 'JWT' }, claimsFor(userId, sessionId), secret));
+      await expectRejected(forge({ alg: 'HS256', kid, typ: 'JWT' }, claimsAt(userId, sessionId), secret));
     }
   });
 
   it('key material named in the header, and kids we never issued', async () => {
     const attacker = generateKeyPairSync('ed25519');
     const jwk = attacker.publicKey.export({ format: 'jwk' });
-    await expectRejected(signEd25519({ alg: 'EdDSA', jwk, typ: 'JWT' }, claimsFor(userId, sessionId), attacker.privateKey));
-    await expectRejected(signEd25519({ alg: 'EdDSA', kid, jwk, typ: 'JWT' }, claimsFor(userId, sessionId), attacker.privateKey));
-    await expectRejected(signEd25519({ alg: 'EdDSA', kid, jku: 'http://127.0.0.1:1/jwks.json' }, claimsFor(userId, sessionId), privateKey));
-    await expectRejected(signEd25519({ alg: 'EdDSA', kid, x5u: 'http://127.0.0.1:1/cert' }, claimsFor(userId, sessionId), privateKey));
+    await expectRejected(signEd25519({ alg: 'EdDSA', jwk, typ: 'JWT' }, claimsAt(userId, sessionId), attacker.privateKey));
+    await expectRejected(signEd25519({ alg: 'EdDSA', kid, jwk, typ: 'JWT' }, claimsAt(userId, sessionId), attacker.privateKey));
+    await expectRejected(signEd25519({ alg: 'EdDSA', kid, jku: 'http://127.0.0.1:1/jwks.json' }, claimsAt(userId, sessionId), privateKey));
+    await expectRejected(signEd25519({ alg: 'EdDSA', kid, x5u: 'http://127.0.0.1:1/cert' }, claimsAt(userId, sessionId), privateKey));
     for (const bad of ['other', '../../../dev/null', "' OR '1'='1", '', 'x'.repeat(200)]) {
-      await expectRejected(signEd25519({ alg: 'EdDSA', kid: bad }, claimsFor(userId, sessionId), privateKey));
+      await expectRejected(signEd25519({ alg: 'EdDSA', kid: bad }, claimsAt(userId, sessionId), privateKey));
     }
-    await expectRejected(signEd25519({ alg: 'EdDSA' }, claimsFor(userId, sessionId), privateKey));
-    await expectRejected(signEd25519({ alg: 'EdDSA', kid }, claimsFor(userId, sessionId), attacker.privateKey));
-    await expectRejected(signEd25519({ alg: 'EdDSA', kid, crit: ['exp'] }, claimsFor(userId, sessionId), privateKey));
+    await expectRejected(signEd25519({ alg: 'EdDSA' }, claimsAt(userId, sessionId), privateKey));
+    await expectRejected(signEd25519({ alg: 'EdDSA', kid }, claimsAt(userId, sessionId), attacker.privateKey));
+    await expectRejected(signEd25519({ alg: 'EdDSA', kid, crit: ['exp'] }, claimsAt(userId, sessionId), privateKey));
   });
 
   it('tampered payload, stripped signature, wrong iss/aud/typ, expired, odd shapes', async () => {
-    const good = signEd25519({ alg: 'EdDSA', kid }, claimsFor(userId, sessionId), privateKey);
+    const good = signEd25519({ alg: 'EdDSA', kid }, claimsAt(userId, sessionId), privateKey);
     const [h, , s] = good.split('.');
-    await expectRejected(`${h}.${b64(JSON.stringify(claimsFor(userId, sessionId, { sub: '00000000-0000-4000-8000-000000000000' })))}.${s}`);
+    await expectRejected(`${h}.${b64(JSON.stringify(claimsAt(userId, sessionId, { sub: '00000000-0000-4000-8000-000000000000' })))}.${s}`);
     await expectRejected(`${h}.${good.split('.')[1]}.`);
     for (const overrides of [{ iss: 'https://evil' }, { aud: 'other-api' }, { aud: ['other-api'] }, { aud: undefined }, { typ: 'refresh' }, { exp: Math.floor(Date.now() / 1000) - 61 }, { nbf: Math.floor(Date.now() / 1000) + 300 }, { exp: '9999999999' }]) {
-      await expectRejected(signEd25519({ alg: 'EdDSA', kid }, claimsFor(userId, sessionId, overrides), privateKey));
+      await expectRejected(signEd25519({ alg: 'EdDSA', kid }, claimsAt(userId, sessionId, overrides), privateKey));
     }
     for (const odd of [good.split('.').slice(0, 2).join('.'), `${good}.x`, `${h}.!!!.${s}`, `${b64('not json')}.${good.split('.')[1]}.${s}`]) await expectRejected(odd);
   });
 
   it('ES256 and RS256 headers are refused by an EdDSA issuer', async () => {
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const input = `${b64(JSON.stringify({ alg: 'ES256', kid }))}.${b64(JSON.stringify(claimsFor(userId, sessionId)))}`;
+    const input = `${b64(JSON.stringify({ alg: 'ES256', kid }))}.${b64(JSON.stringify(claimsAt(userId, sessionId)))}`;
     await expectRejected(`${input}.${sign('sha256', Buffer.from(input), { key: ec.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`);
   });
 });
@@ -250,7 +255,7 @@ describe.each(['ES256', 'RS256'] as const)('%s signing (keys generated in the da
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp('sqlite', { options: { signing: { algorithm } } });
+    t = await startTestApp('sqlite', { options: { issuer: ISSUER, signing: { algorithm } } });
   });
   afterAll(async () => t?.close());
 
@@ -273,8 +278,8 @@ describe('two instances on one PostgreSQL: a rotation on one is honoured by the 
   let b: TestApp;
 
   beforeAll(async () => {
-    a = await startTestApp('postgres', { options: { signing: { algorithm: 'EdDSA' } } });
-    b = await startTestApp('postgres', { options: { signing: { algorithm: 'EdDSA' } }, sharedDatabase: a.database });
+    a = await startTestApp('postgres', { options: { issuer: ISSUER, signing: { algorithm: 'EdDSA' } } });
+    b = await startTestApp('postgres', { options: { issuer: ISSUER, signing: { algorithm: 'EdDSA' } }, sharedDatabase: a.database });
   });
   afterAll(async () => {
     await b?.close();
@@ -296,7 +301,7 @@ describe('two instances on one PostgreSQL: a rotation on one is honoured by the 
 describe('signing options', () => {
   it('refuse a key that does not fit the algorithm, a public key, or keys with HS256, naming the key', async () => {
     const { resolveFabricAuthOptions, FabricConfigError } = await import('nestjs-fabric-auth');
-    const base = { secretKey: TEST_SECRET, systemAdminPassword: 'Adm1n-test-password!' };
+    const base = { secretKey: TEST_SECRET, systemAdminPassword: 'Adm1n-test-password!', issuer: ISSUER };
     const rsaPem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
     const edPublic = generateKeyPairSync('ed25519').publicKey.export({ format: 'pem', type: 'spki' }) as string;
     const problems = (signing: unknown) => {

@@ -6,7 +6,7 @@ describe.each(DATABASE_KINDS)('parallel signing-key rotations on %s', (kind) => 
   let t: TestApp;
   let admin: string;
   beforeAll(async () => {
-    t = await startTestApp(kind, { options: { signing: { algorithm: 'EdDSA' } } });
+    t = await startTestApp(kind, { options: { issuer: 'https://auth.example.test', signing: { algorithm: 'EdDSA' } } });
     admin = await t.adminToken();
   });
   afterAll(() => t?.close());

@@ -25,6 +25,7 @@ import { PruningService } from './maintenance/pruning.service.js';
 import { CredentialReads } from './principal/credential-reads.js';
 import { ListPager } from './common/list-pager.js';
 import { RoutePermissionsCheck } from './authz/route-permissions.check.js';
+import { PublicBaseUrl } from './common/public-base-url.js';
 import { FabricClock, SystemClock } from './common/clock.js';
 import { FabricTransactions } from './common/transactions.js';
 import { FABRIC_AUTH_ENTITIES } from './entities.js';
@@ -258,6 +259,7 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
     PermissionRegistry,
     SigningKeysService,
     IssuerMetadataService,
+    PublicBaseUrl,
     RoutePermissionsCheck,
     TokenService,
     PasswordHasher,

@@ -210,7 +210,11 @@ export interface FabricAuthOptions {
   sessionMaxAge?: number;
   /** Seconds of clock skew tolerated on `exp`, `nbf` and `iat`. Default 10, at most 60. */
   clockSkew?: number;
-  /** `iss` of issued access tokens. Default `nestjs-fabric-auth`. */
+  /**
+   * `iss` of issued access tokens. Default: `publicBaseUrl` when it is set, else
+   * `nestjs-fabric-auth`. Must be an http(s) URL with asymmetric signing (RFC 8414 §2: other
+   * services compare it with the URL they fetched the metadata from).
+   */
   issuer?: string;
   /** `aud` of issued access tokens. Default `nestjs-fabric-auth`. */
   audience?: string;
@@ -249,7 +253,11 @@ export interface FabricAuthOptions {
   passwordResetExpire?: number;
   /** Seconds an activation token lives. Default 259200 (3 days). */
   activationExpire?: number;
-  /** Base URL of the links sent for activation and reset; never taken from the request. Default `http://localhost:3000`. */
+  /**
+   * Public base URL of the app: links sent for activation and reset, the issuer metadata's URLs,
+   * the default `issuer`. Never taken from the request. Default: `http://localhost:<the port the
+   * server listens on>` (development).
+   */
   publicBaseUrl?: string;
   /** Days an API key lives when its creator does not say. Default 90. */
   apiKeyDefaultDays?: number;
@@ -325,9 +333,9 @@ export interface FabricAuthOptions {
 }
 
 export type ResolvedFabricAuthOptions = Required<
-  Omit<FabricAuthOptions, 'systemAdminEmail' | 'systemAdminPassword' | 'providers' | 'signing' | 'encryptionKey' | 'trustedIssuers' | 'sso' | 'mfa' | 'webauthn'>
+  Omit<FabricAuthOptions, 'systemAdminEmail' | 'systemAdminPassword' | 'providers' | 'signing' | 'encryptionKey' | 'trustedIssuers' | 'sso' | 'mfa' | 'webauthn' | 'publicBaseUrl'>
 > &
-  Pick<FabricAuthOptions, 'systemAdminEmail' | 'encryptionKey'> & {
+  Pick<FabricAuthOptions, 'systemAdminEmail' | 'encryptionKey' | 'publicBaseUrl'> & {
     /** Present whenever `seedSystemAdmin` is true (required then). */
     systemAdminPassword?: string;
     providers: Record<string, ResolvedOidcProviderOptions>;
@@ -483,7 +491,7 @@ const FIELDS: FieldSpec[] = [
     yaml: 'auth.public_base_url',
     option: 'publicBaseUrl',
     kind: 'string',
-    default: 'http://localhost:3000',
+    // No default: unset, URLs are built from the port the server listens on (PublicBaseUrl).
     check: (v) => (/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(v as string) ? undefined : 'must be an http(s) URL without query or fragment'),
   },
   { yaml: 'auth.api_key_default_days', option: 'apiKeyDefaultDays', kind: 'int', default: 90, check: intBetween(1, 3650) },
@@ -923,6 +931,15 @@ export function resolveFabricAuthOptions(input: FabricAuthOptions, naming: Namin
     const problem = scryptWorkProblem({ cost: resolved.scryptCost, blockSize: resolved.scryptBlockSize, parallelism: resolved.scryptParallelism });
     if (problem) problems.push(`auth.scrypt_cost, auth.scrypt_block_size, auth.scrypt_parallelism: ${problem}`);
   }
+  const base = typeof resolved.publicBaseUrl === 'string' ? resolved.publicBaseUrl.replace(/\/+$/, '') : undefined;
+  if (input.issuer === undefined && base) resolved.issuer = base;
+  const algorithm = (resolved.signing as ResolvedSigningOptions | undefined)?.algorithm;
+  if (algorithm && algorithm !== 'HS256' && typeof resolved.issuer === 'string' && !isHttpUrl(resolved.issuer)) {
+    problems.push(
+      `${naming === 'yaml' ? 'auth.issuer' : 'issuer'}: "${resolved.issuer}" is not a URL, which ${algorithm} signing needs (other services fetch ` +
+        '<issuer>/.well-known/openid-configuration and compare its issuer); set auth.issuer (https://auth.example.com) or auth.public_base_url, which it defaults to',
+    );
+  }
   const trusted = resolved.trustedIssuers as ResolvedTrustedIssuerOptions[] | undefined;
   if (trusted?.some((t) => t.issuer === resolved.issuer)) {
     problems.push('auth.trusted_issuers: must not list auth.issuer (our own tokens are verified with our own keys)');
@@ -960,7 +977,7 @@ function validateMfa(value: unknown, naming: Naming, issuer: string, problems: s
   };
   const requiredFor = names('required_for', input.requiredFor, (v) => PERMISSION_PATTERN.test(v) || ROLE_NAME_PATTERN.test(v), 'permission or role names');
   const requireMfa = names('require_mfa', input.requireMfa, (v) => PERMISSION_PATTERN.test(v), 'permission names');
-  let issuerLabel = issuer;
+  let issuerLabel = defaultIssuerLabel(issuer);
   if (input.issuerLabel !== undefined) {
     // The label goes into an otpauth URI before a colon: keep it printable and colon-free.
     if (typeof input.issuerLabel !== 'string' || !/^[^:\p{Cc}]{1,64}$/u.test(input.issuerLabel)) problems.push('auth.mfa.issuer_label: 1–64 printable characters, no colon');
@@ -973,6 +990,19 @@ function validateMfa(value: unknown, naming: Naming, issuer: string, problems: s
     else stepUpSeconds = raw as number;
   }
   return { requiredFor, requireMfa, issuerLabel, stepUpSeconds };
+}
+
+function isHttpUrl(value: string): boolean {
+  return URL.canParse(value) && ['http:', 'https:'].includes(new URL(value).protocol);
+}
+
+/**
+ * A label derived from the issuer in a form its own validation accepts: a URL issuer gives its
+ * host name (`https://auth.example.com` → `auth.example.com`), anything else loses its colons.
+ */
+function defaultIssuerLabel(issuer: string): string {
+  const label = (isHttpUrl(issuer) ? new URL(issuer).hostname : issuer).replace(/[:\p{Cc}]/gu, '').slice(0, 64);
+  return label.length > 0 ? label : 'nestjs-fabric-auth';
 }
 
 const WEBAUTHN_KEYS: Record<string, keyof WebAuthnOptions> = { rp_id: 'rpId', rp_name: 'rpName', origins: 'origins' };

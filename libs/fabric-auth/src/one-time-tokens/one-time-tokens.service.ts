@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, MoreThan, type Repository } from 'typeorm';
 import { FabricClock } from '../common/clock.js';
+import { PublicBaseUrl } from '../common/public-base-url.js';
 import { type FabricTransaction, FabricTransactions } from '../common/transactions.js';
 import { FABRIC_NOTIFIER } from '../fabric-auth.constants.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
@@ -30,6 +31,7 @@ export class OneTimeTokensService {
     @Inject(FABRIC_NOTIFIER) private readonly notifier: FabricNotifier,
     private readonly clock: FabricClock,
     private readonly transactions: FabricTransactions,
+    private readonly publicBaseUrl: PublicBaseUrl,
   ) {}
 
   /**
@@ -43,7 +45,7 @@ export class OneTimeTokensService {
     const token = randomBytes(32).toString('base64url');
     const expiresAt = new Date(now + ttl * 1000);
     const send = async () => {
-      const base = this.options.publicBaseUrl.replace(/\/+$/, '');
+      const base = this.publicBaseUrl.get();
       const link = `${base}${LINK_PATHS[purpose]}?token=${token}`;
       try {
         await this.notifier.send({ purpose, user: { id: user.id, username: user.username, email: user.email }, token, link, expiresAt });

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { FABRIC_RESOLVED_OPTIONS, FABRIC_ROUTE_PREFIX } from '../fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import { PublicBaseUrl } from '../common/public-base-url.js';
 import { SigningKeysService } from './signing-keys.service.js';
 
 /** RFC 8414 authorization server metadata (also served as `openid-configuration`). */
@@ -17,8 +18,8 @@ export interface IssuerMetadata {
 }
 
 /**
- * What a resource server needs to verify our tokens. URLs are built from
- * `auth.public_base_url` (never from the request's Host header, which a client chooses).
+ * What a resource server needs to verify our tokens. URLs are built from `auth.public_base_url`,
+ * else from the port the server listens on (never from the request's Host header).
  */
 @Injectable()
 export class IssuerMetadataService {
@@ -26,10 +27,11 @@ export class IssuerMetadataService {
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
     @Inject(FABRIC_ROUTE_PREFIX) private readonly routePrefix: string,
     private readonly signingKeys: SigningKeysService,
+    private readonly publicBaseUrl: PublicBaseUrl,
   ) {}
 
   metadata(): IssuerMetadata {
-    const base = this.options.publicBaseUrl.replace(/\/+$/, '');
+    const base = this.publicBaseUrl.get();
     const prefix = this.routePrefix.replace(/^\/+|\/+$/g, '');
     const api = prefix ? `${base}/${prefix}` : base;
     return {

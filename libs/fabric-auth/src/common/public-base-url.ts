@@ -1,0 +1,28 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
+import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+
+/** What a process that serves no HTTP (the CLI) puts in front of the links it prints. */
+const NOT_LISTENING_BASE = 'http://localhost:3000';
+
+/**
+ * The app's public base URL: `auth.public_base_url` when the operator set it, else
+ * `http://localhost:<port>` of the server as it listens now (development), never the request's
+ * Host header (a client chooses it) nor a port written in the code.
+ */
+@Injectable()
+export class PublicBaseUrl {
+  constructor(
+    @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
+  ) {}
+
+  get(): string {
+    if (this.options.publicBaseUrl) return this.options.publicBaseUrl.replace(/\/+$/, '');
+    const server = this.adapterHost?.httpAdapter?.getHttpServer() as { address?: () => unknown } | undefined;
+    const address = server?.address?.();
+    if (address && typeof address === 'object' && 'port' in address) return `http://localhost:${(address as { port: number }).port}`;
+    return NOT_LISTENING_BASE;
+  }
+}
