@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loginToDemo, startDemo } from '../support/demo-process.js';
 import { createScratchDatabase } from '../support/postgres.js';
+import { scratchDirectories } from '../support/scratch-dirs.js';
 
 // The CLI as a new user meets it: through the bin npm links, from a clean directory or the workspace.
 const BIN = resolve('libs/fabric-auth/bin/nestjs-fabric-auth.js');
@@ -29,17 +29,7 @@ function run(command: string, args: string[], options: { cwd?: string; env?: Nod
 const cli = (args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: string } = {}) => run(process.execPath, [BIN, ...args], options);
 
 describe('the admin CLI in the first hour', () => {
-  let root: string;
-  let n = 0;
-  const cleanDir = () => {
-    const dir = join(root, `run-${++n}`);
-    mkdirSync(dir);
-    return dir;
-  };
-  beforeAll(() => {
-    root = mkdtempSync(join(tmpdir(), 'fabric-cli-first-'));
-  });
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const cleanDir = scratchDirectories('fabric-cli-first-');
 
   it('--version prints the package version', async () => {
     const result = await cli(['--version'], { cwd: cleanDir() });

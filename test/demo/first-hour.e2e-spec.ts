@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { callDemo, DEMO_MAIN, freePort, loginToDemo, runDemoExpectingFailure, startDemo } from '../support/demo-process.js';
 import { createScratchDatabase, postgresUrlFor } from '../support/postgres.js';
+import { scratchDirectories } from '../support/scratch-dirs.js';
 
 // What a new user does in their first hour, as processes started from a clean directory.
 const SECRET = 'first-hour-secret-5d1c9a7e3b2f4a6c8e0d';
@@ -11,18 +11,10 @@ const ADMIN_PASSWORD = 'First-hour-adm1n';
 const NO_STACK = /\n\s+at |problems:/;
 
 describe('the demo started from a clean directory', () => {
-  let root: string;
-  let n = 0;
-  const cleanDir = () => {
-    const dir = join(root, `run-${++n}`);
-    mkdirSync(dir);
-    return dir;
-  };
   beforeAll(() => {
     if (!existsSync(DEMO_MAIN)) throw new Error(`${DEMO_MAIN} is missing: run \`npm run build\` first`);
-    root = mkdtempSync(join(tmpdir(), 'fabric-first-hour-'));
   });
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const cleanDir = scratchDirectories('fabric-first-hour-');
 
   it.each([
     ['another database scheme', 'mysql://fabric:secret@127.0.0.1:3306/fabric', 'the scheme "mysql:" is not supported'],
