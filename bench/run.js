@@ -4,7 +4,7 @@
 // other sections (bench/foreign-tokens.js, bench/scale.js, bench/key-listing.js).
 //   BENCH_ROUNDS (default 7), BENCH_SECONDS per measurement (default 3), BENCH_CONNECTIONS (32),
 //   BENCH_SCALE rows per table for the scale section (default 10000; 1000000 for SPEC §10),
-//   BENCH_SECTIONS to run some sections only (default all: throughput,secret,passwords,foreign,scale,keys)
+//   BENCH_SECTIONS to run some sections only (default all: throughput,secret,passwords,foreign,scale,keys,startup)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { runForeignTokens } from './foreign-tokens.js';
 import { runKeyListing } from './key-listing.js';
 import { runPasswords } from './passwords.js';
 import { runScale } from './scale.js';
+import { runStartup } from './startup.js';
 import { ADMIN_PASSWORD, createApiKey, latency, login, measure, median, ROUNDS, SECONDS, CONNECTIONS, startDemo } from './support.js';
 
 /**
@@ -88,7 +89,7 @@ async function loginStorm(base, token) {
  * turn in each round: a ratio compares two routes of one adapter within one round.
  */
 const ADAPTERS = ['express', 'fastify'];
-const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'throughput,secret,passwords,foreign,scale,keys').split(','));
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'throughput,secret,passwords,foreign,scale,keys,startup').split(','));
 if (SECTIONS.has('throughput')) {
   const dir = mkdtempSync(join(tmpdir(), 'fabric-bench-'));
   const demos = [];
@@ -166,3 +167,6 @@ if (SECTIONS.has('scale')) await runScale();
 
 // Listing a user's keys while many distinct keys are in use (bench/key-listing.js).
 if (SECTIONS.has('keys')) await runKeyListing();
+
+// Startup time and memory of the module in a minimal and a full shape beside an empty Nest app (bench/startup.js).
+if (SECTIONS.has('startup')) await runStartup();

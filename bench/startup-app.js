@@ -1,0 +1,51 @@
+// One process of the startup section (bench/startup.js): builds one app shape, listens, and
+// prints {"ms": time from process start to listening, "rssMiB": resident memory after a GC}.
+//   node --expose-gc bench/startup-app.js empty|minimal|full
+import 'reflect-metadata';
+import { Controller, Get, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+
+const shape = process.argv[2];
+
+// Plain JavaScript: decorators applied as functions.
+class PingController {
+  ping() {
+    return { ok: true };
+  }
+}
+Controller('ping')(PingController);
+Get()(PingController.prototype, 'ping', Object.getOwnPropertyDescriptor(PingController.prototype, 'ping'));
+
+function moduleOf(metadata) {
+  const shaped = class {};
+  Module(metadata)(shaped);
+  return shaped;
+}
+
+async function appModule() {
+  if (shape === 'empty') {
+    return moduleOf({ controllers: [PingController] });
+  }
+  const { TypeOrmModule } = await import('@nestjs/typeorm');
+  const { FabricAuthModule, fabricAuthMigrations } = await import('nestjs-fabric-auth');
+  const onlyLogin = { auth: true, users: false, mfa: false, roles: false, audit: false, apiKeys: false, serviceAccounts: false, oidc: false, signingKeys: false, wellKnown: false };
+  return moduleOf({
+    imports: [
+      TypeOrmModule.forRoot({ type: 'better-sqlite3', database: ':memory:', autoLoadEntities: true, migrations: fabricAuthMigrations('better-sqlite3'), migrationsRun: true }),
+      FabricAuthModule.forRoot({
+        secretKey: 'bench-startup-secret-6c1e9a3f7b2d4e8a0c5f',
+        systemAdminPassword: 'Bench-startup-passw0rd',
+        ...(shape === 'minimal' ? { controllers: onlyLogin } : {}),
+      }),
+    ],
+    controllers: [PingController],
+  });
+}
+
+const app = await NestFactory.create(await appModule(), { logger: ['error'] });
+await app.listen(0, '127.0.0.1');
+const ms = performance.now();
+globalThis.gc?.();
+const rssMiB = process.memoryUsage().rss / 2 ** 20;
+process.stdout.write(`${JSON.stringify({ ms, rssMiB })}\n`);
+await app.close();
