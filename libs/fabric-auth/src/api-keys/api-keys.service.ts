@@ -7,13 +7,13 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { LRUCache } from 'lru-cache';
 import { IsNull, type Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { requireHoldsAll } from '../authz/access-rules.js';
 import { AccountCeiling } from '../authz/account-ceiling.service.js';
 import { PermissionRegistry } from '../authz/permission-registry.js';
 import { FabricClock } from '../common/clock.js';
+import { BoundedCache } from '../core/bounded-cache.js';
 import { ListPager } from '../common/list-pager.js';
 import type { ListEnvelope, ListQueryDto } from '../common/list-query.js';
 import type { HttpRequestLike } from '../common/request-info.js';
@@ -45,19 +45,6 @@ interface CachedKey {
 export const MAX_CACHED_KEYS = 100_000;
 const DAY_MS = 86_400_000;
 
-function index(map: Map<string, Set<string>>, id: string, hash: string): void {
-  let hashes = map.get(id);
-  if (!hashes) map.set(id, (hashes = new Set()));
-  hashes.add(hash);
-}
-
-function unindex(map: Map<string, Set<string>>, id: string, hash: string): void {
-  const hashes = map.get(id);
-  if (!hashes) return;
-  hashes.delete(hash);
-  if (hashes.size === 0) map.delete(id);
-}
-
 export function toApiKeyDto(key: ApiKeyEntity): ApiKeyDto {
   return {
     id: key.id,
@@ -88,11 +75,8 @@ function ownerWhere(owner: KeyOwner) {
  */
 @Injectable()
 export class ApiKeysService implements OnModuleDestroy {
-  private readonly cache: LRUCache<string, CachedKey> | undefined;
-  /** Cached key hashes per key id and per owner (a rerolled key has two), in step with the cache. */
-  private readonly hashesOfKey = new Map<string, Set<string>>();
-  private readonly hashesOfOwner = new Map<string, Set<string>>();
-  private epoch = 0;
+  /** Keyed by key hash (a rerolled key has two) or client token, indexed by key id and owner. */
+  private readonly cache: BoundedCache<CachedKey, 'keyId' | 'ownerId'>;
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -110,26 +94,19 @@ export class ApiKeysService implements OnModuleDestroy {
     private readonly reads: CredentialReads,
     private readonly ceiling: AccountCeiling,
   ) {
-    const ttl = options.principalCacheTtl * 1000;
-    if (ttl > 0) {
-      this.cache = new LRUCache<string, CachedKey>({
-        max: MAX_CACHED_KEYS,
-        ttl,
-        ttlResolution: 0,
-        perf: { now: () => clock.now() },
-        dispose: (entry, hash) => {
-          unindex(this.hashesOfKey, entry.keyId, hash);
-          unindex(this.hashesOfOwner, entry.ownerId, hash);
-        },
-      });
-    }
+    this.cache = new BoundedCache<CachedKey, 'keyId' | 'ownerId'>({
+      max: MAX_CACHED_KEYS,
+      ttl: options.principalCacheTtl * 1000,
+      now: () => clock.now(),
+      indexBy: { keyId: (entry) => entry.keyId, ownerId: (entry) => entry.ownerId },
+    });
     this.unsubscribe = revocations.subscribe((event) => this.invalidate(event));
   }
 
   /** Cached keys, and the key ids and owners they index: all bounded by `MAX_CACHED_KEYS`. */
   get cachedCounts(): { keys: number; keyIds: number; owners: number } {
-    this.cache?.purgeStale();
-    return { keys: this.cache?.size ?? 0, keyIds: this.hashesOfKey.size, owners: this.hashesOfOwner.size };
+    const counts = this.cache.counts();
+    return { keys: counts.entries, keyIds: counts.indexed.keyId, owners: counts.indexed.ownerId };
   }
 
   onModuleDestroy(): void {
@@ -141,7 +118,7 @@ export class ApiKeysService implements OnModuleDestroy {
     if (!isWellFormedApiKey(rawKey)) throw new FabricAuthError('malformed', 'API key shape or checksum');
     const hash = hashApiKey(rawKey);
     const now = this.clock.now();
-    const cached = this.cache?.get(hash);
+    const cached = this.cache.get(hash);
     if (cached !== undefined && this.revocations.cachesTrusted()) {
       this.usage.record(cached.keyId, new Date(now));
       return cached.principal;
@@ -156,7 +133,7 @@ export class ApiKeysService implements OnModuleDestroy {
    */
   forClientToken(apiKeyId: string, serviceAccountId: string, scope: string): Principal | Promise<Principal> {
     const cacheKey = `token:${apiKeyId}`;
-    const cached = this.cache?.get(cacheKey);
+    const cached = this.cache.get(cacheKey);
     const narrow = (keyPrincipal: Principal): Principal => {
       if (keyPrincipal.kind !== 'service_account' || keyPrincipal.id !== serviceAccountId) throw new FabricAuthError('revoked', 'key of another owner');
       const granted = new Set(scope.split(' ').filter(Boolean));
@@ -167,7 +144,7 @@ export class ApiKeysService implements OnModuleDestroy {
   }
 
   private async loadById(apiKeyId: string, cacheKey: string): Promise<Principal> {
-    const epoch = this.epoch;
+    const epoch = this.cache.currentEpoch;
     const now = this.clock.now();
     // The token names the key by id; its grant is then read as for X-API-Key (current hash).
     const entity = await this.keys.findOne({ where: { id: apiKeyId }, select: { id: true, keyHash: true } });
@@ -179,16 +156,12 @@ export class ApiKeysService implements OnModuleDestroy {
     const limits = [now + this.options.principalCacheTtl * 1000];
     if (key.expiresAt) limits.push(key.expiresAt.getTime());
     const ttl = Math.min(...limits) - now;
-    if (this.cache && ttl > 0 && epoch === this.epoch) {
-      this.cache.set(cacheKey, { principal, keyId: key.keyId, ownerId: principal.id }, { ttl });
-      index(this.hashesOfKey, key.keyId, cacheKey);
-      index(this.hashesOfOwner, principal.id, cacheKey);
-    }
+    if (ttl > 0) this.cache.set(cacheKey, { principal, keyId: key.keyId, ownerId: principal.id }, epoch, ttl);
     return principal;
   }
 
   private async load(hash: string): Promise<Principal> {
-    const epoch = this.epoch;
+    const epoch = this.cache.currentEpoch;
     const now = this.clock.now();
     const nowDate = new Date(now);
     const key = await this.reads.apiKey(hash, nowDate);
@@ -200,11 +173,7 @@ export class ApiKeysService implements OnModuleDestroy {
     if (key.expiresAt) limits.push(key.expiresAt.getTime());
     if (!key.current && key.previousKeyExpiresAt) limits.push(key.previousKeyExpiresAt.getTime());
     const ttl = Math.min(...limits) - now;
-    if (this.cache && ttl > 0 && epoch === this.epoch) {
-      this.cache.set(hash, { principal, keyId: key.keyId, ownerId: principal.id }, { ttl });
-      index(this.hashesOfKey, key.keyId, hash);
-      index(this.hashesOfOwner, principal.id, hash);
-    }
+    if (ttl > 0) this.cache.set(hash, { principal, keyId: key.keyId, ownerId: principal.id }, epoch, ttl);
     this.usage.record(key.keyId, nowDate);
     return principal;
   }
@@ -237,11 +206,16 @@ export class ApiKeysService implements OnModuleDestroy {
   }
 
   private invalidate(event: RevocationEvent): void {
-    this.epoch++;
-    if (!this.cache || event.type === 'session') return;
-    if (event.type === 'all') return this.cache.clear();
-    const hashes = event.type === 'api_key' ? this.hashesOfKey.get(event.apiKeyId) : this.hashesOfOwner.get(event.principalId);
-    for (const hash of [...(hashes ?? [])]) this.cache.delete(hash);
+    switch (event.type) {
+      case 'session':
+        return this.cache.invalidateLoads();
+      case 'all':
+        return this.cache.clear();
+      case 'api_key':
+        return this.cache.deleteIndexed('keyId', event.apiKeyId);
+      case 'principal':
+        return this.cache.deleteIndexed('ownerId', event.principalId);
+    }
   }
 
   /**

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { LRUCache } from 'lru-cache';
 import { FabricClock } from '../common/clock.js';
+import { BoundedCache } from '../core/bounded-cache.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
 import type { RevocationEvent } from '../sessions/revocation-bus.js';
@@ -36,12 +36,9 @@ export const MAX_CACHED_SESSIONS = 100_000;
  */
 @Injectable()
 export class PrincipalService implements OnModuleDestroy {
-  private readonly cache: LRUCache<string, CacheEntry> | undefined;
-  /** Cached session ids per principal, kept in step with the cache by its dispose hook. */
-  private readonly sessionsOfPrincipal = new Map<string, Set<string>>();
+  /** Entries indexed by principal, so revoking a user drops all their sessions. */
+  private readonly cache: BoundedCache<CacheEntry, 'principal'>;
   private readonly inFlight = new Map<string, Promise<SessionPrincipal>>();
-  /** Bumped by every invalidation, so a load that raced one is not cached. */
-  private epoch = 0;
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -50,16 +47,12 @@ export class PrincipalService implements OnModuleDestroy {
     @Inject(FABRIC_RESOLVED_OPTIONS) options: ResolvedFabricAuthOptions,
     private readonly revocations: Revocations,
   ) {
-    const ttl = options.principalCacheTtl * 1000;
-    if (ttl > 0) {
-      this.cache = new LRUCache<string, CacheEntry>({
-        max: MAX_CACHED_SESSIONS,
-        ttl,
-        ttlResolution: 0,
-        perf: { now: () => clock.now() },
-        dispose: (entry, sessionId) => this.unindex(entry.principal.id, sessionId),
-      });
-    }
+    this.cache = new BoundedCache<CacheEntry, 'principal'>({
+      max: MAX_CACHED_SESSIONS,
+      ttl: options.principalCacheTtl * 1000,
+      now: () => clock.now(),
+      indexBy: { principal: (entry) => entry.principal.id },
+    });
     this.unsubscribe = revocations.subscribe((event) => this.invalidate(event));
   }
 
@@ -69,13 +62,13 @@ export class PrincipalService implements OnModuleDestroy {
 
   /** Cached sessions, and principals they index: both bounded by `MAX_CACHED_SESSIONS`. */
   get cachedCounts(): { sessions: number; principals: number } {
-    this.cache?.purgeStale();
-    return { sessions: this.cache?.size ?? 0, principals: this.sessionsOfPrincipal.size };
+    const counts = this.cache.counts();
+    return { sessions: counts.entries, principals: counts.indexed.principal };
   }
 
   /** Synchronous on a cache hit, so the guard's hot path does not wait on a promise. */
   forAccessClaims(claims: AccessClaims, method: AuthMethod): Principal | Promise<Principal> {
-    const entry = this.cache?.get(claims.sid);
+    const entry = this.cache.get(claims.sid);
     if (entry !== undefined && entry.principal.id === claims.sub && this.revocations.cachesTrusted()) {
       return this.withMethod(entry, method);
     }
@@ -97,9 +90,9 @@ export class PrincipalService implements OnModuleDestroy {
   private load(claims: AccessClaims): Promise<SessionPrincipal> {
     const pending = this.inFlight.get(claims.sid);
     if (pending) return pending;
-    const epoch = this.epoch;
+    const epoch = this.cache.currentEpoch;
     const promise = this.loadFromDatabase(claims.sid).then((principal) => {
-      if (this.cache && epoch === this.epoch) this.remember(claims.sid, principal);
+      this.cache.set(claims.sid, { principal, byMethod: new Map() }, epoch);
       return principal;
     });
     this.inFlight.set(claims.sid, promise);
@@ -137,36 +130,21 @@ export class PrincipalService implements OnModuleDestroy {
     };
   }
 
-  private remember(sessionId: string, principal: SessionPrincipal): void {
-    this.cache!.set(sessionId, { principal, byMethod: new Map() });
-    let sessions = this.sessionsOfPrincipal.get(principal.id);
-    if (!sessions) this.sessionsOfPrincipal.set(principal.id, (sessions = new Set()));
-    sessions.add(sessionId);
-  }
-
-  private unindex(principalId: string, sessionId: string): void {
-    const sessions = this.sessionsOfPrincipal.get(principalId);
-    if (!sessions) return;
-    sessions.delete(sessionId);
-    if (sessions.size === 0) this.sessionsOfPrincipal.delete(principalId);
-  }
-
   /** Also detaches in-flight loads: a request arriving after a revocation must read afresh. */
   invalidate(event: RevocationEvent): void {
-    this.epoch++;
     this.inFlight.clear();
-    if (!this.cache) return;
     switch (event.type) {
       case 'session':
         this.cache.delete(event.sessionId);
         break;
       case 'principal':
-        for (const sessionId of [...(this.sessionsOfPrincipal.get(event.principalId) ?? [])]) this.cache.delete(sessionId);
+        this.cache.deleteIndexed('principal', event.principalId);
         break;
       case 'all':
         this.cache.clear();
         break;
       case 'api_key':
+        this.cache.invalidateLoads();
         break;
     }
   }

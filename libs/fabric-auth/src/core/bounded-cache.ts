@@ -1,0 +1,113 @@
+import { LRUCache } from 'lru-cache';
+
+export interface BoundedCacheOptions<V extends object, I extends string> {
+  /** Entries kept at most; the least recently used go first. */
+  readonly max: number;
+  /** Default lifetime of an entry in milliseconds; 0 or less turns the cache off (every `get` misses). */
+  readonly ttl: number;
+  /** The clock entries expire by (the library's `FabricClock`, so tests can move time). */
+  readonly now: () => number;
+  /**
+   * Secondary keys an entry is also found under, so that one revocation (of an owner, of a
+   * key id) drops every entry it touches without scanning the cache.
+   */
+  readonly indexBy?: { readonly [name in I]: (value: V) => string };
+}
+
+/**
+ * An LRU cache of credentials' principals with a size bound, a lifetime per entry, secondary
+ * indexes kept in step with evictions, and an epoch: every invalidation bumps it, and a value
+ * read from the database before an invalidation is not cached after it (`set(…, since)`), so
+ * a load that raced a revocation cannot bring the revoked state back.
+ */
+export class BoundedCache<V extends object, I extends string = never> {
+  private readonly entries: LRUCache<string, V> | undefined;
+  private readonly indexes: ReadonlyArray<{ readonly name: I; readonly keyOf: (value: V) => string; readonly keys: Map<string, Set<string>> }>;
+  private epoch = 0;
+
+  constructor(options: BoundedCacheOptions<V, I>) {
+    const indexBy = (options.indexBy ?? {}) as Record<I, (value: V) => string>;
+    this.indexes = (Object.keys(indexBy) as I[]).map((name) => ({ name, keyOf: indexBy[name], keys: new Map() }));
+    if (options.ttl > 0) {
+      this.entries = new LRUCache<string, V>({
+        max: options.max,
+        ttl: options.ttl,
+        ttlResolution: 0,
+        perf: { now: options.now },
+        // Called on eviction, expiry, delete and overwrite alike: the indexes never outlive their entry.
+        dispose: (value, key) => {
+          for (const index of this.indexes) removeFrom(index.keys, index.keyOf(value), key);
+        },
+      });
+    }
+  }
+
+  get enabled(): boolean {
+    return this.entries !== undefined;
+  }
+
+  /** Synchronous, no allocation: this is the per-request hot path. */
+  get(key: string): V | undefined {
+    return this.entries?.get(key);
+  }
+
+  /** Take before reading what will be cached; hand it to `set`. */
+  get currentEpoch(): number {
+    return this.epoch;
+  }
+
+  /**
+   * Caches `value` unless an invalidation happened since `epoch` was taken (or the cache is
+   * off); `ttl` (ms) shortens the entry's lifetime below the default. Returns whether it did.
+   */
+  set(key: string, value: V, epoch: number, ttl?: number): boolean {
+    if (this.entries === undefined || epoch !== this.epoch) return false;
+    this.entries.set(key, value, ttl === undefined ? undefined : { ttl });
+    for (const index of this.indexes) {
+      const id = index.keyOf(value);
+      let keys = index.keys.get(id);
+      if (keys === undefined) index.keys.set(id, (keys = new Set()));
+      keys.add(key);
+    }
+    return true;
+  }
+
+  /** Something changed that no entry here holds: only loads in flight are made stale. */
+  invalidateLoads(): void {
+    this.epoch++;
+  }
+
+  delete(key: string): void {
+    this.epoch++;
+    this.entries?.delete(key);
+  }
+
+  /** Every entry whose `indexBy[index]` is `id`. */
+  deleteIndexed(index: I, id: string): void {
+    this.epoch++;
+    const keys = this.indexes.find((i) => i.name === index)?.keys.get(id);
+    if (keys === undefined || this.entries === undefined) return;
+    // Deleting disposes, and disposing shrinks this same set: walk a copy.
+    for (const key of [...keys]) this.entries.delete(key);
+  }
+
+  clear(): void {
+    this.epoch++;
+    this.entries?.clear();
+  }
+
+  /** Live entries, and the distinct ids per index; expired entries are dropped first. */
+  counts(): { entries: number; indexed: Record<I, number> } {
+    this.entries?.purgeStale();
+    const indexed = {} as Record<I, number>;
+    for (const index of this.indexes) indexed[index.name] = index.keys.size;
+    return { entries: this.entries?.size ?? 0, indexed };
+  }
+}
+
+function removeFrom(map: Map<string, Set<string>>, id: string, key: string): void {
+  const keys = map.get(id);
+  if (keys === undefined) return;
+  keys.delete(key);
+  if (keys.size === 0) map.delete(id);
+}
