@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 /**
@@ -23,8 +23,15 @@ function base62(value: bigint, length: number): string {
   return out;
 }
 
+/** Checked on every X-API-Key request: plain numbers (a CRC32 is exact in a double), no BigInt. */
 function checksum(secret: string): string {
-  return base62(BigInt(crc32(secret)), CHECKSUM_LENGTH);
+  let value = crc32(secret);
+  let out = '';
+  for (let i = 0; i < CHECKSUM_LENGTH; i++) {
+    out = ALPHABET[value % 62] + out;
+    value = Math.floor(value / 62);
+  }
+  return out;
 }
 
 export interface GeneratedApiKey {
@@ -33,8 +40,9 @@ export interface GeneratedApiKey {
   prefix: string;
 }
 
+/** One-shot `crypto.hash`: on every X-API-Key request, without a Hash object per call. */
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return hash('sha256', key, 'hex');
 }
 
 export function generateApiKey(): GeneratedApiKey {
