@@ -1,5 +1,6 @@
-// Password logins: logins per second with the default hash (scrypt, OWASP's N=2^13, r=8, p=10)
-// beside the old default (bcrypt cost 12) and beside Better Auth's default hash (scrypt
+// Password logins: logins per second with the default hash (argon2id, OWASP's m=19 MiB, t=2,
+// p=1) beside the earlier defaults (scrypt N=2^13, r=8, p=10; bcrypt cost 12) and beside Better
+// Auth's default hash (scrypt
 // N=2^14, r=16, p=1, dkLen=64) run through node:crypto on the same number of threads, measured
 // alternately; then SEC-102, a flood of 256 connections against one instance.
 import { scrypt, randomBytes } from 'node:crypto';
@@ -73,17 +74,20 @@ async function peerHashesPerSecond(seconds) {
 }
 
 async function loginsPerSecond() {
-  const dirs = [mkdtempSync(join(tmpdir(), 'fabric-bench-scrypt-')), mkdtempSync(join(tmpdir(), 'fabric-bench-bcrypt-'))];
-  const scryptDemo = await startDemo(dirs[0]);
-  const bcryptDemo = await startDemo(dirs[1], { FABRIC_AUTH__PASSWORD_HASH: 'bcrypt', FABRIC_AUTH__BCRYPT_COST: '12' });
+  const settings = [
+    { name: 'argon2id m=19 MiB, t=2, p=1 (default, OWASP)', env: {} },
+    { name: 'scrypt N=2^13, r=8, p=10 (the previous default, OWASP)', env: { FABRIC_AUTH__PASSWORD_HASH: 'scrypt' } },
+    { name: 'bcrypt cost 12 (the 0.1.0 default; now bcryptjs)', env: { FABRIC_AUTH__PASSWORD_HASH: 'bcrypt', FABRIC_AUTH__BCRYPT_COST: '12' } },
+  ];
+  const dirs = settings.map(() => mkdtempSync(join(tmpdir(), 'fabric-bench-hash-')));
+  const demos = [];
   try {
-    const sides = [
-      { name: 'scrypt N=2^13, r=8, p=10 (default, OWASP)', base: scryptDemo.base },
-      { name: 'bcrypt cost 12 (the old default; now bcryptjs)', base: bcryptDemo.base },
-    ];
+    for (const [i, setting] of settings.entries()) demos.push(await startDemo(dirs[i], setting.env));
+    const sides = settings.map((setting, i) => ({ name: setting.name, base: demos[i].base }));
     for (const side of sides) side.names = await createUsers(side.base);
     const seconds = SECONDS + 1;
-    const samples = [[], [], []];
+    const samples = sides.map(() => []);
+    const peer = [];
     const rounds = Math.max(3, Math.ceil(ROUNDS / 2));
     for (let round = 0; round < rounds; round++) {
       for (const [i, side] of sides.entries()) {
@@ -91,21 +95,20 @@ async function loginsPerSecond() {
         if (result.non2xx > 0 || result.errors > 0) throw new Error(`${side.name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
         samples[i].push(result['2xx'] / seconds);
       }
-      samples[2].push(await peerHashesPerSecond(seconds));
-      process.stderr.write(`logins round ${round + 1}/${rounds}: ${samples.map((s) => s.at(-1).toFixed(1)).join(' / ')} per second\n`);
+      peer.push(await peerHashesPerSecond(seconds));
+      process.stderr.write(`logins round ${round + 1}/${rounds}: ${[...samples, peer].map((s) => s.at(-1).toFixed(1)).join(' / ')} per second\n`);
     }
     console.log(`\nPassword logins per second, ${LOGIN_CONNECTIONS} connections, ${USERS} users, ${rounds} rounds alternated (pool of ${POOL} hashes at once)\n`);
     // Ratios of the medians: a side that completed nothing in a round would make a per-round ratio infinite.
-    const ratio = (i) => (median(samples[i]) / Math.max(median(samples[0]), 1e-9)).toFixed(2);
+    const ratio = (values) => (median(values) / Math.max(median(samples[0]), 1e-9)).toFixed(2);
     console.log('| hash of the stored passwords | median logins/s | × the default |');
     console.log('|---|---|---|');
-    for (const [i, side] of sides.entries()) console.log(`| ${side.name} | ${median(samples[i]).toFixed(1)} | ${ratio(i)} |`);
-    const peerRatio = median(samples[0].map((v, r) => v / Math.max(samples[2][r], 1e-9)));
-    console.log(`| peer: Better Auth's default hash (scrypt N=2^14, r=16, p=1, dkLen=64) in node:crypto, hashes alone (no HTTP, no database), ${POOL} at a time | ${median(samples[2]).toFixed(1)} | ${ratio(2)} |`);
+    for (const [i, side] of sides.entries()) console.log(`| ${side.name} | ${median(samples[i]).toFixed(1)} | ${ratio(samples[i])} |`);
+    const peerRatio = median(samples[0].map((v, r) => v / Math.max(peer[r], 1e-9)));
+    console.log(`| peer: Better Auth's default hash (scrypt N=2^14, r=16, p=1, dkLen=64) in node:crypto, hashes alone (no HTTP, no database), ${POOL} at a time | ${median(peer).toFixed(1)} | ${ratio(peer)} |`);
     console.log(`\nLogins/s with the default hash / the peer's hashes/s: ${peerRatio.toFixed(2)} (item 14 target ≥ 1)`);
   } finally {
-    scryptDemo.child.kill('SIGTERM');
-    bcryptDemo.child.kill('SIGTERM');
+    for (const demo of demos) demo.child.kill('SIGTERM');
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   }
 }

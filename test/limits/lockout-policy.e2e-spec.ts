@@ -1,4 +1,4 @@
-import crypto from 'node:crypto';
+import argon2 from '@node-rs/argon2';
 import { AuditEventEntity } from 'nestjs-fabric-auth';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { REDIS_URL, scratchPrefix } from '../support/redis.js';
@@ -182,21 +182,22 @@ describe.each([
       const from = address();
       const token = (await login(user.username, password, from)).body.access_token as string;
       const hash = (await t.dataSource.query(`SELECT password_hash FROM users WHERE id = '${user.id}'`))[0].password_hash as string;
-      // `$scrypt$ln=…$<salt>$<key>`: the compares of this account's hash are the scrypt runs with its salt.
-      const salt = Buffer.from(hash.split('$')[3]!, 'base64');
-      const scrypt = crypto.scrypt.bind(crypto) as (...args: unknown[]) => void;
+      // `$argon2id$v=19$m=…$<salt>$<key>`: the compares of this account's hash are the argon2id runs with its salt.
+      const salt = Buffer.from(hash.split('$')[4]!, 'base64');
+      const hashRaw = argon2.hashRaw.bind(argon2);
       let running = 0;
       let peak = 0;
       let total = 0;
-      vi.spyOn(crypto, 'scrypt').mockImplementation(((password: unknown, saltUsed: unknown, length: unknown, options: unknown, done: (error: Error | null, key: Buffer) => void) => {
-        if (!Buffer.isBuffer(saltUsed) || !saltUsed.equals(salt)) return scrypt(password, saltUsed, length, options, done);
+      vi.spyOn(argon2, 'hashRaw').mockImplementation(async (password, options) => {
+        if (!options?.salt || !Buffer.from(options.salt).equals(salt)) return hashRaw(password, options);
         total++;
         peak = Math.max(peak, ++running);
-        scrypt(password, saltUsed, length, options, (error: Error | null, key: Buffer) => {
+        try {
+          return await hashRaw(password, options);
+        } finally {
           running--;
-          done(error, key);
-        });
-      }) as never);
+        }
+      });
       const answers = await Promise.all(
         Array.from({ length: 24 }, () =>
           t.http.post(`${API}/users/${user.username}/password`).set('x-forwarded-for', from).auth(token, { type: 'bearer' }).send({ current_password: WRONG, new_password: 'Brand-new-pass-99' }),

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { request as httpRequest } from 'node:http';
+import argon2 from '@node-rs/argon2';
 import bcrypt from 'bcryptjs';
 import { AuditEventEntity, SessionEntity, UserEntity } from 'nestjs-fabric-auth';
 import { In } from 'typeorm';
@@ -12,7 +13,7 @@ const DEPTH = 12;
 /**
  * SEC-102 and the hash upgrade (README "Passwords"): one hashing slot and a queue of 12. Past
  * the queue a login is answered 503 with `Retry-After` at once; a login whose client has gone
- * creates no session; bcrypt hashes still verify and become scrypt at the next login.
+ * creates no session; bcrypt and scrypt hashes still verify and become argon2id at the next login.
  */
 describe.each(DATABASES)('password checks under load on %s (SEC-102)', (target) => {
   let t: TestApp;
@@ -58,21 +59,21 @@ describe.each(DATABASES)('password checks under load on %s (SEC-102)', (target) 
 
   it('a queued check whose client has gone creates no session, and a fresh login answers at once after', async () => {
     const [fresh, ...gone] = await users(DEPTH + 1);
-    // They share one hash, so the scrypt runs with its salt are their checks (and the fresh login's).
+    // They share one hash, so the argon2id runs with its salt are their checks (and the fresh login's).
     const { passwordHash } = await t.dataSource.getRepository(UserEntity).findOneOrFail({ where: { id: fresh!.id }, select: { id: true, passwordHash: true } });
-    const salt = Buffer.from(passwordHash!.split('$')[3]!, 'base64');
-    const scrypt = crypto.scrypt.bind(crypto) as (...args: unknown[]) => void;
+    const salt = Buffer.from(passwordHash!.split('$')[4]!, 'base64');
+    const hashRaw = argon2.hashRaw.bind(argon2);
     let hashed = 0;
     // Hashes finish only after the clients have gone: on a quiet machine a check could otherwise
     // complete, rightly, for a client still connected during the wait below.
     let holding = true;
     const held: Array<() => void> = [];
-    const spy = vi.spyOn(crypto, 'scrypt').mockImplementation(((...args: unknown[]) => {
-      if (Buffer.isBuffer(args[1]) && args[1].equals(salt)) hashed++;
-      const done = args[args.length - 1] as (...result: unknown[]) => void;
-      args[args.length - 1] = (...result: unknown[]) => (holding ? held.push(() => done(...result)) : done(...result));
-      scrypt(...args);
-    }) as never);
+    const spy = vi.spyOn(argon2, 'hashRaw').mockImplementation(async (password, options) => {
+      if (options?.salt && Buffer.from(options.salt).equals(salt)) hashed++;
+      const key = await hashRaw(password, options);
+      if (holding) await new Promise<void>((resolve) => held.push(resolve));
+      return key;
+    });
     const server = t.app.getHttpServer() as import('node:http').Server;
     let received = 0;
     const count = (req: import('node:http').IncomingMessage) => {
@@ -113,7 +114,7 @@ describe.each(DATABASES)('password checks under load on %s (SEC-102)', (target) 
     expect(await t.dataSource.getRepository(AuditEventEntity).countBy({ action: 'login.success', actorId: In(ids) })).toBe(0);
   });
 
-  it('a bcrypt hash still verifies, and becomes scrypt at the current setting at that login', async () => {
+  it('a bcrypt hash still verifies, and becomes argon2id at the current setting at that login', async () => {
     const { user } = await t.createUser({ password: PASSWORD });
     const repo = t.dataSource.getRepository(UserEntity);
     const stored = () => repo.findOneOrFail({ where: { id: user.id }, select: { id: true, passwordHash: true } }).then((u) => u.passwordHash!);
@@ -128,10 +129,29 @@ describe.each(DATABASES)('password checks under load on %s (SEC-102)', (target) 
     expect(await stored()).toBe(legacy);
     expect((await login(user.username)).status).toBe(200);
     const upgraded = await stored();
-    expect(upgraded).toMatch(/^\$scrypt\$ln=13,r=8,p=10\$/);
+    expect(upgraded).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     expect((await login(user.username)).status).toBe(200);
     expect((await login(user.username, 'Wrong-password-1')).status).toBe(400);
     expect(await stored()).toBe(upgraded);
+  });
+
+  it('a scrypt hash of the previous default still verifies, and becomes argon2id at that login', async () => {
+    const { user } = await t.createUser({ password: PASSWORD });
+    const repo = t.dataSource.getRepository(UserEntity);
+    const stored = () => repo.findOneOrFail({ where: { id: user.id }, select: { id: true, passwordHash: true } }).then((u) => u.passwordHash!);
+    const salt = crypto.randomBytes(16);
+    const key = crypto.scryptSync(PASSWORD, salt, 32, { N: 2 ** 13, r: 8, p: 10 });
+    const b64 = (bytes: Buffer) => bytes.toString('base64').replace(/=+$/, '');
+    const legacy = `$scrypt$ln=13,r=8,p=10$${b64(salt)}$${b64(key)}`;
+    await repo.update({ id: user.id }, { passwordHash: legacy });
+    expect((await login(user.username, 'Wrong-password-1')).status).toBe(400);
+    expect(await stored()).toBe(legacy);
+    expect((await login(user.username)).status).toBe(200);
+    const upgraded = await stored();
+    expect(upgraded).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
+    // The stored string is standard PHC: the reference implementation verifies it.
+    expect(await argon2.verify(upgraded, PASSWORD)).toBe(true);
+    expect((await login(user.username)).status).toBe(200);
   });
 
   it('the upgrade replaces only the hash it verified: a password changed meanwhile stays', async () => {

@@ -3,7 +3,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, API, DATABASES, startTestApp, type TestApp } from '../support/test-app.js';
 
 /** The defaults (README: `auth.password_hash` and its costs). */
-const hashing: PasswordHashSettings = { algorithm: 'scrypt', scryptCost: 13, scryptBlockSize: 8, scryptParallelism: 10, bcryptCost: 12 };
+const hashing: PasswordHashSettings = {
+  algorithm: 'argon2id',
+  argon2Memory: 19_456,
+  argon2Iterations: 2,
+  argon2Parallelism: 1,
+  scryptCost: 13,
+  scryptBlockSize: 8,
+  scryptParallelism: 10,
+  bcryptCost: 12,
+};
 
 describe.each(DATABASES)('startup seeding on %s', (kind) => {
   let t: TestApp;
@@ -12,17 +21,17 @@ describe.each(DATABASES)('startup seeding on %s', (kind) => {
   });
   afterAll(() => t?.close());
 
-  it('creates the system admin from config, with a scrypt hash at OWASP\'s setting (N=2^13, r=8, p=10) and a salt of its own', async () => {
+  it('creates the system admin from config, with an argon2id hash at OWASP\'s setting (m=19 MiB, t=2, p=1) and a salt of its own', async () => {
     const admin = await t.dataSource
       .getRepository(UserEntity)
       .findOneOrFail({ where: { username: 'admin' }, select: { id: true, isSystemAdmin: true, passwordHash: true } });
     expect(admin.isSystemAdmin).toBe(true);
-    expect(admin.passwordHash).toMatch(/^\$scrypt\$ln=13,r=8,p=10\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
+    expect(admin.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
     expect(await verifyPassword(ADMIN_PASSWORD, admin.passwordHash!)).toBe(true);
     expect(await verifyPassword(`${ADMIN_PASSWORD}x`, admin.passwordHash!)).toBe(false);
     const again = await hashPassword(ADMIN_PASSWORD, hashing);
     expect(again).not.toBe(admin.passwordHash);
-    expect(again.split('$')[3]).not.toBe(admin.passwordHash!.split('$')[3]);
+    expect(again.split('$')[4]).not.toBe(admin.passwordHash!.split('$')[4]);
   });
 
   it('refuses well-known default admin credentials', async () => {

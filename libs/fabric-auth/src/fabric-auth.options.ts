@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { inspect } from 'node:util';
 import { invalidProxyEntry } from './limits/client-ip.js';
 import { isCommonPassword } from './passwords/common-passwords.js';
-import { SCRYPT_LIMITS, scryptWorkProblem } from './passwords/password-hashes.js';
+import { ARGON2_LIMITS, argon2WorkProblem, SCRYPT_LIMITS, scryptWorkProblem } from './passwords/password-hashes.js';
 import { ASYMMETRIC_ALGORITHMS, type AsymmetricAlgorithm, keyProblem, privateKeyFrom, type SigningAlgorithm, thumbprintOf } from './signing/jws.js';
 import { tablePrefixProblem } from './storage/table-prefix.js';
 import { type ClaimPath, parseClaimPath } from './common/claim-path.js';
@@ -219,12 +219,18 @@ export interface FabricAuthOptions {
   /** `aud` of issued access tokens. Default `nestjs-fabric-auth`. */
   audience?: string;
   /**
-   * Algorithm of new password hashes: `scrypt` (node:crypto, off the event loop) or `bcrypt`
-   * (pure JavaScript, for user tables shared with systems that read only bcrypt). Hashes of
-   * the other algorithm or another setting still verify and are re-hashed at the next login.
-   * Default `scrypt`.
+   * Algorithm of new password hashes: `argon2id` (@node-rs/argon2, off the event loop),
+   * `scrypt` (node:crypto, off the event loop) or `bcrypt` (pure JavaScript, for user tables
+   * shared with systems that read only bcrypt). Hashes of another algorithm or setting still
+   * verify and are re-hashed at the next login. Default `argon2id`.
    */
-  passwordHash?: 'scrypt' | 'bcrypt';
+  passwordHash?: 'argon2id' | 'scrypt' | 'bcrypt';
+  /** argon2id's memory per hash in KiB (m), 7168–262144. Default 19456 (19 MiB; with the defaults below, OWASP's m=19 MiB, t=2, p=1). */
+  argon2Memory?: number;
+  /** argon2id's passes over its memory (t), 1–10. Default 2. Memory × iterations must be at least 7168 × 5 (OWASP's minimum). */
+  argon2Iterations?: number;
+  /** argon2id's lanes (p), 1–16. Default 1. */
+  argon2Parallelism?: number;
   /** log2 of scrypt's N, 13–20. Default 13 (N = 8192; with the defaults below, OWASP's N=2^13, r=8, p=10). */
   scryptCost?: number;
   /** scrypt's r (block size), 8–32. Default 8. */
@@ -455,9 +461,12 @@ const FIELDS: FieldSpec[] = [
     yaml: 'auth.password_hash',
     option: 'passwordHash',
     kind: 'string',
-    default: 'scrypt',
-    check: (v) => (v === 'scrypt' || v === 'bcrypt' ? undefined : 'must be scrypt or bcrypt'),
+    default: 'argon2id',
+    check: (v) => (v === 'argon2id' || v === 'scrypt' || v === 'bcrypt' ? undefined : 'must be argon2id, scrypt or bcrypt'),
   },
+  { yaml: 'auth.argon2_memory', option: 'argon2Memory', kind: 'int', default: 19_456, check: intBetween(...ARGON2_LIMITS.memory) },
+  { yaml: 'auth.argon2_iterations', option: 'argon2Iterations', kind: 'int', default: 2, check: intBetween(...ARGON2_LIMITS.iterations) },
+  { yaml: 'auth.argon2_parallelism', option: 'argon2Parallelism', kind: 'int', default: 1, check: intBetween(...ARGON2_LIMITS.parallelism) },
   { yaml: 'auth.scrypt_cost', option: 'scryptCost', kind: 'int', default: 13, check: intBetween(...SCRYPT_LIMITS.cost) },
   { yaml: 'auth.scrypt_block_size', option: 'scryptBlockSize', kind: 'int', default: 8, check: intBetween(...SCRYPT_LIMITS.blockSize) },
   { yaml: 'auth.scrypt_parallelism', option: 'scryptParallelism', kind: 'int', default: 10, check: intBetween(...SCRYPT_LIMITS.parallelism) },
@@ -926,6 +935,10 @@ export function resolveFabricAuthOptions(input: FabricAuthOptions, naming: Namin
     resolved.apiKeyDefaultDays > resolved.apiKeyMaxDays
   ) {
     problems.push('auth.api_key_default_days: must not exceed auth.api_key_max_days');
+  }
+  if (typeof resolved.argon2Memory === 'number' && typeof resolved.argon2Iterations === 'number') {
+    const problem = argon2WorkProblem({ memory: resolved.argon2Memory, iterations: resolved.argon2Iterations, parallelism: 1 });
+    if (problem) problems.push(`auth.argon2_memory, auth.argon2_iterations: ${problem}`);
   }
   if (typeof resolved.scryptCost === 'number' && typeof resolved.scryptBlockSize === 'number' && typeof resolved.scryptParallelism === 'number') {
     const problem = scryptWorkProblem({ cost: resolved.scryptCost, blockSize: resolved.scryptBlockSize, parallelism: resolved.scryptParallelism });

@@ -133,16 +133,28 @@ describe('YAML config loader', () => {
     ]);
   });
 
-  it('password hashing: scrypt at OWASP\'s N=2^13, r=8, p=10 by default; the pool and queue bounded; weaker or huge settings refused', () => {
+  it('password hashing: argon2id at OWASP\'s m=19 MiB, t=2, p=1 by default; the pool and queue bounded; weaker or huge settings refused', () => {
     const base = { secretKey: SECRET, systemAdminPassword: 'Adm1n-passw0rd' };
     const resolved = resolveFabricAuthOptions(base);
-    expect(resolved).toMatchObject({ passwordHash: 'scrypt', scryptCost: 13, scryptBlockSize: 8, scryptParallelism: 10, bcryptCost: 12, passwordQueueDepth: 16 });
+    expect(resolved).toMatchObject({ passwordHash: 'argon2id', argon2Memory: 19_456, argon2Iterations: 2, argon2Parallelism: 1, scryptCost: 13, scryptBlockSize: 8, scryptParallelism: 10, bcryptCost: 12, passwordQueueDepth: 16 });
     expect(resolved.passwordHashConcurrency).toBeGreaterThanOrEqual(1);
     expect(resolved.passwordHashConcurrency).toBeLessThanOrEqual(3);
     // OWASP's other equivalent settings are accepted.
     for (const [scryptCost, scryptParallelism] of [[17, 1], [16, 2], [15, 3], [14, 5]]) {
       expect(resolveFabricAuthOptions({ ...base, scryptCost, scryptParallelism })).toMatchObject({ scryptCost, scryptParallelism });
     }
+    // OWASP's other equivalent argon2id settings are accepted; less work than the cheapest of them is not.
+    for (const [argon2Memory, argon2Iterations] of [[47_104, 1], [12_288, 3], [9216, 4], [7168, 5]]) {
+      expect(resolveFabricAuthOptions({ ...base, argon2Memory, argon2Iterations })).toMatchObject({ argon2Memory, argon2Iterations });
+    }
+    expect(problemsOf(() => resolveFabricAuthOptions({ ...base, argon2Memory: 9216, argon2Iterations: 3 }))).toEqual([
+      "auth.argon2_memory, auth.argon2_iterations: below OWASP's minimum: memory (KiB) × iterations must be at least 7168 × 5",
+    ]);
+    expect(problemsOf(() => resolveFabricAuthOptions({ ...base, argon2Memory: 262_145, argon2Iterations: 0, argon2Parallelism: 17 }))).toEqual([
+      'auth.argon2_memory (argon2Memory): must be between 7168 and 262144',
+      'auth.argon2_iterations (argon2Iterations): must be between 1 and 10',
+      'auth.argon2_parallelism (argon2Parallelism): must be between 1 and 16',
+    ]);
     // Better Auth's default (N=2^14, r=16, p=1) does less work than OWASP's minimum.
     expect(problemsOf(() => resolveFabricAuthOptions({ ...base, scryptCost: 14, scryptBlockSize: 16, scryptParallelism: 1 }))).toEqual([
       "auth.scrypt_cost, auth.scrypt_block_size, auth.scrypt_parallelism: below OWASP's minimum: 2^cost × block_size × parallelism must be at least 2^13 × 8 × 10",
@@ -150,13 +162,13 @@ describe('YAML config loader', () => {
     expect(problemsOf(() => resolveFabricAuthOptions({ ...base, scryptCost: 20, scryptBlockSize: 8 }))).toEqual([
       'auth.scrypt_cost, auth.scrypt_block_size, auth.scrypt_parallelism: needs more than 256 MiB per hash (128 × 2^cost × block_size bytes)',
     ]);
-    expect(problemsOf(() => resolveFabricAuthOptions({ ...base, passwordHash: 'argon2' as never, scryptCost: 12, passwordHashConcurrency: 0, passwordQueueDepth: 0 }))).toEqual([
-      'auth.password_hash (passwordHash): must be scrypt or bcrypt',
+    expect(problemsOf(() => resolveFabricAuthOptions({ ...base, passwordHash: 'argon2i' as never, scryptCost: 12, passwordHashConcurrency: 0, passwordQueueDepth: 0 }))).toEqual([
+      'auth.password_hash (passwordHash): must be argon2id, scrypt or bcrypt',
       'auth.scrypt_cost (scryptCost): must be between 13 and 20',
       'auth.password_hash_concurrency (passwordHashConcurrency): must be between 1 and 64',
       'auth.password_queue_depth (passwordQueueDepth): must be between 1 and 10000',
     ]);
-    const tree = readFabricConfigTree({ env: { FABRIC_AUTH__SECRET_KEY: SECRET, FABRIC_AUTH__SEED_SYSTEM_ADMIN: 'false', FABRIC_AUTH__PASSWORD_QUEUE_DEPTH: '4', FABRIC_AUTH__PASSWORD_HASH: 'bcrypt' } });
-    expect(fabricAuthOptionsFromTree(tree)).toMatchObject({ passwordQueueDepth: 4, passwordHash: 'bcrypt' });
+    const tree = readFabricConfigTree({ env: { FABRIC_AUTH__SECRET_KEY: SECRET, FABRIC_AUTH__SEED_SYSTEM_ADMIN: 'false', FABRIC_AUTH__PASSWORD_QUEUE_DEPTH: '4', FABRIC_AUTH__PASSWORD_HASH: 'bcrypt', FABRIC_AUTH__ARGON2_MEMORY: '47104' } });
+    expect(fabricAuthOptionsFromTree(tree)).toMatchObject({ passwordQueueDepth: 4, passwordHash: 'bcrypt', argon2Memory: 47_104 });
   });
 });

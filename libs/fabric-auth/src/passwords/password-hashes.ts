@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import argon2 from '@node-rs/argon2';
 import bcrypt from 'bcryptjs';
 
 /** bcrypt reads at most 72 bytes; longer inputs are refused instead of silently truncated. */
@@ -6,7 +7,13 @@ export const BCRYPT_MAX_BYTES = 72;
 
 /** How new password hashes are made (`auth.password_hash` and its cost options). */
 export interface PasswordHashSettings {
-  algorithm: 'scrypt' | 'bcrypt';
+  algorithm: 'argon2id' | 'scrypt' | 'bcrypt';
+  /** argon2id's memory, in KiB (m). */
+  argon2Memory: number;
+  /** argon2id's passes over the memory (t). */
+  argon2Iterations: number;
+  /** argon2id's lanes (p). */
+  argon2Parallelism: number;
   /** log2 of scrypt's N (CPU/memory cost). */
   scryptCost: number;
   /** scrypt's r (block size). */
@@ -16,13 +23,19 @@ export interface PasswordHashSettings {
   bcryptCost: number;
 }
 
-export type ResolvedHashOptions = Pick<PasswordHashSettings, 'scryptCost' | 'scryptBlockSize' | 'scryptParallelism' | 'bcryptCost'> & {
+export type ResolvedHashOptions = Pick<
+  PasswordHashSettings,
+  'argon2Memory' | 'argon2Iterations' | 'argon2Parallelism' | 'scryptCost' | 'scryptBlockSize' | 'scryptParallelism' | 'bcryptCost'
+> & {
   passwordHash: PasswordHashSettings['algorithm'];
 };
 
 export function passwordHashSettings(options: ResolvedHashOptions): PasswordHashSettings {
   return {
     algorithm: options.passwordHash,
+    argon2Memory: options.argon2Memory,
+    argon2Iterations: options.argon2Iterations,
+    argon2Parallelism: options.argon2Parallelism,
     scryptCost: options.scryptCost,
     scryptBlockSize: options.scryptBlockSize,
     scryptParallelism: options.scryptParallelism,
@@ -39,10 +52,24 @@ export const SCRYPT_MIN_WORK = 2 ** 13 * 8 * 10;
 export const SCRYPT_MAX_MEMORY = 256 * 1024 * 1024;
 export const SCRYPT_LIMITS = { cost: [13, 20], blockSize: [8, 32], parallelism: [1, 16] } as const;
 
+/**
+ * The least argon2id work accepted, m·t in KiB: OWASP's Password Storage Cheat Sheet lists
+ * m=47104 t=1, m=19456 t=2, m=12288 t=3, m=9216 t=4, m=7168 t=5 (p=1) as equivalent minimums;
+ * the cheapest of them is this.
+ */
+export const ARGON2_MIN_WORK = 7168 * 5;
+/**
+ * Ranges of the argon2id setting. 256 MiB at most, as for scrypt; and with these bounds the
+ * PHC string fits the 100-character `password_hash` column.
+ */
+export const ARGON2_LIMITS = { memory: [7168, 262_144], iterations: [1, 10], parallelism: [1, 16] } as const;
+
 const SALT_BYTES = 16;
 const KEY_BYTES = 32;
 /** PHC string format, as passlib and others write scrypt: `$scrypt$ln=13,r=8,p=10$<salt>$<key>` (unpadded base64). */
 const SCRYPT_FORMAT = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9+/]{22})\$([A-Za-z0-9+/]{43})$/;
+/** PHC string format of argon2id (version 0x13), as the reference implementation writes it. */
+const ARGON2_FORMAT = /^\$argon2id\$v=19\$m=(\d{1,7}),t=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9+/]{22})\$([A-Za-z0-9+/]{43})$/;
 const BCRYPT_FORMAT = /^\$2[aby]\$(\d{2})\$[./A-Za-z0-9]{53}$/;
 
 interface ScryptParams {
@@ -56,6 +83,29 @@ export function scryptWorkProblem(p: ScryptParams): string | undefined {
   if (2 ** p.cost * p.blockSize * p.parallelism < SCRYPT_MIN_WORK) return "below OWASP's minimum: 2^cost × block_size × parallelism must be at least 2^13 × 8 × 10";
   if (128 * 2 ** p.cost * p.blockSize > SCRYPT_MAX_MEMORY) return 'needs more than 256 MiB per hash (128 × 2^cost × block_size bytes)';
   return undefined;
+}
+
+interface Argon2Params {
+  memory: number;
+  iterations: number;
+  parallelism: number;
+}
+
+/** Why an argon2id setting within the ranges is refused (under OWASP's minimum); undefined when it is fine. */
+export function argon2WorkProblem(p: Argon2Params): string | undefined {
+  if (p.memory * p.iterations < ARGON2_MIN_WORK) return "below OWASP's minimum: memory (KiB) × iterations must be at least 7168 × 5";
+  return undefined;
+}
+
+function acceptableArgon2(p: Argon2Params): boolean {
+  const within = (v: number, [lo, hi]: readonly [number, number]) => v >= lo && v <= hi;
+  return within(p.memory, ARGON2_LIMITS.memory) && within(p.iterations, ARGON2_LIMITS.iterations) && within(p.parallelism, ARGON2_LIMITS.parallelism) && !argon2WorkProblem(p);
+}
+
+function argon2Key(password: string, salt: Buffer, p: Argon2Params): Promise<Buffer> {
+  // 2 is Argon2id and 1 is version 0x13 (const enums of the package's typings). The key is
+  // derived on libuv's threads, off the event loop, like scrypt's.
+  return argon2.hashRaw(password, { algorithm: 2, version: 1, memoryCost: p.memory, timeCost: p.iterations, parallelism: p.parallelism, outputLen: KEY_BYTES, salt });
 }
 
 function acceptableScrypt(p: ScryptParams): boolean {
@@ -75,12 +125,18 @@ function scryptKey(password: string, salt: Buffer, p: ScryptParams): Promise<Buf
 const b64 = (bytes: Buffer) => bytes.toString('base64').replace(/=+$/, '');
 
 /**
- * A new hash of `password`. scrypt runs on libuv's pool (off the event loop); bcrypt, kept
+ * A new hash of `password`. argon2id and scrypt run on libuv's pool (off the event loop); bcrypt, kept
  * for user tables shared with systems that read only bcrypt, runs in pure JavaScript
  * (bcryptjs) on the event loop in slices of up to 100 ms.
  */
 export async function hashPassword(password: string, settings: PasswordHashSettings): Promise<string> {
   if (settings.algorithm === 'bcrypt') return bcrypt.hash(password, settings.bcryptCost);
+  if (settings.algorithm === 'argon2id') {
+    const params = { memory: settings.argon2Memory, iterations: settings.argon2Iterations, parallelism: settings.argon2Parallelism };
+    const salt = crypto.randomBytes(SALT_BYTES);
+    const key = await argon2Key(password, salt, params);
+    return `$argon2id$v=19$m=${params.memory},t=${params.iterations},p=${params.parallelism}$${b64(salt)}$${b64(key)}`;
+  }
   const params = { cost: settings.scryptCost, blockSize: settings.scryptBlockSize, parallelism: settings.scryptParallelism };
   const salt = crypto.randomBytes(SALT_BYTES);
   const key = await scryptKey(password, salt, params);
@@ -88,7 +144,15 @@ export async function hashPassword(password: string, settings: PasswordHashSetti
 }
 
 /** What a stored hash is; `undefined` when it is neither a hash we made nor one within our limits. */
-export function describeHash(stored: string): { algorithm: 'scrypt'; params: ScryptParams; salt: Buffer; key: Buffer } | { algorithm: 'bcrypt'; cost: number } | undefined {
+export function describeHash(
+  stored: string,
+): { algorithm: 'argon2id'; params: Argon2Params; salt: Buffer; key: Buffer } | { algorithm: 'scrypt'; params: ScryptParams; salt: Buffer; key: Buffer } | { algorithm: 'bcrypt'; cost: number } | undefined {
+  const argon2Match = ARGON2_FORMAT.exec(stored);
+  if (argon2Match) {
+    const params = { memory: Number(argon2Match[1]), iterations: Number(argon2Match[2]), parallelism: Number(argon2Match[3]) };
+    if (!acceptableArgon2(params)) return undefined;
+    return { algorithm: 'argon2id', params, salt: Buffer.from(argon2Match[4]!, 'base64'), key: Buffer.from(argon2Match[5]!, 'base64') };
+  }
   const scryptMatch = SCRYPT_FORMAT.exec(stored);
   if (scryptMatch) {
     const params = { cost: Number(scryptMatch[1]), blockSize: Number(scryptMatch[2]), parallelism: Number(scryptMatch[3]) };
@@ -113,7 +177,7 @@ export async function verifyPassword(password: string, stored: string): Promise<
   if (!hash) return false;
   // bcrypt would compare only the first 72 bytes; a longer input never matches (SEC-31).
   if (hash.algorithm === 'bcrypt') return Buffer.byteLength(password, 'utf8') <= BCRYPT_MAX_BYTES && bcrypt.compare(password, stored);
-  const key = await scryptKey(password, hash.salt, hash.params);
+  const key = hash.algorithm === 'argon2id' ? await argon2Key(password, hash.salt, hash.params) : await scryptKey(password, hash.salt, hash.params);
   return crypto.timingSafeEqual(key, hash.key);
 }
 
@@ -122,5 +186,8 @@ export function isCurrentHash(stored: string, settings: PasswordHashSettings): b
   const hash = describeHash(stored);
   if (!hash || hash.algorithm !== settings.algorithm) return false;
   if (hash.algorithm === 'bcrypt') return hash.cost === settings.bcryptCost;
+  if (hash.algorithm === 'argon2id') {
+    return hash.params.memory === settings.argon2Memory && hash.params.iterations === settings.argon2Iterations && hash.params.parallelism === settings.argon2Parallelism;
+  }
   return hash.params.cost === settings.scryptCost && hash.params.blockSize === settings.scryptBlockSize && hash.params.parallelism === settings.scryptParallelism;
 }
