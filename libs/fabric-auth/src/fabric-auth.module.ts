@@ -23,7 +23,7 @@ import { PermissionRegistry } from './authz/permission-registry.js';
 import { ClockCheck } from './maintenance/clock-check.service.js';
 import { PruningService } from './maintenance/pruning.service.js';
 import { CredentialReads } from './principal/credential-reads.js';
-import { ListPager } from './common/list-pager.js';
+import { ListPager } from './data/pagination/list-pager.js';
 import { RoutePermissionsCheck } from './authz/route-permissions.check.js';
 import { PublicBaseUrl } from './common/public-base-url.js';
 import { FabricClock, SystemClock } from './common/clock.js';

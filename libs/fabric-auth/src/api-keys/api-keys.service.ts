@@ -14,7 +14,7 @@ import { AccountCeiling } from '../authz/account-ceiling.service.js';
 import { PermissionRegistry } from '../authz/permission-registry.js';
 import { FabricClock } from '../common/clock.js';
 import { BoundedCache } from '../core/bounded-cache.js';
-import { ListPager } from '../common/list-pager.js';
+import { ListPager } from '../data/pagination/list-pager.js';
 import type { ListEnvelope, ListQueryDto } from '../common/list-query.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { FabricTransactions } from '../common/transactions.js';

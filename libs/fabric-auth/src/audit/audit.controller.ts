@@ -6,7 +6,7 @@ import { IsIn, IsString, Matches, MaxLength } from 'class-validator';
 import type { Repository } from 'typeorm';
 import { FabricGuard } from '../authz/fabric.guard.js';
 import { RequirePermission } from '../authz/require-permission.decorator.js';
-import { ListPager } from '../common/list-pager.js';
+import { ListPager } from '../data/pagination/list-pager.js';
 import { ListQueryDto } from '../common/list-query.js';
 import { fabricValidationPipe } from '../common/validation.js';
 import { type AuditDetails, AuditEventEntity } from './audit-event.entity.js';

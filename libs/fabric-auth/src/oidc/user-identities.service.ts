@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, type Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { requireInteractive } from '../authz/access-rules.js';
-import { ListPager } from '../common/list-pager.js';
+import { ListPager } from '../data/pagination/list-pager.js';
 import type { ListEnvelope, ListQueryDto } from '../common/list-query.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';

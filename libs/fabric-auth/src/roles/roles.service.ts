@@ -2,7 +2,7 @@ import { ConflictException, Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, type Repository } from 'typeorm';
 import { FabricClock } from '../common/clock.js';
-import { ListPager } from '../common/list-pager.js';
+import { ListPager } from '../data/pagination/list-pager.js';
 import type { ListEnvelope, ListQueryDto } from '../common/list-query.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';

@@ -6,7 +6,7 @@ import { requireHoldsAll } from '../authz/access-rules.js';
 import { AccountCeiling } from '../authz/account-ceiling.service.js';
 import { FabricClock } from '../common/clock.js';
 import { isUniqueViolation } from '../common/db-errors.js';
-import { ListPager } from '../common/list-pager.js';
+import { ListPager } from '../data/pagination/list-pager.js';
 import type { ListEnvelope } from '../common/list-query.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { FabricTransactions } from '../common/transactions.js';

@@ -1,0 +1,122 @@
+import type { SelectQueryBuilder } from 'typeorm';
+import type { ListDialect } from './dialect.js';
+import { readAtOffset, restrictToPart, sortParts } from './keyset.js';
+import { anyOf, columnOf, type ListCondition, type ListSection, type ListSort, orderByPart, type PageRead, type ResumePoint } from './list-request.js';
+
+/** A search past the candidate limit examines at most this many rows (in sort order) per page. */
+export const SEARCH_SCAN_BUDGET = 2_000;
+
+/**
+ * A search (ListRequest.search): a filter made of disjoint index ranges, with the list in an
+ * order none of those indexes serves. With at most `candidateLimit` matches (the caller
+ * counted them), the page is sorted from the ranges' own rows; with more, a page walks the
+ * sort's own index and examines at most SEARCH_SCAN_BUDGET rows: it may then hold fewer than
+ * `take` items, even none, with a resume point that continues the walk — bounded work per
+ * request instead of a walk as long as the planner's luck.
+ */
+export async function readSearch<E extends { id: string }>(
+  base: SelectQueryBuilder<E>,
+  dialect: ListDialect,
+  sort: ListSort,
+  parts: readonly ListSection[],
+  candidates: { many: boolean; limit: number },
+  from: ResumePoint | undefined,
+  offset: number,
+  take: number,
+): Promise<PageRead<E>> {
+  if (!candidates.many) return readCandidates(base, dialect, sort, parts, candidates.limit, from, offset, take);
+  const hit = anyOf(parts);
+  // An offset page past the cap is the documented slow path: the planner's plan over the whole filter.
+  if (!from && offset > 0) return readAtOffset(base.clone().andWhere(hit.where, hit.parameters), sort, offset, take);
+  return scan(base, sort, hit, from, take);
+}
+
+/**
+ * Few matches: every part's rows (each one index range, LIMITed to `limit` so that the
+ * planner keeps to it) unioned, then sorted and paged in one statement.
+ */
+export async function readCandidates<E extends { id: string }>(
+  base: SelectQueryBuilder<E>,
+  dialect: ListDialect,
+  sort: ListSort,
+  parts: readonly ListSection[],
+  limit: number,
+  from: ResumePoint | undefined,
+  offset: number,
+  take: number,
+): Promise<PageRead<E>> {
+  const values: unknown[] = [];
+  const bind = (value: unknown) => (values.push(value), dialect.placeholder(values.length));
+  const selects = parts.map((part, n) => {
+    const query = base.clone().andWhere(part.where, part.parameters);
+    const column = columnOf(query, sort.property);
+    query.select(columnOf(query, 'id'), 'fabric_id').addSelect(column, 'fabric_value').addSelect(`CAST(${column} AS TEXT)`, 'fabric_key');
+    orderByPart(query, dialect, part);
+    const [sql, parameters] = query.limit(limit).getQueryAndParameters();
+    const shift = values.length;
+    values.push(...parameters);
+    // Each part as a subquery: SQLite has no parenthesised members of a UNION.
+    return `SELECT * FROM (${dialect.shiftPlaceholders(sql, shift)}) AS fabric_part${n}`;
+  });
+  const direction = sort.descending ? 'DESC' : 'ASC';
+  const nulls = sort.nullable ? (sort.descending ? ' NULLS FIRST' : ' NULLS LAST') : '';
+  let where = '';
+  if (from) {
+    const [after, v, i] = [sort.descending ? '<' : '>', 'c.fabric_value', 'c.fabric_id'];
+    if (from.k === null) {
+      const nullsAfter = `(${v} IS NULL AND ${i} ${after} ${bind(from.i)})`;
+      where = sort.descending ? `WHERE ${nullsAfter} OR ${v} IS NOT NULL` : `WHERE ${nullsAfter}`;
+    } else {
+      // One placeholder per use (see ListDialect.placeholder).
+      const keyset = `(${v} ${after} ${bind(from.k)} OR (${v} = ${bind(from.k)} AND ${i} ${after} ${bind(from.i)}))`;
+      where = `WHERE ${keyset}${sort.nullable && !sort.descending ? ` OR ${v} IS NULL` : ''}`;
+    }
+  }
+  const sql =
+    `SELECT c.fabric_id AS id, c.fabric_key AS k FROM (${selects.join(' UNION ALL ')}) AS c ${where} ` +
+    `ORDER BY c.fabric_value ${direction}${nulls}, c.fabric_id ${direction} LIMIT ${take}${!from && offset > 0 ? ` OFFSET ${offset}` : ''}`;
+  const found = (await base.connection.query(sql, values)) as { id: unknown; k: unknown }[];
+  return hydrate(base, found.map((r) => ({ id: String(r.id), k: r.k === null ? null : String(r.k) })));
+}
+
+/**
+ * Many matches: walks the sort's own index from `from` (as a keyset page does), reading only
+ * id, key and whether the row matches, for at most SEARCH_SCAN_BUDGET rows.
+ */
+export async function scan<E extends { id: string }>(base: SelectQueryBuilder<E>, sort: ListSort, hit: ListCondition, from: ResumePoint | undefined, take: number): Promise<PageRead<E>> {
+  const hits: { id: string; k: string | null }[] = [];
+  let examined = 0;
+  let lastSeen: { k: string | null; i: string } | undefined;
+  const parts = sortParts(sort, from);
+  for (const part of parts) {
+    const query = base.clone();
+    const column = restrictToPart(query, sort, part, part === parts[0] ? from : undefined);
+    query
+      .select(columnOf(query, 'id'), 'fabric_id')
+      .addSelect(`CAST(${column} AS TEXT)`, 'fabric_key')
+      .addSelect(`CASE WHEN ${hit.where} THEN 1 ELSE 0 END`, 'fabric_hit')
+      .setParameters({ ...query.getParameters(), ...hit.parameters })
+      .limit(SEARCH_SCAN_BUDGET - examined);
+    const raw = (await query.getRawMany()) as { fabric_id: unknown; fabric_key: unknown; fabric_hit: unknown }[];
+    for (const row of raw) {
+      const seen = { i: String(row.fabric_id), k: row.fabric_key === null ? null : String(row.fabric_key) };
+      if (Number(row.fabric_hit) === 1) hits.push({ id: seen.i, k: seen.k });
+      lastSeen = seen;
+      if (hits.length >= take) break;
+    }
+    examined += raw.length;
+    if (hits.length >= take || examined >= SEARCH_SCAN_BUDGET) break;
+  }
+  const page = hits.slice(0, take);
+  const cut = page.length < take && examined >= SEARCH_SCAN_BUDGET ? lastSeen : undefined;
+  return { ...(await hydrate(base, page)), resume: cut };
+}
+
+/** Entities for a page chosen from narrower rows, in its order (a row deleted meanwhile is left out). */
+async function hydrate<E extends { id: string }>(base: SelectQueryBuilder<E>, page: { id: string; k: string | null }[]): Promise<PageRead<E>> {
+  if (page.length === 0) return { rows: [], keys: [] };
+  const found = await base.clone().andWhereInIds(page.map((p) => p.id)).getMany();
+  const byId = new Map(found.map((e: E) => [e.id, e]));
+  const kept = page.filter((p) => byId.has(p.id));
+  return { rows: kept.map((p) => byId.get(p.id)!), keys: kept.map((p) => p.k) };
+}

@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { DataSource } from 'typeorm';
+import { CappedCount, EXACT_COUNT_CAP } from './capped-count.js';
+import { dialectOf, type ListDialect } from './dialect.js';
+import { ItemRow, itemTable } from './pagination.spec-support.js';
+
+let data: DataSource;
+const items = () => data.getRepository(ItemRow).createQueryBuilder('i');
+const ROWS = EXACT_COUNT_CAP + 300;
+beforeAll(async () => (data = await itemTable(ROWS)));
+afterAll(() => data.destroy());
+
+/** SQLite, but with a planner that answers `planned` rows for every query. */
+function estimating(planned: number): ListDialect & { estimateRows: ReturnType<typeof vi.fn> } {
+  return { ...dialectOf(items()), estimateRows: vi.fn(async () => planned) };
+}
+
+describe('capped count', () => {
+  it('without estimates, every count is exact however large', async () => {
+    const counter = new CappedCount();
+    expect(await counter.count(items(), dialectOf(items()), 0)).toEqual({ total: ROWS, estimate: false });
+    expect(await counter.count(items().where('i.rank IS NULL'), dialectOf(items()), 0)).toEqual({ total: Math.floor(ROWS / 3), estimate: false });
+  });
+
+  it('up to the cap, exact even where the planner guesses otherwise', async () => {
+    const dialect = estimating(50);
+    expect(await new CappedCount().count(items().where('i.rank = 1'), dialect, 0)).toEqual({ total: 982, estimate: false });
+    expect(dialect.estimateRows).not.toHaveBeenCalled();
+  });
+
+  it('past the cap, the estimate, never below what was counted or seen', async () => {
+    expect(await new CappedCount().count(items().where('i.rank IS NOT NULL OR i.rank IS NULL'), estimating(12_000), 0)).toEqual({ total: 12_000, estimate: true });
+    expect(await new CappedCount().count(items().where('i.id > :x', { x: '' }), estimating(5), 0)).toEqual({ total: EXACT_COUNT_CAP + 1, estimate: true });
+    expect(await new CappedCount().count(items().where('i.id > :x', { x: '' }), estimating(5), 20_000)).toEqual({ total: 20_000, estimate: true });
+  });
+
+  it('an unfiltered table far past the cap is not counted, and the estimate is reused', async () => {
+    const counter = new CappedCount();
+    const dialect = estimating(50 * EXACT_COUNT_CAP);
+    const query = vi.spyOn(data, 'query');
+    expect(await counter.count(items(), dialect, 0)).toEqual({ total: 50 * EXACT_COUNT_CAP, estimate: true });
+    expect(await counter.count(items(), dialect, 0)).toEqual({ total: 50 * EXACT_COUNT_CAP, estimate: true });
+    expect(dialect.estimateRows).toHaveBeenCalledTimes(1);
+    expect(query).not.toHaveBeenCalled();
+  });
+
+  it('parts are counted each on its own and summed; far past the cap, their union is estimated instead', async () => {
+    const parts = [{ where: 'i.rank = 1' }, { where: 'i.rank = 2' }];
+    expect(await new CappedCount().countParts(items(), estimating(3), 0, parts)).toEqual({ total: 1_963, estimate: false });
+    expect(await new CappedCount().countParts(items(), dialectOf(items()), 0, parts)).toEqual({ total: 1_963, estimate: false });
+    const far = estimating(10 * EXACT_COUNT_CAP + 1);
+    expect(await new CappedCount().countParts(items(), far, 7, parts)).toEqual({ total: 10 * EXACT_COUNT_CAP + 1, estimate: true });
+    expect(far.estimateRows).toHaveBeenCalledTimes(1);
+  });
+
+  it('parts past the cap together: the estimate of their union', async () => {
+    const parts = [{ where: 'i.rank IS NULL' }, { where: 'i.rank IS NOT NULL' }];
+    expect(await new CappedCount().countParts(items(), estimating(10_500), 0, parts)).toEqual({ total: 10_500, estimate: true });
+  });
+});

@@ -1,0 +1,72 @@
+import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { BadRequestException } from '@nestjs/common';
+import type { ListRequest, ResumePoint } from './list-request.js';
+
+/** What a `next_cursor` carries: where the page ended, and what it is bound to. */
+export interface CursorPayload extends ResumePoint {
+  /** list */
+  l: string;
+  /** sort name */
+  s: string;
+  /** digest of the filters */
+  f: string;
+  /** rows before the next page when it was made (the next page's `offset`) */
+  p: number;
+}
+
+/**
+ * Opaque, MACed cursors bound to the list, sort and filters that made them: anything else
+ * (tampered, another list, other filters) is a 400, never a page of some other query.
+ */
+export class CursorCodec {
+  private readonly key: Buffer;
+
+  constructor(secretKey: string) {
+    this.key = Buffer.from(hkdfSync('sha256', Buffer.from(secretKey, 'utf8'), Buffer.alloc(0), 'fabric-auth list cursor', 32));
+  }
+
+  encode(payload: CursorPayload): string {
+    const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
+    return `${body}.${this.mac(body)}`;
+  }
+
+  decode(raw: string, request: Pick<ListRequest, 'list' | 'sortName'>, filterDigest: string): CursorPayload {
+    const [body, mac] = raw.split('.');
+    const expected = Buffer.from(this.mac(body!));
+    const given = Buffer.from(mac ?? '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new BadRequestException('cursor is not valid');
+    let payload: CursorPayload;
+    try {
+      payload = JSON.parse(Buffer.from(body!, 'base64url').toString('utf8')) as CursorPayload;
+    } catch {
+      throw new BadRequestException('cursor is not valid');
+    }
+    if (!isCursorPayload(payload)) throw new BadRequestException('cursor is not valid');
+    if (payload.l !== request.list || payload.s !== request.sortName || payload.f !== filterDigest) {
+      throw new BadRequestException('cursor was made for another list, sort or filter: start again without it');
+    }
+    return payload;
+  }
+
+  private mac(body: string): string {
+    return createHmac('sha256', this.key).update(body).digest('base64url').slice(0, 22);
+  }
+}
+
+/** The filters a cursor is bound to: absent ones left out, order of keys irrelevant. */
+export function filterDigest(filters: ListRequest['filters']): string {
+  const present = Object.entries(filters)
+    .filter(([, value]) => value !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+  return createHash('sha256').update(JSON.stringify(present)).digest('base64url').slice(0, 16);
+}
+
+function isCursorPayload(value: unknown): value is CursorPayload {
+  const p = value as Partial<CursorPayload> | null;
+  return (
+    typeof p === 'object' && p !== null &&
+    typeof p.l === 'string' && typeof p.s === 'string' && typeof p.f === 'string' && typeof p.i === 'string' &&
+    (p.k === null || typeof p.k === 'string') && Number.isSafeInteger(p.p) && p.p! >= 0 &&
+    (p.c === undefined || typeof p.c === 'string')
+  );
+}

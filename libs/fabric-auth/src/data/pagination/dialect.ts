@@ -1,0 +1,59 @@
+import type { DataSource, ObjectLiteral, OrderByCondition, SelectQueryBuilder } from 'typeorm';
+
+/**
+ * Everything pagination says differently to PostgreSQL and to SQLite, in one place: the
+ * strategies ask the dialect and never test which database they talk to.
+ */
+export interface ListDialect {
+  /** The n-th (1-based) positional parameter of a hand-written statement. */
+  placeholder(n: number): string;
+  /** `sql` with its positional parameters moved `shift` places on, to join it to a statement that already has `shift`. */
+  shiftPlaceholders(sql: string, shift: number): string;
+  /**
+   * Comparison operators in code point order. PostgreSQL's pattern operators (`~<~`) are the
+   * ones a `varchar_pattern_ops` index serves, whatever the database's collation; SQLite's
+   * binary collation already is code point order.
+   */
+  readonly codePoint: { readonly ge: string; readonly gt: string; readonly lt: string };
+  /** ORDER BY `column` ascending in code point order. */
+  orderByCodePoints(query: SelectQueryBuilder<ObjectLiteral>, column: string): void;
+  /** `COUNT(*)` of a subquery, as a number. */
+  countOf(sql: string): string;
+  /**
+   * The planner's row estimate for a query, or undefined where the database has none to
+   * offer (then every count must be exact).
+   */
+  readonly estimateRows?: (connection: DataSource, sql: string, parameters: unknown[]) => Promise<number>;
+}
+
+const postgres: ListDialect = {
+  placeholder: (n) => `$${n}`,
+  shiftPlaceholders: (sql, shift) => sql.replace(/\$(\d+)/g, (_, i: string) => `$${Number(i) + shift}`),
+  codePoint: { ge: '~>=~', gt: '~>~', lt: '~<~' },
+  // TypeORM's orderBy() takes ASC/DESC only, so `USING ~<~` goes into its order map as is.
+  orderByCodePoints: (query, column) => {
+    query.expressionMap.orderBys = { [column]: 'USING ~<~' } as unknown as OrderByCondition;
+  },
+  countOf: (sql) => `SELECT COUNT(*)::int AS n FROM (${sql}) AS counted`,
+  estimateRows: async (connection, sql, parameters) => {
+    const [{ 'QUERY PLAN': plan }] = await connection.query(`EXPLAIN (FORMAT JSON) ${sql}`, parameters);
+    return Math.round(Number((typeof plan === 'string' ? JSON.parse(plan) : plan)[0].Plan['Plan Rows']));
+  },
+};
+
+const sqlite: ListDialect = {
+  // SQLite's `?` are positional: one placeholder per use, in order.
+  placeholder: () => '?',
+  shiftPlaceholders: (sql) => sql,
+  codePoint: { ge: '>=', gt: '>', lt: '<' },
+  orderByCodePoints: (query, column) => {
+    query.orderBy(column, 'ASC');
+  },
+  countOf: (sql) => `SELECT COUNT(*) AS n FROM (${sql}) AS counted`,
+};
+
+export const listDialects = { postgres, sqlite } as const;
+
+export function dialectOf(query: SelectQueryBuilder<ObjectLiteral>): ListDialect {
+  return query.dataSource.driver.options.type === 'postgres' ? postgres : sqlite;
+}

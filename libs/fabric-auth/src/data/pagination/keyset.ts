@@ -1,0 +1,174 @@
+import { BadRequestException } from '@nestjs/common';
+import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import type { ListDialect } from './dialect.js';
+import { columnOf, type ListCondition, type ListSection, type ListSort, orderByPart, type PageRead, type ResumePoint } from './list-request.js';
+
+/**
+ * Keyset walks: a page is read in index order from just after the last row of the previous
+ * one (`(sort column, id) > (k, i)`), so a deep page costs what the first does, and rows
+ * inserted or deleted between two reads neither repeat nor skip rows that were there all
+ * along. `offset` pages still work (they walk the skipped rows).
+ */
+
+/** A nullable sort column is walked as two parts, each in index order: `(a, id) > (k, i)` is never true for a NULL `a`. */
+export type SortPart = 'values' | 'nulls';
+
+/** The parts of `sort` in reading order, from the one the walk resumes in. */
+export function sortParts(sort: ListSort, from: ResumePoint | undefined): SortPart[] {
+  const parts: SortPart[] = !sort.nullable ? ['values'] : sort.descending ? ['nulls', 'values'] : ['values', 'nulls'];
+  if (from === undefined) return parts;
+  const start = parts.indexOf(from.k === null ? 'nulls' : 'values');
+  if (start < 0) throw new BadRequestException('cursor does not match this list');
+  return parts.slice(start);
+}
+
+/** The first page, or one `offset` rows in (the documented slow path). */
+export async function readAtOffset<E extends ObjectLiteral>(base: SelectQueryBuilder<E>, sort: ListSort, offset: number, take: number): Promise<PageRead<E>> {
+  const query = base.clone();
+  const column = columnOf(query, sort.property);
+  const id = columnOf(query, 'id');
+  const direction = sort.descending ? 'DESC' : 'ASC';
+  if (sort.nullable) query.orderBy(column, direction, sort.descending ? 'NULLS FIRST' : 'NULLS LAST');
+  else query.orderBy(column, direction);
+  if (!sort.unique || sort.nullable) query.addOrderBy(id, direction);
+  return readWithKeys(query.offset(offset).limit(take), column);
+}
+
+/** The page after `from`, in the sort's order. */
+export async function readAfter<E extends ObjectLiteral>(base: SelectQueryBuilder<E>, sort: ListSort, from: ResumePoint, take: number): Promise<PageRead<E>> {
+  const rows: E[] = [];
+  const keys: (string | null)[] = [];
+  const parts = sortParts(sort, from);
+  for (const part of parts) {
+    const query = base.clone();
+    const column = restrictToPart(query, sort, part, part === parts[0] ? from : undefined);
+    const page = await readWithKeys(query.limit(take - rows.length), column);
+    rows.push(...page.rows);
+    keys.push(...page.keys);
+    if (rows.length >= take) break;
+  }
+  return { rows, keys };
+}
+
+/**
+ * A list read in sections (ListRequest.sections): from the cursor's section and key, or
+ * from the start skipping `offset` rows (a skipped section is counted, not read).
+ */
+export async function readSections<E extends ObjectLiteral>(
+  base: SelectQueryBuilder<E>,
+  dialect: ListDialect,
+  sections: readonly ListSection[],
+  from: ResumePoint | undefined,
+  offset: number,
+  take: number,
+): Promise<PageRead<E>> {
+  let index = 0;
+  if (from) {
+    index = sections.findIndex((s) => s.name === from.c);
+    if (index < 0 || from.k === null) throw new BadRequestException('cursor does not match this list');
+  }
+  let skip = from ? 0 : offset;
+  const rows: E[] = [];
+  const keys: (string | null)[] = [];
+  const names: string[] = [];
+  for (let resume = from; index < sections.length && rows.length < take; index++, resume = undefined) {
+    const section = sections[index]!;
+    const query = base.clone().andWhere(section.where, section.parameters);
+    const column = columnOf(query, section.property);
+    if (resume) query.andWhere(`${column} ${section.codePoints ? dialect.codePoint.gt : '>'} :fabricCursorKey`, { fabricCursorKey: resume.k });
+    orderByPart(query, dialect, section);
+    if (skip > 0) query.offset(skip);
+    const page = await readWithKeys(query.limit(take - rows.length), column);
+    if (page.rows.length === 0 && skip > 0) {
+      // This section ends before the offset: skip all of it and go on from the next one.
+      const [sql, parameters] = base.clone().andWhere(section.where, section.parameters).select('1', 'one').orderBy().getQueryAndParameters();
+      const [{ n }] = await query.connection.query(dialect.countOf(sql), parameters);
+      skip -= Math.min(skip, Number(n));
+      continue;
+    }
+    skip = 0;
+    rows.push(...page.rows);
+    keys.push(...page.keys);
+    names.push(...page.rows.map(() => section.name));
+  }
+  return { rows, keys, sections: names };
+}
+
+/**
+ * A list whose filter is an OR of branches (ListRequest.branches): each branch read in the
+ * sort's order from the cursor (its own index range, LIMIT take), merged by (key, id) and
+ * deduplicated. The first `take` rows of the union are among the first `take` of each
+ * branch, so nothing more is read. The key's text form must order as the column does
+ * (timestamps do). An offset page reads offset + take rows of each branch.
+ */
+export async function readBranches<E extends { id: string }>(
+  base: SelectQueryBuilder<E>,
+  sort: ListSort,
+  branches: readonly ListCondition[],
+  from: ResumePoint | undefined,
+  offset: number,
+  take: number,
+): Promise<PageRead<E>> {
+  if (sort.nullable) throw new Error('branches need a sort column without NULLs');
+  const skip = from ? 0 : offset;
+  const reads = await Promise.all(
+    branches.map((branch) => {
+      const query = base.clone().andWhere(branch.where, branch.parameters);
+      const column = columnOf(query, sort.property);
+      const id = columnOf(query, 'id');
+      const direction = sort.descending ? 'DESC' : 'ASC';
+      if (from) query.andWhere(`(${column}, ${id}) ${sort.descending ? '<' : '>'} (:fabricCursorKey, :fabricCursorId)`, { fabricCursorKey: from.k, fabricCursorId: from.i });
+      query.orderBy(column, direction).addOrderBy(id, direction);
+      return readWithKeys(query.limit(skip + take), column);
+    }),
+  );
+  const merged = new Map<string, { row: E; key: string | null }>();
+  for (const read of reads) read.rows.forEach((row, n) => merged.has(row.id) || merged.set(row.id, { row, key: read.keys[n]! }));
+  const sign = sort.descending ? -1 : 1;
+  const ordered = [...merged.values()].sort((a, b) => sign * (compareText(a.key!, b.key!) || compareText(a.row.id, b.row.id)));
+  const page = ordered.slice(skip, skip + take);
+  return { rows: page.map((p) => p.row), keys: page.map((p) => p.key) };
+}
+
+/** Branches made disjoint for counting: each one without the rows of the ones before it. */
+export function disjoint(branches: readonly ListCondition[]): ListCondition[] {
+  return branches.map((branch, n) => ({
+    where: [`(${branch.where})`, ...branches.slice(0, n).map((b) => `NOT COALESCE((${b.where}), FALSE)`)].join(' AND '),
+    parameters: Object.assign({}, ...branches.slice(0, n + 1).map((b) => b.parameters ?? {})),
+  }));
+}
+
+/**
+ * Restricts `query` to one part of the sort column (its values, or its nulls) in index
+ * order, after `from` when the walk resumes there; answers the column's SQL name.
+ */
+export function restrictToPart(query: SelectQueryBuilder<ObjectLiteral>, sort: ListSort, part: SortPart, from: ResumePoint | undefined): string {
+  const column = columnOf(query, sort.property);
+  const id = columnOf(query, 'id');
+  const direction = sort.descending ? 'DESC' : 'ASC';
+  const after = sort.descending ? '<' : '>';
+  if (part === 'nulls') {
+    query.andWhere(`${column} IS NULL`);
+    if (from) query.andWhere(`${id} ${after} :fabricCursorId`, { fabricCursorId: from.i });
+    query.orderBy(id, direction);
+  } else {
+    if (sort.nullable) query.andWhere(`${column} IS NOT NULL`);
+    if (from && sort.unique) query.andWhere(`${column} ${after} :fabricCursorKey`, { fabricCursorKey: from.k });
+    else if (from) query.andWhere(`(${column}, ${id}) ${after} (:fabricCursorKey, :fabricCursorId)`, { fabricCursorKey: from.k, fabricCursorId: from.i });
+    query.orderBy(column, direction);
+    if (!sort.unique) query.addOrderBy(id, direction);
+  }
+  return column;
+}
+
+/** Rows with their sort key as the database writes it, so a cursor keeps full precision (PostgreSQL stores µs). */
+export async function readWithKeys<E extends ObjectLiteral>(query: SelectQueryBuilder<E>, column: string): Promise<PageRead<E>> {
+  query.addSelect(`CAST(${column} AS TEXT)`, 'fabric_cursor_key');
+  const { entities, raw } = await query.getRawAndEntities();
+  return { rows: entities, keys: raw.map((r: Record<string, unknown>) => (r.fabric_cursor_key === null ? null : String(r.fabric_cursor_key))) };
+}
+
+/** Plain code unit order is enough for keys and ids: timestamps' text and lowercase hex. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,96 @@
+import { BadRequestException, Inject, Injectable } from '@nestjs/common';
+import type { SelectQueryBuilder } from 'typeorm';
+import { type ListEnvelope, pageOf } from '../../common/list-query.js';
+import { FABRIC_RESOLVED_OPTIONS } from '../../fabric-auth.internal-constants.js';
+import type { ResolvedFabricAuthOptions } from '../../fabric-auth.options.js';
+import { readSearch } from './bounded-search.js';
+import { CappedCount, EXACT_COUNT_CAP, type ListCount } from './capped-count.js';
+import { CursorCodec, type CursorPayload, filterDigest } from './cursor.js';
+import { dialectOf } from './dialect.js';
+import { disjoint, readAfter, readAtOffset, readBranches, readSections } from './keyset.js';
+import type { ListRequest, PageRead } from './list-request.js';
+
+/**
+ * One page of any list: decodes the cursor, picks the read strategy the request's shape
+ * calls for (see readPage), counts, and hands out the next cursor. A cursor is opaque and
+ * MACed (cursor.ts); `offset` pages still work.
+ */
+@Injectable()
+export class ListPager {
+  private readonly cursors: CursorCodec;
+  private readonly counter = new CappedCount();
+
+  constructor(@Inject(FABRIC_RESOLVED_OPTIONS) options: ResolvedFabricAuthOptions) {
+    this.cursors = new CursorCodec(options.secretKey);
+  }
+
+  /**
+   * One page of `base` (filters applied, no order or limit). `map` turns the rows into
+   * answers (it may read more, e.g. role names, for the rows of this page only).
+   */
+  async page<E extends { id: string }, T>(base: SelectQueryBuilder<E>, request: ListRequest, map: (rows: E[]) => T[] | Promise<T[]>): Promise<ListEnvelope<T>> {
+    const { limit, offset, cursor: rawCursor } = pageOf(request.query);
+    if (rawCursor !== undefined && request.query.offset !== undefined) throw new BadRequestException('Use either cursor or offset, not both');
+    const filters = filterDigest(request.filters);
+    const cursor = rawCursor === undefined ? undefined : this.cursors.decode(rawCursor, request, filters);
+    const start = cursor ? cursor.p : offset;
+    const dialect = dialectOf(base);
+    const parts = request.sections ?? (request.branches ? disjoint(request.branches) : undefined);
+
+    // A search is counted first: the count decides how it is read. A cursor page of any other
+    // list always reports a count, so that count starts beside the read (start is a lower
+    // bound for an estimate; the page's rows raise it below).
+    const searched = request.search ? await this.counter.countParts(base, dialect, 0, request.search) : undefined;
+    const early = cursor && !searched ? this.counter.count(base, dialect, start, parts) : undefined;
+    // Awaited below once the read is done; should the read fail first, not an unhandled rejection.
+    early?.catch(() => undefined);
+
+    const { rows, keys, sections, resume } = await this.readPage(base, request, searched, cursor, offset, limit + 1);
+    const more = rows.length > limit || resume !== undefined;
+    const pageRows = rows.slice(0, limit);
+    const last = pageRows.length - 1;
+    const nextCursor = more
+      ? this.cursors.encode({
+          l: request.list,
+          s: request.sortName,
+          f: filters,
+          k: resume ? resume.k : keys[last]!,
+          i: resume ? resume.i : pageRows[last]!.id,
+          p: start + pageRows.length,
+          ...(sections ? { c: sections[last]! } : {}),
+        })
+      : null;
+
+    const total = (): ListCount | Promise<ListCount> => {
+      const seen = start + pageRows.length;
+      if (searched) return { total: Math.max(searched.total, seen), estimate: searched.estimate };
+      // A whole list on one page (or the first page of an empty one) is its own count.
+      if (!more && !cursor && (pageRows.length > 0 || offset === 0)) return { total: offset + pageRows.length, estimate: false };
+      if (early) return early.then((c) => (c.estimate ? { total: Math.max(c.total, seen), estimate: true } : c));
+      return this.counter.count(base, dialect, seen, parts);
+    };
+    // The count and the page's own reads (e.g. role names) go to the database side by side.
+    const [items, counted] = await Promise.all([map(pageRows), total()]);
+    return { items, total: counted.total, total_is_estimate: counted.estimate, limit, offset: start, next_cursor: nextCursor };
+  }
+
+  /** The read strategy for the request's shape, from the most specific to a plain keyset walk. */
+  private readPage<E extends { id: string }>(
+    base: SelectQueryBuilder<E>,
+    request: ListRequest,
+    searched: ListCount | undefined,
+    cursor: CursorPayload | undefined,
+    offset: number,
+    take: number,
+  ): Promise<PageRead<E>> {
+    const dialect = dialectOf(base);
+    if (request.search) {
+      const many = searched!.estimate || searched!.total > EXACT_COUNT_CAP;
+      return readSearch(base, dialect, request.sort, request.search, { many, limit: EXACT_COUNT_CAP + 1 }, cursor, offset, take);
+    }
+    if (request.sections) return readSections(base, dialect, request.sections, cursor, offset, take);
+    if (request.branches) return readBranches(base, request.sort, request.branches, cursor, offset, take);
+    if (cursor) return readAfter(base, request.sort, cursor, take);
+    return readAtOffset(base, request.sort, offset, take);
+  }
+}

@@ -1,0 +1,97 @@
+import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import type { ListQueryDto } from '../../common/list-query.js';
+import type { ListDialect } from './dialect.js';
+
+/** How one list is ordered: a column of the query's main alias, then `id` in the same direction. */
+export interface ListSort {
+  /** Entity property, e.g. `createdAt`. */
+  property: string;
+  descending: boolean;
+  /** The column may be NULL: nulls sort as the largest value (last ascending, first descending). */
+  nullable?: boolean;
+  /** The column is unique (among non-null values): `id` is not needed to break ties. */
+  unique?: boolean;
+}
+
+/** What a list page is made of: the list's name and filters bind a cursor to the query that made it. */
+export interface ListRequest {
+  list: string;
+  /** The `sort` parameter as given (or its default): part of what a cursor is bound to. */
+  sortName: string;
+  sort: ListSort;
+  /** Every filter of the request (absent ones undefined); a cursor only serves the same filters. */
+  filters: Record<string, string | number | boolean | null | undefined>;
+  query: ListQueryDto;
+  /**
+   * Read these parts one after the other instead of one order over `sort` (which then only
+   * names the direction): each part is one index range read in its own unique column's
+   * order, so a broad filter costs a page of index entries, whatever it matches. The parts
+   * must be disjoint; together they are the list.
+   */
+  sections?: ListSection[];
+  /**
+   * A filter made of disjoint index ranges (e.g. prefixSections), with the list in `sort`'s
+   * order, which none of those indexes serves: a bounded search (see bounded-search.ts).
+   */
+  search?: ListSection[];
+  /**
+   * Alternatives of one filter (`a OR b`): each is read on its own in the sort's order (its
+   * own index range) and the reads are merged, instead of one read the planner may serve
+   * from the sort's index alone, filtering. Rows matching several are served once.
+   */
+  branches?: ListCondition[];
+}
+
+/** A condition over the list's main alias (`u.username`-style property paths or escaped columns). */
+export interface ListCondition {
+  where: string;
+  parameters?: Record<string, unknown>;
+}
+
+/** One part of a list read in its own order (see ListRequest.sections). */
+export interface ListSection extends ListCondition {
+  /** Carried in cursors. */
+  name: string;
+  /** Ordered ascending by this column, which is unique among the section's rows. */
+  property: string;
+  /** Compare and order by code point (see ListDialect.codePoint). */
+  codePoints?: boolean;
+}
+
+/** Where the previous page ended, as a cursor carries it (see cursor.ts). */
+export interface ResumePoint {
+  /** sort column of the last row, as the database renders it as text (null: a NULL value) */
+  k: string | null;
+  /** id of the last row */
+  i: string;
+  /** section of the last row, for a list read in sections */
+  c?: string;
+}
+
+/** Rows of a page read (take = limit + 1), their cursor keys; `resume`: a scan stopped there with the page not full. */
+export interface PageRead<E> {
+  rows: E[];
+  keys: (string | null)[];
+  sections?: string[];
+  resume?: { k: string | null; i: string };
+}
+
+/** The escaped SQL name of a property of the query's main alias. */
+export function columnOf(query: SelectQueryBuilder<ObjectLiteral>, property: string): string {
+  const alias = query.expressionMap.mainAlias!;
+  const column = alias.metadata.findColumnWithPropertyName(property);
+  if (!column) throw new Error(`${alias.metadata.name} has no column ${property}`);
+  return `${query.escape(alias.name)}.${query.escape(column.databaseName)}`;
+}
+
+/** The parts' filters as one condition (`a OR b OR …`). */
+export function anyOf(parts: readonly ListCondition[]): ListCondition {
+  return { where: `(${parts.map((p) => `(${p.where})`).join(' OR ')})`, parameters: Object.assign({}, ...parts.map((p) => p.parameters ?? {})) };
+}
+
+/** ORDER BY a part's own column, so that a read of it walks that column's index. */
+export function orderByPart(query: SelectQueryBuilder<ObjectLiteral>, dialect: ListDialect, part: ListSection): void {
+  const column = columnOf(query, part.property);
+  if (part.codePoints) dialect.orderByCodePoints(query, column);
+  else query.orderBy(column, 'ASC');
+}
