@@ -4,6 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { callDemo, DEMO_MAIN, freePort, loginToDemo, runDemoExpectingFailure, startDemo } from '../support/demo-process.js';
 import { createScratchDatabase, postgresUrlFor } from '../support/postgres.js';
 import { scratchDirectories } from '../support/scratch-dirs.js';
+import { decodePayload } from '../support/jwt-forge.js';
+import { SoftwareAuthenticator } from '../support/software-authenticator.js';
 
 // What a new user does in their first hour, as processes started from a clean directory.
 const SECRET = 'first-hour-secret-5d1c9a7e3b2f4a6c8e0d';
@@ -100,6 +102,37 @@ describe('the demo started from a clean directory', () => {
     expect(output).toContain('set auth.issuer (https://auth.example.com) or auth.public_base_url');
     expect(output).not.toMatch(NO_STACK);
   });
+
+  it.each(['sqlite', 'postgres'] as const)('registers and signs in with a passkey on the port it listens on, with no auth.webauthn or public_base_url (%s)', async (kind) => {
+    const db = kind === 'postgres' ? await createScratchDatabase() : undefined;
+    const demo = await startDemo({ DATABASE_URL: db?.url ?? 'sqlite:auth.sqlite', FABRIC_AUTH__SECRET_KEY: SECRET, FABRIC_AUTH__SYSTEM_ADMIN_PASSWORD: ADMIN_PASSWORD }, { cwd: cleanDir() });
+    try {
+      const origin = `http://localhost:${new URL(demo.url).port}`;
+      expect(origin).not.toBe('http://localhost:3000');
+      const admin = await loginToDemo(demo, 'admin', ADMIN_PASSWORD);
+      const options = async () => {
+        const res = await callDemo(demo, 'POST', '/users/admin/mfa/passkeys/options', admin.access_token);
+        expect(res.status).toBe(200);
+        return res.body as { challenge: string; user: { id: string }; rp: { id: string; name: string } };
+      };
+      const authenticator = new SoftwareAuthenticator(origin);
+      // What the old constant default expected is refused: the ceremony belongs to this port.
+      const fromOldDefault = await callDemo(demo, 'POST', '/users/admin/mfa/passkeys', admin.access_token, { name: 'Old', credential: authenticator.create(await options(), { origin: 'http://localhost:3000' }) });
+      expect(fromOldDefault.status).toBe(400);
+      const offered = await options();
+      expect(offered.rp).toEqual({ id: 'localhost', name: 'nestjs-fabric-auth' });
+      const registered = await callDemo(demo, 'POST', '/users/admin/mfa/passkeys', admin.access_token, { name: 'Laptop', credential: authenticator.create(offered) });
+      expect(registered.status, JSON.stringify(registered.body)).toBe(201);
+      const begin = await callDemo(demo, 'POST', '/auth/passkey/begin', undefined, {});
+      expect(begin.status).toBe(200);
+      const signedIn = await callDemo(demo, 'POST', '/auth/passkey/finish', undefined, { credential: authenticator.get(begin.body.options) });
+      expect(signedIn.status, JSON.stringify(signedIn.body)).toBe(200);
+      expect(decodePayload(signedIn.body.access_token)).toMatchObject({ sub: decodePayload(admin.access_token).sub, amr: ['hwk', 'mfa'] });
+    } finally {
+      await demo.stop();
+      await db?.drop();
+    }
+  }, 60_000);
 
   describe.each(['sqlite', 'postgres'] as const)('with an operator’s own config file (%s)', (kind) => {
     it('starts: the demo registers reports:read in code, and the file’s roles grant it', async () => {

@@ -24,7 +24,8 @@ describe.each(DATABASES)('MFA on the demo page in a real browser on %s', (kind) 
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
     const port = await freePort();
     base = `http://localhost:${port}`;
-    t = await startTestApp(kind, { port, options: { publicBaseUrl: base } });
+    // No public_base_url: the page origin is the one derived from the port the app listens on.
+    t = await startTestApp(kind, { port });
     browser = await launchChromium();
     page = await browser.context.newPage();
     cdp = await browser.context.newCDPSession(page);

@@ -94,10 +94,14 @@ describe.each(DATABASES)('MFA policy (auth.mfa) and @RequireMfa() on %s', (kind)
     // The issuer defaults to the public base URL; the label and the passkey name derive from it in a form they accept.
     const ok = resolveFabricAuthOptions({ ...TEST_OPTIONS, publicBaseUrl: 'https://app.example.com', webauthn: { rpId: 'example.com' } });
     expect(ok.issuer).toBe('https://app.example.com');
-    expect(ok.webauthn).toEqual({ rpId: 'example.com', rpName: 'app.example.com', origins: ['https://app.example.com'] });
+    expect(ok.webauthn).toEqual({ rpId: 'example.com', rpName: 'app.example.com' });
     expect(ok.mfa).toEqual({ requiredFor: [], requireMfa: [], issuerLabel: 'app.example.com', stepUpSeconds: 900 });
     const plain = resolveFabricAuthOptions(TEST_OPTIONS);
     expect([plain.issuer, plain.mfa.issuerLabel, plain.publicBaseUrl]).toEqual(['nestjs-fabric-auth', 'nestjs-fabric-auth', undefined]);
+    // Without public_base_url the passkey origin is the server's own as it listens (no constant port): derived per ceremony.
+    expect(plain.webauthn).toEqual({ rpName: 'nestjs-fabric-auth' });
+    expect(bad({ webauthn: { rpId: 'example.com' } })).toThrow(/auth\.webauthn\.origins: http:\/\/localhost:<port> \(the server’s own origin without auth\.public_base_url\) is not on rp_id example\.com/);
+    expect(bad({ publicBaseUrl: 'https://app.example.org', webauthn: { rpId: 'example.com' } })).toThrow(/auth\.webauthn\.origins: https:\/\/app\.example\.org is not on rp_id example\.com/);
     // An issuer URL with a port, as the README recommends, starts: the label is its host name.
     expect(resolveFabricAuthOptions({ ...TEST_OPTIONS, issuer: 'http://localhost:8080/' }).mfa.issuerLabel).toBe('localhost');
     expect(resolveFabricAuthOptions({ ...TEST_OPTIONS, issuer: 'urn:example:auth' }).mfa.issuerLabel).toBe('urnexampleauth');

@@ -23,7 +23,7 @@ describe.each(DATABASES)('passkeys (WebAuthn) on %s', (kind) => {
   /** A fresh user with one passkey on a fresh software authenticator. */
   async function userWithPasskey() {
     const actor = await t.actor();
-    const authenticator = new SoftwareAuthenticator();
+    const authenticator = new SoftwareAuthenticator(t.origin);
     const options = await t.http.post(`${API}/users/${actor.user.username}/mfa/passkeys/options`).set(bearer(actor.token));
     expect(options.status).toBe(200);
     const registered = await t.http
@@ -55,11 +55,14 @@ describe.each(DATABASES)('passkeys (WebAuthn) on %s', (kind) => {
   it('refuses a registration from another origin or RP ID, with another user’s challenge, or a replayed challenge', async () => {
     const alice = await t.actor();
     const bob = await t.actor();
-    const authenticator = new SoftwareAuthenticator();
+    const authenticator = new SoftwareAuthenticator(t.origin);
     const register = (who: typeof alice, credential: unknown) =>
       t.http.post(`${API}/users/${who.user.username}/mfa/passkeys`).set(bearer(who.token)).send({ name: 'Key', credential });
     const optionsFor = async (who: typeof alice) => (await t.http.post(`${API}/users/${who.user.username}/mfa/passkeys/options`).set(bearer(who.token))).body;
     expect((await register(alice, authenticator.create(await optionsFor(alice), { origin: 'https://evil.example' }))).status).toBe(400);
+    // No public_base_url: the expected origin is the port this app listens on, not a constant one.
+    expect(t.origin).not.toBe('http://localhost:3000');
+    expect((await register(alice, authenticator.create(await optionsFor(alice), { origin: 'http://localhost:3000' }))).status).toBe(400);
     expect((await register(alice, authenticator.create(await optionsFor(alice), { rpId: 'evil.example' }))).status).toBe(400);
     expect((await register(alice, authenticator.create(await optionsFor(bob)))).status).toBe(400);
     const options = await optionsFor(alice);
@@ -180,7 +183,7 @@ describe.each(DATABASES)('passkeys (WebAuthn) on %s', (kind) => {
     const registered = await t.http
       .post(`${API}/users/${u.username}/mfa/passkeys`)
       .set(bearer(u.token))
-      .send({ name: 'Second', credential: new SoftwareAuthenticator().create(proved.body) });
+      .send({ name: 'Second', credential: new SoftwareAuthenticator(t.origin).create(proved.body) });
     expect(registered.status).toBe(201);
     // Not the first factor: no new recovery codes.
     expect(registered.body.recovery_codes).toBeUndefined();
@@ -202,5 +205,20 @@ describe.each(DATABASES)('passkeys (WebAuthn) on %s', (kind) => {
     expect(res.status).toBe(400);
     const state = await t.http.get(`${API}/users/${u.user.username}/mfa`).set(bearer(signedIn));
     expect(state.body).toMatchObject({ factors: [], passkeys: [], recovery_codes: { remaining: 0 } });
+  });
+
+  it('an http public_base_url on another host: the app starts, passkey ceremonies are not offered (a browser would refuse them), other sign-ins work', async () => {
+    const lan = await startTestApp(kind, { options: { publicBaseUrl: 'http://auth.internal.example:8080' } });
+    try {
+      const actor = await lan.actor();
+      const options = await lan.http.post(`${API}/users/${actor.user.username}/mfa/passkeys/options`).set(bearer(actor.token));
+      expect(options.status).toBe(404);
+      expect(options.body.message).toBe('Passkeys are not available on this server');
+      const passwordless = await lan.http.post(`${API}/auth/passkey/begin`).send({});
+      expect([passwordless.status, passwordless.body.message]).toEqual([404, 'Passkeys are not available on this server']);
+      expect((await lan.http.get(`${API}/auth/me`).set(bearer(actor.token))).status).toBe(200);
+    } finally {
+      await lan.close();
+    }
   });
 });

@@ -40,7 +40,7 @@ describe.each(DATABASES)('the second factor, attacked, on %s', (kind) => {
         async (u) => {
           const fresh = await steppedUp(u);
           const options = await t.http.post(`${API}/users/${u.username}/mfa/passkeys/options`).set(bearer(fresh));
-          const added = await t.http.post(`${API}/users/${u.username}/mfa/passkeys`).set(bearer(fresh)).send({ name: 'Key', credential: new SoftwareAuthenticator().create(options.body) });
+          const added = await t.http.post(`${API}/users/${u.username}/mfa/passkeys`).set(bearer(fresh)).send({ name: 'Key', credential: new SoftwareAuthenticator(t.origin).create(options.body) });
           expect(added.status, JSON.stringify(added.body)).toBe(201);
         },
       ],
@@ -63,7 +63,7 @@ describe.each(DATABASES)('the second factor, attacked, on %s', (kind) => {
       // The owner enrols TOTP meanwhile; the stolen password-only session then completes the ceremony.
       const { secret } = (await t.http.post(`${API}/users/${user.username}/mfa/totp`).set(bearer(passwordOnly))).body;
       expect((await t.http.post(`${API}/users/${user.username}/mfa/totp/confirm`).set(bearer(passwordOnly)).send({ code: totpCode(secret, t.clock.now()) })).status).toBe(200);
-      const res = await t.http.post(`${API}/users/${user.username}/mfa/passkeys`).set(bearer(passwordOnly)).send({ name: 'Attacker', credential: new SoftwareAuthenticator().create(options.body) });
+      const res = await t.http.post(`${API}/users/${user.username}/mfa/passkeys`).set(bearer(passwordOnly)).send({ name: 'Attacker', credential: new SoftwareAuthenticator(t.origin).create(options.body) });
       expect(res.status).toBe(400);
       expect((await factorsOf(user.id)).map((f) => f.type)).toEqual(['totp']);
     });
@@ -72,7 +72,7 @@ describe.each(DATABASES)('the second factor, attacked, on %s', (kind) => {
       const { user, token: passwordOnly } = await t.actor();
       const { secret } = (await t.http.post(`${API}/users/${user.username}/mfa/totp`).set(bearer(passwordOnly))).body;
       const options = await t.http.post(`${API}/users/${user.username}/mfa/passkeys/options`).set(bearer(passwordOnly));
-      expect((await t.http.post(`${API}/users/${user.username}/mfa/passkeys`).set(bearer(passwordOnly)).send({ name: 'Owner', credential: new SoftwareAuthenticator().create(options.body) })).status).toBe(201);
+      expect((await t.http.post(`${API}/users/${user.username}/mfa/passkeys`).set(bearer(passwordOnly)).send({ name: 'Owner', credential: new SoftwareAuthenticator(t.origin).create(options.body) })).status).toBe(201);
       const res = await t.http.post(`${API}/users/${user.username}/mfa/totp/confirm`).set(bearer(passwordOnly)).send({ code: totpCode(secret, t.clock.now()) });
       expect(res.status).toBe(400);
       expect((await factorsOf(user.id)).map((f) => f.type)).toEqual(['passkey']);
@@ -211,7 +211,7 @@ describe.each(DATABASES)('the second factor, attacked, with lockout and policy o
 
   it('SEC-114: six bogus assertions naming the owner’s passkey lock neither the owner’s password login nor the passkey elsewhere', async () => {
     const owner = await t.actor();
-    const authenticator = new SoftwareAuthenticator();
+    const authenticator = new SoftwareAuthenticator(t.origin);
     const options = await t.http.post(`${API}/users/${owner.user.username}/mfa/passkeys/options`).set({ Authorization: `Bearer ${owner.token}` });
     expect((await t.http.post(`${API}/users/${owner.user.username}/mfa/passkeys`).set({ Authorization: `Bearer ${owner.token}` }).send({ name: 'Key', credential: authenticator.create(options.body) })).status).toBe(201);
     const begin = (from: string, body: object = {}) => t.http.post(`${API}/auth/passkey/begin`).set('x-forwarded-for', from).send(body);

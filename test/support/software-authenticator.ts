@@ -40,8 +40,9 @@ const AT = 0x40;
 export class SoftwareAuthenticator {
   readonly credentials: SoftwareCredential[] = [];
 
+  /** `origin`: the page the browser would be on (`TestApp.origin`: the app's public base URL, else its listening port). */
   constructor(
-    readonly origin = 'http://localhost:3000',
+    readonly origin: string,
     readonly rpId = 'localhost',
   ) {}
 

@@ -94,6 +94,8 @@ export interface TestApp {
   http: ReturnType<typeof request>;
   /** `http://127.0.0.1:<port>`, for clients other than supertest (fetch, a browser). */
   url: string;
+  /** The origin a browser using this app is on: `publicBaseUrl`'s, else `http://localhost:<port>` (what passkey ceremonies expect). */
+  origin: string;
   clock: TestClock;
   dataSource: DataSource;
   users: UsersService;
@@ -186,10 +188,12 @@ async function startOn(
   }
   const http = request(app.getHttpServer());
   const users = app.get(UsersService);
+  const port = (app.getHttpServer().address() as { port: number }).port;
   const testApp: TestApp = {
     app,
     http,
-    url: `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`,
+    url: `http://127.0.0.1:${port}`,
+    origin: new URL(options.publicBaseUrl ?? `http://localhost:${port}`).origin,
     clock,
     dataSource: app.get(DataSource),
     users,

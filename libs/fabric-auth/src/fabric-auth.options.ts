@@ -13,6 +13,7 @@ import { ARGON2_LIMITS, argon2WorkProblem, SCRYPT_LIMITS, scryptWorkProblem } fr
 import { ASYMMETRIC_ALGORITHMS, type AsymmetricAlgorithm, keyProblem, privateKeyFrom, type SigningAlgorithm, thumbprintOf } from './signing/jws.js';
 import { tablePrefixProblem } from './storage/table-prefix.js';
 import { type ClaimPath, parseClaimPath } from './common/claim-path.js';
+import { isRpId, isWebAuthnOrigin, ORIGINS_RULE, RP_ID_RULE } from './mfa/webauthn-relying-party.js';
 
 export interface OidcProviderOptions {
   /** `oidc`, the only provider type (and the default). */
@@ -176,7 +177,10 @@ export interface WebAuthnOptions {
   rpId?: string;
   /** Name browsers show when registering. Default `auth.mfa.issuer_label`. */
   rpName?: string;
-  /** Origins a ceremony may come from (`https://app.example.com`). Default: the origin of `public_base_url`. */
+  /**
+   * Origins a ceremony may come from (`https://app.example.com`). Default: the origin of
+   * `public_base_url`, else `http://localhost:<the port the server listens on>`.
+   */
   origins?: string[];
 }
 
@@ -188,9 +192,11 @@ export interface ResolvedMfaOptions {
 }
 
 export interface ResolvedWebAuthnOptions {
-  rpId: string;
+  /** Absent unless set: derived from `public_base_url` or the listening port (`relyingPartyOf`). */
+  rpId?: string;
   rpName: string;
-  origins: string[];
+  /** Absent unless set: derived from `public_base_url` or the listening port (`relyingPartyOf`). */
+  origins?: string[];
 }
 
 export interface FabricAuthOptions {
@@ -1020,33 +1026,40 @@ function defaultIssuerLabel(issuer: string): string {
 
 const WEBAUTHN_KEYS: Record<string, keyof WebAuthnOptions> = { rp_id: 'rpId', rp_name: 'rpName', origins: 'origins' };
 
+/**
+ * Explicit `rp_id`/`origins` are checked here and win; unset, they are derived when a ceremony
+ * runs (`relyingPartyOf`: from `public_base_url`, else the listening port). Here only what is
+ * known before listening: each origin on the RP ID (without `public_base_url` the origin's host is
+ * `localhost` whatever the port).
+ */
 function validateWebAuthn(value: unknown, naming: Naming, publicBaseUrl: string | undefined, issuerLabel: string | undefined, problems: string[]): ResolvedWebAuthnOptions | undefined {
   const input = sectionInput(value ?? {}, 'auth.webauthn', WEBAUTHN_KEYS, naming, problems);
   if (!input) return undefined;
-  const base = publicBaseUrl && URL.canParse(publicBaseUrl) ? new URL(publicBaseUrl) : new URL('http://localhost:3000');
-  let rpId = base.hostname;
+  const base = new URL(publicBaseUrl && URL.canParse(publicBaseUrl) ? publicBaseUrl : 'http://localhost');
+  let rpId: string | undefined;
   if (input.rpId !== undefined) {
-    if (typeof input.rpId !== 'string' || !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(input.rpId)) {
-      problems.push('auth.webauthn.rp_id: must be a lowercase host name (no scheme, no port)');
-    } else rpId = input.rpId;
+    if (!isRpId(input.rpId)) problems.push(`auth.webauthn.rp_id: ${RP_ID_RULE}`);
+    else rpId = input.rpId;
   }
-  let origins = [base.origin];
+  let origins: string[] | undefined;
   if (input.origins !== undefined) {
-    const ok = (o: unknown) => typeof o === 'string' && URL.canParse(o) && new URL(o).origin === o && (new URL(o).protocol === 'https:' || LOOPBACK_HOSTS.has(new URL(o).hostname));
-    if (!Array.isArray(input.origins) || input.origins.length === 0 || !input.origins.every(ok)) {
-      problems.push('auth.webauthn.origins: must be a non-empty list of origins (https://host[:port]; http only on localhost)');
-    } else origins = [...(input.origins as string[])];
+    if (!Array.isArray(input.origins) || input.origins.length === 0 || !input.origins.every(isWebAuthnOrigin)) problems.push(`auth.webauthn.origins: ${ORIGINS_RULE}`);
+    else origins = [...(input.origins as string[])];
   }
-  for (const origin of origins) {
-    const host = URL.canParse(origin) ? new URL(origin).hostname : '';
-    if (host !== rpId && !host.endsWith(`.${rpId}`)) problems.push(`auth.webauthn.origins: ${origin} is not on rp_id ${rpId} (or a subdomain of it)`);
+  if (rpId !== undefined || origins !== undefined) {
+    const effectiveRpId = rpId ?? base.hostname;
+    for (const origin of origins ?? [base.origin]) {
+      const host = new URL(origin).hostname;
+      const shown = origins || publicBaseUrl ? origin : 'http://localhost:<port> (the server’s own origin without auth.public_base_url)';
+      if (host !== effectiveRpId && !host.endsWith(`.${effectiveRpId}`)) problems.push(`auth.webauthn.origins: ${shown} is not on rp_id ${effectiveRpId} (or a subdomain of it)`);
+    }
   }
   let rpName = issuerLabel ?? 'nestjs-fabric-auth';
   if (input.rpName !== undefined) {
     if (typeof input.rpName !== 'string' || input.rpName.length === 0 || input.rpName.length > 64) problems.push('auth.webauthn.rp_name: 1–64 characters');
     else rpName = input.rpName;
   }
-  return { rpId, rpName, origins };
+  return { ...(rpId !== undefined && { rpId }), rpName, ...(origins && { origins }) };
 }
 
 /** Turns the YAML view (`{auth: {secret_key}, server: {...}}`) into module options, reporting YAML paths. */

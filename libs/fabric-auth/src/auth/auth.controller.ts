@@ -5,6 +5,7 @@ import {
   ApiBody,
   ApiConsumes,
   ApiNoContentResponse,
+  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiProperty,
@@ -221,6 +222,7 @@ export class AuthController {
   @ApiBody({ schema: { type: 'object', properties: { mfa_token: { type: 'string' } } } })
   @ApiOkResponse({ description: '`{options}`' })
   @ApiBadRequestResponse({ type: OAuthErrorDto })
+  @ApiNotFoundResponse({ description: 'Passkeys are off on this server: the default derived from `auth.public_base_url` is not an origin browsers run WebAuthn on (the startup warning names the fix)' })
   async passkeyBegin(@Body() body: unknown, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown): Promise<{ options: unknown }> {
     setResponseHeader(response, 'Cache-Control', 'no-store');
     await this.limits.throttle(request, response, 'token');

@@ -5,6 +5,7 @@ import {
   ApiCreatedResponse,
   ApiForbiddenResponse,
   ApiNoContentResponse,
+  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
@@ -140,9 +141,10 @@ export class MfaController {
   @AllowDuringMfaEnrolment()
   @ApiOperation({
     summary: 'Options for `navigator.credentials.create()` (self); the challenge is single-use and lives 300 s',
-    description: "Relying party from `auth.webauthn` (rp_id, rp_name); the user's existing passkeys are excluded. An account that already has a factor must prove one first (otp, recovery_code, or a recent second-factor session).",
+    description: "Relying party from `auth.webauthn` (rp_id, rp_name; unset, derived from `auth.public_base_url`, else localhost and the port the server listens on); the user's existing passkeys are excluded. An account that already has a factor must prove one first (otp, recovery_code, or a recent second-factor session).",
   })
   @ApiOkResponse({ description: 'PublicKeyCredentialCreationOptionsJSON' })
+  @ApiNotFoundResponse({ description: 'Passkeys are off on this server: the default derived from `auth.public_base_url` is not an origin browsers run WebAuthn on (the startup warning names the fix)' })
   async passkeyOptions(
     @Param('username') username: string,
     @Body() dto: FactorProofDto,

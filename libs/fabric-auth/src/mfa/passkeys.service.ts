@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, type OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import {
   type AuthenticationResponseJSON,
@@ -14,6 +14,7 @@ import {
 import type { Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { FabricClock } from '../common/clock.js';
+import { PublicBaseUrl } from '../common/public-base-url.js';
 import { isUniqueViolation } from '../common/db-errors.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { FabricTransactions } from '../common/transactions.js';
@@ -24,6 +25,7 @@ import type { UserEntity } from '../users/user.entity.js';
 import { MfaChallenges, MFA_TOKEN_TTL_SECONDS, sha256Hex } from './mfa-tokens.service.js';
 import { MfaFactorEntity } from './mfa-factor.entity.js';
 import { type FactorProof, MfaService } from './mfa.service.js';
+import { type RelyingParty, relyingPartyOf } from './webauthn-relying-party.js';
 import { isUuid } from '../common/ids.js';
 
 const B64URL = /^[A-Za-z0-9_-]+={0,2}$/;
@@ -113,7 +115,9 @@ export type PasskeyAssertion =
  * counter that goes backwards is refused (a cloned authenticator).
  */
 @Injectable()
-export class PasskeysService {
+export class PasskeysService implements OnModuleInit {
+  private readonly logger = new Logger('FabricAuth');
+
   constructor(
     @InjectRepository(MfaFactorEntity) private readonly factors: Repository<MfaFactorEntity>,
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
@@ -122,15 +126,29 @@ export class PasskeysService {
     private readonly clock: FabricClock,
     private readonly transactions: FabricTransactions,
     private readonly audit: AuditService,
+    private readonly publicBaseUrl: PublicBaseUrl,
   ) {}
 
+  onModuleInit(): void {
+    const relyingParty = relyingPartyOf(this.options.webauthn, this.options.publicBaseUrl, 'http://localhost');
+    if ('unavailable' in relyingParty) this.logger.warn(`Passkeys are off: ${relyingParty.unavailable}`);
+  }
+
+  /** Derived when asked, as the listening port is known only once the server listens; a ceremony a browser would refuse is not offered (the startup warning says why). */
+  private relyingParty(): RelyingParty {
+    const relyingParty = relyingPartyOf(this.options.webauthn, this.options.publicBaseUrl, this.publicBaseUrl.get());
+    if ('unavailable' in relyingParty) throw new NotFoundException('Passkeys are not available on this server');
+    return relyingParty;
+  }
+
   async registrationOptions(user: UserEntity): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    const relyingParty = this.relyingParty();
     const existing = await this.factors.find({ where: { userId: user.id, type: 'passkey' }, select: { id: true, credentialId: true, transports: true } });
     if (existing.length >= MAX_PASSKEYS) throw new ConflictException(`At most ${MAX_PASSKEYS} passkeys per user`);
     const challenge = randomBytes(32).toString('base64url');
     const options = await generateRegistrationOptions({
-      rpName: this.options.webauthn.rpName,
-      rpID: this.options.webauthn.rpId,
+      rpName: relyingParty.rpName,
+      rpID: relyingParty.rpId,
       userName: user.username,
       userDisplayName: user.fullName ?? user.username,
       userID: userHandleOf(user.id) as Uint8Array<ArrayBuffer>,
@@ -149,13 +167,14 @@ export class PasskeysService {
     const credential = parseRegistrationCredential(rawCredential);
     const row = await this.challenges.takeChallenge('passkey_register', challengeOf(credential.response.clientDataJSON));
     if (!row || row.userId !== user.id) throw new BadRequestException('Unknown, used or expired registration challenge; ask for new options');
+    const relyingParty = this.relyingParty();
     let verified;
     try {
       verified = await verifyRegistrationResponse({
         response: credential,
         expectedChallenge: (c) => sha256Hex(c) === row.secretHash,
-        expectedOrigin: this.options.webauthn.origins,
-        expectedRPID: this.options.webauthn.rpId,
+        expectedOrigin: relyingParty.origins,
+        expectedRPID: relyingParty.rpId,
         requireUserVerification: false,
       });
     } catch (error) {
@@ -241,13 +260,14 @@ export class PasskeysService {
    * nothing yet (the passkey names its user) and user verification required.
    */
   async authenticationOptions(binding: { userId: string; mfaTokenId: string } | undefined): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    const relyingParty = this.relyingParty();
     const allow = binding
       ? await this.factors.find({ where: { userId: binding.userId, type: 'passkey' }, select: { id: true, credentialId: true, transports: true } })
       : [];
     if (binding && allow.length === 0) throw new BadRequestException('This account has no passkey');
     const challenge = randomBytes(32).toString('base64url');
     const options = await generateAuthenticationOptions({
-      rpID: this.options.webauthn.rpId,
+      rpID: relyingParty.rpId,
       challenge,
       timeout: MFA_TOKEN_TTL_SECONDS * 1000,
       userVerification: binding ? 'preferred' : 'required',
@@ -276,13 +296,14 @@ export class PasskeysService {
     if (credential.response.userHandle !== undefined && credential.response.userHandle !== Buffer.from(userHandleOf(factor.userId)).toString('base64url')) {
       return fail('user handle does not match the passkey', factor.userId);
     }
+    const relyingParty = this.relyingParty();
     let verified;
     try {
       verified = await verifyAuthenticationResponse({
         response: credential,
         expectedChallenge: (c) => sha256Hex(c) === row.secretHash,
-        expectedOrigin: this.options.webauthn.origins,
-        expectedRPID: this.options.webauthn.rpId,
+        expectedOrigin: relyingParty.origins,
+        expectedRPID: relyingParty.rpId,
         credential: {
           id: factor.credentialId!,
           publicKey: Uint8Array.from(Buffer.from(factor.publicKey!, 'base64url')) as Uint8Array<ArrayBuffer>,
