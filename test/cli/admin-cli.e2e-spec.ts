@@ -123,6 +123,13 @@ describe.each(DATABASE_KINDS)('npx nestjs-fabric-auth on %s', { timeout: 300_000
     const created = await cli(['create-user', 'erin', '--email', 'erin@example.test']);
     expect(created.code, created.stderr).toBe(0);
     expect(created.stdout).toMatch(/activation link for erin: http:\/\/localhost:3000\/activate\?token=\S+/);
+    expect(created.stderr).toContain('auth.public_base_url is not set: the link assumes the app at http://localhost:3000 (PORT, else 3000); set auth.public_base_url to where people reach it');
+    // The app's port by the PORT convention it listens on; a set public_base_url wins, without the note.
+    const onPort = await cli(['create-user', 'fay', '--email', 'fay@example.test'], { env: { PORT: '8123' } });
+    expect(onPort.stdout).toMatch(/activation link for fay: http:\/\/localhost:8123\/activate\?token=\S+/);
+    const configured = await cli(['create-user', 'gil', '--email', 'gil@example.test'], { env: { PORT: '8123', FABRIC_AUTH__PUBLIC_BASE_URL: 'https://app.example.com' } });
+    expect(configured.stdout).toMatch(/activation link for gil: https:\/\/app\.example\.com\/activate\?token=\S+/);
+    expect(configured.stderr).not.toContain('public_base_url');
   });
 
   it('reset-password enforces the policy, sets the password and ends the sessions', async () => {

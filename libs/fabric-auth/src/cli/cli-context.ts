@@ -11,6 +11,7 @@ import { FabricConfigError, type ResolvedFabricAuthOptions } from '../fabric-aut
 import { fabricAuthMigrations } from '../migrations/index.js';
 import type { FabricNotification, FabricNotifier } from '../notifications/notifier.js';
 import { DATABASE_URL_FORMS, parseDatabaseUrl } from '../storage/database-url.js';
+import { notListeningBaseUrl } from '../common/public-base-url.js';
 import { setFabricAuthTablePrefix } from '../storage/table-prefix.js';
 import { CliError } from './cli-error.js';
 
@@ -82,11 +83,20 @@ export async function openDataSource(environment: CliEnvironment): Promise<DataS
   return new DataSource(environment.database).initialize();
 }
 
-/** Prints activation and reset links, since the CLI has no mailer. */
-class PrintingNotifier implements FabricNotifier {
-  async send(notification: FabricNotification): Promise<void> {
-    process.stdout.write(`${notification.purpose} link for ${notification.user.username}: ${notification.link}\n`);
-  }
+/**
+ * Prints activation and reset links, since the CLI has no mailer. Without `auth.public_base_url`
+ * the link's base is a guess (the CLI listens nowhere): it says so on stderr, with the fix.
+ */
+function printingNotifier(options: ResolvedFabricAuthOptions): new () => FabricNotifier {
+  const guess = options.publicBaseUrl
+    ? undefined
+    : `auth.public_base_url is not set: the link assumes the app at ${notListeningBaseUrl()} (PORT, else 3000); set auth.public_base_url to where people reach it\n`;
+  return class PrintingNotifier implements FabricNotifier {
+    async send(notification: FabricNotification): Promise<void> {
+      process.stdout.write(`${notification.purpose} link for ${notification.user.username}: ${notification.link}\n`);
+      if (guess) process.stderr.write(guess);
+    }
+  };
 }
 
 /**
@@ -107,7 +117,7 @@ export async function openFabric(environment: CliEnvironment): Promise<INestAppl
       TypeOrmModule.forRoot({ ...environment.database, entities: undefined, autoLoadEntities: true, migrationsRun: false } as never),
       FabricAuthModule.forRoot({
         ...environment.options,
-        notifier: PrintingNotifier,
+        notifier: printingNotifier(environment.options),
         controllers: { auth: false, users: false, roles: false, audit: false, apiKeys: false, serviceAccounts: false, oidc: false },
       }),
     ],
