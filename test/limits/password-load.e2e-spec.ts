@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import argon2 from '@node-rs/argon2';
 import bcrypt from 'bcryptjs';
-import { AuditEventEntity, SessionEntity, UserEntity } from 'nestjs-fabric-auth';
+import { AuditEventEntity, PasswordHasher, SessionEntity, UserEntity } from 'nestjs-fabric-auth';
 import { In } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { API, DATABASES, startTestApp, type TestApp } from '../support/test-app.js';
@@ -57,8 +57,27 @@ describe.each(DATABASES)('password checks under load on %s (SEC-102)', (target) 
     expect((await login(crowd[0]!.username)).status).toBe(200);
   });
 
-  it('a queued check whose client has gone creates no session, and a fresh login answers at once after', async () => {
-    const [fresh, ...gone] = await users(DEPTH + 1);
+  it('checks refused as busy leave no hold on the account: the same user logs in at once after them', async () => {
+    const [target] = await users(1);
+    const hasher = t.app.get(PasswordHasher);
+    // Five checks of one account refused after their lockout slots were reserved (the pool
+    // filled up meanwhile): with the slots kept, the next check of this account would wait up
+    // to 15 s for slots of checks that never ran.
+    const spy = vi.spyOn(hasher, 'verify').mockImplementation(() => Promise.reject(hasher.busy()));
+    try {
+      const refused = await Promise.all(Array.from({ length: 5 }, () => login(target!.username)));
+      expect(refused.map((a) => a.status)).toEqual([503, 503, 503, 503, 503]);
+    } finally {
+      spy.mockRestore();
+    }
+    const started = performance.now();
+    expect((await login(target!.username)).status).toBe(200);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it('a queued check whose client has gone creates no session, holds no place in the queue, and a fresh login is served', async () => {
+    // One hashing and DEPTH waiting: the queue is full of checks whose clients then leave.
+    const [fresh, ...gone] = await users(DEPTH + 2);
     // They share one hash, so the argon2id runs with its salt are their checks (and the fresh login's).
     const { passwordHash } = await t.dataSource.getRepository(UserEntity).findOneOrFail({ where: { id: fresh!.id }, select: { id: true, passwordHash: true } });
     const salt = Buffer.from(passwordHash!.split('$')[4]!, 'base64');
@@ -94,12 +113,15 @@ describe.each(DATABASES)('password checks under load on %s (SEC-102)', (target) 
     // Long enough for the bodies to be read and the checks queued, far shorter than DEPTH hashes.
     await new Promise((resolve) => setTimeout(resolve, 200));
     for (const req of requests) req.destroy();
-    // The server sees the closes, then the checks that were hashing finish, for clients that are gone.
+    // The server sees the closes; a fresh login arrives while the check of a gone client still
+    // hashes, in front of a queue that holds only gone clients: it is queued, not refused.
     await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = performance.now();
+    const answering = login(fresh!.username);
+    await new Promise((resolve) => setTimeout(resolve, 200));
     holding = false;
     for (const release of held.splice(0)) release();
-    const started = performance.now();
-    const answer = await login(fresh!.username);
+    const answer = await answering;
     const waited = performance.now() - started;
     expect(answer.status).toBe(200);
     // DEPTH queued hashes would take several seconds; dropped, they cost nothing.

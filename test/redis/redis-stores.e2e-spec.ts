@@ -63,6 +63,19 @@ describe('counters shared through Redis', () => {
       expect((await store.reserve(key, policy, 10_000)).outcome).toBe('go');
     });
 
+    it('a released slot is free at once and counts neither a failure nor a success', async () => {
+      const store = make();
+      const key = `release-${Math.random()}`;
+      await store.registerFailure(key, policy);
+      const slots = await Promise.all(Array.from({ length: 5 }, () => store.reserve(key, policy, 10_000)));
+      expect(slots.map((r) => r.outcome)).toEqual(['go', 'go', 'go', 'go', 'wait']);
+      await store.release!(key, (slots[0] as { ticket: string }).ticket);
+      const again = await store.reserve(key, policy, 10_000);
+      expect(again.outcome).toBe('go');
+      // The failure counted before is still there: the next failure is the second.
+      expect((await store.settle(key, policy, (again as { ticket: string }).ticket, true)).count).toBe(2);
+    });
+
     it('a lapsed slot is freed; a locked key refuses reservations', async () => {
       const store = make();
       const key = `lapse-${Math.random()}`;

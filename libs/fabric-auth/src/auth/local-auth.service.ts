@@ -56,6 +56,9 @@ export class LocalAuthService {
    * limits, is `PasswordAttempts`'; a success also issues a device token (SEC-87).
    */
   async passwordGrant(login: string, password: string, request: HttpRequestLike, response: unknown, deviceToken?: string): Promise<TokenPair> {
+    // Shed before the account lookup: during a flood most logins are refused, and each refusal
+    // that first reads the database delays every other request on the event loop (/auth/me).
+    this.passwords.requireRoom();
     const user = await this.users.findForLogin(login);
     // Unknown names are counted too, so a lock says nothing about whether an account exists.
     const accountKey = user?.id ?? `name:${login.includes('@') ? normalizeEmail(login) : normalizeUsername(login)}`;

@@ -47,6 +47,13 @@ export interface FabricLockoutStore {
    * key's failures unless other checks are still in flight on it (a burst keeps counting).
    */
   settle(key: string, policy: FailurePolicy, ticket: string, failed: boolean): Promise<FailureCount>;
+  /**
+   * Gives back a reserved slot whose check never ran (refused as busy, or its client gone),
+   * counting neither a failure nor a success. Optional: without it the slot lapses after
+   * `holdMs`, and until then the key has one slot less (a flood then waits on slots of checks
+   * that were refused long ago).
+   */
+  release?(key: string, ticket: string): Promise<void>;
   /** Milliseconds the key stays locked, 0 when it is not. */
   lockedFor(key: string): Promise<number>;
   /** Forgets failures and lock (after a successful reset, or by an admin). */
@@ -110,6 +117,12 @@ export class InMemoryLockoutStore implements FabricLockoutStore {
     if (failed) return this.countFailure(counter, policy, now);
     if (!counter.inFlight?.size) this.counters.delete(key);
     return { count: 0, lockedForMs: 0, lockedNow: false };
+  }
+
+  async release(key: string, ticket: string): Promise<void> {
+    const counter = this.counters.get(key);
+    if (!counter?.inFlight?.delete(ticket)) return;
+    if (counter.inFlight.size === 0 && counter.failures === 0 && counter.locks === 0) this.counters.delete(key);
   }
 
   /** The key's counter, its window and lock history renewed when they ran out. */

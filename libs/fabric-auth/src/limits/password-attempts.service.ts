@@ -63,7 +63,7 @@ export interface PasswordCheckResult {
  * - the pool's queue is bounded (`passwordQueueDepth`), and so are one counter's checks on
  *   this instance (four times that; 503 + `Retry-After` past either, SEC-102); a check whose
  *   client has gone is dropped before it runs. A check that never ran is neither a failure
- *   nor a success: its slot is left to lapse (settling it as a success would clear the
+ *   nor a success: its slot is given back uncounted (settling it as a success would clear the
  *   failures counted so far, so an aborted request would buy a guesser more guesses).
  *
  * Each lock is audited (`user.lock`) with its scope and real duration.
@@ -129,8 +129,17 @@ export class PasswordAttempts {
       if (!knownDevice) await this.limits.registerLoginFailureFrom(input.request);
       return { matches: false, refused: true, knownDevice };
     }
-    // Thrown (busy, client gone, a failing hash): the check did not run, the slot lapses.
-    const matches = await this.passwords.verify(input.password, input.user?.passwordHash, key, wanted);
+    let matches: boolean;
+    try {
+      matches = await this.passwords.verify(input.password, input.user?.passwordHash, key, wanted);
+    } catch (error) {
+      // Refused as busy, or the client gone: the check never ran, so its slot is given back
+      // counting nothing (settling it as a success would clear the failures counted so far).
+      // Kept, a refused check's slot would hold the key for SLOT_HOLD_MS and make the next
+      // checks of a flood wait on it.
+      await this.lockouts.release?.(key, ticket).catch(() => undefined);
+      throw error;
+    }
     const result = await this.lockouts.settle(key, this.pairPolicy, ticket, !matches).catch(unavailable);
     if (result.lockedNow) await this.auditLock(input, knownDevice ? 'device' : 'address', result);
     if (!matches && !knownDevice) {

@@ -32,10 +32,13 @@ interface Waiter {
 }
 
 /**
- * Password hashes on a bounded pool: at most `passwordHashConcurrency` run at once (scrypt on
- * libuv's threads, never on the event loop), at most `passwordQueueDepth` wait for a slot, and
- * past that a check is refused at once with 503 + `Retry-After` instead of queueing without
- * end (SEC-102). A waiting check whose client has gone is dropped when its turn comes.
+ * Password hashes on a bounded pool: at most `passwordHashConcurrency` run at once (argon2id and
+ * scrypt on libuv's threads, never on the event loop), at most `passwordQueueDepth` wait for a
+ * slot, and past that a check is refused at once with 503 + `Retry-After` instead of queueing
+ * without end (SEC-102). A waiting check whose client has gone holds no place: it is dropped
+ * whenever the queue's room is judged, and when its turn comes. A check that would wait in its
+ * account's lane longer than the last place of a full queue is refused as it arrives, not after
+ * the lane's earlier checks have hashed.
  * Unknown users are compared against a dummy hash at the current setting so that timing does
  * not tell whether an account exists.
  */
@@ -84,9 +87,24 @@ export class PasswordHasher {
     return this.bounded(wanted, () => hashPassword(password, this.settings));
   }
 
-  /** 503 + `Retry-After` now, before anything is reserved, when the queue is already full. */
+  /** 503 + `Retry-After` now, before anything is reserved, when the queue is already full of clients still there. */
   requireRoom(): void {
-    if (this.running >= this.options.passwordHashConcurrency && this.waiting.length >= this.options.passwordQueueDepth) throw this.busy();
+    if (this.queueFull()) throw this.busy();
+  }
+
+  private queueFull(): boolean {
+    if (this.running < this.options.passwordHashConcurrency) return false;
+    if (this.waiting.length < this.options.passwordQueueDepth) return false;
+    this.dropGoneWaiters();
+    return this.waiting.length >= this.options.passwordQueueDepth;
+  }
+
+  /** Refuses the waiting checks whose client has gone, so that they hold no place in the queue. */
+  private dropGoneWaiters(): void {
+    const gone = this.waiting.filter((waiter) => !waiter.wanted());
+    if (gone.length === 0) return;
+    this.waiting.splice(0, this.waiting.length, ...this.waiting.filter((waiter) => !gone.includes(waiter)));
+    for (const waiter of gone) waiter.reject(new ClientGoneException());
   }
 
   /** The refusal of a check that would wait behind `ahead` others, run `parallel` at a time; `Retry-After` is that wait. */
@@ -98,7 +116,7 @@ export class PasswordHasher {
   private async bounded<T>(wanted: StillWanted, work: () => Promise<T>): Promise<T> {
     if (!wanted()) throw new ClientGoneException();
     if (this.running >= this.options.passwordHashConcurrency) {
-      if (this.waiting.length >= this.options.passwordQueueDepth) throw this.busy();
+      if (this.queueFull()) throw this.busy();
       // The slot is handed over by the check that frees it (`running` stays counted).
       await new Promise<void>((resolve, reject) => this.waiting.push({ resolve, reject, wanted }));
     } else this.running++;
@@ -138,10 +156,20 @@ export class PasswordHasher {
     return this.inLane(lane, () => this.bounded(wanted, () => verifyPassword(password, hash)));
   }
 
-  /** Runs `work` after the lane's earlier work; a lane exists only while it has work. */
+  /**
+   * Runs `work` after the lane's earlier work; a lane exists only while it has work. A check
+   * that would wait behind more of its lane's turns (each one a wait in the current queue plus
+   * a hash) than the last place of a full queue waits is refused as it arrives (503), instead
+   * of learning it only once the checks ahead of it in the lane have hashed.
+   */
   private async inLane<T>(lane: string | undefined, work: () => Promise<T>): Promise<T> {
     if (lane === undefined) return work();
     const entry = this.lanes.get(lane) ?? { tail: Promise.resolve(), depth: 0 };
+    if (entry.depth > 0) {
+      const parallel = this.options.passwordHashConcurrency;
+      const turn = Math.ceil(this.waiting.length / parallel) + 1;
+      if (entry.depth * turn > Math.ceil(this.options.passwordQueueDepth / parallel) + 1) throw this.busy(entry.depth * turn * parallel, parallel);
+    }
     this.lanes.set(lane, entry);
     entry.depth++;
     const run = entry.tail.then(work);

@@ -139,6 +139,11 @@ export class RedisLockoutStore implements FabricLockoutStore {
     return { count: Number(count), lockedForMs: Number(left), lockedNow: lockedNow === 1 };
   }
 
+  async release(key: string, ticket: string): Promise<void> {
+    this.redis.requireAvailable();
+    await this.redis.commands.zrem(this.counterKey(`${key}:in-flight`), ticket);
+  }
+
   /** SCANs for the keys (an admin's unlock: rare), deleting them as it goes. */
   async clearPrefix(prefix: string): Promise<void> {
     this.redis.requireAvailable();
