@@ -1,34 +1,16 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  HttpStatus,
-  NotFoundException,
-  Param,
-  Post,
-  Query,
-  Req,
-  UseGuards,
-  UsePipes,
-  UseInterceptors,
-} from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, UseGuards, UsePipes, UseInterceptors } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { ApiFabricAuth } from '../common/api-docs.js';
 import { FabricGuard } from '../authz/fabric.guard.js';
-import { RequirePermission } from '../authz/require-permission.decorator.js';
-import { ListQueryDto } from '../common/list-query.js';
-import type { HttpRequestLike } from '../common/request-info.js';
-import { NoStore } from '../common/no-store.decorator.js';
 import { fabricValidationPipe } from '../common/validation.js';
-import { CurrentPrincipal } from '../principal/current-principal.decorator.js';
 import type { Principal } from '../principal/principal.js';
 import { UserManagementService } from '../users/user-management.service.js';
-import type { ApiKeyEntity } from './api-key.entity.js';
 import { ApiKeysService, type KeyOwner } from './api-keys.service.js';
-import { ApiKeyListDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.js';
+import { API_KEY_REROLL_DOCS, type ApiKeyRoute, apiKeyRoutes } from './owned-api-keys.routes.js';
 import { StorageErrorsInterceptor } from '../common/storage-errors.interceptor.js';
+
+/** Listing and revoking are the owner's own right too; creating and rerolling always need `api_keys:create`. */
+const OWNER_MAY: { readonly [route in ApiKeyRoute]?: string } = { list: 'api_keys:list', revoke: 'api_keys:revoke' };
 
 @ApiTags('api-keys')
 @ApiFabricAuth()
@@ -36,70 +18,32 @@ import { StorageErrorsInterceptor } from '../common/storage-errors.interceptor.j
 @UseInterceptors(StorageErrorsInterceptor)
 @UseGuards(FabricGuard)
 @UsePipes(fabricValidationPipe())
-export class UserApiKeysController {
+export class UserApiKeysController extends apiKeyRoutes({
+  ownerParam: 'username',
+  keyParam: 'id',
+  methods: { list: 'list', create: 'create', reroll: 'reroll', revoke: 'revoke' },
+  requires: { create: 'api_keys:create', reroll: 'api_keys:create' },
+  mintScope: 'api_keys:create',
+  docs: {
+    list: { summary: "List a user's API keys (api_keys:list, or the owner)", description: 'Prefix, name, scopes, expiry and last use of each key; never the key itself.' },
+    create: {
+      summary: 'Create a scoped API key for a user (api_keys:create); the raw key is in this answer only',
+      description: 'Scopes must be registered permissions held by the owner and by you. The key (`fab_…`) is shown once and stored only as a SHA-256 digest.',
+    },
+    reroll: API_KEY_REROLL_DOCS,
+    revoke: { summary: 'Revoke an API key (api_keys:revoke, or the owner); effective on the next request', description: 'The key is refused on every instance from its next use.' },
+  },
+}) {
   constructor(
-    private readonly apiKeys: ApiKeysService,
+    apiKeys: ApiKeysService,
     private readonly userAccounts: UserManagementService,
-  ) {}
-
-  @Get(':username/api-keys')
-  @ApiOperation({ summary: "List a user's API keys (api_keys:list, or the owner)", description: 'Prefix, name, scopes, expiry and last use of each key; never the key itself.' })
-  @ApiOkResponse({ type: ApiKeyListDto })
-  async list(@Param('username') username: string, @Query() query: ListQueryDto, @CurrentPrincipal() actor: Principal): Promise<ApiKeyListDto> {
-    const owner = await this.userAccounts.target(username, actor, 'api_keys:list');
-    return this.apiKeys.list({ kind: 'user', id: owner.id }, query);
+  ) {
+    super(apiKeys);
   }
 
-  @Post(':username/api-keys')
-  @RequirePermission('api_keys:create')
-  @ApiOperation({ summary: 'Create a scoped API key for a user (api_keys:create); the raw key is in this answer only', description: 'Scopes must be registered permissions held by the owner and by you. The key (`fab_…`) is shown once and stored only as a SHA-256 digest.' })
-  @ApiCreatedResponse({ type: CreatedApiKeyDto })
-  @NoStore()
-  async create(
-    @Param('username') username: string,
-    @Body() dto: CreateApiKeyDto,
-    @CurrentPrincipal() actor: Principal,
-    @Req() request: HttpRequestLike,
-  ): Promise<CreatedApiKeyDto> {
-    const owner = await this.userAccounts.target(username);
-    return this.apiKeys.create(actor, { kind: 'user', id: owner.id }, dto, 'api_keys:create', request);
-  }
-
-  @Post(':username/api-keys/:id/reroll')
-  @HttpCode(HttpStatus.OK)
-  @RequirePermission('api_keys:create')
-  @ApiOperation({ summary: 'A new secret for the same key; the old one works for auth.api_key_reroll_grace seconds', description: 'Same id, name and scopes with a new secret, shown once; lets clients rotate without downtime.' })
-  @ApiOkResponse({ type: CreatedApiKeyDto })
-  @NoStore()
-  async reroll(
-    @Param('username') username: string,
-    @Param('id') id: string,
-    @CurrentPrincipal() actor: Principal,
-    @Req() request: HttpRequestLike,
-  ): Promise<CreatedApiKeyDto> {
-    const owner = await this.userAccounts.target(username);
-    const key = await this.key({ kind: 'user', id: owner.id }, id);
-    return this.apiKeys.reroll(actor, key, 'api_keys:create', request);
-  }
-
-  @Delete(':username/api-keys/:id')
-  @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Revoke an API key (api_keys:revoke, or the owner); effective on the next request', description: 'The key is refused on every instance from its next use.' })
-  @ApiNoContentResponse()
-  async revoke(
-    @Param('username') username: string,
-    @Param('id') id: string,
-    @CurrentPrincipal() actor: Principal,
-    @Req() request: HttpRequestLike,
-  ): Promise<void> {
-    const owner = await this.userAccounts.target(username, actor, 'api_keys:revoke');
-    const key = await this.key({ kind: 'user', id: owner.id }, id);
-    await this.apiKeys.revoke(actor, key, request);
-  }
-
-  private async key(owner: KeyOwner, id: string): Promise<ApiKeyEntity> {
-    const key = await this.apiKeys.findOwned(owner, id);
-    if (!key) throw new NotFoundException('API key not found');
-    return key;
+  protected async keyOwner(username: string, actor: Principal, route: ApiKeyRoute): Promise<KeyOwner> {
+    const permission = OWNER_MAY[route];
+    const user = permission ? await this.userAccounts.target(username, actor, permission) : await this.userAccounts.target(username);
+    return { kind: 'user', id: user.id };
   }
 }

@@ -1,11 +1,9 @@
 import {
   Body,
   Controller,
-  Delete,
   Get,
   HttpCode,
   HttpStatus,
-  NotFoundException,
   Param,
   Patch,
   Post,
@@ -15,16 +13,13 @@ import {
   UsePipes,
   UseInterceptors,
 } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiFabricAuth } from '../common/api-docs.js';
-import { ApiKeysService } from '../api-keys/api-keys.service.js';
-import type { ApiKeyEntity } from '../api-keys/api-key.entity.js';
-import { ApiKeyListDto, CreateApiKeyDto, CreatedApiKeyDto } from '../api-keys/dto/api-key.dto.js';
+import { ApiKeysService, type KeyOwner } from '../api-keys/api-keys.service.js';
+import { API_KEY_REROLL_DOCS, apiKeyRoutes } from '../api-keys/owned-api-keys.routes.js';
 import { FabricGuard } from '../authz/fabric.guard.js';
 import { RequirePermission } from '../authz/require-permission.decorator.js';
-import { ListQueryDto } from '../common/list-query.js';
 import type { HttpRequestLike } from '../common/request-info.js';
-import { NoStore } from '../common/no-store.decorator.js';
 import { fabricValidationPipe } from '../common/validation.js';
 import { CurrentPrincipal } from '../principal/current-principal.decorator.js';
 import type { Principal } from '../principal/principal.js';
@@ -44,11 +39,28 @@ import { StorageErrorsInterceptor } from '../common/storage-errors.interceptor.j
 @UseInterceptors(StorageErrorsInterceptor)
 @UseGuards(FabricGuard)
 @UsePipes(fabricValidationPipe())
-export class ServiceAccountsController {
+export class ServiceAccountsController extends apiKeyRoutes({
+  ownerParam: 'id',
+  keyParam: 'keyId',
+  methods: { list: 'listKeys', create: 'createKey', reroll: 'rerollKey', revoke: 'revokeKey' },
+  requires: { list: 'service_accounts:read', create: 'service_accounts:create', reroll: 'service_accounts:create', revoke: 'service_accounts:modify' },
+  mintScope: 'service_accounts:create',
+  docs: {
+    list: { summary: "List a service account's keys (service_accounts:read)", description: 'Prefix, name, scopes, expiry and last use of each key; never the key itself.' },
+    create: {
+      summary: 'Issue a key for a service account (service_accounts:create); the raw key is in this answer only',
+      description: 'The key (`fab_…`) is shown once and stored only as a SHA-256 digest; scopes must be held by the account and by you.',
+    },
+    reroll: API_KEY_REROLL_DOCS,
+    revoke: { summary: 'Revoke a key of a service account (service_accounts:modify)', description: 'The key is refused on every instance from its next use.' },
+  },
+}) {
   constructor(
     private readonly accounts: ServiceAccountsService,
-    private readonly apiKeys: ApiKeysService,
-  ) {}
+    apiKeys: ApiKeysService,
+  ) {
+    super(apiKeys);
+  }
 
   @Get()
   @RequirePermission('service_accounts:read')
@@ -105,64 +117,8 @@ export class ServiceAccountsController {
     return this.accounts.setActive(actor, id, true, request);
   }
 
-  @Get(':id/api-keys')
-  @RequirePermission('service_accounts:read')
-  @ApiOperation({ summary: "List a service account's keys (service_accounts:read)", description: 'Prefix, name, scopes, expiry and last use of each key; never the key itself.' })
-  @ApiOkResponse({ type: ApiKeyListDto })
-  async listKeys(@Param('id') id: string, @Query() query: ListQueryDto): Promise<ApiKeyListDto> {
+  protected async keyOwner(id: string): Promise<KeyOwner> {
     const account = await this.accounts.find(id);
-    return this.apiKeys.list({ kind: 'service_account', id: account.id }, query);
-  }
-
-  @Post(':id/api-keys')
-  @RequirePermission('service_accounts:create')
-  @ApiOperation({ summary: 'Issue a key for a service account (service_accounts:create); the raw key is in this answer only', description: 'The key (`fab_…`) is shown once and stored only as a SHA-256 digest; scopes must be held by the account and by you.' })
-  @ApiCreatedResponse({ type: CreatedApiKeyDto })
-  @NoStore()
-  async createKey(
-    @Param('id') id: string,
-    @Body() dto: CreateApiKeyDto,
-    @CurrentPrincipal() actor: Principal,
-    @Req() request: HttpRequestLike,
-  ): Promise<CreatedApiKeyDto> {
-    const account = await this.accounts.find(id);
-    return this.apiKeys.create(actor, { kind: 'service_account', id: account.id }, dto, 'service_accounts:create', request);
-  }
-
-  @Post(':id/api-keys/:keyId/reroll')
-  @HttpCode(HttpStatus.OK)
-  @RequirePermission('service_accounts:create')
-  @ApiOperation({ summary: 'A new secret for the same key; the old one works for auth.api_key_reroll_grace seconds', description: 'Same id, name and scopes with a new secret, shown once; lets clients rotate without downtime.' })
-  @ApiOkResponse({ type: CreatedApiKeyDto })
-  @NoStore()
-  async rerollKey(
-    @Param('id') id: string,
-    @Param('keyId') keyId: string,
-    @CurrentPrincipal() actor: Principal,
-    @Req() request: HttpRequestLike,
-  ): Promise<CreatedApiKeyDto> {
-    const key = await this.key(id, keyId);
-    return this.apiKeys.reroll(actor, key, 'service_accounts:create', request);
-  }
-
-  @Delete(':id/api-keys/:keyId')
-  @HttpCode(HttpStatus.NO_CONTENT)
-  @RequirePermission('service_accounts:modify')
-  @ApiOperation({ summary: 'Revoke a key of a service account (service_accounts:modify)', description: 'The key is refused on every instance from its next use.' })
-  @ApiNoContentResponse()
-  async revokeKey(
-    @Param('id') id: string,
-    @Param('keyId') keyId: string,
-    @CurrentPrincipal() actor: Principal,
-    @Req() request: HttpRequestLike,
-  ): Promise<void> {
-    await this.apiKeys.revoke(actor, await this.key(id, keyId), request);
-  }
-
-  private async key(accountId: string, keyId: string): Promise<ApiKeyEntity> {
-    const account = await this.accounts.find(accountId);
-    const key = await this.apiKeys.findOwned({ kind: 'service_account', id: account.id }, keyId);
-    if (!key) throw new NotFoundException('API key not found');
-    return key;
+    return { kind: 'service_account', id: account.id };
   }
 }
