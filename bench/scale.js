@@ -11,7 +11,7 @@ import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { generateApiKey } from '../libs/fabric-auth/dist/api-keys/api-key-format.js';
-import { ADMIN_PASSWORD, CONNECTIONS, login, measure, median, POSTGRES_URL, ROUNDS, SECONDS, sequentialLatency, startDemo } from './support.js';
+import { CONNECTIONS, login, measure, median, POSTGRES_URL, ROUNDS, SECONDS, sequentialLatency, startDemo } from './support.js';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 10_000);
 /**

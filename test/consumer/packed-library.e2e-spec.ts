@@ -33,7 +33,7 @@ async function sh(cwd: string, command: string, args: string[], env: NodeJS.Proc
     return stdout;
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`${command} ${args.join(' ')} in ${cwd} failed:\n${e.stderr?.slice(-4000) ?? ''}\n${e.stdout?.slice(-4000) ?? ''}\n${e.message}`);
+    throw new Error(`${command} ${args.join(' ')} in ${cwd} failed:\n${e.stderr?.slice(-4000) ?? ''}\n${e.stdout?.slice(-4000) ?? ''}\n${e.message}`, { cause: error });
   }
 }
 

@@ -80,7 +80,7 @@ describe.each(DATABASES)('cursor pagination on %s', (kind) => {
   }
 
   describe('users: no row skipped or repeated while rows come and go, for every sort', () => {
-    let stable: UserEntity[] = [];
+    const stable: UserEntity[] = [];
     beforeAll(async () => {
       const base = Date.now() - 3_600_000;
       // Groups share a created_at (ties broken by id); some have no email (a NULL section).

@@ -38,6 +38,7 @@ export async function assertPostgresReachable(): Promise<void> {
     throw new Error(
       `PostgreSQL is required for the test suite and is not reachable at ${POSTGRES_URL} ` +
         `(${(error as Error).message}). Start it or set FABRIC_TEST_POSTGRES_URL.`,
+      { cause: error },
     );
   }
 }

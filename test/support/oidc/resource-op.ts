@@ -61,7 +61,7 @@ export async function startResourceOp(clientIds: string[], audiences: string[]):
   let handle = build();
   server.on('request', (request, response) => {
     requests.push(`${request.method} ${(request.url ?? '/').split('?')[0]}`);
-    handle(request, response);
+    void handle(request, response);
   });
 
   return {

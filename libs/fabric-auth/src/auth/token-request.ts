@@ -38,7 +38,6 @@ export type TokenRequest =
   | { grantType: 'mfa_otp'; mfaToken: string; otp: string; setCookies: boolean }
   | { grantType: 'mfa_recovery_code'; mfaToken: string; recoveryCode: string; setCookies: boolean };
 
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const BASIC = /^Basic +([A-Za-z0-9+/]+={0,2}) *$/i;
 

@@ -31,7 +31,7 @@ export interface CliEnvironment {
 function databaseFrom(url: string | undefined, name: string): DataSourceOptions {
   if (!url) throw new CliError(`no database: set DATABASE_URL (${DATABASE_URL_FORMS}) or pass --database`);
   const choice = parseDatabaseUrl(url, name);
-  const common = { entities: [...FABRIC_AUTH_ENTITIES] as Function[], logging: false };
+  const common = { entities: [...FABRIC_AUTH_ENTITIES], logging: false };
   if (choice.type === 'postgres') return { ...common, type: 'postgres', url: choice.url, migrations: fabricAuthMigrations('postgres') };
   return { ...common, type: 'better-sqlite3', database: choice.database, migrations: fabricAuthMigrations('better-sqlite3'), timeout: 5000 };
 }

@@ -117,7 +117,7 @@ export const COMMAND_RUNS: Record<string, CliCommandRun> = {
         } else {
           const accounts = app.get<Repository<ServiceAccountEntity>>(getRepositoryToken(ServiceAccountEntity), { strict: false });
           const account = await accounts.findOneBy({ name: options.serviceAccount as string });
-          if (!account) throw new CliError(`no service account named "${options.serviceAccount}"`);
+          if (!account) throw new CliError(`no service account named "${options.serviceAccount as string}"`);
           owner = { kind: 'service_account', id: account.id };
         }
         const mintScope = owner.kind === 'user' ? 'api_keys:create' : 'service_accounts:create';

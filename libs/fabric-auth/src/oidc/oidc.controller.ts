@@ -265,7 +265,7 @@ export class OidcController {
       // A local second factor is due: the page completes the login at the token endpoint. In
       // the fragment, the token never reaches a server log or a Referer.
       const fragment = new URLSearchParams({ mfa_token: mfa.mfaToken, factors: mfa.factors.join(',') });
-      return `${returnTo.split('#')[0]}#${fragment}`;
+      return `${returnTo.split('#')[0]}#${fragment.toString()}`;
     });
   }
 
