@@ -35,7 +35,8 @@ export function relyingPartyOf(webauthn: ResolvedWebAuthnOptions, publicBaseUrl:
   const rpId = webauthn.rpId ?? base.hostname;
   const origins = webauthn.origins ?? [base.origin];
   const refused: string[] = [];
-  if (!isRpId(rpId)) refused.push(`auth.webauthn.rp_id "${rpId}" (from ${from}) ${RP_ID_RULE}`);
+  // The pattern itself, not the isRpId type guard: a string it refuses would narrow to `never`.
+  if (!RP_ID_PATTERN.test(rpId)) refused.push(`auth.webauthn.rp_id "${rpId}" (from ${from}) ${RP_ID_RULE}`);
   if (!origins.every((origin) => isWebAuthnOrigin(origin))) refused.push(`auth.webauthn.origins ${origins.join(', ')} (from ${from}) ${ORIGINS_RULE}`);
   if (refused.length > 0) return { unavailable: `${refused.join('; ')}: set auth.public_base_url to an https URL, or auth.webauthn.rp_id and auth.webauthn.origins` };
   return { rpId, rpName: webauthn.rpName, origins };
