@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { ADMIN_PASSWORD, login, median, ROUNDS, SECONDS, sequentialLatency, startDemo } from './support.js';
+import { ADMIN_PASSWORD, login, median, ROUNDS, SECONDS, startDemo } from './support.js';
 
 const USERS = 32;
 const PASSWORD = 'Bench-user-passw0rd';
