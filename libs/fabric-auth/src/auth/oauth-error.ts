@@ -60,6 +60,9 @@ export class OAuthErrorFilter implements ExceptionFilter {
     setResponseHeader(response, 'Cache-Control', 'no-store');
     setResponseHeader(response, 'Pragma', 'no-cache');
     if (exception instanceof PasswordChecksBusyException) setResponseHeader(response, 'Retry-After', String(exception.retryAfterSeconds));
+    // A shed login closes its connection: a client retrying at once must reconnect first, which
+    // slows a tight retry loop that would otherwise keep the event loop busy with refusals (SEC-102).
+    if (exception instanceof PasswordChecksBusyException) setResponseHeader(response, 'Connection', 'close');
     // RFC 6749 §5.2: a failed client authentication names the scheme to use.
     if (error.code === 'invalid_client' && error.status === 401) setResponseHeader(response, 'WWW-Authenticate', 'Basic realm="nestjs-fabric-auth"');
     const body = { error: error.code, error_description: error.description, ...error.extra };

@@ -37,6 +37,8 @@ export class FabricExceptionFilter extends BaseExceptionFilter {
     const path = (request.originalUrl ?? request.url ?? '').split('?')[0]!;
     const adapter = this.httpAdapterHost?.httpAdapter ?? this.applicationRef;
     if (exception instanceof PasswordChecksBusyException) setResponseHeader(response, 'Retry-After', String(exception.retryAfterSeconds));
+    // Closed after a shed check, so that an immediate retry pays a reconnect (SEC-102, as the token endpoint).
+    if (exception instanceof PasswordChecksBusyException) setResponseHeader(response, 'Connection', 'close');
     if (TOKEN_ENDPOINT.test(path) && status < 500) {
       setResponseHeader(response, 'Cache-Control', 'no-store');
       setResponseHeader(response, 'Pragma', 'no-cache');
