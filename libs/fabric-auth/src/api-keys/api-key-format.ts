@@ -1,5 +1,6 @@
-import { hash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import { sha256 } from '../core/crypto.js';
 
 /**
  * `fab_` + 43 base62 characters (256 random bits) + 6 base62 characters of CRC32.
@@ -42,7 +43,7 @@ export interface GeneratedApiKey {
 
 /** One-shot `crypto.hash`: on every X-API-Key request, without a Hash object per call. */
 export function hashApiKey(key: string): string {
-  return hash('sha256', key, 'hex');
+  return sha256(key, 'hex');
 }
 
 export function generateApiKey(): GeneratedApiKey {

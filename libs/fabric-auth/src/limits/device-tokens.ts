@@ -1,10 +1,11 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { FabricClock } from '../common/clock.js';
 import { type HttpRequestLike, cookieValue, serializeCookie, appendSetCookie } from '../common/request-info.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
 import { isUuid } from '../common/ids.js';
+import { constantTimeEqual, hmacSha256 } from '../core/crypto.js';
 
 /** Cookie that carries a browser's device token. */
 export const DEVICE_TOKEN_COOKIE = 'fabric_device';
@@ -35,7 +36,7 @@ export class DeviceTokens {
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
     private readonly clock: FabricClock,
   ) {
-    this.key = createHmac('sha256', options.secretKey).update('nestjs-fabric-auth device token v1').digest();
+    this.key = hmacSha256(options.secretKey, 'nestjs-fabric-auth device token v1', 'buffer');
   }
 
   get enabled(): boolean {
@@ -56,9 +57,7 @@ export class DeviceTokens {
     const parts = token.split('.');
     if (parts.length !== 5 || parts[0] !== VERSION || !isUuid(parts[1]!)) return undefined;
     const [, owner, device, expires, mac] = parts as [string, string, string, string, string];
-    const expected = Buffer.from(this.mac(parts.slice(0, 4).join('.'), user));
-    const given = Buffer.from(mac);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    if (!constantTimeEqual(this.mac(parts.slice(0, 4).join('.'), user), mac)) return undefined;
     if (owner !== userId || !/^\d{1,12}$/.test(expires) || Number(expires) * 1000 <= this.clock.now()) return undefined;
     return device;
   }
@@ -80,6 +79,6 @@ export class DeviceTokens {
    * knew the old password is no longer a known device for the new one.
    */
   private mac(body: string, owner: DeviceTokenOwner): string {
-    return createHmac('sha256', this.key).update(`${body}|${owner.passwordChangedAt?.getTime() ?? 'never'}`).digest('base64url');
+    return hmacSha256(this.key, `${body}|${owner.passwordChangedAt?.getTime() ?? 'never'}`, 'base64url');
   }
 }

@@ -1,4 +1,3 @@
-import { hash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
@@ -14,6 +13,7 @@ import { ClientGoneException, PasswordHasher } from '../passwords/password-hashe
 import { DeviceTokens } from './device-tokens.js';
 import { LimitsService, unavailable } from './limits.service.js';
 import type { FabricLockoutStore, FailureCount, FailurePolicy } from './lockout-store.js';
+import { sha256 } from '../core/crypto.js';
 
 /** How long a reserved check may take before its slot lapses (a crashed instance frees it). */
 const SLOT_HOLD_MS = 15_000;
@@ -193,7 +193,7 @@ export class PasswordAttempts {
   }
 
   private passkeyPrefix(credentialId: string): string {
-    return `passkey:${hash('sha256', credentialId)}|`;
+    return `passkey:${sha256(credentialId, 'hex')}|`;
   }
 
   async auditFactorLock(user: { id: string }, failures: number, request: HttpRequestLike, scope: 'second_factor' | 'passkey' = 'second_factor'): Promise<void> {

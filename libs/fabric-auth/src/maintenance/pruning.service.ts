@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { DataSource, EntityTarget, ObjectLiteral, QueryRunner, Repository } from 'typeorm';
@@ -12,6 +11,7 @@ import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
 import { OneTimeTokenEntity } from '../one-time-tokens/one-time-token.entity.js';
 import { MfaChallengeEntity } from '../mfa/mfa-challenge.entity.js';
 import { SessionEntity } from '../sessions/session.entity.js';
+import { sha256 } from '../core/crypto.js';
 
 const DAY_MS = 86_400_000;
 /** Rows deleted per statement: each batch is a short transaction of its own, so no table is locked for long. */
@@ -141,7 +141,7 @@ export class PruningService implements OnApplicationBootstrap, OnModuleDestroy {
    * set of tables, so apps sharing a database under other table names do not wait on each other.
    */
   lockKey(): string {
-    return createHash('sha256').update(`fabric-auth prune ${this.table(SessionEntity)}`).digest().readBigInt64BE(0).toString();
+    return sha256(`fabric-auth prune ${this.table(SessionEntity)}`, 'buffer').readBigInt64BE(0).toString();
   }
 
   private isPostgres(): boolean {

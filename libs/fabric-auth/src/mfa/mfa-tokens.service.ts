@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, IsNull, MoreThan, type Repository } from 'typeorm';
@@ -8,6 +8,7 @@ import { type FabricTransaction, FabricTransactions } from '../common/transactio
 import { UserEntity } from '../users/user.entity.js';
 import { MfaChallengeEntity, type MfaChallengeKind } from './mfa-challenge.entity.js';
 import { MfaFactorEntity } from './mfa-factor.entity.js';
+import { sha256 } from '../core/crypto.js';
 
 /** Seconds an `mfa_token` (and a passkey challenge) lives. */
 export const MFA_TOKEN_TTL_SECONDS = 300;
@@ -15,9 +16,6 @@ export const MFA_TOKEN_TTL_SECONDS = 300;
 export const MFA_TOKEN_MAX_FAILURES = 5;
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
-export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
-}
 
 /**
  * Ends every second-factor flow of a user that is still in progress — `mfa_token`s, passkey
@@ -56,14 +54,14 @@ export class MfaChallenges {
       await this.transactions.lock(tx, UserEntity, userId);
       const user = await tx.manager.findOne(UserEntity, { where: { id: userId }, select: { id: true, isActive: true } });
       if (!user?.isActive) throw new OAuthError('invalid_grant', 'Invalid username or password');
-      await this.insert('mfa_token', sha256Hex(token), { userId, firstFactor }, tx.manager);
+      await this.insert('mfa_token', sha256(token, 'hex'), { userId, firstFactor }, tx.manager);
     });
     return token;
   }
 
   /** Stores a WebAuthn challenge (its hash) for one ceremony. */
   async storeChallenge(kind: Exclude<MfaChallengeKind, 'mfa_token'>, challenge: string, binding: { userId: string | null; parentId?: string | null }): Promise<void> {
-    await this.insert(kind, sha256Hex(challenge), { userId: binding.userId, parentId: binding.parentId ?? null });
+    await this.insert(kind, sha256(challenge, 'hex'), { userId: binding.userId, parentId: binding.parentId ?? null });
   }
 
   private async insert(kind: MfaChallengeKind, secretHash: string, fields: Partial<MfaChallengeEntity>, manager: EntityManager = this.rows.manager): Promise<void> {
@@ -85,7 +83,7 @@ export class MfaChallenges {
   /** The live `mfa_token` row, or undefined (unknown, used, expired, or spent on failures). */
   async liveMfaToken(token: string): Promise<MfaChallengeEntity | undefined> {
     if (!TOKEN.test(token)) return undefined;
-    const row = await this.rows.findOneBy({ secretHash: sha256Hex(token), kind: 'mfa_token' });
+    const row = await this.rows.findOneBy({ secretHash: sha256(token, 'hex'), kind: 'mfa_token' });
     return row && this.isLive(row) ? row : undefined;
   }
 
@@ -137,7 +135,7 @@ export class MfaChallenges {
    */
   async takeChallenge(kind: Exclude<MfaChallengeKind, 'mfa_token'>, challenge: string): Promise<MfaChallengeEntity | undefined> {
     if (typeof challenge !== 'string' || !/^[A-Za-z0-9_-]{16,128}$/.test(challenge)) return undefined;
-    const row = await this.rows.findOneBy({ secretHash: sha256Hex(challenge), kind });
+    const row = await this.rows.findOneBy({ secretHash: sha256(challenge, 'hex'), kind });
     if (!row || !this.isLive(row)) return undefined;
     return (await this.consume(row.id)) ? row : undefined;
   }

@@ -22,11 +22,12 @@ import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
 import type { Principal } from '../principal/principal.js';
 import type { UserEntity } from '../users/user.entity.js';
-import { MfaChallenges, MFA_TOKEN_TTL_SECONDS, sha256Hex } from './mfa-tokens.service.js';
+import { MfaChallenges, MFA_TOKEN_TTL_SECONDS } from './mfa-tokens.service.js';
 import { MfaFactorEntity } from './mfa-factor.entity.js';
 import { type FactorProof, MfaService } from './mfa.service.js';
 import { type RelyingParty, relyingPartyOf } from './webauthn-relying-party.js';
 import { isUuid } from '../common/ids.js';
+import { sha256 } from '../core/crypto.js';
 
 const B64URL = /^[A-Za-z0-9_-]+={0,2}$/;
 const MAX_PASSKEYS = 20;
@@ -172,7 +173,7 @@ export class PasskeysService implements OnModuleInit {
     try {
       verified = await verifyRegistrationResponse({
         response: credential,
-        expectedChallenge: (c) => sha256Hex(c) === row.secretHash,
+        expectedChallenge: (c) => sha256(c, 'hex') === row.secretHash,
         expectedOrigin: relyingParty.origins,
         expectedRPID: relyingParty.rpId,
         requireUserVerification: false,
@@ -301,7 +302,7 @@ export class PasskeysService implements OnModuleInit {
     try {
       verified = await verifyAuthenticationResponse({
         response: credential,
-        expectedChallenge: (c) => sha256Hex(c) === row.secretHash,
+        expectedChallenge: (c) => sha256(c, 'hex') === row.secretHash,
         expectedOrigin: relyingParty.origins,
         expectedRPID: relyingParty.rpId,
         credential: {

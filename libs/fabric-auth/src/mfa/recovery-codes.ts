@@ -1,4 +1,5 @@
-import { createHmac, hkdfSync, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
+import { deriveKey, hmacSha256 } from '../core/crypto.js';
 
 export const RECOVERY_CODE_COUNT = 10;
 /** Crockford's base32: no i, l, o, u, so a code read aloud or copied by hand survives. */
@@ -28,10 +29,10 @@ export class RecoveryCodeHasher {
   private readonly key: Buffer;
 
   constructor(material: string) {
-    this.key = Buffer.from(hkdfSync('sha256', Buffer.from(material, 'utf8'), Buffer.alloc(0), 'fabric-auth recovery-code mac', 32));
+    this.key = deriveKey(material, 'fabric-auth recovery-code mac');
   }
 
   hash(normalized: string): string {
-    return createHmac('sha256', this.key).update(normalized).digest('hex');
+    return hmacSha256(this.key, normalized, 'hex');
   }
 }

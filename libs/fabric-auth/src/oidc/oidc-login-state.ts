@@ -1,9 +1,9 @@
-import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { FabricClock } from '../common/clock.js';
 import { appendSetCookie, headerValue, type HttpRequestLike, parseCookies, serializeCookie } from '../common/request-info.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import { constantTimeEqual, deriveKey, hmacSha256, sha256 } from '../core/crypto.js';
 
 /** What the callback needs to finish the login it belongs to; never leaves the browser unsigned. */
 export interface OidcLoginState {
@@ -62,7 +62,7 @@ export class OidcLoginStates {
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
     private readonly clock: FabricClock,
   ) {
-    this.key = Buffer.from(hkdfSync('sha256', Buffer.from(options.secretKey, 'utf8'), Buffer.alloc(0), 'fabric-auth oidc state cookie', 32));
+    this.key = deriveKey(options.secretKey, 'fabric-auth oidc state cookie');
   }
 
   /** A new login's state, sealed into its own cookie; the oldest attempts beyond the bound are dropped. */
@@ -123,7 +123,7 @@ export class OidcLoginStates {
 
   /** `fabric_oidc_state_` + 16 characters of the state's digest: the callback finds its cookie from `state`. */
   cookieName(state: string): string {
-    return `${OIDC_STATE_COOKIE_PREFIX}${createHash('sha256').update(state).digest('base64url').slice(0, 16)}`;
+    return `${OIDC_STATE_COOKIE_PREFIX}${sha256(state, 'base64url').slice(0, 16)}`;
   }
 
   private attemptCookies(request: HttpRequestLike): Map<string, string> {
@@ -138,9 +138,7 @@ export class OidcLoginStates {
     const parts = raw.length <= MAX_COOKIE_LENGTH ? raw.split('.') : [];
     if (parts.length !== 3 || parts[0] !== VERSION) return { outcome: 'invalid' };
     const body = `${parts[0]}.${parts[1]}`;
-    const expected = Buffer.from(this.mac(body));
-    const presented = Buffer.from(parts[2]!);
-    if (expected.length !== presented.length || !timingSafeEqual(expected, presented)) return { outcome: 'invalid' };
+    if (!constantTimeEqual(this.mac(body), parts[2]!)) return { outcome: 'invalid' };
     let state: unknown;
     try {
       state = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8'));
@@ -155,6 +153,6 @@ export class OidcLoginStates {
   }
 
   private mac(body: string): string {
-    return createHmac('sha256', this.key).update(body).digest('base64url');
+    return hmacSha256(this.key, body, 'base64url');
   }
 }

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import * as client from 'openid-client';
 import { AuditService } from '../audit/audit.service.js';
@@ -16,6 +15,7 @@ import { type OidcLoginState, OidcLoginStates } from './oidc-login-state.js';
 import { safeReturnPath } from './return-to.js';
 import { claimAt, claimMovedElsewhere, claimValues, parseClaimPath } from '../common/claim-path.js';
 import { MfaService } from '../mfa/mfa.service.js';
+import { constantTimeEqual } from '../core/crypto.js';
 
 export interface OidcLoginResult {
   provider: string;
@@ -71,12 +71,6 @@ const KNOWN_IDP_ERRORS = new Set([
 function requestUrl(request: HttpRequestLike): string {
   const r = request as { originalUrl?: string; url?: string };
   return r.originalUrl ?? r.url ?? '/';
-}
-
-function sameString(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 function stringClaim(value: unknown, max: number): string | null {
@@ -226,7 +220,7 @@ export class OidcLoginService {
     const login = read.state;
     if (login.provider !== provider.name) throw new OidcLoginFailure('provider_mismatch', `started with ${login.provider}`);
     const state = params.get('state');
-    if (state === null || !sameString(state, login.state)) throw new OidcLoginFailure('state_mismatch');
+    if (state === null || !constantTimeEqual(state, login.state)) throw new OidcLoginFailure('state_mismatch');
     if (!this.states.consume(login)) throw new OidcLoginFailure('state_replayed');
     return login;
   }

@@ -1,4 +1,3 @@
-import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { createRemoteJWKSet, errors as joseErrors, type JWTPayload, jwtVerify } from 'jose';
@@ -17,6 +16,7 @@ import { describeError, type OidcProvider, OidcClients } from './oidc-clients.js
 import { OidcLoginFailure } from './oidc-login.error.js';
 import { OidcLogoutTokenEntity } from './oidc-logout-token.entity.js';
 import { safeReturnPath } from './return-to.js';
+import { constantTimeEqual, deriveKey, hmacSha256, sha256 } from '../core/crypto.js';
 
 /** Short-lived marker set by `POST /auth/logout` for a session opened through a provider. */
 export const OIDC_LOGOUT_COOKIE = 'fabric_oidc_logout';
@@ -58,7 +58,7 @@ export class OidcLogoutService {
     private readonly clock: FabricClock,
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
   ) {
-    this.markerKey = Buffer.from(hkdfSync('sha256', Buffer.from(options.secretKey, 'utf8'), Buffer.alloc(0), 'fabric-auth oidc logout cookie', 32));
+    this.markerKey = deriveKey(options.secretKey, 'fabric-auth oidc logout cookie');
   }
 
   /** Called when a session ends by logout: remembers it for `GET /auth/oidc/logout` when a provider opened it. */
@@ -197,7 +197,7 @@ export class OidcLogoutService {
   private async spend(issuer: string, jti: string, iat: number): Promise<void> {
     const now = this.clock.now();
     await this.usedTokens.delete({ expiresAt: LessThan(new Date(now)) });
-    const tokenKey = createHash('sha256').update(`${issuer}\n${jti}`).digest('hex');
+    const tokenKey = sha256(`${issuer}\n${jti}`, 'hex');
     const expiresAt = new Date((iat + LOGOUT_TOKEN_MAX_AGE + this.options.clockSkew) * 1000);
     try {
       await this.usedTokens.insert({ tokenKey, expiresAt });
@@ -220,13 +220,11 @@ export class OidcLogoutService {
     const parts = raw.length <= 256 ? raw.split('.') : [];
     if (parts.length !== 3) return undefined;
     const body = `${parts[0]}.${parts[1]}`;
-    const expected = Buffer.from(this.mac(body));
-    const presented = Buffer.from(parts[2]!);
-    if (expected.length !== presented.length || !timingSafeEqual(expected, presented)) return undefined;
+    if (!constantTimeEqual(this.mac(body), parts[2]!)) return undefined;
     return Number(parts[1]) > this.clock.now() ? parts[0] : undefined;
   }
 
   private mac(body: string): string {
-    return createHmac('sha256', this.markerKey).update(body).digest('base64url');
+    return hmacSha256(this.markerKey, body, 'base64url');
   }
 }

@@ -9,7 +9,7 @@ import { FABRIC_NOTIFIER } from '../fabric-auth.constants.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
 import type { FabricNotifier } from '../notifications/notifier.js';
-import { sha256Hex } from '../tokens/token.service.js';
+import { sha256 } from '../core/crypto.js';
 import type { UserEntity } from '../users/user.entity.js';
 import { OneTimeTokenEntity, type OneTimeTokenPurpose } from './one-time-token.entity.js';
 
@@ -55,7 +55,7 @@ export class OneTimeTokensService {
     };
     await this.transactions.run(async (inner) => {
       await inner.manager.update(OneTimeTokenEntity, { userId: user.id, purpose, usedAt: IsNull() }, { usedAt: new Date(now) });
-      await inner.manager.insert(OneTimeTokenEntity, { userId: user.id, purpose, tokenHash: sha256Hex(token), createdAt: new Date(now), expiresAt, usedAt: null });
+      await inner.manager.insert(OneTimeTokenEntity, { userId: user.id, purpose, tokenHash: sha256(token, 'hex'), createdAt: new Date(now), expiresAt, usedAt: null });
       inner.afterCommit(send);
     }, tx);
   }
@@ -77,7 +77,7 @@ export class OneTimeTokensService {
   private async live(rawToken: string, purpose: OneTimeTokenPurpose, manager = this.tokens.manager): Promise<OneTimeTokenEntity | null> {
     if (!TOKEN_SHAPE.test(rawToken)) return null;
     const now = new Date(this.clock.now());
-    return manager.findOne(OneTimeTokenEntity, { where: { tokenHash: sha256Hex(rawToken), purpose, usedAt: IsNull(), expiresAt: MoreThan(now) } });
+    return manager.findOne(OneTimeTokenEntity, { where: { tokenHash: sha256(rawToken, 'hex'), purpose, usedAt: IsNull(), expiresAt: MoreThan(now) } });
   }
 
   /** Voids every pending token of a user (after a reset, an email change, a deactivation). */

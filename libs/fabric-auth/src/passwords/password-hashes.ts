@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import argon2 from '@node-rs/argon2';
 import bcrypt from 'bcryptjs';
+import { constantTimeEqual } from '../core/crypto.js';
 
 /** bcrypt reads at most 72 bytes; longer inputs are refused instead of silently truncated. */
 export const BCRYPT_MAX_BYTES = 72;
@@ -178,7 +179,7 @@ export async function verifyPassword(password: string, stored: string): Promise<
   // bcrypt would compare only the first 72 bytes; a longer input never matches (SEC-31).
   if (hash.algorithm === 'bcrypt') return Buffer.byteLength(password, 'utf8') <= BCRYPT_MAX_BYTES && bcrypt.compare(password, stored);
   const key = hash.algorithm === 'argon2id' ? await argon2Key(password, hash.salt, hash.params) : await scryptKey(password, hash.salt, hash.params);
-  return crypto.timingSafeEqual(key, hash.key);
+  return constantTimeEqual(key, hash.key);
 }
 
 /** Whether a stored hash was made with the current settings (else the next login re-hashes it). */

@@ -1,5 +1,6 @@
-import { createHash, createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject, sign, verify } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject, sign, verify } from 'node:crypto';
 import { FabricAuthError } from '../tokens/fabric-auth.error.js';
+import { sha256 } from '../core/crypto.js';
 
 /**
  * Compact JWS with node:crypto's synchronous primitives. jsonwebtoken 9 has no EdDSA, and
@@ -66,7 +67,7 @@ export function thumbprintOf(key: KeyObject): string {
       : jwk.kty === 'EC'
         ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }
         : { crv: jwk.crv, kty: jwk.kty, x: jwk.x };
-  return createHash('sha256').update(JSON.stringify(members)).digest('base64url');
+  return sha256(JSON.stringify(members), 'base64url');
 }
 
 function rawSign(algorithm: AsymmetricAlgorithm, input: Buffer, key: KeyObject): Buffer {

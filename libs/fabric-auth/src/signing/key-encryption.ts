@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { deriveKey } from '../core/crypto.js';
 
 const VERSION = 'v1';
 const IV_BYTES = 12;
@@ -15,7 +16,7 @@ export class KeyEncryption {
   private readonly key: Buffer;
 
   constructor(material: string, purpose: 'signing-key' | 'totp-secret' = 'signing-key') {
-    this.key = Buffer.from(hkdfSync('sha256', Buffer.from(material, 'utf8'), Buffer.alloc(0), `fabric-auth ${purpose} encryption`, 32));
+    this.key = deriveKey(material, `fabric-auth ${purpose} encryption`);
   }
 
   seal(plaintext: Buffer, kid: string): string {

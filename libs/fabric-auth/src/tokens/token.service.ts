@@ -1,4 +1,4 @@
-import { createHash, createHmac, createSecretKey, hkdfSync, type KeyObject, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createSecretKey, type KeyObject, randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import { FabricClock } from '../common/clock.js';
@@ -8,6 +8,7 @@ import { parseCompact, signCompact, verifyParsed } from '../signing/jws.js';
 import { SigningKeysService } from '../signing/signing-keys.service.js';
 import { FabricAuthError } from './fabric-auth.error.js';
 import { isUuid } from '../common/ids.js';
+import { constantTimeEqual, deriveKey, hmacSha256, sha256 } from '../core/crypto.js';
 
 export interface AccessClaims {
   readonly sub: string;
@@ -49,16 +50,6 @@ interface VerifiedToken {
   readonly kid: string | undefined;
 }
 
-export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
-}
-
-function safeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
-
 /**
  * Access tokens (JWT, HS256 with `secret_key` or EdDSA/ES256/RS256 with a `kid` from the
  * signing key set, verified with the algorithm, issuer and audience pinned),
@@ -85,8 +76,8 @@ export class TokenService {
   ) {
     const secret = Buffer.from(options.secretKey, 'utf8');
     this.jwtKey = createSecretKey(secret);
-    this.refreshMacKey = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'fabric-auth refresh-token mac', 32));
-    this.csrfKey = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'fabric-auth csrf token', 32));
+    this.refreshMacKey = deriveKey(secret, 'fabric-auth refresh-token mac');
+    this.csrfKey = deriveKey(secret, 'fabric-auth csrf token');
   }
 
   private jwtVerifyOptions(): jwt.VerifyOptions & { algorithms: jwt.Algorithm[] } {
@@ -241,7 +232,7 @@ export class TokenService {
   issueRefreshToken(sessionId: string): IssuedRefreshToken {
     const body = `${sessionId}.${randomBytes(32).toString('base64url')}`;
     const token = `${body}.${this.refreshMac(body)}`;
-    return { token, hash: sha256Hex(token) };
+    return { token, hash: sha256(token, 'hex') };
   }
 
   /** The session a refresh token was issued for, or undefined when it is not one of ours. */
@@ -251,22 +242,22 @@ export class TokenService {
     if (parts.length !== 3) return undefined;
     const [sessionId, random, mac] = parts as [string, string, string];
     if (!isUuid(sessionId) || !BASE64URL_43.test(random) || !BASE64URL_43.test(mac)) return undefined;
-    if (!safeEqual(mac, this.refreshMac(`${sessionId}.${random}`))) return undefined;
-    return { sessionId, hash: sha256Hex(token) };
+    if (!constantTimeEqual(mac, this.refreshMac(`${sessionId}.${random}`))) return undefined;
+    return { sessionId, hash: sha256(token, 'hex') };
   }
 
   private refreshMac(body: string): string {
-    return createHmac('sha256', this.refreshMacKey).update(body).digest('base64url');
+    return hmacSha256(this.refreshMacKey, body, 'base64url');
   }
 
   /** Signed double-submit token bound to one session. */
   csrfTokenFor(sessionId: string): string {
-    return createHmac('sha256', this.csrfKey).update(`csrf.${sessionId}`).digest('base64url');
+    return hmacSha256(this.csrfKey, `csrf.${sessionId}`, 'base64url');
   }
 
   csrfMatches(sessionId: string, header: string | undefined, cookie: string | undefined): boolean {
     if (!header || !cookie) return false;
     const expected = this.csrfTokenFor(sessionId);
-    return safeEqual(header, cookie) && safeEqual(header, expected);
+    return constantTimeEqual(header, cookie) && constantTimeEqual(header, expected);
   }
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy, ServiceUnavailableException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { errors as joseErrors, type JWTPayload, jwtVerify } from 'jose';
@@ -16,6 +15,7 @@ import type { FabricRevocationBus } from '../sessions/revocation-bus.js';
 import { FabricAuthError } from '../tokens/fabric-auth.error.js';
 import { normalizeEmail } from '../users/identity-normalization.js';
 import { UserEntity } from '../users/user.entity.js';
+import { sha256 } from '../core/crypto.js';
 
 /** A trusted issuer's options with its claim paths read once. */
 export interface TrustedIssuer {
@@ -312,7 +312,7 @@ export class TrustedIssuersService implements OnModuleDestroy {
     const username = (typeof payload.preferred_username === 'string' ? payload.preferred_username : subject).slice(0, 150);
     return {
       kind: 'external',
-      id: `external:${createHash('sha256').update(`${options.issuer}#${subject}`).digest('base64url')}`,
+      id: `external:${sha256(`${options.issuer}#${subject}`, 'base64url')}`,
       username,
       email: null,
       roles: Object.freeze(roles.map((r) => r.name).sort()),

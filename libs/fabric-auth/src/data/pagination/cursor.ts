@@ -1,6 +1,6 @@
-import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { BadRequestException } from '@nestjs/common';
 import type { ListRequest, ResumePoint } from './list-request.js';
+import { constantTimeEqual, deriveKey, hmacSha256, sha256 } from '../../core/crypto.js';
 
 /** What a `next_cursor` carries: where the page ended, and what it is bound to. */
 export interface CursorPayload extends ResumePoint {
@@ -22,7 +22,7 @@ export class CursorCodec {
   private readonly key: Buffer;
 
   constructor(secretKey: string) {
-    this.key = Buffer.from(hkdfSync('sha256', Buffer.from(secretKey, 'utf8'), Buffer.alloc(0), 'fabric-auth list cursor', 32));
+    this.key = deriveKey(secretKey, 'fabric-auth list cursor');
   }
 
   encode(payload: CursorPayload): string {
@@ -32,9 +32,7 @@ export class CursorCodec {
 
   decode(raw: string, request: Pick<ListRequest, 'list' | 'sortName'>, filterDigest: string): CursorPayload {
     const [body, mac] = raw.split('.');
-    const expected = Buffer.from(this.mac(body!));
-    const given = Buffer.from(mac ?? '');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new BadRequestException('cursor is not valid');
+    if (!constantTimeEqual(this.mac(body!), mac ?? '')) throw new BadRequestException('cursor is not valid');
     let payload: CursorPayload;
     try {
       payload = JSON.parse(Buffer.from(body!, 'base64url').toString('utf8')) as CursorPayload;
@@ -49,7 +47,7 @@ export class CursorCodec {
   }
 
   private mac(body: string): string {
-    return createHmac('sha256', this.key).update(body).digest('base64url').slice(0, 22);
+    return hmacSha256(this.key, body, 'base64url').slice(0, 22);
   }
 }
 
@@ -58,7 +56,7 @@ export function filterDigest(filters: ListRequest['filters']): string {
   const present = Object.entries(filters)
     .filter(([, value]) => value !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : 1));
-  return createHash('sha256').update(JSON.stringify(present)).digest('base64url').slice(0, 16);
+  return sha256(JSON.stringify(present), 'base64url').slice(0, 16);
 }
 
 function isCursorPayload(value: unknown): value is CursorPayload {
