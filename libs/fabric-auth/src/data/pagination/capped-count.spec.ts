@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { DataSource } from 'typeorm';
+import { type DataSource, SelectQueryBuilder } from 'typeorm';
 import { CappedCount, EXACT_COUNT_CAP } from './capped-count.js';
 import { dialectOf, type ListDialect } from './dialect.js';
 import { ItemRow, itemTable } from './pagination.spec-support.js';
@@ -56,5 +56,19 @@ describe('capped count', () => {
   it('parts past the cap together: the estimate of their union', async () => {
     const parts = [{ where: 'i.rank IS NULL' }, { where: 'i.rank IS NOT NULL' }];
     expect(await new CappedCount().countParts(items(), estimating(10_500), 0, parts)).toEqual({ total: 10_500, estimate: true });
+  });
+
+  it('an estimate reused by the identity of its list is found without rendering the SQL again', async () => {
+    const counter = new CappedCount();
+    const dialect = estimating(50 * EXACT_COUNT_CAP);
+    const first = items();
+    expect(await counter.count(first, dialect, 0, undefined, 'users\nall')).toEqual({ total: 50 * EXACT_COUNT_CAP, estimate: true });
+    const render = vi.spyOn(SelectQueryBuilder.prototype, 'getQueryAndParameters');
+    expect(await counter.count(items(), dialect, 0, undefined, 'users\nall')).toEqual({ total: 50 * EXACT_COUNT_CAP, estimate: true });
+    expect(render).not.toHaveBeenCalled();
+    // Another list, or the same list's parts, is estimated on its own.
+    await counter.count(items(), dialect, 0, undefined, 'roles\nall');
+    await counter.countParts(items(), dialect, 0, [{ where: 'i.rank = 1' }], 'users\nall');
+    expect(dialect.estimateRows).toHaveBeenCalledTimes(3);
   });
 });

@@ -25,16 +25,20 @@ export class CappedCount {
   /** Estimates past FAR_PAST_CAP by query text and parameters, oldest first (see plannedRows). */
   private readonly estimates = new Map<string, { rows: number; until: number }>();
 
-  /** `atLeast`: rows known to exist (an estimate is never below it). `parts`: see countParts. */
-  async count<E extends ObjectLiteral>(base: SelectQueryBuilder<E>, dialect: ListDialect, atLeast: number, parts?: readonly (ListCondition | ListSection)[]): Promise<ListCount> {
-    if (parts) return this.countParts(base, dialect, atLeast, parts);
+  /**
+   * `atLeast`: rows known to exist (an estimate is never below it). `parts`: see countParts.
+   * `identity`: names the query `base` is (the same identity, the same SQL), so that a reused
+   * estimate is found without rendering the SQL again; without it, the SQL is the key.
+   */
+  async count<E extends ObjectLiteral>(base: SelectQueryBuilder<E>, dialect: ListDialect, atLeast: number, parts?: readonly (ListCondition | ListSection)[], identity?: string): Promise<ListCount> {
+    if (parts) return this.countParts(base, dialect, atLeast, parts, identity);
     const connection = base.dataSource;
     const estimator = dialect.estimateRows;
     if (!estimator) {
       const counted = await base.clone().select('COUNT(*)', 'n').orderBy().getRawOne<{ n: number | string }>();
       return { total: Number(counted?.n ?? 0), estimate: false };
     }
-    const estimate = () => this.plannedRows(base.clone().select('1', 'one').orderBy(), estimator);
+    const estimate = () => this.plannedRows(() => base.clone().select('1', 'one').orderBy(), estimator, identity && `all\n${identity}`);
     // Without a filter the planner's figure is the table's own statistics: when it is far past
     // the cap, counting up to the cap would only confirm it.
     if (base.expressionMap.wheres.length === 0) {
@@ -52,11 +56,12 @@ export class CappedCount {
    * order, so the planner walks the index), capped so that the whole count reads at most
    * EXACT_COUNT_CAP + 1 entries of each part. Past the cap, the planner's estimate of the union.
    */
-  async countParts<E extends ObjectLiteral>(base: SelectQueryBuilder<E>, dialect: ListDialect, atLeast: number, parts: readonly (ListCondition | ListSection)[]): Promise<ListCount> {
+  async countParts<E extends ObjectLiteral>(base: SelectQueryBuilder<E>, dialect: ListDialect, atLeast: number, parts: readonly (ListCondition | ListSection)[], identity?: string): Promise<ListCount> {
     const connection = base.dataSource;
     const estimator = dialect.estimateRows;
     const union = anyOf(parts);
-    const estimate = (of: NonNullable<ListDialect['estimateRows']>) => this.plannedRows(base.clone().andWhere(union.where, union.parameters).select('1', 'one').orderBy(), of);
+    const estimate = (of: NonNullable<ListDialect['estimateRows']>) =>
+      this.plannedRows(() => base.clone().andWhere(union.where, union.parameters).select('1', 'one').orderBy(), of, identity && `parts\n${identity}`);
     // The parts are index ranges and equalities on one column each, which the planner's
     // statistics estimate well: far past the cap, counting up to it would only confirm it.
     if (estimator) {
@@ -87,12 +92,19 @@ export class CappedCount {
    * is) is reused for ESTIMATE_REUSE_MS: it moves only when the table's statistics do, and
    * planning the same statement on every page of a big list is most of that page's cost.
    */
-  private async plannedRows<E extends ObjectLiteral>(query: SelectQueryBuilder<E>, estimator: NonNullable<ListDialect['estimateRows']>): Promise<number> {
-    const [sql, parameters] = query.getQueryAndParameters();
-    const key = `${sql}\n${JSON.stringify(parameters)}`;
+  private async plannedRows<E extends ObjectLiteral>(build: () => SelectQueryBuilder<E>, estimator: NonNullable<ListDialect['estimateRows']>, identity?: string): Promise<number> {
     const now = performance.now();
-    const reused = this.estimates.get(key);
-    if (reused !== undefined && reused.until > now) return reused.rows;
+    const fresh = (key: string) => {
+      const entry = this.estimates.get(key);
+      return entry !== undefined && entry.until > now ? entry.rows : undefined;
+    };
+    const known = identity === undefined ? undefined : fresh(identity);
+    if (known !== undefined) return known;
+    const query = build();
+    const [sql, parameters] = query.getQueryAndParameters();
+    const key = identity ?? `${sql}\n${JSON.stringify(parameters)}`;
+    const reused = fresh(key);
+    if (reused !== undefined) return reused;
     const rows = await estimator(query.connection, sql, parameters);
     this.estimates.delete(key);
     if (rows > FAR_PAST_CAP) {

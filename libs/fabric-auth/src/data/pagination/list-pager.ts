@@ -36,12 +36,14 @@ export class ListPager {
     const start = cursor ? cursor.p : offset;
     const dialect = dialectOf(base);
     const parts = request.sections ?? (request.branches ? disjoint(request.branches) : undefined);
+    // A list's name and filters decide its query (what a cursor is bound to), so they name its count.
+    const identity = `${request.list}\n${filters}`;
 
     // A search is counted first: the count decides how it is read. A cursor page of any other
     // list always reports a count, so that count starts beside the read (start is a lower
     // bound for an estimate; the page's rows raise it below).
-    const searched = request.search ? await this.counter.countParts(base, dialect, 0, request.search) : undefined;
-    const early = cursor && !searched ? this.counter.count(base, dialect, start, parts) : undefined;
+    const searched = request.search ? await this.counter.countParts(base, dialect, 0, request.search, identity) : undefined;
+    const early = cursor && !searched ? this.counter.count(base, dialect, start, parts, identity) : undefined;
     // Awaited below once the read is done; should the read fail first, not an unhandled rejection.
     early?.catch(() => undefined);
 
@@ -67,7 +69,7 @@ export class ListPager {
       // A whole list on one page (or the first page of an empty one) is its own count.
       if (!more && !cursor && (pageRows.length > 0 || offset === 0)) return { total: offset + pageRows.length, estimate: false };
       if (early) return early.then((c) => (c.estimate ? { total: Math.max(c.total, seen), estimate: true } : c));
-      return this.counter.count(base, dialect, seen, parts);
+      return this.counter.count(base, dialect, seen, parts, identity);
     };
     // The count and the page's own reads (e.g. role names) go to the database side by side.
     const [items, counted] = await Promise.all([map(pageRows), total()]);
