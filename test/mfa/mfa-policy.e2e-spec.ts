@@ -86,7 +86,7 @@ describe.each(DATABASES)('MFA policy (auth.mfa) and @RequireMfa() on %s', (kind)
     expect(bad({ mfa: { requiredFor: 'auditor' } })).toThrow(/auth\.mfa\.required_for: must be a list/);
     expect(bad({ mfa: { nope: 1 } })).toThrow(/auth\.mfa\.nope: unknown key/);
     expect(bad({ mfa: { issuerLabel: 'a:b' } })).toThrow(/auth\.mfa\.issuer_label/);
-    for (const stepUpSeconds of [59, 86_401, 1.5, 'soon']) expect(bad({ mfa: { stepUpSeconds } })).toThrow(/auth\.mfa\.step_up_seconds: an integer from 60 to 86400/);
+    for (const stepUpSeconds of [59, 86_401, 1.5, 'soon']) expect(bad({ mfa: { stepUpSeconds } })).toThrow(/auth\.mfa\.step_up_seconds: must be an integer between 60 and 86400/);
     expect(resolveFabricAuthOptions({ ...TEST_OPTIONS, mfa: { stepUpSeconds: 300 } }).mfa.stepUpSeconds).toBe(300);
     expect(bad({ webauthn: { rpId: 'https://x' } })).toThrow(/auth\.webauthn\.rp_id/);
     expect(bad({ webauthn: { rpId: 'example.com', origins: ['https://evil.example'] } })).toThrow(/not on rp_id example\.com/);

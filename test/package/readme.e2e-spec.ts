@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { getMetadataArgsStorage } from 'typeorm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FABRIC_AUTH_ENTITIES, fabricConfigLoader } from 'nestjs-fabric-auth';
-import { fabricConfigKeyPaths } from '../../libs/fabric-auth/src/fabric-auth.options.js';
+import { fabricConfigKeyPaths } from '../../libs/fabric-auth/src/options/resolve-options.js';
 import { readmeInstallLines } from '../consumer/consumer-apps.js';
 
 // What a reader copies from the library README must be what the code accepts.

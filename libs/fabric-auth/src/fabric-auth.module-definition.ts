@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder, type Type } from '@nestjs/common';
-import type { FabricAuthOptions } from './fabric-auth.options.js';
+import type { FabricAuthOptions } from './options/fabric-auth.options.js';
 import type { FabricNotifier } from './notifications/notifier.js';
 
 /** Options fixed when the module is declared (they shape routes, so they cannot come from an async factory). */

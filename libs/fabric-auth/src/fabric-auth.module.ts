@@ -55,12 +55,9 @@ import {
   FabricAuthConfigurableModule,
   type FabricAuthModuleExtras,
 } from './fabric-auth.module-definition.js';
-import {
-  FabricConfigError,
-  type FabricAuthOptions,
-  resolveFabricAuthOptions,
-  type ResolvedFabricAuthOptions,
-} from './fabric-auth.options.js';
+import { FabricConfigError } from './options/fabric-config.error.js';
+import { type FabricAuthOptions, type ResolvedFabricAuthOptions } from './options/fabric-auth.options.js';
+import { resolveFabricAuthOptions } from './options/resolve-options.js';
 import { LoggingNotifier } from './notifications/notifier.js';
 import { OidcAccounts } from './oidc/oidc-accounts.service.js';
 import { OidcClients } from './oidc/oidc-clients.js';

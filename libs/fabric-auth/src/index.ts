@@ -12,10 +12,14 @@ export {
   type SigningKeyOptions,
   type ResolvedOidcProviderOptions,
   type ResolvedFabricAuthOptions,
+} from './options/fabric-auth.options.js';
+export {
   FabricConfigError,
   FabricStartupError,
+} from './options/fabric-config.error.js';
+export {
   resolveFabricAuthOptions,
-} from './fabric-auth.options.js';
+} from './options/resolve-options.js';
 export {
   API_KEY_HEADER,
   ACCESS_TOKEN_COOKIE,
@@ -35,7 +39,7 @@ export {
   fabricAuthOptionsFromTree,
   fabricConfigLoader,
   readFabricConfigTree,
-} from './config/fabric-config.loader.js';
+} from './options/fabric-config.loader.js';
 export { DATABASE_URL_FORMS, type FabricDatabaseChoice, parseDatabaseUrl } from './storage/database-url.js';
 export { type FabricDatabaseRetry, withFabricDatabaseRetry } from './storage/database-connect.js';
 

@@ -19,7 +19,7 @@ import type { ListEnvelope, ListQueryDto } from '../common/list-query.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { FabricTransactions } from '../common/transactions.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
-import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import type { ResolvedFabricAuthOptions } from '../options/fabric-auth.options.js';
 import { type ApiKeyGrantRecord, CredentialReads } from '../principal/credential-reads.js';
 import type { Principal } from '../principal/principal.js';
 import { RolesService } from '../roles/roles.service.js';

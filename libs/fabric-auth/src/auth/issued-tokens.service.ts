@@ -7,7 +7,7 @@ import { FabricClock } from '../common/clock.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { FabricTransactions } from '../common/transactions.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
-import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import type { ResolvedFabricAuthOptions } from '../options/fabric-auth.options.js';
 import type { Principal } from '../principal/principal.js';
 import { AccessTokenPrincipals } from '../principal/access-token-principals.js';
 import { PrincipalService } from '../principal/principal.service.js';

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { appendSetCookie, serializeCookie } from '../common/request-info.js';
 import { ACCESS_TOKEN_COOKIE, CSRF_TOKEN_COOKIE, REFRESH_TOKEN_COOKIE } from '../fabric-auth.constants.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
-import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import type { ResolvedFabricAuthOptions } from '../options/fabric-auth.options.js';
 import { TokenService } from '../tokens/token.service.js';
 import type { TokenPair } from './local-auth.service.js';
 

@@ -15,7 +15,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { type HttpRequestLike, setResponseHeader } from '../common/request-info.js';
 import { FABRIC_ENROLMENT_ROUTE_KEY, FABRIC_PERMISSIONS_KEY, FABRIC_PUBLIC_KEY, FABRIC_REQUIRE_MFA_KEY } from '../fabric-auth.constants.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
-import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import type { ResolvedFabricAuthOptions } from '../options/fabric-auth.options.js';
 import { attachPrincipal, principalOf } from '../principal/current-principal.decorator.js';
 import type { Principal } from '../principal/principal.js';
 import { FabricAuthError } from '../tokens/fabric-auth.error.js';

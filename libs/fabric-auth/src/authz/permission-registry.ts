@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { FabricConfigError, type ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import { FabricConfigError } from '../options/fabric-config.error.js';
+import { type ResolvedFabricAuthOptions } from '../options/fabric-auth.options.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
 
 /** Permissions the library's own routes check (names kept from fastapi-fabric-auth). */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { FABRIC_PERMISSIONS_KEY } from '../fabric-auth.constants.js';
-import { FabricConfigError } from '../fabric-auth.options.js';
+import { FabricConfigError } from '../options/fabric-config.error.js';
 import { PermissionRegistry } from './permission-registry.js';
 
 /**

@@ -21,7 +21,7 @@ async function oneLine(error: unknown): Promise<string> {
   if (error instanceof CliError) return error.message;
   const [{ HttpException }, { FabricConfigError }, { SystemAdminConflictError }] = await Promise.all([
     import('@nestjs/common'),
-    import('../fabric-auth.options.js'),
+    import('../options/fabric-config.error.js'),
     import('../seeding/upsert-system-admin.js'),
   ]);
   if (error instanceof FabricConfigError) return `invalid configuration: ${error.problems.join('; ')}`;

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
-import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import type { ResolvedFabricAuthOptions } from '../options/fabric-auth.options.js';
 
 /**
  * What a process that serves no HTTP (the CLI) puts in front of the links it prints: the app's

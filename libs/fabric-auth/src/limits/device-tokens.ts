@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { FabricClock } from '../common/clock.js';
 import { type HttpRequestLike, cookieValue, serializeCookie, appendSetCookie } from '../common/request-info.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
-import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import type { ResolvedFabricAuthOptions } from '../options/fabric-auth.options.js';
 import { isUuid } from '../common/ids.js';
 import { constantTimeEqual, hmacSha256 } from '../core/crypto.js';
 

@@ -3,7 +3,7 @@ import type { ThrottlerStorage } from '@nestjs/throttler';
 import { type HttpRequestLike, setResponseHeader } from '../common/request-info.js';
 import { FABRIC_LOCKOUT_STORE, FABRIC_THROTTLER_STORAGE } from '../fabric-auth.constants.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
-import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import type { ResolvedFabricAuthOptions } from '../options/fabric-auth.options.js';
 import { TrustedProxies } from './client-ip.js';
 import type { FabricLockoutStore, FailurePolicy } from './lockout-store.js';
 

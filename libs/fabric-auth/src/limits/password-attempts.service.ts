@@ -7,7 +7,7 @@ import { FabricTransactions } from '../common/transactions.js';
 import type { Principal } from '../principal/principal.js';
 import { FABRIC_LOCKOUT_STORE } from '../fabric-auth.constants.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
-import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import type { ResolvedFabricAuthOptions } from '../options/fabric-auth.options.js';
 import { MfaFactorEntity } from '../mfa/mfa-factor.entity.js';
 import { ClientGoneException, PasswordHasher } from '../passwords/password-hasher.js';
 import { DeviceTokens } from './device-tokens.js';

@@ -7,7 +7,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { FabricClock } from '../common/clock.js';
 import { quotedTableName } from '../common/table-name.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
-import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import type { ResolvedFabricAuthOptions } from '../options/fabric-auth.options.js';
 import { OneTimeTokenEntity } from '../one-time-tokens/one-time-token.entity.js';
 import { MfaChallengeEntity } from '../mfa/mfa-challenge.entity.js';
 import { SessionEntity } from '../sessions/session.entity.js';

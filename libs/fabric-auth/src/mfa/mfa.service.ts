@@ -8,7 +8,7 @@ import { FabricClock } from '../common/clock.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { type FabricTransaction, FabricTransactions } from '../common/transactions.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
-import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import { encryptionKeyOf, type ResolvedFabricAuthOptions } from '../options/fabric-auth.options.js';
 import { PasswordAttempts } from '../limits/password-attempts.service.js';
 import type { Principal } from '../principal/principal.js';
 import { RolesService } from '../roles/roles.service.js';
@@ -76,7 +76,7 @@ export class MfaService {
     private readonly challenges: MfaChallenges,
     private readonly roles: RolesService,
   ) {
-    const material = options.encryptionKey ?? options.secretKey;
+    const material = encryptionKeyOf(options);
     this.secrets = new KeyEncryption(material, 'totp-secret');
     this.recoveryHasher = new RecoveryCodeHasher(material);
   }

@@ -19,7 +19,7 @@ import { isUniqueViolation } from '../common/db-errors.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { FabricTransactions } from '../common/transactions.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
-import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import type { ResolvedFabricAuthOptions } from '../options/fabric-auth.options.js';
 import type { Principal } from '../principal/principal.js';
 import type { UserEntity } from '../users/user.entity.js';
 import { MfaChallenges, MFA_TOKEN_TTL_SECONDS } from './mfa-tokens.service.js';

@@ -1,20 +1,5 @@
-import type { ResolvedWebAuthnOptions } from '../fabric-auth.options.js';
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-const RP_ID_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
-export const RP_ID_RULE = 'must be a lowercase host name (no scheme, no port)';
-export const ORIGINS_RULE = 'must be a non-empty list of origins (https://host[:port]; http only on localhost)';
-
-export function isRpId(value: unknown): value is string {
-  return typeof value === 'string' && RP_ID_PATTERN.test(value);
-}
-
-/** What browsers run WebAuthn on: https, or http on the machine itself. */
-export function isWebAuthnOrigin(value: unknown): value is string {
-  if (typeof value !== 'string' || !URL.canParse(value)) return false;
-  const url = new URL(value);
-  return url.origin === value && (url.protocol === 'https:' || LOOPBACK_HOSTS.has(url.hostname));
-}
+import type { ResolvedWebAuthnOptions } from '../options/fabric-auth.options.js';
+import { isWebAuthnOrigin, ORIGINS_RULE, RP_ID_PATTERN, RP_ID_RULE } from '../options/option-rules.js';
 
 export interface RelyingParty {
   rpId: string;

@@ -8,7 +8,7 @@ import { INVISIBLE_CHARACTERS } from '../common/field-rules.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { type FabricTransaction, FabricTransactions } from '../common/transactions.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
-import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import type { ResolvedFabricAuthOptions } from '../options/fabric-auth.options.js';
 import { RolesService, UnknownRolesError } from '../roles/roles.service.js';
 import { normalizeEmail, normalizeUsername } from '../users/identity-normalization.js';
 import { UserEntity } from '../users/user.entity.js';

@@ -3,7 +3,7 @@ import * as client from 'openid-client';
 import { FabricClock } from '../common/clock.js';
 import { KeySetUnavailableError, RemoteKeySet } from '../common/remote-key-set.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
-import type { ResolvedFabricAuthOptions, ResolvedOidcProviderOptions } from '../fabric-auth.options.js';
+import type { ResolvedFabricAuthOptions, ResolvedOidcProviderOptions } from '../options/fabric-auth.options.js';
 import { OidcLoginFailure } from './oidc-login.error.js';
 
 /** Seconds any single request to a provider may take. */

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { FabricClock } from '../common/clock.js';
 import { appendSetCookie, headerValue, type HttpRequestLike, parseCookies, serializeCookie } from '../common/request-info.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
-import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import type { ResolvedFabricAuthOptions } from '../options/fabric-auth.options.js';
 import { constantTimeEqual, deriveKey, hmacSha256, sha256 } from '../core/crypto.js';
 
 /** What the callback needs to finish the login it belongs to; never leaves the browser unsigned. */

@@ -6,7 +6,7 @@ import { SessionCookies } from '../auth/session-cookies.js';
 import { FabricClock } from '../common/clock.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
-import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import type { ResolvedFabricAuthOptions } from '../options/fabric-auth.options.js';
 import type { UserEntity } from '../users/user.entity.js';
 import { OidcAccounts, type OidcProfile } from './oidc-accounts.service.js';
 import { causedBy, describeError, IdpUnreachableError, type OidcProvider, OidcClients } from './oidc-clients.js';

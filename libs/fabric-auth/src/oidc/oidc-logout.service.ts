@@ -9,7 +9,7 @@ import { FabricClock } from '../common/clock.js';
 import { isUniqueViolation } from '../common/db-errors.js';
 import { appendSetCookie, cookieValue, type HttpRequestLike, serializeCookie } from '../common/request-info.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
-import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import type { ResolvedFabricAuthOptions } from '../options/fabric-auth.options.js';
 import { SessionEntity } from '../sessions/session.entity.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { describeError, type OidcProvider, OidcClients } from './oidc-clients.js';

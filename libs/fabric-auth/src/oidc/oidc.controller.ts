@@ -18,7 +18,7 @@ import { FabricGuard } from '../authz/fabric.guard.js';
 import { Public } from '../authz/public.decorator.js';
 import { headerValue, type HttpRequestLike, isCrossSiteRequest, setResponseHeader } from '../common/request-info.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
-import { DEFAULT_OIDC_PROVIDER, type ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import { DEFAULT_OIDC_PROVIDER, type ResolvedFabricAuthOptions } from '../options/fabric-auth.options.js';
 import { CurrentPrincipal } from '../principal/current-principal.decorator.js';
 import type { Principal } from '../principal/principal.js';
 import { OidcLoginFailure, OidcLoginRefusal } from './oidc-login.error.js';

@@ -1,4 +1,4 @@
-import type { ResolvedOidcProviderOptions } from '../fabric-auth.options.js';
+import type { ResolvedOidcProviderOptions } from '../options/fabric-auth.options.js';
 
 /** A role named by a provider's config, with the YAML path that names it. */
 export interface ProviderRoleReference {

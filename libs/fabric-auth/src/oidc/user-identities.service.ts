@@ -7,7 +7,7 @@ import { ListPager } from '../data/pagination/list-pager.js';
 import type { ListEnvelope, ListQueryDto } from '../common/list-query.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
-import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import type { ResolvedFabricAuthOptions } from '../options/fabric-auth.options.js';
 import type { Principal } from '../principal/principal.js';
 import { UserManagementService } from '../users/user-management.service.js';
 import { UserEntity } from '../users/user.entity.js';

@@ -7,7 +7,7 @@ import { PublicBaseUrl } from '../common/public-base-url.js';
 import { type FabricTransaction, FabricTransactions } from '../common/transactions.js';
 import { FABRIC_NOTIFIER } from '../fabric-auth.constants.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
-import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import type { ResolvedFabricAuthOptions } from '../options/fabric-auth.options.js';
 import type { FabricNotifier } from '../notifications/notifier.js';
 import { sha256 } from '../core/crypto.js';
 import type { UserEntity } from '../users/user.entity.js';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
-import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import type { ResolvedFabricAuthOptions } from '../options/fabric-auth.options.js';
 import { isCommonPassword } from './common-passwords.js';
 import { BCRYPT_MAX_BYTES, describeHash, hashPassword, isCurrentHash, type PasswordHashSettings, passwordHashSettings, verifyPassword } from './password-hashes.js';
 

@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { FabricClock } from '../common/clock.js';
 import { BoundedCache } from '../core/bounded-cache.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
-import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import type { ResolvedFabricAuthOptions } from '../options/fabric-auth.options.js';
 import type { RevocationEvent } from '../sessions/revocation-bus.js';
 import { Revocations } from '../sessions/revocations.js';
 import { FabricAuthError } from '../tokens/fabric-auth.error.js';

@@ -1,4 +1,4 @@
-import { FabricConfigError } from '../fabric-auth.options.js';
+import { FabricConfigError } from '../options/fabric-config.error.js';
 
 export type RedisClass = typeof import('ioredis').Redis;
 

@@ -5,7 +5,7 @@ import { FabricClock } from '../common/clock.js';
 import { ListPager } from '../data/pagination/list-pager.js';
 import type { ListEnvelope, ListQueryDto } from '../common/list-query.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
-import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import type { ResolvedFabricAuthOptions } from '../options/fabric-auth.options.js';
 import { type FabricTransaction, FabricTransactions } from '../common/transactions.js';
 import { ServiceAccountEntity } from '../service-accounts/service-account.entity.js';
 import { Revocations } from '../sessions/revocations.js';

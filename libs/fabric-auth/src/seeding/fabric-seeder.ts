@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import { DataSource } from 'typeorm';
 import { FabricClock } from '../common/clock.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
-import { FabricConfigError, type ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import { FabricConfigError } from '../options/fabric-config.error.js';
+import { type ResolvedFabricAuthOptions } from '../options/fabric-auth.options.js';
 import { providerRoleReferences } from '../oidc/provider-roles.js';
 import { RolesService, UnknownRolesError } from '../roles/roles.service.js';
 import { passwordHashSettings } from '../passwords/password-hashes.js';

@@ -5,7 +5,7 @@ import { FabricClock } from '../common/clock.js';
 import type { FabricTransaction } from '../common/transactions.js';
 import { FABRIC_REVOCATION_BUS } from '../fabric-auth.constants.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
-import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import type { ResolvedFabricAuthOptions } from '../options/fabric-auth.options.js';
 import { RevocationEntity } from './revocation.entity.js';
 import type { FabricRevocationBus, RevocationEvent, RevocationListener } from './revocation-bus.js';
 

@@ -6,7 +6,7 @@ import { FabricClock } from '../common/clock.js';
 import { clientIp, type HttpRequestLike, userAgent } from '../common/request-info.js';
 import { type FabricTransaction, FabricTransactions } from '../common/transactions.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
-import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import type { ResolvedFabricAuthOptions } from '../options/fabric-auth.options.js';
 import { TokenService } from '../tokens/token.service.js';
 import { Revocations } from './revocations.js';
 import { SessionEntity } from './session.entity.js';

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { FABRIC_RESOLVED_OPTIONS, FABRIC_ROUTE_PREFIX } from '../fabric-auth.internal-constants.js';
-import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import type { ResolvedFabricAuthOptions } from '../options/fabric-auth.options.js';
 import { PublicBaseUrl } from '../common/public-base-url.js';
 import { SigningKeysService } from './signing-keys.service.js';
 

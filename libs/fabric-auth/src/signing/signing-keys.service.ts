@@ -7,7 +7,7 @@ import { FabricClock } from '../common/clock.js';
 import { FabricTransactions } from '../common/transactions.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
-import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import { encryptionKeyOf, type ResolvedFabricAuthOptions } from '../options/fabric-auth.options.js';
 import type { Principal } from '../principal/principal.js';
 import { type AsymmetricAlgorithm, keyProblem, privateKeyFrom, type PublicJwk, publicJwkOf, thumbprintOf } from './jws.js';
 import { KeyEncryption } from './key-encryption.js';
@@ -75,7 +75,7 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
     const { algorithm, keys } = options.signing;
     this.algorithm = algorithm === 'HS256' ? undefined : algorithm;
     this.source = this.algorithm === undefined ? 'none' : keys.length > 0 ? 'config' : 'database';
-    this.encryption = new KeyEncryption(options.encryptionKey ?? options.secretKey);
+    this.encryption = new KeyEncryption(encryptionKeyOf(options));
   }
 
   async onModuleInit(): Promise<void> {

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import type { TypeOrmModuleAsyncOptions, TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { FabricStartupError } from '../fabric-auth.options.js';
+import { FabricStartupError } from '../options/fabric-config.error.js';
 
 export interface FabricDatabaseRetry {
   /** Connection attempts before startup stops. Default 10. */

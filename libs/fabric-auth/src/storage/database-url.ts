@@ -1,4 +1,4 @@
-import { FabricConfigError } from '../fabric-auth.options.js';
+import { FabricConfigError } from '../options/fabric-config.error.js';
 
 /** Where the library's tables live, as `DATABASE_URL` names it. */
 export type FabricDatabaseChoice = { type: 'postgres'; url: string } | { type: 'better-sqlite3'; database: string };

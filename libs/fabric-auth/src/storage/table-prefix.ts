@@ -1,5 +1,6 @@
 import { getMetadataArgsStorage } from 'typeorm';
 import { FABRIC_AUTH_ENTITIES } from '../entities.js';
+import { tablePrefixProblem } from '../options/table-prefix.js';
 
 /**
  * The library's tables (and the index and constraint names it chooses) can carry a prefix,
@@ -13,8 +14,6 @@ import { FABRIC_AUTH_ENTITIES } from '../entities.js';
  * migrations read the same setting (see `migrations/fabric-schema.ts`), and the module checks
  * at startup that the DataSource really uses it.
  */
-
-const PREFIX_PATTERN = /^([a-z][a-z0-9_]{0,29})?$/;
 
 /** Decorator metadata of our entities that carries a name we chose, with that name unprefixed. */
 interface NamedArgs {
@@ -47,13 +46,6 @@ function ourNamedArgs(): NamedArgs[] {
   collect(storage.columns, 'foreignKeyConstraintName', 'options');
   named = found;
   return found;
-}
-
-/** Refuses prefixes that would need quoting or overflow PostgreSQL's 63-byte identifiers. */
-export function tablePrefixProblem(prefix: unknown): string | undefined {
-  return typeof prefix === 'string' && PREFIX_PATTERN.test(prefix)
-    ? undefined
-    : 'must be empty or lowercase letters, digits and _ (starting with a letter, at most 30), e.g. "fabric_"';
 }
 
 /**

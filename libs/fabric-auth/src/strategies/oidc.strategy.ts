@@ -3,7 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import passport from 'passport';
 import { type HttpRequestLike, sendRedirect } from '../common/request-info.js';
 import { FABRIC_OIDC_STRATEGY } from '../fabric-auth.constants.js';
-import { DEFAULT_OIDC_PROVIDER } from '../fabric-auth.options.js';
+import { DEFAULT_OIDC_PROVIDER } from '../options/fabric-auth.options.js';
 import { responseOf } from '../http/request-response.js';
 import { type OidcLoginResult, OidcLoginService } from '../oidc/oidc-login.service.js';
 import { attachPrincipal } from '../principal/current-principal.decorator.js';

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import { FabricClock } from '../common/clock.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
-import type { ResolvedFabricAuthOptions } from '../fabric-auth.options.js';
+import type { ResolvedFabricAuthOptions } from '../options/fabric-auth.options.js';
 import { parseCompact, signCompact, verifyParsed } from '../signing/jws.js';
 import { SigningKeysService } from '../signing/signing-keys.service.js';
 import { FabricAuthError } from './fabric-auth.error.js';

@@ -1,7 +1,8 @@
 import { load as loadYaml } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { fabricAuthOptionsFromTree } from '../config/fabric-config.loader.js';
-import { FabricConfigError, resolveFabricAuthOptions } from '../fabric-auth.options.js';
+import { fabricAuthOptionsFromTree } from '../options/fabric-config.loader.js';
+import { FabricConfigError } from '../options/fabric-config.error.js';
+import { resolveFabricAuthOptions } from '../options/resolve-options.js';
 
 const BASE = 'auth:\n  secret_key: "k3J9-x8Qv_2mZr7Lp4Tn6Wb1Yc5Hd0Fs"\n  system_admin_password: "Adm1n-passw0rd"\n';
 const ISSUER = '  trusted_issuers:\n    - issuer: "https://idp.example/realms/corp"\n      audience: "https://api.example"\n      algorithms: [RS256]\n';

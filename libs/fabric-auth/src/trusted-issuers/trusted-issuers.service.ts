@@ -7,7 +7,7 @@ import { FabricClock } from '../common/clock.js';
 import { type KeyResolver, KeySetUnavailableError, RemoteKeySet } from '../common/remote-key-set.js';
 import { FABRIC_REVOCATION_BUS } from '../fabric-auth.constants.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../fabric-auth.internal-constants.js';
-import type { ResolvedFabricAuthOptions, ResolvedTrustedIssuerOptions } from '../fabric-auth.options.js';
+import type { ResolvedFabricAuthOptions, ResolvedTrustedIssuerOptions } from '../options/fabric-auth.options.js';
 import { UserIdentityEntity } from '../oidc/user-identity.entity.js';
 import type { Principal } from '../principal/principal.js';
 import { RolesService } from '../roles/roles.service.js';

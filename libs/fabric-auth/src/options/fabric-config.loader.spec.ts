@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FabricConfigError, resolveFabricAuthOptions } from '../fabric-auth.options.js';
+import { FabricConfigError } from './fabric-config.error.js';
+import { resolveFabricAuthOptions } from './resolve-options.js';
 import { fabricAuthOptionsFromTree, readFabricConfigTree } from './fabric-config.loader.js';
 
 const SECRET = 'k3J9-x8Qv_2mZr7Lp4Tn6Wb1Yc5Hd0Fs';

@@ -1,13 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { load as loadYaml } from 'js-yaml';
-import {
-  FabricConfigError,
-  type FabricAuthOptions,
-  optionsFromYamlTree,
-  resolveFabricAuthOptions,
-  type ResolvedFabricAuthOptions,
-  yamlKeyKind,
-} from '../fabric-auth.options.js';
+import type { FabricAuthOptions, ResolvedFabricAuthOptions } from './fabric-auth.options.js';
+import { FabricConfigError } from './fabric-config.error.js';
+import { optionsFromYamlTree, resolveFabricAuthOptions, yamlKeyKind } from './resolve-options.js';
 
 export const FABRIC_ENV_PREFIX = 'FABRIC_';
 
@@ -32,8 +27,6 @@ function envKeyToPath(name: string): string | undefined {
   if (!OWN_ENV_PREFIXES.some((prefix) => name.startsWith(prefix))) return undefined;
   return name.slice(FABRIC_ENV_PREFIX.length).toLowerCase().split('__').join('.');
 }
-
-const MAPPING_KINDS = new Set(['roleMap', 'oidc', 'signing', 'sso', 'mfa', 'webauthn']);
 
 /** A value inside a mapping: booleans and JSON lists/objects are parsed; anything else stays text. */
 function nestedEnvValue(raw: string): unknown {
@@ -107,11 +100,11 @@ export function readFabricConfigTree(source: FabricConfigSource = {}): FabricCon
     const keyPath = parts.slice(0, 2).join('.');
     const kind = yamlKeyKind(keyPath);
     // Deeper paths reach into mappings: FABRIC_AUTH__PROVIDERS__OIDC__CLIENT_ID, FABRIC_AUTH__ROLES__VIEWER.
-    if (parts.length < 2 || !kind || (parts.length > 2 && !MAPPING_KINDS.has(kind))) {
+    if (parts.length < 2 || !kind || (parts.length > 2 && kind !== 'mapping')) {
       problems.push(`${name}: does not name a known config key (${path})`);
       continue;
     }
-    const value = parts.length === 2 ? coerceEnvValue(name, path, raw, problems) : nestedEnvValue(raw);
+    const value = parts.length === 2 || yamlKeyKind(path) === 'int' ? coerceEnvValue(name, path, raw, problems) : nestedEnvValue(raw);
     if (value === undefined) continue;
     let node = tree as Record<string, unknown>;
     for (const part of parts.slice(0, -1)) {

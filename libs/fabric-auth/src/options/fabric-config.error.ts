@@ -1,0 +1,25 @@
+import { inspect } from 'node:util';
+
+/**
+ * A refusal to start that an operator fixes outside the code (configuration, a database that is
+ * down or missing). Logged, it is its message alone: Nest's `ExceptionHandler` and `console.error`
+ * print the block without the library's stack frames, which say nothing about the fix. Every
+ * other error (a real bug) keeps its stack.
+ */
+export class FabricStartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FabricStartupError';
+  }
+
+  [inspect.custom](): string {
+    return this.message;
+  }
+}
+
+export class FabricConfigError extends FabricStartupError {
+  constructor(readonly problems: string[]) {
+    super(`Invalid nestjs-fabric-auth configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'FabricConfigError';
+  }
+}
