@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { getMetadataArgsStorage } from 'typeorm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FABRIC_AUTH_ENTITIES, fabricConfigLoader } from 'nestjs-fabric-auth';
-import { fabricConfigKeyPaths } from '../../libs/fabric-auth/src/options/resolve-options.js';
+import { fabricConfigDefaults, fabricConfigKeyPaths } from '../../libs/fabric-auth/src/options/resolve-options.js';
 import { readmeInstallLines } from '../consumer/consumer-apps.js';
 
 // What a reader copies from the library README must be what the code accepts.
@@ -47,6 +47,22 @@ describe('the README configuration table', () => {
 
   it('documents no key the options table refuses', () => {
     expect(documented.filter((key) => !accepted.includes(key) && !isGroup(key))).toEqual([]);
+  });
+
+  it('gives each plain default as the options declare it', () => {
+    // Rows naming one key whose default cell is one literal (`900`, `[openid, email, profile]`).
+    const written = section('## Configuration')
+      .split('\n')
+      .filter((line) => line.startsWith('| `'))
+      .map((line) => line.split('|').map((cell) => cell.trim()))
+      .filter(([, keys, value]) => /^`[^`]+`$/.test(keys!) && /^`[^`]*`$/.test(value!))
+      .map(([, keys, value]) => [keys!.slice(1, -1).replace(/^….?/, 'auth.providers.<name>.'), value!.slice(1, -1)] as const);
+    const render = (value: unknown): string =>
+      Array.isArray(value) ? `[${value.join(', ')}]` : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+    const declared = fabricConfigDefaults();
+    const compared = written.filter(([key]) => declared.get(key) !== undefined);
+    expect(compared.length).toBeGreaterThan(40);
+    expect(compared.filter(([key, value]) => render(declared.get(key)) !== value)).toEqual([]);
   });
 });
 

@@ -99,10 +99,26 @@ export function optionsFromYamlTree(tree: Record<string, unknown>): { options: F
 }
 
 /**
- * Every key the YAML file accepts, nested ones included: `<name>` stands for a provider's
- * name, `[]` for each entry of a list (`auth.trusted_issuers[].issuer`). The README's
- * configuration table documents exactly these (test/package/readme.e2e-spec.ts).
+ * Every key the YAML file accepts, nested ones included, with its plain default (the initializer;
+ * `undefined` when it has none or derives it): `<name>` stands for a provider's name, `[]` for
+ * each entry of a list (`auth.trusted_issuers[].issuer`). The README's configuration table
+ * documents exactly these keys and defaults (test/package/readme.e2e-spec.ts).
  */
+export function fabricConfigDefaults(): Map<string, unknown> {
+  const defaults = new Map<string, unknown>();
+  const top = new FabricAuthOptions() as unknown as Record<string, unknown>;
+  for (const field of TOP_LEVEL) {
+    if (!field.nested) {
+      defaults.set(field.key, field.derive ? undefined : top[field.option]);
+      continue;
+    }
+    const inner = new field.nested.type() as Record<string, unknown>;
+    for (const nested of fieldsOf(field.nested.type)) defaults.set(field.key + field.nested.join + nested.key, nested.derive ? undefined : inner[nested.option]);
+  }
+  return defaults;
+}
+
+/** Every key the YAML file accepts (see `fabricConfigDefaults`). */
 export function fabricConfigKeyPaths(): string[] {
-  return TOP_LEVEL.flatMap((field) => (field.nested ? fieldsOf(field.nested.type).map((inner) => field.key + field.nested!.join + inner.key) : [field.key]));
+  return [...fabricConfigDefaults().keys()];
 }
