@@ -66,7 +66,7 @@ const SCOPE_PATTERN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 export class OidcProviderOptions {
   /** `oidc`, the only provider type (and the default). */
   @Field('type', 'string', oneOf(['oidc'], 'must be "oidc" (the only provider type)'))
-  type?: 'oidc' = 'oidc';
+  type? = 'oidc' as const;
 
   /**
    * Issuer URL; discovery is read from `<issuer>/.well-known/openid-configuration` and its
