@@ -110,7 +110,7 @@ export class LocalAuthService {
     const pair = (await this.mfa.policyRequires(user))
       ? await this.openSession(user, 'password', request, { known_device: check.knownDevice, mfa_enrollment_required: true }, { amr: ['pwd'], restriction: 'mfa_enrollment' })
       : await this.openSession(user, 'password', request, { known_device: check.knownDevice }, { amr: ['pwd'] });
-    return { ...pair, deviceToken: this.devices.issue(user) };
+    return pair;
   }
 
   /**
@@ -119,7 +119,7 @@ export class LocalAuthService {
    * checked that the user is active.
    */
   async openSession(
-    user: Pick<UserEntity, 'id' | 'username'>,
+    user: Pick<UserEntity, 'id' | 'username' | 'passwordChangedAt'>,
     method: 'password' | 'oidc' | 'passkey',
     request: HttpRequestLike,
     details: AuditDetails = {},
@@ -140,7 +140,10 @@ export class LocalAuthService {
       return opened;
     }, outer);
     const pair = this.pair(user.id, session, refreshToken);
-    return proof.restriction === 'mfa_enrollment' ? { ...pair, mfaEnrollmentRequired: true } : pair;
+    // Every login the password took part in (alone, or before a second factor) earns a device
+    // token (SEC-87); a second step that follows SSO or starts with a passkey does not.
+    const deviceToken = method === 'password' ? this.devices.issue(user) : undefined;
+    return proof.restriction === 'mfa_enrollment' ? { ...pair, mfaEnrollmentRequired: true, deviceToken } : { ...pair, deviceToken };
   }
 
   async refreshGrant(refreshToken: string, request: HttpRequestLike): Promise<TokenPair> {

@@ -3,7 +3,6 @@ import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/serv
 import { AuditService } from '../audit/audit.service.js';
 import type { HttpRequestLike } from '../common/request-info.js';
 import { FabricTransactions } from '../common/transactions.js';
-import { DeviceTokens } from '../limits/device-tokens.js';
 import { PasswordAttempts } from '../limits/password-attempts.service.js';
 import { LocalAuthService, type TokenPair } from '../auth/local-auth.service.js';
 import { OAuthError } from '../auth/oauth-error.js';
@@ -35,7 +34,6 @@ export class MfaLoginService {
     private readonly attempts: PasswordAttempts,
     private readonly audit: AuditService,
     private readonly transactions: FabricTransactions,
-    private readonly devices: DeviceTokens,
   ) {}
 
   /** The live token and its user, or `invalid_grant`. */
@@ -128,8 +126,7 @@ export class MfaLoginService {
       return this.localAuth.openSession(user, row.firstFactor === 'fed' ? 'oidc' : 'password', request, { factor }, { amr }, tx);
     });
     await this.attempts.clearFactorAttempts(user.id);
-    // A completed password login earns the device token a password-only one gets (SEC-87).
-    return row.firstFactor === 'pwd' ? { ...pair, deviceToken: this.devices.issue(user) } : pair;
+    return pair;
   }
 
   private async auditFailure(user: Pick<UserEntity, 'id' | 'username'>, factor: string, reason: string, request: HttpRequestLike): Promise<void> {
