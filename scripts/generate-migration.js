@@ -4,7 +4,7 @@
 // Needs the PostgreSQL of FABRIC_TEST_POSTGRES_URL (a scratch database is created and dropped).
 //
 // The migrations it writes name every table, index and constraint through
-// `fabricSchema(queryRunner)` (libs/fabric-auth/src/migrations/fabric-schema.ts), so they honour
+// `fabricSchema(queryRunner)` (libs/fabric-auth/src/schema/migrations/fabric-schema.ts), so they honour
 // the table prefix; a hand-written migration must do the same (see the migrations README).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { FABRIC_AUTH_ENTITIES, fabricAuthMigrations } from 'nestjs-fabric-auth';
-import { fabricSchema } from '../libs/fabric-auth/dist/migrations/fabric-schema.js';
+import { fabricSchema } from '../libs/fabric-auth/dist/schema/migrations/fabric-schema.js';
 import { assertSameWithoutPrefix, migrationFile, namesOf, templateOf } from './migration-names.js';
 
 const [name, stamp = String(Date.now())] = process.argv.slice(2);
@@ -45,9 +45,9 @@ function write(driverDir, className, { sql, names }) {
       assertSameWithoutPrefix(t, fabricSchema);
       return t.template;
     });
-  const file = join('libs/fabric-auth/src/migrations', driverDir, `${stamp}-${name}.ts`);
+  const file = join('libs/fabric-auth/src/schema/migrations', driverDir, `${stamp}-${name}.ts`);
   writeFileSync(file, migrationFile(className, templates(sql.upQueries), templates([...sql.downQueries].reverse())));
-  console.log(`wrote ${file} (${sql.upQueries.length} statements); add it to libs/fabric-auth/src/migrations/index.ts`);
+  console.log(`wrote ${file} (${sql.upQueries.length} statements); add it to libs/fabric-auth/src/schema/migrations/index.ts`);
 }
 
 const scratch = `fabric_migration_${process.pid}`;

@@ -1,6 +1,6 @@
 // Turns the SQL TypeORM generates (with the library's plain table names) into migration code
 // that names every table, index and constraint through `fabricSchema(queryRunner)`, so the
-// shipped migrations honour the table prefix (libs/fabric-auth/src/storage/table-prefix.ts).
+// shipped migrations honour the table prefix (libs/fabric-auth/src/schema/table-prefix.ts).
 import { DefaultNamingStrategy } from 'typeorm';
 
 const HASHED = /^(PK|UQ|FK|IDX|REL|CHK|DF|XPK)_[0-9a-f]{20,}$/;

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { OidcAccounts } from '../../libs/fabric-auth/src/oidc/oidc-accounts.service.js';
-import type { OidcProvider } from '../../libs/fabric-auth/src/oidc/oidc-clients.js';
+import { OidcAccounts } from '../../libs/fabric-auth/src/features/oidc/oidc-accounts.service.js';
+import type { OidcProvider } from '../../libs/fabric-auth/src/features/oidc/oidc-clients.js';
 import { API, DATABASES, type DatabaseKind, databaseOf, startTestApp, type TestApp } from '../support/test-app.js';
 
 /**

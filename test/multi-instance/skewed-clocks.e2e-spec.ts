@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { CLOCK_DIFFERENCE_WARNING_MS, ClockCheck } from 'nestjs-fabric-auth';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { generateApiKey } from '../../libs/fabric-auth/src/api-keys/api-key-format.js';
-import { FABRIC_LOCKOUT_STORE } from '../../libs/fabric-auth/src/fabric-auth.constants.js';
-import type { FabricLockoutStore } from '../../libs/fabric-auth/src/limits/lockout-store.js';
+import { generateApiKey } from '../../libs/fabric-auth/src/features/api-keys/api-key-format.js';
+import { FABRIC_LOCKOUT_STORE } from '../../libs/fabric-auth/src/core/fabric-auth.constants.js';
+import type { FabricLockoutStore } from '../../libs/fabric-auth/src/core/ports/lockout-store.js';
 import { startPrivateRedis } from '../support/redis.js';
 import { API, startTestApp, type TestApp } from '../support/test-app.js';
 

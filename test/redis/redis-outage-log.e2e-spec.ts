@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type LoggerService, Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { FabricRedis } from '../../libs/fabric-auth/src/redis/redis-connection.js';
+import { FabricRedis } from '../../libs/fabric-auth/src/access/redis/redis-connection.js';
 import { loginToDemo, startDemo } from '../support/demo-process.js';
 import { startPrivateRedis } from '../support/redis.js';
 

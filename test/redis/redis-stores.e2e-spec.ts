@@ -1,11 +1,11 @@
 import { ThrottlerStorageService } from '@nestjs/throttler';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InMemoryLockoutStore } from '../../libs/fabric-auth/src/limits/lockout-store.js';
-import { FabricRedis } from '../../libs/fabric-auth/src/redis/redis-connection.js';
-import { RedisLockoutStore } from '../../libs/fabric-auth/src/redis/redis-lockout-store.js';
-import { RedisRevocationBus } from '../../libs/fabric-auth/src/redis/redis-revocation-bus.js';
-import { RedisThrottlerStorage } from '../../libs/fabric-auth/src/redis/redis-throttler-storage.js';
+import { InMemoryLockoutStore } from '../../libs/fabric-auth/src/core/ports/lockout-store.js';
+import { FabricRedis } from '../../libs/fabric-auth/src/access/redis/redis-connection.js';
+import { RedisLockoutStore } from '../../libs/fabric-auth/src/access/redis/redis-lockout-store.js';
+import { RedisRevocationBus } from '../../libs/fabric-auth/src/access/redis/redis-revocation-bus.js';
+import { RedisThrottlerStorage } from '../../libs/fabric-auth/src/access/redis/redis-throttler-storage.js';
 import type { RevocationEvent } from 'nestjs-fabric-auth';
 import { REDIS_URL, scratchPrefix } from '../support/redis.js';
 

@@ -1,13 +1,13 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateApiKey } from '../../libs/fabric-auth/src/api-keys/api-key-format.js';
-import { ApiKeysService } from '../../libs/fabric-auth/src/api-keys/api-keys.service.js';
-import { FabricAuthenticator } from '../../libs/fabric-auth/src/authz/fabric-authenticator.js';
-import { API_KEY_FAILURE_POLICY } from '../../libs/fabric-auth/src/limits/limits.service.js';
-import { PrincipalService } from '../../libs/fabric-auth/src/principal/principal.service.js';
-import { Revocations } from '../../libs/fabric-auth/src/sessions/revocations.js';
-import { SessionsService } from '../../libs/fabric-auth/src/sessions/sessions.service.js';
-import { FabricAuthError } from '../../libs/fabric-auth/src/tokens/fabric-auth.error.js';
+import { generateApiKey } from '../../libs/fabric-auth/src/features/api-keys/api-key-format.js';
+import { ApiKeysService } from '../../libs/fabric-auth/src/features/api-keys/api-keys.service.js';
+import { FabricAuthenticator } from '../../libs/fabric-auth/src/access/guard/fabric-authenticator.js';
+import { API_KEY_FAILURE_POLICY } from '../../libs/fabric-auth/src/access/limits/limits.service.js';
+import { PrincipalService } from '../../libs/fabric-auth/src/access/principal/principal.service.js';
+import { Revocations } from '../../libs/fabric-auth/src/access/sessions/revocations.js';
+import { SessionsService } from '../../libs/fabric-auth/src/access/sessions/sessions.service.js';
+import { FabricAuthError } from '../../libs/fabric-auth/src/core/fabric-auth.error.js';
 import { startPrivateRedis } from '../support/redis.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 

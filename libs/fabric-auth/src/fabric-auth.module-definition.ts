@@ -1,6 +1,6 @@
 import { ConfigurableModuleBuilder, type Type } from '@nestjs/common';
 import type { FabricAuthOptions } from './options/fabric-auth.options.js';
-import type { FabricNotifier } from './notifications/notifier.js';
+import type { FabricNotifier } from './core/ports/notifier.js';
 
 /** Options fixed when the module is declared (they shape routes, so they cannot come from an async factory). */
 export interface FabricAuthModuleExtras {

@@ -22,7 +22,7 @@ async function oneLine(error: unknown): Promise<string> {
   const [{ HttpException }, { FabricConfigError }, { SystemAdminConflictError }] = await Promise.all([
     import('@nestjs/common'),
     import('../options/fabric-config.error.js'),
-    import('../seeding/upsert-system-admin.js'),
+    import('../access/seeding/upsert-system-admin.js'),
   ]);
   if (error instanceof FabricConfigError) return `invalid configuration: ${error.problems.join('; ')}`;
   if (error instanceof HttpException) {

@@ -1,8 +1,8 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { BadRequestException, type INestApplication, UnsupportedMediaTypeException } from '@nestjs/common';
 import helmet, { type HelmetOptions } from 'helmet';
-import { FabricExceptionFilter } from '../common/fabric-exception.filter.js';
-import { refusedContent, textProblem } from '../common/validation.js';
+import { FabricExceptionFilter } from './fabric-exception.filter.js';
+import { refusedContent, textProblem } from './validation.js';
 import { DEFAULT_MAX_JSON_DEPTH, jsonBodyProblem } from './json-depth.js';
 import { applyServerTimeouts, type FabricServerTimeouts, resolveServerTimeouts, trackConnectionsForDrain } from './server-lifecycle.js';
 

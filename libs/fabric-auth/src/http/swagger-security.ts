@@ -1,5 +1,5 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
-import { SWAGGER_SCHEMES } from '../common/api-docs.js';
+import { SWAGGER_SCHEMES } from './api-docs.js';
 
 type Operation = { operationId?: string; responses?: Record<string, { description?: string; content?: unknown }> };
 

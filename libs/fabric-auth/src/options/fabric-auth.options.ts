@@ -6,11 +6,11 @@
 
 import type { JsonWebKey } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { type ClaimPath, parseClaimPath } from '../common/claim-path.js';
-import { invalidProxyEntry } from '../limits/client-ip.js';
-import { isCommonPassword } from '../passwords/common-passwords.js';
-import { ARGON2_LIMITS, SCRYPT_LIMITS } from '../passwords/password-hashes.js';
-import { ASYMMETRIC_ALGORITHMS, type AsymmetricAlgorithm, keyProblem, privateKeyFrom, type SigningAlgorithm, thumbprintOf } from '../signing/jws.js';
+import { type ClaimPath, parseClaimPath } from '../core/claim-path.js';
+import { invalidProxyEntry } from '../core/client-ip.js';
+import { isCommonPassword } from '../core/common-passwords.js';
+import { ARGON2_LIMITS, SCRYPT_LIMITS } from '../core/password-hashes.js';
+import { ASYMMETRIC_ALGORITHMS, type AsymmetricAlgorithm, keyProblem, privateKeyFrom, type SigningAlgorithm, thumbprintOf } from '../core/jws.js';
 import { Field, type FieldContext, INVALID, isPlainObject, Problem, readSection } from './option-field.js';
 import {
   bool,

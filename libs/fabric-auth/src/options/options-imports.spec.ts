@@ -6,6 +6,6 @@ it('loads no entity when the options, their validation and the YAML loader are i
   await import('./resolve-options.js');
   await import('./fabric-config.loader.js');
   expect('typeormMetadataArgsStorage' in globalThis).toBe(false);
-  await import('../entities.js');
+  await import('../schema/entities.js');
   expect('typeormMetadataArgsStorage' in globalThis).toBe(true);
 });

@@ -4,7 +4,7 @@
  * through the same table.
  */
 
-import { argon2WorkProblem, scryptWorkProblem } from '../passwords/password-hashes.js';
+import { argon2WorkProblem, scryptWorkProblem } from '../core/password-hashes.js';
 import { FabricAuthOptions, type ResolvedFabricAuthOptions, type ResolvedSigningOptions, type ResolvedTrustedIssuerOptions } from './fabric-auth.options.js';
 import { FabricConfigError } from './fabric-config.error.js';
 import { fieldsOf, isPlainObject, type Naming, type OptionField, readSection, type ValueKind } from './option-field.js';

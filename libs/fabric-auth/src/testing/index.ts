@@ -1,14 +1,14 @@
 // nestjs-fabric-auth/testing: credentials for a host app's own e2e tests, without bcrypt.
 import { randomBytes } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
-import { PermissionRegistry } from '../authz/permission-registry.js';
-import type { Principal } from '../principal/principal.js';
-import { PrincipalService } from '../principal/principal.service.js';
-import { RolesService } from '../roles/roles.service.js';
-import { SessionsService } from '../sessions/sessions.service.js';
-import { TokenService } from '../tokens/token.service.js';
-import type { UserEntity } from '../users/user.entity.js';
-import { UsersService } from '../users/users.service.js';
+import { PermissionRegistry } from '../access/guard/permission-registry.js';
+import type { Principal } from '../core/principal.js';
+import { PrincipalService } from '../access/principal/principal.service.js';
+import { RolesService } from '../access/accounts/roles.service.js';
+import { SessionsService } from '../access/sessions/sessions.service.js';
+import { TokenService } from '../access/tokens/token.service.js';
+import type { UserEntity } from '../schema/entities/user.entity.js';
+import { UsersService } from '../access/accounts/users.service.js';
 
 export interface TestCredentialSpec {
   /** Permissions the credential holds, through a role made for it (they must be registered). */

@@ -1,7 +1,7 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import type { SelectQueryBuilder } from 'typeorm';
-import { type ListEnvelope, pageOf } from '../../common/list-query.js';
-import { FABRIC_RESOLVED_OPTIONS } from '../../fabric-auth.internal-constants.js';
+import { type ListEnvelope, pageOf } from './list-query.js';
+import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
 import { readSearch } from './bounded-search.js';
 import { CappedCount, EXACT_COUNT_CAP, type ListCount } from './capped-count.js';

@@ -1,5 +1,5 @@
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import type { ListQueryDto } from '../../common/list-query.js';
+import type { ListQueryDto } from './list-query.js';
 import type { ListDialect } from './dialect.js';
 
 /** How one list is ordered: a column of the query's main alias, then `id` in the same direction. */

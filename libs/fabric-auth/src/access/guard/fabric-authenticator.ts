@@ -1,0 +1,76 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { cookieValue, type HttpRequestLike } from '../../core/request-info.js';
+import { ACCESS_TOKEN_COOKIE, API_KEY_HEADER, FABRIC_API_KEY_AUTHENTICATOR } from '../../core/fabric-auth.constants.js';
+import { LimitsService } from '../limits/limits.service.js';
+import type { Principal } from '../../core/principal.js';
+import type { FabricApiKeyAuthenticator } from '../../core/ports/api-key-authenticator.js';
+import { FabricCookieStrategy } from '../../passport/cookie.strategy.js';
+import { FabricJwtStrategy } from '../../passport/jwt.strategy.js';
+import { FabricAuthError } from '../../core/fabric-auth.error.js';
+import { TrustedIssuersService } from '../trusted-issuers/trusted-issuers.service.js';
+
+const BEARER_SCHEME = /^Bearer +/i;
+const SPACE = 32;
+
+/**
+ * The token of `Authorization: Bearer <token>` (scheme in any case, spaces around the token),
+ * or undefined. Its characters are the verifier's business: a regular expression over the
+ * whole ~400-character header cost more per request than the verified-token cache hit.
+ */
+function bearerToken(authorization: string): string | undefined {
+  const scheme = BEARER_SCHEME.exec(authorization);
+  if (scheme === null) return undefined;
+  let end = authorization.length;
+  while (end > 0 && authorization.charCodeAt(end - 1) === SPACE) end--;
+  const start = scheme[0].length;
+  if (end <= start) return undefined;
+  const token = authorization.slice(start, end);
+  return token.includes(' ') ? undefined : token;
+}
+
+/**
+ * Picks the one strategy whose credential is present (Bearer — ours, or a trusted
+ * issuer's by its `iss` — then X-API-Key, then the access cookie) and lets it decide: a present but invalid credential never falls
+ * through to the next kind, unlike Passport's multi-strategy chain.
+ */
+@Injectable()
+export class FabricAuthenticator {
+  constructor(
+    private readonly jwt: FabricJwtStrategy,
+    private readonly cookie: FabricCookieStrategy,
+    @Inject(FABRIC_API_KEY_AUTHENTICATOR) private readonly apiKeys: FabricApiKeyAuthenticator,
+    private readonly limits: LimitsService,
+    private readonly trustedIssuers: TrustedIssuersService,
+  ) {}
+
+  authenticate(request: HttpRequestLike): Principal | Promise<Principal> {
+    const authorization = request.headers.authorization;
+    if (authorization !== undefined) {
+      const token = typeof authorization === 'string' ? bearerToken(authorization) : undefined;
+      if (token === undefined) throw new FabricAuthError('malformed', 'Authorization is not a Bearer token');
+      const trusted = this.trustedIssuers.issuerFor(token);
+      return trusted ? this.trustedIssuers.authenticate(token, trusted) : this.jwt.authenticateBearer(token);
+    }
+    const apiKey = request.headers[API_KEY_HEADER];
+    if (apiKey !== undefined) return this.authenticateApiKey(apiKey, request);
+    const token = cookieValue(request, ACCESS_TOKEN_COOKIE);
+    if (token !== undefined) return this.cookie.authenticateCookie(request, token);
+    throw new FabricAuthError('missing');
+  }
+
+  /** Refused keys are counted per client address; past the limit the answer becomes 429. */
+  private authenticateApiKey(apiKey: string | string[], request: HttpRequestLike): Principal | Promise<Principal> {
+    const refused = async (error: unknown): Promise<never> => {
+      if (!(error instanceof FabricAuthError)) throw error;
+      const retryAfter = await this.limits.registerApiKeyFailure(request);
+      throw retryAfter > 0 ? new FabricAuthError('throttled', 'API key failures from this address', retryAfter) : error;
+    };
+    try {
+      if (typeof apiKey !== 'string') throw new FabricAuthError('malformed', 'several X-API-Key headers');
+      const result = this.apiKeys.authenticate(apiKey, request);
+      return result instanceof Promise ? result.catch(refused) : result;
+    } catch (error) {
+      return refused(error);
+    }
+  }
+}

@@ -1,0 +1,157 @@
+import {
+  type CanActivate,
+  type ExecutionContext,
+  ForbiddenException,
+  HttpException,
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  ServiceUnavailableException,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuditService } from '../../data/audit.service.js';
+import { type HttpRequestLike, setResponseHeader } from '../../core/request-info.js';
+import { FABRIC_ENROLMENT_ROUTE_KEY, FABRIC_PERMISSIONS_KEY, FABRIC_PUBLIC_KEY, FABRIC_REQUIRE_MFA_KEY } from '../../core/fabric-auth.constants.js';
+import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constants.js';
+import type { ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
+import { attachPrincipal, principalOf } from '../principal/current-principal.decorator.js';
+import type { Principal } from '../../core/principal.js';
+import { FabricAuthError } from '../../core/fabric-auth.error.js';
+import { TooManyRequestsException } from '../limits/limits.service.js';
+import { FabricAuthenticator } from './fabric-authenticator.js';
+
+const READ_ONLY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+interface RouteRules {
+  readonly isPublic: boolean;
+  readonly permissions: readonly string[];
+  /** `@RequireMfa()`, or a permission listed in `auth.mfa.require_mfa`. */
+  readonly requiresMfa: boolean;
+  readonly allowedDuringEnrolment: boolean;
+}
+
+/**
+ * Authenticates the request (Bearer JWT, X-API-Key or the access cookie with CSRF) and
+ * enforces `@RequirePermission()`. Works per controller and as APP_GUARD; `@Public()`
+ * opts out. Subclass and override `getRequest`/`getResponse` for other transports.
+ */
+@Injectable()
+export class FabricGuard implements CanActivate {
+  private readonly logger = new Logger('FabricGuard');
+  /** Route metadata read once per (controller, handler) instead of on every request. */
+  private readonly rules = new WeakMap<object, WeakMap<object, RouteRules>>();
+
+  constructor(
+    protected readonly reflector: Reflector,
+    protected readonly authenticator: FabricAuthenticator,
+    protected readonly audit: AuditService,
+    @Optional() @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options?: ResolvedFabricAuthOptions,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const rules = this.rulesFor(context);
+    if (rules.isPublic) return true;
+    const request = this.getRequest(context);
+    const known = principalOf(request);
+    if (known) return this.authorize(request, known, rules);
+    let result: Principal | Promise<Principal>;
+    try {
+      result = this.authenticator.authenticate(request);
+    } catch (error) {
+      throw this.rejection(context, error);
+    }
+    if (result instanceof Promise) {
+      return result.then(
+        (principal) => this.accept(request, principal, rules),
+        (error: unknown) => {
+          throw this.rejection(context, error);
+        },
+      );
+    }
+    return this.accept(request, result, rules);
+  }
+
+  protected getRequest(context: ExecutionContext): HttpRequestLike {
+    return context.switchToHttp().getRequest();
+  }
+
+  protected getResponse(context: ExecutionContext): unknown {
+    return context.switchToHttp().getResponse();
+  }
+
+  private rulesFor(context: ExecutionContext): RouteRules {
+    const controller = context.getClass();
+    const handler = context.getHandler();
+    let byHandler = this.rules.get(controller);
+    if (!byHandler) this.rules.set(controller, (byHandler = new WeakMap()));
+    let rules = byHandler.get(handler);
+    if (!rules) {
+      const targets = [handler, controller];
+      const permissions = this.reflector.getAllAndOverride<string[] | undefined>(FABRIC_PERMISSIONS_KEY, targets) ?? [];
+      const stepUp = this.options?.mfa.requireMfa ?? [];
+      rules = {
+        isPublic: this.reflector.getAllAndOverride<boolean | undefined>(FABRIC_PUBLIC_KEY, targets) === true,
+        permissions,
+        requiresMfa: this.reflector.getAllAndOverride<boolean | undefined>(FABRIC_REQUIRE_MFA_KEY, targets) === true || permissions.some((p) => stepUp.includes(p)),
+        allowedDuringEnrolment: this.reflector.getAllAndOverride<boolean | undefined>(FABRIC_ENROLMENT_ROUTE_KEY, targets) === true,
+      };
+      byHandler.set(handler, rules);
+    }
+    return rules;
+  }
+
+  private accept(request: HttpRequestLike, principal: Principal, rules: RouteRules): boolean {
+    attachPrincipal(request, principal);
+    (request as { user?: unknown }).user = principal;
+    return this.authorize(request, principal, rules);
+  }
+
+  private authorize(request: HttpRequestLike, principal: Principal, rules: RouteRules): boolean {
+    // A session the MFA policy limited to enrolment reaches the enrolment routes only.
+    if (principal.restriction === 'mfa_enrollment' && !rules.allowedDuringEnrolment) {
+      throw new ForbiddenException({ statusCode: 403, error: 'mfa_enrollment_required', message: 'Enrol a second factor before using this session for anything else' });
+    }
+    if (rules.requiresMfa && !principal.amr?.includes('mfa')) {
+      throw new ForbiddenException({ statusCode: 403, error: 'mfa_required', message: 'This route needs a session signed in with a second factor' });
+    }
+    for (const permission of rules.permissions) {
+      if (principal.permissions.has(permission)) continue;
+      if (!principal.isSystemAdmin) throw new ForbiddenException(`Missing permission: ${permission}`);
+      if (!READ_ONLY_METHODS.has(request.method ?? 'GET')) this.auditBypass(request, principal, permission);
+    }
+    return true;
+  }
+
+  /** The system admin passed a check only through its bypass, on a write: leave a trace. */
+  private auditBypass(request: HttpRequestLike, principal: Principal, permission: string): void {
+    const path = (request as { originalUrl?: string; url?: string }).originalUrl ?? (request as { url?: string }).url ?? '';
+    void this.audit.record({
+      action: 'authz.system_admin_bypass',
+      outcome: 'success',
+      actor: principal,
+      target: { type: 'route', id: `${request.method} ${path.split('?')[0]}`.slice(0, 200) },
+      request,
+      details: { permission },
+    });
+  }
+
+  /** One generic answer per status; the reason goes to the debug log only. */
+  private rejection(context: ExecutionContext, error: unknown): HttpException {
+    if (error instanceof FabricAuthError) {
+      this.logger.debug(`credential refused: ${error.message}`);
+      if (error.failure === 'csrf') return new ForbiddenException('Missing or invalid CSRF token');
+      if (error.failure === 'throttled') {
+        setResponseHeader(this.getResponse(context), 'Retry-After', String(error.retryAfterSeconds));
+        return new TooManyRequestsException(error.retryAfterSeconds);
+      }
+      const challenge = error.failure === 'missing' ? 'Bearer' : 'Bearer error="invalid_token"';
+      setResponseHeader(this.getResponse(context), 'WWW-Authenticate', challenge);
+      return new UnauthorizedException(error.failure === 'missing' ? 'Authentication required' : 'Invalid credentials');
+    }
+    if (error instanceof HttpException) return error;
+    this.logger.error(`authentication failed: ${(error as Error)?.message ?? String(error)}`);
+    return new ServiceUnavailableException('Authentication is temporarily unavailable');
+  }
+}

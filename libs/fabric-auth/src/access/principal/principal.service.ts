@@ -1,0 +1,151 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { FabricClock } from '../../core/clock.js';
+import { BoundedCache } from '../../core/bounded-cache.js';
+import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constants.js';
+import type { ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
+import type { RevocationEvent } from '../../core/ports/revocation-bus.js';
+import { Revocations } from '../sessions/revocations.js';
+import { FabricAuthError } from '../../core/fabric-auth.error.js';
+import type { AccessClaims } from '../tokens/token.service.js';
+import { CredentialReads } from '../../data/credential-reads.js';
+import type { AuthMethod, Principal } from '../../core/principal.js';
+
+type SessionPrincipal = Omit<Principal, 'authMethod'>;
+
+/** The methods a session's login proved; sessions from before MFA existed carry none stored. */
+export function sessionAmr(session: { amr: string | null; loginMethod: string }): string[] {
+  if (session.amr !== null) return session.amr.split(' ').filter(Boolean);
+  return session.loginMethod === 'password' ? ['pwd'] : [];
+}
+
+interface CacheEntry {
+  readonly principal: SessionPrincipal;
+  readonly byMethod: Map<AuthMethod, Principal>;
+}
+
+/** Sessions whose principal is kept in memory; the least recently used go first. */
+export const MAX_CACHED_SESSIONS = 100_000;
+
+/**
+ * Turns a verified session credential into a Principal, checking on every request that
+ * the session is live and the user active. Results are cached per session (LRU-bounded,
+ * expiring after `principal_cache_ttl`) and dropped on every revocation this instance
+ * hears of (`Revocations`: the bus at once, the database log within a second), so
+ * revocation is immediate while a cache hit costs no database read. While the log cannot
+ * be read or the bus is unreliable, the cache is bypassed.
+ */
+@Injectable()
+export class PrincipalService implements OnModuleDestroy {
+  /** Entries indexed by principal, so revoking a user drops all their sessions. */
+  private readonly cache: BoundedCache<CacheEntry, 'principal'>;
+  private readonly inFlight = new Map<string, Promise<SessionPrincipal>>();
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly reads: CredentialReads,
+    private readonly clock: FabricClock,
+    @Inject(FABRIC_RESOLVED_OPTIONS) options: ResolvedFabricAuthOptions,
+    private readonly revocations: Revocations,
+  ) {
+    this.cache = new BoundedCache<CacheEntry, 'principal'>({
+      max: MAX_CACHED_SESSIONS,
+      ttl: options.principalCacheTtl * 1000,
+      now: () => clock.now(),
+      indexBy: { principal: (entry) => entry.principal.id },
+    });
+    this.unsubscribe = revocations.subscribe((event) => this.invalidate(event));
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe();
+  }
+
+  /** Cached sessions, and principals they index: both bounded by `MAX_CACHED_SESSIONS`. */
+  get cachedCounts(): { sessions: number; principals: number } {
+    const counts = this.cache.counts();
+    return { sessions: counts.entries, principals: counts.indexed.principal };
+  }
+
+  /** Synchronous on a cache hit, so the guard's hot path does not wait on a promise. */
+  forAccessClaims(claims: AccessClaims, method: AuthMethod): Principal | Promise<Principal> {
+    const entry = this.cache.get(claims.sid);
+    if (entry !== undefined && entry.principal.id === claims.sub && this.revocations.cachesTrusted()) {
+      return this.withMethod(entry, method);
+    }
+    return this.load(claims).then((principal) => {
+      if (principal.id !== claims.sub) throw new FabricAuthError('revoked', 'session of another user');
+      return { ...principal, authMethod: method };
+    });
+  }
+
+  private withMethod(entry: CacheEntry, method: AuthMethod): Principal {
+    let principal = entry.byMethod.get(method);
+    if (principal === undefined) {
+      principal = Object.freeze({ ...entry.principal, authMethod: method });
+      entry.byMethod.set(method, principal);
+    }
+    return principal;
+  }
+
+  private load(claims: AccessClaims): Promise<SessionPrincipal> {
+    const pending = this.inFlight.get(claims.sid);
+    if (pending) return pending;
+    const epoch = this.cache.currentEpoch;
+    const promise = this.loadFromDatabase(claims.sid).then((principal) => {
+      this.cache.set(claims.sid, { principal, byMethod: new Map() }, epoch);
+      return principal;
+    });
+    this.inFlight.set(claims.sid, promise);
+    const forget = () => {
+      if (this.inFlight.get(claims.sid) === promise) this.inFlight.delete(claims.sid);
+    };
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  /** The cold path: one session's principal as the database has it now. */
+  private async loadFromDatabase(sessionId: string): Promise<SessionPrincipal> {
+    const record = await this.reads.session(sessionId);
+    const now = this.clock.now();
+    if (!record || record.revokedAt !== null || record.absoluteExpiresAt.getTime() <= now) {
+      throw new FabricAuthError('revoked', 'session not live');
+    }
+    if (!record.isActive) throw new FabricAuthError('inactive');
+    // An enrolment-only session holds none of the account's permissions, wherever its
+    // principal is read: the guard, introspection of its access or refresh token (SEC-113).
+    const enrolmentOnly = record.restriction === 'mfa_enrollment';
+    return {
+      kind: 'user',
+      id: record.userId,
+      username: record.username,
+      email: record.email,
+      roles: Object.freeze(record.roles),
+      permissions: enrolmentOnly ? new Set<string>() : record.permissions,
+      isSystemAdmin: enrolmentOnly ? false : record.isSystemAdmin,
+      sessionId: record.sessionId,
+      apiKeyId: null,
+      scopes: null,
+      amr: Object.freeze(sessionAmr(record)),
+      restriction: record.restriction,
+    };
+  }
+
+  /** Also detaches in-flight loads: a request arriving after a revocation must read afresh. */
+  invalidate(event: RevocationEvent): void {
+    this.inFlight.clear();
+    switch (event.type) {
+      case 'session':
+        this.cache.delete(event.sessionId);
+        break;
+      case 'principal':
+        this.cache.deleteIndexed('principal', event.principalId);
+        break;
+      case 'all':
+        this.cache.clear();
+        break;
+      case 'api_key':
+        this.cache.invalidateLoads();
+        break;
+    }
+  }
+}

@@ -1,5 +1,0 @@
-import { SetMetadata } from '@nestjs/common';
-import { FABRIC_PUBLIC_KEY } from '../fabric-auth.constants.js';
-
-/** Opts a route (or controller) out of FabricGuard, e.g. when the guard is an APP_GUARD. */
-export const Public = () => SetMetadata(FABRIC_PUBLIC_KEY, true);

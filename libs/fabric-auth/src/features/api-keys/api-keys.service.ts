@@ -1,0 +1,355 @@
+import {
+  BadRequestException,
+  ConflictException,
+  ForbiddenException,
+  Inject,
+  Injectable,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { IsNull, type Repository } from 'typeorm';
+import { AuditService } from '../../data/audit.service.js';
+import { requireHoldsAll } from '../../access/guard/access-rules.js';
+import { AccountCeiling } from '../../access/guard/account-ceiling.service.js';
+import { PermissionRegistry } from '../../access/guard/permission-registry.js';
+import { FabricClock } from '../../core/clock.js';
+import { BoundedCache } from '../../core/bounded-cache.js';
+import { ListPager } from '../../data/pagination/list-pager.js';
+import type { ListEnvelope, ListQueryDto } from '../../data/pagination/list-query.js';
+import type { HttpRequestLike } from '../../core/request-info.js';
+import { FabricTransactions } from '../../data/transactions.js';
+import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constants.js';
+import type { ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
+import { type ApiKeyGrantRecord, CredentialReads } from '../../data/credential-reads.js';
+import type { Principal } from '../../core/principal.js';
+import { RolesService } from '../../access/accounts/roles.service.js';
+import type { RevocationEvent } from '../../core/ports/revocation-bus.js';
+import { Revocations } from '../../access/sessions/revocations.js';
+import { FabricAuthError } from '../../core/fabric-auth.error.js';
+import { UserEntity } from '../../schema/entities/user.entity.js';
+import { generateApiKey, hashApiKey, isWellFormedApiKey } from './api-key-format.js';
+import { ApiKeyUsage } from './api-key-usage.js';
+import { ApiKeyEntity } from '../../schema/entities/api-key.entity.js';
+import type { ApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.js';
+import { isUuid } from '../../core/ids.js';
+
+export type KeyOwner = { kind: 'user'; id: string } | { kind: 'service_account'; id: string };
+
+interface CachedKey {
+  readonly principal: Principal;
+  readonly keyId: string;
+  readonly ownerId: string;
+}
+
+/** Keys whose principal is kept in memory; the least recently used go first. */
+export const MAX_CACHED_KEYS = 100_000;
+const DAY_MS = 86_400_000;
+
+export function toApiKeyDto(key: ApiKeyEntity): ApiKeyDto {
+  return {
+    id: key.id,
+    name: key.name,
+    prefix: key.prefix,
+    scopes: key.scopes,
+    expires_at: key.expiresAt?.toISOString() ?? null,
+    created_at: key.createdAt.toISOString(),
+    last_used_at: key.lastUsedAt?.toISOString() ?? null,
+    use_count: Number(key.useCount),
+    revoked_at: key.revokedAt?.toISOString() ?? null,
+  };
+}
+
+function ownerOf(key: ApiKeyEntity): KeyOwner {
+  return key.userId ? { kind: 'user', id: key.userId } : { kind: 'service_account', id: key.serviceAccountId! };
+}
+
+function ownerWhere(owner: KeyOwner) {
+  return owner.kind === 'user' ? { userId: owner.id } : { serviceAccountId: owner.id };
+}
+
+/**
+ * API keys of users and service accounts: issuing (scopes within what the owner holds),
+ * listing, revoking, rerolling, and authenticating `X-API-Key` with a cache that the
+ * revocation bus empties on every change, so a revoked key or a deactivated owner fails
+ * on the very next request without a database read per request.
+ */
+@Injectable()
+export class ApiKeysService implements OnModuleDestroy {
+  /** Keyed by key hash (a rerolled key has two) or client token, indexed by key id and owner. */
+  private readonly cache: BoundedCache<CachedKey, 'keyId' | 'ownerId'>;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    @InjectRepository(ApiKeyEntity) private readonly keys: Repository<ApiKeyEntity>,
+    @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
+    private readonly roles: RolesService,
+    private readonly registry: PermissionRegistry,
+    private readonly usage: ApiKeyUsage,
+    private readonly clock: FabricClock,
+    @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
+    private readonly revocations: Revocations,
+    private readonly transactions: FabricTransactions,
+    private readonly audit: AuditService,
+    private readonly pager: ListPager,
+    private readonly reads: CredentialReads,
+    private readonly ceiling: AccountCeiling,
+  ) {
+    this.cache = new BoundedCache<CachedKey, 'keyId' | 'ownerId'>({
+      max: MAX_CACHED_KEYS,
+      ttl: options.principalCacheTtl * 1000,
+      now: () => clock.now(),
+      indexBy: { keyId: (entry) => entry.keyId, ownerId: (entry) => entry.ownerId },
+    });
+    this.unsubscribe = revocations.subscribe((event) => this.invalidate(event));
+  }
+
+  /** Cached keys, and the key ids and owners they index: all bounded by `MAX_CACHED_KEYS`. */
+  get cachedCounts(): { keys: number; keyIds: number; owners: number } {
+    const counts = this.cache.counts();
+    return { keys: counts.entries, keyIds: counts.indexed.keyId, owners: counts.indexed.ownerId };
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe();
+  }
+
+  /** Synchronous on a cache hit; a malformed key is refused before any database read. */
+  authenticate(rawKey: string): Principal | Promise<Principal> {
+    if (!isWellFormedApiKey(rawKey)) throw new FabricAuthError('malformed', 'API key shape or checksum');
+    const hash = hashApiKey(rawKey);
+    const now = this.clock.now();
+    const cached = this.cache.get(hash);
+    if (cached !== undefined && this.revocations.cachesTrusted()) {
+      this.usage.record(cached.keyId, new Date(now));
+      return cached.principal;
+    }
+    return this.load(hash);
+  }
+
+  /**
+   * The principal behind a client-credentials token: the key's principal now (so a revoked
+   * key, an expired one or a deactivated account fails at once, through the same cache and
+   * invalidations as `X-API-Key`), narrowed to the token's scope.
+   */
+  forClientToken(apiKeyId: string, serviceAccountId: string, scope: string): Principal | Promise<Principal> {
+    const cacheKey = `token:${apiKeyId}`;
+    const cached = this.cache.get(cacheKey);
+    const narrow = (keyPrincipal: Principal): Principal => {
+      if (keyPrincipal.kind !== 'service_account' || keyPrincipal.id !== serviceAccountId) throw new FabricAuthError('revoked', 'key of another owner');
+      const granted = new Set(scope.split(' ').filter(Boolean));
+      return { ...keyPrincipal, permissions: new Set([...keyPrincipal.permissions].filter((p) => granted.has(p))), authMethod: 'jwt' };
+    };
+    if (cached !== undefined && this.revocations.cachesTrusted()) return narrow(cached.principal);
+    return this.loadById(apiKeyId, cacheKey).then(narrow);
+  }
+
+  private async loadById(apiKeyId: string, cacheKey: string): Promise<Principal> {
+    const epoch = this.cache.currentEpoch;
+    const now = this.clock.now();
+    // The token names the key by id; its grant is then read as for X-API-Key (current hash).
+    const entity = await this.keys.findOne({ where: { id: apiKeyId }, select: { id: true, keyHash: true } });
+    const key = entity ? await this.reads.apiKey(entity.keyHash, new Date(now)) : null;
+    if (!key || key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt.getTime() <= now)) {
+      throw new FabricAuthError('revoked', 'API key unknown, revoked or expired');
+    }
+    const principal = this.principalFor(key);
+    const limits = [now + this.options.principalCacheTtl * 1000];
+    if (key.expiresAt) limits.push(key.expiresAt.getTime());
+    const ttl = Math.min(...limits) - now;
+    if (ttl > 0) this.cache.set(cacheKey, { principal, keyId: key.keyId, ownerId: principal.id }, epoch, ttl);
+    return principal;
+  }
+
+  private async load(hash: string): Promise<Principal> {
+    const epoch = this.cache.currentEpoch;
+    const now = this.clock.now();
+    const nowDate = new Date(now);
+    const key = await this.reads.apiKey(hash, nowDate);
+    if (!key || key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt.getTime() <= now)) {
+      throw new FabricAuthError('revoked', 'API key unknown, revoked or expired');
+    }
+    const principal = this.principalFor(key);
+    const limits = [now + this.options.principalCacheTtl * 1000];
+    if (key.expiresAt) limits.push(key.expiresAt.getTime());
+    if (!key.current && key.previousKeyExpiresAt) limits.push(key.previousKeyExpiresAt.getTime());
+    const ttl = Math.min(...limits) - now;
+    if (ttl > 0) this.cache.set(hash, { principal, keyId: key.keyId, ownerId: principal.id }, epoch, ttl);
+    this.usage.record(key.keyId, nowDate);
+    return principal;
+  }
+
+  /** Effective permissions: the key's scopes ∩ the owner's current permissions (none: the owner's). */
+  private principalFor(key: ApiKeyGrantRecord): Principal {
+    const owner = key.owner;
+    if (!owner || !owner.isActive) throw new FabricAuthError('inactive');
+    const scopes = key.scopes ? new Set(key.scopes) : null;
+    const held = owner.kind === 'user' && owner.isSystemAdmin ? this.registry.allAsSet() : key.permissions;
+    const base = {
+      sessionId: null,
+      apiKeyId: key.keyId,
+      scopes: key.scopesPinned ? null : scopes,
+      authMethod: 'api_key' as const,
+      roles: key.roles,
+      permissions: scopes ? new Set([...scopes].filter((p) => held.has(p))) : held,
+    };
+    if (owner.kind === 'user') {
+      return { ...base, kind: 'user', id: owner.id, username: owner.username, email: owner.email, isSystemAdmin: owner.isSystemAdmin && scopes === null };
+    }
+    return { ...base, kind: 'service_account', id: owner.id, username: owner.name, email: null, isSystemAdmin: false };
+  }
+
+  /** What an owner holds now; the system admin holds every registered permission. */
+  async permissionsOf(owner: KeyOwner, user?: UserEntity): Promise<{ roles: string[]; permissions: Set<string> }> {
+    const grant = await this.roles.grantsOf(owner.kind === 'user' ? { userId: owner.id } : { serviceAccountId: owner.id });
+    const isSystemAdmin = owner.kind === 'user' && (user ?? (await this.users.findOneBy({ id: owner.id })))?.isSystemAdmin === true;
+    return { roles: grant.roles, permissions: isSystemAdmin ? new Set(this.registry.all()) : grant.permissions };
+  }
+
+  private invalidate(event: RevocationEvent): void {
+    switch (event.type) {
+      case 'session':
+        return this.cache.invalidateLoads();
+      case 'all':
+        return this.cache.clear();
+      case 'api_key':
+        return this.cache.deleteIndexed('keyId', event.apiKeyId);
+      case 'principal':
+        return this.cache.deleteIndexed('ownerId', event.principalId);
+    }
+  }
+
+  /**
+   * Keys cannot mint keys unless one of their own scopes says so explicitly; scopes must be
+   * registered, held by the owner, and within what the creator holds (the system admin aside).
+   */
+  async create(
+    actor: Principal,
+    owner: KeyOwner,
+    input: { name: string; scopes?: string[]; expires_in_days?: number },
+    mintScope: string,
+    request?: HttpRequestLike,
+  ): Promise<CreatedApiKeyDto> {
+    this.requireMayMint(actor, mintScope);
+    await this.ceiling.assertMayActOn(actor, owner);
+    const held = await this.permissionsOf(owner);
+    let scopes: string[] | null = null;
+    if (input.scopes !== undefined) {
+      scopes = [...new Set(input.scopes)].sort();
+      const unknown = this.registry.unknown(scopes);
+      if (unknown.length > 0) throw new BadRequestException(`Unknown permissions: ${unknown.join(', ')}`);
+      const missing = scopes.filter((s) => !held.permissions.has(s));
+      if (missing.length > 0) throw new ForbiddenException(`The key's owner does not hold ${missing.join(', ')}`);
+    }
+    requireHoldsAll(actor, scopes ?? held.permissions, 'issue a key with these permissions');
+    // A key made for someone else is pinned to what its owner holds now: it must not grow
+    // with its owner beyond what its creator could grant.
+    const byOwner = owner.kind === 'user' && actor.kind === 'user' && actor.id === owner.id;
+    const scopesPinned = scopes === null && !byOwner;
+    if (scopesPinned) scopes = [...held.permissions].sort();
+    const days = input.expires_in_days ?? this.options.apiKeyDefaultDays;
+    if (days > this.options.apiKeyMaxDays) throw new BadRequestException(`expires_in_days must not exceed ${this.options.apiKeyMaxDays}`);
+    const now = this.clock.now();
+    const generated = generateApiKey();
+    const key = this.keys.create({
+      name: input.name,
+      prefix: generated.prefix,
+      keyHash: generated.hash,
+      previousKeyHash: null,
+      previousKeyExpiresAt: null,
+      userId: owner.kind === 'user' ? owner.id : null,
+      serviceAccountId: owner.kind === 'service_account' ? owner.id : null,
+      scopes,
+      scopesPinned,
+      expiresAt: new Date(now + days * DAY_MS),
+      createdAt: new Date(now),
+      lastUsedAt: null,
+      useCount: 0,
+      revokedAt: null,
+    });
+    await this.transactions.run(async (tx) => {
+      await tx.manager.insert(ApiKeyEntity, key);
+      await this.audit.recordIn(tx, {
+        action: 'api_key.create',
+        outcome: 'success',
+        actor,
+        target: { type: 'api_key', id: key.id },
+        request,
+        details: { owner: owner.id, prefix: key.prefix, scopes: scopes?.join(',') ?? null },
+      });
+    });
+    return this.createdDto(key, generated.key);
+  }
+
+  /** A new secret under the same id, scopes and owner; the old one works for the grace period. */
+  async reroll(actor: Principal, key: ApiKeyEntity, mintScope: string, request?: HttpRequestLike): Promise<CreatedApiKeyDto> {
+    this.requireMayMint(actor, mintScope);
+    const owner = ownerOf(key);
+    await this.ceiling.assertMayActOn(actor, owner);
+    requireHoldsAll(actor, key.scopes ?? (await this.permissionsOf(owner)).permissions, 'reroll a key with these permissions');
+    const now = this.clock.now();
+    if (key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt.getTime() <= now)) {
+      throw new ConflictException('A revoked or expired key cannot be rerolled');
+    }
+    const generated = generateApiKey();
+    const grace = this.options.apiKeyRerollGrace;
+    const changes = {
+      keyHash: generated.hash,
+      prefix: generated.prefix,
+      previousKeyHash: grace > 0 ? key.keyHash : null,
+      previousKeyExpiresAt: grace > 0 ? new Date(now + grace * 1000) : null,
+    };
+    await this.transactions.run(async (tx) => {
+      // Compare-and-set on the hash: of two concurrent rerolls one wins, the other is a 409.
+      const result = await tx.manager.update(ApiKeyEntity, { id: key.id, keyHash: key.keyHash, revokedAt: IsNull() }, changes);
+      if (result.affected !== 1) throw new ConflictException('The key changed meanwhile; list it again');
+      await this.revocations.revoke(tx, { type: 'api_key', apiKeyId: key.id });
+      await this.audit.recordIn(tx, { action: 'api_key.reroll', outcome: 'success', actor, target: { type: 'api_key', id: key.id }, request });
+    });
+    return this.createdDto(Object.assign(key, changes), generated.key);
+  }
+
+  async revoke(actor: Principal, key: ApiKeyEntity, request?: HttpRequestLike): Promise<void> {
+    await this.ceiling.assertMayActOn(actor, ownerOf(key));
+    await this.transactions.run(async (tx) => {
+      await tx.manager.update(ApiKeyEntity, { id: key.id, revokedAt: IsNull() }, { revokedAt: new Date(this.clock.now()) });
+      await this.revocations.revoke(tx, { type: 'api_key', apiKeyId: key.id });
+      await this.audit.recordIn(tx, { action: 'api_key.revoke', outcome: 'success', actor, target: { type: 'api_key', id: key.id }, request });
+    });
+  }
+
+  /** One page of an owner's keys, newest first, with this instance's uses not yet written counted in (no wait for a flush). */
+  async list(owner: KeyOwner, query: ListQueryDto): Promise<ListEnvelope<ApiKeyDto>> {
+    const base = this.keys
+      .createQueryBuilder('k')
+      .where(owner.kind === 'user' ? 'k.userId = :owner' : 'k.serviceAccountId = :owner', { owner: owner.id });
+    return this.pager.page(
+      base,
+      { list: 'api_keys', sortName: '-created_at', sort: { property: 'createdAt', descending: true }, filters: { [owner.kind]: owner.id }, query },
+      (rows) => rows.map((row) => toApiKeyDto(this.usage.withPending(row))),
+    );
+  }
+
+  /** The owner's key of a path id; a malformed id is simply not found. */
+  async findOwned(owner: KeyOwner, id: string): Promise<ApiKeyEntity | null> {
+    if (!isUuid(id)) return null;
+    return this.keys.findOneBy({ id, ...ownerWhere(owner) });
+  }
+
+  private requireMayMint(actor: Principal, mintScope: string): void {
+    if (actor.authMethod === 'api_key' && !actor.scopes?.has(mintScope)) {
+      throw new ForbiddenException(`An API key cannot create keys unless its scopes include ${mintScope}`);
+    }
+  }
+
+  private createdDto(key: ApiKeyEntity, raw: string): CreatedApiKeyDto {
+    return {
+      id: key.id,
+      name: key.name,
+      key: raw,
+      prefix: key.prefix,
+      scopes: key.scopes,
+      expires_at: key.expiresAt?.toISOString() ?? null,
+      created_at: key.createdAt.toISOString(),
+    };
+  }
+}

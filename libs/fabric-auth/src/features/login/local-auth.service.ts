@@ -1,0 +1,199 @@
+import { Injectable } from '@nestjs/common';
+import type { AuditDetails } from '../../schema/entities/audit-event.entity.js';
+import { AuditService } from '../../data/audit.service.js';
+import { FabricClock } from '../../core/clock.js';
+import { clientConnected, type HttpRequestLike } from '../../core/request-info.js';
+import { type FabricTransaction, FabricTransactions } from '../../data/transactions.js';
+import { DeviceTokens } from '../../access/limits/device-tokens.js';
+import { PasswordAttempts } from '../../access/limits/password-attempts.service.js';
+import { ClientGoneException, PasswordHasher } from '../../access/passwords/password-hasher.js';
+import type { Principal } from '../../core/principal.js';
+import { type ProviderSessionLink, SessionsService } from '../../access/sessions/sessions.service.js';
+import type { SessionEntity } from '../../schema/entities/session.entity.js';
+import { TokenService } from '../../access/tokens/token.service.js';
+import type { UserEntity } from '../../schema/entities/user.entity.js';
+import { normalizeEmail, normalizeUsername } from '../../core/identity-normalization.js';
+import { UsersService } from '../../access/accounts/users.service.js';
+import { MfaService } from '../mfa/mfa.service.js';
+import { MFA_TOKEN_TTL_SECONDS } from '../mfa/mfa-tokens.service.js';
+import { sessionAmr } from '../../access/principal/principal.service.js';
+import { OAuthError } from '../../http/oauth-error.js';
+
+export interface TokenPair {
+  accessToken: string;
+  /** Set when the policy demands a second factor the user has not enrolled: the session may only enrol one. */
+  mfaEnrollmentRequired?: boolean;
+  expiresIn: number;
+  refreshToken: string;
+  refreshExpiresIn: number;
+  sessionId: string;
+  /** Issued after a password login: lets this client past the locks an attack on the account sets. */
+  deviceToken?: string;
+}
+
+const INVALID_LOGIN = 'Invalid username or password';
+const INVALID_REFRESH = 'Invalid or expired refresh token';
+
+/** The token endpoint's grants and logout. */
+@Injectable()
+export class LocalAuthService {
+  constructor(
+    private readonly users: UsersService,
+    private readonly passwords: PasswordHasher,
+    private readonly sessions: SessionsService,
+    private readonly tokens: TokenService,
+    private readonly audit: AuditService,
+    private readonly clock: FabricClock,
+    private readonly attempts: PasswordAttempts,
+    private readonly devices: DeviceTokens,
+    private readonly transactions: FabricTransactions,
+    private readonly mfa: MfaService,
+  ) {}
+
+  /**
+   * One answer whether the account is unknown, inactive, not yet activated, locked or the
+   * password wrong: the body never tells them apart. The check itself, with its lockout and
+   * limits, is `PasswordAttempts`'; a success also issues a device token (SEC-87).
+   */
+  async passwordGrant(login: string, password: string, request: HttpRequestLike, response: unknown, deviceToken?: string): Promise<TokenPair> {
+    // Shed before the account lookup: during a flood most logins are refused, and each refusal
+    // that first reads the database delays every other request on the event loop (/auth/me).
+    this.passwords.requireRoom();
+    const user = await this.users.findForLogin(login);
+    // Unknown names are counted too, so a lock says nothing about whether an account exists.
+    const accountKey = user?.id ?? `name:${login.includes('@') ? normalizeEmail(login) : normalizeUsername(login)}`;
+    const check = await this.attempts.check({
+      user: user ? { id: user.id, username: user.username, passwordHash: user.passwordHash, passwordChangedAt: user.passwordChangedAt } : null,
+      accountKey,
+      password,
+      request,
+      response,
+      deviceToken: this.attempts.presentedDevice(request, deviceToken),
+    });
+    if (!user || !check.matches || !user.isActive || check.refused) {
+      const reason = !user ? 'unknown_user' : check.refused ? 'locked' : !user.isActive ? 'inactive' : 'bad_password';
+      await this.audit.record({
+        action: 'login.failure',
+        outcome: 'failure',
+        actor: user ? { kind: 'user', id: user.id, username: user.username } : null,
+        // An unknown login is not recorded: people type passwords into the username field.
+        target: user ? { type: 'user', id: user.id } : null,
+        request,
+        details: { reason, known_device: check.knownDevice },
+      });
+      throw new OAuthError('invalid_grant', INVALID_LOGIN);
+    }
+    // A client that has gone while its check ran gets no session (SEC-102): nobody would receive it.
+    const wanted = () => clientConnected(request);
+    if (!wanted()) throw new ClientGoneException();
+    await this.passwords.upgradeIfNeeded(password, user.passwordHash!, (hash) => this.users.replacePasswordHash(user.id, user.passwordHash!, hash), wanted);
+    if (!wanted()) throw new ClientGoneException();
+    const factors = await this.mfa.loginFactors(user.id);
+    if (factors.length > 0 && (await this.attempts.factorLocked(user.id))) {
+      await this.audit.record({
+        action: 'login.failure',
+        outcome: 'failure',
+        actor: { kind: 'user', id: user.id, username: user.username },
+        target: { type: 'user', id: user.id },
+        request,
+        details: { reason: 'locked', check: 'second_factor', known_device: check.knownDevice },
+      });
+      throw new OAuthError('invalid_grant', INVALID_LOGIN);
+    }
+    if (factors.length > 0) {
+      // The second step has its own counter per account (`LimitsService.registerFactorAttempt`),
+      // cleared only once a login completes, so re-entering a known password never buys more
+      // guesses at the code. No device token yet: that comes with the completed login.
+      const mfaToken = await this.mfa.beginSecondStep(user, 'pwd', factors, request, { known_device: check.knownDevice });
+      throw new OAuthError('mfa_required', 'A second factor is required', 400, { mfa_token: mfaToken, factors, expires_in: MFA_TOKEN_TTL_SECONDS });
+    }
+    const pair = (await this.mfa.policyRequires(user))
+      ? await this.openSession(user, 'password', request, { known_device: check.knownDevice, mfa_enrollment_required: true }, { amr: ['pwd'], restriction: 'mfa_enrollment' })
+      : await this.openSession(user, 'password', request, { known_device: check.knownDevice }, { amr: ['pwd'] });
+    return pair;
+  }
+
+  /**
+   * Where every successful login ends, whatever proved the user's identity: a new session,
+   * `last_login_at`, a `login.success` audit event and the token pair. The caller has
+   * checked that the user is active.
+   */
+  async openSession(
+    user: Pick<UserEntity, 'id' | 'username' | 'passwordChangedAt'>,
+    method: 'password' | 'oidc' | 'passkey',
+    request: HttpRequestLike,
+    details: AuditDetails = {},
+    proof: { amr?: readonly string[]; restriction?: string | null; provider?: ProviderSessionLink } = {},
+    outer?: FabricTransaction,
+  ): Promise<TokenPair> {
+    const { session, refreshToken } = await this.transactions.run(async (tx) => {
+      const opened = await this.sessions.create(user.id, method, request, tx, proof);
+      await this.users.recordLogin(user.id, tx);
+      await this.audit.recordIn(tx, {
+        action: 'login.success',
+        outcome: 'success',
+        actor: { kind: 'user', id: user.id, username: user.username },
+        target: { type: 'session', id: opened.session.id },
+        request,
+        details: { method, ...(proof.amr && { amr: proof.amr.join(' ') }), ...details },
+      });
+      return opened;
+    }, outer);
+    const pair = this.pair(user.id, session, refreshToken);
+    // Every login the password took part in (alone, or before a second factor) earns a device
+    // token (SEC-87); a second step that follows SSO or starts with a passkey does not.
+    const deviceToken = method === 'password' ? this.devices.issue(user) : undefined;
+    return proof.restriction === 'mfa_enrollment' ? { ...pair, mfaEnrollmentRequired: true, deviceToken } : { ...pair, deviceToken };
+  }
+
+  async refreshGrant(refreshToken: string, request: HttpRequestLike): Promise<TokenPair> {
+    const result = await this.sessions.rotate(refreshToken);
+    if (result.outcome === 'reused') {
+      await this.audit.record({
+        action: 'token.refresh_reuse',
+        outcome: 'failure',
+        actor: { kind: 'user', id: result.session.userId },
+        target: { type: 'session', id: result.session.id },
+        request,
+        details: { revoked: true },
+      });
+      throw new OAuthError('invalid_grant', INVALID_REFRESH);
+    }
+    if (result.outcome === 'invalid') throw new OAuthError('invalid_grant', INVALID_REFRESH);
+    const user = await this.users.findById(result.session.userId);
+    if (!user || !user.isActive) {
+      await this.sessions.revoke(result.session.id, 'user_inactive');
+      throw new OAuthError('invalid_grant', INVALID_REFRESH);
+    }
+    await this.audit.record({
+      action: 'token.refresh',
+      outcome: 'success',
+      actor: { kind: 'user', id: user.id, username: user.username },
+      target: { type: 'session', id: result.session.id },
+      request,
+    });
+    const pair = this.pair(user.id, result.session, result.refreshToken);
+    return result.session.restriction === 'mfa_enrollment' ? { ...pair, mfaEnrollmentRequired: true } : pair;
+  }
+
+  async logout(principal: Principal, request: HttpRequestLike): Promise<void> {
+    const sessionId = principal.sessionId;
+    if (!sessionId) return;
+    await this.transactions.run(async (tx) => {
+      await this.sessions.revoke(sessionId, 'logout', tx);
+      await this.audit.recordIn(tx, { action: 'logout', outcome: 'success', actor: principal, target: { type: 'session', id: sessionId }, request });
+    });
+  }
+
+  /** The session's `amr` rides on every access token minted from it, refreshes included. */
+  private pair(userId: string, session: Pick<SessionEntity, 'id' | 'expiresAt' | 'amr' | 'loginMethod'>, refreshToken: string): TokenPair {
+    const access = this.tokens.issueAccessToken(userId, session.id, sessionAmr(session));
+    return {
+      accessToken: access.token,
+      expiresIn: access.expiresIn,
+      refreshToken,
+      refreshExpiresIn: Math.max(0, Math.floor((session.expiresAt.getTime() - this.clock.now()) / 1000)),
+      sessionId: session.id,
+    };
+  }
+}

@@ -1,0 +1,73 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { httpErrorForDatabase } from '../data/db-errors.js';
+import { setResponseHeader } from '../core/request-info.js';
+import { ClientGoneException, PasswordChecksBusyException } from '../access/passwords/password-hasher.js';
+
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_grant'
+  | 'unsupported_grant_type'
+  | 'invalid_client'
+  | 'invalid_scope'
+  | 'unauthorized_client'
+  | 'temporarily_unavailable'
+  | 'server_error'
+  | 'mfa_required';
+
+/** An RFC 6749 §5.2 error of the token endpoint. */
+export class OAuthError extends Error {
+  constructor(
+    readonly code: OAuthErrorCode,
+    readonly description: string,
+    readonly status = 400,
+    /** Fields answered beside `error` (the MFA step's `mfa_token` and `factors`); never for client errors that echo input. */
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(description);
+  }
+}
+
+interface ReplyLike {
+  status(code: number): ReplyLike;
+  send?(body: unknown): unknown;
+  json?(body: unknown): unknown;
+}
+
+/** Answers the token endpoint's errors in RFC 6749 shape, uncacheable. */
+@Catch()
+export class OAuthErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('FabricAuth');
+
+  catch(caught: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<ReplyLike>();
+    const exception = httpErrorForDatabase(caught) ?? caught;
+    let error: OAuthError;
+    if (exception instanceof OAuthError) error = exception;
+    else if (exception instanceof HttpException && exception.getStatus() === 429) {
+      error = new OAuthError('temporarily_unavailable', exception.message, 429);
+    } else if (exception instanceof HttpException && exception.getStatus() < 500) {
+      error = new OAuthError('invalid_request', exception.message, exception.getStatus());
+    } else if (exception instanceof PasswordChecksBusyException || exception instanceof ClientGoneException) {
+      // Load shed on purpose (SEC-102): an answer, not a failure to log.
+      error = new OAuthError('temporarily_unavailable', exception.message, 503);
+    } else if (exception instanceof HttpException && exception.getStatus() === 503) {
+      error = new OAuthError('temporarily_unavailable', exception.message, 503);
+    } else {
+      // Only an outage is a 503 (SEC-116): anything else unexpected is our bug, logged and answered as one.
+      this.logger.error(`token endpoint failed: ${(exception as Error)?.stack ?? String(exception)}`);
+      error = new OAuthError('server_error', 'The server could not process the request', 500);
+    }
+    setResponseHeader(response, 'Cache-Control', 'no-store');
+    setResponseHeader(response, 'Pragma', 'no-cache');
+    if (exception instanceof PasswordChecksBusyException) setResponseHeader(response, 'Retry-After', String(exception.retryAfterSeconds));
+    // A shed login closes its connection: a client retrying at once must reconnect first, which
+    // slows a tight retry loop that would otherwise keep the event loop busy with refusals (SEC-102).
+    if (exception instanceof PasswordChecksBusyException) setResponseHeader(response, 'Connection', 'close');
+    // RFC 6749 §5.2: a failed client authentication names the scheme to use.
+    if (error.code === 'invalid_client' && error.status === 401) setResponseHeader(response, 'WWW-Authenticate', 'Basic realm="nestjs-fabric-auth"');
+    const body = { error: error.code, error_description: error.description, ...error.extra };
+    const replied = response.status(error.status);
+    if (typeof replied.json === 'function') replied.json(body);
+    else replied.send?.(body);
+  }
+}

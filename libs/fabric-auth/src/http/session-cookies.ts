@@ -1,0 +1,43 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { appendSetCookie, serializeCookie } from '../core/request-info.js';
+import { ACCESS_TOKEN_COOKIE, CSRF_TOKEN_COOKIE, REFRESH_TOKEN_COOKIE } from '../core/fabric-auth.constants.js';
+import { FABRIC_RESOLVED_OPTIONS } from '../core/fabric-auth.internal-constants.js';
+import type { ResolvedFabricAuthOptions } from '../options/fabric-auth.options.js';
+import { TokenService } from '../access/tokens/token.service.js';
+import type { TokenPair } from '../features/login/local-auth.service.js';
+
+/** The browser session's three cookies (SPEC §5): two HttpOnly tokens and the readable CSRF token. */
+@Injectable()
+export class SessionCookies {
+  constructor(
+    @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
+    private readonly tokens: TokenService,
+  ) {}
+
+  set(response: unknown, pair: TokenPair): void {
+    const secure = this.options.secureCookies;
+    appendSetCookie(response, [
+      serializeCookie(ACCESS_TOKEN_COOKIE, pair.accessToken, { maxAgeSeconds: pair.expiresIn, httpOnly: true, secure }),
+      serializeCookie(REFRESH_TOKEN_COOKIE, pair.refreshToken, {
+        maxAgeSeconds: pair.refreshExpiresIn,
+        httpOnly: true,
+        secure,
+      }),
+      serializeCookie(CSRF_TOKEN_COOKIE, this.tokens.csrfTokenFor(pair.sessionId), {
+        maxAgeSeconds: pair.refreshExpiresIn,
+        httpOnly: false,
+        secure,
+      }),
+    ]);
+  }
+
+  clear(response: unknown): void {
+    const secure = this.options.secureCookies;
+    appendSetCookie(
+      response,
+      [ACCESS_TOKEN_COOKIE, REFRESH_TOKEN_COOKIE, CSRF_TOKEN_COOKIE].map((name) =>
+        serializeCookie(name, '', { maxAgeSeconds: 0, httpOnly: name !== CSRF_TOKEN_COOKIE, secure }),
+      ),
+    );
+  }
+}

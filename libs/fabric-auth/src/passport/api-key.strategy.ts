@@ -1,0 +1,41 @@
+import { Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { HeaderAPIKeyStrategy } from 'passport-headerapikey';
+import { ApiKeysService } from '../features/api-keys/api-keys.service.js';
+import type { HttpRequestLike } from '../core/request-info.js';
+import { FABRIC_API_KEY_STRATEGY } from '../core/fabric-auth.constants.js';
+import { issuedByStrategy } from '../access/principal/current-principal.decorator.js';
+import type { Principal } from '../core/principal.js';
+import { FabricAuthError } from '../core/fabric-auth.error.js';
+import type { FabricApiKeyAuthenticator } from '../core/ports/api-key-authenticator.js';
+
+/**
+ * `X-API-Key: <key>` — the header only, never a query parameter or body field.
+ * Registered with Passport as `fabric-api-key`; FabricGuard calls `authenticate`
+ * `authenticateKey` directly (through the default `FABRIC_API_KEY_AUTHENTICATOR`).
+ */
+@Injectable()
+export class FabricApiKeyStrategy extends PassportStrategy(HeaderAPIKeyStrategy, FABRIC_API_KEY_STRATEGY) {
+  constructor(private readonly apiKeys: ApiKeysService) {
+    // passReqToCallback stays false: with true the strategy hands `done` before `req` (NOTES).
+    super({ header: 'X-API-Key', prefix: '' }, false);
+  }
+
+  async validate(rawKey: string): Promise<Principal | false> {
+    try {
+      return issuedByStrategy(await this.apiKeys.authenticate(rawKey));
+    } catch (error) {
+      if (error instanceof FabricAuthError) return false;
+      throw error;
+    }
+  }
+
+  authenticateKey(rawKey: string): Principal | Promise<Principal> {
+    return this.apiKeys.authenticate(rawKey);
+  }
+}
+
+/** The default API-key slot of FabricGuard: this strategy, without Passport's per-request work. */
+export function apiKeyAuthenticatorFrom(strategy: FabricApiKeyStrategy): FabricApiKeyAuthenticator {
+  return { authenticate: (rawKey: string, _request: HttpRequestLike) => strategy.authenticateKey(rawKey) };
+}

@@ -1,0 +1,34 @@
+import { ApiKeyEntity } from './entities/api-key.entity.js';
+import { AuditEventEntity } from './entities/audit-event.entity.js';
+import { OidcLogoutTokenEntity } from './entities/oidc-logout-token.entity.js';
+import { UserIdentityEntity } from './entities/user-identity.entity.js';
+import { OneTimeTokenEntity } from './entities/one-time-token.entity.js';
+import { RoleAssignmentEntity } from './entities/role-assignment.entity.js';
+import { RoleEntity } from './entities/role.entity.js';
+import { ServiceAccountEntity } from './entities/service-account.entity.js';
+import { RevocationEntity } from './entities/revocation.entity.js';
+import { SigningKeyEntity } from './entities/signing-key.entity.js';
+import { SessionEntity } from './entities/session.entity.js';
+import { UserEntity } from './entities/user.entity.js';
+import { MfaChallengeEntity } from './entities/mfa-challenge.entity.js';
+import { MfaFactorEntity } from './entities/mfa-factor.entity.js';
+import { RecoveryCodeEntity } from './entities/recovery-code.entity.js';
+
+/** Every entity of the library, for `TypeOrmModule.forRoot({ entities })` or a CLI DataSource. */
+export const FABRIC_AUTH_ENTITIES = [
+  UserEntity,
+  RoleEntity,
+  RoleAssignmentEntity,
+  SessionEntity,
+  ApiKeyEntity,
+  ServiceAccountEntity,
+  OneTimeTokenEntity,
+  AuditEventEntity,
+  UserIdentityEntity,
+  RevocationEntity,
+  SigningKeyEntity,
+  OidcLogoutTokenEntity,
+  MfaFactorEntity,
+  RecoveryCodeEntity,
+  MfaChallengeEntity,
+] as const;
