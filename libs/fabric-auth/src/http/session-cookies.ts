@@ -4,7 +4,7 @@ import { ACCESS_TOKEN_COOKIE, CSRF_TOKEN_COOKIE, REFRESH_TOKEN_COOKIE } from '..
 import { FABRIC_RESOLVED_OPTIONS } from '../core/fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../options/fabric-auth.options.js';
 import { TokenService } from '../access/tokens/token.service.js';
-import type { TokenPair } from '../features/login/local-auth.service.js';
+import type { TokenPair } from '../core/token-pair.js';
 
 /** The browser session's three cookies (SPEC §5): two HttpOnly tokens and the readable CSRF token. */
 @Injectable()

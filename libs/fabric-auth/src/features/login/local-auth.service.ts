@@ -18,18 +18,9 @@ import { MfaService } from '../mfa/mfa.service.js';
 import { MFA_TOKEN_TTL_SECONDS } from '../mfa/mfa-tokens.service.js';
 import { sessionAmr } from '../../access/principal/principal.service.js';
 import { OAuthError } from '../../http/oauth-error.js';
+import type { TokenPair } from '../../core/token-pair.js';
 
-export interface TokenPair {
-  accessToken: string;
-  /** Set when the policy demands a second factor the user has not enrolled: the session may only enrol one. */
-  mfaEnrollmentRequired?: boolean;
-  expiresIn: number;
-  refreshToken: string;
-  refreshExpiresIn: number;
-  sessionId: string;
-  /** Issued after a password login: lets this client past the locks an attack on the account sets. */
-  deviceToken?: string;
-}
+export type { TokenPair } from '../../core/token-pair.js';
 
 const INVALID_LOGIN = 'Invalid username or password';
 const INVALID_REFRESH = 'Invalid or expired refresh token';
