@@ -1,0 +1,143 @@
+// Import rules of libs/fabric-auth/src (issue 21, item 2), checked by `npm run depcheck` in `npm test`.
+// The layers, lowest first; a file may import its own layer and the layers below it, never one above:
+//
+//   core      constants, errors, clock, ids, principal types, ports, pure helpers
+//   options   the options, their validation, the YAML loader
+//   schema    entities, the entity list, the table prefix, migrations
+//   data      transactions, database errors, audit writer, credential reads, pagination
+//   access    the core module: guard, principal, tokens, signing, sessions, limits, accounts, Redis
+//   http      the HTTP edge: exception filters, hardening, validation, Swagger, cookies
+//   features  features/<name>/: one folder per feature; a feature never imports another feature
+//   passport  Passport strategies over the verifiers and features (for apps composing AuthGuard)
+//   (root)    index.ts, fabric-auth.module*.ts, cli/, testing/: compose everything
+//
+// See libs/fabric-auth/ARCHITECTURE.md.
+const SRC = '^libs/fabric-auth/src/';
+const LAYERS = ['core', 'options', 'schema', 'data', 'access', 'http', 'features', 'passport'];
+
+// Known exceptions: imports that break the rules today, each a real tie to be broken by a port
+// (see ARCHITECTURE.md, "Known exceptions"). Exactly these pairs are allowed; any other upward or
+// cross-feature import fails the check. Remove a line when its tie is broken.
+const KNOWN_EXCEPTIONS = [
+  // The verifiers still live in the Passport strategies: the authenticator calls them directly
+  // (the per-request fast path). Ends when the verification moves to access/ and the strategies wrap it.
+  ['access/guard/fabric-authenticator.ts', 'passport/jwt.strategy.ts'],
+  ['access/guard/fabric-authenticator.ts', 'passport/cookie.strategy.ts'],
+  // A client-credentials access token is resolved through the API key it was minted with.
+  ['access/principal/access-token-principals.ts', 'features/api-keys/api-keys.service.ts'],
+  // A password change voids the user's pending second-factor challenges.
+  ['access/accounts/users.service.ts', 'features/mfa/mfa-tokens.service.ts'],
+  // Login ↔ MFA: the password grant asks MFA for a second factor, MFA completes into login's
+  // openSession (the two-way tie of the issue). Ends with the SecondFactor port.
+  ['features/login/local-auth.service.ts', 'features/mfa/mfa.service.ts'],
+  ['features/login/local-auth.service.ts', 'features/mfa/mfa-tokens.service.ts'],
+  ['features/login/auth.controller.ts', 'features/mfa/mfa-login.service.ts'],
+  ['features/mfa/mfa-login.service.ts', 'features/login/local-auth.service.ts'],
+  // Login → OIDC: logout also ends the provider's session (RP-initiated logout).
+  ['features/login/auth.controller.ts', 'features/oidc/oidc-logout.service.ts'],
+  // Login → API keys: the client-credentials grant checks a service account's key.
+  ['features/login/client-credentials.service.ts', 'features/api-keys/api-keys.service.ts'],
+  // OIDC → login and MFA: a provider login opens a session, with a second factor when required.
+  // Ends with the sign-in provider port.
+  ['features/oidc/oidc-login.service.ts', 'features/login/local-auth.service.ts'],
+  ['features/oidc/oidc-login.service.ts', 'features/mfa/mfa.service.ts'],
+  // The /users/:username/… routes of other features find the user through the users feature.
+  ['features/api-keys/user-api-keys.controller.ts', 'features/users/user-management.service.ts'],
+  ['features/mfa/mfa.controller.ts', 'features/users/user-management.service.ts'],
+  ['features/oidc/user-identities.service.ts', 'features/users/user-management.service.ts'],
+  // The spec that proves options/ loads no entity imports the entity list afterwards, to show the difference.
+  ['options/options-imports.spec.ts', 'schema/entities.ts'],
+  // Service accounts' key routes are the API-key feature's routes for another owner kind.
+  ['features/service-accounts/service-accounts.controller.ts', 'features/api-keys/api-keys.service.ts'],
+  ['features/service-accounts/service-accounts.controller.ts', 'features/api-keys/owned-api-keys.routes.ts'],
+];
+
+const TIED_FOLDERS = [...new Set(KNOWN_EXCEPTIONS.flat().map((p) => p.replace(/\/[^/]+$/, '')))].map(
+  (d) => `${SRC}${d.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`,
+);
+const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const file = (p) => `${SRC}${escape(p)}$`;
+const exceptionsFrom = (fromRe) => KNOWN_EXCEPTIONS.filter(([f]) => new RegExp(fromRe).test(`libs/fabric-auth/src/${f}`));
+
+/** A forbidden rule, minus the known exceptions that start in its `from`: one extra rule per such file. */
+function withExceptions(name, comment, from, to) {
+  const known = exceptionsFrom(from.path);
+  const sources = [...new Set(known.map(([f]) => f))];
+  const base = { name, comment, severity: 'error', from: { ...from, pathNot: [...(from.pathNot ?? []), ...sources.map(file)] }, to };
+  const perFile = sources.map((f) => {
+    // `$1` in `to` names what `from.path` captured; a per-file rule captures nothing, so fill it in.
+    const groups = new RegExp(from.path).exec(`libs/fabric-auth/src/${f}`);
+    const fill = (re) => re.replace(/\$(\d)/g, (_, n) => escape(groups[Number(n)]));
+    return {
+      name,
+      comment: `${comment} (known exceptions of ${f} allowed)`,
+      severity: 'error',
+      from: { path: file(f) },
+      to: { path: fill(to.path), pathNot: [...(to.pathNot ?? []).map(fill), ...known.filter(([s]) => s === f).map(([, t]) => file(t))] },
+    };
+  });
+  return [base, ...perFile];
+}
+
+const layerRules = LAYERS.slice(0, -1).flatMap((layer, i) =>
+  withExceptions(
+    `${layer}-imports-nothing-above`,
+    `${layer}/ may import ${LAYERS.slice(0, i).concat(layer).join(', ')} only`,
+    { path: `${SRC}${layer}/` },
+    { path: `${SRC}(${LAYERS.slice(i + 1).join('|')})/` },
+  ),
+);
+// The root files and folders (index.ts, the module, cli/, testing/) compose everything: nothing below imports them.
+const rootRule = withExceptions(
+  'nothing-imports-the-root',
+  'the layers never import index.ts, the module, cli/ or testing/ (compose downwards only)',
+  { path: `${SRC}(${LAYERS.join('|')})/` },
+  { path: `${SRC}([^/]+\\.ts$|cli/|testing/)` },
+);
+const featureRule = withExceptions(
+  'no-feature-imports-another',
+  'a feature reaches another only through a port the core declares',
+  { path: `${SRC}features/([^/]+)/` },
+  { path: `${SRC}features/`, pathNot: [`${SRC}features/$1/`] },
+);
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+export default {
+  forbidden: [
+    ...layerRules,
+    ...rootRule,
+    ...featureRule,
+    {
+      name: 'no-circular',
+      comment: 'no module imports itself through others at runtime (a loop closed only by `import type`, erased at runtime, is allowed)',
+      severity: 'error',
+      from: { path: SRC },
+      to: { circular: true, dependencyTypesNot: ['type-only'], viaOnly: { dependencyTypesNot: ['type-only'] } },
+    },
+    {
+      name: 'no-folder-cycles',
+      comment:
+        'folders never depend on each other both ways. Every folder cycle today runs through a known exception, so the ' +
+        'folders holding either end of one are left out until their tie is broken; any other folder on a cycle fails',
+      severity: 'error',
+      scope: 'folder',
+      from: { path: SRC, pathNot: TIED_FOLDERS },
+      to: { circular: true, pathNot: TIED_FOLDERS },
+    },
+    {
+      name: 'no-unresolvable',
+      comment: 'every relative import resolves to a file',
+      severity: 'error',
+      from: { path: SRC },
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)(dist|node_modules)/' },
+    includeOnly: SRC,
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    reporterOptions: { text: { highlightFocused: true } },
+  },
+};
