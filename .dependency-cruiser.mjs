@@ -52,9 +52,7 @@ const KNOWN_EXCEPTIONS = [
   ['features/service-accounts/service-accounts.controller.ts', 'features/api-keys/owned-api-keys.routes.ts'],
 ];
 
-const TIED_FOLDERS = [...new Set(KNOWN_EXCEPTIONS.flat().map((p) => p.replace(/\/[^/]+$/, '')))].map(
-  (d) => `${SRC}${d.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`,
-);
+const TIED_FOLDERS = [...new Set(KNOWN_EXCEPTIONS.flat().map((p) => p.replace(/\/[^/]+$/, '')))].map((d) => `${SRC}${d.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const file = (p) => `${SRC}${escape(p)}$`;
 const exceptionsFrom = (fromRe) => KNOWN_EXCEPTIONS.filter(([f]) => new RegExp(fromRe).test(`libs/fabric-auth/src/${f}`));

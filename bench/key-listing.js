@@ -57,7 +57,9 @@ export async function runKeyListing() {
     const busy = await latency(listing, headers);
     const load = await traffic;
     console.log(`\nGET /users/admin/api-keys (one connection, ${DISTINCT_KEYS} keys listed 50 a page) while 16 connections use ${DISTINCT_KEYS} distinct keys`);
-    console.log(`(${Math.round(load['2xx'] / duration)} req/s, ${load.non2xx} non-2xx): idle p50 ${idle.p50} ms, p99 ${idle.p99} ms; under key traffic p50 ${busy.p50} ms, p99 ${busy.p99} ms`);
+    console.log(
+      `(${Math.round(load['2xx'] / duration)} req/s, ${load.non2xx} non-2xx): idle p50 ${idle.p50} ms, p99 ${idle.p99} ms; under key traffic p50 ${busy.p50} ms, p99 ${busy.p99} ms`,
+    );
   } finally {
     demo?.child.kill('SIGTERM');
     if (demo) await new Promise((resolve) => demo.child.once('exit', resolve));

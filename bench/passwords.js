@@ -106,7 +106,9 @@ async function loginsPerSecond() {
     console.log('|---|---|---|');
     for (const [i, side] of sides.entries()) console.log(`| ${side.name} | ${median(samples[i]).toFixed(1)} | ${ratio(samples[i])} |`);
     const peerRatio = median(samples[0].map((v, r) => v / Math.max(peer[r], 1e-9)));
-    console.log(`| peer: Better Auth's default hash (scrypt N=2^14, r=16, p=1, dkLen=64) in node:crypto, hashes alone (no HTTP, no database), ${POOL} at a time | ${median(peer).toFixed(1)} | ${ratio(peer)} |`);
+    console.log(
+      `| peer: Better Auth's default hash (scrypt N=2^14, r=16, p=1, dkLen=64) in node:crypto, hashes alone (no HTTP, no database), ${POOL} at a time | ${median(peer).toFixed(1)} | ${ratio(peer)} |`,
+    );
     console.log(`\nLogins/s with the default hash / the peer's hashes/s: ${peerRatio.toFixed(2)} (item 14 target ≥ 1)`);
   } finally {
     for (const demo of demos) demo.child.kill('SIGTERM');
@@ -151,7 +153,7 @@ async function flood() {
     });
     const afterMs = performance.now() - started;
     console.log(
-      `\nSEC-102 login flood, 256 connections for ${seconds}s: ${answered} answers (${result['2xx']} logins, ${(shed / Math.max(1, answered) * 100).toFixed(0)}% 503 with Retry-After, ` +
+      `\nSEC-102 login flood, 256 connections for ${seconds}s: ${answered} answers (${result['2xx']} logins, ${((shed / Math.max(1, answered)) * 100).toFixed(0)}% 503 with Retry-After, ` +
         `${answered - result['2xx'] - shed} other, ${result.timeouts} time-outs); login p99 ${result.latency.p99} ms; GET /auth/me p99 (from another process) idle ${idleMeP99} ms, during it ${meP99} ms; ` +
         `a fresh login after it: ${after.status} in ${afterMs.toFixed(0)} ms`,
     );

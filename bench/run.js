@@ -48,7 +48,11 @@ async function secretCheckStorm(base) {
   let guesses = 0;
   const guesser = async () => {
     while (running) {
-      await fetch(`${base}/api/v1/users/admin/password`, { method: 'POST', headers: auth, body: JSON.stringify({ current_password: 'Wrong-guess-123', new_password: 'Never-set-pass-1' }) });
+      await fetch(`${base}/api/v1/users/admin/password`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ current_password: 'Wrong-guess-123', new_password: 'Never-set-pass-1' }),
+      });
       guesses++;
     }
   };
@@ -103,8 +107,8 @@ if (SECTIONS.has('throughput')) {
       const of = (name, path, headers) => ({ adapter, name, url: `${base}/api/v1/demo/bench/${path}`, headers });
       routes.push(
         of('unguarded', 'unguarded', {}),
-      // The same baseline reading the browser's 3-cookie header: what parsing a larger request costs before any guard runs.
-      of('unguarded, with the cookie header sent', 'unguarded', { cookie: browser.cookie }),
+        // The same baseline reading the browser's 3-cookie header: what parsing a larger request costs before any guard runs.
+        of('unguarded, with the cookie header sent', 'unguarded', { cookie: browser.cookie }),
         of('JWT signature only (no revocation check)', 'signature-only', { authorization: `Bearer ${bearer.token}` }),
         of('FabricGuard, Bearer JWT', 'guarded', { authorization: `Bearer ${bearer.token}` }),
         of('FabricGuard, cookie', 'guarded', { cookie: browser.cookie }),
@@ -120,7 +124,7 @@ if (SECTIONS.has('throughput')) {
     const indexOf = (adapter, name) => routes.findIndex((r) => r.adapter === adapter && r.name === name);
     const ratio = (i, j) => median(samples[i].map((value, round) => value / samples[j][round]));
     console.log(`\nnestjs-fabric-auth bench — ${ROUNDS} rounds × ${SECONDS}s, ${CONNECTIONS} connections, all routes of both adapters alternated\n`);
-    console.log('| adapter | route | median req/s | median ratio to the adapter\'s unguarded |');
+    console.log("| adapter | route | median req/s | median ratio to the adapter's unguarded |");
     console.log('|---|---|---|---|');
     for (const [i, route] of routes.entries()) {
       console.log(`| ${route.adapter} | ${route.name} | ${Math.round(median(samples[i]))} | ${ratio(i, indexOf(route.adapter, 'unguarded')).toFixed(3)} |`);
@@ -135,8 +139,10 @@ if (SECTIONS.has('throughput')) {
     console.log('SPEC §10 targets: every credential (Bearer JWT, cookie, X-API-Key) ≥ 0.90× unguarded on both adapters; immediate revocation costs ≤ 5% (ratio ≥ 0.95).');
     const express = demos[0];
     const storm = await loginStorm(express.base, (await login(express.base, false)).token);
-    console.log(`\nGET /auth/me p99 latency (Express), 4 connections: idle ${storm.idle.p99} ms, during a login storm ${storm.busy.p99} ms ` +
-      `(${storm.logins} logins in ${SECONDS}s) → ${(storm.busy.p99 / Math.max(1, storm.idle.p99)).toFixed(2)}× (SPEC §10 target ≤ 2×)`);
+    console.log(
+      `\nGET /auth/me p99 latency (Express), 4 connections: idle ${storm.idle.p99} ms, during a login storm ${storm.busy.p99} ms ` +
+        `(${storm.logins} logins in ${SECONDS}s) → ${(storm.busy.p99 / Math.max(1, storm.idle.p99)).toFixed(2)}× (SPEC §10 target ≤ 2×)`,
+    );
   } finally {
     for (const demo of demos) demo.child.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
@@ -148,8 +154,10 @@ if (SECTIONS.has('secret')) {
   const secretChecks = await startDemo(secretDir, { FABRIC_AUTH__LOCKOUT_THRESHOLD: '1000', FABRIC_AUTH__LOCKOUT_ACCOUNT_THRESHOLD: '0' });
   try {
     const { idle, busy, guesses } = await secretCheckStorm(secretChecks.base);
-    console.log(`\nAnother user's password login, median of 15: idle ${idle.toFixed(0)} ms, while one user sends 24 parallel wrong current_password ` +
-      `guesses ${busy.toFixed(0)} ms (${guesses} guesses) → ${(busy / idle).toFixed(2)}× (SEC-80 target ≤ 2×)`);
+    console.log(
+      `\nAnother user's password login, median of 15: idle ${idle.toFixed(0)} ms, while one user sends 24 parallel wrong current_password ` +
+        `guesses ${busy.toFixed(0)} ms (${guesses} guesses) → ${(busy / idle).toFixed(2)}× (SEC-80 target ≤ 2×)`,
+    );
   } finally {
     secretChecks.child.kill('SIGTERM');
     rmSync(secretDir, { recursive: true, force: true });

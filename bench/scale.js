@@ -278,7 +278,9 @@ async function keyThroughput(base, token, keys) {
     samples.jwt.push(await measure(url, bearer));
     samples.hot.push(await measure(url, hot));
     samples.cold.push(await measureColdKeys(url, keys, cursor));
-    process.stderr.write(`keys round ${round + 1}/${ROUNDS}: JWT ${Math.round(samples.jwt.at(-1))} / hot ${Math.round(samples.hot.at(-1))} / cold ${Math.round(samples.cold.at(-1))} req/s\n`);
+    process.stderr.write(
+      `keys round ${round + 1}/${ROUNDS}: JWT ${Math.round(samples.jwt.at(-1))} / hot ${Math.round(samples.hot.at(-1))} / cold ${Math.round(samples.cold.at(-1))} req/s\n`,
+    );
   }
   const ratio = (values) => median(values.map((v, i) => v / samples.jwt[i]));
   return [
@@ -308,11 +310,17 @@ export async function runScale() {
   try {
     const postgres = await postgresSection(dir);
     const sqlite = await sqliteSection(dir);
-    console.log(`\nScale: ${SCALE} users, ${SCALE + KNOWN_KEYS} API keys, ${SCALE} sessions, ${SCALE} audit events (one connection, ${SECONDS}s per request and at least 3 requests; SPEC §10 at 1,000,000 on PostgreSQL: p50 < 10 ms, and the users lists ≤ 4× a cached GET /auth/me measured beside each)\n`);
+    console.log(
+      `\nScale: ${SCALE} users, ${SCALE + KNOWN_KEYS} API keys, ${SCALE} sessions, ${SCALE} audit events (one connection, ${SECONDS}s per request and at least 3 requests; SPEC §10 at 1,000,000 on PostgreSQL: p50 < 10 ms, and the users lists ≤ 4× a cached GET /auth/me measured beside each)\n`,
+    );
     printLatencies([...postgres.lists, ...sqlite]);
-    console.log(`\nPassword login (bcrypt included), one connection: p50 ${postgres.loginEmpty.p50} ms / p99 ${postgres.loginEmpty.p99} ms with 2 users, ` +
-      `p50 ${postgres.loginFull.p50} ms / p99 ${postgres.loginFull.p99} ms with ${SCALE} more (SPEC §10: no slower at 1M)`);
-    console.log(`\nX-API-Key on PostgreSQL, ${SCALE + KNOWN_KEYS} keys stored, ${ROUNDS} rounds × ${SECONDS}s, ${CONNECTIONS} connections (SPEC §10: hot ≥ 0.90×, cold ≥ 0.60× the JWT route)\n`);
+    console.log(
+      `\nPassword login (bcrypt included), one connection: p50 ${postgres.loginEmpty.p50} ms / p99 ${postgres.loginEmpty.p99} ms with 2 users, ` +
+        `p50 ${postgres.loginFull.p50} ms / p99 ${postgres.loginFull.p99} ms with ${SCALE} more (SPEC §10: no slower at 1M)`,
+    );
+    console.log(
+      `\nX-API-Key on PostgreSQL, ${SCALE + KNOWN_KEYS} keys stored, ${ROUNDS} rounds × ${SECONDS}s, ${CONNECTIONS} connections (SPEC §10: hot ≥ 0.90×, cold ≥ 0.60× the JWT route)\n`,
+    );
     console.log('| route | median req/s | median ratio to JWT |');
     console.log('|---|---|---|');
     for (const row of postgres.throughput) console.log(`| ${row.name} | ${Math.round(row.rps)} | ${row.ratio.toFixed(3)} |`);

@@ -29,9 +29,40 @@ export async function namesOf(dataSource) {
     add(table, call('table', table));
     add(`temporary_${table}`, call('table', `temporary_${table}`));
     for (const column of meta.columns) columns.add(column.databaseName);
-    add(naming.primaryKeyName(table, meta.primaryColumns.map((c) => c.databaseName)), call('pk', table, meta.primaryColumns.map((c) => c.databaseName)));
-    for (const u of meta.uniques) add(u.name, u.givenName ? call('name', u.givenName) : call('unique', table, u.columns.map((c) => c.databaseName)));
-    for (const i of meta.indices) add(i.name, i.givenName ? call('name', i.givenName) : call('index', table, i.columns.map((c) => c.databaseName), i.where));
+    add(
+      naming.primaryKeyName(
+        table,
+        meta.primaryColumns.map((c) => c.databaseName),
+      ),
+      call(
+        'pk',
+        table,
+        meta.primaryColumns.map((c) => c.databaseName),
+      ),
+    );
+    for (const u of meta.uniques)
+      add(
+        u.name,
+        u.givenName
+          ? call('name', u.givenName)
+          : call(
+              'unique',
+              table,
+              u.columns.map((c) => c.databaseName),
+            ),
+      );
+    for (const i of meta.indices)
+      add(
+        i.name,
+        i.givenName
+          ? call('name', i.givenName)
+          : call(
+              'index',
+              table,
+              i.columns.map((c) => c.databaseName),
+              i.where,
+            ),
+      );
     for (const fk of meta.foreignKeys) {
       add(fk.name, fk.givenName ? call('name', fk.givenName) : call('fk', table, fk.columnNames, fk.referencedEntityMetadata.tableName, fk.referencedColumnNames));
     }

@@ -76,9 +76,7 @@ describe.each(DATABASES)('user API keys on %s (SEC-43…SEC-49)', (kind) => {
     const owner = await t.actor();
     const { key } = await keyFor(owner.user.username);
     const flipped = key.slice(0, 10) + (key[10] === 'a' ? 'b' : 'a') + key.slice(11);
-    const answers = await Promise.all(
-      [flipped, 'fab_short', 'not-a-key', `fab_${'A'.repeat(49)}`, generateApiKey().key].map((k) => t.http.get(`${API}/auth/me`).set(withKey(k))),
-    );
+    const answers = await Promise.all([flipped, 'fab_short', 'not-a-key', `fab_${'A'.repeat(49)}`, generateApiKey().key].map((k) => t.http.get(`${API}/auth/me`).set(withKey(k))));
     for (const res of answers) {
       expect(res.status).toBe(401);
       expect(res.body).toEqual({ statusCode: 401, message: 'Invalid credentials', error: 'Unauthorized' });
@@ -88,8 +86,18 @@ describe.each(DATABASES)('user API keys on %s (SEC-43…SEC-49)', (kind) => {
   it('scopes must be registered (400) and held by the owner (403); expiry is bounded (400)', async () => {
     const owner = await t.actor(['viewer']);
     const path = `${API}/users/${owner.user.username}/api-keys`;
-    expect((await t.http.post(path).set(bearer(admin)).send({ name: 'x', scopes: ['billing:refund'] })).status).toBe(400);
-    const notHeld = await t.http.post(path).set(bearer(admin)).send({ name: 'x', scopes: ['audit:read'] });
+    expect(
+      (
+        await t.http
+          .post(path)
+          .set(bearer(admin))
+          .send({ name: 'x', scopes: ['billing:refund'] })
+      ).status,
+    ).toBe(400);
+    const notHeld = await t.http
+      .post(path)
+      .set(bearer(admin))
+      .send({ name: 'x', scopes: ['audit:read'] });
     expect(notHeld.status).toBe(403);
     expect((await t.http.post(path).set(bearer(admin)).send({ name: 'x', expires_in_days: 366 })).status).toBe(400);
     expect((await t.http.post(path).set(bearer(admin)).send({ name: 'x', expires_in_days: 0 })).status).toBe(400);
@@ -103,12 +111,25 @@ describe.each(DATABASES)('user API keys on %s (SEC-43…SEC-49)', (kind) => {
     const res = await t.http.post(`${API}/users/${richOwner.user.username}/api-keys`).set(bearer(maker.token)).send({ name: 'x' });
     expect(res.status).toBe(403);
     // Even a narrow key is a way into a richer account (SEC-79): the account ceiling refuses it.
-    const narrow = await t.http.post(`${API}/users/${richOwner.user.username}/api-keys`).set(bearer(maker.token)).send({ name: 'x', scopes: ['users:list'] });
+    const narrow = await t.http
+      .post(`${API}/users/${richOwner.user.username}/api-keys`)
+      .set(bearer(maker.token))
+      .send({ name: 'x', scopes: ['users:list'] });
     expect(narrow.status).toBe(403);
     const poorOwner = await t.actor(['viewer']);
-    const ok = await t.http.post(`${API}/users/${poorOwner.user.username}/api-keys`).set(bearer(maker.token)).send({ name: 'x', scopes: ['users:list'] });
+    const ok = await t.http
+      .post(`${API}/users/${poorOwner.user.username}/api-keys`)
+      .set(bearer(maker.token))
+      .send({ name: 'x', scopes: ['users:list'] });
     expect(ok.status).toBe(201);
-    expect((await t.http.post(`${API}/users/admin/api-keys`).set(bearer(maker.token)).send({ name: 'x', scopes: ['users:list'] })).status).toBe(403);
+    expect(
+      (
+        await t.http
+          .post(`${API}/users/admin/api-keys`)
+          .set(bearer(maker.token))
+          .send({ name: 'x', scopes: ['users:list'] })
+      ).status,
+    ).toBe(403);
   });
 
   it('needs api_keys:create; unauthenticated creation is a 401 (better-auth CVE-2025-61928)', async () => {
@@ -120,7 +141,10 @@ describe.each(DATABASES)('user API keys on %s (SEC-43…SEC-49)', (kind) => {
   it('a key cannot mint keys or change passwords unless a scope explicitly allows it (SEC-48)', async () => {
     const maker = await t.actor(['key_maker']);
     const inherited = await keyFor(maker.user.username, { name: 'inherits' }, admin);
-    const mint = await t.http.post(`${API}/users/${maker.user.username}/api-keys`).set(withKey(inherited.key)).send({ name: 'child', scopes: ['users:list'] });
+    const mint = await t.http
+      .post(`${API}/users/${maker.user.username}/api-keys`)
+      .set(withKey(inherited.key))
+      .send({ name: 'child', scopes: ['users:list'] });
     expect(mint.status).toBe(403);
     const password = await t.http
       .post(`${API}/users/${maker.user.username}/password`)
@@ -129,7 +153,10 @@ describe.each(DATABASES)('user API keys on %s (SEC-43…SEC-49)', (kind) => {
     expect(password.status).toBe(403);
     // A key is never "self" on its owner's account (SEC-79): it mints there only when it carries all the owner holds.
     const explicit = await keyFor(maker.user.username, { name: 'minter', scopes: ['api_keys:create', 'users:list', 'users:read', 'reports:read'] }, admin);
-    const child = await t.http.post(`${API}/users/${maker.user.username}/api-keys`).set(withKey(explicit.key)).send({ name: 'child', scopes: ['users:list'] });
+    const child = await t.http
+      .post(`${API}/users/${maker.user.username}/api-keys`)
+      .set(withKey(explicit.key))
+      .send({ name: 'child', scopes: ['users:list'] });
     expect(child.status).toBe(201);
   });
 

@@ -39,7 +39,10 @@ describe.each(DATABASE_KINDS)('cold API keys read together on %s', (kind) => {
   it('each key of a batch gets its own principal or refusal', async () => {
     const viewer = await t.actor(['viewer']);
     const auditor = await t.actor(['auditor']);
-    const account = await t.http.post(`${API}/service-accounts`).auth(admin, { type: 'bearer' }).send({ name: `batch-sa-${process.pid}`, roles: ['auditor'] });
+    const account = await t.http
+      .post(`${API}/service-accounts`)
+      .auth(admin, { type: 'bearer' })
+      .send({ name: `batch-sa-${process.pid}`, roles: ['auditor'] });
     expect(account.status, JSON.stringify(account.body)).toBe(201);
     const viewerKey = await keyFor(`/users/${viewer.user.username}/api-keys`);
     const scopedKey = await keyFor(`/users/${auditor.user.username}/api-keys`, { name: 'scoped', scopes: ['audit:read'] });
@@ -54,9 +57,7 @@ describe.each(DATABASE_KINDS)('cold API keys read together on %s', (kind) => {
     const keys = t.app.get(ApiKeysService);
     const batch = [viewerKey.key, scopedKey.key, accountKey.key, rolled.key, reroll.body.key as string, revoked.key, unknown, viewerKey.key];
     const summary = (outcome: PromiseSettledResult<Principal>) =>
-      outcome.status === 'rejected'
-        ? 'refused'
-        : `${outcome.value.kind}:${outcome.value.id}:${outcome.value.apiKeyId}:${[...outcome.value.permissions].sort().join(',')}`;
+      outcome.status === 'rejected' ? 'refused' : `${outcome.value.kind}:${outcome.value.id}:${outcome.value.apiKeyId}:${[...outcome.value.permissions].sort().join(',')}`;
     statements.length = 0;
     // All asked for in the same turn: one read on PostgreSQL.
     const together = (await Promise.allSettled(batch.map((k) => Promise.resolve(keys.authenticate(k))))).map(summary);

@@ -26,11 +26,14 @@ describe.each(DATABASES)('API keys cannot outgrow their creator on %s (review fi
     const owner = await t.actor(['viewer']);
     const created = (await t.http.post(`${API}/users/${owner.user.username}/api-keys`).set(bearer(admin)).send({ name: 'made-for-you' })).body;
     expect(created.scopes).toEqual(['reports:read', 'users:list', 'users:read']);
-    await t.http.patch(`${API}/users/${owner.user.username}`).set(bearer(admin)).send({ roles: ['viewer', 'auditor'] });
+    await t.http
+      .patch(`${API}/users/${owner.user.username}`)
+      .set(bearer(admin))
+      .send({ roles: ['viewer', 'auditor'] });
     expect((await t.http.get(`${API}/audit`).set('x-api-key', created.key)).status).toBe(403);
     expect((await t.http.get(`${API}/users`).set('x-api-key', created.key)).status).toBe(200);
     const own = await t.login(owner.user.username, owner.password);
-    const mine = (await t.http.post(`${API}/users/${owner.user.username}/api-keys`).set(bearer(own.access_token)).send({ name: 'mine' }));
+    const mine = await t.http.post(`${API}/users/${owner.user.username}/api-keys`).set(bearer(own.access_token)).send({ name: 'mine' });
     expect(mine.status).toBe(403);
   });
 
@@ -38,7 +41,10 @@ describe.each(DATABASES)('API keys cannot outgrow their creator on %s (review fi
     const maker = await t.actor(['key_clerk']);
     const created = (await t.http.post(`${API}/users/${maker.user.username}/api-keys`).set(bearer(maker.token)).send({ name: 'own' })).body;
     expect(created.scopes).toBeNull();
-    await t.http.patch(`${API}/users/${maker.user.username}`).set(bearer(admin)).send({ roles: ['key_clerk', 'auditor'] });
+    await t.http
+      .patch(`${API}/users/${maker.user.username}`)
+      .set(bearer(admin))
+      .send({ roles: ['key_clerk', 'auditor'] });
     expect((await t.http.get(`${API}/audit`).set('x-api-key', created.key)).status).toBe(200);
   });
 
@@ -46,7 +52,10 @@ describe.each(DATABASES)('API keys cannot outgrow their creator on %s (review fi
     const clerk = await t.actor(['key_clerk']);
     const pinned = (await t.http.post(`${API}/users/${clerk.user.username}/api-keys`).set(bearer(admin)).send({ name: 'pinned' })).body;
     expect(pinned.scopes).toContain('api_keys:create');
-    const res = await t.http.post(`${API}/users/${clerk.user.username}/api-keys`).set('x-api-key', pinned.key).send({ name: 'child', scopes: ['users:list'] });
+    const res = await t.http
+      .post(`${API}/users/${clerk.user.username}/api-keys`)
+      .set('x-api-key', pinned.key)
+      .send({ name: 'child', scopes: ['users:list'] });
     expect(res.status).toBe(403);
   });
 });

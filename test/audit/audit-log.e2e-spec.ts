@@ -35,7 +35,10 @@ describe.each(DATABASES)('audit log on %s', (kind) => {
     await t.http.post(`${API}/auth/token`).send({ grant_type: 'password', username: `audited${process.pid}`, password: 'Wrong-password-1' });
     const tokens = await t.login(`audited${process.pid}`, 'Audit-trail-99');
     await t.http.post(`${API}/auth/token`).send({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
-    await t.http.post(`${API}/users/${created.body.username}/password`).auth(tokens.access_token, { type: 'bearer' }).send({ current_password: 'Audit-trail-99', new_password: 'Audit-trail-100' });
+    await t.http
+      .post(`${API}/users/${created.body.username}/password`)
+      .auth(tokens.access_token, { type: 'bearer' })
+      .send({ current_password: 'Audit-trail-99', new_password: 'Audit-trail-100' });
     await t.http.patch(`${API}/users/${created.body.username}`).auth(admin, { type: 'bearer' }).send({ full_name: 'Audited' });
     await t.http.post(`${API}/users/${created.body.username}/deactivate`).auth(admin, { type: 'bearer' });
     await t.http.post(`${API}/users/${created.body.username}/reactivate`).auth(admin, { type: 'bearer' });
@@ -54,7 +57,10 @@ describe.each(DATABASES)('audit log on %s', (kind) => {
   });
 
   it('records the system admin bypass on writes', async () => {
-    await t.http.post(`${API}/roles`).auth(admin, { type: 'bearer' }).send({ name: `bypass${process.pid}`, permissions: [] });
+    await t.http
+      .post(`${API}/roles`)
+      .auth(admin, { type: 'bearer' })
+      .send({ name: `bypass${process.pid}`, permissions: [] });
     const events = await audit('action=authz.system_admin_bypass');
     expect(events.items.some((e) => e.details?.permission === 'roles:manage')).toBe(true);
   });

@@ -3,7 +3,6 @@ import { decodePayload } from '../support/jwt-forge.js';
 import { API, DATABASES, startTestApp, TEST_OPTIONS, type TestApp, type TokenAnswer } from '../support/test-app.js';
 import { withLastCharacterChanged } from '../support/tamper.js';
 
-
 describe.each(DATABASES)('token revocation (RFC 7009) and introspection (RFC 7662) on %s (SEC-98)', (kind) => {
   let t: TestApp;
   let introspector: string;
@@ -15,7 +14,11 @@ describe.each(DATABASES)('token revocation (RFC 7009) and introspection (RFC 766
   afterAll(async () => t?.close());
 
   const introspect = (token: string, bearer = introspector, extra: Record<string, string> = {}) =>
-    t.http.post(`${API}/auth/introspect`).set('authorization', `Bearer ${bearer}`).type('form').send({ token, ...extra });
+    t.http
+      .post(`${API}/auth/introspect`)
+      .set('authorization', `Bearer ${bearer}`)
+      .type('form')
+      .send({ token, ...extra });
   const revoke = (body: Record<string, string>, bearer?: string) => {
     const req = t.http.post(`${API}/auth/revoke`).type('form');
     return (bearer ? req.set('authorization', `Bearer ${bearer}`) : req).send(body);
@@ -122,6 +125,13 @@ describe.each(DATABASES)('token revocation (RFC 7009) and introspection (RFC 766
     expect(badCredential.body.error).toBe('invalid_client');
     const noToken = await t.http.post(`${API}/auth/introspect`).set('authorization', `Bearer ${introspector}`).send({});
     expect(noToken.status).toBe(400);
-    expect((await t.http.post(`${API}/auth/introspect`).set('authorization', `Bearer ${introspector}`).send({ token: ['a'] })).status).toBe(400);
+    expect(
+      (
+        await t.http
+          .post(`${API}/auth/introspect`)
+          .set('authorization', `Bearer ${introspector}`)
+          .send({ token: ['a'] })
+      ).status,
+    ).toBe(400);
   });
 });

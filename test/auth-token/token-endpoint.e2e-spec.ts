@@ -43,7 +43,9 @@ describe.each(DATABASES)('POST /auth/token on %s', (kind) => {
       await t.users.deactivate(gone.id);
       const answers = await Promise.all([
         token().type('form').send({ grant_type: 'password', username: 'nobody-here', password }),
-        token().type('form').send({ grant_type: 'password', username: user.username, password: `${password}x` }),
+        token()
+          .type('form')
+          .send({ grant_type: 'password', username: user.username, password: `${password}x` }),
         token().type('form').send({ grant_type: 'password', username: gone.username, password: gonePassword }),
       ]);
       for (const res of answers) {
@@ -84,7 +86,12 @@ describe.each(DATABASES)('POST /auth/token on %s', (kind) => {
   describe('malformed requests', () => {
     const cases: Array<[string, Record<string, unknown>, string, string]> = [
       ['no grant_type', { username: 'a', password: 'b' }, 'invalid_request', 'grant_type is required'],
-      ['unknown grant_type', { grant_type: 'authorization_code' }, 'unsupported_grant_type', 'grant_type must be password, refresh_token, client_credentials, mfa_otp or mfa_recovery_code'],
+      [
+        'unknown grant_type',
+        { grant_type: 'authorization_code' },
+        'unsupported_grant_type',
+        'grant_type must be password, refresh_token, client_credentials, mfa_otp or mfa_recovery_code',
+      ],
       ['missing password', { grant_type: 'password', username: 'admin' }, 'invalid_request', 'password is required'],
       ['username of the wrong type', { grant_type: 'password', username: 12, password: 'x' }, 'invalid_request', 'username must be a string'],
       ['object injection', { grant_type: 'password', username: { $ne: null }, password: 'x' }, 'invalid_request', 'username must be a string'],
@@ -177,9 +184,7 @@ describe.each(DATABASES)('POST /auth/token on %s', (kind) => {
     it('of 20 parallel refreshes with one token exactly one succeeds, and the old token is dead (SEC-13)', async () => {
       const { user, password } = await t.createUser();
       const r1 = await t.login(user.username, password);
-      const answers = await Promise.all(
-        Array.from({ length: 20 }, () => token().send({ grant_type: 'refresh_token', refresh_token: r1.refresh_token })),
-      );
+      const answers = await Promise.all(Array.from({ length: 20 }, () => token().send({ grant_type: 'refresh_token', refresh_token: r1.refresh_token })));
       expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
       expect(answers.filter((a) => a.status === 400)).toHaveLength(19);
       expect((await token().send({ grant_type: 'refresh_token', refresh_token: r1.refresh_token })).status).toBe(400);

@@ -123,7 +123,9 @@ describe.each(DATABASE_KINDS)('npx nestjs-fabric-auth on %s', { timeout: 300_000
     const created = await cli(['create-user', 'erin', '--email', 'erin@example.test']);
     expect(created.code, created.stderr).toBe(0);
     expect(created.stdout).toMatch(/activation link for erin: http:\/\/localhost:3000\/activate\?token=\S+/);
-    expect(created.stderr).toContain('auth.public_base_url is not set: the link assumes the app at http://localhost:3000 (PORT, else 3000); set auth.public_base_url to where people reach it');
+    expect(created.stderr).toContain(
+      'auth.public_base_url is not set: the link assumes the app at http://localhost:3000 (PORT, else 3000); set auth.public_base_url to where people reach it',
+    );
     // The app's port by the PORT convention it listens on; a set public_base_url wins, without the note.
     const onPort = await cli(['create-user', 'fay', '--email', 'fay@example.test'], { env: { PORT: '8123' } });
     expect(onPort.stdout).toMatch(/activation link for fay: http:\/\/localhost:8123\/activate\?token=\S+/);
@@ -166,7 +168,12 @@ describe.each(DATABASE_KINDS)('npx nestjs-fabric-auth on %s', { timeout: 300_000
   it('list-users prints one user per line', async () => {
     const listed = await cli(['list-users']);
     expect(listed.code, listed.stderr).toBe(0);
-    expect(listed.stdout.trim().split('\n').map((l) => l.split('\t')[0])).toEqual(expect.arrayContaining(['admin', 'alice', 'erin']));
+    expect(
+      listed.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split('\t')[0]),
+    ).toEqual(expect.arrayContaining(['admin', 'alice', 'erin']));
     const json = await cli(['list-users', '--q', 'ali', '--json']);
     expect(JSON.parse(json.stdout.trim()).roles).toEqual(['viewer']);
     if (kind === 'sqlite') expectRefused(await cli(['list-users', '--limit', '100000']), 'limit');
@@ -187,7 +194,9 @@ describe.each(DATABASE_KINDS)('npx nestjs-fabric-auth on %s', { timeout: 300_000
     expect(keys.find((k) => k.kid === kidOf(first))?.retires_at).not.toBeNull();
     // The private part is sealed: no PEM or JWK in the row.
     for (const key of keys) expect(key.private_key).not.toMatch(/PRIVATE KEY|"d":/);
-    const audits = await query<{ actor_name: string; details: unknown }>(`SELECT actor_name, details FROM fab_audit_events WHERE action = 'signing_key.rotate' ORDER BY occurred_at`);
+    const audits = await query<{ actor_name: string; details: unknown }>(
+      `SELECT actor_name, details FROM fab_audit_events WHERE action = 'signing_key.rotate' ORDER BY occurred_at`,
+    );
     // The first start generated the first key (no actor); then the two rotations, by the CLI.
     expect(audits.map((a) => a.actor_name)).toEqual([null, 'cli', 'cli']);
     expect(JSON.stringify(audits[1]!.details)).toContain('key ceremony');

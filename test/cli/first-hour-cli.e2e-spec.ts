@@ -40,7 +40,10 @@ describe('the admin CLI in the first hour', () => {
     const cwd = cleanDir();
     // A module-resolution hook records every module the process resolves.
     const log = join(cwd, 'resolved.log');
-    writeFileSync(join(cwd, 'hooks.mjs'), `import { appendFileSync } from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r; }\n`);
+    writeFileSync(
+      join(cwd, 'hooks.mjs'),
+      `import { appendFileSync } from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r; }\n`,
+    );
     writeFileSync(join(cwd, 'register.mjs'), "import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n");
     const traced = (args: string[]) => run(process.execPath, ['--import', './register.mjs', BIN, ...args], { cwd });
     const help = await traced(['--help']);

@@ -1,13 +1,6 @@
 import { Controller, Get, Post, UseGuards } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
-import {
-  CurrentPrincipal,
-  FABRIC_API_KEY_STRATEGY,
-  FABRIC_COOKIE_STRATEGY,
-  FABRIC_JWT_STRATEGY,
-  type Principal,
-  RequirePermission,
-} from 'nestjs-fabric-auth';
+import { CurrentPrincipal, FABRIC_API_KEY_STRATEGY, FABRIC_COOKIE_STRATEGY, FABRIC_JWT_STRATEGY, type Principal, RequirePermission } from 'nestjs-fabric-auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API, DATABASES, startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -82,7 +75,10 @@ describe.each(DATABASES)('AuthGuard(fabric-*) composed with @RequirePermission a
   afterAll(() => t?.close());
 
   async function keyFor(username: string) {
-    const res = await t.http.post(`${API}/users/${username}/api-keys`).auth(await t.adminToken(), { type: 'bearer' }).send({ name: 'host' });
+    const res = await t.http
+      .post(`${API}/users/${username}/api-keys`)
+      .auth(await t.adminToken(), { type: 'bearer' })
+      .send({ name: 'host' });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     return res.body.key as string;
   }

@@ -17,7 +17,9 @@ function failingInsert(kind: DatabaseKind, table: string, condition = 'true') {
         drop: `DROP TRIGGER IF EXISTS fabric_injected_failure ON ${table}`,
       }
     : {
-        create: [`CREATE TRIGGER fabric_injected_failure BEFORE INSERT ON ${table} WHEN ${condition === 'true' ? '1' : condition} BEGIN SELECT RAISE(ABORT, 'injected failure'); END`],
+        create: [
+          `CREATE TRIGGER fabric_injected_failure BEFORE INSERT ON ${table} WHEN ${condition === 'true' ? '1' : condition} BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
+        ],
         drop: `DROP TRIGGER IF EXISTS fabric_injected_failure`,
       };
 }
@@ -56,8 +58,7 @@ describe.each(DATABASES)('multi-row operations are atomic on %s', (kind) => {
     const rows: Array<{ n: number | string }> = await t.dataSource.query(sql, params);
     return Number(rows[0]!.n);
   }
-  const auditCount = (action: string, targetId: string) =>
-    count(`SELECT count(*) AS n FROM audit_events WHERE action = ${p(1)} AND target_id = ${p(2)}`, action, targetId);
+  const auditCount = (action: string, targetId: string) => count(`SELECT count(*) AS n FROM audit_events WHERE action = ${p(1)} AND target_id = ${p(2)}`, action, targetId);
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
   it('user creation: a failed audit write leaves no user, no roles, no activation token, no mail; the retry is a 201', async () => {
@@ -81,7 +82,10 @@ describe.each(DATABASES)('multi-row operations are atomic on %s', (kind) => {
 
   it('user creation: a failed activation token leaves nothing either', async () => {
     await inject('one_time_tokens');
-    const failed = await t.http.post(`${API}/users`).set(bearer(admin)).send({ username: `atomic-token-${tag}`, email: `atomic-token-${tag}@example.test`, roles: ['viewer'] });
+    const failed = await t.http
+      .post(`${API}/users`)
+      .set(bearer(admin))
+      .send({ username: `atomic-token-${tag}`, email: `atomic-token-${tag}@example.test`, roles: ['viewer'] });
     expect(failed.status).toBeGreaterThanOrEqual(500);
     expect(await count(`SELECT count(*) AS n FROM users WHERE username = ${p(1)}`, `atomic-token-${tag}`)).toBe(0);
   });
@@ -89,7 +93,10 @@ describe.each(DATABASES)('multi-row operations are atomic on %s', (kind) => {
   it('role replacement: a failed audit write keeps the old roles', async () => {
     const { user } = await t.createUser({ roles: ['viewer'] });
     await inject('audit_events', `NEW.action = 'user.modify'`);
-    const failed = await t.http.patch(`${API}/users/${user.username}`).set(bearer(admin)).send({ roles: ['auditor'] });
+    const failed = await t.http
+      .patch(`${API}/users/${user.username}`)
+      .set(bearer(admin))
+      .send({ roles: ['auditor'] });
     expect(failed.status).toBeGreaterThanOrEqual(500);
     await heal();
     expect((await t.http.get(`${API}/users/${user.username}`).set(bearer(admin))).body.roles).toEqual(['viewer']);
@@ -138,11 +145,21 @@ describe.each(DATABASES)('multi-row operations are atomic on %s', (kind) => {
 
   it('service-account creation with roles: a failed role assignment leaves no account', async () => {
     await inject('role_assignments');
-    const failed = await t.http.post(`${API}/service-accounts`).set(bearer(admin)).send({ name: `atomic-sa-${tag}`, roles: ['viewer'] });
+    const failed = await t.http
+      .post(`${API}/service-accounts`)
+      .set(bearer(admin))
+      .send({ name: `atomic-sa-${tag}`, roles: ['viewer'] });
     expect(failed.status).toBeGreaterThanOrEqual(500);
     await heal();
     expect(await count(`SELECT count(*) AS n FROM service_accounts WHERE name = ${p(1)}`, `atomic-sa-${tag}`)).toBe(0);
-    expect((await t.http.post(`${API}/service-accounts`).set(bearer(admin)).send({ name: `atomic-sa-${tag}`, roles: ['viewer'] })).status).toBe(201);
+    expect(
+      (
+        await t.http
+          .post(`${API}/service-accounts`)
+          .set(bearer(admin))
+          .send({ name: `atomic-sa-${tag}`, roles: ['viewer'] })
+      ).status,
+    ).toBe(201);
   });
 
   it('SSO first login: a failed identity link leaves no user, no roles, no audit event', async () => {

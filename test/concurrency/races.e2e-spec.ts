@@ -31,7 +31,12 @@ describe.each(DATABASES)('races on %s', (kind) => {
     for (let trial = 0; trial < 3; trial++) {
       const { user } = await t.createUser();
       const answers = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => t.http.patch(`${API}/users/${user.username}`).auth(admin, { type: 'bearer' }).send({ roles: SETS[i % SETS.length] })),
+        Array.from({ length: 20 }, (_, i) =>
+          t.http
+            .patch(`${API}/users/${user.username}`)
+            .auth(admin, { type: 'bearer' })
+            .send({ roles: SETS[i % SETS.length] }),
+        ),
       );
       for (const answer of answers) expect([200, 409]).toContain(answer.status);
       const stored = await storedRolesOfUser(user.id);
@@ -44,7 +49,12 @@ describe.each(DATABASES)('races on %s', (kind) => {
   it('20 parallel replacements with the same set: no duplicate key, no 500', async () => {
     const { user } = await t.createUser();
     const answers = await Promise.all(
-      Array.from({ length: 20 }, () => t.http.patch(`${API}/users/${user.username}`).auth(admin, { type: 'bearer' }).send({ roles: ['viewer', 'auditor'] })),
+      Array.from({ length: 20 }, () =>
+        t.http
+          .patch(`${API}/users/${user.username}`)
+          .auth(admin, { type: 'bearer' })
+          .send({ roles: ['viewer', 'auditor'] }),
+      ),
     );
     for (const answer of answers) expect([200, 409]).toContain(answer.status);
     expect(answers.some((a) => a.status === 200)).toBe(true);
@@ -52,12 +62,18 @@ describe.each(DATABASES)('races on %s', (kind) => {
   });
 
   it('service accounts: 20 parallel role replacements end in one requested set', async () => {
-    const created = await t.http.post(`${API}/service-accounts`).auth(admin, { type: 'bearer' }).send({ name: `race-${tag}`, roles: ['viewer'] });
+    const created = await t.http
+      .post(`${API}/service-accounts`)
+      .auth(admin, { type: 'bearer' })
+      .send({ name: `race-${tag}`, roles: ['viewer'] });
     expect(created.status).toBe(201);
     for (const sets of [SETS, [['auditor', 'viewer']]]) {
       const answers = await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
-          t.http.patch(`${API}/service-accounts/${created.body.id}`).auth(admin, { type: 'bearer' }).send({ roles: sets[i % sets.length] }),
+          t.http
+            .patch(`${API}/service-accounts/${created.body.id}`)
+            .auth(admin, { type: 'bearer' })
+            .send({ roles: sets[i % sets.length] }),
         ),
       );
       for (const answer of answers) expect([200, 409]).toContain(answer.status);
@@ -73,15 +89,30 @@ describe.each(DATABASES)('races on %s', (kind) => {
 
   it('a unique key taken by a concurrent request is a 409: users, roles, service accounts', async () => {
     const users = await Promise.all(
-      Array.from({ length: 10 }, () => t.http.post(`${API}/users`).auth(admin, { type: 'bearer' }).send({ username: `same-${tag}`, email: `same-${tag}@example.test` })),
+      Array.from({ length: 10 }, () =>
+        t.http
+          .post(`${API}/users`)
+          .auth(admin, { type: 'bearer' })
+          .send({ username: `same-${tag}`, email: `same-${tag}@example.test` }),
+      ),
     );
     expect(users.map((r) => r.status).sort()).toEqual([201, ...Array(9).fill(409)]);
     const roles = await Promise.all(
-      Array.from({ length: 10 }, () => t.http.post(`${API}/roles`).auth(admin, { type: 'bearer' }).send({ name: `same-role-${tag}`, permissions: ['users:list'] })),
+      Array.from({ length: 10 }, () =>
+        t.http
+          .post(`${API}/roles`)
+          .auth(admin, { type: 'bearer' })
+          .send({ name: `same-role-${tag}`, permissions: ['users:list'] }),
+      ),
     );
     expect(roles.map((r) => r.status).sort()).toEqual([201, ...Array(9).fill(409)]);
     const accounts = await Promise.all(
-      Array.from({ length: 10 }, () => t.http.post(`${API}/service-accounts`).auth(admin, { type: 'bearer' }).send({ name: `same-sa-${tag}` })),
+      Array.from({ length: 10 }, () =>
+        t.http
+          .post(`${API}/service-accounts`)
+          .auth(admin, { type: 'bearer' })
+          .send({ name: `same-sa-${tag}` }),
+      ),
     );
     expect(accounts.map((r) => r.status).sort()).toEqual([201, ...Array(9).fill(409)]);
     for (const answer of [...users, ...roles, ...accounts].filter((r) => r.status === 409)) {
@@ -92,7 +123,12 @@ describe.each(DATABASES)('races on %s', (kind) => {
   it('two concurrent renames to one free username: one 200, one 409', async () => {
     const [first, second] = [await t.createUser(), await t.createUser()];
     const answers = await Promise.all(
-      [first, second].map(({ user }) => t.http.patch(`${API}/users/${user.username}`).auth(admin, { type: 'bearer' }).send({ username: `renamed-${tag}` })),
+      [first, second].map(({ user }) =>
+        t.http
+          .patch(`${API}/users/${user.username}`)
+          .auth(admin, { type: 'bearer' })
+          .send({ username: `renamed-${tag}` }),
+      ),
     );
     expect(answers.map((r) => r.status).sort()).toEqual([200, 409]);
   });

@@ -19,11 +19,20 @@ describe.each(DATABASE_KINDS)('writes racing deletes and changes on %s', (kind) 
   it('SEC-110: 20 parallel assignments of a role while it is deleted: 200/404/409, never 500, no assignment left to it', async () => {
     for (let trial = 0; trial < 5; trial++) {
       const name = fresh('doomed');
-      const role = await t.http.post(`${API}/roles`).auth(admin, { type: 'bearer' }).send({ name, permissions: ['reports:read'] });
+      const role = await t.http
+        .post(`${API}/roles`)
+        .auth(admin, { type: 'bearer' })
+        .send({ name, permissions: ['reports:read'] });
       expect(role.status).toBe(201);
       // Accounts without a password: the race is about roles, and 100 bcrypt hashes would only slow it down.
-      const users = await Promise.all(Array.from({ length: 20 }, () => fresh('holder')).map(async (username) => ({ user: await t.users.create({ username, email: `${username}@example.test` }) })));
-      const assign = (username: string) => t.http.patch(`${API}/users/${username}`).auth(admin, { type: 'bearer' }).send({ roles: [name] });
+      const users = await Promise.all(
+        Array.from({ length: 20 }, () => fresh('holder')).map(async (username) => ({ user: await t.users.create({ username, email: `${username}@example.test` }) })),
+      );
+      const assign = (username: string) =>
+        t.http
+          .patch(`${API}/users/${username}`)
+          .auth(admin, { type: 'bearer' })
+          .send({ roles: [name] });
       // Half the assignments start before the delete and half after, so some are between their check and their write.
       const early = users.slice(0, 10).map(({ user }) => assign(user.username));
       const removal = t.http.delete(`${API}/roles/${name}`).auth(admin, { type: 'bearer' });
@@ -33,10 +42,7 @@ describe.each(DATABASE_KINDS)('writes racing deletes and changes on %s', (kind) 
       const statuses = answers.map((a) => a.status);
       // 404: the role was gone when the request was checked; 409: it went between the check and the write.
       for (const status of statuses) expect([200, 404, 409], JSON.stringify(statuses)).toContain(status);
-      const left = await t.dataSource.query(
-        `SELECT count(*) AS n FROM role_assignments ra LEFT JOIN roles r ON r.id = ra.role_id WHERE r.id IS NULL OR r.name = ${p(1)}`,
-        [name],
-      );
+      const left = await t.dataSource.query(`SELECT count(*) AS n FROM role_assignments ra LEFT JOIN roles r ON r.id = ra.role_id WHERE r.id IS NULL OR r.name = ${p(1)}`, [name]);
       expect(Number(left[0].n)).toBe(0);
       for (const { user } of users) {
         expect((await t.http.get(`${API}/users/${user.username}`).auth(admin, { type: 'bearer' })).body.roles).not.toContain(name);
@@ -50,7 +56,12 @@ describe.each(DATABASE_KINDS)('writes racing deletes and changes on %s', (kind) 
       expect((await t.http.post(`${API}/roles`).auth(admin, { type: 'bearer' }).send({ name, permissions: [] })).status).toBe(201);
       const { user } = await t.createUser({ roles: [name] });
       const answers = await Promise.all([
-        ...Array.from({ length: 5 }, () => t.http.patch(`${API}/users/${user.username}`).auth(admin, { type: 'bearer' }).send({ roles: ['viewer'] })),
+        ...Array.from({ length: 5 }, () =>
+          t.http
+            .patch(`${API}/users/${user.username}`)
+            .auth(admin, { type: 'bearer' })
+            .send({ roles: ['viewer'] }),
+        ),
         t.http.delete(`${API}/roles/${name}`).auth(admin, { type: 'bearer' }),
       ]);
       for (const answer of answers) expect([200, 204, 409]).toContain(answer.status);

@@ -45,7 +45,10 @@ export function readmeInstallLines(readmePath: string): Map<Setup, Record<Packag
   const rows = table.trim().split('\n').slice(2);
   const lines = new Map<Setup, Record<PackageManager, string>>();
   for (const row of rows) {
-    const cells = row.split('|').slice(1, -1).map((c) => c.trim());
+    const cells = row
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
     const commands = cells.slice(1).map((c) => /^`([^`]+)`$/.exec(c)?.[1]);
     if (cells.length !== 4 || commands.some((c) => c === undefined)) throw new Error(`install table row is not "setup | \`npm\` | \`pnpm\` | \`yarn\`": ${row}`);
     lines.set(cells[0] as Setup, { npm: commands[0]!, pnpm: commands[1]!, yarn: commands[2]! });

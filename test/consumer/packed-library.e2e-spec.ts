@@ -215,7 +215,10 @@ describe.each(CONSUMER_APPS)('the packed library in a fresh $name app', { timeou
     expect(viaJson.status).toBe(200);
     const admin = ((await form.json()) as { access_token: string }).access_token;
 
-    for (const [username, roles] of [['alice', ['reader']], ['bob', []]] as const) {
+    for (const [username, roles] of [
+      ['alice', ['reader']],
+      ['bob', []],
+    ] as const) {
       const created = await fetch(`${api}/users`, {
         method: 'POST',
         headers: json(admin),
@@ -265,10 +268,7 @@ describe.each(CONSUMER_APPS)('the packed library in a fresh $name app', { timeou
   });
 
   it('its public types check with skipLibCheck: false', async () => {
-    writeFileSync(
-      join(dir, 'tsconfig.strict.json'),
-      JSON.stringify({ extends: './tsconfig.json', compilerOptions: { skipLibCheck: false, noEmit: true } }),
-    );
+    writeFileSync(join(dir, 'tsconfig.strict.json'), JSON.stringify({ extends: './tsconfig.json', compilerOptions: { skipLibCheck: false, noEmit: true } }));
     const result = await run('node', ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.strict.json'], { cwd: dir, maxBuffer: 64 * 1024 * 1024 }).then(
       (r) => r.stdout,
       (e: { stdout?: string }) => e.stdout ?? '',

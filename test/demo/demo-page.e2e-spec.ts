@@ -72,7 +72,7 @@ describe.each(adapters)('the demo page as a newcomer sees it, run as `npm start`
     await expect.poll(() => hint.isVisible()).toBe(true);
     const text = (await hint.textContent())!.replace(/\s+/g, ' ');
     expect(text).toContain('The administrator account is admin.');
-    expect(text).toContain('printed once in the server\'s output');
+    expect(text).toContain("printed once in the server's output");
     expect(text).toContain('System admin "admin" created with the generated password: …');
     expect(await page.content()).not.toContain(password);
     expect(watched).toEqual({ errors: [], refused: [SIGNED_OUT_CHECK] });
@@ -100,15 +100,7 @@ describe.each(adapters)('the demo page as a newcomer sees it, run as `npm start`
     for (let i = 0; i < (await links.count()); i++) {
       targets.push([(await links.nth(i).textContent())!, new URL((await links.nth(i).getAttribute('href'))!, demo.url).href]);
     }
-    expect(targets.map(([name]) => name)).toEqual([
-      'Protected demo route',
-      'Reports demo route',
-      'Sensitive demo route',
-      'Users',
-      'Your API keys',
-      'Signing keys',
-      'Swagger UI',
-    ]);
+    expect(targets.map(([name]) => name)).toEqual(['Protected demo route', 'Reports demo route', 'Sensitive demo route', 'Users', 'Your API keys', 'Signing keys', 'Swagger UI']);
     for (let i = 0; i < targets.length; i++) expect(await links.nth(i).isVisible()).toBe(true);
     // No console link: it does not exist yet.
     expect(await page.locator('a', { hasText: /console/i }).count()).toBe(0);

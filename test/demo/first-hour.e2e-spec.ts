@@ -96,43 +96,56 @@ describe('the demo started from a clean directory', () => {
   }, 90_000);
 
   it('refuses asymmetric signing without a URL issuer, naming the fix', async () => {
-    const { code, output } = await runDemoExpectingFailure({ DATABASE_URL: 'sqlite:auth.sqlite', FABRIC_AUTH__SECRET_KEY: SECRET, FABRIC_AUTH__SIGNING__ALGORITHM: 'EdDSA' }, { cwd: cleanDir() });
+    const { code, output } = await runDemoExpectingFailure(
+      { DATABASE_URL: 'sqlite:auth.sqlite', FABRIC_AUTH__SECRET_KEY: SECRET, FABRIC_AUTH__SIGNING__ALGORITHM: 'EdDSA' },
+      { cwd: cleanDir() },
+    );
     expect(code).toBe(1);
     expect(output).toContain('auth.issuer: "nestjs-fabric-auth" is not a URL, which EdDSA signing needs');
     expect(output).toContain('set auth.issuer (https://auth.example.com) or auth.public_base_url');
     expect(output).not.toMatch(NO_STACK);
   });
 
-  it.each(['sqlite', 'postgres'] as const)('registers and signs in with a passkey on the port it listens on, with no auth.webauthn or public_base_url (%s)', async (kind) => {
-    const db = kind === 'postgres' ? await createScratchDatabase() : undefined;
-    const demo = await startDemo({ DATABASE_URL: db?.url ?? 'sqlite:auth.sqlite', FABRIC_AUTH__SECRET_KEY: SECRET, FABRIC_AUTH__SYSTEM_ADMIN_PASSWORD: ADMIN_PASSWORD }, { cwd: cleanDir() });
-    try {
-      const origin = `http://localhost:${new URL(demo.url).port}`;
-      expect(origin).not.toBe('http://localhost:3000');
-      const admin = await loginToDemo(demo, 'admin', ADMIN_PASSWORD);
-      const options = async () => {
-        const res = await callDemo(demo, 'POST', '/users/admin/mfa/passkeys/options', admin.access_token);
-        expect(res.status).toBe(200);
-        return res.body as { challenge: string; user: { id: string }; rp: { id: string; name: string } };
-      };
-      const authenticator = new SoftwareAuthenticator(origin);
-      // What the old constant default expected is refused: the ceremony belongs to this port.
-      const fromOldDefault = await callDemo(demo, 'POST', '/users/admin/mfa/passkeys', admin.access_token, { name: 'Old', credential: authenticator.create(await options(), { origin: 'http://localhost:3000' }) });
-      expect(fromOldDefault.status).toBe(400);
-      const offered = await options();
-      expect(offered.rp).toEqual({ id: 'localhost', name: 'nestjs-fabric-auth' });
-      const registered = await callDemo(demo, 'POST', '/users/admin/mfa/passkeys', admin.access_token, { name: 'Laptop', credential: authenticator.create(offered) });
-      expect(registered.status, JSON.stringify(registered.body)).toBe(201);
-      const begin = await callDemo(demo, 'POST', '/auth/passkey/begin', undefined, {});
-      expect(begin.status).toBe(200);
-      const signedIn = await callDemo(demo, 'POST', '/auth/passkey/finish', undefined, { credential: authenticator.get(begin.body.options) });
-      expect(signedIn.status, JSON.stringify(signedIn.body)).toBe(200);
-      expect(decodePayload(signedIn.body.access_token)).toMatchObject({ sub: decodePayload(admin.access_token).sub, amr: ['hwk', 'mfa'] });
-    } finally {
-      await demo.stop();
-      await db?.drop();
-    }
-  }, 60_000);
+  it.each(['sqlite', 'postgres'] as const)(
+    'registers and signs in with a passkey on the port it listens on, with no auth.webauthn or public_base_url (%s)',
+    async (kind) => {
+      const db = kind === 'postgres' ? await createScratchDatabase() : undefined;
+      const demo = await startDemo(
+        { DATABASE_URL: db?.url ?? 'sqlite:auth.sqlite', FABRIC_AUTH__SECRET_KEY: SECRET, FABRIC_AUTH__SYSTEM_ADMIN_PASSWORD: ADMIN_PASSWORD },
+        { cwd: cleanDir() },
+      );
+      try {
+        const origin = `http://localhost:${new URL(demo.url).port}`;
+        expect(origin).not.toBe('http://localhost:3000');
+        const admin = await loginToDemo(demo, 'admin', ADMIN_PASSWORD);
+        const options = async () => {
+          const res = await callDemo(demo, 'POST', '/users/admin/mfa/passkeys/options', admin.access_token);
+          expect(res.status).toBe(200);
+          return res.body as { challenge: string; user: { id: string }; rp: { id: string; name: string } };
+        };
+        const authenticator = new SoftwareAuthenticator(origin);
+        // What the old constant default expected is refused: the ceremony belongs to this port.
+        const fromOldDefault = await callDemo(demo, 'POST', '/users/admin/mfa/passkeys', admin.access_token, {
+          name: 'Old',
+          credential: authenticator.create(await options(), { origin: 'http://localhost:3000' }),
+        });
+        expect(fromOldDefault.status).toBe(400);
+        const offered = await options();
+        expect(offered.rp).toEqual({ id: 'localhost', name: 'nestjs-fabric-auth' });
+        const registered = await callDemo(demo, 'POST', '/users/admin/mfa/passkeys', admin.access_token, { name: 'Laptop', credential: authenticator.create(offered) });
+        expect(registered.status, JSON.stringify(registered.body)).toBe(201);
+        const begin = await callDemo(demo, 'POST', '/auth/passkey/begin', undefined, {});
+        expect(begin.status).toBe(200);
+        const signedIn = await callDemo(demo, 'POST', '/auth/passkey/finish', undefined, { credential: authenticator.get(begin.body.options) });
+        expect(signedIn.status, JSON.stringify(signedIn.body)).toBe(200);
+        expect(decodePayload(signedIn.body.access_token)).toMatchObject({ sub: decodePayload(admin.access_token).sub, amr: ['hwk', 'mfa'] });
+      } finally {
+        await demo.stop();
+        await db?.drop();
+      }
+    },
+    60_000,
+  );
 
   describe.each(['sqlite', 'postgres'] as const)('with an operator’s own config file (%s)', (kind) => {
     it('starts: the demo registers reports:read in code, and the file’s roles grant it', async () => {

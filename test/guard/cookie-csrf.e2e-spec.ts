@@ -27,10 +27,7 @@ describe.each(DATABASES)('cookie sessions and CSRF on %s (SEC-51…SEC-54)', (ki
 
   async function cookieLogin(): Promise<CookieSession> {
     const { user, password } = await t.createUser({ roles: ['viewer'] });
-    const res = await t.http
-      .post(`${API}/auth/token`)
-      .type('form')
-      .send({ grant_type: 'password', username: user.username, password, set_cookies: 'true' });
+    const res = await t.http.post(`${API}/auth/token`).type('form').send({ grant_type: 'password', username: user.username, password, set_cookies: 'true' });
     expect(res.status).toBe(200);
     return readCookies(res.headers['set-cookie']);
   }
@@ -59,9 +56,7 @@ describe.each(DATABASES)('cookie sessions and CSRF on %s (SEC-51…SEC-54)', (ki
     const secure = await startTestApp(kind, { options: { secureCookies: true } });
     try {
       const { user, password } = await secure.createUser();
-      const res = await secure.http
-        .post(`${API}/auth/token`)
-        .send({ grant_type: 'password', username: user.username, password, set_cookies: true });
+      const res = await secure.http.post(`${API}/auth/token`).send({ grant_type: 'password', username: user.username, password, set_cookies: true });
       for (const line of res.headers['set-cookie'] as unknown as string[]) expect(line).toContain('Secure');
     } finally {
       await secure.close();
@@ -100,17 +95,9 @@ describe.each(DATABASES)('cookie sessions and CSRF on %s (SEC-51…SEC-54)', (ki
 
   it('a cross-site request is 403 even with the right token', async () => {
     const session = await cookieLogin();
-    const crossSite = await t.http
-      .post(`${API}/auth/logout`)
-      .set('cookie', session.header)
-      .set('x-csrf-token', session.csrf)
-      .set('sec-fetch-site', 'cross-site');
+    const crossSite = await t.http.post(`${API}/auth/logout`).set('cookie', session.header).set('x-csrf-token', session.csrf).set('sec-fetch-site', 'cross-site');
     expect(crossSite.status).toBe(403);
-    const evilOrigin = await t.http
-      .post(`${API}/auth/logout`)
-      .set('cookie', session.header)
-      .set('x-csrf-token', session.csrf)
-      .set('origin', 'https://evil.example');
+    const evilOrigin = await t.http.post(`${API}/auth/logout`).set('cookie', session.header).set('x-csrf-token', session.csrf).set('origin', 'https://evil.example');
     expect(evilOrigin.status).toBe(403);
   });
 
@@ -143,11 +130,7 @@ describe.each(DATABASES)('cookie sessions and CSRF on %s (SEC-51…SEC-54)', (ki
 
   it('a cookie refresh or cookie login from another site is refused (login CSRF)', async () => {
     const session = await cookieLogin();
-    const refresh = await t.http
-      .post(`${API}/auth/token`)
-      .set('cookie', session.header)
-      .set('origin', 'https://evil.example')
-      .send({ grant_type: 'refresh_token' });
+    const refresh = await t.http.post(`${API}/auth/token`).set('cookie', session.header).set('origin', 'https://evil.example').send({ grant_type: 'refresh_token' });
     expect(refresh.status).toBe(403);
     const { user, password } = await t.createUser();
     const login = await t.http

@@ -33,7 +33,10 @@ describe.each(DATABASES)('no existence oracle for the unprivileged on %s (SEC-85
     const { user, password } = await t.createUser({ roles: ['viewer'], prefix: 'victim' });
     const sid = JSON.parse(Buffer.from((await t.login(user.username, password)).access_token.split('.')[1]!, 'base64url').toString()).sid;
     const key = await t.http.post(`${API}/users/${user.username}/api-keys`).set('authorization', `Bearer ${admin}`).send({ name: 'k' });
-    const sa = await t.http.post(`${API}/service-accounts`).set('authorization', `Bearer ${admin}`).send({ name: `svc-oracle-${process.pid}` });
+    const sa = await t.http
+      .post(`${API}/service-accounts`)
+      .set('authorization', `Bearer ${admin}`)
+      .send({ name: `svc-oracle-${process.pid}` });
     const saKey = await t.http.post(`${API}/service-accounts/${sa.body.id}/api-keys`).set('authorization', `Bearer ${admin}`).send({ name: 'k' });
     existing = { username: user.username, passkeyId: randomUUID(), sessionId: sid, name: 'viewer', users_id: key.body.id, 'service-accounts_id': sa.body.id, keyId: saKey.body.id };
   });
@@ -43,8 +46,7 @@ describe.each(DATABASES)('no existence oracle for the unprivileged on %s (SEC-85
     return path.replace(/\{([^}]+)\}/g, (_, param: string) => values(param, path));
   }
 
-  const existingValue = (param: string, path: string) =>
-    param === 'id' ? existing[path.includes('/service-accounts/') ? 'service-accounts_id' : 'users_id']! : existing[param]!;
+  const existingValue = (param: string, path: string) => (param === 'id' ? existing[path.includes('/service-accounts/') ? 'service-accounts_id' : 'users_id']! : existing[param]!);
 
   it('covers the routes that name an account or a resource', () => {
     expect(routes.length).toBeGreaterThan(20);
@@ -57,7 +59,10 @@ describe.each(DATABASES)('no existence oracle for the unprivileged on %s (SEC-85
     for (const [method, path] of routes) {
       const key = `${method} ${path}`;
       const send = (url: string) =>
-        (t.http as any)[method](url).set('authorization', `Bearer ${nobody.token}`).send(BODIES[key] ?? (method === 'get' || method === 'delete' ? undefined : {}));
+        (t.http as any)
+          [method](url)
+          .set('authorization', `Bearer ${nobody.token}`)
+          .send(BODIES[key] ?? (method === 'get' || method === 'delete' ? undefined : {}));
       const known = await send(fill(path, existingValue));
       const unknown = await send(fill(path, unknownValue));
       expect(known.status, `${key} (existing)`).toBe(403);

@@ -88,7 +88,10 @@ describe.each(DATABASES)('bad input and HTTP hygiene on %s', (kind) => {
 
   it('JSON nested within the limit reaches validation', async () => {
     const admin = await t.adminToken();
-    const res = await t.http.post(`${API}/roles`).auth(admin, { type: 'bearer' }).send({ name: 'deep-ok', permissions: [], extra: [[[[]]]] });
+    const res = await t.http
+      .post(`${API}/roles`)
+      .auth(admin, { type: 'bearer' })
+      .send({ name: 'deep-ok', permissions: [], extra: [[[[]]]] });
     expect(res.status).toBe(400);
     expect(res.body.message).toEqual(['property extra should not exist']);
   });

@@ -8,13 +8,31 @@ const HS256 = { alg: 'HS256', typ: 'JWT' };
 
 /** Default-ignorable code points that are not format characters (Cf), each refused in identities (SEC-108). */
 const DEFAULT_IGNORABLE = [
-  0xfe00, 0xfe0f, 0xe0100, 0xe01ef, // variation selectors
-  0xe0001, 0xe0041, 0xe007f, 0xe0000, // tag characters (and the unassigned first one)
-  0x034f, 0x115f, 0x1160, 0x3164, 0xffa0, 0x180b, 0x180f, 0x17b4, 0x17b5, 0x2065, 0xfff0, 0xe0fff,
+  0xfe00,
+  0xfe0f,
+  0xe0100,
+  0xe01ef, // variation selectors
+  0xe0001,
+  0xe0041,
+  0xe007f,
+  0xe0000, // tag characters (and the unassigned first one)
+  0x034f,
+  0x115f,
+  0x1160,
+  0x3164,
+  0xffa0,
+  0x180b,
+  0x180f,
+  0x17b4,
+  0x17b5,
+  0x2065,
+  0xfff0,
+  0xe0fff,
 ];
 
 /** The other spellings PostgreSQL's uuid type reads as the same id (SEC-109). */
-const respellings = (id: string) => [id.toUpperCase(), id.replace(/^./, (c) => c.toUpperCase()).replace(/[a-f]/, (c) => c.toUpperCase()), `{${id}}`, id.replace(/-/g, '')].filter((v) => v !== id);
+const respellings = (id: string) =>
+  [id.toUpperCase(), id.replace(/^./, (c) => c.toUpperCase()).replace(/[a-f]/, (c) => c.toUpperCase()), `{${id}}`, id.replace(/-/g, '')].filter((v) => v !== id);
 
 /** Percent-encodes like encodeURIComponent, but spells a lone surrogate as its three (invalid) UTF-8 bytes instead of throwing. */
 const percentEncode = (value: string) =>
@@ -54,23 +72,71 @@ describe.each(DATABASES)('hostile inputs on %s (SEC-108, SEC-109, SEC-116)', (ki
         expect(res.status, JSON.stringify(email)).toBe(400);
         expect(String(res.body.message)).toMatch(/default-ignorable/);
       }
-      expect((await t.http.post(`${API}/users`).set(bearer(admin)).send({ username: name, email: `${name}@example.com` })).status).toBe(201);
-      expect((await t.http.patch(`${API}/users/${name}`).set(bearer(admin)).send({ email: `${name}${c}@example.com` })).status).toBe(400);
-      expect((await t.http.patch(`${API}/users/${name}`).set(bearer(admin)).send({ full_name: `Ada${c} Lovelace` })).status).toBe(400);
-      expect((await t.http.post(`${API}/users/${name}/api-keys`).set(bearer(admin)).send({ name: `ci${c}` })).status).toBe(400);
+      expect(
+        (
+          await t.http
+            .post(`${API}/users`)
+            .set(bearer(admin))
+            .send({ username: name, email: `${name}@example.com` })
+        ).status,
+      ).toBe(201);
+      expect(
+        (
+          await t.http
+            .patch(`${API}/users/${name}`)
+            .set(bearer(admin))
+            .send({ email: `${name}${c}@example.com` })
+        ).status,
+      ).toBe(400);
+      expect(
+        (
+          await t.http
+            .patch(`${API}/users/${name}`)
+            .set(bearer(admin))
+            .send({ full_name: `Ada${c} Lovelace` })
+        ).status,
+      ).toBe(400);
+      expect(
+        (
+          await t.http
+            .post(`${API}/users/${name}/api-keys`)
+            .set(bearer(admin))
+            .send({ name: `ci${c}` })
+        ).status,
+      ).toBe(400);
       expect((await t.http.post(`${API}/auth/password-reset`).send({ email: `${name}${c}@example.com` })).status).toBe(400);
       expect((await t.http.get(`${API}/users/${name}`).set(bearer(admin))).body).toMatchObject({ email: `${name}@example.com`, full_name: null });
     });
 
     it('no second account whose email is the first one plus selectors, tags or fillers', async () => {
       const name = fresh('victim');
-      expect((await t.http.post(`${API}/users`).set(bearer(admin)).send({ username: name, email: `${name}@example.com` })).status).toBe(201);
-      for (const twin of [`${name}\uFE0F@example.com`, `${name}\u{E0100}@example.com`, `${name}\u{E0041}@example.com`, `${name}\u3164@example.com`, `${name.toUpperCase()}\u034F@EXAMPLE.COM`]) {
-        const res = await t.http.post(`${API}/users`).set(bearer(admin)).send({ username: fresh('twin'), email: twin });
+      expect(
+        (
+          await t.http
+            .post(`${API}/users`)
+            .set(bearer(admin))
+            .send({ username: name, email: `${name}@example.com` })
+        ).status,
+      ).toBe(201);
+      for (const twin of [
+        `${name}\uFE0F@example.com`,
+        `${name}\u{E0100}@example.com`,
+        `${name}\u{E0041}@example.com`,
+        `${name}\u3164@example.com`,
+        `${name.toUpperCase()}\u034F@EXAMPLE.COM`,
+      ]) {
+        const res = await t.http
+          .post(`${API}/users`)
+          .set(bearer(admin))
+          .send({ username: fresh('twin'), email: twin });
         expect(res.status, JSON.stringify(twin)).toBe(400);
       }
       const same = (await t.dataSource.getRepository(UserEntity).find()).filter(
-        (u) => u.email?.normalize('NFKC').replace(/\p{Default_Ignorable_Code_Point}/gu, '').toLowerCase() === `${name}@example.com`,
+        (u) =>
+          u.email
+            ?.normalize('NFKC')
+            .replace(/\p{Default_Ignorable_Code_Point}/gu, '')
+            .toLowerCase() === `${name}@example.com`,
       );
       expect(same.map((u) => u.username)).toEqual([name]);
     });
@@ -102,7 +168,10 @@ describe.each(DATABASES)('hostile inputs on %s (SEC-108, SEC-109, SEC-116)', (ki
 
     it('a refresh token naming the session in another spelling is refused and ends nothing', async () => {
       for (const sid of respellings(sessionId)) {
-        const res = await t.http.post(`${API}/auth/token`).type('form').send({ grant_type: 'refresh_token', refresh_token: refreshTokenFor(sid) });
+        const res = await t.http
+          .post(`${API}/auth/token`)
+          .type('form')
+          .send({ grant_type: 'refresh_token', refresh_token: refreshTokenFor(sid) });
         expect(res.status, sid).toBe(400);
         expect(res.body.error).toBe('invalid_grant');
       }
@@ -120,16 +189,34 @@ describe.each(DATABASES)('hostile inputs on %s (SEC-108, SEC-109, SEC-116)', (ki
         expect((await t.http.delete(`${API}/users/admin/api-keys/${encodeURIComponent(id)}`).set(bearer(admin))).status, id).toBe(404);
       }
       expect((await t.http.get(`${API}/auth/me`).set('x-api-key', key.key)).status).toBe(200);
-      const account = (await t.http.post(`${API}/service-accounts`).set(bearer(admin)).send({ name: fresh('svc-spelling') })).body;
+      const account = (
+        await t.http
+          .post(`${API}/service-accounts`)
+          .set(bearer(admin))
+          .send({ name: fresh('svc-spelling') })
+      ).body;
       for (const id of respellings(account.id)) {
         expect((await t.http.get(`${API}/service-accounts/${encodeURIComponent(id)}`).set(bearer(admin))).status, id).toBe(404);
-        expect((await t.http.patch(`${API}/service-accounts/${encodeURIComponent(id)}`).set(bearer(admin)).send({ description: 'x' })).status, id).toBe(404);
+        expect(
+          (
+            await t.http
+              .patch(`${API}/service-accounts/${encodeURIComponent(id)}`)
+              .set(bearer(admin))
+              .send({ description: 'x' })
+          ).status,
+          id,
+        ).toBe(404);
       }
       expect((await t.dataSource.getRepository(ServiceAccountEntity).findOneByOrFail({ id: account.id })).description).toBeNull();
     });
 
     it('a client id in another spelling is an unknown client (401)', async () => {
-      const account = (await t.http.post(`${API}/service-accounts`).set(bearer(admin)).send({ name: fresh('svc-client') })).body;
+      const account = (
+        await t.http
+          .post(`${API}/service-accounts`)
+          .set(bearer(admin))
+          .send({ name: fresh('svc-client') })
+      ).body;
       const secret = (await t.http.post(`${API}/service-accounts/${account.id}/api-keys`).set(bearer(admin)).send({ name: 'k' })).body.key;
       const grant = (clientId: string) => t.http.post(`${API}/auth/token`).type('form').send({ grant_type: 'client_credentials', client_id: clientId, client_secret: secret });
       expect((await grant(account.id)).status).toBe(200);
@@ -178,18 +265,27 @@ describe.each(DATABASES)('hostile inputs on %s (SEC-108, SEC-109, SEC-116)', (ki
       for (const [path, methods] of Object.entries(doc.paths)) {
         for (const [method, operation] of Object.entries(methods)) {
           const json = operation.requestBody?.content?.['application/json']?.schema?.$ref?.split('/').pop();
-          const fields = Object.entries(doc.components.schemas[json ?? '']?.properties ?? {}).filter(([, p]) => p.type === 'string' || p.type === undefined).map(([f]) => f);
+          const fields = Object.entries(doc.components.schemas[json ?? '']?.properties ?? {})
+            .filter(([, p]) => p.type === 'string' || p.type === undefined)
+            .map(([f]) => f);
           const withParams = /\{[^}]+\}/.test(path);
           for (const [label, value] of HOSTILE) {
             // Path parameters name nobody, so that no variant acts on the admin whose token the test uses.
             const nobody = path.replace(/\{[^}]+\}/g, 'nobody');
-            if (withParams) check(`${method} ${path} path with ${label}`, (await (t.http as any)[method](path.replace(/\{[^}]+\}/g, percentEncode(value.slice(0, 300)))).set(bearer(admin))).status);
+            if (withParams)
+              check(
+                `${method} ${path} path with ${label}`,
+                (await (t.http as any)[method](path.replace(/\{[^}]+\}/g, percentEncode(value.slice(0, 300)))).set(bearer(admin))).status,
+              );
             if (value.length < 100) {
               const res = await (t.http as any)[method](`${nobody}?q=${percentEncode(value)}`).set(bearer(admin));
               if (res.status !== 400) failures.push(`${method} ${path} query with ${label} → ${res.status}`);
             }
             for (const field of fields) {
-              const res = await (t.http as any)[method](nobody).set(bearer(admin)).send({ [field]: value });
+              const res = await (t.http as any)
+                [method](nobody)
+                .set(bearer(admin))
+                .send({ [field]: value });
               check(`${method} ${path} ${field} with ${label}`, res.status);
             }
           }
@@ -211,7 +307,10 @@ describe.each(DATABASES)('hostile inputs on %s (SEC-108, SEC-109, SEC-116)', (ki
     it('a lone surrogate in a stored field is refused, not stored as U+FFFD', async () => {
       const res = await t.http.post(`${API}/users/admin/api-keys`).set(bearer(admin)).send({ name: 'key\uD800' });
       expect(res.status).toBe(400);
-      const service = await t.http.post(`${API}/service-accounts`).set(bearer(admin)).send({ name: fresh('svc-sur'), description: 'half \uDC00 a pair' });
+      const service = await t.http
+        .post(`${API}/service-accounts`)
+        .set(bearer(admin))
+        .send({ name: fresh('svc-sur'), description: 'half \uDC00 a pair' });
       expect(service.status).toBe(400);
       expect(await t.dataSource.getRepository(ServiceAccountEntity).countBy({ description: 'half \uFFFD a pair' })).toBe(0);
     });
@@ -238,8 +337,15 @@ describe.each(DATABASES)('hostile inputs on %s (SEC-108, SEC-109, SEC-116)', (ki
 
     it('charset=utf-8 (any case, quoted) is read as usual', async () => {
       const { user } = await t.createUser();
-      for (const [charset, name] of [['utf-8', 'Ada'], ['"UTF-8"', 'Grace']]) {
-        const res = await t.http.patch(`${API}/users/${user.username}`).set(bearer(admin)).set('content-type', `application/json; charset=${charset}`).send(JSON.stringify({ full_name: name }));
+      for (const [charset, name] of [
+        ['utf-8', 'Ada'],
+        ['"UTF-8"', 'Grace'],
+      ]) {
+        const res = await t.http
+          .patch(`${API}/users/${user.username}`)
+          .set(bearer(admin))
+          .set('content-type', `application/json; charset=${charset}`)
+          .send(JSON.stringify({ full_name: name }));
         expect(res.status, charset).toBe(200);
         expect(res.body.full_name).toBe(name);
       }

@@ -10,11 +10,35 @@ const nested = (depth: number, leaf: unknown = 1): unknown => {
 /** Objects and arrays alternating, `depth` deep, as text (JSON.stringify itself overflows at that depth). */
 const nestedText = (depth: number): string => {
   const open = Array.from({ length: depth }, (_, i) => (i % 2 === 0 ? '{"a":' : '['));
-  return `${open.join('')}1${open.reverse().map((o) => (o === '[' ? ']' : '}')).join('')}`;
+  return `${open.join('')}1${open
+    .reverse()
+    .map((o) => (o === '[' ? ']' : '}'))
+    .join('')}`;
 };
 
 /** Each a character that is not what it looks like in an identity (SEC-83). */
-const INVISIBLE = ['\u200B', '\u200C', '\u200D', '\u200E', '\u200F', '\u202A', '\u202B', '\u202C', '\u202D', '\u202E', '\u2060', '\u2061', '\u2062', '\u2063', '\u2064', '\uFEFF', '\u00AD', '\u2066', '\u2069', '\u0007'];
+const INVISIBLE = [
+  '\u200B',
+  '\u200C',
+  '\u200D',
+  '\u200E',
+  '\u200F',
+  '\u202A',
+  '\u202B',
+  '\u202C',
+  '\u202D',
+  '\u202E',
+  '\u2060',
+  '\u2061',
+  '\u2062',
+  '\u2063',
+  '\u2064',
+  '\uFEFF',
+  '\u00AD',
+  '\u2066',
+  '\u2069',
+  '\u0007',
+];
 
 /** One stored character each as the databases count it, but two UTF-16 units or a combining sequence. */
 const WIDE_UNITS = [
@@ -60,7 +84,10 @@ describe.each(DATABASES)('input classes on %s (SEC-81, SEC-82, SEC-83, SEC-84, S
     });
 
     it('32 levels are parsed and judged by the route as usual', async () => {
-      const res = await t.http.post(`${API}/users`).set(bearer(admin)).send({ username: fresh('deep'), email: `${fresh('deep')}@example.test`, roles: nested(31, 'viewer') });
+      const res = await t.http
+        .post(`${API}/users`)
+        .set(bearer(admin))
+        .send({ username: fresh('deep'), email: `${fresh('deep')}@example.test`, roles: nested(31, 'viewer') });
       expect(res.status).toBe(400);
       expect(JSON.stringify(res.body.message)).not.toMatch(/nested deeper/);
     });
@@ -68,10 +95,37 @@ describe.each(DATABASES)('input classes on %s (SEC-81, SEC-82, SEC-83, SEC-84, S
 
   describe('SEC-82: lengths count what is stored', () => {
     const FIELDS = [
-      ['full_name', 200, async (value: string) => t.http.post(`${API}/users`).set(bearer(admin)).send({ username: fresh('len'), email: `${fresh('len')}@example.test`, full_name: value }), (body: any) => body.full_name],
+      [
+        'full_name',
+        200,
+        async (value: string) =>
+          t.http
+            .post(`${API}/users`)
+            .set(bearer(admin))
+            .send({ username: fresh('len'), email: `${fresh('len')}@example.test`, full_name: value }),
+        (body: any) => body.full_name,
+      ],
       ['api key name', 100, async (value: string) => t.http.post(`${API}/users/admin/api-keys`).set(bearer(admin)).send({ name: value }), (body: any) => body.name],
-      ['service account description', 500, async (value: string) => t.http.post(`${API}/service-accounts`).set(bearer(admin)).send({ name: fresh('svc-len'), description: value }), (body: any) => body.description],
-      ['role description', 500, async (value: string) => t.http.post(`${API}/roles`).set(bearer(admin)).send({ name: fresh('role-len'), description: value, permissions: [] }), (body: any) => body.description],
+      [
+        'service account description',
+        500,
+        async (value: string) =>
+          t.http
+            .post(`${API}/service-accounts`)
+            .set(bearer(admin))
+            .send({ name: fresh('svc-len'), description: value }),
+        (body: any) => body.description,
+      ],
+      [
+        'role description',
+        500,
+        async (value: string) =>
+          t.http
+            .post(`${API}/roles`)
+            .set(bearer(admin))
+            .send({ name: fresh('role-len'), description: value, permissions: [] }),
+        (body: any) => body.description,
+      ],
     ] as const;
 
     for (const [field, max, send, read] of FIELDS) {
@@ -93,25 +147,59 @@ describe.each(DATABASES)('input classes on %s (SEC-81, SEC-82, SEC-83, SEC-84, S
       const domain = '@example.test';
       const local = (n: number) => 'é'.repeat(n);
       const over = `${local(321 - domain.length)}${domain}`;
-      expect((await t.http.post(`${API}/users`).set(bearer(admin)).send({ username: fresh('mail'), email: over })).status).toBe(400);
+      expect(
+        (
+          await t.http
+            .post(`${API}/users`)
+            .set(bearer(admin))
+            .send({ username: fresh('mail'), email: over })
+        ).status,
+      ).toBe(400);
     });
   });
 
   describe('SEC-83: invisible and bidirectional characters in identities', () => {
-    it.each(INVISIBLE.map((c) => [`U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`, c]))('%s is refused in emails (local part, domain) and names', async (_, c) => {
-      const name = fresh('vis');
-      for (const email of [`vic${c}tim@example.com`, `victim@exa${c}mple.com`, `${c}victim@example.com`, `victim@example.com${c}`]) {
-        const res = await t.http.post(`${API}/users`).set(bearer(admin)).send({ username: name, email });
-        expect(res.status, JSON.stringify(email)).toBe(400);
-      }
-      const created = await t.http.post(`${API}/users`).set(bearer(admin)).send({ username: name, email: `${name}@example.com` });
-      expect(created.status).toBe(201);
-      expect((await t.http.patch(`${API}/users/${name}`).set(bearer(admin)).send({ email: `${name}${c}@example.com` })).status).toBe(400);
-      expect((await t.http.patch(`${API}/users/${name}`).set(bearer(admin)).send({ full_name: `Ada${c} Lovelace` })).status).toBe(400);
-      expect((await t.http.post(`${API}/users/${name}/api-keys`).set(bearer(admin)).send({ name: `ci${c}` })).status).toBe(400);
-      expect((await t.http.post(`${API}/auth/password-reset`).send({ email: `${name}${c}@example.com` })).status).toBe(400);
-      expect((await t.http.get(`${API}/users/${name}`).set(bearer(admin))).body.email).toBe(`${name}@example.com`);
-    });
+    it.each(INVISIBLE.map((c) => [`U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`, c]))(
+      '%s is refused in emails (local part, domain) and names',
+      async (_, c) => {
+        const name = fresh('vis');
+        for (const email of [`vic${c}tim@example.com`, `victim@exa${c}mple.com`, `${c}victim@example.com`, `victim@example.com${c}`]) {
+          const res = await t.http.post(`${API}/users`).set(bearer(admin)).send({ username: name, email });
+          expect(res.status, JSON.stringify(email)).toBe(400);
+        }
+        const created = await t.http
+          .post(`${API}/users`)
+          .set(bearer(admin))
+          .send({ username: name, email: `${name}@example.com` });
+        expect(created.status).toBe(201);
+        expect(
+          (
+            await t.http
+              .patch(`${API}/users/${name}`)
+              .set(bearer(admin))
+              .send({ email: `${name}${c}@example.com` })
+          ).status,
+        ).toBe(400);
+        expect(
+          (
+            await t.http
+              .patch(`${API}/users/${name}`)
+              .set(bearer(admin))
+              .send({ full_name: `Ada${c} Lovelace` })
+          ).status,
+        ).toBe(400);
+        expect(
+          (
+            await t.http
+              .post(`${API}/users/${name}/api-keys`)
+              .set(bearer(admin))
+              .send({ name: `ci${c}` })
+          ).status,
+        ).toBe(400);
+        expect((await t.http.post(`${API}/auth/password-reset`).send({ email: `${name}${c}@example.com` })).status).toBe(400);
+        expect((await t.http.get(`${API}/users/${name}`).set(bearer(admin))).body.email).toBe(`${name}@example.com`);
+      },
+    );
   });
 
   describe('SEC-84: one namespace for users and service accounts', () => {
@@ -119,8 +207,20 @@ describe.each(DATABASES)('input classes on %s (SEC-81, SEC-82, SEC-83, SEC-84, S
       for (const taken of ['admin', (await t.createUser()).user.username]) {
         expect((await t.http.post(`${API}/service-accounts`).set(bearer(admin)).send({ name: taken })).status, taken).toBe(409);
       }
-      const account = (await t.http.post(`${API}/service-accounts`).set(bearer(admin)).send({ name: fresh('svc-ns') })).body;
-      expect((await t.http.post(`${API}/users`).set(bearer(admin)).send({ username: account.name, email: `${fresh('ns')}@example.test` })).status).toBe(409);
+      const account = (
+        await t.http
+          .post(`${API}/service-accounts`)
+          .set(bearer(admin))
+          .send({ name: fresh('svc-ns') })
+      ).body;
+      expect(
+        (
+          await t.http
+            .post(`${API}/users`)
+            .set(bearer(admin))
+            .send({ username: account.name, email: `${fresh('ns')}@example.test` })
+        ).status,
+      ).toBe(409);
       const user = (await t.createUser()).user;
       expect((await t.http.patch(`${API}/users/${user.username}`).set(bearer(admin)).send({ username: account.name })).status).toBe(409);
       expect((await t.http.patch(`${API}/service-accounts/${account.id}`).set(bearer(admin)).send({ name: user.username })).status).toBe(409);
@@ -133,7 +233,12 @@ describe.each(DATABASES)('input classes on %s (SEC-81, SEC-82, SEC-83, SEC-84, S
       for (let round = 0; round < 5; round++) {
         const name = fresh('race');
         const answers = await Promise.all([
-          ...Array.from({ length: 3 }, () => t.http.post(`${API}/users`).set(bearer(admin)).send({ username: name, email: `${fresh('race')}@example.test` })),
+          ...Array.from({ length: 3 }, () =>
+            t.http
+              .post(`${API}/users`)
+              .set(bearer(admin))
+              .send({ username: name, email: `${fresh('race')}@example.test` }),
+          ),
           ...Array.from({ length: 3 }, () => t.http.post(`${API}/service-accounts`).set(bearer(admin)).send({ name })),
         ]);
         expect(answers.map((a) => a.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
@@ -141,7 +246,12 @@ describe.each(DATABASES)('input classes on %s (SEC-81, SEC-82, SEC-83, SEC-84, S
     });
 
     it('the audit filter by name finds one principal', async () => {
-      const account = (await t.http.post(`${API}/service-accounts`).set(bearer(admin)).send({ name: fresh('svc-audit') })).body;
+      const account = (
+        await t.http
+          .post(`${API}/service-accounts`)
+          .set(bearer(admin))
+          .send({ name: fresh('svc-audit') })
+      ).body;
       const key = (await t.http.post(`${API}/service-accounts/${account.id}/api-keys`).set(bearer(admin)).send({ name: 'k' })).body.key;
       expect((await t.http.post(`${API}/users`).set('x-api-key', key).send({ username: account.name, email: 'x@example.test' })).status).toBe(403);
       const events = (await t.http.get(`${API}/audit?actor=${account.name}&limit=500`).set(bearer(admin))).body.items as Array<{ actor_id: string }>;
@@ -174,7 +284,12 @@ describe.each(DATABASES)('input classes on %s (SEC-81, SEC-82, SEC-83, SEC-84, S
 
   describe('SEC-88: raw secrets are never cached', () => {
     it('every answer carrying a raw key or token has Cache-Control: no-store', async () => {
-      const account = (await t.http.post(`${API}/service-accounts`).set(bearer(admin)).send({ name: fresh('svc-cache') })).body;
+      const account = (
+        await t.http
+          .post(`${API}/service-accounts`)
+          .set(bearer(admin))
+          .send({ name: fresh('svc-cache') })
+      ).body;
       const userKey = await t.http.post(`${API}/users/admin/api-keys`).set(bearer(admin)).send({ name: 'cache' });
       const saKey = await t.http.post(`${API}/service-accounts/${account.id}/api-keys`).set(bearer(admin)).send({ name: 'cache' });
       const answers = [
@@ -182,7 +297,10 @@ describe.each(DATABASES)('input classes on %s (SEC-81, SEC-82, SEC-83, SEC-84, S
         saKey,
         await t.http.post(`${API}/users/admin/api-keys/${userKey.body.id}/reroll`).set(bearer(admin)),
         await t.http.post(`${API}/service-accounts/${account.id}/api-keys/${saKey.body.id}/reroll`).set(bearer(admin)),
-        await t.http.post(`${API}/auth/token`).type('form').send({ grant_type: 'password', username: 'admin', password: (await import('../support/test-app.js')).ADMIN_PASSWORD }),
+        await t.http
+          .post(`${API}/auth/token`)
+          .type('form')
+          .send({ grant_type: 'password', username: 'admin', password: (await import('../support/test-app.js')).ADMIN_PASSWORD }),
       ];
       for (const res of answers) {
         expect(res.status).toBeLessThan(300);

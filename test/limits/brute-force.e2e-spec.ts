@@ -13,8 +13,7 @@ describe.each(DATABASES)('account lockout on %s (SEC-22, SEC-24, SEC-25)', (kind
   });
   afterAll(() => t?.close());
 
-  const attempt = (username: string, password: string) =>
-    t.http.post(`${API}/auth/token`).send({ grant_type: 'password', username, password });
+  const attempt = (username: string, password: string) => t.http.post(`${API}/auth/token`).send({ grant_type: 'password', username, password });
   const events = (action: string, targetId: string) => t.dataSource.getRepository(AuditEventEntity).countBy({ action, targetId });
 
   it('locks after the threshold: the right password then gets the wrong-password answer', async () => {
@@ -75,13 +74,8 @@ describe.each(DATABASES)('account lockout on %s (SEC-22, SEC-24, SEC-25)', (kind
 
   it('a parallel burst is checked only up to the threshold: the rest are refused unchecked', async () => {
     const { user, password } = await t.createUser();
-    const answers = await Promise.all([
-      ...Array.from({ length: 29 }, () => attempt(user.username, 'Wrong-password-1')),
-      attempt(user.username, password),
-    ]);
-    const reasons = (await t.dataSource.getRepository(AuditEventEntity).findBy({ action: 'login.failure', targetId: user.id })).map(
-      (e) => e.details!.reason,
-    );
+    const answers = await Promise.all([...Array.from({ length: 29 }, () => attempt(user.username, 'Wrong-password-1')), attempt(user.username, password)]);
+    const reasons = (await t.dataSource.getRepository(AuditEventEntity).findBy({ action: 'login.failure', targetId: user.id })).map((e) => e.details!.reason);
     const checked = reasons.filter((r) => r === 'bad_password').length + answers.filter((a) => a.status === 200).length;
     expect(checked).toBeLessThanOrEqual(5);
     expect(reasons.filter((r) => r === 'locked').length).toBeGreaterThanOrEqual(25);

@@ -166,7 +166,12 @@ describe.each([
       const { user, password } = await t.createUser({ roles: ['user_admin'] });
       const from = address();
       const token = (await login(user.username, password, from)).body.access_token as string;
-      const send = (current: string) => (t.http as any)[method](`${API}${path(user.username)}`).set('x-forwarded-for', from).auth(token, { type: 'bearer' }).send(body(current));
+      const send = (current: string) =>
+        (t.http as any)
+          [method](`${API}${path(user.username)}`)
+          .set('x-forwarded-for', from)
+          .auth(token, { type: 'bearer' })
+          .send(body(current));
       for (let i = 0; i < 5; i++) expect((await send(WRONG)).status).toBe(refusedStatus);
       expect((await send(password)).status).toBe(refusedStatus);
       expect((await login(user.username, password, from)).body).toEqual(INVALID);
@@ -200,7 +205,11 @@ describe.each([
       });
       const answers = await Promise.all(
         Array.from({ length: 24 }, () =>
-          t.http.post(`${API}/users/${user.username}/password`).set('x-forwarded-for', from).auth(token, { type: 'bearer' }).send({ current_password: WRONG, new_password: 'Brand-new-pass-99' }),
+          t.http
+            .post(`${API}/users/${user.username}/password`)
+            .set('x-forwarded-for', from)
+            .auth(token, { type: 'bearer' })
+            .send({ current_password: WRONG, new_password: 'Brand-new-pass-99' }),
         ),
       );
       expect(answers.every((a) => a.status === 400)).toBe(true);

@@ -43,7 +43,10 @@ describe.each(DATABASES)('password checks under load on %s (SEC-102)', (target) 
     const me = fetch(`${t.url}${API}/auth/me`, { headers: { authorization: `Bearer ${adminToken}` } });
     const answers = await Promise.all(crowd.map((u) => login(u.username)));
     const statuses = answers.map((a) => a.status);
-    expect(statuses.every((s) => s === 200 || s === 503), statuses.join(',')).toBe(true);
+    expect(
+      statuses.every((s) => s === 200 || s === 503),
+      statuses.join(','),
+    ).toBe(true);
     const shed = answers.filter((a) => a.status === 503);
     // One running and DEPTH waiting (plus those that started as others finished); the rest are refused, not queued.
     expect(shed.length).toBeGreaterThan(0);

@@ -29,7 +29,11 @@ describe('rate limits (SEC-23, SEC-26)', () => {
   it('path variants (trailing slash, case) count in the same bucket; // does not reach the handler', async () => {
     const ip = clientAddress();
     const variants = [`${API}/auth/token/`, `${API.toUpperCase()}/AUTH/TOKEN`, `${API}/auth/token`];
-    for (let i = 0; i < 49; i++) await t.http.post(variants[i % 3]!).set('x-forwarded-for', ip).send(bad);
+    for (let i = 0; i < 49; i++)
+      await t.http
+        .post(variants[i % 3]!)
+        .set('x-forwarded-for', ip)
+        .send(bad);
     expect((await t.http.post(`${API}/auth/token`).set('x-forwarded-for', ip).send(bad)).status).toBe(400);
     expect((await t.http.post(`${API}/auth/token/`).set('x-forwarded-for', ip).send(bad)).status).toBe(429);
     expect((await t.http.post(`/${API}/auth/token`).set('x-forwarded-for', ip).send(bad)).status).not.toBe(400);
@@ -37,7 +41,10 @@ describe('rate limits (SEC-23, SEC-26)', () => {
 
   it('IPv6 clients are limited per /64', async () => {
     for (let i = 0; i < 10; i++) {
-      const res = await t.http.post(`${API}/auth/password-reset`).set('x-forwarded-for', `2001:db8:77:1::${i + 1}`).send({ email: `a${i}@example.test` });
+      const res = await t.http
+        .post(`${API}/auth/password-reset`)
+        .set('x-forwarded-for', `2001:db8:77:1::${i + 1}`)
+        .send({ email: `a${i}@example.test` });
       expect(res.status).toBe(202);
     }
     const limited = await t.http.post(`${API}/auth/password-reset`).set('x-forwarded-for', '2001:db8:77:1:ffff::9').send({ email: 'z@example.test' });
@@ -82,7 +89,10 @@ describe('X-Forwarded-For from an untrusted peer is ignored (SEC-23)', () => {
 
   it('rotating the header does not reset the count', async () => {
     for (let i = 0; i < 10; i++) {
-      await t.http.post(`${API}/auth/password-reset`).set('x-forwarded-for', `198.51.100.${i}`).send({ email: `r${i}@example.test` });
+      await t.http
+        .post(`${API}/auth/password-reset`)
+        .set('x-forwarded-for', `198.51.100.${i}`)
+        .send({ email: `r${i}@example.test` });
     }
     const res = await t.http.post(`${API}/auth/password-reset`).set('x-forwarded-for', '198.51.100.250').send({ email: 'q@example.test' });
     expect(res.status).toBe(429);

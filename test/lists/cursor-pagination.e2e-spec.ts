@@ -145,7 +145,12 @@ describe.each(DATABASES)('cursor pagination on %s', (kind) => {
 
     it('filters keep working under a cursor (is_active)', async () => {
       const { ids } = await walk(`/users?q=${tag}&is_active=false&sort=-username`, 2);
-      expect(ids.sort()).toEqual(stable.filter((u) => !u.isActive).map((u) => u.id).sort());
+      expect(ids.sort()).toEqual(
+        stable
+          .filter((u) => !u.isActive)
+          .map((u) => u.id)
+          .sort(),
+      );
     });
   });
 
@@ -193,7 +198,21 @@ describe.each(DATABASES)('cursor pagination on %s', (kind) => {
       const repo = t.dataSource.getRepository(AuditEventEntity);
       const at = new Date(Date.now() - 7_200_000);
       const target = `cursor-target-${kind}`;
-      const rows = Array.from({ length: 9 }, (_, i) => repo.create({ occurredAt: new Date(at.getTime() + Math.floor(i / 3) * 1000), action: 'test.cursor', outcome: 'success', targetType: 'test', targetId: target, actorKind: null, actorId: null, actorName: null, ip: null, userAgent: null, details: null }));
+      const rows = Array.from({ length: 9 }, (_, i) =>
+        repo.create({
+          occurredAt: new Date(at.getTime() + Math.floor(i / 3) * 1000),
+          action: 'test.cursor',
+          outcome: 'success',
+          targetType: 'test',
+          targetId: target,
+          actorKind: null,
+          actorId: null,
+          actorName: null,
+          ip: null,
+          userAgent: null,
+          details: null,
+        }),
+      );
       await repo.insert(rows);
       const newest = await walk(`/audit?target=${target}`, 2);
       expect(new Set(newest.ids)).toEqual(new Set(rows.map((r) => r.id)));
@@ -205,7 +224,10 @@ describe.each(DATABASES)('cursor pagination on %s', (kind) => {
     it('API keys of a user and of a service account; sessions; service accounts; roles', async () => {
       const { user, password } = await t.createUser({ prefix: 'keyowner' });
       for (let i = 0; i < 5; i++) {
-        const res = await t.http.post(`${API}/users/${user.username}/api-keys`).auth(admin, { type: 'bearer' }).send({ name: `k${i}` });
+        const res = await t.http
+          .post(`${API}/users/${user.username}/api-keys`)
+          .auth(admin, { type: 'bearer' })
+          .send({ name: `k${i}` });
         expect(res.status).toBe(201);
       }
       const keys = await walk(`/users/${user.username}/api-keys`, 2);
@@ -227,7 +249,10 @@ describe.each(DATABASES)('cursor pagination on %s', (kind) => {
       const saKeys = t.dataSource.getRepository(ApiKeyEntity);
       const sa = created[0]!;
       for (let i = 0; i < 3; i++) {
-        const res = await t.http.post(`${API}/service-accounts/${sa.id}/api-keys`).auth(admin, { type: 'bearer' }).send({ name: `sak${i}` });
+        const res = await t.http
+          .post(`${API}/service-accounts/${sa.id}/api-keys`)
+          .auth(admin, { type: 'bearer' })
+          .send({ name: `sak${i}` });
         expect(res.status).toBe(201);
       }
       expect((await walk(`/service-accounts/${sa.id}/api-keys`, 2)).ids.sort()).toEqual((await saKeys.findBy({ serviceAccountId: sa.id })).map((k) => k.id).sort());

@@ -68,8 +68,7 @@ describe.each(DATABASE_KINDS)('large lists on %s', (kind) => {
 
   it('prefix search and keyset pages use an index (query plans)', async () => {
     if (kind === 'postgres') {
-      const plan = async (sql: string, parameters: unknown[]) =>
-        JSON.stringify(await t.dataSource.query(`EXPLAIN (FORMAT JSON) ${sql}`, parameters));
+      const plan = async (sql: string, parameters: unknown[]) => JSON.stringify(await t.dataSource.query(`EXPLAIN (FORMAT JSON) ${sql}`, parameters));
       // A bind parameter as the app sends it, planned with its value (unnamed statement).
       expect(await plan(`SELECT id FROM users u WHERE u.username LIKE $1 ESCAPE '\\'`, ['scale123%'])).toContain('idx_users_username_prefix');
       expect(await plan(`SELECT id FROM users u WHERE u.email LIKE $1 ESCAPE '\\'`, ['scale123%'])).toContain('idx_users_email_prefix');
@@ -81,7 +80,12 @@ describe.each(DATABASE_KINDS)('large lists on %s', (kind) => {
       expect(keyset).not.toContain('"Sort"');
     } else {
       const plan = async (sql: string, parameters: unknown[]) => JSON.stringify(await t.dataSource.query(`EXPLAIN QUERY PLAN ${sql}`, parameters));
-      const prefix = await plan(`SELECT id FROM users u WHERE (u.username >= ? AND u.username < ?) OR (u.email >= ? AND u.email < ?)`, ['scale123', 'scale124', 'scale123', 'scale124']);
+      const prefix = await plan(`SELECT id FROM users u WHERE (u.username >= ? AND u.username < ?) OR (u.email >= ? AND u.email < ?)`, [
+        'scale123',
+        'scale124',
+        'scale123',
+        'scale124',
+      ]);
       expect(prefix).toMatch(/SEARCH u USING (COVERING )?INDEX sqlite_autoindex_users_\d \(username>\? AND username<\?\)/);
       expect(prefix).toMatch(/SEARCH u USING (COVERING )?INDEX sqlite_autoindex_users_\d \(email>\? AND email<\?\)/);
       const keyset = await plan(`SELECT id FROM users u WHERE (u.created_at, u.id) < (?, ?) ORDER BY u.created_at DESC, u.id DESC LIMIT 51`, ['2026-01-01 00:00:00.000', 'x']);

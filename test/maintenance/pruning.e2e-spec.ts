@@ -23,8 +23,7 @@ describe.each(DATABASES)('pruning on %s', (kind) => {
   });
   afterAll(() => t?.close());
 
-  const ids = async <E extends { id: string }>(entity: new () => E, where: object = {}) =>
-    (await t.dataSource.getRepository(entity).findBy(where)).map((row) => row.id);
+  const ids = async <E extends { id: string }>(entity: new () => E, where: object = {}) => (await t.dataSource.getRepository(entity).findBy(where)).map((row) => row.id);
 
   async function tokenRow(userId: string, spec: { usedAt?: Date | null; expiresAt: Date }): Promise<string> {
     const id = randomUUID();
@@ -68,7 +67,19 @@ describe.each(DATABASES)('pruning on %s', (kind) => {
 
     const audit = t.dataSource.getRepository(AuditEventEntity);
     const event = (daysAgo: number) =>
-      audit.create({ occurredAt: new Date(t.clock.now() - daysAgo * DAY * 1000), action: 'test.prune', outcome: 'success', actorKind: null, actorId: null, actorName: null, targetType: 'test', targetId: `prune-${kind}`, ip: null, userAgent: null, details: null });
+      audit.create({
+        occurredAt: new Date(t.clock.now() - daysAgo * DAY * 1000),
+        action: 'test.prune',
+        outcome: 'success',
+        actorKind: null,
+        actorId: null,
+        actorName: null,
+        targetType: 'test',
+        targetId: `prune-${kind}`,
+        ip: null,
+        userAgent: null,
+        details: null,
+      });
     const [oldEvent, recentEvent] = [event(40), event(10)];
     await audit.insert([oldEvent, recentEvent]);
 
@@ -109,7 +120,6 @@ describe.each(DATABASES)('pruning on %s', (kind) => {
     const [a, b] = await Promise.all([pruning.prune(), pruning.prune()]);
     expect([a, b].filter((r) => r === null)).toHaveLength(1);
   });
-
 });
 
 // Several hosts share one PostgreSQL; SQLite (one file, one host) serialises writers itself.
@@ -124,7 +134,9 @@ describe('pruning lock on postgres', () => {
 
   async function tokenRow(userId: string, expiresAt: Date): Promise<string> {
     const id = randomUUID();
-    await t.dataSource.getRepository(OneTimeTokenEntity).insert({ id, userId, purpose: 'password_reset', tokenHash: createHash('sha256').update(id).digest('hex'), createdAt: expiresAt, expiresAt, usedAt: null });
+    await t.dataSource
+      .getRepository(OneTimeTokenEntity)
+      .insert({ id, userId, purpose: 'password_reset', tokenHash: createHash('sha256').update(id).digest('hex'), createdAt: expiresAt, expiresAt, usedAt: null });
     return id;
   }
   const ids = async (id: string) => (await t.dataSource.getRepository(OneTimeTokenEntity).findBy({ id })).map((row) => row.id);
@@ -161,7 +173,19 @@ describe.each(DATABASES)('the periodic job on %s', (kind) => {
     const past = new Date(t.clock.now() - 1000);
     await tokens.insert({ id, userId: user.id, purpose: 'activation', tokenHash: createHash('sha256').update(id).digest('hex'), createdAt: past, expiresAt: past, usedAt: null });
     const audit = t.dataSource.getRepository(AuditEventEntity);
-    const ancient = audit.create({ occurredAt: new Date(t.clock.now() - 3650 * DAY * 1000), action: 'test.ancient', outcome: 'success', actorKind: null, actorId: null, actorName: null, targetType: null, targetId: null, ip: null, userAgent: null, details: null });
+    const ancient = audit.create({
+      occurredAt: new Date(t.clock.now() - 3650 * DAY * 1000),
+      action: 'test.ancient',
+      outcome: 'success',
+      actorKind: null,
+      actorId: null,
+      actorName: null,
+      targetType: null,
+      targetId: null,
+      ip: null,
+      userAgent: null,
+      details: null,
+    });
     await audit.insert(ancient);
     const deadline = Date.now() + 20_000;
     while ((await tokens.countBy({ id })) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));

@@ -19,11 +19,17 @@ describe.each(DATABASES)('MFA policy (auth.mfa) and @RequireMfa() on %s', (kind)
     const refused = await t.http.get(`${API}/demo/sensitive`).set(bearer(plain.token));
     expect(refused.status).toBe(403);
     expect(refused.body).toMatchObject({ statusCode: 403, error: 'mfa_required' });
-    const key = await t.http.post(`${API}/users/${plain.user.username}/api-keys`).set(bearer(await t.adminToken())).send({ name: 'k' });
+    const key = await t.http
+      .post(`${API}/users/${plain.user.username}/api-keys`)
+      .set(bearer(await t.adminToken()))
+      .send({ name: 'k' });
     expect((await t.http.get(`${API}/demo/sensitive`).set('X-API-Key', key.body.key)).status).toBe(403);
     const u = await userWithTotp(t);
     const mfaToken = await firstStep(t, u.username, u.password);
-    const done = await t.http.post(`${API}/auth/token`).type('form').send({ grant_type: 'mfa_otp', mfa_token: mfaToken, otp: totpCode(u.secret, t.clock.now()) });
+    const done = await t.http
+      .post(`${API}/auth/token`)
+      .type('form')
+      .send({ grant_type: 'mfa_otp', mfa_token: mfaToken, otp: totpCode(u.secret, t.clock.now()) });
     const ok = await t.http.get(`${API}/demo/sensitive`).set(bearer(done.body.access_token));
     expect(ok.status).toBe(200);
     expect(ok.body).toEqual({ ok: true, amr: ['pwd', 'otp', 'mfa'] });
@@ -47,11 +53,17 @@ describe.each(DATABASES)('MFA policy (auth.mfa) and @RequireMfa() on %s', (kind)
     expect(refreshed.body.mfa_enrollment_required).toBe(true);
     const started = await t.http.post(`${API}/users/${user.username}/mfa/totp`).set(bearer(limited));
     expect(started.status).toBe(201);
-    const confirmed = await t.http.post(`${API}/users/${user.username}/mfa/totp/confirm`).set(bearer(limited)).send({ code: totpCode(started.body.secret, t.clock.now()) });
+    const confirmed = await t.http
+      .post(`${API}/users/${user.username}/mfa/totp/confirm`)
+      .set(bearer(limited))
+      .send({ code: totpCode(started.body.secret, t.clock.now()) });
     expect(confirmed.status).toBe(200);
     t.clock.advance(31);
     const mfaToken = await firstStep(t, user.username, secret);
-    const full = await t.http.post(`${API}/auth/token`).type('form').send({ grant_type: 'mfa_otp', mfa_token: mfaToken, otp: totpCode(started.body.secret, t.clock.now()) });
+    const full = await t.http
+      .post(`${API}/auth/token`)
+      .type('form')
+      .send({ grant_type: 'mfa_otp', mfa_token: mfaToken, otp: totpCode(started.body.secret, t.clock.now()) });
     expect(full.status).toBe(200);
     expect(full.body.mfa_enrollment_required).toBeUndefined();
     // audit:read is listed in require_mfa: a second-factor session passes.
@@ -100,12 +112,18 @@ describe.each(DATABASES)('MFA policy (auth.mfa) and @RequireMfa() on %s', (kind)
     expect([plain.issuer, plain.mfa.issuerLabel, plain.publicBaseUrl]).toEqual(['nestjs-fabric-auth', 'nestjs-fabric-auth', undefined]);
     // Without public_base_url the passkey origin is the server's own as it listens (no constant port): derived per ceremony.
     expect(plain.webauthn).toEqual({ rpName: 'nestjs-fabric-auth' });
-    expect(bad({ webauthn: { rpId: 'example.com' } })).toThrow(/auth\.webauthn\.origins: http:\/\/localhost:<port> \(the server’s own origin without auth\.public_base_url\) is not on rp_id example\.com/);
-    expect(bad({ publicBaseUrl: 'https://app.example.org', webauthn: { rpId: 'example.com' } })).toThrow(/auth\.webauthn\.origins: https:\/\/app\.example\.org is not on rp_id example\.com/);
+    expect(bad({ webauthn: { rpId: 'example.com' } })).toThrow(
+      /auth\.webauthn\.origins: http:\/\/localhost:<port> \(the server’s own origin without auth\.public_base_url\) is not on rp_id example\.com/,
+    );
+    expect(bad({ publicBaseUrl: 'https://app.example.org', webauthn: { rpId: 'example.com' } })).toThrow(
+      /auth\.webauthn\.origins: https:\/\/app\.example\.org is not on rp_id example\.com/,
+    );
     // An issuer URL with a port, as the README recommends, starts: the label is its host name.
     expect(resolveFabricAuthOptions({ ...TEST_OPTIONS, issuer: 'http://localhost:8080/' }).mfa.issuerLabel).toBe('localhost');
     expect(resolveFabricAuthOptions({ ...TEST_OPTIONS, issuer: 'urn:example:auth' }).mfa.issuerLabel).toBe('urnexampleauth');
-    expect(bad({ signing: { algorithm: 'EdDSA' } })).toThrow(/issuer: "nestjs-fabric-auth" is not a URL, which EdDSA signing needs .*set auth\.issuer \(https:\/\/auth\.example\.com\) or auth\.public_base_url/);
+    expect(bad({ signing: { algorithm: 'EdDSA' } })).toThrow(
+      /issuer: "nestjs-fabric-auth" is not a URL, which EdDSA signing needs .*set auth\.issuer \(https:\/\/auth\.example\.com\) or auth\.public_base_url/,
+    );
     expect(resolveFabricAuthOptions({ ...TEST_OPTIONS, signing: { algorithm: 'EdDSA' }, publicBaseUrl: 'https://auth.example.com' }).issuer).toBe('https://auth.example.com');
   });
 

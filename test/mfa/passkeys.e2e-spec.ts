@@ -18,7 +18,10 @@ describe.each(DATABASES)('passkeys (WebAuthn) on %s', (kind) => {
   const address = () => `198.51.100.${++net}`;
   const begin = (body: object = {}) => t.http.post(`${API}/auth/passkey/begin`).send(body);
   const finish = (credential: unknown, extra: object = {}, from = '127.0.0.1') =>
-    t.http.post(`${API}/auth/passkey/finish`).set('x-forwarded-for', from).send({ credential, ...extra });
+    t.http
+      .post(`${API}/auth/passkey/finish`)
+      .set('x-forwarded-for', from)
+      .send({ credential, ...extra });
 
   /** A fresh user with one passkey on a fresh software authenticator. */
   async function userWithPasskey() {
@@ -146,7 +149,12 @@ describe.each(DATABASES)('passkeys (WebAuthn) on %s', (kind) => {
     const late = (await begin()).body.options;
     t.clock.advance(301);
     await refused(alice.authenticator.get(late), 'expired challenge');
-    for (const bad of [undefined, 'x', { type: 'public-key' }, { id: 'a', rawId: 'a', type: 'public-key', response: { clientDataJSON: 'e30', authenticatorData: 'AA', signature: 'AA' } }]) {
+    for (const bad of [
+      undefined,
+      'x',
+      { type: 'public-key' },
+      { id: 'a', rawId: 'a', type: 'public-key', response: { clientDataJSON: 'e30', authenticatorData: 'AA', signature: 'AA' } },
+    ]) {
       const res = await t.http.post(`${API}/auth/passkey/finish`).send(bad === undefined ? {} : { credential: bad });
       expect(res.status, JSON.stringify(bad)).toBe(400);
       expect(['invalid_request', 'invalid_grant']).toContain(res.body.error);

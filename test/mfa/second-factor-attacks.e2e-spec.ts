@@ -40,7 +40,10 @@ describe.each(DATABASES)('the second factor, attacked, on %s', (kind) => {
         async (u) => {
           const fresh = await steppedUp(u);
           const options = await t.http.post(`${API}/users/${u.username}/mfa/passkeys/options`).set(bearer(fresh));
-          const added = await t.http.post(`${API}/users/${u.username}/mfa/passkeys`).set(bearer(fresh)).send({ name: 'Key', credential: new SoftwareAuthenticator(t.origin).create(options.body) });
+          const added = await t.http
+            .post(`${API}/users/${u.username}/mfa/passkeys`)
+            .set(bearer(fresh))
+            .send({ name: 'Key', credential: new SoftwareAuthenticator(t.origin).create(options.body) });
           expect(added.status, JSON.stringify(added.body)).toBe(201);
         },
       ],
@@ -62,8 +65,18 @@ describe.each(DATABASES)('the second factor, attacked, on %s', (kind) => {
       expect(options.status).toBe(200);
       // The owner enrols TOTP meanwhile; the stolen password-only session then completes the ceremony.
       const { secret } = (await t.http.post(`${API}/users/${user.username}/mfa/totp`).set(bearer(passwordOnly))).body;
-      expect((await t.http.post(`${API}/users/${user.username}/mfa/totp/confirm`).set(bearer(passwordOnly)).send({ code: totpCode(secret, t.clock.now()) })).status).toBe(200);
-      const res = await t.http.post(`${API}/users/${user.username}/mfa/passkeys`).set(bearer(passwordOnly)).send({ name: 'Attacker', credential: new SoftwareAuthenticator(t.origin).create(options.body) });
+      expect(
+        (
+          await t.http
+            .post(`${API}/users/${user.username}/mfa/totp/confirm`)
+            .set(bearer(passwordOnly))
+            .send({ code: totpCode(secret, t.clock.now()) })
+        ).status,
+      ).toBe(200);
+      const res = await t.http
+        .post(`${API}/users/${user.username}/mfa/passkeys`)
+        .set(bearer(passwordOnly))
+        .send({ name: 'Attacker', credential: new SoftwareAuthenticator(t.origin).create(options.body) });
       expect(res.status).toBe(400);
       expect((await factorsOf(user.id)).map((f) => f.type)).toEqual(['totp']);
     });
@@ -72,8 +85,18 @@ describe.each(DATABASES)('the second factor, attacked, on %s', (kind) => {
       const { user, token: passwordOnly } = await t.actor();
       const { secret } = (await t.http.post(`${API}/users/${user.username}/mfa/totp`).set(bearer(passwordOnly))).body;
       const options = await t.http.post(`${API}/users/${user.username}/mfa/passkeys/options`).set(bearer(passwordOnly));
-      expect((await t.http.post(`${API}/users/${user.username}/mfa/passkeys`).set(bearer(passwordOnly)).send({ name: 'Owner', credential: new SoftwareAuthenticator(t.origin).create(options.body) })).status).toBe(201);
-      const res = await t.http.post(`${API}/users/${user.username}/mfa/totp/confirm`).set(bearer(passwordOnly)).send({ code: totpCode(secret, t.clock.now()) });
+      expect(
+        (
+          await t.http
+            .post(`${API}/users/${user.username}/mfa/passkeys`)
+            .set(bearer(passwordOnly))
+            .send({ name: 'Owner', credential: new SoftwareAuthenticator(t.origin).create(options.body) })
+        ).status,
+      ).toBe(201);
+      const res = await t.http
+        .post(`${API}/users/${user.username}/mfa/totp/confirm`)
+        .set(bearer(passwordOnly))
+        .send({ code: totpCode(secret, t.clock.now()) });
       expect(res.status).toBe(400);
       expect((await factorsOf(user.id)).map((f) => f.type)).toEqual(['passkey']);
     });
@@ -84,8 +107,13 @@ describe.each(DATABASES)('the second factor, attacked, on %s', (kind) => {
       const { secret } = (await t.http.post(`${API}/users/${user.username}/mfa/totp`).set(bearer(passwordOnly))).body;
       t.clock.advance(1);
       const now = new Date(t.clock.now());
-      await t.dataSource.getRepository(MfaFactorEntity).insert({ userId: user.id, type: 'passkey', name: 'Raced', createdAt: now, confirmedAt: now, credentialId: 'raced-credential', publicKey: 'AA', signCount: 0 });
-      const res = await t.http.post(`${API}/users/${user.username}/mfa/totp/confirm`).set(bearer(passwordOnly)).send({ code: totpCode(secret, t.clock.now()) });
+      await t.dataSource
+        .getRepository(MfaFactorEntity)
+        .insert({ userId: user.id, type: 'passkey', name: 'Raced', createdAt: now, confirmedAt: now, credentialId: 'raced-credential', publicKey: 'AA', signCount: 0 });
+      const res = await t.http
+        .post(`${API}/users/${user.username}/mfa/totp/confirm`)
+        .set(bearer(passwordOnly))
+        .send({ code: totpCode(secret, t.clock.now()) });
       expect(res.status).toBe(403);
       expect(res.body.error).toBe('mfa_required');
       expect((await factorsOf(user.id)).filter((f) => f.confirmedAt !== null).map((f) => f.type)).toEqual(['passkey']);
@@ -94,7 +122,10 @@ describe.each(DATABASES)('the second factor, attacked, on %s', (kind) => {
 
   describe('SEC-112: factor removal is interactive and stepped up', () => {
     async function keyOf(username: string): Promise<string> {
-      const res = await t.http.post(`${API}/users/${username}/api-keys`).set(bearer(await t.adminToken())).send({ name: 'ci' });
+      const res = await t.http
+        .post(`${API}/users/${username}/api-keys`)
+        .set(bearer(await t.adminToken()))
+        .send({ name: 'ci' });
       expect(res.status, JSON.stringify(res.body)).toBe(201);
       return res.body.key as string;
     }
@@ -117,7 +148,12 @@ describe.each(DATABASES)('the second factor, attacked, on %s', (kind) => {
       ];
       // Even with the right code in the body: a key is not a person at a login.
       nextStep(t);
-      attempts.push(t.http.delete(`${API}/users/${victim.username}/mfa`).set(victimKey).send({ otp: totpCode(victim.secret, t.clock.now()) }));
+      attempts.push(
+        t.http
+          .delete(`${API}/users/${victim.username}/mfa`)
+          .set(victimKey)
+          .send({ otp: totpCode(victim.secret, t.clock.now()) }),
+      );
       for (const res of await Promise.all(attempts)) expect(res.status, JSON.stringify(res.body)).toBe(403);
       expect(await confirmedFactors(victim.userId)).toBe(1);
       expect(await confirmedFactors(userAdmin.userId)).toBe(1);
@@ -163,7 +199,10 @@ describe.each(DATABASES)('the second factor, attacked, on %s', (kind) => {
     const code = totpCode(u.secret, t.clock.now());
     const answers = await Promise.all(Array.from({ length: 10 }, () => token().send({ grant_type: 'mfa_otp', mfa_token: mfaToken, otp: code })));
     const statuses = answers.map((a) => a.status);
-    expect(statuses.filter((s) => s === 200), JSON.stringify(answers.map((a) => a.body))).toHaveLength(1);
+    expect(
+      statuses.filter((s) => s === 200),
+      JSON.stringify(answers.map((a) => a.body)),
+    ).toHaveLength(1);
     for (const a of answers.filter((x) => x.status !== 200)) expect(a.body).toEqual({ error: 'invalid_grant', error_description: 'Invalid or expired mfa_token' });
     // The double submit cost the user nothing: the next login completes.
     expect((await steppedUpSession(t, u)).access_token).toBeTruthy();
@@ -192,7 +231,10 @@ describe.each(DATABASES)('the second factor, attacked, with lockout and policy o
   let net = 0;
   const address = () => `198.51.${Math.floor(++net / 250)}.${(net % 250) + 1}`;
   const login = (username: string, password: string, from: string, extra: Record<string, unknown> = {}) =>
-    t.http.post(`${API}/auth/token`).set('x-forwarded-for', from).send({ grant_type: 'password', username, password, ...extra });
+    t.http
+      .post(`${API}/auth/token`)
+      .set('x-forwarded-for', from)
+      .send({ grant_type: 'password', username, password, ...extra });
   const introspect = (token: string) => t.http.post(`${API}/auth/introspect`).set('authorization', `Bearer ${introspector}`).type('form').send({ token });
 
   it('SEC-113: introspection of an enrolment-only session, its access or its refresh token, shows no permission', async () => {
@@ -213,7 +255,14 @@ describe.each(DATABASES)('the second factor, attacked, with lockout and policy o
     const owner = await t.actor();
     const authenticator = new SoftwareAuthenticator(t.origin);
     const options = await t.http.post(`${API}/users/${owner.user.username}/mfa/passkeys/options`).set({ Authorization: `Bearer ${owner.token}` });
-    expect((await t.http.post(`${API}/users/${owner.user.username}/mfa/passkeys`).set({ Authorization: `Bearer ${owner.token}` }).send({ name: 'Key', credential: authenticator.create(options.body) })).status).toBe(201);
+    expect(
+      (
+        await t.http
+          .post(`${API}/users/${owner.user.username}/mfa/passkeys`)
+          .set({ Authorization: `Bearer ${owner.token}` })
+          .send({ name: 'Key', credential: authenticator.create(options.body) })
+      ).status,
+    ).toBe(201);
     const begin = (from: string, body: object = {}) => t.http.post(`${API}/auth/passkey/begin`).set('x-forwarded-for', from).send(body);
     const finish = (from: string, credential: unknown) => t.http.post(`${API}/auth/passkey/finish`).set('x-forwarded-for', from).send({ credential });
     // The stranger knows the credential id (public) but not the key: every assertion is refused.
@@ -239,7 +288,14 @@ describe.each(DATABASES)('the second factor, attacked, with lockout and policy o
     const { user, password } = await t.createUser();
     const stale = (await login(user.username, password, address())).body.device_token as string;
     const newPassword = 'An0ther-horse-battery';
-    expect((await t.http.post(`${API}/users/${user.username}/password`).set({ Authorization: `Bearer ${await t.adminToken()}` }).send({ new_password: newPassword })).status).toBe(204);
+    expect(
+      (
+        await t.http
+          .post(`${API}/users/${user.username}/password`)
+          .set({ Authorization: `Bearer ${await t.adminToken()}` })
+          .send({ new_password: newPassword })
+      ).status,
+    ).toBe(204);
     const fresh = (await login(user.username, newPassword, address())).body.device_token as string;
     expect(fresh).toMatch(/^d1\./);
     // A spread attack closes the password to clients without a (live) device token.

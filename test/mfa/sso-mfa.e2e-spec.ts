@@ -73,7 +73,14 @@ describe.each(DATABASES)('second factors of SSO logins (provider option mfa) on 
     const me = (await t.http.get(`${API}/auth/me`).set('Authorization', `Bearer ${access}`)).body;
     const started = await t.http.post(`${API}/users/${me.username}/mfa/totp`).set('Authorization', `Bearer ${access}`);
     const secret = started.body.secret as string;
-    expect((await t.http.post(`${API}/users/${me.username}/mfa/totp/confirm`).set('Authorization', `Bearer ${access}`).send({ code: totpCode(secret, t.clock.now()) })).status).toBe(200);
+    expect(
+      (
+        await t.http
+          .post(`${API}/users/${me.username}/mfa/totp/confirm`)
+          .set('Authorization', `Bearer ${access}`)
+          .send({ code: totpCode(secret, t.clock.now()) })
+      ).status,
+    ).toBe(200);
     t.clock.advance(31);
     const second = await login('strict');
     expect(second.callback.status).toBe(302);

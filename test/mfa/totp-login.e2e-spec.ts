@@ -39,10 +39,16 @@ describe.each(DATABASES)('TOTP, recovery codes and the mfa_required login on %s'
   it('confirms with a code (a wrong one is refused), answering ten recovery codes once', async () => {
     const { user, token: access } = await t.actor();
     const { secret } = (await t.http.post(`${API}/users/${user.username}/mfa/totp`).set(bearer(access))).body;
-    const wrong = await t.http.post(`${API}/users/${user.username}/mfa/totp/confirm`).set(bearer(access)).send({ code: totpCode(secret, t.clock.now(), 3) });
+    const wrong = await t.http
+      .post(`${API}/users/${user.username}/mfa/totp/confirm`)
+      .set(bearer(access))
+      .send({ code: totpCode(secret, t.clock.now(), 3) });
     expect(wrong.status).toBe(400);
     expect(wrong.body.message).toBe('The code is incorrect');
-    const res = await t.http.post(`${API}/users/${user.username}/mfa/totp/confirm`).set(bearer(access)).send({ code: totpCode(secret, t.clock.now()) });
+    const res = await t.http
+      .post(`${API}/users/${user.username}/mfa/totp/confirm`)
+      .set(bearer(access))
+      .send({ code: totpCode(secret, t.clock.now()) });
     expect(res.status).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.body.enabled).toBe(true);
@@ -116,7 +122,11 @@ describe.each(DATABASES)('TOTP, recovery codes and the mfa_required login on %s'
 
   it('accepts ±1 step of skew and refuses codes two steps away', async () => {
     // A fresh user per case: each password step counts toward the lockout until a login completes.
-    for (const [steps, status] of [[2, 400], [-2, 400], [-1, 200]] as const) {
+    for (const [steps, status] of [
+      [2, 400],
+      [-2, 400],
+      [-1, 200],
+    ] as const) {
       const each = await userWithTotp(t);
       // The confirming code's step (now one behind) is spent; move past it.
       nextStep(t);
@@ -215,7 +225,10 @@ describe.each(DATABASES)('TOTP, recovery codes and the mfa_required login on %s'
     const refused = await t.http.delete(`${API}/users/${u.username}/mfa/totp`).set(bearer(u.token));
     expect(refused.status).toBe(403);
     expect(refused.body.error).toBe('mfa_required');
-    const wrong = await t.http.delete(`${API}/users/${u.username}/mfa/totp`).set(bearer(u.token)).send({ otp: '000000' === totpCode(u.secret, t.clock.now()) ? '111111' : '000000' });
+    const wrong = await t.http
+      .delete(`${API}/users/${u.username}/mfa/totp`)
+      .set(bearer(u.token))
+      .send({ otp: '000000' === totpCode(u.secret, t.clock.now()) ? '111111' : '000000' });
     expect(wrong.status).toBe(400);
     // Regenerate with a fresh second-factor session (within 15 minutes of its login).
     const regenerated = await t.http.post(`${API}/users/${u.username}/mfa/recovery-codes`).set(bearer(session));
@@ -228,7 +241,10 @@ describe.each(DATABASES)('TOTP, recovery codes and the mfa_required login on %s'
     // Refreshing keeps the session (and its amr), but its second factor is no longer recent.
     session = (await token().send({ grant_type: 'refresh_token', refresh_token: login.refresh_token })).body.access_token;
     expect((await t.http.delete(`${API}/users/${u.username}/mfa/totp`).set(bearer(session))).status).toBe(403);
-    const removed = await t.http.delete(`${API}/users/${u.username}/mfa/totp`).set(bearer(session)).send({ otp: totpCode(u.secret, t.clock.now()) });
+    const removed = await t.http
+      .delete(`${API}/users/${u.username}/mfa/totp`)
+      .set(bearer(session))
+      .send({ otp: totpCode(u.secret, t.clock.now()) });
     expect(removed.status).toBe(204);
     // No factor left: the recovery codes went with it, and the password alone signs in.
     const state = await t.http.get(`${API}/users/${u.username}/mfa`).set(bearer(session));

@@ -74,11 +74,15 @@ describe('a host app that cannot start', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('starts when its code registers the permission its routes check (appPermissions)', async () => {
-    const { code, output } = await runHost(dir, { SCENARIO: 'ok' });
-    expect(output).toContain('host app listening');
-    expect(code).toBe(0);
-  }, PROCESS_TIMEOUT);
+  it(
+    'starts when its code registers the permission its routes check (appPermissions)',
+    async () => {
+      const { code, output } = await runHost(dir, { SCENARIO: 'ok' });
+      expect(output).toContain('host app listening');
+      expect(code).toBe(0);
+    },
+    PROCESS_TIMEOUT,
+  );
 
   it.each([
     ['an invalid option', 'bad-config', '  - auth.secret_key (secretKey): must be at least 32 characters'],
@@ -87,38 +91,54 @@ describe('a host app that cannot start', () => {
       'unregistered',
       '  - ReportsController.list: @RequirePermission("reports:read") names a permission that is not registered (register it in code with appPermissions',
     ],
-  ])('prints %s as one block, without stack frames or a problems dump, and exits 1', async (_, scenario, problem) => {
-    const { code, output } = await runHost(dir, { SCENARIO: scenario });
-    expect(code).toBe(1);
-    expect(output).toContain(`ERROR [ExceptionHandler] Invalid nestjs-fabric-auth configuration:\n${problem}`);
-    expect(output).not.toMatch(/\n\s+at |problems:|\^\n/);
-    expect(output.trim().split('\n').length).toBeLessThanOrEqual(3);
-  }, PROCESS_TIMEOUT);
+  ])(
+    'prints %s as one block, without stack frames or a problems dump, and exits 1',
+    async (_, scenario, problem) => {
+      const { code, output } = await runHost(dir, { SCENARIO: scenario });
+      expect(code).toBe(1);
+      expect(output).toContain(`ERROR [ExceptionHandler] Invalid nestjs-fabric-auth configuration:\n${problem}`);
+      expect(output).not.toMatch(/\n\s+at |problems:|\^\n/);
+      expect(output.trim().split('\n').length).toBeLessThanOrEqual(3);
+    },
+    PROCESS_TIMEOUT,
+  );
 
-  it('keeps the stack trace of a real bug', async () => {
-    const { code, output } = await runHost(dir, { SCENARIO: 'bug' });
-    expect(code).toBe(1);
-    expect(output).toContain('TypeError: a bug in the host app');
-    expect(output).toMatch(/\n\s+at new Broken/);
-  }, PROCESS_TIMEOUT);
+  it(
+    'keeps the stack trace of a real bug',
+    async () => {
+      const { code, output } = await runHost(dir, { SCENARIO: 'bug' });
+      expect(code).toBe(1);
+      expect(output).toContain('TypeError: a bug in the host app');
+      expect(output).toMatch(/\n\s+at new Broken/);
+    },
+    PROCESS_TIMEOUT,
+  );
 
-  it('says once that PostgreSQL is down, with the retry policy, then stops in one line', async () => {
-    const { code, output } = await runHost(dir, { SCENARIO: 'ok', DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/host` });
-    expect(code).toBe(1);
-    expect(output.match(/is unreachable/g)).toHaveLength(2);
-    expect(output).toContain('Retrying quietly (2 attempts, one every 0.2 s), then startup stops.');
-    expect(output).toContain('Gave up after 2 attempts, one every 0.2 s.');
-    expect(output).not.toMatch(/\n\s+at |Unable to connect to the database/);
-  }, PROCESS_TIMEOUT);
+  it(
+    'says once that PostgreSQL is down, with the retry policy, then stops in one line',
+    async () => {
+      const { code, output } = await runHost(dir, { SCENARIO: 'ok', DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/host` });
+      expect(code).toBe(1);
+      expect(output.match(/is unreachable/g)).toHaveLength(2);
+      expect(output).toContain('Retrying quietly (2 attempts, one every 0.2 s), then startup stops.');
+      expect(output).toContain('Gave up after 2 attempts, one every 0.2 s.');
+      expect(output).not.toMatch(/\n\s+at |Unable to connect to the database/);
+    },
+    PROCESS_TIMEOUT,
+  );
 
-  it('starts on PostgreSQL through the same retry wrapper', async () => {
-    const db = await createScratchDatabase();
-    try {
-      const { code, output } = await runHost(dir, { SCENARIO: 'ok', DATABASE_URL: db.url });
-      expect(output).toContain('host app listening');
-      expect(code).toBe(0);
-    } finally {
-      await db.drop();
-    }
-  }, PROCESS_TIMEOUT);
+  it(
+    'starts on PostgreSQL through the same retry wrapper',
+    async () => {
+      const db = await createScratchDatabase();
+      try {
+        const { code, output } = await runHost(dir, { SCENARIO: 'ok', DATABASE_URL: db.url });
+        expect(output).toContain('host app listening');
+        expect(code).toBe(0);
+      } finally {
+        await db.drop();
+      }
+    },
+    PROCESS_TIMEOUT,
+  );
 });

@@ -2,16 +2,7 @@ import { Controller, Get, Module, type Provider, type Type, UseGuards } from '@n
 import { APP_GUARD } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import {
-  CurrentPrincipal,
-  FabricAuthModule,
-  FabricConfigError,
-  FabricGuard,
-  fabricAuthMigrations,
-  type Principal,
-  Public,
-  RequirePermission,
-} from 'nestjs-fabric-auth';
+import { CurrentPrincipal, FabricAuthModule, FabricConfigError, FabricGuard, fabricAuthMigrations, type Principal, Public, RequirePermission } from 'nestjs-fabric-auth';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, API, DATABASES, scratchDatabase, type ScratchDatabase, startTestApp, TEST_OPTIONS, type TestApp } from '../support/test-app.js';
@@ -72,13 +63,7 @@ describe('a host app with its own feature module, a custom prefix and only the a
   });
   afterAll(() => db?.drop());
 
-  async function boot(
-    options: object,
-    extras: object = {},
-    database = (db.choice as { database: string }).database,
-    providers: Provider[] = [],
-    controllers: Type[] = [],
-  ) {
+  async function boot(options: object, extras: object = {}, database = (db.choice as { database: string }).database, providers: Provider[] = [], controllers: Type[] = []) {
     const moduleRef = await Test.createTestingModule({
       imports: [
         TypeOrmModule.forRoot({

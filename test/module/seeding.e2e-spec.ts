@@ -21,10 +21,8 @@ describe.each(DATABASES)('startup seeding on %s', (kind) => {
   });
   afterAll(() => t?.close());
 
-  it('creates the system admin from config, with an argon2id hash at OWASP\'s setting (m=19 MiB, t=2, p=1) and a salt of its own', async () => {
-    const admin = await t.dataSource
-      .getRepository(UserEntity)
-      .findOneOrFail({ where: { username: 'admin' }, select: { id: true, isSystemAdmin: true, passwordHash: true } });
+  it("creates the system admin from config, with an argon2id hash at OWASP's setting (m=19 MiB, t=2, p=1) and a salt of its own", async () => {
+    const admin = await t.dataSource.getRepository(UserEntity).findOneOrFail({ where: { username: 'admin' }, select: { id: true, isSystemAdmin: true, passwordHash: true } });
     expect(admin.isSystemAdmin).toBe(true);
     expect(admin.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
     expect(await verifyPassword(ADMIN_PASSWORD, admin.passwordHash!)).toBe(true);
@@ -59,9 +57,7 @@ describe.each(DATABASES)('startup seeding on %s', (kind) => {
 
   it('refuses to promote an ordinary account that holds the admin username', async () => {
     const { user } = await t.createUser({ prefix: 'root' });
-    await expect(upsertSystemAdmin(t.dataSource, { username: user.username, password: ADMIN_PASSWORD, hashing })).rejects.toBeInstanceOf(
-      SystemAdminConflictError,
-    );
+    await expect(upsertSystemAdmin(t.dataSource, { username: user.username, password: ADMIN_PASSWORD, hashing })).rejects.toBeInstanceOf(SystemAdminConflictError);
     const again = await t.dataSource.getRepository(UserEntity).findOneByOrFail({ id: user.id });
     expect(again.isSystemAdmin).toBe(false);
   });

@@ -113,9 +113,7 @@ describe('revocation and writes under Redis faults and crashes (two instances)',
     });
     // The broadcasts were really lost: only the revocation log can tell B.
     expect(a.output().split('not broadcast').length - before).toBeGreaterThanOrEqual(2);
-    expect(await timeUntil(async () => (await callDemo(b, 'GET', '/auth/me', tokens.access_token)).status, 401, REVOCATION_BOUND_MS)).toBeLessThanOrEqual(
-      REVOCATION_BOUND_MS,
-    );
+    expect(await timeUntil(async () => (await callDemo(b, 'GET', '/auth/me', tokens.access_token)).status, 401, REVOCATION_BOUND_MS)).toBeLessThanOrEqual(REVOCATION_BOUND_MS);
     await timeUntil(async () => (await callDemo(b, 'GET', '/auth/me', undefined, undefined, { 'x-api-key': key.body.key })).status, 401, REVOCATION_BOUND_MS);
   });
 
@@ -171,9 +169,7 @@ describe('revocation and writes under Redis faults and crashes (two instances)',
   it('(c) 20 parallel role replacements on one user, split over both instances, end in one requested set', async () => {
     const { username } = await newUser([]);
     const sets = [['viewer'], ['auditor'], ['viewer', 'auditor'], ['user_admin'], []];
-    const answers = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => callDemo(i % 2 ? a : b, 'PATCH', `/users/${username}`, adminToken, { roles: sets[i % sets.length] })),
-    );
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => callDemo(i % 2 ? a : b, 'PATCH', `/users/${username}`, adminToken, { roles: sets[i % sets.length] })));
     for (const answer of answers) expect([200, 409]).toContain(answer.status);
     const roles = (await callDemo(b, 'GET', `/users/${username}`, adminToken)).body.roles as string[];
     expect(sets.map((set) => [...set].sort().join(','))).toContain(roles.join(','));
@@ -201,7 +197,8 @@ describe('revocation and writes under Redis faults and crashes (two instances)',
                 (SELECT count(*) FROM audit_events e WHERE e.target_id = u.id::text AND e.action = 'user.create') AS audits
          FROM users u WHERE u.username LIKE 'crash%'`,
       );
-      for (const row of rows.rows) expect({ ...row, roles: Number(row.roles), tokens: Number(row.tokens), audits: Number(row.audits) }).toEqual({ username: row.username, roles: 2, tokens: 1, audits: 1 });
+      for (const row of rows.rows)
+        expect({ ...row, roles: Number(row.roles), tokens: Number(row.tokens), audits: Number(row.audits) }).toEqual({ username: row.username, roles: 2, tokens: 1, audits: 1 });
     } finally {
       await client.end();
     }

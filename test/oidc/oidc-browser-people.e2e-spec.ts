@@ -97,7 +97,13 @@ describe.each(DATABASES)('SSO for people in a real browser on %s', (kind) => {
     await page.goto(`${t.url}/`);
     const signedIn = await page.evaluate(
       async ([username, secret]) =>
-        (await fetch('/api/v1/auth/token', { method: 'POST', credentials: 'same-origin', body: new URLSearchParams({ grant_type: 'password', username: username!, password: secret!, set_cookies: 'true' }) })).status,
+        (
+          await fetch('/api/v1/auth/token', {
+            method: 'POST',
+            credentials: 'same-origin',
+            body: new URLSearchParams({ grant_type: 'password', username: username!, password: secret!, set_cookies: 'true' }),
+          })
+        ).status,
       [user.username, password],
     );
     expect(signedIn).toBe(200);

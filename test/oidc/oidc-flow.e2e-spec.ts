@@ -72,9 +72,7 @@ describe.each(DATABASES)('OIDC single sign-on against a real OpenID Provider on 
     expect(me.body).toMatchObject({ username: 'alice.sso', email: 'alice.sso@example.test', roles: ['viewer'], auth_method: 'cookie' });
     const sessions = await t.http.get(`${API}/users/alice.sso/sessions`).set('cookie', sessionHeader(browser));
     expect(sessions.body.items.map((s: { login_method: string }) => s.login_method)).toEqual(['oidc']);
-    const success = await t.dataSource
-      .getRepository(AuditEventEntity)
-      .findOneByOrFail({ action: 'login.success', actorId: me.body.id });
+    const success = await t.dataSource.getRepository(AuditEventEntity).findOneByOrFail({ action: 'login.success', actorId: me.body.id });
     expect(success.details).toEqual({ method: 'oidc', amr: 'fed', provider: 'oidc' });
   });
 

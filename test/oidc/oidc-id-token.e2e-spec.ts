@@ -57,7 +57,7 @@ describe.each(DATABASES)('ID token, UserInfo and provider failures against a hos
     return { hops: [...hops, callback], callback };
   }
 
-  it('a valid RS256 ID token logs in, and none of the provider\'s tokens reaches the browser (SEC-72)', async () => {
+  it("a valid RS256 ID token logs in, and none of the provider's tokens reaches the browser (SEC-72)", async () => {
     const { hops, callback } = await attempt();
     expect(callback.status, callback.body).toBe(302);
     expect(op.issued.length).toBeGreaterThan(0);
@@ -141,7 +141,7 @@ describe.each(DATABASES)('ID token, UserInfo and provider failures against a hos
     await expectRefused(t, before, (await attempt()).callback, 400, 'invalid_id_token');
   });
 
-  it('an ID token replayed into another login is refused (its nonce is not this login\'s) (SEC-65)', async () => {
+  it("an ID token replayed into another login is refused (its nonce is not this login's) (SEC-65)", async () => {
     expect((await attempt()).callback.status).toBe(302);
     op.idToken = { verbatim: op.lastIdToken! };
     const before = await counts(t);
@@ -204,7 +204,12 @@ describe.each(DATABASES)('ID token, UserInfo and provider failures against a hos
 
   it('a provider whose token, JWKS or UserInfo endpoint is down is a 502 (SEC-78)', async () => {
     const flaky = ops.flaky;
-    for (const [endpoint, how] of [['jwks', 'status'], ['token', 'status'], ['token', 'drop'], ['userinfo', 'drop']] as const) {
+    for (const [endpoint, how] of [
+      ['jwks', 'status'],
+      ['token', 'status'],
+      ['token', 'drop'],
+      ['userinfo', 'drop'],
+    ] as const) {
       flaky.failing.clear();
       flaky.failing.set(endpoint, how);
       const before = await counts(t);

@@ -84,9 +84,7 @@ describe.each(DATABASES)('identity links: list, unlink, link while signed in on 
     // Linking opens no session: the cookies are those of the password login.
     expect(browser.cookie(HOST, 'access_token')).toBe(session);
     const token = (await t.login(user.username, password)).access_token;
-    expect(await identitiesOf(user.username, token)).toEqual([
-      expect.objectContaining({ provider: 'second', issuer: second.issuer, subject, email: `${subject}@idp.test` }),
-    ]);
+    expect(await identitiesOf(user.username, token)).toEqual([expect.objectContaining({ provider: 'second', issuer: second.issuer, subject, email: `${subject}@idp.test` })]);
     const audit = await t.dataSource.getRepository(AuditEventEntity).findOneByOrFail({ action: 'oidc.identity.link', actorId: user.id });
     expect(audit.details).toEqual({ provider: 'second', via: 'signed_in' });
     const sso = jsonClient();

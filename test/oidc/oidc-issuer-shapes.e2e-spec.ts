@@ -50,7 +50,7 @@ describe.each(DATABASES)('SSO with the claim shapes and key rotations of real pr
     return { callback, roles: me.body.roles as string[] };
   }
 
-  it("Keycloak realm roles (realm_access.roles) map at login", async () => {
+  it('Keycloak realm roles (realm_access.roles) map at login', async () => {
     expect((await login(account({ realm_access: { roles: ['reporter', 'offline_access'] } }), 'keycloak')).roles).toEqual(['viewer']);
     expect((await login(account({ realm_access: { roles: ['offline_access'] } }), 'keycloak')).roles).toEqual([]);
   });
@@ -81,7 +81,7 @@ describe.each(DATABASES)('SSO with the claim shapes and key rotations of real pr
     expect(new URL(hop.location!, t.url).searchParams.get('error')).toBe('groups_overage');
   });
 
-  it("a key rotation at the provider: the next login reads the new keys at once; another rotation within jwks_cooldown waits for it", async () => {
+  it('a key rotation at the provider: the next login reads the new keys at once; another rotation within jwks_cooldown waits for it', async () => {
     const subject = account({}, rotating);
     expect((await login(subject, 'rotating')).callback.status).toBe(302);
     await rotating.rotateKeys();

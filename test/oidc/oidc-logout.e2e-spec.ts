@@ -149,7 +149,10 @@ describe.each(DATABASES)('logout that reaches the provider (RP-initiated and bac
 
     async function post(token: string | undefined, provider = 'oidc') {
       const body = token === undefined ? '' : new URLSearchParams({ logout_token: token }).toString();
-      return t.http.post(`${backchannelPath(provider)}`).type('form').send(body);
+      return t.http
+        .post(`${backchannelPath(provider)}`)
+        .type('form')
+        .send(body);
     }
 
     it('a token naming only sub ends every session of that subject at this provider; a replay of its jti is refused', async () => {

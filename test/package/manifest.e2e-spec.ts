@@ -33,7 +33,9 @@ interface Specifier {
 
 /** Every module a file names: static imports and re-exports, side-effect imports, import(), require(). */
 function specifiersOf(file: string): Specifier[] {
-  const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  const text = readFileSync(file, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/^\s*\/\/.*$/gm, '');
   const found: Specifier[] = [];
   for (const m of text.matchAll(/(?:^|[\s;])(?:import|export)\s[^'"`;]*?\sfrom\s*['"]([^'"]+)['"]/g)) found.push({ file, specifier: m[1]!, dynamic: false });
   for (const m of text.matchAll(/(?:^|[\s;])import\s*['"]([^'"]+)['"]/g)) found.push({ file, specifier: m[1]!, dynamic: false });
@@ -50,7 +52,11 @@ function packageOf(specifier: string): string | undefined {
 }
 
 const declared = new Set([...Object.keys(manifest.dependencies), ...Object.keys(manifest.peerDependencies)]);
-const optionalPeers = new Set(Object.entries(manifest.peerDependenciesMeta ?? {}).filter(([, m]) => m.optional).map(([name]) => name));
+const optionalPeers = new Set(
+  Object.entries(manifest.peerDependenciesMeta ?? {})
+    .filter(([, m]) => m.optional)
+    .map(([name]) => name),
+);
 
 describe('the built package declares what it imports', () => {
   const jsImports = filesUnder(DIST, '.js').flatMap(specifiersOf);

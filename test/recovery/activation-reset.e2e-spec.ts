@@ -14,8 +14,7 @@ describe.each(DATABASES)('activation and password reset on %s', (kind) => {
   afterAll(() => t?.close());
 
   const post = (path: string, body: object) => t.http.post(`${API}${path}`).send(body);
-  const lastTokenFor = (username: string, purpose: string) =>
-    t.notifications.findLast((n) => n.user.username === username && n.purpose === purpose)?.token;
+  const lastTokenFor = (username: string, purpose: string) => t.notifications.findLast((n) => n.user.username === username && n.purpose === purpose)?.token;
   /** The reset link is issued after the 202 (same answer for unknown accounts): wait for it. */
   const settle = (user: { id: string }) => t.nextNotification(user.id);
 
@@ -29,7 +28,10 @@ describe.each(DATABASES)('activation and password reset on %s', (kind) => {
   describe('activation', () => {
     async function invited() {
       const username = `invitee${++seq}x${process.pid}`;
-      await t.http.post(`${API}/users`).auth(admin, { type: 'bearer' }).send({ username, email: `${username}@example.test` });
+      await t.http
+        .post(`${API}/users`)
+        .auth(admin, { type: 'bearer' })
+        .send({ username, email: `${username}@example.test` });
       return { username, token: lastTokenFor(username, 'activation')! };
     }
 
@@ -110,9 +112,7 @@ describe.each(DATABASES)('activation and password reset on %s', (kind) => {
       const { user } = await t.createUser();
       await requestReset(user);
       const token = lastTokenFor(user.username, 'password_reset')!;
-      const answers = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => post('/auth/password-reset/confirm', { token, new_password: `Parallel-pass-${i}x` })),
-      );
+      const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => post('/auth/password-reset/confirm', { token, new_password: `Parallel-pass-${i}x` })));
       expect(answers.filter((a) => a.status === 204)).toHaveLength(1);
       expect(answers.filter((a) => a.status === 400)).toHaveLength(9);
     });

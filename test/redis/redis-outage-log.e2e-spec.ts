@@ -59,7 +59,10 @@ describe('Redis unreachable: what the log says', () => {
       );
       try {
         await sleep(6_000);
-        const mentions = demo.output().split('\n').filter((l) => /redis/i.test(l.replace(dir, '')));
+        const mentions = demo
+          .output()
+          .split('\n')
+          .filter((l) => /redis/i.test(l.replace(dir, '')));
         expect(mentions, demo.output()).toHaveLength(1);
         expect(mentions[0]).toMatch(/WARN \[FabricRedis\] Redis at 127\.0\.0\.1:\d+ is unreachable/);
         // Logins need Redis: 503, not a hang or a 500.

@@ -54,7 +54,7 @@ describe('state left by refused keys and logouts stays bounded (SQLite, Redis)',
     expect(refused).toBe(REFUSED_KEYS);
     expect(t.app.get(ApiKeysService).cachedCounts).toEqual({ keys: 0, keyIds: 0, owners: 0 });
     const keys: string[] = [];
-    for (let cursor = '0'; ; ) {
+    for (let cursor = '0'; ;) {
       const [next, batch] = await client.scan(cursor, 'MATCH', `${PREFIX}*`, 'COUNT', 5000);
       keys.push(...batch);
       if ((cursor = next) === '0') break;

@@ -112,9 +112,10 @@ describe.each(DATABASES.filter((t) => databaseOf(t) === 'postgres').map(adapterO
     // still in flight when the signal comes and all finish well inside the drain bound.
     const login = JSON.stringify({ grant_type: 'password', username: 'admin', password: ADMIN_PASSWORD });
     const logins = Array.from({ length: LOGINS }, () =>
-      send(loginAgent, demo.url, 'POST', '/auth/token', sockets, { 'content-type': 'application/json', 'content-length': String(login.length) }, login).then(
-        (answer) => ({ ...answer, afterSignal: signalledAt > 0 }),
-      ),
+      send(loginAgent, demo.url, 'POST', '/auth/token', sockets, { 'content-type': 'application/json', 'content-length': String(login.length) }, login).then((answer) => ({
+        ...answer,
+        afterSignal: signalledAt > 0,
+      })),
     );
     await new Promise((resolve) => setTimeout(resolve, 50));
     const exit = exited(demo);

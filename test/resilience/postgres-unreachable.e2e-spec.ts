@@ -81,7 +81,7 @@ describe('PostgreSQL unreachable', () => {
     // A route that needs nothing but the principal is served from the cache only while the
     // revocation log was read lately (< 2 s): then it is a 503 as well, not a stale grant.
     let me = 0;
-    for (const started = Date.now(); Date.now() - started < 10_000; ) {
+    for (const started = Date.now(); Date.now() - started < 10_000;) {
       me = (await call('GET', '/auth/me', token)).status;
       if (me !== 200) break;
       await new Promise((r) => setTimeout(r, 100));
@@ -90,7 +90,7 @@ describe('PostgreSQL unreachable', () => {
 
     await postgres.start();
     let back = 0;
-    for (const started = Date.now(); Date.now() - started < 20_000; ) {
+    for (const started = Date.now(); Date.now() - started < 20_000;) {
       back = (await call('GET', '/users', token)).status;
       if (back === 200) break;
       await new Promise((r) => setTimeout(r, 200));

@@ -18,7 +18,10 @@ describe.each(DATABASES)('client credentials for service accounts (RFC 6749 §4.
 
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
   async function account(roles: string[] = ['viewer']) {
-    const res = await t.http.post(`${API}/service-accounts`).set(bearer(admin)).send({ name: `etl-${++seq}-${process.pid}`, roles });
+    const res = await t.http
+      .post(`${API}/service-accounts`)
+      .set(bearer(admin))
+      .send({ name: `etl-${++seq}-${process.pid}`, roles });
     expect(res.status).toBe(201);
     const key = await t.http.post(`${API}/service-accounts/${res.body.id}/api-keys`).set(bearer(admin)).send({ name: 'ci' });
     expect(key.status).toBe(201);
@@ -106,7 +109,11 @@ describe.each(DATABASES)('client credentials for service accounts (RFC 6749 §4.
     const svc = await account(['viewer', 'auditor']);
     const narrowed = (await grant({ client_id: svc.id, client_secret: svc.key, scope: 'audit:read' })).body.access_token as string;
     expect((await t.http.get(`${API}/audit`).set(bearer(narrowed))).status).toBe(200);
-    await t.http.patch(`${API}/service-accounts/${svc.id}`).set(bearer(admin)).send({ roles: ['viewer'] }).expect(200);
+    await t.http
+      .patch(`${API}/service-accounts/${svc.id}`)
+      .set(bearer(admin))
+      .send({ roles: ['viewer'] })
+      .expect(200);
     expect((await t.http.get(`${API}/audit`).set(bearer(narrowed))).status).toBe(403);
     expect((await me(narrowed)).body.permissions).toEqual([]);
   });
@@ -134,7 +141,10 @@ describe('client credentials count against the token endpoint limits (SEC-97)', 
 
   it('50 refused client authentications from one address: the next is 429, even with a good key', async () => {
     const admin = await t.adminToken();
-    const svc = await t.http.post(`${API}/service-accounts`).set('authorization', `Bearer ${admin}`).send({ name: `limited-${process.pid}`, roles: ['viewer'] });
+    const svc = await t.http
+      .post(`${API}/service-accounts`)
+      .set('authorization', `Bearer ${admin}`)
+      .send({ name: `limited-${process.pid}`, roles: ['viewer'] });
     const key = await t.http.post(`${API}/service-accounts/${svc.body.id}/api-keys`).set('authorization', `Bearer ${admin}`).send({ name: 'k' });
     const from = (address: string, secret: string) =>
       t.http.post(`${API}/auth/token`).set('x-forwarded-for', address).type('form').send({ grant_type: 'client_credentials', client_id: svc.body.id, client_secret: secret });

@@ -45,7 +45,14 @@ describe.each(DATABASES)('service accounts on %s (SEC-50)', (kind) => {
     expect((await t.http.get(`${API}/service-accounts/00000000-0000-4000-8000-000000000000`).set(bearer(admin))).status).toBe(404);
     expect((await t.http.get(`${API}/service-accounts/not-a-uuid`).set(bearer(admin))).status).toBe(404);
     expect((await t.http.post(`${API}/service-accounts`).set(bearer(admin)).send({ name: accountName(), is_active: false })).status).toBe(400);
-    expect((await t.http.post(`${API}/service-accounts`).set(bearer(admin)).send({ name: accountName(), roles: ['overlord'] })).status).toBe(400);
+    expect(
+      (
+        await t.http
+          .post(`${API}/service-accounts`)
+          .set(bearer(admin))
+          .send({ name: accountName(), roles: ['overlord'] })
+      ).status,
+    ).toBe(400);
   });
 
   it('its keys authenticate as kind service_account, bounded by its roles', async () => {
@@ -55,7 +62,10 @@ describe.each(DATABASES)('service accounts on %s (SEC-50)', (kind) => {
     expect(me.body).toMatchObject({ kind: 'service_account', id: svc.id, username: svc.name, email: null, roles: ['viewer'], auth_method: 'api_key' });
     expect((await t.http.get(`${API}/users`).set('x-api-key', key)).status).toBe(200);
     expect((await t.http.get(`${API}/audit`).set('x-api-key', key)).status).toBe(403);
-    const beyond = await t.http.post(`${API}/service-accounts/${svc.id}/api-keys`).set(bearer(admin)).send({ name: 'x', scopes: ['audit:read'] });
+    const beyond = await t.http
+      .post(`${API}/service-accounts/${svc.id}/api-keys`)
+      .set(bearer(admin))
+      .send({ name: 'x', scopes: ['audit:read'] });
     expect(beyond.status).toBe(403);
   });
 
@@ -103,7 +113,10 @@ describe.each(DATABASES)('service accounts on %s (SEC-50)', (kind) => {
     expect((await t.http.get(`${API}/service-accounts`).set(bearer(viewer.token))).status).toBe(403);
     expect((await t.http.post(`${API}/service-accounts`).set(bearer(viewer.token)).send({ name: accountName() })).status).toBe(403);
     const saAdmin = await t.actor(['sa_admin']);
-    const escalate = await t.http.post(`${API}/service-accounts`).set(bearer(saAdmin.token)).send({ name: accountName(), roles: ['auditor'] });
+    const escalate = await t.http
+      .post(`${API}/service-accounts`)
+      .set(bearer(saAdmin.token))
+      .send({ name: accountName(), roles: ['auditor'] });
     expect(escalate.status).toBe(403);
     const ok = await t.http.post(`${API}/service-accounts`).set(bearer(saAdmin.token)).send({ name: accountName() });
     expect(ok.status).toBe(201);

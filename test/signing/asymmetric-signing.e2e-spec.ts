@@ -238,7 +238,16 @@ describe('asymmetric token corpus (SEC-01…SEC-04, SEC-07 with EdDSA)', () => {
     const [h, , s] = good.split('.');
     await expectRejected(`${h}.${b64(JSON.stringify(claimsAt(userId, sessionId, { sub: '00000000-0000-4000-8000-000000000000' })))}.${s}`);
     await expectRejected(`${h}.${good.split('.')[1]}.`);
-    for (const overrides of [{ iss: 'https://evil' }, { aud: 'other-api' }, { aud: ['other-api'] }, { aud: undefined }, { typ: 'refresh' }, { exp: Math.floor(Date.now() / 1000) - 61 }, { nbf: Math.floor(Date.now() / 1000) + 300 }, { exp: '9999999999' }]) {
+    for (const overrides of [
+      { iss: 'https://evil' },
+      { aud: 'other-api' },
+      { aud: ['other-api'] },
+      { aud: undefined },
+      { typ: 'refresh' },
+      { exp: Math.floor(Date.now() / 1000) - 61 },
+      { nbf: Math.floor(Date.now() / 1000) + 300 },
+      { exp: '9999999999' },
+    ]) {
       await expectRejected(signEd25519({ alg: 'EdDSA', kid }, claimsAt(userId, sessionId, overrides), privateKey));
     }
     for (const odd of [good.split('.').slice(0, 2).join('.'), `${good}.x`, `${h}.!!!.${s}`, `${b64('not json')}.${good.split('.')[1]}.${s}`]) await expectRejected(odd);
@@ -319,8 +328,14 @@ describe('signing options', () => {
     expect(problems({ algorithm: 'PS256' })[0]).toMatch(/^auth\.signing\.algorithm: must be one of/);
     expect(problems({ algorithm: 'RS256', keys: [{ privateKey: rsaPem }] })).toEqual([]);
     const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
-    expect(problems({ algorithm: 'ES256', keys: [{ kid: 'k1', privateKey: jwk }, { kid: 'k1', privateKey: JSON.stringify(jwk) }] })).toEqual([
-      'auth.signing.keys[1].kid: "k1" is used twice',
-    ]);
+    expect(
+      problems({
+        algorithm: 'ES256',
+        keys: [
+          { kid: 'k1', privateKey: jwk },
+          { kid: 'k1', privateKey: JSON.stringify(jwk) },
+        ],
+      }),
+    ).toEqual(['auth.signing.keys[1].kid: "k1" is used twice']);
   });
 });

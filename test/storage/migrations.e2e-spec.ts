@@ -15,9 +15,7 @@ describe.each(DATABASE_KINDS)('shipped migrations on %s', (kind) => {
     db = await scratchDatabase(kind);
     const choice = db.choice;
     const common = { entities: [...FABRIC_AUTH_ENTITIES], migrations: fabricAuthMigrations(choice.type), logging: false };
-    dataSource = new DataSource(
-      choice.type === 'postgres' ? { ...common, type: 'postgres', url: choice.url } : { ...common, type: 'better-sqlite3', database: choice.database },
-    );
+    dataSource = new DataSource(choice.type === 'postgres' ? { ...common, type: 'postgres', url: choice.url } : { ...common, type: 'better-sqlite3', database: choice.database });
     return dataSource.initialize();
   }
 

@@ -92,9 +92,7 @@ describe.each(DATABASE_KINDS)('table prefix on %s, beside an app that has users,
     const fabricUsers = (await app.dataSource.query(`SELECT username FROM fab_users ORDER BY username`)) as Array<{ username: string }>;
     expect(fabricUsers.map((u) => u.username)).toEqual(['admin', user.username].sort());
     expect(await app.dataSource.query(`SELECT username FROM users`)).toEqual([{ username: 'app-own-user' }]);
-    expect(((await app.dataSource.query(`SELECT COUNT(*) AS n FROM fab_sessions`)) as Array<{ n: unknown }>)[0]!.n).toEqual(
-      kind === 'postgres' ? '1' : 1,
-    );
+    expect(((await app.dataSource.query(`SELECT COUNT(*) AS n FROM fab_sessions`)) as Array<{ n: unknown }>)[0]!.n).toEqual(kind === 'postgres' ? '1' : 1);
     expect(((await app.dataSource.query(`SELECT COUNT(*) AS n FROM sessions`)) as Array<{ n: unknown }>)[0]!.n).toEqual(kind === 'postgres' ? '0' : 0);
   });
 

@@ -48,7 +48,10 @@ export async function firstStep(t: TestApp, username: string, password: string):
 export async function steppedUpSession(t: TestApp, u: Pick<EnrolledUser, 'username' | 'password' | 'secret'>): Promise<{ access_token: string; refresh_token: string }> {
   nextStep(t);
   const mfaToken = await firstStep(t, u.username, u.password);
-  const res = await t.http.post(`${API}/auth/token`).type('form').send({ grant_type: 'mfa_otp', mfa_token: mfaToken, otp: totpCode(u.secret, t.clock.now()) });
+  const res = await t.http
+    .post(`${API}/auth/token`)
+    .type('form')
+    .send({ grant_type: 'mfa_otp', mfa_token: mfaToken, otp: totpCode(u.secret, t.clock.now()) });
   if (res.status !== 200) throw new Error(`second step: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }

@@ -36,8 +36,7 @@ export async function assertPostgresReachable(): Promise<void> {
     await withAdmin((c) => c.query('SELECT 1'));
   } catch (error) {
     throw new Error(
-      `PostgreSQL is required for the test suite and is not reachable at ${POSTGRES_URL} ` +
-        `(${(error as Error).message}). Start it or set FABRIC_TEST_POSTGRES_URL.`,
+      `PostgreSQL is required for the test suite and is not reachable at ${POSTGRES_URL} ` + `(${(error as Error).message}). Start it or set FABRIC_TEST_POSTGRES_URL.`,
       { cause: error },
     );
   }

@@ -12,7 +12,9 @@ export async function assertRedisReachable(): Promise<void> {
     await client.connect();
     await client.ping();
   } catch (error) {
-    throw new Error(`Redis is required for the test suite and is not reachable at ${REDIS_URL} (${(error as Error).message}). Start it or set FABRIC_TEST_REDIS_URL.`, { cause: error });
+    throw new Error(`Redis is required for the test suite and is not reachable at ${REDIS_URL} (${(error as Error).message}). Start it or set FABRIC_TEST_REDIS_URL.`, {
+      cause: error,
+    });
   } finally {
     client.disconnect();
   }

@@ -41,9 +41,7 @@ function selectedAdapters(): readonly AdapterKind[] {
  * HTTP adapter. Pass the cell to `startTestApp`/`scratchDatabase`; `databaseOf(target)` and
  * `adapterOf(target)` name its parts. Suites that never serve HTTP use `DATABASE_KINDS`.
  */
-export const DATABASES: readonly TestTarget[] = selectedAdapters().flatMap((adapter) =>
-  DATABASE_KINDS.map((db): TestTarget => `${db}/${adapter}`),
-);
+export const DATABASES: readonly TestTarget[] = selectedAdapters().flatMap((adapter) => DATABASE_KINDS.map((db): TestTarget => `${db}/${adapter}`));
 
 export function databaseOf(target: TestTarget | DatabaseKind): DatabaseKind {
   return target.split('/')[0] as DatabaseKind;
@@ -153,21 +151,12 @@ export async function startTestApp(
   }
 }
 
-async function startOn(
-  database: ScratchDatabase,
-  target: TestTarget | DatabaseKind,
-  settings: Parameters<typeof startTestApp>[1] & object,
-): Promise<TestApp> {
+async function startOn(database: ScratchDatabase, target: TestTarget | DatabaseKind, settings: Parameters<typeof startTestApp>[1] & object): Promise<TestApp> {
   const clock = new TestClock();
   const notifications: FabricNotification[] = [];
   const options = resolveFabricAuthOptions({ ...TEST_OPTIONS, ...settings.options });
   const moduleRef = await Test.createTestingModule({
-    imports: [
-      DemoAppModule.register(
-        { port: 0, configFile: undefined, options, database: database.choice, devNotices: [] },
-        settings.registration ?? 'async',
-      ),
-    ],
+    imports: [DemoAppModule.register({ port: 0, configFile: undefined, options, database: database.choice, devNotices: [] }, settings.registration ?? 'async')],
     controllers: settings.controllers ?? [],
   })
     .overrideProvider(FabricClock)

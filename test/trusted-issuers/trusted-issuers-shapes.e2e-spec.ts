@@ -136,7 +136,7 @@ describe.each(DATABASES)('tokens of other issuers, as Keycloak, Entra ID and Aut
       await expectUnavailable(await outage.sign(claims(`${dead}/realms/gone`)), 'dead issuer');
     });
 
-    it("a rotation is followed at once: one read for the new kid, none for made-up kids within the cooldown", async () => {
+    it('a rotation is followed at once: one read for the new kid, none for made-up kids within the cooldown', async () => {
       expect((await me(await keycloak.sign(claims(keycloak, { typ: 'Bearer' })))).status).toBe(200);
       keycloak.rotate(true);
       const hits = keycloak.jwksHits();
@@ -212,7 +212,11 @@ describe.each(DATABASES)('tokens of other issuers, as Keycloak, Entra ID and Aut
     });
 
     it('a member of too many groups (_claim_names, hasgroups) is refused rather than let in with no roles', async () => {
-      const overage = { groups: undefined, _claim_names: { groups: 'src1' }, _claim_sources: { src1: { endpoint: 'https://graph.windows.net/tenant/users/oid/getMemberObjects' } } };
+      const overage = {
+        groups: undefined,
+        _claim_names: { groups: 'src1' },
+        _claim_sources: { src1: { endpoint: 'https://graph.windows.net/tenant/users/oid/getMemberObjects' } },
+      };
       await expectRefused(await entra.sign(entraClaims(overage)), '_claim_names.groups');
       await expectRefused(await entra.sign(entraClaims({ groups: undefined, hasgroups: true })), 'hasgroups');
     });

@@ -59,7 +59,10 @@ function signed(header: Record<string, unknown>, claims: Record<string, unknown>
   const input = `${b64(JSON.stringify(header))}.${b64(JSON.stringify(claims))}`;
   const alg = header.alg as string;
   let signature: Buffer;
-  if (alg.startsWith('HS')) signature = createHmac('sha256', key as string).update(input).digest();
+  if (alg.startsWith('HS'))
+    signature = createHmac('sha256', key as string)
+      .update(input)
+      .digest();
   else if (alg === 'ES256') signature = sign('sha256', Buffer.from(input), { key: key as KeyObject, dsaEncoding: 'ieee-p1363' });
   else signature = sign('sha256', Buffer.from(input), key as KeyObject);
   return `${input}.${signature.toString('base64url')}`;
@@ -165,7 +168,10 @@ describe.each(DATABASES)('resource-server mode against a real oidc-provider on %
     expect((await me(await mailOp.token('mail-job'))).status).toBe(401);
     mailOp.claims.set('mail-job', { email: user.email });
     expect((await me(await mailOp.token('mail-job'))).status).toBe(401);
-    const [admin] = (await t.dataSource.query(`SELECT id, email FROM users WHERE is_system_admin = ${databaseOf(kind) === 'postgres' ? 'true' : '1'}`)) as Array<{ id: string; email: string | null }>;
+    const [admin] = (await t.dataSource.query(`SELECT id, email FROM users WHERE is_system_admin = ${databaseOf(kind) === 'postgres' ? 'true' : '1'}`)) as Array<{
+      id: string;
+      email: string | null;
+    }>;
     await t.dataSource.query(`UPDATE users SET email = ${p(1)} WHERE id = ${p(2)}`, ['root@example.test', admin!.id]);
     await verify(admin!.id, true);
     mailOp.claims.set('mail-job', { email: 'root@example.test', email_verified: true });

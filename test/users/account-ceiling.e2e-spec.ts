@@ -8,9 +8,17 @@ import { API, DATABASES, startTestApp, TEST_OPTIONS, type TestApp } from '../sup
  * route's permission, on a poorer one (2xx).
  */
 const DESK = [
-  'users:list', 'users:read', 'users:create', 'users:modify', 'users:deactivate',
-  'api_keys:list', 'api_keys:create', 'api_keys:revoke',
-  'service_accounts:read', 'service_accounts:create', 'service_accounts:modify',
+  'users:list',
+  'users:read',
+  'users:create',
+  'users:modify',
+  'users:deactivate',
+  'api_keys:list',
+  'api_keys:create',
+  'api_keys:revoke',
+  'service_accounts:read',
+  'service_accounts:create',
+  'service_accounts:modify',
 ];
 
 interface Target {
@@ -87,7 +95,10 @@ describe.each(DATABASES)('the account ceiling on every path to another account o
   }
 
   const call = (route: Route, target: Target, token: string) =>
-    (t.http as any)[route[1]](`${API}${target.path}${route[2](target)}`).set(bearer(token)).send(route[3](target));
+    (t.http as any)
+      [route[1]](`${API}${target.path}${route[2](target)}`)
+      .set(bearer(token))
+      .send(route[3](target));
 
   describe.each([
     ['a user', USER_ROUTES, () => userTarget(['viewer', 'auditor']), () => userTarget(['lister'])],
@@ -115,12 +126,22 @@ describe.each(DATABASES)('the account ceiling on every path to another account o
 
   it('a key minted by someone else is never "self": it acts on its owner only within what it carries', async () => {
     const { user, password } = await t.createUser({ roles: ['desk', 'auditor'], prefix: 'owner' });
-    const minted = await t.http.post(`${API}/users/${user.username}/api-keys`).set(bearer(admin)).send({ name: 'ops', scopes: ['users:modify', 'users:deactivate', 'api_keys:create', 'api_keys:revoke'] });
+    const minted = await t.http
+      .post(`${API}/users/${user.username}/api-keys`)
+      .set(bearer(admin))
+      .send({ name: 'ops', scopes: ['users:modify', 'users:deactivate', 'api_keys:create', 'api_keys:revoke'] });
     expect(minted.status).toBe(201);
     const withKey = { 'x-api-key': minted.body.key };
     expect((await t.http.patch(`${API}/users/${user.username}`).set(withKey).send({ full_name: 'x' })).status).toBe(403);
     expect((await t.http.post(`${API}/users/${user.username}/sessions/revoke`).set(withKey)).status).toBe(403);
-    expect((await t.http.post(`${API}/users/${user.username}/api-keys`).set(withKey).send({ name: 'child', scopes: ['users:modify'] })).status).toBe(403);
+    expect(
+      (
+        await t.http
+          .post(`${API}/users/${user.username}/api-keys`)
+          .set(withKey)
+          .send({ name: 'child', scopes: ['users:modify'] })
+      ).status,
+    ).toBe(403);
     expect((await t.http.post(`${API}/users/${user.username}/api-keys/${minted.body.id}/reroll`).set(withKey)).status).toBe(403);
     // The owner's own session is "self" and keeps every right on the account.
     const own = (await t.login(user.username, password)).access_token;

@@ -42,7 +42,12 @@ describe.each(DATABASES)('acting on another account on %s (review findings)', (k
   it('a scoped key is held to its scopes on its own owner’s account', async () => {
     const owner = await t.actor(['viewer']);
     await t.http.post(`${API}/users/${owner.user.username}/api-keys`).set(bearer(admin)).send({ name: 'other' });
-    const scoped = (await t.http.post(`${API}/users/${owner.user.username}/api-keys`).set(bearer(admin)).send({ name: 'narrow', scopes: ['users:list'] })).body;
+    const scoped = (
+      await t.http
+        .post(`${API}/users/${owner.user.username}/api-keys`)
+        .set(bearer(admin))
+        .send({ name: 'narrow', scopes: ['users:list'] })
+    ).body;
     expect((await t.http.post(`${API}/users/${owner.user.username}/sessions/revoke`).set('x-api-key', scoped.key)).status).toBe(403);
     expect((await t.http.get(`${API}/users/${owner.user.username}/sessions`).set('x-api-key', scoped.key)).status).toBe(403);
     expect((await t.http.get(`${API}/auth/me`).auth(owner.token, { type: 'bearer' })).status).toBe(200);
@@ -55,7 +60,11 @@ describe.each(DATABASES)('acting on another account on %s (review findings)', (k
       await t.http.post(`${API}/auth/password-reset`).send({ email: user.email });
       const { token } = await link;
       if (change === 'password') await t.http.post(`${API}/users/${user.username}/password`).set(bearer(admin)).send({ new_password: 'Admin-set-pass-1' });
-      else await t.http.patch(`${API}/users/${user.username}`).set(bearer(admin)).send({ email: `moved-${user.email}` });
+      else
+        await t.http
+          .patch(`${API}/users/${user.username}`)
+          .set(bearer(admin))
+          .send({ email: `moved-${user.email}` });
       expect((await t.http.post(`${API}/auth/password-reset/confirm`).send({ token, new_password: 'Holder-pass-123' })).status, change).toBe(400);
     }
   });
@@ -73,7 +82,10 @@ describe.each(DATABASES)('acting on another account on %s (review findings)', (k
     ['API key with null scopes', 'post', '/users/admin/api-keys', { name: 'x', scopes: null }],
   ])('%s → 400, never a 500', async (_, method, path, body) => {
     const target = await t.actor(['viewer']);
-    const res = await (t.http as any)[method](`${API}${path.replace('TARGET', target.user.username)}`).set(bearer(admin)).send(body);
+    const res = await (t.http as any)
+      [method](`${API}${path.replace('TARGET', target.user.username)}`)
+      .set(bearer(admin))
+      .send(body);
     expect(res.status).toBe(400);
     expect((await t.http.get(`${API}/users/${target.user.username}`).set(bearer(admin))).body.roles).toEqual(['viewer']);
   });
@@ -83,9 +95,15 @@ describe.each(DATABASES)('acting on another account on %s (review findings)', (k
   });
 
   it('searching users treats _ and % as characters', async () => {
-    const underscored = await t.http.post(`${API}/users`).set(bearer(admin)).send({ username: `k_l${process.pid}`, email: `k_l${process.pid}@example.test`, password: 'Under-score-pass-1' });
+    const underscored = await t.http
+      .post(`${API}/users`)
+      .set(bearer(admin))
+      .send({ username: `k_l${process.pid}`, email: `k_l${process.pid}@example.test`, password: 'Under-score-pass-1' });
     expect(underscored.status).toBe(201);
-    await t.http.post(`${API}/users`).set(bearer(admin)).send({ username: `kxl${process.pid}`, email: `kxl${process.pid}@example.test`, password: 'Under-score-pass-1' });
+    await t.http
+      .post(`${API}/users`)
+      .set(bearer(admin))
+      .send({ username: `kxl${process.pid}`, email: `kxl${process.pid}@example.test`, password: 'Under-score-pass-1' });
     const res = await t.http.get(`${API}/users?q=k_`).set(bearer(admin));
     expect(res.body.items.map((u: { username: string }) => u.username)).toEqual([`k_l${process.pid}`]);
   });

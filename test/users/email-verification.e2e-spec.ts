@@ -33,10 +33,16 @@ describe.each(DATABASES)('verified emails for local accounts on %s', (kind) => {
   }
 
   it('a user created by an admin is unverified, and the API shows it; activation verifies it', async () => {
-    const created = await t.http.post(`${API}/users`).auth(admin, { type: 'bearer' }).send({ username: `erin${process.pid}`, email: `erin${process.pid}@example.test` });
+    const created = await t.http
+      .post(`${API}/users`)
+      .auth(admin, { type: 'bearer' })
+      .send({ username: `erin${process.pid}`, email: `erin${process.pid}@example.test` });
     expect(created.status).toBe(201);
     expect(created.body.email_verified).toBe(false);
-    const listed = await t.http.get(`${API}/users`).query({ q: `erin${process.pid}` }).auth(admin, { type: 'bearer' });
+    const listed = await t.http
+      .get(`${API}/users`)
+      .query({ q: `erin${process.pid}` })
+      .auth(admin, { type: 'bearer' });
     expect(listed.body.items[0].email_verified).toBe(false);
     const token = lastLink('activation');
     expect((await t.http.post(`${API}/auth/activate`).send({ token, password: 'Corr3ct-horse-battery' })).status).toBe(204);
@@ -74,7 +80,10 @@ describe.each(DATABASES)('verified emails for local accounts on %s', (kind) => {
     // Verified, then changed: cleared again.
     await t.http.post(`${API}/users/${user.username}/email/verify`).auth(admin, { type: 'bearer' });
     expect((await t.http.post(`${API}/auth/email/verify`).send({ token: lastLink('email_verification') })).status).toBe(204);
-    await t.http.patch(`${API}/users/${user.username}`).auth(admin, { type: 'bearer' }).send({ email: `again-${user.username}@example.test` });
+    await t.http
+      .patch(`${API}/users/${user.username}`)
+      .auth(admin, { type: 'bearer' })
+      .send({ email: `again-${user.username}@example.test` });
     expect((await userView(user.username)).email_verified).toBe(false);
   });
 

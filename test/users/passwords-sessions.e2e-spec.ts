@@ -13,8 +13,7 @@ describe.each(DATABASES)('passwords and sessions on %s', (kind) => {
   afterAll(() => t?.close());
 
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-  const hashOf = async (id: string) =>
-    (await t.dataSource.getRepository(UserEntity).findOneOrFail({ where: { id }, select: { id: true, passwordHash: true } })).passwordHash;
+  const hashOf = async (id: string) => (await t.dataSource.getRepository(UserEntity).findOneOrFail({ where: { id }, select: { id: true, passwordHash: true } })).passwordHash;
 
   describe('POST /users/{username}/password', () => {
     it('self: needs the current password; a wrong one is a 400 and changes nothing', async () => {
@@ -33,10 +32,7 @@ describe.each(DATABASES)('passwords and sessions on %s', (kind) => {
     it('self: success keeps this session and revokes the others at once', async () => {
       const me = await t.actor();
       const other = await t.login(me.user.username, me.password);
-      const res = await t.http
-        .post(`${API}/users/${me.user.username}/password`)
-        .set(bearer(me.token))
-        .send({ current_password: me.password, new_password: 'Fresh-garden-77' });
+      const res = await t.http.post(`${API}/users/${me.user.username}/password`).set(bearer(me.token)).send({ current_password: me.password, new_password: 'Fresh-garden-77' });
       expect(res.status).toBe(204);
       expect((await t.http.get(`${API}/auth/me`).set(bearer(me.token))).status).toBe(200);
       expect((await t.http.get(`${API}/auth/me`).set(bearer(other.access_token))).status).toBe(401);
@@ -49,10 +45,7 @@ describe.each(DATABASES)('passwords and sessions on %s', (kind) => {
     it('the policy applies: short, common, too long → 400', async () => {
       const me = await t.actor();
       for (const new_password of ['Short-1', 'Password1!', 'qwerty123', `${'x'.repeat(73)}`]) {
-        const res = await t.http
-          .post(`${API}/users/${me.user.username}/password`)
-          .set(bearer(me.token))
-          .send({ current_password: me.password, new_password });
+        const res = await t.http.post(`${API}/users/${me.user.username}/password`).set(bearer(me.token)).send({ current_password: me.password, new_password });
         expect(res.status).toBe(400);
       }
     });

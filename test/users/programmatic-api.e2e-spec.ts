@@ -1,12 +1,4 @@
-import {
-  ApiKeysService,
-  PasswordPolicyError,
-  systemActor,
-  UnknownRolesError,
-  UserEntity,
-  UserManagementService,
-  UsersService,
-} from 'nestjs-fabric-auth';
+import { ApiKeysService, PasswordPolicyError, systemActor, UnknownRolesError, UserEntity, UserManagementService, UsersService } from 'nestjs-fabric-auth';
 import { createTestCredential, testPrincipal } from 'nestjs-fabric-auth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API, DATABASES, startTestApp, type TestApp } from '../support/test-app.js';
@@ -20,8 +12,7 @@ describe.each(DATABASES)('the services called from app code on %s', (kind) => {
   afterAll(() => t?.close());
 
   const users = () => t.app.get(UsersService);
-  const hashOf = async (id: string) =>
-    (await t.dataSource.getRepository(UserEntity).findOne({ where: { id }, select: { id: true, passwordHash: true } }))!.passwordHash;
+  const hashOf = async (id: string) => (await t.dataSource.getRepository(UserEntity).findOne({ where: { id }, select: { id: true, passwordHash: true } }))!.passwordHash;
 
   it('UsersService.setPassword applies the password policy it documents', async () => {
     const { user, password } = await t.createUser();

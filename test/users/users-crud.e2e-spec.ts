@@ -16,7 +16,11 @@ describe.each(DATABASES)('users API on %s', (kind) => {
 
   const as = (token: string) => ({
     get: (path: string) => t.http.get(`${API}${path}`).auth(token, { type: 'bearer' }),
-    post: (path: string, body?: object) => t.http.post(`${API}${path}`).auth(token, { type: 'bearer' }).send(body ?? {}),
+    post: (path: string, body?: object) =>
+      t.http
+        .post(`${API}${path}`)
+        .auth(token, { type: 'bearer' })
+        .send(body ?? {}),
     patch: (path: string, body: object) => t.http.patch(`${API}${path}`).auth(token, { type: 'bearer' }).send(body),
   });
 

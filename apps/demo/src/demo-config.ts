@@ -1,13 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import {
-  fabricAuthOptionsFromTree,
-  type FabricDatabaseChoice,
-  parseDatabaseUrl,
-  readFabricConfigTree,
-  type ResolvedFabricAuthOptions,
-} from 'nestjs-fabric-auth';
+import { fabricAuthOptionsFromTree, type FabricDatabaseChoice, parseDatabaseUrl, readFabricConfigTree, type ResolvedFabricAuthOptions } from 'nestjs-fabric-auth';
 
 export type DatabaseChoice = FabricDatabaseChoice;
 

@@ -12,8 +12,7 @@ export interface DemoPageFacts {
 
 export const DEMO_PAGE_FACTS = Symbol('DEMO_PAGE_FACTS');
 
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 function adminHint(facts: DemoPageFacts): string {
   const name = `<code id="admin-username">${escapeHtml(facts.adminUsername)}</code>`;
@@ -52,8 +51,10 @@ function renderPage(facts: DemoPageFacts): string {
       <button id="password-submit" type="submit">Sign in</button>
     </form>
     <p><button id="passkey-signin" type="button">Sign in with a passkey</button></p>${
-      sso ? `
-    <p><a id="sso-login" href="/api/v1/auth/oidc/login?return_to=/">Sign in with SSO</a></p>` : ''
+      sso
+        ? `
+    <p><a id="sso-login" href="/api/v1/auth/oidc/login?return_to=/">Sign in with SSO</a></p>`
+        : ''
     }
   </section>
 
@@ -100,8 +101,12 @@ function renderPage(facts: DemoPageFacts): string {
     </div>
     <p><label>Passkey name <input id="passkey-name" value="This device"></label>
        <button id="passkey-register" type="button">Register a passkey</button></p>
-    <p><button id="logout" type="button">Log out</button>${sso ? `
-       <button id="sso-logout" type="button">Log out of SSO too</button>` : ''}</p>${
+    <p><button id="logout" type="button">Log out</button>${
+      sso
+        ? `
+       <button id="sso-logout" type="button">Log out of SSO too</button>`
+        : ''
+    }</p>${
       sso
         ? `
     <h2>Linked SSO identities</h2>

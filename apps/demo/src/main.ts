@@ -46,8 +46,7 @@ async function bootstrap(): Promise<void> {
   const module = DemoAppModule.register(config);
   // Nest's default abortOnError: a refusal inside create() is printed once by its ExceptionHandler, as in any host app.
   const options = { bodyParser: false } as const;
-  const app =
-    adapter === 'fastify' ? await NestFactory.create(module, new FastifyAdapter(), options) : await NestFactory.create(module, options);
+  const app = adapter === 'fastify' ? await NestFactory.create(module, new FastifyAdapter(), options) : await NestFactory.create(module, options);
   configureHttp(app);
   app.enableShutdownHooks();
   await app.init();

@@ -33,7 +33,7 @@ export class ReportsController {
 
   @Get('protected')
   @ApiFabricAuth()
-  @ApiOperation({ summary: 'Any authenticated principal', description: 'Any valid credential passes; answers the principal\'s username.' })
+  @ApiOperation({ summary: 'Any authenticated principal', description: "Any valid credential passes; answers the principal's username." })
   whoami(@CurrentPrincipal() principal: Principal): { ok: true; username: string } {
     return { ok: true, username: principal.username };
   }
@@ -41,7 +41,7 @@ export class ReportsController {
   @Get('reports')
   @RequirePermission('reports:read')
   @ApiFabricAuth()
-  @ApiOperation({ summary: 'Needs reports:read', description: 'Shows `@RequirePermission(\'reports:read\')` with a permission declared by the host app.' })
+  @ApiOperation({ summary: 'Needs reports:read', description: "Shows `@RequirePermission('reports:read')` with a permission declared by the host app." })
   reports(): { items: string[] } {
     return { items: ['q3-revenue', 'q3-churn'] };
   }
@@ -49,7 +49,10 @@ export class ReportsController {
   @Get('sensitive')
   @RequireMfa()
   @ApiFabricAuth()
-  @ApiOperation({ summary: 'Needs a session signed in with a second factor (@RequireMfa)', description: 'Shows `@RequireMfa()`: any other session gets 403 `{"error": "mfa_required"}`; the answer lists the session\'s `amr`.' })
+  @ApiOperation({
+    summary: 'Needs a session signed in with a second factor (@RequireMfa)',
+    description: 'Shows `@RequireMfa()`: any other session gets 403 `{"error": "mfa_required"}`; the answer lists the session\'s `amr`.',
+  })
   sensitive(@CurrentPrincipal() principal: Principal): { ok: true; amr: readonly string[] } {
     return { ok: true, amr: principal.amr ?? [] };
   }

@@ -9,7 +9,18 @@ export interface FabricAuthModuleExtras {
   /** Prefix of the library's routes. Default `api/v1`. */
   routePrefix?: string;
   /** Which of the library's controllers to mount. Default: all. `wellKnown` is served at the root (`/.well-known/…`). */
-  controllers?: { auth?: boolean; users?: boolean; mfa?: boolean; roles?: boolean; audit?: boolean; apiKeys?: boolean; serviceAccounts?: boolean; oidc?: boolean; signingKeys?: boolean; wellKnown?: boolean };
+  controllers?: {
+    auth?: boolean;
+    users?: boolean;
+    mfa?: boolean;
+    roles?: boolean;
+    audit?: boolean;
+    apiKeys?: boolean;
+    serviceAccounts?: boolean;
+    oidc?: boolean;
+    signingKeys?: boolean;
+    wellKnown?: boolean;
+  };
   /**
    * Delivers activation and reset links (mail, SMS…). Default: a development notifier that
    * logs the link. Its dependencies must be resolvable (global, or `imports` of forRootAsync).

@@ -29,14 +29,15 @@ import { PublicBaseUrl } from './options/public-base-url.js';
 import { FabricClock, SystemClock } from './core/clock.js';
 import { FabricTransactions } from './data/transactions.js';
 import { FABRIC_AUTH_ENTITIES } from './schema/entities.js';
+import { FABRIC_API_KEY_AUTHENTICATOR, FABRIC_LOCKOUT_STORE, FABRIC_NOTIFIER, FABRIC_REVOCATION_BUS, FABRIC_THROTTLER_STORAGE } from './core/fabric-auth.constants.js';
 import {
-  FABRIC_API_KEY_AUTHENTICATOR,
-  FABRIC_LOCKOUT_STORE,
-  FABRIC_NOTIFIER,
-  FABRIC_REVOCATION_BUS,
-  FABRIC_THROTTLER_STORAGE,
-} from './core/fabric-auth.constants.js';
-import { FABRIC_APP_PERMISSIONS, FABRIC_REDIS, FABRIC_RESOLVED_OPTIONS, FABRIC_ROUTE_PREFIX, FABRIC_TABLE_PREFIX, FABRIC_TABLE_PREFIX_CHECK } from './core/fabric-auth.internal-constants.js';
+  FABRIC_APP_PERMISSIONS,
+  FABRIC_REDIS,
+  FABRIC_RESOLVED_OPTIONS,
+  FABRIC_ROUTE_PREFIX,
+  FABRIC_TABLE_PREFIX,
+  FABRIC_TABLE_PREFIX_CHECK,
+} from './core/fabric-auth.internal-constants.js';
 import { FastifyReplyLink } from './http/request-response.js';
 import { TrustedProxies } from './core/client-ip.js';
 import { InMemoryLockoutStore } from './core/ports/lockout-store.js';
@@ -239,8 +240,7 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
     {
       provide: FABRIC_LOCKOUT_STORE,
       inject: [FABRIC_REDIS, FabricClock],
-      useFactory: (redis: FabricRedis | null, clock: FabricClock) =>
-        redis ? new RedisLockoutStore(redis) : new InMemoryLockoutStore(() => clock.now()),
+      useFactory: (redis: FabricRedis | null, clock: FabricClock) => (redis ? new RedisLockoutStore(redis) : new InMemoryLockoutStore(() => clock.now())),
     },
     {
       provide: TrustedProxies,

@@ -13,13 +13,8 @@ export {
   type ResolvedOidcProviderOptions,
   type ResolvedFabricAuthOptions,
 } from './options/fabric-auth.options.js';
-export {
-  FabricConfigError,
-  FabricStartupError,
-} from './options/fabric-config.error.js';
-export {
-  resolveFabricAuthOptions,
-} from './options/resolve-options.js';
+export { FabricConfigError, FabricStartupError } from './options/fabric-config.error.js';
+export { resolveFabricAuthOptions } from './options/resolve-options.js';
 export {
   API_KEY_HEADER,
   ACCESS_TOKEN_COOKIE,
@@ -33,13 +28,7 @@ export {
   FABRIC_REVOCATION_BUS,
   REFRESH_TOKEN_COOKIE,
 } from './core/fabric-auth.constants.js';
-export {
-  type FabricConfigSource,
-  type FabricConfigTree,
-  fabricAuthOptionsFromTree,
-  fabricConfigLoader,
-  readFabricConfigTree,
-} from './options/fabric-config.loader.js';
+export { type FabricConfigSource, type FabricConfigTree, fabricAuthOptionsFromTree, fabricConfigLoader, readFabricConfigTree } from './options/fabric-config.loader.js';
 export { DATABASE_URL_FORMS, type FabricDatabaseChoice, parseDatabaseUrl } from './data/database-url.js';
 export { type FabricDatabaseRetry, withFabricDatabaseRetry } from './data/database-connect.js';
 
@@ -55,16 +44,7 @@ export { type AuthMethod, type Principal, type PrincipalKind, principalHasPermis
 export { systemActor } from './core/system-actor.js';
 export type { HttpRequestLike } from './core/request-info.js';
 export { type ListEnvelope, ListQueryDto } from './data/pagination/list-query.js';
-export {
-  ChangePasswordDto,
-  CreateUserDto,
-  ListUsersQueryDto,
-  SessionDto,
-  SessionListDto,
-  UpdateUserDto,
-  UserDto,
-  UserListDto,
-} from './features/users/dto/user.dto.js';
+export { ChangePasswordDto, CreateUserDto, ListUsersQueryDto, SessionDto, SessionListDto, UpdateUserDto, UserDto, UserListDto } from './features/users/dto/user.dto.js';
 export { ApiKeyDto, ApiKeyListDto, CreateApiKeyDto, CreatedApiKeyDto } from './features/api-keys/dto/api-key.dto.js';
 export { CreateRoleDto, RoleDto, RoleListDto, UpdateRoleDto } from './features/roles/dto/role.dto.js';
 export {
@@ -78,27 +58,13 @@ export { ActivateDto, PasswordResetConfirmDto, PasswordResetRequestDto } from '.
 
 export { FabricClock, SystemClock } from './core/clock.js';
 export { FabricExceptionFilter } from './http/fabric-exception.filter.js';
-export {
-  applyFabricHttpHardening,
-  DEFAULT_BODY_LIMIT,
-  DEFAULT_SECURITY_HEADERS,
-  type FabricHttpHardeningOptions,
-} from './http/fabric-http-hardening.js';
+export { applyFabricHttpHardening, DEFAULT_BODY_LIMIT, DEFAULT_SECURITY_HEADERS, type FabricHttpHardeningOptions } from './http/fabric-http-hardening.js';
 export { DEFAULT_MAX_JSON_DEPTH, exceedsJsonDepth } from './http/json-depth.js';
 export { DEFAULT_SERVER_TIMEOUTS, type FabricServerTimeouts } from './http/server-lifecycle.js';
 export { ApiFabricAuth, ErrorResponseDto, SWAGGER_SCHEMES } from './http/api-docs.js';
 export { withFabricAuthSecurity } from './http/swagger-security.js';
 export { NoStore } from './http/no-store.decorator.js';
-export {
-  DisplayName,
-  IdentityEmail,
-  IntegerField,
-  INVISIBLE_CHARACTERS,
-  MaxStoredLength,
-  NoInvisibleCharacters,
-  StoredText,
-  storedLength,
-} from './core/field-rules.js';
+export { DisplayName, IdentityEmail, IntegerField, INVISIBLE_CHARACTERS, MaxStoredLength, NoInvisibleCharacters, StoredText, storedLength } from './core/field-rules.js';
 export { type FabricNotification, type FabricNotifier, LoggingNotifier } from './core/ports/notifier.js';
 export { FABRIC_NOTIFIER } from './core/fabric-auth.constants.js';
 export { OneTimeTokensService } from './access/tokens/one-time-tokens.service.js';
@@ -115,12 +81,7 @@ export { FabricApiKeyStrategy } from './passport/api-key.strategy.js';
 export { ApiKeysService, type KeyOwner } from './features/api-keys/api-keys.service.js';
 export { API_KEY_PREFIX } from './features/api-keys/api-key-format.js';
 export { ServiceAccountsService } from './features/service-accounts/service-accounts.service.js';
-export {
-  type FabricRevocationBus,
-  InMemoryRevocationBus,
-  type RevocationEvent,
-  type RevocationListener,
-} from './core/ports/revocation-bus.js';
+export { type FabricRevocationBus, InMemoryRevocationBus, type RevocationEvent, type RevocationListener } from './core/ports/revocation-bus.js';
 
 export { Revocations } from './access/sessions/revocations.js';
 export { type FabricTransaction, FabricTransactions } from './data/transactions.js';
@@ -140,12 +101,7 @@ export { RolesService, UnknownRolesError } from './access/accounts/roles.service
 export { AuditService, type AuditRecord } from './data/audit.service.js';
 export { PasswordHasher, PasswordChecksBusyException } from './access/passwords/password-hasher.js';
 export { hashPassword, passwordHashSettings, type PasswordHashSettings, verifyPassword } from './core/password-hashes.js';
-export {
-  upsertSystemAdmin,
-  SystemAdminConflictError,
-  type SystemAdminSeed,
-  type SystemAdminSeedResult,
-} from './access/seeding/upsert-system-admin.js';
+export { upsertSystemAdmin, SystemAdminConflictError, type SystemAdminSeed, type SystemAdminSeedResult } from './access/seeding/upsert-system-admin.js';
 
 export { FABRIC_AUTH_ENTITIES } from './schema/entities.js';
 export { UserEntity } from './schema/entities/user.entity.js';

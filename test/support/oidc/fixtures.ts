@@ -39,7 +39,11 @@ export async function startAppWithOp(
   });
   const started: TestOp[] = [];
   try {
-    const op = await startTestOp(() => Object.keys(providers).filter((name) => !ownProvider.includes(name)).map(client));
+    const op = await startTestOp(() =>
+      Object.keys(providers)
+        .filter((name) => !ownProvider.includes(name))
+        .map(client),
+    );
     started.push(op);
     const ops: Record<string, TestOp> = {};
     for (const name of ownProvider) started.push((ops[name] = await startTestOp(() => [client(name)])));

@@ -212,7 +212,10 @@ export class HostileOp {
   /** client_secret_basic: both parts form-urlencoded (RFC 6749 §2.3.1). */
   private authenticatesClient(header: string | undefined): boolean {
     if (!header?.startsWith('Basic ')) return false;
-    const [id, secret] = Buffer.from(header.slice(6), 'base64').toString('utf8').split(':').map((part) => decodeURIComponent(part.replace(/\+/g, ' ')));
+    const [id, secret] = Buffer.from(header.slice(6), 'base64')
+      .toString('utf8')
+      .split(':')
+      .map((part) => decodeURIComponent(part.replace(/\+/g, ' ')));
     return id === this.clientId && secret === this.clientSecret;
   }
 

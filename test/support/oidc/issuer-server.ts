@@ -53,9 +53,9 @@ export async function startIssuerServer(): Promise<IssuerServer> {
     entry.hits++;
     switch (realm.jwksMode) {
       case 'ok':
-        return void response.writeHead(200, { 'content-type': 'application/json' }).end(
-          JSON.stringify({ keys: entry.keys.filter((k) => k.published).map((k) => ({ ...k.publicJwk, kid: k.kid, use: 'sig', alg: 'RS256' })) }),
-        );
+        return void response
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ keys: entry.keys.filter((k) => k.published).map((k) => ({ ...k.publicJwk, kid: k.kid, use: 'sig', alg: 'RS256' })) }));
       case '503':
         return void response.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '30' }).end('Service Unavailable');
       case '500':

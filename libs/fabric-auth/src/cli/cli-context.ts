@@ -49,9 +49,7 @@ export const DEFAULT_CLI_CONFIG_FILE = 'config.yaml';
 export function cliEnvironment(globals: CliGlobals, env: NodeJS.ProcessEnv = process.env): CliEnvironment {
   const file = globals.config ?? env.CONFIG_FILE ?? (existsSync(DEFAULT_CLI_CONFIG_FILE) ? DEFAULT_CLI_CONFIG_FILE : undefined);
   if (file && !existsSync(file)) throw new CliError(`config file ${file} does not exist`);
-  const source = file
-    ? `config file read: ${file}`
-    : `no config file read: none given with --config or CONFIG_FILE, and no ./${DEFAULT_CLI_CONFIG_FILE} in ${process.cwd()}`;
+  const source = file ? `config file read: ${file}` : `no config file read: none given with --config or CONFIG_FILE, and no ./${DEFAULT_CLI_CONFIG_FILE} in ${process.cwd()}`;
   let options: ResolvedFabricAuthOptions;
   try {
     options = optionsFrom(file, env);

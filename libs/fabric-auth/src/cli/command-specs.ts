@@ -46,7 +46,7 @@ export const COMMAND_SPECS: CliCommandSpec[] = [
   },
   {
     name: 'create-api-key',
-    summary: "create an API key for a user or a service account; the raw key is printed once",
+    summary: 'create an API key for a user or a service account; the raw key is printed once',
     define: (c) =>
       c
         .requiredOption('--name <name>', 'what the key is for')

@@ -54,7 +54,9 @@ async function passwordFrom(options: Record<string, unknown>, output: CliOutput)
   }
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  const password = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
   if (password.length === 0) throw new CliError('--password-stdin: no password on standard input');
   return password;
 }
@@ -112,48 +114,46 @@ export const COMMAND_RUNS: Record<string, CliCommandRun> = {
     const dto = await validated(CreateApiKeyDto, { name: options.name, scopes: options.scope, expires_in_days: days });
     await withFabric(environment, async (app) => {
       let owner: { kind: 'user' | 'service_account'; id: string };
-        if (options.user) {
-          owner = { kind: 'user', id: (await app.get(UserManagementService, { strict: false }).get(ACTOR, options.user as string)).id };
-        } else {
-          const accounts = app.get<Repository<ServiceAccountEntity>>(getRepositoryToken(ServiceAccountEntity), { strict: false });
-          const account = await accounts.findOneBy({ name: options.serviceAccount as string });
-          if (!account) throw new CliError(`no service account named "${options.serviceAccount as string}"`);
-          owner = { kind: 'service_account', id: account.id };
-        }
-        const mintScope = owner.kind === 'user' ? 'api_keys:create' : 'service_accounts:create';
-        const created = await app.get(ApiKeysService, { strict: false }).create(ACTOR, owner as never, dto, mintScope);
-        output.note(`API key "${created.name}" (${created.id}) expires ${created.expires_at ?? 'never'}; it is shown once:`);
-        output.out(created.key);
-      });
-    },
-  async unlock({ environment, args, output }) {
-      if (!environment.options.redisUrl) {
-        throw new CliError(
-          "unlock: without server.redis_url, locks live in the running app's memory; use POST /users/{username}/unlock on the app",
-        );
+      if (options.user) {
+        owner = { kind: 'user', id: (await app.get(UserManagementService, { strict: false }).get(ACTOR, options.user as string)).id };
+      } else {
+        const accounts = app.get<Repository<ServiceAccountEntity>>(getRepositoryToken(ServiceAccountEntity), { strict: false });
+        const account = await accounts.findOneBy({ name: options.serviceAccount as string });
+        if (!account) throw new CliError(`no service account named "${options.serviceAccount as string}"`);
+        owner = { kind: 'service_account', id: account.id };
       }
-      await withFabric(environment, async (app) => {
-        await app.get(UserManagementService, { strict: false }).unlock(ACTOR, args[0]!);
-        output.out(`unlocked "${args[0]}"`);
-      });
-    },
+      const mintScope = owner.kind === 'user' ? 'api_keys:create' : 'service_accounts:create';
+      const created = await app.get(ApiKeysService, { strict: false }).create(ACTOR, owner as never, dto, mintScope);
+      output.note(`API key "${created.name}" (${created.id}) expires ${created.expires_at ?? 'never'}; it is shown once:`);
+      output.out(created.key);
+    });
+  },
+  async unlock({ environment, args, output }) {
+    if (!environment.options.redisUrl) {
+      throw new CliError("unlock: without server.redis_url, locks live in the running app's memory; use POST /users/{username}/unlock on the app");
+    }
+    await withFabric(environment, async (app) => {
+      await app.get(UserManagementService, { strict: false }).unlock(ACTOR, args[0]!);
+      output.out(`unlocked "${args[0]}"`);
+    });
+  },
   async 'rotate-signing-key'({ environment, options, output }) {
-      await withFabric(environment, async (app) => {
-        const rotated = await app.get(SigningKeysService, { strict: false }).rotate(ACTOR, undefined, options.reason as string);
-        // Running instances pick the new key up within auth.signing.refresh_interval, or at once on its kid.
-        output.out(`signing with ${rotated.kid} (${rotated.algorithm}); earlier keys verify until their tokens have expired`);
-      });
-    },
+    await withFabric(environment, async (app) => {
+      const rotated = await app.get(SigningKeysService, { strict: false }).rotate(ACTOR, undefined, options.reason as string);
+      // Running instances pick the new key up within auth.signing.refresh_interval, or at once on its kid.
+      output.out(`signing with ${rotated.kid} (${rotated.algorithm}); earlier keys verify until their tokens have expired`);
+    });
+  },
   async 'list-users'({ environment, options, output }) {
-      const query = await validated(ListUsersQueryDto, { limit: options.limit, q: options.q });
-      await withFabric(environment, async (app) => {
-        const page = await app.get(UserManagementService, { strict: false }).list(query);
-        for (const u of page.items) {
-          output.out(options.json ? JSON.stringify(u) : `${u.username}\t${u.email ?? '-'}\t${u.is_active ? 'active' : 'inactive'}\t${u.roles.join(',') || '-'}`);
-        }
-        output.note(`${page.items.length} of ${page.total}`);
-      });
-    },
+    const query = await validated(ListUsersQueryDto, { limit: options.limit, q: options.q });
+    await withFabric(environment, async (app) => {
+      const page = await app.get(UserManagementService, { strict: false }).list(query);
+      for (const u of page.items) {
+        output.out(options.json ? JSON.stringify(u) : `${u.username}\t${u.email ?? '-'}\t${u.is_active ? 'active' : 'inactive'}\t${u.roles.join(',') || '-'}`);
+      }
+      output.note(`${page.items.length} of ${page.total}`);
+    });
+  },
 };
 
 export function environmentFor(globals: CliGlobals): CliEnvironment {

@@ -39,9 +39,7 @@ async function oneLine(error: unknown): Promise<string> {
 }
 
 const program = new Command('nestjs-fabric-auth')
-  .description(
-    'Administer nestjs-fabric-auth: reads the config file (--config, else CONFIG_FILE, else ./config.yaml), FABRIC_AUTH__…/FABRIC_SERVER__… and DATABASE_URL',
-  )
+  .description('Administer nestjs-fabric-auth: reads the config file (--config, else CONFIG_FILE, else ./config.yaml), FABRIC_AUTH__…/FABRIC_SERVER__… and DATABASE_URL')
   .version(version, '-V, --version', 'print the version')
   .option('--config <file>', 'YAML config file (default: CONFIG_FILE, else ./config.yaml if present)')
   .option('--database <url>', 'postgres://…, sqlite:path or a SQLite file path (default: DATABASE_URL)')

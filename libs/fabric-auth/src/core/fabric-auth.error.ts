@@ -1,14 +1,5 @@
 /** Why a credential was refused: logged, never sent to the client (which gets one generic 401). */
-export type FabricAuthFailure =
-  | 'missing'
-  | 'malformed'
-  | 'bad_token'
-  | 'expired'
-  | 'wrong_type'
-  | 'revoked'
-  | 'inactive'
-  | 'csrf'
-  | 'throttled';
+export type FabricAuthFailure = 'missing' | 'malformed' | 'bad_token' | 'expired' | 'wrong_type' | 'revoked' | 'inactive' | 'csrf' | 'throttled';
 
 export class FabricAuthError extends Error {
   constructor(

@@ -33,8 +33,7 @@ const toNfc = () => Transform(({ value }) => (typeof value === 'string' ? value.
 const OUTER_WHITESPACE = /^[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
 
 /** NFKC, trimmed, lower case: how usernames and emails are compared and stored. */
-export const IdentityNormalized = () =>
-  Transform(({ value }) => (typeof value === 'string' ? value.normalize('NFKC').replace(OUTER_WHITESPACE, '').toLowerCase() : value));
+export const IdentityNormalized = () => Transform(({ value }) => (typeof value === 'string' ? value.normalize('NFKC').replace(OUTER_WHITESPACE, '').toLowerCase() : value));
 
 /** At most `max` code points (the value is validated as it will be stored). */
 export function MaxStoredLength(max: number) {
@@ -84,10 +83,5 @@ const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
  */
 export function IntegerField(min: number, max: number, { inQuery = false }: { inQuery?: boolean } = {}) {
   const fromQuery = Transform(({ value }) => (typeof value === 'string' && DECIMAL.test(value) ? Number(value) : value));
-  return applyDecorators(
-    ...(inQuery ? [fromQuery] : []),
-    IsInt({ message: ({ property }) => `${property} must be an integer` }),
-    Min(min),
-    Max(max),
-  );
+  return applyDecorators(...(inQuery ? [fromQuery] : []), IsInt({ message: ({ property }) => `${property} must be an integer` }), Min(min), Max(max));
 }

@@ -35,9 +35,7 @@ export function keyProblem(key: KeyObject, algorithm: AsymmetricAlgorithm): stri
     case 'EdDSA':
       return key.asymmetricKeyType === 'ed25519' ? undefined : 'EdDSA needs an Ed25519 key';
     case 'ES256':
-      return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1'
-        ? undefined
-        : 'ES256 needs an EC P-256 key';
+      return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1' ? undefined : 'ES256 needs an EC P-256 key';
     case 'RS256':
       if (key.asymmetricKeyType !== 'rsa') return 'RS256 needs an RSA key';
       return (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048 ? undefined : 'RS256 needs an RSA key of at least 2048 bits';
@@ -62,11 +60,7 @@ export function publicJwkOf(key: KeyObject, kid: string, algorithm: AsymmetricAl
 export function thumbprintOf(key: KeyObject): string {
   const jwk = createPublicKey(key).export({ format: 'jwk' }) as JsonWebKey;
   const members =
-    jwk.kty === 'RSA'
-      ? { e: jwk.e, kty: jwk.kty, n: jwk.n }
-      : jwk.kty === 'EC'
-        ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }
-        : { crv: jwk.crv, kty: jwk.kty, x: jwk.x };
+    jwk.kty === 'RSA' ? { e: jwk.e, kty: jwk.kty, n: jwk.n } : jwk.kty === 'EC' ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y } : { crv: jwk.crv, kty: jwk.kty, x: jwk.x };
   return sha256(JSON.stringify(members), 'base64url');
 }
 

@@ -147,7 +147,11 @@ export async function hashPassword(password: string, settings: PasswordHashSetti
 /** What a stored hash is; `undefined` when it is neither a hash we made nor one within our limits. */
 export function describeHash(
   stored: string,
-): { algorithm: 'argon2id'; params: Argon2Params; salt: Buffer; key: Buffer } | { algorithm: 'scrypt'; params: ScryptParams; salt: Buffer; key: Buffer } | { algorithm: 'bcrypt'; cost: number } | undefined {
+):
+  | { algorithm: 'argon2id'; params: Argon2Params; salt: Buffer; key: Buffer }
+  | { algorithm: 'scrypt'; params: ScryptParams; salt: Buffer; key: Buffer }
+  | { algorithm: 'bcrypt'; cost: number }
+  | undefined {
   const argon2Match = ARGON2_FORMAT.exec(stored);
   if (argon2Match) {
     const params = { memory: Number(argon2Match[1]), iterations: Number(argon2Match[2]), parallelism: Number(argon2Match[3]) };

@@ -71,7 +71,7 @@ export function cookieValue(request: HttpRequestLike, name: string): string | un
   let found: string | undefined;
   // The next '=' is searched for once and kept until passed: a header of many pairs without one stays linear.
   let eq = -1;
-  for (let start = 0; start < header.length; ) {
+  for (let start = 0; start < header.length;) {
     let end = header.indexOf(';', start);
     if (end < 0) end = header.length;
     if (eq < start) eq = header.indexOf('=', start);

@@ -143,9 +143,7 @@ export function applyFabricHttpHardening(app: INestApplication, options: FabricH
     if (headers) express.use(headers);
     parsers.useBodyParser('json', { limit: bodyLimit });
     parsers.useBodyParser('urlencoded', { limit: bodyLimit, extended: false });
-    express.use((request, _response, next) =>
-      next(urlRefusal(request.url, (request as { query?: unknown }).query) ?? refusal(request.body, maxDepth) ?? undefined),
-    );
+    express.use((request, _response, next) => next(urlRefusal(request.url, (request as { query?: unknown }).query) ?? refusal(request.body, maxDepth) ?? undefined));
   } else if (type === 'fastify') {
     const fastify = adapter.getInstance() as FastifyLike;
     if (headers) fastify.addHook('onRequest', (request, reply, done) => headers(request.raw, reply.raw, done));

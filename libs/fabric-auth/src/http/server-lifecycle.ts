@@ -53,10 +53,7 @@ export function applyServerTimeouts(server: Server, timeouts: FabricServerTimeou
   server.headersTimeout = timeouts.headersTimeoutMs;
   server.requestTimeout = timeouts.requestTimeoutMs;
   server.keepAliveTimeout = timeouts.keepAliveTimeoutMs;
-  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.max(
-    10,
-    Math.min(1000, Math.floor(timeouts.headersTimeoutMs / 10)),
-  );
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.max(10, Math.min(1000, Math.floor(timeouts.headersTimeoutMs / 10)));
 }
 
 /**

@@ -35,9 +35,7 @@ export class SessionCookies {
     const secure = this.options.secureCookies;
     appendSetCookie(
       response,
-      [ACCESS_TOKEN_COOKIE, REFRESH_TOKEN_COOKIE, CSRF_TOKEN_COOKIE].map((name) =>
-        serializeCookie(name, '', { maxAgeSeconds: 0, httpOnly: name !== CSRF_TOKEN_COOKIE, secure }),
-      ),
+      [ACCESS_TOKEN_COOKIE, REFRESH_TOKEN_COOKIE, CSRF_TOKEN_COOKIE].map((name) => serializeCookie(name, '', { maxAgeSeconds: 0, httpOnly: name !== CSRF_TOKEN_COOKIE, secure })),
     );
   }
 }

@@ -72,9 +72,7 @@ describe('claim paths, token types and audiences of other issuers (SPEC §13)', 
     ['a number', '42', 'must be a claim name'],
   ])('refuses %s, for SSO and trusted issuers alike', (_, claim, message) => {
     expect(problems(`${PROVIDER}      role_claim: ${claim}\n`)).toEqual(expect.arrayContaining([expect.stringContaining(`auth.providers.oidc.role_claim: ${message}`)]));
-    expect(problems(`${ISSUER}      roles_claim: ${claim}\n`)).toEqual(
-      expect.arrayContaining([expect.stringContaining(`auth.trusted_issuers[0].roles_claim: ${message}`)]),
-    );
+    expect(problems(`${ISSUER}      roles_claim: ${claim}\n`)).toEqual(expect.arrayContaining([expect.stringContaining(`auth.trusted_issuers[0].roles_claim: ${message}`)]));
   });
 
   it.each([

@@ -300,9 +300,14 @@ export class TrustedIssuerOptions {
   audience!: string | string[];
 
   /** Signature algorithms accepted from this issuer (asymmetric only); a token's `alg` outside the list is refused. */
-  @Field('algorithms', 'list', (raw) => (Array.isArray(raw) && raw.length > 0 && raw.every((a) => TRUSTED_ISSUER_ALGORITHMS.includes(a)) ? [...raw] : new Problem(ALGORITHMS_REQUIRED)), {
-    required: ALGORITHMS_REQUIRED,
-  })
+  @Field(
+    'algorithms',
+    'list',
+    (raw) => (Array.isArray(raw) && raw.length > 0 && raw.every((a) => TRUSTED_ISSUER_ALGORITHMS.includes(a)) ? [...raw] : new Problem(ALGORITHMS_REQUIRED)),
+    {
+      required: ALGORITHMS_REQUIRED,
+    },
+  )
   algorithms!: TrustedIssuerAlgorithm[];
 
   /** Claim naming the subject (a claim path, see `rolesClaim`). Default `sub`. */

@@ -86,9 +86,21 @@ describe('YAML config loader', () => {
     ['a common admin password', { auth: { secret_key: SECRET, system_admin_password: 'changeme' } }, 'auth.system_admin_password: is a commonly used password'],
     ['an unknown key', { auth: { secret_key: SECRET, system_admin_password: 'Adm1n-passw0rd', secret: 'x' } }, 'auth.secret: unknown key'],
     ['a bad type', { auth: { secret_key: SECRET, system_admin_password: 'Adm1n-passw0rd', access_token_expire: 'soon' } }, 'auth.access_token_expire: must be an integer'],
-    ['a bad boolean', { auth: { secret_key: SECRET, system_admin_password: 'Adm1n-passw0rd' }, server: { secure_cookies: 'maybe' } }, 'server.secure_cookies: must be true or false'],
-    ['a role naming a malformed permission', { auth: { secret_key: SECRET, system_admin_password: 'Adm1n-passw0rd', roles: { viewer: ['Users List'] } } }, 'auth.roles.viewer: "Users List" is not a permission name'],
-    ['an OIDC provider without client_id', { auth: { secret_key: SECRET, system_admin_password: 'Adm1n-passw0rd', providers: { oidc: { issuer: 'https://idp.example', redirect_uri: 'https://app.example/cb' } } } }, 'auth.providers.oidc.client_id: is required'],
+    [
+      'a bad boolean',
+      { auth: { secret_key: SECRET, system_admin_password: 'Adm1n-passw0rd' }, server: { secure_cookies: 'maybe' } },
+      'server.secure_cookies: must be true or false',
+    ],
+    [
+      'a role naming a malformed permission',
+      { auth: { secret_key: SECRET, system_admin_password: 'Adm1n-passw0rd', roles: { viewer: ['Users List'] } } },
+      'auth.roles.viewer: "Users List" is not a permission name',
+    ],
+    [
+      'an OIDC provider without client_id',
+      { auth: { secret_key: SECRET, system_admin_password: 'Adm1n-passw0rd', providers: { oidc: { issuer: 'https://idp.example', redirect_uri: 'https://app.example/cb' } } } },
+      'auth.providers.oidc.client_id: is required',
+    ],
   ])('refuses %s, naming the key', (_, tree, message) => {
     const problems = problemsOf(() => fabricAuthOptionsFromTree(tree));
     expect(problems.some((p) => p.startsWith(message))).toBe(true);
@@ -96,7 +108,17 @@ describe('YAML config loader', () => {
 
   it("reads the app's own file: only auth and server, only FABRIC_AUTH__/FABRIC_SERVER__ variables", () => {
     const file = yamlFile(
-      ['app:', '  name: reports', 'database:', '  url: postgres://x', 'auth:', `  secret_key: ${SECRET}`, '  system_admin_password: Adm1n-passw0rd', 'server:', '  secure_cookies: false'].join('\n'),
+      [
+        'app:',
+        '  name: reports',
+        'database:',
+        '  url: postgres://x',
+        'auth:',
+        `  secret_key: ${SECRET}`,
+        '  system_admin_password: Adm1n-passw0rd',
+        'server:',
+        '  secure_cookies: false',
+      ].join('\n'),
     );
     const tree = readFabricConfigTree({ file, env: { FABRIC_APP__NAME: 'x', FABRIC_DATABASE__URL: 'y', FABRIC_ENV: 'prod', FABRIC_AUTH__ACCESS_TOKEN_EXPIRE: '300' } });
     const options = fabricAuthOptionsFromTree(tree);
@@ -109,9 +131,7 @@ describe('YAML config loader', () => {
   it('needs no system admin password when seeding is off', () => {
     const options = fabricAuthOptionsFromTree({ auth: { secret_key: SECRET, seed_system_admin: false } });
     expect(options.systemAdminPassword).toBeUndefined();
-    expect(problemsOf(() => fabricAuthOptionsFromTree({ auth: { secret_key: SECRET, seed_system_admin: true } }))).toEqual([
-      'auth.system_admin_password: is required',
-    ]);
+    expect(problemsOf(() => fabricAuthOptionsFromTree({ auth: { secret_key: SECRET, seed_system_admin: true } }))).toEqual(['auth.system_admin_password: is required']);
   });
 
   it('names the environment variable that carried a bad value', () => {
@@ -129,23 +149,41 @@ describe('YAML config loader', () => {
   it('forRoot options report both the YAML key and the option name', () => {
     const problems = problemsOf(() => resolveFabricAuthOptions({ secretKey: 'short', systemAdminPassword: 'Adm1n-passw0rd' }));
     expect(problems).toEqual(['auth.secret_key (secretKey): must be at least 32 characters']);
-    expect(problemsOf(() => resolveFabricAuthOptions({ secretKey: SECRET, systemAdminPassword: 'Adm1n-passw0rd', typo: 1 } as never))).toEqual([
-      'typo: unknown option',
-    ]);
+    expect(problemsOf(() => resolveFabricAuthOptions({ secretKey: SECRET, systemAdminPassword: 'Adm1n-passw0rd', typo: 1 } as never))).toEqual(['typo: unknown option']);
   });
 
-  it('password hashing: argon2id at OWASP\'s m=19 MiB, t=2, p=1 by default; the pool and queue bounded; weaker or huge settings refused', () => {
+  it("password hashing: argon2id at OWASP's m=19 MiB, t=2, p=1 by default; the pool and queue bounded; weaker or huge settings refused", () => {
     const base = { secretKey: SECRET, systemAdminPassword: 'Adm1n-passw0rd' };
     const resolved = resolveFabricAuthOptions(base);
-    expect(resolved).toMatchObject({ passwordHash: 'argon2id', argon2Memory: 19_456, argon2Iterations: 2, argon2Parallelism: 1, scryptCost: 13, scryptBlockSize: 8, scryptParallelism: 10, bcryptCost: 12, passwordQueueDepth: 16 });
+    expect(resolved).toMatchObject({
+      passwordHash: 'argon2id',
+      argon2Memory: 19_456,
+      argon2Iterations: 2,
+      argon2Parallelism: 1,
+      scryptCost: 13,
+      scryptBlockSize: 8,
+      scryptParallelism: 10,
+      bcryptCost: 12,
+      passwordQueueDepth: 16,
+    });
     expect(resolved.passwordHashConcurrency).toBeGreaterThanOrEqual(1);
     expect(resolved.passwordHashConcurrency).toBeLessThanOrEqual(3);
     // OWASP's other equivalent settings are accepted.
-    for (const [scryptCost, scryptParallelism] of [[17, 1], [16, 2], [15, 3], [14, 5]]) {
+    for (const [scryptCost, scryptParallelism] of [
+      [17, 1],
+      [16, 2],
+      [15, 3],
+      [14, 5],
+    ]) {
       expect(resolveFabricAuthOptions({ ...base, scryptCost, scryptParallelism })).toMatchObject({ scryptCost, scryptParallelism });
     }
     // OWASP's other equivalent argon2id settings are accepted; less work than the cheapest of them is not.
-    for (const [argon2Memory, argon2Iterations] of [[47_104, 1], [12_288, 3], [9216, 4], [7168, 5]]) {
+    for (const [argon2Memory, argon2Iterations] of [
+      [47_104, 1],
+      [12_288, 3],
+      [9216, 4],
+      [7168, 5],
+    ]) {
       expect(resolveFabricAuthOptions({ ...base, argon2Memory, argon2Iterations })).toMatchObject({ argon2Memory, argon2Iterations });
     }
     expect(problemsOf(() => resolveFabricAuthOptions({ ...base, argon2Memory: 9216, argon2Iterations: 3 }))).toEqual([
@@ -169,7 +207,15 @@ describe('YAML config loader', () => {
       'auth.password_hash_concurrency (passwordHashConcurrency): must be between 1 and 64',
       'auth.password_queue_depth (passwordQueueDepth): must be between 1 and 10000',
     ]);
-    const tree = readFabricConfigTree({ env: { FABRIC_AUTH__SECRET_KEY: SECRET, FABRIC_AUTH__SEED_SYSTEM_ADMIN: 'false', FABRIC_AUTH__PASSWORD_QUEUE_DEPTH: '4', FABRIC_AUTH__PASSWORD_HASH: 'bcrypt', FABRIC_AUTH__ARGON2_MEMORY: '47104' } });
+    const tree = readFabricConfigTree({
+      env: {
+        FABRIC_AUTH__SECRET_KEY: SECRET,
+        FABRIC_AUTH__SEED_SYSTEM_ADMIN: 'false',
+        FABRIC_AUTH__PASSWORD_QUEUE_DEPTH: '4',
+        FABRIC_AUTH__PASSWORD_HASH: 'bcrypt',
+        FABRIC_AUTH__ARGON2_MEMORY: '47104',
+      },
+    });
     expect(fabricAuthOptionsFromTree(tree)).toMatchObject({ passwordQueueDepth: 4, passwordHash: 'bcrypt', argon2Memory: 47_104 });
   });
 });

@@ -77,9 +77,7 @@ describe('auth.providers (OIDC single sign-on options)', () => {
     for (const bad of ['//evil.example/x', 'javascript:alert(1)', 'sign-in', '/x#frag', '/a b']) {
       expect(() => fabricAuthOptionsFromTree(tree(bad)), bad).toThrow(/auth\.sso\.error_url: must/);
     }
-    expect(() => fabricAuthOptionsFromTree(loadYaml(`${BASE}  sso:\n    eror_url: "/x"\n`) as Record<string, unknown>)).toThrow(
-      /auth\.sso\.eror_url: unknown key/,
-    );
+    expect(() => fabricAuthOptionsFromTree(loadYaml(`${BASE}  sso:\n    eror_url: "/x"\n`) as Record<string, unknown>)).toThrow(/auth\.sso\.eror_url: unknown key/);
   });
 
   it('defaults to no provider', () => {
@@ -91,13 +89,29 @@ describe('auth.providers (OIDC single sign-on options)', () => {
     ['a malformed provider name', `    My_IdP!:${GOOD}\n      type: oidc`, 'auth.providers.My_IdP!: provider names are lowercase'],
     ['a misspelt key', `    oidc:${GOOD}\n      client_secrte: x`, 'auth.providers.oidc.client_secrte: unknown key'],
     ['a missing redirect_uri', '    oidc:\n      issuer: "https://idp.example"\n      client_id: app', 'auth.providers.oidc.redirect_uri: is required'],
-    ['a plain-http issuer on another host', '    oidc:\n      issuer: "http://idp.example"\n      client_id: app\n      redirect_uri: "https://app.example/cb"', 'auth.providers.oidc.issuer: must be an https URL (http only on localhost)'],
-    ['an issuer that is no URL', '    oidc:\n      issuer: "idp.example"\n      client_id: app\n      redirect_uri: "https://app.example/cb"', 'auth.providers.oidc.issuer: must be an absolute URL'],
-    ['a redirect_uri with a query', '    oidc:\n      issuer: "https://idp.example"\n      client_id: app\n      redirect_uri: "https://app.example/cb?x=1"', 'auth.providers.oidc.redirect_uri: must not have a query or fragment'],
+    [
+      'a plain-http issuer on another host',
+      '    oidc:\n      issuer: "http://idp.example"\n      client_id: app\n      redirect_uri: "https://app.example/cb"',
+      'auth.providers.oidc.issuer: must be an https URL (http only on localhost)',
+    ],
+    [
+      'an issuer that is no URL',
+      '    oidc:\n      issuer: "idp.example"\n      client_id: app\n      redirect_uri: "https://app.example/cb"',
+      'auth.providers.oidc.issuer: must be an absolute URL',
+    ],
+    [
+      'a redirect_uri with a query',
+      '    oidc:\n      issuer: "https://idp.example"\n      client_id: app\n      redirect_uri: "https://app.example/cb?x=1"',
+      'auth.providers.oidc.redirect_uri: must not have a query or fragment',
+    ],
     ['scopes without openid', `    oidc:${GOOD}\n      scopes: [email, profile]`, 'auth.providers.oidc.scopes: must include openid'],
     ['a bad default role name', `    oidc:${GOOD}\n      default_roles: [Admins]`, 'auth.providers.oidc.default_roles: "Admins" is not a role name'],
     ['a role mapping without role_claim', `    oidc:${GOOD}\n      role_mapping: { admins: [auditor] }`, 'auth.providers.oidc.role_mapping: needs role_claim'],
-    ['a role mapping to a non-list', `    oidc:${GOOD}\n      role_claim: groups\n      role_mapping: { admins: auditor }`, 'auth.providers.oidc.role_mapping: admins: must be a list of role names'],
+    [
+      'a role mapping to a non-list',
+      `    oidc:${GOOD}\n      role_claim: groups\n      role_mapping: { admins: auditor }`,
+      'auth.providers.oidc.role_mapping: admins: must be a list of role names',
+    ],
     ['a non-boolean flag', `    oidc:${GOOD}\n      jit_provisioning: "yes"`, 'auth.providers.oidc.jit_provisioning: must be true or false'],
     ['a provider that is not a mapping', '    oidc: "https://idp.example"', 'auth.providers.oidc: must be a mapping'],
   ])('refuses %s, naming the key', (_, yaml, message) => {

@@ -36,10 +36,8 @@ export const oneOf =
   (v: unknown) =>
     values.includes(v as T) ? v : new Problem(message);
 
-export const stringList =
-  (check?: (value: string[]) => string | undefined) =>
-  (v: unknown) =>
-    !Array.isArray(v) || v.some((s) => typeof s !== 'string') ? new Problem('must be a list of strings') : problemOr(v as string[], check as Check);
+export const stringList = (check?: (value: string[]) => string | undefined) => (v: unknown) =>
+  !Array.isArray(v) || v.some((s) => typeof s !== 'string') ? new Problem('must be a list of strings') : problemOr(v as string[], check as Check);
 
 export function permissionListProblem(v: string[]): string | undefined {
   const bad = v.find((p) => !PERMISSION_PATTERN.test(p));

@@ -38,6 +38,13 @@ describe('resolved defaults', () => {
       webauthn: {},
       sso: {},
     });
-    expect({ providers: options.providers, trustedIssuers: options.trustedIssuers, signing: options.signing, mfa: options.mfa, webauthn: options.webauthn, sso: options.sso }).toMatchSnapshot();
+    expect({
+      providers: options.providers,
+      trustedIssuers: options.trustedIssuers,
+      signing: options.signing,
+      mfa: options.mfa,
+      webauthn: options.webauthn,
+      sso: options.sso,
+    }).toMatchSnapshot();
   });
 });

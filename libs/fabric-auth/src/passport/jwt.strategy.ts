@@ -41,8 +41,6 @@ export class FabricJwtStrategy extends PassportStrategy(PassportJwtStrategy, FAB
 
   authenticateBearer(token: string): Principal | Promise<Principal> {
     const claims = this.tokens.verifyAccessToken(token);
-    return claims instanceof Promise
-      ? claims.then((c) => this.principals.forClaims(c, 'jwt'))
-      : this.principals.forClaims(claims, 'jwt');
+    return claims instanceof Promise ? claims.then((c) => this.principals.forClaims(c, 'jwt')) : this.principals.forClaims(claims, 'jwt');
   }
 }

@@ -59,12 +59,7 @@ class OidcPassportStrategy extends passport.Strategy {
         );
     } else {
       this.logins
-        .begin(
-          provider,
-          { returnTo: url.searchParams.get('return_to'), prompt: url.searchParams.get('prompt'), loginHint: url.searchParams.get('login_hint') },
-          request,
-          response,
-        )
+        .begin(provider, { returnTo: url.searchParams.get('return_to'), prompt: url.searchParams.get('prompt'), loginHint: url.searchParams.get('login_hint') }, request, response)
         .then(
           // Not Passport's redirect: it writes to the response as Express's, which a Fastify reply is not.
           (target) => sendRedirect(response, target.href),
@@ -81,9 +76,7 @@ class OidcPassportStrategy extends passport.Strategy {
 @Injectable()
 export class FabricOidcStrategy extends PassportStrategy(OidcPassportStrategy, FABRIC_OIDC_STRATEGY) {
   constructor(logins: OidcLoginService, tokens: TokenService, principals: PrincipalService) {
-    super(logins, async (result: OidcLoginResult) =>
-      result.tokens ? principals.forAccessClaims(await tokens.verifyAccessToken(result.tokens.accessToken), 'cookie') : undefined,
-    );
+    super(logins, async (result: OidcLoginResult) => (result.tokens ? principals.forAccessClaims(await tokens.verifyAccessToken(result.tokens.accessToken), 'cookie') : undefined));
   }
 
   /** Override to choose what `req.user` becomes; by default the login's result. */

@@ -10,5 +10,4 @@ import { FabricGuard } from './fabric.guard.js';
  * on the same method, so that the Passport guard runs first and its principal is the one checked.
  * Every permission named must be declared (`auth.permissions`) or built in: startup fails otherwise.
  */
-export const RequirePermission = (...permissions: string[]) =>
-  applyDecorators(SetMetadata(FABRIC_PERMISSIONS_KEY, permissions), UseGuards(FabricGuard));
+export const RequirePermission = (...permissions: string[]) => applyDecorators(SetMetadata(FABRIC_PERMISSIONS_KEY, permissions), UseGuards(FabricGuard));

@@ -25,7 +25,9 @@ export class RoutePermissionsCheck {
       if (!controller) continue;
       const report = (where: string, permissions: string[] | undefined) => {
         for (const permission of registry.unknown(permissions ?? [])) {
-          problems.add(`${where}: @RequirePermission("${permission}") names a permission that is not registered (register it in code with appPermissions of FabricAuthModule.forRoot/forRootAsync, or in auth.permissions)`);
+          problems.add(
+            `${where}: @RequirePermission("${permission}") names a permission that is not registered (register it in code with appPermissions of FabricAuthModule.forRoot/forRootAsync, or in auth.permissions)`,
+          );
         }
       };
       report(controller.name, reflector.get<string[] | undefined>(FABRIC_PERMISSIONS_KEY, controller));

@@ -68,9 +68,7 @@ export class DeviceTokens {
   }
 
   setCookie(response: unknown, token: string): void {
-    appendSetCookie(response, [
-      serializeCookie(DEVICE_TOKEN_COOKIE, token, { maxAgeSeconds: this.options.deviceTokenExpire, httpOnly: true, secure: this.options.secureCookies }),
-    ]);
+    appendSetCookie(response, [serializeCookie(DEVICE_TOKEN_COOKIE, token, { maxAgeSeconds: this.options.deviceTokenExpire, httpOnly: true, secure: this.options.secureCookies })]);
   }
 
   /**

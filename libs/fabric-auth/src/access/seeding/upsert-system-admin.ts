@@ -30,9 +30,7 @@ export async function upsertSystemAdmin(dataSource: DataSource, seed: SystemAdmi
   const existing = await users.findOne({ where: { username } });
   if (existing) {
     if (!existing.isSystemAdmin) {
-      throw new SystemAdminConflictError(
-        `auth.system_admin_username: "${username}" belongs to an ordinary account; refusing to promote it`,
-      );
+      throw new SystemAdminConflictError(`auth.system_admin_username: "${username}" belongs to an ordinary account; refusing to promote it`);
     }
     return { created: false, user: existing };
   }

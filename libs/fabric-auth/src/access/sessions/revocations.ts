@@ -104,7 +104,10 @@ export class Revocations implements OnModuleInit, OnModuleDestroy {
     if (events.length === 0) return;
     const createdAt = new Date(this.clock.now());
     for (let i = 0; i < events.length; i += PAGE) {
-      await tx.manager.insert(RevocationEntity, events.slice(i, i + PAGE).map((event) => ({ ...rowOf(event), createdAt })));
+      await tx.manager.insert(
+        RevocationEntity,
+        events.slice(i, i + PAGE).map((event) => ({ ...rowOf(event), createdAt })),
+      );
     }
     tx.afterCommit(async () => {
       const announced = events.length > PAGE ? [{ type: 'all' } as const] : events;

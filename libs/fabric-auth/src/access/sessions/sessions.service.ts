@@ -24,10 +24,7 @@ export interface NewSession {
   refreshToken: string;
 }
 
-export type RotationResult =
-  | { outcome: 'rotated'; session: SessionEntity; refreshToken: string }
-  | { outcome: 'invalid' }
-  | { outcome: 'reused'; session: SessionEntity };
+export type RotationResult = { outcome: 'rotated'; session: SessionEntity; refreshToken: string } | { outcome: 'invalid' } | { outcome: 'reused'; session: SessionEntity };
 
 @Injectable()
 export class SessionsService {
@@ -137,11 +134,7 @@ export class SessionsService {
    */
   async revoke(sessionId: string, reason: string, tx?: FabricTransaction): Promise<boolean> {
     return this.transactions.run(async (inner) => {
-      const result = await inner.manager.update(
-        SessionEntity,
-        { id: sessionId, revokedAt: IsNull() },
-        { revokedAt: new Date(this.clock.now()), revokedReason: reason },
-      );
+      const result = await inner.manager.update(SessionEntity, { id: sessionId, revokedAt: IsNull() }, { revokedAt: new Date(this.clock.now()), revokedReason: reason });
       await this.revocations.revoke(inner, { type: 'session', sessionId });
       return (result.affected ?? 0) > 0;
     }, tx);

@@ -65,9 +65,7 @@ function peekIssuer(token: string): string | undefined {
   if (first < 0 || second < 0) return undefined;
   try {
     const payload = JSON.parse(Buffer.from(token.slice(first + 1, second), 'base64url').toString('utf8')) as unknown;
-    return typeof payload === 'object' && payload !== null && typeof (payload as { iss?: unknown }).iss === 'string'
-      ? (payload as { iss: string }).iss
-      : undefined;
+    return typeof payload === 'object' && payload !== null && typeof (payload as { iss?: unknown }).iss === 'string' ? (payload as { iss: string }).iss : undefined;
   } catch {
     return undefined;
   }
@@ -235,7 +233,9 @@ export class TrustedIssuersService implements OnModuleDestroy {
             timeoutMs: DISCOVERY_TIMEOUT_MS,
             clock: this.clock,
             onReadFailure: (detail, keptAgeMs) =>
-              this.logger.warn(`JWKS of ${options.issuer} unreadable: ${detail}${keptAgeMs === undefined ? '' : `; the keys read ${Math.round(keptAgeMs / 1000)} s ago keep verifying`}`),
+              this.logger.warn(
+                `JWKS of ${options.issuer} unreadable: ${detail}${keptAgeMs === undefined ? '' : `; the keys read ${Math.round(keptAgeMs / 1000)} s ago keep verifying`}`,
+              ),
           }),
       );
       // A failed discovery is retried by the next request, not remembered.

@@ -76,14 +76,23 @@ export async function readCandidates<E extends { id: string }>(
     `SELECT c.fabric_id AS id, c.fabric_key AS k FROM (${selects.join(' UNION ALL ')}) AS c ${where} ` +
     `ORDER BY c.fabric_value ${direction}${nulls}, c.fabric_id ${direction} LIMIT ${take}${!from && offset > 0 ? ` OFFSET ${offset}` : ''}`;
   const found = (await base.connection.query(sql, values)) as { id: unknown; k: unknown }[];
-  return hydrate(base, found.map((r) => ({ id: String(r.id), k: r.k === null ? null : String(r.k) })));
+  return hydrate(
+    base,
+    found.map((r) => ({ id: String(r.id), k: r.k === null ? null : String(r.k) })),
+  );
 }
 
 /**
  * Many matches: walks the sort's own index from `from` (as a keyset page does), reading only
  * id, key and whether the row matches, for at most SEARCH_SCAN_BUDGET rows.
  */
-export async function scan<E extends { id: string }>(base: SelectQueryBuilder<E>, sort: ListSort, hit: ListCondition, from: ResumePoint | undefined, take: number): Promise<PageRead<E>> {
+export async function scan<E extends { id: string }>(
+  base: SelectQueryBuilder<E>,
+  sort: ListSort,
+  hit: ListCondition,
+  from: ResumePoint | undefined,
+  take: number,
+): Promise<PageRead<E>> {
   const hits: { id: string; k: string | null }[] = [];
   let examined = 0;
   let lastSeen: { k: string | null; i: string } | undefined;
@@ -115,7 +124,10 @@ export async function scan<E extends { id: string }>(base: SelectQueryBuilder<E>
 /** Entities for a page chosen from narrower rows, in its order (a row deleted meanwhile is left out). */
 async function hydrate<E extends { id: string }>(base: SelectQueryBuilder<E>, page: { id: string; k: string | null }[]): Promise<PageRead<E>> {
   if (page.length === 0) return { rows: [], keys: [] };
-  const found = await base.clone().andWhereInIds(page.map((p) => p.id)).getMany();
+  const found = await base
+    .clone()
+    .andWhereInIds(page.map((p) => p.id))
+    .getMany();
   const byId = new Map(found.map((e: E) => [e.id, e]));
   const kept = page.filter((p) => byId.has(p.id));
   return { rows: kept.map((p) => byId.get(p.id)!), keys: kept.map((p) => p.k) };

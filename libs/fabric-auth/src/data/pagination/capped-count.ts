@@ -30,7 +30,13 @@ export class CappedCount {
    * `identity`: names the query `base` is (the same identity, the same SQL), so that a reused
    * estimate is found without rendering the SQL again; without it, the SQL is the key.
    */
-  async count<E extends ObjectLiteral>(base: SelectQueryBuilder<E>, dialect: ListDialect, atLeast: number, parts?: readonly (ListCondition | ListSection)[], identity?: string): Promise<ListCount> {
+  async count<E extends ObjectLiteral>(
+    base: SelectQueryBuilder<E>,
+    dialect: ListDialect,
+    atLeast: number,
+    parts?: readonly (ListCondition | ListSection)[],
+    identity?: string,
+  ): Promise<ListCount> {
     if (parts) return this.countParts(base, dialect, atLeast, parts, identity);
     const connection = base.dataSource;
     const estimator = dialect.estimateRows;
@@ -45,7 +51,12 @@ export class CappedCount {
       const planned = await estimate();
       if (planned > FAR_PAST_CAP) return { total: Math.max(planned, atLeast), estimate: true };
     }
-    const [sql, parameters] = base.clone().select('1', 'one').orderBy().limit(EXACT_COUNT_CAP + 1).getQueryAndParameters();
+    const [sql, parameters] = base
+      .clone()
+      .select('1', 'one')
+      .orderBy()
+      .limit(EXACT_COUNT_CAP + 1)
+      .getQueryAndParameters();
     const [{ n }] = await connection.query(dialect.countOf(sql), parameters);
     if (Number(n) <= EXACT_COUNT_CAP) return { total: Number(n), estimate: false };
     return { total: Math.max(await estimate(), Number(n), atLeast), estimate: true };
@@ -56,7 +67,13 @@ export class CappedCount {
    * order, so the planner walks the index), capped so that the whole count reads at most
    * EXACT_COUNT_CAP + 1 entries of each part. Past the cap, the planner's estimate of the union.
    */
-  async countParts<E extends ObjectLiteral>(base: SelectQueryBuilder<E>, dialect: ListDialect, atLeast: number, parts: readonly (ListCondition | ListSection)[], identity?: string): Promise<ListCount> {
+  async countParts<E extends ObjectLiteral>(
+    base: SelectQueryBuilder<E>,
+    dialect: ListDialect,
+    atLeast: number,
+    parts: readonly (ListCondition | ListSection)[],
+    identity?: string,
+  ): Promise<ListCount> {
     const connection = base.dataSource;
     const estimator = dialect.estimateRows;
     const union = anyOf(parts);

@@ -62,9 +62,15 @@ export function filterDigest(filters: ListRequest['filters']): string {
 function isCursorPayload(value: unknown): value is CursorPayload {
   const p = value as Partial<CursorPayload> | null;
   return (
-    typeof p === 'object' && p !== null &&
-    typeof p.l === 'string' && typeof p.s === 'string' && typeof p.f === 'string' && typeof p.i === 'string' &&
-    (p.k === null || typeof p.k === 'string') && Number.isSafeInteger(p.p) && p.p! >= 0 &&
+    typeof p === 'object' &&
+    p !== null &&
+    typeof p.l === 'string' &&
+    typeof p.s === 'string' &&
+    typeof p.f === 'string' &&
+    typeof p.i === 'string' &&
+    (p.k === null || typeof p.k === 'string') &&
+    Number.isSafeInteger(p.p) &&
+    p.p! >= 0 &&
     (p.c === undefined || typeof p.c === 'string')
   );
 }

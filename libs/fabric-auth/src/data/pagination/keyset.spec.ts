@@ -69,7 +69,10 @@ describe('sections', () => {
     { name: 'high', property: 'id', where: 'i.rank >= 3' },
   ];
   it('reads each section in its own column order, one after the other', async () => {
-    const expected = [...idsOf(await data.query('SELECT id FROM items WHERE rank < 3 ORDER BY name')), ...idsOf(await data.query('SELECT id FROM items WHERE rank >= 3 ORDER BY id'))];
+    const expected = [
+      ...idsOf(await data.query('SELECT id FROM items WHERE rank < 3 ORDER BY name')),
+      ...idsOf(await data.query('SELECT id FROM items WHERE rank >= 3 ORDER BY id')),
+    ];
     const read = (from: ResumePoint | undefined) => readSections(items(), dialectOf(items()), sections(), from, 0, 7);
     expect(await walk(read, true)).toEqual(expected);
   });
@@ -91,7 +94,10 @@ describe('sections', () => {
 
 describe('branches', () => {
   const sort: ListSort = { property: 'created', descending: true };
-  const branches = [{ where: 'i.rank = :a', parameters: { a: 1 } }, { where: 'i.rank <= :b', parameters: { b: 2 } }];
+  const branches = [
+    { where: 'i.rank = :a', parameters: { a: 1 } },
+    { where: 'i.rank <= :b', parameters: { b: 2 } },
+  ];
   it('merges the branches in the sort order and serves a row matching both once', async () => {
     const expected = idsOf(await data.query('SELECT id FROM items WHERE rank <= 2 ORDER BY created DESC, id DESC'));
     const read = (from: ResumePoint | undefined) => readBranches(items(), sort, branches, from, 0, 7);

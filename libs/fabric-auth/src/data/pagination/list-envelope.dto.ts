@@ -12,7 +12,13 @@ export function ListEnvelopeDto<T>(item: Type<T>, what: string) {
     @ApiProperty({ description: 'The page size used (?limit=, at most 500)', example: 50 }) limit!: number;
     @ApiProperty({ description: 'Position of the first item in the whole list (?offset=, or where the cursor points)', example: 0 }) offset!: number;
     @ApiProperty({ description: 'true when total is an estimate (large lists), false when counted', example: false }) total_is_estimate!: boolean;
-    @ApiProperty({ type: String, nullable: true, description: 'Pass as ?cursor= for the next page; null on the last page', example: 'eyJsIjoidXNlcnMiLCJzIjoiY3JlYXRlZF9hdCJ9.c2lnbmF0dXJl' }) next_cursor!: string | null;
+    @ApiProperty({
+      type: String,
+      nullable: true,
+      description: 'Pass as ?cursor= for the next page; null on the last page',
+      example: 'eyJsIjoidXNlcnMiLCJzIjoiY3JlYXRlZF9hdCJ9.c2lnbmF0dXJl',
+    })
+    next_cursor!: string | null;
   }
   return Envelope;
 }

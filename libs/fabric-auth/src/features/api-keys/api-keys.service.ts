@@ -1,11 +1,4 @@
-import {
-  BadRequestException,
-  ConflictException,
-  ForbiddenException,
-  Inject,
-  Injectable,
-  type OnModuleDestroy,
-} from '@nestjs/common';
+import { BadRequestException, ConflictException, ForbiddenException, Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, type Repository } from 'typeorm';
 import { AuditService } from '../../data/audit.service.js';
@@ -319,9 +312,7 @@ export class ApiKeysService implements OnModuleDestroy {
 
   /** One page of an owner's keys, newest first, with this instance's uses not yet written counted in (no wait for a flush). */
   async list(owner: KeyOwner, query: ListQueryDto): Promise<ListEnvelope<ApiKeyDto>> {
-    const base = this.keys
-      .createQueryBuilder('k')
-      .where(owner.kind === 'user' ? 'k.userId = :owner' : 'k.serviceAccountId = :owner', { owner: owner.id });
+    const base = this.keys.createQueryBuilder('k').where(owner.kind === 'user' ? 'k.userId = :owner' : 'k.serviceAccountId = :owner', { owner: owner.id });
     return this.pager.page(
       base,
       { list: 'api_keys', sortName: '-created_at', sort: { property: 'createdAt', descending: true }, filters: { [owner.kind]: owner.id }, query },

@@ -98,12 +98,7 @@ export function apiKeyRoutes(spec: ApiKeyRoutesSpec): typeof OwnedApiKeyRoutes {
     @requirement('revoke')
     @ApiOperation(docs.revoke)
     @ApiNoContentResponse()
-    async [methods.revoke](
-      @Param(ownerParam) owner: string,
-      @Param(keyParam) keyId: string,
-      @CurrentPrincipal() actor: Principal,
-      @Req() request: HttpRequestLike,
-    ): Promise<void> {
+    async [methods.revoke](@Param(ownerParam) owner: string, @Param(keyParam) keyId: string, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<void> {
       await this.apiKeys.revoke(actor, await this.ownedKey(owner, keyId, actor, 'revoke'), request);
     }
   }

@@ -60,7 +60,12 @@ export class AuditQueryDto extends ListQueryDto {
   @Matches(ISO_DATE_TIME, { message: 'until must be an ISO 8601 date or date-time such as 2026-11-28T12:00:00Z' })
   until?: string;
 
-  @ApiPropertyOptional({ enum: ['occurred_at', '-occurred_at'], default: '-occurred_at', description: 'Oldest first (occurred_at) or newest first (-occurred_at)', example: '-occurred_at' })
+  @ApiPropertyOptional({
+    enum: ['occurred_at', '-occurred_at'],
+    default: '-occurred_at',
+    description: 'Oldest first (occurred_at) or newest first (-occurred_at)',
+    example: '-occurred_at',
+  })
   @OptionalField()
   @IsIn(['occurred_at', '-occurred_at'])
   sort?: string;
@@ -97,7 +102,10 @@ export class AuditController {
 
   @Get()
   @RequirePermission('audit:read')
-  @ApiOperation({ summary: 'The audit log (audit:read), newest first', description: 'Security events (logins, lockouts, user, role, key and session changes), filterable by actor, action, target, outcome and time. No secret is ever recorded.' })
+  @ApiOperation({
+    summary: 'The audit log (audit:read), newest first',
+    description: 'Security events (logins, lockouts, user, role, key and session changes), filterable by actor, action, target, outcome and time. No secret is ever recorded.',
+  })
   @ApiOkResponse({ type: AuditListDto })
   async list(@Query() query: AuditQueryDto): Promise<AuditListDto> {
     const since = parsedDate(query.since, 'since');

@@ -38,9 +38,7 @@ export class AccountRecoveryService {
     if (!user || !user.isActive || !user.passwordHash) return;
     void this.tokens
       .issueAndSend(user, 'password_reset')
-      .then(() =>
-        this.audit.record({ action: 'password_reset.request', outcome: 'success', actor: null, target: { type: 'user', id: user.id }, request }),
-      )
+      .then(() => this.audit.record({ action: 'password_reset.request', outcome: 'success', actor: null, target: { type: 'user', id: user.id }, request }))
       .catch((error: unknown) => this.logger.error(`password reset request failed: ${(error as Error).message}`));
   }
 
@@ -112,12 +110,7 @@ export class AccountRecoveryService {
    * policy before spending the token, so a refused password does not burn it; hashes the
    * password before any transaction opens.
    */
-  private async eligible(
-    token: string,
-    purpose: OneTimeTokenPurpose,
-    password: string,
-    mustHavePassword: boolean,
-  ): Promise<{ user: UserEntity; passwordHash: string }> {
+  private async eligible(token: string, purpose: OneTimeTokenPurpose, password: string, mustHavePassword: boolean): Promise<{ user: UserEntity; passwordHash: string }> {
     const userId = await this.tokens.peek(token, purpose);
     const user = userId ? await this.users.findById(userId) : null;
     const hasPassword = user ? await this.users.hasPassword(user.id) : false;

@@ -42,15 +42,21 @@ import { MfaLoginService } from '../mfa/mfa-login.service.js';
 import { AllowDuringMfaEnrolment } from '../../access/guard/require-mfa.decorator.js';
 
 export class TokenResponseDto {
-  @ApiProperty({ description: 'Signed JWT to send as Authorization: Bearer', example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIzZjFjIn0.c2lnbmF0dXJl' }) access_token!: string;
+  @ApiProperty({ description: 'Signed JWT to send as Authorization: Bearer', example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIzZjFjIn0.c2lnbmF0dXJl' })
+  access_token!: string;
   @ApiPropertyOptional({ description: 'The policy (auth.mfa.required_for) demands a second factor: this session may only enrol one', example: true })
   mfa_enrollment_required?: boolean;
   @ApiProperty({ example: 'bearer', description: 'Always bearer' }) token_type!: 'bearer';
   @ApiProperty({ description: 'Seconds until the access token expires', example: 900 }) expires_in!: number;
-  @ApiPropertyOptional({ description: 'Single use: each refresh returns a new one, and reusing an old one revokes the session. Absent for client credentials', example: '7d4c2f0e-1b9a-4c3e-8f21-6a5d0b7e9c13.kQ3vN8xZ2mR5tW9yB1cF4hJ7lP0sD6gA.Xb2Yc4Zd' }) refresh_token?: string;
+  @ApiPropertyOptional({
+    description: 'Single use: each refresh returns a new one, and reusing an old one revokes the session. Absent for client credentials',
+    example: '7d4c2f0e-1b9a-4c3e-8f21-6a5d0b7e9c13.kQ3vN8xZ2mR5tW9yB1cF4hJ7lP0sD6gA.Xb2Yc4Zd',
+  })
+  refresh_token?: string;
   @ApiPropertyOptional({ description: 'Client credentials: the permissions granted, space-separated', example: 'reports:read' }) scope?: string;
   @ApiPropertyOptional({
-    description: 'After a password login: send it back as `device_token` on later logins (browsers get the fabric_device cookie) to stay clear of locks set by attacks on the account',
+    description:
+      'After a password login: send it back as `device_token` on later logins (browsers get the fabric_device cookie) to stay clear of locks set by attacks on the account',
     example: 'd1.3f1c2a9e.7b4d.1798000000.Xb2Yc4Zd',
   })
   device_token?: string;
@@ -67,12 +73,18 @@ export class OAuthErrorDto {
 }
 
 export class PrincipalDto {
-  @ApiProperty({ enum: ['user', 'service_account', 'external'], description: 'A person, a service account, or a principal of a trusted external issuer', example: 'user' }) kind!: string;
+  @ApiProperty({ enum: ['user', 'service_account', 'external'], description: 'A person, a service account, or a principal of a trusted external issuer', example: 'user' })
+  kind!: string;
   @ApiProperty({ description: 'User or service-account id (UUID)', example: '3f1c2a9e-7b4d-4e8a-9c61-2d5b8f0a4e17' }) id!: string;
-  @ApiProperty({ description: 'Username, or the service account\'s name', example: 'alice' }) username!: string;
+  @ApiProperty({ description: "Username, or the service account's name", example: 'alice' }) username!: string;
   @ApiProperty({ nullable: true, type: String, description: 'Email address; null for a service account', example: 'alice@example.com' }) email!: string | null;
   @ApiProperty({ type: [String], description: 'Names of the roles held', example: ['viewer'] }) roles!: string[];
-  @ApiProperty({ type: [String], description: 'Effective permissions, sorted (for an API key: its scopes within the owner\'s)', example: ['reports:read', 'users:list', 'users:read'] }) permissions!: string[];
+  @ApiProperty({
+    type: [String],
+    description: "Effective permissions, sorted (for an API key: its scopes within the owner's)",
+    example: ['reports:read', 'users:list', 'users:read'],
+  })
+  permissions!: string[];
   @ApiProperty({ description: 'The system admin passes every permission check', example: false }) is_system_admin!: boolean;
   @ApiProperty({ enum: ['jwt', 'api_key', 'cookie'], description: 'The credential of this request', example: 'jwt' }) auth_method!: string;
 }
@@ -125,18 +137,15 @@ export class AuthController {
   @UseFilters(OAuthErrorFilter)
   @ApiOperation({
     summary: 'Log in (grant_type=password), refresh (grant_type=refresh_token), or a service account token (grant_type=client_credentials)',
-    description: 'OAuth 2.0 token endpoint (RFC 6749), form-encoded or JSON. Answers an access token (JWT) and a rotating refresh token; with `set_cookies=true` also sets the HttpOnly session cookies and the CSRF cookie for browsers. A service account exchanges its client id and secret (client_credentials) for an access token. Errors use the RFC 6749 §5.2 shape; failed logins count towards the lockout and the per-address limit.',
+    description:
+      'OAuth 2.0 token endpoint (RFC 6749), form-encoded or JSON. Answers an access token (JWT) and a rotating refresh token; with `set_cookies=true` also sets the HttpOnly session cookies and the CSRF cookie for browsers. A service account exchanges its client id and secret (client_credentials) for an access token. Errors use the RFC 6749 §5.2 shape; failed logins count towards the lockout and the per-address limit.',
   })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiBody({ type: TokenRequestDto })
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiBadRequestResponse({ type: OAuthErrorDto, description: 'RFC 6749 §5.2 error' })
   @ApiTooManyRequestsResponse({ description: 'Rate limited; see Retry-After' })
-  async token(
-    @Body() body: Record<string, unknown> | undefined,
-    @Req() request: HttpRequestLike,
-    @Res({ passthrough: true }) response: unknown,
-  ): Promise<TokenResponseDto> {
+  async token(@Body() body: Record<string, unknown> | undefined, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown): Promise<TokenResponseDto> {
     setResponseHeader(response, 'Cache-Control', 'no-store');
     setResponseHeader(response, 'Pragma', 'no-cache');
     await this.limits.throttle(request, response, 'token');
@@ -196,11 +205,7 @@ export class AuthController {
   }
 
   /** A service account's key is a secret like a password: the same per-address failure limits apply. */
-  private async clientCredentialsGrant(
-    grant: Extract<TokenRequest, { grantType: 'client_credentials' }>,
-    request: HttpRequestLike,
-    response: unknown,
-  ): Promise<TokenResponseDto> {
+  private async clientCredentialsGrant(grant: Extract<TokenRequest, { grantType: 'client_credentials' }>, request: HttpRequestLike, response: unknown): Promise<TokenResponseDto> {
     await this.limits.requireLoginAllowedFrom(request, response);
     try {
       const issued = await this.clientCredentials.grant(grant.clientId, grant.clientSecret, grant.scope, request);
@@ -222,7 +227,9 @@ export class AuthController {
   @ApiBody({ schema: { type: 'object', properties: { mfa_token: { type: 'string' } } } })
   @ApiOkResponse({ description: '`{options}`' })
   @ApiBadRequestResponse({ type: OAuthErrorDto })
-  @ApiNotFoundResponse({ description: 'Passkeys are off on this server: the default derived from `auth.public_base_url` is not an origin browsers run WebAuthn on (the startup warning names the fix)' })
+  @ApiNotFoundResponse({
+    description: 'Passkeys are off on this server: the default derived from `auth.public_base_url` is not an origin browsers run WebAuthn on (the startup warning names the fix)',
+  })
   async passkeyBegin(@Body() body: unknown, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown): Promise<{ options: unknown }> {
     setResponseHeader(response, 'Cache-Control', 'no-store');
     await this.limits.throttle(request, response, 'token');
@@ -237,7 +244,8 @@ export class AuthController {
   @UseFilters(OAuthErrorFilter)
   @ApiOperation({
     summary: 'Finish a passkey sign-in with the assertion (`navigator.credentials.get()` as JSON); answers like the token endpoint',
-    description: 'Verifies the assertion against the single-use challenge (origin, RP ID, user verification for passwordless, signature counter) and answers the token pair; `set_cookies=true` sets the session cookies. A refused assertion counts against that passkey from this client address only (never the account).',
+    description:
+      'Verifies the assertion against the single-use challenge (origin, RP ID, user verification for passwordless, signature counter) and answers the token pair; `set_cookies=true` sets the session cookies. A refused assertion counts against that passkey from this client address only (never the account).',
   })
   @ApiBody({ schema: { type: 'object', required: ['credential'], properties: { credential: { type: 'object' }, set_cookies: { type: 'boolean' } } } })
   @ApiOkResponse({ type: TokenResponseDto })
@@ -270,8 +278,7 @@ export class AuthController {
   @UseFilters(OAuthErrorFilter)
   @ApiOperation({
     summary: 'RFC 7009: revoke an access or refresh token (its whole session)',
-    description:
-      'Revokes only a token of the caller (the credential on the request), or, with no credential, of whoever holds the token. 200 whatever the token was.',
+    description: 'Revokes only a token of the caller (the credential on the request), or, with no credential, of whoever holds the token. 200 whatever the token was.',
   })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiBody({ type: TokenManagementRequestDto })
@@ -323,15 +330,14 @@ export class AuthController {
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
   @AllowDuringMfaEnrolment()
-  @ApiOperation({ summary: 'Revoke the current session and clear the session cookies', description: 'The access and refresh tokens of this session stop working on their next request. With the session cookie, the X-CSRF-Token header is required.' })
+  @ApiOperation({
+    summary: 'Revoke the current session and clear the session cookies',
+    description: 'The access and refresh tokens of this session stop working on their next request. With the session cookie, the X-CSRF-Token header is required.',
+  })
   @ApiFabricAuth({ apiKey: false })
   @ApiNoContentResponse()
   @ApiUnauthorizedResponse()
-  async logout(
-    @CurrentPrincipal() principal: Principal,
-    @Req() request: HttpRequestLike,
-    @Res({ passthrough: true }) response: unknown,
-  ): Promise<void> {
+  async logout(@CurrentPrincipal() principal: Principal, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown): Promise<void> {
     await this.auth.logout(principal, request);
     this.cookies.clear(response);
     // A browser session from a provider: GET /auth/oidc/logout can now end the provider's session too.
@@ -342,7 +348,10 @@ export class AuthController {
   @Public()
   @HttpCode(HttpStatus.NO_CONTENT)
   @UsePipes(fabricValidationPipe())
-  @ApiOperation({ summary: 'Set the first password with the token from the activation link', description: 'The token is single use and expires; the password must satisfy the password policy.' })
+  @ApiOperation({
+    summary: 'Set the first password with the token from the activation link',
+    description: 'The token is single use and expires; the password must satisfy the password policy.',
+  })
   @ApiNoContentResponse()
   @ApiBadRequestResponse({ description: 'Invalid, used or expired token, or a password the policy refuses' })
   async activate(@Body() dto: ActivateDto, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown): Promise<void> {
@@ -354,7 +363,10 @@ export class AuthController {
   @Public()
   @HttpCode(HttpStatus.NO_CONTENT)
   @UsePipes(fabricValidationPipe())
-  @ApiOperation({ summary: 'Mark an email verified with the token from the verification link', description: 'The token is single use and lives `activation_expire`; it dies when the email changes. 204; 400 for an unknown, used or expired token.' })
+  @ApiOperation({
+    summary: 'Mark an email verified with the token from the verification link',
+    description: 'The token is single use and lives `activation_expire`; it dies when the email changes. 204; 400 for an unknown, used or expired token.',
+  })
   @ApiNoContentResponse()
   @ApiBadRequestResponse({ description: 'Invalid, used or expired token (an email change voids it)' })
   async verifyEmail(@Body() dto: VerifyEmailDto, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown): Promise<void> {
@@ -366,13 +378,13 @@ export class AuthController {
   @Public()
   @HttpCode(HttpStatus.ACCEPTED)
   @UsePipes(fabricValidationPipe())
-  @ApiOperation({ summary: 'Request a reset link; the same answer whether or not the account exists', description: 'Give a username or an email. The link goes through the configured notifier; the answer never tells whether an account was found. Rate limited per address and per target.' })
+  @ApiOperation({
+    summary: 'Request a reset link; the same answer whether or not the account exists',
+    description:
+      'Give a username or an email. The link goes through the configured notifier; the answer never tells whether an account was found. Rate limited per address and per target.',
+  })
   @ApiAcceptedResponse({ type: AcceptedDto })
-  async requestPasswordReset(
-    @Body() dto: PasswordResetRequestDto,
-    @Req() request: HttpRequestLike,
-    @Res({ passthrough: true }) response: unknown,
-  ): Promise<AcceptedDto> {
+  async requestPasswordReset(@Body() dto: PasswordResetRequestDto, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown): Promise<AcceptedDto> {
     if ((dto.email === undefined) === (dto.username === undefined)) throw new BadRequestException('give exactly one of email and username');
     const target = (dto.email ?? dto.username)!.normalize('NFKC').trim().toLowerCase();
     await this.limits.throttle(request, response, 'password_reset', target);
@@ -384,21 +396,24 @@ export class AuthController {
   @Public()
   @HttpCode(HttpStatus.NO_CONTENT)
   @UsePipes(fabricValidationPipe())
-  @ApiOperation({ summary: 'Set a new password with the token from the reset link; ends every session', description: 'The token is single use and expires; the password must satisfy the password policy. Every session of the user is revoked and any login lock cleared.' })
+  @ApiOperation({
+    summary: 'Set a new password with the token from the reset link; ends every session',
+    description: 'The token is single use and expires; the password must satisfy the password policy. Every session of the user is revoked and any login lock cleared.',
+  })
   @ApiNoContentResponse()
   @ApiBadRequestResponse({ description: 'Invalid, used or expired token, or a password the policy refuses' })
-  async confirmPasswordReset(
-    @Body() dto: PasswordResetConfirmDto,
-    @Req() request: HttpRequestLike,
-    @Res({ passthrough: true }) response: unknown,
-  ): Promise<void> {
+  async confirmPasswordReset(@Body() dto: PasswordResetConfirmDto, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown): Promise<void> {
     await this.limits.throttle(request, response, 'password_reset_confirm');
     await this.recovery.confirmReset(dto.token, dto.new_password, request);
   }
 
   @Get('me')
   @AllowDuringMfaEnrolment()
-  @ApiOperation({ summary: 'The calling principal', description: 'Who the credential belongs to: user or service account, roles, effective permissions (for an API key, its scopes intersected with the owner\'s permissions) and how it authenticated.' })
+  @ApiOperation({
+    summary: 'The calling principal',
+    description:
+      "Who the credential belongs to: user or service account, roles, effective permissions (for an API key, its scopes intersected with the owner's permissions) and how it authenticated.",
+  })
   @ApiFabricAuth()
   @ApiOkResponse({ type: PrincipalDto })
   @ApiUnauthorizedResponse()

@@ -67,10 +67,7 @@ export class ClientCredentialsService {
       await this.recordFailure(null, request, error.failure);
       throw new OAuthError('invalid_client', INVALID_CLIENT, 401);
     }
-    const account =
-      principal.kind === 'service_account'
-        ? await this.accounts.findOneBy(isUuid(clientId) ? { id: clientId } : { name: clientId })
-        : null;
+    const account = principal.kind === 'service_account' ? await this.accounts.findOneBy(isUuid(clientId) ? { id: clientId } : { name: clientId }) : null;
     if (!account || account.id !== principal.id || !account.isActive) {
       await this.recordFailure(null, request, 'key does not belong to the client');
       throw new OAuthError('invalid_client', INVALID_CLIENT, 401);

@@ -66,9 +66,7 @@ export function parseTokenManagementRequest(body: unknown): TokenManagementReque
   return { token, hint: hint === 'access_token' || hint === 'refresh_token' ? hint : undefined };
 }
 
-type Resolved =
-  | { type: 'access_token'; claims: AccessClaims; principal: Principal }
-  | { type: 'refresh_token'; session: SessionEntity; principal: Principal };
+type Resolved = { type: 'access_token'; claims: AccessClaims; principal: Principal } | { type: 'refresh_token'; session: SessionEntity; principal: Principal };
 
 /**
  * What a presented token is right now, for revocation (RFC 7009) and introspection
@@ -195,10 +193,7 @@ export class IssuedTokensService {
     if (session.expiresAt.getTime() <= now || session.absoluteExpiresAt.getTime() <= now) return undefined;
     try {
       // The owner must be live too: a deactivated user's refresh token is not active.
-      const principal = await this.principals.forAccessClaims(
-        { sub: session.userId, sid: session.id, jti: '', iat: 0, nbf: 0, exp: Number.MAX_SAFE_INTEGER },
-        'jwt',
-      );
+      const principal = await this.principals.forAccessClaims({ sub: session.userId, sid: session.id, jti: '', iat: 0, nbf: 0, exp: Number.MAX_SAFE_INTEGER }, 'jwt');
       return { type: 'refresh_token', session, principal };
     } catch (error) {
       if (error instanceof FabricAuthError) return undefined;

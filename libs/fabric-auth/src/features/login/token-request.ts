@@ -5,13 +5,20 @@ import { OAuthError } from '../../http/oauth-error.js';
 
 /** Body of `POST /auth/token`, form-encoded or JSON (documentation; parsed by `parseTokenRequest`). */
 export class TokenRequestDto {
-  @ApiProperty({ enum: ['password', 'refresh_token', 'client_credentials', 'mfa_otp', 'mfa_recovery_code'], description: 'password to log in, refresh_token to renew a session, client_credentials for a service account, mfa_otp or mfa_recovery_code for the second step of a login', example: 'password' })
+  @ApiProperty({
+    enum: ['password', 'refresh_token', 'client_credentials', 'mfa_otp', 'mfa_recovery_code'],
+    description: 'password to log in, refresh_token to renew a session, client_credentials for a service account, mfa_otp or mfa_recovery_code for the second step of a login',
+    example: 'password',
+  })
   grant_type!: string;
   @ApiPropertyOptional({ description: 'grant_type=password', example: 'alice' })
   username?: string;
   @ApiPropertyOptional({ description: 'grant_type=password', format: 'password', example: 'Corr3ct-horse-battery' })
   password?: string;
-  @ApiPropertyOptional({ description: 'grant_type=refresh_token; may come from the refresh_token cookie instead', example: '7d4c2f0e-1b9a-4c3e-8f21-6a5d0b7e9c13.kQ3vN8xZ2mR5tW9yB1cF4hJ7lP0sD6gA.Xb2Yc4Zd' })
+  @ApiPropertyOptional({
+    description: 'grant_type=refresh_token; may come from the refresh_token cookie instead',
+    example: '7d4c2f0e-1b9a-4c3e-8f21-6a5d0b7e9c13.kQ3vN8xZ2mR5tW9yB1cF4hJ7lP0sD6gA.Xb2Yc4Zd',
+  })
   refresh_token?: string;
   @ApiPropertyOptional({ description: 'Also set the access_token, refresh_token and csrf_token cookies', example: false })
   set_cookies?: boolean;
@@ -21,7 +28,10 @@ export class TokenRequestDto {
   client_id?: string;
   @ApiPropertyOptional({ description: 'grant_type=client_credentials: one of its API keys (or HTTP Basic)', format: 'password', example: 'fab_live_3f1c2a9e' })
   client_secret?: string;
-  @ApiPropertyOptional({ description: 'grant_type=password: the device_token of an earlier login of this account (non-browser clients)', example: 'd1.3f1c2a9e.7b4d.1798000000.Xb2Yc4Zd' })
+  @ApiPropertyOptional({
+    description: 'grant_type=password: the device_token of an earlier login of this account (non-browser clients)',
+    example: 'd1.3f1c2a9e.7b4d.1798000000.Xb2Yc4Zd',
+  })
   device_token?: string;
   @ApiPropertyOptional({ description: 'grant_type=mfa_otp or mfa_recovery_code: the mfa_token of the `mfa_required` answer', example: 'mfa.3f1c2a9e.kQ3vN8xZ2mR5tW9y' })
   mfa_token?: string;
@@ -57,7 +67,10 @@ export function basicCredentials(authorization: unknown): { clientId: string; cl
     throw new OAuthError('invalid_client', 'malformed Basic credentials', 401);
   }
   // The same limits as the form fields, so nothing the database would refuse gets that far (SEC-116).
-  for (const [name, value] of [['client_id', credentials.clientId], ['client_secret', credentials.clientSecret]] as const) {
+  for (const [name, value] of [
+    ['client_id', credentials.clientId],
+    ['client_secret', credentials.clientSecret],
+  ] as const) {
     if (value.length > MAX_LENGTH[name]! || CONTROL.test(value) || textProblem(value)) throw new OAuthError('invalid_client', 'malformed Basic credentials', 401);
   }
   return credentials;
@@ -65,7 +78,18 @@ export function basicCredentials(authorization: unknown): { clientId: string; cl
 
 /** Parameters OAuth clients (Swagger UI among them) send that the server accepts and ignores. */
 const IGNORED_PARAMETERS = new Set(['scope', 'client_id', 'client_secret']);
-const KNOWN_PARAMETERS = new Set(['grant_type', 'username', 'password', 'refresh_token', 'set_cookies', 'device_token', 'mfa_token', 'otp', 'recovery_code', ...IGNORED_PARAMETERS]);
+const KNOWN_PARAMETERS = new Set([
+  'grant_type',
+  'username',
+  'password',
+  'refresh_token',
+  'set_cookies',
+  'device_token',
+  'mfa_token',
+  'otp',
+  'recovery_code',
+  ...IGNORED_PARAMETERS,
+]);
 const MAX_LENGTH: Record<string, number> = {
   grant_type: 32,
   username: 320,

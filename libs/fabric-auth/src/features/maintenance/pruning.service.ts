@@ -141,7 +141,9 @@ export class PruningService implements OnApplicationBootstrap, OnModuleDestroy {
    * set of tables, so apps sharing a database under other table names do not wait on each other.
    */
   lockKey(): string {
-    return sha256(`fabric-auth prune ${this.table(SessionEntity)}`, 'buffer').readBigInt64BE(0).toString();
+    return sha256(`fabric-auth prune ${this.table(SessionEntity)}`, 'buffer')
+      .readBigInt64BE(0)
+      .toString();
   }
 
   private isPostgres(): boolean {

@@ -16,7 +16,6 @@ export const MFA_TOKEN_TTL_SECONDS = 300;
 export const MFA_TOKEN_MAX_FAILURES = 5;
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
-
 /**
  * Ends every second-factor flow of a user that is still in progress — `mfa_token`s, passkey
  * challenges, an unconfirmed TOTP enrolment — in the transaction of a change to the account's

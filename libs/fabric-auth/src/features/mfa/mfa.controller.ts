@@ -1,4 +1,22 @@
-import { Body, ConflictException, Controller, Delete, ForbiddenException, Get, HttpCode, HttpStatus, NotFoundException, Param, Patch, Post, Req, Res, UseGuards, UseInterceptors, UsePipes } from '@nestjs/common';
+import {
+  Body,
+  ConflictException,
+  Controller,
+  Delete,
+  ForbiddenException,
+  Get,
+  HttpCode,
+  HttpStatus,
+  NotFoundException,
+  Param,
+  Patch,
+  Post,
+  Req,
+  Res,
+  UseGuards,
+  UseInterceptors,
+  UsePipes,
+} from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -53,7 +71,10 @@ export class MfaController {
 
   @Get(':username/mfa')
   @AllowDuringMfaEnrolment()
-  @ApiOperation({ summary: 'Second factors of a user (self, or users:read): what is enrolled, never a secret', description: 'TOTP (confirmed or pending), passkeys (name, created, last used) and the number of unused recovery codes.' })
+  @ApiOperation({
+    summary: 'Second factors of a user (self, or users:read): what is enrolled, never a secret',
+    description: 'TOTP (confirmed or pending), passkeys (name, created, last used) and the number of unused recovery codes.',
+  })
   @ApiOkResponse({ description: '{factors, totp, passkeys, recovery_codes: {remaining}, required}' })
   async state(@Param('username') username: string, @CurrentPrincipal() actor: Principal): Promise<MfaStateDto> {
     return this.mfa.state(await this.readable(actor, username));
@@ -78,7 +99,8 @@ export class MfaController {
   @AllowDuringMfaEnrolment()
   @ApiOperation({
     summary: 'Start a TOTP enrolment (self): a secret, its otpauth:// URI and a QR code, shown once',
-    description: 'The secret is stored sealed (AES-256-GCM) and shown only in this answer; the enrolment is pending until confirmed with a code. An account that already has a factor must prove one (otp, recovery_code, or a recent second-factor session): a stolen password-only session cannot add its own.',
+    description:
+      'The secret is stored sealed (AES-256-GCM) and shown only in this answer; the enrolment is pending until confirmed with a code. An account that already has a factor must prove one (otp, recovery_code, or a recent second-factor session): a stolen password-only session cannot add its own.',
   })
   @ApiCreatedResponse({ type: TotpEnrolmentDto })
   @ApiConflictResponse({ description: 'TOTP already enabled' })
@@ -99,7 +121,10 @@ export class MfaController {
   @Post(':username/mfa/totp/confirm')
   @HttpCode(HttpStatus.OK)
   @AllowDuringMfaEnrolment()
-  @ApiOperation({ summary: 'Activate the TOTP enrolment with a code (self); the first factor also answers ten recovery codes, once', description: 'The code must be the current one (±1 step of 30 s) and is then spent. Wrong codes count like wrong passwords.' })
+  @ApiOperation({
+    summary: 'Activate the TOTP enrolment with a code (self); the first factor also answers ten recovery codes, once',
+    description: 'The code must be the current one (±1 step of 30 s) and is then spent. Wrong codes count like wrong passwords.',
+  })
   @ApiOkResponse({ description: '{enabled: true, recovery_codes?: string[]}' })
   @ApiBadRequestResponse({ description: 'Wrong code (counted like a wrong password), or no enrolment in progress' })
   async confirmTotp(
@@ -115,7 +140,10 @@ export class MfaController {
 
   @Delete(':username/mfa/totp')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Remove TOTP (self, with a current factor: otp, recovery_code, or a session that used a second factor in the last `auth.mfa.step_up_seconds`, 15 minutes by default)', description: 'Audited; with no factor left, password logins no longer ask for a second step.' })
+  @ApiOperation({
+    summary: 'Remove TOTP (self, with a current factor: otp, recovery_code, or a session that used a second factor in the last `auth.mfa.step_up_seconds`, 15 minutes by default)',
+    description: 'Audited; with no factor left, password logins no longer ask for a second step.',
+  })
   @ApiNoContentResponse()
   @ApiForbiddenResponse({ description: '`mfa_required`: no current factor given' })
   async removeTotp(@Param('username') username: string, @Body() dto: FactorProofDto, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<void> {
@@ -141,10 +169,13 @@ export class MfaController {
   @AllowDuringMfaEnrolment()
   @ApiOperation({
     summary: 'Options for `navigator.credentials.create()` (self); the challenge is single-use and lives 300 s',
-    description: "Relying party from `auth.webauthn` (rp_id, rp_name; unset, derived from `auth.public_base_url`, else localhost and the port the server listens on); the user's existing passkeys are excluded. An account that already has a factor must prove one first (otp, recovery_code, or a recent second-factor session).",
+    description:
+      "Relying party from `auth.webauthn` (rp_id, rp_name; unset, derived from `auth.public_base_url`, else localhost and the port the server listens on); the user's existing passkeys are excluded. An account that already has a factor must prove one first (otp, recovery_code, or a recent second-factor session).",
   })
   @ApiOkResponse({ description: 'PublicKeyCredentialCreationOptionsJSON' })
-  @ApiNotFoundResponse({ description: 'Passkeys are off on this server: the default derived from `auth.public_base_url` is not an origin browsers run WebAuthn on (the startup warning names the fix)' })
+  @ApiNotFoundResponse({
+    description: 'Passkeys are off on this server: the default derived from `auth.public_base_url` is not an origin browsers run WebAuthn on (the startup warning names the fix)',
+  })
   async passkeyOptions(
     @Param('username') username: string,
     @Body() dto: FactorProofDto,
@@ -160,7 +191,10 @@ export class MfaController {
 
   @Post(':username/mfa/passkeys')
   @AllowDuringMfaEnrolment()
-  @ApiOperation({ summary: 'Register a passkey (self) with the result of `navigator.credentials.create()`; the first factor also answers recovery codes, once', description: 'Checks the challenge, origin and RP ID; stores the public key and signature counter. Audited.' })
+  @ApiOperation({
+    summary: 'Register a passkey (self) with the result of `navigator.credentials.create()`; the first factor also answers recovery codes, once',
+    description: 'Checks the challenge, origin and RP ID; stores the public key and signature counter. Audited.',
+  })
   @ApiCreatedResponse({ description: '{id, name, recovery_codes?}' })
   @ApiBadRequestResponse({ description: 'Refused: wrong origin or RP ID, unknown or used challenge, bad attestation' })
   async registerPasskey(
@@ -211,12 +245,19 @@ export class MfaController {
   @Delete(':username/mfa')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
-    summary: 'Reset every factor of a user: an admin (users:modify, under the account ceiling, from a session that used their own second factor in the last `auth.mfa.step_up_seconds`) for a user who lost them, or the user with a current factor',
-    description: 'Removes TOTP, passkeys and recovery codes; the user signs in with the password alone and may enrol again. Never with an API key (403); a session that has not used a second factor recently gets 403 `mfa_required`. Audited.',
+    summary:
+      'Reset every factor of a user: an admin (users:modify, under the account ceiling, from a session that used their own second factor in the last `auth.mfa.step_up_seconds`) for a user who lost them, or the user with a current factor',
+    description:
+      'Removes TOTP, passkeys and recovery codes; the user signs in with the password alone and may enrol again. Never with an API key (403); a session that has not used a second factor recently gets 403 `mfa_required`. Audited.',
   })
   @ApiOkResponse({ description: '{removed: N}' })
   @ApiForbiddenResponse({ description: 'An API key; or `mfa_required`: no recent second factor of the caller' })
-  async reset(@Param('username') username: string, @Body() dto: FactorProofDto, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<{ removed: number }> {
+  async reset(
+    @Param('username') username: string,
+    @Body() dto: FactorProofDto,
+    @CurrentPrincipal() actor: Principal,
+    @Req() request: HttpRequestLike,
+  ): Promise<{ removed: number }> {
     // Permission before lookup: without it, an unknown and an existing name answer alike.
     const user = await this.users.target(username, actor, 'users:modify');
     if (isSelf(actor, { kind: 'user', id: user.id })) {

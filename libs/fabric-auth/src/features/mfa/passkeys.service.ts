@@ -105,9 +105,7 @@ export function userHandleOf(userId: string): Uint8Array {
   return Uint8Array.from(Buffer.from(userId.replace(/-/g, ''), 'hex'));
 }
 
-export type PasskeyAssertion =
-  | { ok: true; user: { id: string }; factorId: string; userVerified: boolean }
-  | { ok: false; reason: string; userId?: string };
+export type PasskeyAssertion = { ok: true; user: { id: string }; factorId: string; userVerified: boolean } | { ok: false; reason: string; userId?: string };
 
 /**
  * Passkeys (WebAuthn, `@simplewebauthn/server`): registration and sign-in ceremonies whose
@@ -164,7 +162,13 @@ export class PasskeysService implements OnModuleInit {
     return options;
   }
 
-  async register(actor: Principal, user: UserEntity, name: string, rawCredential: unknown, request: HttpRequestLike): Promise<{ id: string; name: string; recovery_codes?: string[] }> {
+  async register(
+    actor: Principal,
+    user: UserEntity,
+    name: string,
+    rawCredential: unknown,
+    request: HttpRequestLike,
+  ): Promise<{ id: string; name: string; recovery_codes?: string[] }> {
     const credential = parseRegistrationCredential(rawCredential);
     const row = await this.challenges.takeChallenge('passkey_register', challengeOf(credential.response.clientDataJSON));
     if (!row || row.userId !== user.id) throw new BadRequestException('Unknown, used or expired registration challenge; ask for new options');
@@ -262,9 +266,7 @@ export class PasskeysService implements OnModuleInit {
    */
   async authenticationOptions(binding: { userId: string; mfaTokenId: string } | undefined): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const relyingParty = this.relyingParty();
-    const allow = binding
-      ? await this.factors.find({ where: { userId: binding.userId, type: 'passkey' }, select: { id: true, credentialId: true, transports: true } })
-      : [];
+    const allow = binding ? await this.factors.find({ where: { userId: binding.userId, type: 'passkey' }, select: { id: true, credentialId: true, transports: true } }) : [];
     if (binding && allow.length === 0) throw new BadRequestException('This account has no passkey');
     const challenge = randomBytes(32).toString('base64url');
     const options = await generateAuthenticationOptions({

@@ -17,7 +17,11 @@ export function newRecoveryCodes(): string[] {
 
 /** What a person typed, in the form that was hashed: case, dashes and spaces ignored, look-alikes folded. */
 export function normalizeRecoveryCode(input: string): string | undefined {
-  const folded = input.toLowerCase().replace(/[\s-]/g, '').replace(/[io]/g, (c) => (c === 'o' ? '0' : '1')).replace(/l/g, '1');
+  const folded = input
+    .toLowerCase()
+    .replace(/[\s-]/g, '')
+    .replace(/[io]/g, (c) => (c === 'o' ? '0' : '1'))
+    .replace(/l/g, '1');
   return folded.length === 2 * GROUP && [...folded].every((c) => ALPHABET.includes(c)) ? folded : undefined;
 }
 

@@ -120,12 +120,7 @@ export class OidcAccounts {
    * Adds the identity of a fresh login at the provider to the signed-in user who asked for
    * it, as long as that user's session is still live and no other account has the identity.
    */
-  async linkToSignedInUser(
-    provider: OidcProvider,
-    profile: OidcProfile,
-    link: { userId: string; sessionId: string },
-    request: HttpRequestLike,
-  ): Promise<UserEntity> {
+  async linkToSignedInUser(provider: OidcProvider, profile: OidcProfile, link: { userId: string; sessionId: string }, request: HttpRequestLike): Promise<UserEntity> {
     const user = await this.users.findById(link.userId);
     if (!user || !(await this.sessions.isLive(link.sessionId, link.userId))) throw new OidcLoginFailure('link_session_ended');
     this.requireActive(user);

@@ -125,7 +125,9 @@ export class OidcClients {
         timeoutMs: IDP_TIMEOUT * 1000,
         clock: this.clock,
         onReadFailure: (detail, keptAgeMs) =>
-          this.logger.warn(`JWKS of provider ${provider.name} unreadable: ${detail}${keptAgeMs === undefined ? '' : `; the keys read ${Math.round(keptAgeMs / 1000)} s ago keep verifying`}`),
+          this.logger.warn(
+            `JWKS of provider ${provider.name} unreadable: ${detail}${keptAgeMs === undefined ? '' : `; the keys read ${Math.round(keptAgeMs / 1000)} s ago keep verifying`}`,
+          ),
       });
       this.keySets.set(provider.name, keySet);
     }

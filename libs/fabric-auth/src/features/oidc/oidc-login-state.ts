@@ -28,9 +28,7 @@ export const MAX_LOGIN_ATTEMPTS = 4;
 const VERSION = 'v1';
 const MAX_COOKIE_LENGTH = 2048;
 
-export type StateReadResult =
-  | { outcome: 'valid'; state: OidcLoginState }
-  | { outcome: 'missing' | 'mismatch' | 'invalid' | 'expired' };
+export type StateReadResult = { outcome: 'valid'; state: OidcLoginState } | { outcome: 'missing' | 'mismatch' | 'invalid' | 'expired' };
 
 function isLoginState(value: unknown): value is OidcLoginState {
   if (typeof value !== 'object' || value === null) return false;

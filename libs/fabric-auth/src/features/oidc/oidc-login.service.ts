@@ -45,8 +45,7 @@ const MAX_LOGIN_HINT = 256;
 function checkedPrompt(raw: unknown): string | undefined {
   if (raw === undefined || raw === null) return undefined;
   const values = typeof raw === 'string' ? raw.split(' ') : [];
-  const valid =
-    values.length > 0 && values.every((v) => PROMPT_VALUES.has(v)) && new Set(values).size === values.length && (!values.includes('none') || values.length === 1);
+  const valid = values.length > 0 && values.every((v) => PROMPT_VALUES.has(v)) && new Set(values).size === values.length && (!values.includes('none') || values.length === 1);
   if (!valid) throw new OidcLoginFailure('bad_parameter', 'prompt');
   return values.join(' ');
 }
@@ -64,8 +63,17 @@ const ID_TOKEN_ALGORITHMS = /^(RS|PS|ES)(256|384|512)$|^(EdDSA|Ed25519)$/;
 const CALLBACK_PARAMETERS = ['code', 'state', 'iss', 'error'] as const;
 /** IdP error codes repeated in the log (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6); anything else is `other`. */
 const KNOWN_IDP_ERRORS = new Set([
-  'access_denied', 'invalid_request', 'unauthorized_client', 'unsupported_response_type', 'invalid_scope', 'server_error',
-  'temporarily_unavailable', 'interaction_required', 'login_required', 'account_selection_required', 'consent_required',
+  'access_denied',
+  'invalid_request',
+  'unauthorized_client',
+  'unsupported_response_type',
+  'invalid_scope',
+  'server_error',
+  'temporarily_unavailable',
+  'interaction_required',
+  'login_required',
+  'account_selection_required',
+  'consent_required',
 ]);
 
 function requestUrl(request: HttpRequestLike): string {
@@ -112,13 +120,7 @@ export class OidcLoginService {
     return this.start(providerName, { returnTo }, { ...user, startedAt: this.clock.now() }, request, response);
   }
 
-  private async start(
-    providerName: string,
-    login: OidcLoginRequest,
-    link: OidcLoginState['link'],
-    request: HttpRequestLike,
-    response: unknown,
-  ): Promise<URL> {
+  private async start(providerName: string, login: OidcLoginRequest, link: OidcLoginState['link'], request: HttpRequestLike, response: unknown): Promise<URL> {
     const provider = this.provider(providerName);
     try {
       const prompt = link ? 'login' : checkedPrompt(login.prompt);
@@ -184,11 +186,17 @@ export class OidcLoginService {
           return { provider: provider.name, kind: 'login', user, mfa: { mfaToken, factors }, returnTo: login.returnTo };
         }
       }
-      const tokens = await this.localAuth.openSession(user, 'oidc', request, { provider: provider.name, ...(required && { mfa_enrollment_required: true }) }, {
-        amr,
-        ...(required && { restriction: 'mfa_enrollment' }),
-        provider: { provider: provider.name, subject: profile.subject, sid, idToken },
-      });
+      const tokens = await this.localAuth.openSession(
+        user,
+        'oidc',
+        request,
+        { provider: provider.name, ...(required && { mfa_enrollment_required: true }) },
+        {
+          amr,
+          ...(required && { restriction: 'mfa_enrollment' }),
+          provider: { provider: provider.name, subject: profile.subject, sid, idToken },
+        },
+      );
       this.sessionCookies.set(response, tokens);
       return { provider: provider.name, kind: 'login', user, tokens, returnTo: login.returnTo };
     } catch (error) {

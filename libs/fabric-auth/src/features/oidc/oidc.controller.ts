@@ -74,7 +74,11 @@ export class OidcController {
   @Get('login')
   @Public()
   @Redirect()
-  @ApiOperation({ summary: 'Start single sign-on with the default OpenID Provider (redirects to it)', description: 'Browser route. Sets a signed, HttpOnly login-state cookie for this attempt (state, nonce, PKCE verifier, 10 minutes) and answers 302 to the provider\'s authorization endpoint. `return_to` is kept only when it is a path on this site; `prompt` and `login_hint` are passed to the provider.' })
+  @ApiOperation({
+    summary: 'Start single sign-on with the default OpenID Provider (redirects to it)',
+    description:
+      "Browser route. Sets a signed, HttpOnly login-state cookie for this attempt (state, nonce, PKCE verifier, 10 minutes) and answers 302 to the provider's authorization endpoint. `return_to` is kept only when it is a path on this site; `prompt` and `login_hint` are passed to the provider.",
+  })
   @ApiQuery(RETURN_TO_QUERY)
   @ApiQuery(PROMPT_QUERY)
   @ApiQuery(LOGIN_HINT_QUERY)
@@ -95,7 +99,11 @@ export class OidcController {
   @Get('callback')
   @Public()
   @Redirect()
-  @ApiOperation({ summary: "The default provider's redirect_uri: completes the login and sets the session cookies", description: 'Checks the login-state cookie and `state`, exchanges the code (PKCE), validates the ID token, finds or provisions the user, then sets the same session cookies as `POST /auth/token` with `set_cookies=true` and redirects to `return_to`. The state is single use. A refused login redirects to `auth.sso.error_url` with a stable code, or answers JSON to `Accept: application/json`.' })
+  @ApiOperation({
+    summary: "The default provider's redirect_uri: completes the login and sets the session cookies",
+    description:
+      'Checks the login-state cookie and `state`, exchanges the code (PKCE), validates the ID token, finds or provisions the user, then sets the same session cookies as `POST /auth/token` with `set_cookies=true` and redirects to `return_to`. The state is single use. A refused login redirects to `auth.sso.error_url` with a stable code, or answers JSON to `Accept: application/json`.',
+  })
   @ApiFoundResponse({ description: `Signed in (access_token, refresh_token and csrf_token cookies); redirect to return_to. ${FAILURE_REDIRECT}` })
   @ApiBadRequestResponse({ description: 'Bad, expired or replayed login state; code or ID token refused' })
   @ApiForbiddenResponse({ description: 'No account for this identity, or the account is deactivated' })
@@ -109,17 +117,16 @@ export class OidcController {
   @Get('link')
   @Redirect()
   @ApiFabricAuth({ apiKey: false })
-  @ApiOperation({ summary: 'Link an identity at the default provider to the signed-in user (fresh login at the provider)', description: 'Browser route for a signed-in user (cookie session): redirects to the provider for a fresh login; its callback adds that identity to this user, unless another account holds it.' })
+  @ApiOperation({
+    summary: 'Link an identity at the default provider to the signed-in user (fresh login at the provider)',
+    description:
+      'Browser route for a signed-in user (cookie session): redirects to the provider for a fresh login; its callback adds that identity to this user, unless another account holds it.',
+  })
   @ApiQuery(RETURN_TO_QUERY)
   @ApiFoundResponse({ description: `Redirect to the provider; its callback links the identity. ${FAILURE_REDIRECT}` })
   @ApiUnauthorizedResponse({ description: 'Not signed in' })
   @ApiForbiddenResponse({ description: 'Not a browser session of a user, or a cross-site request' })
-  link(
-    @Query('return_to') returnTo: unknown,
-    @CurrentPrincipal() principal: Principal,
-    @Req() request: HttpRequestLike,
-    @Res({ passthrough: true }) response: unknown,
-  ) {
+  link(@Query('return_to') returnTo: unknown, @CurrentPrincipal() principal: Principal, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown) {
     return this.startLink(DEFAULT_OIDC_PROVIDER, returnTo, principal, request, response);
   }
 
@@ -127,7 +134,11 @@ export class OidcController {
   @Public()
   @Header('Content-Type', 'text/html; charset=utf-8')
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'The default page a failed SSO login lands on (`?error=<code>`)', description: 'A small HTML page naming what went wrong in words for people (access_denied, no_account, account_disabled, invalid_state, provider_unavailable, …); never the provider\'s own text.' })
+  @ApiOperation({
+    summary: 'The default page a failed SSO login lands on (`?error=<code>`)',
+    description:
+      "A small HTML page naming what went wrong in words for people (access_denied, no_account, account_disabled, invalid_state, provider_unavailable, …); never the provider's own text.",
+  })
   @ApiQuery({ name: 'error', required: false, description: 'The stable error code' })
   @ApiOkResponse({ description: 'An HTML page explaining the error' })
   errorPage(@Query('error') code: unknown): string {
@@ -139,7 +150,8 @@ export class OidcController {
   @Redirect()
   @ApiOperation({
     summary: "After POST /auth/logout of a session from a provider: end the provider's session too (RP-Initiated Logout)",
-    description: 'Browser route, the second step of an SSO logout: sends the browser to the provider\'s end_session_endpoint with the session\'s ID token as id_token_hint and post_logout_redirect_uri, once; without a provider session to end, back to return_to.',
+    description:
+      "Browser route, the second step of an SSO logout: sends the browser to the provider's end_session_endpoint with the session's ID token as id_token_hint and post_logout_redirect_uri, once; without a provider session to end, back to return_to.",
   })
   @ApiQuery({ name: 'return_to', required: false, description: 'Path on this site to land on when there is no provider session to end' })
   @ApiFoundResponse({
@@ -154,7 +166,11 @@ export class OidcController {
   @Public()
   @HttpCode(HttpStatus.OK)
   @UseFilters(OAuthErrorFilter)
-  @ApiOperation({ summary: "The default provider's back-channel logout endpoint (OIDC Back-Channel Logout 1.0): logout_token, form-encoded", description: 'Called by the provider, not by browsers. The logout_token is validated like an ID token (signature from the provider\'s JWKS, iss, aud, iat, the back-channel event, sid or sub, no nonce) and its jti is single use; our sessions of that sid or subject end on every instance. 200, or 400 invalid_request.' })
+  @ApiOperation({
+    summary: "The default provider's back-channel logout endpoint (OIDC Back-Channel Logout 1.0): logout_token, form-encoded",
+    description:
+      "Called by the provider, not by browsers. The logout_token is validated like an ID token (signature from the provider's JWKS, iss, aud, iat, the back-channel event, sid or sub, no nonce) and its jti is single use; our sessions of that sid or subject end on every instance. 200, or 400 invalid_request.",
+  })
   @ApiOkResponse({ description: 'The sessions the token names have ended' })
   @ApiBadRequestResponse({ description: 'Invalid, expired or replayed logout token' })
   backChannelLogout(@Body() body: Record<string, unknown>, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown) {
@@ -165,7 +181,10 @@ export class OidcController {
   @Public()
   @HttpCode(HttpStatus.OK)
   @UseFilters(OAuthErrorFilter)
-  @ApiOperation({ summary: "A named provider's back-channel logout endpoint (OIDC Back-Channel Logout 1.0): logout_token, form-encoded", description: 'As `/auth/oidc/backchannel-logout`, for the provider configured under `auth.providers.<provider>`.' })
+  @ApiOperation({
+    summary: "A named provider's back-channel logout endpoint (OIDC Back-Channel Logout 1.0): logout_token, form-encoded",
+    description: 'As `/auth/oidc/backchannel-logout`, for the provider configured under `auth.providers.<provider>`.',
+  })
   @ApiParam(PROVIDER_PARAM)
   @ApiOkResponse({ description: 'The sessions the token names have ended' })
   @ApiBadRequestResponse({ description: 'Invalid, expired or replayed logout token' })
@@ -182,7 +201,10 @@ export class OidcController {
   @Get(':provider/login')
   @Public()
   @Redirect()
-  @ApiOperation({ summary: 'Start single sign-on with a named OpenID Provider (redirects to it)', description: 'As `/auth/oidc/login`, for the provider configured under `auth.providers.<provider>`.' })
+  @ApiOperation({
+    summary: 'Start single sign-on with a named OpenID Provider (redirects to it)',
+    description: 'As `/auth/oidc/login`, for the provider configured under `auth.providers.<provider>`.',
+  })
   @ApiParam(PROVIDER_PARAM)
   @ApiQuery(RETURN_TO_QUERY)
   @ApiQuery(PROMPT_QUERY)
@@ -205,7 +227,10 @@ export class OidcController {
   @Get(':provider/callback')
   @Public()
   @Redirect()
-  @ApiOperation({ summary: "A named provider's redirect_uri: completes the login and sets the session cookies", description: 'As `/auth/oidc/callback`, for the provider configured under `auth.providers.<provider>`; a login started with another provider is refused.' })
+  @ApiOperation({
+    summary: "A named provider's redirect_uri: completes the login and sets the session cookies",
+    description: 'As `/auth/oidc/callback`, for the provider configured under `auth.providers.<provider>`; a login started with another provider is refused.',
+  })
   @ApiParam(PROVIDER_PARAM)
   @ApiFoundResponse({ description: `Signed in (access_token, refresh_token and csrf_token cookies); redirect to return_to. ${FAILURE_REDIRECT}` })
   @ApiBadRequestResponse({ description: 'Bad, expired or replayed login state, login started with another provider; code or ID token refused' })
@@ -220,7 +245,10 @@ export class OidcController {
   @Get(':provider/link')
   @Redirect()
   @ApiFabricAuth({ apiKey: false })
-  @ApiOperation({ summary: 'Link an identity at a named provider to the signed-in user (fresh login at the provider)', description: 'As `/auth/oidc/link`, for the provider configured under `auth.providers.<provider>`.' })
+  @ApiOperation({
+    summary: 'Link an identity at a named provider to the signed-in user (fresh login at the provider)',
+    description: 'As `/auth/oidc/link`, for the provider configured under `auth.providers.<provider>`.',
+  })
   @ApiParam(PROVIDER_PARAM)
   @ApiQuery(RETURN_TO_QUERY)
   @ApiFoundResponse({ description: `Redirect to the provider; its callback links the identity. ${FAILURE_REDIRECT}` })

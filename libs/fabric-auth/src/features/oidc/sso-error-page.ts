@@ -8,16 +8,14 @@ const MESSAGES: Record<SsoErrorCode, string> = {
   login_required: 'Your identity provider needs you to sign in there first.',
   no_account: 'There is no account for this identity here. Ask an administrator to create one.',
   account_disabled: 'This account is deactivated. Ask an administrator to reactivate it.',
-  account_exists:
-    'An account with your email address already exists here. Sign in to it with its password, then link this identity from your account.',
+  account_exists: 'An account with your email address already exists here. Sign in to it with its password, then link this identity from your account.',
   identity_in_use: 'This identity is already linked to another account.',
   not_signed_in: 'Sign in first, then link the identity again.',
   invalid_state: 'This sign-in link has expired or was already used. Please start again.',
   invalid_request: 'The sign-in request was malformed. Please start again.',
   login_failed: 'The sign-in could not be completed. Please try again.',
   provider_unavailable: 'Your identity provider cannot be reached right now. Please try again later.',
-  groups_overage:
-    'Your identity provider left your group memberships out of the sign-in (you are in too many groups), so your access cannot be determined. Ask an administrator.',
+  groups_overage: 'Your identity provider left your group memberships out of the sign-in (you are in too many groups), so your access cannot be determined. Ask an administrator.',
 };
 
 function requestPath(request: HttpRequestLike): string {

@@ -1,13 +1,5 @@
 import { Controller, Delete, Get, HttpCode, HttpStatus, Param, Query, Req, UseGuards, UsePipes } from '@nestjs/common';
-import {
-  ApiConflictResponse,
-  ApiForbiddenResponse,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiConflictResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FabricGuard } from '../../access/guard/fabric.guard.js';
 import { ListQueryDto } from '../../data/pagination/list-query.js';
 import type { HttpRequestLike } from '../../core/request-info.js';
@@ -28,7 +20,10 @@ export class UserIdentitiesController {
   constructor(private readonly identities: UserIdentitiesService) {}
 
   @Get(':username/identities')
-  @ApiOperation({ summary: 'List the identities at OpenID Providers linked to a user (self, or users:read)', description: 'Each link: provider, issuer, subject, the email the provider gave, when it was linked and last used. Never a token.' })
+  @ApiOperation({
+    summary: 'List the identities at OpenID Providers linked to a user (self, or users:read)',
+    description: 'Each link: provider, issuer, subject, the email the provider gave, when it was linked and last used. Never a token.',
+  })
   @ApiOkResponse({ type: IdentityListDto })
   @ApiNotFoundResponse()
   list(@Param('username') username: string, @Query() query: ListQueryDto, @CurrentPrincipal() actor: Principal): Promise<IdentityListDto> {
@@ -37,17 +32,16 @@ export class UserIdentitiesController {
 
   @Delete(':username/identities/:identityId')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Unlink an identity (self, or users:modify holding all the account holds)', description: 'Removes one link; sessions already opened through it stay. Refused with 409 when it is the last way into the account (no password and no other identity at a configured provider). Audited.' })
+  @ApiOperation({
+    summary: 'Unlink an identity (self, or users:modify holding all the account holds)',
+    description:
+      'Removes one link; sessions already opened through it stay. Refused with 409 when it is the last way into the account (no password and no other identity at a configured provider). Audited.',
+  })
   @ApiNoContentResponse()
   @ApiNotFoundResponse()
   @ApiForbiddenResponse({ description: 'The account holds more than you, or an API key without users:modify' })
   @ApiConflictResponse({ description: 'It is the last way into the account (no password, no other usable identity)' })
-  async unlink(
-    @Param('username') username: string,
-    @Param('identityId') identityId: string,
-    @CurrentPrincipal() actor: Principal,
-    @Req() request: HttpRequestLike,
-  ): Promise<void> {
+  async unlink(@Param('username') username: string, @Param('identityId') identityId: string, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<void> {
     await this.identities.unlink(actor, username, identityId, request);
   }
 }

@@ -42,10 +42,8 @@ export class UserIdentitiesService {
   async list(actor: Principal, username: string, query: ListQueryDto): Promise<ListEnvelope<IdentityDto>> {
     const target = await this.users.target(username, actor, 'users:read');
     const base = this.identities.createQueryBuilder('i').where('i.userId = :userId', { userId: target.id });
-    return this.pager.page(
-      base,
-      { list: 'identities', sortName: 'created_at', sort: { property: 'createdAt', descending: false }, filters: { user: target.id }, query },
-      (rows) => rows.map(toIdentityDto),
+    return this.pager.page(base, { list: 'identities', sortName: 'created_at', sort: { property: 'createdAt', descending: false }, filters: { user: target.id }, query }, (rows) =>
+      rows.map(toIdentityDto),
     );
   }
 

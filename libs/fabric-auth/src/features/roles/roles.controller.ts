@@ -72,7 +72,7 @@ export class RolesController {
 
   @Get(':name')
   @RequirePermission('roles:read')
-  @ApiOperation({ summary: 'Read a role (roles:read)', description: 'The role\'s permissions.' })
+  @ApiOperation({ summary: 'Read a role (roles:read)', description: "The role's permissions." })
   @ApiOkResponse({ type: RoleDto })
   async get(@Param('name') name: string): Promise<RoleDto> {
     return toRoleDto(await this.find(name));
@@ -80,7 +80,10 @@ export class RolesController {
 
   @Post()
   @RequirePermission('roles:manage')
-  @ApiOperation({ summary: 'Create a role (roles:manage); only registered permissions you hold', description: 'Permissions must be registered (built in or declared in `auth.permissions`) and held by you (grant ceiling).' })
+  @ApiOperation({
+    summary: 'Create a role (roles:manage); only registered permissions you hold',
+    description: 'Permissions must be registered (built in or declared in `auth.permissions`) and held by you (grant ceiling).',
+  })
   @ApiCreatedResponse({ type: RoleDto })
   async create(@Body() dto: CreateRoleDto, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<RoleDto> {
     this.checkPermissions(actor, dto.permissions);
@@ -108,14 +111,12 @@ export class RolesController {
 
   @Patch(':name')
   @RequirePermission('roles:manage')
-  @ApiOperation({ summary: 'Update a role (roles:manage); takes effect on the next request of every holder', description: 'Replaces the role\'s permissions, within the same grant ceiling as creation.' })
+  @ApiOperation({
+    summary: 'Update a role (roles:manage); takes effect on the next request of every holder',
+    description: "Replaces the role's permissions, within the same grant ceiling as creation.",
+  })
   @ApiOkResponse({ type: RoleDto })
-  async update(
-    @Param('name') name: string,
-    @Body() dto: UpdateRoleDto,
-    @CurrentPrincipal() actor: Principal,
-    @Req() request: HttpRequestLike,
-  ): Promise<RoleDto> {
+  async update(@Param('name') name: string, @Body() dto: UpdateRoleDto, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<RoleDto> {
     const role = await this.find(name);
     if (dto.permissions) {
       this.checkPermissions(actor, dto.permissions);

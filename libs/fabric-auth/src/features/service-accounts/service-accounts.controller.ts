@@ -1,18 +1,4 @@
-import {
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  HttpStatus,
-  Param,
-  Patch,
-  Post,
-  Query,
-  Req,
-  UseGuards,
-  UsePipes,
-  UseInterceptors,
-} from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Patch, Post, Query, Req, UseGuards, UsePipes, UseInterceptors } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiFabricAuth } from '../../http/api-docs.js';
 import { ApiKeysService, type KeyOwner } from '../api-keys/api-keys.service.js';
@@ -23,13 +9,7 @@ import type { HttpRequestLike } from '../../core/request-info.js';
 import { fabricValidationPipe } from '../../http/validation.js';
 import { CurrentPrincipal } from '../../access/principal/current-principal.decorator.js';
 import type { Principal } from '../../core/principal.js';
-import {
-  CreateServiceAccountDto,
-  ListServiceAccountsQueryDto,
-  ServiceAccountDto,
-  ServiceAccountListDto,
-  UpdateServiceAccountDto,
-} from './dto/service-account.dto.js';
+import { CreateServiceAccountDto, ListServiceAccountsQueryDto, ServiceAccountDto, ServiceAccountListDto, UpdateServiceAccountDto } from './dto/service-account.dto.js';
 import { ServiceAccountsService } from './service-accounts.service.js';
 import { StorageErrorsInterceptor } from '../../http/storage-errors.interceptor.js';
 
@@ -72,7 +52,10 @@ export class ServiceAccountsController extends apiKeyRoutes({
 
   @Post()
   @RequirePermission('service_accounts:create')
-  @ApiOperation({ summary: 'Create a service account (service_accounts:create)', description: 'Roles are checked against the grant ceiling: only roles whose permissions you hold.' })
+  @ApiOperation({
+    summary: 'Create a service account (service_accounts:create)',
+    description: 'Roles are checked against the grant ceiling: only roles whose permissions you hold.',
+  })
   @ApiCreatedResponse({ type: ServiceAccountDto })
   create(@Body() dto: CreateServiceAccountDto, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<ServiceAccountDto> {
     return this.accounts.create(actor, dto, request);
@@ -90,19 +73,17 @@ export class ServiceAccountsController extends apiKeyRoutes({
   @RequirePermission('service_accounts:modify')
   @ApiOperation({ summary: 'Update a service account, its roles included (service_accounts:modify)', description: 'Role changes take effect on the next request of its keys.' })
   @ApiOkResponse({ type: ServiceAccountDto })
-  update(
-    @Param('id') id: string,
-    @Body() dto: UpdateServiceAccountDto,
-    @CurrentPrincipal() actor: Principal,
-    @Req() request: HttpRequestLike,
-  ): Promise<ServiceAccountDto> {
+  update(@Param('id') id: string, @Body() dto: UpdateServiceAccountDto, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<ServiceAccountDto> {
     return this.accounts.update(actor, id, dto, request);
   }
 
   @Post(':id/deactivate')
   @HttpCode(HttpStatus.OK)
   @RequirePermission('service_accounts:modify')
-  @ApiOperation({ summary: 'Deactivate: every key of the account fails from the next request (service_accounts:modify)', description: 'The account and its keys stay on record and can be reactivated.' })
+  @ApiOperation({
+    summary: 'Deactivate: every key of the account fails from the next request (service_accounts:modify)',
+    description: 'The account and its keys stay on record and can be reactivated.',
+  })
   @ApiOkResponse({ type: ServiceAccountDto })
   deactivate(@Param('id') id: string, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<ServiceAccountDto> {
     return this.accounts.setActive(actor, id, false, request);

@@ -20,7 +20,6 @@ import { PrincipalNames } from '../../data/principal-names.js';
 import { ServiceAccountEntity } from '../../schema/entities/service-account.entity.js';
 import { isUuid } from '../../core/ids.js';
 
-
 function toDto(account: ServiceAccountEntity, roles: string[]): ServiceAccountDto {
   return {
     id: account.id,
@@ -73,14 +72,23 @@ export class ServiceAccountsService {
 
   async create(actor: Principal, dto: CreateServiceAccountDto, request?: HttpRequestLike): Promise<ServiceAccountDto> {
     const roles = await rolesNamedInRequest(this.roles, dto.roles ?? []);
-    requireHoldsAll(actor, roles.flatMap((r) => r.permissions), 'grant these roles');
+    requireHoldsAll(
+      actor,
+      roles.flatMap((r) => r.permissions),
+      'grant these roles',
+    );
     const now = new Date(this.clock.now());
     const account = this.accounts.create({ name: dto.name, description: dto.description ?? null, isActive: true, createdAt: now, updatedAt: now });
     try {
       await this.transactions.run(async (tx) => {
         await this.names.claim(tx, account.name);
         await tx.manager.insert(ServiceAccountEntity, account);
-        if (roles.length > 0) await this.roles.assign({ serviceAccountId: account.id }, roles.map((r) => r.name), tx);
+        if (roles.length > 0)
+          await this.roles.assign(
+            { serviceAccountId: account.id },
+            roles.map((r) => r.name),
+            tx,
+          );
         await this.audit.recordIn(tx, {
           action: 'service_account.create',
           outcome: 'success',
@@ -108,7 +116,11 @@ export class ServiceAccountsService {
       newRoles = await rolesNamedInRequest(this.roles, dto.roles, { change: true });
       const current = await this.roles.heldBy({ serviceAccountId: account.id });
       const changed = changedRoles(newRoles, current);
-      requireHoldsAll(actor, changed.flatMap((r) => r.permissions), 'change these roles');
+      requireHoldsAll(
+        actor,
+        changed.flatMap((r) => r.permissions),
+        'change these roles',
+      );
     }
     try {
       await this.transactions.run(async (tx) => {
@@ -117,7 +129,12 @@ export class ServiceAccountsService {
           await tx.manager.update(ServiceAccountEntity, { id: account.id }, { ...changes, updatedAt: new Date(this.clock.now()) });
           await this.revocations.revoke(tx, { type: 'principal', principalId: account.id });
         }
-        if (newRoles) await this.roles.assign({ serviceAccountId: account.id }, newRoles.map((r) => r.name), tx);
+        if (newRoles)
+          await this.roles.assign(
+            { serviceAccountId: account.id },
+            newRoles.map((r) => r.name),
+            tx,
+          );
         await this.audit.recordIn(tx, {
           action: 'service_account.modify',
           outcome: 'success',

@@ -17,7 +17,10 @@ export class SigningKeysController {
 
   @Get()
   @RequirePermission('signing_keys:manage')
-  @ApiOperation({ summary: 'Keys that sign or still verify access tokens (no private parts)', description: 'Each key with its kid, algorithm, whether it signs now, and when it retires. Needs signing_keys:manage.' })
+  @ApiOperation({
+    summary: 'Keys that sign or still verify access tokens (no private parts)',
+    description: 'Each key with its kid, algorithm, whether it signs now, and when it retires. Needs signing_keys:manage.',
+  })
   async list(): Promise<{ items: SigningKeyInfo[] }> {
     return { items: await this.signingKeys.list() };
   }
@@ -25,7 +28,11 @@ export class SigningKeysController {
   @Post('rotate')
   @HttpCode(HttpStatus.OK)
   @RequirePermission('signing_keys:manage')
-  @ApiOperation({ summary: 'A new key signs from now on; the old ones verify until their tokens have expired', description: 'Generates a key kept in the database (private part encrypted), makes it the signing key on every instance, and schedules the previous ones to retire once the tokens they signed have expired. Needs signing_keys:manage.' })
+  @ApiOperation({
+    summary: 'A new key signs from now on; the old ones verify until their tokens have expired',
+    description:
+      'Generates a key kept in the database (private part encrypted), makes it the signing key on every instance, and schedules the previous ones to retire once the tokens they signed have expired. Needs signing_keys:manage.',
+  })
   @ApiOkResponse({ description: 'The new signing key' })
   @ApiConflictResponse({ description: 'HS256, or keys from configuration: nothing to rotate here' })
   rotate(@CurrentPrincipal() principal: Principal, @Req() request: HttpRequestLike): Promise<SigningKeyInfo> {

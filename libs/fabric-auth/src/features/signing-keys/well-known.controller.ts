@@ -17,7 +17,11 @@ export class WellKnownController {
 
   @Get('jwks.json')
   @Header('Cache-Control', 'public, max-age=60')
-  @ApiOperation({ summary: 'Public keys that verify our access tokens (empty with HS256)', description: 'A JWK Set (RFC 7517) with the public part of every key that signs or still verifies access tokens, each with its `kid`; other services verify our tokens with it. Never a private part.' })
+  @ApiOperation({
+    summary: 'Public keys that verify our access tokens (empty with HS256)',
+    description:
+      'A JWK Set (RFC 7517) with the public part of every key that signs or still verifies access tokens, each with its `kid`; other services verify our tokens with it. Never a private part.',
+  })
   @ApiOkResponse({ description: 'RFC 7517 JWK Set' })
   jwks(): { keys: PublicJwk[] } {
     return this.signingKeys.jwks();
@@ -25,7 +29,10 @@ export class WellKnownController {
 
   @Get('openid-configuration')
   @Header('Cache-Control', 'public, max-age=300')
-  @ApiOperation({ summary: 'Issuer metadata (same document as oauth-authorization-server)', description: 'OpenID-style discovery document: issuer, jwks_uri, token_endpoint, grant_types_supported, revocation_endpoint and introspection_endpoint.' })
+  @ApiOperation({
+    summary: 'Issuer metadata (same document as oauth-authorization-server)',
+    description: 'OpenID-style discovery document: issuer, jwks_uri, token_endpoint, grant_types_supported, revocation_endpoint and introspection_endpoint.',
+  })
   openidConfiguration(): IssuerMetadata {
     return this.issuer.metadata();
   }

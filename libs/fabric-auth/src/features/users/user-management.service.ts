@@ -119,10 +119,7 @@ export class UserManagementService {
     try {
       // The row, its roles, its activation token and its audit event: all or nothing.
       user = await this.transactions.run(async (tx) => {
-        const created = await this.accounts.create(
-          { username: dto.username, email: dto.email, fullName: dto.full_name ?? null, roles: roles.map((r) => r.name) },
-          tx,
-        );
+        const created = await this.accounts.create({ username: dto.username, email: dto.email, fullName: dto.full_name ?? null, roles: roles.map((r) => r.name) }, tx);
         if (passwordHash !== undefined) {
           await this.accounts.setPasswordHash(created.id, passwordHash, tx);
           created.passwordHash = passwordHash;
@@ -173,7 +170,12 @@ export class UserManagementService {
         }
         // A link mailed to the old address must not outlive the change.
         if (changes.email !== undefined) await this.oneTimeTokens.voidAll(target.id, tx);
-        if (newRoles) await this.roles.assign({ userId: target.id }, newRoles.map((r) => r.name), tx);
+        if (newRoles)
+          await this.roles.assign(
+            { userId: target.id },
+            newRoles.map((r) => r.name),
+            tx,
+          );
         else if (Object.keys(changes).length > 0) await this.accounts.forgetCachedPrincipal(target.id, tx);
         await this.audit.recordIn(tx, {
           action: 'user.modify',
@@ -402,8 +404,6 @@ export class UserManagementService {
     const found = await this.users.find({ where: clashes, select: { id: true, username: true, email: true } });
     const other = found.find((u) => u.id !== exceptId);
     if (!other) return;
-    throw new ConflictException(
-      username && other.username === normalizeUsername(username) ? 'Username already exists' : 'Email already in use',
-    );
+    throw new ConflictException(username && other.username === normalizeUsername(username) ? 'Username already exists' : 'Email already in use');
   }
 }

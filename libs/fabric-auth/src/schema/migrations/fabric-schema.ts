@@ -54,8 +54,7 @@ export function fabricSchema(queryRunner: QueryRunner): FabricSchemaNames {
     name: (base) => quote(prefix + base),
     pk: (table, columns) => quote(naming.primaryKeyName(full(table), columns)),
     unique: (table, columns) => quote(naming.uniqueConstraintName(full(table), columns)),
-    fk: (table, columns, referencedTable, referencedColumns) =>
-      quote(naming.foreignKeyName(full(table), columns, referencedTable && full(referencedTable), referencedColumns)),
+    fk: (table, columns, referencedTable, referencedColumns) => quote(naming.foreignKeyName(full(table), columns, referencedTable && full(referencedTable), referencedColumns)),
     index: (table, columns, where) => quote(naming.indexName(full(table), columns, where)),
     relation: (table, columns, where) => quote(naming.relationConstraintName(full(table), columns, where)),
     check: (table, expression) => quote(naming.checkConstraintName(full(table), expression)),

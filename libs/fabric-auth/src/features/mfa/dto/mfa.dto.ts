@@ -34,7 +34,11 @@ export class PasskeyRegisterDto {
   @Matches(PASSKEY_NAME, { message: 'name must not contain control or format characters' })
   name!: string;
 
-  @ApiProperty({ description: 'The result of `navigator.credentials.create()` in its JSON form (RegistrationResponseJSON)', type: Object, example: { id: 'AQID', rawId: 'AQID', type: 'public-key', response: { clientDataJSON: '…', attestationObject: '…' } } })
+  @ApiProperty({
+    description: 'The result of `navigator.credentials.create()` in its JSON form (RegistrationResponseJSON)',
+    type: Object,
+    example: { id: 'AQID', rawId: 'AQID', type: 'public-key', response: { clientDataJSON: '…', attestationObject: '…' } },
+  })
   @IsObject()
   credential!: Record<string, unknown>;
 }

@@ -32,7 +32,7 @@ export class UpdateRoleDto {
   @StoredText(500)
   description?: string;
 
-  @ApiPropertyOptional({ type: [String], description: 'Replaces the role\'s permissions; each registered and held by you', example: ['users:list', 'users:read'] })
+  @ApiPropertyOptional({ type: [String], description: "Replaces the role's permissions; each registered and held by you", example: ['users:list', 'users:read'] })
   @OptionalField()
   @IsArray()
   @ArrayMaxSize(200)

@@ -105,7 +105,7 @@ export class UserDto {
 export class UserListDto extends ListEnvelopeDto(UserDto, 'users') {}
 
 export class SessionDto {
-  @ApiProperty({ description: 'Session id (UUID), as in the access token\'s sid claim', example: '3f1c2a9e-7b4d-4e8a-9c61-2d5b8f0a4e17' }) id!: string;
+  @ApiProperty({ description: "Session id (UUID), as in the access token's sid claim", example: '3f1c2a9e-7b4d-4e8a-9c61-2d5b8f0a4e17' }) id!: string;
   @ApiProperty({ description: 'When the session was opened (ISO 8601)', example: '2026-11-28T12:00:00.000Z' }) created_at!: string;
   @ApiProperty({ description: 'Last refresh of the session (ISO 8601)', example: '2026-11-28T12:00:00.000Z' }) last_used_at!: string;
   @ApiProperty({ description: 'When the refresh token stops working unless used', example: '2026-11-28T12:00:00.000Z' }) expires_at!: string;

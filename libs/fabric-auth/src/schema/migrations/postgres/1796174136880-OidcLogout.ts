@@ -6,7 +6,9 @@ export class OidcLogoutPostgres1796174136880 implements MigrationInterface {
 
   async up(queryRunner: QueryRunner): Promise<void> {
     const s = fabricSchema(queryRunner);
-    await queryRunner.query(`CREATE TABLE ${s.table('oidc_logout_tokens')} ("token_key" character varying(64) NOT NULL, "expires_at" TIMESTAMP NOT NULL, CONSTRAINT ${s.pk('oidc_logout_tokens', ['token_key'])} PRIMARY KEY ("token_key"))`);
+    await queryRunner.query(
+      `CREATE TABLE ${s.table('oidc_logout_tokens')} ("token_key" character varying(64) NOT NULL, "expires_at" TIMESTAMP NOT NULL, CONSTRAINT ${s.pk('oidc_logout_tokens', ['token_key'])} PRIMARY KEY ("token_key"))`,
+    );
     await queryRunner.query(`CREATE INDEX ${s.name('idx_oidc_logout_tokens_expires_at')} ON ${s.table('oidc_logout_tokens')}  ("expires_at") `);
     await queryRunner.query(`ALTER TABLE ${s.table('sessions')} ADD "oidc_provider" character varying(32)`);
     await queryRunner.query(`ALTER TABLE ${s.table('sessions')} ADD "oidc_subject" character varying(255)`);
