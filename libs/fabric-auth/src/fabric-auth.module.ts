@@ -16,6 +16,7 @@ import { AuthController } from './features/login/auth.controller.js';
 import { ClientCredentialsService } from './features/login/client-credentials.service.js';
 import { IssuedTokensService } from './features/login/issued-tokens.service.js';
 import { LocalAuthService } from './features/login/local-auth.service.js';
+import { SessionOpener } from './access/sign-in/session-opener.js';
 import { SessionCookies } from './http/session-cookies.js';
 import { FabricAuthenticator } from './access/guard/fabric-authenticator.js';
 import { FabricGuard } from './access/guard/fabric.guard.js';
@@ -274,6 +275,7 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
     PrincipalNames,
     OneTimeTokensService,
     AccountRecoveryService,
+    SessionOpener,
     MfaChallenges,
     MfaService,
     PasskeysService,

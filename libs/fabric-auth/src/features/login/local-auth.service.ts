@@ -1,22 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import type { AuditDetails } from '../../schema/entities/audit-event.entity.js';
 import { AuditService } from '../../data/audit.service.js';
-import { FabricClock } from '../../core/clock.js';
+import { SessionOpener } from '../../access/sign-in/session-opener.js';
 import { clientConnected, type HttpRequestLike } from '../../core/request-info.js';
-import { type FabricTransaction, FabricTransactions } from '../../data/transactions.js';
-import { DeviceTokens } from '../../access/limits/device-tokens.js';
+import { FabricTransactions } from '../../data/transactions.js';
 import { PasswordAttempts } from '../../access/limits/password-attempts.service.js';
 import { ClientGoneException, PasswordHasher } from '../../access/passwords/password-hasher.js';
 import type { Principal } from '../../core/principal.js';
-import { type ProviderSessionLink, SessionsService } from '../../access/sessions/sessions.service.js';
-import type { SessionEntity } from '../../schema/entities/session.entity.js';
-import { TokenService } from '../../access/tokens/token.service.js';
-import type { UserEntity } from '../../schema/entities/user.entity.js';
+import { SessionsService } from '../../access/sessions/sessions.service.js';
 import { normalizeEmail, normalizeUsername } from '../../core/identity-normalization.js';
 import { UsersService } from '../../access/accounts/users.service.js';
 import { MfaService } from '../mfa/mfa.service.js';
 import { MFA_TOKEN_TTL_SECONDS } from '../mfa/mfa-tokens.service.js';
-import { sessionAmr } from '../../access/principal/principal.service.js';
 import { OAuthError } from '../../http/oauth-error.js';
 import type { TokenPair } from '../../core/token-pair.js';
 
@@ -32,11 +26,9 @@ export class LocalAuthService {
     private readonly users: UsersService,
     private readonly passwords: PasswordHasher,
     private readonly sessions: SessionsService,
-    private readonly tokens: TokenService,
     private readonly audit: AuditService,
-    private readonly clock: FabricClock,
     private readonly attempts: PasswordAttempts,
-    private readonly devices: DeviceTokens,
+    private readonly opener: SessionOpener,
     private readonly transactions: FabricTransactions,
     private readonly mfa: MfaService,
   ) {}
@@ -99,42 +91,9 @@ export class LocalAuthService {
       throw new OAuthError('mfa_required', 'A second factor is required', 400, { mfa_token: mfaToken, factors, expires_in: MFA_TOKEN_TTL_SECONDS });
     }
     const pair = (await this.mfa.policyRequires(user))
-      ? await this.openSession(user, 'password', request, { known_device: check.knownDevice, mfa_enrollment_required: true }, { amr: ['pwd'], restriction: 'mfa_enrollment' })
-      : await this.openSession(user, 'password', request, { known_device: check.knownDevice }, { amr: ['pwd'] });
+      ? await this.opener.open(user, 'password', request, { known_device: check.knownDevice, mfa_enrollment_required: true }, { amr: ['pwd'], restriction: 'mfa_enrollment' })
+      : await this.opener.open(user, 'password', request, { known_device: check.knownDevice }, { amr: ['pwd'] });
     return pair;
-  }
-
-  /**
-   * Where every successful login ends, whatever proved the user's identity: a new session,
-   * `last_login_at`, a `login.success` audit event and the token pair. The caller has
-   * checked that the user is active.
-   */
-  async openSession(
-    user: Pick<UserEntity, 'id' | 'username' | 'passwordChangedAt'>,
-    method: 'password' | 'oidc' | 'passkey',
-    request: HttpRequestLike,
-    details: AuditDetails = {},
-    proof: { amr?: readonly string[]; restriction?: string | null; provider?: ProviderSessionLink } = {},
-    outer?: FabricTransaction,
-  ): Promise<TokenPair> {
-    const { session, refreshToken } = await this.transactions.run(async (tx) => {
-      const opened = await this.sessions.create(user.id, method, request, tx, proof);
-      await this.users.recordLogin(user.id, tx);
-      await this.audit.recordIn(tx, {
-        action: 'login.success',
-        outcome: 'success',
-        actor: { kind: 'user', id: user.id, username: user.username },
-        target: { type: 'session', id: opened.session.id },
-        request,
-        details: { method, ...(proof.amr && { amr: proof.amr.join(' ') }), ...details },
-      });
-      return opened;
-    }, outer);
-    const pair = this.pair(user.id, session, refreshToken);
-    // Every login the password took part in (alone, or before a second factor) earns a device
-    // token (SEC-87); a second step that follows SSO or starts with a passkey does not.
-    const deviceToken = method === 'password' ? this.devices.issue(user) : undefined;
-    return proof.restriction === 'mfa_enrollment' ? { ...pair, mfaEnrollmentRequired: true, deviceToken } : { ...pair, deviceToken };
   }
 
   async refreshGrant(refreshToken: string, request: HttpRequestLike): Promise<TokenPair> {
@@ -163,7 +122,7 @@ export class LocalAuthService {
       target: { type: 'session', id: result.session.id },
       request,
     });
-    const pair = this.pair(user.id, result.session, result.refreshToken);
+    const pair = this.opener.pair(user.id, result.session, result.refreshToken);
     return result.session.restriction === 'mfa_enrollment' ? { ...pair, mfaEnrollmentRequired: true } : pair;
   }
 
@@ -174,17 +133,5 @@ export class LocalAuthService {
       await this.sessions.revoke(sessionId, 'logout', tx);
       await this.audit.recordIn(tx, { action: 'logout', outcome: 'success', actor: principal, target: { type: 'session', id: sessionId }, request });
     });
-  }
-
-  /** The session's `amr` rides on every access token minted from it, refreshes included. */
-  private pair(userId: string, session: Pick<SessionEntity, 'id' | 'expiresAt' | 'amr' | 'loginMethod'>, refreshToken: string): TokenPair {
-    const access = this.tokens.issueAccessToken(userId, session.id, sessionAmr(session));
-    return {
-      accessToken: access.token,
-      expiresIn: access.expiresIn,
-      refreshToken,
-      refreshExpiresIn: Math.max(0, Math.floor((session.expiresAt.getTime() - this.clock.now()) / 1000)),
-      sessionId: session.id,
-    };
   }
 }

@@ -4,7 +4,8 @@ import { AuditService } from '../../data/audit.service.js';
 import type { HttpRequestLike } from '../../core/request-info.js';
 import { FabricTransactions } from '../../data/transactions.js';
 import { PasswordAttempts } from '../../access/limits/password-attempts.service.js';
-import { LocalAuthService, type TokenPair } from '../login/local-auth.service.js';
+import { SessionOpener } from '../../access/sign-in/session-opener.js';
+import type { TokenPair } from '../../core/token-pair.js';
 import { OAuthError } from '../../http/oauth-error.js';
 import type { UserEntity } from '../../schema/entities/user.entity.js';
 import { UsersService } from '../../access/accounts/users.service.js';
@@ -30,7 +31,7 @@ export class MfaLoginService {
     private readonly mfa: MfaService,
     private readonly passkeys: PasskeysService,
     private readonly users: UsersService,
-    private readonly localAuth: LocalAuthService,
+    private readonly opener: SessionOpener,
     private readonly attempts: PasswordAttempts,
     private readonly audit: AuditService,
     private readonly transactions: FabricTransactions,
@@ -112,7 +113,7 @@ export class MfaLoginService {
       if (!parent || !this.stillProves(parent, user)) throw new OAuthError('invalid_grant', INVALID_MFA_TOKEN);
       return this.complete(parent, user, ['hwk', 'mfa'], 'passkey', request);
     }
-    return this.localAuth.openSession(user, 'passkey', request, { factor: 'passkey' }, { amr: ['hwk', 'mfa'] });
+    return this.opener.open(user, 'passkey', request, { factor: 'passkey' }, { amr: ['hwk', 'mfa'] });
   }
 
   /**
@@ -123,7 +124,7 @@ export class MfaLoginService {
     const amr = [row.firstFactor ?? 'pwd', ...methods];
     const pair = await this.transactions.run(async (tx) => {
       if (!claimed && !(await this.challenges.consume(row.id, tx))) throw new OAuthError('invalid_grant', INVALID_MFA_TOKEN);
-      return this.localAuth.openSession(user, row.firstFactor === 'fed' ? 'oidc' : 'password', request, { factor }, { amr }, tx);
+      return this.opener.open(user, row.firstFactor === 'fed' ? 'oidc' : 'password', request, { factor }, { amr }, tx);
     });
     await this.attempts.clearFactorAttempts(user.id);
     return pair;

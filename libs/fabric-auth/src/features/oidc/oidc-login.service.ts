@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import * as client from 'openid-client';
 import { AuditService } from '../../data/audit.service.js';
-import { LocalAuthService, type TokenPair } from '../login/local-auth.service.js';
+import { SessionOpener } from '../../access/sign-in/session-opener.js';
+import type { TokenPair } from '../../core/token-pair.js';
 import { SessionCookies } from '../../http/session-cookies.js';
 import { FabricClock } from '../../core/clock.js';
 import type { HttpRequestLike } from '../../core/request-info.js';
@@ -98,7 +99,7 @@ export class OidcLoginService {
     private readonly clients: OidcClients,
     private readonly states: OidcLoginStates,
     private readonly accounts: OidcAccounts,
-    private readonly localAuth: LocalAuthService,
+    private readonly opener: SessionOpener,
     private readonly sessionCookies: SessionCookies,
     private readonly audit: AuditService,
     private readonly clock: FabricClock,
@@ -186,7 +187,7 @@ export class OidcLoginService {
           return { provider: provider.name, kind: 'login', user, mfa: { mfaToken, factors }, returnTo: login.returnTo };
         }
       }
-      const tokens = await this.localAuth.openSession(
+      const tokens = await this.opener.open(
         user,
         'oidc',
         request,
