@@ -37,8 +37,8 @@ export { RequirePermission } from './access/guard/require-permission.decorator.j
 export { Public } from './access/guard/public.decorator.js';
 export { AllowDuringMfaEnrolment, RequireMfa } from './access/guard/require-mfa.decorator.js';
 export { MfaService, type LoginFactor, type MfaStateDto } from './features/mfa/mfa.service.js';
-export { AccountCeiling, type AccountRef, isSelf } from './access/guard/account-ceiling.service.js';
-export { BUILT_IN_PERMISSIONS, PermissionRegistry } from './access/guard/permission-registry.js';
+export { AccountCeiling, type AccountRef, isSelf } from './access/accounts/account-ceiling.service.js';
+export { BUILT_IN_PERMISSIONS, PermissionRegistry } from './access/permissions/permission-registry.js';
 export { CurrentPrincipal } from './access/principal/current-principal.decorator.js';
 export { type AuthMethod, type Principal, type PrincipalKind, principalHasPermission } from './core/principal.js';
 export { systemActor } from './core/system-actor.js';

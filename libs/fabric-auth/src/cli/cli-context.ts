@@ -3,7 +3,7 @@ import { type INestApplicationContext, Logger, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { BUILT_IN_PERMISSIONS } from '../access/guard/permission-registry.js';
+import { BUILT_IN_PERMISSIONS } from '../access/permissions/permission-registry.js';
 import { fabricAuthOptionsFromTree, readFabricConfigTree } from '../options/fabric-config.loader.js';
 import { FABRIC_AUTH_ENTITIES } from '../schema/entities.js';
 import { FabricAuthModule } from '../fabric-auth.module.js';

@@ -1,7 +1,7 @@
 // nestjs-fabric-auth/testing: credentials for a host app's own e2e tests, without bcrypt.
 import { randomBytes } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
-import { PermissionRegistry } from '../access/guard/permission-registry.js';
+import { PermissionRegistry } from '../access/permissions/permission-registry.js';
 import type { Principal } from '../core/principal.js';
 import { PrincipalService } from '../access/principal/principal.service.js';
 import { RolesService } from '../access/accounts/roles.service.js';

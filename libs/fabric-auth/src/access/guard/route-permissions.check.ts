@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { FABRIC_PERMISSIONS_KEY } from '../../core/fabric-auth.constants.js';
 import { FabricConfigError } from '../../options/fabric-config.error.js';
-import { PermissionRegistry } from './permission-registry.js';
+import { PermissionRegistry } from '../permissions/permission-registry.js';
 
 /**
  * Startup check: every permission a route names in `@RequirePermission()` is declared or

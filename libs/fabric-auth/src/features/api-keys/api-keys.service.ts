@@ -2,9 +2,9 @@ import { BadRequestException, ConflictException, ForbiddenException, Inject, Inj
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, type Repository } from 'typeorm';
 import { AuditService } from '../../data/audit.service.js';
-import { requireHoldsAll } from '../../access/guard/access-rules.js';
-import { AccountCeiling } from '../../access/guard/account-ceiling.service.js';
-import { PermissionRegistry } from '../../access/guard/permission-registry.js';
+import { requireHoldsAll } from '../../access/permissions/access-rules.js';
+import { AccountCeiling } from '../../access/accounts/account-ceiling.service.js';
+import { PermissionRegistry } from '../../access/permissions/permission-registry.js';
 import { FabricClock } from '../../core/clock.js';
 import { BoundedCache } from '../../core/bounded-cache.js';
 import { ListPager } from '../../data/pagination/list-pager.js';

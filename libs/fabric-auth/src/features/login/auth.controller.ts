@@ -18,7 +18,7 @@ import { ApiFabricAuth } from '../../http/api-docs.js';
 import { cookieValue, type HttpRequestLike, isCrossSiteRequest, setResponseHeader } from '../../core/request-info.js';
 import { REFRESH_TOKEN_COOKIE } from '../../core/fabric-auth.constants.js';
 import { FabricGuard } from '../../access/guard/fabric.guard.js';
-import { PermissionRegistry } from '../../access/guard/permission-registry.js';
+import { PermissionRegistry } from '../../access/permissions/permission-registry.js';
 import { Public } from '../../access/guard/public.decorator.js';
 import { CurrentPrincipal } from '../../access/principal/current-principal.decorator.js';
 import type { Principal } from '../../core/principal.js';

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { AuditService } from '../../data/audit.service.js';
-import { PermissionRegistry } from '../../access/guard/permission-registry.js';
+import { PermissionRegistry } from '../../access/permissions/permission-registry.js';
 import { FabricClock } from '../../core/clock.js';
 import type { HttpRequestLike } from '../../core/request-info.js';
 import { FabricTransactions } from '../../data/transactions.js';

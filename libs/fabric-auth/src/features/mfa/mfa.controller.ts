@@ -28,7 +28,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { AccountCeiling, isSelf } from '../../access/guard/account-ceiling.service.js';
+import { AccountCeiling, isSelf } from '../../access/accounts/account-ceiling.service.js';
 import { FabricGuard } from '../../access/guard/fabric.guard.js';
 import { AllowDuringMfaEnrolment } from '../../access/guard/require-mfa.decorator.js';
 import { type HttpRequestLike, setResponseHeader } from '../../core/request-info.js';

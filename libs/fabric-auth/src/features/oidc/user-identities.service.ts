@@ -2,7 +2,7 @@ import { ConflictException, Inject, Injectable, NotFoundException } from '@nestj
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, type Repository } from 'typeorm';
 import { AuditService } from '../../data/audit.service.js';
-import { requireInteractive } from '../../access/guard/access-rules.js';
+import { requireInteractive } from '../../access/permissions/access-rules.js';
 import { ListPager } from '../../data/pagination/list-pager.js';
 import type { ListEnvelope, ListQueryDto } from '../../data/pagination/list-query.js';
 import type { HttpRequestLike } from '../../core/request-info.js';

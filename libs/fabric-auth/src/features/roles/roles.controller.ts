@@ -20,9 +20,9 @@ import {
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiFabricAuth } from '../../http/api-docs.js';
 import { AuditService } from '../../data/audit.service.js';
-import { requireHoldsAll } from '../../access/guard/access-rules.js';
+import { requireHoldsAll } from '../../access/permissions/access-rules.js';
 import { FabricGuard } from '../../access/guard/fabric.guard.js';
-import { PermissionRegistry } from '../../access/guard/permission-registry.js';
+import { PermissionRegistry } from '../../access/permissions/permission-registry.js';
 import { RequirePermission } from '../../access/guard/require-permission.decorator.js';
 import { isUniqueViolation } from '../../data/db-errors.js';
 import { ListQueryDto } from '../../data/pagination/list-query.js';

@@ -2,8 +2,8 @@ import { ConflictException, Injectable, NotFoundException } from '@nestjs/common
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { AuditService } from '../../data/audit.service.js';
-import { requireHoldsAll } from '../../access/guard/access-rules.js';
-import { AccountCeiling } from '../../access/guard/account-ceiling.service.js';
+import { requireHoldsAll } from '../../access/permissions/access-rules.js';
+import { AccountCeiling } from '../../access/accounts/account-ceiling.service.js';
 import { FabricClock } from '../../core/clock.js';
 import { isUniqueViolation } from '../../data/db-errors.js';
 import { ListPager } from '../../data/pagination/list-pager.js';

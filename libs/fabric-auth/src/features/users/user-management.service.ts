@@ -2,8 +2,8 @@ import { BadRequestException, ConflictException, ForbiddenException, Injectable,
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, type FindOptionsWhere, type Repository } from 'typeorm';
 import { AuditService } from '../../data/audit.service.js';
-import { AccountCeiling, isSelf } from '../../access/guard/account-ceiling.service.js';
-import { requireHoldsAll, requireInteractive } from '../../access/guard/access-rules.js';
+import { AccountCeiling, isSelf } from '../../access/accounts/account-ceiling.service.js';
+import { requireHoldsAll, requireInteractive } from '../../access/permissions/access-rules.js';
 import { FabricClock } from '../../core/clock.js';
 import { isUniqueViolation } from '../../data/db-errors.js';
 import { ListPager } from '../../data/pagination/list-pager.js';

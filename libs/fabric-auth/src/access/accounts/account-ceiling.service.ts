@@ -2,9 +2,9 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import type { Principal } from '../../core/principal.js';
-import { RolesService } from '../accounts/roles.service.js';
+import { RolesService } from './roles.service.js';
 import { UserEntity } from '../../schema/entities/user.entity.js';
-import { requireHoldsAll, requireMayManage } from './access-rules.js';
+import { requireHoldsAll, requireMayManage } from '../permissions/access-rules.js';
 
 /** An account a request writes to or mints a credential for. */
 export interface AccountRef {
