@@ -38,10 +38,6 @@ const KNOWN_EXCEPTIONS = [
   ['features/login/client-credentials.service.ts', 'features/api-keys/api-keys.service.ts'],
   // OIDC → MFA: a provider login asks for a second factor when required. Ends with the SecondFactor port.
   ['features/oidc/oidc-login.service.ts', 'features/mfa/mfa.service.ts'],
-  // The /users/:username/… routes of other features find the user through the users feature.
-  ['features/api-keys/user-api-keys.controller.ts', 'features/users/user-management.service.ts'],
-  ['features/mfa/mfa.controller.ts', 'features/users/user-management.service.ts'],
-  ['features/oidc/user-identities.service.ts', 'features/users/user-management.service.ts'],
   // Service accounts' key routes are the API-key feature's routes for another owner kind.
   ['features/service-accounts/service-accounts.controller.ts', 'features/api-keys/api-keys.service.ts'],
   ['features/service-accounts/service-accounts.controller.ts', 'features/api-keys/owned-api-keys.routes.ts'],

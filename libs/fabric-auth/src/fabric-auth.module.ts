@@ -92,6 +92,7 @@ import { FabricOidcStrategy } from './passport/oidc.strategy.js';
 import { TokenService } from './access/tokens/token.service.js';
 import { TrustedIssuersService } from './access/trusted-issuers/trusted-issuers.service.js';
 import { UserManagementService } from './features/users/user-management.service.js';
+import { UserLookup } from './access/accounts/user-lookup.js';
 import { DeviceTokens } from './access/limits/device-tokens.js';
 import { PasswordAttempts } from './access/limits/password-attempts.service.js';
 import { PrincipalNames } from './data/principal-names.js';
@@ -271,6 +272,7 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
     AccessTokenPrincipals,
     UsersService,
     UserManagementService,
+    UserLookup,
     AccountCeiling,
     PrincipalNames,
     OneTimeTokensService,

@@ -4,7 +4,7 @@ import { ApiFabricAuth } from '../../http/api-docs.js';
 import { FabricGuard } from '../../access/guard/fabric.guard.js';
 import { fabricValidationPipe } from '../../http/validation.js';
 import type { Principal } from '../../core/principal.js';
-import { UserManagementService } from '../users/user-management.service.js';
+import { UserLookup } from '../../access/accounts/user-lookup.js';
 import { ApiKeysService, type KeyOwner } from './api-keys.service.js';
 import { API_KEY_REROLL_DOCS, type ApiKeyRoute, apiKeyRoutes } from './owned-api-keys.routes.js';
 import { StorageErrorsInterceptor } from '../../http/storage-errors.interceptor.js';
@@ -36,7 +36,7 @@ export class UserApiKeysController extends apiKeyRoutes({
 }) {
   constructor(
     apiKeys: ApiKeysService,
-    private readonly userAccounts: UserManagementService,
+    private readonly userAccounts: UserLookup,
   ) {
     super(apiKeys);
   }

@@ -37,7 +37,7 @@ import { fabricValidationPipe } from '../../http/validation.js';
 import { CurrentPrincipal } from '../../access/principal/current-principal.decorator.js';
 import { type Principal, principalHasPermission } from '../../core/principal.js';
 import type { UserEntity } from '../../schema/entities/user.entity.js';
-import { UserManagementService } from '../users/user-management.service.js';
+import { UserLookup } from '../../access/accounts/user-lookup.js';
 import { FactorProofDto, PasskeyRegisterDto, PasskeyRenameDto, RecoveryCodesDto, TotpConfirmDto, TotpEnrolmentDto } from './dto/mfa.dto.js';
 import { type MfaStateDto, MfaService } from './mfa.service.js';
 import { PasskeysService } from './passkeys.service.js';
@@ -56,7 +56,7 @@ import { ApiFabricAuth } from '../../http/api-docs.js';
 @UsePipes(fabricValidationPipe())
 export class MfaController {
   constructor(
-    private readonly users: UserManagementService,
+    private readonly users: UserLookup,
     private readonly mfa: MfaService,
     private readonly passkeys: PasskeysService,
     private readonly ceiling: AccountCeiling,

@@ -9,7 +9,7 @@ import type { HttpRequestLike } from '../../core/request-info.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
 import type { Principal } from '../../core/principal.js';
-import { UserManagementService } from '../users/user-management.service.js';
+import { UserLookup } from '../../access/accounts/user-lookup.js';
 import { UserEntity } from '../../schema/entities/user.entity.js';
 import type { IdentityDto } from './dto/identity.dto.js';
 import { UserIdentityEntity } from '../../schema/entities/user-identity.entity.js';
@@ -33,7 +33,7 @@ export class UserIdentitiesService {
   constructor(
     @InjectRepository(UserIdentityEntity) private readonly identities: Repository<UserIdentityEntity>,
     private readonly dataSource: DataSource,
-    private readonly users: UserManagementService,
+    private readonly users: UserLookup,
     private readonly audit: AuditService,
     private readonly pager: ListPager,
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,

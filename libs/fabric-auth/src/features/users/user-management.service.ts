@@ -2,7 +2,7 @@ import { BadRequestException, ConflictException, ForbiddenException, Injectable,
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, type FindOptionsWhere, type Repository } from 'typeorm';
 import { AuditService } from '../../data/audit.service.js';
-import { AccountCeiling, isSelf } from '../../access/accounts/account-ceiling.service.js';
+import { isSelf } from '../../access/accounts/account-ceiling.service.js';
 import { requireHoldsAll, requireInteractive } from '../../access/permissions/access-rules.js';
 import { FabricClock } from '../../core/clock.js';
 import { isUniqueViolation } from '../../data/db-errors.js';
@@ -15,7 +15,7 @@ import { responseOf } from '../../http/request-response.js';
 import { PasswordAttempts } from '../../access/limits/password-attempts.service.js';
 import { OneTimeTokensService } from '../../access/tokens/one-time-tokens.service.js';
 import { PasswordHasher } from '../../access/passwords/password-hasher.js';
-import { type Principal, principalHasPermission } from '../../core/principal.js';
+import type { Principal } from '../../core/principal.js';
 import { type RoleEntity } from '../../schema/entities/role.entity.js';
 import { changedRoles, roleRemovedMeanwhile, rolesNamedInRequest } from '../../access/accounts/role-changes.js';
 import { RolesService } from '../../access/accounts/roles.service.js';
@@ -26,6 +26,7 @@ import { normalizeEmail, normalizeUsername } from '../../core/identity-normaliza
 import { PrincipalNames } from '../../data/principal-names.js';
 import { UserEntity } from '../../schema/entities/user.entity.js';
 import { UsersService } from '../../access/accounts/users.service.js';
+import { UserLookup } from '../../access/accounts/user-lookup.js';
 import { isUuid } from '../../core/ids.js';
 
 const USER_SORTS = {
@@ -69,7 +70,7 @@ export class UserManagementService {
     private readonly pager: ListPager,
     private readonly transactions: FabricTransactions,
     private readonly attempts: PasswordAttempts,
-    private readonly ceiling: AccountCeiling,
+    private readonly lookup: UserLookup,
     private readonly names: PrincipalNames,
   ) {}
 
@@ -105,7 +106,7 @@ export class UserManagementService {
   }
 
   async get(actor: Principal, username: string): Promise<UserDto> {
-    const target = await this.target(username, actor, 'users:read');
+    const target = await this.lookup.target(username, actor, 'users:read');
     return this.view(target);
   }
 
@@ -142,8 +143,8 @@ export class UserManagementService {
   }
 
   async update(actor: Principal, username: string, dto: UpdateUserDto, request?: HttpRequestLike): Promise<UserDto> {
-    const target = await this.target(username);
-    await this.requireMayAdminister(actor, target);
+    const target = await this.lookup.target(username);
+    await this.lookup.requireMayAdminister(actor, target);
     const changes: Partial<UserEntity> = {};
     if (dto.username !== undefined && dto.username !== target.username) changes.username = normalizeUsername(dto.username);
     if (dto.email !== undefined && normalizeEmail(dto.email) !== target.email) {
@@ -198,8 +199,8 @@ export class UserManagementService {
    * holding all the account holds). An email change voids any link sent before it.
    */
   async requestEmailVerification(actor: Principal, username: string, request?: HttpRequestLike): Promise<void> {
-    const target = await this.target(username, actor, 'users:modify');
-    await this.requireMayAdminister(actor, target);
+    const target = await this.lookup.target(username, actor, 'users:modify');
+    await this.lookup.requireMayAdminister(actor, target);
     if (!target.isActive) throw new ConflictException('The account is deactivated');
     if (!target.email) throw new ConflictException('The account has no email');
     if (target.emailVerified) throw new ConflictException('The email is already verified');
@@ -215,8 +216,8 @@ export class UserManagementService {
   }
 
   async setActive(actor: Principal, username: string, active: boolean, request?: HttpRequestLike): Promise<UserDto> {
-    const target = await this.target(username);
-    await this.requireMayAdminister(actor, target);
+    const target = await this.lookup.target(username);
+    await this.lookup.requireMayAdminister(actor, target);
     if (!active && target.isSystemAdmin && target.isActive) {
       const activeAdmins = await this.users.countBy({ isSystemAdmin: true, isActive: true });
       if (activeAdmins <= 1) throw new ConflictException('The last active system admin cannot be deactivated');
@@ -242,10 +243,10 @@ export class UserManagementService {
   async changePassword(actor: Principal, username: string, dto: ChangePasswordDto, request?: HttpRequestLike): Promise<void> {
     requireInteractive(actor, 'change a password', 'users:modify');
     // Permission before lookup: without it, an unknown and an existing name answer alike.
-    const target = await this.target(username, actor, 'users:modify');
+    const target = await this.lookup.target(username, actor, 'users:modify');
     const self = isSelf(actor, { kind: 'user', id: target.id });
     if (self) await this.requireCurrentPassword(target, dto.current_password, 400, request);
-    else await this.requireMayAdminister(actor, target);
+    else await this.lookup.requireMayAdminister(actor, target);
     this.checkPolicy(dto.new_password, target.username, target.email);
     const passwordHash = await this.passwords.hash(dto.new_password);
     // The new hash, the sessions it ends and the links it voids commit together.
@@ -266,8 +267,8 @@ export class UserManagementService {
 
   /** A new activation link for an account that has never set a password; older links die. */
   async resendActivation(actor: Principal, username: string, request: HttpRequestLike): Promise<void> {
-    const target = await this.target(username);
-    await this.requireMayAdminister(actor, target);
+    const target = await this.lookup.target(username);
+    await this.lookup.requireMayAdminister(actor, target);
     if (!target.isActive) throw new ConflictException('The account is deactivated');
     if (await this.accounts.hasPassword(target.id)) throw new ConflictException('The account is already activated');
     await this.oneTimeTokens.issueAndSend(target, 'activation');
@@ -276,13 +277,13 @@ export class UserManagementService {
 
   /** Clears a password-login lock before it expires (audited). */
   async unlock(actor: Principal, username: string, request?: HttpRequestLike): Promise<void> {
-    const target = await this.target(username);
-    await this.requireMayAdminister(actor, target);
+    const target = await this.lookup.target(username);
+    await this.lookup.requireMayAdminister(actor, target);
     await this.attempts.unlock(actor, target, request);
   }
 
   async listSessions(actor: Principal, username: string, query: ListQueryDto): Promise<ListEnvelope<SessionDto>> {
-    const target = await this.target(username, actor, 'users:read');
+    const target = await this.lookup.target(username, actor, 'users:read');
     const now = new Date(this.clock.now());
     const base = this.sessionRows
       .createQueryBuilder('s')
@@ -306,8 +307,8 @@ export class UserManagementService {
   }
 
   async revokeSession(actor: Principal, username: string, sessionId: string, request?: HttpRequestLike): Promise<void> {
-    const target = await this.target(username, actor, 'users:modify');
-    await this.requireMayAdminister(actor, target);
+    const target = await this.lookup.target(username, actor, 'users:modify');
+    await this.lookup.requireMayAdminister(actor, target);
     const live = isUuid(sessionId) ? await this.sessionRows.findOneBy({ id: sessionId, userId: target.id, revokedAt: IsNull() }) : null;
     if (!live) throw new NotFoundException('Session not found');
     await this.transactions.run(async (tx) => {
@@ -317,8 +318,8 @@ export class UserManagementService {
   }
 
   async revokeAllSessions(actor: Principal, username: string, request: HttpRequestLike): Promise<number> {
-    const target = await this.target(username, actor, 'users:modify');
-    await this.requireMayAdminister(actor, target);
+    const target = await this.lookup.target(username, actor, 'users:modify');
+    await this.lookup.requireMayAdminister(actor, target);
     return this.transactions.run(async (tx) => {
       const revoked = await this.sessions.revokeAllOfUser(target.id, 'revoked', undefined, tx);
       await this.audit.recordIn(tx, {
@@ -331,25 +332,6 @@ export class UserManagementService {
       });
       return revoked;
     });
-  }
-
-  /** The user named in the path, 404 when unknown; with `permission`, self or that permission (403 first). */
-  async target(username: string, actor?: Principal, permission?: string): Promise<UserEntity> {
-    const normalized = normalizeUsername(username);
-    // A scoped key is held to its scopes even on its owner's own account; writes on it also
-    // pass the ceiling (`requireMayAdminister`), where no key counts as self.
-    const self = actor?.kind === 'user' && actor.username === normalized && actor.scopes === null;
-    if (actor && permission && !self && !principalHasPermission(actor, permission)) {
-      throw new ForbiddenException(`Missing permission: ${permission}`);
-    }
-    const user = normalized.length <= 150 ? await this.users.findOneBy({ username: normalized }) : null;
-    if (!user) throw new NotFoundException('User not found');
-    return user;
-  }
-
-  /** The account ceiling (`AccountCeiling`) on a user named in the path. */
-  requireMayAdminister(actor: Principal, target: UserEntity): Promise<void> {
-    return this.ceiling.assertMayActOn(actor, { kind: 'user', id: target.id, isSystemAdmin: target.isSystemAdmin });
   }
 
   private async view(user: UserEntity): Promise<UserDto> {

@@ -1,0 +1,39 @@
+import { ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import { normalizeUsername } from '../../core/identity-normalization.js';
+import { type Principal, principalHasPermission } from '../../core/principal.js';
+import { UserEntity } from '../../schema/entities/user.entity.js';
+import { AccountCeiling } from './account-ceiling.service.js';
+
+/**
+ * The user a `/users/:username/…` route names, for every feature with such routes (users,
+ * API keys, MFA, identities): found once here, with the same 403-before-404 order and the
+ * same account ceiling on writes.
+ */
+@Injectable()
+export class UserLookup {
+  constructor(
+    @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
+    private readonly ceiling: AccountCeiling,
+  ) {}
+
+  /** The user named in the path, 404 when unknown; with `permission`, self or that permission (403 first). */
+  async target(username: string, actor?: Principal, permission?: string): Promise<UserEntity> {
+    const normalized = normalizeUsername(username);
+    // A scoped key is held to its scopes even on its owner's own account; writes on it also
+    // pass the ceiling (`requireMayAdminister`), where no key counts as self.
+    const self = actor?.kind === 'user' && actor.username === normalized && actor.scopes === null;
+    if (actor && permission && !self && !principalHasPermission(actor, permission)) {
+      throw new ForbiddenException(`Missing permission: ${permission}`);
+    }
+    const user = normalized.length <= 150 ? await this.users.findOneBy({ username: normalized }) : null;
+    if (!user) throw new NotFoundException('User not found');
+    return user;
+  }
+
+  /** The account ceiling (`AccountCeiling`) on a user named in the path. */
+  requireMayAdminister(actor: Principal, target: UserEntity): Promise<void> {
+    return this.ceiling.assertMayActOn(actor, { kind: 'user', id: target.id, isSystemAdmin: target.isSystemAdmin });
+  }
+}
