@@ -11,6 +11,8 @@ export const API_KEY_PREFIX = 'fab_';
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const SECRET_LENGTH = 43;
 const CHECKSUM_LENGTH = 6;
+/** Characters of every key we issue. */
+export const API_KEY_LENGTH = API_KEY_PREFIX.length + SECRET_LENGTH + CHECKSUM_LENGTH;
 /** Characters of the raw key shown in listings: the prefix and 8 of the secret. */
 export const LISTED_PREFIX_LENGTH = API_KEY_PREFIX.length + 8;
 const KEY_SHAPE = new RegExp(`^${API_KEY_PREFIX}[0-9A-Za-z]{${SECRET_LENGTH + CHECKSUM_LENGTH}}$`);

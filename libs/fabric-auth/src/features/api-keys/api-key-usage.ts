@@ -11,7 +11,8 @@ const MAX_PENDING = 100_000;
 
 interface PendingUse {
   count: number;
-  lastUsedAt: Date;
+  /** Epoch milliseconds: a request records a number, and a Date is made only when written or listed. */
+  lastUsedAt: number;
 }
 
 /**
@@ -41,7 +42,8 @@ export class ApiKeyUsage implements OnModuleInit, OnApplicationShutdown {
     await this.flush();
   }
 
-  record(keyId: string, at: Date): void {
+  /** One use of a key at `at` (epoch milliseconds, the clock reading of the request). */
+  record(keyId: string, at: number): void {
     const use = this.pending.get(keyId);
     if (use) {
       use.count++;
@@ -57,7 +59,7 @@ export class ApiKeyUsage implements OnModuleInit, OnApplicationShutdown {
       const use = source.get(key.id);
       if (!use) continue;
       count += use.count;
-      if (!last || use.lastUsedAt > last) last = use.lastUsedAt;
+      if (!last || use.lastUsedAt > last.getTime()) last = new Date(use.lastUsedAt);
     }
     return Object.assign(Object.create(Object.getPrototypeOf(key) as object) as ApiKeyEntity, key, { useCount: count, lastUsedAt: last });
   }
@@ -92,7 +94,7 @@ export class ApiKeyUsage implements OnModuleInit, OnApplicationShutdown {
     if (manager.connection.options.type === 'postgres') {
       const params: unknown[] = [];
       const rows = batch.map(([id, use]) => {
-        params.push(id, Math.trunc(use.count), use.lastUsedAt);
+        params.push(id, Math.trunc(use.count), new Date(use.lastUsedAt));
         const n = params.length;
         return `($${n - 2}::uuid, $${n - 1}::integer, $${n}::timestamp)`;
       });
@@ -109,7 +111,7 @@ export class ApiKeyUsage implements OnModuleInit, OnApplicationShutdown {
     const times = batch.map(() => 'WHEN ? THEN ?').join(' ');
     const params = [
       ...batch.flatMap(([id, use]) => [id, Math.trunc(use.count)]),
-      ...batch.flatMap(([id, use]) => [id, driver.preparePersistentValue(use.lastUsedAt, column) as unknown]),
+      ...batch.flatMap(([id, use]) => [id, driver.preparePersistentValue(new Date(use.lastUsedAt), column) as unknown]),
       ...batch.map(([id]) => id),
     ];
     await manager.query(

@@ -20,7 +20,7 @@ import type { RevocationEvent } from '../../core/ports/revocation-bus.js';
 import { Revocations } from '../../access/sessions/revocations.js';
 import { FabricAuthError } from '../../core/fabric-auth.error.js';
 import { UserEntity } from '../../schema/entities/user.entity.js';
-import { generateApiKey, hashApiKey, isWellFormedApiKey } from './api-key-format.js';
+import { API_KEY_LENGTH, generateApiKey, hashApiKey, isWellFormedApiKey } from './api-key-format.js';
 import { ApiKeyUsage } from './api-key-usage.js';
 import { ApiKeyEntity } from '../../schema/entities/api-key.entity.js';
 import type { ApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.js';
@@ -106,16 +106,20 @@ export class ApiKeysService implements OnModuleDestroy {
     this.unsubscribe();
   }
 
-  /** Synchronous on a cache hit; a malformed key is refused before any database read. */
+  /**
+   * Synchronous on a cache hit; a malformed key is refused before any database read. The shape
+   * and checksum are checked on a miss only: a hit means the key hashes to one that passed them
+   * when it was loaded, and a key of another length is refused before it is hashed.
+   */
   authenticate(rawKey: string): Principal | Promise<Principal> {
-    if (!isWellFormedApiKey(rawKey)) throw new FabricAuthError('malformed', 'API key shape or checksum');
+    if (rawKey.length !== API_KEY_LENGTH) throw new FabricAuthError('malformed', 'API key shape or checksum');
     const hash = hashApiKey(rawKey);
-    const now = this.clock.now();
     const cached = this.cache.get(hash);
     if (cached !== undefined && this.revocations.cachesTrusted()) {
-      this.usage.record(cached.keyId, new Date(now));
+      this.usage.record(cached.keyId, this.clock.now());
       return cached.principal;
     }
+    if (!isWellFormedApiKey(rawKey)) throw new FabricAuthError('malformed', 'API key shape or checksum');
     return this.load(hash);
   }
 
@@ -167,7 +171,7 @@ export class ApiKeysService implements OnModuleDestroy {
     if (!key.current && key.previousKeyExpiresAt) limits.push(key.previousKeyExpiresAt.getTime());
     const ttl = Math.min(...limits) - now;
     if (ttl > 0) this.cache.set(hash, { principal, keyId: key.keyId, ownerId: principal.id }, epoch, ttl);
-    this.usage.record(key.keyId, nowDate);
+    this.usage.record(key.keyId, now);
     return principal;
   }
 
