@@ -44,6 +44,15 @@ describe('cookieValue', () => {
     }
   });
 
+  it('trims names as String.prototype.trim does, whatever the whitespace', () => {
+    const spaces = [' ', '\t', '\n', '\v', '\f', '\r', '\u00a0', '\u0085', '\u1680', '\u2000', '\u200a', '\u200b', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ufeff'];
+    for (const space of spaces) {
+      for (const header of [`${space}access_token=v`, `access_token${space}=v`, `x=1;${space}access_token${space}${space}=v`, `${space}${space}access_token=v; refresh_token=r`]) {
+        expect(read(header, 'access_token'), JSON.stringify(header)).toBe(parseCookies(header).get('access_token'));
+      }
+    }
+  });
+
   it('reads the first header of a repeated Cookie header, as parseCookies callers do', () => {
     expect(cookieValue({ headers: { cookie: ['access_token=first', 'access_token=second'] } }, 'access_token')).toBe('first');
   });

@@ -61,6 +61,30 @@ function cookieText(raw: string): string {
   }
 }
 
+/** Whitespace as `String.prototype.trim` sees it. */
+function isTrimmedSpace(code: number): boolean {
+  if (code <= 0x20) return code === 0x20 || (code >= 0x09 && code <= 0x0d);
+  if (code < 0xa0) return false;
+  return (
+    code === 0xa0 ||
+    code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    code === 0x202f ||
+    code === 0x205f ||
+    code === 0x3000 ||
+    code === 0xfeff
+  );
+}
+
+/** `header.slice(start, end).trim() === name`, without making the slice of every other cookie's name. */
+function isNameAt(header: string, start: number, end: number, name: string): boolean {
+  while (start < end && isTrimmedSpace(header.charCodeAt(start))) start++;
+  while (end > start && isTrimmedSpace(header.charCodeAt(end - 1))) end--;
+  return end - start === name.length && header.startsWith(name, start);
+}
+
 /**
  * `parseCookies(header).get(name)` without building the map: the guard reads one cookie of
  * a header that also carries the refresh token and the CSRF token, on every request.
@@ -76,7 +100,7 @@ export function cookieValue(request: HttpRequestLike, name: string): string | un
     if (end < 0) end = header.length;
     if (eq < start) eq = header.indexOf('=', start);
     if (eq < 0) break;
-    if (eq < end && eq - start >= name.length && header.slice(start, eq).trim() === name) {
+    if (eq < end && eq - start >= name.length && isNameAt(header, start, eq, name)) {
       const value = cookieText(header.slice(eq + 1, end));
       found = found === undefined || found === value ? value : '';
     }

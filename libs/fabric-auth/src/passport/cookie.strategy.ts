@@ -47,7 +47,9 @@ export class FabricCookieStrategy extends PassportStrategy(PassportJwtStrategy, 
   }
 
   private resolve(request: HttpRequestLike, claims: AccessClaims): Principal | Promise<Principal> {
-    if (!SAFE_METHODS.has((request.method ?? 'GET').toUpperCase())) {
+    const method = request.method ?? 'GET';
+    // Methods arrive in capitals: the case-folded copy is made only for one that is not a safe method as sent.
+    if (!SAFE_METHODS.has(method) && !SAFE_METHODS.has(method.toUpperCase())) {
       const header = headerValue(request, CSRF_HEADER);
       const cookie = cookieValue(request, CSRF_TOKEN_COOKIE);
       if (isCrossSiteRequest(request) || !this.tokens.csrfMatches(claims.sid, header, cookie)) {

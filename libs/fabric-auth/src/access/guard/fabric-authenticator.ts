@@ -9,20 +9,27 @@ import { FabricJwtStrategy } from '../../passport/jwt.strategy.js';
 import { FabricAuthError } from '../../core/fabric-auth.error.js';
 import { TrustedIssuersService } from '../trusted-issuers/trusted-issuers.service.js';
 
-const BEARER_SCHEME = /^Bearer +/i;
+const BEARER = 'bearer';
 const SPACE = 32;
+/** Sets the bit that turns an ASCII capital into its small letter (and leaves small letters be). */
+const ASCII_CASE_BIT = 0x20;
 
 /**
  * The token of `Authorization: Bearer <token>` (scheme in any case, spaces around the token),
  * or undefined. Its characters are the verifier's business: a regular expression over the
- * whole ~400-character header cost more per request than the verified-token cache hit.
+ * whole ~400-character header cost more per request than the verified-token cache hit, and
+ * so did the match array of one over the scheme.
  */
-function bearerToken(authorization: string): string | undefined {
-  const scheme = BEARER_SCHEME.exec(authorization);
-  if (scheme === null) return undefined;
+export function bearerToken(authorization: string): string | undefined {
+  for (let i = 0; i < BEARER.length; i++) {
+    // Only A-Z and a-z can land on a small letter: other characters keep or gain a bit outside a-z.
+    if ((authorization.charCodeAt(i) | ASCII_CASE_BIT) !== BEARER.charCodeAt(i)) return undefined;
+  }
+  let start = BEARER.length;
+  while (authorization.charCodeAt(start) === SPACE) start++;
+  if (start === BEARER.length) return undefined;
   let end = authorization.length;
   while (end > 0 && authorization.charCodeAt(end - 1) === SPACE) end--;
-  const start = scheme[0].length;
   if (end <= start) return undefined;
   const token = authorization.slice(start, end);
   return token.includes(' ') ? undefined : token;
