@@ -2,6 +2,7 @@ import { ConflictException, Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, type Repository } from 'typeorm';
 import { FabricClock } from '../../core/clock.js';
+import { dialectFor } from '../../data/pagination/dialect.js';
 import { ListPager } from '../../data/pagination/list-pager.js';
 import type { ListEnvelope, ListQueryDto } from '../../data/pagination/list-query.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constants.js';
@@ -13,6 +14,7 @@ import { UserEntity } from '../../schema/entities/user.entity.js';
 import { providerRoleReferences } from '../../options/provider-roles.js';
 import { RoleAssignmentEntity } from '../../schema/entities/role-assignment.entity.js';
 import { RoleEntity } from '../../schema/entities/role.entity.js';
+import { quotedTableName } from '../../schema/table-name.js';
 
 export interface RoleGrant {
   roles: string[];
@@ -127,14 +129,23 @@ export class RolesService {
     return this.roleNamesOf('serviceAccountId', ids);
   }
 
+  /**
+   * One hand-written statement, rows as the driver gives them: a list page reads this on every
+   * request, and building it with TypeORM and hydrating each assignment and its role cost more
+   * than the round trip itself.
+   */
   private async roleNamesOf(column: 'userId' | 'serviceAccountId', ids: readonly string[]): Promise<Map<string, string[]>> {
     const byHolder = new Map<string, string[]>(ids.map((id) => [id, []]));
     if (ids.length === 0) return byHolder;
-    const rows = await this.assignments.find({ where: { [column]: In([...ids]) }, relations: { role: true } });
-    for (const row of rows) {
-      const holder = row[column];
-      if (row.role && holder) byHolder.get(holder)?.push(row.role.name);
-    }
+    const source = this.assignments.manager.connection;
+    const dialect = dialectFor(source);
+    const holder = column === 'userId' ? 'user_id' : 'service_account_id';
+    const placeholders = ids.map((_, n) => dialect.placeholder(n + 1)).join(', ');
+    const rows: { holder: string; name: string }[] = await source.query(
+      `SELECT ra.${holder} AS holder, r.name AS name FROM ${quotedTableName(source, RoleAssignmentEntity)} ra JOIN ${quotedTableName(source, RoleEntity)} r ON r.id = ra.role_id WHERE ra.${holder} IN (${placeholders})`,
+      [...ids],
+    );
+    for (const row of rows) byHolder.get(row.holder)?.push(row.name);
     for (const names of byHolder.values()) names.sort();
     return byHolder;
   }

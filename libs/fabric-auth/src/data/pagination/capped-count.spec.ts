@@ -44,6 +44,28 @@ describe('capped count', () => {
     expect(query).not.toHaveBeenCalled();
   });
 
+  it('a filtered list counted far past the cap reuses that outcome for its next pages, and only by its identity', async () => {
+    const counter = new CappedCount();
+    const dialect = estimating(50 * EXACT_COUNT_CAP);
+    const filtered = () => items().where('i.id > :x', { x: '' });
+    const query = vi.spyOn(data, 'query');
+    expect(await counter.count(filtered(), dialect, 0, undefined, 'items\nfiltered')).toEqual({ total: 50 * EXACT_COUNT_CAP, estimate: true });
+    expect(query).toHaveBeenCalledTimes(1);
+    expect(await counter.count(filtered(), dialect, 60 * EXACT_COUNT_CAP, undefined, 'items\nfiltered')).toEqual({ total: 60 * EXACT_COUNT_CAP, estimate: true });
+    expect(query).toHaveBeenCalledTimes(1);
+    expect(dialect.estimateRows).toHaveBeenCalledTimes(1);
+    // Without an identity, or under another one, it is counted again.
+    await counter.count(filtered(), dialect, 0);
+    await counter.count(filtered(), dialect, 0, undefined, 'items\nother');
+    expect(query).toHaveBeenCalledTimes(3);
+    // A filter whose count stays under the cap is counted every time: its total is exact.
+    const under = estimating(50 * EXACT_COUNT_CAP);
+    expect(await counter.count(items().where('i.rank = 1'), under, 0, undefined, 'items\nrank')).toEqual({ total: 982, estimate: false });
+    expect(await counter.count(items().where('i.rank = 1'), under, 0, undefined, 'items\nrank')).toEqual({ total: 982, estimate: false });
+    expect(query).toHaveBeenCalledTimes(5);
+    query.mockRestore();
+  });
+
   it('parts are counted each on its own and summed; far past the cap, their union is estimated instead', async () => {
     const parts = [{ where: 'i.rank = 1' }, { where: 'i.rank = 2' }];
     expect(await new CappedCount().countParts(items(), estimating(3), 0, parts)).toEqual({ total: 1_963, estimate: false });

@@ -50,6 +50,12 @@ export class CappedCount {
     if (base.expressionMap.wheres.length === 0) {
       const planned = await estimate();
       if (planned > FAR_PAST_CAP) return { total: Math.max(planned, atLeast), estimate: true };
+    } else if (identity !== undefined) {
+      // With a filter, the estimate is kept only once a count has gone past the cap (below): the
+      // next pages of the same list and filters, within ESTIMATE_REUSE_MS, take that outcome as
+      // it was rather than read cap + 1 index entries again to learn the same.
+      const known = this.reused(`all\n${identity}`, performance.now());
+      if (known !== undefined) return { total: Math.max(known, atLeast), estimate: true };
     }
     const [sql, parameters] = base
       .clone()
@@ -104,6 +110,12 @@ export class CappedCount {
     return { total: Math.max(await estimate(estimator), counted, atLeast), estimate: true };
   }
 
+  /** A kept estimate (only ever one far past the cap) that is still fresh at `now`. */
+  private reused(key: string, now: number): number | undefined {
+    const entry = this.estimates.get(key);
+    return entry !== undefined && entry.until > now ? entry.rows : undefined;
+  }
+
   /**
    * The planner's row estimate for `query`. An estimate far past the cap (which is when it
    * is) is reused for ESTIMATE_REUSE_MS: it moves only when the table's statistics do, and
@@ -111,10 +123,7 @@ export class CappedCount {
    */
   private async plannedRows<E extends ObjectLiteral>(build: () => SelectQueryBuilder<E>, estimator: NonNullable<ListDialect['estimateRows']>, identity?: string): Promise<number> {
     const now = performance.now();
-    const fresh = (key: string) => {
-      const entry = this.estimates.get(key);
-      return entry !== undefined && entry.until > now ? entry.rows : undefined;
-    };
+    const fresh = (key: string) => this.reused(key, now);
     const known = identity === undefined ? undefined : fresh(identity);
     if (known !== undefined) return known;
     const query = build();

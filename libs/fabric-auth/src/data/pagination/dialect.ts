@@ -55,5 +55,10 @@ const sqlite: ListDialect = {
 export const listDialects = { postgres, sqlite } as const;
 
 export function dialectOf(query: SelectQueryBuilder<ObjectLiteral>): ListDialect {
-  return query.dataSource.driver.options.type === 'postgres' ? postgres : sqlite;
+  return dialectFor(query.dataSource);
+}
+
+/** The dialect of a data source, for the hand-written statements of a list page (e.g. its role names). */
+export function dialectFor(dataSource: DataSource): ListDialect {
+  return dataSource.driver.options.type === 'postgres' ? postgres : sqlite;
 }
