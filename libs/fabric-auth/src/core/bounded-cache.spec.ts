@@ -29,6 +29,20 @@ describe('BoundedCache', () => {
     expect(cache.get('a')).toBeUndefined();
   });
 
+  it('judges expiry by the reading a caller hands to get, and by its own clock otherwise', () => {
+    const { cache, clock } = cacheAt({ ttl: 1000 });
+    const grant = { owner: 'u1', keyId: 'k1' };
+    cache.set('a', grant, cache.currentEpoch);
+    expect(cache.get('a', clock.now + 1000)).toBe(grant);
+    clock.now += 2000;
+    // The clock has moved past the lifetime, the reading handed in has not.
+    expect(cache.get('a', clock.now - 1000)).toBe(grant);
+    expect(cache.get('a')).toBeUndefined();
+    cache.set('b', grant, cache.currentEpoch);
+    expect(cache.get('b', clock.now + 1001)).toBeUndefined();
+    expect(cache.get('b')).toBeUndefined();
+  });
+
   it('lets one entry live shorter than the default, never longer by default', () => {
     const { cache, clock } = cacheAt({ ttl: 1000 });
     cache.set('short', { owner: 'u1', keyId: 'k1' }, cache.currentEpoch, 100);

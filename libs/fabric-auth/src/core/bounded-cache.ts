@@ -24,6 +24,8 @@ export class BoundedCache<V extends object, I extends string = never> {
   private readonly entries: LRUCache<string, V> | undefined;
   private readonly indexes: ReadonlyArray<{ readonly name: I; readonly keyOf: (value: V) => string; readonly keys: Map<string, Set<string>> }>;
   private epoch = 0;
+  /** The request's clock reading during `get(key, now)`: the entries' expiry is checked against it. */
+  private readingAt: number | undefined;
 
   constructor(options: BoundedCacheOptions<V, I>) {
     const indexBy = (options.indexBy ?? {}) as Record<I, (value: V) => string>;
@@ -33,7 +35,7 @@ export class BoundedCache<V extends object, I extends string = never> {
         max: options.max,
         ttl: options.ttl,
         ttlResolution: 0,
-        perf: { now: options.now },
+        perf: { now: () => this.readingAt ?? options.now() },
         // Called on eviction, expiry, delete and overwrite alike: the indexes never outlive their entry.
         dispose: (value, key) => {
           for (const index of this.indexes) removeFrom(index.keys, index.keyOf(value), key);
@@ -46,9 +48,19 @@ export class BoundedCache<V extends object, I extends string = never> {
     return this.entries !== undefined;
   }
 
-  /** Synchronous, no allocation: this is the per-request hot path. */
-  get(key: string): V | undefined {
-    return this.entries?.get(key);
+  /**
+   * Synchronous, no allocation: this is the per-request hot path. `now` is the caller's reading
+   * of the same clock (`options.now`), so that a request reads the clock once, not once per cache.
+   */
+  get(key: string, now?: number): V | undefined {
+    if (this.entries === undefined) return undefined;
+    if (now === undefined) return this.entries.get(key);
+    this.readingAt = now;
+    try {
+      return this.entries.get(key);
+    } finally {
+      this.readingAt = undefined;
+    }
   }
 
   /** Take before reading what will be cached; hand it to `set`. */

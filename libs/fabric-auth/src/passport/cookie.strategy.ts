@@ -41,12 +41,13 @@ export class FabricCookieStrategy extends PassportStrategy(PassportJwtStrategy, 
     return false;
   }
 
-  authenticateCookie(request: HttpRequestLike, token: string): Principal | Promise<Principal> {
-    const claims = this.tokens.verifyAccessToken(token);
-    return claims instanceof Promise ? claims.then((c) => this.resolve(request, c)) : this.resolve(request, claims);
+  /** `now`: the request's clock reading, used by both checks unless the verification had to wait (then each reads afresh). */
+  authenticateCookie(request: HttpRequestLike, token: string, now?: number): Principal | Promise<Principal> {
+    const claims = this.tokens.verifyAccessToken(token, now);
+    return claims instanceof Promise ? claims.then((c) => this.resolve(request, c)) : this.resolve(request, claims, now);
   }
 
-  private resolve(request: HttpRequestLike, claims: AccessClaims): Principal | Promise<Principal> {
+  private resolve(request: HttpRequestLike, claims: AccessClaims, now?: number): Principal | Promise<Principal> {
     const method = request.method ?? 'GET';
     // Methods arrive in capitals: the case-folded copy is made only for one that is not a safe method as sent.
     if (!SAFE_METHODS.has(method) && !SAFE_METHODS.has(method.toUpperCase())) {
@@ -56,6 +57,6 @@ export class FabricCookieStrategy extends PassportStrategy(PassportJwtStrategy, 
         throw new FabricAuthError('csrf');
       }
     }
-    return this.principals.forClaims(claims, 'cookie');
+    return this.principals.forClaims(claims, 'cookie', now);
   }
 }

@@ -39,8 +39,9 @@ export class FabricJwtStrategy extends PassportStrategy(PassportJwtStrategy, FAB
     return false;
   }
 
-  authenticateBearer(token: string): Principal | Promise<Principal> {
-    const claims = this.tokens.verifyAccessToken(token);
-    return claims instanceof Promise ? claims.then((c) => this.principals.forClaims(c, 'jwt')) : this.principals.forClaims(claims, 'jwt');
+  /** `now`: the request's clock reading, used by both checks unless the verification had to wait (then each reads afresh). */
+  authenticateBearer(token: string, now?: number): Principal | Promise<Principal> {
+    const claims = this.tokens.verifyAccessToken(token, now);
+    return claims instanceof Promise ? claims.then((c) => this.principals.forClaims(c, 'jwt')) : this.principals.forClaims(claims, 'jwt', now);
   }
 }

@@ -8,6 +8,7 @@ import { FabricCookieStrategy } from '../../passport/cookie.strategy.js';
 import { FabricJwtStrategy } from '../../passport/jwt.strategy.js';
 import { FabricAuthError } from '../../core/fabric-auth.error.js';
 import { TrustedIssuersService } from '../trusted-issuers/trusted-issuers.service.js';
+import { FabricClock } from '../../core/clock.js';
 
 const BEARER = 'bearer';
 const SPACE = 32;
@@ -48,6 +49,7 @@ export class FabricAuthenticator {
     @Inject(FABRIC_API_KEY_AUTHENTICATOR) private readonly apiKeys: FabricApiKeyAuthenticator,
     private readonly limits: LimitsService,
     private readonly trustedIssuers: TrustedIssuersService,
+    private readonly clock: FabricClock,
   ) {}
 
   authenticate(request: HttpRequestLike): Principal | Promise<Principal> {
@@ -56,12 +58,13 @@ export class FabricAuthenticator {
       const token = typeof authorization === 'string' ? bearerToken(authorization) : undefined;
       if (token === undefined) throw new FabricAuthError('malformed', 'Authorization is not a Bearer token');
       const trusted = this.trustedIssuers.issuerFor(token);
-      return trusted ? this.trustedIssuers.authenticate(token, trusted) : this.jwt.authenticateBearer(token);
+      // One clock reading for the token's times and the principal cache's expiry.
+      return trusted ? this.trustedIssuers.authenticate(token, trusted) : this.jwt.authenticateBearer(token, this.clock.now());
     }
     const apiKey = request.headers[API_KEY_HEADER];
     if (apiKey !== undefined) return this.authenticateApiKey(apiKey, request);
     const token = cookieValue(request, ACCESS_TOKEN_COOKIE);
-    if (token !== undefined) return this.cookie.authenticateCookie(request, token);
+    if (token !== undefined) return this.cookie.authenticateCookie(request, token, this.clock.now());
     throw new FabricAuthError('missing');
   }
 

@@ -17,10 +17,11 @@ export class AccessTokenPrincipals {
     private readonly apiKeys: ApiKeysService,
   ) {}
 
-  forClaims(claims: AccessClaims, method: AuthMethod): Principal | Promise<Principal> {
-    if (claims.gty === undefined) return this.sessions.forAccessClaims(claims, method);
+  /** `now`: the request's clock reading (`FabricClock`), when the caller has one. */
+  forClaims(claims: AccessClaims, method: AuthMethod, now?: number): Principal | Promise<Principal> {
+    if (claims.gty === undefined) return this.sessions.forAccessClaims(claims, method, now);
     // A service account's token is a Bearer credential; it never rides in a browser cookie.
     if (method !== 'jwt') throw new FabricAuthError('wrong_type', 'client-credentials token outside Authorization');
-    return this.apiKeys.forClientToken(claims.sid, claims.sub, claims.scope ?? '');
+    return this.apiKeys.forClientToken(claims.sid, claims.sub, claims.scope ?? '', now);
   }
 }

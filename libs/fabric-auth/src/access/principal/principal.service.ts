@@ -66,9 +66,9 @@ export class PrincipalService implements OnModuleDestroy {
     return { sessions: counts.entries, principals: counts.indexed.principal };
   }
 
-  /** Synchronous on a cache hit, so the guard's hot path does not wait on a promise. */
-  forAccessClaims(claims: AccessClaims, method: AuthMethod): Principal | Promise<Principal> {
-    const entry = this.cache.get(claims.sid);
+  /** Synchronous on a cache hit, so the guard's hot path does not wait on a promise. `now`: the request's clock reading. */
+  forAccessClaims(claims: AccessClaims, method: AuthMethod, now = this.clock.now()): Principal | Promise<Principal> {
+    const entry = this.cache.get(claims.sid, now);
     if (entry !== undefined && entry.principal.id === claims.sub && this.revocations.cachesTrusted()) {
       return this.withMethod(entry, method);
     }

@@ -134,9 +134,10 @@ export class TokenService {
    * Verifies a Bearer/cookie access token; throws (or rejects with) `FabricAuthError`
    * naming the reason. Synchronous on the hot path; a promise only when an asymmetric
    * token names a `kid` this instance has not loaded yet (another instance rotated).
+   * `now`: the request's clock reading, when the caller has one.
    */
-  verifyAccessToken(token: string): AccessClaims | Promise<AccessClaims> {
-    const nowSeconds = this.clock.now() / 1000;
+  verifyAccessToken(token: string, now = this.clock.now()): AccessClaims | Promise<AccessClaims> {
+    const nowSeconds = now / 1000;
     const cacheKey = token.slice(-VERIFIED_KEY_LENGTH);
     const cached = this.verified.get(cacheKey);
     if (cached !== undefined && cached.token === token) {

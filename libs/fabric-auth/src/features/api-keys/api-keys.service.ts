@@ -114,9 +114,10 @@ export class ApiKeysService implements OnModuleDestroy {
   authenticate(rawKey: string): Principal | Promise<Principal> {
     if (rawKey.length !== API_KEY_LENGTH) throw new FabricAuthError('malformed', 'API key shape or checksum');
     const hash = hashApiKey(rawKey);
-    const cached = this.cache.get(hash);
+    const now = this.clock.now();
+    const cached = this.cache.get(hash, now);
     if (cached !== undefined && this.revocations.cachesTrusted()) {
-      this.usage.record(cached.keyId, this.clock.now());
+      this.usage.record(cached.keyId, now);
       return cached.principal;
     }
     if (!isWellFormedApiKey(rawKey)) throw new FabricAuthError('malformed', 'API key shape or checksum');
@@ -128,9 +129,9 @@ export class ApiKeysService implements OnModuleDestroy {
    * key, an expired one or a deactivated account fails at once, through the same cache and
    * invalidations as `X-API-Key`), narrowed to the token's scope.
    */
-  forClientToken(apiKeyId: string, serviceAccountId: string, scope: string): Principal | Promise<Principal> {
+  forClientToken(apiKeyId: string, serviceAccountId: string, scope: string, now = this.clock.now()): Principal | Promise<Principal> {
     const cacheKey = `token:${apiKeyId}`;
-    const cached = this.cache.get(cacheKey);
+    const cached = this.cache.get(cacheKey, now);
     const narrow = (keyPrincipal: Principal): Principal => {
       if (keyPrincipal.kind !== 'service_account' || keyPrincipal.id !== serviceAccountId) throw new FabricAuthError('revoked', 'key of another owner');
       const granted = new Set(scope.split(' ').filter(Boolean));
