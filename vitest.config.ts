@@ -6,6 +6,8 @@ export default defineConfig({
     // Tests run the library from source, exactly as the demo imports it.
     alias: [
       { find: /^nestjs-fabric-auth$/, replacement: fileURLToPath(new URL('./libs/fabric-auth/src/index.ts', import.meta.url)) },
+      { find: /^nestjs-fabric-auth\/entities$/, replacement: fileURLToPath(new URL('./libs/fabric-auth/src/entities.ts', import.meta.url)) },
+      { find: /^nestjs-fabric-auth\/migrations$/, replacement: fileURLToPath(new URL('./libs/fabric-auth/src/migrations.ts', import.meta.url)) },
       { find: /^nestjs-fabric-auth\/testing$/, replacement: fileURLToPath(new URL('./libs/fabric-auth/src/testing/index.ts', import.meta.url)) },
     ],
   },

@@ -27,7 +27,8 @@ async function appModule() {
     return moduleOf({ controllers: [PingController] });
   }
   const { TypeOrmModule } = await import('@nestjs/typeorm');
-  const { FabricAuthModule, fabricAuthMigrations } = await import('nestjs-fabric-auth');
+  const { FabricAuthModule } = await import('nestjs-fabric-auth');
+  const { fabricAuthMigrations } = await import('nestjs-fabric-auth/migrations');
   const onlyLogin = { auth: true, users: false, mfa: false, roles: false, audit: false, apiKeys: false, serviceAccounts: false, oidc: false, signingKeys: false, wellKnown: false };
   return moduleOf({
     imports: [

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
-import { FABRIC_AUTH_ENTITIES, fabricAuthMigrations } from 'nestjs-fabric-auth';
+import { FABRIC_AUTH_ENTITIES } from 'nestjs-fabric-auth/entities';
+import { fabricAuthMigrations } from 'nestjs-fabric-auth/migrations';
 import { fabricSchema } from '../libs/fabric-auth/dist/schema/migrations/fabric-schema.js';
 import { assertSameWithoutPrefix, migrationFile, namesOf, templateOf } from './migration-names.js';
 

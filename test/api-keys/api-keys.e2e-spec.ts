@@ -1,4 +1,4 @@
-import { ApiKeyEntity, AuditEventEntity } from 'nestjs-fabric-auth';
+import { ApiKeyEntity, AuditEventEntity } from 'nestjs-fabric-auth/entities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey, isWellFormedApiKey } from '../../libs/fabric-auth/src/features/api-keys/api-key-format.js';
 import { API, DATABASES, startTestApp, TEST_OPTIONS, type TestApp } from '../support/test-app.js';

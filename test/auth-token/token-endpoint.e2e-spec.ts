@@ -1,4 +1,4 @@
-import { AuditEventEntity, SessionEntity } from 'nestjs-fabric-auth';
+import { AuditEventEntity, SessionEntity } from 'nestjs-fabric-auth/entities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePayload } from '../support/jwt-forge.js';
 import { API, DATABASES, startTestApp, type TestApp } from '../support/test-app.js';

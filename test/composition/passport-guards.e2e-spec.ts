@@ -1,6 +1,7 @@
 import { Controller, Get, Post, UseGuards } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
-import { CurrentPrincipal, FABRIC_API_KEY_STRATEGY, FABRIC_COOKIE_STRATEGY, FABRIC_JWT_STRATEGY, type Principal, RequirePermission } from 'nestjs-fabric-auth';
+import { CurrentPrincipal, type Principal, RequirePermission } from 'nestjs-fabric-auth';
+import { FABRIC_API_KEY_STRATEGY, FABRIC_COOKIE_STRATEGY, FABRIC_JWT_STRATEGY } from '../../libs/fabric-auth/src/core/fabric-auth.constants.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API, DATABASES, startTestApp, type TestApp } from '../support/test-app.js';
 

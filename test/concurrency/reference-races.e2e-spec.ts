@@ -1,4 +1,4 @@
-import { UserEntity } from 'nestjs-fabric-auth';
+import { UserEntity } from 'nestjs-fabric-auth/entities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API, DATABASE_KINDS, databaseOf, startTestApp, type TestApp } from '../support/test-app.js';
 

@@ -150,7 +150,8 @@ export class ReportsController {
 import { ConfigModule } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { FabricAuthModule, FabricGuard, fabricAuthMigrations } from 'nestjs-fabric-auth';
+import { FabricAuthModule, FabricGuard } from 'nestjs-fabric-auth';
+import { fabricAuthMigrations } from 'nestjs-fabric-auth/migrations';
 import { ReportsController } from './reports.controller.js';
 
 @Module({
@@ -191,7 +192,8 @@ export async function start() {
 start().then(({ url }) => console.log('LISTENING ' + url.replace('[::1]', '127.0.0.1')));
 `,
     // The testing entry point, as a team's own e2e test would use it.
-    'src/credential-check.ts': `import { createTestCredential } from 'nestjs-fabric-auth/testing';
+    'src/credential-check.ts': `import { UserEntity } from 'nestjs-fabric-auth/entities';
+import { createTestCredential } from 'nestjs-fabric-auth/testing';
 import { start } from './server.js';
 
 async function main() {
@@ -200,7 +202,8 @@ async function main() {
   const nobody = await createTestCredential(app);
   const statuses = [];
   for (const credential of [reader, nobody]) statuses.push((await fetch(url + '/reports', { headers: credential.headers })).status);
-  console.log('STATUSES ' + JSON.stringify({ statuses, permissions: [...reader.principal.permissions] }));
+  // The entity the services return is the class the /entities subpath exports (one copy of the module).
+  console.log('STATUSES ' + JSON.stringify({ statuses, permissions: [...reader.principal.permissions], oneUserEntity: reader.user instanceof UserEntity }));
   await app.close();
 }
 main();

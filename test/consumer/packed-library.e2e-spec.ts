@@ -103,7 +103,15 @@ describe('npm pack of the library in a fresh clone', () => {
 
   it('builds dist/ first: the tarball holds the entry points, the CLI and the typings', async () => {
     const listed = (await sh(root, 'tar', ['tzf', tarball])).split('\n');
-    for (const file of ['package/dist/index.js', 'package/dist/index.d.ts', 'package/dist/testing/index.js', 'package/dist/cli/main.js', 'package/README.md']) {
+    for (const file of [
+      'package/dist/index.js',
+      'package/dist/index.d.ts',
+      'package/dist/entities.js',
+      'package/dist/migrations.js',
+      'package/dist/testing/index.js',
+      'package/dist/cli/main.js',
+      'package/README.md',
+    ]) {
       expect(listed, file).toContain(file);
     }
     expect(listed.length).toBeGreaterThan(100);
@@ -252,10 +260,10 @@ describe.each(CONSUMER_APPS)('the packed library in a fresh $name app', { timeou
     expect((await fetch(`${url}/reports`, { headers: json(alice) })).status).toBe(401);
   });
 
-  it('nestjs-fabric-auth/testing gives credentials with chosen permissions in one call', async () => {
+  it('nestjs-fabric-auth/testing gives credentials with chosen permissions in one call; nestjs-fabric-auth/entities has their classes', async () => {
     const check = await startNode(dir, 'dist/credential-check.js', env, 'STATUSES');
     if (check.process.exitCode === null) await new Promise((done) => check.process.once('exit', done));
-    expect(JSON.parse(check.line)).toEqual({ statuses: [200, 403], permissions: ['reports:read'] });
+    expect(JSON.parse(check.line)).toEqual({ statuses: [200, 403], permissions: ['reports:read'], oneUserEntity: true });
   });
 
   it(`ships the admin CLI: ${app.packageManager === 'npm' ? 'npx' : `${app.packageManager} exec`} nestjs-fabric-auth reads DATABASE_URL and the FABRIC_ variables`, async () => {

@@ -1,5 +1,5 @@
 import { createHmac, hkdfSync } from 'node:crypto';
-import { ServiceAccountEntity, SessionEntity, UserEntity } from 'nestjs-fabric-auth';
+import { ServiceAccountEntity, SessionEntity, UserEntity } from 'nestjs-fabric-auth/entities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimsFor, decodePayload, forge } from '../support/jwt-forge.js';
 import { API, DATABASES, startTestApp, TEST_SECRET, type TestApp } from '../support/test-app.js';

@@ -3,7 +3,8 @@ import { connect, type Socket } from 'node:net';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { applyFabricHttpHardening, DEFAULT_SERVER_TIMEOUTS } from 'nestjs-fabric-auth';
+import { applyFabricHttpHardening } from 'nestjs-fabric-auth';
+import { DEFAULT_SERVER_TIMEOUTS } from '../../libs/fabric-auth/src/http/server-lifecycle.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API, adapterOf, DATABASES, databaseOf, startTestApp, type TestApp } from '../support/test-app.js';
 

@@ -1,4 +1,4 @@
-import { AuditEventEntity } from 'nestjs-fabric-auth';
+import { AuditEventEntity } from 'nestjs-fabric-auth/entities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API, DATABASES, startTestApp, type TestApp } from '../support/test-app.js';
 

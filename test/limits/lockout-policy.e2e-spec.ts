@@ -1,5 +1,5 @@
 import argon2 from '@node-rs/argon2';
-import { AuditEventEntity } from 'nestjs-fabric-auth';
+import { AuditEventEntity } from 'nestjs-fabric-auth/entities';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { REDIS_URL, scratchPrefix } from '../support/redis.js';
 import { API, startTestApp, type TestApp } from '../support/test-app.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ApiKeyEntity, AuditEventEntity, ServiceAccountEntity, UserEntity } from 'nestjs-fabric-auth';
+import { ApiKeyEntity, AuditEventEntity, ServiceAccountEntity, UserEntity } from 'nestjs-fabric-auth/entities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API, DATABASES, startTestApp, type TestApp } from '../support/test-app.js';
 

@@ -1,5 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { ApiKeyEntity, AuditEventEntity, OneTimeTokenEntity, PruningService, resolveFabricAuthOptions, SessionEntity, SessionsService } from 'nestjs-fabric-auth';
+import { ApiKeyEntity, AuditEventEntity, OneTimeTokenEntity, SessionEntity } from 'nestjs-fabric-auth/entities';
+import { PruningService, SessionsService } from 'nestjs-fabric-auth';
+import { resolveFabricAuthOptions } from '../../libs/fabric-auth/src/options/resolve-options.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API, DATABASES, startTestApp, TEST_OPTIONS, type TestApp } from '../support/test-app.js';

@@ -1,4 +1,4 @@
-import { resolveFabricAuthOptions } from 'nestjs-fabric-auth';
+import { resolveFabricAuthOptions } from '../../libs/fabric-auth/src/options/resolve-options.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePayload } from '../support/jwt-forge.js';
 import { firstStep, totpCode, userWithTotp } from '../support/mfa.js';

@@ -1,4 +1,4 @@
-import { AuditEventEntity, MfaFactorEntity } from 'nestjs-fabric-auth';
+import { AuditEventEntity, MfaFactorEntity } from 'nestjs-fabric-auth/entities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePayload } from '../support/jwt-forge.js';
 import { firstStep, nextStep, totpCode, userWithTotp } from '../support/mfa.js';

@@ -1,4 +1,4 @@
-import { AuditEventEntity, MfaFactorEntity } from 'nestjs-fabric-auth';
+import { AuditEventEntity, MfaFactorEntity } from 'nestjs-fabric-auth/entities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { firstStep, nextStep, steppedUpSession, totpCode, userWithTotp } from '../support/mfa.js';
 import { SoftwareAuthenticator } from '../support/software-authenticator.js';

@@ -1,4 +1,5 @@
-import { AuditEventEntity, MfaChallengeEntity, MfaFactorEntity, PruningService } from 'nestjs-fabric-auth';
+import { AuditEventEntity, MfaChallengeEntity, MfaFactorEntity } from 'nestjs-fabric-auth/entities';
+import { PruningService } from 'nestjs-fabric-auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePayload } from '../support/jwt-forge.js';
 import { firstStep, nextStep, steppedUpSession, totpCode, userWithTotp } from '../support/mfa.js';

@@ -1,7 +1,8 @@
 import { Controller, Get, Module, UseGuards } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { CurrentPrincipal, FabricAuthModule, FabricGuard, fabricAuthMigrations, type Principal, RequirePermission, UsersService } from 'nestjs-fabric-auth';
+import { CurrentPrincipal, FabricAuthModule, FabricGuard, type Principal, RequirePermission, UsersService } from 'nestjs-fabric-auth';
+import { fabricAuthMigrations } from 'nestjs-fabric-auth/migrations';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, API, scratchDatabase, type ScratchDatabase, TEST_OPTIONS } from '../support/test-app.js';

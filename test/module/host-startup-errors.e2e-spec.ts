@@ -12,7 +12,8 @@ import 'reflect-metadata';
 import { Controller, Get, Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { FabricAuthModule, RequirePermission, fabricAuthMigrations, withFabricDatabaseRetry } from 'nestjs-fabric-auth';
+import { FabricAuthModule, RequirePermission, withFabricDatabaseRetry } from 'nestjs-fabric-auth';
+import { fabricAuthMigrations } from 'nestjs-fabric-auth/migrations';
 
 const scenario = process.env.SCENARIO;
 class ReportsController { list() { return []; } }

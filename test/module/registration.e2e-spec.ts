@@ -2,7 +2,8 @@ import { Controller, Get, Module, type Provider, type Type, UseGuards } from '@n
 import { APP_GUARD } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { CurrentPrincipal, FabricAuthModule, FabricConfigError, FabricGuard, fabricAuthMigrations, type Principal, Public, RequirePermission } from 'nestjs-fabric-auth';
+import { CurrentPrincipal, FabricAuthModule, FabricConfigError, FabricGuard, type Principal, Public, RequirePermission } from 'nestjs-fabric-auth';
+import { fabricAuthMigrations } from 'nestjs-fabric-auth/migrations';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, API, DATABASES, scratchDatabase, type ScratchDatabase, startTestApp, TEST_OPTIONS, type TestApp } from '../support/test-app.js';

@@ -1,4 +1,6 @@
-import { hashPassword, type PasswordHashSettings, RoleEntity, SystemAdminConflictError, upsertSystemAdmin, UserEntity, verifyPassword } from 'nestjs-fabric-auth';
+import { hashPassword, SystemAdminConflictError, upsertSystemAdmin, verifyPassword } from 'nestjs-fabric-auth';
+import type { PasswordHashSettings } from '../../libs/fabric-auth/src/core/password-hashes.js';
+import { RoleEntity, UserEntity } from 'nestjs-fabric-auth/entities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, API, DATABASES, startTestApp, type TestApp } from '../support/test-app.js';
 

@@ -1,4 +1,5 @@
-import { RolesService, UserEntity, UserIdentityEntity } from 'nestjs-fabric-auth';
+import { RolesService } from 'nestjs-fabric-auth';
+import { UserEntity, UserIdentityEntity } from 'nestjs-fabric-auth/entities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Hop, jsonClient } from '../support/oidc/fetch-browser.js';
 import { startAppWithOp } from '../support/oidc/fixtures.js';

@@ -1,4 +1,5 @@
-import { AuditEventEntity, RolesService, UserIdentityEntity } from 'nestjs-fabric-auth';
+import { AuditEventEntity, UserIdentityEntity } from 'nestjs-fabric-auth/entities';
+import { RolesService } from 'nestjs-fabric-auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FetchBrowser, jsonClient } from '../support/oidc/fetch-browser.js';
 import { startAppWithOp } from '../support/oidc/fixtures.js';

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { SessionEntity } from 'nestjs-fabric-auth';
+import { SessionEntity } from 'nestjs-fabric-auth/entities';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type FetchBrowser, jsonClient, parseSetCookies } from '../support/oidc/fetch-browser.js';
 import { backchannelPath, startAppWithOp } from '../support/oidc/fixtures.js';

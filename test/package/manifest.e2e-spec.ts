@@ -132,6 +132,12 @@ describe('the tarball', () => {
     expect(readFileSync(join(LIB, manifest.bin['nestjs-fabric-auth']!), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
 
+  it('ships every file the exports map names: the root, ./entities, ./migrations, ./testing', () => {
+    const named = Object.values(manifest.exports).flatMap((e) => (typeof e === 'string' ? [e] : Object.values(e)));
+    expect(Object.keys(manifest.exports)).toEqual(['.', './entities', './migrations', './testing', './package.json']);
+    expect(named.map((f) => f.replace(/^\.\//, '')).filter((f) => !files.includes(f))).toEqual([]);
+  });
+
   it('ships nothing of the build internals or the sources', () => {
     expect(files.filter((f) => /\.tsbuildinfo$|\.map$|\.spec\.|^src\//.test(f))).toEqual([]);
   });

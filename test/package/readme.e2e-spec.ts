@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { getMetadataArgsStorage } from 'typeorm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FABRIC_AUTH_ENTITIES, fabricConfigLoader } from 'nestjs-fabric-auth';
+import { FABRIC_AUTH_ENTITIES } from 'nestjs-fabric-auth/entities';
+import { fabricConfigLoader } from 'nestjs-fabric-auth';
 import { fabricConfigDefaults, fabricConfigKeyPaths } from '../../libs/fabric-auth/src/options/resolve-options.js';
 import { readmeInstallLines } from '../consumer/consumer-apps.js';
 

@@ -6,7 +6,7 @@ import { FabricRedis } from '../../libs/fabric-auth/src/access/redis/redis-conne
 import { RedisLockoutStore } from '../../libs/fabric-auth/src/access/redis/redis-lockout-store.js';
 import { RedisRevocationBus } from '../../libs/fabric-auth/src/access/redis/redis-revocation-bus.js';
 import { RedisThrottlerStorage } from '../../libs/fabric-auth/src/access/redis/redis-throttler-storage.js';
-import type { RevocationEvent } from 'nestjs-fabric-auth';
+import type { RevocationEvent } from '../../libs/fabric-auth/src/core/ports/revocation-bus.js';
 import { REDIS_URL, scratchPrefix } from '../support/redis.js';
 
 const policy = { threshold: 5, windowMs: 60_000, lockMs: 1_000, maxLockMs: 10_000 };

@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_SERVER_TIMEOUTS } from 'nestjs-fabric-auth';
+import { DEFAULT_SERVER_TIMEOUTS } from '../../libs/fabric-auth/src/http/server-lifecycle.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoProcess, loginToDemo, startDemo } from '../support/demo-process.js';
 import { createScratchDatabase } from '../support/postgres.js';

@@ -309,7 +309,8 @@ describe('two instances on one PostgreSQL: a rotation on one is honoured by the 
 
 describe('signing options', () => {
   it('refuse a key that does not fit the algorithm, a public key, or keys with HS256, naming the key', async () => {
-    const { resolveFabricAuthOptions, FabricConfigError } = await import('nestjs-fabric-auth');
+    const { FabricConfigError } = await import('nestjs-fabric-auth');
+    const { resolveFabricAuthOptions } = await import('../../libs/fabric-auth/src/options/resolve-options.js');
     const base = { secretKey: TEST_SECRET, systemAdminPassword: 'Adm1n-test-password!', issuer: ISSUER };
     const rsaPem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
     const edPublic = generateKeyPairSync('ed25519').publicKey.export({ format: 'pem', type: 'spki' }) as string;

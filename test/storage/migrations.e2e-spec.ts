@@ -1,4 +1,5 @@
-import { FABRIC_AUTH_ENTITIES, fabricAuthMigrations } from 'nestjs-fabric-auth';
+import { FABRIC_AUTH_ENTITIES } from 'nestjs-fabric-auth/entities';
+import { fabricAuthMigrations } from 'nestjs-fabric-auth/migrations';
 import { DataSource } from 'typeorm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DATABASE_KINDS, scratchDatabase, type ScratchDatabase } from '../support/test-app.js';

@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { FABRIC_AUTH_ENTITIES, FabricAuthModule, fabricAuthMigrations, setFabricAuthTablePrefix } from 'nestjs-fabric-auth';
+import { FABRIC_AUTH_ENTITIES, setFabricAuthTablePrefix } from 'nestjs-fabric-auth/entities';
+import { FabricAuthModule } from 'nestjs-fabric-auth';
+import { fabricAuthMigrations } from 'nestjs-fabric-auth/migrations';
 import { Column, DataSource, type DataSourceOptions, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DatabaseChoice } from '../../apps/demo/src/demo-config.js';

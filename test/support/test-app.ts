@@ -4,17 +4,9 @@ import { join } from 'node:path';
 import type { INestApplication, Type } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import {
-  FABRIC_NOTIFIER,
-  type FabricAuthOptions,
-  type FabricHttpHardeningOptions,
-  FabricClock,
-  type FabricNotification,
-  resolveFabricAuthOptions,
-  RolesService,
-  type UserEntity,
-  UsersService,
-} from 'nestjs-fabric-auth';
+import { FABRIC_NOTIFIER, type FabricAuthOptions, FabricClock, type FabricHttpHardeningOptions, type FabricNotification, RolesService, UsersService } from 'nestjs-fabric-auth';
+import { resolveFabricAuthOptions } from '../../libs/fabric-auth/src/options/resolve-options.js';
+import type { UserEntity } from 'nestjs-fabric-auth/entities';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { DemoAppModule } from '../../apps/demo/src/app.module.js';

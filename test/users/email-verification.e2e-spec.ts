@@ -1,4 +1,4 @@
-import { AuditEventEntity, UserEntity } from 'nestjs-fabric-auth';
+import { AuditEventEntity, UserEntity } from 'nestjs-fabric-auth/entities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonClient } from '../support/oidc/fetch-browser.js';
 import { startAppWithOp } from '../support/oidc/fixtures.js';

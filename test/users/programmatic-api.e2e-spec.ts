@@ -1,4 +1,5 @@
-import { ApiKeysService, PasswordPolicyError, systemActor, UnknownRolesError, UserEntity, UserManagementService, UsersService } from 'nestjs-fabric-auth';
+import { ApiKeysService, PasswordPolicyError, systemActor, UnknownRolesError, UserManagementService, UsersService } from 'nestjs-fabric-auth';
+import { UserEntity } from 'nestjs-fabric-auth/entities';
 import { createTestCredential, testPrincipal } from 'nestjs-fabric-auth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API, DATABASES, startTestApp, type TestApp } from '../support/test-app.js';

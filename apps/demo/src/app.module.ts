@@ -1,7 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
-import { type FabricAuthOptions, FabricAuthModule, fabricAuthMigrations, withFabricDatabaseRetry } from 'nestjs-fabric-auth';
+import { FabricAuthModule, type FabricAuthOptions, withFabricDatabaseRetry } from 'nestjs-fabric-auth';
+import { fabricAuthMigrations } from 'nestjs-fabric-auth/migrations';
 import { BenchController } from './bench.controller.js';
 import type { DatabaseChoice, DemoConfig } from './demo-config.js';
 import { DEMO_PAGE_FACTS, DemoPageController, type DemoPageFacts } from './demo-page.controller.js';

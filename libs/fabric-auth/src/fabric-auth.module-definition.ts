@@ -2,7 +2,11 @@ import { ConfigurableModuleBuilder, type Type } from '@nestjs/common';
 import type { FabricAuthOptions } from './options/fabric-auth.options.js';
 import type { FabricNotifier } from './core/ports/notifier.js';
 
-/** Options fixed when the module is declared (they shape routes, so they cannot come from an async factory). */
+/**
+ * Options fixed when the module is declared (they shape routes, so they cannot come from an async factory).
+ *
+ * @publicApi
+ */
 export interface FabricAuthModuleExtras {
   /** Register the module globally so `@UseGuards(FabricGuard)` works in every module. Default true. */
   isGlobal?: boolean;

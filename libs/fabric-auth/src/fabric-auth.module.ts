@@ -204,6 +204,7 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
   return { controllers: controllersFor(extras), providers };
 }
 
+/** @publicApi */
 @Module({
   imports: [TypeOrmModule.forFeature([...FABRIC_AUTH_ENTITIES]), PassportModule, DiscoveryModule],
   providers: [

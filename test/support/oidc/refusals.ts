@@ -1,4 +1,4 @@
-import { AuditEventEntity, UserEntity } from 'nestjs-fabric-auth';
+import { AuditEventEntity, UserEntity } from 'nestjs-fabric-auth/entities';
 import { expect } from 'vitest';
 import type { TestApp } from '../test-app.js';
 import { type Hop, parseSetCookies } from './fetch-browser.js';

@@ -18,7 +18,11 @@ export const REFRESH_TOKEN_COOKIE = 'refresh_token';
 export const CSRF_TOKEN_COOKIE = 'csrf_token';
 export const CSRF_HEADER = 'x-csrf-token';
 export const API_KEY_HEADER = 'x-api-key';
-/** Injection token of the notifier port (`FabricNotifier`) delivering activation and reset links. */
+/**
+ * Injection token of the notifier port (`FabricNotifier`) delivering activation and reset links.
+ *
+ * @publicApi
+ */
 export const FABRIC_NOTIFIER = Symbol('FABRIC_NOTIFIER');
 /** Injection token of `@nestjs/throttler`'s storage the rate limits count in (memory, or Redis when configured). */
 export const FABRIC_THROTTLER_STORAGE = Symbol('FABRIC_THROTTLER_STORAGE');

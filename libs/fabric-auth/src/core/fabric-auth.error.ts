@@ -1,6 +1,11 @@
-/** Why a credential was refused: logged, never sent to the client (which gets one generic 401). */
+/**
+ * Why a credential was refused: logged, never sent to the client (which gets one generic 401).
+ *
+ * @publicApi
+ */
 export type FabricAuthFailure = 'missing' | 'malformed' | 'bad_token' | 'expired' | 'wrong_type' | 'revoked' | 'inactive' | 'csrf' | 'throttled';
 
+/** @publicApi */
 export class FabricAuthError extends Error {
   constructor(
     readonly failure: FabricAuthFailure,

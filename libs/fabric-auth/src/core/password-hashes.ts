@@ -31,6 +31,7 @@ export type ResolvedHashOptions = Pick<
   passwordHash: PasswordHashSettings['algorithm'];
 };
 
+/** @publicApi */
 export function passwordHashSettings(options: ResolvedHashOptions): PasswordHashSettings {
   return {
     algorithm: options.passwordHash,
@@ -129,6 +130,8 @@ const b64 = (bytes: Buffer) => bytes.toString('base64').replace(/=+$/, '');
  * A new hash of `password`. argon2id and scrypt run on libuv's pool (off the event loop); bcrypt, kept
  * for user tables shared with systems that read only bcrypt, runs in pure JavaScript
  * (bcryptjs) on the event loop in slices of up to 100 ms.
+ *
+ * @publicApi
  */
 export async function hashPassword(password: string, settings: PasswordHashSettings): Promise<string> {
   if (settings.algorithm === 'bcrypt') return bcrypt.hash(password, settings.bcryptCost);
@@ -176,6 +179,8 @@ export function describeHash(
 /**
  * Whether `password` matches `stored`. The caller makes sure that the hash is usable
  * (`describeHash`) so that a refusal costs the same work as a comparison.
+ *
+ * @publicApi
  */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const hash = describeHash(stored);

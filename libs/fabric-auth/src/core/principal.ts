@@ -5,7 +5,11 @@
 export type PrincipalKind = 'user' | 'service_account' | 'external' | 'system';
 export type AuthMethod = 'jwt' | 'api_key' | 'cookie' | 'system';
 
-/** Who is calling, as FabricGuard resolved it for this request. */
+/**
+ * Who is calling, as FabricGuard resolved it for this request.
+ *
+ * @publicApi
+ */
 export interface Principal {
   readonly kind: PrincipalKind;
   readonly id: string;
@@ -37,6 +41,8 @@ export interface Principal {
 /**
  * The system admin passes every check, except through a scoped API key, which stays
  * bounded by its scopes (SPEC §3): such principals carry `isSystemAdmin` false.
+ *
+ * @publicApi
  */
 export function principalHasPermission(principal: Principal, permission: string): boolean {
   return principal.isSystemAdmin || principal.permissions.has(permission);

@@ -8,6 +8,8 @@ import type { Principal } from './principal.js';
  *   await users.create(systemActor('nightly-import'), { username: 'alice', email: 'alice@example.com' });
  *
  * Never derive it from request input: it bypasses every permission check.
+ *
+ * @publicApi
  */
 export function systemActor(name = 'app'): Principal {
   return {

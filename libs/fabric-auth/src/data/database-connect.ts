@@ -75,6 +75,8 @@ async function connect(options: DataSourceOptions, attempts: number, delayMs: nu
  * the same connection, with a database that is down said once (with the retry policy) instead
  * of an error and a stack per attempt, a missing database or a refused password said at once,
  * and the final refusal a `FabricStartupError` (printed as one block).
+ *
+ * @publicApi
  */
 export function withFabricDatabaseRetry(options: TypeOrmModuleAsyncOptions, policy: FabricDatabaseRetry = {}): TypeOrmModuleAsyncOptions {
   const attempts = policy.attempts ?? 10;

@@ -1,6 +1,10 @@
 import { FabricConfigError } from '../options/fabric-config.error.js';
 
-/** Where the library's tables live, as `DATABASE_URL` names it. */
+/**
+ * Where the library's tables live, as `DATABASE_URL` names it.
+ *
+ * @publicApi
+ */
 export type FabricDatabaseChoice = { type: 'postgres'; url: string } | { type: 'better-sqlite3'; database: string };
 
 export const DATABASE_URL_FORMS = '`postgres://user:password@host:5432/name`, `sqlite:path/to/file.sqlite` or a plain file path';
@@ -15,6 +19,8 @@ function refused(name: string, why: string): FabricConfigError {
  * Any other scheme (`mysql://…`) or a malformed URL (`postgres:/host/db`) is refused, where
  * it used to become a SQLite file named after the URL. One letter before a colon is a
  * Windows drive (`C:\data\auth.sqlite`), not a scheme.
+ *
+ * @publicApi
  */
 export function parseDatabaseUrl(value: string, name = 'DATABASE_URL'): FabricDatabaseChoice {
   const url = value.trim();

@@ -18,6 +18,8 @@ const ATTEMPTS = 3;
  * deadlock), and runs the after-commit actions. SQLite has one connection for the whole
  * process (TypeORM shares it), so its transactions are queued here: two at once would
  * otherwise nest into each other.
+ *
+ * @publicApi
  */
 @Injectable()
 export class FabricTransactions {

@@ -4,7 +4,11 @@ import { ApiBearerAuth, ApiExtraModels, ApiOAuth2, ApiProperty, ApiSecurity } fr
 /** Names of the security schemes `withFabricAuthSecurity` declares. */
 export const SWAGGER_SCHEMES = { bearer: 'bearer', oauth2: 'oauth2', apiKey: 'api_key' } as const;
 
-/** The body of every 4xx and 5xx answer outside the token endpoint (`FabricExceptionFilter`). */
+/**
+ * The body of every 4xx and 5xx answer outside the token endpoint (`FabricExceptionFilter`).
+ *
+ * @publicApi
+ */
 export class ErrorResponseDto {
   @ApiProperty({ description: 'HTTP status code, repeated', example: 403 })
   statusCode!: number;
@@ -25,6 +29,8 @@ export class ErrorResponseDto {
  * one obtained through the OAuth2 password flow of the Authorize dialog, or an API key.
  * The session cookie is left out: a page's script cannot set a Cookie header, so Swagger
  * UI would offer a credential it never sends.
+ *
+ * @publicApi
  */
 export function ApiFabricAuth(accepts: { apiKey?: boolean } = {}): MethodDecorator & ClassDecorator {
   const decorators = [ApiBearerAuth(SWAGGER_SCHEMES.bearer), ApiOAuth2([], SWAGGER_SCHEMES.oauth2)];

@@ -21,6 +21,8 @@ function adapterMessage(exception: HttpException): string | undefined {
  * shape, uncacheable. Storage errors of the host's own routes are mapped as on the library's
  * (database or Redis away → 503, unique key taken → 409). Anything else goes to Nest's
  * handler (generic 500, logged).
+ *
+ * @publicApi
  */
 @Catch()
 export class FabricExceptionFilter extends BaseExceptionFilter {

@@ -12,6 +12,8 @@ export const DEFAULT_BODY_LIMIT = 64 * 1024;
 /**
  * Security headers for an API that also serves Swagger UI and small same-origin pages:
  * nothing framed, no referrer, HSTS for a year (browsers ignore it over plain HTTP).
+ *
+ * @publicApi
  */
 export const DEFAULT_SECURITY_HEADERS: Readonly<HelmetOptions> = {
   contentSecurityPolicy: {
@@ -27,6 +29,7 @@ export const DEFAULT_SECURITY_HEADERS: Readonly<HelmetOptions> = {
   referrerPolicy: { policy: 'no-referrer' },
 };
 
+/** @publicApi */
 export interface FabricHttpHardeningOptions extends Partial<FabricServerTimeouts> {
   /** Largest JSON or form body (and text body on Fastify), in bytes (default 65536); larger → 413. */
   bodyLimit?: number;
@@ -124,6 +127,8 @@ function charsetRefusal(contentType: unknown): UnsupportedMediaTypeException | n
  * shuts down (`app.close()`, or a signal with `enableShutdownHooks()`). Call it after
  * `NestFactory.create` and before `app.init()`/`app.listen()`; the body parsers it
  * installs replace Nest's default ones, whatever `bodyParser` was given.
+ *
+ * @publicApi
  */
 export function applyFabricHttpHardening(app: INestApplication, options: FabricHttpHardeningOptions = {}): void {
   if ((app as unknown as { isInitialized?: boolean }).isInitialized) {

@@ -21,6 +21,8 @@ function tokenPath(document: OpenAPIObject): string | undefined {
  * takes a pasted access token, `api_key` the `X-API-Key` header. Error answers without a
  * body schema get the one they have on the wire. Call it on `SwaggerModule.createDocument`'s
  * result, before `SwaggerModule.setup`.
+ *
+ * @publicApi
  */
 export function withFabricAuthSecurity(document: OpenAPIObject): OpenAPIObject {
   const tokenUrl = tokenPath(document);

@@ -63,6 +63,7 @@ const UNNAMED_SERVICE = 'nestjs-fabric-auth';
 
 const SCOPE_PATTERN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
+/** @publicApi */
 export class OidcProviderOptions {
   /** `oidc`, the only provider type (and the default). */
   @Field('type', 'string', oneOf(['oidc'], 'must be "oidc" (the only provider type)'))
@@ -495,6 +496,8 @@ function defaultHashConcurrency(): number {
 /**
  * The module's options (`FabricAuthModule.forRoot(options)`), and in YAML the `auth` and `server`
  * sections (`auth.secret_key` is `secretKey`).
+ *
+ * @publicApi
  */
 export class FabricAuthOptions {
   /** Signs access tokens (HS256) and derives the refresh-token and CSRF keys. At least 32 characters. */
@@ -776,6 +779,7 @@ export class FabricAuthOptions {
   tablePrefix?: string = '';
 }
 
+/** @publicApi */
 export type ResolvedFabricAuthOptions = Required<
   Omit<FabricAuthOptions, 'systemAdminEmail' | 'systemAdminPassword' | 'providers' | 'signing' | 'encryptionKey' | 'trustedIssuers' | 'sso' | 'mfa' | 'webauthn' | 'publicBaseUrl'>
 > &

@@ -5,6 +5,8 @@ import { inspect } from 'node:util';
  * down or missing). Logged, it is its message alone: Nest's `ExceptionHandler` and `console.error`
  * print the block without the library's stack frames, which say nothing about the fix. Every
  * other error (a real bug) keeps its stack.
+ *
+ * @publicApi
  */
 export class FabricStartupError extends Error {
   constructor(message: string) {
@@ -17,6 +19,7 @@ export class FabricStartupError extends Error {
   }
 }
 
+/** @publicApi */
 export class FabricConfigError extends FabricStartupError {
   constructor(readonly problems: string[]) {
     super(`Invalid nestjs-fabric-auth configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);

@@ -70,6 +70,8 @@ function coerceEnvValue(name: string, path: string, raw: string, problems: strin
  * Reads the YAML file (snake_case, as fastapi-fabric-auth's `config.yaml`) and applies
  * `FABRIC_<SECTION>__<KEY>` environment overrides, without validating. Use it when you
  * need to look at what was configured before validation (the demo fills in dev secrets).
+ *
+ * @publicApi
  */
 export function readFabricConfigTree(source: FabricConfigSource = {}): FabricConfigTree {
   const env = source.env ?? process.env;
@@ -117,7 +119,11 @@ export function readFabricConfigTree(source: FabricConfigSource = {}): FabricCon
   return tree;
 }
 
-/** Validates a config tree and returns resolved module options; problems name YAML keys. */
+/**
+ * Validates a config tree and returns resolved module options; problems name YAML keys.
+ *
+ * @publicApi
+ */
 export function fabricAuthOptionsFromTree(tree: FabricConfigTree): ResolvedFabricAuthOptions {
   const { options, problems } = optionsFromYamlTree(tree);
   let resolved: ResolvedFabricAuthOptions | undefined;
@@ -135,6 +141,8 @@ export function fabricAuthOptionsFromTree(tree: FabricConfigTree): ResolvedFabri
  * A `load` factory for `@nestjs/config`: `ConfigModule.forRoot({ load: [fabricConfigLoader({ file })] })`.
  * The loaded value is validated at once (a bad file stops startup) and exposed as
  * `fabricAuth` (module options, camelCase) next to the raw snake_case sections.
+ *
+ * @publicApi
  */
 export function fabricConfigLoader(source: FabricConfigSource = {}): () => FabricConfigTree & { fabricAuth: FabricAuthOptions } {
   return () => {

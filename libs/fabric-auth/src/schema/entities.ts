@@ -14,7 +14,11 @@ import { MfaChallengeEntity } from './entities/mfa-challenge.entity.js';
 import { MfaFactorEntity } from './entities/mfa-factor.entity.js';
 import { RecoveryCodeEntity } from './entities/recovery-code.entity.js';
 
-/** Every entity of the library, for `TypeOrmModule.forRoot({ entities })` or a CLI DataSource. */
+/**
+ * Every entity of the library, for `TypeOrmModule.forRoot({ entities })` or a CLI DataSource.
+ *
+ * @publicApi
+ */
 export const FABRIC_AUTH_ENTITIES = [
   UserEntity,
   RoleEntity,

@@ -52,6 +52,8 @@ function ourNamedArgs(): NamedArgs[] {
  * Prefixes the library's table, index and constraint names (e.g. `fabric_` → `fabric_users`).
  * Call it before any DataSource that holds the library's entities is initialised; DataSources
  * already initialised keep the names they were built with. `''` restores the plain names.
+ *
+ * @publicApi
  */
 export function setFabricAuthTablePrefix(prefix: string): void {
   const problem = tablePrefixProblem(prefix);
@@ -60,7 +62,11 @@ export function setFabricAuthTablePrefix(prefix: string): void {
   current = prefix;
 }
 
-/** The prefix set by `setFabricAuthTablePrefix` (or the module); `''` by default. */
+/**
+ * The prefix set by `setFabricAuthTablePrefix` (or the module); `''` by default.
+ *
+ * @publicApi
+ */
 export function fabricAuthTablePrefix(): string {
   return current;
 }

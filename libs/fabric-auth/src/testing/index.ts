@@ -10,6 +10,7 @@ import { TokenService } from '../access/tokens/token.service.js';
 import type { UserEntity } from '../schema/entities/user.entity.js';
 import { UsersService } from '../access/accounts/users.service.js';
 
+/** @publicApi */
 export interface TestCredentialSpec {
   /** Permissions the credential holds, through a role made for it (they must be registered). */
   permissions?: readonly string[];
@@ -20,6 +21,7 @@ export interface TestCredentialSpec {
   email?: string;
 }
 
+/** @publicApi */
 export interface TestCredential {
   user: UserEntity;
   /** A real access token of a real session: FabricGuard, `@RequirePermission()` and revocation treat it as any other. */
@@ -43,6 +45,8 @@ function unique(): string {
  *
  *   const reader = await createTestCredential(app, { permissions: ['reports:read'] });
  *   await request(app.getHttpServer()).get('/reports').set(reader.headers).expect(200);
+ *
+ * @publicApi
  */
 export async function createTestCredential(app: INestApplicationContext, spec: TestCredentialSpec = {}): Promise<TestCredential> {
   const get = <T>(type: abstract new (...args: never[]) => T): T => app.get(type as never, { strict: false }) as T;
@@ -72,6 +76,8 @@ export async function createTestCredential(app: INestApplicationContext, spec: T
 /**
  * A principal as `@CurrentPrincipal()` would give it, for unit tests of code that takes one
  * (no application, no database). Defaults: a user, no roles, no permissions.
+ *
+ * @publicApi
  */
 export function testPrincipal(overrides: Partial<Omit<Principal, 'permissions'>> & { permissions?: Iterable<string> } = {}): Principal {
   const { permissions, ...rest } = overrides;

@@ -28,6 +28,8 @@ export function isSelf(actor: Principal, target: AccountRef): boolean {
  * so `users:modify` or `api_keys:create` is never a way into a richer account; only the
  * system admin touches the system admin. Every such write calls `assertMayActOn`, so a new
  * route gets the rule by calling it.
+ *
+ * @publicApi
  */
 @Injectable()
 export class AccountCeiling {

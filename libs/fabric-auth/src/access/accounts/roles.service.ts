@@ -21,6 +21,7 @@ export interface RoleGrant {
   permissions: Set<string>;
 }
 
+/** @publicApi */
 @Injectable()
 export class RolesService {
   constructor(
@@ -196,6 +197,7 @@ export class RolesService {
   }
 }
 
+/** @publicApi */
 export class UnknownRolesError extends Error {
   constructor(readonly names: string[]) {
     super(`unknown roles: ${names.join(', ')}`);

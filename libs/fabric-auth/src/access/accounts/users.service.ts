@@ -12,7 +12,11 @@ import { normalizeEmail, normalizeUsername } from '../../core/identity-normaliza
 import { PrincipalNames } from '../../data/principal-names.js';
 import { UserEntity } from '../../schema/entities/user.entity.js';
 
-/** A password the policy refuses (too short, common, over 72 bytes…); the message says why. */
+/**
+ * A password the policy refuses (too short, common, over 72 bytes…); the message says why.
+ *
+ * @publicApi
+ */
 export class PasswordPolicyError extends Error {
   override readonly name = 'PasswordPolicyError';
 }
@@ -28,7 +32,11 @@ export interface CreateUserInput {
   emailVerified?: boolean;
 }
 
-/** User accounts, for the library's controllers and for host apps. */
+/**
+ * User accounts, for the library's controllers and for host apps.
+ *
+ * @publicApi
+ */
 @Injectable()
 export class UsersService {
   constructor(

@@ -36,6 +36,8 @@ interface RouteRules {
  * Authenticates the request (Bearer JWT, X-API-Key or the access cookie with CSRF) and
  * enforces `@RequirePermission()`. Works per controller and as APP_GUARD; `@Public()`
  * opts out. Subclass and override `getRequest`/`getResponse` for other transports.
+ *
+ * @publicApi
  */
 @Injectable()
 export class FabricGuard implements CanActivate {

@@ -4,6 +4,8 @@ import { FABRIC_ENROLMENT_ROUTE_KEY, FABRIC_REQUIRE_MFA_KEY } from '../../core/f
 /**
  * The route needs a session whose login used a second factor (`amr` holds `mfa`): else 403
  * `{"error": "mfa_required"}`. API keys never qualify; they carry no login.
+ *
+ * @publicApi
  */
 export const RequireMfa = () => SetMetadata(FABRIC_REQUIRE_MFA_KEY, true);
 

@@ -9,5 +9,7 @@ import { FabricGuard } from './fabric.guard.js';
  * and a route with no guard at all is not left open. Put it above `@UseGuards(AuthGuard(…))`
  * on the same method, so that the Passport guard runs first and its principal is the one checked.
  * Every permission named must be declared (`auth.permissions`) or built in: startup fails otherwise.
+ *
+ * @publicApi
  */
 export const RequirePermission = (...permissions: string[]) => applyDecorators(SetMetadata(FABRIC_PERMISSIONS_KEY, permissions), UseGuards(FabricGuard));

@@ -31,5 +31,7 @@ export function attachPrincipal(request: object, principal: Principal): void {
 /**
  * The principal FabricGuard, or `AuthGuard('fabric-jwt' | 'fabric-api-key' | 'fabric-cookie' |
  * 'fabric-oidc')`, resolved for this request (undefined on a `@Public()` route).
+ *
+ * @publicApi
  */
 export const CurrentPrincipal = createParamDecorator((_: unknown, context: ExecutionContext): Principal | undefined => principalOf(context.switchToHttp().getRequest()));

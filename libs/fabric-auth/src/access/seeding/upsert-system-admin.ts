@@ -17,12 +17,15 @@ export interface SystemAdminSeedResult {
   user: UserEntity;
 }
 
+/** @publicApi */
 export class SystemAdminConflictError extends Error {}
 
 /**
  * Creates the system admin when no account has its username. An existing admin is left
  * alone (a changed password is never overwritten); an existing ordinary account with that
  * name is refused rather than silently promoted.
+ *
+ * @publicApi
  */
 export async function upsertSystemAdmin(dataSource: DataSource, seed: SystemAdminSeed): Promise<SystemAdminSeedResult> {
   const users = dataSource.getRepository(UserEntity);

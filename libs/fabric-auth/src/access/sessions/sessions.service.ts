@@ -26,6 +26,7 @@ export interface NewSession {
 
 export type RotationResult = { outcome: 'rotated'; session: SessionEntity; refreshToken: string } | { outcome: 'invalid' } | { outcome: 'reused'; session: SessionEntity };
 
+/** @publicApi */
 @Injectable()
 export class SessionsService {
   /** Sessions with a refresh being processed by this instance. */

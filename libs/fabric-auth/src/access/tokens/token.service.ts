@@ -54,6 +54,8 @@ interface VerifiedToken {
  * Access tokens (JWT, HS256 with `secret_key` or EdDSA/ES256/RS256 with a `kid` from the
  * signing key set, verified with the algorithm, issuer and audience pinned),
  * refresh tokens (opaque, MAC-authenticated, stored hashed) and session-bound CSRF tokens.
+ *
+ * @publicApi
  */
 @Injectable()
 export class TokenService {

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 
+/** @publicApi */
 export interface FabricNotification {
   purpose: 'activation' | 'password_reset' | 'email_verification';
   user: { id: string; username: string; email: string | null };
@@ -14,6 +15,8 @@ export interface FabricNotification {
  * Port through which activation, reset and email-verification tokens reach the user (mail,
  * SMS…): a class given as the module's `notifier` option, injectable under `FABRIC_NOTIFIER`.
  * Called after the HTTP answer is decided; a failure is logged and never changes that answer.
+ *
+ * @publicApi
  */
 export interface FabricNotifier {
   send(notification: FabricNotification): Promise<void>;

@@ -65,6 +65,8 @@ function ownerWhere(owner: KeyOwner) {
  * listing, revoking, rerolling, and authenticating `X-API-Key` with a cache that the
  * revocation bus empties on every change, so a revoked key or a deactivated owner fails
  * on the very next request without a database read per request.
+ *
+ * @publicApi
  */
 @Injectable()
 export class ApiKeysService implements OnModuleDestroy {

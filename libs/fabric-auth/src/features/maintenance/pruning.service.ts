@@ -33,6 +33,8 @@ export interface PruneResult {
  * than `auth.revoked_key_retention_days` ago, and audit events older than
  * `auth.audit_retention_days` (0: kept). With several instances on one PostgreSQL, a
  * session-level advisory lock lets one run at a time; the others skip that round.
+ *
+ * @publicApi
  */
 @Injectable()
 export class PruningService implements OnApplicationBootstrap, OnModuleDestroy {

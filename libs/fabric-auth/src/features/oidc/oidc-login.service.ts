@@ -18,6 +18,7 @@ import { claimAt, claimMovedElsewhere, claimValues, parseClaimPath } from '../..
 import { MfaService } from '../mfa/mfa.service.js';
 import { constantTimeEqual } from '../../core/crypto.js';
 
+/** @publicApi */
 export interface OidcLoginResult {
   provider: string;
   /** `login` opened a session; `link` added the identity to the signed-in user (no new session). */

@@ -31,7 +31,11 @@ function toDto(account: ServiceAccountEntity, roles: string[]): ServiceAccountDt
   };
 }
 
-/** Machine principals: key-only, with roles bounded by what their creator holds. */
+/**
+ * Machine principals: key-only, with roles bounded by what their creator holds.
+ *
+ * @publicApi
+ */
 @Injectable()
 export class ServiceAccountsService {
   constructor(

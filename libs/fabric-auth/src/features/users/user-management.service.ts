@@ -54,7 +54,11 @@ function permissionsOf(roles: RoleEntity[]): string[] {
   return roles.flatMap((r) => r.permissions);
 }
 
-/** The rules of the users API: who may see and change whom, and what each change revokes. */
+/**
+ * The rules of the users API: who may see and change whom, and what each change revokes.
+ *
+ * @publicApi
+ */
 @Injectable()
 export class UserManagementService {
   constructor(

@@ -2,7 +2,11 @@ import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, t
 import { ServiceAccountEntity } from './service-account.entity.js';
 import { UserEntity } from './user.entity.js';
 
-/** A scoped machine credential owned by a user or a service account. */
+/**
+ * A scoped machine credential owned by a user or a service account.
+ *
+ * @publicApi
+ */
 @Entity('api_keys')
 @Index('idx_api_keys_user_created_at_id', ['userId', 'createdAt', 'id'])
 @Index('idx_api_keys_service_account_created_at_id', ['serviceAccountId', 'createdAt', 'id'])

@@ -3,7 +3,11 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 /** Flat, non-secret facts about an event. */
 export type AuditDetails = Record<string, string | number | boolean | null>;
 
-/** One security-relevant event. Never holds a secret: no password, token or key. */
+/**
+ * One security-relevant event. Never holds a secret: no password, token or key.
+ *
+ * @publicApi
+ */
 @Entity('audit_events')
 // Each filter of GET /audit leads an index that continues in the list's order.
 @Index('idx_audit_events_occurred_at_id', ['occurredAt', 'id'])

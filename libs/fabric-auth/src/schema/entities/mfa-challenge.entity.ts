@@ -8,7 +8,11 @@ import { UserEntity } from './user.entity.js';
  */
 export type MfaChallengeKind = 'mfa_token' | 'passkey_register' | 'passkey_login';
 
-/** Short-lived, single-use secrets of the MFA flows; only their SHA-256 is stored. */
+/**
+ * Short-lived, single-use secrets of the MFA flows; only their SHA-256 is stored.
+ *
+ * @publicApi
+ */
 @Entity('mfa_challenges')
 @Index('idx_mfa_challenges_expires_at', ['expiresAt'])
 export class MfaChallengeEntity {

@@ -12,6 +12,8 @@ const bigintAsNumber: ValueTransformer = {
 /**
  * A second factor of a user: a TOTP secret (sealed with AES-256-GCM, see `totp-secrets.ts`)
  * or a WebAuthn credential (passkey). A TOTP factor is pending until confirmed with a code.
+ *
+ * @publicApi
  */
 @Entity('mfa_factors')
 @Index('idx_mfa_factors_user_created_at', ['userId', 'createdAt'])

@@ -3,6 +3,8 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 /**
  * A back-channel `logout_token` already acted on, kept until it could no longer be
  * accepted anyway: its `jti` is single use on every instance.
+ *
+ * @publicApi
  */
 @Entity('oidc_logout_tokens')
 @Index('idx_oidc_logout_tokens_expires_at', ['expiresAt'])

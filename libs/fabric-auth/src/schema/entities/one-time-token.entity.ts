@@ -1,9 +1,14 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type Relation } from 'typeorm';
 import { UserEntity } from './user.entity.js';
 
+/** @publicApi */
 export type OneTimeTokenPurpose = 'activation' | 'password_reset' | 'email_verification';
 
-/** Activation, password-reset and email-verification tokens: single use, expiring, bound to one user and purpose. */
+/**
+ * Activation, password-reset and email-verification tokens: single use, expiring, bound to one user and purpose.
+ *
+ * @publicApi
+ */
 @Entity('one_time_tokens')
 @Index('idx_one_time_tokens_user_purpose', ['userId', 'purpose'])
 export class OneTimeTokenEntity {

@@ -1,7 +1,11 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type Relation } from 'typeorm';
 import { UserEntity } from './user.entity.js';
 
-/** One of a user's ten recovery codes: HMAC-SHA-256 of the code (keyed from `secret_key`), single use. */
+/**
+ * One of a user's ten recovery codes: HMAC-SHA-256 of the code (keyed from `secret_key`), single use.
+ *
+ * @publicApi
+ */
 @Entity('mfa_recovery_codes')
 @Index('idx_mfa_recovery_codes_user_hash', ['userId', 'codeHash'])
 export class RecoveryCodeEntity {

@@ -4,6 +4,8 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
  * The revocation log: one row per revocation, written in the transaction of the change it
  * announces, read by every instance about once a second (`WHERE id > last`) so that no
  * cached principal or key outlives its revocation whatever happens to the broadcast.
+ *
+ * @publicApi
  */
 @Entity('revocations')
 @Index('idx_revocations_created_at', ['createdAt'])

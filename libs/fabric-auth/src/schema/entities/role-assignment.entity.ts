@@ -3,7 +3,11 @@ import { ServiceAccountEntity } from './service-account.entity.js';
 import { UserEntity } from './user.entity.js';
 import { RoleEntity } from './role.entity.js';
 
-/** Links a role to exactly one principal: a user or a service account. */
+/**
+ * Links a role to exactly one principal: a user or a service account.
+ *
+ * @publicApi
+ */
 @Entity('role_assignments')
 @Unique('uq_role_assignments_user', ['roleId', 'userId'])
 @Unique('uq_role_assignments_service_account', ['roleId', 'serviceAccountId'])

@@ -1,5 +1,6 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
+/** @publicApi */
 @Entity('roles')
 export class RoleEntity {
   @PrimaryGeneratedColumn('uuid')

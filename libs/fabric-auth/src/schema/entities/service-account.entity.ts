@@ -1,6 +1,10 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-/** A machine principal: it authenticates with API keys only, never with a password. */
+/**
+ * A machine principal: it authenticates with API keys only, never with a password.
+ *
+ * @publicApi
+ */
 @Entity('service_accounts')
 @Index('idx_service_accounts_created_at_id', ['createdAt', 'id'])
 export class ServiceAccountEntity {

@@ -1,7 +1,11 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type Relation } from 'typeorm';
 import { UserEntity } from './user.entity.js';
 
-/** One login: the family of rotating refresh tokens and the access tokens minted from them (`sid`). */
+/**
+ * One login: the family of rotating refresh tokens and the access tokens minted from them (`sid`).
+ *
+ * @publicApi
+ */
 @Entity('sessions')
 @Index('idx_sessions_user_created_at_id', ['userId', 'createdAt', 'id'])
 @Index('idx_sessions_oidc_sid', ['oidcProvider', 'oidcSid'])

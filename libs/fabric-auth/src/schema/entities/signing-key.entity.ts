@@ -3,6 +3,8 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 /**
  * A key this instance's tokens are signed with (asymmetric signing, keys kept in the
  * database). The private part is stored encrypted (AES-256-GCM, see `key-encryption.ts`).
+ *
+ * @publicApi
  */
 @Entity('signing_keys')
 @Index('idx_signing_keys_created_at', ['createdAt'])

@@ -5,6 +5,8 @@ import { UserEntity } from './user.entity.js';
  * An account at an OpenID Provider linked to a local user. Keyed by (issuer, subject), the
  * only pair OIDC Core §5.7 guarantees stable and unique: emails and usernames can change
  * or be reassigned at the provider.
+ *
+ * @publicApi
  */
 @Entity('user_identities')
 @Unique('uq_user_identities_issuer_subject', ['issuer', 'subject'])

@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
+/** @publicApi */
 @Entity('users')
 @Index('idx_users_created_at_id', ['createdAt', 'id'])
 @Index('idx_users_is_active_created_at_id', ['isActive', 'createdAt', 'id'])

@@ -17,6 +17,8 @@ import { UserEntity } from '../entities/user.entity.js';
  * - `pk`, `unique`, `fk`, `index`, `relation`, `check`, `default`: the names TypeORM derives
  *   (hashes of the prefixed table and the columns), computed by the DataSource's naming
  *   strategy so they match what the entities' metadata expects.
+ *
+ * @publicApi
  */
 export interface FabricSchemaNames {
   readonly prefix: string;
@@ -33,6 +35,7 @@ export interface FabricSchemaNames {
 
 const quote = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;
 
+/** @publicApi */
 export function fabricSchema(queryRunner: QueryRunner): FabricSchemaNames {
   const connection = queryRunner.connection;
   const prefix = fabricAuthTablePrefix();

@@ -15,7 +15,11 @@ import { OidcLogoutPostgres1796174136880 } from './postgres/1796174136880-OidcLo
 import { MultiFactorSqlite1796171724660 } from './sqlite/1796171724660-MultiFactor.js';
 import { OidcLogoutSqlite1796174136880 } from './sqlite/1796174136880-OidcLogout.js';
 
-/** Migrations for `TypeOrmModule.forRoot({ migrations, migrationsRun: true })`, per driver. */
+/**
+ * Migrations for `TypeOrmModule.forRoot({ migrations, migrationsRun: true })`, per driver.
+ *
+ * @publicApi
+ */
 export const FABRIC_AUTH_POSTGRES_MIGRATIONS = [
   FabricAuthInitPostgres1764340000000,
   OidcIdentitiesPostgres1764350000000,
@@ -26,6 +30,7 @@ export const FABRIC_AUTH_POSTGRES_MIGRATIONS = [
   MultiFactorPostgres1796171724660,
   OidcLogoutPostgres1796174136880,
 ];
+/** @publicApi */
 export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
   FabricAuthInitSqlite1764340000000,
   OidcIdentitiesSqlite1764350000000,
@@ -37,6 +42,7 @@ export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
   OidcLogoutSqlite1796174136880,
 ];
 
+/** @publicApi */
 export function fabricAuthMigrations(driver: 'postgres' | 'better-sqlite3' | 'sqlite') {
   return driver === 'postgres' ? FABRIC_AUTH_POSTGRES_MIGRATIONS : FABRIC_AUTH_SQLITE_MIGRATIONS;
 }
