@@ -27,17 +27,10 @@ const KNOWN_EXCEPTIONS = [
   ['access/principal/access-token-principals.ts', 'features/api-keys/api-keys.service.ts'],
   // A password change voids the user's pending second-factor challenges.
   ['access/accounts/users.service.ts', 'features/mfa/mfa-tokens.service.ts'],
-  // Login → MFA: the password grant asks MFA for a second factor (MFA completes into the core's
-  // SessionOpener now). Ends with the SecondFactor port.
-  ['features/login/local-auth.service.ts', 'features/mfa/mfa.service.ts'],
-  ['features/login/local-auth.service.ts', 'features/mfa/mfa-tokens.service.ts'],
-  ['features/login/auth.controller.ts', 'features/mfa/mfa-login.service.ts'],
   // Login → OIDC: logout also ends the provider's session (RP-initiated logout).
   ['features/login/auth.controller.ts', 'features/oidc/oidc-logout.service.ts'],
   // Login → API keys: the client-credentials grant checks a service account's key.
   ['features/login/client-credentials.service.ts', 'features/api-keys/api-keys.service.ts'],
-  // OIDC → MFA: a provider login asks for a second factor when required. Ends with the SecondFactor port.
-  ['features/oidc/oidc-login.service.ts', 'features/mfa/mfa.service.ts'],
   // Service accounts' key routes are the API-key feature's routes for another owner kind.
   ['features/service-accounts/service-accounts.controller.ts', 'features/api-keys/api-keys.service.ts'],
   ['features/service-accounts/service-accounts.controller.ts', 'features/api-keys/owned-api-keys.routes.ts'],

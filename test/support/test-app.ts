@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication, Type } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import { FABRIC_NOTIFIER, type FabricAuthOptions, FabricClock, type FabricHttpHardeningOptions, type FabricNotification, RolesService, UsersService } from 'nestjs-fabric-auth';
 import { resolveFabricAuthOptions } from '../../libs/fabric-auth/src/options/resolve-options.js';
 import type { UserEntity } from 'nestjs-fabric-auth/entities';
@@ -130,6 +130,8 @@ export async function startTestApp(
     controllers?: Type[];
     /** Options of `applyFabricHttpHardening` (short server timeouts, a short drain). */
     http?: FabricHttpHardeningOptions;
+    /** Replaces providers before the app compiles (e.g. a port bound to another implementation). */
+    override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
   } = {},
 ): Promise<TestApp> {
   if (settings.sharedDatabase) return startOn(settings.sharedDatabase, target, settings);
@@ -147,15 +149,15 @@ async function startOn(database: ScratchDatabase, target: TestTarget | DatabaseK
   const clock = new TestClock();
   const notifications: FabricNotification[] = [];
   const options = resolveFabricAuthOptions({ ...TEST_OPTIONS, ...settings.options });
-  const moduleRef = await Test.createTestingModule({
+  const builder = Test.createTestingModule({
     imports: [DemoAppModule.register({ port: 0, configFile: undefined, options, database: database.choice, devNotices: [] }, settings.registration ?? 'async')],
     controllers: settings.controllers ?? [],
   })
     .overrideProvider(FabricClock)
     .useValue(clock)
     .overrideProvider(FABRIC_NOTIFIER)
-    .useValue({ send: async (n: FabricNotification) => void notifications.push(n) })
-    .compile();
+    .useValue({ send: async (n: FabricNotification) => void notifications.push(n) });
+  const moduleRef = await (settings.override ? settings.override(builder) : builder).compile();
   const app: INestApplication =
     adapterOf(target) === 'fastify'
       ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: ['error'] })

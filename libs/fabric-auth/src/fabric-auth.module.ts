@@ -17,6 +17,10 @@ import { ClientCredentialsService } from './features/login/client-credentials.se
 import { IssuedTokensService } from './features/login/issued-tokens.service.js';
 import { LocalAuthService } from './features/login/local-auth.service.js';
 import { SessionOpener } from './access/sign-in/session-opener.js';
+import { MfaPolicy } from './access/sign-in/mfa-policy.js';
+import { NoSecondFactor } from './access/sign-in/no-second-factor.js';
+import { SecondFactor } from './core/ports/second-factor.js';
+import { MfaSecondFactor } from './features/mfa/mfa-second-factor.js';
 import { SessionCookies } from './http/session-cookies.js';
 import { FabricAuthenticator } from './access/guard/fabric-authenticator.js';
 import { FabricGuard } from './access/guard/fabric.guard.js';
@@ -279,11 +283,17 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
     OneTimeTokensService,
     AccountRecoveryService,
     SessionOpener,
+    MfaPolicy,
+    NoSecondFactor,
     MfaChallenges,
     MfaService,
     PasskeysService,
     LocalAuthService,
     MfaLoginService,
+    MfaSecondFactor,
+    // The port is bound where the features are composed: the MFA feature when it is mounted,
+    // else the core's NoSecondFactor (which refuses anyone MFA would have asked for a factor).
+    { provide: SecondFactor, useExisting: MfaSecondFactor },
     IssuedTokensService,
     ClientCredentialsService,
     SessionCookies,

@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { httpErrorForDatabase } from '../data/db-errors.js';
 import { setResponseHeader } from '../core/request-info.js';
+import { SecondFactorUnavailable } from '../core/ports/second-factor.js';
 import { ClientGoneException, PasswordChecksBusyException } from '../access/passwords/password-hasher.js';
 
 export type OAuthErrorCode =
@@ -12,7 +13,8 @@ export type OAuthErrorCode =
   | 'unauthorized_client'
   | 'temporarily_unavailable'
   | 'server_error'
-  | 'mfa_required';
+  | 'mfa_required'
+  | 'mfa_unavailable';
 
 /** An RFC 6749 §5.2 error of the token endpoint. */
 export class OAuthError extends Error {
@@ -43,6 +45,8 @@ export class OAuthErrorFilter implements ExceptionFilter {
     const exception = httpErrorForDatabase(caught) ?? caught;
     let error: OAuthError;
     if (exception instanceof OAuthError) error = exception;
+    // A second factor is due (or was sent) and this server offers none: the MFA feature is not mounted.
+    else if (exception instanceof SecondFactorUnavailable) error = new OAuthError('mfa_unavailable', exception.message, 400);
     else if (exception instanceof HttpException && exception.getStatus() === 429) {
       error = new OAuthError('temporarily_unavailable', exception.message, 429);
     } else if (exception instanceof HttpException && exception.getStatus() < 500) {

@@ -1,4 +1,4 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, HttpStatus, Post, Req, Res, UseFilters, UseGuards, UsePipes, UseInterceptors } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpCode, Inject, HttpStatus, Post, Req, Res, UseFilters, UseGuards, UsePipes, UseInterceptors } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -38,7 +38,7 @@ import { FabricAuthenticator } from '../../access/guard/fabric-authenticator.js'
 import { RequirePermission } from '../../access/guard/require-permission.decorator.js';
 import { FabricAuthError } from '../../core/fabric-auth.error.js';
 import { StorageErrorsInterceptor } from '../../http/storage-errors.interceptor.js';
-import { MfaLoginService } from '../mfa/mfa-login.service.js';
+import { SecondFactor } from '../../core/ports/second-factor.js';
 import { AllowDuringMfaEnrolment } from '../../access/guard/require-mfa.decorator.js';
 
 export class TokenResponseDto {
@@ -128,7 +128,7 @@ export class AuthController {
     private readonly clientCredentials: ClientCredentialsService,
     private readonly devices: DeviceTokens,
     private readonly oidcLogout: OidcLogoutService,
-    private readonly mfaLogin: MfaLoginService,
+    @Inject(SecondFactor) private readonly secondFactor: SecondFactor,
   ) {}
 
   @Post('token')
@@ -168,10 +168,10 @@ export class AuthController {
         pair = await this.auth.passwordGrant(grant.username, grant.password, request, response, grant.deviceToken);
         break;
       case 'mfa_otp':
-        pair = await this.countedAtAddress(request, response, () => this.mfaLogin.codeGrant('totp', grant.mfaToken, grant.otp, request));
+        pair = await this.countedAtAddress(request, response, () => this.secondFactor.completeWithCode('totp', grant.mfaToken, grant.otp, request));
         break;
       case 'mfa_recovery_code':
-        pair = await this.countedAtAddress(request, response, () => this.mfaLogin.codeGrant('recovery_code', grant.mfaToken, grant.recoveryCode, request));
+        pair = await this.countedAtAddress(request, response, () => this.secondFactor.completeWithCode('recovery_code', grant.mfaToken, grant.recoveryCode, request));
         break;
       default:
         pair = await this.auth.refreshGrant(refreshToken!, request);
@@ -235,7 +235,7 @@ export class AuthController {
     await this.limits.throttle(request, response, 'token');
     const params = passkeyBody(body, ['mfa_token']);
     if (params.mfa_token !== undefined && typeof params.mfa_token !== 'string') throw new OAuthError('invalid_request', 'mfa_token must be a string');
-    return { options: await this.mfaLogin.passkeyBegin(params.mfa_token as string | undefined) };
+    return { options: await this.secondFactor.passkeyOptions(params.mfa_token as string | undefined) };
   }
 
   @Post('passkey/finish')
@@ -263,7 +263,7 @@ export class AuthController {
     if (setCookies && isCrossSiteRequest(request)) throw new OAuthError('invalid_request', 'cross-site cookie session refused', 403);
     let pair: TokenPair;
     try {
-      pair = await this.countedAtAddress(request, response, () => this.mfaLogin.passkeyFinish(params.credential, request));
+      pair = await this.countedAtAddress(request, response, () => this.secondFactor.passkeySignIn(params.credential, request));
     } catch (error) {
       // A malformed credential is the client's mistake, answered in the endpoint's own shape.
       if (error instanceof BadRequestException) throw new OAuthError('invalid_request', error.message);

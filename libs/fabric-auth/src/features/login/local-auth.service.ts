@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { AuditService } from '../../data/audit.service.js';
 import { SessionOpener } from '../../access/sign-in/session-opener.js';
 import { clientConnected, type HttpRequestLike } from '../../core/request-info.js';
@@ -9,8 +9,7 @@ import type { Principal } from '../../core/principal.js';
 import { SessionsService } from '../../access/sessions/sessions.service.js';
 import { normalizeEmail, normalizeUsername } from '../../core/identity-normalization.js';
 import { UsersService } from '../../access/accounts/users.service.js';
-import { MfaService } from '../mfa/mfa.service.js';
-import { MFA_TOKEN_TTL_SECONDS } from '../mfa/mfa-tokens.service.js';
+import { SecondFactor, SecondFactorUnavailable } from '../../core/ports/second-factor.js';
 import { OAuthError } from '../../http/oauth-error.js';
 import type { TokenPair } from '../../core/token-pair.js';
 
@@ -30,7 +29,7 @@ export class LocalAuthService {
     private readonly attempts: PasswordAttempts,
     private readonly opener: SessionOpener,
     private readonly transactions: FabricTransactions,
-    private readonly mfa: MfaService,
+    @Inject(SecondFactor) private readonly secondFactor: SecondFactor,
   ) {}
 
   /**
@@ -71,29 +70,34 @@ export class LocalAuthService {
     if (!wanted()) throw new ClientGoneException();
     await this.passwords.upgradeIfNeeded(password, user.passwordHash!, (hash) => this.users.replacePasswordHash(user.id, user.passwordHash!, hash), wanted);
     if (!wanted()) throw new ClientGoneException();
-    const factors = await this.mfa.loginFactors(user.id);
-    if (factors.length > 0 && (await this.attempts.factorLocked(user.id))) {
-      await this.audit.record({
-        action: 'login.failure',
-        outcome: 'failure',
-        actor: { kind: 'user', id: user.id, username: user.username },
-        target: { type: 'user', id: user.id },
-        request,
-        details: { reason: 'locked', check: 'second_factor', known_device: check.knownDevice },
-      });
-      throw new OAuthError('invalid_grant', INVALID_LOGIN);
+    const next = await this.secondFactor.afterFirstFactor(
+      { id: user.id, username: user.username, isSystemAdmin: user.isSystemAdmin },
+      { method: 'pwd', localFactorDue: true, multiFactor: false, details: { known_device: check.knownDevice } },
+      request,
+    );
+    switch (next.step) {
+      case 'locked':
+      case 'unavailable':
+        await this.audit.record({
+          action: 'login.failure',
+          outcome: 'failure',
+          actor: { kind: 'user', id: user.id, username: user.username },
+          target: { type: 'user', id: user.id },
+          request,
+          details: { reason: next.step === 'locked' ? 'locked' : 'second_factor_unavailable', check: 'second_factor', known_device: check.knownDevice },
+        });
+        // Locked: one answer with a wrong password. Unavailable: the password was right, but a
+        // second factor is due and this server offers none (the MFA feature is not mounted).
+        if (next.step === 'unavailable') throw new SecondFactorUnavailable();
+        throw new OAuthError('invalid_grant', INVALID_LOGIN);
+      case 'challenge':
+        // No device token yet: that comes with the completed login.
+        throw new OAuthError('mfa_required', 'A second factor is required', 400, { mfa_token: next.mfaToken, factors: next.factors, expires_in: next.expiresIn });
+      case 'enrol':
+        return this.opener.open(user, 'password', request, { known_device: check.knownDevice, mfa_enrollment_required: true }, { amr: ['pwd'], restriction: 'mfa_enrollment' });
+      case 'none':
+        return this.opener.open(user, 'password', request, { known_device: check.knownDevice }, { amr: ['pwd'] });
     }
-    if (factors.length > 0) {
-      // The second step has its own counter per account (`LimitsService.registerFactorAttempt`),
-      // cleared only once a login completes, so re-entering a known password never buys more
-      // guesses at the code. No device token yet: that comes with the completed login.
-      const mfaToken = await this.mfa.beginSecondStep(user, 'pwd', factors, request, { known_device: check.knownDevice });
-      throw new OAuthError('mfa_required', 'A second factor is required', 400, { mfa_token: mfaToken, factors, expires_in: MFA_TOKEN_TTL_SECONDS });
-    }
-    const pair = (await this.mfa.policyRequires(user))
-      ? await this.opener.open(user, 'password', request, { known_device: check.knownDevice, mfa_enrollment_required: true }, { amr: ['pwd'], restriction: 'mfa_enrollment' })
-      : await this.opener.open(user, 'password', request, { known_device: check.knownDevice }, { amr: ['pwd'] });
-    return pair;
   }
 
   async refreshGrant(refreshToken: string, request: HttpRequestLike): Promise<TokenPair> {

@@ -11,7 +11,6 @@ import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constan
 import { encryptionKeyOf, type ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
 import { PasswordAttempts } from '../../access/limits/password-attempts.service.js';
 import type { Principal } from '../../core/principal.js';
-import { RolesService } from '../../access/accounts/roles.service.js';
 import { SessionEntity } from '../../schema/entities/session.entity.js';
 import { KeyEncryption } from '../../core/key-encryption.js';
 import { UserEntity } from '../../schema/entities/user.entity.js';
@@ -19,9 +18,10 @@ import { MfaChallenges } from './mfa-tokens.service.js';
 import { MfaFactorEntity } from '../../schema/entities/mfa-factor.entity.js';
 import { newRecoveryCodes, normalizeRecoveryCode, RecoveryCodeHasher } from './recovery-codes.js';
 import { RecoveryCodeEntity } from '../../schema/entities/recovery-code.entity.js';
+import { type LoginFactor, MfaPolicy } from '../../access/sign-in/mfa-policy.js';
 import { matchingTotpStep, newTotpSecret, qrCodeDataUri, totpUri } from './totp.js';
 
-export type LoginFactor = 'totp' | 'passkey' | 'recovery_code';
+export type { LoginFactor } from '../../access/sign-in/mfa-policy.js';
 
 /** Seconds a started TOTP enrolment waits for its confirming code. */
 export const TOTP_ENROLMENT_TTL_SECONDS = 600;
@@ -74,7 +74,7 @@ export class MfaService {
     private readonly audit: AuditService,
     private readonly attempts: PasswordAttempts,
     private readonly challenges: MfaChallenges,
-    private readonly roles: RolesService,
+    private readonly policy: MfaPolicy,
   ) {
     const material = encryptionKeyOf(options);
     this.secrets = new KeyEncryption(material, 'totp-secret');
@@ -105,23 +105,13 @@ export class MfaService {
   }
 
   /** The factors a login may complete with (confirmed TOTP, passkeys, unused recovery codes). */
-  async loginFactors(userId: string): Promise<LoginFactor[]> {
-    const rows = await this.factors.find({ where: { userId, confirmedAt: Not(IsNull()) }, select: { id: true, type: true } });
-    if (rows.length === 0) return [];
-    const factors: LoginFactor[] = [];
-    if (rows.some((r) => r.type === 'totp')) factors.push('totp');
-    if (rows.some((r) => r.type === 'passkey')) factors.push('passkey');
-    if ((await this.codes.countBy({ userId, usedAt: IsNull() })) > 0) factors.push('recovery_code');
-    return factors;
+  loginFactors(userId: string): Promise<LoginFactor[]> {
+    return this.policy.loginFactors(userId);
   }
 
   /** Whether `auth.mfa.required_for` names a permission or role this user holds (the system admin holds every permission). */
-  async policyRequires(user: Pick<UserEntity, 'id' | 'isSystemAdmin'>): Promise<boolean> {
-    const names = this.options.mfa.requiredFor;
-    if (names.length === 0) return false;
-    if (user.isSystemAdmin && (names.includes('system_admin') || names.some((n) => n.includes(':')))) return true;
-    const grants = await this.roles.grantsOf({ userId: user.id });
-    return names.some((n) => grants.roles.includes(n) || grants.permissions.has(n));
+  policyRequires(user: Pick<UserEntity, 'id' | 'isSystemAdmin'>): Promise<boolean> {
+    return this.policy.requires(user);
   }
 
   async state(user: Pick<UserEntity, 'id' | 'isSystemAdmin'>): Promise<MfaStateDto> {

@@ -23,6 +23,7 @@ export type OidcFailureReason =
   | 'account_exists'
   | 'identity_in_use'
   | 'link_session_ended'
+  | 'second_factor_unavailable'
   | 'bad_parameter'
   | 'internal_error';
 
@@ -88,6 +89,7 @@ const ANSWERS: Record<OidcFailureReason, { status: 400 | 401 | 403 | 404 | 409 |
   account_exists: { status: 409, message: 'An account with this email already exists; sign in to it and link this identity', code: 'account_exists' },
   identity_in_use: { status: 409, message: 'This identity is already linked to another account', code: 'identity_in_use' },
   link_session_ended: { status: 401, message: 'Sign in again before linking an identity', code: 'not_signed_in' },
+  second_factor_unavailable: { status: 403, message: 'This account needs a second factor, which this server does not offer', code: 'login_failed' },
   bad_parameter: { status: 400, message: 'Invalid login parameter', code: 'invalid_request' },
   internal_error: { status: 503, message: 'Single sign-on is temporarily unavailable', code: 'provider_unavailable' },
 };

@@ -15,7 +15,7 @@ import { OidcLoginFailure, type OidcLoginRefusal } from './oidc-login.error.js';
 import { type OidcLoginState, OidcLoginStates } from './oidc-login-state.js';
 import { safeReturnPath } from './return-to.js';
 import { claimAt, claimMovedElsewhere, claimValues, parseClaimPath } from '../../core/claim-path.js';
-import { MfaService } from '../mfa/mfa.service.js';
+import { SecondFactor } from '../../core/ports/second-factor.js';
 import { constantTimeEqual } from '../../core/crypto.js';
 
 /** @publicApi */
@@ -105,7 +105,7 @@ export class OidcLoginService {
     private readonly audit: AuditService,
     private readonly clock: FabricClock,
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
-    private readonly mfa: MfaService,
+    @Inject(SecondFactor) private readonly secondFactor: SecondFactor,
   ) {}
 
   /** Starts a login: sets the attempt's state cookie on the response and returns the provider's authorization URL. */
@@ -176,18 +176,15 @@ export class OidcLoginService {
       }
       const user = await this.accounts.resolve(provider, profile, request);
       const amr = this.amrOf(provider, profile);
-      // A login the provider did not vouch for as multi-factor is a single factor: the user's
-      // local factor completes it when the provider's amr does not count, or when the policy
-      // demands a second factor of this user; a `required_for` holder without one gets the
-      // enrolment-only session a password login would (SEC-113).
-      const required = !amr.includes('mfa') && (await this.mfa.policyRequires(user));
-      if (provider.options.mfa === 'local' || required) {
-        const factors = await this.mfa.loginFactors(user.id);
-        if (factors.length > 0) {
-          const mfaToken = await this.mfa.beginSecondStep(user, 'fed', factors, request, { provider: provider.name });
-          return { provider: provider.name, kind: 'login', user, mfa: { mfaToken, factors }, returnTo: login.returnTo };
-        }
-      }
+      const next = await this.secondFactor.afterFirstFactor(
+        user,
+        { method: 'fed', localFactorDue: provider.options.mfa === 'local', multiFactor: amr.includes('mfa'), details: { provider: provider.name } },
+        request,
+      );
+      if (next.step === 'challenge') return { provider: provider.name, kind: 'login', user, mfa: { mfaToken: next.mfaToken, factors: next.factors }, returnTo: login.returnTo };
+      // `locked` is a password sign-in's only; a provider sign-in that needs a factor this server does not offer is refused.
+      if (next.step === 'unavailable' || next.step === 'locked') throw new OidcLoginFailure('second_factor_unavailable', `user ${user.id}`, user);
+      const required = next.step === 'enrol';
       const tokens = await this.opener.open(
         user,
         'oidc',
