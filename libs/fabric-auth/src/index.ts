@@ -39,6 +39,7 @@ export { FABRIC_NOTIFIER } from './core/fabric-auth.constants.js';
 export { FabricClock } from './core/clock.js';
 
 // Errors
+export { FABRIC_ERROR_CODES, FabricError, type FabricErrorCode, type FabricErrorOptions, fabricErrorStatus } from './core/fabric-error.js';
 export { FabricAuthError, type FabricAuthFailure } from './core/fabric-auth.error.js';
 export { FabricConfigError, FabricStartupError } from './options/fabric-config.error.js';
 export { PasswordPolicyError } from './access/accounts/users.service.js';

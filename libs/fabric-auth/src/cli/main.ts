@@ -19,18 +19,20 @@ const { version } = JSON.parse(readFileSync(new URL('../../package.json', import
 /** One line a person can act on, whatever failed. */
 async function oneLine(error: unknown): Promise<string> {
   if (error instanceof CliError) return error.message;
-  const [{ HttpException }, { FabricConfigError }, { SystemAdminConflictError }] = await Promise.all([
+  const [{ HttpException }, { FabricError }, { FabricConfigError }, { SystemAdminConflictError }] = await Promise.all([
     import('@nestjs/common'),
+    import('../core/fabric-error.js'),
     import('../options/fabric-config.error.js'),
     import('../access/seeding/upsert-system-admin.js'),
   ]);
   if (error instanceof FabricConfigError) return `invalid configuration: ${error.problems.join('; ')}`;
-  if (error instanceof HttpException) {
+  if (error instanceof SystemAdminConflictError) return error.message;
+  // An internal FabricError is an HttpException too, but its body is the generic 500: say its own words below.
+  if (error instanceof HttpException && !(error instanceof FabricError && error.internal)) {
     const body = error.getResponse();
     const message = typeof body === 'object' && body !== null && 'message' in body ? (body as { message: unknown }).message : body;
     return Array.isArray(message) ? message.join('; ') : String(message);
   }
-  if (error instanceof SystemAdminConflictError) return error.message;
   const message = error instanceof Error ? error.message : String(error);
   if (/ECONNREFUSED|ENOTFOUND|getaddrinfo|password authentication|does not exist|SQLITE_CANTOPEN|unable to open/i.test(message)) {
     return `cannot open the database: ${message.split('\n')[0]}`;

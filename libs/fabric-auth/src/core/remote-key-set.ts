@@ -1,11 +1,11 @@
 import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import type { FabricClock } from './clock.js';
+import { FabricError } from './fabric-error.js';
 
 /** The issuer's key set could not be read (network error, non-200, not a JWKS): the issuer is down, not the token bad. */
-export class KeySetUnavailableError extends Error {
+export class KeySetUnavailableError extends FabricError {
   constructor(detail: string) {
-    super(detail);
-    this.name = 'KeySetUnavailableError';
+    super('key_set_unavailable', detail, { detail });
   }
 }
 

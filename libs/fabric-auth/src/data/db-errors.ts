@@ -1,5 +1,5 @@
-import { BadRequestException, ConflictException, HttpException, ServiceUnavailableException } from '@nestjs/common';
 import { QueryFailedError, TypeORMError } from 'typeorm';
+import { FabricError, fabricError, isHttpAnswer } from '../core/fabric-error.js';
 
 function driverCode(error: unknown): string | undefined {
   const source = error instanceof QueryFailedError ? (error.driverError as { code?: unknown } | undefined) : (error as { code?: unknown } | null);
@@ -64,7 +64,7 @@ const UNREACHABLE_MESSAGES =
  * (resources), SQLite busy or I/O, TypeORM's "not connected".
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  if (error instanceof HttpException) return false;
+  if (isHttpAnswer(error)) return false;
   for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const code = driverCode(e);
     if (code && (UNREACHABLE_CODES.has(code) || code.startsWith('08') || code.startsWith('57P') || code.startsWith('53'))) return true;
@@ -90,12 +90,12 @@ function isRedisUnavailable(error: unknown): boolean {
  * the database away → 503 (and nothing else is); input it refuses as data → 400; a unique key
  * taken, a row referred to deleted meanwhile, or a write that lost to a concurrent one → 409.
  */
-export function httpErrorForDatabase(error: unknown): HttpException | undefined {
-  if (error instanceof HttpException) return undefined;
-  if (isDatabaseUnavailable(error) || isRedisUnavailable(error)) return new ServiceUnavailableException('The service is temporarily unavailable', { cause: error });
-  if (isRefusedInput(error)) return new BadRequestException('A value is not valid for storage (a NUL, an unencodable character or too long)', { cause: error });
-  if (isUniqueViolation(error)) return new ConflictException('This conflicts with an existing record', { cause: error });
-  if (isForeignKeyViolation(error)) return new ConflictException('Something this refers to was removed meanwhile; retry', { cause: error });
-  if (isTransientConflict(error)) return new ConflictException('A concurrent change conflicted with this one; retry', { cause: error });
+export function httpErrorForDatabase(error: unknown): FabricError | undefined {
+  if (isHttpAnswer(error)) return undefined;
+  if (isDatabaseUnavailable(error) || isRedisUnavailable(error)) return fabricError('service_unavailable', 'The service is temporarily unavailable', { cause: error });
+  if (isRefusedInput(error)) return fabricError('value_not_storable', 'A value is not valid for storage (a NUL, an unencodable character or too long)', { cause: error });
+  if (isUniqueViolation(error)) return fabricError('already_exists', 'This conflicts with an existing record', { cause: error });
+  if (isForeignKeyViolation(error)) return fabricError('concurrent_change', 'Something this refers to was removed meanwhile; retry', { cause: error });
+  if (isTransientConflict(error)) return fabricError('concurrent_change', 'A concurrent change conflicted with this one; retry', { cause: error });
   return undefined;
 }

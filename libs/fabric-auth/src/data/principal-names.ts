@@ -1,8 +1,9 @@
-import { ConflictException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Not } from 'typeorm';
 import { type FabricTransaction, FabricTransactions } from './transactions.js';
 import { ServiceAccountEntity } from '../schema/entities/service-account.entity.js';
 import { UserEntity } from '../schema/entities/user.entity.js';
+import { fabricError } from '../core/fabric-error.js';
 
 /** Key of the PostgreSQL advisory lock that serialises name claims across instances. */
 const NAME_LOCK_KEY = 0x6661_6e6d; // "famn"
@@ -25,7 +26,7 @@ export class PrincipalNames {
     await this.transactions.exclusive(tx, NAME_LOCK_KEY);
     const userWhere = self?.kind === 'user' ? { username: name, id: Not(self.id) } : { username: name };
     const accountWhere = self?.kind === 'service_account' ? { name, id: Not(self.id) } : { name };
-    if (await tx.manager.existsBy(UserEntity, userWhere)) throw new ConflictException('A user already has this name');
-    if (await tx.manager.existsBy(ServiceAccountEntity, accountWhere)) throw new ConflictException('A service account already has this name');
+    if (await tx.manager.existsBy(UserEntity, userWhere)) throw fabricError('already_exists', 'A user already has this name');
+    if (await tx.manager.existsBy(ServiceAccountEntity, accountWhere)) throw fabricError('already_exists', 'A service account already has this name');
   }
 }

@@ -5,6 +5,7 @@ import { FabricExceptionFilter } from './fabric-exception.filter.js';
 import { refusedContent, textProblem } from './validation.js';
 import { DEFAULT_MAX_JSON_DEPTH, jsonBodyProblem } from './json-depth.js';
 import { applyServerTimeouts, type FabricServerTimeouts, resolveServerTimeouts, trackConnectionsForDrain } from './server-lifecycle.js';
+import { fabricError } from '../core/fabric-error.js';
 
 /** Largest JSON or form body accepted by default, in bytes; larger ones get 413. */
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -64,9 +65,9 @@ interface BodyParserApp {
 
 function refusal(body: unknown, maxDepth: number): BadRequestException | null {
   const problem = jsonBodyProblem(body, maxDepth);
-  if (problem) return new BadRequestException(problem);
+  if (problem) return fabricError('invalid_request', problem);
   const inText = refusedContent(body, 'body', false);
-  return inText ? new BadRequestException(inText) : null;
+  return inText ? fabricError('invalid_request', inText) : null;
 }
 
 /**
@@ -79,14 +80,14 @@ function urlRefusal(url: string | undefined, query: unknown): BadRequestExceptio
   try {
     decoded = decodeURIComponent(path);
   } catch {
-    return new BadRequestException('path is not valid percent-encoded UTF-8');
+    return fabricError('invalid_request', 'path is not valid percent-encoded UTF-8');
   }
   const inPath = textProblem(decoded);
-  if (inPath) return new BadRequestException(`path ${inPath}`);
+  if (inPath) return fabricError('invalid_request', `path ${inPath}`);
   // Query parsers turn an encoded surrogate (%ED%A0%80) into U+FFFD without a word: refuse it instead.
-  if (!percentEncodedUtf8(rawQuery)) return new BadRequestException('query is not valid percent-encoded UTF-8');
+  if (!percentEncodedUtf8(rawQuery)) return fabricError('invalid_request', 'query is not valid percent-encoded UTF-8');
   const inQuery = refusedContent(query, 'query', false);
-  return inQuery ? new BadRequestException(inQuery) : null;
+  return inQuery ? fabricError('invalid_request', inQuery) : null;
 }
 
 const ESCAPE_RUN = /(?:%[0-9a-f]{2})+/gi;
@@ -113,7 +114,7 @@ const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/i;
  */
 function charsetRefusal(contentType: unknown): UnsupportedMediaTypeException | null {
   const charset = typeof contentType === 'string' ? CHARSET.exec(contentType)?.[1]?.toLowerCase() : undefined;
-  return charset === undefined || charset === 'utf-8' || charset === 'utf8' ? null : new UnsupportedMediaTypeException(`unsupported charset "${charset.toUpperCase()}"`);
+  return charset === undefined || charset === 'utf-8' || charset === 'utf8' ? null : fabricError('unsupported_media_type', `unsupported charset "${charset.toUpperCase()}"`);
 }
 
 /**
@@ -162,7 +163,7 @@ export function applyFabricHttpHardening(app: INestApplication, options: FabricH
       if (body.length === 0) return done(null, {});
       json(request, body, (error, value) => {
         // Express's parser is strict: a bare `null`, number or string is no body to apply (400).
-        if (!error && (typeof value !== 'object' || value === null)) return done(new BadRequestException('body must be a JSON object or array'));
+        if (!error && (typeof value !== 'object' || value === null)) return done(fabricError('invalid_request', 'body must be a JSON object or array'));
         done(error ?? refusal(value, maxDepth), value);
       });
     });

@@ -2,6 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger 
 import { httpErrorForDatabase } from '../data/db-errors.js';
 import { setResponseHeader } from '../core/request-info.js';
 import { SecondFactorUnavailable } from '../core/ports/second-factor.js';
+import { FabricError, fabricErrorStatus } from '../core/fabric-error.js';
 import { ClientGoneException, PasswordChecksBusyException } from '../access/passwords/password-hasher.js';
 
 export type OAuthErrorCode =
@@ -16,16 +17,22 @@ export type OAuthErrorCode =
   | 'mfa_required'
   | 'mfa_unavailable';
 
-/** An RFC 6749 §5.2 error of the token endpoint. */
-export class OAuthError extends Error {
+/**
+ * An RFC 6749 §5.2 error of the token endpoint: its `code` is the body's `error` and a
+ * `FabricErrorCode` too. The status is the code's (400; 401 for `invalid_client`) unless the
+ * case sets another (429 throttled, 403 a cross-site cookie request, 400 `mfa_required`).
+ */
+export class OAuthError extends FabricError {
+  declare readonly code: OAuthErrorCode;
+
   constructor(
-    readonly code: OAuthErrorCode,
+    code: OAuthErrorCode,
     readonly description: string,
-    readonly status = 400,
+    status = code === 'mfa_required' ? 400 : fabricErrorStatus(code),
     /** Fields answered beside `error` (the MFA step's `mfa_token` and `factors`); never for client errors that echo input. */
     readonly extra: Record<string, unknown> = {},
   ) {
-    super(description);
+    super(code, description, { status });
   }
 }
 
@@ -68,9 +75,9 @@ export class OAuthErrorFilter implements ExceptionFilter {
     // slows a tight retry loop that would otherwise keep the event loop busy with refusals (SEC-102).
     if (exception instanceof PasswordChecksBusyException) setResponseHeader(response, 'Connection', 'close');
     // RFC 6749 §5.2: a failed client authentication names the scheme to use.
-    if (error.code === 'invalid_client' && error.status === 401) setResponseHeader(response, 'WWW-Authenticate', 'Basic realm="nestjs-fabric-auth"');
+    if (error.code === 'invalid_client' && error.getStatus() === 401) setResponseHeader(response, 'WWW-Authenticate', 'Basic realm="nestjs-fabric-auth"');
     const body = { error: error.code, error_description: error.description, ...error.extra };
-    const replied = response.status(error.status);
+    const replied = response.status(error.getStatus());
     if (typeof replied.json === 'function') replied.json(body);
     else replied.send?.(body);
   }

@@ -1,5 +1,6 @@
-import { type ArgumentMetadata, BadRequestException, ValidationPipe } from '@nestjs/common';
+import { type ArgumentMetadata, ValidationPipe } from '@nestjs/common';
 import { DEFAULT_MAX_JSON_DEPTH, exceedsJsonDepth } from './json-depth.js';
+import { fabricError } from '../core/fabric-error.js';
 
 /** Keys that name the prototype chain rather than data: refused rather than silently dropped. */
 const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -43,9 +44,9 @@ export function refusedContent(value: unknown, name: string, prototypeKeys = tru
  */
 class FabricValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (exceedsJsonDepth(value)) throw new BadRequestException(`body must not be nested deeper than ${DEFAULT_MAX_JSON_DEPTH} levels`);
+    if (exceedsJsonDepth(value)) throw fabricError('invalid_request', `body must not be nested deeper than ${DEFAULT_MAX_JSON_DEPTH} levels`);
     const problem = refusedContent(value, metadata.data ?? metadata.type);
-    if (problem) throw new BadRequestException(problem);
+    if (problem) throw fabricError('invalid_request', problem);
     return super.transform(value, metadata);
   }
 }
@@ -68,7 +69,7 @@ export function fabricValidationPipe(): ValidationPipe {
         const nested = (error.children ?? []).flatMap((child) => Object.values(child.constraints ?? {}).map((m) => `${error.property}.${m}`));
         return constraints.length > 0 || nested.length > 0 ? [...constraints, ...nested] : [`${error.property} is invalid`];
       });
-      return new BadRequestException(messages);
+      return fabricError('invalid_request', messages);
     },
   });
 }

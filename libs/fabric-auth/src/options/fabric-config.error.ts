@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import { FabricError, type FabricErrorCode } from '../core/fabric-error.js';
 
 /**
  * A refusal to start that an operator fixes outside the code (configuration, a database that is
@@ -8,10 +9,9 @@ import { inspect } from 'node:util';
  *
  * @publicApi
  */
-export class FabricStartupError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'FabricStartupError';
+export class FabricStartupError extends FabricError {
+  constructor(message: string, code: FabricErrorCode = 'startup_refused') {
+    super(code, message);
   }
 
   [inspect.custom](): string {
@@ -22,7 +22,6 @@ export class FabricStartupError extends Error {
 /** @publicApi */
 export class FabricConfigError extends FabricStartupError {
   constructor(readonly problems: string[]) {
-    super(`Invalid nestjs-fabric-auth configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'FabricConfigError';
+    super(`Invalid nestjs-fabric-auth configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`, 'invalid_configuration');
   }
 }

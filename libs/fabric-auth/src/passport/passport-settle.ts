@@ -1,7 +1,7 @@
-import { ForbiddenException } from '@nestjs/common';
 import { issuedByStrategy } from '../access/principal/current-principal.decorator.js';
 import type { Principal } from '../core/principal.js';
 import { FabricAuthError } from '../core/fabric-auth.error.js';
+import { fabricError } from '../core/fabric-error.js';
 
 interface PassportOutcomes {
   success(user: unknown): void;
@@ -21,7 +21,7 @@ export function settlePassport(strategy: PassportOutcomes, resolve: () => Princi
       (principal) => strategy.success(issuedByStrategy(principal)),
       (error: unknown) => {
         if (!(error instanceof FabricAuthError)) return strategy.error(error as Error);
-        if (error.failure === 'csrf') return strategy.error(new ForbiddenException('Missing or invalid CSRF token'));
+        if (error.failure === 'csrf') return strategy.error(fabricError('csrf_token_invalid', 'Missing or invalid CSRF token'));
         strategy.fail('Bearer error="invalid_token"', 401);
       },
     );

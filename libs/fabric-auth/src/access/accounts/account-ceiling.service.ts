@@ -1,10 +1,11 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import type { Principal } from '../../core/principal.js';
 import { RolesService } from './roles.service.js';
 import { UserEntity } from '../../schema/entities/user.entity.js';
 import { requireHoldsAll, requireMayManage } from '../permissions/access-rules.js';
+import { fabricError } from '../../core/fabric-error.js';
 
 /** An account a request writes to or mints a credential for. */
 export interface AccountRef {
@@ -41,7 +42,7 @@ export class AccountCeiling {
   async assertMayActOn(actor: Principal, target: AccountRef & { isSystemAdmin?: boolean }): Promise<void> {
     if (target.kind === 'user') {
       const isSystemAdmin = target.isSystemAdmin ?? (await this.users.findOne({ where: { id: target.id }, select: { id: true, isSystemAdmin: true } }))?.isSystemAdmin;
-      if (isSystemAdmin === undefined) throw new NotFoundException('User not found');
+      if (isSystemAdmin === undefined) throw fabricError('user_not_found', 'User not found');
       requireMayManage(actor, { isSystemAdmin });
     }
     if (isSelf(actor, target)) return;

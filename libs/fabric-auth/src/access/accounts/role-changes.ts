@@ -1,6 +1,6 @@
-import { BadRequestException, ConflictException, NotFoundException } from '@nestjs/common';
 import type { RoleEntity } from '../../schema/entities/role.entity.js';
 import { type RolesService, UnknownRolesError } from './roles.service.js';
+import { FabricError, fabricError } from '../../core/fabric-error.js';
 
 /**
  * The roles a request names. An unknown name in a new account is bad input (400); in a change
@@ -13,7 +13,7 @@ export async function rolesNamedInRequest(roles: RolesService, names: readonly s
   } catch (error) {
     if (!(error instanceof UnknownRolesError)) throw error;
     const message = `Unknown roles: ${error.names.join(', ')}`;
-    throw change ? new NotFoundException(message) : new BadRequestException(message);
+    throw change ? fabricError('role_not_found', message) : fabricError('invalid_request', message);
   }
 }
 
@@ -28,6 +28,6 @@ export function changedRoles(next: readonly RoleEntity[], current: readonly Role
  * A role the request named existed when it was checked and was deleted before the assignment
  * committed (SEC-110): the request lost a race, which is a 409, never a 500.
  */
-export function roleRemovedMeanwhile(error: unknown): ConflictException | undefined {
-  return error instanceof UnknownRolesError ? new ConflictException(`Roles deleted meanwhile: ${error.names.join(', ')}`, { cause: error }) : undefined;
+export function roleRemovedMeanwhile(error: unknown): FabricError | undefined {
+  return error instanceof UnknownRolesError ? fabricError('concurrent_change', `Roles deleted meanwhile: ${error.names.join(', ')}`, { cause: error }) : undefined;
 }

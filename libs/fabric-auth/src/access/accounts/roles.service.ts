@@ -1,4 +1,4 @@
-import { ConflictException, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, type Repository } from 'typeorm';
 import { FabricClock } from '../../core/clock.js';
@@ -15,6 +15,7 @@ import { providerRoleReferences } from '../../options/provider-roles.js';
 import { RoleAssignmentEntity } from '../../schema/entities/role-assignment.entity.js';
 import { RoleEntity } from '../../schema/entities/role.entity.js';
 import { quotedTableName } from '../../schema/table-name.js';
+import { FabricError, fabricError } from '../../core/fabric-error.js';
 
 export interface RoleGrant {
   roles: string[];
@@ -189,7 +190,7 @@ export class RolesService {
   /** A role an SSO provider grants stays: deleting it would break that provider's logins. */
   async remove(role: RoleEntity, tx?: FabricTransaction): Promise<void> {
     const usedBy = providerRoleReferences(this.options.providers).find((r) => r.role === role.name);
-    if (usedBy) throw new ConflictException(`Role ${role.name} is granted by ${usedBy.path}; change the configuration first`);
+    if (usedBy) throw fabricError('role_in_use', `Role ${role.name} is granted by ${usedBy.path}; change the configuration first`);
     await this.transactions.run(async (inner) => {
       await inner.manager.delete(RoleEntity, { id: role.id });
       await this.revocations.revoke(inner, { type: 'all' });
@@ -198,8 +199,8 @@ export class RolesService {
 }
 
 /** @publicApi */
-export class UnknownRolesError extends Error {
+export class UnknownRolesError extends FabricError {
   constructor(readonly names: string[]) {
-    super(`unknown roles: ${names.join(', ')}`);
+    super('unknown_roles', `unknown roles: ${names.join(', ')}`);
   }
 }

@@ -1,10 +1,11 @@
-import { ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { normalizeUsername } from '../../core/identity-normalization.js';
 import { type Principal, principalHasPermission } from '../../core/principal.js';
 import { UserEntity } from '../../schema/entities/user.entity.js';
 import { AccountCeiling } from './account-ceiling.service.js';
+import { fabricError } from '../../core/fabric-error.js';
 
 /**
  * The user a `/users/:username/…` route names, for every feature with such routes (users,
@@ -25,10 +26,10 @@ export class UserLookup {
     // pass the ceiling (`requireMayAdminister`), where no key counts as self.
     const self = actor?.kind === 'user' && actor.username === normalized && actor.scopes === null;
     if (actor && permission && !self && !principalHasPermission(actor, permission)) {
-      throw new ForbiddenException(`Missing permission: ${permission}`);
+      throw fabricError('permission_denied', `Missing permission: ${permission}`);
     }
     const user = normalized.length <= 150 ? await this.users.findOneBy({ username: normalized }) : null;
-    if (!user) throw new NotFoundException('User not found');
+    if (!user) throw fabricError('user_not_found', 'User not found');
     return user;
   }
 

@@ -11,14 +11,17 @@ import { voidPendingSecondFactor } from '../../features/mfa/mfa-tokens.service.j
 import { normalizeEmail, normalizeUsername } from '../../core/identity-normalization.js';
 import { PrincipalNames } from '../../data/principal-names.js';
 import { UserEntity } from '../../schema/entities/user.entity.js';
+import { FabricError } from '../../core/fabric-error.js';
 
 /**
  * A password the policy refuses (too short, common, over 72 bytes…); the message says why.
  *
  * @publicApi
  */
-export class PasswordPolicyError extends Error {
-  override readonly name = 'PasswordPolicyError';
+export class PasswordPolicyError extends FabricError {
+  constructor(message: string) {
+    super('password_policy', message);
+  }
 }
 
 export interface CreateUserInput {

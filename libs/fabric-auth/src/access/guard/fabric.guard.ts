@@ -1,15 +1,4 @@
-import {
-  type CanActivate,
-  type ExecutionContext,
-  ForbiddenException,
-  HttpException,
-  Inject,
-  Injectable,
-  Logger,
-  Optional,
-  ServiceUnavailableException,
-  UnauthorizedException,
-} from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, HttpException, Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuditService } from '../../data/audit.service.js';
 import { type HttpRequestLike, setResponseHeader } from '../../core/request-info.js';
@@ -21,6 +10,7 @@ import type { Principal } from '../../core/principal.js';
 import { FabricAuthError } from '../../core/fabric-auth.error.js';
 import { TooManyRequestsException } from '../limits/limits.service.js';
 import { FabricAuthenticator } from './fabric-authenticator.js';
+import { fabricError, isHttpAnswer } from '../../core/fabric-error.js';
 
 const READ_ONLY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -114,14 +104,14 @@ export class FabricGuard implements CanActivate {
   private authorize(request: HttpRequestLike, principal: Principal, rules: RouteRules): boolean {
     // A session the MFA policy limited to enrolment reaches the enrolment routes only.
     if (principal.restriction === 'mfa_enrollment' && !rules.allowedDuringEnrolment) {
-      throw new ForbiddenException({ statusCode: 403, error: 'mfa_enrollment_required', message: 'Enrol a second factor before using this session for anything else' });
+      throw fabricError('mfa_enrollment_required', 'Enrol a second factor before using this session for anything else');
     }
     if (rules.requiresMfa && !principal.amr?.includes('mfa')) {
-      throw new ForbiddenException({ statusCode: 403, error: 'mfa_required', message: 'This route needs a session signed in with a second factor' });
+      throw fabricError('mfa_required', 'This route needs a session signed in with a second factor');
     }
     for (const permission of rules.permissions) {
       if (principal.permissions.has(permission)) continue;
-      if (!principal.isSystemAdmin) throw new ForbiddenException(`Missing permission: ${permission}`);
+      if (!principal.isSystemAdmin) throw fabricError('permission_denied', `Missing permission: ${permission}`);
       if (!READ_ONLY_METHODS.has(request.method ?? 'GET')) this.auditBypass(request, principal, permission);
     }
     return true;
@@ -144,17 +134,19 @@ export class FabricGuard implements CanActivate {
   private rejection(context: ExecutionContext, error: unknown): HttpException {
     if (error instanceof FabricAuthError) {
       this.logger.debug(`credential refused: ${error.message}`);
-      if (error.failure === 'csrf') return new ForbiddenException('Missing or invalid CSRF token');
+      if (error.failure === 'csrf') return fabricError('csrf_token_invalid', 'Missing or invalid CSRF token', { detail: error.message });
       if (error.failure === 'throttled') {
         setResponseHeader(this.getResponse(context), 'Retry-After', String(error.retryAfterSeconds));
         return new TooManyRequestsException(error.retryAfterSeconds);
       }
       const challenge = error.failure === 'missing' ? 'Bearer' : 'Bearer error="invalid_token"';
       setResponseHeader(this.getResponse(context), 'WWW-Authenticate', challenge);
-      return new UnauthorizedException(error.failure === 'missing' ? 'Authentication required' : 'Invalid credentials');
+      return error.failure === 'missing'
+        ? fabricError('authentication_required', 'Authentication required')
+        : fabricError('invalid_credentials', 'Invalid credentials', { detail: error.message });
     }
-    if (error instanceof HttpException) return error;
+    if (isHttpAnswer(error)) return error;
     this.logger.error(`authentication failed: ${(error as Error)?.message ?? String(error)}`);
-    return new ServiceUnavailableException('Authentication is temporarily unavailable');
+    return fabricError('authentication_unavailable', 'Authentication is temporarily unavailable', { cause: error });
   }
 }

@@ -1,4 +1,4 @@
-import { HttpException, HttpStatus, Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { type HttpRequestLike, setResponseHeader } from '../../core/request-info.js';
 import { FABRIC_LOCKOUT_STORE, FABRIC_THROTTLER_STORAGE } from '../../core/fabric-auth.constants.js';
@@ -6,6 +6,7 @@ import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constan
 import type { ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
 import { TrustedProxies } from '../../core/client-ip.js';
 import type { FabricLockoutStore, FailurePolicy } from '../../core/ports/lockout-store.js';
+import { FabricError, fabricError } from '../../core/fabric-error.js';
 
 /** A request limit: `limit` requests per `ttl` ms, then blocked for `block` ms. */
 interface Rule {
@@ -40,12 +41,13 @@ export const API_KEY_FAILURE_POLICY: FailurePolicy = { threshold: 30, windowMs: 
 
 /** A counter store that cannot answer: refuse the request (fail closed) with a clear 503. */
 export function unavailable(error: unknown): never {
-  throw new ServiceUnavailableException('Rate limiting is temporarily unavailable', { cause: error });
+  throw fabricError('rate_limiting_unavailable', 'Rate limiting is temporarily unavailable', { cause: error });
 }
 
-export class TooManyRequestsException extends HttpException {
+/** 429 `rate_limited`; the caller sets `Retry-After`. */
+export class TooManyRequestsException extends FabricError {
   constructor(readonly retryAfterSeconds: number) {
-    super({ statusCode: 429, message: `Too many requests; retry after ${retryAfterSeconds} seconds`, error: 'Too Many Requests' }, HttpStatus.TOO_MANY_REQUESTS);
+    super('rate_limited', `Too many requests; retry after ${retryAfterSeconds} seconds`);
   }
 }
 

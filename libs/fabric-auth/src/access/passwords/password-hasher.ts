@@ -1,24 +1,25 @@
-import { Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
 import { isCommonPassword } from '../../core/common-passwords.js';
 import { BCRYPT_MAX_BYTES, describeHash, hashPassword, isCurrentHash, type PasswordHashSettings, passwordHashSettings, verifyPassword } from '../../core/password-hashes.js';
+import { FabricError } from '../../core/fabric-error.js';
 
 export { BCRYPT_MAX_BYTES } from '../../core/password-hashes.js';
 /** Longest password input looked at; anything longer is refused before any hashing. */
 export const PASSWORD_INPUT_MAX_LENGTH = 1024;
 
 /** Every hashing slot is taken and the queue is full: 503 with `Retry-After` (SEC-102). */
-export class PasswordChecksBusyException extends ServiceUnavailableException {
+export class PasswordChecksBusyException extends FabricError {
   constructor(readonly retryAfterSeconds: number) {
-    super('Too many password checks at once; retry later');
+    super('password_checks_busy', 'Too many password checks at once; retry later');
   }
 }
 
 /** The client of a queued check closed its request: the check is dropped unrun. */
-export class ClientGoneException extends ServiceUnavailableException {
+export class ClientGoneException extends FabricError {
   constructor() {
-    super('The client closed the request');
+    super('client_gone', 'The client closed the request');
   }
 }
 

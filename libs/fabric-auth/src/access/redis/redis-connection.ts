@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { RedisClass } from './load-ioredis.js';
+import { FabricError } from '../../core/fabric-error.js';
 
 /** A command Redis has not answered within this long has failed (a frozen server is a down one). */
 export const REDIS_COMMAND_TIMEOUT_MS = 1_000;
@@ -8,10 +9,9 @@ const HEALTH_CHECK_MS = 500;
 /** While Redis stays away, a reminder at most this often (the clients retry every ≤ 2 s, silently). */
 export const REDIS_OUTAGE_REMINDER_MS = 60_000;
 
-export class RedisUnavailableError extends Error {
+export class RedisUnavailableError extends FabricError {
   constructor() {
-    super('Redis is unreachable or not answering');
-    this.name = 'RedisUnavailableError';
+    super('redis_unavailable', 'Redis is unreachable or not answering');
   }
 }
 

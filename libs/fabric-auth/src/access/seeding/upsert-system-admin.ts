@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { hashPassword, type PasswordHashSettings } from '../../core/password-hashes.js';
 import { normalizeEmail, normalizeUsername } from '../../core/identity-normalization.js';
 import { UserEntity } from '../../schema/entities/user.entity.js';
+import { FabricError } from '../../core/fabric-error.js';
 
 export interface SystemAdminSeed {
   username: string;
@@ -18,7 +19,11 @@ export interface SystemAdminSeedResult {
 }
 
 /** @publicApi */
-export class SystemAdminConflictError extends Error {}
+export class SystemAdminConflictError extends FabricError {
+  constructor(message: string) {
+    super('system_admin_conflict', message);
+  }
+}
 
 /**
  * Creates the system admin when no account has its username. An existing admin is left

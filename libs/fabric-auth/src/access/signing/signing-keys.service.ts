@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { ConflictException, Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull, LessThan } from 'typeorm';
 import { AuditService } from '../../data/audit.service.js';
@@ -12,6 +12,7 @@ import type { Principal } from '../../core/principal.js';
 import { type AsymmetricAlgorithm, keyProblem, privateKeyFrom, type PublicJwk, publicJwkOf, thumbprintOf } from '../../core/jws.js';
 import { KeyEncryption } from '../../core/key-encryption.js';
 import { SigningKeyEntity } from '../../schema/entities/signing-key.entity.js';
+import { fabricError } from '../../core/fabric-error.js';
 
 interface VerifyingKey {
   key: KeyObject;
@@ -159,8 +160,8 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
    * the clock skew, then retire. Keys already past retirement are deleted.
    */
   async rotate(actor: Principal | null, request?: HttpRequestLike, reason = 'rotation requested'): Promise<SigningKeyInfo> {
-    if (this.source === 'config') throw new ConflictException('Signing keys come from configuration (auth.signing.keys); rotate them there');
-    if (this.source === 'none') throw new ConflictException('Tokens are signed with HS256 (auth.signing.algorithm); there is no key to rotate');
+    if (this.source === 'config') throw fabricError('signing_keys_not_rotatable', 'Signing keys come from configuration (auth.signing.keys); rotate them there');
+    if (this.source === 'none') throw fabricError('signing_keys_not_rotatable', 'Tokens are signed with HS256 (auth.signing.algorithm); there is no key to rotate');
     const algorithm = this.algorithm!;
     const privateKey = generatePrivateKey(algorithm);
     const kid = thumbprintOf(privateKey);

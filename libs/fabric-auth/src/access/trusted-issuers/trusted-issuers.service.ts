@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy, ServiceUnavailableException } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { errors as joseErrors, type JWTPayload, jwtVerify } from 'jose';
 import type { Repository } from 'typeorm';
@@ -16,6 +16,7 @@ import { FabricAuthError } from '../../core/fabric-auth.error.js';
 import { normalizeEmail } from '../../core/identity-normalization.js';
 import { UserEntity } from '../../schema/entities/user.entity.js';
 import { sha256 } from '../../core/crypto.js';
+import { FabricError, fabricError } from '../../core/fabric-error.js';
 
 /** A trusted issuer's options with its claim paths read once. */
 export interface TrustedIssuer {
@@ -54,8 +55,8 @@ function typeName(value: string): string {
   return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
 }
 
-function unavailable(): ServiceUnavailableException {
-  return new ServiceUnavailableException('The token issuer cannot be reached');
+function unavailable(): FabricError {
+  return fabricError('issuer_unavailable', 'The token issuer cannot be reached');
 }
 
 /** Our issuer's name in a token, read without trusting it: it only picks which issuer's rules verify it. */
@@ -255,17 +256,17 @@ export class TrustedIssuersService implements OnModuleDestroy {
       metadata = (await response.json()) as typeof metadata;
     } catch (error) {
       this.logger.warn(`discovery of ${issuer.issuer} failed: ${(error as Error).message}`);
-      throw new ServiceUnavailableException('The token issuer cannot be reached');
+      throw fabricError('issuer_unavailable', 'The token issuer cannot be reached', { cause: error });
     }
     // OIDC Discovery §4.3: the document must name exactly the issuer it was fetched for.
     if (metadata.issuer !== issuer.issuer || typeof metadata.jwks_uri !== 'string' || !URL.canParse(metadata.jwks_uri)) {
       this.logger.error(`discovery of ${issuer.issuer}: issuer mismatch or no jwks_uri`);
-      throw new ServiceUnavailableException('The token issuer is misconfigured');
+      throw fabricError('issuer_unavailable', 'The token issuer is misconfigured');
     }
     const jwks = new URL(metadata.jwks_uri);
     const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(jwks.hostname);
     if (jwks.protocol !== 'https:' && !(jwks.protocol === 'http:' && loopback)) {
-      throw new ServiceUnavailableException('The token issuer publishes its keys over plain HTTP');
+      throw fabricError('issuer_unavailable', 'The token issuer publishes its keys over plain HTTP');
     }
     return jwks.href;
   }

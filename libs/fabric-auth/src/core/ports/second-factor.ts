@@ -1,5 +1,6 @@
 import type { HttpRequestLike } from '../request-info.js';
 import type { TokenPair } from '../token-pair.js';
+import { FabricError } from '../fabric-error.js';
 
 /** Who finished a first factor: enough to look up their factors and the policy. */
 export interface SignInUser {
@@ -35,10 +36,9 @@ export type SecondFactorStep =
  * Thrown by a second-factor completion (an `mfa_otp` grant, a passkey ceremony) when this
  * server offers no second factors; the token endpoint answers `mfa_unavailable`.
  */
-export class SecondFactorUnavailable extends Error {
-  override readonly name = 'SecondFactorUnavailable';
+export class SecondFactorUnavailable extends FabricError {
   constructor() {
-    super('Second factors are not enabled on this server');
+    super('mfa_unavailable', 'Second factors are not enabled on this server');
   }
 }
 

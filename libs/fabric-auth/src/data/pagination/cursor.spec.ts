@@ -1,5 +1,5 @@
-import { BadRequestException } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
+import { FabricError } from '../../core/fabric-error.js';
 import { CursorCodec, type CursorPayload, filterDigest } from './cursor.js';
 
 const codec = new CursorCodec('a secret key of the test, long enough');
@@ -11,7 +11,9 @@ const refused = (raw: string, message: RegExp, req = request, f = digest) => {
   try {
     codec.decode(raw, req, f);
   } catch (error) {
-    expect(error).toBeInstanceOf(BadRequestException);
+    expect(error).toBeInstanceOf(FabricError);
+    expect((error as FabricError).code).toBe('invalid_cursor');
+    expect((error as FabricError).getStatus()).toBe(400);
     expect((error as Error).message).toMatch(message);
     return;
   }

@@ -1,6 +1,6 @@
-import { BadRequestException } from '@nestjs/common';
 import type { ListRequest, ResumePoint } from './list-request.js';
 import { constantTimeEqual, deriveKey, hmacSha256, sha256 } from '../../core/crypto.js';
+import { fabricError } from '../../core/fabric-error.js';
 
 /** What a `next_cursor` carries: where the page ended, and what it is bound to. */
 export interface CursorPayload extends ResumePoint {
@@ -32,16 +32,16 @@ export class CursorCodec {
 
   decode(raw: string, request: Pick<ListRequest, 'list' | 'sortName'>, filterDigest: string): CursorPayload {
     const [body, mac] = raw.split('.');
-    if (!constantTimeEqual(this.mac(body!), mac ?? '')) throw new BadRequestException('cursor is not valid');
+    if (!constantTimeEqual(this.mac(body!), mac ?? '')) throw fabricError('invalid_cursor', 'cursor is not valid');
     let payload: CursorPayload;
     try {
       payload = JSON.parse(Buffer.from(body!, 'base64url').toString('utf8')) as CursorPayload;
     } catch {
-      throw new BadRequestException('cursor is not valid');
+      throw fabricError('invalid_cursor', 'cursor is not valid');
     }
-    if (!isCursorPayload(payload)) throw new BadRequestException('cursor is not valid');
+    if (!isCursorPayload(payload)) throw fabricError('invalid_cursor', 'cursor is not valid');
     if (payload.l !== request.list || payload.s !== request.sortName || payload.f !== filterDigest) {
-      throw new BadRequestException('cursor was made for another list, sort or filter: start again without it');
+      throw fabricError('invalid_cursor', 'cursor was made for another list, sort or filter: start again without it');
     }
     return payload;
   }

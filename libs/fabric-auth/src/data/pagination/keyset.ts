@@ -1,7 +1,7 @@
-import { BadRequestException } from '@nestjs/common';
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import type { ListDialect } from './dialect.js';
 import { columnOf, type ListCondition, type ListSection, type ListSort, orderByPart, type PageRead, type ResumePoint } from './list-request.js';
+import { fabricError } from '../../core/fabric-error.js';
 
 /**
  * Keyset walks: a page is read in index order from just after the last row of the previous
@@ -18,7 +18,7 @@ export function sortParts(sort: ListSort, from: ResumePoint | undefined): SortPa
   const parts: SortPart[] = !sort.nullable ? ['values'] : sort.descending ? ['nulls', 'values'] : ['values', 'nulls'];
   if (from === undefined) return parts;
   const start = parts.indexOf(from.k === null ? 'nulls' : 'values');
-  if (start < 0) throw new BadRequestException('cursor does not match this list');
+  if (start < 0) throw fabricError('invalid_cursor', 'cursor does not match this list');
   return parts.slice(start);
 }
 
@@ -65,7 +65,7 @@ export async function readSections<E extends ObjectLiteral>(
   let index = 0;
   if (from) {
     index = sections.findIndex((s) => s.name === from.c);
-    if (index < 0 || from.k === null) throw new BadRequestException('cursor does not match this list');
+    if (index < 0 || from.k === null) throw fabricError('invalid_cursor', 'cursor does not match this list');
   }
   let skip = from ? 0 : offset;
   const rows: E[] = [];

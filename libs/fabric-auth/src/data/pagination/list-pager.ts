@@ -1,4 +1,4 @@
-import { BadRequestException, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { SelectQueryBuilder } from 'typeorm';
 import { type ListEnvelope, pageOf } from './list-query.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constants.js';
@@ -9,6 +9,7 @@ import { CursorCodec, type CursorPayload, filterDigest } from './cursor.js';
 import { dialectOf } from './dialect.js';
 import { disjoint, readAfter, readAtOffset, readBranches, readSections } from './keyset.js';
 import type { ListRequest, PageRead } from './list-request.js';
+import { fabricError } from '../../core/fabric-error.js';
 
 /**
  * One page of any list: decodes the cursor, picks the read strategy the request's shape
@@ -30,7 +31,7 @@ export class ListPager {
    */
   async page<E extends { id: string }, T>(base: SelectQueryBuilder<E>, request: ListRequest, map: (rows: E[]) => T[] | Promise<T[]>): Promise<ListEnvelope<T>> {
     const { limit, offset, cursor: rawCursor } = pageOf(request.query);
-    if (rawCursor !== undefined && request.query.offset !== undefined) throw new BadRequestException('Use either cursor or offset, not both');
+    if (rawCursor !== undefined && request.query.offset !== undefined) throw fabricError('invalid_cursor', 'Use either cursor or offset, not both');
     const filters = filterDigest(request.filters);
     const cursor = rawCursor === undefined ? undefined : this.cursors.decode(rawCursor, request, filters);
     const start = cursor ? cursor.p : offset;

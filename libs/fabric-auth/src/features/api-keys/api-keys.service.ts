@@ -1,4 +1,4 @@
-import { BadRequestException, ConflictException, ForbiddenException, Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, type Repository } from 'typeorm';
 import { AuditService } from '../../data/audit.service.js';
@@ -25,6 +25,7 @@ import { ApiKeyUsage } from './api-key-usage.js';
 import { ApiKeyEntity } from '../../schema/entities/api-key.entity.js';
 import type { ApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.js';
 import { isUuid } from '../../core/ids.js';
+import { fabricError } from '../../core/fabric-error.js';
 
 export type KeyOwner = { kind: 'user'; id: string } | { kind: 'service_account'; id: string };
 
@@ -236,9 +237,9 @@ export class ApiKeysService implements OnModuleDestroy {
     if (input.scopes !== undefined) {
       scopes = [...new Set(input.scopes)].sort();
       const unknown = this.registry.unknown(scopes);
-      if (unknown.length > 0) throw new BadRequestException(`Unknown permissions: ${unknown.join(', ')}`);
+      if (unknown.length > 0) throw fabricError('invalid_request', `Unknown permissions: ${unknown.join(', ')}`);
       const missing = scopes.filter((s) => !held.permissions.has(s));
-      if (missing.length > 0) throw new ForbiddenException(`The key's owner does not hold ${missing.join(', ')}`);
+      if (missing.length > 0) throw fabricError('permission_denied', `The key's owner does not hold ${missing.join(', ')}`);
     }
     requireHoldsAll(actor, scopes ?? held.permissions, 'issue a key with these permissions');
     // A key made for someone else is pinned to what its owner holds now: it must not grow
@@ -247,7 +248,7 @@ export class ApiKeysService implements OnModuleDestroy {
     const scopesPinned = scopes === null && !byOwner;
     if (scopesPinned) scopes = [...held.permissions].sort();
     const days = input.expires_in_days ?? this.options.apiKeyDefaultDays;
-    if (days > this.options.apiKeyMaxDays) throw new BadRequestException(`expires_in_days must not exceed ${this.options.apiKeyMaxDays}`);
+    if (days > this.options.apiKeyMaxDays) throw fabricError('invalid_request', `expires_in_days must not exceed ${this.options.apiKeyMaxDays}`);
     const now = this.clock.now();
     const generated = generateApiKey();
     const key = this.keys.create({
@@ -288,7 +289,7 @@ export class ApiKeysService implements OnModuleDestroy {
     requireHoldsAll(actor, key.scopes ?? (await this.permissionsOf(owner)).permissions, 'reroll a key with these permissions');
     const now = this.clock.now();
     if (key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt.getTime() <= now)) {
-      throw new ConflictException('A revoked or expired key cannot be rerolled');
+      throw fabricError('api_key_inactive', 'A revoked or expired key cannot be rerolled');
     }
     const generated = generateApiKey();
     const grace = this.options.apiKeyRerollGrace;
@@ -301,7 +302,7 @@ export class ApiKeysService implements OnModuleDestroy {
     await this.transactions.run(async (tx) => {
       // Compare-and-set on the hash: of two concurrent rerolls one wins, the other is a 409.
       const result = await tx.manager.update(ApiKeyEntity, { id: key.id, keyHash: key.keyHash, revokedAt: IsNull() }, changes);
-      if (result.affected !== 1) throw new ConflictException('The key changed meanwhile; list it again');
+      if (result.affected !== 1) throw fabricError('concurrent_change', 'The key changed meanwhile; list it again');
       await this.revocations.revoke(tx, { type: 'api_key', apiKeyId: key.id });
       await this.audit.recordIn(tx, { action: 'api_key.reroll', outcome: 'success', actor, target: { type: 'api_key', id: key.id }, request });
     });
@@ -335,7 +336,7 @@ export class ApiKeysService implements OnModuleDestroy {
 
   private requireMayMint(actor: Principal, mintScope: string): void {
     if (actor.authMethod === 'api_key' && !actor.scopes?.has(mintScope)) {
-      throw new ForbiddenException(`An API key cannot create keys unless its scopes include ${mintScope}`);
+      throw fabricError('permission_denied', `An API key cannot create keys unless its scopes include ${mintScope}`);
     }
   }
 

@@ -1,4 +1,4 @@
-import { applyDecorators, Body, Delete, Get, HttpCode, HttpStatus, NotFoundException, Param, Post, Query, Req } from '@nestjs/common';
+import { applyDecorators, Body, Delete, Get, HttpCode, HttpStatus, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, type ApiOperationOptions } from '@nestjs/swagger';
 import { RequirePermission } from '../../access/guard/require-permission.decorator.js';
 import { ListQueryDto } from '../../data/pagination/list-query.js';
@@ -9,6 +9,7 @@ import type { Principal } from '../../core/principal.js';
 import type { ApiKeyEntity } from '../../schema/entities/api-key.entity.js';
 import { ApiKeysService, type KeyOwner } from './api-keys.service.js';
 import { ApiKeyListDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.js';
+import { fabricError } from '../../core/fabric-error.js';
 
 export type ApiKeyRoute = 'list' | 'create' | 'reroll' | 'revoke';
 
@@ -46,7 +47,7 @@ export abstract class OwnedApiKeyRoutes {
 
   protected async ownedKey(ownerParam: string, keyId: string, actor: Principal, route: ApiKeyRoute): Promise<ApiKeyEntity> {
     const key = await this.apiKeys.findOwned(await this.keyOwner(ownerParam, actor, route), keyId);
-    if (!key) throw new NotFoundException('API key not found');
+    if (!key) throw fabricError('api_key_not_found', 'API key not found');
     return key;
   }
 }

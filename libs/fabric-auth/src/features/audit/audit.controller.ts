@@ -1,4 +1,4 @@
-import { BadRequestException, Controller, Get, Query, UseGuards, UsePipes, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, Query, UseGuards, UsePipes, UseInterceptors } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { ApiFabricAuth } from '../../http/api-docs.js';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -13,6 +13,7 @@ import { type AuditDetails, AuditEventEntity } from '../../schema/entities/audit
 import { OptionalField } from '../../core/optional-field.decorator.js';
 import { StorageErrorsInterceptor } from '../../http/storage-errors.interceptor.js';
 import { ListEnvelopeDto } from '../../data/pagination/list-envelope.dto.js';
+import { fabricError } from '../../core/fabric-error.js';
 
 /** The forms `Date` parses the same everywhere; week dates and basic format are refused. */
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
@@ -20,7 +21,7 @@ const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+
 function parsedDate(value: string | undefined, name: string): Date | undefined {
   if (value === undefined) return undefined;
   const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new BadRequestException(`${name} is not a valid date`);
+  if (Number.isNaN(date.getTime())) throw fabricError('invalid_request', `${name} is not a valid date`);
   return date;
 }
 
@@ -110,7 +111,7 @@ export class AuditController {
   async list(@Query() query: AuditQueryDto): Promise<AuditListDto> {
     const since = parsedDate(query.since, 'since');
     const until = parsedDate(query.until, 'until');
-    if (since && until && since >= until) throw new BadRequestException('since must be before until');
+    if (since && until && since >= until) throw fabricError('invalid_request', 'since must be before until');
     const base = this.events.createQueryBuilder('e');
     if (query.action) base.andWhere('e.action = :action', { action: query.action });
     if (query.target) base.andWhere('e.targetId = :target', { target: query.target });

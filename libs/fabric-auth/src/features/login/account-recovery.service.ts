@@ -1,4 +1,4 @@
-import { BadRequestException, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '../../data/audit.service.js';
 import type { HttpRequestLike } from '../../core/request-info.js';
 import { type FabricTransaction, FabricTransactions } from '../../data/transactions.js';
@@ -10,6 +10,7 @@ import { SessionsService } from '../../access/sessions/sessions.service.js';
 import { normalizeEmail, normalizeUsername } from '../../core/identity-normalization.js';
 import { UserEntity } from '../../schema/entities/user.entity.js';
 import { UsersService } from '../../access/accounts/users.service.js';
+import { fabricError } from '../../core/fabric-error.js';
 
 const INVALID_TOKEN = 'Invalid or expired token';
 
@@ -87,12 +88,12 @@ export class AccountRecoveryService {
    */
   async verifyEmail(token: string, request: HttpRequestLike): Promise<void> {
     const userId = await this.tokens.peek(token, 'email_verification');
-    if (!userId) throw new BadRequestException(INVALID_TOKEN);
+    if (!userId) throw fabricError('invalid_token', INVALID_TOKEN);
     await this.transactions.run(async (tx) => {
       await this.transactions.lock(tx, UserEntity, userId);
-      if ((await this.tokens.consume(token, 'email_verification', tx)) !== userId) throw new BadRequestException(INVALID_TOKEN);
+      if ((await this.tokens.consume(token, 'email_verification', tx)) !== userId) throw fabricError('invalid_token', INVALID_TOKEN);
       const user = await tx.manager.findOneBy(UserEntity, { id: userId });
-      if (!user || !user.isActive || !user.email) throw new BadRequestException(INVALID_TOKEN);
+      if (!user || !user.isActive || !user.email) throw fabricError('invalid_token', INVALID_TOKEN);
       await this.users.markEmailVerified(user.id, tx);
       await this.audit.recordIn(tx, {
         action: 'user.email_verified',
@@ -114,14 +115,14 @@ export class AccountRecoveryService {
     const userId = await this.tokens.peek(token, purpose);
     const user = userId ? await this.users.findById(userId) : null;
     const hasPassword = user ? await this.users.hasPassword(user.id) : false;
-    if (!user || !user.isActive || hasPassword !== mustHavePassword) throw new BadRequestException(INVALID_TOKEN);
+    if (!user || !user.isActive || hasPassword !== mustHavePassword) throw fabricError('invalid_token', INVALID_TOKEN);
     const problem = this.passwords.policyViolation(password, { username: user.username, email: user.email });
-    if (problem) throw new BadRequestException(problem);
+    if (problem) throw fabricError('invalid_request', problem);
     return { user, passwordHash: await this.passwords.hash(password) };
   }
 
   /** Of concurrent uses of one token, one spends it; the others are refused. */
   private async spend(token: string, purpose: OneTimeTokenPurpose, user: UserEntity, tx: FabricTransaction): Promise<void> {
-    if ((await this.tokens.consume(token, purpose, tx)) !== user.id) throw new BadRequestException(INVALID_TOKEN);
+    if ((await this.tokens.consume(token, purpose, tx)) !== user.id) throw fabricError('invalid_token', INVALID_TOKEN);
   }
 }

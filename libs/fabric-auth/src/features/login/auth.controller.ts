@@ -1,4 +1,4 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Inject, HttpStatus, Post, Req, Res, UseFilters, UseGuards, UsePipes, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, HttpStatus, Post, Req, Res, UseFilters, UseGuards, UsePipes, UseInterceptors } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -40,6 +40,7 @@ import { FabricAuthError } from '../../core/fabric-auth.error.js';
 import { StorageErrorsInterceptor } from '../../http/storage-errors.interceptor.js';
 import { SecondFactor } from '../../core/ports/second-factor.js';
 import { AllowDuringMfaEnrolment } from '../../access/guard/require-mfa.decorator.js';
+import { FabricError, fabricError } from '../../core/fabric-error.js';
 
 export class TokenResponseDto {
   @ApiProperty({ description: 'Signed JWT to send as Authorization: Bearer', example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIzZjFjIn0.c2lnbmF0dXJl' })
@@ -266,7 +267,7 @@ export class AuthController {
       pair = await this.countedAtAddress(request, response, () => this.secondFactor.passkeySignIn(params.credential, request));
     } catch (error) {
       // A malformed credential is the client's mistake, answered in the endpoint's own shape.
-      if (error instanceof BadRequestException) throw new OAuthError('invalid_request', error.message);
+      if (error instanceof FabricError && !(error instanceof OAuthError) && error.getStatus() === 400) throw new OAuthError('invalid_request', error.message);
       throw error;
     }
     return this.tokenResponse(pair, setCookies, response);
@@ -310,7 +311,7 @@ export class AuthController {
     try {
       parsed = parseTokenManagementRequest(body);
     } catch (error) {
-      throw error instanceof OAuthError ? new BadRequestException(error.description) : error;
+      throw error instanceof OAuthError ? fabricError('invalid_request', error.description) : error;
     }
     return this.issuedTokens.introspect(parsed);
   }
@@ -385,7 +386,7 @@ export class AuthController {
   })
   @ApiAcceptedResponse({ type: AcceptedDto })
   async requestPasswordReset(@Body() dto: PasswordResetRequestDto, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown): Promise<AcceptedDto> {
-    if ((dto.email === undefined) === (dto.username === undefined)) throw new BadRequestException('give exactly one of email and username');
+    if ((dto.email === undefined) === (dto.username === undefined)) throw fabricError('invalid_request', 'give exactly one of email and username');
     const target = (dto.email ?? dto.username)!.normalize('NFKC').trim().toLowerCase();
     await this.limits.throttle(request, response, 'password_reset', target);
     await this.recovery.requestReset(dto, request);

@@ -1,22 +1,4 @@
-import {
-  Body,
-  ConflictException,
-  Controller,
-  Delete,
-  ForbiddenException,
-  Get,
-  HttpCode,
-  HttpStatus,
-  NotFoundException,
-  Param,
-  Patch,
-  Post,
-  Req,
-  Res,
-  UseGuards,
-  UseInterceptors,
-  UsePipes,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Req, Res, UseGuards, UseInterceptors, UsePipes } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -42,6 +24,7 @@ import { FactorProofDto, PasskeyRegisterDto, PasskeyRenameDto, RecoveryCodesDto,
 import { type MfaStateDto, MfaService } from './mfa.service.js';
 import { PasskeysService } from './passkeys.service.js';
 import { ApiFabricAuth } from '../../http/api-docs.js';
+import { FabricError, fabricError } from '../../core/fabric-error.js';
 
 /**
  * A user's second factors. Enrolment is the account owner's alone (never an API key: it is
@@ -65,7 +48,7 @@ export class MfaController {
   /** The user in the path, which must be the caller's own account (through a session). */
   private async own(actor: Principal, username: string): Promise<UserEntity> {
     const user = await this.users.target(username, actor, 'users:modify');
-    if (!isSelf(actor, { kind: 'user', id: user.id })) throw new ForbiddenException('Only the account owner may change their own factors');
+    if (!isSelf(actor, { kind: 'user', id: user.id })) throw fabricError('permission_denied', 'Only the account owner may change their own factors');
     return user;
   }
 
@@ -86,11 +69,11 @@ export class MfaController {
     // A limited session holds no permission, so any other account is refused the same way
     // (missing or not): the answer tells the client what to do and tells it nothing else.
     const user = await this.users.target(username, actor, 'users:read').catch((error: unknown) => {
-      if (error instanceof ForbiddenException || error instanceof NotFoundException) return null;
+      if (error instanceof FabricError && (error.getStatus() === 403 || error.getStatus() === 404)) return null;
       throw error;
     });
     if (!user || !isSelf(actor, { kind: 'user', id: user.id })) {
-      throw new ForbiddenException({ statusCode: 403, error: 'mfa_enrollment_required', message: 'Enrol a second factor before using this session for anything else' });
+      throw fabricError('mfa_enrollment_required', 'Enrol a second factor before using this session for anything else');
     }
     return user;
   }
@@ -113,7 +96,7 @@ export class MfaController {
   ): Promise<TotpEnrolmentDto> {
     setResponseHeader(response, 'Cache-Control', 'no-store');
     const user = await this.own(actor, username);
-    if ((await this.mfa.loginFactors(user.id)).includes('totp')) throw new ConflictException('TOTP is already enabled; remove it before enrolling a new secret');
+    if ((await this.mfa.loginFactors(user.id)).includes('totp')) throw fabricError('factor_already_enrolled', 'TOTP is already enabled; remove it before enrolling a new secret');
     await this.mfa.requireCurrentFactor(actor, user, dto, request);
     return this.mfa.startTotp(actor, user, request);
   }
@@ -264,7 +247,7 @@ export class MfaController {
       await this.mfa.requireCurrentFactor(actor, user, dto, request);
       return this.mfa.reset(actor, user, 'self', request);
     }
-    if (!principalHasPermission(actor, 'users:modify')) throw new ForbiddenException('Missing permission: users:modify');
+    if (!principalHasPermission(actor, 'users:modify')) throw fabricError('permission_denied', 'Missing permission: users:modify');
     await this.ceiling.assertMayActOn(actor, { kind: 'user', id: user.id, isSystemAdmin: user.isSystemAdmin });
     // An API key — the admin's, or the user's own, which is never "self" — strips nobody's factors.
     await this.mfa.requireSteppedUp(actor);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BadRequestException, ConflictException, ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, MoreThanOrEqual, Not, type Repository } from 'typeorm';
 import type { AuditDetails } from '../../schema/entities/audit-event.entity.js';
@@ -20,6 +20,7 @@ import { newRecoveryCodes, normalizeRecoveryCode, RecoveryCodeHasher } from './r
 import { RecoveryCodeEntity } from '../../schema/entities/recovery-code.entity.js';
 import { type LoginFactor, MfaPolicy } from '../../access/sign-in/mfa-policy.js';
 import { matchingTotpStep, newTotpSecret, qrCodeDataUri, totpUri } from './totp.js';
+import { FabricError, fabricError } from '../../core/fabric-error.js';
 
 export type { LoginFactor } from '../../access/sign-in/mfa-policy.js';
 
@@ -40,14 +41,14 @@ export interface MfaStateDto {
   required: boolean;
 }
 
-function mfaRequired(message: string): ForbiddenException {
-  return new ForbiddenException({ statusCode: 403, error: 'mfa_required', message });
+function mfaRequired(message: string): FabricError {
+  return fabricError('mfa_required', message);
 }
 
 /** Factor changes come from a person at a login, never from an API key or another issuer's token (SEC-112). */
 function requireInteractive(actor: Principal): void {
   if (actor.kind !== 'user' || actor.authMethod === 'api_key' || actor.apiKeyId !== null || actor.sessionId === null) {
-    throw new ForbiddenException('Second factors are changed only from a signed-in session, never with an API key');
+    throw fabricError('permission_denied', 'Second factors are changed only from a signed-in session, never with an API key');
   }
 }
 
@@ -150,7 +151,7 @@ export class MfaService {
       // Factor changes of one user run one after the other (PostgreSQL; SQLite serialises writers).
       await this.transactions.lock(tx, UserEntity, user.id);
       const confirmed = await tx.manager.countBy(MfaFactorEntity, { userId: user.id, type: 'totp', confirmedAt: Not(IsNull()) });
-      if (confirmed > 0) throw new ConflictException('TOTP is already enabled; remove it before enrolling a new secret');
+      if (confirmed > 0) throw fabricError('factor_already_enrolled', 'TOTP is already enabled; remove it before enrolling a new secret');
       await tx.manager.delete(MfaFactorEntity, { userId: user.id, type: 'totp', confirmedAt: IsNull() });
       await tx.manager.insert(MfaFactorEntity, {
         id,
@@ -180,17 +181,17 @@ export class MfaService {
       where: { userId: user.id, type: 'totp', confirmedAt: IsNull() },
       select: { id: true, createdAt: true, secretSealed: true },
     });
-    if (!pending || !this.pendingIsLive(pending)) throw new BadRequestException('No TOTP enrolment in progress (or it expired); start one with POST …/mfa/totp');
+    if (!pending || !this.pendingIsLive(pending)) throw fabricError('no_enrolment_in_progress', 'No TOTP enrolment in progress (or it expired); start one with POST …/mfa/totp');
     const step = await this.countedCheck(user, request, 'totp_confirm', async () => {
       const secret = this.openSecret(pending);
       return secret === undefined ? undefined : matchingTotpStep(secret, code, this.clock.now(), null);
     });
-    if (step === undefined) throw new BadRequestException('The code is incorrect');
+    if (step === undefined) throw fabricError('incorrect_code', 'The code is incorrect');
     return this.transactions.run(async (tx) => {
       await this.assertMayStillAdd(tx, actor, user.id, pending.createdAt, pending.id);
       const now = new Date(this.clock.now());
       const updated = await tx.manager.update(MfaFactorEntity, { id: pending.id, confirmedAt: IsNull() }, { confirmedAt: now, lastUsedStep: step, lastUsedAt: now });
-      if (updated.affected !== 1) throw new ConflictException('This enrolment was already confirmed or has ended');
+      if (updated.affected !== 1) throw fabricError('concurrent_change', 'This enrolment was already confirmed or has ended');
       await this.challenges.voidAllOf(user.id, tx);
       const recoveryCodes = await this.ensureRecoveryCodes(user.id, tx);
       await this.audit.recordIn(tx, {
@@ -311,7 +312,7 @@ export class MfaService {
       const ok = await this.countedCheck(user, request, 'current_factor', async () =>
         (factor === 'totp' ? await this.acceptTotp(user.id, proof.otp!) : await this.spendRecoveryCode(user.id, proof.recovery_code!)) === 'ok' ? true : undefined,
       );
-      if (!ok) throw new BadRequestException(`The ${factor === 'totp' ? 'otp' : 'recovery_code'} is incorrect`);
+      if (!ok) throw fabricError('incorrect_code', `The ${factor === 'totp' ? 'otp' : 'recovery_code'} is incorrect`);
       await this.attempts.clearFactorAttempts(user.id);
       return;
     }
@@ -349,7 +350,7 @@ export class MfaService {
     await this.requireCurrentFactor(actor, user, proof, request);
     await this.transactions.run(async (tx) => {
       const removed = await tx.manager.delete(MfaFactorEntity, { userId: user.id, type: 'totp' });
-      if (!removed.affected) throw new NotFoundException('TOTP is not enabled');
+      if (!removed.affected) throw fabricError('totp_not_enabled', 'TOTP is not enabled');
       await this.challenges.voidAllOf(user.id, tx);
       const codesRemoved = await this.dropRecoveryCodesIfNoFactor(user.id, tx);
       await this.audit.recordIn(tx, {
@@ -368,7 +369,7 @@ export class MfaService {
   /** Ten new codes, the old ones dead; needs a current factor. */
   async regenerateRecoveryCodes(actor: Principal, user: UserEntity, proof: FactorProof, request: HttpRequestLike): Promise<{ recovery_codes: string[] }> {
     if ((await this.factors.countBy({ userId: user.id, confirmedAt: Not(IsNull()) })) === 0) {
-      throw new ConflictException('Enrol a second factor first: recovery codes stand in for one');
+      throw fabricError('factor_required', 'Enrol a second factor first: recovery codes stand in for one');
     }
     await this.requireCurrentFactor(actor, user, proof, request);
     return this.transactions.run(async (tx) => {

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import {
   type AuthenticationResponseJSON,
@@ -28,6 +28,7 @@ import { type FactorProof, MfaService } from './mfa.service.js';
 import { type RelyingParty, relyingPartyOf } from '../../options/webauthn-relying-party.js';
 import { isUuid } from '../../core/ids.js';
 import { sha256 } from '../../core/crypto.js';
+import { fabricError } from '../../core/fabric-error.js';
 
 const B64URL = /^[A-Za-z0-9_-]+={0,2}$/;
 const MAX_PASSKEYS = 20;
@@ -35,16 +36,16 @@ const MAX_PASSKEYS = 20;
 function b64urlField(value: unknown, name: string, max: number, optional = false): string | undefined {
   if (value === undefined || value === null) {
     if (optional) return undefined;
-    throw new BadRequestException(`credential.${name} is required`);
+    throw fabricError('passkey_refused', `credential.${name} is required`);
   }
   if (typeof value !== 'string' || value.length === 0 || value.length > max || !B64URL.test(value)) {
-    throw new BadRequestException(`credential.${name} must be base64url`);
+    throw fabricError('passkey_refused', `credential.${name} must be base64url`);
   }
   return value;
 }
 
 function plainObject(value: unknown, name: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BadRequestException(`${name} must be an object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fabricError('passkey_refused', `${name} must be an object`);
   return value as Record<string, unknown>;
 }
 
@@ -56,17 +57,17 @@ function challengeOf(clientDataJSON: string): string {
   } catch {
     // answered below
   }
-  throw new BadRequestException('credential.response.clientDataJSON is not WebAuthn client data');
+  throw fabricError('passkey_refused', 'credential.response.clientDataJSON is not WebAuthn client data');
 }
 
 /** A `PublicKeyCredential` (JSON form) from a registration, checked for shape before the library parses it. */
 export function parseRegistrationCredential(raw: unknown): RegistrationResponseJSON {
   const c = plainObject(raw, 'credential');
   const r = plainObject(c.response, 'credential.response');
-  if (c.type !== 'public-key') throw new BadRequestException('credential.type must be public-key');
+  if (c.type !== 'public-key') throw fabricError('passkey_refused', 'credential.type must be public-key');
   const transports = r.transports;
   if (transports !== undefined && (!Array.isArray(transports) || transports.length > 8 || transports.some((t) => typeof t !== 'string' || t.length > 16))) {
-    throw new BadRequestException('credential.response.transports must be a list of transport names');
+    throw fabricError('passkey_refused', 'credential.response.transports must be a list of transport names');
   }
   return {
     id: b64urlField(c.id, 'id', 1400)!,
@@ -84,7 +85,7 @@ export function parseRegistrationCredential(raw: unknown): RegistrationResponseJ
 export function parseAuthenticationCredential(raw: unknown): AuthenticationResponseJSON {
   const c = plainObject(raw, 'credential');
   const r = plainObject(c.response, 'credential.response');
-  if (c.type !== 'public-key') throw new BadRequestException('credential.type must be public-key');
+  if (c.type !== 'public-key') throw fabricError('passkey_refused', 'credential.type must be public-key');
   const userHandle = b64urlField(r.userHandle, 'response.userHandle', 128, true);
   return {
     id: b64urlField(c.id, 'id', 1400)!,
@@ -136,14 +137,14 @@ export class PasskeysService implements OnModuleInit {
   /** Derived when asked, as the listening port is known only once the server listens; a ceremony a browser would refuse is not offered (the startup warning says why). */
   private relyingParty(): RelyingParty {
     const relyingParty = relyingPartyOf(this.options.webauthn, this.options.publicBaseUrl, this.publicBaseUrl.get());
-    if ('unavailable' in relyingParty) throw new NotFoundException('Passkeys are not available on this server');
+    if ('unavailable' in relyingParty) throw fabricError('passkeys_unavailable', 'Passkeys are not available on this server');
     return relyingParty;
   }
 
   async registrationOptions(user: UserEntity): Promise<PublicKeyCredentialCreationOptionsJSON> {
     const relyingParty = this.relyingParty();
     const existing = await this.factors.find({ where: { userId: user.id, type: 'passkey' }, select: { id: true, credentialId: true, transports: true } });
-    if (existing.length >= MAX_PASSKEYS) throw new ConflictException(`At most ${MAX_PASSKEYS} passkeys per user`);
+    if (existing.length >= MAX_PASSKEYS) throw fabricError('factor_already_enrolled', `At most ${MAX_PASSKEYS} passkeys per user`);
     const challenge = randomBytes(32).toString('base64url');
     const options = await generateRegistrationOptions({
       rpName: relyingParty.rpName,
@@ -171,7 +172,7 @@ export class PasskeysService implements OnModuleInit {
   ): Promise<{ id: string; name: string; recovery_codes?: string[] }> {
     const credential = parseRegistrationCredential(rawCredential);
     const row = await this.challenges.takeChallenge('passkey_register', challengeOf(credential.response.clientDataJSON));
-    if (!row || row.userId !== user.id) throw new BadRequestException('Unknown, used or expired registration challenge; ask for new options');
+    if (!row || row.userId !== user.id) throw fabricError('passkey_refused', 'Unknown, used or expired registration challenge; ask for new options');
     const relyingParty = this.relyingParty();
     let verified;
     try {
@@ -184,9 +185,9 @@ export class PasskeysService implements OnModuleInit {
       });
     } catch (error) {
       await this.auditFailure(actor, user.id, 'register', (error as Error).message, request);
-      throw new BadRequestException(`The passkey registration was refused: ${(error as Error).message}`);
+      throw fabricError('passkey_refused', `The passkey registration was refused: ${(error as Error).message}`);
     }
-    if (!verified.verified) throw new BadRequestException('The passkey registration was refused');
+    if (!verified.verified) throw fabricError('passkey_refused', 'The passkey registration was refused');
     const info = verified.registrationInfo;
     const id = randomUUID();
     try {
@@ -222,7 +223,7 @@ export class PasskeysService implements OnModuleInit {
         return { id, name, ...(recoveryCodes && { recovery_codes: recoveryCodes }) };
       });
     } catch (error) {
-      if (isUniqueViolation(error)) throw new ConflictException('This passkey is already registered');
+      if (isUniqueViolation(error)) throw fabricError('already_exists', 'This passkey is already registered');
       throw error;
     }
   }
@@ -255,7 +256,7 @@ export class PasskeysService implements OnModuleInit {
 
   private async passkeyOf(userId: string, passkeyId: string): Promise<MfaFactorEntity> {
     const passkey = isUuid(passkeyId) ? await this.factors.findOneBy({ id: passkeyId, userId, type: 'passkey' }) : null;
-    if (!passkey) throw new NotFoundException('Passkey not found');
+    if (!passkey) throw fabricError('passkey_not_found', 'Passkey not found');
     return passkey;
   }
 
@@ -267,7 +268,7 @@ export class PasskeysService implements OnModuleInit {
   async authenticationOptions(binding: { userId: string; mfaTokenId: string } | undefined): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const relyingParty = this.relyingParty();
     const allow = binding ? await this.factors.find({ where: { userId: binding.userId, type: 'passkey' }, select: { id: true, credentialId: true, transports: true } }) : [];
-    if (binding && allow.length === 0) throw new BadRequestException('This account has no passkey');
+    if (binding && allow.length === 0) throw fabricError('passkey_refused', 'This account has no passkey');
     const challenge = randomBytes(32).toString('base64url');
     const options = await generateAuthenticationOptions({
       rpID: relyingParty.rpId,

@@ -5,6 +5,7 @@ import { KeySetUnavailableError, RemoteKeySet } from '../../core/remote-key-set.
 import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions, ResolvedOidcProviderOptions } from '../../options/fabric-auth.options.js';
 import { OidcLoginFailure } from './oidc-login.error.js';
+import { FabricError } from '../../core/fabric-error.js';
 
 /** Seconds any single request to a provider may take. */
 const IDP_TIMEOUT = 10;
@@ -22,10 +23,9 @@ const OPENID_CLIENT_MAX_AGE = 300;
 const JWKS_MAX_AGE = 300_000;
 
 /** A network failure or a 5xx of the provider: the provider is down, not the login bad. */
-export class IdpUnreachableError extends Error {
+export class IdpUnreachableError extends FabricError {
   constructor(detail: string) {
-    super(detail);
-    this.name = 'IdpUnreachableError';
+    super('identity_provider_unreachable', detail, { detail });
   }
 }
 

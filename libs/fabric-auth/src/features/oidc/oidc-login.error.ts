@@ -1,4 +1,4 @@
-import { HttpException } from '@nestjs/common';
+import { FabricError } from '../../core/fabric-error.js';
 
 /** Why an OIDC login failed: the `reason` of its `oidc.login.failure` audit event. */
 export type OidcFailureReason =
@@ -98,44 +98,31 @@ const ANSWERS: Record<OidcFailureReason, { status: 400 | 401 | 403 | 404 | 409 |
  * The HTTP answer to a refused login: Nest's error shape with one fixed message per reason
  * (nothing the provider said is reflected), carrying the code a browser is redirected with.
  */
-export class OidcLoginRefusal extends HttpException {
+export class OidcLoginRefusal extends FabricError {
   constructor(
     status: number,
     message: string,
     /** Null when there is no login to speak of (an unknown provider): the answer stays JSON. */
     readonly ssoError: SsoErrorCode | null,
   ) {
-    super({ statusCode: status, message, error: ERROR_NAMES[status] ?? 'Error' }, status);
+    super('sso_login_failed', message, { status });
   }
 }
-
-const ERROR_NAMES: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  409: 'Conflict',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-};
 
 /**
  * A refused OIDC login. `reason` is the stable code for the audit log; `detail` is for the
  * server log only and must never hold a token, code or secret.
  */
-export class OidcLoginFailure extends Error {
+export class OidcLoginFailure extends FabricError {
   constructor(
     readonly reason: OidcFailureReason,
-    readonly detail?: string,
+    detail?: string,
     /** The local account concerned, once known (for the audit event's actor). */
     readonly user?: { id: string; username: string },
   ) {
-    super(detail ? `${reason}: ${detail}` : reason);
-    this.name = 'OidcLoginFailure';
-  }
-
-  get status(): number {
-    return ANSWERS[this.reason].status;
+    // Answered as its reason's fixed message if it ever reaches the edge as it is; the detail stays in the log.
+    super('sso_login_failed', ANSWERS[reason].message, { status: ANSWERS[reason].status, detail });
+    this.message = detail ? `${reason}: ${detail}` : reason;
   }
 
   /** The code for the person's error page. */

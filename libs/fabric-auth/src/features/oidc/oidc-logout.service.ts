@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { createRemoteJWKSet, errors as joseErrors, type JWTPayload, jwtVerify } from 'jose';
 import * as client from 'openid-client';
@@ -17,6 +17,7 @@ import { OidcLoginFailure } from './oidc-login.error.js';
 import { OidcLogoutTokenEntity } from '../../schema/entities/oidc-logout-token.entity.js';
 import { safeReturnPath } from './return-to.js';
 import { constantTimeEqual, deriveKey, hmacSha256, sha256 } from '../../core/crypto.js';
+import { FabricError, fabricError } from '../../core/fabric-error.js';
 
 /** Short-lived marker set by `POST /auth/logout` for a session opened through a provider. */
 export const OIDC_LOGOUT_COOKIE = 'fabric_oidc_logout';
@@ -32,7 +33,11 @@ function stringClaim(value: unknown): string | undefined {
   return typeof value === 'string' && value.length > 0 && value.length <= 255 ? value : undefined;
 }
 
-class InvalidLogoutToken extends Error {}
+class InvalidLogoutToken extends FabricError {
+  constructor(detail: string) {
+    super('invalid_logout_token', detail);
+  }
+}
 
 /**
  * Logout that reaches the provider. RP-initiated (OIDC RP-Initiated Logout 1.0): after
@@ -115,12 +120,12 @@ export class OidcLogoutService {
    */
   async backChannelLogout(providerName: string, logoutToken: unknown, request: HttpRequestLike): Promise<number> {
     const provider = this.clients.provider(providerName);
-    if (!provider) throw new NotFoundException('Unknown identity provider');
+    if (!provider) throw fabricError('identity_provider_not_found', 'Unknown identity provider');
     let claims: { issuer: string; sid?: string; sub?: string };
     try {
       claims = await this.validate(provider, logoutToken);
     } catch (error) {
-      if (error instanceof OidcLoginFailure) throw new ServiceUnavailableException('The identity provider could not be reached');
+      if (error instanceof OidcLoginFailure) throw fabricError('issuer_unavailable', 'The identity provider could not be reached', { cause: error });
       const reason = error instanceof InvalidLogoutToken ? error.message : describeError(error);
       this.logger.warn(`back-channel logout from ${provider.name} refused: ${reason}`);
       await this.audit.record({

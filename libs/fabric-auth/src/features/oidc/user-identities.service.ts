@@ -1,4 +1,4 @@
-import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, type Repository } from 'typeorm';
 import { AuditService } from '../../data/audit.service.js';
@@ -14,6 +14,7 @@ import { UserEntity } from '../../schema/entities/user.entity.js';
 import type { IdentityDto } from './dto/identity.dto.js';
 import { UserIdentityEntity } from '../../schema/entities/user-identity.entity.js';
 import { isUuid } from '../../core/ids.js';
+import { fabricError } from '../../core/fabric-error.js';
 
 function toIdentityDto(identity: UserIdentityEntity): IdentityDto {
   return {
@@ -57,17 +58,17 @@ export class UserIdentitiesService {
     const target = await this.users.target(username, actor, 'users:modify');
     await this.users.requireMayAdminister(actor, target);
     // Checked after the permission, so a malformed id tells an outsider nothing more than a 403.
-    if (!isUuid(identityId)) throw new NotFoundException('Identity not found');
+    if (!isUuid(identityId)) throw fabricError('identity_not_found', 'Identity not found');
     requireInteractive(actor, 'unlink an identity', 'users:modify');
     const removed = await this.dataSource.transaction(async (tx) => {
       const lock = tx.connection.options.type === 'postgres' ? { lock: { mode: 'pessimistic_write' as const } } : {};
       const owner = await tx.findOne(UserEntity, { where: { id: target.id }, select: { id: true, passwordHash: true }, ...lock });
       const linked = await tx.find(UserIdentityEntity, { where: { userId: target.id } });
       const identity = linked.find((i) => i.id === identityId);
-      if (!owner || !identity) throw new NotFoundException('Identity not found');
+      if (!owner || !identity) throw fabricError('identity_not_found', 'Identity not found');
       const otherWaysIn = linked.filter((i) => i.id !== identity.id && this.isUsable(i)).length;
       if (owner.passwordHash === null && otherWaysIn === 0) {
-        throw new ConflictException('This identity is the only way into the account; set a password or link another identity first');
+        throw fabricError('account_state_conflict', 'This identity is the only way into the account; set a password or link another identity first');
       }
       await tx.delete(UserIdentityEntity, { id: identity.id });
       return identity;

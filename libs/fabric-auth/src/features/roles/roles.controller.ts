@@ -1,22 +1,4 @@
-import {
-  BadRequestException,
-  Body,
-  ConflictException,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  HttpStatus,
-  NotFoundException,
-  Param,
-  Patch,
-  Post,
-  Query,
-  Req,
-  UseGuards,
-  UsePipes,
-  UseInterceptors,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Query, Req, UseGuards, UsePipes, UseInterceptors } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiFabricAuth } from '../../http/api-docs.js';
 import { AuditService } from '../../data/audit.service.js';
@@ -35,6 +17,7 @@ import { CreateRoleDto, RoleDto, RoleListDto, UpdateRoleDto } from './dto/role.d
 import type { RoleEntity } from '../../schema/entities/role.entity.js';
 import { RolesService } from '../../access/accounts/roles.service.js';
 import { StorageErrorsInterceptor } from '../../http/storage-errors.interceptor.js';
+import { fabricError } from '../../core/fabric-error.js';
 
 function toRoleDto(role: RoleEntity): RoleDto {
   return {
@@ -87,7 +70,7 @@ export class RolesController {
   @ApiCreatedResponse({ type: RoleDto })
   async create(@Body() dto: CreateRoleDto, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<RoleDto> {
     this.checkPermissions(actor, dto.permissions);
-    if (await this.roles.findByName(dto.name)) throw new ConflictException('Role already exists');
+    if (await this.roles.findByName(dto.name)) throw fabricError('already_exists', 'Role already exists');
     try {
       return toRoleDto(
         await this.transactions.run(async (tx) => {
@@ -104,7 +87,7 @@ export class RolesController {
         }),
       );
     } catch (error) {
-      if (isUniqueViolation(error)) throw new ConflictException('Role already exists');
+      if (isUniqueViolation(error)) throw fabricError('already_exists', 'Role already exists');
       throw error;
     }
   }
@@ -154,13 +137,13 @@ export class RolesController {
 
   private async find(name: string): Promise<RoleEntity> {
     const role = name.length <= 64 ? await this.roles.findByName(name) : null;
-    if (!role) throw new NotFoundException('Role not found');
+    if (!role) throw fabricError('role_not_found', 'Role not found');
     return role;
   }
 
   private checkPermissions(actor: Principal, permissions: string[]): void {
     const unknown = this.registry.unknown(permissions);
-    if (unknown.length > 0) throw new BadRequestException(`Unknown permissions: ${unknown.join(', ')}`);
+    if (unknown.length > 0) throw fabricError('invalid_request', `Unknown permissions: ${unknown.join(', ')}`);
     requireHoldsAll(actor, permissions, 'grant these permissions');
   }
 }

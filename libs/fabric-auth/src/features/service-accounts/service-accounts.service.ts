@@ -1,4 +1,4 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { AuditService } from '../../data/audit.service.js';
@@ -19,6 +19,7 @@ import type { CreateServiceAccountDto, ListServiceAccountsQueryDto, ServiceAccou
 import { PrincipalNames } from '../../data/principal-names.js';
 import { ServiceAccountEntity } from '../../schema/entities/service-account.entity.js';
 import { isUuid } from '../../core/ids.js';
+import { fabricError } from '../../core/fabric-error.js';
 
 function toDto(account: ServiceAccountEntity, roles: string[]): ServiceAccountDto {
   return {
@@ -66,7 +67,7 @@ export class ServiceAccountsService {
   /** The account of a path id; malformed and unknown ids are both 404. */
   async find(id: string): Promise<ServiceAccountEntity> {
     const account = isUuid(id) ? await this.accounts.findOneBy({ id }) : null;
-    if (!account) throw new NotFoundException('Service account not found');
+    if (!account) throw fabricError('service_account_not_found', 'Service account not found');
     return account;
   }
 
@@ -103,7 +104,7 @@ export class ServiceAccountsService {
         });
       });
     } catch (error) {
-      if (isUniqueViolation(error)) throw new ConflictException('Service account name already exists');
+      if (isUniqueViolation(error)) throw fabricError('already_exists', 'Service account name already exists');
       throw roleRemovedMeanwhile(error) ?? error;
     }
     return toDto(account, roles.map((r) => r.name).sort());
@@ -149,7 +150,7 @@ export class ServiceAccountsService {
         });
       });
     } catch (error) {
-      if (isUniqueViolation(error)) throw new ConflictException('Service account name already exists');
+      if (isUniqueViolation(error)) throw fabricError('already_exists', 'Service account name already exists');
       throw roleRemovedMeanwhile(error) ?? error;
     }
     return this.view(await this.find(account.id));

@@ -1,4 +1,4 @@
-import { BadRequestException, ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, type FindOptionsWhere, type Repository } from 'typeorm';
 import { AuditService } from '../../data/audit.service.js';
@@ -28,6 +28,7 @@ import { UserEntity } from '../../schema/entities/user.entity.js';
 import { UsersService } from '../../access/accounts/users.service.js';
 import { UserLookup } from '../../access/accounts/user-lookup.js';
 import { isUuid } from '../../core/ids.js';
+import { fabricError } from '../../core/fabric-error.js';
 
 const USER_SORTS = {
   created_at: { property: 'createdAt' },
@@ -140,7 +141,7 @@ export class UserManagementService {
         return created;
       });
     } catch (error) {
-      if (isUniqueViolation(error)) throw new ConflictException('A user with this username or email already exists');
+      if (isUniqueViolation(error)) throw fabricError('already_exists', 'A user with this username or email already exists');
       throw roleRemovedMeanwhile(error) ?? error;
     }
     return toUserDto(user, roles.map((r) => r.name).sort());
@@ -192,7 +193,7 @@ export class UserManagementService {
         });
       });
     } catch (error) {
-      if (isUniqueViolation(error)) throw new ConflictException('A user with this username or email already exists');
+      if (isUniqueViolation(error)) throw fabricError('already_exists', 'A user with this username or email already exists');
       throw roleRemovedMeanwhile(error) ?? error;
     }
     return this.view((await this.users.findOneBy({ id: target.id }))!);
@@ -205,15 +206,15 @@ export class UserManagementService {
   async requestEmailVerification(actor: Principal, username: string, request?: HttpRequestLike): Promise<void> {
     const target = await this.lookup.target(username, actor, 'users:modify');
     await this.lookup.requireMayAdminister(actor, target);
-    if (!target.isActive) throw new ConflictException('The account is deactivated');
-    if (!target.email) throw new ConflictException('The account has no email');
-    if (target.emailVerified) throw new ConflictException('The email is already verified');
+    if (!target.isActive) throw fabricError('account_state_conflict', 'The account is deactivated');
+    if (!target.email) throw fabricError('account_state_conflict', 'The account has no email');
+    if (target.emailVerified) throw fabricError('account_state_conflict', 'The email is already verified');
     await this.transactions.run(async (tx) => {
       // The link goes to the address the row holds once locked: an email changed since the read
       // above would otherwise get a live link mailed to the old address (SEC-116).
       await this.transactions.lock(tx, UserEntity, target.id);
       const current = await tx.manager.findOneBy(UserEntity, { id: target.id });
-      if (!current || current.email !== target.email || current.emailVerified) throw new ConflictException('The email changed meanwhile; ask again');
+      if (!current || current.email !== target.email || current.emailVerified) throw fabricError('account_state_conflict', 'The email changed meanwhile; ask again');
       await this.oneTimeTokens.issueAndSend(current, 'email_verification', tx);
       await this.audit.recordIn(tx, { action: 'user.email_verification.request', outcome: 'success', actor, target: { type: 'user', id: target.id }, request });
     });
@@ -224,7 +225,7 @@ export class UserManagementService {
     await this.lookup.requireMayAdminister(actor, target);
     if (!active && target.isSystemAdmin && target.isActive) {
       const activeAdmins = await this.users.countBy({ isSystemAdmin: true, isActive: true });
-      if (activeAdmins <= 1) throw new ConflictException('The last active system admin cannot be deactivated');
+      if (activeAdmins <= 1) throw fabricError('last_system_admin', 'The last active system admin cannot be deactivated');
     }
     await this.transactions.run(async (tx) => {
       if (active) await this.accounts.reactivate(target.id, tx);
@@ -273,8 +274,8 @@ export class UserManagementService {
   async resendActivation(actor: Principal, username: string, request: HttpRequestLike): Promise<void> {
     const target = await this.lookup.target(username);
     await this.lookup.requireMayAdminister(actor, target);
-    if (!target.isActive) throw new ConflictException('The account is deactivated');
-    if (await this.accounts.hasPassword(target.id)) throw new ConflictException('The account is already activated');
+    if (!target.isActive) throw fabricError('account_state_conflict', 'The account is deactivated');
+    if (await this.accounts.hasPassword(target.id)) throw fabricError('account_state_conflict', 'The account is already activated');
     await this.oneTimeTokens.issueAndSend(target, 'activation');
     await this.audit.record({ action: 'user.activation_resend', outcome: 'success', actor, target: { type: 'user', id: target.id }, request });
   }
@@ -314,7 +315,7 @@ export class UserManagementService {
     const target = await this.lookup.target(username, actor, 'users:modify');
     await this.lookup.requireMayAdminister(actor, target);
     const live = isUuid(sessionId) ? await this.sessionRows.findOneBy({ id: sessionId, userId: target.id, revokedAt: IsNull() }) : null;
-    if (!live) throw new NotFoundException('Session not found');
+    if (!live) throw fabricError('session_not_found', 'Session not found');
     await this.transactions.run(async (tx) => {
       await this.sessions.revoke(sessionId, 'revoked', tx);
       await this.audit.recordIn(tx, { action: 'session.revoke', outcome: 'success', actor, target: { type: 'session', id: sessionId }, request });
@@ -345,7 +346,7 @@ export class UserManagementService {
 
   private checkPolicy(password: string, username?: string, email?: string | null): void {
     const problem = this.passwords.policyViolation(password, { username, email });
-    if (problem) throw new BadRequestException(problem);
+    if (problem) throw fabricError('invalid_request', problem);
   }
 
   /**
@@ -359,7 +360,7 @@ export class UserManagementService {
     // App code calling without a request: its checks count as coming from one in-process client.
     request: HttpRequestLike = { headers: {} },
   ): Promise<void> {
-    const fail = (message: string) => (status === 400 ? new BadRequestException(message) : new ForbiddenException(message));
+    const fail = (message: string) => fabricError(status === 400 ? 'invalid_request' : 'permission_denied', message);
     if (currentPassword === undefined) throw fail('current_password is required');
     const { passwordHash, passwordChangedAt } = (await this.users.findOne({ where: { id: target.id }, select: { id: true, passwordHash: true, passwordChangedAt: true } }))!;
     const check = await this.attempts.check({
@@ -390,6 +391,6 @@ export class UserManagementService {
     const found = await this.users.find({ where: clashes, select: { id: true, username: true, email: true } });
     const other = found.find((u) => u.id !== exceptId);
     if (!other) return;
-    throw new ConflictException(username && other.username === normalizeUsername(username) ? 'Username already exists' : 'Email already in use');
+    throw fabricError('already_exists', username && other.username === normalizeUsername(username) ? 'Username already exists' : 'Email already in use');
   }
 }
