@@ -25,10 +25,6 @@ const KNOWN_EXCEPTIONS = [
   ['access/guard/fabric-authenticator.ts', 'passport/cookie.strategy.ts'],
   // A client-credentials access token is resolved through the API key it was minted with.
   ['access/principal/access-token-principals.ts', 'features/api-keys/api-keys.service.ts'],
-  // A password change voids the user's pending second-factor challenges.
-  ['access/accounts/users.service.ts', 'features/mfa/mfa-tokens.service.ts'],
-  // Login → OIDC: logout also ends the provider's session (RP-initiated logout).
-  ['features/login/auth.controller.ts', 'features/oidc/oidc-logout.service.ts'],
   // Login → API keys: the client-credentials grant checks a service account's key.
   ['features/login/client-credentials.service.ts', 'features/api-keys/api-keys.service.ts'],
   // Service accounts' key routes are the API-key feature's routes for another owner kind.

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { OidcAccounts } from '../../libs/fabric-auth/src/features/oidc/oidc-accounts.service.js';
-import type { OidcProvider } from '../../libs/fabric-auth/src/features/oidc/oidc-clients.js';
+import { ExternalSignIn } from '../../libs/fabric-auth/src/access/sign-in/external-sign-in.service.js';
+import type { SignInProvider } from '../../libs/fabric-auth/src/core/ports/sign-in-provider.js';
 import { API, DATABASES, type DatabaseKind, databaseOf, startTestApp, type TestApp } from '../support/test-app.js';
 
 /**
@@ -163,11 +163,12 @@ describe.each(DATABASES)('multi-row operations are atomic on %s', (kind) => {
   });
 
   it('SSO first login: a failed identity link leaves no user, no roles, no audit event', async () => {
-    const accounts = t.app.get(OidcAccounts);
-    const provider = {
+    const accounts = t.app.get(ExternalSignIn);
+    const provider: SignInProvider = {
       name: 'atomic',
-      options: { jitProvisioning: true, linkVerifiedEmail: false, defaultRoles: ['viewer'], roleMapping: {} },
-    } as unknown as OidcProvider;
+      protocol: 'oidc',
+      accounts: { jitProvisioning: true, linkVerifiedEmail: false, defaultRoles: ['viewer'], roleMapping: {} },
+    };
     const profile = {
       issuer: 'https://idp.example.test',
       subject: `atomic-${tag}`,
@@ -175,7 +176,7 @@ describe.each(DATABASES)('multi-row operations are atomic on %s', (kind) => {
       emailVerified: true,
       name: 'Atomic Person',
       preferredUsername: `sso-atomic-${tag}`,
-      roleClaimValues: [],
+      groups: [],
     };
     const request = { headers: {}, socket: { remoteAddress: '127.0.0.1' } } as never;
     await inject('user_identities');

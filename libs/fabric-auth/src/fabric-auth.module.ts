@@ -65,7 +65,10 @@ import { FabricConfigError } from './options/fabric-config.error.js';
 import { type FabricAuthOptions, type ResolvedFabricAuthOptions } from './options/fabric-auth.options.js';
 import { resolveFabricAuthOptions } from './options/resolve-options.js';
 import { LoggingNotifier } from './core/ports/notifier.js';
-import { OidcAccounts } from './features/oidc/oidc-accounts.service.js';
+import { ExternalSignIn } from './access/sign-in/external-sign-in.service.js';
+import { SignOutHooks } from './core/ports/sign-out-hook.js';
+import { CredentialChangeHooks } from './core/ports/credential-change-hook.js';
+import { FabricEvents, NoFabricEvents } from './core/ports/fabric-events.js';
 import { OidcClients } from './features/oidc/oidc-clients.js';
 import { OidcLoginStates } from './features/oidc/oidc-login-state.js';
 import { OidcLoginService } from './features/oidc/oidc-login.service.js';
@@ -267,6 +270,8 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
     RoutePermissionsCheck,
     TokenService,
     PasswordHasher,
+    // No event listener until the events feature (issue 25) binds one.
+    { provide: FabricEvents, useClass: NoFabricEvents },
     AuditService,
     RolesService,
     SessionsService,
@@ -291,6 +296,8 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
     LocalAuthService,
     MfaLoginService,
     MfaSecondFactor,
+    // The MFA feature voids pending second factors when a password changes or an account is deactivated.
+    { provide: CredentialChangeHooks, inject: [MfaChallenges], useFactory: (mfa: MfaChallenges): CredentialChangeHooks => [mfa] },
     // The port is bound where the features are composed: the MFA feature when it is mounted,
     // else the core's NoSecondFactor (which refuses anyone MFA would have asked for a factor).
     { provide: SecondFactor, useExisting: MfaSecondFactor },
@@ -310,9 +317,11 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
     FabricSeeder,
     OidcClients,
     OidcLoginStates,
-    OidcAccounts,
+    ExternalSignIn,
     OidcLoginService,
     OidcLogoutService,
+    // OIDC's RP-initiated logout hooks into login's logout.
+    { provide: SignOutHooks, inject: [OidcLogoutService], useFactory: (oidc: OidcLogoutService): SignOutHooks => [oidc] },
     UserIdentitiesService,
     FabricOidcStrategy,
     FastifyReplyLink,

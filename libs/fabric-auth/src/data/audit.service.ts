@@ -1,12 +1,12 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
+import type { EntityManager, Repository } from 'typeorm';
 import type { FabricTransaction } from './transactions.js';
 import { FabricClock } from '../core/clock.js';
 import { clientIp, type HttpRequestLike, userAgent } from '../core/request-info.js';
 import type { Principal } from '../core/principal.js';
 import { type AuditDetails, AuditEventEntity } from '../schema/entities/audit-event.entity.js';
+import { FabricEvents, NoFabricEvents } from '../core/ports/fabric-events.js';
 
 export interface AuditRecord {
   action: string;
@@ -18,11 +18,17 @@ export interface AuditRecord {
   details?: AuditDetails;
 }
 
+type AuditRow = Pick<AuditEventEntity, 'occurredAt' | 'action' | 'outcome' | 'actorKind' | 'actorId' | 'actorName' | 'targetType' | 'targetId' | 'ip' | 'userAgent' | 'details'>;
+
 /**
  * Writes `audit_events` rows. The event of a change is written in the change's
  * transaction (`recordIn`): both commit or neither. An event that stands alone (a refused
  * login, a bypass) is written by `record`, whose failure is logged, never turned into a
  * failed request.
+ *
+ * Every row is also an event on the `FabricEvents` port, emitted in the row's transaction
+ * with its manager (a standalone row gets a transaction of its own when a listener is
+ * registered); with none registered, the default, nothing else happens.
  */
 @Injectable()
 export class AuditService {
@@ -31,11 +37,14 @@ export class AuditService {
   constructor(
     @InjectRepository(AuditEventEntity) private readonly events: Repository<AuditEventEntity>,
     private readonly clock: FabricClock,
+    @Optional() @Inject(FabricEvents) private readonly listeners: FabricEvents = new NoFabricEvents(),
   ) {}
 
   async record(entry: AuditRecord): Promise<void> {
     try {
-      await this.events.insert(this.row(entry));
+      const row = this.row(entry);
+      if (this.listeners instanceof NoFabricEvents) await this.events.insert(row);
+      else await this.events.manager.transaction((manager) => this.write(manager, row));
     } catch (error) {
       this.logger.error(`audit write failed for ${entry.action}: ${(error as Error).message}`);
     }
@@ -43,10 +52,29 @@ export class AuditService {
 
   /** Part of `tx`: a failure to write it fails (and rolls back) the whole operation. */
   async recordIn(tx: FabricTransaction, entry: AuditRecord): Promise<void> {
-    await tx.manager.insert(AuditEventEntity, this.row(entry));
+    await this.write(tx.manager, this.row(entry));
   }
 
-  private row(entry: AuditRecord): QueryDeepPartialEntity<AuditEventEntity> {
+  private async write(manager: EntityManager, row: AuditRow): Promise<void> {
+    await manager.insert(AuditEventEntity, row);
+    await this.listeners.emit(
+      {
+        name: row.action,
+        occurredAt: row.occurredAt,
+        payload: {
+          outcome: row.outcome as 'success' | 'failure',
+          actor: row.actorKind !== null && row.actorId !== null ? { kind: row.actorKind, id: row.actorId, username: row.actorName } : null,
+          target: row.targetType !== null && row.targetId !== null ? { type: row.targetType, id: row.targetId } : null,
+          ip: row.ip,
+          userAgent: row.userAgent,
+          details: row.details,
+        },
+      },
+      manager,
+    );
+  }
+
+  private row(entry: AuditRecord): AuditRow {
     return {
       occurredAt: new Date(this.clock.now()),
       action: entry.action,

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { FabricClock } from '../../core/clock.js';
@@ -7,7 +8,7 @@ import { PasswordHasher } from '../passwords/password-hasher.js';
 import { RolesService } from './roles.service.js';
 import { Revocations } from '../sessions/revocations.js';
 import { SessionsService } from '../sessions/sessions.service.js';
-import { voidPendingSecondFactor } from '../../features/mfa/mfa-tokens.service.js';
+import { type CredentialChange, CredentialChangeHooks } from '../../core/ports/credential-change-hook.js';
 import { normalizeEmail, normalizeUsername } from '../../core/identity-normalization.js';
 import { PrincipalNames } from '../../data/principal-names.js';
 import { UserEntity } from '../../schema/entities/user.entity.js';
@@ -51,7 +52,13 @@ export class UsersService {
     private readonly transactions: FabricTransactions,
     private readonly revocations: Revocations,
     private readonly names: PrincipalNames,
+    @Inject(CredentialChangeHooks) private readonly credentialHooks: CredentialChangeHooks,
   ) {}
+
+  /** In the change's transaction: what features keep of flows started under the old state dies with it (MFA: SEC-111). */
+  private async credentialsChanged(manager: EntityManager, change: CredentialChange): Promise<void> {
+    for (const hook of this.credentialHooks) await hook.credentialsChanged(manager, change);
+  }
 
   findByUsername(username: string): Promise<UserEntity | null> {
     return this.users.findOne({ where: { username: normalizeUsername(username) } });
@@ -116,7 +123,7 @@ export class UsersService {
       const now = new Date(this.clock.now());
       await inner.manager.update(UserEntity, { id: userId }, { isActive: false, updatedAt: now });
       await this.sessions.revokeAllOfUser(userId, 'user_deactivated', undefined, inner);
-      await voidPendingSecondFactor(inner.manager, userId, now);
+      await this.credentialsChanged(inner.manager, { userId, kind: 'deactivated', at: now });
       await this.revocations.revoke(inner, { type: 'principal', principalId: userId });
     }, tx);
   }
@@ -145,7 +152,7 @@ export class UsersService {
     await this.transactions.run(async (inner) => {
       const now = new Date(this.clock.now());
       await inner.manager.update(UserEntity, { id: userId }, { passwordHash, passwordChangedAt: now, updatedAt: now });
-      await voidPendingSecondFactor(inner.manager, userId, now);
+      await this.credentialsChanged(inner.manager, { userId, kind: 'password_changed', at: now });
     }, tx);
   }
 

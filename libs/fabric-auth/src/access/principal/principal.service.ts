@@ -9,14 +9,9 @@ import { FabricAuthError } from '../../core/fabric-auth.error.js';
 import type { AccessClaims } from '../tokens/token.service.js';
 import { CredentialReads } from '../../data/credential-reads.js';
 import type { AuthMethod, Principal } from '../../core/principal.js';
+import { sessionAmr } from '../sessions/sessions.service.js';
 
 type SessionPrincipal = Omit<Principal, 'authMethod'>;
-
-/** The methods a session's login proved; sessions from before MFA existed carry none stored. */
-export function sessionAmr(session: { amr: string | null; loginMethod: string }): string[] {
-  if (session.amr !== null) return session.amr.split(' ').filter(Boolean);
-  return session.loginMethod === 'password' ? ['pwd'] : [];
-}
 
 interface CacheEntry {
   readonly principal: SessionPrincipal;

@@ -11,6 +11,12 @@ import { TokenService } from '../tokens/token.service.js';
 import { Revocations } from './revocations.js';
 import { SessionEntity } from '../../schema/entities/session.entity.js';
 
+/** The methods a session's login proved; sessions from before MFA existed carry none stored. */
+export function sessionAmr(session: { amr: string | null; loginMethod: string }): string[] {
+  if (session.amr !== null) return session.amr.split(' ').filter(Boolean);
+  return session.loginMethod === 'password' ? ['pwd'] : [];
+}
+
 /** What a session opened through an OpenID Provider keeps of that login. */
 export interface ProviderSessionLink {
   provider: string;

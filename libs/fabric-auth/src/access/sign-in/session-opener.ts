@@ -5,8 +5,7 @@ import { FabricClock } from '../../core/clock.js';
 import type { HttpRequestLike } from '../../core/request-info.js';
 import { type FabricTransaction, FabricTransactions } from '../../data/transactions.js';
 import { DeviceTokens } from '../limits/device-tokens.js';
-import { sessionAmr } from '../principal/principal.service.js';
-import { type ProviderSessionLink, SessionsService } from '../sessions/sessions.service.js';
+import { type ProviderSessionLink, sessionAmr, SessionsService } from '../sessions/sessions.service.js';
 import type { SessionEntity } from '../../schema/entities/session.entity.js';
 import { TokenService } from '../tokens/token.service.js';
 import type { UserEntity } from '../../schema/entities/user.entity.js';
@@ -14,7 +13,7 @@ import type { TokenPair } from '../../core/token-pair.js';
 import { UsersService } from '../accounts/users.service.js';
 
 /** How the first factor of a login was proved; the session's `login_method`. */
-export type SignInMethod = 'password' | 'oidc' | 'passkey';
+export type SignInMethod = 'password' | 'oidc' | 'saml' | 'passkey';
 
 /** What a login proved (`amr`, an enrolment-only restriction) and, for SSO, the provider's session. */
 export interface SignInProof {
@@ -27,8 +26,8 @@ export interface SignInProof {
  * Where every successful login ends, whichever feature proved the identity (the password
  * grant, the second step of MFA, a passkey, an identity provider): no feature owns it, so
  * none has to import another to finish a login. It lives in `access/sign-in/` rather than
- * `access/sessions/` because it also reads the principal's `amr` and writes the user's last
- * login, and those folders already depend on `sessions/`.
+ * `access/sessions/` because it also writes the user's last login, and `accounts/` already
+ * depends on `sessions/` (the folders would form a cycle).
  */
 @Injectable()
 export class SessionOpener {

@@ -25,7 +25,7 @@ import type { Principal } from '../../core/principal.js';
 import { fabricValidationPipe } from '../../http/validation.js';
 import { DeviceTokens } from '../../access/limits/device-tokens.js';
 import { LimitsService } from '../../access/limits/limits.service.js';
-import { OidcLogoutService } from '../oidc/oidc-logout.service.js';
+import { SignOutHooks } from '../../core/ports/sign-out-hook.js';
 import { AccountRecoveryService } from './account-recovery.service.js';
 import { AcceptedDto, ActivateDto, PasswordResetConfirmDto, PasswordResetRequestDto, VerifyEmailDto } from './dto/recovery.dto.js';
 import { LocalAuthService, type TokenPair } from './local-auth.service.js';
@@ -128,7 +128,7 @@ export class AuthController {
     private readonly authenticator: FabricAuthenticator,
     private readonly clientCredentials: ClientCredentialsService,
     private readonly devices: DeviceTokens,
-    private readonly oidcLogout: OidcLogoutService,
+    @Inject(SignOutHooks) private readonly signOutHooks: SignOutHooks,
     @Inject(SecondFactor) private readonly secondFactor: SecondFactor,
   ) {}
 
@@ -341,8 +341,8 @@ export class AuthController {
   async logout(@CurrentPrincipal() principal: Principal, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown): Promise<void> {
     await this.auth.logout(principal, request);
     this.cookies.clear(response);
-    // A browser session from a provider: GET /auth/oidc/logout can now end the provider's session too.
-    if (principal.sessionId && principal.authMethod === 'cookie') await this.oidcLogout.markEnded(response, principal.sessionId);
+    // Features with more to end than this session hook in (OIDC: the provider's session, for GET /auth/oidc/logout).
+    if (principal.sessionId) for (const hook of this.signOutHooks) await hook.afterSignOut({ principal, sessionId: principal.sessionId, request, response });
   }
 
   @Post('activate')

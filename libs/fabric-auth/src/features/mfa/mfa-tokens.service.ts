@@ -9,6 +9,7 @@ import { UserEntity } from '../../schema/entities/user.entity.js';
 import { MfaChallengeEntity, type MfaChallengeKind } from '../../schema/entities/mfa-challenge.entity.js';
 import { MfaFactorEntity } from '../../schema/entities/mfa-factor.entity.js';
 import { sha256 } from '../../core/crypto.js';
+import type { CredentialChange, CredentialChangeHook } from '../../core/ports/credential-change-hook.js';
 
 /** Seconds an `mfa_token` (and a passkey challenge) lives. */
 export const MFA_TOKEN_TTL_SECONDS = 300;
@@ -35,7 +36,7 @@ export async function voidPendingSecondFactor(manager: EntityManager, userId: st
  * is one conditional UPDATE, and of two concurrent uses exactly one wins.
  */
 @Injectable()
-export class MfaChallenges {
+export class MfaChallenges implements CredentialChangeHook {
   constructor(
     @InjectRepository(MfaChallengeEntity) private readonly rows: Repository<MfaChallengeEntity>,
     private readonly clock: FabricClock,
@@ -141,6 +142,11 @@ export class MfaChallenges {
 
   async byId(id: string): Promise<MfaChallengeEntity | null> {
     return this.rows.findOneBy({ id });
+  }
+
+  /** The `CredentialChangeHook`: a password change or a deactivation voids the user's flows in progress, in its transaction. */
+  async credentialsChanged(manager: EntityManager, change: CredentialChange): Promise<void> {
+    await voidPendingSecondFactor(manager, change.userId, change.at);
   }
 
   /** Every pending token, challenge and TOTP enrolment of a user dies (see `voidPendingSecondFactor`). */

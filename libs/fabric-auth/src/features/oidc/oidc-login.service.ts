@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import * as client from 'openid-client';
 import { AuditService } from '../../data/audit.service.js';
-import { SessionOpener } from '../../access/sign-in/session-opener.js';
 import type { TokenPair } from '../../core/token-pair.js';
 import { SessionCookies } from '../../http/session-cookies.js';
 import { FabricClock } from '../../core/clock.js';
@@ -9,14 +8,25 @@ import type { HttpRequestLike } from '../../core/request-info.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
 import type { UserEntity } from '../../schema/entities/user.entity.js';
-import { OidcAccounts, type OidcProfile } from './oidc-accounts.service.js';
 import { causedBy, describeError, IdpUnreachableError, type OidcProvider, OidcClients } from './oidc-clients.js';
 import { OidcLoginFailure, type OidcLoginRefusal } from './oidc-login.error.js';
 import { type OidcLoginState, OidcLoginStates } from './oidc-login-state.js';
 import { safeReturnPath } from './return-to.js';
 import { claimAt, claimMovedElsewhere, claimValues, parseClaimPath } from '../../core/claim-path.js';
-import { SecondFactor } from '../../core/ports/second-factor.js';
+import { type ExternalIdentity, ExternalSignInRefused, type SignInProvider } from '../../core/ports/sign-in-provider.js';
+import { ExternalSignIn } from '../../access/sign-in/external-sign-in.service.js';
 import { constantTimeEqual } from '../../core/crypto.js';
+
+/** What a login learnt about the person, from the validated ID token and UserInfo: the identity the core resolves, and the ID token's `amr`. */
+export interface OidcProfile extends ExternalIdentity {
+  /** The ID token's `amr` (RFC 8176 method names only); absent when the provider sent none. */
+  amr?: string[];
+}
+
+/** A configured OIDC provider as the core's account resolution sees it. */
+function signInProvider(provider: OidcProvider): SignInProvider {
+  return { name: provider.name, protocol: 'oidc', accounts: provider.options };
+}
 
 /** @publicApi */
 export interface OidcLoginResult {
@@ -99,13 +109,11 @@ export class OidcLoginService {
   constructor(
     private readonly clients: OidcClients,
     private readonly states: OidcLoginStates,
-    private readonly accounts: OidcAccounts,
-    private readonly opener: SessionOpener,
+    private readonly signIns: ExternalSignIn,
     private readonly sessionCookies: SessionCookies,
     private readonly audit: AuditService,
     private readonly clock: FabricClock,
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
-    @Inject(SecondFactor) private readonly secondFactor: SecondFactor,
   ) {}
 
   /** Starts a login: sets the attempt's state cookie on the response and returns the provider's authorization URL. */
@@ -171,31 +179,16 @@ export class OidcLoginService {
       const config = await this.clients.configuration(provider);
       const { profile, idToken, sid } = await this.authenticate(provider, config, login, params);
       if (login.link) {
-        const user = await this.accounts.linkToSignedInUser(provider, profile, login.link, request);
+        const user = await this.signIns.linkToSignedInUser(signInProvider(provider), profile, login.link, request);
         return { provider: provider.name, kind: 'link', user, returnTo: login.returnTo };
       }
-      const user = await this.accounts.resolve(provider, profile, request);
-      const amr = this.amrOf(provider, profile);
-      const next = await this.secondFactor.afterFirstFactor(
-        user,
-        { method: 'fed', localFactorDue: provider.options.mfa === 'local', multiFactor: amr.includes('mfa'), details: { provider: provider.name } },
-        request,
-      );
-      if (next.step === 'challenge') return { provider: provider.name, kind: 'login', user, mfa: { mfaToken: next.mfaToken, factors: next.factors }, returnTo: login.returnTo };
-      // `locked` is a password sign-in's only; a provider sign-in that needs a factor this server does not offer is refused.
-      if (next.step === 'unavailable' || next.step === 'locked') throw new OidcLoginFailure('second_factor_unavailable', `user ${user.id}`, user);
-      const required = next.step === 'enrol';
-      const tokens = await this.opener.open(
-        user,
-        'oidc',
-        request,
-        { provider: provider.name, ...(required && { mfa_enrollment_required: true }) },
-        {
-          amr,
-          ...(required && { restriction: 'mfa_enrollment' }),
-          provider: { provider: provider.name, subject: profile.subject, sid, idToken },
-        },
-      );
+      const signedIn = await this.signIns.signIn(signInProvider(provider), profile, request, {
+        amr: this.amrOf(provider, profile),
+        localFactorDue: provider.options.mfa === 'local',
+        session: { subject: profile.subject, sid, idToken },
+      });
+      const { user, tokens, mfa } = signedIn;
+      if (mfa) return { provider: provider.name, kind: 'login', user, mfa, returnTo: login.returnTo };
       this.sessionCookies.set(response, tokens);
       return { provider: provider.name, kind: 'login', user, tokens, returnTo: login.returnTo };
     } catch (error) {
@@ -323,7 +316,7 @@ export class OidcLoginService {
       emailVerified: merged.email_verified === true || merged.email_verified === 'true',
       name: stringClaim(merged.name, 200) ?? (given || null),
       preferredUsername: stringClaim(merged.preferred_username, 200),
-      roleClaimValues,
+      groups: roleClaimValues,
       amr: Array.isArray(claims.amr) ? claims.amr.filter((m): m is string => typeof m === 'string' && /^[a-z]{2,16}$/.test(m) && m !== 'fed').slice(0, 6) : [],
     };
   }
@@ -334,6 +327,8 @@ export class OidcLoginService {
    */
   private classify(error: unknown, step: 'discovery' | 'login' | 'userinfo'): OidcLoginFailure {
     if (error instanceof OidcLoginFailure) return error;
+    // The core's account resolution refuses with the same reasons, audited and answered as they are.
+    if (error instanceof ExternalSignInRefused) return new OidcLoginFailure(error.reason, error.detail, error.user);
     if (step === 'discovery') return new OidcLoginFailure('discovery_failed', describeError(error));
     const timedOut = error instanceof client.ClientError && (error.code === 'OAUTH_TIMEOUT' || error.code === 'OAUTH_ABORT');
     if (timedOut || causedBy(error, IdpUnreachableError)) return new OidcLoginFailure('idp_unreachable', describeError(error));

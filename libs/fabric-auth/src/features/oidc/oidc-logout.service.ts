@@ -16,6 +16,7 @@ import { describeError, type OidcProvider, OidcClients } from './oidc-clients.js
 import { OidcLoginFailure } from './oidc-login.error.js';
 import { OidcLogoutTokenEntity } from '../../schema/entities/oidc-logout-token.entity.js';
 import { safeReturnPath } from './return-to.js';
+import type { SignedOut, SignOutHook } from '../../core/ports/sign-out-hook.js';
 import { constantTimeEqual, deriveKey, hmacSha256, sha256 } from '../../core/crypto.js';
 import { FabricError, fabricError } from '../../core/fabric-error.js';
 
@@ -48,7 +49,7 @@ class InvalidLogoutToken extends FabricError {
  * on every instance.
  */
 @Injectable()
-export class OidcLogoutService {
+export class OidcLogoutService implements SignOutHook {
   private readonly logger = new Logger('FabricOidc');
   private readonly markerKey: Buffer;
   /** One remote key set per provider (bounded by the configuration). */
@@ -64,6 +65,11 @@ export class OidcLogoutService {
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
   ) {
     this.markerKey = deriveKey(options.secretKey, 'fabric-auth oidc logout cookie');
+  }
+
+  /** The `SignOutHook`: after a logout of a browser (cookie) session, `GET /auth/oidc/logout` can end the provider's session too. */
+  async afterSignOut({ principal, sessionId, response }: SignedOut): Promise<void> {
+    if (principal.authMethod === 'cookie') await this.markEnded(response, sessionId);
   }
 
   /** Called when a session ends by logout: remembers it for `GET /auth/oidc/logout` when a provider opened it. */

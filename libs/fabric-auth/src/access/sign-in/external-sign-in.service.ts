@@ -9,28 +9,30 @@ import type { HttpRequestLike } from '../../core/request-info.js';
 import { type FabricTransaction, FabricTransactions } from '../../data/transactions.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
-import { RolesService, UnknownRolesError } from '../../access/accounts/roles.service.js';
+import { RolesService, UnknownRolesError } from '../accounts/roles.service.js';
 import { normalizeEmail, normalizeUsername } from '../../core/identity-normalization.js';
 import { UserEntity } from '../../schema/entities/user.entity.js';
-import { UsersService } from '../../access/accounts/users.service.js';
-import { SessionsService } from '../../access/sessions/sessions.service.js';
-import type { OidcProvider } from './oidc-clients.js';
-import { OidcLoginFailure } from './oidc-login.error.js';
+import { UsersService } from '../accounts/users.service.js';
+import { SessionsService } from '../sessions/sessions.service.js';
 import { UserIdentityEntity } from '../../schema/entities/user-identity.entity.js';
+import { type ExternalIdentity, ExternalSignInRefused, type SignInProvider } from '../../core/ports/sign-in-provider.js';
+import { SecondFactor } from '../../core/ports/second-factor.js';
+import type { TokenPair } from '../../core/token-pair.js';
+import { SessionOpener } from './session-opener.js';
 
-/** What a login learnt about the person, from the validated ID token and UserInfo. */
-export interface OidcProfile {
-  issuer: string;
-  subject: string;
-  email: string | null;
-  emailVerified: boolean;
-  name: string | null;
-  preferredUsername: string | null;
-  /** Values of the provider's `role_claim`, if configured. */
-  roleClaimValues: string[];
-  /** The ID token's `amr` (RFC 8176 method names only); absent when the provider sent none. */
-  amr?: string[];
+/** What the provider's protocol proved beyond the identity. */
+export interface ExternalProof {
+  /** RFC 8176 methods of this sign-in (`fed`, and the provider's own when they count); `mfa` when it was multi-factor. */
+  amr: string[];
+  /** A local second factor completes this sign-in whenever the user has one (OIDC's `mfa: local`). */
+  localFactorDue: boolean;
+  /** The provider's session, kept on ours for its logout (OIDC: `sid` and the ID token). */
+  session: { subject: string; sid: string | null; idToken: string | null };
 }
+
+/** A session (tokens), or a second step still due (`mfa`: complete it at the token endpoint). */
+export type ExternalSignInResult =
+  { user: UserEntity; tokens: TokenPair; mfa?: undefined } | { user: UserEntity; mfa: { mfaToken: string; factors: string[] }; tokens?: undefined };
 
 const USERNAME_BASE_LENGTH = 40;
 const MAX_EMAIL_LENGTH = 320;
@@ -50,7 +52,7 @@ function usernameSlug(raw: string): string {
 }
 
 /** The first usable of preferred_username, the email's local part and the name; else `user`. */
-export function usernameBase(profile: Pick<OidcProfile, 'preferredUsername' | 'email' | 'name'>): string {
+export function usernameBase(profile: Pick<ExternalIdentity, 'preferredUsername' | 'email' | 'name'>): string {
   for (const candidate of [profile.preferredUsername, profile.email, profile.name]) {
     const slug = candidate ? usernameSlug(candidate) : '';
     if (slug.length >= 2) return slug;
@@ -59,13 +61,15 @@ export function usernameBase(profile: Pick<OidcProfile, 'preferredUsername' | 'e
 }
 
 /**
- * Maps an identity at a provider to a local account: the linked one, an existing account
- * with the same verified email (only when the provider allows it), or a new one (JIT).
- * Then keeps name, email and claim-mapped roles in step with the provider.
+ * The one account-resolution path of every sign-in provider (OIDC today, SAML next): maps a
+ * verified external identity to a local account — the linked one, an existing account with
+ * the same verified email (only when the provider allows it), or a new one (JIT) — keeps
+ * name, email and group-mapped roles in step with the provider, then asks the `SecondFactor`
+ * port and opens the session. Refusals are `ExternalSignInRefused` with a stable reason.
  */
 @Injectable()
-export class OidcAccounts {
-  private readonly logger = new Logger('FabricOidc');
+export class ExternalSignIn {
+  private readonly logger = new Logger('FabricSignIn');
 
   constructor(
     private readonly users: UsersService,
@@ -75,15 +79,44 @@ export class OidcAccounts {
     private readonly clock: FabricClock,
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
     private readonly transactions: FabricTransactions,
+    private readonly opener: SessionOpener,
+    @Inject(SecondFactor) private readonly secondFactor: SecondFactor,
   ) {}
 
   /**
-   * The active local user this identity logs in as; throws `OidcLoginFailure` otherwise.
+   * A sign-in at `provider`: the account (`resolve`), then the second factor when one is due
+   * (a local factor when the provider's own method does not count, `localFactorDue`, or when
+   * the policy demands one the provider did not vouch for), then the session. A `required_for`
+   * holder without a factor gets the enrolment-only session a password login would (SEC-113).
+   */
+  async signIn(provider: SignInProvider, identity: ExternalIdentity, request: HttpRequestLike, proof: ExternalProof): Promise<ExternalSignInResult> {
+    const user = await this.resolve(provider, identity, request);
+    const next = await this.secondFactor.afterFirstFactor(
+      user,
+      { method: 'fed', localFactorDue: proof.localFactorDue, multiFactor: proof.amr.includes('mfa'), details: { provider: provider.name } },
+      request,
+    );
+    if (next.step === 'challenge') return { user, mfa: { mfaToken: next.mfaToken, factors: next.factors } };
+    // `locked` is a password sign-in's only; a factor due that this server does not offer refuses the sign-in.
+    if (next.step === 'unavailable' || next.step === 'locked') throw new ExternalSignInRefused('second_factor_unavailable', `user ${user.id}`, user);
+    const required = next.step === 'enrol';
+    const tokens = await this.opener.open(
+      user,
+      provider.protocol,
+      request,
+      { provider: provider.name, ...(required && { mfa_enrollment_required: true }) },
+      { amr: proof.amr, ...(required && { restriction: 'mfa_enrollment' }), provider: { provider: provider.name, ...proof.session } },
+    );
+    return { user, tokens };
+  }
+
+  /**
+   * The active local user this identity logs in as; throws `ExternalSignInRefused` otherwise.
    * Everything a login writes (the account, its link, its roles, the profile sync and
    * their audit events) is one transaction; losing a race to a concurrent first login
    * of the same person (a unique key taken) starts over and finds what it created.
    */
-  async resolve(provider: OidcProvider, profile: OidcProfile, request: HttpRequestLike): Promise<UserEntity> {
+  async resolve(provider: SignInProvider, profile: ExternalIdentity, request: HttpRequestLike): Promise<UserEntity> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.transactions.run((tx) => this.resolveIn(tx, provider, profile, request));
@@ -93,7 +126,7 @@ export class OidcAccounts {
     }
   }
 
-  private async resolveIn(tx: FabricTransaction, provider: OidcProvider, profile: OidcProfile, request: HttpRequestLike): Promise<UserEntity> {
+  private async resolveIn(tx: FabricTransaction, provider: SignInProvider, profile: ExternalIdentity, request: HttpRequestLike): Promise<UserEntity> {
     const identity = await tx.manager.findOne(UserIdentityEntity, { where: { issuer: profile.issuer, subject: profile.subject } });
     let user = identity ? await tx.manager.findOne(UserEntity, { where: { id: identity.userId } }) : null;
     let created = false;
@@ -104,7 +137,7 @@ export class OidcAccounts {
         await this.link(tx, provider, profile, user, 'verified_email', request);
       } else {
         await this.refuseSecondAccount(tx, profile);
-        if (!provider.options.jitProvisioning) throw new OidcLoginFailure('no_linked_account');
+        if (!provider.accounts.jitProvisioning) throw new ExternalSignInRefused('no_linked_account');
         user = await this.provision(tx, provider, profile, request);
         created = true;
       }
@@ -120,22 +153,22 @@ export class OidcAccounts {
    * Adds the identity of a fresh login at the provider to the signed-in user who asked for
    * it, as long as that user's session is still live and no other account has the identity.
    */
-  async linkToSignedInUser(provider: OidcProvider, profile: OidcProfile, link: { userId: string; sessionId: string }, request: HttpRequestLike): Promise<UserEntity> {
+  async linkToSignedInUser(provider: SignInProvider, profile: ExternalIdentity, link: { userId: string; sessionId: string }, request: HttpRequestLike): Promise<UserEntity> {
     const user = await this.users.findById(link.userId);
-    if (!user || !(await this.sessions.isLive(link.sessionId, link.userId))) throw new OidcLoginFailure('link_session_ended');
+    if (!user || !(await this.sessions.isLive(link.sessionId, link.userId))) throw new ExternalSignInRefused('link_session_ended');
     this.requireActive(user);
     try {
       await this.transactions.run(async (tx) => {
         const identity = await tx.manager.findOne(UserIdentityEntity, { where: { issuer: profile.issuer, subject: profile.subject } });
         if (identity) {
           if (identity.userId === user.id) return;
-          throw new OidcLoginFailure('identity_in_use', `linked to user ${identity.userId}`, user);
+          throw new ExternalSignInRefused('identity_in_use', `linked to user ${identity.userId}`, user);
         }
         await this.link(tx, provider, profile, user, 'signed_in', request);
       });
     } catch (error) {
       // A concurrent login or link took the identity first.
-      if (isUniqueViolation(error)) throw new OidcLoginFailure('identity_in_use', 'lost a race', user);
+      if (isUniqueViolation(error)) throw new ExternalSignInRefused('identity_in_use', 'lost a race', user);
       throw error;
     }
     return user;
@@ -146,14 +179,14 @@ export class OidcAccounts {
    * `account_exists` instead of a second account: they sign in to that account and link
    * the identity there (an unverified local email is never linked automatically).
    */
-  private async refuseSecondAccount(tx: FabricTransaction, profile: OidcProfile): Promise<void> {
+  private async refuseSecondAccount(tx: FabricTransaction, profile: ExternalIdentity): Promise<void> {
     if (!profile.emailVerified || !profile.email) return;
     const holder = await tx.manager.findOne(UserEntity, { where: { email: normalizeEmail(profile.email) }, select: { id: true } });
-    if (holder) throw new OidcLoginFailure('account_exists', `email held by user ${holder.id}`);
+    if (holder) throw new ExternalSignInRefused('account_exists', `email held by user ${holder.id}`);
   }
 
   private requireActive(user: UserEntity): void {
-    if (!user.isActive) throw new OidcLoginFailure('account_inactive', `user ${user.id}`, user);
+    if (!user.isActive) throw new ExternalSignInRefused('account_inactive', `user ${user.id}`, user);
   }
 
   /**
@@ -161,15 +194,15 @@ export class OidcAccounts {
    * so both sides must have verified it, the provider must be trusted for it
    * (`link_verified_email`), and the system admin is never linked.
    */
-  private async linkableAccount(tx: FabricTransaction, provider: OidcProvider, profile: OidcProfile): Promise<UserEntity | null> {
-    if (!provider.options.linkVerifiedEmail || !profile.emailVerified || !profile.email) return null;
+  private async linkableAccount(tx: FabricTransaction, provider: SignInProvider, profile: ExternalIdentity): Promise<UserEntity | null> {
+    if (!provider.accounts.linkVerifiedEmail || !profile.emailVerified || !profile.email) return null;
     const local = await tx.manager.findOne(UserEntity, { where: { email: normalizeEmail(profile.email) } });
     if (!local || !local.emailVerified || local.isSystemAdmin) return null;
     const linkedElsewhere = await tx.manager.exists(UserIdentityEntity, { where: { userId: local.id, issuer: profile.issuer } });
     return linkedElsewhere ? null : local;
   }
 
-  private async link(tx: FabricTransaction, provider: OidcProvider, profile: OidcProfile, user: UserEntity, how: string, request: HttpRequestLike): Promise<void> {
+  private async link(tx: FabricTransaction, provider: SignInProvider, profile: ExternalIdentity, user: UserEntity, how: string, request: HttpRequestLike): Promise<void> {
     await tx.manager.insert(UserIdentityEntity, {
       userId: user.id,
       provider: provider.name,
@@ -180,7 +213,7 @@ export class OidcAccounts {
       lastLoginAt: null,
     });
     await this.audit.recordIn(tx, {
-      action: 'oidc.identity.link',
+      action: `${provider.protocol}.identity.link`,
       outcome: 'success',
       actor: { kind: 'user', id: user.id, username: user.username },
       target: { type: 'user', id: user.id },
@@ -189,7 +222,7 @@ export class OidcAccounts {
     });
   }
 
-  private async provision(tx: FabricTransaction, provider: OidcProvider, profile: OidcProfile, request: HttpRequestLike): Promise<UserEntity> {
+  private async provision(tx: FabricTransaction, provider: SignInProvider, profile: ExternalIdentity, request: HttpRequestLike): Promise<UserEntity> {
     const email = profile.emailVerified && profile.email ? await this.freeEmail(tx, profile.email) : null;
     const fullName = profile.name?.slice(0, MAX_NAME_LENGTH) ?? null;
     const user = await this.users.create({ username: await this.freeUsername(tx, usernameBase(profile)), email, fullName, emailVerified: email !== null }, tx);
@@ -199,7 +232,7 @@ export class OidcAccounts {
       actor: null,
       target: { type: 'user', id: user.id },
       request,
-      details: { username: user.username, via: 'oidc_jit', provider: provider.name },
+      details: { username: user.username, via: `${provider.protocol}_jit`, provider: provider.name },
     });
     await this.link(tx, provider, profile, user, 'jit', request);
     return user;
@@ -224,7 +257,7 @@ export class OidcAccounts {
   }
 
   /** Name always; email only when the provider verified it and no other account has it. */
-  private async syncProfile(tx: FabricTransaction, user: UserEntity, profile: OidcProfile): Promise<void> {
+  private async syncProfile(tx: FabricTransaction, user: UserEntity, profile: ExternalIdentity): Promise<void> {
     const changes: Partial<UserEntity> = {};
     const fullName = profile.name?.slice(0, MAX_NAME_LENGTH);
     if (fullName && fullName !== user.fullName) changes.fullName = fullName;
@@ -244,11 +277,11 @@ export class OidcAccounts {
    * the claim maps to it, re-evaluated at every login. Other roles are left alone, except
    * that a user created by this login also gets `default_roles`.
    */
-  private async syncRoles(tx: FabricTransaction, provider: OidcProvider, userId: string, profile: OidcProfile, created: boolean): Promise<void> {
-    const { defaultRoles, roleMapping } = provider.options;
+  private async syncRoles(tx: FabricTransaction, provider: SignInProvider, userId: string, profile: ExternalIdentity, created: boolean): Promise<void> {
+    const { defaultRoles, roleMapping } = provider.accounts;
     const managed = new Set(Object.values(roleMapping).flat());
     if (managed.size === 0 && (!created || defaultRoles.length === 0)) return;
-    const mapped = profile.roleClaimValues.flatMap((value) => (Object.hasOwn(roleMapping, value) ? roleMapping[value]! : []));
+    const mapped = profile.groups.flatMap((value) => (Object.hasOwn(roleMapping, value) ? roleMapping[value]! : []));
     const current = (await this.roles.grantsOf({ userId }, tx)).roles;
     const wanted = new Set([...current, ...(created ? defaultRoles : [])].filter((role) => !managed.has(role)));
     for (const role of mapped) wanted.add(role);
@@ -258,7 +291,7 @@ export class OidcAccounts {
   }
 
   /** A role named in the provider's config but deleted since is skipped (and logged), not fatal. */
-  private async existingRoles(tx: FabricTransaction, provider: OidcProvider, names: string[]): Promise<string[]> {
+  private async existingRoles(tx: FabricTransaction, provider: SignInProvider, names: string[]): Promise<string[]> {
     try {
       await this.roles.findByNames(names, tx);
       return names;
