@@ -1,3 +1,5 @@
+import { FabricError } from '../fabric-error.js';
+
 /**
  * What a sign-in provider (OIDC today, SAML next) vouches for about a person, once its own
  * protocol checks have passed (signature, audience, state…). `issuer` and `subject` are the
@@ -43,16 +45,19 @@ export interface SignInProvider {
 /** Why the core refused an external sign-in: the stable codes every provider kind reports (and audits) as they are. */
 export type ExternalSignInRefusal = 'no_linked_account' | 'account_inactive' | 'account_exists' | 'identity_in_use' | 'link_session_ended' | 'second_factor_unavailable';
 
-/** A refused external sign-in; the provider feature turns it into its own answer, keeping `reason`. */
-export class ExternalSignInRefused extends Error {
-  override readonly name = 'ExternalSignInRefused';
+/**
+ * A refused external sign-in (`sso_login_failed`); the provider feature turns it into its own
+ * answer, keeping `reason` (OIDC: `OidcLoginFailure`, with the reason's status and message).
+ */
+export class ExternalSignInRefused extends FabricError {
   constructor(
     readonly reason: ExternalSignInRefusal,
     /** For the server log only: never a token or secret. */
-    readonly detail?: string,
+    detail?: string,
     /** The local account concerned, once known (for the audit event's actor). */
     readonly user?: { id: string; username: string },
   ) {
-    super(detail ? `${reason}: ${detail}` : reason);
+    super('sso_login_failed', undefined, { detail });
+    this.message = detail ? `${reason}: ${detail}` : reason;
   }
 }
