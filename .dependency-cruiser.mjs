@@ -19,10 +19,6 @@ const LAYERS = ['core', 'options', 'schema', 'data', 'access', 'http', 'features
 // (see ARCHITECTURE.md, "Known exceptions"). Exactly these pairs are allowed; any other upward or
 // cross-feature import fails the check. Remove a line when its tie is broken.
 const KNOWN_EXCEPTIONS = [
-  // The verifiers still live in the Passport strategies: the authenticator calls them directly
-  // (the per-request fast path). Ends when the verification moves to access/ and the strategies wrap it.
-  ['access/guard/fabric-authenticator.ts', 'passport/jwt.strategy.ts'],
-  ['access/guard/fabric-authenticator.ts', 'passport/cookie.strategy.ts'],
   // A client-credentials access token is resolved through the API key it was minted with.
   ['access/principal/access-token-principals.ts', 'features/api-keys/api-keys.service.ts'],
   // Login → API keys: the client-credentials grant checks a service account's key.

@@ -79,6 +79,7 @@ import { UserIdentitiesService } from './features/oidc/user-identities.service.j
 import { OneTimeTokensService } from './access/tokens/one-time-tokens.service.js';
 import { PasswordHasher } from './access/passwords/password-hasher.js';
 import { AccessTokenPrincipals } from './access/principal/access-token-principals.js';
+import { AccessTokenVerifier } from './access/principal/access-token-verifier.js';
 import { PrincipalService } from './access/principal/principal.service.js';
 import { RolesController } from './features/roles/roles.controller.js';
 import { RolesService } from './access/accounts/roles.service.js';
@@ -280,6 +281,7 @@ function shapedBy(extras: FabricAuthModuleExtras): Pick<DynamicModule, 'controll
     ClockCheck,
     PrincipalService,
     AccessTokenPrincipals,
+    AccessTokenVerifier,
     UsersService,
     UserManagementService,
     UserLookup,

@@ -4,8 +4,7 @@ import { ACCESS_TOKEN_COOKIE, API_KEY_HEADER, FABRIC_API_KEY_AUTHENTICATOR } fro
 import { LimitsService } from '../limits/limits.service.js';
 import type { Principal } from '../../core/principal.js';
 import type { FabricApiKeyAuthenticator } from '../../core/ports/api-key-authenticator.js';
-import { FabricCookieStrategy } from '../../passport/cookie.strategy.js';
-import { FabricJwtStrategy } from '../../passport/jwt.strategy.js';
+import { AccessTokenVerifier } from '../principal/access-token-verifier.js';
 import { FabricAuthError } from '../../core/fabric-auth.error.js';
 import { TrustedIssuersService } from '../trusted-issuers/trusted-issuers.service.js';
 import { FabricClock } from '../../core/clock.js';
@@ -44,8 +43,7 @@ export function bearerToken(authorization: string): string | undefined {
 @Injectable()
 export class FabricAuthenticator {
   constructor(
-    private readonly jwt: FabricJwtStrategy,
-    private readonly cookie: FabricCookieStrategy,
+    private readonly accessTokens: AccessTokenVerifier,
     @Inject(FABRIC_API_KEY_AUTHENTICATOR) private readonly apiKeys: FabricApiKeyAuthenticator,
     private readonly limits: LimitsService,
     private readonly trustedIssuers: TrustedIssuersService,
@@ -59,12 +57,12 @@ export class FabricAuthenticator {
       if (token === undefined) throw new FabricAuthError('malformed', 'Authorization is not a Bearer token');
       const trusted = this.trustedIssuers.issuerFor(token);
       // One clock reading for the token's times and the principal cache's expiry.
-      return trusted ? this.trustedIssuers.authenticate(token, trusted) : this.jwt.authenticateBearer(token, this.clock.now());
+      return trusted ? this.trustedIssuers.authenticate(token, trusted) : this.accessTokens.bearer(token, this.clock.now());
     }
     const apiKey = request.headers[API_KEY_HEADER];
     if (apiKey !== undefined) return this.authenticateApiKey(apiKey, request);
     const token = cookieValue(request, ACCESS_TOKEN_COOKIE);
-    if (token !== undefined) return this.cookie.authenticateCookie(request, token, this.clock.now());
+    if (token !== undefined) return this.accessTokens.cookie(request, token, this.clock.now());
     throw new FabricAuthError('missing');
   }
 
