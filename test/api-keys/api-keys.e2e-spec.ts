@@ -1,6 +1,6 @@
 import { ApiKeyEntity, AuditEventEntity } from 'nestjs-fabric-auth/entities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateApiKey, isWellFormedApiKey } from '../../libs/fabric-auth/src/features/api-keys/api-key-format.js';
+import { generateApiKey, isWellFormedApiKey } from '../../libs/fabric-auth/src/access/api-keys/api-key-format.js';
 import { API, DATABASES, startTestApp, TEST_OPTIONS, type TestApp } from '../support/test-app.js';
 
 const KEY_FORMAT = /^fab_[A-Za-z0-9]{49}$/;

@@ -1,6 +1,6 @@
 import { ApiKeysService, type Principal } from 'nestjs-fabric-auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateApiKey } from '../../libs/fabric-auth/src/features/api-keys/api-key-format.js';
+import { generateApiKey } from '../../libs/fabric-auth/src/access/api-keys/api-key-format.js';
 import { API, DATABASE_KINDS, startTestApp, type TestApp } from '../support/test-app.js';
 
 /**

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { CLOCK_DIFFERENCE_WARNING_MS, ClockCheck } from '../../libs/fabric-auth/src/features/maintenance/clock-check.service.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { generateApiKey } from '../../libs/fabric-auth/src/features/api-keys/api-key-format.js';
+import { generateApiKey } from '../../libs/fabric-auth/src/access/api-keys/api-key-format.js';
 import { FABRIC_LOCKOUT_STORE } from '../../libs/fabric-auth/src/core/fabric-auth.constants.js';
 import type { FabricLockoutStore } from '../../libs/fabric-auth/src/core/ports/lockout-store.js';
 import { startPrivateRedis } from '../support/redis.js';

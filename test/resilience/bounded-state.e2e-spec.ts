@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateApiKey } from '../../libs/fabric-auth/src/features/api-keys/api-key-format.js';
-import { ApiKeysService } from '../../libs/fabric-auth/src/features/api-keys/api-keys.service.js';
+import { generateApiKey } from '../../libs/fabric-auth/src/access/api-keys/api-key-format.js';
+import { ApiKeysService } from '../../libs/fabric-auth/src/access/api-keys/api-keys.service.js';
 import { FabricAuthenticator } from '../../libs/fabric-auth/src/access/guard/fabric-authenticator.js';
 import { API_KEY_FAILURE_POLICY } from '../../libs/fabric-auth/src/access/limits/limits.service.js';
 import { PrincipalService } from '../../libs/fabric-auth/src/access/principal/principal.service.js';

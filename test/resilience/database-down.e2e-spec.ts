@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateApiKey } from '../../libs/fabric-auth/src/features/api-keys/api-key-format.js';
+import { generateApiKey } from '../../libs/fabric-auth/src/access/api-keys/api-key-format.js';
 import { claimsFor, forge } from '../support/jwt-forge.js';
 import { API, DATABASES, startTestApp, TEST_SECRET, type TestApp } from '../support/test-app.js';
 

@@ -24,7 +24,7 @@ export { systemActor } from './core/system-actor.js';
 export { UsersService } from './access/accounts/users.service.js';
 export { UserManagementService } from './features/users/user-management.service.js';
 export { RolesService } from './access/accounts/roles.service.js';
-export { ApiKeysService } from './features/api-keys/api-keys.service.js';
+export { ApiKeysService } from './access/api-keys/api-keys.service.js';
 export { ServiceAccountsService } from './features/service-accounts/service-accounts.service.js';
 export { SessionsService } from './access/sessions/sessions.service.js';
 export { TokenService } from './access/tokens/token.service.js';

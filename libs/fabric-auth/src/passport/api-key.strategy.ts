@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { HeaderAPIKeyStrategy } from 'passport-headerapikey';
-import { ApiKeysService } from '../features/api-keys/api-keys.service.js';
+import { ApiKeysService } from '../access/api-keys/api-keys.service.js';
 import type { HttpRequestLike } from '../core/request-info.js';
 import { FABRIC_API_KEY_STRATEGY } from '../core/fabric-auth.constants.js';
 import { issuedByStrategy } from '../access/principal/current-principal.decorator.js';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ApiKeysService } from '../../features/api-keys/api-keys.service.js';
+import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { FabricAuthError } from '../../core/fabric-auth.error.js';
 import type { AccessClaims } from '../tokens/token.service.js';
 import type { AuthMethod, Principal } from '../../core/principal.js';

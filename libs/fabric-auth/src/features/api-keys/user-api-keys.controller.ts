@@ -5,8 +5,8 @@ import { FabricGuard } from '../../access/guard/fabric.guard.js';
 import { fabricValidationPipe } from '../../http/validation.js';
 import type { Principal } from '../../core/principal.js';
 import { UserLookup } from '../../access/accounts/user-lookup.js';
-import { ApiKeysService, type KeyOwner } from './api-keys.service.js';
-import { API_KEY_REROLL_DOCS, type ApiKeyRoute, apiKeyRoutes } from './owned-api-keys.routes.js';
+import { ApiKeysService, type KeyOwner } from '../../access/api-keys/api-keys.service.js';
+import { API_KEY_REROLL_DOCS, type ApiKeyRoute, apiKeyRoutes } from '../../http/owned-api-keys.routes.js';
 import { StorageErrorsInterceptor } from '../../http/storage-errors.interceptor.js';
 
 /** Listing and revoking are the owner's own right too; creating and rerolling always need `api_keys:create`. */

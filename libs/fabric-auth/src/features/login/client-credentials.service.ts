@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
-import { ApiKeysService } from '../api-keys/api-keys.service.js';
+import { ApiKeysService } from '../../access/api-keys/api-keys.service.js';
 import { AuditService } from '../../data/audit.service.js';
 import type { HttpRequestLike } from '../../core/request-info.js';
 import type { Principal } from '../../core/principal.js';

@@ -1,8 +1,8 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Patch, Post, Query, Req, UseGuards, UsePipes, UseInterceptors } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiFabricAuth } from '../../http/api-docs.js';
-import { ApiKeysService, type KeyOwner } from '../api-keys/api-keys.service.js';
-import { API_KEY_REROLL_DOCS, apiKeyRoutes } from '../api-keys/owned-api-keys.routes.js';
+import { ApiKeysService, type KeyOwner } from '../../access/api-keys/api-keys.service.js';
+import { API_KEY_REROLL_DOCS, apiKeyRoutes } from '../../http/owned-api-keys.routes.js';
 import { FabricGuard } from '../../access/guard/fabric.guard.js';
 import { RequirePermission } from '../../access/guard/require-permission.decorator.js';
 import type { HttpRequestLike } from '../../core/request-info.js';

@@ -1,15 +1,15 @@
 import { applyDecorators, Body, Delete, Get, HttpCode, HttpStatus, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, type ApiOperationOptions } from '@nestjs/swagger';
-import { RequirePermission } from '../../access/guard/require-permission.decorator.js';
-import { ListQueryDto } from '../../data/pagination/list-query.js';
-import { NoStore } from '../../http/no-store.decorator.js';
-import type { HttpRequestLike } from '../../core/request-info.js';
-import { CurrentPrincipal } from '../../access/principal/current-principal.decorator.js';
-import type { Principal } from '../../core/principal.js';
-import type { ApiKeyEntity } from '../../schema/entities/api-key.entity.js';
-import { ApiKeysService, type KeyOwner } from './api-keys.service.js';
-import { ApiKeyListDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.js';
-import { fabricError } from '../../core/fabric-error.js';
+import { RequirePermission } from '../access/guard/require-permission.decorator.js';
+import { ListQueryDto } from '../data/pagination/list-query.js';
+import { NoStore } from './no-store.decorator.js';
+import type { HttpRequestLike } from '../core/request-info.js';
+import { CurrentPrincipal } from '../access/principal/current-principal.decorator.js';
+import type { Principal } from '../core/principal.js';
+import type { ApiKeyEntity } from '../schema/entities/api-key.entity.js';
+import { ApiKeysService, type KeyOwner } from '../access/api-keys/api-keys.service.js';
+import { ApiKeyListDto, CreateApiKeyDto, CreatedApiKeyDto } from '../access/api-keys/dto/api-key.dto.js';
+import { fabricError } from '../core/fabric-error.js';
 
 export type ApiKeyRoute = 'list' | 'create' | 'reroll' | 'revoke';
 
