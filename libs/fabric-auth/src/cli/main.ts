@@ -4,7 +4,6 @@
 // at once; Nest, TypeORM and the library load when a command runs.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { CliError } from './cli-error.js';
 import { COMMAND_SPECS } from './command-specs.js';
 import type { CliGlobals } from './cli-context.js';
 import type { CliOutput } from './commands.js';
@@ -18,13 +17,16 @@ const { version } = JSON.parse(readFileSync(new URL('../../package.json', import
 
 /** One line a person can act on, whatever failed. */
 async function oneLine(error: unknown): Promise<string> {
-  if (error instanceof CliError) return error.message;
-  const [{ HttpException }, { FabricError }, { FabricConfigError }, { SystemAdminConflictError }] = await Promise.all([
+  // Loaded here, not at the top: CliError extends FabricError, an HttpException, and --help,
+  // --version and usage errors must answer without loading Nest.
+  const [{ CliError }, { HttpException }, { FabricError }, { FabricConfigError }, { SystemAdminConflictError }] = await Promise.all([
+    import('./cli-error.js'),
     import('@nestjs/common'),
     import('../core/fabric-error.js'),
     import('../options/fabric-config.error.js'),
     import('../access/seeding/upsert-system-admin.js'),
   ]);
+  if (error instanceof CliError) return error.message;
   if (error instanceof FabricConfigError) return `invalid configuration: ${error.problems.join('; ')}`;
   if (error instanceof SystemAdminConflictError) return error.message;
   // An internal FabricError is an HttpException too, but its body is the generic 500: say its own words below.
