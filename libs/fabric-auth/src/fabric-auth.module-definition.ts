@@ -1,6 +1,7 @@
 import { ConfigurableModuleBuilder, type Type } from '@nestjs/common';
 import type { FabricAuthOptions } from './options/fabric-auth.options.js';
 import type { FabricNotifier } from './core/ports/notifier.js';
+import type { FabricAuthFeatureName } from './fabric-auth.features.js';
 
 /**
  * Options fixed when the module is declared (they shape routes, so they cannot come from an async factory).
@@ -12,7 +13,18 @@ export interface FabricAuthModuleExtras {
   isGlobal?: boolean;
   /** Prefix of the library's routes. Default `api/v1`. */
   routePrefix?: string;
-  /** Which of the library's controllers to mount. Default: all. `wellKnown` is served at the root (`/.well-known/…`). */
+  /**
+   * The features to load: `login`, `users`, `mfa`, `roles`, `audit`, `apiKeys`, `serviceAccounts`,
+   * `oidc`, `signingKeys`, `maintenance`. Default: all. A feature left out registers no provider,
+   * controller or route, and its code is never loaded; the guard, tokens, sessions, accounts and
+   * the audit writer are the core's and always there. Without `mfa`, anyone who holds a second
+   * factor or whom `auth.mfa.required_for` names is refused at sign-in (`mfa_unavailable`).
+   */
+  features?: readonly FabricAuthFeatureName[];
+  /**
+   * Which of the enabled features' controllers to mount (their services stay). Default: all.
+   * `wellKnown` is served at the root (`/.well-known/…`).
+   */
   controllers?: {
     auth?: boolean;
     users?: boolean;
@@ -49,6 +61,7 @@ export const DEFAULT_EXTRAS: FabricAuthModuleExtras & Required<Pick<FabricAuthMo
   routePrefix: 'api/v1',
   controllers: { auth: true, users: true, mfa: true, roles: true, audit: true, apiKeys: true, serviceAccounts: true, oidc: true, signingKeys: true, wellKnown: true },
   // Listed so that ConfigurableModuleBuilder keeps them out of the validated options.
+  features: undefined,
   notifier: undefined,
   tablePrefix: undefined,
   appPermissions: undefined,

@@ -1,0 +1,98 @@
+import type { DynamicModule, Type } from '@nestjs/common';
+import { CredentialChangeHooks } from './core/ports/credential-change-hook.js';
+import { SecondFactor } from './core/ports/second-factor.js';
+import { SignOutHooks } from './core/ports/sign-out-hook.js';
+import type { FeatureMount } from './http/feature-module.js';
+
+/**
+ * One entry of the feature list. Its code is loaded (a dynamic `import()`) only when the host
+ * enables it, so a left-out feature adds no file, provider, controller or route.
+ */
+export interface FabricAuthFeature {
+  name: string;
+  /** Names the feature's Nest module (see `FeatureMount.module`). */
+  module: Type;
+  /** Single ports of the core the feature provides; the core's default is then not bound. */
+  provides?: readonly symbol[];
+  /** List ports the feature adds an entry to (under `hookEntry(port, name)`). */
+  hooksInto?: readonly symbol[];
+  load(mount: FeatureMount): Promise<DynamicModule>;
+}
+
+/** A class that only names a module: cheap to declare, so the list costs nothing to import. */
+function moduleNamed(name: string): Type {
+  const named = class {};
+  Object.defineProperty(named, 'name', { value: name });
+  return named;
+}
+
+/**
+ * The library's features, in the order their routes are registered and their hooks run. To add
+ * one: a folder under `features/`, its module's `register(mount)`, and an entry here
+ * (libs/fabric-auth/ARCHITECTURE.md, "To add a feature").
+ */
+export const FABRIC_AUTH_FEATURES = [
+  {
+    name: 'login',
+    module: moduleNamed('FabricLoginModule'),
+    load: async (mount) => (await import('./features/login/login.module.js')).LoginFeatureModule.register(mount),
+  },
+  {
+    name: 'users',
+    module: moduleNamed('FabricUsersModule'),
+    load: async (mount) => (await import('./features/users/users.module.js')).UsersFeatureModule.register(mount),
+  },
+  {
+    name: 'mfa',
+    module: moduleNamed('FabricMfaModule'),
+    provides: [SecondFactor],
+    hooksInto: [CredentialChangeHooks],
+    load: async (mount) => (await import('./features/mfa/mfa.module.js')).MfaFeatureModule.register(mount),
+  },
+  {
+    name: 'roles',
+    module: moduleNamed('FabricRolesModule'),
+    load: async (mount) => (await import('./features/roles/roles.module.js')).RolesFeatureModule.register(mount),
+  },
+  {
+    name: 'audit',
+    module: moduleNamed('FabricAuditModule'),
+    load: async (mount) => (await import('./features/audit/audit.module.js')).AuditFeatureModule.register(mount),
+  },
+  {
+    name: 'apiKeys',
+    module: moduleNamed('FabricApiKeysModule'),
+    load: async (mount) => (await import('./features/api-keys/api-keys.module.js')).ApiKeysFeatureModule.register(mount),
+  },
+  {
+    name: 'serviceAccounts',
+    module: moduleNamed('FabricServiceAccountsModule'),
+    load: async (mount) => (await import('./features/service-accounts/service-accounts.module.js')).ServiceAccountsFeatureModule.register(mount),
+  },
+  {
+    name: 'oidc',
+    module: moduleNamed('FabricOidcModule'),
+    hooksInto: [SignOutHooks],
+    load: async (mount) => {
+      // The `fabric-oidc` Passport strategy sits above the features (it wraps the OIDC login), so it is added here.
+      const [{ OidcFeatureModule }, { FabricOidcStrategy }] = await Promise.all([import('./features/oidc/oidc.module.js'), import('./passport/oidc.strategy.js')]);
+      return OidcFeatureModule.register({ ...mount, providers: [...(mount.providers ?? []), FabricOidcStrategy] });
+    },
+  },
+  {
+    name: 'signingKeys',
+    module: moduleNamed('FabricSigningKeysModule'),
+    load: async (mount) => (await import('./features/signing-keys/signing-keys.module.js')).SigningKeysFeatureModule.register(mount),
+  },
+  {
+    name: 'maintenance',
+    module: moduleNamed('FabricMaintenanceModule'),
+    load: async (mount) => (await import('./features/maintenance/maintenance.module.js')).MaintenanceFeatureModule.register(mount),
+  },
+] as const satisfies readonly FabricAuthFeature[];
+
+/** @publicApi */
+export type FabricAuthFeatureName = (typeof FABRIC_AUTH_FEATURES)[number]['name'];
+
+/** Every feature's name, the default of `forRoot({ features })`. */
+export const ALL_FEATURE_NAMES: readonly FabricAuthFeatureName[] = FABRIC_AUTH_FEATURES.map((f) => f.name);
