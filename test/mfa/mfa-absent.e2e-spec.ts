@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NoSecondFactor } from '../../libs/fabric-auth/src/access/sign-in/no-second-factor.js';
-import { SecondFactor } from '../../libs/fabric-auth/src/core/ports/second-factor.js';
 import { firstStep, userWithTotp } from '../support/mfa.js';
 import { API, DATABASES, startTestApp, type TestApp } from '../support/test-app.js';
 
 /**
- * The `SecondFactor` port bound to the core's default, as when the MFA feature is not mounted:
- * nobody a second factor would have been asked of gets in on a password alone.
+ * Every feature but MFA (`forRoot({ features })`): the `SecondFactor` port falls back to the
+ * core's `NoSecondFactor`, and nobody a second factor would have been asked of gets in on a
+ * password alone.
  */
-describe.each(DATABASES)('second factors absent (the core NoSecondFactor) on %s', (kind) => {
+describe.each(DATABASES)('second factors absent (the MFA feature left out) on %s', (kind) => {
   let t: TestApp;
   // The same database with MFA mounted, to enrol factors and hold an mfa_token.
   let withMfa: TestApp;
@@ -17,7 +16,7 @@ describe.each(DATABASES)('second factors absent (the core NoSecondFactor) on %s'
     t = await startTestApp(kind, {
       sharedDatabase: withMfa.database,
       options: { mfa: { requiredFor: ['auditor'] } },
-      override: (builder) => builder.overrideProvider(SecondFactor).useFactory({ factory: (none: NoSecondFactor) => none, inject: [NoSecondFactor] }),
+      features: ['login', 'users', 'roles', 'audit', 'apiKeys', 'serviceAccounts', 'oidc', 'signingKeys', 'maintenance'],
     });
   });
   afterAll(async () => {
@@ -55,6 +54,19 @@ describe.each(DATABASES)('second factors absent (the core NoSecondFactor) on %s'
     expect(res.status).toBe(200);
     expect(typeof res.body.access_token).toBe('string');
     expect(res.body.mfa_enrollment_required).toBeUndefined();
+  });
+
+  it('serves none of the MFA routes', async () => {
+    const { user, token } = await t.actor(['viewer']);
+    for (const [method, path] of [
+      ['get', 'mfa'],
+      ['post', 'mfa/totp'],
+      ['post', 'mfa/recovery-codes'],
+      ['get', 'mfa/passkeys'],
+    ] as const) {
+      const res = await t.http[method](`${API}/users/${user.username}/${path}`).set('authorization', `Bearer ${token}`);
+      expect(res.status, path).toBe(404);
+    }
   });
 
   it('the completion routes answer mfa_unavailable, even with a live mfa_token', async () => {

@@ -61,6 +61,7 @@ const ROOT_VALUES = [
 ] as const;
 const ROOT_TYPES = [
   'FabricAuthFailure',
+  'FabricAuthFeatureName',
   'FabricAuthModuleExtras',
   'FabricErrorCode',
   'FabricErrorOptions',
@@ -108,6 +109,7 @@ expectTypeOf<keyof typeof Testing>().toEqualTypeOf<(typeof TESTING_VALUES)[numbe
 
 // A few signatures a host app writes against.
 expectTypeOf<typeof Root.FabricAuthModule.forRoot>().returns.toEqualTypeOf<DynamicModule>();
+expectTypeOf<Root.FabricAuthFeatureName>().toEqualTypeOf<'login' | 'users' | 'mfa' | 'roles' | 'audit' | 'apiKeys' | 'serviceAccounts' | 'oidc' | 'signingKeys' | 'maintenance'>();
 expectTypeOf<typeof Root.FabricAuthModule.forRoot>().parameter(0).toExtend<Root.FabricAuthOptions & Root.FabricAuthModuleExtras>();
 expectTypeOf<typeof Root.RequirePermission>().parameters.toEqualTypeOf<string[]>();
 expectTypeOf<Root.Principal['permissions']>().toEqualTypeOf<ReadonlySet<string>>();

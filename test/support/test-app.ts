@@ -4,7 +4,16 @@ import { join } from 'node:path';
 import type { INestApplication, Type } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
-import { FABRIC_NOTIFIER, type FabricAuthOptions, FabricClock, type FabricHttpHardeningOptions, type FabricNotification, RolesService, UsersService } from 'nestjs-fabric-auth';
+import {
+  FABRIC_NOTIFIER,
+  type FabricAuthFeatureName,
+  type FabricAuthOptions,
+  FabricClock,
+  type FabricHttpHardeningOptions,
+  type FabricNotification,
+  RolesService,
+  UsersService,
+} from 'nestjs-fabric-auth';
 import { resolveFabricAuthOptions } from '../../libs/fabric-auth/src/options/resolve-options.js';
 import type { UserEntity } from 'nestjs-fabric-auth/entities';
 import request from 'supertest';
@@ -130,6 +139,8 @@ export async function startTestApp(
     controllers?: Type[];
     /** Options of `applyFabricHttpHardening` (short server timeouts, a short drain). */
     http?: FabricHttpHardeningOptions;
+    /** The library's features to load (default all). */
+    features?: readonly FabricAuthFeatureName[];
     /** Replaces providers before the app compiles (e.g. a port bound to another implementation). */
     override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
   } = {},
@@ -150,7 +161,9 @@ async function startOn(database: ScratchDatabase, target: TestTarget | DatabaseK
   const notifications: FabricNotification[] = [];
   const options = resolveFabricAuthOptions({ ...TEST_OPTIONS, ...settings.options });
   const builder = Test.createTestingModule({
-    imports: [DemoAppModule.register({ port: 0, configFile: undefined, options, database: database.choice, devNotices: [] }, settings.registration ?? 'async')],
+    imports: [
+      DemoAppModule.register({ port: 0, configFile: undefined, options, database: database.choice, devNotices: [], features: settings.features }, settings.registration ?? 'async'),
+    ],
     controllers: settings.controllers ?? [],
   })
     .overrideProvider(FabricClock)

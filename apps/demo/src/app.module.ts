@@ -26,9 +26,10 @@ export class DemoAppModule {
   static register(config: DemoConfig, registration: 'sync' | 'async' = 'async'): DynamicModule {
     const fabric =
       registration === 'sync'
-        ? FabricAuthModule.forRoot({ ...config.options, appPermissions: DEMO_PERMISSIONS })
+        ? FabricAuthModule.forRoot({ ...config.options, appPermissions: DEMO_PERMISSIONS, features: config.features })
         : FabricAuthModule.forRootAsync({
             appPermissions: DEMO_PERMISSIONS,
+            features: config.features,
             // Table names are fixed before the factory runs, so the prefix is given here too.
             tablePrefix: config.options.tablePrefix,
             inject: [ConfigService],

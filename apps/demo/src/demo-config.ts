@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { fabricAuthOptionsFromTree, type FabricDatabaseChoice, parseDatabaseUrl, readFabricConfigTree, type ResolvedFabricAuthOptions } from 'nestjs-fabric-auth';
+import {
+  type FabricAuthFeatureName,
+  fabricAuthOptionsFromTree,
+  type FabricDatabaseChoice,
+  parseDatabaseUrl,
+  readFabricConfigTree,
+  type ResolvedFabricAuthOptions,
+} from 'nestjs-fabric-auth';
 
 export type DatabaseChoice = FabricDatabaseChoice;
 
@@ -21,6 +28,8 @@ export interface DemoConfig {
    * of them skips revocation checks, so a normal start never serves it (SEC-89).
    */
   benchRoutes?: boolean;
+  /** The library's features to load (`FabricAuthModule.forRoot({ features })`); default all. */
+  features?: readonly FabricAuthFeatureName[];
 }
 
 const DEFAULT_CONFIG_FILE = 'apps/demo/config.yaml';
