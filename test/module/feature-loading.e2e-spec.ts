@@ -1,0 +1,56 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const scratch = mkdtempSync(join(tmpdir(), 'fabric-feature-loading-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** The files a fresh process running the built package loaded, for one `features` choice. */
+async function loadedFiles(features: string): Promise<string[]> {
+  const log = join(scratch, `${features.replace(/,/g, '+')}.log`);
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--import', join(FIXTURES, 'record-loads-register.mjs'), join(FIXTURES, 'features-app.mjs'), features],
+      { env: { PATH: process.env.PATH, FABRIC_LOAD_LOG: log, NO_COLOR: '1' }, timeout: 60_000 },
+      (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out)),
+    );
+  });
+  expect(stdout).toContain('listening');
+  return readFileSync(log, 'utf8').trim().split('\n');
+}
+
+/**
+ * The services a host app calls that the root entry exports (`import { PruningService } from
+ * 'nestjs-fabric-auth'`): their files load with the package whatever is enabled, though a left-out
+ * feature registers none of them. Each imports only the core (its DTO imports are type-only).
+ */
+const EXPORTED_BY_THE_ROOT = ['users/user-management.service.js', 'service-accounts/service-accounts.service.js', 'maintenance/pruning.service.js'];
+const ofFeature = (files: string[], feature: string) =>
+  files.filter((f) => f.includes(`/fabric-auth/dist/features/${feature}/`) && !EXPORTED_BY_THE_ROOT.some((e) => f.endsWith(`/features/${e}`)));
+const ofPackage = (files: string[], pkg: string) => files.filter((f) => f.includes(`/node_modules/${pkg}/`));
+
+describe('what is not enabled is not loaded (the built package in a fresh process)', () => {
+  it('login only: no file of another feature, no WebAuthn or OpenID client library', async () => {
+    const files = await loadedFiles('login');
+    expect(ofFeature(files, 'login').length).toBeGreaterThan(0);
+    for (const feature of ['users', 'mfa', 'oidc', 'roles', 'audit', 'api-keys', 'service-accounts', 'signing-keys', 'maintenance']) {
+      expect(ofFeature(files, feature), feature).toEqual([]);
+    }
+    expect(ofPackage(files, '@simplewebauthn/server')).toEqual([]);
+    expect(ofPackage(files, 'openid-client')).toEqual([]);
+  });
+
+  it('every feature by default: each feature folder loads, and the libraries they need', async () => {
+    const files = await loadedFiles('all');
+    for (const feature of ['login', 'users', 'mfa', 'oidc', 'roles', 'audit', 'api-keys', 'service-accounts', 'signing-keys', 'maintenance']) {
+      expect(ofFeature(files, feature).length, feature).toBeGreaterThan(0);
+    }
+    expect(ofPackage(files, '@simplewebauthn/server').length).toBeGreaterThan(0);
+    expect(ofPackage(files, 'openid-client').length).toBeGreaterThan(0);
+  });
+});
