@@ -23,8 +23,11 @@ export interface FeatureMount {
 }
 
 export interface FeatureParts {
-  /** Each controller with its switch; `root` ones are served outside the prefix (`/.well-known/…`). */
-  controllers?: ReadonlyArray<{ key: ControllerKey; controller: Type; at?: 'prefix' | 'root' }>;
+  /**
+   * Each controller with its switch (none: always mounted with the feature); `root` ones are
+   * served outside the prefix (`/.well-known/…`).
+   */
+  controllers?: ReadonlyArray<{ key?: ControllerKey; controller: Type; at?: 'prefix' | 'root' }>;
   providers: Provider[];
   /** What the host app (or the core, for a port) may inject. */
   exports?: NonNullable<DynamicModule['exports']>;
@@ -51,7 +54,7 @@ export function mountedAt(prefix: string, controller: Type): Type {
 /** A feature's Nest module: its providers, and its switched-on controllers under the route prefix. */
 export function featureModule(mount: FeatureMount, parts: FeatureParts): DynamicModule {
   const controllers = (parts.controllers ?? [])
-    .filter(({ key }) => mount.controllers[key] !== false)
+    .filter(({ key }) => key === undefined || mount.controllers[key] !== false)
     .map(({ controller, at }) => (at === 'root' ? controller : mountedAt(mount.routePrefix, controller)));
   return {
     module: mount.module,
