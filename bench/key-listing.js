@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { generateApiKey } from '../libs/fabric-auth/dist/features/api-keys/api-key-format.js';
+import { generateApiKey } from '../libs/fabric-auth/dist/access/api-keys/api-key-format.js';
 import { latency, login, POSTGRES_URL, SECONDS, startDemo } from './support.js';
 
 const DISTINCT_KEYS = Number(process.env.BENCH_DISTINCT_KEYS ?? 600);

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { generateApiKey } from '../libs/fabric-auth/dist/features/api-keys/api-key-format.js';
+import { generateApiKey } from '../libs/fabric-auth/dist/access/api-keys/api-key-format.js';
 import { CONNECTIONS, cpuTime, login, measure, median, POSTGRES_URL, ROUNDS, SECONDS, sequentialLatency, startDemo } from './support.js';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 10_000);

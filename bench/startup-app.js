@@ -1,6 +1,9 @@
 // One process of the startup section (bench/startup.js): builds one app shape, listens, and
 // prints {"ms": time from process start to listening, "rssMiB": resident memory after a GC}.
-//   node --expose-gc bench/startup-app.js empty|minimal|full
+//   node --expose-gc bench/startup-app.js empty|host|minimal|full
+// `host` is the app a user adds FabricAuthModule to: Nest with TypeORM on SQLite (what the
+// module needs in any case); `minimal` adds FabricAuthModule with the login feature only
+// (`features: ['login']`), `full` with every feature.
 import 'reflect-metadata';
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -27,16 +30,18 @@ async function appModule() {
     return moduleOf({ controllers: [PingController] });
   }
   const { TypeOrmModule } = await import('@nestjs/typeorm');
+  if (shape === 'host') {
+    return moduleOf({ imports: [TypeOrmModule.forRoot({ type: 'better-sqlite3', database: ':memory:' })], controllers: [PingController] });
+  }
   const { FabricAuthModule } = await import('nestjs-fabric-auth');
   const { fabricAuthMigrations } = await import('nestjs-fabric-auth/migrations');
-  const onlyLogin = { auth: true, users: false, mfa: false, roles: false, audit: false, apiKeys: false, serviceAccounts: false, oidc: false, signingKeys: false, wellKnown: false };
   return moduleOf({
     imports: [
       TypeOrmModule.forRoot({ type: 'better-sqlite3', database: ':memory:', autoLoadEntities: true, migrations: fabricAuthMigrations('better-sqlite3'), migrationsRun: true }),
       FabricAuthModule.forRoot({
         secretKey: 'bench-startup-secret-6c1e9a3f7b2d4e8a0c5f',
         systemAdminPassword: 'Bench-startup-passw0rd',
-        ...(shape === 'minimal' ? { controllers: onlyLogin } : {}),
+        ...(shape === 'minimal' ? { features: ['login'] } : {}),
       }),
     ],
     controllers: [PingController],
@@ -46,7 +51,8 @@ async function appModule() {
 const app = await NestFactory.create(await appModule(), { logger: ['error'] });
 await app.listen(0, '127.0.0.1');
 const ms = performance.now();
+const cpu = process.cpuUsage();
 globalThis.gc?.();
 const rssMiB = process.memoryUsage().rss / 2 ** 20;
-process.stdout.write(`${JSON.stringify({ ms, rssMiB })}\n`);
+process.stdout.write(`${JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, rssMiB })}\n`);
 await app.close();
