@@ -68,7 +68,7 @@ describe.each(DATABASES)('audit log on %s', (kind) => {
   it('paginates newest first and filters by time', async () => {
     const page = await audit('limit=2');
     expect(page.items).toHaveLength(2);
-    expect(page.items[0]!.occurred_at >= page.items[1]!.occurred_at).toBe(true);
+    expect(page.items[0].occurred_at >= page.items[1].occurred_at).toBe(true);
     const future = await audit(`since=${encodeURIComponent(new Date(Date.now() + 3_600_000).toISOString())}`);
     expect(future.total).toBe(0);
     const past = await audit(`until=${encodeURIComponent(new Date(Date.now() + 3_600_000).toISOString())}&limit=1`);

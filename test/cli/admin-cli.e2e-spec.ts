@@ -39,7 +39,7 @@ function cliFixture(kind: DatabaseKind) {
       db.choice.type === 'postgres' ? { type: 'postgres', url: db.choice.url } : { type: 'better-sqlite3', database: db.choice.database },
     ).initialize();
     try {
-      return (await ds.query(sql)) as T[];
+      return await ds.query<T[]>(sql);
     } finally {
       await ds.destroy();
     }
@@ -102,7 +102,7 @@ describe.each(DATABASE_KINDS)('npx nestjs-fabric-auth on %s', { timeout: 300_000
       expect((await cli(['create-admin', '--password-stdin'], { stdin: 'Other-admin-pass-9' })).stdout.trim()).toBe('system admin "admin" already exists (unchanged)');
     }
     const [row] = await query<{ password_hash: string }>(`SELECT password_hash FROM fab_users WHERE username = 'admin'`);
-    expect(await verifyPassword('Cli-admin-pass-9', row!.password_hash)).toBe(true);
+    expect(await verifyPassword('Cli-admin-pass-9', row.password_hash)).toBe(true);
   });
 
   it('create-user applies the same validation and rules as the API, and an unknown role writes nothing', async () => {
@@ -140,13 +140,13 @@ describe.each(DATABASE_KINDS)('npx nestjs-fabric-auth on %s', { timeout: 300_000
     const done = await cli(['reset-password', 'alice', '--password-stdin'], { stdin: 'New-alice-pass-678\n' });
     expect(done.code, done.stderr).toBe(0);
     const [row] = await query<{ password_hash: string }>(`SELECT password_hash FROM fab_users WHERE username = 'alice'`);
-    expect(await verifyPassword('New-alice-pass-678', row!.password_hash)).toBe(true);
+    expect(await verifyPassword('New-alice-pass-678', row.password_hash)).toBe(true);
     const generated = await cli(['reset-password', 'alice']);
     expect(generated.code, generated.stderr).toBe(0);
     const password = generated.stdout.trim();
     expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/);
     const [after] = await query<{ password_hash: string }>(`SELECT password_hash FROM fab_users WHERE username = 'alice'`);
-    expect(await verifyPassword(password, after!.password_hash)).toBe(true);
+    expect(await verifyPassword(password, after.password_hash)).toBe(true);
   });
 
   it('create-api-key prints the raw key once, alone on stdout; only its hash is stored', async () => {
@@ -156,8 +156,8 @@ describe.each(DATABASE_KINDS)('npx nestjs-fabric-auth on %s', { timeout: 300_000
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^fab_[A-Za-z0-9]{40,}$/);
     const [row] = await query<{ key_hash: string; scopes: string }>(`SELECT key_hash, scopes FROM fab_api_keys`);
-    expect(row!.key_hash).toBe(createHash('sha256').update(lines[0]!).digest('hex'));
-    expect(JSON.parse(row!.scopes)).toEqual(['reports:read']);
+    expect(row.key_hash).toBe(createHash('sha256').update(lines[0]).digest('hex'));
+    expect(JSON.parse(row.scopes)).toEqual(['reports:read']);
     expectRefused(await cli(['create-api-key', '--user', 'alice', '--name', 'x', '--scope', 'audit:read']), 'does not hold');
     if (kind === 'sqlite') {
       expectRefused(await cli(['create-api-key', '--name', 'x']), 'exactly one of --user or --service-account');
@@ -199,7 +199,7 @@ describe.each(DATABASE_KINDS)('npx nestjs-fabric-auth on %s', { timeout: 300_000
     );
     // The first start generated the first key (no actor); then the two rotations, by the CLI.
     expect(audits.map((a) => a.actor_name)).toEqual([null, 'cli', 'cli']);
-    expect(JSON.stringify(audits[1]!.details)).toContain('key ceremony');
+    expect(JSON.stringify(audits[1].details)).toContain('key ceremony');
   });
 });
 

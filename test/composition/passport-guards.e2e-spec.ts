@@ -121,7 +121,7 @@ describe.each(DATABASES)('AuthGuard(fabric-*) composed with @RequirePermission a
       .post(`${API}/auth/token`)
       .type('form')
       .send({ grant_type: 'password', username: viewer.user.username, password: viewer.password, set_cookies: 'true' });
-    const cookies = (login.headers['set-cookie'] as unknown as string[]).map((line) => line.split(';')[0]!);
+    const cookies = (login.headers['set-cookie'] as unknown as string[]).map((line) => line.split(';')[0]);
     const csrf = cookies.find((c) => c.startsWith('csrf_token='))!.slice('csrf_token='.length);
     const header = cookies.join('; ');
     expect((await t.http.post(`${API}/host/cookie`).set('cookie', header)).status).toBe(403);

@@ -56,7 +56,7 @@ describe.each(DATABASES)('multi-row operations are atomic on %s', (kind) => {
   }
   async function count(sql: string, ...params: unknown[]): Promise<number> {
     const rows: Array<{ n: number | string }> = await t.dataSource.query(sql, params);
-    return Number(rows[0]!.n);
+    return Number(rows[0].n);
   }
   const auditCount = (action: string, targetId: string) => count(`SELECT count(*) AS n FROM audit_events WHERE action = ${p(1)} AND target_id = ${p(2)}`, action, targetId);
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });

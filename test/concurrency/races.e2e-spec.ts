@@ -83,7 +83,7 @@ describe.each(DATABASES)('races on %s', (kind) => {
         `SELECT count(*) AS n FROM role_assignments WHERE service_account_id = ${databaseOf(kind) === 'postgres' ? '$1' : '?'}`,
         [created.body.id],
       );
-      expect(Number(rows[0]!.n)).toBe(shown.body.roles.length);
+      expect(Number(rows[0].n)).toBe(shown.body.roles.length);
     }
   });
 

@@ -84,7 +84,7 @@ beforeAll(async () => {
   // The clone's dependencies are the workspace's (the build needs only TypeScript and types).
   symlinkSync(join(WORKSPACE, 'node_modules'), join(clone, 'node_modules'));
   const packed = JSON.parse(await sh(library, 'npm', ['pack', '--json', '--pack-destination', root])) as Array<{ filename: string }>;
-  tarball = join(root, packed[0]!.filename);
+  tarball = join(root, packed[0].filename);
   const prebuild = await localSqlitePrebuild();
   installEnv = { ...prebuild, npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', YARN_ENABLE_TELEMETRY: '0' };
 }, INSTALL_TIMEOUT);
@@ -146,7 +146,7 @@ function startNode(dir: string, script: string, env: NodeJS.ProcessEnv, marker: 
 }
 
 function cookiesOf(response: Response): Map<string, string> {
-  return new Map(response.headers.getSetCookie().map((c) => c.split(';')[0]!.split('=') as [string, string]));
+  return new Map(response.headers.getSetCookie().map((c) => c.split(';')[0].split('=') as [string, string]));
 }
 
 // Each step spawns a process (the app, the CLI, tsc) in an app that installed from scratch.
@@ -268,7 +268,7 @@ describe.each(CONSUMER_APPS)('the packed library in a fresh $name app', { timeou
 
   it(`ships the admin CLI: ${app.packageManager === 'npm' ? 'npx' : `${app.packageManager} exec`} nestjs-fabric-auth reads DATABASE_URL and the FABRIC_ variables`, async () => {
     const [command, ...args] = { npm: ['npx', '--no-install'], pnpm: ['pnpm', 'exec'], yarn: ['yarn', 'exec'] }[app.packageManager];
-    const listed = await sh(dir, command!, [...args, 'nestjs-fabric-auth', 'list-users'], {
+    const listed = await sh(dir, command, [...args, 'nestjs-fabric-auth', 'list-users'], {
       ...env,
       FABRIC_AUTH__SECRET_KEY: SECRET,
     });

@@ -87,7 +87,7 @@ describe.each(adapters)('the demo page as a newcomer sees it, run as `npm start`
   }, 60_000);
 
   it('after signing in, lists what the module offers; each link answers for the session; styled, no CSP error; screenshot kept', async () => {
-    const password = /created with the generated password: (\S+)/.exec(demo.output())![1]!;
+    const password = /created with the generated password: (\S+)/.exec(demo.output())![1];
     await page.goto(`${demo.url}/`);
     await expect.poll(() => page.textContent('#status')).toBe('Not signed in');
     await page.getByLabel('Username').fill('admin');

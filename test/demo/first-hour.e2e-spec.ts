@@ -86,7 +86,7 @@ describe('the demo started from a clean directory', () => {
     );
     try {
       const admin = await loginToDemo(withIssuer, 'admin', ADMIN_PASSWORD);
-      expect(JSON.parse(Buffer.from(admin.access_token.split('.')[1]!, 'base64url').toString('utf8')).iss).toBe('https://auth.example.com');
+      expect(JSON.parse(Buffer.from(admin.access_token.split('.')[1], 'base64url').toString('utf8')).iss).toBe('https://auth.example.com');
       const enrol = await callDemo(withIssuer, 'POST', '/users/admin/mfa/totp', admin.access_token, {});
       expect(enrol.status).toBe(201);
       expect((enrol.body as { otpauth_uri: string }).otpauth_uri).toMatch(/^otpauth:\/\/totp\/auth\.example\.com:admin\?/);

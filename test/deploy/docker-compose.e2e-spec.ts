@@ -27,13 +27,13 @@ function expand(value: string): string {
 describe('docker-compose.yml (parsed; no Docker engine runs here)', () => {
   it('declares PostgreSQL, Redis, two demo instances and a proxy', () => {
     expect(Object.keys(compose.services).sort()).toEqual(['demo-a', 'demo-b', 'postgres', 'proxy', 'redis']);
-    expect(compose.services['demo-a']!.build).toBe('.');
-    expect(compose.services['demo-b']!.environment).toEqual(compose.services['demo-a']!.environment);
+    expect(compose.services['demo-a'].build).toBe('.');
+    expect(compose.services['demo-b'].environment).toEqual(compose.services['demo-a'].environment);
   });
 
   it('gives the demos an environment the demo reads and accepts', () => {
-    const environment = Object.fromEntries(Object.entries(compose.services['demo-a']!.environment!).map(([k, v]) => [k, expand(v)]));
-    const pg = compose.services.postgres!.environment!;
+    const environment = Object.fromEntries(Object.entries(compose.services['demo-a'].environment!).map(([k, v]) => [k, expand(v)]));
+    const pg = compose.services.postgres.environment!;
     expect(environment.DATABASE_URL).toBe(`postgres://${pg.POSTGRES_USER}:${pg.POSTGRES_PASSWORD}@postgres:5432/${pg.POSTGRES_DB}`);
     expect(environment.FABRIC_SERVER__REDIS_URL).toBe('redis://redis:6379');
     expect(() => readFabricConfigTree({ env: environment })).not.toThrow();
@@ -45,24 +45,24 @@ describe('docker-compose.yml (parsed; no Docker engine runs here)', () => {
   });
 
   it('trusts X-Forwarded-For from the proxy only, and the proxy sets it', () => {
-    const proxyAddress = (compose.services.proxy!.networks as Record<string, { ipv4_address: string }>).fabric!.ipv4_address;
-    expect(JSON.parse(compose.services['demo-a']!.environment!.FABRIC_SERVER__TRUSTED_PROXIES!)).toEqual([proxyAddress]);
+    const proxyAddress = (compose.services.proxy.networks as Record<string, { ipv4_address: string }>).fabric.ipv4_address;
+    expect(JSON.parse(compose.services['demo-a'].environment!.FABRIC_SERVER__TRUSTED_PROXIES)).toEqual([proxyAddress]);
     expect(nginx).toContain('proxy_set_header X-Forwarded-For $remote_addr;');
   });
 
   it('the proxy balances over both demos on the port they listen on', () => {
-    const port = compose.services['demo-a']!.environment!.PORT;
+    const port = compose.services['demo-a'].environment!.PORT;
     expect(nginx).toContain(`server demo-a:${port};`);
     expect(nginx).toContain(`server demo-b:${port};`);
-    expect(compose.services.proxy!.volumes).toContain('./deploy/nginx.conf:/etc/nginx/conf.d/default.conf:ro');
-    const published = compose.services.proxy!.ports![0]!.split(':')[0];
-    expect(nginx).toContain(`listen ${compose.services.proxy!.ports![0]!.split(':')[1]};`);
+    expect(compose.services.proxy.volumes).toContain('./deploy/nginx.conf:/etc/nginx/conf.d/default.conf:ro');
+    const published = compose.services.proxy.ports![0].split(':')[0];
+    expect(nginx).toContain(`listen ${compose.services.proxy.ports![0].split(':')[1]};`);
     expect(readme).toContain(`http://localhost:${published}`);
   });
 
   it('publishes PostgreSQL and Redis where the README says', () => {
-    expect(compose.services.postgres!.ports).toEqual(['5432:5432']);
-    expect(compose.services.redis!.ports).toEqual(['6379:6379']);
+    expect(compose.services.postgres.ports).toEqual(['5432:5432']);
+    expect(compose.services.redis.ports).toEqual(['6379:6379']);
     expect(readme).toContain('docker compose up');
     expect(readme).toContain('FABRIC_SERVER__REDIS_URL=redis://127.0.0.1:6379');
   });

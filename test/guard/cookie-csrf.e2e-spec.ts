@@ -11,8 +11,8 @@ function readCookies(setCookie: string[] | string | undefined): CookieSession {
   const cookies = new Map<string, { value: string; attributes: string }>();
   for (const line of Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : []) {
     const [pair, ...attributes] = line.split(';');
-    const eq = pair!.indexOf('=');
-    cookies.set(pair!.slice(0, eq), { value: decodeURIComponent(pair!.slice(eq + 1)), attributes: attributes.join(';').trim() });
+    const eq = pair.indexOf('=');
+    cookies.set(pair.slice(0, eq), { value: decodeURIComponent(pair.slice(eq + 1)), attributes: attributes.join(';').trim() });
   }
   const header = [...cookies].map(([name, c]) => `${name}=${c.value}`).join('; ');
   return { cookies, header, csrf: cookies.get('csrf_token')?.value ?? '' };

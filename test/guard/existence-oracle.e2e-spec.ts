@@ -31,7 +31,7 @@ describe.each(DATABASES)('no existence oracle for the unprivileged on %s (SEC-85
       .filter(([path]) => path.includes('{') && !path.includes('{provider}'))
       .flatMap(([path, methods]) => Object.keys(methods).map((m) => [m, path] as [string, string]));
     const { user, password } = await t.createUser({ roles: ['viewer'], prefix: 'victim' });
-    const sid = JSON.parse(Buffer.from((await t.login(user.username, password)).access_token.split('.')[1]!, 'base64url').toString()).sid;
+    const sid = JSON.parse(Buffer.from((await t.login(user.username, password)).access_token.split('.')[1], 'base64url').toString()).sid;
     const key = await t.http.post(`${API}/users/${user.username}/api-keys`).set('authorization', `Bearer ${admin}`).send({ name: 'k' });
     const sa = await t.http
       .post(`${API}/service-accounts`)
@@ -46,7 +46,7 @@ describe.each(DATABASES)('no existence oracle for the unprivileged on %s (SEC-85
     return path.replace(/\{([^}]+)\}/g, (_, param: string) => values(param, path));
   }
 
-  const existingValue = (param: string, path: string) => (param === 'id' ? existing[path.includes('/service-accounts/') ? 'service-accounts_id' : 'users_id']! : existing[param]!);
+  const existingValue = (param: string, path: string) => (param === 'id' ? existing[path.includes('/service-accounts/') ? 'service-accounts_id' : 'users_id'] : existing[param]);
 
   it('covers the routes that name an account or a resource', () => {
     expect(routes.length).toBeGreaterThan(20);

@@ -44,7 +44,7 @@ describe('every documented route requires a credential unless allowlisted (SEC-3
     for (const [method, path] of routes) {
       const key = `${method} ${path}`;
       const url = path.replace(/\{[^}]+\}/g, (name) => (name === '{sessionId}' ? '00000000-0000-4000-8000-000000000000' : 'someone'));
-      const res = await (t.http as unknown as Record<string, (u: string) => Promise<{ status: number }>>)[method]!(url);
+      const res = await (t.http as unknown as Record<string, (u: string) => Promise<{ status: number }>>)[method](url);
       if (PUBLIC_ROUTES.has(key)) expect(res.status, key).not.toBe(401);
       else expect(res.status, key).toBe(401);
     }

@@ -78,7 +78,7 @@ describe.each([
     expect((await login(user.username, password, address())).status).toBe(200);
     const locks = await audits('user.lock', user.id);
     expect(locks.length).toBeGreaterThanOrEqual(1);
-    expect(locks[0]!.details).toMatchObject({ scope: 'address', failures: 5, locked_seconds: 60 });
+    expect(locks[0].details).toMatchObject({ scope: 'address', failures: 5, locked_seconds: 60 });
   });
 
   it('SEC-87: the owner’s device token (cookie or field) opens a login from a locked and throttled address', { timeout: 120_000 }, async () => {
@@ -152,7 +152,7 @@ describe.each([
     const { user, password } = await t.createUser();
     const addresses = [address(), address()];
     for (const from of addresses) for (let i = 0; i < 5; i++) await login(user.username, WRONG, from);
-    expect((await login(user.username, password, addresses[0]!)).status).toBe(400);
+    expect((await login(user.username, password, addresses[0])).status).toBe(400);
     const admin = await t.adminToken();
     expect((await t.http.post(`${API}/users/${user.username}/unlock`).auth(admin, { type: 'bearer' })).status).toBe(204);
     for (const from of addresses) expect((await login(user.username, password, from)).status).toBe(200);
@@ -188,7 +188,7 @@ describe.each([
       const token = (await login(user.username, password, from)).body.access_token as string;
       const hash = (await t.dataSource.query(`SELECT password_hash FROM users WHERE id = '${user.id}'`))[0].password_hash as string;
       // `$argon2id$v=19$m=…$<salt>$<key>`: the compares of this account's hash are the argon2id runs with its salt.
-      const salt = Buffer.from(hash.split('$')[4]!, 'base64');
+      const salt = Buffer.from(hash.split('$')[4], 'base64');
       const hashRaw = argon2.hashRaw.bind(argon2);
       let running = 0;
       let peak = 0;

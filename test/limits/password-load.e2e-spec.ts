@@ -60,7 +60,7 @@ describe.each(DATABASES)('password checks under load on %s (SEC-102)', (target) 
     }
     expect((await me).status).toBe(200);
     // Shed, not locked: the same users log in once the burst is over.
-    expect((await login(crowd[0]!.username)).status).toBe(200);
+    expect((await login(crowd[0].username)).status).toBe(200);
   });
 
   it('checks refused as busy leave no hold on the account: the same user logs in at once after them', async () => {
@@ -71,13 +71,13 @@ describe.each(DATABASES)('password checks under load on %s (SEC-102)', (target) 
     // to 15 s for slots of checks that never ran.
     const spy = vi.spyOn(hasher, 'verify').mockImplementation(() => Promise.reject(hasher.busy()));
     try {
-      const refused = await Promise.all(Array.from({ length: 5 }, () => login(target!.username)));
+      const refused = await Promise.all(Array.from({ length: 5 }, () => login(target.username)));
       expect(refused.map((a) => a.status)).toEqual([503, 503, 503, 503, 503]);
     } finally {
       spy.mockRestore();
     }
     const started = performance.now();
-    expect((await login(target!.username)).status).toBe(200);
+    expect((await login(target.username)).status).toBe(200);
     expect(performance.now() - started).toBeLessThan(2000);
   });
 
@@ -85,8 +85,8 @@ describe.each(DATABASES)('password checks under load on %s (SEC-102)', (target) 
     // One hashing and DEPTH waiting: the queue is full of checks whose clients then leave.
     const [fresh, ...gone] = await users(DEPTH + 2);
     // They share one hash, so the argon2id runs with its salt are their checks (and the fresh login's).
-    const { passwordHash } = await t.dataSource.getRepository(UserEntity).findOneOrFail({ where: { id: fresh!.id }, select: { id: true, passwordHash: true } });
-    const salt = Buffer.from(passwordHash!.split('$')[4]!, 'base64');
+    const { passwordHash } = await t.dataSource.getRepository(UserEntity).findOneOrFail({ where: { id: fresh.id }, select: { id: true, passwordHash: true } });
+    const salt = Buffer.from(passwordHash!.split('$')[4], 'base64');
     const hashRaw = argon2.hashRaw.bind(argon2);
     let hashed = 0;
     // Hashes finish only after the clients have gone: on a quiet machine a check could otherwise
@@ -123,7 +123,7 @@ describe.each(DATABASES)('password checks under load on %s (SEC-102)', (target) 
     // hashes, in front of a queue that holds only gone clients: it is queued, not refused.
     await new Promise((resolve) => setTimeout(resolve, 100));
     const started = performance.now();
-    const answering = login(fresh!.username);
+    const answering = login(fresh.username);
     await new Promise((resolve) => setTimeout(resolve, 200));
     holding = false;
     for (const release of held.splice(0)) release();

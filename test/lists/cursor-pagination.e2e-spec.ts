@@ -114,7 +114,7 @@ describe.each(DATABASES)('cursor pagination on %s', (kind) => {
       const items = pages.flatMap((p) => p.items);
       const descending = sort.startsWith('-');
       for (let i = 1; i < items.length; i++) {
-        const [a, b] = [items[i - 1]!, items[i]!];
+        const [a, b] = [items[i - 1], items[i]];
         const [va, vb] = [sortValue(a, field), sortValue(b, field)];
         const cmp = va === vb ? 0 : va === null ? 1 : vb === null ? -1 : va < vb ? -1 : 1;
         const ordered = cmp === 0 ? (descending ? a.id > b.id : a.id < b.id) : descending ? cmp > 0 : cmp < 0;
@@ -171,10 +171,10 @@ describe.each(DATABASES)('cursor pagination on %s', (kind) => {
 
     it('a tampered cursor is a 400', async () => {
       const [body, mac] = cursor.split('.');
-      const payload = JSON.parse(Buffer.from(body!, 'base64url').toString());
+      const payload = JSON.parse(Buffer.from(body, 'base64url').toString());
       const forged = Buffer.from(JSON.stringify({ ...payload, k: 'a' })).toString('base64url');
       await refused(`/users?q=${tag}&sort=username&cursor=${forged}.${mac}`, /cursor is not valid/);
-      await refused(`/users?q=${tag}&sort=username&cursor=${body}.${mac!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A'))}`, /cursor is not valid/);
+      await refused(`/users?q=${tag}&sort=username&cursor=${body}.${mac.replace(/^./, (c) => (c === 'A' ? 'B' : 'A'))}`, /cursor is not valid/);
       await refused(`/users?q=${tag}&sort=username&cursor=not-a-cursor`, /cursor must be a next_cursor/);
       await refused(`/users?q=${tag}&sort=username&cursor=${'a'.repeat(2000)}.b`, /cursor/);
     });
@@ -247,7 +247,7 @@ describe.each(DATABASES)('cursor pagination on %s', (kind) => {
       expect(new Set(listed.ids).size).toBe(listed.ids.length);
 
       const saKeys = t.dataSource.getRepository(ApiKeyEntity);
-      const sa = created[0]!;
+      const sa = created[0];
       for (let i = 0; i < 3; i++) {
         const res = await t.http
           .post(`${API}/service-accounts/${sa.id}/api-keys`)

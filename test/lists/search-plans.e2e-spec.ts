@@ -118,7 +118,7 @@ describe.each(DATABASE_KINDS)('search plans on %s', (kind) => {
 
   const codePoints = (a: string, b: string) => {
     const [x, y] = [[...a].map((c) => c.codePointAt(0)!), [...b].map((c) => c.codePointAt(0)!)];
-    for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+    for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
     return x.length - y.length;
   };
 
@@ -149,7 +149,7 @@ describe.each(DATABASE_KINDS)('search plans on %s', (kind) => {
     if (postgres) expect(joined).toContain('idx_users_username_prefix');
     else expect(joined).toMatch(/SEARCH u USING (COVERING )?INDEX sqlite_autoindex_users_\d \(username>\? AND username<\?\)/);
     // srch1, srch10–19, 100–199, 1000–1999, 10000–12000: in code point order of the username.
-    expect(page.items[0]!.username).toBe('srch1');
+    expect(page.items[0].username).toBe('srch1');
     expect(page.items.slice(0, 3).map((u) => u.username)).toEqual(['srch1', 'srch10', 'srch100']);
     expect(page).toMatchObject({ total: 3112, total_is_estimate: false });
   });
@@ -194,17 +194,14 @@ describe.each(DATABASE_KINDS)('search plans on %s', (kind) => {
       expect(plan).toMatch(/LIMIT \d+|"u"\."id" IN \(/);
       if (postgres) expect(plan).toMatch(/"Node Type":"Limit"|"Index Name":"PK_/);
     }
-    const all = (await t.dataSource.query(`SELECT id, username, email, CAST(created_at AS TEXT) AS c FROM users WHERE username LIKE 'srch%'`)) as {
-      id: string;
-      username: string;
-      email: string | null;
-      c: string;
-    }[];
+    const all = await t.dataSource.query<{ id: string; username: string; email: string | null; c: string }[]>(
+      `SELECT id, username, email, CAST(created_at AS TEXT) AS c FROM users WHERE username LIKE 'srch%'`,
+    );
     const { pages, ids } = await walk('/users?q=srch&sort=-created_at&limit=500');
     // The newest 12,000 users do not match: the first pages come back empty, each with a cursor.
-    expect(pages[0]!.items).toHaveLength(0);
-    expect(pages[0]!.next_cursor).not.toBeNull();
-    expect(pages[0]!.total).toBeGreaterThan(10_000);
+    expect(pages[0].items).toHaveLength(0);
+    expect(pages[0].next_cursor).not.toBeNull();
+    expect(pages[0].total).toBeGreaterThan(10_000);
     const expected = [...all].sort((a, b) => (a.c === b.c ? (a.id < b.id ? 1 : -1) : a.c < b.c ? 1 : -1)).map((u) => u.id);
     expect(ids).toEqual(expected);
     // A nullable sort: emails first (ascending), then the matches without one (by id).

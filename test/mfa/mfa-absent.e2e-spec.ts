@@ -26,7 +26,7 @@ describe.each(DATABASES)('second factors absent (the MFA feature left out) on %s
 
   const password = (username: string, secret: string) => t.http.post(`${API}/auth/token`).type('form').send({ grant_type: 'password', username, password: secret });
   const failures = async (userId: string) =>
-    (await t.dataSource.query(`SELECT details FROM audit_events WHERE action = 'login.failure' AND actor_id = '${userId}'`)) as Array<{ details: unknown }>;
+    await t.dataSource.query<Array<{ details: unknown }>>(`SELECT details FROM audit_events WHERE action = 'login.failure' AND actor_id = '${userId}'`);
 
   it('a user with an enrolled factor is refused on the right password: 400 mfa_unavailable, no tokens, audited', async () => {
     const u = await userWithTotp(withMfa);
@@ -36,7 +36,7 @@ describe.each(DATABASES)('second factors absent (the MFA feature left out) on %s
     expect(res.headers['set-cookie']).toBeUndefined();
     const rows = await failures(u.userId);
     expect(rows).toHaveLength(1);
-    const details = typeof rows[0]!.details === 'string' ? JSON.parse(rows[0]!.details) : rows[0]!.details;
+    const details = typeof rows[0].details === 'string' ? JSON.parse(rows[0].details) : rows[0].details;
     expect(details).toMatchObject({ reason: 'second_factor_unavailable', check: 'second_factor' });
   });
 

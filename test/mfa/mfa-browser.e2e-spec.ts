@@ -70,7 +70,7 @@ describe.each(DATABASES)('MFA on the demo page in a real browser on %s', (kind) 
     expect(await page.locator('#recovery-codes li').count()).toBe(10);
     const stored = (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials;
     expect(stored).toHaveLength(1);
-    expect(stored[0]!.isResidentCredential).toBe(true);
+    expect(stored[0].isResidentCredential).toBe(true);
 
     await logOut();
 

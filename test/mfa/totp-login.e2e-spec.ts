@@ -28,9 +28,9 @@ describe.each(DATABASES)('TOTP, recovery codes and the mfa_required login on %s'
     expect(Buffer.from(res.body.qr_code.split(',')[1], 'base64').toString()).toContain('<svg');
     const rows = await t.dataSource.getRepository(MfaFactorEntity).find({ where: { userId: user.id }, select: { id: true, secretSealed: true, confirmedAt: true } });
     expect(rows).toHaveLength(1);
-    expect(rows[0]!.confirmedAt).toBeNull();
-    expect(rows[0]!.secretSealed).toMatch(/^v1\./);
-    expect(rows[0]!.secretSealed).not.toContain(res.body.secret);
+    expect(rows[0].confirmedAt).toBeNull();
+    expect(rows[0].secretSealed).toMatch(/^v1\./);
+    expect(rows[0].secretSealed).not.toContain(res.body.secret);
     // Not pending in the listing as a factor yet; a password login still needs no second step.
     const state = await t.http.get(`${API}/users/${user.username}/mfa`).set(bearer(access));
     expect(state.body).toMatchObject({ factors: [], totp: { enabled: false, pending: true } });
@@ -196,7 +196,7 @@ describe.each(DATABASES)('TOTP, recovery codes and the mfa_required login on %s'
   it('completes with a recovery code, each single-use; the count shows what is left', async () => {
     const u = await userWithTotp(t);
     const mfaToken = await firstStep(t, u.username, u.password);
-    const typed = u.recoveryCodes[0]!.toUpperCase().replace('-', ' ');
+    const typed = u.recoveryCodes[0].toUpperCase().replace('-', ' ');
     const res = await token().send({ grant_type: 'mfa_recovery_code', mfa_token: mfaToken, recovery_code: typed });
     expect(res.status).toBe(200);
     expect(decodePayload(res.body.access_token).amr).toEqual(['pwd', 'otp', 'mfa']);

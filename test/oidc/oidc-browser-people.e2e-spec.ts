@@ -101,7 +101,7 @@ describe.each(DATABASES)('SSO for people in a real browser on %s', (kind) => {
           await fetch('/api/v1/auth/token', {
             method: 'POST',
             credentials: 'same-origin',
-            body: new URLSearchParams({ grant_type: 'password', username: username!, password: secret!, set_cookies: 'true' }),
+            body: new URLSearchParams({ grant_type: 'password', username: username, password: secret, set_cookies: 'true' }),
           })
         ).status,
       [user.username, password],

@@ -48,7 +48,7 @@ describe.each(DATABASES)("the demo's SSO login in a real browser on %s", (kind) 
     expect(byName.get('csrf_token')).toMatchObject({ httpOnly: false });
     expect([...byName.keys()].filter((name) => name.startsWith('fabric_oidc_state'))).toEqual([]);
     // HttpOnly: the page's script sees the CSRF token and nothing else of the session.
-    const visible = (await page.evaluate('document.cookie')) as string;
+    const visible = await page.evaluate<string>('document.cookie');
     expect(visible.split('; ').map((c) => c.split('=')[0])).toEqual(['csrf_token']);
   }, 60_000);
 

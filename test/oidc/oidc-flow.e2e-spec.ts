@@ -54,10 +54,10 @@ describe.each(DATABASES)('OIDC single sign-on against a real OpenID Provider on 
     const cookies = parseSetCookies(callback.setCookie);
     const stateCookies = [...cookies.keys()].filter((name) => name.startsWith('fabric_oidc_state_'));
     expect(stateCookies).toHaveLength(1);
-    expect(cookies.get(stateCookies[0]!)?.attributes).toContain('Max-Age=0');
+    expect(cookies.get(stateCookies[0])?.attributes).toContain('Max-Age=0');
     // Each cookie once: Fastify appends to set-cookie where Express replaces it.
     const names = callback.setCookie.map((line) => line.slice(0, line.indexOf('=')));
-    expect(names.sort()).toEqual(['access_token', 'csrf_token', stateCookies[0]!, 'refresh_token'].sort());
+    expect(names.sort()).toEqual(['access_token', 'csrf_token', stateCookies[0], 'refresh_token'].sort());
 
     // Exactly the cookies of POST /auth/token with set_cookies=true.
     const { user, password } = await t.createUser();

@@ -81,14 +81,14 @@ describe.each(DATABASES)('ID token, UserInfo and provider failures against a hos
     await attempt();
     await attempt();
     const [first, second] = op.authorizationRequests.slice(-2);
-    for (const request of [first!, second!]) {
+    for (const request of [first, second]) {
       expect(request.get('code_challenge_method')).toBe('S256');
       expect(request.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(request.get('nonce')).toBeTruthy();
       expect(request.get('state')).toBeTruthy();
     }
-    expect(first!.get('code_challenge')).not.toBe(second!.get('code_challenge'));
-    expect(first!.get('nonce')).not.toBe(second!.get('nonce'));
+    expect(first.get('code_challenge')).not.toBe(second.get('code_challenge'));
+    expect(first.get('nonce')).not.toBe(second.get('nonce'));
     expect(op.tokenRequests.at(-1)!.get('code_verifier')).toMatch(/^[A-Za-z0-9_-]{43,128}$/);
   });
 

@@ -142,21 +142,21 @@ describe.each(DATABASES)('identity links: list, unlink, link while signed in on 
     expect(list.status).toBe(200);
     expect(list.body).toMatchObject({ total: 1, limit: 50, offset: 0 });
     const [only] = list.body.items as Identity[];
-    const refused = await t.http.delete(`${API}/users/${username}/identities/${only!.id}`).set('cookie', cookie).set('x-csrf-token', csrf);
+    const refused = await t.http.delete(`${API}/users/${username}/identities/${only.id}`).set('cookie', cookie).set('x-csrf-token', csrf);
     expect(refused.status).toBe(409);
     expect(refused.body.message).toContain('only way into the account');
 
     const linked = await link(browser, account(second), 'second');
     expect(linked.status, linked.body).toBe(302);
-    const removed = await t.http.delete(`${API}/users/${username}/identities/${only!.id}`).set('cookie', cookie).set('x-csrf-token', csrf);
+    const removed = await t.http.delete(`${API}/users/${username}/identities/${only.id}`).set('cookie', cookie).set('x-csrf-token', csrf);
     expect(removed.status).toBe(204);
     const left = (await t.http.get(`${API}/users/${username}/identities`).set('cookie', cookie)).body.items as Identity[];
     expect(left.map((i) => i.provider)).toEqual(['second']);
-    const last = await t.http.delete(`${API}/users/${username}/identities/${left[0]!.id}`).set('cookie', cookie).set('x-csrf-token', csrf);
+    const last = await t.http.delete(`${API}/users/${username}/identities/${left[0].id}`).set('cookie', cookie).set('x-csrf-token', csrf);
     expect(last.status).toBe(409);
     const owner = (await t.users.findByUsername(username))!;
     const audit = await t.dataSource.getRepository(AuditEventEntity).findBy({ action: 'oidc.identity.unlink', targetId: owner.id });
-    expect(audit.map((a) => a.details)).toEqual([{ provider: 'oidc', identity: only!.id }]);
+    expect(audit.map((a) => a.details)).toEqual([{ provider: 'oidc', identity: only.id }]);
   });
 
   it('others: users:read lists, users:modify unlinks under the account ceiling; an API key needs users:modify; unknown ids are 404', async () => {
@@ -166,18 +166,18 @@ describe.each(DATABASES)('identity links: list, unlink, link while signed in on 
     const [identity] = await identitiesOf(subject, await t.adminToken());
     const { token: stranger } = await t.actor();
     expect((await t.http.get(`${API}/users/${subject}/identities`).auth(stranger, { type: 'bearer' })).status).toBe(403);
-    expect((await t.http.delete(`${API}/users/${subject}/identities/${identity!.id}`).auth(stranger, { type: 'bearer' })).status).toBe(403);
+    expect((await t.http.delete(`${API}/users/${subject}/identities/${identity.id}`).auth(stranger, { type: 'bearer' })).status).toBe(403);
 
     // The owner gets a password, so unlinking is allowed by the "way in" rule; the ceiling still applies.
     await t.users.setPassword(owner.id, 'Corr3ct-horse-battery');
     await t.app.get(RolesService).assignToUser(owner.id, ['auditor']);
     const { token: userAdmin } = await t.actor(['user_admin']);
-    const richer = await t.http.delete(`${API}/users/${subject}/identities/${identity!.id}`).auth(userAdmin, { type: 'bearer' });
+    const richer = await t.http.delete(`${API}/users/${subject}/identities/${identity.id}`).auth(userAdmin, { type: 'bearer' });
     expect(richer.status).toBe(403);
     const { token: bigAdmin } = await t.actor(['user_admin', 'auditor']);
     expect((await t.http.delete(`${API}/users/${subject}/identities/00000000-0000-4000-8000-000000000000`).auth(bigAdmin, { type: 'bearer' })).status).toBe(404);
     expect((await t.http.delete(`${API}/users/${subject}/identities/not-a-uuid`).auth(bigAdmin, { type: 'bearer' })).status).toBe(404);
-    expect((await t.http.delete(`${API}/users/${subject}/identities/${identity!.id}`).auth(bigAdmin, { type: 'bearer' })).status).toBe(204);
+    expect((await t.http.delete(`${API}/users/${subject}/identities/${identity.id}`).auth(bigAdmin, { type: 'bearer' })).status).toBe(204);
     expect(await identitiesOf(subject, bigAdmin)).toEqual([]);
   });
 });

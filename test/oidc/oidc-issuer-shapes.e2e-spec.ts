@@ -70,7 +70,7 @@ describe.each(DATABASES)('SSO with the claim shapes and key rotations of real pr
     const overage = { _claim_names: { groups: 'src1' }, _claim_sources: { src1: { endpoint: 'https://graph.windows.net/tenant/users/oid/getMemberObjects' } } };
     for (const claims of [overage, { hasgroups: true }]) {
       const before = await counts(t);
-      const { callback } = await login(account(claims as OpAccount), 'entra');
+      const { callback } = await login(account(claims), 'entra');
       await expectRefused(t, before, callback, 403, 'groups_overage');
     }
   });

@@ -36,7 +36,7 @@ describe.each(DATABASES)('logout that reaches the provider (RP-initiated and bac
     const callback = await signIn(browser, t.url, subject);
     expect(callback.status, callback.body).toBe(302);
     const sessions = await t.dataSource.getRepository(SessionEntity).find({ where: { oidcSubject: subject }, order: { createdAt: 'DESC' } });
-    return { browser, subject, sessionId: sessions[0]!.id };
+    return { browser, subject, sessionId: sessions[0].id };
   }
 
   function me(browser: FetchBrowser) {
@@ -53,8 +53,8 @@ describe.each(DATABASES)('logout that reaches the provider (RP-initiated and bac
   async function confirmAtProvider(browser: FetchBrowser, endSessionUrl: string): Promise<string> {
     const page = await browser.request(endSessionUrl);
     expect(page.status, page.body).toBe(200);
-    const action = /<form[^>]*action="([^"]+)"/.exec(page.body)![1]!;
-    const xsrf = /name="xsrf" value="([^"]+)"/.exec(page.body)![1]!;
+    const action = /<form[^>]*action="([^"]+)"/.exec(page.body)![1];
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(page.body)![1];
     const confirmed = await browser.request(new URL(action, endSessionUrl).href, {
       method: 'POST',
       body: new URLSearchParams({ xsrf, logout: 'yes' }).toString(),

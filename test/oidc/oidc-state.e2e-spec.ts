@@ -14,7 +14,7 @@ const STATE_COOKIE = 'fabric_oidc_state_';
 function attemptCookie(browser: FetchBrowser): [string, string] {
   const names = browser.cookieNames(HOST, STATE_COOKIE);
   expect(names).toHaveLength(1);
-  return [names[0]!, browser.cookie(HOST, names[0]!)!];
+  return [names[0], browser.cookie(HOST, names[0])!];
 }
 
 describe.each(DATABASES)('OIDC login state: bound to the browser, single use, bound to the provider on %s (SEC-63, SEC-64, SEC-71)', (kind) => {
@@ -121,7 +121,7 @@ describe.each(DATABASES)('OIDC login state: bound to the browser, single use, bo
     const { callbackUrl } = await authorizeAt(browser, t.url, 'state-user');
     const [name, value] = attemptCookie(browser);
     const [version, body, mac] = value.split('.');
-    const payload = JSON.parse(Buffer.from(body!, 'base64url').toString()) as Record<string, unknown>;
+    const payload = JSON.parse(Buffer.from(body, 'base64url').toString()) as Record<string, unknown>;
     const forged = `${version}.${Buffer.from(JSON.stringify({ ...payload, returnTo: '/elsewhere' })).toString('base64url')}.${mac}`;
     for (const tampered of [forged, withLastCharacterChanged(value), 'v1.e30.AAAA', 'garbage']) {
       browser.setCookie(HOST, name, tampered);

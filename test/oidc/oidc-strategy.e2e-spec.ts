@@ -69,10 +69,10 @@ describe.each(ADAPTERS)('the fabric-oidc Passport strategy in a host app on %s',
     const browser = new FetchBrowser();
     expect((await browser.request(`${appUrl}${API}/auth/oidc/login`)).status).toBe(404);
     const toProvider = await browser.follow(`${appUrl}/sso/login?return_to=/home`, (next) => !next.pathname.startsWith('/interaction/'));
-    expect(toProvider[0]!.status).toBe(302);
-    expect(toProvider[0]!.location).toMatch(new RegExp(`^${op.issuer}/auth\\?`));
+    expect(toProvider[0].status).toBe(302);
+    expect(toProvider[0].location).toMatch(new RegExp(`^${op.issuer}/auth\\?`));
     // One state cookie per login attempt, named after its state.
-    const stateCookie = toProvider[0]!.setCookie.map((line) => line.split('=')[0]!);
+    const stateCookie = toProvider[0].setCookie.map((line) => line.split('=')[0]);
     expect(stateCookie).toHaveLength(1);
     expect(stateCookie[0]).toMatch(/^fabric_oidc_state_[\w-]{16}$/);
     const interaction = toProvider.at(-1)!.location!;

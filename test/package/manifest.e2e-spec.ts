@@ -37,17 +37,17 @@ function specifiersOf(file: string): Specifier[] {
     .replace(/\/\*[\s\S]*?\*\//g, '')
     .replace(/^\s*\/\/.*$/gm, '');
   const found: Specifier[] = [];
-  for (const m of text.matchAll(/(?:^|[\s;])(?:import|export)\s[^'"`;]*?\sfrom\s*['"]([^'"]+)['"]/g)) found.push({ file, specifier: m[1]!, dynamic: false });
-  for (const m of text.matchAll(/(?:^|[\s;])import\s*['"]([^'"]+)['"]/g)) found.push({ file, specifier: m[1]!, dynamic: false });
-  for (const m of text.matchAll(/\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g)) found.push({ file, specifier: m[1]!, dynamic: true });
-  for (const m of text.matchAll(/\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)/g)) found.push({ file, specifier: m[1]!, dynamic: false });
+  for (const m of text.matchAll(/(?:^|[\s;])(?:import|export)\s[^'"`;]*?\sfrom\s*['"]([^'"]+)['"]/g)) found.push({ file, specifier: m[1], dynamic: false });
+  for (const m of text.matchAll(/(?:^|[\s;])import\s*['"]([^'"]+)['"]/g)) found.push({ file, specifier: m[1], dynamic: false });
+  for (const m of text.matchAll(/\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g)) found.push({ file, specifier: m[1], dynamic: true });
+  for (const m of text.matchAll(/\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)/g)) found.push({ file, specifier: m[1], dynamic: false });
   return found;
 }
 
 const BUILTINS = new Set(builtinModules);
 function packageOf(specifier: string): string | undefined {
   if (specifier.startsWith('.') || specifier.startsWith('/') || specifier.startsWith('node:')) return undefined;
-  const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!;
+  const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0];
   return BUILTINS.has(name) ? undefined : name;
 }
 
@@ -123,13 +123,13 @@ describe('the tarball', () => {
   const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: LIB, encoding: 'utf8' })) as Array<{
     files: Array<{ path: string }>;
   }>;
-  const files = packed[0]!.files.map((f) => f.path);
+  const files = packed[0].files.map((f) => f.path);
 
   it('ships the README, LICENSE and CHANGELOG, the entry points, the CLI and the testing helpers', () => {
     for (const f of ['README.md', 'LICENSE', 'CHANGELOG.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/testing/index.js', 'dist/cli/main.js']) {
       expect(files, f).toContain(f);
     }
-    expect(readFileSync(join(LIB, manifest.bin['nestjs-fabric-auth']!), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(readFileSync(join(LIB, manifest.bin['nestjs-fabric-auth']), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
 
   it('ships every file the exports map names: the root, ./entities, ./migrations, ./testing', () => {

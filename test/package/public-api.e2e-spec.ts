@@ -137,7 +137,7 @@ function surfaceOf(program: ts.Program, file: string): Array<{ name: string; val
   const moduleSymbol = checker.getSymbolAtLocation(program.getSourceFile(resolve(SRC, file))!)!;
   return checker.getExportsOfModule(moduleSymbol).map((exported) => {
     const target = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
-    const declaration = target.declarations![0]!;
+    const declaration = target.declarations![0];
     const typeOnly = exported.declarations!.some((d) => ts.isTypeOnlyImportOrExportDeclaration(d));
     return {
       name: exported.name,

@@ -30,7 +30,7 @@ describe('the README configuration table', () => {
   const documented = section('## Configuration')
     .split('\n')
     .filter((line) => line.startsWith('| `'))
-    .flatMap((line) => [...line.split('|')[1]!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!))
+    .flatMap((line) => [...line.split('|')[1].matchAll(/`([^`]+)`/g)].map((m) => m[1]))
     .map((key) => key.replace(/^….?/, 'auth.providers.<name>.').replace(/^auth\.providers\.(?!<name>)[a-z][a-z0-9_-]*/, 'auth.providers.<name>'));
   const accepted = fabricConfigKeyPaths();
   // Rows that introduce a group (`auth.providers.<name>`, `auth.trusted_issuers`) name no key of their own.
@@ -56,8 +56,8 @@ describe('the README configuration table', () => {
       .split('\n')
       .filter((line) => line.startsWith('| `'))
       .map((line) => line.split('|').map((cell) => cell.trim()))
-      .filter(([, keys, value]) => /^`[^`]+`$/.test(keys!) && /^`[^`]*`$/.test(value!))
-      .map(([, keys, value]) => [keys!.slice(1, -1).replace(/^….?/, 'auth.providers.<name>.'), value!.slice(1, -1)] as const);
+      .filter(([, keys, value]) => /^`[^`]+`$/.test(keys) && /^`[^`]*`$/.test(value))
+      .map(([, keys, value]) => [keys.slice(1, -1).replace(/^….?/, 'auth.providers.<name>.'), value.slice(1, -1)] as const);
     const render = (value: unknown): string =>
       Array.isArray(value) ? `[${value.join(', ')}]` : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
     const declared = fabricConfigDefaults();

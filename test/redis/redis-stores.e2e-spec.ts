@@ -51,7 +51,7 @@ describe('counters shared through Redis', () => {
       expect(slots.filter((r) => r.outcome === 'wait')).toHaveLength(3);
       // Four successes while others are in flight leave the count alone; failures are counted.
       for (const slot of granted.slice(0, 4)) expect((await store.settle(key, policy, slot.ticket, false)).count).toBe(0);
-      expect((await store.settle(key, policy, granted[4]!.ticket, true)).count).toBe(1);
+      expect((await store.settle(key, policy, granted[4].ticket, true)).count).toBe(1);
       expect((await store.reserve(key, policy, 10_000)).outcome).toBe('go');
       const burst = [];
       for (let i = 0; i < 4; i++) burst.push(await store.reserve(key, policy, 10_000));
@@ -69,7 +69,7 @@ describe('counters shared through Redis', () => {
       await store.registerFailure(key, policy);
       const slots = await Promise.all(Array.from({ length: 5 }, () => store.reserve(key, policy, 10_000)));
       expect(slots.map((r) => r.outcome)).toEqual(['go', 'go', 'go', 'go', 'wait']);
-      await store.release!(key, (slots[0] as { ticket: string }).ticket);
+      await store.release(key, (slots[0] as { ticket: string }).ticket);
       const again = await store.reserve(key, policy, 10_000);
       expect(again.outcome).toBe('go');
       // The failure counted before is still there: the next failure is the second.
@@ -120,8 +120,8 @@ describe('counters shared through Redis', () => {
     const records = [];
     for (let i = 0; i < 12; i++) records.push(await storage.increment('ip-1', 60_000, 10, 30_000, 'fabric'));
     expect(records.slice(0, 10).every((r) => !r.isBlocked)).toBe(true);
-    expect(records[10]!.isBlocked).toBe(true);
-    expect(records[10]!.timeToBlockExpire).toBeGreaterThan(0);
+    expect(records[10].isBlocked).toBe(true);
+    expect(records[10].timeToBlockExpire).toBeGreaterThan(0);
     (storage as { onApplicationShutdown?: () => void }).onApplicationShutdown?.();
   });
 

@@ -10,7 +10,7 @@ const run = promisify(execFile);
 const ISSUER = 'https://auth.example.test';
 const claimsAt = (userId: string, sessionId: string, overrides: Record<string, unknown> = {}) => claimsFor(userId, sessionId, { iss: ISSUER, ...overrides });
 const b64 = (v: string | Buffer) => Buffer.from(v).toString('base64url');
-const headerOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+const headerOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8')) as Record<string, unknown>;
 
 /** Signs like an attacker holding `key` would, with any header. */
 function signEd25519(header: Record<string, unknown>, claims: Record<string, unknown>, key: KeyObject): string {
@@ -26,7 +26,7 @@ function openStoredKey(sealed: string, kid: string, secret = TEST_SECRET): KeyOb
   const key = Buffer.from(hkdfSync('sha256', Buffer.from(secret), Buffer.alloc(0), 'fabric-auth signing-key encryption', 32));
   const [version, body] = sealed.split('.');
   expect(version).toBe('v1');
-  const raw = Buffer.from(body!, 'base64url');
+  const raw = Buffer.from(body, 'base64url');
   const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
   decipher.setAAD(Buffer.from(kid));
   decipher.setAuthTag(raw.subarray(12, 28));
@@ -72,9 +72,9 @@ describe.each(DATABASES)('EdDSA signing with keys kept in the database, on %s (S
   const me = (bearer: string) => t.http.get(`${API}/auth/me`).set('authorization', `Bearer ${bearer}`);
   const jwks = async () => (await t.http.get('/.well-known/jwks.json').expect(200)).body as { keys: Array<Record<string, unknown>> };
   const storedKeys = () =>
-    t.dataSource.query('SELECT kid, algorithm, private_key, retires_at FROM signing_keys ORDER BY created_at') as Promise<
-      Array<{ kid: string; algorithm: string; private_key: string; retires_at: unknown }>
-    >;
+    t.dataSource.query<Array<{ kid: string; algorithm: string; private_key: string; retires_at: unknown }>>(
+      'SELECT kid, algorithm, private_key, retires_at FROM signing_keys ORDER BY created_at',
+    );
 
   it('signs with EdDSA and a kid that the JWKS publishes, public parts only', async () => {
     const header = headerOf(token);
@@ -87,13 +87,13 @@ describe.each(DATABASES)('EdDSA signing with keys kept in the database, on %s (S
 
   it('keeps the private key encrypted under a key derived from secret_key', async () => {
     const [row] = await storedKeys();
-    expect(row!.algorithm).toBe('EdDSA');
-    expect(row!.private_key).toMatch(/^v1\.[A-Za-z0-9_-]+$/);
-    expect(row!.private_key).not.toContain('PRIVATE KEY');
+    expect(row.algorithm).toBe('EdDSA');
+    expect(row.private_key).toMatch(/^v1\.[A-Za-z0-9_-]+$/);
+    expect(row.private_key).not.toContain('PRIVATE KEY');
     // Whoever holds the stored key (and the secret) signs tokens the app accepts: the key is the real one.
-    const forged = signEd25519({ alg: 'EdDSA', kid: row!.kid, typ: 'JWT' }, claimsAt(userId, decodePayload(token).sid as string), openStoredKey(row!.private_key, row!.kid));
+    const forged = signEd25519({ alg: 'EdDSA', kid: row.kid, typ: 'JWT' }, claimsAt(userId, decodePayload(token).sid as string), openStoredKey(row.private_key, row.kid));
     expect((await me(forged)).status).toBe(200);
-    expect(() => openStoredKey(row!.private_key, row!.kid, `${TEST_SECRET}x`)).toThrow();
+    expect(() => openStoredKey(row.private_key, row.kid, `${TEST_SECRET}x`)).toThrow();
   });
 
   it('describes the issuer at openid-configuration and oauth-authorization-server, with the port it listens on', async () => {

@@ -20,11 +20,11 @@ describe.each(DATABASE_KINDS)('parallel signing-key rotations on %s', (kind) => 
       expect(current).toHaveLength(1);
       const listed = (await t.http.get(`${API}/signing-keys`).auth(admin, { type: 'bearer' })).body as Array<{ kid: string; status: string; retires_at: string | null }>;
       const items = Array.isArray(listed) ? listed : (listed as unknown as { items: typeof listed }).items;
-      expect(items.filter((k) => k.status === 'signing').map((k) => k.kid)).toEqual([current[0]!.kid]);
+      expect(items.filter((k) => k.status === 'signing').map((k) => k.kid)).toEqual([current[0].kid]);
       for (const key of items.filter((k) => k.status !== 'signing')) expect(key.retires_at).not.toBeNull();
       admin = await t.adminToken();
-      const header = JSON.parse(Buffer.from(admin.split('.')[0]!, 'base64url').toString('utf8')) as { kid: string };
-      expect(header.kid).toBe(current[0]!.kid);
+      const header = JSON.parse(Buffer.from(admin.split('.')[0], 'base64url').toString('utf8')) as { kid: string };
+      expect(header.kid).toBe(current[0].kid);
     }
   });
 });

@@ -91,11 +91,11 @@ describe.each(DATABASE_KINDS)('table prefix on %s, beside an app that has users,
     const { user, password } = await app.createUser({ roles: ['viewer'] });
     const token = (await app.login(user.username, password)).access_token;
     expect((await app.http.get('/api/v1/auth/me').auth(token, { type: 'bearer' })).status).toBe(200);
-    const fabricUsers = (await app.dataSource.query(`SELECT username FROM fab_users ORDER BY username`)) as Array<{ username: string }>;
+    const fabricUsers = await app.dataSource.query<Array<{ username: string }>>(`SELECT username FROM fab_users ORDER BY username`);
     expect(fabricUsers.map((u) => u.username)).toEqual(['admin', user.username].sort());
     expect(await app.dataSource.query(`SELECT username FROM users`)).toEqual([{ username: 'app-own-user' }]);
-    expect(((await app.dataSource.query(`SELECT COUNT(*) AS n FROM fab_sessions`)) as Array<{ n: unknown }>)[0]!.n).toEqual(kind === 'postgres' ? '1' : 1);
-    expect(((await app.dataSource.query(`SELECT COUNT(*) AS n FROM sessions`)) as Array<{ n: unknown }>)[0]!.n).toEqual(kind === 'postgres' ? '0' : 0);
+    expect((await app.dataSource.query<Array<{ n: unknown }>>(`SELECT COUNT(*) AS n FROM fab_sessions`))[0].n).toEqual(kind === 'postgres' ? '1' : 1);
+    expect((await app.dataSource.query<Array<{ n: unknown }>>(`SELECT COUNT(*) AS n FROM sessions`))[0].n).toEqual(kind === 'postgres' ? '0' : 0);
   });
 
   it('a prefix that only the async options factory gives stops startup with one clear message', async () => {

@@ -36,8 +36,8 @@ export async function startDemo(env: Record<string, string>, run: DemoRun = {}):
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
   await new Promise<void>((done, fail) => {
     const timer = setTimeout(() => fail(new Error(`demo did not start:\n${output}`)), 30_000);
     const check = () => {
@@ -46,7 +46,7 @@ export async function startDemo(env: Record<string, string>, run: DemoRun = {}):
         done();
       }
     };
-    child.stdout!.on('data', check);
+    child.stdout.on('data', check);
     child.once('exit', (code) => {
       clearTimeout(timer);
       fail(new Error(`demo exited with ${code}:\n${output}`));

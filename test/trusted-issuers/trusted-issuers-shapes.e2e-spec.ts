@@ -4,7 +4,7 @@ import { type IssuerServer, type JwksMode, type Realm, startIssuerServer } from 
 import { API, DATABASES, startTestApp, TEST_OPTIONS, type TestApp } from '../support/test-app.js';
 
 const AUDIENCE = 'https://reports.api.test';
-const VIEWER = [...TEST_OPTIONS.roles!.viewer!].sort();
+const VIEWER = [...TEST_OPTIONS.roles!.viewer].sort();
 
 /** A loopback port nothing listens on: an issuer that is down. */
 async function deadOrigin(): Promise<string> {

@@ -7,7 +7,7 @@ import { API, DATABASES, databaseOf, startTestApp, TEST_OPTIONS, type TestApp } 
 
 const b64 = (v: string | Buffer) => Buffer.from(v).toString('base64url');
 const AUDIENCE = 'https://reports.api.test';
-const headerOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+const headerOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8')) as Record<string, unknown>;
 
 /** An issuer we control completely: discovery, a JWKS, and its private keys to sign anything. */
 interface HostileIssuer {
@@ -48,7 +48,7 @@ async function startHostileIssuer(kidPrefix: string): Promise<HostileIssuer> {
     issuer,
     rsa: rsa.privateKey,
     rsaPublicPem: rsa.publicKey.export({ format: 'pem', type: 'spki' }) as string,
-    rsaPublicJwk: rsa.publicKey.export({ format: 'jwk' }) as Record<string, unknown>,
+    rsaPublicJwk: rsa.publicKey.export({ format: 'jwk' }),
     ec: ec.privateKey,
     jwksHits: () => hits,
     close: () => new Promise<void>((done) => server.close(() => done())),
@@ -59,12 +59,9 @@ function signed(header: Record<string, unknown>, claims: Record<string, unknown>
   const input = `${b64(JSON.stringify(header))}.${b64(JSON.stringify(claims))}`;
   const alg = header.alg as string;
   let signature: Buffer;
-  if (alg.startsWith('HS'))
-    signature = createHmac('sha256', key as string)
-      .update(input)
-      .digest();
+  if (alg.startsWith('HS')) signature = createHmac('sha256', key).update(input).digest();
   else if (alg === 'ES256') signature = sign('sha256', Buffer.from(input), { key: key as KeyObject, dsaEncoding: 'ieee-p1363' });
-  else signature = sign('sha256', Buffer.from(input), key as KeyObject);
+  else signature = sign('sha256', Buffer.from(input), key);
   return `${input}.${signature.toString('base64url')}`;
 }
 
@@ -107,7 +104,7 @@ describe.each(DATABASES)('resource-server mode against a real oidc-provider on %
       id: `external:${createHash('sha256').update(`${op.issuer}#reports-job`).digest('base64url')}`,
       username: 'reports-job',
       roles: ['viewer'],
-      permissions: [...TEST_OPTIONS.roles!.viewer!].sort(),
+      permissions: [...TEST_OPTIONS.roles!.viewer].sort(),
       is_system_admin: false,
       auth_method: 'jwt',
     });
@@ -168,12 +165,11 @@ describe.each(DATABASES)('resource-server mode against a real oidc-provider on %
     expect((await me(await mailOp.token('mail-job'))).status).toBe(401);
     mailOp.claims.set('mail-job', { email: user.email });
     expect((await me(await mailOp.token('mail-job'))).status).toBe(401);
-    const [admin] = (await t.dataSource.query(`SELECT id, email FROM users WHERE is_system_admin = ${databaseOf(kind) === 'postgres' ? 'true' : '1'}`)) as Array<{
-      id: string;
-      email: string | null;
-    }>;
-    await t.dataSource.query(`UPDATE users SET email = ${p(1)} WHERE id = ${p(2)}`, ['root@example.test', admin!.id]);
-    await verify(admin!.id, true);
+    const [admin] = await t.dataSource.query<Array<{ id: string; email: string | null }>>(
+      `SELECT id, email FROM users WHERE is_system_admin = ${databaseOf(kind) === 'postgres' ? 'true' : '1'}`,
+    );
+    await t.dataSource.query(`UPDATE users SET email = ${p(1)} WHERE id = ${p(2)}`, ['root@example.test', admin.id]);
+    await verify(admin.id, true);
     mailOp.claims.set('mail-job', { email: 'root@example.test', email_verified: true });
     expect((await me(await mailOp.token('mail-job'))).status).toBe(401);
   });

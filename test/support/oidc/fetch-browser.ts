@@ -81,9 +81,9 @@ export class FetchBrowser {
 
   private store(host: string, line: string): void {
     const [pair, ...attributes] = line.split(';').map((part) => part.trim());
-    const eq = pair!.indexOf('=');
-    const name = pair!.slice(0, eq);
-    const value = pair!.slice(eq + 1);
+    const eq = pair.indexOf('=');
+    const name = pair.slice(0, eq);
+    const value = pair.slice(eq + 1);
     const attr = (key: string) => attributes.find((a) => a.toLowerCase().startsWith(`${key}=`))?.slice(key.length + 1);
     const expired = attr('max-age') === '0' || (attr('expires') !== undefined && Date.parse(attr('expires')!) < Date.now());
     const path = attr('path') ?? '/';
@@ -97,8 +97,8 @@ export function parseSetCookies(lines: string[]): Map<string, { value: string; a
   const cookies = new Map<string, { value: string; attributes: string }>();
   for (const line of lines) {
     const [pair, ...attributes] = line.split(';');
-    const eq = pair!.indexOf('=');
-    cookies.set(pair!.slice(0, eq).trim(), { value: decodeURIComponent(pair!.slice(eq + 1)), attributes: attributes.join(';').trim() });
+    const eq = pair.indexOf('=');
+    cookies.set(pair.slice(0, eq).trim(), { value: decodeURIComponent(pair.slice(eq + 1)), attributes: attributes.join(';').trim() });
   }
   return cookies;
 }

@@ -40,8 +40,8 @@ interface Key {
 export async function startIssuerServer(): Promise<IssuerServer> {
   const realms = new Map<string, { realm: Realm; keys: Key[]; hits: number }>();
   const server: Server = createServer((request, response) => {
-    const match = /^\/realms\/([\w-]+)(\/.*)$/.exec((request.url ?? '/').split('?')[0]!);
-    const entry = match ? realms.get(match[1]!) : undefined;
+    const match = /^\/realms\/([\w-]+)(\/.*)$/.exec((request.url ?? '/').split('?')[0]);
+    const entry = match ? realms.get(match[1]) : undefined;
     if (!entry) return void response.writeHead(404).end();
     const { realm } = entry;
     if (match![2] === '/.well-known/openid-configuration') {
@@ -73,7 +73,7 @@ export async function startIssuerServer(): Promise<IssuerServer> {
   let kids = 0;
   const newKey = (name: string, published: boolean): Key => {
     const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    return { kid: `${name}-key-${++kids}`, privateKey: pair.privateKey, publicJwk: pair.publicKey.export({ format: 'jwk' }) as Record<string, unknown>, published };
+    return { kid: `${name}-key-${++kids}`, privateKey: pair.privateKey, publicJwk: pair.publicKey.export({ format: 'jwk' }), published };
   };
 
   return {
@@ -89,7 +89,7 @@ export async function startIssuerServer(): Promise<IssuerServer> {
           issuer: `${origin}/realms/${name}`,
           jwksMode: 'ok' as JwksMode,
           jwksHits: () => entry.hits,
-          kid: keys[0]!.kid,
+          kid: keys[0].kid,
           rotate(dropOld: boolean) {
             const key = newKey(name, true);
             if (dropOld) entry.keys.splice(0, entry.keys.length);
@@ -103,7 +103,7 @@ export async function startIssuerServer(): Promise<IssuerServer> {
           },
           async sign(claims: Record<string, unknown>, header: Record<string, unknown> = {}) {
             const kid = (header.kid as string | undefined) ?? entry.realm.kid;
-            const key = entry.keys.find((k) => k.kid === kid) ?? entry.keys[0]!;
+            const key = entry.keys.find((k) => k.kid === kid) ?? entry.keys[0];
             return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid, ...header }).sign(key.privateKey);
           },
         },

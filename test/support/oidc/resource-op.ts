@@ -41,13 +41,13 @@ export async function startResourceOp(clientIds: string[], audiences: string[]):
         redirect_uris: [],
         token_endpoint_auth_method: 'client_secret_basic',
       })),
-      jwks: { keys: keys as never },
+      jwks: { keys: keys },
       features: {
         devInteractions: { enabled: false },
         clientCredentials: { enabled: true },
         resourceIndicators: {
           enabled: true,
-          defaultResource: () => audiences[0]!,
+          defaultResource: () => audiences[0],
           getResourceServerInfo: (_ctx, resource) => {
             if (!audiences.includes(resource)) throw new Error(`unknown resource ${resource}`);
             return { scope: 'api:read', audience: resource, accessTokenFormat: 'jwt', accessTokenTTL: 300, jwt: { sign: { alg: 'RS256' } } };
@@ -67,7 +67,7 @@ export async function startResourceOp(clientIds: string[], audiences: string[]):
   return {
     issuer,
     claims,
-    async token(clientId, resource = audiences[0]!) {
+    async token(clientId, resource = audiences[0]) {
       const response = await fetch(`${issuer}/token`, {
         method: 'POST',
         headers: {

@@ -17,8 +17,8 @@ export interface Authorization {
 /** The app's login route and the provider's redirects, up to its sign-in page; returns that page's URL. */
 export async function openProviderLogin(browser: FetchBrowser, appUrl: string, options: { provider?: string; returnTo?: string } = {}): Promise<string> {
   const [login, ...toProvider] = await browser.follow(loginUrl(appUrl, options.provider, options.returnTo), (next) => !next.pathname.startsWith('/interaction/'));
-  if (login!.status !== 302) throw new Error(`login answered ${login!.status}: ${login!.body}`);
-  const last = toProvider.at(-1) ?? login!;
+  if (login.status !== 302) throw new Error(`login answered ${login.status}: ${login.body}`);
+  const last = toProvider.at(-1) ?? login;
   const interactionUrl = last.location!;
   if (!new URL(interactionUrl).pathname.startsWith('/interaction/')) throw new Error(`the provider did not ask for a login: ${interactionUrl}`);
   return interactionUrl;

@@ -148,7 +148,7 @@ export async function startTestOp(clients: (issuer: string) => OpClient[]): Prom
   let privateKey = await importJWK({ ...(signingKey as JWK), alg: 'RS256' }, 'RS256');
 
   server.on('request', (request, response) => {
-    const path = (request.url ?? '/').split('?')[0]!;
+    const path = (request.url ?? '/').split('?')[0];
     requests.push(`${request.method} ${path}`);
     const interaction = /^\/interaction\/([\w-]+)$/.exec(path);
     if (!interaction) return void handle(request, response);
@@ -156,7 +156,7 @@ export async function startTestOp(clients: (issuer: string) => OpClient[]): Prom
       try {
         if (request.method === 'GET') {
           await provider.interactionDetails(request, response);
-          response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(LOGIN_PAGE(interaction[1]!));
+          response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(LOGIN_PAGE(interaction[1]));
           return;
         }
         const login = new URLSearchParams(await body(request)).get('login') ?? '';

@@ -113,7 +113,7 @@ export async function openFabric(environment: CliEnvironment): Promise<INestAppl
   }
   @Module({
     imports: [
-      TypeOrmModule.forRoot({ ...environment.database, entities: undefined, autoLoadEntities: true, migrationsRun: false } as never),
+      TypeOrmModule.forRoot({ ...environment.database, entities: undefined, autoLoadEntities: true, migrationsRun: false }),
       FabricAuthModule.forRoot({
         ...environment.options,
         notifier: printingNotifier(environment.options),

@@ -101,9 +101,9 @@ export const COMMAND_RUNS: Record<string, CliCommandRun> = {
   async 'reset-password'({ environment, args, options, output }) {
     await withFabric(environment, async (app) => {
       const users = app.get(UserManagementService, { strict: false });
-      await users.get(ACTOR, args[0]!);
+      await users.get(ACTOR, args[0]);
       const dto = await validated(ChangePasswordDto, { new_password: await passwordFrom(options, output) });
-      await users.changePassword(ACTOR, args[0]!, dto);
+      await users.changePassword(ACTOR, args[0], dto);
       output.note(`password of "${args[0]}" set; their sessions are revoked`);
     });
   },
@@ -123,7 +123,7 @@ export const COMMAND_RUNS: Record<string, CliCommandRun> = {
         owner = { kind: 'service_account', id: account.id };
       }
       const mintScope = owner.kind === 'user' ? 'api_keys:create' : 'service_accounts:create';
-      const created = await app.get(ApiKeysService, { strict: false }).create(ACTOR, owner as never, dto, mintScope);
+      const created = await app.get(ApiKeysService, { strict: false }).create(ACTOR, owner, dto, mintScope);
       output.note(`API key "${created.name}" (${created.id}) expires ${created.expires_at ?? 'never'}; it is shown once:`);
       output.out(created.key);
     });
@@ -133,7 +133,7 @@ export const COMMAND_RUNS: Record<string, CliCommandRun> = {
       throw new CliError("unlock: without server.redis_url, locks live in the running app's memory; use POST /users/{username}/unlock on the app");
     }
     await withFabric(environment, async (app) => {
-      await app.get(UserManagementService, { strict: false }).unlock(ACTOR, args[0]!);
+      await app.get(UserManagementService, { strict: false }).unlock(ACTOR, args[0]);
       output.out(`unlocked "${args[0]}"`);
     });
   },

@@ -32,7 +32,7 @@ async function oneLine(error: unknown): Promise<string> {
   // An internal FabricError is an HttpException too, but its body is the generic 500: say its own words below.
   if (error instanceof HttpException && !(error instanceof FabricError && error.internal)) {
     const body = error.getResponse();
-    const message = typeof body === 'object' && body !== null && 'message' in body ? (body as { message: unknown }).message : body;
+    const message = typeof body === 'object' && body !== null && 'message' in body ? body.message : body;
     return Array.isArray(message) ? message.join('; ') : String(message);
   }
   const message = error instanceof Error ? error.message : String(error);
@@ -57,7 +57,7 @@ for (const spec of COMMAND_SPECS) {
     const self = received.at(-1) as Command;
     await import('reflect-metadata');
     const { COMMAND_RUNS, environmentFor } = await import('./commands.js');
-    await COMMAND_RUNS[spec.name]!({ environment: environmentFor(program.opts<CliGlobals>()), args: self.args, options: self.opts(), output });
+    await COMMAND_RUNS[spec.name]({ environment: environmentFor(program.opts<CliGlobals>()), args: self.args, options: self.opts(), output });
   });
 }
 

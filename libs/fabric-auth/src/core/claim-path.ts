@@ -80,7 +80,7 @@ export function claimAt(claims: unknown, path: readonly string[]): unknown {
  * (`_claim_names.groups`), or Entra's implicit-flow `hasgroups: true`.
  */
 export function claimMovedElsewhere(claims: Record<string, unknown>, path: readonly string[]): boolean {
-  const top = path[0]!;
+  const top = path[0];
   if (Object.hasOwn(claims, top)) return false;
   const names = claims._claim_names;
   if (typeof names === 'object' && names !== null && Object.hasOwn(names, top)) return true;

@@ -51,14 +51,14 @@ export function privateKeyFrom(material: string | JsonWebKey): KeyObject {
 }
 
 export function publicJwkOf(key: KeyObject, kid: string, algorithm: AsymmetricAlgorithm): PublicJwk {
-  const jwk = createPublicKey(key).export({ format: 'jwk' }) as JsonWebKey;
+  const jwk = createPublicKey(key).export({ format: 'jwk' });
   const { kty, crv, x, y, n, e } = jwk;
   return { kty: kty!, ...(crv && { crv }), ...(x && { x }), ...(y && { y }), ...(n && { n }), ...(e && { e }), kid, alg: algorithm, use: 'sig' };
 }
 
 /** RFC 7638 thumbprint: a `kid` that names the key itself. */
 export function thumbprintOf(key: KeyObject): string {
-  const jwk = createPublicKey(key).export({ format: 'jwk' }) as JsonWebKey;
+  const jwk = createPublicKey(key).export({ format: 'jwk' });
   const members =
     jwk.kty === 'RSA' ? { e: jwk.e, kty: jwk.kty, n: jwk.n } : jwk.kty === 'EC' ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y } : { crv: jwk.crv, kty: jwk.kty, x: jwk.x };
   return sha256(JSON.stringify(members), 'base64url');

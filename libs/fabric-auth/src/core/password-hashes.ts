@@ -159,14 +159,14 @@ export function describeHash(
   if (argon2Match) {
     const params = { memory: Number(argon2Match[1]), iterations: Number(argon2Match[2]), parallelism: Number(argon2Match[3]) };
     if (!acceptableArgon2(params)) return undefined;
-    return { algorithm: 'argon2id', params, salt: Buffer.from(argon2Match[4]!, 'base64'), key: Buffer.from(argon2Match[5]!, 'base64') };
+    return { algorithm: 'argon2id', params, salt: Buffer.from(argon2Match[4], 'base64'), key: Buffer.from(argon2Match[5], 'base64') };
   }
   const scryptMatch = SCRYPT_FORMAT.exec(stored);
   if (scryptMatch) {
     const params = { cost: Number(scryptMatch[1]), blockSize: Number(scryptMatch[2]), parallelism: Number(scryptMatch[3]) };
     // A hash naming a setting we would refuse is not run: it could ask for gigabytes.
     if (!acceptableScrypt(params)) return undefined;
-    return { algorithm: 'scrypt', params, salt: Buffer.from(scryptMatch[4]!, 'base64'), key: Buffer.from(scryptMatch[5]!, 'base64') };
+    return { algorithm: 'scrypt', params, salt: Buffer.from(scryptMatch[4], 'base64'), key: Buffer.from(scryptMatch[5], 'base64') };
   }
   const bcryptMatch = BCRYPT_FORMAT.exec(stored);
   if (bcryptMatch) {

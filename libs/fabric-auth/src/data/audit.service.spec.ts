@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import type { Repository } from 'typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FabricClock } from '../core/clock.js';
 import { type FabricEvent, type FabricEvents } from '../core/ports/fabric-events.js';
 import { AuditEventEntity } from '../schema/entities/audit-event.entity.js';
 import { AuditService } from './audit.service.js';
@@ -17,12 +16,12 @@ class OutboxListener implements FabricEvents {
   }
 }
 
-const clock = { now: () => Date.UTC(2026, 0, 2, 3, 4, 5) } as FabricClock;
+const clock = { now: () => Date.UTC(2026, 0, 2, 3, 4, 5) };
 
 describe('AuditService emits every audited action on the event port, inside its transaction', () => {
   let data: DataSource;
   let rows: Repository<AuditEventEntity>;
-  const count = async (sql: string) => Number(((await data.query(sql)) as Array<{ n: number }>)[0]!.n);
+  const count = async (sql: string) => Number((await data.query<Array<{ n: number }>>(sql))[0].n);
   const audits = () => count('SELECT count(*) AS n FROM audit_events');
   const deliveries = () => count('SELECT count(*) AS n FROM deliveries');
   const inTx = <T>(work: (tx: FabricTransaction) => Promise<T>) => data.transaction((manager) => work({ manager, afterCommit: () => undefined }));
@@ -97,8 +96,8 @@ describe('AuditService emits every audited action on the event port, inside its 
     const audit = new AuditService(rows, clock, listener);
     await audit.record({ action: 'login.failure', outcome: 'failure', details: { reason: 'bad_password' } });
     expect(listener.received).toHaveLength(1);
-    expect(listener.received[0]!.inTransaction).toBe(true);
-    expect(listener.received[0]!.event).toMatchObject({ name: 'login.failure', payload: { outcome: 'failure', details: { reason: 'bad_password' } } });
+    expect(listener.received[0].inTransaction).toBe(true);
+    expect(listener.received[0].event).toMatchObject({ name: 'login.failure', payload: { outcome: 'failure', details: { reason: 'bad_password' } } });
     expect(await audits()).toBe(1);
     expect(await deliveries()).toBe(1);
   });

@@ -100,7 +100,7 @@ export class CredentialReads {
   async session(sessionId: string): Promise<SessionGrantRecord | null> {
     const rows = await this.run('fabric_auth_session_grant', this.sessionSql, [sessionId]);
     if (rows.length === 0) return null;
-    const first = rows[0]!;
+    const first = rows[0];
     return {
       sessionId: String(first.session_id),
       loginMethod: String(first.login_method),
@@ -166,7 +166,7 @@ export class CredentialReads {
     const previous = current.length > 0 ? [] : all.filter((r) => r.previous_key_hash === hash && (this.date(r.previous_key_expires_at)?.getTime() ?? 0) > now.getTime());
     const rows = current.length > 0 ? current : previous.filter((r) => r.key_id === previous[0]?.key_id);
     if (rows.length === 0) return null;
-    const first = rows[0]!;
+    const first = rows[0];
     const owner: ApiKeyGrantRecord['owner'] =
       first.user_id != null
         ? {
@@ -196,7 +196,7 @@ export class CredentialReads {
   private async run(name: string, text: string, values: unknown[]): Promise<Row[]> {
     const pool = this.postgres ? (this.dataSource.driver as { master?: { query(q: object): Promise<{ rows: Row[] }> } }).master : undefined;
     if (pool && name) return (await pool.query({ name, text, values })).rows;
-    return (await this.dataSource.query(text, values)) as Row[];
+    return await this.dataSource.query<Row[]>(text, values);
   }
 
   /** PostgreSQL hands back `Date`s as TypeORM wrote them; SQLite keeps TypeORM's UTC text. */

@@ -33,7 +33,7 @@ function reason(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const inner = (error as { errors?: unknown[] } | null)?.errors?.[0];
   const text = message || (inner instanceof Error ? inner.message : '') || codeOf(error) || 'unknown error';
-  return text.split('\n')[0]!;
+  return text.split('\n')[0];
 }
 
 /** Where the tables are, without a password. */

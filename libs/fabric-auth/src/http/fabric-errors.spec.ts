@@ -33,7 +33,7 @@ function answer(exception: unknown, path = '/api/v1/users'): { status: number; b
   } as unknown as ArgumentsHost;
   filter.catch(exception, host);
   expect(replies).toHaveLength(1);
-  return { ...replies[0]!, debug: debug.mock.calls.map((call) => String(call[0])) };
+  return { ...replies[0], debug: debug.mock.calls.map((call) => String(call[0])) };
 }
 
 describe('error codes', () => {
@@ -74,14 +74,14 @@ describe('error codes', () => {
       const file = relative(SRC, path);
       // Codes given as literals: fabricError('x'), new FabricError('x'), super('x') in a subclass.
       for (const match of text.matchAll(/(?:fabricError|new FabricError|super)\(\s*'([a-z_]+)'/g)) {
-        if (!(FABRIC_ERROR_CODES as readonly string[]).includes(match[1]!)) unknown.push(`${file}: ${match[1]}`);
+        if (!(FABRIC_ERROR_CODES as readonly string[]).includes(match[1])) unknown.push(`${file}: ${match[1]}`);
       }
       for (const match of text.matchAll(/class (\w+) extends (\w+)/g)) {
-        if (/(Error|Exception|Refusal|Failure)$/.test(match[1]!) && match[1] !== 'FabricError' && ['Error', 'HttpException'].includes(match[2]!))
+        if (/(Error|Exception|Refusal|Failure)$/.test(match[1]) && match[1] !== 'FabricError' && ['Error', 'HttpException'].includes(match[2]))
           outsideBase.push(`${file}: ${match[1]}`);
       }
       for (const match of text.matchAll(/new (\w+Exception)\(/g)) {
-        if (!['TooManyRequestsException', 'PasswordChecksBusyException', 'ClientGoneException'].includes(match[1]!)) inlineNest.push(`${file}: ${match[1]}`);
+        if (!['TooManyRequestsException', 'PasswordChecksBusyException', 'ClientGoneException'].includes(match[1])) inlineNest.push(`${file}: ${match[1]}`);
       }
     }
     expect(unknown).toEqual([]);

@@ -52,7 +52,7 @@ export class FabricExceptionFilter extends BaseExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<{ url?: string; originalUrl?: string }>();
     const response = http.getResponse<unknown>();
-    const path = (request.originalUrl ?? request.url ?? '').split('?')[0]!;
+    const path = (request.originalUrl ?? request.url ?? '').split('?')[0];
     const adapter = this.httpAdapterHost?.httpAdapter ?? this.applicationRef;
     if (exception instanceof PasswordChecksBusyException) setResponseHeader(response, 'Retry-After', String(exception.retryAfterSeconds));
     // Closed after a shed check, so that an immediate retry pays a reconnect (SEC-102, as the token endpoint).

@@ -27,7 +27,7 @@ export class FastifyReplyLink implements OnModuleInit {
   onModuleInit(): void {
     const adapter = this.adapterHost.httpAdapter;
     if (adapter?.getType() !== 'fastify') return;
-    const fastify = adapter.getInstance() as FastifyHooks;
+    const fastify = adapter.getInstance<FastifyHooks>();
     if (FastifyReplyLink.linked.has(fastify)) return;
     FastifyReplyLink.linked.add(fastify);
     fastify.addHook('onRequest', (request, reply, done) => {

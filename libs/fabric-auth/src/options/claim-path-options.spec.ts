@@ -41,7 +41,7 @@ describe('claim paths, token types and audiences of other issuers (SPEC §13)', 
       `${ISSUER.replace('audience: "https://api.example"', 'audience: ["api://reports", "0d4c1f2a-5b6e"]')}` +
         '      token_types: [at+jwt]\n      authorized_parties: [web-app]\n' +
         '      roles_claim: [resource_access, reports.app, roles]\n      subject_claim: oid\n',
-    ).trustedIssuers[0]!;
+    ).trustedIssuers[0];
     expect(issuer).toMatchObject({
       audience: ['api://reports', '0d4c1f2a-5b6e'],
       tokenTypes: ['at+jwt'],

@@ -220,12 +220,12 @@ const signingKeys = (value: unknown, { at: where, naming, problems, siblings }: 
     for (const key of Object.keys(entry)) {
       if (!['kid', 'private_key', ...(naming === 'option' ? ['privateKey'] : [])].includes(key)) problems.push(`${at}.${key}: unknown key`);
     }
-    const material = (entry.private_key ?? entry.privateKey) as unknown;
+    const material = entry.private_key ?? entry.privateKey;
     if (typeof material !== 'string' && !isPlainObject(material)) return void problems.push(`${at}.private_key: is required (PEM or JWK)`);
     let problem: string | undefined;
     let kid: string | undefined;
     try {
-      const key = privateKeyFrom(material as string | JsonWebKey);
+      const key = privateKeyFrom(material);
       problem = keyProblem(key, algorithm as AsymmetricAlgorithm);
       kid = thumbprintOf(key);
     } catch {
@@ -237,7 +237,7 @@ const signingKeys = (value: unknown, { at: where, naming, problems, siblings }: 
       kid = entry.kid;
     }
     if (keys.some((k) => k.kid === kid)) return void problems.push(`${at}.kid: "${kid}" is used twice`);
-    keys.push({ kid: kid!, privateKey: structuredClone(material) as string | JsonWebKey });
+    keys.push({ kid: kid!, privateKey: structuredClone<string | JsonWebKey>(material) });
   });
   return problems.length === before ? keys : INVALID;
 };

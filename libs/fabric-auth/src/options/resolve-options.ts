@@ -19,7 +19,7 @@ const TOP_LEVEL = fieldsOf(FabricAuthOptions);
 export function resolveFabricAuthOptions(input: FabricAuthOptions, naming: Naming = 'option'): ResolvedFabricAuthOptions {
   if (!isPlainObject(input)) throw new FabricConfigError(['options: must be an object']);
   const problems: string[] = [];
-  const resolved = readSection(FabricAuthOptions, input as unknown as Record<string, unknown>, {
+  const resolved = readSection(FabricAuthOptions, input, {
     where: '',
     naming,
     problems,

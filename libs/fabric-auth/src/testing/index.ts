@@ -49,7 +49,7 @@ function unique(): string {
  * @publicApi
  */
 export async function createTestCredential(app: INestApplicationContext, spec: TestCredentialSpec = {}): Promise<TestCredential> {
-  const get = <T>(type: abstract new (...args: never[]) => T): T => app.get(type as never, { strict: false }) as T;
+  const get = <T>(type: abstract new (...args: never[]) => T): T => app.get<T>(type, { strict: false });
   const permissions = [...new Set(spec.permissions ?? [])];
   const unknown = get(PermissionRegistry).unknown(permissions);
   if (unknown.length > 0) {

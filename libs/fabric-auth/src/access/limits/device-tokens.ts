@@ -55,7 +55,7 @@ export class DeviceTokens {
     if (!this.enabled || !token || !user || token.length > 200) return undefined;
     const userId = user.id;
     const parts = token.split('.');
-    if (parts.length !== 5 || parts[0] !== VERSION || !isUuid(parts[1]!)) return undefined;
+    if (parts.length !== 5 || parts[0] !== VERSION || !isUuid(parts[1])) return undefined;
     const [, owner, device, expires, mac] = parts as [string, string, string, string, string];
     if (!constantTimeEqual(this.mac(parts.slice(0, 4).join('.'), user), mac)) return undefined;
     if (owner !== userId || !/^\d{1,12}$/.test(expires) || Number(expires) * 1000 <= this.clock.now()) return undefined;

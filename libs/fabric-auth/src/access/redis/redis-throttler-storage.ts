@@ -26,10 +26,10 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     const base = this.redis.key(`throttle:${throttlerName}:${key}`);
     const [hits, left, blocked, blockLeft] = (await this.redis.commands.eval(INCREMENT, 2, `${base}:hits`, `${base}:block`, ttl, limit, blockDuration)) as number[];
     return {
-      totalHits: hits!,
-      timeToExpire: Math.ceil(Math.max(0, left!) / 1000),
+      totalHits: hits,
+      timeToExpire: Math.ceil(Math.max(0, left) / 1000),
       isBlocked: blocked === 1,
-      timeToBlockExpire: Math.ceil(Math.max(0, blockLeft!) / 1000),
+      timeToBlockExpire: Math.ceil(Math.max(0, blockLeft) / 1000),
     };
   }
 }

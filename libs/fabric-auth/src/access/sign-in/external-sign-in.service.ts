@@ -281,7 +281,7 @@ export class ExternalSignIn {
     const { defaultRoles, roleMapping } = provider.accounts;
     const managed = new Set(Object.values(roleMapping).flat());
     if (managed.size === 0 && (!created || defaultRoles.length === 0)) return;
-    const mapped = profile.groups.flatMap((value) => (Object.hasOwn(roleMapping, value) ? roleMapping[value]! : []));
+    const mapped = profile.groups.flatMap((value) => (Object.hasOwn(roleMapping, value) ? roleMapping[value] : []));
     const current = (await this.roles.grantsOf({ userId }, tx)).roles;
     const wanted = new Set([...current, ...(created ? defaultRoles : [])].filter((role) => !managed.has(role)));
     for (const role of mapped) wanted.add(role);

@@ -242,7 +242,7 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
           continue;
         }
         const key = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
-        if (keyProblem(key, this.algorithm!) === undefined) signer = { kid: row.kid, key };
+        if (keyProblem(key, this.algorithm) === undefined) signer = { kid: row.kid, key };
       }
     }
     this.verifying = verifying;

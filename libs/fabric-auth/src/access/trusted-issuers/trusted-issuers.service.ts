@@ -308,7 +308,7 @@ export class TrustedIssuersService implements OnModuleDestroy {
       throw new FabricAuthError('bad_token', `${options.issuer}: ${rolesPath.join('.')} left out of the token (overage)`);
     }
     const claimed = rolesPath === undefined ? [] : claimValues(claimAt(payload, rolesPath), true);
-    const roleNames = [...new Set(claimed.flatMap((v) => (Object.hasOwn(options.roleMapping, v) ? options.roleMapping[v]! : [])))].sort();
+    const roleNames = [...new Set(claimed.flatMap((v) => (Object.hasOwn(options.roleMapping, v) ? options.roleMapping[v] : [])))].sort();
     const roles = roleNames.length > 0 ? await this.roles.findByNames(roleNames) : [];
     const username = (typeof payload.preferred_username === 'string' ? payload.preferred_username : subject).slice(0, 150);
     return {

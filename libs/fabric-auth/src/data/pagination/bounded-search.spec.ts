@@ -30,7 +30,7 @@ async function walk(many: boolean, low: string, high: string): Promise<{ ids: st
     pages.push(page);
     ids.push(...idsOf(page.rows.slice(0, 10)));
     if (page.resume) from = page.resume;
-    else if (page.rows.length === 11) from = { k: page.keys[9]!, i: page.rows[9]!.id };
+    else if (page.rows.length === 11) from = { k: page.keys[9]!, i: page.rows[9].id };
     else return { ids, pages };
   }
   throw new Error('the walk does not end');

@@ -75,7 +75,7 @@ export async function readCandidates<E extends { id: string }>(
   const sql =
     `SELECT c.fabric_id AS id, c.fabric_key AS k FROM (${selects.join(' UNION ALL ')}) AS c ${where} ` +
     `ORDER BY c.fabric_value ${direction}${nulls}, c.fabric_id ${direction} LIMIT ${take}${!from && offset > 0 ? ` OFFSET ${offset}` : ''}`;
-  const found = (await base.connection.query(sql, values)) as { id: unknown; k: unknown }[];
+  const found = await base.connection.query<{ id: unknown; k: unknown }[]>(sql, values);
   return hydrate(
     base,
     found.map((r) => ({ id: String(r.id), k: r.k === null ? null : String(r.k) })),
@@ -106,7 +106,7 @@ export async function scan<E extends { id: string }>(
       .addSelect(`CASE WHEN ${hit.where} THEN 1 ELSE 0 END`, 'fabric_hit')
       .setParameters({ ...query.getParameters(), ...hit.parameters })
       .limit(SEARCH_SCAN_BUDGET - examined);
-    const raw = (await query.getRawMany()) as { fabric_id: unknown; fabric_key: unknown; fabric_hit: unknown }[];
+    const raw = await query.getRawMany<{ fabric_id: unknown; fabric_key: unknown; fabric_hit: unknown }>();
     for (const row of raw) {
       const seen = { i: String(row.fabric_id), k: row.fabric_key === null ? null : String(row.fabric_key) };
       if (Number(row.fabric_hit) === 1) hits.push({ id: seen.i, k: seen.k });

@@ -32,10 +32,10 @@ export class CursorCodec {
 
   decode(raw: string, request: Pick<ListRequest, 'list' | 'sortName'>, filterDigest: string): CursorPayload {
     const [body, mac] = raw.split('.');
-    if (!constantTimeEqual(this.mac(body!), mac ?? '')) throw fabricError('invalid_cursor', 'cursor is not valid');
+    if (!constantTimeEqual(this.mac(body), mac ?? '')) throw fabricError('invalid_cursor', 'cursor is not valid');
     let payload: CursorPayload;
     try {
-      payload = JSON.parse(Buffer.from(body!, 'base64url').toString('utf8')) as CursorPayload;
+      payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as CursorPayload;
     } catch {
       throw fabricError('invalid_cursor', 'cursor is not valid');
     }

@@ -20,7 +20,7 @@ async function walk(read: (from: ResumePoint | undefined) => Promise<PageRead<It
     // take = 7: 6 rows a page, the 7th says there is more
     seen.push(...idsOf(rows.slice(0, 6)));
     if (rows.length < 7) return seen;
-    from = { k: keys[5]!, i: rows[5]!.id, ...(sections ? { c: names![5] } : {}) };
+    from = { k: keys[5]!, i: rows[5].id, ...(sections ? { c: names![5] } : {}) };
   }
   throw new Error('the walk does not end');
 }

@@ -72,7 +72,7 @@ export async function readSections<E extends ObjectLiteral>(
   const keys: (string | null)[] = [];
   const names: string[] = [];
   for (let resume = from; index < sections.length && rows.length < take; index++, resume = undefined) {
-    const section = sections[index]!;
+    const section = sections[index];
     const query = base.clone().andWhere(section.where, section.parameters);
     const column = columnOf(query, section.property);
     if (resume) query.andWhere(`${column} ${section.codePoints ? dialect.codePoint.gt : '>'} :fabricCursorKey`, { fabricCursorKey: resume.k });

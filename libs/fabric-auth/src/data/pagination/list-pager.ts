@@ -58,9 +58,9 @@ export class ListPager {
           s: request.sortName,
           f: filters,
           k: resume ? resume.k : keys[last]!,
-          i: resume ? resume.i : pageRows[last]!.id,
+          i: resume ? resume.i : pageRows[last].id,
           p: start + pageRows.length,
-          ...(sections ? { c: sections[last]! } : {}),
+          ...(sections ? { c: sections[last] } : {}),
         })
       : null;
 

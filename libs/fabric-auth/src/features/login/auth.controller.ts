@@ -236,7 +236,7 @@ export class AuthController {
     await this.limits.throttle(request, response, 'token');
     const params = passkeyBody(body, ['mfa_token']);
     if (params.mfa_token !== undefined && typeof params.mfa_token !== 'string') throw new OAuthError('invalid_request', 'mfa_token must be a string');
-    return { options: await this.secondFactor.passkeyOptions(params.mfa_token as string | undefined) };
+    return { options: await this.secondFactor.passkeyOptions(params.mfa_token) };
   }
 
   @Post('passkey/finish')

@@ -56,7 +56,7 @@ export function basicCredentials(authorization: unknown): { clientId: string; cl
   if (authorization === undefined) return undefined;
   const match = typeof authorization === 'string' ? BASIC.exec(authorization) : null;
   if (!match) throw new OAuthError('invalid_client', 'Authorization must be HTTP Basic client credentials', 401);
-  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0) throw new OAuthError('invalid_client', 'malformed Basic credentials', 401);
   let credentials: { clientId: string; clientSecret: string };
@@ -71,7 +71,7 @@ export function basicCredentials(authorization: unknown): { clientId: string; cl
     ['client_id', credentials.clientId],
     ['client_secret', credentials.clientSecret],
   ] as const) {
-    if (value.length > MAX_LENGTH[name]! || CONTROL.test(value) || textProblem(value)) throw new OAuthError('invalid_client', 'malformed Basic credentials', 401);
+    if (value.length > MAX_LENGTH[name] || CONTROL.test(value) || textProblem(value)) throw new OAuthError('invalid_client', 'malformed Basic credentials', 401);
   }
   return credentials;
 }
@@ -125,7 +125,7 @@ export function parseTokenRequest(body: unknown, basic?: { clientId: string; cli
   const params = body as Record<string, unknown>;
   for (const [name, value] of Object.entries(params)) {
     if (!KNOWN_PARAMETERS.has(name)) throw new OAuthError('invalid_request', `unknown parameter: ${name.slice(0, 40)}`);
-    if (typeof value === 'string' && value.length > MAX_LENGTH[name]!) {
+    if (typeof value === 'string' && value.length > MAX_LENGTH[name]) {
       throw new OAuthError('invalid_request', `${name} is too long`);
     }
   }

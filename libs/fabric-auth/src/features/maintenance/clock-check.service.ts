@@ -94,8 +94,8 @@ export class ClockCheck implements OnApplicationBootstrap, OnModuleDestroy {
       this.dataSource.options.type === 'postgres'
         ? 'SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms'
         : "SELECT (julianday('now') - 2440587.5) * 86400000.0 AS ms";
-    const [row] = (await this.dataSource.query(sql)) as Array<{ ms: number | string }>;
-    return Number(row!.ms);
+    const [row] = await this.dataSource.query<Array<{ ms: number | string }>>(sql);
+    return Number(row.ms);
   }
 
   private async redisNow(): Promise<number | undefined> {

@@ -310,9 +310,9 @@ export class PasskeysService implements OnModuleInit {
         expectedRPID: relyingParty.rpId,
         credential: {
           id: factor.credentialId!,
-          publicKey: Uint8Array.from(Buffer.from(factor.publicKey!, 'base64url')) as Uint8Array<ArrayBuffer>,
+          publicKey: Uint8Array.from(Buffer.from(factor.publicKey!, 'base64url')),
           counter: factor.signCount,
-          ...(factor.transports && { transports: factor.transports as never }),
+          ...(factor.transports && { transports: factor.transports }),
         },
         requireUserVerification: passwordless,
       });

@@ -92,7 +92,7 @@ export class OidcClients {
     const handedOver = held !== undefined;
     if (handedOver) {
       const age = Math.min(OPENID_CLIENT_MAX_AGE - 1, Math.max(OPENID_CLIENT_UNKNOWN_KID_AGE, Math.floor(held.ageMs / 1000)));
-      client.setJwksCache(config, { jwks: held.jwks as client.ExportedJWKSCache['jwks'], uat: realNowSeconds() - age });
+      client.setJwksCache(config, { jwks: held.jwks, uat: realNowSeconds() - age });
     }
     const jwksUri = new URL(server.jwks_uri!).href;
     config[client.customFetch] = (url, init) => (url === jwksUri ? this.keysResponse(keySet, handedOver) : this.fetch(url, init));
@@ -188,7 +188,7 @@ export class OidcClients {
   private readonly fetch: client.CustomFetch = async (url, init) => {
     let response: Response;
     try {
-      response = await fetch(url, init as RequestInit);
+      response = await fetch(url, init);
     } catch (error) {
       throw new IdpUnreachableError(`${new URL(url).origin}: ${describeError(error)}`);
     }

@@ -35,7 +35,7 @@ function isLoginState(value: unknown): value is OidcLoginState {
   const v = value as Record<string, unknown>;
   const link = v.link as Record<string, unknown> | undefined;
   return (
-    ['provider', 'state', 'nonce', 'codeVerifier', 'returnTo'].every((k) => typeof v[k] === 'string' && (v[k] as string).length > 0) &&
+    ['provider', 'state', 'nonce', 'codeVerifier', 'returnTo'].every((k) => typeof v[k] === 'string' && v[k].length > 0) &&
     typeof v.expiresAt === 'number' &&
     (link === undefined ||
       (typeof link === 'object' && link !== null && typeof link.userId === 'string' && typeof link.sessionId === 'string' && typeof link.startedAt === 'number'))
@@ -136,10 +136,10 @@ export class OidcLoginStates {
     const parts = raw.length <= MAX_COOKIE_LENGTH ? raw.split('.') : [];
     if (parts.length !== 3 || parts[0] !== VERSION) return { outcome: 'invalid' };
     const body = `${parts[0]}.${parts[1]}`;
-    if (!constantTimeEqual(this.mac(body), parts[2]!)) return { outcome: 'invalid' };
+    if (!constantTimeEqual(this.mac(body), parts[2])) return { outcome: 'invalid' };
     let state: unknown;
     try {
-      state = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8'));
+      state = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
     } catch {
       return { outcome: 'invalid' };
     }

@@ -171,7 +171,7 @@ export class OidcLoginService {
     const query = requestUrl(request);
     const state = new URLSearchParams(query.includes('?') ? query.slice(query.indexOf('?') + 1) : '').getAll('state');
     // Whatever happens next, this login attempt is over.
-    this.states.clear(response, state.length === 1 ? state[0]! : null);
+    this.states.clear(response, state.length === 1 ? state[0] : null);
     const provider = this.provider(providerName);
     try {
       const params = this.callbackParameters(request);
@@ -267,7 +267,7 @@ export class OidcLoginService {
   private checkedIdToken(provider: OidcProvider, tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers): client.IDToken {
     const claims = tokens.claims();
     if (!claims || !tokens.id_token) throw new OidcLoginFailure('invalid_id_token', 'no ID token');
-    const header = JSON.parse(Buffer.from(tokens.id_token.split('.')[0]!, 'base64url').toString('utf8')) as { alg?: unknown };
+    const header = JSON.parse(Buffer.from(tokens.id_token.split('.')[0], 'base64url').toString('utf8')) as { alg?: unknown };
     if (typeof header.alg !== 'string' || !ID_TOKEN_ALGORITHMS.test(header.alg)) {
       throw new OidcLoginFailure('invalid_id_token', `alg ${String(header.alg)}`);
     }

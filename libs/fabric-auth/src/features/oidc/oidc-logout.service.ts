@@ -153,7 +153,7 @@ export class OidcLogoutService implements SignOutHook {
       action: 'oidc.backchannel_logout',
       outcome: 'success',
       actor: null,
-      target: live.length === 1 ? { type: 'session', id: live[0]!.id } : null,
+      target: live.length === 1 ? { type: 'session', id: live[0].id } : null,
       request,
       details: { provider: provider.name, sessions_revoked: live.length },
     });
@@ -231,7 +231,7 @@ export class OidcLogoutService implements SignOutHook {
     const parts = raw.length <= 256 ? raw.split('.') : [];
     if (parts.length !== 3) return undefined;
     const body = `${parts[0]}.${parts[1]}`;
-    if (!constantTimeEqual(this.mac(body), parts[2]!)) return undefined;
+    if (!constantTimeEqual(this.mac(body), parts[2])) return undefined;
     return Number(parts[1]) > this.clock.now() ? parts[0] : undefined;
   }
 

@@ -21,7 +21,7 @@ const MESSAGES: Record<SsoErrorCode, string> = {
 function requestPath(request: HttpRequestLike): string {
   const r = request as { originalUrl?: string; url?: string };
   const url = r.originalUrl ?? r.url ?? '/';
-  return url.split('?')[0]!;
+  return url.split('?')[0];
 }
 
 /**
