@@ -9,16 +9,16 @@
 //   http      the HTTP edge: exception filters, hardening, validation, Swagger, cookies
 //   features  features/<name>/: one folder per feature; a feature never imports another feature
 //   passport  Passport strategies over the verifiers and features (for apps composing AuthGuard)
-//   (root)    index.ts, fabric-auth.module*.ts, cli/, testing/: compose everything
+//   (root)    index.ts, fabric-auth.module*.ts (façade), fabric-auth.core.ts, fabric-auth.features.ts, cli/, testing/: compose everything
 //
 // See libs/fabric-auth/ARCHITECTURE.md.
 const SRC = '^libs/fabric-auth/src/';
 const LAYERS = ['core', 'options', 'schema', 'data', 'access', 'http', 'features', 'passport'];
 
-// Known exceptions: imports that break the rules today, each a real tie to be broken by a port
-// (see ARCHITECTURE.md, "Known exceptions"). Exactly these pairs are allowed; any other upward or
-// cross-feature import fails the check. Remove a line when its tie is broken. None are left: issue 21
-// broke the last ones (ARCHITECTURE.md says how); add one only with its reason and the port that will end it.
+// Known exceptions: imports allowed to break the rules, each a tie to be broken by a port (see
+// ARCHITECTURE.md, "Known exceptions"). Exactly these pairs would be allowed; any other upward or
+// cross-feature import fails the check. None are left: issue 21 broke the last ones (ARCHITECTURE.md
+// says how); add one only with its reason and the port that will end it.
 const KNOWN_EXCEPTIONS = [];
 
 const TIED_FOLDERS = [...new Set(KNOWN_EXCEPTIONS.flat().map((p) => p.replace(/\/[^/]+$/, '')))].map((d) => `${SRC}${d.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
@@ -84,8 +84,8 @@ export default {
     {
       name: 'no-folder-cycles',
       comment:
-        'folders never depend on each other both ways. Every folder cycle today runs through a known exception, so the ' +
-        'folders holding either end of one are left out until their tie is broken; any other folder on a cycle fails',
+        'folders never depend on each other both ways; the folders holding either end of a known exception (none today) ' +
+        'are left out until its tie is broken',
       severity: 'error',
       scope: 'folder',
       from: { path: SRC, pathNot: TIED_FOLDERS },
