@@ -83,9 +83,7 @@ export default {
     },
     {
       name: 'no-folder-cycles',
-      comment:
-        'folders never depend on each other both ways; the folders holding either end of a known exception (none today) ' +
-        'are left out until its tie is broken',
+      comment: 'folders never depend on each other both ways; the folders holding either end of a known exception (none today) ' + 'are left out until its tie is broken',
       severity: 'error',
       scope: 'folder',
       from: { path: SRC, pathNot: TIED_FOLDERS },
