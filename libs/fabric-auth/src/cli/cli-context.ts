@@ -117,7 +117,10 @@ export async function openFabric(environment: CliEnvironment): Promise<INestAppl
       FabricAuthModule.forRoot({
         ...environment.options,
         notifier: printingNotifier(environment.options),
-        controllers: { auth: false, users: false, roles: false, audit: false, apiKeys: false, serviceAccounts: false, oidc: false },
+        // The commands call the users feature and the core; MFA is loaded for its credential-change
+        // hook, so that a password set here voids pending second factors as the endpoint does (SEC-111).
+        features: ['users', 'mfa'],
+        controllers: { users: false, mfa: false },
       }),
     ],
   })

@@ -18,6 +18,16 @@ export interface AuditRecord {
   details?: AuditDetails;
 }
 
+/** A user acting as themselves (a login, a reset, an enrolment): actor and target of the event. */
+export function userOnSelf(user: { id: string; username: string }): Pick<AuditRecord, 'actor' | 'target'> {
+  return { actor: userActor(user), target: { type: 'user', id: user.id } };
+}
+
+/** A user as the actor of an event. */
+export function userActor(user: { id: string; username: string }): NonNullable<AuditRecord['actor']> {
+  return { kind: 'user', id: user.id, username: user.username };
+}
+
 type AuditRow = Pick<AuditEventEntity, 'occurredAt' | 'action' | 'outcome' | 'actorKind' | 'actorId' | 'actorName' | 'targetType' | 'targetId' | 'ip' | 'userAgent' | 'details'>;
 
 /**

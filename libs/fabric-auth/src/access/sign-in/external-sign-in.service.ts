@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Not } from 'typeorm';
-import { AuditService } from '../../data/audit.service.js';
+import { AuditService, userOnSelf } from '../../data/audit.service.js';
 import { FabricClock } from '../../core/clock.js';
 import { isUniqueViolation } from '../../data/db-errors.js';
 import { INVISIBLE_CHARACTERS } from '../../core/field-rules.js';
@@ -215,8 +215,7 @@ export class ExternalSignIn {
     await this.audit.recordIn(tx, {
       action: `${provider.protocol}.identity.link`,
       outcome: 'success',
-      actor: { kind: 'user', id: user.id, username: user.username },
-      target: { type: 'user', id: user.id },
+      ...userOnSelf(user),
       request,
       details: { provider: provider.name, via: how },
     });

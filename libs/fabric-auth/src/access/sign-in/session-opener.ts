@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { AuditDetails } from '../../schema/entities/audit-event.entity.js';
-import { AuditService } from '../../data/audit.service.js';
+import { AuditService, userActor } from '../../data/audit.service.js';
 import { FabricClock } from '../../core/clock.js';
 import type { HttpRequestLike } from '../../core/request-info.js';
 import { type FabricTransaction, FabricTransactions } from '../../data/transactions.js';
@@ -59,7 +59,7 @@ export class SessionOpener {
       await this.audit.recordIn(tx, {
         action: 'login.success',
         outcome: 'success',
-        actor: { kind: 'user', id: user.id, username: user.username },
+        actor: userActor(user),
         target: { type: 'session', id: opened.session.id },
         request,
         details: { method, ...(proof.amr && { amr: proof.amr.join(' ') }), ...details },

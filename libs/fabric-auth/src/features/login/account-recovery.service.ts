@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AuditService } from '../../data/audit.service.js';
+import { AuditService, userOnSelf } from '../../data/audit.service.js';
 import type { HttpRequestLike } from '../../core/request-info.js';
 import { type FabricTransaction, FabricTransactions } from '../../data/transactions.js';
 import { PasswordAttempts } from '../../access/limits/password-attempts.service.js';
@@ -54,8 +54,7 @@ export class AccountRecoveryService {
       await this.audit.recordIn(tx, {
         action: 'user.password_reset',
         outcome: 'success',
-        actor: { kind: 'user', id: user.id, username: user.username },
-        target: { type: 'user', id: user.id },
+        ...userOnSelf(user),
         request,
         details: { sessions_revoked: revoked },
       });
@@ -72,8 +71,7 @@ export class AccountRecoveryService {
       await this.audit.recordIn(tx, {
         action: 'user.activate',
         outcome: 'success',
-        actor: { kind: 'user', id: user.id, username: user.username },
-        target: { type: 'user', id: user.id },
+        ...userOnSelf(user),
         request,
       });
     });
@@ -98,8 +96,7 @@ export class AccountRecoveryService {
       await this.audit.recordIn(tx, {
         action: 'user.email_verified',
         outcome: 'success',
-        actor: { kind: 'user', id: user.id, username: user.username },
-        target: { type: 'user', id: user.id },
+        ...userOnSelf(user),
         request,
         details: { via: 'link' },
       });

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AuditService } from '../../data/audit.service.js';
+import { AuditService, userActor, userOnSelf } from '../../data/audit.service.js';
 import { SessionOpener } from '../../access/sign-in/session-opener.js';
 import { clientConnected, type HttpRequestLike } from '../../core/request-info.js';
 import { FabricTransactions } from '../../data/transactions.js';
@@ -81,8 +81,7 @@ export class LocalAuthService {
         await this.audit.record({
           action: 'login.failure',
           outcome: 'failure',
-          actor: { kind: 'user', id: user.id, username: user.username },
-          target: { type: 'user', id: user.id },
+          ...userOnSelf(user),
           request,
           details: { reason: next.step === 'locked' ? 'locked' : 'second_factor_unavailable', check: 'second_factor', known_device: check.knownDevice },
         });
@@ -122,7 +121,7 @@ export class LocalAuthService {
     await this.audit.record({
       action: 'token.refresh',
       outcome: 'success',
-      actor: { kind: 'user', id: user.id, username: user.username },
+      actor: userActor(user),
       target: { type: 'session', id: result.session.id },
       request,
     });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
-import { AuditService } from '../../data/audit.service.js';
+import { AuditService, userOnSelf } from '../../data/audit.service.js';
 import type { HttpRequestLike } from '../../core/request-info.js';
 import { FabricTransactions } from '../../data/transactions.js';
 import { PasswordAttempts } from '../../access/limits/password-attempts.service.js';
@@ -134,8 +134,7 @@ export class MfaLoginService {
     await this.audit.record({
       action: 'login.mfa_failure',
       outcome: 'failure',
-      actor: { kind: 'user', id: user.id, username: user.username },
-      target: { type: 'user', id: user.id },
+      ...userOnSelf(user),
       request,
       details: { factor, reason },
     });

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, MoreThanOrEqual, Not, type Repository } from 'typeorm';
 import type { AuditDetails } from '../../schema/entities/audit-event.entity.js';
-import { AuditService } from '../../data/audit.service.js';
+import { AuditService, userOnSelf } from '../../data/audit.service.js';
 import { FabricClock } from '../../core/clock.js';
 import type { HttpRequestLike } from '../../core/request-info.js';
 import { type FabricTransaction, FabricTransactions } from '../../data/transactions.js';
@@ -97,8 +97,7 @@ export class MfaService {
     await this.audit.record({
       action: 'login.mfa_required',
       outcome: 'success',
-      actor: { kind: 'user', id: user.id, username: user.username },
-      target: { type: 'user', id: user.id },
+      ...userOnSelf(user),
       request,
       details: { ...details, factors: factors.join(',') },
     });
@@ -277,8 +276,7 @@ export class MfaService {
       await this.audit.record({
         action: 'mfa.failure',
         outcome: 'failure',
-        actor: { kind: 'user', id: user.id, username: user.username },
-        target: { type: 'user', id: user.id },
+        ...userOnSelf(user),
         request,
         details: { purpose, reason: attempt.refused ? 'locked' : 'bad_code' },
       });

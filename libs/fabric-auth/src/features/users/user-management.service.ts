@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, type FindOptionsWhere, type Repository } from 'typeorm';
-import { AuditService } from '../../data/audit.service.js';
+import { AuditService, userOnSelf } from '../../data/audit.service.js';
 import { isSelf } from '../../access/accounts/account-ceiling.service.js';
 import { requireHoldsAll, requireInteractive } from '../../access/permissions/access-rules.js';
 import { FabricClock } from '../../core/clock.js';
@@ -375,8 +375,7 @@ export class UserManagementService {
     await this.audit.record({
       action: 'login.failure',
       outcome: 'failure',
-      actor: { kind: 'user', id: target.id, username: target.username },
-      target: { type: 'user', id: target.id },
+      ...userOnSelf(target),
       request,
       details: { reason: check.refused ? 'locked' : 'bad_password', check: 'current_password' },
     });
