@@ -17,6 +17,7 @@ const ROOT_VALUES = [
   'ApiFabricAuth',
   'ApiKeysService',
   'applyFabricHttpHardening',
+  'CurrentOrg',
   'CurrentPrincipal',
   'DEFAULT_SECURITY_HEADERS',
   'ErrorResponseDto',
@@ -36,6 +37,7 @@ const ROOT_VALUES = [
   'FabricTransactions',
   'hashPassword',
   'NoStore',
+  'OrgScoped',
   'parseDatabaseUrl',
   'PasswordPolicyError',
   'passwordHashSettings',
@@ -73,6 +75,7 @@ const ROOT_TYPES = [
   'OidcLoginResult',
   'OidcProviderOptions',
   'Principal',
+  'PrincipalOrganization',
   'ResolvedFabricAuthOptions',
 ] as const;
 const ENTITIES_VALUES = [
@@ -177,7 +180,8 @@ describe('the public API', () => {
     });
   });
 
+  // About fifty, plus what organizations add to the guard (OrgScoped, CurrentOrg, PrincipalOrganization).
   it('is about fifty names at the root', () => {
-    expect(ROOT_VALUES.length + ROOT_TYPES.length).toBeLessThanOrEqual(60);
+    expect(ROOT_VALUES.length + ROOT_TYPES.length).toBeLessThanOrEqual(64);
   });
 });

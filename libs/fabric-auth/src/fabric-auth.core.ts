@@ -54,6 +54,7 @@ import { CredentialChangeHooks } from './core/ports/credential-change-hook.js';
 import { FabricEvents, NoFabricEvents } from './core/ports/fabric-events.js';
 import { hookEntry } from './core/ports/hook-entry.js';
 import { InMemoryLockoutStore } from './core/ports/lockout-store.js';
+import { NoOrganizations, OrganizationAccess } from './core/ports/organization-access.js';
 import { LoggingNotifier } from './core/ports/notifier.js';
 import { InMemoryRevocationBus } from './core/ports/revocation-bus.js';
 import { SecondFactor } from './core/ports/second-factor.js';
@@ -206,6 +207,7 @@ function portBindings(features: readonly FabricAuthFeature[]): Provider[] {
   };
   return [
     ...(provided.has(SecondFactor) ? [] : [{ provide: SecondFactor, useExisting: NoSecondFactor }]),
+    ...(provided.has(OrganizationAccess) ? [] : [{ provide: OrganizationAccess, useClass: NoOrganizations }]),
     // No event listener until the events feature (issue 25) provides one.
     ...(provided.has(FabricEvents) ? [] : [{ provide: FabricEvents, useClass: NoFabricEvents }]),
     hookList(SignOutHooks),

@@ -18,7 +18,8 @@ export { RequirePermission } from './access/guard/require-permission.decorator.j
 export { Public } from './access/guard/public.decorator.js';
 export { RequireMfa } from './access/guard/require-mfa.decorator.js';
 export { CurrentPrincipal } from './access/principal/current-principal.decorator.js';
-export { type Principal, principalHasPermission } from './core/principal.js';
+export { CurrentOrg, OrgScoped } from './access/guard/org-scoped.decorator.js';
+export { type Principal, type PrincipalOrganization, principalHasPermission } from './core/principal.js';
 export { systemActor } from './core/system-actor.js';
 
 // The services an app calls

@@ -32,3 +32,5 @@ export const FABRIC_LOCKOUT_STORE = Symbol('FABRIC_LOCKOUT_STORE');
 export const FABRIC_REQUIRE_MFA_KEY = 'fabric-auth:require-mfa';
 /** Metadata key of the routes a session limited to MFA enrolment may still call. */
 export const FABRIC_ENROLMENT_ROUTE_KEY = 'fabric-auth:mfa-enrolment-route';
+/** Metadata key of `@OrgScoped()`. */
+export const FABRIC_ORG_SCOPED_KEY = 'fabric-auth:org-scoped';

@@ -47,6 +47,8 @@ export const FABRIC_ERROR_CATALOG = {
   mfa_required: { status: 403, message: 'This route needs a session signed in with a second factor', codeAsError: true },
   /** 403 — the MFA policy limits this session to enrolling a factor (`error` is the code). */
   mfa_enrollment_required: { status: 403, message: 'Enrol a second factor before using this session for anything else', codeAsError: true },
+  /** 403 — an `@OrgScoped()` route called without an active organization, or by someone no longer a member of it (`error` is the code). */
+  organization_required: { status: 403, message: 'This route acts in an organization: choose one with grant_type=organization', codeAsError: true },
 
   // Unknown resource
   /** 404 — no such user. */

@@ -6,6 +6,21 @@ export type PrincipalKind = 'user' | 'service_account' | 'external' | 'system';
 export type AuthMethod = 'jwt' | 'api_key' | 'cookie' | 'system';
 
 /**
+ * The organization an access token acts in (its `org` claim), with what the caller may do
+ * there, read when the request's principal was resolved.
+ *
+ * @publicApi
+ */
+export interface PrincipalOrganization {
+  readonly id: string;
+  readonly slug: string;
+  /** The caller's org roles in it. */
+  readonly roles: readonly string[];
+  /** What `@RequirePermission()` checks on an `@OrgScoped()` route. */
+  readonly permissions: ReadonlySet<string>;
+}
+
+/**
  * Who is calling, as FabricGuard resolved it for this request.
  *
  * @publicApi
@@ -36,6 +51,12 @@ export interface Principal {
   readonly amr?: readonly string[];
   /** `mfa_enrollment`: a session that may only enrol a second factor (policy `auth.mfa.required_for`). */
   readonly restriction?: string | null;
+  /**
+   * The active organization: set when the access token carries `org` and the caller is still a
+   * member of it; `null` when it carries one they no longer belong to (removed, or the
+   * organization deleted); absent without one.
+   */
+  readonly org?: PrincipalOrganization | null;
 }
 
 /**

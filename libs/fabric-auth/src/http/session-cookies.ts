@@ -31,6 +31,11 @@ export class SessionCookies {
     ]);
   }
 
+  /** A new access token for the same session (`grant_type=organization`): the refresh and CSRF cookies stay as they are. */
+  setAccess(response: unknown, accessToken: string, expiresIn: number): void {
+    appendSetCookie(response, [serializeCookie(ACCESS_TOKEN_COOKIE, accessToken, { maxAgeSeconds: expiresIn, httpOnly: true, secure: this.options.secureCookies })]);
+  }
+
   clear(response: unknown): void {
     const secure = this.options.secureCookies;
     appendSetCookie(

@@ -13,6 +13,7 @@ import type { FabricAuthenticator } from './fabric-authenticator.js';
 import { FabricGuard } from './fabric.guard.js';
 import { Public } from './public.decorator.js';
 import { AllowDuringMfaEnrolment, RequireMfa } from './require-mfa.decorator.js';
+import { OrgScoped } from './org-scoped.decorator.js';
 import { RequirePermission } from './require-permission.decorator.js';
 
 // FabricGuard's decisions, one route rule at a time: real Reflector and decorators, the
@@ -65,6 +66,19 @@ class ArchiveController {
   @Post('purge')
   purge() {}
 }
+
+@OrgScoped()
+@Controller('projects')
+class ProjectsController {
+  @RequirePermission('projects:read')
+  @Get()
+  list() {}
+
+  @Get('mine')
+  mine() {}
+}
+
+const ACME = { id: 'o-1', slug: 'acme', roles: ['member'], permissions: new Set(['projects:read']) };
 
 function principal(overrides: Partial<Principal> = {}): Principal {
   return {
@@ -160,6 +174,40 @@ describe.each([
   ['synchronous', false],
   ['asynchronous', true],
 ])('FabricGuard (%s authenticator)', (_label, asynchronous) => {
+  describe('@OrgScoped() routes', () => {
+    it('checks the permission in the active organization, not among the global ones', async () => {
+      const { guard } = setup(
+        {
+          member: principal({ permissions: new Set(), org: ACME }),
+          global: principal({ permissions: new Set(['projects:read']) }),
+          globalOrgless: principal({ permissions: new Set(['projects:read']), org: { ...ACME, permissions: new Set() } }),
+        },
+        { asynchronous },
+      );
+      expect(await decide(guard, call(ProjectsController, 'list', 'GET', '/projects', 'member').context)).toBe(true);
+      expect(await refusal(guard, call(ProjectsController, 'list', 'GET', '/projects', 'globalOrgless').context)).toEqual({
+        status: 403,
+        body: { statusCode: 403, message: 'Missing permission: projects:read', error: 'Forbidden' },
+      });
+      expect((await refusal(guard, call(ProjectsController, 'list', 'GET', '/projects', 'global').context)).status).toBe(403);
+    });
+
+    it('refuses a token without an organization, or one its holder has left (org null), with organization_required', async () => {
+      const { guard } = setup({ none: principal(), left: principal({ org: null }) }, { asynchronous });
+      for (const token of ['none', 'left']) {
+        const answer = await refusal(guard, call(ProjectsController, 'mine', 'GET', '/projects/mine', token).context);
+        expect(answer.status).toBe(403);
+        expect(answer.body).toMatchObject({ error: 'organization_required' });
+      }
+    });
+
+    it('leaves routes that are not org-scoped to the global permissions, whatever organization the token names', async () => {
+      const { guard } = setup({ member: principal({ permissions: new Set(['reports:read']), org: ACME }) }, { asynchronous });
+      expect(await decide(guard, call(ReportsController, 'list', 'GET', '/reports', 'member').context)).toBe(true);
+      expect((await refusal(guard, call(ArchiveController, 'purge', 'POST', '/archive/purge', 'member').context)).status).toBe(403);
+    });
+  });
+
   describe('public routes', () => {
     it('lets a @Public() route through without asking for a credential', async () => {
       const { guard, authenticator } = setup({}, { asynchronous });

@@ -2,7 +2,7 @@ import { type CanActivate, type ExecutionContext, HttpException, Inject, Injecta
 import { Reflector } from '@nestjs/core';
 import { AuditService } from '../../data/audit.service.js';
 import { type HttpRequestLike, setResponseHeader } from '../../core/request-info.js';
-import { FABRIC_ENROLMENT_ROUTE_KEY, FABRIC_PERMISSIONS_KEY, FABRIC_PUBLIC_KEY, FABRIC_REQUIRE_MFA_KEY } from '../../core/fabric-auth.constants.js';
+import { FABRIC_ENROLMENT_ROUTE_KEY, FABRIC_ORG_SCOPED_KEY, FABRIC_PERMISSIONS_KEY, FABRIC_PUBLIC_KEY, FABRIC_REQUIRE_MFA_KEY } from '../../core/fabric-auth.constants.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
 import { attachPrincipal, principalOf } from '../principal/current-principal.decorator.js';
@@ -20,6 +20,8 @@ interface RouteRules {
   /** `@RequireMfa()`, or a permission listed in `auth.mfa.require_mfa`. */
   readonly requiresMfa: boolean;
   readonly allowedDuringEnrolment: boolean;
+  /** `@OrgScoped()`: the permissions are checked in the active organization. */
+  readonly orgScoped: boolean;
 }
 
 /**
@@ -89,6 +91,7 @@ export class FabricGuard implements CanActivate {
         permissions,
         requiresMfa: this.reflector.getAllAndOverride<boolean | undefined>(FABRIC_REQUIRE_MFA_KEY, targets) === true || permissions.some((p) => stepUp.includes(p)),
         allowedDuringEnrolment: this.reflector.getAllAndOverride<boolean | undefined>(FABRIC_ENROLMENT_ROUTE_KEY, targets) === true,
+        orgScoped: this.reflector.getAllAndOverride<boolean | undefined>(FABRIC_ORG_SCOPED_KEY, targets) === true,
       };
       byHandler.set(handler, rules);
     }
@@ -109,8 +112,13 @@ export class FabricGuard implements CanActivate {
     if (rules.requiresMfa && !principal.amr?.includes('mfa')) {
       throw fabricError('mfa_required', 'This route needs a session signed in with a second factor');
     }
+    let granted = principal.permissions;
+    if (rules.orgScoped) {
+      if (!principal.org) throw fabricError('organization_required', 'This route acts in an organization: choose one with grant_type=organization');
+      granted = principal.org.permissions;
+    }
     for (const permission of rules.permissions) {
-      if (principal.permissions.has(permission)) continue;
+      if (granted.has(permission)) continue;
       if (!principal.isSystemAdmin) throw fabricError('permission_denied', `Missing permission: ${permission}`);
       if (!READ_ONLY_METHODS.has(request.method ?? 'GET')) this.auditBypass(request, principal, permission);
     }

@@ -10,12 +10,18 @@ import type { AccessClaims } from '../tokens/token.service.js';
 import { CredentialReads } from '../../data/credential-reads.js';
 import type { AuthMethod, Principal } from '../../core/principal.js';
 import { sessionAmr } from '../sessions/sessions.service.js';
+import { OrganizationAccess } from '../../core/ports/organization-access.js';
 
 type SessionPrincipal = Omit<Principal, 'authMethod'>;
 
 interface CacheEntry {
   readonly principal: SessionPrincipal;
   readonly byMethod: Map<AuthMethod, Principal>;
+}
+
+/** A session's cache key: its id, and the organization the token acts in (tokens of one session may name different ones). */
+function cacheKey(claims: AccessClaims): string {
+  return claims.org === undefined ? claims.sid : `${claims.sid}:${claims.org}`;
 }
 
 /** Sessions whose principal is kept in memory; the least recently used go first. */
@@ -32,7 +38,7 @@ export const MAX_CACHED_SESSIONS = 100_000;
 @Injectable()
 export class PrincipalService implements OnModuleDestroy {
   /** Entries indexed by principal, so revoking a user drops all their sessions. */
-  private readonly cache: BoundedCache<CacheEntry, 'principal'>;
+  private readonly cache: BoundedCache<CacheEntry, 'principal' | 'session'>;
   private readonly inFlight = new Map<string, Promise<SessionPrincipal>>();
   private readonly unsubscribe: () => void;
 
@@ -41,12 +47,13 @@ export class PrincipalService implements OnModuleDestroy {
     private readonly clock: FabricClock,
     @Inject(FABRIC_RESOLVED_OPTIONS) options: ResolvedFabricAuthOptions,
     private readonly revocations: Revocations,
+    @Inject(OrganizationAccess) private readonly organizations: OrganizationAccess,
   ) {
-    this.cache = new BoundedCache<CacheEntry, 'principal'>({
+    this.cache = new BoundedCache<CacheEntry, 'principal' | 'session'>({
       max: MAX_CACHED_SESSIONS,
       ttl: options.principalCacheTtl * 1000,
       now: () => clock.now(),
-      indexBy: { principal: (entry) => entry.principal.id },
+      indexBy: { principal: (entry) => entry.principal.id, session: (entry) => entry.principal.sessionId! },
     });
     this.unsubscribe = revocations.subscribe((event) => this.invalidate(event));
   }
@@ -63,7 +70,7 @@ export class PrincipalService implements OnModuleDestroy {
 
   /** Synchronous on a cache hit, so the guard's hot path does not wait on a promise. `now`: the request's clock reading. */
   forAccessClaims(claims: AccessClaims, method: AuthMethod, now = this.clock.now()): Principal | Promise<Principal> {
-    const entry = this.cache.get(claims.sid, now);
+    const entry = this.cache.get(cacheKey(claims), now);
     if (entry !== undefined && entry.principal.id === claims.sub && this.revocations.cachesTrusted()) {
       return this.withMethod(entry, method);
     }
@@ -83,23 +90,24 @@ export class PrincipalService implements OnModuleDestroy {
   }
 
   private load(claims: AccessClaims): Promise<SessionPrincipal> {
-    const pending = this.inFlight.get(claims.sid);
+    const key = cacheKey(claims);
+    const pending = this.inFlight.get(key);
     if (pending) return pending;
     const epoch = this.cache.currentEpoch;
-    const promise = this.loadFromDatabase(claims.sid).then((principal) => {
-      this.cache.set(claims.sid, { principal, byMethod: new Map() }, epoch);
+    const promise = this.loadFromDatabase(claims.sid, claims.org).then((principal) => {
+      this.cache.set(key, { principal, byMethod: new Map() }, epoch);
       return principal;
     });
-    this.inFlight.set(claims.sid, promise);
+    this.inFlight.set(key, promise);
     const forget = () => {
-      if (this.inFlight.get(claims.sid) === promise) this.inFlight.delete(claims.sid);
+      if (this.inFlight.get(key) === promise) this.inFlight.delete(key);
     };
     promise.then(forget, forget);
     return promise;
   }
 
   /** The cold path: one session's principal as the database has it now. */
-  private async loadFromDatabase(sessionId: string): Promise<SessionPrincipal> {
+  private async loadFromDatabase(sessionId: string, organization: string | undefined): Promise<SessionPrincipal> {
     const record = await this.reads.session(sessionId);
     const now = this.clock.now();
     if (!record || record.revokedAt !== null || record.absoluteExpiresAt.getTime() <= now) {
@@ -122,7 +130,15 @@ export class PrincipalService implements OnModuleDestroy {
       scopes: null,
       amr: Object.freeze(sessionAmr(record)),
       restriction: record.restriction,
+      ...(organization !== undefined && { org: enrolmentOnly ? null : await this.organizationOf(record.userId, organization) }),
     };
+  }
+
+  /** The token's organization as the member holds it now; null once they left it or it is gone. */
+  private async organizationOf(userId: string, organizationId: string): Promise<Principal['org']> {
+    const membership = await this.organizations.membershipOf(userId, organizationId);
+    if (membership === null || membership.organizationId !== organizationId) return null;
+    return Object.freeze({ id: membership.organizationId, slug: membership.slug, roles: Object.freeze([...membership.roles]), permissions: membership.permissions });
   }
 
   /** Also detaches in-flight loads: a request arriving after a revocation must read afresh. */
@@ -130,7 +146,7 @@ export class PrincipalService implements OnModuleDestroy {
     this.inFlight.clear();
     switch (event.type) {
       case 'session':
-        this.cache.delete(event.sessionId);
+        this.cache.deleteIndexed('session', event.sessionId);
         break;
       case 'principal':
         this.cache.deleteIndexed('principal', event.principalId);

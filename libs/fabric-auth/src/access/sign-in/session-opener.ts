@@ -74,8 +74,8 @@ export class SessionOpener {
   }
 
   /** The tokens of a session; its `amr` rides on every access token minted from it, refreshes included. */
-  pair(userId: string, session: Pick<SessionEntity, 'id' | 'expiresAt' | 'amr' | 'loginMethod'>, refreshToken: string): TokenPair {
-    const access = this.tokens.issueAccessToken(userId, session.id, sessionAmr(session));
+  pair(userId: string, session: Pick<SessionEntity, 'id' | 'expiresAt' | 'amr' | 'loginMethod' | 'activeOrgId'>, refreshToken: string): TokenPair {
+    const access = this.tokens.issueAccessToken(userId, session.id, sessionAmr(session), session.activeOrgId);
     return {
       accessToken: access.token,
       expiresIn: access.expiresIn,

@@ -20,6 +20,8 @@ export interface AccessClaims {
   readonly scope?: string;
   /** RFC 8176 methods the session's login proved (`pwd`, `otp`, `hwk`, `mfa`). */
   readonly amr?: readonly string[];
+  /** The organization a user's token acts in (its id), chosen with `grant_type=organization`. */
+  readonly org?: string;
   readonly jti: string;
   readonly iat: number;
   readonly nbf: number;
@@ -91,8 +93,8 @@ export class TokenService {
     };
   }
 
-  issueAccessToken(userId: string, sessionId: string, amr?: readonly string[]): IssuedAccessToken {
-    return this.signAccessToken({ sub: userId, sid: sessionId, ...(amr && amr.length > 0 && { amr: [...amr] }) });
+  issueAccessToken(userId: string, sessionId: string, amr?: readonly string[], organizationId?: string | null): IssuedAccessToken {
+    return this.signAccessToken({ sub: userId, sid: sessionId, ...(amr && amr.length > 0 && { amr: [...amr] }), ...(organizationId && { org: organizationId }) });
   }
 
   /**
@@ -213,8 +215,11 @@ export class TokenService {
       if (!Array.isArray(p.amr) || p.amr.length > 8 || p.amr.some((m) => typeof m !== 'string' || !/^[a-z]{2,16}$/.test(m))) throw new FabricAuthError('malformed', 'amr');
       amr = p.amr as string[];
     }
+    if (p.org !== undefined && (typeof p.org !== 'string' || !isUuid(p.org))) throw new FabricAuthError('malformed', 'org');
     const claims = { sub: p.sub, sid: p.sid, jti: p.jti, iat: p.iat as number, nbf: p.nbf as number, exp: p.exp as number, ...(amr && { amr }) };
-    if (p.gty === undefined) return claims;
+    if (p.gty === undefined) return p.org === undefined ? claims : { ...claims, org: p.org };
+    // A service account's token never names an organization of its own choosing.
+    if (p.org !== undefined) throw new FabricAuthError('malformed', 'org');
     if (p.gty !== 'client_credentials') throw new FabricAuthError('malformed', 'gty');
     if (typeof p.scope !== 'string' || p.scope.length > MAX_TOKEN_LENGTH) throw new FabricAuthError('malformed', 'scope');
     return { ...claims, gty: p.gty, scope: p.scope };

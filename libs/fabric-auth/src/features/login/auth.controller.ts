@@ -32,6 +32,7 @@ import { LocalAuthService, type TokenPair } from './local-auth.service.js';
 import { OAuthError, OAuthErrorFilter } from '../../http/oauth-error.js';
 import { SessionCookies } from '../../http/session-cookies.js';
 import { basicCredentials, parseTokenRequest, type TokenRequest, TokenRequestDto } from './token-request.js';
+import { OrganizationGrant } from './organization-grant.service.js';
 import { ClientCredentialsService } from './client-credentials.service.js';
 import { type IntrospectionAnswer, IssuedTokensService, parseTokenManagementRequest } from './issued-tokens.service.js';
 import { FabricAuthenticator } from '../../access/guard/fabric-authenticator.js';
@@ -55,6 +56,8 @@ export class TokenResponseDto {
   })
   refresh_token?: string;
   @ApiPropertyOptional({ description: 'Client credentials: the permissions granted, space-separated', example: 'reports:read' }) scope?: string;
+  @ApiPropertyOptional({ description: 'grant_type=organization: the organization (slug) the session now acts in; the access token carries its id as `org`', example: 'acme' })
+  organization?: string;
   @ApiPropertyOptional({
     description:
       'After a password login: send it back as `device_token` on later logins (browsers get the fabric_device cookie) to stay clear of locks set by attacks on the account',
@@ -130,6 +133,7 @@ export class AuthController {
     private readonly devices: DeviceTokens,
     @Inject(SignOutHooks) private readonly signOutHooks: SignOutHooks,
     @Inject(SecondFactor) private readonly secondFactor: SecondFactor,
+    private readonly organizationGrant: OrganizationGrant,
   ) {}
 
   @Post('token')
@@ -153,6 +157,12 @@ export class AuthController {
     const basic = body?.grant_type === 'client_credentials' ? basicCredentials(request.headers.authorization) : undefined;
     const grant = parseTokenRequest(body, basic);
     if (grant.grantType === 'client_credentials') return this.clientCredentialsGrant(grant, request, response);
+    if (grant.grantType === 'organization') {
+      if (grant.setCookies && isCrossSiteRequest(request)) throw new OAuthError('invalid_request', 'cross-site cookie session refused', 403);
+      const switched = await this.organizationGrant.switchTo(grant.organization, request);
+      if (grant.setCookies) this.cookies.setAccess(response, switched.accessToken, switched.expiresIn);
+      return { access_token: switched.accessToken, token_type: 'bearer', expires_in: switched.expiresIn, organization: switched.organization.slug };
+    }
     let setCookies = grant.setCookies;
     let refreshToken = grant.grantType === 'refresh_token' ? grant.refreshToken : undefined;
     if (grant.grantType === 'refresh_token' && refreshToken === undefined) {

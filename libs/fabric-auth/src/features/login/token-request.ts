@@ -39,6 +39,11 @@ export class TokenRequestDto {
   otp?: string;
   @ApiPropertyOptional({ description: 'grant_type=mfa_recovery_code: one unused recovery code', example: 'k3v9-x2mq-7b4d' })
   recovery_code?: string;
+  @ApiPropertyOptional({
+    description: 'grant_type=organization: the organization (slug or id) the session acts in from now on; the caller authenticates with its access token (Bearer, or the cookies)',
+    example: 'acme',
+  })
+  organization?: string;
 }
 
 export type TokenRequest =
@@ -46,7 +51,8 @@ export type TokenRequest =
   | { grantType: 'refresh_token'; refreshToken: string | undefined; setCookies: boolean }
   | { grantType: 'client_credentials'; clientId: string; clientSecret: string; scope: string[] | undefined; setCookies: false }
   | { grantType: 'mfa_otp'; mfaToken: string; otp: string; setCookies: boolean }
-  | { grantType: 'mfa_recovery_code'; mfaToken: string; recoveryCode: string; setCookies: boolean };
+  | { grantType: 'mfa_recovery_code'; mfaToken: string; recoveryCode: string; setCookies: boolean }
+  | { grantType: 'organization'; organization: string; setCookies: boolean };
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const BASIC = /^Basic +([A-Za-z0-9+/]+={0,2}) *$/i;
@@ -88,6 +94,7 @@ const KNOWN_PARAMETERS = new Set([
   'mfa_token',
   'otp',
   'recovery_code',
+  'organization',
   ...IGNORED_PARAMETERS,
 ]);
 const MAX_LENGTH: Record<string, number> = {
@@ -103,6 +110,7 @@ const MAX_LENGTH: Record<string, number> = {
   mfa_token: 128,
   otp: 16,
   recovery_code: 64,
+  organization: 64,
 };
 
 function stringParam(body: Record<string, unknown>, name: string, required: boolean): string | undefined {
@@ -167,6 +175,8 @@ export function parseTokenRequest(body: unknown, basic?: { clientId: string; cli
       return { grantType, mfaToken: stringParam(params, 'mfa_token', true)!, otp: stringParam(params, 'otp', true)!, setCookies };
     case 'mfa_recovery_code':
       return { grantType, mfaToken: stringParam(params, 'mfa_token', true)!, recoveryCode: stringParam(params, 'recovery_code', true)!, setCookies };
+    case 'organization':
+      return { grantType, organization: stringParam(params, 'organization', true)!, setCookies };
     default:
       throw new OAuthError('unsupported_grant_type', 'grant_type must be password, refresh_token, client_credentials, mfa_otp or mfa_recovery_code');
   }

@@ -67,6 +67,14 @@ export class SessionEntity {
   @Column({ type: 'varchar', length: 32, nullable: true })
   restriction!: string | null;
 
+  /**
+   * The organization the session acts in (`grant_type=organization`): every access token minted
+   * from it, refreshes included, carries it as `org`. Not a foreign key: the organizations
+   * feature may be absent, and a deleted organization is refused where the token is resolved.
+   */
+  @Column({ name: 'active_org_id', type: 'uuid', nullable: true })
+  activeOrgId!: string | null;
+
   /** The provider an `oidc` session was opened through: logout reaches it, and it may end the session. */
   @Column({ name: 'oidc_provider', type: 'varchar', length: 32, nullable: true })
   oidcProvider!: string | null;

@@ -14,6 +14,8 @@ import { MultiFactorPostgres1796171724660 } from './postgres/1796171724660-Multi
 import { OidcLogoutPostgres1796174136880 } from './postgres/1796174136880-OidcLogout.js';
 import { MultiFactorSqlite1796171724660 } from './sqlite/1796171724660-MultiFactor.js';
 import { OidcLogoutSqlite1796174136880 } from './sqlite/1796174136880-OidcLogout.js';
+import { SessionOrganizationPostgres1796180000000 } from './postgres/1796180000000-SessionOrganization.js';
+import { SessionOrganizationSqlite1796180000000 } from './sqlite/1796180000000-SessionOrganization.js';
 
 /**
  * Migrations for `TypeOrmModule.forRoot({ migrations, migrationsRun: true })`, per driver.
@@ -29,6 +31,7 @@ export const FABRIC_AUTH_POSTGRES_MIGRATIONS = [
   SigningKeysPostgres1796163386679,
   MultiFactorPostgres1796171724660,
   OidcLogoutPostgres1796174136880,
+  SessionOrganizationPostgres1796180000000,
 ];
 /** @publicApi */
 export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
@@ -40,6 +43,7 @@ export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
   SigningKeysSqlite1796163386679,
   MultiFactorSqlite1796171724660,
   OidcLogoutSqlite1796174136880,
+  SessionOrganizationSqlite1796180000000,
 ];
 
 /** @publicApi */

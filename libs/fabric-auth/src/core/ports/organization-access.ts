@@ -1,0 +1,40 @@
+/**
+ * A user's membership in one organization, as the organizations feature reads it now: what
+ * an access token scoped to that organization may do there.
+ */
+export interface OrganizationMembership {
+  organizationId: string;
+  slug: string;
+  /** The member's org roles (`owner`, `admin`, … and the organization's own). */
+  roles: readonly string[];
+  /** Their union: what `@RequirePermission()` checks under `@OrgScoped()`. */
+  permissions: ReadonlySet<string>;
+}
+
+/**
+ * Port through which the core reaches organizations without knowing who keeps them (the
+ * organizations feature; without it the core's `NoOrganizations`): switching a session's
+ * active organization at the token endpoint (`grant_type=organization`), and resolving the
+ * `org` of an access token into the principal's organization on the request's cold path.
+ */
+export interface OrganizationAccess {
+  /** False when no organizations feature is mounted: `grant_type=organization` is then unsupported. */
+  readonly available: boolean;
+  /**
+   * The user's membership in the organization a client names (its id or its slug), or null
+   * when there is no such organization or the user is not a member: the two are never told
+   * apart (no existence oracle).
+   */
+  membershipOf(userId: string, organization: string): Promise<OrganizationMembership | null>;
+}
+
+export const OrganizationAccess = Symbol('OrganizationAccess');
+
+/** The core's default: no organizations, nobody is a member of any. */
+export class NoOrganizations implements OrganizationAccess {
+  readonly available = false;
+
+  membershipOf(): Promise<OrganizationMembership | null> {
+    return Promise.resolve(null);
+  }
+}
