@@ -1,6 +1,17 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiFabricAuth, CurrentPrincipal, FabricGuard, type Principal, Public, RequireMfa, RequirePermission } from 'nestjs-fabric-auth';
+import {
+  ApiFabricAuth,
+  CurrentOrg,
+  CurrentPrincipal,
+  FabricGuard,
+  OrgScoped,
+  type Principal,
+  type PrincipalOrganization,
+  Public,
+  RequireMfa,
+  RequirePermission,
+} from 'nestjs-fabric-auth';
 
 /**
  * The permissions this app's code checks. They are registered in code (`appPermissions`), so
@@ -55,5 +66,29 @@ export class ReportsController {
   })
   sensitive(@CurrentPrincipal() principal: Principal): { ok: true; amr: readonly string[] } {
     return { ok: true, amr: principal.amr ?? [] };
+  }
+
+  @Get('org')
+  @OrgScoped()
+  @ApiFabricAuth()
+  @ApiOperation({
+    summary: 'Acts in the active organization (@OrgScoped)',
+    description:
+      'Shows `@OrgScoped()` and `@CurrentOrg()`: answers differently per organization; a token without an active organization (choose one with `grant_type=organization`) gets 403 `{"error": "organization_required"}`.',
+  })
+  organization(@CurrentOrg() org: PrincipalOrganization): { organization: string; roles: readonly string[]; message: string } {
+    return { organization: org.slug, roles: org.roles, message: `Reports of ${org.slug}` };
+  }
+
+  @Get('org/reports')
+  @OrgScoped()
+  @RequirePermission('reports:read')
+  @ApiFabricAuth()
+  @ApiOperation({
+    summary: 'Needs reports:read in the active organization',
+    description: "Shows `@RequirePermission('reports:read')` under `@OrgScoped()`: checked against the caller's org roles, not their global roles.",
+  })
+  organizationReports(@CurrentOrg() org: PrincipalOrganization): { organization: string; items: string[] } {
+    return { organization: org.slug, items: [`${org.slug}-q3-revenue`] };
   }
 }
