@@ -49,6 +49,10 @@ export const FABRIC_ERROR_CATALOG = {
   mfa_enrollment_required: { status: 403, message: 'Enrol a second factor before using this session for anything else', codeAsError: true },
   /** 403 — an `@OrgScoped()` route called without an active organization, or by someone no longer a member of it (`error` is the code). */
   organization_required: { status: 403, message: 'This route acts in an organization: choose one with grant_type=organization', codeAsError: true },
+  /** 403 — the invitation names another email address than the caller's. */
+  invitation_email_mismatch: { status: 403, message: 'This invitation is for another email address' },
+  /** 403 — the action needs the caller's email address verified first. */
+  email_not_verified: { status: 403, message: 'Verify your email address first' },
 
   // Unknown resource
   /** 404 — no such user. */
@@ -71,6 +75,14 @@ export const FABRIC_ERROR_CATALOG = {
   passkeys_unavailable: { status: 404, message: 'Passkeys are not available on this server' },
   /** 404 — the user has no TOTP factor to remove. */
   totp_not_enabled: { status: 404, message: 'TOTP is not enabled' },
+  /** 404 — no such organization, or one the caller is not a member of (no existence oracle). */
+  organization_not_found: { status: 404, message: 'Organization not found' },
+  /** 404 — no such member of that organization. */
+  organization_member_not_found: { status: 404, message: 'Member not found' },
+  /** 404 — no such role in that organization. */
+  organization_role_not_found: { status: 404, message: 'Organization role not found' },
+  /** 404 — no such invitation of that organization. */
+  invitation_not_found: { status: 404, message: 'Invitation not found' },
 
   // Second factors
   /** 400 — a TOTP or recovery code that is wrong. */
@@ -97,6 +109,8 @@ export const FABRIC_ERROR_CATALOG = {
   api_key_inactive: { status: 409, message: 'A revoked or expired key cannot be rerolled' },
   /** 409 — the signing keys come from configuration or do not exist (HS256): nothing to rotate here. */
   signing_keys_not_rotatable: { status: 409, message: 'Signing keys cannot be rotated here' },
+  /** 409 — an organization keeps at least one owner: its last one cannot leave, be removed or be demoted. */
+  last_owner: { status: 409, message: 'An organization keeps at least one owner' },
   /** 409 — something changed meanwhile (a concurrent write, a removed reference): retry. */
   concurrent_change: { status: 409, message: 'A concurrent change conflicted with this one; retry' },
 

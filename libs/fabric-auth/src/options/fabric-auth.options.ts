@@ -34,6 +34,7 @@ import {
   url,
 } from './option-rules.js';
 import { tablePrefixProblem } from './table-prefix.js';
+import { OrganizationsOptions, type ResolvedOrganizationsOptions } from './organizations.options.js';
 
 const claimPath = (raw: unknown) => {
   const path = parseClaimPath(raw);
@@ -713,6 +714,10 @@ export class FabricAuthOptions {
   @Field('auth.sso', 'mapping', section(SsoOptions), { nested: { type: SsoOptions, join: '.' } })
   sso?: SsoOptions = {};
 
+  /** Organizations (`auth.organizations`, SPEC §15): off by default; its role template may name `auth.permissions`. */
+  @Field('auth.organizations', 'mapping', section(OrganizationsOptions), { nested: { type: OrganizationsOptions, join: '.' } })
+  organizations?: OrganizationsOptions = {};
+
   /**
    * Failed password checks of one account from one client address (or one device), within
    * `lockoutWindow`, that lock that pair. Default 5; 0 disables.
@@ -781,7 +786,10 @@ export class FabricAuthOptions {
 
 /** @publicApi */
 export type ResolvedFabricAuthOptions = Required<
-  Omit<FabricAuthOptions, 'systemAdminEmail' | 'systemAdminPassword' | 'providers' | 'signing' | 'encryptionKey' | 'trustedIssuers' | 'sso' | 'mfa' | 'webauthn' | 'publicBaseUrl'>
+  Omit<
+    FabricAuthOptions,
+    'systemAdminEmail' | 'systemAdminPassword' | 'providers' | 'signing' | 'encryptionKey' | 'trustedIssuers' | 'sso' | 'mfa' | 'webauthn' | 'publicBaseUrl' | 'organizations'
+  >
 > &
   Pick<FabricAuthOptions, 'systemAdminEmail' | 'encryptionKey' | 'publicBaseUrl'> & {
     /** Present whenever `seedSystemAdmin` is true (required then). */
@@ -792,6 +800,7 @@ export type ResolvedFabricAuthOptions = Required<
     sso: SsoOptions;
     mfa: ResolvedMfaOptions;
     webauthn: ResolvedWebAuthnOptions;
+    organizations: ResolvedOrganizationsOptions;
   };
 
 /** The material that encrypts what the library stores encrypted: `encryptionKey`, else (its default) `secretKey`. */

@@ -37,6 +37,7 @@ describe('resolved defaults', () => {
       mfa: {},
       webauthn: {},
       sso: {},
+      organizations: {},
     });
     expect({
       providers: options.providers,
@@ -45,6 +46,7 @@ describe('resolved defaults', () => {
       mfa: options.mfa,
       webauthn: options.webauthn,
       sso: options.sso,
+      organizations: options.organizations,
     }).toMatchSnapshot();
   });
 });

@@ -21,6 +21,10 @@ export const BUILT_IN_PERMISSIONS = [
   'audit:read',
   'signing_keys:manage',
   'tokens:introspect',
+  // Organizations (SPEC §15): create one, list all of them, act on any (a platform admin).
+  'orgs:create',
+  'orgs:list',
+  'orgs:manage',
 ] as const;
 
 /** Every permission a role or API-key scope may name: the built-in ones plus the host app's. */
