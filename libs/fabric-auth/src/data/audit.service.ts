@@ -16,6 +16,8 @@ export interface AuditRecord {
   request?: HttpRequestLike;
   /** Never a secret: no password, token or key. */
   details?: AuditDetails;
+  /** The organization the action happened in (SPEC §15), for its own audit view. */
+  organizationId?: string | null;
 }
 
 /** A user acting as themselves (a login, a reset, an enrolment): actor and target of the event. */
@@ -28,7 +30,10 @@ export function userActor(user: { id: string; username: string }): NonNullable<A
   return { kind: 'user', id: user.id, username: user.username };
 }
 
-type AuditRow = Pick<AuditEventEntity, 'occurredAt' | 'action' | 'outcome' | 'actorKind' | 'actorId' | 'actorName' | 'targetType' | 'targetId' | 'ip' | 'userAgent' | 'details'>;
+type AuditRow = Pick<
+  AuditEventEntity,
+  'occurredAt' | 'action' | 'outcome' | 'actorKind' | 'actorId' | 'actorName' | 'targetType' | 'targetId' | 'ip' | 'userAgent' | 'details' | 'organizationId'
+>;
 
 /**
  * Writes `audit_events` rows. The event of a change is written in the change's
@@ -78,6 +83,7 @@ export class AuditService {
           ip: row.ip,
           userAgent: row.userAgent,
           details: row.details,
+          organizationId: row.organizationId,
         },
       },
       manager,
@@ -97,6 +103,7 @@ export class AuditService {
       ip: entry.request ? clientIp(entry.request) : null,
       userAgent: entry.request ? userAgent(entry.request) : null,
       details: entry.details ?? null,
+      organizationId: entry.organizationId ?? null,
     };
   }
 }

@@ -13,6 +13,12 @@ import { UserEntity } from './entities/user.entity.js';
 import { MfaChallengeEntity } from './entities/mfa-challenge.entity.js';
 import { MfaFactorEntity } from './entities/mfa-factor.entity.js';
 import { RecoveryCodeEntity } from './entities/recovery-code.entity.js';
+import { OrganizationEntity } from './entities/organization.entity.js';
+import { OrganizationDomainEntity } from './entities/organization-domain.entity.js';
+import { OrganizationMemberEntity } from './entities/organization-member.entity.js';
+import { OrganizationMemberRoleEntity } from './entities/organization-member-role.entity.js';
+import { OrganizationRoleEntity } from './entities/organization-role.entity.js';
+import { OrganizationInvitationEntity } from './entities/organization-invitation.entity.js';
 
 /**
  * Every entity of the library, for `TypeOrmModule.forRoot({ entities })` or a CLI DataSource.
@@ -35,4 +41,10 @@ export const FABRIC_AUTH_ENTITIES = [
   MfaFactorEntity,
   RecoveryCodeEntity,
   MfaChallengeEntity,
+  OrganizationEntity,
+  OrganizationDomainEntity,
+  OrganizationMemberEntity,
+  OrganizationMemberRoleEntity,
+  OrganizationRoleEntity,
+  OrganizationInvitationEntity,
 ] as const;

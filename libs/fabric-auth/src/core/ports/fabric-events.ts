@@ -14,6 +14,8 @@ export interface FabricEvent {
     ip: string | null;
     userAgent: string | null;
     details: Readonly<Record<string, unknown>> | null;
+    /** The organization the action happened in, if any. */
+    organizationId: string | null;
   };
 }
 

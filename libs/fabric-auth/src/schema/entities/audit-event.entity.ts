@@ -15,6 +15,8 @@ export type AuditDetails = Record<string, string | number | boolean | null>;
 @Index('idx_audit_events_actor_id_occurred_at_id', ['actorId', 'occurredAt', 'id'])
 @Index('idx_audit_events_actor_name_occurred_at_id', ['actorName', 'occurredAt', 'id'])
 @Index('idx_audit_events_target_occurred_at_id', ['targetId', 'occurredAt', 'id'])
+// An organization's own audit view (SPEC §15).
+@Index('idx_audit_events_organization_occurred_at_id', ['organizationId', 'occurredAt', 'id'])
 export class AuditEventEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
@@ -54,4 +56,8 @@ export class AuditEventEntity {
 
   @Column({ type: 'simple-json', nullable: true })
   details!: AuditDetails | null;
+
+  /** The organization the event happened in (SPEC §15: every change is audited with its id); kept after it is deleted. */
+  @Column({ name: 'organization_id', type: 'varchar', length: 36, nullable: true })
+  organizationId!: string | null;
 }

@@ -16,6 +16,8 @@ import { MultiFactorSqlite1796171724660 } from './sqlite/1796171724660-MultiFact
 import { OidcLogoutSqlite1796174136880 } from './sqlite/1796174136880-OidcLogout.js';
 import { SessionOrganizationPostgres1796180000000 } from './postgres/1796180000000-SessionOrganization.js';
 import { SessionOrganizationSqlite1796180000000 } from './sqlite/1796180000000-SessionOrganization.js';
+import { OrganizationsPostgres1796533752136 } from './postgres/1796533752136-Organizations.js';
+import { OrganizationsSqlite1796533752136 } from './sqlite/1796533752136-Organizations.js';
 
 /**
  * Migrations for `TypeOrmModule.forRoot({ migrations, migrationsRun: true })`, per driver.
@@ -32,6 +34,7 @@ export const FABRIC_AUTH_POSTGRES_MIGRATIONS = [
   MultiFactorPostgres1796171724660,
   OidcLogoutPostgres1796174136880,
   SessionOrganizationPostgres1796180000000,
+  OrganizationsPostgres1796533752136,
 ];
 /** @publicApi */
 export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
@@ -44,6 +47,7 @@ export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
   MultiFactorSqlite1796171724660,
   OidcLogoutSqlite1796174136880,
   SessionOrganizationSqlite1796180000000,
+  OrganizationsSqlite1796533752136,
 ];
 
 /** @publicApi */
