@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { INestApplication, Type } from '@nestjs/common';
+import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import {
@@ -15,6 +15,7 @@ import {
   UsersService,
 } from 'nestjs-fabric-auth';
 import { resolveFabricAuthOptions } from '../../libs/fabric-auth/src/options/resolve-options.js';
+import type { FabricInvitationNotification } from '../../libs/fabric-auth/src/core/ports/notifier.js';
 import type { UserEntity } from 'nestjs-fabric-auth/entities';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
@@ -100,6 +101,8 @@ export interface TestApp {
   users: UsersService;
   /** Every activation and reset message the app sent, newest last. */
   notifications: FabricNotification[];
+  /** Every organization invitation the app sent, newest last. */
+  invitations: FabricInvitationNotification[];
   /**
    * The next message to `userId` sent after this call (a reset link leaves after the 202, once
    * its transaction commits): waits for it, generously, as the box may be slow.
@@ -137,6 +140,8 @@ export async function startTestApp(
     sharedDatabase?: ScratchDatabase;
     /** Host-app controllers served beside the demo's. */
     controllers?: Type[];
+    /** Modules imported beside the demo's (e.g. a feature module under test that the options do not mount yet). */
+    imports?: DynamicModule[];
     /** Options of `applyFabricHttpHardening` (short server timeouts, a short drain). */
     http?: FabricHttpHardeningOptions;
     /** The library's features to load (default all). */
@@ -159,17 +164,19 @@ export async function startTestApp(
 async function startOn(database: ScratchDatabase, target: TestTarget | DatabaseKind, settings: Parameters<typeof startTestApp>[1] & object): Promise<TestApp> {
   const clock = new TestClock();
   const notifications: FabricNotification[] = [];
+  const invitations: FabricInvitationNotification[] = [];
   const options = resolveFabricAuthOptions({ ...TEST_OPTIONS, ...settings.options });
   const builder = Test.createTestingModule({
     imports: [
       DemoAppModule.register({ port: 0, configFile: undefined, options, database: database.choice, devNotices: [], features: settings.features }, settings.registration ?? 'async'),
+      ...(settings.imports ?? []),
     ],
     controllers: settings.controllers ?? [],
   })
     .overrideProvider(FabricClock)
     .useValue(clock)
     .overrideProvider(FABRIC_NOTIFIER)
-    .useValue({ send: async (n: FabricNotification) => void notifications.push(n) });
+    .useValue({ send: async (n: FabricNotification) => void notifications.push(n), sendInvitation: async (n: FabricInvitationNotification) => void invitations.push(n) });
   const moduleRef = await (settings.override ? settings.override(builder) : builder).compile();
   const app: INestApplication =
     adapterOf(target) === 'fastify'
@@ -194,6 +201,7 @@ async function startOn(database: ScratchDatabase, target: TestTarget | DatabaseK
     dataSource: app.get(DataSource),
     users,
     notifications,
+    invitations,
     nextNotification(userId, purpose) {
       const matches = (n: FabricNotification) => n.user.id === userId && (purpose === undefined || n.purpose === purpose);
       const seen = notifications.filter(matches).length;

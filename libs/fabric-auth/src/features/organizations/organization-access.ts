@@ -1,0 +1,161 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, type Repository } from 'typeorm';
+import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constants.js';
+import { fabricError } from '../../core/fabric-error.js';
+import { isUuid } from '../../core/ids.js';
+import { type Principal, principalHasPermission } from '../../core/principal.js';
+import type { FabricTransaction } from '../../data/transactions.js';
+import type { ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
+import { ORG_PERMISSIONS, type OrgPermission, OWNER_ROLE } from '../../options/organizations.options.js';
+import { OrganizationMemberRoleEntity } from '../../schema/entities/organization-member-role.entity.js';
+import { OrganizationMemberEntity } from '../../schema/entities/organization-member.entity.js';
+import { OrganizationRoleEntity } from '../../schema/entities/organization-role.entity.js';
+import { OrganizationEntity } from '../../schema/entities/organization.entity.js';
+import { normalizeSlug } from './organization-slug.js';
+
+/** What a route needs of the caller in the organization its path names. */
+export type OrgNeed =
+  /** Reading the organization itself: members, and holders of the global `orgs:list`. */
+  | 'view'
+  /** Being a member (reading its members, leaving it). */
+  | 'member'
+  /** Holding the `owner` role (deleting the organization). */
+  | 'owner'
+  | OrgPermission;
+
+/** The caller in one organization, as a route found them. */
+export interface OrgStanding {
+  readonly organization: OrganizationEntity;
+  readonly actor: Principal;
+  /** The caller's membership; null for a platform admin or an `orgs:list` reader who is not a member. */
+  readonly memberId: string | null;
+  /** The caller's org roles there. */
+  readonly roles: readonly string[];
+  /** What those roles grant there. */
+  readonly permissions: ReadonlySet<string>;
+  /**
+   * The route was allowed only by the global `orgs:manage` (a platform admin): beyond the org
+   * ceiling, and audited as such.
+   */
+  readonly asPlatformAdmin: boolean;
+}
+
+/** An org role: from the configured template, or one the organization defined. */
+export interface OrgRole {
+  name: string;
+  description: string | null;
+  permissions: string[];
+  fromTemplate: boolean;
+}
+
+/**
+ * Who the caller is in the organization a path names, and what roles mean there. A caller who
+ * is neither a member nor a platform admin gets the answer an unknown organization gets (404):
+ * the path says nothing about which organizations exist (SPEC §15). A member lacking what the
+ * route needs gets 403.
+ */
+@Injectable()
+export class OrganizationAccess {
+  private readonly template: Readonly<Record<string, string[]>>;
+  /** Every permission an org role may grant: `org:*` and the app's own. */
+  private readonly grantable: ReadonlySet<string>;
+
+  constructor(
+    @InjectRepository(OrganizationEntity) private readonly organizations: Repository<OrganizationEntity>,
+    @InjectRepository(OrganizationMemberEntity) private readonly members: Repository<OrganizationMemberEntity>,
+    @InjectRepository(OrganizationRoleEntity) private readonly customRoles: Repository<OrganizationRoleEntity>,
+    @Inject(FABRIC_RESOLVED_OPTIONS) options: ResolvedFabricAuthOptions,
+  ) {
+    this.template = options.organizations.roles;
+    this.grantable = new Set<string>([...ORG_PERMISSIONS, ...options.permissions]);
+  }
+
+  /** The organization a path names by id or slug; null when there is none (or the text names nothing). */
+  find(ref: string, tx?: FabricTransaction): Promise<OrganizationEntity | null> {
+    const manager = tx?.manager ?? this.organizations.manager;
+    if (isUuid(ref)) return manager.findOneBy(OrganizationEntity, { id: ref });
+    const slug = ref.length <= 255 ? normalizeSlug(ref) : undefined;
+    return slug ? manager.findOneBy(OrganizationEntity, { slug }) : Promise.resolve(null);
+  }
+
+  /** The caller in the organization `ref` names, refused unless they may do what `need` says. */
+  async standing(actor: Principal, ref: string, need: OrgNeed): Promise<OrgStanding> {
+    const organization = await this.find(ref);
+    if (!organization) throw fabricError('organization_not_found', 'Organization not found');
+    const platformAdmin = principalHasPermission(actor, 'orgs:manage');
+    const member = actor.kind === 'user' ? await this.members.findOne({ where: { organizationId: organization.id, userId: actor.id }, relations: { roles: true } }) : null;
+    if (!member) {
+      if (platformAdmin) return { organization, actor, memberId: null, roles: [], permissions: new Set(), asPlatformAdmin: true };
+      if (need === 'view' && principalHasPermission(actor, 'orgs:list')) return { organization, actor, memberId: null, roles: [], permissions: new Set(), asPlatformAdmin: false };
+      throw fabricError('organization_not_found', 'Organization not found');
+    }
+    const roles = (member.roles ?? []).map((r) => r.role).sort();
+    const permissions = await this.permissionsOf(organization.id, roles);
+    const standing = { organization, actor, memberId: member.id, roles, permissions, asPlatformAdmin: false };
+    if (need === 'view' || need === 'member') return standing;
+    // A user's API key reads an organization as its owner may, and changes nothing there: keys
+    // carry global scopes only, and org-owned service accounts are the machine credential of an
+    // organization.
+    const allowed = actor.authMethod !== 'api_key' && (need === 'owner' ? roles.includes(OWNER_ROLE) : permissions.has(need));
+    if (allowed) return standing;
+    if (platformAdmin) return { ...standing, asPlatformAdmin: true };
+    if (actor.authMethod === 'api_key') throw fabricError('permission_denied', 'An API key only reads organizations; changes need a session');
+    throw fabricError('permission_denied', need === 'owner' ? 'Only an owner of the organization may do this' : `Missing organization permission: ${need}`);
+  }
+
+  /** The roles the template and the organization define, by name; those named that exist. */
+  async roles(organizationId: string, names: readonly string[], tx?: FabricTransaction): Promise<OrgRole[]> {
+    const fromTemplate = names.filter((n) => n in this.template).map((name) => ({ name, description: null, permissions: [...this.template[name]!], fromTemplate: true }));
+    const others = names.filter((n) => !(n in this.template));
+    const custom = others.length
+      ? await (tx?.manager ?? this.customRoles.manager).find(OrganizationRoleEntity, { where: { organizationId, name: In(others) } })
+      : [];
+    return [...fromTemplate, ...custom.map((r) => ({ name: r.name, description: r.description, permissions: r.permissions, fromTemplate: false }))];
+  }
+
+  /** The roles named, or a 400 naming the ones that do not exist in that organization. */
+  async existingRoles(organizationId: string, names: readonly string[], tx?: FabricTransaction): Promise<OrgRole[]> {
+    const unique = [...new Set(names)];
+    const found = await this.roles(organizationId, unique, tx);
+    const missing = unique.filter((n) => !found.some((r) => r.name === n));
+    if (missing.length > 0) throw fabricError('invalid_request', `Unknown organization roles: ${missing.join(', ')}`);
+    return found;
+  }
+
+  async permissionsOf(organizationId: string, roleNames: readonly string[], tx?: FabricTransaction): Promise<Set<string>> {
+    return new Set((await this.roles(organizationId, roleNames, tx)).flatMap((r) => r.permissions));
+  }
+
+  templateRoles(): OrgRole[] {
+    return Object.entries(this.template).map(([name, permissions]) => ({ name, description: null, permissions: [...permissions], fromTemplate: true }));
+  }
+
+  isTemplateRole(name: string): boolean {
+    return name in this.template;
+  }
+
+  /** Permissions an org role may not grant (neither `org:*` nor the app's own). */
+  ungrantable(permissions: Iterable<string>): string[] {
+    return [...new Set(permissions)].filter((p) => !this.grantable.has(p));
+  }
+
+  /**
+   * The org ceiling: nobody grants (or takes away) an org role holding more than they hold in
+   * that organization, and only an owner hands out or takes away `owner`. A platform admin is
+   * above it.
+   */
+  assertMayGrant(standing: OrgStanding, roles: readonly OrgRole[], what: string): void {
+    if (standing.asPlatformAdmin) return;
+    const missing = [...new Set(roles.flatMap((r) => r.permissions))].filter((p) => !standing.permissions.has(p)).sort();
+    if (missing.length > 0) throw fabricError('permission_denied', `Cannot ${what}: you do not hold ${missing.join(', ')} in this organization`);
+    if (roles.some((r) => r.name === OWNER_ROLE) && !standing.roles.includes(OWNER_ROLE)) {
+      throw fabricError('permission_denied', `Cannot ${what}: only an owner hands out or takes away the owner role`);
+    }
+  }
+
+  /** The members holding a role in an organization, counted (the last-owner rule). */
+  async holders(tx: FabricTransaction, organizationId: string, role: string): Promise<number> {
+    return tx.manager.countBy(OrganizationMemberRoleEntity, { organizationId, role });
+  }
+}

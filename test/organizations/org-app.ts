@@ -1,0 +1,34 @@
+import type { FabricAuthOptions } from 'nestjs-fabric-auth';
+import { OrganizationsFeatureModule } from '../../libs/fabric-auth/src/features/organizations/organizations.module.js';
+import { API, startTestApp, type TestApp, type TestTarget, TEST_OPTIONS } from '../support/test-app.js';
+
+/** Roles of the global kind (platform) the organization suites use beside the test defaults. */
+export const ORG_TEST_ROLES = {
+  ...TEST_OPTIONS.roles,
+  org_creator: ['orgs:create'],
+  org_lister: ['orgs:list'],
+  platform_admin: ['orgs:create', 'orgs:list', 'orgs:manage'],
+};
+
+/** A test app with organizations on, mounted beside the demo under the usual prefix. */
+export function startOrgApp(target: TestTarget, options: Partial<FabricAuthOptions> = {}): Promise<TestApp> {
+  return startTestApp(target, {
+    options: { roles: ORG_TEST_ROLES, ...options, organizations: { enabled: true, ...options.organizations } },
+    imports: [OrganizationsFeatureModule.register('api/v1')],
+  });
+}
+
+export const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+
+let seq = 0;
+/** A slug no other test of this process uses. */
+export const slug = (prefix = 'org') => `${prefix}-${++seq}-${process.pid}`;
+
+/** A new organization owned by a fresh user (made by a platform admin naming them owner). */
+export async function orgWithOwner(t: TestApp, admin: string): Promise<{ slug: string; id: string; owner: Awaited<ReturnType<TestApp['actor']>> }> {
+  const owner = await t.actor();
+  const name = slug();
+  const created = await t.http.post(`${API}/orgs`).set(auth(admin)).send({ slug: name, name: `Org ${name}`, owner: owner.user.username });
+  if (created.status !== 201) throw new Error(`organization not created: ${created.status} ${JSON.stringify(created.body)}`);
+  return { slug: name, id: created.body.id as string, owner };
+}
