@@ -28,7 +28,10 @@ export const slug = (prefix = 'org') => `${prefix}-${++seq}-${process.pid}`;
 export async function orgWithOwner(t: TestApp, admin: string): Promise<{ slug: string; id: string; owner: Awaited<ReturnType<TestApp['actor']>> }> {
   const owner = await t.actor();
   const name = slug();
-  const created = await t.http.post(`${API}/orgs`).set(auth(admin)).send({ slug: name, name: `Org ${name}`, owner: owner.user.username });
+  const created = await t.http
+    .post(`${API}/orgs`)
+    .set(auth(admin))
+    .send({ slug: name, name: `Org ${name}`, owner: owner.user.username });
   if (created.status !== 201) throw new Error(`organization not created: ${created.status} ${JSON.stringify(created.body)}`);
   return { slug: name, id: created.body.id as string, owner };
 }

@@ -14,7 +14,10 @@ describe.each(DATABASES)('organizations on %s', (kind) => {
   it('creates (the creator becomes owner), reads by slug or id, lists, changes and deletes an organization', async () => {
     const creator = await t.actor(['org_creator']);
     const name = slug('Acme');
-    const created = await t.http.post(`${API}/orgs`).set(auth(creator.token)).send({ slug: name, name: 'Acme Corporation', domains: ['Acme.Example'] });
+    const created = await t.http
+      .post(`${API}/orgs`)
+      .set(auth(creator.token))
+      .send({ slug: name, name: 'Acme Corporation', domains: ['Acme.Example'] });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ slug: name.toLowerCase(), name: 'Acme Corporation', domains: [{ domain: 'acme.example', verified: false }], mfa_required: false });
     const { id } = created.body as { id: string };
@@ -29,9 +32,20 @@ describe.each(DATABASES)('organizations on %s', (kind) => {
     expect(members.body.items).toEqual([expect.objectContaining({ username: creator.user.username, roles: ['owner'] })]);
 
     const renamed = slug('renamed');
-    const patched = await t.http.patch(`${API}/orgs/${id}`).set(auth(creator.token)).send({ name: 'Acme Inc.', slug: renamed, mfa_required: true, domains: [{ domain: 'acme.example' }, { domain: 'acme.test' }] });
+    const patched = await t.http
+      .patch(`${API}/orgs/${id}`)
+      .set(auth(creator.token))
+      .send({ name: 'Acme Inc.', slug: renamed, mfa_required: true, domains: [{ domain: 'acme.example' }, { domain: 'acme.test' }] });
     expect(patched.status).toBe(200);
-    expect(patched.body).toMatchObject({ slug: renamed, name: 'Acme Inc.', mfa_required: true, domains: [{ domain: 'acme.example', verified: false }, { domain: 'acme.test', verified: false }] });
+    expect(patched.body).toMatchObject({
+      slug: renamed,
+      name: 'Acme Inc.',
+      mfa_required: true,
+      domains: [
+        { domain: 'acme.example', verified: false },
+        { domain: 'acme.test', verified: false },
+      ],
+    });
     expect((await t.http.get(`${API}/orgs/${name}`).set(auth(creator.token))).status).toBe(404);
 
     expect((await t.http.delete(`${API}/orgs/${renamed}`).set(auth(creator.token))).status).toBe(204);
@@ -77,7 +91,14 @@ describe.each(DATABASES)('organizations on %s', (kind) => {
     }
     const digits = `g00gle${process.pid}`;
     expect((await t.http.post(`${API}/orgs`).set(auth(creator.token)).send({ slug: digits, name: 'Digits' })).status).toBe(201);
-    expect((await t.http.post(`${API}/orgs`).set(auth(creator.token)).send({ slug: `google${process.pid}`, name: 'Letters' })).status).toBe(409);
+    expect(
+      (
+        await t.http
+          .post(`${API}/orgs`)
+          .set(auth(creator.token))
+          .send({ slug: `google${process.pid}`, name: 'Letters' })
+      ).status,
+    ).toBe(409);
     for (const bad of ['a', '-acme', 'acme-', 'ac me', 'аcme', 'ac\u200bme', 'x'.repeat(64), '3f1c2a9e-7b4d-4e8a-9c61-2d5b8f0a4e17', 42, null, ['acme']]) {
       const answer = await t.http.post(`${API}/orgs`).set(auth(creator.token)).send({ slug: bad, name: 'Bad' });
       expect(answer.status, JSON.stringify(bad)).toBe(400);
@@ -103,17 +124,28 @@ describe.each(DATABASES)('organizations on %s', (kind) => {
       ['get', `${API}/orgs?scope=everything`, undefined],
     ];
     for (const [method, path, body] of cases) {
-      const answer = await (t.http as unknown as Record<string, (p: string) => import('supertest').Test>)[method]!(path).set(auth(owner.token)).send(body as object);
+      const answer = await (t.http as unknown as Record<string, (p: string) => import('supertest').Test>)[method]!(path)
+        .set(auth(owner.token))
+        .send(body as object);
       expect(answer.status, `${method} ${path} ${JSON.stringify(body)}`).toBe(400);
     }
     expect((await t.http.get(`${API}/orgs/${name}`).set(auth(owner.token))).body).toMatchObject({ name: `Org ${name}`, mfa_required: false, domains: [] });
     // Only a platform admin verifies a domain.
-    const verify = await t.http.patch(`${API}/orgs/${name}`).set(auth(owner.token)).send({ domains: [{ domain: 'acme.example', verified: true }] });
+    const verify = await t.http
+      .patch(`${API}/orgs/${name}`)
+      .set(auth(owner.token))
+      .send({ domains: [{ domain: 'acme.example', verified: true }] });
     expect(verify.status).toBe(403);
-    const verified = await t.http.patch(`${API}/orgs/${name}`).set(auth(admin)).send({ domains: [{ domain: `v${process.pid}.example`, verified: true }] });
+    const verified = await t.http
+      .patch(`${API}/orgs/${name}`)
+      .set(auth(admin))
+      .send({ domains: [{ domain: `v${process.pid}.example`, verified: true }] });
     expect(verified.body.domains).toEqual([{ domain: `v${process.pid}.example`, verified: true }]);
     const other = await orgWithOwner(t, admin);
-    const claimed = await t.http.patch(`${API}/orgs/${other.slug}`).set(auth(admin)).send({ domains: [{ domain: `v${process.pid}.example`, verified: true }] });
+    const claimed = await t.http
+      .patch(`${API}/orgs/${other.slug}`)
+      .set(auth(admin))
+      .send({ domains: [{ domain: `v${process.pid}.example`, verified: true }] });
     expect(claimed.status).toBe(409);
   });
 
@@ -139,7 +171,9 @@ describe.each(DATABASES)('organizations on %s', (kind) => {
     ];
     for (const [method, path, body] of writes) {
       const existing = await t.http[method](`${API}${path}`).set(auth(stranger.token)).send(body);
-      const unknown = await t.http[method](`${API}${path.replace(name, slug('nowhere'))}`).set(auth(stranger.token)).send(body);
+      const unknown = await t.http[method](`${API}${path.replace(name, slug('nowhere'))}`)
+        .set(auth(stranger.token))
+        .send(body);
       expect(existing.status, `${method} ${path}`).toBe(404);
       expect(existing.body, `${method} ${path}`).toEqual(unknown.body);
     }
@@ -150,7 +184,11 @@ describe.each(DATABASES)('organizations on %s', (kind) => {
   it('lists: your own by default, every one with orgs:list (refused without), cursor-paged and bound to its list', async () => {
     const lister = await t.actor(['org_lister']);
     const member = await t.actor(['org_creator']);
-    for (let i = 0; i < 3; i++) await t.http.post(`${API}/orgs`).set(auth(member.token)).send({ slug: slug('page'), name: `Page ${i}` });
+    for (let i = 0; i < 3; i++)
+      await t.http
+        .post(`${API}/orgs`)
+        .set(auth(member.token))
+        .send({ slug: slug('page'), name: `Page ${i}` });
     const first = await t.http.get(`${API}/orgs?limit=2`).set(auth(member.token));
     expect(first.body.items).toHaveLength(2);
     expect(first.body.total).toBe(3);
@@ -173,7 +211,10 @@ describe.each(DATABASES)('organizations on %s', (kind) => {
   it('deleting is for owners; a platform admin acts on any organization, audited as such', async () => {
     const { slug: name, id, owner } = await orgWithOwner(t, admin);
     const adminMember = await t.actor();
-    await t.http.post(`${API}/orgs/${name}/members`).set(auth(owner.token)).send({ username: adminMember.user.username, roles: ['admin'] });
+    await t.http
+      .post(`${API}/orgs/${name}/members`)
+      .set(auth(owner.token))
+      .send({ username: adminMember.user.username, roles: ['admin'] });
     const refused = await t.http.delete(`${API}/orgs/${name}`).set(auth(adminMember.token));
     expect(refused.status).toBe(403);
     expect(refused.body.message).toBe('Only an owner of the organization may do this');
@@ -197,7 +238,10 @@ describe.each(DATABASES)('organizations on %s', (kind) => {
       expect((await own.http.post(`${API}/orgs`).set(auth(user.token)).send({ slug: slug(), name: 'Mine' })).status).toBe(201);
       const named = await own.http.post(`${API}/orgs`).set(auth(user.token)).send({ slug: slug(), name: 'Theirs', owner: 'admin' });
       expect(named.status).toBe(403);
-      const key = await own.http.post(`${API}/users/${user.user.username}/api-keys`).set(auth(await own.adminToken())).send({ name: 'k' });
+      const key = await own.http
+        .post(`${API}/users/${user.user.username}/api-keys`)
+        .set(auth(await own.adminToken()))
+        .send({ name: 'k' });
       expect(key.status).toBe(201);
       expect((await own.http.post(`${API}/orgs`).set({ 'x-api-key': key.body.key }).send({ slug: slug(), name: 'ByKey' })).status).toBe(403);
     } finally {

@@ -84,13 +84,13 @@ export class OrganizationAccess {
     const organization = await this.find(ref);
     if (!organization) throw fabricError('organization_not_found', 'Organization not found');
     const platformAdmin = principalHasPermission(actor, 'orgs:manage');
-    const member = actor.kind === 'user' ? await this.members.findOne({ where: { organizationId: organization.id, userId: actor.id }, relations: { roles: true } }) : null;
+    const member = actor.kind === 'user' ? await this.members.findOne({ where: { organizationId: organization.id, userId: actor.id }, select: { id: true } }) : null;
     if (!member) {
       if (platformAdmin) return { organization, actor, memberId: null, roles: [], permissions: new Set(), asPlatformAdmin: true };
       if (need === 'view' && principalHasPermission(actor, 'orgs:list')) return { organization, actor, memberId: null, roles: [], permissions: new Set(), asPlatformAdmin: false };
       throw fabricError('organization_not_found', 'Organization not found');
     }
-    const roles = (member.roles ?? []).map((r) => r.role).sort();
+    const roles = (await this.members.manager.find(OrganizationMemberRoleEntity, { where: { memberId: member.id }, order: { role: 'ASC' } })).map((r) => r.role);
     const permissions = await this.permissionsOf(organization.id, roles);
     const standing = { organization, actor, memberId: member.id, roles, permissions, asPlatformAdmin: false };
     if (need === 'view' || need === 'member') return standing;
@@ -108,9 +108,7 @@ export class OrganizationAccess {
   async roles(organizationId: string, names: readonly string[], tx?: FabricTransaction): Promise<OrgRole[]> {
     const fromTemplate = names.filter((n) => n in this.template).map((name) => ({ name, description: null, permissions: [...this.template[name]!], fromTemplate: true }));
     const others = names.filter((n) => !(n in this.template));
-    const custom = others.length
-      ? await (tx?.manager ?? this.customRoles.manager).find(OrganizationRoleEntity, { where: { organizationId, name: In(others) } })
-      : [];
+    const custom = others.length ? await (tx?.manager ?? this.customRoles.manager).find(OrganizationRoleEntity, { where: { organizationId, name: In(others) } }) : [];
     return [...fromTemplate, ...custom.map((r) => ({ name: r.name, description: r.description, permissions: r.permissions, fromTemplate: false }))];
   }
 

@@ -7,7 +7,13 @@ import type { OrgStanding } from './organization-access.js';
  * The audit record of a change in an organization: with its id (SPEC §15, for its own audit
  * view), and marked when a platform admin made it through `orgs:manage` rather than a role there.
  */
-export function orgAudit(standing: OrgStanding, action: string, target: { type: string; id: string }, request: HttpRequestLike | undefined, details: AuditDetails = {}): AuditRecord {
+export function orgAudit(
+  standing: OrgStanding,
+  action: string,
+  target: { type: string; id: string },
+  request: HttpRequestLike | undefined,
+  details: AuditDetails = {},
+): AuditRecord {
   return {
     action,
     outcome: 'success',

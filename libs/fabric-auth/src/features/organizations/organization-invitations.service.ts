@@ -152,7 +152,11 @@ export class OrganizationInvitationsService {
         const roles = (await this.access.roles(organization.id, invitation.roles, tx)).map((r) => r.name).sort();
         const memberId = randomUUID();
         await tx.manager.insert(OrganizationMemberEntity, { id: memberId, organizationId: organization.id, userId: user.id, createdAt: now });
-        if (roles.length > 0) await tx.manager.insert(OrganizationMemberRoleEntity, roles.map((role) => ({ memberId, organizationId: organization.id, role })));
+        if (roles.length > 0)
+          await tx.manager.insert(
+            OrganizationMemberRoleEntity,
+            roles.map((role) => ({ memberId, organizationId: organization.id, role })),
+          );
         await this.audit.recordIn(tx, {
           action: 'organization.invitation.accept',
           outcome: 'success',

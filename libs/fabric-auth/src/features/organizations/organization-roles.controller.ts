@@ -45,7 +45,10 @@ export class OrganizationRolesController {
   }
 
   @Patch(':org/roles/:name')
-  @ApiOperation({ summary: 'Change an org role (org:roles:manage)', description: 'Its holders get the new permissions on their next request; template roles change in the configuration (409).' })
+  @ApiOperation({
+    summary: 'Change an org role (org:roles:manage)',
+    description: 'Its holders get the new permissions on their next request; template roles change in the configuration (409).',
+  })
   @ApiOkResponse({ type: OrgRoleDto })
   async update(
     @Param('org') org: string,

@@ -40,7 +40,9 @@ export class OrganizationRolesService {
   /** The template roles, then the organization's own by name: at most 100 of those, so one answer. */
   async list(standing: OrgStanding): Promise<{ items: OrgRoleDto[] }> {
     const own = await this.roles.find({ where: { organizationId: standing.organization.id }, order: { name: 'ASC' } });
-    return { items: [...this.access.templateRoles(), ...own.map((r) => ({ name: r.name, description: r.description, permissions: r.permissions, fromTemplate: false }))].map(toDto) };
+    return {
+      items: [...this.access.templateRoles(), ...own.map((r) => ({ name: r.name, description: r.description, permissions: r.permissions, fromTemplate: false }))].map(toDto),
+    };
   }
 
   async get(standing: OrgStanding, name: string): Promise<OrgRoleDto> {
@@ -60,7 +62,10 @@ export class OrganizationRolesService {
           throw fabricError('invalid_request', `An organization defines at most ${MAX_ORGANIZATION_ROLES} roles of its own`);
         }
         await tx.manager.insert(OrganizationRoleEntity, role);
-        await this.audit.recordIn(tx, orgAudit(standing, 'organization.role.create', { type: 'organization_role', id: role.name }, request, { permissions: permissions.join(',') }));
+        await this.audit.recordIn(
+          tx,
+          orgAudit(standing, 'organization.role.create', { type: 'organization_role', id: role.name }, request, { permissions: permissions.join(',') }),
+        );
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw fabricError('already_exists', 'Role already exists');

@@ -49,7 +49,10 @@ export class OrganizationsController {
   }
 
   @Patch(':org')
-  @ApiOperation({ summary: 'Change an organization (org:manage)', description: 'Slug, name, MFA requirement, domains; only a platform admin (orgs:manage) marks a domain verified.' })
+  @ApiOperation({
+    summary: 'Change an organization (org:manage)',
+    description: 'Slug, name, MFA requirement, domains; only a platform admin (orgs:manage) marks a domain verified.',
+  })
   @ApiOkResponse({ type: OrganizationDto })
   async update(@Param('org') org: string, @Body() dto: UpdateOrganizationDto, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<OrganizationDto> {
     return this.organizations.update(await this.access.standing(actor, org, 'org:manage'), dto, request);

@@ -61,7 +61,11 @@ export class OrganizationsService {
     try {
       await this.transactions.run(async (tx) => {
         await tx.manager.insert(OrganizationEntity, organization);
-        if (domains.length > 0) await tx.manager.insert(OrganizationDomainEntity, domains.map((domain) => ({ id: randomUUID(), organizationId: organization.id, domain, verified: false, createdAt: now })));
+        if (domains.length > 0)
+          await tx.manager.insert(
+            OrganizationDomainEntity,
+            domains.map((domain) => ({ id: randomUUID(), organizationId: organization.id, domain, verified: false, createdAt: now })),
+          );
         const memberId = randomUUID();
         await tx.manager.insert(OrganizationMemberEntity, { id: memberId, organizationId: organization.id, userId: owner.id, createdAt: now });
         await tx.manager.insert(OrganizationMemberRoleEntity, { memberId, organizationId: organization.id, role: OWNER_ROLE });
@@ -151,7 +155,11 @@ export class OrganizationsService {
         await this.audit.recordIn(tx, orgAudit(standing, 'organization.modify', { type: 'organization', id: organization.id }, request, { fields: fields.join(',') }));
       });
     } catch (error) {
-      if (isUniqueViolation(error)) throw fabricError('already_exists', dto.slug !== undefined ? `${SLUG_TAKEN}; or a domain is verified by another organization` : 'A domain is verified by another organization');
+      if (isUniqueViolation(error))
+        throw fabricError(
+          'already_exists',
+          dto.slug !== undefined ? `${SLUG_TAKEN}; or a domain is verified by another organization` : 'A domain is verified by another organization',
+        );
       throw error;
     }
     return this.view({ ...organization, ...changes });

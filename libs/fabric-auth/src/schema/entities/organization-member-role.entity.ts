@@ -17,7 +17,7 @@ export class OrganizationMemberRoleEntity {
   @PrimaryColumn({ type: 'varchar', length: 64 })
   role!: string;
 
-  @ManyToOne(() => OrganizationMemberEntity, (member) => member.roles, { onDelete: 'CASCADE' })
+  @ManyToOne(() => OrganizationMemberEntity, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'member_id' })
   member?: Relation<OrganizationMemberEntity>;
 

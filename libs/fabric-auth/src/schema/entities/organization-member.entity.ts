@@ -1,6 +1,5 @@
-import { Column, Entity, Index, JoinColumn, ManyToOne, OneToMany, PrimaryGeneratedColumn, type Relation, Unique } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type Relation, Unique } from 'typeorm';
 import { OrganizationEntity } from './organization.entity.js';
-import { OrganizationMemberRoleEntity } from './organization-member-role.entity.js';
 import { UserEntity } from './user.entity.js';
 
 /**
@@ -31,9 +30,6 @@ export class OrganizationMemberEntity {
   @ManyToOne(() => UserEntity, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'user_id' })
   user?: Relation<UserEntity>;
-
-  @OneToMany(() => OrganizationMemberRoleEntity, (role) => role.member)
-  roles?: Relation<OrganizationMemberRoleEntity[]>;
 
   /** When the user joined. */
   @Column({ name: 'created_at', type: Date })
