@@ -23,8 +23,12 @@ const OWNED: Record<FabricAuthFeatureName, string | null> = {
   oidc: 'get /api/v1/auth/oidc/login',
   signingKeys: 'get /.well-known/jwks.json',
   maintenance: null,
+  organizations: 'get /api/v1/orgs',
 };
 const ALL = Object.keys(OWNED) as FabricAuthFeatureName[];
+/** Opt-in: loaded only with its option on (`auth.organizations.enabled`), never by default. */
+const OPT_IN: readonly FabricAuthFeatureName[] = ['organizations'];
+const switchedOn = (feature: FabricAuthFeatureName) => (feature === 'organizations' ? { organizations: { enabled: true } } : {});
 
 describe.each(ADAPTERS)('forRoot({ features }) on sqlite/%s', (adapter) => {
   let full: TestApp;
@@ -40,8 +44,9 @@ describe.each(ADAPTERS)('forRoot({ features }) on sqlite/%s', (adapter) => {
     await full?.close();
   });
 
-  it('all features by default: every feature’s routes', () => {
-    for (const route of Object.values(OWNED)) if (route) expect(fullRoutes).toContain(route);
+  it('all features by default: every feature’s routes, but the opt-in ones', () => {
+    for (const [feature, route] of Object.entries(OWNED)) if (route) expect(fullRoutes.includes(route), route).toBe(!OPT_IN.includes(feature as FabricAuthFeatureName));
+    expect(fullRoutes.some((route) => route.includes('/orgs'))).toBe(false);
     expect(fullRoutes.length).toBeGreaterThan(40);
   });
 
@@ -82,7 +87,7 @@ describe.each(ADAPTERS)('forRoot({ features }) on sqlite/%s', (adapter) => {
 
 describe('each feature alone mounts its own routes and no other feature’s (sqlite/express)', () => {
   it.each(ALL)('%s', async (feature) => {
-    const t = await startTestApp('sqlite/express', { features: [feature] });
+    const t = await startTestApp('sqlite/express', { features: [feature], options: switchedOn(feature) });
     try {
       const routes = await libraryRoutes(t);
       for (const [other, route] of Object.entries(OWNED)) {

@@ -1,5 +1,5 @@
 import type { FabricAuthOptions } from 'nestjs-fabric-auth';
-import { OrganizationsFeatureModule } from '../../libs/fabric-auth/src/features/organizations/organizations.module.js';
+import { DEFAULT_FEATURE_NAMES } from '../../libs/fabric-auth/src/fabric-auth.features.js';
 import { API, startTestApp, type TestApp, type TestTarget, TEST_OPTIONS } from '../support/test-app.js';
 
 /** Roles of the global kind (platform) the organization suites use beside the test defaults. */
@@ -10,11 +10,11 @@ export const ORG_TEST_ROLES = {
   platform_admin: ['orgs:create', 'orgs:list', 'orgs:manage'],
 };
 
-/** A test app with organizations on, mounted beside the demo under the usual prefix. */
+/** A test app with organizations on (the test app registers with forRootAsync, so the feature is named too). */
 export function startOrgApp(target: TestTarget, options: Partial<FabricAuthOptions> = {}): Promise<TestApp> {
   return startTestApp(target, {
     options: { roles: ORG_TEST_ROLES, ...options, organizations: { enabled: true, ...options.organizations } },
-    imports: [OrganizationsFeatureModule.register('api/v1')],
+    features: [...DEFAULT_FEATURE_NAMES, 'organizations'],
   });
 }
 

@@ -63,7 +63,7 @@ describe.each(DATABASES)('organizations on %s', (kind) => {
     );
     expect(events.map((e) => e.action)).toEqual(['organization.create', 'organization.modify']);
     // The platform admin created it through orgs:create (no org role of its own): nothing to mark there; the owner's change is a member's.
-    expect(events[1]!.details).not.toContain('as_platform_admin');
+    expect(events[1].details).not.toContain('as_platform_admin');
   });
 
   it('needs orgs:create, unless self-service; a non-user creator must name an owner', async () => {
@@ -124,7 +124,8 @@ describe.each(DATABASES)('organizations on %s', (kind) => {
       ['get', `${API}/orgs?scope=everything`, undefined],
     ];
     for (const [method, path, body] of cases) {
-      const answer = await (t.http as unknown as Record<string, (p: string) => import('supertest').Test>)[method]!(path)
+      const answer = await (t.http as unknown as Record<string, (p: string) => import('supertest').Test>)
+        [method](path)
         .set(auth(owner.token))
         .send(body as object);
       expect(answer.status, `${method} ${path} ${JSON.stringify(body)}`).toBe(400);

@@ -70,6 +70,7 @@ const ROOT_TYPES = [
   'FabricAuthOptions',
   'FabricDatabaseChoice',
   'FabricHttpHardeningOptions',
+  'FabricInvitationNotification',
   'FabricNotification',
   'FabricNotifier',
   'OidcLoginResult',
@@ -118,7 +119,9 @@ expectTypeOf<keyof typeof Testing>().toEqualTypeOf<(typeof TESTING_VALUES)[numbe
 
 // A few signatures a host app writes against.
 expectTypeOf<typeof Root.FabricAuthModule.forRoot>().returns.toEqualTypeOf<DynamicModule>();
-expectTypeOf<Root.FabricAuthFeatureName>().toEqualTypeOf<'login' | 'users' | 'mfa' | 'roles' | 'audit' | 'apiKeys' | 'serviceAccounts' | 'oidc' | 'signingKeys' | 'maintenance'>();
+expectTypeOf<Root.FabricAuthFeatureName>().toEqualTypeOf<
+  'login' | 'users' | 'mfa' | 'roles' | 'audit' | 'apiKeys' | 'serviceAccounts' | 'oidc' | 'signingKeys' | 'maintenance' | 'organizations'
+>();
 expectTypeOf<typeof Root.FabricAuthModule.forRoot>().parameter(0).toExtend<Root.FabricAuthOptions & Root.FabricAuthModuleExtras>();
 expectTypeOf<typeof Root.RequirePermission>().parameters.toEqualTypeOf<string[]>();
 expectTypeOf<Root.Principal['permissions']>().toEqualTypeOf<ReadonlySet<string>>();

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
+import type { INestApplication, Type } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import {
@@ -140,8 +140,6 @@ export async function startTestApp(
     sharedDatabase?: ScratchDatabase;
     /** Host-app controllers served beside the demo's. */
     controllers?: Type[];
-    /** Modules imported beside the demo's (e.g. a feature module under test that the options do not mount yet). */
-    imports?: DynamicModule[];
     /** Options of `applyFabricHttpHardening` (short server timeouts, a short drain). */
     http?: FabricHttpHardeningOptions;
     /** The library's features to load (default all). */
@@ -169,7 +167,6 @@ async function startOn(database: ScratchDatabase, target: TestTarget | DatabaseK
   const builder = Test.createTestingModule({
     imports: [
       DemoAppModule.register({ port: 0, configFile: undefined, options, database: database.choice, devNotices: [], features: settings.features }, settings.registration ?? 'async'),
-      ...(settings.imports ?? []),
     ],
     controllers: settings.controllers ?? [],
   })

@@ -44,6 +44,7 @@ import { FabricClock, SystemClock } from './core/clock.js';
 import { FABRIC_API_KEY_AUTHENTICATOR, FABRIC_LOCKOUT_STORE, FABRIC_NOTIFIER, FABRIC_REVOCATION_BUS, FABRIC_THROTTLER_STORAGE } from './core/fabric-auth.constants.js';
 import {
   FABRIC_APP_PERMISSIONS,
+  FABRIC_FEATURE_SWITCHES_CHECK,
   FABRIC_REDIS,
   FABRIC_RESOLVED_OPTIONS,
   FABRIC_ROUTE_PREFIX,
@@ -220,9 +221,33 @@ export interface CoreDeclaration {
   definition: Pick<DynamicModule, 'imports' | 'providers'>;
   extras: FabricAuthModuleExtras;
   features: readonly FabricAuthFeature[];
+  /** The whole feature list, for the opt-in features' switches. */
+  catalogue?: readonly FabricAuthFeature[];
 }
 
-export function fabricAuthCore({ definition, extras, features }: CoreDeclaration): DynamicModule {
+/**
+ * Stops startup when an opt-in feature's option and its loading disagree: the option on with
+ * the feature not loaded (`forRootAsync` without it in `features`), or loaded with the option off.
+ */
+function checkFeatureSwitches(catalogue: readonly FabricAuthFeature[], loaded: readonly FabricAuthFeature[], options: ResolvedFabricAuthOptions): true {
+  const problems = catalogue.flatMap((feature) => {
+    if (!feature.switchedBy) return [];
+    const on = feature.switchedBy.isOn(options);
+    const isLoaded = loaded.includes(feature);
+    if (on && !isLoaded) {
+      return [
+        `${feature.switchedBy.key}: is true, but the ${feature.name} feature is not loaded; add "${feature.name}" to features ` +
+          '(forRootAsync reads its options only after its factory runs, too late to mount routes)',
+      ];
+    }
+    if (!on && isLoaded) return [`features: loads ${feature.name}, but ${feature.switchedBy.key} is not true; turn it on, or leave ${feature.name} out`];
+    return [];
+  });
+  if (problems.length > 0) throw new FabricConfigError(problems);
+  return true;
+}
+
+export function fabricAuthCore({ definition, extras, features, catalogue = features }: CoreDeclaration): DynamicModule {
   const providers: Provider[] = [
     ...(definition.providers ?? []),
     { provide: FABRIC_NOTIFIER, useClass: extras.notifier ?? LoggingNotifier },
@@ -231,6 +256,11 @@ export function fabricAuthCore({ definition, extras, features }: CoreDeclaration
     { provide: FABRIC_APP_PERMISSIONS, useValue: [...(extras.appPermissions ?? [])] },
     ...CORE_PROVIDERS,
     ...portBindings(features),
+    {
+      provide: FABRIC_FEATURE_SWITCHES_CHECK,
+      inject: [FABRIC_RESOLVED_OPTIONS],
+      useFactory: (options: ResolvedFabricAuthOptions) => checkFeatureSwitches(catalogue, features, options),
+    },
   ];
   const typeOrm = TypeOrmModule.forFeature([...FABRIC_AUTH_ENTITIES]);
   return {

@@ -3,6 +3,19 @@ import { CredentialChangeHooks } from './core/ports/credential-change-hook.js';
 import { SecondFactor } from './core/ports/second-factor.js';
 import { SignOutHooks } from './core/ports/sign-out-hook.js';
 import type { FeatureMount } from './http/feature-module.js';
+import type { FabricAuthOptions } from './options/fabric-auth.options.js';
+
+/**
+ * The option that turns an opt-in feature on. Routes are fixed when the module is declared:
+ * `forRoot` reads the option then; `forRootAsync` knows its options only once its factory has
+ * run, too late, so there the host also names the feature in `features`. Startup refuses the two
+ * disagreeing (an option on with the feature not loaded, or the reverse).
+ */
+export interface FeatureSwitch {
+  /** The option's YAML path, for messages. */
+  key: string;
+  isOn(options: Pick<FabricAuthOptions, 'organizations'>): boolean;
+}
 
 /**
  * One entry of the feature list. Its code is loaded (a dynamic `import()`) only when the host
@@ -16,6 +29,8 @@ export interface FabricAuthFeature {
   provides?: readonly symbol[];
   /** List ports the feature adds an entry to (under `hookEntry(port, name)`). */
   hooksInto?: readonly symbol[];
+  /** An opt-in feature: off unless this option turns it on (not part of the default, all the others). */
+  switchedBy?: FeatureSwitch;
   load(mount: FeatureMount): Promise<DynamicModule>;
 }
 
@@ -89,10 +104,21 @@ export const FABRIC_AUTH_FEATURES = [
     module: moduleNamed('FabricMaintenanceModule'),
     load: async (mount) => (await import('./features/maintenance/maintenance.module.js')).MaintenanceFeatureModule.register(mount),
   },
+  {
+    name: 'organizations',
+    module: moduleNamed('FabricOrganizationsModule'),
+    switchedBy: { key: 'auth.organizations.enabled', isOn: (options) => options.organizations?.enabled === true },
+    load: async (mount) => (await import('./features/organizations/organizations.module.js')).OrganizationsFeatureModule.register(mount),
+  },
 ] as const satisfies readonly FabricAuthFeature[];
 
 /** @publicApi */
 export type FabricAuthFeatureName = (typeof FABRIC_AUTH_FEATURES)[number]['name'];
 
-/** Every feature's name, the default of `forRoot({ features })`. */
+/** Every feature's name. */
 export const ALL_FEATURE_NAMES: readonly FabricAuthFeatureName[] = FABRIC_AUTH_FEATURES.map((f) => f.name);
+
+/** The features loaded when `features` is not given: all but the opt-in ones, which their option turns on. */
+export const DEFAULT_FEATURE_NAMES: readonly FabricAuthFeatureName[] = (FABRIC_AUTH_FEATURES as readonly FabricAuthFeature[])
+  .filter((f) => f.switchedBy === undefined)
+  .map((f) => f.name as FabricAuthFeatureName);

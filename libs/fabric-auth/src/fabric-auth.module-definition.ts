@@ -15,10 +15,12 @@ export interface FabricAuthModuleExtras {
   routePrefix?: string;
   /**
    * The features to load: `login`, `users`, `mfa`, `roles`, `audit`, `apiKeys`, `serviceAccounts`,
-   * `oidc`, `signingKeys`, `maintenance`. Default: all. A feature left out registers no provider,
+   * `oidc`, `signingKeys`, `maintenance`, `organizations`. Default: all but the opt-in ones. A feature left out registers no provider,
    * controller or route, and its code is never loaded; the guard, tokens, sessions, accounts and
    * the audit writer are the core's and always there. Without `mfa`, anyone who holds a second
    * factor or whom `auth.mfa.required_for` names is refused at sign-in (`mfa_unavailable`).
+   * `organizations` is opt-in: `auth.organizations.enabled` loads it with `forRoot`; with
+   * `forRootAsync` (whose options come too late to mount routes) name it here as well.
    */
   features?: readonly FabricAuthFeatureName[];
   /**

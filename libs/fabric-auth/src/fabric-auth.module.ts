@@ -8,6 +8,7 @@ import {
   FabricAuthConfigurableModule,
   type FabricAuthModuleExtras,
 } from './fabric-auth.module-definition.js';
+import type { FabricAuthOptions } from './options/fabric-auth.options.js';
 import { FabricConfigError } from './options/fabric-config.error.js';
 import { setFabricAuthTablePrefix } from './schema/table-prefix.js';
 
@@ -21,7 +22,8 @@ import { setFabricAuthTablePrefix } from './schema/table-prefix.js';
 @Module({})
 export class FabricAuthModule extends FabricAuthConfigurableModule {
   static override forRoot(options: typeof FABRIC_AUTH_OPTIONS_TYPE): DynamicModule {
-    return composeFabricAuth(super.forRoot(options), options);
+    // The options themselves are known here: they may switch on an opt-in feature.
+    return composeFabricAuth(super.forRoot(options), options, FABRIC_AUTH_FEATURES, options);
   }
 
   static override forRootAsync(options: typeof FABRIC_AUTH_ASYNC_OPTIONS_TYPE): DynamicModule {
@@ -29,8 +31,12 @@ export class FabricAuthModule extends FabricAuthConfigurableModule {
   }
 }
 
-function enabledFeatures(extras: FabricAuthModuleExtras, catalogue: readonly FabricAuthFeature[]): FabricAuthFeature[] {
-  if (extras.features === undefined) return [...catalogue];
+/**
+ * `features` when given; else every feature but the opt-in ones, and those whose option is on in
+ * `options` (known with `forRoot` only; the core checks the choice against the resolved options).
+ */
+function enabledFeatures(extras: FabricAuthModuleExtras, catalogue: readonly FabricAuthFeature[], options?: Pick<FabricAuthOptions, 'organizations'>): FabricAuthFeature[] {
+  if (extras.features === undefined) return catalogue.filter((f) => f.switchedBy === undefined || (options !== undefined && f.switchedBy.isOn(options)));
   const wanted = new Set<string>(extras.features);
   const unknown = [...wanted].filter((name) => !catalogue.some((f) => f.name === name));
   if (unknown.length > 0) {
@@ -46,10 +52,15 @@ function enabledFeatures(extras: FabricAuthModuleExtras, catalogue: readonly Fab
  *
  * `catalogue` is the feature list; a test passes a longer one to try a feature of its own.
  */
-export function composeFabricAuth(definition: DynamicModule, extras: FabricAuthModuleExtras, catalogue: readonly FabricAuthFeature[] = FABRIC_AUTH_FEATURES): DynamicModule {
+export function composeFabricAuth(
+  definition: DynamicModule,
+  extras: FabricAuthModuleExtras,
+  catalogue: readonly FabricAuthFeature[] = FABRIC_AUTH_FEATURES,
+  options?: Pick<FabricAuthOptions, 'organizations'>,
+): DynamicModule {
   if (extras.tablePrefix !== undefined) setFabricAuthTablePrefix(extras.tablePrefix);
-  const features = enabledFeatures(extras, catalogue);
-  const core = fabricAuthCore({ definition, extras, features });
+  const features = enabledFeatures(extras, catalogue, options);
+  const core = fabricAuthCore({ definition, extras, features, catalogue });
   const mount = { routePrefix: extras.routePrefix ?? DEFAULT_EXTRAS.routePrefix, controllers: { ...DEFAULT_EXTRAS.controllers, ...extras.controllers } };
   return {
     module: definition.module,

@@ -36,7 +36,7 @@ export { AccountCeiling } from './access/accounts/account-ceiling.service.js';
 export type { OidcLoginResult } from './features/oidc/oidc-login.service.js';
 
 // What an app plugs in: the notifier, the clock
-export type { FabricNotification, FabricNotifier } from './core/ports/notifier.js';
+export type { FabricInvitationNotification, FabricNotification, FabricNotifier } from './core/ports/notifier.js';
 export { FABRIC_NOTIFIER } from './core/fabric-auth.constants.js';
 export { FabricClock } from './core/clock.js';
 

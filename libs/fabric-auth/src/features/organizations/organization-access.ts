@@ -106,7 +106,7 @@ export class OrganizationAccess {
 
   /** The roles the template and the organization define, by name; those named that exist. */
   async roles(organizationId: string, names: readonly string[], tx?: FabricTransaction): Promise<OrgRole[]> {
-    const fromTemplate = names.filter((n) => n in this.template).map((name) => ({ name, description: null, permissions: [...this.template[name]!], fromTemplate: true }));
+    const fromTemplate = names.filter((n) => n in this.template).map((name) => ({ name, description: null, permissions: [...this.template[name]], fromTemplate: true }));
     const others = names.filter((n) => !(n in this.template));
     const custom = others.length ? await (tx?.manager ?? this.customRoles.manager).find(OrganizationRoleEntity, { where: { organizationId, name: In(others) } }) : [];
     return [...fromTemplate, ...custom.map((r) => ({ name: r.name, description: r.description, permissions: r.permissions, fromTemplate: false }))];
