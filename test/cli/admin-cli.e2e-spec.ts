@@ -176,6 +176,9 @@ describe.each(DATABASE_KINDS)('npx nestjs-fabric-auth on %s', { timeout: 300_000
     ).toEqual(expect.arrayContaining(['admin', 'alice', 'erin']));
     const json = await cli(['list-users', '--q', 'ali', '--json']);
     expect(JSON.parse(json.stdout.trim()).roles).toEqual(['viewer']);
+    // With organizations on in the app's config: no command serves them, and the CLI starts all the same.
+    const withOrganizations = await cli(['list-users'], { env: { FABRIC_AUTH__ORGANIZATIONS__ENABLED: 'true' } });
+    expect(withOrganizations.code, withOrganizations.stderr).toBe(0);
     if (kind === 'sqlite') expectRefused(await cli(['list-users', '--limit', '100000']), 'limit');
   });
 

@@ -121,6 +121,8 @@ export async function openFabric(environment: CliEnvironment): Promise<INestAppl
         // hook, so that a password set here voids pending second factors as the endpoint does (SEC-111).
         features: ['users', 'mfa'],
         controllers: { users: false, mfa: false },
+        // No command serves organizations: off here whatever the file says (startup would otherwise refuse the option on with the feature not loaded).
+        organizations: { ...environment.options.organizations, enabled: false },
       }),
     ],
   })
