@@ -1,3 +1,4 @@
+import type { Type } from '@nestjs/common';
 import type { FabricAuthOptions } from 'nestjs-fabric-auth';
 import { DEFAULT_FEATURE_NAMES } from '../../libs/fabric-auth/src/fabric-auth.features.js';
 import { API, startTestApp, type TestApp, type TestTarget, TEST_OPTIONS } from '../support/test-app.js';
@@ -11,10 +12,11 @@ export const ORG_TEST_ROLES = {
 };
 
 /** A test app with organizations on (the test app registers with forRootAsync, so the feature is named too). */
-export function startOrgApp(target: TestTarget, options: Partial<FabricAuthOptions> = {}): Promise<TestApp> {
+export function startOrgApp(target: TestTarget, options: Partial<FabricAuthOptions> = {}, controllers: Type[] = []): Promise<TestApp> {
   return startTestApp(target, {
     options: { roles: ORG_TEST_ROLES, ...options, organizations: { enabled: true, ...options.organizations } },
     features: [...DEFAULT_FEATURE_NAMES, 'organizations'],
+    controllers,
   });
 }
 

@@ -1,5 +1,6 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import { CredentialChangeHooks } from './core/ports/credential-change-hook.js';
+import { OrganizationAccess } from './core/ports/organization-access.js';
 import { SecondFactor } from './core/ports/second-factor.js';
 import { SignOutHooks } from './core/ports/sign-out-hook.js';
 import type { FeatureMount } from './http/feature-module.js';
@@ -107,6 +108,7 @@ export const FABRIC_AUTH_FEATURES = [
   {
     name: 'organizations',
     module: moduleNamed('FabricOrganizationsModule'),
+    provides: [OrganizationAccess],
     switchedBy: { key: 'auth.organizations.enabled', isOn: (options) => options.organizations?.enabled === true },
     load: async (mount) => (await import('./features/organizations/organizations.module.js')).OrganizationsFeatureModule.register(mount),
   },

@@ -48,6 +48,7 @@ export class OrganizationGrant {
         actor: userActor(principal),
         target: { type: 'organization', id: membership.organizationId },
         request,
+        organizationId: membership.organizationId,
         details: { session_id: principal.sessionId, organization_id: membership.organizationId },
       });
     });

@@ -1,7 +1,7 @@
 import type { HttpRequestLike } from '../../core/request-info.js';
 import type { AuditRecord } from '../../data/audit.service.js';
 import type { AuditDetails } from '../../schema/entities/audit-event.entity.js';
-import type { OrgStanding } from './organization-access.js';
+import type { OrgStanding } from './organization-standings.js';
 
 /**
  * The audit record of a change in an organization: with its id (SPEC §15, for its own audit

@@ -10,7 +10,7 @@ import { NoStore } from '../../http/no-store.decorator.js';
 import { StorageErrorsInterceptor } from '../../http/storage-errors.interceptor.js';
 import { fabricValidationPipe } from '../../http/validation.js';
 import { AcceptedInvitationDto, AcceptInvitationDto, CreatedInvitationDto, CreateInvitationDto, InvitationDto, InvitationListDto } from './dto/invitation.dto.js';
-import { OrganizationAccess } from './organization-access.js';
+import { OrganizationStandings } from './organization-standings.js';
 import { OrganizationInvitationsService } from './organization-invitations.service.js';
 import { OrganizationsService } from './organizations.service.js';
 
@@ -24,7 +24,7 @@ export class OrganizationInvitationsController {
   constructor(
     private readonly invitations: OrganizationInvitationsService,
     private readonly organizations: OrganizationsService,
-    private readonly access: OrganizationAccess,
+    private readonly standings: OrganizationStandings,
   ) {}
 
   @Post('invitations/accept')
@@ -47,21 +47,21 @@ export class OrganizationInvitationsController {
   })
   @ApiCreatedResponse({ type: CreatedInvitationDto })
   async create(@Param('org') org: string, @Body() dto: CreateInvitationDto, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<CreatedInvitationDto> {
-    return this.invitations.create(await this.access.standing(actor, org, 'org:members:manage'), dto, request);
+    return this.invitations.create(await this.standings.standing(actor, org, 'org:members:manage'), dto, request);
   }
 
   @Get(':org/invitations')
   @ApiOperation({ summary: "List an organization's invitations (org:members:manage)", description: 'Cursor-paged; never a token.' })
   @ApiOkResponse({ type: InvitationListDto })
   async list(@Param('org') org: string, @Query() query: ListQueryDto, @CurrentPrincipal() actor: Principal): Promise<InvitationListDto> {
-    return this.invitations.list(await this.access.standing(actor, org, 'org:members:manage'), query);
+    return this.invitations.list(await this.standings.standing(actor, org, 'org:members:manage'), query);
   }
 
   @Get(':org/invitations/:id')
   @ApiOperation({ summary: 'Read an invitation (org:members:manage)', description: 'Its address, roles and status; never its token.' })
   @ApiOkResponse({ type: InvitationDto })
   async get(@Param('org') org: string, @Param('id') id: string, @CurrentPrincipal() actor: Principal): Promise<InvitationDto> {
-    return this.invitations.get(await this.access.standing(actor, org, 'org:members:manage'), id);
+    return this.invitations.get(await this.standings.standing(actor, org, 'org:members:manage'), id);
   }
 
   @Delete(':org/invitations/:id')
@@ -69,6 +69,6 @@ export class OrganizationInvitationsController {
   @ApiOperation({ summary: 'Withdraw an invitation (org:members:manage)', description: 'Its token stops working at once.' })
   @ApiNoContentResponse()
   async revoke(@Param('org') org: string, @Param('id') id: string, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<void> {
-    await this.invitations.revoke(await this.access.standing(actor, org, 'org:members:manage'), id, request);
+    await this.invitations.revoke(await this.standings.standing(actor, org, 'org:members:manage'), id, request);
   }
 }

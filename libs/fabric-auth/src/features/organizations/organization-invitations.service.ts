@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, MoreThan, type Repository } from 'typeorm';
 import { UsersService } from '../../access/accounts/users.service.js';
+import { Revocations } from '../../access/sessions/revocations.js';
 import { FabricClock } from '../../core/clock.js';
 import { FABRIC_NOTIFIER } from '../../core/fabric-auth.constants.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constants.js';
@@ -25,7 +26,7 @@ import { OrganizationMemberRoleEntity } from '../../schema/entities/organization
 import { OrganizationMemberEntity } from '../../schema/entities/organization-member.entity.js';
 import { OrganizationEntity } from '../../schema/entities/organization.entity.js';
 import type { CreatedInvitationDto, InvitationDto } from './dto/invitation.dto.js';
-import { OrganizationAccess, type OrgStanding } from './organization-access.js';
+import { OrganizationStandings, type OrgStanding } from './organization-standings.js';
 import { orgAudit } from './organization-audit.js';
 
 /** 256 random bits, base64url: what `randomBytes(32)` gives. */
@@ -46,20 +47,21 @@ export class OrganizationInvitationsService {
     @InjectRepository(OrganizationInvitationEntity) private readonly invitations: Repository<OrganizationInvitationEntity>,
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
     @Inject(FABRIC_NOTIFIER) private readonly notifier: FabricNotifier,
-    private readonly access: OrganizationAccess,
+    private readonly standings: OrganizationStandings,
     private readonly users: UsersService,
     private readonly audit: AuditService,
     private readonly transactions: FabricTransactions,
     private readonly clock: FabricClock,
     private readonly pager: ListPager,
     private readonly publicBaseUrl: PublicBaseUrl,
+    private readonly revocations: Revocations,
   ) {}
 
   /** A new invitation replaces the pending ones for the same address in this organization. */
   async create(standing: OrgStanding, input: { email: string; roles?: string[] }, request?: HttpRequestLike): Promise<CreatedInvitationDto> {
     const organization = standing.organization;
-    const roles = await this.access.existingRoles(organization.id, input.roles ?? [MEMBER_ROLE]);
-    this.access.assertMayGrant(standing, roles, 'invite with these roles');
+    const roles = await this.standings.existingRoles(organization.id, input.roles ?? [MEMBER_ROLE]);
+    this.standings.assertMayGrant(standing, roles, 'invite with these roles');
     const token = randomBytes(32).toString('base64url');
     const now = this.clock.now();
     const invitation: OrganizationInvitationEntity = {
@@ -149,7 +151,7 @@ export class OrganizationInvitationsService {
           { acceptedAt: now, acceptedBy: user.id },
         );
         if (spent.affected !== 1) throw fabricError('invalid_token', INVALID_TOKEN);
-        const roles = (await this.access.roles(organization.id, invitation.roles, tx)).map((r) => r.name).sort();
+        const roles = (await this.standings.roles(organization.id, invitation.roles, tx)).map((r) => r.name).sort();
         const memberId = randomUUID();
         await tx.manager.insert(OrganizationMemberEntity, { id: memberId, organizationId: organization.id, userId: user.id, createdAt: now });
         if (roles.length > 0)
@@ -157,6 +159,7 @@ export class OrganizationInvitationsService {
             OrganizationMemberRoleEntity,
             roles.map((role) => ({ memberId, organizationId: organization.id, role })),
           );
+        await this.revocations.revoke(tx, { type: 'principal', principalId: user.id });
         await this.audit.recordIn(tx, {
           action: 'organization.invitation.accept',
           outcome: 'success',

@@ -9,7 +9,7 @@ import { ApiFabricAuth } from '../../http/api-docs.js';
 import { StorageErrorsInterceptor } from '../../http/storage-errors.interceptor.js';
 import { fabricValidationPipe } from '../../http/validation.js';
 import { AddMemberDto, MemberDto, MemberListDto, UpdateMemberDto } from './dto/member.dto.js';
-import { OrganizationAccess } from './organization-access.js';
+import { OrganizationStandings } from './organization-standings.js';
 import { OrganizationMembersService } from './organization-members.service.js';
 
 @ApiTags('organizations')
@@ -21,21 +21,21 @@ import { OrganizationMembersService } from './organization-members.service.js';
 export class OrganizationMembersController {
   constructor(
     private readonly members: OrganizationMembersService,
-    private readonly access: OrganizationAccess,
+    private readonly standings: OrganizationStandings,
   ) {}
 
   @Get(':org/members')
   @ApiOperation({ summary: "List an organization's members (members)", description: 'Cursor-paged, in joining order; emails for holders of org:members:manage.' })
   @ApiOkResponse({ type: MemberListDto })
   async list(@Param('org') org: string, @Query() query: ListQueryDto, @CurrentPrincipal() actor: Principal): Promise<MemberListDto> {
-    return this.members.list(await this.access.standing(actor, org, 'member'), query);
+    return this.members.list(await this.standings.standing(actor, org, 'member'), query);
   }
 
   @Get(':org/members/:username')
   @ApiOperation({ summary: 'Read a member (members)', description: 'Their org roles and when they joined.' })
   @ApiOkResponse({ type: MemberDto })
   async get(@Param('org') org: string, @Param('username') username: string, @CurrentPrincipal() actor: Principal): Promise<MemberDto> {
-    return this.members.get(await this.access.standing(actor, org, 'member'), username);
+    return this.members.get(await this.standings.standing(actor, org, 'member'), username);
   }
 
   @Post(':org/members')
@@ -45,7 +45,7 @@ export class OrganizationMembersController {
   })
   @ApiCreatedResponse({ type: MemberDto })
   async add(@Param('org') org: string, @Body() dto: AddMemberDto, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<MemberDto> {
-    return this.members.add(await this.access.standing(actor, org, 'org:members:manage'), dto, request);
+    return this.members.add(await this.standings.standing(actor, org, 'org:members:manage'), dto, request);
   }
 
   @Patch(':org/members/:username')
@@ -61,7 +61,7 @@ export class OrganizationMembersController {
     @CurrentPrincipal() actor: Principal,
     @Req() request: HttpRequestLike,
   ): Promise<MemberDto> {
-    return this.members.changeRoles(await this.access.standing(actor, org, 'org:members:manage'), username, dto.roles, request);
+    return this.members.changeRoles(await this.standings.standing(actor, org, 'org:members:manage'), username, dto.roles, request);
   }
 
   @Delete(':org/members/:username')
@@ -72,6 +72,6 @@ export class OrganizationMembersController {
   })
   @ApiNoContentResponse()
   async remove(@Param('org') org: string, @Param('username') username: string, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<void> {
-    await this.members.remove(await this.access.standing(actor, org, 'member'), username, request);
+    await this.members.remove(await this.standings.standing(actor, org, 'member'), username, request);
   }
 }

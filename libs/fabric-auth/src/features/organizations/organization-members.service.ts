@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, type Repository } from 'typeorm';
 import { UsersService } from '../../access/accounts/users.service.js';
+import { Revocations } from '../../access/sessions/revocations.js';
 import { FabricClock } from '../../core/clock.js';
 import { fabricError } from '../../core/fabric-error.js';
 import { normalizeUsername } from '../../core/identity-normalization.js';
@@ -17,7 +18,7 @@ import { OrganizationMemberRoleEntity } from '../../schema/entities/organization
 import { OrganizationMemberEntity } from '../../schema/entities/organization-member.entity.js';
 import { OrganizationEntity } from '../../schema/entities/organization.entity.js';
 import type { MemberDto } from './dto/member.dto.js';
-import { OrganizationAccess, type OrgStanding } from './organization-access.js';
+import { OrganizationStandings, type OrgStanding } from './organization-standings.js';
 import { orgAudit } from './organization-audit.js';
 
 /**
@@ -30,12 +31,13 @@ import { orgAudit } from './organization-audit.js';
 export class OrganizationMembersService {
   constructor(
     @InjectRepository(OrganizationMemberEntity) private readonly members: Repository<OrganizationMemberEntity>,
-    private readonly access: OrganizationAccess,
+    private readonly standings: OrganizationStandings,
     private readonly users: UsersService,
     private readonly audit: AuditService,
     private readonly transactions: FabricTransactions,
     private readonly clock: FabricClock,
     private readonly pager: ListPager,
+    private readonly revocations: Revocations,
   ) {}
 
   /** One page of the organization's members, in joining order (organization_id, created_at, id). */
@@ -64,8 +66,8 @@ export class OrganizationMembersService {
     const organizationId = standing.organization.id;
     const user = await this.users.findByUsername(input.username);
     if (!user || !user.isActive) throw fabricError('user_not_found', 'User not found');
-    const roles = await this.access.existingRoles(organizationId, input.roles ?? [MEMBER_ROLE]);
-    this.access.assertMayGrant(standing, roles, 'grant these roles');
+    const roles = await this.standings.existingRoles(organizationId, input.roles ?? [MEMBER_ROLE]);
+    this.standings.assertMayGrant(standing, roles, 'grant these roles');
     const member: OrganizationMemberEntity = { id: randomUUID(), organizationId, userId: user.id, createdAt: new Date(this.clock.now()) };
     const names = roles.map((r) => r.name).sort();
     try {
@@ -73,6 +75,8 @@ export class OrganizationMembersService {
         await this.lockOrganization(tx, organizationId);
         await tx.manager.insert(OrganizationMemberEntity, member);
         await this.writeRoles(tx, member, names);
+        // A token naming this organization may have been resolved (to no membership) and cached.
+        await this.revocations.revoke(tx, { type: 'principal', principalId: user.id });
         await this.audit.recordIn(tx, orgAudit(standing, 'organization.member.add', { type: 'user', id: user.id }, request, { username: user.username, roles: names.join(',') }));
       });
     } catch (error) {
@@ -89,16 +93,18 @@ export class OrganizationMembersService {
   async changeRoles(standing: OrgStanding, username: string, roleNames: string[], request?: HttpRequestLike): Promise<MemberDto> {
     const organizationId = standing.organization.id;
     const member = await this.find(standing, username);
-    const wanted = await this.access.existingRoles(organizationId, roleNames);
+    const wanted = await this.standings.existingRoles(organizationId, roleNames);
     const names = wanted.map((r) => r.name).sort();
     const result = await this.transactions.run(async (tx) => {
       await this.lockOrganization(tx, organizationId);
       const current = (await this.rolesOf([member.id], tx)).get(member.id) ?? [];
       const changed = [...names.filter((n) => !current.includes(n)), ...current.filter((n) => !names.includes(n))];
-      this.access.assertMayGrant(standing, await this.access.roles(organizationId, changed, tx), 'change these roles');
+      this.standings.assertMayGrant(standing, await this.standings.roles(organizationId, changed, tx), 'change these roles');
       if (current.includes(OWNER_ROLE) && !names.includes(OWNER_ROLE)) await this.assertNotLastOwner(tx, organizationId);
       await tx.manager.delete(OrganizationMemberRoleEntity, { memberId: member.id });
       await this.writeRoles(tx, member, names);
+      // Their tokens acting in this organization get the new roles on the next request, on every instance.
+      await this.revocations.revoke(tx, { type: 'principal', principalId: member.userId });
       await this.audit.recordIn(
         tx,
         orgAudit(standing, 'organization.member.roles', { type: 'user', id: member.userId }, request, {
@@ -126,10 +132,11 @@ export class OrganizationMembersService {
     await this.transactions.run(async (tx) => {
       await this.lockOrganization(tx, organizationId);
       const held = (await this.rolesOf([member.id], tx)).get(member.id) ?? [];
-      if (!leaving) this.access.assertMayGrant(standing, await this.access.roles(organizationId, held, tx), 'remove a member holding more than you');
+      if (!leaving) this.standings.assertMayGrant(standing, await this.standings.roles(organizationId, held, tx), 'remove a member holding more than you');
       if (held.includes(OWNER_ROLE)) await this.assertNotLastOwner(tx, organizationId);
       const deleted = await tx.manager.delete(OrganizationMemberEntity, { id: member.id });
       if (!deleted.affected) throw fabricError('organization_member_not_found', 'Member not found');
+      await this.revocations.revoke(tx, { type: 'principal', principalId: member.userId });
       await this.audit.recordIn(
         tx,
         orgAudit(standing, leaving ? 'organization.member.leave' : 'organization.member.remove', { type: 'user', id: member.userId }, request, {
@@ -142,7 +149,7 @@ export class OrganizationMembersService {
 
   /** Inside a transaction that holds the organization's lock. */
   private async assertNotLastOwner(tx: FabricTransaction, organizationId: string): Promise<void> {
-    if ((await this.access.holders(tx, organizationId, OWNER_ROLE)) <= 1) {
+    if ((await this.standings.holders(tx, organizationId, OWNER_ROLE)) <= 1) {
       throw fabricError('last_owner', 'An organization keeps at least one owner: make someone else owner first');
     }
   }

@@ -8,7 +8,7 @@ import { ApiFabricAuth } from '../../http/api-docs.js';
 import { StorageErrorsInterceptor } from '../../http/storage-errors.interceptor.js';
 import { fabricValidationPipe } from '../../http/validation.js';
 import { CreateOrganizationDto, ListOrganizationsQueryDto, OrganizationDto, OrganizationListDto, UpdateOrganizationDto } from './dto/organization.dto.js';
-import { OrganizationAccess } from './organization-access.js';
+import { OrganizationStandings } from './organization-standings.js';
 import { OrganizationsService } from './organizations.service.js';
 
 /** `{org}` in every path is the organization's slug or id; for a caller who is not a member, an existing one is 404 like an unknown one. */
@@ -21,7 +21,7 @@ import { OrganizationsService } from './organizations.service.js';
 export class OrganizationsController {
   constructor(
     private readonly organizations: OrganizationsService,
-    private readonly access: OrganizationAccess,
+    private readonly standings: OrganizationStandings,
   ) {}
 
   @Post()
@@ -45,7 +45,7 @@ export class OrganizationsController {
   @ApiOperation({ summary: 'Read an organization (members; orgs:list)', description: 'Its slug, name, domains and settings.' })
   @ApiOkResponse({ type: OrganizationDto })
   async get(@Param('org') org: string, @CurrentPrincipal() actor: Principal): Promise<OrganizationDto> {
-    return this.organizations.view((await this.access.standing(actor, org, 'view')).organization);
+    return this.organizations.view((await this.standings.standing(actor, org, 'view')).organization);
   }
 
   @Patch(':org')
@@ -55,7 +55,7 @@ export class OrganizationsController {
   })
   @ApiOkResponse({ type: OrganizationDto })
   async update(@Param('org') org: string, @Body() dto: UpdateOrganizationDto, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<OrganizationDto> {
-    return this.organizations.update(await this.access.standing(actor, org, 'org:manage'), dto, request);
+    return this.organizations.update(await this.standings.standing(actor, org, 'org:manage'), dto, request);
   }
 
   @Delete(':org')
@@ -63,6 +63,6 @@ export class OrganizationsController {
   @ApiOperation({ summary: 'Delete an organization (owners)', description: 'Its members, roles, invitations and domains go with it.' })
   @ApiNoContentResponse()
   async remove(@Param('org') org: string, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<void> {
-    await this.organizations.remove(await this.access.standing(actor, org, 'owner'), request);
+    await this.organizations.remove(await this.standings.standing(actor, org, 'owner'), request);
   }
 }

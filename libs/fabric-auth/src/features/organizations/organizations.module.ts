@@ -1,6 +1,8 @@
 import type { DynamicModule } from '@nestjs/common';
+import { OrganizationAccess } from '../../core/ports/organization-access.js';
 import { featureModule, type FeatureMount } from '../../http/feature-module.js';
-import { OrganizationAccess } from './organization-access.js';
+import { OrganizationMemberships } from './organization-memberships.js';
+import { OrganizationStandings } from './organization-standings.js';
 import { OrganizationInvitationsController } from './organization-invitations.controller.js';
 import { OrganizationInvitationsService } from './organization-invitations.service.js';
 import { OrganizationMembersController } from './organization-members.controller.js';
@@ -10,7 +12,7 @@ import { OrganizationRolesService } from './organization-roles.service.js';
 import { OrganizationsController } from './organizations.controller.js';
 import { OrganizationsService } from './organizations.service.js';
 
-/** Organizations (`/orgs/…`, SPEC §15): opt-in, loaded only with `auth.organizations.enabled`. */
+/** Organizations (`/orgs/…`, SPEC §15): opt-in, loaded only with `auth.organizations.enabled`; it provides the core's `OrganizationAccess` port. */
 export class OrganizationsFeatureModule {
   static register(mount: FeatureMount): DynamicModule {
     return featureModule(mount, {
@@ -20,8 +22,17 @@ export class OrganizationsFeatureModule {
         { controller: OrganizationInvitationsController },
         { controller: OrganizationRolesController },
       ],
-      providers: [OrganizationAccess, OrganizationsService, OrganizationMembersService, OrganizationInvitationsService, OrganizationRolesService],
-      exports: [OrganizationAccess, OrganizationsService],
+      providers: [
+        OrganizationStandings,
+        OrganizationsService,
+        OrganizationMembersService,
+        OrganizationInvitationsService,
+        OrganizationRolesService,
+        OrganizationMemberships,
+        { provide: OrganizationAccess, useExisting: OrganizationMemberships },
+      ],
+      exports: [OrganizationsService, OrganizationAccess],
+      providesPorts: true,
     });
   }
 }

@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, type Repository } from 'typeorm';
 import { UsersService } from '../../access/accounts/users.service.js';
+import { Revocations } from '../../access/sessions/revocations.js';
 import { FabricClock } from '../../core/clock.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constants.js';
 import { fabricError } from '../../core/fabric-error.js';
@@ -20,7 +21,7 @@ import { OrganizationMemberRoleEntity } from '../../schema/entities/organization
 import { OrganizationMemberEntity } from '../../schema/entities/organization-member.entity.js';
 import { OrganizationEntity } from '../../schema/entities/organization.entity.js';
 import type { CreateOrganizationDto, ListOrganizationsQueryDto, OrganizationDto, OrganizationSummaryDto, UpdateOrganizationDto } from './dto/organization.dto.js';
-import type { OrgStanding } from './organization-access.js';
+import type { OrgStanding } from './organization-standings.js';
 import { orgAudit } from './organization-audit.js';
 import { slugKey } from './organization-slug.js';
 
@@ -46,6 +47,7 @@ export class OrganizationsService {
     private readonly transactions: FabricTransactions,
     private readonly clock: FabricClock,
     private readonly pager: ListPager,
+    private readonly revocations: Revocations,
   ) {}
 
   async create(actor: Principal, dto: CreateOrganizationDto, request?: HttpRequestLike): Promise<OrganizationDto> {
@@ -136,6 +138,8 @@ export class OrganizationsService {
       await this.transactions.run(async (tx) => {
         if (!(await this.transactions.lock(tx, OrganizationEntity, organization.id))) throw fabricError('organization_not_found', 'Organization not found');
         if (Object.keys(changes).length > 0) await tx.manager.update(OrganizationEntity, { id: organization.id }, { ...changes, updatedAt: now });
+        // A principal acting in it carries its slug.
+        if (changes.slug !== undefined) await this.revocations.revoke(tx, { type: 'all' });
         if (dto.domains !== undefined) {
           const current = new Map((await tx.manager.find(OrganizationDomainEntity, { where: { organizationId: organization.id } })).map((d) => [d.domain, d]));
           const wanted = new Map(dto.domains.map((d) => [d.domain, d.verified ?? current.get(d.domain)?.verified ?? false]));
@@ -171,6 +175,8 @@ export class OrganizationsService {
     await this.transactions.run(async (tx) => {
       const deleted = await tx.manager.delete(OrganizationEntity, { id: organization.id });
       if (!deleted.affected) throw fabricError('organization_not_found', 'Organization not found');
+      // Every member's tokens acting in it are refused on their next request, on every instance.
+      await this.revocations.revoke(tx, { type: 'all' });
       await this.audit.recordIn(tx, orgAudit(standing, 'organization.delete', { type: 'organization', id: organization.id }, request, { slug: organization.slug }));
     });
   }

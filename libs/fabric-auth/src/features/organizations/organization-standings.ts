@@ -56,7 +56,7 @@ export interface OrgRole {
  * route needs gets 403.
  */
 @Injectable()
-export class OrganizationAccess {
+export class OrganizationStandings {
   private readonly template: Readonly<Record<string, string[]>>;
   /** Every permission an org role may grant: `org:*` and the app's own. */
   private readonly grantable: ReadonlySet<string>;
@@ -90,7 +90,7 @@ export class OrganizationAccess {
       if (need === 'view' && principalHasPermission(actor, 'orgs:list')) return { organization, actor, memberId: null, roles: [], permissions: new Set(), asPlatformAdmin: false };
       throw fabricError('organization_not_found', 'Organization not found');
     }
-    const roles = (await this.members.manager.find(OrganizationMemberRoleEntity, { where: { memberId: member.id }, order: { role: 'ASC' } })).map((r) => r.role);
+    const roles = await this.rolesOfMember(member.id);
     const permissions = await this.permissionsOf(organization.id, roles);
     const standing = { organization, actor, memberId: member.id, roles, permissions, asPlatformAdmin: false };
     if (need === 'view' || need === 'member') return standing;
@@ -102,6 +102,16 @@ export class OrganizationAccess {
     if (platformAdmin) return { ...standing, asPlatformAdmin: true };
     if (actor.authMethod === 'api_key') throw fabricError('permission_denied', 'An API key only reads organizations; changes need a session');
     throw fabricError('permission_denied', need === 'owner' ? 'Only an owner of the organization may do this' : `Missing organization permission: ${need}`);
+  }
+
+  /** A user's org roles in an organization; null when they are not a member. */
+  async rolesOfUser(organizationId: string, userId: string): Promise<string[] | null> {
+    const member = await this.members.findOne({ where: { organizationId, userId }, select: { id: true } });
+    return member ? this.rolesOfMember(member.id) : null;
+  }
+
+  private async rolesOfMember(memberId: string): Promise<string[]> {
+    return (await this.members.manager.find(OrganizationMemberRoleEntity, { where: { memberId }, order: { role: 'ASC' } })).map((r) => r.role);
   }
 
   /** The roles the template and the organization define, by name; those named that exist. */
