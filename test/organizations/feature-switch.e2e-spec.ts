@@ -26,8 +26,29 @@ describe('auth.organizations.enabled', () => {
   });
 
   it('on with forRootAsync but not in features: startup says to name it', async () => {
-    await expect(startTestApp('sqlite', { options: { organizations: { enabled: true } } })).rejects.toThrow(
+    // The demo names the feature itself when its config turns it on; a host that lists its features without it:
+    const features = ['login', 'users', 'mfa', 'roles', 'audit', 'apiKeys', 'serviceAccounts', 'oidc', 'signingKeys', 'maintenance'] as const;
+    await expect(startTestApp('sqlite', { options: { organizations: { enabled: true } }, features })).rejects.toThrow(
       /auth\.organizations\.enabled: is true, but the organizations feature is not loaded; add "organizations" to features/,
+    );
+  });
+
+  it('the demo registered with forRootAsync names it when its config turns it on', async () => {
+    const t = await startTestApp('sqlite/express', { options: { organizations: { enabled: true } } });
+    try {
+      expect((await t.http.get(`${API}/orgs`).set('authorization', `Bearer ${await t.adminToken()}`)).status).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('an org role template naming an unregistered or a platform permission stops startup', async () => {
+    const roles = (member: string[]) => ({ owner: ['org:manage', 'org:members:manage', 'org:roles:manage', 'org:audit:read', 'org:service-accounts:manage'], member });
+    await expect(startTestApp('sqlite', { options: { organizations: { enabled: true, roles: roles(['reports:write']) } } })).rejects.toThrow(
+      /auth\.organizations\.roles\.member: "reports:write" is not a registered permission/,
+    );
+    await expect(startTestApp('sqlite', { options: { organizations: { enabled: true, roles: roles(['users:list']) } } })).rejects.toThrow(
+      /auth\.organizations\.roles\.member: "users:list" is a platform permission/,
     );
   });
 

@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
-import { FabricAuthModule, type FabricAuthOptions, withFabricDatabaseRetry } from 'nestjs-fabric-auth';
+import { type FabricAuthFeatureName, FabricAuthModule, type FabricAuthOptions, withFabricDatabaseRetry } from 'nestjs-fabric-auth';
 import { fabricAuthMigrations } from 'nestjs-fabric-auth/migrations';
 import { BenchController } from './bench.controller.js';
 import type { DatabaseChoice, DemoConfig } from './demo-config.js';
@@ -20,6 +20,16 @@ export function typeOrmOptions(database: DatabaseChoice): TypeOrmModuleOptions {
     : { ...common, type: 'better-sqlite3', database: database.database, enableWAL: database.database !== ':memory:', timeout: 5000 };
 }
 
+/**
+ * The features `forRootAsync` loads. `auth.organizations.enabled` turns organizations on, which
+ * `forRoot` reads itself; `forRootAsync` cannot read the options before its routes are fixed, so
+ * the demo, which has read its config already, names the feature.
+ */
+function featuresOf(config: DemoConfig): readonly FabricAuthFeatureName[] | undefined {
+  if (config.features !== undefined || !config.options.organizations.enabled) return config.features;
+  return ['login', 'users', 'mfa', 'roles', 'audit', 'apiKeys', 'serviceAccounts', 'oidc', 'signingKeys', 'maintenance', 'organizations'];
+}
+
 @Module({})
 export class DemoAppModule {
   /** `registration: 'sync'` shows `forRoot`; the default shows `forRootAsync` fed by @nestjs/config. */
@@ -29,7 +39,7 @@ export class DemoAppModule {
         ? FabricAuthModule.forRoot({ ...config.options, appPermissions: DEMO_PERMISSIONS, features: config.features })
         : FabricAuthModule.forRootAsync({
             appPermissions: DEMO_PERMISSIONS,
-            features: config.features,
+            features: featuresOf(config),
             // Table names are fixed before the factory runs, so the prefix is given here too.
             tablePrefix: config.options.tablePrefix,
             inject: [ConfigService],

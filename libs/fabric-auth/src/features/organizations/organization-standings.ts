@@ -1,3 +1,5 @@
+import { BUILT_IN_PERMISSIONS } from '../../access/permissions/permission-registry.js';
+import { FabricConfigError } from '../../options/fabric-config.error.js';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, type Repository } from 'typeorm';
@@ -69,6 +71,16 @@ export class OrganizationStandings {
   ) {
     this.template = options.organizations.roles;
     this.grantable = new Set<string>([...ORG_PERMISSIONS, ...options.permissions]);
+    const problems = Object.entries(this.template).flatMap(([role, permissions]) =>
+      permissions
+        .filter((p) => !this.grantable.has(p))
+        .map((p) =>
+          (BUILT_IN_PERMISSIONS as readonly string[]).includes(p)
+            ? `auth.organizations.roles.${role}: "${p}" is a platform permission; org roles hold org:* and the app's own permissions`
+            : `auth.organizations.roles.${role}: "${p}" is not a registered permission (declare it in auth.permissions, or in code with appPermissions)`,
+        ),
+    );
+    if (problems.length > 0) throw new FabricConfigError(problems);
   }
 
   /** The organization a path names by id or slug; null when there is none (or the text names nothing). */
