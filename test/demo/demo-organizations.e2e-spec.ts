@@ -40,7 +40,7 @@ describe('the demo with organizations on', () => {
   });
 
   const person = async (username: string) => {
-    const password = `${username[0]!.toUpperCase()}${username.slice(1)}-passw0rd-2026`;
+    const password = `${username[0].toUpperCase()}${username.slice(1)}-passw0rd-2026`;
     expect((await callDemo(demo, 'POST', '/users', admin, { username, email: `${username}@example.test`, password })).status).toBe(201);
     return { username, token: (await loginToDemo(demo, username, password)).access_token };
   };
