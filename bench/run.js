@@ -1,16 +1,18 @@
 // npm run bench — requests per second of the same demo app, routes measured alternately
 // (A B C A B C …) in one run, so machine noise hits every side alike, on Express and on Fastify.
 // Prints the medians of the per-round ratios against each adapter's unguarded route, then the
-// other sections (bench/foreign-tokens.js, bench/scale.js, bench/key-listing.js).
+// other sections (bench/foreign-tokens.js, bench/scale.js, bench/orgs.js, bench/key-listing.js).
 //   BENCH_ROUNDS (default 7), BENCH_SECONDS per measurement (default 3), BENCH_CONNECTIONS (32),
 //   BENCH_SCALE rows per table for the scale section (default 10000; 1000000 for SPEC §10),
-//   BENCH_SECTIONS to run some sections only (default all: throughput,secret,passwords,foreign,scale,keys,startup)
+//   BENCH_ORG_SCALE organizations for the orgs section (default 10000, of 100 members each),
+//   BENCH_SECTIONS to run some sections only (default all: throughput,secret,passwords,foreign,scale,orgs,keys,startup)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { runForeignTokens } from './foreign-tokens.js';
 import { runKeyListing } from './key-listing.js';
+import { runOrgs } from './orgs.js';
 import { runPasswords } from './passwords.js';
 import { runScale } from './scale.js';
 import { runStartup } from './startup.js';
@@ -93,7 +95,7 @@ async function loginStorm(base, token) {
  * turn in each round: a ratio compares two routes of one adapter within one round.
  */
 const ADAPTERS = ['express', 'fastify'];
-const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'throughput,secret,passwords,foreign,scale,keys,startup').split(','));
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'throughput,secret,passwords,foreign,scale,orgs,keys,startup').split(','));
 if (SECTIONS.has('throughput')) {
   const dir = mkdtempSync(join(tmpdir(), 'fabric-bench-'));
   const demos = [];
@@ -172,6 +174,9 @@ if (SECTIONS.has('foreign')) await runForeignTokens();
 
 // Listing, credentials and logins with BENCH_SCALE rows (bench/scale.js).
 if (SECTIONS.has('scale')) await runScale();
+
+// Organizations: org and member lists at 10,000 organizations, and what an active organization costs a request (bench/orgs.js).
+if (SECTIONS.has('orgs')) await runOrgs();
 
 // Listing a user's keys while many distinct keys are in use (bench/key-listing.js).
 if (SECTIONS.has('keys')) await runKeyListing();

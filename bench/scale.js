@@ -22,9 +22,9 @@ const KNOWN_KEYS = Math.max((ROUNDS + 1) * SECONDS * 8_000, Math.min(SCALE, 200_
 const BENCH_PASSWORD = 'Bench-user-passw0rd';
 const ACTIONS = ['login.success', 'login.failure', 'token.refresh', 'user.update', 'api_key.create'];
 
-const api = (base, path) => `${base}/api/v1${path}`;
+export const api = (base, path) => `${base}/api/v1${path}`;
 
-async function json(base, path, token) {
+export async function json(base, path, token) {
   const res = await fetch(api(base, path), { headers: { authorization: `Bearer ${token}` } });
   if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
   return res.json();
@@ -38,7 +38,7 @@ async function json(base, path, token) {
  * demo's CPU time per request over the same requests (`cpu`, where /proc has it) and its ratio:
  * what a request costs the server, which a busy machine's waits for a core do not inflate.
  */
-async function listCases(label, demo, token, cases) {
+export async function listCases(label, demo, token, cases) {
   const { base, child } = demo;
   const headers = { authorization: `Bearer ${token}` };
   const rows = [];
@@ -62,7 +62,7 @@ async function listCases(label, demo, token, cases) {
 }
 
 /** A cursor about 90% into the set: one slow offset request hands it out. */
-async function deepCursor(base, token, path, rows) {
+export async function deepCursor(base, token, path, rows) {
   const join = path.includes('?') ? '&' : '?';
   const page = await json(base, `${path}${join}limit=1&offset=${Math.floor(rows * 0.9)}`, token);
   return page.next_cursor;
@@ -231,7 +231,7 @@ const auditCases = [
   ['audit, target + time range', `/audit?target=target-4242&since=2000-01-01T00:00:00Z`],
 ];
 
-function printLatencies(rows) {
+export function printLatencies(rows) {
   const cpu = (value) => (value === undefined ? 'n/a' : value.toFixed(2));
   console.log('| database | request | p50 ms | p99 ms | requests | /auth/me p50 ms beside it | p50 ratio to /auth/me | server CPU ms/request | /auth/me CPU ms | CPU ratio |');
   console.log('|---|---|---|---|---|---|---|---|---|---|');
