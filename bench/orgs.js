@@ -55,8 +55,13 @@ async function loadOrganizations(url, userId) {
   const started = Date.now();
   const step = async (name, sql, parameters = []) => {
     const t0 = Date.now();
-    await client.query(sql, parameters);
-    process.stderr.write(`orgs: loaded ${name} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    const { rowCount } = await client.query(sql, parameters);
+    process.stderr.write(`orgs: loaded ${name} (${rowCount ?? 0} rows) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    return rowCount;
+  };
+  // A wrong join would load a smaller, different shape and measure it quietly.
+  const exactly = (name, rows, expected) => {
+    if (rows !== expected) throw new Error(`orgs: ${name}: ${rows} rows loaded, ${expected} expected`);
   };
   try {
     await step(
@@ -76,22 +81,24 @@ async function loadOrganizations(url, userId) {
       [ORGS],
     );
     // Organization g holds the pool's accounts g*7, g*7+1, … (mod the pool): 100 distinct ones.
-    await step(
+    const memberships = await step(
       `${ORGS * MEMBERS} memberships`,
       `INSERT INTO organization_members (id, organization_id, user_id, created_at)
        SELECT uuid_generate_v4(), o.id, u.id, o.created_at + (m.j || ' milliseconds')::interval
        FROM organizations o
        CROSS JOIN generate_series(0, ${MEMBERS - 1}) m(j)
-       JOIN users u ON u.username = 'orgbench' || ((substring(o.slug from 10)::int * 7 + m.j) % ${POOL})
+       JOIN users u ON u.username = 'orgbench' || ((substring(o.slug from 11)::int * 7 + m.j) % ${POOL})
        WHERE o.slug LIKE 'bench-org-%'`,
     );
-    await step(
+    exactly('memberships', memberships, ORGS * MEMBERS);
+    const own = await step(
       `the bench user in ${USER_ORGS} organizations`,
       `INSERT INTO organization_members (id, organization_id, user_id, created_at)
        SELECT uuid_generate_v4(), o.id, $1::uuid, o.created_at + interval '1 second'
-       FROM organizations o WHERE o.slug LIKE 'bench-org-%' AND substring(o.slug from 10)::int <= $2::int`,
+       FROM organizations o WHERE o.slug LIKE 'bench-org-%' AND substring(o.slug from 11)::int <= $2::int`,
       [userId, USER_ORGS],
     );
+    exactly("the bench user's memberships", own, USER_ORGS);
     // Each organization's first member is its owner, everyone else (the bench user too) a member.
     await step(
       'org roles',
