@@ -59,6 +59,7 @@ import { NoOrganizations, OrganizationAccess } from './core/ports/organization-a
 import { LoggingNotifier } from './core/ports/notifier.js';
 import { InMemoryRevocationBus } from './core/ports/revocation-bus.js';
 import { SecondFactor } from './core/ports/second-factor.js';
+import { SignInHooks } from './core/ports/sign-in-hook.js';
 import { SignOutHooks } from './core/ports/sign-out-hook.js';
 import { AuditService } from './data/audit.service.js';
 import { CredentialReads } from './data/credential-reads.js';
@@ -211,6 +212,7 @@ function portBindings(features: readonly FabricAuthFeature[]): Provider[] {
     ...(provided.has(OrganizationAccess) ? [] : [{ provide: OrganizationAccess, useClass: NoOrganizations }]),
     // No event listener until the events feature (issue 25) provides one.
     ...(provided.has(FabricEvents) ? [] : [{ provide: FabricEvents, useClass: NoFabricEvents }]),
+    hookList(SignInHooks),
     hookList(SignOutHooks),
     hookList(CredentialChangeHooks),
   ];

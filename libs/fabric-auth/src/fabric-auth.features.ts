@@ -2,6 +2,7 @@ import type { DynamicModule, Type } from '@nestjs/common';
 import { CredentialChangeHooks } from './core/ports/credential-change-hook.js';
 import { OrganizationAccess } from './core/ports/organization-access.js';
 import { SecondFactor } from './core/ports/second-factor.js';
+import { SignInHooks } from './core/ports/sign-in-hook.js';
 import { SignOutHooks } from './core/ports/sign-out-hook.js';
 import type { FeatureMount } from './http/feature-module.js';
 import type { FabricAuthOptions } from './options/fabric-auth.options.js';
@@ -109,6 +110,7 @@ export const FABRIC_AUTH_FEATURES = [
     name: 'organizations',
     module: moduleNamed('FabricOrganizationsModule'),
     provides: [OrganizationAccess],
+    hooksInto: [SignInHooks],
     switchedBy: { key: 'auth.organizations.enabled', isOn: (options) => options.organizations?.enabled === true },
     load: async (mount) => (await import('./features/organizations/organizations.module.js')).OrganizationsFeatureModule.register(mount),
   },

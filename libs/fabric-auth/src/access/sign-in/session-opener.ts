@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { SignInHooks } from '../../core/ports/sign-in-hook.js';
 import type { AuditDetails } from '../../schema/entities/audit-event.entity.js';
 import { AuditService, userActor } from '../../data/audit.service.js';
 import { FabricClock } from '../../core/clock.js';
@@ -39,11 +40,12 @@ export class SessionOpener {
     private readonly clock: FabricClock,
     private readonly devices: DeviceTokens,
     private readonly transactions: FabricTransactions,
+    @Inject(SignInHooks) private readonly hooks: SignInHooks,
   ) {}
 
   /**
-   * A new session, `last_login_at`, a `login.success` audit event and the token pair. The
-   * caller has checked that the user is active.
+   * A new session, `last_login_at`, a `login.success` audit event, what the features' sign-in
+   * hooks add, and the token pair. The caller has checked that the user is active.
    */
   async open(
     user: Pick<UserEntity, 'id' | 'username' | 'passwordChangedAt'>,
@@ -64,6 +66,7 @@ export class SessionOpener {
         request,
         details: { method, ...(proof.amr && { amr: proof.amr.join(' ') }), ...details },
       });
+      for (const hook of this.hooks) await hook.afterSignIn(tx, { user: { id: user.id, username: user.username }, method, request });
       return opened;
     }, outer);
     const pair = this.pair(user.id, session, refreshToken);

@@ -1,6 +1,9 @@
 import type { DynamicModule } from '@nestjs/common';
+import { hookEntry } from '../../core/ports/hook-entry.js';
 import { OrganizationAccess } from '../../core/ports/organization-access.js';
+import { SignInHooks } from '../../core/ports/sign-in-hook.js';
 import { featureModule, type FeatureMount } from '../../http/feature-module.js';
+import { OrganizationDomainJoin } from './organization-domain-join.js';
 import { OrganizationMemberships } from './organization-memberships.js';
 import { OrganizationStandings } from './organization-standings.js';
 import { OrganizationInvitationsController } from './organization-invitations.controller.js';
@@ -12,9 +15,10 @@ import { OrganizationRolesService } from './organization-roles.service.js';
 import { OrganizationsController } from './organizations.controller.js';
 import { OrganizationsService } from './organizations.service.js';
 
-/** Organizations (`/orgs/…`, SPEC §15): opt-in, loaded only with `auth.organizations.enabled`; it provides the core's `OrganizationAccess` port. */
+/** Organizations (`/orgs/…`, SPEC §15): opt-in, loaded only with `auth.organizations.enabled`; it provides the core's `OrganizationAccess` port and joins users to the organization of their verified email domain at login (a `SignInHooks` entry). */
 export class OrganizationsFeatureModule {
   static register(mount: FeatureMount): DynamicModule {
+    const joinsByDomain = hookEntry(SignInHooks, 'organizations');
     return featureModule(mount, {
       controllers: [
         { controller: OrganizationsController },
@@ -30,8 +34,10 @@ export class OrganizationsFeatureModule {
         OrganizationRolesService,
         OrganizationMemberships,
         { provide: OrganizationAccess, useExisting: OrganizationMemberships },
+        OrganizationDomainJoin,
+        { provide: joinsByDomain, useExisting: OrganizationDomainJoin },
       ],
-      exports: [OrganizationsService, OrganizationAccess],
+      exports: [OrganizationsService, OrganizationAccess, joinsByDomain],
       providesPorts: true,
     });
   }
