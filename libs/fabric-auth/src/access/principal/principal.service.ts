@@ -130,14 +130,19 @@ export class PrincipalService implements OnModuleDestroy {
       scopes: null,
       amr: Object.freeze(sessionAmr(record)),
       restriction: record.restriction,
-      ...(organization !== undefined && { org: enrolmentOnly ? null : await this.organizationOf(record.userId, organization) }),
+      ...(organization !== undefined && { org: enrolmentOnly ? null : await this.organizationOf(record.userId, organization, sessionAmr(record)) }),
     };
   }
 
-  /** The token's organization as the member holds it now; null once they left it or it is gone. */
-  private async organizationOf(userId: string, organizationId: string): Promise<Principal['org']> {
+  /**
+   * The token's organization as the member holds it now; null once they left it or it is gone,
+   * or once it requires a second factor this session's login did not use (the organization
+   * grant then answers `mfa_required`).
+   */
+  private async organizationOf(userId: string, organizationId: string, amr: readonly string[]): Promise<Principal['org']> {
     const membership = await this.organizations.membershipOf(userId, organizationId);
     if (membership === null || membership.organizationId !== organizationId) return null;
+    if (membership.mfaRequired && !amr.includes('mfa')) return null;
     return Object.freeze({ id: membership.organizationId, slug: membership.slug, roles: Object.freeze([...membership.roles]), permissions: membership.permissions });
   }
 

@@ -9,6 +9,8 @@ export interface OrganizationMembership {
   roles: readonly string[];
   /** Their union: what `@RequirePermission()` checks under `@OrgScoped()`. */
   permissions: ReadonlySet<string>;
+  /** The organization requires a second factor: only a session whose login used one acts in it. */
+  mfaRequired: boolean;
 }
 
 /**

@@ -39,6 +39,11 @@ export class OrganizationGrant {
     // A non-member and an organization that does not exist get the same answer (no existence oracle).
     const membership = await this.organizations.membershipOf(principal.id, organization);
     if (membership === null) throw new OAuthError('invalid_grant', 'not a member of this organization');
+    // Refused rather than an enrolment-only token: the session stays usable outside the
+    // organization, and a member without a factor enrols one (/mfa) and signs in again with it.
+    if (membership.mfaRequired && !principal.amr?.includes('mfa')) {
+      throw new OAuthError('mfa_required', 'this organization requires a session signed in with a second factor: enrol one if needed, then sign in again with it');
+    }
     await this.transactions.run(async (tx) => {
       const switched = await tx.manager.update(SessionEntity, { id: principal.sessionId!, userId: principal.id, revokedAt: IsNull() }, { activeOrgId: membership.organizationId });
       if (switched.affected !== 1) throw new OAuthError('invalid_grant', 'the session has ended');

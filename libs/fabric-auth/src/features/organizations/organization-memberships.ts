@@ -17,6 +17,6 @@ export class OrganizationMemberships implements OrganizationAccess {
     if (!found) return null;
     const roles = await this.standings.rolesOfUser(found.id, userId);
     if (roles === null) return null;
-    return { organizationId: found.id, slug: found.slug, roles, permissions: await this.standings.permissionsOf(found.id, roles) };
+    return { organizationId: found.id, slug: found.slug, roles, permissions: await this.standings.permissionsOf(found.id, roles), mfaRequired: found.mfaRequired };
   }
 }

@@ -138,8 +138,8 @@ export class OrganizationsService {
       await this.transactions.run(async (tx) => {
         if (!(await this.transactions.lock(tx, OrganizationEntity, organization.id))) throw fabricError('organization_not_found', 'Organization not found');
         if (Object.keys(changes).length > 0) await tx.manager.update(OrganizationEntity, { id: organization.id }, { ...changes, updatedAt: now });
-        // A principal acting in it carries its slug.
-        if (changes.slug !== undefined) await this.revocations.revoke(tx, { type: 'all' });
+        // A principal acting in it carries its slug, and holds the organization only with a second factor if it requires one.
+        if (changes.slug !== undefined || changes.mfaRequired !== undefined) await this.revocations.revoke(tx, { type: 'all' });
         if (dto.domains !== undefined) {
           const current = new Map((await tx.manager.find(OrganizationDomainEntity, { where: { organizationId: organization.id } })).map((d) => [d.domain, d]));
           const wanted = new Map(dto.domains.map((d) => [d.domain, d.verified ?? current.get(d.domain)?.verified ?? false]));
