@@ -1,0 +1,130 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callDemo, type DemoProcess, loginToDemo, startDemo } from '../support/demo-process.js';
+import { createScratchDatabase } from '../support/postgres.js';
+import { startPrivateRedis } from '../support/redis.js';
+
+const ADMIN_PASSWORD = 'Two-instances-orgs-admin-1';
+const CONFIG = `auth:
+  system_admin_username: admin
+  organizations:
+    enabled: true
+    roles:
+      owner: [org:manage, org:members:manage, org:roles:manage, org:audit:read, org:service-accounts:manage, reports:read]
+      member: [reports:read]
+      guest: []
+server:
+  secure_cookies: false
+`;
+
+/**
+ * Issue 22 item 4: removing a member, changing their org roles, renaming or deleting the
+ * organization on A is honoured by B on its next request within 2 s (the revocation log,
+ * broadcast through Redis, drops B's cached principals).
+ */
+describe('organization changes across two instances on one PostgreSQL and one Redis', () => {
+  let dir: string;
+  let db: Awaited<ReturnType<typeof createScratchDatabase>>;
+  let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
+  let a: DemoProcess;
+  let b: DemoProcess;
+  let admin: string;
+
+  const env = (name: string) => ({
+    DATA_DIR: join(dir, name),
+    CONFIG_FILE: join(dir, 'config.yaml'),
+    DATABASE_URL: db.url,
+    FABRIC_AUTH__SECRET_KEY: 'two-instances-orgs-secret-8e2b4d6f1a3c5e7b9d0f',
+    FABRIC_AUTH__SYSTEM_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    FABRIC_SERVER__REDIS_URL: redis.url,
+  });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'fabric-two-orgs-'));
+    writeFileSync(join(dir, 'config.yaml'), CONFIG);
+    db = await createScratchDatabase();
+    redis = await startPrivateRedis();
+    a = await startDemo(env('a'));
+    b = await startDemo(env('b'));
+    admin = (await loginToDemo(a, 'admin', ADMIN_PASSWORD)).access_token;
+  }, 90_000);
+
+  afterAll(async () => {
+    await a?.stop();
+    await b?.stop();
+    await redis?.stop();
+    await db?.drop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  let seq = 0;
+  async function person(): Promise<{ username: string; token: string }> {
+    const username = `orgmulti${++seq}`;
+    const password = 'Org-multi-instance-pass-1';
+    expect((await callDemo(a, 'POST', '/users', admin, { username, email: `${username}@example.test`, password })).status).toBe(201);
+    return { username, token: (await loginToDemo(a, username, password)).access_token };
+  }
+
+  /** An organization owned by a fresh user, with a fresh member whose token (switched in on A) reads B's org-scoped route. */
+  async function scene(): Promise<{ slug: string; owner: { username: string; token: string }; member: { username: string; token: string }; scoped: string }> {
+    const owner = await person();
+    const member = await person();
+    const slug = `multi-org-${++seq}`;
+    expect((await callDemo(a, 'POST', '/orgs', admin, { slug, name: slug, owner: owner.username })).status).toBe(201);
+    expect((await callDemo(a, 'POST', `/orgs/${slug}/members`, owner.token, { username: member.username })).status).toBe(201);
+    const switched = await callDemo(a, 'POST', '/auth/token', member.token, { grant_type: 'organization', organization: slug });
+    expect(switched.status).toBe(200);
+    const scoped = switched.body.access_token as string;
+    // B has resolved (and cached) the member's principal in the organization.
+    expect((await callDemo(b, 'GET', '/demo/org/reports', scoped)).status).toBe(200);
+    return { slug, owner, member, scoped };
+  }
+
+  /** Polls B until `expected`, returning how long it took; the bound is SPEC §15's 2 s. */
+  async function within(ms: number, probe: () => Promise<number>, expected: number): Promise<number> {
+    const started = Date.now();
+    let status = await probe();
+    while (status !== expected && Date.now() - started < ms) {
+      await new Promise((r) => setTimeout(r, 25));
+      status = await probe();
+    }
+    expect(status).toBe(expected);
+    return Date.now() - started;
+  }
+
+  it('removing a member on A is refused on B within 2 s', async () => {
+    const { slug, owner, member, scoped } = await scene();
+    expect((await callDemo(a, 'DELETE', `/orgs/${slug}/members/${member.username}`, owner.token)).status).toBe(204);
+    expect(await within(2000, async () => (await callDemo(b, 'GET', '/demo/org/reports', scoped)).status, 403)).toBeLessThan(2000);
+    expect((await callDemo(b, 'GET', `/orgs/${slug}`, member.token)).status).toBe(404);
+  });
+
+  it("changing a member's org roles on A is honoured by B within 2 s", async () => {
+    const { slug, owner, member, scoped } = await scene();
+    expect((await callDemo(a, 'PATCH', `/orgs/${slug}/members/${member.username}`, owner.token, { roles: ['guest'] })).status).toBe(200);
+    await within(2000, async () => (await callDemo(b, 'GET', '/demo/org/reports', scoped)).status, 403);
+    expect((await callDemo(b, 'GET', '/demo/org', scoped)).body.roles).toEqual(['guest']);
+  });
+
+  it('deleting the organization on A is refused on B within 2 s', async () => {
+    const { slug, owner, scoped } = await scene();
+    expect((await callDemo(a, 'DELETE', `/orgs/${slug}`, owner.token)).status).toBe(204);
+    await within(2000, async () => (await callDemo(b, 'GET', '/demo/org', scoped)).status, 403);
+    expect((await callDemo(b, 'GET', `/orgs/${slug}`, owner.token)).status).toBe(404);
+  });
+
+  it("renaming the organization's slug on A shows on B within 2 s", async () => {
+    const { slug, owner, scoped } = await scene();
+    const renamed = `${slug}-renamed`;
+    expect((await callDemo(a, 'PATCH', `/orgs/${slug}`, owner.token, { slug: renamed })).status).toBe(200);
+    const started = Date.now();
+    let seen = (await callDemo(b, 'GET', '/demo/org', scoped)).body.organization;
+    while (seen !== renamed && Date.now() - started < 2000) {
+      await new Promise((r) => setTimeout(r, 25));
+      seen = (await callDemo(b, 'GET', '/demo/org', scoped)).body.organization;
+    }
+    expect(seen).toBe(renamed);
+  });
+});
