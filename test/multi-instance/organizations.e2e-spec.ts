@@ -73,7 +73,7 @@ describe('organization changes across two instances on one PostgreSQL and one Re
     const member = await person();
     const slug = `multi-org-${++seq}`;
     expect((await callDemo(a, 'POST', '/orgs', admin, { slug, name: slug, owner: owner.username })).status).toBe(201);
-    expect((await callDemo(a, 'POST', `/orgs/${slug}/members`, owner.token, { username: member.username })).status).toBe(201);
+    expect((await callDemo(a, 'POST', `/orgs/${slug}/members`, admin, { username: member.username })).status).toBe(201);
     const switched = await callDemo(a, 'POST', '/auth/token', member.token, { grant_type: 'organization', organization: slug });
     expect(switched.status).toBe(200);
     const scoped = switched.body.access_token as string;

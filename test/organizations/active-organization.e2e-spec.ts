@@ -35,7 +35,7 @@ describe.each(DATABASES)('the active organization on %s', (kind) => {
     const bob = await t.actor();
     await t.http
       .post(`${API}/orgs/${slug}/members`)
-      .set(auth(owner.token))
+      .set(auth(admin))
       .send({ username: bob.user.username, roles: ['reader'] });
     const switched = await switchTo(bob.token, slug);
     expect(switched.status).toBe(200);

@@ -127,7 +127,7 @@ describe.each(DATABASES)('organization invitations on %s', (kind) => {
       .send({ name: 'inviter', permissions: ['org:members:manage'] });
     await t.http
       .post(`${API}/orgs/${slug}/members`)
-      .set(auth(owner.token))
+      .set(auth(admin))
       .send({ username: inviter.user.username, roles: ['inviter'] });
     expect((await invite(slug, inviter.token, 'bob@example.test', ['admin'])).status).toBe(403);
     expect((await invite(slug, inviter.token, 'bob@example.test', ['owner'])).status).toBe(403);

@@ -95,7 +95,7 @@ describe.each(DATABASES)('organization join rules on %s', (kind) => {
   it('with mfa_required, a member whose login used no second factor cannot act in the organization; one who used it can', async () => {
     const { slug: name, owner } = await orgWithOwner(t, admin);
     const enrolled = await userWithTotp(t);
-    await t.http.post(`${API}/orgs/${name}/members`).set(auth(owner.token)).send({ username: enrolled.username });
+    await t.http.post(`${API}/orgs/${name}/members`).set(auth(admin)).send({ username: enrolled.username });
     const beforeTokens = (await t.http.post(`${API}/auth/token`).set(auth(owner.token)).type('form').send({ grant_type: 'organization', organization: name })).body
       .access_token as string;
     expect((await t.http.get('/org-here').set(auth(beforeTokens))).status).toBe(200);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API, DATABASES, databaseOf, type TestApp } from '../support/test-app.js';
-import { auth, orgWithOwner, startOrgApp } from './org-app.js';
+import { acquaint, auth, orgWithOwner, startOrgApp } from './org-app.js';
 
 describe.each(DATABASES)('organization members and roles on %s', (kind) => {
   let t: TestApp;
@@ -21,11 +21,15 @@ describe.each(DATABASES)('organization members and roles on %s', (kind) => {
   it('adds, reads, changes and removes members; a member reads the list, emails only for managers', async () => {
     const { slug, owner } = await orgWithOwner(t, admin);
     const bob = await t.actor();
+    // A manager adds directly only an account they share an organization with: any other answers as an unknown one.
+    const unknown = await add(slug, owner.token, 'nobody-here');
+    expect(unknown.status).toBe(404);
+    expect(await add(slug, owner.token, bob.user.username)).toMatchObject({ status: 404, body: unknown.body });
+    await acquaint(t, admin, owner.user.username, bob.user.username);
     const added = await add(slug, owner.token, bob.user.username.toUpperCase());
     expect(added.status).toBe(201);
     expect(added.body).toMatchObject({ username: bob.user.username, roles: ['member'], email: bob.user.email });
     expect((await add(slug, owner.token, bob.user.username)).status).toBe(409);
-    expect((await add(slug, owner.token, 'nobody-here')).status).toBe(404);
 
     const seenByBob = await members(slug, bob.token);
     expect(seenByBob.status).toBe(200);
@@ -50,15 +54,17 @@ describe.each(DATABASES)('organization members and roles on %s', (kind) => {
       .post(`${API}/orgs/${slug}/roles`)
       .set(auth(owner.token))
       .send({ name: 'inviter', permissions: ['org:members:manage'] });
-    await add(slug, owner.token, manager.user.username, ['inviter']);
+    await add(slug, admin, manager.user.username, ['inviter']);
     const target = await t.actor();
+    const newcomer = await t.actor();
+    await acquaint(t, admin, manager.user.username, target.user.username, newcomer.user.username);
 
     const tooRich = await add(slug, manager.token, target.user.username, ['admin']);
     expect(tooRich.status).toBe(403);
     expect(tooRich.body.message).toBe('Cannot grant these roles: you do not hold org:audit:read, org:roles:manage, org:service-accounts:manage in this organization');
     expect((await add(slug, manager.token, target.user.username, ['owner'])).status).toBe(403);
     expect((await add(slug, manager.token, target.user.username, ['member'])).status).toBe(201);
-    expect((await add(slug, manager.token, (await t.actor()).user.username, ['inviter'])).status).toBe(201);
+    expect((await add(slug, manager.token, newcomer.user.username, ['inviter'])).status).toBe(201);
     // Nor promote someone (themselves included) beyond it, nor act on a richer member.
     expect(
       (
@@ -79,7 +85,7 @@ describe.each(DATABASES)('organization members and roles on %s', (kind) => {
     ).toBe(403);
     // An admin (everything but org:manage) still cannot make an owner.
     const adminMember = await t.actor();
-    await add(slug, owner.token, adminMember.user.username, ['admin']);
+    await add(slug, admin, adminMember.user.username, ['admin']);
     expect(
       (
         await t.http
@@ -109,7 +115,7 @@ describe.each(DATABASES)('organization members and roles on %s', (kind) => {
     expect((await t.http.delete(`${API}/orgs/${slug}/members/${owner.user.username}`).set(auth(admin))).status).toBe(409);
 
     const second = await t.actor();
-    await add(slug, owner.token, second.user.username, ['owner']);
+    await add(slug, admin, second.user.username, ['owner']);
     expect(
       (
         await t.http
@@ -127,7 +133,7 @@ describe.each(DATABASES)('organization members and roles on %s', (kind) => {
     for (let round = 0; round < 5; round++) {
       const { slug, owner } = await orgWithOwner(t, admin);
       const second = await t.actor();
-      await add(slug, owner.token, second.user.username, ['owner']);
+      await add(slug, admin, second.user.username, ['owner']);
       const answers = await Promise.all([
         t.http
           .patch(`${API}/orgs/${slug}/members/${second.user.username}`)
@@ -149,7 +155,7 @@ describe.each(DATABASES)('organization members and roles on %s', (kind) => {
   it.runIf(databaseOf(kind) === 'postgres')('parallel role changes end in one requested set, never a union (PostgreSQL)', async () => {
     const { slug, owner } = await orgWithOwner(t, admin);
     const bob = await t.actor();
-    await add(slug, owner.token, bob.user.username);
+    await add(slug, admin, bob.user.username);
     const sets = [['admin'], ['member'], ['admin', 'member']];
     const answers = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
@@ -209,7 +215,7 @@ describe.each(DATABASES)('organization members and roles on %s', (kind) => {
 
     // An admin (no org:manage) cannot make a role holding it.
     const adminMember = await t.actor();
-    await add(slug, owner.token, adminMember.user.username, ['admin']);
+    await add(slug, admin, adminMember.user.username, ['admin']);
     expect(
       (
         await t.http
@@ -220,7 +226,7 @@ describe.each(DATABASES)('organization members and roles on %s', (kind) => {
     ).toBe(403);
 
     const bob = await t.actor();
-    await add(slug, owner.token, bob.user.username, ['auditor', 'member']);
+    await add(slug, admin, bob.user.username, ['auditor', 'member']);
     const changed = await t.http
       .patch(`${API}/orgs/${slug}/roles/auditor`)
       .set(auth(owner.token))

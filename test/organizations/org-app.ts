@@ -37,3 +37,18 @@ export async function orgWithOwner(t: TestApp, admin: string): Promise<{ slug: s
   if (created.status !== 201) throw new Error(`organization not created: ${created.status} ${JSON.stringify(created.body)}`);
   return { slug: name, id: created.body.id as string, owner };
 }
+
+/**
+ * Puts `users` in an organization with `actor` (made by the platform admin), so that `actor` may
+ * add them to another one directly: a manager adds only accounts they share an organization
+ * with, and invites everyone else.
+ */
+export async function acquaint(t: TestApp, admin: string, actor: string, ...users: string[]): Promise<void> {
+  const name = slug('lobby');
+  const created = await t.http.post(`${API}/orgs`).set(auth(admin)).send({ slug: name, name, owner: actor });
+  if (created.status !== 201) throw new Error(`lobby not created: ${created.status} ${JSON.stringify(created.body)}`);
+  for (const username of users) {
+    const added = await t.http.post(`${API}/orgs/${name}/members`).set(auth(admin)).send({ username });
+    if (added.status !== 201) throw new Error(`${username} not added to the lobby: ${added.status} ${JSON.stringify(added.body)}`);
+  }
+}

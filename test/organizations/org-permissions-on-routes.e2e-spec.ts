@@ -45,7 +45,7 @@ describe('organization permissions on the host’s routes', () => {
       (
         await t.http
           .post(`${API}/orgs/${slug}/members`)
-          .set(auth(owner.token))
+          .set(auth(admin))
           .send({ username: member.user.username, roles: ['member'] })
       ).status,
     ).toBe(201);

@@ -89,7 +89,7 @@ describe.each(DATABASES.filter((target) => target.startsWith('postgres')))('dele
         ...added.map(({ user }) =>
           t.http
             .post(`${API}/orgs/${org.slug}/members`)
-            .set(auth(org.owner.token))
+            .set(auth(admin))
             .send({ username: user.username, roles: ['auditor'] }),
         ),
         ...invited.map((u, i) => t.http.post(`${API}/orgs/invitations/accept`).set(auth(u.token)).send({ token: invitations[i] })),

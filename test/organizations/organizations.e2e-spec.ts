@@ -210,11 +210,11 @@ describe.each(DATABASES)('organizations on %s', (kind) => {
   });
 
   it('deleting is for owners; a platform admin acts on any organization, audited as such', async () => {
-    const { slug: name, id, owner } = await orgWithOwner(t, admin);
+    const { slug: name, id } = await orgWithOwner(t, admin);
     const adminMember = await t.actor();
     await t.http
       .post(`${API}/orgs/${name}/members`)
-      .set(auth(owner.token))
+      .set(auth(admin))
       .send({ username: adminMember.user.username, roles: ['admin'] });
     const refused = await t.http.delete(`${API}/orgs/${name}`).set(auth(adminMember.token));
     expect(refused.status).toBe(403);

@@ -7,6 +7,7 @@ import { Revocations } from '../../access/sessions/revocations.js';
 import { FabricClock } from '../../core/clock.js';
 import { fabricError } from '../../core/fabric-error.js';
 import { normalizeUsername } from '../../core/identity-normalization.js';
+import { principalHasPermission } from '../../core/principal.js';
 import type { HttpRequestLike } from '../../core/request-info.js';
 import { AuditService } from '../../data/audit.service.js';
 import { isUniqueViolation } from '../../data/db-errors.js';
@@ -61,13 +62,21 @@ export class OrganizationMembersService {
     return this.toDto(member, (await this.rolesOf([member.id])).get(member.id) ?? [], showEmail);
   }
 
-  /** Adds an existing, active account, with org roles within what the caller holds there. */
+  /**
+   * Adds an existing, active account, with org roles within what the caller holds there. Only
+   * an account the caller may already know of: for a platform admin or a holder of `users:read`
+   * any, for anyone else one that shares an organization with them. Any other username answers
+   * as an unknown one, so that managing one organization never tells whether an account exists
+   * (everyone else is invited by email).
+   */
   async add(standing: OrgStanding, input: { username: string; roles?: string[] }, request?: HttpRequestLike): Promise<MemberDto> {
     const organizationId = standing.organization.id;
-    const user = await this.users.findByUsername(input.username);
-    if (!user || !user.isActive) throw fabricError('user_not_found', 'User not found');
     const roles = await this.standings.existingRoles(organizationId, input.roles ?? [MEMBER_ROLE]);
     this.standings.assertMayGrant(standing, roles, 'grant these roles');
+    const user = await this.users.findByUsername(input.username);
+    if (!user || !user.isActive || !(await this.mayName(standing, user.id))) {
+      throw fabricError('user_not_found', 'No such user among those you share an organization with: invite them by email');
+    }
     const member: OrganizationMemberEntity = { id: randomUUID(), organizationId, userId: user.id, createdAt: new Date(this.clock.now()) };
     const names = roles.map((r) => r.name).sort();
     try {
@@ -145,6 +154,16 @@ export class OrganizationMembersService {
         }),
       );
     });
+  }
+
+  private async mayName(standing: OrgStanding, userId: string): Promise<boolean> {
+    if (standing.asPlatformAdmin || principalHasPermission(standing.actor, 'users:read')) return true;
+    if (standing.actor.kind !== 'user') return false;
+    return this.members
+      .createQueryBuilder('mine')
+      .innerJoin(OrganizationMemberEntity, 'theirs', 'theirs.organizationId = mine.organizationId')
+      .where('mine.userId = :actor AND theirs.userId = :user', { actor: standing.actor.id, user: userId })
+      .getExists();
   }
 
   /** Inside a transaction that holds the organization's lock. */
