@@ -51,6 +51,7 @@ import {
   FABRIC_TABLE_PREFIX,
   FABRIC_TABLE_PREFIX_CHECK,
 } from './core/fabric-auth.internal-constants.js';
+import { describeForOpenApi } from './core/open-api.js';
 import { CredentialChangeHooks } from './core/ports/credential-change-hook.js';
 import { FabricEvents, NoFabricEvents } from './core/ports/fabric-events.js';
 import { hookEntry } from './core/ports/hook-entry.js';
@@ -218,6 +219,19 @@ function portBindings(features: readonly FabricAuthFeature[]): Provider[] {
   ];
 }
 
+/** Names, in the module graph, the import that waits for the library's routes to be documented. */
+class FabricOpenApiModule {}
+
+/**
+ * Applies the library's OpenAPI decorators (core/open-api.ts) while Nest scans the imports, which it
+ * does in `NestFactory.create` even in preview mode: before any `SwaggerModule.createDocument`, where
+ * a provider's factory would not run in preview mode nor a lifecycle hook before `init()`.
+ */
+async function documented(): Promise<DynamicModule> {
+  await describeForOpenApi();
+  return { module: FabricOpenApiModule };
+}
+
 /** What the host declared the module with: the options' provider (from ConfigurableModuleBuilder) and the shape options. */
 export interface CoreDeclaration {
   definition: Pick<DynamicModule, 'imports' | 'providers'>;
@@ -268,7 +282,7 @@ export function fabricAuthCore({ definition, extras, features, catalogue = featu
   return {
     module: FabricAuthCoreModule,
     global: true,
-    imports: [...(definition.imports ?? []), typeOrm, PassportModule, DiscoveryModule],
+    imports: [...(definition.imports ?? []), typeOrm, PassportModule, DiscoveryModule, documented()],
     providers,
     // Internal: every provider is the features' to inject; the façade re-exports the public ones' module.
     exports: [...providers.map((p) => (typeof p === 'function' ? p : p.provide)), typeOrm],

@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiBearerAuth, ApiExtraModels, ApiOAuth2, ApiProperty, ApiSecurity } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtraModels, ApiOAuth2, ApiProperty, ApiSecurity } from '../core/open-api.js';
 
 /** Names of the security schemes `withFabricAuthSecurity` declares. */
 export const SWAGGER_SCHEMES = { bearer: 'bearer', oauth2: 'oauth2', apiKey: 'api_key' } as const;

@@ -1,5 +1,6 @@
 import { applyDecorators, Body, Delete, Get, HttpCode, HttpStatus, Param, Post, Query, Req } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, type ApiOperationOptions } from '@nestjs/swagger';
+import type { ApiOperationOptions } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '../core/open-api.js';
 import { RequirePermission } from '../access/guard/require-permission.decorator.js';
 import { ListQueryDto } from '../data/pagination/list-query.js';
 import { NoStore } from './no-store.decorator.js';

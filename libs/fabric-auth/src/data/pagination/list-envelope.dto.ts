@@ -1,5 +1,5 @@
 import type { Type } from '@nestjs/common';
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../core/open-api.js';
 
 /**
  * The documented shape of every list answer (`ListEnvelope`): `class UserListDto extends

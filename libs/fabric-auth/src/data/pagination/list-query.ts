@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional } from '../../core/open-api.js';
 import { IsString, Matches, MaxLength } from 'class-validator';
 import { IntegerField } from '../../core/field-rules.js';
 import { OptionalField } from '../../core/optional-field.decorator.js';

@@ -1,5 +1,5 @@
 import { Controller, UseGuards, UsePipes, UseInterceptors } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '../../core/open-api.js';
 import { ApiFabricAuth } from '../../http/api-docs.js';
 import { FabricGuard } from '../../access/guard/fabric.guard.js';
 import { fabricValidationPipe } from '../../http/validation.js';

@@ -1,5 +1,5 @@
 import { Controller, Get, Query, UseGuards, UsePipes, UseInterceptors } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '../../core/open-api.js';
 import { ApiFabricAuth } from '../../http/api-docs.js';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsIn, IsString, Matches, MaxLength } from 'class-validator';

@@ -13,7 +13,7 @@ import {
   ApiTags,
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+} from '../../core/open-api.js';
 import { ApiFabricAuth } from '../../http/api-docs.js';
 import { cookieValue, type HttpRequestLike, isCrossSiteRequest, setResponseHeader } from '../../core/request-info.js';
 import { REFRESH_TOKEN_COOKIE } from '../../core/fabric-auth.constants.js';

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '../../core/open-api.js';
 import { textProblem } from '../../http/validation.js';
 import { PASSWORD_INPUT_MAX_LENGTH } from '../../access/passwords/password-hasher.js';
 import { OAuthError } from '../../http/oauth-error.js';

@@ -9,7 +9,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-} from '@nestjs/swagger';
+} from '../../core/open-api.js';
 import { AccountCeiling, isSelf } from '../../access/accounts/account-ceiling.service.js';
 import { FabricGuard } from '../../access/guard/fabric.guard.js';
 import { AllowDuringMfaEnrolment } from '../../access/guard/require-mfa.decorator.js';

@@ -12,7 +12,7 @@ import {
   ApiQuery,
   ApiTags,
   ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+} from '../../core/open-api.js';
 import { OAuthErrorFilter } from '../../http/oauth-error.js';
 import { FabricGuard } from '../../access/guard/fabric.guard.js';
 import { Public } from '../../access/guard/public.decorator.js';

@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode, HttpStatus, Param, Query, Req, UseGuards, UsePipes } from '@nestjs/common';
-import { ApiConflictResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '../../core/open-api.js';
 import { FabricGuard } from '../../access/guard/fabric.guard.js';
 import { ListQueryDto } from '../../data/pagination/list-query.js';
 import type { HttpRequestLike } from '../../core/request-info.js';

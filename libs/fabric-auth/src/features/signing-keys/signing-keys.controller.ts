@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, HttpStatus, Post, Req, UseGuards } from '@nestjs/common';
-import { ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '../../core/open-api.js';
 import { FabricGuard } from '../../access/guard/fabric.guard.js';
 import { RequirePermission } from '../../access/guard/require-permission.decorator.js';
 import { ApiFabricAuth } from '../../http/api-docs.js';

@@ -1,5 +1,5 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '../../core/open-api.js';
 import { Public } from '../../access/guard/public.decorator.js';
 import { type IssuerMetadata, IssuerMetadataService } from '../../access/signing/issuer-metadata.js';
 import type { PublicJwk } from '../../core/jws.js';

@@ -9,7 +9,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-} from '@nestjs/swagger';
+} from '../../core/open-api.js';
 import { ApiFabricAuth } from '../../http/api-docs.js';
 import { FabricGuard } from '../../access/guard/fabric.guard.js';
 import { RequirePermission } from '../../access/guard/require-permission.decorator.js';

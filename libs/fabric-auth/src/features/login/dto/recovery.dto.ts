@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '../../../core/open-api.js';
 import { IsString, Matches, MaxLength } from 'class-validator';
 import { IdentityEmail } from '../../../core/field-rules.js';
 import { PASSWORD_INPUT_MAX_LENGTH } from '../../../access/passwords/password-hasher.js';

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '../../../core/open-api.js';
 import { IsObject, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { OptionalField } from '../../../core/optional-field.decorator.js';
 

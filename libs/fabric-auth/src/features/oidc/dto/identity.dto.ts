@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../../core/open-api.js';
 import { ListEnvelopeDto } from '../../../data/pagination/list-envelope.dto.js';
 
 export class IdentityDto {

@@ -1,6 +1,6 @@
 import { domainToASCII } from 'node:url';
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '../../../core/open-api.js';
 import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsString, Matches, MaxLength, ValidateBy, ValidateNested } from 'class-validator';
 import { DisplayName, INVISIBLE_CHARACTERS } from '../../../core/field-rules.js';

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '../../../core/open-api.js';
 import { ArrayMaxSize, IsArray, IsIn, IsString, Matches } from 'class-validator';
 import { StoredText } from '../../../core/field-rules.js';
 import { ListQueryDto } from '../../../data/pagination/list-query.js';

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional, PartialType, OmitType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType, OmitType } from '../../../core/open-api.js';
 import { ArrayMaxSize, IsArray, IsIn, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { DisplayName, IdentityEmail, IdentityNormalized } from '../../../core/field-rules.js';
 import { ListQueryDto, sortPattern } from '../../../data/pagination/list-query.js';
