@@ -63,6 +63,16 @@ export default tseslint.config(
     },
   },
   {
+    files: ['libs/fabric-auth/src/**/*.ts'],
+    rules: {
+      // @nestjs/swagger loads only when the host documents the library's routes (`openApi`, issue 21 item 1).
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { paths: [{ name: '@nestjs/swagger', allowTypeImports: true, message: "Use the deferred decorators of core/open-api.ts; only `import type` from '@nestjs/swagger'." }] },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts'],
     rules: {
       // Table-driven suites call supertest's verbs by name (`(t.http as any)[method](url)`).

@@ -1,9 +1,10 @@
 // One process of the startup section (bench/startup.js): builds one app shape, listens, and
 // prints {"ms": time from process start to listening, "rssMiB": resident memory after a GC}.
-//   node --expose-gc bench/startup-app.js empty|host|minimal|full
+//   node --expose-gc bench/startup-app.js empty|host|minimal|minimal-no-openapi|full
 // `host` is the app a user adds FabricAuthModule to: Nest with TypeORM on SQLite (what the
 // module needs in any case); `minimal` adds FabricAuthModule with the login feature only
-// (`features: ['login']`), `full` with every feature.
+// (`features: ['login']`), `minimal-no-openapi` the same without @nestjs/swagger
+// (`openApi: false`), `full` with every feature.
 import 'reflect-metadata';
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -41,7 +42,8 @@ async function appModule() {
       FabricAuthModule.forRoot({
         secretKey: 'bench-startup-secret-6c1e9a3f7b2d4e8a0c5f',
         systemAdminPassword: 'Bench-startup-passw0rd',
-        ...(shape === 'minimal' ? { features: ['login'] } : {}),
+        ...(shape.startsWith('minimal') ? { features: ['login'] } : {}),
+        ...(shape === 'minimal-no-openapi' ? { openApi: false } : {}),
       }),
     ],
     controllers: [PingController],

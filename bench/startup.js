@@ -1,7 +1,7 @@
 // The startup section of `npm run bench` (issue 21 item 1): time to listening and resident
 // memory of an empty Nest app, of the host app FabricAuthModule joins (Nest + TypeORM on
-// SQLite), and of that app with FabricAuthModule in a minimal shape (`features: ['login']`)
-// and in its full shape, each a fresh process (bench/startup-app.js), alternated for
+// SQLite), and of that app with FabricAuthModule in a minimal shape (`features: ['login']`),
+// the same without @nestjs/swagger (`openApi: false`), and in its full shape, each a fresh process (bench/startup-app.js), alternated for
 // BENCH_STARTUP_ROUNDS rounds (default 5); medians. CPU time is less noisy than wall time on
 // a shared machine, so both are reported.
 import { execFile } from 'node:child_process';
@@ -13,6 +13,7 @@ const SHAPES = [
   { shape: 'empty', name: 'empty Nest app (Express, one route)' },
   { shape: 'host', name: 'host app: Nest + TypeORM (SQLite in memory)' },
   { shape: 'minimal', name: "FabricAuthModule, features: ['login'] (SQLite in memory)" },
+  { shape: 'minimal-no-openapi', name: "FabricAuthModule, features: ['login'], openApi: false" },
   { shape: 'full', name: 'FabricAuthModule, every feature (SQLite in memory)' },
 ];
 

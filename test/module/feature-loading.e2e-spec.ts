@@ -9,13 +9,13 @@ const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'fabric-feature-loading-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** The files a fresh process running the built package loaded, for one `features` choice. */
-async function loadedFiles(features: string): Promise<string[]> {
-  const log = join(scratch, `${features.replace(/,/g, '+')}.log`);
+/** The files a fresh process running the built package loaded, for one `features` choice (and `openApi=false`). */
+async function loadedFiles(features: string, ...more: string[]): Promise<string[]> {
+  const log = join(scratch, `${[features.replace(/,/g, '+'), ...more].join('-')}.log`);
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile(
       process.execPath,
-      ['--import', join(FIXTURES, 'record-loads-register.mjs'), join(FIXTURES, 'features-app.mjs'), features],
+      ['--import', join(FIXTURES, 'record-loads-register.mjs'), join(FIXTURES, 'features-app.mjs'), features, ...more],
       { env: { PATH: process.env.PATH, FABRIC_LOAD_LOG: log, NO_COLOR: '1' }, timeout: 60_000 },
       (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out)),
     );
@@ -52,5 +52,18 @@ describe('what is not enabled is not loaded (the built package in a fresh proces
     }
     expect(ofPackage(files, '@simplewebauthn/server').length).toBeGreaterThan(0);
     expect(ofPackage(files, 'openid-client').length).toBeGreaterThan(0);
+  });
+
+  it('openApi: false: no file of @nestjs/swagger, nor of es-toolkit that it brings, with every feature', async () => {
+    const files = await loadedFiles('every', 'openApi=false');
+    expect(ofFeature(files, 'organizations').length).toBeGreaterThan(0);
+    expect(ofPackage(files, '@nestjs/swagger')).toEqual([]);
+    expect(ofPackage(files, 'es-toolkit')).toEqual([]);
+  });
+
+  it('by default @nestjs/swagger loads (with es-toolkit), to document the routes', async () => {
+    const files = await loadedFiles('login');
+    expect(ofPackage(files, '@nestjs/swagger').length).toBeGreaterThan(0);
+    expect(ofPackage(files, 'es-toolkit').length).toBeGreaterThan(0);
   });
 });

@@ -282,7 +282,7 @@ export function fabricAuthCore({ definition, extras, features, catalogue = featu
   return {
     module: FabricAuthCoreModule,
     global: true,
-    imports: [...(definition.imports ?? []), typeOrm, PassportModule, DiscoveryModule, documented()],
+    imports: [...(definition.imports ?? []), typeOrm, PassportModule, DiscoveryModule, ...(extras.openApi === false ? [] : [documented()])],
     providers,
     // Internal: every provider is the features' to inject; the façade re-exports the public ones' module.
     exports: [...providers.map((p) => (typeof p === 'function' ? p : p.provide)), typeOrm],
