@@ -38,7 +38,8 @@ export interface ApiKeyGrantRecord {
   previousKeyExpiresAt: Date | null;
   owner:
     | { kind: 'user'; id: string; username: string; email: string | null; isActive: boolean; isSystemAdmin: boolean }
-    | { kind: 'service_account'; id: string; name: string; isActive: boolean }
+    /** `organizationId`: the organization that owns the account, which it acts in only. */
+    | { kind: 'service_account'; id: string; name: string; isActive: boolean; organizationId: string | null }
     | null;
   roles: string[];
   permissions: Set<string>;
@@ -87,7 +88,7 @@ export class CredentialReads {
     const keyColumns =
       `SELECT k.id AS key_id, k.key_hash, k.previous_key_hash, k.scopes, k.scopes_pinned, k.expires_at, k.revoked_at, k.previous_key_expires_at, ` +
       `u.id AS user_id, u.username, u.email, u.is_active AS user_active, u.is_system_admin, ` +
-      `sa.id AS service_account_id, sa.name AS service_account_name, sa.is_active AS service_account_active, ${roleColumns} ` +
+      `sa.id AS service_account_id, sa.name AS service_account_name, sa.is_active AS service_account_active, sa.organization_id AS service_account_org, ${roleColumns} ` +
       `FROM ${t(ApiKeyEntity)} k ` +
       `LEFT JOIN ${t(UserEntity)} u ON u.id = k.user_id ` +
       `LEFT JOIN ${t(ServiceAccountEntity)} sa ON sa.id = k.service_account_id ` +
@@ -178,7 +179,13 @@ export class CredentialReads {
             isSystemAdmin: Boolean(first.is_system_admin),
           }
         : first.service_account_id != null
-          ? { kind: 'service_account', id: String(first.service_account_id), name: String(first.service_account_name), isActive: Boolean(first.service_account_active) }
+          ? {
+              kind: 'service_account',
+              id: String(first.service_account_id),
+              name: String(first.service_account_name),
+              isActive: Boolean(first.service_account_active),
+              organizationId: first.service_account_org == null ? null : String(first.service_account_org),
+            }
           : null;
     return {
       keyId: String(first.key_id),

@@ -26,6 +26,7 @@ import { ApiKeyEntity } from '../../schema/entities/api-key.entity.js';
 import type { ApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.js';
 import { isUuid } from '../../core/ids.js';
 import { fabricError } from '../../core/fabric-error.js';
+import { OrganizationAccess } from '../../core/ports/organization-access.js';
 
 export type KeyOwner = { kind: 'user'; id: string } | { kind: 'service_account'; id: string };
 
@@ -89,6 +90,7 @@ export class ApiKeysService implements OnModuleDestroy {
     private readonly pager: ListPager,
     private readonly reads: CredentialReads,
     private readonly ceiling: AccountCeiling,
+    @Inject(OrganizationAccess) private readonly organizations: OrganizationAccess,
   ) {
     this.cache = new BoundedCache<CachedKey, 'keyId' | 'ownerId'>({
       max: MAX_CACHED_KEYS,
@@ -132,11 +134,13 @@ export class ApiKeysService implements OnModuleDestroy {
    * key, an expired one or a deactivated account fails at once, through the same cache and
    * invalidations as `X-API-Key`), narrowed to the token's scope.
    */
-  forClientToken(apiKeyId: string, serviceAccountId: string, scope: string, now = this.clock.now()): Principal | Promise<Principal> {
+  forClientToken(apiKeyId: string, serviceAccountId: string, scope: string, organizationId: string | undefined, now = this.clock.now()): Principal | Promise<Principal> {
     const cacheKey = `token:${apiKeyId}`;
     const cached = this.cache.get(cacheKey, now);
     const narrow = (keyPrincipal: Principal): Principal => {
       if (keyPrincipal.kind !== 'service_account' || keyPrincipal.id !== serviceAccountId) throw new FabricAuthError('revoked', 'key of another owner');
+      // The token names the organization its key acted in when minted; the key's account acts in no other.
+      if (organizationId !== (keyPrincipal.org?.id ?? undefined)) throw new FabricAuthError('revoked', 'token of another organization');
       const granted = new Set(scope.split(' ').filter(Boolean));
       return { ...keyPrincipal, permissions: new Set([...keyPrincipal.permissions].filter((p) => granted.has(p))), authMethod: 'jwt' };
     };
@@ -153,7 +157,7 @@ export class ApiKeysService implements OnModuleDestroy {
     if (!key || key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt.getTime() <= now)) {
       throw new FabricAuthError('revoked', 'API key unknown, revoked or expired');
     }
-    const principal = this.principalFor(key);
+    const principal = await this.principalFor(key);
     const limits = [now + this.options.principalCacheTtl * 1000];
     if (key.expiresAt) limits.push(key.expiresAt.getTime());
     const ttl = Math.min(...limits) - now;
@@ -169,7 +173,7 @@ export class ApiKeysService implements OnModuleDestroy {
     if (!key || key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt.getTime() <= now)) {
       throw new FabricAuthError('revoked', 'API key unknown, revoked or expired');
     }
-    const principal = this.principalFor(key);
+    const principal = await this.principalFor(key);
     const limits = [now + this.options.principalCacheTtl * 1000];
     if (key.expiresAt) limits.push(key.expiresAt.getTime());
     if (!key.current && key.previousKeyExpiresAt) limits.push(key.previousKeyExpiresAt.getTime());
@@ -179,10 +183,35 @@ export class ApiKeysService implements OnModuleDestroy {
     return principal;
   }
 
-  /** Effective permissions: the key's scopes ∩ the owner's current permissions (none: the owner's). */
-  private principalFor(key: ApiKeyGrantRecord): Principal {
+  /**
+   * Effective permissions: the key's scopes ∩ the owner's current permissions (none: the owner's).
+   * An organization's account holds nothing globally: what it may do is its org roles there, read
+   * through the `OrganizationAccess` port on this cold path only (the key cache keeps the result,
+   * and org-role, membership and organization changes revoke it).
+   */
+  private async principalFor(key: ApiKeyGrantRecord): Promise<Principal> {
     const owner = key.owner;
     if (!owner || !owner.isActive) throw new FabricAuthError('inactive');
+    if (owner.kind === 'service_account' && owner.organizationId !== null) {
+      const membership = await this.organizations.serviceAccountMembership(owner.id, owner.organizationId);
+      return {
+        kind: 'service_account',
+        id: owner.id,
+        username: owner.name,
+        email: null,
+        isSystemAdmin: false,
+        sessionId: null,
+        apiKeyId: key.keyId,
+        scopes: null,
+        authMethod: 'api_key',
+        roles: [],
+        permissions: new Set<string>(),
+        org:
+          membership === null
+            ? null
+            : Object.freeze({ id: membership.organizationId, slug: membership.slug, roles: Object.freeze([...membership.roles]), permissions: membership.permissions }),
+      };
+    }
     const scopes = key.scopes ? new Set(key.scopes) : null;
     const held = owner.kind === 'user' && owner.isSystemAdmin ? this.registry.allAsSet() : key.permissions;
     const base = {

@@ -22,6 +22,6 @@ export class AccessTokenPrincipals {
     if (claims.gty === undefined) return this.sessions.forAccessClaims(claims, method, now);
     // A service account's token is a Bearer credential; it never rides in a browser cookie.
     if (method !== 'jwt') throw new FabricAuthError('wrong_type', 'client-credentials token outside Authorization');
-    return this.apiKeys.forClientToken(claims.sid, claims.sub, claims.scope ?? '', now);
+    return this.apiKeys.forClientToken(claims.sid, claims.sub, claims.scope ?? '', claims.org, now);
   }
 }

@@ -20,7 +20,7 @@ export interface AccessClaims {
   readonly scope?: string;
   /** RFC 8176 methods the session's login proved (`pwd`, `otp`, `hwk`, `mfa`). */
   readonly amr?: readonly string[];
-  /** The organization a user's token acts in (its id), chosen with `grant_type=organization`. */
+  /** The organization the token acts in (its id): a user's, chosen with `grant_type=organization`; an organization's service account's, always its own. */
   readonly org?: string;
   readonly jti: string;
   readonly iat: number;
@@ -101,13 +101,14 @@ export class TokenService {
    * RFC 6749 §4.4: a service account's token, bound to the API key it authenticated with
    * (`sid`), so revoking the key or deactivating the account ends it on the next request.
    */
-  issueClientAccessToken(serviceAccountId: string, apiKeyId: string, scope: readonly string[]): IssuedAccessToken {
+  issueClientAccessToken(serviceAccountId: string, apiKeyId: string, scope: readonly string[], organizationId?: string): IssuedAccessToken {
     return this.signAccessToken({
       sub: serviceAccountId,
       sid: apiKeyId,
       gty: 'client_credentials',
       scope: scope.join(' '),
       client_id: serviceAccountId,
+      ...(organizationId !== undefined && { org: organizationId }),
     });
   }
 
@@ -218,11 +219,11 @@ export class TokenService {
     if (p.org !== undefined && (typeof p.org !== 'string' || !isUuid(p.org))) throw new FabricAuthError('malformed', 'org');
     const claims = { sub: p.sub, sid: p.sid, jti: p.jti, iat: p.iat as number, nbf: p.nbf as number, exp: p.exp as number, ...(amr && { amr }) };
     if (p.gty === undefined) return p.org === undefined ? claims : { ...claims, org: p.org };
-    // A service account's token never names an organization of its own choosing.
-    if (p.org !== undefined) throw new FabricAuthError('malformed', 'org');
     if (p.gty !== 'client_credentials') throw new FabricAuthError('malformed', 'gty');
     if (typeof p.scope !== 'string' || p.scope.length > MAX_TOKEN_LENGTH) throw new FabricAuthError('malformed', 'scope');
-    return { ...claims, gty: p.gty, scope: p.scope };
+    // A service account's token names an organization only when its account belongs to one: the
+    // key's principal must then act in that same organization (ApiKeysService.forClientToken).
+    return { ...claims, gty: p.gty, scope: p.scope, ...(p.org !== undefined && { org: p.org }) };
   }
 
   /** `exp`, `nbf` and `iat` against the injectable clock, with the configured skew. */

@@ -28,6 +28,11 @@ export interface OrganizationAccess {
    * apart (no existence oracle).
    */
   membershipOf(userId: string, organization: string): Promise<OrganizationMembership | null>;
+  /**
+   * What a service account the organization `organizationId` owns may do there (its org roles
+   * as they are now), or null when either is gone. Read on the cold path of its API key only.
+   */
+  serviceAccountMembership(serviceAccountId: string, organizationId: string): Promise<OrganizationMembership | null>;
 }
 
 export const OrganizationAccess = Symbol('OrganizationAccess');
@@ -37,6 +42,10 @@ export class NoOrganizations implements OrganizationAccess {
   readonly available = false;
 
   membershipOf(): Promise<OrganizationMembership | null> {
+    return Promise.resolve(null);
+  }
+
+  serviceAccountMembership(): Promise<OrganizationMembership | null> {
     return Promise.resolve(null);
   }
 }

@@ -45,7 +45,8 @@ export class ClientCredentialsService {
       }
       granted = [...new Set(scope)].sort();
     }
-    const issued = this.tokens.issueClientAccessToken(principal.id, principal.apiKeyId!, granted);
+    // An organization's account: the token acts in its organization, as the key does.
+    const issued = this.tokens.issueClientAccessToken(principal.id, principal.apiKeyId!, granted, principal.org?.id);
     await this.audit.record({
       action: 'token.client_credentials',
       outcome: 'success',

@@ -11,6 +11,7 @@ import { isUniqueViolation } from '../../data/db-errors.js';
 import { FabricTransactions } from '../../data/transactions.js';
 import { OrganizationMemberRoleEntity } from '../../schema/entities/organization-member-role.entity.js';
 import { OrganizationRoleEntity } from '../../schema/entities/organization-role.entity.js';
+import { ServiceAccountEntity } from '../../schema/entities/service-account.entity.js';
 import { OrganizationEntity } from '../../schema/entities/organization.entity.js';
 import type { CreateOrgRoleDto, OrgRoleDto, UpdateOrgRoleDto } from './dto/org-role.dto.js';
 import { OrganizationStandings, type OrgRole, type OrgStanding } from './organization-standings.js';
@@ -101,7 +102,7 @@ export class OrganizationRolesService {
     return toDto({ name: role.name, description: patch.description ?? role.description, permissions: patch.permissions ?? role.permissions, fromTemplate: false });
   }
 
-  /** The role is taken from every member holding it, in the same transaction. */
+  /** The role is taken from every member and service account holding it, in the same transaction. */
   async remove(standing: OrgStanding, name: string, request?: HttpRequestLike): Promise<void> {
     const role = await this.ownRole(standing, name);
     this.standings.assertMayGrant(standing, [{ ...role, fromTemplate: false }], 'delete this role');
@@ -111,8 +112,14 @@ export class OrganizationRolesService {
       const deleted = await tx.manager.delete(OrganizationRoleEntity, { id: role.id });
       if (!deleted.affected) throw fabricError('organization_role_not_found', 'Organization role not found');
       const taken = await tx.manager.delete(OrganizationMemberRoleEntity, { organizationId, role: role.name });
-      if (taken.affected) await this.revocations.revoke(tx, { type: 'all' });
-      await this.audit.recordIn(tx, orgAudit(standing, 'organization.role.delete', { type: 'organization_role', id: role.name }, request, { holders: taken.affected ?? 0 }));
+      // The organization's service accounts lose it too: a role made later under the same name must not reach them.
+      const accounts = (await tx.manager.find(ServiceAccountEntity, { where: { organizationId }, select: { id: true, orgRoles: true } })).filter((a) =>
+        a.orgRoles?.includes(role.name),
+      );
+      for (const account of accounts) await tx.manager.update(ServiceAccountEntity, { id: account.id }, { orgRoles: account.orgRoles!.filter((r) => r !== role.name) });
+      const holders = (taken.affected ?? 0) + accounts.length;
+      if (holders > 0) await this.revocations.revoke(tx, { type: 'all' });
+      await this.audit.recordIn(tx, orgAudit(standing, 'organization.role.delete', { type: 'organization_role', id: role.name }, request, { holders }));
     });
   }
 

@@ -12,6 +12,8 @@ import { OrganizationMembersController } from './organization-members.controller
 import { OrganizationMembersService } from './organization-members.service.js';
 import { OrganizationRolesController } from './organization-roles.controller.js';
 import { OrganizationRolesService } from './organization-roles.service.js';
+import { OrganizationServiceAccountsController } from './organization-service-accounts.controller.js';
+import { OrganizationServiceAccountsService } from './organization-service-accounts.service.js';
 import { OrganizationsController } from './organizations.controller.js';
 import { OrganizationsService } from './organizations.service.js';
 
@@ -25,6 +27,7 @@ export class OrganizationsFeatureModule {
         { controller: OrganizationMembersController },
         { controller: OrganizationInvitationsController },
         { controller: OrganizationRolesController },
+        { controller: OrganizationServiceAccountsController },
       ],
       providers: [
         OrganizationStandings,
@@ -32,6 +35,7 @@ export class OrganizationsFeatureModule {
         OrganizationMembersService,
         OrganizationInvitationsService,
         OrganizationRolesService,
+        OrganizationServiceAccountsService,
         OrganizationMemberships,
         { provide: OrganizationAccess, useExisting: OrganizationMemberships },
         OrganizationDomainJoin,

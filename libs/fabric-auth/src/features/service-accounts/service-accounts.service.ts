@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
+import { IsNull, type Repository } from 'typeorm';
 import { AuditService } from '../../data/audit.service.js';
 import { requireHoldsAll } from '../../access/permissions/access-rules.js';
 import { AccountCeiling } from '../../access/accounts/account-ceiling.service.js';
@@ -52,7 +52,8 @@ export class ServiceAccountsService {
   ) {}
 
   async list(query: ListServiceAccountsQueryDto): Promise<ListEnvelope<ServiceAccountDto>> {
-    const base = this.accounts.createQueryBuilder('a');
+    // An organization's own accounts are its business (`/orgs/{org}/service-accounts`): never listed nor reached here.
+    const base = this.accounts.createQueryBuilder('a').where('a.organizationId IS NULL');
     if (query.is_active !== undefined) base.andWhere('a.isActive = :isActive', { isActive: query.is_active === 'true' });
     return this.pager.page(
       base,
@@ -64,9 +65,9 @@ export class ServiceAccountsService {
     );
   }
 
-  /** The account of a path id; malformed and unknown ids are both 404. */
+  /** The platform account of a path id; malformed and unknown ids, and an organization's accounts, are all 404. */
   async find(id: string): Promise<ServiceAccountEntity> {
-    const account = isUuid(id) ? await this.accounts.findOneBy({ id }) : null;
+    const account = isUuid(id) ? await this.accounts.findOneBy({ id, organizationId: IsNull() }) : null;
     if (!account) throw fabricError('service_account_not_found', 'Service account not found');
     return account;
   }

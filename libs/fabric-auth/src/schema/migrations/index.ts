@@ -18,6 +18,8 @@ import { SessionOrganizationPostgres1796180000000 } from './postgres/17961800000
 import { SessionOrganizationSqlite1796180000000 } from './sqlite/1796180000000-SessionOrganization.js';
 import { OrganizationsPostgres1796533752136 } from './postgres/1796533752136-Organizations.js';
 import { OrganizationsSqlite1796533752136 } from './sqlite/1796533752136-Organizations.js';
+import { OrgServiceAccountsPostgres1796537399179 } from './postgres/1796537399179-OrgServiceAccounts.js';
+import { OrgServiceAccountsSqlite1796537399179 } from './sqlite/1796537399179-OrgServiceAccounts.js';
 
 /**
  * Migrations for `TypeOrmModule.forRoot({ migrations, migrationsRun: true })`, per driver.
@@ -35,6 +37,7 @@ export const FABRIC_AUTH_POSTGRES_MIGRATIONS = [
   OidcLogoutPostgres1796174136880,
   SessionOrganizationPostgres1796180000000,
   OrganizationsPostgres1796533752136,
+  OrgServiceAccountsPostgres1796537399179,
 ];
 /** @publicApi */
 export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
@@ -48,6 +51,7 @@ export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
   OidcLogoutSqlite1796174136880,
   SessionOrganizationSqlite1796180000000,
   OrganizationsSqlite1796533752136,
+  OrgServiceAccountsSqlite1796537399179,
 ];
 
 /** @publicApi */
