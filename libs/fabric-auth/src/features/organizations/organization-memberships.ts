@@ -32,6 +32,7 @@ export class OrganizationMemberships implements OrganizationAccess {
     const organization = account ? await this.standings.find(organizationId) : null;
     if (!account || !organization) return null;
     const roles = account.orgRoles ?? [];
-    return { organizationId, slug: organization.slug, roles, permissions: await this.standings.permissionsOf(organizationId, roles) };
+    // mfa_required binds people's sessions; a machine credential has no login to hold a factor.
+    return { organizationId, slug: organization.slug, roles, permissions: await this.standings.permissionsOf(organizationId, roles), mfaRequired: organization.mfaRequired };
   }
 }
