@@ -17,6 +17,7 @@ function bodyFor(method: string, path: string, a: { member: string }): object | 
     'POST /roles': { name: 'intruder', permissions: ['org:audit:read'] },
     'PATCH /roles/{name}': { permissions: ['org:manage'] },
     'POST /service-accounts': { name: 'intruder' },
+    'POST /service-accounts/{id}/api-keys': { name: 'intruder' },
   };
   return bodies[`${method} ${tail}`] ?? {};
 }
@@ -33,7 +34,7 @@ describe.each(DATABASES)('cross-tenant isolation on %s', (kind) => {
   let admin: string;
   let routes: Route[];
   const a = { slug: '', id: '', owner: '', admin: '', member: '' };
-  const b = { slug: '', id: '', member: '', invitation: '', role: 'b-private' };
+  const b = { slug: '', id: '', member: '', invitation: '', role: 'b-private', serviceAccount: '', key: '' };
   let credentials: Credential[];
   let bOwnerToken: string;
 
@@ -65,6 +66,18 @@ describe.each(DATABASES)('cross-tenant isolation on %s', (kind) => {
     await t.http.post(`${API}/orgs/${a.slug}/invitations`).set(auth(orgA.owner.token)).send({ email: 'a-invitee-2@example.test' });
     const ownerKey = await t.http.post(`${API}/users/${a.owner}/api-keys`).set(auth(admin)).send({ name: 'a-owner-key' });
     expect(ownerKey.status).toBe(201);
+    // A's own service accounts (two, so that its list has a cursor), one with a key and its client-credentials token.
+    const aAccount = await t.http
+      .post(`${API}/orgs/${a.slug}/service-accounts`)
+      .set(auth(orgA.owner.token))
+      .send({ name: 'a-bot', roles: ['admin'] });
+    expect(aAccount.status).toBe(201);
+    await t.http.post(`${API}/orgs/${a.slug}/service-accounts`).set(auth(orgA.owner.token)).send({ name: 'a-bot-2' });
+    const aAccountKey = (await t.http.post(`${API}/orgs/${a.slug}/service-accounts/${aAccount.body.id}/api-keys`).set(auth(orgA.owner.token)).send({ name: 'a-bot-key' })).body
+      .key as string;
+    const aAccountToken = (await t.http.post(`${API}/auth/token`).type('form').send({ grant_type: 'client_credentials', client_id: aAccount.body.id, client_secret: aAccountKey }))
+      .body.access_token as string;
+    expect(aAccountToken).toEqual(expect.any(String));
 
     const orgB = await orgWithOwner(t, admin);
     Object.assign(b, { slug: orgB.slug, id: orgB.id });
@@ -82,6 +95,9 @@ describe.each(DATABASES)('cross-tenant isolation on %s', (kind) => {
     ).toBe(201);
     const invitation = await t.http.post(`${API}/orgs/${b.slug}/invitations`).set(auth(bOwnerToken)).send({ email: 'b-invitee@example.test' });
     b.invitation = invitation.body.id as string;
+    const bAccount = await t.http.post(`${API}/orgs/${b.slug}/service-accounts`).set(auth(bOwnerToken)).send({ name: 'b-bot' });
+    b.serviceAccount = bAccount.body.id as string;
+    b.key = (await t.http.post(`${API}/orgs/${b.slug}/service-accounts/${b.serviceAccount}/api-keys`).set(auth(bOwnerToken)).send({ name: 'b-bot-key' })).body.id as string;
 
     credentials = [
       { name: 'A owner', headers: auth(orgA.owner.token) },
@@ -91,11 +107,19 @@ describe.each(DATABASES)('cross-tenant isolation on %s', (kind) => {
       { name: 'A admin, acting in A', headers: auth(await switchTo(aAdmin.token, a.slug)) },
       { name: 'A member', headers: auth(aMember.token) },
       { name: 'A member, acting in A', headers: auth(await switchTo(aMember.token, a.slug)) },
+      { name: "A's service-account key", headers: { 'x-api-key': aAccountKey } },
+      { name: "A's service-account token", headers: auth(aAccountToken) },
     ];
   });
   afterAll(() => t?.close());
 
-  const fill = (path: string, org: string) => path.replace('{org}', org).replace('{username}', b.member).replace('{id}', b.invitation).replace('{name}', b.role);
+  const fill = (path: string, org: string) =>
+    path
+      .replace('{org}', org)
+      .replace('{username}', b.member)
+      .replace('{id}', path.includes('/service-accounts/') ? b.serviceAccount : b.invitation)
+      .replace('{keyId}', b.key)
+      .replace('{name}', b.role);
   const call = (route: Route, org: string, headers: Record<string, string>) => {
     const request = t.http[route.method.toLowerCase() as 'get'](fill(route.path, org)).set(headers);
     const body = bodyFor(route.method, route.path, a);
@@ -106,7 +130,14 @@ describe.each(DATABASES)('cross-tenant isolation on %s', (kind) => {
   const snapshotOfB = async () => {
     const read = async (path: string) => (await t.http.get(`${API}/orgs/${b.slug}${path}`).set(auth(bOwnerToken))).body;
     const strip = (list: { items: object[] }) => list.items;
-    return { org: await read(''), members: strip(await read('/members')), invitations: strip(await read('/invitations')), roles: await read('/roles') };
+    return {
+      org: await read(''),
+      members: strip(await read('/members')),
+      invitations: strip(await read('/invitations')),
+      roles: await read('/roles'),
+      serviceAccounts: strip(await read('/service-accounts')),
+      keys: strip(await read(`/service-accounts/${b.serviceAccount}/api-keys`)),
+    };
   };
 
   it('the document lists the org routes', () => {
@@ -153,7 +184,7 @@ describe.each(DATABASES)('cross-tenant isolation on %s', (kind) => {
     const roles = await t.http.get(`${API}/orgs/${a.slug}/roles`).set(owner.headers);
     expect(JSON.stringify(roles.body)).not.toContain(b.role);
 
-    for (const list of ['/members', '/invitations']) {
+    for (const list of ['/members', '/invitations', '/service-accounts']) {
       const firstPage = await t.http.get(`${API}/orgs/${a.slug}${list}?limit=1`).set(owner.headers);
       const cursor = firstPage.body.next_cursor as string;
       expect(cursor).toEqual(expect.any(String));

@@ -17,7 +17,7 @@ import type { ListQueryDto } from '../../data/pagination/list-query.js';
 import { PrincipalNames } from '../../data/principal-names.js';
 import { FabricTransactions } from '../../data/transactions.js';
 import type { ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
-import { OWNER_ROLE } from '../../options/organizations.options.js';
+import { MEMBER_ROLE, OWNER_ROLE } from '../../options/organizations.options.js';
 import { ApiKeyEntity } from '../../schema/entities/api-key.entity.js';
 import { OrganizationEntity } from '../../schema/entities/organization.entity.js';
 import { ServiceAccountEntity } from '../../schema/entities/service-account.entity.js';
@@ -86,8 +86,9 @@ export class OrganizationServiceAccountsService {
   /** Its org roles within the creator's ceiling there; `owner` stays with people. */
   async create(standing: OrgStanding, dto: CreateOrgServiceAccountDto, request?: HttpRequestLike): Promise<OrgServiceAccountDto> {
     const organizationId = standing.organization.id;
-    if (dto.roles.includes(OWNER_ROLE)) throw fabricError('invalid_request', 'A service account cannot hold the owner role: owners are people');
-    const roles = await this.standings.existingRoles(organizationId, dto.roles);
+    const named = dto.roles ?? [MEMBER_ROLE];
+    if (named.includes(OWNER_ROLE)) throw fabricError('invalid_request', 'A service account cannot hold the owner role: owners are people');
+    const roles = await this.standings.existingRoles(organizationId, named);
     this.standings.assertMayGrant(standing, roles, 'grant these roles');
     const now = new Date(this.clock.now());
     const account: ServiceAccountEntity = {
@@ -104,7 +105,7 @@ export class OrganizationServiceAccountsService {
       // A concurrent deletion of the organization wins: nothing is left behind it.
       if (!(await this.transactions.lock(tx, OrganizationEntity, organizationId))) throw fabricError('organization_not_found', 'Organization not found');
       // The organization's own role may be deleted meanwhile; the check above is repeated in the transaction.
-      await this.standings.existingRoles(organizationId, dto.roles, tx);
+      await this.standings.existingRoles(organizationId, named, tx);
       await this.names.claim(tx, account.name);
       await tx.manager.insert(ServiceAccountEntity, account);
       await this.audit.recordIn(

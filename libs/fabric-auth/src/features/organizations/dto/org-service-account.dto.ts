@@ -19,9 +19,10 @@ export class CreateOrgServiceAccountDto {
   @StoredText(500)
   description?: string;
 
-  @ApiProperty({ type: [String], example: ['reader'], description: 'Its org roles here (not owner), each within what you hold here' })
+  @ApiPropertyOptional({ type: [String], example: ['reader'], description: 'Its org roles here (not owner), each within what you hold here; default `member`' })
+  @OptionalField()
   @OrgRoleNames()
-  roles!: string[];
+  roles?: string[];
 }
 
 export class OrgServiceAccountDto {
