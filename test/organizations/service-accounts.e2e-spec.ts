@@ -48,7 +48,7 @@ describe.each(DATABASES)("an organization's service accounts on %s", (kind) => {
     const manager = await t.actor();
     await t.http
       .post(`${API}/orgs/${slug}/members`)
-      .set(auth(owner.token))
+      .set(auth(admin))
       .send({ username: manager.user.username, roles: ['sa_manager'] });
     // The manager holds org:service-accounts:manage but not reports:read: they cannot hand out reader.
     const tooRich = await createSa(slug, manager.token, { name: 'bot', roles: ['reader'] });
@@ -60,7 +60,7 @@ describe.each(DATABASES)("an organization's service accounts on %s", (kind) => {
     expect((await createSa(slug, owner.token, { name: 'bot', roles: [] })).status).toBe(400);
     // A plain member lacks the permission.
     const member = await t.actor();
-    await t.http.post(`${API}/orgs/${slug}/members`).set(auth(owner.token)).send({ username: member.user.username });
+    await t.http.post(`${API}/orgs/${slug}/members`).set(auth(admin)).send({ username: member.user.username });
     expect((await createSa(slug, member.token, { name: 'bot', roles: ['member'] })).status).toBe(403);
 
     const created = await createSa(slug, manager.token, { name: 'bot', roles: ['member'], description: 'nightly' });
