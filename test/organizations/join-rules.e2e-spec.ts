@@ -100,7 +100,15 @@ describe.each(DATABASES)('organization join rules on %s', (kind) => {
       .access_token as string;
     expect((await t.http.get('/org-here').set(auth(beforeTokens))).status).toBe(200);
 
-    expect((await t.http.patch(`${API}/orgs/${name}`).set(auth(owner.token)).send({ mfa_required: true })).status).toBe(200);
+    // A member turns it on only from a session with a second factor (never locking themself out); a platform admin may.
+    const notFromHere = await t.http.patch(`${API}/orgs/${name}`).set(auth(owner.token)).send({ mfa_required: true });
+    expect(notFromHere.status).toBe(403);
+    expect(notFromHere.body.error).toBe('mfa_required');
+    expect((await t.http.patch(`${API}/orgs/${name}`).set(auth(admin)).send({ mfa_required: true })).status).toBe(200);
+    // The organization's own routes want the factor too.
+    const ownRoutes = await t.http.get(`${API}/orgs/${name}/members`).set(auth(owner.token));
+    expect(ownRoutes.status).toBe(403);
+    expect(ownRoutes.body.error).toBe('mfa_required');
     // A token switched in before: refused on its next request.
     const stale = await t.http.get('/org-here').set(auth(beforeTokens));
     expect(stale.status).toBe(403);
@@ -117,5 +125,6 @@ describe.each(DATABASES)('organization join rules on %s', (kind) => {
     const switched = await t.http.post(`${API}/auth/token`).set(auth(withFactor.access_token)).type('form').send({ grant_type: 'organization', organization: name });
     expect(switched.status).toBe(200);
     expect((await t.http.get('/org-here').set(auth(switched.body.access_token))).body).toEqual({ slug: name });
+    expect((await t.http.get(`${API}/orgs/${name}/members`).set(auth(withFactor.access_token))).status).toBe(200);
   });
 });

@@ -102,6 +102,12 @@ export class OrganizationStandings {
       if (need === 'view' && principalHasPermission(actor, 'orgs:list')) return { organization, actor, memberId: null, roles: [], permissions: new Set(), asPlatformAdmin: false };
       throw fabricError('organization_not_found', 'Organization not found');
     }
+    // As at the organization grant: a member acts in an organization requiring a second factor
+    // only with a session whose login used one (API keys never qualify); platform admins act
+    // through orgs:manage, not as members.
+    if (organization.mfaRequired && !platformAdmin && !actor.amr?.includes('mfa')) {
+      throw fabricError('mfa_required', 'This organization requires a session signed in with a second factor');
+    }
     const roles = await this.rolesOfMember(member.id);
     const permissions = await this.permissionsOf(organization.id, roles);
     const standing = { organization, actor, memberId: member.id, roles, permissions, asPlatformAdmin: false };

@@ -128,6 +128,10 @@ export class OrganizationsService {
     const changes: Partial<OrganizationEntity> = {};
     if (dto.name !== undefined && dto.name !== organization.name) changes.name = dto.name;
     if (dto.mfa_required !== undefined && dto.mfa_required !== organization.mfaRequired) changes.mfaRequired = dto.mfa_required;
+    // Turned on, it shuts out every member session without a second factor: a member turns it on only from one such session, so never locks themself out.
+    if (changes.mfaRequired === true && !standing.asPlatformAdmin && !standing.actor.amr?.includes('mfa')) {
+      throw fabricError('mfa_required', 'Turn on mfa_required from a session signed in with a second factor');
+    }
     if (dto.slug !== undefined && dto.slug !== organization.slug) {
       await this.assertSlugFree(dto.slug, organization.id);
       changes.slug = dto.slug;
