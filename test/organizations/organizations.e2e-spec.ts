@@ -35,12 +35,11 @@ describe.each(DATABASES)('organizations on %s', (kind) => {
     const patched = await t.http
       .patch(`${API}/orgs/${id}`)
       .set(auth(creator.token))
-      .send({ name: 'Acme Inc.', slug: renamed, mfa_required: true, domains: [{ domain: 'acme.example' }, { domain: 'acme.test' }] });
+      .send({ name: 'Acme Inc.', slug: renamed, domains: [{ domain: 'acme.example' }, { domain: 'acme.test' }] });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({
       slug: renamed,
       name: 'Acme Inc.',
-      mfa_required: true,
       domains: [
         { domain: 'acme.example', verified: false },
         { domain: 'acme.test', verified: false },
