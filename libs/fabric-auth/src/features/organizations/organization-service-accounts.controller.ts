@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query, Req, UseGuards, UseInterceptors, UsePipes } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '../../core/open-api.js';
 import { ApiKeyListDto, CreateApiKeyDto, CreatedApiKeyDto } from '../../access/api-keys/dto/api-key.dto.js';
 import { FabricGuard } from '../../access/guard/fabric.guard.js';
 import { CurrentPrincipal } from '../../access/principal/current-principal.decorator.js';

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '../../../core/open-api.js';
 import { IsString, Matches } from 'class-validator';
 import { StoredText } from '../../../core/field-rules.js';
 import { OptionalField } from '../../../core/optional-field.decorator.js';
