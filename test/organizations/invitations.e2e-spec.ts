@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API, DATABASES, databaseOf, type TestApp } from '../support/test-app.js';
-import { auth, orgWithOwner, startOrgApp } from './org-app.js';
+import { API, DATABASES, type TestApp } from '../support/test-app.js';
+import { auth, itOnPostgres, orgWithOwner, startOrgApp } from './org-app.js';
 
 describe.each(DATABASES)('organization invitations on %s', (kind) => {
   let t: TestApp;
@@ -141,7 +141,7 @@ describe.each(DATABASES)('organization invitations on %s', (kind) => {
     expect((await accept(owner.token, token)).status).toBe(409);
   });
 
-  it.runIf(databaseOf(kind) === 'postgres')('20 parallel accepts of one invitation give one membership (PostgreSQL)', async () => {
+  itOnPostgres(kind, '20 parallel accepts of one invitation give one membership (PostgreSQL)', async () => {
     const { slug, owner } = await orgWithOwner(t, admin);
     const bob = await invitee();
     const { token } = (await invite(slug, owner.token, bob.user.email!, ['admin'])).body;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API, DATABASES, databaseOf, type TestApp } from '../support/test-app.js';
-import { acquaint, auth, orgWithOwner, startOrgApp } from './org-app.js';
+import { API, DATABASES, type TestApp } from '../support/test-app.js';
+import { acquaint, auth, itOnPostgres, orgWithOwner, startOrgApp } from './org-app.js';
 
 describe.each(DATABASES)('organization members and roles on %s', (kind) => {
   let t: TestApp;
@@ -129,7 +129,7 @@ describe.each(DATABASES)('organization members and roles on %s', (kind) => {
     expect((await t.http.delete(`${API}/orgs/${slug}/members/${owner.user.username}`).set(auth(owner.token))).status).toBe(204);
   });
 
-  it.runIf(databaseOf(kind) === 'postgres')('two owners demoting each other at once keep one owner (PostgreSQL)', async () => {
+  itOnPostgres(kind, 'two owners demoting each other at once keep one owner (PostgreSQL)', async () => {
     for (let round = 0; round < 5; round++) {
       const { slug, owner } = await orgWithOwner(t, admin);
       const second = await t.actor();
@@ -152,7 +152,7 @@ describe.each(DATABASES)('organization members and roles on %s', (kind) => {
     }
   });
 
-  it.runIf(databaseOf(kind) === 'postgres')('parallel role changes end in one requested set, never a union (PostgreSQL)', async () => {
+  itOnPostgres(kind, 'parallel role changes end in one requested set, never a union (PostgreSQL)', async () => {
     const { slug, owner } = await orgWithOwner(t, admin);
     const bob = await t.actor();
     await add(slug, admin, bob.user.username);
