@@ -4,6 +4,7 @@ import { OrganizationAccess } from '../../core/ports/organization-access.js';
 import { SignInHooks } from '../../core/ports/sign-in-hook.js';
 import { featureModule, type FeatureMount } from '../../http/feature-module.js';
 import { OrganizationDomainJoin } from './organization-domain-join.js';
+import { OrganizationAuditController } from './organization-audit.controller.js';
 import { OrganizationMemberships } from './organization-memberships.js';
 import { OrganizationStandings } from './organization-standings.js';
 import { OrganizationInvitationsController } from './organization-invitations.controller.js';
@@ -28,6 +29,7 @@ export class OrganizationsFeatureModule {
         { controller: OrganizationInvitationsController },
         { controller: OrganizationRolesController },
         { controller: OrganizationServiceAccountsController },
+        { controller: OrganizationAuditController },
       ],
       providers: [
         OrganizationStandings,
