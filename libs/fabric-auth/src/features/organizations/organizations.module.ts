@@ -5,6 +5,7 @@ import { SignInHooks } from '../../core/ports/sign-in-hook.js';
 import { featureModule, type FeatureMount } from '../../http/feature-module.js';
 import { OrganizationDomainJoin } from './organization-domain-join.js';
 import { OrganizationAuditController } from './organization-audit.controller.js';
+import { OrganizationInvitationPruner } from './organization-invitation-pruner.js';
 import { OrganizationMemberships } from './organization-memberships.js';
 import { OrganizationStandings } from './organization-standings.js';
 import { OrganizationInvitationsController } from './organization-invitations.controller.js';
@@ -38,6 +39,7 @@ export class OrganizationsFeatureModule {
         OrganizationInvitationsService,
         OrganizationRolesService,
         OrganizationServiceAccountsService,
+        OrganizationInvitationPruner,
         OrganizationMemberships,
         { provide: OrganizationAccess, useExisting: OrganizationMemberships },
         OrganizationDomainJoin,
