@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrganizationInvitationPruner } from '../../libs/fabric-auth/src/features/organizations/organization-invitation-pruner.js';
 import { OrganizationInvitationEntity } from '../../libs/fabric-auth/src/schema/entities/organization-invitation.entity.js';
@@ -27,12 +28,8 @@ describe.each(DATABASES)('pruning invitations on %s', (kind) => {
     await pruner.prune();
     expect(await invitations.existsBy({ id: old })).toBe(true);
     t.clock.advance(2 * DAY);
-    const fresh = await invitations.save({
-      ...(await invitations.findOneByOrFail({ id: old })),
-      id: undefined,
-      tokenHash: 'f'.repeat(64),
-      expiresAt: new Date(t.clock.now() + DAY),
-    });
+    const fresh = { ...(await invitations.findOneByOrFail({ id: old })), id: randomUUID(), tokenHash: 'f'.repeat(64), expiresAt: new Date(t.clock.now() + DAY) };
+    await invitations.insert(fresh);
     expect(await pruner.prune()).toBeGreaterThanOrEqual(1);
     expect(await invitations.existsBy({ id: old })).toBe(false);
     expect(await invitations.existsBy({ id: fresh.id })).toBe(true);
