@@ -127,4 +127,25 @@ describe.each(DATABASES)('organization join rules on %s', (kind) => {
     expect((await t.http.get('/org-here').set(auth(switched.body.access_token))).body).toEqual({ slug: name });
     expect((await t.http.get(`${API}/orgs/${name}/members`).set(auth(withFactor.access_token))).status).toBe(200);
   });
+
+  it('with mfa_required, a member without a factor signs in to an enrolment-only session, as auth.mfa.required_for gives; once out of it, a plain session', async () => {
+    const { slug: name } = await orgWithOwner(t, admin);
+    const { user, password } = await t.createUser({ roles: ['viewer'] });
+    expect((await t.http.post(`${API}/orgs/${name}/members`).set(auth(admin)).send({ username: user.username })).status).toBe(201);
+    expect((await t.http.patch(`${API}/orgs/${name}`).set(auth(admin)).send({ mfa_required: true })).status).toBe(200);
+    const login = () => t.http.post(`${API}/auth/token`).type('form').send({ grant_type: 'password', username: user.username, password });
+
+    const limited = await login();
+    expect(limited.status).toBe(200);
+    expect(limited.body.mfa_enrollment_required).toBe(true);
+    const elsewhere = await t.http.get(`${API}/users/${user.username}`).set(auth(limited.body.access_token as string));
+    expect(elsewhere.status).toBe(403);
+    expect(elsewhere.body.error).toBe('mfa_enrollment_required');
+
+    expect((await t.http.delete(`${API}/orgs/${name}/members/${user.username}`).set(auth(admin))).status).toBe(204);
+    const plain = await login();
+    expect(plain.status).toBe(200);
+    expect(plain.body.mfa_enrollment_required).toBeUndefined();
+    expect((await t.http.get(`${API}/users/${user.username}`).set(auth(plain.body.access_token as string))).status).toBe(200);
+  });
 });

@@ -7,6 +7,7 @@ import { MfaFactorEntity } from '../../schema/entities/mfa-factor.entity.js';
 import { RecoveryCodeEntity } from '../../schema/entities/recovery-code.entity.js';
 import type { UserEntity } from '../../schema/entities/user.entity.js';
 import { RolesService } from '../accounts/roles.service.js';
+import { OrganizationAccess } from '../../core/ports/organization-access.js';
 
 export type LoginFactor = 'totp' | 'passkey' | 'recovery_code';
 
@@ -22,6 +23,7 @@ export class MfaPolicy {
     @InjectRepository(RecoveryCodeEntity) private readonly codes: Repository<RecoveryCodeEntity>,
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
     private readonly roles: RolesService,
+    @Inject(OrganizationAccess) private readonly organizations: OrganizationAccess,
   ) {}
 
   /** The factors a login may complete with (confirmed TOTP, passkeys, unused recovery codes). */
@@ -35,8 +37,16 @@ export class MfaPolicy {
     return factors;
   }
 
-  /** Whether `auth.mfa.required_for` names a permission or role this user holds (the system admin holds every permission). */
+  /**
+   * Whether `auth.mfa.required_for` names a permission or role this user holds (the system admin
+   * holds every permission), or an organization they belong to requires a second factor
+   * (`mfa_required`, SPEC §15).
+   */
   async requires(user: Pick<UserEntity, 'id' | 'isSystemAdmin'>): Promise<boolean> {
+    return (await this.requiredByRoles(user)) || (await this.organizations.requiresSecondFactor(user.id));
+  }
+
+  private async requiredByRoles(user: Pick<UserEntity, 'id' | 'isSystemAdmin'>): Promise<boolean> {
     const names = this.options.mfa.requiredFor;
     if (names.length === 0) return false;
     if (user.isSystemAdmin && (names.includes('system_admin') || names.some((n) => n.includes(':')))) return true;

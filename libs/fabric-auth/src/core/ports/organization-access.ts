@@ -33,6 +33,12 @@ export interface OrganizationAccess {
    * as they are now), or null when either is gone. Read on the cold path of its API key only.
    */
   serviceAccountMembership(serviceAccountId: string, organizationId: string): Promise<OrganizationMembership | null>;
+  /**
+   * Whether the user belongs to an organization that requires a second factor
+   * (`mfa_required`): sign-in then treats them as `auth.mfa.required_for` would (a challenge when
+   * they hold a factor, else an enrolment-only session).
+   */
+  requiresSecondFactor(userId: string): Promise<boolean>;
 }
 
 export const OrganizationAccess = Symbol('OrganizationAccess');
@@ -47,5 +53,9 @@ export class NoOrganizations implements OrganizationAccess {
 
   serviceAccountMembership(): Promise<OrganizationMembership | null> {
     return Promise.resolve(null);
+  }
+
+  requiresSecondFactor(): Promise<boolean> {
+    return Promise.resolve(false);
   }
 }

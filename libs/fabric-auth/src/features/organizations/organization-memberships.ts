@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
+import { OrganizationMemberEntity } from '../../schema/entities/organization-member.entity.js';
+import { OrganizationEntity } from '../../schema/entities/organization.entity.js';
 import { ServiceAccountEntity } from '../../schema/entities/service-account.entity.js';
 import type { OrganizationAccess, OrganizationMembership } from '../../core/ports/organization-access.js';
 import { OrganizationStandings } from './organization-standings.js';
@@ -17,6 +19,7 @@ export class OrganizationMemberships implements OrganizationAccess {
   constructor(
     private readonly standings: OrganizationStandings,
     @InjectRepository(ServiceAccountEntity) private readonly accounts: Repository<ServiceAccountEntity>,
+    @InjectRepository(OrganizationMemberEntity) private readonly members: Repository<OrganizationMemberEntity>,
   ) {}
 
   async membershipOf(userId: string, organization: string): Promise<OrganizationMembership | null> {
@@ -25,6 +28,19 @@ export class OrganizationMemberships implements OrganizationAccess {
     const roles = await this.standings.rolesOfUser(found.id, userId);
     if (roles === null) return null;
     return { organizationId: found.id, slug: found.slug, roles, permissions: await this.standings.permissionsOf(found.id, roles), mfaRequired: found.mfaRequired };
+  }
+
+  /** One indexed probe (members by user, joined to their organizations): a login pays it only with organizations on. */
+  async requiresSecondFactor(userId: string): Promise<boolean> {
+    const found = await this.members
+      .createQueryBuilder('m')
+      .innerJoin(OrganizationEntity, 'o', 'o.id = m.organizationId')
+      .where('m.userId = :userId', { userId })
+      .andWhere('o.mfaRequired = :required', { required: true })
+      .select('1')
+      .limit(1)
+      .getRawOne();
+    return found !== undefined;
   }
 
   async serviceAccountMembership(serviceAccountId: string, organizationId: string): Promise<OrganizationMembership | null> {
