@@ -59,6 +59,7 @@ describe('AuditService emits every audited action on the event port, inside its 
             ip: null,
             userAgent: null,
             details: { via: 'api' },
+            organizationId: null,
           },
         },
       },
