@@ -1,3 +1,4 @@
+import { ISO_DATE_TIME, parsedDate } from '../../core/field-rules.js';
 import { Controller, Get, Query, UseGuards, UsePipes, UseInterceptors } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '../../core/open-api.js';
 import { ApiFabricAuth } from '../../http/api-docs.js';
@@ -14,16 +15,6 @@ import { OptionalField } from '../../core/optional-field.decorator.js';
 import { StorageErrorsInterceptor } from '../../http/storage-errors.interceptor.js';
 import { ListEnvelopeDto } from '../../data/pagination/list-envelope.dto.js';
 import { fabricError } from '../../core/fabric-error.js';
-
-/** The forms `Date` parses the same everywhere; week dates and basic format are refused. */
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
-
-function parsedDate(value: string | undefined, name: string): Date | undefined {
-  if (value === undefined) return undefined;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw fabricError('invalid_request', `${name} is not a valid date`);
-  return date;
-}
 
 export class AuditQueryDto extends ListQueryDto {
   @ApiPropertyOptional({ description: 'Actor id or name', example: 'alice' })

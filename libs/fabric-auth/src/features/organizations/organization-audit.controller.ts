@@ -1,3 +1,4 @@
+import { parsedDate } from '../../core/field-rules.js';
 import { Controller, Get, Param, Query, UseGuards, UseInterceptors, UsePipes } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
@@ -13,13 +14,6 @@ import { fabricValidationPipe } from '../../http/validation.js';
 import { AuditEventEntity } from '../../schema/entities/audit-event.entity.js';
 import { OrgAuditListDto, OrgAuditQueryDto } from './dto/org-audit.dto.js';
 import { OrganizationStandings } from './organization-standings.js';
-
-function parsedDate(value: string | undefined, name: string): Date | undefined {
-  if (value === undefined) return undefined;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw fabricError('invalid_request', `${name} is not a valid date`);
-  return date;
-}
 
 @ApiTags('organizations')
 @ApiFabricAuth()

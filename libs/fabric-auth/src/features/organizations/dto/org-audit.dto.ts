@@ -1,12 +1,10 @@
+import { ISO_DATE_TIME } from '../../../core/field-rules.js';
 import { IsIn, IsString, Matches } from 'class-validator';
 import { ApiProperty, ApiPropertyOptional } from '../../../core/open-api.js';
 import { OptionalField } from '../../../core/optional-field.decorator.js';
 import { ListEnvelopeDto } from '../../../data/pagination/list-envelope.dto.js';
 import { ListQueryDto } from '../../../data/pagination/list-query.js';
 import type { AuditDetails } from '../../../schema/entities/audit-event.entity.js';
-
-/** The forms `Date` parses the same everywhere (as the platform audit API takes them). */
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
 
 export class OrgAuditQueryDto extends ListQueryDto {
   @ApiPropertyOptional({ example: 'organization.member.add', description: 'Event name' })
