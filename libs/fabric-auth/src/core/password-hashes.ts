@@ -1,7 +1,14 @@
 import crypto from 'node:crypto';
-import argon2 from '@node-rs/argon2';
-import bcrypt from 'bcryptjs';
+import { createRequire } from 'node:module';
 import { constantTimeEqual } from './crypto.js';
+
+// Each hashing library is loaded by the first hash that needs it: an app that hashes with scrypt
+// loads neither argon2's native addon nor bcryptjs (issue 21: what is not enabled is not loaded).
+// argon2 is CommonJS: `require` hands back its exports object itself, as a static import did.
+const require = createRequire(import.meta.url);
+const loadArgon2 = () => require('@node-rs/argon2') as typeof import('@node-rs/argon2');
+let bcryptModule: Promise<typeof import('bcryptjs')> | undefined;
+const loadBcrypt = () => (bcryptModule ??= import('bcryptjs'));
 
 /** bcrypt reads at most 72 bytes; longer inputs are refused instead of silently truncated. */
 export const BCRYPT_MAX_BYTES = 72;
@@ -107,7 +114,7 @@ function acceptableArgon2(p: Argon2Params): boolean {
 function argon2Key(password: string, salt: Buffer, p: Argon2Params): Promise<Buffer> {
   // 2 is Argon2id and 1 is version 0x13 (const enums of the package's typings). The key is
   // derived on libuv's threads, off the event loop, like scrypt's.
-  return argon2.hashRaw(password, { algorithm: 2, version: 1, memoryCost: p.memory, timeCost: p.iterations, parallelism: p.parallelism, outputLen: KEY_BYTES, salt });
+  return loadArgon2().hashRaw(password, { algorithm: 2, version: 1, memoryCost: p.memory, timeCost: p.iterations, parallelism: p.parallelism, outputLen: KEY_BYTES, salt });
 }
 
 function acceptableScrypt(p: ScryptParams): boolean {
@@ -134,7 +141,7 @@ const b64 = (bytes: Buffer) => bytes.toString('base64').replace(/=+$/, '');
  * @publicApi
  */
 export async function hashPassword(password: string, settings: PasswordHashSettings): Promise<string> {
-  if (settings.algorithm === 'bcrypt') return bcrypt.hash(password, settings.bcryptCost);
+  if (settings.algorithm === 'bcrypt') return (await loadBcrypt()).default.hash(password, settings.bcryptCost);
   if (settings.algorithm === 'argon2id') {
     const params = { memory: settings.argon2Memory, iterations: settings.argon2Iterations, parallelism: settings.argon2Parallelism };
     const salt = crypto.randomBytes(SALT_BYTES);
@@ -186,7 +193,7 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const hash = describeHash(stored);
   if (!hash) return false;
   // bcrypt would compare only the first 72 bytes; a longer input never matches (SEC-31).
-  if (hash.algorithm === 'bcrypt') return Buffer.byteLength(password, 'utf8') <= BCRYPT_MAX_BYTES && bcrypt.compare(password, stored);
+  if (hash.algorithm === 'bcrypt') return Buffer.byteLength(password, 'utf8') <= BCRYPT_MAX_BYTES && (await loadBcrypt()).default.compare(password, stored);
   const key = hash.algorithm === 'argon2id' ? await argon2Key(password, hash.salt, hash.params) : await scryptKey(password, hash.salt, hash.params);
   return constantTimeEqual(key, hash.key);
 }

@@ -1,11 +1,19 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import { BadRequestException, type INestApplication, UnsupportedMediaTypeException } from '@nestjs/common';
-import helmet, { type HelmetOptions } from 'helmet';
+import type { HelmetOptions } from 'helmet';
 import { FabricExceptionFilter } from './fabric-exception.filter.js';
 import { refusedContent, textProblem } from './validation.js';
 import { DEFAULT_MAX_JSON_DEPTH, jsonBodyProblem } from './json-depth.js';
 import { applyServerTimeouts, type FabricServerTimeouts, resolveServerTimeouts, trackConnectionsForDrain } from './server-lifecycle.js';
 import { fabricError } from '../core/fabric-error.js';
+
+const require = createRequire(import.meta.url);
+
+/** helmet, required when the hardening is applied: an app that never calls it does not load it. */
+function loadHelmet(): typeof import('helmet').default {
+  return (require('helmet') as typeof import('helmet')).default;
+}
 
 /** Largest JSON or form body accepted by default, in bytes; larger ones get 413. */
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -138,7 +146,7 @@ export function applyFabricHttpHardening(app: INestApplication, options: FabricH
   const timeouts = resolveServerTimeouts(options);
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const maxDepth = options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
-  const headers = options.securityHeaders === false ? null : helmet(options.securityHeaders ?? DEFAULT_SECURITY_HEADERS);
+  const headers = options.securityHeaders === false ? null : loadHelmet()(options.securityHeaders ?? DEFAULT_SECURITY_HEADERS);
   const adapter = app.getHttpAdapter();
   const parsers = app as unknown as BodyParserApp;
   const type = adapter.getType();

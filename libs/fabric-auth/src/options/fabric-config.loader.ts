@@ -1,10 +1,20 @@
 import { readFileSync } from 'node:fs';
-import { load as loadYaml } from 'js-yaml';
+import { createRequire } from 'node:module';
 import type { FabricAuthOptions, ResolvedFabricAuthOptions } from './fabric-auth.options.js';
 import { FabricConfigError } from './fabric-config.error.js';
 import { optionsFromYamlTree, resolveFabricAuthOptions, yamlKeyKind } from './resolve-options.js';
 
 export const FABRIC_ENV_PREFIX = 'FABRIC_';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * js-yaml, required on the first YAML text: an app configured in code never loads it. A
+ * `require`, since the loader is synchronous (a `@nestjs/config` load function, the CLI).
+ */
+function loadYaml(text: string): unknown {
+  return (require('js-yaml') as typeof import('js-yaml')).load(text);
+}
 
 export type FabricConfigTree = Record<string, unknown>;
 
