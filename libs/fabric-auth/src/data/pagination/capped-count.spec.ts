@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type DataSource, SelectQueryBuilder } from 'typeorm';
 import { CappedCount, EXACT_COUNT_CAP } from './capped-count.js';
+import { INLINE_COUNT } from './list-request.js';
 import { dialectOf, type ListDialect } from './dialect.js';
 import { ItemRow, itemTable } from './pagination.spec-support.js';
 
@@ -92,5 +93,26 @@ describe('capped count', () => {
     await counter.count(items(), dialect, 0, undefined, 'roles\nall');
     await counter.countParts(items(), dialect, 0, [{ where: 'i.rank = 1' }], 'users\nall');
     expect(dialect.estimateRows).toHaveBeenCalledTimes(3);
+  });
+
+  it("inline, the count is a column of the page's statement: capped, exact up to the cap, and a kept estimate needs none", async () => {
+    const counter = new CappedCount();
+    /** The inline count of `base` as its page would read it (first row). */
+    const inlineCount = async (base: ReturnType<typeof items>, dialect: ListDialect, identity: string) => {
+      const inline = counter.inline(base, dialect, identity);
+      if (!('query' in inline)) return inline;
+      const [row] = await inline.query.limit(1).getRawMany<Record<string, unknown>>();
+      return { counted: Number(row[INLINE_COUNT]) };
+    };
+    const planned = estimating(50 * EXACT_COUNT_CAP);
+    expect(await inlineCount(items().where('i.rank = 1'), planned, 'items\nrank')).toEqual({ counted: 982 });
+    expect(await counter.settle(items(), planned, 982, 10, 'items\nrank')).toEqual({ total: 982, estimate: false });
+    // Capped where an estimate can take over; counted to the end where none can.
+    expect(await inlineCount(items(), planned, 'items\nall')).toEqual({ counted: EXACT_COUNT_CAP + 1 });
+    expect(await inlineCount(items(), dialectOf(items()), 'items\nall')).toEqual({ counted: ROWS });
+    expect(await counter.settle(items(), planned, EXACT_COUNT_CAP + 1, 0, 'items\nall')).toEqual({ total: 50 * EXACT_COUNT_CAP, estimate: true });
+    // That estimate (far past the cap) is kept: the next page of the list carries no count.
+    expect(await inlineCount(items(), planned, 'items\nall')).toEqual({ known: 50 * EXACT_COUNT_CAP });
+    expect(planned.estimateRows).toHaveBeenCalledTimes(1);
   });
 });

@@ -1,6 +1,6 @@
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import type { ListDialect } from './dialect.js';
-import { anyOf, type ListCondition, type ListSection, orderByPart } from './list-request.js';
+import { anyOf, INLINE_COUNT, type ListCondition, type ListSection, orderByPart } from './list-request.js';
 
 /** Up to this many matching rows `total` is counted exactly; past it the planner's estimate is used. */
 export const EXACT_COUNT_CAP = 10_000;
@@ -108,6 +108,31 @@ export class CappedCount {
     const counted = counts.reduce((a, b) => a + b, 0);
     if (counted <= EXACT_COUNT_CAP || !estimator) return { total: counted, estimate: false };
     return { total: Math.max(await estimate(estimator), counted, atLeast), estimate: true };
+  }
+
+  /**
+   * The count of `base` as a column of the page's own statement (INLINE_COUNT), capped as
+   * `count` caps it: one round trip for the page and its total, where the count would be a
+   * statement of its own beside it. `known`: a fresh estimate of this list (see `count`), so
+   * nothing needs counting. An unfiltered table is counted too (up to the cap, on an index),
+   * rather than estimated first: the estimate is then planned only once the count reaches the
+   * cap, and kept for the next pages.
+   */
+  inline<E extends ObjectLiteral>(base: SelectQueryBuilder<E>, dialect: ListDialect, identity: string): { known: number } | { query: SelectQueryBuilder<E> } {
+    const known = dialect.estimateRows ? this.reused(`all\n${identity}`, performance.now()) : undefined;
+    if (known !== undefined) return { known };
+    const counted = base.clone().select('1', 'one').orderBy();
+    // Without an estimate to fall back on, counted to the end.
+    if (dialect.estimateRows) counted.limit(EXACT_COUNT_CAP + 1);
+    return { query: base.clone().addSelect(`(${dialect.countOf(counted.getQuery())})`, INLINE_COUNT) };
+  }
+
+  /** The total from an inline count (`counted`, see `inline`): past the cap, the planner's estimate. */
+  async settle<E extends ObjectLiteral>(base: SelectQueryBuilder<E>, dialect: ListDialect, counted: number, atLeast: number, identity: string): Promise<ListCount> {
+    const estimator = dialect.estimateRows;
+    if (!estimator || counted <= EXACT_COUNT_CAP) return { total: counted, estimate: false };
+    const planned = await this.plannedRows(() => base.clone().select('1', 'one').orderBy(), estimator, `all\n${identity}`);
+    return { total: Math.max(planned, counted, atLeast), estimate: true };
   }
 
   /** A kept estimate (only ever one far past the cap) that is still fresh at `now`. */

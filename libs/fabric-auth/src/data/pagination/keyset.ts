@@ -1,6 +1,6 @@
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import type { ListDialect } from './dialect.js';
-import { columnOf, type ListCondition, type ListSection, type ListSort, orderByPart, type PageRead, type ResumePoint } from './list-request.js';
+import { columnOf, INLINE_COUNT, type ListCondition, type ListSection, type ListSort, orderByPart, type PageRead, type ResumePoint } from './list-request.js';
 import { fabricError } from '../../core/fabric-error.js';
 
 /**
@@ -38,6 +38,7 @@ export async function readAtOffset<E extends ObjectLiteral>(base: SelectQueryBui
 export async function readAfter<E extends ObjectLiteral>(base: SelectQueryBuilder<E>, sort: ListSort, from: ResumePoint, take: number): Promise<PageRead<E>> {
   const rows: E[] = [];
   const keys: (string | null)[] = [];
+  let counted: number | undefined;
   const parts = sortParts(sort, from);
   for (const part of parts) {
     const query = base.clone();
@@ -45,9 +46,10 @@ export async function readAfter<E extends ObjectLiteral>(base: SelectQueryBuilde
     const page = await readWithKeys(query.limit(take - rows.length), column);
     rows.push(...page.rows);
     keys.push(...page.keys);
+    counted ??= page.counted;
     if (rows.length >= take) break;
   }
-  return { rows, keys };
+  return { rows, keys, ...(counted !== undefined ? { counted } : {}) };
 }
 
 /**
@@ -161,11 +163,19 @@ export function restrictToPart(query: SelectQueryBuilder<ObjectLiteral>, sort: L
   return column;
 }
 
-/** Rows with their sort key as the database writes it, so a cursor keeps full precision (PostgreSQL stores µs). */
+/**
+ * Rows with their sort key as the database writes it, so a cursor keeps full precision
+ * (PostgreSQL stores µs); and the list's count when the query carries one (INLINE_COUNT).
+ */
 export async function readWithKeys<E extends ObjectLiteral>(query: SelectQueryBuilder<E>, column: string): Promise<PageRead<E>> {
   query.addSelect(`CAST(${column} AS TEXT)`, 'fabric_cursor_key');
   const { entities, raw } = await query.getRawAndEntities();
-  return { rows: entities, keys: raw.map((r: Record<string, unknown>) => (r.fabric_cursor_key === null ? null : String(r.fabric_cursor_key))) };
+  const first = raw[0] as Record<string, unknown> | undefined;
+  return {
+    rows: entities,
+    keys: raw.map((r: Record<string, unknown>) => (r.fabric_cursor_key === null ? null : String(r.fabric_cursor_key))),
+    ...(first !== undefined && INLINE_COUNT in first ? { counted: Number(first[INLINE_COUNT]) } : {}),
+  };
 }
 
 /** Plain code unit order is enough for keys and ids: timestamps' text and lowercase hex. */

@@ -40,15 +40,19 @@ export class ListPager {
     // A list's name and filters decide its query (what a cursor is bound to), so they name its count.
     const identity = `${request.list}\n${filters}`;
 
-    // A search is counted first: the count decides how it is read. A cursor page of any other
-    // list always reports a count, so that count starts beside the read (start is a lower
-    // bound for an estimate; the page's rows raise it below).
+    // A search is counted first: the count decides how it is read. A plain keyset page carries
+    // its count in its own statement (CappedCount.inline). A cursor page of any other list
+    // always reports a count, so that count starts beside the read (start is a lower bound
+    // for an estimate; the page's rows raise it below).
     const searched = request.search ? await this.counter.countParts(base, dialect, 0, request.search, identity) : undefined;
-    const early = cursor && !searched ? this.counter.count(base, dialect, start, parts, identity) : undefined;
+    const plain = !request.search && !request.sections && !request.branches && !request.sort.nullable;
+    const inline = plain ? this.counter.inline(base, dialect, identity) : undefined;
+    const early = cursor && !searched && !inline ? this.counter.count(base, dialect, start, parts, identity) : undefined;
     // Awaited below once the read is done; should the read fail first, not an unhandled rejection.
     early?.catch(() => undefined);
 
-    const { rows, keys, sections, resume } = await this.readPage(base, request, searched, cursor, offset, limit + 1);
+    const read = inline && 'query' in inline ? inline.query : base;
+    const { rows, keys, sections, resume, counted } = await this.readPage(read, request, searched, cursor, offset, limit + 1);
     const more = rows.length > limit || resume !== undefined;
     const pageRows = rows.slice(0, limit);
     const last = pageRows.length - 1;
@@ -69,12 +73,15 @@ export class ListPager {
       if (searched) return { total: Math.max(searched.total, seen), estimate: searched.estimate };
       // A whole list on one page (or the first page of an empty one) is its own count.
       if (!more && !cursor && (pageRows.length > 0 || offset === 0)) return { total: offset + pageRows.length, estimate: false };
+      if (inline && 'known' in inline) return { total: Math.max(inline.known, seen), estimate: true };
+      // An empty page carries no count: counted on its own below.
+      if (counted !== undefined) return this.counter.settle(base, dialect, counted, seen, identity);
       if (early) return early.then((c) => (c.estimate ? { total: Math.max(c.total, seen), estimate: true } : c));
       return this.counter.count(base, dialect, seen, parts, identity);
     };
     // The count and the page's own reads (e.g. role names) go to the database side by side.
-    const [items, counted] = await Promise.all([map(pageRows), total()]);
-    return { items, total: counted.total, total_is_estimate: counted.estimate, limit, offset: start, next_cursor: nextCursor };
+    const [items, count] = await Promise.all([map(pageRows), total()]);
+    return { items, total: count.total, total_is_estimate: count.estimate, limit, offset: start, next_cursor: nextCursor };
   }
 
   /** The read strategy for the request's shape, from the most specific to a plain keyset walk. */

@@ -74,7 +74,12 @@ export interface PageRead<E> {
   keys: (string | null)[];
   sections?: string[];
   resume?: { k: string | null; i: string };
+  /** The list's capped count, when the page's statement carried it (INLINE_COUNT) and read a row. */
+  counted?: number;
 }
+
+/** Column alias of a count a page's own statement carries (CappedCount.inline). */
+export const INLINE_COUNT = 'fabric_total';
 
 /** The escaped SQL name of a property of the query's main alias. */
 export function columnOf(query: SelectQueryBuilder<ObjectLiteral>, property: string): string {

@@ -22,12 +22,12 @@ export class OrganizationMemberships implements OrganizationAccess {
     @InjectRepository(OrganizationMemberEntity) private readonly members: Repository<OrganizationMemberEntity>,
   ) {}
 
+  /** One statement (OrganizationStandings.membership): the cold path of a principal acting in an organization. */
   async membershipOf(userId: string, organization: string): Promise<OrganizationMembership | null> {
-    const found = await this.standings.find(organization);
-    if (!found) return null;
-    const roles = await this.standings.rolesOfUser(found.id, userId);
-    if (roles === null) return null;
-    return { organizationId: found.id, slug: found.slug, roles, permissions: await this.standings.permissionsOf(found.id, roles), mfaRequired: found.mfaRequired };
+    const found = await this.standings.membership(organization, userId);
+    if (!found?.member) return null;
+    const { organization: org, member } = found;
+    return { organizationId: org.id, slug: org.slug, roles: member.roles, permissions: member.permissions, mfaRequired: org.mfaRequired };
   }
 
   /** One indexed probe (members by user, joined to their organizations): a login pays it only with organizations on. */

@@ -43,6 +43,13 @@ export interface OrgStanding {
   readonly asPlatformAdmin: boolean;
 }
 
+/** A user's membership of one organization: its id, their org roles there (by name) and what those grant. */
+export interface MemberStanding {
+  readonly id: string;
+  readonly roles: readonly string[];
+  readonly permissions: ReadonlySet<string>;
+}
+
 /** An org role: from the configured template, or one the organization defined. */
 export interface OrgRole {
   name: string;
@@ -65,7 +72,6 @@ export class OrganizationStandings {
 
   constructor(
     @InjectRepository(OrganizationEntity) private readonly organizations: Repository<OrganizationEntity>,
-    @InjectRepository(OrganizationMemberEntity) private readonly members: Repository<OrganizationMemberEntity>,
     @InjectRepository(OrganizationRoleEntity) private readonly customRoles: Repository<OrganizationRoleEntity>,
     @Inject(FABRIC_RESOLVED_OPTIONS) options: ResolvedFabricAuthOptions,
   ) {
@@ -91,12 +97,52 @@ export class OrganizationStandings {
     return slug ? manager.findOneBy(OrganizationEntity, { slug }) : Promise.resolve(null);
   }
 
+  /**
+   * The organization `ref` names (id or slug) and the user's membership there, in one
+   * statement: the organization's row joined to the user's membership (its unique index),
+   * that membership's roles (their primary key) and, for the organization's own roles among
+   * them, their permissions. Null when `ref` names no organization; `member` null when the
+   * user (or no user) is not a member.
+   */
+  async membership(ref: string, userId: string | null): Promise<{ organization: OrganizationEntity; member: MemberStanding | null } | null> {
+    const slug = isUuid(ref) || ref.length > 255 ? undefined : normalizeSlug(ref);
+    if (!isUuid(ref) && !slug) return null;
+    const query = this.organizations.createQueryBuilder('o').where(slug ? 'o.slug = :slug' : 'o.id = :id', slug ? { slug } : { id: ref });
+    if (userId === null) {
+      const organization = await query.getOne();
+      return organization ? { organization, member: null } : null;
+    }
+    const { entities, raw } = await query
+      .leftJoin(OrganizationMemberEntity, 'm', 'm.organizationId = o.id AND m.userId = :userId', { userId })
+      .leftJoin(OrganizationMemberRoleEntity, 'r', 'r.memberId = m.id')
+      .leftJoin(OrganizationRoleEntity, 'c', 'c.organizationId = o.id AND c.name = r.role')
+      .addSelect('m.id', 'fabric_member_id')
+      .addSelect('r.role', 'fabric_role')
+      .addSelect('c.permissions', 'fabric_role_permissions')
+      .orderBy('r.role', 'ASC')
+      .getRawAndEntities<{ fabric_member_id: string | null; fabric_role: string | null; fabric_role_permissions: string | null }>();
+    const organization = entities[0];
+    if (!organization) return null;
+    const memberId = raw[0]?.fabric_member_id ?? null;
+    if (memberId === null) return { organization, member: null };
+    const roles: string[] = [];
+    const permissions = new Set<string>();
+    for (const row of raw) {
+      if (row.fabric_role === null) continue;
+      roles.push(row.fabric_role);
+      // A role the organization defined, else the template's (a name is never both); one neither grants nothing.
+      const granted = row.fabric_role_permissions !== null ? (JSON.parse(row.fabric_role_permissions) as string[]) : (this.template[row.fabric_role] ?? []);
+      for (const permission of granted) permissions.add(permission);
+    }
+    return { organization, member: { id: memberId, roles, permissions } };
+  }
+
   /** The caller in the organization `ref` names, refused unless they may do what `need` says. */
   async standing(actor: Principal, ref: string, need: OrgNeed): Promise<OrgStanding> {
-    const organization = await this.find(ref);
-    if (!organization) throw fabricError('organization_not_found', 'Organization not found');
+    const found = await this.membership(ref, actor.kind === 'user' ? actor.id : null);
+    if (!found) throw fabricError('organization_not_found', 'Organization not found');
+    const { organization, member } = found;
     const platformAdmin = principalHasPermission(actor, 'orgs:manage');
-    const member = actor.kind === 'user' ? await this.members.findOne({ where: { organizationId: organization.id, userId: actor.id }, select: { id: true } }) : null;
     if (!member) {
       if (platformAdmin) return { organization, actor, memberId: null, roles: [], permissions: new Set(), asPlatformAdmin: true };
       if (need === 'view' && principalHasPermission(actor, 'orgs:list')) return { organization, actor, memberId: null, roles: [], permissions: new Set(), asPlatformAdmin: false };
@@ -108,8 +154,7 @@ export class OrganizationStandings {
     if (organization.mfaRequired && !platformAdmin && !actor.amr?.includes('mfa')) {
       throw fabricError('mfa_required', 'This organization requires a session signed in with a second factor');
     }
-    const roles = await this.rolesOfMember(member.id);
-    const permissions = await this.permissionsOf(organization.id, roles);
+    const { roles, permissions } = member;
     const standing = { organization, actor, memberId: member.id, roles, permissions, asPlatformAdmin: false };
     if (need === 'view' || need === 'member') return standing;
     // A user's API key reads an organization as its owner may, and changes nothing there: keys
@@ -120,16 +165,6 @@ export class OrganizationStandings {
     if (platformAdmin) return { ...standing, asPlatformAdmin: true };
     if (actor.authMethod === 'api_key') throw fabricError('permission_denied', 'An API key only reads organizations; changes need a session');
     throw fabricError('permission_denied', need === 'owner' ? 'Only an owner of the organization may do this' : `Missing organization permission: ${need}`);
-  }
-
-  /** A user's org roles in an organization; null when they are not a member. */
-  async rolesOfUser(organizationId: string, userId: string): Promise<string[] | null> {
-    const member = await this.members.findOne({ where: { organizationId, userId }, select: { id: true } });
-    return member ? this.rolesOfMember(member.id) : null;
-  }
-
-  private async rolesOfMember(memberId: string): Promise<string[]> {
-    return (await this.members.manager.find(OrganizationMemberRoleEntity, { where: { memberId }, order: { role: 'ASC' } })).map((r) => r.role);
   }
 
   /** The roles the template and the organization define, by name; those named that exist. */
