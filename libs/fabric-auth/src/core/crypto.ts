@@ -1,4 +1,4 @@
-import { createHmac, hash, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, hkdfSync, type KeyObject, timingSafeEqual } from 'node:crypto';
 
 export type DigestEncoding = 'hex' | 'base64url';
 
@@ -12,9 +12,9 @@ export function sha256(data: string | Buffer, encoding: DigestEncoding | 'buffer
   return hash('sha256', data, encoding);
 }
 
-export function hmacSha256(key: Buffer | string, data: string, encoding: DigestEncoding): string;
-export function hmacSha256(key: Buffer | string, data: string, encoding: 'buffer'): Buffer;
-export function hmacSha256(key: Buffer | string, data: string, encoding: DigestEncoding | 'buffer'): string | Buffer {
+export function hmacSha256(key: Buffer | string | KeyObject, data: string, encoding: DigestEncoding): string;
+export function hmacSha256(key: Buffer | string | KeyObject, data: string, encoding: 'buffer'): Buffer;
+export function hmacSha256(key: Buffer | string | KeyObject, data: string, encoding: DigestEncoding | 'buffer'): string | Buffer {
   const mac = createHmac('sha256', key).update(data);
   return encoding === 'buffer' ? mac.digest() : mac.digest(encoding);
 }

@@ -1,11 +1,12 @@
 import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject, sign, verify } from 'node:crypto';
 import { FabricAuthError } from './fabric-auth.error.js';
-import { sha256 } from './crypto.js';
+import { constantTimeEqual, hmacSha256, sha256 } from './crypto.js';
 
 /**
- * Compact JWS with node:crypto's synchronous primitives. jsonwebtoken 9 has no EdDSA, and
- * jose's WebCrypto verify waits in the libuv pool behind bcrypt (NOTES), so the hot path
- * signs and verifies here: one algorithm per key, never taken from the token.
+ * Compact JWS with node:crypto's synchronous primitives. jose's WebCrypto verify waits in the
+ * libuv pool behind bcrypt (NOTES), so the hot path signs and verifies here: one algorithm per
+ * key, never taken from the token. HS256 accepts what jsonwebtoken 9 accepted, which it replaced
+ * (one JWT library in the tree, issue 21).
  */
 export const ASYMMETRIC_ALGORITHMS = ['EdDSA', 'ES256', 'RS256'] as const;
 export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
@@ -130,5 +131,37 @@ export function verifyParsed(parsed: ParsedJws, algorithm: AsymmetricAlgorithm, 
     return JSON.parse(Buffer.from(parsed.payloadSegment, 'base64url').toString('utf8'));
   } catch {
     throw new FabricAuthError('malformed', 'payload is not JSON');
+  }
+}
+
+/** HS256 with `secret_key`: the header jsonwebtoken wrote, `{"alg":"HS256","typ":"JWT"}`, and no `kid`. */
+export function signHs256(key: KeyObject, payload: object): string {
+  const input = `${Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+  return `${input}.${hmacSha256(key, input, 'base64url')}`;
+}
+
+/**
+ * The header and payload of an HS256 token whose MAC checks out with `key`; refused (`bad_token`)
+ * as jsonwebtoken 9 refused: three non-empty base64url segments, a JSON header naming HS256 (any
+ * other member allowed, `kid` included: the key is fixed), a payload that is a JSON object, and
+ * the signature compared as text, so another encoding of the same bytes is not accepted.
+ */
+export function verifyHs256(token: string, key: KeyObject): { header: Record<string, unknown>; payload: Record<string, unknown> } {
+  const parts = token.split('.');
+  if (parts.length !== 3 || !parts.every((p) => SEGMENT.test(p))) throw new FabricAuthError('bad_token', 'jwt malformed');
+  const [headerSegment, payloadSegment, signatureSegment] = parts as [string, string, string];
+  const header = jsonOf(headerSegment);
+  if (typeof header !== 'object' || header === null || (header as Record<string, unknown>).alg !== 'HS256') throw new FabricAuthError('bad_token', 'invalid algorithm');
+  const payload = jsonOf(payloadSegment);
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new FabricAuthError('bad_token', 'invalid payload');
+  if (!constantTimeEqual(signatureSegment, hmacSha256(key, `${headerSegment}.${payloadSegment}`, 'base64url'))) throw new FabricAuthError('bad_token', 'invalid signature');
+  return { header: header as Record<string, unknown>, payload: payload as Record<string, unknown> };
+}
+
+function jsonOf(segment: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
   }
 }

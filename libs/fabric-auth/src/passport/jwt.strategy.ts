@@ -1,38 +1,41 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import { ExtractJwt, Strategy as PassportJwtStrategy, type StrategyOptionsWithoutRequest } from 'passport-jwt';
+import passport from 'passport';
 import { FABRIC_JWT_STRATEGY } from '../core/fabric-auth.constants.js';
+import type { HttpRequestLike } from '../core/request-info.js';
 import { AccessTokenVerifier } from '../access/principal/access-token-verifier.js';
-import { TokenService } from '../access/tokens/token.service.js';
 import { settlePassport } from './passport-settle.js';
 
-/** The request Passport hands a strategy (Express's type, named through passport-jwt so our declarations need no @types/express). */
-type Request = Parameters<PassportJwtStrategy['authenticate']>[0];
+/**
+ * The token of `Authorization` as passport-jwt's `fromAuthHeaderAsBearerToken` read it, which this
+ * strategy used before: the first two runs of non-space, the first one `bearer` in any case.
+ */
+function bearerFromHeader(request: HttpRequestLike): string | null {
+  const authorization = request.headers.authorization;
+  if (typeof authorization !== 'string' || authorization === '') return null;
+  const parts = /(\S+)\s+(\S+)/.exec(authorization);
+  return parts !== null && parts[1].toLowerCase() === 'bearer' ? parts[2] : null;
+}
 
 /**
  * `Authorization: Bearer <jwt>`. Registered with Passport as `fabric-jwt` for apps that
  * compose `AuthGuard('fabric-jwt')`: a wrapper over `AccessTokenVerifier`, which FabricGuard
  * calls directly, without Passport's per-request machinery (see NOTES: it costs ~13% of
- * throughput). `authenticate` is overridden so that both verify the same way.
+ * throughput), so both verify the same way.
  */
 @Injectable()
-export class FabricJwtStrategy extends PassportStrategy(PassportJwtStrategy, FABRIC_JWT_STRATEGY) {
-  private static readonly fromHeader = ExtractJwt.fromAuthHeaderAsBearerToken();
-
-  constructor(
-    tokens: TokenService,
-    private readonly verifier: AccessTokenVerifier,
-  ) {
-    super({ jwtFromRequest: FabricJwtStrategy.fromHeader, secretOrKey: tokens.jwtKey as unknown as string } satisfies StrategyOptionsWithoutRequest);
+export class FabricJwtStrategy extends PassportStrategy(passport.Strategy, FABRIC_JWT_STRATEGY) {
+  constructor(private readonly verifier: AccessTokenVerifier) {
+    super();
   }
 
-  override authenticate(request: Request): void {
-    const token = FabricJwtStrategy.fromHeader(request);
+  override authenticate(request: HttpRequestLike): void {
+    const token = bearerFromHeader(request);
     if (!token) return this.fail('Bearer', 401);
     settlePassport(this, () => this.verifier.bearer(token));
   }
 
-  /** Passport-jwt's verify callback; unused, since `authenticate` verifies the token itself. */
+  /** Passport's verify callback; unused, since `authenticate` verifies the token itself. */
   validate(): false {
     return false;
   }

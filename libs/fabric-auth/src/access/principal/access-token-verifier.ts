@@ -10,7 +10,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Our access token as a request presents it, verified through `TokenService` (one copy of the
- * rules; passport-jwt's jsonwebtoken call knows no EdDSA) and resolved to its principal.
+ * rules, HS256 and the asymmetric algorithms alike) and resolved to its principal.
  * FabricAuthenticator calls it on every request, and the `fabric-jwt` and `fabric-cookie`
  * Passport strategies wrap it. Synchronous when the token and its principal are cached.
  */

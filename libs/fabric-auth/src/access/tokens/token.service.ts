@@ -1,10 +1,9 @@
 import { createSecretKey, type KeyObject, randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import jwt from 'jsonwebtoken';
 import { FabricClock } from '../../core/clock.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
-import { parseCompact, signCompact, verifyParsed } from '../../core/jws.js';
+import { parseCompact, signCompact, signHs256, verifyHs256, verifyParsed } from '../../core/jws.js';
 import { SigningKeysService } from '../signing/signing-keys.service.js';
 import { FabricAuthError } from '../../core/fabric-auth.error.js';
 import { isUuid } from '../../core/ids.js';
@@ -61,7 +60,7 @@ interface VerifiedToken {
  */
 @Injectable()
 export class TokenService {
-  /** A KeyObject, not a string: jsonwebtoken otherwise tries each string as a PEM key (~0.4 ms). */
+  /** `secret_key` as the HS256 key. */
   readonly jwtKey: KeyObject;
   private readonly refreshMacKey: Buffer;
   private readonly csrfKey: Buffer;
@@ -82,15 +81,6 @@ export class TokenService {
     this.jwtKey = createSecretKey(secret);
     this.refreshMacKey = deriveKey(secret, 'fabric-auth refresh-token mac');
     this.csrfKey = deriveKey(secret, 'fabric-auth csrf token');
-  }
-
-  private jwtVerifyOptions(): jwt.VerifyOptions & { algorithms: jwt.Algorithm[] } {
-    return {
-      algorithms: ['HS256'],
-      issuer: this.options.issuer,
-      audience: this.options.audience,
-      clockTolerance: this.options.clockSkew,
-    };
   }
 
   issueAccessToken(userId: string, sessionId: string, amr?: readonly string[], organizationId?: string | null): IssuedAccessToken {
@@ -127,7 +117,7 @@ export class TokenService {
     };
     const algorithm = this.signingKeys.algorithm;
     let token: string;
-    if (algorithm === undefined) token = jwt.sign(payload, this.jwtKey, { algorithm: 'HS256' });
+    if (algorithm === undefined) token = signHs256(this.jwtKey, payload);
     else {
       const signer = this.signingKeys.currentSigner();
       token = signCompact(algorithm, signer.kid, signer.key, payload);
@@ -155,16 +145,11 @@ export class TokenService {
     }
     if (token.length > MAX_TOKEN_LENGTH) throw new FabricAuthError('malformed', 'token too long');
     if (this.signingKeys.algorithm !== undefined) return this.verifyAsymmetric(token, nowSeconds);
-    let verified: jwt.Jwt;
-    try {
-      verified = jwt.verify(token, this.jwtKey, { ...this.jwtVerifyOptions(), clockTimestamp: Math.floor(nowSeconds), complete: true });
-    } catch (error) {
-      const expired = error instanceof jwt.TokenExpiredError || error instanceof jwt.NotBeforeError;
-      throw new FabricAuthError(expired ? 'expired' : 'bad_token', (error as Error).message);
-    }
+    const { header, payload } = verifyHs256(token, this.jwtKey);
+    this.checkHs256Times(payload, Math.floor(nowSeconds));
     // RFC 7515 §4.1.11: we understand no extension, so a token naming critical ones is refused.
-    if ('crit' in verified.header) throw new FabricAuthError('bad_token', 'crit header');
-    return this.remember(token, undefined, this.accessClaimsFrom(verified.payload), nowSeconds);
+    if ('crit' in header) throw new FabricAuthError('bad_token', 'crit header');
+    return this.remember(token, undefined, this.checkedPayload(payload), nowSeconds);
   }
 
   private verifyAsymmetric(token: string, nowSeconds: number): AccessClaims | Promise<AccessClaims> {
@@ -179,7 +164,20 @@ export class TokenService {
     });
   }
 
-  /** What jsonwebtoken checks on the HS256 path, for payloads verified by `jws.ts`. */
+  /**
+   * `nbf` and `exp` as jsonwebtoken checked them on the HS256 path, before `checkTimes`: against
+   * the whole second, and only when present (`accessClaimsFrom` then requires them).
+   */
+  private checkHs256Times(p: Record<string, unknown>, clockSeconds: number): void {
+    const skew = this.options.clockSkew;
+    for (const claim of ['nbf', 'exp'] as const) {
+      if (p[claim] !== undefined && typeof p[claim] !== 'number') throw new FabricAuthError('bad_token', `invalid ${claim} value`);
+    }
+    if (typeof p.nbf === 'number' && p.nbf > clockSeconds + skew) throw new FabricAuthError('expired', 'jwt not active');
+    if (typeof p.exp === 'number' && clockSeconds >= p.exp + skew) throw new FabricAuthError('expired', 'jwt expired');
+  }
+
+  /** `iss` and `aud` (pinned), then the claims of ours, for a payload whose signature checked out. */
   private checkedPayload(payload: unknown): AccessClaims {
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new FabricAuthError('malformed', 'payload');
     const p = payload as Record<string, unknown>;
