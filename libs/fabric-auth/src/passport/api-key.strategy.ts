@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import { HeaderAPIKeyStrategy } from 'passport-headerapikey';
+import passport from 'passport';
 import { ApiKeysService } from '../access/api-keys/api-keys.service.js';
 import type { HttpRequestLike } from '../core/request-info.js';
 import { FABRIC_API_KEY_STRATEGY } from '../core/fabric-auth.constants.js';
@@ -15,10 +15,23 @@ import type { FabricApiKeyAuthenticator } from '../core/ports/api-key-authentica
  * `authenticateKey` directly (through the default `FABRIC_API_KEY_AUTHENTICATOR`).
  */
 @Injectable()
-export class FabricApiKeyStrategy extends PassportStrategy(HeaderAPIKeyStrategy, FABRIC_API_KEY_STRATEGY) {
+export class FabricApiKeyStrategy extends PassportStrategy(passport.Strategy, FABRIC_API_KEY_STRATEGY) {
   constructor(private readonly apiKeys: ApiKeysService) {
-    // passReqToCallback stays false: with true the strategy hands `done` before `req` (NOTES).
-    super({ header: 'X-API-Key', prefix: '' }, false);
+    super();
+  }
+
+  /**
+   * What passport-headerapikey's strategy did with our settings (it loaded all of lodash for
+   * two calls): a missing key fails with its `BadRequestError` challenge and a null status, a
+   * refused one fails without a challenge, an error of `validate` is an error.
+   */
+  override authenticate(request: HttpRequestLike): void {
+    const rawKey = request.headers['x-api-key'];
+    if (!rawKey) return this.fail({ name: 'BadRequestError', message: 'Missing API Key' }, null as unknown as number);
+    this.validate(rawKey as string).then(
+      (principal) => (principal ? this.success(principal) : this.fail(undefined, null as unknown as number)),
+      (error: unknown) => this.error(error as Error),
+    );
   }
 
   async validate(rawKey: string): Promise<Principal | false> {
