@@ -24,11 +24,12 @@ const OWNED: Record<FabricAuthFeatureName, string | null> = {
   signingKeys: 'get /.well-known/jwks.json',
   maintenance: null,
   organizations: 'get /api/v1/orgs',
+  scim: 'get /api/v1/scim-tokens',
 };
 const ALL = Object.keys(OWNED) as FabricAuthFeatureName[];
-/** Opt-in: loaded only with its option on (`auth.organizations.enabled`), never by default. */
-const OPT_IN: readonly FabricAuthFeatureName[] = ['organizations'];
-const switchedOn = (feature: FabricAuthFeatureName) => (feature === 'organizations' ? { organizations: { enabled: true } } : {});
+/** Opt-in: loaded only with its option on (`auth.organizations.enabled`, `auth.scim.enabled`), never by default. */
+const OPT_IN: readonly FabricAuthFeatureName[] = ['organizations', 'scim'];
+const switchedOn = (feature: FabricAuthFeatureName) => (feature === 'organizations' ? { organizations: { enabled: true } } : feature === 'scim' ? { scim: { enabled: true } } : {});
 
 describe.each(ADAPTERS)('forRoot({ features }) on sqlite/%s', (adapter) => {
   let full: TestApp;
@@ -46,7 +47,7 @@ describe.each(ADAPTERS)('forRoot({ features }) on sqlite/%s', (adapter) => {
 
   it('all features by default: every feature’s routes, but the opt-in ones', () => {
     for (const [feature, route] of Object.entries(OWNED)) if (route) expect(fullRoutes.includes(route), route).toBe(!OPT_IN.includes(feature as FabricAuthFeatureName));
-    expect(fullRoutes.some((route) => route.includes('/orgs'))).toBe(false);
+    expect(fullRoutes.some((route) => route.includes('/orgs') || route.includes('scim'))).toBe(false);
     expect(fullRoutes.length).toBeGreaterThan(40);
   });
 

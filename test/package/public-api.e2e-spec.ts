@@ -120,12 +120,12 @@ expectTypeOf<keyof typeof Testing>().toEqualTypeOf<(typeof TESTING_VALUES)[numbe
 // A few signatures a host app writes against.
 expectTypeOf<typeof Root.FabricAuthModule.forRoot>().returns.toEqualTypeOf<DynamicModule>();
 expectTypeOf<Root.FabricAuthFeatureName>().toEqualTypeOf<
-  'login' | 'users' | 'mfa' | 'roles' | 'audit' | 'apiKeys' | 'serviceAccounts' | 'oidc' | 'signingKeys' | 'maintenance' | 'organizations'
+  'login' | 'users' | 'mfa' | 'roles' | 'audit' | 'apiKeys' | 'serviceAccounts' | 'oidc' | 'signingKeys' | 'maintenance' | 'organizations' | 'scim'
 >();
 expectTypeOf<typeof Root.FabricAuthModule.forRoot>().parameter(0).toExtend<Root.FabricAuthOptions & Root.FabricAuthModuleExtras>();
 expectTypeOf<typeof Root.RequirePermission>().parameters.toEqualTypeOf<string[]>();
 expectTypeOf<Root.Principal['permissions']>().toEqualTypeOf<ReadonlySet<string>>();
-expectTypeOf<Root.Principal['kind']>().toEqualTypeOf<'user' | 'service_account' | 'external' | 'system'>();
+expectTypeOf<Root.Principal['kind']>().toEqualTypeOf<'user' | 'service_account' | 'external' | 'system' | 'scim_token'>();
 expectTypeOf<typeof Root.systemActor>().returns.toEqualTypeOf<Root.Principal>();
 expectTypeOf<typeof Root.principalHasPermission>().parameters.toEqualTypeOf<[Root.Principal, string]>();
 expectTypeOf<typeof Root.applyFabricHttpHardening>().parameter(1).toEqualTypeOf<Root.FabricHttpHardeningOptions | undefined>();

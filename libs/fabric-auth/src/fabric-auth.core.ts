@@ -10,6 +10,7 @@ import { UserLookup } from './access/accounts/user-lookup.js';
 import { UsersService } from './access/accounts/users.service.js';
 import { ApiKeyUsage } from './access/api-keys/api-key-usage.js';
 import { ApiKeysService } from './access/api-keys/api-keys.service.js';
+import { ScimTokensService } from './access/api-keys/scim-tokens.service.js';
 import { FabricAuthenticator } from './access/guard/fabric-authenticator.js';
 import { FabricGuard } from './access/guard/fabric.guard.js';
 import { RoutePermissionsCheck } from './access/guard/route-permissions.check.js';
@@ -188,6 +189,7 @@ const CORE_PROVIDERS: Provider[] = [
   FabricCookieStrategy,
   ApiKeyUsage,
   ApiKeysService,
+  ScimTokensService,
   FabricApiKeyStrategy,
   { provide: FABRIC_API_KEY_AUTHENTICATOR, inject: [FabricApiKeyStrategy], useFactory: apiKeyAuthenticatorFrom },
   TrustedIssuersService,

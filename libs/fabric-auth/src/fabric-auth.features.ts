@@ -16,7 +16,7 @@ import type { FabricAuthOptions } from './options/fabric-auth.options.js';
 export interface FeatureSwitch {
   /** The option's YAML path, for messages. */
   key: string;
-  isOn(options: Pick<FabricAuthOptions, 'organizations'>): boolean;
+  isOn(options: Pick<FabricAuthOptions, 'organizations' | 'scim'>): boolean;
 }
 
 /**
@@ -113,6 +113,12 @@ export const FABRIC_AUTH_FEATURES = [
     hooksInto: [SignInHooks],
     switchedBy: { key: 'auth.organizations.enabled', isOn: (options) => options.organizations?.enabled === true },
     load: async (mount) => (await import('./features/organizations/organizations.module.js')).OrganizationsFeatureModule.register(mount),
+  },
+  {
+    name: 'scim',
+    module: moduleNamed('FabricScimModule'),
+    switchedBy: { key: 'auth.scim.enabled', isOn: (options) => options.scim?.enabled === true },
+    load: async (mount) => (await import('./features/scim/scim.module.js')).ScimFeatureModule.register(mount),
   },
 ] as const satisfies readonly FabricAuthFeature[];
 

@@ -35,7 +35,11 @@ export class FabricAuthModule extends FabricAuthConfigurableModule {
  * `features` when given; else every feature but the opt-in ones, and those whose option is on in
  * `options` (known with `forRoot` only; the core checks the choice against the resolved options).
  */
-function enabledFeatures(extras: FabricAuthModuleExtras, catalogue: readonly FabricAuthFeature[], options?: Pick<FabricAuthOptions, 'organizations'>): FabricAuthFeature[] {
+function enabledFeatures(
+  extras: FabricAuthModuleExtras,
+  catalogue: readonly FabricAuthFeature[],
+  options?: Pick<FabricAuthOptions, 'organizations' | 'scim'>,
+): FabricAuthFeature[] {
   if (extras.features === undefined) return catalogue.filter((f) => f.switchedBy === undefined || (options !== undefined && f.switchedBy.isOn(options)));
   const wanted = new Set<string>(extras.features);
   const unknown = [...wanted].filter((name) => !catalogue.some((f) => f.name === name));
@@ -56,7 +60,7 @@ export function composeFabricAuth(
   definition: DynamicModule,
   extras: FabricAuthModuleExtras,
   catalogue: readonly FabricAuthFeature[] = FABRIC_AUTH_FEATURES,
-  options?: Pick<FabricAuthOptions, 'organizations'>,
+  options?: Pick<FabricAuthOptions, 'organizations' | 'scim'>,
 ): DynamicModule {
   if (extras.tablePrefix !== undefined) setFabricAuthTablePrefix(extras.tablePrefix);
   const features = enabledFeatures(extras, catalogue, options);

@@ -34,3 +34,5 @@ export const FABRIC_REQUIRE_MFA_KEY = 'fabric-auth:require-mfa';
 export const FABRIC_ENROLMENT_ROUTE_KEY = 'fabric-auth:mfa-enrolment-route';
 /** Metadata key of `@OrgScoped()`. */
 export const FABRIC_ORG_SCOPED_KEY = 'fabric-auth:org-scoped';
+/** Metadata key of `@ScimRoute()`: the routes a SCIM token reaches, and the only ones. */
+export const FABRIC_SCIM_ROUTE_KEY = 'fabric-auth:scim-route';

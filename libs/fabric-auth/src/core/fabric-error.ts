@@ -79,6 +79,8 @@ export const FABRIC_ERROR_CATALOG = {
   organization_not_found: { status: 404, message: 'Organization not found' },
   /** 404 — no such member of that organization. */
   organization_member_not_found: { status: 404, message: 'Member not found' },
+  /** 404 — no such SCIM resource (user, group, schema) in the SCIM token's organization. */
+  scim_resource_not_found: { status: 404, message: 'Resource not found' },
   /** 404 — no such role in that organization. */
   organization_role_not_found: { status: 404, message: 'Organization role not found' },
   /** 404 — no such invitation of that organization. */

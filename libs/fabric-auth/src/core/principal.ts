@@ -1,8 +1,10 @@
 /**
  * `external`: a token of a trusted issuer not linked to a local account (resource-server mode).
  * `system`: app code acting without a request (see `systemActor`); FabricGuard never yields it.
+ * `scim_token`: an identity provider provisioning through a SCIM token (SPEC §17); FabricGuard
+ * lets it reach the SCIM routes only, and refuses every other credential there.
  */
-export type PrincipalKind = 'user' | 'service_account' | 'external' | 'system';
+export type PrincipalKind = 'user' | 'service_account' | 'external' | 'system' | 'scim_token';
 export type AuthMethod = 'jwt' | 'api_key' | 'cookie' | 'system';
 
 /**
@@ -57,6 +59,8 @@ export interface Principal {
    * organization deleted); absent without one.
    */
   readonly org?: PrincipalOrganization | null;
+  /** A SCIM token's realm: the organization it provisions (null: the platform, organizations off). Set on `scim_token` principals only. */
+  readonly scim?: { readonly organizationId: string | null };
 }
 
 /**

@@ -40,6 +40,8 @@ export interface ApiKeyGrantRecord {
     | { kind: 'user'; id: string; username: string; email: string | null; isActive: boolean; isSystemAdmin: boolean }
     /** `organizationId`: the organization that owns the account, which it acts in only. */
     | { kind: 'service_account'; id: string; name: string; isActive: boolean; organizationId: string | null }
+    /** A SCIM token: no owner; its organization (null: the platform's). */
+    | { kind: 'scim'; name: string; organizationId: string | null }
     | null;
   roles: string[];
   permissions: Set<string>;
@@ -86,7 +88,7 @@ export class CredentialReads {
       `LEFT JOIN ${t(RoleAssignmentEntity)} ra ON ra.user_id = u.id LEFT JOIN ${t(RoleEntity)} r ON r.id = ra.role_id ` +
       `WHERE s.id = ${p(1)}`;
     const keyColumns =
-      `SELECT k.id AS key_id, k.key_hash, k.previous_key_hash, k.scopes, k.scopes_pinned, k.expires_at, k.revoked_at, k.previous_key_expires_at, ` +
+      `SELECT k.id AS key_id, k.name AS key_name, k.scim, k.organization_id AS scim_org, k.key_hash, k.previous_key_hash, k.scopes, k.scopes_pinned, k.expires_at, k.revoked_at, k.previous_key_expires_at, ` +
       `u.id AS user_id, u.username, u.email, u.is_active AS user_active, u.is_system_admin, ` +
       `sa.id AS service_account_id, sa.name AS service_account_name, sa.is_active AS service_account_active, sa.organization_id AS service_account_org, ${roleColumns} ` +
       `FROM ${t(ApiKeyEntity)} k ` +
@@ -169,24 +171,26 @@ export class CredentialReads {
     if (rows.length === 0) return null;
     const first = rows[0];
     const owner: ApiKeyGrantRecord['owner'] =
-      first.user_id != null
-        ? {
-            kind: 'user',
-            id: String(first.user_id),
-            username: String(first.username),
-            email: (first.email as string | null) ?? null,
-            isActive: Boolean(first.user_active),
-            isSystemAdmin: Boolean(first.is_system_admin),
-          }
-        : first.service_account_id != null
+      first.scim === true || first.scim === 1
+        ? { kind: 'scim', name: String(first.key_name), organizationId: first.scim_org == null ? null : String(first.scim_org) }
+        : first.user_id != null
           ? {
-              kind: 'service_account',
-              id: String(first.service_account_id),
-              name: String(first.service_account_name),
-              isActive: Boolean(first.service_account_active),
-              organizationId: first.service_account_org == null ? null : String(first.service_account_org),
+              kind: 'user',
+              id: String(first.user_id),
+              username: String(first.username),
+              email: (first.email as string | null) ?? null,
+              isActive: Boolean(first.user_active),
+              isSystemAdmin: Boolean(first.is_system_admin),
             }
-          : null;
+          : first.service_account_id != null
+            ? {
+                kind: 'service_account',
+                id: String(first.service_account_id),
+                name: String(first.service_account_name),
+                isActive: Boolean(first.service_account_active),
+                organizationId: first.service_account_org == null ? null : String(first.service_account_org),
+              }
+            : null;
     return {
       keyId: String(first.key_id),
       current: current.length > 0,

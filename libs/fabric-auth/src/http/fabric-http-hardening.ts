@@ -68,8 +68,11 @@ interface FastifyLike {
 }
 type ParserDone = (error: Error | null, body?: unknown) => void;
 interface BodyParserApp {
-  useBodyParser(type: string, options: object, parser?: (request: FastifyRequestLike, body: Buffer, done: ParserDone) => void): unknown;
+  useBodyParser(type: string | string[], options: object, parser?: (request: FastifyRequestLike, body: Buffer, done: ParserDone) => void): unknown;
 }
+
+/** JSON bodies, and SCIM's (`application/scim+json`, RFC 7644 §3.1), which identity providers send. */
+const JSON_MEDIA_TYPES = ['application/json', 'application/scim+json'];
 
 function refusal(body: unknown, maxDepth: number): BadRequestException | null {
   const problem = jsonBodyProblem(body, maxDepth);
@@ -155,7 +158,7 @@ export function applyFabricHttpHardening(app: INestApplication, options: FabricH
     express.disable('x-powered-by');
     express.set('query parser', 'simple');
     if (headers) express.use(headers);
-    parsers.useBodyParser('json', { limit: bodyLimit });
+    parsers.useBodyParser('json', { limit: bodyLimit, type: JSON_MEDIA_TYPES });
     parsers.useBodyParser('urlencoded', { limit: bodyLimit, extended: false });
     express.use((request, _response, next) => next(urlRefusal(request.url, (request as { query?: unknown }).query) ?? refusal(request.body, maxDepth) ?? undefined));
   } else if (type === 'fastify') {
@@ -164,7 +167,7 @@ export function applyFabricHttpHardening(app: INestApplication, options: FabricH
     // Prototype keys are refused by the same check as on Express, so both answer alike.
     const json = fastify.getDefaultJsonParser('ignore', 'ignore');
     fastify.addHook('preValidation', (request, _reply, done) => done(urlRefusal(request.url, request.query) ?? undefined));
-    parsers.useBodyParser('application/json', { bodyLimit }, (request, body, done) => {
+    parsers.useBodyParser(JSON_MEDIA_TYPES, { bodyLimit }, (request, body, done) => {
       const badCharset = charsetRefusal(request.headers['content-type']);
       if (badCharset) return done(badCharset);
       // An empty JSON body (a bodiless POST sent with the header) is `{}`, as on Express; Fastify's own parser answers 400.

@@ -35,6 +35,7 @@ import {
 } from './option-rules.js';
 import { tablePrefixProblem } from './table-prefix.js';
 import { OrganizationsOptions, type ResolvedOrganizationsOptions } from './organizations.options.js';
+import { type ResolvedScimOptions, ScimOptions } from './scim.options.js';
 
 const claimPath = (raw: unknown) => {
   const path = parseClaimPath(raw);
@@ -718,6 +719,10 @@ export class FabricAuthOptions {
   @Field('auth.organizations', 'mapping', section(OrganizationsOptions), { nested: { type: OrganizationsOptions, join: '.' } })
   organizations?: OrganizationsOptions = {};
 
+  /** SCIM 2.0 provisioning (`auth.scim`, SPEC §17): off by default. */
+  @Field('auth.scim', 'mapping', section(ScimOptions), { nested: { type: ScimOptions, join: '.' } })
+  scim?: ScimOptions = {};
+
   /**
    * Failed password checks of one account from one client address (or one device), within
    * `lockoutWindow`, that lock that pair. Default 5; 0 disables.
@@ -788,7 +793,18 @@ export class FabricAuthOptions {
 export type ResolvedFabricAuthOptions = Required<
   Omit<
     FabricAuthOptions,
-    'systemAdminEmail' | 'systemAdminPassword' | 'providers' | 'signing' | 'encryptionKey' | 'trustedIssuers' | 'sso' | 'mfa' | 'webauthn' | 'publicBaseUrl' | 'organizations'
+    | 'systemAdminEmail'
+    | 'systemAdminPassword'
+    | 'providers'
+    | 'signing'
+    | 'encryptionKey'
+    | 'trustedIssuers'
+    | 'sso'
+    | 'mfa'
+    | 'webauthn'
+    | 'publicBaseUrl'
+    | 'organizations'
+    | 'scim'
   >
 > &
   Pick<FabricAuthOptions, 'systemAdminEmail' | 'encryptionKey' | 'publicBaseUrl'> & {
@@ -801,6 +817,7 @@ export type ResolvedFabricAuthOptions = Required<
     mfa: ResolvedMfaOptions;
     webauthn: ResolvedWebAuthnOptions;
     organizations: ResolvedOrganizationsOptions;
+    scim: ResolvedScimOptions;
   };
 
 /** The material that encrypts what the library stores encrypted: `encryptionKey`, else (its default) `secretKey`. */

@@ -36,7 +36,10 @@ export class FabricApiKeyStrategy extends PassportStrategy(passport.Strategy, FA
 
   async validate(rawKey: string): Promise<Principal | false> {
     try {
-      return issuedByStrategy(await this.apiKeys.authenticate(rawKey));
+      const principal = await this.apiKeys.authenticate(rawKey);
+      // A SCIM token acts on FabricGuard's SCIM routes only; a route composed with Passport is never one.
+      if (principal.kind === 'scim_token') return false;
+      return issuedByStrategy(principal);
     } catch (error) {
       if (error instanceof FabricAuthError) return false;
       throw error;

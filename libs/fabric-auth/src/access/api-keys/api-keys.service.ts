@@ -191,6 +191,23 @@ export class ApiKeysService implements OnModuleDestroy {
    */
   private async principalFor(key: ApiKeyGrantRecord): Promise<Principal> {
     const owner = key.owner;
+    if (owner?.kind === 'scim') {
+      // Holds no permission: FabricGuard admits it on the SCIM routes only, which check its realm.
+      return {
+        kind: 'scim_token',
+        id: key.keyId,
+        username: owner.name,
+        email: null,
+        isSystemAdmin: false,
+        sessionId: null,
+        apiKeyId: key.keyId,
+        scopes: null,
+        authMethod: 'api_key',
+        roles: [],
+        permissions: new Set<string>(),
+        scim: Object.freeze({ organizationId: owner.organizationId }),
+      };
+    }
     if (!owner || !owner.isActive) throw new FabricAuthError('inactive');
     if (owner.kind === 'service_account' && owner.organizationId !== null) {
       const membership = await this.organizations.serviceAccountMembership(owner.id, owner.organizationId);

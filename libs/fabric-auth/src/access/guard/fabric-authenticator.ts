@@ -8,6 +8,7 @@ import { AccessTokenVerifier } from '../principal/access-token-verifier.js';
 import { FabricAuthError } from '../../core/fabric-auth.error.js';
 import { TrustedIssuersService } from '../trusted-issuers/trusted-issuers.service.js';
 import { FabricClock } from '../../core/clock.js';
+import { API_KEY_PREFIX } from '../api-keys/api-key-format.js';
 
 const BEARER = 'bearer';
 const SPACE = 32;
@@ -55,6 +56,8 @@ export class FabricAuthenticator {
     if (authorization !== undefined) {
       const token = typeof authorization === 'string' ? bearerToken(authorization) : undefined;
       if (token === undefined) throw new FabricAuthError('malformed', 'Authorization is not a Bearer token');
+      // A SCIM token travels as a Bearer (Entra sends no other header); an ordinary key sent so is refused.
+      if (token.startsWith(API_KEY_PREFIX)) return this.scimBearer(token, request);
       const trusted = this.trustedIssuers.issuerFor(token);
       // One clock reading for the token's times and the principal cache's expiry.
       return trusted ? this.trustedIssuers.authenticate(token, trusted) : this.accessTokens.bearer(token, this.clock.now());
@@ -64,6 +67,15 @@ export class FabricAuthenticator {
     const token = cookieValue(request, ACCESS_TOKEN_COOKIE);
     if (token !== undefined) return this.accessTokens.cookie(request, token, this.clock.now());
     throw new FabricAuthError('missing');
+  }
+
+  private scimBearer(token: string, request: HttpRequestLike): Principal | Promise<Principal> {
+    const onlyScim = (principal: Principal): Principal => {
+      if (principal.kind !== 'scim_token') throw new FabricAuthError('malformed', 'an API key sent as a Bearer token (X-API-Key carries it)');
+      return principal;
+    };
+    const result = this.authenticateApiKey(token, request);
+    return result instanceof Promise ? result.then(onlyScim) : onlyScim(result);
   }
 
   /** Refused keys are counted per client address; past the limit the answer becomes 429. */

@@ -2,7 +2,14 @@ import { type CanActivate, type ExecutionContext, HttpException, Inject, Injecta
 import { Reflector } from '@nestjs/core';
 import { AuditService } from '../../data/audit.service.js';
 import { type HttpRequestLike, setResponseHeader } from '../../core/request-info.js';
-import { FABRIC_ENROLMENT_ROUTE_KEY, FABRIC_ORG_SCOPED_KEY, FABRIC_PERMISSIONS_KEY, FABRIC_PUBLIC_KEY, FABRIC_REQUIRE_MFA_KEY } from '../../core/fabric-auth.constants.js';
+import {
+  FABRIC_ENROLMENT_ROUTE_KEY,
+  FABRIC_ORG_SCOPED_KEY,
+  FABRIC_PERMISSIONS_KEY,
+  FABRIC_PUBLIC_KEY,
+  FABRIC_REQUIRE_MFA_KEY,
+  FABRIC_SCIM_ROUTE_KEY,
+} from '../../core/fabric-auth.constants.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
 import { attachPrincipal, principalOf } from '../principal/current-principal.decorator.js';
@@ -22,6 +29,8 @@ interface RouteRules {
   readonly allowedDuringEnrolment: boolean;
   /** `@OrgScoped()`: the permissions are checked in the active organization. */
   readonly orgScoped: boolean;
+  /** `@ScimRoute()`: SCIM tokens only, and they nowhere else. */
+  readonly scim: boolean;
 }
 
 /**
@@ -92,6 +101,7 @@ export class FabricGuard implements CanActivate {
         requiresMfa: this.reflector.getAllAndOverride<boolean | undefined>(FABRIC_REQUIRE_MFA_KEY, targets) === true || permissions.some((p) => stepUp.includes(p)),
         allowedDuringEnrolment: this.reflector.getAllAndOverride<boolean | undefined>(FABRIC_ENROLMENT_ROUTE_KEY, targets) === true,
         orgScoped: this.reflector.getAllAndOverride<boolean | undefined>(FABRIC_ORG_SCOPED_KEY, targets) === true,
+        scim: this.reflector.getAllAndOverride<boolean | undefined>(FABRIC_SCIM_ROUTE_KEY, targets) === true,
       };
       byHandler.set(handler, rules);
     }
@@ -105,6 +115,13 @@ export class FabricGuard implements CanActivate {
   }
 
   private authorize(request: HttpRequestLike, principal: Principal, rules: RouteRules): boolean {
+    // Checked before anything else, on every path (a principal attached by an earlier guard too):
+    // a SCIM token is a credential of the SCIM routes alone, and they take no other (SPEC §17).
+    if ((principal.kind === 'scim_token') !== rules.scim) {
+      throw fabricError('invalid_credentials', 'Invalid credentials', {
+        detail: rules.scim ? `a ${principal.kind} credential on a SCIM route` : 'a SCIM token outside the SCIM routes',
+      });
+    }
     // A session the MFA policy limited to enrolment reaches the enrolment routes only.
     if (principal.restriction === 'mfa_enrollment' && !rules.allowedDuringEnrolment) {
       throw fabricError('mfa_enrollment_required', 'Enrol a second factor before using this session for anything else');

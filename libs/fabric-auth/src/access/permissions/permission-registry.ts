@@ -25,6 +25,8 @@ export const BUILT_IN_PERMISSIONS = [
   'orgs:create',
   'orgs:list',
   'orgs:manage',
+  // SCIM (SPEC §17): the platform's SCIM tokens, when organizations are off.
+  'scim:manage',
 ] as const;
 
 /** Every permission a role or API-key scope may name: the built-in ones plus the host app's. */

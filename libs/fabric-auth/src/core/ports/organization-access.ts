@@ -1,3 +1,6 @@
+import { fabricError } from '../fabric-error.js';
+import type { Principal } from '../principal.js';
+
 /**
  * A user's membership in one organization, as the organizations feature reads it now: what
  * an access token scoped to that organization may do there.
@@ -39,6 +42,13 @@ export interface OrganizationAccess {
    * they hold a factor, else an enrolment-only session).
    */
   requiresSecondFactor(userId: string): Promise<boolean>;
+  /**
+   * The organization a path names (id or slug) once `actor` may manage it there (`org:manage`,
+   * or a platform admin's `orgs:manage`), answered as the organization's own routes answer: 404
+   * for an unknown organization or a non-member, 403 for a member lacking it. For a feature's
+   * routes under `/orgs/{org}/…` (SCIM tokens).
+   */
+  managedOrganization(actor: Principal, organization: string): Promise<{ id: string; slug: string }>;
 }
 
 export const OrganizationAccess = Symbol('OrganizationAccess');
@@ -57,5 +67,9 @@ export class NoOrganizations implements OrganizationAccess {
 
   requiresSecondFactor(): Promise<boolean> {
     return Promise.resolve(false);
+  }
+
+  managedOrganization(): Promise<{ id: string; slug: string }> {
+    return Promise.reject(fabricError('organization_not_found', 'Organization not found'));
   }
 }

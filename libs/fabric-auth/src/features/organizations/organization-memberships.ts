@@ -4,6 +4,7 @@ import type { Repository } from 'typeorm';
 import { OrganizationMemberEntity } from '../../schema/entities/organization-member.entity.js';
 import { OrganizationEntity } from '../../schema/entities/organization.entity.js';
 import { ServiceAccountEntity } from '../../schema/entities/service-account.entity.js';
+import type { Principal } from '../../core/principal.js';
 import type { OrganizationAccess, OrganizationMembership } from '../../core/ports/organization-access.js';
 import { OrganizationStandings } from './organization-standings.js';
 
@@ -41,6 +42,11 @@ export class OrganizationMemberships implements OrganizationAccess {
       .limit(1)
       .getRawOne();
     return found !== undefined;
+  }
+
+  async managedOrganization(actor: Principal, organization: string): Promise<{ id: string; slug: string }> {
+    const standing = await this.standings.standing(actor, organization, 'org:manage');
+    return { id: standing.organization.id, slug: standing.organization.slug };
   }
 
   async serviceAccountMembership(serviceAccountId: string, organizationId: string): Promise<OrganizationMembership | null> {

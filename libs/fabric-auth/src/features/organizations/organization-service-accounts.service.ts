@@ -150,6 +150,8 @@ export class OrganizationServiceAccountsService {
       previousKeyExpiresAt: null,
       userId: null,
       serviceAccountId: account.id,
+      scim: false,
+      organizationId: null,
       scopes: null,
       scopesPinned: false,
       expiresAt: new Date(now + days * DAY_MS),

@@ -1,15 +1,19 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type Relation } from 'typeorm';
+import { OrganizationEntity } from './organization.entity.js';
 import { ServiceAccountEntity } from './service-account.entity.js';
 import { UserEntity } from './user.entity.js';
 
 /**
- * A scoped machine credential owned by a user or a service account.
+ * A scoped machine credential owned by a user or a service account; or a SCIM token (`scim`),
+ * which has no owner and provisions one organization (or the platform) through the SCIM routes only.
  *
  * @publicApi
  */
 @Entity('api_keys')
 @Index('idx_api_keys_user_created_at_id', ['userId', 'createdAt', 'id'])
 @Index('idx_api_keys_service_account_created_at_id', ['serviceAccountId', 'createdAt', 'id'])
+// An organization's SCIM tokens, listed newest first.
+@Index('idx_api_keys_org_created_at_id', ['organizationId', 'createdAt', 'id'])
 export class ApiKeyEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
@@ -45,6 +49,18 @@ export class ApiKeyEntity {
   @ManyToOne(() => ServiceAccountEntity, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'service_account_id' })
   serviceAccount?: Relation<ServiceAccountEntity>;
+
+  /** A SCIM token (SPEC §17): neither user nor service account owns it; FabricGuard admits it on the SCIM routes only. */
+  @Column({ type: Boolean, default: false })
+  scim!: boolean;
+
+  /** A SCIM token's organization (null: the platform's token, organizations off); null for every other key. */
+  @Column({ name: 'organization_id', type: 'uuid', nullable: true })
+  organizationId!: string | null;
+
+  @ManyToOne(() => OrganizationEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'organization_id' })
+  organization?: Relation<OrganizationEntity>;
 
   /** Permissions the key is limited to; null means the owner's permissions. */
   @Column({ type: 'simple-json', nullable: true })

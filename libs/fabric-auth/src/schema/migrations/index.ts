@@ -20,6 +20,8 @@ import { OrganizationsPostgres1796533752136 } from './postgres/1796533752136-Org
 import { OrganizationsSqlite1796533752136 } from './sqlite/1796533752136-Organizations.js';
 import { OrgServiceAccountsPostgres1796537399179 } from './postgres/1796537399179-OrgServiceAccounts.js';
 import { OrgServiceAccountsSqlite1796537399179 } from './sqlite/1796537399179-OrgServiceAccounts.js';
+import { ScimTokensPostgres1796546261998 } from './postgres/1796546261998-ScimTokens.js';
+import { ScimTokensSqlite1796546261998 } from './sqlite/1796546261998-ScimTokens.js';
 
 /**
  * Migrations for `TypeOrmModule.forRoot({ migrations, migrationsRun: true })`, per driver.
@@ -38,6 +40,7 @@ export const FABRIC_AUTH_POSTGRES_MIGRATIONS = [
   SessionOrganizationPostgres1796180000000,
   OrganizationsPostgres1796533752136,
   OrgServiceAccountsPostgres1796537399179,
+  ScimTokensPostgres1796546261998,
 ];
 /** @publicApi */
 export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
@@ -52,6 +55,7 @@ export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
   SessionOrganizationSqlite1796180000000,
   OrganizationsSqlite1796533752136,
   OrgServiceAccountsSqlite1796537399179,
+  ScimTokensSqlite1796546261998,
 ];
 
 /** @publicApi */
