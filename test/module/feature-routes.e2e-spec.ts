@@ -25,11 +25,23 @@ const OWNED: Record<FabricAuthFeatureName, string | null> = {
   maintenance: null,
   organizations: 'get /api/v1/orgs',
   scim: 'get /api/v1/scim-tokens',
+  saml: 'get /api/v1/auth/saml/{connection}/login',
 };
 const ALL = Object.keys(OWNED) as FabricAuthFeatureName[];
-/** Opt-in: loaded only with its option on (`auth.organizations.enabled`, `auth.scim.enabled`), never by default. */
-const OPT_IN: readonly FabricAuthFeatureName[] = ['organizations', 'scim'];
-const switchedOn = (feature: FabricAuthFeatureName) => (feature === 'organizations' ? { organizations: { enabled: true } } : feature === 'scim' ? { scim: { enabled: true } } : {});
+/** Opt-in: loaded only with its option on (`auth.organizations.enabled`, `auth.scim.enabled`, a SAML connection), never by default. */
+const OPT_IN: readonly FabricAuthFeatureName[] = ['organizations', 'scim', 'saml'];
+const IDP_METADATA =
+  '<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example"><IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">' +
+  '<KeyDescriptor use="signing"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>MIIB</X509Certificate></X509Data></KeyInfo></KeyDescriptor>' +
+  '<SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example/sso"/></IDPSSODescriptor></EntityDescriptor>';
+const switchedOn = (feature: FabricAuthFeatureName) =>
+  feature === 'organizations'
+    ? { organizations: { enabled: true } }
+    : feature === 'scim'
+      ? { scim: { enabled: true } }
+      : feature === 'saml'
+        ? { providers: { corp: { type: 'saml' as const, idpMetadata: IDP_METADATA } } }
+        : {};
 
 describe.each(ADAPTERS)('forRoot({ features }) on sqlite/%s', (adapter) => {
   let full: TestApp;

@@ -78,6 +78,7 @@ const ROOT_TYPES = [
   'Principal',
   'PrincipalOrganization',
   'ResolvedFabricAuthOptions',
+  'SamlProviderOptions',
 ] as const;
 const ENTITIES_VALUES = [
   'ApiKeyEntity',
@@ -98,6 +99,7 @@ const ENTITIES_VALUES = [
   'RevocationEntity',
   'RoleAssignmentEntity',
   'RoleEntity',
+  'SamlUsedAssertionEntity',
   'ServiceAccountEntity',
   'SessionEntity',
   'setFabricAuthTablePrefix',
@@ -120,7 +122,7 @@ expectTypeOf<keyof typeof Testing>().toEqualTypeOf<(typeof TESTING_VALUES)[numbe
 // A few signatures a host app writes against.
 expectTypeOf<typeof Root.FabricAuthModule.forRoot>().returns.toEqualTypeOf<DynamicModule>();
 expectTypeOf<Root.FabricAuthFeatureName>().toEqualTypeOf<
-  'login' | 'users' | 'mfa' | 'roles' | 'audit' | 'apiKeys' | 'serviceAccounts' | 'oidc' | 'signingKeys' | 'maintenance' | 'organizations' | 'scim'
+  'login' | 'users' | 'mfa' | 'roles' | 'audit' | 'apiKeys' | 'serviceAccounts' | 'oidc' | 'signingKeys' | 'maintenance' | 'organizations' | 'scim' | 'saml'
 >();
 expectTypeOf<typeof Root.FabricAuthModule.forRoot>().parameter(0).toExtend<Root.FabricAuthOptions & Root.FabricAuthModuleExtras>();
 expectTypeOf<typeof Root.RequirePermission>().parameters.toEqualTypeOf<string[]>();

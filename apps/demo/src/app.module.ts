@@ -21,13 +21,19 @@ export function typeOrmOptions(database: DatabaseChoice): TypeOrmModuleOptions {
 }
 
 /**
- * The features `forRootAsync` loads. `auth.organizations.enabled` turns organizations on, which
- * `forRoot` reads itself; `forRootAsync` cannot read the options before its routes are fixed, so
- * the demo, which has read its config already, names the feature.
+ * The features `forRootAsync` loads. `auth.organizations.enabled` turns organizations on, and a
+ * SAML connection in `auth.providers` turns saml on, which `forRoot` reads itself; `forRootAsync`
+ * cannot read the options before its routes are fixed, so the demo, which has read its config
+ * already, names the features.
  */
 function featuresOf(config: DemoConfig): readonly FabricAuthFeatureName[] | undefined {
-  if (config.features !== undefined || !config.options.organizations.enabled) return config.features;
-  return ['login', 'users', 'mfa', 'roles', 'audit', 'apiKeys', 'serviceAccounts', 'oidc', 'signingKeys', 'maintenance', 'organizations'];
+  if (config.features !== undefined) return config.features;
+  const optIn: FabricAuthFeatureName[] = [
+    ...(config.options.organizations.enabled ? (['organizations'] as const) : []),
+    ...(Object.values(config.options.providers).some((provider) => provider.type === 'saml') ? (['saml'] as const) : []),
+  ];
+  if (optIn.length === 0) return undefined;
+  return ['login', 'users', 'mfa', 'roles', 'audit', 'apiKeys', 'serviceAccounts', 'oidc', 'signingKeys', 'maintenance', ...optIn];
 }
 
 @Module({})

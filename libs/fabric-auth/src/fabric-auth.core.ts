@@ -254,11 +254,12 @@ function checkFeatureSwitches(catalogue: readonly FabricAuthFeature[], loaded: r
     const isLoaded = loaded.includes(feature);
     if (on && !isLoaded) {
       return [
-        `${feature.switchedBy.key}: is true, but the ${feature.name} feature is not loaded; add "${feature.name}" to features ` +
+        `${feature.switchedBy.key}: ${feature.switchedBy.wording?.on ?? 'is true'}, but the ${feature.name} feature is not loaded; add "${feature.name}" to features ` +
           '(forRootAsync reads its options only after its factory runs, too late to mount routes)',
       ];
     }
-    if (!on && isLoaded) return [`features: loads ${feature.name}, but ${feature.switchedBy.key} is not true; turn it on, or leave ${feature.name} out`];
+    if (!on && isLoaded)
+      return [`features: loads ${feature.name}, but ${feature.switchedBy.key} ${feature.switchedBy.wording?.off ?? 'is not true'}; turn it on, or leave ${feature.name} out`];
     return [];
   });
   if (problems.length > 0) throw new FabricConfigError(problems);

@@ -5,7 +5,7 @@ import { SecondFactor } from './core/ports/second-factor.js';
 import { SignInHooks } from './core/ports/sign-in-hook.js';
 import { SignOutHooks } from './core/ports/sign-out-hook.js';
 import type { FeatureMount } from './http/feature-module.js';
-import type { FabricAuthOptions } from './options/fabric-auth.options.js';
+import { type FabricAuthOptions, samlProviders } from './options/fabric-auth.options.js';
 
 /**
  * The option that turns an opt-in feature on. Routes are fixed when the module is declared:
@@ -16,7 +16,9 @@ import type { FabricAuthOptions } from './options/fabric-auth.options.js';
 export interface FeatureSwitch {
   /** The option's YAML path, for messages. */
   key: string;
-  isOn(options: Pick<FabricAuthOptions, 'organizations' | 'scim'>): boolean;
+  /** How messages say the option is on and off, for one that is not a boolean (default `is true`, `is not true`). */
+  wording?: { on: string; off: string };
+  isOn(options: Pick<FabricAuthOptions, 'organizations' | 'scim' | 'providers'>): boolean;
 }
 
 /**
@@ -119,6 +121,17 @@ export const FABRIC_AUTH_FEATURES = [
     module: moduleNamed('FabricScimModule'),
     switchedBy: { key: 'auth.scim.enabled', isOn: (options) => options.scim?.enabled === true },
     load: async (mount) => (await import('./features/scim/scim.module.js')).ScimFeatureModule.register(mount),
+  },
+  {
+    // Loaded only for an app with a SAML connection: the XML stack it brings costs the others nothing.
+    name: 'saml',
+    module: moduleNamed('FabricSamlModule'),
+    switchedBy: {
+      key: 'auth.providers',
+      wording: { on: 'names a connection with type: saml', off: 'names no connection with type: saml' },
+      isOn: (options) => Object.keys(samlProviders(options)).length > 0,
+    },
+    load: async (mount) => (await import('./features/saml/saml.module.js')).SamlFeatureModule.register(mount),
   },
 ] as const satisfies readonly FabricAuthFeature[];
 

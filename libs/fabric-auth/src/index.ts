@@ -7,7 +7,7 @@
 export { FabricAuthModule } from './fabric-auth.module.js';
 export type { FabricAuthModuleExtras } from './fabric-auth.module-definition.js';
 export type { FabricAuthFeatureName } from './fabric-auth.features.js';
-export type { FabricAuthOptions, OidcProviderOptions, ResolvedFabricAuthOptions } from './options/fabric-auth.options.js';
+export type { FabricAuthOptions, OidcProviderOptions, ResolvedFabricAuthOptions, SamlProviderOptions } from './options/fabric-auth.options.js';
 export { fabricAuthOptionsFromTree, fabricConfigLoader, readFabricConfigTree } from './options/fabric-config.loader.js';
 export { type FabricDatabaseChoice, parseDatabaseUrl } from './data/database-url.js';
 export { withFabricDatabaseRetry } from './data/database-connect.js';

@@ -58,6 +58,7 @@ export const ApiOAuth2 = deferred('ApiOAuth2');
 export const ApiOkResponse = deferred('ApiOkResponse');
 export const ApiOperation = deferred('ApiOperation');
 export const ApiParam = deferred('ApiParam');
+export const ApiPayloadTooLargeResponse = deferred('ApiPayloadTooLargeResponse');
 export const ApiProperty = deferred('ApiProperty');
 export const ApiPropertyOptional = deferred('ApiPropertyOptional');
 export const ApiQuery = deferred('ApiQuery');

@@ -167,10 +167,13 @@ export interface CookieAttributes {
   maxAgeSeconds: number;
   httpOnly: boolean;
   secure: boolean;
+  /** `Lax` by default; `None` (with `secure` only: browsers drop it otherwise) for a cookie a cross-site POST must carry (SAML's ACS). */
+  sameSite?: 'Lax' | 'None';
 }
 
 export function serializeCookie(name: string, value: string, attrs: CookieAttributes): string {
-  const parts = [`${name}=${encodeURIComponent(value)}`, 'Path=/', `Max-Age=${attrs.maxAgeSeconds}`, 'SameSite=Lax'];
+  const sameSite = attrs.sameSite === 'None' && attrs.secure ? 'None' : 'Lax';
+  const parts = [`${name}=${encodeURIComponent(value)}`, 'Path=/', `Max-Age=${attrs.maxAgeSeconds}`, `SameSite=${sameSite}`];
   if (attrs.maxAgeSeconds === 0) parts.push('Expires=Thu, 01 Jan 1970 00:00:00 GMT');
   if (attrs.httpOnly) parts.push('HttpOnly');
   if (attrs.secure) parts.push('Secure');

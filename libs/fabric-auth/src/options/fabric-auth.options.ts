@@ -35,6 +35,7 @@ import {
 } from './option-rules.js';
 import { tablePrefixProblem } from './table-prefix.js';
 import { OrganizationsOptions, type ResolvedOrganizationsOptions } from './organizations.options.js';
+import { type ResolvedSamlProviderOptions, samlConnectionProblems, SamlProviderOptions } from './saml-provider.options.js';
 import { type ResolvedScimOptions, ScimOptions } from './scim.options.js';
 
 const claimPath = (raw: unknown) => {
@@ -57,6 +58,13 @@ function section(type: new () => object, notAMapping = 'must be a mapping', refi
   };
 }
 
+export type { ResolvedSamlProviderOptions, SamlProviderOptions } from './saml-provider.options.js';
+
+/** The SAML connections among `auth.providers`. */
+export function samlProviders(options: Pick<FabricAuthOptions, 'providers'>): Record<string, ResolvedSamlProviderOptions> {
+  return Object.fromEntries(Object.entries(options.providers ?? {}).filter((e): e is [string, ResolvedSamlProviderOptions] => e[1]?.type === 'saml'));
+}
+
 /** Name of the provider configured as `auth.providers.oidc`, served by `/auth/oidc/login`. */
 export const DEFAULT_OIDC_PROVIDER = 'oidc';
 
@@ -67,8 +75,8 @@ const SCOPE_PATTERN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
 /** @publicApi */
 export class OidcProviderOptions {
-  /** `oidc`, the only provider type (and the default). */
-  @Field('type', 'string', oneOf(['oidc'], 'must be "oidc" (the only provider type)'))
+  /** `oidc` (the default); `saml` makes the entry a SAML connection (`SamlProviderOptions`). */
+  @Field('type', 'string', oneOf(['oidc'], 'must be "oidc" or "saml"'))
   type? = 'oidc' as const;
 
   /**
@@ -171,8 +179,17 @@ const providers = (value: unknown, context: FieldContext) => {
       problems.push(`${at}.${name}: provider names are lowercase letters, digits, _ and - (at most 32)`);
       continue;
     }
-    const read = section(OidcProviderOptions)(provider, { ...context, at: `${at}.${name}` });
-    if (read !== INVALID) result[name] = read;
+    const where = `${at}.${name}`;
+    const saml = isPlainObject(provider) && provider.type === 'saml';
+    if (saml && name === DEFAULT_OIDC_PROVIDER) {
+      problems.push(`${where}: names the default OpenID provider; give the SAML connection another name`);
+      continue;
+    }
+    const read = section(saml ? SamlProviderOptions : OidcProviderOptions)(provider, { ...context, at: where });
+    if (read === INVALID) continue;
+    const more = saml ? samlConnectionProblems(read, where) : [];
+    problems.push(...more);
+    if (more.length === 0) result[name] = read;
   }
   return result;
 };
@@ -686,10 +703,11 @@ export class FabricAuthOptions {
 
   /**
    * Single sign-on providers by name: `oidc` is the default one (`/auth/oidc/login`), any
-   * other name needs `type: oidc` and is served under `/auth/oidc/<name>/login`.
+   * other name needs `type: oidc` and is served under `/auth/oidc/<name>/login`, or
+   * `type: saml` (a SAML 2.0 connection, `SamlProviderOptions`) under `/auth/saml/<name>/…`.
    */
-  @Field('auth.providers', 'mapping', providers, { nested: { type: OidcProviderOptions, join: '.<name>.' } })
-  providers?: Record<string, OidcProviderOptions> = {};
+  @Field('auth.providers', 'mapping', providers, { nested: { type: OidcProviderOptions, join: '.<name>.', variants: [SamlProviderOptions] } })
+  providers?: Record<string, OidcProviderOptions | SamlProviderOptions> = {};
 
   /** How access tokens are signed. Default HS256 with `secret_key`. */
   @Field('auth.signing', 'mapping', section(SigningOptions, 'must be a mapping (algorithm, keys, refresh_interval)'), { nested: { type: SigningOptions, join: '.' } })
@@ -810,7 +828,7 @@ export type ResolvedFabricAuthOptions = Required<
   Pick<FabricAuthOptions, 'systemAdminEmail' | 'encryptionKey' | 'publicBaseUrl'> & {
     /** Present whenever `seedSystemAdmin` is true (required then). */
     systemAdminPassword?: string;
-    providers: Record<string, ResolvedOidcProviderOptions>;
+    providers: Record<string, ResolvedOidcProviderOptions | ResolvedSamlProviderOptions>;
     signing: ResolvedSigningOptions;
     trustedIssuers: ResolvedTrustedIssuerOptions[];
     sso: SsoOptions;

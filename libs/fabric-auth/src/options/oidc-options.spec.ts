@@ -85,7 +85,7 @@ describe('auth.providers (OIDC single sign-on options)', () => {
   });
 
   it.each([
-    ['another provider type', `    corp:${GOOD}\n      type: saml`, 'auth.providers.corp.type: must be "oidc"'],
+    ['another provider type', `    corp:${GOOD}\n      type: ldap`, 'auth.providers.corp.type: must be "oidc" or "saml"'],
     ['a malformed provider name', `    My_IdP!:${GOOD}\n      type: oidc`, 'auth.providers.My_IdP!: provider names are lowercase'],
     ['a misspelt key', `    oidc:${GOOD}\n      client_secrte: x`, 'auth.providers.oidc.client_secrte: unknown key'],
     ['a missing redirect_uri', '    oidc:\n      issuer: "https://idp.example"\n      client_id: app', 'auth.providers.oidc.redirect_uri: is required'],
@@ -126,7 +126,7 @@ describe('auth.providers (OIDC single sign-on options)', () => {
         FABRIC_AUTH__PROVIDERS: '{"oidc": {"issuer": "https://idp.example", "client_id": "app", "redirect_uri": "https://app.example/cb"}}',
       },
     });
-    expect(fabricAuthOptionsFromTree(tree).providers.oidc?.clientId).toBe('app');
+    expect(fabricAuthOptionsFromTree(tree).providers.oidc).toMatchObject({ type: 'oidc', clientId: 'app' });
   });
 
   it('forRoot takes camelCase keys, and resolving resolved options changes nothing', () => {

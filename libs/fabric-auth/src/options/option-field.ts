@@ -39,8 +39,11 @@ export interface OptionField {
   required?: boolean | string | ((input: Record<string, unknown>) => boolean);
   /** A default that depends on other values; used when the initializer is not enough. */
   derive?: (context: FieldContext) => unknown;
-  /** The class of a nested section and how its keys extend this key: `.` (a section), `.<name>.` (a map of them), `[].` (a list). */
-  nested?: { type: new () => object; join: '.' | '.<name>.' | '[].' };
+  /**
+   * The class of a nested section and how its keys extend this key: `.` (a section), `.<name>.` (a
+   * map of them), `[].` (a list); `variants`: other classes an entry may be read by (by its `type`).
+   */
+  nested?: { type: new () => object; join: '.' | '.<name>.' | '[].'; variants?: ReadonlyArray<new () => object> };
 }
 
 export type FieldOptions = Pick<OptionField, 'required' | 'derive' | 'nested'>;

@@ -1,4 +1,4 @@
-import type { ResolvedOidcProviderOptions } from './fabric-auth.options.js';
+import type { ResolvedFabricAuthOptions } from './fabric-auth.options.js';
 
 /** A role named by a provider's config, with the YAML path that names it. */
 export interface ProviderRoleReference {
@@ -7,7 +7,7 @@ export interface ProviderRoleReference {
 }
 
 /** Every role that `default_roles` and `role_mapping` of the providers may grant. */
-export function providerRoleReferences(providers: Record<string, ResolvedOidcProviderOptions>): ProviderRoleReference[] {
+export function providerRoleReferences(providers: ResolvedFabricAuthOptions['providers']): ProviderRoleReference[] {
   const references: ProviderRoleReference[] = [];
   for (const [name, provider] of Object.entries(providers)) {
     for (const role of provider.defaultRoles) references.push({ path: `auth.providers.${name}.default_roles`, role });

@@ -67,7 +67,15 @@ export function yamlKeyKind(path: string): ValueKind | undefined {
   const field = TOP_LEVEL.find((f) => f.key === `${section}.${key}`);
   if (!field || inside.length === 0) return field?.kind;
   const innerKey = field.nested?.join === '.<name>.' ? inside[1] : field.nested?.join === '.' ? inside[0] : undefined;
-  return field.nested && innerKey !== undefined ? fieldsOf(field.nested.type).find((f) => f.key === innerKey)?.kind : undefined;
+  if (!field.nested || innerKey === undefined) return undefined;
+  return sectionTypes(field.nested)
+    .flatMap((type) => fieldsOf(type))
+    .find((f) => f.key === innerKey)?.kind;
+}
+
+/** The classes a nested section is read by: its own, then its variants. */
+function sectionTypes(nested: NonNullable<OptionField['nested']>): ReadonlyArray<new () => object> {
+  return [nested.type, ...(nested.variants ?? [])];
 }
 
 /** Turns the YAML view (`{auth: {secret_key}, server: {...}}`) into module options, reporting YAML paths. */
@@ -112,8 +120,14 @@ export function fabricConfigDefaults(): Map<string, unknown> {
       defaults.set(field.key, field.derive ? undefined : top[field.option]);
       continue;
     }
-    const inner = new field.nested.type() as Record<string, unknown>;
-    for (const nested of fieldsOf(field.nested.type)) defaults.set(field.key + field.nested.join + nested.key, nested.derive ? undefined : inner[nested.option]);
+    for (const type of sectionTypes(field.nested)) {
+      const inner = new type() as Record<string, unknown>;
+      for (const nested of fieldsOf(type)) {
+        const key = field.key + field.nested.join + nested.key;
+        // A key two variants share keeps the first one's default (`type`: `oidc`).
+        if (!defaults.has(key)) defaults.set(key, nested.derive ? undefined : inner[nested.option]);
+      }
+    }
   }
   return defaults;
 }

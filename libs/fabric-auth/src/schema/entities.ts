@@ -19,6 +19,7 @@ import { OrganizationMemberEntity } from './entities/organization-member.entity.
 import { OrganizationMemberRoleEntity } from './entities/organization-member-role.entity.js';
 import { OrganizationRoleEntity } from './entities/organization-role.entity.js';
 import { OrganizationInvitationEntity } from './entities/organization-invitation.entity.js';
+import { SamlUsedAssertionEntity } from './entities/saml-used-assertion.entity.js';
 
 /**
  * Every entity of the library, for `TypeOrmModule.forRoot({ entities })` or a CLI DataSource.
@@ -47,4 +48,5 @@ export const FABRIC_AUTH_ENTITIES = [
   OrganizationMemberRoleEntity,
   OrganizationRoleEntity,
   OrganizationInvitationEntity,
+  SamlUsedAssertionEntity,
 ] as const;

@@ -64,7 +64,7 @@ export class OidcClients {
 
   provider(name: string): OidcProvider | undefined {
     const options = Object.hasOwn(this.options.providers, name) ? this.options.providers[name] : undefined;
-    return options && { name, options };
+    return options?.type === 'oidc' ? { name, options } : undefined;
   }
 
   /** A fresh Configuration for one login; throws `OidcLoginFailure('discovery_failed')`. */

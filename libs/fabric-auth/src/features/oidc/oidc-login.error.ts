@@ -1,4 +1,5 @@
 import { FabricError } from '../../core/fabric-error.js';
+import { type SsoErrorCode, SsoLoginRefusal } from '../../http/sso-error-page.js';
 
 /** Why an OIDC login failed: the `reason` of its `oidc.login.failure` audit event. */
 export type OidcFailureReason =
@@ -26,39 +27,6 @@ export type OidcFailureReason =
   | 'second_factor_unavailable'
   | 'bad_parameter'
   | 'internal_error';
-
-/**
- * What a person's browser is told, in the error page's `?error=`: a few stable codes, one
- * per thing the person can act on, never the provider's own words.
- */
-export type SsoErrorCode =
-  | 'access_denied'
-  | 'login_required'
-  | 'no_account'
-  | 'account_disabled'
-  | 'account_exists'
-  | 'identity_in_use'
-  | 'not_signed_in'
-  | 'invalid_state'
-  | 'invalid_request'
-  | 'login_failed'
-  | 'provider_unavailable'
-  | 'groups_overage';
-
-export const SSO_ERROR_CODES: readonly SsoErrorCode[] = [
-  'access_denied',
-  'login_required',
-  'no_account',
-  'account_disabled',
-  'account_exists',
-  'identity_in_use',
-  'not_signed_in',
-  'invalid_state',
-  'invalid_request',
-  'login_failed',
-  'provider_unavailable',
-  'groups_overage',
-];
 
 /** IdP errors (OIDC Core §3.1.2.6) that mean "sign in at the provider first", as `prompt=none` answers. */
 const LOGIN_REQUIRED_IDP_ERRORS = new Set(['login_required', 'interaction_required', 'consent_required', 'account_selection_required']);
@@ -95,21 +63,6 @@ const ANSWERS: Record<OidcFailureReason, { status: 400 | 401 | 403 | 404 | 409 |
 };
 
 /**
- * The HTTP answer to a refused login: Nest's error shape with one fixed message per reason
- * (nothing the provider said is reflected), carrying the code a browser is redirected with.
- */
-export class OidcLoginRefusal extends FabricError {
-  constructor(
-    status: number,
-    message: string,
-    /** Null when there is no login to speak of (an unknown provider): the answer stays JSON. */
-    readonly ssoError: SsoErrorCode | null,
-  ) {
-    super('sso_login_failed', message, { status });
-  }
-}
-
-/**
  * A refused OIDC login. `reason` is the stable code for the audit log; `detail` is for the
  * server log only and must never hold a token, code or secret.
  */
@@ -133,8 +86,8 @@ export class OidcLoginFailure extends FabricError {
     return ANSWERS[this.reason].code;
   }
 
-  toHttpException(): OidcLoginRefusal {
+  toHttpException(): SsoLoginRefusal {
     const { status, message } = ANSWERS[this.reason];
-    return new OidcLoginRefusal(status, message, this.ssoError);
+    return new SsoLoginRefusal(status, message, this.ssoError);
   }
 }

@@ -9,9 +9,10 @@ import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constan
 import type { ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
 import type { UserEntity } from '../../schema/entities/user.entity.js';
 import { causedBy, describeError, IdpUnreachableError, type OidcProvider, OidcClients } from './oidc-clients.js';
-import { OidcLoginFailure, type OidcLoginRefusal } from './oidc-login.error.js';
+import { OidcLoginFailure } from './oidc-login.error.js';
+import type { SsoLoginRefusal } from '../../http/sso-error-page.js';
 import { type OidcLoginState, OidcLoginStates } from './oidc-login-state.js';
-import { safeReturnPath } from './return-to.js';
+import { safeReturnPath } from '../../http/return-to.js';
 import { claimAt, claimMovedElsewhere, claimValues, parseClaimPath } from '../../core/claim-path.js';
 import { type ExternalIdentity, ExternalSignInRefused, type SignInProvider } from '../../core/ports/sign-in-provider.js';
 import { ExternalSignIn } from '../../access/sign-in/external-sign-in.service.js';
@@ -345,7 +346,7 @@ export class OidcLoginService {
     return new OidcLoginFailure('internal_error');
   }
 
-  private async refuse(provider: string, failure: OidcLoginFailure, request: HttpRequestLike): Promise<OidcLoginRefusal> {
+  private async refuse(provider: string, failure: OidcLoginFailure, request: HttpRequestLike): Promise<SsoLoginRefusal> {
     this.logger.warn(`OIDC login with ${provider} refused: ${failure.message}`);
     const user = failure.user;
     await this.audit.record({

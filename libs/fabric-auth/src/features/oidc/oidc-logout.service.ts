@@ -15,7 +15,7 @@ import { SessionsService } from '../../access/sessions/sessions.service.js';
 import { describeError, type OidcProvider, OidcClients } from './oidc-clients.js';
 import { OidcLoginFailure } from './oidc-login.error.js';
 import { OidcLogoutTokenEntity } from '../../schema/entities/oidc-logout-token.entity.js';
-import { safeReturnPath } from './return-to.js';
+import { safeReturnPath } from '../../http/return-to.js';
 import type { SignedOut, SignOutHook } from '../../core/ports/sign-out-hook.js';
 import { constantTimeEqual, deriveKey, hmacSha256, sha256 } from '../../core/crypto.js';
 import { FabricError, fabricError } from '../../core/fabric-error.js';

@@ -16,22 +16,17 @@ import {
 import { OAuthErrorFilter } from '../../http/oauth-error.js';
 import { FabricGuard } from '../../access/guard/fabric.guard.js';
 import { Public } from '../../access/guard/public.decorator.js';
-import { headerValue, type HttpRequestLike, isCrossSiteRequest, setResponseHeader } from '../../core/request-info.js';
+import { type HttpRequestLike, isCrossSiteRequest, setResponseHeader } from '../../core/request-info.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constants.js';
 import { DEFAULT_OIDC_PROVIDER, type ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
 import { CurrentPrincipal } from '../../access/principal/current-principal.decorator.js';
 import type { Principal } from '../../core/principal.js';
-import { OidcLoginFailure, OidcLoginRefusal } from './oidc-login.error.js';
+import { OidcLoginFailure } from './oidc-login.error.js';
 import { OidcLoginService } from './oidc-login.service.js';
 import { OidcLogoutService } from './oidc-logout.service.js';
-import { ssoErrorLocation, ssoErrorPage } from './sso-error-page.js';
+import { type RedirectAnswer, ssoErrorPage, ssoRedirect } from '../../http/sso-error-page.js';
 import { ApiFabricAuth } from '../../http/api-docs.js';
 import { StorageErrorsInterceptor } from '../../http/storage-errors.interceptor.js';
-
-interface RedirectAnswer {
-  url: string;
-  statusCode: number;
-}
 
 const PROVIDER_PARAM = { name: 'provider', description: 'Name of a provider configured under `auth.providers`' } as const;
 const RETURN_TO_QUERY = {
@@ -47,12 +42,6 @@ const PROMPT_QUERY = {
 const LOGIN_HINT_QUERY = { name: 'login_hint', required: false, description: 'Passed to the provider: the login it should suggest' } as const;
 const FAILURE_REDIRECT =
   'A browser is sent to `auth.sso.error_url` (default `…/auth/oidc/error`) with `?error=<code>`; a request with `Accept: application/json` gets the JSON error instead';
-
-/** `Accept: application/json` (and not HTML): an API client, which gets the JSON error instead of the error page. */
-function wantsJson(request: HttpRequestLike): boolean {
-  const accept = headerValue(request, 'accept')?.toLowerCase() ?? '';
-  return /\bapplication\/(?:[\w.+-]+\+)?json\b/.test(accept) && !accept.includes('text/html');
-}
 
 /**
  * Browser routes of OIDC single sign-on. `/auth/oidc/login` serves the default provider
@@ -297,13 +286,7 @@ export class OidcController {
     });
   }
 
-  private async answer(request: HttpRequestLike, response: unknown, redirectTo: () => Promise<string>): Promise<RedirectAnswer> {
-    setResponseHeader(response, 'Cache-Control', 'no-store');
-    try {
-      return { url: await redirectTo(), statusCode: HttpStatus.FOUND };
-    } catch (error) {
-      if (!(error instanceof OidcLoginRefusal) || error.ssoError === null || wantsJson(request)) throw error;
-      return { url: ssoErrorLocation(this.options.sso.errorUrl, request, error.ssoError), statusCode: HttpStatus.FOUND };
-    }
+  private answer(request: HttpRequestLike, response: unknown, redirectTo: () => Promise<string>): Promise<RedirectAnswer> {
+    return ssoRedirect(request, response, this.options.sso.errorUrl, redirectTo);
   }
 }

@@ -83,9 +83,10 @@ export class UserIdentitiesService {
     });
   }
 
-  /** An identity someone can still sign in with: its provider is configured, for the same issuer. */
+  /** An identity someone can still sign in with: its provider is configured, for the same issuer (a SAML IdP's is in its metadata, read at login). */
   private isUsable(identity: UserIdentityEntity): boolean {
     const provider = Object.hasOwn(this.options.providers, identity.provider) ? this.options.providers[identity.provider] : undefined;
-    return provider !== undefined && new URL(provider.issuer).href === new URL(identity.issuer).href;
+    if (provider?.type === 'saml') return true;
+    return provider !== undefined && URL.canParse(identity.issuer) && new URL(provider.issuer).href === new URL(identity.issuer).href;
   }
 }

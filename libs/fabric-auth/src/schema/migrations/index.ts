@@ -22,6 +22,8 @@ import { OrgServiceAccountsPostgres1796537399179 } from './postgres/179653739917
 import { OrgServiceAccountsSqlite1796537399179 } from './sqlite/1796537399179-OrgServiceAccounts.js';
 import { ScimTokensPostgres1796546261998 } from './postgres/1796546261998-ScimTokens.js';
 import { ScimTokensSqlite1796546261998 } from './sqlite/1796546261998-ScimTokens.js';
+import { SamlAssertionsPostgres1796546418202 } from './postgres/1796546418202-SamlAssertions.js';
+import { SamlAssertionsSqlite1796546418202 } from './sqlite/1796546418202-SamlAssertions.js';
 
 /**
  * Migrations for `TypeOrmModule.forRoot({ migrations, migrationsRun: true })`, per driver.
@@ -41,6 +43,7 @@ export const FABRIC_AUTH_POSTGRES_MIGRATIONS = [
   OrganizationsPostgres1796533752136,
   OrgServiceAccountsPostgres1796537399179,
   ScimTokensPostgres1796546261998,
+  SamlAssertionsPostgres1796546418202,
 ];
 /** @publicApi */
 export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
@@ -56,6 +59,7 @@ export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
   OrganizationsSqlite1796533752136,
   OrgServiceAccountsSqlite1796537399179,
   ScimTokensSqlite1796546261998,
+  SamlAssertionsSqlite1796546418202,
 ];
 
 /** @publicApi */

@@ -1,0 +1,158 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { FabricClock } from '../../core/clock.js';
+import { FABRIC_RESOLVED_OPTIONS, FABRIC_ROUTE_PREFIX } from '../../core/fabric-auth.internal-constants.js';
+import { FabricConfigError } from '../../options/fabric-config.error.js';
+import { type ResolvedFabricAuthOptions, type ResolvedSamlProviderOptions, samlProviders } from '../../options/fabric-auth.options.js';
+import { PublicBaseUrl } from '../../options/public-base-url.js';
+import { SamlLoginFailure } from './saml-login.error.js';
+import { attributeOf, descendants, elementChildren, parseXml, SAML_METADATA, textOf, XML_DSIG, type XmlNode } from './saml-xml.js';
+
+/** What a login needs of the IdP, read from its metadata. */
+export interface IdpMetadata {
+  entityId: string;
+  /** The HTTP-Redirect binding's SingleSignOnService. */
+  ssoUrl: string;
+  /** Base64 DER of each signing certificate; several during a rollover. */
+  certificates: string[];
+}
+
+export interface SamlConnection {
+  name: string;
+  options: ResolvedSamlProviderOptions;
+}
+
+/** Milliseconds metadata read from a URL is used before it is read again. */
+const METADATA_TTL = 3_600_000;
+/** Fewest milliseconds between two reads caused by a signature no held certificate verifies (a rollover). */
+const METADATA_REFRESH_COOLDOWN = 60_000;
+const METADATA_TIMEOUT = 10_000;
+const MAX_METADATA = 1024 * 1024;
+const REDIRECT_BINDING = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect';
+const MAX_ENTITY_ID = 500;
+
+/** Reads an IdP's EntityDescriptor (alone, or the only IdP of an EntitiesDescriptor); throws with a sentence for the log. */
+export function parseIdpMetadata(xml: string): IdpMetadata {
+  let root: XmlNode;
+  try {
+    root = parseXml(xml);
+  } catch (error) {
+    throw new Error(`not readable XML (${(error as Error).message})`, { cause: error });
+  }
+  const idps = descendants(root, SAML_METADATA, 'EntityDescriptor').filter((e) => elementChildren(e, SAML_METADATA, 'IDPSSODescriptor').length > 0);
+  if (idps.length !== 1) throw new Error(`${idps.length} EntityDescriptors with an IDPSSODescriptor (expected one)`);
+  const entity = idps[0];
+  const entityId = attributeOf(entity, 'entityID');
+  if (!entityId || entityId.length > MAX_ENTITY_ID) throw new Error('no entityID (or longer than 500 characters)');
+  const descriptor = elementChildren(entity, SAML_METADATA, 'IDPSSODescriptor')[0];
+  const sso = elementChildren(descriptor, SAML_METADATA, 'SingleSignOnService').find((s) => attributeOf(s, 'Binding') === REDIRECT_BINDING);
+  const ssoUrl = sso ? attributeOf(sso, 'Location') : null;
+  if (!ssoUrl || !URL.canParse(ssoUrl) || !['https:', 'http:'].includes(new URL(ssoUrl).protocol)) throw new Error('no HTTP-Redirect SingleSignOnService');
+  const certificates = elementChildren(descriptor, SAML_METADATA, 'KeyDescriptor')
+    .filter((k) => (attributeOf(k, 'use') ?? 'signing') === 'signing')
+    .flatMap((k) => descendants(k, XML_DSIG, 'X509Certificate'))
+    .map((c) => textOf(c).replace(/\s+/g, ''))
+    .filter((c) => c.length > 0);
+  if (certificates.length === 0) throw new Error('no signing certificate');
+  return { entityId, ssoUrl, certificates: [...new Set(certificates)] };
+}
+
+interface Loaded {
+  metadata: IdpMetadata;
+  fetchedAt: number;
+}
+
+/**
+ * The configured SAML connections and their IdPs. Inline metadata is read at startup (a bad
+ * one stops it); metadata behind a URL is read on the first login (an unreachable IdP never
+ * stops the app), kept an hour, and read again early when a response is signed by a
+ * certificate it does not list, so a rollover at the IdP needs no restart.
+ */
+@Injectable()
+export class SamlConnections {
+  private readonly loaded = new Map<string, Loaded>();
+  private readonly loading = new Map<string, Promise<Loaded>>();
+  private readonly logger = new Logger('FabricSaml');
+
+  constructor(
+    @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
+    @Inject(FABRIC_ROUTE_PREFIX) private readonly routePrefix: string,
+    private readonly publicBaseUrl: PublicBaseUrl,
+    private readonly clock: FabricClock,
+  ) {
+    for (const [name, connection] of Object.entries(samlProviders(options))) {
+      if (connection.idpMetadata === undefined) continue;
+      try {
+        this.loaded.set(name, { metadata: parseIdpMetadata(connection.idpMetadata), fetchedAt: Number.POSITIVE_INFINITY });
+      } catch (error) {
+        throw new FabricConfigError([`auth.providers.${name}.idp_metadata: ${(error as Error).message}`]);
+      }
+    }
+  }
+
+  connection(name: string): SamlConnection | undefined {
+    const options = Object.hasOwn(this.options.providers, name) ? this.options.providers[name] : undefined;
+    return options?.type === 'saml' ? { name, options } : undefined;
+  }
+
+  /** `<public base URL>/<prefix>/auth/saml/<name>/<route>`. */
+  url(connection: SamlConnection, route: 'acs' | 'metadata' | 'login'): string {
+    const prefix = this.routePrefix.replace(/^\/+|\/+$/g, '');
+    return `${this.publicBaseUrl.get()}${prefix ? `/${prefix}` : ''}/auth/saml/${connection.name}/${route}`;
+  }
+
+  spEntityId(connection: SamlConnection): string {
+    return connection.options.spEntityId ?? this.url(connection, 'metadata');
+  }
+
+  /** The IdP's metadata; `SamlLoginFailure('metadata_unavailable')` when it cannot be read. */
+  async metadata(connection: SamlConnection): Promise<IdpMetadata> {
+    const known = this.loaded.get(connection.name);
+    if (known && this.clock.now() - known.fetchedAt < METADATA_TTL) return known.metadata;
+    try {
+      return (await this.fetch(connection)).metadata;
+    } catch (error) {
+      // An IdP down for a moment keeps working with what was read before.
+      if (known) return known.metadata;
+      throw new SamlLoginFailure('metadata_unavailable', (error as Error).message);
+    }
+  }
+
+  /** After a signature no held certificate verified: the metadata read again (at most once a minute); true when it changed. */
+  async refreshAfterUnknownSigner(connection: SamlConnection): Promise<boolean> {
+    const known = this.loaded.get(connection.name);
+    if (connection.options.idpMetadataUrl === undefined || (known && this.clock.now() - known.fetchedAt < METADATA_REFRESH_COOLDOWN)) return false;
+    try {
+      const fresh = await this.fetch(connection);
+      return JSON.stringify(fresh.metadata.certificates) !== JSON.stringify(known?.metadata.certificates);
+    } catch (error) {
+      this.logger.warn(`SAML metadata of ${connection.name} could not be read again: ${(error as Error).message}`);
+      return false;
+    }
+  }
+
+  private fetch(connection: SamlConnection): Promise<Loaded> {
+    const running = this.loading.get(connection.name);
+    if (running) return running;
+    const load = this.read(connection.options.idpMetadataUrl!).then((metadata) => {
+      const loaded = { metadata, fetchedAt: this.clock.now() };
+      this.loaded.set(connection.name, loaded);
+      return loaded;
+    });
+    this.loading.set(connection.name, load);
+    return load.finally(() => this.loading.delete(connection.name));
+  }
+
+  private async read(url: string): Promise<IdpMetadata> {
+    const response = await fetch(url, {
+      redirect: 'error',
+      signal: AbortSignal.timeout(METADATA_TIMEOUT),
+      headers: { accept: 'application/samlmetadata+xml, application/xml, text/xml' },
+    });
+    if (!response.ok) throw new Error(`metadata URL answered ${response.status}`);
+    const length = Number(response.headers.get('content-length') ?? 0);
+    if (length > MAX_METADATA) throw new Error('metadata larger than 1 MiB');
+    const xml = await response.text();
+    if (xml.length > MAX_METADATA) throw new Error('metadata larger than 1 MiB');
+    return parseIdpMetadata(xml);
+  }
+}
