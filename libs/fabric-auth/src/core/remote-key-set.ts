@@ -1,4 +1,4 @@
-import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
+import type { createLocalJWKSet, JSONWebKeySet } from 'jose';
 import type { FabricClock } from './clock.js';
 import { FabricError } from './fabric-error.js';
 
@@ -156,6 +156,8 @@ export class RemoteKeySet {
     if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'object' || k === null || Array.isArray(k))) {
       throw new KeySetUnavailableError(`${this.options.uri}: not a JSON Web Key Set`);
     }
+    // jose is imported with the first key set: an app that trusts no issuer and has no OIDC never loads it.
+    const { createLocalJWKSet } = await import('jose');
     return { jwks: jwks as JSONWebKeySet, resolver: createLocalJWKSet(jwks as JSONWebKeySet), fetchedAt: this.options.clock.now() };
   }
 }

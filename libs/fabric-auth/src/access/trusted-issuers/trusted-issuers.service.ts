@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { errors as joseErrors, type JWTPayload, jwtVerify } from 'jose';
+import type { JWTPayload } from 'jose';
 import type { Repository } from 'typeorm';
 import { claimAt, claimMovedElsewhere, claimValues, parseClaimPath } from '../../core/claim-path.js';
 import { FabricClock } from '../../core/clock.js';
@@ -17,6 +17,8 @@ import { normalizeEmail } from '../../core/identity-normalization.js';
 import { UserEntity } from '../../schema/entities/user.entity.js';
 import { sha256 } from '../../core/crypto.js';
 import { FabricError, fabricError } from '../../core/fabric-error.js';
+
+type Jose = typeof import('jose');
 
 /** A trusted issuer's options with its claim paths read once. */
 export interface TrustedIssuer {
@@ -138,6 +140,8 @@ export class TrustedIssuersService implements OnModuleDestroy {
   }
 
   private async verify(token: string, issuer: TrustedIssuer): Promise<Principal> {
+    // Imported by the first token of a trusted issuer: an app that trusts none never loads jose.
+    const jose = await import('jose');
     const options = issuer.options;
     const keySet = await this.keySetFor(options);
     let keys;
@@ -150,9 +154,9 @@ export class TrustedIssuersService implements OnModuleDestroy {
     let payload: JWTPayload;
     let header: Record<string, unknown>;
     try {
-      ({ payload, protectedHeader: header } = await this.verifyWith(token, options, keys.resolver));
+      ({ payload, protectedHeader: header } = await this.verifyWith(jose, token, options, keys.resolver));
     } catch (error) {
-      if (!(error instanceof joseErrors.JWKSNoMatchingKey)) throw this.refusal(options, error);
+      if (!(error instanceof jose.errors.JWKSNoMatchingKey)) throw this.refusal(jose, options, error);
       let reread;
       try {
         reread = await keySet.afterUnknownKid();
@@ -160,11 +164,11 @@ export class TrustedIssuersService implements OnModuleDestroy {
         if (failure instanceof KeySetUnavailableError) throw unavailable();
         throw failure;
       }
-      if (reread === undefined) throw this.refusal(options, error);
+      if (reread === undefined) throw this.refusal(jose, options, error);
       try {
-        ({ payload, protectedHeader: header } = await this.verifyWith(token, options, reread.resolver));
+        ({ payload, protectedHeader: header } = await this.verifyWith(jose, token, options, reread.resolver));
       } catch (again) {
-        throw this.refusal(options, again);
+        throw this.refusal(jose, options, again);
       }
     }
     this.checkAccessToken(issuer, header, payload);
@@ -174,8 +178,8 @@ export class TrustedIssuersService implements OnModuleDestroy {
     return principal;
   }
 
-  private verifyWith(token: string, options: ResolvedTrustedIssuerOptions, keys: KeyResolver) {
-    return jwtVerify(token, keys, {
+  private verifyWith(jose: Jose, token: string, options: ResolvedTrustedIssuerOptions, keys: KeyResolver) {
+    return jose.jwtVerify(token, keys, {
       issuer: options.issuer,
       audience: options.audience,
       algorithms: options.algorithms,
@@ -185,8 +189,8 @@ export class TrustedIssuersService implements OnModuleDestroy {
     });
   }
 
-  private refusal(options: ResolvedTrustedIssuerOptions, error: unknown): FabricAuthError {
-    const expired = error instanceof joseErrors.JWTExpired;
+  private refusal(jose: Jose, options: ResolvedTrustedIssuerOptions, error: unknown): FabricAuthError {
+    const expired = error instanceof jose.errors.JWTExpired;
     return new FabricAuthError(expired ? 'expired' : 'bad_token', `${options.issuer}: ${(error as Error).message}`);
   }
 
