@@ -100,6 +100,7 @@ const ENTITIES_VALUES = [
   'RoleAssignmentEntity',
   'RoleEntity',
   'SamlUsedAssertionEntity',
+  'ScimUserEntity',
   'ServiceAccountEntity',
   'SessionEntity',
   'setFabricAuthTablePrefix',
@@ -107,7 +108,7 @@ const ENTITIES_VALUES = [
   'UserEntity',
   'UserIdentityEntity',
 ] as const;
-const ENTITIES_TYPES = ['OneTimeTokenPurpose'] as const;
+const ENTITIES_TYPES = ['OneTimeTokenPurpose', 'ScimAttributes'] as const;
 const MIGRATIONS_VALUES = ['FABRIC_AUTH_POSTGRES_MIGRATIONS', 'FABRIC_AUTH_SQLITE_MIGRATIONS', 'fabricAuthMigrations', 'fabricSchema'] as const;
 const MIGRATIONS_TYPES = ['FabricSchemaNames'] as const;
 const TESTING_VALUES = ['createTestCredential', 'testPrincipal'] as const;

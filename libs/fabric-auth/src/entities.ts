@@ -19,6 +19,7 @@ export { RevocationEntity } from './schema/entities/revocation.entity.js';
 export { RoleAssignmentEntity } from './schema/entities/role-assignment.entity.js';
 export { RoleEntity } from './schema/entities/role.entity.js';
 export { SamlUsedAssertionEntity } from './schema/entities/saml-used-assertion.entity.js';
+export { type ScimAttributes, ScimUserEntity } from './schema/entities/scim-user.entity.js';
 export { ServiceAccountEntity } from './schema/entities/service-account.entity.js';
 export { SessionEntity } from './schema/entities/session.entity.js';
 export { SigningKeyEntity } from './schema/entities/signing-key.entity.js';

@@ -20,6 +20,7 @@ import { OrganizationMemberRoleEntity } from './entities/organization-member-rol
 import { OrganizationRoleEntity } from './entities/organization-role.entity.js';
 import { OrganizationInvitationEntity } from './entities/organization-invitation.entity.js';
 import { SamlUsedAssertionEntity } from './entities/saml-used-assertion.entity.js';
+import { ScimUserEntity } from './entities/scim-user.entity.js';
 
 /**
  * Every entity of the library, for `TypeOrmModule.forRoot({ entities })` or a CLI DataSource.
@@ -49,4 +50,5 @@ export const FABRIC_AUTH_ENTITIES = [
   OrganizationRoleEntity,
   OrganizationInvitationEntity,
   SamlUsedAssertionEntity,
+  ScimUserEntity,
 ] as const;

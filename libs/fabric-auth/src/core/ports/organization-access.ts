@@ -1,3 +1,4 @@
+import type { EntityManager } from 'typeorm';
 import { fabricError } from '../fabric-error.js';
 import type { Principal } from '../principal.js';
 
@@ -14,6 +15,12 @@ export interface OrganizationMembership {
   permissions: ReadonlySet<string>;
   /** The organization requires a second factor: only a session whose login used one acts in it. */
   mfaRequired: boolean;
+}
+
+/** The caller's transaction, as `FabricTransactions` hands it out (a port's caller passes its own). */
+export interface PortTransaction {
+  readonly manager: EntityManager;
+  afterCommit(action: () => unknown): void;
 }
 
 /**
@@ -49,6 +56,18 @@ export interface OrganizationAccess {
    * routes under `/orgs/{org}/…` (SCIM tokens).
    */
   managedOrganization(actor: Principal, organization: string): Promise<{ id: string; slug: string }>;
+  /**
+   * SCIM provisioning (SPEC §17), in the caller's transaction: the user becomes a member with the
+   * `member` role unless they already are one (their roles then stay). Their cached principals
+   * are dropped on every instance once it commits.
+   */
+  provisionMember(tx: PortTransaction, organizationId: string, userId: string): Promise<void>;
+  /**
+   * SCIM deprovisioning, in the caller's transaction: the membership and its org roles go (the
+   * organization's last owner stays: 409 `last_owner`); the user's tokens lose the organization
+   * from their next request, on every instance. Nothing when they are no member.
+   */
+  deprovisionMember(tx: PortTransaction, organizationId: string, userId: string): Promise<void>;
 }
 
 export const OrganizationAccess = Symbol('OrganizationAccess');
@@ -70,6 +89,14 @@ export class NoOrganizations implements OrganizationAccess {
   }
 
   managedOrganization(): Promise<{ id: string; slug: string }> {
+    return Promise.reject(fabricError('organization_not_found', 'Organization not found'));
+  }
+
+  provisionMember(): Promise<void> {
+    return Promise.reject(fabricError('organization_not_found', 'Organization not found'));
+  }
+
+  deprovisionMember(): Promise<void> {
     return Promise.reject(fabricError('organization_not_found', 'Organization not found'));
   }
 }

@@ -1,11 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { Revocations } from '../../access/sessions/revocations.js';
+import { FabricClock } from '../../core/clock.js';
+import { fabricError } from '../../core/fabric-error.js';
+import { FabricTransactions } from '../../data/transactions.js';
+import { MEMBER_ROLE, OWNER_ROLE } from '../../options/organizations.options.js';
+import { OrganizationMemberRoleEntity } from '../../schema/entities/organization-member-role.entity.js';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { OrganizationMemberEntity } from '../../schema/entities/organization-member.entity.js';
 import { OrganizationEntity } from '../../schema/entities/organization.entity.js';
 import { ServiceAccountEntity } from '../../schema/entities/service-account.entity.js';
 import type { Principal } from '../../core/principal.js';
-import type { OrganizationAccess, OrganizationMembership } from '../../core/ports/organization-access.js';
+import type { OrganizationAccess, OrganizationMembership, PortTransaction } from '../../core/ports/organization-access.js';
 import { OrganizationStandings } from './organization-standings.js';
 
 /**
@@ -21,6 +28,9 @@ export class OrganizationMemberships implements OrganizationAccess {
     private readonly standings: OrganizationStandings,
     @InjectRepository(ServiceAccountEntity) private readonly accounts: Repository<ServiceAccountEntity>,
     @InjectRepository(OrganizationMemberEntity) private readonly members: Repository<OrganizationMemberEntity>,
+    private readonly transactions: FabricTransactions,
+    private readonly revocations: Revocations,
+    private readonly clock: FabricClock,
   ) {}
 
   /** One statement (OrganizationStandings.membership): the cold path of a principal acting in an organization. */
@@ -47,6 +57,29 @@ export class OrganizationMemberships implements OrganizationAccess {
   async managedOrganization(actor: Principal, organization: string): Promise<{ id: string; slug: string }> {
     const standing = await this.standings.standing(actor, organization, 'org:manage');
     return { id: standing.organization.id, slug: standing.organization.slug };
+  }
+
+  async provisionMember(tx: PortTransaction, organizationId: string, userId: string): Promise<void> {
+    if (!(await this.transactions.lock(tx, OrganizationEntity, organizationId))) throw fabricError('organization_not_found', 'Organization not found');
+    if (await tx.manager.existsBy(OrganizationMemberEntity, { organizationId, userId })) return;
+    const member: OrganizationMemberEntity = { id: randomUUID(), organizationId, userId, createdAt: new Date(this.clock.now()) };
+    await tx.manager.insert(OrganizationMemberEntity, member);
+    await tx.manager.insert(OrganizationMemberRoleEntity, { memberId: member.id, organizationId, role: MEMBER_ROLE });
+    // A token naming this organization may have been resolved (to no membership) and cached.
+    await this.revocations.revoke(tx, { type: 'principal', principalId: userId });
+  }
+
+  async deprovisionMember(tx: PortTransaction, organizationId: string, userId: string): Promise<void> {
+    if (!(await this.transactions.lock(tx, OrganizationEntity, organizationId))) throw fabricError('organization_not_found', 'Organization not found');
+    const member = await tx.manager.findOneBy(OrganizationMemberEntity, { organizationId, userId });
+    if (!member) return;
+    if (await tx.manager.existsBy(OrganizationMemberRoleEntity, { memberId: member.id, role: OWNER_ROLE })) {
+      if ((await this.standings.holders(tx, organizationId, OWNER_ROLE)) <= 1) {
+        throw fabricError('last_owner', 'An organization keeps at least one owner: make someone else owner first');
+      }
+    }
+    await tx.manager.delete(OrganizationMemberEntity, { id: member.id });
+    await this.revocations.revoke(tx, { type: 'principal', principalId: userId });
   }
 
   async serviceAccountMembership(serviceAccountId: string, organizationId: string): Promise<OrganizationMembership | null> {

@@ -4,13 +4,20 @@ import { ScimBase, SCIM_ROUTE_PREFIX } from './scim-base.js';
 import { ScimDiscoveryController } from './scim-discovery.controller.js';
 import { ScimExceptionFilter } from './scim-exception.filter.js';
 import { OrganizationScimTokensController, PlatformScimTokensController } from './scim-tokens.controller.js';
+import { ScimUsersController } from './scim-users.controller.js';
+import { ScimUsersService } from './scim-users.service.js';
 
 /** SCIM 2.0 provisioning (`<prefix>/scim/v2`, SPEC §17): opt-in, loaded only with `auth.scim.enabled`. */
 export class ScimFeatureModule {
   static register(mount: FeatureMount): DynamicModule {
     return featureModule(mount, {
-      controllers: [{ controller: PlatformScimTokensController }, { controller: OrganizationScimTokensController }, { controller: ScimDiscoveryController }],
-      providers: [{ provide: SCIM_ROUTE_PREFIX, useValue: mount.routePrefix }, ScimBase, ScimExceptionFilter],
+      controllers: [
+        { controller: PlatformScimTokensController },
+        { controller: OrganizationScimTokensController },
+        { controller: ScimDiscoveryController },
+        { controller: ScimUsersController },
+      ],
+      providers: [{ provide: SCIM_ROUTE_PREFIX, useValue: mount.routePrefix }, ScimBase, ScimExceptionFilter, ScimUsersService],
     });
   }
 }

@@ -24,6 +24,8 @@ import { ScimTokensPostgres1796546261998 } from './postgres/1796546261998-ScimTo
 import { ScimTokensSqlite1796546261998 } from './sqlite/1796546261998-ScimTokens.js';
 import { SamlAssertionsPostgres1796546418202 } from './postgres/1796546418202-SamlAssertions.js';
 import { SamlAssertionsSqlite1796546418202 } from './sqlite/1796546418202-SamlAssertions.js';
+import { ScimUsersPostgres1796547947635 } from './postgres/1796547947635-ScimUsers.js';
+import { ScimUsersSqlite1796547947635 } from './sqlite/1796547947635-ScimUsers.js';
 
 /**
  * Migrations for `TypeOrmModule.forRoot({ migrations, migrationsRun: true })`, per driver.
@@ -44,6 +46,7 @@ export const FABRIC_AUTH_POSTGRES_MIGRATIONS = [
   OrgServiceAccountsPostgres1796537399179,
   ScimTokensPostgres1796546261998,
   SamlAssertionsPostgres1796546418202,
+  ScimUsersPostgres1796547947635,
 ];
 /** @publicApi */
 export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
@@ -60,6 +63,7 @@ export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
   OrgServiceAccountsSqlite1796537399179,
   ScimTokensSqlite1796546261998,
   SamlAssertionsSqlite1796546418202,
+  ScimUsersSqlite1796547947635,
 ];
 
 /** @publicApi */
