@@ -126,6 +126,7 @@ export const FABRIC_AUTH_FEATURES = [
     // Loaded only for an app with a SAML connection: the XML stack it brings costs the others nothing.
     name: 'saml',
     module: moduleNamed('FabricSamlModule'),
+    hooksInto: [SignOutHooks],
     switchedBy: {
       key: 'auth.providers',
       wording: { on: 'names a connection with type: saml', off: 'names no connection with type: saml' },

@@ -12,6 +12,8 @@ export interface IdpMetadata {
   entityId: string;
   /** The HTTP-Redirect binding's SingleSignOnService. */
   ssoUrl: string;
+  /** The HTTP-Redirect binding's SingleLogoutService, when the IdP has one. */
+  sloUrl: string | null;
   /** Base64 DER of each signing certificate; several during a rollover. */
   certificates: string[];
 }
@@ -47,13 +49,16 @@ export function parseIdpMetadata(xml: string): IdpMetadata {
   const sso = elementChildren(descriptor, SAML_METADATA, 'SingleSignOnService').find((s) => attributeOf(s, 'Binding') === REDIRECT_BINDING);
   const ssoUrl = sso ? attributeOf(sso, 'Location') : null;
   if (!ssoUrl || !URL.canParse(ssoUrl) || !['https:', 'http:'].includes(new URL(ssoUrl).protocol)) throw new Error('no HTTP-Redirect SingleSignOnService');
+  const slo = elementChildren(descriptor, SAML_METADATA, 'SingleLogoutService').find((s) => attributeOf(s, 'Binding') === REDIRECT_BINDING);
+  const sloUrl = slo ? attributeOf(slo, 'Location') : null;
   const certificates = elementChildren(descriptor, SAML_METADATA, 'KeyDescriptor')
     .filter((k) => (attributeOf(k, 'use') ?? 'signing') === 'signing')
     .flatMap((k) => descendants(k, XML_DSIG, 'X509Certificate'))
     .map((c) => textOf(c).replace(/\s+/g, ''))
     .filter((c) => c.length > 0);
   if (certificates.length === 0) throw new Error('no signing certificate');
-  return { entityId, ssoUrl, certificates: [...new Set(certificates)] };
+  const usableSlo = sloUrl !== null && URL.canParse(sloUrl) && ['https:', 'http:'].includes(new URL(sloUrl).protocol) ? sloUrl : null;
+  return { entityId, ssoUrl, sloUrl: usableSlo, certificates: [...new Set(certificates)] };
 }
 
 interface Loaded {
@@ -95,7 +100,7 @@ export class SamlConnections {
   }
 
   /** `<public base URL>/<prefix>/auth/saml/<name>/<route>`. */
-  url(connection: SamlConnection, route: 'acs' | 'metadata' | 'login'): string {
+  url(connection: SamlConnection, route: 'acs' | 'metadata' | 'login' | 'slo'): string {
     const prefix = this.routePrefix.replace(/^\/+|\/+$/g, '');
     return `${this.publicBaseUrl.get()}${prefix ? `/${prefix}` : ''}/auth/saml/${connection.name}/${route}`;
   }

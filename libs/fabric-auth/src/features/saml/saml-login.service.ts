@@ -88,6 +88,7 @@ export class SamlLoginService {
     return generateServiceProviderMetadata({
       issuer: this.connections.spEntityId(connection),
       callbackUrl: this.connections.url(connection, 'acs'),
+      logoutCallbackUrl: this.connections.url(connection, 'slo'),
       identifierFormat: null,
       wantAssertionsSigned: connection.options.wantAssertionsSigned,
       ...(certificate ? { decryptionPvk: privateKey, decryptionCert: certificate } : {}),

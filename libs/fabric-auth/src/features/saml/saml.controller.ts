@@ -21,6 +21,9 @@ import { type RedirectAnswer, ssoErrorPage, ssoRedirect } from '../../http/sso-e
 import { StorageErrorsInterceptor } from '../../http/storage-errors.interceptor.js';
 import type { ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
 import { SamlLoginService } from './saml-login.service.js';
+import { SamlLogoutService } from './saml-logout.service.js';
+import { safeReturnPath } from '../../http/return-to.js';
+import { setResponseHeader } from '../../core/request-info.js';
 
 const CONNECTION_PARAM = { name: 'connection', description: 'Name of a SAML connection configured under `auth.providers` (`type: saml`)' } as const;
 const FAILURE_REDIRECT =
@@ -39,6 +42,7 @@ const FAILURE_REDIRECT =
 export class SamlController {
   constructor(
     private readonly logins: SamlLoginService,
+    private readonly logouts: SamlLogoutService,
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
   ) {}
 
@@ -51,6 +55,35 @@ export class SamlController {
   @ApiOkResponse({ description: 'An HTML page explaining the error' })
   errorPage(@Query('error') code: unknown): string {
     return ssoErrorPage(code);
+  }
+
+  @Get('logout')
+  @Public()
+  @Redirect()
+  @ApiOperation({
+    summary: "After POST /auth/logout of a session from a SAML connection: end the IdP's session too (SP-initiated single logout)",
+    description:
+      "Browser route, the second step of a SAML logout (the local session already ended at POST /auth/logout, on every instance): sends the browser to the IdP's SingleLogoutService (HTTP-Redirect) with a LogoutRequest for that session's NameID and SessionIndex, once; without one, back to return_to.",
+  })
+  @ApiQuery({ name: 'return_to', required: false, description: 'Path on this site to land on afterwards (default /)' })
+  @ApiFoundResponse({ description: "To the IdP's SingleLogoutService, or to return_to" })
+  async logout(@Query('return_to') returnTo: unknown, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown): Promise<RedirectAnswer> {
+    setResponseHeader(response, 'Cache-Control', 'no-store');
+    return { url: await this.logouts.logoutUrl(request, response, returnTo), statusCode: HttpStatus.FOUND };
+  }
+
+  @Get(':connection/slo')
+  @Public()
+  @Redirect()
+  @ApiOperation({
+    summary: "A connection's SingleLogoutService: where the IdP's LogoutResponse brings the browser back",
+    description: 'Sends the browser on to the RelayState the logout started with, when it is a path on this site (else `/`). Nothing here signs anyone in or out.',
+  })
+  @ApiParam(CONNECTION_PARAM)
+  @ApiFoundResponse({ description: 'To the RelayState path, or /' })
+  loggedOut(@Query('RelayState') relayState: unknown, @Res({ passthrough: true }) response: unknown): RedirectAnswer {
+    setResponseHeader(response, 'Cache-Control', 'no-store');
+    return { url: safeReturnPath(relayState), statusCode: HttpStatus.FOUND };
   }
 
   @Get(':connection/metadata')
