@@ -77,8 +77,9 @@ describe('organization changes across two instances on one PostgreSQL and one Re
     const switched = await callDemo(a, 'POST', '/auth/token', member.token, { grant_type: 'organization', organization: slug });
     expect(switched.status).toBe(200);
     const scoped = switched.body.access_token as string;
-    // B has resolved (and cached) the member's principal in the organization.
+    // B has resolved (and cached) the member's principal in the organization, which its org routes then take as their standing.
     expect((await callDemo(b, 'GET', '/demo/org/reports', scoped)).status).toBe(200);
+    expect((await callDemo(b, 'GET', `/orgs/${slug}/members`, scoped)).status).toBe(200);
     return { slug, owner, member, scoped };
   }
 
@@ -99,6 +100,7 @@ describe('organization changes across two instances on one PostgreSQL and one Re
     expect((await callDemo(a, 'DELETE', `/orgs/${slug}/members/${member.username}`, owner.token)).status).toBe(204);
     expect(await within(2000, async () => (await callDemo(b, 'GET', '/demo/org/reports', scoped)).status, 403)).toBeLessThan(2000);
     expect((await callDemo(b, 'GET', `/orgs/${slug}`, member.token)).status).toBe(404);
+    expect((await callDemo(b, 'GET', `/orgs/${slug}/members`, scoped)).status).toBe(404);
   });
 
   it("changing a member's org roles on A is honoured by B within 2 s", async () => {
@@ -113,6 +115,7 @@ describe('organization changes across two instances on one PostgreSQL and one Re
     expect((await callDemo(a, 'DELETE', `/orgs/${slug}`, owner.token)).status).toBe(204);
     await within(2000, async () => (await callDemo(b, 'GET', '/demo/org', scoped)).status, 403);
     expect((await callDemo(b, 'GET', `/orgs/${slug}`, owner.token)).status).toBe(404);
+    expect((await callDemo(b, 'GET', `/orgs/${slug}/members`, scoped)).status).toBe(404);
   });
 
   it("renaming the organization's slug on A shows on B within 2 s", async () => {

@@ -47,7 +47,7 @@ export class OrganizationInvitationsController {
   })
   @ApiCreatedResponse({ type: CreatedInvitationDto })
   async create(@Param('org') org: string, @Body() dto: CreateInvitationDto, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<CreatedInvitationDto> {
-    return this.invitations.create(await this.standings.standing(actor, org, 'org:members:manage'), dto, request);
+    return this.invitations.create(await this.standings.standingWithRow(actor, org, 'org:members:manage'), dto, request);
   }
 
   @Get(':org/invitations')

@@ -26,7 +26,7 @@ import { OrganizationMemberRoleEntity } from '../../schema/entities/organization
 import { OrganizationMemberEntity } from '../../schema/entities/organization-member.entity.js';
 import { OrganizationEntity } from '../../schema/entities/organization.entity.js';
 import type { CreatedInvitationDto, InvitationDto } from './dto/invitation.dto.js';
-import { OrganizationStandings, type OrgStanding } from './organization-standings.js';
+import { OrganizationStandings, type OrgStanding, type OrgStandingWithRow } from './organization-standings.js';
 import { orgAudit } from './organization-audit.js';
 
 /** 256 random bits, base64url: what `randomBytes(32)` gives. */
@@ -58,7 +58,7 @@ export class OrganizationInvitationsService {
   ) {}
 
   /** A new invitation replaces the pending ones for the same address in this organization. */
-  async create(standing: OrgStanding, input: { email: string; roles?: string[] }, request?: HttpRequestLike): Promise<CreatedInvitationDto> {
+  async create(standing: OrgStandingWithRow, input: { email: string; roles?: string[] }, request?: HttpRequestLike): Promise<CreatedInvitationDto> {
     const organization = standing.organization;
     const roles = await this.standings.existingRoles(organization.id, input.roles ?? [MEMBER_ROLE]);
     this.standings.assertMayGrant(standing, roles, 'invite with these roles');

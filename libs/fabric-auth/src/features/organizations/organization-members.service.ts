@@ -134,7 +134,7 @@ export class OrganizationMembersService {
   async remove(standing: OrgStanding, username: string, request?: HttpRequestLike): Promise<void> {
     const organizationId = standing.organization.id;
     const member = await this.find(standing, username);
-    const leaving = member.id === standing.memberId;
+    const leaving = standing.actor.kind === 'user' && member.userId === standing.actor.id;
     if (!leaving && !standing.asPlatformAdmin && !standing.permissions.has('org:members:manage')) {
       throw fabricError('permission_denied', 'Missing organization permission: org:members:manage');
     }

@@ -28,11 +28,10 @@ export type OrgNeed =
 
 /** The caller in one organization, as a route found them. */
 export interface OrgStanding {
-  readonly organization: OrganizationEntity;
+  /** Which organization: its row only where the route asked for it (OrgStandingWithRow). */
+  readonly organization: Pick<OrganizationEntity, 'id' | 'slug'>;
   readonly actor: Principal;
-  /** The caller's membership; null for a platform admin or an `orgs:list` reader who is not a member. */
-  readonly memberId: string | null;
-  /** The caller's org roles there. */
+  /** The caller's org roles there (none for a platform admin or an `orgs:list` reader who is not a member). */
   readonly roles: readonly string[];
   /** What those roles grant there. */
   readonly permissions: ReadonlySet<string>;
@@ -41,6 +40,11 @@ export interface OrgStanding {
    * ceiling, and audited as such.
    */
   readonly asPlatformAdmin: boolean;
+}
+
+/** A standing with the organization's row as it is now (its name, settings, creation time). */
+export interface OrgStandingWithRow extends OrgStanding {
+  readonly organization: OrganizationEntity;
 }
 
 /** A user's membership of one organization: its id, their org roles there (by name) and what those grant. */
@@ -137,15 +141,29 @@ export class OrganizationStandings {
     return { organization, member: { id: memberId, roles, permissions } };
   }
 
-  /** The caller in the organization `ref` names, refused unless they may do what `need` says. */
+  /**
+   * The caller in the organization `ref` names, refused unless they may do what `need` says.
+   * When it is the organization the caller's token acts in, their roles there are the ones the
+   * guard resolved with the principal (kept current by revocation, as `@OrgScoped()` routes
+   * rely on): no statement at all.
+   */
   async standing(actor: Principal, ref: string, need: OrgNeed): Promise<OrgStanding> {
+    const active = actor.kind === 'user' ? actor.org : undefined;
+    if (active && (active.id === ref || (!isUuid(ref) && ref.length <= 255 && active.slug === normalizeSlug(ref)))) {
+      return this.allowed({ organization: { id: active.id, slug: active.slug }, actor, roles: active.roles, permissions: active.permissions, asPlatformAdmin: false }, need);
+    }
+    return this.standingWithRow(actor, ref, need);
+  }
+
+  /** As `standing`, with the organization's row (one statement: see `membership`). */
+  async standingWithRow(actor: Principal, ref: string, need: OrgNeed): Promise<OrgStandingWithRow> {
     const found = await this.membership(ref, actor.kind === 'user' ? actor.id : null);
     if (!found) throw fabricError('organization_not_found', 'Organization not found');
     const { organization, member } = found;
     const platformAdmin = principalHasPermission(actor, 'orgs:manage');
     if (!member) {
-      if (platformAdmin) return { organization, actor, memberId: null, roles: [], permissions: new Set(), asPlatformAdmin: true };
-      if (need === 'view' && principalHasPermission(actor, 'orgs:list')) return { organization, actor, memberId: null, roles: [], permissions: new Set(), asPlatformAdmin: false };
+      if (platformAdmin) return { organization, actor, roles: [], permissions: new Set(), asPlatformAdmin: true };
+      if (need === 'view' && principalHasPermission(actor, 'orgs:list')) return { organization, actor, roles: [], permissions: new Set(), asPlatformAdmin: false };
       throw fabricError('organization_not_found', 'Organization not found');
     }
     // As at the organization grant: a member acts in an organization requiring a second factor
@@ -154,15 +172,18 @@ export class OrganizationStandings {
     if (organization.mfaRequired && !platformAdmin && !actor.amr?.includes('mfa')) {
       throw fabricError('mfa_required', 'This organization requires a session signed in with a second factor');
     }
-    const { roles, permissions } = member;
-    const standing = { organization, actor, memberId: member.id, roles, permissions, asPlatformAdmin: false };
+    return this.allowed({ organization, actor, roles: member.roles, permissions: member.permissions, asPlatformAdmin: false }, need);
+  }
+
+  /** A member's standing, if their roles there allow what `need` says (or the global `orgs:manage` does). */
+  private allowed<S extends OrgStanding>(standing: S, need: OrgNeed): S {
     if (need === 'view' || need === 'member') return standing;
+    const { actor, roles, permissions } = standing;
     // A user's API key reads an organization as its owner may, and changes nothing there: keys
     // carry global scopes only, and org-owned service accounts are the machine credential of an
     // organization.
-    const allowed = actor.authMethod !== 'api_key' && (need === 'owner' ? roles.includes(OWNER_ROLE) : permissions.has(need));
-    if (allowed) return standing;
-    if (platformAdmin) return { ...standing, asPlatformAdmin: true };
+    if (actor.authMethod !== 'api_key' && (need === 'owner' ? roles.includes(OWNER_ROLE) : permissions.has(need))) return standing;
+    if (principalHasPermission(actor, 'orgs:manage')) return { ...standing, asPlatformAdmin: true };
     if (actor.authMethod === 'api_key') throw fabricError('permission_denied', 'An API key only reads organizations; changes need a session');
     throw fabricError('permission_denied', need === 'owner' ? 'Only an owner of the organization may do this' : `Missing organization permission: ${need}`);
   }

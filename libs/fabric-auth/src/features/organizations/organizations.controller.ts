@@ -45,7 +45,7 @@ export class OrganizationsController {
   @ApiOperation({ summary: 'Read an organization (members; orgs:list)', description: 'Its slug, name, domains and settings.' })
   @ApiOkResponse({ type: OrganizationDto })
   async get(@Param('org') org: string, @CurrentPrincipal() actor: Principal): Promise<OrganizationDto> {
-    return this.organizations.view((await this.standings.standing(actor, org, 'view')).organization);
+    return this.organizations.view((await this.standings.standingWithRow(actor, org, 'view')).organization);
   }
 
   @Patch(':org')
@@ -55,7 +55,7 @@ export class OrganizationsController {
   })
   @ApiOkResponse({ type: OrganizationDto })
   async update(@Param('org') org: string, @Body() dto: UpdateOrganizationDto, @CurrentPrincipal() actor: Principal, @Req() request: HttpRequestLike): Promise<OrganizationDto> {
-    return this.organizations.update(await this.standings.standing(actor, org, 'org:manage'), dto, request);
+    return this.organizations.update(await this.standings.standingWithRow(actor, org, 'org:manage'), dto, request);
   }
 
   @Delete(':org')

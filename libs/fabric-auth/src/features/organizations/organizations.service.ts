@@ -21,7 +21,7 @@ import { OrganizationMemberRoleEntity } from '../../schema/entities/organization
 import { OrganizationMemberEntity } from '../../schema/entities/organization-member.entity.js';
 import { OrganizationEntity } from '../../schema/entities/organization.entity.js';
 import type { CreateOrganizationDto, ListOrganizationsQueryDto, OrganizationDto, OrganizationSummaryDto, UpdateOrganizationDto } from './dto/organization.dto.js';
-import type { OrgStanding } from './organization-standings.js';
+import type { OrgStanding, OrgStandingWithRow } from './organization-standings.js';
 import { orgAudit } from './organization-audit.js';
 import { slugKey } from './organization-slug.js';
 
@@ -123,7 +123,7 @@ export class OrganizationsService {
     };
   }
 
-  async update(standing: OrgStanding, dto: UpdateOrganizationDto, request?: HttpRequestLike): Promise<OrganizationDto> {
+  async update(standing: OrgStandingWithRow, dto: UpdateOrganizationDto, request?: HttpRequestLike): Promise<OrganizationDto> {
     const organization = standing.organization;
     const changes: Partial<OrganizationEntity> = {};
     if (dto.name !== undefined && dto.name !== organization.name) changes.name = dto.name;
