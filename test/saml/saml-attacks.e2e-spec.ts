@@ -254,6 +254,20 @@ describe.each(DATABASES)('SAML 2.0 attacks, each refused with no session and a s
       await refused(() => base64('<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"><unclosed></samlp:Response>'), 400, 'malformed_response');
     });
 
+    it('refuses a repeated SAMLResponse field (which response would be read?)', async () => {
+      person();
+      const browser = jsonClient();
+      const { requestId } = await saml.start(browser);
+      const encoded = await saml.response(requestId);
+      const before = await counts(t);
+      const hop = await browser.request(saml.acsUrl(), {
+        method: 'POST',
+        body: `SAMLResponse=${encodeURIComponent(encoded)}&SAMLResponse=${encodeURIComponent(encoded)}`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      await expectRefused(t, before, hop, 400, 'malformed_response');
+    });
+
     it('refuses a SAMLResponse above 256 KiB with 413', () => refused(() => 'A'.repeat(300 * 1024), 413, 'response_too_large'));
   });
 
@@ -299,6 +313,13 @@ describe.each(DATABASES)('SAML 2.0 attacks, each refused with no session and a s
       const browser = await saml.post(new FetchBrowser(), { SAMLResponse: await saml.response(null) });
       expect(browser.status).toBe(302);
       expect(browser.location).toBe(`${t.url}${SAML_API}/error?error=invalid_state`);
+    });
+
+    it('keeps an IdP-initiated RelayState on this site', async () => {
+      person();
+      const hop = await saml.post(new FetchBrowser(), { SAMLResponse: await saml.response(null, {}, 'portal'), RelayState: 'https://evil.example/' }, 'portal');
+      expect(hop.status).toBe(302);
+      expect(hop.location).toBe(`${t.url}/`);
     });
 
     it('refuses a replayed assertion (single use, kept in the database)', async () => {
