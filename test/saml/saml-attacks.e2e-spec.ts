@@ -248,6 +248,12 @@ describe.each(DATABASES)('SAML 2.0 attacks, each refused with no session and a s
         'xml_refused',
       ));
 
+    it('refuses elements nested deeper than any SAML document (a stack-exhausting walk otherwise)', () => {
+      // ~27,000 levels fit in the 256 KiB SAMLResponse cap (and overflow the stack); fewer here, to stay under the default body limit.
+      const depth = 2_000;
+      return refused(() => base64(`<samlp:Response xmlns:samlp="${PROTOCOL}">${'<a>'.repeat(depth)}${'</a>'.repeat(depth)}</samlp:Response>`), 400, 'xml_refused');
+    });
+
     it('refuses malformed base64 and what is not XML', async () => {
       await refused(() => 'not*base64!', 400, 'malformed_response');
       await refused(() => base64('{"json": true}'), 400, 'malformed_response');

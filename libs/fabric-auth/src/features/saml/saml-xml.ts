@@ -39,6 +39,9 @@ export const SAML_ASSERTION = 'urn:oasis:names:tc:SAML:2.0:assertion';
 export const SAML_METADATA = 'urn:oasis:names:tc:SAML:2.0:metadata';
 export const XML_DSIG = 'http://www.w3.org/2000/09/xmldsig#';
 
+/** Element nesting accepted: a response or IdP metadata is about ten deep, so this is room to spare. */
+export const MAX_XML_DEPTH = 64;
+
 /** Characters of the base64 `SAMLResponse` accepted; a real response is a few KiB, one with many groups a few dozen. */
 export const MAX_SAML_RESPONSE = 256 * 1024;
 
@@ -111,12 +114,14 @@ export function parseXml(xml: string, malformed: 'malformed_response' | 'invalid
  * in a NameID (`admin@corp.example<!---->.evil.example`) changes what a reader takes for the
  * text without breaking the signature. No IdP needs them, nor processing instructions.
  */
-function refuseHiddenNodes(element: XmlNode): void {
+function refuseHiddenNodes(element: XmlNode, depth = 1): void {
+  // Before any other walk: a document nested deeper than a stack holds would end them all in a RangeError.
+  if (depth > MAX_XML_DEPTH) throw new SamlLoginFailure('xml_refused', `elements nested deeper than ${MAX_XML_DEPTH}`);
   for (let node = element.firstChild; node; node = node.nextSibling) {
     if (node.nodeType === COMMENT) throw new SamlLoginFailure('xml_refused', 'comment');
     if (node.nodeType === PROCESSING_INSTRUCTION) throw new SamlLoginFailure('xml_refused', 'processing instruction');
     if (node.nodeType === ENTITY_REFERENCE) throw new SamlLoginFailure('xml_refused', 'entity reference');
-    if (node.nodeType === ELEMENT) refuseHiddenNodes(node);
+    if (node.nodeType === ELEMENT) refuseHiddenNodes(node, depth + 1);
   }
 }
 
