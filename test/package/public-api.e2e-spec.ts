@@ -100,6 +100,8 @@ const ENTITIES_VALUES = [
   'RoleAssignmentEntity',
   'RoleEntity',
   'SamlUsedAssertionEntity',
+  'ScimGroupEntity',
+  'ScimGroupMemberEntity',
   'ScimUserEntity',
   'ServiceAccountEntity',
   'SessionEntity',

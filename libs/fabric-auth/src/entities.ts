@@ -19,6 +19,8 @@ export { RevocationEntity } from './schema/entities/revocation.entity.js';
 export { RoleAssignmentEntity } from './schema/entities/role-assignment.entity.js';
 export { RoleEntity } from './schema/entities/role.entity.js';
 export { SamlUsedAssertionEntity } from './schema/entities/saml-used-assertion.entity.js';
+export { ScimGroupEntity } from './schema/entities/scim-group.entity.js';
+export { ScimGroupMemberEntity } from './schema/entities/scim-group-member.entity.js';
 export { type ScimAttributes, ScimUserEntity } from './schema/entities/scim-user.entity.js';
 export { ServiceAccountEntity } from './schema/entities/service-account.entity.js';
 export { SessionEntity } from './schema/entities/session.entity.js';

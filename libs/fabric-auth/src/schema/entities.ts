@@ -21,6 +21,8 @@ import { OrganizationRoleEntity } from './entities/organization-role.entity.js';
 import { OrganizationInvitationEntity } from './entities/organization-invitation.entity.js';
 import { SamlUsedAssertionEntity } from './entities/saml-used-assertion.entity.js';
 import { ScimUserEntity } from './entities/scim-user.entity.js';
+import { ScimGroupEntity } from './entities/scim-group.entity.js';
+import { ScimGroupMemberEntity } from './entities/scim-group-member.entity.js';
 
 /**
  * Every entity of the library, for `TypeOrmModule.forRoot({ entities })` or a CLI DataSource.
@@ -51,4 +53,6 @@ export const FABRIC_AUTH_ENTITIES = [
   OrganizationInvitationEntity,
   SamlUsedAssertionEntity,
   ScimUserEntity,
+  ScimGroupEntity,
+  ScimGroupMemberEntity,
 ] as const;

@@ -68,6 +68,12 @@ export interface OrganizationAccess {
    * from their next request, on every instance. Nothing when they are no member.
    */
   deprovisionMember(tx: PortTransaction, organizationId: string, userId: string): Promise<void>;
+  /**
+   * SCIM group roles, in the caller's transaction: the member gains the org roles of `grant` that
+   * the organization defines (template or its own; never `owner`) and loses those of `revoke`
+   * (never `owner`). Nothing when they are no member.
+   */
+  changeProvisionedRoles(tx: PortTransaction, organizationId: string, userId: string, grant: readonly string[], revoke: readonly string[]): Promise<void>;
 }
 
 export const OrganizationAccess = Symbol('OrganizationAccess');
@@ -97,6 +103,10 @@ export class NoOrganizations implements OrganizationAccess {
   }
 
   deprovisionMember(): Promise<void> {
+    return Promise.reject(fabricError('organization_not_found', 'Organization not found'));
+  }
+
+  changeProvisionedRoles(): Promise<void> {
     return Promise.reject(fabricError('organization_not_found', 'Organization not found'));
   }
 }

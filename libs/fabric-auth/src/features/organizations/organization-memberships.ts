@@ -82,6 +82,23 @@ export class OrganizationMemberships implements OrganizationAccess {
     await this.revocations.revoke(tx, { type: 'principal', principalId: userId });
   }
 
+  async changeProvisionedRoles(tx: PortTransaction, organizationId: string, userId: string, grant: readonly string[], revoke: readonly string[]): Promise<void> {
+    if (!(await this.transactions.lock(tx, OrganizationEntity, organizationId))) throw fabricError('organization_not_found', 'Organization not found');
+    const member = await tx.manager.findOneBy(OrganizationMemberEntity, { organizationId, userId });
+    if (!member) return;
+    const defined = new Set((await this.standings.roles(organizationId, grant, tx)).map((r) => r.name));
+    const held = new Set((await tx.manager.findBy(OrganizationMemberRoleEntity, { memberId: member.id })).map((r) => r.role));
+    const added = grant.filter((role) => role !== OWNER_ROLE && defined.has(role) && !held.has(role));
+    const removed = revoke.filter((role) => role !== OWNER_ROLE && held.has(role) && !grant.includes(role));
+    if (added.length > 0)
+      await tx.manager.insert(
+        OrganizationMemberRoleEntity,
+        added.map((role) => ({ memberId: member.id, organizationId, role })),
+      );
+    for (const role of removed) await tx.manager.delete(OrganizationMemberRoleEntity, { memberId: member.id, role });
+    if (added.length > 0 || removed.length > 0) await this.revocations.revoke(tx, { type: 'principal', principalId: userId });
+  }
+
   async serviceAccountMembership(serviceAccountId: string, organizationId: string): Promise<OrganizationMembership | null> {
     const account = await this.accounts.findOne({ where: { id: serviceAccountId, organizationId }, select: { id: true, orgRoles: true } });
     const organization = account ? await this.standings.find(organizationId) : null;

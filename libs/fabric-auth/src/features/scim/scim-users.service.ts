@@ -20,6 +20,7 @@ import { invalidFilter, invalidValue, notFound, ScimError } from './scim-error.j
 import { attributeKey, type Filter, parseFilter } from './scim-filter.js';
 import { applyOperation, parsePath, readPatch } from './scim-patch.js';
 import { realmOf, type ScimRealm } from './scim-realm.js';
+import { ScimRoleGrants } from './scim-role-grants.js';
 import { ENTERPRISE_USER_SCHEMA, listResponse, MAX_PAGE_SIZE, USER_SCHEMA } from './scim-schemas.js';
 import { emailKeys, MULTI_VALUED, primaryEmail, readUser, type UserInput, userResource } from './scim-user-resource.js';
 
@@ -73,6 +74,7 @@ export class ScimUsersService {
     private readonly audit: AuditService,
     private readonly clock: FabricClock,
     private readonly base: ScimBase,
+    private readonly grants: ScimRoleGrants,
     @Inject(OrganizationAccess) private readonly organizations: OrganizationAccess,
   ) {}
 
@@ -89,6 +91,7 @@ export class ScimUsersService {
           organizationId: realm.organizationId,
           userId: account.id,
           ...this.columns(input),
+          grantedRoles: null,
           version: 1,
           createdAt: now,
           updatedAt: now,
@@ -231,8 +234,15 @@ export class ScimUsersService {
    */
   private async setActive(tx: FabricTransaction, realm: ScimRealm, resource: ScimUserEntity, active: boolean, wasActive: boolean): Promise<void> {
     if (realm.organizationId !== null) {
-      if (active) await this.organizations.provisionMember(tx, realm.organizationId, resource.userId);
-      else await this.organizations.deprovisionMember(tx, realm.organizationId, resource.userId);
+      if (active) {
+        await this.organizations.provisionMember(tx, realm.organizationId, resource.userId);
+        // Back in the organization: its groups' roles again.
+        await tx.manager.update(ScimUserEntity, { id: resource.id }, { grantedRoles: [] });
+        await this.grants.reconcile(tx, realm, [resource.id]);
+      } else {
+        await this.organizations.deprovisionMember(tx, realm.organizationId, resource.userId);
+        await tx.manager.update(ScimUserEntity, { id: resource.id }, { grantedRoles: [] });
+      }
       return;
     }
     if (active === wasActive) return;

@@ -4,6 +4,9 @@ import { ScimBase, SCIM_ROUTE_PREFIX } from './scim-base.js';
 import { ScimDiscoveryController } from './scim-discovery.controller.js';
 import { ScimExceptionFilter } from './scim-exception.filter.js';
 import { OrganizationScimTokensController, PlatformScimTokensController } from './scim-tokens.controller.js';
+import { ScimGroupsController } from './scim-groups.controller.js';
+import { ScimGroupsService } from './scim-groups.service.js';
+import { ScimRoleGrants } from './scim-role-grants.js';
 import { ScimUsersController } from './scim-users.controller.js';
 import { ScimUsersService } from './scim-users.service.js';
 
@@ -16,8 +19,9 @@ export class ScimFeatureModule {
         { controller: OrganizationScimTokensController },
         { controller: ScimDiscoveryController },
         { controller: ScimUsersController },
+        { controller: ScimGroupsController },
       ],
-      providers: [{ provide: SCIM_ROUTE_PREFIX, useValue: mount.routePrefix }, ScimBase, ScimExceptionFilter, ScimUsersService],
+      providers: [{ provide: SCIM_ROUTE_PREFIX, useValue: mount.routePrefix }, ScimBase, ScimExceptionFilter, ScimUsersService, ScimGroupsService, ScimRoleGrants],
     });
   }
 }

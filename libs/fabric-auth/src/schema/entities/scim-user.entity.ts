@@ -70,6 +70,10 @@ export class ScimUserEntity {
   @Column({ type: 'simple-json' })
   attributes!: ScimAttributes;
 
+  /** The roles its groups granted it (and only those: roles granted otherwise are never taken away by SCIM). */
+  @Column({ name: 'granted_roles', type: 'simple-json', nullable: true })
+  grantedRoles!: string[] | null;
+
   /** The resource's version (`meta.version`), bumped by every change. */
   @Column({ type: 'integer', default: 1 })
   version!: number;

@@ -26,6 +26,8 @@ import { SamlAssertionsPostgres1796546418202 } from './postgres/1796546418202-Sa
 import { SamlAssertionsSqlite1796546418202 } from './sqlite/1796546418202-SamlAssertions.js';
 import { ScimUsersPostgres1796547947635 } from './postgres/1796547947635-ScimUsers.js';
 import { ScimUsersSqlite1796547947635 } from './sqlite/1796547947635-ScimUsers.js';
+import { ScimGroupsPostgres1796549188074 } from './postgres/1796549188074-ScimGroups.js';
+import { ScimGroupsSqlite1796549188074 } from './sqlite/1796549188074-ScimGroups.js';
 
 /**
  * Migrations for `TypeOrmModule.forRoot({ migrations, migrationsRun: true })`, per driver.
@@ -47,6 +49,7 @@ export const FABRIC_AUTH_POSTGRES_MIGRATIONS = [
   ScimTokensPostgres1796546261998,
   SamlAssertionsPostgres1796546418202,
   ScimUsersPostgres1796547947635,
+  ScimGroupsPostgres1796549188074,
 ];
 /** @publicApi */
 export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
@@ -64,6 +67,7 @@ export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
   ScimTokensSqlite1796546261998,
   SamlAssertionsSqlite1796546418202,
   ScimUsersSqlite1796547947635,
+  ScimGroupsSqlite1796549188074,
 ];
 
 /** @publicApi */
