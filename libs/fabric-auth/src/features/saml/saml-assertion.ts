@@ -167,8 +167,19 @@ function attributesOf(assertion: XmlNode): Map<string, string[]> {
   return attributes;
 }
 
-/** The names IdPs give each attribute: plain (Okta, Keycloak, Google), OID (LDAP-shaped, Shibboleth) and claim URIs (Entra ID, ADFS). */
-const EMAIL = ['email', 'mail', 'emailaddress', 'Email', 'urn:oid:0.9.2342.19200300.100.1.3', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress'];
+/**
+ * The names IdPs give each attribute: plain (Okta, Google), OID (LDAP-shaped, Shibboleth,
+ * Keycloak's X500 mappers, whose email is PKCS #9's `emailAddress`) and claim URIs (Entra ID, ADFS).
+ */
+const EMAIL = [
+  'email',
+  'mail',
+  'emailaddress',
+  'Email',
+  'urn:oid:0.9.2342.19200300.100.1.3',
+  'urn:oid:1.2.840.113549.1.9.1',
+  'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress',
+];
 const DISPLAY_NAME = ['displayName', 'displayname', 'name', 'urn:oid:2.16.840.1.113730.3.1.241', 'http://schemas.microsoft.com/identity/claims/displayname'];
 const GIVEN_NAME = ['givenName', 'firstName', 'given_name', 'urn:oid:2.5.4.42', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname'];
 const SURNAME = ['sn', 'surname', 'lastName', 'family_name', 'urn:oid:2.5.4.4', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname'];
