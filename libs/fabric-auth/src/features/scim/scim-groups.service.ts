@@ -51,7 +51,7 @@ function readGroup(body: unknown): GroupInput {
   const externalId = read(body, 'externalId');
   if (externalId !== undefined && externalId !== null && (typeof externalId !== 'string' || externalId.length > 256)) throw invalidValue('externalId must be a string');
   const members = read(body, 'members');
-  return { displayName, externalId: (externalId) ?? null, members: members === undefined ? null : memberIds(members, 'members') };
+  return { displayName, externalId: externalId ?? null, members: members === undefined ? null : memberIds(members, 'members') };
 }
 
 /**
@@ -180,7 +180,7 @@ export class ScimGroupsService {
             displayName = value;
           } else if (key === 'externalid') {
             if (value !== null && typeof value !== 'string') throw invalidValue('externalId must be a string');
-            externalId = (value) ?? null;
+            externalId = value ?? null;
           } else if (key === 'members') {
             members = memberIds(value, 'members');
           } else if (key === 'id') throw new ScimError('invalid_request', 'id cannot be changed', 'mutability');
