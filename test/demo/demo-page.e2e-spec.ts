@@ -7,6 +7,8 @@ import { DEMO_MAIN, type DemoProcess, startDemo } from '../support/demo-process.
 import { CHROMIUM, launchChromium } from '../support/oidc/chromium.js';
 import { startAppWithOp } from '../support/oidc/fixtures.js';
 import type { TestOp } from '../support/oidc/test-op.js';
+import { startAppWithIdp } from '../support/saml/fixtures.js';
+import type { TestIdp } from '../support/saml/test-idp.js';
 import { ADAPTERS, adapterOf, DATABASES, type TestApp } from '../support/test-app.js';
 
 const SECRET = 'demo-page-secret-3c9e1a7f5b2d4e6a8c0f';
@@ -78,11 +80,11 @@ describe.each(adapters)('the demo page as a newcomer sees it, run as `npm start`
     expect(watched).toEqual({ errors: [], refused: [SIGNED_OUT_CHECK] });
   }, 60_000);
 
-  it('offers no SSO sign-in, link or logout when no provider is configured', async () => {
+  it('offers no SSO or SAML sign-in, link or logout when no provider is configured', async () => {
     await page.goto(`${demo.url}/`);
     await expect.poll(() => page.textContent('#status')).toBe('Not signed in');
     expect(await page.getByRole('link', { name: 'Sign in with SSO' }).count()).toBe(0);
-    expect(await page.locator('#sso-login, #sso-link, #sso-logout').count()).toBe(0);
+    expect(await page.locator('#sso-login, #sso-link, #sso-logout, .saml-login').count()).toBe(0);
     await expect.poll(() => page.getByRole('button', { name: 'Sign in', exact: true }).isVisible()).toBe(true);
   }, 60_000);
 
@@ -161,5 +163,39 @@ describe.each(DATABASES.filter((target) => target.startsWith('sqlite/')))('the d
     await sso.click();
     await page.waitForURL(`${op.issuer}/interaction/**`);
     expect(watched).toEqual({ errors: [], refused: [SIGNED_OUT_CHECK] });
+  }, 60_000);
+});
+
+describe.each(DATABASES.filter((target) => target.startsWith('sqlite/')))('the demo page with a SAML connection configured (%s)', (target) => {
+  let t: TestApp;
+  let idp: TestIdp;
+  let browser: { context: BrowserContext; close(): Promise<void> };
+  beforeAll(async () => {
+    ({ t, idp } = await startAppWithIdp(target, { corp: { jitProvisioning: true } }));
+    browser = await launchChromium();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    await idp?.close();
+  });
+
+  it('shows "Sign in with SAML" (and no OIDC button), which signs the visitor in through the IdP', async () => {
+    const email = `saml-demo-${process.pid}@corp.example`;
+    idp.user = { nameId: email, attributes: { email: [email] } };
+    const page = await browser.context.newPage();
+    const watched = watchForErrors(page, t.url);
+    await page.goto(`${t.url}/`);
+    await expect.poll(() => page.textContent('#status')).toBe('Not signed in');
+    expect(await page.locator('#sso-login').count()).toBe(0);
+    const saml = page.getByRole('link', { name: 'Sign in with SAML' });
+    await expect.poll(() => saml.isVisible()).toBe(true);
+    await saml.click();
+    await page.waitForURL(`${idp.url}/sso?**`);
+    // The loopback IdP's answer is the bare form a real IdP's page auto-submits.
+    await page.evaluate('document.forms[0].submit()');
+    await page.waitForURL(`${t.url}/`);
+    await expect.poll(() => page.textContent('#status')).toBe(`Signed in as ${email.split('@')[0]}`);
+    expect(watched.errors).toEqual([]);
   }, 60_000);
 });

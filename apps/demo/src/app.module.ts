@@ -56,6 +56,9 @@ export class DemoAppModule {
       adminUsername: config.options.systemAdminUsername,
       adminPasswordGenerated: config.generatedAdminPassword !== undefined,
       ssoConfigured: config.options.providers.oidc !== undefined,
+      samlConnections: Object.entries(config.options.providers)
+        .filter(([, provider]) => provider.type === 'saml')
+        .map(([name]) => name),
     };
     return {
       module: DemoAppModule,

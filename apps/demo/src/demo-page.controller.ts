@@ -8,6 +8,8 @@ export interface DemoPageFacts {
   adminPasswordGenerated: boolean;
   /** True when `auth.providers.oidc` is configured, the provider behind `/auth/oidc/login`. */
   ssoConfigured: boolean;
+  /** Names of the SAML connections in `auth.providers`, each behind `/auth/saml/<name>/login`. */
+  samlConnections: string[];
 }
 
 export const DEMO_PAGE_FACTS = Symbol('DEMO_PAGE_FACTS');
@@ -23,6 +25,17 @@ function adminHint(facts: DemoPageFacts): string {
     : `Its password is the one configured as <code>auth.system_admin_password</code>
       (the config file or <code>FABRIC_AUTH__SYSTEM_ADMIN_PASSWORD</code>).`;
   return `<p id="admin-hint">The administrator account is ${name}. ${where}</p>`;
+}
+
+/** One link per SAML connection, named after it only when there are several to tell apart. */
+function samlLinks(connections: string[]): string {
+  return connections
+    .map((name) => {
+      const label = connections.length === 1 ? 'Sign in with SAML' : `Sign in with SAML (${escapeHtml(name)})`;
+      return `
+    <p><a class="saml-login" href="/api/v1/auth/saml/${encodeURIComponent(name)}/login?return_to=/">${label}</a></p>`;
+    })
+    .join('');
 }
 
 function renderPage(facts: DemoPageFacts): string {
@@ -55,7 +68,7 @@ function renderPage(facts: DemoPageFacts): string {
         ? `
     <p><a id="sso-login" href="/api/v1/auth/oidc/login?return_to=/">Sign in with SSO</a></p>`
         : ''
-    }
+    }${samlLinks(facts.samlConnections)}
   </section>
 
   <section id="second-factor" hidden>
