@@ -118,10 +118,15 @@ export class CappedCount {
    * rather than estimated first: the estimate is then planned only once the count reaches the
    * cap, and kept for the next pages.
    */
-  inline<E extends ObjectLiteral>(base: SelectQueryBuilder<E>, dialect: ListDialect, identity: string): { known: number } | { query: SelectQueryBuilder<E> } {
+  inline<E extends ObjectLiteral>(
+    base: SelectQueryBuilder<E>,
+    dialect: ListDialect,
+    identity: string,
+    countFrom: SelectQueryBuilder<ObjectLiteral> = base,
+  ): { known: number } | { query: SelectQueryBuilder<E> } {
     const known = dialect.estimateRows ? this.reused(`all\n${identity}`, performance.now()) : undefined;
     if (known !== undefined) return { known };
-    const counted = base.clone().select('1', 'one').orderBy();
+    const counted = countFrom.clone().select('1', 'one').orderBy();
     // Without an estimate to fall back on, counted to the end.
     if (dialect.estimateRows) counted.limit(EXACT_COUNT_CAP + 1);
     return { query: base.clone().addSelect(`(${dialect.countOf(counted.getQuery())})`, INLINE_COUNT) };

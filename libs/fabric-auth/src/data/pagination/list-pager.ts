@@ -46,7 +46,7 @@ export class ListPager {
     // for an estimate; the page's rows raise it below).
     const searched = request.search ? await this.counter.countParts(base, dialect, 0, request.search, identity) : undefined;
     const plain = !request.search && !request.sections && !request.branches && !request.sort.nullable;
-    const inline = plain ? this.counter.inline(base, dialect, identity) : undefined;
+    const inline = plain ? this.counter.inline(base, dialect, identity, request.countFrom) : undefined;
     const early = cursor && !searched && !inline ? this.counter.count(base, dialect, start, parts, identity) : undefined;
     // Awaited below once the read is done; should the read fail first, not an unhandled rejection.
     early?.catch(() => undefined);
@@ -75,7 +75,7 @@ export class ListPager {
       if (!more && !cursor && (pageRows.length > 0 || offset === 0)) return { total: offset + pageRows.length, estimate: false };
       if (inline && 'known' in inline) return { total: Math.max(inline.known, seen), estimate: true };
       // An empty page carries no count: counted on its own below.
-      if (counted !== undefined) return this.counter.settle(base, dialect, counted, seen, identity);
+      if (counted !== undefined) return this.counter.settle(request.countFrom ?? base, dialect, counted, seen, identity);
       if (early) return early.then((c) => (c.estimate ? { total: Math.max(c.total, seen), estimate: true } : c));
       return this.counter.count(base, dialect, seen, parts, identity);
     };

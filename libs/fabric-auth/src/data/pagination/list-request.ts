@@ -40,6 +40,12 @@ export interface ListRequest {
    * from the sort's index alone, filtering. Rows matching several are served once.
    */
   branches?: ListCondition[];
+  /**
+   * The same rows as the page's query without the joins that only bring columns (a member's
+   * user, say), for the count of a plain keyset list, so that counting walks one index. Its
+   * parameters must have the page query's names and values.
+   */
+  countFrom?: SelectQueryBuilder<ObjectLiteral>;
 }
 
 /** A condition over the list's main alias (`u.username`-style property paths or escaped columns). */

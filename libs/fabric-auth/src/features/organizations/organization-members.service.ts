@@ -44,11 +44,20 @@ export class OrganizationMembersService {
   /** One page of the organization's members, in joining order (organization_id, created_at, id). */
   list(standing: OrgStanding, query: ListQueryDto): Promise<ListEnvelope<MemberDto>> {
     const organizationId = standing.organization.id;
-    const base = this.members.createQueryBuilder('m').innerJoinAndSelect('m.user', 'u').where('m.organizationId = :organizationId', { organizationId });
+    const members = () => this.members.createQueryBuilder('m').where('m.organizationId = :organizationId', { organizationId });
+    const base = members().innerJoinAndSelect('m.user', 'u');
     const showEmail = standing.asPlatformAdmin || standing.permissions.has('org:members:manage');
     return this.pager.page(
       base,
-      { list: 'organization_members', sortName: 'joined_at', sort: { property: 'createdAt', descending: false }, filters: { organization: organizationId }, query },
+      {
+        list: 'organization_members',
+        sortName: 'joined_at',
+        sort: { property: 'createdAt', descending: false },
+        filters: { organization: organizationId },
+        query,
+        // Every membership has its user (a foreign key): counted on (organization_id, created_at, id) alone.
+        countFrom: members(),
+      },
       async (rows) => {
         const roles = await this.rolesOf(rows.map((m) => m.id));
         return rows.map((m) => this.toDto(m, roles.get(m.id) ?? [], showEmail));

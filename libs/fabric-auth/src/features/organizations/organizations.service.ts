@@ -100,10 +100,18 @@ export class OrganizationsService {
       );
     }
     // Walks the caller's memberships (user_id, created_at, id): a user in a thousand organizations pages like any list.
-    const base = this.members.createQueryBuilder('m').innerJoinAndSelect('m.organization', 'o').where('m.userId = :userId', { userId: actor.id });
+    const memberships = () => this.members.createQueryBuilder('m').where('m.userId = :userId', { userId: actor.id });
     return this.pager.page(
-      base,
-      { list: 'organizations', sortName: 'joined_at', sort: { property: 'createdAt', descending: false }, filters: { scope, member: actor.id }, query },
+      memberships().innerJoinAndSelect('m.organization', 'o'),
+      {
+        list: 'organizations',
+        sortName: 'joined_at',
+        sort: { property: 'createdAt', descending: false },
+        filters: { scope, member: actor.id },
+        query,
+        // Every membership has its organization (a foreign key): counted on (user_id, created_at, id) alone.
+        countFrom: memberships(),
+      },
       async (rows) => {
         const roles = await this.rolesOfMembers(rows.map((m) => m.id));
         return rows.map((m) => summaryOf(m.organization!, roles.get(m.id) ?? []));
