@@ -59,7 +59,6 @@ const GROUP_ATTRIBUTES: Attribute[] = [
 export function serviceProviderConfig(base: string): object {
   return {
     schemas: [SERVICE_PROVIDER_CONFIG_SCHEMA],
-    documentationUri: 'https://github.com/nestjs-fabric-auth/nestjs-fabric-auth#scim-provisioning',
     patch: { supported: true },
     bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
     filter: { supported: true, maxResults: MAX_PAGE_SIZE },
