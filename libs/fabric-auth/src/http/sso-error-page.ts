@@ -1,6 +1,7 @@
 import { HttpStatus } from '@nestjs/common';
 import { FabricError } from '../core/fabric-error.js';
 import { headerValue, type HttpRequestLike, setResponseHeader } from '../core/request-info.js';
+import type { ExternalSignInRefusal } from '../core/ports/sign-in-provider.js';
 
 /**
  * What a person's browser is told, in the error page's `?error=`: a few stable codes, one
@@ -50,6 +51,28 @@ export class SsoLoginRefusal extends FabricError {
     super('sso_login_failed', message, { status });
   }
 }
+
+/** How a refused single sign-on is answered: its status, its fixed message, the code its browser is sent with. */
+export interface SsoAnswer {
+  status: 400 | 401 | 403 | 404 | 409 | 413 | 502 | 503;
+  message: string;
+  code: SsoErrorCode | null;
+}
+
+/**
+ * The answers every protocol gives alike: the core's account-resolution refusals, a bad login
+ * parameter and an unexpected failure. One table, spread into each protocol's own.
+ */
+export const SHARED_SSO_ANSWERS: Record<ExternalSignInRefusal | 'bad_parameter' | 'internal_error', SsoAnswer> = {
+  no_linked_account: { status: 403, message: 'No account is linked to this identity', code: 'no_account' },
+  account_inactive: { status: 403, message: 'This account is deactivated', code: 'account_disabled' },
+  account_exists: { status: 409, message: 'An account with this email already exists; sign in to it and link this identity', code: 'account_exists' },
+  identity_in_use: { status: 409, message: 'This identity is already linked to another account', code: 'identity_in_use' },
+  link_session_ended: { status: 401, message: 'Sign in again before linking an identity', code: 'not_signed_in' },
+  second_factor_unavailable: { status: 403, message: 'This account needs a second factor, which this server does not offer', code: 'login_failed' },
+  bad_parameter: { status: 400, message: 'Invalid login parameter', code: 'invalid_request' },
+  internal_error: { status: 503, message: 'Single sign-on is temporarily unavailable', code: 'provider_unavailable' },
+};
 
 const PROBE_ORIGIN = 'http://sso-error.invalid';
 

@@ -1,5 +1,5 @@
 import { FabricError } from '../../core/fabric-error.js';
-import { type SsoErrorCode, SsoLoginRefusal } from '../../http/sso-error-page.js';
+import { SHARED_SSO_ANSWERS, type SsoAnswer, type SsoErrorCode, SsoLoginRefusal } from '../../http/sso-error-page.js';
 
 /** Why an OIDC login failed: the `reason` of its `oidc.login.failure` audit event. */
 export type OidcFailureReason =
@@ -31,7 +31,7 @@ export type OidcFailureReason =
 /** IdP errors (OIDC Core §3.1.2.6) that mean "sign in at the provider first", as `prompt=none` answers. */
 const LOGIN_REQUIRED_IDP_ERRORS = new Set(['login_required', 'interaction_required', 'consent_required', 'account_selection_required']);
 
-const ANSWERS: Record<OidcFailureReason, { status: 400 | 401 | 403 | 404 | 409 | 502 | 503; message: string; code: SsoErrorCode | null }> = {
+const ANSWERS: Record<OidcFailureReason, SsoAnswer> = {
   unknown_provider: { status: 404, message: 'Unknown identity provider', code: null },
   state_missing: { status: 400, message: 'No login in progress in this browser; start the login again', code: 'invalid_state' },
   state_invalid: { status: 400, message: 'Invalid login state; start the login again', code: 'invalid_state' },
@@ -52,14 +52,7 @@ const ANSWERS: Record<OidcFailureReason, { status: 400 | 401 | 403 | 404 | 409 |
     message: 'The identity provider left the group claim out of the login (groups overage); roles cannot be mapped',
     code: 'groups_overage',
   },
-  no_linked_account: { status: 403, message: 'No account is linked to this identity', code: 'no_account' },
-  account_inactive: { status: 403, message: 'This account is deactivated', code: 'account_disabled' },
-  account_exists: { status: 409, message: 'An account with this email already exists; sign in to it and link this identity', code: 'account_exists' },
-  identity_in_use: { status: 409, message: 'This identity is already linked to another account', code: 'identity_in_use' },
-  link_session_ended: { status: 401, message: 'Sign in again before linking an identity', code: 'not_signed_in' },
-  second_factor_unavailable: { status: 403, message: 'This account needs a second factor, which this server does not offer', code: 'login_failed' },
-  bad_parameter: { status: 400, message: 'Invalid login parameter', code: 'invalid_request' },
-  internal_error: { status: 503, message: 'Single sign-on is temporarily unavailable', code: 'provider_unavailable' },
+  ...SHARED_SSO_ANSWERS,
 };
 
 /**

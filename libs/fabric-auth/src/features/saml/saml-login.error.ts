@@ -1,6 +1,6 @@
 import { FabricError } from '../../core/fabric-error.js';
 import type { ExternalSignInRefusal } from '../../core/ports/sign-in-provider.js';
-import { type SsoErrorCode, SsoLoginRefusal } from '../../http/sso-error-page.js';
+import { SHARED_SSO_ANSWERS, type SsoAnswer, type SsoErrorCode, SsoLoginRefusal } from '../../http/sso-error-page.js';
 
 /** Why a SAML login failed: the `reason` of its `saml.login.failure` audit event. */
 export type SamlFailureReason =
@@ -31,11 +31,9 @@ export type SamlFailureReason =
   | 'internal_error'
   | ExternalSignInRefusal;
 
-type Status = 400 | 401 | 403 | 404 | 409 | 413 | 502 | 503;
-
 const REFUSED = 'The identity provider returned an invalid SAML response';
 
-const ANSWERS: Record<SamlFailureReason, { status: Status; message: string; code: SsoErrorCode | null }> = {
+const ANSWERS: Record<SamlFailureReason, SsoAnswer> = {
   unknown_connection: { status: 404, message: 'Unknown SAML connection', code: null },
   response_too_large: { status: 413, message: 'The SAML response is too large', code: 'invalid_request' },
   malformed_response: { status: 400, message: 'Malformed SAML response', code: 'invalid_request' },
@@ -59,14 +57,7 @@ const ANSWERS: Record<SamlFailureReason, { status: Status; message: string; code
   unsolicited_response: { status: 400, message: 'Sign-in started at the identity provider is not allowed here; start it from this site', code: 'invalid_state' },
   assertion_replayed: { status: 400, message: 'This login response was already used', code: 'invalid_state' },
   metadata_unavailable: { status: 502, message: "The identity provider's SAML metadata could not be loaded", code: 'provider_unavailable' },
-  bad_parameter: { status: 400, message: 'Invalid login parameter', code: 'invalid_request' },
-  internal_error: { status: 503, message: 'Single sign-on is temporarily unavailable', code: 'provider_unavailable' },
-  no_linked_account: { status: 403, message: 'No account is linked to this identity', code: 'no_account' },
-  account_inactive: { status: 403, message: 'This account is deactivated', code: 'account_disabled' },
-  account_exists: { status: 409, message: 'An account with this email already exists; sign in to it and link this identity', code: 'account_exists' },
-  identity_in_use: { status: 409, message: 'This identity is already linked to another account', code: 'identity_in_use' },
-  link_session_ended: { status: 401, message: 'Sign in again before linking an identity', code: 'not_signed_in' },
-  second_factor_unavailable: { status: 403, message: 'This account needs a second factor, which this server does not offer', code: 'login_failed' },
+  ...SHARED_SSO_ANSWERS,
 };
 
 /**
