@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API, DATABASES, type TestApp } from '../support/test-app.js';
-import { auth, orgWithOwner, startOrgApp } from './org-app.js';
+import { startScimApp } from '../scim/scim-app.js';
+import { auth, orgWithOwner } from './org-app.js';
 
-type Credential = { name: string; headers: Record<string, string> };
+/** `refusedWith`: the status every org route answers it with (404, as for an unknown organization, unless said). */
+type Credential = { name: string; headers: Record<string, string>; refusedWith?: number };
 type Route = { method: string; path: string };
 
 /** A valid body per route, so that a refusal is the organization's and never the body's validation. */
@@ -18,6 +20,7 @@ function bodyFor(method: string, path: string, a: { member: string }): object | 
     'PATCH /roles/{name}': { permissions: ['org:manage'] },
     'POST /service-accounts': { name: 'intruder' },
     'POST /service-accounts/{id}/api-keys': { name: 'intruder' },
+    'POST /scim-tokens': { name: 'intruder' },
   };
   return bodies[`${method} ${tail}`] ?? {};
 }
@@ -39,7 +42,8 @@ describe.each(DATABASES)('cross-tenant isolation on %s', (kind) => {
   let bOwnerToken: string;
 
   beforeAll(async () => {
-    t = await startOrgApp(kind);
+    // SCIM on too: its token is a credential of organization A, and its routes are org routes to sweep.
+    t = await startScimApp(kind, { organizations: true });
     admin = await t.adminToken();
     const document = (await t.http.get('/docs-json')).body as { paths: Record<string, Record<string, unknown>> };
     routes = Object.entries(document.paths)
@@ -99,6 +103,10 @@ describe.each(DATABASES)('cross-tenant isolation on %s', (kind) => {
     b.serviceAccount = bAccount.body.id as string;
     b.key = (await t.http.post(`${API}/orgs/${b.slug}/service-accounts/${b.serviceAccount}/api-keys`).set(auth(bOwnerToken)).send({ name: 'b-bot-key' })).body.id as string;
 
+    const aScim = await t.http.post(`${API}/orgs/${a.slug}/scim-tokens`).set(auth(orgA.owner.token)).send({ name: 'a-idp' });
+    expect(aScim.status).toBe(201);
+    const aScimToken = aScim.body.key as string;
+
     credentials = [
       { name: 'A owner', headers: auth(orgA.owner.token) },
       { name: 'A owner, acting in A', headers: auth(await switchTo(orgA.owner.token, a.slug)) },
@@ -109,6 +117,9 @@ describe.each(DATABASES)('cross-tenant isolation on %s', (kind) => {
       { name: 'A member, acting in A', headers: auth(await switchTo(aMember.token, a.slug)) },
       { name: "A's service-account key", headers: { 'x-api-key': aAccountKey } },
       { name: "A's service-account token", headers: auth(aAccountToken) },
+      // A SCIM token is refused (401) on every route that is not SCIM's, whichever organization it names.
+      { name: "A's SCIM token, as Entra sends it", headers: auth(aScimToken), refusedWith: 401 },
+      { name: "A's SCIM token, as X-API-Key", headers: { 'x-api-key': aScimToken }, refusedWith: 401 },
     ];
   });
   afterAll(() => t?.close());
@@ -161,7 +172,7 @@ describe.each(DATABASES)('cross-tenant isolation on %s', (kind) => {
         for (const org of [b.slug, b.id]) {
           const onB = await call(route, org, credential.headers);
           const onNone = await call(route, 'no-such-org-anywhere', credential.headers);
-          if (onB.status !== 404 || JSON.stringify(onB.body) !== JSON.stringify(onNone.body)) {
+          if (onB.status !== (credential.refusedWith ?? 404) || JSON.stringify(onB.body) !== JSON.stringify(onNone.body)) {
             leaks.push(
               `${route.method} ${route.path} as ${credential.name} (${org === b.id ? 'id' : 'slug'}): ${onB.status} ${JSON.stringify(onB.body)} vs ${onNone.status} ${JSON.stringify(onNone.body)}`,
             );
