@@ -17,6 +17,11 @@ function length(n: number): Buffer {
 
 const tlv = (tag: number, content: Buffer) => Buffer.concat([Buffer.from([tag]), length(content.length), content]);
 const sequence = (...items: Buffer[]) => tlv(0x30, Buffer.concat(items));
+function positiveSerial(): Buffer {
+  const serial = randomBytes(12);
+  serial[0] = (serial[0] & 0x7f) | 0x01;
+  return serial;
+}
 const integer = (value: Buffer) => tlv(0x02, value[0] & 0x80 ? Buffer.concat([Buffer.from([0]), value]) : value);
 const utcTime = (date: Date) => tlv(0x17, Buffer.from(`${date.toISOString().slice(2, 19).replace(/[-:T]/g, '')}Z`));
 
@@ -46,7 +51,8 @@ export function selfSignedCertificate(commonName: string): KeyAndCertificate {
   const now = Date.now();
   const tbs = sequence(
     tlv(0xa0, integer(Buffer.from([2]))),
-    integer(randomBytes(12)),
+    // A serial starting 0x00 then < 0x80 would be a non-minimal INTEGER, which OpenSSL refuses ("illegal padding").
+    integer(positiveSerial()),
     algorithm,
     name(commonName),
     sequence(utcTime(new Date(now - 86_400_000)), utcTime(new Date(now + 365 * 86_400_000))),
