@@ -1,4 +1,4 @@
-import type { FabricAuthOptions, OidcProviderOptions } from 'nestjs-fabric-auth';
+import type { FabricAuthFeatureName, FabricAuthOptions, OidcProviderOptions } from 'nestjs-fabric-auth';
 import { freePort } from '../demo-process.js';
 import { startTestApp, type TestApp, type TestTarget } from '../test-app.js';
 import { OIDC_API } from './sign-in.js';
@@ -27,6 +27,7 @@ export async function startAppWithOp(
   providers: ProviderSpecs,
   ownProvider: string[] = [],
   options: Partial<FabricAuthOptions> = {},
+  features?: readonly FabricAuthFeatureName[],
 ): Promise<{ t: TestApp; op: TestOp; ops: Record<string, TestOp> }> {
   const port = await freePort();
   const appUrl = `http://127.0.0.1:${port}`;
@@ -61,7 +62,7 @@ export async function startAppWithOp(
         },
       ]),
     );
-    const t = await startTestApp(kind, { port, options: { ...options, providers: configured } });
+    const t = await startTestApp(kind, { port, options: { ...options, providers: configured }, ...(features ? { features } : {}) });
     return { t, op, ops };
   } catch (error) {
     for (const op of started) await op.close();
