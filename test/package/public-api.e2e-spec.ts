@@ -102,6 +102,7 @@ const ENTITIES_VALUES = [
   'SamlUsedAssertionEntity',
   'ScimGroupEntity',
   'ScimGroupMemberEntity',
+  'ScimUserEmailEntity',
   'ScimUserEntity',
   'ServiceAccountEntity',
   'SessionEntity',

@@ -22,6 +22,7 @@ export { SamlUsedAssertionEntity } from './schema/entities/saml-used-assertion.e
 export { ScimGroupEntity } from './schema/entities/scim-group.entity.js';
 export { ScimGroupMemberEntity } from './schema/entities/scim-group-member.entity.js';
 export { type ScimAttributes, ScimUserEntity } from './schema/entities/scim-user.entity.js';
+export { ScimUserEmailEntity } from './schema/entities/scim-user-email.entity.js';
 export { ServiceAccountEntity } from './schema/entities/service-account.entity.js';
 export { SessionEntity } from './schema/entities/session.entity.js';
 export { SigningKeyEntity } from './schema/entities/signing-key.entity.js';

@@ -23,6 +23,7 @@ import { SamlUsedAssertionEntity } from './entities/saml-used-assertion.entity.j
 import { ScimUserEntity } from './entities/scim-user.entity.js';
 import { ScimGroupEntity } from './entities/scim-group.entity.js';
 import { ScimGroupMemberEntity } from './entities/scim-group-member.entity.js';
+import { ScimUserEmailEntity } from './entities/scim-user-email.entity.js';
 
 /**
  * Every entity of the library, for `TypeOrmModule.forRoot({ entities })` or a CLI DataSource.
@@ -55,4 +56,5 @@ export const FABRIC_AUTH_ENTITIES = [
   ScimUserEntity,
   ScimGroupEntity,
   ScimGroupMemberEntity,
+  ScimUserEmailEntity,
 ] as const;

@@ -16,14 +16,13 @@ import { ScimGroupMemberEntity } from '../../schema/entities/scim-group-member.e
 import { ScimGroupEntity } from '../../schema/entities/scim-group.entity.js';
 import { ScimUserEntity } from '../../schema/entities/scim-user.entity.js';
 import { ScimBase } from './scim-base.js';
-import { invalidFilter, invalidValue, notFound, ScimError } from './scim-error.js';
-import { attributeKey, type Filter, matchesElement, parseFilter } from './scim-filter.js';
+import { invalidFilter, invalidValue, ScimError } from './scim-error.js';
+import { attributeKey, type Filter, matchesElement } from './scim-filter.js';
 import { parsePath, readPatch } from './scim-patch.js';
-import { realmOf, type ScimRealm } from './scim-realm.js';
+import { findInRealm, likeText, type ListParameters, lockInRealm, realmOf, realmPage, type ScimRealm } from './scim-realm.js';
 import { ScimRoleGrants } from './scim-role-grants.js';
-import { GROUP_SCHEMA, listResponse, MAX_PAGE_SIZE } from './scim-schemas.js';
+import { GROUP_SCHEMA, listResponse } from './scim-schemas.js';
 import { read } from './scim-user-resource.js';
-import type { ListParameters } from './scim-users.service.js';
 
 /** Member values one request may name at most (Entra sends chunks of far fewer). */
 const MAX_MEMBER_VALUES = 1_000;
@@ -91,6 +90,7 @@ export class ScimGroupsService {
           realm: realm.key,
           organizationId: realm.organizationId,
           displayName: input.displayName,
+          displayNameKey: input.displayName.toLowerCase(),
           externalId: input.externalId,
           mappedRoles: this.mappedRoles(input.displayName),
           version: 1,
@@ -111,27 +111,13 @@ export class ScimGroupsService {
   }
 
   async list(actor: Principal, parameters: ListParameters & { excludedAttributes?: string }): Promise<object> {
-    const realm = realmOf(actor);
-    const startIndex = Math.max(1, Number.parseInt(parameters.startIndex ?? '1', 10) || 1);
-    const count = Math.min(MAX_PAGE_SIZE, Math.max(0, Number.parseInt(parameters.count ?? '100', 10) || 0));
-    const query = this.groups.createQueryBuilder('g').where('g.realm = :realm', { realm: realm.key });
-    if (parameters.filter) {
-      const params: Record<string, unknown> = {};
-      query.andWhere(this.sql(parseFilter(parameters.filter), params), params);
-    }
-    const total = await query.getCount();
-    const rows =
-      count === 0
-        ? []
-        : await query
-            .orderBy('g.createdAt', 'ASC')
-            .addOrderBy('g.id', 'ASC')
-            .offset(startIndex - 1)
-            .limit(count)
-            .getMany();
-    const resources = [];
-    for (const row of rows) resources.push(await this.resource(row, excludesMembers(parameters.excludedAttributes)));
-    return listResponse(resources, total, startIndex);
+    const page = await realmPage(this.groups, 'g', realmOf(actor), parameters, (filter, params) => this.sql(filter, params));
+    const members = excludesMembers(parameters.excludedAttributes) ? null : await this.membersOf(page.rows.map((row) => row.id));
+    return listResponse(
+      page.rows.map((row) => this.resourceOf(row, members?.get(row.id) ?? (members ? [] : undefined))),
+      page.total,
+      page.startIndex,
+    );
   }
 
   async replace(actor: Principal, id: string, body: unknown, request?: HttpRequestLike): Promise<Record<string, unknown>> {
@@ -140,11 +126,18 @@ export class ScimGroupsService {
     const row = await this.unique(() =>
       this.transactions.run(async (tx) => {
         const current = await this.locked(tx, realm, id);
-        const updated = { ...current, displayName: input.displayName, externalId: input.externalId, version: current.version + 1, updatedAt: new Date(this.clock.now()) };
+        const updated = {
+          ...current,
+          displayName: input.displayName,
+          displayNameKey: input.displayName.toLowerCase(),
+          externalId: input.externalId,
+          version: current.version + 1,
+          updatedAt: new Date(this.clock.now()),
+        };
         await tx.manager.update(
           ScimGroupEntity,
           { id },
-          { displayName: updated.displayName, externalId: updated.externalId, version: updated.version, updatedAt: updated.updatedAt },
+          { displayName: updated.displayName, displayNameKey: updated.displayNameKey, externalId: updated.externalId, version: updated.version, updatedAt: updated.updatedAt },
         );
         if (input.members !== null) {
           const now = await this.memberIdsOf(tx, id);
@@ -214,8 +207,9 @@ export class ScimGroupsService {
           } else setAttribute(path.attribute, operation.value);
         }
         members = [...new Set(members)];
-        const updated = { ...current, displayName, externalId, version: current.version + 1, updatedAt: new Date(this.clock.now()) };
-        await tx.manager.update(ScimGroupEntity, { id }, { displayName, externalId, version: updated.version, updatedAt: updated.updatedAt });
+        const displayNameKey = displayName.toLowerCase();
+        const updated = { ...current, displayName, displayNameKey, externalId, version: current.version + 1, updatedAt: new Date(this.clock.now()) };
+        await tx.manager.update(ScimGroupEntity, { id }, { displayName, displayNameKey, externalId, version: updated.version, updatedAt: updated.updatedAt });
         const added = members.filter((m) => !before.includes(m));
         const removed = before.filter((m) => !members.includes(m));
         await this.changeMembers(tx, realm, updated, added, removed);
@@ -259,16 +253,30 @@ export class ScimGroupsService {
   }
 
   private async resource(row: ScimGroupEntity, withoutMembers = false): Promise<Record<string, unknown>> {
+    return this.resourceOf(row, withoutMembers ? undefined : ((await this.membersOf([row.id])).get(row.id) ?? []));
+  }
+
+  /** The members of the groups named, by group, in one query (a page of groups reads them at once). */
+  private async membersOf(groupIds: string[]): Promise<Map<string, Array<{ id: string; user_name: string }>>> {
+    const byGroup = new Map<string, Array<{ id: string; user_name: string }>>();
+    if (groupIds.length === 0) return byGroup;
+    const rows = await this.groups.manager
+      .createQueryBuilder(ScimGroupMemberEntity, 'm')
+      .innerJoin(ScimUserEntity, 'u', 'u.id = m.scimUserId')
+      .where('m.groupId IN (:...ids)', { ids: groupIds })
+      .select(['m.groupId AS group_id', 'm.scimUserId AS id', 'u.userName AS user_name'])
+      .orderBy('u.userName', 'ASC')
+      .getRawMany<{ group_id: string; id: string; user_name: string }>();
+    for (const { group_id, id, user_name } of rows) {
+      const list = byGroup.get(group_id) ?? [];
+      list.push({ id, user_name });
+      byGroup.set(group_id, list);
+    }
+    return byGroup;
+  }
+
+  private resourceOf(row: ScimGroupEntity, members: Array<{ id: string; user_name: string }> | undefined): Record<string, unknown> {
     const base = this.base.url();
-    const members = withoutMembers
-      ? undefined
-      : await this.groups.manager
-          .createQueryBuilder(ScimGroupMemberEntity, 'm')
-          .innerJoin(ScimUserEntity, 'u', 'u.id = m.scimUserId')
-          .where('m.groupId = :id', { id: row.id })
-          .select(['m.scimUserId AS id', 'u.userName AS user_name'])
-          .orderBy('u.userName', 'ASC')
-          .getRawMany<{ id: string; user_name: string }>();
     return {
       schemas: [GROUP_SCHEMA],
       id: row.id,
@@ -285,17 +293,12 @@ export class ScimGroupsService {
     };
   }
 
-  private async find(realm: ScimRealm, id: string): Promise<ScimGroupEntity> {
-    const row = isUuid(id) ? await this.groups.findOneBy({ id, realm: realm.key }) : null;
-    if (!row) throw notFound('Group');
-    return row;
+  private find(realm: ScimRealm, id: string): Promise<ScimGroupEntity> {
+    return findInRealm(this.groups.manager, ScimGroupEntity, realm, id, 'Group');
   }
 
-  private async locked(tx: FabricTransaction, realm: ScimRealm, id: string): Promise<ScimGroupEntity> {
-    if (!isUuid(id) || !(await this.transactions.lock(tx, ScimGroupEntity, id))) throw notFound('Group');
-    const row = await tx.manager.findOneBy(ScimGroupEntity, { id, realm: realm.key });
-    if (!row) throw notFound('Group');
-    return row;
+  private locked(tx: FabricTransaction, realm: ScimRealm, id: string): Promise<ScimGroupEntity> {
+    return lockInRealm(this.transactions, tx, ScimGroupEntity, realm, id, 'Group');
   }
 
   private async unique<T>(work: () => Promise<T>): Promise<T> {
@@ -339,10 +342,10 @@ export class ScimGroupsService {
     const key = attributeKey(filter.attribute, [GROUP_SCHEMA]);
     const value = filter.value;
     if (key === 'id') return isUuid(value) && filter.op === 'eq' ? `g.id = ${param(value)}` : '1 = 0';
-    const column = key === 'displayname' ? 'LOWER(g.displayName)' : key === 'externalid' ? 'g.externalId' : null;
+    const column = key === 'displayname' ? 'g.displayNameKey' : key === 'externalid' ? 'g.externalId' : null;
     if (!column) throw invalidFilter(`unsupported attribute ${filter.attribute}`);
     const v = key === 'displayname' ? value.toLowerCase() : value;
-    const escaped = v.replace(/[\\%_]/g, (c) => `\\${c}`);
+    const escaped = likeText(v);
     switch (filter.op) {
       case 'eq':
         return `${column} = ${param(v)}`;

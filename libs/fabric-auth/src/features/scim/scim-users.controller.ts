@@ -7,7 +7,8 @@ import type { Principal } from '../../core/principal.js';
 import { type HttpRequestLike, setResponseHeader } from '../../core/request-info.js';
 import { SCIM_CONTENT_TYPE } from './scim-error.js';
 import { ScimExceptionFilter } from './scim-exception.filter.js';
-import { type ListParameters, ScimUsersService } from './scim-users.service.js';
+import type { ListParameters } from './scim-realm.js';
+import { ScimUsersService } from './scim-users.service.js';
 
 /** `<prefix>/scim/v2/Users` (RFC 7644 §3): a SCIM token's realm only. Bodies are read raw: SCIM attribute names are case-insensitive. */
 @ApiTags('scim')

@@ -13,36 +13,17 @@ import type { HttpRequestLike } from '../../core/request-info.js';
 import { AuditService } from '../../data/audit.service.js';
 import { isUniqueViolation } from '../../data/db-errors.js';
 import { type FabricTransaction, FabricTransactions } from '../../data/transactions.js';
+import { ScimUserEmailEntity } from '../../schema/entities/scim-user-email.entity.js';
 import { ScimUserEntity } from '../../schema/entities/scim-user.entity.js';
 import { UserEntity } from '../../schema/entities/user.entity.js';
 import { ScimBase } from './scim-base.js';
-import { invalidFilter, invalidValue, notFound, ScimError } from './scim-error.js';
-import { attributeKey, type Filter, parseFilter } from './scim-filter.js';
+import { invalidFilter, ScimError } from './scim-error.js';
+import { attributeKey, type Filter } from './scim-filter.js';
 import { applyOperation, parsePath, readPatch } from './scim-patch.js';
-import { realmOf, type ScimRealm } from './scim-realm.js';
+import { findInRealm, likeText, type ListParameters, lockInRealm, realmOf, realmPage, type ScimRealm } from './scim-realm.js';
 import { ScimRoleGrants } from './scim-role-grants.js';
-import { ENTERPRISE_USER_SCHEMA, listResponse, MAX_PAGE_SIZE, USER_SCHEMA } from './scim-schemas.js';
+import { ENTERPRISE_USER_SCHEMA, listResponse, USER_SCHEMA } from './scim-schemas.js';
 import { emailKeys, MULTI_VALUED, primaryEmail, readUser, type UserInput, userResource } from './scim-user-resource.js';
-
-/** Page size when the client names none. */
-const DEFAULT_PAGE_SIZE = 100;
-
-export interface ListParameters {
-  filter?: string;
-  startIndex?: string;
-  count?: string;
-}
-
-function positiveInteger(raw: string | undefined, name: string, fallback: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^-?\d{1,9}$/.test(raw)) throw invalidValue(`${name} must be an integer`);
-  return Number(raw);
-}
-
-/** `LIKE` text for a value, with `\` escaping the wildcards (every `LIKE` here says `ESCAPE '\'`). */
-function likeText(value: string): string {
-  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
 
 /**
  * An account name from a SCIM `userName`: the name itself when it is one (`alice`), else its
@@ -97,6 +78,7 @@ export class ScimUsersService {
           updatedAt: now,
         };
         await tx.manager.insert(ScimUserEntity, resource);
+        await this.writeEmails(tx, resource, input, false);
         await this.setActive(tx, realm, resource, input.active, true);
         await this.record(tx, actor, realm, 'scim.user.create', resource, request, { user: account.id, active: input.active });
         return resource;
@@ -110,29 +92,12 @@ export class ScimUsersService {
   }
 
   async list(actor: Principal, parameters: ListParameters): Promise<object> {
-    const realm = realmOf(actor);
-    const startIndex = Math.max(1, positiveInteger(parameters.startIndex, 'startIndex', 1));
-    const count = Math.min(MAX_PAGE_SIZE, Math.max(0, positiveInteger(parameters.count, 'count', DEFAULT_PAGE_SIZE)));
-    const query = this.resources.createQueryBuilder('u').where('u.realm = :realm', { realm: realm.key });
-    if (parameters.filter !== undefined && parameters.filter !== '') {
-      const params: Record<string, unknown> = {};
-      query.andWhere(this.sql(parseFilter(parameters.filter), params), params);
-    }
-    const total = await query.getCount();
-    const rows =
-      count === 0
-        ? []
-        : await query
-            .orderBy('u.createdAt', 'ASC')
-            .addOrderBy('u.id', 'ASC')
-            .offset(startIndex - 1)
-            .limit(count)
-            .getMany();
+    const page = await realmPage(this.resources, 'u', realmOf(actor), parameters, (filter, params) => this.sql(filter, params));
     const base = this.base.url();
     return listResponse(
-      rows.map((row) => userResource(row, base)),
-      total,
-      startIndex,
+      page.rows.map((row) => userResource(row, base)),
+      page.total,
+      page.startIndex,
     );
   }
 
@@ -190,6 +155,7 @@ export class ScimUsersService {
         const updated: ScimUserEntity = { ...current, ...this.columns(input), version: current.version + 1, updatedAt: new Date(this.clock.now()) };
         await tx.manager.update(ScimUserEntity, { id: current.id }, this.columns(input));
         await tx.manager.update(ScimUserEntity, { id: current.id }, { version: updated.version, updatedAt: updated.updatedAt });
+        if (updated.emailKeys !== current.emailKeys) await this.writeEmails(tx, updated, input, true);
         if (input.active !== current.active) await this.setActive(tx, realm, updated, input.active, current.active);
         await this.record(tx, actor, realm, 'scim.user.update', updated, request, { user: current.userId, active: input.active });
         return updated;
@@ -208,6 +174,17 @@ export class ScimUsersService {
       active: input.active,
       attributes: input.attributes,
     };
+  }
+
+  /** The resource's emails as rows of `scim_user_emails`, which `emails.value eq` filters look up. */
+  private async writeEmails(tx: FabricTransaction, resource: ScimUserEntity, input: UserInput, replace: boolean): Promise<void> {
+    if (replace) await tx.manager.delete(ScimUserEmailEntity, { scimUserId: resource.id });
+    const keys = [...new Set(input.emails)];
+    if (keys.length > 0)
+      await tx.manager.insert(
+        ScimUserEmailEntity,
+        keys.map((emailKey) => ({ scimUserId: resource.id, emailKey, realm: resource.realm })),
+      );
   }
 
   /**
@@ -258,17 +235,12 @@ export class ScimUsersService {
     }
   }
 
-  private async find(realm: ScimRealm, id: string): Promise<ScimUserEntity> {
-    const row = isUuid(id) ? await this.resources.findOneBy({ id, realm: realm.key }) : null;
-    if (!row) throw notFound('User');
-    return row;
+  private find(realm: ScimRealm, id: string): Promise<ScimUserEntity> {
+    return findInRealm(this.resources.manager, ScimUserEntity, realm, id, 'User');
   }
 
-  private async locked(tx: FabricTransaction, realm: ScimRealm, id: string): Promise<ScimUserEntity> {
-    if (!isUuid(id) || !(await this.transactions.lock(tx, ScimUserEntity, id))) throw notFound('User');
-    const row = await tx.manager.findOneBy(ScimUserEntity, { id, realm: realm.key });
-    if (!row) throw notFound('User');
-    return row;
+  private locked(tx: FabricTransaction, realm: ScimRealm, id: string): Promise<ScimUserEntity> {
+    return lockInRealm(this.transactions, tx, ScimUserEntity, realm, id, 'User');
   }
 
   /** A second resource with the same userName or externalId in the realm (the unique keys) is 409 `uniqueness`, never a 500. */
@@ -342,8 +314,15 @@ export class ScimUsersService {
         }
         if (typeof value !== 'string') throw invalidFilter(`${filter.attribute} compares with a string`);
         if (key === 'emails' || key === 'emails.value') {
+          if (op === 'eq') {
+            const owners = this.resources.manager
+              .createQueryBuilder(ScimUserEmailEntity, 'e')
+              .select('e.scimUserId')
+              .where(`e.realm = :realm AND e.emailKey = ${param(value.toLowerCase())}`);
+            return `u.id IN (${owners.getQuery()})`;
+          }
           const v = likeText(value.toLowerCase());
-          const pattern = { eq: `%\n${v}\n%`, co: `%${v}%`, sw: `%\n${v}%`, ew: `%${v}\n%` }[op as 'eq' | 'co' | 'sw' | 'ew'];
+          const pattern = { co: `%${v}%`, sw: `%\n${v}%`, ew: `%${v}\n%` }[op as 'co' | 'sw' | 'ew'];
           if (pattern === undefined) throw invalidFilter(`operator ${op} is not supported on emails.value`);
           return `u.emailKeys LIKE ${param(pattern)} ESCAPE '\\'`;
         }

@@ -11,6 +11,8 @@ import { OrganizationEntity } from './organization.entity.js';
 @Entity('scim_groups')
 @Unique('uq_scim_groups_realm_external_id', ['realm', 'externalId'])
 @Index('idx_scim_groups_realm_created_at_id', ['realm', 'createdAt', 'id'])
+// `displayName eq "…"`, which Entra sends before it creates a group.
+@Index('idx_scim_groups_realm_display_name_key', ['realm', 'displayNameKey'])
 export class ScimGroupEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
@@ -27,6 +29,10 @@ export class ScimGroupEntity {
 
   @Column({ name: 'display_name', type: 'varchar', length: 256 })
   displayName!: string;
+
+  /** Lower-cased, for filters (RFC 7643: displayName is caseExact false). */
+  @Column({ name: 'display_name_key', type: 'varchar', length: 256 })
+  displayNameKey!: string;
 
   @Column({ name: 'external_id', type: 'varchar', length: 256, nullable: true })
   externalId!: string | null;

@@ -26,7 +26,9 @@ import { SamlAssertionsPostgres1796546418202 } from './postgres/1796546418202-Sa
 import { SamlAssertionsSqlite1796546418202 } from './sqlite/1796546418202-SamlAssertions.js';
 import { ScimUsersPostgres1796547947635 } from './postgres/1796547947635-ScimUsers.js';
 import { ScimUsersSqlite1796547947635 } from './sqlite/1796547947635-ScimUsers.js';
+import { ScimListIndexesPostgres1796557715084 } from './postgres/1796557715084-ScimListIndexes.js';
 import { ScimGroupsPostgres1796549188074 } from './postgres/1796549188074-ScimGroups.js';
+import { ScimListIndexesSqlite1796557715084 } from './sqlite/1796557715084-ScimListIndexes.js';
 import { ScimGroupsSqlite1796549188074 } from './sqlite/1796549188074-ScimGroups.js';
 
 /**
@@ -50,6 +52,7 @@ export const FABRIC_AUTH_POSTGRES_MIGRATIONS = [
   SamlAssertionsPostgres1796546418202,
   ScimUsersPostgres1796547947635,
   ScimGroupsPostgres1796549188074,
+  ScimListIndexesPostgres1796557715084,
 ];
 /** @publicApi */
 export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
@@ -68,6 +71,7 @@ export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
   SamlAssertionsSqlite1796546418202,
   ScimUsersSqlite1796547947635,
   ScimGroupsSqlite1796549188074,
+  ScimListIndexesSqlite1796557715084,
 ];
 
 /** @publicApi */
