@@ -1,10 +1,12 @@
 // One process of the startup section (bench/startup.js): builds one app shape, listens, and
 // prints {"ms": time from process start to listening, "rssMiB": resident memory after a GC}.
-//   node --expose-gc bench/startup-app.js empty|host|minimal|minimal-no-openapi|full
+//   node --expose-gc bench/startup-app.js empty|host|minimal|minimal-no-openapi|minimal-restart|full
 // `host` is the app a user adds FabricAuthModule to: Nest with TypeORM on SQLite (what the
 // module needs in any case); `minimal` adds FabricAuthModule with the login feature only
 // (`features: ['login']`), `minimal-no-openapi` the same without @nestjs/swagger
-// (`openApi: false`), `full` with every feature.
+// (`openApi: false`), `minimal-restart` the same on the SQLite file BENCH_STARTUP_DATABASE that an
+// earlier start created (its migrations ran and its system admin exists: what a restart does),
+// `full` with every feature.
 import 'reflect-metadata';
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -34,16 +36,17 @@ async function appModule() {
   if (shape === 'host') {
     return moduleOf({ imports: [TypeOrmModule.forRoot({ type: 'better-sqlite3', database: ':memory:' })], controllers: [PingController] });
   }
+  const database = shape === 'minimal-restart' ? process.env.BENCH_STARTUP_DATABASE : ':memory:';
   const { FabricAuthModule } = await import('nestjs-fabric-auth');
   const { fabricAuthMigrations } = await import('nestjs-fabric-auth/migrations');
   return moduleOf({
     imports: [
-      TypeOrmModule.forRoot({ type: 'better-sqlite3', database: ':memory:', autoLoadEntities: true, migrations: fabricAuthMigrations('better-sqlite3'), migrationsRun: true }),
+      TypeOrmModule.forRoot({ type: 'better-sqlite3', database, autoLoadEntities: true, migrations: fabricAuthMigrations('better-sqlite3'), migrationsRun: true }),
       FabricAuthModule.forRoot({
         secretKey: 'bench-startup-secret-6c1e9a3f7b2d4e8a0c5f',
         systemAdminPassword: 'Bench-startup-passw0rd',
         ...(shape.startsWith('minimal') ? { features: ['login'] } : {}),
-        ...(shape === 'minimal-no-openapi' ? { openApi: false } : {}),
+        ...(shape === 'minimal-no-openapi' || shape === 'minimal-restart' ? { openApi: false } : {}),
       }),
     ],
     controllers: [PingController],

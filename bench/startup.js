@@ -1,10 +1,14 @@
 // The startup section of `npm run bench` (issue 21 item 1): time to listening and resident
 // memory of an empty Nest app, of the host app FabricAuthModule joins (Nest + TypeORM on
 // SQLite), and of that app with FabricAuthModule in a minimal shape (`features: ['login']`),
-// the same without @nestjs/swagger (`openApi: false`), and in its full shape, each a fresh process (bench/startup-app.js), alternated for
+// the same without @nestjs/swagger (`openApi: false`), that one restarted on a database an earlier
+// start set up (no migrations to run, no system admin to hash: a restart), and in its full shape, each a fresh process (bench/startup-app.js), alternated for
 // BENCH_STARTUP_ROUNDS rounds (default 5); medians. CPU time is less noisy than wall time on
 // a shared machine, so both are reported.
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median } from './support.js';
 
@@ -14,22 +18,32 @@ const SHAPES = [
   { shape: 'host', name: 'host app: Nest + TypeORM (SQLite in memory)' },
   { shape: 'minimal', name: "FabricAuthModule, features: ['login'] (SQLite in memory)" },
   { shape: 'minimal-no-openapi', name: "FabricAuthModule, features: ['login'], openApi: false" },
+  { shape: 'minimal-restart', name: 'the same, restarted (SQLite file set up by an earlier start)' },
   { shape: 'full', name: 'FabricAuthModule, every feature (SQLite in memory)' },
 ];
 
+const RESTART_DIR = mkdtempSync(join(tmpdir(), 'fabric-bench-startup-'));
+const RESTART_DATABASE = join(RESTART_DIR, 'restart.sqlite');
+
 function startOnce(shape) {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--expose-gc', APP, shape], { env: { PATH: process.env.PATH, NO_COLOR: '1' }, timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error) return reject(new Error(`${shape}: ${error.message}\n${stderr}`));
-      resolve(JSON.parse(stdout.trim().split('\n').at(-1)));
-    });
+    execFile(
+      process.execPath,
+      ['--expose-gc', APP, shape],
+      { env: { PATH: process.env.PATH, NO_COLOR: '1', BENCH_STARTUP_DATABASE: RESTART_DATABASE }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        if (error) return reject(new Error(`${shape}: ${error.message}\n${stderr}`));
+        resolve(JSON.parse(stdout.trim().split('\n').at(-1)));
+      },
+    );
   });
 }
 
 export async function runStartup() {
   const rounds = Number(process.env.BENCH_STARTUP_ROUNDS ?? 5);
   const samples = SHAPES.map(() => ({ ms: [], cpu: [], rss: [] }));
-  for (const { shape } of SHAPES) await startOnce(shape); // warm the file cache
+  // Warms the file cache, and sets up the database `minimal-restart` starts on.
+  for (const { shape } of SHAPES) await startOnce(shape);
   for (let round = 0; round < rounds; round++) {
     for (const [i, { shape }] of SHAPES.entries()) {
       const { ms, cpuMs, rssMiB } = await startOnce(shape);
@@ -39,6 +53,7 @@ export async function runStartup() {
     }
     process.stderr.write(`startup round ${round + 1}/${rounds}: ${samples.map((s) => `${s.ms.at(-1).toFixed(0)} ms ${s.rss.at(-1).toFixed(0)} MiB`).join(' / ')}\n`);
   }
+  rmSync(RESTART_DIR, { recursive: true, force: true });
   const [empty, host] = samples;
   const over = (s, base) =>
     `+${(median(s.ms) - median(base.ms)).toFixed(0)} ms (CPU +${(median(s.cpu) - median(base.cpu)).toFixed(0)}), +${(median(s.rss) - median(base.rss)).toFixed(1)} MiB`;

@@ -1,7 +1,7 @@
 import { fabricError } from './fabric-error.js';
 import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsInt, IsString, Max, Min, ValidateBy } from 'class-validator';
+import { IsEmail, IsInt, IsString, Max, Min, ValidateBy } from './class-validator.js';
 
 /**
  * The field rules every DTO shares, so that one rule lives in one place (SEC-82, SEC-83,

@@ -1,4 +1,4 @@
-import { ValidateIf } from 'class-validator';
+import { ValidateIf } from './class-validator.js';
 
 /**
  * Optional, but not nullable: `IsOptional()` also waves `null` through, which reaches the

@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '../../core/open-api.js';
-import { IsString, Matches, MaxLength } from 'class-validator';
+import { IsString, Matches, MaxLength } from '../../core/class-validator.js';
 import { IntegerField } from '../../core/field-rules.js';
 import { OptionalField } from '../../core/optional-field.decorator.js';
 

@@ -3,7 +3,7 @@ import { Controller, Get, Query, UseGuards, UsePipes, UseInterceptors } from '@n
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '../../core/open-api.js';
 import { ApiFabricAuth } from '../../http/api-docs.js';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsIn, IsString, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsString, Matches, MaxLength } from '../../core/class-validator.js';
 import type { Repository } from 'typeorm';
 import { FabricGuard } from '../../access/guard/fabric.guard.js';
 import { RequirePermission } from '../../access/guard/require-permission.decorator.js';

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '../../../core/open-api.js';
-import { ArrayMaxSize, IsArray, IsString, Matches, MinLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsString, Matches, MinLength } from '../../../core/class-validator.js';
 import { DisplayName, IntegerField } from '../../../core/field-rules.js';
 import { OptionalField } from '../../../core/optional-field.decorator.js';
 import { ListEnvelopeDto } from '../../../data/pagination/list-envelope.dto.js';

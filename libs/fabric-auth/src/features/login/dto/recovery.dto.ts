@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '../../../core/open-api.js';
-import { IsString, Matches, MaxLength } from 'class-validator';
+import { IsString, Matches, MaxLength } from '../../../core/class-validator.js';
 import { IdentityEmail } from '../../../core/field-rules.js';
 import { PASSWORD_INPUT_MAX_LENGTH } from '../../../access/passwords/password-hasher.js';
 import { OptionalField } from '../../../core/optional-field.decorator.js';

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '../../../core/open-api.js';
-import { IsObject, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsObject, IsString, Matches, MaxLength, MinLength } from '../../../core/class-validator.js';
 import { OptionalField } from '../../../core/optional-field.decorator.js';
 
 export class TotpConfirmDto {

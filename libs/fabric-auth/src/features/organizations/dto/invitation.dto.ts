@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '../../../core/open-api.js';
-import { IsString, MaxLength } from 'class-validator';
+import { IsString, MaxLength } from '../../../core/class-validator.js';
 import { IdentityEmail } from '../../../core/field-rules.js';
 import { OptionalField } from '../../../core/optional-field.decorator.js';
 import { ListEnvelopeDto } from '../../../data/pagination/list-envelope.dto.js';

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '../../../core/open-api.js';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsString, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsString, Matches, MaxLength } from '../../../core/class-validator.js';
 import { OptionalField } from '../../../core/optional-field.decorator.js';
 import { ListEnvelopeDto } from '../../../data/pagination/list-envelope.dto.js';
 

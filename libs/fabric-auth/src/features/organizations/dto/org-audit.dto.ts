@@ -1,5 +1,5 @@
 import { ISO_DATE_TIME } from '../../../core/field-rules.js';
-import { IsIn, IsString, Matches } from 'class-validator';
+import { IsIn, IsString, Matches } from '../../../core/class-validator.js';
 import { ApiProperty, ApiPropertyOptional } from '../../../core/open-api.js';
 import { OptionalField } from '../../../core/optional-field.decorator.js';
 import { ListEnvelopeDto } from '../../../data/pagination/list-envelope.dto.js';

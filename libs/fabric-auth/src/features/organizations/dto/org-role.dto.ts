@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '../../../core/open-api.js';
-import { ArrayMaxSize, IsArray, IsString, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsString, Matches, MaxLength } from '../../../core/class-validator.js';
 import { StoredText } from '../../../core/field-rules.js';
 import { OptionalField } from '../../../core/optional-field.decorator.js';
 import { ORG_ROLE_NAME } from './member.dto.js';

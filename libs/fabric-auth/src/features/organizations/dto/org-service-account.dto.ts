@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '../../../core/open-api.js';
-import { IsString, Matches } from 'class-validator';
+import { IsString, Matches } from '../../../core/class-validator.js';
 import { StoredText } from '../../../core/field-rules.js';
 import { OptionalField } from '../../../core/optional-field.decorator.js';
 import { ListEnvelopeDto } from '../../../data/pagination/list-envelope.dto.js';

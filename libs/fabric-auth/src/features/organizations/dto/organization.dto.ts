@@ -2,7 +2,7 @@ import { domainToASCII } from 'node:url';
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '../../../core/open-api.js';
 import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsString, Matches, MaxLength, ValidateBy, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsString, Matches, MaxLength, ValidateBy, ValidateNested } from '../../../core/class-validator.js';
 import { DisplayName, INVISIBLE_CHARACTERS } from '../../../core/field-rules.js';
 import { OptionalField } from '../../../core/optional-field.decorator.js';
 import { ListEnvelopeDto } from '../../../data/pagination/list-envelope.dto.js';

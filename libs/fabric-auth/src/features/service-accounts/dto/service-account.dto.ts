@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '../../../core/open-api.js';
-import { ArrayMaxSize, IsArray, IsIn, IsString, Matches } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsString, Matches } from '../../../core/class-validator.js';
 import { StoredText } from '../../../core/field-rules.js';
 import { ListQueryDto } from '../../../data/pagination/list-query.js';
 import { OptionalField } from '../../../core/optional-field.decorator.js';

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, PartialType, OmitType } from '../../../core/open-api.js';
-import { ArrayMaxSize, IsArray, IsIn, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsString, Matches, MaxLength, MinLength } from '../../../core/class-validator.js';
 import { DisplayName, IdentityEmail, IdentityNormalized } from '../../../core/field-rules.js';
 import { ListQueryDto, sortPattern } from '../../../data/pagination/list-query.js';
 import { PASSWORD_INPUT_MAX_LENGTH } from '../../../access/passwords/password-hasher.js';
