@@ -63,6 +63,17 @@ export default tseslint.config(
     },
   },
   {
+    // The admin console runs in the browser: its own project (DOM types, Preact's JSX).
+    files: ['libs/fabric-auth/console/**/*.ts', 'libs/fabric-auth/console/**/*.tsx'],
+    languageOptions: { parserOptions: { project: ['./libs/fabric-auth/console/tsconfig.json'], tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/no-unnecessary-type-assertion': 'error',
+    },
+  },
+  {
     files: ['libs/fabric-auth/src/**/*.ts'],
     // What the library loads at startup; its unit specs load what they like.
     ignores: ['**/*.spec.ts'],

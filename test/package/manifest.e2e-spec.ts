@@ -138,6 +138,17 @@ describe('the tarball', () => {
     expect(named.map((f) => f.replace(/^\.\//, '')).filter((f) => !files.includes(f))).toEqual([]);
   });
 
+  it('ships the admin console built: the files its manifest names, each precompressed', () => {
+    const built = JSON.parse(readFileSync(join(DIST, 'console', 'manifest.json'), 'utf8')) as { script: string; stylesheet: string };
+    expect(built.script).toMatch(/^console-[A-Z0-9]{8}\.js$/);
+    expect(built.stylesheet).toMatch(/^console-[A-Z0-9]{8}\.css$/);
+    for (const name of [built.script, built.stylesheet]) {
+      for (const variant of ['', '.gz', '.br']) expect(files, `${name}${variant}`).toContain(`dist/console/assets/${name}${variant}`);
+    }
+    expect(files).toContain('dist/console/manifest.json');
+    expect(files.filter((f) => f.startsWith('console/') || f.startsWith('scripts/'))).toEqual([]);
+  });
+
   it('ships nothing of the build internals or the sources', () => {
     expect(files.filter((f) => /\.tsbuildinfo$|\.map$|\.spec\.|^src\//.test(f))).toEqual([]);
   });

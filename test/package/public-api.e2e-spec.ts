@@ -126,7 +126,7 @@ expectTypeOf<keyof typeof Testing>().toEqualTypeOf<(typeof TESTING_VALUES)[numbe
 // A few signatures a host app writes against.
 expectTypeOf<typeof Root.FabricAuthModule.forRoot>().returns.toEqualTypeOf<DynamicModule>();
 expectTypeOf<Root.FabricAuthFeatureName>().toEqualTypeOf<
-  'login' | 'users' | 'mfa' | 'roles' | 'audit' | 'apiKeys' | 'serviceAccounts' | 'oidc' | 'signingKeys' | 'maintenance' | 'organizations' | 'scim' | 'saml'
+  'login' | 'users' | 'mfa' | 'roles' | 'audit' | 'apiKeys' | 'serviceAccounts' | 'oidc' | 'signingKeys' | 'maintenance' | 'organizations' | 'scim' | 'saml' | 'console'
 >();
 expectTypeOf<typeof Root.FabricAuthModule.forRoot>().parameter(0).toExtend<Root.FabricAuthOptions & Root.FabricAuthModuleExtras>();
 expectTypeOf<typeof Root.RequirePermission>().parameters.toEqualTypeOf<string[]>();

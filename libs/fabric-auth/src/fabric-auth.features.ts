@@ -18,7 +18,7 @@ export interface FeatureSwitch {
   key: string;
   /** How messages say the option is on and off, for one that is not a boolean (default `is true`, `is not true`). */
   wording?: { on: string; off: string };
-  isOn(options: Pick<FabricAuthOptions, 'organizations' | 'scim' | 'providers'>): boolean;
+  isOn(options: Pick<FabricAuthOptions, 'organizations' | 'scim' | 'providers' | 'console'>): boolean;
 }
 
 /**
@@ -133,6 +133,12 @@ export const FABRIC_AUTH_FEATURES = [
       isOn: (options) => Object.keys(samlProviders(options)).length > 0,
     },
     load: async (mount) => (await import('./features/saml/saml.module.js')).SamlFeatureModule.register(mount),
+  },
+  {
+    name: 'console',
+    module: moduleNamed('FabricConsoleModule'),
+    switchedBy: { key: 'auth.console.enabled', isOn: (options) => options.console?.enabled === true },
+    load: async (mount) => (await import('./features/console/console.module.js')).ConsoleFeatureModule.register(mount),
   },
 ] as const satisfies readonly FabricAuthFeature[];
 

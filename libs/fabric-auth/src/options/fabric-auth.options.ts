@@ -37,6 +37,7 @@ import { tablePrefixProblem } from './table-prefix.js';
 import { OrganizationsOptions, type ResolvedOrganizationsOptions } from './organizations.options.js';
 import { type ResolvedSamlProviderOptions, samlConnectionProblems, SamlProviderOptions } from './saml-provider.options.js';
 import { type ResolvedScimOptions, ScimOptions } from './scim.options.js';
+import { ConsoleOptions, type ResolvedConsoleOptions } from './console.options.js';
 
 const claimPath = (raw: unknown) => {
   const path = parseClaimPath(raw);
@@ -741,6 +742,10 @@ export class FabricAuthOptions {
   @Field('auth.scim', 'mapping', section(ScimOptions), { nested: { type: ScimOptions, join: '.' } })
   scim?: ScimOptions = {};
 
+  /** The admin console in the browser (`auth.console`, SPEC §19): off by default. */
+  @Field('auth.console', 'mapping', section(ConsoleOptions), { nested: { type: ConsoleOptions, join: '.' } })
+  console?: ConsoleOptions = {};
+
   /**
    * Failed password checks of one account from one client address (or one device), within
    * `lockoutWindow`, that lock that pair. Default 5; 0 disables.
@@ -823,6 +828,7 @@ export type ResolvedFabricAuthOptions = Required<
     | 'publicBaseUrl'
     | 'organizations'
     | 'scim'
+    | 'console'
   >
 > &
   Pick<FabricAuthOptions, 'systemAdminEmail' | 'encryptionKey' | 'publicBaseUrl'> & {
@@ -836,6 +842,7 @@ export type ResolvedFabricAuthOptions = Required<
     webauthn: ResolvedWebAuthnOptions;
     organizations: ResolvedOrganizationsOptions;
     scim: ResolvedScimOptions;
+    console: ResolvedConsoleOptions;
   };
 
 /** The material that encrypts what the library stores encrypted: `encryptionKey`, else (its default) `secretKey`. */

@@ -1,0 +1,22 @@
+import type { JSX } from 'preact';
+import { Audit } from './audit';
+import { UserDetail } from './user-detail';
+import { Users } from './users';
+
+/**
+ * The signed-in screens, one file each. A screen with `nav` appears in the navigation; with
+ * `permission`, only for a person holding it (the API refuses the others anyway). To add one:
+ * its file here, and an entry below.
+ */
+export interface Screen {
+  path: string;
+  permission?: string;
+  nav?: string;
+  render(params: Record<string, string>): JSX.Element;
+}
+
+export const SCREENS: readonly Screen[] = [
+  { path: '/users', nav: 'Users', permission: 'users:list', render: () => <Users /> },
+  { path: '/users/:username', permission: 'users:read', render: (p) => <UserDetail username={p.username} /> },
+  { path: '/audit', nav: 'Audit log', permission: 'audit:read', render: () => <Audit /> },
+];

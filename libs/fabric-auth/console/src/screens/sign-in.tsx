@@ -1,0 +1,116 @@
+import { useState } from 'preact/hooks';
+import { type Api, ApiError } from '../api';
+import { ErrorNotice } from '../ui';
+
+interface SecondStep {
+  mfaToken: string;
+  factors: string[];
+}
+
+/**
+ * Sign-in through the library's own token endpoint in cookie mode (`set_cookies`): the password,
+ * then the second factor the API asks for (`mfa_required`), as any browser client does.
+ */
+export function SignIn({ api, notice, onSignedIn }: { api: Api; notice?: string; onSignedIn(): void }) {
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const [second, setSecond] = useState<SecondStep | null>(null);
+  const [useRecovery, setUseRecovery] = useState(false);
+
+  async function token(body: Record<string, unknown>) {
+    setBusy(true);
+    setError(null);
+    try {
+      await api.call('POST', '/auth/token', { ...body, set_cookies: true }, { signIn: true });
+      onSignedIn();
+    } catch (caught) {
+      if (caught instanceof ApiError && caught.code === 'mfa_required' && caught.body) {
+        setSecond({ mfaToken: String(caught.body.mfa_token), factors: (caught.body.factors as string[] | undefined) ?? [] });
+      } else {
+        setError(caught);
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const field = (form: HTMLFormElement, name: string) => (form.elements.namedItem(name) as HTMLInputElement).value;
+
+  if (second) {
+    return (
+      <main class="sign-in">
+        <h1>Second factor</h1>
+        <ErrorNotice error={error} />
+        {useRecovery || !second.factors.includes('totp') ? (
+          <form
+            onSubmit={(event) => {
+              event.preventDefault();
+              void token({ grant_type: 'mfa_recovery_code', mfa_token: second.mfaToken, recovery_code: field(event.currentTarget, 'recovery_code').trim() });
+            }}
+          >
+            <label>
+              Recovery code
+              <input name="recovery_code" autocomplete="off" required />
+            </label>
+            <button type="submit" disabled={busy}>
+              Verify
+            </button>
+          </form>
+        ) : (
+          <form
+            onSubmit={(event) => {
+              event.preventDefault();
+              void token({ grant_type: 'mfa_otp', mfa_token: second.mfaToken, otp: field(event.currentTarget, 'otp').trim() });
+            }}
+          >
+            <label>
+              Code from your authenticator app
+              <input name="otp" inputMode="numeric" autocomplete="one-time-code" required />
+            </label>
+            <button type="submit" disabled={busy}>
+              Verify
+            </button>
+          </form>
+        )}
+        {second.factors.includes('totp') && (
+          <button type="button" class="link" onClick={() => setUseRecovery(!useRecovery)}>
+            {useRecovery ? 'Use a code from your authenticator app' : 'Use a recovery code'}
+          </button>
+        )}
+        <button type="button" class="link" onClick={() => setSecond(null)}>
+          Start again
+        </button>
+      </main>
+    );
+  }
+
+  return (
+    <main class="sign-in">
+      <h1>Sign in to the admin console</h1>
+      {notice && (
+        <p class="notice status" role="status">
+          {notice}
+        </p>
+      )}
+      <ErrorNotice error={error} />
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          void token({ grant_type: 'password', username: field(event.currentTarget, 'username'), password: field(event.currentTarget, 'password') });
+        }}
+      >
+        <label>
+          Username
+          <input name="username" autocomplete="username" required />
+        </label>
+        <label>
+          Password
+          <input name="password" type="password" autocomplete="current-password" required />
+        </label>
+        <button type="submit" disabled={busy}>
+          Sign in
+        </button>
+      </form>
+    </main>
+  );
+}

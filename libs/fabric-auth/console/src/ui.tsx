@@ -1,0 +1,97 @@
+import type { ComponentChildren } from 'preact';
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { ApiError } from './api';
+import { useConsole } from './context';
+
+/** A failure as a sentence, announced to screen readers. */
+export function ErrorNotice({ error }: { error: unknown }) {
+  if (!error) return null;
+  const text = error instanceof ApiError ? error.message : 'Something went wrong. Reload the page and try again.';
+  return (
+    <p class="notice error" role="alert">
+      {text}
+    </p>
+  );
+}
+
+/** A result announced politely (an action done). */
+export function Status({ children }: { children?: ComponentChildren }) {
+  return (
+    <p class="notice status" role="status">
+      {children}
+    </p>
+  );
+}
+
+/** An in-console link that navigates without reloading (and opens in a new tab as a normal link). */
+export function Link({ to, children, label }: { to: string; children: ComponentChildren; label?: string }) {
+  const { router } = useConsole();
+  return (
+    <a
+      href={router.href(to)}
+      aria-label={label}
+      onClick={(event) => {
+        if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+        event.preventDefault();
+        router.navigate(to);
+      }}
+    >
+      {children}
+    </a>
+  );
+}
+
+export interface Loaded<T> {
+  data: T | undefined;
+  error: unknown;
+  loading: boolean;
+  reload(): void;
+}
+
+/** Runs `load` whenever `key` changes (and on `reload()`); the latest answer wins. */
+export function useLoad<T>(load: () => Promise<T>, key: string): Loaded<T> {
+  const [state, setState] = useState<{ data?: T; error?: unknown; loading: boolean }>({ loading: true });
+  const [round, setRound] = useState(0);
+  useEffect(() => {
+    let current = true;
+    setState((s) => ({ ...s, loading: true }));
+    load().then(
+      (data) => current && setState({ data, loading: false }),
+      (error: unknown) => current && setState({ error, loading: false }),
+    );
+    return () => {
+      current = false;
+    };
+    // `load` is rebuilt on every render; `key` says when it asks for something else.
+  }, [key, round]);
+  return { data: state.data, error: state.error, loading: state.loading, reload: useCallback(() => setRound((r) => r + 1), []) };
+}
+
+/** Cursor paging: the cursors of the pages before, so Previous goes back without offsets. */
+export function useCursorPages(resetKey: string) {
+  const [stack, setStack] = useState<Array<string | undefined>>([undefined]);
+  useEffect(() => setStack([undefined]), [resetKey]);
+  const cursor = stack[stack.length - 1];
+  return {
+    cursor,
+    page: stack.length,
+    next: (nextCursor: string) => setStack((s) => [...s, nextCursor]),
+    previous: () => setStack((s) => (s.length > 1 ? s.slice(0, -1) : s)),
+  };
+}
+
+export function Pager({ page, hasNext, onNext, onPrevious, what }: { page: number; hasNext: boolean; onNext(): void; onPrevious(): void; what: string }) {
+  return (
+    <nav class="pager" aria-label={`Pages of ${what}`}>
+      <button type="button" onClick={onPrevious} disabled={page <= 1}>
+        Previous page
+      </button>
+      <span>Page {page}</span>
+      <button type="button" onClick={onNext} disabled={!hasNext}>
+        Next page
+      </button>
+    </nav>
+  );
+}
+
+export const formatDate = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : '—');
