@@ -5,7 +5,8 @@
 //   BENCH_ROUNDS (default 7), BENCH_SECONDS per measurement (default 3), BENCH_CONNECTIONS (32),
 //   BENCH_SCALE rows per table for the scale section (default 10000; 1000000 for SPEC §10),
 //   BENCH_ORG_SCALE organizations for the orgs section (default 10000, of 100 members each),
-//   BENCH_SECTIONS to run some sections only (default all: throughput,secret,passwords,foreign,scale,orgs,keys,startup)
+//   BENCH_SCIM_USERS users for the scim section (default 50000, with users/25 groups; bench/scim.js),
+//   BENCH_SECTIONS to run some sections only (default all: throughput,secret,passwords,foreign,scale,orgs,keys,scim,startup)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { runKeyListing } from './key-listing.js';
 import { runOrgs } from './orgs.js';
 import { runPasswords } from './passwords.js';
 import { runScale } from './scale.js';
+import { runScim } from './scim.js';
 import { runStartup } from './startup.js';
 import { ADMIN_PASSWORD, createApiKey, latency, login, measure, median, ROUNDS, SECONDS, CONNECTIONS, startDemo } from './support.js';
 
@@ -95,7 +97,7 @@ async function loginStorm(base, token) {
  * turn in each round: a ratio compares two routes of one adapter within one round.
  */
 const ADAPTERS = ['express', 'fastify'];
-const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'throughput,secret,passwords,foreign,scale,orgs,keys,startup').split(','));
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'throughput,secret,passwords,foreign,scale,orgs,keys,scim,startup').split(','));
 if (SECTIONS.has('throughput')) {
   const dir = mkdtempSync(join(tmpdir(), 'fabric-bench-'));
   const demos = [];
@@ -180,6 +182,9 @@ if (SECTIONS.has('orgs')) await runOrgs();
 
 // Listing a user's keys while many distinct keys are in use (bench/key-listing.js).
 if (SECTIONS.has('keys')) await runKeyListing();
+
+// A full Entra-shaped SCIM sync and list paging at its size (bench/scim.js).
+if (SECTIONS.has('scim')) await runScim();
 
 // Startup time and memory of the module in a minimal and a full shape beside an empty Nest app (bench/startup.js).
 if (SECTIONS.has('startup')) await runStartup();
