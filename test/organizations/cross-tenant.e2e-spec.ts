@@ -21,6 +21,7 @@ function bodyFor(method: string, path: string, a: { member: string }): object | 
     'POST /service-accounts': { name: 'intruder' },
     'POST /service-accounts/{id}/api-keys': { name: 'intruder' },
     'POST /scim-tokens': { name: 'intruder' },
+    'POST /domains': { domain: 'intruder.example' },
   };
   return bodies[`${method} ${tail}`] ?? {};
 }
@@ -37,7 +38,7 @@ describe.each(DATABASES)('cross-tenant isolation on %s', (kind) => {
   let admin: string;
   let routes: Route[];
   const a = { slug: '', id: '', owner: '', admin: '', member: '' };
-  const b = { slug: '', id: '', member: '', invitation: '', role: 'b-private', serviceAccount: '', key: '' };
+  const b = { slug: '', id: '', member: '', invitation: '', role: 'b-private', serviceAccount: '', key: '', domain: 'b-private.example' };
   let credentials: Credential[];
   let bOwnerToken: string;
 
@@ -103,6 +104,8 @@ describe.each(DATABASES)('cross-tenant isolation on %s', (kind) => {
     b.serviceAccount = bAccount.body.id as string;
     b.key = (await t.http.post(`${API}/orgs/${b.slug}/service-accounts/${b.serviceAccount}/api-keys`).set(auth(bOwnerToken)).send({ name: 'b-bot-key' })).body.id as string;
 
+    expect((await t.http.post(`${API}/orgs/${b.slug}/domains`).set(auth(bOwnerToken)).send({ domain: b.domain })).status).toBe(201);
+
     const aScim = await t.http.post(`${API}/orgs/${a.slug}/scim-tokens`).set(auth(orgA.owner.token)).send({ name: 'a-idp' });
     expect(aScim.status).toBe(201);
     const aScimToken = aScim.body.key as string;
@@ -130,7 +133,8 @@ describe.each(DATABASES)('cross-tenant isolation on %s', (kind) => {
       .replace('{username}', b.member)
       .replace('{id}', path.includes('/service-accounts/') ? b.serviceAccount : b.invitation)
       .replace('{keyId}', b.key)
-      .replace('{name}', b.role);
+      .replace('{name}', b.role)
+      .replace('{domain}', b.domain);
   const call = (route: Route, org: string, headers: Record<string, string>) => {
     const request = t.http[route.method.toLowerCase() as 'get'](fill(route.path, org)).set(headers);
     const body = bodyFor(route.method, route.path, a);
@@ -148,6 +152,7 @@ describe.each(DATABASES)('cross-tenant isolation on %s', (kind) => {
       roles: await read('/roles'),
       serviceAccounts: strip(await read('/service-accounts')),
       keys: strip(await read(`/service-accounts/${b.serviceAccount}/api-keys`)),
+      domains: strip(await read('/domains')),
     };
   };
 

@@ -1,4 +1,5 @@
 import type { Type } from '@nestjs/common';
+import type { TestingModuleBuilder } from '@nestjs/testing';
 import type { FabricAuthOptions } from 'nestjs-fabric-auth';
 import { DEFAULT_FEATURE_NAMES } from '../../libs/fabric-auth/src/fabric-auth.features.js';
 import { it } from 'vitest';
@@ -13,11 +14,18 @@ export const ORG_TEST_ROLES = {
 };
 
 /** A test app with organizations on (the test app registers with forRootAsync, so the feature is named too). */
-export function startOrgApp(target: TestTarget, options: Partial<FabricAuthOptions> = {}, controllers: Type[] = []): Promise<TestApp> {
+export function startOrgApp(
+  target: TestTarget,
+  options: Partial<FabricAuthOptions> = {},
+  controllers: Type[] = [],
+  /** Replaces providers before the app compiles (a DNS resolver answering what the test publishes). */
+  override?: (builder: TestingModuleBuilder) => TestingModuleBuilder,
+): Promise<TestApp> {
   return startTestApp(target, {
     options: { roles: ORG_TEST_ROLES, ...options, organizations: { enabled: true, ...options.organizations } },
     features: [...DEFAULT_FEATURE_NAMES, 'organizations'],
     controllers,
+    override,
   });
 }
 

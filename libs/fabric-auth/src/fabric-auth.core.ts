@@ -45,6 +45,7 @@ import { FabricClock, SystemClock } from './core/clock.js';
 import { FABRIC_API_KEY_AUTHENTICATOR, FABRIC_LOCKOUT_STORE, FABRIC_NOTIFIER, FABRIC_REVOCATION_BUS, FABRIC_THROTTLER_STORAGE } from './core/fabric-auth.constants.js';
 import {
   FABRIC_APP_PERMISSIONS,
+  FABRIC_DNS_RESOLVER,
   FABRIC_FEATURE_SWITCHES_CHECK,
   FABRIC_REDIS,
   FABRIC_RESOLVED_OPTIONS,
@@ -59,6 +60,7 @@ import { hookEntry } from './core/ports/hook-entry.js';
 import { InMemoryLockoutStore } from './core/ports/lockout-store.js';
 import { NoOrganizations, OrganizationAccess } from './core/ports/organization-access.js';
 import { LoggingNotifier } from './core/ports/notifier.js';
+import { SystemDnsResolver } from './core/ports/dns-resolver.js';
 import { InMemoryRevocationBus } from './core/ports/revocation-bus.js';
 import { SecondFactor } from './core/ports/second-factor.js';
 import { SignInHooks } from './core/ports/sign-in-hook.js';
@@ -270,6 +272,7 @@ export function fabricAuthCore({ definition, extras, features, catalogue = featu
   const providers: Provider[] = [
     ...(definition.providers ?? []),
     { provide: FABRIC_NOTIFIER, useClass: extras.notifier ?? LoggingNotifier },
+    { provide: FABRIC_DNS_RESOLVER, useClass: extras.dnsResolver ?? SystemDnsResolver },
     { provide: FABRIC_TABLE_PREFIX, useValue: fabricAuthTablePrefix() },
     { provide: FABRIC_ROUTE_PREFIX, useValue: extras.routePrefix ?? DEFAULT_EXTRAS.routePrefix },
     { provide: FABRIC_APP_PERMISSIONS, useValue: [...(extras.appPermissions ?? [])] },

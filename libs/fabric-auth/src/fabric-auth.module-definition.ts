@@ -45,6 +45,13 @@ export interface FabricAuthModuleExtras {
    */
   notifier?: Type<FabricNotifier>;
   /**
+   * Answers the DNS TXT lookups that verify an organization's domain claims (`resolveTxt(name)`,
+   * as `node:dns/promises` answers it: a list of records, each a list of strings; an absent name
+   * rejects with `code` `ENOTFOUND` or `ENODATA`). Default: the system's resolvers, 2 s per query.
+   * For DNS over HTTPS, or a resolver of your own.
+   */
+  dnsResolver?: Type<{ resolveTxt(hostname: string): Promise<string[][]> }>;
+  /**
    * Prefix of the library's table, index and constraint names (`fabric_` → `fabric_users`).
    * Applied when the module is declared, before any DataSource names its tables; the same as
    * `auth.table_prefix`. Default: none (or what `setFabricAuthTablePrefix` set).
@@ -72,6 +79,7 @@ export const DEFAULT_EXTRAS: FabricAuthModuleExtras & Required<Pick<FabricAuthMo
   // Listed so that ConfigurableModuleBuilder keeps them out of the validated options.
   features: undefined,
   notifier: undefined,
+  dnsResolver: undefined,
   tablePrefix: undefined,
   appPermissions: undefined,
   openApi: undefined,

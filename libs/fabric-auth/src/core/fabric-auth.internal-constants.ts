@@ -14,3 +14,5 @@ export const FABRIC_FEATURE_SWITCHES_CHECK = Symbol('FABRIC_FEATURE_SWITCHES_CHE
 export const FABRIC_ROUTE_PREFIX = Symbol('FABRIC_ROUTE_PREFIX');
 /** The permissions the app's code registers (`appPermissions` of forRoot/forRootAsync). */
 export const FABRIC_APP_PERMISSIONS = Symbol('FABRIC_APP_PERMISSIONS');
+/** The DNS resolver (`FabricDnsResolver`) domain claims are checked through: `dnsResolver` of the module's extras, else the system's. */
+export const FABRIC_DNS_RESOLVER = Symbol('FABRIC_DNS_RESOLVER');

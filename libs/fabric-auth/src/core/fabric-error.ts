@@ -85,6 +85,10 @@ export const FABRIC_ERROR_CATALOG = {
   organization_role_not_found: { status: 404, message: 'Organization role not found' },
   /** 404 — no such invitation of that organization. */
   invitation_not_found: { status: 404, message: 'Invitation not found' },
+  /** 404 — that organization claims no such domain. */
+  domain_not_found: { status: 404, message: 'Domain not found' },
+  /** 404 — that organization has no such SSO connection (another organization's is not found either). */
+  connection_not_found: { status: 404, message: 'Connection not found' },
 
   // Second factors
   /** 400 — a TOTP or recovery code that is wrong. */
@@ -115,6 +119,10 @@ export const FABRIC_ERROR_CATALOG = {
   last_owner: { status: 409, message: 'An organization keeps at least one owner' },
   /** 409 — something changed meanwhile (a concurrent write, a removed reference): retry. */
   concurrent_change: { status: 409, message: 'A concurrent change conflicted with this one; retry' },
+  /** 400 — a domain claim's DNS TXT record is missing or does not hold the claim's token; the message says which. */
+  domain_not_verified: { status: 400, message: 'The domain could not be verified' },
+  /** 409 — the domain is verified by another organization: a domain is verified by one at most. */
+  domain_taken: { status: 409, message: 'The domain is verified by another organization' },
 
   // Limits and outages
   /** 429 — too many requests or failures; `Retry-After` says when to come back. */

@@ -64,6 +64,7 @@ export const ApiPropertyOptional = deferred('ApiPropertyOptional');
 export const ApiQuery = deferred('ApiQuery');
 export const ApiSecurity = deferred('ApiSecurity');
 export const ApiTags = deferred('ApiTags');
+export const ApiServiceUnavailableResponse = deferred('ApiServiceUnavailableResponse');
 export const ApiTooManyRequestsResponse = deferred('ApiTooManyRequestsResponse');
 export const ApiUnauthorizedResponse = deferred('ApiUnauthorizedResponse');
 

@@ -5,6 +5,8 @@ import { SignInHooks } from '../../core/ports/sign-in-hook.js';
 import { featureModule, type FeatureMount } from '../../http/feature-module.js';
 import { OrganizationDomainJoin } from './organization-domain-join.js';
 import { OrganizationAuditController } from './organization-audit.controller.js';
+import { OrganizationDomainsController } from './organization-domains.controller.js';
+import { OrganizationDomainsService } from './organization-domains.service.js';
 import { OrganizationInvitationPruner } from './organization-invitation-pruner.js';
 import { OrganizationMemberships } from './organization-memberships.js';
 import { OrganizationStandings } from './organization-standings.js';
@@ -31,6 +33,7 @@ export class OrganizationsFeatureModule {
         { controller: OrganizationRolesController },
         { controller: OrganizationServiceAccountsController },
         { controller: OrganizationAuditController },
+        { controller: OrganizationDomainsController },
       ],
       providers: [
         OrganizationStandings,
@@ -40,6 +43,7 @@ export class OrganizationsFeatureModule {
         OrganizationRolesService,
         OrganizationServiceAccountsService,
         OrganizationInvitationPruner,
+        OrganizationDomainsService,
         OrganizationMemberships,
         { provide: OrganizationAccess, useExisting: OrganizationMemberships },
         OrganizationDomainJoin,

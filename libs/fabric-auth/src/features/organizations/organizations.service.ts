@@ -23,6 +23,7 @@ import { OrganizationEntity } from '../../schema/entities/organization.entity.js
 import type { CreateOrganizationDto, ListOrganizationsQueryDto, OrganizationDto, OrganizationSummaryDto, UpdateOrganizationDto } from './dto/organization.dto.js';
 import type { OrgStanding, OrgStandingWithRow } from './organization-standings.js';
 import { orgAudit } from './organization-audit.js';
+import { newDomainToken } from './organization-domains.service.js';
 import { slugKey } from './organization-slug.js';
 
 const SLUG_TAKEN = 'This slug is taken, or too like an existing one (case or look-alike characters)';
@@ -66,7 +67,16 @@ export class OrganizationsService {
         if (domains.length > 0)
           await tx.manager.insert(
             OrganizationDomainEntity,
-            domains.map((domain) => ({ id: randomUUID(), organizationId: organization.id, domain, verified: false, createdAt: now })),
+            domains.map((domain) => ({
+              id: randomUUID(),
+              organizationId: organization.id,
+              domain,
+              verified: false,
+              verificationToken: newDomainToken(),
+              verifiedBy: null,
+              verifiedAt: null,
+              createdAt: now,
+            })),
           );
         const memberId = randomUUID();
         await tx.manager.insert(OrganizationMemberEntity, { id: memberId, organizationId: organization.id, userId: owner.id, createdAt: now });
@@ -163,7 +173,21 @@ export class OrganizationsService {
           if (wanted.size > 0) {
             await tx.manager.insert(
               OrganizationDomainEntity,
-              [...wanted].map(([domain, verified]) => ({ id: randomUUID(), organizationId: organization.id, domain, verified, createdAt: current.get(domain)?.createdAt ?? now })),
+              // A claim kept keeps its token (its TXT record stays valid) and how it was verified.
+              [...wanted].map(([domain, verified]) => {
+                const before = current.get(domain);
+                const stillVerified = verified && before?.verified === true;
+                return {
+                  id: randomUUID(),
+                  organizationId: organization.id,
+                  domain,
+                  verified,
+                  verificationToken: before?.verificationToken ?? newDomainToken(),
+                  verifiedBy: verified ? (stillVerified ? before.verifiedBy : 'admin') : null,
+                  verifiedAt: verified ? (stillVerified ? before.verifiedAt : now) : null,
+                  createdAt: before?.createdAt ?? now,
+                };
+              }),
             );
           }
         }

@@ -30,6 +30,8 @@ import { ScimListIndexesPostgres1796557715084 } from './postgres/1796557715084-S
 import { ScimGroupsPostgres1796549188074 } from './postgres/1796549188074-ScimGroups.js';
 import { ScimListIndexesSqlite1796557715084 } from './sqlite/1796557715084-ScimListIndexes.js';
 import { ScimGroupsSqlite1796549188074 } from './sqlite/1796549188074-ScimGroups.js';
+import { DomainVerificationPostgres1796557799415 } from './postgres/1796557799415-DomainVerification.js';
+import { DomainVerificationSqlite1796557799415 } from './sqlite/1796557799415-DomainVerification.js';
 
 /**
  * Migrations for `TypeOrmModule.forRoot({ migrations, migrationsRun: true })`, per driver.
@@ -53,6 +55,7 @@ export const FABRIC_AUTH_POSTGRES_MIGRATIONS = [
   ScimUsersPostgres1796547947635,
   ScimGroupsPostgres1796549188074,
   ScimListIndexesPostgres1796557715084,
+  DomainVerificationPostgres1796557799415,
 ];
 /** @publicApi */
 export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
@@ -72,6 +75,7 @@ export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
   ScimUsersSqlite1796547947635,
   ScimGroupsSqlite1796549188074,
   ScimListIndexesSqlite1796557715084,
+  DomainVerificationSqlite1796557799415,
 ];
 
 /** @publicApi */

@@ -23,15 +23,18 @@ const HOST_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a
  * rather than dropped (IDNA would map a soft hyphen to nothing: `ex\u00ADample.com` would
  * silently claim `example.com`).
  */
-const DomainField = ({ each = false } = {}) =>
+export const DomainField = ({ each = false } = {}) =>
   applyDecorators(
     Transform(({ value }) => (each && Array.isArray(value) ? value.map(asciiDomain) : asciiDomain(value))),
     IsString({ each }),
     Matches(HOST_NAME, { each, message: 'each domain must be a domain name (example.com)' }),
   );
 
-function asciiDomain(value: unknown): unknown {
-  return typeof value === 'string' && value.length <= 253 && !INVISIBLE_CHARACTERS.test(value) ? domainToASCII(value.normalize('NFKC').toLowerCase()) || value : value;
+/** Lower case, NFKC, without the root's trailing dot, IDNA (punycode) form; a value that is none stays as sent for the rule to refuse. */
+export function asciiDomain(value: unknown): unknown {
+  if (typeof value !== 'string' || value.length > 254 || INVISIBLE_CHARACTERS.test(value)) return value;
+  const name = value.normalize('NFKC').toLowerCase();
+  return domainToASCII(name.endsWith('.') ? name.slice(0, -1) : name) || value;
 }
 
 export class CreateOrganizationDto {
