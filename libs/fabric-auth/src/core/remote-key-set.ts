@@ -1,6 +1,7 @@
 import type { createLocalJWKSet, JSONWebKeySet } from 'jose';
 import type { FabricClock } from './clock.js';
 import { FabricError } from './fabric-error.js';
+import { BodyTooLargeError, readBoundedText } from './bounded-body.js';
 
 /** The issuer's key set could not be read (network error, non-200, not a JWKS): the issuer is down, not the token bad. */
 export class KeySetUnavailableError extends FabricError {
@@ -31,29 +32,6 @@ export interface Loaded {
 
 /** A JWKS document larger than this is not a key set (a few dozen keys are ~30 KB). */
 const MAX_JWKS_BYTES = 512 * 1024;
-
-async function boundedText(response: Response): Promise<string> {
-  const declared = Number(response.headers.get('content-length') ?? 0);
-  if (declared > MAX_JWKS_BYTES) {
-    await response.body?.cancel();
-    throw new KeySetUnavailableError(`JWKS of ${declared} bytes`);
-  }
-  const reader = response.body?.getReader();
-  if (!reader) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_JWKS_BYTES) {
-      await reader.cancel();
-      throw new KeySetUnavailableError(`JWKS over ${MAX_JWKS_BYTES} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /**
  * An issuer's signing keys, read from its `jwks_uri` and kept. One read at a time; a key
@@ -147,9 +125,9 @@ export class RemoteKeySet {
     }
     let jwks: unknown;
     try {
-      jwks = JSON.parse(await boundedText(response));
+      jwks = JSON.parse(await readBoundedText(response, MAX_JWKS_BYTES));
     } catch (error) {
-      if (error instanceof KeySetUnavailableError) throw error;
+      if (error instanceof BodyTooLargeError) throw new KeySetUnavailableError(`${this.options.uri}: JWKS ${error.message}`);
       throw new KeySetUnavailableError(`${this.options.uri}: not JSON`);
     }
     const keys = (jwks as { keys?: unknown } | null)?.keys;

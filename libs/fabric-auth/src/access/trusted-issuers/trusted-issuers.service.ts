@@ -17,8 +17,12 @@ import { normalizeEmail } from '../../core/identity-normalization.js';
 import { UserEntity } from '../../schema/entities/user.entity.js';
 import { sha256 } from '../../core/crypto.js';
 import { FabricError, fabricError } from '../../core/fabric-error.js';
+import { readBoundedText } from '../../core/bounded-body.js';
 
 type Jose = typeof import('jose');
+
+/** A discovery document is a few KB; one past this is not one. */
+const MAX_DISCOVERY_BYTES = 256 * 1024;
 
 /** A trusted issuer's options with its claim paths read once. */
 export interface TrustedIssuer {
@@ -256,8 +260,11 @@ export class TrustedIssuersService implements OnModuleDestroy {
     let metadata: { issuer?: unknown; jwks_uri?: unknown };
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(DISCOVERY_TIMEOUT_MS), redirect: 'error' });
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      metadata = (await response.json()) as typeof metadata;
+      if (!response.ok) {
+        await response.body?.cancel();
+        throw new Error(`HTTP ${response.status}`);
+      }
+      metadata = JSON.parse(await readBoundedText(response, MAX_DISCOVERY_BYTES)) as typeof metadata;
     } catch (error) {
       this.logger.warn(`discovery of ${issuer.issuer} failed: ${(error as Error).message}`);
       throw fabricError('issuer_unavailable', 'The token issuer cannot be reached', { cause: error });

@@ -6,6 +6,7 @@ import { type ResolvedFabricAuthOptions, type ResolvedSamlProviderOptions, samlP
 import { PublicBaseUrl } from '../../options/public-base-url.js';
 import { SamlLoginFailure } from './saml-login.error.js';
 import { attributeOf, descendants, elementChildren, parseXml, SAML_METADATA, textOf, XML_DSIG, type XmlNode } from './saml-xml.js';
+import { readBoundedText } from '../../core/bounded-body.js';
 
 /** What a login needs of the IdP, read from its metadata. */
 export interface IdpMetadata {
@@ -153,11 +154,10 @@ export class SamlConnections {
       signal: AbortSignal.timeout(METADATA_TIMEOUT),
       headers: { accept: 'application/samlmetadata+xml, application/xml, text/xml' },
     });
-    if (!response.ok) throw new Error(`metadata URL answered ${response.status}`);
-    const length = Number(response.headers.get('content-length') ?? 0);
-    if (length > MAX_METADATA) throw new Error('metadata larger than 1 MiB');
-    const xml = await response.text();
-    if (xml.length > MAX_METADATA) throw new Error('metadata larger than 1 MiB');
-    return parseIdpMetadata(xml);
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new Error(`metadata URL answered ${response.status}`);
+    }
+    return parseIdpMetadata(await readBoundedText(response, MAX_METADATA));
   }
 }
