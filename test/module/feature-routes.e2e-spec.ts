@@ -25,13 +25,15 @@ const OWNED: Record<FabricAuthFeatureName, string | null> = {
   maintenance: null,
   organizations: 'get /api/v1/orgs',
   scim: 'get /api/v1/scim-tokens',
+  events: null,
+  webhooks: null,
   saml: 'get /api/v1/auth/saml/{connection}/login',
   // Served outside the API and its OpenAPI document: test/console checks where.
   console: null,
 };
 const ALL = Object.keys(OWNED) as FabricAuthFeatureName[];
-/** Opt-in: loaded only with its option on (`auth.organizations.enabled`, `auth.scim.enabled`, a SAML connection, `auth.console.enabled`), never by default. */
-const OPT_IN: readonly FabricAuthFeatureName[] = ['organizations', 'scim', 'saml', 'console'];
+/** Opt-in: loaded only with its option on (`auth.organizations.enabled`, `auth.scim.enabled`, `auth.webhooks.enabled`, a SAML connection, `auth.console.enabled`), never by default. */
+const OPT_IN: readonly FabricAuthFeatureName[] = ['organizations', 'scim', 'webhooks', 'saml', 'console'];
 const IDP_METADATA =
   '<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example"><IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">' +
   '<KeyDescriptor use="signing"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>MIIB</X509Certificate></X509Data></KeyInfo></KeyDescriptor>' +
@@ -41,11 +43,13 @@ const switchedOn = (feature: FabricAuthFeatureName) =>
     ? { organizations: { enabled: true } }
     : feature === 'scim'
       ? { scim: { enabled: true } }
-      : feature === 'saml'
-        ? { providers: { corp: { type: 'saml' as const, idpMetadata: IDP_METADATA } } }
-        : feature === 'console'
-          ? { console: { enabled: true } }
-          : {};
+      : feature === 'webhooks'
+        ? { webhooks: { enabled: true } }
+        : feature === 'saml'
+          ? { providers: { corp: { type: 'saml' as const, idpMetadata: IDP_METADATA } } }
+          : feature === 'console'
+            ? { console: { enabled: true } }
+            : {};
 
 describe.each(ADAPTERS)('forRoot({ features }) on sqlite/%s', (adapter) => {
   let full: TestApp;

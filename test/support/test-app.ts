@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { INestApplication, Type } from '@nestjs/common';
+import type { INestApplication, Provider, Type } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import {
@@ -140,6 +140,8 @@ export async function startTestApp(
     sharedDatabase?: ScratchDatabase;
     /** Host-app controllers served beside the demo's. */
     controllers?: Type[];
+    /** Host-app providers beside the demo's (an `@OnFabricEvent` handler). */
+    providers?: Provider[];
     /** Options of `applyFabricHttpHardening` (short server timeouts, a short drain). */
     http?: FabricHttpHardeningOptions;
     /** The library's features to load (default all). */
@@ -169,6 +171,7 @@ async function startOn(database: ScratchDatabase, target: TestTarget | DatabaseK
       DemoAppModule.register({ port: 0, configFile: undefined, options, database: database.choice, devNotices: [], features: settings.features }, settings.registration ?? 'async'),
     ],
     controllers: settings.controllers ?? [],
+    providers: settings.providers ?? [],
   })
     .overrideProvider(FabricClock)
     .useValue(clock)

@@ -28,3 +28,4 @@ export { SessionEntity } from './schema/entities/session.entity.js';
 export { SigningKeyEntity } from './schema/entities/signing-key.entity.js';
 export { UserEntity } from './schema/entities/user.entity.js';
 export { UserIdentityEntity } from './schema/entities/user-identity.entity.js';
+export { EventOutboxEntity } from './schema/entities/event-outbox.entity.js';

@@ -55,7 +55,8 @@ import {
 } from './core/fabric-auth.internal-constants.js';
 import { describeForOpenApi } from './core/open-api.js';
 import { CredentialChangeHooks } from './core/ports/credential-change-hook.js';
-import { FabricEvents, NoFabricEvents } from './core/ports/fabric-events.js';
+import { FabricEvents } from './core/ports/fabric-events.js';
+import { UserCreationHooks } from './core/ports/user-creation-hook.js';
 import { hookEntry } from './core/ports/hook-entry.js';
 import { InMemoryLockoutStore } from './core/ports/lockout-store.js';
 import { NoOrganizations, OrganizationAccess } from './core/ports/organization-access.js';
@@ -215,11 +216,11 @@ function portBindings(features: readonly FabricAuthFeature[]): Provider[] {
   return [
     ...(provided.has(SecondFactor) ? [] : [{ provide: SecondFactor, useExisting: NoSecondFactor }]),
     ...(provided.has(OrganizationAccess) ? [] : [{ provide: OrganizationAccess, useClass: NoOrganizations }]),
-    // No event listener until the events feature (issue 25) provides one.
-    ...(provided.has(FabricEvents) ? [] : [{ provide: FabricEvents, useClass: NoFabricEvents }]),
     hookList(SignInHooks),
     hookList(SignOutHooks),
     hookList(CredentialChangeHooks),
+    hookList(FabricEvents),
+    hookList(UserCreationHooks),
   ];
 }
 

@@ -1,5 +1,7 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import { CredentialChangeHooks } from './core/ports/credential-change-hook.js';
+import { FabricEvents } from './core/ports/fabric-events.js';
+import { UserCreationHooks } from './core/ports/user-creation-hook.js';
 import { OrganizationAccess } from './core/ports/organization-access.js';
 import { SecondFactor } from './core/ports/second-factor.js';
 import { SignInHooks } from './core/ports/sign-in-hook.js';
@@ -18,7 +20,7 @@ export interface FeatureSwitch {
   key: string;
   /** How messages say the option is on and off, for one that is not a boolean (default `is true`, `is not true`). */
   wording?: { on: string; off: string };
-  isOn(options: Pick<FabricAuthOptions, 'organizations' | 'scim' | 'providers' | 'console'>): boolean;
+  isOn(options: Pick<FabricAuthOptions, 'organizations' | 'scim' | 'webhooks' | 'providers' | 'console'>): boolean;
 }
 
 /**
@@ -121,6 +123,20 @@ export const FABRIC_AUTH_FEATURES = [
     module: moduleNamed('FabricScimModule'),
     switchedBy: { key: 'auth.scim.enabled', isOn: (options) => options.scim?.enabled === true },
     load: async (mount) => (await import('./features/scim/scim.module.js')).ScimFeatureModule.register(mount),
+  },
+  {
+    // After the features whose sign-in hooks add to a login: a refusal then sees the login whole.
+    name: 'events',
+    module: moduleNamed('FabricEventsModule'),
+    hooksInto: [FabricEvents, SignInHooks, UserCreationHooks],
+    load: async (mount) => (await import('./features/events/events.module.js')).EventsFeatureModule.register(mount),
+  },
+  {
+    name: 'webhooks',
+    module: moduleNamed('FabricWebhooksModule'),
+    hooksInto: [FabricEvents],
+    switchedBy: { key: 'auth.webhooks.enabled', isOn: (options) => options.webhooks?.enabled === true },
+    load: async (mount) => (await import('./features/webhooks/webhooks.module.js')).WebhooksFeatureModule.register(mount),
   },
   {
     // Loaded only for an app with a SAML connection: the XML stack it brings costs the others nothing.

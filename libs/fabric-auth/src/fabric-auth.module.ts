@@ -38,7 +38,7 @@ export class FabricAuthModule extends FabricAuthConfigurableModule {
 function enabledFeatures(
   extras: FabricAuthModuleExtras,
   catalogue: readonly FabricAuthFeature[],
-  options?: Pick<FabricAuthOptions, 'organizations' | 'scim' | 'providers' | 'console'>,
+  options?: Pick<FabricAuthOptions, 'organizations' | 'scim' | 'webhooks' | 'providers' | 'console'>,
 ): FabricAuthFeature[] {
   if (extras.features === undefined) return catalogue.filter((f) => f.switchedBy === undefined || (options !== undefined && f.switchedBy.isOn(options)));
   const wanted = new Set<string>(extras.features);
@@ -60,7 +60,7 @@ export function composeFabricAuth(
   definition: DynamicModule,
   extras: FabricAuthModuleExtras,
   catalogue: readonly FabricAuthFeature[] = FABRIC_AUTH_FEATURES,
-  options?: Pick<FabricAuthOptions, 'organizations' | 'scim' | 'providers' | 'console'>,
+  options?: Pick<FabricAuthOptions, 'organizations' | 'scim' | 'webhooks' | 'providers' | 'console'>,
 ): DynamicModule {
   if (extras.tablePrefix !== undefined) setFabricAuthTablePrefix(extras.tablePrefix);
   const features = enabledFeatures(extras, catalogue, options);

@@ -40,6 +40,10 @@ export type { FabricInvitationNotification, FabricNotification, FabricNotifier }
 export { FABRIC_NOTIFIER } from './core/fabric-auth.constants.js';
 export { FabricClock } from './core/clock.js';
 
+// Events (SPEC §18): handlers in the app, their payloads
+export { BeforeFabricEvent, type FabricBeforeEvent, FabricEventRefusal, OnFabricEvent } from './core/fabric-event.decorators.js';
+export type { FabricEventPayload, FabricEventType } from './core/fabric-event-catalog.js';
+
 // Errors
 export { FABRIC_ERROR_CODES, FabricError, type FabricErrorCode, type FabricErrorOptions, fabricErrorStatus } from './core/fabric-error.js';
 export { FabricAuthError, type FabricAuthFailure } from './core/fabric-auth.error.js';

@@ -51,6 +51,8 @@ export const FABRIC_ERROR_CATALOG = {
   organization_required: { status: 403, message: 'This route acts in an organization: choose one with grant_type=organization', codeAsError: true },
   /** 403 — the invitation names another email address than the caller's. */
   invitation_email_mismatch: { status: 403, message: 'This invitation is for another email address' },
+  /** 403 — the application's before-hook (`@BeforeFabricEvent`) refused a login or an account creation; the message is its reason (`error` is the code). */
+  action_refused: { status: 403, message: 'The application refused this action', codeAsError: true },
   /** 403 — the action needs the caller's email address verified first. */
   email_not_verified: { status: 403, message: 'Verify your email address first' },
 

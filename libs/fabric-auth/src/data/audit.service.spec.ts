@@ -1,18 +1,20 @@
 import 'reflect-metadata';
 import type { Repository } from 'typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FabricEvent, type FabricEvents } from '../core/ports/fabric-events.js';
+import { type FabricEvent, type FabricEventListener, type FabricEventTransaction } from '../core/ports/fabric-events.js';
 import { AuditEventEntity } from '../schema/entities/audit-event.entity.js';
 import { AuditService } from './audit.service.js';
-import type { FabricTransaction } from './transactions.js';
+import { type FabricTransaction, FabricTransactions } from './transactions.js';
 
 /** A listener as issue 25's outbox would be: it records a delivery row with the manager it is given. */
-class OutboxListener implements FabricEvents {
+class OutboxListener implements FabricEventListener {
   readonly received: Array<{ event: FabricEvent; inTransaction: boolean }> = [];
-  async emit(event: FabricEvent, manager: EntityManager): Promise<void> {
-    this.received.push({ event, inTransaction: manager.queryRunner?.isTransactionActive === true });
-    await manager.query('INSERT INTO deliveries (name) VALUES (?)', [event.name]);
+  readonly afterCommit: string[] = [];
+  async emit(event: FabricEvent, tx: FabricEventTransaction): Promise<void> {
+    this.received.push({ event, inTransaction: tx.manager.queryRunner?.isTransactionActive === true });
+    await tx.manager.query('INSERT INTO deliveries (name) VALUES (?)', [event.name]);
+    tx.afterCommit(() => this.afterCommit.push(event.name));
   }
 }
 
@@ -24,7 +26,7 @@ describe('AuditService emits every audited action on the event port, inside its 
   const count = async (sql: string) => Number((await data.query<Array<{ n: number }>>(sql))[0].n);
   const audits = () => count('SELECT count(*) AS n FROM audit_events');
   const deliveries = () => count('SELECT count(*) AS n FROM deliveries');
-  const inTx = <T>(work: (tx: FabricTransaction) => Promise<T>) => data.transaction((manager) => work({ manager, afterCommit: () => undefined }));
+  const inTx = <T>(work: (tx: FabricTransaction) => Promise<T>) => new FabricTransactions(data).run(work);
 
   beforeEach(async () => {
     data = new DataSource({ type: 'better-sqlite3', database: ':memory:', entities: [AuditEventEntity], synchronize: true });
@@ -36,7 +38,7 @@ describe('AuditService emits every audited action on the event port, inside its 
 
   it('recordIn: the listener gets the event with the transaction manager; both rows commit together', async () => {
     const listener = new OutboxListener();
-    const audit = new AuditService(rows, clock, listener);
+    const audit = new AuditService(rows, clock, new FabricTransactions(data), [listener]);
     await inTx((tx) =>
       audit.recordIn(tx, {
         action: 'user.create',
@@ -50,6 +52,7 @@ describe('AuditService emits every audited action on the event port, inside its 
       {
         inTransaction: true,
         event: {
+          id: expect.stringMatching(/^[0-9a-f-]{36}$/),
           name: 'user.create',
           occurredAt: new Date(clock.now()),
           payload: {
@@ -66,11 +69,12 @@ describe('AuditService emits every audited action on the event port, inside its 
     ]);
     expect(await audits()).toBe(1);
     expect(await deliveries()).toBe(1);
+    expect(listener.afterCommit).toEqual(['user.create']);
   });
 
   it('recordIn: when the action rolls back, its delivery row rolls back with the audit row', async () => {
     const listener = new OutboxListener();
-    const audit = new AuditService(rows, clock, listener);
+    const audit = new AuditService(rows, clock, new FabricTransactions(data), [listener]);
     await expect(
       inTx(async (tx) => {
         await audit.recordIn(tx, { action: 'user.deactivate', outcome: 'success' });
@@ -78,33 +82,37 @@ describe('AuditService emits every audited action on the event port, inside its 
       }),
     ).rejects.toThrow('the change failed');
     expect(listener.received.map((r) => r.event.name)).toEqual(['user.deactivate']);
+    expect(listener.afterCommit).toEqual([]);
     expect(await audits()).toBe(0);
     expect(await deliveries()).toBe(0);
   });
 
   it('recordIn: a listener that fails fails the action, like a failed audit write', async () => {
-    const audit = new AuditService(rows, clock, {
-      emit: async () => {
-        throw new Error('outbox full');
+    const audit = new AuditService(rows, clock, new FabricTransactions(data), [
+      {
+        emit: async () => {
+          throw new Error('outbox full');
+        },
       },
-    });
+    ]);
     await expect(inTx((tx) => audit.recordIn(tx, { action: 'role.update', outcome: 'success' }))).rejects.toThrow('outbox full');
     expect(await audits()).toBe(0);
   });
 
   it('record (an event that stands alone): with a listener, the audit row and the delivery are one transaction', async () => {
     const listener = new OutboxListener();
-    const audit = new AuditService(rows, clock, listener);
+    const audit = new AuditService(rows, clock, new FabricTransactions(data), [listener]);
     await audit.record({ action: 'login.failure', outcome: 'failure', details: { reason: 'bad_password' } });
     expect(listener.received).toHaveLength(1);
     expect(listener.received[0].inTransaction).toBe(true);
+    expect(listener.afterCommit).toEqual(['login.failure']);
     expect(listener.received[0].event).toMatchObject({ name: 'login.failure', payload: { outcome: 'failure', details: { reason: 'bad_password' } } });
     expect(await audits()).toBe(1);
     expect(await deliveries()).toBe(1);
   });
 
   it('without a listener (the default) nothing is emitted and the audit rows are written as before', async () => {
-    const audit = new AuditService(rows, clock);
+    const audit = new AuditService(rows, clock, new FabricTransactions(data));
     await audit.record({ action: 'login.failure', outcome: 'failure' });
     await inTx((tx) => audit.recordIn(tx, { action: 'logout', outcome: 'success' }));
     expect(await audits()).toBe(2);

@@ -1,12 +1,13 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { EntityManager, Repository } from 'typeorm';
-import type { FabricTransaction } from './transactions.js';
+import { randomUUID } from 'node:crypto';
+import type { Repository } from 'typeorm';
+import { type FabricTransaction, FabricTransactions } from './transactions.js';
 import { FabricClock } from '../core/clock.js';
 import { clientIp, type HttpRequestLike, userAgent } from '../core/request-info.js';
 import type { Principal } from '../core/principal.js';
 import { type AuditDetails, AuditEventEntity } from '../schema/entities/audit-event.entity.js';
-import { FabricEvents, NoFabricEvents } from '../core/ports/fabric-events.js';
+import { type FabricEventTransaction, FabricEvents } from '../core/ports/fabric-events.js';
 
 export interface AuditRecord {
   action: string;
@@ -42,8 +43,9 @@ type AuditRow = Pick<
  * failed request.
  *
  * Every row is also an event on the `FabricEvents` port, emitted in the row's transaction
- * with its manager (a standalone row gets a transaction of its own when a listener is
- * registered); with none registered, the default, nothing else happens.
+ * (a standalone row gets a transaction of its own when a listener is registered, and its
+ * after-commit actions run once it commits); with none registered, the default, nothing else
+ * happens.
  */
 @Injectable()
 export class AuditService {
@@ -52,14 +54,16 @@ export class AuditService {
   constructor(
     @InjectRepository(AuditEventEntity) private readonly events: Repository<AuditEventEntity>,
     private readonly clock: FabricClock,
-    @Optional() @Inject(FabricEvents) private readonly listeners: FabricEvents = new NoFabricEvents(),
+    private readonly transactions: FabricTransactions,
+    @Optional() @Inject(FabricEvents) private readonly listeners: FabricEvents = [],
   ) {}
 
   async record(entry: AuditRecord): Promise<void> {
     try {
       const row = this.row(entry);
-      if (this.listeners instanceof NoFabricEvents) await this.events.insert(row);
-      else await this.events.manager.transaction((manager) => this.write(manager, row));
+      if (this.listeners.length === 0) await this.events.insert(row);
+      // Through FabricTransactions: on SQLite's one connection it queues behind the writers in progress.
+      else await this.transactions.run((tx) => this.write(tx, row));
     } catch (error) {
       this.logger.error(`audit write failed for ${entry.action}: ${(error as Error).message}`);
     }
@@ -67,27 +71,27 @@ export class AuditService {
 
   /** Part of `tx`: a failure to write it fails (and rolls back) the whole operation. */
   async recordIn(tx: FabricTransaction, entry: AuditRecord): Promise<void> {
-    await this.write(tx.manager, this.row(entry));
+    await this.write(tx, this.row(entry));
   }
 
-  private async write(manager: EntityManager, row: AuditRow): Promise<void> {
-    await manager.insert(AuditEventEntity, row);
-    await this.listeners.emit(
-      {
-        name: row.action,
-        occurredAt: row.occurredAt,
-        payload: {
-          outcome: row.outcome as 'success' | 'failure',
-          actor: row.actorKind !== null && row.actorId !== null ? { kind: row.actorKind, id: row.actorId, username: row.actorName } : null,
-          target: row.targetType !== null && row.targetId !== null ? { type: row.targetType, id: row.targetId } : null,
-          ip: row.ip,
-          userAgent: row.userAgent,
-          details: row.details,
-          organizationId: row.organizationId,
-        },
+  private async write(tx: FabricEventTransaction, row: AuditRow): Promise<void> {
+    await tx.manager.insert(AuditEventEntity, row);
+    if (this.listeners.length === 0) return;
+    const event = {
+      id: randomUUID(),
+      name: row.action,
+      occurredAt: row.occurredAt,
+      payload: {
+        outcome: row.outcome as 'success' | 'failure',
+        actor: row.actorKind !== null && row.actorId !== null ? { kind: row.actorKind, id: row.actorId, username: row.actorName } : null,
+        target: row.targetType !== null && row.targetId !== null ? { type: row.targetType, id: row.targetId } : null,
+        ip: row.ip,
+        userAgent: row.userAgent,
+        details: row.details,
+        organizationId: row.organizationId,
       },
-      manager,
-    );
+    };
+    for (const listener of this.listeners) await listener.emit(event, tx);
   }
 
   private row(entry: AuditRecord): AuditRow {

@@ -23,6 +23,8 @@ export interface FeatureMount {
 }
 
 export interface FeatureParts {
+  /** Modules the feature's providers need (Nest's `DiscoveryModule`), never another feature. */
+  imports?: NonNullable<DynamicModule['imports']>;
   /**
    * Each controller with its switch (none: always mounted with the feature); `root` ones are
    * served outside the prefix (`/.well-known/…`).
@@ -59,6 +61,7 @@ export function featureModule(mount: FeatureMount, parts: FeatureParts): Dynamic
   return {
     module: mount.module,
     global: parts.providesPorts ?? false,
+    imports: parts.imports ?? [],
     controllers,
     providers: [...parts.providers, ...(mount.providers ?? [])],
     exports: parts.exports ?? [],

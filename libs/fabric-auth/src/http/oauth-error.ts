@@ -15,7 +15,8 @@ export type OAuthErrorCode =
   | 'temporarily_unavailable'
   | 'server_error'
   | 'mfa_required'
-  | 'mfa_unavailable';
+  | 'mfa_unavailable'
+  | 'action_refused';
 
 /**
  * An RFC 6749 §5.2 error of the token endpoint: its `code` is the body's `error` and a
@@ -52,6 +53,8 @@ export class OAuthErrorFilter implements ExceptionFilter {
     const exception = httpErrorForDatabase(caught) ?? caught;
     let error: OAuthError;
     if (exception instanceof OAuthError) error = exception;
+    // The app's before-login hook refused (an extension error code, RFC 6749 §8.5): its reason is for the user.
+    else if (exception instanceof FabricError && exception.code === 'action_refused') error = new OAuthError('action_refused', exception.message, 403);
     // A second factor is due (or was sent) and this server offers none: the MFA feature is not mounted.
     else if (exception instanceof SecondFactorUnavailable) error = new OAuthError('mfa_unavailable', exception.message, 400);
     else if (exception instanceof HttpException && exception.getStatus() === 429) {

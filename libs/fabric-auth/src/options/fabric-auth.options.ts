@@ -38,6 +38,7 @@ import { OrganizationsOptions, type ResolvedOrganizationsOptions } from './organ
 import { type ResolvedSamlProviderOptions, samlConnectionProblems, SamlProviderOptions } from './saml-provider.options.js';
 import { type ResolvedScimOptions, ScimOptions } from './scim.options.js';
 import { ConsoleOptions, type ResolvedConsoleOptions } from './console.options.js';
+import { type ResolvedWebhooksOptions, WebhooksOptions } from './webhooks.options.js';
 
 const claimPath = (raw: unknown) => {
   const path = parseClaimPath(raw);
@@ -746,6 +747,10 @@ export class FabricAuthOptions {
   @Field('auth.console', 'mapping', section(ConsoleOptions), { nested: { type: ConsoleOptions, join: '.' } })
   console?: ConsoleOptions = {};
 
+  /** Signed webhooks (`auth.webhooks`, SPEC §18): off by default. */
+  @Field('auth.webhooks', 'mapping', section(WebhooksOptions), { nested: { type: WebhooksOptions, join: '.' } })
+  webhooks?: WebhooksOptions = {};
+
   /**
    * Failed password checks of one account from one client address (or one device), within
    * `lockoutWindow`, that lock that pair. Default 5; 0 disables.
@@ -829,6 +834,7 @@ export type ResolvedFabricAuthOptions = Required<
     | 'organizations'
     | 'scim'
     | 'console'
+    | 'webhooks'
   >
 > &
   Pick<FabricAuthOptions, 'systemAdminEmail' | 'encryptionKey' | 'publicBaseUrl'> & {
@@ -843,6 +849,7 @@ export type ResolvedFabricAuthOptions = Required<
     organizations: ResolvedOrganizationsOptions;
     scim: ResolvedScimOptions;
     console: ResolvedConsoleOptions;
+    webhooks: ResolvedWebhooksOptions;
   };
 
 /** The material that encrypts what the library stores encrypted: `encryptionKey`, else (its default) `secretKey`. */

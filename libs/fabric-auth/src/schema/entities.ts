@@ -24,6 +24,7 @@ import { ScimUserEntity } from './entities/scim-user.entity.js';
 import { ScimGroupEntity } from './entities/scim-group.entity.js';
 import { ScimGroupMemberEntity } from './entities/scim-group-member.entity.js';
 import { ScimUserEmailEntity } from './entities/scim-user-email.entity.js';
+import { EventOutboxEntity } from './entities/event-outbox.entity.js';
 
 /**
  * Every entity of the library, for `TypeOrmModule.forRoot({ entities })` or a CLI DataSource.
@@ -57,4 +58,5 @@ export const FABRIC_AUTH_ENTITIES = [
   ScimGroupEntity,
   ScimGroupMemberEntity,
   ScimUserEmailEntity,
+  EventOutboxEntity,
 ] as const;

@@ -9,6 +9,7 @@ import { RolesService } from './roles.service.js';
 import { Revocations } from '../sessions/revocations.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { type CredentialChange, CredentialChangeHooks } from '../../core/ports/credential-change-hook.js';
+import { UserCreationHooks } from '../../core/ports/user-creation-hook.js';
 import { normalizeEmail, normalizeUsername } from '../../core/identity-normalization.js';
 import { PrincipalNames } from '../../data/principal-names.js';
 import { UserEntity } from '../../schema/entities/user.entity.js';
@@ -53,6 +54,7 @@ export class UsersService {
     private readonly revocations: Revocations,
     private readonly names: PrincipalNames,
     @Inject(CredentialChangeHooks) private readonly credentialHooks: CredentialChangeHooks,
+    @Inject(UserCreationHooks) private readonly creationHooks: UserCreationHooks,
   ) {}
 
   /** In the change's transaction: what features keep of flows started under the old state dies with it (MFA: SEC-111). */
@@ -101,6 +103,7 @@ export class UsersService {
       passwordChangedAt: input.password !== undefined ? now : null,
     });
     await this.transactions.run(async (inner) => {
+      for (const hook of this.creationHooks) await hook.beforeUserCreate(inner.manager, { username, email, fullName: user.fullName });
       await this.names.claim(inner, username);
       await inner.manager.insert(UserEntity, user);
       if (input.roles?.length) await this.roles.assignToUser(user.id, input.roles, inner);

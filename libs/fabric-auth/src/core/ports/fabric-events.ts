@@ -5,6 +5,8 @@ import type { EntityManager } from 'typeorm';
  * `user.create`, `oidc.identity.link`, …), its payload the audit row's fields.
  */
 export interface FabricEvent {
+  /** Unique per event, stable wherever it travels (the in-process payload's `id`, a webhook's `webhook-id`). */
+  id: string;
   name: string;
   occurredAt: Date;
   payload: {
@@ -19,20 +21,24 @@ export interface FabricEvent {
   };
 }
 
+/** The audited action's transaction as a listener sees it (the core's `FabricTransaction`, which core/ cannot name). */
+export interface FabricEventTransaction {
+  readonly manager: EntityManager;
+  /** Runs once the action has committed, never after a rollback. */
+  afterCommit(action: () => unknown): void;
+}
+
 /**
- * Port for the events and webhooks feature (issue 25). The audit writer emits every audited
- * action here, inside the transaction that writes the audit row, with that transaction's
- * manager: a listener that inserts (an outbox row, say) commits or rolls back with the action
- * itself. A listener that throws fails the action, as a failed audit write does. The default,
- * no listener registered, does nothing.
+ * A listener of the events port (issue 25). The audit writer emits every audited action to each
+ * listener, inside the transaction that writes the audit row: a listener that inserts (an outbox
+ * row) commits or rolls back with the action itself, and one that acts outside the database
+ * (in-process handlers) defers that to `afterCommit`. A listener that throws fails the action,
+ * as a failed audit write does.
  */
-export interface FabricEvents {
-  emit(event: FabricEvent, manager: EntityManager): Promise<void>;
+export interface FabricEventListener {
+  emit(event: FabricEvent, tx: FabricEventTransaction): Promise<void>;
 }
 
+/** The registered listeners, in the feature list's order; none by default (nothing else happens). */
+export type FabricEvents = readonly FabricEventListener[];
 export const FabricEvents = Symbol('FabricEvents');
-
-/** The default: no listener, nothing to do. */
-export class NoFabricEvents implements FabricEvents {
-  async emit(): Promise<void> {}
-}

@@ -29,9 +29,11 @@ import { ScimUsersSqlite1796547947635 } from './sqlite/1796547947635-ScimUsers.j
 import { ScimListIndexesPostgres1796557715084 } from './postgres/1796557715084-ScimListIndexes.js';
 import { ScimGroupsPostgres1796549188074 } from './postgres/1796549188074-ScimGroups.js';
 import { ScimListIndexesSqlite1796557715084 } from './sqlite/1796557715084-ScimListIndexes.js';
+import { EventOutboxPostgres1796557827494 } from './postgres/1796557827494-EventOutbox.js';
 import { ScimGroupsSqlite1796549188074 } from './sqlite/1796549188074-ScimGroups.js';
 import { DomainVerificationPostgres1796557799415 } from './postgres/1796557799415-DomainVerification.js';
 import { DomainVerificationSqlite1796557799415 } from './sqlite/1796557799415-DomainVerification.js';
+import { EventOutboxSqlite1796557827494 } from './sqlite/1796557827494-EventOutbox.js';
 
 /**
  * Migrations for `TypeOrmModule.forRoot({ migrations, migrationsRun: true })`, per driver.
@@ -56,6 +58,7 @@ export const FABRIC_AUTH_POSTGRES_MIGRATIONS = [
   ScimGroupsPostgres1796549188074,
   ScimListIndexesPostgres1796557715084,
   DomainVerificationPostgres1796557799415,
+  EventOutboxPostgres1796557827494,
 ];
 /** @publicApi */
 export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
@@ -76,6 +79,7 @@ export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
   ScimGroupsSqlite1796549188074,
   ScimListIndexesSqlite1796557715084,
   DomainVerificationSqlite1796557799415,
+  EventOutboxSqlite1796557827494,
 ];
 
 /** @publicApi */
