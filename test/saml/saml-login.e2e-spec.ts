@@ -22,12 +22,14 @@ describe.each(DATABASES)('SAML 2.0 login: SP metadata, SP-initiated login with J
   let idp: TestIdp;
   let saml: SamlSide;
   const sp = selfSignedCertificate('sp.test');
+  const spSigner = selfSignedCertificate('sp-signing.test');
   beforeAll(async () => {
     ({ t, idp, saml } = await startAppWithIdp(kind, {
       corp: { jitProvisioning: true, defaultRoles: ['viewer'], roleClaim: GROUPS, roleMapping: { auditors: ['auditor'] } },
       nojit: {},
       portal: { allowIdpInitiated: true, jitProvisioning: true },
       sealed: { jitProvisioning: true, decryptionKey: `${sp.privateKey}${sp.certificate}` },
+      signed: { jitProvisioning: true, signingKey: `${spSigner.privateKey}${spSigner.certificate}` },
     }));
   });
   afterAll(async () => {
@@ -148,6 +150,36 @@ describe.each(DATABASES)('SAML 2.0 login: SP metadata, SP-initiated login with J
     expect(acs.status, acs.body).toBe(302);
     expect(acs.location).toBe(`${t.url}/`);
     expect((await me(browser)).email).toBe(email);
+  });
+
+  it('signs AuthnRequests with a signing_key: the SP metadata says so and publishes the key; an IdP requiring signed requests (samlify) accepts them', async () => {
+    const metadata = await t.http.get(`${SAML_API}/signed/metadata`);
+    expect(metadata.status).toBe(200);
+    expect(metadata.text).toMatch(/AuthnRequestsSigned="true"/);
+    expect(metadata.text).toMatch(/<KeyDescriptor use="signing">/);
+    expect(metadata.text.replace(/\s/g, '')).toContain(spSigner.certificate.replace(/-----[A-Z ]+-----|\s/g, ''));
+    const unsignedMetadata = await t.http.get(`${SAML_API}/corp/metadata`);
+    expect(unsignedMetadata.text).not.toMatch(/AuthnRequestsSigned="true"/);
+
+    idp.requireSignedRequests = metadata.text;
+    try {
+      const email = person();
+      const browser = new FetchBrowser();
+      expect((await saml.login(browser, 'signed')).status).toBe(302);
+      expect((await me(browser)).email).toBe(email);
+      expect(idp.refusedRequests).toBe(0);
+      // The same IdP refuses a connection that signs nothing, and one whose requests another key signed.
+      const { hop } = await saml.start(new FetchBrowser(), 'corp');
+      expect((await new FetchBrowser().request(hop.location!)).status).toBe(403);
+      const body = (pem: string) => pem.replace(/-----[A-Z ]+-----|\s/g, '');
+      idp.requireSignedRequests = metadata.text.replace(/(<(?:ds:)?X509Certificate>)[^<]*(<\/(?:ds:)?X509Certificate>)/, `$1${body(sp.certificate)}$2`);
+      expect(idp.requireSignedRequests).not.toBe(metadata.text);
+      const signedElsewhere = await saml.start(new FetchBrowser(), 'signed');
+      expect((await new FetchBrowser().request(signedElsewhere.hop.location!)).status).toBe(403);
+      expect(idp.refusedRequests).toBe(2);
+    } finally {
+      idp.requireSignedRequests = null;
+    }
   });
 
   it('follows a certificate rollover at the IdP without a restart: the metadata is read again when the signer is new', async () => {

@@ -2,7 +2,8 @@ import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FetchBrowser, parseSetCookies } from '../support/oidc/fetch-browser.js';
 import { SAML_API, type SamlSide, startAppWithIdp } from '../support/saml/fixtures.js';
-import { TestIdp } from '../support/saml/test-idp.js';
+import { selfSignedCertificate } from '../support/saml/certificate.js';
+import { redirectSignatureValid, TestIdp } from '../support/saml/test-idp.js';
 import { API, DATABASES, type TestApp } from '../support/test-app.js';
 
 const HOST = '127.0.0.1';
@@ -16,7 +17,16 @@ describe.each(DATABASES)('SAML SP-initiated single logout on %s', (kind) => {
     idp = await TestIdp.start();
     // The same IdP, its metadata given inline without its SingleLogoutService.
     const withoutSlo = idp.metadata().replace(/<[^>]*SingleLogoutService[^>]*>(<\/[^>]*SingleLogoutService>)?/g, '');
-    ({ t, saml } = await startAppWithIdp(kind, { corp: { jitProvisioning: true }, quiet: { jitProvisioning: true, idpMetadataUrl: undefined, idpMetadata: withoutSlo } }, { idp }));
+    const signer = selfSignedCertificate('sp-signing.test');
+    ({ t, saml } = await startAppWithIdp(
+      kind,
+      {
+        corp: { jitProvisioning: true },
+        quiet: { jitProvisioning: true, idpMetadataUrl: undefined, idpMetadata: withoutSlo },
+        signed: { jitProvisioning: true, signingKey: `${signer.privateKey}${signer.certificate}` },
+      },
+      { idp },
+    ));
   });
   afterAll(async () => {
     await t?.close();
@@ -61,6 +71,19 @@ describe.each(DATABASES)('SAML SP-initiated single logout on %s', (kind) => {
     expect(back.location).toBe(`${t.url}/bye`);
     // The marker is spent: a second visit goes nowhere near the IdP.
     expect((await browser.request(`${t.url}${SAML_API}/logout`)).location).toBe(`${t.url}/`);
+  });
+
+  it('with a signing_key, the LogoutRequest is signed (HTTP-Redirect), as the SP metadata announces; without one it is not', async () => {
+    const { browser } = await signedIn('signed');
+    await logoutLocally(browser);
+    const signedUrl = new URL((await browser.request(`${t.url}${SAML_API}/logout`)).location!);
+    expect(signedUrl.searchParams.get('SigAlg')).toBe('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256');
+    expect(redirectSignatureValid(signedUrl, (await t.http.get(`${SAML_API}/signed/metadata`)).text)).toBe(true);
+
+    const plain = await signedIn();
+    await logoutLocally(plain.browser);
+    const plainUrl = new URL((await plain.browser.request(`${t.url}${SAML_API}/logout`)).location!);
+    expect(plainUrl.searchParams.has('Signature')).toBe(false);
   });
 
   it('never reaches the IdP while the session lives, nor with a forged marker', async () => {

@@ -8,10 +8,11 @@ import { type KeyAndCertificate, selfSignedCertificate } from './certificate.js'
 interface Samlify {
   setSchemaValidator(validator: { validate: (xml: string) => Promise<string> }): void;
   IdentityProvider(settings: Record<string, unknown>): { getMetadata(): string };
-  ServiceProvider(settings: { metadata: string }): unknown;
+  ServiceProvider(settings: { metadata: string }): { entityMeta: unknown };
   Constants: { namespace: { binding: { redirect: string } } };
   SamlLib: {
     constructSAMLSignature(options: Record<string, unknown>): string;
+    verifyMessageSignature(metadata: unknown, octetString: string, signature: Buffer, verifyAlgorithm: string): boolean;
     encryptAssertion(idp: unknown, sp: unknown, xml: string): Promise<string>;
   };
 }
@@ -90,6 +91,33 @@ export function parseRedirect(url: string): ParsedRequest & { relayState: string
 }
 
 /**
+ * The HTTP-Redirect binding's signature check (SAML Bindings §3.4.4.1) of an AuthnRequest or a
+ * LogoutRequest: over `SAMLRequest=…&RelayState=…&SigAlg=…` exactly as the parameters arrived (still URL-encoded),
+ * verified by samlify with the signing certificate of the SP's metadata.
+ */
+export function redirectSignatureValid(url: URL, spMetadata: string): boolean {
+  const raw = new Map(
+    url.search
+      .slice(1)
+      .split('&')
+      .map((part) => [part.slice(0, part.indexOf('=')), part.slice(part.indexOf('=') + 1)] as const),
+  );
+  const signature = raw.get('Signature');
+  const sigAlg = raw.get('SigAlg');
+  if (!signature || !sigAlg) return false;
+  const signed = ['SAMLRequest', 'RelayState', 'SigAlg']
+    .filter((name) => raw.has(name))
+    .map((name) => `${name}=${raw.get(name)}`)
+    .join('&');
+  try {
+    const sp = samlify.ServiceProvider({ metadata: spMetadata });
+    return samlify.SamlLib.verifyMessageSignature(sp.entityMeta, signed, Buffer.from(decodeURIComponent(signature), 'base64'), decodeURIComponent(sigAlg));
+  } catch {
+    return false;
+  }
+}
+
+/**
  * A SAML IdP on loopback built on samlify: it serves its metadata (with the certificate of the
  * moment: `rollOver()` swaps it) and an SSO endpoint answering an AuthnRequest with an
  * auto-posting form for `user`, and builds any response a test asks for, signed by samlify
@@ -99,6 +127,14 @@ export class TestIdp {
   user: IdpUser = { nameId: 'nobody@idp.test' };
   keys: KeyAndCertificate = selfSignedCertificate('idp.test');
   metadataReads = 0;
+  /**
+   * The SP metadata of a service provider whose AuthnRequests must be signed: the SSO endpoint
+   * then checks each request's HTTP-Redirect signature against that metadata's signing
+   * certificate with samlify, as an IdP requiring signed requests does, and answers 403 otherwise.
+   */
+  requireSignedRequests: string | null = null;
+  /** AuthnRequests the SSO endpoint refused for a missing or wrong signature. */
+  refusedRequests = 0;
   private server!: Server;
   url = '';
 
@@ -114,6 +150,11 @@ export class TestIdp {
         return;
       }
       if (url.pathname === '/sso') {
+        if (idp.requireSignedRequests !== null && !redirectSignatureValid(url, idp.requireSignedRequests)) {
+          idp.refusedRequests++;
+          response.writeHead(403, { 'content-type': 'text/plain' }).end('AuthnRequest signature missing or invalid');
+          return;
+        }
         const asked = parseRedirect(url.href);
         void idp.response({ ...idp.user, inResponseTo: asked.id, acsUrl: asked.acsUrl!, audience: asked.issuer }).then((encoded) => {
           const form = `<form method="post" action="${escape(asked.acsUrl!)}"><input type="hidden" name="SAMLResponse" value="${encoded}"></form>`;

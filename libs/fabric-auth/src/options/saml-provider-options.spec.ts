@@ -81,6 +81,12 @@ describe('auth.providers with type: saml (SAML connection options)', () => {
     ['a non-boolean allow_sha1', `    corp:${URL_SOURCE}\n      allow_sha1: "no"`, 'auth.providers.corp.allow_sha1: must be true or false'],
     ['a decryption key that is no key', `    corp:${URL_SOURCE}\n      decryption_key: "secret"`, 'auth.providers.corp.decryption_key: must be a PEM private key'],
     ['an EC decryption key', `    corp:${URL_SOURCE}\n      decryption_key: |\n        ${indent(ecKey)}`, 'auth.providers.corp.decryption_key: must be an RSA key'],
+    [
+      'a signing key without its certificate',
+      `    corp:${URL_SOURCE}\n      signing_key: |\n        ${indent(rsaKey)}`,
+      'auth.providers.corp.signing_key: must be followed by its certificate',
+    ],
+    ['an EC signing key', `    corp:${URL_SOURCE}\n      signing_key: |\n        ${indent(ecKey)}`, 'auth.providers.corp.signing_key: must be an RSA key'],
   ])('refuses %s, naming the key', (_, yaml, message) => {
     expect(problems(yaml)).toEqual(expect.arrayContaining([expect.stringContaining(message)]));
   });

@@ -17,30 +17,37 @@ function inlineMetadataProblem(xml: string): string | undefined {
 const PEM_KEY = /-----BEGIN (?:RSA |EC )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC )?PRIVATE KEY-----/;
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
 
-/** `decryption_key` as its two parts: the private key and, when given, its certificate (both PEM). */
-export function decryptionKeyParts(pem: string): { privateKey: string; certificate: string | null } {
+/** A PEM private key, optionally followed by its certificate, as its two parts (`decryption_key`, `signing_key`). */
+export function spKeyParts(pem: string): { privateKey: string; certificate: string | null } {
   return { privateKey: PEM_KEY.exec(pem)?.[0] ?? pem, certificate: PEM_CERTIFICATE.exec(pem)?.[0] ?? null };
 }
 
-/** The SP's decryption key: a private key PEM, optionally followed by its certificate (published in the SP metadata). */
-function decryptionKeyProblem(pem: string): string | undefined {
-  const key = PEM_KEY.exec(pem)?.[0];
-  if (!key) return 'must be a PEM private key (-----BEGIN PRIVATE KEY-----), optionally followed by its certificate';
-  let privateKey;
-  try {
-    privateKey = createPrivateKey(key);
-  } catch {
-    return 'is not a readable private key (an encrypted key is not supported)';
-  }
-  if (privateKey.asymmetricKeyType !== 'rsa') return 'must be an RSA key (XML encryption of assertions uses RSA key transport)';
-  const certificate = PEM_CERTIFICATE.exec(pem)?.[0];
-  if (certificate === undefined) return undefined;
-  try {
-    if (!new X509Certificate(certificate).checkPrivateKey(privateKey)) return 'the certificate is not that of the private key';
-  } catch {
-    return 'the certificate after the key is not a readable X.509 certificate';
-  }
-  return undefined;
+/**
+ * An SP key: an RSA private key PEM followed by its certificate, which the SP metadata publishes
+ * (required for `signing_key`: the IdP checks the signatures with it; optional for
+ * `decryption_key`: without it the IdP is given the encryption certificate another way).
+ */
+function spKeyProblem(use: 'decrypts assertions' | 'signs requests', certificateRequired: boolean) {
+  return (pem: string): string | undefined => {
+    const key = PEM_KEY.exec(pem)?.[0];
+    const then = certificateRequired ? 'followed by its certificate' : 'optionally followed by its certificate';
+    if (!key) return `must be a PEM private key (-----BEGIN PRIVATE KEY-----), ${then}`;
+    let privateKey;
+    try {
+      privateKey = createPrivateKey(key);
+    } catch {
+      return 'is not a readable private key (an encrypted key is not supported)';
+    }
+    if (privateKey.asymmetricKeyType !== 'rsa') return `must be an RSA key (the key that ${use})`;
+    const certificate = PEM_CERTIFICATE.exec(pem)?.[0];
+    if (certificate === undefined) return certificateRequired ? `must be followed by its certificate (the SP metadata publishes it)` : undefined;
+    try {
+      if (!new X509Certificate(certificate).checkPrivateKey(privateKey)) return 'the certificate is not that of the private key';
+    } catch {
+      return 'the certificate after the key is not a readable X.509 certificate';
+    }
+    return undefined;
+  };
 }
 
 /** @publicApi */
@@ -86,8 +93,17 @@ export class SamlProviderOptions {
    * certificate, which the SP metadata then publishes for the IdP to encrypt to. Default none
    * (an encrypted assertion is refused).
    */
-  @Field('decryption_key', 'string', text(decryptionKeyProblem))
+  @Field('decryption_key', 'string', text(spKeyProblem('decrypts assertions', false)))
   decryptionKey?: string;
+
+  /**
+   * PEM RSA private key followed by its certificate: AuthnRequests and LogoutRequests are then
+   * signed (HTTP-Redirect binding, RSA-SHA256) and the SP metadata says `AuthnRequestsSigned="true"`
+   * with the certificate as its signing key, for IdPs that require signed requests. Default none
+   * (requests unsigned).
+   */
+  @Field('signing_key', 'string', text(spKeyProblem('signs requests', true)))
+  signingKey?: string;
 
   /** Create unknown users on their first login. Default false. */
   @Field('jit_provisioning', 'bool', bool)
@@ -120,8 +136,8 @@ export class SamlProviderOptions {
   roleMapping?: Record<string, string[]> = {};
 }
 
-export type ResolvedSamlProviderOptions = Required<Omit<SamlProviderOptions, 'idpMetadataUrl' | 'idpMetadata' | 'spEntityId' | 'decryptionKey' | 'roleClaim'>> &
-  Pick<SamlProviderOptions, 'idpMetadataUrl' | 'idpMetadata' | 'spEntityId' | 'decryptionKey' | 'roleClaim'>;
+type OptionalSamlKeys = 'idpMetadataUrl' | 'idpMetadata' | 'spEntityId' | 'decryptionKey' | 'signingKey' | 'roleClaim';
+export type ResolvedSamlProviderOptions = Required<Omit<SamlProviderOptions, OptionalSamlKeys>> & Pick<SamlProviderOptions, OptionalSamlKeys>;
 
 /** Exactly one source of IdP metadata. */
 export function samlConnectionProblems(read: Record<string, unknown>, at: string): string[] {

@@ -16,7 +16,8 @@ import { safeReturnPath } from '../../http/return-to.js';
 import { SessionCookies } from '../../http/session-cookies.js';
 import type { SsoLoginRefusal } from '../../http/sso-error-page.js';
 import type { ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
-import { decryptionKeyParts } from '../../options/saml-provider.options.js';
+import { spKeyParts } from '../../options/saml-provider.options.js';
+import { requestSigning, signingMetadata } from './saml-request-signing.js';
 import { SamlUsedAssertionEntity } from '../../schema/entities/saml-used-assertion.entity.js';
 import type { UserEntity } from '../../schema/entities/user.entity.js';
 import { type CheckedAssertion, checkAssertion, checkResponse, identityOf } from './saml-assertion.js';
@@ -84,7 +85,7 @@ export class SamlLoginService {
   /** The SP metadata the IdP is configured with: entity id, ACS, and the encryption certificate when there is one. */
   metadata(name: string): string {
     const connection = this.connection(name);
-    const { privateKey, certificate } = decryptionKeyParts(connection.options.decryptionKey ?? '');
+    const { privateKey, certificate } = spKeyParts(connection.options.decryptionKey ?? '');
     return generateServiceProviderMetadata({
       issuer: this.connections.spEntityId(connection),
       callbackUrl: this.connections.url(connection, 'acs'),
@@ -92,6 +93,7 @@ export class SamlLoginService {
       identifierFormat: null,
       wantAssertionsSigned: connection.options.wantAssertionsSigned,
       ...(certificate ? { decryptionPvk: privateKey, decryptionCert: certificate } : {}),
+      ...signingMetadata(connection.options),
     });
   }
 
@@ -242,7 +244,8 @@ export class SamlLoginService {
       disableRequestedAuthnContext: true,
       identifierFormat: null,
       signatureAlgorithm: 'sha256',
-      ...(connection.options.decryptionKey ? { decryptionPvk: decryptionKeyParts(connection.options.decryptionKey).privateKey } : {}),
+      ...requestSigning(connection.options),
+      ...(connection.options.decryptionKey ? { decryptionPvk: spKeyParts(connection.options.decryptionKey).privateKey } : {}),
       ...(generateUniqueId ? { generateUniqueId } : {}),
     };
     return new SAML(config);

@@ -11,6 +11,7 @@ import { safeReturnPath } from '../../http/return-to.js';
 import type { ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
 import { SessionEntity } from '../../schema/entities/session.entity.js';
 import { SamlConnections } from './saml-connections.js';
+import { requestSigning } from './saml-request-signing.js';
 
 /** Short-lived marker set by `POST /auth/logout` for a session opened through a SAML connection. */
 export const SAML_LOGOUT_COOKIE = 'fabric_saml_logout';
@@ -70,6 +71,7 @@ export class SamlLogoutService implements SignOutHook {
         logoutUrl: idp.sloUrl,
         issuer: this.connections.spEntityId(connection),
         idpCert: idp.certificates,
+        ...requestSigning(connection.options),
       });
       // The IdP's LogoutResponse comes back to `…/slo`, which sends the browser on to RelayState (checked again there).
       // The session keeps the NameID and SessionIndex, not the NameID's format: `unspecified` lets the IdP match the value.
