@@ -9,6 +9,7 @@ import { RolesService } from './access/accounts/roles.service.js';
 import { UserLookup } from './access/accounts/user-lookup.js';
 import { UsersService } from './access/accounts/users.service.js';
 import { ApiKeyUsage } from './access/api-keys/api-key-usage.js';
+import { ApiKeyMinter } from './access/api-keys/api-key-minter.js';
 import { ApiKeysService } from './access/api-keys/api-keys.service.js';
 import { ScimTokensService } from './access/api-keys/scim-tokens.service.js';
 import { FabricAuthenticator } from './access/guard/fabric-authenticator.js';
@@ -191,6 +192,7 @@ const CORE_PROVIDERS: Provider[] = [
   FabricJwtStrategy,
   FabricCookieStrategy,
   ApiKeyUsage,
+  ApiKeyMinter,
   ApiKeysService,
   ScimTokensService,
   FabricApiKeyStrategy,

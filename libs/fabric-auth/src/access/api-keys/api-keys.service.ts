@@ -22,6 +22,7 @@ import { FabricAuthError } from '../../core/fabric-auth.error.js';
 import { UserEntity } from '../../schema/entities/user.entity.js';
 import { API_KEY_LENGTH, generateApiKey, hashApiKey, isWellFormedApiKey } from './api-key-format.js';
 import { ApiKeyUsage } from './api-key-usage.js';
+import { ApiKeyMinter, createdKeyDto } from './api-key-minter.js';
 import { ApiKeyEntity } from '../../schema/entities/api-key.entity.js';
 import type { ApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.js';
 import { isUuid } from '../../core/ids.js';
@@ -38,7 +39,6 @@ interface CachedKey {
 
 /** Keys whose principal is kept in memory; the least recently used go first. */
 export const MAX_CACHED_KEYS = 100_000;
-const DAY_MS = 86_400_000;
 
 export function toApiKeyDto(key: ApiKeyEntity): ApiKeyDto {
   return {
@@ -88,6 +88,7 @@ export class ApiKeysService implements OnModuleDestroy {
     private readonly transactions: FabricTransactions,
     private readonly audit: AuditService,
     private readonly pager: ListPager,
+    private readonly minter: ApiKeyMinter,
     private readonly reads: CredentialReads,
     private readonly ceiling: AccountCeiling,
     @Inject(OrganizationAccess) private readonly organizations: OrganizationAccess,
@@ -293,38 +294,7 @@ export class ApiKeysService implements OnModuleDestroy {
     const byOwner = owner.kind === 'user' && actor.kind === 'user' && actor.id === owner.id;
     const scopesPinned = scopes === null && !byOwner;
     if (scopesPinned) scopes = [...held.permissions].sort();
-    const days = input.expires_in_days ?? this.options.apiKeyDefaultDays;
-    if (days > this.options.apiKeyMaxDays) throw fabricError('invalid_request', `expires_in_days must not exceed ${this.options.apiKeyMaxDays}`);
-    const now = this.clock.now();
-    const generated = generateApiKey();
-    const key = this.keys.create({
-      name: input.name,
-      prefix: generated.prefix,
-      keyHash: generated.hash,
-      previousKeyHash: null,
-      previousKeyExpiresAt: null,
-      userId: owner.kind === 'user' ? owner.id : null,
-      serviceAccountId: owner.kind === 'service_account' ? owner.id : null,
-      scopes,
-      scopesPinned,
-      expiresAt: new Date(now + days * DAY_MS),
-      createdAt: new Date(now),
-      lastUsedAt: null,
-      useCount: 0,
-      revokedAt: null,
-    });
-    await this.transactions.run(async (tx) => {
-      await tx.manager.insert(ApiKeyEntity, key);
-      await this.audit.recordIn(tx, {
-        action: 'api_key.create',
-        outcome: 'success',
-        actor,
-        target: { type: 'api_key', id: key.id },
-        request,
-        details: { owner: owner.id, prefix: key.prefix, scopes: scopes?.join(',') ?? null },
-      });
-    });
-    return this.createdDto(key, generated.key);
+    return this.minter.mint(actor, owner, { ...input, scopes, scopesPinned, action: 'api_key.create', details: { owner: owner.id, scopes: scopes?.join(',') ?? null } }, request);
   }
 
   /** A new secret under the same id, scopes and owner; the old one works for the grace period. */
@@ -352,16 +322,12 @@ export class ApiKeysService implements OnModuleDestroy {
       await this.revocations.revoke(tx, { type: 'api_key', apiKeyId: key.id });
       await this.audit.recordIn(tx, { action: 'api_key.reroll', outcome: 'success', actor, target: { type: 'api_key', id: key.id }, request });
     });
-    return this.createdDto(Object.assign(key, changes), generated.key);
+    return createdKeyDto(Object.assign(key, changes), generated.key);
   }
 
   async revoke(actor: Principal, key: ApiKeyEntity, request?: HttpRequestLike): Promise<void> {
     await this.ceiling.assertMayActOn(actor, ownerOf(key));
-    await this.transactions.run(async (tx) => {
-      await tx.manager.update(ApiKeyEntity, { id: key.id, revokedAt: IsNull() }, { revokedAt: new Date(this.clock.now()) });
-      await this.revocations.revoke(tx, { type: 'api_key', apiKeyId: key.id });
-      await this.audit.recordIn(tx, { action: 'api_key.revoke', outcome: 'success', actor, target: { type: 'api_key', id: key.id }, request });
-    });
+    await this.minter.revoke(actor, key, 'api_key.revoke', request);
   }
 
   /** One page of an owner's keys, newest first, with this instance's uses not yet written counted in (no wait for a flush). */
@@ -384,17 +350,5 @@ export class ApiKeysService implements OnModuleDestroy {
     if (actor.authMethod === 'api_key' && !actor.scopes?.has(mintScope)) {
       throw fabricError('permission_denied', `An API key cannot create keys unless its scopes include ${mintScope}`);
     }
-  }
-
-  private createdDto(key: ApiKeyEntity, raw: string): CreatedApiKeyDto {
-    return {
-      id: key.id,
-      name: key.name,
-      key: raw,
-      prefix: key.prefix,
-      scopes: key.scopes,
-      expires_at: key.expiresAt?.toISOString() ?? null,
-      created_at: key.createdAt.toISOString(),
-    };
   }
 }

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, type Repository } from 'typeorm';
-import { generateApiKey } from '../../access/api-keys/api-key-format.js';
+import type { Repository } from 'typeorm';
+import { ApiKeyMinter } from '../../access/api-keys/api-key-minter.js';
 import { ApiKeysService } from '../../access/api-keys/api-keys.service.js';
 import type { ApiKeyListDto, CreateApiKeyDto, CreatedApiKeyDto } from '../../access/api-keys/dto/api-key.dto.js';
 import { Revocations } from '../../access/sessions/revocations.js';
 import { FabricClock } from '../../core/clock.js';
-import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constants.js';
 import { fabricError } from '../../core/fabric-error.js';
 import { isUuid } from '../../core/ids.js';
 import type { HttpRequestLike } from '../../core/request-info.js';
@@ -16,17 +15,13 @@ import { ListPager } from '../../data/pagination/list-pager.js';
 import type { ListQueryDto } from '../../data/pagination/list-query.js';
 import { PrincipalNames } from '../../data/principal-names.js';
 import { FabricTransactions } from '../../data/transactions.js';
-import type { ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
 import { MEMBER_ROLE, OWNER_ROLE } from '../../options/organizations.options.js';
-import { ApiKeyEntity } from '../../schema/entities/api-key.entity.js';
 import { OrganizationEntity } from '../../schema/entities/organization.entity.js';
 import { ServiceAccountEntity } from '../../schema/entities/service-account.entity.js';
 import type { CreateOrgServiceAccountDto, OrgServiceAccountDto, OrgServiceAccountListDto } from './dto/org-service-account.dto.js';
 import { orgAudit } from './organization-audit.js';
 import type { OrgStanding } from './organization-standings.js';
 import { OrganizationStandings } from './organization-standings.js';
-
-const DAY_MS = 86_400_000;
 
 /**
  * Service accounts share one namespace with users (SEC-84); an organization's are stored under
@@ -58,9 +53,9 @@ function toDto(account: ServiceAccountEntity): OrgServiceAccountDto {
 export class OrganizationServiceAccountsService {
   constructor(
     @InjectRepository(ServiceAccountEntity) private readonly accounts: Repository<ServiceAccountEntity>,
-    @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
     private readonly standings: OrganizationStandings,
     private readonly apiKeys: ApiKeysService,
+    private readonly minter: ApiKeyMinter,
     private readonly names: PrincipalNames,
     private readonly audit: AuditService,
     private readonly transactions: FabricTransactions,
@@ -137,35 +132,19 @@ export class OrganizationServiceAccountsService {
   async createKey(standing: OrgStanding, id: string, dto: CreateApiKeyDto, request?: HttpRequestLike): Promise<CreatedApiKeyDto> {
     const account = await this.find(standing, id);
     if (dto.scopes !== undefined) throw fabricError('invalid_request', "An organization's service account key takes no scopes: it acts with the account's org roles");
-    const days = dto.expires_in_days ?? this.options.apiKeyDefaultDays;
-    if (days > this.options.apiKeyMaxDays) throw fabricError('invalid_request', `expires_in_days must not exceed ${this.options.apiKeyMaxDays}`);
-    const now = this.clock.now();
-    const generated = generateApiKey();
-    const key: ApiKeyEntity = {
-      id: randomUUID(),
-      name: dto.name,
-      prefix: generated.prefix,
-      keyHash: generated.hash,
-      previousKeyHash: null,
-      previousKeyExpiresAt: null,
-      userId: null,
-      serviceAccountId: account.id,
-      scim: false,
-      organizationId: null,
-      scopes: null,
-      scopesPinned: false,
-      expiresAt: new Date(now + days * DAY_MS),
-      createdAt: new Date(now),
-      lastUsedAt: null,
-      useCount: 0,
-      revokedAt: null,
-    };
-    await this.transactions.run(async (tx) => {
-      if (!(await this.transactions.lock(tx, ServiceAccountEntity, account.id))) throw fabricError('service_account_not_found', 'Service account not found');
-      await tx.manager.insert(ApiKeyEntity, key);
-      await this.audit.recordIn(tx, orgAudit(standing, 'organization.api_key.create', { type: 'api_key', id: key.id }, request, { owner: account.id, prefix: key.prefix }));
-    });
-    return { id: key.id, name: key.name, key: generated.key, prefix: key.prefix, scopes: null, expires_at: key.expiresAt!.toISOString(), created_at: key.createdAt.toISOString() };
+    return this.minter.mint(
+      standing.actor,
+      { kind: 'service_account', id: account.id },
+      { name: dto.name, expires_in_days: dto.expires_in_days, scopes: null, scopesPinned: false, action: 'organization.api_key.create' },
+      request,
+      {
+        // Under the account's row lock: a key is never written for an account being deleted.
+        before: async (tx) => {
+          if (!(await this.transactions.lock(tx, ServiceAccountEntity, account.id))) throw fabricError('service_account_not_found', 'Service account not found');
+        },
+        record: (key) => orgAudit(standing, 'organization.api_key.create', { type: 'api_key', id: key.id }, request, { owner: account.id, prefix: key.prefix }),
+      },
+    );
   }
 
   async listKeys(standing: OrgStanding, id: string, query: ListQueryDto): Promise<ApiKeyListDto> {
@@ -177,10 +156,8 @@ export class OrganizationServiceAccountsService {
     const account = await this.find(standing, id);
     const key = await this.apiKeys.findOwned({ kind: 'service_account', id: account.id }, keyId);
     if (!key) throw fabricError('api_key_not_found', 'API key not found');
-    await this.transactions.run(async (tx) => {
-      await tx.manager.update(ApiKeyEntity, { id: key.id, revokedAt: IsNull() }, { revokedAt: new Date(this.clock.now()) });
-      await this.revocations.revoke(tx, { type: 'api_key', apiKeyId: key.id });
-      await this.audit.recordIn(tx, orgAudit(standing, 'organization.api_key.revoke', { type: 'api_key', id: key.id }, request, { owner: account.id }));
+    await this.minter.revoke(standing.actor, key, 'organization.api_key.revoke', request, {
+      record: () => orgAudit(standing, 'organization.api_key.revoke', { type: 'api_key', id: key.id }, request, { owner: account.id }),
     });
   }
 
