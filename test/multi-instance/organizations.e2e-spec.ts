@@ -1,10 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callDemo, type DemoProcess, loginToDemo, startDemo } from '../support/demo-process.js';
-import { createScratchDatabase } from '../support/postgres.js';
-import { startPrivateRedis } from '../support/redis.js';
+import { type DemoCluster, startDemoCluster } from '../support/demo-cluster.js';
+import { callDemo, type DemoProcess, loginToDemo } from '../support/demo-process.js';
 
 const ADMIN_PASSWORD = 'Two-instances-orgs-admin-1';
 const CONFIG = `auth:
@@ -25,39 +21,17 @@ server:
  * broadcast through Redis, drops B's cached principals).
  */
 describe('organization changes across two instances on one PostgreSQL and one Redis', () => {
-  let dir: string;
-  let db: Awaited<ReturnType<typeof createScratchDatabase>>;
-  let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
+  let cluster: DemoCluster;
   let a: DemoProcess;
   let b: DemoProcess;
   let admin: string;
 
-  const env = (name: string) => ({
-    DATA_DIR: join(dir, name),
-    CONFIG_FILE: join(dir, 'config.yaml'),
-    DATABASE_URL: db.url,
-    FABRIC_AUTH__SECRET_KEY: 'two-instances-orgs-secret-8e2b4d6f1a3c5e7b9d0f',
-    FABRIC_AUTH__SYSTEM_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    FABRIC_SERVER__REDIS_URL: redis.url,
-  });
-
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'fabric-two-orgs-'));
-    writeFileSync(join(dir, 'config.yaml'), CONFIG);
-    db = await createScratchDatabase();
-    redis = await startPrivateRedis();
-    a = await startDemo(env('a'));
-    b = await startDemo(env('b'));
-    admin = (await loginToDemo(a, 'admin', ADMIN_PASSWORD)).access_token;
+    cluster = await startDemoCluster({ name: 'two-organizations', adminPassword: ADMIN_PASSWORD, config: CONFIG });
+    ({ a, b, adminToken: admin } = cluster);
   }, 90_000);
 
-  afterAll(async () => {
-    await a?.stop();
-    await b?.stop();
-    await redis?.stop();
-    await db?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => cluster?.stop());
 
   let seq = 0;
   async function person(): Promise<{ username: string; token: string }> {

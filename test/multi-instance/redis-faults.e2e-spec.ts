@@ -1,12 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callDemo, type DemoProcess, loginToDemo, startDemo } from '../support/demo-process.js';
-import { createScratchDatabase } from '../support/postgres.js';
-import { startPrivateRedis } from '../support/redis.js';
+import { type DemoCluster, startDemoCluster } from '../support/demo-cluster.js';
+import { callDemo, type DemoProcess, loginToDemo } from '../support/demo-process.js';
 
 const ADMIN_PASSWORD = 'Redis-faults-admin-1';
 /** SPEC §11: a revocation committed on one instance is refused on every instance within 2 s, whatever Redis does. */
@@ -14,30 +10,18 @@ const REVOCATION_BOUND_MS = 2_000;
 
 /** SEC-92, SEC-93: two demo instances on one PostgreSQL and a private redis-server that the tests break. */
 describe('revocation and writes under Redis faults and crashes (two instances)', () => {
-  let dir: string;
-  let db: Awaited<ReturnType<typeof createScratchDatabase>>;
-  let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
+  let cluster: DemoCluster;
+  let db: DemoCluster['db'];
+  let redis: DemoCluster['redis'];
   let admin: Redis;
   let a: DemoProcess;
   let b: DemoProcess;
   let adminToken: string;
 
-  const env = (name: string) => ({
-    DATA_DIR: join(dir, name),
-    DATABASE_URL: db.url,
-    FABRIC_AUTH__SECRET_KEY: 'redis-faults-secret-2c7e9a4f1b8d3e6a0c5f',
-    FABRIC_AUTH__SYSTEM_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    FABRIC_SERVER__REDIS_URL: redis.url,
-  });
-
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'fabric-faults-'));
-    db = await createScratchDatabase();
-    redis = await startPrivateRedis();
+    cluster = await startDemoCluster({ name: 'faults', adminPassword: ADMIN_PASSWORD });
+    ({ a, b, db, redis, adminToken } = cluster);
     admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-    a = await startDemo(env('a'));
-    b = await startDemo(env('b'));
-    adminToken = (await loginToDemo(a, 'admin', ADMIN_PASSWORD)).access_token;
     // The demo declares `viewer` only: the tests need a few more roles.
     for (const name of ['auditor', 'user_admin', 'role_admin']) {
       expect((await callDemo(a, 'POST', '/roles', adminToken, { name, permissions: ['users:list'] })).status).toBe(201);
@@ -47,11 +31,7 @@ describe('revocation and writes under Redis faults and crashes (two instances)',
   afterAll(async () => {
     if (redis?.pid) process.kill(redis.pid, 'SIGCONT');
     admin?.disconnect();
-    await a?.stop();
-    await b?.stop();
-    await redis?.stop();
-    await db?.drop();
-    rmSync(dir, { recursive: true, force: true });
+    await cluster?.stop();
   });
 
   let seq = 0;

@@ -1,10 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callDemo, type DemoProcess, loginToDemo, startDemo } from '../support/demo-process.js';
-import { createScratchDatabase } from '../support/postgres.js';
-import { startPrivateRedis } from '../support/redis.js';
+import { type DemoCluster, startDemoCluster } from '../support/demo-cluster.js';
+import { callDemo, type DemoProcess, loginToDemo } from '../support/demo-process.js';
 
 const ADMIN_PASSWORD = 'Two-instances-scim-admin-1';
 const CONFIG = `auth:
@@ -17,39 +13,17 @@ server:
 
 /** SPEC §17 "Effects": a deprovisioning on A is refused on B (which cached the session) within 2 s. */
 describe('SCIM deprovisioning across two instances on one PostgreSQL and one Redis', () => {
-  let dir: string;
-  let db: Awaited<ReturnType<typeof createScratchDatabase>>;
-  let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
+  let cluster: DemoCluster;
   let a: DemoProcess;
   let b: DemoProcess;
   let admin: string;
 
-  const env = (name: string) => ({
-    DATA_DIR: join(dir, name),
-    CONFIG_FILE: join(dir, 'config.yaml'),
-    DATABASE_URL: db.url,
-    FABRIC_AUTH__SECRET_KEY: 'two-instances-scim-secret-5b1d7f3a9c2e4a6b8d0f',
-    FABRIC_AUTH__SYSTEM_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    FABRIC_SERVER__REDIS_URL: redis.url,
-  });
-
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'fabric-two-scim-'));
-    writeFileSync(join(dir, 'config.yaml'), CONFIG);
-    db = await createScratchDatabase();
-    redis = await startPrivateRedis();
-    a = await startDemo(env('a'));
-    b = await startDemo(env('b'));
-    admin = (await loginToDemo(a, 'admin', ADMIN_PASSWORD)).access_token;
+    cluster = await startDemoCluster({ name: 'two-scim', adminPassword: ADMIN_PASSWORD, config: CONFIG });
+    ({ a, b, adminToken: admin } = cluster);
   }, 90_000);
 
-  afterAll(async () => {
-    await a?.stop();
-    await b?.stop();
-    await redis?.stop();
-    await db?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => cluster?.stop());
 
   it("active: false through A's SCIM route refuses the user's Bearer and API key on B within 2 s", async () => {
     const token = await callDemo(a, 'POST', '/scim-tokens', admin, { name: 'idp' });

@@ -1,46 +1,23 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callDemo, type DemoProcess, loginToDemo, startDemo } from '../support/demo-process.js';
-import { createScratchDatabase } from '../support/postgres.js';
-import { startPrivateRedis } from '../support/redis.js';
+import { type DemoCluster, startDemoCluster } from '../support/demo-cluster.js';
+import { callDemo, type DemoProcess, loginToDemo } from '../support/demo-process.js';
 
 const ADMIN_PASSWORD = 'Two-instances-admin-1';
 
 /** SPEC §11: two demo instances on one PostgreSQL and one Redis. */
 describe('two instances on one PostgreSQL and one Redis', () => {
-  let dir: string;
-  let db: Awaited<ReturnType<typeof createScratchDatabase>>;
-  let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
+  let cluster: DemoCluster;
   let a: DemoProcess;
   let b: DemoProcess;
+  let redis: DemoCluster['redis'];
   let adminToken: string;
 
-  const env = (name: string) => ({
-    DATA_DIR: join(dir, name),
-    DATABASE_URL: db.url,
-    FABRIC_AUTH__SECRET_KEY: 'two-instances-secret-7f3a9c1e5b2d8f4a6c0e',
-    FABRIC_AUTH__SYSTEM_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    FABRIC_SERVER__REDIS_URL: redis.url,
-  });
-
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'fabric-two-'));
-    db = await createScratchDatabase();
-    redis = await startPrivateRedis();
-    a = await startDemo(env('a'));
-    b = await startDemo(env('b'));
-    adminToken = (await loginToDemo(a, 'admin', ADMIN_PASSWORD)).access_token;
+    cluster = await startDemoCluster({ name: 'two', adminPassword: ADMIN_PASSWORD });
+    ({ a, b, redis, adminToken } = cluster);
   }, 90_000);
 
-  afterAll(async () => {
-    await a?.stop();
-    await b?.stop();
-    await redis?.stop();
-    await db?.drop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => cluster?.stop());
 
   let seq = 0;
   async function newUser(roles: string[] = []) {
