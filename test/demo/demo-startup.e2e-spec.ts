@@ -41,6 +41,10 @@ describe('the demo app as `npm start` runs it', () => {
       accessToken = ((await res.json()) as { access_token: string }).access_token;
       const docs = await fetch(`${first.url}/docs/`);
       expect(docs.status).toBe(200);
+      // The demo's config turns the admin console on (test/console tests it in a browser).
+      const adminConsole = await fetch(`${first.url}/admin`);
+      expect(adminConsole.status).toBe(200);
+      expect(adminConsole.headers.get('content-security-policy')).toContain("script-src 'self'");
     } finally {
       await first.stop();
     }
@@ -96,6 +100,9 @@ describe('the demo app as `npm start` runs it', () => {
       });
       expect(big.status).toBe(413);
       expect((await fetch(`${demo.url}/docs/`)).status).toBe(200);
+      const adminConsole = await fetch(`${demo.url}/admin/users`);
+      expect(adminConsole.status).toBe(200);
+      expect(adminConsole.headers.get('x-frame-options')).toBe('DENY');
     } finally {
       await demo.stop();
     }

@@ -14,13 +14,9 @@ export function ErrorNotice({ error }: { error: unknown }) {
   );
 }
 
-/** A result announced politely (an action done). */
+/** A result announced politely (an action done): the live region stays in the page, so that what appears in it is read out. */
 export function Status({ children }: { children?: ComponentChildren }) {
-  return (
-    <p class="notice status" role="status">
-      {children}
-    </p>
-  );
+  return <div role="status">{children ? <p class="notice status">{children}</p> : null}</div>;
 }
 
 /** An in-console link that navigates without reloading (and opens in a new tab as a normal link). */

@@ -121,8 +121,9 @@ export async function openFabric(environment: CliEnvironment): Promise<INestAppl
         // hook, so that a password set here voids pending second factors as the endpoint does (SEC-111).
         features: ['users', 'mfa'],
         controllers: { users: false, mfa: false },
-        // No command serves organizations: off here whatever the file says (startup would otherwise refuse the option on with the feature not loaded).
+        // No command serves organizations or the console: off here whatever the file says (startup would otherwise refuse the option on with the feature not loaded).
         organizations: { ...environment.options.organizations, enabled: false },
+        console: { ...environment.options.console, enabled: false },
       }),
     ],
   })

@@ -49,7 +49,7 @@ export function UserDetail({ username }: { username: string }) {
       </p>
       <h1 id="user-title">User {username}</h1>
       <ErrorNotice error={user.error ?? error} />
-      {done && <Status>{done}</Status>}
+      <Status>{done}</Status>
       {u && (
         <>
           <dl class="facts">
@@ -70,7 +70,7 @@ export function UserDetail({ username }: { username: string }) {
             (u.is_active ? (
               confirming ? (
                 <div class="confirm" role="group" aria-label={`Confirm deactivation of ${username}`}>
-                  <p>Deactivating {username} ends all their sessions and refuses every credential they hold.</p>
+                  <p>Deactivating {username} refuses every credential they hold: their sessions end at their next request.</p>
                   <button
                     type="button"
                     class="danger"
