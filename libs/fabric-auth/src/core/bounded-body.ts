@@ -1,10 +1,12 @@
+import { FabricError } from './fabric-error.js';
+
 /** A remote party's answer was larger than the reader allows. */
-export class BodyTooLargeError extends Error {
+export class BodyTooLargeError extends FabricError {
   constructor(
     readonly limit: number,
     declared?: number,
   ) {
-    super(declared === undefined ? `body over ${limit} bytes` : `body of ${declared} bytes (limit ${limit})`);
+    super('remote_answer_too_large', declared === undefined ? `body over ${limit} bytes` : `body of ${declared} bytes (limit ${limit})`);
   }
 }
 

@@ -175,6 +175,8 @@ export const FABRIC_ERROR_CATALOG = {
   redis_unavailable: { status: 500, message: 'Internal server error' },
   /** 500 — a remote key set (JWKS) could not be read (answered as 503 `issuer_unavailable`). */
   key_set_unavailable: { status: 500, message: 'Internal server error' },
+  /** 500 — another party's answer was larger than the library reads (answered as that party being unreachable). */
+  remote_answer_too_large: { status: 500, message: 'Internal server error' },
   /** 500 — an identity provider is unreachable (answered through `sso_login_failed`). */
   identity_provider_unreachable: { status: 500, message: 'Internal server error' },
   /** 500 — role names that do not exist (answered as 400, 404 or 409 by the caller). */
