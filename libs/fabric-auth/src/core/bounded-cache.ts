@@ -1,5 +1,3 @@
-import { LRUCache } from 'lru-cache';
-
 export interface BoundedCacheOptions<V extends object, I extends string> {
   /** Entries kept at most; the least recently used go first. */
   readonly max: number;
@@ -14,34 +12,31 @@ export interface BoundedCacheOptions<V extends object, I extends string> {
   readonly indexBy?: { readonly [name in I]: (value: V) => string };
 }
 
+interface Slot<V> {
+  readonly value: V;
+  /** The last clock reading at which the entry is still alive. */
+  readonly expiresAt: number;
+}
+
 /**
  * An LRU cache of credentials' principals with a size bound, a lifetime per entry, secondary
  * indexes kept in step with evictions, and an epoch: every invalidation bumps it, and a value
  * read from the database before an invalidation is not cached after it (`set(…, since)`), so
  * a load that raced a revocation cannot bring the revoked state back.
+ *
+ * A Map in recency order (a hit moves its entry to the end; the first entry is the one to
+ * evict): it holds what was cached and grows with it, where a preallocating LRU of the same
+ * bound costs its whole size at startup (lru-cache: ~4 MiB and 15-35 ms per cache of 100,000).
  */
 export class BoundedCache<V extends object, I extends string = never> {
-  private readonly entries: LRUCache<string, V> | undefined;
+  private readonly entries: Map<string, Slot<V>> | undefined;
   private readonly indexes: ReadonlyArray<{ readonly name: I; readonly keyOf: (value: V) => string; readonly keys: Map<string, Set<string>> }>;
   private epoch = 0;
-  /** The request's clock reading during `get(key, now)`: the entries' expiry is checked against it. */
-  private readingAt: number | undefined;
 
-  constructor(options: BoundedCacheOptions<V, I>) {
+  constructor(private readonly options: BoundedCacheOptions<V, I>) {
     const indexBy = (options.indexBy ?? {}) as Record<I, (value: V) => string>;
     this.indexes = (Object.keys(indexBy) as I[]).map((name) => ({ name, keyOf: indexBy[name], keys: new Map() }));
-    if (options.ttl > 0) {
-      this.entries = new LRUCache<string, V>({
-        max: options.max,
-        ttl: options.ttl,
-        ttlResolution: 0,
-        perf: { now: () => this.readingAt ?? options.now() },
-        // Called on eviction, expiry, delete and overwrite alike: the indexes never outlive their entry.
-        dispose: (value, key) => {
-          for (const index of this.indexes) removeFrom(index.keys, index.keyOf(value), key);
-        },
-      });
-    }
+    if (options.ttl > 0) this.entries = new Map();
   }
 
   get enabled(): boolean {
@@ -53,14 +48,15 @@ export class BoundedCache<V extends object, I extends string = never> {
    * of the same clock (`options.now`), so that a request reads the clock once, not once per cache.
    */
   get(key: string, now?: number): V | undefined {
-    if (this.entries === undefined) return undefined;
-    if (now === undefined) return this.entries.get(key);
-    this.readingAt = now;
-    try {
-      return this.entries.get(key);
-    } finally {
-      this.readingAt = undefined;
+    const slot = this.entries?.get(key);
+    if (slot === undefined) return undefined;
+    if ((now ?? this.options.now()) > slot.expiresAt) {
+      this.remove(key, slot);
+      return undefined;
     }
+    this.entries!.delete(key);
+    this.entries!.set(key, slot);
+    return slot.value;
   }
 
   /** Take before reading what will be cached; hand it to `set`. */
@@ -74,12 +70,18 @@ export class BoundedCache<V extends object, I extends string = never> {
    */
   set(key: string, value: V, epoch: number, ttl?: number): boolean {
     if (this.entries === undefined || epoch !== this.epoch) return false;
-    this.entries.set(key, value, ttl === undefined ? undefined : { ttl });
+    const previous = this.entries.get(key);
+    if (previous !== undefined) this.remove(key, previous);
+    this.entries.set(key, { value, expiresAt: this.options.now() + (ttl ?? this.options.ttl) });
     for (const index of this.indexes) {
       const id = index.keyOf(value);
       let keys = index.keys.get(id);
       if (keys === undefined) index.keys.set(id, (keys = new Set()));
       keys.add(key);
+    }
+    while (this.entries.size > this.options.max) {
+      const [oldestKey, oldest] = this.entries.entries().next().value!;
+      this.remove(oldestKey, oldest);
     }
     return true;
   }
@@ -91,7 +93,8 @@ export class BoundedCache<V extends object, I extends string = never> {
 
   delete(key: string): void {
     this.epoch++;
-    this.entries?.delete(key);
+    const slot = this.entries?.get(key);
+    if (slot !== undefined) this.remove(key, slot);
   }
 
   /** Every entry whose `indexBy[index]` is `id`. */
@@ -99,21 +102,34 @@ export class BoundedCache<V extends object, I extends string = never> {
     this.epoch++;
     const keys = this.indexes.find((i) => i.name === index)?.keys.get(id);
     if (keys === undefined || this.entries === undefined) return;
-    // Deleting disposes, and disposing shrinks this same set: walk a copy.
-    for (const key of [...keys]) this.entries.delete(key);
+    // Removing an entry shrinks this same set: walk a copy.
+    for (const key of [...keys]) {
+      const slot = this.entries.get(key);
+      if (slot !== undefined) this.remove(key, slot);
+    }
   }
 
   clear(): void {
     this.epoch++;
     this.entries?.clear();
+    for (const index of this.indexes) index.keys.clear();
   }
 
   /** Live entries, and the distinct ids per index; expired entries are dropped first. */
   counts(): { entries: number; indexed: Record<I, number> } {
-    this.entries?.purgeStale();
+    if (this.entries !== undefined) {
+      const now = this.options.now();
+      for (const [key, slot] of this.entries) if (now > slot.expiresAt) this.remove(key, slot);
+    }
     const indexed = {} as Record<I, number>;
     for (const index of this.indexes) indexed[index.name] = index.keys.size;
     return { entries: this.entries?.size ?? 0, indexed };
+  }
+
+  /** The entry goes, and its index entries with it: the indexes never outlive their entry. */
+  private remove(key: string, slot: Slot<V>): void {
+    this.entries!.delete(key);
+    for (const index of this.indexes) removeFrom(index.keys, index.keyOf(slot.value), key);
   }
 }
 
