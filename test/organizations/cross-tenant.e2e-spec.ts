@@ -3,6 +3,11 @@ import { API, DATABASES, type TestApp } from '../support/test-app.js';
 import { startScimApp } from '../scim/scim-app.js';
 import { auth, orgWithOwner } from './org-app.js';
 
+const IDP_METADATA =
+  '<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example"><IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">' +
+  '<KeyDescriptor use="signing"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>MIIB</X509Certificate></X509Data></KeyInfo></KeyDescriptor>' +
+  '<SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example/sso"/></IDPSSODescriptor></EntityDescriptor>';
+
 /** `refusedWith`: the status every org route answers it with (404, as for an unknown organization, unless said). */
 type Credential = { name: string; headers: Record<string, string>; refusedWith?: number };
 type Route = { method: string; path: string };
@@ -22,6 +27,8 @@ function bodyFor(method: string, path: string, a: { member: string }): object | 
     'POST /service-accounts/{id}/api-keys': { name: 'intruder' },
     'POST /scim-tokens': { name: 'intruder' },
     'POST /domains': { domain: 'intruder.example' },
+    'POST /connections': { name: 'intruder', protocol: 'saml', saml: { idp_metadata: IDP_METADATA } },
+    'PATCH /connections/{id}': { name: 'intruder' },
   };
   return bodies[`${method} ${tail}`] ?? {};
 }
@@ -38,13 +45,14 @@ describe.each(DATABASES)('cross-tenant isolation on %s', (kind) => {
   let admin: string;
   let routes: Route[];
   const a = { slug: '', id: '', owner: '', admin: '', member: '' };
-  const b = { slug: '', id: '', member: '', invitation: '', role: 'b-private', serviceAccount: '', key: '', domain: 'b-private.example' };
+  const b = { slug: '', id: '', member: '', invitation: '', role: 'b-private', serviceAccount: '', key: '', domain: 'b-private.example', connection: '' };
   let credentials: Credential[];
   let bOwnerToken: string;
 
   beforeAll(async () => {
     // SCIM on too: its token is a credential of organization A, and its routes are org routes to sweep.
-    t = await startScimApp(kind, { organizations: true });
+    // Organizations' own SSO connections on too (with the saml feature they load): their routes are swept.
+    t = await startScimApp(kind, { organizations: true, options: { organizations: { enabled: true, ssoConnections: true } }, moreFeatures: ['saml'] });
     admin = await t.adminToken();
     const document = (await t.http.get('/docs-json')).body as { paths: Record<string, Record<string, unknown>> };
     routes = Object.entries(document.paths)
@@ -105,6 +113,12 @@ describe.each(DATABASES)('cross-tenant isolation on %s', (kind) => {
     b.key = (await t.http.post(`${API}/orgs/${b.slug}/service-accounts/${b.serviceAccount}/api-keys`).set(auth(bOwnerToken)).send({ name: 'b-bot-key' })).body.id as string;
 
     expect((await t.http.post(`${API}/orgs/${b.slug}/domains`).set(auth(bOwnerToken)).send({ domain: b.domain })).status).toBe(201);
+    const bConnection = await t.http
+      .post(`${API}/orgs/${b.slug}/connections`)
+      .set(auth(bOwnerToken))
+      .send({ name: 'b-idp', protocol: 'saml', saml: { idp_metadata: IDP_METADATA } });
+    expect(bConnection.status).toBe(201);
+    b.connection = bConnection.body.id as string;
 
     const aScim = await t.http.post(`${API}/orgs/${a.slug}/scim-tokens`).set(auth(orgA.owner.token)).send({ name: 'a-idp' });
     expect(aScim.status).toBe(201);
@@ -131,7 +145,7 @@ describe.each(DATABASES)('cross-tenant isolation on %s', (kind) => {
     path
       .replace('{org}', org)
       .replace('{username}', b.member)
-      .replace('{id}', path.includes('/service-accounts/') ? b.serviceAccount : b.invitation)
+      .replace('{id}', path.includes('/service-accounts/') ? b.serviceAccount : path.includes('/connections/') ? b.connection : b.invitation)
       .replace('{keyId}', b.key)
       .replace('{name}', b.role)
       .replace('{domain}', b.domain);
@@ -153,6 +167,7 @@ describe.each(DATABASES)('cross-tenant isolation on %s', (kind) => {
       serviceAccounts: strip(await read('/service-accounts')),
       keys: strip(await read(`/service-accounts/${b.serviceAccount}/api-keys`)),
       domains: strip(await read('/domains')),
+      connections: strip(await read('/connections')),
     };
   };
 

@@ -97,6 +97,7 @@ const ENTITIES_VALUES = [
   'OidcLogoutTokenEntity',
   'OneTimeTokenEntity',
   'OrganizationDomainEntity',
+  'OrganizationSsoConnectionEntity',
   'OrganizationEntity',
   'OrganizationInvitationEntity',
   'OrganizationMemberEntity',

@@ -33,13 +33,13 @@ describe('the saml feature follows auth.providers', () => {
 
   it('a SAML connection with forRootAsync but not in features: startup says to name it', async () => {
     await expect(startTestApp('sqlite', { options: connection(), features: WITHOUT_SAML })).rejects.toThrow(
-      /auth\.providers: names a connection with type: saml, but the saml feature is not loaded; add "saml" to features/,
+      /auth\.providers: names a connection with type: saml \(or auth\.organizations\.sso_connections is true\), but the saml feature is not loaded; add "saml" to features/,
     );
   });
 
   it('in features without a SAML connection: startup refuses', async () => {
     await expect(startTestApp('sqlite', { features: ['login', 'saml'] })).rejects.toThrow(
-      /features: loads saml, but auth\.providers names no connection with type: saml; turn it on, or leave saml out/,
+      /features: loads saml, but auth\.providers names no connection with type: saml \(and auth\.organizations\.sso_connections is not true\); turn it on, or leave saml out/,
     );
   });
 

@@ -1,4 +1,4 @@
-import type { FabricAuthOptions } from 'nestjs-fabric-auth';
+import type { FabricAuthFeatureName, FabricAuthOptions } from 'nestjs-fabric-auth';
 import { DEFAULT_FEATURE_NAMES } from '../../libs/fabric-auth/src/fabric-auth.features.js';
 import { API, startTestApp, type TestApp, type TestTarget, TEST_OPTIONS } from '../support/test-app.js';
 import { ORG_TEST_ROLES } from '../organizations/org-app.js';
@@ -12,8 +12,11 @@ export const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 
 /** A test app with SCIM on, single-tenant (the platform's tokens) or with organizations. */
-export function startScimApp(target: TestTarget, settings: { organizations?: boolean; options?: Partial<FabricAuthOptions> } = {}): Promise<TestApp> {
-  const features = [...DEFAULT_FEATURE_NAMES, ...(settings.organizations ? (['organizations'] as const) : []), 'scim' as const];
+export function startScimApp(
+  target: TestTarget,
+  settings: { organizations?: boolean; options?: Partial<FabricAuthOptions>; moreFeatures?: readonly FabricAuthFeatureName[] } = {},
+): Promise<TestApp> {
+  const features = [...DEFAULT_FEATURE_NAMES, ...(settings.organizations ? (['organizations'] as const) : []), 'scim' as const, ...(settings.moreFeatures ?? [])];
   return startTestApp(target, {
     options: {
       roles: { ...(settings.organizations ? ORG_TEST_ROLES : TEST_OPTIONS.roles), scim_admin: ['scim:manage'] },

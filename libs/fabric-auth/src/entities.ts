@@ -14,6 +14,7 @@ export { OrganizationInvitationEntity } from './schema/entities/organization-inv
 export { OrganizationMemberEntity } from './schema/entities/organization-member.entity.js';
 export { OrganizationMemberRoleEntity } from './schema/entities/organization-member-role.entity.js';
 export { OrganizationRoleEntity } from './schema/entities/organization-role.entity.js';
+export { OrganizationSsoConnectionEntity } from './schema/entities/organization-sso-connection.entity.js';
 export { RecoveryCodeEntity } from './schema/entities/recovery-code.entity.js';
 export { RevocationEntity } from './schema/entities/revocation.entity.js';
 export { RoleAssignmentEntity } from './schema/entities/role-assignment.entity.js';

@@ -63,6 +63,7 @@ import { InMemoryLockoutStore } from './core/ports/lockout-store.js';
 import { NoOrganizations, OrganizationAccess } from './core/ports/organization-access.js';
 import { LoggingNotifier } from './core/ports/notifier.js';
 import { SystemDnsResolver } from './core/ports/dns-resolver.js';
+import { NoSamlMetadataReader, SamlMetadataReader } from './core/ports/saml-metadata-reader.js';
 import { InMemoryRevocationBus } from './core/ports/revocation-bus.js';
 import { SecondFactor } from './core/ports/second-factor.js';
 import { SignInHooks } from './core/ports/sign-in-hook.js';
@@ -218,6 +219,7 @@ function portBindings(features: readonly FabricAuthFeature[]): Provider[] {
   return [
     ...(provided.has(SecondFactor) ? [] : [{ provide: SecondFactor, useExisting: NoSecondFactor }]),
     ...(provided.has(OrganizationAccess) ? [] : [{ provide: OrganizationAccess, useClass: NoOrganizations }]),
+    ...(provided.has(SamlMetadataReader) ? [] : [{ provide: SamlMetadataReader, useClass: NoSamlMetadataReader }]),
     hookList(SignInHooks),
     hookList(SignOutHooks),
     hookList(CredentialChangeHooks),

@@ -3,6 +3,7 @@ import { CredentialChangeHooks } from './core/ports/credential-change-hook.js';
 import { FabricEvents } from './core/ports/fabric-events.js';
 import { UserCreationHooks } from './core/ports/user-creation-hook.js';
 import { OrganizationAccess } from './core/ports/organization-access.js';
+import { SamlMetadataReader } from './core/ports/saml-metadata-reader.js';
 import { SecondFactor } from './core/ports/second-factor.js';
 import { SignInHooks } from './core/ports/sign-in-hook.js';
 import { SignOutHooks } from './core/ports/sign-out-hook.js';
@@ -142,11 +143,16 @@ export const FABRIC_AUTH_FEATURES = [
     // Loaded only for an app with a SAML connection: the XML stack it brings costs the others nothing.
     name: 'saml',
     module: moduleNamed('FabricSamlModule'),
+    provides: [SamlMetadataReader],
     hooksInto: [SignOutHooks],
     switchedBy: {
       key: 'auth.providers',
-      wording: { on: 'names a connection with type: saml', off: 'names no connection with type: saml' },
-      isOn: (options) => Object.keys(samlProviders(options)).length > 0,
+      wording: {
+        on: 'names a connection with type: saml (or auth.organizations.sso_connections is true)',
+        off: 'names no connection with type: saml (and auth.organizations.sso_connections is not true)',
+      },
+      // Organizations' own SAML connections need it too.
+      isOn: (options) => Object.keys(samlProviders(options)).length > 0 || (options.organizations?.enabled === true && options.organizations.ssoConnections === true),
     },
     load: async (mount) => (await import('./features/saml/saml.module.js')).SamlFeatureModule.register(mount),
   },

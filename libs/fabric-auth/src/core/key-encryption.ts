@@ -6,7 +6,7 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 /**
- * AES-256-GCM for secrets at rest: private signing keys, TOTP secrets. The key is derived
+ * AES-256-GCM for secrets at rest: private signing keys, TOTP secrets, organizations' OIDC client secrets. The key is derived
  * (HKDF) from `auth.encryption_key`, or from `auth.secret_key` when that is not set, with
  * one derivation per purpose, so a ciphertext of one kind never opens as another; the row's
  * id (`kid`, factor id) is authenticated data, so a ciphertext moved to another row does
@@ -15,7 +15,7 @@ const TAG_BYTES = 16;
 export class KeyEncryption {
   private readonly key: Buffer;
 
-  constructor(material: string, purpose: 'signing-key' | 'totp-secret' = 'signing-key') {
+  constructor(material: string, purpose: 'signing-key' | 'totp-secret' | 'sso-client-secret' = 'signing-key') {
     this.key = deriveKey(material, `fabric-auth ${purpose} encryption`);
   }
 

@@ -29,6 +29,8 @@ describe('auth.organizations', () => {
       roles: { owner: [...ORG_PERMISSIONS].sort(), admin: ['org:audit:read', 'org:members:manage', 'org:roles:manage', 'org:service-accounts:manage'], member: [] },
       invitationExpire: 604_800,
       autoJoinDomains: false,
+      ssoConnections: false,
+      ssoConnectionsPrivateNetworks: false,
     });
   });
 
@@ -37,6 +39,7 @@ describe('auth.organizations', () => {
     self_service: true
     invitation_expire: 3600
     auto_join_domains: true
+    sso_connections: true
     roles:
       owner: [org:manage, org:members:manage, org:roles:manage, org:audit:read, org:service-accounts:manage, billing:read]
       member: [billing:read, billing:read]`);
@@ -45,6 +48,8 @@ describe('auth.organizations', () => {
       selfService: true,
       invitationExpire: 3600,
       autoJoinDomains: true,
+      ssoConnections: true,
+      ssoConnectionsPrivateNetworks: false,
       roles: { owner: [...ORG_PERMISSIONS, 'billing:read'].sort(), member: ['billing:read'] },
     });
   });

@@ -87,6 +87,22 @@ export class OrganizationsOptions {
   /** A user with a verified email on an organization's verified domain joins it as `member` at their next login. Default false. */
   @Field('auto_join_domains', 'bool', bool)
   autoJoinDomains?: boolean = false;
+
+  /**
+   * Organizations configure their own OIDC and SAML connections (`/orgs/{org}/connections`), and
+   * `POST /auth/sso/discover` routes a login by the email's verified domain. Loads the `saml`
+   * feature (with `forRootAsync`, name it in `features`). Default false.
+   */
+  @Field('sso_connections', 'bool', bool)
+  ssoConnections?: boolean = false;
+
+  /**
+   * An organization's connection may name an IdP on a loopback or private address (its metadata
+   * URL, its issuer): for development and tests only, as it lets organization admins make the
+   * server fetch from its own network. Default false.
+   */
+  @Field('sso_connections_private_networks', 'bool', bool)
+  ssoConnectionsPrivateNetworks?: boolean = false;
 }
 
 export type ResolvedOrganizationsOptions = Required<OrganizationsOptions>;

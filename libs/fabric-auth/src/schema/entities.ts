@@ -19,6 +19,7 @@ import { OrganizationMemberEntity } from './entities/organization-member.entity.
 import { OrganizationMemberRoleEntity } from './entities/organization-member-role.entity.js';
 import { OrganizationRoleEntity } from './entities/organization-role.entity.js';
 import { OrganizationInvitationEntity } from './entities/organization-invitation.entity.js';
+import { OrganizationSsoConnectionEntity } from './entities/organization-sso-connection.entity.js';
 import { SamlUsedAssertionEntity } from './entities/saml-used-assertion.entity.js';
 import { ScimUserEntity } from './entities/scim-user.entity.js';
 import { ScimGroupEntity } from './entities/scim-group.entity.js';
@@ -53,6 +54,7 @@ export const FABRIC_AUTH_ENTITIES = [
   OrganizationMemberRoleEntity,
   OrganizationRoleEntity,
   OrganizationInvitationEntity,
+  OrganizationSsoConnectionEntity,
   SamlUsedAssertionEntity,
   ScimUserEntity,
   ScimGroupEntity,

@@ -31,6 +31,7 @@ export const RATE_LIMITS = {
   email_verify: { limit: 20, ttl: MINUTE, block: MINUTE },
   email_verify_target: { limit: 5, ttl: 15 * MINUTE, block: 15 * MINUTE },
   email_verify_confirm: { limit: 20, ttl: MINUTE, block: MINUTE },
+  sso_discover: { limit: 30, ttl: MINUTE, block: MINUTE },
 } satisfies Record<string, Rule>;
 
 /** Failed password logins from one address (any accounts) before its logins get 429s. */

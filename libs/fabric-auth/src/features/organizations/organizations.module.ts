@@ -5,6 +5,8 @@ import { SignInHooks } from '../../core/ports/sign-in-hook.js';
 import { featureModule, type FeatureMount } from '../../http/feature-module.js';
 import { OrganizationDomainJoin } from './organization-domain-join.js';
 import { OrganizationAuditController } from './organization-audit.controller.js';
+import { OrganizationConnectionsController } from './organization-connections.controller.js';
+import { OrganizationConnectionsService } from './organization-connections.service.js';
 import { OrganizationDomainsController } from './organization-domains.controller.js';
 import { OrganizationDomainsService } from './organization-domains.service.js';
 import { OrganizationInvitationPruner } from './organization-invitation-pruner.js';
@@ -20,6 +22,7 @@ import { OrganizationServiceAccountsController } from './organization-service-ac
 import { OrganizationServiceAccountsService } from './organization-service-accounts.service.js';
 import { OrganizationsController } from './organizations.controller.js';
 import { OrganizationsService } from './organizations.service.js';
+import { SsoDiscoveryController } from './sso-discovery.controller.js';
 
 /** Organizations (`/orgs/…`, SPEC §15): opt-in, loaded only with `auth.organizations.enabled`; it provides the core's `OrganizationAccess` port and joins users to the organization of their verified email domain at login (a `SignInHooks` entry). */
 export class OrganizationsFeatureModule {
@@ -34,6 +37,8 @@ export class OrganizationsFeatureModule {
         { controller: OrganizationServiceAccountsController },
         { controller: OrganizationAuditController },
         { controller: OrganizationDomainsController },
+        { controller: OrganizationConnectionsController },
+        { controller: SsoDiscoveryController },
       ],
       providers: [
         OrganizationStandings,
@@ -44,6 +49,7 @@ export class OrganizationsFeatureModule {
         OrganizationServiceAccountsService,
         OrganizationInvitationPruner,
         OrganizationDomainsService,
+        OrganizationConnectionsService,
         OrganizationMemberships,
         { provide: OrganizationAccess, useExisting: OrganizationMemberships },
         OrganizationDomainJoin,

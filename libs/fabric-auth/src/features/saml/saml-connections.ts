@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { FabricClock } from '../../core/clock.js';
+import type { SamlMetadataReader, SamlMetadataSummary } from '../../core/ports/saml-metadata-reader.js';
 import { FABRIC_RESOLVED_OPTIONS, FABRIC_ROUTE_PREFIX } from '../../core/fabric-auth.internal-constants.js';
 import { FabricConfigError } from '../../options/fabric-config.error.js';
 import { type ResolvedFabricAuthOptions, type ResolvedSamlProviderOptions, samlProviders } from '../../options/fabric-auth.options.js';
@@ -60,6 +61,16 @@ export function parseIdpMetadata(xml: string): IdpMetadata {
   if (certificates.length === 0) throw new Error('no signing certificate');
   const usableSlo = sloUrl !== null && URL.canParse(sloUrl) && ['https:', 'http:'].includes(new URL(sloUrl).protocol) ? sloUrl : null;
   return { entityId, ssoUrl, sloUrl: usableSlo, certificates: [...new Set(certificates)] };
+}
+
+/** The `SamlMetadataReader` port: an organization's IdP metadata, read as a login reads it. */
+export class SamlIdpMetadataReader implements SamlMetadataReader {
+  readonly available = true;
+
+  read(xml: string): SamlMetadataSummary {
+    const metadata = parseIdpMetadata(xml);
+    return { entityId: metadata.entityId, ssoUrl: metadata.ssoUrl, sloUrl: metadata.sloUrl, certificates: metadata.certificates.length };
+  }
 }
 
 interface Loaded {

@@ -34,6 +34,8 @@ import { ScimGroupsSqlite1796549188074 } from './sqlite/1796549188074-ScimGroups
 import { DomainVerificationPostgres1796557799415 } from './postgres/1796557799415-DomainVerification.js';
 import { DomainVerificationSqlite1796557799415 } from './sqlite/1796557799415-DomainVerification.js';
 import { EventOutboxSqlite1796557827494 } from './sqlite/1796557827494-EventOutbox.js';
+import { OrganizationSsoConnectionsPostgres1796559727329 } from './postgres/1796559727329-OrganizationSsoConnections.js';
+import { OrganizationSsoConnectionsSqlite1796559727329 } from './sqlite/1796559727329-OrganizationSsoConnections.js';
 
 /**
  * Migrations for `TypeOrmModule.forRoot({ migrations, migrationsRun: true })`, per driver.
@@ -59,6 +61,7 @@ export const FABRIC_AUTH_POSTGRES_MIGRATIONS = [
   ScimListIndexesPostgres1796557715084,
   DomainVerificationPostgres1796557799415,
   EventOutboxPostgres1796557827494,
+  OrganizationSsoConnectionsPostgres1796559727329,
 ];
 /** @publicApi */
 export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
@@ -80,6 +83,7 @@ export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
   ScimListIndexesSqlite1796557715084,
   DomainVerificationSqlite1796557799415,
   EventOutboxSqlite1796557827494,
+  OrganizationSsoConnectionsSqlite1796559727329,
 ];
 
 /** @publicApi */

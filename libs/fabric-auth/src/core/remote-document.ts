@@ -1,0 +1,103 @@
+import { lookup } from 'node:dns/promises';
+import { BlockList, isIP } from 'node:net';
+import { BodyTooLargeError, readBoundedText } from './bounded-body.js';
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** Addresses a server must not be made to fetch from for a tenant: its own host and networks, link-local (cloud metadata), and the unroutable. */
+const PRIVATE = new BlockList();
+for (const [net, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 3],
+] as const)
+  PRIVATE.addSubnet(net, prefix, 'ipv4');
+for (const [net, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['::ffff:0:0', 96],
+  ['64:ff9b::', 96],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const)
+  PRIVATE.addSubnet(net, prefix, 'ipv6');
+
+function isPrivateAddress(address: string): boolean {
+  const family = isIP(address);
+  if (family === 0) return true;
+  return PRIVATE.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/** Why a URL a tenant gave is refused, or undefined: https (http only on a loopback host, where private networks are allowed), no credentials, no fragment. */
+export function tenantUrlProblem(raw: string, allowPrivate: boolean): string | undefined {
+  if (!URL.canParse(raw)) return 'is not an absolute URL';
+  const url = new URL(raw);
+  if (url.username || url.password) return 'must not carry credentials';
+  if (url.hash) return 'must not have a fragment';
+  if (url.protocol === 'https:') return undefined;
+  if (url.protocol === 'http:' && allowPrivate && LOOPBACK_HOSTS.has(url.hostname)) return undefined;
+  return allowPrivate ? 'must be an https URL (http only on localhost)' : 'must be an https URL';
+}
+
+export interface RemoteDocumentLimits {
+  timeoutMs: number;
+  maxBytes: number;
+  accept: string;
+  /** Loopback and private addresses allowed (development, tests). */
+  allowPrivate: boolean;
+}
+
+/**
+ * GETs a document at a URL a tenant (an organization admin) gave: refused when it is not https
+ * or its host resolves to a loopback, private or link-local address (unless allowed), no
+ * redirect followed, bounded in time and size. Throws an Error whose message says what went
+ * wrong, for the tenant to read. (The address is checked before the request: a name whose
+ * answer changes between the two is not caught here; the network's egress rules are the
+ * backstop.)
+ */
+export async function fetchTenantDocument(raw: string, limits: RemoteDocumentLimits): Promise<string> {
+  const problem = tenantUrlProblem(raw, limits.allowPrivate);
+  if (problem) throw new Error(`the URL ${problem}`);
+  const url = new URL(raw);
+  if (!limits.allowPrivate) {
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const addresses = isIP(host)
+      ? [host]
+      : await lookup(host, { all: true, verbatim: true }).then(
+          (found) => found.map((a) => a.address),
+          () => [],
+        );
+    if (addresses.length === 0) throw new Error(`${url.hostname} does not resolve`);
+    if (addresses.some(isPrivateAddress)) throw new Error(`${url.hostname} resolves to a private, loopback or link-local address`);
+  }
+  let response: Response;
+  try {
+    response = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(limits.timeoutMs), headers: { accept: limits.accept } });
+  } catch (error) {
+    const reason =
+      (error as Error).name === 'TimeoutError' ? `no answer within ${limits.timeoutMs / 1000} s` : ((error as { cause?: Error }).cause?.message ?? (error as Error).message);
+    throw new Error(`${url.host} could not be read: ${reason}`, { cause: error });
+  }
+  if (response.status >= 300 && response.status < 400) {
+    await response.body?.cancel();
+    throw new Error(`${url.host} answered a redirect (${response.status}); give the final URL`);
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new Error(`${url.host} answered ${response.status}`);
+  }
+  try {
+    return await readBoundedText(response, limits.maxBytes);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) throw new Error(`the document is larger than ${limits.maxBytes} bytes`, { cause: error });
+    throw new Error(`${url.host} could not be read: ${(error as Error).message}`, { cause: error });
+  }
+}
