@@ -84,6 +84,16 @@ describe('BoundedCache', () => {
     expect(cache.counts().indexed).toEqual({ owner: 1, keyId: 1 });
   });
 
+  it('drops expired entries as new ones are set, least recently used first, without waiting for the bound', () => {
+    const { cache, clock } = cacheAt({ max: 100, ttl: 1000 });
+    for (const key of ['a', 'b', 'c']) cache.set(key, { owner: key, keyId: key }, cache.currentEpoch);
+    clock.now += 1001;
+    cache.set('d', { owner: 'd', keyId: 'd' }, cache.currentEpoch);
+    // Counted without the purge `counts()` does: what the cache still holds.
+    expect((cache as unknown as { entries: Map<string, unknown> }).entries.size).toBe(1);
+    expect(cache.get('d')).toEqual({ owner: 'd', keyId: 'd' });
+  });
+
   it('forgets index ids of expired entries when counting', () => {
     const { cache, clock } = cacheAt({ ttl: 1000 });
     cache.set('a', { owner: 'u1', keyId: 'k1' }, cache.currentEpoch);

@@ -12,6 +12,9 @@ export interface BoundedCacheOptions<V extends object, I extends string> {
   readonly indexBy?: { readonly [name in I]: (value: V) => string };
 }
 
+/** Expired entries dropped from the least recently used end by each `set`, at most. */
+const SWEEP_PER_SET = 4;
+
 interface Slot<V> {
   readonly value: V;
   /** The last clock reading at which the entry is still alive. */
@@ -72,7 +75,8 @@ export class BoundedCache<V extends object, I extends string = never> {
     if (this.entries === undefined || epoch !== this.epoch) return false;
     const previous = this.entries.get(key);
     if (previous !== undefined) this.remove(key, previous);
-    this.entries.set(key, { value, expiresAt: this.options.now() + (ttl ?? this.options.ttl) });
+    const now = this.options.now();
+    this.entries.set(key, { value, expiresAt: now + (ttl ?? this.options.ttl) });
     for (const index of this.indexes) {
       const id = index.keyOf(value);
       let keys = index.keys.get(id);
@@ -82,6 +86,13 @@ export class BoundedCache<V extends object, I extends string = never> {
     while (this.entries.size > this.options.max) {
       const [oldestKey, oldest] = this.entries.entries().next().value!;
       this.remove(oldestKey, oldest);
+    }
+    // The least recently used entries past their lifetime go as new ones arrive, a few per call,
+    // not only when the bound forces them out: a churn of short-lived credentials keeps no dead weight.
+    let swept = 0;
+    for (const [staleKey, stale] of this.entries) {
+      if (swept++ === SWEEP_PER_SET || now <= stale.expiresAt) break;
+      this.remove(staleKey, stale);
     }
     return true;
   }
