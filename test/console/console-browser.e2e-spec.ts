@@ -29,7 +29,11 @@ afterAll(() => browser?.close());
 interface PageGlobals {
   axe?: { run(context: unknown, options: object): Promise<{ violations: AxeViolation[] }> };
   cspReports?: string[];
-  document: { cookie: string; addEventListener(type: string, listener: (event: { violatedDirective: string; blockedURI: string }) => void): void };
+  document: {
+    cookie: string;
+    activeElement: { getAttribute(name: string): string | null; textContent: string | null } | null;
+    addEventListener(type: string, listener: (event: { violatedDirective: string; blockedURI: string }) => void): void;
+  };
   localStorage: { length: number };
   sessionStorage: { length: number };
 }
@@ -277,6 +281,35 @@ describe.each(TARGETS)('the admin console in chromium on %s', (target) => {
     await page.getByRole('link', { name: 'Audit log' }).click();
     await page.getByRole('heading', { name: 'Sign in to the admin console' }).waitFor();
     expect(await page.getByRole('status').textContent()).toBe('Your session has ended. Sign in again.');
+  });
+
+  it('works from the keyboard alone: sign in with the second factor, search, open a user', async () => {
+    await browser.context.clearCookies();
+    await page.goto(at(''));
+    await page.getByRole('heading', { name: 'Sign in to the admin console' }).waitFor();
+    const focused = () => page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.getAttribute('name') ?? null);
+    await expect.poll(focused).toBe('username');
+    await page.keyboard.type(ops.username);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(ops.password);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Second factor' }).waitFor();
+    await expect.poll(focused).toBe('otp');
+    nextStep(t);
+    await page.keyboard.type(totpCode(ops.secret, t.clock.now()));
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+    // The new screen's heading has the focus; the search box is the next stop.
+    await page.keyboard.press('Tab');
+    await expect.poll(focused).toBe('q');
+    await page.keyboard.type('crew0777');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => userRows().count()).toBe(1);
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.textContent)).toBe('crew0777');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'User crew0777' }).waitFor();
   });
 
   it('shows a refusal as a sentence, never the raw answer', async () => {

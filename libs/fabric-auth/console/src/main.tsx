@@ -50,6 +50,15 @@ function App({ api, router }: { api: Api; router: Router }) {
     document.title = session.state === 'signed-in' ? 'Admin console' : 'Sign in · Admin console';
   }, [session.state]);
 
+  // A new screen moves the focus to its heading, as a page load would: screen readers announce it, and Tab goes on from there.
+  useEffect(() => {
+    if (session.state !== 'signed-in') return;
+    const heading = document.querySelector<HTMLElement>('main h1');
+    if (!heading) return;
+    heading.tabIndex = -1;
+    heading.focus();
+  }, [path, session.state]);
+
   if (session.state === 'checking') return <p class="muted">Loading…</p>;
   if (!context) return <SignIn api={api} notice={session.state === 'signed-out' ? session.notice : undefined} onSignedIn={() => void loadMe()} />;
 

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { type Api, ApiError } from '../api';
 import { ErrorNotice } from '../ui';
 
@@ -35,14 +35,19 @@ export function SignIn({ api, notice, onSignedIn }: { api: Api; notice?: string;
   }
 
   const field = (form: HTMLFormElement, name: string) => (form.elements.namedItem(name) as HTMLInputElement).value;
+  // Each step starts in its first field, so that a keyboard user types straight away.
+  const first = useRef<HTMLInputElement>(null);
+  useEffect(() => first.current?.focus(), [second, useRecovery]);
 
   if (second) {
     return (
       <main class="sign-in">
         <h1>Second factor</h1>
         <ErrorNotice error={error} />
+        {/* Keyed: each step is a new form, so that no field keeps what was typed in another one. */}
         {useRecovery || !second.factors.includes('totp') ? (
           <form
+            key="recovery"
             onSubmit={(event) => {
               event.preventDefault();
               void token({ grant_type: 'mfa_recovery_code', mfa_token: second.mfaToken, recovery_code: field(event.currentTarget, 'recovery_code').trim() });
@@ -50,7 +55,7 @@ export function SignIn({ api, notice, onSignedIn }: { api: Api; notice?: string;
           >
             <label>
               Recovery code
-              <input name="recovery_code" autocomplete="off" required />
+              <input ref={first} name="recovery_code" autocomplete="off" required />
             </label>
             <button type="submit" disabled={busy}>
               Verify
@@ -58,6 +63,7 @@ export function SignIn({ api, notice, onSignedIn }: { api: Api; notice?: string;
           </form>
         ) : (
           <form
+            key="otp"
             onSubmit={(event) => {
               event.preventDefault();
               void token({ grant_type: 'mfa_otp', mfa_token: second.mfaToken, otp: field(event.currentTarget, 'otp').trim() });
@@ -65,7 +71,7 @@ export function SignIn({ api, notice, onSignedIn }: { api: Api; notice?: string;
           >
             <label>
               Code from your authenticator app
-              <input name="otp" inputMode="numeric" autocomplete="one-time-code" required />
+              <input ref={first} name="otp" inputMode="numeric" autocomplete="one-time-code" required />
             </label>
             <button type="submit" disabled={busy}>
               Verify
@@ -94,6 +100,7 @@ export function SignIn({ api, notice, onSignedIn }: { api: Api; notice?: string;
       )}
       <ErrorNotice error={error} />
       <form
+        key="password"
         onSubmit={(event) => {
           event.preventDefault();
           void token({ grant_type: 'password', username: field(event.currentTarget, 'username'), password: field(event.currentTarget, 'password') });
@@ -101,7 +108,7 @@ export function SignIn({ api, notice, onSignedIn }: { api: Api; notice?: string;
       >
         <label>
           Username
-          <input name="username" autocomplete="username" required />
+          <input ref={first} name="username" autocomplete="username" required />
         </label>
         <label>
           Password
