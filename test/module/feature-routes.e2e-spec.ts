@@ -26,7 +26,7 @@ const OWNED: Record<FabricAuthFeatureName, string | null> = {
   organizations: 'get /api/v1/orgs',
   scim: 'get /api/v1/scim-tokens',
   events: null,
-  webhooks: null,
+  webhooks: 'get /api/v1/webhooks',
   saml: 'get /api/v1/auth/saml/{connection}/login',
   // Served outside the API and its OpenAPI document: test/console checks where.
   console: null,

@@ -118,6 +118,8 @@ const ENTITIES_VALUES = [
   'SigningKeyEntity',
   'UserEntity',
   'UserIdentityEntity',
+  'WebhookDeliveryEntity',
+  'WebhookEndpointEntity',
 ] as const;
 const ENTITIES_TYPES = ['OneTimeTokenPurpose', 'ScimAttributes'] as const;
 const MIGRATIONS_VALUES = ['FABRIC_AUTH_POSTGRES_MIGRATIONS', 'FABRIC_AUTH_SQLITE_MIGRATIONS', 'fabricAuthMigrations', 'fabricSchema'] as const;

@@ -30,3 +30,5 @@ export { SigningKeyEntity } from './schema/entities/signing-key.entity.js';
 export { UserEntity } from './schema/entities/user.entity.js';
 export { UserIdentityEntity } from './schema/entities/user-identity.entity.js';
 export { EventOutboxEntity } from './schema/entities/event-outbox.entity.js';
+export { WebhookDeliveryEntity } from './schema/entities/webhook-delivery.entity.js';
+export { WebhookEndpointEntity } from './schema/entities/webhook-endpoint.entity.js';

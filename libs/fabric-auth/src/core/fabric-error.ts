@@ -85,6 +85,8 @@ export const FABRIC_ERROR_CATALOG = {
   scim_resource_not_found: { status: 404, message: 'Resource not found' },
   /** 404 — no such role in that organization. */
   organization_role_not_found: { status: 404, message: 'Organization role not found' },
+  /** 404 — no such webhook endpoint, or no such delivery of it. */
+  webhook_not_found: { status: 404, message: 'Webhook not found' },
   /** 404 — no such invitation of that organization. */
   invitation_not_found: { status: 404, message: 'Invitation not found' },
   /** 404 — that organization claims no such domain. */

@@ -90,6 +90,7 @@ const PUBLIC_NAMES = {
   'webhook.modify': 'webhook.updated',
   'webhook.delete': 'webhook.deleted',
   'webhook.disable': 'webhook.disabled',
+  'webhook.redeliver': 'webhook.redelivered',
 } as const;
 
 /** @publicApi Every public event name (SPEC §18). */

@@ -15,7 +15,7 @@ const TAG_BYTES = 16;
 export class KeyEncryption {
   private readonly key: Buffer;
 
-  constructor(material: string, purpose: 'signing-key' | 'totp-secret' | 'sso-client-secret' = 'signing-key') {
+  constructor(material: string, purpose: 'signing-key' | 'totp-secret' | 'sso-client-secret' | 'webhook-secret' = 'signing-key') {
     this.key = deriveKey(material, `fabric-auth ${purpose} encryption`);
   }
 

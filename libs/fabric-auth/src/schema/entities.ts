@@ -26,6 +26,8 @@ import { ScimGroupEntity } from './entities/scim-group.entity.js';
 import { ScimGroupMemberEntity } from './entities/scim-group-member.entity.js';
 import { ScimUserEmailEntity } from './entities/scim-user-email.entity.js';
 import { EventOutboxEntity } from './entities/event-outbox.entity.js';
+import { WebhookEndpointEntity } from './entities/webhook-endpoint.entity.js';
+import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity.js';
 
 /**
  * Every entity of the library, for `TypeOrmModule.forRoot({ entities })` or a CLI DataSource.
@@ -61,4 +63,6 @@ export const FABRIC_AUTH_ENTITIES = [
   ScimGroupMemberEntity,
   ScimUserEmailEntity,
   EventOutboxEntity,
+  WebhookEndpointEntity,
+  WebhookDeliveryEntity,
 ] as const;

@@ -27,6 +27,9 @@ export const BUILT_IN_PERMISSIONS = [
   'orgs:manage',
   // SCIM (SPEC §17): the platform's SCIM tokens, when organizations are off.
   'scim:manage',
+  // Webhooks (SPEC §18): register, change and delete endpoints; read them and their deliveries.
+  'webhooks:manage',
+  'webhooks:read',
 ] as const;
 
 /** Every permission a role or API-key scope may name: the built-in ones plus the host app's. */

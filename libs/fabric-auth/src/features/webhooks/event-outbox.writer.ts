@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { publish } from '../../core/fabric-event-catalog.js';
 import type { FabricEvent, FabricEventListener, FabricEventTransaction } from '../../core/ports/fabric-events.js';
 import { EventOutboxEntity } from '../../schema/entities/event-outbox.entity.js';
+import { WebhookWakeup } from './webhook-wakeup.js';
 
 /**
  * The `FabricEvents` listener of the webhooks feature: each audited action becomes an outbox row in
@@ -10,6 +11,8 @@ import { EventOutboxEntity } from '../../schema/entities/event-outbox.entity.js'
  */
 @Injectable()
 export class EventOutboxWriter implements FabricEventListener {
+  constructor(private readonly wakeup: WebhookWakeup) {}
+
   async emit(event: FabricEvent, tx: FabricEventTransaction): Promise<void> {
     const published = publish(event);
     await tx.manager.insert(EventOutboxEntity, {
@@ -21,5 +24,6 @@ export class EventOutboxWriter implements FabricEventListener {
       occurredAt: event.occurredAt,
       dispatchedAt: null,
     });
+    tx.afterCommit(() => this.wakeup.ring());
   }
 }

@@ -36,6 +36,8 @@ import { DomainVerificationSqlite1796557799415 } from './sqlite/1796557799415-Do
 import { EventOutboxSqlite1796557827494 } from './sqlite/1796557827494-EventOutbox.js';
 import { OrganizationSsoConnectionsPostgres1796559727329 } from './postgres/1796559727329-OrganizationSsoConnections.js';
 import { OrganizationSsoConnectionsSqlite1796559727329 } from './sqlite/1796559727329-OrganizationSsoConnections.js';
+import { WebhooksPostgres1796560542618 } from './postgres/1796560542618-Webhooks.js';
+import { WebhooksSqlite1796560542618 } from './sqlite/1796560542618-Webhooks.js';
 
 /**
  * Migrations for `TypeOrmModule.forRoot({ migrations, migrationsRun: true })`, per driver.
@@ -62,6 +64,7 @@ export const FABRIC_AUTH_POSTGRES_MIGRATIONS = [
   DomainVerificationPostgres1796557799415,
   EventOutboxPostgres1796557827494,
   OrganizationSsoConnectionsPostgres1796559727329,
+  WebhooksPostgres1796560542618,
 ];
 /** @publicApi */
 export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
@@ -84,6 +87,7 @@ export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
   DomainVerificationSqlite1796557799415,
   EventOutboxSqlite1796557827494,
   OrganizationSsoConnectionsSqlite1796559727329,
+  WebhooksSqlite1796560542618,
 ];
 
 /** @publicApi */
