@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Not } from 'typeorm';
 import { type FabricTransaction, FabricTransactions } from './transactions.js';
@@ -5,7 +6,7 @@ import { ServiceAccountEntity } from '../schema/entities/service-account.entity.
 import { UserEntity } from '../schema/entities/user.entity.js';
 import { fabricError } from '../core/fabric-error.js';
 
-/** Key of the PostgreSQL advisory lock that serialises name claims across instances. */
+/** Family of the PostgreSQL advisory locks that serialise claims of one name across instances. */
 const NAME_LOCK_KEY = 0x6661_6e6d; // "famn"
 
 /**
@@ -13,7 +14,7 @@ const NAME_LOCK_KEY = 0x6661_6e6d; // "famn"
  * not be called `admin` or like any user, nor a user like a service account, so that the
  * audit log and its filters never mix two principals. The two tables cannot share a unique
  * index, so every creation and rename claims its name inside the transaction that writes
- * it: on PostgreSQL under a transaction-scoped advisory lock that every instance takes and
+ * it: on PostgreSQL under a transaction-scoped advisory lock of that name that every instance takes and
  * that is held until the write commits or rolls back (so a second claim sees the first
  * one's row); on SQLite `FabricTransactions` already runs one transaction at a time.
  */
@@ -23,7 +24,9 @@ export class PrincipalNames {
 
   /** 409 when another principal holds `name`; `self` is the account being renamed. Call before the write, in its transaction. */
   async claim(tx: FabricTransaction, name: string, self?: { kind: 'user' | 'service_account'; id: string }): Promise<void> {
-    await this.transactions.exclusive(tx, NAME_LOCK_KEY);
+    // One lock per name (a 32-bit digest of it): claims of different names, such as a SCIM sync's
+    // parallel creates, do not wait for each other; two of one name still do (a collision only waits).
+    await this.transactions.exclusive(tx, NAME_LOCK_KEY, createHash('sha256').update(name).digest().readInt32BE(0));
     const userWhere = self?.kind === 'user' ? { username: name, id: Not(self.id) } : { username: name };
     const accountWhere = self?.kind === 'service_account' ? { name, id: Not(self.id) } : { name };
     if (await tx.manager.existsBy(UserEntity, userWhere)) throw fabricError('already_exists', 'A user already has this name');

@@ -70,11 +70,14 @@ export class FabricTransactions {
   /**
    * Holds the lock `key` until the transaction ends (a PostgreSQL transaction-level advisory
    * lock, shared by every instance), for writers that must see each other's inserts, which no
-   * row lock covers (two name claims, two key rotations each retiring "every current key");
-   * SQLite serialises writers by itself.
+   * row lock covers (two claims of one name, two key rotations each retiring "every current key");
+   * with a 32-bit `subkey`, one lock per subkey within the family `key`. SQLite serialises
+   * writers by itself.
    */
-  async exclusive(tx: FabricTransaction, key: number): Promise<void> {
-    if (!this.serialised) await tx.manager.query('SELECT pg_advisory_xact_lock($1)', [key]);
+  async exclusive(tx: FabricTransaction, key: number, subkey?: number): Promise<void> {
+    if (this.serialised) return;
+    if (subkey === undefined) await tx.manager.query('SELECT pg_advisory_xact_lock($1)', [key]);
+    else await tx.manager.query('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [key, subkey]);
   }
 
   /**
