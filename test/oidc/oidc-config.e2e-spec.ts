@@ -1,6 +1,6 @@
-import { FabricConfigError, type OidcProviderOptions } from 'nestjs-fabric-auth';
+import type { OidcProviderOptions } from 'nestjs-fabric-auth';
 import { describe, expect, it } from 'vitest';
-import { DATABASES, startTestApp } from '../support/test-app.js';
+import { DATABASES, startTestApp, startupProblems } from '../support/test-app.js';
 
 const PROVIDER: OidcProviderOptions = {
   issuer: 'http://127.0.0.1:9',
@@ -8,20 +8,12 @@ const PROVIDER: OidcProviderOptions = {
   redirectUri: 'http://127.0.0.1:3000/api/v1/auth/oidc/callback',
 };
 
-async function startupProblems(kind: (typeof DATABASES)[number], providers: Record<string, OidcProviderOptions>): Promise<string[]> {
-  try {
-    const t = await startTestApp(kind, { options: { providers } });
-    await t.close();
-  } catch (error) {
-    if (error instanceof FabricConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('the app started');
-}
+const startupProblemsOf = (kind: (typeof DATABASES)[number], providers: Record<string, OidcProviderOptions>) =>
+  startupProblems(() => startTestApp(kind, { options: { providers } }));
 
 describe.each(DATABASES)('SSO provider config checked at startup on %s', (kind) => {
   it('an unknown role in default_roles or role_mapping stops startup, naming the key', async () => {
-    const problems = await startupProblems(kind, {
+    const problems = await startupProblemsOf(kind, {
       oidc: { ...PROVIDER, defaultRoles: ['viewer', 'viewr'] },
       corp: { ...PROVIDER, roleClaim: 'groups', roleMapping: { admins: ['auditor', 'super_admin'] } },
     });

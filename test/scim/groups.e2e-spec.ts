@@ -11,7 +11,7 @@ describe.each(DATABASES)('SCIM Groups, single-tenant, on %s', (kind) => {
   let admin: string;
   let key: string;
   beforeAll(async () => {
-    t = await startScimApp(kind, { options: { scim: { enabled: true, roleMapping: { Engineering: ['viewer'], Ghosts: ['no_such_role'] } } } });
+    t = await startScimApp(kind, { options: { scim: { enabled: true, roleMapping: { Engineering: ['viewer'] } } } });
     admin = await t.adminToken();
     key = (await platformToken(t, admin)).key;
   });
@@ -88,12 +88,6 @@ describe.each(DATABASES)('SCIM Groups, single-tenant, on %s', (kind) => {
       .set(bearer(key))
       .send(patchOf([{ op: 'replace', value: { displayName: 'Engineering' } }]));
     expect(await rolesOf(a.username)).toEqual([]);
-    const ghosts = await t.http
-      .post(`${SCIM}/Groups`)
-      .set(bearer(key))
-      .send({ schemas: [GROUP_SCHEMA], displayName: 'Ghosts', members: [{ value: a.id }] });
-    expect(ghosts.status).toBe(201);
-    expect(await rolesOf(a.username)).toEqual([]);
   });
 
   it('unknown members are 400 and change nothing; a duplicate externalId is 409 uniqueness', async () => {
@@ -114,7 +108,7 @@ describe.each(DATABASES)('SCIM Groups in organizations on %s', (kind) => {
   let t: TestApp;
   let admin: string;
   beforeAll(async () => {
-    t = await startScimApp(kind, { organizations: true, options: { scim: { enabled: true, roleMapping: { Admins: ['admin', 'owner'] } } } });
+    t = await startScimApp(kind, { organizations: true, options: { scim: { enabled: true, roleMapping: { Admins: ['admin'] } } } });
     admin = await t.adminToken();
   });
   afterAll(() => t?.close());

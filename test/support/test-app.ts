@@ -5,6 +5,7 @@ import type { INestApplication, Provider, Type } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import {
+  FabricConfigError,
   FABRIC_NOTIFIER,
   type FabricAuthFeatureName,
   type FabricAuthOptions,
@@ -244,3 +245,15 @@ async function startOn(database: ScratchDatabase, target: TestTarget | DatabaseK
 }
 
 export { RolesService };
+
+/** The problems a FabricConfigError stopping `start` names; it fails when the app starts or fails otherwise. */
+export async function startupProblems(start: () => Promise<TestApp>): Promise<string[]> {
+  try {
+    const t = await start();
+    await t.close();
+  } catch (error) {
+    if (error instanceof FabricConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('the app started');
+}
