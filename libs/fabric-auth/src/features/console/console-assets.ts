@@ -74,7 +74,10 @@ type Coding = keyof Encoded;
 export function preferredCoding(acceptEncoding: string | undefined): Coding {
   const accepted = new Map<string, number>();
   for (const part of (acceptEncoding ?? '').split(',')) {
-    const [name = '', ...params] = part.trim().toLowerCase().split(';');
+    const [name = '', ...params] = part
+      .toLowerCase()
+      .split(';')
+      .map((piece) => piece.trim());
     const q = params.map((p) => /^\s*q=([0-9.]+)\s*$/.exec(p)?.[1]).find((v) => v !== undefined);
     if (name) accepted.set(name, q === undefined ? 1 : Number(q));
   }
