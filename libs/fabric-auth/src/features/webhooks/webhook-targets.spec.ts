@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkedAddress, isPrivateAddress, webhookUrlProblem } from './webhook-targets.js';
+import { isPrivateAddress } from '../../core/private-address.js';
+import { checkedAddress, webhookUrlProblem } from './webhook-targets.js';
 
 describe('webhook targets', () => {
   it('knows the private, loopback, link-local and embedded-IPv4 addresses', () => {
