@@ -51,7 +51,8 @@ for (const file of outputs) {
 }
 mkdirSync(OUT, { recursive: true });
 writeFileSync(join(OUT, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-console.log(`admin console bundle (dist/console/assets):\n${rows.join('\n')}\n  total ${total.raw} B, gzip ${total.gzip} B, brotli ${total.br} B`);
+// On stderr: this runs in `prepack`, and `npm pack --json` prints its JSON on stdout.
+console.error(`admin console bundle (dist/console/assets):\n${rows.join('\n')}\n  total ${total.raw} B, gzip ${total.gzip} B, brotli ${total.br} B`);
 if (total.br > BUDGET_BYTES) {
   console.error(`build-console: ${total.br} B brotli is over the ${BUDGET_BYTES} B budget`);
   process.exit(1);
