@@ -6,10 +6,6 @@ import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constan
 import type { ResolvedFabricAuthOptions, ResolvedOidcProviderOptions } from '../../options/fabric-auth.options.js';
 import { OidcLoginFailure } from './oidc-login.error.js';
 import { FabricError } from '../../core/fabric-error.js';
-import { readBoundedText } from '../../core/bounded-body.js';
-
-/** Discovery, key sets, token and userinfo answers are a few KB; an answer past this is refused, not buffered. */
-const MAX_PROVIDER_ANSWER = 1024 * 1024;
 
 /** Seconds any single request to a provider may take. */
 const IDP_TIMEOUT = 10;
@@ -200,18 +196,7 @@ export class OidcClients {
       await response.body?.cancel();
       throw new IdpUnreachableError(`${new URL(url).origin}: HTTP ${response.status}`);
     }
-    // openid-client reads whatever body it is given: hand it one read up to a bound.
-    let body: string;
-    try {
-      body = await readBoundedText(response, MAX_PROVIDER_ANSWER);
-    } catch (error) {
-      throw new IdpUnreachableError(`${new URL(url).origin}: ${describeError(error)}`);
-    }
-    // The text is decoded already: the encoding and length of what came over the wire no longer describe it.
-    const headers = new Headers(response.headers);
-    headers.delete('content-encoding');
-    headers.delete('content-length');
-    return new Response(response.status === 204 || response.status === 304 ? null : body, { status: response.status, statusText: response.statusText, headers });
+    return response;
   };
 }
 
