@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserEntity } from 'nestjs-fabric-auth/entities';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { accessibilityProblems, type PageGlobals, signInWithPassword as signInAt, watchPage } from '../support/console-browser.js';
 import { type EnrolledUser, nextStep, totpCode, userWithTotp } from '../support/mfa.js';
 import { launchChromium } from '../support/oidc/chromium.js';
 import { API, startTestApp, type TestApp, type TestTarget } from '../support/test-app.js';
@@ -16,7 +16,6 @@ const TARGETS: readonly TestTarget[] = ['sqlite/express', 'postgres/fastify'];
 /** Users seeded to search among: 2,000 rather than the issue's 10,000, to keep CI time down (search is server-side either way). */
 const SEEDED = 2000;
 const ARTIFACTS = join('test-artifacts', 'console');
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let browser: Awaited<ReturnType<typeof launchChromium>>;
 beforeAll(async () => {
@@ -25,42 +24,11 @@ beforeAll(async () => {
 });
 afterAll(() => browser?.close());
 
-/** The page's globals the tests read (this project has no DOM typings): cast inside each `page.evaluate`, which runs in the page. */
-interface PageGlobals {
-  axe?: { run(context: unknown, options: object): Promise<{ violations: AxeViolation[] }> };
-  cspReports?: string[];
-  document: {
-    cookie: string;
-    activeElement: { getAttribute(name: string): string | null; textContent: string | null } | null;
-    addEventListener(type: string, listener: (event: { violatedDirective: string; blockedURI: string }) => void): void;
-  };
-  localStorage: { length: number };
-  sessionStorage: { length: number };
-}
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: Array<{ target: string[] }>;
-}
-
-/** axe-core's serious and critical findings on the page as it is (its source evaluated through the DevTools protocol, which the page's CSP does not govern). */
-async function accessibilityProblems(page: Page): Promise<string[]> {
-  if (!(await page.evaluate(() => (globalThis as unknown as PageGlobals).axe !== undefined))) await page.evaluate(AXE_SOURCE);
-  const violations = await page.evaluate(async () => {
-    const globals = globalThis as unknown as PageGlobals;
-    return (await globals.axe!.run(globals.document, { resultTypes: ['violations'] })).violations;
-  });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.help}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
-
 describe.each(TARGETS)('the admin console in chromium on %s', (target) => {
   let t: TestApp;
   let page: Page;
   let ops: EnrolledUser;
-  const cspReports: string[] = [];
-  const consoleErrors: string[] = [];
+  let watched: Awaited<ReturnType<typeof watchPage>>;
   const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${target.replace('/', '-')}-${name}.png`), fullPage: true });
   const at = (path: string) => `${t.origin}/admin${path}`;
 
@@ -86,26 +54,11 @@ describe.each(TARGETS)('the admin console in chromium on %s', (target) => {
     // The person at the console: may manage users and read the audit log, with an authenticator app.
     ops = await userWithTotp(t, ['user_admin', 'auditor']);
     page = await browser.context.newPage();
-    await page.addInitScript(() => {
-      const globals = globalThis as unknown as PageGlobals;
-      globals.document.addEventListener('securitypolicyviolation', (event) => {
-        const reports = (globals.cspReports ??= []);
-        reports.push(`${event.violatedDirective} ${event.blockedURI}`);
-      });
-    });
-    page.on('console', (message) => {
-      // The browser logs every refused request; the API's 4xx answers are what some steps expect.
-      if (message.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d /.test(message.text())) consoleErrors.push(message.text());
-      if (/Content Security Policy/i.test(message.text())) cspReports.push(message.text());
-    });
-    page.on('pageerror', (error) => consoleErrors.push(error.message));
+    watched = await watchPage(page);
   });
 
   afterEach(async () => {
-    const inPage = await page.evaluate(() => (globalThis as unknown as PageGlobals).cspReports ?? []).catch(() => []);
-    const found = { csp: [...cspReports, ...inPage], errors: [...consoleErrors] };
-    cspReports.length = 0;
-    consoleErrors.length = 0;
+    const found = await watched.take();
     expect(found.csp, 'CSP violations').toEqual([]);
     expect(found.errors, 'errors in the page').toEqual([]);
   });
@@ -116,13 +69,7 @@ describe.each(TARGETS)('the admin console in chromium on %s', (target) => {
     await t?.close();
   });
 
-  async function signInWithPassword(username: string, password: string) {
-    await page.goto(at(''));
-    await page.getByRole('heading', { name: 'Sign in to the admin console' }).waitFor();
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  }
+  const signInWithPassword = (username: string, password: string) => signInAt(page, at(''), username, password);
 
   async function signInAsOps() {
     await browser.context.clearCookies();
