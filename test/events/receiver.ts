@@ -4,12 +4,19 @@ export interface Received {
   headers: IncomingHttpHeaders;
   body: string;
   at: number;
+  /** When its answer was sent (undefined while the receiver is still "working" on it). */
+  answeredAt?: number;
+  status?: number;
 }
 
-/** A webhook receiver on loopback: records every request, answers what `answer` says (200 by default). */
+/**
+ * A webhook receiver on loopback: records every request, answers what `answer` says (200 by
+ * default), after `delayMs` (a slow receiver).
+ */
 export class Receiver {
   readonly received: Received[] = [];
   answer: (received: Received, index: number) => number = () => 200;
+  delayMs = 0;
   private server!: Server;
   url = '';
 
@@ -18,10 +25,18 @@ export class Receiver {
       const chunks: Buffer[] = [];
       request.on('data', (c: Buffer) => chunks.push(c));
       request.on('end', () => {
-        const received = { headers: request.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+        const received: Received = { headers: request.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
         this.received.push(received);
-        response.statusCode = this.answer(received, this.received.length - 1);
-        response.end('ok');
+        const status = this.answer(received, this.received.length - 1);
+        const reply = () => {
+          if (response.destroyed) return;
+          received.answeredAt = Date.now();
+          received.status = status;
+          response.statusCode = status;
+          response.end('ok');
+        };
+        if (this.delayMs > 0) setTimeout(reply, this.delayMs);
+        else reply();
       });
     });
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));

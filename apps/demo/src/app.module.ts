@@ -22,7 +22,7 @@ export function typeOrmOptions(database: DatabaseChoice): TypeOrmModuleOptions {
 
 /**
  * The features `forRootAsync` loads. `auth.organizations.enabled` turns organizations on,
- * `auth.scim.enabled` SCIM, `auth.console.enabled` the admin console, and a SAML connection in `auth.providers` turns saml on, which `forRoot` reads itself; `forRootAsync`
+ * `auth.scim.enabled` SCIM, `auth.console.enabled` the admin console, `auth.webhooks.enabled` webhooks, and a SAML connection in `auth.providers` turns saml on, which `forRoot` reads itself; `forRootAsync`
  * cannot read the options before its routes are fixed, so the demo, which has read its config
  * already, names the features.
  */
@@ -33,6 +33,7 @@ function featuresOf(config: DemoConfig): readonly FabricAuthFeatureName[] | unde
     ...(Object.values(config.options.providers).some((provider) => provider.type === 'saml') ? (['saml'] as const) : []),
     ...(config.options.scim.enabled ? (['scim'] as const) : []),
     ...(config.options.console.enabled ? (['console'] as const) : []),
+    ...(config.options.webhooks.enabled ? (['webhooks'] as const) : []),
   ];
   if (optIn.length === 0) return undefined;
   return ['login', 'users', 'mfa', 'roles', 'audit', 'apiKeys', 'serviceAccounts', 'oidc', 'signingKeys', 'maintenance', ...optIn];
