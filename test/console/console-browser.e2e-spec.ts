@@ -1,83 +1,47 @@
-import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { UserEntity } from 'nestjs-fabric-auth/entities';
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { accessibilityProblems, type PageGlobals, signInWithPassword as signInAt, watchPage } from '../support/console-browser.js';
+import { DateUtils } from 'typeorm/util/DateUtils.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accessibilityProblems, CONSOLE_TARGETS, consoleSuite, type PageGlobals } from '../support/console-browser.js';
 import { type EnrolledUser, nextStep, totpCode, userWithTotp } from '../support/mfa.js';
-import { launchChromium } from '../support/oidc/chromium.js';
-import { API, startTestApp, type TestApp, type TestTarget } from '../support/test-app.js';
+import { API, type TestApp } from '../support/test-app.js';
 
-// One browser for the file, one page per database, reused by every test (each signs in as it needs).
-// The browser flows run on SQLite behind Express and on PostgreSQL behind Fastify; the serving and
-// its headers are checked on all four cells by console-serving.e2e-spec.ts.
-const TARGETS: readonly TestTarget[] = ['sqlite/express', 'postgres/fastify'];
-/** Users seeded to search among: 2,000 rather than the issue's 10,000, to keep CI time down (search is server-side either way). */
-const SEEDED = 2000;
-const ARTIFACTS = join('test-artifacts', 'console');
+/** Users seeded to search among, as the issue asks. */
+const SEEDED = 10_000;
 
-let browser: Awaited<ReturnType<typeof launchChromium>>;
-beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  browser = await launchChromium();
-});
-afterAll(() => browser?.close());
+/**
+ * crew0000 … crew9999 in one multi-row INSERT of literals (the API, or one parameter per value,
+ * would take minutes or pass the drivers' parameter limits); every value is made here, none comes
+ * from outside.
+ */
+async function seedCrew(t: TestApp): Promise<void> {
+  const stamp = DateUtils.mixedDateToUtcDatetimeString(new Date());
+  const rows = Array.from({ length: SEEDED }, (_, i) => {
+    const name = `crew${String(i).padStart(4, '0')}`;
+    return `('00000000-0000-4000-8000-${String(i).padStart(12, '0')}', '${name}', '${name}@example.test', TRUE, FALSE, FALSE, '${stamp}', '${stamp}')`;
+  });
+  await t.dataSource.query(`INSERT INTO users (id, username, email, is_active, is_system_admin, email_verified, created_at, updated_at) VALUES ${rows.join(', ')}`);
+}
 
-describe.each(TARGETS)('the admin console in chromium on %s', (target) => {
+describe.each(CONSOLE_TARGETS)('the admin console in chromium on %s', (target) => {
+  const suite = consoleSuite(target, seedCrew);
   let t: TestApp;
   let page: Page;
   let ops: EnrolledUser;
-  let watched: Awaited<ReturnType<typeof watchPage>>;
-  const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${target.replace('/', '-')}-${name}.png`), fullPage: true });
-  const at = (path: string) => `${t.origin}/admin${path}`;
+  const shot = (name: string) => suite.shot(name);
+  const at = (path: string) => suite.at(path);
+  const signInWithPassword = (username: string, password: string) => suite.signInWithPassword(username, password);
 
   beforeAll(async () => {
-    t = await startTestApp(target, { options: { console: { enabled: true } } });
-    const repo = t.dataSource.getRepository(UserEntity);
-    const now = new Date();
-    const rows = Array.from({ length: SEEDED }, (_, i) => {
-      const name = `crew${String(i).padStart(4, '0')}`;
-      return repo.create({
-        id: randomUUID(),
-        username: name,
-        email: `${name}@example.test`,
-        fullName: null,
-        isActive: true,
-        isSystemAdmin: false,
-        emailVerified: false,
-        createdAt: now,
-        updatedAt: now,
-      });
-    });
-    for (let i = 0; i < rows.length; i += 250) await repo.insert(rows.slice(i, i + 250));
+    t = suite.t;
+    page = suite.page;
     // The person at the console: may manage users and read the audit log, with an authenticator app.
     ops = await userWithTotp(t, ['user_admin', 'auditor']);
-    page = await browser.context.newPage();
-    watched = await watchPage(page);
   });
 
-  afterEach(async () => {
-    const found = await watched.take();
-    expect(found.csp, 'CSP violations').toEqual([]);
-    expect(found.errors, 'errors in the page').toEqual([]);
-  });
-
-  afterAll(async () => {
-    await page?.close();
-    await browser.context.clearCookies();
-    await t?.close();
-  });
-
-  const signInWithPassword = (username: string, password: string) => signInAt(page, at(''), username, password);
+  afterAll(() => suite.context.clearCookies());
 
   async function signInAsOps() {
-    await browser.context.clearCookies();
-    await signInWithPassword(ops.username, ops.password);
-    await page.getByRole('heading', { name: 'Second factor' }).waitFor();
-    nextStep(t);
-    await page.getByLabel('Code from your authenticator app').fill(totpCode(ops.secret, t.clock.now()));
-    await page.getByRole('button', { name: 'Verify' }).click();
+    await suite.signInWithTotp(ops);
     await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
   }
 
@@ -93,7 +57,7 @@ describe.each(TARGETS)('the admin console in chromium on %s', (target) => {
       .filter({ has: page.getByRole('cell') });
 
   it('serves the page under its CSP, and signs a person in with the password then the authenticator code', async () => {
-    await browser.context.clearCookies();
+    await suite.context.clearCookies();
     const answer = await page.goto(at(''));
     expect(answer?.headers()['content-security-policy']).toContain("script-src 'self'");
     expect(answer?.headers()['x-frame-options']).toBe('DENY');
@@ -126,12 +90,14 @@ describe.each(TARGETS)('the admin console in chromium on %s', (target) => {
         return [globals.localStorage.length, globals.sessionStorage.length];
       }),
     ).toEqual([0, 0]);
-    const cookies = await browser.context.cookies();
+    const cookies = await suite.context.cookies();
     expect(cookies.find((c) => c.name === 'access_token')?.httpOnly).toBe(true);
   });
 
   it(`finds a user by prefix among ${SEEDED.toLocaleString('en')}, paging through the matches with cursors`, async () => {
     await signInAsOps();
+    await search('crew');
+    await expect.poll(() => page.getByText(/^(About )?10,000 users$/).count()).toBe(1);
     await search('crew1');
     await expect.poll(() => userRows().first().textContent()).toContain('crew1000');
     expect(await userRows().count()).toBe(25);
@@ -186,7 +152,7 @@ describe.each(TARGETS)('the admin console in chromium on %s', (target) => {
 
   it('a viewer sees no write controls, and a forged write from their page is refused', async () => {
     const viewer = await t.createUser({ roles: ['viewer'] });
-    await browser.context.clearCookies();
+    await suite.context.clearCookies();
     await signInWithPassword(viewer.user.username, viewer.password);
     await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
     expect(await page.getByRole('navigation', { name: 'Sections' }).getByRole('link').allTextContents()).toEqual(['Users']);
@@ -198,21 +164,7 @@ describe.each(TARGETS)('the admin console in chromium on %s', (target) => {
     expect(await page.getByRole('button').allTextContents()).toEqual(['Sign out']);
     await shot('viewer-user');
 
-    const forged = await page.evaluate(async (api) => {
-      const csrf = decodeURIComponent(
-        (globalThis as unknown as PageGlobals).document.cookie
-          .split('; ')
-          .find((c) => c.startsWith('csrf_token='))
-          ?.slice('csrf_token='.length) ?? '',
-      );
-      const res = await fetch(`${api}/users/crew0042/deactivate`, {
-        method: 'POST',
-        credentials: 'same-origin',
-        headers: { 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' },
-      });
-      return res.status;
-    }, API);
-    expect(forged).toBe(403);
+    expect(await suite.forge('POST', '/users/crew0042/deactivate')).toBe(403);
     const still = await t.http.get(`${API}/users/crew0042`).auth(await t.adminToken(), { type: 'bearer' });
     expect(still.body.is_active).toBe(true);
 
@@ -231,7 +183,7 @@ describe.each(TARGETS)('the admin console in chromium on %s', (target) => {
   });
 
   it('works from the keyboard alone: sign in with the second factor, search, open a user', async () => {
-    await browser.context.clearCookies();
+    await suite.context.clearCookies();
     await page.goto(at(''));
     await page.getByRole('heading', { name: 'Sign in to the admin console' }).waitFor();
     const focused = () => page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.getAttribute('name') ?? null);

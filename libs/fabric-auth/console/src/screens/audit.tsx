@@ -1,7 +1,6 @@
 import { useState } from 'preact/hooks';
-import type { ListPage } from '../api';
-import { useConsole } from '../context';
-import { ErrorNotice, formatDate, Pager, useCursorPages, useLoad } from '../ui';
+import { PagedList } from '../list';
+import { formatDate } from '../ui';
 
 interface AuditRow {
   id: string;
@@ -22,12 +21,7 @@ interface Filters {
 
 /** The audit log, newest first, server-paged with cursors, filtered by event, actor and outcome (GET /audit). */
 export function Audit() {
-  const { api } = useConsole();
   const [filters, setFilters] = useState<Filters>({});
-  const key = JSON.stringify(filters);
-  const pages = useCursorPages(key);
-  const list = useLoad(() => api.get<ListPage<AuditRow>>('/audit', { limit: '50', ...filters, cursor: pages.cursor }), `${key}\n${pages.cursor ?? ''}`);
-  const page = list.data;
 
   return (
     <section aria-labelledby="audit-title">
@@ -59,44 +53,23 @@ export function Audit() {
         </label>
         <button type="submit">Filter</button>
       </form>
-      <ErrorNotice error={list.error} />
-      {page && (
-        <>
-          <table aria-busy={list.loading}>
-            <caption class="visually-hidden">Audit events, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Event</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">Actor</th>
-                <th scope="col">Target</th>
-                <th scope="col">Address</th>
-              </tr>
-            </thead>
-            <tbody>
-              {page.items.map((event) => (
-                <tr key={event.id}>
-                  <td>{formatDate(event.occurred_at)}</td>
-                  <td>{event.action}</td>
-                  <td>{event.outcome}</td>
-                  <td>{event.actor_name ?? '—'}</td>
-                  <td>{event.target_type ? `${event.target_type} ${event.target_id ?? ''}` : '—'}</td>
-                  <td>{event.ip ?? '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {page.items.length === 0 && <p class="muted">No events match.</p>}
-          <Pager
-            what="audit events"
-            page={pages.page}
-            hasNext={page.next_cursor !== null}
-            onNext={() => page.next_cursor && pages.next(page.next_cursor)}
-            onPrevious={pages.previous}
-          />
-        </>
-      )}
+      <PagedList<AuditRow>
+        path="/audit"
+        query={{ ...filters }}
+        pageSize={50}
+        caption="Audit events, newest first"
+        what={['audit events', 'audit event']}
+        empty="No events match."
+        rowKey={(event) => event.id}
+        columns={[
+          { header: 'When', cell: (event) => formatDate(event.occurred_at) },
+          { header: 'Event', cell: (event) => event.action },
+          { header: 'Outcome', cell: (event) => event.outcome },
+          { header: 'Actor', cell: (event) => event.actor_name ?? '—' },
+          { header: 'Target', cell: (event) => (event.target_type ? `${event.target_type} ${event.target_id ?? ''}` : '—') },
+          { header: 'Address', cell: (event) => event.ip ?? '—' },
+        ]}
+      />
     </section>
   );
 }
