@@ -1,12 +1,12 @@
 // npm run bench — requests per second of the same demo app, routes measured alternately
 // (A B C A B C …) in one run, so machine noise hits every side alike, on Express and on Fastify.
 // Prints the medians of the per-round ratios against each adapter's unguarded route, then the
-// other sections (bench/foreign-tokens.js, bench/scale.js, bench/orgs.js, bench/key-listing.js).
+// other sections (bench/foreign-tokens.js, bench/scale.js, bench/orgs.js, bench/key-listing.js, bench/webhooks.js).
 //   BENCH_ROUNDS (default 7), BENCH_SECONDS per measurement (default 3), BENCH_CONNECTIONS (32),
 //   BENCH_SCALE rows per table for the scale section (default 10000; 1000000 for SPEC §10),
 //   BENCH_ORG_SCALE organizations for the orgs section (default 10000, of 100 members each),
 //   BENCH_SCIM_USERS users for the scim section (default 50000, with users/25 groups; bench/scim.js),
-//   BENCH_SECTIONS to run some sections only (default all: throughput,secret,passwords,foreign,scale,orgs,keys,scim,startup)
+//   BENCH_SECTIONS to run some sections only (default all: throughput,secret,passwords,foreign,scale,orgs,keys,scim,webhooks,startup)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { runPasswords } from './passwords.js';
 import { runScale } from './scale.js';
 import { runScim } from './scim.js';
 import { runStartup } from './startup.js';
+import { runWebhooks } from './webhooks.js';
 import { ADMIN_PASSWORD, createApiKey, latency, login, measure, median, ROUNDS, SECONDS, CONNECTIONS, startDemo } from './support.js';
 
 /**
@@ -97,7 +98,7 @@ async function loginStorm(base, token) {
  * turn in each round: a ratio compares two routes of one adapter within one round.
  */
 const ADAPTERS = ['express', 'fastify'];
-const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'throughput,secret,passwords,foreign,scale,orgs,keys,scim,startup').split(','));
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'throughput,secret,passwords,foreign,scale,orgs,keys,scim,webhooks,startup').split(','));
 if (SECTIONS.has('throughput')) {
   const dir = mkdtempSync(join(tmpdir(), 'fabric-bench-'));
   const demos = [];
@@ -185,6 +186,9 @@ if (SECTIONS.has('keys')) await runKeyListing();
 
 // A full Entra-shaped SCIM sync and list paging at its size (bench/scim.js).
 if (SECTIONS.has('scim')) await runScim();
+
+// /auth/me p99 while changes are made, without and with a webhook endpoint whose receiver takes 10 s (bench/webhooks.js).
+if (SECTIONS.has('webhooks')) await runWebhooks();
 
 // Startup time and memory of the module in a minimal and a full shape beside an empty Nest app (bench/startup.js).
 if (SECTIONS.has('startup')) await runStartup();
