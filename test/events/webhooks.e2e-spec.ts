@@ -77,6 +77,10 @@ describe.each(DATABASES)('webhooks (%s)', (target) => {
     const list = await t.http.get(`${API}/webhooks/${created.body.id}/deliveries`).set(bearer(admin));
     expect(list.body.items).toHaveLength(1);
     expect(list.body.items[0]).toMatchObject({ event_id: verified.id, event_type: 'user.created', status: 'succeeded', attempts: 1, last_status_code: 200 });
+    expect(list.body.items[0].recent_attempts).toEqual([{ at: expect.any(String), status_code: 200, error: null, duration_ms: expect.any(Number) }]);
+    const attemptedAt = Date.parse(list.body.items[0].recent_attempts[0].at);
+    expect(attemptedAt).toBeGreaterThanOrEqual(delivery.at - 5000);
+    expect(attemptedAt).toBeLessThanOrEqual(delivery.at);
     await t.http.delete(`${API}/webhooks/${created.body.id}`).set(bearer(admin)).expect(204);
   });
 
@@ -95,6 +99,16 @@ describe.each(DATABASES)('webhooks (%s)', (target) => {
     await eventually(async () => (await t.http.get(`${API}/webhooks/${hook.id}/deliveries`).set(bearer(admin))).body.items[0]?.status === 'succeeded', 'succeeded');
     const [row] = (await t.http.get(`${API}/webhooks/${hook.id}/deliveries`).set(bearer(admin))).body.items;
     expect(row).toMatchObject({ status: 'succeeded', attempts: 3, last_status_code: 204 });
+    // Each attempt with its own time, status code and duration, oldest first.
+    const attempts = row.recent_attempts as Array<{ at: string; status_code: number | null; error: string | null; duration_ms: number }>;
+    expect(attempts.map((a) => [a.status_code, a.error])).toEqual([
+      [503, null],
+      [503, null],
+      [204, null],
+    ]);
+    expect(attempts.every((a) => a.duration_ms >= 0 && a.duration_ms < 5000)).toBe(true);
+    expect(Date.parse(attempts[1].at) - Date.parse(attempts[0].at)).toBeGreaterThanOrEqual(950);
+    expect(Date.parse(attempts[2].at) - Date.parse(attempts[1].at)).toBeGreaterThanOrEqual(950);
     await t.http.delete(`${API}/webhooks/${hook.id}`).set(bearer(admin)).expect(204);
   });
 
@@ -133,6 +147,17 @@ describe.each(DATABASES)('webhooks (%s)', (target) => {
     await eventually(() => receiver.received.length === 7, 'the redelivery');
     expect(receiver.received[6].headers['webhook-id']).toBe(deliveries[0].event_id);
     new Webhook(hook.secret).verify(receiver.received[6].body, receiver.received[6].headers as Record<string, string>);
+    // The redelivery's attempt is added to those before it.
+    await eventually(
+      async () =>
+        ((await t.http.get(`${API}/webhooks/${hook.id}/deliveries`).set(bearer(admin))).body.items as Array<{ id: string; status: string }>).find((d) => d.id === deliveries[0].id)
+          ?.status === 'succeeded',
+      'the redelivery recorded',
+    );
+    const after = (
+      (await t.http.get(`${API}/webhooks/${hook.id}/deliveries`).set(bearer(admin))).body.items as Array<{ id: string; recent_attempts: Array<{ status_code: number }> }>
+    ).find((d) => d.id === deliveries[0].id)!;
+    expect(after.recent_attempts.map((a) => a.status_code)).toEqual([500, 500, 500, 200]);
     await t.http.delete(`${API}/webhooks/${hook.id}`).set(bearer(admin)).expect(204);
   });
 

@@ -11,7 +11,7 @@ import { AuditService } from '../../data/audit.service.js';
 import { type FabricTransaction, FabricTransactions } from '../../data/transactions.js';
 import { encryptionKeyOf, type ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
 import { EventOutboxEntity } from '../../schema/entities/event-outbox.entity.js';
-import { WebhookDeliveryEntity } from '../../schema/entities/webhook-delivery.entity.js';
+import { type WebhookAttemptRecord, WebhookDeliveryEntity } from '../../schema/entities/webhook-delivery.entity.js';
 import { WebhookEndpointEntity } from '../../schema/entities/webhook-endpoint.entity.js';
 import { checkedAddress, webhookUrlProblem } from './webhook-targets.js';
 import { WebhookWakeup } from './webhook-wakeup.js';
@@ -22,6 +22,8 @@ const FAN_OUT_BATCH = 200;
 const RESPONSE_CAP = 4096;
 /** Random stretch of each retry delay, so that endpoints failing together do not retry together. */
 const JITTER = 0.2;
+/** Attempts a delivery's log keeps, the latest: its row stays small however long the retry schedule. */
+const ATTEMPTS_KEPT = 10;
 
 interface Outcome {
   status?: number;
@@ -137,6 +139,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
             lastAttemptAt: null,
             lastStatusCode: null,
             lastError: null,
+            attemptLog: null,
             createdAt: now,
           })),
       );
@@ -212,12 +215,20 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     ]);
     if (!endpoint) return; // Deleted meanwhile: its deliveries went with it.
     const secret = this.secrets.open(endpoint.secretEncrypted, endpoint.id);
+    const startedAt = this.clock.now();
+    const started = performance.now();
     const outcome: Outcome = !event
       ? { error: 'the event is no longer kept' }
       : !secret
         ? { error: 'the signing secret does not decrypt (encryption key changed?)' }
         : await this.send(endpoint.url, event.id, event.payload, secret);
-    await this.record(delivery, endpoint, outcome);
+    const entry: WebhookAttemptRecord = {
+      at: new Date(startedAt).toISOString(),
+      status_code: outcome.status ?? null,
+      error: outcome.error ?? null,
+      duration_ms: Math.round(performance.now() - started),
+    };
+    await this.record(delivery, endpoint, outcome, entry);
   }
 
   /** One signed POST (Standard Webhooks), to the address that was checked, no redirect followed, the answer read up to a cap. */
@@ -284,12 +295,20 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     });
   }
 
-  private async record(delivery: WebhookDeliveryEntity, endpoint: WebhookEndpointEntity, outcome: Outcome): Promise<void> {
+  private async record(delivery: WebhookDeliveryEntity, endpoint: WebhookEndpointEntity, outcome: Outcome, entry: WebhookAttemptRecord): Promise<void> {
     const succeeded = outcome.status !== undefined && outcome.status >= 200 && outcome.status < 300;
     const attempts = delivery.attempts + 1;
     const schedule = this.settings.retrySchedule;
     const now = this.clock.now();
-    const last = { attempts, lastAttemptAt: new Date(now), lastStatusCode: outcome.status ?? null, lastError: outcome.error ?? null, leaseUntil: null };
+    const last = {
+      attempts,
+      lastAttemptAt: new Date(now),
+      lastStatusCode: outcome.status ?? null,
+      lastError: outcome.error ?? null,
+      leaseUntil: null,
+      // The delivery is leased to this instance: no other writer appends meanwhile.
+      attemptLog: [...(delivery.attemptLog ?? []), entry].slice(-ATTEMPTS_KEPT),
+    };
     await this.transactions.run(async (tx) => {
       if (succeeded) {
         await tx.manager.update(WebhookDeliveryEntity, { id: delivery.id, status: 'delivering' }, { ...last, status: 'succeeded' });

@@ -163,6 +163,7 @@ export class WebhooksService {
       last_attempt_at: d.lastAttemptAt?.toISOString() ?? null,
       next_attempt_at: d.status === 'pending' ? d.nextAttemptAt.toISOString() : null,
       created_at: d.createdAt.toISOString(),
+      recent_attempts: d.attemptLog ?? [],
     }));
   }
 

@@ -1,6 +1,17 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type Relation } from 'typeorm';
 import { WebhookEndpointEntity } from './webhook-endpoint.entity.js';
 
+/** One attempt of a delivery, as the deliveries list shows it. */
+export interface WebhookAttemptRecord {
+  /** When it started, ISO 8601. */
+  at: string;
+  /** The receiver's HTTP status; null when it did not answer. */
+  status_code: number | null;
+  /** Why it failed without an answer (timeout, refused target, connection error); null otherwise. */
+  error: string | null;
+  duration_ms: number;
+}
+
 /**
  * One event on its way to one endpoint: `pending` (due at `next_attempt_at`), `delivering` (claimed
  * by an instance until `lease_until`; a lease that ran out is claimed again), `succeeded` or `failed`
@@ -60,6 +71,13 @@ export class WebhookDeliveryEntity {
   /** Why the last attempt failed without an answer (timeout, refused target), for the deliveries list. */
   @Column({ name: 'last_error', type: 'varchar', length: 200, nullable: true })
   lastError!: string | null;
+
+  /**
+   * The last attempts, oldest first, at most 10 (the row's size is bounded whatever the retry
+   * schedule); null before the first.
+   */
+  @Column({ name: 'attempt_log', type: 'simple-json', nullable: true })
+  attemptLog!: WebhookAttemptRecord[] | null;
 
   @Column({ name: 'created_at', type: Date })
   createdAt!: Date;

@@ -38,6 +38,8 @@ import { OrganizationSsoConnectionsPostgres1796559727329 } from './postgres/1796
 import { OrganizationSsoConnectionsSqlite1796559727329 } from './sqlite/1796559727329-OrganizationSsoConnections.js';
 import { WebhooksPostgres1796560542618 } from './postgres/1796560542618-Webhooks.js';
 import { WebhooksSqlite1796560542618 } from './sqlite/1796560542618-Webhooks.js';
+import { WebhookAttemptLogPostgres1796571050004 } from './postgres/1796571050004-WebhookAttemptLog.js';
+import { WebhookAttemptLogSqlite1796571050004 } from './sqlite/1796571050004-WebhookAttemptLog.js';
 
 /**
  * Migrations for `TypeOrmModule.forRoot({ migrations, migrationsRun: true })`, per driver.
@@ -65,6 +67,7 @@ export const FABRIC_AUTH_POSTGRES_MIGRATIONS = [
   EventOutboxPostgres1796557827494,
   OrganizationSsoConnectionsPostgres1796559727329,
   WebhooksPostgres1796560542618,
+  WebhookAttemptLogPostgres1796571050004,
 ];
 /** @publicApi */
 export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
@@ -88,6 +91,7 @@ export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
   EventOutboxSqlite1796557827494,
   OrganizationSsoConnectionsSqlite1796559727329,
   WebhooksSqlite1796560542618,
+  WebhookAttemptLogSqlite1796571050004,
 ];
 
 /** @publicApi */

@@ -73,6 +73,13 @@ export class CreatedWebhookDto extends WebhookDto {
   secret!: string;
 }
 
+export class WebhookAttemptDto {
+  @ApiProperty({ description: 'When the attempt started (ISO 8601)' }) at!: string;
+  @ApiProperty({ nullable: true, type: Number, description: "The receiver's HTTP status; null when it did not answer" }) status_code!: number | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Why it failed without an answer (timeout, refused target, connection error)' }) error!: string | null;
+  @ApiProperty() duration_ms!: number;
+}
+
 export class WebhookDeliveryDto {
   @ApiProperty() id!: string;
   @ApiProperty({ description: 'The webhook-id header: the same on every attempt' }) event_id!: string;
@@ -84,6 +91,8 @@ export class WebhookDeliveryDto {
   @ApiProperty({ nullable: true, type: String }) last_attempt_at!: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'When the next attempt is due (pending only)' }) next_attempt_at!: string | null;
   @ApiProperty() created_at!: string;
+  @ApiProperty({ type: [WebhookAttemptDto], description: 'The last 10 attempts, oldest first (also those before a redelivery)' })
+  recent_attempts!: WebhookAttemptDto[];
 }
 
 export class WebhookDeliveryListDto {
