@@ -62,7 +62,7 @@ function App({ api, router }: { api: Api; router: Router }) {
   if (session.state === 'checking') return <p class="muted">Loading…</p>;
   if (!context) return <SignIn api={api} notice={session.state === 'signed-out' ? session.notice : undefined} onSignedIn={() => void loadMe()} />;
 
-  const allowed = SCREENS.filter((s) => s.permission === undefined || context.can(s.permission));
+  const allowed = SCREENS.filter((s) => (s.permission === undefined || context.can(s.permission)) && (s.feature === undefined || FEATURES.has(s.feature)));
   const home = allowed.find((s) => s.nav !== undefined);
   if (path === '/' && home) router.navigate(home.path, { replace: true });
   const found = allowed.map((screen) => ({ screen, params: match(screen.path, path) })).find((m) => m.params !== null);
@@ -101,5 +101,7 @@ function App({ api, router }: { api: Api; router: Router }) {
 }
 
 const root = document.getElementById('console')!;
+/** The server's optional features that are on (the page says which): a screen needing one that is off is not offered. */
+const FEATURES = new Set((root.dataset.features ?? '').split(' ').filter(Boolean));
 const router = new Router(root.dataset.base ?? '/admin');
 render(<App api={new Api(root.dataset.api ?? '/api/v1')} router={router} />, root);

@@ -2,6 +2,7 @@ import type { JSX } from 'preact';
 import { Audit } from './audit';
 import { UserDetail } from './user-detail';
 import { Users } from './users';
+import { WebhookDetail, Webhooks } from './webhooks';
 
 /**
  * The signed-in screens, one file each. A screen with `nav` appears in the navigation; with
@@ -11,6 +12,8 @@ import { Users } from './users';
 export interface Screen {
   path: string;
   permission?: string;
+  /** An optional feature the screen needs on the server (the page's `data-features`): shown only when it is on. */
+  feature?: string;
   nav?: string;
   render(params: Record<string, string>): JSX.Element;
 }
@@ -19,4 +22,6 @@ export const SCREENS: readonly Screen[] = [
   { path: '/users', nav: 'Users', permission: 'users:list', render: () => <Users /> },
   { path: '/users/:username', permission: 'users:read', render: (p) => <UserDetail username={p.username} /> },
   { path: '/audit', nav: 'Audit log', permission: 'audit:read', render: () => <Audit /> },
+  { path: '/webhooks', nav: 'Webhooks', permission: 'webhooks:read', feature: 'webhooks', render: () => <Webhooks /> },
+  { path: '/webhooks/:id', permission: 'webhooks:read', feature: 'webhooks', render: (p) => <WebhookDetail id={p.id} /> },
 ];

@@ -89,8 +89,17 @@ export function preferredCoding(acceptEncoding: string | undefined): Coding {
 
 const escapeAttribute = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-/** The page: no inline script or style; the script reads where it is mounted and where the API is from data attributes. */
-function page(base: string, apiBase: string, manifest: ConsoleManifest): string {
+/**
+ * What the page tells its script of the server's configuration, beside where it is mounted and
+ * where the API is: which optional features are on (their screens are shown only then).
+ */
+export interface ConsolePageFacts {
+  /** Optional features that are on: `organizations`, `sso_connections`, `webhooks`. */
+  features: string[];
+}
+
+/** The page: no inline script or style; the script reads where it is mounted, where the API is and which features are on from data attributes. */
+function page(base: string, apiBase: string, manifest: ConsoleManifest, facts: ConsolePageFacts): string {
   const asset = (name: string) => escapeAttribute(`${base}/assets/${name}`);
   return `<!doctype html>
 <html lang="en">
@@ -104,7 +113,7 @@ function page(base: string, apiBase: string, manifest: ConsoleManifest): string 
 <script type="module" src="${asset(manifest.script)}"></script>
 </head>
 <body>
-<div id="console" data-base="${escapeAttribute(base)}" data-api="${escapeAttribute(apiBase)}"></div>
+<div id="console" data-base="${escapeAttribute(base)}" data-api="${escapeAttribute(apiBase)}" data-features="${escapeAttribute(facts.features.join(' '))}"></div>
 <noscript><p>The admin console needs JavaScript.</p></noscript>
 </body>
 </html>
@@ -148,6 +157,7 @@ export class ConsoleAssets {
     private readonly base: string,
     apiBase: string,
     dir: string = CONSOLE_BUILD_DIR,
+    facts: ConsolePageFacts = { features: [] },
   ) {
     const manifestPath = `${dir}/manifest.json`;
     if (!existsSync(manifestPath)) {
@@ -158,7 +168,7 @@ export class ConsoleAssets {
       const bodies = readAsset(`${dir}/assets`, name);
       this.files.set(`${base}/assets/${name}`, { type: TYPES[name.slice(name.lastIndexOf('.'))], bodies, etag: etagOf(bodies.identity), immutable: true });
     }
-    const html = Buffer.from(page(base, apiBase, manifest));
+    const html = Buffer.from(page(base, apiBase, manifest, facts));
     this.page = { type: 'text/html; charset=utf-8', bodies: encoded(html, true), etag: etagOf(html), immutable: false };
   }
 

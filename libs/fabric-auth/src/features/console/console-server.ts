@@ -4,7 +4,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
 import { FabricConfigError } from '../../options/fabric-config.error.js';
-import { type ConsoleAnswer, ConsoleAssets } from './console-assets.js';
+import { type ConsoleAnswer, ConsoleAssets, type ConsolePageFacts } from './console-assets.js';
 
 export const CONSOLE_ROUTE_PREFIX = Symbol('CONSOLE_ROUTE_PREFIX');
 
@@ -49,7 +49,7 @@ export class ConsoleServer implements OnModuleInit {
     if (apiBase !== '/' && (base === apiBase || base.startsWith(`${apiBase}/`) || apiBase.startsWith(`${base}/`))) {
       throw new FabricConfigError([`auth.console.path: "${base}" overlaps the library's routes (${apiBase}); choose another path`]);
     }
-    const assets = new ConsoleAssets(base, apiBase);
+    const assets = new ConsoleAssets(base, apiBase, undefined, pageFacts(this.options));
     const type = adapter.getType();
     if (type === 'express') {
       adapter.getInstance<ExpressLike>().use((request, response, next) => {
@@ -82,6 +82,16 @@ export class ConsoleServer implements OnModuleInit {
       throw new Error(`auth.console: unsupported HTTP adapter "${type}" (Express and Fastify are supported)`);
     }
   }
+}
+
+/** The optional features that are on (whose screens the console offers). */
+function pageFacts(options: ResolvedFabricAuthOptions): ConsolePageFacts {
+  const features = [
+    ...(options.organizations.enabled ? ['organizations'] : []),
+    ...(options.organizations.enabled && options.organizations.ssoConnections ? ['sso_connections'] : []),
+    ...(options.webhooks.enabled ? ['webhooks'] : []),
+  ];
+  return { features };
 }
 
 function sendRaw(response: ServerResponse, answer: ConsoleAnswer): void {
