@@ -1,8 +1,10 @@
+import { OrganizationSsoConnectionEntity } from 'nestjs-fabric-auth/entities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FEATURE_NAMES } from '../../libs/fabric-auth/src/fabric-auth.features.js';
+import { KeyEncryption } from '../../libs/fabric-auth/src/core/key-encryption.js';
 import { HostileOp } from '../support/oidc/hostile-op.js';
 import { TestIdp } from '../support/saml/test-idp.js';
-import { API, DATABASES, startTestApp, type TestApp } from '../support/test-app.js';
+import { API, DATABASES, startTestApp, TEST_SECRET, type TestApp } from '../support/test-app.js';
 import { auth, ORG_TEST_ROLES, orgWithOwner, slug } from './org-app.js';
 
 /** An app whose organizations have their own SSO connections (which loads the saml feature); IdPs on loopback allowed. */
@@ -271,6 +273,29 @@ describe('organization SSO connections, private networks not allowed', () => {
       const listed = await off.http.get(`${API}/orgs/${org.slug}/connections`).set(auth(org.owner.token));
       expect(listed.status).toBe(404);
       expect((await off.http.get(`${API}/orgs/no-such-org/connections`).set(auth(org.owner.token))).body).toEqual(listed.body);
+      // The connection routes stay 404: no connection of any organization can be named.
+      const row = { id: '9b2d1c4e-2f4a-4c1e-8d7b-3a5f6e7d8c9b' };
+      await off.dataSource.getRepository(OrganizationSsoConnectionEntity).insert({
+        ...row,
+        organizationId: org.id,
+        name: 'x',
+        protocol: 'oidc',
+        enabled: true,
+        oidcIssuer: 'https://idp.example',
+        oidcClientId: 'c',
+        // Sealed as the service seals it: only the switch keeps the connection out of reach.
+        oidcClientSecret: new KeyEncryption(TEST_SECRET, 'sso-client-secret').seal(Buffer.from('s'), row.id),
+        samlIdpMetadata: null,
+        samlIdpMetadataUrl: null,
+        roleClaim: null,
+        roleMapping: {},
+        jitProvisioning: true,
+        linkVerifiedEmail: false,
+        createdAt: new Date(),
+        updatedAt: new Date(),
+      });
+      expect((await off.http.get(`${API}/auth/oidc/org/${row.id}/login`)).status).toBe(404);
+      expect((await off.http.get(`${API}/auth/saml/org/${row.id}/login`)).status).toBe(404);
     } finally {
       await off.close();
     }

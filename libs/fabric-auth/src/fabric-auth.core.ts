@@ -64,6 +64,7 @@ import { NoOrganizations, OrganizationAccess } from './core/ports/organization-a
 import { LoggingNotifier } from './core/ports/notifier.js';
 import { SystemDnsResolver } from './core/ports/dns-resolver.js';
 import { NoSamlMetadataReader, SamlMetadataReader } from './core/ports/saml-metadata-reader.js';
+import { NoOrganizationSsoConnections, OrganizationSsoConnections } from './core/ports/organization-sso-connections.js';
 import { InMemoryRevocationBus } from './core/ports/revocation-bus.js';
 import { SecondFactor } from './core/ports/second-factor.js';
 import { SignInHooks } from './core/ports/sign-in-hook.js';
@@ -220,6 +221,7 @@ function portBindings(features: readonly FabricAuthFeature[]): Provider[] {
     ...(provided.has(SecondFactor) ? [] : [{ provide: SecondFactor, useExisting: NoSecondFactor }]),
     ...(provided.has(OrganizationAccess) ? [] : [{ provide: OrganizationAccess, useClass: NoOrganizations }]),
     ...(provided.has(SamlMetadataReader) ? [] : [{ provide: SamlMetadataReader, useClass: NoSamlMetadataReader }]),
+    ...(provided.has(OrganizationSsoConnections) ? [] : [{ provide: OrganizationSsoConnections, useClass: NoOrganizationSsoConnections }]),
     hookList(SignInHooks),
     hookList(SignOutHooks),
     hookList(CredentialChangeHooks),

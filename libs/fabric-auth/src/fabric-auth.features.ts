@@ -4,6 +4,7 @@ import { FabricEvents } from './core/ports/fabric-events.js';
 import { UserCreationHooks } from './core/ports/user-creation-hook.js';
 import { OrganizationAccess } from './core/ports/organization-access.js';
 import { SamlMetadataReader } from './core/ports/saml-metadata-reader.js';
+import { OrganizationSsoConnections } from './core/ports/organization-sso-connections.js';
 import { SecondFactor } from './core/ports/second-factor.js';
 import { SignInHooks } from './core/ports/sign-in-hook.js';
 import { SignOutHooks } from './core/ports/sign-out-hook.js';
@@ -114,7 +115,7 @@ export const FABRIC_AUTH_FEATURES = [
   {
     name: 'organizations',
     module: moduleNamed('FabricOrganizationsModule'),
-    provides: [OrganizationAccess],
+    provides: [OrganizationAccess, OrganizationSsoConnections],
     hooksInto: [SignInHooks],
     switchedBy: { key: 'auth.organizations.enabled', isOn: (options) => options.organizations?.enabled === true },
     load: async (mount) => (await import('./features/organizations/organizations.module.js')).OrganizationsFeatureModule.register(mount),

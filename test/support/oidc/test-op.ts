@@ -46,6 +46,8 @@ export interface TestOp {
   signLogoutToken(clientId: string, claims?: Record<string, unknown>, header?: Record<string, unknown>): Promise<string>;
   /** A new key signs from now on and the old one is no longer published (a rotation at the provider); returns the new kid. */
   rotateKeys(): Promise<string>;
+  /** Reads `clients` again (a client registered once the app named its redirect URI); sessions at the provider end. */
+  reloadClients(): void;
   close(): Promise<void>;
 }
 
@@ -198,6 +200,10 @@ export async function startTestOp(clients: (issuer: string) => OpClient[]): Prom
       provider = build();
       handle = provider.callback();
       return kid;
+    },
+    reloadClients() {
+      provider = build();
+      handle = provider.callback();
     },
     close: () =>
       new Promise<void>((done) => {

@@ -70,6 +70,7 @@ const PUBLIC_NAMES = {
   'organization.delete': 'org.deleted',
   'organization.member.add': 'org.member.added',
   'organization.member.domain_join': 'org.member.added',
+  'organization.member.connection_join': 'org.member.added',
   'organization.invitation.accept': 'org.member.added',
   'organization.member.remove': 'org.member.removed',
   'organization.member.leave': 'org.member.removed',

@@ -16,6 +16,27 @@ export function tenantUrlProblem(raw: string, allowPrivate: boolean): string | u
   return allowPrivate ? 'must be an https URL (http only on localhost)' : 'must be an https URL';
 }
 
+/**
+ * A URL a tenant gave, once `tenantUrlProblem` passes and its host resolves to public
+ * addresses only (unless private networks are allowed). Throws an Error saying what is wrong.
+ */
+export async function checkedTenantUrl(raw: string, allowPrivate: boolean): Promise<URL> {
+  const problem = tenantUrlProblem(raw, allowPrivate);
+  if (problem) throw new Error(`the URL ${problem}`);
+  const url = new URL(raw);
+  if (allowPrivate) return url;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const addresses = isIP(host)
+    ? [host]
+    : await lookup(host, { all: true, verbatim: true }).then(
+        (found) => found.map((a) => a.address),
+        () => [],
+      );
+  if (addresses.length === 0) throw new Error(`${url.hostname} does not resolve`);
+  if (addresses.some(isPrivateAddress)) throw new Error(`${url.hostname} resolves to a private, loopback or link-local address`);
+  return url;
+}
+
 export interface RemoteDocumentLimits {
   timeoutMs: number;
   maxBytes: number;
@@ -33,20 +54,7 @@ export interface RemoteDocumentLimits {
  * backstop.)
  */
 export async function fetchTenantDocument(raw: string, limits: RemoteDocumentLimits): Promise<string> {
-  const problem = tenantUrlProblem(raw, limits.allowPrivate);
-  if (problem) throw new Error(`the URL ${problem}`);
-  const url = new URL(raw);
-  if (!limits.allowPrivate) {
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    const addresses = isIP(host)
-      ? [host]
-      : await lookup(host, { all: true, verbatim: true }).then(
-          (found) => found.map((a) => a.address),
-          () => [],
-        );
-    if (addresses.length === 0) throw new Error(`${url.hostname} does not resolve`);
-    if (addresses.some(isPrivateAddress)) throw new Error(`${url.hostname} resolves to a private, loopback or link-local address`);
-  }
+  const url = await checkedTenantUrl(raw, limits.allowPrivate);
   let response: Response;
   try {
     response = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(limits.timeoutMs), headers: { accept: limits.accept } });

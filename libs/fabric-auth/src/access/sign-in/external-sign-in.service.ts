@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { domainToASCII } from 'node:url';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Not } from 'typeorm';
 import { AuditService, userOnSelf } from '../../data/audit.service.js';
@@ -15,8 +16,10 @@ import { UserEntity } from '../../schema/entities/user.entity.js';
 import { UsersService } from '../accounts/users.service.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { UserIdentityEntity } from '../../schema/entities/user-identity.entity.js';
-import { type ExternalIdentity, ExternalSignInRefused, type SignInProvider } from '../../core/ports/sign-in-provider.js';
+import { type ExternalIdentity, ExternalSignInRefused, type OrganizationSignIn, type SignInProvider } from '../../core/ports/sign-in-provider.js';
 import { SecondFactor } from '../../core/ports/second-factor.js';
+import { OrganizationAccess } from '../../core/ports/organization-access.js';
+import { sha256 } from '../../core/crypto.js';
 import type { TokenPair } from '../../core/token-pair.js';
 import { SessionOpener } from './session-opener.js';
 
@@ -61,6 +64,32 @@ export function usernameBase(profile: Pick<ExternalIdentity, 'preferredUsername'
 }
 
 /**
+ * The identity as the core keys and trusts it. Through an organization's own connection the
+ * issuer is that connection's (an organization admin names the IdP, its entity id and its
+ * certificate, so an issuer string alone proves nothing: another connection, or a configured
+ * provider, with the same issuer never shares its identities), and an email outside the
+ * organization's verified domains counts as unverified.
+ */
+function organizationScoped(provider: SignInProvider, profile: ExternalIdentity): ExternalIdentity {
+  const organization = provider.organization;
+  if (!organization) return profile;
+  const domain = profile.email
+    ? domainToASCII(
+        profile.email
+          .slice(profile.email.lastIndexOf('@') + 1)
+          .toLowerCase()
+          .replace(/\.$/, ''),
+      )
+    : '';
+  const trusted = profile.emailVerified && domain !== '' && organization.emailDomains.includes(domain);
+  return {
+    ...profile,
+    issuer: `urn:fabric:org-connection:${organization.connectionId}:${sha256(profile.issuer, 'base64url')}`,
+    emailVerified: trusted,
+  };
+}
+
+/**
  * The one account-resolution path of every sign-in provider (OIDC today, SAML next): maps a
  * verified external identity to a local account — the linked one, an existing account with
  * the same verified email (only when the provider allows it), or a new one (JIT) — keeps
@@ -81,6 +110,7 @@ export class ExternalSignIn {
     private readonly transactions: FabricTransactions,
     private readonly opener: SessionOpener,
     @Inject(SecondFactor) private readonly secondFactor: SecondFactor,
+    @Inject(OrganizationAccess) private readonly organizations: OrganizationAccess,
   ) {}
 
   /**
@@ -116,7 +146,8 @@ export class ExternalSignIn {
    * their audit events) is one transaction; losing a race to a concurrent first login
    * of the same person (a unique key taken) starts over and finds what it created.
    */
-  async resolve(provider: SignInProvider, profile: ExternalIdentity, request: HttpRequestLike): Promise<UserEntity> {
+  async resolve(provider: SignInProvider, vouched: ExternalIdentity, request: HttpRequestLike): Promise<UserEntity> {
+    const profile = organizationScoped(provider, vouched);
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.transactions.run((tx) => this.resolveIn(tx, provider, profile, request));
@@ -145,15 +176,30 @@ export class ExternalSignIn {
     this.requireActive(user);
     if (!created) await this.syncProfile(tx, user, profile);
     await this.syncRoles(tx, provider, user.id, profile, created);
+    if (provider.organization) await this.joinOrganization(tx, provider.organization, user, profile, request);
     await tx.manager.update(UserIdentityEntity, { issuer: profile.issuer, subject: profile.subject }, { lastLoginAt: new Date(this.clock.now()) });
     return user;
+  }
+
+  /** A sign-in through an organization's connection makes the person a member there, with the org roles its mapping gives. */
+  private async joinOrganization(tx: FabricTransaction, organization: OrganizationSignIn, user: UserEntity, profile: ExternalIdentity, request: HttpRequestLike): Promise<void> {
+    const { roleMapping } = organization;
+    await this.organizations.joinThroughConnection(tx, {
+      organizationId: organization.organizationId,
+      connectionId: organization.connectionId,
+      user: { id: user.id, username: user.username },
+      mappedRoles: [...new Set(profile.groups.flatMap((value) => (Object.hasOwn(roleMapping, value) ? roleMapping[value] : [])))],
+      managedRoles: [...new Set(Object.values(roleMapping).flat())],
+      request,
+    });
   }
 
   /**
    * Adds the identity of a fresh login at the provider to the signed-in user who asked for
    * it, as long as that user's session is still live and no other account has the identity.
    */
-  async linkToSignedInUser(provider: SignInProvider, profile: ExternalIdentity, link: { userId: string; sessionId: string }, request: HttpRequestLike): Promise<UserEntity> {
+  async linkToSignedInUser(provider: SignInProvider, vouched: ExternalIdentity, link: { userId: string; sessionId: string }, request: HttpRequestLike): Promise<UserEntity> {
+    const profile = organizationScoped(provider, vouched);
     const user = await this.users.findById(link.userId);
     if (!user || !(await this.sessions.isLive(link.sessionId, link.userId))) throw new ExternalSignInRefused('link_session_ended');
     this.requireActive(user);

@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { fabricError } from '../fabric-error.js';
 import type { Principal } from '../principal.js';
+import type { HttpRequestLike } from '../request-info.js';
 
 /**
  * A user's membership in one organization, as the organizations feature reads it now: what
@@ -15,6 +16,18 @@ export interface OrganizationMembership {
   permissions: ReadonlySet<string>;
   /** The organization requires a second factor: only a session whose login used one acts in it. */
   mfaRequired: boolean;
+}
+
+/** A sign-in through an organization's own SSO connection, as the core hands it to the organization. */
+export interface ConnectionJoin {
+  organizationId: string;
+  connectionId: string;
+  user: { id: string; username: string };
+  /** The org roles the connection's mapping gives this sign-in's claim values. */
+  mappedRoles: readonly string[];
+  /** Every org role the mapping names: held exactly when mapped, re-evaluated at each sign-in. */
+  managedRoles: readonly string[];
+  request?: HttpRequestLike;
 }
 
 /** The caller's transaction, as `FabricTransactions` hands it out (a port's caller passes its own). */
@@ -74,6 +87,14 @@ export interface OrganizationAccess {
    * (never `owner`). Nothing when they are no member.
    */
   changeProvisionedRoles(tx: PortTransaction, organizationId: string, userId: string, grant: readonly string[], revoke: readonly string[]): Promise<void>;
+  /**
+   * A sign-in through the organization's own connection (SPEC §16), in the sign-in's transaction:
+   * a user not yet a member joins with `member` and the mapped roles the organization defines
+   * (never `owner`); a member gains the mapped roles and loses the managed ones no longer mapped
+   * (never `owner` nor `member`). Audited with the organization's id; cached principals dropped
+   * on every instance. 404 `organization_not_found` when the organization is gone.
+   */
+  joinThroughConnection(tx: PortTransaction, join: ConnectionJoin): Promise<void>;
 }
 
 export const OrganizationAccess = Symbol('OrganizationAccess');
@@ -107,6 +128,10 @@ export class NoOrganizations implements OrganizationAccess {
   }
 
   changeProvisionedRoles(): Promise<void> {
+    return Promise.reject(fabricError('organization_not_found', 'Organization not found'));
+  }
+
+  joinThroughConnection(): Promise<void> {
     return Promise.reject(fabricError('organization_not_found', 'Organization not found'));
   }
 }

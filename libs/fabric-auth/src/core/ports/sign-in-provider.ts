@@ -40,6 +40,24 @@ export interface SignInProvider {
   name: string;
   protocol: 'oidc' | 'saml';
   accounts: ExternalAccountPolicy;
+  /**
+   * An organization's own connection (SPEC §16): its mapping gives org roles in that
+   * organization, never global ones (`accounts` then maps none), and the person joins it.
+   */
+  organization?: OrganizationSignIn;
+}
+
+/** What an organization's connection adds to a sign-in through it. */
+export interface OrganizationSignIn {
+  organizationId: string;
+  connectionId: string;
+  /** Claim value → org roles. */
+  roleMapping: Readonly<Record<string, readonly string[]>>;
+  /**
+   * The organization's verified domains: an email elsewhere is taken as unverified (not stored,
+   * never linked), since the organization's admin chose the IdP that vouches for it.
+   */
+  emailDomains: readonly string[];
 }
 
 /** Why the core refused an external sign-in: the stable codes every provider kind reports (and audits) as they are. */

@@ -2,7 +2,11 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import * as client from 'openid-client';
 import { FabricClock } from '../../core/clock.js';
 import { KeySetUnavailableError, RemoteKeySet } from '../../core/remote-key-set.js';
-import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constants.js';
+import { FABRIC_RESOLVED_OPTIONS, FABRIC_ROUTE_PREFIX } from '../../core/fabric-auth.internal-constants.js';
+import { BoundedCache } from '../../core/bounded-cache.js';
+import { connectionProviderName, type OrganizationSsoConnection, OrganizationSsoConnections } from '../../core/ports/organization-sso-connections.js';
+import { checkedTenantUrl } from '../../core/remote-document.js';
+import { PublicBaseUrl } from '../../options/public-base-url.js';
 import type { ResolvedFabricAuthOptions, ResolvedOidcProviderOptions } from '../../options/fabric-auth.options.js';
 import { OidcLoginFailure } from './oidc-login.error.js';
 import { FabricError } from '../../core/fabric-error.js';
@@ -35,9 +39,20 @@ interface Discovered {
 }
 
 export interface OidcProvider {
+  /** Its place under `/auth/oidc/`: the configured name, or `org/<id>` for an organization's connection. */
   name: string;
+  /** The name sessions, linked identities and audit events know it by (`connectionProviderName` for an organization's). */
+  providerName: string;
   options: ResolvedOidcProviderOptions;
+  /** An organization's own connection, as the organizations feature read it for this request. */
+  organization?: OrganizationSsoConnection;
 }
+
+const ORGANIZATION_PREFIX = 'org/';
+/** Organizations' connections whose discovery and keys are held at once, at most. */
+const MAX_ORGANIZATION_PROVIDERS = 1000;
+/** Milliseconds an organization's keys are kept at most without a login through its connection. */
+const ORGANIZATION_KEYS_LIFETIME = 86_400_000;
 
 function realNowSeconds(): number {
   return Math.floor(Date.now() / 1000);
@@ -55,16 +70,60 @@ export class OidcClients {
   private readonly discovered = new Map<string, Discovered>();
   private readonly discovering = new Map<string, Promise<Discovered>>();
   private readonly keySets = new Map<string, RemoteKeySet>();
+  /** Organizations' connections, by id and version: an update discovers anew; a deleted connection's entries age out. */
+  private readonly organizationDiscovered: BoundedCache<Discovered>;
+  private readonly organizationKeySets: BoundedCache<RemoteKeySet>;
   private readonly logger = new Logger('FabricOidc');
 
   constructor(
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
     private readonly clock: FabricClock,
-  ) {}
+    @Inject(OrganizationSsoConnections) private readonly organizations: OrganizationSsoConnections,
+    @Inject(FABRIC_ROUTE_PREFIX) private readonly routePrefix: string,
+    private readonly publicBaseUrl: PublicBaseUrl,
+  ) {
+    const now = () => clock.now();
+    this.organizationDiscovered = new BoundedCache<Discovered>({ max: MAX_ORGANIZATION_PROVIDERS, ttl: DISCOVERY_TTL, now });
+    this.organizationKeySets = new BoundedCache<RemoteKeySet>({ max: MAX_ORGANIZATION_PROVIDERS, ttl: ORGANIZATION_KEYS_LIFETIME, now });
+  }
 
-  provider(name: string): OidcProvider | undefined {
+  /** A configured provider by its name, or an organization's enabled connection by `org/<id>`; undefined when there is none. */
+  async provider(name: string): Promise<OidcProvider | undefined> {
+    if (name.startsWith(ORGANIZATION_PREFIX)) return this.organizationProvider(name.slice(ORGANIZATION_PREFIX.length));
     const options = Object.hasOwn(this.options.providers, name) ? this.options.providers[name] : undefined;
-    return options?.type === 'oidc' ? { name, options } : undefined;
+    return options?.type === 'oidc' ? { name, providerName: name, options } : undefined;
+  }
+
+  /**
+   * An organization's connection as a configured provider would read: its redirect URI is
+   * `…/auth/oidc/org/<id>/callback`; its role mapping gives org roles (`organization`), never
+   * global ones; no RP-initiated or back-channel logout.
+   */
+  private async organizationProvider(id: string): Promise<OidcProvider | undefined> {
+    const found = await this.organizations.enabledConnection(id);
+    if (found?.protocol !== 'oidc' || !found.oidc) return undefined;
+    const prefix = this.routePrefix.replace(/^\/+|\/+$/g, '');
+    const name = `${ORGANIZATION_PREFIX}${found.id}`;
+    return {
+      name,
+      providerName: connectionProviderName(found.id),
+      organization: found,
+      options: {
+        type: 'oidc',
+        issuer: found.oidc.issuer,
+        clientId: found.oidc.clientId,
+        clientSecret: found.oidc.clientSecret,
+        redirectUri: `${this.publicBaseUrl.get()}${prefix ? `/${prefix}` : ''}/auth/oidc/${name}/callback`,
+        jitProvisioning: found.jitProvisioning,
+        scopes: ['openid', 'email', 'profile'],
+        defaultRoles: [],
+        linkVerifiedEmail: found.linkVerifiedEmail,
+        ...(found.roleClaim === null ? {} : { roleClaim: found.roleClaim }),
+        roleMapping: {},
+        mfa: 'idp_amr',
+        jwksCooldown: 30,
+      },
+    };
   }
 
   /** A fresh Configuration for one login; throws `OidcLoginFailure('discovery_failed')`. */
@@ -95,7 +154,8 @@ export class OidcClients {
       client.setJwksCache(config, { jwks: held.jwks, uat: realNowSeconds() - age });
     }
     const jwksUri = new URL(server.jwks_uri!).href;
-    config[client.customFetch] = (url, init) => (url === jwksUri ? this.keysResponse(keySet, handedOver) : this.fetch(url, init));
+    const fetchOther = this.fetchFor(provider);
+    config[client.customFetch] = (url, init) => (url === jwksUri ? this.keysResponse(keySet, handedOver) : fetchOther(url, init));
     return config;
   }
 
@@ -116,7 +176,7 @@ export class OidcClients {
   }
 
   private keySetFor(provider: OidcProvider, uri: string): RemoteKeySet {
-    let keySet = this.keySets.get(provider.name);
+    let keySet = provider.organization ? this.organizationKeySets.get(this.cacheKey(provider)) : this.keySets.get(provider.name);
     if (keySet?.uri !== uri) {
       keySet = new RemoteKeySet({
         uri,
@@ -129,18 +189,25 @@ export class OidcClients {
             `JWKS of provider ${provider.name} unreadable: ${detail}${keptAgeMs === undefined ? '' : `; the keys read ${Math.round(keptAgeMs / 1000)} s ago keep verifying`}`,
           ),
       });
-      this.keySets.set(provider.name, keySet);
+      if (provider.organization) this.organizationKeySets.set(this.cacheKey(provider), keySet, this.organizationKeySets.currentEpoch);
+      else this.keySets.set(provider.name, keySet);
     }
     return keySet;
   }
 
+  /** A configured provider by its name; an organization's connection by its id and version. */
+  private cacheKey(provider: OidcProvider): string {
+    return provider.organization ? `${provider.name}@${provider.organization.version}` : provider.name;
+  }
+
   private async metadata(provider: OidcProvider): Promise<Discovered> {
-    const cached = this.discovered.get(provider.name);
+    const key = this.cacheKey(provider);
+    const cached = provider.organization ? this.organizationDiscovered.get(key) : this.discovered.get(key);
     if (cached && this.clock.now() - cached.fetchedAt < DISCOVERY_TTL) return cached;
-    let pending = this.discovering.get(provider.name);
+    let pending = this.discovering.get(key);
     if (!pending) {
-      pending = this.discover(provider).finally(() => this.discovering.delete(provider.name));
-      this.discovering.set(provider.name, pending);
+      pending = this.discover(provider).finally(() => this.discovering.delete(key));
+      this.discovering.set(key, pending);
     }
     return pending;
   }
@@ -150,7 +217,7 @@ export class OidcClients {
     try {
       const found = await client.discovery(new URL(provider.options.issuer), provider.options.clientId, undefined, undefined, {
         execute: this.isLoopbackHttp(provider) ? [client.allowInsecureRequests] : [],
-        [client.customFetch]: this.fetch,
+        [client.customFetch]: this.fetchFor(provider),
         timeout: IDP_TIMEOUT,
       });
       server = found.serverMetadata();
@@ -165,8 +232,17 @@ export class OidcClients {
     if (!server.jwks_uri || !server.token_endpoint || !server.authorization_endpoint) {
       throw new OidcLoginFailure('discovery_failed', 'discovery lacks jwks_uri, token_endpoint or authorization_endpoint');
     }
+    if (provider.organization) {
+      // The keys are read by RemoteKeySet, not through fetchFor: their URL is held to the tenant rules here.
+      try {
+        await checkedTenantUrl(server.jwks_uri, provider.organization.allowPrivateNetworks);
+      } catch (error) {
+        throw new OidcLoginFailure('discovery_failed', `jwks_uri: ${(error as Error).message}`);
+      }
+    }
     const discovered = { server, fetchedAt: this.clock.now() };
-    this.discovered.set(provider.name, discovered);
+    if (provider.organization) this.organizationDiscovered.set(this.cacheKey(provider), discovered, this.organizationDiscovered.currentEpoch);
+    else this.discovered.set(provider.name, discovered);
     return discovered;
   }
 
@@ -182,6 +258,24 @@ export class OidcClients {
 
   private isLoopbackHttp(provider: OidcProvider): boolean {
     return new URL(provider.options.issuer).protocol === 'http:';
+  }
+
+  /**
+   * An organization admin chose an organization's issuer, and its discovery names every other
+   * URL: each request is held to the tenant rules (https, no private address) and follows no
+   * redirect. A configured provider's go out as they are.
+   */
+  private fetchFor(provider: OidcProvider): client.CustomFetch {
+    const organization = provider.organization;
+    if (!organization) return this.fetch;
+    return async (url, init) => {
+      try {
+        await checkedTenantUrl(url, organization.allowPrivateNetworks);
+      } catch (error) {
+        throw new OidcLoginFailure('discovery_failed', `${new URL(url).origin}: ${(error as Error).message}`);
+      }
+      return this.fetch(url, { ...init, redirect: 'manual' });
+    };
   }
 
   /** Tells a provider that is down (network error, 5xx) apart from one that refuses. */

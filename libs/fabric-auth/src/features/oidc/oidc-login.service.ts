@@ -26,7 +26,25 @@ export interface OidcProfile extends ExternalIdentity {
 
 /** A configured OIDC provider as the core's account resolution sees it. */
 function signInProvider(provider: OidcProvider): SignInProvider {
-  return { name: provider.name, protocol: 'oidc', accounts: provider.options };
+  const organization = provider.organization;
+  return {
+    name: provider.providerName,
+    protocol: 'oidc',
+    accounts: provider.options,
+    ...(organization && {
+      organization: { organizationId: organization.organizationId, connectionId: organization.id, roleMapping: organization.roleMapping, emailDomains: organization.emailDomains },
+    }),
+  };
+}
+
+/**
+ * The scopes a login asks for: the configured ones; for an organization's connection that maps a
+ * claim, also `groups` when the provider offers that scope (Okta, Keycloak: no groups without it).
+ */
+function scopesOf(provider: OidcProvider, config: client.Configuration): string {
+  const offered = config.serverMetadata().scopes_supported ?? [];
+  const groups = provider.organization?.roleClaim != null && offered.includes('groups') && !provider.options.scopes.includes('groups');
+  return [...provider.options.scopes, ...(groups ? ['groups'] : [])].join(' ');
 }
 
 /** @publicApi */
@@ -132,7 +150,9 @@ export class OidcLoginService {
   }
 
   private async start(providerName: string, login: OidcLoginRequest, link: OidcLoginState['link'], request: HttpRequestLike, response: unknown): Promise<URL> {
-    const provider = this.provider(providerName);
+    const provider = await this.provider(providerName);
+    // A link adds an identity to whoever is signed in: through an organization's connection, a sign-in joins the organization instead.
+    if (link && provider.organization) throw new OidcLoginFailure('unknown_provider').toHttpException();
     try {
       const prompt = link ? 'login' : checkedPrompt(login.prompt);
       const loginHint = checkedLoginHint(login.loginHint);
@@ -148,7 +168,7 @@ export class OidcLoginService {
       const url = client.buildAuthorizationUrl(config, {
         response_type: 'code',
         redirect_uri: provider.options.redirectUri,
-        scope: provider.options.scopes.join(' '),
+        scope: scopesOf(provider, config),
         state: attempt.state,
         nonce: attempt.nonce,
         code_challenge: await client.calculatePKCECodeChallenge(attempt.codeVerifier),
@@ -160,7 +180,7 @@ export class OidcLoginService {
       this.states.issue(request, response, attempt);
       return url;
     } catch (error) {
-      throw await this.refuse(provider.name, this.classify(error, 'discovery'), request);
+      throw await this.refuse(provider.providerName, this.classify(error, 'discovery'), request);
     }
   }
 
@@ -173,7 +193,7 @@ export class OidcLoginService {
     const state = new URLSearchParams(query.includes('?') ? query.slice(query.indexOf('?') + 1) : '').getAll('state');
     // Whatever happens next, this login attempt is over.
     this.states.clear(response, state.length === 1 ? state[0] : null);
-    const provider = this.provider(providerName);
+    const provider = await this.provider(providerName);
     try {
       const params = this.callbackParameters(request);
       const login = this.checkedState(provider, params, request);
@@ -193,7 +213,7 @@ export class OidcLoginService {
       this.sessionCookies.set(response, tokens);
       return { provider: provider.name, kind: 'login', user, tokens, returnTo: login.returnTo };
     } catch (error) {
-      throw await this.refuse(provider.name, this.classify(error, 'login'), request);
+      throw await this.refuse(provider.providerName, this.classify(error, 'login'), request);
     }
   }
 
@@ -208,8 +228,9 @@ export class OidcLoginService {
     return ['fed', ...methods.filter((m) => m !== 'mfa'), ...(multi ? ['mfa'] : [])];
   }
 
-  private provider(name: string): OidcProvider {
-    const provider = this.clients.provider(name);
+  /** Unknown, and an organization's connection disabled or deleted, alike: 404 `unknown_provider`, before anything is read. */
+  private async provider(name: string): Promise<OidcProvider> {
+    const provider = await this.clients.provider(name);
     if (!provider) throw new OidcLoginFailure('unknown_provider').toHttpException();
     return provider;
   }

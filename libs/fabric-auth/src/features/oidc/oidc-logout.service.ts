@@ -100,7 +100,8 @@ export class OidcLogoutService implements SignOutHook {
     const session = await this.sessionRows.findOne({ where: { id: sessionId }, select: { id: true, revokedAt: true, oidcProvider: true, oidcIdToken: true } });
     // Only a session that is over: the marker never signs anyone out at the provider while our session lives.
     if (!session || session.revokedAt === null || !session.oidcProvider || !session.oidcIdToken) return local;
-    const provider = this.clients.provider(session.oidcProvider);
+    // An organization's connection (`org:…`) is no configured provider: its sessions end here only.
+    const provider = await this.clients.provider(session.oidcProvider);
     if (!provider) return local;
     let config: client.Configuration;
     try {
@@ -125,7 +126,8 @@ export class OidcLogoutService implements SignOutHook {
    * never seen before; then every session of ours it names ends. Returns how many.
    */
   async backChannelLogout(providerName: string, logoutToken: unknown, request: HttpRequestLike): Promise<number> {
-    const provider = this.clients.provider(providerName);
+    // Configured providers only: an organization's connection has no back-channel logout.
+    const provider = providerName.includes('/') ? undefined : await this.clients.provider(providerName);
     if (!provider) throw fabricError('identity_provider_not_found', 'Unknown identity provider');
     let claims: { issuer: string; sid?: string; sub?: string };
     try {

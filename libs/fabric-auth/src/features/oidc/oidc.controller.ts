@@ -28,6 +28,7 @@ import { type RedirectAnswer, ssoErrorPage, ssoRedirect } from '../../http/sso-e
 import { ApiFabricAuth } from '../../http/api-docs.js';
 import { StorageErrorsInterceptor } from '../../http/storage-errors.interceptor.js';
 
+const ORG_CONNECTION_PARAM = { name: 'id', description: "Id of an organization's OIDC connection (`/orgs/{org}/connections`)" } as const;
 const PROVIDER_PARAM = { name: 'provider', description: 'Name of a provider configured under `auth.providers`' } as const;
 const RETURN_TO_QUERY = {
   name: 'return_to',
@@ -252,6 +253,52 @@ export class OidcController {
     @Res({ passthrough: true }) response: unknown,
   ) {
     return this.startLink(provider, returnTo, principal, request, response);
+  }
+
+  @Get('org/:id/login')
+  @Public()
+  @Redirect()
+  @ApiOperation({
+    summary: "Start single sign-on with an organization's OIDC connection (the login_url of home-realm discovery)",
+    description:
+      'As `/auth/oidc/{provider}/login`, through the same flow and checks. Whoever signs in through it joins the organization with the org roles its `role_mapping` gives (never global roles).',
+  })
+  @ApiParam(ORG_CONNECTION_PARAM)
+  @ApiQuery(RETURN_TO_QUERY)
+  @ApiQuery(PROMPT_QUERY)
+  @ApiQuery(LOGIN_HINT_QUERY)
+  @ApiFoundResponse({ description: `Redirect to the provider; sets the short-lived login-state cookie. ${FAILURE_REDIRECT}` })
+  @ApiBadRequestResponse({ description: 'Invalid prompt or login_hint' })
+  @ApiNotFoundResponse({ description: 'No enabled OIDC connection of an organization has that id' })
+  @ApiBadGatewayResponse({ description: 'The provider could not be reached or its discovery document is invalid' })
+  organizationLogin(
+    @Param('id') id: string,
+    @Query('return_to') returnTo: unknown,
+    @Query('prompt') prompt: unknown,
+    @Query('login_hint') loginHint: unknown,
+    @Req() request: HttpRequestLike,
+    @Res({ passthrough: true }) response: unknown,
+  ) {
+    return this.start(`org/${id}`, { returnTo, prompt, loginHint }, request, response);
+  }
+
+  @Get('org/:id/callback')
+  @Public()
+  @Redirect()
+  @ApiOperation({
+    summary: "An organization's OIDC connection's redirect_uri: completes the login and sets the session cookies",
+    description:
+      "As `/auth/oidc/{provider}/callback`; the person then joins the organization (if not yet a member) with the mapped org roles, in the sign-in's transaction. A connection disabled or deleted meanwhile: 404, no session.",
+  })
+  @ApiParam(ORG_CONNECTION_PARAM)
+  @ApiFoundResponse({ description: `Signed in (access_token, refresh_token and csrf_token cookies); redirect to return_to. ${FAILURE_REDIRECT}` })
+  @ApiBadRequestResponse({ description: 'Bad, expired or replayed login state, login started with another provider; code or ID token refused' })
+  @ApiForbiddenResponse({ description: 'No account for this identity, or the account is deactivated' })
+  @ApiConflictResponse({ description: 'A local account holds the verified email (account_exists), or the identity is linked elsewhere' })
+  @ApiNotFoundResponse({ description: 'No enabled OIDC connection of an organization has that id' })
+  @ApiBadGatewayResponse({ description: 'The provider could not be reached' })
+  organizationCallback(@Param('id') id: string, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown) {
+    return this.finish(`org/${id}`, request, response);
   }
 
   private async endSessions(provider: string, body: Record<string, unknown>, request: HttpRequestLike, response: unknown): Promise<void> {

@@ -8,6 +8,7 @@ import { fabricError } from '../../core/fabric-error.js';
 import { isUuid } from '../../core/ids.js';
 import { KeyEncryption } from '../../core/key-encryption.js';
 import { SamlMetadataReader } from '../../core/ports/saml-metadata-reader.js';
+import type { OrganizationSsoConnection, OrganizationSsoConnections } from '../../core/ports/organization-sso-connections.js';
 import { fetchTenantDocument, tenantUrlProblem } from '../../core/remote-document.js';
 import type { HttpRequestLike } from '../../core/request-info.js';
 import { AuditService } from '../../data/audit.service.js';
@@ -42,7 +43,7 @@ type Protocol = 'oidc' | 'saml';
  * `auth.organizations.sso_connections_private_networks`, never on the server's own networks.
  */
 @Injectable()
-export class OrganizationConnectionsService {
+export class OrganizationConnectionsService implements OrganizationSsoConnections {
   private readonly secrets: KeyEncryption;
 
   constructor(
@@ -57,6 +58,37 @@ export class OrganizationConnectionsService {
     private readonly clock: FabricClock,
   ) {
     this.secrets = new KeyEncryption(encryptionKeyOf(options), 'sso-client-secret');
+  }
+
+  /** The `OrganizationSsoConnections` port: off with `auth.organizations.sso_connections`. */
+  get available(): boolean {
+    return this.options.organizations.ssoConnections === true;
+  }
+
+  /**
+   * The port's read, at every login through a connection: an unknown, disabled or deleted one is
+   * null (the login routes' 404); a secret that no longer opens (the encryption key changed) too.
+   */
+  async enabledConnection(id: string): Promise<OrganizationSsoConnection | null> {
+    if (!this.available || !isUuid(id)) return null;
+    const row = await this.connections.findOneBy({ id, enabled: true });
+    if (!row) return null;
+    const domains = await this.connections.manager.find(OrganizationDomainEntity, { where: { organizationId: row.organizationId, verified: true }, select: { domain: true } });
+    const base = {
+      id: row.id,
+      organizationId: row.organizationId,
+      version: row.updatedAt.getTime(),
+      roleClaim: row.roleClaim,
+      roleMapping: row.roleMapping,
+      jitProvisioning: row.jitProvisioning,
+      linkVerifiedEmail: row.linkVerifiedEmail,
+      emailDomains: domains.map((d) => d.domain),
+      allowPrivateNetworks: this.options.organizations.ssoConnectionsPrivateNetworks === true,
+    };
+    if (row.protocol === 'saml') return { ...base, protocol: 'saml', saml: { idpMetadata: row.samlIdpMetadata, idpMetadataUrl: row.samlIdpMetadataUrl } };
+    const secret = row.oidcClientSecret === null ? undefined : this.secrets.open(row.oidcClientSecret, row.id);
+    if (!secret || !row.oidcIssuer || !row.oidcClientId) return null;
+    return { ...base, protocol: 'oidc', oidc: { issuer: row.oidcIssuer, clientId: row.oidcClientId, clientSecret: secret.toString('utf8') } };
   }
 
   /** Refused before the organization is looked at: the answer says nothing of which exist. */

@@ -12,7 +12,8 @@ import { OrganizationMemberEntity } from '../../schema/entities/organization-mem
 import { OrganizationEntity } from '../../schema/entities/organization.entity.js';
 import { ServiceAccountEntity } from '../../schema/entities/service-account.entity.js';
 import type { Principal } from '../../core/principal.js';
-import type { OrganizationAccess, OrganizationMembership, PortTransaction } from '../../core/ports/organization-access.js';
+import type { ConnectionJoin, OrganizationAccess, OrganizationMembership, PortTransaction } from '../../core/ports/organization-access.js';
+import { AuditService, userActor } from '../../data/audit.service.js';
 import { OrganizationStandings } from './organization-standings.js';
 
 /**
@@ -31,6 +32,7 @@ export class OrganizationMemberships implements OrganizationAccess {
     private readonly transactions: FabricTransactions,
     private readonly revocations: Revocations,
     private readonly clock: FabricClock,
+    private readonly audit: AuditService,
   ) {}
 
   /** One statement (OrganizationStandings.membership): the cold path of a principal acting in an organization. */
@@ -97,6 +99,49 @@ export class OrganizationMemberships implements OrganizationAccess {
       );
     for (const role of removed) await tx.manager.delete(OrganizationMemberRoleEntity, { memberId: member.id, role });
     if (added.length > 0 || removed.length > 0) await this.revocations.revoke(tx, { type: 'principal', principalId: userId });
+  }
+
+  async joinThroughConnection(tx: PortTransaction, join: ConnectionJoin): Promise<void> {
+    const { organizationId, user } = join;
+    if (!(await this.transactions.lock(tx, OrganizationEntity, organizationId))) throw fabricError('organization_not_found', 'Organization not found');
+    // A role deleted from the organization since the mapping named it is not granted.
+    const defined = new Set((await this.standings.roles(organizationId, join.mappedRoles, tx)).map((r) => r.name));
+    const mapped = join.mappedRoles.filter((role) => role !== OWNER_ROLE && defined.has(role));
+    const member = await tx.manager.findOneBy(OrganizationMemberEntity, { organizationId, userId: user.id });
+    const audited = { actor: userActor(user), target: { type: 'user', id: user.id }, request: join.request, organizationId, outcome: 'success' as const };
+    if (!member) {
+      const joined: OrganizationMemberEntity = { id: randomUUID(), organizationId, userId: user.id, createdAt: new Date(this.clock.now()) };
+      const roles = [MEMBER_ROLE, ...mapped.filter((role) => role !== MEMBER_ROLE)];
+      await tx.manager.insert(OrganizationMemberEntity, joined);
+      await tx.manager.insert(
+        OrganizationMemberRoleEntity,
+        roles.map((role) => ({ memberId: joined.id, organizationId, role })),
+      );
+      await this.revocations.revoke(tx, { type: 'principal', principalId: user.id });
+      await this.audit.recordIn(tx, {
+        ...audited,
+        action: 'organization.member.connection_join',
+        details: { username: user.username, connection: join.connectionId, roles: roles.join(',') },
+      });
+      return;
+    }
+    const held = (await tx.manager.findBy(OrganizationMemberRoleEntity, { memberId: member.id })).map((r) => r.role);
+    const added = mapped.filter((role) => !held.includes(role));
+    const removed = held.filter((role) => role !== OWNER_ROLE && role !== MEMBER_ROLE && join.managedRoles.includes(role) && !mapped.includes(role));
+    if (added.length === 0 && removed.length === 0) return;
+    if (added.length > 0)
+      await tx.manager.insert(
+        OrganizationMemberRoleEntity,
+        added.map((role) => ({ memberId: member.id, organizationId, role })),
+      );
+    for (const role of removed) await tx.manager.delete(OrganizationMemberRoleEntity, { memberId: member.id, role });
+    await this.revocations.revoke(tx, { type: 'principal', principalId: user.id });
+    const after = [...held.filter((role) => !removed.includes(role)), ...added];
+    await this.audit.recordIn(tx, {
+      ...audited,
+      action: 'organization.member.roles',
+      details: { username: user.username, connection: join.connectionId, roles_before: held.join(','), roles_after: after.join(',') },
+    });
   }
 
   async serviceAccountMembership(serviceAccountId: string, organizationId: string): Promise<OrganizationMembership | null> {

@@ -1,6 +1,7 @@
 import type { DynamicModule } from '@nestjs/common';
 import { hookEntry } from '../../core/ports/hook-entry.js';
 import { OrganizationAccess } from '../../core/ports/organization-access.js';
+import { OrganizationSsoConnections } from '../../core/ports/organization-sso-connections.js';
 import { SignInHooks } from '../../core/ports/sign-in-hook.js';
 import { featureModule, type FeatureMount } from '../../http/feature-module.js';
 import { OrganizationDomainJoin } from './organization-domain-join.js';
@@ -24,7 +25,7 @@ import { OrganizationsController } from './organizations.controller.js';
 import { OrganizationsService } from './organizations.service.js';
 import { SsoDiscoveryController } from './sso-discovery.controller.js';
 
-/** Organizations (`/orgs/…`, SPEC §15): opt-in, loaded only with `auth.organizations.enabled`; it provides the core's `OrganizationAccess` port and joins users to the organization of their verified email domain at login (a `SignInHooks` entry). */
+/** Organizations (`/orgs/…`, SPEC §15): opt-in, loaded only with `auth.organizations.enabled`; it provides the core's `OrganizationAccess` and `OrganizationSsoConnections` ports and joins users to the organization of their verified email domain at login (a `SignInHooks` entry). */
 export class OrganizationsFeatureModule {
   static register(mount: FeatureMount): DynamicModule {
     const joinsByDomain = hookEntry(SignInHooks, 'organizations');
@@ -52,10 +53,11 @@ export class OrganizationsFeatureModule {
         OrganizationConnectionsService,
         OrganizationMemberships,
         { provide: OrganizationAccess, useExisting: OrganizationMemberships },
+        { provide: OrganizationSsoConnections, useExisting: OrganizationConnectionsService },
         OrganizationDomainJoin,
         { provide: joinsByDomain, useExisting: OrganizationDomainJoin },
       ],
-      exports: [OrganizationsService, OrganizationAccess, joinsByDomain],
+      exports: [OrganizationsService, OrganizationAccess, OrganizationSsoConnections, joinsByDomain],
       providesPorts: true,
     });
   }

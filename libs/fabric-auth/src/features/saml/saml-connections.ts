@@ -8,6 +8,9 @@ import { PublicBaseUrl } from '../../options/public-base-url.js';
 import { SamlLoginFailure } from './saml-login.error.js';
 import { attributeOf, descendants, elementChildren, parseXml, SAML_METADATA, textOf, XML_DSIG, type XmlNode } from './saml-xml.js';
 import { readBoundedText } from '../../core/bounded-body.js';
+import { BoundedCache } from '../../core/bounded-cache.js';
+import { connectionProviderName, connectionIdOfProvider, type OrganizationSsoConnection, OrganizationSsoConnections } from '../../core/ports/organization-sso-connections.js';
+import { fetchTenantDocument } from '../../core/remote-document.js';
 
 /** What a login needs of the IdP, read from its metadata. */
 export interface IdpMetadata {
@@ -21,9 +24,20 @@ export interface IdpMetadata {
 }
 
 export interface SamlConnection {
+  /** Its place under `/auth/saml/`: the configured name, or `org/<id>` for an organization's connection. */
   name: string;
+  /** The name sessions, linked identities and audit events know it by (`connectionProviderName` for an organization's). */
+  providerName: string;
   options: ResolvedSamlProviderOptions;
+  /** An organization's own connection, as the organizations feature read it for this request. */
+  organization?: OrganizationSsoConnection;
 }
+
+/** Organizations' connections whose IdP metadata is held at once, at most. */
+const MAX_ORGANIZATION_METADATA = 1000;
+/** Milliseconds an organization's metadata is kept at most: past `METADATA_TTL` it is read again, and used while its IdP is down. */
+const ORGANIZATION_METADATA_LIFETIME = 86_400_000;
+const ORGANIZATION_PREFIX = 'org/';
 
 /** Milliseconds metadata read from a URL is used before it is read again. */
 const METADATA_TTL = 3_600_000;
@@ -87,6 +101,8 @@ interface Loaded {
 @Injectable()
 export class SamlConnections {
   private readonly loaded = new Map<string, Loaded>();
+  /** Organizations' metadata, by connection and version: an update reads it anew, and a deleted connection's ages out. */
+  private readonly organizationLoaded: BoundedCache<Loaded>;
   private readonly loading = new Map<string, Promise<Loaded>>();
   private readonly logger = new Logger('FabricSaml');
 
@@ -95,7 +111,9 @@ export class SamlConnections {
     @Inject(FABRIC_ROUTE_PREFIX) private readonly routePrefix: string,
     private readonly publicBaseUrl: PublicBaseUrl,
     private readonly clock: FabricClock,
+    @Inject(OrganizationSsoConnections) private readonly organizations: OrganizationSsoConnections,
   ) {
+    this.organizationLoaded = new BoundedCache<Loaded>({ max: MAX_ORGANIZATION_METADATA, ttl: ORGANIZATION_METADATA_LIFETIME, now: () => clock.now() });
     for (const [name, connection] of Object.entries(samlProviders(options))) {
       if (connection.idpMetadata === undefined) continue;
       try {
@@ -106,9 +124,45 @@ export class SamlConnections {
     }
   }
 
-  connection(name: string): SamlConnection | undefined {
+  /** A configured connection by its name, or an organization's enabled one by `org/<id>`; undefined when there is none. */
+  async connection(name: string): Promise<SamlConnection | undefined> {
+    if (name.startsWith(ORGANIZATION_PREFIX)) return this.organizationConnection(name.slice(ORGANIZATION_PREFIX.length));
     const options = Object.hasOwn(this.options.providers, name) ? this.options.providers[name] : undefined;
-    return options?.type === 'saml' ? { name, options } : undefined;
+    return options?.type === 'saml' ? { name, providerName: name, options } : undefined;
+  }
+
+  /** The connection a session was opened through (its provider name). */
+  async ofSession(providerName: string): Promise<SamlConnection | undefined> {
+    const organizationConnection = connectionIdOfProvider(providerName);
+    return organizationConnection === undefined ? this.connection(providerName) : this.organizationConnection(organizationConnection);
+  }
+
+  /**
+   * An organization's connection as a configured one would read: its metadata as given, the SP
+   * entity id its metadata URL, IdP-initiated logins off, SHA-1 refused, signed assertions
+   * wanted. Its role mapping gives org roles (`organization`), never global ones.
+   */
+  private async organizationConnection(id: string): Promise<SamlConnection | undefined> {
+    const found = await this.organizations.enabledConnection(id);
+    if (found?.protocol !== 'saml' || !found.saml) return undefined;
+    return {
+      name: `${ORGANIZATION_PREFIX}${found.id}`,
+      providerName: connectionProviderName(found.id),
+      organization: found,
+      options: {
+        type: 'saml',
+        ...(found.saml.idpMetadata === null ? {} : { idpMetadata: found.saml.idpMetadata }),
+        ...(found.saml.idpMetadataUrl === null ? {} : { idpMetadataUrl: found.saml.idpMetadataUrl }),
+        allowIdpInitiated: false,
+        wantAssertionsSigned: true,
+        allowSha1: false,
+        jitProvisioning: found.jitProvisioning,
+        defaultRoles: [],
+        linkVerifiedEmail: found.linkVerifiedEmail,
+        ...(found.roleClaim === null ? {} : { roleClaim: found.roleClaim }),
+        roleMapping: {},
+      },
+    };
   }
 
   /** `<public base URL>/<prefix>/auth/saml/<name>/<route>`. */
@@ -123,7 +177,8 @@ export class SamlConnections {
 
   /** The IdP's metadata; `SamlLoginFailure('metadata_unavailable')` when it cannot be read. */
   async metadata(connection: SamlConnection): Promise<IdpMetadata> {
-    const known = this.loaded.get(connection.name);
+    if (connection.organization && connection.options.idpMetadata !== undefined) return this.inlineOfOrganization(connection);
+    const known = this.held(connection);
     if (known && this.clock.now() - known.fetchedAt < METADATA_TTL) return known.metadata;
     try {
       return (await this.fetch(connection)).metadata;
@@ -136,7 +191,7 @@ export class SamlConnections {
 
   /** After a signature no held certificate verified: the metadata read again (at most once a minute); true when it changed. */
   async refreshAfterUnknownSigner(connection: SamlConnection): Promise<boolean> {
-    const known = this.loaded.get(connection.name);
+    const known = this.held(connection);
     if (connection.options.idpMetadataUrl === undefined || (known && this.clock.now() - known.fetchedAt < METADATA_REFRESH_COOLDOWN)) return false;
     try {
       const fresh = await this.fetch(connection);
@@ -147,19 +202,56 @@ export class SamlConnections {
     }
   }
 
-  private fetch(connection: SamlConnection): Promise<Loaded> {
-    const running = this.loading.get(connection.name);
-    if (running) return running;
-    const load = this.read(connection.options.idpMetadataUrl!).then((metadata) => {
-      const loaded = { metadata, fetchedAt: this.clock.now() };
-      this.loaded.set(connection.name, loaded);
-      return loaded;
-    });
-    this.loading.set(connection.name, load);
-    return load.finally(() => this.loading.delete(connection.name));
+  /** An organization's inline metadata, read once per version of the connection. */
+  private inlineOfOrganization(connection: SamlConnection): IdpMetadata {
+    const key = this.cacheKey(connection);
+    const known = this.organizationLoaded.get(key);
+    if (known) return known.metadata;
+    let metadata: IdpMetadata;
+    try {
+      metadata = parseIdpMetadata(connection.options.idpMetadata!);
+    } catch (error) {
+      throw new SamlLoginFailure('metadata_unavailable', (error as Error).message);
+    }
+    this.organizationLoaded.set(key, { metadata, fetchedAt: this.clock.now() }, this.organizationLoaded.currentEpoch);
+    return metadata;
   }
 
-  private async read(url: string): Promise<IdpMetadata> {
+  /** A configured connection by its name; an organization's by its id and version. */
+  private cacheKey(connection: SamlConnection): string {
+    return connection.organization ? `${connection.name}@${connection.organization.version}` : connection.name;
+  }
+
+  private held(connection: SamlConnection): Loaded | undefined {
+    return connection.organization ? this.organizationLoaded.get(this.cacheKey(connection)) : this.loaded.get(connection.name);
+  }
+
+  private fetch(connection: SamlConnection): Promise<Loaded> {
+    const key = this.cacheKey(connection);
+    const running = this.loading.get(key);
+    if (running) return running;
+    const load = this.read(connection).then((metadata) => {
+      const loaded = { metadata, fetchedAt: this.clock.now() };
+      if (connection.organization) this.organizationLoaded.set(key, loaded, this.organizationLoaded.currentEpoch);
+      else this.loaded.set(connection.name, loaded);
+      return loaded;
+    });
+    this.loading.set(key, load);
+    return load.finally(() => this.loading.delete(key));
+  }
+
+  /** An organization admin chose an organization's URL: it is read by the tenant rules (https, no private address, no redirect, bounded). */
+  private async read(connection: SamlConnection): Promise<IdpMetadata> {
+    const url = connection.options.idpMetadataUrl!;
+    if (connection.organization) {
+      const xml = await fetchTenantDocument(url, {
+        timeoutMs: METADATA_TIMEOUT,
+        maxBytes: MAX_METADATA,
+        accept: 'application/samlmetadata+xml, application/xml, text/xml',
+        allowPrivate: connection.organization.allowPrivateNetworks,
+      });
+      return parseIdpMetadata(xml);
+    }
     const response = await fetch(url, {
       redirect: 'error',
       signal: AbortSignal.timeout(METADATA_TIMEOUT),

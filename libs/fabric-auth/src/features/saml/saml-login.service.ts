@@ -39,7 +39,15 @@ const MAX_REQUEST_ID = 256;
 const MAX_RELAY_STATE = 2048;
 
 function signInProvider(connection: SamlConnection): SignInProvider {
-  return { name: connection.name, protocol: 'saml', accounts: connection.options };
+  const organization = connection.organization;
+  return {
+    name: connection.providerName,
+    protocol: 'saml',
+    accounts: connection.options,
+    ...(organization && {
+      organization: { organizationId: organization.organizationId, connectionId: organization.id, roleMapping: organization.roleMapping, emailDomains: organization.emailDomains },
+    }),
+  };
 }
 
 /** node-saml refuses with plain errors: sorted by what they say (the message stays in the log). */
@@ -83,8 +91,8 @@ export class SamlLoginService {
   ) {}
 
   /** The SP metadata the IdP is configured with: entity id, ACS, and the encryption certificate when there is one. */
-  metadata(name: string): string {
-    const connection = this.connection(name);
+  async metadata(name: string): Promise<string> {
+    const connection = await this.connection(name);
     const { privateKey, certificate } = spKeyParts(connection.options.decryptionKey ?? '');
     return generateServiceProviderMetadata({
       issuer: this.connections.spEntityId(connection),
@@ -99,7 +107,7 @@ export class SamlLoginService {
 
   /** Starts a login: sets this attempt's state cookie and returns the IdP's SSO URL carrying the AuthnRequest. */
   async begin(name: string, returnTo: unknown, request: HttpRequestLike, response: unknown): Promise<string> {
-    const connection = this.connection(name);
+    const connection = await this.connection(name);
     try {
       const idp = await this.connections.metadata(connection);
       const requestId = `_${randomBytes(20).toString('hex')}`;
@@ -111,13 +119,13 @@ export class SamlLoginService {
       this.states.issue(request, response, { connection: connection.name, requestId, returnTo: safeReturnPath(returnTo) });
       return url;
     } catch (error) {
-      throw await this.refuse(connection.name, this.classify(error), request);
+      throw await this.refuse(connection.providerName, this.classify(error), request);
     }
   }
 
   /** The ACS: checks the POSTed response, finds (or creates) the user and opens a cookie session. */
   async complete(name: string, body: unknown, request: HttpRequestLike, response: unknown): Promise<SamlLoginResult> {
-    const connection = this.connection(name);
+    const connection = await this.connection(name);
     try {
       const encoded = formField(body, 'SAMLResponse');
       const relayState = formField(body, 'RelayState');
@@ -147,12 +155,13 @@ export class SamlLoginService {
       this.sessionCookies.set(response, signedIn.tokens);
       return { user: signedIn.user, tokens: signedIn.tokens, returnTo: login.returnTo };
     } catch (error) {
-      throw await this.refuse(connection.name, this.classify(error), request);
+      throw await this.refuse(connection.providerName, this.classify(error), request);
     }
   }
 
-  private connection(name: string): SamlConnection {
-    const connection = this.connections.connection(name);
+  /** Unknown, and an organization's connection disabled or deleted, alike: 404 `unknown_connection`, before anything is read. */
+  private async connection(name: string): Promise<SamlConnection> {
+    const connection = await this.connections.connection(name);
     if (!connection) throw new SamlLoginFailure('unknown_connection').toHttpException();
     return connection;
   }

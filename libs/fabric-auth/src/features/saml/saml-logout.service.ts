@@ -44,7 +44,7 @@ export class SamlLogoutService implements SignOutHook {
   async afterSignOut({ principal, sessionId, response }: SignedOut): Promise<void> {
     if (principal.authMethod !== 'cookie') return;
     const session = await this.sessionRows.findOne({ where: { id: sessionId }, select: { id: true, oidcProvider: true } });
-    if (!session?.oidcProvider || !this.connections.connection(session.oidcProvider)) return;
+    if (!session?.oidcProvider || !(await this.connections.ofSession(session.oidcProvider))) return;
     const body = `${sessionId}.${this.clock.now() + LOGOUT_COOKIE_LIFETIME * 1000}`;
     appendSetCookie(response, [this.cookie(`${body}.${this.mac(body)}`, LOGOUT_COOKIE_LIFETIME)]);
   }
@@ -60,7 +60,7 @@ export class SamlLogoutService implements SignOutHook {
     const session = await this.sessionRows.findOne({ where: { id: sessionId }, select: { id: true, revokedAt: true, oidcProvider: true, oidcSubject: true, oidcSid: true } });
     // Only a session that is over: the marker never signs anyone out at the IdP while our session lives.
     if (!session || session.revokedAt === null || !session.oidcProvider || !session.oidcSubject) return local;
-    const connection = this.connections.connection(session.oidcProvider);
+    const connection = await this.connections.ofSession(session.oidcProvider);
     if (!connection) return local;
     try {
       const idp = await this.connections.metadata(connection);

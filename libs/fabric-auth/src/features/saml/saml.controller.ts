@@ -26,6 +26,7 @@ import { safeReturnPath } from '../../http/return-to.js';
 import { setResponseHeader } from '../../core/request-info.js';
 
 const CONNECTION_PARAM = { name: 'connection', description: 'Name of a SAML connection configured under `auth.providers` (`type: saml`)' } as const;
+const ORG_CONNECTION_PARAM = { name: 'id', description: "Id of an organization's SAML connection (`/orgs/{org}/connections`)" } as const;
 const FAILURE_REDIRECT =
   'A browser is sent to `auth.sso.error_url` (default `…/auth/saml/error`) with `?error=<code>`; a request with `Accept: application/json` gets the JSON error instead';
 
@@ -97,7 +98,7 @@ export class SamlController {
   @ApiParam(CONNECTION_PARAM)
   @ApiOkResponse({ description: 'An EntityDescriptor with an SPSSODescriptor' })
   @ApiNotFoundResponse({ description: 'No SAML connection of that name is configured' })
-  metadata(@Param('connection') connection: string): string {
+  metadata(@Param('connection') connection: string): Promise<string> {
     return this.logins.metadata(connection);
   }
 
@@ -148,6 +149,77 @@ export class SamlController {
       const fragment = new URLSearchParams({ mfa_token: mfa.mfaToken, factors: mfa.factors.join(',') });
       return `${returnTo.split('#')[0]}#${fragment.toString()}`;
     });
+  }
+
+  @Get('org/:id/metadata')
+  @Public()
+  @Header('Content-Type', 'application/samlmetadata+xml; charset=utf-8')
+  @Header('Cache-Control', 'public, max-age=300')
+  @ApiOperation({
+    summary: "This service provider's SAML metadata for an organization's connection (give it to the IdP)",
+    description: 'As `/auth/saml/{connection}/metadata`: the entity id is this URL, the ACS `…/org/{id}/acs`.',
+  })
+  @ApiParam(ORG_CONNECTION_PARAM)
+  @ApiOkResponse({ description: 'An EntityDescriptor with an SPSSODescriptor' })
+  @ApiNotFoundResponse({ description: 'No enabled SAML connection of an organization has that id' })
+  organizationMetadata(@Param('id') id: string): Promise<string> {
+    return this.logins.metadata(`org/${id}`);
+  }
+
+  @Get('org/:id/login')
+  @Public()
+  @Redirect()
+  @ApiOperation({
+    summary: "Start SAML single sign-on with an organization's connection (the login_url of home-realm discovery)",
+    description:
+      'As `/auth/saml/{connection}/login`, through the same checks. Whoever signs in through it joins the organization with the org roles its `role_mapping` gives (never global roles).',
+  })
+  @ApiParam(ORG_CONNECTION_PARAM)
+  @ApiQuery({ name: 'return_to', required: false, description: 'Path on this site to land on after the login; anything else lands on `/`' })
+  @ApiFoundResponse({ description: `Redirect to the IdP; sets the short-lived login-state cookie. ${FAILURE_REDIRECT}` })
+  @ApiNotFoundResponse({ description: 'No enabled SAML connection of an organization has that id' })
+  @ApiBadGatewayResponse({ description: "The IdP's metadata could not be loaded" })
+  organizationLogin(
+    @Param('id') id: string,
+    @Query('return_to') returnTo: unknown,
+    @Req() request: HttpRequestLike,
+    @Res({ passthrough: true }) response: unknown,
+  ): Promise<RedirectAnswer> {
+    return this.login(`org/${id}`, returnTo, request, response);
+  }
+
+  @Post('org/:id/acs')
+  @Public()
+  @HttpCode(HttpStatus.FOUND)
+  @Redirect()
+  @ApiOperation({
+    summary: "An organization's connection's Assertion Consumer Service (HTTP-POST binding, form-encoded SAMLResponse)",
+    description:
+      "As `/auth/saml/{connection}/acs`, with every check of it; the person then joins the organization (if not yet a member) with the mapped org roles, in the sign-in's transaction. A connection disabled or deleted meanwhile: 404, no session.",
+  })
+  @ApiParam(ORG_CONNECTION_PARAM)
+  @ApiFoundResponse({ description: `Signed in (access_token, refresh_token and csrf_token cookies); redirect to return_to. ${FAILURE_REDIRECT}` })
+  @ApiBadRequestResponse({ description: 'A malformed, unsigned, wrongly signed, expired, misdirected or replayed response; a login not started in this browser' })
+  @ApiForbiddenResponse({ description: 'No account for this identity, or the account is deactivated' })
+  @ApiConflictResponse({ description: 'A local account holds the email (account_exists), or the identity is linked elsewhere' })
+  @ApiNotFoundResponse({ description: 'No enabled SAML connection of an organization has that id' })
+  @ApiPayloadTooLargeResponse({ description: 'The SAMLResponse is larger than 256 KiB (or the body than the body limit)' })
+  @ApiBadGatewayResponse({ description: "The IdP's metadata could not be loaded" })
+  organizationAcs(@Param('id') id: string, @Body() body: unknown, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown): Promise<RedirectAnswer> {
+    return this.acs(`org/${id}`, body, request, response);
+  }
+
+  @Get('org/:id/slo')
+  @Public()
+  @Redirect()
+  @ApiOperation({
+    summary: "An organization's connection's SingleLogoutService: where the IdP's LogoutResponse brings the browser back",
+    description: 'As `/auth/saml/{connection}/slo`.',
+  })
+  @ApiParam(ORG_CONNECTION_PARAM)
+  @ApiFoundResponse({ description: 'To the RelayState path, or /' })
+  organizationLoggedOut(@Query('RelayState') relayState: unknown, @Res({ passthrough: true }) response: unknown): RedirectAnswer {
+    return this.loggedOut(relayState, response);
   }
 
   private answer(request: HttpRequestLike, response: unknown, redirectTo: () => Promise<string>): Promise<RedirectAnswer> {
