@@ -92,6 +92,7 @@ const PUBLIC_NAMES = {
   'webhook.delete': 'webhook.deleted',
   'webhook.disable': 'webhook.disabled',
   'webhook.redeliver': 'webhook.redelivered',
+  'webhook.prune': 'webhook.pruned',
 } as const;
 
 /** @publicApi Every public event name (SPEC §18). */

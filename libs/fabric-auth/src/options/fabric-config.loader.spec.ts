@@ -218,4 +218,13 @@ describe('YAML config loader', () => {
     });
     expect(fabricAuthOptionsFromTree(tree)).toMatchObject({ passwordQueueDepth: 4, passwordHash: 'bcrypt', argon2Memory: 47_104 });
   });
+
+  it('webhooks: deliveries and events are kept 30 days by default, 1 to 3650 allowed (a lifetime is never off)', () => {
+    const base = { secretKey: SECRET, systemAdminPassword: 'Adm1n-passw0rd' };
+    expect(resolveFabricAuthOptions(base).webhooks.retentionDays).toBe(30);
+    expect(resolveFabricAuthOptions({ ...base, webhooks: { retentionDays: 1 } }).webhooks.retentionDays).toBe(1);
+    for (const retentionDays of [0, 3651, 1.5]) {
+      expect(problemsOf(() => resolveFabricAuthOptions({ ...base, webhooks: { retentionDays } }))).toEqual(['auth.webhooks.retention_days: must be an integer between 1 and 3650']);
+    }
+  });
 });

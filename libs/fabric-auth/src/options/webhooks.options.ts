@@ -55,6 +55,14 @@ export class WebhooksOptions {
   /** Milliseconds between two looks at the outbox and the due retries (an instance's own commits wake it at once). Default 1000. */
   @Field('poll_interval_ms', 'int', intInSection(50, 60_000))
   pollIntervalMs?: number = 1000;
+
+  /**
+   * Days a finished delivery (succeeded, or failed for good) is kept for the deliveries list and a
+   * redelivery, and an event once no delivery refers to it; then the pruning job deletes them, every
+   * `auth.prune_interval` seconds. Default 30.
+   */
+  @Field('retention_days', 'int', intInSection(1, 3650))
+  retentionDays?: number = 30;
 }
 
 export type ResolvedWebhooksOptions = Required<WebhooksOptions>;

@@ -300,6 +300,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     const attempts = delivery.attempts + 1;
     const schedule = this.settings.retrySchedule;
     const now = this.clock.now();
+    // A finished delivery's next_attempt_at records when it finished: its retention counts from it.
     const last = {
       attempts,
       lastAttemptAt: new Date(now),
@@ -311,7 +312,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     };
     await this.transactions.run(async (tx) => {
       if (succeeded) {
-        await tx.manager.update(WebhookDeliveryEntity, { id: delivery.id, status: 'delivering' }, { ...last, status: 'succeeded' });
+        await tx.manager.update(WebhookDeliveryEntity, { id: delivery.id, status: 'delivering' }, { ...last, status: 'succeeded', nextAttemptAt: new Date(now) });
         await tx.manager.update(WebhookEndpointEntity, { id: endpoint.id }, { failureStreak: 0 });
         return;
       }
@@ -320,7 +321,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
         await tx.manager.update(WebhookDeliveryEntity, { id: delivery.id, status: 'delivering' }, { ...last, status: 'pending', nextAttemptAt: new Date(now + delay) });
         return;
       }
-      await tx.manager.update(WebhookDeliveryEntity, { id: delivery.id, status: 'delivering' }, { ...last, status: 'failed' });
+      await tx.manager.update(WebhookDeliveryEntity, { id: delivery.id, status: 'delivering' }, { ...last, status: 'failed', nextAttemptAt: new Date(now) });
       await tx.manager.increment(WebhookEndpointEntity, { id: endpoint.id }, 'failureStreak', 1);
       const current = await tx.manager.findOne(WebhookEndpointEntity, { where: { id: endpoint.id } });
       if (!current || !current.enabled || current.failureStreak < this.settings.disableAfterFailures) return;

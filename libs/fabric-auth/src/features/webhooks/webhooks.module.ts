@@ -4,6 +4,7 @@ import { hookEntry } from '../../core/ports/hook-entry.js';
 import { featureModule, type FeatureMount } from '../../http/feature-module.js';
 import { EventOutboxWriter } from './event-outbox.writer.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
+import { WebhookPruner } from './webhook-pruner.js';
 import { WebhookWakeup } from './webhook-wakeup.js';
 import { WebhooksController } from './webhooks.controller.js';
 import { WebhooksService } from './webhooks.service.js';
@@ -17,7 +18,7 @@ export class WebhooksFeatureModule {
     const outbox = hookEntry(FabricEvents, 'webhooks');
     return featureModule(mount, {
       controllers: [{ controller: WebhooksController }],
-      providers: [WebhookWakeup, WebhookDispatcher, WebhooksService, EventOutboxWriter, { provide: outbox, useExisting: EventOutboxWriter }],
+      providers: [WebhookWakeup, WebhookDispatcher, WebhookPruner, WebhooksService, EventOutboxWriter, { provide: outbox, useExisting: EventOutboxWriter }],
       exports: [outbox],
       providesPorts: true,
     });

@@ -25,6 +25,8 @@ export interface WebhookAttemptRecord {
 // An endpoint's deliveries, newest first; and the order kept per subject.
 @Index('idx_webhook_deliveries_endpoint_occurred_at', ['endpointId', 'occurredAt'])
 @Index('idx_webhook_deliveries_endpoint_subject', ['endpointId', 'subject', 'status'])
+// Pruning keeps an outbox event while a delivery refers to it.
+@Index('idx_webhook_deliveries_event_id', ['eventId'])
 export class WebhookDeliveryEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
@@ -55,6 +57,7 @@ export class WebhookDeliveryEntity {
   @Column({ type: 'int' })
   attempts!: number;
 
+  /** When the next attempt is due; once `succeeded` or `failed`, when it finished (the retention counts from it). */
   @Column({ name: 'next_attempt_at', type: Date })
   nextAttemptAt!: Date;
 

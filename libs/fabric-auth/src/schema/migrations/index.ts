@@ -40,6 +40,8 @@ import { WebhooksPostgres1796560542618 } from './postgres/1796560542618-Webhooks
 import { WebhooksSqlite1796560542618 } from './sqlite/1796560542618-Webhooks.js';
 import { WebhookAttemptLogPostgres1796571050004 } from './postgres/1796571050004-WebhookAttemptLog.js';
 import { WebhookAttemptLogSqlite1796571050004 } from './sqlite/1796571050004-WebhookAttemptLog.js';
+import { WebhookDeliveriesByEventPostgres1796571969522 } from './postgres/1796571969522-WebhookDeliveriesByEvent.js';
+import { WebhookDeliveriesByEventSqlite1796571969522 } from './sqlite/1796571969522-WebhookDeliveriesByEvent.js';
 
 /**
  * Migrations for `TypeOrmModule.forRoot({ migrations, migrationsRun: true })`, per driver.
@@ -68,6 +70,7 @@ export const FABRIC_AUTH_POSTGRES_MIGRATIONS = [
   OrganizationSsoConnectionsPostgres1796559727329,
   WebhooksPostgres1796560542618,
   WebhookAttemptLogPostgres1796571050004,
+  WebhookDeliveriesByEventPostgres1796571969522,
 ];
 /** @publicApi */
 export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
@@ -92,6 +95,7 @@ export const FABRIC_AUTH_SQLITE_MIGRATIONS = [
   OrganizationSsoConnectionsSqlite1796559727329,
   WebhooksSqlite1796560542618,
   WebhookAttemptLogSqlite1796571050004,
+  WebhookDeliveriesByEventSqlite1796571969522,
 ];
 
 /** @publicApi */
