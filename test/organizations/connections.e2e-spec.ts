@@ -105,6 +105,25 @@ describe.each(DATABASES)('organization SSO connections on %s', (kind) => {
     } finally {
       op.failing.delete('discovery');
     }
+    // The keys a login verifies ID tokens with: read too, and an unusable set is a problem.
+    const jwksReads = op.hits.jwks;
+    expect((await t.http.post(`${connections(org.slug)}/${id}/test`).set(auth(org.owner.token))).body.ok).toBe(true);
+    expect(op.hits.jwks).toBe(jwksReads + 1);
+    op.failing.set('jwks', 'status');
+    try {
+      const down = await t.http.post(`${connections(org.slug)}/${id}/test`).set(auth(org.owner.token));
+      expect(down.body).toMatchObject({ ok: false, problems: [expect.stringMatching(/^The JWKS could not be read: .*answered 5\d\d$/)] });
+    } finally {
+      op.failing.delete('jwks');
+    }
+    const published = op.published;
+    op.published = [];
+    try {
+      const empty = await t.http.post(`${connections(org.slug)}/${id}/test`).set(auth(org.owner.token));
+      expect(empty.body).toMatchObject({ ok: false, problems: ['The JWKS holds no signing key (RSA, EC or OKP with use sig)'] });
+    } finally {
+      op.published = published;
+    }
   });
 
   it('a SAML connection from metadata XML or URL: answers the ACS and SP entity id to give the IdP; its test reads the metadata', async () => {

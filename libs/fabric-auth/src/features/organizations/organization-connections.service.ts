@@ -30,6 +30,9 @@ export const MAX_ORGANIZATION_CONNECTIONS = 20;
 const IDP_TIMEOUT_MS = 10_000;
 const MAX_DISCOVERY_BYTES = 256 * 1024;
 const MAX_METADATA_BYTES = 1024 * 1024;
+/** As much of a JWKS as a login reads (RemoteKeySet). */
+const MAX_JWKS_BYTES = 512 * 1024;
+const SIGNING_KEY_TYPES = new Set<unknown>(['RSA', 'EC', 'OKP']);
 const OFF = 'SSO connections are not enabled on this server (auth.organizations.sso_connections)';
 
 type Protocol = 'oidc' | 'saml';
@@ -237,6 +240,10 @@ export class OrganizationConnectionsService implements OrganizationSsoConnection
     }
     const codeFlow = Array.isArray(document.response_types_supported) && document.response_types_supported.includes('code');
     if (!codeFlow) problems.push('response_types_supported does not list code');
+    if (typeof document.jwks_uri === 'string' && tenantUrlProblem(document.jwks_uri, this.options.organizations.ssoConnectionsPrivateNetworks) === undefined) {
+      const problem = await this.jwksProblem(document.jwks_uri);
+      if (problem) problems.push(problem);
+    }
     const asText = (v: unknown) => (typeof v === 'string' ? v.slice(0, 2048) : null);
     return {
       ok: problems.length === 0,
@@ -248,6 +255,38 @@ export class OrganizationConnectionsService implements OrganizationSsoConnection
         jwks_uri: asText(document.jwks_uri),
       },
     };
+  }
+
+  /**
+   * The keys a login would verify ID tokens with, read as a login reads them (the tenant rules,
+   * bounded): a problem when they cannot be read or hold no public signing key; else undefined.
+   */
+  private async jwksProblem(uri: string): Promise<string | undefined> {
+    let text: string;
+    try {
+      text = await fetchTenantDocument(uri, {
+        timeoutMs: IDP_TIMEOUT_MS,
+        maxBytes: MAX_JWKS_BYTES,
+        accept: 'application/jwk-set+json, application/json',
+        allowPrivate: this.options.organizations.ssoConnectionsPrivateNetworks,
+      });
+    } catch (error) {
+      return `The JWKS could not be read: ${(error as Error).message}`;
+    }
+    let keys: unknown;
+    try {
+      keys = (JSON.parse(text) as { keys?: unknown } | null)?.keys;
+    } catch {
+      return 'The JWKS is not JSON';
+    }
+    if (!Array.isArray(keys)) return 'The JWKS is not a JSON Web Key Set (no keys array)';
+    const signing = keys.filter(
+      (k): k is Record<string, unknown> =>
+        typeof k === 'object' && k !== null && SIGNING_KEY_TYPES.has((k as Record<string, unknown>).kty) && ((k as Record<string, unknown>).use ?? 'sig') === 'sig',
+    );
+    if (signing.length === 0) return 'The JWKS holds no signing key (RSA, EC or OKP with use sig)';
+    if (signing.some((k) => k.d !== undefined)) return 'The JWKS publishes a private key: the IdP must publish public keys only';
+    return undefined;
   }
 
   private async testSaml(connection: OrganizationSsoConnectionEntity): Promise<ConnectionTestDto> {
