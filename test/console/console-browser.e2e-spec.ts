@@ -134,7 +134,14 @@ describe.each(CONSOLE_TARGETS)('the admin console in chromium on %s', (target) =
 
     await page.getByRole('button', { name: 'Deactivate user' }).click();
     await page.getByRole('button', { name: 'Confirm deactivation' }).click();
-    await expect.poll(() => page.getByRole('status').textContent()).toBe(`${user.username} is deactivated.`);
+    await expect
+      .poll(() =>
+        page
+          .getByRole('status')
+          .filter({ hasText: `${user.username} is deactivated.` })
+          .count(),
+      )
+      .toBe(1);
     await page.getByRole('button', { name: 'Reactivate user' }).waitFor();
     expect((await t.http.get(`${API}/auth/me`).auth(theirs.access_token, { type: 'bearer' })).status).toBe(401);
     expect((await t.http.post(`${API}/auth/token`).type('form').send({ grant_type: 'refresh_token', refresh_token: theirs.refresh_token })).status).toBe(400);
@@ -182,7 +189,7 @@ describe.each(CONSOLE_TARGETS)('the admin console in chromium on %s', (target) =
     expect(await page.getByRole('status').textContent()).toBe('Your session has ended. Sign in again.');
   });
 
-  it('works from the keyboard alone: sign in with the second factor, search, open a user', async () => {
+  it('works from the keyboard alone: sign in with the second factor, find a user, deactivate them', async () => {
     await suite.context.clearCookies();
     await page.goto(at(''));
     await page.getByRole('heading', { name: 'Sign in to the admin console' }).waitFor();
@@ -204,11 +211,23 @@ describe.each(CONSOLE_TARGETS)('the admin console in chromium on %s', (target) =
     await page.keyboard.type('crew0777');
     await page.keyboard.press('Enter');
     await expect.poll(() => userRows().count()).toBe(1);
-    await page.keyboard.press('Tab');
-    await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.textContent)).toBe('crew0777');
+    const focusedText = () => page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.textContent);
+    // Past the Search and New user buttons, the first result.
+    for (const stop of ['Search', 'New user', 'crew0777']) {
+      await page.keyboard.press('Tab');
+      expect(await focusedText()).toBe(stop);
+    }
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'User crew0777' }).waitFor();
+    // The heading has the focus; the first control after the facts is Deactivate, then the confirmation takes the focus.
+    await page.getByText('crew0777@example.test').waitFor();
+    await page.keyboard.press('Tab');
+    expect(await focusedText()).toBe('Deactivate user');
+    await page.keyboard.press('Enter');
+    await expect.poll(focusedText).toBe('Confirm deactivation');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'crew0777 is deactivated.' }).count()).toBe(1);
+    expect((await t.http.get(`${API}/users/crew0777`).auth(await t.adminToken(), { type: 'bearer' })).body.is_active).toBe(false);
   });
 
   it('shows a refusal as a sentence, never the raw answer', async () => {

@@ -12,6 +12,8 @@ export class ApiError extends Error {
     /** The API's stable error code, when it gave one (`mfa_required`, `invalid_grant`, …). */
     readonly code?: string,
     readonly body?: Record<string, unknown>,
+    /** Each problem as its own sentence (a refused form names each field). */
+    readonly sentences: string[] = [message],
   ) {
     super(message);
   }
@@ -41,16 +43,22 @@ function csrfToken(): string {
 
 const SAFE = new Set(['GET', 'HEAD']);
 
-/** A sentence from the API's own message when it has one; the status otherwise. */
-function sentence(status: number, body: Record<string, unknown> | undefined): string {
-  const told = [body?.error_description, body?.message].find((m): m is string => typeof m === 'string' && m.trim() !== '');
-  if (status === 401) return 'Your session has ended. Sign in again.';
-  if (status === 403 && !told) return 'You are not allowed to do this.';
-  if (status === 404 && !told) return 'Not found.';
-  if (status === 429) return 'Too many attempts. Wait a moment and try again.';
-  if (status >= 500 || !told) return 'The server could not complete this request. Try again later.';
-  const text = told.trim();
-  return `${text[0].toUpperCase()}${text.slice(1)}${/[.!?]$/.test(text) ? '' : '.'}`;
+/** A message as a sentence: capital first letter, closing stop. */
+function asSentence(text: string): string {
+  const t = text.trim();
+  return `${t[0].toUpperCase()}${t.slice(1)}${/[.!?]$/.test(t) ? '' : '.'}`;
+}
+
+/** The API's own messages as sentences (a refused form has one per field); the status's when it gave none. */
+function sentences(status: number, body: Record<string, unknown> | undefined): string[] {
+  const raw = [body?.error_description, body?.message].find((m) => (typeof m === 'string' && m.trim() !== '') || Array.isArray(m));
+  const told = (Array.isArray(raw) ? raw : [raw]).filter((m): m is string => typeof m === 'string' && m.trim() !== '');
+  if (status === 401) return ['Your session has ended. Sign in again.'];
+  if (status === 403 && told.length === 0) return ['You are not allowed to do this.'];
+  if (status === 404 && told.length === 0) return ['Not found.'];
+  if (status === 429) return ['Too many attempts. Wait a moment and try again.'];
+  if (status >= 500 || told.length === 0) return ['The server could not complete this request. Try again later.'];
+  return told.map(asSentence);
 }
 
 export class Api {
@@ -79,7 +87,8 @@ export class Api {
     if (response.ok) return parsed as T;
     const code = typeof parsed?.error === 'string' ? parsed.error : typeof parsed?.code === 'string' ? parsed.code : undefined;
     if (response.status === 401 && !signIn) this.onUnauthorized();
-    throw new ApiError(response.status, signIn && response.status === 401 ? sentence(400, parsed) : sentence(response.status, parsed), code, parsed);
+    const told = sentences(signIn && response.status === 401 ? 400 : response.status, parsed);
+    throw new ApiError(response.status, told.join(' '), code, parsed, told);
   }
 
   get<T>(path: string, query: Record<string, string | undefined> = {}): Promise<T> {
@@ -92,8 +101,12 @@ export class Api {
     return this.call<T>('POST', path, body);
   }
 
-  delete<T>(path: string): Promise<T> {
-    return this.call<T>('DELETE', path);
+  patch<T>(path: string, body: unknown): Promise<T> {
+    return this.call<T>('PATCH', path, body);
+  }
+
+  delete<T>(path: string, body?: unknown): Promise<T> {
+    return this.call<T>('DELETE', path, body);
   }
 }
 

@@ -6,11 +6,19 @@ import { useConsole } from './context';
 /** A failure as a sentence, announced to screen readers. */
 export function ErrorNotice({ error }: { error: unknown }) {
   if (!error) return null;
-  const text = error instanceof ApiError ? error.message : 'Something went wrong. Reload the page and try again.';
+  const told = error instanceof ApiError ? error.sentences : ['Something went wrong. Reload the page and try again.'];
   return (
-    <p class="notice error" role="alert">
-      {text}
-    </p>
+    <div class="notice error" role="alert">
+      {told.length === 1 ? (
+        told[0]
+      ) : (
+        <ul>
+          {told.map((t) => (
+            <li key={t}>{t}</li>
+          ))}
+        </ul>
+      )}
+    </div>
   );
 }
 

@@ -1,7 +1,9 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { type ListPage, segment } from '../api';
 import { useConsole } from '../context';
 import { ErrorNotice, formatDate, Link, Status, useLoad } from '../ui';
+import { ApiKeys } from './api-keys';
+import { UserEdit } from './user-edit';
 import type { UserRow } from './users';
 
 interface SessionRow {
@@ -24,6 +26,11 @@ export function UserDetail({ username }: { username: string }) {
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState('');
   const [confirming, setConfirming] = useState(false);
+  // The button that opened the confirmation is gone: its first choice takes the focus, so a keyboard user goes on from there.
+  const confirm = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (confirming) confirm.current?.focus();
+  }, [confirming]);
   const self = me.username === username;
   const mayDeactivate = can('users:deactivate') && !self;
   const mayRevoke = self || can('users:modify');
@@ -72,6 +79,7 @@ export function UserDetail({ username }: { username: string }) {
                 <div class="confirm" role="group" aria-label={`Confirm deactivation of ${username}`}>
                   <p>Deactivating {username} refuses every credential they hold: their sessions end at their next request.</p>
                   <button
+                    ref={confirm}
                     type="button"
                     class="danger"
                     onClick={() => {
@@ -95,6 +103,8 @@ export function UserDetail({ username }: { username: string }) {
                 Reactivate user
               </button>
             ))}
+          {can('users:modify') && <UserEdit user={u} onChanged={user.reload} />}
+          <ApiKeys base={`${path}/api-keys`} owner={username} mayList={self || can('api_keys:list')} mayMint={can('api_keys:create')} mayRevoke={self || can('api_keys:revoke')} />
         </>
       )}
       <h2 id="sessions-title">Sessions</h2>

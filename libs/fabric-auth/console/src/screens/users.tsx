@@ -1,6 +1,8 @@
 import { useState } from 'preact/hooks';
+import { useConsole } from '../context';
 import { PagedList } from '../list';
-import { Link } from '../ui';
+import { fieldOf as field, namesIn as words } from '../action';
+import { ErrorNotice, Link } from '../ui';
 
 export interface UserRow {
   id: string;
@@ -10,12 +12,15 @@ export interface UserRow {
   is_active: boolean;
   roles: string[];
   created_at: string;
+  updated_at: string;
   last_login_at: string | null;
 }
 
 /** Users, server-paged with cursors, searched by username or email prefix (GET /users?q=). */
 export function Users() {
+  const { can } = useConsole();
   const [query, setQuery] = useState('');
+  const [creating, setCreating] = useState(false);
 
   return (
     <section aria-labelledby="users-title">
@@ -34,6 +39,14 @@ export function Users() {
         </label>
         <button type="submit">Search</button>
       </form>
+      {can('users:create') &&
+        (creating ? (
+          <CreateUser onCancel={() => setCreating(false)} />
+        ) : (
+          <button type="button" onClick={() => setCreating(true)}>
+            New user
+          </button>
+        ))}
       <PagedList<UserRow>
         path="/users"
         query={{ q: query || undefined }}
@@ -49,5 +62,62 @@ export function Users() {
         ]}
       />
     </section>
+  );
+}
+
+/** POST /users: the API checks each field and the roles against the grant ceiling; its refusals are shown as sentences. */
+function CreateUser({ onCancel }: { onCancel(): void }) {
+  const { api, router } = useConsole();
+  const [error, setError] = useState<unknown>(null);
+  return (
+    <form
+      aria-labelledby="create-title"
+      onSubmit={(event) => {
+        event.preventDefault();
+        const form = event.currentTarget;
+        const roles = words(field(form, 'roles'));
+        const body = {
+          username: field(form, 'username'),
+          email: field(form, 'email'),
+          full_name: field(form, 'full_name') || undefined,
+          password: (form.elements.namedItem('password') as HTMLInputElement).value || undefined,
+          roles: roles.length > 0 ? roles : undefined,
+        };
+        setError(null);
+        api.post<UserRow>('/users', body).then(
+          (created) => router.navigate(`/users/${encodeURIComponent(created.username)}`),
+          (caught: unknown) => setError(caught),
+        );
+      }}
+    >
+      <h2 id="create-title">New user</h2>
+      <ErrorNotice error={error} />
+      <label>
+        Username
+        <input name="username" required autocomplete="off" />
+      </label>
+      <label>
+        Email
+        <input name="email" required autocomplete="off" />
+      </label>
+      <label>
+        Full name (optional)
+        <input name="full_name" autocomplete="off" />
+      </label>
+      <label>
+        Password (optional: without one, they get an activation link)
+        <input name="password" type="password" autocomplete="new-password" />
+      </label>
+      <label>
+        Roles (optional, separated by spaces)
+        <input name="roles" autocomplete="off" />
+      </label>
+      <div class="actions">
+        <button type="submit">Create user</button>
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
   );
 }
