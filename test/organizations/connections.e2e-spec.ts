@@ -203,6 +203,64 @@ describe.each(DATABASES)('organization SSO connections on %s', (kind) => {
     expect((await t.http.get(connections(org.slug)).set(auth(org.owner.token))).body.items).toEqual([]);
   });
 
+  it('an org:manage holder below the mapped roles cannot repoint or widen a connection that maps them (their own IdP would hand those roles to whoever they choose); renaming and disabling stay open', async () => {
+    const org = await orgWithOwner(t, admin);
+    const manager = await t.actor();
+    await t.http
+      .post(`${API}/orgs/${org.slug}/roles`)
+      .set(auth(org.owner.token))
+      .send({ name: 'sso-admin', permissions: ['org:manage'] });
+    await t.http
+      .post(`${API}/orgs/${org.slug}/members`)
+      .set(auth(admin))
+      .send({ username: manager.user.username, roles: ['sso-admin'] });
+    const created = await t.http
+      .post(connections(org.slug))
+      .set(auth(org.owner.token))
+      .send(oidcBody({ role_claim: 'groups', role_mapping: { 'acme-admins': ['admin'] } }));
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const attempts: Array<[string, object]> = [
+      ['own issuer', { oidc: { issuer: `${op.issuer}/`, client_id: 'mine', client_secret: 'mine-secret' } }],
+      ['own client', { oidc: { issuer: op.issuer, client_id: 'mine' } }],
+      ['other claim', { role_claim: 'email' }],
+      ['linking', { link_verified_email: true }],
+      ['jit', { jit_provisioning: false }],
+    ];
+    for (const [what, body] of attempts) {
+      const answer = await t.http
+        .patch(`${connections(org.slug)}/${id}`)
+        .set(auth(manager.token))
+        .send(body);
+      expect(answer.status, what).toBe(403);
+      expect(answer.body.message, what).toContain('org:members:manage');
+    }
+    const unchanged = await t.http.get(`${connections(org.slug)}/${id}`).set(auth(org.owner.token));
+    expect(unchanged.body).toEqual(created.body);
+    // Renaming or switching it off hands nobody anything.
+    const off = await t.http
+      .patch(`${connections(org.slug)}/${id}`)
+      .set(auth(manager.token))
+      .send({ name: 'Paused', enabled: false });
+    expect(off.status).toBe(200);
+    expect(
+      (
+        await t.http
+          .patch(`${connections(org.slug)}/${id}`)
+          .set(auth(manager.token))
+          .send({ enabled: true })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await t.http
+          .patch(`${connections(org.slug)}/${id}`)
+          .set(auth(org.owner.token))
+          .send({ enabled: true, oidc: { issuer: op.issuer, client_id: 'theirs' } })
+      ).status,
+    ).toBe(200);
+  });
+
   it("another organization's connection is 404 on every route; a member without org:manage is 403; a platform admin acts on any, audited as such", async () => {
     const a = await orgWithOwner(t, admin);
     const b = await orgWithOwner(t, admin);

@@ -153,7 +153,17 @@ export class OrganizationConnectionsService implements OrganizationSsoConnection
     if (dto.jit_provisioning !== undefined) next.jitProvisioning = dto.jit_provisioning;
     if (dto.link_verified_email !== undefined) next.linkVerifiedEmail = dto.link_verified_email;
     this.applyProtocolSettings(next, dto, false);
-    if (dto.role_mapping !== undefined) await this.checkRoleMapping(standing, next.roleMapping);
+    // The mapping hands its roles to whoever the IdP vouches for: repointing, widening or re-enabling
+    // it is granting them, so it is held to the caller's ceiling as a new mapping is.
+    const grants =
+      dto.role_mapping !== undefined ||
+      dto.oidc !== undefined ||
+      dto.saml !== undefined ||
+      dto.role_claim !== undefined ||
+      dto.jit_provisioning !== undefined ||
+      dto.link_verified_email !== undefined ||
+      dto.enabled === true;
+    if (grants) await this.checkRoleMapping(standing, next.roleMapping);
     next.updatedAt = new Date(this.clock.now());
     const fields = Object.keys(dto).filter((k) => (dto as Record<string, unknown>)[k] !== undefined);
     await this.transactions.run(async (tx) => {
