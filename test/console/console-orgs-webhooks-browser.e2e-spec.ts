@@ -7,6 +7,7 @@ import { accessibilityProblems, type PageGlobals, signInWithPassword, watchPage 
 import { launchChromium } from '../support/oidc/chromium.js';
 import { API, startTestApp, type TestApp, type TestTarget, TEST_OPTIONS } from '../support/test-app.js';
 import { eventually } from '../events/events-app.js';
+import { HostileOp } from '../support/oidc/hostile-op.js';
 import { Receiver } from '../events/receiver.js';
 
 // The console's organization and webhook screens in chromium, driven by roles and labels, on
@@ -17,6 +18,7 @@ const ROLES = {
   ...TEST_OPTIONS.roles,
   hook_admin: ['webhooks:manage', 'webhooks:read'],
   hook_reader: ['webhooks:read'],
+  org_admin: ['orgs:create', 'orgs:list', 'orgs:manage', 'audit:read'],
 };
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
@@ -32,6 +34,7 @@ describe.each(TARGETS)('the console’s organization and webhook screens in chro
   let page: Page;
   let admin: string;
   let watched: Awaited<ReturnType<typeof watchPage>>;
+  let op: HostileOp;
   const receivers: Receiver[] = [];
   const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${target.replace('/', '-')}-${name}.png`), fullPage: true });
   const at = (path: string) => `${t.origin}/admin${path}`;
@@ -42,9 +45,11 @@ describe.each(TARGETS)('the console’s organization and webhook screens in chro
         roles: ROLES,
         console: { enabled: true },
         webhooks: { enabled: true, allowPrivateTargets: true, retrySchedule: [1], disableAfterFailures: 100, pollIntervalMs: 100 },
+        organizations: { enabled: true, ssoConnections: true, ssoConnectionsPrivateNetworks: true },
       },
-      features: [...DEFAULT_FEATURE_NAMES, 'webhooks', 'console'],
+      features: [...DEFAULT_FEATURE_NAMES, 'organizations', 'saml', 'webhooks', 'console'],
     });
+    op = await new HostileOp().start();
     admin = await t.adminToken();
     page = await browser.context.newPage();
     watched = await watchPage(page);
@@ -59,7 +64,7 @@ describe.each(TARGETS)('the console’s organization and webhook screens in chro
   afterAll(async () => {
     await page?.close();
     await browser.context.clearCookies();
-    await Promise.all(receivers.map((r) => r.stop()));
+    await Promise.all([...receivers.map((r) => r.stop()), op?.close()]);
     await t?.close();
   });
 
@@ -85,7 +90,9 @@ describe.each(TARGETS)('the console’s organization and webhook screens in chro
     const receiver = await new Receiver().start();
     receivers.push(receiver);
     receiver.answer = () => 500;
-    await signIn(['hook_admin'], 'Webhooks');
+    await signIn(['hook_admin'], 'Organizations');
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    await page.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
     expect(page.url()).toBe(at('/webhooks'));
     await page.getByText('No webhook endpoints yet.').waitFor();
     expect(await accessibilityProblems(page)).toEqual([]);
@@ -164,8 +171,10 @@ describe.each(TARGETS)('the console’s organization and webhook screens in chro
         .set(bearer(admin))
         .send({ url: 'https://hooks.example.com/fabric', events: ['*'] })
     ).body as { id: string };
-    await signIn(['hook_reader'], 'Webhooks');
-    expect(await page.getByRole('navigation', { name: 'Sections' }).getByRole('link').allTextContents()).toEqual(['Webhooks']);
+    await signIn(['hook_reader'], 'Organizations');
+    expect(await page.getByRole('navigation', { name: 'Sections' }).getByRole('link').allTextContents()).toEqual(['Organizations', 'Webhooks']);
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    await page.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
     expect(await page.getByRole('button').allTextContents()).toEqual(['Sign out']);
     expect(await page.getByRole('textbox').count()).toBe(0);
     await page.getByRole('link', { name: 'https://hooks.example.com/fabric' }).click();
@@ -191,5 +200,145 @@ describe.each(TARGETS)('the console’s organization and webhook screens in chro
     expect(forged).toBe(403);
     expect((await t.http.get(`${API}/webhooks/${hook.id}`).set(bearer(admin))).status).toBe(200);
     await t.http.delete(`${API}/webhooks/${hook.id}`).set(bearer(admin)).expect(204);
+  });
+
+  it('creates an organization and invites someone (the token shown once), then reads the audit entry of each step', async () => {
+    const person = await signIn(['org_admin'], 'Audit log');
+    const slug = `acme-${target.replace('/', '-')}`;
+    await page.getByRole('link', { name: 'Organizations' }).click();
+    await page.getByRole('heading', { name: 'Organizations', level: 1 }).waitFor();
+    await page.getByText('No organizations.').waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
+
+    await page.getByLabel('Name', { exact: true }).fill('Acme Corporation');
+    await page.getByLabel('Slug (2–63 lowercase letters, digits and hyphens)').fill(slug);
+    await page.getByRole('button', { name: 'Create organization' }).click();
+    await page.getByRole('heading', { name: 'Organization Acme Corporation' }).waitFor();
+    expect(page.url()).toBe(at(`/orgs/${slug}`));
+    const members = page.getByRole('table', { name: 'Members' });
+    await expect.poll(() => members.getByRole('row').filter({ hasText: person.username }).textContent()).toContain('owner');
+
+    await page.getByLabel('Email to invite').fill('bob@example.test');
+    await page.getByRole('button', { name: 'Invite', exact: true }).click();
+    const token = page.getByRole('group', { name: 'Invitation token for bob@example.test' });
+    await token.waitFor();
+    const shown = (await token.locator('code').textContent()) ?? '';
+    expect(shown).toBe(t.invitations.at(-1)?.token);
+    const invitations = page.getByRole('table', { name: 'Invitations' });
+    await expect.poll(() => invitations.getByRole('row').filter({ hasText: 'bob@example.test' }).textContent()).toContain('pending');
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await shot('organization');
+    await token.getByRole('button', { name: 'Done' }).click();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Organization Acme Corporation' }).waitFor();
+    await invitations.getByRole('row').filter({ hasText: 'bob@example.test' }).waitFor();
+    expect(await page.content()).not.toContain(shown);
+
+    // Each step's audit entry, in the organization's own log and in the audit log, by its actor.
+    const orgAudit = page.getByRole('table', { name: 'Audit events of the organization, newest first' });
+    for (const action of ['organization.create', 'organization.invitation.create']) {
+      await expect.poll(() => orgAudit.getByRole('row').filter({ hasText: action }).textContent()).toContain(person.username);
+    }
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+    for (const action of ['organization.create', 'organization.invitation.create']) {
+      await page.getByLabel('Event', { exact: true }).fill(action);
+      await page.getByRole('button', { name: 'Filter' }).click();
+      const entry = page.getByRole('row').filter({ hasText: action });
+      await expect.poll(() => entry.count()).toBe(1);
+      expect(await entry.textContent()).toContain(person.username);
+    }
+
+    // The invitation withdrawn: its token no longer works.
+    await page.goto(at(`/orgs/${slug}`));
+    await page.getByRole('button', { name: 'Revoke the invitation of bob@example.test' }).click();
+    await expect.poll(() => page.getByText('The invitation of bob@example.test is revoked.').count()).toBe(1);
+    const invitee = await t.actor();
+    await t.dataSource.query(
+      `UPDATE users SET email = ${target.startsWith('postgres') ? '$1' : '?'}, email_verified = ${target.startsWith('postgres') ? 'true' : '1'} WHERE id = ${target.startsWith('postgres') ? '$2' : '?'}`,
+      ['bob@example.test', invitee.user.id],
+    );
+    expect((await t.http.post(`${API}/orgs/invitations/accept`).set(bearer(invitee.token)).send({ token: shown })).status).toBe(400);
+  });
+
+  it('changes a member’s roles and removes them; adds, tests and deletes an SSO connection (its secret never shown back); claims a domain', async () => {
+    await signIn(['org_admin'], 'Audit log');
+    const slug = `globex-${target.replace('/', '-')}`;
+    expect((await t.http.post(`${API}/orgs`).set(bearer(admin)).send({ slug, name: 'Globex' })).status).toBe(201);
+    const member = await t.actor();
+    expect((await t.http.post(`${API}/orgs/${slug}/members`).set(bearer(admin)).send({ username: member.user.username })).status).toBe(201);
+    await page.goto(at(`/orgs/${slug}`));
+    await page.getByRole('heading', { name: 'Organization Globex' }).waitFor();
+
+    await page.getByRole('button', { name: `Change roles of ${member.user.username}` }).click();
+    await page.getByLabel(`Org roles of ${member.user.username} (separated by commas)`).fill('admin');
+    await page.getByRole('button', { name: 'Save roles' }).click();
+    await expect.poll(() => page.getByText(`${member.user.username} now holds admin.`).count()).toBe(1);
+    expect((await t.http.get(`${API}/orgs/${slug}/members/${member.user.username}`).set(bearer(admin))).body.roles).toEqual(['admin']);
+    await page.getByRole('button', { name: `Remove ${member.user.username}` }).click();
+    await page.getByRole('button', { name: 'Confirm removal' }).click();
+    await expect.poll(() => page.getByText(`${member.user.username} is removed from the organization.`).count()).toBe(1);
+    expect((await t.http.get(`${API}/orgs/${slug}/members/${member.user.username}`).set(bearer(admin))).status).toBe(404);
+
+    await page.getByLabel('Connection name').fill('Globex IdP');
+    await page.getByLabel('Issuer URL').fill(op.issuer);
+    await page.getByLabel('Client id').fill(op.clientId);
+    await page.getByLabel('Client secret (stored encrypted, never shown again)').fill(op.clientSecret);
+    await page.getByRole('button', { name: 'Add connection' }).click();
+    const connection = page.getByRole('table', { name: 'SSO connections' }).getByRole('row').filter({ hasText: 'Globex IdP' });
+    await expect.poll(() => connection.textContent()).toContain('secret stored');
+    expect(await page.content()).not.toContain(op.clientSecret);
+    await connection.getByRole('button', { name: 'Test Globex IdP' }).click();
+    await expect.poll(() => page.getByText('The connection Globex IdP works: the identity provider answered what a sign-in needs.').count()).toBe(1);
+
+    await page.getByLabel('Domain to claim').fill('globex.example');
+    await page.getByRole('button', { name: 'Claim domain' }).click();
+    const claim = page.getByRole('table', { name: 'Domains' }).getByRole('row').filter({ hasText: 'globex.example' });
+    await expect.poll(() => claim.textContent()).toMatch(/publish a TXT record at _fabric-auth\.globex\.example holding fabric-auth-domain-verification=/);
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await shot('organization-sso');
+
+    await connection.getByRole('button', { name: 'Delete Globex IdP' }).click();
+    await page.getByRole('button', { name: 'Confirm deletion' }).click();
+    await page.getByText('No SSO connections.').waitFor();
+    await claim.getByRole('button', { name: 'Give up globex.example' }).click();
+    await page.getByText('No domain claims.').waitFor();
+    expect((await t.http.get(`${API}/orgs/${slug}/connections`).set(bearer(admin))).body.items).toEqual([]);
+  });
+
+  it('a plain member sees the organization and its members but no write control, and a forged invitation from their page is refused', async () => {
+    const slug = `initech-${target.replace('/', '-')}`;
+    expect((await t.http.post(`${API}/orgs`).set(bearer(admin)).send({ slug, name: 'Initech' })).status).toBe(201);
+    const user = await signIn([], 'Organizations');
+    expect((await t.http.post(`${API}/orgs/${slug}/members`).set(bearer(admin)).send({ username: user.username })).status).toBe(201);
+    await page.reload();
+    await page.getByRole('link', { name: 'Initech' }).click();
+    await page.getByRole('heading', { name: 'Organization Initech' }).waitFor();
+    await page.getByRole('table', { name: 'Members' }).getByRole('row').filter({ hasText: user.username }).waitFor();
+    expect(await page.getByRole('heading', { level: 2 }).allTextContents()).toEqual(['Members']);
+    expect(await page.getByRole('button').allTextContents()).toEqual(['Sign out', 'Previous page', 'Next page']);
+    expect(await page.getByRole('textbox').count()).toBe(0);
+    expect(await accessibilityProblems(page)).toEqual([]);
+
+    const forged = await page.evaluate(
+      async ({ api, slug }) => {
+        const csrf = decodeURIComponent(
+          (globalThis as unknown as PageGlobals).document.cookie
+            .split('; ')
+            .find((c) => c.startsWith('csrf_token='))
+            ?.slice('csrf_token='.length) ?? '',
+        );
+        const res = await fetch(`${api}/orgs/${slug}/invitations`, {
+          method: 'POST',
+          credentials: 'same-origin',
+          headers: { 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ email: 'mallory@example.test' }),
+        });
+        return res.status;
+      },
+      { api: API, slug },
+    );
+    expect(forged).toBe(403);
+    expect((await t.http.get(`${API}/orgs/${slug}/invitations`).set(bearer(admin))).body.items).toEqual([]);
   });
 });

@@ -89,7 +89,7 @@ function App({ api, router }: { api: Api; router: Router }) {
       </header>
       <main>
         {found ? (
-          found.screen.render(found.params!)
+          found.screen.render(found.params!, FEATURES)
         ) : (
           <p class="notice error" role="alert">
             {home ? 'There is no such page, or your account may not open it.' : 'Your account may not use any section of this console.'}

@@ -1,6 +1,8 @@
 import type { JSX } from 'preact';
 import { Audit } from './audit';
 import { UserDetail } from './user-detail';
+import { OrgDetail } from './org-detail';
+import { Organizations } from './orgs';
 import { Users } from './users';
 import { WebhookDetail, Webhooks } from './webhooks';
 
@@ -15,13 +17,15 @@ export interface Screen {
   /** An optional feature the screen needs on the server (the page's `data-features`): shown only when it is on. */
   feature?: string;
   nav?: string;
-  render(params: Record<string, string>): JSX.Element;
+  render(params: Record<string, string>, features: ReadonlySet<string>): JSX.Element;
 }
 
 export const SCREENS: readonly Screen[] = [
   { path: '/users', nav: 'Users', permission: 'users:list', render: () => <Users /> },
   { path: '/users/:username', permission: 'users:read', render: (p) => <UserDetail username={p.username} /> },
   { path: '/audit', nav: 'Audit log', permission: 'audit:read', render: () => <Audit /> },
+  { path: '/orgs', nav: 'Organizations', feature: 'organizations', render: (_, f) => <Organizations selfService={f.has('organizations_self_service')} /> },
+  { path: '/orgs/:org', feature: 'organizations', render: (p, f) => <OrgDetail org={p.org} features={f} /> },
   { path: '/webhooks', nav: 'Webhooks', permission: 'webhooks:read', feature: 'webhooks', render: () => <Webhooks /> },
   { path: '/webhooks/:id', permission: 'webhooks:read', feature: 'webhooks', render: (p) => <WebhookDetail id={p.id} /> },
 ];

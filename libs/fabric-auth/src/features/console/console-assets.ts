@@ -94,7 +94,7 @@ const escapeAttribute = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&'
  * where the API is: which optional features are on (their screens are shown only then).
  */
 export interface ConsolePageFacts {
-  /** Optional features that are on: `organizations`, `sso_connections`, `webhooks`. */
+  /** Optional features that are on: `organizations` (and `organizations_self_service`, `sso_connections`), `webhooks`. */
   features: string[];
 }
 

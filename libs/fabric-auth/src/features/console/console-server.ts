@@ -88,6 +88,7 @@ export class ConsoleServer implements OnModuleInit {
 function pageFacts(options: ResolvedFabricAuthOptions): ConsolePageFacts {
   const features = [
     ...(options.organizations.enabled ? ['organizations'] : []),
+    ...(options.organizations.enabled && options.organizations.selfService ? ['organizations_self_service'] : []),
     ...(options.organizations.enabled && options.organizations.ssoConnections ? ['sso_connections'] : []),
     ...(options.webhooks.enabled ? ['webhooks'] : []),
   ];
