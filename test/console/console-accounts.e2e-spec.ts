@@ -156,6 +156,95 @@ describe.each(CONSOLE_TARGETS)('the console account screens in chromium on %s', 
     expect((await t.http.get(`${API}/audit`).set('X-API-Key', key)).status).toBe(401);
   });
 
+  it('service accounts: listed, created, a key minted once and revoked, then deactivated', async () => {
+    await suite.signInWithTotp(ops);
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Service accounts' }).click();
+    await page.getByRole('heading', { name: 'Service accounts', level: 1 }).waitFor();
+    await page.getByText('No service accounts.').waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('nightly-etl');
+    await page.getByLabel('Description (optional)').fill('Nightly export');
+    await page.getByLabel('Roles (optional, separated by spaces)').fill('auditor');
+    await page.getByRole('button', { name: 'Create service account' }).click();
+    await page.getByRole('heading', { name: 'Service account nightly-etl' }).waitFor();
+
+    await page.getByLabel('Key name', { exact: true }).fill('etl-key');
+    await page.getByLabel('Scopes (optional, separated by spaces)').fill('audit:read');
+    await page.getByRole('button', { name: 'Mint key' }).click();
+    const shown = page.getByRole('group', { name: 'New API key' });
+    await shown.waitFor();
+    const key = (await shown.locator('code').textContent()) ?? '';
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await shown.getByText('Copied.').waitFor();
+    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).navigator.clipboard.readText())).toBe(key);
+    expect((await t.http.get(`${API}/audit`).set('X-API-Key', key)).status).toBe(200);
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await suite.shot('service-account');
+
+    await page.reload();
+    const row = page.getByRole('row').filter({ hasText: 'etl-key' });
+    await row.waitFor();
+    expect(await page.content()).not.toContain(key);
+    await row.getByRole('button', { name: 'Revoke key etl-key' }).click();
+    await said('The key etl-key is revoked.');
+    expect((await t.http.get(`${API}/audit`).set('X-API-Key', key)).status).toBe(401);
+
+    await page.getByRole('button', { name: 'Deactivate service account' }).click();
+    await page.getByRole('button', { name: 'Confirm deactivation' }).click();
+    await said('nightly-etl is deactivated.');
+    const listed = await asAdmin(t.http.get(`${API}/service-accounts`));
+    expect(listed.body.items.map((a: { name: string; is_active: boolean }) => [a.name, a.is_active])).toEqual([['nightly-etl', false]]);
+
+    await page.getByRole('link', { name: 'Back to service accounts' }).click();
+    const listRow = page.getByRole('row').filter({ hasText: 'nightly-etl' });
+    await listRow.waitFor();
+    expect(await listRow.textContent()).toContain('Deactivated');
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await suite.shot('service-accounts');
+  });
+
+  it('roles: listed with their permissions; a custom role created, edited, given to a user, taken back and deleted', async () => {
+    const { user } = await t.createUser({ prefix: 'supported-' });
+    await suite.signInWithTotp(ops);
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Roles' }).click();
+    await page.getByRole('heading', { name: 'Roles', level: 1 }).waitFor();
+    const viewerRow = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'viewer', exact: true }) });
+    await viewerRow.waitFor();
+    expect(await viewerRow.textContent()).toContain('reports:read, users:list, users:read');
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await suite.shot('roles');
+
+    await page.getByLabel('Name', { exact: true }).fill('support');
+    await page.getByLabel('Description (optional)').fill('Answers tickets');
+    await page.getByLabel('Permissions (separated by spaces)').fill('users:list users:read');
+    await page.getByRole('button', { name: 'Create role' }).click();
+    await page.getByRole('heading', { name: 'Role support' }).waitFor();
+    await page.getByLabel('Permissions (separated by spaces)').fill('users:list');
+    await page.getByRole('button', { name: 'Save role' }).click();
+    await said('The role support is saved.');
+    expect((await asAdmin(t.http.get(`${API}/roles/support`))).body.permissions).toEqual(['users:list']);
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await suite.shot('role');
+
+    await openUser(user.username);
+    await page.getByRole('group', { name: 'Roles' }).getByLabel('support').check();
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await said(`${user.username} is saved.`);
+    expect((await asAdmin(t.http.get(`${API}/users/${user.username}`))).body.roles).toEqual(['support']);
+    await page.getByRole('group', { name: 'Roles' }).getByLabel('support').uncheck();
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await expect.poll(async () => (await asAdmin(t.http.get(`${API}/users/${user.username}`))).body.roles).toEqual([]);
+
+    await page.goto(suite.at('/roles/support'));
+    await page.getByRole('button', { name: 'Delete role' }).click();
+    await page.getByRole('button', { name: 'Confirm deletion' }).click();
+    await page.getByRole('heading', { name: 'Roles', level: 1 }).waitFor();
+    expect((await asAdmin(t.http.get(`${API}/roles/support`))).status).toBe(404);
+    // A role from the configuration is shown, not offered for change.
+    await page.goto(suite.at('/roles/viewer'));
+    await page.getByText('Configuration (read only here)').waitFor();
+    expect(await page.getByRole('button', { name: 'Delete role' }).count()).toBe(0);
+  });
+
   it('a reader sees no write controls on the account screens, and their forged writes are refused', async () => {
     const reader = await t.createUser({ prefix: 'reader-', roles: ['console_reader'] });
     const { user } = await t.createUser({ prefix: 'read-only-' });
@@ -175,6 +264,23 @@ describe.each(CONSOLE_TARGETS)('the console account screens in chromium on %s', 
     expect(await controls()).toEqual({ buttons: [], fields: 0 });
     await suite.shot('reader-user');
 
+    for (const [section, heading] of [
+      ['Service accounts', 'Service accounts'],
+      ['Roles', 'Roles'],
+    ]) {
+      await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: section }).click();
+      await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+      await page.getByRole('table').waitFor();
+      expect(await controls()).toEqual({ buttons: [], fields: 0 });
+    }
+    await page.getByRole('link', { name: 'console_admin', exact: true }).click();
+    await page.getByRole('heading', { name: 'Role console_admin' }).waitFor();
+    await page.getByText('Console or API').waitFor();
+    expect(await controls()).toEqual({ buttons: [], fields: 0 });
+
+    expect(await suite.forge('POST', '/roles', { name: 'forged', permissions: ['users:list'] })).toBe(403);
+    expect(await suite.forge('DELETE', '/roles/console_admin')).toBe(403);
+    expect(await suite.forge('POST', '/service-accounts', { name: 'forged' })).toBe(403);
     expect(await suite.forge('POST', '/users', { username: 'forged', email: 'forged@example.test' })).toBe(403);
     expect(await suite.forge('PATCH', `/users/${user.username}`, { full_name: 'Forged' })).toBe(403);
     expect(await suite.forge('POST', `/users/${user.username}/api-keys`, { name: 'forged' })).toBe(403);
@@ -182,5 +288,7 @@ describe.each(CONSOLE_TARGETS)('the console account screens in chromium on %s', 
     const stored = await asAdmin(t.http.get(`${API}/users/${user.username}`));
     expect(stored.body.full_name).toBeNull();
     expect((await asAdmin(t.http.get(`${API}/users/forged`))).status).toBe(404);
+    expect((await asAdmin(t.http.get(`${API}/roles/console_admin`))).status).toBe(200);
+    expect((await asAdmin(t.http.get(`${API}/roles/forged`))).status).toBe(404);
   });
 });

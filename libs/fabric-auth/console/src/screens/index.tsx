@@ -1,5 +1,7 @@
 import type { JSX } from 'preact';
 import { Audit } from './audit';
+import { RoleDetail, Roles } from './roles';
+import { ServiceAccountDetail, ServiceAccounts } from './service-accounts';
 import { UserDetail } from './user-detail';
 import { OrgDetail } from './org-detail';
 import { Organizations } from './orgs';
@@ -23,6 +25,10 @@ export interface Screen {
 export const SCREENS: readonly Screen[] = [
   { path: '/users', nav: 'Users', permission: 'users:list', render: () => <Users /> },
   { path: '/users/:username', permission: 'users:read', render: (p) => <UserDetail username={p.username} /> },
+  { path: '/service-accounts', nav: 'Service accounts', permission: 'service_accounts:read', render: () => <ServiceAccounts /> },
+  { path: '/service-accounts/:id', permission: 'service_accounts:read', render: (p) => <ServiceAccountDetail id={p.id} /> },
+  { path: '/roles', nav: 'Roles', permission: 'roles:read', render: () => <Roles /> },
+  { path: '/roles/:name', permission: 'roles:read', render: (p) => <RoleDetail name={p.name} /> },
   { path: '/audit', nav: 'Audit log', permission: 'audit:read', render: () => <Audit /> },
   { path: '/orgs', nav: 'Organizations', feature: 'organizations', render: (_, f) => <Organizations selfService={f.has('organizations_self_service')} /> },
   { path: '/orgs/:org', feature: 'organizations', render: (p, f) => <OrgDetail org={p.org} features={f} /> },

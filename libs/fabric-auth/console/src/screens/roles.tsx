@@ -1,0 +1,139 @@
+import { useState } from 'preact/hooks';
+import { segment } from '../api';
+import { fieldOf as field, namesIn as words, useAction } from '../action';
+import { useConsole } from '../context';
+import { PagedList } from '../list';
+import { ErrorNotice, Link, Status, useLoad } from '../ui';
+
+interface RoleRow {
+  id: string;
+  name: string;
+  description: string | null;
+  permissions: string[];
+  from_config: boolean;
+}
+
+/** Roles with their permissions (GET /roles), and creating a custom one (roles:manage). */
+export function Roles() {
+  const { api, can, router } = useConsole();
+  const action = useAction();
+  return (
+    <section aria-labelledby="roles-title">
+      <h1 id="roles-title">Roles</h1>
+      {can('roles:manage') && (
+        <form
+          aria-label="New role"
+          onSubmit={(event) => {
+            event.preventDefault();
+            const form = event.currentTarget;
+            const body = { name: field(form, 'name'), description: field(form, 'description') || undefined, permissions: words(field(form, 'permissions')) };
+            void action.run(() => api.post('/roles', body).then(() => router.navigate(`/roles/${segment(body.name)}`)), `The role ${body.name} is created.`);
+          }}
+        >
+          <label>
+            Name
+            <input name="name" required autocomplete="off" />
+          </label>
+          <label>
+            Description (optional)
+            <input name="description" autocomplete="off" />
+          </label>
+          <label>
+            Permissions (separated by spaces)
+            <input name="permissions" autocomplete="off" />
+          </label>
+          <button type="submit">Create role</button>
+        </form>
+      )}
+      <ErrorNotice error={action.error} />
+      <PagedList<RoleRow>
+        path="/roles"
+        caption="Roles and their permissions"
+        what={['roles', 'role']}
+        empty="No roles."
+        rowKey={(role) => role.id}
+        columns={[
+          { header: 'Role', cell: (role) => <Link to={`/roles/${segment(role.name)}`}>{role.name}</Link> },
+          { header: 'Description', cell: (role) => role.description ?? '—' },
+          { header: 'Permissions', cell: (role) => role.permissions.join(', ') || '—' },
+          { header: 'Defined in', cell: (role) => (role.from_config ? 'Configuration' : 'Console or API') },
+        ]}
+      />
+    </section>
+  );
+}
+
+/** One role: a custom role is edited (description, permissions) or deleted; a role from the configuration is rewritten at every start, so only read. */
+export function RoleDetail({ name }: { name: string }) {
+  const { api, can, router } = useConsole();
+  const path = `/roles/${segment(name)}`;
+  const role = useLoad(() => api.get<RoleRow>(path), path);
+  const action = useAction(role.reload);
+  const [confirming, setConfirming] = useState(false);
+  const r = role.data;
+  const editable = r !== undefined && !r.from_config && can('roles:manage');
+  return (
+    <section aria-labelledby="role-title">
+      <p>
+        <Link to="/roles">Back to roles</Link>
+      </p>
+      <h1 id="role-title">Role {name}</h1>
+      <ErrorNotice error={role.error ?? action.error} />
+      <Status>{action.done}</Status>
+      {r && !editable && (
+        <dl class="facts">
+          <dt>Description</dt>
+          <dd>{r.description ?? '—'}</dd>
+          <dt>Permissions</dt>
+          <dd>{r.permissions.join(', ') || '—'}</dd>
+          <dt>Defined in</dt>
+          <dd>{r.from_config ? 'Configuration (read only here)' : 'Console or API'}</dd>
+        </dl>
+      )}
+      {r && editable && (
+        <>
+          <form
+            aria-label={`Edit role ${name}`}
+            onSubmit={(event) => {
+              event.preventDefault();
+              const form = event.currentTarget;
+              void action.run(() => api.patch(path, { description: field(form, 'description'), permissions: words(field(form, 'permissions')) }), `The role ${name} is saved.`);
+            }}
+          >
+            <label>
+              Description
+              <input name="description" autocomplete="off" defaultValue={r.description ?? ''} />
+            </label>
+            <label>
+              Permissions (separated by spaces)
+              <input name="permissions" autocomplete="off" defaultValue={r.permissions.join(' ')} />
+            </label>
+            <button type="submit">Save role</button>
+          </form>
+          {confirming ? (
+            <div class="confirm" role="group" aria-label={`Confirm deletion of role ${name}`}>
+              <p>Everyone holding {name} loses its permissions at their next request.</p>
+              <button
+                type="button"
+                class="danger"
+                onClick={() => {
+                  setConfirming(false);
+                  void action.run(() => api.delete(path).then(() => router.navigate('/roles')), `The role ${name} is deleted.`);
+                }}
+              >
+                Confirm deletion
+              </button>
+              <button type="button" onClick={() => setConfirming(false)}>
+                Cancel
+              </button>
+            </div>
+          ) : (
+            <button type="button" class="danger" onClick={() => setConfirming(true)}>
+              Delete role
+            </button>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
