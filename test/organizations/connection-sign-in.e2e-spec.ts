@@ -1,8 +1,11 @@
 import { AuditEventEntity, SessionEntity, UserIdentityEntity } from 'nestjs-fabric-auth/entities';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FEATURE_NAMES } from '../../libs/fabric-auth/src/fabric-auth.features.js';
 import { freePort } from '../support/demo-process.js';
 import { FetchBrowser, type Hop, jsonClient } from '../support/oidc/fetch-browser.js';
+import { counts as oidcCounts, expectRefused as expectOidcRefused } from '../support/oidc/refusals.js';
 import { authorizeAt, loginUrl, signIn } from '../support/oidc/sign-in.js';
 import { startTestOp, type TestOp } from '../support/oidc/test-op.js';
 import { selfSignedCertificate } from '../support/saml/certificate.js';
@@ -254,6 +257,76 @@ describe.each(DATABASES)("signing in through an organization's own connection on
     expect((await t.http.get(`${API}/auth/saml/org/${connection.id}/metadata`)).status).toBe(404);
     expect((await t.http.get(`${API}/auth/saml/org/00000000-0000-4000-8000-000000000000/login`)).status).toBe(404);
     expect((await t.http.get(`${API}/auth/saml/org/not-a-uuid/login`)).status).toBe(404);
+  });
+
+  it("what is read of the organization's IdP is bounded: a huge discovery document or token answer is a 502, not buffered whole", async () => {
+    // The tenant's server: a discovery document and a token answer of 32 MiB, counting what it wrote before we hung up.
+    const HUGE = 32 * 1024 * 1024;
+    const written = { discovery: 0, token: 0 };
+    let hugeDiscovery = true;
+    const server: Server = createServer((request, response) => {
+      const url = new URL(request.url!, issuer);
+      if (url.pathname === '/authorize') {
+        const back = new URL(url.searchParams.get('redirect_uri')!);
+        back.search = new URLSearchParams({ code: 'c0de', state: url.searchParams.get('state')! }).toString();
+        return response.writeHead(302, { location: back.href }).end();
+      }
+      const which = url.pathname === '/token' ? 'token' : url.pathname === '/.well-known/openid-configuration' ? 'discovery' : undefined;
+      if (!which) return response.writeHead(404).end();
+      const head = JSON.stringify({
+        issuer,
+        authorization_endpoint: `${issuer}/authorize`,
+        token_endpoint: `${issuer}/token`,
+        jwks_uri: `${issuer}/jwks`,
+        response_types_supported: ['code'],
+      });
+      response.writeHead(200, { 'content-type': 'application/json' });
+      if (which === 'discovery' && !hugeDiscovery) return response.end(head);
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      response.write(head.slice(0, -1) + ', "padding": "');
+      const pump = () => {
+        while (written[which] < HUGE) {
+          written[which] += chunk.length;
+          if (!response.write(chunk)) return void response.once('drain', pump);
+        }
+        response.end('"}');
+      };
+      pump();
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const org = await orgWithOwner(t, admin);
+      const created = await t.http
+        .post(connections(org.slug))
+        .set(auth(org.owner.token))
+        .send({ name: 'Huge', protocol: 'oidc', oidc: { issuer, client_id: 'c', client_secret: 's' } });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const before = await oidcCounts(t);
+      const start = await jsonClient().request(loginUrl(t.url, `org/${created.body.id}`));
+      await expectOidcRefused(t, before, start, 502, 'discovery_failed');
+      expect(written.discovery).toBeLessThan(8 * 1024 * 1024);
+
+      hugeDiscovery = false;
+      const changed = await t.http
+        .patch(`${connections(org.slug)}/${created.body.id}`)
+        .set(auth(org.owner.token))
+        .send({ name: 'Huge token' });
+      expect(changed.status).toBe(200);
+      const browser = jsonClient();
+      const toIdp = await browser.request(loginUrl(t.url, `org/${created.body.id}`));
+      expect(toIdp.status, toIdp.body).toBe(302);
+      const back = await browser.request(toIdp.location!);
+      expect(back.status).toBe(302);
+      const afterStart = await oidcCounts(t);
+      const callback = await browser.request(back.location!);
+      await expectOidcRefused(t, afterStart, callback, 502, 'idp_unreachable');
+      expect(written.token).toBeGreaterThan(0);
+      expect(written.token).toBeLessThan(8 * 1024 * 1024);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((done) => server.close(done));
+    }
   });
 
   it('an email outside the organization’s verified domains is not taken as verified: not stored, not linked to the account holding it', async () => {

@@ -6,6 +6,7 @@ import { FABRIC_RESOLVED_OPTIONS, FABRIC_ROUTE_PREFIX } from '../../core/fabric-
 import { BoundedCache } from '../../core/bounded-cache.js';
 import { connectionProviderName, type OrganizationSsoConnection, OrganizationSsoConnections } from '../../core/ports/organization-sso-connections.js';
 import { checkedTenantUrl } from '../../core/remote-document.js';
+import { readBoundedText } from '../../core/bounded-body.js';
 import { PublicBaseUrl } from '../../options/public-base-url.js';
 import type { ResolvedFabricAuthOptions, ResolvedOidcProviderOptions } from '../../options/fabric-auth.options.js';
 import { OidcLoginFailure } from './oidc-login.error.js';
@@ -53,6 +54,8 @@ const ORGANIZATION_PREFIX = 'org/';
 const MAX_ORGANIZATION_PROVIDERS = 1000;
 /** Milliseconds an organization's keys are kept at most without a login through its connection. */
 const ORGANIZATION_KEYS_LIFETIME = 86_400_000;
+/** Bytes of an organization's IdP answer (discovery, token, userinfo) read at most: they are a few KB. */
+const MAX_ORGANIZATION_ANSWER = 1024 * 1024;
 
 function realNowSeconds(): number {
   return Math.floor(Date.now() / 1000);
@@ -274,7 +277,19 @@ export class OidcClients {
       } catch (error) {
         throw new OidcLoginFailure('discovery_failed', `${new URL(url).origin}: ${(error as Error).message}`);
       }
-      return this.fetch(url, { ...init, redirect: 'manual' });
+      const response = await this.fetch(url, { ...init, redirect: 'manual' });
+      // openid-client reads whatever body it is handed, and this server is the tenant's: hand it one read up to a bound.
+      let body: string;
+      try {
+        body = await readBoundedText(response, MAX_ORGANIZATION_ANSWER);
+      } catch (error) {
+        throw new IdpUnreachableError(`${new URL(url).origin}: ${describeError(error)}`);
+      }
+      // The text is decoded already: the encoding and length of what came over the wire no longer describe it.
+      const headers = new Headers(response.headers);
+      headers.delete('content-encoding');
+      headers.delete('content-length');
+      return new Response([204, 205, 304].includes(response.status) ? null : body, { status: response.status, statusText: response.statusText, headers });
     };
   }
 
