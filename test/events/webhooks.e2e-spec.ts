@@ -144,6 +144,19 @@ describe.each(DATABASES)('webhooks (%s)', (target) => {
     await t.http.patch(`${API}/webhooks/${hook.id}`).set(bearer(admin)).send({ enabled: true }).expect(200);
     const redelivered = await t.http.post(`${API}/webhooks/${hook.id}/deliveries/${deliveries[0].id}/redeliver`).set(bearer(admin));
     expect(redelivered.status).toBe(202);
+    // Each change to an endpoint is audited, with its target and the organization it belongs to.
+    const audited = async (action: string) =>
+      (
+        (await t.http.get(`${API}/audit`).query({ action }).set(bearer(admin))).body.items as Array<{
+          target_type: string;
+          target_id: string;
+          actor_name: string;
+          details: Record<string, unknown>;
+        }>
+      ).find((e) => e.target_id === hook.id);
+    expect(await audited('webhook.create')).toMatchObject({ target_type: 'webhook', details: { url: receiver.url, events: 'user.created', enabled: true } });
+    expect(await audited('webhook.modify')).toMatchObject({ target_type: 'webhook', details: { enabled: true } });
+    expect(await audited('webhook.redeliver')).toMatchObject({ target_type: 'webhook', details: { delivery: deliveries[0].id, event: deliveries[0].event_id } });
     await eventually(() => receiver.received.length === 7, 'the redelivery');
     expect(receiver.received[6].headers['webhook-id']).toBe(deliveries[0].event_id);
     new Webhook(hook.secret).verify(receiver.received[6].body, receiver.received[6].headers as Record<string, string>);
@@ -159,6 +172,7 @@ describe.each(DATABASES)('webhooks (%s)', (target) => {
     ).find((d) => d.id === deliveries[0].id)!;
     expect(after.recent_attempts.map((a) => a.status_code)).toEqual([500, 500, 500, 200]);
     await t.http.delete(`${API}/webhooks/${hook.id}`).set(bearer(admin)).expect(204);
+    expect(await audited('webhook.delete')).toMatchObject({ target_type: 'webhook', details: { url: receiver.url } });
   });
 
   it('one subject’s events reach an endpoint in the order they happened', async () => {

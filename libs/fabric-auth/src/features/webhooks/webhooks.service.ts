@@ -9,7 +9,7 @@ import { KeyEncryption } from '../../core/key-encryption.js';
 import type { Principal } from '../../core/principal.js';
 import type { HttpRequestLike } from '../../core/request-info.js';
 import { AuditService } from '../../data/audit.service.js';
-import { FabricTransactions } from '../../data/transactions.js';
+import { type FabricTransaction, FabricTransactions } from '../../data/transactions.js';
 import { encryptionKeyOf, type ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
 import { WebhookDeliveryEntity } from '../../schema/entities/webhook-delivery.entity.js';
 import { WebhookEndpointEntity } from '../../schema/entities/webhook-endpoint.entity.js';
@@ -81,15 +81,7 @@ export class WebhooksService {
     await this.transactions.run(async (tx) => {
       if ((await tx.manager.count(WebhookEndpointEntity)) >= MAX_ENDPOINTS) throw fabricError('invalid_request', `At most ${MAX_ENDPOINTS} webhook endpoints`);
       await tx.manager.insert(WebhookEndpointEntity, endpoint);
-      await this.audit.recordIn(tx, {
-        action: 'webhook.create',
-        outcome: 'success',
-        actor,
-        target: { type: 'webhook', id },
-        request,
-        organizationId: endpoint.organizationId,
-        details: this.details(endpoint),
-      });
+      await this.recordChange(tx, 'webhook.create', actor, request, endpoint, this.details(endpoint));
     });
     return { ...toWebhookDto(endpoint), secret: `whsec_${secret.toString('base64')}` };
   }
@@ -118,15 +110,7 @@ export class WebhooksService {
         updatedAt: new Date(this.clock.now()),
       };
       await tx.manager.save(WebhookEndpointEntity, next);
-      await this.audit.recordIn(tx, {
-        action: 'webhook.modify',
-        outcome: 'success',
-        actor,
-        target: { type: 'webhook', id },
-        request,
-        organizationId: next.organizationId,
-        details: this.details(next),
-      });
+      await this.recordChange(tx, 'webhook.modify', actor, request, next, this.details(next));
       return next;
     });
     if (updated.enabled) this.dispatcher.wake();
@@ -137,15 +121,7 @@ export class WebhooksService {
     await this.transactions.run(async (tx) => {
       const current = await this.find(id, tx.manager);
       await tx.manager.delete(WebhookEndpointEntity, { id });
-      await this.audit.recordIn(tx, {
-        action: 'webhook.delete',
-        outcome: 'success',
-        actor,
-        target: { type: 'webhook', id },
-        request,
-        organizationId: current.organizationId,
-        details: this.details(current),
-      });
+      await this.recordChange(tx, 'webhook.delete', actor, request, current, this.details(current));
     });
   }
 
@@ -176,15 +152,7 @@ export class WebhooksService {
       if (!delivery) throw fabricError('webhook_not_found', 'Delivery not found');
       if (delivery.status === 'delivering') throw fabricError('concurrent_change', 'The delivery is being attempted; retry once it ends');
       await tx.manager.update(WebhookDeliveryEntity, { id: deliveryId }, { status: 'pending', attempts: 0, nextAttemptAt: new Date(this.clock.now()), leaseUntil: null });
-      await this.audit.recordIn(tx, {
-        action: 'webhook.redeliver',
-        outcome: 'success',
-        actor,
-        target: { type: 'webhook', id },
-        request,
-        organizationId: endpoint.organizationId,
-        details: { delivery: deliveryId, event: delivery.eventId },
-      });
+      await this.recordChange(tx, 'webhook.redeliver', actor, request, endpoint, { delivery: deliveryId, event: delivery.eventId });
     });
     this.dispatcher.wake();
   }
@@ -198,6 +166,18 @@ export class WebhooksService {
   private checkUrl(url: string): void {
     const problem = webhookUrlProblem(url, this.options.webhooks.allowPrivateTargets);
     if (problem) throw fabricError('invalid_request', problem);
+  }
+
+  /** The audit event of a change to an endpoint, in the change's transaction. */
+  private recordChange(
+    tx: FabricTransaction,
+    action: 'webhook.create' | 'webhook.modify' | 'webhook.delete' | 'webhook.redeliver',
+    actor: Principal,
+    request: HttpRequestLike,
+    endpoint: Pick<WebhookEndpointEntity, 'id' | 'organizationId'>,
+    details: Record<string, string | boolean>,
+  ): Promise<void> {
+    return this.audit.recordIn(tx, { action, outcome: 'success', actor, target: { type: 'webhook', id: endpoint.id }, request, organizationId: endpoint.organizationId, details });
   }
 
   private details(e: WebhookEndpointEntity): Record<string, string | boolean> {
