@@ -341,4 +341,34 @@ describe.each(TARGETS)('the console’s organization and webhook screens in chro
     expect(forged).toBe(403);
     expect((await t.http.get(`${API}/orgs/${slug}/invitations`).set(bearer(admin))).body.items).toEqual([]);
   });
+
+  it('a session revoked mid-use returns the console to sign-in with a sentence, and signing in again comes back to the same screen', async () => {
+    const { user, password } = await t.createUser({ roles: ['org_admin'] });
+    const slug = `umbrella-${target.replace('/', '-')}`;
+    expect((await t.http.post(`${API}/orgs`).set(bearer(admin)).send({ slug, name: 'Umbrella', owner: user.username })).status).toBe(201);
+    await browser.context.clearCookies();
+    await signInWithPassword(page, at(`/orgs/${slug}`), user.username, password);
+    await page.getByRole('heading', { name: 'Organization Umbrella' }).waitFor();
+    // The screen's reads all answered before the session ends.
+    await page.getByRole('table', { name: 'Invitations' }).waitFor();
+    await page.getByRole('table', { name: 'Audit events of the organization, newest first' }).waitFor();
+    await page.getByRole('table', { name: 'Domains' }).or(page.getByText('No domain claims.')).waitFor();
+    await page.getByText('No SSO connections.').waitFor();
+
+    expect((await t.http.post(`${API}/users/${user.username}/sessions/revoke`).set(bearer(admin))).status).toBe(200);
+    // Revocation reaches every instance within 2 s (SPEC): from then on the page's cookie session is refused.
+    await expect.poll(() => page.evaluate(async (api) => (await fetch(`${api}/auth/me`, { credentials: 'same-origin' })).status, API), { timeout: 5_000 }).toBe(401);
+    await page.getByLabel('Email to invite').fill('carol@example.test');
+    await page.getByRole('button', { name: 'Invite', exact: true }).click();
+    await page.getByRole('heading', { name: 'Sign in to the admin console' }).waitFor();
+    expect(await page.getByRole('status').textContent()).toBe('Your session has ended. Sign in again.');
+    expect(page.url()).toBe(at(`/orgs/${slug}`));
+
+    await page.getByLabel('Username').fill(user.username);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Organization Umbrella' }).waitFor();
+    expect(page.url()).toBe(at(`/orgs/${slug}`));
+    expect((await t.http.get(`${API}/orgs/${slug}/invitations`).set(bearer(admin))).body.items).toEqual([]);
+  });
 });
