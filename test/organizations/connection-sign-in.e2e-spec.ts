@@ -1,9 +1,10 @@
-import { AuditEventEntity, SessionEntity, UserIdentityEntity } from 'nestjs-fabric-auth/entities';
+import { AuditEventEntity, SessionEntity, UserEntity, UserIdentityEntity } from 'nestjs-fabric-auth/entities';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FEATURE_NAMES } from '../../libs/fabric-auth/src/fabric-auth.features.js';
 import { freePort } from '../support/demo-process.js';
+import { userWithTotp } from '../support/mfa.js';
 import { FetchBrowser, type Hop, jsonClient } from '../support/oidc/fetch-browser.js';
 import { counts as oidcCounts, expectRefused as expectOidcRefused } from '../support/oidc/refusals.js';
 import { authorizeAt, loginUrl, signIn } from '../support/oidc/sign-in.js';
@@ -327,6 +328,24 @@ describe.each(DATABASES)("signing in through an organization's own connection on
       server.closeAllConnections();
       await new Promise((done) => server.close(done));
     }
+  });
+
+  it("a tenant's IdP linked to an account by its email never stands in for the second factor the account holder enrolled here", async () => {
+    const org = await orgWithDomain();
+    const connection = await samlConnection(org, { link_verified_email: true });
+    // A person with a password and TOTP here, whose verified address is on the organization's domain.
+    const victim = await userWithTotp(t);
+    const email = `${victim.username}@${org.domain}`;
+    await t.dataSource.getRepository(UserEntity).update({ id: victim.userId }, { email, emailVerified: true });
+    idp.user = { nameId: `takeover-${++people}`, attributes: { email: [email], groups: ['acme-admins'] } };
+    const browser = new FetchBrowser();
+    const sessions = await t.dataSource.getRepository(SessionEntity).countBy({ userId: victim.userId });
+    const acs = await samlLoginAt(browser, connection.login_url, connection.id);
+    // The IdP's word is the first factor: the enrolled TOTP is still asked for, no session yet.
+    expect(browser.cookie('127.0.0.1', 'access_token')).toBeUndefined();
+    expect(await t.dataSource.getRepository(SessionEntity).countBy({ userId: victim.userId })).toBe(sessions);
+    expect(acs.status, acs.body).toBe(302);
+    expect(new URLSearchParams(new URL(acs.location!).hash.slice(1)).get('factors')).toContain('totp');
   });
 
   it('an email outside the organization’s verified domains is not taken as verified: not stored, not linked to the account holding it', async () => {

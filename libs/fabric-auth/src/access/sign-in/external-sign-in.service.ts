@@ -121,9 +121,12 @@ export class ExternalSignIn {
    */
   async signIn(provider: SignInProvider, identity: ExternalIdentity, request: HttpRequestLike, proof: ExternalProof): Promise<ExternalSignInResult> {
     const user = await this.resolve(provider, identity, request);
+    // An organization admin chose the IdP of an organization's connection: its word, MFA claims
+    // included, never stands in for a factor the person enrolled here (email linking would hand it over).
+    const localFactorDue = proof.localFactorDue || provider.organization !== undefined;
     const next = await this.secondFactor.afterFirstFactor(
       user,
-      { method: 'fed', localFactorDue: proof.localFactorDue, multiFactor: proof.amr.includes('mfa'), details: { provider: provider.name } },
+      { method: 'fed', localFactorDue, multiFactor: proof.amr.includes('mfa'), details: { provider: provider.name } },
       request,
     );
     if (next.step === 'challenge') return { user, mfa: { mfaToken: next.mfaToken, factors: next.factors } };
