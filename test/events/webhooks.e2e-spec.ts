@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FEATURE_NAMES } from '../../libs/fabric-auth/src/fabric-auth.features.js';
+import { OrganizationEntity } from '../../libs/fabric-auth/src/schema/entities/organization.entity.js';
+import { WebhookEndpointEntity } from '../../libs/fabric-auth/src/schema/entities/webhook-endpoint.entity.js';
 import { API, DATABASES, startTestApp, type TestApp, TEST_OPTIONS } from '../support/test-app.js';
 import { eventually } from './events-app.js';
 import { Receiver } from './receiver.js';
@@ -206,6 +209,27 @@ describe.each(DATABASES)('webhooks (%s)', (target) => {
       const res = await t.http.post(`${API}/webhooks`).set(bearer(admin)).send(body);
       expect(res.status, JSON.stringify(body)).toBe(400);
     }
+    // An organization that does not exist: 404, nothing written; one that exists is accepted.
+    const before = await t.dataSource.getRepository(WebhookEndpointEntity).count();
+    const unknownOrg = await t.http
+      .post(`${API}/webhooks`)
+      .set(bearer(admin))
+      .send({ url: 'https://x.example/h', events: ['*'], org: randomUUID() });
+    expect(unknownOrg.status).toBe(404);
+    expect(unknownOrg.body).toMatchObject({ message: 'org: no organization has this id' });
+    expect(await t.dataSource.getRepository(WebhookEndpointEntity).count()).toBe(before);
+    const orgId = randomUUID();
+    const at = new Date();
+    await t.dataSource
+      .getRepository(OrganizationEntity)
+      .insert({ id: orgId, slug: `hooked-${orgId.slice(0, 8)}`, slugKey: `hooked-${orgId.slice(0, 8)}`, name: 'Hooked', mfaRequired: false, createdAt: at, updatedAt: at });
+    const ofOrg = await t.http
+      .post(`${API}/webhooks`)
+      .set(bearer(admin))
+      .send({ url: 'https://x.example/h', events: ['*'], org: orgId });
+    expect(ofOrg.status, JSON.stringify(ofOrg.body)).toBe(201);
+    expect(ofOrg.body.org).toBe(orgId);
+    await t.http.delete(`${API}/webhooks/${ofOrg.body.id}`).set(bearer(admin)).expect(204);
     expect((await t.http.get(`${API}/webhooks/00000000-0000-4000-8000-000000000000`).set(bearer(admin))).status).toBe(404);
     expect((await t.http.get(`${API}/webhooks/nope`).set(bearer(admin))).status).toBe(404);
     const reader = await t.actor(['hook_reader']);

@@ -11,6 +11,7 @@ import type { HttpRequestLike } from '../../core/request-info.js';
 import { AuditService } from '../../data/audit.service.js';
 import { type FabricTransaction, FabricTransactions } from '../../data/transactions.js';
 import { encryptionKeyOf, type ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
+import { OrganizationEntity } from '../../schema/entities/organization.entity.js';
 import { WebhookDeliveryEntity } from '../../schema/entities/webhook-delivery.entity.js';
 import { WebhookEndpointEntity } from '../../schema/entities/webhook-endpoint.entity.js';
 import type { CreatedWebhookDto, CreateWebhookDto, UpdateWebhookDto, WebhookDeliveryDto, WebhookDto } from './dto/webhook.dto.js';
@@ -80,6 +81,10 @@ export class WebhooksService {
     };
     await this.transactions.run(async (tx) => {
       if ((await tx.manager.count(WebhookEndpointEntity)) >= MAX_ENDPOINTS) throw fabricError('invalid_request', `At most ${MAX_ENDPOINTS} webhook endpoints`);
+      // An endpoint of an organization that does not exist would wait, unseen, for events that never come.
+      if (endpoint.organizationId !== null && !(await tx.manager.exists(OrganizationEntity, { where: { id: endpoint.organizationId } }))) {
+        throw fabricError('organization_not_found', 'org: no organization has this id');
+      }
       await tx.manager.insert(WebhookEndpointEntity, endpoint);
       await this.recordChange(tx, 'webhook.create', actor, request, endpoint, this.details(endpoint));
     });
