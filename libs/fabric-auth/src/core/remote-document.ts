@@ -1,7 +1,5 @@
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import { BodyTooLargeError, readBoundedText } from './bounded-body.js';
-import { isPrivateAddress } from './private-address.js';
+import { type CheckedAddress, checkedAddress, pinnedFetch, type PinnedRequest } from './checked-address.js';
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -17,24 +15,25 @@ export function tenantUrlProblem(raw: string, allowPrivate: boolean): string | u
 }
 
 /**
- * A URL a tenant gave, once `tenantUrlProblem` passes and its host resolves to public
- * addresses only (unless private networks are allowed). Throws an Error saying what is wrong.
+ * A URL a tenant gave, once `tenantUrlProblem` passes, and where a request to it connects: its
+ * host's checked address (`checkedAddress`), or none when private networks are allowed (nothing
+ * to check: the request resolves the name itself). Throws an Error saying what is wrong.
  */
-export async function checkedTenantUrl(raw: string, allowPrivate: boolean): Promise<URL> {
+export async function checkedTenantUrl(raw: string, allowPrivate: boolean): Promise<{ url: URL; target: CheckedAddress | undefined }> {
   const problem = tenantUrlProblem(raw, allowPrivate);
   if (problem) throw new Error(`the URL ${problem}`);
   const url = new URL(raw);
-  if (allowPrivate) return url;
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  const addresses = isIP(host)
-    ? [host]
-    : await lookup(host, { all: true, verbatim: true }).then(
-        (found) => found.map((a) => a.address),
-        () => [],
-      );
-  if (addresses.length === 0) throw new Error(`${url.hostname} does not resolve`);
-  if (addresses.some(isPrivateAddress)) throw new Error(`${url.hostname} resolves to a private, loopback or link-local address`);
-  return url;
+  return { url, target: allowPrivate ? undefined : await checkedAddress(url.hostname, false) };
+}
+
+/**
+ * A request to a URL a tenant gave, to the address that was checked (`checkedTenantUrl`): the
+ * tenant's name cannot rebind between the check and the connection. No redirect is followed.
+ */
+export function fetchTenantUrl({ url, target }: { url: URL; target: CheckedAddress | undefined }, init: PinnedRequest): Promise<Response> {
+  if (target) return pinnedFetch(url, target, init);
+  const signal = init.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(init.timeoutMs)]) : AbortSignal.timeout(init.timeoutMs);
+  return fetch(url, { method: init.method, headers: init.headers, body: init.body, redirect: 'manual', signal });
 }
 
 export interface RemoteDocumentLimits {
@@ -48,16 +47,16 @@ export interface RemoteDocumentLimits {
 /**
  * GETs a document at a URL a tenant (an organization admin) gave: refused when it is not https
  * or its host resolves to a loopback, private or link-local address (unless allowed), no
- * redirect followed, bounded in time and size. Throws an Error whose message says what went
- * wrong, for the tenant to read. (The address is checked before the request: a name whose
- * answer changes between the two is not caught here; the network's egress rules are the
- * backstop.)
+ * redirect followed, bounded in time and size, connected to the address that was checked (a
+ * name that rebinds meanwhile is not followed). Throws an Error whose message says what went
+ * wrong, for the tenant to read.
  */
 export async function fetchTenantDocument(raw: string, limits: RemoteDocumentLimits): Promise<string> {
-  const url = await checkedTenantUrl(raw, limits.allowPrivate);
+  const checked = await checkedTenantUrl(raw, limits.allowPrivate);
+  const { url } = checked;
   let response: Response;
   try {
-    response = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(limits.timeoutMs), headers: { accept: limits.accept } });
+    response = await fetchTenantUrl(checked, { timeoutMs: limits.timeoutMs, headers: { accept: limits.accept } });
   } catch (error) {
     const reason =
       (error as Error).name === 'TimeoutError' ? `no answer within ${limits.timeoutMs / 1000} s` : ((error as { cause?: Error }).cause?.message ?? (error as Error).message);

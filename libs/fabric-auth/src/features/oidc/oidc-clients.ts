@@ -5,7 +5,7 @@ import { KeySetUnavailableError, RemoteKeySet } from '../../core/remote-key-set.
 import { FABRIC_RESOLVED_OPTIONS, FABRIC_ROUTE_PREFIX } from '../../core/fabric-auth.internal-constants.js';
 import { BoundedCache } from '../../core/bounded-cache.js';
 import { connectionProviderName, type OrganizationSsoConnection, OrganizationSsoConnections } from '../../core/ports/organization-sso-connections.js';
-import { checkedTenantUrl } from '../../core/remote-document.js';
+import { checkedTenantUrl, fetchTenantUrl } from '../../core/remote-document.js';
 import { readBoundedText } from '../../core/bounded-body.js';
 import { PublicBaseUrl } from '../../options/public-base-url.js';
 import type { ResolvedFabricAuthOptions, ResolvedOidcProviderOptions } from '../../options/fabric-auth.options.js';
@@ -272,12 +272,22 @@ export class OidcClients {
     const organization = provider.organization;
     if (!organization) return this.fetch;
     return async (url, init) => {
+      let checked;
       try {
-        await checkedTenantUrl(url, organization.allowPrivateNetworks);
+        checked = await checkedTenantUrl(url, organization.allowPrivateNetworks);
       } catch (error) {
         throw new OidcLoginFailure('discovery_failed', `${new URL(url).origin}: ${(error as Error).message}`);
       }
-      const response = await this.fetch(url, { ...init, redirect: 'manual' });
+      // To the address that was checked: the tenant's names cannot rebind in between.
+      const pinned: client.CustomFetch = (_url, options) =>
+        fetchTenantUrl(checked, {
+          method: options.method,
+          headers: options.headers,
+          body: options.body as string | URLSearchParams | null | undefined,
+          signal: options.signal,
+          timeoutMs: IDP_TIMEOUT * 1000,
+        });
+      const response = await this.fetchWith(pinned, url, init);
       // openid-client reads whatever body it is handed, and this server is the tenant's: hand it one read up to a bound.
       let body: string;
       try {
@@ -294,10 +304,12 @@ export class OidcClients {
   }
 
   /** Tells a provider that is down (network error, 5xx) apart from one that refuses. */
-  private readonly fetch: client.CustomFetch = async (url, init) => {
+  private readonly fetch: client.CustomFetch = (url, init) => this.fetchWith(fetch, url, init);
+
+  private async fetchWith(send: client.CustomFetch, url: string, init: Parameters<client.CustomFetch>[1]): Promise<Response> {
     let response: Response;
     try {
-      response = await fetch(url, init);
+      response = await send(url, init);
     } catch (error) {
       throw new IdpUnreachableError(`${new URL(url).origin}: ${describeError(error)}`);
     }
@@ -306,7 +318,7 @@ export class OidcClients {
       throw new IdpUnreachableError(`${new URL(url).origin}: HTTP ${response.status}`);
     }
     return response;
-  };
+  }
 }
 
 /** An error's message and its causes', for the server log (openid-client nests them). */

@@ -1,5 +1,5 @@
-import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { type CheckedAddress, checkedAddress as coreCheckedAddress } from '../../core/checked-address.js';
 import { isPrivateAddress } from '../../core/private-address.js';
 
 /** Why a URL is refused as a webhook target (at registration), or undefined. DNS is not consulted here. */
@@ -23,14 +23,15 @@ export function webhookUrlProblem(raw: string, allowPrivate: boolean): string | 
 export class WebhookTargetRefused extends Error {}
 
 /**
- * The address to connect to for `hostname`: resolved now (at each delivery, so a name that
- * rebinds to a private address after registration is caught), every answer checked, the first
- * one connected to (the request's `lookup` returns it, so the connection goes where the check looked).
+ * The address to connect to for `hostname`, by the core's rule (`checkedAddress`): resolved now
+ * (at each delivery, so a name that rebinds to a private address after registration is caught),
+ * every answer checked, the first one connected to (the request's `lookup` returns it, so the
+ * connection goes where the check looked).
  */
-export async function checkedAddress(hostname: string, allowPrivate: boolean): Promise<{ address: string; family: number }> {
-  const host = hostname.replace(/^\[|\]$/g, '');
-  const answers = isIP(host) ? [{ address: host, family: isIP(host) }] : await lookup(host, { all: true, verbatim: true });
-  if (answers.length === 0) throw new WebhookTargetRefused('the host name does not resolve');
-  if (!allowPrivate && answers.some((a) => isPrivateAddress(a.address))) throw new WebhookTargetRefused('the host resolves to a private, loopback or link-local address');
-  return answers[0];
+export async function checkedAddress(hostname: string, allowPrivate: boolean): Promise<CheckedAddress> {
+  try {
+    return await coreCheckedAddress(hostname, allowPrivate);
+  } catch (error) {
+    throw new WebhookTargetRefused((error as Error).message);
+  }
 }
