@@ -371,4 +371,89 @@ describe.each(TARGETS)('the console’s organization and webhook screens in chro
     expect(page.url()).toBe(at(`/orgs/${slug}`));
     expect((await t.http.get(`${API}/orgs/${slug}/invitations`).set(bearer(admin))).body.items).toEqual([]);
   });
+
+  it('signs in with a passkey, passwordless and as the second factor after the password (a virtual authenticator in chromium)', async () => {
+    const cdp = await browser.context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    });
+    try {
+      const { user, password } = await t.createUser();
+      await browser.context.clearCookies();
+      await signInWithPassword(page, at(''), user.username, password);
+      await page.getByRole('heading', { name: 'Organizations', level: 1 }).waitFor();
+      // The passkey registered through the API from the page, as any browser client does.
+      const registered = await page.evaluate(
+        async ({ api, username }) => {
+          const g = globalThis as unknown as {
+            document: { cookie: string };
+            navigator: {
+              credentials: {
+                create(o: unknown): Promise<{ id: string; rawId: ArrayBuffer; type: string; response: { clientDataJSON: ArrayBuffer; attestationObject: ArrayBuffer } }>;
+              };
+            };
+          };
+          const csrf = decodeURIComponent(
+            g.document.cookie
+              .split('; ')
+              .find((c) => c.startsWith('csrf_token='))
+              ?.slice('csrf_token='.length) ?? '',
+          );
+          const call = (path: string, body: unknown) =>
+            fetch(`${api}/users/${username}/mfa/passkeys${path}`, {
+              method: 'POST',
+              credentials: 'same-origin',
+              headers: { 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' },
+              body: JSON.stringify(body),
+            });
+          const bytes = (s: string) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((s.length + 3) % 4)), (c) => c.charCodeAt(0));
+          const text = (b: ArrayBuffer) =>
+            btoa(String.fromCharCode(...new Uint8Array(b)))
+              .replace(/\+/g, '-')
+              .replace(/\//g, '_')
+              .replace(/=+$/, '');
+          const o = (await (await call('/options', {})).json()) as { challenge: string; user: { id: string }; excludeCredentials?: Array<{ id: string }> };
+          const created = await g.navigator.credentials.create({
+            publicKey: {
+              ...o,
+              challenge: bytes(o.challenge),
+              user: { ...o.user, id: bytes(o.user.id) },
+              excludeCredentials: (o.excludeCredentials ?? []).map((c) => ({ ...c, id: bytes(c.id) })),
+            },
+          });
+          const credential = {
+            id: created.id,
+            rawId: text(created.rawId),
+            type: created.type,
+            response: { clientDataJSON: text(created.response.clientDataJSON), attestationObject: text(created.response.attestationObject), transports: ['internal'] },
+            clientExtensionResults: {},
+          };
+          return (await call('', { name: 'Virtual authenticator', credential })).status;
+        },
+        { api: API, username: user.username },
+      );
+      expect(registered).toBe(201);
+
+      // Passwordless: the discoverable passkey names its user.
+      await browser.context.clearCookies();
+      await page.goto(at(''));
+      await page.getByRole('heading', { name: 'Sign in to the admin console' }).waitFor();
+      await page.getByRole('button', { name: 'Use a passkey' }).click();
+      await page.getByRole('heading', { name: 'Organizations', level: 1 }).waitFor();
+      await expect.poll(() => page.getByText(`Signed in as ${user.username}`).count()).toBe(1);
+
+      // The password, then the passkey as the second factor.
+      await browser.context.clearCookies();
+      await signInWithPassword(page, at(''), user.username, password);
+      await page.getByRole('heading', { name: 'Second factor' }).waitFor();
+      expect(await accessibilityProblems(page)).toEqual([]);
+      await page.getByRole('button', { name: 'Use a passkey' }).click();
+      await page.getByRole('heading', { name: 'Organizations', level: 1 }).waitFor();
+      await expect.poll(() => page.getByText(`Signed in as ${user.username}`).count()).toBe(1);
+    } finally {
+      await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
+      await cdp.detach();
+    }
+  });
 });

@@ -4,7 +4,7 @@ import { Api, type Me } from './api';
 import { Console, type ConsoleContext } from './context';
 import { match, Router, usePath } from './router';
 import { SCREENS } from './screens';
-import { SignIn } from './screens/sign-in';
+import { SignIn, type SsoProvider } from './screens/sign-in';
 import { Link } from './ui';
 import './console.css';
 
@@ -60,7 +60,7 @@ function App({ api, router }: { api: Api; router: Router }) {
   }, [path, session.state]);
 
   if (session.state === 'checking') return <p class="muted">Loading…</p>;
-  if (!context) return <SignIn api={api} notice={session.state === 'signed-out' ? session.notice : undefined} onSignedIn={() => void loadMe()} />;
+  if (!context) return <SignIn api={api} sso={SSO} notice={session.state === 'signed-out' ? session.notice : undefined} onSignedIn={() => void loadMe()} />;
 
   const allowed = SCREENS.filter((s) => (s.permission === undefined || context.can(s.permission)) && (s.feature === undefined || FEATURES.has(s.feature)));
   const home = allowed.find((s) => s.nav !== undefined);
@@ -103,5 +103,7 @@ function App({ api, router }: { api: Api; router: Router }) {
 const root = document.getElementById('console')!;
 /** The server's optional features that are on (the page says which): a screen needing one that is off is not offered. */
 const FEATURES = new Set((root.dataset.features ?? '').split(' ').filter(Boolean));
+/** The SSO providers the server has configured: a sign-in link each. */
+const SSO = JSON.parse(root.dataset.sso ?? '[]') as SsoProvider[];
 const router = new Router(root.dataset.base ?? '/admin');
 render(<App api={new Api(root.dataset.api ?? '/api/v1')} router={router} />, root);

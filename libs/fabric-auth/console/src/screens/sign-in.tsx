@@ -1,6 +1,22 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type Api, ApiError } from '../api';
 import { ErrorNotice } from '../ui';
+import { passkeyAssertion } from '../webauthn';
+
+/** An SSO provider configured on the server (the page's `data-sso`): a link to its existing login route. */
+export interface SsoProvider {
+  name: string;
+  login: string;
+}
+
+/** A second step the OIDC callback handed over in the fragment (never in a server log): `#mfa_token=…&factors=…`. */
+function secondStepFromFragment(): SecondStep | null {
+  const fragment = new URLSearchParams(window.location.hash.slice(1));
+  const mfaToken = fragment.get('mfa_token');
+  if (!mfaToken) return null;
+  window.history.replaceState(null, '', window.location.pathname);
+  return { mfaToken, factors: (fragment.get('factors') ?? '').split(',').filter(Boolean) };
+}
 
 interface SecondStep {
   mfaToken: string;
@@ -11,10 +27,10 @@ interface SecondStep {
  * Sign-in through the library's own token endpoint in cookie mode (`set_cookies`): the password,
  * then the second factor the API asks for (`mfa_required`), as any browser client does.
  */
-export function SignIn({ api, notice, onSignedIn }: { api: Api; notice?: string; onSignedIn(): void }) {
+export function SignIn({ api, notice, sso, onSignedIn }: { api: Api; notice?: string; sso: readonly SsoProvider[]; onSignedIn(): void }) {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const [second, setSecond] = useState<SecondStep | null>(null);
+  const [second, setSecond] = useState<SecondStep | null>(secondStepFromFragment);
   const [useRecovery, setUseRecovery] = useState(false);
 
   async function token(body: Record<string, unknown>) {
@@ -29,6 +45,27 @@ export function SignIn({ api, notice, onSignedIn }: { api: Api; notice?: string;
       } else {
         setError(caught);
       }
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  /** The passkey routes (passwordless, or with `mfa_token` the second step), as the token endpoint in cookie mode. */
+  async function passkey(mfaToken?: string) {
+    setBusy(true);
+    setError(null);
+    try {
+      const begun = await api.call<{ options: Parameters<typeof passkeyAssertion>[0] }>('POST', '/auth/passkey/begin', mfaToken ? { mfa_token: mfaToken } : {}, { signIn: true });
+      let credential: unknown;
+      try {
+        credential = await passkeyAssertion(begun.options);
+      } catch {
+        throw new ApiError(0, 'No passkey was used. Try again, or sign in another way.');
+      }
+      await api.call('POST', '/auth/passkey/finish', { credential, set_cookies: true }, { signIn: true });
+      onSignedIn();
+    } catch (caught) {
+      setError(caught);
     } finally {
       setBusy(false);
     }
@@ -78,6 +115,11 @@ export function SignIn({ api, notice, onSignedIn }: { api: Api; notice?: string;
             </button>
           </form>
         )}
+        {second.factors.includes('passkey') && (
+          <button type="button" class="link" disabled={busy} onClick={() => void passkey(second.mfaToken)}>
+            Use a passkey
+          </button>
+        )}
         {second.factors.includes('totp') && (
           <button type="button" class="link" onClick={() => setUseRecovery(!useRecovery)}>
             {useRecovery ? 'Use a code from your authenticator app' : 'Use a recovery code'}
@@ -118,6 +160,14 @@ export function SignIn({ api, notice, onSignedIn }: { api: Api; notice?: string;
           Sign in
         </button>
       </form>
+      <button type="button" class="link" disabled={busy} onClick={() => void passkey()}>
+        Use a passkey
+      </button>
+      {sso.map((provider) => (
+        <a key={provider.name} class="sso" href={`${provider.login}?return_to=${encodeURIComponent(window.location.pathname)}`}>
+          Sign in with {provider.name}
+        </a>
+      ))}
     </main>
   );
 }

@@ -91,14 +91,16 @@ const escapeAttribute = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&'
 
 /**
  * What the page tells its script of the server's configuration, beside where it is mounted and
- * where the API is: which optional features are on (their screens are shown only then).
+ * where the API is: which optional features are on (their screens are shown only then) and the
+ * configured SSO providers (a sign-in link each, to the provider's existing login route).
  */
 export interface ConsolePageFacts {
   /** Optional features that are on: `organizations` (and `organizations_self_service`, `sso_connections`), `webhooks`. */
   features: string[];
+  sso: Array<{ name: string; login: string }>;
 }
 
-/** The page: no inline script or style; the script reads where it is mounted, where the API is and which features are on from data attributes. */
+/** The page: no inline script or style; the script reads where it is mounted, where the API is and the facts above from data attributes. */
 function page(base: string, apiBase: string, manifest: ConsoleManifest, facts: ConsolePageFacts): string {
   const asset = (name: string) => escapeAttribute(`${base}/assets/${name}`);
   return `<!doctype html>
@@ -113,7 +115,7 @@ function page(base: string, apiBase: string, manifest: ConsoleManifest, facts: C
 <script type="module" src="${asset(manifest.script)}"></script>
 </head>
 <body>
-<div id="console" data-base="${escapeAttribute(base)}" data-api="${escapeAttribute(apiBase)}" data-features="${escapeAttribute(facts.features.join(' '))}"></div>
+<div id="console" data-base="${escapeAttribute(base)}" data-api="${escapeAttribute(apiBase)}" data-features="${escapeAttribute(facts.features.join(' '))}" data-sso="${escapeAttribute(JSON.stringify(facts.sso))}"></div>
 <noscript><p>The admin console needs JavaScript.</p></noscript>
 </body>
 </html>
@@ -157,7 +159,7 @@ export class ConsoleAssets {
     private readonly base: string,
     apiBase: string,
     dir: string = CONSOLE_BUILD_DIR,
-    facts: ConsolePageFacts = { features: [] },
+    facts: ConsolePageFacts = { features: [], sso: [] },
   ) {
     const manifestPath = `${dir}/manifest.json`;
     if (!existsSync(manifestPath)) {

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constants.js';
-import type { ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
+import { DEFAULT_OIDC_PROVIDER, type ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
 import { FabricConfigError } from '../../options/fabric-config.error.js';
 import { type ConsoleAnswer, ConsoleAssets, type ConsolePageFacts } from './console-assets.js';
 
@@ -49,7 +49,7 @@ export class ConsoleServer implements OnModuleInit {
     if (apiBase !== '/' && (base === apiBase || base.startsWith(`${apiBase}/`) || apiBase.startsWith(`${base}/`))) {
       throw new FabricConfigError([`auth.console.path: "${base}" overlaps the library's routes (${apiBase}); choose another path`]);
     }
-    const assets = new ConsoleAssets(base, apiBase, undefined, pageFacts(this.options));
+    const assets = new ConsoleAssets(base, apiBase, undefined, pageFacts(this.options, apiBase));
     const type = adapter.getType();
     if (type === 'express') {
       adapter.getInstance<ExpressLike>().use((request, response, next) => {
@@ -84,15 +84,20 @@ export class ConsoleServer implements OnModuleInit {
   }
 }
 
-/** The optional features that are on (whose screens the console offers). */
-function pageFacts(options: ResolvedFabricAuthOptions): ConsolePageFacts {
+/** The optional features that are on (whose screens the console offers), and the SSO providers with their existing login routes. */
+function pageFacts(options: ResolvedFabricAuthOptions, apiBase: string): ConsolePageFacts {
   const features = [
     ...(options.organizations.enabled ? ['organizations'] : []),
     ...(options.organizations.enabled && options.organizations.selfService ? ['organizations_self_service'] : []),
     ...(options.organizations.enabled && options.organizations.ssoConnections ? ['sso_connections'] : []),
     ...(options.webhooks.enabled ? ['webhooks'] : []),
   ];
-  return { features };
+  const sso = Object.entries(options.providers).map(([name, provider]) => {
+    const route =
+      provider.type === 'saml' ? `auth/saml/${encodeURIComponent(name)}/login` : name === DEFAULT_OIDC_PROVIDER ? 'auth/oidc/login' : `auth/oidc/${encodeURIComponent(name)}/login`;
+    return { name, login: `${apiBase === '/' ? '' : apiBase}/${route}` };
+  });
+  return { features, sso };
 }
 
 function sendRaw(response: ServerResponse, answer: ConsoleAnswer): void {
