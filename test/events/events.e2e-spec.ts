@@ -76,13 +76,22 @@ describe.each(DATABASES)('events in the app and the transactional outbox (%s)', 
 
   it('@BeforeFabricEvent("login") refuses after the password is proved: the login.success audit row and its outbox row written before the hook roll back with the session', async () => {
     const { user } = await t.createUser({ prefix: 'banned' });
-    const before = (await outbox(t)).length;
     const refused = await t.http.post(`${API}/auth/token`).type('form').send({ grant_type: 'password', username: user.username, password: PASSWORD });
     expect(refused.status).toBe(403);
     expect(refused.body).toEqual({ error: 'action_refused', error_description: 'This account is suspended; contact support' });
     expect(await t.dataSource.query(`SELECT id FROM sessions WHERE user_id = '${user.id}'`)).toEqual([]);
     expect(await t.dataSource.query(`SELECT id FROM audit_events WHERE action = 'login.success' AND actor_id = '${user.id}'`)).toEqual([]);
-    expect((await outbox(t)).length).toBe(before);
+    // The refusal itself stays on record: a login.failure with the reason the person was shown, published as login.failed.
+    const failures = await t.http
+      .get(`${API}/audit`)
+      .query({ action: 'login.failure' })
+      .set(bearer(await t.adminToken()));
+    expect(failures.body.items.find((e: { actor_id: string }) => e.actor_id === user.id)).toMatchObject({
+      outcome: 'failure',
+      details: { method: 'password', reason: 'refused_by_app', message: 'This account is suspended; contact support' },
+    });
+    await eventually(() => recorder.of('login.failed').some((e) => e.data.actor?.id === user.id), 'login.failed');
+    expect((await outbox(t)).filter((row) => row.type === 'login.succeeded' && row.payload.includes(user.id))).toEqual([]);
     // Give a wrongly dispatched handler the time it would need.
     await new Promise((r) => setTimeout(r, 200));
     expect(recorder.of('login.succeeded').some((e) => e.data.actor?.id === user.id)).toBe(false);

@@ -3,6 +3,7 @@ import { SignInHooks } from '../../core/ports/sign-in-hook.js';
 import type { AuditDetails } from '../../schema/entities/audit-event.entity.js';
 import { AuditService, userActor } from '../../data/audit.service.js';
 import { FabricClock } from '../../core/clock.js';
+import { FabricError } from '../../core/fabric-error.js';
 import type { HttpRequestLike } from '../../core/request-info.js';
 import { type FabricTransaction, FabricTransactions } from '../../data/transactions.js';
 import { DeviceTokens } from '../limits/device-tokens.js';
@@ -55,25 +56,48 @@ export class SessionOpener {
     proof: SignInProof = {},
     outer?: FabricTransaction,
   ): Promise<TokenPair> {
-    const { session, refreshToken } = await this.transactions.run(async (tx) => {
-      const opened = await this.sessions.create(user.id, method, request, tx, proof);
-      await this.users.recordLogin(user.id, tx);
-      await this.audit.recordIn(tx, {
-        action: 'login.success',
-        outcome: 'success',
-        actor: userActor(user),
-        target: { type: 'session', id: opened.session.id },
-        request,
-        details: { method, ...(proof.amr && { amr: proof.amr.join(' ') }), ...details },
+    const { session, refreshToken } = await this.transactions
+      .run(async (tx) => {
+        const opened = await this.sessions.create(user.id, method, request, tx, proof);
+        await this.users.recordLogin(user.id, tx);
+        await this.audit.recordIn(tx, {
+          action: 'login.success',
+          outcome: 'success',
+          actor: userActor(user),
+          target: { type: 'session', id: opened.session.id },
+          request,
+          details: { method, ...(proof.amr && { amr: proof.amr.join(' ') }), ...details },
+        });
+        for (const hook of this.hooks) await hook.afterSignIn(tx, { user: { id: user.id, username: user.username }, method, request });
+        return opened;
+      }, outer)
+      .catch(async (error: unknown) => {
+        // Within a caller's transaction the audit row would queue behind it (SQLite): that caller records the refusal once it rolled back.
+        if (outer === undefined) await this.recordRefusal(error, user, method, request);
+        throw error;
       });
-      for (const hook of this.hooks) await hook.afterSignIn(tx, { user: { id: user.id, username: user.username }, method, request });
-      return opened;
-    }, outer);
     const pair = this.pair(user.id, session, refreshToken);
     // Every login the password took part in (alone, or before a second factor) earns a device
     // token (SEC-87); a second step that follows SSO or starts with a passkey does not.
     const deviceToken = method === 'password' ? this.devices.issue(user) : undefined;
     return proof.restriction === 'mfa_enrollment' ? { ...pair, mfaEnrollmentRequired: true, deviceToken } : { ...pair, deviceToken };
+  }
+
+  /**
+   * A login the app's before-hook refused (`action_refused`) is a `login.failure` with the reason
+   * the person was shown: its session and `login.success` rolled back, the refusal stays on record.
+   * Any other error is left to its caller.
+   */
+  async recordRefusal(error: unknown, user: Pick<UserEntity, 'id' | 'username'>, method: SignInMethod, request: HttpRequestLike): Promise<void> {
+    if (!(error instanceof FabricError) || error.code !== 'action_refused') return;
+    await this.audit.record({
+      action: 'login.failure',
+      outcome: 'failure',
+      actor: userActor(user),
+      target: { type: 'user', id: user.id },
+      request,
+      details: { method, reason: 'refused_by_app', message: error.message.slice(0, 200) },
+    });
   }
 
   /** The tokens of a session; its `amr` rides on every access token minted from it, refreshes included. */

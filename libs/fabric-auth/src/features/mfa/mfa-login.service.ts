@@ -122,10 +122,16 @@ export class MfaLoginService {
    */
   private async complete(row: MfaChallengeEntity, user: UserEntity, methods: string[], factor: string, request: HttpRequestLike, claimed = false): Promise<TokenPair> {
     const amr = [row.firstFactor ?? 'pwd', ...methods];
-    const pair = await this.transactions.run(async (tx) => {
-      if (!claimed && !(await this.challenges.consume(row.id, tx))) throw new OAuthError('invalid_grant', INVALID_MFA_TOKEN);
-      return this.opener.open(user, row.firstFactor === 'fed' ? 'oidc' : 'password', request, { factor }, { amr }, tx);
-    });
+    const method = row.firstFactor === 'fed' ? 'oidc' : 'password';
+    const pair = await this.transactions
+      .run(async (tx) => {
+        if (!claimed && !(await this.challenges.consume(row.id, tx))) throw new OAuthError('invalid_grant', INVALID_MFA_TOKEN);
+        return this.opener.open(user, method, request, { factor }, { amr }, tx);
+      })
+      .catch(async (error: unknown) => {
+        await this.opener.recordRefusal(error, user, method, request);
+        throw error;
+      });
     await this.attempts.clearFactorAttempts(user.id);
     return pair;
   }
