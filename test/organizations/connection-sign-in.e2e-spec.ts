@@ -348,6 +348,33 @@ describe.each(DATABASES)("signing in through an organization's own connection on
     expect(new URLSearchParams(new URL(acs.location!).hash.slice(1)).get('factors')).toContain('totp');
   });
 
+  it("an account holding a global permission is never linked through an organization's connection by its email: account_exists, no session, no identity", async () => {
+    const org = await orgWithDomain();
+    const connection = await samlConnection(org, { link_verified_email: true });
+    // A platform admin (global orgs:manage) whose verified address is on the organization's domain.
+    const victim = await t.actor(['platform_admin']);
+    const email = `${victim.user.username}@${org.domain}`;
+    await t.dataSource.getRepository(UserEntity).update({ id: victim.user.id }, { email, emailVerified: true });
+    idp.user = { nameId: `platform-${++people}`, attributes: { email: [email], groups: ['acme-admins'] } };
+    const browser = jsonClient();
+    const before = await counts(t);
+    const identities = await t.dataSource.getRepository(UserIdentityEntity).countBy({ userId: victim.user.id });
+    const acs = await samlLoginAt(browser, connection.login_url, connection.id);
+    await expectRefused(t, before, acs, 409, 'account_exists');
+    expect(browser.cookie('127.0.0.1', 'access_token')).toBeUndefined();
+    expect(await t.dataSource.getRepository(UserIdentityEntity).countBy({ userId: victim.user.id })).toBe(identities);
+    expect(await orgRolesOf(org, victim.user.username)).toBeUndefined();
+
+    // The same address on an account with no global permission links as before.
+    const plain = await t.actor();
+    const plainEmail = `${plain.user.username}@${org.domain}`;
+    await t.dataSource.getRepository(UserEntity).update({ id: plain.user.id }, { email: plainEmail, emailVerified: true });
+    idp.user = { nameId: `plain-${++people}`, attributes: { email: [plainEmail], groups: ['acme-admins'] } };
+    const other = new FetchBrowser();
+    expect((await samlLoginAt(other, connection.login_url, connection.id)).status).toBe(302);
+    expect((await me(other)).id).toBe(plain.user.id);
+  });
+
   it('an email outside the organization’s verified domains is not taken as verified: not stored, not linked to the account holding it', async () => {
     const org = await orgWithDomain();
     const connection = await samlConnection(org, { link_verified_email: true });

@@ -241,12 +241,16 @@ export class ExternalSignIn {
   /**
    * Linking by email hands the account to whoever controls that address at the provider,
    * so both sides must have verified it, the provider must be trusted for it
-   * (`link_verified_email`), and the system admin is never linked.
+   * (`link_verified_email`), and the system admin is never linked. An organization's own
+   * connection is trusted by that organization's admin alone: it never links an account
+   * holding a global permission (powers outside the organization); that person signs in
+   * their usual way and links the identity themselves.
    */
   private async linkableAccount(tx: FabricTransaction, provider: SignInProvider, profile: ExternalIdentity): Promise<UserEntity | null> {
     if (!provider.accounts.linkVerifiedEmail || !profile.emailVerified || !profile.email) return null;
     const local = await tx.manager.findOne(UserEntity, { where: { email: normalizeEmail(profile.email) } });
     if (!local || !local.emailVerified || local.isSystemAdmin) return null;
+    if (provider.organization && (await this.roles.grantsOf({ userId: local.id }, tx)).permissions.size > 0) return null;
     const linkedElsewhere = await tx.manager.exists(UserIdentityEntity, { where: { userId: local.id, issuer: profile.issuer } });
     return linkedElsewhere ? null : local;
   }
