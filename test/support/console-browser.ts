@@ -101,9 +101,10 @@ export interface ConsoleSuite {
 
 /**
  * Registers the hooks of one browser suite on `target` (call inside a describe); the fields of the
- * answer are set once its beforeAll ran. `seed` runs on the started app before the page opens.
+ * answer are set once its beforeAll ran. `seed` runs on the started app before the page opens;
+ * `start` starts the app instead of the default (console on), e.g. beside an OpenID Provider.
  */
-export function consoleSuite(target: TestTarget, seed?: (t: TestApp) => Promise<void>): ConsoleSuite {
+export function consoleSuite(target: TestTarget, seed?: (t: TestApp) => Promise<void>, start?: (target: TestTarget) => Promise<TestApp>): ConsoleSuite {
   let t: TestApp;
   let page: Page;
   let browser: Awaited<ReturnType<typeof launchChromium>>;
@@ -111,7 +112,7 @@ export function consoleSuite(target: TestTarget, seed?: (t: TestApp) => Promise<
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    t = await startTestApp(target, { options: { console: { enabled: true } } });
+    t = await (start ? start(target) : startTestApp(target, { options: { console: { enabled: true } } }));
     await seed?.(t);
     browser = await launchChromium();
     await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: t.origin });
