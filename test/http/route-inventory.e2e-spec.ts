@@ -17,6 +17,8 @@ const PUBLIC_ROUTES = new Set([
   'get /api/v1/auth/oidc/callback',
   'get /api/v1/auth/oidc/{provider}/login',
   'get /api/v1/auth/oidc/{provider}/callback',
+  'get /api/v1/auth/oidc/org/{id}/login',
+  'get /api/v1/auth/oidc/org/{id}/callback',
   'get /api/v1/auth/oidc/error',
   'get /api/v1/auth/oidc/logout',
   'post /api/v1/auth/oidc/backchannel-logout',
