@@ -1,7 +1,6 @@
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import type { LookupFunction } from 'node:net';
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { In } from 'typeorm';
 import { FabricClock } from '../../core/clock.js';
@@ -14,6 +13,7 @@ import { EventOutboxEntity } from '../../schema/entities/event-outbox.entity.js'
 import { type WebhookAttemptRecord, WebhookDeliveryEntity } from '../../schema/entities/webhook-delivery.entity.js';
 import { WebhookEndpointEntity } from '../../schema/entities/webhook-endpoint.entity.js';
 import { checkedAddress, webhookUrlProblem } from './webhook-targets.js';
+import { pinnedLookup } from '../../core/checked-address.js';
 import { WebhookWakeup } from './webhook-wakeup.js';
 
 /** Outbox rows turned into deliveries per transaction. */
@@ -245,8 +245,6 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     }
     const timestamp = Math.floor(this.clock.now() / 1000);
     const signature = createHmac('sha256', secret).update(`${id}.${timestamp}.${body}`).digest('base64');
-    const lookup = ((_host: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) =>
-      options.all ? callback(null, [target]) : callback(null, target.address, target.family)) as unknown as LookupFunction;
     const client = url.protocol === 'https:' ? https : http;
     return new Promise<Outcome>((resolve) => {
       let settled = false;
@@ -261,7 +259,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
         {
           method: 'POST',
           agent: false,
-          lookup,
+          lookup: pinnedLookup(target),
           headers: {
             'content-type': 'application/json',
             'content-length': Buffer.byteLength(body),
