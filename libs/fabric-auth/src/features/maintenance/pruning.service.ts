@@ -12,6 +12,7 @@ import { OneTimeTokenEntity } from '../../schema/entities/one-time-token.entity.
 import { MfaChallengeEntity } from '../../schema/entities/mfa-challenge.entity.js';
 import { SessionEntity } from '../../schema/entities/session.entity.js';
 import { sha256 } from '../../core/crypto.js';
+import { PeriodicRound } from '../../core/periodic-round.js';
 
 const DAY_MS = 86_400_000;
 /** Rows deleted per statement: each batch is a short transaction of its own, so no table is locked for long. */
@@ -40,8 +41,10 @@ export interface PruneResult {
 export class PruningService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('FabricPruning');
   private readonly dataSource: DataSource;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<PruneResult | null> | undefined;
+  private readonly rounds = new PeriodicRound(
+    () => this.pruneOnce(),
+    (error) => this.logger.error(`pruning failed: ${error.message}`),
+  );
 
   constructor(
     @InjectRepository(SessionEntity) sessions: Repository<SessionEntity>,
@@ -53,24 +56,17 @@ export class PruningService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   onApplicationBootstrap(): void {
-    if (this.options.pruneInterval <= 0) return;
-    this.timer = setInterval(() => {
-      this.prune().catch((error: Error) => this.logger.error(`pruning failed: ${error.message}`));
-    }, this.options.pruneInterval * 1000);
-    this.timer.unref();
+    this.rounds.start(this.options.pruneInterval);
   }
 
   /** Before TypeORM closes the connection (it does so at application shutdown). */
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+  onModuleDestroy(): Promise<void> {
+    return this.rounds.stop();
   }
 
   /** One pruning round now; null when another instance (or this one) is already pruning. */
   prune(): Promise<PruneResult | null> {
-    if (this.running) return Promise.resolve(null);
-    this.running = this.pruneOnce().finally(() => (this.running = undefined));
-    return this.running;
+    return this.rounds.busy ? Promise.resolve(null) : this.rounds.runOnce();
   }
 
   private async pruneOnce(): Promise<PruneResult | null> {

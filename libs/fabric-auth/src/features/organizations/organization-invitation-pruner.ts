@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { In, LessThan, type Repository } from 'typeorm';
 import { FabricClock } from '../../core/clock.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constants.js';
+import { PeriodicRound } from '../../core/periodic-round.js';
 import { AuditService } from '../../data/audit.service.js';
 import { FabricTransactions } from '../../data/transactions.js';
 import type { ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
@@ -25,8 +26,10 @@ const DAY_MS = 86_400_000;
 @Injectable()
 export class OrganizationInvitationPruner implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('FabricOrganizations');
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | undefined;
+  private readonly rounds = new PeriodicRound(
+    () => this.pruneOnce(),
+    (error) => this.logger.error(`pruning invitations failed: ${error.message}`),
+  );
 
   constructor(
     @InjectRepository(OrganizationInvitationEntity) private readonly invitations: Repository<OrganizationInvitationEntity>,
@@ -37,23 +40,17 @@ export class OrganizationInvitationPruner implements OnApplicationBootstrap, OnM
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.options.pruneInterval <= 0) return;
-    this.timer = setInterval(() => {
-      this.prune().catch((error: Error) => this.logger.error(`pruning invitations failed: ${error.message}`));
-    }, this.options.pruneInterval * 1000);
-    this.timer.unref();
+    this.rounds.start(this.options.pruneInterval);
   }
 
   /** Before TypeORM closes the connection. */
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+  onModuleDestroy(): Promise<void> {
+    return this.rounds.stop();
   }
 
   /** One round now (joined when one is under way): the number of invitations deleted. */
   prune(): Promise<number> {
-    this.running ??= this.pruneOnce().finally(() => (this.running = undefined));
-    return this.running;
+    return this.rounds.runOnce();
   }
 
   private async pruneOnce(): Promise<number> {

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { In, LessThan } from 'typeorm';
 import { FabricClock } from '../../core/clock.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constants.js';
+import { PeriodicRound } from '../../core/periodic-round.js';
 import { AuditService } from '../../data/audit.service.js';
 import { FabricTransactions } from '../../data/transactions.js';
 import type { ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
@@ -31,8 +32,10 @@ export interface WebhookPruneResult {
 @Injectable()
 export class WebhookPruner implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('FabricWebhooks');
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<WebhookPruneResult> | undefined;
+  private readonly rounds = new PeriodicRound(
+    () => this.pruneOnce(),
+    (error) => this.logger.error(`pruning webhook deliveries failed: ${error.message}`),
+  );
 
   constructor(
     @Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions,
@@ -42,23 +45,17 @@ export class WebhookPruner implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.options.pruneInterval <= 0) return;
-    this.timer = setInterval(() => {
-      this.prune().catch((error: Error) => this.logger.error(`pruning webhook deliveries failed: ${error.message}`));
-    }, this.options.pruneInterval * 1000);
-    this.timer.unref();
+    this.rounds.start(this.options.pruneInterval);
   }
 
   /** Before TypeORM closes the connection. */
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+  onModuleDestroy(): Promise<void> {
+    return this.rounds.stop();
   }
 
   /** One round now (joined when one is under way): what it deleted. */
   prune(): Promise<WebhookPruneResult> {
-    this.running ??= this.pruneOnce().finally(() => (this.running = undefined));
-    return this.running;
+    return this.rounds.runOnce();
   }
 
   private async pruneOnce(): Promise<WebhookPruneResult> {
