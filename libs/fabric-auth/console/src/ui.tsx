@@ -1,5 +1,5 @@
-import type { ComponentChildren } from 'preact';
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import type { ComponentChildren, InputHTMLAttributes } from 'preact';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api';
 import { useConsole } from './context';
 
@@ -42,6 +42,67 @@ export function Link({ to, children, label }: { to: string; children: ComponentC
     >
       {children}
     </a>
+  );
+}
+
+/** A form's text field, named by its label (autocomplete off unless said otherwise). */
+export function Field({ label, ...input }: { label: ComponentChildren } & InputHTMLAttributes<HTMLInputElement>) {
+  return (
+    <label>
+      {label}
+      <input autocomplete="off" {...input} />
+    </label>
+  );
+}
+
+export interface ConfirmProps {
+  /** The group's accessible name (`Confirm deletion of …`). */
+  label: string;
+  /** What confirming does, said before the buttons. */
+  children: ComponentChildren;
+  /** The confirming button's text (`Confirm deletion`). */
+  action: string;
+  onConfirm(): void;
+  onCancel(): void;
+}
+
+/**
+ * A confirmation asked before a destructive action: what it does, then Confirm and Cancel. The
+ * control that opened it may be gone: its confirming button takes the focus, so a keyboard user
+ * goes on from there.
+ */
+export function Confirm({ label, children, action, onConfirm, onCancel }: ConfirmProps) {
+  const first = useRef<HTMLButtonElement>(null);
+  useEffect(() => first.current?.focus(), []);
+  return (
+    <div class="confirm" role="group" aria-label={label}>
+      <p>{children}</p>
+      <button ref={first} type="button" class="danger" onClick={onConfirm}>
+        {action}
+      </button>
+      <button type="button" onClick={onCancel}>
+        Cancel
+      </button>
+    </div>
+  );
+}
+
+/** A destructive action's button (`Delete role`) that asks for confirmation in its place before `onConfirm`. */
+export function ConfirmButton({ text, ...confirm }: { text: string } & Omit<ConfirmProps, 'onCancel'>) {
+  const [asking, setAsking] = useState(false);
+  return asking ? (
+    <Confirm
+      {...confirm}
+      onConfirm={() => {
+        setAsking(false);
+        confirm.onConfirm();
+      }}
+      onCancel={() => setAsking(false)}
+    />
+  ) : (
+    <button type="button" class="danger" onClick={() => setAsking(true)}>
+      {text}
+    </button>
   );
 }
 

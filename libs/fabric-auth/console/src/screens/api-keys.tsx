@@ -4,7 +4,7 @@ import { useConsole } from '../context';
 import { PagedList } from '../list';
 import { fieldOf as field, namesIn as words, useAction } from '../action';
 import { OneTimeSecret } from '../secret';
-import { ErrorNotice, formatDate, Status } from '../ui';
+import { ErrorNotice, Field, formatDate, Status } from '../ui';
 
 interface ApiKeyRow {
   id: string;
@@ -54,18 +54,9 @@ export function ApiKeys({ base, owner, mayList, mayMint, mayRevoke }: { base: st
             }, 'The key is minted.');
           }}
         >
-          <label>
-            Key name
-            <input name="name" required autocomplete="off" />
-          </label>
-          <label>
-            Scopes (optional, separated by spaces)
-            <input name="scopes" autocomplete="off" />
-          </label>
-          <label>
-            Expires in days (optional)
-            <input name="expires_in_days" type="number" min={1} />
-          </label>
+          <Field label="Key name" name="name" required />
+          <Field label="Scopes (optional, separated by spaces)" name="scopes" />
+          <Field label="Expires in days (optional)" name="expires_in_days" type="number" min={1} />
           <button type="submit">Mint key</button>
         </form>
       )}

@@ -4,7 +4,7 @@ import { ApiError, segment } from '../api';
 import { useConsole } from '../context';
 import { PagedList } from '../list';
 import { OneTimeSecret } from '../secret';
-import { ErrorNotice, formatDate, Link, Status, useLoad } from '../ui';
+import { Confirm, ErrorNotice, Field, formatDate, Link, Status, useLoad } from '../ui';
 import { OrgConnections, OrgDomains } from './org-sso';
 
 interface Org {
@@ -172,10 +172,7 @@ function Members({ path, mayManage }: { path: string; mayManage: boolean }) {
             void action.run(() => api.call('PATCH', `${path}/members/${segment(who)}`, { roles }), `${who} now holds ${roles.join(', ')}.`);
           }}
         >
-          <label>
-            Org roles of {editing.username} (separated by commas)
-            <input name="roles" required defaultValue={editing.roles.join(', ')} autocomplete="off" />
-          </label>
+          <Field label={`Org roles of ${editing.username} (separated by commas)`} name="roles" required defaultValue={editing.roles.join(', ')} />
           <div class="actions">
             <button type="submit">Save roles</button>
             <button type="button" onClick={() => setEditing(null)}>
@@ -185,23 +182,19 @@ function Members({ path, mayManage }: { path: string; mayManage: boolean }) {
         </form>
       )}
       {removing && (
-        <div class="confirm" role="group" aria-label={`Confirm removal of ${removing.username}`}>
-          <p>{removing.username === me.username ? 'You leave the organization' : `${removing.username} leaves the organization`}: their org roles end at their next request.</p>
-          <button
-            type="button"
-            class="danger"
-            onClick={() => {
-              const who = removing.username;
-              setRemoving(null);
-              void action.run(() => api.delete(`${path}/members/${segment(who)}`), `${who} is removed from the organization.`);
-            }}
-          >
-            Confirm removal
-          </button>
-          <button type="button" onClick={() => setRemoving(null)}>
-            Cancel
-          </button>
-        </div>
+        <Confirm
+          key={removing.user_id}
+          label={`Confirm removal of ${removing.username}`}
+          action="Confirm removal"
+          onConfirm={() => {
+            const who = removing.username;
+            setRemoving(null);
+            void action.run(() => api.delete(`${path}/members/${segment(who)}`), `${who} is removed from the organization.`);
+          }}
+          onCancel={() => setRemoving(null)}
+        >
+          {removing.username === me.username ? 'You leave the organization' : `${removing.username} leaves the organization`}: their org roles end at their next request.
+        </Confirm>
       )}
     </>
   );
@@ -267,14 +260,8 @@ function Invitations({ path }: { path: string }) {
             });
         }}
       >
-        <label>
-          Email to invite
-          <input name="email" type="email" required maxLength={254} autocomplete="off" />
-        </label>
-        <label>
-          Org roles on joining (separated by commas)
-          <input name="roles" defaultValue="member" autocomplete="off" />
-        </label>
+        <Field label="Email to invite" name="email" type="email" required maxLength={254} />
+        <Field label="Org roles on joining (separated by commas)" name="roles" defaultValue="member" />
         <button type="submit" disabled={action.busy}>
           Invite
         </button>

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { fieldOf, useAction } from '../action';
 import { segment } from '../api';
-import { ErrorNotice, Status, useLoad } from '../ui';
+import { Confirm, ErrorNotice, Field, Status, useLoad } from '../ui';
 import { useConsole } from '../context';
 
 interface Connection {
@@ -100,23 +100,19 @@ export function OrgConnections({ path }: { path: string }) {
           </table>
         ))}
       {deleting && (
-        <div class="confirm" role="group" aria-label={`Confirm deletion of ${deleting.name}`}>
-          <p>Nobody signs in through {deleting.name} once it is deleted.</p>
-          <button
-            type="button"
-            class="danger"
-            onClick={() => {
-              const c = deleting;
-              setDeleting(null);
-              void action.run(() => api.delete(`${path}/connections/${segment(c.id)}`), `The connection ${c.name} is deleted.`);
-            }}
-          >
-            Confirm deletion
-          </button>
-          <button type="button" onClick={() => setDeleting(null)}>
-            Cancel
-          </button>
-        </div>
+        <Confirm
+          key={deleting.id}
+          label={`Confirm deletion of ${deleting.name}`}
+          action="Confirm deletion"
+          onConfirm={() => {
+            const c = deleting;
+            setDeleting(null);
+            void action.run(() => api.delete(`${path}/connections/${segment(c.id)}`), `The connection ${c.name} is deleted.`);
+          }}
+          onCancel={() => setDeleting(null)}
+        >
+          Nobody signs in through {deleting.name} once it is deleted.
+        </Confirm>
       )}
       <form
         aria-label="Add an SSO connection"
@@ -132,10 +128,7 @@ export function OrgConnections({ path }: { path: string }) {
           void action.run(() => api.post(`${path}/connections`, { name, protocol, ...settings }), `The connection ${name} is added.`).then((created) => created && form.reset());
         }}
       >
-        <label>
-          Connection name
-          <input name="name" required maxLength={100} autocomplete="off" />
-        </label>
+        <Field label="Connection name" name="name" required maxLength={100} />
         <label>
           Protocol
           <select name="protocol" value={protocol} onChange={(event) => setProtocol(event.currentTarget.value === 'saml' ? 'saml' : 'oidc')}>
@@ -146,26 +139,14 @@ export function OrgConnections({ path }: { path: string }) {
         {protocol === 'oidc' ? (
           <fieldset key="oidc">
             <legend>OpenID Connect provider</legend>
-            <label>
-              Issuer URL
-              <input name="issuer" type="url" required maxLength={2048} autocomplete="off" />
-            </label>
-            <label>
-              Client id
-              <input name="client_id" required maxLength={255} autocomplete="off" />
-            </label>
-            <label>
-              Client secret (stored encrypted, never shown again)
-              <input name="client_secret" type="password" required maxLength={1024} autocomplete="off" />
-            </label>
+            <Field label="Issuer URL" name="issuer" type="url" required maxLength={2048} />
+            <Field label="Client id" name="client_id" required maxLength={255} />
+            <Field label="Client secret (stored encrypted, never shown again)" name="client_secret" type="password" required maxLength={1024} />
           </fieldset>
         ) : (
           <fieldset key="saml">
             <legend>SAML identity provider: its metadata URL, or the metadata itself</legend>
-            <label>
-              IdP metadata URL
-              <input name="idp_metadata_url" type="url" maxLength={2048} autocomplete="off" />
-            </label>
+            <Field label="IdP metadata URL" name="idp_metadata_url" type="url" maxLength={2048} />
             <label>
               IdP metadata (XML)
               <textarea name="idp_metadata" rows={4} />
@@ -247,10 +228,7 @@ export function OrgDomains({ path }: { path: string }) {
           void action.run(() => api.post(`${path}/domains`, { domain }), `${domain} is claimed; verify it by its TXT record.`).then((claimed) => claimed && form.reset());
         }}
       >
-        <label>
-          Domain to claim
-          <input name="domain" required maxLength={253} autocomplete="off" />
-        </label>
+        <Field label="Domain to claim" name="domain" required maxLength={253} />
         <button type="submit" disabled={action.busy}>
           Claim domain
         </button>

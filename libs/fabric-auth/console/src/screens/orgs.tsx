@@ -2,7 +2,7 @@ import { fieldOf, namesIn, useAction } from '../action';
 import { segment } from '../api';
 import { useConsole } from '../context';
 import { PagedList } from '../list';
-import { ErrorNotice, formatDate, Link } from '../ui';
+import { ErrorNotice, Field, formatDate, Link } from '../ui';
 
 interface OrgRow {
   id: string;
@@ -53,24 +53,10 @@ export function Organizations({ selfService }: { selfService: boolean }) {
               void action.run(() => api.post<OrgRow>('/orgs', body), '').then((created) => created && router.navigate(`/orgs/${segment(created.slug)}`));
             }}
           >
-            <label>
-              Name
-              <input name="name" required maxLength={200} autocomplete="off" />
-            </label>
-            <label>
-              Slug (2–63 lowercase letters, digits and hyphens)
-              <input name="slug" required minLength={2} maxLength={63} autocomplete="off" />
-            </label>
-            <label>
-              Email domains it claims (optional, separated by commas)
-              <input name="domains" autocomplete="off" />
-            </label>
-            {can('orgs:create') && (
-              <label>
-                Owner’s username (optional; you by default)
-                <input name="owner" maxLength={150} autocomplete="off" />
-              </label>
-            )}
+            <Field label="Name" name="name" required maxLength={200} />
+            <Field label="Slug (2–63 lowercase letters, digits and hyphens)" name="slug" required minLength={2} maxLength={63} />
+            <Field label="Email domains it claims (optional, separated by commas)" name="domains" />
+            {can('orgs:create') && <Field label="Owner’s username (optional; you by default)" name="owner" maxLength={150} />}
             <button type="submit" disabled={action.busy}>
               Create organization
             </button>

@@ -1,9 +1,8 @@
-import { useState } from 'preact/hooks';
 import { segment } from '../api';
 import { fieldOf as field, namesIn as words, useAction } from '../action';
 import { useConsole } from '../context';
 import { PagedList } from '../list';
-import { ErrorNotice, Link, Status, useLoad } from '../ui';
+import { ConfirmButton, ErrorNotice, Field, Link, Status, useLoad } from '../ui';
 
 interface RoleRow {
   id: string;
@@ -30,18 +29,9 @@ export function Roles() {
             void action.run(() => api.post('/roles', body).then(() => router.navigate(`/roles/${segment(body.name)}`)), `The role ${body.name} is created.`);
           }}
         >
-          <label>
-            Name
-            <input name="name" required autocomplete="off" />
-          </label>
-          <label>
-            Description (optional)
-            <input name="description" autocomplete="off" />
-          </label>
-          <label>
-            Permissions (separated by spaces)
-            <input name="permissions" autocomplete="off" />
-          </label>
+          <Field label="Name" name="name" required />
+          <Field label="Description (optional)" name="description" />
+          <Field label="Permissions (separated by spaces)" name="permissions" />
           <button type="submit">Create role</button>
         </form>
       )}
@@ -69,7 +59,6 @@ export function RoleDetail({ name }: { name: string }) {
   const path = `/roles/${segment(name)}`;
   const role = useLoad(() => api.get<RoleRow>(path), path);
   const action = useAction(role.reload);
-  const [confirming, setConfirming] = useState(false);
   const r = role.data;
   const editable = r !== undefined && !r.from_config && can('roles:manage');
   return (
@@ -100,38 +89,18 @@ export function RoleDetail({ name }: { name: string }) {
               void action.run(() => api.patch(path, { description: field(form, 'description'), permissions: words(field(form, 'permissions')) }), `The role ${name} is saved.`);
             }}
           >
-            <label>
-              Description
-              <input name="description" autocomplete="off" defaultValue={r.description ?? ''} />
-            </label>
-            <label>
-              Permissions (separated by spaces)
-              <input name="permissions" autocomplete="off" defaultValue={r.permissions.join(' ')} />
-            </label>
+            <Field label="Description" name="description" defaultValue={r.description ?? ''} />
+            <Field label="Permissions (separated by spaces)" name="permissions" defaultValue={r.permissions.join(' ')} />
             <button type="submit">Save role</button>
           </form>
-          {confirming ? (
-            <div class="confirm" role="group" aria-label={`Confirm deletion of role ${name}`}>
-              <p>Everyone holding {name} loses its permissions at their next request.</p>
-              <button
-                type="button"
-                class="danger"
-                onClick={() => {
-                  setConfirming(false);
-                  void action.run(() => api.delete(path).then(() => router.navigate('/roles')), `The role ${name} is deleted.`);
-                }}
-              >
-                Confirm deletion
-              </button>
-              <button type="button" onClick={() => setConfirming(false)}>
-                Cancel
-              </button>
-            </div>
-          ) : (
-            <button type="button" class="danger" onClick={() => setConfirming(true)}>
-              Delete role
-            </button>
-          )}
+          <ConfirmButton
+            text="Delete role"
+            label={`Confirm deletion of role ${name}`}
+            action="Confirm deletion"
+            onConfirm={() => void action.run(() => api.delete(path).then(() => router.navigate('/roles')), `The role ${name} is deleted.`)}
+          >
+            Everyone holding {name} loses its permissions at their next request.
+          </ConfirmButton>
         </>
       )}
     </section>

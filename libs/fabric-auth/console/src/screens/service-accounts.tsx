@@ -1,9 +1,8 @@
-import { useState } from 'preact/hooks';
 import { segment } from '../api';
 import { fieldOf as field, namesIn as words, useAction } from '../action';
 import { useConsole } from '../context';
 import { PagedList } from '../list';
-import { ErrorNotice, formatDate, Link, Status, useLoad } from '../ui';
+import { ConfirmButton, ErrorNotice, Field, formatDate, Link, Status, useLoad } from '../ui';
 import { ApiKeys } from './api-keys';
 
 interface ServiceAccountRow {
@@ -37,18 +36,9 @@ export function ServiceAccounts() {
             );
           }}
         >
-          <label>
-            Name
-            <input name="name" required autocomplete="off" />
-          </label>
-          <label>
-            Description (optional)
-            <input name="description" autocomplete="off" />
-          </label>
-          <label>
-            Roles (optional, separated by spaces)
-            <input name="roles" autocomplete="off" />
-          </label>
+          <Field label="Name" name="name" required />
+          <Field label="Description (optional)" name="description" />
+          <Field label="Roles (optional, separated by spaces)" name="roles" />
           <button type="submit">Create service account</button>
         </form>
       )}
@@ -79,7 +69,6 @@ export function ServiceAccountDetail({ id }: { id: string }) {
   const path = `/service-accounts/${segment(id)}`;
   const account = useLoad(() => api.get<ServiceAccountRow>(path), path);
   const action = useAction(account.reload);
-  const [confirming, setConfirming] = useState(false);
   const sa = account.data;
   return (
     <section aria-labelledby="sa-title">
@@ -106,27 +95,15 @@ export function ServiceAccountDetail({ id }: { id: string }) {
               <button type="button" onClick={() => void action.run(() => api.post(`${path}/reactivate`), `${sa.name} is active again.`)}>
                 Reactivate service account
               </button>
-            ) : confirming ? (
-              <div class="confirm" role="group" aria-label={`Confirm deactivation of ${sa.name}`}>
-                <p>Every key of {sa.name} is refused from its next use.</p>
-                <button
-                  type="button"
-                  class="danger"
-                  onClick={() => {
-                    setConfirming(false);
-                    void action.run(() => api.post(`${path}/deactivate`), `${sa.name} is deactivated.`);
-                  }}
-                >
-                  Confirm deactivation
-                </button>
-                <button type="button" onClick={() => setConfirming(false)}>
-                  Cancel
-                </button>
-              </div>
             ) : (
-              <button type="button" class="danger" onClick={() => setConfirming(true)}>
-                Deactivate service account
-              </button>
+              <ConfirmButton
+                text="Deactivate service account"
+                label={`Confirm deactivation of ${sa.name}`}
+                action="Confirm deactivation"
+                onConfirm={() => void action.run(() => api.post(`${path}/deactivate`), `${sa.name} is deactivated.`)}
+              >
+                Every key of {sa.name} is refused from its next use.
+              </ConfirmButton>
             ))}
           <ApiKeys
             base={`${path}/api-keys`}

@@ -1,7 +1,7 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { type ListPage, segment } from '../api';
 import { useConsole } from '../context';
-import { ErrorNotice, formatDate, Link, Status, useLoad } from '../ui';
+import { ConfirmButton, ErrorNotice, formatDate, Link, Status, useLoad } from '../ui';
 import { ApiKeys } from './api-keys';
 import { UserEdit } from './user-edit';
 import type { UserRow } from './users';
@@ -25,12 +25,6 @@ export function UserDetail({ username }: { username: string }) {
   const sessions = useLoad(() => api.get<ListPage<SessionRow>>(`${path}/sessions`, { limit: '100' }), path);
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState('');
-  const [confirming, setConfirming] = useState(false);
-  // The button that opened the confirmation is gone: its first choice takes the focus, so a keyboard user goes on from there.
-  const confirm = useRef<HTMLButtonElement>(null);
-  useEffect(() => {
-    if (confirming) confirm.current?.focus();
-  }, [confirming]);
   const self = me.username === username;
   const mayDeactivate = can('users:deactivate') && !self;
   const mayRevoke = self || can('users:modify');
@@ -75,29 +69,14 @@ export function UserDetail({ username }: { username: string }) {
           </dl>
           {mayDeactivate &&
             (u.is_active ? (
-              confirming ? (
-                <div class="confirm" role="group" aria-label={`Confirm deactivation of ${username}`}>
-                  <p>Deactivating {username} refuses every credential they hold: their sessions end at their next request.</p>
-                  <button
-                    ref={confirm}
-                    type="button"
-                    class="danger"
-                    onClick={() => {
-                      setConfirming(false);
-                      void act(() => api.post(`${path}/deactivate`), `${username} is deactivated.`);
-                    }}
-                  >
-                    Confirm deactivation
-                  </button>
-                  <button type="button" onClick={() => setConfirming(false)}>
-                    Cancel
-                  </button>
-                </div>
-              ) : (
-                <button type="button" class="danger" onClick={() => setConfirming(true)}>
-                  Deactivate user
-                </button>
-              )
+              <ConfirmButton
+                text="Deactivate user"
+                label={`Confirm deactivation of ${username}`}
+                action="Confirm deactivation"
+                onConfirm={() => void act(() => api.post(`${path}/deactivate`), `${username} is deactivated.`)}
+              >
+                Deactivating {username} refuses every credential they hold: their sessions end at their next request.
+              </ConfirmButton>
             ) : (
               <button type="button" onClick={() => void act(() => api.post(`${path}/reactivate`), `${username} is active again.`)}>
                 Reactivate user

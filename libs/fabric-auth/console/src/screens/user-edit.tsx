@@ -1,8 +1,7 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
 import { type ListPage, segment } from '../api';
 import { useConsole } from '../context';
 import { fieldOf as field, namesIn as words, useAction } from '../action';
-import { ErrorNotice, Status, useLoad } from '../ui';
+import { ConfirmButton, ErrorNotice, Field, Status, useLoad } from '../ui';
 import type { UserRow } from './users';
 
 interface RoleName {
@@ -19,11 +18,6 @@ export function UserEdit({ user, onChanged }: { user: UserRow; onChanged(): void
   const { api, can, me } = useConsole();
   const path = `/users/${segment(user.username)}`;
   const action = useAction(onChanged);
-  const [confirmingMfa, setConfirmingMfa] = useState(false);
-  const confirm = useRef<HTMLButtonElement>(null);
-  useEffect(() => {
-    if (confirmingMfa) confirm.current?.focus();
-  }, [confirmingMfa]);
   // Roles as checkboxes when the person may read the roles; as names otherwise.
   const roles = useLoad(() => (can('roles:read') ? api.get<ListPage<RoleName>>('/roles', { limit: '100' }) : Promise.resolve(null)), 'roles');
   const self = me.username === user.username;
@@ -49,14 +43,8 @@ export function UserEdit({ user, onChanged }: { user: UserRow; onChanged(): void
           void action.run(() => api.patch(path, change), `${user.username} is saved.`);
         }}
       >
-        <label>
-          Email
-          <input name="email" type="email" autocomplete="off" defaultValue={user.email ?? ''} />
-        </label>
-        <label>
-          Full name
-          <input name="full_name" autocomplete="off" defaultValue={user.full_name ?? ''} />
-        </label>
+        <Field label="Email" name="email" type="email" defaultValue={user.email ?? ''} />
+        <Field label="Full name" name="full_name" defaultValue={user.full_name ?? ''} />
         {roles.data ? (
           <fieldset>
             <legend>Roles</legend>
@@ -68,10 +56,7 @@ export function UserEdit({ user, onChanged }: { user: UserRow; onChanged(): void
             ))}
           </fieldset>
         ) : (
-          <label>
-            Roles (separated by spaces)
-            <input name="roles" autocomplete="off" defaultValue={user.roles.join(' ')} />
-          </label>
+          <Field label="Roles (separated by spaces)" name="roles" defaultValue={user.roles.join(' ')} />
         )}
         <button type="submit">Save changes</button>
       </form>
@@ -89,35 +74,17 @@ export function UserEdit({ user, onChanged }: { user: UserRow; onChanged(): void
               }, `The password of ${user.username} is changed; their sessions are revoked.`);
             }}
           >
-            <label>
-              New password
-              <input name="new_password" type="password" autocomplete="new-password" required />
-            </label>
+            <Field label="New password" name="new_password" type="password" autocomplete="new-password" required />
             <button type="submit">Set password</button>
           </form>
-          {confirmingMfa ? (
-            <div class="confirm" role="group" aria-label={`Confirm the reset of ${user.username}'s second factors`}>
-              <p>This removes their authenticator app, passkeys and recovery codes: they sign in with the password alone until they enrol again.</p>
-              <button
-                ref={confirm}
-                type="button"
-                class="danger"
-                onClick={() => {
-                  setConfirmingMfa(false);
-                  void action.run(() => api.delete(`${path}/mfa`, {}), `Every second factor of ${user.username} is removed.`);
-                }}
-              >
-                Confirm reset
-              </button>
-              <button type="button" onClick={() => setConfirmingMfa(false)}>
-                Cancel
-              </button>
-            </div>
-          ) : (
-            <button type="button" class="danger" onClick={() => setConfirmingMfa(true)}>
-              Reset second factors
-            </button>
-          )}
+          <ConfirmButton
+            text="Reset second factors"
+            label={`Confirm the reset of ${user.username}'s second factors`}
+            action="Confirm reset"
+            onConfirm={() => void action.run(() => api.delete(`${path}/mfa`, {}), `Every second factor of ${user.username} is removed.`)}
+          >
+            This removes their authenticator app, passkeys and recovery codes: they sign in with the password alone until they enrol again.
+          </ConfirmButton>
         </>
       )}
     </section>

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { useConsole } from '../context';
 import { PagedList } from '../list';
 import { fieldOf as field, namesIn as words } from '../action';
-import { ErrorNotice, Link } from '../ui';
+import { ErrorNotice, Field, Link } from '../ui';
 
 export interface UserRow {
   id: string;
@@ -33,10 +33,7 @@ export function Users() {
           setQuery((event.currentTarget.elements.namedItem('q') as HTMLInputElement).value.trim());
         }}
       >
-        <label>
-          Username or email starts with
-          <input name="q" type="search" maxLength={150} autocomplete="off" />
-        </label>
+        <Field label="Username or email starts with" name="q" type="search" maxLength={150} />
         <button type="submit">Search</button>
       </form>
       {can('users:create') &&
@@ -92,26 +89,11 @@ function CreateUser({ onCancel }: { onCancel(): void }) {
     >
       <h2 id="create-title">New user</h2>
       <ErrorNotice error={error} />
-      <label>
-        Username
-        <input name="username" required autocomplete="off" />
-      </label>
-      <label>
-        Email
-        <input name="email" required autocomplete="off" />
-      </label>
-      <label>
-        Full name (optional)
-        <input name="full_name" autocomplete="off" />
-      </label>
-      <label>
-        Password (optional: without one, they get an activation link)
-        <input name="password" type="password" autocomplete="new-password" />
-      </label>
-      <label>
-        Roles (optional, separated by spaces)
-        <input name="roles" autocomplete="off" />
-      </label>
+      <Field label="Username" name="username" required />
+      <Field label="Email" name="email" required />
+      <Field label="Full name (optional)" name="full_name" />
+      <Field label="Password (optional: without one, they get an activation link)" name="password" type="password" autocomplete="new-password" />
+      <Field label="Roles (optional, separated by spaces)" name="roles" />
       <div class="actions">
         <button type="submit">Create user</button>
         <button type="button" onClick={onCancel}>

@@ -3,7 +3,7 @@ import { fieldOf, namesIn, useAction } from '../action';
 import { segment } from '../api';
 import { useConsole } from '../context';
 import { OneTimeSecret } from '../secret';
-import { ErrorNotice, formatDate, Link, Status, useLoad } from '../ui';
+import { ConfirmButton, ErrorNotice, Field, formatDate, Link, Status, useLoad } from '../ui';
 
 export interface WebhookRow {
   id: string;
@@ -99,22 +99,10 @@ export function Webhooks() {
                 });
             }}
           >
-            <label>
-              Address (URL)
-              <input name="url" type="url" required maxLength={2048} autocomplete="off" />
-            </label>
-            <label>
-              Events (names separated by commas, or * for all)
-              <input name="events" required defaultValue="*" autocomplete="off" />
-            </label>
-            <label>
-              Description
-              <input name="description" maxLength={200} autocomplete="off" />
-            </label>
-            <label>
-              Organization id (its events only; optional)
-              <input name="org" autocomplete="off" />
-            </label>
+            <Field label="Address (URL)" name="url" type="url" required maxLength={2048} />
+            <Field label="Events (names separated by commas, or * for all)" name="events" required defaultValue="*" />
+            <Field label="Description" name="description" maxLength={200} />
+            <Field label="Organization id (its events only; optional)" name="org" />
             <button type="submit" disabled={action.busy}>
               Register endpoint
             </button>
@@ -135,7 +123,6 @@ export function WebhookDetail({ id }: { id: string }) {
     hook.reload();
     deliveries.reload();
   });
-  const [confirming, setConfirming] = useState(false);
   const mayManage = can('webhooks:manage');
   const h = hook.data;
 
@@ -181,18 +168,9 @@ export function WebhookDetail({ id }: { id: string }) {
                   void action.run(() => api.call('PATCH', path, body), 'The endpoint is saved.');
                 }}
               >
-                <label>
-                  Address (URL)
-                  <input name="url" type="url" required maxLength={2048} defaultValue={h.url} autocomplete="off" />
-                </label>
-                <label>
-                  Events (names separated by commas, or * for all)
-                  <input name="events" required defaultValue={h.events.join(', ')} autocomplete="off" />
-                </label>
-                <label>
-                  Description
-                  <input name="description" maxLength={200} defaultValue={h.description ?? ''} autocomplete="off" />
-                </label>
+                <Field label="Address (URL)" name="url" type="url" required maxLength={2048} defaultValue={h.url} />
+                <Field label="Events (names separated by commas, or * for all)" name="events" required defaultValue={h.events.join(', ')} />
+                <Field label="Description" name="description" maxLength={200} defaultValue={h.description ?? ''} />
                 <label class="check">
                   <input name="enabled" type="checkbox" defaultChecked={h.enabled} />
                   Deliver events (enabled)
@@ -201,28 +179,14 @@ export function WebhookDetail({ id }: { id: string }) {
                   Save changes
                 </button>
               </form>
-              {confirming ? (
-                <div class="confirm" role="group" aria-label="Confirm deletion of the endpoint">
-                  <p>Deleting the endpoint stops its deliveries and deletes their history.</p>
-                  <button
-                    type="button"
-                    class="danger"
-                    onClick={() => {
-                      setConfirming(false);
-                      void action.run(() => api.delete(path), 'The endpoint is deleted.').then(() => router.navigate('/webhooks'));
-                    }}
-                  >
-                    Confirm deletion
-                  </button>
-                  <button type="button" onClick={() => setConfirming(false)}>
-                    Cancel
-                  </button>
-                </div>
-              ) : (
-                <button type="button" class="danger" onClick={() => setConfirming(true)}>
-                  Delete endpoint
-                </button>
-              )}
+              <ConfirmButton
+                text="Delete endpoint"
+                label="Confirm deletion of the endpoint"
+                action="Confirm deletion"
+                onConfirm={() => void action.run(() => api.delete(path), 'The endpoint is deleted.').then(() => router.navigate('/webhooks'))}
+              >
+                Deleting the endpoint stops its deliveries and deletes their history.
+              </ConfirmButton>
             </>
           )}
         </>
