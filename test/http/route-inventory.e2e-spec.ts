@@ -23,6 +23,7 @@ const PUBLIC_ROUTES = new Set([
   'get /api/v1/auth/oidc/logout',
   'post /api/v1/auth/oidc/backchannel-logout',
   'post /api/v1/auth/oidc/{provider}/backchannel-logout',
+  'post /api/v1/auth/oidc/org/{id}/backchannel-logout',
   'post /api/v1/auth/email/verify',
   'get /api/v1/demo/ping',
   'get /api/v1/demo/public',

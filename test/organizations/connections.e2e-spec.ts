@@ -140,6 +140,7 @@ describe.each(DATABASES)('organization SSO connections on %s', (kind) => {
       sp_entity_id: expect.stringMatching(new RegExp(`${API}/auth/saml/org/${id}/metadata$`)),
       acs_url: expect.stringMatching(new RegExp(`${API}/auth/saml/org/${id}/acs$`)),
       metadata_url: expect.stringMatching(new RegExp(`${API}/auth/saml/org/${id}/metadata$`)),
+      slo_url: expect.stringMatching(new RegExp(`${API}/auth/saml/org/${id}/slo$`)),
     });
     const tested = await t.http.post(`${connections(org.slug)}/${id}/test`).set(auth(org.owner.token));
     expect(tested.body).toMatchObject({ ok: true, idp: { entity_id: idp.entityId, sso_url: `${idp.url}/sso`, signing_certificates: 1 } });

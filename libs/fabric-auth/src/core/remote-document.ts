@@ -36,6 +36,16 @@ export function fetchTenantUrl({ url, target }: { url: URL; target: CheckedAddre
   return fetch(url, { method: init.method, headers: init.headers, body: init.body, redirect: 'manual', signal });
 }
 
+/**
+ * A fetch for the URLs a tenant's server names (an organization's IdP: its discovery names its
+ * keys and endpoints): each request is checked by the tenant rules (`checkedTenantUrl`: https, no
+ * private address unless allowed) and connects to the address that was checked, no redirect
+ * followed, bounded in time. The body is the caller's to read, bounded.
+ */
+export function tenantFetch(allowPrivate: boolean): (raw: string, init: PinnedRequest) => Promise<Response> {
+  return async (raw, init) => fetchTenantUrl(await checkedTenantUrl(raw, allowPrivate), init);
+}
+
 export interface RemoteDocumentLimits {
   timeoutMs: number;
   maxBytes: number;

@@ -20,7 +20,17 @@ export interface RemoteKeySetOptions {
   clock: FabricClock;
   /** Told of each failed read (at most one per cooldown), and whether older keys are kept: the caller logs it. */
   onReadFailure?: (detail: string, keptKeysAgeMs: number | undefined) => void;
+  /**
+   * How the key set is requested; by default `fetch` following no redirect. A key set at a URL a
+   * tenant chose is read through `tenantFetch` (its host checked and pinned at each read).
+   */
+  fetch?: KeySetFetch;
 }
+
+/** A GET of the key set's URL; the answer's body is read by RemoteKeySet, bounded. */
+export type KeySetFetch = (uri: string, init: { headers: Record<string, string>; timeoutMs: number }) => Promise<Response>;
+
+const plainFetch: KeySetFetch = (uri, init) => fetch(uri, { headers: init.headers, redirect: 'error', signal: AbortSignal.timeout(init.timeoutMs) });
 
 export type KeyResolver = ReturnType<typeof createLocalJWKSet>;
 
@@ -114,10 +124,9 @@ export class RemoteKeySet {
   }
 
   private async fetchKeys(): Promise<Loaded> {
-    const response = await fetch(this.options.uri, {
+    const response = await (this.options.fetch ?? plainFetch)(this.options.uri, {
       headers: { accept: 'application/jwk-set+json, application/json' },
-      redirect: 'error',
-      signal: AbortSignal.timeout(this.options.timeoutMs),
+      timeoutMs: this.options.timeoutMs,
     });
     if (response.status !== 200) {
       await response.body?.cancel();

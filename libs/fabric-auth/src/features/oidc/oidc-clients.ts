@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { JWTVerifyGetKey } from 'jose';
 import * as client from 'openid-client';
 import { FabricClock } from '../../core/clock.js';
 import { KeySetUnavailableError, RemoteKeySet } from '../../core/remote-key-set.js';
 import { FABRIC_RESOLVED_OPTIONS, FABRIC_ROUTE_PREFIX } from '../../core/fabric-auth.internal-constants.js';
 import { BoundedCache } from '../../core/bounded-cache.js';
-import { connectionProviderName, type OrganizationSsoConnection, OrganizationSsoConnections } from '../../core/ports/organization-sso-connections.js';
-import { checkedTenantUrl, fetchTenantUrl } from '../../core/remote-document.js';
+import { connectionIdOfProvider, connectionProviderName, type OrganizationSsoConnection, OrganizationSsoConnections } from '../../core/ports/organization-sso-connections.js';
+import { checkedTenantUrl, fetchTenantUrl, tenantFetch } from '../../core/remote-document.js';
 import { readBoundedText } from '../../core/bounded-body.js';
 import { PublicBaseUrl } from '../../options/public-base-url.js';
 import type { ResolvedFabricAuthOptions, ResolvedOidcProviderOptions } from '../../options/fabric-auth.options.js';
@@ -97,10 +98,17 @@ export class OidcClients {
     return options?.type === 'oidc' ? { name, providerName: name, options } : undefined;
   }
 
+  /** The provider a session was opened through (its provider name: a configured one's, or `org:…` for an organization's connection). */
+  async ofSession(providerName: string): Promise<OidcProvider | undefined> {
+    const organizationConnection = connectionIdOfProvider(providerName);
+    if (organizationConnection !== undefined) return this.organizationProvider(organizationConnection);
+    return providerName.includes('/') ? undefined : this.provider(providerName);
+  }
+
   /**
    * An organization's connection as a configured provider would read: its redirect URI is
-   * `…/auth/oidc/org/<id>/callback`; its role mapping gives org roles (`organization`), never
-   * global ones; no RP-initiated or back-channel logout.
+   * `…/auth/oidc/org/<id>/callback`, its post-logout redirect URI the site's root (both listed in
+   * the connection's view); its role mapping gives org roles (`organization`), never global ones.
    */
   private async organizationProvider(id: string): Promise<OidcProvider | undefined> {
     const found = await this.organizations.enabledConnection(id);
@@ -117,6 +125,7 @@ export class OidcClients {
         clientId: found.oidc.clientId,
         clientSecret: found.oidc.clientSecret,
         redirectUri: `${this.publicBaseUrl.get()}${prefix ? `/${prefix}` : ''}/auth/oidc/${name}/callback`,
+        postLogoutRedirectUri: `${this.publicBaseUrl.get()}/`,
         jitProvisioning: found.jitProvisioning,
         scopes: ['openid', 'email', 'profile'],
         defaultRoles: [],
@@ -187,6 +196,8 @@ export class OidcClients {
         maxAgeMs: JWKS_MAX_AGE,
         timeoutMs: IDP_TIMEOUT * 1000,
         clock: this.clock,
+        // An organization's keys are at a URL its discovery named: each read is held to the tenant rules and pinned, as discovery is.
+        ...(provider.organization ? { fetch: tenantFetch(provider.organization.allowPrivateNetworks) } : {}),
         onReadFailure: (detail, keptAgeMs) =>
           this.logger.warn(
             `JWKS of provider ${provider.name} unreadable: ${detail}${keptAgeMs === undefined ? '' : `; the keys read ${Math.round(keptAgeMs / 1000)} s ago keep verifying`}`,
@@ -196,6 +207,36 @@ export class OidcClients {
       else this.keySets.set(provider.name, keySet);
     }
     return keySet;
+  }
+
+  /**
+   * A key getter for tokens the provider signs outside a login (back-channel logout tokens of an
+   * organization's connection): the keys held for it, read again once for an unknown `kid` (at
+   * most once per `jwks_cooldown`), every read through the tenant rules.
+   */
+  async keyResolver(provider: OidcProvider): Promise<JWTVerifyGetKey> {
+    const { server } = await this.metadata(provider);
+    const keySet = this.keySetFor(provider, server.jwks_uri!);
+    return async (header, token) => {
+      const held = await this.keysOrUnreachable(() => keySet.current());
+      try {
+        return await held.resolver(header, token);
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'ERR_JWKS_NO_MATCHING_KEY') throw error;
+        const reread = await this.keysOrUnreachable(() => keySet.afterUnknownKid());
+        if (!reread) throw error;
+        return reread.resolver(header, token);
+      }
+    };
+  }
+
+  private async keysOrUnreachable<T>(read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      if (error instanceof KeySetUnavailableError) throw new IdpUnreachableError(error.message);
+      throw error;
+    }
   }
 
   /** A configured provider by its name; an organization's connection by its id and version. */

@@ -12,7 +12,7 @@ import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constan
 import type { ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
 import { SessionEntity } from '../../schema/entities/session.entity.js';
 import { SessionsService } from '../../access/sessions/sessions.service.js';
-import { describeError, type OidcProvider, OidcClients } from './oidc-clients.js';
+import { describeError, IdpUnreachableError, type OidcProvider, OidcClients } from './oidc-clients.js';
 import { OidcLoginFailure } from './oidc-login.error.js';
 import { OidcLogoutTokenEntity } from '../../schema/entities/oidc-logout-token.entity.js';
 import { safeReturnPath } from '../../http/return-to.js';
@@ -33,6 +33,9 @@ const LOGOUT_TOKEN_TYPES = new Set([undefined, 'JWT', 'logout+jwt', 'application
 function stringClaim(value: unknown): string | undefined {
   return typeof value === 'string' && value.length > 0 && value.length <= 255 ? value : undefined;
 }
+
+/** Where a logout token was posted: a configured provider's route, or an organization's connection's. */
+export type BackChannelEndpoint = { provider: string } | { organizationConnection: string };
 
 class InvalidLogoutToken extends FabricError {
   constructor(detail: string) {
@@ -100,8 +103,8 @@ export class OidcLogoutService implements SignOutHook {
     const session = await this.sessionRows.findOne({ where: { id: sessionId }, select: { id: true, revokedAt: true, oidcProvider: true, oidcIdToken: true } });
     // Only a session that is over: the marker never signs anyone out at the provider while our session lives.
     if (!session || session.revokedAt === null || !session.oidcProvider || !session.oidcIdToken) return local;
-    // An organization's connection (`org:…`) is no configured provider: its sessions end here only.
-    const provider = await this.clients.provider(session.oidcProvider);
+    // A configured provider, or an organization's connection (`org:…`) while it is enabled: one deleted or disabled since ends nothing there.
+    const provider = await this.clients.ofSession(session.oidcProvider);
     if (!provider) return local;
     let config: client.Configuration;
     try {
@@ -125,15 +128,24 @@ export class OidcLogoutService implements SignOutHook {
    * client, recent, with the back-channel event, a `sid` or `sub`, no `nonce`, and a `jti`
    * never seen before; then every session of ours it names ends. Returns how many.
    */
-  async backChannelLogout(providerName: string, logoutToken: unknown, request: HttpRequestLike): Promise<number> {
-    // Configured providers only: an organization's connection has no back-channel logout.
-    const provider = providerName.includes('/') ? undefined : await this.clients.provider(providerName);
+  async backChannelLogout(endpoint: BackChannelEndpoint, logoutToken: unknown, request: HttpRequestLike): Promise<number> {
+    // A configured provider's name never holds a `/` (a `%2F` in the path would make `org/<id>` of one).
+    const provider =
+      'provider' in endpoint
+        ? endpoint.provider.includes('/')
+          ? undefined
+          : await this.clients.provider(endpoint.provider)
+        : endpoint.organizationConnection.includes('/')
+          ? undefined
+          : await this.clients.provider(`org/${endpoint.organizationConnection}`);
     if (!provider) throw fabricError('identity_provider_not_found', 'Unknown identity provider');
     let claims: { issuer: string; sid?: string; sub?: string };
     try {
       claims = await this.validate(provider, logoutToken);
     } catch (error) {
-      if (error instanceof OidcLoginFailure) throw fabricError('issuer_unavailable', 'The identity provider could not be reached', { cause: error });
+      if (error instanceof OidcLoginFailure || error instanceof IdpUnreachableError) {
+        throw fabricError('issuer_unavailable', 'The identity provider could not be reached', { cause: error });
+      }
       const reason = error instanceof InvalidLogoutToken ? error.message : describeError(error);
       this.logger.warn(`back-channel logout from ${provider.name} refused: ${reason}`);
       await this.audit.record({
@@ -142,11 +154,11 @@ export class OidcLogoutService implements SignOutHook {
         actor: null,
         target: null,
         request,
-        details: { provider: provider.name, reason: reason.slice(0, 200) },
+        details: { provider: provider.providerName, reason: reason.slice(0, 200) },
       });
       throw new OAuthError('invalid_request', 'Invalid logout token');
     }
-    const where: FindOptionsWhere<SessionEntity> = { oidcProvider: provider.name, revokedAt: IsNull() };
+    const where: FindOptionsWhere<SessionEntity> = { oidcProvider: provider.providerName, revokedAt: IsNull() };
     if (claims.sid) where.oidcSid = claims.sid;
     if (claims.sub) where.oidcSubject = claims.sub;
     const live = await this.sessionRows.find({ where, select: { id: true, userId: true } });
@@ -157,7 +169,7 @@ export class OidcLogoutService implements SignOutHook {
       actor: null,
       target: live.length === 1 ? { type: 'session', id: live[0].id } : null,
       request,
-      details: { provider: provider.name, sessions_revoked: live.length },
+      details: { provider: provider.providerName, sessions_revoked: live.length },
     });
     return live.length;
   }
@@ -170,7 +182,9 @@ export class OidcLogoutService implements SignOutHook {
     let payload: JWTPayload;
     let typ: string | undefined;
     try {
-      const verified = await jwtVerify(logoutToken, this.keysOf(provider, server.jwks_uri!), {
+      // An organization's keys are read through the tenant rules, as its logins read them.
+      const keys = provider.organization ? await this.clients.keyResolver(provider) : this.keysOf(provider, server.jwks_uri!);
+      const verified = await jwtVerify(logoutToken, keys, {
         issuer: server.issuer,
         audience: provider.options.clientId,
         algorithms: LOGOUT_TOKEN_ALGORITHMS,
@@ -202,7 +216,8 @@ export class OidcLogoutService implements SignOutHook {
     }
     const jti = stringClaim(payload.jti);
     if (!jti) throw new InvalidLogoutToken('jti');
-    await this.spend(server.issuer, jti, payload.iat);
+    // An organization's connection spends its own jti space: an org admin naming some issuer reaches no other's.
+    await this.spend(provider.organization ? `${provider.providerName}\n${server.issuer}` : server.issuer, jti, payload.iat);
     return { issuer: server.issuer, sid, sub };
   }
 

@@ -23,7 +23,7 @@ import { CurrentPrincipal } from '../../access/principal/current-principal.decor
 import type { Principal } from '../../core/principal.js';
 import { OidcLoginFailure } from './oidc-login.error.js';
 import { OidcLoginService } from './oidc-login.service.js';
-import { OidcLogoutService } from './oidc-logout.service.js';
+import { type BackChannelEndpoint, OidcLogoutService } from './oidc-logout.service.js';
 import { type RedirectAnswer, ssoErrorPage, ssoRedirect } from '../../http/sso-error-page.js';
 import { ApiFabricAuth } from '../../http/api-docs.js';
 import { StorageErrorsInterceptor } from '../../http/storage-errors.interceptor.js';
@@ -164,7 +164,7 @@ export class OidcController {
   @ApiOkResponse({ description: 'The sessions the token names have ended' })
   @ApiBadRequestResponse({ description: 'Invalid, expired or replayed logout token' })
   backChannelLogout(@Body() body: Record<string, unknown>, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown) {
-    return this.endSessions(DEFAULT_OIDC_PROVIDER, body, request, response);
+    return this.endSessions({ provider: DEFAULT_OIDC_PROVIDER }, body, request, response);
   }
 
   @Post(':provider/backchannel-logout')
@@ -185,7 +185,7 @@ export class OidcController {
     @Req() request: HttpRequestLike,
     @Res({ passthrough: true }) response: unknown,
   ) {
-    return this.endSessions(provider, body, request, response);
+    return this.endSessions({ provider }, body, request, response);
   }
 
   @Get(':provider/login')
@@ -301,9 +301,26 @@ export class OidcController {
     return this.finish(`org/${id}`, request, response);
   }
 
-  private async endSessions(provider: string, body: Record<string, unknown>, request: HttpRequestLike, response: unknown): Promise<void> {
+  @Post('org/:id/backchannel-logout')
+  @Public()
+  @HttpCode(HttpStatus.OK)
+  @UseFilters(OAuthErrorFilter)
+  @ApiOperation({
+    summary: "An organization's OIDC connection's back-channel logout endpoint (OIDC Back-Channel Logout 1.0): logout_token, form-encoded",
+    description:
+      "As `/auth/oidc/backchannel-logout`, for the sessions opened through this connection: the token is checked against the connection's issuer, client id and keys (read by the same tenant rules as its logins), its jti single use. The organization's admin gives the provider this URL.",
+  })
+  @ApiParam(ORG_CONNECTION_PARAM)
+  @ApiOkResponse({ description: 'The sessions the token names have ended' })
+  @ApiBadRequestResponse({ description: 'Invalid, expired or replayed logout token' })
+  @ApiNotFoundResponse({ description: 'No enabled OIDC connection of an organization has that id' })
+  organizationBackChannelLogout(@Param('id') id: string, @Body() body: Record<string, unknown>, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown) {
+    return this.endSessions({ organizationConnection: id }, body, request, response);
+  }
+
+  private async endSessions(endpoint: BackChannelEndpoint, body: Record<string, unknown>, request: HttpRequestLike, response: unknown): Promise<void> {
     setResponseHeader(response, 'Cache-Control', 'no-store');
-    await this.logouts.backChannelLogout(provider, typeof body === 'object' && body !== null ? body.logout_token : undefined, request);
+    await this.logouts.backChannelLogout(endpoint, typeof body === 'object' && body !== null ? body.logout_token : undefined, request);
   }
 
   private start(provider: string, login: Parameters<OidcLoginService['begin']>[1], request: HttpRequestLike, response: unknown) {

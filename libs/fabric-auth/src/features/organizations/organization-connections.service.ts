@@ -386,7 +386,16 @@ export class OrganizationConnectionsService implements OrganizationSsoConnection
       protocol,
       enabled: row.enabled,
       ...(protocol === 'oidc'
-        ? { oidc: { issuer: row.oidcIssuer ?? '', client_id: row.oidcClientId ?? '', client_secret_set: row.oidcClientSecret !== null } }
+        ? {
+            oidc: {
+              issuer: row.oidcIssuer ?? '',
+              client_id: row.oidcClientId ?? '',
+              client_secret_set: row.oidcClientSecret !== null,
+              redirect_uri: this.url('oidc', row.id, 'callback'),
+              post_logout_redirect_uri: `${this.publicBaseUrl.get()}/`,
+              backchannel_logout_uri: this.url('oidc', row.id, 'backchannel-logout'),
+            },
+          }
         : {
             saml: {
               idp_metadata_url: row.samlIdpMetadataUrl,
@@ -394,6 +403,7 @@ export class OrganizationConnectionsService implements OrganizationSsoConnection
               sp_entity_id: this.url('saml', row.id, 'metadata'),
               acs_url: this.url('saml', row.id, 'acs'),
               metadata_url: this.url('saml', row.id, 'metadata'),
+              slo_url: this.url('saml', row.id, 'slo'),
             },
           }),
       role_claim: row.roleClaim,

@@ -162,6 +162,11 @@ export class OidcConnectionViewDto {
   @ApiProperty() issuer!: string;
   @ApiProperty() client_id!: string;
   @ApiProperty({ description: 'A secret is stored (it is never answered)' }) client_secret_set!: boolean;
+  @ApiProperty({ description: 'Register this redirect URI at the provider' }) redirect_uri!: string;
+  @ApiProperty({ description: "Register this post-logout redirect URI at the provider (RP-initiated logout lands there: the site's root)" })
+  post_logout_redirect_uri!: string;
+  @ApiProperty({ description: 'Give the provider this back-channel logout URI (optional: sessions then end when the person signs out at the provider)' })
+  backchannel_logout_uri!: string;
 }
 
 export class SamlConnectionViewDto {
@@ -170,6 +175,7 @@ export class SamlConnectionViewDto {
   @ApiProperty({ description: 'Give the IdP this SP entity id' }) sp_entity_id!: string;
   @ApiProperty({ description: 'Give the IdP this ACS URL (HTTP-POST)' }) acs_url!: string;
   @ApiProperty({ description: 'This SP’s metadata for the IdP' }) metadata_url!: string;
+  @ApiProperty({ description: 'The SingleLogoutService (HTTP-Redirect) where the IdP answers a LogoutRequest; listed in the SP metadata' }) slo_url!: string;
 }
 
 export class ConnectionDto {
