@@ -15,15 +15,15 @@ import { auth, orgWithOwner, slug, startOrgApp } from './org-app.js';
  * Statements per request. `standing` is the organization with the caller's membership, its
  * roles and their permissions, in one statement; none when the path names the organization
  * the caller's token acts in (the principal carries their roles there). A page carries its
- * capped count in its own statement; a page of members, or of your organizations, reads the
- * roles of its rows in one more.
+ * capped count in its own statement, and a page of members, or of your organizations, the
+ * roles of its rows too (ListRequest.attach).
  */
 const STANDING = 1;
 const BUDGET = {
-  yourOrganizations: 2, // page, roles of the page
+  yourOrganizations: 1, // page, with the roles of its rows
   allOrganizations: 1, // page
   organization: 2, // the organization with the caller's standing, its domains
-  members: 2, // page, roles of the page
+  members: 1, // page, with the roles of its rows
   orgList: 1, // page
   roles: 1, // the organization's own roles
 };

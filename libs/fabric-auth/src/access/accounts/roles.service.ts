@@ -132,6 +132,21 @@ export class RolesService {
   }
 
   /**
+   * The role names of the user (or service account) whose id is `holderId` (an SQL column, e.g.
+   * `"u"."id"`), as a scalar subquery for a list page's own statement (ListRequest.attach): the
+   * page and its rows' roles in one round trip. Sorted by the reader, as roleNamesOf sorts them.
+   */
+  roleNamesColumn(holder: 'user' | 'serviceAccount', holderId: string): string {
+    const source = this.assignments.manager.connection;
+    const column = holder === 'user' ? 'user_id' : 'service_account_id';
+    return dialectFor(source).jsonArrayOf(
+      'fabric_r.name',
+      `FROM ${quotedTableName(source, RoleAssignmentEntity)} fabric_ra JOIN ${quotedTableName(source, RoleEntity)} fabric_r ON fabric_r.id = fabric_ra.role_id WHERE fabric_ra.${column} = ${holderId}`,
+      false,
+    );
+  }
+
+  /**
    * One hand-written statement, rows as the driver gives them: a list page reads this on every
    * request, and building it with TypeORM and hydrating each assignment and its role cost more
    * than the round trip itself.

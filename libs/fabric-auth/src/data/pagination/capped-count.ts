@@ -1,5 +1,6 @@
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import type { ListDialect } from './dialect.js';
+import { renderedSql } from './statement-cache.js';
 import { anyOf, INLINE_COUNT, type ListCondition, type ListSection, orderByPart } from './list-request.js';
 
 /** Up to this many matching rows `total` is counted exactly; past it the planner's estimate is used. */
@@ -129,7 +130,7 @@ export class CappedCount {
     const counted = countFrom.clone().select('1', 'one').orderBy();
     // Without an estimate to fall back on, counted to the end.
     if (dialect.estimateRows) counted.limit(EXACT_COUNT_CAP + 1);
-    return { query: base.clone().addSelect(`(${dialect.countOf(counted.getQuery())})`, INLINE_COUNT) };
+    return { query: base.clone().addSelect(`(${dialect.countOf(renderedSql(counted))})`, INLINE_COUNT) };
   }
 
   /** The total from an inline count (`counted`, see `inline`): past the cap, the planner's estimate. */

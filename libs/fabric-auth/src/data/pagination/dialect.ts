@@ -20,6 +20,12 @@ export interface ListDialect {
   /** `COUNT(*)` of a subquery, as a number. */
   countOf(sql: string): string;
   /**
+   * A scalar subquery answering `value` over the rows of `from` (`FROM … WHERE …`) as a JSON
+   * array (NULL or `[]` when none), in `value`'s order when `ordered` (the database's own
+   * order, as an `ORDER BY value` statement of its own would give them).
+   */
+  jsonArrayOf(value: string, from: string, ordered: boolean): string;
+  /**
    * The planner's row estimate for a query, or undefined where the database has none to
    * offer (then every count must be exact).
    */
@@ -35,6 +41,7 @@ const postgres: ListDialect = {
     query.expressionMap.orderBys = { [column]: 'USING ~<~' } as unknown as OrderByCondition;
   },
   countOf: (sql) => `SELECT COUNT(*)::int AS n FROM (${sql}) AS counted`,
+  jsonArrayOf: (value, from, ordered) => `(SELECT json_agg(${value}${ordered ? ` ORDER BY ${value}` : ''}) ${from})`,
   estimateRows: async (connection, sql, parameters) => {
     const [{ 'QUERY PLAN': plan }] = await connection.query(`EXPLAIN (FORMAT JSON) ${sql}`, parameters);
     return Math.round(Number((typeof plan === 'string' ? JSON.parse(plan) : plan)[0].Plan['Plan Rows']));
@@ -50,6 +57,9 @@ const sqlite: ListDialect = {
     query.orderBy(column, 'ASC');
   },
   countOf: (sql) => `SELECT COUNT(*) AS n FROM (${sql}) AS counted`,
+  // An aggregate takes its rows in the order of the subquery it reads (SQLite has no ORDER BY inside json_group_array before 3.44).
+  jsonArrayOf: (value, from, ordered) =>
+    ordered ? `(SELECT json_group_array(fabric_v) FROM (SELECT ${value} AS fabric_v ${from} ORDER BY fabric_v))` : `(SELECT json_group_array(${value}) ${from})`,
 };
 
 export const listDialects = { postgres, sqlite } as const;

@@ -1,6 +1,8 @@
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import type { ListDialect } from './dialect.js';
-import { columnOf, INLINE_COUNT, type ListCondition, type ListSection, type ListSort, orderByPart, type PageRead, type ResumePoint } from './list-request.js';
+import { leanMapper } from './lean-rows.js';
+import { sqlAndParameters } from './statement-cache.js';
+import { ATTACHED, columnOf, INLINE_COUNT, namesOf, type ListCondition, type ListSection, type ListSort, orderByPart, type PageRead, type ResumePoint } from './list-request.js';
 import { fabricError } from '../../core/fabric-error.js';
 
 /**
@@ -23,7 +25,7 @@ export function sortParts(sort: ListSort, from: ResumePoint | undefined): SortPa
 }
 
 /** The first page, or one `offset` rows in (the documented slow path). */
-export async function readAtOffset<E extends ObjectLiteral>(base: SelectQueryBuilder<E>, sort: ListSort, offset: number, take: number): Promise<PageRead<E>> {
+export async function readAtOffset<E extends ObjectLiteral>(base: SelectQueryBuilder<E>, sort: ListSort, offset: number, take: number, attach?: string): Promise<PageRead<E>> {
   const query = base.clone();
   const column = columnOf(query, sort.property);
   const id = columnOf(query, 'id');
@@ -31,25 +33,27 @@ export async function readAtOffset<E extends ObjectLiteral>(base: SelectQueryBui
   if (sort.nullable) query.orderBy(column, direction, sort.descending ? 'NULLS FIRST' : 'NULLS LAST');
   else query.orderBy(column, direction);
   if (!sort.unique || sort.nullable) query.addOrderBy(id, direction);
-  return readWithKeys(query.offset(offset).limit(take), column);
+  return readWithKeys(query.offset(offset).limit(take), column, attach);
 }
 
 /** The page after `from`, in the sort's order. */
-export async function readAfter<E extends ObjectLiteral>(base: SelectQueryBuilder<E>, sort: ListSort, from: ResumePoint, take: number): Promise<PageRead<E>> {
+export async function readAfter<E extends ObjectLiteral>(base: SelectQueryBuilder<E>, sort: ListSort, from: ResumePoint, take: number, attach?: string): Promise<PageRead<E>> {
   const rows: E[] = [];
   const keys: (string | null)[] = [];
+  const attached: string[][] = [];
   let counted: number | undefined;
   const parts = sortParts(sort, from);
   for (const part of parts) {
     const query = base.clone();
     const column = restrictToPart(query, sort, part, part === parts[0] ? from : undefined);
-    const page = await readWithKeys(query.limit(take - rows.length), column);
+    const page = await readWithKeys(query.limit(take - rows.length), column, attach);
     rows.push(...page.rows);
     keys.push(...page.keys);
+    if (page.attached) attached.push(...page.attached);
     counted ??= page.counted;
     if (rows.length >= take) break;
   }
-  return { rows, keys, ...(counted !== undefined ? { counted } : {}) };
+  return { rows, keys, ...(counted !== undefined ? { counted } : {}), ...(attach !== undefined ? { attached } : {}) };
 }
 
 /**
@@ -167,15 +171,33 @@ export function restrictToPart(query: SelectQueryBuilder<ObjectLiteral>, sort: L
  * Rows with their sort key as the database writes it, so a cursor keeps full precision
  * (PostgreSQL stores µs); and the list's count when the query carries one (INLINE_COUNT).
  */
-export async function readWithKeys<E extends ObjectLiteral>(query: SelectQueryBuilder<E>, column: string): Promise<PageRead<E>> {
+export async function readWithKeys<E extends ObjectLiteral>(query: SelectQueryBuilder<E>, column: string, attach?: string): Promise<PageRead<E>> {
   query.addSelect(`CAST(${column} AS TEXT)`, 'fabric_cursor_key');
-  const { entities, raw } = await query.getRawAndEntities();
+  if (attach !== undefined) query.addSelect(attach, ATTACHED);
+  const { entities, raw } = await readRows(query);
   const first = raw[0] as Record<string, unknown> | undefined;
   return {
     rows: entities,
     keys: raw.map((r: Record<string, unknown>) => (r.fabric_cursor_key === null ? null : String(r.fabric_cursor_key))),
     ...(first !== undefined && INLINE_COUNT in first ? { counted: Number(first[INLINE_COUNT]) } : {}),
+    ...(attach !== undefined ? { attached: raw.map((r: Record<string, unknown>) => namesOf(r[ATTACHED])) } : {}),
   };
+}
+
+/**
+ * The page's raw rows and their entities: its statement rendered once per shape
+ * (statement-cache.ts) and its rows mapped directly (lean-rows.ts) where the page's shape
+ * allows, else TypeORM's own read.
+ */
+async function readRows<E extends ObjectLiteral>(query: SelectQueryBuilder<E>): Promise<{ entities: E[]; raw: Record<string, unknown>[] }> {
+  const mapper = leanMapper(query);
+  // A query result cache (DataSource `cache`) is TypeORM's to consult, and a builder bound to a
+  // query runner (a transaction's) reads on it: TypeORM's own read for both.
+  const bound = (query as unknown as { queryRunner?: unknown }).queryRunner !== undefined;
+  if (!mapper || bound || query.connection.queryResultCache) return query.getRawAndEntities();
+  const [sql, parameters] = sqlAndParameters(query);
+  const raw: Record<string, unknown>[] = await query.connection.query(sql, parameters);
+  return { entities: raw.map(mapper), raw };
 }
 
 /** Plain code unit order is enough for keys and ids: timestamps' text and lowercase hex. */

@@ -27,9 +27,14 @@ export class ListPager {
 
   /**
    * One page of `base` (filters applied, no order or limit). `map` turns the rows into
-   * answers (it may read more, e.g. role names, for the rows of this page only).
+   * answers (it may read more, e.g. role names, for the rows of this page only); `attached`:
+   * each row's names (ListRequest.attach) when the page's own statement read them.
    */
-  async page<E extends { id: string }, T>(base: SelectQueryBuilder<E>, request: ListRequest, map: (rows: E[]) => T[] | Promise<T[]>): Promise<ListEnvelope<T>> {
+  async page<E extends { id: string }, T>(
+    base: SelectQueryBuilder<E>,
+    request: ListRequest,
+    map: (rows: E[], attached?: string[][]) => T[] | Promise<T[]>,
+  ): Promise<ListEnvelope<T>> {
     const { limit, offset, cursor: rawCursor } = pageOf(request.query);
     if (rawCursor !== undefined && request.query.offset !== undefined) throw fabricError('invalid_cursor', 'Use either cursor or offset, not both');
     const filters = filterDigest(request.filters);
@@ -52,7 +57,7 @@ export class ListPager {
     early?.catch(() => undefined);
 
     const read = inline && 'query' in inline ? inline.query : base;
-    const { rows, keys, sections, resume, counted } = await this.readPage(read, request, searched, cursor, offset, limit + 1);
+    const { rows, keys, sections, resume, counted, attached } = await this.readPage(read, request, searched, cursor, offset, limit + 1);
     const more = rows.length > limit || resume !== undefined;
     const pageRows = rows.slice(0, limit);
     const last = pageRows.length - 1;
@@ -80,7 +85,7 @@ export class ListPager {
       return this.counter.count(base, dialect, seen, parts, identity);
     };
     // The count and the page's own reads (e.g. role names) go to the database side by side.
-    const [items, count] = await Promise.all([map(pageRows), total()]);
+    const [items, count] = await Promise.all([map(pageRows, attached?.slice(0, limit)), total()]);
     return { items, total: count.total, total_is_estimate: count.estimate, limit, offset: start, next_cursor: nextCursor };
   }
 
@@ -100,7 +105,7 @@ export class ListPager {
     }
     if (request.sections) return readSections(base, dialect, request.sections, cursor, offset, take);
     if (request.branches) return readBranches(base, request.sort, request.branches, cursor, offset, take);
-    if (cursor) return readAfter(base, request.sort, cursor, take);
-    return readAtOffset(base, request.sort, offset, take);
+    if (cursor) return readAfter(base, request.sort, cursor, take, request.attach);
+    return readAtOffset(base, request.sort, offset, take, request.attach);
   }
 }

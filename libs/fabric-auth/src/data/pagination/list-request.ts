@@ -46,6 +46,14 @@ export interface ListRequest {
    * parameters must have the page query's names and values.
    */
   countFrom?: SelectQueryBuilder<ObjectLiteral>;
+  /**
+   * Names each row carries from another table (its roles, say): a scalar subquery on the
+   * main alias's row answering a JSON array (ListDialect.jsonArrayOf), read as a column of
+   * the page's own statement on a plain keyset or offset read, instead of a statement of its
+   * own after the page. The pager hands them to `map` when it read them; other reads (prefix
+   * sections, searches, branches) leave `map` to read them itself.
+   */
+  attach?: string;
 }
 
 /** A condition over the list's main alias (`u.username`-style property paths or escaped columns). */
@@ -82,10 +90,23 @@ export interface PageRead<E> {
   resume?: { k: string | null; i: string };
   /** The list's capped count, when the page's statement carried it (INLINE_COUNT) and read a row. */
   counted?: number;
+  /** Each row's names (ListRequest.attach), when the page's statement read them. */
+  attached?: string[][];
 }
 
 /** Column alias of a count a page's own statement carries (CappedCount.inline). */
 export const INLINE_COUNT = 'fabric_total';
+
+/** Column alias of the names a page's own statement carries for each row (ListRequest.attach). */
+export const ATTACHED = 'fabric_attached';
+
+/** A JSON array of names as the driver hands it over: parsed already (PostgreSQL json), text (SQLite), or NULL for none. */
+export function namesOf(value: unknown): string[] {
+  if (value === null || value === undefined) return [];
+  const names: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  if (!Array.isArray(names)) throw new Error('attached names are not an array');
+  return names.map(String);
+}
 
 /** The escaped SQL name of a property of the query's main alias. */
 export function columnOf(query: SelectQueryBuilder<ObjectLiteral>, property: string): string {

@@ -13,6 +13,8 @@ import { AuditService } from '../../data/audit.service.js';
 import { isUniqueViolation } from '../../data/db-errors.js';
 import { ListPager } from '../../data/pagination/list-pager.js';
 import type { ListEnvelope, ListQueryDto } from '../../data/pagination/list-query.js';
+import { columnOf } from '../../data/pagination/list-request.js';
+import { memberRoleNamesColumn } from './member-role-names.js';
 import { type FabricTransaction, FabricTransactions } from '../../data/transactions.js';
 import { MEMBER_ROLE, OWNER_ROLE } from '../../options/organizations.options.js';
 import { OrganizationMemberRoleEntity } from '../../schema/entities/organization-member-role.entity.js';
@@ -57,8 +59,10 @@ export class OrganizationMembersService {
         query,
         // Every membership has its user (a foreign key): counted on (organization_id, created_at, id) alone.
         countFrom: members(),
+        attach: memberRoleNamesColumn(this.members.manager.connection, columnOf(base, 'id')),
       },
-      async (rows) => {
+      async (rows, attached) => {
+        if (attached) return rows.map((m, n) => this.toDto(m, attached[n], showEmail));
         const roles = await this.rolesOf(rows.map((m) => m.id));
         return rows.map((m) => this.toDto(m, roles.get(m.id) ?? [], showEmail));
       },

@@ -13,6 +13,8 @@ import { AuditService } from '../../data/audit.service.js';
 import { isUniqueViolation } from '../../data/db-errors.js';
 import { ListPager } from '../../data/pagination/list-pager.js';
 import type { ListEnvelope } from '../../data/pagination/list-query.js';
+import { columnOf } from '../../data/pagination/list-request.js';
+import { memberRoleNamesColumn } from './member-role-names.js';
 import { FabricTransactions } from '../../data/transactions.js';
 import type { ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
 import { OWNER_ROLE } from '../../options/organizations.options.js';
@@ -111,8 +113,9 @@ export class OrganizationsService {
     }
     // Walks the caller's memberships (user_id, created_at, id): a user in a thousand organizations pages like any list.
     const memberships = () => this.members.createQueryBuilder('m').where('m.userId = :userId', { userId: actor.id });
+    const base = memberships().innerJoinAndSelect('m.organization', 'o');
     return this.pager.page(
-      memberships().innerJoinAndSelect('m.organization', 'o'),
+      base,
       {
         list: 'organizations',
         sortName: 'joined_at',
@@ -121,8 +124,10 @@ export class OrganizationsService {
         query,
         // Every membership has its organization (a foreign key): counted on (user_id, created_at, id) alone.
         countFrom: memberships(),
+        attach: memberRoleNamesColumn(this.members.manager.connection, columnOf(base, 'id')),
       },
-      async (rows) => {
+      async (rows, attached) => {
+        if (attached) return rows.map((m, n) => summaryOf(m.organization!, attached[n]));
         const roles = await this.rolesOfMembers(rows.map((m) => m.id));
         return rows.map((m) => summaryOf(m.organization!, roles.get(m.id) ?? []));
       },

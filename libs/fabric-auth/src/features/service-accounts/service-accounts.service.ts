@@ -8,6 +8,7 @@ import { FabricClock } from '../../core/clock.js';
 import { isUniqueViolation } from '../../data/db-errors.js';
 import { ListPager } from '../../data/pagination/list-pager.js';
 import type { ListEnvelope } from '../../data/pagination/list-query.js';
+import { columnOf } from '../../data/pagination/list-request.js';
 import type { HttpRequestLike } from '../../core/request-info.js';
 import { FabricTransactions } from '../../data/transactions.js';
 import type { Principal } from '../../core/principal.js';
@@ -57,8 +58,16 @@ export class ServiceAccountsService {
     if (query.is_active !== undefined) base.andWhere('a.isActive = :isActive', { isActive: query.is_active === 'true' });
     return this.pager.page(
       base,
-      { list: 'service_accounts', sortName: 'created_at', sort: { property: 'createdAt', descending: false }, filters: { is_active: query.is_active }, query },
-      async (rows) => {
+      {
+        list: 'service_accounts',
+        sortName: 'created_at',
+        sort: { property: 'createdAt', descending: false },
+        filters: { is_active: query.is_active },
+        query,
+        attach: this.roles.roleNamesColumn('serviceAccount', columnOf(base, 'id')),
+      },
+      async (rows, attached) => {
+        if (attached) return rows.map((a, n) => toDto(a, attached[n].sort()));
         const roles = await this.roles.roleNamesOfServiceAccounts(rows.map((a) => a.id));
         return rows.map((a) => toDto(a, roles.get(a.id) ?? []));
       },

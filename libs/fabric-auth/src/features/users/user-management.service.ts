@@ -8,6 +8,7 @@ import { FabricClock } from '../../core/clock.js';
 import { isUniqueViolation } from '../../data/db-errors.js';
 import { ListPager } from '../../data/pagination/list-pager.js';
 import { prefixSections } from '../../data/pagination/prefix.js';
+import { columnOf } from '../../data/pagination/list-request.js';
 import { type ListEnvelope, type ListQueryDto } from '../../data/pagination/list-query.js';
 import { FabricTransactions } from '../../data/transactions.js';
 import type { HttpRequestLike } from '../../core/request-info.js';
@@ -102,8 +103,10 @@ export class UserManagementService {
         search: matchOrder ? undefined : ranges,
         filters: { q: prefix, is_active: query.is_active },
         query,
+        attach: this.roles.roleNamesColumn('user', columnOf(base, 'id')),
       },
-      async (rows) => {
+      async (rows, attached) => {
+        if (attached) return rows.map((u, n) => toUserDto(u, attached[n].sort()));
         const roles = await this.roles.roleNamesOfUsers(rows.map((u) => u.id));
         return rows.map((u) => toUserDto(u, roles.get(u.id) ?? []));
       },

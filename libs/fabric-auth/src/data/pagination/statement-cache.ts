@@ -1,0 +1,68 @@
+import type { DataSource, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+
+/** Statements kept per data source: a few per list shape (first page, cursor page, each sort, each set of filters present). */
+export const MAX_CACHED_STATEMENTS = 512;
+
+/**
+ * The SQL text of a list's query builder (named parameters left as they are), rendered once
+ * per shape: a page's statement is the same text on every request of the same list, sort and
+ * filters present (the values are parameters), and TypeORM renders it anew from its
+ * metadata on every call, the most of a page's statement building. The shape is everything
+ * the rendering reads from the builder; a builder with anything it does not describe (a
+ * subquery, a CTE, a lock, a condition that is not text) is rendered as usual.
+ */
+const cached = new WeakMap<DataSource, Map<string, string>>();
+
+export function renderedSql(query: SelectQueryBuilder<ObjectLiteral>): string {
+  const key = shapeOf(query);
+  if (key === undefined) return query.getQuery();
+  let statements = cached.get(query.connection);
+  if (!statements) cached.set(query.connection, (statements = new Map()));
+  let sql = statements.get(key);
+  if (sql === undefined) {
+    sql = query.getQuery();
+    // Oldest first out: bounded whatever the lists and filters in use.
+    if (statements.size >= MAX_CACHED_STATEMENTS) statements.delete(statements.keys().next().value!);
+    statements.set(key, sql);
+  }
+  return sql;
+}
+
+/** The builder's SQL and parameters, as getQueryAndParameters answers them, from the rendered text. */
+export function sqlAndParameters(query: SelectQueryBuilder<ObjectLiteral>): [string, unknown[]] {
+  return query.connection.driver.escapeQueryWithParameters(renderedSql(query), query.getParameters()) as [string, unknown[]];
+}
+
+function shapeOf(query: SelectQueryBuilder<ObjectLiteral>): string | undefined {
+  const m = query.expressionMap;
+  const main = m.mainAlias;
+  if (m.queryType !== 'select' || !main?.hasMetadata || main.subQuery) return undefined;
+  if (m.commonTableExpressions.length > 0 || m.lockMode !== undefined || m.selectDistinct || m.selectDistinctOn.length > 0 || m.relationIdAttributes.length > 0) return undefined;
+  if (m.skip !== undefined || m.take !== undefined || m.timeTravel !== undefined || m.useIndex !== undefined || m.maxExecutionTime > 0) return undefined;
+  if (m.aliases.some((alias) => alias.subQuery)) return undefined;
+  if (!conditionsAreText(m.wheres) || m.havings.length > 0) return undefined;
+  const joins: unknown[] = [];
+  for (const join of m.joinAttributes) {
+    if (typeof join.entityOrProperty !== 'string' || (join.condition !== undefined && typeof join.condition !== 'string')) return undefined;
+    joins.push([join.direction, join.entityOrProperty, join.alias.name, join.condition ?? null, join.isSelected, join.mapToProperty ?? null]);
+  }
+  return JSON.stringify([
+    main.name,
+    main.metadata.name,
+    m.selects.map((s) => [s.selection, s.aliasName ?? null, s.virtual ?? null]),
+    m.wheres,
+    m.extraAppendedAndWhereCondition,
+    m.withDeleted,
+    joins,
+    m.orderBys,
+    m.groupBys,
+    m.limit ?? null,
+    m.offset ?? null,
+    m.comment ?? null,
+  ]);
+}
+
+/** Where conditions made of text only (nested brackets are arrays of them). */
+function conditionsAreText(wheres: readonly { condition: unknown }[]): boolean {
+  return wheres.every((w) => typeof w.condition === 'string' || (Array.isArray(w.condition) && conditionsAreText(w.condition as { condition: unknown }[])));
+}
