@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { generateApiKey } from '../libs/fabric-auth/dist/access/api-keys/api-key-format.js';
+// Not public API: tsc's per-module output, which libs/fabric-auth/scripts/bundle-dist.mjs bundles into dist/.
+import { generateApiKey } from '../libs/fabric-auth/dist/.build/js/access/api-keys/api-key-format.js';
 import { latency, login, POSTGRES_URL, SECONDS, startDemo } from './support.js';
 
 const DISTINCT_KEYS = Number(process.env.BENCH_DISTINCT_KEYS ?? 600);

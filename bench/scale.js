@@ -10,7 +10,8 @@ import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { generateApiKey } from '../libs/fabric-auth/dist/access/api-keys/api-key-format.js';
+// Not public API: tsc's per-module output, which libs/fabric-auth/scripts/bundle-dist.mjs bundles into dist/.
+import { generateApiKey } from '../libs/fabric-auth/dist/.build/js/access/api-keys/api-key-format.js';
 import { CONNECTIONS, cpuTime, login, measure, median, POSTGRES_URL, ROUNDS, SECONDS, sequentialLatency, startDemo } from './support.js';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 10_000);

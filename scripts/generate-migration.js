@@ -12,8 +12,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { FABRIC_AUTH_ENTITIES } from 'nestjs-fabric-auth/entities';
-import { fabricAuthMigrations } from 'nestjs-fabric-auth/migrations';
-import { fabricSchema } from '../libs/fabric-auth/dist/schema/migrations/fabric-schema.js';
+import { fabricAuthMigrations, fabricSchema } from 'nestjs-fabric-auth/migrations';
 import { assertSameWithoutPrefix, migrationFile, namesOf, templateOf } from './migration-names.js';
 
 const [name, stamp = String(Date.now())] = process.argv.slice(2);

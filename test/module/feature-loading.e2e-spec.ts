@@ -30,8 +30,26 @@ async function loadedFiles(features: string, ...more: string[]): Promise<string[
  * feature registers none of them. Each imports only the core (its DTO imports are type-only).
  */
 const EXPORTED_BY_THE_ROOT = ['users/user-management.service.js', 'service-accounts/service-accounts.service.js', 'maintenance/pruning.service.js'];
+/**
+ * dist/ is bundled (libs/fabric-auth/scripts/bundle-dist.mjs): the modules a loaded file holds are
+ * in the bundle's metafiles, as tsc's per-module output (`dist/.build/js/features/login/…`).
+ */
+const BUNDLE = JSON.parse(readFileSync(fileURLToPath(new URL('../../libs/fabric-auth/dist/.build/meta.json', import.meta.url)), 'utf8')) as Record<
+  'core' | 'features',
+  { outputs: Record<string, { inputs: Record<string, unknown> }> }
+>;
+function modulesOf(files: string[]): string[] {
+  return files
+    .filter((f) => f.includes('/fabric-auth/dist/') && !f.includes('/fabric-auth/dist/console/'))
+    .flatMap((f) => {
+      const output = `dist/${f.slice(f.lastIndexOf('/fabric-auth/dist/') + '/fabric-auth/dist/'.length)}`;
+      const inputs = BUNDLE.core.outputs[output]?.inputs ?? BUNDLE.features.outputs[output]?.inputs;
+      if (!inputs) throw new Error(`${f} is in no output of the bundle's metafiles`);
+      return Object.keys(inputs);
+    });
+}
 const ofFeature = (files: string[], feature: string) =>
-  files.filter((f) => f.includes(`/fabric-auth/dist/features/${feature}/`) && !EXPORTED_BY_THE_ROOT.some((e) => f.endsWith(`/features/${e}`)));
+  modulesOf(files).filter((m) => m.includes(`/features/${feature}/`) && !EXPORTED_BY_THE_ROOT.some((e) => m.endsWith(`/features/${e}`)));
 const ofPackage = (files: string[], pkg: string) => files.filter((f) => f.includes(`/node_modules/${pkg}/`));
 
 describe('what is not enabled is not loaded (the built package in a fresh process)', () => {

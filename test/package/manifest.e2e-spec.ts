@@ -19,9 +19,10 @@ const manifest = JSON.parse(readFileSync(join(LIB, 'package.json'), 'utf8')) as 
   files: string[];
 };
 
+/** The files under dir that the tarball ships: not dist/.build (tsc's per-module output, the bundle's input). */
 function filesUnder(dir: string, suffix: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((f) => f.endsWith(suffix))
+    .filter((f) => f.endsWith(suffix) && !f.split(/[\\/]/).includes('.build'))
     .map((f) => join(dir, f));
 }
 
@@ -40,7 +41,8 @@ function specifiersOf(file: string): Specifier[] {
   for (const m of text.matchAll(/(?:^|[\s;])(?:import|export)\s[^'"`;]*?\sfrom\s*['"]([^'"]+)['"]/g)) found.push({ file, specifier: m[1], dynamic: false });
   for (const m of text.matchAll(/(?:^|[\s;])import\s*['"]([^'"]+)['"]/g)) found.push({ file, specifier: m[1], dynamic: false });
   for (const m of text.matchAll(/\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g)) found.push({ file, specifier: m[1], dynamic: true });
-  for (const m of text.matchAll(/\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)/g)) found.push({ file, specifier: m[1], dynamic: false });
+  // createRequire's `require`: the bundle renames the ones two modules of a chunk declare (require2, …).
+  for (const m of text.matchAll(/\brequire\d*\s*\(\s*['"]([^'"]+)['"]\s*\)/g)) found.push({ file, specifier: m[1], dynamic: false });
   return found;
 }
 
@@ -150,7 +152,21 @@ describe('the tarball', () => {
   });
 
   it('ships nothing of the build internals or the sources', () => {
-    expect(files.filter((f) => /\.tsbuildinfo$|\.map$|\.spec\.|^src\//.test(f))).toEqual([]);
+    expect(files.filter((f) => /\.tsbuildinfo$|\.map$|\.spec\.|^src\/|^dist\/\.build\//.test(f))).toEqual([]);
+  });
+
+  it('ships dist/ bundled: the entry points and a few dozen chunks, not a file per module; every module a typing', () => {
+    const js = files.filter((f) => f.startsWith('dist/') && f.endsWith('.js') && !f.startsWith('dist/console/'));
+    expect(js.filter((f) => !f.startsWith('dist/chunks/')).sort()).toEqual([
+      'dist/cli/main.js',
+      'dist/entities.js',
+      'dist/index.js',
+      'dist/migrations.js',
+      'dist/testing/index.js',
+    ]);
+    expect(js.length).toBeLessThan(80);
+    expect(files).toContain('dist/chunks/login.module.js');
+    expect(files.filter((f) => f.endsWith('.d.ts')).length).toBeGreaterThan(200);
   });
 
   it('says what it is: MIT, repository, keywords; the README has the sections a user looks for', () => {

@@ -1,14 +1,24 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 
 /**
  * Where `npm run build` (libs/fabric-auth/scripts/build-console.mjs) writes the console: the
- * package's `dist/console/`. Three levels up is the package root from `src/features/console/`
- * (tests run the source) as from `dist/features/console/` (the published build).
+ * package's `dist/console/`. The package root is the nearest folder above this module holding a
+ * package.json: from `src/features/console/` (tests run the source) as from the bundled chunk
+ * in `dist/chunks/` (the published build, scripts/bundle-dist.mjs), whatever its depth.
  */
-export const CONSOLE_BUILD_DIR = fileURLToPath(new URL('../../../dist/console/', import.meta.url));
+export function consoleBuildDir(from: string | URL = import.meta.url): string {
+  let dir = dirname(fileURLToPath(from));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`auth.console.enabled: no package.json above ${fileURLToPath(from)}, so no dist/console/ to serve`);
+    dir = parent;
+  }
+  return join(dir, 'dist', 'console');
+}
 
 /** What the build writes beside the assets: the content-hashed names of the page's script and stylesheet. */
 export interface ConsoleManifest {
@@ -158,7 +168,7 @@ export class ConsoleAssets {
   constructor(
     private readonly base: string,
     apiBase: string,
-    dir: string = CONSOLE_BUILD_DIR,
+    dir: string = consoleBuildDir(),
     facts: ConsolePageFacts = { features: [], sso: [] },
   ) {
     const manifestPath = `${dir}/manifest.json`;
