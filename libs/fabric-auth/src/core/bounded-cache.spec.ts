@@ -63,6 +63,31 @@ describe('BoundedCache', () => {
     expect(cache.counts()).toEqual({ entries: 2, indexed: { owner: 2, keyId: 2 } });
   });
 
+  it('leaves a hit on a recently put entry in place, and still evicts the least recently used', () => {
+    const { cache } = cacheAt({ max: 4 });
+    for (const key of ['a', 'b', 'c', 'd']) cache.set(key, { owner: key, keyId: key }, cache.currentEpoch);
+    const order = () => [...(cache as unknown as { entries: Map<string, unknown> }).entries.keys()];
+    cache.get('d');
+    cache.get('c');
+    // Both in the recent half: not moved (a Map delete and insert per hit is what this saves).
+    expect(order()).toEqual(['a', 'b', 'c', 'd']);
+    cache.get('a');
+    expect(order()).toEqual(['b', 'c', 'd', 'a']);
+    cache.set('e', { owner: 'e', keyId: 'e' }, cache.currentEpoch);
+    expect([cache.get('a'), cache.get('b'), cache.get('c'), cache.get('d'), cache.get('e')].map((g) => g?.owner)).toEqual(['a', undefined, 'c', 'd', 'e']);
+  });
+
+  it('never evicts an entry hit between every two sets', () => {
+    const { cache } = cacheAt({ max: 4 });
+    cache.set('hot', { owner: 'hot', keyId: 'hot' }, cache.currentEpoch);
+    for (let i = 0; i < 50; i++) {
+      expect(cache.get('hot')).toBeDefined();
+      cache.set(`k${i}`, { owner: `k${i}`, keyId: `k${i}` }, cache.currentEpoch);
+    }
+    expect(cache.get('hot')).toBeDefined();
+    expect(cache.counts().entries).toBe(4);
+  });
+
   it('drops every entry of one index id, and only those', () => {
     const { cache } = cacheAt();
     cache.set('a', { owner: 'u1', keyId: 'k1' }, cache.currentEpoch);

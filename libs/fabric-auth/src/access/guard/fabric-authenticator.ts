@@ -78,19 +78,23 @@ export class FabricAuthenticator {
     return result instanceof Promise ? result.then(onlyScim) : onlyScim(result);
   }
 
-  /** Refused keys are counted per client address; past the limit the answer becomes 429. */
+  /**
+   * Refused keys are counted per client address; past the limit the answer becomes 429. A
+   * cached key returns its principal without a closure or promise made for the refusal path.
+   */
   private authenticateApiKey(apiKey: string | string[], request: HttpRequestLike): Principal | Promise<Principal> {
-    const refused = async (error: unknown): Promise<never> => {
-      if (!(error instanceof FabricAuthError)) throw error;
-      const retryAfter = await this.limits.registerApiKeyFailure(request);
-      throw retryAfter > 0 ? new FabricAuthError('throttled', 'API key failures from this address', retryAfter) : error;
-    };
     try {
       if (typeof apiKey !== 'string') throw new FabricAuthError('malformed', 'several X-API-Key headers');
       const result = this.apiKeys.authenticate(apiKey, request);
-      return result instanceof Promise ? result.catch(refused) : result;
+      return result instanceof Promise ? result.catch((error: unknown) => this.refusedApiKey(error, request)) : result;
     } catch (error) {
-      return refused(error);
+      return this.refusedApiKey(error, request);
     }
+  }
+
+  private async refusedApiKey(error: unknown, request: HttpRequestLike): Promise<never> {
+    if (!(error instanceof FabricAuthError)) throw error;
+    const retryAfter = await this.limits.registerApiKeyFailure(request);
+    throw retryAfter > 0 ? new FabricAuthError('throttled', 'API key failures from this address', retryAfter) : error;
   }
 }

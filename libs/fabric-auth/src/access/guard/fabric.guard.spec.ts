@@ -67,6 +67,11 @@ class ArchiveController {
   purge() {}
 }
 
+/** Two controllers sharing one handler (inherited): each keeps its own class-level permission. */
+@RequirePermission('archive:read')
+@Controller('old-archive')
+class OldArchiveController extends ArchiveController {}
+
 @OrgScoped()
 @Controller('projects')
 class ProjectsController {
@@ -287,6 +292,16 @@ describe.each([
       expect((await refusal(guard, call(ArchiveController, 'browse', 'GET', '/archive', 'nobody').context)).status).toBe(403);
       const purge = await refusal(guard, call(ArchiveController, 'purge', 'POST', '/archive/purge', 'alice').context);
       expect(purge).toEqual({ status: 403, body: { statusCode: 403, message: 'Missing permission: archive:purge', error: 'Forbidden' } });
+    });
+
+    it('reads the rules per controller for a handler two controllers share', async () => {
+      const { guard } = setup({ alice: principal(), archivist: principal({ permissions: new Set(['archive:read']) }) }, { asynchronous });
+      for (let round = 0; round < 2; round++) {
+        expect(await decide(guard, call(ArchiveController, 'browse', 'GET', '/archive', 'alice').context)).toBe(true);
+        expect((await refusal(guard, call(OldArchiveController, 'browse', 'GET', '/old-archive', 'alice').context)).status).toBe(403);
+        expect(await decide(guard, call(OldArchiveController, 'browse', 'GET', '/old-archive', 'archivist').context)).toBe(true);
+        expect((await refusal(guard, call(ArchiveController, 'browse', 'GET', '/archive', 'archivist').context)).status).toBe(403);
+      }
     });
 
     it('lets the system admin through without the permission; a write through that bypass is audited', async () => {

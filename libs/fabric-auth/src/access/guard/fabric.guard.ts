@@ -43,8 +43,13 @@ interface RouteRules {
 @Injectable()
 export class FabricGuard implements CanActivate {
   private readonly logger = new Logger('FabricGuard');
-  /** Route metadata read once per (controller, handler) instead of on every request. */
-  private readonly rules = new WeakMap<object, WeakMap<object, RouteRules>>();
+  /**
+   * Route metadata read once per (controller, handler) instead of on every request: by handler,
+   * with the controller it was read for (one lookup per request); a handler that several
+   * controllers share (an inherited method) keeps the rules of the others in `sharedRules`.
+   */
+  private readonly rules = new WeakMap<object, { readonly controller: object; readonly rules: RouteRules }>();
+  private readonly sharedRules = new WeakMap<object, WeakMap<object, RouteRules>>();
 
   constructor(
     protected readonly reflector: Reflector,
@@ -88,24 +93,32 @@ export class FabricGuard implements CanActivate {
   private rulesFor(context: ExecutionContext): RouteRules {
     const controller = context.getClass();
     const handler = context.getHandler();
-    let byHandler = this.rules.get(controller);
-    if (!byHandler) this.rules.set(controller, (byHandler = new WeakMap()));
-    let rules = byHandler.get(handler);
-    if (!rules) {
-      const targets = [handler, controller];
-      const permissions = this.reflector.getAllAndOverride<string[] | undefined>(FABRIC_PERMISSIONS_KEY, targets) ?? [];
-      const stepUp = this.options?.mfa.requireMfa ?? [];
-      rules = {
-        isPublic: this.reflector.getAllAndOverride<boolean | undefined>(FABRIC_PUBLIC_KEY, targets) === true,
-        permissions,
-        requiresMfa: this.reflector.getAllAndOverride<boolean | undefined>(FABRIC_REQUIRE_MFA_KEY, targets) === true || permissions.some((p) => stepUp.includes(p)),
-        allowedDuringEnrolment: this.reflector.getAllAndOverride<boolean | undefined>(FABRIC_ENROLMENT_ROUTE_KEY, targets) === true,
-        orgScoped: this.reflector.getAllAndOverride<boolean | undefined>(FABRIC_ORG_SCOPED_KEY, targets) === true,
-        scim: this.reflector.getAllAndOverride<boolean | undefined>(FABRIC_SCIM_ROUTE_KEY, targets) === true,
-      };
-      byHandler.set(handler, rules);
+    const first = this.rules.get(handler);
+    if (first !== undefined && first.controller === controller) return first.rules;
+    if (first === undefined) {
+      const rules = this.readRules(handler, controller);
+      this.rules.set(handler, { controller, rules });
+      return rules;
     }
+    let byController = this.sharedRules.get(handler);
+    if (!byController) this.sharedRules.set(handler, (byController = new WeakMap()));
+    let rules = byController.get(controller);
+    if (!rules) byController.set(controller, (rules = this.readRules(handler, controller)));
     return rules;
+  }
+
+  private readRules(handler: ReturnType<ExecutionContext['getHandler']>, controller: ReturnType<ExecutionContext['getClass']>): RouteRules {
+    const targets = [handler, controller];
+    const permissions = this.reflector.getAllAndOverride<string[] | undefined>(FABRIC_PERMISSIONS_KEY, targets) ?? [];
+    const stepUp = this.options?.mfa.requireMfa ?? [];
+    return {
+      isPublic: this.reflector.getAllAndOverride<boolean | undefined>(FABRIC_PUBLIC_KEY, targets) === true,
+      permissions,
+      requiresMfa: this.reflector.getAllAndOverride<boolean | undefined>(FABRIC_REQUIRE_MFA_KEY, targets) === true || permissions.some((p) => stepUp.includes(p)),
+      allowedDuringEnrolment: this.reflector.getAllAndOverride<boolean | undefined>(FABRIC_ENROLMENT_ROUTE_KEY, targets) === true,
+      orgScoped: this.reflector.getAllAndOverride<boolean | undefined>(FABRIC_ORG_SCOPED_KEY, targets) === true,
+      scim: this.reflector.getAllAndOverride<boolean | undefined>(FABRIC_SCIM_ROUTE_KEY, targets) === true,
+    };
   }
 
   private accept(request: HttpRequestLike, principal: Principal, rules: RouteRules): boolean {
