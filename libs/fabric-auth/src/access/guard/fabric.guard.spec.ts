@@ -127,9 +127,11 @@ class InMemoryAuthenticator {
 
 class RecordingAudit {
   readonly records: AuditRecord[] = [];
+  /** Set to hold every write open until it resolves. */
+  pending?: Promise<void>;
   record(entry: AuditRecord): Promise<void> {
     this.records.push(entry);
-    return Promise.resolve();
+    return this.pending ?? Promise.resolve();
   }
 }
 
@@ -318,6 +320,23 @@ describe.each([
         target: { type: 'route', id: 'POST /reports' },
         details: { permission: 'reports:write' },
       });
+    });
+
+    it('lets a bypassed write through only once its audit row is written (read back at once, never cut off by a shutdown)', async () => {
+      const root = principal({ username: 'root', permissions: new Set(), isSystemAdmin: true });
+      const { guard, audit } = setup({ root }, { asynchronous });
+      let written!: () => void;
+      audit.pending = new Promise((resolve) => (written = resolve));
+      let decided = false;
+      const decision = Promise.resolve(guard.canActivate(call(ReportsController, 'create', 'POST', '/reports', 'root').context)).then((allowed) => {
+        decided = true;
+        return allowed;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(audit.records).toHaveLength(1);
+      expect(decided).toBe(false);
+      written();
+      expect(await decision).toBe(true);
     });
 
     it('does not audit the system admin on a write it holds the permission for', async () => {

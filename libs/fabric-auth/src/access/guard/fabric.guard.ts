@@ -121,13 +121,13 @@ export class FabricGuard implements CanActivate {
     };
   }
 
-  private accept(request: HttpRequestLike, principal: Principal, rules: RouteRules): boolean {
+  private accept(request: HttpRequestLike, principal: Principal, rules: RouteRules): boolean | Promise<boolean> {
     attachPrincipal(request, principal);
     (request as { user?: unknown }).user = principal;
     return this.authorize(request, principal, rules);
   }
 
-  private authorize(request: HttpRequestLike, principal: Principal, rules: RouteRules): boolean {
+  private authorize(request: HttpRequestLike, principal: Principal, rules: RouteRules): boolean | Promise<boolean> {
     // Checked before anything else, on every path (a principal attached by an earlier guard too):
     // a SCIM token is a credential of the SCIM routes alone, and they take no other (SPEC §17).
     if ((principal.kind === 'scim_token') !== rules.scim) {
@@ -147,18 +147,22 @@ export class FabricGuard implements CanActivate {
       if (!principal.org) throw fabricError('organization_required', 'This route acts in an organization: choose one with grant_type=organization');
       granted = principal.org.permissions;
     }
+    let bypassed: string[] | undefined;
     for (const permission of rules.permissions) {
       if (granted.has(permission)) continue;
       if (!principal.isSystemAdmin) throw fabricError('permission_denied', `Missing permission: ${permission}`);
-      if (!READ_ONLY_METHODS.has(request.method ?? 'GET')) this.auditBypass(request, principal, permission);
+      if (!READ_ONLY_METHODS.has(request.method ?? 'GET')) (bypassed ??= []).push(permission);
     }
-    return true;
+    if (bypassed === undefined) return true;
+    // Awaited before the handler runs: the trace is in the log when the write answers, and a
+    // shutdown's drain waits for it with the request instead of closing the pool under it.
+    return Promise.all(bypassed.map((permission) => this.auditBypass(request, principal, permission))).then(() => true);
   }
 
-  /** The system admin passed a check only through its bypass, on a write: leave a trace. */
-  private auditBypass(request: HttpRequestLike, principal: Principal, permission: string): void {
+  /** The system admin passed a check only through its bypass, on a write: leave a trace (a failed write is logged, never fails the request). */
+  private auditBypass(request: HttpRequestLike, principal: Principal, permission: string): Promise<void> {
     const path = (request as { originalUrl?: string; url?: string }).originalUrl ?? (request as { url?: string }).url ?? '';
-    void this.audit.record({
+    return this.audit.record({
       action: 'authz.system_admin_bypass',
       outcome: 'success',
       actor: principal,
