@@ -1,9 +1,10 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { SessionEntity } from 'nestjs-fabric-auth/entities';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type FetchBrowser, jsonClient, parseSetCookies } from '../support/oidc/fetch-browser.js';
 import { backchannelPath, startAppWithOp } from '../support/oidc/fixtures.js';
+import { HostileOp, newSigningKey, type SigningKey } from '../support/oidc/hostile-op.js';
 import { loginUrl, OIDC_API, signIn, submitProviderLogin } from '../support/oidc/sign-in.js';
 import type { TestOp } from '../support/oidc/test-op.js';
 import { API, DATABASES, type TestApp } from '../support/test-app.js';
@@ -16,12 +17,27 @@ let subjects = 0;
 describe.each(DATABASES)('logout that reaches the provider (RP-initiated and back-channel) on %s', (kind) => {
   let t: TestApp;
   let op: TestOp;
+  /** A provider of its own (own keys, own JWKS reads) for the key-rotation tests. */
+  let rotating: TestOp;
+  /** Providers whose JWKS a test breaks: one key set each, so no test inherits another's cooldown. */
+  const hostile = { flaky: new HostileOp(), padded: new HostileOp() };
   beforeAll(async () => {
-    ({ t, op } = await startAppWithOp(kind, { oidc: { jitProvisioning: true } }));
+    await Promise.all(Object.values(hostile).map((h) => h.start()));
+    const hostileProvider = (h: HostileOp) => ({ issuer: h.issuer, clientId: h.clientId, clientSecret: h.clientSecret, jitProvisioning: true });
+    let ops: Record<string, TestOp>;
+    ({ t, op, ops } = await startAppWithOp(
+      kind,
+      { oidc: { jitProvisioning: true }, rotating: { jitProvisioning: true }, flaky: hostileProvider(hostile.flaky), padded: hostileProvider(hostile.padded) },
+      ['rotating'],
+    ));
+    rotating = ops.rotating;
+    for (const h of Object.values(hostile)) h.now = () => t.clock.now();
   });
   afterAll(async () => {
     await t?.close();
     await op?.close();
+    await rotating?.close();
+    for (const h of Object.values(hostile)) await h.close();
   });
   afterEach(() => t.clock.reset());
 
@@ -212,6 +228,123 @@ describe.each(DATABASES)('logout that reaches the provider (RP-initiated and bac
       expect((await post(token)).status).toBe(400);
       t.clock.reset();
       expect((await me(browser)).status).toBe(200);
+    });
+  });
+
+  // One key set per provider, shared with its logins (OidcClients.keyResolver): the same bound, the
+  // same jwks_cooldown, the same keys kept through an outage; an outage is a 503 the provider retries.
+  describe("back-channel logout: the provider's keys", () => {
+    async function post(token: string, provider: string) {
+      return t.http
+        .post(backchannelPath(provider))
+        .type('form')
+        .send(new URLSearchParams({ logout_token: token }).toString());
+    }
+
+    function logoutToken(issuer: string, clientId: string, key: SigningKey, claims: Record<string, unknown>): Promise<string> {
+      const iat = Math.floor(t.clock.now() / 1000);
+      return new SignJWT({ iss: issuer, aud: clientId, iat, jti: randomUUID(), events: { [LOGOUT_EVENT]: {} }, ...claims })
+        .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'logout+jwt' })
+        .sign(key.privateKey);
+    }
+
+    async function revokedReason(sessionId: string): Promise<string | null> {
+      return (await t.dataSource.getRepository(SessionEntity).findOneByOrFail({ id: sessionId })).revokedReason;
+    }
+
+    /** A session through the rotating provider's sign-in page. */
+    async function rotatingSession(subject: string): Promise<string> {
+      rotating.accounts.set(subject, { preferred_username: subject, email: `${subject}@idp.test`, email_verified: true });
+      const callback = await signIn(jsonClient(), t.url, subject, { provider: 'rotating' });
+      expect(callback.status, callback.body).toBe(302);
+      const [session] = await t.dataSource.getRepository(SessionEntity).find({ where: { oidcSubject: subject }, order: { createdAt: 'DESC' } });
+      return session.id;
+    }
+
+    /** A session through a hostile provider, which signs its subject in at once. */
+    async function hostileSession(name: keyof typeof hostile): Promise<{ subject: string; sessionId: string }> {
+      const h = hostile[name];
+      h.reset(`${name}-${++subjects}-${process.pid}`);
+      const browser = jsonClient();
+      const hops = await browser.follow(loginUrl(t.url, name), (next) => next.origin !== new URL(t.url).origin);
+      const callback = await browser.request(hops.at(-1)!.location!);
+      expect(callback.status, callback.body).toBe(302);
+      const session = await t.dataSource.getRepository(SessionEntity).findOneByOrFail({ oidcSubject: h.subject });
+      return { subject: h.subject, sessionId: session.id };
+    }
+
+    it('a key rotated at the provider: the logout token is verified with the keys its login path already read again, no second read of the JWKS', async () => {
+      const subject = `rotating-${++subjects}-${process.pid}`;
+      const before = await rotatingSession(subject);
+      await rotating.rotateKeys();
+      const reads = rotating.hits('/jwks');
+      // The next login's ID token names the new kid: read again at once.
+      const after = await rotatingSession(subject);
+      expect(rotating.hits('/jwks')).toBe(reads + 1);
+      const answer = await post(await rotating.signLogoutToken('rotating', { sub: subject }), 'rotating');
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      expect(rotating.hits('/jwks')).toBe(reads + 1);
+      expect([await revokedReason(before), await revokedReason(after)]).toEqual(['backchannel_logout', 'backchannel_logout']);
+    });
+
+    it('a key the provider never published: 400 after one read of the JWKS; more unknown kids within jwks_cooldown read nothing', async () => {
+      const subject = `rotating-${++subjects}-${process.pid}`;
+      const sessionId = await rotatingSession(subject);
+      t.clock.advance(31); // past jwks_cooldown (30 s) of any earlier read for an unknown kid
+      const reads = rotating.hits('/jwks');
+      for (const kid of ['never-published', 'never-published-2', 'test-op-key']) {
+        const answer = await post(await logoutToken(rotating.issuer, 'rotating', newSigningKey('RS256', kid), { sub: subject }), 'rotating');
+        expect(answer.status, kid).toBe(400);
+        expect(answer.body).toEqual({ error: 'invalid_request', error_description: 'Invalid logout token' });
+      }
+      expect(rotating.hits('/jwks')).toBe(reads + 1);
+      expect(await revokedReason(sessionId)).toBeNull();
+    });
+
+    it("the JWKS down (503, an HTML page, a dropped connection): held keys keep verifying past their age; a key they lack is 503, nothing ends, and the provider's retry after the outage works", async () => {
+      const flaky = hostile.flaky;
+      const held = await hostileSession('flaky');
+      const hidden = await hostileSession('flaky');
+      flaky.failing.set('jwks', 'status');
+      t.clock.advance(301); // past the key set's age: read again, the read fails, the held keys stay
+      expect((await post(await logoutToken(flaky.issuer, flaky.clientId, flaky.rsaKey, { sub: held.subject }), 'flaky')).status).toBe(200);
+      expect(await revokedReason(held.sessionId)).toBe('backchannel_logout');
+
+      // The provider rotated during its outage: its new key cannot be read, so the token cannot be judged.
+      const rotated = newSigningKey('RS256', 'key-rotated-in-outage');
+      flaky.published = [flaky.rsaKey, rotated];
+      const token = await logoutToken(flaky.issuer, flaky.clientId, rotated, { sub: hidden.subject });
+      for (const how of ['status', 'html', 'drop'] as const) {
+        flaky.failing.set('jwks', how);
+        t.clock.advance(31); // past the cooldown of the last failed read
+        const reads = flaky.hits.jwks;
+        const answer = await post(token, 'flaky');
+        expect(answer.status, how).toBe(503);
+        expect(answer.body, how).toMatchObject({ error: 'temporarily_unavailable' });
+        expect(answer.headers['cache-control'], how).toBe('no-store');
+        expect(flaky.hits.jwks, how).toBe(reads + 1);
+        // At once again: 503 without asking the provider.
+        expect((await post(token, 'flaky')).status, how).toBe(503);
+        expect(flaky.hits.jwks, how).toBe(reads + 1);
+      }
+      expect(await revokedReason(hidden.sessionId)).toBeNull();
+
+      flaky.failing.clear();
+      t.clock.advance(31);
+      // Its jti was not spent by the refusals: the same token, retried, ends the session.
+      expect((await post(token, 'flaky')).status).toBe(200);
+      expect(await revokedReason(hidden.sessionId)).toBe('backchannel_logout');
+    });
+
+    it('a JWKS answer past the bound (512 KiB) is not read to its end: 503, nothing ends', async () => {
+      const padded = hostile.padded;
+      const { subject, sessionId } = await hostileSession('padded');
+      const rotated = newSigningKey('RS256', 'key-behind-padding');
+      padded.published = [padded.rsaKey, rotated];
+      padded.failing.set('jwks', 'huge');
+      const answer = await post(await logoutToken(padded.issuer, padded.clientId, rotated, { sub: subject }), 'padded');
+      expect(answer.status, JSON.stringify(answer.body)).toBe(503);
+      expect(await revokedReason(sessionId)).toBeNull();
     });
   });
 });

@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
+import { SignJWT } from 'jose';
 import { AuditEventEntity, SessionEntity } from 'nestjs-fabric-auth/entities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FEATURE_NAMES } from '../../libs/fabric-auth/src/fabric-auth.features.js';
 import { freePort } from '../support/demo-process.js';
 import { FetchBrowser, jsonClient, parseSetCookies } from '../support/oidc/fetch-browser.js';
+import { HostileOp, newSigningKey, type SigningKey } from '../support/oidc/hostile-op.js';
 import { loginUrl, OIDC_API, signIn } from '../support/oidc/sign-in.js';
 import { type OpClient, startTestOp, type TestOp } from '../support/oidc/test-op.js';
 import { SAML_API, SamlSide } from '../support/saml/fixtures.js';
@@ -24,6 +27,8 @@ describe.each(DATABASES)("logout of a session opened through an organization's c
   let database: ScratchDatabase;
   let idp: TestIdp;
   let op: TestOp;
+  /** A provider whose JWKS a test breaks. */
+  let hostile: HostileOp;
   let saml: SamlSide;
   let admin: string;
   let people = 0;
@@ -31,9 +36,10 @@ describe.each(DATABASES)("logout of a session opened through an organization's c
   const clients: OpClient[] = [];
 
   beforeAll(async () => {
-    [idp, op] = await Promise.all([
+    [idp, op, hostile] = await Promise.all([
       TestIdp.start(),
       startTestOp(() => (clients.length > 0 ? [...clients] : [{ client_id: 'none', client_secret: CLIENT_SECRET, redirect_uris: ['http://127.0.0.1:9/unused'] }])),
+      new HostileOp().start(),
     ]);
     const port = await freePort();
     database = await scratchDatabase(kind);
@@ -49,7 +55,7 @@ describe.each(DATABASES)("logout of a session opened through an organization's c
     admin = await t.adminToken();
   });
   afterAll(async () => {
-    await Promise.all([t?.close(), other?.close(), idp?.close(), op?.close()]);
+    await Promise.all([t?.close(), other?.close(), idp?.close(), op?.close(), hostile?.close()]);
     await database?.drop();
   });
 
@@ -309,6 +315,64 @@ describe.each(DATABASES)("logout of a session opened through an organization's c
       expect((await postLogoutToken('00000000-0000-4000-8000-000000000000', good)).status).toBe(404);
       expect((await postLogoutToken('not-a-uuid', good)).status).toBe(404);
       expect((await me(elsewhereToken)).status).toBe(200);
+    });
+
+    it("back-channel: the connection's keys are its logins' keys: a key the JWKS outage hides is 503 and nothing ends, a JWKS past the bound too; a key never published is 400; the token the outage held up, retried, ends the session", async () => {
+      const org = await orgWithOwner(t, admin);
+      const created = await t.http
+        .post(connections(org.slug))
+        .set(auth(org.owner.token))
+        .send({ name: 'Flaky OIDC', protocol: 'oidc', oidc: { issuer: hostile.issuer, client_id: hostile.clientId, client_secret: hostile.clientSecret } });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const id = created.body.id as string;
+      hostile.reset(`org-flaky-${++people}-${process.pid}`);
+      const browser = jsonClient();
+      const hops = await browser.follow(loginUrl(t.url, `org/${id}`), (next) => next.origin !== new URL(t.url).origin);
+      expect((await browser.request(hops.at(-1)!.location!)).status).toBe(302);
+      const session = await t.dataSource.getRepository(SessionEntity).findOneByOrFail({ oidcSubject: hostile.subject });
+      const revokedReason = async () => (await t.dataSource.getRepository(SessionEntity).findOneByOrFail({ id: session.id })).revokedReason;
+      const sign = (key: SigningKey) =>
+        new SignJWT({
+          iss: hostile.issuer,
+          aud: hostile.clientId,
+          iat: Math.floor(Date.now() / 1000),
+          jti: randomUUID(),
+          sub: hostile.subject,
+          events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+        })
+          .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'logout+jwt' })
+          .sign(key.privateKey);
+
+      const rotated = newSigningKey('RS256', 'key-rotated-in-outage');
+      hostile.published = [hostile.rsaKey, rotated];
+      const afterOutage = await sign(rotated);
+      try {
+        hostile.failing.set('jwks', 'drop');
+        const down = await postLogoutToken(id, afterOutage);
+        expect(down.status).toBe(503);
+        expect(down.body).toMatchObject({ error: 'temporarily_unavailable' });
+        t.clock.advance(31); // past jwks_cooldown (30 s) of the failed read
+        hostile.failing.set('jwks', 'huge');
+        const reads = hostile.hits.jwks;
+        expect((await postLogoutToken(id, await sign(newSigningKey('RS256', 'key-behind-padding')))).status).toBe(503);
+        expect(hostile.hits.jwks).toBe(reads + 1);
+        expect(await revokedReason()).toBeNull();
+
+        hostile.failing.clear();
+        t.clock.advance(31);
+        for (const kid of ['never-published', 'never-published-2']) {
+          expect((await postLogoutToken(id, await sign(newSigningKey('RS256', kid)))).status, kid).toBe(400);
+        }
+        // One read for both unknown kids (the second is within jwks_cooldown of the first).
+        expect(hostile.hits.jwks).toBe(reads + 2);
+        expect(await revokedReason()).toBeNull();
+        // The provider retries the token the outage held up: its key was read with the first unknown kid.
+        expect((await postLogoutToken(id, afterOutage)).status).toBe(200);
+        expect(await revokedReason()).toBe('backchannel_logout');
+      } finally {
+        hostile.failing.clear();
+        t.clock.reset();
+      }
     });
   });
 });

@@ -82,8 +82,11 @@ export class HostileOp {
   refuseVerifier = false;
   /** An answer the token endpoint gives instead of tokens. */
   tokenAnswer: { status: number; body: Record<string, unknown> } | undefined;
-  /** Endpoints that fail: with a 503, or by dropping the connection. */
-  readonly failing = new Map<Endpoint, 'status' | 'drop'>();
+  /**
+   * Endpoints that fail: with a 503, a maintenance page (200, HTML), by dropping the connection,
+   * or (the JWKS) with its keys padded past 1 MiB.
+   */
+  readonly failing = new Map<Endpoint, 'status' | 'html' | 'drop' | 'huge'>();
   /** Milliseconds; tests hand in the app's clock. */
   now: () => number = Date.now;
   readonly hits: Record<Endpoint | 'authorize', number> = { discovery: 0, jwks: 0, token: 0, userinfo: 0, authorize: 0 };
@@ -135,11 +138,15 @@ export class HostileOp {
     const failure = endpoint === 'authorize' ? undefined : this.failing.get(endpoint);
     if (failure === 'drop') return void request.socket.destroy();
     if (failure === 'status') return json(response, 503, { error: 'temporarily_unavailable' });
+    if (failure === 'html') return void response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>Down for maintenance</title>');
     switch (endpoint) {
       case 'discovery':
         return json(response, 200, this.discovery());
       case 'jwks':
-        return json(response, 200, { keys: this.published.map((k) => ({ ...k.publicJwk, ...(k.kid ? { kid: k.kid } : {}), alg: k.alg, use: 'sig' })) });
+        return json(response, 200, {
+          keys: this.published.map((k) => ({ ...k.publicJwk, ...(k.kid ? { kid: k.kid } : {}), alg: k.alg, use: 'sig' })),
+          ...(failure === 'huge' ? { padding: 'x'.repeat(2 * 1024 * 1024) } : {}),
+        });
       case 'authorize':
         return this.authorize(url, response);
       case 'token':

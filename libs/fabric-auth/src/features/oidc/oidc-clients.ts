@@ -210,9 +210,10 @@ export class OidcClients {
   }
 
   /**
-   * A key getter for tokens the provider signs outside a login (back-channel logout tokens of an
-   * organization's connection): the keys held for it, read again once for an unknown `kid` (at
-   * most once per `jwks_cooldown`), every read through the tenant rules.
+   * A key getter for tokens the provider signs outside a login (back-channel logout tokens): the
+   * keys its logins verify with, read again once for an unknown `kid` (at most once per
+   * `jwks_cooldown`, counted with its logins' reads); an organization's every read through the
+   * tenant rules. A set that cannot be read throws IdpUnreachableError: the provider is down.
    */
   async keyResolver(provider: OidcProvider): Promise<JWTVerifyGetKey> {
     const { server } = await this.metadata(provider);

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { createRemoteJWKSet, errors as joseErrors, type JWTPayload, jwtVerify } from 'jose';
+import { errors as joseErrors, type JWTPayload, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { type FindOptionsWhere, IsNull, LessThan, type Repository } from 'typeorm';
 import { AuditService } from '../../data/audit.service.js';
@@ -55,8 +55,6 @@ class InvalidLogoutToken extends FabricError {
 export class OidcLogoutService implements SignOutHook {
   private readonly logger = new Logger('FabricOidc');
   private readonly markerKey: Buffer;
-  /** One remote key set per provider (bounded by the configuration). */
-  private readonly keySets = new Map<string, { uri: string; keys: ReturnType<typeof createRemoteJWKSet> }>();
 
   constructor(
     private readonly clients: OidcClients,
@@ -182,9 +180,8 @@ export class OidcLogoutService implements SignOutHook {
     let payload: JWTPayload;
     let typ: string | undefined;
     try {
-      // An organization's keys are read through the tenant rules, as its logins read them.
-      const keys = provider.organization ? await this.clients.keyResolver(provider) : this.keysOf(provider, server.jwks_uri!);
-      const verified = await jwtVerify(logoutToken, keys, {
+      // The keys its logins verify with (one copy, one cooldown, one bound): a key set that cannot be read is an outage, not a bad token.
+      const verified = await jwtVerify(logoutToken, await this.clients.keyResolver(provider), {
         issuer: server.issuer,
         audience: provider.options.clientId,
         algorithms: LOGOUT_TOKEN_ALGORITHMS,
@@ -233,15 +230,6 @@ export class OidcLogoutService implements SignOutHook {
       if (isUniqueViolation(error)) throw new InvalidLogoutToken('jti replayed');
       throw error;
     }
-  }
-
-  private keysOf(provider: OidcProvider, jwksUri: string): ReturnType<typeof createRemoteJWKSet> {
-    const known = this.keySets.get(provider.name);
-    if (known && known.uri === jwksUri) return known.keys;
-    // An unknown kid refetches the set at most once a minute.
-    const keys = createRemoteJWKSet(new URL(jwksUri), { cooldownDuration: 60_000, timeoutDuration: 10_000 });
-    this.keySets.set(provider.name, { uri: jwksUri, keys });
-    return keys;
   }
 
   private openMarker(raw: string): string | undefined {

@@ -10,6 +10,7 @@ import {
   ApiOperation,
   ApiParam,
   ApiQuery,
+  ApiServiceUnavailableResponse,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '../../core/open-api.js';
@@ -159,10 +160,11 @@ export class OidcController {
   @ApiOperation({
     summary: "The default provider's back-channel logout endpoint (OIDC Back-Channel Logout 1.0): logout_token, form-encoded",
     description:
-      "Called by the provider, not by browsers. The logout_token is validated like an ID token (signature from the provider's JWKS, iss, aud, iat, the back-channel event, sid or sub, no nonce) and its jti is single use; our sessions of that sid or subject end on every instance. 200, or 400 invalid_request.",
+      "Called by the provider, not by browsers. The logout_token is validated like an ID token (signature from the provider's JWKS, iss, aud, iat, the back-channel event, sid or sub, no nonce) and its jti is single use; our sessions of that sid or subject end on every instance. 200, or 400 invalid_request; 503 temporarily_unavailable when the provider's discovery or JWKS cannot be read (keys already held keep verifying), so that it retries.",
   })
   @ApiOkResponse({ description: 'The sessions the token names have ended' })
   @ApiBadRequestResponse({ description: 'Invalid, expired or replayed logout token' })
+  @ApiServiceUnavailableResponse({ description: "The provider's discovery or JWKS could not be read; no session ended" })
   backChannelLogout(@Body() body: Record<string, unknown>, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown) {
     return this.endSessions({ provider: DEFAULT_OIDC_PROVIDER }, body, request, response);
   }
@@ -178,6 +180,7 @@ export class OidcController {
   @ApiParam(PROVIDER_PARAM)
   @ApiOkResponse({ description: 'The sessions the token names have ended' })
   @ApiBadRequestResponse({ description: 'Invalid, expired or replayed logout token' })
+  @ApiServiceUnavailableResponse({ description: "The provider's discovery or JWKS could not be read; no session ended" })
   @ApiNotFoundResponse({ description: 'No provider of that name is configured' })
   namedBackChannelLogout(
     @Param('provider') provider: string,
@@ -313,6 +316,7 @@ export class OidcController {
   @ApiParam(ORG_CONNECTION_PARAM)
   @ApiOkResponse({ description: 'The sessions the token names have ended' })
   @ApiBadRequestResponse({ description: 'Invalid, expired or replayed logout token' })
+  @ApiServiceUnavailableResponse({ description: "The provider's discovery or JWKS could not be read; no session ended" })
   @ApiNotFoundResponse({ description: 'No enabled OIDC connection of an organization has that id' })
   organizationBackChannelLogout(@Param('id') id: string, @Body() body: Record<string, unknown>, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown) {
     return this.endSessions({ organizationConnection: id }, body, request, response);
