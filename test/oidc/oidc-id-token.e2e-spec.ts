@@ -7,7 +7,7 @@ import { counts, expectRefused } from '../support/oidc/refusals.js';
 import { loginUrl } from '../support/oidc/sign-in.js';
 import { DATABASES, startTestApp, type TestApp } from '../support/test-app.js';
 
-const NAMES = ['hostile', 'rotating', 'liar', 'flaky'] as const;
+const NAMES = ['hostile', 'rotating', 'liar', 'flaky', 'bloated'] as const;
 type Name = (typeof NAMES)[number];
 
 describe.each(DATABASES)('ID token, UserInfo and provider failures against a hostile provider on %s (SEC-64…SEC-67, SEC-72)', (kind) => {
@@ -215,6 +215,23 @@ describe.each(DATABASES)('ID token, UserInfo and provider failures against a hos
       const before = await counts(t);
       const { callback } = await attempt('flaky');
       await expectRefused(t, before, callback, 502, 'idp_unreachable');
+    }
+  });
+
+  it("a provider's answer past 1 MiB (discovery, token, UserInfo) is not read to its end: 502, as a provider down", async () => {
+    const bloated = ops.bloated;
+    bloated.failing.set('discovery', 'huge');
+    let before = await counts(t);
+    await expectRefused(t, before, await jsonClient().request(loginUrl(t.url, 'bloated')), 502, 'discovery_failed');
+    bloated.failing.clear();
+    expect((await attempt('bloated')).callback.status).toBe(302);
+    for (const endpoint of ['token', 'userinfo'] as const) {
+      bloated.failing.clear();
+      bloated.failing.set(endpoint, 'huge');
+      const reached = bloated.hits[endpoint];
+      before = await counts(t);
+      await expectRefused(t, before, (await attempt('bloated')).callback, 502, 'idp_unreachable');
+      expect(bloated.hits[endpoint], endpoint).toBe(reached + 1);
     }
   });
 

@@ -54,8 +54,12 @@ function readBody(request: IncomingMessage): Promise<string> {
   });
 }
 
-function json(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+/** Answers of an endpoint failing with 'huge': what it would say, padded past 1 MiB. */
+const padded = new WeakSet<ServerResponse>();
+
+function json(response: ServerResponse, status: number, body: Record<string, unknown>): void {
+  const sent = padded.has(response) ? { ...body, padding: 'x'.repeat(2 * 1024 * 1024) } : body;
+  response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(sent));
 }
 
 /**
@@ -84,7 +88,7 @@ export class HostileOp {
   tokenAnswer: { status: number; body: Record<string, unknown> } | undefined;
   /**
    * Endpoints that fail: with a 503, a maintenance page (200, HTML), by dropping the connection,
-   * or (the JWKS) with its keys padded past 1 MiB.
+   * or with its usual answer padded past 1 MiB.
    */
   readonly failing = new Map<Endpoint, 'status' | 'html' | 'drop' | 'huge'>();
   /** Milliseconds; tests hand in the app's clock. */
@@ -138,6 +142,7 @@ export class HostileOp {
     const failure = endpoint === 'authorize' ? undefined : this.failing.get(endpoint);
     if (failure === 'drop') return void request.socket.destroy();
     if (failure === 'status') return json(response, 503, { error: 'temporarily_unavailable' });
+    if (failure === 'huge') padded.add(response);
     if (failure === 'html') return void response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>Down for maintenance</title>');
     switch (endpoint) {
       case 'discovery':
@@ -145,7 +150,6 @@ export class HostileOp {
       case 'jwks':
         return json(response, 200, {
           keys: this.published.map((k) => ({ ...k.publicJwk, ...(k.kid ? { kid: k.kid } : {}), alg: k.alg, use: 'sig' })),
-          ...(failure === 'huge' ? { padding: 'x'.repeat(2 * 1024 * 1024) } : {}),
         });
       case 'authorize':
         return this.authorize(url, response);

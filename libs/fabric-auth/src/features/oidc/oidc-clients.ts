@@ -55,8 +55,8 @@ const ORGANIZATION_PREFIX = 'org/';
 const MAX_ORGANIZATION_PROVIDERS = 1000;
 /** Milliseconds an organization's keys are kept at most without a login through its connection. */
 const ORGANIZATION_KEYS_LIFETIME = 86_400_000;
-/** Bytes of an organization's IdP answer (discovery, token, userinfo) read at most: they are a few KB. */
-const MAX_ORGANIZATION_ANSWER = 1024 * 1024;
+/** Bytes of a provider's answer (discovery, token, userinfo) read at most: they are a few KB. */
+const MAX_IDP_ANSWER = 1024 * 1024;
 
 function realNowSeconds(): number {
   return Math.floor(Date.now() / 1000);
@@ -308,7 +308,7 @@ export class OidcClients {
   /**
    * An organization admin chose an organization's issuer, and its discovery names every other
    * URL: each request is held to the tenant rules (https, no private address) and follows no
-   * redirect. A configured provider's go out as they are.
+   * redirect. A configured provider's go out as they are. Either's answer is read up to a bound.
    */
   private fetchFor(provider: OidcProvider): client.CustomFetch {
     const organization = provider.organization;
@@ -329,24 +329,27 @@ export class OidcClients {
           signal: options.signal,
           timeoutMs: IDP_TIMEOUT * 1000,
         });
-      const response = await this.fetchWith(pinned, url, init);
-      // openid-client reads whatever body it is handed, and this server is the tenant's: hand it one read up to a bound.
-      let body: string;
-      try {
-        body = await readBoundedText(response, MAX_ORGANIZATION_ANSWER);
-      } catch (error) {
-        throw new IdpUnreachableError(`${new URL(url).origin}: ${describeError(error)}`);
-      }
-      // The text is decoded already: the encoding and length of what came over the wire no longer describe it.
-      const headers = new Headers(response.headers);
-      headers.delete('content-encoding');
-      headers.delete('content-length');
-      return new Response([204, 205, 304].includes(response.status) ? null : body, { status: response.status, statusText: response.statusText, headers });
+      return this.bounded(url, await this.fetchWith(pinned, url, init));
     };
   }
 
   /** Tells a provider that is down (network error, 5xx) apart from one that refuses. */
-  private readonly fetch: client.CustomFetch = (url, init) => this.fetchWith(fetch, url, init);
+  private readonly fetch: client.CustomFetch = async (url, init) => this.bounded(url, await this.fetchWith(fetch, url, init));
+
+  /** openid-client reads whatever body it is handed: hand it one read up to a bound (past it, the provider is failing). */
+  private async bounded(url: string, response: Response): Promise<Response> {
+    let body: string;
+    try {
+      body = await readBoundedText(response, MAX_IDP_ANSWER);
+    } catch (error) {
+      throw new IdpUnreachableError(`${new URL(url).origin}: ${describeError(error)}`);
+    }
+    // The text is decoded already: the encoding and length of what came over the wire no longer describe it.
+    const headers = new Headers(response.headers);
+    headers.delete('content-encoding');
+    headers.delete('content-length');
+    return new Response([204, 205, 304].includes(response.status) ? null : body, { status: response.status, statusText: response.statusText, headers });
+  }
 
   private async fetchWith(send: client.CustomFetch, url: string, init: Parameters<client.CustomFetch>[1]): Promise<Response> {
     let response: Response;
