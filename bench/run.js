@@ -19,7 +19,7 @@ import { runScale } from './scale.js';
 import { runScim } from './scim.js';
 import { runStartup } from './startup.js';
 import { runWebhooks } from './webhooks.js';
-import { ADMIN_PASSWORD, createApiKey, latency, login, measure, median, ROUNDS, SECONDS, CONNECTIONS, startDemo } from './support.js';
+import { ADMIN_PASSWORD, cpuTime, createApiKey, latency, login, measure, median, ROUNDS, SECONDS, CONNECTIONS, startDemo } from './support.js';
 
 /**
  * SEC-80: latency of one user's password login, idle and while another user fires 24
@@ -96,6 +96,9 @@ async function loginStorm(base, token) {
 /**
  * The same demo on Express and on Fastify, both running, every route of both measured in
  * turn in each round: a ratio compares two routes of one adapter within one round.
+ * Beside requests per second, the server's CPU time per request (/proc, all its threads):
+ * the client shares the cores and other load on the machine moves req/s by ±10% from one
+ * round to the next, while the server's own work per request is what a guard adds to.
  */
 const ADAPTERS = ['express', 'fastify'];
 const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'throughput,secret,passwords,foreign,scale,orgs,keys,scim,webhooks,startup').split(','));
@@ -105,15 +108,17 @@ if (SECTIONS.has('throughput')) {
   try {
     for (const adapter of ADAPTERS) demos.push({ adapter, ...(await startDemo(join(dir, adapter), { HTTP_ADAPTER: adapter })) });
     const routes = [];
-    for (const { adapter, base } of demos) {
+    for (const { adapter, base, child } of demos) {
       const bearer = await login(base, false);
       const browser = await login(base, true);
       const apiKey = await createApiKey(base, bearer.token);
-      const of = (name, path, headers) => ({ adapter, name, url: `${base}/api/v1/demo/bench/${path}`, headers });
+      const of = (name, path, headers) => ({ adapter, name, url: `${base}/api/v1/demo/bench/${path}`, headers, pid: child.pid });
       routes.push(
         of('unguarded', 'unguarded', {}),
         // The same baseline reading the browser's 3-cookie header: what parsing a larger request costs before any guard runs.
         of('unguarded, with the cookie header sent', 'unguarded', { cookie: browser.cookie }),
+        // A guard that returns true: Nest's guard stage alone, the floor under every guard below.
+        of('pass-through guard (returns true)', 'pass-through', { authorization: `Bearer ${bearer.token}` }),
         of('JWT signature only (no revocation check)', 'signature-only', { authorization: `Bearer ${bearer.token}` }),
         of('FabricGuard, Bearer JWT', 'guarded', { authorization: `Bearer ${bearer.token}` }),
         of('FabricGuard, cookie', 'guarded', { cookie: browser.cookie }),
@@ -122,26 +127,43 @@ if (SECTIONS.has('throughput')) {
     }
     for (const route of routes) await measure(route.url, route.headers); // warm-up: JIT, caches
     const samples = routes.map(() => []);
+    // µs of server CPU per request; undefined where /proc is not there to read.
+    const cpu = routes.map(() => []);
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [i, route] of routes.entries()) samples[i].push(await measure(route.url, route.headers));
+      for (const [i, route] of routes.entries()) {
+        const before = cpuTime(route.pid);
+        const rate = await measure(route.url, route.headers);
+        const after = cpuTime(route.pid);
+        samples[i].push(rate);
+        cpu[i].push(before === undefined || after === undefined ? undefined : ((after - before) * 1000) / (rate * SECONDS));
+      }
       process.stderr.write(`round ${round + 1}/${ROUNDS}: ${samples.map((s) => Math.round(s.at(-1))).join(' / ')} req/s\n`);
     }
     const indexOf = (adapter, name) => routes.findIndex((r) => r.adapter === adapter && r.name === name);
     const ratio = (i, j) => median(samples[i].map((value, round) => value / samples[j][round]));
+    const measuredCpu = cpu.every((values) => values.every((value) => value !== undefined));
+    // Requests one core serves on the route against the unguarded one: the unguarded route's CPU per request over the route's.
+    const cpuRatio = (i, j) => median(cpu[i].map((value, round) => cpu[j][round] / value));
     console.log(`\nnestjs-fabric-auth bench — ${ROUNDS} rounds × ${SECONDS}s, ${CONNECTIONS} connections, all routes of both adapters alternated\n`);
-    console.log("| adapter | route | median req/s | median ratio to the adapter's unguarded |");
-    console.log('|---|---|---|---|');
+    console.log("| adapter | route | median req/s | median ratio to the adapter's unguarded | server CPU µs/request | CPU ratio (unguarded's CPU / route's) |");
+    console.log('|---|---|---|---|---|---|');
     for (const [i, route] of routes.entries()) {
-      console.log(`| ${route.adapter} | ${route.name} | ${Math.round(median(samples[i]))} | ${ratio(i, indexOf(route.adapter, 'unguarded')).toFixed(3)} |`);
+      const base = indexOf(route.adapter, 'unguarded');
+      const cpuCells = measuredCpu ? `${median(cpu[i]).toFixed(1)} | ${cpuRatio(i, base).toFixed(3)}` : 'n/a | n/a';
+      console.log(`| ${route.adapter} | ${route.name} | ${Math.round(median(samples[i]))} | ${ratio(i, base).toFixed(3)} | ${cpuCells} |`);
     }
     console.log(`\nFastify unguarded / Express unguarded: ${ratio(indexOf('fastify', 'unguarded'), indexOf('express', 'unguarded')).toFixed(3)}`);
     for (const { adapter } of demos) {
-      const own = ratio(indexOf(adapter, 'FabricGuard, cookie'), indexOf(adapter, 'unguarded, with the cookie header sent'));
-      console.log(`FabricGuard's own work on the cookie path on ${adapter} — FabricGuard, cookie / unguarded with the same cookie header: ${own.toFixed(3)}`);
-      const cost = ratio(indexOf(adapter, 'FabricGuard, Bearer JWT'), indexOf(adapter, 'JWT signature only (no revocation check)'));
-      console.log(`Cost of the revocation guarantee on ${adapter} — FabricGuard (cache hit, revocation log read every second) / signature-only guard: ${cost.toFixed(3)}`);
+      const both = (i, j) => `${ratio(i, j).toFixed(3)}${measuredCpu ? ` (CPU ratio ${cpuRatio(i, j).toFixed(3)})` : ''}`;
+      const own = both(indexOf(adapter, 'FabricGuard, cookie'), indexOf(adapter, 'unguarded, with the cookie header sent'));
+      console.log(`FabricGuard's own work on the cookie path on ${adapter} — FabricGuard, cookie / unguarded with the same cookie header: ${own}`);
+      const stage = both(indexOf(adapter, 'pass-through guard (returns true)'), indexOf(adapter, 'unguarded'));
+      console.log(`Nest's guard stage on ${adapter}, whatever the guard does — pass-through guard / unguarded: ${stage}`);
+      const cost = both(indexOf(adapter, 'FabricGuard, Bearer JWT'), indexOf(adapter, 'JWT signature only (no revocation check)'));
+      console.log(`Cost of the revocation guarantee on ${adapter} — FabricGuard (cache hit, revocation log read every second) / signature-only guard: ${cost}`);
     }
     console.log('SPEC §10 targets: every credential (Bearer JWT, cookie, X-API-Key) ≥ 0.90× unguarded on both adapters; immediate revocation costs ≤ 5% (ratio ≥ 0.95).');
+    console.log('The CPU ratio is the capacity a core keeps on the route (the server CPU-bound); req/s ratios also move with the client and the rest of the machine.');
     const express = demos[0];
     const storm = await loginStorm(express.base, (await login(express.base, false)).token);
     console.log(

@@ -311,7 +311,7 @@ describe.each(DATABASES)('input classes on %s (SEC-81, SEC-82, SEC-83, SEC-84, S
   });
 
   it('SEC-89: the benchmark routes are not mounted unless the benchmark asks', async () => {
-    for (const route of ['signature-only', 'guarded', 'unguarded']) {
+    for (const route of ['signature-only', 'pass-through', 'guarded', 'unguarded']) {
       expect((await t.http.get(`${API}/demo/bench/${route}`).set(bearer(admin))).status).toBe(404);
     }
   });
