@@ -67,6 +67,57 @@ describe('capped count', () => {
     query.mockRestore();
   });
 
+  it('a list counted past the cap by any margin keeps that outcome for its next pages (not only far past it)', async () => {
+    const counter = new CappedCount();
+    const dialect = estimating(3 * EXACT_COUNT_CAP);
+    const filtered = () => items().where('i.id > :x', { x: '' });
+    const query = vi.spyOn(data, 'query');
+    expect(await counter.count(filtered(), dialect, 0, undefined, 'items\nfiltered')).toEqual({ total: 3 * EXACT_COUNT_CAP, estimate: true });
+    expect(await counter.count(filtered(), dialect, 0, undefined, 'items\nfiltered')).toEqual({ total: 3 * EXACT_COUNT_CAP, estimate: true });
+    expect(query).toHaveBeenCalledTimes(1);
+    // An inline count past the cap: the next page of the list carries none.
+    expect(await counter.settle(items(), dialect, EXACT_COUNT_CAP + 1, 0, 'items\nall')).toEqual({ total: 3 * EXACT_COUNT_CAP, estimate: true });
+    expect(counter.inline(items(), dialect, 'items\nall')).toEqual({ known: 3 * EXACT_COUNT_CAP });
+    // The estimate below what was counted: what was counted, kept as such.
+    const low = estimating(5);
+    expect(await counter.settle(items(), low, EXACT_COUNT_CAP + 1, 0, 'items\nlow')).toEqual({ total: EXACT_COUNT_CAP + 1, estimate: true });
+    expect(counter.inline(items(), low, 'items\nlow')).toEqual({ known: EXACT_COUNT_CAP + 1 });
+    // Searches (parts) too.
+    const parts = [{ where: 'i.rank IS NULL' }, { where: 'i.rank IS NOT NULL' }];
+    expect(await counter.countParts(items(), dialect, 0, parts, 'items\nsearch')).toEqual({ total: 3 * EXACT_COUNT_CAP, estimate: true });
+    const counted = query.mock.calls.length;
+    expect(await counter.countParts(items(), dialect, 0, parts, 'items\nsearch')).toEqual({ total: 3 * EXACT_COUNT_CAP, estimate: true });
+    expect(query).toHaveBeenCalledTimes(counted);
+    expect(dialect.estimateRows).toHaveBeenCalledTimes(3);
+    query.mockRestore();
+  });
+
+  it('branches: a row in two counts once, counted as a union of ids or as disjoint parts; capped per branch where an estimate can take over', async () => {
+    const counter = new CappedCount();
+    const overlapping = [
+      { where: 'i.rank = :a', parameters: { a: 1 } },
+      { where: 'i.rank <= :b', parameters: { b: 2 } },
+    ];
+    const halves = [{ where: 'i.rank IS NULL' }, { where: 'i.rank IS NOT NULL' }];
+    const [{ n }] = await data.query('SELECT COUNT(*) AS n FROM items WHERE rank <= 2');
+    const exact = dialectOf(items());
+    for (const distinctCount of ['union', 'disjoint'] as const) {
+      const dialects = { exact: { ...exact, distinctCount }, estimating: { ...estimating(5), distinctCount } };
+      for (const [name, dialect] of Object.entries(dialects)) {
+        expect(await counter.countUnion(items(), dialect, 0, overlapping, `items\nrank ${distinctCount} ${name}`)).toEqual({ total: Number(n), estimate: false });
+        // Together past the cap, each branch under it: exact without an estimate, else past the cap (and kept).
+        const halvesIdentity = `items\nhalves ${distinctCount} ${name}`;
+        expect(await counter.countUnion(items(), dialect, 0, halves, halvesIdentity)).toEqual({ total: ROWS, estimate: name === 'estimating' });
+        if (name === 'estimating') expect(counter.inlineUnion(items(), dialect, halvesIdentity, halves)).toEqual({ known: ROWS });
+        // Inline: a statement of its own for the page's statement to carry.
+        const inline = counter.inlineUnion(items(), dialect, `items\nrank ${distinctCount} ${name}`, overlapping);
+        if (!('count' in inline)) throw new Error('expected a count');
+        const [row] = await data.query(...data.driver.escapeQueryWithParameters(inline.count, { a: 1, b: 2 }));
+        expect(Number(row.n)).toBe(Number(n));
+      }
+    }
+  });
+
   it('parts are counted each on its own and summed; far past the cap, their union is estimated instead', async () => {
     const parts = [{ where: 'i.rank = 1' }, { where: 'i.rank = 2' }];
     expect(await new CappedCount().countParts(items(), estimating(3), 0, parts)).toEqual({ total: 1_963, estimate: false });

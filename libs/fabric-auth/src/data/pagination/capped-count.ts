@@ -1,11 +1,11 @@
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import type { ListDialect } from './dialect.js';
 import { renderedSql } from './statement-cache.js';
-import { anyOf, INLINE_COUNT, type ListCondition, type ListSection, orderByPart } from './list-request.js';
+import { anyOf, columnOf, INLINE_COUNT, type ListCondition, type ListSection, orderByPart } from './list-request.js';
 
 /** Up to this many matching rows `total` is counted exactly; past it the planner's estimate is used. */
 export const EXACT_COUNT_CAP = 10_000;
-/** How long a row estimate far past EXACT_COUNT_CAP is reused, in ms (see CappedCount.plannedRows). */
+/** How long an estimated total is reused, in ms (see CappedCount.keep). */
 export const ESTIMATE_REUSE_MS = 5_000;
 /** Reused estimates kept at most: one per list and filter set in recent use. */
 const MAX_REUSED_ESTIMATES = 256;
@@ -21,9 +21,11 @@ export interface ListCount {
  * `total` of a list: exact up to EXACT_COUNT_CAP matching rows (the count stops there), past
  * it the planner's row estimate — so the count of a page costs at most cap + 1 index entries
  * whatever the table holds. A database without estimates (SQLite) is counted exactly.
+ * Once a list is known to be past the cap, its estimate is kept for ESTIMATE_REUSE_MS (see
+ * keep); an exact count is never kept.
  */
 export class CappedCount {
-  /** Estimates past FAR_PAST_CAP by query text and parameters, oldest first (see plannedRows). */
+  /** Totals known to be past the cap, by list identity (or query text and parameters), oldest first (see keep). */
   private readonly estimates = new Map<string, { rows: number; until: number }>();
 
   /**
@@ -45,18 +47,15 @@ export class CappedCount {
       const counted = await base.clone().select('COUNT(*)', 'n').orderBy().getRawOne<{ n: number | string }>();
       return { total: Number(counted?.n ?? 0), estimate: false };
     }
-    const estimate = () => this.plannedRows(() => base.clone().select('1', 'one').orderBy(), estimator, identity && `all\n${identity}`);
+    const key = identity && `all\n${identity}`;
+    const known = this.known(key, atLeast);
+    if (known) return known;
+    const estimate = () => this.plannedRows(() => base.clone().select('1', 'one').orderBy(), estimator, key);
     // Without a filter the planner's figure is the table's own statistics: when it is far past
     // the cap, counting up to the cap would only confirm it.
     if (base.expressionMap.wheres.length === 0) {
       const planned = await estimate();
       if (planned > FAR_PAST_CAP) return { total: Math.max(planned, atLeast), estimate: true };
-    } else if (identity !== undefined) {
-      // With a filter, the estimate is kept only once a count has gone past the cap (below): the
-      // next pages of the same list and filters, within ESTIMATE_REUSE_MS, take that outcome as
-      // it was rather than read cap + 1 index entries again to learn the same.
-      const known = this.reused(`all\n${identity}`, performance.now());
-      if (known !== undefined) return { total: Math.max(known, atLeast), estimate: true };
     }
     const [sql, parameters] = base
       .clone()
@@ -66,7 +65,7 @@ export class CappedCount {
       .getQueryAndParameters();
     const [{ n }] = await connection.query(dialect.countOf(sql), parameters);
     if (Number(n) <= EXACT_COUNT_CAP) return { total: Number(n), estimate: false };
-    return { total: Math.max(await estimate(), Number(n), atLeast), estimate: true };
+    return this.pastCap(await estimate(), Number(n), atLeast, key);
   }
 
   /**
@@ -83,15 +82,14 @@ export class CappedCount {
   ): Promise<ListCount> {
     const connection = base.dataSource;
     const estimator = dialect.estimateRows;
+    const key = identity && `parts\n${identity}`;
+    const known = estimator ? this.known(key, atLeast) : undefined;
+    if (known) return known;
     const union = anyOf(parts);
-    const estimate = (of: NonNullable<ListDialect['estimateRows']>) =>
-      this.plannedRows(() => base.clone().andWhere(union.where, union.parameters).select('1', 'one').orderBy(), of, identity && `parts\n${identity}`);
     // The parts are index ranges and equalities on one column each, which the planner's
     // statistics estimate well: far past the cap, counting up to it would only confirm it.
-    if (estimator) {
-      const planned = await estimate(estimator);
-      if (planned > FAR_PAST_CAP) return { total: Math.max(planned, atLeast), estimate: true };
-    }
+    const planned = estimator ? await this.plannedRows(() => base.clone().andWhere(union.where, union.parameters).select('1', 'one').orderBy(), estimator, key) : undefined;
+    if (planned !== undefined && planned > FAR_PAST_CAP) return { total: Math.max(planned, atLeast), estimate: true };
     // Each part capped on its own, side by side (at most parts × (cap + 1) entries in all);
     // without an estimate to fall back on, each is counted to its end.
     const counts = await Promise.all(
@@ -107,8 +105,8 @@ export class CappedCount {
       }),
     );
     const counted = counts.reduce((a, b) => a + b, 0);
-    if (counted <= EXACT_COUNT_CAP || !estimator) return { total: counted, estimate: false };
-    return { total: Math.max(await estimate(estimator), counted, atLeast), estimate: true };
+    if (counted <= EXACT_COUNT_CAP || planned === undefined) return { total: counted, estimate: false };
+    return this.pastCap(planned, counted, atLeast, key);
   }
 
   /**
@@ -133,24 +131,95 @@ export class CappedCount {
     return { query: base.clone().addSelect(`(${dialect.countOf(renderedSql(counted))})`, INLINE_COUNT) };
   }
 
-  /** The total from an inline count (`counted`, see `inline`): past the cap, the planner's estimate. */
-  async settle<E extends ObjectLiteral>(base: SelectQueryBuilder<E>, dialect: ListDialect, counted: number, atLeast: number, identity: string): Promise<ListCount> {
-    const estimator = dialect.estimateRows;
-    if (!estimator || counted <= EXACT_COUNT_CAP) return { total: counted, estimate: false };
-    const planned = await this.plannedRows(() => base.clone().select('1', 'one').orderBy(), estimator, `all\n${identity}`);
-    return { total: Math.max(planned, counted, atLeast), estimate: true };
+  /**
+   * The capped count of the rows matching any of `branches` (ListRequest.branches) for the
+   * page's own statement: a statement answering it as `n` (see countOfAny; named parameters,
+   * those of `base` and the branches). `known`: a kept estimate of this list, nothing to count.
+   */
+  inlineUnion<E extends ObjectLiteral>(
+    base: SelectQueryBuilder<E>,
+    dialect: ListDialect,
+    identity: string,
+    branches: readonly ListCondition[],
+  ): { known: number } | { count: string } {
+    const known = dialect.estimateRows ? this.reused(`all\n${identity}`, performance.now()) : undefined;
+    if (known !== undefined) return { known };
+    return { count: countOfAny(base, dialect, branches) };
   }
 
-  /** A kept estimate (only ever one far past the cap) that is still fresh at `now`. */
+  /** The count of the rows matching any of `branches` in a statement of its own (a page that read none carries no count). */
+  async countUnion<E extends ObjectLiteral>(
+    base: SelectQueryBuilder<E>,
+    dialect: ListDialect,
+    atLeast: number,
+    branches: readonly ListCondition[],
+    identity: string,
+  ): Promise<ListCount> {
+    const known = dialect.estimateRows ? this.known(`all\n${identity}`, atLeast) : undefined;
+    if (known) return known;
+    const parameters = Object.assign({}, base.getParameters(), ...branches.map((b) => b.parameters ?? {}));
+    const [sql, values] = base.connection.driver.escapeQueryWithParameters(countOfAny(base, dialect, branches), parameters);
+    const [{ n }] = await base.connection.query(sql, values);
+    return this.settle(base, dialect, Number(n), atLeast, identity, branches);
+  }
+
+  /**
+   * The total from an inline count (`counted`, see `inline` and `inlineUnion`): past the cap,
+   * the planner's estimate (of `base` with any of `branches`, when given).
+   */
+  async settle<E extends ObjectLiteral>(
+    base: SelectQueryBuilder<E>,
+    dialect: ListDialect,
+    counted: number,
+    atLeast: number,
+    identity: string,
+    branches?: readonly ListCondition[],
+  ): Promise<ListCount> {
+    const estimator = dialect.estimateRows;
+    if (!estimator || counted <= EXACT_COUNT_CAP) return { total: counted, estimate: false };
+    const any = branches && anyOf(branches);
+    const key = `all\n${identity}`;
+    const planned = await this.plannedRows(() => (any ? base.clone().andWhere(any.where, any.parameters) : base.clone()).select('1', 'one').orderBy(), estimator, key);
+    return this.pastCap(planned, counted, atLeast, key);
+  }
+
+  /** A kept total (only ever one past the cap) that is still fresh at `now`. */
   private reused(key: string, now: number): number | undefined {
     const entry = this.estimates.get(key);
     return entry !== undefined && entry.until > now ? entry.rows : undefined;
   }
 
+  /** The kept total under `key` as a page's count (never below `atLeast`), if there is a fresh one. */
+  private known(key: string | undefined, atLeast: number): ListCount | undefined {
+    const rows = key === undefined ? undefined : this.reused(key, performance.now());
+    return rows === undefined ? undefined : { total: Math.max(rows, atLeast), estimate: true };
+  }
+
   /**
-   * The planner's row estimate for `query`. An estimate far past the cap (which is when it
-   * is) is reused for ESTIMATE_REUSE_MS: it moves only when the table's statistics do, and
-   * planning the same statement on every page of a big list is most of that page's cost.
+   * A count that went past the cap: the estimate (never below what was counted), kept under
+   * `key` so that the next pages of the same list and filters take that outcome as it was
+   * rather than read cap + 1 index entries again to learn the same.
+   */
+  private pastCap(planned: number, counted: number, atLeast: number, key: string | undefined): ListCount {
+    const total = Math.max(planned, counted);
+    if (key !== undefined) this.keep(key, total);
+    return { total: Math.max(total, atLeast), estimate: true };
+  }
+
+  /**
+   * Keeps a total known to be past the cap for ESTIMATE_REUSE_MS: it is an estimate anyway,
+   * which moves only when the table's statistics do, and planning or counting it again on
+   * every page of a big list is most of that page's cost. At most MAX_REUSED_ESTIMATES kept.
+   */
+  private keep(key: string, rows: number): void {
+    this.estimates.delete(key);
+    if (this.estimates.size >= MAX_REUSED_ESTIMATES) this.estimates.delete(this.estimates.keys().next().value!);
+    this.estimates.set(key, { rows, until: performance.now() + ESTIMATE_REUSE_MS });
+  }
+
+  /**
+   * The planner's row estimate for `query`. One far past the cap is kept (see keep): that is
+   * when it is trusted without counting.
    */
   private async plannedRows<E extends ObjectLiteral>(build: () => SelectQueryBuilder<E>, estimator: NonNullable<ListDialect['estimateRows']>, identity?: string): Promise<number> {
     const now = performance.now();
@@ -163,11 +232,30 @@ export class CappedCount {
     const reused = fresh(key);
     if (reused !== undefined) return reused;
     const rows = await estimator(query.connection, sql, parameters);
-    this.estimates.delete(key);
-    if (rows > FAR_PAST_CAP) {
-      if (this.estimates.size >= MAX_REUSED_ESTIMATES) this.estimates.delete(this.estimates.keys().next().value!);
-      this.estimates.set(key, { rows, until: now + ESTIMATE_REUSE_MS });
-    }
+    if (rows > FAR_PAST_CAP) this.keep(key, rows);
     return rows;
   }
+}
+
+/**
+ * A statement answering as `n` how many rows of `base` match any of `branches` (named
+ * parameters), a row in two of them once (ListDialect.distinctCount): each branch read on
+ * its own index range, capped where an estimate can take over — past the cap in one
+ * branch, the whole is past it.
+ */
+function countOfAny<E extends ObjectLiteral>(base: SelectQueryBuilder<E>, dialect: ListDialect, branches: readonly ListCondition[]): string {
+  const capped = (query: SelectQueryBuilder<E>) => renderedSql(dialect.estimateRows ? query.limit(EXACT_COUNT_CAP + 1) : query);
+  if (dialect.distinctCount === 'union') {
+    const ids = branches.map((branch, n) => {
+      const query = base.clone().andWhere(branch.where, branch.parameters).select(columnOf(base, 'id'), 'id').orderBy();
+      return `SELECT id FROM (${capped(query)}) AS fabric_ids${n}`;
+    });
+    return dialect.countOf(ids.join(' UNION '));
+  }
+  const counts = branches.map((branch, n) => {
+    const query = base.clone().andWhere(branch.where, branch.parameters);
+    for (const before of branches.slice(0, n)) query.andWhere(`NOT COALESCE((${before.where}), FALSE)`, before.parameters);
+    return `(${dialect.countOf(capped(query.select('1', 'one').orderBy()))})`;
+  });
+  return `SELECT ${counts.join(' + ')} AS n`;
 }

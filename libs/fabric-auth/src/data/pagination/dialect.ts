@@ -20,6 +20,14 @@ export interface ListDialect {
   /** `COUNT(*)` of a subquery, as a number. */
   countOf(sql: string): string;
   /**
+   * How a count of the rows matching any of several conditions counts a row in two of them
+   * once: `union` — the union of each condition's ids (PostgreSQL hashes them, so each
+   * condition reads only its own index range, which holds the id); `disjoint` — each
+   * condition without the rows of the ones before it, summed (SQLite would sort each side
+   * of a UNION in a temporary B-tree; a row is a rowid lookup away).
+   */
+  readonly distinctCount: 'union' | 'disjoint';
+  /**
    * A scalar subquery answering `value` over the rows of `from` (`FROM … WHERE …`) as a JSON
    * array (NULL or `[]` when none), in `value`'s order when `ordered` (the database's own
    * order, as an `ORDER BY value` statement of its own would give them).
@@ -41,6 +49,7 @@ const postgres: ListDialect = {
     query.expressionMap.orderBys = { [column]: 'USING ~<~' } as unknown as OrderByCondition;
   },
   countOf: (sql) => `SELECT COUNT(*)::int AS n FROM (${sql}) AS counted`,
+  distinctCount: 'union',
   jsonArrayOf: (value, from, ordered) => `(SELECT json_agg(${value}${ordered ? ` ORDER BY ${value}` : ''}) ${from})`,
   estimateRows: async (connection, sql, parameters) => {
     const [{ 'QUERY PLAN': plan }] = await connection.query(`EXPLAIN (FORMAT JSON) ${sql}`, parameters);
@@ -57,6 +66,7 @@ const sqlite: ListDialect = {
     query.orderBy(column, 'ASC');
   },
   countOf: (sql) => `SELECT COUNT(*) AS n FROM (${sql}) AS counted`,
+  distinctCount: 'disjoint',
   // An aggregate takes its rows in the order of the subquery it reads (SQLite has no ORDER BY inside json_group_array before 3.44).
   jsonArrayOf: (value, from, ordered) =>
     ordered ? `(SELECT json_group_array(fabric_v) FROM (SELECT ${value} AS fabric_v ${from} ORDER BY fabric_v))` : `(SELECT json_group_array(${value}) ${from})`,

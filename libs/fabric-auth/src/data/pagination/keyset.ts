@@ -1,9 +1,12 @@
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import type { ListDialect } from './dialect.js';
-import { leanMapper } from './lean-rows.js';
-import { sqlAndParameters } from './statement-cache.js';
+import { leanMapper, type RowMapper } from './lean-rows.js';
+import { renderedSql, sqlAndParameters } from './statement-cache.js';
 import { ATTACHED, columnOf, INLINE_COUNT, namesOf, type ListCondition, type ListSection, type ListSort, orderByPart, type PageRead, type ResumePoint } from './list-request.js';
 import { fabricError } from '../../core/fabric-error.js';
+
+/** Column alias of a row's sort key as the database writes it (see readWithKeys). */
+const CURSOR_KEY = 'fabric_cursor_key';
 
 /**
  * Keyset walks: a page is read in index order from just after the last row of the previous
@@ -105,7 +108,10 @@ export async function readSections<E extends ObjectLiteral>(
  * sort's order from the cursor (its own index range, LIMIT take), merged by (key, id) and
  * deduplicated. The first `take` rows of the union are among the first `take` of each
  * branch, so nothing more is read. The key's text form must order as the column does
- * (timestamps do). An offset page reads offset + take rows of each branch.
+ * (timestamps do). An offset page reads offset + take rows of each branch. The branches go
+ * to the database as one statement, each a subquery planned on its own, with `count` (a
+ * statement answering `n`, CappedCount.inlineUnion) as a column of it; where readRows would
+ * not map the rows itself, one statement per branch and no count.
  */
 export async function readBranches<E extends { id: string }>(
   base: SelectQueryBuilder<E>,
@@ -114,34 +120,48 @@ export async function readBranches<E extends { id: string }>(
   from: ResumePoint | undefined,
   offset: number,
   take: number,
+  count?: string,
 ): Promise<PageRead<E>> {
   if (sort.nullable) throw new Error('branches need a sort column without NULLs');
   const skip = from ? 0 : offset;
-  const reads = await Promise.all(
-    branches.map((branch) => {
-      const query = base.clone().andWhere(branch.where, branch.parameters);
-      const column = columnOf(query, sort.property);
-      const id = columnOf(query, 'id');
-      const direction = sort.descending ? 'DESC' : 'ASC';
-      if (from) query.andWhere(`(${column}, ${id}) ${sort.descending ? '<' : '>'} (:fabricCursorKey, :fabricCursorId)`, { fabricCursorKey: from.k, fabricCursorId: from.i });
-      query.orderBy(column, direction).addOrderBy(id, direction);
-      return readWithKeys(query.limit(skip + take), column);
-    }),
-  );
-  const merged = new Map<string, { row: E; key: string | null }>();
-  for (const read of reads) read.rows.forEach((row, n) => merged.has(row.id) || merged.set(row.id, { row, key: read.keys[n]! }));
+  const queries = branches.map((branch) => {
+    const query = base.clone().andWhere(branch.where, branch.parameters);
+    const column = columnOf(query, sort.property);
+    const id = columnOf(query, 'id');
+    const direction = sort.descending ? 'DESC' : 'ASC';
+    if (from) query.andWhere(`(${column}, ${id}) ${sort.descending ? '<' : '>'} (:fabricCursorKey, :fabricCursorId)`, { fabricCursorKey: from.k, fabricCursorId: from.i });
+    query.orderBy(column, direction).addOrderBy(id, direction);
+    return query.limit(skip + take).addSelect(`CAST(${column} AS TEXT)`, CURSOR_KEY);
+  });
+  const mapper = leanReader(queries[0]);
+  let read: { entities: E[]; raw: Record<string, unknown>[] };
+  if (mapper) {
+    const union = queries.map((query, n) => `SELECT * FROM (${renderedSql(query)}) AS fabric_branch${n}`).join(' UNION ALL ');
+    // The count as a materialized CTE: SQLite copies the outer select into each member of the
+    // union, and a scalar subquery there would count once per member.
+    const sql =
+      count === undefined
+        ? union
+        : `WITH fabric_count AS MATERIALIZED (${count}) SELECT fabric_branches.*, (SELECT n FROM fabric_count) AS ${INLINE_COUNT} FROM (${union}) AS fabric_branches`;
+    const parameters = Object.assign({}, ...queries.map((query) => query.getParameters()));
+    const [text, values] = base.connection.driver.escapeQueryWithParameters(sql, parameters);
+    const raw: Record<string, unknown>[] = await base.connection.query(text, values);
+    read = { entities: raw.map(mapper), raw };
+  } else {
+    const reads = await Promise.all(queries.map((query) => readRows(query)));
+    read = { entities: reads.flatMap((r) => r.entities), raw: reads.flatMap((r) => r.raw) };
+  }
+  const merged = new Map<string, { row: E; key: string }>();
+  read.entities.forEach((row, n) => merged.has(row.id) || merged.set(row.id, { row, key: String(read.raw[n][CURSOR_KEY]) }));
   const sign = sort.descending ? -1 : 1;
-  const ordered = [...merged.values()].sort((a, b) => sign * (compareText(a.key!, b.key!) || compareText(a.row.id, b.row.id)));
+  const ordered = [...merged.values()].sort((a, b) => sign * (compareText(a.key, b.key) || compareText(a.row.id, b.row.id)));
   const page = ordered.slice(skip, skip + take);
-  return { rows: page.map((p) => p.row), keys: page.map((p) => p.key) };
-}
-
-/** Branches made disjoint for counting: each one without the rows of the ones before it. */
-export function disjoint(branches: readonly ListCondition[]): ListCondition[] {
-  return branches.map((branch, n) => ({
-    where: [`(${branch.where})`, ...branches.slice(0, n).map((b) => `NOT COALESCE((${b.where}), FALSE)`)].join(' AND '),
-    parameters: Object.assign({}, ...branches.slice(0, n + 1).map((b) => b.parameters ?? {})),
-  }));
+  const first = read.raw[0];
+  return {
+    rows: page.map((p) => p.row),
+    keys: page.map((p) => p.key),
+    ...(first !== undefined && INLINE_COUNT in first ? { counted: Number(first[INLINE_COUNT]) } : {}),
+  };
 }
 
 /**
@@ -172,13 +192,13 @@ export function restrictToPart(query: SelectQueryBuilder<ObjectLiteral>, sort: L
  * (PostgreSQL stores µs); and the list's count when the query carries one (INLINE_COUNT).
  */
 export async function readWithKeys<E extends ObjectLiteral>(query: SelectQueryBuilder<E>, column: string, attach?: string): Promise<PageRead<E>> {
-  query.addSelect(`CAST(${column} AS TEXT)`, 'fabric_cursor_key');
+  query.addSelect(`CAST(${column} AS TEXT)`, CURSOR_KEY);
   if (attach !== undefined) query.addSelect(attach, ATTACHED);
   const { entities, raw } = await readRows(query);
   const first = raw[0] as Record<string, unknown> | undefined;
   return {
     rows: entities,
-    keys: raw.map((r: Record<string, unknown>) => (r.fabric_cursor_key === null ? null : String(r.fabric_cursor_key))),
+    keys: raw.map((r: Record<string, unknown>) => (r[CURSOR_KEY] === null ? null : String(r[CURSOR_KEY]))),
     ...(first !== undefined && INLINE_COUNT in first ? { counted: Number(first[INLINE_COUNT]) } : {}),
     ...(attach !== undefined ? { attached: raw.map((r: Record<string, unknown>) => namesOf(r[ATTACHED])) } : {}),
   };
@@ -190,14 +210,19 @@ export async function readWithKeys<E extends ObjectLiteral>(query: SelectQueryBu
  * allows, else TypeORM's own read.
  */
 async function readRows<E extends ObjectLiteral>(query: SelectQueryBuilder<E>): Promise<{ entities: E[]; raw: Record<string, unknown>[] }> {
-  const mapper = leanMapper(query);
-  // A query result cache (DataSource `cache`) is TypeORM's to consult, and a builder bound to a
-  // query runner (a transaction's) reads on it: TypeORM's own read for both.
-  const bound = (query as unknown as { queryRunner?: unknown }).queryRunner !== undefined;
-  if (!mapper || bound || query.connection.queryResultCache) return query.getRawAndEntities();
+  const mapper = leanReader(query);
+  if (!mapper) return query.getRawAndEntities();
   const [sql, parameters] = sqlAndParameters(query);
   const raw: Record<string, unknown>[] = await query.connection.query(sql, parameters);
   return { entities: raw.map(mapper), raw };
+}
+
+/** The row mapper for `query` when its statement may go straight to the data source (see readRows); else undefined. */
+function leanReader<E extends ObjectLiteral>(query: SelectQueryBuilder<E>): RowMapper<E> | undefined {
+  // A query result cache (DataSource `cache`) is TypeORM's to consult, and a builder bound to a
+  // query runner (a transaction's) reads on it: TypeORM's own read for both.
+  const bound = (query as unknown as { queryRunner?: unknown }).queryRunner !== undefined;
+  return bound || query.connection.queryResultCache ? undefined : leanMapper(query);
 }
 
 /** Plain code unit order is enough for keys and ids: timestamps' text and lowercase hex. */

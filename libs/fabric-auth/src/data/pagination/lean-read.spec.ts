@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type DataSource, SelectQueryBuilder } from 'typeorm';
 import { dialectOf } from './dialect.js';
 import { readAfter, readAtOffset } from './keyset.js';
 import { leanMapper } from './lean-rows.js';
@@ -40,7 +40,11 @@ describe('lean page reads', () => {
     const a = items().where('i.name = :name', { name: 'x' }).orderBy('i.created', 'ASC').limit(3);
     const b = items().where('i.name = :name', { name: 'y' }).orderBy('i.created', 'ASC').limit(3);
     expect(renderedSql(a)).toBe(a.getQuery());
+    // Rendered once: TypeORM's getQuery is not called again for the same shape.
+    const render = vi.spyOn(SelectQueryBuilder.prototype, 'getQuery');
     expect(renderedSql(b)).toBe(renderedSql(a));
+    expect(render).not.toHaveBeenCalled();
+    render.mockRestore();
     // Any other text, order or limit is another shape.
     for (const other of [items().where('i.id = :name', { name: 'x' }).orderBy('i.created', 'ASC').limit(3), a.clone().limit(4), a.clone().orderBy('i.name', 'DESC')])
       expect(renderedSql(other)).toBe(other.getQuery());

@@ -7,7 +7,7 @@ import { readSearch } from './bounded-search.js';
 import { CappedCount, EXACT_COUNT_CAP, type ListCount } from './capped-count.js';
 import { CursorCodec, type CursorPayload, filterDigest } from './cursor.js';
 import { dialectOf } from './dialect.js';
-import { disjoint, readAfter, readAtOffset, readBranches, readSections } from './keyset.js';
+import { readAfter, readAtOffset, readBranches, readSections } from './keyset.js';
 import type { ListRequest, PageRead } from './list-request.js';
 import { fabricError } from '../../core/fabric-error.js';
 
@@ -41,23 +41,24 @@ export class ListPager {
     const cursor = rawCursor === undefined ? undefined : this.cursors.decode(rawCursor, request, filters);
     const start = cursor ? cursor.p : offset;
     const dialect = dialectOf(base);
-    const parts = request.sections ?? (request.branches ? disjoint(request.branches) : undefined);
     // A list's name and filters decide its query (what a cursor is bound to), so they name its count.
     const identity = `${request.list}\n${filters}`;
 
-    // A search is counted first: the count decides how it is read. A plain keyset page carries
-    // its count in its own statement (CappedCount.inline). A cursor page of any other list
-    // always reports a count, so that count starts beside the read (start is a lower bound
-    // for an estimate; the page's rows raise it below).
+    // A search is counted first: the count decides how it is read. A plain keyset page, or one
+    // of branches, carries its count in its own statement (CappedCount.inline, inlineUnion). A
+    // cursor page of any other list always reports a count, so that count starts beside the
+    // read (start is a lower bound for an estimate; the page's rows raise it below).
     const searched = request.search ? await this.counter.countParts(base, dialect, 0, request.search, identity) : undefined;
     const plain = !request.search && !request.sections && !request.branches && !request.sort.nullable;
-    const inline = plain ? this.counter.inline(base, dialect, identity, request.countFrom) : undefined;
-    const early = cursor && !searched && !inline ? this.counter.count(base, dialect, start, parts, identity) : undefined;
+    const branches = !request.search && !request.sections ? request.branches : undefined;
+    const inline = plain ? this.counter.inline(base, dialect, identity, request.countFrom) : branches ? this.counter.inlineUnion(base, dialect, identity, branches) : undefined;
+    const early = cursor && !searched && !inline ? this.counter.count(base, dialect, start, request.sections, identity) : undefined;
     // Awaited below once the read is done; should the read fail first, not an unhandled rejection.
     early?.catch(() => undefined);
 
     const read = inline && 'query' in inline ? inline.query : base;
-    const { rows, keys, sections, resume, counted, attached } = await this.readPage(read, request, searched, cursor, offset, limit + 1);
+    const unionCount = inline && 'count' in inline ? inline.count : undefined;
+    const { rows, keys, sections, resume, counted, attached } = await this.readPage(read, request, searched, cursor, offset, limit + 1, unionCount);
     const more = rows.length > limit || resume !== undefined;
     const pageRows = rows.slice(0, limit);
     const last = pageRows.length - 1;
@@ -80,16 +81,17 @@ export class ListPager {
       if (!more && !cursor && (pageRows.length > 0 || offset === 0)) return { total: offset + pageRows.length, estimate: false };
       if (inline && 'known' in inline) return { total: Math.max(inline.known, seen), estimate: true };
       // An empty page carries no count: counted on its own below.
-      if (counted !== undefined) return this.counter.settle(request.countFrom ?? base, dialect, counted, seen, identity);
+      if (counted !== undefined) return this.counter.settle(branches ? base : (request.countFrom ?? base), dialect, counted, seen, identity, branches);
       if (early) return early.then((c) => (c.estimate ? { total: Math.max(c.total, seen), estimate: true } : c));
-      return this.counter.count(base, dialect, seen, parts, identity);
+      if (branches) return this.counter.countUnion(base, dialect, seen, branches, identity);
+      return this.counter.count(base, dialect, seen, request.sections, identity);
     };
     // The count and the page's own reads (e.g. role names) go to the database side by side.
     const [items, count] = await Promise.all([map(pageRows, attached?.slice(0, limit)), total()]);
     return { items, total: count.total, total_is_estimate: count.estimate, limit, offset: start, next_cursor: nextCursor };
   }
 
-  /** The read strategy for the request's shape, from the most specific to a plain keyset walk. */
+  /** The read strategy for the request's shape, from the most specific to a plain keyset walk; `count`: see readBranches. */
   private readPage<E extends { id: string }>(
     base: SelectQueryBuilder<E>,
     request: ListRequest,
@@ -97,6 +99,7 @@ export class ListPager {
     cursor: CursorPayload | undefined,
     offset: number,
     take: number,
+    count: string | undefined,
   ): Promise<PageRead<E>> {
     const dialect = dialectOf(base);
     if (request.search) {
@@ -104,7 +107,7 @@ export class ListPager {
       return readSearch(base, dialect, request.sort, request.search, { many, limit: EXACT_COUNT_CAP + 1 }, cursor, offset, take);
     }
     if (request.sections) return readSections(base, dialect, request.sections, cursor, offset, take);
-    if (request.branches) return readBranches(base, request.sort, request.branches, cursor, offset, take);
+    if (request.branches) return readBranches(base, request.sort, request.branches, cursor, offset, take, count);
     if (cursor) return readAfter(base, request.sort, cursor, take, request.attach);
     return readAtOffset(base, request.sort, offset, take, request.attach);
   }

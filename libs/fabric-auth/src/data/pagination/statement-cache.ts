@@ -38,7 +38,8 @@ function shapeOf(query: SelectQueryBuilder<ObjectLiteral>): string | undefined {
   const main = m.mainAlias;
   if (m.queryType !== 'select' || !main?.hasMetadata || main.subQuery) return undefined;
   if (m.commonTableExpressions.length > 0 || m.lockMode !== undefined || m.selectDistinct || m.selectDistinctOn.length > 0 || m.relationIdAttributes.length > 0) return undefined;
-  if (m.skip !== undefined || m.take !== undefined || m.timeTravel !== undefined || m.useIndex !== undefined || m.maxExecutionTime > 0) return undefined;
+  // timeTravel is `false` unless asked for (DataSource timeTravelQueries or timeTravelQuery()).
+  if (m.skip !== undefined || m.take !== undefined || m.timeTravel || m.useIndex !== undefined || m.maxExecutionTime > 0) return undefined;
   if (m.aliases.some((alias) => alias.subQuery)) return undefined;
   if (!conditionsAreText(m.wheres) || m.havings.length > 0) return undefined;
   const joins: unknown[] = [];
