@@ -9,8 +9,11 @@ const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'fabric-feature-loading-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** The files a fresh process running the built package loaded, for one `features` choice (and `openApi=false`). */
-async function loadedFiles(features: string, ...more: string[]): Promise<string[]> {
+/**
+ * The files a fresh process running the built package loaded, for one `features` choice (and
+ * `openApi=false`), and the entities its DataSource registered (`autoLoadEntities`).
+ */
+async function startedApp(features: string, ...more: string[]): Promise<{ files: string[]; entities: string[] }> {
   const log = join(scratch, `${[features.replace(/,/g, '+'), ...more].join('-')}.log`);
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile(
@@ -21,8 +24,10 @@ async function loadedFiles(features: string, ...more: string[]): Promise<string[
     );
   });
   expect(stdout).toContain('listening');
-  return readFileSync(log, 'utf8').trim().split('\n');
+  const entities = /^entities: (.*)$/m.exec(stdout)?.[1].split(',') ?? [];
+  return { files: readFileSync(log, 'utf8').trim().split('\n'), entities };
 }
+const loadedFiles = async (features: string, ...more: string[]) => (await startedApp(features, ...more)).files;
 
 /**
  * The services a host app calls that the root entry exports (`import { PruningService } from
@@ -61,6 +66,22 @@ describe('what is not enabled is not loaded (the built package in a fresh proces
     }
     expect(ofPackage(files, '@simplewebauthn/server')).toEqual([]);
     expect(ofPackage(files, 'openid-client')).toEqual([]);
+  });
+
+  it("login only: the DataSource builds no metadata for other features' entities, and class-transformer's index is not imported", async () => {
+    const { files, entities } = await startedApp('login', 'openApi=false');
+    expect(entities).toContain('UserEntity');
+    expect(entities).toContain('OrganizationEntity');
+    for (const entity of ['OrganizationMemberEntity', 'ScimUserEntity', 'WebhookEndpointEntity', 'EventOutboxEntity', 'SamlUsedAssertionEntity', 'OidcLogoutTokenEntity']) {
+      expect(entities, entity).not.toContain(entity);
+    }
+    expect(files.filter((f) => f.endsWith('/node_modules/class-transformer/cjs/index.js'))).toEqual([]);
+  });
+
+  it("an enabled feature's entities are registered with it", async () => {
+    const { entities } = await startedApp('every', 'openApi=false');
+    for (const entity of ['OrganizationMemberEntity', 'OrganizationMemberRoleEntity', 'OidcLogoutTokenEntity']) expect(entities, entity).toContain(entity);
+    expect(entities).not.toContain('ScimUserEntity');
   });
 
   it('every feature by default: each feature folder loads, and the libraries they need', async () => {

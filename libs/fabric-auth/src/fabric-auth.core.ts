@@ -1,7 +1,7 @@
 import type { DynamicModule, Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
-import { ThrottlerStorageService } from '@nestjs/throttler';
+import { ThrottlerStorageService } from './core/throttler.js';
 import { getRepositoryToken, TypeOrmModule } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { AccountCeiling } from './access/accounts/account-ceiling.service.js';
@@ -291,7 +291,9 @@ export function fabricAuthCore({ definition, extras, features, catalogue = featu
       useFactory: (options: ResolvedFabricAuthOptions) => checkFeatureSwitches(catalogue, features, options),
     },
   ];
-  const typeOrm = TypeOrmModule.forFeature([...FABRIC_AUTH_ENTITIES]);
+  // The core's entities, and those of the loaded features only (`FabricAuthFeature.entities`).
+  const featureOwned = new Set(catalogue.flatMap((f) => f.entities ?? []));
+  const typeOrm = TypeOrmModule.forFeature([...FABRIC_AUTH_ENTITIES.filter((e) => !featureOwned.has(e)), ...features.flatMap((f) => f.entities ?? [])]);
   return {
     module: FabricAuthCoreModule,
     global: true,

@@ -10,6 +10,20 @@ import { SignInHooks } from './core/ports/sign-in-hook.js';
 import { SignOutHooks } from './core/ports/sign-out-hook.js';
 import type { FeatureMount } from './http/feature-module.js';
 import { type FabricAuthOptions, samlProviders } from './options/fabric-auth.options.js';
+import { EventOutboxEntity } from './schema/entities/event-outbox.entity.js';
+import { OidcLogoutTokenEntity } from './schema/entities/oidc-logout-token.entity.js';
+import { OrganizationDomainEntity } from './schema/entities/organization-domain.entity.js';
+import { OrganizationInvitationEntity } from './schema/entities/organization-invitation.entity.js';
+import { OrganizationMemberRoleEntity } from './schema/entities/organization-member-role.entity.js';
+import { OrganizationMemberEntity } from './schema/entities/organization-member.entity.js';
+import { OrganizationSsoConnectionEntity } from './schema/entities/organization-sso-connection.entity.js';
+import { SamlUsedAssertionEntity } from './schema/entities/saml-used-assertion.entity.js';
+import { ScimGroupMemberEntity } from './schema/entities/scim-group-member.entity.js';
+import { ScimGroupEntity } from './schema/entities/scim-group.entity.js';
+import { ScimUserEmailEntity } from './schema/entities/scim-user-email.entity.js';
+import { ScimUserEntity } from './schema/entities/scim-user.entity.js';
+import { WebhookDeliveryEntity } from './schema/entities/webhook-delivery.entity.js';
+import { WebhookEndpointEntity } from './schema/entities/webhook-endpoint.entity.js';
 
 /**
  * The option that turns an opt-in feature on. Routes are fixed when the module is declared:
@@ -37,6 +51,12 @@ export interface FabricAuthFeature {
   provides?: readonly symbol[];
   /** List ports the feature adds an entry to (under `hookEntry(port, name)`). */
   hooksInto?: readonly symbol[];
+  /**
+   * Entities only this feature's code reads or writes (of FABRIC_AUTH_ENTITIES): the DataSource
+   * builds their metadata only when the feature is loaded (TypeORM's metadata build is a sizeable
+   * part of startup). Entities the core's code uses, or that a core entity relates to, stay core.
+   */
+  entities?: readonly Type[];
   /** An opt-in feature: off unless this option turns it on (not part of the default, all the others). */
   switchedBy?: FeatureSwitch;
   load(mount: FeatureMount): Promise<DynamicModule>;
@@ -95,6 +115,7 @@ export const FABRIC_AUTH_FEATURES = [
   {
     name: 'oidc',
     module: moduleNamed('FabricOidcModule'),
+    entities: [OidcLogoutTokenEntity],
     hooksInto: [SignOutHooks],
     load: async (mount) => {
       // The `fabric-oidc` Passport strategy sits above the features (it wraps the OIDC login), so it is added here.
@@ -115,6 +136,7 @@ export const FABRIC_AUTH_FEATURES = [
   {
     name: 'organizations',
     module: moduleNamed('FabricOrganizationsModule'),
+    entities: [OrganizationDomainEntity, OrganizationInvitationEntity, OrganizationMemberEntity, OrganizationMemberRoleEntity, OrganizationSsoConnectionEntity],
     provides: [OrganizationAccess, OrganizationSsoConnections],
     hooksInto: [SignInHooks],
     switchedBy: { key: 'auth.organizations.enabled', isOn: (options) => options.organizations?.enabled === true },
@@ -123,6 +145,7 @@ export const FABRIC_AUTH_FEATURES = [
   {
     name: 'scim',
     module: moduleNamed('FabricScimModule'),
+    entities: [ScimUserEntity, ScimUserEmailEntity, ScimGroupEntity, ScimGroupMemberEntity],
     switchedBy: { key: 'auth.scim.enabled', isOn: (options) => options.scim?.enabled === true },
     load: async (mount) => (await import('./features/scim/scim.module.js')).ScimFeatureModule.register(mount),
   },
@@ -136,6 +159,7 @@ export const FABRIC_AUTH_FEATURES = [
   {
     name: 'webhooks',
     module: moduleNamed('FabricWebhooksModule'),
+    entities: [EventOutboxEntity, WebhookEndpointEntity, WebhookDeliveryEntity],
     hooksInto: [FabricEvents],
     switchedBy: { key: 'auth.webhooks.enabled', isOn: (options) => options.webhooks?.enabled === true },
     load: async (mount) => (await import('./features/webhooks/webhooks.module.js')).WebhooksFeatureModule.register(mount),
@@ -144,6 +168,7 @@ export const FABRIC_AUTH_FEATURES = [
     // Loaded only for an app with a SAML connection: the XML stack it brings costs the others nothing.
     name: 'saml',
     module: moduleNamed('FabricSamlModule'),
+    entities: [SamlUsedAssertionEntity],
     provides: [SamlMetadataReader],
     hooksInto: [SignOutHooks],
     switchedBy: {

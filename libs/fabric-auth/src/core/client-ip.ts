@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import { normalizeIp } from '@nestjs/throttler';
+import { normalizeIp } from './throttler.js';
 import { headerValue, type HttpRequestLike } from './request-info.js';
 
 /** `::ffff:1.2.3.4` is the IPv4 client 1.2.3.4. */

@@ -1,6 +1,6 @@
 import { fabricError } from './fabric-error.js';
 import { applyDecorators } from '@nestjs/common';
-import { Transform } from 'class-transformer';
+import { Transform } from './class-transformer.js';
 import { IsEmail, IsInt, IsString, Max, Min, ValidateBy } from './class-validator.js';
 
 /**

@@ -1,6 +1,7 @@
 import { type ArgumentMetadata, ValidationPipe } from '@nestjs/common';
 import { DEFAULT_MAX_JSON_DEPTH, exceedsJsonDepth } from './json-depth.js';
 import { fabricError } from '../core/fabric-error.js';
+import { classTransformerPackage } from '../core/class-transformer.js';
 import { classValidatorPackage } from '../core/class-validator.js';
 
 /** Keys that name the prototype chain rather than data: refused rather than silently dropped. */
@@ -65,6 +66,7 @@ export function fabricValidationPipe(): ValidationPipe {
     transformOptions: { enableImplicitConversion: false },
     validationError: { target: false, value: false },
     validatorPackage: classValidatorPackage,
+    transformerPackage: classTransformerPackage,
     exceptionFactory: (errors) => {
       const messages = errors.flatMap((error) => {
         const constraints = Object.values(error.constraints ?? {});

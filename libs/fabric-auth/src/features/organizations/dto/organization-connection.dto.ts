@@ -1,4 +1,4 @@
-import { Type } from 'class-transformer';
+import { Type } from '../../../core/class-transformer.js';
 import { IsBoolean, IsIn, IsString, Matches, MaxLength, MinLength, ValidateBy, ValidateNested } from '../../../core/class-validator.js';
 import { DisplayName, INVISIBLE_CHARACTERS, MaxStoredLength } from '../../../core/field-rules.js';
 import { ApiProperty, ApiPropertyOptional } from '../../../core/open-api.js';

@@ -1,7 +1,7 @@
 import { domainToASCII } from 'node:url';
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '../../../core/open-api.js';
-import { Transform, Type } from 'class-transformer';
+import { Transform, Type } from '../../../core/class-transformer.js';
 import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsString, Matches, MaxLength, ValidateBy, ValidateNested } from '../../../core/class-validator.js';
 import { DisplayName, INVISIBLE_CHARACTERS } from '../../../core/field-rules.js';
 import { OptionalField } from '../../../core/optional-field.decorator.js';

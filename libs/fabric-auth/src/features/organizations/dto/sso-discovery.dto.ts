@@ -1,5 +1,5 @@
 import { domainToASCII } from 'node:url';
-import { Transform } from 'class-transformer';
+import { Transform } from '../../../core/class-transformer.js';
 import { IsEmail, IsString } from '../../../core/class-validator.js';
 import { INVISIBLE_CHARACTERS, MaxStoredLength, NoInvisibleCharacters } from '../../../core/field-rules.js';
 import { ApiProperty, ApiPropertyOptional } from '../../../core/open-api.js';
