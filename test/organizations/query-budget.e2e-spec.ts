@@ -108,15 +108,25 @@ describe('statements per org request on postgres', () => {
   }, 120_000);
   afterAll(() => t?.close());
 
+  /** The session read a principal cache miss starts with (CredentialReads.session). */
+  const readsPrincipal = (statement: LoggedStatement) => /\bs\.absolute_expires_at\b/.test(statement.sql);
   const show = (statements: LoggedStatement[]) => statements.map((s, n) => `${n + 1}. ${s.sql}`).join('\n');
 
-  /** The page `path` answers, and the statements of that request with the caller's principal already cached. */
+  /**
+   * The page `path` answers, and the statements of that request with the caller's principal
+   * already cached. A cache hit is not promised on every request (the entry's TTL can run out
+   * between the warm-up and the count, and a revocation log read late under load distrusts
+   * the cache), so a request that read the principal afresh is measured again: what is
+   * counted is the route's own work, never a principal load.
+   */
   async function counted(path: string, token: string): Promise<{ page: Page; statements: LoggedStatement[] }> {
-    const warm = await t.http.get(`${API}${path}`).set(auth(token));
-    expect(warm.status, `${path}: ${JSON.stringify(warm.body)}`).toBe(200);
-    const { result, statements } = await log.during(() => t.http.get(`${API}${path}`).set(auth(token)));
-    expect(result.status, `${path}: ${JSON.stringify(result.body)}`).toBe(200);
-    return { page: result.body as Page, statements };
+    for (let attempt = 1; ; attempt++) {
+      const warm = await t.http.get(`${API}${path}`).set(auth(token));
+      expect(warm.status, `${path}: ${JSON.stringify(warm.body)}`).toBe(200);
+      const { result, statements } = await log.during(() => t.http.get(`${API}${path}`).set(auth(token)));
+      expect(result.status, `${path}: ${JSON.stringify(result.body)}`).toBe(200);
+      if (attempt === 3 || !statements.some(readsPrincipal)) return { page: result.body as Page, statements };
+    }
   }
 
   async function expectAtMost(path: string, token: string, ceiling: number): Promise<Page> {

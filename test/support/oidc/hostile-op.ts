@@ -86,6 +86,8 @@ export class HostileOp {
   refuseVerifier = false;
   /** An answer the token endpoint gives instead of tokens. */
   tokenAnswer: { status: number; body: Record<string, unknown> } | undefined;
+  /** Milliseconds the token endpoint takes to answer. */
+  tokenDelayMs = 0;
   /**
    * Endpoints that fail: with a 503, a maintenance page (200, HTML), by dropping the connection,
    * or with its usual answer padded past 1 MiB.
@@ -129,6 +131,7 @@ export class HostileOp {
     this.idToken = {};
     this.userinfo = {};
     this.tokenAnswer = undefined;
+    this.tokenDelayMs = 0;
     this.refuseVerifier = false;
     this.failing.clear();
     this.discoveryIssuer = undefined;
@@ -197,6 +200,7 @@ export class HostileOp {
 
   private async token(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const form = new URLSearchParams(await readBody(request));
+    if (this.tokenDelayMs > 0) await new Promise((done) => setTimeout(done, this.tokenDelayMs));
     this.tokenRequests.push(form);
     if (!this.authenticatesClient(request.headers.authorization)) return json(response, 401, { error: 'invalid_client' });
     if (this.tokenAnswer) return json(response, this.tokenAnswer.status, this.tokenAnswer.body);

@@ -209,7 +209,7 @@ export async function readWithKeys<E extends ObjectLiteral>(query: SelectQueryBu
  * (statement-cache.ts) and its rows mapped directly (lean-rows.ts) where the page's shape
  * allows, else TypeORM's own read.
  */
-async function readRows<E extends ObjectLiteral>(query: SelectQueryBuilder<E>): Promise<{ entities: E[]; raw: Record<string, unknown>[] }> {
+export async function readRows<E extends ObjectLiteral>(query: SelectQueryBuilder<E>): Promise<{ entities: E[]; raw: Record<string, unknown>[] }> {
   const mapper = leanReader(query);
   if (!mapper) return query.getRawAndEntities();
   const [sql, parameters] = sqlAndParameters(query);

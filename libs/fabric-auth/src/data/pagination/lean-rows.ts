@@ -4,13 +4,14 @@ type ColumnMetadata = EntityMetadata['columns'][number];
 
 /**
  * Entities of a list page straight from its raw rows, for the one shape a page has: whole
- * entities of the main alias, with at most whole many-to-one relations inner-joined onto it
- * (a member's user). TypeORM's own hydration (getRawAndEntities) groups the rows by primary
+ * entities of the main alias, with at most many-to-one relations inner-joined onto it, whole or
+ * in part (a member's user), and joins by entity that only add raw columns (a standing's membership).
+ * One entity per raw row: TypeORM's own hydration (getRawAndEntities) groups the rows by primary
  * key and works out which columns to read on every call, which a page read on every request
  * pays for nothing; here each (entity, alias) pair's columns are worked out once. Each value
  * still goes through the driver's prepareHydratedValue (dates, booleans, column transformers),
- * so an entity is the one TypeORM would build. Any other shape (partial selections, left
- * joins, relation ids, inheritance, load listeners or subscribers) answers undefined: the
+ * so an entity is the one TypeORM would build. Any other shape (a main entity read in part, left
+ * joins of relations, relation ids, inheritance, load listeners or subscribers) answers undefined: the
  * caller then reads the page with getRawAndEntities.
  */
 export type RowMapper<E> = (raw: Record<string, unknown>) => E;
@@ -28,16 +29,24 @@ export function leanMapper<E extends ObjectLiteral>(query: SelectQueryBuilder<E>
   if (map.relationIdAttributes.length > 0 || map.relationLoadStrategy === 'query') return undefined;
   if (map.skip !== undefined || map.take !== undefined) return undefined;
   const selections = new Set(map.selects.map((s) => s.selection));
-  const plain = (metadata: EntityMetadata, alias: string) =>
-    selections.has(alias) && !metadata.discriminatorColumn && metadata.childEntityMetadatas.length === 0 && metadata.afterLoadListeners.length === 0;
-  if (!plain(main.metadata, main.name)) return undefined;
+  const plain = (metadata: EntityMetadata) => !metadata.discriminatorColumn && metadata.childEntityMetadatas.length === 0 && metadata.afterLoadListeners.length === 0;
+  // Columns selected under their own keys (`alias_column`): a joined entity may be read in part
+  // (a member's user: what the page shows), its primary key always among them; an unselected
+  // column is absent from the raw row, and left unset as TypeORM leaves it.
+  const columnSelections = new Set(map.selects.filter((s) => s.aliasName === undefined).map((s) => s.selection));
+  const selectedIn = (metadata: EntityMetadata, alias: string) =>
+    selections.has(alias) || metadata.primaryColumns.every((column) => columnSelections.has(`${alias}.${column.propertyPath}`));
+  if (!selections.has(main.name) || !plain(main.metadata)) return undefined;
   const joins: { alias: string; metadata: EntityMetadata; columns: Columns; set: (entity: E, value: unknown) => void }[] = [];
   for (const join of map.joinAttributes) {
     if (!join.isSelected) continue;
     const relation = join.relation;
+    // A join by entity rather than by relation (a standing's membership) only lends columns to
+    // the raw row: TypeORM's hydration leaves it out of the entity too.
+    if (!relation && !join.mapToProperty && !selections.has(join.alias.name)) continue;
     if (!relation || !join.metadata || join.mapToProperty || join.direction !== 'INNER' || join.parentAlias !== main.name) return undefined;
     if (!(relation.isManyToOne || relation.isOneToOneOwner) || relation.propertyPath !== join.relationPropertyPath) return undefined;
-    if (!main.metadata.relations.includes(relation) || !plain(join.metadata, join.alias.name)) return undefined;
+    if (!main.metadata.relations.includes(relation) || !plain(join.metadata) || !selectedIn(join.metadata, join.alias.name)) return undefined;
     const columns = columnsFor(join.metadata, join.alias.name, driver.maxAliasLength);
     if (!columns) return undefined;
     joins.push({ alias: join.alias.name, metadata: join.metadata, columns, set: (entity, value) => relation.setEntityValue(entity, value) });

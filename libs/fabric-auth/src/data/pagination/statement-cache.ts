@@ -36,16 +36,20 @@ export function sqlAndParameters(query: SelectQueryBuilder<ObjectLiteral>): [str
 function shapeOf(query: SelectQueryBuilder<ObjectLiteral>): string | undefined {
   const m = query.expressionMap;
   const main = m.mainAlias;
-  if (m.queryType !== 'select' || !main?.hasMetadata || main.subQuery) return undefined;
+  if (m.queryType !== 'select' || !main?.hasMetadata || main.subQuery || m.subQuery) return undefined;
   if (m.commonTableExpressions.length > 0 || m.lockMode !== undefined || m.selectDistinct || m.selectDistinctOn.length > 0 || m.relationIdAttributes.length > 0) return undefined;
   // timeTravel is `false` unless asked for (DataSource timeTravelQueries or timeTravelQuery()).
   if (m.skip !== undefined || m.take !== undefined || m.timeTravel || m.useIndex !== undefined || m.maxExecutionTime > 0) return undefined;
-  if (m.aliases.some((alias) => alias.subQuery)) return undefined;
+  if (!m.disableEscaping || !m.aliasNamePrefixingEnabled) return undefined;
+  // A second FROM source (addFrom) is in the statement but in none of the parts keyed below. By
+  // name: a clone's main alias is not the object among its aliases.
+  if (m.aliases.some((alias) => alias.subQuery || (alias.type === 'from' && alias.name !== main.name))) return undefined;
   if (!conditionsAreText(m.wheres) || m.havings.length > 0) return undefined;
   const joins: unknown[] = [];
   for (const join of m.joinAttributes) {
-    if (typeof join.entityOrProperty !== 'string' || (join.condition !== undefined && typeof join.condition !== 'string')) return undefined;
-    joins.push([join.direction, join.entityOrProperty, join.alias.name, join.condition ?? null, join.isSelected, join.mapToProperty ?? null]);
+    const target = targetOf(join.entityOrProperty);
+    if (target === undefined || (join.condition !== undefined && typeof join.condition !== 'string')) return undefined;
+    joins.push([join.direction, target, join.alias.name, join.condition ?? null, join.isSelected, join.mapToProperty ?? null]);
   }
   return JSON.stringify([
     main.name,
@@ -61,6 +65,19 @@ function shapeOf(query: SelectQueryBuilder<ObjectLiteral>): string | undefined {
     m.offset ?? null,
     m.comment ?? null,
   ]);
+}
+
+/** Entity classes joined by class (a standing's membership join) are told apart by identity, never by name. */
+const classIds = new WeakMap<object, number>();
+let nextClassId = 0;
+
+/** A join's target in the shape: a relation path or entity name as written, an entity class by its identity. */
+function targetOf(target: unknown): string | undefined {
+  if (typeof target === 'string') return `name:${target}`;
+  if (typeof target !== 'function') return undefined;
+  let id = classIds.get(target);
+  if (id === undefined) classIds.set(target, (id = nextClassId++));
+  return `class:${id}`;
 }
 
 /** Where conditions made of text only (nested brackets are arrays of them). */

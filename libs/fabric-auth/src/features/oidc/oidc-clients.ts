@@ -25,6 +25,12 @@ const DISCOVERY_TTL = 3_600_000;
  */
 const OPENID_CLIENT_UNKNOWN_KID_AGE = 60;
 const OPENID_CLIENT_MAX_AGE = 300;
+/**
+ * Seconds a login may take from its Configuration to its ID token check (the token request is in
+ * between): keys handed over look at most this much younger than OPENID_CLIENT_MAX_AGE, or a slow
+ * login would see openid-client drop them and ask again, which an outage of the JWKS refuses.
+ */
+const LOGIN_MARGIN = 60;
 /** Milliseconds a JWKS is used before it is read again (kept when that read fails). */
 const JWKS_MAX_AGE = 300_000;
 
@@ -162,7 +168,7 @@ export class OidcClients {
     const held = keySet.peek();
     const handedOver = held !== undefined;
     if (handedOver) {
-      const age = Math.min(OPENID_CLIENT_MAX_AGE - 1, Math.max(OPENID_CLIENT_UNKNOWN_KID_AGE, Math.floor(held.ageMs / 1000)));
+      const age = Math.min(OPENID_CLIENT_MAX_AGE - LOGIN_MARGIN, Math.max(OPENID_CLIENT_UNKNOWN_KID_AGE, Math.floor(held.ageMs / 1000)));
       client.setJwksCache(config, { jwks: held.jwks, uat: realNowSeconds() - age });
     }
     const jwksUri = new URL(server.jwks_uri!).href;

@@ -47,7 +47,8 @@ export class OrganizationMembersService {
   list(standing: OrgStanding, query: ListQueryDto): Promise<ListEnvelope<MemberDto>> {
     const organizationId = standing.organization.id;
     const members = () => this.members.createQueryBuilder('m').where('m.organizationId = :organizationId', { organizationId });
-    const base = members().innerJoinAndSelect('m.user', 'u');
+    // Of the user, only what an entry shows: no flag or timestamp read and parsed on every row.
+    const base = members().innerJoin('m.user', 'u').addSelect(['u.id', 'u.username', 'u.fullName', 'u.email']);
     const showEmail = standing.asPlatformAdmin || standing.permissions.has('org:members:manage');
     return this.pager.page(
       base,

@@ -7,6 +7,7 @@ import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constan
 import { fabricError } from '../../core/fabric-error.js';
 import { isUuid } from '../../core/ids.js';
 import { type Principal, principalHasPermission } from '../../core/principal.js';
+import { readRows } from '../../data/pagination/keyset.js';
 import type { FabricTransaction } from '../../data/transactions.js';
 import type { ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
 import { ORG_PERMISSIONS, type OrgPermission, OWNER_ROLE } from '../../options/organizations.options.js';
@@ -116,15 +117,17 @@ export class OrganizationStandings {
       const organization = await query.getOne();
       return organization ? { organization, member: null } : null;
     }
-    const { entities, raw } = await query
-      .leftJoin(OrganizationMemberEntity, 'm', 'm.organizationId = o.id AND m.userId = :userId', { userId })
-      .leftJoin(OrganizationMemberRoleEntity, 'r', 'r.memberId = m.id')
-      .leftJoin(OrganizationRoleEntity, 'c', 'c.organizationId = o.id AND c.name = r.role')
-      .addSelect('m.id', 'fabric_member_id')
-      .addSelect('r.role', 'fabric_role')
-      .addSelect('c.permissions', 'fabric_role_permissions')
-      .orderBy('r.role', 'ASC')
-      .getRawAndEntities<{ fabric_member_id: string | null; fabric_role: string | null; fabric_role_permissions: string | null }>();
+    // On every request naming an organization other than the token's: its SQL rendered once, its row mapped directly (the lean read path).
+    const { entities, raw } = (await readRows(
+      query
+        .leftJoin(OrganizationMemberEntity, 'm', 'm.organizationId = o.id AND m.userId = :userId', { userId })
+        .leftJoin(OrganizationMemberRoleEntity, 'r', 'r.memberId = m.id')
+        .leftJoin(OrganizationRoleEntity, 'c', 'c.organizationId = o.id AND c.name = r.role')
+        .addSelect('m.id', 'fabric_member_id')
+        .addSelect('r.role', 'fabric_role')
+        .addSelect('c.permissions', 'fabric_role_permissions')
+        .orderBy('r.role', 'ASC'),
+    )) as { entities: OrganizationEntity[]; raw: { fabric_member_id: string | null; fabric_role: string | null; fabric_role_permissions: string | null }[] };
     const organization = entities[0];
     if (!organization) return null;
     const memberId = raw[0]?.fabric_member_id ?? null;
