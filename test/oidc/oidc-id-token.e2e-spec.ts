@@ -249,7 +249,10 @@ describe.each(DATABASES)('ID token, UserInfo and provider failures against a hos
           flaky.failing.set('jwks', how);
           t.clock.advance(301); // past the key set's age: read again, and the read fails
           const reads = flaky.hits.jwks;
+          // A slow token endpoint: the keys handed to openid-client stay fresh enough for it through the whole login.
+          flaky.tokenDelayMs = 1_500;
           expect((await attempt('flaky')).callback.status, how).toBe(302);
+          flaky.tokenDelayMs = 0;
           expect(flaky.hits.jwks, how).toBe(reads + 1);
           flaky.signingKey = newSigningKey('RS256', `key-hidden-${how}`);
           const before = await counts(t);
