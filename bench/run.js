@@ -3,6 +3,8 @@
 // Prints the medians of the per-round ratios against each adapter's unguarded route, then the
 // other sections (bench/foreign-tokens.js, bench/scale.js, bench/orgs.js, bench/key-listing.js, bench/webhooks.js).
 //   BENCH_ROUNDS (default 7), BENCH_SECONDS per measurement (default 3), BENCH_CONNECTIONS (32),
+//   BENCH_THROUGHPUT_ROUNDS and BENCH_THROUGHPUT_SECONDS for the throughput section (default one round per
+//   route, 14, of BENCH_SECONDS / 2 each: a complete balanced order, in the time 7 rounds × 3 s took),
 //   BENCH_SCALE rows per table for the scale section (default 10000; 1000000 for SPEC §10),
 //   BENCH_ORG_SCALE organizations for the orgs section (default 10000, of 100 members each),
 //   BENCH_SCIM_USERS users for the scim section (default 50000, with users/25 groups; bench/scim.js),
@@ -19,7 +21,7 @@ import { runScale } from './scale.js';
 import { runScim } from './scim.js';
 import { runStartup } from './startup.js';
 import { runWebhooks } from './webhooks.js';
-import { ADMIN_PASSWORD, cpuTime, createApiKey, latency, login, measure, median, ROUNDS, SECONDS, CONNECTIONS, startDemo } from './support.js';
+import { ADMIN_PASSWORD, balancedOrder, cpuTime, createApiKey, latency, login, measure, median, SECONDS, CONNECTIONS, startDemo } from './support.js';
 
 /**
  * SEC-80: latency of one user's password login, idle and while another user fires 24
@@ -99,6 +101,13 @@ async function loginStorm(base, token) {
  * Beside requests per second, the server's CPU time per request (/proc, all its threads):
  * the client shares the cores and other load on the machine moves req/s by ±10% from one
  * round to the next, while the server's own work per request is what a guard adds to.
+ * The order of the routes changes every round (`balancedOrder`): in a fixed order the last
+ * routes of a round were always measured furthest after their unguarded route and after the
+ * same neighbour, so a drift within the round fell on them alone (a fixed-order run had
+ * Bearer, cookie, X-API-Key, last, at 0.985, 0.882, 0.882 on Fastify; a balanced run under
+ * load had a median ratio of 1.38 for routes measured after their unguarded route against 0.92
+ * for those before it). Balanced, each route is measured before and after it equally often.
+ * More, shorter rounds give the median more ratios in the same time.
  */
 const ADAPTERS = ['express', 'fastify'];
 const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'throughput,secret,passwords,foreign,scale,orgs,keys,scim,webhooks,startup').split(','));
@@ -125,26 +134,33 @@ if (SECTIONS.has('throughput')) {
         of('FabricGuard, X-API-Key', 'guarded', { 'x-api-key': apiKey }),
       );
     }
-    for (const route of routes) await measure(route.url, route.headers); // warm-up: JIT, caches
+    const rounds = Number(process.env.BENCH_THROUGHPUT_ROUNDS ?? routes.length);
+    const seconds = Number(process.env.BENCH_THROUGHPUT_SECONDS ?? SECONDS / 2);
+    for (const route of routes) await measure(route.url, route.headers, seconds); // warm-up: JIT, caches
     const samples = routes.map(() => []);
     // µs of server CPU per request; undefined where /proc is not there to read.
     const cpu = routes.map(() => []);
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const [i, route] of routes.entries()) {
+    for (let round = 0; round < rounds; round++) {
+      for (const i of balancedOrder(routes.length, round)) {
+        const route = routes[i];
         const before = cpuTime(route.pid);
-        const rate = await measure(route.url, route.headers);
+        const rate = await measure(route.url, route.headers, seconds);
         const after = cpuTime(route.pid);
         samples[i].push(rate);
-        cpu[i].push(before === undefined || after === undefined ? undefined : ((after - before) * 1000) / (rate * SECONDS));
+        cpu[i].push(before === undefined || after === undefined ? undefined : ((after - before) * 1000) / (rate * seconds));
       }
-      process.stderr.write(`round ${round + 1}/${ROUNDS}: ${samples.map((s) => Math.round(s.at(-1))).join(' / ')} req/s\n`);
+      // In the table's order, whatever order the round ran in.
+      process.stderr.write(`round ${round + 1}/${rounds}: ${samples.map((s) => Math.round(s.at(-1))).join(' / ')} req/s\n`);
     }
     const indexOf = (adapter, name) => routes.findIndex((r) => r.adapter === adapter && r.name === name);
     const ratio = (i, j) => median(samples[i].map((value, round) => value / samples[j][round]));
     const measuredCpu = cpu.every((values) => values.every((value) => value !== undefined));
     // Requests one core serves on the route against the unguarded one: the unguarded route's CPU per request over the route's.
     const cpuRatio = (i, j) => median(cpu[i].map((value, round) => cpu[j][round] / value));
-    console.log(`\nnestjs-fabric-auth bench — ${ROUNDS} rounds × ${SECONDS}s, ${CONNECTIONS} connections, all routes of both adapters alternated\n`);
+    console.log(
+      `\nnestjs-fabric-auth bench — ${rounds} rounds × ${seconds}s, ${CONNECTIONS} connections, all routes of both adapters alternated, ` +
+        `in another order each round (balanced: each route in each place and after each other route equally often)\n`,
+    );
     console.log("| adapter | route | median req/s | median ratio to the adapter's unguarded | server CPU µs/request | CPU ratio (unguarded's CPU / route's) |");
     console.log('|---|---|---|---|---|---|');
     for (const [i, route] of routes.entries()) {

@@ -77,16 +77,29 @@ export async function createApiKey(base, token) {
   return (await res.json()).key;
 }
 
-export function measure(url, headers) {
+export function measure(url, headers, seconds = SECONDS) {
   return new Promise((resolve, reject) => {
-    autocannon({ url, connections: CONNECTIONS, duration: SECONDS, headers }, (error, result) => {
+    autocannon({ url, connections: CONNECTIONS, duration: seconds, headers }, (error, result) => {
       if (error) return reject(error);
       if (result.non2xx > 0 || result.errors > 0) {
         return reject(new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors`));
       }
-      resolve(result['2xx'] / SECONDS);
+      resolve(result['2xx'] / seconds);
     });
   });
+}
+
+/**
+ * The order of `n` measurements in round `round`: a balanced Latin square (Williams design).
+ * Over `n` rounds (2n when n is odd) each one takes every place in the round once and follows
+ * every other one once, so a drift within the round (the machine's load, the heap of the
+ * server measured before) falls on every route alike instead of always on the last ones.
+ */
+export function balancedOrder(n, round) {
+  // 0, 1, n-1, 2, n-2, … : the differences between neighbours are all distinct mod n.
+  const row = Array.from({ length: n }, (_, j) => ((j === 0 ? 0 : j % 2 === 1 ? (j + 1) / 2 : n - j / 2) + round) % n);
+  // For an odd n the first n rounds balance neighbours one way only; the next n run them backwards.
+  return n % 2 === 1 && Math.floor(round / n) % 2 === 1 ? row.reverse() : row;
 }
 
 /** Latency of one route under a light, steady load: p50 and p99 in ms. */
