@@ -93,6 +93,13 @@ describe('what is not enabled is not loaded (the built package in a fresh proces
     expect(ofPackage(files, 'openid-client').length).toBeGreaterThan(0);
   });
 
+  it("every feature: each of the library's files that loads is ASCII only (V8 holds one with a single other character as UTF-16, twice its size)", async () => {
+    const files = (await loadedFiles('all')).filter((f) => f.includes('/fabric-auth/dist/'));
+    expect(files.length).toBeGreaterThan(10);
+    const notAscii = files.filter((f) => /[^\x00-\x7f]/.test(readFileSync(fileURLToPath(f), 'utf8')));
+    expect(notAscii).toEqual([]);
+  });
+
   it('openApi: false: no file of @nestjs/swagger, nor of es-toolkit that it brings, with every feature', async () => {
     const files = await loadedFiles('every', 'openApi=false');
     expect(ofFeature(files, 'organizations').length).toBeGreaterThan(0);
