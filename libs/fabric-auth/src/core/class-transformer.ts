@@ -3,6 +3,7 @@ import type { TransformerPackage } from '@nestjs/common/interfaces/external/tran
 import type { Type as Class } from '@nestjs/common';
 import type * as ClassTransformerApi from 'class-transformer';
 import type { ClassConstructor, ClassTransformOptions } from 'class-transformer';
+import { definingFiles } from './package-files.js';
 
 type Api = typeof ClassTransformerApi;
 const require = createRequire(import.meta.url);
@@ -14,15 +15,7 @@ const require = createRequire(import.meta.url);
  * file that defines it (the module instance the index re-exports, so one metadata storage is
  * shared with an app's own DTOs); a release that moved a file falls back to the index.
  */
-function pick<K extends keyof Api>(file: string, name: K): Api[K] {
-  try {
-    const found = (require(`class-transformer/cjs/${file}.js`) as Partial<Api>)[name];
-    if (found) return found;
-  } catch {
-    // Not at that path in this release: the index has it.
-  }
-  return (require('class-transformer') as Api)[name];
-}
+const pick = definingFiles('class-transformer/cjs', () => require('class-transformer') as Api);
 
 export const Transform = pick('decorators/transform.decorator', 'Transform');
 export const Type = pick('decorators/type.decorator', 'Type');

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as ClassValidator from 'class-validator';
+import { definingFiles } from './package-files.js';
 
 type Api = typeof ClassValidator;
 const require = createRequire(import.meta.url);
@@ -11,15 +12,7 @@ const require = createRequire(import.meta.url);
  * defines it, the same module instance the index re-exports (so an app importing the index
  * shares one metadata storage with us); a release that moved a file falls back to the index.
  */
-function pick<K extends keyof Api>(file: string, name: K): Api[K] {
-  try {
-    const found = (require(`class-validator/cjs/${file}.js`) as Partial<Api>)[name];
-    if (found) return found;
-  } catch {
-    // Not at that path in this release: the index has it.
-  }
-  return (require('class-validator') as Api)[name];
-}
+const pick = definingFiles('class-validator/cjs', () => require('class-validator') as Api);
 
 export const ArrayMaxSize = pick('decorator/array/ArrayMaxSize', 'ArrayMaxSize');
 export const ArrayMinSize = pick('decorator/array/ArrayMinSize', 'ArrayMinSize');
