@@ -4,19 +4,48 @@ import { setResponseHeader } from '../core/request-info.js';
 import { SecondFactorUnavailable } from '../core/ports/second-factor.js';
 import { FabricError, fabricErrorStatus } from '../core/fabric-error.js';
 import { ClientGoneException, PasswordChecksBusyException } from '../access/passwords/password-hasher.js';
+import { ApiProperty, ApiPropertyOptional } from '../core/open-api.js';
 
-export type OAuthErrorCode =
-  | 'invalid_request'
-  | 'invalid_grant'
-  | 'unsupported_grant_type'
-  | 'invalid_client'
-  | 'invalid_scope'
-  | 'unauthorized_client'
-  | 'temporarily_unavailable'
-  | 'server_error'
-  | 'mfa_required'
-  | 'mfa_unavailable'
-  | 'action_refused';
+const OAUTH_ERROR_CODES = [
+  'invalid_request',
+  'invalid_grant',
+  'unsupported_grant_type',
+  'invalid_client',
+  'invalid_scope',
+  'unauthorized_client',
+  'temporarily_unavailable',
+  'server_error',
+  'mfa_required',
+  'mfa_unavailable',
+  'action_refused',
+] as const;
+export type OAuthErrorCode = (typeof OAUTH_ERROR_CODES)[number];
+
+/**
+ * The body `OAuthErrorFilter` answers, for every error of a route it filters (4xx and 5xx alike):
+ * each such route documents its errors (one at least) with this type, not `ErrorResponseDto`, and
+ * `withFabricAuthSecurity` gives it to the route's other error answers. It lives in the HTTP edge,
+ * beside the filter, because routes of several features (login's token endpoint, the OIDC
+ * back-channel logout) answer it.
+ */
+export class OAuthErrorDto {
+  @ApiProperty({
+    enum: OAUTH_ERROR_CODES,
+    description: 'RFC 6749 §5.2 error code, or an extension of this library (mfa_required, mfa_unavailable, action_refused)',
+    example: 'invalid_grant',
+  })
+  error!: OAuthErrorCode;
+  @ApiProperty({ description: 'What was wrong, for a developer', example: 'Invalid username or password' }) error_description!: string;
+  @ApiPropertyOptional({
+    description: 'mfa_required after a password: the token of the second step (grant_type=mfa_otp, mfa_recovery_code, or a passkey)',
+    example: 'mfa.3f1c2a9e.kQ3vN8xZ2mR5tW9y',
+  })
+  mfa_token?: string;
+  @ApiPropertyOptional({ type: [String], description: 'mfa_required after a password: the second factors the user may answer with', example: ['totp', 'recovery_code'] })
+  factors?: string[];
+  @ApiPropertyOptional({ description: 'mfa_required after a password: seconds until mfa_token expires', example: 300 })
+  expires_in?: number;
+}
 
 /**
  * An RFC 6749 §5.2 error of the token endpoint: its `code` is the body's `error` and a
@@ -43,7 +72,10 @@ interface ReplyLike {
   json?(body: unknown): unknown;
 }
 
-/** Answers the token endpoint's errors in RFC 6749 shape, uncacheable. */
+/**
+ * Answers a route's errors in RFC 6749 shape (`OAuthErrorDto`), uncacheable: the token endpoint,
+ * revocation, the passkey sign-in steps and the OIDC back-channel logout endpoints.
+ */
 @Catch()
 export class OAuthErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('FabricAuth');

@@ -29,7 +29,7 @@ import { SignOutHooks } from '../../core/ports/sign-out-hook.js';
 import { AccountRecoveryService } from './account-recovery.service.js';
 import { AcceptedDto, ActivateDto, PasswordResetConfirmDto, PasswordResetRequestDto, VerifyEmailDto } from './dto/recovery.dto.js';
 import { LocalAuthService, type TokenPair } from './local-auth.service.js';
-import { OAuthError, OAuthErrorFilter } from '../../http/oauth-error.js';
+import { OAuthError, OAuthErrorDto, OAuthErrorFilter } from '../../http/oauth-error.js';
 import { SessionCookies } from '../../http/session-cookies.js';
 import { basicCredentials, parseTokenRequest, type TokenRequest, TokenRequestDto } from './token-request.js';
 import { OrganizationGrant } from './organization-grant.service.js';
@@ -69,11 +69,6 @@ export class TokenResponseDto {
 export class TokenManagementRequestDto {
   @ApiProperty({ description: 'An access token or a refresh token', example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIzZjFjIn0.c2lnbmF0dXJl' }) token!: string;
   @ApiPropertyOptional({ enum: ['access_token', 'refresh_token'], description: 'Where to look first', example: 'access_token' }) token_type_hint?: string;
-}
-
-export class OAuthErrorDto {
-  @ApiProperty({ enum: ['invalid_request', 'invalid_grant', 'unsupported_grant_type'], description: 'RFC 6749 §5.2 error code', example: 'invalid_grant' }) error!: string;
-  @ApiProperty({ description: 'What was wrong, for a developer', example: 'Invalid username or password' }) error_description!: string;
 }
 
 export class PrincipalDto {

@@ -14,7 +14,7 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '../../core/open-api.js';
-import { OAuthErrorFilter } from '../../http/oauth-error.js';
+import { OAuthErrorDto, OAuthErrorFilter } from '../../http/oauth-error.js';
 import { FabricGuard } from '../../access/guard/fabric.guard.js';
 import { Public } from '../../access/guard/public.decorator.js';
 import { type HttpRequestLike, isCrossSiteRequest, setResponseHeader } from '../../core/request-info.js';
@@ -163,8 +163,9 @@ export class OidcController {
       "Called by the provider, not by browsers. The logout_token is validated like an ID token (signature from the provider's JWKS, iss, aud, iat, the back-channel event, sid or sub, no nonce) and its jti is single use; our sessions of that sid or subject end on every instance. 200, or 400 invalid_request; 503 temporarily_unavailable when the provider's discovery or JWKS cannot be read (keys already held keep verifying), so that it retries.",
   })
   @ApiOkResponse({ description: 'The sessions the token names have ended' })
-  @ApiBadRequestResponse({ description: 'Invalid, expired or replayed logout token' })
-  @ApiServiceUnavailableResponse({ description: "The provider's discovery or JWKS could not be read; no session ended" })
+  @ApiBadRequestResponse({ type: OAuthErrorDto, description: 'Invalid, expired or replayed logout token (invalid_request)' })
+  @ApiServiceUnavailableResponse({ type: OAuthErrorDto, description: "The provider's discovery or JWKS could not be read; no session ended (temporarily_unavailable)" })
+  @ApiNotFoundResponse({ description: 'No default provider is configured' })
   backChannelLogout(@Body() body: Record<string, unknown>, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown) {
     return this.endSessions({ provider: DEFAULT_OIDC_PROVIDER }, body, request, response);
   }
@@ -179,8 +180,8 @@ export class OidcController {
   })
   @ApiParam(PROVIDER_PARAM)
   @ApiOkResponse({ description: 'The sessions the token names have ended' })
-  @ApiBadRequestResponse({ description: 'Invalid, expired or replayed logout token' })
-  @ApiServiceUnavailableResponse({ description: "The provider's discovery or JWKS could not be read; no session ended" })
+  @ApiBadRequestResponse({ type: OAuthErrorDto, description: 'Invalid, expired or replayed logout token (invalid_request)' })
+  @ApiServiceUnavailableResponse({ type: OAuthErrorDto, description: "The provider's discovery or JWKS could not be read; no session ended (temporarily_unavailable)" })
   @ApiNotFoundResponse({ description: 'No provider of that name is configured' })
   namedBackChannelLogout(
     @Param('provider') provider: string,
@@ -315,8 +316,8 @@ export class OidcController {
   })
   @ApiParam(ORG_CONNECTION_PARAM)
   @ApiOkResponse({ description: 'The sessions the token names have ended' })
-  @ApiBadRequestResponse({ description: 'Invalid, expired or replayed logout token' })
-  @ApiServiceUnavailableResponse({ description: "The provider's discovery or JWKS could not be read; no session ended" })
+  @ApiBadRequestResponse({ type: OAuthErrorDto, description: 'Invalid, expired or replayed logout token (invalid_request)' })
+  @ApiServiceUnavailableResponse({ type: OAuthErrorDto, description: "The provider's discovery or JWKS could not be read; no session ended (temporarily_unavailable)" })
   @ApiNotFoundResponse({ description: 'No enabled OIDC connection of an organization has that id' })
   organizationBackChannelLogout(@Param('id') id: string, @Body() body: Record<string, unknown>, @Req() request: HttpRequestLike, @Res({ passthrough: true }) response: unknown) {
     return this.endSessions({ organizationConnection: id }, body, request, response);
