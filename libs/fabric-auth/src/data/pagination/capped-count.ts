@@ -48,7 +48,7 @@ export class CappedCount {
       return { total: Number(counted?.n ?? 0), estimate: false };
     }
     const key = identity && `all\n${identity}`;
-    const known = this.known(key, atLeast);
+    const known = this.known(dialect, key, atLeast);
     if (known) return known;
     const estimate = () => this.plannedRows(() => base.clone().select('1', 'one').orderBy(), estimator, key);
     // Without a filter the planner's figure is the table's own statistics: when it is far past
@@ -83,7 +83,7 @@ export class CappedCount {
     const connection = base.dataSource;
     const estimator = dialect.estimateRows;
     const key = identity && `parts\n${identity}`;
-    const known = estimator ? this.known(key, atLeast) : undefined;
+    const known = this.known(dialect, key, atLeast);
     if (known) return known;
     const union = anyOf(parts);
     // The parts are index ranges and equalities on one column each, which the planner's
@@ -123,7 +123,7 @@ export class CappedCount {
     identity: string,
     countFrom: SelectQueryBuilder<ObjectLiteral> = base,
   ): { known: number } | { query: SelectQueryBuilder<E> } {
-    const known = dialect.estimateRows ? this.reused(`all\n${identity}`, performance.now()) : undefined;
+    const known = this.kept(dialect, `all\n${identity}`);
     if (known !== undefined) return { known };
     const counted = countFrom.clone().select('1', 'one').orderBy();
     // Without an estimate to fall back on, counted to the end.
@@ -142,7 +142,7 @@ export class CappedCount {
     identity: string,
     branches: readonly ListCondition[],
   ): { known: number } | { count: string } {
-    const known = dialect.estimateRows ? this.reused(`all\n${identity}`, performance.now()) : undefined;
+    const known = this.kept(dialect, `all\n${identity}`);
     if (known !== undefined) return { known };
     return { count: countOfAny(base, dialect, branches) };
   }
@@ -155,7 +155,7 @@ export class CappedCount {
     branches: readonly ListCondition[],
     identity: string,
   ): Promise<ListCount> {
-    const known = dialect.estimateRows ? this.known(`all\n${identity}`, atLeast) : undefined;
+    const known = this.known(dialect, `all\n${identity}`, atLeast);
     if (known) return known;
     const parameters = Object.assign({}, base.getParameters(), ...branches.map((b) => b.parameters ?? {}));
     const [sql, values] = base.connection.driver.escapeQueryWithParameters(countOfAny(base, dialect, branches), parameters);
@@ -189,9 +189,18 @@ export class CappedCount {
     return entry !== undefined && entry.until > now ? entry.rows : undefined;
   }
 
+  /**
+   * The fresh total kept under `key`, where the dialect estimates (only an estimate is kept).
+   * The one lookup of every count: `inline` and `inlineUnion` answer it before the page is read
+   * (the pager raises it to the rows seen), the others through `known`.
+   */
+  private kept(dialect: ListDialect, key: string | undefined): number | undefined {
+    return dialect.estimateRows && key !== undefined ? this.reused(key, performance.now()) : undefined;
+  }
+
   /** The kept total under `key` as a page's count (never below `atLeast`), if there is a fresh one. */
-  private known(key: string | undefined, atLeast: number): ListCount | undefined {
-    const rows = key === undefined ? undefined : this.reused(key, performance.now());
+  private known(dialect: ListDialect, key: string | undefined, atLeast: number): ListCount | undefined {
+    const rows = this.kept(dialect, key);
     return rows === undefined ? undefined : { total: Math.max(rows, atLeast), estimate: true };
   }
 
