@@ -1,4 +1,6 @@
-import { type ArgumentMetadata, ValidationPipe } from '@nestjs/common';
+import { type ArgumentMetadata, type Type, ValidationPipe } from '@nestjs/common';
+import type { ValidationArguments } from 'class-validator';
+import type { ClassTransformOptions } from 'class-transformer';
 import { DEFAULT_MAX_JSON_DEPTH, exceedsJsonDepth } from './json-depth.js';
 import { fabricError } from '../core/fabric-error.js';
 import { classTransformerPackage } from '../core/class-transformer.js';
@@ -39,6 +41,81 @@ export function refusedContent(value: unknown, name: string, prototypeKeys = tru
   return undefined;
 }
 
+type ConstraintMetadata = ReturnType<ReturnType<typeof classValidatorPackage.getMetadataStorage>['getTargetValidatorConstraints']>[number];
+type ValidationMetadata = ReturnType<ReturnType<typeof classValidatorPackage.getMetadataStorage>['getTargetValidationMetadatas']>[number];
+
+/** One property of a query DTO: its ValidateIf conditions, then its rules with their validators. */
+interface PropertyRules {
+  conditions: ((object: object, value: unknown) => unknown)[];
+  rules: { metadata: ValidationMetadata; constraints: ConstraintMetadata[] }[];
+}
+
+/**
+ * A query DTO's rules, read once from class-validator's metadata and run as its executor runs
+ * them, without what its executor does on every call (metadata looked up and grouped, an error
+ * object per property, a promise): on every list request that is most of the validation, for
+ * a handful of short strings. It only ever accepts: a value it does not pass, or a rule it does
+ * not know, goes through the full pipe, which answers exactly as before (messages included).
+ * Undefined for a class with anything but ValidateIf and synchronous single-value rules
+ * without groups (nested objects, `each`, async validators, @Allow, @IsDefined).
+ */
+class QueryRules {
+  private constructor(private readonly properties: ReadonlyMap<string, PropertyRules>) {}
+
+  static of(metatype: Type): QueryRules | undefined {
+    const storage = classValidatorPackage.getMetadataStorage();
+    // As the executor asks (ValidationPipe passes no groups, `always` or `strictGroups`); a class's metadata is complete once it is defined.
+    const metadatas = storage.getTargetValidationMetadatas(metatype, undefined as unknown as string, false, false, undefined);
+    if (metadatas.length === 0) return undefined;
+    const properties = new Map<string, PropertyRules>();
+    for (const metadata of metadatas) {
+      if (metadata.each || metadata.always !== undefined || (metadata.groups?.length ?? 0) > 0) return undefined;
+      let property = properties.get(metadata.propertyName);
+      if (!property) properties.set(metadata.propertyName, (property = { conditions: [], rules: [] }));
+      if (metadata.type === 'conditionalValidation') property.conditions.push(metadata.constraints[0] as PropertyRules['conditions'][number]);
+      else if (metadata.type === 'customValidation') {
+        const constraints = storage.getTargetValidatorConstraints(metadata.constraintCls);
+        if (constraints.some((constraint) => constraint.async)) return undefined;
+        property.rules.push({ metadata, constraints });
+      } else return undefined;
+    }
+    return new QueryRules(properties);
+  }
+
+  /** Whether the executor would find nothing wrong with `entity` (whitelist with forbidNonWhitelisted included). */
+  accepts(entity: Record<string, unknown>): boolean {
+    for (const key of Object.keys(entity)) if (!this.properties.has(key)) return false;
+    for (const [property, { conditions, rules }] of this.properties) {
+      const value = entity[property];
+      // Every condition is evaluated, as the executor does.
+      let applies = true;
+      for (const condition of conditions) applies = Boolean(condition(entity, value)) && applies;
+      if (!applies) continue;
+      for (const { metadata, constraints } of rules) {
+        if (metadata.validateIf && !metadata.validateIf(entity, value)) continue;
+        for (const constraint of constraints) {
+          const args: ValidationArguments = { targetName: entity.constructor?.name, property, object: entity, value, constraints: metadata.constraints };
+          // Anything but `true` (false, a promise, a truthy oddity) is for the full pipe to judge.
+          if ((constraint.instance as { validate(value: unknown, args: ValidationArguments): unknown }).validate(value, args) !== true) return false;
+        }
+      }
+    }
+    return true;
+  }
+}
+
+/** Per query DTO class (a fixed set, read at their first request), its rules; null: its queries all go through the full pipe. */
+const queryRules = new WeakMap<Type, QueryRules | null>();
+
+const TRANSFORM_OPTIONS: ClassTransformOptions = { enableImplicitConversion: false };
+
+/** A query string as the adapters parse it, each parameter given once: what QueryRules takes, and nothing else. */
+function isPlainQuery(value: unknown): value is Record<string, string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  for (const key in value) if (typeof (value as Record<string, unknown>)[key] !== 'string') return false;
+  return true;
+}
+
 /**
  * Refuses, with a 400 and before class-transformer sees the value: nesting deeper than
  * DEFAULT_MAX_JSON_DEPTH (whatever body limits the host app set up), NUL, lone surrogates and
@@ -49,7 +126,21 @@ class FabricValidationPipe extends ValidationPipe {
     if (exceedsJsonDepth(value)) throw fabricError('invalid_request', `body must not be nested deeper than ${DEFAULT_MAX_JSON_DEPTH} levels`);
     const problem = refusedContent(value, metadata.data ?? metadata.type);
     if (problem) throw fabricError('invalid_request', problem);
+    if (metadata.type === 'query' && metadata.metatype && isPlainQuery(value)) {
+      const accepted = this.acceptedQuery(value, metadata.metatype);
+      if (accepted) return accepted;
+    }
     return super.transform(value, metadata);
+  }
+
+  /** The query's DTO, as the full pipe would answer it, when QueryRules find nothing wrong; else undefined (the full pipe decides). */
+  private acceptedQuery(value: Record<string, string>, metatype: Type): object | undefined {
+    let rules = queryRules.get(metatype);
+    if (rules === undefined) queryRules.set(metatype, (rules = QueryRules.of(metatype) ?? null));
+    if (!rules) return undefined;
+    // As the full pipe transforms it, so the DTO is the one it would hand over (Transform decorators applied).
+    const entity = classTransformerPackage.plainToInstance(metatype, value, TRANSFORM_OPTIONS) as Record<string, unknown>;
+    return rules.accepts(entity) ? entity : undefined;
   }
 }
 
@@ -63,7 +154,7 @@ export function fabricValidationPipe(): ValidationPipe {
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
     transform: true,
-    transformOptions: { enableImplicitConversion: false },
+    transformOptions: TRANSFORM_OPTIONS,
     validationError: { target: false, value: false },
     validatorPackage: classValidatorPackage,
     transformerPackage: classTransformerPackage,
