@@ -1,6 +1,6 @@
-import argon2 from '@node-rs/argon2';
 import { AuditEventEntity } from 'nestjs-fabric-auth/entities';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { HashWorkerPool } from '../../libs/fabric-auth/src/access/passwords/hash-worker-pool.js';
 import { REDIS_URL, scratchPrefix } from '../support/redis.js';
 import { API, startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -189,16 +189,17 @@ describe.each([
       const hash = (await t.dataSource.query(`SELECT password_hash FROM users WHERE id = '${user.id}'`))[0].password_hash as string;
       // `$argon2id$v=19$m=…$<salt>$<key>`: the compares of this account's hash are the argon2id runs with its salt.
       const salt = Buffer.from(hash.split('$')[4], 'base64');
-      const hashRaw = argon2.hashRaw.bind(argon2);
+      // The argon2id runs go through the hashing threads' pool (HashWorkerPool), on the main thread's side.
+      const argon2Key = HashWorkerPool.prototype.argon2Key;
       let running = 0;
       let peak = 0;
       let total = 0;
-      vi.spyOn(argon2, 'hashRaw').mockImplementation(async (password, options) => {
-        if (!options?.salt || !Buffer.from(options.salt).equals(salt)) return hashRaw(password, options);
+      vi.spyOn(HashWorkerPool.prototype, 'argon2Key').mockImplementation(async function (this: HashWorkerPool, password, used, params) {
+        if (!used.equals(salt)) return argon2Key.call(this, password, used, params);
         total++;
         peak = Math.max(peak, ++running);
         try {
-          return await hashRaw(password, options);
+          return await argon2Key.call(this, password, used, params);
         } finally {
           running--;
         }

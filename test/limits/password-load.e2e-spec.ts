@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http';
 import argon2 from '@node-rs/argon2';
 import bcrypt from 'bcryptjs';
 import { AuditEventEntity, SessionEntity, UserEntity } from 'nestjs-fabric-auth/entities';
+import { HashWorkerPool } from '../../libs/fabric-auth/src/access/passwords/hash-worker-pool.js';
 import { PasswordHasher } from '../../libs/fabric-auth/src/access/passwords/password-hasher.js';
 import { In } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -87,15 +88,16 @@ describe.each(DATABASES)('password checks under load on %s (SEC-102)', (target) 
     // They share one hash, so the argon2id runs with its salt are their checks (and the fresh login's).
     const { passwordHash } = await t.dataSource.getRepository(UserEntity).findOneOrFail({ where: { id: fresh.id }, select: { id: true, passwordHash: true } });
     const salt = Buffer.from(passwordHash!.split('$')[4], 'base64');
-    const hashRaw = argon2.hashRaw.bind(argon2);
+    // The argon2id runs go through the hashing threads' pool (HashWorkerPool), on the main thread's side.
+    const argon2Key = HashWorkerPool.prototype.argon2Key;
     let hashed = 0;
     // Hashes finish only after the clients have gone: on a quiet machine a check could otherwise
     // complete, rightly, for a client still connected during the wait below.
     let holding = true;
     const held: Array<() => void> = [];
-    const spy = vi.spyOn(argon2, 'hashRaw').mockImplementation(async (password, options) => {
-      if (options?.salt && Buffer.from(options.salt).equals(salt)) hashed++;
-      const key = await hashRaw(password, options);
+    const spy = vi.spyOn(HashWorkerPool.prototype, 'argon2Key').mockImplementation(async function (this: HashWorkerPool, password, used, params) {
+      if (used.equals(salt)) hashed++;
+      const key = await argon2Key.call(this, password, used, params);
       if (holding) await new Promise<void>((resolve) => held.push(resolve));
       return key;
     });

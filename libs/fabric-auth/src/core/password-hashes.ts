@@ -74,14 +74,15 @@ export const ARGON2_MIN_WORK = 7168 * 5;
 export const ARGON2_LIMITS = { memory: [7168, 262_144], iterations: [1, 10], parallelism: [1, 16] } as const;
 
 const SALT_BYTES = 16;
-const KEY_BYTES = 32;
+/** Length of the derived key of argon2id and scrypt hashes, in bytes. */
+export const KEY_BYTES = 32;
 /** PHC string format, as passlib and others write scrypt: `$scrypt$ln=13,r=8,p=10$<salt>$<key>` (unpadded base64). */
 const SCRYPT_FORMAT = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9+/]{22})\$([A-Za-z0-9+/]{43})$/;
 /** PHC string format of argon2id (version 0x13), as the reference implementation writes it. */
 const ARGON2_FORMAT = /^\$argon2id\$v=19\$m=(\d{1,7}),t=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9+/]{22})\$([A-Za-z0-9+/]{43})$/;
 const BCRYPT_FORMAT = /^\$2[aby]\$(\d{2})\$[./A-Za-z0-9]{53}$/;
 
-interface ScryptParams {
+export interface ScryptParams {
   cost: number;
   blockSize: number;
   parallelism: number;
@@ -94,7 +95,7 @@ export function scryptWorkProblem(p: ScryptParams): string | undefined {
   return undefined;
 }
 
-interface Argon2Params {
+export interface Argon2Params {
   memory: number;
   iterations: number;
   parallelism: number;
@@ -111,25 +112,40 @@ function acceptableArgon2(p: Argon2Params): boolean {
   return within(p.memory, ARGON2_LIMITS.memory) && within(p.iterations, ARGON2_LIMITS.iterations) && within(p.parallelism, ARGON2_LIMITS.parallelism) && !argon2WorkProblem(p);
 }
 
-function argon2Key(password: string, salt: Buffer, p: Argon2Params): Promise<Buffer> {
-  // 2 is Argon2id and 1 is version 0x13 (const enums of the package's typings). The key is
-  // derived on libuv's threads, off the event loop, like scrypt's.
-  return loadArgon2().hashRaw(password, { algorithm: 2, version: 1, memoryCost: p.memory, timeCost: p.iterations, parallelism: p.parallelism, outputLen: KEY_BYTES, salt });
-}
-
 function acceptableScrypt(p: ScryptParams): boolean {
   const within = (v: number, [lo, hi]: readonly [number, number]) => v >= lo && v <= hi;
   return within(p.cost, SCRYPT_LIMITS.cost) && within(p.blockSize, SCRYPT_LIMITS.blockSize) && within(p.parallelism, SCRYPT_LIMITS.parallelism) && !scryptWorkProblem(p);
 }
 
-function scryptKey(password: string, salt: Buffer, p: ScryptParams): Promise<Buffer> {
-  const N = 2 ** p.cost;
-  // OpenSSL refuses anything over `maxmem`; the limit is checked by scryptProblem, not here.
-  const maxmem = 2 * 128 * N * p.blockSize;
-  return new Promise((resolve, reject) =>
-    crypto.scrypt(password, salt, KEY_BYTES, { N, r: p.blockSize, p: p.parallelism, maxmem }, (error, key) => (error ? reject(error) : resolve(key))),
-  );
+/**
+ * Where the work of a hash is done. The functions exported here derive on libuv's pool (argon2id,
+ * scrypt) and on the event loop in slices (bcrypt); `PasswordHasher` hands the same work to its own
+ * low-priority threads (access/passwords/hash-worker-pool.ts) so that a login storm does not take
+ * the cores from the requests the event loop serves. Both give the same bytes for the same inputs.
+ */
+export interface HashEngine {
+  argon2Key(password: string, salt: Buffer, params: Argon2Params): Promise<Buffer>;
+  scryptKey(password: string, salt: Buffer, params: ScryptParams): Promise<Buffer>;
+  bcryptHash(password: string, cost: number): Promise<string>;
+  bcryptCompare(password: string, stored: string): Promise<boolean>;
 }
+
+/** The OpenSSL `maxmem` a scrypt setting needs: its 128·N·r bytes, twice over (the limit itself is checked by scryptWorkProblem). */
+export const scryptMaxmem = (p: ScryptParams) => 2 * 128 * 2 ** p.cost * p.blockSize;
+
+const IN_PROCESS: HashEngine = {
+  // 2 is Argon2id and 1 is version 0x13 (const enums of the package's typings).
+  argon2Key: (password, salt, p) =>
+    loadArgon2().hashRaw(password, { algorithm: 2, version: 1, memoryCost: p.memory, timeCost: p.iterations, parallelism: p.parallelism, outputLen: KEY_BYTES, salt }),
+  scryptKey: (password, salt, p) =>
+    new Promise((resolve, reject) =>
+      crypto.scrypt(password, salt, KEY_BYTES, { N: 2 ** p.cost, r: p.blockSize, p: p.parallelism, maxmem: scryptMaxmem(p) }, (error, key) =>
+        error ? reject(error) : resolve(key),
+      ),
+    ),
+  bcryptHash: async (password, cost) => (await loadBcrypt()).default.hash(password, cost),
+  bcryptCompare: async (password, stored) => (await loadBcrypt()).default.compare(password, stored),
+};
 
 const b64 = (bytes: Buffer) => bytes.toString('base64').replace(/=+$/, '');
 
@@ -140,17 +156,22 @@ const b64 = (bytes: Buffer) => bytes.toString('base64').replace(/=+$/, '');
  *
  * @publicApi
  */
-export async function hashPassword(password: string, settings: PasswordHashSettings): Promise<string> {
-  if (settings.algorithm === 'bcrypt') return (await loadBcrypt()).default.hash(password, settings.bcryptCost);
+export function hashPassword(password: string, settings: PasswordHashSettings): Promise<string> {
+  return hashPasswordWith(IN_PROCESS, password, settings);
+}
+
+/** `hashPassword`, its work done by `engine`. */
+export async function hashPasswordWith(engine: HashEngine, password: string, settings: PasswordHashSettings): Promise<string> {
+  if (settings.algorithm === 'bcrypt') return engine.bcryptHash(password, settings.bcryptCost);
   if (settings.algorithm === 'argon2id') {
     const params = { memory: settings.argon2Memory, iterations: settings.argon2Iterations, parallelism: settings.argon2Parallelism };
     const salt = crypto.randomBytes(SALT_BYTES);
-    const key = await argon2Key(password, salt, params);
+    const key = await engine.argon2Key(password, salt, params);
     return `$argon2id$v=19$m=${params.memory},t=${params.iterations},p=${params.parallelism}$${b64(salt)}$${b64(key)}`;
   }
   const params = { cost: settings.scryptCost, blockSize: settings.scryptBlockSize, parallelism: settings.scryptParallelism };
   const salt = crypto.randomBytes(SALT_BYTES);
-  const key = await scryptKey(password, salt, params);
+  const key = await engine.scryptKey(password, salt, params);
   return `$scrypt$ln=${params.cost},r=${params.blockSize},p=${params.parallelism}$${b64(salt)}$${b64(key)}`;
 }
 
@@ -189,12 +210,17 @@ export function describeHash(
  *
  * @publicApi
  */
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+export function verifyPassword(password: string, stored: string): Promise<boolean> {
+  return verifyPasswordWith(IN_PROCESS, password, stored);
+}
+
+/** `verifyPassword`, its work done by `engine`. */
+export async function verifyPasswordWith(engine: HashEngine, password: string, stored: string): Promise<boolean> {
   const hash = describeHash(stored);
   if (!hash) return false;
   // bcrypt would compare only the first 72 bytes; a longer input never matches (SEC-31).
-  if (hash.algorithm === 'bcrypt') return Buffer.byteLength(password, 'utf8') <= BCRYPT_MAX_BYTES && (await loadBcrypt()).default.compare(password, stored);
-  const key = hash.algorithm === 'argon2id' ? await argon2Key(password, hash.salt, hash.params) : await scryptKey(password, hash.salt, hash.params);
+  if (hash.algorithm === 'bcrypt') return Buffer.byteLength(password, 'utf8') <= BCRYPT_MAX_BYTES && engine.bcryptCompare(password, stored);
+  const key = hash.algorithm === 'argon2id' ? await engine.argon2Key(password, hash.salt, hash.params) : await engine.scryptKey(password, hash.salt, hash.params);
   return constantTimeEqual(key, hash.key);
 }
 

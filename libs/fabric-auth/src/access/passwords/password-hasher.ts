@@ -1,9 +1,19 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constants.js';
 import type { ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
 import { isCommonPassword } from '../../core/common-passwords.js';
-import { BCRYPT_MAX_BYTES, describeHash, hashPassword, isCurrentHash, type PasswordHashSettings, passwordHashSettings, verifyPassword } from '../../core/password-hashes.js';
+import {
+  BCRYPT_MAX_BYTES,
+  describeHash,
+  hashPassword,
+  hashPasswordWith,
+  isCurrentHash,
+  type PasswordHashSettings,
+  passwordHashSettings,
+  verifyPasswordWith,
+} from '../../core/password-hashes.js';
 import { FabricError } from '../../core/fabric-error.js';
+import { HashWorkerPool } from './hash-worker-pool.js';
 
 export { BCRYPT_MAX_BYTES } from '../../core/password-hashes.js';
 /** Longest password input looked at; anything longer is refused before any hashing. */
@@ -33,8 +43,8 @@ interface Waiter {
 }
 
 /**
- * Password hashes on a bounded pool: at most `passwordHashConcurrency` run at once (argon2id and
- * scrypt on libuv's threads, never on the event loop), at most `passwordQueueDepth` wait for a
+ * Password hashes on a bounded pool: at most `passwordHashConcurrency` run at once, each on a
+ * thread of the library's own at a lower priority than the event loop (HashWorkerPool), at most `passwordQueueDepth` wait for a
  * slot, and past that a check is refused at once with 503 + `Retry-After` instead of queueing
  * without end (SEC-102). A waiting check whose client has gone holds no place: it is dropped
  * whenever the queue's room is judged, and when its turn comes. A check that would wait in its
@@ -44,7 +54,7 @@ interface Waiter {
  * not tell whether an account exists.
  */
 @Injectable()
-export class PasswordHasher {
+export class PasswordHasher implements OnApplicationShutdown {
   private dummyHash: Promise<string> | undefined;
   private running = 0;
   private readonly waiting: Waiter[] = [];
@@ -53,10 +63,18 @@ export class PasswordHasher {
   private readonly settings: PasswordHashSettings;
   /** Running average of one hash's duration, for `Retry-After`. */
   private averageMs = 100;
+  /** Where the hashes run: one thread per slot, so it never holds more work than `bounded` lets through. */
+  private readonly threads: HashWorkerPool;
 
   constructor(@Inject(FABRIC_RESOLVED_OPTIONS) private readonly options: ResolvedFabricAuthOptions) {
     this.refused = new Set(options.refusedPasswords.map((p) => p.toLowerCase()));
     this.settings = passwordHashSettings(options);
+    this.threads = new HashWorkerPool(options.passwordHashConcurrency);
+  }
+
+  /** After the HTTP drain (the adapter's beforeClose): no request is waiting on a hash any more. */
+  onApplicationShutdown(): Promise<void> {
+    return this.threads.close();
   }
 
   /**
@@ -85,7 +103,7 @@ export class PasswordHasher {
   }
 
   hash(password: string, wanted: StillWanted = () => true): Promise<string> {
-    return this.bounded(wanted, () => hashPassword(password, this.settings));
+    return this.bounded(wanted, () => hashPasswordWith(this.threads, password, this.settings));
   }
 
   /** 503 + `Retry-After` now, before anything is reserved, when the queue is already full of clients still there. */
@@ -151,10 +169,10 @@ export class PasswordHasher {
     const usable = typeof hash === 'string' && describeHash(hash) !== undefined && Buffer.byteLength(password, 'utf8') <= BCRYPT_MAX_BYTES;
     if (!usable) {
       const dummy = await this.dummy();
-      await this.inLane(lane, () => this.bounded(wanted, () => verifyPassword(password.slice(0, BCRYPT_MAX_BYTES), dummy)));
+      await this.inLane(lane, () => this.bounded(wanted, () => verifyPasswordWith(this.threads, password.slice(0, BCRYPT_MAX_BYTES), dummy)));
       return false;
     }
-    return this.inLane(lane, () => this.bounded(wanted, () => verifyPassword(password, hash)));
+    return this.inLane(lane, () => this.bounded(wanted, () => verifyPasswordWith(this.threads, password, hash)));
   }
 
   /**
@@ -202,6 +220,7 @@ export class PasswordHasher {
     await store(upgraded);
   }
 
+  /** Made once, outside the slots (on libuv's pool, as `hashPassword` makes hashes), so it never takes a thread a check holds. */
   private dummy(): Promise<string> {
     this.dummyHash ??= hashPassword('fabric-auth dummy password', this.settings);
     return this.dummyHash;
