@@ -155,4 +155,13 @@ describe('fabricValidationPipe on list queries', () => {
     await expect(fabricValidationPipe().transform(repeated, metadataOf(ListQueryDto))).rejects.toThrow();
     expect(validate).toHaveBeenCalledTimes(1);
   });
+
+  it('refuses a key that names what every object inherits (hasOwnProperty, valueOf, …), as an unknown field, on both paths', async () => {
+    const pipe = fabricValidationPipe();
+    for (const key of ['hasOwnProperty', 'valueOf', 'toString', '__defineGetter__', 'isPrototypeOf']) {
+      const fields = { limit: '5', [key]: 'x' };
+      await expect(pipe.transform(query(fields), metadataOf(ListUsersQueryDto)), key).rejects.toThrow(`must not contain the key ${key}`);
+      await expect(pipe.transform({ limit: 10, [key]: 'x' }, { type: 'body', metatype: ListQueryDto, data: undefined }), key).rejects.toThrow(key);
+    }
+  });
 });

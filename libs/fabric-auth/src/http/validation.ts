@@ -6,8 +6,12 @@ import { fabricError } from '../core/fabric-error.js';
 import { classTransformerPackage } from '../core/class-transformer.js';
 import { classValidatorPackage } from '../core/class-validator.js';
 
-/** Keys that name the prototype chain rather than data: refused rather than silently dropped. */
-const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/**
+ * Keys that name the prototype chain rather than data: refused rather than silently dropped.
+ * Every name `Object.prototype` holds (`hasOwnProperty`, `valueOf`, `__defineGetter__`, …) is one:
+ * class-transformer skips them, so they reached no DTO and slipped past the unknown-field refusal.
+ */
+const namesPrototype = (key: string) => key === 'prototype' || Object.hasOwn(Object.prototype, key);
 const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
@@ -34,7 +38,7 @@ export function refusedContent(value: unknown, name: string, prototypeKeys = tru
   for (const key of Object.keys(value)) {
     const inKey = textProblem(key);
     if (inKey) return `${path || name} keys ${inKey}`;
-    if (prototypeKeys && PROTOTYPE_KEYS.has(key)) return `${path || name} must not contain the key ${key}`;
+    if (prototypeKeys && namesPrototype(key)) return `${path || name} must not contain the key ${key}`;
     const inner = refusedContent((value as Record<string, unknown>)[key], name, prototypeKeys, path ? `${path}.${key}` : key);
     if (inner) return inner;
   }
@@ -51,7 +55,8 @@ interface PropertyRules {
 }
 
 /**
- * A query DTO's rules, read once from class-validator's metadata and run as its executor runs
+ * A query DTO's rules, read once from class-validator's metadata (decorators run when a class is
+ * defined; nothing in the library adds a rule later) and run as its executor runs
  * them, without what its executor does on every call (metadata looked up and grouped, an error
  * object per property, a promise): on every list request that is most of the validation, for
  * a handful of short strings. It only ever accepts: a value it does not pass, or a rule it does
