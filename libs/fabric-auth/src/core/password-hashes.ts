@@ -133,7 +133,8 @@ export interface HashEngine {
 /** The OpenSSL `maxmem` a scrypt setting needs: its 128·N·r bytes, twice over (the limit itself is checked by scryptWorkProblem). */
 export const scryptMaxmem = (p: ScryptParams) => 2 * 128 * 2 ** p.cost * p.blockSize;
 
-const IN_PROCESS: HashEngine = {
+/** The work done in the process: libuv's pool (argon2id, scrypt), the event loop in slices (bcrypt). */
+export const inProcessHashEngine: HashEngine = {
   // 2 is Argon2id and 1 is version 0x13 (const enums of the package's typings).
   argon2Key: (password, salt, p) =>
     loadArgon2().hashRaw(password, { algorithm: 2, version: 1, memoryCost: p.memory, timeCost: p.iterations, parallelism: p.parallelism, outputLen: KEY_BYTES, salt }),
@@ -157,7 +158,7 @@ const b64 = (bytes: Buffer) => bytes.toString('base64').replace(/=+$/, '');
  * @publicApi
  */
 export function hashPassword(password: string, settings: PasswordHashSettings): Promise<string> {
-  return hashPasswordWith(IN_PROCESS, password, settings);
+  return hashPasswordWith(inProcessHashEngine, password, settings);
 }
 
 /** `hashPassword`, its work done by `engine`. */
@@ -211,7 +212,7 @@ export function describeHash(
  * @publicApi
  */
 export function verifyPassword(password: string, stored: string): Promise<boolean> {
-  return verifyPasswordWith(IN_PROCESS, password, stored);
+  return verifyPasswordWith(inProcessHashEngine, password, stored);
 }
 
 /** `verifyPassword`, its work done by `engine`. */

@@ -1,7 +1,9 @@
+import { Logger } from '@nestjs/common';
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import { getPriority } from 'node:os';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { type FabricError, fabricError } from '../../core/fabric-error.js';
-import { type Argon2Params, type HashEngine, KEY_BYTES, type ScryptParams, scryptMaxmem } from '../../core/password-hashes.js';
+import { type Argon2Params, type HashEngine, inProcessHashEngine, KEY_BYTES, type ScryptParams, scryptMaxmem } from '../../core/password-hashes.js';
 
 /**
  * How much the hashing threads lower their priority below the event loop's: added to the nice
@@ -25,29 +27,34 @@ export const HASH_THREAD_NICE = 10;
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const crypto = require('node:crypto');
+const os = require('node:os');
+let nice;
 if (process.platform === 'linux') {
   try {
-    const os = require('node:os');
     os.setPriority(0, Math.min(19, os.getPriority(0) + workerData.nice));
   } catch {}
 }
-let argon2;
-let bcrypt;
+try {
+  nice = os.getPriority(0);
+} catch {}
+parentPort.postMessage({ nice });
+const loaded = new Map();
+const load = (path) => {
+  if (!loaded.has(path)) loaded.set(path, require(path));
+  return loaded.get(path);
+};
 parentPort.on('message', (job) => {
   try {
     if (job.kind === 'argon2') {
-      argon2 ??= require(workerData.modules.argon2);
-      const key = argon2.hashRawSync(job.password, job.options);
+      const key = load(job.module).hashRawSync(job.password, job.options);
       parentPort.postMessage({ key });
     } else if (job.kind === 'scrypt') {
       const key = crypto.scryptSync(job.password, job.salt, job.length, job.options);
       parentPort.postMessage({ key });
     } else if (job.kind === 'bcryptHash') {
-      bcrypt ??= require(workerData.modules.bcrypt);
-      parentPort.postMessage({ value: bcrypt.hashSync(job.password, job.cost) });
+      parentPort.postMessage({ value: load(job.module).hashSync(job.password, job.cost) });
     } else {
-      bcrypt ??= require(workerData.modules.bcrypt);
-      parentPort.postMessage({ value: bcrypt.compareSync(job.password, job.stored) });
+      parentPort.postMessage({ value: load(job.module).compareSync(job.password, job.stored) });
     }
   } catch (error) {
     parentPort.postMessage({ error: { name: error?.name, message: String(error?.message ?? error), code: error?.code } });
@@ -59,10 +66,10 @@ parentPort.on('message', (job) => {
 const hashThreadStopped = (cause?: unknown): FabricError => fabricError('authentication_unavailable', 'The password check was interrupted; retry', { cause });
 
 type Job =
-  | { kind: 'argon2'; password: string; options: object }
+  | { kind: 'argon2'; module: string; password: string; options: object }
   | { kind: 'scrypt'; password: string; salt: Buffer; length: number; options: object }
-  | { kind: 'bcryptHash'; password: string; cost: number }
-  | { kind: 'bcryptCompare'; password: string; stored: string };
+  | { kind: 'bcryptHash'; module: string; password: string; cost: number }
+  | { kind: 'bcryptCompare'; module: string; password: string; stored: string };
 
 type Answer = { key: Uint8Array } | { value: string | boolean } | { error: { name?: string; message: string; code?: string } };
 
@@ -87,48 +94,73 @@ const ERROR_TYPES: Record<string, ErrorConstructor> = { RangeError, TypeError };
 export class HashWorkerPool implements HashEngine {
   private readonly threads = new Set<HashThread>();
   private readonly idle: HashThread[] = [];
-  private modules: { argon2: string; bcrypt: string } | undefined;
+  /** Each hashing library's entry file as the app resolves it, looked up by the first job that needs it. */
+  private readonly modules = new Map<string, string>();
   /** Set by close(): a check that got its slot during the shutdown starts no thread that nothing would end. */
   private closed = false;
+  /** Why hashes run in the process instead (threads not allowed, a library the threads cannot find), once known. */
+  private threadsUnavailable: unknown;
+  private warnedAboutPriority = false;
 
-  constructor(private readonly size: number) {}
+  constructor(
+    private readonly size: number,
+    private readonly inProcess: HashEngine = inProcessHashEngine,
+    private readonly warn: (message: string) => void = (message) => new Logger('FabricAuth').warn(message),
+    private readonly spawn: (source: string, options: WorkerOptions) => Worker = (source, options) => new Worker(source, options),
+  ) {}
 
   async argon2Key(password: string, salt: Buffer, p: Argon2Params): Promise<Buffer> {
+    const module = this.resolve('@node-rs/argon2');
     // 2 is Argon2id and 1 is version 0x13, as the in-process derivation (core/password-hashes.ts).
     const options = { algorithm: 2, version: 1, memoryCost: p.memory, timeCost: p.iterations, parallelism: p.parallelism, outputLen: KEY_BYTES, salt };
-    return keyOf(await this.run({ kind: 'argon2', password, options }));
+    const answer = module === undefined ? undefined : await this.run({ kind: 'argon2', module, password, options });
+    return answer === undefined ? this.inProcess.argon2Key(password, salt, p) : keyOf(answer);
   }
 
   async scryptKey(password: string, salt: Buffer, p: ScryptParams): Promise<Buffer> {
     const options = { N: 2 ** p.cost, r: p.blockSize, p: p.parallelism, maxmem: scryptMaxmem(p) };
-    return keyOf(await this.run({ kind: 'scrypt', password, salt, length: KEY_BYTES, options }));
+    const answer = await this.run({ kind: 'scrypt', password, salt, length: KEY_BYTES, options });
+    return answer === undefined ? this.inProcess.scryptKey(password, salt, p) : keyOf(answer);
   }
 
   async bcryptHash(password: string, cost: number): Promise<string> {
-    return (await this.run({ kind: 'bcryptHash', password, cost })) as string;
+    const module = this.resolve('bcryptjs');
+    const answer = module === undefined ? undefined : await this.run({ kind: 'bcryptHash', module, password, cost });
+    return answer === undefined ? this.inProcess.bcryptHash(password, cost) : (answer as string);
   }
 
   async bcryptCompare(password: string, stored: string): Promise<boolean> {
-    return (await this.run({ kind: 'bcryptCompare', password, stored })) as boolean;
+    const module = this.resolve('bcryptjs');
+    const answer = module === undefined ? undefined : await this.run({ kind: 'bcryptCompare', module, password, stored });
+    return answer === undefined ? this.inProcess.bcryptCompare(password, stored) : (answer as boolean);
   }
 
-  /** Ends every thread; a job still running, or given after, fails with hashThreadStopped (503). */
+  /**
+   * Ends every thread. A job still running fails at once with hashThreadStopped (503): a thread in
+   * native code ends only when its hash does, and the shutdown does not wait for that.
+   */
   async close(): Promise<void> {
     this.closed = true;
     const threads = [...this.threads];
     this.threads.clear();
     this.idle.length = 0;
+    for (const thread of threads) {
+      thread.job?.reject(hashThreadStopped());
+      thread.job = undefined;
+    }
     await Promise.all(threads.map((thread) => thread.worker.terminate()));
   }
 
-  private async run(job: Job): Promise<Buffer | Uint8Array | string | boolean> {
+  /** A thread's answer, or undefined when threads cannot run here and the caller hashes in the process. */
+  private async run(job: Job): Promise<Buffer | Uint8Array | string | boolean | undefined> {
     if (this.closed) throw hashThreadStopped();
     const thread = this.idle.pop() ?? this.start();
+    if (thread === undefined) return undefined;
     const answer = await new Promise<Answer>((resolve, reject) => {
+      thread.worker.postMessage(job);
       thread.job = { resolve, reject };
       // Referenced while it works: a script awaiting a hash is not ended under it.
       thread.worker.ref();
-      thread.worker.postMessage(job);
     });
     if ('error' in answer) {
       const { name, message, code } = answer.error;
@@ -138,13 +170,23 @@ export class HashWorkerPool implements HashEngine {
     return 'key' in answer ? answer.key : answer.value;
   }
 
-  private start(): HashThread {
+  private start(): HashThread | undefined {
+    if (this.threadsUnavailable !== undefined) return undefined;
     if (this.threads.size >= this.size) throw new Error(`HashWorkerPool: more than ${this.size} hashes at once (PasswordHasher hands out its slots)`);
-    this.modules ??= resolveHashModules();
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { nice: HASH_THREAD_NICE, modules: this.modules } });
+    let worker: Worker;
+    try {
+      // Neither the command line's options nor NODE_OPTIONS (a worker reads it again): the app's
+      // preloads (`-r`: APM agents, ts-node) do not run again in every hashing thread.
+      worker = this.spawn(WORKER_SOURCE, { eval: true, execArgv: [], env: { ...process.env, NODE_OPTIONS: '' }, workerData: { nice: HASH_THREAD_NICE } });
+    } catch (error) {
+      // Node's permission model without --allow-worker, for one: hashes keep working, on libuv's pool.
+      this.fallBack(error);
+      return undefined;
+    }
     const thread: HashThread = { worker };
     this.threads.add(thread);
-    worker.on('message', (answer: Answer) => {
+    worker.on('message', (answer: Answer | { nice: number | undefined }) => {
+      if ('nice' in answer) return this.checkPriority(answer.nice);
       const job = thread.job;
       thread.job = undefined;
       worker.unref();
@@ -161,12 +203,40 @@ export class HashWorkerPool implements HashEngine {
     });
     return thread;
   }
-}
 
-/** The two hashing libraries' entry files, as the app resolves them (the threads' own `require` would look from the working directory). */
-function resolveHashModules(): { argon2: string; bcrypt: string } {
-  const require = createRequire(import.meta.url);
-  return { argon2: require.resolve('@node-rs/argon2'), bcrypt: require.resolve('bcryptjs') };
+  /** A library's entry file for the threads; undefined (the process hashes) when it cannot be found from here, as in some bundled deployments. */
+  private resolve(packageName: string): string | undefined {
+    if (this.threadsUnavailable !== undefined) return undefined;
+    const known = this.modules.get(packageName);
+    if (known !== undefined) return known;
+    try {
+      const path = createRequire(import.meta.url).resolve(packageName);
+      this.modules.set(packageName, path);
+      return path;
+    } catch (error) {
+      this.fallBack(error);
+      return undefined;
+    }
+  }
+
+  private fallBack(reason: unknown): void {
+    this.threadsUnavailable = reason;
+    this.warn(`password hashes run on libuv's pool at the event loop's priority: hashing threads cannot run here (${reason instanceof Error ? reason.message : String(reason)})`);
+  }
+
+  /** Says once when a thread could not lower its priority below the event loop's (a process already at nice 19, a seccomp profile): SPEC §10's login storm bound is then not kept. */
+  private checkPriority(threadNice: number | undefined): void {
+    if (this.warnedAboutPriority || process.platform !== 'linux' || threadNice === undefined) return;
+    let loopNice: number;
+    try {
+      loopNice = getPriority(0);
+    } catch {
+      return;
+    }
+    if (threadNice > loopNice) return;
+    this.warnedAboutPriority = true;
+    this.warn(`password hashes run at the event loop's priority (nice ${threadNice}): a login storm slows every other route`);
+  }
 }
 
 const keyOf = (key: Buffer | Uint8Array | string | boolean) => Buffer.from(key as Uint8Array);

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { hashRaw } from '@node-rs/argon2';
 import { afterEach, describe, expect, it } from 'vitest';
-import { hashPassword, passwordHashSettings, verifyPassword } from '../../core/password-hashes.js';
+import { hashPassword, hashPasswordWith, passwordHashSettings, verifyPassword, verifyPasswordWith } from '../../core/password-hashes.js';
 import type { FabricAuthOptions } from '../../options/fabric-auth.options.js';
 import { resolveFabricAuthOptions } from '../../options/resolve-options.js';
 import { FabricError } from '../../core/fabric-error.js';
@@ -104,5 +104,42 @@ describe('HashWorkerPool', () => {
       inProcess = error as NodeJS.ErrnoException;
     }
     await expect(pool.scryptKey('x', salt, scrypt)).rejects.toMatchObject({ name: 'RangeError', code: inProcess?.code, message: inProcess?.message });
+  });
+
+  it('fails a check still hashing at once when it closes, without waiting for the hash to end', async () => {
+    const pool = new HashWorkerPool(1);
+    open.push({ onApplicationShutdown: () => pool.close() });
+    // A thread already up (started, argon2 loaded), then the largest setting accepted: seconds of
+    // work in native code, which terminate() cannot stop.
+    await pool.argon2Key('x', Buffer.alloc(16, 1), { memory: 7_168, iterations: 5, parallelism: 1 });
+    const running = pool.argon2Key('x', Buffer.alloc(16, 1), { memory: 262_144, iterations: 10, parallelism: 1 }).then(
+      () => 'hashed',
+      (error: unknown) => error,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    void pool.close();
+    const outcome = await Promise.race([running, new Promise((resolve) => setTimeout(() => resolve('still waiting'), 1_000))]);
+    expect(outcome).toMatchObject({ code: 'authentication_unavailable' });
+  });
+
+  it('hashes in the process, and says so once, where threads cannot start', async () => {
+    const warnings: string[] = [];
+    const denied = Object.assign(new Error('Access to this API has been restricted'), { code: 'ERR_ACCESS_DENIED' });
+    const pool = new HashWorkerPool(
+      2,
+      undefined,
+      (message) => warnings.push(message),
+      () => {
+        throw denied;
+      },
+    );
+    open.push({ onApplicationShutdown: () => pool.close() });
+    const settings = passwordHashSettings(resolveFabricAuthOptions(secrets));
+    const stored = await hashPassword(PASSWORD, settings);
+    expect(await verifyPasswordWith(pool, PASSWORD, stored)).toBe(true);
+    expect(await verifyPasswordWith(pool, `${PASSWORD}x`, stored)).toBe(false);
+    expect(await verifyPassword(PASSWORD, await hashPasswordWith(pool, PASSWORD, { ...settings, algorithm: 'scrypt' }))).toBe(true);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('Access to this API has been restricted');
   });
 });
