@@ -130,20 +130,18 @@ export interface HashEngine {
   bcryptCompare(password: string, stored: string): Promise<boolean>;
 }
 
-/** The OpenSSL `maxmem` a scrypt setting needs: its 128·N·r bytes, twice over (the limit itself is checked by scryptWorkProblem). */
-export const scryptMaxmem = (p: ScryptParams) => 2 * 128 * 2 ** p.cost * p.blockSize;
+/** @node-rs/argon2's options for a setting; 2 is Argon2id and 1 is version 0x13 (const enums of the package's typings). */
+export const argon2Options = (salt: Buffer, p: Argon2Params) =>
+  ({ algorithm: 2, version: 1, memoryCost: p.memory, timeCost: p.iterations, parallelism: p.parallelism, outputLen: KEY_BYTES, salt }) as const;
+
+/** node:crypto's scrypt options for a setting; `maxmem` is its 128·N·r bytes, twice over (the limit itself is checked by scryptWorkProblem). */
+export const scryptOptions = (p: ScryptParams) => ({ N: 2 ** p.cost, r: p.blockSize, p: p.parallelism, maxmem: 2 * 128 * 2 ** p.cost * p.blockSize });
 
 /** The work done in the process: libuv's pool (argon2id, scrypt), the event loop in slices (bcrypt). */
 export const inProcessHashEngine: HashEngine = {
-  // 2 is Argon2id and 1 is version 0x13 (const enums of the package's typings).
-  argon2Key: (password, salt, p) =>
-    loadArgon2().hashRaw(password, { algorithm: 2, version: 1, memoryCost: p.memory, timeCost: p.iterations, parallelism: p.parallelism, outputLen: KEY_BYTES, salt }),
+  argon2Key: (password, salt, p) => loadArgon2().hashRaw(password, argon2Options(salt, p)),
   scryptKey: (password, salt, p) =>
-    new Promise((resolve, reject) =>
-      crypto.scrypt(password, salt, KEY_BYTES, { N: 2 ** p.cost, r: p.blockSize, p: p.parallelism, maxmem: scryptMaxmem(p) }, (error, key) =>
-        error ? reject(error) : resolve(key),
-      ),
-    ),
+    new Promise((resolve, reject) => crypto.scrypt(password, salt, KEY_BYTES, scryptOptions(p), (error, key) => (error ? reject(error) : resolve(key)))),
   bcryptHash: async (password, cost) => (await loadBcrypt()).default.hash(password, cost),
   bcryptCompare: async (password, stored) => (await loadBcrypt()).default.compare(password, stored),
 };

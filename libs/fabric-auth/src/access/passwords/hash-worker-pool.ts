@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { getPriority } from 'node:os';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { type FabricError, fabricError } from '../../core/fabric-error.js';
-import { type Argon2Params, type HashEngine, inProcessHashEngine, KEY_BYTES, type ScryptParams, scryptMaxmem } from '../../core/password-hashes.js';
+import { type Argon2Params, argon2Options, type HashEngine, inProcessHashEngine, KEY_BYTES, type ScryptParams, scryptOptions } from '../../core/password-hashes.js';
 
 /**
  * How much the hashing threads lower their priority below the event loop's: added to the nice
@@ -111,14 +111,13 @@ export class HashWorkerPool implements HashEngine {
 
   async argon2Key(password: string, salt: Buffer, p: Argon2Params): Promise<Buffer> {
     const module = this.resolve('@node-rs/argon2');
-    // 2 is Argon2id and 1 is version 0x13, as the in-process derivation (core/password-hashes.ts).
-    const options = { algorithm: 2, version: 1, memoryCost: p.memory, timeCost: p.iterations, parallelism: p.parallelism, outputLen: KEY_BYTES, salt };
+    const options = argon2Options(salt, p);
     const answer = module === undefined ? undefined : await this.run({ kind: 'argon2', module, password, options });
     return answer === undefined ? this.inProcess.argon2Key(password, salt, p) : keyOf(answer);
   }
 
   async scryptKey(password: string, salt: Buffer, p: ScryptParams): Promise<Buffer> {
-    const options = { N: 2 ** p.cost, r: p.blockSize, p: p.parallelism, maxmem: scryptMaxmem(p) };
+    const options = scryptOptions(p);
     const answer = await this.run({ kind: 'scrypt', password, salt, length: KEY_BYTES, options });
     return answer === undefined ? this.inProcess.scryptKey(password, salt, p) : keyOf(answer);
   }
