@@ -116,6 +116,22 @@ describe.each(DATABASE_KINDS)('search plans on %s', (kind) => {
     return { page, plans };
   }
 
+  /**
+   * A PostgreSQL plan's nodes outside its InitPlans and SubPlans: what reads the page's rows,
+   * apart from a count or the names of each row (ListRequest.attach) riding in the same statement.
+   */
+  const mainNodes = (plan: string): string => {
+    type Node = { 'Parent Relationship'?: string; Plans?: Node[] };
+    const strip = (node: Node): Node => ({
+      ...node,
+      Plans: node.Plans?.filter((p) => p['Parent Relationship'] !== 'InitPlan' && p['Parent Relationship'] !== 'SubPlan').map(strip),
+    });
+    const [, json] = plan.split('\n');
+    return JSON.stringify((JSON.parse(json) as { 'QUERY PLAN': { Plan: Node }[] }[]).map((row) => strip(row['QUERY PLAN'][0].Plan)));
+  };
+  /** A sequential scan of `table` anywhere in a PostgreSQL plan (a small table's may be the cheaper plan). */
+  const seqScanOf = (table: string) => new RegExp(`"Node Type":"Seq Scan"[^{}]*"Relation Name":"${table}"`);
+
   const codePoints = (a: string, b: string) => {
     const [x, y] = [[...a].map((c) => c.codePointAt(0)!), [...b].map((c) => c.codePointAt(0)!)];
     for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
@@ -138,9 +154,9 @@ describe.each(DATABASE_KINDS)('search plans on %s', (kind) => {
     for (const plan of plans) {
       expect(plan).not.toMatch(/idx_users_created_at_id|idx_users_is_active_created_at_id/);
       if (postgres) {
-        expect(plan).not.toContain('Seq Scan');
+        expect(plan).not.toMatch(seqScanOf('users'));
         // A count may sort a range it reads whole anyway (under the cap); a page read may not.
-        if (!plan.startsWith('SELECT COUNT(')) expect(plan).not.toContain('"Sort"');
+        if (!plan.startsWith('SELECT COUNT(')) expect(mainNodes(plan)).not.toContain('"Sort"');
       } else {
         expect(plan).not.toMatch(/SCAN u(?! USING)|TEMP B-TREE/);
       }
@@ -213,7 +229,8 @@ describe.each(DATABASE_KINDS)('search plans on %s', (kind) => {
 
   it('?q= with a sort under the cap: sorted from the prefix ranges, full pages, exact total', async () => {
     const { plans, page } = await planned('/users?q=srch11&sort=created_at&limit=50', 'users');
-    for (const plan of plans) expect(plan).not.toMatch(/idx_users_created_at_id|Seq Scan|SCAN u(?! USING)/);
+    for (const plan of plans) expect(plan).not.toMatch(postgres ? seqScanOf('users') : /SCAN u(?! USING)/);
+    for (const plan of plans) expect(plan).not.toContain('idx_users_created_at_id');
     expect(page).toMatchObject({ total: 1111, total_is_estimate: false });
     expect(page.items).toHaveLength(50);
     const { ids } = await walk('/users?q=srch11&sort=created_at&limit=200');

@@ -1,7 +1,19 @@
 import type { SelectQueryBuilder } from 'typeorm';
 import type { ListDialect } from './dialect.js';
-import { readAtOffset, restrictToPart, sortParts } from './keyset.js';
-import { anyOf, columnOf, type ListCondition, type ListSection, type ListSort, orderByPart, type PageRead, type ResumePoint } from './list-request.js';
+import { readAtOffset, readRows, restrictToPart, sortParts } from './keyset.js';
+import {
+  ATTACHED,
+  anyOf,
+  columnOf,
+  INLINE_COUNT,
+  type ListCondition,
+  type ListSection,
+  type ListSort,
+  namesOf,
+  orderByPart,
+  type PageRead,
+  type ResumePoint,
+} from './list-request.js';
 
 /** A search past the candidate limit examines at most this many rows (in sort order) per page. */
 export const SEARCH_SCAN_BUDGET = 2_000;
@@ -12,7 +24,7 @@ export const SEARCH_SCAN_BUDGET = 2_000;
  * counted them), the page is sorted from the ranges' own rows; with more, a page walks the
  * sort's own index and examines at most SEARCH_SCAN_BUDGET rows: it may then hold fewer than
  * `take` items, even none, with a resume point that continues the walk — bounded work per
- * request instead of a walk as long as the planner's luck.
+ * request instead of a walk as long as the planner's luck. `attach`: see ListRequest.attach.
  */
 export async function readSearch<E extends { id: string }>(
   base: SelectQueryBuilder<E>,
@@ -23,17 +35,21 @@ export async function readSearch<E extends { id: string }>(
   from: ResumePoint | undefined,
   offset: number,
   take: number,
+  attach?: string,
 ): Promise<PageRead<E>> {
-  if (!candidates.many) return readCandidates(base, dialect, sort, parts, candidates.limit, from, offset, take);
+  if (!candidates.many) return readCandidates(base, dialect, sort, parts, candidates.limit, from, offset, take, { attach });
   const hit = anyOf(parts);
   // An offset page past the cap is the documented slow path: the planner's plan over the whole filter.
-  if (!from && offset > 0) return readAtOffset(base.clone().andWhere(hit.where, hit.parameters), sort, offset, take);
-  return scan(base, sort, hit, from, take);
+  if (!from && offset > 0) return readAtOffset(base.clone().andWhere(hit.where, hit.parameters), sort, offset, take, attach);
+  return scan(base, sort, hit, from, take, attach);
 }
 
 /**
  * Few matches: every part's rows (each one index range, LIMITed to `limit` so that the
- * planner keeps to it) unioned, then sorted and paged in one statement.
+ * planner keeps to it) unioned, then sorted and paged in one statement. `countUpTo`: that
+ * statement also answers how many rows the parts gave (`counted`, each part's up to
+ * `limit`), so a caller may read before it knows whether the matches are few; past
+ * `countUpTo` they are not, and the page's rows are left unread (none).
  */
 export async function readCandidates<E extends { id: string }>(
   base: SelectQueryBuilder<E>,
@@ -44,6 +60,7 @@ export async function readCandidates<E extends { id: string }>(
   from: ResumePoint | undefined,
   offset: number,
   take: number,
+  { countUpTo, attach }: { countUpTo?: number; attach?: string } = {},
 ): Promise<PageRead<E>> {
   const values: unknown[] = [];
   const bind = (value: unknown) => (values.push(value), dialect.placeholder(values.length));
@@ -72,14 +89,21 @@ export async function readCandidates<E extends { id: string }>(
       where = `WHERE ${keyset}${sort.nullable && !sort.descending ? ` OR ${v} IS NULL` : ''}`;
     }
   }
+  const union = selects.join(' UNION ALL ');
+  const page = `ORDER BY c.fabric_value ${direction}${nulls}, c.fabric_id ${direction} LIMIT ${take}${!from && offset > 0 ? ` OFFSET ${offset}` : ''}`;
   const sql =
-    `SELECT c.fabric_id AS id, c.fabric_key AS k FROM (${selects.join(' UNION ALL ')}) AS c ${where} ` +
-    `ORDER BY c.fabric_value ${direction}${nulls}, c.fabric_id ${direction} LIMIT ${take}${!from && offset > 0 ? ` OFFSET ${offset}` : ''}`;
-  const found = await base.connection.query<{ id: unknown; k: unknown }[]>(sql, values);
-  return hydrate(
+    countUpTo !== undefined
+      ? `WITH fabric_candidates AS MATERIALIZED (${union}) SELECT c.fabric_id AS id, c.fabric_key AS k, (SELECT COUNT(*) FROM fabric_candidates) AS ${INLINE_COUNT} FROM fabric_candidates AS c ${where} ${page}`
+      : `SELECT c.fabric_id AS id, c.fabric_key AS k FROM (${union}) AS c ${where} ${page}`;
+  const found = await base.connection.query<{ id: unknown; k: unknown; [INLINE_COUNT]?: unknown }[]>(sql, values);
+  const counted = countUpTo !== undefined && found.length > 0 ? Number(found[0][INLINE_COUNT]) : undefined;
+  if (counted !== undefined && counted > countUpTo!) return { rows: [], keys: [], counted };
+  const read = await hydrate(
     base,
     found.map((r) => ({ id: String(r.id), k: r.k === null ? null : String(r.k) })),
+    attach,
   );
+  return counted !== undefined ? { ...read, counted } : read;
 }
 
 /**
@@ -92,6 +116,7 @@ export async function scan<E extends { id: string }>(
   hit: ListCondition,
   from: ResumePoint | undefined,
   take: number,
+  attach?: string,
 ): Promise<PageRead<E>> {
   const hits: { id: string; k: string | null }[] = [];
   let examined = 0;
@@ -118,17 +143,23 @@ export async function scan<E extends { id: string }>(
   }
   const page = hits.slice(0, take);
   const cut = page.length < take && examined >= SEARCH_SCAN_BUDGET ? lastSeen : undefined;
-  return { ...(await hydrate(base, page)), resume: cut };
+  return { ...(await hydrate(base, page, attach)), resume: cut };
 }
 
-/** Entities for a page chosen from narrower rows, in its order (a row deleted meanwhile is left out). */
-async function hydrate<E extends { id: string }>(base: SelectQueryBuilder<E>, page: { id: string; k: string | null }[]): Promise<PageRead<E>> {
-  if (page.length === 0) return { rows: [], keys: [] };
-  const found = await base
-    .clone()
-    .andWhereInIds(page.map((p) => p.id))
-    .getMany();
-  const byId = new Map(found.map((e: E) => [e.id, e]));
+/**
+ * Entities for a page chosen from narrower rows, in its order (a row deleted meanwhile is left
+ * out), with each row's names (ListRequest.attach) read in the same statement.
+ */
+async function hydrate<E extends { id: string }>(base: SelectQueryBuilder<E>, page: { id: string; k: string | null }[], attach?: string): Promise<PageRead<E>> {
+  if (page.length === 0) return { rows: [], keys: [], ...(attach !== undefined ? { attached: [] } : {}) };
+  const query = base.clone().andWhereInIds(page.map((p) => p.id));
+  if (attach !== undefined) query.addSelect(attach, ATTACHED);
+  const { entities, raw } = await readRows(query);
+  const byId = new Map(entities.map((e: E, n) => [e.id, { e, names: attach !== undefined ? namesOf(raw[n][ATTACHED]) : [] }]));
   const kept = page.filter((p) => byId.has(p.id));
-  return { rows: kept.map((p) => byId.get(p.id)!), keys: kept.map((p) => p.k) };
+  return {
+    rows: kept.map((p) => byId.get(p.id)!.e),
+    keys: kept.map((p) => p.k),
+    ...(attach !== undefined ? { attached: kept.map((p) => byId.get(p.id)!.names) } : {}),
+  };
 }

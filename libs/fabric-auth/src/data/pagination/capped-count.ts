@@ -147,6 +147,36 @@ export class CappedCount {
     return { count: countOfAny(base, dialect, branches) };
   }
 
+  /** Whether countParts has a kept estimate of this list to answer, so that no statement counts it. */
+  keepsParts(dialect: ListDialect, identity: string): boolean {
+    return this.kept(dialect, `parts\n${identity}`) !== undefined;
+  }
+
+  /**
+   * The capped count of each of `parts` (disjoint, see countParts) as columns of the page's own
+   * statement, in the parts' order: each part counted on its own index range, up to the cap
+   * where an estimate can take over (past it, `settle` with the parts as branches). `known`: a
+   * kept estimate of this list, nothing to count.
+   */
+  inlineParts<E extends ObjectLiteral>(
+    base: SelectQueryBuilder<E>,
+    dialect: ListDialect,
+    identity: string,
+    parts: readonly ListSection[],
+  ): { known: number } | { counts: string[] } {
+    const known = this.kept(dialect, `all\n${identity}`);
+    if (known !== undefined) return { known };
+    const counts = parts.map((part) => {
+      const query = base.clone().andWhere(part.where, part.parameters).select('1', 'one').orderBy();
+      if (dialect.estimateRows) {
+        orderByPart(query, dialect, part);
+        query.limit(EXACT_COUNT_CAP + 1);
+      }
+      return `(${dialect.countOf(renderedSql(query))})`;
+    });
+    return { counts };
+  }
+
   /** The count of the rows matching any of `branches` in a statement of its own (a page that read none carries no count). */
   async countUnion<E extends ObjectLiteral>(
     base: SelectQueryBuilder<E>,

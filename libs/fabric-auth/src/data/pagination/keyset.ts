@@ -61,7 +61,10 @@ export async function readAfter<E extends ObjectLiteral>(base: SelectQueryBuilde
 
 /**
  * A list read in sections (ListRequest.sections): from the cursor's section and key, or
- * from the start skipping `offset` rows (a skipped section is counted, not read).
+ * from the start skipping `offset` rows (a skipped section is counted, not read). `counts`:
+ * each section's capped count (CappedCount.inlineParts), as columns of the first statement,
+ * which then carries the list's count, and spares the read of a later section it found
+ * empty; `attach`: see ListRequest.attach.
  */
 export async function readSections<E extends ObjectLiteral>(
   base: SelectQueryBuilder<E>,
@@ -70,6 +73,7 @@ export async function readSections<E extends ObjectLiteral>(
   from: ResumePoint | undefined,
   offset: number,
   take: number,
+  { counts, attach }: { counts?: readonly string[]; attach?: string } = {},
 ): Promise<PageRead<E>> {
   let index = 0;
   if (from) {
@@ -80,14 +84,25 @@ export async function readSections<E extends ObjectLiteral>(
   const rows: E[] = [];
   const keys: (string | null)[] = [];
   const names: string[] = [];
+  const attached: string[][] = [];
+  let counted: number[] | undefined;
+  let pending = counts;
   for (let resume = from; index < sections.length && rows.length < take; index++, resume = undefined) {
     const section = sections[index];
+    // Counted empty in this very statement's snapshot: nothing to read.
+    if (counted?.[index] === 0) continue;
     const query = base.clone().andWhere(section.where, section.parameters);
     const column = columnOf(query, section.property);
     if (resume) query.andWhere(`${column} ${section.codePoints ? dialect.codePoint.gt : '>'} :fabricCursorKey`, { fabricCursorKey: resume.k });
     orderByPart(query, dialect, section);
     if (skip > 0) query.offset(skip);
-    const page = await readWithKeys(query.limit(take - rows.length), column);
+    if (pending) {
+      pending.forEach((count, n) => query.addSelect(count, `${INLINE_COUNT}_${n}`));
+      query.setParameters({ ...Object.assign({}, ...sections.map((s) => s.parameters ?? {})), ...query.getParameters() });
+    }
+    const page = await readWithKeys(query.limit(take - rows.length), column, attach, pending?.length);
+    pending = undefined;
+    counted ??= page.partCounts;
     if (page.rows.length === 0 && skip > 0) {
       // This section ends before the offset: skip all of it and go on from the next one.
       const [sql, parameters] = base.clone().andWhere(section.where, section.parameters).select('1', 'one').orderBy().getQueryAndParameters();
@@ -98,9 +113,16 @@ export async function readSections<E extends ObjectLiteral>(
     skip = 0;
     rows.push(...page.rows);
     keys.push(...page.keys);
+    if (page.attached) attached.push(...page.attached);
     names.push(...page.rows.map(() => section.name));
   }
-  return { rows, keys, sections: names };
+  return {
+    rows,
+    keys,
+    sections: names,
+    ...(counted !== undefined ? { counted: counted.reduce((a, b) => a + b, 0) } : {}),
+    ...(attach !== undefined ? { attached } : {}),
+  };
 }
 
 /**
@@ -189,9 +211,15 @@ export function restrictToPart(query: SelectQueryBuilder<ObjectLiteral>, sort: L
 
 /**
  * Rows with their sort key as the database writes it, so a cursor keeps full precision
- * (PostgreSQL stores µs); and the list's count when the query carries one (INLINE_COUNT).
+ * (PostgreSQL stores µs); and the list's count when the query carries one (INLINE_COUNT), or
+ * the counts of its `parts` (INLINE_COUNT_0, _1, …, see readSections).
  */
-export async function readWithKeys<E extends ObjectLiteral>(query: SelectQueryBuilder<E>, column: string, attach?: string): Promise<PageRead<E>> {
+export async function readWithKeys<E extends ObjectLiteral>(
+  query: SelectQueryBuilder<E>,
+  column: string,
+  attach?: string,
+  parts?: number,
+): Promise<PageRead<E> & { partCounts?: number[] }> {
   query.addSelect(`CAST(${column} AS TEXT)`, CURSOR_KEY);
   if (attach !== undefined) query.addSelect(attach, ATTACHED);
   const { entities, raw } = await readRows(query);
@@ -200,6 +228,7 @@ export async function readWithKeys<E extends ObjectLiteral>(query: SelectQueryBu
     rows: entities,
     keys: raw.map((r: Record<string, unknown>) => (r[CURSOR_KEY] === null ? null : String(r[CURSOR_KEY]))),
     ...(first !== undefined && INLINE_COUNT in first ? { counted: Number(first[INLINE_COUNT]) } : {}),
+    ...(first !== undefined && parts !== undefined ? { partCounts: Array.from({ length: parts }, (_, n) => Number(first[`${INLINE_COUNT}_${n}`])) } : {}),
     ...(attach !== undefined ? { attached: raw.map((r: Record<string, unknown>) => namesOf(r[ATTACHED])) } : {}),
   };
 }

@@ -49,9 +49,9 @@ export interface ListRequest {
   /**
    * Names each row carries from another table (its roles, say): a scalar subquery on the
    * main alias's row answering a JSON array (ListDialect.jsonArrayOf), read as a column of
-   * the page's own statement on a plain keyset or offset read, instead of a statement of its
-   * own after the page. The pager hands them to `map` when it read them; other reads (prefix
-   * sections, searches, branches) leave `map` to read them itself.
+   * the statement that reads the page's rows (a keyset, offset, section or search read),
+   * instead of a statement of its own after the page. The pager hands them to `map` when it
+   * read them; a read of branches leaves `map` to read them itself.
    */
   attach?: string;
 }
