@@ -2,19 +2,26 @@
 // (A B C A B C …) in one run, so machine noise hits every side alike, on Express and on Fastify.
 // Prints the medians of the per-round ratios against each adapter's unguarded route, then the
 // other sections (bench/foreign-tokens.js, bench/scale.js, bench/orgs.js, bench/key-listing.js, bench/webhooks.js).
+// The `cpu` section (bench/guard-cpu.js, also alone: `node bench/guard-cpu.js`) serves the guarded routes in
+// process without sockets and reads µs of CPU per request: what each credential kind, the pass-through guard
+// and an org-scoped route cost over the unguarded one, steadier than req/s on a loaded machine (±10 % between
+// quiet runs). BENCH_CPU_REQUESTS, BENCH_CPU_BLOCK, BENCH_CPU_ADAPTERS, BENCH_CPU_ROUTES as described there;
+// profile one route with BENCH_CPU_PROFILE=1 BENCH_CPU_ROUTES=Bearer node --cpu-prof bench/guard-cpu.js
+// (it prints the profile's window: the monotonic µs at which serving started and ended).
 //   BENCH_ROUNDS (default 7), BENCH_SECONDS per measurement (default 3), BENCH_CONNECTIONS (32),
 //   BENCH_THROUGHPUT_ROUNDS and BENCH_THROUGHPUT_SECONDS for the throughput section (default one round per
 //   route, 14, of BENCH_SECONDS / 2 each: a complete balanced order, in the time 7 rounds × 3 s took),
 //   BENCH_SCALE rows per table for the scale section (default 10000; 1000000 for SPEC §10),
 //   BENCH_ORG_SCALE organizations for the orgs section (default 10000, of 100 members each),
 //   BENCH_SCIM_USERS users for the scim section (default 50000, with users/25 groups; bench/scim.js),
-//   BENCH_SECTIONS to run some sections only (default all: throughput,secret,passwords,foreign,scale,orgs,keys,scim,webhooks,startup;
+//   BENCH_SECTIONS to run some sections only (default all: throughput,cpu,secret,passwords,foreign,scale,orgs,keys,scim,webhooks,startup;
 //   `storm` runs the throughput section's login storm alone, against one Express demo, ~20 s)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { runForeignTokens } from './foreign-tokens.js';
+import { runGuardCpu } from './guard-cpu.js';
 import { runKeyListing } from './key-listing.js';
 import { runOrgs } from './orgs.js';
 import { runPasswords } from './passwords.js';
@@ -119,7 +126,7 @@ async function reportLoginStorm(base) {
  * More, shorter rounds give the median more ratios in the same time.
  */
 const ADAPTERS = ['express', 'fastify'];
-const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'throughput,secret,passwords,foreign,scale,orgs,keys,scim,webhooks,startup').split(','));
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'throughput,cpu,secret,passwords,foreign,scale,orgs,keys,scim,webhooks,startup').split(','));
 if (SECTIONS.has('throughput')) {
   const dir = mkdtempSync(join(tmpdir(), 'fabric-bench-'));
   const demos = [];
@@ -207,6 +214,9 @@ if (SECTIONS.has('storm') && !SECTIONS.has('throughput')) {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+// µs of CPU per request of each guarded route, in process (bench/guard-cpu.js).
+if (SECTIONS.has('cpu')) await runGuardCpu();
 
 if (SECTIONS.has('secret')) {
   const secretDir = mkdtempSync(join(tmpdir(), 'fabric-bench-secret-'));

@@ -20,5 +20,6 @@ export const OrgScoped = () => SetMetadata(FABRIC_ORG_SCOPED_KEY, true);
  * @publicApi
  */
 export const CurrentOrg = createParamDecorator(
-  (_: unknown, context: ExecutionContext): PrincipalOrganization | undefined => principalOf(context.switchToHttp().getRequest())?.org ?? undefined,
+  // The request as CurrentPrincipal reads it (without `switchToHttp()`'s closures).
+  (_: unknown, context: ExecutionContext): PrincipalOrganization | undefined => principalOf(context.getArgByIndex(0))?.org ?? undefined,
 );
