@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type DataSource, SelectQueryBuilder } from 'typeorm';
-import { CappedCount, EXACT_COUNT_CAP } from './capped-count.js';
+import { CappedCount, ESTIMATE_REUSE_MS, EXACT_COUNT_CAP } from './capped-count.js';
 import { INLINE_COUNT } from './list-request.js';
 import { dialectOf, type ListDialect } from './dialect.js';
 import { ItemRow, itemTable } from './pagination.spec-support.js';
@@ -165,5 +165,27 @@ describe('capped count', () => {
     // That estimate (far past the cap) is kept: the next page of the list carries no count.
     expect(await inlineCount(items(), planned, 'items\nall')).toEqual({ known: 50 * EXACT_COUNT_CAP });
     expect(planned.estimateRows).toHaveBeenCalledTimes(1);
+  });
+
+  it('inline parts: each part capped as countParts caps it; a list past the cap whose estimate ran out is estimated first, not counted inline', async () => {
+    const counter = new CappedCount();
+    const parts = [
+      { name: 'kept', property: 'name', where: 'i.rank IS NOT NULL' },
+      { name: 'none', property: 'name', where: 'i.rank IS NULL' },
+    ];
+    const planned = estimating(50 * EXACT_COUNT_CAP);
+    const inline = counter.inlineParts(items(), planned, 'items\nparts', parts);
+    if (!inline || !('counts' in inline)) throw new Error('expected inline counts');
+    const [row] = await items().select(inline.counts[0], 'a').addSelect(inline.counts[1], 'b').limit(1).getRawMany<{ a: number; b: number }>();
+    expect([Number(row.a), Number(row.b)]).toEqual([ROWS - Math.floor(ROWS / 3), Math.floor(ROWS / 3)]);
+    // Past the cap (say the list grew): the estimate, kept for the next pages.
+    expect(await counter.settle(items(), planned, EXACT_COUNT_CAP + 1, 0, 'items\nparts', parts)).toEqual({ total: 50 * EXACT_COUNT_CAP, estimate: true });
+    expect(counter.inlineParts(items(), planned, 'items\nparts', parts)).toEqual({ known: 50 * EXACT_COUNT_CAP });
+    const now = performance.now();
+    const later = vi.spyOn(performance, 'now').mockReturnValue(now + ESTIMATE_REUSE_MS + 1);
+    expect(counter.inlineParts(items(), planned, 'items\nparts', parts)).toBeUndefined();
+    // Without estimates, always counted (exactly, to the end).
+    expect(counter.inlineParts(items(), dialectOf(items()), 'items\nparts', parts)).toEqual({ counts: expect.any(Array) });
+    later.mockRestore();
   });
 });

@@ -156,16 +156,21 @@ export class CappedCount {
    * The capped count of each of `parts` (disjoint, see countParts) as columns of the page's own
    * statement, in the parts' order: each part counted on its own index range, up to the cap
    * where an estimate can take over (past it, `settle` with the parts as branches). `known`: a
-   * kept estimate of this list, nothing to count.
+   * kept estimate of this list, nothing to count. Undefined for a list found past the cap
+   * before whose estimate has run out: counted as countParts counts, estimate first, since a
+   * part's filter may reject most of its index range, and counting it could then walk all of
+   * that range to learn what the estimate says.
    */
   inlineParts<E extends ObjectLiteral>(
     base: SelectQueryBuilder<E>,
     dialect: ListDialect,
     identity: string,
     parts: readonly ListSection[],
-  ): { known: number } | { counts: string[] } {
-    const known = this.kept(dialect, `all\n${identity}`);
+  ): { known: number } | { counts: string[] } | undefined {
+    const key = `all\n${identity}`;
+    const known = this.kept(dialect, key);
     if (known !== undefined) return { known };
+    if (dialect.estimateRows && this.estimates.has(key)) return undefined;
     const counts = parts.map((part) => {
       const query = base.clone().andWhere(part.where, part.parameters).select('1', 'one').orderBy();
       if (dialect.estimateRows) {
