@@ -125,6 +125,10 @@ describe.each(DATABASES)('organization join rules on %s', (kind) => {
     const switched = await t.http.post(`${API}/auth/token`).set(auth(withFactor.access_token)).type('form').send({ grant_type: 'organization', organization: name });
     expect(switched.status).toBe(200);
     expect((await t.http.get('/org-here').set(auth(switched.body.access_token))).body).toEqual({ slug: name });
+    // The path alone naming it, the factor is found by the page's own statement.
+    const listed = await t.http.get(`${API}/orgs/${name}/members`).set(auth(withFactor.access_token));
+    expect(listed.status).toBe(200);
+    expect(listed.body.items.map((m: { username: string }) => m.username)).toContain(enrolled.username);
     expect((await t.http.get(`${API}/orgs/${name}/members`).set(auth(withFactor.access_token))).status).toBe(200);
   });
 

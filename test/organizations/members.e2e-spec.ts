@@ -47,6 +47,51 @@ describe.each(DATABASES)('organization members and roles on %s', (kind) => {
     expect((await members(slug, bob.token)).status).toBe(404);
   });
 
+  it('a member’s page names the organization by slug or id as their token acting in it does; a cursor of another organization is refused', async () => {
+    const a = await orgWithOwner(t, admin);
+    const b = await orgWithOwner(t, admin);
+    const manager = await t.actor();
+    const other = await t.actor();
+    // A role of the organization's own granting org:members:manage shows emails as the template's admin does.
+    await t.http
+      .post(`${API}/orgs/${a.slug}/roles`)
+      .set(auth(a.owner.token))
+      .send({ name: 'mailer', permissions: ['org:members:manage'] });
+    expect((await add(a.slug, admin, manager.user.username, ['mailer'])).status).toBe(201);
+    expect((await add(a.slug, admin, other.user.username)).status).toBe(201);
+    expect((await add(b.slug, admin, manager.user.username)).status).toBe(201);
+    const switched = await t.http.post(`${API}/auth/token`).set(auth(manager.token)).type('form').send({ grant_type: 'organization', organization: a.slug });
+    expect(switched.status).toBe(200);
+    const inA = switched.body.access_token as string;
+    const page = (org: string, token: string, query = 'limit=2') => t.http.get(`${API}/orgs/${org}/members?${query}`).set(auth(token));
+
+    // The same bytes, cursor included, whether the token acts in the organization or the path alone names it.
+    const acting = await page(a.slug, inA);
+    expect(acting.status).toBe(200);
+    expect(acting.body.items.map((m: { email?: string }) => m.email)).toEqual([a.owner.user.email, manager.user.email]);
+    for (const ref of [a.slug, a.id, a.slug.toUpperCase()]) {
+      const named = await page(ref, manager.token);
+      expect(named.status).toBe(200);
+      expect(named.text).toBe(acting.text);
+    }
+    const next = `limit=2&cursor=${encodeURIComponent(acting.body.next_cursor as string)}`;
+    const actingNext = await page(a.slug, inA, next);
+    expect(actingNext.body.items.map((m: { username: string }) => m.username)).toEqual([other.user.username]);
+    expect((await page(a.id, manager.token, next)).text).toBe(actingNext.text);
+
+    // A's cursor on B, where the caller is a member too: refused, not a page of B.
+    const crossed = await page(b.slug, manager.token, next);
+    expect(crossed.status).toBe(400);
+    expect(crossed.body.message).toMatch(/another list, sort or filter/);
+    // Where the caller is nobody, A's cursor answers as an unknown organization does.
+    const unknown = await page(`no-such-${a.slug}`, other.token);
+    expect(unknown.status).toBe(404);
+    for (const ref of [b.slug, b.id]) {
+      for (const query of ['limit=2', next]) expect(await page(ref, other.token, query)).toMatchObject({ status: 404, body: unknown.body });
+    }
+    expect(await page('00000000-0000-4000-8000-000000000000', other.token, next)).toMatchObject({ status: 404, body: unknown.body });
+  });
+
   it('the ceiling: nobody grants an org role holding more than they hold there; only owners hand out owner', async () => {
     const { slug, owner } = await orgWithOwner(t, admin);
     const manager = await t.actor();

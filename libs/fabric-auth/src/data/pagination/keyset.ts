@@ -28,7 +28,14 @@ export function sortParts(sort: ListSort, from: ResumePoint | undefined): SortPa
 }
 
 /** The first page, or one `offset` rows in (the documented slow path). */
-export async function readAtOffset<E extends ObjectLiteral>(base: SelectQueryBuilder<E>, sort: ListSort, offset: number, take: number, attach?: string): Promise<PageRead<E>> {
+export async function readAtOffset<E extends ObjectLiteral>(
+  base: SelectQueryBuilder<E>,
+  sort: ListSort,
+  offset: number,
+  take: number,
+  attach?: string,
+  carry?: Readonly<Record<string, string>>,
+): Promise<PageRead<E>> {
   const query = base.clone();
   const column = columnOf(query, sort.property);
   const id = columnOf(query, 'id');
@@ -36,27 +43,36 @@ export async function readAtOffset<E extends ObjectLiteral>(base: SelectQueryBui
   if (sort.nullable) query.orderBy(column, direction, sort.descending ? 'NULLS FIRST' : 'NULLS LAST');
   else query.orderBy(column, direction);
   if (!sort.unique || sort.nullable) query.addOrderBy(id, direction);
-  return readWithKeys(query.offset(offset).limit(take), column, attach);
+  return readWithKeys(query.offset(offset).limit(take), column, attach, undefined, carry);
 }
 
 /** The page after `from`, in the sort's order. */
-export async function readAfter<E extends ObjectLiteral>(base: SelectQueryBuilder<E>, sort: ListSort, from: ResumePoint, take: number, attach?: string): Promise<PageRead<E>> {
+export async function readAfter<E extends ObjectLiteral>(
+  base: SelectQueryBuilder<E>,
+  sort: ListSort,
+  from: ResumePoint,
+  take: number,
+  attach?: string,
+  carry?: Readonly<Record<string, string>>,
+): Promise<PageRead<E>> {
   const rows: E[] = [];
   const keys: (string | null)[] = [];
   const attached: string[][] = [];
   let counted: number | undefined;
+  let carried: Record<string, unknown> | undefined;
   const parts = sortParts(sort, from);
   for (const part of parts) {
     const query = base.clone();
     const column = restrictToPart(query, sort, part, part === parts[0] ? from : undefined);
-    const page = await readWithKeys(query.limit(take - rows.length), column, attach);
+    const page = await readWithKeys(query.limit(take - rows.length), column, attach, undefined, carry);
     rows.push(...page.rows);
     keys.push(...page.keys);
     if (page.attached) attached.push(...page.attached);
     counted ??= page.counted;
+    carried ??= page.carried;
     if (rows.length >= take) break;
   }
-  return { rows, keys, ...(counted !== undefined ? { counted } : {}), ...(attach !== undefined ? { attached } : {}) };
+  return { rows, keys, ...(counted !== undefined ? { counted } : {}), ...(attach !== undefined ? { attached } : {}), ...(carried !== undefined ? { carried } : {}) };
 }
 
 /**
@@ -219,9 +235,11 @@ export async function readWithKeys<E extends ObjectLiteral>(
   column: string,
   attach?: string,
   parts?: number,
+  carry?: Readonly<Record<string, string>>,
 ): Promise<PageRead<E> & { partCounts?: number[] }> {
   query.addSelect(`CAST(${column} AS TEXT)`, CURSOR_KEY);
   if (attach !== undefined) query.addSelect(attach, ATTACHED);
+  for (const [alias, sql] of Object.entries(carry ?? {})) query.addSelect(sql, alias);
   const { entities, raw } = await readRows(query);
   const first = raw[0] as Record<string, unknown> | undefined;
   return {
@@ -230,6 +248,7 @@ export async function readWithKeys<E extends ObjectLiteral>(
     ...(first !== undefined && INLINE_COUNT in first ? { counted: Number(first[INLINE_COUNT]) } : {}),
     ...(first !== undefined && parts !== undefined ? { partCounts: Array.from({ length: parts }, (_, n) => Number(first[`${INLINE_COUNT}_${n}`])) } : {}),
     ...(attach !== undefined ? { attached: raw.map((r: Record<string, unknown>) => namesOf(r[ATTACHED])) } : {}),
+    ...(first !== undefined && carry !== undefined ? { carried: Object.fromEntries(Object.keys(carry).map((alias) => [alias, first[alias]])) } : {}),
   };
 }
 
