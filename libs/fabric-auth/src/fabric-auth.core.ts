@@ -48,6 +48,7 @@ import {
   FABRIC_APP_PERMISSIONS,
   FABRIC_DNS_RESOLVER,
   FABRIC_FEATURE_SWITCHES_CHECK,
+  FABRIC_NAMED_STATEMENTS,
   FABRIC_REDIS,
   FABRIC_RESOLVED_OPTIONS,
   FABRIC_ROUTE_PREFIX,
@@ -71,6 +72,7 @@ import { SignInHooks } from './core/ports/sign-in-hook.js';
 import { SignOutHooks } from './core/ports/sign-out-hook.js';
 import { AuditService } from './data/audit.service.js';
 import { CredentialReads } from './data/credential-reads.js';
+import { useNamedStatements } from './data/named-statements.js';
 import { ListPager } from './data/pagination/list-pager.js';
 import { PrincipalNames } from './data/principal-names.js';
 import { FabricTransactions } from './data/transactions.js';
@@ -134,6 +136,14 @@ const CORE_PROVIDERS: Provider[] = [
     provide: FABRIC_TABLE_PREFIX_CHECK,
     inject: [FABRIC_TABLE_PREFIX, FABRIC_RESOLVED_OPTIONS, getRepositoryToken(UserEntity)],
     useFactory: checkTablePrefix,
+  },
+  {
+    provide: FABRIC_NAMED_STATEMENTS,
+    inject: [FABRIC_RESOLVED_OPTIONS, getRepositoryToken(UserEntity)],
+    useFactory: (o: ResolvedFabricAuthOptions, users: Repository<UserEntity>) => {
+      useNamedStatements(users.manager.connection, o.preparedStatements);
+      return o.preparedStatements;
+    },
   },
   { provide: FabricClock, useClass: SystemClock },
   {

@@ -8,6 +8,8 @@ export const FABRIC_REDIS = Symbol('FABRIC_REDIS');
 export const FABRIC_TABLE_PREFIX = Symbol('FABRIC_TABLE_PREFIX');
 /** Evaluated at startup only to refuse a DataSource whose table names disagree with it. */
 export const FABRIC_TABLE_PREFIX_CHECK = Symbol('FABRIC_TABLE_PREFIX_CHECK');
+/** Evaluated at startup only to switch the DataSource's named statements as `server.prepared_statements` says. */
+export const FABRIC_NAMED_STATEMENTS = Symbol('FABRIC_NAMED_STATEMENTS');
 /** Evaluated at startup only to refuse an opt-in feature whose option and loading disagree. */
 export const FABRIC_FEATURE_SWITCHES_CHECK = Symbol('FABRIC_FEATURE_SWITCHES_CHECK');
 /** The library's route prefix (`api/v1` by default), for URLs in issuer metadata. */

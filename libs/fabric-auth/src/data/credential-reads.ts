@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { DataSource, EntityTarget, ObjectLiteral, Repository } from 'typeorm';
+import { readStatement } from './named-statements.js';
 import { ApiKeyEntity } from '../schema/entities/api-key.entity.js';
 import { quotedTableName } from '../schema/table-name.js';
 import { RoleAssignmentEntity } from '../schema/entities/role-assignment.entity.js';
@@ -63,7 +64,7 @@ interface KeyLookup {
  * The cache-miss reads of the guard's hot path, each ONE indexed query (key or session by
  * its unique key, joined to the owner and the owner's roles) answered as plain rows: no
  * chain of TypeORM `findOne`s and no entity hydration, which cost several times the query
- * itself. On PostgreSQL they run as named prepared statements on TypeORM's own pool.
+ * itself. On PostgreSQL they run as named prepared statements (named-statements.ts).
  * Table names come from the entity metadata, so they follow any naming the app configured.
  */
 @Injectable()
@@ -101,7 +102,7 @@ export class CredentialReads {
   }
 
   async session(sessionId: string): Promise<SessionGrantRecord | null> {
-    const rows = await this.run('fabric_auth_session_grant', this.sessionSql, [sessionId]);
+    const rows = await this.run(this.sessionSql, [sessionId]);
     if (rows.length === 0) return null;
     const first = rows[0];
     return {
@@ -129,7 +130,7 @@ export class CredentialReads {
    * end of the current turn (setImmediate).
    */
   apiKey(hash: string, now: Date): Promise<ApiKeyGrantRecord | null> {
-    if (!this.postgres) return this.run('', this.apiKeySql, [hash, hash, this.sqliteDate(now)]).then((rows) => this.keyRecord(rows, hash, now));
+    if (!this.postgres) return this.run(this.apiKeySql, [hash, hash, this.sqliteDate(now)]).then((rows) => this.keyRecord(rows, hash, now));
     return new Promise((resolve, reject) => {
       if (!this.batch) {
         this.batch = [];
@@ -148,7 +149,7 @@ export class CredentialReads {
       // The earliest `now` of the batch reads a superset of the grace matches; each lookup then
       // keeps those still in grace at its own `now` (keyRecord).
       const earliest = new Date(Math.min(...part.map((l) => l.now.getTime())));
-      this.run('fabric_auth_api_key_grants', this.apiKeyBatchSql, [hashes, earliest]).then(
+      this.run(this.apiKeyBatchSql, [hashes, earliest]).then(
         (rows) => {
           for (const lookup of part) {
             try {
@@ -204,10 +205,8 @@ export class CredentialReads {
     };
   }
 
-  private async run(name: string, text: string, values: unknown[]): Promise<Row[]> {
-    const pool = this.postgres ? (this.dataSource.driver as { master?: { query(q: object): Promise<{ rows: Row[] }> } }).master : undefined;
-    if (pool && name) return (await pool.query({ name, text, values })).rows;
-    return await this.dataSource.query<Row[]>(text, values);
+  private run(text: string, values: unknown[]): Promise<Row[]> {
+    return readStatement(this.dataSource, text, values, 'fixed');
   }
 
   /** PostgreSQL hands back `Date`s as TypeORM wrote them; SQLite keeps TypeORM's UTC text. */

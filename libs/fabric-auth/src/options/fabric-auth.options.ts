@@ -809,6 +809,14 @@ export class FabricAuthOptions {
   redisKeyPrefix?: string = 'fabric-auth:';
 
   /**
+   * On PostgreSQL, the hot reads (lists, counts, a credential's grants) as named prepared
+   * statements, parsed and planned once per pooled connection. Set false behind a pooler that
+   * cannot keep them (PgBouncer in transaction mode before 1.21). Default true.
+   */
+  @Field('server.prepared_statements', 'bool', bool)
+  preparedStatements?: boolean = true;
+
+  /**
    * Prefix of the library's tables, indexes and constraints (`fabric_` → `fabric_users`), so it
    * fits beside an app's own `users` or `sessions`. Fixed when the module is declared: with
    * `forRootAsync`, pass it to `forRootAsync({ tablePrefix })` itself. Default none.

@@ -112,7 +112,7 @@ describe('capped count', () => {
         // Inline: a statement of its own for the page's statement to carry.
         const inline = counter.inlineUnion(items(), dialect, `items\nrank ${distinctCount} ${name}`, overlapping);
         if (!('count' in inline)) throw new Error('expected a count');
-        const [row] = await data.query(...data.driver.escapeQueryWithParameters(inline.count, { a: 1, b: 2 }));
+        const [row] = await data.query(...data.driver.escapeQueryWithParameters(inline.count.text, { a: 1, b: 2 }));
         expect(Number(row.n)).toBe(Number(n));
       }
     }

@@ -1,6 +1,7 @@
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import type { ListDialect } from './dialect.js';
-import { renderedSql } from './statement-cache.js';
+import { around, bound, renderedSql, type Sql, statementOf } from './statement-cache.js';
+import { readStatement } from '../named-statements.js';
 import { anyOf, columnOf, INLINE_COUNT, type ListCondition, type ListSection, orderByPart } from './list-request.js';
 
 /** Up to this many matching rows `total` is counted exactly; past it the planner's estimate is used. */
@@ -41,7 +42,6 @@ export class CappedCount {
     identity?: string,
   ): Promise<ListCount> {
     if (parts) return this.countParts(base, dialect, atLeast, parts, identity);
-    const connection = base.dataSource;
     const estimator = dialect.estimateRows;
     if (!estimator) {
       const counted = await base.clone().select('COUNT(*)', 'n').orderBy().getRawOne<{ n: number | string }>();
@@ -57,13 +57,14 @@ export class CappedCount {
       const planned = await estimate();
       if (planned > FAR_PAST_CAP) return { total: Math.max(planned, atLeast), estimate: true };
     }
-    const [sql, parameters] = base
-      .clone()
-      .select('1', 'one')
-      .orderBy()
-      .limit(EXACT_COUNT_CAP + 1)
-      .getQueryAndParameters();
-    const [{ n }] = await connection.query(dialect.countOf(sql), parameters);
+    const [{ n }] = await readCount(
+      base
+        .clone()
+        .select('1', 'one')
+        .orderBy()
+        .limit(EXACT_COUNT_CAP + 1),
+      dialect,
+    );
     if (Number(n) <= EXACT_COUNT_CAP) return { total: Number(n), estimate: false };
     return this.pastCap(await estimate(), Number(n), atLeast, key);
   }
@@ -80,7 +81,6 @@ export class CappedCount {
     parts: readonly (ListCondition | ListSection)[],
     identity?: string,
   ): Promise<ListCount> {
-    const connection = base.dataSource;
     const estimator = dialect.estimateRows;
     const key = identity && `parts\n${identity}`;
     const known = this.known(dialect, key, atLeast);
@@ -99,8 +99,7 @@ export class CappedCount {
           if ('property' in part) orderByPart(query, dialect, part);
           query.limit(EXACT_COUNT_CAP + 1);
         }
-        const [sql, parameters] = query.getQueryAndParameters();
-        const [{ n }] = await connection.query(dialect.countOf(sql), parameters);
+        const [{ n }] = await readCount(query, dialect);
         return Number(n);
       }),
     );
@@ -142,7 +141,7 @@ export class CappedCount {
     dialect: ListDialect,
     identity: string,
     branches: readonly ListCondition[],
-  ): { known: number } | { count: string } {
+  ): { known: number } | { count: Sql } {
     const known = this.kept(dialect, `all\n${identity}`);
     if (known !== undefined) return { known };
     return { count: countOfAny(base, dialect, branches) };
@@ -194,8 +193,7 @@ export class CappedCount {
     const known = this.known(dialect, `all\n${identity}`, atLeast);
     if (known) return known;
     const parameters = Object.assign({}, base.getParameters(), ...branches.map((b) => b.parameters ?? {}));
-    const [sql, values] = base.connection.driver.escapeQueryWithParameters(countOfAny(base, dialect, branches), parameters);
-    const [{ n }] = await base.connection.query(sql, values);
+    const [{ n }] = await readStatement(base.connection, ...bound(base, countOfAny(base, dialect, branches), parameters));
     return this.settle(base, dialect, Number(n), atLeast, identity, branches);
   }
 
@@ -288,19 +286,28 @@ export class CappedCount {
  * its own index range, capped where an estimate can take over — past the cap in one
  * branch, the whole is past it.
  */
-function countOfAny<E extends ObjectLiteral>(base: SelectQueryBuilder<E>, dialect: ListDialect, branches: readonly ListCondition[]): string {
-  const capped = (query: SelectQueryBuilder<E>) => renderedSql(dialect.estimateRows ? query.limit(EXACT_COUNT_CAP + 1) : query);
+function countOfAny<E extends ObjectLiteral>(base: SelectQueryBuilder<E>, dialect: ListDialect, branches: readonly ListCondition[]): Sql {
+  const capped = (query: SelectQueryBuilder<E>) => statementOf(dialect.estimateRows ? query.limit(EXACT_COUNT_CAP + 1) : query);
   if (dialect.distinctCount === 'union') {
-    const ids = branches.map((branch, n) => {
-      const query = base.clone().andWhere(branch.where, branch.parameters).select(columnOf(base, 'id'), 'id').orderBy();
-      return `SELECT id FROM (${capped(query)}) AS fabric_ids${n}`;
-    });
-    return dialect.countOf(ids.join(' UNION '));
+    const ids = branches.map((branch) => capped(base.clone().andWhere(branch.where, branch.parameters).select(columnOf(base, 'id'), 'id').orderBy()));
+    return around(ids, (texts) => dialect.countOf(texts.map((text, n) => `SELECT id FROM (${text}) AS fabric_ids${n}`).join(' UNION ')));
   }
   const counts = branches.map((branch, n) => {
     const query = base.clone().andWhere(branch.where, branch.parameters);
     for (const before of branches.slice(0, n)) query.andWhere(`NOT COALESCE((${before.where}), FALSE)`, before.parameters);
-    return `(${dialect.countOf(capped(query.select('1', 'one').orderBy()))})`;
+    return capped(query.select('1', 'one').orderBy());
   });
-  return `SELECT ${counts.join(' + ')} AS n`;
+  return around(counts, (texts) => `SELECT ${texts.map((text) => `(${dialect.countOf(text)})`).join(' + ')} AS n`);
+}
+
+/** The capped count of `query` (answering `n`) as its own statement. */
+function readCount(query: SelectQueryBuilder<ObjectLiteral>, dialect: ListDialect): Promise<Record<string, unknown>[]> {
+  return readStatement(
+    query.connection,
+    ...bound(
+      query,
+      around([statementOf(query)], ([text]) => dialect.countOf(text)),
+      query.getParameters(),
+    ),
+  );
 }

@@ -1,9 +1,10 @@
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import type { ListDialect } from './dialect.js';
 import { leanMapper, type RowMapper } from './lean-rows.js';
-import { renderedSql, sqlAndParameters } from './statement-cache.js';
+import { around, bound, type Sql, sqlAndParameters, statementOf } from './statement-cache.js';
 import { ATTACHED, columnOf, INLINE_COUNT, namesOf, type ListCondition, type ListSection, type ListSort, orderByPart, type PageRead, type ResumePoint } from './list-request.js';
 import { fabricError } from '../../core/fabric-error.js';
+import { readStatement } from '../named-statements.js';
 
 /** Column alias of a row's sort key as the database writes it (see readWithKeys). */
 const CURSOR_KEY = 'fabric_cursor_key';
@@ -35,6 +36,7 @@ export async function readAtOffset<E extends ObjectLiteral>(
   take: number,
   attach?: string,
   carry?: Readonly<Record<string, string>>,
+  customPlans?: boolean,
 ): Promise<PageRead<E>> {
   const query = base.clone();
   const column = columnOf(query, sort.property);
@@ -43,7 +45,7 @@ export async function readAtOffset<E extends ObjectLiteral>(
   if (sort.nullable) query.orderBy(column, direction, sort.descending ? 'NULLS FIRST' : 'NULLS LAST');
   else query.orderBy(column, direction);
   if (!sort.unique || sort.nullable) query.addOrderBy(id, direction);
-  return readWithKeys(query.offset(offset).limit(take), column, attach, undefined, carry);
+  return readWithKeys(query.offset(offset).limit(take), column, attach, undefined, carry, customPlans);
 }
 
 /** The page after `from`, in the sort's order. */
@@ -54,6 +56,7 @@ export async function readAfter<E extends ObjectLiteral>(
   take: number,
   attach?: string,
   carry?: Readonly<Record<string, string>>,
+  customPlans?: boolean,
 ): Promise<PageRead<E>> {
   const rows: E[] = [];
   const keys: (string | null)[] = [];
@@ -64,7 +67,7 @@ export async function readAfter<E extends ObjectLiteral>(
   for (const part of parts) {
     const query = base.clone();
     const column = restrictToPart(query, sort, part, part === parts[0] ? from : undefined);
-    const page = await readWithKeys(query.limit(take - rows.length), column, attach, undefined, carry);
+    const page = await readWithKeys(query.limit(take - rows.length), column, attach, undefined, carry, customPlans);
     rows.push(...page.rows);
     keys.push(...page.keys);
     if (page.attached) attached.push(...page.attached);
@@ -121,8 +124,9 @@ export async function readSections<E extends ObjectLiteral>(
     counted ??= page.partCounts;
     if (page.rows.length === 0 && skip > 0) {
       // This section ends before the offset: skip all of it and go on from the next one.
-      const [sql, parameters] = base.clone().andWhere(section.where, section.parameters).select('1', 'one').orderBy().getQueryAndParameters();
-      const [{ n }] = await query.connection.query(dialect.countOf(sql), parameters);
+      const skipped = base.clone().andWhere(section.where, section.parameters).select('1', 'one').orderBy();
+      const counted = around([statementOf(skipped)], ([sql]) => dialect.countOf(sql));
+      const [{ n }] = await readStatement(query.connection, ...bound(skipped, counted, skipped.getParameters()));
       skip -= Math.min(skip, Number(n));
       continue;
     }
@@ -158,7 +162,7 @@ export async function readBranches<E extends { id: string }>(
   from: ResumePoint | undefined,
   offset: number,
   take: number,
-  count?: string,
+  count?: Sql,
 ): Promise<PageRead<E>> {
   if (sort.nullable) throw new Error('branches need a sort column without NULLs');
   const skip = from ? 0 : offset;
@@ -174,16 +178,18 @@ export async function readBranches<E extends { id: string }>(
   const mapper = leanReader(queries[0]);
   let read: { entities: E[]; raw: Record<string, unknown>[] };
   if (mapper) {
-    const union = queries.map((query, n) => `SELECT * FROM (${renderedSql(query)}) AS fabric_branch${n}`).join(' UNION ALL ');
+    const union = around(queries.map(statementOf), (texts) => texts.map((text, n) => `SELECT * FROM (${text}) AS fabric_branch${n}`).join(' UNION ALL '));
     // The count as a materialized CTE: SQLite copies the outer select into each member of the
     // union, and a scalar subquery there would count once per member.
     const sql =
       count === undefined
         ? union
-        : `WITH fabric_count AS MATERIALIZED (${count}) SELECT fabric_branches.*, (SELECT n FROM fabric_count) AS ${INLINE_COUNT} FROM (${union}) AS fabric_branches`;
+        : around(
+            [count, union],
+            ([c, u]) => `WITH fabric_count AS MATERIALIZED (${c}) SELECT fabric_branches.*, (SELECT n FROM fabric_count) AS ${INLINE_COUNT} FROM (${u}) AS fabric_branches`,
+          );
     const parameters = Object.assign({}, ...queries.map((query) => query.getParameters()));
-    const [text, values] = base.connection.driver.escapeQueryWithParameters(sql, parameters);
-    const raw: Record<string, unknown>[] = await base.connection.query(text, values);
+    const raw = await readStatement(base.connection, ...bound(base, sql, parameters));
     read = { entities: raw.map(mapper), raw };
   } else {
     const reads = await Promise.all(queries.map((query) => readRows(query)));
@@ -228,7 +234,8 @@ export function restrictToPart(query: SelectQueryBuilder<ObjectLiteral>, sort: L
 /**
  * Rows with their sort key as the database writes it, so a cursor keeps full precision
  * (PostgreSQL stores µs); and the list's count when the query carries one (INLINE_COUNT), or
- * the counts of its `parts` (INLINE_COUNT_0, _1, …, see readSections).
+ * the counts of its `parts` (INLINE_COUNT_0, _1, …, see readSections). `customPlans`: see
+ * ListRequest.customPlans.
  */
 export async function readWithKeys<E extends ObjectLiteral>(
   query: SelectQueryBuilder<E>,
@@ -236,11 +243,12 @@ export async function readWithKeys<E extends ObjectLiteral>(
   attach?: string,
   parts?: number,
   carry?: Readonly<Record<string, string>>,
+  customPlans?: boolean,
 ): Promise<PageRead<E> & { partCounts?: number[] }> {
   query.addSelect(`CAST(${column} AS TEXT)`, CURSOR_KEY);
   if (attach !== undefined) query.addSelect(attach, ATTACHED);
   for (const [alias, sql] of Object.entries(carry ?? {})) query.addSelect(sql, alias);
-  const { entities, raw } = await readRows(query);
+  const { entities, raw } = await readRows(query, customPlans);
   const first = raw[0] as Record<string, unknown> | undefined;
   return {
     rows: entities,
@@ -254,14 +262,15 @@ export async function readWithKeys<E extends ObjectLiteral>(
 
 /**
  * The page's raw rows and their entities: its statement rendered once per shape
- * (statement-cache.ts) and its rows mapped directly (lean-rows.ts) where the page's shape
- * allows, else TypeORM's own read.
+ * (statement-cache.ts), sent as a named statement (named-statements.ts) and its rows mapped
+ * directly (lean-rows.ts) where the page's shape allows, else TypeORM's own read.
+ * `customPlans`: unnamed all the same (see ListRequest.customPlans).
  */
-export async function readRows<E extends ObjectLiteral>(query: SelectQueryBuilder<E>): Promise<{ entities: E[]; raw: Record<string, unknown>[] }> {
+export async function readRows<E extends ObjectLiteral>(query: SelectQueryBuilder<E>, customPlans = false): Promise<{ entities: E[]; raw: Record<string, unknown>[] }> {
   const mapper = leanReader(query);
   if (!mapper) return query.getRawAndEntities();
-  const [sql, parameters] = sqlAndParameters(query);
-  const raw: Record<string, unknown>[] = await query.connection.query(sql, parameters);
+  const [sql, parameters, origin] = sqlAndParameters(query);
+  const raw = await readStatement(query.connection, sql, parameters, customPlans ? 'other' : origin);
   return { entities: raw.map(mapper), raw };
 }
 

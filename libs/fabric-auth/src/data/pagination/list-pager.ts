@@ -9,6 +9,7 @@ import { checkFilters, CursorCodec, type CursorPayload, filterDigest } from './c
 import { dialectOf, type ListDialect } from './dialect.js';
 import { readAfter, readAtOffset, readBranches, readSections } from './keyset.js';
 import type { ListFilters, ListRequest, ListSection, PageRead } from './list-request.js';
+import type { Sql } from './statement-cache.js';
 import { fabricError } from '../../core/fabric-error.js';
 
 /**
@@ -159,13 +160,13 @@ export class ListPager {
     cursor: CursorPayload | undefined,
     offset: number,
     take: number,
-    count: string | readonly string[] | undefined,
+    count: Sql | readonly string[] | undefined,
   ): Promise<PageRead<E>> {
     const dialect = dialectOf(base);
     if (request.sections)
-      return readSections(base, dialect, request.sections, cursor, offset, take, { counts: typeof count === 'string' ? undefined : count, attach: request.attach });
-    if (request.branches) return readBranches(base, request.sort, request.branches, cursor, offset, take, typeof count === 'string' ? count : undefined);
-    if (cursor) return readAfter(base, request.sort, cursor, take, request.attach, request.carry);
-    return readAtOffset(base, request.sort, offset, take, request.attach, request.carry);
+      return readSections(base, dialect, request.sections, cursor, offset, take, { counts: count !== undefined && !('text' in count) ? count : undefined, attach: request.attach });
+    if (request.branches) return readBranches(base, request.sort, request.branches, cursor, offset, take, count !== undefined && 'text' in count ? count : undefined);
+    if (cursor) return readAfter(base, request.sort, cursor, take, request.attach, request.carry, request.customPlans);
+    return readAtOffset(base, request.sort, offset, take, request.attach, request.carry, request.customPlans);
   }
 }

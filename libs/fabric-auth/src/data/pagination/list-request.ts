@@ -66,6 +66,13 @@ export interface ListRequest {
    * handed to `filters` when that is a function.
    */
   carry?: Readonly<Record<string, string>>;
+  /**
+   * Its page reads run unnamed (named-statements.ts), planned for each call's values: a list
+   * scoped to one parent (an organization's members, a user's memberships), where a generic
+   * plan is costed for an average parent and, for a large one, trades the index walk for
+   * reading and sorting all its rows (EXPLAIN with plan_cache_mode = force_generic_plan).
+   */
+  customPlans?: boolean;
 }
 
 export type ListFilters = Record<string, string | number | boolean | null | undefined>;

@@ -1,4 +1,5 @@
 import type { DataSource, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import type { StatementOrigin } from '../named-statements.js';
 
 /** Statements kept per data source: a few per list shape (first page, cursor page, each sort, each set of filters present). */
 export const MAX_CACHED_STATEMENTS = 512;
@@ -14,8 +15,19 @@ export const MAX_CACHED_STATEMENTS = 512;
 const cached = new WeakMap<DataSource, Map<string, string>>();
 
 export function renderedSql(query: SelectQueryBuilder<ObjectLiteral>): string {
+  return statementOf(query).text;
+}
+
+/** SQL text with named parameters; `shaped`: made only of this cache's texts and fixed text written around them. */
+export interface Sql {
+  text: string;
+  shaped: boolean;
+}
+
+/** The builder's SQL text; shaped when it came from this cache (only such texts may be named: named-statements.ts). */
+export function statementOf(query: SelectQueryBuilder<ObjectLiteral>): Sql {
   const key = shapeOf(query);
-  if (key === undefined) return query.getQuery();
+  if (key === undefined) return { text: query.getQuery(), shaped: false };
   let statements = cached.get(query.connection);
   if (!statements) cached.set(query.connection, (statements = new Map()));
   let sql = statements.get(key);
@@ -25,12 +37,37 @@ export function renderedSql(query: SelectQueryBuilder<ObjectLiteral>): string {
     if (statements.size >= MAX_CACHED_STATEMENTS) statements.delete(statements.keys().next().value!);
     statements.set(key, sql);
   }
-  return sql;
+  return { text: sql, shaped: true };
 }
 
-/** The builder's SQL and parameters, as getQueryAndParameters answers them, from the rendered text. */
-export function sqlAndParameters(query: SelectQueryBuilder<ObjectLiteral>): [string, unknown[]] {
-  return query.connection.driver.escapeQueryWithParameters(renderedSql(query), query.getParameters()) as [string, unknown[]];
+/** Fixed text (`write`) around `parts`: shaped when every part is. */
+export function around(parts: readonly Sql[], write: (texts: string[]) => string): Sql {
+  return { text: write(parts.map((part) => part.text)), shaped: parts.every((part) => part.shaped) };
+}
+
+/**
+ * `sql` (built from `query`) with its named parameters bound as the driver binds them, and its
+ * origin for readStatement: never named for a builder bound to a query runner (a transaction's,
+ * whose statements are its own) nor where TypeORM's query result cache is on.
+ */
+export function bound(query: SelectQueryBuilder<ObjectLiteral>, sql: Sql, parameters: ObjectLiteral): [string, unknown[], StatementOrigin] {
+  const [text, values] = query.connection.driver.escapeQueryWithParameters(sql.text, parameters) as [string, unknown[]];
+  const own = (query as unknown as { queryRunner?: unknown }).queryRunner === undefined && !query.connection.queryResultCache;
+  return [text, values, own && sql.shaped && !writesIntoText(sql.text, parameters) ? 'shaped' : 'other'];
+}
+
+/** The builder's SQL and parameters, as getQueryAndParameters answers them, from the rendered text; and its origin. */
+export function sqlAndParameters(query: SelectQueryBuilder<ObjectLiteral>): [string, unknown[], StatementOrigin] {
+  return bound(query, statementOf(query), query.getParameters());
+}
+
+/**
+ * Parameters TypeORM writes into the text rather than binds: a spread list (`:...ids`, one
+ * placeholder per element) and a function (its result). With one, the final text depends on
+ * the values, not only on the shape.
+ */
+function writesIntoText(text: string, parameters: ObjectLiteral): boolean {
+  return text.includes(':...') || Object.values(parameters).some((value) => typeof value === 'function');
 }
 
 function shapeOf(query: SelectQueryBuilder<ObjectLiteral>): string | undefined {

@@ -87,6 +87,7 @@ export class OrganizationMembersService {
         countFrom: members(),
         attach: memberRoleNamesColumn(this.members.manager.connection, columnOf(base, 'id')),
         ...(carry ? { carry } : {}),
+        customPlans: true,
       },
       async (rows, attached) => {
         // Called once `filters` has found the standing.

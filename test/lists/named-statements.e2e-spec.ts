@@ -1,0 +1,142 @@
+import { UserEntity } from 'nestjs-fabric-auth/entities';
+import type { DataSource, EntityManager } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpErrorForDatabase } from '../../libs/fabric-auth/src/data/db-errors.js';
+import { MAX_NAMED_STATEMENTS, STATEMENT_NAME_PREFIX, useNamedStatements } from '../../libs/fabric-auth/src/data/named-statements.js';
+import { readRows } from '../../libs/fabric-auth/src/data/pagination/keyset.js';
+import { startOrgApp } from '../organizations/org-app.js';
+import { API, DATABASES, type TestApp } from '../support/test-app.js';
+
+interface PgClient {
+  query(text: string): Promise<{ rows: { name: string }[] }>;
+  release(): void;
+}
+interface PgPool {
+  totalCount: number;
+  idleCount: number;
+  connect(): Promise<PgClient>;
+}
+
+/**
+ * Our named statements on every connection of the DataSource's pool (pg_prepared_statements is
+ * per connection): all of them checked out at once, so that each answers for itself.
+ */
+async function preparedOnPool(dataSource: DataSource): Promise<Set<string>> {
+  const pool = (dataSource.driver as unknown as { master: PgPool }).master;
+  const clients = await Promise.all(Array.from({ length: pool.totalCount }, () => pool.connect()));
+  try {
+    const names = new Set<string>();
+    for (const client of clients) {
+      const { rows } = await client.query(`SELECT name FROM pg_prepared_statements WHERE name LIKE '${STATEMENT_NAME_PREFIX}%'`);
+      for (const row of rows) names.add(row.name);
+    }
+    return names;
+  } finally {
+    clients.forEach((client) => client.release());
+  }
+}
+
+/** Organizations on: their lists are among those read by name. */
+const POSTGRES = DATABASES.find((target) => target.startsWith('postgres'))!;
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** The lists a console shows: users (first page, cursor page, prefix search), a user's API keys, audit by actor, organizations and their members. */
+async function readLists(t: TestApp, admin: string, org: string): Promise<unknown[]> {
+  const get = async (path: string) => {
+    const res = await t.http.get(`${API}${path}`).set(bearer(admin));
+    expect({ path, status: res.status }).toEqual({ path, status: 200 });
+    return res.body as { next_cursor?: string | null };
+  };
+  const first = await get('/users?limit=2&sort=username');
+  const answers: unknown[] = [first];
+  answers.push(await get(`/users?limit=2&sort=username&cursor=${encodeURIComponent(String(first.next_cursor))}`));
+  answers.push(await get('/users?q=named&limit=3'));
+  answers.push(await get('/users/admin/api-keys'));
+  answers.push(await get('/audit?actor=admin&limit=5'));
+  answers.push(await get('/orgs'));
+  answers.push(await get(`/orgs/${org}/members`));
+  return answers;
+}
+
+async function seed(t: TestApp, admin: string): Promise<string> {
+  for (let n = 0; n < 4; n++) await t.createUser({ prefix: 'named' });
+  expect((await t.http.post(`${API}/users/admin/api-keys`).set(bearer(admin)).send({ name: 'named-key' })).status).toBe(201);
+  const org = `named-org-${process.pid}`;
+  expect((await t.http.post(`${API}/orgs`).set(bearer(admin)).send({ slug: org, name: 'Named Org' })).status).toBe(201);
+  return org;
+}
+
+describe('named statements on PostgreSQL', () => {
+  let t: TestApp;
+  let admin: string;
+  let org: string;
+  beforeAll(async () => {
+    t = await startOrgApp(POSTGRES);
+    admin = await t.adminToken();
+    org = await seed(t, admin);
+  });
+  afterAll(() => t?.close());
+
+  it('lists leave their statements prepared on the pool, by name, and answer as unnamed ones do', async () => {
+    const named = await readLists(t, admin, org);
+    const prepared = await preparedOnPool(t.dataSource);
+    // Each list's page and count at least, plus a credential's grants.
+    expect(prepared.size).toBeGreaterThanOrEqual(8);
+    for (const name of prepared) expect(name).toMatch(/^fabric_[0-9a-f]{24}$/);
+    useNamedStatements(t.dataSource, false);
+    try {
+      expect(await readLists(t, admin, org)).toEqual(named);
+    } finally {
+      useNamedStatements(t.dataSource, true);
+    }
+  });
+
+  it('a filter the database refuses is still a 400, read by name or not', async () => {
+    const users = () => t.dataSource.getRepository(UserEntity).createQueryBuilder('u').where('u.id = :id', { id: 'not-a-uuid' });
+    for (const enabled of [true, false]) {
+      useNamedStatements(t.dataSource, enabled);
+      const error = await readRows(users()).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(httpErrorForDatabase(error)?.getStatus()).toBe(400);
+    }
+    useNamedStatements(t.dataSource, true);
+  });
+
+  it('a transaction’s reads stay unnamed', async () => {
+    const before = await preparedOnPool(t.dataSource);
+    const probe = (manager: EntityManager) =>
+      manager.getRepository(UserEntity).createQueryBuilder('u').where('u.username = :probe AND u.isActive = :active', { probe: 'x', active: true });
+    await t.dataSource.transaction((manager) => readRows(probe(manager)));
+    expect(await preparedOnPool(t.dataSource)).toEqual(before);
+    // The same shape outside one is named.
+    await readRows(probe(t.dataSource.manager));
+    expect((await preparedOnPool(t.dataSource)).size).toBe(before.size + 1);
+  });
+
+  it('many list shapes never name more than the cap', async () => {
+    const users = t.dataSource.getRepository(UserEntity);
+    for (let n = 0; n < MAX_NAMED_STATEMENTS + 40; n++) await readRows(users.createQueryBuilder('u').where(`u.username <> :name OR ${n} < 0`, { name: 'x' }));
+    const prepared = await preparedOnPool(t.dataSource);
+    // The credential reads are fixed texts beside the cap.
+    expect(prepared.size).toBeGreaterThan(MAX_NAMED_STATEMENTS / 2);
+    expect(prepared.size).toBeLessThanOrEqual(MAX_NAMED_STATEMENTS + 3);
+    // Past the cap a list still answers, unnamed.
+    expect((await t.http.get(`${API}/users?sort=-email&limit=1`).set(bearer(admin))).status).toBe(200);
+  }, 60_000);
+});
+
+describe('named statements off (server.prepared_statements: false)', () => {
+  let t: TestApp;
+  afterAll(() => t?.close());
+
+  it('lists and credentials leave nothing prepared on the pool', async () => {
+    t = await startOrgApp(POSTGRES, { preparedStatements: false });
+    const admin = await t.adminToken();
+    const org = await seed(t, admin);
+    await readLists(t, admin, org);
+    expect(await preparedOnPool(t.dataSource)).toEqual(new Set());
+  });
+});
