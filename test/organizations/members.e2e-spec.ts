@@ -190,7 +190,7 @@ describe.each(DATABASES)('organization members and roles on %s', (kind) => {
           .send({ roles: ['member'] }),
         t.http.delete(`${API}/orgs/${slug}/members/${owner.user.username}`).set(auth(owner.token)),
       ]);
-      expect(answers.map((a) => a.status).sort()).toContain(409);
+      // No 409 is a possible outcome too: the second owner demotes the first, whose own change then lacks the permission (403) and who leaves as a plain member (204).
       expect(answers.every((a) => [200, 204, 403, 404, 409].includes(a.status))).toBe(true);
       const owners = (await members(slug, admin)).body.items.filter((m: { roles: string[] }) => m.roles.includes('owner'));
       expect(owners).toHaveLength(1);

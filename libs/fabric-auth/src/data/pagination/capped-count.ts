@@ -114,16 +114,15 @@ export class CappedCount {
    * statement of its own beside it. `known`: a fresh estimate of this list (see `count`), so
    * nothing needs counting. An unfiltered table is counted too (up to the cap, on an index),
    * rather than estimated first: the estimate is then planned only once the count reaches the
-   * cap, and kept for the next pages. `identity` undefined (filters known only after the
-   * read): no kept estimate looked up, always counted.
+   * cap, and kept for the next pages.
    */
   inline<E extends ObjectLiteral>(
     base: SelectQueryBuilder<E>,
     dialect: ListDialect,
-    identity: string | undefined,
+    identity: string,
     countFrom: SelectQueryBuilder<ObjectLiteral> = base,
   ): { known: number } | { query: SelectQueryBuilder<E> } {
-    const known = this.kept(dialect, identity && `all\n${identity}`);
+    const known = this.kept(dialect, `all\n${identity}`);
     if (known !== undefined) return { known };
     const counted = countFrom.clone().select('1', 'one').orderBy();
     // Without an estimate to fall back on, counted to the end.

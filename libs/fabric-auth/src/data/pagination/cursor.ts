@@ -1,6 +1,6 @@
-import type { ListFilters, ListRequest, ResumePoint } from './list-request.js';
+import type { ListRequest, ResumePoint } from './list-request.js';
 import { constantTimeEqual, deriveKey, hmacSha256, sha256 } from '../../core/crypto.js';
-import { type FabricError, fabricError } from '../../core/fabric-error.js';
+import { fabricError } from '../../core/fabric-error.js';
 
 /** What a `next_cursor` carries: where the page ended, and what it is bound to. */
 export interface CursorPayload extends ResumePoint {
@@ -30,8 +30,7 @@ export class CursorCodec {
     return `${body}.${this.mac(body)}`;
   }
 
-  /** `filterDigest` undefined: the filters are checked once known (checkFilters). */
-  decode(raw: string, request: Pick<ListRequest, 'list' | 'sortName'>, filterDigest: string | undefined): CursorPayload {
+  decode(raw: string, request: Pick<ListRequest, 'list' | 'sortName'>, filterDigest: string): CursorPayload {
     const [body, mac] = raw.split('.');
     if (!constantTimeEqual(this.mac(body), mac ?? '')) throw fabricError('invalid_cursor', 'cursor is not valid');
     let payload: CursorPayload;
@@ -41,8 +40,9 @@ export class CursorCodec {
       throw fabricError('invalid_cursor', 'cursor is not valid');
     }
     if (!isCursorPayload(payload)) throw fabricError('invalid_cursor', 'cursor is not valid');
-    if (payload.l !== request.list || payload.s !== request.sortName) throw anotherList();
-    if (filterDigest !== undefined) checkFilters(payload, filterDigest);
+    if (payload.l !== request.list || payload.s !== request.sortName || payload.f !== filterDigest) {
+      throw fabricError('invalid_cursor', 'cursor was made for another list, sort or filter: start again without it');
+    }
     return payload;
   }
 
@@ -51,16 +51,8 @@ export class CursorCodec {
   }
 }
 
-export function checkFilters(payload: CursorPayload, filterDigest: string): void {
-  if (payload.f !== filterDigest) throw anotherList();
-}
-
-function anotherList(): FabricError {
-  return fabricError('invalid_cursor', 'cursor was made for another list, sort or filter: start again without it');
-}
-
 /** The filters a cursor is bound to: absent ones left out, order of keys irrelevant. */
-export function filterDigest(filters: ListFilters): string {
+export function filterDigest(filters: ListRequest['filters']): string {
   const present = Object.entries(filters)
     .filter(([, value]) => value !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : 1));

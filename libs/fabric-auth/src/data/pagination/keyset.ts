@@ -35,7 +35,6 @@ export async function readAtOffset<E extends ObjectLiteral>(
   offset: number,
   take: number,
   attach?: string,
-  carry?: Readonly<Record<string, string>>,
   customPlans?: boolean,
 ): Promise<PageRead<E>> {
   const query = base.clone();
@@ -45,7 +44,7 @@ export async function readAtOffset<E extends ObjectLiteral>(
   if (sort.nullable) query.orderBy(column, direction, sort.descending ? 'NULLS FIRST' : 'NULLS LAST');
   else query.orderBy(column, direction);
   if (!sort.unique || sort.nullable) query.addOrderBy(id, direction);
-  return readWithKeys(query.offset(offset).limit(take), column, attach, undefined, carry, customPlans);
+  return readWithKeys(query.offset(offset).limit(take), column, attach, undefined, customPlans);
 }
 
 /** The page after `from`, in the sort's order. */
@@ -55,27 +54,24 @@ export async function readAfter<E extends ObjectLiteral>(
   from: ResumePoint,
   take: number,
   attach?: string,
-  carry?: Readonly<Record<string, string>>,
   customPlans?: boolean,
 ): Promise<PageRead<E>> {
   const rows: E[] = [];
   const keys: (string | null)[] = [];
   const attached: string[][] = [];
   let counted: number | undefined;
-  let carried: Record<string, unknown> | undefined;
   const parts = sortParts(sort, from);
   for (const part of parts) {
     const query = base.clone();
     const column = restrictToPart(query, sort, part, part === parts[0] ? from : undefined);
-    const page = await readWithKeys(query.limit(take - rows.length), column, attach, undefined, carry, customPlans);
+    const page = await readWithKeys(query.limit(take - rows.length), column, attach, undefined, customPlans);
     rows.push(...page.rows);
     keys.push(...page.keys);
     if (page.attached) attached.push(...page.attached);
     counted ??= page.counted;
-    carried ??= page.carried;
     if (rows.length >= take) break;
   }
-  return { rows, keys, ...(counted !== undefined ? { counted } : {}), ...(attach !== undefined ? { attached } : {}), ...(carried !== undefined ? { carried } : {}) };
+  return { rows, keys, ...(counted !== undefined ? { counted } : {}), ...(attach !== undefined ? { attached } : {}) };
 }
 
 /**
@@ -242,12 +238,10 @@ export async function readWithKeys<E extends ObjectLiteral>(
   column: string,
   attach?: string,
   parts?: number,
-  carry?: Readonly<Record<string, string>>,
   customPlans?: boolean,
 ): Promise<PageRead<E> & { partCounts?: number[] }> {
   query.addSelect(`CAST(${column} AS TEXT)`, CURSOR_KEY);
   if (attach !== undefined) query.addSelect(attach, ATTACHED);
-  for (const [alias, sql] of Object.entries(carry ?? {})) query.addSelect(sql, alias);
   const { entities, raw } = await readRows(query, customPlans);
   const first = raw[0] as Record<string, unknown> | undefined;
   return {
@@ -256,7 +250,6 @@ export async function readWithKeys<E extends ObjectLiteral>(
     ...(first !== undefined && INLINE_COUNT in first ? { counted: Number(first[INLINE_COUNT]) } : {}),
     ...(first !== undefined && parts !== undefined ? { partCounts: Array.from({ length: parts }, (_, n) => Number(first[`${INLINE_COUNT}_${n}`])) } : {}),
     ...(attach !== undefined ? { attached: raw.map((r: Record<string, unknown>) => namesOf(r[ATTACHED])) } : {}),
-    ...(first !== undefined && carry !== undefined ? { carried: Object.fromEntries(Object.keys(carry).map((alias) => [alias, first[alias]])) } : {}),
   };
 }
 

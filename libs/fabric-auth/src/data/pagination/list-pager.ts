@@ -5,10 +5,10 @@ import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constan
 import type { ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
 import { readCandidates, readSearch } from './bounded-search.js';
 import { CappedCount, EXACT_COUNT_CAP, type ListCount } from './capped-count.js';
-import { checkFilters, CursorCodec, type CursorPayload, filterDigest } from './cursor.js';
+import { CursorCodec, type CursorPayload, filterDigest } from './cursor.js';
 import { dialectOf, type ListDialect } from './dialect.js';
 import { readAfter, readAtOffset, readBranches, readSections } from './keyset.js';
-import type { ListFilters, ListRequest, ListSection, PageRead } from './list-request.js';
+import type { ListRequest, ListSection, PageRead } from './list-request.js';
 import type { Sql } from './statement-cache.js';
 import { fabricError } from '../../core/fabric-error.js';
 
@@ -38,25 +38,19 @@ export class ListPager {
   ): Promise<ListEnvelope<T>> {
     const { limit, offset, cursor: rawCursor } = pageOf(request.query);
     if (rawCursor !== undefined && request.query.offset !== undefined) throw fabricError('invalid_cursor', 'Use either cursor or offset, not both');
-    const deferred = typeof request.filters === 'function' ? request.filters : undefined;
-    let filters = deferred ? undefined : filterDigest(request.filters as ListFilters);
+    const filters = filterDigest(request.filters);
     const cursor = rawCursor === undefined ? undefined : this.cursors.decode(rawCursor, request, filters);
     const start = cursor ? cursor.p : offset;
     const dialect = dialectOf(base);
-    if ((deferred || request.carry) && (request.search || request.sections || request.branches || request.sort.nullable)) {
-      throw new Error('filters known after the read, and carried columns, need a plain keyset list');
-    }
-    // A list's name and filters decide its query (what a cursor is bound to), so they name its
-    // count; filters known only after the read (a plain list, read with `inline`) name no kept
-    // estimate before it.
-    let identity = filters === undefined ? undefined : `${request.list}\n${filters}`;
+    // A list's name and filters decide its query (what a cursor is bound to), so they name its count.
+    const identity = `${request.list}\n${filters}`;
 
     // A search's count decides how it is read (see search). A plain keyset page, one of
     // branches, or of sections, carries its count in its own statement (CappedCount.inline,
     // inlineUnion, inlineParts). A cursor page of any other list always reports a count, so
     // that count starts beside the read (start is a lower bound for an estimate; the page's
     // rows raise it below).
-    const searching = request.search ? await this.search(base, dialect, request, request.search, identity!, cursor, offset, limit + 1) : undefined;
+    const searching = request.search ? await this.search(base, dialect, request, request.search, identity, cursor, offset, limit + 1) : undefined;
     const searched = searching?.count;
     const plain = !request.search && !request.sections && !request.branches && !request.sort.nullable;
     const sections = !request.search ? request.sections : undefined;
@@ -64,9 +58,9 @@ export class ListPager {
     const inline = plain
       ? this.counter.inline(base, dialect, identity, request.countFrom)
       : sections
-        ? this.counter.inlineParts(base, dialect, identity!, sections)
+        ? this.counter.inlineParts(base, dialect, identity, sections)
         : branches
-          ? this.counter.inlineUnion(base, dialect, identity!, branches)
+          ? this.counter.inlineUnion(base, dialect, identity, branches)
           : undefined;
     const early = cursor && !searched && !inline ? this.counter.count(base, dialect, start, request.sections, identity) : undefined;
     // Awaited below once the read is done; should the read fail first, not an unhandled rejection.
@@ -74,22 +68,7 @@ export class ListPager {
 
     const read = inline && 'query' in inline ? inline.query : base;
     const counts = inline && 'count' in inline ? inline.count : inline && 'counts' in inline ? inline.counts : undefined;
-    const {
-      rows,
-      keys,
-      sections: sectionNames,
-      resume,
-      counted,
-      attached,
-      carried,
-    } = searching ? searching.read : await this.readPage(read, request, cursor, offset, limit + 1, counts);
-    if (deferred) {
-      filters = filterDigest(await deferred(carried));
-      if (cursor) checkFilters(cursor, filters);
-      identity = `${request.list}\n${filters}`;
-    }
-    const digest = filters!;
-    const known = identity!;
+    const { rows, keys, sections: sectionNames, resume, counted, attached } = searching ? searching.read : await this.readPage(read, request, cursor, offset, limit + 1, counts);
     const more = rows.length > limit || resume !== undefined;
     const pageRows = rows.slice(0, limit);
     const last = pageRows.length - 1;
@@ -97,7 +76,7 @@ export class ListPager {
       ? this.cursors.encode({
           l: request.list,
           s: request.sortName,
-          f: digest,
+          f: filters,
           k: resume ? resume.k : keys[last]!,
           i: resume ? resume.i : pageRows[last].id,
           p: start + pageRows.length,
@@ -112,10 +91,10 @@ export class ListPager {
       if (!more && !cursor && (pageRows.length > 0 || offset === 0)) return { total: offset + pageRows.length, estimate: false };
       if (inline && 'known' in inline) return { total: Math.max(inline.known, seen), estimate: true };
       // An empty page carries no count: counted on its own below.
-      if (counted !== undefined) return this.counter.settle(branches || sections ? base : (request.countFrom ?? base), dialect, counted, seen, known, branches ?? sections);
+      if (counted !== undefined) return this.counter.settle(branches || sections ? base : (request.countFrom ?? base), dialect, counted, seen, identity, branches ?? sections);
       if (early) return early.then((c) => (c.estimate ? { total: Math.max(c.total, seen), estimate: true } : c));
-      if (branches) return this.counter.countUnion(base, dialect, seen, branches, known);
-      return this.counter.count(base, dialect, seen, request.sections, known);
+      if (branches) return this.counter.countUnion(base, dialect, seen, branches, identity);
+      return this.counter.count(base, dialect, seen, request.sections, identity);
     };
     // The count and the page's own reads (e.g. role names) go to the database side by side.
     const [items, count] = await Promise.all([map(pageRows, attached?.slice(0, limit)), total()]);
@@ -166,7 +145,7 @@ export class ListPager {
     if (request.sections)
       return readSections(base, dialect, request.sections, cursor, offset, take, { counts: count !== undefined && !('text' in count) ? count : undefined, attach: request.attach });
     if (request.branches) return readBranches(base, request.sort, request.branches, cursor, offset, take, count !== undefined && 'text' in count ? count : undefined);
-    if (cursor) return readAfter(base, request.sort, cursor, take, request.attach, request.carry, request.customPlans);
-    return readAtOffset(base, request.sort, offset, take, request.attach, request.carry, request.customPlans);
+    if (cursor) return readAfter(base, request.sort, cursor, take, request.attach, request.customPlans);
+    return readAtOffset(base, request.sort, offset, take, request.attach, request.customPlans);
   }
 }

@@ -19,14 +19,8 @@ export interface ListRequest {
   /** The `sort` parameter as given (or its default): part of what a cursor is bound to. */
   sortName: string;
   sort: ListSort;
-  /**
-   * Every filter of the request (absent ones undefined); a cursor only serves the same filters.
-   * Or, for a plain keyset list whose statement itself decides which rows the caller may read
-   * (see `carry`), a function answering them from what that statement carried (undefined when
-   * it read no row): called once the page is read and before anything else, it may refuse the
-   * request, and the cursor is checked against its filters then.
-   */
-  filters: ListFilters | ((carried: Record<string, unknown> | undefined) => Promise<ListFilters>);
+  /** Every filter of the request (absent ones undefined); a cursor only serves the same filters. */
+  filters: Record<string, string | number | boolean | null | undefined>;
   query: ListQueryDto;
   /**
    * Read these parts one after the other instead of one order over `sort` (which then only
@@ -61,12 +55,6 @@ export interface ListRequest {
    */
   attach?: string;
   /**
-   * Scalar subqueries the page's own statement carries for the request as a whole (the
-   * caller's roles where the rows are, say), by column alias: read from its first row and
-   * handed to `filters` when that is a function.
-   */
-  carry?: Readonly<Record<string, string>>;
-  /**
    * Its page reads run unnamed (named-statements.ts), planned for each call's values: a list
    * scoped to one parent (an organization's members, a user's memberships), where a generic
    * plan is costed for an average parent and, for a large one, trades the index walk for
@@ -74,8 +62,6 @@ export interface ListRequest {
    */
   customPlans?: boolean;
 }
-
-export type ListFilters = Record<string, string | number | boolean | null | undefined>;
 
 /** A condition over the list's main alias (`u.username`-style property paths or escaped columns). */
 export interface ListCondition {
@@ -113,8 +99,6 @@ export interface PageRead<E> {
   counted?: number;
   /** Each row's names (ListRequest.attach), when the page's statement read them. */
   attached?: string[][];
-  /** The columns of ListRequest.carry, when the page's statement read a row. */
-  carried?: Record<string, unknown>;
 }
 
 /** Column alias of a count a page's own statement carries (CappedCount.inline). */

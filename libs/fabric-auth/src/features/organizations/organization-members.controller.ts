@@ -28,8 +28,7 @@ export class OrganizationMembersController {
   @ApiOperation({ summary: "List an organization's members (members)", description: 'Cursor-paged, in joining order; emails for holders of org:members:manage.' })
   @ApiOkResponse({ type: MemberListDto })
   async list(@Param('org') org: string, @Query() query: ListQueryDto, @CurrentPrincipal() actor: Principal): Promise<MemberListDto> {
-    const scope = this.standings.memberScope(actor, org);
-    return scope ? this.members.listAsMember(scope, query) : this.members.list(await this.standings.standing(actor, org, 'member'), query);
+    return this.members.list(await this.standings.standing(actor, org, 'member'), query);
   }
 
   @Get(':org/members/:username')

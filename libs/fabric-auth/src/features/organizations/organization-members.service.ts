@@ -13,7 +13,7 @@ import { AuditService } from '../../data/audit.service.js';
 import { isUniqueViolation } from '../../data/db-errors.js';
 import { ListPager } from '../../data/pagination/list-pager.js';
 import type { ListEnvelope, ListQueryDto } from '../../data/pagination/list-query.js';
-import { columnOf, type ListRequest } from '../../data/pagination/list-request.js';
+import { columnOf } from '../../data/pagination/list-request.js';
 import { memberRoleNamesColumn } from './member-role-names.js';
 import { type FabricTransaction, FabricTransactions } from '../../data/transactions.js';
 import { MEMBER_ROLE, OWNER_ROLE } from '../../options/organizations.options.js';
@@ -21,7 +21,7 @@ import { OrganizationMemberRoleEntity } from '../../schema/entities/organization
 import { OrganizationMemberEntity } from '../../schema/entities/organization-member.entity.js';
 import { OrganizationEntity } from '../../schema/entities/organization.entity.js';
 import type { MemberDto } from './dto/member.dto.js';
-import { type MemberScope, OrganizationStandings, type OrgStanding } from './organization-standings.js';
+import { OrganizationStandings, type OrgStanding } from './organization-standings.js';
 import { orgAudit } from './organization-audit.js';
 
 /**
@@ -46,53 +46,24 @@ export class OrganizationMembersService {
   /** One page of the organization's members, in joining order (organization_id, created_at, id). */
   list(standing: OrgStanding, query: ListQueryDto): Promise<ListEnvelope<MemberDto>> {
     const organizationId = standing.organization.id;
-    return this.page('m.organizationId = :organizationId', { organizationId }, query, { organization: organizationId }, () => standing);
-  }
-
-  /**
-   * As `list`, for a member naming an organization other than their token's: the page's own
-   * statement finds the organization and reads it only where the caller is a member now (see
-   * OrganizationStandings.memberScope), one round trip where the standing took one of its
-   * own. A cursor of another organization is refused once the read tells which this one is.
-   */
-  listAsMember(scope: MemberScope, query: ListQueryDto): Promise<ListEnvelope<MemberDto>> {
-    let standing: OrgStanding | undefined;
-    const filters = async (carried: Record<string, unknown> | undefined) => {
-      standing = await scope.standing(carried);
-      return { organization: standing.organization.id };
-    };
-    return this.page(`m.organizationId = ${scope.organizationId}`, scope.parameters, query, filters, () => standing!, scope.carry);
-  }
-
-  private page(
-    where: string,
-    parameters: Readonly<Record<string, unknown>>,
-    query: ListQueryDto,
-    filters: ListRequest['filters'],
-    standing: () => OrgStanding,
-    carry?: Readonly<Record<string, string>>,
-  ): Promise<ListEnvelope<MemberDto>> {
-    const members = () => this.members.createQueryBuilder('m').where(where, parameters);
+    const members = () => this.members.createQueryBuilder('m').where('m.organizationId = :organizationId', { organizationId });
     // Of the user, only what an entry shows: no flag or timestamp read and parsed on every row.
     const base = members().innerJoin('m.user', 'u').addSelect(['u.id', 'u.username', 'u.fullName', 'u.email']);
+    const showEmail = standing.asPlatformAdmin || standing.permissions.has('org:members:manage');
     return this.pager.page(
       base,
       {
         list: 'organization_members',
         sortName: 'joined_at',
         sort: { property: 'createdAt', descending: false },
-        filters,
+        filters: { organization: organizationId },
         query,
         // Every membership has its user (a foreign key): counted on (organization_id, created_at, id) alone.
         countFrom: members(),
         attach: memberRoleNamesColumn(this.members.manager.connection, columnOf(base, 'id')),
-        ...(carry ? { carry } : {}),
         customPlans: true,
       },
       async (rows, attached) => {
-        // Called once `filters` has found the standing.
-        const { asPlatformAdmin, permissions } = standing();
-        const showEmail = asPlatformAdmin || permissions.has('org:members:manage');
         if (attached) return rows.map((m, n) => this.toDto(m, attached[n], showEmail));
         const roles = await this.rolesOf(rows.map((m) => m.id));
         return rows.map((m) => this.toDto(m, roles.get(m.id) ?? [], showEmail));

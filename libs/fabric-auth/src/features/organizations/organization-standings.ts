@@ -7,9 +7,7 @@ import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constan
 import { fabricError } from '../../core/fabric-error.js';
 import { isUuid } from '../../core/ids.js';
 import { type Principal, principalHasPermission } from '../../core/principal.js';
-import { dialectFor } from '../../data/pagination/dialect.js';
 import { readRows } from '../../data/pagination/keyset.js';
-import { namesOf } from '../../data/pagination/list-request.js';
 import type { FabricTransaction } from '../../data/transactions.js';
 import type { ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
 import { ORG_PERMISSIONS, type OrgPermission, OWNER_ROLE } from '../../options/organizations.options.js';
@@ -17,7 +15,6 @@ import { OrganizationMemberRoleEntity } from '../../schema/entities/organization
 import { OrganizationMemberEntity } from '../../schema/entities/organization-member.entity.js';
 import { OrganizationRoleEntity } from '../../schema/entities/organization-role.entity.js';
 import { OrganizationEntity } from '../../schema/entities/organization.entity.js';
-import { quotedTableName } from '../../schema/table-name.js';
 import { normalizeSlug } from './organization-slug.js';
 
 /** What a route needs of the caller in the organization its path names. */
@@ -57,26 +54,6 @@ export interface MemberStanding {
   readonly roles: readonly string[];
   readonly permissions: ReadonlySet<string>;
 }
-
-/**
- * How one statement reads an organization's rows only where its caller is a member now (see
- * OrganizationStandings.memberScope).
- */
-export interface MemberScope {
-  /** A scalar subquery: the organization's id where the caller is a member of it now (with the second factor it requires), else NULL. */
-  readonly organizationId: string;
-  readonly parameters: Readonly<Record<string, unknown>>;
-  /** Columns the statement carries (ListRequest.carry) for `standing`. */
-  readonly carry: Readonly<Record<string, string>>;
-  /** The caller's standing from what the statement carried; undefined (it read no row): as `standing` finds it, refusals included. */
-  standing(carried: Record<string, unknown> | undefined): Promise<OrgStanding>;
-}
-
-/** Aliases of MemberScope.carry. */
-const SCOPE_ORG_ID = 'fabric_scope_org_id';
-const SCOPE_ORG_SLUG = 'fabric_scope_org_slug';
-const SCOPE_ROLES = 'fabric_scope_roles';
-const SCOPE_CUSTOM_ROLES = 'fabric_scope_custom_roles';
 
 /** An org role: from the configured template, or one the organization defined. */
 export interface OrgRole {
@@ -179,67 +156,6 @@ export class OrganizationStandings {
       return this.allowed({ organization: { id: active.id, slug: active.slug }, actor, roles: active.roles, permissions: active.permissions, asPlatformAdmin: false }, need);
     }
     return this.standingWithRow(actor, ref, need);
-  }
-
-  /**
-   * For a member reading an organization other than their token's: the same refusals as
-   * `standing(actor, ref, 'member')`, decided by the statement that reads the rows, so that
-   * reading them takes no statement of its own first. The organization's rows are read only
-   * where the caller is a member now (as `membership` finds it, so a removed member reads
-   * nothing on their next request) and, where the organization requires a second factor, their
-   * session used one; otherwise the statement reads no row, and `standing` answers as
-   * `standing` does (404 exactly as for an unknown organization, or mfa_required). Undefined
-   * where `standing` needs no statement (the token's own organization) or the caller is not a
-   * plain user (a platform admin, a service account): the route takes the standing first.
-   */
-  memberScope(actor: Principal, ref: string): MemberScope | undefined {
-    if (actor.kind !== 'user' || principalHasPermission(actor, 'orgs:manage')) return undefined;
-    const active = actor.org;
-    const uuid = isUuid(ref);
-    const slug = uuid || ref.length > 255 ? undefined : normalizeSlug(ref);
-    if ((!uuid && !slug) || (active && (active.id === ref || active.slug === slug))) return undefined;
-    const connection = this.organizations.manager.connection;
-    const organizations = quotedTableName(connection, OrganizationEntity);
-    const members = quotedTableName(connection, OrganizationMemberEntity);
-    const roles = quotedTableName(connection, OrganizationMemberRoleEntity);
-    const customRoles = quotedTableName(connection, OrganizationRoleEntity);
-    const named = uuid ? 'fabric_so.id = :fabricScopeOrg' : 'fabric_so.slug = :fabricScopeOrg';
-    const factor = actor.amr?.includes('mfa') ? '' : ' AND NOT fabric_so.mfa_required';
-    const organization = (column: string) =>
-      `(SELECT fabric_so.${column} FROM ${organizations} fabric_so INNER JOIN ${members} fabric_sm ON fabric_sm.organization_id = fabric_so.id AND fabric_sm.user_id = :fabricScopeCaller WHERE ${named}${factor})`;
-    const organizationId = organization('id');
-    return {
-      organizationId,
-      parameters: { fabricScopeOrg: uuid ? ref : slug, fabricScopeCaller: actor.id },
-      carry: {
-        [SCOPE_ORG_ID]: organizationId,
-        [SCOPE_ORG_SLUG]: organization('slug'),
-        [SCOPE_ROLES]: dialectFor(connection).jsonArrayOf(
-          'fabric_sr.role',
-          `FROM ${roles} fabric_sr INNER JOIN ${members} fabric_srm ON fabric_srm.id = fabric_sr.member_id WHERE fabric_srm.user_id = :fabricScopeCaller AND fabric_srm.organization_id = ${organizationId}`,
-          true,
-        ),
-        // Those of the organization's own roles, as `name permissions` (a role name has no space).
-        [SCOPE_CUSTOM_ROLES]: dialectFor(connection).jsonArrayOf(
-          `fabric_sc.name || ' ' || fabric_sc.permissions`,
-          `FROM ${customRoles} fabric_sc INNER JOIN ${roles} fabric_sr ON fabric_sr.role = fabric_sc.name INNER JOIN ${members} fabric_srm ON fabric_srm.id = fabric_sr.member_id ` +
-            `WHERE fabric_sc.organization_id = ${organizationId} AND fabric_srm.user_id = :fabricScopeCaller AND fabric_srm.organization_id = ${organizationId}`,
-          false,
-        ),
-      },
-      standing: async (carried) => {
-        if (carried === undefined) return this.standing(actor, ref, 'member');
-        const custom = new Map(namesOf(carried[SCOPE_CUSTOM_ROLES]).map((entry) => [entry.slice(0, entry.indexOf(' ')), entry.slice(entry.indexOf(' ') + 1)]));
-        const names = namesOf(carried[SCOPE_ROLES]);
-        const permissions = new Set<string>();
-        for (const role of names) {
-          // As `membership`: a role the organization defined, else the template's; one neither grants nothing.
-          const own = custom.get(role);
-          for (const permission of own !== undefined ? (JSON.parse(own) as string[]) : (this.template[role] ?? [])) permissions.add(permission);
-        }
-        return { organization: { id: String(carried[SCOPE_ORG_ID]), slug: String(carried[SCOPE_ORG_SLUG]) }, actor, roles: names, permissions, asPlatformAdmin: false };
-      },
-    };
   }
 
   /** As `standing`, with the organization's row (one statement: see `membership`). */
