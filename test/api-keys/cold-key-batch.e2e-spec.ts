@@ -1,6 +1,7 @@
 import { ApiKeysService, type Principal } from 'nestjs-fabric-auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../../libs/fabric-auth/src/access/api-keys/api-key-format.js';
+import { watchNamedStatements } from '../support/named-statements.js';
 import { API, DATABASE_KINDS, startTestApp, type TestApp } from '../support/test-app.js';
 
 /**
@@ -17,17 +18,10 @@ describe.each(DATABASE_KINDS)('cold API keys read together on %s', (kind) => {
     t = await startTestApp(kind, { options: { principalCacheTtl: 0 } });
     admin = await t.adminToken();
     statements = [];
-    // Count the statements the key reads send (the real pool, only watched).
-    const pool = (t.dataSource.driver as { master?: { query: (...a: unknown[]) => unknown } }).master;
-    if (t.dataSource.driver.options.type === 'postgres' && pool) {
-      const query = pool.query.bind(pool);
-      pool.query = (config: unknown, ...rest: unknown[]) => {
-        const { name, text } = (config ?? {}) as { name?: string; text?: string };
-        // The batch read, sent by name (named-statements.ts).
-        if (name?.startsWith('fabric_') && text?.includes('k.key_hash = ANY(')) statements.push('api key grants');
-        return query(config, ...rest);
-      };
-    }
+    // Count the statements the key reads send: the batch read, sent by name (named-statements.ts).
+    watchNamedStatements(t.dataSource, ({ name, text }) => {
+      if (name.startsWith('fabric_') && text.includes('k.key_hash = ANY(')) statements.push('api key grants');
+    });
   });
   afterAll(() => t?.close());
 

@@ -2,7 +2,7 @@ import { UserEntity } from 'nestjs-fabric-auth/entities';
 import type { DataSource, EntityManager } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpErrorForDatabase } from '../../libs/fabric-auth/src/data/db-errors.js';
-import { MAX_NAMED_STATEMENTS, STATEMENT_NAME_PREFIX, useNamedStatements } from '../../libs/fabric-auth/src/data/named-statements.js';
+import { MAX_NAMED_STATEMENTS, readStatement, STATEMENT_NAME_PREFIX, useNamedStatements } from '../../libs/fabric-auth/src/data/named-statements.js';
 import { readRows } from '../../libs/fabric-auth/src/data/pagination/keyset.js';
 import { startOrgApp } from '../organizations/org-app.js';
 import { API, DATABASES, type TestApp } from '../support/test-app.js';
@@ -15,19 +15,21 @@ interface PgPool {
   totalCount: number;
   idleCount: number;
   connect(): Promise<PgClient>;
+  on(event: 'remove', listener: () => void): void;
+  off(event: 'remove', listener: () => void): void;
 }
 
 /**
  * Our named statements on every connection of the DataSource's pool (pg_prepared_statements is
  * per connection): all of them checked out at once, so that each answers for itself.
  */
-async function preparedOnPool(dataSource: DataSource): Promise<Set<string>> {
+async function preparedOnPool(dataSource: DataSource, where = ''): Promise<Set<string>> {
   const pool = (dataSource.driver as unknown as { master: PgPool }).master;
   const clients = await Promise.all(Array.from({ length: pool.totalCount }, () => pool.connect()));
   try {
     const names = new Set<string>();
     for (const client of clients) {
-      const { rows } = await client.query(`SELECT name FROM pg_prepared_statements WHERE name LIKE '${STATEMENT_NAME_PREFIX}%'`);
+      const { rows } = await client.query(`SELECT name FROM pg_prepared_statements WHERE name LIKE '${STATEMENT_NAME_PREFIX}%'${where}`);
       for (const row of rows) names.add(row.name);
     }
     return names;
@@ -92,17 +94,50 @@ describe('named statements on PostgreSQL', () => {
     }
   });
 
-  it('a filter the database refuses is still a 400, read by name or not', async () => {
+  it('a filter the database refuses is still a 400, read by name or not, and costs the pool no connection', async () => {
     const users = () => t.dataSource.getRepository(UserEntity).createQueryBuilder('u').where('u.id = :id', { id: 'not-a-uuid' });
-    for (const enabled of [true, false]) {
-      useNamedStatements(t.dataSource, enabled);
-      const error = await readRows(users()).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(httpErrorForDatabase(error)?.getStatus()).toBe(400);
+    const pool = (t.dataSource.driver as unknown as { master: PgPool }).master;
+    let removed = 0;
+    const onRemove = () => removed++;
+    pool.on('remove', onRemove);
+    try {
+      for (const enabled of [true, false]) {
+        useNamedStatements(t.dataSource, enabled);
+        for (let n = 0; n < 3; n++) {
+          const error = await readRows(users()).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect(httpErrorForDatabase(error)?.getStatus()).toBe(400);
+        }
+      }
+    } finally {
+      useNamedStatements(t.dataSource, true);
+      pool.off('remove', onRemove);
     }
-    useNamedStatements(t.dataSource, true);
+    // pg-pool's own `query` drops the connection on any error: a caller could make it reconnect on every request.
+    expect(removed).toBe(0);
+  });
+
+  it('a statement a migration made stale is read again, not answered with an error', async () => {
+    const table = `fabric_stale_probe_${process.pid}`;
+    await t.dataSource.query(`CREATE TABLE ${table} (v int)`);
+    try {
+      await t.dataSource.query(`INSERT INTO ${table} VALUES (7)`);
+      const read = () => readStatement(t.dataSource, `SELECT v FROM ${table}`, [], 'fixed');
+      // One after another: the pool hands back the connection just released, which holds the statement.
+      for (let n = 0; n < 3; n++) expect(await read()).toEqual([{ v: 7 }]);
+      await t.dataSource.query(`ALTER TABLE ${table} ALTER COLUMN v TYPE text`);
+      // PostgreSQL: "cached plan must not change result type" (0A000) on the connection that prepared it.
+      for (let n = 0; n < 3; n++) expect(await read()).toEqual([{ v: '7' }]);
+    } finally {
+      await t.dataSource.query(`DROP TABLE ${table}`);
+    }
+  });
+
+  it('offset pages take no name of their own (an offset is written into the text)', async () => {
+    for (let offset = 1; offset < 6; offset++) expect((await t.http.get(`${API}/users?offset=${offset}&limit=1`).set(bearer(admin))).status).toBe(200);
+    expect(await preparedOnPool(t.dataSource, ` AND statement ILIKE '%OFFSET%'`)).toEqual(new Set());
   });
 
   it('a transaction’s reads stay unnamed', async () => {

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Server } from 'node:http';
+import { watchNamedStatements } from './named-statements.js';
 import type { TestApp } from './test-app.js';
 
 /** One SQL statement as the app sent it. */
@@ -10,7 +11,8 @@ export interface LoggedStatement {
 
 /**
  * The SQL statements the app sends while serving one HTTP request, and only those: every
- * query runner the data source hands out reports its statements, and the server's request
+ * query runner the data source hands out reports its statements, as does every statement sent
+ * by name on its pool (PostgreSQL), and the server's request
  * handler runs in an async context of its own, so a background timer's statement (the
  * revocation log poll, usage flushes, pruning) is never counted against a request.
  */
@@ -38,6 +40,8 @@ export class StatementLog {
       }) as typeof runner.query;
       return runner;
     };
+    // And those sent by name on TypeORM's pool, past its query runners (named-statements.ts).
+    watchNamedStatements(dataSource, ({ text, values }) => log.context.getStore()?.push({ sql: text, parameters: values }));
     const server = t.app.getHttpServer() as Server;
     const handlers = server.listeners('request') as ((...a: unknown[]) => void)[];
     server.removeAllListeners('request');

@@ -47,13 +47,54 @@ export type StatementOrigin = 'fixed' | 'shaped' | 'other';
 export async function readStatement(dataSource: DataSource, text: string, values: unknown[], origin: StatementOrigin): Promise<Row[]> {
   const postgres = dataSource.driver.options.type === 'postgres';
   const name = postgres && origin !== 'other' && !unnamed.has(dataSource) ? nameOf(text, origin) : undefined;
-  const pool = name ? (dataSource.driver as { master?: { query(q: object): Promise<{ rows: Row[] }> } }).master : undefined;
-  if (!pool) return await dataSource.query<Row[]>(text, values);
+  const pool = name ? (dataSource.driver as { master?: PoolLike }).master : undefined;
+  if (name === undefined || !pool) return await dataSource.query<Row[]>(text, values);
+  let client: PoolClientLike;
   try {
-    return (await pool.query({ name, text, values })).rows;
+    client = await pool.connect();
   } catch (error) {
     throw new QueryFailedError(text, values, error as Error);
   }
+  let failure: unknown;
+  try {
+    return (await client.query({ name, text, values })).rows;
+  } catch (error) {
+    failure = error;
+  } finally {
+    // `pool.query` would drop the connection on any error, a refused filter or a statement
+    // timeout included, so that a caller could make the pool reconnect on every request. An
+    // error the server answered leaves the connection as it was: it goes back to the pool.
+    // A stale statement (below) is dropped with its connection, and so is one that failed
+    // for any other reason (the pool drops one that cannot be queried anyway).
+    client.release(failure === undefined || (answeredByServer(failure) && !staleStatement(failure)) ? undefined : (failure as Error));
+  }
+  // The connection's prepared statement no longer fits the schema (a migration changed a
+  // column it reads: "cached plan must not change result type"), or the server no longer has
+  // it (a pooler reset the session): its connection is gone above, and this once the text
+  // runs unnamed; the next connection prepares it anew.
+  if (staleStatement(failure)) return await dataSource.query<Row[]>(text, values);
+  throw new QueryFailedError(text, values, failure as Error);
+}
+
+interface PoolClientLike {
+  query(query: { name: string; text: string; values: unknown[] }): Promise<{ rows: Row[] }>;
+  release(error?: Error): void;
+}
+
+interface PoolLike {
+  connect(): Promise<PoolClientLike>;
+}
+
+/** An error PostgreSQL answered with (pg's DatabaseError: a severity and a SQLSTATE) on a connection that is still up. */
+function answeredByServer(error: unknown): boolean {
+  const { severity, code } = (error ?? {}) as { severity?: unknown; code?: unknown };
+  return typeof severity === 'string' && typeof code === 'string' && !/^(08|57P)/.test(code) && severity !== 'FATAL' && severity !== 'PANIC';
+}
+
+/** 0A000 (feature_not_supported: a cached plan's result type changed) and 26000 (invalid_sql_statement_name). */
+function staleStatement(error: unknown): boolean {
+  const { code } = (error ?? {}) as { code?: unknown };
+  return code === '0A000' || code === '26000';
 }
 
 function nameOf(text: string, origin: 'fixed' | 'shaped'): string | undefined {

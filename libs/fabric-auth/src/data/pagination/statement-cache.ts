@@ -53,7 +53,10 @@ export function around(parts: readonly Sql[], write: (texts: string[]) => string
 export function bound(query: SelectQueryBuilder<ObjectLiteral>, sql: Sql, parameters: ObjectLiteral): [string, unknown[], StatementOrigin] {
   const [text, values] = query.connection.driver.escapeQueryWithParameters(sql.text, parameters) as [string, unknown[]];
   const own = (query as unknown as { queryRunner?: unknown }).queryRunner === undefined && !query.connection.queryResultCache;
-  return [text, values, own && sql.shaped && !writesIntoText(sql.text, parameters) ? 'shaped' : 'other'];
+  // An offset is written into the text: each `?offset=` would take a name of its own, and a
+  // client walking offsets would use up MAX_NAMED_STATEMENTS for every list after it.
+  const offset = query.expressionMap.offset ?? 0;
+  return [text, values, own && sql.shaped && offset === 0 && !writesIntoText(sql.text, parameters) ? 'shaped' : 'other'];
 }
 
 /** The builder's SQL and parameters, as getQueryAndParameters answers them, from the rendered text; and its origin. */
