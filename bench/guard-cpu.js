@@ -18,6 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import inject from 'light-my-request';
+import { ORGS_DEMO_CONFIG } from './orgs.js';
 import { ADMIN_PASSWORD, median } from './support.js';
 
 const REQUESTS = Number(process.env.BENCH_CPU_REQUESTS ?? 30_000);
@@ -29,21 +30,6 @@ const BLOCK = Number(process.env.BENCH_CPU_BLOCK ?? 250);
 const YIELD_EVERY = 64;
 const ORG_USER = { username: 'bench-orgs', password: 'Bench-orgs-passw0rd' };
 
-// bench/orgs.js's configuration: the demo permission in the org roles, so the org-scoped route answers members.
-const CONFIG = `auth:
-  system_admin_username: admin
-  roles:
-    viewer: [reports:read]
-  organizations:
-    enabled: true
-    roles:
-      owner: [org:manage, org:members:manage, org:roles:manage, org:audit:read, org:service-accounts:manage, reports:read]
-      admin: [org:members:manage, reports:read]
-      member: [reports:read]
-server:
-  secure_cookies: false
-`;
-
 async function createDemo(adapter, dir) {
   Object.assign(process.env, {
     DATA_DIR: dir,
@@ -53,7 +39,7 @@ async function createDemo(adapter, dir) {
     FABRIC_SERVER__RATE_LIMITS: 'false',
     DEMO_BENCH_ROUTES: '1',
   });
-  writeFileSync(join(dir, 'config.yaml'), CONFIG);
+  writeFileSync(join(dir, 'config.yaml'), ORGS_DEMO_CONFIG);
   const dist = (file) => pathToFileURL(join(process.cwd(), 'dist/apps/demo', file)).href;
   const { loadDemoConfig } = await import(dist('demo-config.js'));
   const { DemoAppModule } = await import(dist('app.module.js'));

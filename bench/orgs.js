@@ -24,8 +24,9 @@ const POOL = Math.max(MEMBERS, ORGS);
 const BENCH_USER = 'bench-orgs';
 const BENCH_PASSWORD = 'Bench-orgs-passw0rd';
 
-// The demo's own permission in every template role, so the org-scoped demo route answers members.
-const CONFIG = `auth:
+// The demo's own permission in every template role, so the org-scoped demo route answers members
+// (bench/guard-cpu.js runs the demo with it too).
+export const ORGS_DEMO_CONFIG = `auth:
   system_admin_username: admin
   roles:
     viewer: [reports:read]
@@ -136,7 +137,7 @@ async function orgScopedThroughput(base, plain, scoped) {
 
 export async function runOrgs() {
   const dir = mkdtempSync(join(tmpdir(), 'fabric-bench-orgs-'));
-  writeFileSync(join(dir, 'config.yaml'), CONFIG);
+  writeFileSync(join(dir, 'config.yaml'), ORGS_DEMO_CONFIG);
   const admin = new pg.Client({ connectionString: POSTGRES_URL });
   await admin.connect();
   const scratch = `fabric_bench_orgs_${process.pid}`;
