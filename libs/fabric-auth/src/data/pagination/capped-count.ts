@@ -94,12 +94,7 @@ export class CappedCount {
     // without an estimate to fall back on, each is counted to its end.
     const counts = await Promise.all(
       parts.map(async (part) => {
-        const query = base.clone().andWhere(part.where, part.parameters).select('1', 'one').orderBy();
-        if (estimator) {
-          if ('property' in part) orderByPart(query, dialect, part);
-          query.limit(EXACT_COUNT_CAP + 1);
-        }
-        const [{ n }] = await readCount(query, dialect);
+        const [{ n }] = await readCount(partCount(base, dialect, part), dialect);
         return Number(n);
       }),
     );
@@ -170,14 +165,7 @@ export class CappedCount {
     const known = this.kept(dialect, key);
     if (known !== undefined) return { known };
     if (dialect.estimateRows && this.estimates.has(key)) return undefined;
-    const counts = parts.map((part) => {
-      const query = base.clone().andWhere(part.where, part.parameters).select('1', 'one').orderBy();
-      if (dialect.estimateRows) {
-        orderByPart(query, dialect, part);
-        query.limit(EXACT_COUNT_CAP + 1);
-      }
-      return `(${dialect.countOf(renderedSql(query))})`;
-    });
+    const counts = parts.map((part) => `(${dialect.countOf(renderedSql(partCount(base, dialect, part)))})`);
     return { counts };
   }
 
@@ -277,6 +265,19 @@ export class CappedCount {
     if (rows > FAR_PAST_CAP) this.keep(key, rows);
     return rows;
   }
+}
+
+/**
+ * The rows of one part of a list made of disjoint parts (countParts, inlineParts), read in that
+ * part's index order and capped where an estimate can take over; without an estimate, all of them.
+ */
+function partCount<E extends ObjectLiteral>(base: SelectQueryBuilder<E>, dialect: ListDialect, part: ListCondition | ListSection): SelectQueryBuilder<E> {
+  const query = base.clone().andWhere(part.where, part.parameters).select('1', 'one').orderBy();
+  if (dialect.estimateRows) {
+    if ('property' in part) orderByPart(query, dialect, part);
+    query.limit(EXACT_COUNT_CAP + 1);
+  }
+  return query;
 }
 
 /**
