@@ -107,7 +107,9 @@ export class SessionOpener {
       accessToken: access.token,
       expiresIn: access.expiresIn,
       refreshToken,
-      refreshExpiresIn: Math.max(0, Math.floor((session.expiresAt.getTime() - this.clock.now()) / 1000)),
+      // Rounded, not floored: a session opened a millisecond ago still has its whole configured lifetime
+      // to the second, so two logins a moment apart carry the same Max-Age.
+      refreshExpiresIn: Math.max(0, Math.round((session.expiresAt.getTime() - this.clock.now()) / 1000)),
       sessionId: session.id,
     };
   }
