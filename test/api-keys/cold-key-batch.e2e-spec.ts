@@ -1,7 +1,7 @@
 import { ApiKeysService, type Principal } from 'nestjs-fabric-auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../../libs/fabric-auth/src/access/api-keys/api-key-format.js';
-import { watchNamedStatements } from '../support/named-statements.js';
+import { watchReadStatements } from '../support/named-statements.js';
 import { API, DATABASE_KINDS, startTestApp, type TestApp } from '../support/test-app.js';
 
 /**
@@ -19,8 +19,8 @@ describe.each(DATABASE_KINDS)('cold API keys read together on %s', (kind) => {
     admin = await t.adminToken();
     statements = [];
     // Count the statements the key reads send: the batch read, sent by name (named-statements.ts).
-    watchNamedStatements(t.dataSource, ({ name, text }) => {
-      if (name.startsWith('fabric_') && text.includes('k.key_hash = ANY(')) statements.push('api key grants');
+    watchReadStatements(t.dataSource, ({ name, text }) => {
+      if (name?.startsWith('fabric_') && text.includes('k.key_hash = ANY(')) statements.push('api key grants');
     });
   });
   afterAll(() => t?.close());

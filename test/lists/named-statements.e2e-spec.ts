@@ -1,4 +1,5 @@
 import { UserEntity } from 'nestjs-fabric-auth/entities';
+import pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpErrorForDatabase } from '../../libs/fabric-auth/src/data/db-errors.js';
@@ -39,6 +40,8 @@ async function preparedOnPool(dataSource: DataSource, where = ''): Promise<Set<s
 }
 
 /** Organizations on: their lists are among those read by name. */
+const pgTypes = pg.types;
+
 const POSTGRES = DATABASES.find((target) => target.startsWith('postgres'))!;
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -117,6 +120,31 @@ describe('named statements on PostgreSQL', () => {
     }
     // pg-pool's own `query` drops the connection on any error: a caller could make it reconnect on every request.
     expect(removed).toBe(0);
+  });
+
+  it('timestamps read by name are the Dates an unnamed read gives; a timestamp parser the app set is kept', async () => {
+    const text = `SELECT v::timestamp AS v FROM (VALUES ('2026-12-07 08:00:00.123456'), ('1999-12-31 23:59:59'), ('0044-03-15 12:00:00 BC'), ('infinity'), ('10000-01-01 00:00:00'), (NULL)) AS t(v)`;
+    const unnamed = await t.dataSource.query(text);
+    for (let n = 0; n < 2; n++) expect(await readStatement(t.dataSource, text, [], 'fixed')).toEqual(unnamed);
+    expect(unnamed[0].v).toEqual(new Date(2026, 11, 7, 8, 0, 0, 123));
+
+    const { DataSource: Source } = await import('typeorm');
+    const own = (value: string) => `app:${value}`;
+    const types = { getTypeParser: (oid: number, format?: string) => (oid === 1114 ? own : pgTypes.getTypeParser(oid, format as 'text')) };
+    const app = await new Source({
+      ...(t.dataSource.options as object),
+      type: 'postgres',
+      entities: [],
+      migrations: [],
+      migrationsRun: false,
+      synchronize: false,
+      extra: { types },
+    } as never).initialize();
+    try {
+      expect(await readStatement(app, `SELECT '2026-12-07 08:00:00'::timestamp AS v`, [], 'fixed')).toEqual([{ v: 'app:2026-12-07 08:00:00' }]);
+    } finally {
+      await app.destroy();
+    }
   });
 
   it('a statement a migration made stale is read again, not answered with an error', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { watchNamedStatements } from '../support/named-statements.js';
+import { watchReadStatements } from '../support/named-statements.js';
 import { API, DATABASE_KINDS, startTestApp, type TestApp } from '../support/test-app.js';
 
 /**
@@ -51,7 +51,7 @@ describe.each(DATABASE_KINDS)('search plans on %s', (kind) => {
       return runner;
     };
     // And the statements sent by name on TypeORM's pool (named-statements.ts), PostgreSQL only.
-    watchNamedStatements(t.dataSource, ({ text, values }) => capture?.push({ sql: text, parameters: values }));
+    watchReadStatements(t.dataSource, ({ text, values }) => capture?.push({ sql: text, parameters: values }));
     // srch<g>: older as g grows (so `srch1…` is correlated with age); every 100th has no
     // email. zz<g>: all newer than every srch row. Actor "a-7" on every 20th event by id,
     // on every 50th by name (some both); the rest of the log is other actors.

@@ -5,11 +5,11 @@ interface WatchedClient {
 }
 
 /**
- * Calls `onStatement` with each statement sent by name on the DataSource's pg pool
- * (libs/fabric-auth/src/data/named-statements.ts): the real pool, only watched. PostgreSQL only;
- * a no-op elsewhere. Statements TypeORM sends (unnamed, as text) are not reported.
+ * Calls `onStatement` with each statement readStatement sends on the DataSource's pg pool
+ * (libs/fabric-auth/src/data/named-statements.ts), by name or not: the real pool, only watched.
+ * PostgreSQL only; a no-op elsewhere. Statements TypeORM sends (as text) are not reported.
  */
-export function watchNamedStatements(dataSource: DataSource, onStatement: (statement: { name: string; text: string; values: unknown[] }) => void): void {
+export function watchReadStatements(dataSource: DataSource, onStatement: (statement: { name: string | undefined; text: string; values: unknown[] }) => void): void {
   const pool = (dataSource.driver as unknown as { master?: { on(event: 'acquire', listener: (client: WatchedClient) => void): void } }).master;
   if (dataSource.driver.options.type !== 'postgres' || !pool) return;
   const watched = new WeakSet<WatchedClient>();
@@ -19,8 +19,10 @@ export function watchNamedStatements(dataSource: DataSource, onStatement: (state
     watched.add(client);
     const query = client.query.bind(client);
     client.query = (config: unknown, ...rest: unknown[]) => {
-      const named = config as { name?: unknown; text: string; values?: unknown[] } | null;
-      if (typeof named === 'object' && named !== null && typeof named.name === 'string') onStatement({ name: named.name, text: named.text, values: named.values ?? [] });
+      const sent = config as { name?: unknown; text?: unknown; values?: unknown[] } | null;
+      if (typeof sent === 'object' && sent !== null && typeof sent.text === 'string') {
+        onStatement({ name: typeof sent.name === 'string' ? sent.name : undefined, text: sent.text, values: sent.values ?? [] });
+      }
       return query(config, ...rest);
     };
   });

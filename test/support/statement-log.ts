@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Server } from 'node:http';
-import { watchNamedStatements } from './named-statements.js';
+import { watchReadStatements } from './named-statements.js';
 import type { TestApp } from './test-app.js';
 
 /** One SQL statement as the app sent it. */
@@ -41,7 +41,7 @@ export class StatementLog {
       return runner;
     };
     // And those sent by name on TypeORM's pool, past its query runners (named-statements.ts).
-    watchNamedStatements(dataSource, ({ text, values }) => log.context.getStore()?.push({ sql: text, parameters: values }));
+    watchReadStatements(dataSource, ({ text, values }) => log.context.getStore()?.push({ sql: text, parameters: values }));
     const server = t.app.getHttpServer() as Server;
     const handlers = server.listeners('request') as ((...a: unknown[]) => void)[];
     server.removeAllListeners('request');

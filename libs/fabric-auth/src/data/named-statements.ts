@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type DataSource, QueryFailedError } from 'typeorm';
+import { type TypeParsers, withFastTimestamps } from './timestamp-parser.js';
 
 type Row = Record<string, unknown>;
 
@@ -41,14 +42,17 @@ export type StatementOrigin = 'fixed' | 'shaped' | 'other';
  * Runs a read on the data source, on PostgreSQL as a named prepared statement where its origin
  * allows: parsed and planned once per pooled connection rather than on every call (TypeORM sends
  * every statement unnamed). The name is a hash of the text, so one text has one name on every
- * connection and two texts never share one. Driver errors come wrapped in TypeORM's
- * QueryFailedError, as `dataSource.query` wraps them (db-errors.ts classifies them).
+ * connection and two texts never share one. On PostgreSQL the read goes to TypeORM's pool
+ * directly, named or not, its timestamps parsed by timestamp-parser.ts. Driver errors come
+ * wrapped in TypeORM's QueryFailedError, as `dataSource.query` wraps them (db-errors.ts
+ * classifies them).
  */
 export async function readStatement(dataSource: DataSource, text: string, values: unknown[], origin: StatementOrigin): Promise<Row[]> {
-  const postgres = dataSource.driver.options.type === 'postgres';
-  const name = postgres && origin !== 'other' && !unnamed.has(dataSource) ? nameOf(text, origin) : undefined;
-  const pool = name ? (dataSource.driver as { master?: PoolLike }).master : undefined;
-  if (name === undefined || !pool) return await dataSource.query<Row[]>(text, values);
+  const pool = dataSource.driver.options.type === 'postgres' ? (dataSource.driver as { master?: PoolLike }).master : undefined;
+  if (!pool) return await dataSource.query<Row[]>(text, values);
+  // Unnamed ones go the same way (not through TypeORM's query runner): the same connection
+  // handling, and the fast timestamp parser for every list read.
+  const name = origin !== 'other' && !unnamed.has(dataSource) ? nameOf(text, origin) : undefined;
   let client: PoolClientLike;
   try {
     client = await pool.connect();
@@ -57,7 +61,7 @@ export async function readStatement(dataSource: DataSource, text: string, values
   }
   let failure: unknown;
   try {
-    return (await client.query({ name, text, values })).rows;
+    return (await client.query({ name, text, values, types: parsersOf(client) })).rows;
   } catch (error) {
     failure = error;
   } finally {
@@ -66,19 +70,28 @@ export async function readStatement(dataSource: DataSource, text: string, values
     // error the server answered leaves the connection as it was: it goes back to the pool.
     // A stale statement (below) is dropped with its connection, and so is one that failed
     // for any other reason (the pool drops one that cannot be queried anyway).
-    client.release(failure === undefined || (answeredByServer(failure) && !staleStatement(failure)) ? undefined : (failure as Error));
+    client.release(failure === undefined || (answeredByServer(failure) && !(name !== undefined && staleStatement(failure))) ? undefined : (failure as Error));
   }
   // The connection's prepared statement no longer fits the schema (a migration changed a
   // column it reads: "cached plan must not change result type"), or the server no longer has
   // it (a pooler reset the session): its connection is gone above, and this once the text
   // runs unnamed; the next connection prepares it anew.
-  if (staleStatement(failure)) return await dataSource.query<Row[]>(text, values);
+  if (name !== undefined && staleStatement(failure)) return await dataSource.query<Row[]>(text, values);
   throw new QueryFailedError(text, values, failure as Error);
 }
 
-interface PoolClientLike {
-  query(query: { name: string; text: string; values: unknown[] }): Promise<{ rows: Row[] }>;
+interface PoolClientLike extends TypeParsers {
+  query(query: { name: string | undefined; text: string; values: unknown[]; types: TypeParsers }): Promise<{ rows: Row[] }>;
   release(error?: Error): void;
+}
+
+/** Per pooled connection, its type parsers with the fast timestamp one (timestamp-parser.ts). */
+const parsers = new WeakMap<PoolClientLike, TypeParsers>();
+
+function parsersOf(client: PoolClientLike): TypeParsers {
+  let types = parsers.get(client);
+  if (types === undefined) parsers.set(client, (types = withFastTimestamps(client)));
+  return types;
 }
 
 interface PoolLike {
