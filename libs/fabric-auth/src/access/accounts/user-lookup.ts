@@ -4,6 +4,7 @@ import type { Repository } from 'typeorm';
 import { normalizeUsername } from '../../core/identity-normalization.js';
 import { type Principal, principalHasPermission } from '../../core/principal.js';
 import { UserEntity } from '../../schema/entities/user.entity.js';
+import { readRows } from '../../data/pagination/keyset.js';
 import { AccountCeiling } from './account-ceiling.service.js';
 import { fabricError } from '../../core/fabric-error.js';
 
@@ -28,9 +29,19 @@ export class UserLookup {
     if (actor && permission && !self && !principalHasPermission(actor, permission)) {
       throw fabricError('permission_denied', `Missing permission: ${permission}`);
     }
-    const user = normalized.length <= 150 ? await this.users.findOneBy({ username: normalized }) : null;
+    const user = normalized.length <= 150 ? await this.byUsername(normalized) : null;
     if (!user) throw fabricError('user_not_found', 'User not found');
     return user;
+  }
+
+  /**
+   * Every `/users/:username/…` request reads its user first: one statement per shape, sent by
+   * name and mapped straight to the entity (readRows), not a `findOneBy` that builds, renders
+   * and hydrates its query anew each time.
+   */
+  private async byUsername(username: string): Promise<UserEntity | null> {
+    const { entities } = await readRows(this.users.createQueryBuilder('u').where('u.username = :username', { username }));
+    return entities[0] ?? null;
   }
 
   /** The account ceiling (`AccountCeiling`) on a user named in the path. */
