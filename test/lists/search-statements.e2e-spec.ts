@@ -83,4 +83,26 @@ describe('statements per ?q= page on postgres', () => {
     expect(next).toMatchObject({ total: 111, total_is_estimate: false });
     expect(next.items).toHaveLength(50);
   });
+
+  it("a user's own keys and sessions: one statement (the caller is the user named); another user's: the user, then the page", async () => {
+    for (let n = 0; n < 3; n++)
+      expect(
+        (
+          await t.http
+            .post(`${API}/users/admin/api-keys`)
+            .auth(admin, { type: 'bearer' })
+            .send({ name: `own-${n}` })
+        ).status,
+      ).toBe(201);
+    const keys = (await within('/users/admin/api-keys?limit=2', 1)) as unknown as { items: { name: string }[]; total: number };
+    expect(keys.total).toBeGreaterThanOrEqual(3);
+    expect(keys.items.map((k) => k.name)).toEqual(['own-2', 'own-1']);
+    const sessions = (await within('/users/admin/sessions', 1)) as unknown as { items: { current: boolean }[] };
+    expect(sessions.items.some((s) => s.current)).toBe(true);
+    // Another user's lists read that user first; an unknown one is still a 404.
+    expect(((await within('/users/find7/api-keys', 2)) as unknown as { items: unknown[] }).items).toEqual([]);
+    expect(((await within('/users/find7/sessions', 2)) as unknown as { items: unknown[] }).items).toEqual([]);
+    const unknown = await t.http.get(`${API}/users/nobody-${process.pid}/api-keys`).auth(admin, { type: 'bearer' });
+    expect(unknown.status).toBe(404);
+  });
 });

@@ -43,7 +43,6 @@ export class UserApiKeysController extends apiKeyRoutes({
 
   protected async keyOwner(username: string, actor: Principal, route: ApiKeyRoute): Promise<KeyOwner> {
     const permission = OWNER_MAY[route];
-    const user = permission ? await this.userAccounts.target(username, actor, permission) : await this.userAccounts.target(username);
-    return { kind: 'user', id: user.id };
+    return { kind: 'user', id: await this.userAccounts.targetId(username, actor, permission) };
   }
 }

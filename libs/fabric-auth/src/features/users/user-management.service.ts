@@ -291,16 +291,16 @@ export class UserManagementService {
   }
 
   async listSessions(actor: Principal, username: string, query: ListQueryDto): Promise<ListEnvelope<SessionDto>> {
-    const target = await this.lookup.target(username, actor, 'users:read');
+    const userId = await this.lookup.targetId(username, actor, 'users:read');
     const now = new Date(this.clock.now());
     const base = this.sessionRows
       .createQueryBuilder('s')
-      .where('s.userId = :userId', { userId: target.id })
+      .where('s.userId = :userId', { userId })
       .andWhere('s.revokedAt IS NULL')
       .andWhere('s.expiresAt > :now', { now })
       .andWhere('s.absoluteExpiresAt > :now', { now });
     // The live set shrinks with time, so `now` is not part of what a cursor is bound to.
-    return this.pager.page(base, { list: 'sessions', sortName: '-created_at', sort: { property: 'createdAt', descending: true }, filters: { user: target.id }, query }, (rows) =>
+    return this.pager.page(base, { list: 'sessions', sortName: '-created_at', sort: { property: 'createdAt', descending: true }, filters: { user: userId }, query }, (rows) =>
       rows.map((s) => ({
         id: s.id,
         created_at: s.createdAt.toISOString(),
