@@ -123,8 +123,13 @@ async function orgScopedThroughput(base, plain, scoped) {
   await measure(within.url, within.headers);
   const samples = { without: [], within: [] };
   for (let round = 0; round < ROUNDS; round++) {
-    samples.without.push(await measure(without.url, without.headers));
-    samples.within.push(await measure(within.url, within.headers));
+    // Each side first in every other round: whatever drifts within a round (the server warming
+    // a cache, the client's own garbage) falls on both alike.
+    const pair = round % 2 === 0 ? ['without', 'within'] : ['within', 'without'];
+    for (const side of pair) {
+      const route = side === 'without' ? without : within;
+      samples[side].push(await measure(route.url, route.headers));
+    }
     process.stderr.write(`orgs round ${round + 1}/${ROUNDS}: without ${Math.round(samples.without.at(-1))} / org-scoped ${Math.round(samples.within.at(-1))} req/s\n`);
   }
   return {
