@@ -12,6 +12,9 @@ interface PgClient {
   query(text: string): Promise<{ rows: { name: string }[] }>;
   release(): void;
 }
+interface ResettableClient {
+  connection: { stream: { destroy(error: Error): void } };
+}
 interface PgPool {
   totalCount: number;
   idleCount: number;
@@ -145,6 +148,36 @@ describe('named statements on PostgreSQL', () => {
     } finally {
       await app.destroy();
     }
+  });
+
+  it('a connection reset in the middle of a read is a 503, not an uncaught error that ends the process', async () => {
+    const pool = (
+      t.dataSource.driver as unknown as {
+        master: { on(event: 'acquire', listener: (client: ResettableClient) => void): void; off(event: 'acquire', listener: (client: ResettableClient) => void): void };
+      }
+    ).master;
+    let reset = 0;
+    const resetSoon = (client: ResettableClient) => {
+      // After the statement went out: the reset lands while the server is still answering.
+      setTimeout(() => {
+        reset++;
+        client.connection.stream.destroy(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', syscall: 'read' }));
+      }, 100);
+    };
+    for (const origin of ['fixed', 'other'] as const) {
+      pool.on('acquire', resetSoon);
+      const read = readStatement(t.dataSource, `SELECT pg_sleep(2), '${origin}' AS origin`, [], origin).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      const failure = await read;
+      pool.off('acquire', resetSoon);
+      expect(failure).toBeDefined();
+      expect(httpErrorForDatabase(failure)?.getStatus()).toBe(503);
+    }
+    expect(reset).toBe(2);
+    // The pool goes on serving reads.
+    expect(await readStatement(t.dataSource, 'SELECT 1 AS one', [], 'fixed')).toEqual([{ one: 1 }]);
   });
 
   it('a statement a migration made stale is read again, not answered with an error', async () => {

@@ -60,6 +60,12 @@ export async function readStatement(dataSource: DataSource, text: string, values
     throw new QueryFailedError(text, values, error as Error);
   }
   let failure: unknown;
+  // The pool stops listening for a client's errors while it is checked out: a connection reset
+  // mid-read, unheard, would be an uncaught 'error' event and end the process.
+  const onError = (error: Error) => {
+    failure ??= error;
+  };
+  client.on('error', onError);
   try {
     return (await client.query({ name, text, values, types: parsersOf(client) })).rows;
   } catch (error) {
@@ -71,6 +77,8 @@ export async function readStatement(dataSource: DataSource, text: string, values
     // A stale statement (below) is dropped with its connection, and so is one that failed
     // for any other reason (the pool drops one that cannot be queried anyway).
     client.release(failure === undefined || (answeredByServer(failure) && !(name !== undefined && staleStatement(failure))) ? undefined : (failure as Error));
+    // Released, it is the pool's to listen to again.
+    client.removeListener('error', onError);
   }
   // The connection's prepared statement no longer fits the schema (a migration changed a
   // column it reads: "cached plan must not change result type"), or the server no longer has
@@ -81,6 +89,8 @@ export async function readStatement(dataSource: DataSource, text: string, values
 }
 
 interface PoolClientLike extends TypeParsers {
+  on(event: 'error', listener: (error: Error) => void): void;
+  removeListener(event: 'error', listener: (error: Error) => void): void;
   query(query: { name: string | undefined; text: string; values: unknown[]; types: TypeParsers }): Promise<{ rows: Row[] }>;
   release(error?: Error): void;
 }
