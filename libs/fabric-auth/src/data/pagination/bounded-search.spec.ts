@@ -63,4 +63,30 @@ describe('bounded search', () => {
     const page = await readSearch(items(), dialectOf(items()), sort, parts('n0010', 'n0012'), { many: true, limit: 1_001 }, undefined, 7, 4);
     expect(idsOf(page.rows)).toEqual(all.slice(7, 11));
   });
+
+  it('a walk that fills its page is sent the page’s matches, not every row it examined', async () => {
+    // Rows each scan statement (the one that reads whether a row matches) got back from the database.
+    const sent: number[] = [];
+    const create = data.createQueryRunner.bind(data);
+    // SQLite hands out one runner: wrapped once, unwrapped after.
+    const runner = create();
+    const query = runner.query;
+    runner.query = (async (sql: string, ...rest: unknown[]) => {
+      const result = await (query as (...a: unknown[]) => Promise<unknown>).call(runner, sql, ...rest);
+      // Plain rows, or TypeORM's structured result (getRawMany asks for one).
+      const rows = Array.isArray(result) ? result : (result as { records?: unknown[] }).records;
+      if (sql.includes('fabric_hit') && rows) sent.push(rows.length);
+      return result;
+    }) as typeof runner.query;
+    try {
+      // Every name starts with n0: the first page fills within its first rows.
+      const page = await readSearch(items(), dialectOf(items()), sort, parts('n0', 'n1'), { many: true, limit: 1_001 }, undefined, 0, 11);
+      expect(idsOf(page.rows)).toEqual((await matching('n0', 'n1')).slice(0, 11));
+      expect(page.resume).toBeUndefined();
+      expect(sent.length).toBeGreaterThan(0);
+      expect(Math.max(...sent)).toBeLessThanOrEqual(12);
+    } finally {
+      runner.query = query;
+    }
+  });
 });
