@@ -23,10 +23,7 @@ export class UserLookup {
   /** The user named in the path, 404 when unknown; with `permission`, self or that permission (403 first). */
   async target(username: string, actor?: Principal, permission?: string): Promise<UserEntity> {
     const normalized = normalizeUsername(username);
-    // A scoped key is held to its scopes even on its owner's own account; writes on it also
-    // pass the ceiling (`requireMayAdminister`), where no key counts as self.
-    const self = actor?.kind === 'user' && actor.username === normalized && actor.scopes === null;
-    if (actor && permission && !self && !principalHasPermission(actor, permission)) {
+    if (actor && permission && !namesSelf(actor, normalized) && !principalHasPermission(actor, permission)) {
       throw fabricError('permission_denied', `Missing permission: ${permission}`);
     }
     const user = normalized.length <= 150 ? await this.byUsername(normalized) : null;
@@ -40,7 +37,7 @@ export class UserLookup {
    * a user's own lists cost one statement, not two.
    */
   async targetId(username: string, actor?: Principal, permission?: string): Promise<string> {
-    if (actor?.kind === 'user' && actor.scopes === null && actor.username === normalizeUsername(username)) return actor.id;
+    if (actor && namesSelf(actor, normalizeUsername(username))) return actor.id;
     return (await this.target(username, actor, permission)).id;
   }
 
@@ -58,4 +55,13 @@ export class UserLookup {
   requireMayAdminister(actor: Principal, target: UserEntity): Promise<void> {
     return this.ceiling.assertMayActOn(actor, { kind: 'user', id: target.id, isSystemAdmin: target.isSystemAdmin });
   }
+}
+
+/**
+ * The caller names its own account: a user's unscoped principal. A scoped key is held to its
+ * scopes even on its owner's own account; writes on it also pass the ceiling
+ * (`requireMayAdminister`), where no key counts as self.
+ */
+function namesSelf(actor: Principal, normalizedUsername: string): boolean {
+  return actor.kind === 'user' && actor.username === normalizedUsername && actor.scopes === null;
 }
