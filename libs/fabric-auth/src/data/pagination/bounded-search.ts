@@ -75,8 +75,7 @@ export async function readCandidates<E extends { id: string }>(
     // Each part as a subquery: SQLite has no parenthesised members of a UNION.
     return `SELECT * FROM (${dialect.shiftPlaceholders(sql, shift)}) AS fabric_part${n}`;
   });
-  const direction = sort.descending ? 'DESC' : 'ASC';
-  const nulls = sort.nullable ? (sort.descending ? ' NULLS FIRST' : ' NULLS LAST') : '';
+  const { direction, nulls } = orderWords(sort);
   let where = '';
   if (from) {
     const [after, v, i] = [sort.descending ? '<' : '>', 'c.fabric_value', 'c.fabric_id'];
@@ -125,8 +124,7 @@ export async function scan<E extends { id: string }>(
   let examined = 0;
   let lastSeen: { k: string | null; i: string } | undefined;
   const parts = sortParts(sort, from);
-  const direction = sort.descending ? 'DESC' : 'ASC';
-  const nulls = sort.nullable ? (sort.descending ? ' NULLS FIRST' : ' NULLS LAST') : '';
+  const { direction, nulls } = orderWords(sort);
   // The walk's own order, on the window's columns: its rows numbered, its last one marked.
   const order = `ORDER BY w.fabric_value ${direction}${nulls}, w.fabric_id ${direction}`;
   for (const part of parts) {
@@ -165,6 +163,11 @@ export async function scan<E extends { id: string }>(
   const page = hits.slice(0, take);
   const cut = page.length < take && examined >= SEARCH_SCAN_BUDGET ? lastSeen : undefined;
   return { ...(await hydrate(base, page, attach)), resume: cut };
+}
+
+/** The sort's direction and, for a nullable column, where its NULLs go, as SQL words. */
+function orderWords(sort: ListSort): { direction: 'ASC' | 'DESC'; nulls: string } {
+  return { direction: sort.descending ? 'DESC' : 'ASC', nulls: sort.nullable ? (sort.descending ? ' NULLS FIRST' : ' NULLS LAST') : '' };
 }
 
 /**
