@@ -60,6 +60,7 @@ export async function readStatement(dataSource: DataSource, text: string, values
     throw new QueryFailedError(text, values, error as Error);
   }
   let failure: unknown;
+  let stale: boolean;
   // The pool stops listening for a client's errors while it is checked out: a connection reset
   // mid-read, unheard, would be an uncaught 'error' event and end the process.
   const onError = (error: Error) => {
@@ -76,7 +77,8 @@ export async function readStatement(dataSource: DataSource, text: string, values
     // error the server answered leaves the connection as it was: it goes back to the pool.
     // A stale statement (below) is dropped with its connection, and so is one that failed
     // for any other reason (the pool drops one that cannot be queried anyway).
-    client.release(failure === undefined || (answeredByServer(failure) && !(name !== undefined && staleStatement(failure))) ? undefined : (failure as Error));
+    stale = name !== undefined && staleStatement(failure);
+    client.release(failure === undefined || (answeredByServer(failure) && !stale) ? undefined : (failure as Error));
     // Released, it is the pool's to listen to again.
     client.removeListener('error', onError);
   }
@@ -84,7 +86,7 @@ export async function readStatement(dataSource: DataSource, text: string, values
   // column it reads: "cached plan must not change result type"), or the server no longer has
   // it (a pooler reset the session): its connection is gone above, and this once the text
   // runs unnamed; the next connection prepares it anew.
-  if (name !== undefined && staleStatement(failure)) return await dataSource.query<Row[]>(text, values);
+  if (stale) return await readStatement(dataSource, text, values, 'other');
   throw new QueryFailedError(text, values, failure as Error);
 }
 
