@@ -1,6 +1,6 @@
 import { UserEntity } from 'nestjs-fabric-auth/entities';
 import pg from 'pg';
-import type { DataSource, EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpErrorForDatabase } from '../../libs/fabric-auth/src/data/db-errors.js';
 import { MAX_NAMED_STATEMENTS, readStatement, STATEMENT_NAME_PREFIX, useNamedStatements } from '../../libs/fabric-auth/src/data/named-statements.js';
@@ -131,10 +131,9 @@ describe('named statements on PostgreSQL', () => {
     for (let n = 0; n < 2; n++) expect(await readStatement(t.dataSource, text, [], 'fixed')).toEqual(unnamed);
     expect(unnamed[0].v).toEqual(new Date(2026, 11, 7, 8, 0, 0, 123));
 
-    const { DataSource: Source } = await import('typeorm');
     const own = (value: string) => `app:${value}`;
     const types = { getTypeParser: (oid: number, format?: string) => (oid === 1114 ? own : pgTypes.getTypeParser(oid, format as 'text')) };
-    const app = await new Source({
+    const app = await new DataSource({
       ...(t.dataSource.options as object),
       type: 'postgres',
       entities: [],
