@@ -18,7 +18,7 @@ server:
 /**
  * Issue 22 item 4: removing a member, changing their org roles, renaming or deleting the
  * organization on A is honoured by B on its next request within 2 s (the revocation log,
- * broadcast through Redis, drops B's cached principals).
+ * broadcast through Redis, drops B's cached principals and the standings it remembers).
  */
 describe('organization changes across two instances on one PostgreSQL and one Redis', () => {
   let cluster: DemoCluster;
@@ -54,6 +54,10 @@ describe('organization changes across two instances on one PostgreSQL and one Re
     // B has resolved (and cached) the member's principal in the organization, which its org routes then take as their standing.
     expect((await callDemo(b, 'GET', '/demo/org/reports', scoped)).status).toBe(200);
     expect((await callDemo(b, 'GET', `/orgs/${slug}/members`, scoped)).status).toBe(200);
+    // And, with tokens acting in no organization, B remembers the member's and the owner's standing there.
+    expect((await callDemo(b, 'GET', `/orgs/${slug}/members`, member.token)).status).toBe(200);
+    expect((await callDemo(b, 'GET', `/orgs/${slug}/audit`, member.token)).status).toBe(403);
+    expect((await callDemo(b, 'GET', `/orgs/${slug}/members`, owner.token)).status).toBe(200);
     return { slug, owner, member, scoped };
   }
 
@@ -75,6 +79,19 @@ describe('organization changes across two instances on one PostgreSQL and one Re
     expect(await within(2000, async () => (await callDemo(b, 'GET', '/demo/org/reports', scoped)).status, 403)).toBeLessThan(2000);
     expect((await callDemo(b, 'GET', `/orgs/${slug}`, member.token)).status).toBe(404);
     expect((await callDemo(b, 'GET', `/orgs/${slug}/members`, scoped)).status).toBe(404);
+    expect((await callDemo(b, 'GET', `/orgs/${slug}/members`, member.token)).status).toBe(404);
+  });
+
+  it('removing a member on A ends their standing there on B within 2 s, with a token acting in no organization', async () => {
+    const { slug, owner, member } = await scene();
+    expect((await callDemo(a, 'DELETE', `/orgs/${slug}/members/${member.username}`, owner.token)).status).toBe(204);
+    expect(await within(2000, async () => (await callDemo(b, 'GET', `/orgs/${slug}/members`, member.token)).status, 404)).toBeLessThan(2000);
+  });
+
+  it("granting a member the owner role on A gives them the owner's reach on B within 2 s, with a token acting in no organization", async () => {
+    const { slug, owner, member } = await scene();
+    expect((await callDemo(a, 'PATCH', `/orgs/${slug}/members/${member.username}`, owner.token, { roles: ['owner'] })).status).toBe(200);
+    expect(await within(2000, async () => (await callDemo(b, 'GET', `/orgs/${slug}/audit`, member.token)).status, 200)).toBeLessThan(2000);
   });
 
   it("changing a member's org roles on A is honoured by B within 2 s", async () => {
@@ -90,6 +107,7 @@ describe('organization changes across two instances on one PostgreSQL and one Re
     await within(2000, async () => (await callDemo(b, 'GET', '/demo/org', scoped)).status, 403);
     expect((await callDemo(b, 'GET', `/orgs/${slug}`, owner.token)).status).toBe(404);
     expect((await callDemo(b, 'GET', `/orgs/${slug}/members`, scoped)).status).toBe(404);
+    expect((await callDemo(b, 'GET', `/orgs/${slug}/members`, owner.token)).status).toBe(404);
   });
 
   it("renaming the organization's slug on A shows on B within 2 s", async () => {
@@ -103,5 +121,7 @@ describe('organization changes across two instances on one PostgreSQL and one Re
       seen = (await callDemo(b, 'GET', '/demo/org', scoped)).body.organization;
     }
     expect(seen).toBe(renamed);
+    expect((await callDemo(b, 'GET', `/orgs/${renamed}/members`, owner.token)).status).toBe(200);
+    expect(await within(2000, async () => (await callDemo(b, 'GET', `/orgs/${slug}/members`, owner.token)).status, 404)).toBeLessThan(2000);
   });
 });

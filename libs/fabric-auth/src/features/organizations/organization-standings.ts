@@ -1,8 +1,11 @@
 import { BUILT_IN_PERMISSIONS } from '../../access/permissions/permission-registry.js';
 import { FabricConfigError } from '../../options/fabric-config.error.js';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, type Repository } from 'typeorm';
+import { Revocations } from '../../access/sessions/revocations.js';
+import { BoundedCache } from '../../core/bounded-cache.js';
+import { FabricClock } from '../../core/clock.js';
 import { FABRIC_RESOLVED_OPTIONS } from '../../core/fabric-auth.internal-constants.js';
 import { fabricError } from '../../core/fabric-error.js';
 import { isUuid } from '../../core/ids.js';
@@ -55,6 +58,23 @@ export interface MemberStanding {
   readonly permissions: ReadonlySet<string>;
 }
 
+/** What `standing()` keeps of a member's standing between requests: the organization as routes see it, and the membership. */
+interface RememberedMembership {
+  readonly userId: string;
+  readonly organization: Readonly<Pick<OrganizationEntity, 'id' | 'slug' | 'mfaRequired'>>;
+  readonly member: MemberStanding;
+}
+
+/** Memberships kept in memory (user × organization); the least recently used go first. */
+export const MAX_REMEMBERED_MEMBERSHIPS = 100_000;
+
+/** The key of a user's membership in the organization `ref` names; undefined when `ref` names none. */
+function membershipKey(userId: string, ref: string): string | undefined {
+  if (isUuid(ref)) return `${userId} ${ref}`;
+  const slug = ref.length <= 255 ? normalizeSlug(ref) : undefined;
+  return slug ? `${userId} slug:${slug}` : undefined;
+}
+
 /** An org role: from the configured template, or one the organization defined. */
 export interface OrgRole {
   name: string;
@@ -70,16 +90,38 @@ export interface OrgRole {
  * route needs gets 403.
  */
 @Injectable()
-export class OrganizationStandings {
+export class OrganizationStandings implements OnModuleDestroy {
   private readonly template: Readonly<Record<string, string[]>>;
   /** Every permission an org role may grant: `org:*` and the app's own. */
   private readonly grantable: ReadonlySet<string>;
+  /**
+   * Members' standings in organizations other than their token's, so that a member reading
+   * another organization of theirs costs the route's own statement only. Kept exactly as
+   * cached principals are (same lifetime, same trust): every change to a membership or its
+   * roles revokes the user's principals, and every change to what roles mean or to an
+   * organization's slug or second-factor rule (or its deletion) revokes all, so the same
+   * revocations drop these (at once here, within a second on other instances).
+   */
+  private readonly remembered: BoundedCache<RememberedMembership, 'user'>;
+  private readonly unsubscribe: () => void;
 
   constructor(
     @InjectRepository(OrganizationEntity) private readonly organizations: Repository<OrganizationEntity>,
     @InjectRepository(OrganizationRoleEntity) private readonly customRoles: Repository<OrganizationRoleEntity>,
     @Inject(FABRIC_RESOLVED_OPTIONS) options: ResolvedFabricAuthOptions,
+    private readonly revocations: Revocations,
+    clock: FabricClock,
   ) {
+    this.remembered = new BoundedCache<RememberedMembership, 'user'>({
+      max: MAX_REMEMBERED_MEMBERSHIPS,
+      ttl: options.principalCacheTtl * 1000,
+      now: () => clock.now(),
+      indexBy: { user: (entry) => entry.userId },
+    });
+    this.unsubscribe = revocations.subscribe((event) => {
+      if (event.type === 'principal') this.remembered.deleteIndexed('user', event.principalId);
+      else if (event.type === 'all') this.remembered.clear();
+    });
     this.template = options.organizations.roles;
     this.grantable = new Set<string>([...ORG_PERMISSIONS, ...options.permissions]);
     const problems = Object.entries(this.template).flatMap(([role, permissions]) =>
@@ -92,6 +134,10 @@ export class OrganizationStandings {
         ),
     );
     if (problems.length > 0) throw new FabricConfigError(problems);
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe();
   }
 
   /** The organization a path names by id or slug; null when there is none (or the text names nothing). */
@@ -117,6 +163,8 @@ export class OrganizationStandings {
       const organization = await query.getOne();
       return organization ? { organization, member: null } : null;
     }
+    // Taken before the read: a revocation heard while it runs keeps its answer from being remembered.
+    const epoch = this.remembered.currentEpoch;
     // On every request naming an organization other than the token's: its SQL rendered once, its row mapped directly (the lean read path).
     const { entities, raw } = (await readRows(
       query
@@ -141,7 +189,13 @@ export class OrganizationStandings {
       const granted = row.fabric_role_permissions !== null ? (JSON.parse(row.fabric_role_permissions) as string[]) : (this.template[row.fabric_role] ?? []);
       for (const permission of granted) permissions.add(permission);
     }
-    return { organization, member: { id: memberId, roles, permissions } };
+    const member: MemberStanding = { id: memberId, roles: Object.freeze(roles), permissions };
+    const key = membershipKey(userId, ref);
+    if (key !== undefined) {
+      const { id, slug: orgSlug, mfaRequired } = organization;
+      this.remembered.set(key, { userId, organization: Object.freeze({ id, slug: orgSlug, mfaRequired }), member }, epoch);
+    }
+    return { organization, member };
   }
 
   /**
@@ -155,6 +209,12 @@ export class OrganizationStandings {
     if (active && (active.id === ref || (!isUuid(ref) && ref.length <= 255 && active.slug === normalizeSlug(ref)))) {
       return this.allowed({ organization: { id: active.id, slug: active.slug }, actor, roles: active.roles, permissions: active.permissions, asPlatformAdmin: false }, need);
     }
+    const key = actor.kind === 'user' ? membershipKey(actor.id, ref) : undefined;
+    const remembered = key !== undefined && this.revocations.cachesTrusted() ? this.remembered.get(key) : undefined;
+    if (remembered !== undefined) {
+      const { id, slug, mfaRequired } = remembered.organization;
+      return this.judged(actor, { id, slug }, mfaRequired, remembered.member, need);
+    }
     return this.standingWithRow(actor, ref, need);
   }
 
@@ -162,7 +222,17 @@ export class OrganizationStandings {
   async standingWithRow(actor: Principal, ref: string, need: OrgNeed): Promise<OrgStandingWithRow> {
     const found = await this.membership(ref, actor.kind === 'user' ? actor.id : null);
     if (!found) throw fabricError('organization_not_found', 'Organization not found');
-    const { organization, member } = found;
+    return this.judged(actor, found.organization, found.organization.mfaRequired, found.member, need);
+  }
+
+  /** The caller's standing in `organization` from their membership there (null: none), or the refusal. */
+  private judged<O extends Pick<OrganizationEntity, 'id' | 'slug'>>(
+    actor: Principal,
+    organization: O,
+    mfaRequired: boolean,
+    member: MemberStanding | null,
+    need: OrgNeed,
+  ): OrgStanding & { organization: O } {
     const platformAdmin = principalHasPermission(actor, 'orgs:manage');
     if (!member) {
       if (platformAdmin) return { organization, actor, roles: [], permissions: new Set(), asPlatformAdmin: true };
@@ -172,7 +242,7 @@ export class OrganizationStandings {
     // As at the organization grant: a member acts in an organization requiring a second factor
     // only with a session whose login used one (API keys never qualify); platform admins act
     // through orgs:manage, not as members.
-    if (organization.mfaRequired && !platformAdmin && !actor.amr?.includes('mfa')) {
+    if (mfaRequired && !platformAdmin && !actor.amr?.includes('mfa')) {
       throw fabricError('mfa_required', 'This organization requires a session signed in with a second factor');
     }
     return this.allowed({ organization, actor, roles: member.roles, permissions: member.permissions, asPlatformAdmin: false }, need);
