@@ -26,6 +26,9 @@ export class FabricTransactions {
   private readonly logger = new Logger('FabricAuth');
   private readonly serialised: boolean;
   private queue: Promise<unknown> = Promise.resolve();
+  /** SQLite: transactions begun so far, and whether one is open now (see `committedReadMark`). */
+  private begun = 0;
+  private open = false;
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
     this.serialised = dataSource.options.type !== 'postgres';
@@ -35,12 +38,28 @@ export class FabricTransactions {
     return !this.serialised;
   }
 
+  /**
+   * For a cache filled from reads made outside any transaction. On SQLite such a read shares
+   * the process's one connection with the transaction open at that moment, if any, and sees
+   * its rows before they commit, or are rolled back, which no revocation then announces. Take
+   * a mark before the read; `readWasCommitted(mark)` after it is true only when no transaction
+   * was open at any moment in between, so the read saw only committed rows. Always true on
+   * PostgreSQL, whose reads never see another transaction's uncommitted rows.
+   */
+  committedReadMark(): number {
+    return this.open ? -1 : this.begun;
+  }
+
+  readWasCommitted(mark: number): boolean {
+    return !this.serialised || (mark >= 0 && !this.open && this.begun === mark);
+  }
+
   /** Runs `work` in `outer` when given (it is part of a larger unit), else in a transaction of its own. */
   async run<T>(work: (tx: FabricTransaction) => Promise<T>, outer?: FabricTransaction): Promise<T> {
     if (outer) return work(outer);
     let committed: { result: T; actions: Array<() => unknown> };
     if (this.serialised) {
-      const turn = this.queue.then(() => this.attempt(work));
+      const turn = this.queue.then(() => this.serialisedAttempt(work));
       this.queue = turn.catch(() => undefined);
       committed = await turn;
     } else committed = await this.attempt(work);
@@ -53,6 +72,17 @@ export class FabricTransactions {
       }
     }
     return committed.result;
+  }
+
+  /** One SQLite transaction at a time (the queue), counted for `committedReadMark`. */
+  private async serialisedAttempt<T>(work: (tx: FabricTransaction) => Promise<T>): Promise<{ result: T; actions: Array<() => unknown> }> {
+    this.begun++;
+    this.open = true;
+    try {
+      return await this.attempt(work);
+    } finally {
+      this.open = false;
+    }
   }
 
   private async attempt<T>(work: (tx: FabricTransaction) => Promise<T>): Promise<{ result: T; actions: Array<() => unknown> }> {

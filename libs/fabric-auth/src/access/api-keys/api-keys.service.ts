@@ -151,6 +151,7 @@ export class ApiKeysService implements OnModuleDestroy {
 
   private async loadById(apiKeyId: string, cacheKey: string): Promise<Principal> {
     const epoch = this.cache.currentEpoch;
+    const mark = this.transactions.committedReadMark();
     const now = this.clock.now();
     // The token names the key by id; its grant is then read as for X-API-Key (current hash).
     const entity = await this.keys.findOne({ where: { id: apiKeyId }, select: { id: true, keyHash: true } });
@@ -162,12 +163,13 @@ export class ApiKeysService implements OnModuleDestroy {
     const limits = [now + this.options.principalCacheTtl * 1000];
     if (key.expiresAt) limits.push(key.expiresAt.getTime());
     const ttl = Math.min(...limits) - now;
-    if (ttl > 0) this.cache.set(cacheKey, { principal, keyId: key.keyId, ownerId: principal.id }, epoch, ttl);
+    if (ttl > 0 && this.transactions.readWasCommitted(mark)) this.cache.set(cacheKey, { principal, keyId: key.keyId, ownerId: principal.id }, epoch, ttl);
     return principal;
   }
 
   private async load(hash: string): Promise<Principal> {
     const epoch = this.cache.currentEpoch;
+    const mark = this.transactions.committedReadMark();
     const now = this.clock.now();
     const nowDate = new Date(now);
     const key = await this.reads.apiKey(hash, nowDate);
@@ -179,7 +181,7 @@ export class ApiKeysService implements OnModuleDestroy {
     if (key.expiresAt) limits.push(key.expiresAt.getTime());
     if (!key.current && key.previousKeyExpiresAt) limits.push(key.previousKeyExpiresAt.getTime());
     const ttl = Math.min(...limits) - now;
-    if (ttl > 0) this.cache.set(hash, { principal, keyId: key.keyId, ownerId: principal.id }, epoch, ttl);
+    if (ttl > 0 && this.transactions.readWasCommitted(mark)) this.cache.set(hash, { principal, keyId: key.keyId, ownerId: principal.id }, epoch, ttl);
     this.usage.record(key.keyId, now);
     return principal;
   }

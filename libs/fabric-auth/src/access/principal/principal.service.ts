@@ -8,6 +8,7 @@ import { Revocations } from '../sessions/revocations.js';
 import { FabricAuthError } from '../../core/fabric-auth.error.js';
 import type { AccessClaims } from '../tokens/token.service.js';
 import { CredentialReads } from '../../data/credential-reads.js';
+import { FabricTransactions } from '../../data/transactions.js';
 import type { AuthMethod, Principal } from '../../core/principal.js';
 import { sessionAmr } from '../sessions/sessions.service.js';
 import { OrganizationAccess } from '../../core/ports/organization-access.js';
@@ -57,6 +58,7 @@ export class PrincipalService implements OnModuleDestroy {
     @Inject(FABRIC_RESOLVED_OPTIONS) options: ResolvedFabricAuthOptions,
     private readonly revocations: Revocations,
     @Inject(OrganizationAccess) private readonly organizations: OrganizationAccess,
+    private readonly transactions: FabricTransactions,
   ) {
     this.cache = new BoundedCache<CacheEntry, 'principal' | 'session'>({
       max: MAX_CACHED_SESSIONS,
@@ -103,8 +105,10 @@ export class PrincipalService implements OnModuleDestroy {
     const pending = this.inFlight.get(key);
     if (pending) return pending;
     const epoch = this.cache.currentEpoch;
+    // SQLite: a read made while a transaction is open may see its rows before a rollback (FabricTransactions.committedReadMark).
+    const mark = this.transactions.committedReadMark();
     const promise = this.loadFromDatabase(claims.sid, claims.org).then((principal) => {
-      this.cache.set(key, { principal, byMethod: new Map() }, epoch);
+      if (this.transactions.readWasCommitted(mark)) this.cache.set(key, { principal, byMethod: new Map() }, epoch);
       return principal;
     });
     this.inFlight.set(key, promise);

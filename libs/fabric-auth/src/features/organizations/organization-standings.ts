@@ -11,7 +11,7 @@ import { fabricError } from '../../core/fabric-error.js';
 import { isUuid } from '../../core/ids.js';
 import { type Principal, principalHasPermission } from '../../core/principal.js';
 import { readRows } from '../../data/pagination/keyset.js';
-import type { FabricTransaction } from '../../data/transactions.js';
+import { type FabricTransaction, FabricTransactions } from '../../data/transactions.js';
 import type { ResolvedFabricAuthOptions } from '../../options/fabric-auth.options.js';
 import { ORG_PERMISSIONS, type OrgPermission, OWNER_ROLE } from '../../options/organizations.options.js';
 import { OrganizationMemberRoleEntity } from '../../schema/entities/organization-member-role.entity.js';
@@ -110,6 +110,7 @@ export class OrganizationStandings implements OnModuleDestroy {
     @InjectRepository(OrganizationRoleEntity) private readonly customRoles: Repository<OrganizationRoleEntity>,
     @Inject(FABRIC_RESOLVED_OPTIONS) options: ResolvedFabricAuthOptions,
     private readonly revocations: Revocations,
+    private readonly transactions: FabricTransactions,
     clock: FabricClock,
   ) {
     this.remembered = new BoundedCache<RememberedMembership, 'user'>({
@@ -163,8 +164,10 @@ export class OrganizationStandings implements OnModuleDestroy {
       const organization = await query.getOne();
       return organization ? { organization, member: null } : null;
     }
-    // Taken before the read: a revocation heard while it runs keeps its answer from being remembered.
+    // Taken before the read: a revocation heard while it runs, or (SQLite) a transaction open
+    // while it runs, whose rows it may have seen uncommitted, keeps its answer from being remembered.
     const epoch = this.remembered.currentEpoch;
+    const mark = this.transactions.committedReadMark();
     // On every request naming an organization other than the token's: its SQL rendered once, its row mapped directly (the lean read path).
     const { entities, raw } = (await readRows(
       query
@@ -191,7 +194,7 @@ export class OrganizationStandings implements OnModuleDestroy {
     }
     const member: MemberStanding = { id: memberId, roles: Object.freeze(roles), permissions };
     const key = membershipKey(userId, ref);
-    if (key !== undefined) {
+    if (key !== undefined && this.transactions.readWasCommitted(mark)) {
       const { id, slug: orgSlug, mfaRequired } = organization;
       this.remembered.set(key, { userId, organization: Object.freeze({ id, slug: orgSlug, mfaRequired }), member }, epoch);
     }
