@@ -30,13 +30,13 @@ export function leanMapper<E extends ObjectLiteral>(query: SelectQueryBuilder<E>
   if (map.skip !== undefined || map.take !== undefined) return undefined;
   const selections = new Set(map.selects.map((s) => s.selection));
   const plain = (metadata: EntityMetadata) => !metadata.discriminatorColumn && metadata.childEntityMetadatas.length === 0 && metadata.afterLoadListeners.length === 0;
-  // Columns selected under their own keys (`alias_column`): a joined entity may be read in part
-  // (a member's user: what the page shows), its primary key always among them; an unselected
-  // column is absent from the raw row, and left unset as TypeORM leaves it.
+  // Columns selected under their own keys (`alias_column`): an entity may be read in part (a
+  // member's user, a membership: what the page shows), its primary key always among them; an
+  // unselected column is absent from the raw row, and left unset as TypeORM leaves it.
   const columnSelections = new Set(map.selects.filter((s) => s.aliasName === undefined).map((s) => s.selection));
   const selectedIn = (metadata: EntityMetadata, alias: string) =>
     selections.has(alias) || metadata.primaryColumns.every((column) => columnSelections.has(`${alias}.${column.propertyPath}`));
-  if (!selections.has(main.name) || !plain(main.metadata)) return undefined;
+  if (!selectedIn(main.metadata, main.name) || !plain(main.metadata)) return undefined;
   const joins: { alias: string; metadata: EntityMetadata; columns: Columns; set: (entity: E, value: unknown) => void }[] = [];
   for (const join of map.joinAttributes) {
     if (!join.isSelected) continue;

@@ -47,8 +47,8 @@ export class OrganizationMembersService {
   list(standing: OrgStanding, query: ListQueryDto): Promise<ListEnvelope<MemberDto>> {
     const organizationId = standing.organization.id;
     const members = () => this.members.createQueryBuilder('m').where('m.organizationId = :organizationId', { organizationId });
-    // Of the user, only what an entry shows: no flag or timestamp read and parsed on every row.
-    const base = members().innerJoin('m.user', 'u').addSelect(['u.id', 'u.username', 'u.fullName', 'u.email']);
+    // Only what an entry shows (and the id cursors carry): no flag, timestamp or repeated id read and parsed on every row.
+    const base = members().select(['m.id', 'm.createdAt']).innerJoin('m.user', 'u').addSelect(['u.id', 'u.username', 'u.fullName', 'u.email']);
     const showEmail = standing.asPlatformAdmin || standing.permissions.has('org:members:manage');
     return this.pager.page(
       base,
@@ -228,7 +228,7 @@ export class OrganizationMembersService {
   private toDto(member: OrganizationMemberEntity, roles: string[], showEmail: boolean): MemberDto {
     const user = member.user!;
     return {
-      user_id: member.userId,
+      user_id: user.id,
       username: user.username,
       full_name: user.fullName,
       ...(showEmail ? { email: user.email } : {}),
