@@ -334,7 +334,11 @@ export class ApiKeysService implements OnModuleDestroy {
 
   /** One page of an owner's keys, newest first, with this instance's uses not yet written counted in (no wait for a flush). */
   async list(owner: KeyOwner, query: ListQueryDto): Promise<ListEnvelope<ApiKeyDto>> {
-    const base = this.keys.createQueryBuilder('k').where(owner.kind === 'user' ? 'k.userId = :owner' : 'k.serviceAccountId = :owner', { owner: owner.id });
+    // Only what an entry shows: no key hash, owner id or rotation state read and parsed on every row.
+    const base = this.keys
+      .createQueryBuilder('k')
+      .select(['k.id', 'k.name', 'k.prefix', 'k.scopes', 'k.expiresAt', 'k.createdAt', 'k.lastUsedAt', 'k.useCount', 'k.revokedAt'])
+      .where(owner.kind === 'user' ? 'k.userId = :owner' : 'k.serviceAccountId = :owner', { owner: owner.id });
     return this.pager.page(
       base,
       { list: 'api_keys', sortName: '-created_at', sort: { property: 'createdAt', descending: true }, filters: { [owner.kind]: owner.id }, query },

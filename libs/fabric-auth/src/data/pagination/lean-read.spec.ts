@@ -88,6 +88,11 @@ describe('lean page reads', () => {
       expect(leanBoth.entities).toEqual(await both().getMany());
       expect(leanBoth.entities[0]).not.toHaveProperty('ownerId');
       expect(leanBoth.entities[0].owner).toEqual(Object.assign(new LeanOwner(), { id: 'o1', name: 'Ann' }));
+      // A raw column named as an unselected one's key sets nothing, as with TypeORM.
+      const lookalike = () => both().addSelect("'not the owner'", 'p_ownerId');
+      const leanLookalike = await readRows(lookalike());
+      expect(leanLookalike.entities).toEqual(await lookalike().getMany());
+      expect(leanLookalike.entities[0]).not.toHaveProperty('ownerId');
     } finally {
       await pets.destroy();
     }

@@ -3,15 +3,16 @@ import type { EntityMetadata, ObjectLiteral, SelectQueryBuilder } from 'typeorm'
 type ColumnMetadata = EntityMetadata['columns'][number];
 
 /**
- * Entities of a list page straight from its raw rows, for the one shape a page has: whole
- * entities of the main alias, with at most many-to-one relations inner-joined onto it, whole or
- * in part (a member's user), and joins by entity that only add raw columns (a standing's membership).
+ * Entities of a list page straight from its raw rows, for the one shape a page has: entities of
+ * the main alias, whole or in part (what the entries show, the primary key among it), with at
+ * most many-to-one relations inner-joined onto it, whole or in part (a member's user), and joins
+ * by entity that only add raw columns (a standing's membership).
  * One entity per raw row: TypeORM's own hydration (getRawAndEntities) groups the rows by primary
  * key and works out which columns to read on every call, which a page read on every request
  * pays for nothing; here each (entity, alias) pair's columns are worked out once. Each value
  * still goes through the driver's prepareHydratedValue (dates, booleans, column transformers),
- * so an entity is the one TypeORM would build. Any other shape (a main entity read in part, left
- * joins of relations, relation ids, inheritance, load listeners or subscribers) answers undefined: the
+ * so an entity is the one TypeORM would build. Any other shape (an entity read in part without
+ * its primary key, left joins of relations, relation ids, inheritance, load listeners or subscribers) answers undefined: the
  * caller then reads the page with getRawAndEntities.
  */
 export type RowMapper<E> = (raw: Record<string, unknown>) => E;
@@ -36,6 +37,12 @@ export function leanMapper<E extends ObjectLiteral>(query: SelectQueryBuilder<E>
   const columnSelections = new Set(map.selects.filter((s) => s.aliasName === undefined).map((s) => s.selection));
   const selectedIn = (metadata: EntityMetadata, alias: string) =>
     selections.has(alias) || metadata.primaryColumns.every((column) => columnSelections.has(`${alias}.${column.propertyPath}`));
+  // Of an entity read in part, only its selected columns: a raw key of the same name (an
+  // expression selected as `alias_column`) sets no property, as with TypeORM.
+  const readIn = (metadata: EntityMetadata, alias: string): Columns | undefined => {
+    const columns = columnsFor(metadata, alias, driver.maxAliasLength);
+    return columns && !selections.has(alias) ? columns.filter(([, column]) => columnSelections.has(`${alias}.${column.propertyPath}`)) : columns;
+  };
   if (!selectedIn(main.metadata, main.name) || !plain(main.metadata)) return undefined;
   const joins: { alias: string; metadata: EntityMetadata; columns: Columns; set: (entity: E, value: unknown) => void }[] = [];
   for (const join of map.joinAttributes) {
@@ -47,11 +54,11 @@ export function leanMapper<E extends ObjectLiteral>(query: SelectQueryBuilder<E>
     if (!relation || !join.metadata || join.mapToProperty || join.direction !== 'INNER' || join.parentAlias !== main.name) return undefined;
     if (!(relation.isManyToOne || relation.isOneToOneOwner) || relation.propertyPath !== join.relationPropertyPath) return undefined;
     if (!main.metadata.relations.includes(relation) || !plain(join.metadata) || !selectedIn(join.metadata, join.alias.name)) return undefined;
-    const columns = columnsFor(join.metadata, join.alias.name, driver.maxAliasLength);
+    const columns = readIn(join.metadata, join.alias.name);
     if (!columns) return undefined;
     joins.push({ alias: join.alias.name, metadata: join.metadata, columns, set: (entity, value) => relation.setEntityValue(entity, value) });
   }
-  const columns = columnsFor(main.metadata, main.name, driver.maxAliasLength);
+  const columns = readIn(main.metadata, main.name);
   if (!columns) return undefined;
   const build = (metadata: EntityMetadata, cols: Columns, raw: Record<string, unknown>): { entity: ObjectLiteral; hasData: boolean } => {
     const entity = metadata.create(undefined, { fromDeserializer: true }) as ObjectLiteral;
@@ -75,7 +82,7 @@ export function leanMapper<E extends ObjectLiteral>(query: SelectQueryBuilder<E>
   };
 }
 
-/** The raw keys (TypeORM's `alias_column`) and columns of an entity read whole under `alias`; undefined where TypeORM would shorten a key. */
+/** The raw keys (TypeORM's `alias_column`) and columns of an entity under `alias`, all of them; undefined where TypeORM would shorten a key. */
 function columnsFor(metadata: EntityMetadata, alias: string, maxAliasLength: number | undefined): Columns | undefined {
   let byAlias = columnsOf.get(metadata);
   if (!byAlias) columnsOf.set(metadata, (byAlias = new Map()));

@@ -295,6 +295,8 @@ export class UserManagementService {
     const now = new Date(this.clock.now());
     const base = this.sessionRows
       .createQueryBuilder('s')
+      // Only what an entry shows: no refresh-token hash, or expiry and revocation state it does not show, read and parsed on every row.
+      .select(['s.id', 's.createdAt', 's.lastUsedAt', 's.expiresAt', 's.ip', 's.userAgent', 's.loginMethod'])
       .where('s.userId = :userId', { userId })
       .andWhere('s.revokedAt IS NULL')
       .andWhere('s.expiresAt > :now', { now })
