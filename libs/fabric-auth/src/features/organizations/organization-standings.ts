@@ -61,18 +61,27 @@ export interface MemberStanding {
 /** What `standing()` keeps of a member's standing between requests: the organization as routes see it, and the membership. */
 interface RememberedMembership {
   readonly userId: string;
-  readonly organization: Readonly<Pick<OrganizationEntity, 'id' | 'slug' | 'mfaRequired'>>;
+  readonly organization: Readonly<Pick<OrganizationEntity, 'id' | 'slug'>>;
+  readonly mfaRequired: boolean;
   readonly member: MemberStanding;
 }
 
 /** Memberships kept in memory (user × organization); the least recently used go first. */
 export const MAX_REMEMBERED_MEMBERSHIPS = 100_000;
 
-/** The key of a user's membership in the organization `ref` names; undefined when `ref` names none. */
-function membershipKey(userId: string, ref: string): string | undefined {
-  if (isUuid(ref)) return `${userId} ${ref}`;
+/** What a path's organization reference names: an id, or a slug as stored. */
+type OrgRef = { readonly id: string; readonly slug?: undefined } | { readonly slug: string; readonly id?: undefined };
+
+/** The id or (normalised) slug `ref` names; undefined when it names neither. */
+function orgRefOf(ref: string): OrgRef | undefined {
+  if (isUuid(ref)) return { id: ref };
   const slug = ref.length <= 255 ? normalizeSlug(ref) : undefined;
-  return slug ? `${userId} slug:${slug}` : undefined;
+  return slug === undefined ? undefined : { slug };
+}
+
+/** The key of a user's membership in the organization `named` names. */
+function membershipKey(userId: string, named: OrgRef): string {
+  return named.id !== undefined ? `${userId} ${named.id}` : `${userId} slug:${named.slug}`;
 }
 
 /** An org role: from the configured template, or one the organization defined. */
@@ -143,10 +152,8 @@ export class OrganizationStandings implements OnModuleDestroy {
 
   /** The organization a path names by id or slug; null when there is none (or the text names nothing). */
   find(ref: string, tx?: FabricTransaction): Promise<OrganizationEntity | null> {
-    const manager = tx?.manager ?? this.organizations.manager;
-    if (isUuid(ref)) return manager.findOneBy(OrganizationEntity, { id: ref });
-    const slug = ref.length <= 255 ? normalizeSlug(ref) : undefined;
-    return slug ? manager.findOneBy(OrganizationEntity, { slug }) : Promise.resolve(null);
+    const named = orgRefOf(ref);
+    return named ? (tx?.manager ?? this.organizations.manager).findOneBy(OrganizationEntity, named) : Promise.resolve(null);
   }
 
   /**
@@ -157,9 +164,9 @@ export class OrganizationStandings implements OnModuleDestroy {
    * user (or no user) is not a member.
    */
   async membership(ref: string, userId: string | null): Promise<{ organization: OrganizationEntity; member: MemberStanding | null } | null> {
-    const slug = isUuid(ref) || ref.length > 255 ? undefined : normalizeSlug(ref);
-    if (!isUuid(ref) && !slug) return null;
-    const query = this.organizations.createQueryBuilder('o').where(slug ? 'o.slug = :slug' : 'o.id = :id', slug ? { slug } : { id: ref });
+    const named = orgRefOf(ref);
+    if (!named) return null;
+    const query = this.organizations.createQueryBuilder('o').where(named.slug !== undefined ? 'o.slug = :slug' : 'o.id = :id', named);
     if (userId === null) {
       const organization = await query.getOne();
       return organization ? { organization, member: null } : null;
@@ -193,10 +200,9 @@ export class OrganizationStandings implements OnModuleDestroy {
       for (const permission of granted) permissions.add(permission);
     }
     const member: MemberStanding = { id: memberId, roles: Object.freeze(roles), permissions };
-    const key = membershipKey(userId, ref);
-    if (key !== undefined && this.transactions.readWasCommitted(mark)) {
-      const { id, slug: orgSlug, mfaRequired } = organization;
-      this.remembered.set(key, { userId, organization: Object.freeze({ id, slug: orgSlug, mfaRequired }), member }, epoch);
+    if (this.transactions.readWasCommitted(mark)) {
+      const remembered = { userId, organization: Object.freeze({ id: organization.id, slug: organization.slug }), mfaRequired: organization.mfaRequired, member };
+      this.remembered.set(membershipKey(userId, named), remembered, epoch);
     }
     return { organization, member };
   }
@@ -208,15 +214,14 @@ export class OrganizationStandings implements OnModuleDestroy {
    * rely on): no statement at all.
    */
   async standing(actor: Principal, ref: string, need: OrgNeed): Promise<OrgStanding> {
-    const active = actor.kind === 'user' ? actor.org : undefined;
-    if (active && (active.id === ref || (!isUuid(ref) && ref.length <= 255 && active.slug === normalizeSlug(ref)))) {
-      return this.allowed({ organization: { id: active.id, slug: active.slug }, actor, roles: active.roles, permissions: active.permissions, asPlatformAdmin: false }, need);
-    }
-    const key = actor.kind === 'user' ? membershipKey(actor.id, ref) : undefined;
-    const remembered = key !== undefined && this.revocations.cachesTrusted() ? this.remembered.get(key) : undefined;
-    if (remembered !== undefined) {
-      const { id, slug, mfaRequired } = remembered.organization;
-      return this.judged(actor, { id, slug }, mfaRequired, remembered.member, need);
+    const named = orgRefOf(ref);
+    if (actor.kind === 'user' && named) {
+      const active = actor.org;
+      if (active && (named.id !== undefined ? active.id === named.id : active.slug === named.slug)) {
+        return this.allowed({ organization: { id: active.id, slug: active.slug }, actor, roles: active.roles, permissions: active.permissions, asPlatformAdmin: false }, need);
+      }
+      const remembered = this.revocations.cachesTrusted() ? this.remembered.get(membershipKey(actor.id, named)) : undefined;
+      if (remembered !== undefined) return this.judged(actor, remembered.organization, remembered.mfaRequired, remembered.member, need);
     }
     return this.standingWithRow(actor, ref, need);
   }
