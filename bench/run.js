@@ -156,14 +156,19 @@ if (SECTIONS.has('throughput')) {
     const samples = routes.map(() => []);
     // µs of server CPU per request; undefined where /proc is not there to read.
     const cpu = routes.map(() => []);
+    // The server's CPU time over the measurement's wall time, in % of one core.
+    const busy = routes.map(() => []);
     for (let round = 0; round < rounds; round++) {
       for (const i of balancedOrder(routes.length, round)) {
         const route = routes[i];
         const before = cpuTime(route.pid);
+        const started = performance.now();
         const rate = await measure(route.url, route.headers, seconds);
         const after = cpuTime(route.pid);
+        const elapsed = performance.now() - started;
         samples[i].push(rate);
         cpu[i].push(before === undefined || after === undefined ? undefined : ((after - before) * 1000) / (rate * seconds));
+        busy[i].push(before === undefined || after === undefined ? undefined : ((after - before) / elapsed) * 100);
       }
       // In the table's order, whatever order the round ran in.
       process.stderr.write(`round ${round + 1}/${rounds}: ${samples.map((s) => Math.round(s.at(-1))).join(' / ')} req/s\n`);
@@ -177,11 +182,11 @@ if (SECTIONS.has('throughput')) {
       `\nnestjs-fabric-auth bench — ${rounds} rounds × ${seconds}s, ${CONNECTIONS} connections, all routes of both adapters alternated, ` +
         `in another order each round (balanced: each route in each place and after each other route equally often)\n`,
     );
-    console.log("| adapter | route | median req/s | median ratio to the adapter's unguarded | server CPU µs/request | CPU ratio (unguarded's CPU / route's) |");
-    console.log('|---|---|---|---|---|---|');
+    console.log("| adapter | route | median req/s | median ratio to the adapter's unguarded | server CPU µs/request | CPU ratio (unguarded's CPU / route's) | server busy |");
+    console.log('|---|---|---|---|---|---|---|');
     for (const [i, route] of routes.entries()) {
       const base = indexOf(route.adapter, 'unguarded');
-      const cpuCells = measuredCpu ? `${median(cpu[i]).toFixed(1)} | ${cpuRatio(i, base).toFixed(3)}` : 'n/a | n/a';
+      const cpuCells = measuredCpu ? `${median(cpu[i]).toFixed(1)} | ${cpuRatio(i, base).toFixed(3)} | ${median(busy[i]).toFixed(0)} %` : 'n/a | n/a | n/a';
       console.log(`| ${route.adapter} | ${route.name} | ${Math.round(median(samples[i]))} | ${ratio(i, base).toFixed(3)} | ${cpuCells} |`);
     }
     console.log(`\nFastify unguarded / Express unguarded: ${ratio(indexOf('fastify', 'unguarded'), indexOf('express', 'unguarded')).toFixed(3)}`);
@@ -196,6 +201,7 @@ if (SECTIONS.has('throughput')) {
     }
     console.log('SPEC §10 targets: every credential (Bearer JWT, cookie, X-API-Key) ≥ 0.90× unguarded on both adapters; immediate revocation costs ≤ 5% (ratio ≥ 0.95).');
     console.log('The CPU ratio is the capacity a core keeps on the route (the server CPU-bound); req/s ratios also move with the client and the rest of the machine.');
+    console.log("Server busy: the demo's CPU time over the measurement's wall time, in % of one core (the load generator shares the machine's cores with it).");
     await reportLoginStorm(demos[0].base);
   } finally {
     for (const demo of demos) demo.child.kill('SIGTERM');

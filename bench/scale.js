@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 // Not public API: tsc's per-module output, which libs/fabric-auth/scripts/bundle-dist.mjs bundles into dist/.
 import { generateApiKey } from '../libs/fabric-auth/dist/.build/js/access/api-keys/api-key-format.js';
-import { CONNECTIONS, cpuTime, login, measure, median, POSTGRES_URL, ROUNDS, SECONDS, sequentialLatency, startDemo } from './support.js';
+import { alternatedLatency, CONNECTIONS, login, measure, median, POSTGRES_URL, ROUNDS, SECONDS, sequentialLatency, startDemo } from './support.js';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 10_000);
 /**
@@ -33,31 +33,25 @@ export async function json(base, path, token) {
 
 /**
  * p50/p99 of one connection on each list request (after a warm-up of the same request), each
- * request timed however long it takes (at least one per case, and 3 past the warm-up), and
- * right before it the same for GET /auth/me (a cached principal): `ratio` is list p50 / that
- * p50, the SPEC §10 list budget (≤ 4× at 1,000,000 rows), measured side by side. Beside it, the
+ * request timed however long it takes (at least 3 past the warm-up), taken in turns with GET
+ * /auth/me (a cached principal; alternatedLatency): `ratio` is list p50 / that p50, the SPEC §10
+ * list budget (≤ 4× at 1,000,000 rows), measured side by side. Beside it, the
  * demo's CPU time per request over the same requests (`cpu`, where /proc has it) and its ratio:
  * what a request costs the server, which a busy machine's waits for a core do not inflate.
  */
 export async function listCases(label, demo, token, cases) {
   const { base, child } = demo;
   const headers = { authorization: `Bearer ${token}` };
+  const me = api(base, '/auth/me');
   const rows = [];
-  const timed = async (url) => {
-    const before = cpuTime(child.pid);
-    const result = await sequentialLatency(url, headers, SECONDS, 3);
-    const after = cpuTime(child.pid);
-    return { ...result, cpu: before === undefined || after === undefined ? undefined : Math.round(((after - before) / result.requests) * 100) / 100 };
-  };
-  await sequentialLatency(api(base, '/auth/me'), headers, Math.min(1, SECONDS));
+  await sequentialLatency(me, headers, Math.min(1, SECONDS));
   for (const [name, path] of cases) {
     await sequentialLatency(api(base, path), headers, Math.min(1, SECONDS));
-    const me = await timed(api(base, '/auth/me'));
-    const result = await timed(api(base, path));
-    const ratio = Math.round((result.p50 / Math.max(0.01, me.p50)) * 100) / 100;
-    const cpuRatio = result.cpu === undefined || !me.cpu ? undefined : Math.round((result.cpu / me.cpu) * 100) / 100;
-    rows.push({ database: label, name, path: path.length > 70 ? `${path.slice(0, 67)}…` : path, ...result, me: me.p50, ratio, meCpu: me.cpu, cpuRatio });
-    process.stderr.write(`${label} ${name}: p50 ${result.p50} ms, /auth/me ${me.p50} ms → ${ratio}× (CPU ${result.cpu} / ${me.cpu} ms → ${cpuRatio}×)\n`);
+    const [cached, result] = await alternatedLatency(child.pid, headers, [me, api(base, path)], 2 * SECONDS, 3);
+    const ratio = Math.round((result.p50 / Math.max(0.01, cached.p50)) * 100) / 100;
+    const cpuRatio = result.cpu === undefined || !cached.cpu ? undefined : Math.round((result.cpu / cached.cpu) * 100) / 100;
+    rows.push({ database: label, name, path: path.length > 70 ? `${path.slice(0, 67)}…` : path, ...result, me: cached.p50, ratio, meCpu: cached.cpu, cpuRatio });
+    process.stderr.write(`${label} ${name}: p50 ${result.p50} ms, /auth/me ${cached.p50} ms → ${ratio}× (CPU ${result.cpu} / ${cached.cpu} ms → ${cpuRatio}×)\n`);
   }
   return rows;
 }

@@ -135,6 +135,49 @@ export async function sequentialLatency(url, headers, seconds = SECONDS, minimum
 }
 
 /**
+ * p50/p99 of each of `urls` over one connection, taken in turns: blocks of about BLOCK_MS of
+ * one, then of the next (the order reversed every other round), for `seconds` in all and at
+ * least `minimum` requests each. Side by side in time, a drift of the machine falls on all
+ * alike: timed one after the other for 3 s each, a cached GET /auth/me moved between 0.33 and
+ * 0.99 ms within one run, and the ratio of the list measured beside it with it. `pid`: the
+ * server, whose CPU time per request of each (over its own blocks) comes back as `cpu` (ms),
+ * where /proc has it.
+ */
+export async function alternatedLatency(pid, headers, urls, seconds = SECONDS, minimum = 3) {
+  const BLOCK_MS = 25;
+  const sides = urls.map(() => ({ samples: [], cpu: 0 }));
+  const started = performance.now();
+  const done = () => sides.every((side) => side.samples.length >= minimum) && performance.now() - started >= seconds * 1000;
+  for (let round = 0; !done(); round++) {
+    const order = round % 2 === 0 ? urls.keys() : [...urls.keys()].reverse();
+    for (const i of order) {
+      const side = sides[i];
+      const before = cpuTime(pid);
+      const blockStarted = performance.now();
+      do {
+        const t0 = performance.now();
+        const res = await fetch(urls[i], { headers });
+        await res.arrayBuffer();
+        side.samples.push(performance.now() - t0);
+        if (res.status !== 200) throw new Error(`${urls[i]}: ${res.status}`);
+      } while (performance.now() - blockStarted < BLOCK_MS);
+      const after = cpuTime(pid);
+      side.cpu = before === undefined || after === undefined || side.cpu === undefined ? undefined : side.cpu + (after - before);
+    }
+  }
+  return sides.map(({ samples, cpu }) => {
+    samples.sort((a, b) => a - b);
+    const at = (q) => samples[Math.min(samples.length - 1, Math.ceil(q * samples.length) - 1)];
+    return {
+      p50: Math.round(at(0.5) * 100) / 100,
+      p99: Math.round(at(0.99) * 100) / 100,
+      requests: samples.length,
+      cpu: cpu === undefined ? undefined : Math.round((cpu / samples.length) * 100) / 100,
+    };
+  });
+}
+
+/**
  * CPU time (user + system) a process has used so far, in ms, from /proc (Linux; undefined
  * elsewhere). Per request, over a few hundred requests, it is steadier than latency on a
  * busy machine: it counts the server's own work, not its wait for a core.

@@ -90,7 +90,10 @@ export class UserManagementService {
     const matchOrder = prefix !== undefined && query.sort === undefined;
     const sortName = matchOrder ? 'match' : (query.sort ?? 'created_at');
     const field = (matchOrder ? 'username' : sortName.replace(/^-/, '')) as keyof typeof USER_SORTS;
-    const base = this.users.createQueryBuilder('u');
+    // Only what an entry shows (toUserDto): no admin flag or password change time read and parsed on every row.
+    const base = this.users
+      .createQueryBuilder('u')
+      .select(['u.id', 'u.username', 'u.email', 'u.fullName', 'u.isActive', 'u.emailVerified', 'u.createdAt', 'u.updatedAt', 'u.lastLoginAt']);
     if (query.is_active !== undefined) base.andWhere('u.isActive = :isActive', { isActive: query.is_active === 'true' });
     const ranges = prefix === undefined ? undefined : prefixSections(base, ['username', 'email'], prefix);
     return this.pager.page(
