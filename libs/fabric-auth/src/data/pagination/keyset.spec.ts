@@ -105,6 +105,11 @@ describe('branches', () => {
     expect(await walk(read)).toEqual(expected);
     const offset = await readBranches(items(), sort, branches, undefined, 4, 3);
     expect(idsOf(offset.rows)).toEqual(expected.slice(4, 7));
+    // Ascending, and a branch that matches no row of the other.
+    const ascending = { ...sort, descending: false };
+    const apart = [{ where: 'i.rank = :a', parameters: { a: 1 } }, { where: 'i.rank IS NULL' }];
+    const inOrder = idsOf(await data.query('SELECT id FROM items WHERE rank = 1 OR rank IS NULL ORDER BY created ASC, id ASC'));
+    expect(await walk((from) => readBranches(items(), ascending, apart, from, 0, 7))).toEqual(inOrder);
   });
 
   it('reads every branch in one statement, with the count beside the rows', async () => {
@@ -114,6 +119,8 @@ describe('branches', () => {
     const query = vi.spyOn(data, 'query');
     const page = await readBranches(items(), sort, branches, undefined, 0, 7, inline.count);
     expect(query).toHaveBeenCalledTimes(1);
+    // The statement answers the page (take rows), not take rows of each branch.
+    expect(await query.mock.results[0].value).toHaveLength(7);
     query.mockRestore();
     expect(idsOf(page.rows)).toEqual(expected.slice(0, 7));
     expect(page.counted).toBe(expected.length);

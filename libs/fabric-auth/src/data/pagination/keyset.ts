@@ -143,9 +143,9 @@ export async function readSections<E extends ObjectLiteral>(
 
 /**
  * A list whose filter is an OR of branches (ListRequest.branches): each branch read in the
- * sort's order from the cursor (its own index range, LIMIT take), merged by (key, id) and
- * deduplicated. The first `take` rows of the union are among the first `take` of each
- * branch, so nothing more is read. The key's text form must order as the column does
+ * sort's order from the cursor (its own index range, LIMIT take), less the rows of the
+ * branches before it, and merged by (key, id). The first `take` rows of the union are among
+ * the first `take` of each branch, so nothing more is read. The key's text form must order as the column does
  * (timestamps do). An offset page reads offset + take rows of each branch. The branches go
  * to the database as one statement, each a subquery planned on its own, with `count` (a
  * statement answering `n`, CappedCount.inlineUnion) as a column of it; where readRows would
@@ -162,8 +162,11 @@ export async function readBranches<E extends { id: string }>(
 ): Promise<PageRead<E>> {
   if (sort.nullable) throw new Error('branches need a sort column without NULLs');
   const skip = from ? 0 : offset;
-  const queries = branches.map((branch) => {
+  const queries = branches.map((branch, n) => {
     const query = base.clone().andWhere(branch.where, branch.parameters);
+    // Disjoint: a row an earlier branch matches too is that branch's alone, so that the union
+    // holds each row once and the statement itself can cut it to the page.
+    for (const earlier of branches.slice(0, n)) query.andWhere(`NOT COALESCE((${earlier.where}), FALSE)`, earlier.parameters);
     const column = columnOf(query, sort.property);
     const id = columnOf(query, 'id');
     const direction = sort.descending ? 'DESC' : 'ASC';
@@ -174,7 +177,16 @@ export async function readBranches<E extends { id: string }>(
   const mapper = leanReader(queries[0]);
   let read: { entities: E[]; raw: Record<string, unknown>[] };
   if (mapper) {
-    const union = around(queries.map(statementOf), (texts) => texts.map((text, n) => `SELECT * FROM (${text}) AS fabric_branch${n}`).join(' UNION ALL '));
+    // The page cut from the union in the sort's order (each branch's own index order): the
+    // statement sends the page's rows, not up to `skip + take` of every branch.
+    const main = queries[0].expressionMap.mainAlias!;
+    const rawKey = (property: string) => base.escape(`${main.name}_${main.metadata.findColumnWithPropertyName(property)!.databaseName}`);
+    const direction = sort.descending ? 'DESC' : 'ASC';
+    const cut = `ORDER BY fabric_union.${rawKey(sort.property)} ${direction}, fabric_union.${rawKey('id')} ${direction} LIMIT ${skip + take}`;
+    const union = around(
+      queries.map(statementOf),
+      (texts) => `SELECT * FROM (${texts.map((text, n) => `SELECT * FROM (${text}) AS fabric_branch${n}`).join(' UNION ALL ')}) AS fabric_union ${cut}`,
+    );
     // The count as a materialized CTE: SQLite copies the outer select into each member of the
     // union, and a scalar subquery there would count once per member.
     const sql =
@@ -185,7 +197,9 @@ export async function readBranches<E extends { id: string }>(
             ([c, u]) => `WITH fabric_count AS MATERIALIZED (${c}) SELECT fabric_branches.*, (SELECT n FROM fabric_count) AS ${INLINE_COUNT} FROM (${u}) AS fabric_branches`,
           );
     const parameters = Object.assign({}, ...queries.map((query) => query.getParameters()));
-    const raw = await readStatement(base.connection, ...bound(base, sql, parameters));
+    const [text, values, origin] = bound(base, sql, parameters);
+    // An offset is in the text (each branch's LIMIT): such a statement is never named (see bound).
+    const raw = await readStatement(base.connection, text, values, skip > 0 ? 'other' : origin);
     read = { entities: raw.map(mapper), raw };
   } else {
     const reads = await Promise.all(queries.map((query) => readRows(query)));
