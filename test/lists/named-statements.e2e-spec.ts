@@ -3,7 +3,7 @@ import pg from 'pg';
 import { DataSource, type EntityManager } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpErrorForDatabase } from '../../libs/fabric-auth/src/data/db-errors.js';
-import { MAX_NAMED_STATEMENTS, readStatement, STATEMENT_NAME_PREFIX, useNamedStatements } from '../../libs/fabric-auth/src/data/named-statements.js';
+import { MAX_NAMED_PER_FAMILY, MAX_NAMED_STATEMENTS, readStatement, STATEMENT_NAME_PREFIX, useNamedStatements } from '../../libs/fabric-auth/src/data/named-statements.js';
 import { readRows } from '../../libs/fabric-auth/src/data/pagination/keyset.js';
 import { startOrgApp } from '../organizations/org-app.js';
 import { API, DATABASES, type TestApp } from '../support/test-app.js';
@@ -108,6 +108,19 @@ describe('named statements on PostgreSQL', () => {
       expect(res.status).toBe(200);
     }
     expect(await preparedOnPool(t.dataSource)).toEqual(before);
+  });
+
+  it('page sizes a request chooses name at most a few texts of one list: the rest run unnamed, and the names stay for other lists', async () => {
+    const tag = `family_${process.pid}_${Date.now()}`;
+    for (let take = 1; take <= 10; take++) {
+      const rows = await readStatement(t.dataSource, `SELECT id, '${tag}' AS tag FROM users ORDER BY id LIMIT ${take}`, [], 'shaped');
+      expect(rows.length).toBeLessThanOrEqual(take);
+    }
+    expect((await preparedOnPool(t.dataSource, ` AND statement LIKE '%${tag}%'`)).size).toBe(MAX_NAMED_PER_FAMILY);
+    // Another list's statement is still named.
+    const other = `SELECT id, '${tag}_other' AS tag FROM users ORDER BY id LIMIT 3`;
+    await readStatement(t.dataSource, other, [], 'shaped');
+    expect((await preparedOnPool(t.dataSource, ` AND statement LIKE '%${tag}_other%'`)).size).toBe(1);
   });
 
   it('a filter the database refuses is still a 400, read by name or not, and costs the pool no connection', async () => {

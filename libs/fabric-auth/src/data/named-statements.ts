@@ -13,9 +13,19 @@ export const MAX_NAMED_STATEMENTS = 256;
 /** Prefix of every name we give a statement (how the tests find ours in pg_prepared_statements). */
 export const STATEMENT_NAME_PREFIX = 'fabric_';
 
+/**
+ * Shaped texts named at most per family: a text with its LIMIT and OFFSET counts left out. A
+ * page size, an offset or what a section has left to fill is written into the text, each value
+ * a text of its own; past this many of one family, the others run unnamed, so that no request
+ * walking `?limit=` or `?offset=` uses up the names every list shares.
+ */
+export const MAX_NAMED_PER_FAMILY = 4;
+
 /** Text → its name: the texts named so far, fixed ones included. */
 const names = new Map<string, string>();
 let shapedNames = 0;
+/** Shaped texts named per family (bounded: at most MAX_NAMED_STATEMENTS families). */
+const namedInFamily = new Map<string, number>();
 
 /** Data sources whose statements all go unnamed (`server.prepared_statements: false`). */
 const unnamed = new WeakSet<DataSource>();
@@ -125,9 +135,15 @@ function staleStatement(error: unknown): boolean {
 function nameOf(text: string, origin: 'fixed' | 'shaped'): string | undefined {
   const known = names.get(text);
   if (known !== undefined || (origin === 'shaped' && shapedNames >= MAX_NAMED_STATEMENTS)) return known;
+  if (origin === 'shaped') {
+    const family = text.replace(/\b(LIMIT|OFFSET) \d+/g, '$1 n');
+    const named = namedInFamily.get(family) ?? 0;
+    if (named >= MAX_NAMED_PER_FAMILY) return undefined;
+    namedInFamily.set(family, named + 1);
+    shapedNames++;
+  }
   // 96 bits: a collision (two texts, one name, refused by the driver) is out of reach.
   const name = STATEMENT_NAME_PREFIX + createHash('sha256').update(text).digest('hex').slice(0, 24);
   names.set(text, name);
-  if (origin === 'shaped') shapedNames++;
   return name;
 }
