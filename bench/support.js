@@ -136,7 +136,7 @@ export async function sequentialLatency(url, headers, seconds = SECONDS, minimum
 
 /**
  * p50/p99 of each of `urls` over one connection, taken in turns: blocks of about BLOCK_MS of
- * one, then of the next (the order reversed every other round), for `seconds` in all and at
+ * one, a pause for the server to settle, then the next (the order reversed every other round), for `seconds` in all and at
  * least `minimum` requests each. Side by side in time, a drift of the machine falls on all
  * alike: timed one after the other for 3 s each, a cached GET /auth/me moved between 0.33 and
  * 0.99 ms within one run, and the ratio of the list measured beside it with it. `pid`: the
@@ -144,7 +144,7 @@ export async function sequentialLatency(url, headers, seconds = SECONDS, minimum
  * where /proc has it.
  */
 export async function alternatedLatency(pid, headers, urls, seconds = SECONDS, minimum = 3) {
-  const BLOCK_MS = 25;
+  const [BLOCK_MS, SETTLE_MS] = [100, 5];
   const sides = urls.map(() => ({ samples: [], cpu: 0 }));
   const started = performance.now();
   const done = () => sides.every((side) => side.samples.length >= minimum) && performance.now() - started >= seconds * 1000;
@@ -161,6 +161,9 @@ export async function alternatedLatency(pid, headers, urls, seconds = SECONDS, m
         side.samples.push(performance.now() - t0);
         if (res.status !== 200) throw new Error(`${urls[i]}: ${res.status}`);
       } while (performance.now() - blockStarted < BLOCK_MS);
+      // What the server still does for this block after its last answer (a garbage collector's
+      // threads) is this block's, not charged to the next one's CPU or latency.
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
       const after = cpuTime(pid);
       side.cpu = before === undefined || after === undefined || side.cpu === undefined ? undefined : side.cpu + (after - before);
     }
