@@ -110,6 +110,9 @@ describe('branches', () => {
     const apart = [{ where: 'i.rank = :a', parameters: { a: 1 } }, { where: 'i.rank IS NULL' }];
     const inOrder = idsOf(await data.query('SELECT id FROM items WHERE rank = 1 OR rank IS NULL ORDER BY created ASC, id ASC'));
     expect(await walk((from) => readBranches(items(), ascending, apart, from, 0, 7))).toEqual(inOrder);
+    // An entity read in part, without the sort's column: the same rows.
+    const part = () => items().select(['i.id', 'i.name']);
+    expect(await walk((from) => readBranches(part(), sort, branches, from, 0, 7))).toEqual(expected);
   });
 
   it('reads every branch in one statement, with the count beside the rows', async () => {

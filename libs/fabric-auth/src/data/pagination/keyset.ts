@@ -178,14 +178,18 @@ export async function readBranches<E extends { id: string }>(
   let read: { entities: E[]; raw: Record<string, unknown>[] };
   if (mapper) {
     // The page cut from the union in the sort's order (each branch's own index order): the
-    // statement sends the page's rows, not up to `skip + take` of every branch.
+    // statement sends the page's rows, not up to `skip + take` of every branch. It orders by the
+    // rows' own columns, which an entity read in part may leave out: then it is cut below only.
     const main = queries[0].expressionMap.mainAlias!;
+    const selected = new Set(queries[0].expressionMap.selects.map((select) => select.selection));
     const rawKey = (property: string) => base.escape(`${main.name}_${main.metadata.findColumnWithPropertyName(property)!.databaseName}`);
     const direction = sort.descending ? 'DESC' : 'ASC';
-    const cut = `ORDER BY fabric_union.${rawKey(sort.property)} ${direction}, fabric_union.${rawKey('id')} ${direction} LIMIT ${skip + take}`;
+    const cut = [sort.property, 'id'].every((property) => selected.has(main.name) || selected.has(`${main.name}.${property}`))
+      ? ` ORDER BY fabric_union.${rawKey(sort.property)} ${direction}, fabric_union.${rawKey('id')} ${direction} LIMIT ${skip + take}`
+      : '';
     const union = around(
       queries.map(statementOf),
-      (texts) => `SELECT * FROM (${texts.map((text, n) => `SELECT * FROM (${text}) AS fabric_branch${n}`).join(' UNION ALL ')}) AS fabric_union ${cut}`,
+      (texts) => `SELECT * FROM (${texts.map((text, n) => `SELECT * FROM (${text}) AS fabric_branch${n}`).join(' UNION ALL ')}) AS fabric_union${cut}`,
     );
     // The count as a materialized CTE: SQLite copies the outer select into each member of the
     // union, and a scalar subquery there would count once per member.

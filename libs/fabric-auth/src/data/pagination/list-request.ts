@@ -37,7 +37,8 @@ export interface ListRequest {
   /**
    * Alternatives of one filter (`a OR b`): each is read on its own in the sort's order (its
    * own index range) and the reads are merged, instead of one read the planner may serve
-   * from the sort's index alone, filtering. Rows matching several are served once.
+   * from the sort's index alone, filtering. Rows matching several are served once. Their
+   * parameters share one statement: a name used by several branches must have one value.
    */
   branches?: ListCondition[];
   /**
