@@ -28,6 +28,13 @@ export interface ListDialect {
    */
   readonly distinctCount: 'union' | 'disjoint';
   /**
+   * Whether a UNION ALL of reads each in the same index order is cut to a page (an outer
+   * ORDER BY … LIMIT) by merging them as they come (PostgreSQL's Merge Append). SQLite sorts
+   * each in a temporary B-tree first, and sends no rows over a wire to save: it leaves the cut
+   * to the caller.
+   */
+  readonly mergesOrderedUnion: boolean;
+  /**
    * A scalar subquery answering `value` over the rows of `from` (`FROM … WHERE …`) as a JSON
    * array (NULL or `[]` when none), in `value`'s order when `ordered` (the database's own
    * order, as an `ORDER BY value` statement of its own would give them).
@@ -50,6 +57,7 @@ const postgres: ListDialect = {
   },
   countOf: (sql) => `SELECT COUNT(*)::int AS n FROM (${sql}) AS counted`,
   distinctCount: 'union',
+  mergesOrderedUnion: true,
   jsonArrayOf: (value, from, ordered) => `(SELECT json_agg(${value}${ordered ? ` ORDER BY ${value}` : ''}) ${from})`,
   estimateRows: async (connection, sql, parameters) => {
     const [{ 'QUERY PLAN': plan }] = await connection.query(`EXPLAIN (FORMAT JSON) ${sql}`, parameters);
@@ -67,6 +75,7 @@ const sqlite: ListDialect = {
   },
   countOf: (sql) => `SELECT COUNT(*) AS n FROM (${sql}) AS counted`,
   distinctCount: 'disjoint',
+  mergesOrderedUnion: false,
   // An aggregate takes its rows in the order of the subquery it reads (SQLite has no ORDER BY inside json_group_array before 3.44).
   jsonArrayOf: (value, from, ordered) =>
     ordered ? `(SELECT json_group_array(fabric_v) FROM (SELECT ${value} AS fabric_v ${from} ORDER BY fabric_v))` : `(SELECT json_group_array(${value}) ${from})`,

@@ -1,5 +1,5 @@
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import type { ListDialect } from './dialect.js';
+import { dialectOf, type ListDialect } from './dialect.js';
 import { leanMapper, type RowMapper } from './lean-rows.js';
 import { around, bound, type Sql, sqlAndParameters, statementOf } from './statement-cache.js';
 import { ATTACHED, columnOf, INLINE_COUNT, namesOf, type ListCondition, type ListSection, type ListSort, orderByPart, type PageRead, type ResumePoint } from './list-request.js';
@@ -184,9 +184,10 @@ export async function readBranches<E extends { id: string }>(
     const selected = new Set(queries[0].expressionMap.selects.map((select) => select.selection));
     const rawKey = (property: string) => base.escape(`${main.name}_${main.metadata.findColumnWithPropertyName(property)!.databaseName}`);
     const direction = sort.descending ? 'DESC' : 'ASC';
-    const cut = [sort.property, 'id'].every((property) => selected.has(main.name) || selected.has(`${main.name}.${property}`))
-      ? ` ORDER BY fabric_union.${rawKey(sort.property)} ${direction}, fabric_union.${rawKey('id')} ${direction} LIMIT ${skip + take}`
-      : '';
+    const cut =
+      dialectOf(base).mergesOrderedUnion && [sort.property, 'id'].every((property) => selected.has(main.name) || selected.has(`${main.name}.${property}`))
+        ? ` ORDER BY fabric_union.${rawKey(sort.property)} ${direction}, fabric_union.${rawKey('id')} ${direction} LIMIT ${skip + take}`
+        : '';
     const union = around(
       queries.map(statementOf),
       (texts) => `SELECT * FROM (${texts.map((text, n) => `SELECT * FROM (${text}) AS fabric_branch${n}`).join(' UNION ALL ')}) AS fabric_union${cut}`,
