@@ -128,10 +128,14 @@ export async function sequentialLatency(url, headers, seconds = SECONDS, minimum
     samples.push(performance.now() - t0);
     if (res.status !== 200) throw new Error(`${url}: ${res.status}`);
   }
-  samples.sort((a, b) => a - b);
-  const at = (q) => samples[Math.min(samples.length - 1, Math.ceil(q * samples.length) - 1)];
-  // To 0.01 ms: a cached /auth/me takes well under a millisecond, so tenths made its ratios coarse.
-  return { p50: Math.round(at(0.5) * 100) / 100, p99: Math.round(at(0.99) * 100) / 100, requests: samples.length };
+  return percentiles(samples);
+}
+
+/** p50 and p99 of request times (ms), to 0.01 ms: a cached /auth/me takes well under a millisecond, so tenths made its ratios coarse. */
+function percentiles(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+  return { p50: Math.round(at(0.5) * 100) / 100, p99: Math.round(at(0.99) * 100) / 100, requests: sorted.length };
 }
 
 /**
@@ -168,16 +172,10 @@ export async function alternatedLatency(pid, headers, urls, seconds = SECONDS, m
       side.cpu = before === undefined || after === undefined || side.cpu === undefined ? undefined : side.cpu + (after - before);
     }
   }
-  return sides.map(({ samples, cpu }) => {
-    samples.sort((a, b) => a - b);
-    const at = (q) => samples[Math.min(samples.length - 1, Math.ceil(q * samples.length) - 1)];
-    return {
-      p50: Math.round(at(0.5) * 100) / 100,
-      p99: Math.round(at(0.99) * 100) / 100,
-      requests: samples.length,
-      cpu: cpu === undefined ? undefined : Math.round((cpu / samples.length) * 100) / 100,
-    };
-  });
+  return sides.map(({ samples, cpu }) => ({
+    ...percentiles(samples),
+    cpu: cpu === undefined ? undefined : Math.round((cpu / samples.length) * 100) / 100,
+  }));
 }
 
 /**
