@@ -19,6 +19,11 @@ interface Page {
   next_cursor: string | null;
 }
 
+interface PgClient {
+  query(query: { name?: string; text: string; values: unknown[] }): Promise<{ rows: Record<string, unknown>[] }>;
+  release(): void;
+}
+
 interface Statement {
   sql: string;
   parameters: unknown[];
@@ -171,6 +176,47 @@ describe.each(DATABASE_KINDS)('search plans on %s', (kind) => {
     expect(page.items[0].username).toBe('srch1');
     expect(page.items.slice(0, 3).map((u) => u.username)).toEqual(['srch1', 'srch10', 'srch100']);
     expect(page).toMatchObject({ total: 3112, total_is_estimate: false });
+  });
+
+  it('a rare prefix: PostgreSQL keeps one plan for each statement it names, not a plan per prefix', async () => {
+    if (!postgres) return;
+    let named: { name: string; text: string; values: unknown[] }[] | undefined = [];
+    watchReadStatements(t.dataSource, ({ name, text, values }) => {
+      if (name !== undefined && /"users" "u"/.test(text)) named?.push({ name, text, values });
+    });
+    // One username match (srch11111), none by email (counted in the same statement): what a search box sends.
+    expect((await get('/users?q=srch11111')).items.map((u) => u.username)).toEqual(['srch11111']);
+    // And a later page of a broad prefix: the section resumed after its cursor's key.
+    const first = await get('/users?q=srch1&limit=5');
+    expect((await get(`/users?q=srch1&limit=5&cursor=${first.next_cursor}`)).items).toHaveLength(5);
+    const sent = named;
+    named = undefined;
+    expect(sent.map((s) => s.values.length)).toEqual([2, 2, 3]);
+    // Each text prepared again on a connection of its own and run as a list would run it: past
+    // PostgreSQL's five trial custom plans it must settle on the generic one (a plan per value
+    // is 0.1–0.5 ms of planning on every request, which a rare prefix's estimate used to earn).
+    const pool = (t.dataSource.driver as unknown as { master: { connect(): Promise<PgClient> } }).master;
+    const client = await pool.connect();
+    try {
+      for (const [n, { text, values }] of sent.entries()) {
+        for (let i = 0; i < 8; i++) await client.query({ name: `plan_once_${n}`, text, values });
+        const [counts] = (await client.query({ text: 'SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = $1', values: [`plan_once_${n}`] })).rows;
+        await client.query({ text: `DEALLOCATE plan_once_${n}`, values: [] });
+        expect({ text, plans: counts }).toEqual({ text, plans: { generic_plans: '3', custom_plans: '5' } });
+      }
+    } finally {
+      client.release();
+    }
+  });
+
+  it('a prefix past the exact count: its total is the planner’s estimate for that prefix, not a guess without it', async () => {
+    for (const path of ['/users?q=srch', '/users?q=srch&sort=-created_at']) {
+      const page = await get(path);
+      // 12,000 usernames start with srch (their emails too, the same users).
+      if (postgres) expect({ path, total: page.total, estimate: page.total_is_estimate }).toMatchObject({ path, estimate: true });
+      expect(page.total, path).toBeGreaterThan(12_000 * 0.8);
+      expect(page.total, path).toBeLessThan(12_000 * 1.25);
+    }
   });
 
   it('match order: every username match by username, then the email-only matches by email, each once', async () => {

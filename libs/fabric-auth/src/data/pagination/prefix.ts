@@ -12,11 +12,15 @@ import { columnOf, type ListSection } from './list-request.js';
  * in its range (at most their number). The properties must be unique columns.
  */
 export function prefixSections(query: SelectQueryBuilder<ObjectLiteral>, properties: readonly string[], prefix: string): ListSection[] {
-  const { ge, lt } = dialectOf(query).codePoint;
+  const dialect = dialectOf(query);
+  const { ge, lt } = dialect.codePoint;
   const upper = successorOfPrefix(prefix);
+  // Every prefix is the same walk of the same index: one plan for all (ListDialect.unplannedText).
+  const low = dialect.unplannedText(':fabricLow');
+  const high = dialect.unplannedText(':fabricHigh');
   const range = (property: string) => {
     const c = columnOf(query, property);
-    return upper === null ? `${c} ${ge} :fabricLow` : `(${c} ${ge} :fabricLow AND ${c} ${lt} :fabricHigh)`;
+    return upper === null ? `${c} ${ge} ${low}` : `(${c} ${ge} ${low} AND ${c} ${lt} ${high})`;
   };
   // A NULL column is not in the range: COALESCE keeps NOT from turning it into NULL.
   return properties.map((property, n) => ({
