@@ -258,6 +258,8 @@ describe.each(DATABASE_KINDS)('search plans on %s', (kind) => {
       if (!postgres && plan.startsWith('SELECT COUNT(')) continue;
       expect(plan).toMatch(/LIMIT \d+|"u"\."id" IN \(/);
       if (postgres) expect(plan).toMatch(/"Node Type":"Limit"|"Index Name":"PK_/);
+      // The walk answers in its own order, so it stops at the page's last match: no sort of the whole window first.
+      if (postgres && plan.includes('ROW_NUMBER()')) expect(plan).not.toContain('"Node Type":"Sort"');
     }
     const all = await t.dataSource.query<{ id: string; username: string; email: string | null; c: string }[]>(
       `SELECT id, username, email, CAST(created_at AS TEXT) AS c FROM users WHERE username LIKE 'srch%'`,

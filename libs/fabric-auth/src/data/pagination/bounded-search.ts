@@ -125,8 +125,12 @@ export async function scan<E extends { id: string }>(
   let lastSeen: { k: string | null; i: string } | undefined;
   const parts = sortParts(sort, from);
   const { direction, nulls } = orderWords(sort);
-  // The walk's own order, on the window's columns: its rows numbered, its last one marked.
-  const order = `ORDER BY w.fabric_value ${direction}${nulls}, w.fabric_id ${direction}`;
+  // The walk's own order: its rows numbered and its last one marked in it, and the answer given
+  // in it too. (Ordered by the row number instead, PostgreSQL sorted the whole window first,
+  // so every page examined all SEARCH_SCAN_BUDGET rows: in the walk's order the answer streams
+  // and stops at the page's last match.)
+  const walkOrder = (alias: string) => `ORDER BY ${alias}.fabric_value ${direction}${nulls}, ${alias}.fabric_id ${direction}`;
+  const order = walkOrder('w');
   for (const part of parts) {
     const query = base.clone();
     const column = restrictToPart(query, sort, part, part === parts[0] ? from : undefined);
@@ -141,9 +145,9 @@ export async function scan<E extends { id: string }>(
     const wanted = take - hits.length;
     const rows = await base.connection.query<{ fabric_id: unknown; fabric_key: unknown; fabric_hit: unknown; fabric_n: unknown; fabric_last: unknown }[]>(
       `SELECT x.fabric_id, x.fabric_key, x.fabric_hit, x.fabric_n, x.fabric_last FROM (` +
-        `SELECT w.fabric_id, w.fabric_key, w.fabric_hit, ROW_NUMBER() OVER (${order}) AS fabric_n, ` +
+        `SELECT w.fabric_id, w.fabric_value, w.fabric_key, w.fabric_hit, ROW_NUMBER() OVER (${order}) AS fabric_n, ` +
         `CASE WHEN LEAD(w.fabric_id) OVER (${order}) IS NULL THEN 1 ELSE 0 END AS fabric_last FROM (${window}) AS w` +
-        `) AS x WHERE x.fabric_hit = 1 OR x.fabric_last = 1 ORDER BY x.fabric_n LIMIT ${wanted + 1}`,
+        `) AS x WHERE x.fabric_hit = 1 OR x.fabric_last = 1 ${walkOrder('x')} LIMIT ${wanted + 1}`,
       parameters,
     );
     let last: { n: number; seen: { k: string | null; i: string } } | undefined;
