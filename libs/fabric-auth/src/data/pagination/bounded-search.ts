@@ -1,5 +1,6 @@
 import type { SelectQueryBuilder } from 'typeorm';
-import type { ListDialect } from './dialect.js';
+import { readStatement } from '../named-statements.js';
+import { dialectOf, type ListDialect } from './dialect.js';
 import { readAtOffset, readRows, restrictToPart, sortParts } from './keyset.js';
 import {
   ATTACHED,
@@ -14,6 +15,7 @@ import {
   type PageRead,
   type ResumePoint,
 } from './list-request.js';
+import { around, bound, statementOf } from './statement-cache.js';
 
 /** A search past the candidate limit examines at most this many rows (in sort order) per page. */
 export const SEARCH_SCAN_BUDGET = 2_000;
@@ -141,15 +143,23 @@ export async function scan<E extends { id: string }>(
       .addSelect(`CASE WHEN ${hit.where} THEN 1 ELSE 0 END`, 'fabric_hit')
       .setParameters({ ...query.getParameters(), ...hit.parameters })
       .limit(SEARCH_SCAN_BUDGET - examined);
-    const [window, parameters] = query.getQueryAndParameters();
     const wanted = take - hits.length;
-    const rows = await base.connection.query<{ fabric_id: unknown; fabric_key: unknown; fabric_hit: unknown; fabric_n: unknown; fabric_last: unknown }[]>(
-      `SELECT x.fabric_id, x.fabric_key, x.fabric_hit, x.fabric_n, x.fabric_last FROM (` +
+    // Named where the window's text is a list shape's (statement-cache.ts): one plan, kept.
+    const sql = around(
+      [statementOf(query)],
+      ([window]) =>
+        `SELECT x.fabric_id, x.fabric_key, x.fabric_hit, x.fabric_n, x.fabric_last FROM (` +
         `SELECT w.fabric_id, w.fabric_value, w.fabric_key, w.fabric_hit, ROW_NUMBER() OVER (${order}) AS fabric_n, ` +
         `CASE WHEN LEAD(w.fabric_id) OVER (${order}) IS NULL THEN 1 ELSE 0 END AS fabric_last FROM (${window}) AS w` +
         `) AS x WHERE x.fabric_hit = 1 OR x.fabric_last = 1 ${walkOrder('x')} LIMIT ${wanted + 1}`,
-      parameters,
     );
+    const rows = (await readStatement(base.connection, ...bound(query, sql, query.getParameters()))) as {
+      fabric_id: unknown;
+      fabric_key: unknown;
+      fabric_hit: unknown;
+      fabric_n: unknown;
+      fabric_last: unknown;
+    }[];
     let last: { n: number; seen: { k: string | null; i: string } } | undefined;
     for (const row of rows) {
       const seen = { i: String(row.fabric_id), k: row.fabric_key === null ? null : String(row.fabric_key) };
@@ -180,7 +190,9 @@ function orderWords(sort: ListSort): { direction: 'ASC' | 'DESC'; nulls: string 
  */
 async function hydrate<E extends { id: string }>(base: SelectQueryBuilder<E>, page: { id: string; k: string | null }[], attach?: string): Promise<PageRead<E>> {
   if (page.length === 0) return { rows: [], keys: [], ...(attach !== undefined ? { attached: [] } : {}) };
-  const query = base.clone().andWhereInIds(page.map((p) => p.id));
+  const query = base.clone();
+  // One text for any page length, so that it can be named (ListDialect.oneOf).
+  query.andWhere(dialectOf(query).oneOf(columnOf(query, 'id'), 'fabricPageIds'), { fabricPageIds: page.map((p) => p.id) });
   if (attach !== undefined) query.addSelect(attach, ATTACHED);
   const { entities, raw } = await readRows(query);
   const byId = new Map(entities.map((e: E, n) => [e.id, { e, names: attach !== undefined ? namesOf(raw[n][ATTACHED]) : [] }]));

@@ -52,6 +52,12 @@ export interface ListDialect {
    */
   unplannedText(parameter: string): string;
   /**
+   * `column` is one of the values of the array parameter `:parameter`, as one text whatever
+   * their number (PostgreSQL `= ANY`, which a named statement can keep); SQLite has no arrays:
+   * one placeholder per value.
+   */
+  oneOf(column: string, parameter: string): string;
+  /**
    * The planner's row estimate for a query, or undefined where the database has none to
    * offer (then every count must be exact).
    */
@@ -71,6 +77,7 @@ const postgres: ListDialect = {
   mergesOrderedUnion: true,
   jsonArrayOf: (value, from, ordered) => `(SELECT json_agg(${value}${ordered ? ` ORDER BY ${value}` : ''}) ${from})`,
   unplannedText: (parameter) => `(SELECT CAST(${parameter} AS text))`,
+  oneOf: (column, parameter) => `${column} = ANY(:${parameter})`,
   estimateRows: async (connection, sql, parameters) => {
     // An estimate is the planner's look at the values: unplanned ones shown to it again.
     const planned = sql.replace(/\(SELECT CAST\((\$\d+) AS text\)\)/g, '$1');
@@ -94,6 +101,7 @@ const sqlite: ListDialect = {
   jsonArrayOf: (value, from, ordered) =>
     ordered ? `(SELECT json_group_array(fabric_v) FROM (SELECT ${value} AS fabric_v ${from} ORDER BY fabric_v))` : `(SELECT json_group_array(${value}) ${from})`,
   unplannedText: (parameter) => parameter,
+  oneOf: (column, parameter) => `${column} IN (:...${parameter})`,
 };
 
 export const listDialects = { postgres, sqlite } as const;
