@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type DataSource, QueryFailedError } from 'typeorm';
+import { withValuesPlanned } from './pagination/dialect.js';
 import { type TypeParsers, withFastTimestamps } from './timestamp-parser.js';
 
 type Row = Record<string, unknown>;
@@ -78,7 +79,8 @@ export async function readStatement(dataSource: DataSource, text: string, values
   };
   client.on('error', onError);
   try {
-    return (await client.query({ name, text, values, types: parsersOf(client) })).rows;
+    // Planned on this run alone, the plan may as well see every value.
+    return (await client.query({ name, text: name === undefined ? withValuesPlanned(text) : text, values, types: parsersOf(client) })).rows;
   } catch (error) {
     failure = error;
   } finally {

@@ -44,11 +44,12 @@ export interface ListDialect {
    * A text parameter (`:name`) the planner does not look at: on PostgreSQL a scalar subquery,
    * evaluated once as the statement starts (an InitPlan), which an index condition still
    * bounds a range with. For a condition whose every value is served by the same walk (a
-   * prefix's range of the index the page is read in order of): PostgreSQL plans a named
-   * statement for each execution as long as the values' own estimates make a fresh plan look
-   * cheaper than the cached one (a rare prefix always does), 0.1–0.5 ms a statement;
-   * without the value to estimate, it keeps the one plan. SQLite plans no differently: the
-   * parameter as is.
+   * prefix's range of the index the page is read in order of, and nothing else to filter):
+   * PostgreSQL plans a named statement for each execution as long as the values' own
+   * estimates make a fresh plan look cheaper than the cached one (a rare prefix always does),
+   * 0.1–0.5 ms a statement; without the value to estimate, it keeps the one plan. A statement
+   * planned for its values anyway (unnamed, or an estimate) is given them back
+   * (withValuesPlanned). SQLite plans no differently: the parameter as is.
    */
   unplannedText(parameter: string): string;
   /**
@@ -79,9 +80,7 @@ const postgres: ListDialect = {
   unplannedText: (parameter) => `(SELECT CAST(${parameter} AS text))`,
   oneOf: (column, parameter) => `${column} = ANY(:${parameter})`,
   estimateRows: async (connection, sql, parameters) => {
-    // An estimate is the planner's look at the values: unplanned ones shown to it again.
-    const planned = sql.replace(/\(SELECT CAST\((\$\d+) AS text\)\)/g, '$1');
-    const [{ 'QUERY PLAN': plan }] = await connection.query(`EXPLAIN (FORMAT JSON) ${planned}`, parameters);
+    const [{ 'QUERY PLAN': plan }] = await connection.query(`EXPLAIN (FORMAT JSON) ${withValuesPlanned(sql)}`, parameters);
     return Math.round(Number((typeof plan === 'string' ? JSON.parse(plan) : plan)[0].Plan['Plan Rows']));
   },
 };
@@ -105,6 +104,15 @@ const sqlite: ListDialect = {
 };
 
 export const listDialects = { postgres, sqlite } as const;
+
+/**
+ * `sql` with every value ListDialect.unplannedText hid from the planner shown to it again: for
+ * a statement planned on every run anyway (unnamed, or EXPLAINed for an estimate), where the
+ * values can only help it (a prefix that holds most of the table, walked in another order).
+ */
+export function withValuesPlanned(sql: string): string {
+  return sql.replace(/\(SELECT CAST\((\$\d+) AS text\)\)/g, '$1');
+}
 
 export function dialectOf(query: SelectQueryBuilder<ObjectLiteral>): ListDialect {
   return dialectFor(query.dataSource);

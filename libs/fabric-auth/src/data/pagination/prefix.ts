@@ -15,9 +15,13 @@ export function prefixSections(query: SelectQueryBuilder<ObjectLiteral>, propert
   const dialect = dialectOf(query);
   const { ge, lt } = dialect.codePoint;
   const upper = successorOfPrefix(prefix);
-  // Every prefix is the same walk of the same index: one plan for all (ListDialect.unplannedText).
-  const low = dialect.unplannedText(':fabricLow');
-  const high = dialect.unplannedText(':fabricHigh');
+  // Every prefix is the same walk of the same index, one plan for all (ListDialect.unplannedText),
+  // where the range is the whole condition: with another filter, how many rows the range holds
+  // decides between walking it and collecting it (a capped count of a broad prefix among the
+  // active users collected the whole range and sorted it, blind to its size).
+  const blind = query.expressionMap.wheres.length === 0;
+  const low = blind ? dialect.unplannedText(':fabricLow') : ':fabricLow';
+  const high = blind ? dialect.unplannedText(':fabricHigh') : ':fabricHigh';
   const range = (property: string) => {
     const c = columnOf(query, property);
     return upper === null ? `${c} ${ge} ${low}` : `(${c} ${ge} ${low} AND ${c} ${lt} ${high})`;
