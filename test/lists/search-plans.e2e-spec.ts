@@ -221,8 +221,11 @@ describe.each(DATABASE_KINDS)('search plans on %s', (kind) => {
   });
 
   it('a prefix with another filter, an offset page and a search past the cap are planned for their values: the prefix is not hidden from them', async () => {
+    const active = await get('/users?q=srch1&is_active=true&limit=5');
     for (const path of [
       '/users?q=srch&is_active=true',
+      // A later page of it: the resume key is not hidden either.
+      `/users?q=srch1&is_active=true&limit=5&cursor=${active.next_cursor}`,
       '/users?q=srch&is_active=true&sort=-created_at',
       '/users?q=srch&sort=-created_at&offset=3000',
       '/users?q=srch1&sort=created_at',

@@ -1,6 +1,6 @@
 import type { SelectQueryBuilder } from 'typeorm';
 import { readStatement } from '../named-statements.js';
-import { dialectOf, type ListDialect, withValuesPlanned } from './dialect.js';
+import { dialectOf, type ListDialect } from './dialect.js';
 import { readAtOffset, readRows, restrictToPart, sortParts } from './keyset.js';
 import {
   ATTACHED,
@@ -96,7 +96,8 @@ export async function readCandidates<E extends { id: string }>(
     countUpTo !== undefined
       ? `WITH fabric_candidates AS MATERIALIZED (${union}) SELECT c.fabric_id AS id, c.fabric_key AS k, (SELECT COUNT(*) FROM fabric_candidates) AS ${INLINE_COUNT} FROM fabric_candidates AS c ${where} ${page}`
       : `SELECT c.fabric_id AS id, c.fabric_key AS k FROM (${union}) AS c ${where} ${page}`;
-  const found = await base.connection.query<{ id: unknown; k: unknown; [INLINE_COUNT]?: unknown }[]>(withValuesPlanned(sql), values);
+  // Its text holds the page's LIMIT and OFFSET: unnamed, planned for its values (readStatement).
+  const found = (await readStatement(base.connection, sql, values, 'other')) as { id: unknown; k: unknown; [INLINE_COUNT]?: unknown }[];
   const counted = countUpTo !== undefined && found.length > 0 ? Number(found[0][INLINE_COUNT]) : undefined;
   if (counted !== undefined && counted > countUpTo!) return { rows: [], keys: [], counted };
   const read = await hydrate(

@@ -108,11 +108,8 @@ export async function readSections<E extends ObjectLiteral>(
     if (counted?.[index] === 0) continue;
     const query = base.clone().andWhere(section.where, section.parameters);
     const column = columnOf(query, section.property);
-    // A code point section's resume key, as its range's bounds, is left out of its plan (ListDialect.unplannedText).
-    if (resume)
-      query.andWhere(section.codePoints ? `${column} ${dialect.codePoint.gt} ${dialect.unplannedText(':fabricCursorKey')}` : `${column} > :fabricCursorKey`, {
-        fabricCursorKey: resume.k,
-      });
+    const key = section.unplanned ? dialect.unplannedText(':fabricCursorKey') : ':fabricCursorKey';
+    if (resume) query.andWhere(`${column} ${section.codePoints ? dialect.codePoint.gt : '>'} ${key}`, { fabricCursorKey: resume.k });
     orderByPart(query, dialect, section);
     if (skip > 0) query.offset(skip);
     if (pending) {

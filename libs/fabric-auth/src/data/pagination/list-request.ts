@@ -78,6 +78,8 @@ export interface ListSection extends ListCondition {
   property: string;
   /** Compare and order by code point (see ListDialect.codePoint). */
   codePoints?: boolean;
+  /** Its values, and a cursor's resume key in it, left out of its plan (ListDialect.unplannedText: text values only). */
+  unplanned?: boolean;
 }
 
 /** Where the previous page ended, as a cursor carries it (see cursor.ts). */

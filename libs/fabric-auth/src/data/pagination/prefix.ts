@@ -31,6 +31,7 @@ export function prefixSections(query: SelectQueryBuilder<ObjectLiteral>, propert
     name: property,
     property,
     codePoints: true,
+    unplanned: blind,
     where: [range(property), ...properties.slice(0, n).map((earlier) => `NOT COALESCE(${range(earlier)}, FALSE)`)].join(' AND '),
     parameters: { fabricLow: prefix, fabricHigh: upper },
   }));
