@@ -35,7 +35,7 @@ export async function readAtOffset<E extends ObjectLiteral>(
   offset: number,
   take: number,
   attach?: string,
-  customPlans?: boolean,
+  pagedByParameters?: boolean,
 ): Promise<PageRead<E>> {
   const query = base.clone();
   const column = columnOf(query, sort.property);
@@ -44,7 +44,7 @@ export async function readAtOffset<E extends ObjectLiteral>(
   if (sort.nullable) query.orderBy(column, direction, sort.descending ? 'NULLS FIRST' : 'NULLS LAST');
   else query.orderBy(column, direction);
   if (!sort.unique || sort.nullable) query.addOrderBy(id, direction);
-  return readWithKeys(query.offset(offset).limit(take), column, attach, undefined, customPlans);
+  return readWithKeys(query.offset(offset).limit(take), column, attach, undefined, pagedByParameters);
 }
 
 /** The page after `from`, in the sort's order. */
@@ -54,7 +54,7 @@ export async function readAfter<E extends ObjectLiteral>(
   from: ResumePoint,
   take: number,
   attach?: string,
-  customPlans?: boolean,
+  pagedByParameters?: boolean,
 ): Promise<PageRead<E>> {
   const rows: E[] = [];
   const keys: (string | null)[] = [];
@@ -64,7 +64,7 @@ export async function readAfter<E extends ObjectLiteral>(
   for (const part of parts) {
     const query = base.clone();
     const column = restrictToPart(query, sort, part, part === parts[0] ? from : undefined);
-    const page = await readWithKeys(query.limit(take - rows.length), column, attach, undefined, customPlans);
+    const page = await readWithKeys(query.limit(take - rows.length), column, attach, undefined, pagedByParameters);
     rows.push(...page.rows);
     keys.push(...page.keys);
     if (page.attached) attached.push(...page.attached);
@@ -250,19 +250,19 @@ export function restrictToPart(query: SelectQueryBuilder<ObjectLiteral>, sort: L
 /**
  * Rows with their sort key as the database writes it, so a cursor keeps full precision
  * (PostgreSQL stores µs); and the list's count when the query carries one (INLINE_COUNT), or
- * the counts of its `parts` (INLINE_COUNT_0, _1, …, see readSections). `customPlans`: see
- * ListRequest.customPlans.
+ * the counts of its `parts` (INLINE_COUNT_0, _1, …, see readSections). `pagedByParameters`: see
+ * ListRequest.pagedByParameters.
  */
 export async function readWithKeys<E extends ObjectLiteral>(
   query: SelectQueryBuilder<E>,
   column: string,
   attach?: string,
   parts?: number,
-  customPlans?: boolean,
+  pagedByParameters?: boolean,
 ): Promise<PageRead<E> & { partCounts?: number[] }> {
   query.addSelect(`CAST(${column} AS TEXT)`, CURSOR_KEY);
   if (attach !== undefined) query.addSelect(attach, ATTACHED);
-  const { entities, raw } = await readRows(query, customPlans);
+  const { entities, raw } = await readRows(query, pagedByParameters);
   const first = raw[0] as Record<string, unknown> | undefined;
   return {
     rows: entities,
@@ -277,13 +277,13 @@ export async function readWithKeys<E extends ObjectLiteral>(
  * The page's raw rows and their entities: its statement rendered once per shape
  * (statement-cache.ts), sent as a named statement (named-statements.ts) and its rows mapped
  * directly (lean-rows.ts) where the page's shape allows, else TypeORM's own read.
- * `customPlans`: unnamed all the same (see ListRequest.customPlans).
+ * `pagedByParameters`: see ListRequest.pagedByParameters.
  */
-export async function readRows<E extends ObjectLiteral>(query: SelectQueryBuilder<E>, customPlans = false): Promise<{ entities: E[]; raw: Record<string, unknown>[] }> {
+export async function readRows<E extends ObjectLiteral>(query: SelectQueryBuilder<E>, pagedByParameters = false): Promise<{ entities: E[]; raw: Record<string, unknown>[] }> {
   const mapper = leanReader(query);
   if (!mapper) return query.getRawAndEntities();
-  const [sql, parameters, origin] = sqlAndParameters(query);
-  const raw = await readStatement(query.connection, sql, parameters, customPlans ? 'other' : origin);
+  const [sql, parameters, origin] = sqlAndParameters(query, pagedByParameters);
+  const raw = await readStatement(query.connection, sql, parameters, origin);
   return { entities: raw.map(mapper), raw };
 }
 

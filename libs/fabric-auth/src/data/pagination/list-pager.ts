@@ -145,7 +145,7 @@ export class ListPager {
     if (request.sections)
       return readSections(base, dialect, request.sections, cursor, offset, take, { counts: count !== undefined && !('text' in count) ? count : undefined, attach: request.attach });
     if (request.branches) return readBranches(base, request.sort, request.branches, cursor, offset, take, count !== undefined && 'text' in count ? count : undefined);
-    if (cursor) return readAfter(base, request.sort, cursor, take, request.attach, request.customPlans);
-    return readAtOffset(base, request.sort, offset, take, request.attach, request.customPlans);
+    if (cursor) return readAfter(base, request.sort, cursor, take, request.attach, request.pagedByParameters);
+    return readAtOffset(base, request.sort, offset, take, request.attach, request.pagedByParameters);
   }
 }

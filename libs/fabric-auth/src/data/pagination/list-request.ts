@@ -56,12 +56,16 @@ export interface ListRequest {
    */
   attach?: string;
   /**
-   * Its page reads run unnamed (named-statements.ts), planned for each call's values: a list
-   * scoped to one parent (an organization's members, a user's memberships), where a generic
-   * plan is costed for an average parent and, for a large one, trades the index walk for
-   * reading and sorting all its rows (EXPLAIN with plan_cache_mode = force_generic_plan).
+   * A list scoped to one parent whose size varies by orders of magnitude (an organization's
+   * members, a user's memberships): its page reads send LIMIT and OFFSET as parameters
+   * (statement-cache.ts, pagedByParameters). A named statement's generic plan is costed for an
+   * average parent; with the page's size in the text, a parent of average size below a page
+   * made that plan read and sort the parent's every row (bitmap scan + sort), wrong for a large
+   * one, so these pages ran unnamed and were planned on every request. With the page's bounds
+   * unknown, the planner costs a page as a tenth of the parent's rows and keeps the index walk
+   * in order for every parent (EXPLAIN with plan_cache_mode = force_generic_plan).
    */
-  customPlans?: boolean;
+  pagedByParameters?: boolean;
 }
 
 /** A condition over the list's main alias (`u.username`-style property paths or escaped columns). */

@@ -49,19 +49,32 @@ export function around(parts: readonly Sql[], write: (texts: string[]) => string
  * `sql` (built from `query`) with its named parameters bound as the driver binds them, and its
  * origin for readStatement: never named for a builder bound to a query runner (a transaction's,
  * whose statements are its own) nor where TypeORM's query result cache is on.
+ * `pagedByParameters` (PostgreSQL): the LIMIT and OFFSET TypeORM writes last become parameters
+ * as well (see ListRequest.pagedByParameters), so an offset page is the first page's text.
  */
-export function bound(query: SelectQueryBuilder<ObjectLiteral>, sql: Sql, parameters: ObjectLiteral): [string, unknown[], StatementOrigin] {
-  const [text, values] = query.connection.driver.escapeQueryWithParameters(sql.text, parameters) as [string, unknown[]];
+export function bound(query: SelectQueryBuilder<ObjectLiteral>, sql: Sql, parameters: ObjectLiteral, pagedByParameters = false): [string, unknown[], StatementOrigin] {
+  let [text, values] = query.connection.driver.escapeQueryWithParameters(sql.text, parameters) as [string, unknown[]];
   const own = (query as unknown as { queryRunner?: unknown }).queryRunner === undefined && !query.connection.queryResultCache;
   // An offset is written into the text: each `?offset=` would take a name of its own, and a
   // client walking offsets would use up MAX_NAMED_STATEMENTS for every list after it.
-  const offset = query.expressionMap.offset ?? 0;
+  let offset = query.expressionMap.offset ?? 0;
+  const paging = pagedByParameters && query.connection.driver.options.type === 'postgres' ? TRAILING_PAGING.exec(text) : null;
+  if (paging) {
+    const counts = [paging[1], paging[2]].filter((count) => count !== undefined).map(Number);
+    const placeholders = counts.map((_, n) => `${n === 0 ? 'LIMIT' : 'OFFSET'} $${values.length + n + 1}`);
+    text = `${text.slice(0, paging.index)} ${placeholders.join(' ')}`;
+    values = [...values, ...counts];
+    offset = 0;
+  }
   return [text, values, own && sql.shaped && offset === 0 && !writesIntoText(sql.text, parameters) ? 'shaped' : 'other'];
 }
 
-/** The builder's SQL and parameters, as getQueryAndParameters answers them, from the rendered text; and its origin. */
-export function sqlAndParameters(query: SelectQueryBuilder<ObjectLiteral>): [string, unknown[], StatementOrigin] {
-  return bound(query, statementOf(query), query.getParameters());
+/** What TypeORM's PostgreSQL driver writes last for `.limit()`, with `.offset()` (a shaped text has no lock after it). */
+const TRAILING_PAGING = / LIMIT (\d+)(?: OFFSET (\d+))?$/;
+
+/** The builder's SQL and parameters, as getQueryAndParameters answers them, from the rendered text; and its origin (`pagedByParameters`: see bound). */
+export function sqlAndParameters(query: SelectQueryBuilder<ObjectLiteral>, pagedByParameters = false): [string, unknown[], StatementOrigin] {
+  return bound(query, statementOf(query), query.getParameters(), pagedByParameters);
 }
 
 /**

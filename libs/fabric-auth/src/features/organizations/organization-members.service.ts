@@ -61,7 +61,7 @@ export class OrganizationMembersService {
         // Every membership has its user (a foreign key): counted on (organization_id, created_at, id) alone.
         countFrom: members(),
         attach: memberRoleNamesColumn(this.members.manager.connection, columnOf(base, 'id')),
-        customPlans: true,
+        pagedByParameters: true,
       },
       async (rows, attached) => {
         if (attached) return rows.map((m, n) => this.toDto(m, attached[n], showEmail));

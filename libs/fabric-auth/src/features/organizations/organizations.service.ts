@@ -127,7 +127,7 @@ export class OrganizationsService {
         // Every membership has its organization (a foreign key): counted on (user_id, created_at, id) alone.
         countFrom: memberships(),
         attach: memberRoleNamesColumn(this.members.manager.connection, columnOf(base, 'id')),
-        customPlans: true,
+        pagedByParameters: true,
       },
       async (rows, attached) => {
         if (attached) return rows.map((m, n) => summaryOf(m.organization!, attached[n]));
