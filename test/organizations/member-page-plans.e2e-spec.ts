@@ -6,9 +6,10 @@ import { auth, startOrgApp } from './org-app.js';
 
 /**
  * Pages scoped to one parent whose size varies by orders of magnitude: an organization's
- * members, a user's organizations. The data is what a SaaS has: thousands of small
- * organizations (4 members, fewer than a page), one large customer (2,500 members), every
- * account in one organization and one account in all of them. PostgreSQL names these
+ * members, a user's organizations, a user's API keys. The data is what a SaaS has: thousands
+ * of small organizations (4 members, fewer than a page), one large customer (2,500 members),
+ * every account in one organization and one account in all of them; every account with one
+ * API key, and one automation account with 2,500. PostgreSQL names these
  * statements, and the plan it keeps for them (generic: costed for an average parent) must walk
  * the parent's index in order for the large parent too, never read and sort all its rows.
  */
@@ -17,7 +18,7 @@ const SMALL_ORGS = 5_000;
 const SMALL = 4;
 
 interface Page {
-  items: { user_id?: string; username?: string; slug?: string; joined_at?: string }[];
+  items: { id?: string; user_id?: string; username?: string; slug?: string; joined_at?: string }[];
   total: number;
   next_cursor: string | null;
 }
@@ -25,7 +26,8 @@ interface Page {
 interface PgClient {
   query(query: { name?: string; text: string; values: unknown[] }): Promise<{ rows: Record<string, unknown>[] }>;
   escapeLiteral(value: string): string;
-  release(): void;
+  /** `true`: the connection is closed, not returned to the pool. */
+  release(destroy?: boolean): void;
 }
 
 // Plans and paging of the SQL these lists send: the HTTP adapter changes nothing here, so per database only.
@@ -72,6 +74,13 @@ describe.each(DATABASE_KINDS)('pages of one parent among parents of any size on 
     });
     orgs.forEach((o, n) => members.push([randomUUID(), o.id, everywhere.id, stamp(300_000 + n)]));
     await insert('organization_members', ['id', 'organization_id', 'user_id', 'created_at'], members);
+    // plan-u0, the automation account, holds BIG keys; everyone else one.
+    const keys = users.flatMap((u, n) => Array.from({ length: n === 0 ? BIG : 1 }, (_, j) => [u.id, stamp(400_000 + n * 10 + j)]));
+    await insert(
+      'api_keys',
+      ['id', 'name', 'prefix', 'key_hash', 'user_id', 'created_at'],
+      keys.map(([userId, created], n) => [randomUUID(), `plan-key-${n}`, 'fab_plan', `plan-key-hash-${n}`, userId, created]),
+    );
     await t.dataSource.query('ANALYZE');
   }, 120_000);
   afterAll(() => t?.close());
@@ -88,7 +97,7 @@ describe.each(DATABASE_KINDS)('pages of one parent among parents of any size on 
     return pages;
   }
 
-  it('every page of the large organization and of the user in every organization: each entry once, in joining order; an offset page is that slice', async () => {
+  it('every page of the large organization, of the user in every organization and of the account with many keys: each entry once, in order; an offset page is that slice', async () => {
     const members = (await walk('/orgs/plan-big/members?limit=200')).flatMap((p) => p.items);
     expect(members).toHaveLength(BIG + 1);
     expect(new Set(members.map((m) => m.user_id)).size).toBe(BIG + 1);
@@ -96,6 +105,12 @@ describe.each(DATABASE_KINDS)('pages of one parent among parents of any size on 
     expect((await get('/orgs/plan-big/members?limit=7&offset=1234')).items).toEqual(members.slice(1234, 1241));
     const small = await get('/orgs/plan-small-7/members');
     expect(small.items.map((m) => m.username)).toEqual([...Array.from({ length: SMALL }, (_, j) => `plan-u${BIG + 7 * SMALL + j}`), expect.any(String)]);
+
+    const keys = (await walk('/users/plan-u0/api-keys?limit=500')).flatMap((p) => p.items);
+    expect(keys).toHaveLength(BIG);
+    expect(new Set(keys.map((k) => k.id)).size).toBe(BIG);
+    expect((await get('/users/plan-u0/api-keys?limit=4&offset=777')).items).toEqual(keys.slice(777, 781));
+    expect((await get('/users/plan-u9/api-keys')).items).toHaveLength(1);
 
     const organizations = (await walk('/orgs?limit=500', everywhere.token)).flatMap((p) => p.items);
     expect(organizations.map((o) => o.slug)).toEqual(['plan-big', ...Array.from({ length: SMALL_ORGS }, (_, n) => `plan-small-${n}`)]);
@@ -134,26 +149,38 @@ describe.each(DATABASE_KINDS)('pages of one parent among parents of any size on 
     }
   };
 
-  it('PostgreSQL: each page is one named text for any page size or offset, and the plan it keeps walks the parent’s index for the large parent', async () => {
-    const cases: [string, string, RegExp, string][] = [];
+  it('PostgreSQL: a first or cursor page is one named text for any page size, and the plan PostgreSQL keeps walks the parent’s index for the large parent; an offset page runs unnamed', async () => {
+    type Case = { path: string; token: string; table: RegExp; index: string };
+    const cases: Case[] = [];
     const big = await get('/orgs/plan-big/members?limit=50');
     const mine = await get('/orgs?limit=50', everywhere.token);
-    for (const path of ['/orgs/plan-big/members', `/orgs/plan-big/members?limit=50&cursor=${big.next_cursor}`, '/orgs/plan-big/members?limit=20&offset=900']) {
-      cases.push([path, admin, /FROM "organization_members" "m" INNER JOIN "users"/, 'idx_organization_members_org_created_at_id']);
-    }
-    for (const path of ['/orgs', `/orgs?limit=50&cursor=${mine.next_cursor}`, '/orgs?limit=20&offset=2000']) {
-      cases.push([path, everywhere.token, /FROM "organization_members" "m" INNER JOIN "organizations"/, 'idx_organization_members_user_created_at_id']);
+    const keys = await get('/users/plan-u0/api-keys?limit=50');
+    const lists: [string, string, string, RegExp, string][] = [
+      ['/orgs/plan-big/members', big.next_cursor!, admin, /FROM "organization_members" "m" INNER JOIN "users"/, 'idx_organization_members_org_created_at_id'],
+      ['/orgs', mine.next_cursor!, everywhere.token, /FROM "organization_members" "m" INNER JOIN "organizations"/, 'idx_organization_members_user_created_at_id'],
+      ['/users/plan-u0/api-keys', keys.next_cursor!, admin, /FROM "api_keys" "k"/, 'idx_api_keys_user_created_at_id'],
+    ];
+    for (const [list, cursor, token, table, index] of lists) {
+      for (const path of [list, `${list}?limit=7`, `${list}?limit=50&cursor=${cursor}`, `${list}?limit=20&offset=900`]) cases.push({ path, token, table, index });
     }
     const pool = (t.dataSource.driver as unknown as { master: { connect(): Promise<PgClient> } }).master;
     const texts = new Map<string, string>();
-    for (const [n, [path, token, table, index]] of cases.entries()) {
+    for (const [n, { path, token, table, index }] of cases.entries()) {
       const [page] = await statementsOf(path, token, table);
-      // Named, with the page's bounds as parameters: a first page and an offset page share a text.
+      if (path.includes('offset=')) {
+        // Under the first page's name, a few deep offsets (each as dear as reading the parent)
+        // would weigh in PostgreSQL's choice of the plan it keeps for every first page.
+        expect({ path, named: page.name !== undefined }).toEqual({ path, named: false });
+        expect(page.text, path).toMatch(/ LIMIT \d+ OFFSET 900$/);
+        continue;
+      }
+      // Named, with the page size as a parameter: a first page of any size is one text.
       expect({ path, named: page.name !== undefined }).toEqual({ path, named: true });
-      expect(page.text, path).toMatch(/ LIMIT \$\d+( OFFSET \$\d+)?$/);
-      const key = `${index} ${path.includes('cursor=') ? 'cursor page' : 'first or offset page'}`;
+      expect(page.text, path).toMatch(/ LIMIT \$\d+( OFFSET 0)?$/);
+      const key = `${index} ${path.includes('cursor=') ? 'cursor page' : 'first page'}`;
       if (texts.has(key)) expect(page.text, path).toBe(texts.get(key));
       texts.set(key, page.text);
+      // A connection of its own, dropped after: it is left with prepared names and settings of this test's.
       const client = await pool.connect();
       try {
         // Past PostgreSQL's five trial custom plans it keeps the generic one (planning on every request is what naming saves)…
@@ -163,19 +190,18 @@ describe.each(DATABASE_KINDS)('pages of one parent among parents of any size on 
         // …and that plan walks the parent's index in order, as the large parent needs: no sort of all its rows.
         const plan = await generic(client, `plan_page_${n}`, page.values);
         expect(plan, path).toContain(`"Index Name":"${index}"`);
-        expect(plan, path).not.toMatch(/"Node Type":"(Sort|Bitmap Heap Scan|Incremental Sort)"/);
-        await client.query({ text: `DEALLOCATE plan_page_${n}`, values: [] });
+        expect(plan, path).not.toMatch(/"Node Type":"(Sort|Bitmap Heap Scan|Incremental Sort|Gather|Gather Merge)"/);
 
         // The class this guards against: the same text with the page's size written in. Costed for
-        // an average parent (fewer rows than a page), its generic plan reads and sorts the parent's rows.
-        const written = page.text.replace(/ LIMIT \$\d+( OFFSET \$\d+)?$/, ' LIMIT 51');
-        const writtenValues = page.values.slice(0, page.values.length - (/ OFFSET \$\d+$/.test(page.text) ? 2 : 1));
-        await client.query({ name: `plan_written_${n}`, text: written, values: writtenValues });
-        // (Shown where it happens with this data: a first or offset page of members; a user's organizations average about one, where either plan walks.)
-        if (!path.includes('cursor=') && index.includes('_org_')) expect(await generic(client, `plan_written_${n}`, writtenValues), path).toMatch(/"Node Type":"Sort"/);
-        await client.query({ text: `DEALLOCATE plan_written_${n}`, values: [] });
+        // an average parent (fewer rows than a page), its generic plan reads and sorts the parent's
+        // rows. (Shown where this data has it: a first page of members; a user's organizations and
+        // keys average about one, where either plan walks.)
+        if (path.includes('cursor=') || !index.includes('_org_')) continue;
+        const written = page.text.replace(/ LIMIT \$\d+( OFFSET 0)?$/, ' LIMIT 51$1');
+        await client.query({ name: `plan_written_${n}`, text: written, values: page.values.slice(0, -1) });
+        expect(await generic(client, `plan_written_${n}`, page.values.slice(0, -1)), path).toMatch(/"Node Type":"Sort"/);
       } finally {
-        client.release();
+        client.release(true);
       }
     }
   });

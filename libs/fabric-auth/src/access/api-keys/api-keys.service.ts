@@ -341,7 +341,8 @@ export class ApiKeysService implements OnModuleDestroy {
       .where(owner.kind === 'user' ? 'k.userId = :owner' : 'k.serviceAccountId = :owner', { owner: owner.id });
     return this.pager.page(
       base,
-      { list: 'api_keys', sortName: '-created_at', sort: { property: 'createdAt', descending: true }, filters: { [owner.kind]: owner.id }, query },
+      // An owner may hold one key or 200,000: see ListRequest.pagedByParameters.
+      { list: 'api_keys', sortName: '-created_at', sort: { property: 'createdAt', descending: true }, filters: { [owner.kind]: owner.id }, query, pagedByParameters: true },
       (rows) => rows.map((row) => toApiKeyDto(this.usage.withPending(row))),
     );
   }

@@ -57,13 +57,16 @@ export interface ListRequest {
   attach?: string;
   /**
    * A list scoped to one parent whose size varies by orders of magnitude (an organization's
-   * members, a user's memberships): its page reads send LIMIT and OFFSET as parameters
-   * (statement-cache.ts, pagedByParameters). A named statement's generic plan is costed for an
-   * average parent; with the page's size in the text, a parent of average size below a page
-   * made that plan read and sort the parent's every row (bitmap scan + sort), wrong for a large
-   * one, so these pages ran unnamed and were planned on every request. With the page's bounds
-   * unknown, the planner costs a page as a tenth of the parent's rows and keeps the index walk
-   * in order for every parent (EXPLAIN with plan_cache_mode = force_generic_plan).
+   * members, a user's memberships, an owner's API keys): its first and cursor pages send their
+   * LIMIT as a parameter (statement-cache.ts, bound); offset pages run unnamed, as elsewhere.
+   * A named statement's generic plan is costed for an average parent: with the page size in
+   * the text, a parent of average size below a page made that plan read and sort the parent's
+   * every row (bitmap scan + sort), wrong for a large one, so these pages ran unnamed and were
+   * planned on every request. With the LIMIT unknown, the planner costs a page as a tenth of
+   * the parent's rows and keeps the index walk in order for every parent (EXPLAIN with
+   * plan_cache_mode = force_generic_plan); where the average parent is large, that plan looks
+   * dearer than the cheap custom plans of first and cursor pages, and PostgreSQL keeps planning
+   * each call.
    */
   pagedByParameters?: boolean;
 }

@@ -103,7 +103,14 @@ export class OrganizationInvitationsService {
     const base = this.invitations.createQueryBuilder('i').where('i.organizationId = :organizationId', { organizationId });
     return this.pager.page(
       base,
-      { list: 'organization_invitations', sortName: 'created_at', sort: { property: 'createdAt', descending: false }, filters: { organization: organizationId }, query },
+      {
+        list: 'organization_invitations',
+        sortName: 'created_at',
+        sort: { property: 'createdAt', descending: false },
+        filters: { organization: organizationId },
+        query,
+        pagedByParameters: true,
+      },
       (rows) => rows.map((i) => this.toDto(i)),
     );
   }

@@ -69,7 +69,14 @@ export class OrganizationServiceAccountsService {
     const base = this.accounts.createQueryBuilder('a').where('a.organizationId = :organizationId', { organizationId });
     return this.pager.page(
       base,
-      { list: 'org_service_accounts', sortName: 'created_at', sort: { property: 'createdAt', descending: false }, filters: { organization: organizationId }, query },
+      {
+        list: 'org_service_accounts',
+        sortName: 'created_at',
+        sort: { property: 'createdAt', descending: false },
+        filters: { organization: organizationId },
+        query,
+        pagedByParameters: true,
+      },
       (rows) => rows.map(toDto),
     );
   }
