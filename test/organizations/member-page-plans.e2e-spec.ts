@@ -130,10 +130,10 @@ describe.each(DATABASE_KINDS)('pages of one parent among parents of any size on 
   }
 
   /**
-   * The generic plan of prepared statement `name`: the nodes that read the page's rows, outside
-   * its InitPlans and SubPlans (the capped count reads the parent's rows whole anyway, up to the cap).
+   * The generic plan of prepared statement `name`: `main`, the nodes that read the page's rows
+   * (outside its InitPlans and SubPlans: the count, each row's role names); `all`, the whole plan.
    */
-  const generic = async (client: PgClient, name: string, values: unknown[]): Promise<string> => {
+  const generic = async (client: PgClient, name: string, values: unknown[]): Promise<{ main: string; all: string }> => {
     type Node = { 'Parent Relationship'?: string; Plans?: Node[] };
     const main = (node: Node): Node => ({
       ...node,
@@ -143,7 +143,8 @@ describe.each(DATABASE_KINDS)('pages of one parent among parents of any size on 
     await client.query({ text: 'SET plan_cache_mode = force_generic_plan', values: [] });
     try {
       const [row] = (await client.query({ text: `EXPLAIN (FORMAT JSON) EXECUTE ${name}(${literals})`, values: [] })).rows as { 'QUERY PLAN': { Plan: Node }[] }[];
-      return JSON.stringify(main(row['QUERY PLAN'][0].Plan));
+      const plan = row['QUERY PLAN'][0].Plan;
+      return { main: JSON.stringify(main(plan)), all: JSON.stringify(plan) };
     } finally {
       await client.query({ text: 'RESET plan_cache_mode', values: [] });
     }
@@ -189,8 +190,11 @@ describe.each(DATABASE_KINDS)('pages of one parent among parents of any size on 
         expect({ path, plans: counts }).toEqual({ path, plans: { generic_plans: '3', custom_plans: '5' } });
         // …and that plan walks the parent's index in order, as the large parent needs: no sort of all its rows.
         const plan = await generic(client, `plan_page_${n}`, page.values);
-        expect(plan, path).toContain(`"Index Name":"${index}"`);
-        expect(plan, path).not.toMatch(/"Node Type":"(Sort|Bitmap Heap Scan|Incremental Sort|Gather|Gather Merge)"/);
+        expect(plan.main, path).toContain(`"Index Name":"${index}"`);
+        expect(plan.main, path).not.toMatch(/"Node Type":"(Sort|Bitmap Heap Scan|Incremental Sort|Gather|Gather Merge)"/);
+        // A first page's count rides in the same statement: it walks the index too, which stops
+        // at the cap, where a bitmap scan reads every entry the parent has before the LIMIT.
+        expect(plan.all, path).not.toMatch(/"Node Type":"(Bitmap Index Scan|Gather)"/);
 
         // The class this guards against: the same text with the page's size written in. Costed for
         // an average parent (fewer rows than a page), its generic plan reads and sorts the parent's
@@ -199,7 +203,7 @@ describe.each(DATABASE_KINDS)('pages of one parent among parents of any size on 
         if (path.includes('cursor=') || !index.includes('_org_')) continue;
         const written = page.text.replace(/ LIMIT \$\d+( OFFSET 0)?$/, ' LIMIT 51$1');
         await client.query({ name: `plan_written_${n}`, text: written, values: page.values.slice(0, -1) });
-        expect(await generic(client, `plan_written_${n}`, page.values.slice(0, -1)), path).toMatch(/"Node Type":"Sort"/);
+        expect((await generic(client, `plan_written_${n}`, page.values.slice(0, -1))).main, path).toMatch(/"Node Type":"Sort"/);
       } finally {
         client.release(true);
       }

@@ -56,7 +56,7 @@ export class ListPager {
     const sections = !request.search ? request.sections : undefined;
     const branches = !request.search && !sections ? request.branches : undefined;
     const inline = plain
-      ? this.counter.inline(base, dialect, identity, request.countFrom)
+      ? this.counter.inline(base, dialect, identity, request.countFrom, request.pagedByParameters)
       : sections
         ? this.counter.inlineParts(base, dialect, identity, sections)
         : branches
