@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { watchReadStatements } from '../support/named-statements.js';
+import { type ExplainRow, mainNodes } from '../support/query-plans.js';
 import { API, DATABASE_KINDS, startTestApp, type TestApp } from '../support/test-app.js';
 
 /**
@@ -124,18 +125,10 @@ describe.each(DATABASE_KINDS)('search plans on %s', (kind) => {
     return { page, plans };
   }
 
-  /**
-   * A PostgreSQL plan's nodes outside its InitPlans and SubPlans: what reads the page's rows,
-   * apart from a count or the names of each row (ListRequest.attach) riding in the same statement.
-   */
-  const mainNodes = (plan: string): string => {
-    type Node = { 'Parent Relationship'?: string; Plans?: Node[] };
-    const strip = (node: Node): Node => ({
-      ...node,
-      Plans: node.Plans?.filter((p) => p['Parent Relationship'] !== 'InitPlan' && p['Parent Relationship'] !== 'SubPlan').map(strip),
-    });
+  /** The main nodes (query-plans.ts) of a plan `planned` answered, statement first. */
+  const mainNodesOf = (plan: string): string => {
     const [, json] = plan.split('\n');
-    return JSON.stringify((JSON.parse(json) as { 'QUERY PLAN': { Plan: Node }[] }[]).map((row) => strip(row['QUERY PLAN'][0].Plan)));
+    return JSON.stringify((JSON.parse(json) as ExplainRow[]).map((row) => mainNodes(row['QUERY PLAN'][0].Plan)));
   };
   /** A sequential scan of `table` anywhere in a PostgreSQL plan (a small table's may be the cheaper plan). */
   const seqScanOf = (table: string) => new RegExp(`"Node Type":"Seq Scan"[^{}]*"Relation Name":"${table}"`);
@@ -164,7 +157,7 @@ describe.each(DATABASE_KINDS)('search plans on %s', (kind) => {
       if (postgres) {
         expect(plan).not.toMatch(seqScanOf('users'));
         // A count may sort a range it reads whole anyway (under the cap); a page read may not.
-        if (!plan.startsWith('SELECT COUNT(')) expect(mainNodes(plan)).not.toContain('"Sort"');
+        if (!plan.startsWith('SELECT COUNT(')) expect(mainNodesOf(plan)).not.toContain('"Sort"');
       } else {
         expect(plan).not.toMatch(/SCAN u(?! USING)|TEMP B-TREE/);
       }
@@ -342,7 +335,7 @@ describe.each(DATABASE_KINDS)('search plans on %s', (kind) => {
       if (postgres) {
         const scans = [...plans[0].matchAll(/"Node Type":"([A-Za-z ]*Scan)"/g)].map((m) => m[1]);
         // The branches' union is cut to the page as their index walks come, merged (no sort).
-        expect(mainNodes(plans[0])).toContain('"Node Type":"Merge Append"');
+        expect(mainNodesOf(plans[0])).toContain('"Node Type":"Merge Append"');
         // (A CTE or subquery scan reads what the statement made, no table.)
         expect(scans.filter((s) => s !== 'CTE Scan' && s !== 'Subquery Scan').sort()).toEqual(['Index Only Scan', 'Index Only Scan', 'Index Scan', 'Index Scan']);
       }

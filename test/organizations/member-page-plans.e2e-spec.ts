@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { watchReadStatements } from '../support/named-statements.js';
+import { type ExplainRow, mainNodes } from '../support/query-plans.js';
 import { API, DATABASE_KINDS, type TestApp } from '../support/test-app.js';
 import { auth, startOrgApp } from './org-app.js';
 
@@ -130,21 +131,16 @@ describe.each(DATABASE_KINDS)('pages of one parent among parents of any size on 
   }
 
   /**
-   * The generic plan of prepared statement `name`: `main`, the nodes that read the page's rows
-   * (outside its InitPlans and SubPlans: the count, each row's role names); `all`, the whole plan.
+   * The generic plan of prepared statement `name`: `main`, its main nodes (query-plans.ts: not
+   * the count nor each row's role names); `all`, the whole plan.
    */
   const generic = async (client: PgClient, name: string, values: unknown[]): Promise<{ main: string; all: string }> => {
-    type Node = { 'Parent Relationship'?: string; Plans?: Node[] };
-    const main = (node: Node): Node => ({
-      ...node,
-      Plans: node.Plans?.filter((p) => p['Parent Relationship'] !== 'InitPlan' && p['Parent Relationship'] !== 'SubPlan').map(main),
-    });
     const literals = values.map((v) => client.escapeLiteral(String(v))).join(', ');
     await client.query({ text: 'SET plan_cache_mode = force_generic_plan', values: [] });
     try {
-      const [row] = (await client.query({ text: `EXPLAIN (FORMAT JSON) EXECUTE ${name}(${literals})`, values: [] })).rows as { 'QUERY PLAN': { Plan: Node }[] }[];
+      const [row] = (await client.query({ text: `EXPLAIN (FORMAT JSON) EXECUTE ${name}(${literals})`, values: [] })).rows as unknown as ExplainRow[];
       const plan = row['QUERY PLAN'][0].Plan;
-      return { main: JSON.stringify(main(plan)), all: JSON.stringify(plan) };
+      return { main: JSON.stringify(mainNodes(plan)), all: JSON.stringify(plan) };
     } finally {
       await client.query({ text: 'RESET plan_cache_mode', values: [] });
     }
