@@ -122,24 +122,21 @@ export class CappedCount {
     const known = this.kept(dialect, `all\n${identity}`);
     if (known !== undefined) return { known };
     const counted = countFrom.clone().select('1', 'one').orderBy();
+    const query = base.clone();
+    let sql: string;
     // Without an estimate to fall back on, counted to the end.
-    if (!dialect.estimateRows) return { query: base.clone().addSelect(`(${dialect.countOf(renderedSql(counted))})`, INLINE_COUNT) };
-    if (!capAsParameter) {
-      counted.limit(EXACT_COUNT_CAP + 1);
-      return { query: base.clone().addSelect(`(${dialect.countOf(renderedSql(counted))})`, INLINE_COUNT) };
+    if (!dialect.estimateRows) sql = renderedSql(counted);
+    else if (!capAsParameter) sql = renderedSql(counted.limit(EXACT_COUNT_CAP + 1));
+    else {
+      // The plan PostgreSQL keeps for a named statement is costed for an average parent: with the
+      // cap written in (far above an average parent's rows), it counted a large parent with a
+      // bitmap scan of its every index entry before the LIMIT could stop it (200,000 entries,
+      // 22–280 ms, reviewer's measure); with the cap unknown, it costs the count as a tenth of
+      // the parent's rows and walks the index, which stops at the cap.
+      sql = `${renderedSql(counted)} LIMIT :fabricCountCap`;
+      query.setParameter('fabricCountCap', EXACT_COUNT_CAP + 1);
     }
-    // The plan PostgreSQL keeps for a named statement is costed for an average parent: with the
-    // cap written in (far above an average parent's rows), it counted a large parent with a
-    // bitmap scan of its every index entry before the LIMIT could stop it (200,000 entries,
-    // 22–280 ms, reviewer's measure); with the cap unknown, it costs the count as a tenth of
-    // the parent's rows and walks the index, which stops at the cap.
-    const capped = `${dialect.countOf(`${renderedSql(counted)} LIMIT :fabricCountCap`)}`;
-    return {
-      query: base
-        .clone()
-        .addSelect(`(${capped})`, INLINE_COUNT)
-        .setParameter('fabricCountCap', EXACT_COUNT_CAP + 1),
-    };
+    return { query: query.addSelect(`(${dialect.countOf(sql)})`, INLINE_COUNT) };
   }
 
   /**
