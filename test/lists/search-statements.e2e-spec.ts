@@ -6,8 +6,8 @@ import { API, startTestApp, type TestApp } from '../support/test-app.js';
  * What a `?q=` page of the users list costs the database, in statements (issue 19 item 13): a
  * deterministic guard where timing would be noise. Each statement is a round trip the request
  * waits for, one after the other: a page in match order carries its count and its rows' roles
- * in its own statement; a page in another order (a bounded search) reads its candidates with
- * their count, then its rows with their roles.
+ * in its own statement; so does a page in another order (a bounded search): its candidates
+ * with their count, or its walk of the sort order, joined to its rows and their roles.
  */
 const ROWS = 3_000;
 
@@ -74,14 +74,48 @@ describe('statements per ?q= page on postgres', () => {
     expect(user.roles).toEqual(own.body.roles);
   });
 
-  it('another order (a bounded search): the candidates with their count, then the rows with their roles', async () => {
-    const first = await within('/users?q=find12&sort=-created_at&limit=50', 2);
+  it('another order (a bounded search): one statement a page, the candidates with their count joined to their rows and roles', async () => {
+    const first = await within('/users?q=find12&sort=-created_at&limit=50', 1);
     expect(first).toMatchObject({ total: 111, total_is_estimate: false });
     // find12 is the newest of them: find1299 is the oldest.
     expect(first.items[0].username).toBe('find12');
-    const next = await within(`/users?q=find12&sort=-created_at&limit=50&cursor=${first.next_cursor}`, 2);
+    const next = await within(`/users?q=find12&sort=-created_at&limit=50&cursor=${first.next_cursor}`, 1);
     expect(next).toMatchObject({ total: 111, total_is_estimate: false });
     expect(next.items).toHaveLength(50);
+    // Newest first: find12, find120–129, find1200–1238 on the first page, then find1239–1288.
+    expect(next.items.map((u) => u.username)).toEqual(Array.from({ length: 50 }, (_, n) => `find${1239 + n}`));
+    const own = await t.http.get(`${API}/users/${next.items[9].username}`).auth(admin, { type: 'bearer' });
+    expect(next.items[9]).toEqual(own.body);
+  });
+
+  it('another order with more matches than the count cap (the walk of the sort order): one statement a page, its rows and roles joined to the walk', async () => {
+    // wide1 … wide10500, newer than every other user, wide1 the newest: past EXACT_COUNT_CAP, so a
+    // page walks the created_at index (bounded-search.ts scan) and fills within its first rows.
+    await t.dataSource.query(
+      `INSERT INTO users (id, username, email, full_name, is_active, is_system_admin, email_verified, created_at, updated_at)
+       SELECT uuid_generate_v4(), 'wide' || g, 'wide' || g || '@example.test', 'Wide ' || g, g % 4 <> 0, false, g % 3 = 0, now() + ((10501 - g) || ' seconds')::interval, now()
+       FROM generate_series(1, 10500) g`,
+    );
+    const [role] = await t.dataSource.query<{ id: string; name: string }[]>('SELECT id, name FROM roles ORDER BY name LIMIT 1');
+    await t.dataSource.query(
+      `INSERT INTO role_assignments (id, role_id, user_id, created_at) SELECT uuid_generate_v4(), $1, u.id, now() FROM users u WHERE u.username IN ('wide4', 'wide27')`,
+      [role.id],
+    );
+    await t.dataSource.query('ANALYZE users');
+    // The first page settles how the search is counted (kept for the next pages); the pages after it are one statement each.
+    const first = (await counted('/users?q=wide&sort=-created_at&limit=20')).page;
+    expect(first.items.map((u) => u.username)).toEqual(Array.from({ length: 20 }, (_, n) => `wide${n + 1}`));
+    const again = await within('/users?q=wide&sort=-created_at&limit=20', 1);
+    expect(again.items).toEqual(first.items);
+    const next = await within(`/users?q=wide&sort=-created_at&limit=20&cursor=${again.next_cursor}`, 1);
+    expect(next.items.map((u) => u.username)).toEqual(Array.from({ length: 20 }, (_, n) => `wide${n + 21}`));
+    // Each item as the user's own page answers it, roles included.
+    expect(first.items[3].roles).toEqual([role.name]);
+    for (const item of [first.items[0], first.items[3], next.items[6], next.items[8]]) {
+      const own = await t.http.get(`${API}/users/${item.username}`).auth(admin, { type: 'bearer' });
+      expect(own.status).toBe(200);
+      expect(item).toEqual(own.body);
+    }
   });
 
   it("a user's own keys and sessions: one statement (the caller is the user named); another user's: the user, then the page", async () => {

@@ -36,11 +36,21 @@ async function walk(many: boolean, low: string, high: string): Promise<{ ids: st
   throw new Error('the walk does not end');
 }
 
+/** A search's rows, read in its own statement (joined to the ids it chose), are the whole entities a read by id gives. */
+async function expectWholeEntities(pages: PageRead<ItemRow>[]): Promise<void> {
+  const rows = pages.flatMap((p) => p.rows);
+  expect(rows.length).toBeGreaterThan(0);
+  const byId = new Map((await data.getRepository(ItemRow).find()).map((row) => [row.id, row]));
+  expect(rows).toEqual(rows.map((row) => byId.get(row.id)));
+  expect(rows.every((row) => typeof row.name === 'string' && typeof row.created === 'string')).toBe(true);
+}
+
 describe('bounded search', () => {
   it('with few matches, sorts the candidates of each range and walks them by cursor', async () => {
     const { ids, pages } = await walk(false, 'n0010', 'n0012');
     expect(ids).toEqual(await matching('n0010', 'n0012'));
     expect(pages.every((p) => p.resume === undefined)).toBe(true);
+    await expectWholeEntities(pages);
   });
 
   it('an offset page of the candidates is the same rows', async () => {
@@ -56,6 +66,7 @@ describe('bounded search', () => {
     const cut = pages.filter((p) => p.resume !== undefined);
     expect(cut.length).toBeGreaterThan(0);
     expect(cut.every((p) => p.rows.length < 11)).toBe(true);
+    await expectWholeEntities(pages);
   });
 
   it('with many matches, an offset page takes the whole filter in the sort order', async () => {
@@ -67,6 +78,7 @@ describe('bounded search', () => {
   it('a walk that fills its page is sent the page’s matches, not every row it examined', async () => {
     // Rows each scan statement (the one that reads whether a row matches) got back from the database.
     const sent: number[] = [];
+    let statements = 0;
     const create = data.createQueryRunner.bind(data);
     // SQLite hands out one runner: wrapped once, unwrapped after.
     const runner = create();
@@ -75,15 +87,18 @@ describe('bounded search', () => {
       const result = await (query as (...a: unknown[]) => Promise<unknown>).call(runner, sql, ...rest);
       // Plain rows, or TypeORM's structured result (getRawMany asks for one).
       const rows = Array.isArray(result) ? result : (result as { records?: unknown[] }).records;
+      statements++;
       if (sql.includes('fabric_hit') && rows) sent.push(rows.length);
       return result;
     }) as typeof runner.query;
     try {
       // Every name starts with n0: the first page fills within its first rows.
       const page = await readSearch(items(), dialectOf(items()), sort, parts('n0', 'n1'), { many: true, limit: 1_001 }, undefined, 0, 11);
+      const read = statements;
       expect(idsOf(page.rows)).toEqual((await matching('n0', 'n1')).slice(0, 11));
       expect(page.resume).toBeUndefined();
-      expect(sent.length).toBeGreaterThan(0);
+      // One statement: the walk, its matches' rows joined in (no read of the page by id after it).
+      expect({ statements: read, walks: sent.length }).toEqual({ statements: 1, walks: 1 });
       expect(Math.max(...sent)).toBeLessThanOrEqual(12);
     } finally {
       runner.query = query;

@@ -1,7 +1,7 @@
 import type { SelectQueryBuilder } from 'typeorm';
 import { readStatement } from '../named-statements.js';
 import { dialectOf, type ListDialect } from './dialect.js';
-import { readAtOffset, readRows, restrictToPart, sortParts } from './keyset.js';
+import { leanReader, readAtOffset, readRows, restrictToPart, sortParts } from './keyset.js';
 import {
   ATTACHED,
   anyOf,
@@ -51,7 +51,8 @@ export async function readSearch<E extends { id: string }>(
  * planner keeps to it) unioned, then sorted and paged in one statement. `countUpTo`: that
  * statement also answers how many rows the parts gave (`counted`, each part's up to
  * `limit`), so a caller may read before it knows whether the matches are few; past
- * `countUpTo` they are not, and the page's rows are left unread (none).
+ * `countUpTo` they are not, and the page's rows are left unread (none). The page's rows come
+ * in that statement too, joined to the candidates it chose (see pageEntities).
  */
 export async function readCandidates<E extends { id: string }>(
   base: SelectQueryBuilder<E>,
@@ -92,20 +93,47 @@ export async function readCandidates<E extends { id: string }>(
   }
   const union = selects.join(' UNION ALL ');
   const page = `ORDER BY c.fabric_value ${direction}${nulls}, c.fabric_id ${direction} LIMIT ${take}${!from && offset > 0 ? ` OFFSET ${offset}` : ''}`;
-  const sql =
+  const columns = `c.fabric_id AS id, c.fabric_value, c.fabric_key AS k`;
+  const candidates =
     countUpTo !== undefined
-      ? `WITH fabric_candidates AS MATERIALIZED (${union}) SELECT c.fabric_id AS id, c.fabric_key AS k, (SELECT COUNT(*) FROM fabric_candidates) AS ${INLINE_COUNT} FROM fabric_candidates AS c ${where} ${page}`
-      : `SELECT c.fabric_id AS id, c.fabric_key AS k FROM (${union}) AS c ${where} ${page}`;
+      ? `WITH fabric_candidates AS MATERIALIZED (${union}) SELECT ${columns}, (SELECT COUNT(*) FROM fabric_candidates) AS ${INLINE_COUNT} FROM fabric_candidates AS c ${where} ${page}`
+      : `SELECT ${columns} FROM (${union}) AS c ${where} ${page}`;
+  const { entities, mapper, entityId } = pageEntities(base, attach);
+  let sql = candidates;
+  if (mapper) {
+    // The page's rows joined to its candidates, after their LIMIT: each one looked up by primary key.
+    const [entitySql, entityParameters] = entities.getQueryAndParameters();
+    const shift = values.length;
+    values.push(...entityParameters);
+    sql =
+      `SELECT e.*, p.id, p.k${countUpTo !== undefined ? `, p.${INLINE_COUNT}` : ''} FROM (${candidates}) AS p ` +
+      `INNER JOIN (${dialect.shiftPlaceholders(entitySql, shift)}) AS e ON e.${entityId} = p.id ORDER BY p.fabric_value ${direction}${nulls}, p.id ${direction}`;
+  }
   // Its text holds the page's LIMIT and OFFSET: unnamed, planned for its values (readStatement).
-  const found = (await readStatement(base.connection, sql, values, 'other')) as { id: unknown; k: unknown; [INLINE_COUNT]?: unknown }[];
+  const found = (await readStatement(base.connection, sql, values, 'other')) as { id: unknown; k: unknown; [INLINE_COUNT]?: unknown; [column: string]: unknown }[];
   const counted = countUpTo !== undefined && found.length > 0 ? Number(found[0][INLINE_COUNT]) : undefined;
   if (counted !== undefined && counted > countUpTo!) return { rows: [], keys: [], counted };
-  const read = await hydrate(
-    base,
-    found.map((r) => ({ id: String(r.id), k: r.k === null ? null : String(r.k) })),
-    attach,
-  );
+  const keys = found.map((r) => (r.k === null ? null : String(r.k)));
+  const read = mapper
+    ? { rows: found.map(mapper), keys, ...(attach !== undefined ? { attached: found.map((r) => namesOf(r[ATTACHED])) } : {}) }
+    : await hydrate(
+        base,
+        found.map((r, n) => ({ id: String(r.id), k: keys[n] })),
+        attach,
+      );
   return counted !== undefined ? { ...read, counted } : read;
+}
+
+/**
+ * What a search page answers of each row, the list's own columns and its names, as a builder;
+ * with the mapper of its raw rows where they may be mapped directly (keyset.ts leanReader), and
+ * the raw key of its primary key, by which a search's statement joins it to the ids it chose.
+ */
+function pageEntities<E extends { id: string }>(base: SelectQueryBuilder<E>, attach: string | undefined) {
+  const entities = base.clone();
+  if (attach !== undefined) entities.addSelect(attach, ATTACHED);
+  const id = entities.expressionMap.mainAlias!.metadata.findColumnWithPropertyName('id')!;
+  return { entities, mapper: leanReader(entities), entityId: entities.escape(`${entities.alias}_${id.databaseName}`) };
 }
 
 /**
@@ -113,7 +141,10 @@ export async function readCandidates<E extends { id: string }>(
  * id, key and whether the row matches, for at most SEARCH_SCAN_BUDGET rows. The database
  * answers only the matches the page needs and the walk's last row (where a short page resumes):
  * not every row it examined, which at a match in ten was ~1,500 rows read, sent and parsed for
- * nothing on every page.
+ * nothing on every page. Those rows come joined to their entities (and names) in the same
+ * statement where the page's rows may be mapped directly (keyset.ts leanReader): one statement
+ * a walk instead of the walk and a read of its matches by id (1M users: 1.9 → 1.3 ms of the
+ * database's time a page, one round trip fewer).
  */
 export async function scan<E extends { id: string }>(
   base: SelectQueryBuilder<E>,
@@ -123,7 +154,8 @@ export async function scan<E extends { id: string }>(
   take: number,
   attach?: string,
 ): Promise<PageRead<E>> {
-  const hits: { id: string; k: string | null }[] = [];
+  const hits: { id: string; k: string | null; row?: E; names?: string[] }[] = [];
+  const { entities, mapper, entityId } = pageEntities(base, attach);
   let examined = 0;
   let lastSeen: { k: string | null; i: string } | undefined;
   const parts = sortParts(sort, from);
@@ -146,25 +178,35 @@ export async function scan<E extends { id: string }>(
       .limit(SEARCH_SCAN_BUDGET - examined);
     const wanted = take - hits.length;
     // Named where the window's text is a list shape's (statement-cache.ts): one plan, kept.
-    const sql = around(
-      [statementOf(query)],
-      ([window]) =>
-        `SELECT x.fabric_id, x.fabric_key, x.fabric_hit, x.fabric_n, x.fabric_last FROM (` +
-        `SELECT w.fabric_id, w.fabric_value, w.fabric_key, w.fabric_hit, ROW_NUMBER() OVER (${order}) AS fabric_n, ` +
-        `CASE WHEN LEAD(w.fabric_id) OVER (${order}) IS NULL THEN 1 ELSE 0 END AS fabric_last FROM (${window}) AS w` +
-        `) AS x WHERE x.fabric_hit = 1 OR x.fabric_last = 1 ${walkOrder('x')} LIMIT ${wanted + 1}`,
-    );
-    const rows = (await readStatement(base.connection, ...bound(query, sql, query.getParameters()))) as {
+    const walk = (window: string) =>
+      `SELECT x.fabric_id, x.fabric_value, x.fabric_key, x.fabric_hit, x.fabric_n, x.fabric_last FROM (` +
+      `SELECT w.fabric_id, w.fabric_value, w.fabric_key, w.fabric_hit, ROW_NUMBER() OVER (${order}) AS fabric_n, ` +
+      `CASE WHEN LEAD(w.fabric_id) OVER (${order}) IS NULL THEN 1 ELSE 0 END AS fabric_last FROM (${window}) AS w` +
+      `) AS x WHERE x.fabric_hit = 1 OR x.fabric_last = 1 ${walkOrder('x')} LIMIT ${wanted + 1}`;
+    // Each row the walk answers joined to its entity by primary key; in the walk's order, which
+    // its nested loop keeps (PostgreSQL and SQLite alike), so no sort.
+    const sql = mapper
+      ? around(
+          [statementOf(query), statementOf(entities)],
+          ([window, entity]) =>
+            `SELECT e.*, p.fabric_id, p.fabric_key, p.fabric_hit, p.fabric_n, p.fabric_last FROM (${walk(window)}) AS p ` +
+            `INNER JOIN (${entity}) AS e ON e.${entityId} = p.fabric_id ${walkOrder('p')}`,
+        )
+      : around([statementOf(query)], ([window]) => walk(window));
+    const rows = (await readStatement(base.connection, ...bound(query, sql, { ...entities.getParameters(), ...query.getParameters() }))) as {
       fabric_id: unknown;
       fabric_key: unknown;
       fabric_hit: unknown;
       fabric_n: unknown;
       fabric_last: unknown;
+      [column: string]: unknown;
     }[];
     let last: { n: number; seen: { k: string | null; i: string } } | undefined;
     for (const row of rows) {
       const seen = { i: String(row.fabric_id), k: row.fabric_key === null ? null : String(row.fabric_key) };
-      if (Number(row.fabric_hit) === 1 && hits.length < take) hits.push({ id: seen.i, k: seen.k });
+      if (Number(row.fabric_hit) === 1 && hits.length < take) {
+        hits.push({ id: seen.i, k: seen.k, ...(mapper ? { row: mapper(row), names: attach !== undefined ? namesOf(row[ATTACHED]) : [] } : {}) });
+      }
       if (Number(row.fabric_last) === 1) last = { n: Number(row.fabric_n), seen };
     }
     if (hits.length >= take) break;
@@ -177,7 +219,13 @@ export async function scan<E extends { id: string }>(
   }
   const page = hits.slice(0, take);
   const cut = page.length < take && examined >= SEARCH_SCAN_BUDGET ? lastSeen : undefined;
-  return { ...(await hydrate(base, page, attach)), resume: cut };
+  if (!mapper) return { ...(await hydrate(base, page, attach)), resume: cut };
+  return {
+    rows: page.map((hit) => hit.row!),
+    keys: page.map((hit) => hit.k),
+    ...(attach !== undefined ? { attached: page.map((hit) => hit.names!) } : {}),
+    resume: cut,
+  };
 }
 
 /** The sort's direction and, for a nullable column, where its NULLs go, as SQL words. */

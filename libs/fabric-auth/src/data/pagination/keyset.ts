@@ -288,7 +288,7 @@ export async function readRows<E extends ObjectLiteral>(query: SelectQueryBuilde
 }
 
 /** The row mapper for `query` when its statement may go straight to the data source (see readRows); else undefined. */
-function leanReader<E extends ObjectLiteral>(query: SelectQueryBuilder<E>): RowMapper<E> | undefined {
+export function leanReader<E extends ObjectLiteral>(query: SelectQueryBuilder<E>): RowMapper<E> | undefined {
   // A query result cache (DataSource `cache`) is TypeORM's to consult, and a builder bound to a
   // query runner (a transaction's) reads on it: TypeORM's own read for both.
   const bound = (query as unknown as { queryRunner?: unknown }).queryRunner !== undefined;
