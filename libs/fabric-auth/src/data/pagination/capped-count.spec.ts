@@ -92,7 +92,7 @@ describe('capped count', () => {
     query.mockRestore();
   });
 
-  it('branches: a row in two counts once, counted as a union of ids or as disjoint parts; capped per branch where an estimate can take over', async () => {
+  it('branches: a row in two counts once, counted as ids less the earlier branches’ or as disjoint parts; capped per branch where an estimate can take over', async () => {
     const counter = new CappedCount();
     const overlapping = [
       { where: 'i.rank = :a', parameters: { a: 1 } },
@@ -100,11 +100,15 @@ describe('capped count', () => {
     ];
     const halves = [{ where: 'i.rank IS NULL' }, { where: 'i.rank IS NOT NULL' }];
     const [{ n }] = await data.query('SELECT COUNT(*) AS n FROM items WHERE rank <= 2');
+    const [{ n: threeN }] = await data.query('SELECT COUNT(*) AS n FROM items WHERE rank <= 4');
     const exact = dialectOf(items());
-    for (const distinctCount of ['union', 'disjoint'] as const) {
+    for (const distinctCount of ['antiJoin', 'disjoint'] as const) {
       const dialects = { exact: { ...exact, distinctCount }, estimating: { ...estimating(5), distinctCount } };
       for (const [name, dialect] of Object.entries(dialects)) {
         expect(await counter.countUnion(items(), dialect, 0, overlapping, `items\nrank ${distinctCount} ${name}`)).toEqual({ total: Number(n), estimate: false });
+        // Three branches, each overlapping both others: a row once, whichever branches hold it.
+        const three = [...overlapping, { where: 'i.rank >= :c AND i.rank <= :d', parameters: { c: 2, d: 4 } }];
+        expect(await counter.countUnion(items(), dialect, 0, three, `items\nthree ${distinctCount} ${name}`)).toEqual({ total: Number(threeN), estimate: false });
         // Together past the cap, each branch under it: exact without an estimate, else past the cap (and kept).
         const halvesIdentity = `items\nhalves ${distinctCount} ${name}`;
         expect(await counter.countUnion(items(), dialect, 0, halves, halvesIdentity)).toEqual({ total: ROWS, estimate: name === 'estimating' });
