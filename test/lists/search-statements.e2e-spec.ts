@@ -75,6 +75,11 @@ describe('statements per ?q= page on postgres', () => {
   });
 
   it('another order (a bounded search): one statement a page, the candidates with their count joined to their rows and roles', async () => {
+    const [role] = await t.dataSource.query<{ id: string; name: string }[]>('SELECT id, name FROM roles ORDER BY name LIMIT 1');
+    await t.dataSource.query(
+      `INSERT INTO role_assignments (id, role_id, user_id, created_at) SELECT uuid_generate_v4(), $1, u.id, now() FROM users u WHERE u.username IN ('find1205', 'find1250')`,
+      [role.id],
+    );
     const first = await within('/users?q=find12&sort=-created_at&limit=50', 1);
     expect(first).toMatchObject({ total: 111, total_is_estimate: false });
     // find12 is the newest of them: find1299 is the oldest.
@@ -84,8 +89,15 @@ describe('statements per ?q= page on postgres', () => {
     expect(next.items).toHaveLength(50);
     // Newest first: find12, find120–129, find1200–1238 on the first page, then find1239–1288.
     expect(next.items.map((u) => u.username)).toEqual(Array.from({ length: 50 }, (_, n) => `find${1239 + n}`));
-    const own = await t.http.get(`${API}/users/${next.items[9].username}`).auth(admin, { type: 'bearer' });
-    expect(next.items[9]).toEqual(own.body);
+    // Each item as the user's own page answers it, roles included.
+    expect([first.items[16], next.items[11]].map((u) => [u.username, u.roles])).toEqual([
+      ['find1205', [role.name]],
+      ['find1250', [role.name]],
+    ]);
+    for (const item of [first.items[16], next.items[9], next.items[11]]) {
+      const own = await t.http.get(`${API}/users/${item.username}`).auth(admin, { type: 'bearer' });
+      expect(item).toEqual(own.body);
+    }
   });
 
   it('another order with more matches than the count cap (the walk of the sort order): one statement a page, its rows and roles joined to the walk', async () => {
@@ -103,7 +115,18 @@ describe('statements per ?q= page on postgres', () => {
     );
     await t.dataSource.query('ANALYZE users');
     // The first page settles how the search is counted (kept for the next pages); the pages after it are one statement each.
-    const first = (await counted('/users?q=wide&sort=-created_at&limit=20')).page;
+    const { page: first, statements } = await counted('/users?q=wide&sort=-created_at&limit=20');
+    // Its candidates' read finds them past the cap and throws its rows away: it looks none of them up.
+    const candidates = statements.find((s) => s.sql.includes('LATERAL'));
+    expect(candidates, show(statements)).toBeDefined();
+    const [{ 'QUERY PLAN': plan }] = await t.dataSource.query<{ 'QUERY PLAN': unknown }[]>(`EXPLAIN (ANALYZE, FORMAT JSON) ${candidates!.sql}`, candidates!.parameters);
+    type PlanNode = { 'Node Type': string; 'Relation Name'?: string; 'Index Name'?: string; 'Actual Loops': number; Plans?: PlanNode[] };
+    const nodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodes)];
+    const lookups = nodes((plan as { Plan: PlanNode }[])[0].Plan).filter((n) => n['Relation Name'] === 'users' && n['Index Name']?.startsWith('PK_'));
+    expect(
+      lookups.map((n) => n['Actual Loops']),
+      JSON.stringify(plan),
+    ).toEqual([0]);
     expect(first.items.map((u) => u.username)).toEqual(Array.from({ length: 20 }, (_, n) => `wide${n + 1}`));
     const again = await within('/users?q=wide&sort=-created_at&limit=20', 1);
     expect(again.items).toEqual(first.items);

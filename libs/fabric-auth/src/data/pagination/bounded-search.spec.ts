@@ -36,6 +36,23 @@ async function walk(many: boolean, low: string, high: string): Promise<{ ids: st
   throw new Error('the walk does not end');
 }
 
+/** What `read` answers and how many statements it sent (SQLite hands out one query runner: wrapped for the call, unwrapped after). */
+async function during<T>(read: () => Promise<T>): Promise<{ result: T; statements: number }> {
+  const runner = data.createQueryRunner();
+  const query = runner.query;
+  let statements = 0;
+  runner.query = ((...args: unknown[]) => {
+    statements++;
+    return (query as (...a: unknown[]) => Promise<unknown>).apply(runner, args);
+  }) as typeof runner.query;
+  try {
+    const result = await read();
+    return { result, statements };
+  } finally {
+    runner.query = query;
+  }
+}
+
 /** A search's rows, read in its own statement (joined to the ids it chose), are the whole entities a read by id gives. */
 async function expectWholeEntities(pages: PageRead<ItemRow>[]): Promise<void> {
   const rows = pages.flatMap((p) => p.rows);
@@ -47,6 +64,11 @@ async function expectWholeEntities(pages: PageRead<ItemRow>[]): Promise<void> {
 
 describe('bounded search', () => {
   it('with few matches, sorts the candidates of each range and walks them by cursor', async () => {
+    // One statement a page: the candidates joined to their rows (no read of the page by id after it).
+    const { result: first, statements } = await during(() =>
+      readSearch(items(), dialectOf(items()), sort, parts('n0010', 'n0012'), { many: false, limit: 1_001 }, undefined, 0, 11),
+    );
+    expect({ statements, rows: first.rows.length }).toEqual({ statements: 1, rows: 11 });
     const { ids, pages } = await walk(false, 'n0010', 'n0012');
     expect(ids).toEqual(await matching('n0010', 'n0012'));
     expect(pages.every((p) => p.resume === undefined)).toBe(true);

@@ -101,13 +101,21 @@ export async function readCandidates<E extends { id: string }>(
   const { entities, mapper, entityId } = pageEntities(base, attach);
   let sql = candidates;
   if (mapper) {
-    // The page's rows joined to its candidates, after their LIMIT: each one looked up by primary key.
-    const [entitySql, entityParameters] = entities.getQueryAndParameters();
+    // The page's rows joined to its candidates, after their LIMIT: each one looked up by primary
+    // key. With a count (PostgreSQL only), a lateral read gated on it: past countUpTo the rows
+    // are thrown away, and a broad search's first page would look up a page of them for nothing.
+    // Its OFFSET 0 keeps the planner from pulling it up into a join, which would test the gate
+    // only after each lookup; kept apart, the gate is a one-time filter before it.
+    const gated = countUpTo !== undefined;
+    const read = gated ? entities.clone().andWhere(`${columnOf(entities, 'id')} = p.id AND p.${INLINE_COUNT} <= ${countUpTo}`) : entities;
+    const [entitySql, entityParameters] = read.getQueryAndParameters();
     const shift = values.length;
     values.push(...entityParameters);
+    const entity = `${dialect.shiftPlaceholders(entitySql, shift)}${gated ? ' OFFSET 0' : ''}`;
     sql =
-      `SELECT e.*, p.id, p.k${countUpTo !== undefined ? `, p.${INLINE_COUNT}` : ''} FROM (${candidates}) AS p ` +
-      `INNER JOIN (${dialect.shiftPlaceholders(entitySql, shift)}) AS e ON e.${entityId} = p.id ORDER BY p.fabric_value ${direction}${nulls}, p.id ${direction}`;
+      `SELECT e.*, p.id, p.k${gated ? `, p.${INLINE_COUNT}` : ''} FROM (${candidates}) AS p ` +
+      (gated ? `LEFT JOIN LATERAL (${entity}) AS e ON TRUE` : `INNER JOIN (${entity}) AS e ON e.${entityId} = p.id`) +
+      ` ORDER BY p.fabric_value ${direction}${nulls}, p.id ${direction}`;
   }
   // Its text holds the page's LIMIT and OFFSET: unnamed, planned for its values (readStatement).
   const found = (await readStatement(base.connection, sql, values, 'other')) as { id: unknown; k: unknown; [INLINE_COUNT]?: unknown; [column: string]: unknown }[];
