@@ -107,15 +107,15 @@ export async function readCandidates<E extends { id: string }>(
     // Its OFFSET 0 keeps the planner from pulling it up into a join, which would test the gate
     // only after each lookup; kept apart, the gate is a one-time filter before it.
     const gated = countUpTo !== undefined;
-    const read = gated ? entities.clone().andWhere(`${columnOf(entities, 'id')} = p.id AND p.${INLINE_COUNT} <= ${countUpTo}`) : entities;
+    const read = gated ? entities.clone().andWhere(`${columnOf(entities, 'id')} = fabric_page.id AND fabric_page.${INLINE_COUNT} <= ${countUpTo}`) : entities;
     const [entitySql, entityParameters] = read.getQueryAndParameters();
     const shift = values.length;
     values.push(...entityParameters);
     const entity = `${dialect.shiftPlaceholders(entitySql, shift)}${gated ? ' OFFSET 0' : ''}`;
     sql =
-      `SELECT e.*, p.id, p.k${gated ? `, p.${INLINE_COUNT}` : ''} FROM (${candidates}) AS p ` +
-      (gated ? `LEFT JOIN LATERAL (${entity}) AS e ON TRUE` : `INNER JOIN (${entity}) AS e ON e.${entityId} = p.id`) +
-      ` ORDER BY p.fabric_value ${direction}${nulls}, p.id ${direction}`;
+      `SELECT fabric_entity.*, fabric_page.id, fabric_page.k${gated ? `, fabric_page.${INLINE_COUNT}` : ''} FROM (${candidates}) AS fabric_page ` +
+      (gated ? `LEFT JOIN LATERAL (${entity}) AS fabric_entity ON TRUE` : `INNER JOIN (${entity}) AS fabric_entity ON fabric_entity.${entityId} = fabric_page.id`) +
+      ` ORDER BY fabric_page.fabric_value ${direction}${nulls}, fabric_page.id ${direction}`;
   }
   // Its text holds the page's LIMIT and OFFSET: unnamed, planned for its values (readStatement).
   const found = (await readStatement(base.connection, sql, values, 'other')) as { id: unknown; k: unknown; [INLINE_COUNT]?: unknown; [column: string]: unknown }[];
@@ -197,8 +197,8 @@ export async function scan<E extends { id: string }>(
       ? around(
           [statementOf(query), statementOf(entities)],
           ([window, entity]) =>
-            `SELECT e.*, p.fabric_id, p.fabric_key, p.fabric_hit, p.fabric_n, p.fabric_last FROM (${walk(window)}) AS p ` +
-            `INNER JOIN (${entity}) AS e ON e.${entityId} = p.fabric_id ${walkOrder('p')}`,
+            `SELECT fabric_entity.*, fabric_page.fabric_id, fabric_page.fabric_key, fabric_page.fabric_hit, fabric_page.fabric_n, fabric_page.fabric_last ` +
+            `FROM (${walk(window)}) AS fabric_page INNER JOIN (${entity}) AS fabric_entity ON fabric_entity.${entityId} = fabric_page.fabric_id ${walkOrder('fabric_page')}`,
         )
       : around([statementOf(query)], ([window]) => walk(window));
     const rows = (await readStatement(base.connection, ...bound(query, sql, { ...entities.getParameters(), ...query.getParameters() }))) as {

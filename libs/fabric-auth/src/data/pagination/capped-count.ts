@@ -302,16 +302,9 @@ function partCount<E extends ObjectLiteral>(base: SelectQueryBuilder<E>, dialect
  */
 function countOfAny<E extends ObjectLiteral>(base: SelectQueryBuilder<E>, dialect: ListDialect, branches: readonly ListCondition[]): Sql {
   const capped = (query: SelectQueryBuilder<E>) => statementOf(dialect.estimateRows ? query.limit(EXACT_COUNT_CAP + 1) : query);
-  if (dialect.distinctCount === 'antiJoin') {
+  if (dialect.distinctCount === 'union') {
     const ids = branches.map((branch) => capped(base.clone().andWhere(branch.where, branch.parameters).select(columnOf(base, 'id'), 'id').orderBy()));
-    return around(ids, (texts) => {
-      // |A| + |B − A| + |C − A − B| …: each branch's capped ids less those of the ones before it.
-      const counts = texts.map((text, n) => {
-        const before = texts.slice(0, n).map((earlier, m) => `NOT EXISTS (SELECT 1 FROM (${earlier}) AS fabric_before${m} WHERE fabric_before${m}.id = fabric_ids${n}.id)`);
-        return dialect.countOf(`SELECT id FROM (${text}) AS fabric_ids${n}${before.length > 0 ? ` WHERE ${before.join(' AND ')}` : ''}`);
-      });
-      return `SELECT ${counts.map((count) => `(${count})`).join(' + ')} AS n`;
-    });
+    return around(ids, (texts) => dialect.countOf(texts.map((text, n) => `SELECT id FROM (${text}) AS fabric_ids${n}`).join(' UNION ')));
   }
   const counts = branches.map((branch, n) => {
     const query = base.clone().andWhere(branch.where, branch.parameters);
