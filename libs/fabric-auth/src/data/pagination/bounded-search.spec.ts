@@ -36,14 +36,20 @@ async function walk(many: boolean, low: string, high: string): Promise<{ ids: st
   throw new Error('the walk does not end');
 }
 
-/** What `read` answers and how many statements it sent (SQLite hands out one query runner: wrapped for the call, unwrapped after). */
-async function during<T>(read: () => Promise<T>): Promise<{ result: T; statements: number }> {
+/**
+ * What `read` answers and how many statements it sent, each with the rows it got back handed to
+ * `onStatement` (SQLite hands out one query runner: wrapped for the call, unwrapped after).
+ */
+async function during<T>(read: () => Promise<T>, onStatement?: (sql: string, rows: unknown[] | undefined) => void): Promise<{ result: T; statements: number }> {
   const runner = data.createQueryRunner();
   const query = runner.query;
   let statements = 0;
-  runner.query = ((...args: unknown[]) => {
+  runner.query = (async (sql: string, ...rest: unknown[]) => {
+    const result = await (query as (...a: unknown[]) => Promise<unknown>).call(runner, sql, ...rest);
     statements++;
-    return (query as (...a: unknown[]) => Promise<unknown>).apply(runner, args);
+    // Plain rows, or TypeORM's structured result (getRawMany asks for one).
+    onStatement?.(sql, Array.isArray(result) ? result : (result as { records?: unknown[] }).records);
+    return result;
   }) as typeof runner.query;
   try {
     const result = await read();
@@ -100,30 +106,17 @@ describe('bounded search', () => {
   it('a walk that fills its page is sent the page’s matches, not every row it examined', async () => {
     // Rows each scan statement (the one that reads whether a row matches) got back from the database.
     const sent: number[] = [];
-    let statements = 0;
-    const create = data.createQueryRunner.bind(data);
-    // SQLite hands out one runner: wrapped once, unwrapped after.
-    const runner = create();
-    const query = runner.query;
-    runner.query = (async (sql: string, ...rest: unknown[]) => {
-      const result = await (query as (...a: unknown[]) => Promise<unknown>).call(runner, sql, ...rest);
-      // Plain rows, or TypeORM's structured result (getRawMany asks for one).
-      const rows = Array.isArray(result) ? result : (result as { records?: unknown[] }).records;
-      statements++;
-      if (sql.includes('fabric_hit') && rows) sent.push(rows.length);
-      return result;
-    }) as typeof runner.query;
-    try {
-      // Every name starts with n0: the first page fills within its first rows.
-      const page = await readSearch(items(), dialectOf(items()), sort, parts('n0', 'n1'), { many: true, limit: 1_001 }, undefined, 0, 11);
-      const read = statements;
-      expect(idsOf(page.rows)).toEqual((await matching('n0', 'n1')).slice(0, 11));
-      expect(page.resume).toBeUndefined();
-      // One statement: the walk, its matches' rows joined in (no read of the page by id after it).
-      expect({ statements: read, walks: sent.length }).toEqual({ statements: 1, walks: 1 });
-      expect(Math.max(...sent)).toBeLessThanOrEqual(12);
-    } finally {
-      runner.query = query;
-    }
+    // Every name starts with n0: the first page fills within its first rows.
+    const { result: page, statements } = await during(
+      () => readSearch(items(), dialectOf(items()), sort, parts('n0', 'n1'), { many: true, limit: 1_001 }, undefined, 0, 11),
+      (sql, rows) => {
+        if (sql.includes('fabric_hit') && rows) sent.push(rows.length);
+      },
+    );
+    expect(idsOf(page.rows)).toEqual((await matching('n0', 'n1')).slice(0, 11));
+    expect(page.resume).toBeUndefined();
+    // One statement: the walk, its matches' rows joined in (no read of the page by id after it).
+    expect({ statements, walks: sent.length }).toEqual({ statements: 1, walks: 1 });
+    expect(Math.max(...sent)).toBeLessThanOrEqual(12);
   });
 });

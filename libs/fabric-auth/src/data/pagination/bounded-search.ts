@@ -107,8 +107,8 @@ export async function readCandidates<E extends { id: string }>(
     // Its OFFSET 0 keeps the planner from pulling it up into a join, which would test the gate
     // only after each lookup; kept apart, the gate is a one-time filter before it.
     const gated = countUpTo !== undefined;
-    const read = gated ? entities.clone().andWhere(`${columnOf(entities, 'id')} = fabric_page.id AND fabric_page.${INLINE_COUNT} <= ${countUpTo}`) : entities;
-    const [entitySql, entityParameters] = read.getQueryAndParameters();
+    const lookup = gated ? entities.clone().andWhere(`${columnOf(entities, 'id')} = fabric_page.id AND fabric_page.${INLINE_COUNT} <= ${countUpTo}`) : entities;
+    const [entitySql, entityParameters] = lookup.getQueryAndParameters();
     const shift = values.length;
     values.push(...entityParameters);
     const entity = `${dialect.shiftPlaceholders(entitySql, shift)}${gated ? ' OFFSET 0' : ''}`;
